@@ -27,7 +27,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["tests/e2e/**/*.test.ts"],
-          globalSetup: ["packages/db/src/testing/global-setup.ts"],
+          globalSetup: ["packages/db/src/testing/global-setup.ts", "tests/e2e/build-web.ts"],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,

@@ -1,0 +1,6 @@
+import { nodeRoute } from "~/server/http/node-route";
+import { failJob, ZFailJobRequest } from "~/server/services/nodes/fail-job";
+
+export const dynamic = "force-dynamic";
+
+export const POST = nodeRoute(ZFailJobRequest, ({ node, request }) => failJob({ node, request }));

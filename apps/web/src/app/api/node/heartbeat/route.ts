@@ -1,0 +1,6 @@
+import { nodeRoute } from "~/server/http/node-route";
+import { heartbeat, ZHeartbeatRequest } from "~/server/services/nodes/heartbeat";
+
+export const dynamic = "force-dynamic";
+
+export const POST = nodeRoute(ZHeartbeatRequest, ({ node, request }) => heartbeat({ node, request }));

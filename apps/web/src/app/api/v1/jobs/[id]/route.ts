@@ -1,0 +1,30 @@
+import { z } from "zod";
+import { authenticateRequest } from "~/server/auth/api-keys";
+import { requireScope } from "~/server/auth/caller";
+import { handle, json, parseWith } from "~/server/http/handle";
+import { cancelJob } from "~/server/services/jobs/cancel-job";
+import { getJobOrThrow, waitForJob } from "~/server/services/jobs/get-job";
+
+export const dynamic = "force-dynamic";
+
+type Params = { params: Promise<{ id: string }> };
+
+const ZWait = z.coerce.number().int().min(0).max(60_000);
+
+/** Get a job; `?wait=<ms>` (≤ 60 s) holds the request until it finishes. */
+export const GET = handle(async (req, _ctx, { params }: Params) => {
+  const caller = requireScope(await authenticateRequest(req.headers), "jobs:read");
+  const { id } = await params;
+  const wait = new URL(req.url).searchParams.get("wait");
+  if (wait !== null) {
+    const waitMs = parseWith(ZWait, wait);
+    return json(await waitForJob({ orgId: caller.orgId, jobId: id, waitMs, signal: req.signal }));
+  }
+  return json(await getJobOrThrow({ orgId: caller.orgId, jobId: id }));
+});
+
+export const DELETE = handle(async (req, _ctx, { params }: Params) => {
+  const caller = requireScope(await authenticateRequest(req.headers), "jobs:write");
+  const { id } = await params;
+  return json(await cancelJob({ orgId: caller.orgId, jobId: id }));
+});

@@ -1,0 +1,30 @@
+import { authenticateRequest } from "~/server/auth/api-keys";
+import { requireScope } from "~/server/auth/caller";
+import { getEnv } from "~/server/env";
+import { handle, json, parseWith } from "~/server/http/handle";
+import { parseJsonBody, readBodyLimited } from "~/server/http/read-body";
+import { listJobs, ZListJobsRequest } from "~/server/services/jobs/list-jobs";
+import { submitJob, ZSubmitJobRequest } from "~/server/services/jobs/submit-job";
+
+export const dynamic = "force-dynamic";
+
+/** Submit a job: `{ model, input, idempotencyKey?, region? }` → 201 with the job. */
+export const POST = handle(async (req) => {
+  const caller = requireScope(await authenticateRequest(req.headers), "jobs:write");
+  const body = await readBodyLimited(req, getEnv().MAX_JOB_BODY_BYTES);
+  const request = parseWith(ZSubmitJobRequest, parseJsonBody(body));
+  const job = await submitJob({ orgId: caller.orgId, request });
+  return json(job, { status: 201 });
+});
+
+export const GET = handle(async (req) => {
+  const caller = requireScope(await authenticateRequest(req.headers), "jobs:read");
+  const q = new URL(req.url).searchParams;
+  const request = parseWith(ZListJobsRequest, {
+    state: q.get("state") ?? undefined,
+    model: q.get("model") ?? undefined,
+    limit: q.has("limit") ? Number(q.get("limit")) : undefined,
+    cursor: q.get("cursor") ?? undefined,
+  });
+  return json(await listJobs({ orgId: caller.orgId, request }));
+});

@@ -1,0 +1,18 @@
+import { billingRouter } from "./routers/billing.ts";
+import { jobsRouter } from "./routers/jobs.ts";
+import { keysRouter } from "./routers/keys.ts";
+import { modelsRouter } from "./routers/models.ts";
+import { providersRouter } from "./routers/providers.ts";
+import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
+
+export const appRouter = createTRPCRouter({
+  jobs: jobsRouter,
+  models: modelsRouter,
+  billing: billingRouter,
+  providers: providersRouter,
+  keys: keysRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,25 @@
+import { z } from "zod";
+import { cancelJob } from "../../services/jobs/cancel-job.ts";
+import { getJobOrThrow, waitForJob } from "../../services/jobs/get-job.ts";
+import { listJobs, ZListJobsRequest } from "../../services/jobs/list-jobs.ts";
+import { submitJob, ZSubmitJobRequest } from "../../services/jobs/submit-job.ts";
+import { createTRPCRouter, orgProcedure } from "../trpc.ts";
+
+export const jobsRouter = createTRPCRouter({
+  submit: orgProcedure("jobs:write")
+    .input(ZSubmitJobRequest)
+    .mutation(({ ctx, input }) => submitJob({ orgId: ctx.org.orgId, request: input })),
+  get: orgProcedure("jobs:read")
+    .input(z.object({ id: z.string().max(64), waitMs: z.number().int().min(0).max(60_000).optional() }))
+    .query(({ ctx, input, signal }) =>
+      input.waitMs
+        ? waitForJob({ orgId: ctx.org.orgId, jobId: input.id, waitMs: input.waitMs, signal })
+        : getJobOrThrow({ orgId: ctx.org.orgId, jobId: input.id }),
+    ),
+  list: orgProcedure("jobs:read")
+    .input(ZListJobsRequest)
+    .query(({ ctx, input }) => listJobs({ orgId: ctx.org.orgId, request: input })),
+  cancel: orgProcedure("jobs:write")
+    .input(z.object({ id: z.string().max(64) }))
+    .mutation(({ ctx, input }) => cancelJob({ orgId: ctx.org.orgId, jobId: input.id })),
+});

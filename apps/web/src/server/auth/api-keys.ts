@@ -1,0 +1,94 @@
+import { createHash, randomBytes } from "node:crypto";
+import { z } from "zod";
+import { db } from "../db.ts";
+import { AppError } from "../errors.ts";
+import type { Caller } from "./caller.ts";
+import { API_SCOPES, type ApiScope } from "./scopes.ts";
+
+// Keys look like `pg_<12-char id>_<43-char secret>`: 256 random bits, so a plain sha256
+// of the whole key is a safe stored form (a slow hash protects low-entropy passwords,
+// not random keys) and lets a request be authenticated with one indexed lookup.
+const KEY_PATTERN = /^pg_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{43}$/;
+const MAX_KEY_HEADER = 256;
+
+export const ZCreateApiKeyRequest = z.object({
+  name: z.string().trim().min(1).max(80),
+  scopes: z.array(z.enum(API_SCOPES)).min(1).max(API_SCOPES.length),
+});
+export type TCreateApiKeyRequest = z.infer<typeof ZCreateApiKeyRequest>;
+
+export function hashApiKey(key: string): string {
+  return createHash("sha256").update(key).digest("hex");
+}
+
+function randomAlnum(length: number): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  const bytes = randomBytes(length * 2);
+  let out = "";
+  for (let i = 0; out.length < length && i < bytes.length; i++) {
+    const b = bytes[i] ?? 0;
+    if (b < 248) out += alphabet[b % 62]; // 248 = 4·62: rejection sampling keeps it uniform
+  }
+  return out.length === length ? out : randomAlnum(length);
+}
+
+export interface CreatedApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: ApiScope[];
+  /** Shown once: only its hash is stored. */
+  key: string;
+}
+
+export async function createApiKey(opts: { orgId: string } & TCreateApiKeyRequest): Promise<CreatedApiKey> {
+  const prefix = `pg_${randomAlnum(12)}`;
+  const key = `${prefix}_${randomBytes(32).toString("base64url")}`;
+  const row = await db().apiKey.create({
+    data: { orgId: opts.orgId, name: opts.name, prefix, secretHash: hashApiKey(key), scopes: opts.scopes },
+    select: { id: true, name: true, prefix: true },
+  });
+  return { ...row, scopes: opts.scopes, key };
+}
+
+export async function revokeApiKey(opts: { orgId: string; keyId: string }): Promise<void> {
+  const res = await db().apiKey.updateMany({
+    where: { id: opts.keyId, orgId: opts.orgId, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
+  if (res.count === 0) throw new AppError("NOT_FOUND", "API key not found");
+}
+
+export async function listApiKeys(opts: { orgId: string }) {
+  return db().apiKey.findMany({
+    where: { orgId: opts.orgId },
+    select: { id: true, name: true, prefix: true, scopes: true, createdAt: true, lastUsedAt: true, revokedAt: true },
+    orderBy: { createdAt: "desc" },
+    take: 200,
+  });
+}
+
+/** Resolves `Authorization: Bearer <key>` (or `x-api-key`) to a caller; anonymous if absent. */
+export async function authenticateRequest(headers: Headers): Promise<Caller> {
+  const auth = headers.get("authorization");
+  const raw = auth?.toLowerCase().startsWith("bearer ") ? auth.slice(7).trim() : headers.get("x-api-key")?.trim();
+  if (!raw) return { kind: "anonymous" };
+  if (raw.length > MAX_KEY_HEADER || !KEY_PATTERN.test(raw)) {
+    throw new AppError("UNAUTHORIZED", "invalid API key");
+  }
+  const key = await db().apiKey.findUnique({
+    where: { secretHash: hashApiKey(raw) },
+    select: { id: true, orgId: true, scopes: true, revokedAt: true, lastUsedAt: true },
+  });
+  if (!key) throw new AppError("UNAUTHORIZED", "invalid API key");
+  if (key.revokedAt) throw new AppError("UNAUTHORIZED", "this API key was revoked");
+  // last-used is a hint for the key list; writing it at most once a minute keeps a hot
+  // key from turning every request into a row update.
+  if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > 60_000) {
+    void db()
+      .apiKey.update({ where: { id: key.id }, data: { lastUsedAt: new Date() } })
+      .catch(() => undefined);
+  }
+  const scopes = new Set(key.scopes.filter((s): s is ApiScope => (API_SCOPES as readonly string[]).includes(s)));
+  return { kind: "apiKey", orgId: key.orgId, keyId: key.id, scopes };
+}

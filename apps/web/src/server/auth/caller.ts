@@ -1,0 +1,19 @@
+import { AppError } from "../errors.ts";
+import type { ApiScope } from "./scopes.ts";
+
+/** Who is calling: resolved once per request at the boundary, passed to services. */
+export type Caller =
+  | { kind: "apiKey"; orgId: string; keyId: string; scopes: ReadonlySet<ApiScope> }
+  | { kind: "anonymous" };
+
+export type OrgCaller = Extract<Caller, { orgId: string }>;
+
+export function requireScope(caller: Caller, scope: ApiScope): OrgCaller {
+  if (caller.kind === "anonymous") {
+    throw new AppError("UNAUTHORIZED", "missing API key: send 'Authorization: Bearer <key>'");
+  }
+  if (!caller.scopes.has(scope)) {
+    throw new AppError("FORBIDDEN", `this API key lacks the '${scope}' scope`);
+  }
+  return caller;
+}

@@ -1,0 +1,90 @@
+import pg from "pg";
+import { z } from "zod";
+import { getEnv } from "../env.ts";
+import { logger } from "../logger.ts";
+import { sweepLeases } from "../services/jobs/sweep-leases.ts";
+import { markOfflineNodes, purgeNonces } from "../services/nodes/mark-offline-nodes.ts";
+
+const ZCoordinatorEnv = z.object({
+  SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
+  NODE_OFFLINE_AFTER_MS: z.coerce.number().int().min(5_000).max(3_600_000).default(60_000),
+  MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
+  LEADER_RETRY_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+});
+
+// Any constant works; it only has to differ from the migration runner's.
+const LEADER_LOCK_KEY = 7_264_002;
+
+interface Loop {
+  name: string;
+  everyMs: number;
+  run: () => Promise<unknown>;
+}
+
+/**
+ * The background loops: lease sweeper, node liveness, nonce purge. Every loop is
+ * idempotent, and one coordinator at a time leads (a session advisory lock held on its own
+ * connection); the others wait to take over if the leader's connection dies.
+ */
+export async function runCoordinator(opts: { signal: AbortSignal }): Promise<void> {
+  const env = getEnv();
+  const cfg = ZCoordinatorEnv.parse(process.env);
+  const loops: Loop[] = [
+    { name: "sweep-leases", everyMs: cfg.SWEEP_INTERVAL_MS, run: sweepLeases },
+    { name: "mark-offline", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => markOfflineNodes({ silenceMs: cfg.NODE_OFFLINE_AFTER_MS }) },
+    { name: "purge-nonces", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => purgeNonces({ olderThanMs: env.NODE_SIGNATURE_MAX_SKEW_MS * 2 }) },
+  ];
+
+  while (!opts.signal.aborted) {
+    const lockClient = new pg.Client({ connectionString: env.DATABASE_URL });
+    try {
+      await lockClient.connect();
+      const { rows } = await lockClient.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [LEADER_LOCK_KEY]);
+      if (!rows[0]?.ok) {
+        await lockClient.end();
+        await sleep(cfg.LEADER_RETRY_MS, opts.signal);
+        continue;
+      }
+      logger.info("coordinator: leading");
+      const lost = new AbortController();
+      lockClient.on("error", () => lost.abort());
+      const both = AbortSignal.any([opts.signal, lost.signal]);
+      await Promise.all(loops.map((l) => runLoop(l, both)));
+      await lockClient.end().catch(() => undefined);
+    } catch (err) {
+      logger.error({ err }, "coordinator: connection failed; retrying");
+      await lockClient.end().catch(() => undefined);
+      await sleep(cfg.LEADER_RETRY_MS, opts.signal);
+    }
+  }
+}
+
+async function runLoop(loop: Loop, signal: AbortSignal): Promise<void> {
+  let failures = 0;
+  while (!signal.aborted) {
+    try {
+      await loop.run();
+      failures = 0;
+      await sleep(loop.everyMs, signal);
+    } catch (err) {
+      failures++;
+      // Back off on repeated failures (database restarting), capped at 30 s.
+      const delay = Math.min(loop.everyMs * 2 ** failures, 30_000);
+      logger.error({ err, loop: loop.name, failures, delay }, "coordinator loop failed");
+      await sleep(delay, signal);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

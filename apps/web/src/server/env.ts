@@ -1,0 +1,38 @@
+import { z } from "zod";
+
+// Parsed on first use, not at import: `next build` imports route modules without a database.
+const ZEnv = z.object({
+  DATABASE_URL: z.string().min(1, "DATABASE_URL is required"),
+  PROOFGRID_DATA_DIR: z.string().default(".data"),
+  /** Price of one Compute Unit in token base units (1 token = 10^6). */
+  PRICE_PER_CU: z.coerce.number().int().positive().max(1e12).default(50_000),
+  LEASE_DURATION_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
+  /** Upper bound on one long-poll lease request (design.md: ≤ 30 s). */
+  LEASE_LONG_POLL_MAX_MS: z.coerce.number().int().min(0).max(30_000).default(25_000),
+  /** Fallback polling period while waiting for a NOTIFY wake-up. */
+  JOB_POLL_FALLBACK_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /** Set to 0 to disable LISTEN/NOTIFY and rely on polling alone (benchmarks). */
+  JOB_NOTIFY: z.enum(["0", "1"]).default("1"),
+  NODE_SIGNATURE_MAX_SKEW_MS: z.coerce.number().int().min(1_000).max(900_000).default(300_000),
+  MAX_JOB_BODY_BYTES: z.coerce.number().int().min(1_024).max(64 * 1024 * 1024).default(16 * 1024 * 1024),
+  MAX_NODE_BODY_BYTES: z.coerce.number().int().min(1_024).max(64 * 1024 * 1024).default(32 * 1024 * 1024),
+  /** ed25519 seed (base64url, 32 bytes) of the platform's receipt countersigning key. */
+  PLATFORM_SIGNING_KEY: z.string().optional(),
+  REGISTRATION_TOKEN_TTL_MS: z.coerce.number().int().min(60_000).max(30 * 86_400_000).default(86_400_000),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+});
+
+export type Env = z.infer<typeof ZEnv>;
+
+let cached: Env | undefined;
+
+export function getEnv(): Env {
+  if (!cached) {
+    const parsed = ZEnv.safeParse(process.env);
+    if (!parsed.success) {
+      throw new Error(`invalid environment: ${z.prettifyError(parsed.error)}`);
+    }
+    cached = parsed.data;
+  }
+  return cached;
+}

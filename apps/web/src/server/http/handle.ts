@@ -1,0 +1,42 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { AppError, errorResponse } from "../errors.ts";
+import { logger } from "../logger.ts";
+
+export interface RouteContext {
+  requestId: string;
+}
+
+/** Wraps a route handler: request id, one error mapping, one log line per failure. */
+export function handle<A extends unknown[]>(fn: (req: Request, ctx: RouteContext, ...rest: A) => Promise<Response>) {
+  return async (req: Request, ...rest: A): Promise<Response> => {
+    const requestId = req.headers.get("x-request-id")?.slice(0, 64) || randomUUID();
+    try {
+      const res = await fn(req, { requestId }, ...rest);
+      res.headers.set("x-request-id", requestId);
+      return res;
+    } catch (err) {
+      if (err instanceof AppError && err.code !== "INTERNAL") {
+        logger.info({ requestId, path: new URL(req.url).pathname, code: err.code, msg: err.message }, "request refused");
+      }
+      return errorResponse(err, requestId);
+    }
+  };
+}
+
+/** Validates with zod; a failure is a 400 that lists each field's problem. */
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new AppError("BAD_REQUEST", `invalid request: ${z.prettifyError(parsed.error)}`, z.flattenError(parsed.error));
+  }
+  return parsed.data;
+}
+
+/** JSON response that serialises bigints as decimal strings. */
+export function json(data: unknown, init?: ResponseInit): Response {
+  return new Response(JSON.stringify(data, (_k, v) => (typeof v === "bigint" ? v.toString() : v)), {
+    ...init,
+    headers: { "content-type": "application/json", ...(init?.headers ?? {}) },
+  });
+}

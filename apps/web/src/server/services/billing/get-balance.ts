@@ -1,0 +1,26 @@
+import { getBalances, orgAccountCode } from "@proofgrid/db/ledger";
+import { db } from "../../db.ts";
+
+export const BASE_UNITS_PER_TOKEN = 1_000_000n;
+
+export interface Balance {
+  /** Base units as decimal strings (bigint-safe over JSON). */
+  available: string;
+  held: string;
+  earnings: string;
+}
+
+export async function getBalance(opts: { orgId: string }): Promise<Balance> {
+  const codes = (["available", "held", "earnings"] as const).map((p) => orgAccountCode(opts.orgId, p));
+  const balances = await getBalances(db(), codes);
+  const get = (i: number) => (balances.get(codes[i] ?? "") ?? 0n).toString();
+  return { available: get(0), held: get(1), earnings: get(2) };
+}
+
+export function formatTokens(baseUnits: bigint | string): string {
+  const v = BigInt(baseUnits);
+  const sign = v < 0n ? "-" : "";
+  const abs = v < 0n ? -v : v;
+  const frac = (abs % BASE_UNITS_PER_TOKEN).toString().padStart(6, "0").replace(/0+$/, "");
+  return `${sign}${abs / BASE_UNITS_PER_TOKEN}${frac ? `.${frac}` : ""}`;
+}

@@ -1,0 +1,32 @@
+import { orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import { z } from "zod";
+import { db } from "../../db.ts";
+import { ensureOrgAccounts, ensureSystemAccounts } from "./org-accounts.ts";
+
+export const ZGrantCreditsRequest = z.object({
+  orgId: z.uuid(),
+  /** Base units; at most 10^15 (a billion tokens) per grant. */
+  amount: z.coerce.bigint().positive().max(10n ** 15n),
+  /** Retrying a grant with the same key grants once. */
+  idempotencyKey: z.string().min(1).max(200),
+  memo: z.string().max(500).optional(),
+});
+export type TGrantCreditsRequest = z.infer<typeof ZGrantCreditsRequest>;
+
+/** An admin grant: tokens from the treasury to an organisation's available credits. */
+export async function grantCredits(req: TGrantCreditsRequest): Promise<{ transferId: string; created: boolean }> {
+  const input = ZGrantCreditsRequest.parse(req);
+  return db().$transaction(async (tx) => {
+    await ensureSystemAccounts(tx);
+    await ensureOrgAccounts(tx, input.orgId);
+    return postTransfer(tx, {
+      idempotencyKey: `grant:${input.idempotencyKey}`,
+      kind: "grant",
+      memo: input.memo ?? null,
+      legs: [
+        { code: SYSTEM_ACCOUNTS.treasury.code, amount: -input.amount },
+        { code: orgAccountCode(input.orgId, "available"), amount: input.amount },
+      ],
+    });
+  });
+}

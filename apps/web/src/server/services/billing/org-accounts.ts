@@ -1,0 +1,9 @@
+import type { Db } from "@proofgrid/db/db-types";
+import { ensureAccounts, ensureSystemAccounts, orgAccount } from "@proofgrid/db/ledger";
+
+/** Every organisation has an available and a held account; providers also earn. */
+export async function ensureOrgAccounts(tx: Db, orgId: string): Promise<void> {
+  await ensureAccounts(tx, [orgAccount(orgId, "available"), orgAccount(orgId, "held"), orgAccount(orgId, "earnings")]);
+}
+
+export { ensureSystemAccounts };

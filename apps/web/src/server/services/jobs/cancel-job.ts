@@ -1,0 +1,44 @@
+import type { Db } from "@proofgrid/db/db-types";
+import { orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
+import { db } from "../../db.ts";
+import { AppError } from "../../errors.ts";
+import { logger } from "../../logger.ts";
+import { getJobOrThrow } from "./get-job.ts";
+import type { JobView } from "./job-view.ts";
+
+/**
+ * Cancels a job that has not finished and releases its hold in the same transaction.
+ * A running worker learns at its next heartbeat that the lease is gone; its result is
+ * then refused, so a canceled job is never charged.
+ */
+export async function cancelJob(opts: { orgId: string; jobId: string }): Promise<JobView> {
+  await getJobOrThrow({ ...opts, withOutput: false });
+  const canceled = await db().$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<{ id: string; price: bigint }[]>`
+      UPDATE jobs SET state = 'canceled', finished_at = now(), lease_expires_at = NULL
+      WHERE id = ${opts.jobId}::uuid AND org_id = ${opts.orgId}::uuid
+        AND state IN ('queued', 'assigned', 'running')
+      RETURNING id, price`;
+    const row = rows[0];
+    if (!row) return false;
+    await releaseHold(tx, { orgId: opts.orgId, jobId: row.id, price: BigInt(row.price), reason: "cancel" });
+    return true;
+  });
+  if (!canceled) throw new AppError("CONFLICT", "job already finished; it cannot be canceled");
+  logger.info({ jobId: opts.jobId, orgId: opts.orgId }, "job canceled");
+  return getJobOrThrow({ ...opts, withOutput: false });
+}
+
+/** Returns a job's held credits to the customer (idempotent per job). */
+export async function releaseHold(tx: Db, opts: { orgId: string; jobId: string; price: bigint; reason: string }) {
+  return postTransfer(tx, {
+    idempotencyKey: `release:${opts.jobId}`,
+    kind: "release",
+    jobId: opts.jobId,
+    memo: opts.reason,
+    legs: [
+      { code: orgAccountCode(opts.orgId, "held"), amount: -opts.price },
+      { code: orgAccountCode(opts.orgId, "available"), amount: opts.price },
+    ],
+  });
+}

@@ -1,0 +1,30 @@
+import { db } from "../../db.ts";
+import { AppError } from "../../errors.ts";
+import { jobEvents } from "../../events/job-events.ts";
+import { type JobView, jobViewSelect, TERMINAL_STATES, toJobView } from "./job-view.ts";
+
+// Another organisation's job id answers exactly like an unknown id: no existence oracle.
+export async function getJobOrThrow(opts: { orgId: string; jobId: string; withOutput?: boolean }): Promise<JobView> {
+  if (!/^[0-9a-f-]{36}$/i.test(opts.jobId)) throw new AppError("NOT_FOUND", "job not found");
+  const row = await db().job.findFirst({
+    where: { id: opts.jobId, orgId: opts.orgId },
+    select: { ...jobViewSelect, payload: { select: { output: true } } },
+  });
+  if (!row) throw new AppError("NOT_FOUND", "job not found");
+  return toJobView(row, opts.withOutput === false ? undefined : (row.payload?.output ?? null));
+}
+
+/** Long-poll: returns when the job reaches a terminal state or after `waitMs`. */
+export async function waitForJob(opts: { orgId: string; jobId: string; waitMs: number; signal?: AbortSignal }): Promise<JobView> {
+  const deadline = Date.now() + opts.waitMs;
+  for (;;) {
+    const job = await getJobOrThrow(opts);
+    const left = deadline - Date.now();
+    if (TERMINAL_STATES.has(job.state) || left <= 0 || opts.signal?.aborted) return job;
+    await jobEvents.wait({
+      filter: (e) => e.id === opts.jobId && TERMINAL_STATES.has(e.state),
+      timeoutMs: Math.min(left, 1_000),
+      signal: opts.signal,
+    });
+  }
+}

@@ -1,0 +1,69 @@
+import type { Prisma } from "@proofgrid/db/generated/prisma/client";
+
+/** The columns a customer may see of a job (explicit select, never `include`). */
+export const jobViewSelect = {
+  id: true,
+  state: true,
+  attempt: true,
+  costMilliCu: true,
+  price: true,
+  error: true,
+  clientRegion: true,
+  inputHash: true,
+  outputHash: true,
+  receipt: true,
+  createdAt: true,
+  startedAt: true,
+  finishedAt: true,
+  model: { select: { id: true, slug: true } },
+  node: { select: { id: true, region: true } },
+} satisfies Prisma.JobSelect;
+
+export type JobRow = Prisma.JobGetPayload<{ select: typeof jobViewSelect }>;
+
+export interface JobView {
+  id: string;
+  model: string;
+  modelId: string;
+  state: string;
+  attempt: number;
+  costMilliCu: number;
+  /** Token base units as a decimal string. */
+  price: string;
+  error: string | null;
+  clientRegion: string | null;
+  inputHash: string;
+  outputHash: string | null;
+  workerRegion: string | null;
+  workerId: string | null;
+  receipt: unknown;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  output?: unknown;
+}
+
+export const TERMINAL_STATES = new Set(["succeeded", "failed", "canceled", "expired"]);
+
+export function toJobView(row: JobRow, output?: unknown): JobView {
+  return {
+    id: row.id,
+    model: row.model.slug,
+    modelId: row.model.id,
+    state: row.state,
+    attempt: row.attempt,
+    costMilliCu: row.costMilliCu,
+    price: row.price.toString(),
+    error: row.error,
+    clientRegion: row.clientRegion,
+    inputHash: row.inputHash,
+    outputHash: row.outputHash,
+    workerRegion: row.node?.region ?? null,
+    workerId: row.node?.id ?? null,
+    receipt: row.receipt ?? null,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: row.startedAt?.toISOString() ?? null,
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+    ...(output === undefined ? {} : { output }),
+  };
+}

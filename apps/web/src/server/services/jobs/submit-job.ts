@@ -1,0 +1,97 @@
+import { LedgerError, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
+import { hashJson } from "@proofgrid/por";
+import { z } from "zod";
+import { db } from "../../db.ts";
+import { getEnv } from "../../env.ts";
+import { AppError } from "../../errors.ts";
+import { logger } from "../../logger.ts";
+import { ensureOrgAccounts } from "../billing/org-accounts.ts";
+import { priceForCost } from "../billing/pricing.ts";
+import { checkJobInput } from "../models/check-job-input.ts";
+import { resolveModel } from "../models/resolve-model.ts";
+import { type JobView, jobViewSelect, toJobView } from "./job-view.ts";
+
+export const ZSubmitJobRequest = z.object({
+  /** Model slug (e.g. `ocr-ppocr-v4`) or sha256 id. */
+  model: z.string().min(1).max(100),
+  /** Model-specific input, validated against the model's signature. */
+  input: z.unknown(),
+  /** Retrying with the same key returns the first job instead of creating another. */
+  idempotencyKey: z.string().min(1).max(200).optional(),
+  /** Client region for edge placement (defaults to the organisation's). */
+  region: z.string().min(2).max(40).optional(),
+});
+export type TSubmitJobRequest = z.infer<typeof ZSubmitJobRequest>;
+
+/**
+ * Validates the input against the model, prices it, and inserts the job with its payload
+ * and the credit hold in one transaction: either the job exists and its price is held,
+ * or nothing changed. The insert's trigger NOTIFYs waiting workers.
+ */
+export async function submitJob(opts: { orgId: string; request: TSubmitJobRequest }): Promise<JobView> {
+  const { orgId, request } = opts;
+  const model = await resolveModel(request.model);
+  const { costMilliCu, inputBytes } = await checkJobInput(model.slug, request.input);
+  const price = priceForCost(costMilliCu, getEnv().PRICE_PER_CU);
+  const inputHash = hashJson(request.input);
+
+  if (request.idempotencyKey) {
+    const existing = await db().job.findUnique({
+      where: { orgId_idempotencyKey: { orgId, idempotencyKey: request.idempotencyKey } },
+      select: jobViewSelect,
+    });
+    if (existing) {
+      if (existing.inputHash !== inputHash || existing.model.id !== model.id) {
+        throw new AppError("CONFLICT", "idempotency key already used for a different job");
+      }
+      return toJobView(existing);
+    }
+  }
+
+  try {
+    const row = await db().$transaction(async (tx) => {
+      await ensureOrgAccounts(tx, orgId);
+      const job = await tx.job.create({
+        data: {
+          orgId,
+          modelId: model.id,
+          costMilliCu,
+          price,
+          inputHash,
+          inputBytes,
+          clientRegion: request.region ?? null,
+          idempotencyKey: request.idempotencyKey ?? null,
+          payload: { create: { input: request.input as object } },
+        },
+        select: jobViewSelect,
+      });
+      await postTransfer(tx, {
+        idempotencyKey: `hold:${job.id}`,
+        kind: "hold",
+        jobId: job.id,
+        legs: [
+          { code: orgAccountCode(orgId, "available"), amount: -price },
+          { code: orgAccountCode(orgId, "held"), amount: price },
+        ],
+      });
+      return job;
+    });
+    logger.info({ jobId: row.id, orgId, model: model.slug, price: price.toString() }, "job submitted");
+    return toJobView(row);
+  } catch (err) {
+    if (err instanceof LedgerError && err.code === "insufficient_funds") {
+      throw new AppError("INSUFFICIENT_CREDITS", `insufficient credits: this job costs ${price} base units`, {
+        price: price.toString(),
+      });
+    }
+    if (isUniqueViolation(err) && request.idempotencyKey) {
+      // A concurrent retry with the same key won the race: return its job.
+      return submitJob(opts);
+    }
+    throw err;
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === "object" && err !== null && "code" in err && (err as { code: unknown }).code === "P2002";
+}

@@ -1,0 +1,33 @@
+import { sweepExpiredLeases } from "@proofgrid/db/jobs";
+import { db } from "../../db.ts";
+import { logger } from "../../logger.ts";
+import { releaseHold } from "./cancel-job.ts";
+
+const BATCH = 100;
+const MAX_BATCHES_PER_RUN = 50;
+
+/**
+ * Re-queues jobs whose lease expired (a worker died or stalled); a job out of attempts
+ * fails and its hold is released in the same transaction. Safe to run from several
+ * coordinators at once: rows are claimed with SKIP LOCKED.
+ */
+export async function sweepLeases(): Promise<{ requeued: number; failed: number }> {
+  let requeued = 0;
+  let failed = 0;
+  for (let i = 0; i < MAX_BATCHES_PER_RUN; i++) {
+    const swept = await db().$transaction(async (tx) => {
+      const jobs = await sweepExpiredLeases(tx, { limit: BATCH });
+      for (const j of jobs.filter((j) => j.state === "failed")) {
+        await releaseHold(tx, { orgId: j.orgId, jobId: j.id, price: j.price, reason: "lease expired on every attempt" });
+      }
+      return jobs;
+    });
+    for (const j of swept) {
+      if (j.state === "queued") requeued++;
+      else failed++;
+      logger.warn({ jobId: j.id, attempt: j.attempt, state: j.state }, "lease expired");
+    }
+    if (swept.length < BATCH) break;
+  }
+  return { requeued, failed };
+}

@@ -1,0 +1,20 @@
+import { estimateCostMilliCu } from "@proofgrid/models/catalog";
+import { inspectInput, ModelInputError } from "@proofgrid/models/inspect-input";
+import { AppError } from "../../errors.ts";
+
+/**
+ * Validates a job's input against its model's signature and limits before anything is
+ * stored or held, and measures what its price depends on (pixels, seconds, tokens).
+ */
+export async function checkJobInput(slug: string, input: unknown): Promise<{ costMilliCu: number; inputBytes: number }> {
+  try {
+    const facts = await inspectInput(slug, input);
+    return { costMilliCu: estimateCostMilliCu(slug, facts), inputBytes: JSON.stringify(input).length };
+  } catch (err) {
+    if (err instanceof ModelInputError) {
+      const tooLarge = /too large|exceeds|at most|limit/i.test(err.message);
+      throw new AppError(tooLarge ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", `invalid input for ${slug}: ${err.message}`);
+    }
+    throw err;
+  }
+}

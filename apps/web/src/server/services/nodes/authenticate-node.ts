@@ -1,0 +1,72 @@
+import { verifySignedRequest } from "@proofgrid/por";
+import { db } from "../../db.ts";
+import { getEnv } from "../../env.ts";
+import { AppError } from "../../errors.ts";
+
+export interface NodeIdentity {
+  id: string;
+  orgId: string;
+  role: "worker" | "checker";
+  status: "online" | "offline" | "quarantined";
+  models: string[];
+  maxConcurrency: number;
+  region: string;
+  publicKey: string;
+}
+
+const REASONS: Record<string, string> = {
+  missing_headers: "unsigned node request: x-pg-node, x-pg-timestamp, x-pg-nonce and x-pg-signature are required",
+  bad_timestamp: "malformed x-pg-timestamp",
+  stale: "request timestamp outside the ±5 minute window",
+  unknown_node: "unknown node",
+  bad_signature: "bad signature (the body, path or method does not match what was signed)",
+};
+
+// last_seen_at feeds the online/offline view; one write per node per 5 s is plenty.
+const LAST_SEEN_WRITE_MS = 5_000;
+const lastSeenWritten = new Map<string, number>();
+
+/**
+ * Checks a node request's ed25519 signature (over node id, timestamp, nonce, method,
+ * path and body digest), its ±5 minute window, and that its nonce was never used: the
+ * nonce insert is the replay check, so a replayed request is refused even within the
+ * window. Rows older than the window are purged by the coordinator.
+ */
+export async function authenticateNode(req: { headers: Headers; method: string; path: string; body: Uint8Array }): Promise<NodeIdentity> {
+  let node: NodeIdentity | null = null;
+  const result = await verifySignedRequest({
+    headers: req.headers,
+    method: req.method,
+    path: req.path,
+    body: req.body,
+    now: Date.now(),
+    maxSkewMs: getEnv().NODE_SIGNATURE_MAX_SKEW_MS,
+    publicKeyFor: async (nodeId: string) => {
+      if (!/^[0-9a-f-]{36}$/i.test(nodeId)) return null;
+      node = await db().node.findUnique({
+        where: { id: nodeId },
+        select: { id: true, orgId: true, role: true, status: true, models: true, maxConcurrency: true, region: true, publicKey: true },
+      });
+      return node?.publicKey ?? null;
+    },
+  });
+  if (!result.ok) throw new AppError("UNAUTHORIZED", REASONS[result.reason] ?? "unauthorized node request", { reason: result.reason });
+  const identity = node as NodeIdentity | null;
+  if (!identity) throw new AppError("UNAUTHORIZED", REASONS.unknown_node ?? "unknown node");
+
+  const fresh = await db().$queryRaw<{ ok: number }[]>`
+    INSERT INTO node_nonces (node_id, nonce) VALUES (${identity.id}::uuid, ${result.nonce})
+    ON CONFLICT DO NOTHING RETURNING 1 AS ok`;
+  if (fresh.length === 0) throw new AppError("UNAUTHORIZED", "replayed request: nonce already used", { reason: "replay" });
+
+  const last = lastSeenWritten.get(identity.id) ?? 0;
+  if (Date.now() - last > LAST_SEEN_WRITE_MS || identity.status === "offline") {
+    lastSeenWritten.set(identity.id, Date.now());
+    await db().$executeRaw`
+      UPDATE nodes SET last_seen_at = now(),
+        status = CASE WHEN status = 'offline' THEN 'online'::"NodeStatus" ELSE status END
+      WHERE id = ${identity.id}::uuid`;
+    if (identity.status === "offline") identity.status = "online";
+  }
+  return identity;
+}

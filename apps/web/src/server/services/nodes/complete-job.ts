@@ -1,0 +1,98 @@
+import { orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import { countersignReceipt, hashJson, splitReward, verifyReceipt } from "@proofgrid/por";
+import { z } from "zod";
+import { db } from "../../db.ts";
+import { AppError } from "../../errors.ts";
+import { logger } from "../../logger.ts";
+import { ensureOrgAccounts, ensureSystemAccounts } from "../billing/org-accounts.ts";
+import type { NodeIdentity } from "./authenticate-node.ts";
+import { getPlatformKey } from "./platform-key.ts";
+
+export const ZReceipt = z.object({
+  v: z.literal(1),
+  jobId: z.uuid(),
+  attempt: z.number().int().min(1),
+  modelId: z.string().regex(/^[0-9a-f]{64}$/),
+  inputHash: z.string().regex(/^[0-9a-f]{64}$/),
+  outputHash: z.string().regex(/^[0-9a-f]{64}$/),
+  startedAt: z.string().max(40),
+  finishedAt: z.string().max(40),
+  inferenceMs: z.number().min(0).max(86_400_000),
+  nodeId: z.uuid(),
+  signature: z.string().min(16).max(200),
+});
+
+export const ZCompleteJobRequest = z.object({
+  jobId: z.uuid(),
+  attempt: z.number().int().min(1).max(1_000),
+  output: z.unknown(),
+  receipt: ZReceipt,
+});
+export type TCompleteJobRequest = z.infer<typeof ZCompleteJobRequest>;
+
+export type CompleteJobResult = { status: "accepted" | "already_completed"; receipt: unknown };
+
+/**
+ * Accepts a result only from the node holding the current attempt (the fencing token):
+ * a worker whose lease expired and was re-leased gets 409 and is never paid. Storing the
+ * result, countersigning the receipt and settling the hold into payments happen in one
+ * transaction, and the settlement's idempotency key (`settle:<job>`) means a retried
+ * completion cannot pay twice.
+ */
+export async function completeJob(opts: { node: NodeIdentity; request: TCompleteJobRequest }): Promise<CompleteJobResult> {
+  const { node, request } = opts;
+  const { receipt } = request;
+  const outputHash = hashJson(request.output);
+  if (receipt.jobId !== request.jobId || receipt.attempt !== request.attempt || receipt.nodeId !== node.id) {
+    throw new AppError("BAD_REQUEST", "receipt does not match the job, attempt or node");
+  }
+  if (receipt.outputHash !== outputHash) throw new AppError("BAD_REQUEST", "receipt outputHash does not match the output");
+  if (!verifyReceipt(receipt, node.publicKey)) throw new AppError("BAD_REQUEST", "receipt signature is invalid");
+
+  const result = await db().$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<
+      { id: string; org_id: string; state: string; node_id: string | null; attempt: number; price: bigint; model_id: string; input_hash: string; output_hash: string | null; receipt: unknown }[]
+    >`SELECT id, org_id, state::text AS state, node_id, attempt, price, model_id, input_hash, output_hash, receipt
+      FROM jobs WHERE id = ${request.jobId}::uuid FOR UPDATE`;
+    const job = rows[0];
+    if (!job) throw new AppError("NOT_FOUND", "job not found");
+    if (job.state === "succeeded" && job.attempt === request.attempt && job.node_id === node.id && job.output_hash === outputHash) {
+      return { status: "already_completed" as const, receipt: job.receipt };
+    }
+    if (job.state !== "running" || job.node_id !== node.id || job.attempt !== request.attempt) {
+      throw new AppError("CONFLICT", `lease lost: job is ${job.state} at attempt ${job.attempt}`, {
+        state: job.state,
+        attempt: job.attempt,
+      });
+    }
+    if (receipt.modelId !== job.model_id || receipt.inputHash !== job.input_hash) {
+      throw new AppError("BAD_REQUEST", "receipt model or input hash does not match the job");
+    }
+    const countersigned = countersignReceipt(receipt, getPlatformKey().privateKey);
+    await tx.$executeRaw`
+      UPDATE jobs SET state = 'succeeded', output_hash = ${outputHash}, receipt = ${JSON.stringify(countersigned)}::jsonb,
+        finished_at = now(), lease_expires_at = NULL
+      WHERE id = ${job.id}::uuid`;
+    await tx.$executeRaw`UPDATE job_payloads SET output = ${JSON.stringify(request.output)}::jsonb WHERE job_id = ${job.id}::uuid`;
+    await tx.$executeRaw`
+      UPDATE job_attempts SET outcome = 'succeeded', finished_at = now(), inference_ms = ${Math.round(receipt.inferenceMs)}
+      WHERE job_id = ${job.id}::uuid AND attempt = ${job.attempt}`;
+
+    const price = BigInt(job.price);
+    const split = splitReward(price);
+    await ensureSystemAccounts(tx);
+    await ensureOrgAccounts(tx, node.orgId);
+    const legs = [
+      { code: orgAccountCode(job.org_id, "held"), amount: -price },
+      { code: orgAccountCode(node.orgId, "earnings"), amount: split.worker },
+      { code: SYSTEM_ACCOUNTS.checkerPool.code, amount: split.checkers },
+      { code: SYSTEM_ACCOUNTS.protocolFee.code, amount: split.protocol },
+    ].filter((l) => l.amount !== 0n);
+    if (legs.length >= 2) {
+      await postTransfer(tx, { idempotencyKey: `settle:${job.id}`, kind: "settle", jobId: job.id, legs });
+    }
+    return { status: "accepted" as const, receipt: countersigned };
+  });
+  logger.info({ jobId: request.jobId, nodeId: node.id, attempt: request.attempt, status: result.status }, "job completed");
+  return result;
+}

@@ -1,0 +1,68 @@
+import { claimJob } from "@proofgrid/db/jobs";
+import { z } from "zod";
+import { db } from "../../db.ts";
+import { getEnv } from "../../env.ts";
+import { AppError } from "../../errors.ts";
+import { jobEvents } from "../../events/job-events.ts";
+import { observeLeaseLatency } from "../../metrics.ts";
+import type { NodeIdentity } from "./authenticate-node.ts";
+
+export const ZLeaseRequest = z.object({
+  /** How long to hold the request open when nothing is runnable (capped by the server). */
+  waitMs: z.number().int().min(0).max(30_000).default(25_000),
+});
+
+export interface LeasedJob {
+  jobId: string;
+  attempt: number;
+  modelId: string;
+  modelSlug: string;
+  input: unknown;
+  leaseExpiresAt: string;
+  leaseMs: number;
+}
+
+const slugCache = new Map<string, string>();
+
+async function modelSlug(id: string): Promise<string> {
+  const hit = slugCache.get(id);
+  if (hit) return hit;
+  const m = await db().model.findUnique({ where: { id }, select: { slug: true } });
+  if (!m) throw new Error(`model ${id} vanished`);
+  slugCache.set(id, m.slug);
+  return m.slug;
+}
+
+/**
+ * Long-poll lease: claim a runnable job at once, or wait for a `proofgrid_jobs` NOTIFY
+ * (a job became queued), re-checking at the polling-fallback period in case a wake-up
+ * was missed. Returns null when the wait ends with nothing to run.
+ */
+export async function leaseJob(opts: { node: NodeIdentity; waitMs: number; signal?: AbortSignal }): Promise<LeasedJob | null> {
+  const env = getEnv();
+  if (opts.node.status === "quarantined") throw new AppError("FORBIDDEN", "node is quarantined");
+  if (opts.node.role !== "worker") throw new AppError("FORBIDDEN", "only worker nodes lease jobs");
+  const deadline = Date.now() + Math.min(opts.waitMs, env.LEASE_LONG_POLL_MAX_MS);
+  for (;;) {
+    const job = await claimJob(db(), { nodeId: opts.node.id, modelIds: opts.node.models, leaseMs: env.LEASE_DURATION_MS });
+    if (job) {
+      observeLeaseLatency(Date.now() - job.createdAt.getTime());
+      return {
+        jobId: job.id,
+        attempt: job.attempt,
+        modelId: job.modelId,
+        modelSlug: await modelSlug(job.modelId),
+        input: job.input,
+        leaseExpiresAt: job.leaseExpiresAt.toISOString(),
+        leaseMs: env.LEASE_DURATION_MS,
+      };
+    }
+    const left = deadline - Date.now();
+    if (left <= 0 || opts.signal?.aborted) return null;
+    await jobEvents.wait({
+      filter: (e) => e.state === "queued",
+      timeoutMs: Math.min(left, env.JOB_POLL_FALLBACK_MS),
+      signal: opts.signal,
+    });
+  }
+}

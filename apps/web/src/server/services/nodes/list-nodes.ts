@@ -1,0 +1,26 @@
+import { db } from "../../db.ts";
+
+/** A provider's nodes with what they served. */
+export async function listNodes(opts: { orgId: string }) {
+  const nodes = await db().node.findMany({
+    where: { orgId: opts.orgId },
+    select: {
+      id: true, name: true, role: true, region: true, status: true, cuPerHour: true, claimedCuPerHour: true,
+      models: true, maxConcurrency: true, version: true, lastSeenAt: true, createdAt: true,
+    },
+    orderBy: { createdAt: "asc" },
+    take: 1_000,
+  });
+  const served = await db().job.groupBy({
+    by: ["nodeId"],
+    where: { nodeId: { in: nodes.map((n) => n.id) }, state: "succeeded" },
+    _count: { _all: true },
+    _sum: { price: true },
+  });
+  const byNode = new Map(served.map((s) => [s.nodeId, s]));
+  return nodes.map((n) => ({
+    ...n,
+    jobsServed: byNode.get(n.id)?._count._all ?? 0,
+    grossRevenue: (byNode.get(n.id)?._sum.price ?? 0n).toString(),
+  }));
+}

@@ -1,0 +1,71 @@
+import { verify } from "@proofgrid/por";
+import { z } from "zod";
+import { db } from "../../db.ts";
+import { AppError } from "../../errors.ts";
+import { logger } from "../../logger.ts";
+import { hashRegistrationToken } from "./create-registration-token.ts";
+
+export const REGISTRATION_PROOF_PREFIX = "proofgrid-register-v1:";
+
+export const ZRegisterNodeRequest = z.object({
+  token: z.string().regex(/^pgr_[A-Za-z0-9_-]{43}$/, "malformed registration token"),
+  /** Raw ed25519 public key, base64url (32 bytes). */
+  publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, "publicKey must be a raw ed25519 key in base64url"),
+  /** Signature of `proofgrid-register-v1:<token>` with the node's key: proof it holds the key. */
+  proof: z.string().min(16).max(200),
+  name: z.string().trim().min(1).max(80),
+  region: z.string().regex(/^[a-z0-9-]{2,40}$/, "region must be lowercase letters, digits and dashes"),
+  latitude: z.number().min(-90).max(90).optional(),
+  longitude: z.number().min(-180).max(180).optional(),
+  /** Model ids (sha256) this node can run. */
+  models: z.array(z.string().regex(/^[0-9a-f]{64}$/)).min(1).max(64),
+  claimedCuPerHour: z.number().int().min(1).max(100_000_000),
+  maxConcurrency: z.number().int().min(1).max(64).default(1),
+  version: z.string().max(40).optional(),
+});
+export type TRegisterNodeRequest = z.infer<typeof ZRegisterNodeRequest>;
+
+/** Spends a one-time token (row-locked, so two nodes cannot both use it) and creates the node. */
+export async function registerNode(request: TRegisterNodeRequest) {
+  if (!verify(request.publicKey, `${REGISTRATION_PROOF_PREFIX}${request.token}`, request.proof)) {
+    throw new AppError("UNAUTHORIZED", "registration proof does not match the public key");
+  }
+  const known = await db().model.count({ where: { id: { in: request.models } } });
+  if (known === 0) throw new AppError("BAD_REQUEST", "none of the node's models is in the catalog");
+
+  const node = await db().$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<{ id: string; org_id: string; role: "worker" | "checker"; expires_at: Date; used_at: Date | null }[]>`
+      SELECT id, org_id, role::text AS role, expires_at, used_at FROM registration_tokens
+      WHERE token_hash = ${hashRegistrationToken(request.token)} FOR UPDATE`;
+    const token = rows[0];
+    if (!token) throw new AppError("UNAUTHORIZED", "unknown registration token");
+    if (token.used_at) throw new AppError("UNAUTHORIZED", "registration token already used");
+    if (token.expires_at.getTime() < Date.now()) throw new AppError("UNAUTHORIZED", "registration token expired");
+    const exists = await tx.node.findUnique({ where: { publicKey: request.publicKey }, select: { id: true } });
+    if (exists) throw new AppError("CONFLICT", "a node with this key is already registered");
+    const created = await tx.node.create({
+      data: {
+        orgId: token.org_id,
+        name: request.name,
+        role: token.role,
+        publicKey: request.publicKey,
+        region: request.region,
+        latitude: request.latitude ?? null,
+        longitude: request.longitude ?? null,
+        models: request.models,
+        claimedCuPerHour: request.claimedCuPerHour,
+        // Accepted as claimed until a checker's registration challenge measures it.
+        cuPerHour: request.claimedCuPerHour,
+        maxConcurrency: request.maxConcurrency,
+        version: request.version ?? null,
+        status: "online",
+        lastSeenAt: new Date(),
+      },
+      select: { id: true, orgId: true, role: true, region: true },
+    });
+    await tx.registrationToken.update({ where: { id: token.id }, data: { usedAt: new Date(), nodeId: created.id } });
+    return created;
+  });
+  logger.info({ nodeId: node.id, orgId: node.orgId, region: node.region }, "node registered");
+  return { nodeId: node.id, orgId: node.orgId, role: node.role };
+}

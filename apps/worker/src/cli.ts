@@ -1,0 +1,130 @@
+import { Command, InvalidArgumentError } from "commander";
+import { loadConfig, type WorkerConfig } from "./config.ts";
+import { runBenchmark } from "./commands/bench.ts";
+import { registerCommand } from "./commands/register.ts";
+import { runWorker } from "./daemon/run-worker.ts";
+import { loadIdentity } from "./identity/node-identity.ts";
+import { InferencePool } from "./inference/inference-pool.ts";
+import { createLogger } from "./logger.ts";
+import { NodeClient } from "./protocol/node-client.ts";
+
+function int(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError("must be an integer");
+  return n;
+}
+function float(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError("must be a number");
+  return n;
+}
+
+interface CommonFlags {
+  url?: string;
+  dir?: string;
+  concurrency?: number;
+  threads?: number;
+  executionProvider?: string;
+}
+
+function configFrom(flags: CommonFlags): WorkerConfig {
+  return loadConfig({
+    PROOFGRID_URL: flags.url,
+    PROOFGRID_NODE_DIR: flags.dir,
+    CONCURRENCY: flags.concurrency,
+    INTRA_OP_THREADS: flags.threads,
+    EXECUTION_PROVIDER: flags.executionProvider,
+  });
+}
+
+function poolFor(config: WorkerConfig): InferencePool {
+  return new InferencePool(config.CONCURRENCY, {
+    intraOpNumThreads: config.INTRA_OP_THREADS,
+    graphOptimizationLevel: config.GRAPH_OPTIMIZATION,
+    executionProvider: config.EXECUTION_PROVIDER,
+  });
+}
+
+const program = new Command()
+  .name("proofgrid-worker")
+  .description("Proofgrid node daemon: run inference jobs (worker) or verify them (checker)")
+  .option("--url <url>", "platform URL (env PROOFGRID_URL)")
+  .option("--dir <dir>", "node data directory holding its key (env PROOFGRID_NODE_DIR)")
+  .option("--concurrency <n>", "jobs run at once (env CONCURRENCY)", int)
+  .option("--threads <n>", "onnxruntime intra-op threads per job (env INTRA_OP_THREADS)", int)
+  .option("--execution-provider <ep>", "cpu or cuda (cuda needs onnxruntime's CUDA build; untested here)");
+
+program
+  .command("register")
+  .description("register this machine with a provider's one-time token")
+  .requiredOption("--token <token>", "one-time registration token from the provider portal")
+  .option("--name <name>", "node name (default: hostname)")
+  .option("--region <region>", "region id, e.g. us-east or ca-montreal", "local")
+  .option("--lat <deg>", "latitude", float)
+  .option("--lon <deg>", "longitude", float)
+  .option("--cu-per-hour <n>", "claimed capability; measured with a quick benchmark if omitted", int)
+  .action(async (o: { token: string; name?: string; region: string; lat?: number; lon?: number; cuPerHour?: number }) => {
+    const config = configFrom(program.opts());
+    let cuPerHour = o.cuPerHour;
+    if (cuPerHour === undefined) {
+      const pool = poolFor({ ...config, CONCURRENCY: 1 });
+      try {
+        cuPerHour = (await runBenchmark({ pool, iterations: 5, progress: process.stderr.isTTY })).cuPerHour;
+      } finally {
+        await pool.close();
+      }
+    }
+    const res = await registerCommand({ config, token: o.token, name: o.name, region: o.region, latitude: o.lat, longitude: o.lon, cuPerHour });
+    console.log(JSON.stringify({ registered: true, nodeId: res.nodeId, cuPerHour, models: res.models, dir: config.PROOFGRID_NODE_DIR }));
+  });
+
+program
+  .command("bench")
+  .description("measure this machine's capability in Compute Units per hour")
+  .option("--iterations <n>", "runs per model", int, 20)
+  .action(async (o: { iterations: number }) => {
+    const config = configFrom(program.opts());
+    const pool = poolFor({ ...config, CONCURRENCY: 1 });
+    try {
+      const r = await runBenchmark({ pool, iterations: Math.max(1, Math.min(o.iterations, 1_000)), progress: process.stderr.isTTY });
+      console.log(JSON.stringify(r));
+    } finally {
+      await pool.close();
+    }
+  });
+
+program
+  .command("start")
+  .description("run the daemon")
+  .option("--role <role>", "worker or checker", "worker")
+  .action(async (o: { role: string }) => {
+    const config = configFrom(program.opts());
+    if (o.role !== "worker") {
+      throw new Error(`role '${o.role}' is not available yet: checkers arrive with Proof of Render`);
+    }
+    const identity = loadIdentity(config.PROOFGRID_NODE_DIR);
+    const log = createLogger(config.LOG_LEVEL, { nodeId: identity.nodeId });
+    const pool = poolFor(config);
+    const stop = new AbortController();
+    let signals = 0;
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      process.on(sig, () => {
+        signals++;
+        if (signals > 1) {
+          log.warn({ sig }, "second signal: exiting now");
+          process.exit(130);
+        }
+        stop.abort();
+      });
+    }
+    log.info({ url: identity.url, concurrency: config.CONCURRENCY }, "worker started");
+    await runWorker({ config, identity, client: new NodeClient(identity, config.REQUEST_TIMEOUT_MS), pool, log, stop: stop.signal });
+    await pool.close();
+    log.info("worker stopped");
+    process.exit(0);
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  console.error(`proofgrid-worker: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+import { hostname } from "node:os";
+import { generateNodeKeyPair, sign } from "@proofgrid/por";
+import { listBuiltinModels } from "@proofgrid/models";
+import type { WorkerConfig } from "../config.ts";
+import { saveIdentity } from "../identity/node-identity.ts";
+
+export interface RegisterOptions {
+  config: WorkerConfig;
+  token: string;
+  name?: string;
+  region: string;
+  latitude?: number;
+  longitude?: number;
+  cuPerHour: number;
+}
+
+/** Creates the node's ed25519 key, registers it with the one-time token, saves node.json. */
+export async function registerCommand(opts: RegisterOptions) {
+  const keys = generateNodeKeyPair();
+  const models = await listBuiltinModels();
+  const name = opts.name ?? hostname();
+  const res = await fetch(new URL("/api/node/register", opts.config.PROOFGRID_URL), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      token: opts.token,
+      publicKey: keys.publicKey,
+      proof: sign(keys.privateKey, `proofgrid-register-v1:${opts.token}`),
+      name,
+      region: opts.region,
+      latitude: opts.latitude,
+      longitude: opts.longitude,
+      models: models.map((m) => m.id),
+      claimedCuPerHour: opts.cuPerHour,
+      maxConcurrency: opts.config.CONCURRENCY,
+      version: "0.1.0",
+    }),
+    signal: AbortSignal.timeout(opts.config.REQUEST_TIMEOUT_MS),
+  });
+  const body = (await res.json().catch(() => ({}))) as { nodeId?: string; error?: { message?: string } };
+  if (!res.ok || !body.nodeId) throw new Error(`registration failed (${res.status}): ${body.error?.message ?? "no node id"}`);
+  saveIdentity(opts.config.PROOFGRID_NODE_DIR, {
+    nodeId: body.nodeId,
+    url: opts.config.PROOFGRID_URL,
+    publicKey: keys.publicKey,
+    privateKey: keys.privateKey,
+    region: opts.region,
+    name,
+  });
+  return { nodeId: body.nodeId, models: models.map((m) => m.slug) };
+}

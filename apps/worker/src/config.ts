@@ -1,0 +1,32 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+
+// Daemon settings: env first, CLI flags override. Names carry their units.
+export const ZWorkerConfig = z.object({
+  PROOFGRID_URL: z.url().default("http://localhost:3000"),
+  /** Holds the node's key (node.json, mode 0600). One directory per node. */
+  PROOFGRID_NODE_DIR: z.string().default(join(homedir(), ".proofgrid-worker")),
+  CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
+  LEASE_WAIT_MS: z.coerce.number().int().min(0).max(30_000).default(25_000),
+  /** 0 = a third of the lease the platform grants. */
+  HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
+  /** Request timeout for everything but the long-poll. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(120_000).default(15_000),
+  RETRY_MAX_DELAY_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  INTRA_OP_THREADS: z.coerce.number().int().min(1).max(64).default(2),
+  GRAPH_OPTIMIZATION: z.enum(["disabled", "basic", "extended", "all"]).default("all"),
+  EXECUTION_PROVIDER: z.enum(["cpu", "cuda"]).default("cpu"),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+});
+
+export type WorkerConfig = z.infer<typeof ZWorkerConfig>;
+
+export function loadConfig(overrides: Partial<Record<keyof WorkerConfig, string | number | undefined>> = {}): WorkerConfig {
+  const merged: Record<string, unknown> = { ...process.env };
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) merged[k] = v;
+  const parsed = ZWorkerConfig.safeParse(merged);
+  if (!parsed.success) throw new Error(`invalid worker configuration:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

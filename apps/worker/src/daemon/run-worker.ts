@@ -1,0 +1,161 @@
+import { hashJson, signReceipt } from "@proofgrid/por";
+import type { WorkerConfig } from "../config.ts";
+import type { NodeIdentity } from "../identity/node-identity.ts";
+import type { InferencePool } from "../inference/inference-pool.ts";
+import type { Logger } from "../logger.ts";
+import { type NodeClient, PlatformError, sleep } from "../protocol/node-client.ts";
+
+interface LeasedJob {
+  jobId: string;
+  attempt: number;
+  modelId: string;
+  modelSlug: string;
+  input: unknown;
+  leaseExpiresAt: string;
+  leaseMs: number;
+}
+
+interface ActiveJob {
+  attempt: number;
+  /** Aborted when a heartbeat learns the lease is gone: the result will be refused. */
+  lost: AbortController;
+}
+
+export interface RunWorkerOptions {
+  config: WorkerConfig;
+  identity: NodeIdentity;
+  client: NodeClient;
+  pool: InferencePool;
+  log: Logger;
+  /** First shutdown signal: stop leasing, finish in-flight jobs within the grace period. */
+  stop: AbortSignal;
+}
+
+/**
+ * The worker daemon: `CONCURRENCY` lease loops feeding the inference pool, and one
+ * heartbeat loop that renews every held lease. On `stop` it leases nothing more, lets
+ * running jobs finish for up to SHUTDOWN_GRACE_MS, then hands the rest back (`release`)
+ * so they are re-queued at once instead of waiting for their leases to expire.
+ */
+export async function runWorker(opts: RunWorkerOptions): Promise<void> {
+  const { config, client, log, stop } = opts;
+  const active = new Map<string, ActiveJob>();
+  let heartbeatMs = config.HEARTBEAT_INTERVAL_MS || 5_000;
+  const heartbeatStop = new AbortController();
+
+  const heartbeatLoop = (async () => {
+    while (!heartbeatStop.signal.aborted) {
+      await sleep(heartbeatMs, heartbeatStop.signal);
+      if (heartbeatStop.signal.aborted) break;
+      const leases = [...active].map(([jobId, a]) => ({ jobId, attempt: a.attempt }));
+      try {
+        const res = await client.post<{ leases: { jobId: string; attempt: number; ok: boolean }[] }>("/api/node/heartbeat", { leases });
+        for (const l of res.leases) {
+          const a = active.get(l.jobId);
+          if (!l.ok && a && a.attempt === l.attempt) {
+            log.warn({ jobId: l.jobId, attempt: l.attempt }, "lease lost; abandoning job");
+            a.lost.abort();
+          }
+        }
+      } catch (err) {
+        log.warn({ err: String(err) }, "heartbeat failed; will retry");
+      }
+    }
+  })();
+
+  const runJob = async (job: LeasedJob): Promise<void> => {
+    const a: ActiveJob = { attempt: job.attempt, lost: new AbortController() };
+    active.set(job.jobId, a);
+    if (!config.HEARTBEAT_INTERVAL_MS) heartbeatMs = Math.max(500, Math.floor(job.leaseMs / 3));
+    const jlog = log.child({ jobId: job.jobId, attempt: job.attempt, model: job.modelSlug });
+    try {
+      const startedAt = new Date();
+      const res = await opts.pool.run(job.modelSlug, job.input);
+      const finishedAt = new Date();
+      if (a.lost.signal.aborted) return;
+      if (!res.ok) {
+        jlog.warn({ error: res.error, inputError: res.inputError }, "inference failed");
+        await client
+          .postWithRetry("/api/node/fail", { jobId: job.jobId, attempt: job.attempt, kind: "error", retryable: !res.inputError, error: res.error }, { maxDelayMs: config.RETRY_MAX_DELAY_MS, maxAttempts: 8 })
+          .catch((err) => jlog.warn({ err: String(err) }, "could not report failure; the lease will expire"));
+        return;
+      }
+      const receipt = signReceipt(
+        {
+          v: 1,
+          jobId: job.jobId,
+          attempt: job.attempt,
+          modelId: job.modelId,
+          inputHash: hashJson(job.input),
+          outputHash: hashJson(res.output),
+          startedAt: startedAt.toISOString(),
+          finishedAt: finishedAt.toISOString(),
+          inferenceMs: Math.round(res.inferenceMs * 1000) / 1000,
+          nodeId: opts.identity.nodeId,
+        },
+        opts.identity.privateKey,
+      );
+      try {
+        // Completion is idempotent on the platform (job id + attempt), so retrying after a
+        // lost response is safe; the bound keeps a dead platform from holding us forever.
+        await client.postWithRetry("/api/node/complete", { jobId: job.jobId, attempt: job.attempt, output: res.output, receipt }, {
+          maxDelayMs: config.RETRY_MAX_DELAY_MS,
+          maxAttempts: 30,
+          onRetry: (err, n) => jlog.warn({ err: String(err), n }, "complete failed; retrying"),
+        });
+        jlog.info({ inferenceMs: Math.round(res.inferenceMs) }, "job completed");
+      } catch (err) {
+        if (err instanceof PlatformError && err.status === 409) jlog.warn({ msg: err.message }, "result refused: lease lost");
+        else jlog.error({ err: String(err) }, "could not deliver result");
+      }
+    } catch (err) {
+      jlog.error({ err: String(err) }, "job crashed");
+      await client
+        .post("/api/node/fail", { jobId: job.jobId, attempt: job.attempt, kind: "error", retryable: true, error: String(err).slice(0, 2_000) })
+        .catch(() => undefined);
+    } finally {
+      active.delete(job.jobId);
+    }
+  };
+
+  const leaseLoop = async (slot: number): Promise<void> => {
+    while (!stop.aborted) {
+      let job: LeasedJob | null = null;
+      try {
+        const res = await client.postWithRetry<{ job: LeasedJob | null }>("/api/node/lease", { waitMs: config.LEASE_WAIT_MS }, {
+          signal: stop,
+          timeoutMs: config.LEASE_WAIT_MS + config.REQUEST_TIMEOUT_MS,
+          maxDelayMs: config.RETRY_MAX_DELAY_MS,
+          onRetry: (err, n, delay) => log.warn({ err: String(err), n, delayMs: Math.round(delay), slot }, "platform unreachable; backing off"),
+        });
+        job = res.job;
+      } catch (err) {
+        if (stop.aborted) break;
+        log.error({ err: String(err), slot }, "lease refused");
+        await sleep(config.RETRY_MAX_DELAY_MS, stop);
+        continue;
+      }
+      if (job) await runJob(job);
+    }
+  };
+
+  const loops = Promise.all(Array.from({ length: config.CONCURRENCY }, (_, i) => leaseLoop(i)));
+  await new Promise<void>((resolve) => (stop.aborted ? resolve() : stop.addEventListener("abort", () => resolve(), { once: true })));
+  log.info({ inFlight: active.size, graceMs: config.SHUTDOWN_GRACE_MS }, "stopping: no new leases; finishing in-flight jobs");
+
+  const drained = await Promise.race([loops.then(() => true), sleep(config.SHUTDOWN_GRACE_MS).then(() => false)]);
+  if (!drained) {
+    // Grace period over: hand back what is still running so it is re-queued now.
+    await Promise.all(
+      [...active].map(([jobId, a]) => {
+        a.lost.abort();
+        return client
+          .post("/api/node/fail", { jobId, attempt: a.attempt, kind: "release", retryable: true, error: "worker shutting down" })
+          .then(() => log.info({ jobId }, "released in-flight job"))
+          .catch((err) => log.warn({ jobId, err: String(err) }, "release failed; the lease will expire"));
+      }),
+    );
+  }
+  heartbeatStop.abort();
+  await heartbeatLoop;
+}

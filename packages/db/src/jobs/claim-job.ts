@@ -1,0 +1,61 @@
+import type { Db } from "../db-types.ts";
+
+export interface ClaimedJob {
+  id: string;
+  attempt: number;
+  modelId: string;
+  orgId: string;
+  leaseExpiresAt: Date;
+  createdAt: Date;
+  input: unknown;
+}
+
+export interface ClaimJobOptions {
+  nodeId: string;
+  /** Model ids (sha256) the node can run. */
+  modelIds: readonly string[];
+  leaseMs: number;
+}
+
+/**
+ * Claims the oldest queued job this node can run, in one statement: pick with
+ * `FOR UPDATE SKIP LOCKED` (concurrent claimers skip each other's rows instead of
+ * waiting), bump the attempt (the fencing token), set the lease, and record the attempt.
+ * Returns null when nothing is runnable.
+ */
+export async function claimJob(db: Db, opts: ClaimJobOptions): Promise<ClaimedJob | null> {
+  if (opts.modelIds.length === 0) return null;
+  const rows = await db.$queryRaw<
+    { id: string; attempt: number; model_id: string; org_id: string; lease_expires_at: Date; created_at: Date; input: unknown }[]
+  >`
+    WITH next AS (
+      SELECT id FROM jobs
+      WHERE state = 'queued' AND model_id = ANY(${[...opts.modelIds]}::text[]) AND attempt < max_attempts
+      ORDER BY created_at
+      LIMIT 1
+      FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+      UPDATE jobs j
+      SET state = 'running', node_id = ${opts.nodeId}::uuid, attempt = j.attempt + 1,
+          lease_expires_at = now() + ${opts.leaseMs} * interval '1 millisecond',
+          assigned_at = now(), started_at = coalesce(j.started_at, now())
+      FROM next WHERE j.id = next.id
+      RETURNING j.id, j.attempt, j.model_id, j.org_id, j.lease_expires_at, j.created_at
+    ), attempt_row AS (
+      INSERT INTO job_attempts (job_id, attempt, node_id)
+      SELECT id, attempt, ${opts.nodeId}::uuid FROM claimed
+    )
+    SELECT c.id, c.attempt, c.model_id, c.org_id, c.lease_expires_at, c.created_at, p.input
+    FROM claimed c JOIN job_payloads p ON p.job_id = c.id`;
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    id: r.id,
+    attempt: r.attempt,
+    modelId: r.model_id,
+    orgId: r.org_id,
+    leaseExpiresAt: r.lease_expires_at,
+    createdAt: r.created_at,
+    input: r.input,
+  };
+}

@@ -1,0 +1,3 @@
+export * from "./claim-job.ts";
+export * from "./renew-lease.ts";
+export * from "./sweep-expired-leases.ts";

@@ -1,0 +1,147 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+export const WEB_DIR = join(ROOT, "apps/web");
+const NEXT_BIN = join(ROOT, "node_modules/next/dist/bin/next");
+const TSX_CLI = join(ROOT, "node_modules/tsx/dist/cli.mjs");
+const BUILD_STAMP = join(WEB_DIR, ".next/proofgrid-source-hash");
+
+// What the production build depends on: a change in any of these means rebuild.
+const SOURCE_ROOTS = ["apps/web/src", "apps/web/next.config.ts", "apps/web/package.json", "packages/db/src", "packages/por/src", "packages/models/src", "prisma/schema.prisma", "package-lock.json"];
+
+function hashTree(path: string, h: ReturnType<typeof createHash>): void {
+  if (!existsSync(path)) return;
+  const st = statSync(path);
+  if (st.isDirectory()) {
+    for (const name of readdirSync(path).sort()) {
+      if (name === "node_modules" || name === ".next" || name.endsWith(".test.ts")) continue;
+      hashTree(join(path, name), h);
+    }
+  } else {
+    h.update(path.slice(ROOT.length));
+    h.update(readFileSync(path));
+  }
+}
+
+export function webSourceHash(): string {
+  const h = createHash("sha256");
+  for (const p of SOURCE_ROOTS) hashTree(join(ROOT, p), h);
+  return h.digest("hex");
+}
+
+/** Builds the Next app when its sources changed since the last build (about a minute). */
+export function ensureWebBuild(log: (msg: string) => void = console.log): void {
+  const hash = webSourceHash();
+  if (existsSync(BUILD_STAMP) && readFileSync(BUILD_STAMP, "utf8") === hash) return;
+  log("building the web app (first start or sources changed; about a minute)...");
+  const res = spawnSync(process.execPath, [NEXT_BIN, "build"], {
+    cwd: WEB_DIR,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", DATABASE_URL: process.env.DATABASE_URL ?? "postgres://build-time-unused/none" },
+  });
+  if (res.status !== 0) throw new Error(`next build failed with exit code ${res.status}`);
+  writeFileSync(BUILD_STAMP, hash);
+}
+
+export interface Spawned {
+  name: string;
+  child: ChildProcess;
+  /** SIGTERM, then SIGKILL after `graceMs`. Resolves when the process has exited. */
+  stop(graceMs?: number): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+export function spawnProcess(
+  name: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined>; output?: "inherit" | "pipe" | "ignore"; onLine?: (line: string) => void },
+): Spawned {
+  const child = spawn(process.execPath, args, {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ["ignore", opts.output ?? "inherit", opts.output ?? "inherit"],
+    // Own process group: a terminal Ctrl-C reaches only the orchestrator, which then stops
+    // each child once (a second signal would force the worker to exit without draining).
+    detached: true,
+  });
+  if (opts.onLine && child.stdout && child.stderr) {
+    for (const stream of [child.stdout, child.stderr]) {
+      let buf = "";
+      stream.setEncoding("utf8");
+      stream.on("data", (chunk: string) => {
+        buf += chunk;
+        let i = buf.indexOf("\n");
+        while (i >= 0) {
+          opts.onLine?.(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+          i = buf.indexOf("\n");
+        }
+      });
+    }
+  }
+  const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
+  return {
+    name,
+    child,
+    exited,
+    async stop(graceMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export function spawnWeb(opts: { port: number; env: Record<string, string | undefined>; output?: "inherit" | "pipe" | "ignore"; onLine?: (l: string) => void }): Spawned {
+  return spawnProcess("web", [NEXT_BIN, "start", "-p", String(opts.port), "-H", "127.0.0.1"], {
+    cwd: WEB_DIR,
+    env: { NEXT_TELEMETRY_DISABLED: "1", PROOFGRID_SERVICE: "web", ...opts.env },
+    output: opts.output,
+    onLine: opts.onLine,
+  });
+}
+
+export function spawnCoordinator(opts: { env: Record<string, string | undefined>; output?: "inherit" | "pipe" | "ignore"; onLine?: (l: string) => void }): Spawned {
+  return spawnProcess("coordinator", [TSX_CLI, join(ROOT, "apps/web/src/server/coordinator/main.ts")], {
+    env: { PROOFGRID_SERVICE: "coordinator", ...opts.env },
+    output: opts.output,
+    onLine: opts.onLine,
+  });
+}
+
+export function workerArgs(args: string[]): string[] {
+  return [join(ROOT, "apps/worker/bin/proofgrid-worker.mjs"), ...args];
+}
+
+export function spawnWorker(
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; output?: "inherit" | "pipe" | "ignore"; onLine?: (l: string) => void } = {},
+): Spawned {
+  return spawnProcess("worker", workerArgs(args), { env: opts.env, output: opts.output, onLine: opts.onLine });
+}
+
+/** Polls `url` until it answers 2xx, the process dies, or `timeoutMs` passes. */
+export async function waitForHttp(url: string, opts: { timeoutMs: number; process?: Spawned }): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    if (opts.process && opts.process.child.exitCode !== null) throw new Error(`${opts.process.name} exited with code ${opts.process.child.exitCode}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+      if (res.ok) return;
+      last = `${res.status}`;
+    } catch (err) {
+      last = String(err);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} not ready after ${opts.timeoutMs} ms (${last})`);
+}
+
+export { TSX_CLI };

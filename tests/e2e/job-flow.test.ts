@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { splitReward } from "@proofgrid/por";
+import { renderTextPng } from "../support/inputs.ts";
+import { ledgerSnapshot } from "../support/ledger.ts";
+import { speechRecording } from "../support/speech.ts";
+import { api, type Stack, startStack } from "../support/stack.ts";
+
+interface Job {
+  id: string;
+  state: string;
+  price: string;
+  attempt: number;
+  output?: unknown;
+  receipt?: { signature: string; platformSignature?: string } | null;
+  workerId: string | null;
+}
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({ leaseMs: 10_000 });
+  await stack.addWorker("w1");
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function runJob(model: string, input: unknown): Promise<Job> {
+  const submitted = await api<Job>(stack, "/api/v1/jobs", { body: { model, input } });
+  expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
+  expect(submitted.body.state).toBe("queued");
+  const done = await api<Job>(stack, `/api/v1/jobs/${submitted.body.id}?wait=60000`);
+  expect(done.status).toBe(200);
+  expect(done.body.state, JSON.stringify(done.body)).toBe("succeeded");
+  return done.body;
+}
+
+describe("a job from an API key to a worker to the ledger", () => {
+  const jobs: Job[] = [];
+
+  it("reads back text rendered in the test with real PP-OCRv4 on a real worker", async () => {
+    const lines = ["PROOFGRID 2026", "verified inference"];
+    const png = await renderTextPng(lines);
+    const job = await runJob("ocr-ppocr-v4", { image: png.toString("base64") });
+    jobs.push(job);
+    const out = job.output as { lines: { text: string; confidence: number; box: [number, number][] }[] };
+    expect(out.lines.map((l) => l.text)).toEqual(lines);
+    for (const l of out.lines) {
+      expect(l.confidence).toBeGreaterThan(0.8);
+      expect(l.box).toHaveLength(4);
+    }
+    expect(job.workerId).toBe(stack.workers[0]?.nodeId);
+    expect(job.receipt?.signature).toBeTruthy();
+    expect(job.receipt?.platformSignature).toBeTruthy();
+  });
+
+  it("finds the speech in a generated recording with Silero VAD", async () => {
+    const rec = speechRecording();
+    const job = await runJob("vad-silero-v5", { audio: rec.wav.toString("base64") });
+    jobs.push(job);
+    const out = job.output as { segments: { start: number; end: number }[] };
+    expect(out.segments.length).toBe(rec.speech.length);
+    rec.speech.forEach((s, i) => {
+      const seg = out.segments[i];
+      expect(seg).toBeDefined();
+      expect(Math.abs((seg?.start ?? 0) - s.start)).toBeLessThan(0.3);
+      expect(Math.abs((seg?.end ?? 0) - s.end)).toBeLessThan(0.3);
+    });
+  });
+
+  it("returns a vector of the declared size from the synthetic encoder", async () => {
+    const job = await runJob("encoder-synthetic-minilm", { text: "hello proofgrid" });
+    jobs.push(job);
+    const out = job.output as { dim: number; vectors: number[][] };
+    expect(out.dim).toBe(384);
+    expect(out.vectors).toHaveLength(1);
+    expect(out.vectors[0]).toHaveLength(384);
+    expect(out.vectors[0]?.every(Number.isFinite)).toBe(true);
+  });
+
+  it("charged the customer exactly the price and paid the provider once, in balanced transfers", async () => {
+    const snap = await ledgerSnapshot(stack.database.url, { customer: stack.seed.customerOrgId, provider: stack.seed.providerOrgId });
+    const total = jobs.reduce((s, j) => s + BigInt(j.price), 0n);
+    expect(total).toBeGreaterThan(0n);
+    expect(snap.available).toBe(1_000_000_000n - total);
+    expect(snap.held).toBe(0n);
+    const workerShare = jobs.reduce((s, j) => s + splitReward(BigInt(j.price)).worker, 0n);
+    expect(snap.providerEarnings).toBe(workerShare);
+    expect(snap.providerEarnings + snap.checkerPool + snap.protocolFee).toBe(total);
+    expect(snap.transfersByKind.settle).toBe(jobs.length);
+    expect(snap.check.ok).toBe(true);
+    expect(snap.check.unbalancedTransfers).toEqual([]);
+
+    const balance = await api<{ available: string; held: string }>(stack, "/api/v1/balance");
+    expect(balance.body.available).toBe(snap.available.toString());
+  });
+
+  it("exposes Prometheus metrics: jobs by state, lease latency, nodes", async () => {
+    const res = await fetch(`${stack.url}/api/metrics`);
+    const text = await res.text();
+    expect(res.status).toBe(200);
+    expect(text).toMatch(/proofgrid_jobs\{state="succeeded"\} 3/);
+    expect(text).toMatch(/proofgrid_lease_latency_seconds_count \d+/);
+    expect(text).toMatch(/proofgrid_nodes\{role="worker",status="online"\} 1/);
+  });
+});

@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "@proofgrid/db/embedded";
+import { type Spawned, spawnCoordinator, spawnWeb, spawnWorker, waitForHttp, workerArgs } from "../../scripts/lib/processes.ts";
+import { spawnSync } from "node:child_process";
+
+export interface StackOptions {
+  /** Short leases make crash tests fast; production default is 15 s. */
+  leaseMs?: number;
+  env?: Record<string, string>;
+  /** Defaults to a fresh clone of the test template (inside vitest). */
+  database?: { url: string; drop(): Promise<void> };
+  /** Start the coordinator (lease sweeper); default true. */
+  coordinator?: boolean;
+}
+
+export interface WorkerHandle {
+  name: string;
+  nodeDir: string;
+  nodeId: string;
+  proc: Spawned;
+  logs: string[];
+}
+
+/**
+ * A real marketplace for one test file: a fresh database cloned from the migrated
+ * template, the production web build on a free port, the coordinator, and worker
+ * processes registered through the real protocol.
+ */
+export async function startStack(opts: StackOptions = {}) {
+  const database = opts.database ?? (await (await import("@proofgrid/db/testing")).createTestDatabase());
+  const dataDir = mkdtempSync(join(tmpdir(), "proofgrid-e2e-"));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env: Record<string, string> = {
+    DATABASE_URL: database.url,
+    PROOFGRID_DATA_DIR: dataDir,
+    LEASE_DURATION_MS: String(opts.leaseMs ?? 3_000),
+    SWEEP_INTERVAL_MS: "250",
+    LOG_LEVEL: "info",
+    ...opts.env,
+  };
+  const webLogs: string[] = [];
+  const web = spawnWeb({ port, env, output: "pipe", onLine: (l) => webLogs.push(l) });
+  await waitForHttp(`${url}/api/health`, { timeoutMs: 60_000, process: web });
+  const coordinatorLogs: string[] = [];
+  const coordinator = opts.coordinator === false ? undefined : spawnCoordinator({ env, output: "pipe", onLine: (l) => coordinatorLogs.push(l) });
+
+  // Seed through the same service `npm start` uses, in this process, against the test database.
+  process.env.DATABASE_URL = database.url;
+  process.env.PROOFGRID_DATA_DIR = dataDir;
+  const { seedDemo, demoRegistrationToken } = await import("../../apps/web/src/server/services/seed/seed-demo.ts");
+  const seed = await seedDemo();
+  const workers: WorkerHandle[] = [];
+
+  async function addWorker(name: string, extraEnv: Record<string, string> = {}, opts: { start?: boolean } = {}): Promise<WorkerHandle> {
+    const nodeDir = join(dataDir, `node-${name}`);
+    const token = await demoRegistrationToken(seed.providerOrgId, url);
+    const wenv = { ...process.env, PROOFGRID_URL: url, PROOFGRID_NODE_DIR: nodeDir, ...extraEnv };
+    // A fixed claimed capability skips the registration benchmark (measured elsewhere).
+    const reg = spawnSync(process.execPath, workerArgs(["register", "--token", token, "--name", name, "--region", "local", "--cu-per-hour", "3600"]), {
+      env: wenv,
+      encoding: "utf8",
+    });
+    if (reg.status !== 0) throw new Error(`register failed: ${reg.stderr}`);
+    const nodeId = (JSON.parse(reg.stdout.trim().split("\n").at(-1) ?? "{}") as { nodeId: string }).nodeId;
+    const logs: string[] = [];
+    const proc =
+      opts.start === false
+        ? spawnWorker(["--help"], { env: wenv, output: "ignore" })
+        : spawnWorker(["start"], { env: wenv, output: "pipe", onLine: (l) => logs.push(l) });
+    const handle = { name, nodeDir, nodeId, proc, logs };
+    workers.push(handle);
+    return handle;
+  }
+
+  /** Restarts a worker's daemon with its saved identity (after a crash). */
+  function restartWorker(w: WorkerHandle, extraEnv: Record<string, string> = {}): WorkerHandle {
+    const logs: string[] = [];
+    const proc = spawnWorker(["start"], {
+      env: { PROOFGRID_URL: url, PROOFGRID_NODE_DIR: w.nodeDir, ...extraEnv },
+      output: "pipe",
+      onLine: (l) => logs.push(l),
+    });
+    const handle = { ...w, proc, logs };
+    workers.push(handle);
+    return handle;
+  }
+
+  async function stop(): Promise<void> {
+    await Promise.all(workers.map((w) => w.proc.stop(5_000)));
+    await coordinator?.stop(5_000);
+    await web.stop(5_000);
+    const { disconnectPrisma } = await import("@proofgrid/db/client");
+    await disconnectPrisma();
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  return { url, database, seed, apiKey: seed.apiKey, web, webLogs, coordinator, coordinatorLogs, addWorker, restartWorker, workers, stop };
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/** fetch with the stack's API key and JSON. */
+export async function api<T = unknown>(stack: Stack, path: string, init: { method?: string; body?: unknown; key?: string | null } = {}) {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  const key = init.key === undefined ? stack.apiKey : init.key;
+  if (key) headers.authorization = `Bearer ${key}`;
+  const res = await fetch(`${stack.url}${path}`, {
+    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // keep text
+  }
+  return { status: res.status, body: body as T };
+}
