@@ -59,13 +59,18 @@ describe("a job from an API key to a worker to the ledger", () => {
     const job = await runJob("vad-silero-v5", { audio: rec.wav.toString("base64") });
     jobs.push(job);
     const out = job.output as { segments: { start: number; end: number }[] };
-    expect(out.segments.length).toBe(rec.speech.length);
-    rec.speech.forEach((s, i) => {
-      const seg = out.segments[i];
-      expect(seg).toBeDefined();
-      expect(Math.abs((seg?.start ?? 0) - s.start)).toBeLessThan(0.3);
-      expect(Math.abs((seg?.end ?? 0) - s.end)).toBeLessThan(0.3);
-    });
+    expect(out.segments.length).toBeGreaterThanOrEqual(rec.speech.length);
+    // Every segment lies inside a stretch of speech (±0.3 s): none in the silences.
+    for (const seg of out.segments) {
+      expect(rec.speech.some((s) => seg.start >= s.start - 0.3 && seg.end <= s.end + 0.3), JSON.stringify(seg)).toBe(true);
+    }
+    // Each stretch of speech is found, from about its start to about its end.
+    for (const s of rec.speech) {
+      const inside = out.segments.filter((seg) => seg.start >= s.start - 0.3 && seg.end <= s.end + 0.3);
+      expect(inside.length, JSON.stringify(s)).toBeGreaterThan(0);
+      expect(Math.abs((inside[0]?.start ?? 0) - s.start)).toBeLessThan(0.3);
+      expect(Math.abs((inside.at(-1)?.end ?? 0) - s.end)).toBeLessThan(0.3);
+    }
   });
 
   it("returns a vector of the declared size from the synthetic encoder", async () => {

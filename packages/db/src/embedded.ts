@@ -139,15 +139,40 @@ export async function startEmbeddedPostgres(
  * Returns the uid/gid the server runs as, or undefined when not root.
  */
 async function prepareDataDir(dataDir: string): Promise<{ uid: number; gid: number } | undefined> {
+  // Parents with the default mode (0755 under umask 022): a recursive mkdir with 0700
+  // would make every created parent 0700 too, and `postgres` could not enter them.
+  await mkdir(path.dirname(dataDir), { recursive: true });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (userInfo().uid !== 0) return undefined;
   const owner = await postgresUser();
+  await assertTraversable(path.dirname(dataDir), owner);
   const current = await stat(dataDir);
   if (current.uid !== owner.uid) {
     // Only the top dir: a reused cluster's files are already the postgres user's.
     await chown(dataDir, owner.uid, owner.gid);
   }
   return owner;
+}
+
+/**
+ * The server, running as `postgres`, must be able to reach the data dir: every ancestor
+ * needs the x bit for that user. mkdtemp makes 0700 dirs owned by root, which fails at
+ * initdb with a bare "Permission denied"; this names the directory instead. We do not chmod
+ * someone's directories (e.g. /root) behind their back.
+ */
+async function assertTraversable(dir: string, owner: { uid: number; gid: number }): Promise<void> {
+  for (let current = dir; ; current = path.dirname(current)) {
+    const st = await stat(current);
+    const bit = st.uid === owner.uid ? 0o100 : st.gid === owner.gid ? 0o010 : 0o001;
+    if ((st.mode & bit) === 0) {
+      throw new Error(
+        `Postgres runs as the '${EMBEDDED_PG_USER}' user (uid ${owner.uid}) because this process is root, ` +
+          `and it cannot enter ${current} (mode ${(st.mode & 0o777).toString(8)}). ` +
+          `Use a data dir elsewhere or allow it: chmod o+x ${current}`,
+      );
+    }
+    if (current === path.dirname(current)) return;
+  }
 }
 
 async function postgresUser(): Promise<{ uid: number; gid: number }> {

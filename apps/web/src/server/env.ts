@@ -27,7 +27,8 @@ export type Env = z.infer<typeof ZEnv>;
 let cached: Env | undefined;
 
 export function getEnv(): Env {
-  if (!cached) {
+  // Re-parsed if the process retargets itself (tests and benchmarks seed several databases).
+  if (!cached || cached.DATABASE_URL !== process.env.DATABASE_URL || cached.PROOFGRID_DATA_DIR !== (process.env.PROOFGRID_DATA_DIR ?? ".data")) {
     const parsed = ZEnv.safeParse(process.env);
     if (!parsed.success) {
       throw new Error(`invalid environment: ${z.prettifyError(parsed.error)}`);

@@ -1,0 +1,67 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const RATE = 16_000;
+const FIXTURE = fileURLToPath(new URL("../../packages/models/fixtures/speech-16k.wav", import.meta.url));
+
+/** PCM16 samples of the espeak-ng recording committed with the models package. */
+function speechSamples(): Int16Array {
+  const buf = readFileSync(FIXTURE);
+  let off = 12;
+  while (off + 8 <= buf.length) {
+    const id = buf.toString("ascii", off, off + 4);
+    const size = buf.readUInt32LE(off + 4);
+    if (id === "data") return new Int16Array(buf.buffer.slice(buf.byteOffset + off + 8, buf.byteOffset + off + 8 + size));
+    off += 8 + size + (size % 2);
+  }
+  throw new Error("no data chunk in speech fixture");
+}
+
+/**
+ * Silence, speech, silence, speech, silence — assembled in memory so the test knows where
+ * the speech is. Quiet noise (not digital zero) keeps the silence realistic.
+ */
+export function speechRecording(): { wav: Buffer; speech: { start: number; end: number }[] } {
+  const speech = speechSamples();
+  const parts: { samples: Int16Array | null; seconds: number }[] = [
+    { samples: null, seconds: 1.0 },
+    { samples: speech, seconds: speech.length / RATE },
+    { samples: null, seconds: 1.5 },
+    { samples: speech, seconds: speech.length / RATE },
+    { samples: null, seconds: 1.0 },
+  ];
+  const total = parts.reduce((n, p) => n + Math.round(p.seconds * RATE), 0);
+  const out = Buffer.alloc(44 + total * 2);
+  writeHeader(out, total);
+  let pos = 0;
+  let seed = 12345;
+  const spans: { start: number; end: number }[] = [];
+  for (const p of parts) {
+    const n = Math.round(p.seconds * RATE);
+    if (p.samples) spans.push({ start: pos / RATE, end: (pos + n) / RATE });
+    for (let i = 0; i < n; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const noise = ((seed / 0x7fffffff) * 2 - 1) * 30;
+      const v = p.samples ? (p.samples[i] ?? 0) : noise;
+      out.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(v))), 44 + (pos + i) * 2);
+    }
+    pos += n;
+  }
+  return { wav: out, speech: spans };
+}
+
+function writeHeader(buf: Buffer, samples: number): void {
+  buf.write("RIFF", 0);
+  buf.writeUInt32LE(36 + samples * 2, 4);
+  buf.write("WAVE", 8);
+  buf.write("fmt ", 12);
+  buf.writeUInt32LE(16, 16);
+  buf.writeUInt16LE(1, 20);
+  buf.writeUInt16LE(1, 22);
+  buf.writeUInt32LE(RATE, 24);
+  buf.writeUInt32LE(RATE * 2, 28);
+  buf.writeUInt16LE(2, 32);
+  buf.writeUInt16LE(16, 34);
+  buf.write("data", 36);
+  buf.writeUInt32LE(samples * 2, 40);
+}
