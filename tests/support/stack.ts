@@ -29,7 +29,7 @@ export interface WorkerHandle {
  * processes registered through the real protocol.
  */
 export async function startStack(opts: StackOptions = {}) {
-  const database = opts.database ?? (await (await import("@proofgrid/db/testing")).createTestDatabase());
+  const database = opts.database ?? (await (await import("@proofgrid/db/testing/create-test-database")).createTestDatabase());
   const dataDir = mkdtempSync(join(tmpdir(), "proofgrid-e2e-"));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;

@@ -33,15 +33,18 @@ export const ZOcrInput = z.strictObject({
 export const ZVadInput = z.strictObject({
   audio: z.string().min(1).max(maxBase64Chars(MAX_AUDIO_BYTES), "audio larger than 5 minutes of 16 kHz float32"),
 });
-export const ZEncoderInput = z.union([
-  z.strictObject({ text: z.string().min(1).max(LIMITS.textMaxChars, `text longer than ${LIMITS.textMaxChars} characters`) }),
-  z.strictObject({
-    texts: z
-      .array(z.string().min(1).max(LIMITS.textMaxChars, `text longer than ${LIMITS.textMaxChars} characters`))
-      .min(1)
-      .max(LIMITS.textsMaxItems, `at most ${LIMITS.textsMaxItems} texts per job`),
-  }),
-]);
+export const ZEncoderText = z.strictObject({ text: z.string().min(1).max(LIMITS.textMaxChars, `text longer than ${LIMITS.textMaxChars} characters`) });
+export const ZEncoderTexts = z.strictObject({
+  texts: z
+    .array(z.string().min(1).max(LIMITS.textMaxChars, `text longer than ${LIMITS.textMaxChars} characters`))
+    .min(1)
+    .max(LIMITS.textsMaxItems, `at most ${LIMITS.textsMaxItems} texts per job`),
+});
+export const ZEncoderInput = z.union([ZEncoderText, ZEncoderTexts]);
+/** The branch to validate against, chosen by key, so errors name the real problem. */
+export function encoderSchemaFor(input: unknown): typeof ZEncoderText | typeof ZEncoderTexts {
+  return typeof input === "object" && input !== null && "texts" in input ? ZEncoderTexts : ZEncoderText;
+}
 
 export type OcrInput = z.infer<typeof ZOcrInput>;
 export type VadInput = z.infer<typeof ZVadInput>;
@@ -93,7 +96,8 @@ export interface CatalogEntry {
   baseCostMilliCu: number;
 }
 
-export const BUILTIN_MODELS: readonly CatalogEntry[] = [
+export const BUILTIN_MODELS: readonly CatalogEntry[] = (
+  [
   {
     slug: "ocr-ppocr-v4",
     name: "PaddleOCR PP-OCRv4 (detection + recognition)",
@@ -137,7 +141,8 @@ export const BUILTIN_MODELS: readonly CatalogEntry[] = [
     },
     baseCostMilliCu: 0,
   },
-].map((m) => ({ ...m, baseCostMilliCu: estimateCostMilliCu(m.slug as ModelSlug, REFERENCE_FACTS[m.slug as ModelSlug]) }));
+  ] as CatalogEntry[]
+).map((m): CatalogEntry => ({ ...m, baseCostMilliCu: estimateCostMilliCu(m.slug, REFERENCE_FACTS[m.slug]) }));
 
 export function isModelSlug(slug: string): slug is ModelSlug {
   return slug === "ocr-ppocr-v4" || slug === "vad-silero-v5" || slug === "encoder-synthetic-minilm";

@@ -1,5 +1,5 @@
 import sharp from "sharp";
-import { type InputFacts, LIMITS, ModelInputError, ZEncoderInput, ZOcrInput, ZVadInput } from "./catalog.ts";
+import { encoderSchemaFor, type InputFacts, LIMITS, ModelInputError, ZOcrInput, ZVadInput } from "./catalog.ts";
 import { z } from "zod";
 
 export { ModelInputError };
@@ -95,7 +95,7 @@ export async function inspectInput(slug: string, input: unknown): Promise<InputF
       return { kind: "vad", seconds };
     }
     case "encoder-synthetic-minilm": {
-      const parsed = parse(ZEncoderInput, input);
+      const parsed = parse(encoderSchemaFor(input), input);
       const texts = "text" in parsed ? [parsed.text] : parsed.texts;
       return { kind: "embedding", items: texts.length, chars: texts.reduce((n, t) => n + t.length, 0) };
     }

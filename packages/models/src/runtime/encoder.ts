@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { type EncoderInput, type EncoderOutput, LIMITS, ZEncoderInput } from "../catalog.ts";
+import { type EncoderInput, type EncoderOutput, encoderSchemaFor, LIMITS } from "../catalog.ts";
 import { ENCODER_SHAPE } from "../encoder/build-encoder.ts";
 import { ModelInputError } from "../model-input-error.ts";
 import type { Pipeline } from "./pipeline.ts";
@@ -28,7 +28,7 @@ export async function createEncoderPipeline(file: string, vocabPath: string, opt
   }
 
   async function run(input: EncoderInput): Promise<EncoderOutput> {
-    const parsed = ZEncoderInput.safeParse(input);
+    const parsed = encoderSchemaFor(input).safeParse(input);
     if (!parsed.success) throw new ModelInputError("encoder input must be { text } or { texts: [] }");
     const texts = "text" in parsed.data ? [parsed.data.text] : parsed.data.texts;
     const vectors: number[][] = [];

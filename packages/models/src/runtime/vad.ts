@@ -57,7 +57,7 @@ export async function createVadPipeline(file: string, opts: SessionOptions): Pro
     if (!parsed.success) throw new ModelInputError("VAD input must be { audio: base64 WAV }");
     const samples = decodeWavSamples(parsed.data.audio);
     const frames = Math.ceil(samples.length / FRAME);
-    let state = new ort.Tensor("float32", new Float32Array(2 * 128), [2, 1, 128]);
+    let state: ort.Tensor = new ort.Tensor("float32", new Float32Array(2 * 128), [2, 1, 128]);
     const window = new Float32Array(CONTEXT + FRAME);
     const probs: number[] = [];
     for (let f = 0; f < frames; f++) {
