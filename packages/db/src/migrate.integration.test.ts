@@ -73,12 +73,18 @@ describe("migrate", () => {
     const applied = await migrate({ url });
 
     expect(applied).toEqual(files.map((f) => f.name));
-    const rows = await withClient(url, async (c) =>
-      (await c.query(`SELECT * FROM "_prisma_migrations" ORDER BY migration_name`)).rows,
-    );
+    const rows = await withClient(url, async (c) => (await c.query(`SELECT * FROM "_prisma_migrations" ORDER BY migration_name`)).rows);
     for (const [i, file] of files.entries()) {
-      const expected = createHash("sha256").update(await readFile(path.join(DEFAULT_MIGRATIONS_DIR, file.name, "migration.sql"))).digest("hex");
-      expect(rows[i]).toMatchObject({ migration_name: file.name, checksum: expected, applied_steps_count: 1, logs: null, rolled_back_at: null });
+      const expected = createHash("sha256")
+        .update(await readFile(path.join(DEFAULT_MIGRATIONS_DIR, file.name, "migration.sql")))
+        .digest("hex");
+      expect(rows[i]).toMatchObject({
+        migration_name: file.name,
+        checksum: expected,
+        applied_steps_count: 1,
+        logs: null,
+        rolled_back_at: null,
+      });
       expect(rows[i]?.id).toHaveLength(36);
       expect(rows[i]?.finished_at).toBeInstanceOf(Date);
     }
@@ -89,7 +95,10 @@ describe("migrate", () => {
           `SELECT column_name, data_type, character_maximum_length AS len, is_nullable, column_default
              FROM information_schema.columns WHERE table_name = '_prisma_migrations' ORDER BY ordinal_position`,
         )
-      ).rows.map((r) => `${r.column_name} ${r.data_type}${r.len ? `(${r.len})` : ""} ${r.is_nullable === "NO" ? "not null" : "null"}${r.column_default ? ` default ${r.column_default}` : ""}`),
+      ).rows.map(
+        (r) =>
+          `${r.column_name} ${r.data_type}${r.len ? `(${r.len})` : ""} ${r.is_nullable === "NO" ? "not null" : "null"}${r.column_default ? ` default ${r.column_default}` : ""}`,
+      ),
     );
     expect(columns).toEqual([
       "id character varying(36) not null",
@@ -264,7 +273,11 @@ describe("ledger and job guards (migration 20261127000100_ledger_guards)", () =>
       );
       const id = rows[0]!.id;
       for (const [accountId, amount] of legs) {
-        await client.query("INSERT INTO ledger_entries (transfer_id, account_id, amount) VALUES ($1, $2, $3)", [id, accountId, amount.toString()]);
+        await client.query("INSERT INTO ledger_entries (transfer_id, account_id, amount) VALUES ($1, $2, $3)", [
+          id,
+          accountId,
+          amount.toString(),
+        ]);
       }
       await client.query("COMMIT");
       return id;
@@ -296,8 +309,16 @@ describe("ledger and job guards (migration 20261127000100_ledger_guards)", () =>
     const from = await account("guard:from", true);
     const to = await account("guard:to");
 
-    const ok = await transfer([[from, -5n], [to, 5n]]);
-    await expect(transfer([[from, -5n], [to, 4n]])).rejects.toMatchObject({
+    const ok = await transfer([
+      [from, -5n],
+      [to, 5n],
+    ]);
+    await expect(
+      transfer([
+        [from, -5n],
+        [to, 4n],
+      ]),
+    ).rejects.toMatchObject({
       code: "23514",
       constraint: "ledger_entries_transfer_balanced",
     });
@@ -312,7 +333,10 @@ describe("ledger and job guards (migration 20261127000100_ledger_guards)", () =>
   it("keeps transfers and entries immutable", async () => {
     const from = await account("guard:imm-from", true);
     const to = await account("guard:imm-to");
-    const id = await transfer([[from, -7n], [to, 7n]]);
+    const id = await transfer([
+      [from, -7n],
+      [to, 7n],
+    ]);
 
     for (const sql of [
       "UPDATE ledger_entries SET amount = amount * 2 WHERE transfer_id = $1",
@@ -324,7 +348,10 @@ describe("ledger and job guards (migration 20261127000100_ledger_guards)", () =>
     }
     await expect(db.pool.query("TRUNCATE ledger_entries")).rejects.toMatchObject({ code: "23001" });
     await expect(db.pool.query("TRUNCATE ledger_transfers CASCADE")).rejects.toMatchObject({ code: "23001" });
-    const { rows } = await db.pool.query<{ sum: string }>("SELECT sum(abs(amount))::text AS sum FROM ledger_entries WHERE transfer_id = $1", [id]);
+    const { rows } = await db.pool.query<{ sum: string }>(
+      "SELECT sum(abs(amount))::text AS sum FROM ledger_entries WHERE transfer_id = $1",
+      [id],
+    );
     expect(rows[0]?.sum).toBe("14");
   });
 

@@ -140,11 +140,7 @@ interface AppliedRow {
   rolled_back_at: Date | null;
 }
 
-async function applyPending(
-  client: pg.Client,
-  migrations: readonly MigrationFile[],
-  log: (message: string) => void,
-): Promise<string[]> {
+async function applyPending(client: pg.Client, migrations: readonly MigrationFile[], log: (message: string) => void): Promise<string[]> {
   await client.query(CREATE_MIGRATIONS_TABLE);
   const { rows } = await client.query<AppliedRow>(
     `SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at`,
@@ -218,15 +214,11 @@ async function applyOne(client: pg.Client, migration: MigrationFile): Promise<vo
 }
 
 function pgCode(error: unknown): string | undefined {
-  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
-    ? error.code
-    : undefined;
+  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" ? error.code : undefined;
 }
 
 function describePgError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const e = error as Error & { code?: string; position?: string; detail?: string };
-  return [e.message, e.code && `(SQLSTATE ${e.code})`, e.position && `at character ${e.position}`, e.detail]
-    .filter(Boolean)
-    .join(" ");
+  return [e.message, e.code && `(SQLSTATE ${e.code})`, e.position && `at character ${e.position}`, e.detail].filter(Boolean).join(" ");
 }

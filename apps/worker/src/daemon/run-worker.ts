@@ -42,11 +42,14 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   const active = new Map<string, ActiveJob>();
   let heartbeatMs = config.HEARTBEAT_INTERVAL_MS || 5_000;
   const heartbeatStop = new AbortController();
+  // Woken early when a lease shorter than the current period arrives.
+  let kick = new AbortController();
 
   const heartbeatLoop = (async () => {
     while (!heartbeatStop.signal.aborted) {
-      await sleep(heartbeatMs, heartbeatStop.signal);
+      await sleep(heartbeatMs, AbortSignal.any([heartbeatStop.signal, kick.signal]));
       if (heartbeatStop.signal.aborted) break;
+      if (kick.signal.aborted) kick = new AbortController();
       const leases = [...active].map(([jobId, a]) => ({ jobId, attempt: a.attempt }));
       try {
         const res = await client.post<{ leases: { jobId: string; attempt: number; ok: boolean }[] }>("/api/node/heartbeat", { leases });
@@ -66,8 +69,14 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   const runJob = async (job: LeasedJob): Promise<void> => {
     const a: ActiveJob = { attempt: job.attempt, lost: new AbortController() };
     active.set(job.jobId, a);
-    if (!config.HEARTBEAT_INTERVAL_MS) heartbeatMs = Math.max(500, Math.floor(job.leaseMs / 3));
+    if (!config.HEARTBEAT_INTERVAL_MS) {
+      // Three heartbeats per lease: one lost request or a GC pause does not cost the job.
+      const period = Math.max(500, Math.floor(job.leaseMs / 3));
+      if (period < heartbeatMs) kick.abort();
+      heartbeatMs = period;
+    }
     const jlog = log.child({ jobId: job.jobId, attempt: job.attempt, model: job.modelSlug });
+    jlog.info("job leased");
     try {
       const startedAt = new Date();
       const res = await opts.pool.run(job.modelSlug, job.input);

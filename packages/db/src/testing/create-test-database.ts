@@ -47,9 +47,7 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    await admin.query(
-      `CREATE DATABASE ${admin.escapeIdentifier(name)} TEMPLATE ${admin.escapeIdentifier(template)} STRATEGY ${strategy}`,
-    );
+    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)} TEMPLATE ${admin.escapeIdentifier(template)} STRATEGY ${strategy}`);
   } finally {
     await admin.end();
   }

@@ -112,8 +112,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // server those checkpoints cost everyone, so there we keep Postgres's default WAL_LOG
   // (measured 45-75 ms, fsync on). TEST_PG_CLONE_STRATEGY overrides.
   const override = process.env.TEST_PG_CLONE_STRATEGY;
-  const strategy: CloneStrategy =
-    override === "FILE_COPY" || override === "WAL_LOG" ? override : server ? "FILE_COPY" : "WAL_LOG";
+  const strategy: CloneStrategy = override === "FILE_COPY" || override === "WAL_LOG" ? override : server ? "FILE_COPY" : "WAL_LOG";
   project.provide("pgCloneStrategy", strategy);
   return teardown;
 }
@@ -123,10 +122,9 @@ async function dropRunDatabases(adminUrl: string, prefix: string): Promise<void>
   const client = new pg.Client({ connectionString: databaseUrl(adminUrl, "postgres") });
   await client.connect();
   try {
-    const { rows } = await client.query<{ datname: string }>(
-      "SELECT datname FROM pg_database WHERE starts_with(datname, $1) LIMIT 1000",
-      [prefix],
-    );
+    const { rows } = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE starts_with(datname, $1) LIMIT 1000", [
+      prefix,
+    ]);
     for (const { datname } of rows) {
       await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(datname)} WITH (FORCE)`);
     }
@@ -154,9 +152,7 @@ async function clusterBaseDir(): Promise<string> {
  * of runs whose vitest process is gone. Clusters of live runs are left alone.
  */
 async function sweepStaleClusters(log: (message: string) => void): Promise<void> {
-  const bases = [...new Set([process.env.TEST_PG_TMPDIR, TMPFS_DIR, os.tmpdir()])].filter(
-    (dir): dir is string => !!dir && existsSync(dir),
-  );
+  const bases = [...new Set([process.env.TEST_PG_TMPDIR, TMPFS_DIR, os.tmpdir()])].filter((dir): dir is string => !!dir && existsSync(dir));
   const stale: { tmp: string; name: string }[] = [];
   for (const tmp of bases) {
     for (const name of await readdir(tmp)) if (name.startsWith(TEMP_DIR_PREFIX)) stale.push({ tmp, name });
@@ -197,6 +193,14 @@ function stopClusterSync(dir: string): void {
 
 /** Running, not a zombie: a postmaster we spawned stays a zombie until this process exits. */
 function isAlive(pid: number): boolean {
+  if (process.platform !== "linux") {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === "EPERM";
+    }
+  }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";

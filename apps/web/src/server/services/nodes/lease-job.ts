@@ -6,6 +6,7 @@ import { AppError } from "../../errors.ts";
 import { jobEvents } from "../../events/job-events.ts";
 import { observeLeaseLatency } from "../../metrics.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
+import { failJob } from "./fail-job.ts";
 
 export const ZLeaseRequest = z.object({
   /** How long to hold the request open when nothing is runnable (capped by the server). */
@@ -45,6 +46,12 @@ export async function leaseJob(opts: { node: NodeIdentity; waitMs: number; signa
   const deadline = Date.now() + Math.min(opts.waitMs, env.LEASE_LONG_POLL_MAX_MS);
   for (;;) {
     const job = await claimJob(db(), { nodeId: opts.node.id, modelIds: opts.node.models, leaseMs: env.LEASE_DURATION_MS });
+    if (job && opts.signal?.aborted) {
+      // The worker hung up (shutting down) while we claimed: hand the job straight back
+      // instead of leaving it to wait out a lease nobody holds.
+      await failJob({ node: opts.node, request: { jobId: job.id, attempt: job.attempt, kind: "release", retryable: true, error: "" } });
+      return null;
+    }
     if (job) {
       observeLeaseLatency(Date.now() - job.createdAt.getTime());
       return {
