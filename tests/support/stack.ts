@@ -3,7 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "@proofgrid/db/embedded";
 import { type Spawned, spawnCoordinator, spawnWeb, spawnWorker, waitForHttp, workerArgs } from "../../scripts/lib/processes.ts";
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+const execFileAsync = promisify(execFile);
 
 export interface StackOptions {
   /** Short leases make crash tests fast; production default is 15 s. */
@@ -59,12 +62,14 @@ export async function startStack(opts: StackOptions = {}) {
     const token = await demoRegistrationToken(seed.providerOrgId, url);
     const wenv = { ...process.env, PROOFGRID_URL: url, PROOFGRID_NODE_DIR: nodeDir, ...extraEnv };
     // A fixed claimed capability skips the registration benchmark (measured elsewhere).
-    const reg = spawnSync(process.execPath, workerArgs(["register", "--token", token, "--name", name, "--region", "local", "--cu-per-hour", "3600"]), {
-      env: wenv,
-      encoding: "utf8",
-    });
-    if (reg.status !== 0) throw new Error(`register failed: ${reg.stderr}`);
-    const nodeId = (JSON.parse(reg.stdout.trim().split("\n").at(-1) ?? "{}") as { nodeId: string }).nodeId;
+    // Async: a blocking spawn would stall this process's open database transactions.
+    let stdout: string;
+    try {
+      ({ stdout } = await execFileAsync(process.execPath, workerArgs(["register", "--token", token, "--name", name, "--region", "local", "--cu-per-hour", "3600"]), { env: wenv, encoding: "utf8" }));
+    } catch (err) {
+      throw new Error(`register failed: ${(err as { stderr?: string }).stderr ?? String(err)}`);
+    }
+    const nodeId = (JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { nodeId: string }).nodeId;
     const logs: string[] = [];
     const proc =
       opts.start === false
