@@ -3,6 +3,7 @@
  * embedded Postgres, the production web build, the coordinator, worker daemons — with
  * each figure next to a baseline measured in the same run. JSON lines on stdout.
  */
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,9 +73,11 @@ async function throughputViaApi(stack: Stack, jobs: number, clients: number): Pr
   );
   const prisma = createPrismaClient(stack.database.url, { maxConnections: 1 });
   try {
+    const deadline = Date.now() + 300_000;
     for (;;) {
       const left = await prisma.job.count({ where: { id: { in: ids }, state: { not: "succeeded" } } });
       if (left === 0) break;
+      if (Date.now() > deadline) throw new Error(`API throughput: ${left} jobs unfinished after 300 s`);
       await new Promise((r) => setTimeout(r, 20));
     }
   } finally {
@@ -88,7 +91,11 @@ async function throughputDirectSql(url: string, jobs: number, claimers: number):
   const prisma = createPrismaClient(url, { maxConnections: claimers + 1 });
   try {
     const org = await prisma.organization.create({ data: { slug: `sql-${Date.now()}`, name: "sql" }, select: { id: true } });
-    const model = await prisma.model.findFirstOrThrow({ where: { slug: "encoder-synthetic-minilm" }, select: { id: true } });
+    // A model no worker serves, so the running workers do not compete for these rows.
+    const model = await prisma.model.create({
+      data: { id: createHash("sha256").update(`bench-${Date.now()}`).digest("hex"), slug: `bench-sql-${Date.now()}`, name: "bench", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 },
+      select: { id: true },
+    });
     const nodes = await Promise.all(
       Array.from({ length: claimers }, (_, i) =>
         prisma.node.create({ data: { orgId: org.id, name: `sql${i}`, publicKey: `sql-${Date.now()}-${i}`, region: "local", models: [model.id] }, select: { id: true } }),
@@ -105,8 +112,10 @@ async function throughputDirectSql(url: string, jobs: number, claimers: number):
       }
     };
     let done = 0;
+    const deadline = Date.now() + 120_000;
     const claim = async (nodeId: string) => {
       while (done < jobs) {
+        if (Date.now() > deadline) throw new Error(`direct SQL claims: only ${done}/${jobs} done in 120 s`);
         const j = await claimJob(prisma, { nodeId, modelIds: [model.id], leaseMs: 60_000 });
         if (!j) {
           await new Promise((r) => setTimeout(r, 1));

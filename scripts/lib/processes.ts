@@ -39,7 +39,8 @@ export function ensureWebBuild(log: (msg: string) => void = console.log): void {
   log("building the web app (first start or sources changed; about a minute)...");
   const res = spawnSync(process.execPath, [NEXT_BIN, "build"], {
     cwd: WEB_DIR,
-    stdio: ["ignore", "inherit", "inherit"],
+    // Build output to stderr: stdout stays clean for JSON (benchmarks).
+    stdio: ["ignore", 2, 2],
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", DATABASE_URL: process.env.DATABASE_URL ?? "postgres://build-time-unused/none" },
   });
   if (res.status !== 0) throw new Error(`next build failed with exit code ${res.status}`);
