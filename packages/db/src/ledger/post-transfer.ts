@@ -64,32 +64,35 @@ export async function postTransfer(db: Db, opts: PostTransferOptions): Promise<P
     return { transferId: id, created: false };
   }
 
-  const codes = [...byCode.keys()];
-  // Lock accounts in a fixed order (by code) so concurrent transfers cannot deadlock.
-  const accounts = await db.$queryRaw<{ id: string; code: string }[]>`
+  // Four statements whatever the number of legs (settlement has four): lock the accounts
+  // in a fixed order (by code, so concurrent transfers cannot deadlock), move the
+  // balances in one UPDATE, write the entries in one INSERT.
+  const codes = [...byCode.keys()].sort();
+  const locked = await db.$queryRaw<{ id: string; code: string }[]>`
     SELECT id, code FROM ledger_accounts WHERE code = ANY(${codes}::text[]) ORDER BY code FOR UPDATE`;
-  const idByCode = new Map(accounts.map((a) => [a.code, a.id]));
-  for (const code of codes) {
-    if (!idByCode.has(code)) throw new LedgerError("unknown_account", `unknown ledger account ${code}`, code);
+  if (locked.length !== codes.length) {
+    const known = new Set(locked.map((a) => a.code));
+    const missing = codes.find((c) => !known.has(c)) ?? "?";
+    throw new LedgerError("unknown_account", `unknown ledger account ${missing}`, missing);
   }
-  for (const code of [...codes].sort()) {
-    const amount = byCode.get(code) ?? 0n;
-    if (amount === 0n) continue;
-    const accountId = idByCode.get(code);
-    try {
-      await db.$executeRaw`UPDATE ledger_accounts SET balance = balance + ${amount} WHERE id = ${accountId}::uuid`;
-    } catch (err) {
-      if (isCheckViolation(err)) {
-        throw new LedgerError("insufficient_funds", `insufficient funds in ${code}`, code);
-      }
-      throw err;
-    }
-  }
-  for (const leg of legs) {
+  try {
     await db.$executeRaw`
-      INSERT INTO ledger_entries (transfer_id, account_id, amount)
-      VALUES (${transferId}::uuid, ${idByCode.get(leg.code)}::uuid, ${leg.amount})`;
+      UPDATE ledger_accounts a SET balance = a.balance + d.amount
+      FROM unnest(${codes}::text[], ${codes.map((c) => (byCode.get(c) ?? 0n).toString())}::bigint[]) AS d(code, amount)
+      WHERE a.code = d.code`;
+  } catch (err) {
+    if (isCheckViolation(err)) {
+      const overdrawn = codes.find((c) => (byCode.get(c) ?? 0n) < 0n) ?? "?";
+      throw new LedgerError("insufficient_funds", `insufficient funds in ${overdrawn}`, overdrawn);
+    }
+    throw err;
   }
+  await db.$executeRaw`
+    INSERT INTO ledger_entries (transfer_id, account_id, amount)
+    SELECT ${transferId}::uuid, a.id, l.amount
+    FROM unnest(${legs.map((l) => l.code)}::text[], ${legs.map((l) => l.amount.toString())}::bigint[]) WITH ORDINALITY AS l(code, amount, n)
+    JOIN ledger_accounts a ON a.code = l.code
+    ORDER BY l.n`;
   return { transferId, created: true };
 }
 

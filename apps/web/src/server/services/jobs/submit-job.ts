@@ -28,7 +28,7 @@ export type TSubmitJobRequest = z.infer<typeof ZSubmitJobRequest>;
  * and the credit hold in one transaction: either the job exists and its price is held,
  * or nothing changed. The insert's trigger NOTIFYs waiting workers.
  */
-export async function submitJob(opts: { orgId: string; request: TSubmitJobRequest }): Promise<JobView> {
+export async function submitJob(opts: { orgId: string; request: TSubmitJobRequest }, accountsEnsured = false): Promise<JobView> {
   const { orgId, request } = opts;
   const model = await resolveModel(request.model);
   const { costMilliCu, inputBytes } = await checkJobInput(model.slug, request.input);
@@ -50,7 +50,7 @@ export async function submitJob(opts: { orgId: string; request: TSubmitJobReques
 
   try {
     const row = await db().$transaction(async (tx) => {
-      await ensureOrgAccounts(tx, orgId);
+      if (accountsEnsured) await ensureOrgAccounts(tx, orgId);
       const job = await tx.job.create({
         data: {
           orgId,
@@ -79,6 +79,10 @@ export async function submitJob(opts: { orgId: string; request: TSubmitJobReques
     logger.info({ jobId: row.id, orgId, model: model.slug, price: price.toString() }, "job submitted");
     return toJobView(row);
   } catch (err) {
+    if (err instanceof LedgerError && err.code === "unknown_account" && !accountsEnsured) {
+      // An organisation that never held credits has no accounts yet: create them once.
+      return submitJob(opts, true);
+    }
     if (err instanceof LedgerError && err.code === "insufficient_funds") {
       throw new AppError("INSUFFICIENT_CREDITS", `insufficient credits: this job costs ${price} base units`, {
         price: price.toString(),
@@ -86,7 +90,7 @@ export async function submitJob(opts: { orgId: string; request: TSubmitJobReques
     }
     if (isUniqueViolation(err) && request.idempotencyKey) {
       // A concurrent retry with the same key won the race: return its job.
-      return submitJob(opts);
+      return submitJob(opts, accountsEnsured);
     }
     throw err;
   }

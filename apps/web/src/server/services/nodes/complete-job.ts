@@ -4,7 +4,6 @@ import { z } from "zod";
 import { db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
-import { ensureOrgAccounts, ensureSystemAccounts } from "../billing/org-accounts.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
 import { getPlatformKey } from "./platform-key.ts";
 
@@ -69,19 +68,22 @@ export async function completeJob(opts: { node: NodeIdentity; request: TComplete
       throw new AppError("BAD_REQUEST", "receipt model or input hash does not match the job");
     }
     const countersigned = countersignReceipt(receipt, getPlatformKey().privateKey);
+    // One round trip for the three rows the result touches.
     await tx.$executeRaw`
-      UPDATE jobs SET state = 'succeeded', output_hash = ${outputHash}, receipt = ${JSON.stringify(countersigned)}::jsonb,
-        finished_at = now(), lease_expires_at = NULL
-      WHERE id = ${job.id}::uuid`;
-    await tx.$executeRaw`UPDATE job_payloads SET output = ${JSON.stringify(request.output)}::jsonb WHERE job_id = ${job.id}::uuid`;
-    await tx.$executeRaw`
+      WITH j AS (
+        UPDATE jobs SET state = 'succeeded', output_hash = ${outputHash}, receipt = ${JSON.stringify(countersigned)}::jsonb,
+          finished_at = now(), lease_expires_at = NULL
+        WHERE id = ${job.id}::uuid RETURNING id
+      ), p AS (
+        UPDATE job_payloads SET output = ${JSON.stringify(request.output)}::jsonb WHERE job_id = ${job.id}::uuid RETURNING job_id
+      )
       UPDATE job_attempts SET outcome = 'succeeded', finished_at = now(), inference_ms = ${Math.round(receipt.inferenceMs)}
       WHERE job_id = ${job.id}::uuid AND attempt = ${job.attempt}`;
 
     const price = BigInt(job.price);
     const split = splitReward(price);
-    await ensureSystemAccounts(tx);
-    await ensureOrgAccounts(tx, node.orgId);
+    // System accounts come from a migration and a provider's at node registration: the
+    // settlement path creates nothing.
     const legs = [
       { code: orgAccountCode(job.org_id, "held"), amount: -price },
       { code: orgAccountCode(node.orgId, "earnings"), amount: split.worker },

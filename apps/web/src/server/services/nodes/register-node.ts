@@ -4,6 +4,7 @@ import { db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { hashRegistrationToken } from "./create-registration-token.ts";
+import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 
 export const REGISTRATION_PROOF_PREFIX = "proofgrid-register-v1:";
 
@@ -64,6 +65,7 @@ export async function registerNode(request: TRegisterNodeRequest) {
       select: { id: true, orgId: true, role: true, region: true },
     });
     await tx.registrationToken.update({ where: { id: token.id }, data: { usedAt: new Date(), nodeId: created.id } });
+    await ensureOrgAccounts(tx, token.org_id);
     return created;
   });
   logger.info({ nodeId: node.id, orgId: node.orgId, region: node.region }, "node registered");

@@ -1,0 +1,66 @@
+/**
+ * Platform administration from a shell with database access (`DATABASE_URL`, or the
+ * embedded database of `npm start` in .data/ while it runs):
+ *   npm run admin -- grant --org demo-startup --tokens 250 --key support-ticket-812
+ *   npm run admin -- ledger-check
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Command } from "commander";
+import { ROOT } from "./lib/processes.ts";
+
+function databaseUrl(): string {
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  try {
+    const port = readFileSync(join(ROOT, ".data/pg/postmaster.pid"), "utf8").split("\n")[3]?.trim();
+    if (port) return `postgres://postgres:postgres@localhost:${port}/proofgrid`;
+  } catch {
+    // fall through
+  }
+  throw new Error("set DATABASE_URL, or run this while `npm start` is running");
+}
+
+const program = new Command().name("admin");
+
+program
+  .command("grant")
+  .description("grant tokens from the treasury to an organisation (idempotent per --key)")
+  .requiredOption("--org <slug>", "organisation slug")
+  .requiredOption("--tokens <n>", "whole or fractional tokens, e.g. 250 or 0.5")
+  .requiredOption("--key <idempotency-key>", "the same key never grants twice")
+  .option("--memo <text>", "why")
+  .action(async (o: { org: string; tokens: string; key: string; memo?: string }) => {
+    process.env.DATABASE_URL = databaseUrl();
+    if (!/^\d+(\.\d{1,6})?$/.test(o.tokens)) throw new Error("--tokens must be a positive number with at most 6 decimals");
+    const [whole = "0", frac = ""] = o.tokens.split(".");
+    const amount = BigInt(whole) * 1_000_000n + BigInt(frac.padEnd(6, "0") || "0");
+    const { db } = await import("../apps/web/src/server/db.ts");
+    const org = await db().organization.findUnique({ where: { slug: o.org }, select: { id: true } });
+    if (!org) throw new Error(`no organisation '${o.org}'`);
+    const { grantCredits } = await import("../apps/web/src/server/services/billing/grant-credits.ts");
+    const r = await grantCredits({ orgId: org.id, amount, idempotencyKey: o.key, memo: o.memo });
+    console.log(JSON.stringify({ granted: r.created, transferId: r.transferId, baseUnits: amount.toString() }));
+  });
+
+program
+  .command("ledger-check")
+  .description("recompute every balance and check every transfer sums to zero")
+  .action(async () => {
+    process.env.DATABASE_URL = databaseUrl();
+    const { db } = await import("../apps/web/src/server/db.ts");
+    const { checkLedger } = await import("@proofgrid/db/ledger");
+    const r = await checkLedger(db());
+    console.log(JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+    if (!r.ok) process.exitCode = 1;
+  });
+
+program
+  .parseAsync()
+  .then(async () => {
+    const { disconnectPrisma } = await import("@proofgrid/db/client");
+    await disconnectPrisma();
+  })
+  .catch((err: unknown) => {
+    console.error(`admin: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
