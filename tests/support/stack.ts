@@ -98,7 +98,9 @@ export async function startStack(opts: StackOptions = {}) {
     await coordinator?.stop(5_000);
     await web.stop(5_000);
     const { disconnectPrisma } = await import("@proofgrid/db/client");
+    const { closePgPool } = await import("@proofgrid/db/sql-client");
     await disconnectPrisma();
+    await closePgPool();
     await database.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }

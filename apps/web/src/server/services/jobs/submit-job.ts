@@ -1,6 +1,7 @@
 import { LedgerError, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
 import { hashJson } from "@proofgrid/por";
 import { z } from "zod";
+import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { db } from "../../db.ts";
 import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
@@ -49,35 +50,52 @@ export async function submitJob(opts: { orgId: string; request: TSubmitJobReques
   }
 
   try {
-    const row = await db().$transaction(async (tx) => {
+    // Two statements and the hold, on pg directly: this is every job's first hop.
+    const job = await sqlTransaction(async (tx) => {
       if (accountsEnsured) await ensureOrgAccounts(tx, orgId);
-      const job = await tx.job.create({
-        data: {
-          orgId,
-          modelId: model.id,
-          costMilliCu,
-          price,
-          inputHash,
-          inputBytes,
-          clientRegion: request.region ?? null,
-          idempotencyKey: request.idempotencyKey ?? null,
-          payload: { create: { input: request.input as object } },
-        },
-        select: jobViewSelect,
-      });
+      const rows = await tx.$queryRaw<{ id: string; created_at: Date }[]>`
+        WITH j AS (
+          INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, client_region, idempotency_key)
+          VALUES (gen_random_uuid(), ${orgId}::uuid, ${model.id}, ${costMilliCu}, ${price}, ${inputHash}, ${inputBytes},
+                  ${request.region ?? null}, ${request.idempotencyKey ?? null})
+          RETURNING id, created_at
+        ), p AS (
+          INSERT INTO job_payloads (job_id, input) SELECT id, ${JSON.stringify(request.input)}::jsonb FROM j
+        )
+        SELECT id, created_at FROM j`;
+      const row = rows[0];
+      if (!row) throw new Error("job insert returned no row");
       await postTransfer(tx, {
-        idempotencyKey: `hold:${job.id}`,
+        idempotencyKey: `hold:${row.id}`,
         kind: "hold",
-        jobId: job.id,
+        jobId: row.id,
         legs: [
           { code: orgAccountCode(orgId, "available"), amount: -price },
           { code: orgAccountCode(orgId, "held"), amount: price },
         ],
       });
-      return job;
+      return row;
     });
-    logger.info({ jobId: row.id, orgId, model: model.slug, price: price.toString() }, "job submitted");
-    return toJobView(row);
+    logger.info({ jobId: job.id, orgId, model: model.slug, price: price.toString() }, "job submitted");
+    return {
+      id: job.id,
+      model: model.slug,
+      modelId: model.id,
+      state: "queued",
+      attempt: 0,
+      costMilliCu,
+      price: price.toString(),
+      error: null,
+      clientRegion: request.region ?? null,
+      inputHash,
+      outputHash: null,
+      workerRegion: null,
+      workerId: null,
+      receipt: null,
+      createdAt: job.created_at.toISOString(),
+      startedAt: null,
+      finishedAt: null,
+    };
   } catch (err) {
     if (err instanceof LedgerError && err.code === "unknown_account" && !accountsEnsured) {
       // An organisation that never held credits has no accounts yet: create them once.
@@ -97,5 +115,6 @@ export async function submitJob(opts: { orgId: string; request: TSubmitJobReques
 }
 
 function isUniqueViolation(err: unknown): boolean {
-  return typeof err === "object" && err !== null && "code" in err && (err as { code: unknown }).code === "P2002";
+  const code = typeof err === "object" && err !== null && "code" in err ? (err as { code: unknown }).code : undefined;
+  return code === "23505" || code === "P2002";
 }

@@ -1,5 +1,5 @@
 import { verifySignedRequest } from "@proofgrid/por";
-import { db } from "../../db.ts";
+import { sql } from "@proofgrid/db/sql-client";
 import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
 
@@ -43,10 +43,11 @@ export async function authenticateNode(req: { headers: Headers; method: string; 
     maxSkewMs: getEnv().NODE_SIGNATURE_MAX_SKEW_MS,
     publicKeyFor: async (nodeId: string) => {
       if (!/^[0-9a-f-]{36}$/i.test(nodeId)) return null;
-      node = await db().node.findUnique({
-        where: { id: nodeId },
-        select: { id: true, orgId: true, role: true, status: true, models: true, maxConcurrency: true, region: true, publicKey: true },
-      });
+      const rows = await sql().$queryRaw<NodeIdentity[]>`
+        SELECT id, org_id AS "orgId", role::text AS role, status::text AS status, models,
+               max_concurrency AS "maxConcurrency", region, public_key AS "publicKey"
+        FROM nodes WHERE id = ${nodeId}::uuid`;
+      node = rows[0] ?? null;
       return node?.publicKey ?? null;
     },
   });
@@ -54,7 +55,7 @@ export async function authenticateNode(req: { headers: Headers; method: string; 
   const identity = node as NodeIdentity | null;
   if (!identity) throw new AppError("UNAUTHORIZED", REASONS.unknown_node ?? "unknown node");
 
-  const fresh = await db().$queryRaw<{ ok: number }[]>`
+  const fresh = await sql().$queryRaw<{ ok: number }[]>`
     INSERT INTO node_nonces (node_id, nonce) VALUES (${identity.id}::uuid, ${result.nonce})
     ON CONFLICT DO NOTHING RETURNING 1 AS ok`;
   if (fresh.length === 0) throw new AppError("UNAUTHORIZED", "replayed request: nonce already used", { reason: "replay" });
@@ -62,7 +63,7 @@ export async function authenticateNode(req: { headers: Headers; method: string; 
   const last = lastSeenWritten.get(identity.id) ?? 0;
   if (Date.now() - last > LAST_SEEN_WRITE_MS || identity.status === "offline") {
     lastSeenWritten.set(identity.id, Date.now());
-    await db().$executeRaw`
+    await sql().$executeRaw`
       UPDATE nodes SET last_seen_at = now(),
         status = CASE WHEN status = 'offline' THEN 'online'::"NodeStatus" ELSE status END
       WHERE id = ${identity.id}::uuid`;

@@ -1,7 +1,7 @@
 import { orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import { countersignReceipt, hashJson, splitReward, verifyReceipt } from "@proofgrid/por";
 import { z } from "zod";
-import { db } from "../../db.ts";
+import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
@@ -48,7 +48,7 @@ export async function completeJob(opts: { node: NodeIdentity; request: TComplete
   if (receipt.outputHash !== outputHash) throw new AppError("BAD_REQUEST", "receipt outputHash does not match the output");
   if (!verifyReceipt(receipt, node.publicKey)) throw new AppError("BAD_REQUEST", "receipt signature is invalid");
 
-  const result = await db().$transaction(async (tx) => {
+  const result = await sqlTransaction(async (tx) => {
     const rows = await tx.$queryRaw<
       { id: string; org_id: string; state: string; node_id: string | null; attempt: number; price: bigint; model_id: string; input_hash: string; output_hash: string | null; receipt: unknown }[]
     >`SELECT id, org_id, state::text AS state, node_id, attempt, price, model_id, input_hash, output_hash, receipt

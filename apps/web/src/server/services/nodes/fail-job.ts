@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { db } from "../../db.ts";
+import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { releaseHold } from "../jobs/cancel-job.ts";
@@ -22,7 +22,7 @@ const MAX_ATTEMPTS_CEILING = 10;
 
 export async function failJob(opts: { node: NodeIdentity; request: TFailJobRequest }) {
   const { node, request } = opts;
-  const outcome = await db().$transaction(async (tx) => {
+  const outcome = await sqlTransaction(async (tx) => {
     const rows = await tx.$queryRaw<{ id: string; org_id: string; state: string; node_id: string | null; attempt: number; max_attempts: number; price: bigint }[]>`
       SELECT id, org_id, state::text AS state, node_id, attempt, max_attempts, price FROM jobs
       WHERE id = ${request.jobId}::uuid FOR UPDATE`;

@@ -1,6 +1,6 @@
 import { renewLease } from "@proofgrid/db/jobs";
 import { z } from "zod";
-import { db } from "../../db.ts";
+import { sql } from "@proofgrid/db/sql-client";
 import { getEnv } from "../../env.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
 
@@ -14,7 +14,7 @@ export async function heartbeat(opts: { node: NodeIdentity; request: THeartbeatR
   const leaseMs = getEnv().LEASE_DURATION_MS;
   const leases = [];
   for (const l of opts.request.leases) {
-    const until = await renewLease(db(), { jobId: l.jobId, nodeId: opts.node.id, attempt: l.attempt, leaseMs });
+    const until = await renewLease(sql(), { jobId: l.jobId, nodeId: opts.node.id, attempt: l.attempt, leaseMs });
     leases.push({ jobId: l.jobId, attempt: l.attempt, ok: until !== null, leaseExpiresAt: until?.toISOString() ?? null });
   }
   return { leases, status: opts.node.status };

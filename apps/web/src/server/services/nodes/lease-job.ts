@@ -1,4 +1,5 @@
 import { claimJob } from "@proofgrid/db/jobs";
+import { sql } from "@proofgrid/db/sql-client";
 import { z } from "zod";
 import { db } from "../../db.ts";
 import { getEnv } from "../../env.ts";
@@ -45,7 +46,7 @@ export async function leaseJob(opts: { node: NodeIdentity; waitMs: number; signa
   if (opts.node.role !== "worker") throw new AppError("FORBIDDEN", "only worker nodes lease jobs");
   const deadline = Date.now() + Math.min(opts.waitMs, env.LEASE_LONG_POLL_MAX_MS);
   for (;;) {
-    const job = await claimJob(db(), { nodeId: opts.node.id, modelIds: opts.node.models, leaseMs: env.LEASE_DURATION_MS });
+    const job = await claimJob(sql(), { nodeId: opts.node.id, modelIds: opts.node.models, leaseMs: env.LEASE_DURATION_MS });
     if (job && opts.signal?.aborted) {
       // The worker hung up (shutting down) while we claimed: hand the job straight back
       // instead of leaving it to wait out a lease nobody holds.

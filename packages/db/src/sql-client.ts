@@ -1,0 +1,75 @@
+import pg from "pg";
+import type { Db } from "./db-types.ts";
+
+/** Turns a tagged template into `$1..$n` text and parameters (values are never spliced). */
+function toQuery(strings: TemplateStringsArray, values: readonly unknown[]): { text: string; values: unknown[] } {
+  let text = strings[0] ?? "";
+  for (let i = 0; i < values.length; i++) text += `$${i + 1}${strings[i + 1] ?? ""}`;
+  return { text, values: values.map(toParam) };
+}
+
+function toParam(v: unknown): unknown {
+  if (typeof v === "bigint") return v.toString();
+  if (Array.isArray(v)) return v.map(toParam);
+  return v;
+}
+
+/** Raw SQL over one pg connection or a pool, with Prisma's tagged-template API. */
+export class SqlClient implements Db {
+  constructor(private readonly conn: pg.Pool | pg.PoolClient) {}
+
+  async $queryRaw<T = unknown>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T> {
+    const res = await this.conn.query(toQuery(strings, values));
+    return res.rows as T;
+  }
+
+  async $executeRaw(strings: TemplateStringsArray, ...values: unknown[]): Promise<number> {
+    const res = await this.conn.query(toQuery(strings, values));
+    return res.rowCount ?? 0;
+  }
+}
+
+const globalForPool = globalThis as typeof globalThis & { __proofgridPgPool?: { url: string; pool: pg.Pool } };
+
+// int8 (bigint) columns arrive as strings from pg; callers convert with BigInt(), so
+// precision is never lost to a JS number.
+export function getPgPool(): pg.Pool {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error("DATABASE_URL is not set");
+  const cached = globalForPool.__proofgridPgPool;
+  if (cached && cached.url === url) return cached.pool;
+  const pool = new pg.Pool({ connectionString: url, max: 10, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
+  pool.on("error", () => {}); // an idle client's lost connection: the pool replaces it
+  globalForPool.__proofgridPgPool = { url, pool };
+  return pool;
+}
+
+export async function closePgPool(): Promise<void> {
+  const cached = globalForPool.__proofgridPgPool;
+  globalForPool.__proofgridPgPool = undefined;
+  await cached?.pool.end();
+}
+
+/** Autocommit queries on the process's pool. */
+export function sql(): SqlClient {
+  return new SqlClient(getPgPool());
+}
+
+/**
+ * Runs `fn` in one transaction on one pooled connection: COMMIT if it resolves, ROLLBACK
+ * if it throws (and rethrow). The connection always goes back to the pool.
+ */
+export async function sqlTransaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+  const client = await getPgPool().connect();
+  try {
+    await client.query("BEGIN");
+    const result = await fn(new SqlClient(client));
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
