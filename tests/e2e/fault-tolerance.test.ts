@@ -131,3 +131,18 @@ describe("a crash or a stall loses no job and never pays twice", () => {
     expect((await settlementsFor(jobId)).filter((t) => t.kind === "settle")).toHaveLength(1);
   });
 });
+
+describe("an unreachable platform", () => {
+  it("a worker backs off while the web app is down and runs the job once it is back", async () => {
+    const w1 = await worker("patient", { RETRY_MAX_DELAY_MS: "1000" });
+    await waitFor("the worker to lease", async () => (await prisma.node.findUnique({ where: { id: w1.nodeId }, select: { lastSeenAt: true } }))?.lastSeenAt);
+    const outage = stack.restartWeb(4_000);
+    // While the web app is down the worker retries with backoff instead of exiting.
+    await waitFor("the worker to report the outage", async () => w1.logs.some((l) => l.includes("platform unreachable")), { timeoutMs: 30_000 });
+    await outage;
+    expect(w1.proc.child.exitCode).toBeNull();
+    const jobId = await submitSlow();
+    const job = await finished(jobId);
+    expect(job).toMatchObject({ state: "succeeded", attempt: 1, nodeId: w1.nodeId });
+  });
+});

@@ -45,8 +45,15 @@ export async function startStack(opts: StackOptions = {}) {
     ...opts.env,
   };
   const webLogs: string[] = [];
-  const web = spawnWeb({ port, env, output: "pipe", onLine: (l) => webLogs.push(l) });
+  let web = spawnWeb({ port, env, output: "pipe", onLine: (l) => webLogs.push(l) });
   await waitForHttp(`${url}/api/health`, { timeoutMs: 60_000, process: web });
+  /** Stops the web app (an outage as workers see it) and starts it again on the same port. */
+  async function restartWeb(downMs: number): Promise<void> {
+    await web.stop(5_000);
+    await new Promise((r) => setTimeout(r, downMs));
+    web = spawnWeb({ port, env, output: "pipe", onLine: (l) => webLogs.push(l) });
+    await waitForHttp(`${url}/api/health`, { timeoutMs: 60_000, process: web });
+  }
   const coordinatorLogs: string[] = [];
   const coordinator = opts.coordinator === false ? undefined : spawnCoordinator({ env, output: "pipe", onLine: (l) => coordinatorLogs.push(l) });
 
@@ -105,7 +112,7 @@ export async function startStack(opts: StackOptions = {}) {
     rmSync(dataDir, { recursive: true, force: true });
   }
 
-  return { url, database, seed, apiKey: seed.apiKey, web, webLogs, coordinator, coordinatorLogs, addWorker, restartWorker, workers, stop };
+  return { url, database, seed, apiKey: seed.apiKey, get web() { return web; }, restartWeb, webLogs, coordinator, coordinatorLogs, addWorker, restartWorker, workers, stop };
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;

@@ -42,7 +42,18 @@ describe("ed25519", () => {
 
   it("returns false, never throws, on malformed input", () => {
     const signature = sign(RFC_SEED_1, "m");
-    const bad: unknown[] = [undefined, null, 42, "", "!!!", `${RFC_PUBLIC_1}=`, `${RFC_PUBLIC_1}A`, RFC_PUBLIC_1.slice(1), {}, [RFC_PUBLIC_1]];
+    const bad: unknown[] = [
+      undefined,
+      null,
+      42,
+      "",
+      "!!!",
+      `${RFC_PUBLIC_1}=`,
+      `${RFC_PUBLIC_1}A`,
+      RFC_PUBLIC_1.slice(1),
+      {},
+      [RFC_PUBLIC_1],
+    ];
     for (const value of bad) {
       expect(verify(value, "m", signature)).toBe(false);
       expect(verify(RFC_PUBLIC_1, "m", value)).toBe(false);

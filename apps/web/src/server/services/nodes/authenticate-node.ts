@@ -17,6 +17,7 @@ export interface NodeIdentity {
 const REASONS: Record<string, string> = {
   missing_headers: "unsigned node request: x-pg-node, x-pg-timestamp, x-pg-nonce and x-pg-signature are required",
   bad_timestamp: "malformed x-pg-timestamp",
+  malformed_headers: "malformed signature headers (repeated, too long or invalid characters)",
   stale: "request timestamp outside the ±5 minute window",
   unknown_node: "unknown node",
   bad_signature: "bad signature (the body, path or method does not match what was signed)",
