@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { encodeWavPcm16 } from "@proofgrid/models/wav-encode";
 
 const RATE = 16_000;
 const FIXTURE = fileURLToPath(new URL("../../packages/models/fixtures/speech-16k.wav", import.meta.url));
@@ -31,8 +32,7 @@ export function speechRecording(): { wav: Buffer; speech: { start: number; end: 
     { samples: null, seconds: 1.0 },
   ];
   const total = parts.reduce((n, p) => n + Math.round(p.seconds * RATE), 0);
-  const out = Buffer.alloc(44 + total * 2);
-  writeHeader(out, total);
+  const out = new Int16Array(total);
   let pos = 0;
   let seed = 12345;
   const spans: { start: number; end: number }[] = [];
@@ -42,26 +42,9 @@ export function speechRecording(): { wav: Buffer; speech: { start: number; end: 
     for (let i = 0; i < n; i++) {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
       const noise = ((seed / 0x7fffffff) * 2 - 1) * 30;
-      const v = p.samples ? (p.samples[i] ?? 0) : noise;
-      out.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(v))), 44 + (pos + i) * 2);
+      out[pos + i] = Math.max(-32768, Math.min(32767, Math.round(p.samples ? (p.samples[i] ?? 0) : noise)));
     }
     pos += n;
   }
-  return { wav: out, speech: spans };
-}
-
-function writeHeader(buf: Buffer, samples: number): void {
-  buf.write("RIFF", 0);
-  buf.writeUInt32LE(36 + samples * 2, 4);
-  buf.write("WAVE", 8);
-  buf.write("fmt ", 12);
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20);
-  buf.writeUInt16LE(1, 22);
-  buf.writeUInt32LE(RATE, 24);
-  buf.writeUInt32LE(RATE * 2, 28);
-  buf.writeUInt16LE(2, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write("data", 36);
-  buf.writeUInt32LE(samples * 2, 40);
+  return { wav: encodeWavPcm16(out, RATE), speech: spans };
 }

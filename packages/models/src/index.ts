@@ -5,3 +5,4 @@ export * from "./runtime/create-pipeline.ts";
 export type { Pipeline } from "./runtime/pipeline.ts";
 export type { SessionOptions } from "./runtime/session.ts";
 export { ensureEncoderFile, modelCacheDir, ENCODER_SHAPE } from "./encoder/build-encoder.ts";
+export { encodeWavPcm16 } from "./wav-encode.ts";

@@ -1,3 +1,4 @@
+import { encodeWavPcm16 } from "@proofgrid/models/wav-encode";
 import sharp from "sharp";
 
 /**
@@ -21,26 +22,12 @@ export async function benchmarkInputs(): Promise<Record<string, unknown>> {
 /** A 16 kHz mono PCM16 WAV of a voiced, amplitude-modulated tone (deterministic). */
 export function syntheticWav(seconds: number): Buffer {
   const rate = 16_000;
-  const n = Math.round(seconds * rate);
-  const buf = Buffer.alloc(44 + n * 2);
-  buf.write("RIFF", 0);
-  buf.writeUInt32LE(36 + n * 2, 4);
-  buf.write("WAVE", 8);
-  buf.write("fmt ", 12);
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20); // PCM
-  buf.writeUInt16LE(1, 22); // mono
-  buf.writeUInt32LE(rate, 24);
-  buf.writeUInt32LE(rate * 2, 28);
-  buf.writeUInt16LE(2, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write("data", 36);
-  buf.writeUInt32LE(n * 2, 40);
-  for (let i = 0; i < n; i++) {
+  const samples = new Int16Array(Math.round(seconds * rate));
+  for (let i = 0; i < samples.length; i++) {
     const t = i / rate;
     const envelope = 0.5 + 0.5 * Math.sin(2 * Math.PI * 3 * t);
     const v = envelope * (0.4 * Math.sin(2 * Math.PI * 140 * t) + 0.2 * Math.sin(2 * Math.PI * 280 * t) + 0.1 * Math.sin(2 * Math.PI * 420 * t));
-    buf.writeInt16LE(Math.round(v * 20_000), 44 + i * 2);
+    samples[i] = Math.round(v * 20_000);
   }
-  return buf;
+  return encodeWavPcm16(samples, rate);
 }

@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import { type EncoderInput, type EncoderOutput, encoderSchemaFor, LIMITS } from "../catalog.ts";
 import { ENCODER_SHAPE } from "../encoder/build-encoder.ts";
 import { ModelInputError } from "../model-input-error.ts";
-import type { Pipeline } from "./pipeline.ts";
+import { assemblePipeline, type Pipeline } from "./pipeline.ts";
 import { ort, type SessionOptions, TracedSession } from "./session.ts";
 
 const require = createRequire(import.meta.url);
@@ -36,19 +36,5 @@ export async function createEncoderPipeline(file: string, vocabPath: string, opt
     return { dim: ENCODER_SHAPE.hidden, vectors };
   }
 
-  return {
-    slug: "encoder-synthetic-minilm",
-    run,
-    async trace(input) {
-      const rec: Parameters<typeof session.startRecording>[0] = [];
-      session.startRecording(rec);
-      try {
-        await run(input);
-      } finally {
-        session.stopRecording();
-      }
-      return rec;
-    },
-    dispose: () => session.release(),
-  };
+  return assemblePipeline("encoder-synthetic-minilm", [session], run);
 }

@@ -3,7 +3,7 @@ import sharp from "sharp";
 import { LIMITS, type OcrInput, type OcrLine, type OcrOutput, ZOcrInput } from "../catalog.ts";
 import { decodeBase64 } from "../inspect-input.ts";
 import { ModelInputError } from "../model-input-error.ts";
-import type { Pipeline } from "./pipeline.ts";
+import { assemblePipeline, type Pipeline } from "./pipeline.ts";
 import { ort, type SessionOptions, TracedSession } from "./session.ts";
 
 // PaddleOCR's defaults for PP-OCRv4 (tools/infer/utility.py): detector input limited to
@@ -193,24 +193,5 @@ export async function createOcrPipeline(files: { det: string; rec: string; dicti
     return { lines, width: W, height: H };
   }
 
-  return {
-    slug: "ocr-ppocr-v4",
-    run,
-    async trace(input) {
-      const recd: Parameters<typeof det.startRecording>[0] = [];
-      det.startRecording(recd);
-      rec.startRecording(recd);
-      try {
-        await run(input);
-      } finally {
-        det.stopRecording();
-        rec.stopRecording();
-      }
-      return recd;
-    },
-    async dispose() {
-      await det.release();
-      await rec.release();
-    },
-  };
+  return assemblePipeline("ocr-ppocr-v4", [det, rec], run);
 }

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EncoderOutput, OcrOutput, VadOutput } from "../catalog.ts";
+import { encodeWavPcm16 } from "../wav-encode.ts";
 import { createPipeline } from "./create-pipeline.ts";
 import type { Pipeline } from "./pipeline.ts";
 
@@ -13,23 +14,7 @@ async function renderPng(lines: string[], fontSize = 44): Promise<string> {
   return (await sharp(Buffer.from(svg)).png().toBuffer()).toString("base64");
 }
 
-function wav(samples: Int16Array): string {
-  const b = Buffer.alloc(44 + samples.length * 2);
-  b.write("RIFF", 0);
-  b.writeUInt32LE(36 + samples.length * 2, 4);
-  b.write("WAVEfmt ", 8);
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20);
-  b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(16_000, 24);
-  b.writeUInt32LE(32_000, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write("data", 36);
-  b.writeUInt32LE(samples.length * 2, 40);
-  Buffer.from(samples.buffer).copy(b, 44);
-  return b.toString("base64");
-}
+const wav = (samples: Int16Array): string => encodeWavPcm16(samples).toString("base64");
 
 describe("OCR pipeline (PP-OCRv4)", () => {
   let ocr: Pipeline;

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { type VadInput, type VadOutput, ZVadInput } from "../catalog.ts";
 import { decodeBase64, parseWavHeader } from "../inspect-input.ts";
 import { ModelInputError } from "../model-input-error.ts";
-import type { Pipeline } from "./pipeline.ts";
+import { assemblePipeline, type Pipeline } from "./pipeline.ts";
 import { ort, type SessionOptions, TracedSession } from "./session.ts";
 
 const RATE = 16_000;
@@ -73,19 +73,5 @@ export async function createVadPipeline(file: string, opts: SessionOptions): Pro
     return { segments: segmentsFromProbabilities(probs, durationSec), durationSec: Math.round(durationSec * 1000) / 1000, frames };
   }
 
-  return {
-    slug: "vad-silero-v5",
-    run,
-    async trace(input) {
-      const rec: Parameters<typeof session.startRecording>[0] = [];
-      session.startRecording(rec);
-      try {
-        await run(input);
-      } finally {
-        session.stopRecording();
-      }
-      return rec;
-    },
-    dispose: () => session.release(),
-  };
+  return assemblePipeline("vad-silero-v5", [session], run);
 }
