@@ -1,4 +1,9 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { workerArgs } from "../../scripts/lib/processes.ts";
 import { splitReward } from "@proofgrid/por";
 import { renderTextPng } from "../support/inputs.ts";
 import { ledgerSnapshot } from "../support/ledger.ts";
@@ -98,6 +103,26 @@ describe("a job from an API key to a worker to the ledger", () => {
 
     const balance = await api<{ available: string; held: string }>(stack, "/api/v1/balance");
     expect(balance.body.available).toBe(snap.available.toString());
+  });
+
+  it("a receipt verifies offline with the public keys, and a tampered one does not", async () => {
+    const job = jobs[0];
+    expect(job).toBeDefined();
+    const keys = await api<{ platform: string; node: { publicKey: string } }>(stack, `/api/v1/public-keys?node=${job?.workerId}`, { key: null });
+    expect(keys.status).toBe(200);
+    const dir = mkdtempSync(join(tmpdir(), "receipt-"));
+    const good = join(dir, "job.json");
+    writeFileSync(good, JSON.stringify(job));
+    const verify = (file: string) =>
+      spawnSync(process.execPath, workerArgs(["verify-receipt", file, "--worker-key", keys.body.node.publicKey, "--platform-key", keys.body.platform]), { encoding: "utf8" });
+    const ok = verify(good);
+    expect(JSON.parse(ok.stdout)).toEqual({ workerSignature: true, platformSignature: true, valid: true });
+    expect(ok.status).toBe(0);
+    const bad = join(dir, "tampered.json");
+    writeFileSync(bad, JSON.stringify({ ...job, receipt: { ...(job?.receipt ?? {}), outputHash: "0".repeat(64) } }));
+    const refused = verify(bad);
+    expect(JSON.parse(refused.stdout).valid).toBe(false);
+    expect(refused.status).toBe(1);
   });
 
   it("exposes Prometheus metrics: jobs by state, lease latency, nodes", async () => {

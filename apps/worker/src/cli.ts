@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { loadConfig, type WorkerConfig } from "./config.ts";
 import { runBenchmark } from "./commands/bench.ts";
 import { registerCommand } from "./commands/register.ts";
+import { verifyReceiptCommand } from "./commands/verify-receipt.ts";
 import { runWorker } from "./daemon/run-worker.ts";
 import { loadIdentity } from "./identity/node-identity.ts";
 import { InferencePool } from "./inference/inference-pool.ts";
@@ -91,6 +92,19 @@ program
     } finally {
       await pool.close();
     }
+  });
+
+program
+  .command("verify-receipt")
+  .description("check a job receipt's worker signature and platform countersignature (offline with keys)")
+  .argument("<file>", "receipt or job JSON file, or - for standard input")
+  .option("--worker-key <key>", "the worker's ed25519 public key (base64url)")
+  .option("--platform-key <key>", "the platform's ed25519 public key (base64url)")
+  .action(async (file: string, o: { workerKey?: string; platformKey?: string }) => {
+    const url = program.opts<CommonFlags>().url;
+    const r = await verifyReceiptCommand({ file, workerKey: o.workerKey, platformKey: o.platformKey, url });
+    console.log(JSON.stringify(r));
+    if (!r.valid) process.exitCode = 1;
   });
 
 program

@@ -1,0 +1,11 @@
+import { z } from "zod";
+import { handle, json, parseWith } from "~/server/http/handle";
+import { getPublicKeys } from "~/server/services/nodes/get-public-keys";
+
+export const dynamic = "force-dynamic";
+
+/** Public keys for checking receipts offline: the platform's, and a node's with `?node=<id>`. */
+export const GET = handle(async (req) => {
+  const node = new URL(req.url).searchParams.get("node");
+  return json(await getPublicKeys({ nodeId: node === null ? undefined : parseWith(z.uuid(), node) }));
+});
