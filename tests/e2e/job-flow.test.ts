@@ -125,6 +125,16 @@ describe("a job from an API key to a worker to the ledger", () => {
     expect(refused.status).toBe(1);
   });
 
+  it("the landing page shows the network live: the worker online and the jobs it ran", async () => {
+    const res = await fetch(`${stack.url}/`);
+    const html = await res.text();
+    expect(res.status).toBe(200);
+    expect(html).toContain("Workers online");
+    expect(html).toMatch(/1<!-- -->\s*\/\s*<!-- -->1|1 \/ 1/);
+    expect(html).toContain("Jobs finished per minute");
+    expect(html).toContain("encoder-synthetic-minilm");
+  });
+
   it("exposes Prometheus metrics: jobs by state, lease latency, nodes", async () => {
     const res = await fetch(`${stack.url}/api/metrics`);
     const text = await res.text();
