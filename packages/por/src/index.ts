@@ -32,3 +32,4 @@ export * from "./challenges/ocr-challenge.ts";
 export * from "./challenges/vad-challenge.ts";
 export * from "./challenges/embedding-challenge.ts";
 export * from "./challenges/tensor-challenge.ts";
+export type { LeasedJob } from "./protocol/leased-job.ts";

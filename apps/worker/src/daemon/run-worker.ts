@@ -1,19 +1,10 @@
-import { hashJson, signReceipt } from "@proofgrid/por";
+import { hashJson, type LeasedJob, signReceipt } from "@proofgrid/por";
 import type { WorkerConfig } from "../config.ts";
 import type { NodeIdentity } from "../identity/node-identity.ts";
 import type { InferencePool } from "../inference/inference-pool.ts";
 import type { Logger } from "../logger.ts";
 import { type NodeClient, PlatformError, sleep } from "../protocol/node-client.ts";
 
-interface LeasedJob {
-  jobId: string;
-  attempt: number;
-  modelId: string;
-  modelSlug: string;
-  input: unknown;
-  leaseExpiresAt: string;
-  leaseMs: number;
-}
 
 interface ActiveJob {
   attempt: number;

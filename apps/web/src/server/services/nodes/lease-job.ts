@@ -1,4 +1,5 @@
 import { claimJob } from "@proofgrid/db/jobs";
+import type { LeasedJob } from "@proofgrid/por";
 import { sql } from "@proofgrid/db/sql-client";
 import { z } from "zod";
 import { db } from "../../db.ts";
@@ -14,15 +15,6 @@ export const ZLeaseRequest = z.object({
   waitMs: z.number().int().min(0).max(30_000).default(25_000),
 });
 
-export interface LeasedJob {
-  jobId: string;
-  attempt: number;
-  modelId: string;
-  modelSlug: string;
-  input: unknown;
-  leaseExpiresAt: string;
-  leaseMs: number;
-}
 
 const slugCache = new Map<string, string>();
 
