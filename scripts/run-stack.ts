@@ -78,7 +78,7 @@ async function main() {
   const applied = await migrate({ url });
   say(`database ready (${applied.length} migration(s) applied)`);
 
-  const { seedDemo, demoRegistrationToken } = await import("../apps/web/src/server/services/seed/seed-demo.ts");
+  const { seedDemo, demoRegistrationToken, stakeMinimumFor } = await import("../apps/web/src/server/services/seed/seed-demo.ts");
   const seed = await seedDemo();
   const platformUrl = `http://localhost:${PORT}`;
 
@@ -91,17 +91,29 @@ async function main() {
   await waitForHttp(`http://127.0.0.1:${PORT}/api/health`, { timeoutMs: 60_000, process: web });
   children.push(spawnCoordinator({ env }));
 
-  const nodeDir = join(DATA_DIR, "worker");
-  if (!existsSync(join(nodeDir, "node.json"))) {
-    say("registering the local worker (measures its capability first)...");
-    const token = await demoRegistrationToken(seed.providerOrgId, platformUrl);
-    const res = spawnSync(process.execPath, workerArgs(["register", "--token", token, "--region", "local", "--name", "local-worker"]), {
-      env: { ...process.env, PROOFGRID_URL: platformUrl, PROOFGRID_NODE_DIR: nodeDir },
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-    if (res.status !== 0) throw new Error("worker registration failed");
+  // The local worker, and a local checker run by a second (demo) provider: a checker never
+  // checks its own provider's workers. Each registers once (benchmark first), then stakes
+  // the minimum for its capability from its provider's tokens.
+  const nodes = [
+    { dir: join(DATA_DIR, "worker"), name: "local-worker", org: seed.providerOrgId, role: "worker" as const },
+    { dir: join(DATA_DIR, "checker"), name: "local-checker", org: seed.checkerOrgId, role: "checker" as const },
+  ];
+  for (const n of nodes) {
+    if (!existsSync(join(n.dir, "node.json"))) {
+      say(`registering the local ${n.role} (measures its capability first)...`);
+      const token = await demoRegistrationToken(n.org, platformUrl, n.role);
+      const res = spawnSync(process.execPath, workerArgs(["register", "--token", token, "--region", "local", "--name", n.name]), {
+        env: { ...process.env, PROOFGRID_URL: platformUrl, PROOFGRID_NODE_DIR: n.dir },
+        stdio: ["ignore", "inherit", "inherit"],
+      });
+      if (res.status !== 0) throw new Error(`${n.role} registration failed`);
+    }
+    const nodeId = (JSON.parse(readFileSync(join(n.dir, "node.json"), "utf8")) as { nodeId: string }).nodeId;
+    await stakeMinimumFor(nodeId);
+    children.push(
+      spawnWorker(["start", "--role", n.role], { env: { PROOFGRID_URL: platformUrl, PROOFGRID_NODE_DIR: n.dir, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" } }),
+    );
   }
-  children.push(spawnWorker(["start"], { env: { PROOFGRID_URL: platformUrl, PROOFGRID_NODE_DIR: nodeDir, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" } }));
 
   console.log(`
   Proofgrid is running.

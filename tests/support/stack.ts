@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "@proofgrid/db/embedded";
-import { type Spawned, spawnCoordinator, spawnWeb, spawnWorker, waitForHttp, workerArgs } from "../../scripts/lib/processes.ts";
+import { type Spawned, spawnCoordinator, spawnProcess, spawnWeb, spawnWorker, waitForHttp, workerArgs } from "../../scripts/lib/processes.ts";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 
@@ -16,6 +16,21 @@ export interface StackOptions {
   database?: { url: string; drop(): Promise<void> };
   /** Start the coordinator (lease sweeper); default true. */
   coordinator?: boolean;
+}
+
+export interface AddNodeOptions {
+  /** false: registered and staked, not started. */
+  start?: boolean;
+  role?: "worker" | "checker";
+  /** The provider organisation (default: the demo provider; checkers: the demo checker operator). */
+  orgId?: string;
+  /** Claimed capability at registration (default 3600, the reference machine). */
+  cuPerHour?: number;
+  /** false: register without bonding the minimum stake. */
+  stake?: boolean;
+  /** Run this script (node --import tsx) instead of the worker daemon: the cheating nodes. */
+  script?: string;
+  scriptArgs?: string[];
 }
 
 export interface WorkerHandle {
@@ -42,8 +57,12 @@ export async function startStack(opts: StackOptions = {}) {
     LEASE_DURATION_MS: String(opts.leaseMs ?? 3_000),
     SWEEP_INTERVAL_MS: "250",
     LOG_LEVEL: "info",
+    // Challenges (registration, standby, canaries) only where a test asks for them: the
+    // older flows count jobs exactly.
+    POR_CHALLENGES: "0",
     ...opts.env,
   };
+  for (const [k, v] of Object.entries(env)) if (k.startsWith("POR_") || k === "PRICE_PER_CU") process.env[k] = v;
   const webLogs: string[] = [];
   let web = spawnWeb({ port, env, output: "pipe", onLine: (l) => webLogs.push(l) });
   await waitForHttp(`${url}/api/health`, { timeoutMs: 60_000, process: web });
@@ -60,28 +79,37 @@ export async function startStack(opts: StackOptions = {}) {
   // Seed through the same service `npm start` uses, in this process, against the test database.
   process.env.DATABASE_URL = database.url;
   process.env.PROOFGRID_DATA_DIR = dataDir;
-  const { seedDemo, demoRegistrationToken } = await import("../../apps/web/src/server/services/seed/seed-demo.ts");
+  const { seedDemo, demoRegistrationToken, stakeMinimumFor } = await import("../../apps/web/src/server/services/seed/seed-demo.ts");
   const seed = await seedDemo();
   const workers: WorkerHandle[] = [];
 
-  async function addWorker(name: string, extraEnv: Record<string, string> = {}, opts: { start?: boolean } = {}): Promise<WorkerHandle> {
+  async function addWorker(name: string, extraEnv: Record<string, string> = {}, opts: AddNodeOptions = {}): Promise<WorkerHandle> {
+    const role = opts.role ?? "worker";
     const nodeDir = join(dataDir, `node-${name}`);
-    const token = await demoRegistrationToken(seed.providerOrgId, url);
+    const token = await demoRegistrationToken(opts.orgId ?? (role === "checker" ? seed.checkerOrgId : seed.providerOrgId), url, role);
     const wenv = { ...process.env, PROOFGRID_URL: url, PROOFGRID_NODE_DIR: nodeDir, ...extraEnv };
     // A fixed claimed capability skips the registration benchmark (measured elsewhere).
     // Async: a blocking spawn would stall this process's open database transactions.
     let stdout: string;
     try {
-      ({ stdout } = await execFileAsync(process.execPath, workerArgs(["register", "--token", token, "--name", name, "--region", "local", "--cu-per-hour", "3600"]), { env: wenv, encoding: "utf8" }));
+      ({ stdout } = await execFileAsync(
+        process.execPath,
+        workerArgs(["register", "--token", token, "--name", name, "--region", "local", "--cu-per-hour", String(opts.cuPerHour ?? 3600)]),
+        { env: wenv, encoding: "utf8" },
+      ));
     } catch (err) {
       throw new Error(`register failed: ${(err as { stderr?: string }).stderr ?? String(err)}`);
     }
     const nodeId = (JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { nodeId: string }).nodeId;
+    // What a provider does before its node can take work: bond the minimum stake.
+    if (opts.stake !== false) await stakeMinimumFor(nodeId);
     const logs: string[] = [];
     const proc =
       opts.start === false
         ? spawnWorker(["--help"], { env: wenv, output: "ignore" })
-        : spawnWorker(["start"], { env: wenv, output: "pipe", onLine: (l) => logs.push(l) });
+        : opts.script
+          ? spawnProcess(name, ["--import", "tsx", opts.script, ...(opts.scriptArgs ?? [])], { env: wenv, output: "pipe", onLine: (l) => logs.push(l) })
+          : spawnWorker(["start", "--role", role], { env: wenv, output: "pipe", onLine: (l) => logs.push(l) });
     const handle = { name, nodeDir, nodeId, proc, logs };
     workers.push(handle);
     return handle;

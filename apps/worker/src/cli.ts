@@ -3,6 +3,7 @@ import { loadConfig, type WorkerConfig } from "./config.ts";
 import { runBenchmark } from "./commands/bench.ts";
 import { registerCommand } from "./commands/register.ts";
 import { verifyReceiptCommand } from "./commands/verify-receipt.ts";
+import { runChecker } from "./daemon/run-checker.ts";
 import { runWorker } from "./daemon/run-worker.ts";
 import { loadIdentity } from "./identity/node-identity.ts";
 import { InferencePool } from "./inference/inference-pool.ts";
@@ -113,9 +114,7 @@ program
   .option("--role <role>", "worker or checker", "worker")
   .action(async (o: { role: string }) => {
     const config = configFrom(program.opts());
-    if (o.role !== "worker") {
-      throw new Error(`role '${o.role}' is not available yet: checkers arrive with Proof of Render`);
-    }
+    if (o.role !== "worker" && o.role !== "checker") throw new InvalidArgumentError(`--role must be worker or checker, got '${o.role}'`);
     const identity = loadIdentity(config.PROOFGRID_NODE_DIR);
     const log = createLogger(config.LOG_LEVEL, { nodeId: identity.nodeId });
     const pool = poolFor(config);
@@ -131,10 +130,13 @@ program
         stop.abort();
       });
     }
-    log.info({ url: identity.url, concurrency: config.CONCURRENCY }, "worker started");
-    await runWorker({ config, identity, client: new NodeClient(identity, config.REQUEST_TIMEOUT_MS), pool, log, stop: stop.signal });
+    log.info({ url: identity.url, concurrency: config.CONCURRENCY, role: o.role }, `${o.role} started`);
+    const client = new NodeClient(identity, config.REQUEST_TIMEOUT_MS);
+    // The platform knows each node's role and licence: a worker key cannot lease checks.
+    if (o.role === "checker") await runChecker({ config, identity, client, pool, log, stop: stop.signal });
+    else await runWorker({ config, identity, client, pool, log, stop: stop.signal });
     await pool.close();
-    log.info("worker stopped");
+    log.info(`${o.role} stopped`);
     process.exit(0);
   });
 

@@ -24,6 +24,7 @@ describe("@proofgrid/por entry point", () => {
       "compareOcr",
       "compareSpeechSegments",
       "compareClassification",
+      "compareJobOutputs",
       "reexecutionRate",
       "canaryRate",
       "shouldSample",

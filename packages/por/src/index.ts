@@ -17,6 +17,7 @@ export * from "./compare/embeddings.ts";
 export * from "./compare/ocr.ts";
 export * from "./compare/speech-segments.ts";
 export * from "./compare/classification.ts";
+export * from "./compare/compare-job-outputs.ts";
 
 export * from "./sampling/sampling-policy.ts";
 export * from "./reputation/reputation.ts";
@@ -32,4 +33,6 @@ export * from "./challenges/ocr-challenge.ts";
 export * from "./challenges/vad-challenge.ts";
 export * from "./challenges/embedding-challenge.ts";
 export * from "./challenges/tensor-challenge.ts";
+export * from "./challenges/planted-output.ts";
 export type { LeasedJob } from "./protocol/leased-job.ts";
+export * from "./protocol/check-task.ts";

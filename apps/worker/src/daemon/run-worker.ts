@@ -2,6 +2,7 @@ import { hashJson, type LeasedJob, signReceipt } from "@proofgrid/por";
 import type { WorkerConfig } from "../config.ts";
 import type { NodeIdentity } from "../identity/node-identity.ts";
 import type { InferencePool } from "../inference/inference-pool.ts";
+import type { RunResponse } from "../inference/thread-messages.ts";
 import type { Logger } from "../logger.ts";
 import { type NodeClient, PlatformError, sleep } from "../protocol/node-client.ts";
 
@@ -20,7 +21,11 @@ export interface RunWorkerOptions {
   log: Logger;
   /** First shutdown signal: stop leasing, finish in-flight jobs within the grace period. */
   stop: AbortSignal;
+  /** How a job is executed: honestly by default. The PoR tests swap in cheating strategies. */
+  execute?: JobExecutor;
 }
+
+export type JobExecutor = (job: LeasedJob, honest: () => Promise<RunResponse>) => Promise<RunResponse>;
 
 /**
  * The worker daemon: `CONCURRENCY` lease loops feeding the inference pool, and one
@@ -70,7 +75,8 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
     jlog.info("job leased");
     try {
       const startedAt = new Date();
-      const res = await opts.pool.run(job.modelSlug, job.input);
+      const honest = () => opts.pool.run(job.modelSlug, job.input);
+      const res = opts.execute ? await opts.execute(job, honest) : await honest();
       const finishedAt = new Date();
       if (a.lost.signal.aborted) return;
       if (!res.ok) {

@@ -15,10 +15,13 @@ export interface ClaimJobOptions {
   /** Model ids (sha256) the node can run. */
   modelIds: readonly string[];
   leaseMs: number;
+  /** Quarantined nodes get challenge jobs pinned to them and nothing else. */
+  pinnedOnly?: boolean;
 }
 
 /**
- * Claims the oldest queued job this node can run, in one statement: pick with
+ * Claims the oldest queued job this node can run (unpinned, or pinned to this node: a
+ * challenge job is ordered by age like any other, so it does not stand out), in one statement: pick with
  * `FOR UPDATE SKIP LOCKED` (concurrent claimers skip each other's rows instead of
  * waiting), bump the attempt (the fencing token), set the lease, and record the attempt.
  * Returns null when nothing is runnable.
@@ -31,6 +34,7 @@ export async function claimJob(db: Db, opts: ClaimJobOptions): Promise<ClaimedJo
     WITH next AS (
       SELECT id FROM jobs
       WHERE state = 'queued' AND model_id = ANY(${[...opts.modelIds]}::text[]) AND attempt < max_attempts
+        AND (pinned_node_id = ${opts.nodeId}::uuid OR (pinned_node_id IS NULL AND NOT ${opts.pinnedOnly ?? false}))
       ORDER BY created_at
       LIMIT 1
       FOR UPDATE SKIP LOCKED

@@ -43,9 +43,22 @@ type TensorProto = InstanceType<typeof onnx.TensorProto>;
 type NodeProto = InstanceType<typeof onnx.NodeProto>;
 type AttributeProto = InstanceType<typeof onnx.AttributeProto>;
 
+export interface BuildEncoderOptions {
+  /**
+   * Transformer layers, 1..6 (default 6: the published model). Weights are drawn in graph
+   * order, so a shallower build has exactly the embeddings and first layers of the full one:
+   * the "cheaper model" a dishonest worker might substitute (tampered-models.ts).
+   */
+  layers?: number;
+}
+
 /** The encoder's ONNX bytes. Inputs: input_ids int64 [1, seq ≤ 128]. Output: embedding f32 [1, 384], mean over tokens. */
-export function buildEncoderBytes(): Uint8Array {
-  const { vocab, hidden: H, heads, layers, ffn, maxPositions } = ENCODER_SHAPE;
+export function buildEncoderBytes(options: BuildEncoderOptions = {}): Uint8Array {
+  const { vocab, hidden: H, heads, ffn, maxPositions } = ENCODER_SHAPE;
+  const layers = options.layers ?? ENCODER_SHAPE.layers;
+  if (!(Number.isInteger(layers) && layers >= 1 && layers <= ENCODER_SHAPE.layers)) {
+    throw new RangeError(`layers must be an integer from 1 to ${ENCODER_SHAPE.layers}, got ${layers}`);
+  }
   const rand = prng(SEED);
   const initializers: TensorProto[] = [];
   const nodes: NodeProto[] = [];
@@ -132,7 +145,8 @@ export function buildEncoderBytes(): Uint8Array {
       }),
     });
   const graph = onnx.GraphProto.create({
-    name: "encoder-synthetic-minilm",
+    // The published build keeps its name (and so its bytes and pinned sha256).
+    name: layers === ENCODER_SHAPE.layers ? "encoder-synthetic-minilm" : `encoder-synthetic-minilm-${layers}-layers`,
     node: nodes,
     initializer: initializers,
     input: [valueInfo("input_ids", INT64, [1, "sequence"])],

@@ -1,6 +1,6 @@
 import { ModelInputError } from "../model-input-error.ts";
 import { isModelSlug, type ModelSlug } from "../model-schemas.ts";
-import { modelFiles, modelId } from "../model-files.ts";
+import { combineFileHashes, type ModelFiles, modelFiles, sha256File } from "../model-files.ts";
 import { createEncoderPipeline } from "./encoder-pipeline.ts";
 import { createOcrPipeline } from "./ocr-pipeline.ts";
 import type { Pipeline } from "./pipeline.ts";
@@ -15,10 +15,29 @@ export function createPipeline<S extends ModelSlug>(slug: S, opts?: SessionOptio
 export function createPipeline(slug: string, opts?: SessionOptions): Promise<Pipeline>;
 export async function createPipeline(slug: string, opts: SessionOptions = {}): Promise<Pipeline> {
   if (!isModelSlug(slug)) throw new ModelInputError(`no built-in model ${slug}`);
+  // Checked before the files are resolved, so bad options fail without building the encoder.
+  resolveSessionOptions(opts);
+  return createPipelineFromFiles(slug, await modelFiles(slug), opts);
+}
+
+/**
+ * A built-in model's pipeline (pre- and post-processing) around the given files instead of
+ * the catalog's: how the proof-of-render tests run tampered weights through exactly the code
+ * an honest worker runs. The id is computed from these files, so it names what was loaded.
+ */
+export function createPipelineFromFiles<S extends ModelSlug>(slug: S, files: ModelFiles, opts?: SessionOptions): Promise<Pipeline<S>>;
+export function createPipelineFromFiles(slug: string, files: ModelFiles, opts?: SessionOptions): Promise<Pipeline>;
+export async function createPipelineFromFiles(slug: string, files: ModelFiles, opts: SessionOptions = {}): Promise<Pipeline> {
+  if (!isModelSlug(slug)) throw new ModelInputError(`no built-in model ${slug}`);
   const options = resolveSessionOptions(opts);
-  const files = await modelFiles(slug);
-  const id = await modelId(slug);
-  const file = (i: number) => files.onnx[i] as string;
+  const digests: string[] = [];
+  for (const path of files.onnx) digests.push(await sha256File(path));
+  const id = combineFileHashes(digests);
+  const file = (i: number) => {
+    const path = files.onnx[i];
+    if (!path) throw new Error(`${slug}: needs ONNX file #${i + 1}, got ${files.onnx.length}`);
+    return path;
+  };
   const asset = (role: string) => {
     const path = files.assets[role];
     if (!path) throw new Error(`${slug}: catalog lists no ${role}`);

@@ -3,6 +3,7 @@ import { jobsRouter } from "./routers/jobs.ts";
 import { keysRouter } from "./routers/keys.ts";
 import { modelsRouter } from "./routers/models.ts";
 import { providersRouter } from "./routers/providers.ts";
+import { verificationRouter } from "./routers/verification.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
 export const appRouter = createTRPCRouter({
@@ -11,6 +12,7 @@ export const appRouter = createTRPCRouter({
   billing: billingRouter,
   providers: providersRouter,
   keys: keysRouter,
+  verification: verificationRouter,
 });
 
 export type AppRouter = typeof appRouter;

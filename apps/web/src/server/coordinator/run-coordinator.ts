@@ -4,12 +4,39 @@ import { getEnv } from "../env.ts";
 import { logger } from "../logger.ts";
 import { sweepLeases } from "../services/jobs/sweep-leases.ts";
 import { markOfflineNodes, purgeNonces } from "../services/nodes/mark-offline-nodes.ts";
+import { epochOf } from "../services/verification/por-config.ts";
+import {
+  admitNewNodes,
+  advanceChallenges,
+  closeEpoch,
+  injectCanaries,
+  plantChecks,
+  releaseDueUnbonds,
+  scheduleStandbyChecks,
+  sweepCheckLeases,
+} from "../services/verification/por-loops.ts";
+
+/** At each epoch boundary: close the last epoch's books, then draw its standby checks. */
+function epochTicker(): () => Promise<void> {
+  let current = epochOf(Date.now());
+  return async () => {
+    const now = epochOf(Date.now());
+    if (now === current) return;
+    await closeEpoch(now - 1);
+    await scheduleStandbyChecks();
+    current = now;
+  };
+}
 
 const ZCoordinatorEnv = z.object({
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
   NODE_OFFLINE_AFTER_MS: z.coerce.number().int().min(5_000).max(3_600_000).default(60_000),
   MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
   LEADER_RETRY_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /** Challenge progress (next registration job, ready for a checker) and check leases. */
+  POR_ADVANCE_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(300),
+  /** One canary coin per worker, and planted checks, per tick. */
+  POR_CANARY_TICK_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
 });
 
 // Any constant works; it only has to differ from the migration runner's.
@@ -33,6 +60,25 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
     { name: "sweep-leases", everyMs: cfg.SWEEP_INTERVAL_MS, run: sweepLeases },
     { name: "mark-offline", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => markOfflineNodes({ silenceMs: cfg.NODE_OFFLINE_AFTER_MS }) },
     { name: "purge-nonces", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => purgeNonces({ olderThanMs: env.NODE_SIGNATURE_MAX_SKEW_MS * 2 }) },
+    {
+      name: "por-advance",
+      everyMs: cfg.POR_ADVANCE_INTERVAL_MS,
+      run: async () => {
+        await sweepCheckLeases();
+        await admitNewNodes();
+        await advanceChallenges();
+      },
+    },
+    {
+      name: "por-canaries",
+      everyMs: cfg.POR_CANARY_TICK_MS,
+      run: async () => {
+        await injectCanaries({ tickMs: cfg.POR_CANARY_TICK_MS });
+        await plantChecks({ sinceMs: cfg.POR_CANARY_TICK_MS });
+      },
+    },
+    { name: "por-epoch", everyMs: 1_000, run: epochTicker() },
+    { name: "unbond-release", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => releaseDueUnbonds() },
   ];
 
   while (!opts.signal.aborted) {

@@ -12,6 +12,8 @@ export const jobViewSelect = {
   inputHash: true,
   outputHash: true,
   receipt: true,
+  verification: true,
+  rerunOfId: true,
   createdAt: true,
   startedAt: true,
   finishedAt: true,
@@ -37,11 +39,20 @@ export interface JobView {
   workerRegion: string | null;
   workerId: string | null;
   receipt: unknown;
+  /** PoR: unverified | pending | verified | disputed | inconclusive | refunded. */
+  verification: string;
+  /** Set when the result was proven wrong: what happened and what the customer can do. */
+  notice: string | null;
+  /** For a free re-run: the job it replaces. */
+  rerunOf: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
   output?: unknown;
 }
+
+export const REFUND_NOTICE =
+  "A checker re-ran this job and a third executor confirmed the result was wrong. Its price was refunded from the worker's slashed stake; POST /api/v1/jobs/<id>/rerun runs it again for free.";
 
 export const TERMINAL_STATES = new Set(["succeeded", "failed", "canceled", "expired"]);
 
@@ -61,6 +72,9 @@ export function toJobView(row: JobRow, output?: unknown): JobView {
     workerRegion: row.node?.region ?? null,
     workerId: row.node?.id ?? null,
     receipt: row.receipt ?? null,
+    verification: row.verification,
+    notice: row.verification === "refunded" ? REFUND_NOTICE : null,
+    rerunOf: row.rerunOfId,
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString() ?? null,
     finishedAt: row.finishedAt?.toISOString() ?? null,

@@ -12,6 +12,10 @@ export interface NodeIdentity {
   maxConcurrency: number;
   region: string;
   publicKey: string;
+  /** Capability the platform credits (after the registration check's derating). */
+  cuPerHour: number;
+  /** The penalty ladder's allocation multiplier, 1 for a node in good standing. */
+  priorityFactor: number;
 }
 
 const REASONS: Record<string, string> = {
@@ -46,7 +50,8 @@ export async function authenticateNode(req: { headers: Headers; method: string; 
       if (!/^[0-9a-f-]{36}$/i.test(nodeId)) return null;
       const rows = await sql().$queryRaw<NodeIdentity[]>`
         SELECT id, org_id AS "orgId", role::text AS role, status::text AS status, models,
-               max_concurrency AS "maxConcurrency", region, public_key AS "publicKey"
+               max_concurrency AS "maxConcurrency", region, public_key AS "publicKey",
+               cu_per_hour AS "cuPerHour", priority_factor AS "priorityFactor"
         FROM nodes WHERE id = ${nodeId}::uuid`;
       node = rows[0] ?? null;
       return node?.publicKey ?? null;

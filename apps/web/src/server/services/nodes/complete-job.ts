@@ -6,6 +6,7 @@ import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
 import { getPlatformKey } from "./platform-key.ts";
+import { sampleForReexecution } from "../verification/sample-job.ts";
 
 export const ZReceipt = z.object({
   v: z.literal(1),
@@ -50,8 +51,8 @@ export async function completeJob(opts: { node: NodeIdentity; request: TComplete
 
   const result = await sqlTransaction(async (tx) => {
     const rows = await tx.$queryRaw<
-      { id: string; org_id: string; state: string; node_id: string | null; attempt: number; price: bigint; model_id: string; input_hash: string; output_hash: string | null; receipt: unknown }[]
-    >`SELECT id, org_id, state::text AS state, node_id, attempt, price, model_id, input_hash, output_hash, receipt
+      { id: string; org_id: string; state: string; node_id: string | null; attempt: number; price: bigint; model_id: string; input_hash: string; output_hash: string | null; receipt: unknown; purpose: string }[]
+    >`SELECT id, org_id, state::text AS state, node_id, attempt, price, model_id, input_hash, output_hash, receipt, purpose::text AS purpose
       FROM jobs WHERE id = ${request.jobId}::uuid FOR UPDATE`;
     const job = rows[0];
     if (!job) throw new AppError("NOT_FOUND", "job not found");
@@ -93,6 +94,9 @@ export async function completeJob(opts: { node: NodeIdentity; request: TComplete
     if (legs.length >= 2) {
       await postTransfer(tx, { idempotencyKey: `settle:${job.id}`, kind: "settle", jobId: job.id, legs });
     }
+    // Decided after the result is stored, in the same transaction: the worker has committed
+    // to its output before anything is sampled, and cannot learn the decision first.
+    await sampleForReexecution(tx, { jobId: job.id, nodeId: node.id, orgId: node.orgId, modelId: job.model_id, purpose: job.purpose });
     return { status: "accepted" as const, receipt: countersigned };
   });
   logger.info({ jobId: request.jobId, nodeId: node.id, attempt: request.attempt, status: result.status }, "job completed");

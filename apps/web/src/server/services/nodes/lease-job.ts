@@ -9,6 +9,27 @@ import { jobEvents } from "../../events/job-events.ts";
 import { observeLeaseLatency } from "../../metrics.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
 import { failJob } from "./fail-job.ts";
+import { getPorConfig } from "../verification/por-config.ts";
+import { stakeStatus } from "../verification/stake.ts";
+
+const stakeOk = new Map<string, number>();
+
+/** Leasing needs the minimum stake for the node's credited capability (packages/por's
+ * minimumStake). A positive answer is trusted for 10 s; a negative one is always re-read. */
+async function assertStaked(node: NodeIdentity): Promise<void> {
+  if (!getPorConfig().stakeRequired) return;
+  const until = stakeOk.get(node.id) ?? 0;
+  if (until > Date.now()) return;
+  const s = await stakeStatus(sql(), node.id, node.cuPerHour);
+  if (!s.sufficient) {
+    throw new AppError("FORBIDDEN", `stake below the minimum: bonded ${s.bonded}, required ${s.required} base units for ${node.cuPerHour} CU/h`, {
+      reason: "stake",
+      bonded: s.bonded.toString(),
+      required: s.required.toString(),
+    });
+  }
+  stakeOk.set(node.id, Date.now() + 10_000);
+}
 
 export const ZLeaseRequest = z.object({
   /** How long to hold the request open when nothing is runnable (capped by the server). */
@@ -34,11 +55,19 @@ async function modelSlug(id: string): Promise<string> {
  */
 export async function leaseJob(opts: { node: NodeIdentity; waitMs: number; signal?: AbortSignal }): Promise<LeasedJob | null> {
   const env = getEnv();
-  if (opts.node.status === "quarantined") throw new AppError("FORBIDDEN", "node is quarantined");
   if (opts.node.role !== "worker") throw new AppError("FORBIDDEN", "only worker nodes lease jobs");
+  await assertStaked(opts.node);
+  // A quarantined node gets only the challenges pinned to it (its way back, if it passes
+  // them); a node proven fraudulent or refused at registration gets those too, so its
+  // record is kept honest, but never a customer's job.
+  const pinnedOnly = opts.node.status === "quarantined";
   const deadline = Date.now() + Math.min(opts.waitMs, env.LEASE_LONG_POLL_MAX_MS);
   for (;;) {
-    const job = await claimJob(sql(), { nodeId: opts.node.id, modelIds: opts.node.models, leaseMs: env.LEASE_DURATION_MS });
+    // Lower priority is a lower allocation probability: a node with factor f passes on a
+    // claim with probability 1 − f, so healthier nodes take the work first. (The indexer
+    // replaces this with weighted placement.)
+    const skip = !pinnedOnly && opts.node.priorityFactor < 1 && Math.random() > opts.node.priorityFactor;
+    const job = await claimJob(sql(), { nodeId: opts.node.id, modelIds: opts.node.models, leaseMs: env.LEASE_DURATION_MS, pinnedOnly: pinnedOnly || skip });
     if (job && opts.signal?.aborted) {
       // The worker hung up (shutting down) while we claimed: hand the job straight back
       // instead of leaving it to wait out a lease nobody holds.

@@ -5,6 +5,7 @@ import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { hashRegistrationToken } from "./create-registration-token.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
+import { ensureNodeAccounts } from "../verification/stake.ts";
 
 export const REGISTRATION_PROOF_PREFIX = "proofgrid-register-v1:";
 
@@ -65,7 +66,16 @@ export async function registerNode(request: TRegisterNodeRequest) {
       select: { id: true, orgId: true, role: true, region: true },
     });
     await tx.registrationToken.update({ where: { id: token.id }, data: { usedAt: new Date(), nodeId: created.id } });
+    if (created.role === "checker") {
+      // A checker needs one of its provider's unused licences (an admin grants a limited number).
+      const bound = await tx.$executeRaw`
+        UPDATE checker_licences SET node_id = ${created.id}::uuid
+        WHERE id = (SELECT id FROM checker_licences WHERE org_id = ${token.org_id}::uuid AND node_id IS NULL AND revoked_at IS NULL
+                    ORDER BY granted_at LIMIT 1 FOR UPDATE SKIP LOCKED)`;
+      if (Number(bound) === 0) throw new AppError("FORBIDDEN", "this provider has no unused checker licence: ask an admin to grant one");
+    }
     await ensureOrgAccounts(tx, token.org_id);
+    await ensureNodeAccounts(tx, { id: created.id, orgId: token.org_id });
     return created;
   });
   logger.info({ nodeId: node.id, orgId: node.orgId, region: node.region }, "node registered");

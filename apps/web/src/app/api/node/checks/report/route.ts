@@ -1,0 +1,6 @@
+import { nodeRoute } from "~/server/http/node-route";
+import { reportCheck, ZCheckReport } from "~/server/services/verification/report-check";
+
+export const dynamic = "force-dynamic";
+
+export const POST = nodeRoute(ZCheckReport, async ({ node, request }) => reportCheck({ node, report: request }));

@@ -1,0 +1,13 @@
+import { z } from "zod";
+import { handle, json, parseWith } from "~/server/http/handle";
+import { currentVerification, listEpochs } from "~/server/services/verification/stats";
+
+export const dynamic = "force-dynamic";
+
+const ZLimit = z.coerce.number().int().min(1).max(500);
+
+/** Public: per-epoch verification statistics and the running epoch (no key needed). */
+export const GET = handle(async (req) => {
+  const limit = new URL(req.url).searchParams.get("limit");
+  return json({ current: await currentVerification(), epochs: await listEpochs({ limit: limit === null ? 96 : parseWith(ZLimit, limit) }) });
+});

@@ -1,0 +1,25 @@
+import { z } from "zod";
+import { jobVerification, rerunJob } from "../../services/jobs/rerun-job.ts";
+import { requestUnbond, stakeNode } from "../../services/verification/stake.ts";
+import { ZStakeRequest } from "../../services/verification/stake-request.ts";
+import { currentVerification, listEpochs } from "../../services/verification/stats.ts";
+import { createTRPCRouter, orgProcedure, publicProcedure } from "../trpc.ts";
+
+export const verificationRouter = createTRPCRouter({
+  /** Public transparency: closed epochs and the running one. */
+  epochs: publicProcedure
+    .input(z.object({ limit: z.number().int().min(1).max(500).default(96) }).default({ limit: 96 }))
+    .query(async ({ input }) => ({ current: await currentVerification(), epochs: await listEpochs({ limit: input.limit }) })),
+  job: orgProcedure("jobs:read")
+    .input(z.object({ jobId: z.string().max(64) }))
+    .query(({ ctx, input }) => jobVerification({ orgId: ctx.org.orgId, jobId: input.jobId })),
+  rerun: orgProcedure("jobs:write")
+    .input(z.object({ jobId: z.string().max(64) }))
+    .mutation(({ ctx, input }) => rerunJob({ orgId: ctx.org.orgId, jobId: input.jobId })),
+  stake: orgProcedure("nodes:write")
+    .input(ZStakeRequest.extend({ nodeId: z.uuid() }))
+    .mutation(({ ctx, input }) => stakeNode({ orgId: ctx.org.orgId, nodeId: input.nodeId, amount: BigInt(input.amount), idempotencyKey: input.idempotencyKey })),
+  unbond: orgProcedure("nodes:write")
+    .input(ZStakeRequest.extend({ nodeId: z.uuid() }))
+    .mutation(({ ctx, input }) => requestUnbond({ orgId: ctx.org.orgId, nodeId: input.nodeId, amount: BigInt(input.amount), idempotencyKey: input.idempotencyKey })),
+});

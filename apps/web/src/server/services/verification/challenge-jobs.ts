@@ -1,0 +1,103 @@
+import { createHash, randomInt, randomUUID } from "node:crypto";
+import type { Db } from "@proofgrid/db/db-types";
+import { postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { challengeInput } from "@proofgrid/models/challenge-input";
+import { generateChallengeSeed, hashJson } from "@proofgrid/por";
+import { getEnv } from "../../env.ts";
+import { logger } from "../../logger.ts";
+import { priceForCost } from "../billing/pricing.ts";
+import { checkJobInput } from "../models/check-job-input.ts";
+import { challengeSecret, epochOf } from "./por-config.ts";
+import { PROTOCOL_ORG_ID, protocolAvailable, protocolHeld } from "./protocol-org.ts";
+
+export type ChallengeKind = "registration" | "standby" | "latency" | "canary";
+
+/** Models a challenge can be generated for (those with a por challenge generator). */
+const CHALLENGE_SLUGS = new Set(["ocr-ppocr-v4", "vad-silero-v5", "encoder-synthetic-minilm"]);
+
+/** The seed of the i-th job of a check: public to whoever checks it, derived from the
+ * check's seed so the whole challenge is named by one secret-derived value. */
+export function challengeItemSeed(checkSeed: string, index: number): string {
+  return createHash("sha256").update(`${checkSeed}:${index}`).digest("hex");
+}
+
+interface SubjectNode {
+  id: string;
+  orgId: string;
+  models: string[];
+}
+
+async function challengeModels(db: Db, node: SubjectNode): Promise<{ id: string; slug: string }[]> {
+  const rows = await db.$queryRaw<{ id: string; slug: string }[]>`
+    SELECT id, slug FROM models WHERE id = ANY(${node.models}::text[]) ORDER BY slug`;
+  return rows.filter((m) => CHALLENGE_SLUGS.has(m.slug));
+}
+
+/**
+ * Opens a check of `kind` on a node: a secret-derived seed, then its first challenge job
+ * (registration checks run `planned` jobs one after another, so each is timed alone).
+ * Returns null when the node runs no model a challenge exists for.
+ */
+export async function openChallengeCheck(opts: { node: SubjectNode; kind: ChallengeKind; planned: number }): Promise<string | null> {
+  const models = await challengeModels(sql(), opts.node);
+  if (models.length === 0) return null;
+  const epoch = epochOf(Date.now());
+  const seed = generateChallengeSeed({ secret: challengeSecret(), nodeId: opts.node.id, epoch, sequence: randomInt(0, 2 ** 47) });
+  // Registration covers the node's models in turn (like the capability benchmark does); a
+  // spot check takes one at random.
+  const first = opts.kind === "registration" ? models[0] : models[randomInt(models.length)];
+  if (!first) return null;
+  const checkId = randomUUID();
+  await sql().$executeRaw`
+    INSERT INTO checks (id, kind, status, subject_node_id, subject_org_id, model_id, seed, planned_jobs, epoch)
+    VALUES (${checkId}::uuid, ${opts.kind}::"CheckKind", 'waiting', ${opts.node.id}::uuid, ${opts.node.orgId}::uuid, ${first.id}, ${seed},
+            ${opts.planned}, ${epoch})`;
+  await submitChallengeJob({ checkId, seed, index: 0, nodeId: opts.node.id, model: first });
+  logger.info({ checkId, kind: opts.kind, nodeId: opts.node.id, model: first.slug }, "challenge opened");
+  return checkId;
+}
+
+/**
+ * Submits one challenge job pinned to the subject: the input is rendered from the item
+ * seed (realistic text, speech, documents — por's generators), priced like any job, funded
+ * from the emission pool into the protocol's account and held like a customer's. The
+ * idempotency key `challenge:<check>:<i>` makes a retried call create nothing.
+ */
+export async function submitChallengeJob(opts: { checkId: string; seed: string; index: number; nodeId: string; model: { id: string; slug: string } }) {
+  const itemSeed = challengeItemSeed(opts.seed, opts.index);
+  const { input } = await challengeInput(opts.model.slug as never, itemSeed);
+  const { costMilliCu, inputBytes } = await checkJobInput(opts.model.slug, input);
+  const price = priceForCost(costMilliCu, getEnv().PRICE_PER_CU);
+  const jobId = randomUUID();
+  const idempotencyKey = `challenge:${opts.checkId}:${opts.index}`;
+  await sqlTransaction(async (tx) => {
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, idempotency_key, purpose, pinned_node_id, check_id)
+      VALUES (${jobId}::uuid, ${PROTOCOL_ORG_ID}::uuid, ${opts.model.id}, ${costMilliCu}, ${price}, ${hashJson(input)}, ${inputBytes},
+              ${idempotencyKey}, 'challenge', ${opts.nodeId}::uuid, ${opts.checkId}::uuid)
+      ON CONFLICT (org_id, idempotency_key) DO NOTHING RETURNING id`;
+    if (rows.length === 0) return;
+    await tx.$executeRaw`INSERT INTO job_payloads (job_id, input) VALUES (${jobId}::uuid, ${JSON.stringify(input)}::jsonb)`;
+    await tx.$executeRaw`UPDATE checks SET evidence = jsonb_set(coalesce(evidence, '{}'::jsonb), '{seeds}', coalesce(evidence->'seeds', '{}'::jsonb) || jsonb_build_object(${jobId}::text, ${itemSeed}::text)) WHERE id = ${opts.checkId}::uuid`;
+    await postTransfer(tx, {
+      idempotencyKey: `challenge-fund:${jobId}`,
+      kind: "challenge_fund",
+      jobId,
+      legs: [
+        { code: SYSTEM_ACCOUNTS.emissionPool.code, amount: -price },
+        { code: protocolAvailable, amount: price },
+      ],
+    });
+    await postTransfer(tx, {
+      idempotencyKey: `hold:${jobId}`,
+      kind: "hold",
+      jobId,
+      legs: [
+        { code: protocolAvailable, amount: -price },
+        { code: protocolHeld, amount: price },
+      ],
+    });
+  });
+  return jobId;
+}

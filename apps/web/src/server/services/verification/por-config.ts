@@ -1,0 +1,110 @@
+import { createHmac } from "node:crypto";
+import { DEFAULT_SAMPLING_POLICY, DEFAULT_STAKE_POLICY, type SamplingPolicy, type StakePolicy } from "@proofgrid/por";
+import { z } from "zod";
+import { getEnv } from "../../env.ts";
+import { getPlatformKey } from "../nodes/platform-key.ts";
+
+// Proof of Render's knobs, read from the environment by the web app (sampling, check
+// leases, stakes) and the coordinator (epochs, challenges). Defaults are the production
+// values of packages/por; tests and `npm run bench:por` set their own to make rare events
+// frequent enough to measure.
+const rate = z.coerce.number().min(0).max(1);
+const ZPorEnv = z.object({
+  POR_REEXEC_FLOOR: rate.default(DEFAULT_SAMPLING_POLICY.reexecution.floor),
+  POR_REEXEC_CAP: rate.default(DEFAULT_SAMPLING_POLICY.reexecution.cap),
+  POR_CANARY_FLOOR: rate.default(DEFAULT_SAMPLING_POLICY.canary.floor),
+  POR_CANARY_CAP: rate.default(DEFAULT_SAMPLING_POLICY.canary.cap),
+  POR_WARMUP_JOBS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_SAMPLING_POLICY.reexecution.warmupJobs),
+  /** Epoch length: standby checks, stats and checker rewards (design.md: 15 minutes). */
+  POR_EPOCH_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(900_000),
+  /** Share of online workers given a standby check each epoch (at least one). */
+  POR_STANDBY_SHARE: rate.default(0.25),
+  /** Sequential challenge jobs in a registration (capability) check. */
+  POR_REGISTRATION_JOBS: z.coerce.number().int().min(1).max(20).default(3),
+  /** A worker delivering less than this share of its claim is refused, not derated. */
+  POR_REFUSE_BELOW: rate.default(0.25),
+  /** Share of checker tasks that are planted (a known wrong result), to check the checkers. */
+  POR_PLANTED_RATE: rate.default(0.05),
+  /** Coordinator creates challenges (registration, standby, latency probes, canaries). */
+  POR_CHALLENGES: z.enum(["0", "1"]).default("1"),
+  /** Leasing needs a bonded stake of at least minimumStake(capability). */
+  POR_STAKE_REQUIRED: z.enum(["0", "1"]).default("1"),
+  POR_UNBONDING_MS: z.coerce.number().int().min(0).max(90 * 86_400_000).default(7 * 86_400_000),
+  /** How long a checker holds a check before it is handed to another. */
+  POR_CHECK_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(120_000),
+  /** Slash on a proven fraud: this multiple of the minimum deterrent slash, at least. */
+  POR_SLASH_SAFETY: z.coerce.number().min(1).max(100).default(2),
+  /** Active checker licences the platform grants in all (design.md: a limited number). */
+  CHECKER_LICENCE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(100),
+});
+
+export interface PorConfig {
+  sampling: SamplingPolicy;
+  stake: StakePolicy;
+  epochMs: number;
+  standbyShare: number;
+  registrationJobs: number;
+  refuseBelow: number;
+  plantedRate: number;
+  challenges: boolean;
+  stakeRequired: boolean;
+  unbondingMs: number;
+  checkLeaseMs: number;
+  slashSafety: number;
+  licenceLimit: number;
+}
+
+let cached: { key: string; config: PorConfig } | undefined;
+
+export function getPorConfig(): PorConfig {
+  const key = JSON.stringify(Object.entries(process.env).filter(([k]) => k.startsWith("POR_") || k === "CHECKER_LICENCE_LIMIT" || k === "PRICE_PER_CU"));
+  if (cached?.key === key) return cached.config;
+  const parsed = ZPorEnv.safeParse(process.env);
+  if (!parsed.success) throw new Error(`invalid PoR environment: ${z.prettifyError(parsed.error)}`);
+  const e = parsed.data;
+  if (!(e.POR_REEXEC_FLOOR > 0 && e.POR_REEXEC_FLOOR <= e.POR_REEXEC_CAP)) throw new Error("PoR: need 0 < POR_REEXEC_FLOOR ≤ POR_REEXEC_CAP");
+  if (!(e.POR_CANARY_FLOOR > 0 && e.POR_CANARY_FLOOR <= e.POR_CANARY_CAP)) throw new Error("PoR: need 0 < POR_CANARY_FLOOR ≤ POR_CANARY_CAP");
+  const config: PorConfig = {
+    sampling: {
+      reexecution: { floor: e.POR_REEXEC_FLOOR, cap: e.POR_REEXEC_CAP, warmupJobs: e.POR_WARMUP_JOBS },
+      canary: { floor: e.POR_CANARY_FLOOR, cap: e.POR_CANARY_CAP, warmupJobs: e.POR_WARMUP_JOBS },
+    },
+    stake: {
+      ...DEFAULT_STAKE_POLICY,
+      pricePerCu: BigInt(getEnv().PRICE_PER_CU),
+      recheckRateBps: Math.max(1, Math.round(e.POR_REEXEC_FLOOR * 10_000)),
+      exposureMinutes: Math.max(1, Math.round(e.POR_EPOCH_MS / 60_000)),
+    },
+    epochMs: e.POR_EPOCH_MS,
+    standbyShare: e.POR_STANDBY_SHARE,
+    registrationJobs: e.POR_REGISTRATION_JOBS,
+    refuseBelow: e.POR_REFUSE_BELOW,
+    plantedRate: e.POR_PLANTED_RATE,
+    challenges: e.POR_CHALLENGES === "1",
+    stakeRequired: e.POR_STAKE_REQUIRED === "1",
+    unbondingMs: e.POR_UNBONDING_MS,
+    checkLeaseMs: e.POR_CHECK_LEASE_MS,
+    slashSafety: e.POR_SLASH_SAFETY,
+    licenceLimit: e.CHECKER_LICENCE_LIMIT,
+  };
+  cached = { key, config };
+  return config;
+}
+
+/** The epoch a moment falls in: epochs are numbered from the Unix epoch. */
+export function epochOf(at: Date | number, epochMs = getPorConfig().epochMs): number {
+  return Math.floor((typeof at === "number" ? at : at.getTime()) / epochMs);
+}
+
+/**
+ * The sampling secret: derived from the platform's signing key, so every replica agrees
+ * and nobody outside the platform can predict which job is re-executed.
+ */
+export function samplingSecret(): Buffer {
+  return createHmac("sha256", Buffer.from(getPlatformKey().privateKey, "base64url")).update("proofgrid-sampling-v1").digest();
+}
+
+/** Challenge seeds come from the same secret with a per-purpose label (por's seed rules). */
+export function challengeSecret(): Buffer {
+  return createHmac("sha256", Buffer.from(getPlatformKey().privateKey, "base64url")).update("proofgrid-challenges-v1").digest();
+}

@@ -1,0 +1,232 @@
+import type { Db } from "@proofgrid/db/db-types";
+import { sqlTransaction } from "@proofgrid/db/sql-client";
+import { type CheckReport, compareJobOutputs, deliveredCuPerHour, deratedCapability, hashJson, type OutputKind, verifyCheckReport } from "@proofgrid/por";
+import { z } from "zod";
+import { AppError } from "../../errors.ts";
+import { logger } from "../../logger.ts";
+import type { NodeIdentity } from "../nodes/authenticate-node.ts";
+import { type CheckEvidence, type CheckRow, checkItems, isChallengeCheck, loadCheck } from "./check-tasks.ts";
+import { getPorConfig } from "./por-config.ts";
+import { slashForFraud } from "./slash.ts";
+import { recordNodeVerdict } from "./standing.ts";
+
+export const ZCheckReport = z.object({
+  checkId: z.uuid(),
+  attempt: z.number().int().min(1).max(1_000),
+  items: z
+    .array(
+      z.object({
+        ref: z.uuid(),
+        match: z.boolean(),
+        reason: z.string().max(100),
+        metrics: z.record(z.string().max(60), z.number()).refine((m) => Object.keys(m).length <= 32, "too many metrics"),
+        output: z.unknown(),
+        outputHash: z.string().regex(/^[0-9a-f]{64}$/),
+        inferenceMs: z.number().min(0).max(86_400_000),
+      }),
+    )
+    .min(1)
+    .max(32),
+  measuredCuPerHour: z.number().min(0).max(1e9).optional(),
+  signature: z.string().min(16).max(200),
+});
+
+type ItemVerdict = { ref: string; match: boolean; reason: string; metrics: Record<string, number>; checkerOutput: unknown; checkerOutputHash: string; inferenceMs: number };
+
+async function outputKind(db: Db, modelId: string): Promise<OutputKind> {
+  const rows = await db.$queryRaw<{ kind: string }[]>`SELECT kind::text AS kind FROM models WHERE id = ${modelId}`;
+  const kind = rows[0]?.kind;
+  if (kind === "ocr" || kind === "vad" || kind === "embedding") return kind;
+  throw new Error(`model ${modelId} has no comparable output kind (${kind})`);
+}
+
+/**
+ * A checker's report. The platform does not take the checker's word for the verdict: it
+ * recomputes every comparison from the checker's own output (por's compareJobOutputs, the
+ * same code the checker ran), so a report whose claims do not follow from its evidence
+ * counts against the checker. Then, per kind of check:
+ * - planted: the shown output was wrong on purpose; a checker whose output matches it
+ *   approved without computing — fraud, slashed;
+ * - all items agree: the subject passes (a capability check also sets its credited CU/h);
+ * - a mismatch: a dispute goes to a third, independent executor;
+ * - a dispute: the majority of worker, first checker and third executor decides.
+ */
+export async function reportCheck(opts: { node: NodeIdentity; report: z.infer<typeof ZCheckReport> }) {
+  const { node, report } = opts;
+  for (const item of report.items) {
+    if (hashJson(item.output) !== item.outputHash) throw new AppError("BAD_REQUEST", `item ${item.ref}: outputHash does not match the output`);
+  }
+  if (!verifyCheckReport(report as CheckReport, node.publicKey)) throw new AppError("BAD_REQUEST", "check report signature is invalid");
+
+  const outcome = await sqlTransaction(async (tx) => {
+    const check = await loadCheck(tx, report.checkId, true);
+    if (!check) throw new AppError("NOT_FOUND", "check not found");
+    if (check.status === "done" && check.checker_node_id === node.id && check.attempt === report.attempt) return { status: "already_reported" as const };
+    if (check.status !== "leased" || check.checker_node_id !== node.id || check.attempt !== report.attempt) {
+      throw new AppError("CONFLICT", `check lease lost: check is ${check.status} at attempt ${check.attempt}`);
+    }
+    const task = await checkItems(tx, check);
+    const refs = new Set(task.items.map((i) => i.ref));
+    if (report.items.length !== refs.size || !report.items.every((i) => refs.has(i.ref))) {
+      throw new AppError("BAD_REQUEST", "report must cover exactly the task's items");
+    }
+    const kind = await outputKind(tx, check.model_id);
+    const verdicts: ItemVerdict[] = task.items.map((item) => {
+      const mine = report.items.find((r) => r.ref === item.ref);
+      if (!mine) throw new Error("unreachable");
+      const cmp = compareJobOutputs(kind, mine.output, item.output);
+      return { ref: item.ref, match: cmp.match, reason: cmp.reason, metrics: cmp.metrics, checkerOutput: mine.output, checkerOutputHash: mine.outputHash, inferenceMs: mine.inferenceMs };
+    });
+    const evidence: CheckEvidence = { ...(check.evidence ?? {}), items: verdicts };
+    await tx.$executeRaw`UPDATE checks SET checker_signature = ${report.signature} WHERE id = ${check.id}::uuid`;
+
+    if (check.kind === "planted") {
+      const approved = verdicts.some((v) => v.match);
+      await finish(tx, check, approved ? "fraud" : "pass", evidence);
+      await recordNodeVerdict(tx, { nodeId: node.id, checkId: check.id, role: "checker", verdict: approved ? "fraud" : "pass", reason: approved ? "approved a planted wrong result" : "rejected a planted wrong result" });
+      if (approved) await slashForFraud(tx, { nodeId: node.id, checkId: check.id, job: null });
+      return { status: "accepted" as const };
+    }
+
+    const honestReport = report.items.every((r) => verdicts.find((v) => v.ref === r.ref)?.match === r.match);
+    if (!honestReport) {
+      // The checker's claimed verdicts do not follow from its own outputs: count it against
+      // the checker and give the check to another.
+      await recordNodeVerdict(tx, { nodeId: node.id, checkId: check.id, role: "checker", verdict: "fail", reason: "report contradicts its own outputs" });
+      await tx.$executeRaw`UPDATE checks SET status = 'queued', checker_node_id = NULL, lease_expires_at = NULL WHERE id = ${check.id}::uuid`;
+      return { status: "refused" as const };
+    }
+
+    if (check.kind === "dispute") {
+      await resolveDispute(tx, check, verdicts, kind);
+      return { status: "accepted" as const };
+    }
+    const mismatched = verdicts.filter((v) => !v.match).map((v) => v.ref);
+    if (mismatched.length === 0) {
+      if (check.kind === "registration") applyCapability(evidence, task.items, task.claimed);
+      await finish(tx, check, "pass", evidence);
+      await recordNodeVerdict(tx, { nodeId: check.subject_node_id, checkId: check.id, role: "worker", verdict: "pass", reason: `${check.kind} check passed` });
+      await setVerification(tx, check, "verified");
+      if (check.kind === "registration") await admit(tx, check.subject_node_id, evidence);
+      return { status: "accepted" as const };
+    }
+    // Disagreement: the result stands until a third executor decides.
+    await tx.$executeRaw`
+      UPDATE checks SET status = 'done', finished_at = now(), lease_expires_at = NULL, evidence = ${JSON.stringify(evidence)}::jsonb
+      WHERE id = ${check.id}::uuid`;
+    await tx.$executeRaw`
+      INSERT INTO checks (id, kind, status, subject_node_id, subject_org_id, job_id, parent_check_id, model_id, seed, epoch, evidence)
+      VALUES (gen_random_uuid(), 'dispute', 'queued', ${check.subject_node_id}::uuid, ${check.subject_org_id}::uuid, ${check.job_id}::uuid,
+              ${check.id}::uuid, ${check.model_id}, ${check.seed}, ${(await epochNow(tx))}, ${JSON.stringify({ refs: mismatched })}::jsonb)`;
+    await setVerification(tx, check, "disputed");
+    logger.warn({ checkId: check.id, kind: check.kind, subject: check.subject_node_id, mismatched: mismatched.length }, "check mismatch: dispute opened");
+    return { status: "accepted" as const };
+  });
+  logger.info({ checkId: report.checkId, checker: node.id, status: outcome.status }, "check reported");
+  return outcome;
+}
+
+async function epochNow(tx: Db): Promise<number> {
+  const { epochMs } = getPorConfig();
+  const rows = await tx.$queryRaw<{ e: number }[]>`SELECT floor(extract(epoch FROM now()) * 1000 / ${epochMs})::int AS e`;
+  return rows[0]?.e ?? 0;
+}
+
+async function finish(tx: Db, check: CheckRow, verdict: "pass" | "fail" | "fraud" | "inconclusive", evidence: CheckEvidence, measured?: number) {
+  await tx.$executeRaw`
+    UPDATE checks SET status = 'done', verdict = ${verdict}::"CheckVerdict", finished_at = now(), lease_expires_at = NULL,
+      evidence = ${JSON.stringify(evidence)}::jsonb, measured_cu_per_hour = ${measured ?? evidence.measuredCuPerHour ?? null}
+    WHERE id = ${check.id}::uuid`;
+}
+
+/** Customer job (re-execution) or the challenge's jobs: what the customer sees. */
+async function setVerification(tx: Db, check: CheckRow, status: "verified" | "disputed" | "inconclusive" | "refunded") {
+  const base = check.kind === "dispute" && check.parent_check_id ? ((await loadCheck(tx, check.parent_check_id)) ?? check) : check;
+  if (isChallengeCheck(base.kind)) {
+    await tx.$executeRaw`UPDATE jobs SET verification = ${status}::"VerificationStatus" WHERE check_id = ${base.id}::uuid`;
+  } else if (base.job_id) {
+    await tx.$executeRaw`UPDATE jobs SET verification = ${status}::"VerificationStatus" WHERE id = ${base.job_id}::uuid`;
+  }
+}
+
+/** Capability from the platform's own timings of the subject (lease → result), never the
+ * checker's or the worker's word: the claim if delivered within 10 %, else what it delivered. */
+function applyCapability(evidence: CheckEvidence, items: readonly { costMilliCu: number; wallMs?: number }[], claimed: number | undefined) {
+  const timed = items.filter((i): i is { costMilliCu: number; wallMs: number } => typeof i.wallMs === "number" && i.wallMs > 0);
+  if (timed.length === 0 || !claimed) return;
+  const delivered = deliveredCuPerHour(timed);
+  evidence.claimedCuPerHour = claimed;
+  evidence.measuredCuPerHour = Math.round(delivered);
+  evidence.creditedCuPerHour = Math.round(deratedCapability({ claimed, delivered }));
+}
+
+async function admit(tx: Db, nodeId: string, evidence: CheckEvidence) {
+  const { refuseBelow } = getPorConfig();
+  const claimed = evidence.claimedCuPerHour;
+  const credited = evidence.creditedCuPerHour;
+  if (!claimed || credited === undefined) {
+    await tx.$executeRaw`UPDATE nodes SET admission = 'passed' WHERE id = ${nodeId}::uuid`;
+    return;
+  }
+  if ((evidence.measuredCuPerHour ?? 0) < claimed * refuseBelow) {
+    await tx.$executeRaw`
+      UPDATE nodes SET admission = 'refused', status = 'quarantined', quarantine_reason = 'refused at registration', priority_factor = 0
+      WHERE id = ${nodeId}::uuid`;
+    logger.warn({ nodeId, claimed, measured: evidence.measuredCuPerHour }, "registration refused: delivers far less than claimed");
+    return;
+  }
+  const admission = credited < claimed ? "derated" : "passed";
+  await tx.$executeRaw`
+    UPDATE nodes SET admission = ${admission}::"NodeAdmission", cu_per_hour = ${Math.max(1, credited)} WHERE id = ${nodeId}::uuid`;
+  if (admission === "derated") logger.warn({ nodeId, claimed, credited }, "node derated to its delivered capability");
+}
+
+/**
+ * Majority of three: the worker's output W, the first checker's C and the third executor's
+ * T. T agrees with C but not W → the worker lied: fraud, slash, refund. T agrees with W
+ * but not C → the first checker was wrong: it is penalised and the result stands.
+ * Otherwise nobody can be shown wrong: inconclusive, no penalty.
+ */
+async function resolveDispute(tx: Db, dispute: CheckRow, third: ItemVerdict[], kind: OutputKind) {
+  const parent = dispute.parent_check_id ? await loadCheck(tx, dispute.parent_check_id, true) : null;
+  if (!parent) throw new Error(`dispute ${dispute.id} has no parent`);
+  const first = parent.evidence?.items ?? [];
+  let workerWrong = 0;
+  let checkerWrong = 0;
+  for (const t of third) {
+    const c = first.find((f) => f.ref === t.ref);
+    const agreesWithChecker = c ? compareJobOutputs(kind, t.checkerOutput, c.checkerOutput).match : false;
+    if (!t.match && agreesWithChecker) workerWrong++;
+    else if (t.match && !agreesWithChecker) checkerWrong++;
+  }
+  const resolution = workerWrong > 0 ? "worker_fraud" : checkerWrong === third.length ? "checker_wrong" : "inconclusive";
+  const evidence: CheckEvidence = { ...(dispute.evidence ?? {}), items: third, resolution };
+  await finish(tx, dispute, resolution === "worker_fraud" ? "fraud" : resolution === "checker_wrong" ? "pass" : "inconclusive", evidence);
+  const parentEvidence = { ...(parent.evidence ?? {}), resolution };
+  if (resolution === "worker_fraud") {
+    await finish(tx, parent, "fraud", parentEvidence);
+    await recordNodeVerdict(tx, { nodeId: parent.subject_node_id, checkId: parent.id, role: "worker", verdict: "fraud", reason: `${parent.kind}: wrong result confirmed by a third executor` });
+    const job = isChallengeCheck(parent.kind) ? null : await customerJob(tx, parent.job_id);
+    await slashForFraud(tx, { nodeId: parent.subject_node_id, checkId: parent.id, job });
+    await setVerification(tx, parent, "refunded");
+    if (parent.kind === "registration")
+      await tx.$executeRaw`UPDATE nodes SET admission = 'refused' WHERE id = ${parent.subject_node_id}::uuid`;
+  } else if (resolution === "checker_wrong") {
+    await finish(tx, parent, "pass", parentEvidence);
+    await recordNodeVerdict(tx, { nodeId: parent.subject_node_id, checkId: parent.id, role: "worker", verdict: "pass", reason: "cleared by a third executor" });
+    if (parent.checker_node_id)
+      await recordNodeVerdict(tx, { nodeId: parent.checker_node_id, checkId: parent.id, role: "checker", verdict: "fail", reason: "overturned by a third executor" });
+    await setVerification(tx, parent, "verified");
+  } else {
+    await finish(tx, parent, "inconclusive", parentEvidence);
+    await setVerification(tx, parent, "inconclusive");
+  }
+  logger.warn({ disputeId: dispute.id, parent: parent.id, subject: parent.subject_node_id, resolution }, "dispute resolved");
+}
+
+async function customerJob(tx: Db, jobId: string | null) {
+  if (!jobId) return null;
+  const rows = await tx.$queryRaw<{ id: string; org_id: string; price: bigint }[]>`SELECT id, org_id, price FROM jobs WHERE id = ${jobId}::uuid`;
+  const r = rows[0];
+  return r ? { id: r.id, orgId: r.org_id, price: BigInt(r.price) } : null;
+}

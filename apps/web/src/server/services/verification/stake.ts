@@ -1,0 +1,141 @@
+import type { Db } from "@proofgrid/db/db-types";
+import { ensureAccounts, LedgerError, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
+import { sqlTransaction } from "@proofgrid/db/sql-client";
+import { minimumStake } from "@proofgrid/por";
+import { AppError } from "../../errors.ts";
+import { logger } from "../../logger.ts";
+import { getPorConfig } from "./por-config.ts";
+
+// Stakes are ledger accounts per node, owned by the node's provider:
+//   node:<id>:stake      bonded: counts toward the minimum, slashable
+//   node:<id>:unbonding  leaving: still slashable until the unbonding period ends
+// Tokens come from the provider's available balance and go back there when released.
+
+export const nodeStakeCode = (nodeId: string) => `node:${nodeId}:stake`;
+export const nodeUnbondingCode = (nodeId: string) => `node:${nodeId}:unbonding`;
+
+export async function ensureNodeAccounts(tx: Db, node: { id: string; orgId: string }): Promise<void> {
+  await ensureAccounts(tx, [
+    { code: nodeStakeCode(node.id), kind: "stake", orgId: node.orgId },
+    { code: nodeUnbondingCode(node.id), kind: "stake", orgId: node.orgId },
+  ]);
+}
+
+/** The stake a node must have bonded before it may lease: packages/por's minimumStake. */
+export function requiredStake(cuPerHour: number): bigint {
+  return minimumStake(Math.max(0, Math.round(cuPerHour)), getPorConfig().stake);
+}
+
+const MAX_STAKE = 10n ** 15n; // 10^9 tokens: a bound on one request, far above any real stake
+
+async function providerNode(tx: Db, orgId: string, nodeId: string) {
+  const rows = await tx.$queryRaw<{ id: string; org_id: string }[]>`SELECT id, org_id FROM nodes WHERE id = ${nodeId}::uuid FOR UPDATE`;
+  const node = rows[0];
+  // Another provider's node looks exactly like a missing one (tenant isolation).
+  if (!node || node.org_id !== orgId) throw new AppError("NOT_FOUND", "node not found");
+  return node;
+}
+
+function checkAmount(amount: bigint): void {
+  if (amount <= 0n || amount > MAX_STAKE) throw new AppError("BAD_REQUEST", `amount must be between 1 and ${MAX_STAKE} base units`);
+}
+
+/** Bonds `amount` base units from the provider's available balance to the node. */
+export async function stakeNode(opts: { orgId: string; nodeId: string; amount: bigint; idempotencyKey: string }) {
+  checkAmount(opts.amount);
+  try {
+    return await sqlTransaction(async (tx) => {
+      const node = await providerNode(tx, opts.orgId, opts.nodeId);
+      await ensureNodeAccounts(tx, { id: node.id, orgId: node.org_id });
+      const res = await postTransfer(tx, {
+        idempotencyKey: `stake:${opts.orgId}:${opts.idempotencyKey}`,
+        kind: "stake",
+        memo: `bond to node ${node.id}`,
+        legs: [
+          { code: orgAccountCode(opts.orgId, "available"), amount: -opts.amount },
+          { code: nodeStakeCode(node.id), amount: opts.amount },
+        ],
+      });
+      logger.info({ nodeId: node.id, amount: opts.amount.toString(), created: res.created }, "stake bonded");
+      return { transferId: res.transferId, created: res.created };
+    });
+  } catch (err) {
+    if (err instanceof LedgerError && err.code === "insufficient_funds") throw new AppError("INSUFFICIENT_CREDITS", "not enough available tokens to stake");
+    throw err;
+  }
+}
+
+/** Starts unbonding: the tokens stop counting toward the minimum at once, stay slashable,
+ * and return to the provider after the unbonding period (the coordinator releases them). */
+export async function requestUnbond(opts: { orgId: string; nodeId: string; amount: bigint; idempotencyKey: string }) {
+  checkAmount(opts.amount);
+  const config = getPorConfig();
+  try {
+    return await sqlTransaction(async (tx) => {
+      const node = await providerNode(tx, opts.orgId, opts.nodeId);
+      const res = await postTransfer(tx, {
+        idempotencyKey: `unbond:${opts.orgId}:${opts.idempotencyKey}`,
+        kind: "unbond",
+        memo: `unbond from node ${node.id}`,
+        legs: [
+          { code: nodeStakeCode(node.id), amount: -opts.amount },
+          { code: nodeUnbondingCode(node.id), amount: opts.amount },
+        ],
+      });
+      const releaseAt = new Date(Date.now() + config.unbondingMs);
+      if (res.created) {
+        await tx.$executeRaw`
+          INSERT INTO unbond_requests (id, node_id, amount, release_at) VALUES (${res.transferId}::uuid, ${node.id}::uuid, ${opts.amount}, ${releaseAt})`;
+      }
+      return { requestId: res.transferId, releaseAt: releaseAt.toISOString() };
+    });
+  } catch (err) {
+    if (err instanceof LedgerError && err.code === "insufficient_funds") throw new AppError("BAD_REQUEST", "cannot unbond more than the bonded stake");
+    throw err;
+  }
+}
+
+/** Pays out unbonding requests whose period has ended (coordinator). A slash may have
+ * taken part of the unbonding balance: what is left is paid, never more. */
+export async function releaseDueUnbonds(opts: { limit?: number } = {}): Promise<number> {
+  let released = 0;
+  const due = await sqlTransaction(async (tx) =>
+    tx.$queryRaw<{ id: string; node_id: string; amount: bigint; org_id: string }[]>`
+      SELECT u.id, u.node_id, u.amount, n.org_id FROM unbond_requests u JOIN nodes n ON n.id = u.node_id
+      WHERE u.released_at IS NULL AND u.release_at <= now() ORDER BY u.release_at LIMIT ${opts.limit ?? 100}`,
+  );
+  for (const u of due) {
+    await sqlTransaction(async (tx) => {
+      const locked = await tx.$queryRaw<{ released_at: Date | null }[]>`SELECT released_at FROM unbond_requests WHERE id = ${u.id}::uuid FOR UPDATE`;
+      if (!locked[0] || locked[0].released_at) return;
+      const bal = await tx.$queryRaw<{ balance: bigint }[]>`SELECT balance FROM ledger_accounts WHERE code = ${nodeUnbondingCode(u.node_id)} FOR UPDATE`;
+      const amount = minBig(BigInt(u.amount), BigInt(bal[0]?.balance ?? 0n));
+      if (amount > 0n) {
+        await postTransfer(tx, {
+          idempotencyKey: `unbond-release:${u.id}`,
+          kind: "unbond_release",
+          legs: [
+            { code: nodeUnbondingCode(u.node_id), amount: -amount },
+            { code: orgAccountCode(u.org_id, "available"), amount },
+          ],
+        });
+      }
+      await tx.$executeRaw`UPDATE unbond_requests SET released_at = now() WHERE id = ${u.id}::uuid`;
+      released++;
+    });
+  }
+  return released;
+}
+
+export function minBig(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+export async function stakeStatus(db: Db, nodeId: string, cuPerHour: number) {
+  const rows = await db.$queryRaw<{ code: string; balance: bigint }[]>`
+    SELECT code, balance FROM ledger_accounts WHERE code IN (${nodeStakeCode(nodeId)}, ${nodeUnbondingCode(nodeId)})`;
+  const by = new Map(rows.map((r) => [r.code, BigInt(r.balance)]));
+  const bonded = by.get(nodeStakeCode(nodeId)) ?? 0n;
+  const required = requiredStake(cuPerHour);
+  return { bonded, unbonding: by.get(nodeUnbondingCode(nodeId)) ?? 0n, required, sufficient: bonded >= required };
+}

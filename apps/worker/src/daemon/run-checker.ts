@@ -1,0 +1,101 @@
+import { getCatalogEntry } from "@proofgrid/models/catalog";
+import { challengeInput } from "@proofgrid/models/challenge-input";
+import {
+  type CheckReportItem,
+  type CheckTask,
+  type CheckTaskItem,
+  compareJobOutputs,
+  deliveredCuPerHour,
+  hashJson,
+  signCheckReport,
+} from "@proofgrid/por";
+import type { WorkerConfig } from "../config.ts";
+import type { NodeIdentity } from "../identity/node-identity.ts";
+import type { InferencePool } from "../inference/inference-pool.ts";
+import type { Logger } from "../logger.ts";
+import { type NodeClient, PlatformError, sleep } from "../protocol/node-client.ts";
+
+/** How a checker re-executes one item: by default, honestly. Tests swap in dishonest ones. */
+export type CheckExecutor = (item: CheckTaskItem, honest: () => Promise<{ output: unknown; inferenceMs: number }>) => Promise<{ output: unknown; inferenceMs: number }>;
+
+export interface RunCheckerOptions {
+  config: WorkerConfig;
+  identity: NodeIdentity;
+  client: NodeClient;
+  pool: InferencePool;
+  log: Logger;
+  stop: AbortSignal;
+  execute?: CheckExecutor;
+}
+
+/**
+ * The checker role of the daemon: lease a check, re-run every item on this machine (a
+ * challenge's input is rendered here from its seed), compare with the subject's output by
+ * packages/por's rules, and report signed verdicts with its own outputs as evidence. A check
+ * it cannot run is not reported: its lease expires and another checker takes it.
+ */
+export async function runChecker(opts: RunCheckerOptions): Promise<void> {
+  const { config, client, log, stop } = opts;
+  const execute = opts.execute ?? ((_item, honest) => honest());
+
+  const runItem = async (item: CheckTaskItem): Promise<CheckReportItem> => {
+    const honest = async () => {
+      const input = item.input !== undefined ? item.input : item.seed ? (await challengeInput(item.modelSlug as never, item.seed)).input : undefined;
+      if (input === undefined) throw new Error(`item ${item.ref} has neither input nor seed`);
+      const r = await opts.pool.run(item.modelSlug, input);
+      if (!r.ok) throw new Error(`re-execution failed: ${r.error}`);
+      return { output: r.output, inferenceMs: r.inferenceMs };
+    };
+    const mine = await execute(item, honest);
+    const cmp = compareJobOutputs(getCatalogEntry(item.modelSlug).kind, mine.output, item.output);
+    return {
+      ref: item.ref,
+      match: cmp.match,
+      reason: cmp.reason,
+      metrics: cmp.metrics,
+      output: mine.output,
+      outputHash: hashJson(mine.output),
+      inferenceMs: Math.round(mine.inferenceMs * 1000) / 1000,
+    };
+  };
+
+  const runCheck = async (task: CheckTask): Promise<void> => {
+    const clog = log.child({ checkId: task.checkId, attempt: task.attempt, kind: task.kind, items: task.items.length });
+    clog.info("check leased");
+    try {
+      const items: CheckReportItem[] = [];
+      for (const item of task.items) items.push(await runItem(item));
+      const timed = task.items.filter((i): i is CheckTaskItem & { wallMs: number } => typeof i.wallMs === "number" && i.wallMs > 0);
+      const measuredCuPerHour = task.claimedCuPerHour && timed.length > 0 ? Math.round(deliveredCuPerHour(timed)) : undefined;
+      const report = signCheckReport({ checkId: task.checkId, attempt: task.attempt, items, measuredCuPerHour }, opts.identity.privateKey);
+      const res = await client.postWithRetry<{ status: string }>("/api/node/checks/report", report, { maxDelayMs: config.RETRY_MAX_DELAY_MS, maxAttempts: 20 });
+      clog.info({ status: res.status, mismatches: items.filter((i) => !i.match).length, measuredCuPerHour }, "check reported");
+    } catch (err) {
+      if (err instanceof PlatformError && err.status === 409) clog.warn({ msg: err.message }, "check lease lost");
+      else clog.error({ err: String(err) }, "check failed; its lease will expire and another checker takes it");
+    }
+  };
+
+  const leaseLoop = async (slot: number): Promise<void> => {
+    while (!stop.aborted) {
+      let task: CheckTask | null = null;
+      try {
+        const res = await client.postWithRetry<{ check: CheckTask | null }>("/api/node/checks/lease", { waitMs: Math.min(config.LEASE_WAIT_MS, 20_000) }, {
+          signal: stop,
+          timeoutMs: config.LEASE_WAIT_MS + config.REQUEST_TIMEOUT_MS,
+          maxDelayMs: config.RETRY_MAX_DELAY_MS,
+          onRetry: (err, n, delay) => log.warn({ err: String(err), n, delayMs: Math.round(delay), slot }, "platform unreachable; backing off"),
+        });
+        task = res.check;
+      } catch (err) {
+        if (stop.aborted) break;
+        log.error({ err: String(err), slot }, "check lease refused");
+        await sleep(config.RETRY_MAX_DELAY_MS, stop);
+        continue;
+      }
+      if (task) await runCheck(task);
+    }
+  };
+
+  await Promise.all(Array.from({ length: config.CONCURRENCY }, (_, i) => leaseLoop(i)));
+}

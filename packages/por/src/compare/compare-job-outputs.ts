@@ -1,0 +1,137 @@
+import { z } from "zod";
+import type { ComparisonResult } from "./comparison-result.ts";
+import { compareEmbeddings, type EmbeddingComparisonReason } from "./embeddings.ts";
+import type { FloatTolerance } from "./float-tensors.ts";
+import { compareOcr, MAX_OCR_LINES, type OcrComparisonReason } from "./ocr.ts";
+import { compareSpeechSegments, type SpeechComparisonReason } from "./speech-segments.ts";
+
+// A checker holds its own output for a job (or a challenge) and the worker's, both as the
+// job's JSON. This is the one entry point that says whether they agree: it checks the
+// worker's output is the shape the model returns (a worker can send anything, so nothing
+// here throws on it), then applies the kind's comparator with tolerances measured on real
+// runs (bench/por-honest.ts). Only the fields a customer reads are compared; extra fields
+// are ignored (the platform validates outputs strictly on submission).
+
+export type OutputKind = "ocr" | "vad" | "embedding";
+export const OUTPUT_KINDS: readonly OutputKind[] = ["ocr", "vad", "embedding"];
+
+export interface JobOutputTolerances {
+  ocr: { boxTolerancePx: number };
+  vad: { segmentToleranceSec: number; durationToleranceSec: number };
+  embedding: FloatTolerance;
+}
+
+/** Filled in from measurement (see below). */
+export const JOB_OUTPUT_TOLERANCES: Readonly<JobOutputTolerances> = {
+  ocr: { boxTolerancePx: 3 },
+  vad: { segmentToleranceSec: 0.1, durationToleranceSec: 0.001 },
+  embedding: { atol: 1e-4, rtol: 1e-3, minCosine: 0.999 },
+};
+
+export type JobOutputReason =
+  | "ok"
+  /** The worker's output is not the shape the model returns (or is beyond a size bound). */
+  | "malformed_output"
+  /** The checker's own output is: a bug on the checker's side, never evidence against the worker. */
+  | "malformed_expected"
+  | "image_size_mismatch"
+  | "duration_mismatch"
+  | "dim_mismatch"
+  | OcrComparisonReason
+  | SpeechComparisonReason
+  | EmbeddingComparisonReason;
+
+export interface JobOutputComparison extends ComparisonResult<JobOutputReason, Record<string, number>> {}
+
+/** Bounds on what is parsed, beyond the built-in models' own limits (300 OCR lines, 32 texts of 384 dims). */
+const MAX_OCR_TEXT_CHARS = 10_000;
+const MAX_BOX_POINTS = 64;
+/** 600 s of audio cannot hold more than 2,400 segments of the 250 ms minimum. */
+const MAX_SPEECH_SEGMENTS = 100_000;
+const MAX_EMBEDDING_VECTORS = 1_024;
+const MAX_EMBEDDING_DIM = 8_192;
+
+const ZPoint = z.tuple([z.number(), z.number()]);
+const ZOcrJobOutput = z.object({
+  lines: z
+    .array(z.object({ text: z.string().max(MAX_OCR_TEXT_CHARS), box: z.array(ZPoint).min(1).max(MAX_BOX_POINTS) }))
+    .max(MAX_OCR_LINES),
+  width: z.number().int().nonnegative(),
+  height: z.number().int().nonnegative(),
+});
+const ZVadJobOutput = z.object({
+  segments: z.array(z.object({ start: z.number(), end: z.number() })).max(MAX_SPEECH_SEGMENTS),
+  durationSec: z.number().nonnegative(),
+});
+const ZEmbeddingJobOutput = z
+  .object({
+    dim: z.number().int().positive().max(MAX_EMBEDDING_DIM),
+    vectors: z.array(z.array(z.number()).max(MAX_EMBEDDING_DIM)).max(MAX_EMBEDDING_VECTORS),
+  })
+  .refine((output) => output.vectors.every((vector) => vector.length === output.dim), "every vector has `dim` elements");
+
+type OcrJobOutput = z.infer<typeof ZOcrJobOutput>;
+type VadJobOutput = z.infer<typeof ZVadJobOutput>;
+type EmbeddingJobOutput = z.infer<typeof ZEmbeddingJobOutput>;
+
+const SCHEMAS = { ocr: ZOcrJobOutput, vad: ZVadJobOutput, embedding: ZEmbeddingJobOutput } as const;
+
+/**
+ * Whether a worker's output (`actual`) agrees with the checker's (`expected`) for a model of
+ * this kind. Never throws on `actual` (or `expected`): garbage, cycles, throwing getters and
+ * oversized arrays all give `malformed_output` (`malformed_expected`). Throws RangeError only
+ * for an unknown `kind`.
+ */
+export function compareJobOutputs(kind: OutputKind, expected: unknown, actual: unknown): JobOutputComparison {
+  // The kind is the checker's own argument, not the worker's: an unknown one is a bug, said loudly.
+  if (!Object.hasOwn(SCHEMAS, kind)) throw new RangeError(`unknown output kind ${String(kind)}`);
+  const schema: z.ZodType = SCHEMAS[kind];
+  const expectedOutput = safeParse(schema, expected);
+  if (expectedOutput === undefined) return { match: false, reason: "malformed_expected", metrics: {} };
+  const actualOutput = safeParse(schema, actual);
+  if (actualOutput === undefined) return { match: false, reason: "malformed_output", metrics: {} };
+  switch (kind) {
+    case "ocr":
+      return compareOcrOutputs(expectedOutput as OcrJobOutput, actualOutput as OcrJobOutput);
+    case "vad":
+      return compareVadOutputs(expectedOutput as VadJobOutput, actualOutput as VadJobOutput);
+    case "embedding":
+      return compareEmbeddingOutputs(expectedOutput as EmbeddingJobOutput, actualOutput as EmbeddingJobOutput);
+  }
+}
+
+/** The parsed value, or undefined when it does not fit; a value that throws while being read (a getter, a Proxy) does not fit. */
+function safeParse(schema: z.ZodType, value: unknown): unknown {
+  try {
+    const parsed = schema.safeParse(value);
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function compareOcrOutputs(expected: OcrJobOutput, actual: OcrJobOutput): JobOutputComparison {
+  if (expected.width !== actual.width || expected.height !== actual.height) {
+    const metrics = { expectedWidth: expected.width, expectedHeight: expected.height, actualWidth: actual.width, actualHeight: actual.height };
+    return { match: false, reason: "image_size_mismatch", metrics };
+  }
+  const result = compareOcr({ expected: expected.lines, actual: actual.lines, boxTolerancePx: JOB_OUTPUT_TOLERANCES.ocr.boxTolerancePx });
+  return { match: result.match, reason: result.reason, metrics: { ...result.metrics } };
+}
+
+function compareVadOutputs(expected: VadJobOutput, actual: VadJobOutput): JobOutputComparison {
+  const { segmentToleranceSec, durationToleranceSec } = JOB_OUTPUT_TOLERANCES.vad;
+  const durationDeviationSec = Math.abs(expected.durationSec - actual.durationSec);
+  // A different duration means different audio: the segments would not be worth comparing.
+  if (!(durationDeviationSec <= durationToleranceSec)) {
+    return { match: false, reason: "duration_mismatch", metrics: { expectedDurationSec: expected.durationSec, durationDeviationSec } };
+  }
+  const result = compareSpeechSegments({ expected: expected.segments, actual: actual.segments, toleranceSec: segmentToleranceSec });
+  return { match: result.match, reason: result.reason, metrics: { ...result.metrics } };
+}
+
+function compareEmbeddingOutputs(expected: EmbeddingJobOutput, actual: EmbeddingJobOutput): JobOutputComparison {
+  if (expected.dim !== actual.dim) return { match: false, reason: "dim_mismatch", metrics: { expectedDim: expected.dim, actualDim: actual.dim } };
+  const result = compareEmbeddings({ expected: expected.vectors, actual: actual.vectors, tolerance: JOB_OUTPUT_TOLERANCES.embedding });
+  return { match: result.match, reason: result.reason, metrics: { ...result.metrics } };
+}

@@ -1,0 +1,109 @@
+import { canonicalJson } from "../crypto/canonical-json.ts";
+import { sign, verify } from "../crypto/ed25519.ts";
+import { SECONDS_PER_HOUR } from "../pricing/compute-units.ts";
+
+// The node protocol's check messages, shared by the platform and the checker daemon.
+//
+// A task never says why it exists: a sampled customer job, a dispute's third execution and
+// a planted wrong result (which checks the checker) all arrive as "reexecution"; capability
+// challenges, standby checks, latency probes and canaries all arrive as "challenge", with
+// seeds instead of inputs so the checker rebuilds the inputs itself.
+
+export interface CheckTaskItem {
+  /** The job whose result is checked. */
+  ref: string;
+  modelSlug: string;
+  /** Re-execution: the job's input. */
+  input?: unknown;
+  /** Challenge: the item seed; the checker renders the input from it (por challenges). */
+  seed?: string;
+  /** The result the subject delivered. */
+  output: unknown;
+  costMilliCu: number;
+  /** Platform-measured time from lease to result for the subject's attempt, ms. */
+  wallMs?: number;
+}
+
+export interface CheckTask {
+  checkId: string;
+  /** Fencing token: a report for an older attempt is refused. */
+  attempt: number;
+  kind: "reexecution" | "challenge";
+  items: CheckTaskItem[];
+  /** Set for capability challenges: what the subject claims, to measure against. */
+  claimedCuPerHour?: number;
+  leaseMs: number;
+}
+
+export interface CheckReportItem {
+  ref: string;
+  /** The checker's own verdict for this item (the platform recomputes it). */
+  match: boolean;
+  reason: string;
+  metrics: Record<string, number>;
+  /** The checker's own output: evidence for disputes. */
+  output: unknown;
+  outputHash: string;
+  inferenceMs: number;
+}
+
+export interface CheckReport {
+  checkId: string;
+  attempt: number;
+  items: CheckReportItem[];
+  measuredCuPerHour?: number;
+  /** ed25519 over checkReportMessage(report), by the checker's node key. */
+  signature: string;
+}
+
+/** What a checker signs: the verdicts and output hashes, canonical JSON. */
+export function checkReportMessage(report: Omit<CheckReport, "signature">): string {
+  return canonicalJson({
+    v: 1,
+    checkId: report.checkId,
+    attempt: report.attempt,
+    items: report.items.map((i) => ({ ref: i.ref, match: i.match, outputHash: i.outputHash })),
+    measuredCuPerHour: report.measuredCuPerHour ?? null,
+  });
+}
+
+export function signCheckReport(report: Omit<CheckReport, "signature">, privateKey: string): CheckReport {
+  return { ...report, signature: sign(privateKey, checkReportMessage(report)) };
+}
+
+export function verifyCheckReport(report: CheckReport, publicKey: string): boolean {
+  return verify(publicKey, checkReportMessage(report), report.signature);
+}
+
+/**
+ * Capability actually delivered on timed jobs: reference work over wall time. Cost is in
+ * milli-CU and time in ms, so Σcost/Σwall is CU per second; × 3600 gives CU per hour, the
+ * unit of the capability benchmark. Wall time is measured by the platform (lease to result),
+ * so a worker cannot make itself look faster than it is.
+ */
+export function deliveredCuPerHour(items: readonly { costMilliCu: number; wallMs: number }[]): number {
+  if (items.length === 0) throw new RangeError("no timed items");
+  let cost = 0;
+  let wall = 0;
+  for (const i of items) {
+    if (!(Number.isFinite(i.costMilliCu) && i.costMilliCu >= 0)) throw new RangeError(`costMilliCu must be ≥ 0, got ${i.costMilliCu}`);
+    if (!(Number.isFinite(i.wallMs) && i.wallMs > 0)) throw new RangeError(`wallMs must be > 0, got ${i.wallMs}`);
+    cost += i.costMilliCu;
+    wall += i.wallMs;
+  }
+  return (cost / wall) * SECONDS_PER_HOUR;
+}
+
+/**
+ * The capability a node is credited with after a capability challenge: its claim when it
+ * delivers within `tolerance` of it (a benchmark is noisy; do not punish noise), otherwise
+ * what it delivered. Never more than claimed: delivering more than you claim earns nothing.
+ */
+export function deratedCapability(options: { claimed: number; delivered: number; tolerance?: number }): number {
+  const { claimed, delivered } = options;
+  const tolerance = options.tolerance ?? 0.1;
+  if (!(claimed > 0 && Number.isFinite(claimed))) throw new RangeError(`claimed must be > 0, got ${claimed}`);
+  if (!(delivered >= 0 && Number.isFinite(delivered))) throw new RangeError(`delivered must be ≥ 0, got ${delivered}`);
+  if (!(tolerance >= 0 && tolerance < 1)) throw new RangeError(`tolerance must be in [0, 1), got ${tolerance}`);
+  return delivered >= claimed * (1 - tolerance) ? claimed : delivered;
+}
