@@ -7,6 +7,8 @@ export interface Metric {
   ratio?: number;
   goal?: string;
   note?: string;
+  /** Anything else worth keeping with the number (JSON). */
+  detail?: unknown;
 }
 
 export function report(m: Metric): void {

@@ -4,6 +4,7 @@ import { sql } from "@proofgrid/db/sql-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/lib/processes.ts";
 import { api, type Stack, startStack, type WorkerHandle } from "../support/stack.ts";
+import { providerOrg } from "../support/orgs.ts";
 import { waitFor } from "../support/wait.ts";
 
 // Proof of Render end to end: real worker processes that cheat, real checkers re-executing
@@ -25,19 +26,6 @@ interface Job {
 
 let stack: Stack;
 let checkerOrgB: string;
-
-async function providerOrg(slug: string): Promise<string> {
-  const { grantCredits } = await import("../../apps/web/src/server/services/billing/grant-credits.ts");
-  const { grantCheckerLicence } = await import("../../apps/web/src/server/services/verification/licences.ts");
-  const rows = await sql().$queryRaw<{ id: string }[]>`
-    INSERT INTO organizations (id, name, slug, kind) VALUES (gen_random_uuid(), ${slug}, ${slug}, 'provider') RETURNING id`;
-  const id = rows[0]?.id as string;
-  const { ensureOrgAccounts } = await import("../../apps/web/src/server/services/billing/org-accounts.ts");
-  await ensureOrgAccounts(sql(), id);
-  await grantCredits({ orgId: id, amount: 50_000_000_000n, idempotencyKey: `funds:${slug}`, memo: "test stake funds" });
-  await grantCheckerLicence({ orgSlug: slug });
-  return id;
-}
 
 beforeAll(async () => {
   stack = await startStack({

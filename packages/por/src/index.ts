@@ -34,5 +34,6 @@ export * from "./challenges/vad-challenge.ts";
 export * from "./challenges/embedding-challenge.ts";
 export * from "./challenges/tensor-challenge.ts";
 export * from "./challenges/planted-output.ts";
+export { documentLine, sentence } from "./challenges/text-templates.ts";
 export type { LeasedJob } from "./protocol/leased-job.ts";
 export * from "./protocol/check-task.ts";

@@ -1,4 +1,5 @@
 import { getCatalogEntry } from "@proofgrid/models/catalog";
+import { capabilityInput } from "@proofgrid/models/capability-input";
 import { challengeInput } from "@proofgrid/models/challenge-input";
 import {
   type CheckReportItem,
@@ -40,7 +41,7 @@ export async function runChecker(opts: RunCheckerOptions): Promise<void> {
 
   const runItem = async (item: CheckTaskItem): Promise<CheckReportItem> => {
     const honest = async () => {
-      const input = item.input !== undefined ? item.input : item.seed ? (await challengeInput(item.modelSlug as never, item.seed)).input : undefined;
+      const input = item.input !== undefined ? item.input : item.seed ? await renderSeeded(item.modelSlug, item.seed, item.generator) : undefined;
       if (input === undefined) throw new Error(`item ${item.ref} has neither input nor seed`);
       const r = await opts.pool.run(item.modelSlug, input);
       if (!r.ok) throw new Error(`re-execution failed: ${r.error}`);
@@ -98,4 +99,9 @@ export async function runChecker(opts: RunCheckerOptions): Promise<void> {
   };
 
   await Promise.all(Array.from({ length: config.CONCURRENCY }, (_, i) => leaseLoop(i)));
+}
+
+/** A challenge item's input, rebuilt here from its seed exactly as the platform built it. */
+async function renderSeeded(slug: string, seed: string, generator: CheckTaskItem["generator"]): Promise<unknown> {
+  return generator === "capability" ? capabilityInput(slug as never, seed) : (await challengeInput(slug as never, seed)).input;
 }

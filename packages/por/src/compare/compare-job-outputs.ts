@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { ComparisonResult } from "./comparison-result.ts";
 import { compareEmbeddings, type EmbeddingComparisonReason } from "./embeddings.ts";
 import type { FloatTolerance } from "./float-tensors.ts";
-import { compareOcr, MAX_OCR_LINES, type OcrComparisonReason } from "./ocr.ts";
+import { boxDeviationPx, compareOcr, MAX_OCR_LINES, type OcrComparisonReason } from "./ocr.ts";
 import { compareSpeechSegments, type SpeechComparisonReason } from "./speech-segments.ts";
 
 // A checker holds its own output for a job (or a challenge) and the worker's, both as the
@@ -16,14 +16,20 @@ export type OutputKind = "ocr" | "vad" | "embedding";
 export const OUTPUT_KINDS: readonly OutputKind[] = ["ocr", "vad", "embedding"];
 
 export interface JobOutputTolerances {
-  ocr: { boxTolerancePx: number };
+  ocr: {
+    boxTolerancePx: number;
+    /** A paired line "drifted" when its box moved at all (within boxTolerancePx) or its confidence moved by more than this. */
+    confidenceTolerance: number;
+    /** Drifted lines allowed: this share of the page's lines, and at least one. */
+    driftedLineShare: number;
+  };
   vad: { segmentToleranceSec: number; durationToleranceSec: number };
   embedding: FloatTolerance;
 }
 
 /** Filled in from measurement (see below). */
 export const JOB_OUTPUT_TOLERANCES: Readonly<JobOutputTolerances> = {
-  ocr: { boxTolerancePx: 3 },
+  ocr: { boxTolerancePx: 3, confidenceTolerance: 0.001, driftedLineShare: 0.1 },
   vad: { segmentToleranceSec: 0.1, durationToleranceSec: 0.001 },
   embedding: { atol: 1e-4, rtol: 1e-3, minCosine: 0.999 },
 };
@@ -35,6 +41,8 @@ export type JobOutputReason =
   /** The checker's own output is: a bug on the checker's side, never evidence against the worker. */
   | "malformed_expected"
   | "image_size_mismatch"
+  /** More OCR lines drifted (box or confidence) than honest rounding moves. */
+  | "lines_drifted"
   | "duration_mismatch"
   | "dim_mismatch"
   | OcrComparisonReason
@@ -54,7 +62,13 @@ const MAX_EMBEDDING_DIM = 8_192;
 const ZPoint = z.tuple([z.number(), z.number()]);
 const ZOcrJobOutput = z.object({
   lines: z
-    .array(z.object({ text: z.string().max(MAX_OCR_TEXT_CHARS), box: z.array(ZPoint).min(1).max(MAX_BOX_POINTS) }))
+    .array(
+      z.object({
+        text: z.string().max(MAX_OCR_TEXT_CHARS),
+        confidence: z.number().min(0).max(1),
+        box: z.array(ZPoint).min(1).max(MAX_BOX_POINTS),
+      }),
+    )
     .max(MAX_OCR_LINES),
   width: z.number().int().nonnegative(),
   height: z.number().int().nonnegative(),
@@ -115,8 +129,50 @@ function compareOcrOutputs(expected: OcrJobOutput, actual: OcrJobOutput): JobOut
     const metrics = { expectedWidth: expected.width, expectedHeight: expected.height, actualWidth: actual.width, actualHeight: actual.height };
     return { match: false, reason: "image_size_mismatch", metrics };
   }
-  const result = compareOcr({ expected: expected.lines, actual: actual.lines, boxTolerancePx: JOB_OUTPUT_TOLERANCES.ocr.boxTolerancePx });
-  return { match: result.match, reason: result.reason, metrics: { ...result.metrics } };
+  const tolerance = JOB_OUTPUT_TOLERANCES.ocr;
+  const result = compareOcr({ expected: expected.lines, actual: actual.lines, boxTolerancePx: tolerance.boxTolerancePx });
+  if (!result.match) return { match: result.match, reason: result.reason, metrics: { ...result.metrics } };
+  const drift = ocrDrift(expected.lines, actual.lines, tolerance.confidenceTolerance);
+  const allowed = Math.max(1, Math.floor(tolerance.driftedLineShare * expected.lines.length));
+  const metrics = { ...result.metrics, ...drift, allowedDriftedLines: allowed };
+  if (drift.driftedLines > allowed) return { match: false, reason: "lines_drifted", metrics };
+  return { match: true, reason: "ok", metrics };
+}
+
+type OcrJobLine = OcrJobOutput["lines"][number];
+
+/**
+ * Lines whose box moved by any pixel or whose confidence moved by more than the tolerance,
+ * pairing each expected line with its nearest unpaired actual line (as compareOcr does).
+ * Only called once compareOcr has paired every line within tolerance.
+ */
+function ocrDrift(
+  expected: readonly OcrJobLine[],
+  actual: readonly OcrJobLine[],
+  confidenceTolerance: number,
+): { driftedLines: number; maxConfidenceDeviation: number } {
+  const paired = new Array<boolean>(actual.length).fill(false);
+  let driftedLines = 0;
+  let maxConfidenceDeviation = 0;
+  for (const line of expected) {
+    let best = -1;
+    let bestDeviation = Number.POSITIVE_INFINITY;
+    actual.forEach((candidate, index) => {
+      const deviation = paired[index] ? Number.POSITIVE_INFINITY : boxDeviationPx(line.box, candidate.box);
+      if (deviation < bestDeviation) {
+        best = index;
+        bestDeviation = deviation;
+      }
+    });
+    const match = actual[best];
+    if (!match) continue;
+    paired[best] = true;
+    const confidenceDeviation = Math.abs(line.confidence - match.confidence);
+    maxConfidenceDeviation = Math.max(maxConfidenceDeviation, confidenceDeviation);
+    // Confidences are rounded to 4 decimals: their differences are multiples of 1e-4 up to binary representation error.
+    if (bestDeviation > 0 || confidenceDeviation > confidenceTolerance + 1e-9) driftedLines++;
+  }
+  return { driftedLines, maxConfidenceDeviation };
 }
 
 function compareVadOutputs(expected: VadJobOutput, actual: VadJobOutput): JobOutputComparison {

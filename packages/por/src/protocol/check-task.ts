@@ -17,6 +17,9 @@ export interface CheckTaskItem {
   input?: unknown;
   /** Challenge: the item seed; the checker renders the input from it (por challenges). */
   seed?: string;
+  /** How the seed becomes an input: a realistic challenge (default), or a capability
+   * challenge of the benchmark's exact shape (the models package's capabilityInput). */
+  generator?: "challenge" | "capability";
   /** The result the subject delivered. */
   output: unknown;
   costMilliCu: number;

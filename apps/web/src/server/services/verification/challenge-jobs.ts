@@ -2,6 +2,7 @@ import { createHash, randomInt, randomUUID } from "node:crypto";
 import type { Db } from "@proofgrid/db/db-types";
 import { postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { capabilityInput } from "@proofgrid/models/capability-input";
 import { challengeInput } from "@proofgrid/models/challenge-input";
 import { generateChallengeSeed, hashJson } from "@proofgrid/por";
 import { getEnv } from "../../env.ts";
@@ -53,7 +54,7 @@ export async function openChallengeCheck(opts: { node: SubjectNode; kind: Challe
     INSERT INTO checks (id, kind, status, subject_node_id, subject_org_id, model_id, seed, planned_jobs, epoch)
     VALUES (${checkId}::uuid, ${opts.kind}::"CheckKind", 'waiting', ${opts.node.id}::uuid, ${opts.node.orgId}::uuid, ${first.id}, ${seed},
             ${opts.planned}, ${epoch})`;
-  await submitChallengeJob({ checkId, seed, index: 0, nodeId: opts.node.id, model: first });
+  await submitChallengeJob({ checkId, seed, index: 0, nodeId: opts.node.id, model: first, capability: opts.kind === "registration" });
   logger.info({ checkId, kind: opts.kind, nodeId: opts.node.id, model: first.slug }, "challenge opened");
   return checkId;
 }
@@ -64,9 +65,17 @@ export async function openChallengeCheck(opts: { node: SubjectNode; kind: Challe
  * from the emission pool into the protocol's account and held like a customer's. The
  * idempotency key `challenge:<check>:<i>` makes a retried call create nothing.
  */
-export async function submitChallengeJob(opts: { checkId: string; seed: string; index: number; nodeId: string; model: { id: string; slug: string } }) {
+export async function submitChallengeJob(opts: {
+  checkId: string;
+  seed: string;
+  index: number;
+  nodeId: string;
+  model: { id: string; slug: string };
+  /** Capability challenges use the benchmark's input shapes (timed against the claim). */
+  capability?: boolean;
+}) {
   const itemSeed = challengeItemSeed(opts.seed, opts.index);
-  const { input } = await challengeInput(opts.model.slug as never, itemSeed);
+  const input = opts.capability ? await capabilityInput(opts.model.slug as never, itemSeed) : (await challengeInput(opts.model.slug as never, itemSeed)).input;
   const { costMilliCu, inputBytes } = await checkJobInput(opts.model.slug, input);
   const price = priceForCost(costMilliCu, getEnv().PRICE_PER_CU);
   const jobId = randomUUID();

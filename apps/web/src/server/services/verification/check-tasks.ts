@@ -78,9 +78,24 @@ export async function checkItems(db: Db, check: CheckRow): Promise<{ kind: "reex
       WHERE j.check_id = ${base.id}::uuid AND j.state = 'succeeded' ORDER BY j.created_at`;
     const wanted = check.kind === "dispute" ? new Set(check.evidence?.refs ?? []) : null;
     const seeds = base.evidence?.seeds ?? {};
+    // The first job of each model on a node pays for loading the model: it is checked but
+    // not timed, so capability is measured warm, as the benchmark measures it.
+    const warmed = new Set<string>();
     const items = rows
-      .filter((r) => !wanted || wanted.has(r.id))
-      .map((r) => ({ ref: r.id, modelSlug: r.slug, seed: seeds[r.id], output: r.output, costMilliCu: r.cost_milli_cu, wallMs: r.wall_ms ?? undefined }));
+      .map((r) => {
+        const timed = warmed.has(r.slug);
+        warmed.add(r.slug);
+        return {
+          ref: r.id,
+          modelSlug: r.slug,
+          seed: seeds[r.id],
+          generator: base.kind === "registration" ? ("capability" as const) : ("challenge" as const),
+          output: r.output,
+          costMilliCu: r.cost_milli_cu,
+          wallMs: timed ? (r.wall_ms ?? undefined) : undefined,
+        };
+      })
+      .filter((r) => !wanted || wanted.has(r.ref));
     return { kind: "challenge", items, claimed: base.kind === "registration" && check.kind !== "dispute" ? rows[0]?.claimed : undefined };
   }
   const rows = await db.$queryRaw<{ id: string; slug: string; input: unknown; output: unknown; cost_milli_cu: number }[]>`
@@ -120,6 +135,8 @@ export async function leaseCheck(opts: { node: NodeIdentity; waitMs: number; sig
         SELECT c.id FROM checks c
         WHERE c.status = 'queued' AND c.model_id = ANY(${opts.node.models}::text[]) AND c.subject_org_id <> ${opts.node.orgId}::uuid
           AND c.subject_node_id <> ${opts.node.id}::uuid
+          -- A checker whose report on this check was refused does not get it again.
+          AND NOT EXISTS (SELECT 1 FROM node_verdicts v WHERE v.check_id = c.id AND v.node_id = ${opts.node.id}::uuid AND v.role = 'checker')
           AND (c.kind <> 'dispute' OR NOT EXISTS (
             SELECT 1 FROM checks p JOIN nodes pn ON pn.id = p.checker_node_id
             WHERE p.id = c.parent_check_id AND (p.checker_node_id = ${opts.node.id}::uuid OR pn.org_id = ${opts.node.orgId}::uuid)))

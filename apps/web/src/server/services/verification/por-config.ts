@@ -19,8 +19,9 @@ const ZPorEnv = z.object({
   POR_EPOCH_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(900_000),
   /** Share of online workers given a standby check each epoch (at least one). */
   POR_STANDBY_SHARE: rate.default(0.25),
-  /** Sequential challenge jobs in a registration (capability) check. */
-  POR_REGISTRATION_JOBS: z.coerce.number().int().min(1).max(20).default(3),
+  /** Sequential challenge jobs in a registration (capability) check: the node's models in
+   * turn, three rounds; the first round warms the models up and is not timed. */
+  POR_REGISTRATION_JOBS: z.coerce.number().int().min(1).max(30).default(9),
   /** A worker delivering less than this share of its claim is refused, not derated. */
   POR_REFUSE_BELOW: rate.default(0.25),
   /** Share of checker tasks that are planted (a known wrong result), to check the checkers. */

@@ -54,7 +54,7 @@ export async function advanceChallenges(): Promise<number> {
         SELECT id, slug FROM models WHERE id = ANY(${c.models}::text[]) AND kind IN ('ocr', 'vad', 'embedding') ORDER BY slug`;
       const model = models[c.total % Math.max(1, models.length)];
       if (model) {
-        await submitChallengeJob({ checkId: c.id, seed: c.seed, index: c.total, nodeId: c.subject_node_id, model });
+        await submitChallengeJob({ checkId: c.id, seed: c.seed, index: c.total, nodeId: c.subject_node_id, model, capability: c.kind === "registration" });
         moved++;
         continue;
       }
@@ -86,16 +86,18 @@ export async function advanceChallenges(): Promise<number> {
 export async function injectCanaries(opts: { tickMs: number }): Promise<number> {
   const config = getPorConfig();
   if (!config.challenges) return 0;
+  // Traffic is measured over one epoch: canaries then arrive at `rate` × the worker's job rate.
+  const window = config.epochMs;
   const rows = await sql().$queryRaw<(WorkerRow & { recent: number; reputation_score: number; completed_jobs: number })[]>`
     SELECT n.id, n.org_id, n.models, n.reputation_score, n.completed_jobs,
-      (SELECT count(*) FROM job_attempts a WHERE a.node_id = n.id AND a.leased_at > now() - interval '10 minutes')::int AS recent
+      (SELECT count(*) FROM job_attempts a WHERE a.node_id = n.id AND a.leased_at > now() - ${window} * interval '1 millisecond')::int AS recent
     FROM nodes n
     WHERE n.role = 'worker' AND n.status = 'online' AND n.admission IN ('passed', 'derated')
       AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.subject_node_id = n.id AND c.kind = 'canary' AND c.status IN ('waiting', 'queued', 'leased'))`;
   let injected = 0;
   for (const n of rows) {
     const rate = canaryRate({ reputation: n.reputation_score, completedJobs: n.completed_jobs, policy: config.sampling });
-    const expected = rate * n.recent * (opts.tickMs / 600_000);
+    const expected = rate * n.recent * (opts.tickMs / window);
     if (Math.random() < Math.min(1, expected)) {
       await openChallengeCheck({ node: { id: n.id, orgId: n.org_id, models: n.models }, kind: "canary", planned: 1 });
       injected++;

@@ -33,11 +33,15 @@ export const ZCheckReport = z.object({
 
 type ItemVerdict = { ref: string; match: boolean; reason: string; metrics: Record<string, number>; checkerOutput: unknown; checkerOutputHash: string; inferenceMs: number };
 
-async function outputKind(db: Db, modelId: string): Promise<OutputKind> {
-  const rows = await db.$queryRaw<{ kind: string }[]>`SELECT kind::text AS kind FROM models WHERE id = ${modelId}`;
-  const kind = rows[0]?.kind;
-  if (kind === "ocr" || kind === "vad" || kind === "embedding") return kind;
-  throw new Error(`model ${modelId} has no comparable output kind (${kind})`);
+/** Output kind per model slug: a capability check spans several models. */
+async function outputKinds(db: Db, slugs: readonly string[]): Promise<(slug: string) => OutputKind> {
+  const rows = await db.$queryRaw<{ slug: string; kind: string }[]>`SELECT slug, kind::text AS kind FROM models WHERE slug = ANY(${[...new Set(slugs)]}::text[])`;
+  const bySlug = new Map(rows.map((r) => [r.slug, r.kind]));
+  return (slug) => {
+    const kind = bySlug.get(slug);
+    if (kind === "ocr" || kind === "vad" || kind === "embedding") return kind;
+    throw new Error(`model ${slug} has no comparable output kind (${kind})`);
+  };
 }
 
 /**
@@ -70,11 +74,12 @@ export async function reportCheck(opts: { node: NodeIdentity; report: z.infer<ty
     if (report.items.length !== refs.size || !report.items.every((i) => refs.has(i.ref))) {
       throw new AppError("BAD_REQUEST", "report must cover exactly the task's items");
     }
-    const kind = await outputKind(tx, check.model_id);
+    const kindOf = await outputKinds(tx, task.items.map((i) => i.modelSlug));
+    const slugOf = new Map(task.items.map((i) => [i.ref, i.modelSlug]));
     const verdicts: ItemVerdict[] = task.items.map((item) => {
       const mine = report.items.find((r) => r.ref === item.ref);
       if (!mine) throw new Error("unreachable");
-      const cmp = compareJobOutputs(kind, mine.output, item.output);
+      const cmp = compareJobOutputs(kindOf(item.modelSlug), mine.output, item.output);
       return { ref: item.ref, match: cmp.match, reason: cmp.reason, metrics: cmp.metrics, checkerOutput: mine.output, checkerOutputHash: mine.outputHash, inferenceMs: mine.inferenceMs };
     });
     const evidence: CheckEvidence = { ...(check.evidence ?? {}), items: verdicts };
@@ -98,7 +103,7 @@ export async function reportCheck(opts: { node: NodeIdentity; report: z.infer<ty
     }
 
     if (check.kind === "dispute") {
-      await resolveDispute(tx, check, verdicts, kind);
+      await resolveDispute(tx, check, verdicts, (ref) => kindOf(slugOf.get(ref) ?? ""));
       return { status: "accepted" as const };
     }
     const mismatched = verdicts.filter((v) => !v.match).map((v) => v.ref);
@@ -187,7 +192,7 @@ async function admit(tx: Db, nodeId: string, evidence: CheckEvidence) {
  * but not C → the first checker was wrong: it is penalised and the result stands.
  * Otherwise nobody can be shown wrong: inconclusive, no penalty.
  */
-async function resolveDispute(tx: Db, dispute: CheckRow, third: ItemVerdict[], kind: OutputKind) {
+async function resolveDispute(tx: Db, dispute: CheckRow, third: ItemVerdict[], kindOf: (ref: string) => OutputKind) {
   const parent = dispute.parent_check_id ? await loadCheck(tx, dispute.parent_check_id, true) : null;
   if (!parent) throw new Error(`dispute ${dispute.id} has no parent`);
   const first = parent.evidence?.items ?? [];
@@ -195,7 +200,7 @@ async function resolveDispute(tx: Db, dispute: CheckRow, third: ItemVerdict[], k
   let checkerWrong = 0;
   for (const t of third) {
     const c = first.find((f) => f.ref === t.ref);
-    const agreesWithChecker = c ? compareJobOutputs(kind, t.checkerOutput, c.checkerOutput).match : false;
+    const agreesWithChecker = c ? compareJobOutputs(kindOf(t.ref), t.checkerOutput, c.checkerOutput).match : false;
     if (!t.match && agreesWithChecker) workerWrong++;
     else if (t.match && !agreesWithChecker) checkerWrong++;
   }

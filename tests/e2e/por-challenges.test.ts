@@ -1,0 +1,153 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { getBalances } from "@proofgrid/db/ledger";
+import { sql } from "@proofgrid/db/sql-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT, workerArgs } from "../../scripts/lib/processes.ts";
+import { providerOrg } from "../support/orgs.ts";
+import { api, type Stack, startStack } from "../support/stack.ts";
+import { waitFor } from "../support/wait.ts";
+
+// The platform's own checks: capability challenges at registration (and derating), standby
+// checks and latency probes each epoch, canaries at random times, planted wrong results
+// that catch a lazy checker, and the public per-epoch statistics.
+
+const execFileAsync = promisify(execFile);
+const CHEATER = join(ROOT, "tests/support/cheaters/cheating-node.ts");
+const EPOCH_MS = 6_000;
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({
+    leaseMs: 10_000,
+    env: {
+      POR_CHALLENGES: "1",
+      POR_EPOCH_MS: String(EPOCH_MS),
+      POR_STANDBY_SHARE: "1",
+      POR_REEXEC_FLOOR: "1",
+      POR_REEXEC_CAP: "1",
+      POR_CANARY_FLOOR: "1",
+      POR_CANARY_CAP: "1",
+      POR_CANARY_TICK_MS: "500",
+      POR_PLANTED_RATE: "1",
+    },
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function node(nodeId: string) {
+  const rows = await sql().$queryRaw<{ status: string; quarantine_reason: string | null; admission: string; cu_per_hour: number; claimed_cu_per_hour: number }[]>`
+    SELECT status::text AS status, quarantine_reason, admission::text AS admission, cu_per_hour, claimed_cu_per_hour FROM nodes WHERE id = ${nodeId}::uuid`;
+  return rows[0];
+}
+
+async function benchmark(): Promise<number> {
+  const { stdout } = await execFileAsync(process.execPath, workerArgs(["bench", "--iterations", "8"]), { encoding: "utf8", env: { ...process.env, LOG_LEVEL: "warn" } });
+  return (JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { cuPerHour: number }).cuPerHour;
+}
+
+describe("checks the platform runs on its own", () => {
+  it("a checker never checks its own provider's workers", async () => {
+    // A checker run by the workers' own provider: it must never be handed their checks.
+    const { grantCheckerLicence } = await import("../../apps/web/src/server/services/verification/licences.ts");
+    await grantCheckerLicence({ orgSlug: "demo-provider" });
+    const own = await stack.addWorker("own-checker", {}, { role: "checker", orgId: stack.seed.providerOrgId });
+    const w = await stack.addWorker("first-worker");
+    const reg = await waitFor("registration check ready", async () => {
+      const r = await sql().$queryRaw<{ id: string; status: string }[]>`
+        SELECT id, status::text AS status FROM checks WHERE subject_node_id = ${w.nodeId}::uuid AND kind = 'registration'`;
+      return r[0]?.status === "queued" ? r[0] : null;
+    }, { timeoutMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 2_000));
+    const still = await sql().$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM checks WHERE id = ${reg.id}::uuid`;
+    expect(still[0]?.status).toBe("queued");
+    await own.proc.stop(10_000);
+    // An independent checker takes it.
+    const orgB = await providerOrg("independent-checkers");
+    await stack.addWorker("checker-b", {}, { role: "checker", orgId: orgB });
+    // Passed, or derated when this machine is slower than the 3600 CU/h the test claims.
+    await waitFor("registration checked", async () => (["passed", "derated"].includes((await node(w.nodeId))?.admission ?? "") ? true : null), { timeoutMs: 90_000 });
+    const done = await sql().$queryRaw<{ checker_org: string; verdict: string }[]>`
+      SELECT n.org_id AS checker_org, c.verdict::text AS verdict FROM checks c JOIN nodes n ON n.id = c.checker_node_id WHERE c.id = ${reg.id}::uuid`;
+    expect(done[0]).toEqual({ checker_org: orgB, verdict: "pass" });
+  });
+
+  it("derates a worker claiming twice its capability to within 15 % of what it delivers", async () => {
+    const before = await benchmark();
+    const liar = await stack.addWorker("overclaimer", {}, { cuPerHour: before * 2 });
+    const settled = await waitFor("registration check of the over-claimer", async () => {
+      const n = await node(liar.nodeId);
+      return n && n.admission !== "pending" ? n : null;
+    }, { timeoutMs: 120_000 });
+    const after = await benchmark();
+    const delivered = (before + after) / 2;
+    expect(settled.admission).toBe("derated");
+    expect(settled.claimed_cu_per_hour).toBe(before * 2);
+    expect(Math.abs(settled.cu_per_hour - delivered) / delivered, `credited ${settled.cu_per_hour} vs benchmark ${before}/${after}`).toBeLessThanOrEqual(0.15);
+    await liar.proc.stop(10_000);
+  });
+
+  it("runs standby checks and latency probes each epoch, and canaries among customer jobs", async () => {
+    for (let i = 0; i < 6; i++) {
+      const res = await api<{ id: string }>(stack, "/api/v1/jobs", { body: { model: "vad-silero-v5", input: { audio: (await silence()).toString("base64") } } });
+      expect(res.status).toBe(201);
+      await api(stack, `/api/v1/jobs/${res.body.id}?wait=60000`);
+    }
+    const kinds = await waitFor("standby and canary checks", async () => {
+      const r = await sql().$queryRaw<{ kind: string }[]>`SELECT DISTINCT kind::text AS kind FROM checks WHERE status = 'done' AND verdict = 'pass'`;
+      const set = new Set(r.map((x) => x.kind));
+      return set.has("canary") && (set.has("standby") || set.has("latency")) ? set : null;
+    }, { timeoutMs: 90_000, intervalMs: 500 });
+    expect(kinds.has("registration")).toBe(true);
+    // Challenge jobs are the protocol's, funded from the emission pool, pinned to their subject.
+    const challengeJobs = await sql().$queryRaw<{ n: number; misplaced: number }[]>`
+      SELECT count(*)::int AS n, count(*) FILTER (WHERE node_id <> pinned_node_id)::int AS misplaced FROM jobs WHERE purpose = 'challenge'`;
+    expect(challengeJobs[0]?.n).toBeGreaterThan(0);
+    expect(challengeJobs[0]?.misplaced).toBe(0);
+  });
+
+  it("catches a checker that approves without computing, with planted wrong results", async () => {
+    const orgC = await providerOrg("lazy-checkers");
+    const lazy = await stack.addWorker("lazy-checker", {}, { role: "checker", orgId: orgC, script: CHEATER, scriptArgs: ["--lazy-checker"] });
+    const stakeBefore = (await getBalances(sql(), [`node:${lazy.nodeId}:stake`])).get(`node:${lazy.nodeId}:stake`) ?? 0n;
+    let i = 0;
+    const caught = await waitFor("the lazy checker to be caught", async () => {
+      const res = await api<{ id: string }>(stack, "/api/v1/jobs", { body: { model: "encoder-synthetic-minilm", input: { text: `keep the checkers busy ${i++}` } } });
+      await api(stack, `/api/v1/jobs/${res.body.id}?wait=30000`);
+      const n = await node(lazy.nodeId);
+      return n?.quarantine_reason === "fraud" ? n : null;
+    }, { timeoutMs: 180_000, intervalMs: 200 });
+    expect(caught.status).toBe("quarantined");
+    const verdicts = await sql().$queryRaw<{ verdict: string; reason: string }[]>`
+      SELECT verdict::text AS verdict, reason FROM node_verdicts WHERE node_id = ${lazy.nodeId}::uuid AND role = 'checker' AND verdict = 'fraud'`;
+    expect(verdicts[0]?.reason).toBe("approved a planted wrong result");
+    const stakeAfter = (await getBalances(sql(), [`node:${lazy.nodeId}:stake`])).get(`node:${lazy.nodeId}:stake`) ?? 0n;
+    expect(stakeAfter).toBeLessThan(stakeBefore);
+    // Honest checkers reject the planted results they are given.
+    const honest = await sql().$queryRaw<{ verdict: string }[]>`
+      SELECT v.verdict::text AS verdict FROM node_verdicts v JOIN checks c ON c.id = v.check_id
+      WHERE c.kind = 'planted' AND v.node_id <> ${lazy.nodeId}::uuid`;
+    for (const h of honest) expect(h.verdict).toBe("pass");
+    await lazy.proc.stop(10_000);
+  });
+
+  it("publishes per-epoch statistics", async () => {
+    // The lazy checker's slash lands in the epoch that closes next.
+    const body = await waitFor("a closed epoch with the slash", async () => {
+      const r = await api<{ current: { epochMs: number }; epochs: { epoch: number; checksRun: number; slashes: number; recheckRate: number }[] }>(stack, "/api/v1/verification/epochs", { key: null });
+      return r.status === 200 && r.body.epochs.some((e) => e.slashes > 0) ? r.body : null;
+    }, { timeoutMs: 3 * EPOCH_MS + 10_000, intervalMs: 500 });
+    expect(body.epochs.some((e) => e.checksRun > 0 && e.recheckRate > 0)).toBe(true);
+    expect(body.current.epochMs).toBe(EPOCH_MS);
+    expect(body.epochs.reduce((a, e) => a + e.slashes, 0)).toBeGreaterThanOrEqual(1);
+  });
+});
+
+async function silence(): Promise<Buffer> {
+  const { placeSpeech } = await import("@proofgrid/models/reference-inputs");
+  return placeSpeech(3, [0.3]).wav;
+}
