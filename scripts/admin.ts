@@ -3,6 +3,9 @@
  * embedded database of `npm start` in .data/ while it runs):
  *   npm run admin -- grant --org demo-startup --tokens 250 --key support-ticket-812
  *   npm run admin -- ledger-check
+ *   npm run admin -- grant-licence --org demo-checkers        (a checker licence, limited)
+ *   npm run admin -- revoke-licence --id <licence id>
+ *   npm run admin -- lift-quarantine --node <node id>         (after reviewing a fraud case)
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -55,10 +58,47 @@ program
   });
 
 program
+  .command("grant-licence")
+  .description("grant a provider one checker licence (CHECKER_LICENCE_LIMIT in all)")
+  .requiredOption("--org <slug>", "provider organisation slug")
+  .option("--note <text>", "why")
+  .action(async (o: { org: string; note?: string }) => {
+    process.env.DATABASE_URL = databaseUrl();
+    const { grantCheckerLicence } = await import("../apps/web/src/server/services/verification/licences.ts");
+    console.log(JSON.stringify(await grantCheckerLicence({ orgSlug: o.org, note: o.note })));
+  });
+
+program
+  .command("revoke-licence")
+  .description("revoke a checker licence: its checker can no longer lease checks")
+  .requiredOption("--id <uuid>", "licence id")
+  .action(async (o: { id: string }) => {
+    process.env.DATABASE_URL = databaseUrl();
+    const { revokeCheckerLicence } = await import("../apps/web/src/server/services/verification/licences.ts");
+    await revokeCheckerLicence(o.id);
+    console.log(JSON.stringify({ revoked: o.id }));
+  });
+
+program
+  .command("lift-quarantine")
+  .description("return a quarantined node to service after review (its verdict history stays)")
+  .requiredOption("--node <uuid>", "node id")
+  .action(async (o: { node: string }) => {
+    process.env.DATABASE_URL = databaseUrl();
+    const { sql } = await import("@proofgrid/db/sql-client");
+    const n = await sql().$executeRaw`
+      UPDATE nodes SET status = 'online', quarantine_reason = NULL, priority_factor = 0.5 WHERE id = ${o.node}::uuid AND status = 'quarantined'`;
+    if (Number(n) === 0) throw new Error("no quarantined node with this id");
+    console.log(JSON.stringify({ lifted: o.node, priorityFactor: 0.5 }));
+  });
+
+program
   .parseAsync()
   .then(async () => {
     const { disconnectPrisma } = await import("@proofgrid/db/client");
+    const { closePgPool } = await import("@proofgrid/db/sql-client");
     await disconnectPrisma();
+    await closePgPool();
   })
   .catch((err: unknown) => {
     console.error(`admin: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { checkLedger, getBalances, orgAccountCode } from "@proofgrid/db/ledger";
+import { closePgPool, sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AppError } from "../../errors.ts";
+import { grantCredits } from "../billing/grant-credits.ts";
+import { ensureOrgAccounts } from "../billing/org-accounts.ts";
+import { slashAmountFor, slashForFraud } from "./slash.ts";
+import { ensureNodeAccounts, nodeStakeCode, nodeUnbondingCode, releaseDueUnbonds, requestUnbond, stakeNode, stakeStatus } from "./stake.ts";
+
+// Stakes, unbonding and slashes against a real Postgres: every move is a balanced ledger
+// transfer, a retried request moves tokens once, and a slash reaches unbonding stake too.
+
+let t: Awaited<ReturnType<typeof createTestDatabase>>;
+let dataDir: string;
+let provider: string;
+let other: string;
+let customer: string;
+let nodeId: string;
+const TOKENS = 1_000_000n;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-stake-"));
+  process.env.DATABASE_URL = t.url;
+  process.env.PROOFGRID_DATA_DIR = dataDir;
+  process.env.POR_UNBONDING_MS = "0";
+  const org = async (slug: string, kind: "provider" | "customer") => {
+    const row = await t.prisma.organization.create({ data: { slug, name: slug, kind }, select: { id: true } });
+    await ensureOrgAccounts(sql(), row.id);
+    return row.id;
+  };
+  provider = await org("provider", "provider");
+  other = await org("other", "provider");
+  customer = await org("customer", "customer");
+  await grantCredits({ orgId: provider, amount: 5_000n * TOKENS, idempotencyKey: "funds", memo: "test" });
+  const node = await t.prisma.node.create({
+    data: { orgId: provider, name: "n", publicKey: "k".repeat(43), region: "local", models: [], claimedCuPerHour: 3600, cuPerHour: 3600 },
+    select: { id: true },
+  });
+  nodeId = node.id;
+  await sqlTransaction((tx) => ensureNodeAccounts(tx, { id: nodeId, orgId: provider }));
+});
+afterAll(async () => {
+  await closePgPool();
+  await t?.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const balance = async (code: string) => (await getBalances(sql(), [code])).get(code) ?? 0n;
+
+describe("stakes", () => {
+  it("bonds from the provider's tokens once per idempotency key, and counts toward the minimum", async () => {
+    const before = await stakeStatus(sql(), nodeId, 3600);
+    expect(before.sufficient).toBe(false);
+    const first = await stakeNode({ orgId: provider, nodeId, amount: before.required, idempotencyKey: "k1" });
+    const again = await stakeNode({ orgId: provider, nodeId, amount: before.required, idempotencyKey: "k1" });
+    expect(again.transferId).toBe(first.transferId);
+    expect(await balance(nodeStakeCode(nodeId))).toBe(before.required);
+    expect((await stakeStatus(sql(), nodeId, 3600)).sufficient).toBe(true);
+  });
+
+  it("refuses another provider's node, a stake beyond the balance, and bad amounts — changing nothing", async () => {
+    const snapshot = await balance(nodeStakeCode(nodeId));
+    await expect(stakeNode({ orgId: other, nodeId, amount: TOKENS, idempotencyKey: "x" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(stakeNode({ orgId: provider, nodeId, amount: 10n ** 14n, idempotencyKey: "big" })).rejects.toMatchObject({ code: "INSUFFICIENT_CREDITS" });
+    await expect(stakeNode({ orgId: provider, nodeId, amount: 0n, idempotencyKey: "zero" })).rejects.toBeInstanceOf(AppError);
+    await expect(requestUnbond({ orgId: provider, nodeId, amount: snapshot + 1n, idempotencyKey: "over" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    expect(await balance(nodeStakeCode(nodeId))).toBe(snapshot);
+  });
+
+  it("unbonds: the tokens stop counting at once, stay slashable, and are paid back after the period", async () => {
+    const bonded = await balance(nodeStakeCode(nodeId));
+    const availableBefore = await balance(orgAccountCode(provider, "available"));
+    await requestUnbond({ orgId: provider, nodeId, amount: 10n * TOKENS, idempotencyKey: "u1" });
+    expect(await balance(nodeStakeCode(nodeId))).toBe(bonded - 10n * TOKENS);
+    expect(await balance(nodeUnbondingCode(nodeId))).toBe(10n * TOKENS);
+    expect(await releaseDueUnbonds()).toBe(1);
+    expect(await releaseDueUnbonds()).toBe(0); // paid once
+    expect(await balance(nodeUnbondingCode(nodeId))).toBe(0n);
+    expect(await balance(orgAccountCode(provider, "available"))).toBe(availableBefore + 10n * TOKENS);
+  });
+
+  it("slashes once per fraud: the customer is refunded, the rest goes to the treasury, the ledger balances", async () => {
+    const price = 20_000n;
+    const job = { id: "00000000-0000-4000-8000-000000000001", orgId: customer, price };
+    const bonded = await balance(nodeStakeCode(nodeId));
+    const checkId = "00000000-0000-4000-8000-0000000000aa";
+    const treasury = await balance("treasury");
+    const first = await sqlTransaction((tx) => slashForFraud(tx, { nodeId, checkId, job }));
+    const second = await sqlTransaction((tx) => slashForFraud(tx, { nodeId, checkId, job }));
+    expect(second).toBeNull();
+    expect(first?.slashed).toBe(slashAmountFor(price));
+    expect(await balance(nodeStakeCode(nodeId))).toBe(bonded - slashAmountFor(price));
+    expect(await balance(orgAccountCode(customer, "available"))).toBe(price);
+    expect(await balance("treasury")).toBe(treasury + slashAmountFor(price) - price);
+    expect((await checkLedger(sql())).ok).toBe(true);
+  });
+
+  it("sizes the slash so that cheating at the re-execution floor loses money", async () => {
+    const { expectedCheatingGain, splitReward } = await import("@proofgrid/por");
+    for (const price of [1n, 999n, 20_000n, 5_000_000n]) {
+      const g = Number(splitReward(price).worker);
+      const S = Number(slashAmountFor(price));
+      for (const f of [0.01, 0.1, 1]) expect(expectedCheatingGain({ gain: g, p: 0.02, f, slash: S })).toBeLessThanOrEqual(0);
+    }
+  });
+});
