@@ -52,7 +52,7 @@ export const TAMPERED_VARIANTS: readonly TamperedVariant[] = [
     files: (slug) => perturbedModelFiles(slug, { relative: 1e-5, seed: "por-honest-noise" }),
   },
   {
-    name: "perturbed-1%",
+    name: "perturbed-1pct",
     description: "every weight × (1 ± 1 %): a model that is not the one advertised (must be caught)",
     honest: false,
     files: (slug) => perturbedModelFiles(slug, { relative: 0.01, seed: "por-honest-perturbed" }),
@@ -140,7 +140,9 @@ export async function runHonestPairs(options: HonestPairsOptions): Promise<Hones
   const groundTruth = { ocrLines: 0, ocrLinesExact: 0, vadChallenges: 0, vadChallengesFound: 0 };
 
   // Phase 1: every honest configuration on every input; every pair of outputs compared.
-  const honest = Object.fromEntries(KINDS.map((kind) => [kind, { ...emptyStats(), inputs: inputsPerKind[kind] }])) as HonestPairsReport["honest"];
+  const honest = Object.fromEntries(
+    KINDS.map((kind) => [kind, { ...emptyStats(), inputs: inputsPerKind[kind] }]),
+  ) as HonestPairsReport["honest"];
   /** The reference configuration's outputs, kept for the inputs phase 2 reuses. */
   const references = new Map<string, unknown>();
   const honestTotal = KINDS.reduce((sum, kind) => sum + inputsPerKind[kind] * PAIRS_PER_INPUT, 0);
@@ -169,7 +171,13 @@ export async function runHonestPairs(options: HonestPairsOptions): Promise<Hones
     for (const kind of KINDS) {
       const files = await variant.files(SLUG_FOR_KIND[kind]);
       if (!files || tamperedPairs[kind] < 1) continue;
-      const stats: VariantStats = { ...emptyStats(), variant: variant.name, description: variant.description, honestVariant: variant.honest, kind };
+      const stats: VariantStats = {
+        ...emptyStats(),
+        variant: variant.name,
+        description: variant.description,
+        honestVariant: variant.honest,
+        kind,
+      };
       variants.push(stats);
       jobs.push({ variant, kind, files, stats });
     }
@@ -238,7 +246,9 @@ export function leastDeviation(kind: OutputKind, stats: PairStats): Record<strin
 
 /** Inputs of all kinds spread evenly over the run, so progress (and its ETA) moves at a steady rate. */
 function interleave(counts: Record<OutputKind, number>): { kind: OutputKind; index: number }[] {
-  const items = KINDS.flatMap((kind) => Array.from({ length: counts[kind] }, (_, index) => ({ kind, index, at: (index + 0.5) / counts[kind] })));
+  const items = KINDS.flatMap((kind) =>
+    Array.from({ length: counts[kind] }, (_, index) => ({ kind, index, at: (index + 0.5) / counts[kind] })),
+  );
   return items.sort((a, b) => a.at - b.at).map(({ kind, index }) => ({ kind, index }));
 }
 

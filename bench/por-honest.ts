@@ -55,7 +55,14 @@ function parseOptions(): { pairs: number; tamperedPairs: number } {
 
 function progressBar(): { update: (p: HonestPairsProgress) => void; stop: () => void } {
   const bar = new cliProgress.SingleBar(
-    { format: "{phase} |{bar}| {percentage}% {value}/{total} pairs | {duration_formatted} elapsed, ETA {eta_formatted}", hideCursor: true, etaBuffer: 200 },
+    {
+      format: "{phase} |{bar}| {percentage}% {value}/{total} pairs | {duration_formatted} elapsed, ETA {eta_formatted}",
+      hideCursor: true,
+      etaBuffer: 200,
+      // Piped to a file (CI, nohup): a line every 15 s instead of nothing.
+      noTTYOutput: true,
+      notTTYSchedule: 15_000,
+    },
     cliProgress.Presets.shades_classic,
   );
   let phase: string | undefined;
@@ -88,25 +95,39 @@ function reportVariants(result: HonestPairsReport): void {
     const rate = v.pairs === 0 ? 0 : v.mismatches / v.pairs;
     const name = `por_${v.variant.replace(/[^a-z0-9]+/gi, "_")}_${v.kind}`;
     if (v.honestVariant) {
-      emit({ name: `${name}_false_positive_rate`, value: rate, unit: "share", goal: "0", note: `${v.mismatches}/${v.pairs} pairs; ${v.description}` });
+      emit({
+        name: `${name}_false_positive_rate`,
+        value: rate,
+        unit: "share",
+        goal: "0",
+        note: `${v.mismatches}/${v.pairs} pairs; ${v.description}`,
+      });
       for (const [metric, value] of Object.entries(worstDeviation(v.kind, v))) emit({ name: `${name}_worst_${metric}`, value, unit: "" });
     } else {
-      emit({ name: `${name}_detection_rate`, value: rate, unit: "share", note: `${v.mismatches}/${v.pairs} pairs caught; ${v.description}` });
+      emit({
+        name: `${name}_detection_rate`,
+        value: rate,
+        unit: "share",
+        note: `${v.mismatches}/${v.pairs} pairs caught; ${v.description}`,
+      });
       for (const [metric, value] of Object.entries(leastDeviation(v.kind, v))) emit({ name: `${name}_least_${metric}`, value, unit: "" });
     }
   }
 }
 
 function summarise(result: HonestPairsReport, seconds: number): void {
+  // A cosine prints as its distance from 1: 0.9997741 at 3 digits would read "1".
   const fmt = (values: Record<string, number>) =>
     Object.entries(values)
-      .map(([k, v]) => `${k} ${Number(v.toPrecision(3))}`)
+      .map(([k, v]) => (k === "minCosine" ? `1 − minCosine ${Number((1 - v).toPrecision(3))}` : `${k} ${Number(v.toPrecision(3))}`))
       .join(", ");
   progress(`tolerances: ${JSON.stringify(JOB_OUTPUT_TOLERANCES)}`);
   progress(`honest configurations: ${HONEST_CONFIGS.map((c) => `${c.intraOpNumThreads}t/${c.graphOptimizationLevel}`).join(" ")}`);
   for (const kind of KINDS) {
     const s = result.honest[kind];
-    progress(`honest ${kind.padEnd(9)} ${s.mismatches}/${s.pairs} false positives (${s.inputs} inputs); worst: ${fmt(worstDeviation(kind, s))}`);
+    progress(
+      `honest ${kind.padEnd(9)} ${s.mismatches}/${s.pairs} false positives (${s.inputs} inputs); worst: ${fmt(worstDeviation(kind, s))}`,
+    );
   }
   for (const v of result.variants) {
     const what = v.honestVariant ? "false positives" : "caught";
@@ -114,7 +135,9 @@ function summarise(result: HonestPairsReport, seconds: number): void {
     progress(`${v.variant.padEnd(12)} ${v.kind.padEnd(9)} ${v.mismatches}/${v.pairs} ${what}; ${deviation}; ${JSON.stringify(v.reasons)}`);
   }
   const g = result.groundTruth;
-  progress(`ground truth: OCR ${g.ocrLinesExact}/${g.ocrLines} lines exact; VAD ${g.vadChallengesFound}/${g.vadChallenges} challenges found`);
+  progress(
+    `ground truth: OCR ${g.ocrLinesExact}/${g.ocrLines} lines exact; VAD ${g.vadChallengesFound}/${g.vadChallenges} challenges found`,
+  );
   progress(`done in ${seconds.toFixed(0)} s`);
 }
 
@@ -133,8 +156,18 @@ async function main(): Promise<void> {
   reportHonest(result);
   reportVariants(result);
   const g = result.groundTruth;
-  emit({ name: "por_ocr_ground_truth_lines_exact", value: g.ocrLinesExact / Math.max(1, g.ocrLines), unit: "share", note: `${g.ocrLinesExact}/${g.ocrLines}` });
-  emit({ name: "por_vad_ground_truth_found", value: g.vadChallengesFound / Math.max(1, g.vadChallenges), unit: "share", note: `${g.vadChallengesFound}/${g.vadChallenges}` });
+  emit({
+    name: "por_ocr_ground_truth_lines_exact",
+    value: g.ocrLinesExact / Math.max(1, g.ocrLines),
+    unit: "share",
+    note: `${g.ocrLinesExact}/${g.ocrLines}`,
+  });
+  emit({
+    name: "por_vad_ground_truth_found",
+    value: g.vadChallengesFound / Math.max(1, g.vadChallenges),
+    unit: "share",
+    note: `${g.vadChallengesFound}/${g.vadChallenges}`,
+  });
   emit({ name: "por_honest_bench_runtime", value: seconds, unit: "s" });
   summarise(result, seconds);
 }

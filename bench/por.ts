@@ -131,13 +131,16 @@ async function runIdentity(stack: Stack, plan: StrategyPlan, pool: InferencePool
   return { nodeId: reg.nodeId, cheated };
 }
 
-/** Jobs until the first proven-wrong result (1-based, after the honest prefix), or null. */
-async function jobsUntilDetection(id: Identity, honestPrefix: number): Promise<number | null> {
+const LETTER: Record<string, string> = { unverified: ".", pending: "p", verified: "v", disputed: "d", inconclusive: "i", refunded: "R" };
+
+/** Jobs until the first proven-wrong result (1-based, after the honest prefix), or null;
+ * and the identity's jobs as letters (. not sampled, v verified, R refunded, d/p/i open). */
+async function jobsUntilDetection(id: Identity, honestPrefix: number): Promise<{ t: number | null; sequence: string }> {
   const rows = await sql().$queryRaw<{ id: string; verification: string }[]>`
     SELECT j.id, j.verification::text AS verification FROM job_attempts a JOIN jobs j ON j.id = a.job_id
     WHERE a.node_id = ${id.nodeId}::uuid AND a.outcome = 'succeeded' AND j.purpose = 'customer' ORDER BY a.leased_at`;
   const i = rows.findIndex((r) => r.verification === "refunded");
-  return i < 0 ? null : Math.max(1, i + 1 - honestPrefix);
+  return { t: i < 0 ? null : Math.max(1, i + 1 - honestPrefix), sequence: rows.map((r) => LETTER[r.verification] ?? "?").join("") };
 }
 
 async function measureStrategy(stack: Stack, plan: StrategyPlan, pool: InferencePool) {
@@ -161,7 +164,8 @@ async function measureStrategy(stack: Stack, plan: StrategyPlan, pool: Inference
   stopLoad.abort();
   await load;
   await waitQuiet(120_000);
-  const t = await Promise.all(identities.map((id) => jobsUntilDetection(id, plan.honestPrefix)));
+  const detections = await Promise.all(identities.map((id) => jobsUntilDetection(id, plan.honestPrefix)));
+  const t = detections.map((d) => d.t);
   const caught = t.filter((x): x is number => x !== null);
   const n = Math.max(1, Math.round(1 / pf));
   const measured = t.filter((x) => x !== null && x <= n).length / t.length;
@@ -191,6 +195,7 @@ async function measureStrategy(stack: Stack, plan: StrategyPlan, pool: Inference
     gainPerJob: g,
     slash: S,
     expectedGainPerJob: gain,
+    sequences: detections.map((d) => d.sequence),
   };
 }
 

@@ -55,21 +55,32 @@ export function sql(): SqlClient {
   return new SqlClient(getPgPool());
 }
 
+/** Deadlock and serialization failures: Postgres rolled the transaction back; running it
+ * again from the start is safe and usually succeeds. */
+const RETRYABLE = new Set(["40P01", "40001"]);
+const MAX_TRIES = 4;
+
 /**
  * Runs `fn` in one transaction on one pooled connection: COMMIT if it resolves, ROLLBACK
- * if it throws (and rethrow). The connection always goes back to the pool.
+ * if it throws (and rethrow). The connection always goes back to the pool. A transaction
+ * Postgres aborts as a deadlock victim (or a serialization failure) is run again, up to
+ * four times with a short random pause, so `fn` must touch nothing but the database.
  */
 export async function sqlTransaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-  const client = await getPgPool().connect();
-  try {
-    await client.query("BEGIN");
-    const result = await fn(new SqlClient(client));
-    await client.query("COMMIT");
-    return result;
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
+  for (let attempt = 1; ; attempt++) {
+    const client = await getPgPool().connect();
+    try {
+      await client.query("BEGIN");
+      const result = await fn(new SqlClient(client));
+      await client.query("COMMIT");
+      return result;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      const code = typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : "";
+      if (!RETRYABLE.has(code) || attempt >= MAX_TRIES) throw err;
+    } finally {
+      client.release();
+    }
+    await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
   }
 }

@@ -33,7 +33,7 @@ export interface ChallengeInput<S extends ModelSlug> {
 
 /** Which comparison a model's outputs get: its catalog kind. Throws for an unknown slug. */
 export function outputKindForSlug<S extends ModelSlug>(slug: S): KindOfSlug[S] {
-  return (getCatalogEntry(slug).kind satisfies OutputKind) as KindOfSlug[S];
+  return getCatalogEntry(slug).kind satisfies OutputKind as KindOfSlug[S];
 }
 
 /**
@@ -73,7 +73,8 @@ const PCM16_SCALE = 32_768;
  * the same bits on every platform: the samples are a pure function of the seed.
  */
 export function renderVadAudio(challenge: VadChallenge & { seed: string }): Buffer {
-  if (challenge.sampleRate !== WAV_SAMPLE_RATE) throw new RangeError(`VAD challenge at ${challenge.sampleRate} Hz, model takes ${WAV_SAMPLE_RATE}`);
+  if (challenge.sampleRate !== WAV_SAMPLE_RATE)
+    throw new RangeError(`VAD challenge at ${challenge.sampleRate} Hz, model takes ${WAV_SAMPLE_RATE}`);
   const mix = new Float64Array(Math.round(challenge.durationSec * WAV_SAMPLE_RATE));
   const speech = speechFixtureSamples();
   for (const { startSec, gain } of challenge.speech) {

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { compareJobOutputs } from "@proofgrid/por";
 import onnxProto from "onnx-proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -113,10 +113,23 @@ describe("perturbOnnxBytes", () => {
   });
 });
 
+/** sha256 of each initializer's bytes, by name: comparing 22 M floats as arrays takes 20 s. */
+function initializerDigests(bytes: Uint8Array): Map<string, string> {
+  const graph = onnx.ModelProto.decode(bytes).graph;
+  return new Map(
+    (graph?.initializer ?? []).map((t) => [
+      t.name ?? "",
+      createHash("sha256")
+        .update(t.rawData ?? new Uint8Array())
+        .digest("hex"),
+    ]),
+  );
+}
+
 describe("cheaper encoder", () => {
   it("is the published encoder's embeddings and first layers, with 4 layers fewer", () => {
-    const full = floatTensors(buildEncoderBytes());
-    const cheap = floatTensors(buildEncoderBytes({ layers: CHEAPER_ENCODER_LAYERS }));
+    const full = initializerDigests(buildEncoderBytes());
+    const cheap = initializerDigests(buildEncoderBytes({ layers: CHEAPER_ENCODER_LAYERS }));
     const layerOf = (name: string) => /^layer(\d+)\./.exec(name)?.[1];
     for (const [name, values] of cheap) expect(values, name).toEqual(full.get(name));
     expect([...full.keys()].filter((name) => Number(layerOf(name) ?? -1) >= CHEAPER_ENCODER_LAYERS).every((name) => !cheap.has(name))).toBe(
@@ -153,7 +166,9 @@ describe("createPipelineFromFiles", () => {
 
   it("refuses an unknown model and a missing file", async () => {
     await expect(createPipelineFromFiles("gpt-5", { onnx: [], assets: {} })).rejects.toThrow(/no built-in model gpt-5/);
-    await expect(createPipelineFromFiles("vad-silero-v5", { onnx: [], assets: {} })).rejects.toThrow(/needs ONNX file #1/);
+    await expect(createPipelineFromFiles("vad-silero-v5", { onnx: [], assets: {} })).rejects.toThrow(
+      /needs 1 ONNX file\(s\) in pipeline order, got 0/,
+    );
   });
 });
 
@@ -211,14 +226,14 @@ describe("tampered models are caught by compareJobOutputs", () => {
   it("the 1 % perturbed OCR, on most challenges", async () => {
     const ocr = await load(async () => createPipelineFromFiles("ocr-ppocr-v4", await perturbedModelFiles("ocr-ppocr-v4", PERTURBATION)));
     expect(ocr.id).not.toBe(await modelId("ocr-ppocr-v4"));
-    // MEASURED_OCR_RATE
-    expect(await caught("ocr-ppocr-v4", ocr, 5)).toBeGreaterThanOrEqual(3);
+    // 5 of 5 on the development machine, all "lines_drifted"; text and boxes alone caught 25 of 300 (see compare-job-outputs.ts).
+    expect(await caught("ocr-ppocr-v4", ocr, 5)).toBeGreaterThanOrEqual(4);
   });
 
   it("the 1 % perturbed VAD, on some challenges: its output (segments in 32 ms windows) hides most of the change", async () => {
     const vad = await load(async () => createPipelineFromFiles("vad-silero-v5", await perturbedModelFiles("vad-silero-v5", PERTURBATION)));
     expect(vad.id).not.toBe(await modelId("vad-silero-v5"));
-    // MEASURED_VAD_RATE
+    // 3 of 40 on the development machine: a 1 % change moves a boundary by one window on ~10 % of challenges.
     expect(await caught("vad-silero-v5", vad, 40)).toBeGreaterThanOrEqual(1);
   });
 });

@@ -12,7 +12,7 @@ import { threadId } from "node:worker_threads";
 import { createPrng } from "@proofgrid/por";
 import onnxProto from "onnx-proto";
 import { buildEncoderBytes, modelCacheDir } from "./encoder/build-encoder.ts";
-import { type ModelFiles, modelFiles } from "./model-files.ts";
+import { type ModelFiles, modelFiles, sha256File } from "./model-files.ts";
 import type { ModelSlug } from "./model-schemas.ts";
 
 const { onnx } = onnxProto;
@@ -43,9 +43,10 @@ export interface PerturbStats {
  * "Weights" are the float32 tensors with more than one element among the graph's
  * initializers and its Constant nodes, in subgraphs too: PP-OCRv4 and Silero v5 carry all
  * their weights in Constant nodes (0 initializers), Silero inside If branches. Left alone:
- * scalars — the graph's hyper-parameters (LayerNorm's Pow exponent 2, made 2.02, turns every
- * negative base into NaN: a broken model, not a subtly wrong one) — and Resize's roi and
- * scales (sizes: 2.02× upsampling no longer lines up with the skip connections). Each tensor
+ * scalars — the graph's hyper-parameters (the exponent 2 of Pow in PP-OCR's LayerNorm and
+ * Silero's STFT magnitude, made 2.02, turns every negative base into NaN: a broken model,
+ * not a subtly wrong one) — and Resize's roi and scales (sizes: the detector's 2× upsampling
+ * made 2.02× no longer lines up with its skip connections). Each tensor
  * gets its own PRNG stream named by the seed and the tensor's position, so the draw does
  * not depend on how the file is walked.
  */
@@ -69,11 +70,16 @@ export function perturbOnnxBytes(bytes: Uint8Array, options: PerturbOptions): { 
 
 /** Inputs that are sizes, not weights: perturbing them changes shapes, not values. */
 const SIZE_INPUTS: Readonly<Record<string, readonly number[]>> = { Resize: [1, 2], Upsample: [1] };
-/** Subgraph nesting in real models is 2–3 deep (Silero: If inside If); the bound stops a crafted file. */
+/** Silero v5 nests If branches 4 deep, the deepest here; the bound stops a crafted file. */
 const MAX_GRAPH_DEPTH = 16;
 
 /** Visits each float32 tensor of the graph and its subgraphs, with a stable path and whether it is a size input. */
-function forEachFloatTensor(graph: GraphProto, path: string, visit: (t: TensorProto, path: string, isSize: boolean) => void, depth = 0): void {
+function forEachFloatTensor(
+  graph: GraphProto,
+  path: string,
+  visit: (t: TensorProto, path: string, isSize: boolean) => void,
+  depth = 0,
+): void {
   if (depth > MAX_GRAPH_DEPTH) throw new Error(`ONNX subgraphs nested deeper than ${MAX_GRAPH_DEPTH}`);
   const sizeNames = new Set<string>();
   for (const node of graph.node ?? []) {
@@ -91,7 +97,11 @@ function forEachFloatTensor(graph: GraphProto, path: string, visit: (t: TensorPr
       const at = `${path}/node${n}/attr${a}`;
       // ConstantOfShape's `value` is the fill of a shape computed at run time: not a weight.
       if (attribute.t && node.opType === "Constant" && isFloat(attribute.t as TensorProto)) {
-        visit(attribute.t as TensorProto, at, (node.output ?? []).some((name) => sizeNames.has(name)));
+        visit(
+          attribute.t as TensorProto,
+          at,
+          (node.output ?? []).some((name) => sizeNames.has(name)),
+        );
       }
       if (attribute.g) forEachFloatTensor(attribute.g as GraphProto, `${at}/g`, visit, depth + 1);
       (attribute.graphs ?? []).forEach((g, k) => {
@@ -107,7 +117,8 @@ function elementCount(tensor: TensorProto): number {
 
 /** Multiplies each element by factor(), whichever field holds the data; returns the count. */
 function scaleTensor(tensor: TensorProto, factor: () => number): number {
-  if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) throw new Error(`tensor ${tensor.name}: external data is not supported`);
+  if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)
+    throw new Error(`tensor ${tensor.name}: external data is not supported`);
   const raw = tensor.rawData;
   if (raw && raw.length > 0) {
     // raw_data is little-endian float32 by the ONNX spec; a copy, since the decoded bytes may be unaligned views of the file.
@@ -164,20 +175,24 @@ function memo(key: string, build: () => Promise<ModelFiles>): Promise<ModelFiles
 
 /**
  * The model's files with every weight perturbed (perturbOnnxBytes), cached by (slug,
- * relative, seed). Assets (dictionary, vocabulary) are the honest ones. ~1.5 s to build
- * the encoder's 90 MB the first time; later calls find the file.
+ * relative, seed) and the honest files' sha256, so a reinstalled package never pairs with a
+ * stale variant. Assets (dictionary, vocabulary) are the honest ones. ~1.5 s to build the
+ * encoder's 90 MB the first time; later calls find the file. Nothing is evicted: each
+ * (relative, seed) costs the model's size on disk (90 MB for the encoder).
  */
 export function perturbedModelFiles(slug: ModelSlug, options: PerturbOptions): Promise<ModelFiles> {
   assertPerturbOptions(options);
-  const key = createHash("sha256")
-    .update(JSON.stringify({ version: TAMPER_VERSION, slug, relative: options.relative, seed: options.seed }))
-    .digest("hex")
-    .slice(0, 16);
-  const dir = tamperedModelDir();
-  return memo(join(dir, key), async () => {
+  const memoKey = JSON.stringify({ dir: tamperedModelDir(), slug, relative: options.relative, seed: options.seed });
+  return memo(memoKey, async () => {
     const honest = await modelFiles(slug);
+    const digests: string[] = [];
+    for (const path of honest.onnx) digests.push(await sha256File(path));
+    const key = createHash("sha256")
+      .update(JSON.stringify({ version: TAMPER_VERSION, slug, relative: options.relative, seed: options.seed, digests }))
+      .digest("hex")
+      .slice(0, 16);
     const onnxPaths = honest.onnx.map((path, i) => {
-      const out = join(dir, `${slug}.${i}.${basename(path, ".onnx")}.perturbed-${key}.onnx`);
+      const out = join(tamperedModelDir(), `${slug}.${i}.${basename(path, ".onnx")}.perturbed-${key}.onnx`);
       if (!existsSync(out)) writeAtomically(out, perturbOnnxBytes(readFileSync(path), options).bytes);
       return out;
     });

@@ -1,3 +1,4 @@
+import { getCatalogEntry } from "../catalog.ts";
 import { ModelInputError } from "../model-input-error.ts";
 import { isModelSlug, type ModelSlug } from "../model-schemas.ts";
 import { combineFileHashes, type ModelFiles, modelFiles, sha256File } from "../model-files.ts";
@@ -30,14 +31,12 @@ export function createPipelineFromFiles(slug: string, files: ModelFiles, opts?: 
 export async function createPipelineFromFiles(slug: string, files: ModelFiles, opts: SessionOptions = {}): Promise<Pipeline> {
   if (!isModelSlug(slug)) throw new ModelInputError(`no built-in model ${slug}`);
   const options = resolveSessionOptions(opts);
+  const wanted = getCatalogEntry(slug).files.length;
+  if (files.onnx.length !== wanted) throw new Error(`${slug}: needs ${wanted} ONNX file(s) in pipeline order, got ${files.onnx.length}`);
   const digests: string[] = [];
   for (const path of files.onnx) digests.push(await sha256File(path));
   const id = combineFileHashes(digests);
-  const file = (i: number) => {
-    const path = files.onnx[i];
-    if (!path) throw new Error(`${slug}: needs ONNX file #${i + 1}, got ${files.onnx.length}`);
-    return path;
-  };
+  const file = (i: number) => files.onnx[i] as string;
   const asset = (role: string) => {
     const path = files.assets[role];
     if (!path) throw new Error(`${slug}: catalog lists no ${role}`);

@@ -50,7 +50,11 @@ describe("compareJobOutputs", () => {
 
     const changed = copy(ocrOutput);
     changed.lines[1]!.text = "Total: 42.00 EUP";
-    expect(compareJobOutputs("ocr", ocrOutput, changed)).toMatchObject({ match: false, reason: "text_mismatch", metrics: { textMismatches: 1 } });
+    expect(compareJobOutputs("ocr", ocrOutput, changed)).toMatchObject({
+      match: false,
+      reason: "text_mismatch",
+      metrics: { textMismatches: 1 },
+    });
 
     const moved = copy(ocrOutput);
     const far = JOB_OUTPUT_TOLERANCES.ocr.boxTolerancePx + 1;
@@ -149,11 +153,15 @@ describe("compareJobOutputs", () => {
 
   it("property: never throws on arbitrary values, and only an output of the right shape can match", () => {
     fc.assert(
-      fc.property(fc.constantFrom(...OUTPUT_KINDS), fc.anything({ withNullPrototype: true, withTypedArray: true, withSparseArray: true }), (kind, actual) => {
-        const result = compareJobOutputs(kind, OUTPUTS[kind], actual);
-        expect(typeof result.match).toBe("boolean");
-        if (result.match) expect(result.reason).toBe("ok");
-      }),
+      fc.property(
+        fc.constantFrom(...OUTPUT_KINDS),
+        fc.anything({ withNullPrototype: true, withTypedArray: true, withSparseArray: true }),
+        (kind, actual) => {
+          const result = compareJobOutputs(kind, OUTPUTS[kind], actual);
+          expect(typeof result.match).toBe("boolean");
+          if (result.match) expect(result.reason).toBe("ok");
+        },
+      ),
       { numRuns: 2_000 },
     );
   });
@@ -162,7 +170,9 @@ describe("compareJobOutputs", () => {
     const num = fc.oneof(fc.double(), fc.integer({ min: -5, max: 5 }));
     const nearMiss = {
       ocr: fc.record({
-        lines: fc.array(fc.record({ text: fc.string(), confidence: num, box: fc.array(fc.tuple(num, num), { maxLength: 5 }) }), { maxLength: 4 }),
+        lines: fc.array(fc.record({ text: fc.string(), confidence: num, box: fc.array(fc.tuple(num, num), { maxLength: 5 }) }), {
+          maxLength: 4,
+        }),
         width: num,
         height: num,
       }),

@@ -126,7 +126,12 @@ function safeParse(schema: z.ZodType, value: unknown): unknown {
 
 function compareOcrOutputs(expected: OcrJobOutput, actual: OcrJobOutput): JobOutputComparison {
   if (expected.width !== actual.width || expected.height !== actual.height) {
-    const metrics = { expectedWidth: expected.width, expectedHeight: expected.height, actualWidth: actual.width, actualHeight: actual.height };
+    const metrics = {
+      expectedWidth: expected.width,
+      expectedHeight: expected.height,
+      actualWidth: actual.width,
+      actualHeight: actual.height,
+    };
     return { match: false, reason: "image_size_mismatch", metrics };
   }
   const tolerance = JOB_OUTPUT_TOLERANCES.ocr;
@@ -187,7 +192,8 @@ function compareVadOutputs(expected: VadJobOutput, actual: VadJobOutput): JobOut
 }
 
 function compareEmbeddingOutputs(expected: EmbeddingJobOutput, actual: EmbeddingJobOutput): JobOutputComparison {
-  if (expected.dim !== actual.dim) return { match: false, reason: "dim_mismatch", metrics: { expectedDim: expected.dim, actualDim: actual.dim } };
+  if (expected.dim !== actual.dim)
+    return { match: false, reason: "dim_mismatch", metrics: { expectedDim: expected.dim, actualDim: actual.dim } };
   const result = compareEmbeddings({ expected: expected.vectors, actual: actual.vectors, tolerance: JOB_OUTPUT_TOLERANCES.embedding });
   return { match: result.match, reason: result.reason, metrics: { ...result.metrics } };
 }

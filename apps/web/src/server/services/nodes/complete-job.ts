@@ -81,6 +81,11 @@ export async function completeJob(opts: { node: NodeIdentity; request: TComplete
       UPDATE job_attempts SET outcome = 'succeeded', finished_at = now(), inference_ms = ${Math.round(receipt.inferenceMs)}
       WHERE job_id = ${job.id}::uuid AND attempt = ${job.attempt}`;
 
+    // Sampling is decided after the result is stored, in the same transaction: the worker
+    // has committed to its output and cannot learn the decision first. It comes before the
+    // settlement so the node row is locked before ledger accounts, in the order a check
+    // report takes them.
+    await sampleForReexecution(tx, { jobId: job.id, nodeId: node.id, orgId: node.orgId, modelId: job.model_id, purpose: job.purpose });
     const price = BigInt(job.price);
     const split = splitReward(price);
     // System accounts come from a migration and a provider's at node registration: the
@@ -94,9 +99,6 @@ export async function completeJob(opts: { node: NodeIdentity; request: TComplete
     if (legs.length >= 2) {
       await postTransfer(tx, { idempotencyKey: `settle:${job.id}`, kind: "settle", jobId: job.id, legs });
     }
-    // Decided after the result is stored, in the same transaction: the worker has committed
-    // to its output before anything is sampled, and cannot learn the decision first.
-    await sampleForReexecution(tx, { jobId: job.id, nodeId: node.id, orgId: node.orgId, modelId: job.model_id, purpose: job.purpose });
     return { status: "accepted" as const, receipt: countersigned };
   });
   logger.info({ jobId: request.jobId, nodeId: node.id, attempt: request.attempt, status: result.status }, "job completed");

@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closePgPool, sql, sqlTransaction } from "./sql-client.ts";
+import { createTestDatabase } from "./testing/create-test-database.ts";
+
+let t: Awaited<ReturnType<typeof createTestDatabase>>;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  process.env.DATABASE_URL = t.url;
+  await sql().$executeRaw`CREATE TABLE pair (id int PRIMARY KEY, n int NOT NULL)`;
+  await sql().$executeRaw`INSERT INTO pair VALUES (1, 0), (2, 0)`;
+});
+afterAll(async () => {
+  await closePgPool();
+  await t?.drop();
+});
+
+describe("sqlTransaction", () => {
+  it("runs a deadlock victim again, so both of two crossing transactions commit", async () => {
+    let runs = 0;
+    // Each locks one row, waits for the other to do the same, then wants the other's row:
+    // Postgres aborts one as the deadlock victim, and it is run again.
+    let arrived = 0;
+    const barrier = async () => {
+      arrived++;
+      while (arrived < 2) await new Promise((r) => setTimeout(r, 5));
+    };
+    const crossing = (first: number, second: number) =>
+      sqlTransaction(async (tx) => {
+        runs++;
+        await tx.$executeRaw`UPDATE pair SET n = n + 1 WHERE id = ${first}`;
+        if (runs <= 2) await barrier();
+        await tx.$executeRaw`UPDATE pair SET n = n + 1 WHERE id = ${second}`;
+      });
+    await Promise.all([crossing(1, 2), crossing(2, 1)]);
+    expect(runs).toBe(3);
+    const rows = await sql().$queryRaw<{ n: number }[]>`SELECT n FROM pair ORDER BY id`;
+    expect(rows.map((r) => r.n)).toEqual([2, 2]);
+  });
+
+  it("does not retry other errors", async () => {
+    let runs = 0;
+    await expect(
+      sqlTransaction(async (tx) => {
+        runs++;
+        await tx.$executeRaw`INSERT INTO pair VALUES (1, 0)`;
+      }),
+    ).rejects.toThrow();
+    expect(runs).toBe(1);
+  });
+});
