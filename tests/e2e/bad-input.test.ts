@@ -156,3 +156,63 @@ describe("node protocol: unsigned, replayed, stale or altered requests are 401",
     expect(await state()).toEqual(before);
   });
 });
+
+describe("Proof of Render: bad requests get a clear 4xx and change nothing", () => {
+  const nodePost = (path: string, payload: unknown) => {
+    const b = Buffer.from(JSON.stringify(payload));
+    const h = signRequest({ nodeId: nodeIdentity.nodeId, privateKey: nodeIdentity.privateKey, method: "POST", path, body: b });
+    return fetch(`${stack.url}${path}`, { method: "POST", headers: { ...h, "content-type": "application/json" }, body: b }).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as unknown,
+    }));
+  };
+
+  it("a worker's key cannot lease checks (403)", async () => {
+    await expectRefused(403, () => nodePost("/api/node/checks/lease", { waitMs: 0 }), /checker/);
+  });
+  it("a check report for a check the node never leased is refused", async () => {
+    const report = { checkId: otherJobId, attempt: 1, items: [{ ref: otherJobId, match: true, reason: "ok", metrics: {}, output: {}, outputHash: "0".repeat(64), inferenceMs: 1 }], signature: "x".repeat(88) };
+    const before = await state();
+    const res = await nodePost("/api/node/checks/report", report);
+    expect([400, 404, 409]).toContain(res.status);
+    expect(await state()).toEqual(before);
+  });
+  it("a checker cannot register without a licence for its provider (403)", async () => {
+    const { demoRegistrationToken } = await import("../../apps/web/src/server/services/seed/seed-demo.ts");
+    const token = await demoRegistrationToken(stack.seed.providerOrgId, stack.url, "checker");
+    const { generateNodeKeyPair, sign } = await import("@proofgrid/por");
+    const keys = generateNodeKeyPair();
+    const models = (await prisma.model.findMany({ select: { id: true } })).map((m) => m.id);
+    const nodes = await prisma.node.count();
+    const res = await fetch(`${stack.url}/api/node/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token, publicKey: keys.publicKey, proof: sign(keys.privateKey, `proofgrid-register-v1:${token}`), name: "c", region: "local", models, claimedCuPerHour: 3600 }),
+    });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/licence/);
+    expect(await prisma.node.count()).toBe(nodes);
+  });
+  it("stakes: malformed amounts are 400, another provider's node is 404, more than the balance is 402", async () => {
+    const { createApiKey } = await import("../../apps/web/src/server/auth/api-keys.ts");
+    const providerKey = (await createApiKey({ orgId: stack.seed.providerOrgId, name: "p", scopes: ["nodes:read", "nodes:write"] })).key;
+    const stake = (nodeId: string, amount: unknown, key = providerKey) => api(stack, `/api/v1/nodes/${nodeId}/stake`, { key, body: { amount, idempotencyKey: "t1" } });
+    await expectRefused(400, () => stake(nodeIdentity.nodeId, "-5"));
+    await expectRefused(400, () => stake(nodeIdentity.nodeId, 5));
+    await expectRefused(400, () => stake(nodeIdentity.nodeId, "1e9"));
+    await expectRefused(402, () => stake(nodeIdentity.nodeId, "100000000000000"));
+    await expectRefused(400, () => stake(nodeIdentity.nodeId, "999999999999999999"));
+    const otherProvider = await prisma.organization.create({ data: { slug: "other-provider", name: "Other Provider", kind: "provider" }, select: { id: true } });
+    const otherProviderKey = (await createApiKey({ orgId: otherProvider.id, name: "p", scopes: ["nodes:write"] })).key;
+    await expectRefused(404, () => stake(nodeIdentity.nodeId, "1000", otherProviderKey));
+    await expectRefused(403, () => stake(nodeIdentity.nodeId, "1000", otherKey));
+  });
+  it("a free re-run is only for a job proven wrong (409), and only your own (404)", async () => {
+    await expectRefused(409, () => api(stack, `/api/v1/jobs/${otherJobId}/rerun`, { key: otherKey, method: "POST", body: {} }), /proven wrong/);
+    await expectRefused(404, () => api(stack, `/api/v1/jobs/${otherJobId}/rerun`, { method: "POST", body: {} }));
+    await expectRefused(404, () => api(stack, "/api/v1/jobs/not-a-uuid/rerun", { method: "POST", body: {} }));
+  });
+  it("the public epoch statistics refuse a bad limit (400)", async () => {
+    await expectRefused(400, () => api(stack, "/api/v1/verification/epochs?limit=100000", { key: null }));
+  });
+});
