@@ -132,6 +132,7 @@ describe("a job from an API key to a worker to the ledger", () => {
     expect(html).toContain("Workers online");
     expect(html).toMatch(/1<!-- -->\s*\/\s*<!-- -->1|1 \/ 1/);
     expect(html).toContain("Jobs finished per minute");
+    expect(html).toContain("Verification (Proof of Render)");
     expect(html).toContain("encoder-synthetic-minilm");
   });
 

@@ -147,6 +147,9 @@ describe("checks the platform runs on its own", () => {
       return r.status === 200 && r.body.epochs.some((e) => e.slashes > 0) ? r.body : null;
     }, { timeoutMs: 3 * EPOCH_MS + 10_000, intervalMs: 500 });
     expect(body.epochs.some((e) => e.checksRun > 0 && e.recheckRate > 0)).toBe(true);
+    // And drawn on the public landing page.
+    const html = await (await fetch(`${stack.url}/`)).text();
+    expect(html).toContain('aria-label="Checks per epoch: passed, failed and fraud"');
     expect(body.current.epochMs).toBe(EPOCH_MS);
     expect(body.epochs.reduce((a, e) => a + e.slashes, 0)).toBeGreaterThanOrEqual(1);
   });

@@ -1,4 +1,7 @@
 import { getNetworkSummary, type NetworkSummary } from "~/server/services/network/get-network-summary";
+import { currentVerification, listEpochs } from "~/server/services/verification/stats";
+
+type Epochs = Awaited<ReturnType<typeof listEpochs>>;
 
 export const dynamic = "force-dynamic";
 
@@ -27,6 +30,35 @@ function JobsChart({ perMinute }: { perMinute: NetworkSummary["perMinute"] }) {
   );
 }
 
+/** Checks per epoch, oldest left: passed in green, proven fraud in red, the rest in grey. */
+function VerificationChart({ epochs }: { epochs: Epochs }) {
+  const W = 600;
+  const H = 120;
+  const shown = [...epochs].reverse();
+  const max = Math.max(1, ...shown.map((e) => e.checksRun));
+  const bw = W / Math.max(1, shown.length);
+  return (
+    <svg viewBox={`0 0 ${W} ${H + 20}`} role="img" aria-label="Checks per epoch: passed, failed and fraud" style={{ width: "100%", maxWidth: W }}>
+      {shown.map((e, i) => {
+        const hp = (e.passes / max) * H;
+        const hx = (e.frauds / max) * H;
+        const ho = (Math.max(0, e.checksRun - e.passes - e.frauds) / max) * H;
+        return (
+          <g key={e.epoch}>
+            <title>{`${e.startsAt.slice(11, 16)} UTC: ${e.checksRun} checks, ${e.passes} passed, ${e.frauds} fraud, ${e.slashes} slashed, re-check rate ${(e.recheckRate * 100).toFixed(1)} %`}</title>
+            <rect x={i * bw + 1} y={H - hp} width={bw - 2} height={hp} fill="#16a34a" />
+            <rect x={i * bw + 1} y={H - hp - ho} width={bw - 2} height={ho} fill="#94a3b8" />
+            <rect x={i * bw + 1} y={H - hp - ho - hx} width={bw - 2} height={hx} fill="#dc2626" />
+          </g>
+        );
+      })}
+      <line x1={0} y1={H} x2={W} y2={H} stroke="#94a3b8" />
+      <text x={0} y={H + 15} fontSize={11} fill="#475569">{shown.length} epochs ago</text>
+      <text x={W} y={H + 15} fontSize={11} fill="#475569" textAnchor="end">last closed epoch · peak {max} checks</text>
+    </svg>
+  );
+}
+
 function Stat({ label, value }: { label: string; value: string }) {
   return (
     <div style={{ border: "1px solid #e2e8f0", borderRadius: 8, padding: "12px 16px", minWidth: 140 }}>
@@ -38,8 +70,10 @@ function Stat({ label, value }: { label: string; value: string }) {
 
 export default async function Home() {
   let summary: NetworkSummary | null = null;
+  let epochs: Epochs = [];
+  let verification: Awaited<ReturnType<typeof currentVerification>> | null = null;
   try {
-    summary = await getNetworkSummary();
+    [summary, epochs, verification] = await Promise.all([getNetworkSummary(), listEpochs({ limit: 48 }), currentVerification()]);
   } catch {
     summary = null;
   }
@@ -57,6 +91,21 @@ export default async function Home() {
           </section>
           <h2 style={{ fontSize: 16 }}>Jobs finished per minute</h2>
           <JobsChart perMinute={summary.perMinute} />
+          {verification ? (
+            <>
+              <h2 style={{ fontSize: 16 }}>Verification (Proof of Render)</h2>
+              <section aria-label="Verification" style={{ display: "flex", gap: 12, flexWrap: "wrap", margin: "16px 0" }}>
+                <Stat label="Checks this epoch" value={verification.checksDone.toLocaleString("en")} />
+                <Stat label="Open checks" value={verification.openChecks.toLocaleString("en")} />
+                <Stat label="Fraud caught, all epochs" value={(epochs.reduce((a, e) => a + e.frauds, 0) + verification.frauds).toLocaleString("en")} />
+                <Stat label="Re-execution floor" value={`${(verification.policy.reexecution.floor * 100).toFixed(1)} %`} />
+              </section>
+              {epochs.length > 0 ? <VerificationChart epochs={epochs} /> : <p style={{ color: "#475569" }}>No epoch has closed yet.</p>}
+              <p style={{ fontSize: 12, color: "#475569" }}>
+                Per-epoch statistics: <a href="/api/v1/verification/epochs">/api/v1/verification/epochs</a>
+              </p>
+            </>
+          ) : null}
           <h2 style={{ fontSize: 16 }}>Models</h2>
           <ul>
             {summary.models.map((m) => (
