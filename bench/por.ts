@@ -102,7 +102,7 @@ function customerLoad(stack: Stack, depth: number, stop: AbortSignal): Promise<v
       } catch (err) {
         // A kept-alive socket the server closed between requests: a client-side hiccup, not
         // a result; the load just goes on.
-        progress(`customer load: ${String(err)}; retrying`);
+        progress(`customer load: ${String(err)} ${String((err as { cause?: unknown }).cause ?? "")}; retrying`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }
@@ -154,6 +154,9 @@ async function jobsUntilDetection(id: Identity, honestPrefix: number): Promise<{
 
 async function measureStrategy(stack: Stack, plan: StrategyPlan, pool: InferencePool) {
   const pf = P * plan.f;
+  // Each identity bonds its minimum stake from the demo provider's tokens: top them up.
+  const { grantCredits } = await import("../apps/web/src/server/services/billing/grant-credits.ts");
+  await grantCredits({ orgId: stack.seed.providerOrgId, amount: BigInt(TRIALS) * 1_000n * 1_000_000n, idempotencyKey: `bench-stakes:${plan.strategy}`, memo: "bench stakes" });
   // Long enough that a trial almost surely ends in detection (99 %), capped for time.
   const cap = Math.min(400, plan.honestPrefix + Math.ceil(Math.log(0.01) / Math.log(1 - pf)));
   const stopLoad = new AbortController();
