@@ -143,7 +143,9 @@ function summarise(result: HonestPairsReport, seconds: number): void {
 
 async function main(): Promise<void> {
   const { pairs, tamperedPairs } = parseOptions();
-  const tampered = { vad: tamperedPairs, embedding: tamperedPairs, ocr: Math.max(1, Math.round(tamperedPairs / 3)) };
+  // --tampered-pairs sets VAD's count; the others keep their default proportion to it.
+  const scale = (kind: OutputKind) => Math.max(1, Math.round((tamperedPairs * DEFAULT_TAMPERED_PAIRS[kind]) / DEFAULT_TAMPERED_PAIRS.vad));
+  const tampered = { vad: tamperedPairs, embedding: scale("embedding"), ocr: scale("ocr") };
   progress(`${pairs} honest pairs (${HONEST_CONFIGS.length} configurations per input), tampered pairs ${JSON.stringify(tampered)}`);
   const bar = progressBar();
   let result: HonestPairsReport;

@@ -95,7 +95,7 @@ function forEachFloatTensor(
   (graph.node ?? []).forEach((node, n) => {
     (node.attribute ?? []).forEach((attribute, a) => {
       const at = `${path}/node${n}/attr${a}`;
-      // ConstantOfShape's `value` is the fill of a shape computed at run time: not a weight.
+      // Only Constant nodes hold weights (ConstantOfShape's `value` is the fill of a run-time shape).
       if (attribute.t && node.opType === "Constant" && isFloat(attribute.t as TensorProto)) {
         visit(
           attribute.t as TensorProto,
@@ -160,7 +160,7 @@ function writeAtomically(path: string, bytes: Uint8Array): void {
   }
 }
 
-/** In-process memo by cache path; the files themselves are the cross-process cache. */
+/** In-process memo by what names the variant (cache directory included); the files are the cross-process cache. */
 const built = new Map<string, Promise<ModelFiles>>();
 
 function memo(key: string, build: () => Promise<ModelFiles>): Promise<ModelFiles> {

@@ -64,6 +64,29 @@ describe("compareJobOutputs", () => {
     expect(compareJobOutputs("ocr", ocrOutput, { ...ocrOutput, width: 641 }).reason).toBe("image_size_mismatch");
   });
 
+  it("OCR: one line may drift (its box by a pixel, its confidence by more than the tolerance); more may not", () => {
+    const { confidenceTolerance } = JOB_OUTPUT_TOLERANCES.ocr;
+    const oneLine = copy(ocrOutput);
+    oneLine.lines[0]!.confidence -= 2 * confidenceTolerance;
+    expect(compareJobOutputs("ocr", ocrOutput, oneLine)).toMatchObject({
+      match: true,
+      metrics: { driftedLines: 1, allowedDriftedLines: 1 },
+    });
+
+    const withinRounding = copy(ocrOutput);
+    for (const line of withinRounding.lines) line.confidence = Math.round((line.confidence + confidenceTolerance) * 10_000) / 10_000;
+    expect(compareJobOutputs("ocr", ocrOutput, withinRounding)).toMatchObject({ match: true, metrics: { driftedLines: 0 } });
+
+    const twoLines = copy(ocrOutput);
+    twoLines.lines[0]!.confidence -= 2 * confidenceTolerance;
+    twoLines.lines[1]!.box = rect(10, 41, 180, 61);
+    expect(compareJobOutputs("ocr", ocrOutput, twoLines)).toMatchObject({
+      match: false,
+      reason: "lines_drifted",
+      metrics: { driftedLines: 2 },
+    });
+  });
+
   it("VAD: boundaries within tolerance; a segment moved by one 32 ms window is caught", () => {
     const within = copy(vadOutput);
     within.segments[0]!.end += JOB_OUTPUT_TOLERANCES.vad.segmentToleranceSec / 2;

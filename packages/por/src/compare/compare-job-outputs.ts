@@ -27,7 +27,35 @@ export interface JobOutputTolerances {
   embedding: FloatTolerance;
 }
 
-/** Filled in from measurement (see below). */
+// Measured with bench/por-honest.ts (onnxruntime-node 1.30, CPU, a 2-core x86 machine):
+//
+// Honest workers: 6 configurations (intraOpNumThreads 1, 2, 4 × graphOptimizationLevel
+// "disabled", "all"), every pair compared on the same challenges — 4,005 pairs (1,800 VAD,
+// 1,800 encoder, 405 OCR): 0 false positives, and every deviation exactly 0. On one CPU these
+// settings do not change onnxruntime's arithmetic, so the honest spread this machine can show
+// is nothing. What it cannot show — another CPU's or a GPU's rounding — is stood in for by a
+// model whose every weight is × (1 ± 1e-5) (up to 84 float32 ulps, more than reordering a sum
+// gives), which must match; a model whose weights are × (1 ± 1 %) must not.
+//
+// - embedding (elements up to ~2 in size, median 0.45): the 1e-5 stand-in moved an element by
+//   at most 8.1e-5 (1 − cosine ≤ 2.5e-10, 300 jobs); the 1 % model by at least 0.050
+//   (1 − cosine ≥ 2.2e-4) in every job, the 2-layer encoder by at least 0.90. atol 5e-3 +
+//   rtol 1e-3 sits 60× above the first and 7× below the second; minCosine 0.99999 catches
+//   the 1 % model on its own (22× margin) and is 40,000× the stand-in's. CUDA's TF32 matmuls
+//   round their inputs to ~5e-4, like weights × (1 ± 1e-3), which moved elements by up to
+//   6.5e-3: a GPU worker or checker must run with TF32 off (untested: no GPU here).
+// - VAD: boundaries move in whole 32 ms windows, and the output carries nothing finer. The
+//   stand-in moved none in 300 challenges, nor did weights × (1 ± 1e-3) (300, while choosing);
+//   the 1 % model moved one boundary by a window, or split or merged a segment, in 30 of 300.
+//   So the tolerance is half a window (any move is caught), and a 1 % cheat is caught on ~10 %
+//   of VAD challenges: ~44 challenges for 99 %. por's default 0.1 s would let every one-window
+//   move through and catch only the 2 changed segment counts.
+// - OCR: text and boxes within 3 px caught only 25 of 300 1 % models (while choosing), and
+//   the stand-in moved a box by 2 px on 1 page in 100, so boxes cannot be tightened. The
+//   signal is how many lines moved at all: the recogniser's confidence (4 decimals) and the
+//   box of a line. The stand-in drifted at most 1 line per page (confidence by 0.0011 once,
+//   100 pages); the 1 % model drifted 3 or more on every page with the right text, and all
+//   100 were caught (86 by drift, 10 by text, 4 by a box beyond 3 px). Weights × (1 ± 1e-4) drifted more than 1 line on 0 of 300.
 export const JOB_OUTPUT_TOLERANCES: Readonly<JobOutputTolerances> = {
   ocr: { boxTolerancePx: 3, confidenceTolerance: 0.001, driftedLineShare: 0.1 },
   vad: { segmentToleranceSec: 0.016, durationToleranceSec: 0.001 },
@@ -54,7 +82,7 @@ export interface JobOutputComparison extends ComparisonResult<JobOutputReason, R
 /** Bounds on what is parsed, beyond the built-in models' own limits (300 OCR lines, 32 texts of 384 dims). */
 const MAX_OCR_TEXT_CHARS = 10_000;
 const MAX_BOX_POINTS = 64;
-/** 600 s of audio cannot hold more than 2,400 segments of the 250 ms minimum. */
+/** Well above any real output: 600 s of audio holds at most 2,400 segments of the 250 ms minimum. */
 const MAX_SPEECH_SEGMENTS = 100_000;
 const MAX_EMBEDDING_VECTORS = 1_024;
 const MAX_EMBEDDING_DIM = 8_192;
