@@ -108,6 +108,10 @@ describe("checks the platform runs on its own", () => {
       return set.has("canary") && (set.has("standby") || set.has("latency")) ? set : null;
     }, { timeoutMs: 90_000, intervalMs: 500 });
     expect(kinds.has("registration")).toBe(true);
+    // A latency probe is timed by the platform against the claim.
+    const probes = await sql().$queryRaw<{ measured: number | null }[]>`
+      SELECT (evidence->>'measuredCuPerHour')::int AS measured FROM checks WHERE kind = 'latency' AND verdict = 'pass'`;
+    for (const p of probes) expect(p.measured).toBeGreaterThan(0);
     // Challenge jobs are the protocol's, funded from the emission pool, pinned to their subject.
     const challengeJobs = await sql().$queryRaw<{ n: number; misplaced: number }[]>`
       SELECT count(*)::int AS n, count(*) FILTER (WHERE node_id <> pinned_node_id)::int AS misplaced FROM jobs WHERE purpose = 'challenge'`;

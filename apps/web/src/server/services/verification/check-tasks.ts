@@ -92,11 +92,13 @@ export async function checkItems(db: Db, check: CheckRow): Promise<{ kind: "reex
           generator: base.kind === "registration" ? ("capability" as const) : ("challenge" as const),
           output: r.output,
           costMilliCu: r.cost_milli_cu,
-          wallMs: timed ? (r.wall_ms ?? undefined) : undefined,
+          // A latency probe is one job, timed as the customer would see it, cold or not.
+          wallMs: timed || base.kind === "latency" ? (r.wall_ms ?? undefined) : undefined,
         };
       })
       .filter((r) => !wanted || wanted.has(r.ref));
-    return { kind: "challenge", items, claimed: base.kind === "registration" && check.kind !== "dispute" ? rows[0]?.claimed : undefined };
+    const timedKind = base.kind === "registration" || base.kind === "latency";
+    return { kind: "challenge", items, claimed: timedKind && check.kind !== "dispute" ? rows[0]?.claimed : undefined };
   }
   const rows = await db.$queryRaw<{ id: string; slug: string; input: unknown; output: unknown; cost_milli_cu: number }[]>`
     SELECT j.id, m.slug, p.input, p.output, j.cost_milli_cu FROM jobs j JOIN models m ON m.id = j.model_id JOIN job_payloads p ON p.job_id = j.id

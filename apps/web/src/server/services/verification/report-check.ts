@@ -1,6 +1,18 @@
 import type { Db } from "@proofgrid/db/db-types";
 import { sqlTransaction } from "@proofgrid/db/sql-client";
-import { type CheckReport, compareJobOutputs, deliveredCuPerHour, deratedCapability, hashJson, type OutputKind, verifyCheckReport } from "@proofgrid/por";
+import {
+  type CheckReport,
+  compareJobOutputs,
+  deliveredCuPerHour,
+  deratedCapability,
+  hashJson,
+  INITIAL_REPUTATION,
+  type OutputKind,
+  type ReputationState,
+  reputationScore,
+  updateReputation,
+  verifyCheckReport,
+} from "@proofgrid/por";
 import { z } from "zod";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
@@ -108,7 +120,8 @@ export async function reportCheck(opts: { node: NodeIdentity; report: z.infer<ty
     }
     const mismatched = verdicts.filter((v) => !v.match).map((v) => v.ref);
     if (mismatched.length === 0) {
-      if (check.kind === "registration") applyCapability(evidence, task.items, task.claimed);
+      if (check.kind === "registration" || check.kind === "latency") applyCapability(evidence, task.items, task.claimed);
+      if (check.kind === "latency") await recordLatency(tx, check.subject_node_id, task.items);
       await finish(tx, check, "pass", evidence);
       await recordNodeVerdict(tx, { nodeId: check.subject_node_id, checkId: check.id, role: "worker", verdict: "pass", reason: `${check.kind} check passed` });
       await setVerification(tx, check, "verified");
@@ -163,6 +176,22 @@ function applyCapability(evidence: CheckEvidence, items: readonly { costMilliCu:
   evidence.claimedCuPerHour = claimed;
   evidence.measuredCuPerHour = Math.round(delivered);
   evidence.creditedCuPerHour = Math.round(deratedCapability({ claimed, delivered }));
+}
+
+/** A latency probe's timing folds into the subject's reputation (its latency component:
+ * speed against its own credited capability, por's latencyScore). */
+async function recordLatency(tx: Db, nodeId: string, items: readonly { costMilliCu: number; wallMs?: number }[]) {
+  const rows = await tx.$queryRaw<{ reputation: ReputationState | null; cu_per_hour: number }[]>`
+    SELECT reputation, cu_per_hour FROM nodes WHERE id = ${nodeId}::uuid FOR UPDATE`;
+  const node = rows[0];
+  if (!node || node.cu_per_hour <= 0) return;
+  let state = node.reputation ?? INITIAL_REPUTATION;
+  for (const i of items) {
+    if (typeof i.wallMs !== "number") continue;
+    state = updateReputation(state, { kind: "job", outcome: "succeeded", latency: { costMilliCu: i.costMilliCu, claimedCuPerHour: node.cu_per_hour, observedMs: i.wallMs } });
+  }
+  await tx.$executeRaw`
+    UPDATE nodes SET reputation = ${JSON.stringify(state)}::jsonb, reputation_score = ${reputationScore(state)} WHERE id = ${nodeId}::uuid`;
 }
 
 async function admit(tx: Db, nodeId: string, evidence: CheckEvidence) {
