@@ -3,7 +3,7 @@ import { cheaperModelFiles, perturbedModelFiles } from "@proofgrid/models/tamper
 import type { Pipeline } from "@proofgrid/models";
 import { createPipelineFromFiles } from "@proofgrid/models/runtime/create-pipeline";
 import type { ModelSlug } from "@proofgrid/models/catalog";
-import type { LeasedJob } from "@proofgrid/por";
+import { createPrng, type LeasedJob } from "@proofgrid/por";
 
 // Dishonest workers for the Proof-of-Render tests and `npm run bench:por`. Each is a real
 // worker daemon (apps/worker's runWorker, real protocol, real signatures) whose executor
@@ -16,7 +16,8 @@ export type RunResult = { id: number; ok: true; output: unknown; inferenceMs: nu
 
 /** Outputs of the right shape and plausible values, computed from nothing. */
 export function randomOutput(slug: string, job: LeasedJob): unknown {
-  const rnd = mulberry(job.jobId);
+  const prng = createPrng(`cheat:${job.jobId}`);
+  const rnd = () => prng.nextFloat();
   switch (slug) {
     case "ocr-ppocr-v4": {
       const words = ["invoice", "total", "2026", "receipt", "node", "verified", "ledger", "amount"];
@@ -37,17 +38,6 @@ export function randomOutput(slug: string, job: LeasedJob): unknown {
       return { dim: 384, vectors: Array.from({ length: n }, () => Array.from({ length: 384 }, () => (rnd() * 2 - 1) * 0.05)) };
     }
   }
-}
-
-function mulberry(seed: string): () => number {
-  let a = createHash("sha256").update(seed).digest().readUInt32LE(0);
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 export interface CheatOptions {

@@ -14,7 +14,8 @@ import type { WorkerConfig } from "../config.ts";
 import type { NodeIdentity } from "../identity/node-identity.ts";
 import type { InferencePool } from "../inference/inference-pool.ts";
 import type { Logger } from "../logger.ts";
-import { type NodeClient, PlatformError, sleep } from "../protocol/node-client.ts";
+import { type NodeClient, PlatformError } from "../protocol/node-client.ts";
+import { leaseLoop } from "./lease-loop.ts";
 
 /** How a checker re-executes one item: by default, honestly. Tests swap in dishonest ones. */
 export type CheckExecutor = (item: CheckTaskItem, honest: () => Promise<{ output: unknown; inferenceMs: number }>) => Promise<{ output: unknown; inferenceMs: number }>;
@@ -77,28 +78,21 @@ export async function runChecker(opts: RunCheckerOptions): Promise<void> {
     }
   };
 
-  const leaseLoop = async (slot: number): Promise<void> => {
-    while (!stop.aborted) {
-      let task: CheckTask | null = null;
-      try {
-        const res = await client.postWithRetry<{ check: CheckTask | null }>("/api/node/checks/lease", { waitMs: Math.min(config.LEASE_WAIT_MS, 20_000) }, {
-          signal: stop,
-          timeoutMs: config.LEASE_WAIT_MS + config.REQUEST_TIMEOUT_MS,
-          maxDelayMs: config.RETRY_MAX_DELAY_MS,
-          onRetry: (err, n, delay) => log.warn({ err: String(err), n, delayMs: Math.round(delay), slot }, "platform unreachable; backing off"),
-        });
-        task = res.check;
-      } catch (err) {
-        if (stop.aborted) break;
-        log.error({ err: String(err), slot }, "check lease refused");
-        await sleep(config.RETRY_MAX_DELAY_MS, stop);
-        continue;
-      }
-      if (task) await runCheck(task);
-    }
-  };
-
-  await Promise.all(Array.from({ length: config.CONCURRENCY }, (_, i) => leaseLoop(i)));
+  await Promise.all(
+    Array.from({ length: config.CONCURRENCY }, (_, slot) =>
+      leaseLoop<CheckTask>({
+        client,
+        config,
+        log,
+        stop,
+        slot,
+        path: "/api/node/checks/lease",
+        waitMs: Math.min(config.LEASE_WAIT_MS, 20_000),
+        take: (reply) => (reply as { check: CheckTask | null }).check,
+        run: runCheck,
+      }),
+    ),
+  );
 }
 
 /** A challenge item's input, rebuilt here from its seed exactly as the platform built it. */

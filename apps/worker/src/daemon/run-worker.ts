@@ -5,6 +5,7 @@ import type { InferencePool } from "../inference/inference-pool.ts";
 import type { RunResponse } from "../inference/thread-messages.ts";
 import type { Logger } from "../logger.ts";
 import { type NodeClient, PlatformError, sleep } from "../protocol/node-client.ts";
+import { leaseLoop } from "./lease-loop.ts";
 
 
 interface ActiveJob {
@@ -124,28 +125,21 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
     }
   };
 
-  const leaseLoop = async (slot: number): Promise<void> => {
-    while (!stop.aborted) {
-      let job: LeasedJob | null = null;
-      try {
-        const res = await client.postWithRetry<{ job: LeasedJob | null }>("/api/node/lease", { waitMs: config.LEASE_WAIT_MS }, {
-          signal: stop,
-          timeoutMs: config.LEASE_WAIT_MS + config.REQUEST_TIMEOUT_MS,
-          maxDelayMs: config.RETRY_MAX_DELAY_MS,
-          onRetry: (err, n, delay) => log.warn({ err: String(err), n, delayMs: Math.round(delay), slot }, "platform unreachable; backing off"),
-        });
-        job = res.job;
-      } catch (err) {
-        if (stop.aborted) break;
-        log.error({ err: String(err), slot }, "lease refused");
-        await sleep(config.RETRY_MAX_DELAY_MS, stop);
-        continue;
-      }
-      if (job) await runJob(job);
-    }
-  };
-
-  const loops = Promise.all(Array.from({ length: config.CONCURRENCY }, (_, i) => leaseLoop(i)));
+  const loops = Promise.all(
+    Array.from({ length: config.CONCURRENCY }, (_, slot) =>
+      leaseLoop<LeasedJob>({
+        client,
+        config,
+        log,
+        stop,
+        slot,
+        path: "/api/node/lease",
+        waitMs: config.LEASE_WAIT_MS,
+        take: (reply) => (reply as { job: LeasedJob | null }).job,
+        run: runJob,
+      }),
+    ),
+  );
   await new Promise<void>((resolve) => (stop.aborted ? resolve() : stop.addEventListener("abort", () => resolve(), { once: true })));
   log.info({ inFlight: active.size, graceMs: config.SHUTDOWN_GRACE_MS }, "stopping: no new leases; finishing in-flight jobs");
 
