@@ -93,7 +93,13 @@ function decisionTimes(n: number) {
   const linear = time(() => linearScan(jobs[i++ % jobs.length] as Job, workers), linearRuns);
   const p = (xs: number[], q: number) => quantile(xs, q);
   const speedup = p(linear, 0.5) / p(indexed, 0.5);
-  report({ name: `indexer.decision_p50_${n}`, value: p(indexed, 0.5), unit: "µs", baseline: p(linear, 0.5), note: "baseline: linear scan over every worker, same jobs, same run" });
+  report({
+    name: `indexer.decision_p50_${n}`,
+    value: p(indexed, 0.5),
+    unit: "µs",
+    baseline: p(linear, 0.5),
+    note: "baseline: linear scan over every worker, same jobs, same run",
+  });
   report({
     name: `indexer.decision_p99_${n}`,
     value: p(indexed, 0.99),
@@ -189,7 +195,13 @@ function fairness() {
   }
   const loads = [...index.workers()].map((w) => w.selections);
   const ratio = Math.max(...loads) / (loads.reduce((a, b) => a + b, 0) / loads.length);
-  report({ name: "indexer.fairness_max_over_mean", value: ratio, unit: "ratio", goal: "≤ 1.12", detail: { workers: 100, jobs: 20_000, min: Math.min(...loads), max: Math.max(...loads) } });
+  report({
+    name: "indexer.fairness_max_over_mean",
+    value: ratio,
+    unit: "ratio",
+    goal: "≤ 1.12",
+    detail: { workers: 100, jobs: 20_000, min: Math.min(...loads), max: Math.max(...loads) },
+  });
   return ratio;
 }
 
@@ -209,7 +221,12 @@ function throughput(index: WorkerIndex) {
     if (inFlight.length > 1_000) index.release(inFlight.shift() as string);
   }
   const perSecond = n / ((performance.now() - t0) / 1000);
-  report({ name: "indexer.placements_per_second", value: perSecond, unit: "1/s", note: "placeJob + assign + release on one core, 100 000 workers" });
+  report({
+    name: "indexer.placements_per_second",
+    value: perSecond,
+    unit: "1/s",
+    note: "placeJob + assign + release on one core, 100 000 workers",
+  });
   return perSecond;
 }
 

@@ -31,10 +31,16 @@ function violations(j: Job, w: Worker, minReputation = 0): string[] {
   return out;
 }
 
-const ocrJob = (from: string, extra: Partial<Job> = {}): Job => ({ clientRegion: from, modelId: "m-ocr", orgId: "client", ...extra }) as Job;
+const ocrJob = (from: string, extra: Partial<Job> = {}): Job =>
+  ({ clientRegion: from, modelId: "m-ocr", orgId: "client", ...extra }) as Job;
 
 describe("placeJob: the seed's examples", () => {
-  const workers = [at("montreal", "ca-montreal"), at("frankfurt", "eu-central"), at("hangzhou", "cn-hangzhou"), at("singapore", "ap-singapore")];
+  const workers = [
+    at("montreal", "ca-montreal"),
+    at("frankfurt", "eu-central"),
+    at("hangzhou", "cn-hangzhou"),
+    at("singapore", "ap-singapore"),
+  ];
 
   it("sends a job from Montreal to the Montreal worker", () => {
     expect(placeJob(ocrJob("ca-montreal"), indexOf(workers)).workerId).toBe("montreal");
@@ -47,7 +53,10 @@ describe("placeJob: the seed's examples", () => {
   });
 
   it("does not let a cheaper, better-reputed worker across the Atlantic win over a nearby one", () => {
-    const index = indexOf([at("montreal", "ca-montreal", { reputation: 0.5, askPricePerCuHour: 900_000n }), at("frankfurt", "eu-central", { reputation: 1, askPricePerCuHour: 1n })]);
+    const index = indexOf([
+      at("montreal", "ca-montreal", { reputation: 0.5, askPricePerCuHour: 900_000n }),
+      at("frankfurt", "eu-central", { reputation: 1, askPricePerCuHour: 1n }),
+    ]);
     expect(placeJob(ocrJob("ca-montreal"), index).workerId).toBe("montreal");
   });
 
@@ -115,7 +124,9 @@ describe("placeJob: properties over random networks", () => {
         // that candidate's latency window. With no spread inside buckets it is the window itself.
         const r = resolveOptions(o);
         const client = clientLocation(j);
-        const nearest = Math.min(...workers.filter((w) => violations(j, w, o.minReputation).length === 0).map((w) => expectedRttMs(client, w)));
+        const nearest = Math.min(
+          ...workers.filter((w) => violations(j, w, o.minReputation).length === 0).map((w) => expectedRttMs(client, w)),
+        );
         const radiusKm = Math.max(...workers.map((w) => Math.min(...REGIONS.map((c) => haversineKm(w, c)))));
         const spreadMs = (2 * radiusKm * 3) / 199.86 + Math.max(...workers.map(linkPenaltyMs));
         const bound = (nearest + spreadMs) * (1 + r.latencySlackRatio) + r.latencySlackMs;
@@ -182,7 +193,9 @@ describe("placeJob: fairness", () => {
     const index = new WorkerIndex();
     for (let i = 0; i < 24; i++) {
       const angle = (i * 2 * Math.PI) / 24;
-      index.upsert(healthyWorker(`w${i}`, frankfurt.lat + 0.15 * Math.sin(angle) * (i % 3), frankfurt.lon + 0.2 * Math.cos(angle) * (i % 3)));
+      index.upsert(
+        healthyWorker(`w${i}`, frankfurt.lat + 0.15 * Math.sin(angle) * (i % 3), frankfurt.lon + 0.2 * Math.cos(angle) * (i % 3)),
+      );
     }
     for (let n = 0; n < 4_800; n++) {
       const id = place(index, ocrJob("eu-central"));

@@ -112,7 +112,7 @@ function decide(job: Job, candidates: readonly Candidate[], ctx: ScoreContext, e
   let first: Scored | null = null;
   let second: Scored | null = null;
   for (const c of candidates) {
-    const s: Scored = { ...c, score: scoreWorker(c.worker, c.rttMs, ctx) };
+    const s: Scored = { worker: c.worker, rttMs: c.rttMs, score: scoreWorker(c.worker, c.rttMs, ctx) };
     if (!first || better(s, first)) {
       second = first;
       first = s;

@@ -93,7 +93,8 @@ export const MAX_K = 1_024;
 export function resolveOptions(opts: PlacementOptions = {}): ResolvedOptions {
   const weights: Weights = { ...DEFAULT_WEIGHTS, ...opts.weights };
   for (const name of TERM_NAMES) {
-    if (!(weights[name] >= 0) || !Number.isFinite(weights[name])) throw new Error(`weight "${name}" must be a finite number ≥ 0, got ${weights[name]}`);
+    if (!(weights[name] >= 0) || !Number.isFinite(weights[name]))
+      throw new Error(`weight "${name}" must be a finite number ≥ 0, got ${weights[name]}`);
   }
   const k = opts.k ?? 32;
   if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new Error(`k must be an integer in 1..${MAX_K}, got ${k}`);
@@ -110,7 +111,8 @@ export function resolveOptions(opts: PlacementOptions = {}): ResolvedOptions {
   };
   if (resolved.latencySlackRatio < 0 || resolved.latencySlackMs < 0) throw new Error("latency slack must be ≥ 0");
   if (!(resolved.latencyScaleMs > 0)) throw new Error("latencyScaleMs must be > 0");
-  if (resolved.referencePricePerCuHour <= 0n || resolved.stakeScale <= 0n) throw new Error("referencePricePerCuHour and stakeScale must be > 0");
+  if (resolved.referencePricePerCuHour <= 0n || resolved.stakeScale <= 0n)
+    throw new Error("referencePricePerCuHour and stakeScale must be > 0");
   return resolved;
 }
 
@@ -152,7 +154,12 @@ export function unavailability(worker: Worker): "quarantined" | "stake" | "slots
 }
 
 /** The job-dependent filter an available worker fails first, or null if it may take the job. */
-export function jobFilter(job: Job, worker: Worker, rttMs: number, opts: ResolvedOptions): "latency" | "price" | "reputation" | "sameOrg" | null {
+export function jobFilter(
+  job: Job,
+  worker: Worker,
+  rttMs: number,
+  opts: ResolvedOptions,
+): "latency" | "price" | "reputation" | "sameOrg" | null {
   if (job.maxLatencyMs !== undefined && rttMs > job.maxLatencyMs) return "latency";
   if (job.maxPricePerCuHour !== undefined && worker.askPricePerCuHour > job.maxPricePerCuHour) return "price";
   if (!(worker.reputation >= opts.minReputation)) return "reputation";
@@ -207,12 +214,20 @@ export function termValues(worker: Worker, rttMs: number, ctx: ScoreContext): Re
   };
 }
 
-/** Score = Σ weight·value, summed in TERM_NAMES order so explanations add up exactly. */
+/**
+ * Score = Σ weight·value, summed in TERM_NAMES order so explanations add up exactly.
+ * Computed without allocating: this runs k times per decision on the hot path.
+ */
 export function scoreWorker(worker: Worker, rttMs: number, ctx: ScoreContext): number {
   const v = termValues(worker, rttMs, ctx);
   const w = ctx.opts.weights;
   let score = 0;
-  for (const name of TERM_NAMES) score += w[name] * v[name];
+  score += w.latency * v.latency;
+  score += w.reputation * v.reputation;
+  score += w.price * v.price;
+  score += w.warm * v.warm;
+  score += w.stake * v.stake;
+  score += w.fairness * v.fairness;
   return score;
 }
 

@@ -240,6 +240,7 @@ function validateWorker(w: Worker): void {
   if (!Number.isInteger(w.freeSlots) || w.freeSlots < 0) throw bad(`freeSlots must be an integer ≥ 0, got ${w.freeSlots}`);
   if (!Number.isInteger(w.selections) || w.selections < 0) throw bad(`selections must be an integer ≥ 0, got ${w.selections}`);
   if (!Number.isFinite(w.reputation)) throw bad(`reputation must be finite, got ${w.reputation}`);
-  if (w.measuredRttMs !== undefined && !(w.measuredRttMs >= 0 && Number.isFinite(w.measuredRttMs))) throw bad(`measuredRttMs must be ≥ 0, got ${w.measuredRttMs}`);
+  if (w.measuredRttMs !== undefined && !(w.measuredRttMs >= 0 && Number.isFinite(w.measuredRttMs)))
+    throw bad(`measuredRttMs must be ≥ 0, got ${w.measuredRttMs}`);
   if (w.models.length > MAX_MODELS_PER_WORKER) throw bad(`serves ${w.models.length} models; at most ${MAX_MODELS_PER_WORKER}`);
 }
