@@ -124,7 +124,7 @@ export interface HonestPairsOptions {
   onProgress?: (progress: HonestPairsProgress) => void;
 }
 
-/** Inputs are bounded: 10,000 pairs take ~15 min on 2 cores; a million would take days. */
+/** A bound on the run: 10,000 honest pairs took 25 min on 2 shared cores; a million would take days. */
 const MAX_PAIRS = 1_000_000;
 
 export async function runHonestPairs(options: HonestPairsOptions): Promise<HonestPairsReport> {

@@ -11,7 +11,7 @@ describe("honest pairs (bench/por-honest-lib.ts)", () => {
     const progress: number[] = [];
     const report = await runHonestPairs({
       pairs: 60,
-      tamperedPairs: { vad: 6, embedding: 6, ocr: 2 },
+      tamperedPairs: { vad: 4, embedding: 4, ocr: 1 },
       seedTag: "honest-pairs-test",
       onProgress: (p) => progress.push(p.done),
     });
@@ -21,12 +21,13 @@ describe("honest pairs (bench/por-honest-lib.ts)", () => {
     }
     const variant = (name: string, kind: string) => report.variants.find((v) => v.variant === name && v.kind === kind);
     for (const kind of ["vad", "embedding", "ocr"] as const) expect(variant("noise-1e-5", kind)?.mismatches, kind).toBe(0);
-    expect(variant("perturbed-1pct", "embedding")).toMatchObject({ pairs: 6, mismatches: 6 });
-    expect(variant("cheaper", "embedding")).toMatchObject({ pairs: 6, mismatches: 6 });
-    expect(variant("perturbed-1pct", "ocr")?.mismatches).toBeGreaterThanOrEqual(1);
+    expect(variant("perturbed-1pct", "embedding")).toMatchObject({ pairs: 4, mismatches: 4 });
+    expect(variant("cheaper", "embedding")).toMatchObject({ pairs: 4, mismatches: 4 });
+    expect(variant("perturbed-1pct", "ocr")).toMatchObject({ pairs: 1, mismatches: 1 });
     // The perturbed encoder's smallest deviation is far outside the tolerance, not at its edge.
     expect(variant("perturbed-1pct", "embedding")?.min.maxAbsDiff).toBeGreaterThan(5 * JOB_OUTPUT_TOLERANCES.embedding.atol);
-    // The challenges are real work: the reference run reads nearly every line as rendered (the one miss here: "Total: 6535.51 GBP" read without its space after the colon).
+    // The challenges are real work: the reference run reads nearly every line as rendered
+    // (the one miss here: "Total: 6535.51 GBP" read without its space after the colon).
     expect(report.groundTruth.ocrLinesExact / report.groundTruth.ocrLines).toBeGreaterThanOrEqual(0.8);
     expect(report.groundTruth.vadChallengesFound).toBe(report.groundTruth.vadChallenges);
     expect(progress.length).toBeGreaterThan(0);

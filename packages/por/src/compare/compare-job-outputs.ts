@@ -30,12 +30,15 @@ export interface JobOutputTolerances {
 // Measured with bench/por-honest.ts (onnxruntime-node 1.30, CPU, a 2-core x86 machine):
 //
 // Honest workers: 6 configurations (intraOpNumThreads 1, 2, 4 × graphOptimizationLevel
-// "disabled", "all"), every pair compared on the same challenges — 4,005 pairs (1,800 VAD,
-// 1,800 encoder, 405 OCR): 0 false positives, and every deviation exactly 0. On one CPU these
-// settings do not change onnxruntime's arithmetic, so the honest spread this machine can show
-// is nothing. What it cannot show — another CPU's or a GPU's rounding — is stood in for by a
-// model whose every weight is × (1 ± 1e-5) (up to 84 float32 ulps, more than reordering a sum
-// gives), which must match; a model whose weights are × (1 ± 1 %) must not.
+// "disabled", "all"), every pair compared on the same challenges — 10,005 pairs (4,500 VAD,
+// 4,500 encoder, 1,005 OCR on 300, 300 and 67 challenges): 0 false positives. Segments and
+// vectors were bit-identical in every pair; OCR differed only in one confidence's 4th decimal
+// (1e-4). On one CPU these settings barely touch onnxruntime's arithmetic, so what the
+// tolerances must absorb — another CPU's or a GPU's rounding — is stood in for by a model
+// whose every weight is × (1 ± 1e-5) (up to 84 float32 ulps, more than reordering a sum
+// gives), which must match; a model whose weights are × (1 ± 1 %) must not. Both were run on
+// 300 VAD, 300 encoder and 100 OCR challenges (tamperedPairs in the bench), and more while
+// the tolerances were chosen.
 //
 // - embedding (elements up to ~2 in size, median 0.45): the 1e-5 stand-in moved an element by
 //   at most 8.1e-5 (1 − cosine ≤ 2.5e-10, 300 jobs); the 1 % model by at least 0.050
@@ -55,7 +58,8 @@ export interface JobOutputTolerances {
 //   signal is how many lines moved at all: the recogniser's confidence (4 decimals) and the
 //   box of a line. The stand-in drifted at most 1 line per page (confidence by 0.0011 once,
 //   100 pages); the 1 % model drifted 3 or more on every page with the right text, and all
-//   100 were caught (86 by drift, 10 by text, 4 by a box beyond 3 px). Weights × (1 ± 1e-4) drifted more than 1 line on 0 of 300.
+//   100 were caught (86 by drift, 10 by text, 4 by a box beyond 3 px). Weights × (1 ± 1e-4)
+//   drifted more than 1 line on 0 of 300 pages (while choosing).
 export const JOB_OUTPUT_TOLERANCES: Readonly<JobOutputTolerances> = {
   ocr: { boxTolerancePx: 3, confidenceTolerance: 0.001, driftedLineShare: 0.1 },
   vad: { segmentToleranceSec: 0.016, durationToleranceSec: 0.001 },
