@@ -36,7 +36,7 @@ export function plantWrongOutput(kind: Kind, output: unknown, seed: number): unk
         copy.segments = [{ start: Math.min(1, duration / 4), end: Math.min(duration, duration / 4 + 1.5) }];
         return copy;
       }
-      // Move one boundary by 0.5–1 s: far beyond the 0.1 s boundary tolerance.
+      // Move one boundary by 0.5–1 s: far beyond the boundary tolerance (16 ms, one VAD window).
       const s = segments[prng.int(0, segments.length - 1)] as { start: number; end: number };
       const shift = 0.5 + prng.nextFloat() * 0.5;
       if (s.end - s.start > shift + 0.2) s.end = Math.round((s.end - shift) * 1000) / 1000;
