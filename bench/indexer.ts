@@ -4,22 +4,17 @@
  * feasible worker, fairness among equal workers, and placements per second on one core.
  * Pure CPU, no database. JSON lines on stdout, a summary on stderr.
  */
+import { createPrng } from "@proofgrid/por";
 import { type Job, linearScan, placeJob, REGIONS, type Worker, WorkerIndex } from "@proofgrid/indexer";
 import { expectedRttMs, unavailability, jobFilter, resolveOptions, clientLocation } from "@proofgrid/indexer";
 import { progress, quantile, report } from "./report.ts";
 
 const MODELS = ["ocr-ppocr-v4", "encoder-synthetic-minilm", "vad-silero-v5"];
 
-/** mulberry32: a seeded PRNG so every run measures the same network. */
+/** por's seeded PRNG, so every run measures the same network. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const p = createPrng(`bench-indexer-${seed}`);
+  return () => p.nextFloat();
 }
 
 function pick<T>(rand: () => number, xs: readonly T[]): T {
