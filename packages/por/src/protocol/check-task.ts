@@ -23,7 +23,8 @@ export interface CheckTaskItem {
   /** The result the subject delivered. */
   output: unknown;
   costMilliCu: number;
-  /** Platform-measured time from lease to result for the subject's attempt, ms. */
+  /** Time charged to the subject for the job, ms: its receipt's inference time, never less
+   * than the platform-measured lease-to-result time minus a protocol allowance. */
   wallMs?: number;
 }
 
@@ -79,10 +80,10 @@ export function verifyCheckReport(report: CheckReport, publicKey: string): boole
 }
 
 /**
- * Capability actually delivered on timed jobs: reference work over wall time. Cost is in
- * milli-CU and time in ms, so Σcost/Σwall is CU per second; × 3600 gives CU per hour, the
- * unit of the capability benchmark. Wall time is measured by the platform (lease to result),
- * so a worker cannot make itself look faster than it is.
+ * Capability actually delivered on timed jobs: reference work over the time charged. Cost is
+ * in milli-CU and time in ms, so Σcost/Σtime is CU per second; × 3600 gives CU per hour, the
+ * unit of the capability benchmark. The platform sets the times (CheckTaskItem.wallMs), so a
+ * worker can make itself look faster only by the protocol allowance per job.
  */
 export function deliveredCuPerHour(items: readonly { costMilliCu: number; wallMs: number }[]): number {
   if (items.length === 0) throw new RangeError("no timed items");

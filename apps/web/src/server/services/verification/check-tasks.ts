@@ -11,6 +11,16 @@ export const ZCheckLeaseRequest = z.object({
   waitMs: z.number().int().min(0).max(30_000).default(20_000),
 });
 
+/**
+ * The time a challenge job is charged to its subject: the inference time it reported in its
+ * signed receipt, but never less than the platform's own lease-to-result time minus this
+ * allowance for the protocol round trip. Measured: wall time alone credited an honest worker
+ * with 57 % of its benchmark on a fast, quiet machine (the 10–40 ms round trip is large next to
+ * a 15 ms VAD job); with the receipt, a worker that over-claims but reports its real timings is
+ * credited what it computes, and one that also lies in its receipts gains at most 25 ms a job.
+ */
+const PROTOCOL_ALLOWANCE_MS = 25;
+
 const CHALLENGE_KINDS = new Set(["registration", "standby", "latency", "canary"]);
 
 export interface CheckRow {
@@ -72,8 +82,8 @@ export async function checkItems(db: Db, check: CheckRow): Promise<{ kind: "reex
   if (isChallengeCheck(base.kind)) {
     const rows = await db.$queryRaw<{ id: string; slug: string; output: unknown; cost_milli_cu: number; wall_ms: number | null; claimed: number }[]>`
       SELECT j.id, m.slug, p.output, j.cost_milli_cu, n.claimed_cu_per_hour AS claimed,
-             (SELECT extract(epoch FROM (a.finished_at - a.leased_at)) * 1000 FROM job_attempts a
-               WHERE a.job_id = j.id AND a.outcome = 'succeeded' LIMIT 1)::float8 AS wall_ms
+             (SELECT greatest(coalesce(a.inference_ms, 0), extract(epoch FROM (a.finished_at - a.leased_at)) * 1000 - ${PROTOCOL_ALLOWANCE_MS})
+              FROM job_attempts a WHERE a.job_id = j.id AND a.outcome = 'succeeded' LIMIT 1)::float8 AS wall_ms
       FROM jobs j JOIN models m ON m.id = j.model_id JOIN job_payloads p ON p.job_id = j.id JOIN nodes n ON n.id = j.pinned_node_id
       WHERE j.check_id = ${base.id}::uuid AND j.state = 'succeeded' ORDER BY j.created_at`;
     const wanted = check.kind === "dispute" ? new Set(check.evidence?.refs ?? []) : null;
