@@ -11,10 +11,10 @@ import {
   closeEpoch,
   injectCanaries,
   plantChecks,
-  releaseDueUnbonds,
   scheduleStandbyChecks,
-  sweepCheckLeases,
 } from "../services/verification/por-loops.ts";
+import { sweepCheckLeases } from "../services/verification/check-tasks.ts";
+import { releaseDueUnbonds } from "../services/verification/stake.ts";
 
 /** At each epoch boundary: close the last epoch's books, then draw its standby checks. */
 function epochTicker(): () => Promise<void> {

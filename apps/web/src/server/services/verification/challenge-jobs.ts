@@ -3,6 +3,7 @@ import type { Db } from "@proofgrid/db/db-types";
 import { postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { capabilityInput } from "@proofgrid/models/capability-input";
+import { isModelSlug } from "@proofgrid/models/catalog";
 import { challengeInput } from "@proofgrid/models/challenge-input";
 import { generateChallengeSeed, hashJson } from "@proofgrid/por";
 import { getEnv } from "../../env.ts";
@@ -14,8 +15,6 @@ import { PROTOCOL_ORG_ID, protocolAvailable, protocolHeld } from "./protocol-org
 
 export type ChallengeKind = "registration" | "standby" | "latency" | "canary";
 
-/** Models a challenge can be generated for (those with a por challenge generator). */
-const CHALLENGE_SLUGS = new Set(["ocr-ppocr-v4", "vad-silero-v5", "encoder-synthetic-minilm"]);
 
 /** The seed of the i-th job of a check: public to whoever checks it, derived from the
  * check's seed so the whole challenge is named by one secret-derived value. */
@@ -29,10 +28,12 @@ interface SubjectNode {
   models: string[];
 }
 
-async function challengeModels(db: Db, node: SubjectNode): Promise<{ id: string; slug: string }[]> {
+/** A node's models a challenge can be generated for (every built-in model has a generator),
+ * in slug order: registration checks take them in turn. */
+export async function challengeModels(db: Db, modelIds: readonly string[]): Promise<{ id: string; slug: string }[]> {
   const rows = await db.$queryRaw<{ id: string; slug: string }[]>`
-    SELECT id, slug FROM models WHERE id = ANY(${node.models}::text[]) ORDER BY slug`;
-  return rows.filter((m) => CHALLENGE_SLUGS.has(m.slug));
+    SELECT id, slug FROM models WHERE id = ANY(${[...modelIds]}::text[]) ORDER BY slug`;
+  return rows.filter((m) => isModelSlug(m.slug));
 }
 
 /**
@@ -41,7 +42,7 @@ async function challengeModels(db: Db, node: SubjectNode): Promise<{ id: string;
  * Returns null when the node runs no model a challenge exists for.
  */
 export async function openChallengeCheck(opts: { node: SubjectNode; kind: ChallengeKind; planned: number }): Promise<string | null> {
-  const models = await challengeModels(sql(), opts.node);
+  const models = await challengeModels(sql(), opts.node.models);
   if (models.length === 0) return null;
   const epoch = epochOf(Date.now());
   const seed = generateChallengeSeed({ secret: challengeSecret(), nodeId: opts.node.id, epoch, sequence: randomInt(0, 2 ** 47) });

@@ -3,10 +3,8 @@ import { orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/led
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { canaryRate, type OutputKind, plantWrongOutput } from "@proofgrid/por";
 import { logger } from "../../logger.ts";
-import { sweepCheckLeases } from "./check-tasks.ts";
-import { openChallengeCheck, submitChallengeJob } from "./challenge-jobs.ts";
-import { getPorConfig } from "./por-config.ts";
-import { releaseDueUnbonds } from "./stake.ts";
+import { challengeModels, openChallengeCheck, submitChallengeJob } from "./challenge-jobs.ts";
+import { epochOf, getPorConfig } from "./por-config.ts";
 
 // The coordinator's Proof-of-Render loops. Each is idempotent and safe to re-run after a
 // crash: state lives in the checks table, and every ledger move has an idempotency key.
@@ -50,8 +48,7 @@ export async function advanceChallenges(): Promise<number> {
   for (const c of rows) {
     if (c.open > 0) continue;
     if (c.total < c.planned_jobs && c.succeeded === c.total) {
-      const models = await sql().$queryRaw<{ id: string; slug: string }[]>`
-        SELECT id, slug FROM models WHERE id = ANY(${c.models}::text[]) AND kind IN ('ocr', 'vad', 'embedding') ORDER BY slug`;
+      const models = await challengeModels(sql(), c.models);
       const model = models[c.total % Math.max(1, models.length)];
       if (model) {
         await submitChallengeJob({ checkId: c.id, seed: c.seed, index: c.total, nodeId: c.subject_node_id, model, capability: c.kind === "registration" });
@@ -132,7 +129,7 @@ export async function plantChecks(opts: { sinceMs: number }): Promise<number> {
     await sql().$executeRaw`
       INSERT INTO checks (id, kind, status, subject_node_id, subject_org_id, job_id, model_id, planted_output, epoch)
       VALUES (gen_random_uuid(), 'planted', 'queued', ${j.node_id}::uuid, ${j.node_org}::uuid, ${j.id}::uuid, ${j.model_id},
-              ${JSON.stringify(wrong)}::jsonb, ${Math.floor(Date.now() / getPorConfig().epochMs)})`;
+              ${JSON.stringify(wrong)}::jsonb, ${epochOf(Date.now())})`;
     planted++;
   }
   return planted;
@@ -228,4 +225,3 @@ async function payCheckers(tx: Parameters<Parameters<typeof sqlTransaction>[0]>[
   return paid;
 }
 
-export { releaseDueUnbonds, sweepCheckLeases };

@@ -13,12 +13,13 @@ import {
   updateReputation,
   verifyCheckReport,
 } from "@proofgrid/por";
+import { getCatalogEntry } from "@proofgrid/models/catalog";
 import { z } from "zod";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import type { NodeIdentity } from "../nodes/authenticate-node.ts";
 import { type CheckEvidence, type CheckRow, checkItems, isChallengeCheck, loadCheck } from "./check-tasks.ts";
-import { getPorConfig } from "./por-config.ts";
+import { epochOf, getPorConfig } from "./por-config.ts";
 import { slashForFraud } from "./slash.ts";
 import { recordNodeVerdict } from "./standing.ts";
 
@@ -45,15 +46,9 @@ export const ZCheckReport = z.object({
 
 type ItemVerdict = { ref: string; match: boolean; reason: string; metrics: Record<string, number>; checkerOutput: unknown; checkerOutputHash: string; inferenceMs: number };
 
-/** Output kind per model slug: a capability check spans several models. */
-async function outputKinds(db: Db, slugs: readonly string[]): Promise<(slug: string) => OutputKind> {
-  const rows = await db.$queryRaw<{ slug: string; kind: string }[]>`SELECT slug, kind::text AS kind FROM models WHERE slug = ANY(${[...new Set(slugs)]}::text[])`;
-  const bySlug = new Map(rows.map((r) => [r.slug, r.kind]));
-  return (slug) => {
-    const kind = bySlug.get(slug);
-    if (kind === "ocr" || kind === "vad" || kind === "embedding") return kind;
-    throw new Error(`model ${slug} has no comparable output kind (${kind})`);
-  };
+/** Output kind of a built-in model (the catalog's kind): a capability check spans several. */
+function kindOf(slug: string): OutputKind {
+  return getCatalogEntry(slug).kind;
 }
 
 /**
@@ -86,7 +81,6 @@ export async function reportCheck(opts: { node: NodeIdentity; report: z.infer<ty
     if (report.items.length !== refs.size || !report.items.every((i) => refs.has(i.ref))) {
       throw new AppError("BAD_REQUEST", "report must cover exactly the task's items");
     }
-    const kindOf = await outputKinds(tx, task.items.map((i) => i.modelSlug));
     const slugOf = new Map(task.items.map((i) => [i.ref, i.modelSlug]));
     const verdicts: ItemVerdict[] = task.items.map((item) => {
       const mine = report.items.find((r) => r.ref === item.ref);
@@ -135,19 +129,13 @@ export async function reportCheck(opts: { node: NodeIdentity; report: z.infer<ty
     await tx.$executeRaw`
       INSERT INTO checks (id, kind, status, subject_node_id, subject_org_id, job_id, parent_check_id, model_id, seed, epoch, evidence)
       VALUES (gen_random_uuid(), 'dispute', 'queued', ${check.subject_node_id}::uuid, ${check.subject_org_id}::uuid, ${check.job_id}::uuid,
-              ${check.id}::uuid, ${check.model_id}, ${check.seed}, ${(await epochNow(tx))}, ${JSON.stringify({ refs: mismatched })}::jsonb)`;
+              ${check.id}::uuid, ${check.model_id}, ${check.seed}, ${epochOf(Date.now())}, ${JSON.stringify({ refs: mismatched })}::jsonb)`;
     await setVerification(tx, check, "disputed");
     logger.warn({ checkId: check.id, kind: check.kind, subject: check.subject_node_id, mismatched: mismatched.length }, "check mismatch: dispute opened");
     return { status: "accepted" as const };
   });
   logger.info({ checkId: report.checkId, checker: node.id, status: outcome.status }, "check reported");
   return outcome;
-}
-
-async function epochNow(tx: Db): Promise<number> {
-  const { epochMs } = getPorConfig();
-  const rows = await tx.$queryRaw<{ e: number }[]>`SELECT floor(extract(epoch FROM now()) * 1000 / ${epochMs})::int AS e`;
-  return rows[0]?.e ?? 0;
 }
 
 async function finish(tx: Db, check: CheckRow, verdict: "pass" | "fail" | "fraud" | "inconclusive", evidence: CheckEvidence, measured?: number) {
