@@ -32,6 +32,9 @@ beforeAll(async () => {
       POR_CANARY_CAP: "1",
       POR_CANARY_TICK_MS: "500",
       POR_PLANTED_RATE: "1",
+      // Four timed rounds over the three models (the first is the untimed warm-up): a
+      // steadier measurement than production's two.
+      POR_REGISTRATION_JOBS: "15",
     },
   });
 });
@@ -46,7 +49,7 @@ async function node(nodeId: string) {
 }
 
 async function benchmark(): Promise<number> {
-  const { stdout } = await execFileAsync(process.execPath, workerArgs(["bench", "--iterations", "8"]), { encoding: "utf8", env: { ...process.env, LOG_LEVEL: "warn" } });
+  const { stdout } = await execFileAsync(process.execPath, workerArgs(["bench", "--iterations", "20"]), { encoding: "utf8", env: { ...process.env, LOG_LEVEL: "warn" } });
   return (JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { cuPerHour: number }).cuPerHour;
 }
 
