@@ -5,3 +5,4 @@ export * from "./geo.ts";
 export * from "./scoring.ts";
 export * from "./worker-index.ts";
 export * from "./match.ts";
+export * from "./fair-share.ts";

@@ -19,6 +19,20 @@ const ZEnv = z.object({
   /** ed25519 seed (base64url, 32 bytes) of the platform's receipt countersigning key. */
   PLATFORM_SIGNING_KEY: z.string().optional(),
   REGISTRATION_TOKEN_TTL_MS: z.coerce.number().int().min(60_000).max(30 * 86_400_000).default(86_400_000),
+  /** Where the platform runs: the location of workers registered with region `local` and
+   * of clients that give no region (edge placement). */
+  PLATFORM_REGION: z.string().default("eu-central"),
+  /** An assignment the worker does not lease within this goes to the next candidate. */
+  DISPATCH_OFFER_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
+  /** Dispatcher polling fallback when no NOTIFY arrives. */
+  DISPATCH_INTERVAL_MS: z.coerce.number().int().min(20).max(60_000).default(500),
+  /** Jobs an organisation may have assigned or running at once; 0 = no limit. Per-organisation
+   * overrides live in organizations.max_concurrent_jobs. */
+  ORG_MAX_CONCURRENT_JOBS: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  /** Backpressure: queued jobs an organisation may have at once (429 beyond). */
+  ORG_MAX_QUEUED_JOBS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  /** Backpressure: when the estimated wait for a model exceeds this, submits get 429. */
+  MAX_QUEUE_WAIT_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(600_000),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 

@@ -48,7 +48,10 @@ export function errorResponse(err: unknown, requestId: string = randomUUID()): R
   const body: ErrorBody = {
     error: { code: appErr.code, message: appErr.message, details: appErr.details, requestId },
   };
-  return Response.json(body, { status: HTTP_STATUS[appErr.code], headers: { "x-request-id": requestId } });
+  const headers: Record<string, string> = { "x-request-id": requestId };
+  const retryAfter = (appErr.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  if (appErr.code === "RATE_LIMITED" && typeof retryAfter === "number") headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfter)));
+  return Response.json(body, { status: HTTP_STATUS[appErr.code], headers });
 }
 
 export function toAppError(err: unknown, requestId: string): AppError {

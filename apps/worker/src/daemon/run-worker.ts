@@ -37,6 +37,9 @@ export type JobExecutor = (job: LeasedJob, honest: () => Promise<RunResponse>) =
 export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   const { config, client, log, stop } = opts;
   const active = new Map<string, ActiveJob>();
+  // Models this daemon has run: their pipelines stay loaded in the inference threads. The
+  // heartbeat reports them so the indexer can prefer a warm worker.
+  const warm = new Set<string>();
   let heartbeatMs = config.HEARTBEAT_INTERVAL_MS || 5_000;
   const heartbeatStop = new AbortController();
   // Woken early when a lease shorter than the current period arrives.
@@ -49,7 +52,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       if (kick.signal.aborted) kick = new AbortController();
       const leases = [...active].map(([jobId, a]) => ({ jobId, attempt: a.attempt }));
       try {
-        const res = await client.post<{ leases: { jobId: string; attempt: number; ok: boolean }[] }>("/api/node/heartbeat", { leases });
+        const res = await client.post<{ leases: { jobId: string; attempt: number; ok: boolean }[] }>("/api/node/heartbeat", { leases, loadedModels: [...warm] });
         for (const l of res.leases) {
           const a = active.get(l.jobId);
           if (!l.ok && a && a.attempt === l.attempt) {
@@ -79,6 +82,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       const honest = () => opts.pool.run(job.modelSlug, job.input);
       const res = opts.execute ? await opts.execute(job, honest) : await honest();
       const finishedAt = new Date();
+      if (res.ok) warm.add(job.modelId);
       if (a.lost.signal.aborted) return;
       if (!res.ok) {
         jlog.warn({ error: res.error, inputError: res.inputError }, "inference failed");

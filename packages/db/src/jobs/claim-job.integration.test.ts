@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPrismaClient } from "../client.ts";
 import { createTestDatabase } from "../testing/create-test-database.ts";
+import { assignJobs } from "./assign-jobs.ts";
 import { claimJob } from "./claim-job.ts";
 import { renewLease } from "./renew-lease.ts";
 import { sweepExpiredLeases } from "./sweep-expired-leases.ts";
@@ -23,46 +24,80 @@ afterAll(async () => {
   await t?.drop();
 });
 
-async function insertJobs(n: number) {
+async function insertJobs(n: number): Promise<string[]> {
+  const ids: string[] = [];
   for (let i = 0; i < n; i++) {
-    await t.prisma.job.create({
+    const job = await t.prisma.job.create({
       data: { orgId, modelId: MODEL, costMilliCu: 1, price: 1n, inputHash: "h", inputBytes: 1, payload: { create: { input: { i } } } },
+      select: { id: true },
     });
+    ids.push(job.id);
   }
+  return ids;
+}
+
+/** What the dispatcher does: offer each job to a node. */
+async function assign(ids: readonly string[], nodeOf: (i: number) => string, offerMs = 60_000) {
+  return assignJobs(t.prisma, ids.map((jobId, i) => ({ jobId, nodeId: nodeOf(i), unitPrice: 1n, placement: { i }, reservationId: null })), { offerMs });
 }
 
 describe("claimJob (FOR UPDATE SKIP LOCKED)", () => {
-  it("six nodes claiming concurrently on separate connections never claim a job twice", async () => {
-    await insertJobs(300);
-    const claimed: string[] = [];
+  it("six nodes with three lease slots each, claiming concurrently on separate connections, claim each job once and only their own", async () => {
+    const ids = await insertJobs(300);
+    expect(await assign(ids, (i) => nodes[i % nodes.length] as string)).toHaveLength(300);
+    const claimed: { id: string; nodeId: string }[] = [];
     await Promise.all(
-      nodes.map(async (nodeId) => {
-        const own = createPrismaClient(t.url, { maxConnections: 1 });
-        try {
-          for (;;) {
-            const job = await claimJob(own, { nodeId, modelIds: [MODEL], leaseMs: 60_000 });
-            if (!job) break;
-            claimed.push(job.id);
+      nodes.flatMap((nodeId) =>
+        [0, 1, 2].map(async () => {
+          const own = createPrismaClient(t.url, { maxConnections: 1 });
+          try {
+            for (;;) {
+              const job = await claimJob(own, { nodeId, modelIds: [MODEL], leaseMs: 60_000 });
+              if (!job) break;
+              claimed.push({ id: job.id, nodeId });
+            }
+          } finally {
+            await own.$disconnect();
           }
-        } finally {
-          await own.$disconnect();
-        }
-      }),
+        }),
+      ),
     );
     expect(claimed).toHaveLength(300);
-    expect(new Set(claimed).size).toBe(300);
+    expect(new Set(claimed.map((c) => c.id)).size).toBe(300);
+    for (const c of claimed) expect(c.nodeId).toBe(nodes[ids.indexOf(c.id) % nodes.length]);
     expect(await t.prisma.jobAttempt.count()).toBe(300);
+  });
+
+  it("a queued job is not claimable until assigned; an offer that lapses returns to the queue with the node declined", async () => {
+    await t.prisma.job.deleteMany();
+    const [id] = (await insertJobs(1)) as [string];
+    expect(await claimJob(t.prisma, { nodeId: nodes[0]!, modelIds: [MODEL], leaseMs: 60_000 })).toBeNull();
+    await assign([id], () => nodes[0]!, 1);
+    // Another node cannot take a job offered to someone else.
+    expect(await claimJob(t.prisma, { nodeId: nodes[1]!, modelIds: [MODEL], leaseMs: 60_000 })).toBeNull();
+    await new Promise((r) => setTimeout(r, 20));
+    const swept = await t.prisma.$transaction((tx) => sweepExpiredLeases(tx, { limit: 10 }));
+    expect(swept.map((s) => s.state)).toEqual(["queued"]);
+    const job = await t.prisma.job.findUniqueOrThrow({ where: { id }, select: { state: true, nodeId: true, attempt: true, placement: true } });
+    expect(job).toMatchObject({ state: "queued", nodeId: null, attempt: 0, placement: { declined: [nodes[0]] } });
+    // A second assignment keeps the declined list.
+    await assign([id], () => nodes[1]!);
+    const again = await t.prisma.job.findUniqueOrThrow({ where: { id }, select: { placement: true } });
+    expect(again.placement).toEqual({ i: 0, declined: [nodes[0]] });
+    expect(await claimJob(t.prisma, { nodeId: nodes[1]!, modelIds: [MODEL], leaseMs: 60_000 })).toMatchObject({ id, attempt: 1 });
   });
 
   it("a swept lease is claimed again with the next attempt; the old attempt can no longer renew", async () => {
     await t.prisma.job.deleteMany();
-    await insertJobs(1);
+    const [id] = (await insertJobs(1)) as [string];
     const [n0, n1] = nodes as [string, string];
+    await assign([id], () => n0);
     const first = await claimJob(t.prisma, { nodeId: n0, modelIds: [MODEL], leaseMs: 1 });
     expect(first?.attempt).toBe(1);
     await new Promise((r) => setTimeout(r, 20));
     const swept = await t.prisma.$transaction((tx) => sweepExpiredLeases(tx, { limit: 10 }));
     expect(swept.map((s) => s.state)).toEqual(["queued"]);
+    await assign([id], () => n1);
     const second = await claimJob(t.prisma, { nodeId: n1, modelIds: [MODEL], leaseMs: 60_000 });
     expect(second).toMatchObject({ id: first?.id, attempt: 2 });
     expect(await renewLease(t.prisma, { jobId: first!.id, nodeId: n0, attempt: 1, leaseMs: 60_000 })).toBeNull();
@@ -71,8 +106,9 @@ describe("claimJob (FOR UPDATE SKIP LOCKED)", () => {
 
   it("a job out of attempts fails instead of circulating", async () => {
     await t.prisma.job.deleteMany();
-    await insertJobs(1);
+    const [id] = (await insertJobs(1)) as [string];
     for (let i = 0; i < 3; i++) {
+      await assign([id], () => nodes[0]!);
       await claimJob(t.prisma, { nodeId: nodes[0]!, modelIds: [MODEL], leaseMs: 1 });
       await new Promise((r) => setTimeout(r, 10));
       await t.prisma.$transaction((tx) => sweepExpiredLeases(tx, { limit: 10 }));

@@ -15,16 +15,17 @@ export interface ClaimJobOptions {
   /** Model ids (sha256) the node can run. */
   modelIds: readonly string[];
   leaseMs: number;
-  /** Quarantined nodes get challenge jobs pinned to them and nothing else. */
+  /** Quarantined nodes run only the challenge jobs pinned to them (an assignment made
+   * before the quarantine lapses and is placed elsewhere). */
   pinnedOnly?: boolean;
 }
 
 /**
- * Claims the oldest queued job this node can run (unpinned, or pinned to this node: a
- * challenge job is ordered by age like any other, so it does not stand out), in one statement: pick with
- * `FOR UPDATE SKIP LOCKED` (concurrent claimers skip each other's rows instead of
- * waiting), bump the attempt (the fencing token), set the lease, and record the attempt.
- * Returns null when nothing is runnable.
+ * Claims the oldest job the indexer assigned to this node (see assignJobs; a challenge job
+ * pinned to the node is assigned like any other, so it does not stand out), in one
+ * statement: pick with `FOR UPDATE SKIP LOCKED` (a node's concurrent lease slots skip each
+ * other's rows instead of waiting), bump the attempt (the fencing token), set the lease,
+ * and record the attempt. Returns null when nothing is assigned to the node.
  */
 export async function claimJob(db: Db, opts: ClaimJobOptions): Promise<ClaimedJob | null> {
   if (opts.modelIds.length === 0) return null;
@@ -33,16 +34,17 @@ export async function claimJob(db: Db, opts: ClaimJobOptions): Promise<ClaimedJo
   >`
     WITH next AS (
       SELECT id FROM jobs
-      WHERE state = 'queued' AND model_id = ANY(${[...opts.modelIds]}::text[]) AND attempt < max_attempts
+      WHERE state = 'assigned' AND node_id = ${opts.nodeId}::uuid
+        AND model_id = ANY(${[...opts.modelIds]}::text[]) AND attempt < max_attempts
         AND (pinned_node_id = ${opts.nodeId}::uuid OR (pinned_node_id IS NULL AND NOT ${opts.pinnedOnly ?? false}))
-      ORDER BY created_at
+      ORDER BY assigned_at, created_at
       LIMIT 1
       FOR UPDATE SKIP LOCKED
     ), claimed AS (
       UPDATE jobs j
       SET state = 'running', node_id = ${opts.nodeId}::uuid, attempt = j.attempt + 1,
           lease_expires_at = now() + ${opts.leaseMs} * interval '1 millisecond',
-          assigned_at = now(), started_at = coalesce(j.started_at, now())
+          started_at = coalesce(j.started_at, now())
       FROM next WHERE j.id = next.id
       RETURNING j.id, j.attempt, j.model_id, j.org_id, j.lease_expires_at, j.created_at
     ), attempt_row AS (

@@ -11,7 +11,8 @@ export interface SweptJob {
 
 /**
  * Returns jobs whose lease expired to the queue (or fails them after `max_attempts`),
- * marking the lost attempt `expired`. The attempt number is left as is: the next lease
+ * marking the lost attempt `expired`; an assignment whose offer lapsed unleased goes back
+ * to the queue the same way, with its node added to the placement's `declined` list. The attempt number is left as is: the next lease
  * bumps it, so the stale holder's result no longer matches. Bounded per call; callers
  * loop. Runs in the caller's transaction so a failed job's hold is released atomically.
  */
@@ -29,7 +30,12 @@ export async function sweepExpiredLeases(db: Db, opts: { limit: number }): Promi
           node_id = CASE WHEN j.attempt >= j.max_attempts THEN j.node_id ELSE NULL END,
           lease_expires_at = NULL,
           error = CASE WHEN j.attempt >= j.max_attempts THEN 'lease expired on every attempt' ELSE j.error END,
-          finished_at = CASE WHEN j.attempt >= j.max_attempts THEN now() ELSE NULL END
+          finished_at = CASE WHEN j.attempt >= j.max_attempts THEN now() ELSE NULL END,
+          -- An offer the node never leased: remember the node so the next placement skips it.
+          placement = CASE WHEN j.state = 'assigned' AND j.node_id IS NOT NULL
+            THEN jsonb_set(coalesce(j.placement, '{}'::jsonb), '{declined}',
+                           coalesce(j.placement -> 'declined', '[]'::jsonb) || to_jsonb(j.node_id::text))
+            ELSE j.placement END
       FROM expired WHERE j.id = expired.id
       RETURNING j.id, j.org_id, j.attempt, j.state::text AS state, j.price
     ), lost AS (

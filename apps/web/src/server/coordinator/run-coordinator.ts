@@ -2,6 +2,7 @@ import pg from "pg";
 import { z } from "zod";
 import { getEnv } from "../env.ts";
 import { logger } from "../logger.ts";
+import { runDispatcher } from "../services/dispatch/dispatcher.ts";
 import { sweepLeases } from "../services/jobs/sweep-leases.ts";
 import { markOfflineNodes, purgeNonces } from "../services/nodes/mark-offline-nodes.ts";
 import { epochOf } from "../services/verification/por-config.ts";
@@ -49,7 +50,8 @@ interface Loop {
 }
 
 /**
- * The background loops: lease sweeper, node liveness, nonce purge. Every loop is
+ * The background loops: the indexer's dispatcher, lease sweeper, node liveness, nonce
+ * purge, Proof of Render and reservation billing. Every loop is
  * idempotent, and one coordinator at a time leads (a session advisory lock held on its own
  * connection); the others wait to take over if the leader's connection dies.
  */
@@ -95,7 +97,7 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
       const lost = new AbortController();
       lockClient.on("error", () => lost.abort());
       const both = AbortSignal.any([opts.signal, lost.signal]);
-      await Promise.all(loops.map((l) => runLoop(l, both)));
+      await Promise.all([...loops.map((l) => runLoop(l, both)), runDispatcher({ signal: both })]);
       await lockClient.end().catch(() => undefined);
     } catch (err) {
       logger.error({ err }, "coordinator: connection failed; retrying");

@@ -96,6 +96,13 @@ class JobEventHub {
     });
   }
 
+  /** Calls `fn` for every event until the returned function is called. */
+  async subscribe(fn: (e: JobEvent) => void): Promise<() => void> {
+    await this.ensureStarted();
+    this.emitter.on("job", fn);
+    return () => this.emitter.off("job", fn);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.client?.end().catch(() => undefined);

@@ -1,6 +1,7 @@
 import { db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
 import { jobEvents } from "../../events/job-events.ts";
+import { queueEstimate } from "./backpressure.ts";
 import { type JobView, jobViewSelect, TERMINAL_STATES, toJobView } from "./job-view.ts";
 
 // Another organisation's job id answers exactly like an unknown id: no existence oracle.
@@ -11,7 +12,9 @@ export async function getJobOrThrow(opts: { orgId: string; jobId: string; withOu
     select: { ...jobViewSelect, payload: { select: { output: true } } },
   });
   if (!row) throw new AppError("NOT_FOUND", "job not found");
-  return toJobView(row, opts.withOutput === false ? undefined : (row.payload?.output ?? null));
+  const view = toJobView(row, opts.withOutput === false ? undefined : (row.payload?.output ?? null));
+  if (row.state === "queued") view.queue = await queueEstimate({ modelId: row.model.id, createdAt: row.createdAt });
+  return view;
 }
 
 /** Long-poll: returns when the job reaches a terminal state or after `waitMs`. */

@@ -14,6 +14,10 @@ export const jobViewSelect = {
   receipt: true,
   verification: true,
   rerunOfId: true,
+  maxPricePerCu: true,
+  unitPrice: true,
+  placement: true,
+  reservationId: true,
   createdAt: true,
   startedAt: true,
   finishedAt: true,
@@ -45,10 +49,27 @@ export interface JobView {
   notice: string | null;
   /** For a free re-run: the job it replaces. */
   rerunOf: string | null;
+  /** The customer's cap per CU (base units); null = the list price. */
+  maxPricePerCu: string | null;
+  /** The assigned worker's asking price per CU: what settlement charges (0 under a reservation). */
+  unitPrice: string | null;
+  /** The indexer's decision: the worker chosen, why (each term's value and weight, the
+   * runner-up), and the workers each hard filter eliminated. */
+  placement: unknown;
+  reservationId: string | null;
+  /** While queued: position among this model's queued jobs and an estimated start. */
+  queue?: QueueEstimate | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
   output?: unknown;
+}
+
+export interface QueueEstimate {
+  position: number;
+  /** null when no online worker serves the model or nothing has finished recently. */
+  estimatedStartMs: number | null;
+  reason: string | null;
 }
 
 export const REFUND_NOTICE =
@@ -75,6 +96,10 @@ export function toJobView(row: JobRow, output?: unknown): JobView {
     verification: row.verification,
     notice: row.verification === "refunded" ? REFUND_NOTICE : null,
     rerunOf: row.rerunOfId,
+    maxPricePerCu: row.maxPricePerCu?.toString() ?? null,
+    unitPrice: row.unitPrice?.toString() ?? null,
+    placement: row.placement ?? null,
+    reservationId: row.reservationId,
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString() ?? null,
     finishedAt: row.finishedAt?.toISOString() ?? null,

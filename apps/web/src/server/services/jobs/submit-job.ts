@@ -1,5 +1,6 @@
 import { LedgerError, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
 import { hashJson } from "@proofgrid/por";
+import { findRegion } from "@proofgrid/indexer";
 import { z } from "zod";
 import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { db } from "../../db.ts";
@@ -11,6 +12,7 @@ import { priceForCost } from "../billing/pricing.ts";
 import { checkJobInput } from "../models/check-job-input.ts";
 import { resolveModel } from "../models/resolve-model.ts";
 import { type JobView, jobViewSelect, toJobView } from "./job-view.ts";
+import { assertAdmissible } from "./backpressure.ts";
 
 export const ZSubmitJobRequest = z.object({
   /** Model slug (e.g. `ocr-ppocr-v4`) or sha256 id. */
@@ -19,8 +21,20 @@ export const ZSubmitJobRequest = z.object({
   input: z.unknown(),
   /** Retrying with the same key returns the first job instead of creating another. */
   idempotencyKey: z.string().min(1).max(200).optional(),
-  /** Client region for edge placement (defaults to the organisation's). */
-  region: z.string().min(2).max(40).optional(),
+  /** Client region for edge placement (defaults to the organisation's): an id from
+   * GET /api/v1/regions, e.g. `ca-montreal`. */
+  region: z
+    .string()
+    .min(2)
+    .max(40)
+    .refine((r) => findRegion(r) !== undefined, { message: "unknown region: see GET /api/v1/regions for the ids" })
+    .optional(),
+  /** The most this job may cost per CU, in base units (a decimal string or integer); only
+   * workers asking at most this are eligible. Defaults to the list price. */
+  maxPricePerCu: z
+    .union([z.string().regex(/^[1-9][0-9]{0,14}$/, "a positive integer of at most 15 digits"), z.number().int().positive().max(1e15)])
+    .transform((v) => BigInt(v))
+    .optional(),
 });
 export type TSubmitJobRequest = z.infer<typeof ZSubmitJobRequest>;
 
@@ -33,8 +47,12 @@ export async function submitJob(opts: { orgId: string; request: TSubmitJobReques
   const { orgId, request } = opts;
   const model = await resolveModel(request.model);
   const { costMilliCu, inputBytes } = await checkJobInput(model.slug, request.input);
-  const price = priceForCost(costMilliCu, getEnv().PRICE_PER_CU);
+  // The hold is priced at the customer's cap (or the list price); settlement charges the
+  // assigned worker's ask, which the indexer keeps at or below it, and releases the rest.
+  const cap = request.maxPricePerCu ?? BigInt(getEnv().PRICE_PER_CU);
+  const price = priceForCost(costMilliCu, cap);
   const inputHash = hashJson(request.input);
+  await assertAdmissible({ orgId, modelId: model.id });
 
   if (request.idempotencyKey) {
     const existing = await db().job.findUnique({
@@ -55,9 +73,9 @@ export async function submitJob(opts: { orgId: string; request: TSubmitJobReques
       if (accountsEnsured) await ensureOrgAccounts(tx, orgId);
       const rows = await tx.$queryRaw<{ id: string; created_at: Date }[]>`
         WITH j AS (
-          INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, client_region, idempotency_key)
+          INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, client_region, idempotency_key, max_price_per_cu)
           VALUES (gen_random_uuid(), ${orgId}::uuid, ${model.id}, ${costMilliCu}, ${price}, ${inputHash}, ${inputBytes},
-                  ${request.region ?? null}, ${request.idempotencyKey ?? null})
+                  ${request.region ?? null}, ${request.idempotencyKey ?? null}, ${request.maxPricePerCu ?? null})
           RETURNING id, created_at
         ), p AS (
           INSERT INTO job_payloads (job_id, input) SELECT id, ${JSON.stringify(request.input)}::jsonb FROM j
@@ -95,6 +113,10 @@ export async function submitJob(opts: { orgId: string; request: TSubmitJobReques
       verification: "unverified",
       notice: null,
       rerunOf: null,
+      maxPricePerCu: request.maxPricePerCu?.toString() ?? null,
+      unitPrice: null,
+      placement: null,
+      reservationId: null,
       createdAt: job.created_at.toISOString(),
       startedAt: null,
       finishedAt: null,

@@ -69,10 +69,14 @@ export async function authenticateNode(req: { headers: Headers; method: string; 
   const last = lastSeenWritten.get(identity.id) ?? 0;
   if (Date.now() - last > LAST_SEEN_WRITE_MS || identity.status === "offline") {
     lastSeenWritten.set(identity.id, Date.now());
+    // Heard from again: the node is online and its open outage (if any) ends now.
     await sql().$executeRaw`
-      UPDATE nodes SET last_seen_at = now(),
-        status = CASE WHEN status = 'offline' THEN 'online'::"NodeStatus" ELSE status END
-      WHERE id = ${identity.id}::uuid`;
+      WITH n AS (
+        UPDATE nodes SET last_seen_at = now(),
+          status = CASE WHEN status = 'offline' THEN 'online'::"NodeStatus" ELSE status END
+        WHERE id = ${identity.id}::uuid RETURNING id
+      )
+      UPDATE node_outages SET ended_at = now() WHERE node_id = ${identity.id}::uuid AND ended_at IS NULL`;
     if (identity.status === "offline") identity.status = "online";
   }
   return identity;

@@ -6,6 +6,7 @@ import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
 import { getPlatformKey } from "./platform-key.ts";
+import { priceForCost } from "../billing/pricing.ts";
 import { sampleForReexecution } from "../verification/sample-job.ts";
 
 export const ZReceipt = z.object({
@@ -51,8 +52,9 @@ export async function completeJob(opts: { node: NodeIdentity; request: TComplete
 
   const result = await sqlTransaction(async (tx) => {
     const rows = await tx.$queryRaw<
-      { id: string; org_id: string; state: string; node_id: string | null; attempt: number; price: bigint; model_id: string; input_hash: string; output_hash: string | null; receipt: unknown; purpose: string }[]
-    >`SELECT id, org_id, state::text AS state, node_id, attempt, price, model_id, input_hash, output_hash, receipt, purpose::text AS purpose
+      { id: string; org_id: string; state: string; node_id: string | null; attempt: number; price: bigint; model_id: string; input_hash: string; output_hash: string | null; receipt: unknown; purpose: string; cost_milli_cu: number; unit_price: bigint | null }[]
+    >`SELECT id, org_id, state::text AS state, node_id, attempt, price, model_id, input_hash, output_hash, receipt, purpose::text AS purpose,
+             cost_milli_cu, unit_price
       FROM jobs WHERE id = ${request.jobId}::uuid FOR UPDATE`;
     const job = rows[0];
     if (!job) throw new AppError("NOT_FOUND", "job not found");
@@ -86,12 +88,18 @@ export async function completeJob(opts: { node: NodeIdentity; request: TComplete
     // settlement so the node row is locked before ledger accounts, in the order a check
     // report takes them.
     await sampleForReexecution(tx, { jobId: job.id, nodeId: node.id, orgId: node.orgId, modelId: job.model_id, purpose: job.purpose });
-    const price = BigInt(job.price);
-    const split = splitReward(price);
+    // The hold was priced at the customer's cap; the charge is the cost at the worker's ask
+    // fixed at assignment (0 on a reserved worker: the reservation is billed by the hour),
+    // and the difference goes back to the customer in the same transfer.
+    const held = BigInt(job.price);
+    const charge = job.unit_price === null ? held : minBig(held, priceForCost(job.cost_milli_cu, BigInt(job.unit_price)));
+    if (charge !== held) await tx.$executeRaw`UPDATE jobs SET price = ${charge} WHERE id = ${job.id}::uuid`;
+    const split = splitReward(charge);
     // System accounts come from a migration and a provider's at node registration: the
     // settlement path creates nothing.
     const legs = [
-      { code: orgAccountCode(job.org_id, "held"), amount: -price },
+      { code: orgAccountCode(job.org_id, "held"), amount: -held },
+      { code: orgAccountCode(job.org_id, "available"), amount: held - charge },
       { code: orgAccountCode(node.orgId, "earnings"), amount: split.worker },
       { code: SYSTEM_ACCOUNTS.checkerPool.code, amount: split.checkers },
       { code: SYSTEM_ACCOUNTS.protocolFee.code, amount: split.protocol },
@@ -104,3 +112,5 @@ export async function completeJob(opts: { node: NodeIdentity; request: TComplete
   logger.info({ jobId: request.jobId, nodeId: node.id, attempt: request.attempt, status: result.status }, "job completed");
   return result;
 }
+
+const minBig = (a: bigint, b: bigint) => (a < b ? a : b);

@@ -49,8 +49,8 @@ async function modelSlug(id: string): Promise<string> {
 }
 
 /**
- * Long-poll lease: claim a runnable job at once, or wait for a `proofgrid_jobs` NOTIFY
- * (a job became queued), re-checking at the polling-fallback period in case a wake-up
+ * Long-poll lease: claim a job the indexer assigned to this node at once, or wait for a
+ * `proofgrid_jobs` NOTIFY (a job was assigned to it), re-checking at the polling-fallback period in case a wake-up
  * was missed. Returns null when the wait ends with nothing to run.
  */
 export async function leaseJob(opts: { node: NodeIdentity; waitMs: number; signal?: AbortSignal }): Promise<LeasedJob | null> {
@@ -63,11 +63,9 @@ export async function leaseJob(opts: { node: NodeIdentity; waitMs: number; signa
   const pinnedOnly = opts.node.status === "quarantined";
   const deadline = Date.now() + Math.min(opts.waitMs, env.LEASE_LONG_POLL_MAX_MS);
   for (;;) {
-    // Lower priority is a lower allocation probability: a node with factor f passes on a
-    // claim with probability 1 − f, so healthier nodes take the work first. (The indexer
-    // replaces this with weighted placement.)
-    const skip = !pinnedOnly && opts.node.priorityFactor < 1 && Math.random() > opts.node.priorityFactor;
-    const job = await claimJob(sql(), { nodeId: opts.node.id, modelIds: opts.node.models, leaseMs: env.LEASE_DURATION_MS, pinnedOnly: pinnedOnly || skip });
+    // The indexer (services/dispatch) has already chosen this node for the jobs it may claim;
+    // the penalty ladder's allocation probability is applied there.
+    const job = await claimJob(sql(), { nodeId: opts.node.id, modelIds: opts.node.models, leaseMs: env.LEASE_DURATION_MS, pinnedOnly });
     if (job && opts.signal?.aborted) {
       // The worker hung up (shutting down) while we claimed: hand the job straight back
       // instead of leaving it to wait out a lease nobody holds.
@@ -89,7 +87,7 @@ export async function leaseJob(opts: { node: NodeIdentity; waitMs: number; signa
     const left = deadline - Date.now();
     if (left <= 0 || opts.signal?.aborted) return null;
     await jobEvents.wait({
-      filter: (e) => e.state === "queued",
+      filter: (e) => e.state === "assigned" && e.node_id === opts.node.id,
       timeoutMs: Math.min(left, env.JOB_POLL_FALLBACK_MS),
       signal: opts.signal,
     });

@@ -1,4 +1,5 @@
 import { verify } from "@proofgrid/por";
+import { findRegion } from "@proofgrid/indexer";
 import { z } from "zod";
 import { db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
@@ -16,7 +17,13 @@ export const ZRegisterNodeRequest = z.object({
   /** Signature of `proofgrid-register-v1:<token>` with the node's key: proof it holds the key. */
   proof: z.string().min(16).max(200),
   name: z.string().trim().min(1).max(80),
-  region: z.string().regex(/^[a-z0-9-]{2,40}$/, "region must be lowercase letters, digits and dashes"),
+  /** A region id (GET /api/v1/regions), or `local` for a worker on the platform's own machine. */
+  region: z
+    .string()
+    .regex(/^[a-z0-9-]{2,40}$/, "region must be lowercase letters, digits and dashes")
+    .refine((r) => r === "local" || findRegion(r) !== undefined, { message: "unknown region: see GET /api/v1/regions for the ids, or use local" }),
+  /** Asking price in base units per CU (per CU-hour of capacity); default: the list price. */
+  askPricePerCu: z.number().int().positive().max(1e12).optional(),
   latitude: z.number().min(-90).max(90).optional(),
   longitude: z.number().min(-180).max(180).optional(),
   /** Model ids (sha256) this node can run. */
@@ -56,6 +63,7 @@ export async function registerNode(request: TRegisterNodeRequest) {
         longitude: request.longitude ?? null,
         models: request.models,
         claimedCuPerHour: request.claimedCuPerHour,
+        askPricePerCu: request.askPricePerCu === undefined ? null : BigInt(request.askPricePerCu),
         // Accepted as claimed until a checker's registration challenge measures it.
         cuPerHour: request.claimedCuPerHour,
         maxConcurrency: request.maxConcurrency,

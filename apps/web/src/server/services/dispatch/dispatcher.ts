@@ -1,0 +1,232 @@
+import { type Assignment, assignJobs } from "@proofgrid/db/jobs";
+import { sql } from "@proofgrid/db/sql-client";
+import { type Decision, FairShare, type Job, linearScan, placeJob, WorkerIndex } from "@proofgrid/indexer";
+import { getEnv } from "../../env.ts";
+import { jobEvents } from "../../events/job-events.ts";
+import { logger } from "../../logger.ts";
+import { loadNetwork, loadOrgShares, loadQueued, type NetworkWorker, type QueuedJob } from "./network.ts";
+
+/** Queued jobs read per organisation per round: the fair scheduler's look-ahead. */
+const QUEUE_WINDOW_PER_ORG = 256;
+/** A node that let an offer lapse gets no new offers for this long (it may be dead). */
+const LAPSE_COOLDOWN_MS = 30_000;
+
+/** What the job's owner sees of a placement (stored on the job, returned by the API). */
+export interface Placement {
+  decidedAt: string;
+  via: "indexer" | "reservation" | "pinned";
+  workerId: string;
+  workerRegion: string;
+  clientRegion: string;
+  score: number | null;
+  expectedRttMs: number | null;
+  explanation: Decision["explanation"] | null;
+  considered: number;
+  scanned: number;
+  reservationId: string | null;
+}
+
+export interface TickResult {
+  placed: number;
+  queued: number;
+  workers: number;
+}
+
+/**
+ * The indexer as a platform service: each round reads the network (workers with free slots,
+ * reputation, stake, reservations) and the organisations' queues, orders the jobs by
+ * weighted fair queuing between organisations within their concurrency limits, places each
+ * with @proofgrid/indexer (hard filters, then the scored choice, with its explanation),
+ * and offers the jobs to their workers in one statement. Runs on the coordinator leader
+ * only, so there is one placer; a round after a crash starts from the database alone.
+ */
+export class Dispatcher {
+  readonly #fair = new FairShare();
+  /** Jobs given to each worker by this placer: the fairness term's selection counts. */
+  readonly #selections = new Map<string, number>();
+  readonly #cooldown = new Map<string, number>();
+
+  /** A worker let an offer lapse: skip it for a while. */
+  noteLapse(nodeId: string): void {
+    this.#cooldown.set(nodeId, Date.now() + LAPSE_COOLDOWN_MS);
+  }
+
+  async tick(): Promise<TickResult> {
+    const env = getEnv();
+    const [workers, queues] = await Promise.all([loadNetwork(sql()), loadQueued(sql(), QUEUE_WINDOW_PER_ORG)]);
+    let queued = 0;
+    for (const list of queues.values()) queued += list.length;
+    if (queued === 0) return { placed: 0, queued, workers: workers.length };
+    const shares = await loadOrgShares(sql(), [...queues.keys()]);
+
+    const now = Date.now();
+    for (const [id, until] of this.#cooldown) if (until <= now) this.#cooldown.delete(id);
+    for (const list of queues.values())
+      for (const j of list) {
+        const last = j.declined.at(-1);
+        if (last && !this.#cooldown.has(last)) this.noteLapse(last);
+      }
+
+    const byId = new Map<string, NetworkWorker>();
+    const index = new WorkerIndex();
+    const reserved = new Map<string, NetworkWorker[]>();
+    let free = 0;
+    for (const w of workers) {
+      w.selections = this.#selections.get(w.id) ?? 0;
+      byId.set(w.id, w);
+      free += w.freeSlots;
+      if (w.reservedFor) {
+        const list = reserved.get(w.reservedFor.orgId) ?? [];
+        list.push(w);
+        reserved.set(w.reservedFor.orgId, list);
+        // Reserved workers serve their organisation first: others get them only while it
+        // has nothing queued.
+        if (queues.has(w.reservedFor.orgId)) continue;
+      }
+      if (this.#cooldown.has(w.id)) continue;
+      // The penalty ladder's allocation probability: a node at factor f is in this round's
+      // index with probability f.
+      if (w.priorityFactor < 1 && Math.random() > w.priorityFactor) continue;
+      index.upsert(w);
+    }
+
+    const assignments: Assignment[] = [];
+    const take = (job: QueuedJob, worker: NetworkWorker, placement: Placement, unitPrice: bigint) => {
+      assignments.push({ jobId: job.id, nodeId: worker.id, unitPrice, placement, reservationId: placement.reservationId });
+      worker.freeSlots--;
+      worker.selections++;
+      this.#selections.set(worker.id, worker.selections);
+      if (index.get(worker.id)) index.assign(worker.id);
+      const share = shares.get(job.orgId);
+      if (share) share.open++;
+      free--;
+    };
+
+    const place = (job: QueuedJob): boolean => {
+      if (job.pinnedNodeId) {
+        const w = byId.get(job.pinnedNodeId);
+        if (!w || w.freeSlots <= 0 || job.declined.includes(w.id)) return false;
+        take(job, w, placementOf(job, w, "pinned", null, null), w.askPricePerCuHour);
+        return true;
+      }
+      const ijob: Job = { modelId: job.modelId, orgId: job.orgId, clientRegion: job.clientRegion, maxPricePerCuHour: job.maxPricePerCu };
+      // The organisation's own reserved workers first; it pays for them by the hour.
+      const own = reserved.get(job.orgId)?.filter((w) => w.freeSlots > 0 && !job.declined.includes(w.id));
+      if (own && own.length > 0) {
+        const d = linearScan({ ...ijob, maxPricePerCuHour: undefined }, own, { allowSameOrg: true });
+        const w = d.workerId ? byId.get(d.workerId) : undefined;
+        if (w?.reservedFor) {
+          take(job, w, placementOf(job, w, "reservation", d, w.reservedFor.reservationId), 0n);
+          return true;
+        }
+      }
+      // Workers this job's offer lapsed on sit out its placement.
+      const out = job.declined.map((id) => index.get(id)).filter((w): w is NetworkWorker => w !== undefined);
+      for (const w of out) index.remove(w.id);
+      try {
+        const d = placeJob(ijob, index);
+        const w = d.workerId ? byId.get(d.workerId) : undefined;
+        if (!w) return false;
+        take(job, w, placementOf(job, w, "indexer", d, null), w.askPricePerCuHour);
+        return true;
+      } finally {
+        for (const w of out) index.upsert(byId.get(w.id) ?? w);
+      }
+    };
+
+    this.#fair.schedule(queues, {
+      weight: (org) => shares.get(org)?.weight ?? 1,
+      admit: (org) => {
+        const s = shares.get(org);
+        return !s || s.open < s.limit;
+      },
+      place,
+      capacityLeft: () => free > 0,
+    });
+    this.#fair.prune();
+
+    const assigned = await assignJobs(sql(), assignments, { offerMs: env.DISPATCH_OFFER_MS });
+    if (assigned.length > 0) logger.debug({ placed: assigned.length, queued, workers: workers.length }, "dispatch round");
+    return { placed: assigned.length, queued, workers: workers.length };
+  }
+}
+
+function placementOf(job: QueuedJob, w: NetworkWorker, via: Placement["via"], d: Decision | null, reservationId: string | null): Placement {
+  return {
+    decidedAt: new Date().toISOString(),
+    via,
+    workerId: w.id,
+    workerRegion: w.region,
+    clientRegion: job.clientRegion,
+    score: d?.score ?? null,
+    expectedRttMs: d?.expectedRttMs ?? null,
+    explanation: d?.explanation ?? null,
+    considered: d?.considered ?? 0,
+    scanned: d?.scanned ?? 0,
+    reservationId,
+  };
+}
+
+/**
+ * The dispatch loop: a round whenever a job is queued or a job leaves a worker (a slot
+ * frees), woken by `LISTEN/NOTIFY`, with polling as the fallback. Events during a round
+ * mark it dirty so the next round starts at once.
+ */
+export async function runDispatcher(opts: { signal: AbortSignal; dispatcher?: Dispatcher }): Promise<void> {
+  const dispatcher = opts.dispatcher ?? new Dispatcher();
+  const env = getEnv();
+  let dirty = true;
+  let wake: (() => void) | undefined;
+  const unsubscribe = await jobEvents.subscribe((e) => {
+    // Our own offers need no round; running jobs take no new slot.
+    if (e.state === "assigned" || e.state === "running") return;
+    dirty = true;
+    wake?.();
+  });
+  let failures = 0;
+  try {
+    while (!opts.signal.aborted) {
+      if (dirty) {
+        dirty = false;
+        try {
+          const r = await dispatcher.tick();
+          failures = 0;
+          // Placed everything it could and more may be placeable (look-ahead was full): go again.
+          if (r.placed > 0 && r.queued > r.placed) dirty = true;
+        } catch (err) {
+          failures++;
+          dirty = true;
+          logger.error({ err, failures }, "dispatch round failed");
+          await delay(Math.min(env.DISPATCH_INTERVAL_MS * 2 ** failures, 30_000), opts.signal);
+          continue;
+        }
+      }
+      if (dirty) continue;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, env.DISPATCH_INTERVAL_MS);
+        function done() {
+          clearTimeout(t);
+          wake = undefined;
+          opts.signal.removeEventListener("abort", done);
+          resolve();
+        }
+        wake = done;
+        opts.signal.addEventListener("abort", done, { once: true });
+      });
+      // The polling fallback: a round even without a wake-up (a worker came online).
+      dirty = true;
+    }
+  } finally {
+    unsubscribe();
+  }
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}
