@@ -31,6 +31,10 @@ export interface AddNodeOptions {
   /** Run this script (node --import tsx) instead of the worker daemon: the cheating nodes. */
   script?: string;
   scriptArgs?: string[];
+  /** Declared region (default `local`: the platform's own region). */
+  region?: string;
+  /** Asking price per CU in base units (default: the list price). */
+  askPricePerCu?: number;
 }
 
 export interface WorkerHandle {
@@ -94,7 +98,10 @@ export async function startStack(opts: StackOptions = {}) {
     try {
       ({ stdout } = await execFileAsync(
         process.execPath,
-        workerArgs(["register", "--token", token, "--name", name, "--region", "local", "--cu-per-hour", String(opts.cuPerHour ?? 3600)]),
+        workerArgs([
+          "register", "--token", token, "--name", name, "--region", opts.region ?? "local", "--cu-per-hour", String(opts.cuPerHour ?? 3600),
+          ...(opts.askPricePerCu === undefined ? [] : ["--ask-price", String(opts.askPricePerCu)]),
+        ]),
         { env: wenv, encoding: "utf8" },
       ));
     } catch (err) {

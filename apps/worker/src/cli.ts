@@ -65,7 +65,8 @@ program
   .option("--lat <deg>", "latitude", float)
   .option("--lon <deg>", "longitude", float)
   .option("--cu-per-hour <n>", "claimed capability; measured with a quick benchmark if omitted", int)
-  .action(async (o: { token: string; name?: string; region: string; lat?: number; lon?: number; cuPerHour?: number }) => {
+  .option("--ask-price <baseUnits>", "asking price per CU in token base units (default: the platform's list price)", int)
+  .action(async (o: { token: string; name?: string; region: string; lat?: number; lon?: number; cuPerHour?: number; askPrice?: number }) => {
     const config = configFrom(program.opts());
     let cuPerHour = o.cuPerHour;
     if (cuPerHour === undefined) {
@@ -76,7 +77,7 @@ program
         await pool.close();
       }
     }
-    const res = await registerCommand({ config, token: o.token, name: o.name, region: o.region, latitude: o.lat, longitude: o.lon, cuPerHour });
+    const res = await registerCommand({ config, token: o.token, name: o.name, region: o.region, latitude: o.lat, longitude: o.lon, cuPerHour, askPricePerCu: o.askPrice });
     console.log(JSON.stringify({ registered: true, nodeId: res.nodeId, cuPerHour, models: res.models, dir: config.PROOFGRID_NODE_DIR }));
   });
 

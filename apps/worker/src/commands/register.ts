@@ -12,6 +12,7 @@ export interface RegisterOptions {
   latitude?: number;
   longitude?: number;
   cuPerHour: number;
+  askPricePerCu?: number;
 }
 
 /** Creates the node's ed25519 key, registers it with the one-time token, saves node.json. */
@@ -32,6 +33,7 @@ export async function registerCommand(opts: RegisterOptions) {
       longitude: opts.longitude,
       models: models.map((m) => m.id),
       claimedCuPerHour: opts.cuPerHour,
+      askPricePerCu: opts.askPricePerCu,
       maxConcurrency: opts.config.CONCURRENCY,
       version: "0.1.0",
     }),
