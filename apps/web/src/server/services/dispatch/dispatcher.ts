@@ -53,7 +53,15 @@ export class Dispatcher {
 
   async tick(): Promise<TickResult> {
     const env = getEnv();
-    const [workers, queues] = await Promise.all([loadNetwork(sql()), loadQueued(sql(), QUEUE_WINDOW_PER_ORG)]);
+    const workers = await loadNetwork(sql());
+    let capacity = 0;
+    for (const w of workers) capacity += w.freeSlots;
+    // Nothing can be placed while every slot is taken: skip reading the queue (with a deep
+    // queue that read is most of a round's cost, and every submit wakes a round).
+    if (capacity === 0) return { placed: 0, queued: -1, workers: workers.length };
+    // Look ahead a few jobs per free slot and organisation, enough to skip jobs no worker
+    // can take now without reading a whole flood.
+    const queues = await loadQueued(sql(), Math.min(QUEUE_WINDOW_PER_ORG, Math.max(16, capacity * 4)));
     let queued = 0;
     for (const list of queues.values()) queued += list.length;
     if (queued === 0) return { placed: 0, queued, workers: workers.length };

@@ -1,0 +1,109 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { closePgPool } from "@proofgrid/db/sql-client";
+import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AppError, errorResponse } from "../../errors.ts";
+import { assertAdmissible, queueEstimate } from "./backpressure.ts";
+
+// Backpressure against a real Postgres: an organisation's queue cap and a full network
+// both answer 429 with a Retry-After, before anything is written.
+
+let t: Awaited<ReturnType<typeof createTestDatabase>>;
+let dataDir: string;
+const M1 = "1".repeat(64);
+const M2 = "2".repeat(64);
+let busy: string;
+let other: string;
+
+async function jobs(orgId: string, modelId: string, n: number, state: "queued" | "succeeded", finishedAgoMs = 0) {
+  for (let i = 0; i < n; i++) {
+    await t.prisma.job.create({
+      data: {
+        orgId,
+        modelId,
+        state,
+        costMilliCu: 1,
+        price: 1n,
+        inputHash: "h",
+        inputBytes: 1,
+        createdAt: new Date(Date.now() - 60_000 + i),
+        finishedAt: state === "succeeded" ? new Date(Date.now() - finishedAgoMs) : null,
+      },
+    });
+  }
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-bp-"));
+  process.env.DATABASE_URL = t.url;
+  process.env.PROOFGRID_DATA_DIR = dataDir;
+  process.env.ORG_MAX_QUEUED_JOBS = "5";
+  process.env.MAX_QUEUE_WAIT_MS = "2000";
+  for (const id of [M1, M2]) {
+    await t.prisma.model.create({ data: { id, slug: `m${id[0]}`, name: "m", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 } });
+  }
+  busy = (await t.prisma.organization.create({ data: { slug: "busy", name: "busy" }, select: { id: true } })).id;
+  other = (await t.prisma.organization.create({ data: { slug: "other", name: "other" }, select: { id: true } })).id;
+});
+afterAll(async () => {
+  await closePgPool();
+  await t?.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+  delete process.env.ORG_MAX_QUEUED_JOBS;
+  delete process.env.MAX_QUEUE_WAIT_MS;
+});
+
+async function refusal(p: Promise<unknown>): Promise<AppError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
+}
+
+describe("backpressure", () => {
+  it("an organisation at its queue cap gets a 429 with Retry-After; others are not affected", async () => {
+    await jobs(busy, M1, 4, "queued");
+    await expect(assertAdmissible({ orgId: busy, modelId: M1 })).resolves.toBeUndefined();
+    await jobs(busy, M1, 1, "queued");
+    const err = await refusal(assertAdmissible({ orgId: busy, modelId: M1 }));
+    expect(err.code).toBe("RATE_LIMITED");
+    expect(err.details).toMatchObject({ reason: "org_queue_full" });
+    const res = errorResponse(err);
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/5 jobs queued/);
+    await expect(assertAdmissible({ orgId: other, modelId: M1 })).resolves.toBeUndefined();
+  });
+
+  it("a model whose queue would take longer than the bound to drain at recent throughput is full", async () => {
+    // No worker serves M2 yet: jobs are accepted and wait, and the estimate says why.
+    await jobs(other, M2, 3, "queued");
+    await expect(assertAdmissible({ orgId: other, modelId: M2 })).resolves.toBeUndefined();
+    const first = await t.prisma.job.findFirstOrThrow({ where: { modelId: M2, state: "queued" }, orderBy: { createdAt: "asc" } });
+    expect(await queueEstimate({ modelId: M2, createdAt: first.createdAt })).toEqual({
+      position: 1,
+      estimatedStartMs: null,
+      reason: "no online worker serves this model yet",
+    });
+
+    const provider = (await t.prisma.organization.create({ data: { slug: "p", name: "p", kind: "provider" }, select: { id: true } })).id;
+    await t.prisma.node.create({ data: { orgId: provider, name: "w", publicKey: "k", region: "local", models: [M2], status: "online", maxConcurrency: 1 } });
+    // Ten finished in the last ten seconds: one a second. Three queued: three seconds > 2 s.
+    await jobs(other, M2, 10, "succeeded", 10_000);
+    await new Promise((r) => setTimeout(r, 1_100)); // the per-model load is cached for a second
+    const err = await refusal(assertAdmissible({ orgId: other, modelId: M2 }));
+    expect(err.details).toMatchObject({ reason: "network_full" });
+    const wait = (err.details as { estimatedWaitMs: number }).estimatedWaitMs;
+    expect(wait).toBeGreaterThan(2_000);
+    expect(wait).toBeLessThan(4_000);
+    const last = await t.prisma.job.findFirstOrThrow({ where: { modelId: M2, state: "queued" }, orderBy: { createdAt: "desc" } });
+    const estimate = await queueEstimate({ modelId: M2, createdAt: last.createdAt });
+    expect(estimate.position).toBe(3);
+    expect(estimate.estimatedStartMs).toBeGreaterThan(2_000);
+  });
+});
