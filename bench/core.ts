@@ -105,9 +105,22 @@ async function throughputDirectSql(url: string, jobs: number, claimers: number):
     let submitted = 0;
     const submit = async () => {
       while (submitted < jobs) {
+        // Inserted already assigned (round-robin): the floor under submit + dispatch.
+        const nodeId = (nodes[submitted % nodes.length] as { id: string }).id;
         submitted++;
         await prisma.job.create({
-          data: { orgId: org.id, modelId: model.id, costMilliCu: 1, price: 1n, inputHash: "x", inputBytes: 1, payload: { create: { input: { text: "t" } } } },
+          data: {
+            orgId: org.id,
+            modelId: model.id,
+            costMilliCu: 1,
+            price: 1n,
+            inputHash: "x",
+            inputBytes: 1,
+            state: "assigned",
+            nodeId,
+            assignedAt: new Date(),
+            payload: { create: { input: { text: "t" } } },
+          },
         });
       }
     };

@@ -47,8 +47,10 @@ beforeAll(async () => {
     leaseMs: 10_000,
     env: { DISPATCH_OFFER_MS: "1500", NODE_OFFLINE_AFTER_MS: "5000", MAINTENANCE_INTERVAL_MS: "1000" },
   });
-  montreal = await stack.addWorker("montreal", {}, { region: "ca-montreal" });
-  hangzhou = await stack.addWorker("hangzhou", {}, { region: "cn-hangzhou" });
+  // One inference thread each: two workers on a 2-core machine otherwise fight for both
+  // cores, which real providers on their own machines do not.
+  montreal = await stack.addWorker("montreal", { INTRA_OP_THREADS: "1" }, { region: "ca-montreal" });
+  hangzhou = await stack.addWorker("hangzhou", { INTRA_OP_THREADS: "1" }, { region: "cn-hangzhou" });
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
