@@ -1,6 +1,7 @@
 import { billingRouter } from "./routers/billing.ts";
 import { jobsRouter } from "./routers/jobs.ts";
 import { keysRouter } from "./routers/keys.ts";
+import { marketRouter } from "./routers/market.ts";
 import { modelsRouter } from "./routers/models.ts";
 import { providersRouter } from "./routers/providers.ts";
 import { verificationRouter } from "./routers/verification.ts";
@@ -13,6 +14,7 @@ export const appRouter = createTRPCRouter({
   providers: providersRouter,
   keys: keysRouter,
   verification: verificationRouter,
+  market: marketRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,11 @@
+import { handle, json, parseWith } from "~/server/http/handle";
+import { getMarket, ZMarketQuery } from "~/server/services/market/market";
+
+export const dynamic = "force-dynamic";
+
+/** Public: `?model=<slug>&region=<id>` (both optional) → per (model, region) workers, free slots, asks and time to result. */
+export const GET = handle(async (req) => {
+  const q = new URL(req.url).searchParams;
+  const query = parseWith(ZMarketQuery, { model: q.get("model") ?? undefined, region: q.get("region") ?? undefined });
+  return json(await getMarket(query));
+});

@@ -1,0 +1,16 @@
+import { authenticateRequest } from "~/server/auth/api-keys";
+import { requireScope } from "~/server/auth/caller";
+import { getEnv } from "~/server/env";
+import { handle, json, parseWith } from "~/server/http/handle";
+import { parseJsonBody, readBodyLimited } from "~/server/http/read-body";
+import { quoteJob, ZQuoteRequest } from "~/server/services/market/quote";
+
+export const dynamic = "force-dynamic";
+
+/** Where a job would run now and at what price: `{ model, region?, maxPricePerCu? }` (a submit's body works too). Changes nothing. */
+export const POST = handle(async (req) => {
+  const caller = requireScope(await authenticateRequest(req.headers), "jobs:write");
+  // A submit's body is accepted as is (its input ignored), so the same limit applies.
+  const request = parseWith(ZQuoteRequest, parseJsonBody(await readBodyLimited(req, getEnv().MAX_JOB_BODY_BYTES)));
+  return json(await quoteJob({ orgId: caller.orgId, request }));
+});

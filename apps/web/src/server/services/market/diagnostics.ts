@@ -1,0 +1,338 @@
+import { sql } from "@proofgrid/db/sql-client";
+import { DEFAULT_WEIGHTS, resolveOptions, TERM_NAMES, type TermName, type Worker } from "@proofgrid/indexer";
+import { getEnv } from "../../env.ts";
+import { AppError } from "../../errors.ts";
+import { IMPLAUSIBLE_LOCATION_RTT_MS, regionLocation } from "../dispatch/network.ts";
+import { getPorConfig } from "../verification/por-config.ts";
+import { stakeStatus } from "../verification/stake.ts";
+import { isNodeId } from "./ask-price.ts";
+import { ALL_JOB_STATES, liveNetwork, MARKET_WINDOW_MS, meanSelections } from "./live-network.ts";
+import { analyseRecentJobs, type PlacementAnalysis, type RecentJob, termsLostOn } from "./placement-analysis.ts";
+import { quantile, quantileBig } from "./stats.ts";
+
+/** Recent jobs re-run through the filters: enough for shares in whole percent, bounded work. */
+const MAX_JOBS_ANALYSED = 200;
+/** Winning prices read for the market median. */
+const MAX_WINNING_PRICES = 1_000;
+/** Jobs read for the demand per model. */
+const MAX_DEMAND_JOBS = 10_000;
+
+export type ReasonCode =
+  | "offline"
+  | "quarantined"
+  | "stake_below_minimum"
+  | "price_above_market"
+  | "missing_model"
+  | "low_reputation"
+  | "region_no_demand"
+  | "outscored"
+  | "busy"
+  | "ok";
+
+export interface Reason {
+  code: ReasonCode;
+  message: string;
+  detail: Record<string, unknown>;
+}
+
+export interface NodeDiagnostics {
+  nodeId: string;
+  online: boolean;
+  status: string;
+  region: string;
+  askPricePerCu: string;
+  windowMs: number;
+  /** Jobs placed on it in the window (challenges aside). */
+  chosen: number;
+  /** Jobs whose stored placement names it as the runner-up. */
+  runnerUp: number;
+  /** The recent jobs of its models put to it again (placement-analysis.ts). */
+  analysis: Omit<PlacementAnalysis, "meanDeficit"> & { lostOn: { term: TermName; meanDeficit: number }[] };
+  reasons: Reason[];
+}
+
+interface NodeRow {
+  id: string;
+  org_id: string;
+  role: string;
+  status: "online" | "offline" | "quarantined";
+  region: string;
+  latitude: number | null;
+  longitude: number | null;
+  models: string[];
+  loaded_models: string[] | null;
+  max_concurrency: number;
+  quarantine_reason: string | null;
+  cu_per_hour: number;
+  ask_price_per_cu: string | null;
+  reputation_score: number;
+  measured_rtt_ms: number | null;
+  location_plausible: boolean;
+  last_seen_at: Date | null;
+  open: number;
+}
+
+interface JobRow {
+  org_id: string;
+  model_id: string;
+  client_region: string | null;
+  org_region: string | null;
+  max_price_per_cu: string | null;
+  placement: unknown;
+}
+
+/**
+ * Why a provider's worker gets no (or few) jobs: its state (offline, quarantined, stake),
+ * and what the last hour's jobs of its models say when put to it again through the
+ * indexer's filters and score. Another provider's node answers 404, like a missing one.
+ */
+export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }): Promise<NodeDiagnostics> {
+  if (!isNodeId(opts.nodeId)) throw new AppError("NOT_FOUND", "node not found");
+  const rows = await sql().$queryRaw<NodeRow[]>`
+    SELECT n.id, n.org_id, n.role::text AS role, n.status::text AS status, n.region, n.latitude, n.longitude, n.models, n.loaded_models,
+           n.max_concurrency, n.quarantine_reason, n.cu_per_hour, n.ask_price_per_cu, n.reputation_score, n.measured_rtt_ms,
+           n.location_plausible, n.last_seen_at,
+           (SELECT count(*) FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running'))::int AS open
+    FROM nodes n WHERE n.id = ${opts.nodeId}::uuid AND n.org_id = ${opts.orgId}::uuid`;
+  const node = rows[0];
+  if (!node) throw new AppError("NOT_FOUND", "node not found");
+  if (node.role !== "worker") throw new AppError("BAD_REQUEST", "diagnostics are for workers: a checker takes no jobs");
+
+  const windowMs = MARKET_WINDOW_MS;
+  const db = sql();
+  const [network, stake, jobs, counts, wins, demand] = await Promise.all([
+    liveNetwork(),
+    stakeStatus(sql(), node.id, node.cu_per_hour),
+    db.$queryRaw<JobRow[]>`
+      SELECT j.org_id, j.model_id, j.client_region, o.region AS org_region, j.max_price_per_cu, j.placement
+      FROM jobs j JOIN organizations o ON o.id = j.org_id
+      WHERE j.state = ANY(${ALL_JOB_STATES}::"JobState"[]) AND j.created_at > now() - ${windowMs} * interval '1 millisecond'
+        AND j.purpose <> 'challenge' AND j.model_id = ANY(${node.models}::text[])
+      ORDER BY j.created_at DESC
+      LIMIT ${MAX_JOBS_ANALYSED}`,
+    db.$queryRaw<{ chosen: number; runner_up: number }[]>`
+      SELECT (SELECT count(*) FROM jobs WHERE node_id = ${node.id}::uuid AND purpose <> 'challenge'
+                AND assigned_at > now() - ${windowMs} * interval '1 millisecond')::int AS chosen,
+             (SELECT count(*) FROM jobs WHERE state = ANY(${ALL_JOB_STATES}::"JobState"[])
+                AND created_at > now() - ${windowMs} * interval '1 millisecond' AND model_id = ANY(${node.models}::text[])
+                AND placement -> 'explanation' -> 'runnerUp' ->> 'workerId' = ${node.id})::int AS runner_up`,
+    db.$queryRaw<{ unit_price: string }[]>`
+      SELECT unit_price FROM jobs
+      WHERE state = ANY(${ALL_JOB_STATES}::"JobState"[]) AND created_at > now() - ${windowMs} * interval '1 millisecond'
+        AND model_id = ANY(${node.models}::text[]) AND unit_price IS NOT NULL AND placement ->> 'via' = 'indexer'
+        AND node_id IS DISTINCT FROM ${node.id}::uuid
+      ORDER BY created_at DESC
+      LIMIT ${MAX_WINNING_PRICES}`,
+    db.$queryRaw<{ model_id: string; slug: string | null; jobs: number }[]>`
+      SELECT d.model_id, m.slug, count(*)::int AS jobs FROM (
+        SELECT model_id FROM jobs
+        WHERE state = ANY(${ALL_JOB_STATES}::"JobState"[]) AND created_at > now() - ${windowMs} * interval '1 millisecond'
+          AND purpose <> 'challenge' AND org_id <> ${node.org_id}::uuid
+        ORDER BY created_at DESC
+        LIMIT ${MAX_DEMAND_JOBS}
+      ) d LEFT JOIN models m ON m.id = d.model_id
+      GROUP BY d.model_id, m.slug ORDER BY jobs DESC`,
+  ]);
+
+  const listPrice = BigInt(getEnv().PRICE_PER_CU);
+  const live = network.find((w) => w.id === node.id);
+  const worker: Worker = live ?? offlineWorker(node, stake.bonded, stake.sufficient, listPrice);
+  const o = resolveOptions();
+  const analysis = analyseRecentJobs({
+    worker,
+    jobs: jobs.map((j) => recentJob(j, listPrice)),
+    others: network,
+    opts: o,
+    meanSelections: (m) => meanSelections(network, m),
+  });
+  const lostOn = termsLostOn(analysis.meanDeficit).map((term) => ({ term, meanDeficit: round(analysis.meanDeficit[term]) }));
+
+  const reasons: Reason[] = [];
+  const add = (code: ReasonCode, message: string, detail: Record<string, unknown> = {}) => reasons.push({ code, message, detail });
+  const ask = worker.askPricePerCuHour;
+
+  if (node.status === "offline") {
+    add(
+      "offline",
+      `This node is offline (last heard from ${node.last_seen_at?.toISOString() ?? "never"}): start its worker daemon; jobs go only to online workers.`,
+      {
+        lastSeenAt: node.last_seen_at?.toISOString() ?? null,
+      },
+    );
+  }
+  if (node.status === "quarantined") {
+    add(
+      "quarantined",
+      `This node is quarantined: ${node.quarantine_reason ?? "no reason recorded"}. It runs only the checks pinned to it until it passes them.`,
+      {
+        quarantineReason: node.quarantine_reason,
+      },
+    );
+  }
+  if (getPorConfig().stakeRequired && !stake.sufficient) {
+    const missing = stake.required - stake.bonded;
+    add(
+      "stake_below_minimum",
+      `Bonded stake ${stake.bonded} is below the ${stake.required} base units its capability requires: bond ${missing} more (POST /api/v1/nodes/${node.id}/stake).`,
+      { bonded: stake.bonded.toString(), required: stake.required.toString(), missing: missing.toString(), cuPerHour: node.cu_per_hour },
+    );
+  }
+
+  const winningAsks = wins.map((w) => BigInt(w.unit_price));
+  const medianWin = quantileBig(winningAsks, 0.5);
+  const capBelowAsk = analysis.eliminated.price;
+  // Caps below every worker's ask are the customers' to raise (their quotes say so): only
+  // jobs another worker took at a lower ask, or an ask above what won, make it expensive.
+  if (analysis.lostOnPrice > 0 || (medianWin !== null && ask > medianWin)) {
+    const parts: string[] = [];
+    if (capBelowAsk > 0)
+      parts.push(
+        `${capBelowAsk} of the ${analysis.jobsAnalysed} recent jobs for its models capped the price below it (${analysis.lostOnPrice} of them could go to a cheaper worker)`,
+      );
+    if (medianWin !== null) parts.push(`the median ask that won a job for its models was ${medianWin} (${winningAsks.length} jobs)`);
+    add(
+      "price_above_market",
+      `Its ask of ${ask} base units per CU is above the market: ${parts.join("; ")}. Lower it with PATCH /api/v1/nodes/${node.id}.`,
+      {
+        askPricePerCu: ask.toString(),
+        medianWinningAskPerCu: medianWin?.toString() ?? null,
+        winningJobs: winningAsks.length,
+        jobsAnalysed: analysis.jobsAnalysed,
+        jobsCapBelowAsk: capBelowAsk,
+        jobsLostToCheaperWorkers: analysis.lostOnPrice,
+        shareCapBelowAsk: analysis.jobsAnalysed > 0 ? round(capBelowAsk / analysis.jobsAnalysed) : 0,
+      },
+    );
+  }
+
+  const served = new Set(node.models);
+  const missing = demand.filter((d) => !served.has(d.model_id) && d.jobs > 0);
+  if (missing.length > 0) {
+    const total = missing.reduce((s, d) => s + d.jobs, 0);
+    const list = missing.slice(0, 10).map((d) => ({ model: d.slug ?? d.model_id, modelId: d.model_id, jobs: d.jobs }));
+    add(
+      "missing_model",
+      `In the last hour ${total} job(s) asked for models this node does not serve: ${list.map((m) => `${m.model} (${m.jobs})`).join(", ")}.`,
+      { models: list, jobs: total },
+    );
+  }
+
+  const peers = network.filter((w) => w.id !== node.id && !w.quarantined && w.models.some((m) => served.has(m)));
+  const peerMedian = quantile(
+    peers.map((w) => w.reputation),
+    0.5,
+  );
+  if (peerMedian !== null && worker.reputation < peerMedian) {
+    add(
+      "low_reputation",
+      `Its reputation ${round(worker.reputation)} is below the median ${round(peerMedian)} of the ${peers.length} other workers serving its models; reputation is ${Math.round(DEFAULT_WEIGHTS.reputation * 100)} % of the score and rises with verified jobs and passed checks.`,
+      {
+        reputation: round(worker.reputation),
+        peerMedian: round(peerMedian),
+        peers: peers.length,
+        meanDeficit: round(analysis.meanDeficit.reputation),
+      },
+    );
+  }
+
+  const servedJobs = analysis.jobsAnalysed - analysis.eliminated.model;
+  if (servedJobs > 0 && analysis.nearby === 0) {
+    const top = Object.entries(analysis.demandByClientRegion)
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, 5)
+      .map(([region, n]) => ({ region, jobs: n }));
+    add(
+      "region_no_demand",
+      `None of the ${servedJobs} recent jobs for its models came from a client within its latency window: the demand is in ${top.map((t) => `${t.region} (${t.jobs})`).join(", ")}, and jobs go to the nearest workers; this node is in ${worker.region}.`,
+      { region: worker.region, demandByClientRegion: top },
+    );
+  }
+
+  if (analysis.outscored > 0) {
+    add(
+      "outscored",
+      `It passed every filter for ${analysis.withinLatencyWindow} recent job(s) but another worker scored higher on ${analysis.outscored}` +
+        (lostOn.length > 0
+          ? `, mostly on ${lostOn
+              .slice(0, 2)
+              .map((l) => l.term)
+              .join(" and ")}.`
+          : "."),
+      { jobs: analysis.outscored, lostOn },
+    );
+  }
+
+  if (live && node.status === "online" && live.freeSlots <= 0) {
+    add("busy", `All ${node.max_concurrency} of its slots are taken by jobs in flight: not a problem, it is working.`, {
+      open: node.open,
+      maxConcurrency: node.max_concurrency,
+    });
+  }
+  if (reasons.length === 0) add("ok", "Nothing keeps jobs from this node: it is online, staked and priced within the market.", {});
+
+  const { meanDeficit: _unused, ...rest } = analysis;
+  return {
+    nodeId: node.id,
+    online: node.status === "online",
+    status: node.status,
+    region: worker.region,
+    askPricePerCu: ask.toString(),
+    windowMs,
+    chosen: counts[0]?.chosen ?? 0,
+    runnerUp: counts[0]?.runner_up ?? 0,
+    analysis: { ...rest, lostOn },
+    reasons,
+  };
+}
+
+/** The worker as dispatch/network.ts loadNetwork would build it, for a node not in the live network (offline). */
+function offlineWorker(r: NodeRow, bonded: bigint, sufficient: boolean, listPrice: bigint): Worker {
+  const at = r.latitude !== null && r.longitude !== null ? { lat: r.latitude, lon: r.longitude } : regionLocation(r.region);
+  return {
+    id: r.id,
+    orgId: r.org_id,
+    region: regionLocation(r.region).region,
+    lat: at.lat,
+    lon: at.lon,
+    models: r.models,
+    loadedModels: r.loaded_models ?? [],
+    freeSlots: Math.max(0, r.max_concurrency - r.open),
+    askPricePerCuHour: r.ask_price_per_cu === null ? listPrice : BigInt(r.ask_price_per_cu),
+    reputation: r.reputation_score,
+    stake: bonded,
+    minStakeOk: !getPorConfig().stakeRequired || sufficient,
+    quarantined: r.status === "quarantined",
+    measuredRttMs: r.location_plausible ? (r.measured_rtt_ms ?? undefined) : Math.max(r.measured_rtt_ms ?? 0, IMPLAUSIBLE_LOCATION_RTT_MS),
+    selections: 0,
+  };
+}
+
+function recentJob(j: JobRow, listPrice: bigint): RecentJob {
+  return {
+    job: {
+      modelId: j.model_id,
+      orgId: j.org_id,
+      clientRegion: regionLocation(j.client_region ?? j.org_region).region,
+      maxPricePerCuHour: j.max_price_per_cu === null ? listPrice : BigInt(j.max_price_per_cu),
+    },
+    winner: storedWinner(j.placement),
+  };
+}
+
+/** The winner of a stored placement (dispatcher.ts Placement), read defensively: it is JSON. */
+function storedWinner(placement: unknown): RecentJob["winner"] {
+  const p = placement as { via?: unknown; explanation?: { winner?: unknown } | null } | null;
+  if (!p || p.via !== "indexer") return null;
+  const w = p.explanation?.winner as
+    | { workerId?: unknown; score?: unknown; expectedRttMs?: unknown; terms?: Record<string, { contribution?: unknown }> }
+    | undefined;
+  if (!w || typeof w.workerId !== "string" || typeof w.score !== "number" || typeof w.expectedRttMs !== "number") return null;
+  const contributions: Partial<Record<TermName, number>> = {};
+  for (const t of TERM_NAMES) {
+    const c = w.terms?.[t]?.contribution;
+    if (typeof c === "number") contributions[t] = c;
+  }
+  return { workerId: w.workerId, score: w.score, expectedRttMs: w.expectedRttMs, contributions };
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;

@@ -1,0 +1,48 @@
+import { sql } from "@proofgrid/db/sql-client";
+import { MARKET_WINDOW_MS, platformRegion, REGION_IDS } from "./live-network.ts";
+
+export interface TimeToResult {
+  /** Nearest-rank percentiles of finished_at − created_at (queueing included), ms. */
+  p50Ms: number | null;
+  p95Ms: number | null;
+  samples: number;
+}
+
+/** A bound on the rows one read sorts: the most recent finishes are the ones that matter. */
+const MAX_SAMPLES = 50_000;
+
+export const timeKey = (modelId: string, region: string) => `${modelId}|${region}`;
+
+/**
+ * p50 / p95 time to result of customer jobs that succeeded in the last hour, per (model,
+ * region of the worker that ran them). Jobs created more than a day before they finished
+ * are left out: that bound lets the (state, created_at) index find the rows, and such a job
+ * waited for a worker that did not exist rather than measuring one that does.
+ */
+export async function timesToResult(opts: { modelId?: string } = {}): Promise<Map<string, TimeToResult>> {
+  const rows = await sql().$queryRaw<{ model_id: string; region: string; samples: number; p50_ms: number; p95_ms: number }[]>`
+    SELECT j.model_id,
+           CASE WHEN n.region = ANY(${REGION_IDS}::text[]) THEN n.region ELSE ${platformRegion()} END AS region,
+           count(*)::int AS samples,
+           percentile_disc(0.5) WITHIN GROUP (ORDER BY j.ms) AS p50_ms,
+           percentile_disc(0.95) WITHIN GROUP (ORDER BY j.ms) AS p95_ms
+    FROM (
+      SELECT model_id, node_id, extract(epoch FROM finished_at - created_at)::float8 * 1000 AS ms FROM jobs
+      WHERE state = 'succeeded' AND purpose <> 'challenge' AND node_id IS NOT NULL
+        AND created_at > now() - interval '1 day'
+        AND finished_at > now() - ${MARKET_WINDOW_MS} * interval '1 millisecond'
+        AND (${opts.modelId ?? null}::text IS NULL OR model_id = ${opts.modelId ?? null})
+      ORDER BY finished_at DESC
+      LIMIT ${MAX_SAMPLES}
+    ) j
+    JOIN nodes n ON n.id = j.node_id
+    GROUP BY 1, 2`;
+  return new Map(
+    rows.map((r) => [
+      timeKey(r.model_id, r.region),
+      { p50Ms: Math.round(Number(r.p50_ms)), p95Ms: Math.round(Number(r.p95_ms)), samples: r.samples },
+    ]),
+  );
+}
+
+export const NO_SAMPLES: TimeToResult = Object.freeze({ p50Ms: null, p95Ms: null, samples: 0 });
