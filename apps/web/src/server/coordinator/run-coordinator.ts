@@ -16,6 +16,8 @@ import {
 } from "../services/verification/por-loops.ts";
 import { sweepCheckLeases } from "../services/verification/check-tasks.ts";
 import { releaseDueUnbonds } from "../services/verification/stake.ts";
+import { billReservations } from "../services/reservations/bill-reservations.ts";
+import { getReservationConfig } from "../services/reservations/reservation-config.ts";
 
 /** At each epoch boundary: close the last epoch's books, then draw its standby checks. */
 function epochTicker(): () => Promise<void> {
@@ -81,6 +83,12 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
     },
     { name: "por-epoch", everyMs: 1_000, run: epochTicker() },
     { name: "unbond-release", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => releaseDueUnbonds() },
+    {
+      name: "reservation-billing",
+      everyMs: getReservationConfig().billingTickMs,
+      // A period is billed once any outage in it is surely recorded (mark-offline's lag).
+      run: () => billReservations({ outageDetectionMs: cfg.NODE_OFFLINE_AFTER_MS + cfg.MAINTENANCE_INTERVAL_MS + 1_000 }),
+    },
   ];
 
   while (!opts.signal.aborted) {

@@ -1,0 +1,13 @@
+import { authenticateRequest } from "~/server/auth/api-keys";
+import { requireScope } from "~/server/auth/caller";
+import { handle, json } from "~/server/http/handle";
+import { releaseReservation } from "~/server/services/reservations/release-reservation";
+
+export const dynamic = "force-dynamic";
+
+/** Release early: bills up to now, pro rata, and returns the rest of the hold. Idempotent. */
+export const POST = handle(async (req, _ctx, { params }: { params: Promise<{ id: string }> }) => {
+  const caller = requireScope(await authenticateRequest(req.headers), "jobs:write");
+  const { id } = await params;
+  return json(await releaseReservation({ orgId: caller.orgId, reservationId: id }));
+});

@@ -1,0 +1,210 @@
+import type { Db } from "@proofgrid/db/db-types";
+import { ensureAccounts, LedgerError, orgAccount, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
+import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { findRegion } from "@proofgrid/indexer";
+import { z } from "zod";
+import { getEnv } from "../../env.ts";
+import { AppError } from "../../errors.ts";
+import { logger } from "../../logger.ts";
+import { ensureOrgAccounts } from "../billing/org-accounts.ts";
+import { resolveModel } from "../models/resolve-model.ts";
+import { getPorConfig } from "../verification/por-config.ts";
+import { requiredStake } from "../verification/stake.ts";
+import { RESERVATION_LIMITS as L } from "./reservation-config.ts";
+import { costUpTo, MS_PER_HOUR } from "./reservation-pricing.ts";
+import { loadReservationView, type ReservationView, reservationHoldKey } from "./reservation-view.ts";
+
+const ZIsoTime = z.iso.datetime({ offset: true, message: "an ISO 8601 time, e.g. 2026-01-31T12:00:00Z" });
+
+export const ZBookReservationRequest = z
+  .object({
+    /** `local` (workers on the platform's own machine) or a region id, e.g. `eu-central`. */
+    region: z
+      .string()
+      .min(1)
+      .max(40)
+      .refine((r) => r === "local" || findRegion(r) !== undefined, { message: "unknown region: 'local' or a region id such as 'eu-central' or 'us-east'" }),
+    /** The capability class: every reserved worker has at least this many CU per hour. */
+    minCuPerHour: z.number().int().min(1).max(L.maxMinCuPerHour),
+    count: z.number().int().min(1).max(L.maxCount),
+    /** Model slug or sha256 id: only workers that serve it are reserved. */
+    model: z.string().min(1).max(100).optional(),
+    /** Length of the window from `startsAt` (fractions allowed); or give `endsAt`. */
+    hours: z.number().positive().max(L.maxHours).optional(),
+    /** Default: now. At most a minute in the past (the request was in flight). */
+    startsAt: ZIsoTime.optional(),
+    endsAt: ZIsoTime.optional(),
+    /** Retrying with the same key returns the first reservation and holds once. */
+    idempotencyKey: z.string().min(1).max(200),
+  })
+  .strict()
+  .refine((r) => (r.hours === undefined) !== (r.endsAt === undefined), { message: "give exactly one of hours and endsAt", path: ["hours"] });
+export type TBookReservationRequest = z.infer<typeof ZBookReservationRequest>;
+
+export interface BookReservationResult {
+  reservation: ReservationView;
+  /** False when the idempotency key had already booked (the first reservation is returned). */
+  created: boolean;
+}
+
+interface CandidateRow {
+  id: string;
+  org_id: string;
+  cu_per_hour: number;
+  ask: bigint;
+  reputation_score: number;
+  stake: bigint;
+}
+
+/**
+ * Reserves `count` workers of at least `minCuPerHour` in `region` for a window, at the
+ * listed price (the highest ask among the workers chosen, per CU-hour of capacity), and
+ * holds the whole window's cost from the organisation's available balance. The workers
+ * are locked, chosen, recorded and the hold posted in one transaction: either the
+ * reservation exists and its cost is held, or nothing changed.
+ */
+export async function bookReservation(opts: { orgId: string; request: TBookReservationRequest; now?: Date }): Promise<BookReservationResult> {
+  const { orgId, request } = opts;
+  const now = opts.now ?? new Date();
+  const { startsAt, endsAt } = windowOf(request, now);
+  const model = request.model ? await modelOrBadRequest(request.model) : null;
+
+  const existing = await findByKey(sql(), orgId, request.idempotencyKey);
+  if (existing) return replay(orgId, existing, request, model?.id ?? null);
+
+  const listPrice = BigInt(getEnv().PRICE_PER_CU);
+  const por = getPorConfig();
+  const durationMs = endsAt.getTime() - startsAt.getTime();
+  let total = 0n;
+  try {
+    const id = await sqlTransaction(async (tx) => {
+      await ensureOrgAccounts(tx, orgId);
+      // Lock every candidate (in id order, so concurrent bookings cannot deadlock) before
+      // asking which are free: the overlap check below is a later statement, so it sees
+      // any booking that committed while this one waited. FOR NO KEY UPDATE serialises
+      // bookings without blocking the foreign-key checks of jobs assigned to these nodes.
+      const locked = await tx.$queryRaw<{ id: string }[]>`
+        SELECT n.id FROM nodes n
+        WHERE n.role = 'worker' AND n.status = 'online' AND n.region = ${request.region}
+          AND n.cu_per_hour >= ${request.minCuPerHour} AND n.org_id <> ${orgId}::uuid
+          AND (${model?.id ?? null}::text IS NULL OR ${model?.id ?? null}::text = ANY(n.models))
+        ORDER BY n.id
+        LIMIT ${L.maxCandidates}
+        FOR NO KEY UPDATE OF n`;
+      const rows = await tx.$queryRaw<CandidateRow[]>`
+        SELECT n.id, n.org_id, n.cu_per_hour, coalesce(n.ask_price_per_cu, ${listPrice}) AS ask, n.reputation_score,
+               coalesce(a.balance, 0) AS stake
+        FROM nodes n
+        LEFT JOIN ledger_accounts a ON a.code = 'node:' || n.id::text || ':stake'
+        WHERE n.id = ANY(${locked.map((r) => r.id)}::uuid[])
+          AND NOT EXISTS (
+            SELECT 1 FROM reservation_nodes rn JOIN reservations r ON r.id = rn.reservation_id
+            WHERE rn.node_id = n.id AND r.status = 'active' AND r.starts_at < ${endsAt} AND r.ends_at > ${startsAt})
+        ORDER BY ask ASC, n.reputation_score DESC, n.id`;
+      // A worker without its minimum stake gets no work from the indexer: renting it out
+      // would sell capacity that cannot run.
+      const free = rows.filter((r) => !por.stakeRequired || BigInt(r.stake) >= requiredStake(r.cu_per_hour));
+      if (free.length < request.count) {
+        throw new AppError(
+          "CONFLICT",
+          `only ${free.length} of the ${request.count} requested workers are free in '${request.region}' with at least ${request.minCuPerHour} CU/h` +
+            `${model ? ` serving ${model.slug}` : ""} for that window`,
+          { available: free.length, requested: request.count },
+        );
+      }
+      const chosen = free.slice(0, request.count);
+      let price = 0n;
+      for (const n of chosen) if (BigInt(n.ask) > price) price = BigInt(n.ask);
+      // Each worker's share is rounded up once, over the whole window; the bills are
+      // differences of the same function, so they add up to this hold exactly.
+      total = chosen.reduce((s, n) => s + costUpTo({ cuPerHour: n.cu_per_hour, pricePerCu: price, elapsedMs: durationMs }), 0n);
+
+      const providers = [...new Set(chosen.map((n) => n.org_id))];
+      await ensureAccounts(tx, providers.map((p) => orgAccount(p, "earnings")));
+      const inserted = await tx.$queryRaw<{ id: string }[]>`
+        INSERT INTO reservations (id, org_id, region, min_cu_per_hour, count, model_id, price_per_cu, starts_at, ends_at, billed_until, idempotency_key)
+        VALUES (gen_random_uuid(), ${orgId}::uuid, ${request.region}, ${request.minCuPerHour}, ${request.count}, ${model?.id ?? null},
+                ${price}, ${startsAt}, ${endsAt}, ${startsAt}, ${request.idempotencyKey})
+        RETURNING id`;
+      const id = inserted[0]?.id;
+      if (!id) throw new Error("reservation insert returned no row");
+      await tx.$executeRaw`
+        INSERT INTO reservation_nodes (reservation_id, node_id, cu_per_hour)
+        SELECT ${id}::uuid, n, c FROM unnest(${chosen.map((n) => n.id)}::uuid[], ${chosen.map((n) => n.cu_per_hour)}::int[]) AS t(n, c)`;
+      await postTransfer(tx, {
+        idempotencyKey: reservationHoldKey(id),
+        kind: "reservation_hold",
+        memo: `reservation ${id}: ${request.count} worker(s) in ${request.region}, ${durationMs} ms at ${price} per CU-hour`,
+        legs: [
+          { code: orgAccountCode(orgId, "available"), amount: -total },
+          { code: orgAccountCode(orgId, "held"), amount: total },
+        ],
+      });
+      return id;
+    });
+    logger.info(
+      { reservationId: id, orgId, region: request.region, count: request.count, held: total.toString(), startsAt, endsAt },
+      "reservation booked",
+    );
+    return { reservation: await loadReservationView(sql(), { orgId, reservationId: id }), created: true };
+  } catch (err) {
+    if (err instanceof LedgerError && err.code === "insufficient_funds") {
+      throw new AppError("INSUFFICIENT_CREDITS", `insufficient credits: this reservation holds ${total} base units for its window`, {
+        price: total.toString(),
+      });
+    }
+    if (isUniqueViolation(err)) {
+      // A concurrent retry with the same key won the race: return its reservation.
+      const again = await findByKey(sql(), orgId, request.idempotencyKey);
+      if (again) return replay(orgId, again, request, model?.id ?? null);
+    }
+    throw err;
+  }
+}
+
+function windowOf(request: TBookReservationRequest, now: Date): { startsAt: Date; endsAt: Date } {
+  const startsAt = request.startsAt ? new Date(request.startsAt) : now;
+  if (startsAt.getTime() < now.getTime() - L.startSlackMs) throw new AppError("BAD_REQUEST", "startsAt is in the past: a reservation starts now or later");
+  if (startsAt.getTime() > now.getTime() + L.maxLeadMs) throw new AppError("BAD_REQUEST", `startsAt is more than ${L.maxLeadMs / 86_400_000} days ahead`);
+  const endsAt =
+    request.endsAt !== undefined ? new Date(request.endsAt) : new Date(startsAt.getTime() + Math.round((request.hours ?? 0) * Number(MS_PER_HOUR)));
+  const durationMs = endsAt.getTime() - startsAt.getTime();
+  if (durationMs < L.minWindowMs) throw new AppError("BAD_REQUEST", `the window must be at least ${L.minWindowMs / 1000} s long (endsAt after startsAt)`);
+  if (durationMs > L.maxHours * Number(MS_PER_HOUR)) throw new AppError("BAD_REQUEST", `the window must be at most ${L.maxHours} hours long`);
+  return { startsAt, endsAt };
+}
+
+async function modelOrBadRequest(ref: string) {
+  try {
+    return await resolveModel(ref);
+  } catch (err) {
+    if (err instanceof AppError && err.code === "NOT_FOUND") throw new AppError("BAD_REQUEST", err.message);
+    throw err;
+  }
+}
+
+interface KeyedRow {
+  id: string;
+  region: string;
+  min_cu_per_hour: number;
+  count: number;
+  model_id: string | null;
+}
+
+async function findByKey(db: Db, orgId: string, key: string): Promise<KeyedRow | undefined> {
+  const rows = await db.$queryRaw<KeyedRow[]>`
+    SELECT id, region, min_cu_per_hour, count, model_id FROM reservations WHERE org_id = ${orgId}::uuid AND idempotency_key = ${key}`;
+  return rows[0];
+}
+
+async function replay(orgId: string, row: KeyedRow, request: TBookReservationRequest, modelId: string | null): Promise<BookReservationResult> {
+  if (row.region !== request.region || row.min_cu_per_hour !== request.minCuPerHour || row.count !== request.count || row.model_id !== modelId) {
+    throw new AppError("CONFLICT", "idempotency key already used for a different reservation");
+  }
+  return { reservation: await loadReservationView(sql(), { orgId, reservationId: row.id }), created: false };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const code = typeof err === "object" && err !== null && "code" in err ? (err as { code: unknown }).code : undefined;
+  return code === "23505";
+}
