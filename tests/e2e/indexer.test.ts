@@ -45,7 +45,7 @@ let hangzhou: WorkerHandle;
 beforeAll(async () => {
   stack = await startStack({
     leaseMs: 10_000,
-    env: { DISPATCH_OFFER_MS: "1500", NODE_OFFLINE_AFTER_MS: "5000", MAINTENANCE_INTERVAL_MS: "1000" },
+    env: { DISPATCH_OFFER_MS: "1500", NODE_OFFLINE_AFTER_MS: "12000", MAINTENANCE_INTERVAL_MS: "1000" },
   });
   // One inference thread each: two workers on a 2-core machine otherwise fight for both
   // cores, which real providers on their own machines do not.

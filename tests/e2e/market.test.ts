@@ -206,20 +206,21 @@ describe("quotes", () => {
     expect(q.reason?.queue).toBeNull();
   });
 
-  it("a job submitted with that cap stays queued", async () => {
+  it("a job submitted with that cap stays queued, and its job view says why", async () => {
     const submitted = await api<{ id: string; state: string }>(stack, "/api/v1/jobs", {
       body: { model: ENCODER, input: { text: "too cheap" }, maxPricePerCu: "30000" },
     });
     expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
     // Several dispatch rounds (every 500 ms and on every event).
     await new Promise((r) => setTimeout(r, 3_000));
-    const job = await api<{ state: string; placement: unknown; queue: { position: number } | null }>(
+    const job = await api<{ state: string; placement: unknown; queue: { position: number; reason: string | null } | null }>(
       stack,
       `/api/v1/jobs/${submitted.body.id}`,
     );
     expect(job.body.state).toBe("queued");
     expect(job.body.placement).toBeNull();
     expect(job.body.queue?.position).toBeGreaterThanOrEqual(1);
+    expect(job.body.queue?.reason).toMatch(/40000/);
     expect((await api(stack, `/api/v1/jobs/${submitted.body.id}`, { method: "DELETE" })).status).toBe(200);
   });
 

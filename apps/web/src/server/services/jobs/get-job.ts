@@ -1,6 +1,7 @@
 import { db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
 import { jobEvents } from "../../events/job-events.ts";
+import { quoteJob } from "../market/quote.ts";
 import { queueEstimate } from "./backpressure.ts";
 import { type JobView, jobViewSelect, TERMINAL_STATES, toJobView } from "./job-view.ts";
 
@@ -9,11 +10,22 @@ export async function getJobOrThrow(opts: { orgId: string; jobId: string; withOu
   if (!/^[0-9a-f-]{36}$/i.test(opts.jobId)) throw new AppError("NOT_FOUND", "job not found");
   const row = await db().job.findFirst({
     where: { id: opts.jobId, orgId: opts.orgId },
-    select: { ...jobViewSelect, payload: { select: { output: true } } },
+    select: { ...jobViewSelect, pinnedNodeId: true, payload: { select: { output: true } } },
   });
   if (!row) throw new AppError("NOT_FOUND", "job not found");
   const view = toJobView(row, opts.withOutput === false ? undefined : (row.payload?.output ?? null));
-  if (row.state === "queued") view.queue = await queueEstimate({ modelId: row.model.id, createdAt: row.createdAt });
+  if (row.state === "queued") {
+    view.queue = await queueEstimate({ modelId: row.model.id, createdAt: row.createdAt });
+    // Why it is still waiting, when no worker could take it even if one were free: the
+    // indexer's own answer for this job's model, region and price cap (as POST /quote gives).
+    if (!row.pinnedNodeId && Date.now() - row.createdAt.getTime() > 1_000) {
+      const quote = await quoteJob({
+        orgId: opts.orgId,
+        request: { model: row.model.slug, region: row.clientRegion ?? undefined, maxPricePerCu: row.maxPricePerCu ?? undefined },
+      }).catch(() => null);
+      if (quote?.reason && quote.reason.code !== "all_busy") view.queue.reason = quote.reason.advice;
+    }
+  }
   return view;
 }
 
