@@ -82,12 +82,53 @@ const RAD = Math.PI / 180;
 
 /** Great-circle distance in km (haversine; stable for short distances, unlike the cosine rule). */
 export function haversineKm(a: LatLon, b: LatLon): number {
-  const dLat = (b.lat - a.lat) * RAD;
-  const dLon = (b.lon - a.lon) * RAD;
-  const s = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * RAD) * Math.cos(b.lat * RAD) * Math.sin(dLon / 2) ** 2;
+  return haversineKmWithCos(a.lat, a.lon, latitudeCos(a.lat), b.lat, b.lon, latitudeCos(b.lat));
+}
+
+/** cos(latitude): the part of a haversine that depends on one point only. */
+export function latitudeCos(latDeg: number): number {
+  return Math.cos(latDeg * RAD);
+}
+
+/**
+ * haversineKm with each point's latitudeCos passed in, so the worker index can keep it per
+ * worker. haversineKm calls this very function: both give the same result to the last bit,
+ * which is what lets the index and the linear scan agree exactly.
+ */
+export function haversineKmWithCos(aLat: number, aLon: number, aCos: number, bLat: number, bLon: number, bCos: number): number {
+  const sinLat = Math.sin(((bLat - aLat) * RAD) / 2);
+  const sinLon = Math.sin(((bLon - aLon) * RAD) / 2);
+  const s = sinLat * sinLat + aCos * bCos * sinLon * sinLon;
   // min() guards against s drifting above 1 by rounding for antipodal points.
   return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(s)));
 }
+
+/** A point on the unit sphere, for chord lengths: |a − b| needs no trigonometry once a and b are known. */
+export interface UnitVector {
+  x: number;
+  y: number;
+  z: number;
+}
+
+export function unitVector(p: LatLon): UnitVector {
+  const cosLat = Math.cos(p.lat * RAD);
+  return { x: cosLat * Math.cos(p.lon * RAD), y: cosLat * Math.sin(p.lon * RAD), z: Math.sin(p.lat * RAD) };
+}
+
+/**
+ * A lower bound on haversineKm from the straight-line chord between two unit vectors (a chord
+ * is never longer than its arc); 1 mm below it so that rounding in either formula (~1e-9 km)
+ * cannot lift it above the haversine. Three multiplications and a square root: the worker
+ * index uses it to rule workers and buckets out before computing the real distance.
+ */
+export function chordLowerBoundKm(ax: number, ay: number, az: number, bx: number, by: number, bz: number): number {
+  const dx = ax - bx;
+  const dy = ay - by;
+  const dz = az - bz;
+  return Math.max(0, EARTH_RADIUS_KM * Math.sqrt(dx * dx + dy * dy + dz * dz) - CHORD_SLACK_KM);
+}
+
+const CHORD_SLACK_KM = 1e-6;
 
 /**
  * Estimated round-trip time over `km` of great-circle distance: there and back through fibre

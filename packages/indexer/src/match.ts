@@ -16,6 +16,7 @@ import {
   latencyWindowMs,
   type PlacementOptions,
   type ResolvedOptions,
+  ranksAbove,
   resolveOptions,
   type ScoreContext,
   scoreContext,
@@ -23,7 +24,7 @@ import {
   unavailability,
   type Worker,
 } from "./scoring.ts";
-import type { Candidate, WorkerIndex } from "./worker-index.ts";
+import type { Candidate, RankedCandidate, WorkerIndex } from "./worker-index.ts";
 
 export interface NoWorkerReason {
   message: string;
@@ -43,12 +44,19 @@ export interface Decision {
   scanned: number;
 }
 
+/**
+ * resolveOptions() for the common call without options, resolved once (it validates weights
+ * and allocates). Module-private and never handed to a caller. Not frozen: a frozen object has
+ * its own hidden class, and the search's inline caches would then see two shapes of options.
+ */
+const DEFAULT_OPTIONS: ResolvedOptions = resolveOptions();
+
 export function placeJob(job: Job, index: WorkerIndex, options?: PlacementOptions): Decision {
-  const opts = resolveOptions(options);
+  const opts = options === undefined ? DEFAULT_OPTIONS : resolveOptions(options);
   const client = clientLocation(job);
-  const result = index.search(job, client, opts);
   const ctx = scoreContext(job, opts, index.meanSelections(job.modelId));
-  return decide(job, result.candidates, ctx, result.eliminated, result.scanned);
+  const r = index.searchRanked(job, client, opts, ctx);
+  return decision(job, r.winner, r.runnerUp, ctx, r.considered, r.eliminated, r.scanned);
 }
 
 export function linearScan(job: Job, workers: Iterable<Worker>, options?: PlacementOptions): Decision {
@@ -97,22 +105,12 @@ function filterAll(job: Job, workers: readonly Worker[], client: LatLon, opts: R
   return { feasible, eliminated };
 }
 
-interface Scored extends Candidate {
-  score: number;
-}
-
-/** Higher score first; then lower RTT; then the smaller id, so equal inputs give equal answers. */
-function better(a: Scored, b: Scored): boolean {
-  if (a.score !== b.score) return a.score > b.score;
-  if (a.rttMs !== b.rttMs) return a.rttMs < b.rttMs;
-  return a.worker.id < b.worker.id;
-}
-
+/** Scores every candidate and keeps the best two in the placer's order (see ranksAbove). */
 function decide(job: Job, candidates: readonly Candidate[], ctx: ScoreContext, eliminated: Eliminated, scanned: number): Decision {
-  let first: Scored | null = null;
-  let second: Scored | null = null;
+  let first: RankedCandidate | null = null;
+  let second: RankedCandidate | null = null;
   for (const c of candidates) {
-    const s: Scored = { worker: c.worker, rttMs: c.rttMs, score: scoreWorker(c.worker, c.rttMs, ctx) };
+    const s: RankedCandidate = { worker: c.worker, rttMs: c.rttMs, score: scoreWorker(c.worker, c.rttMs, ctx) };
     if (!first || better(s, first)) {
       second = first;
       first = s;
@@ -120,6 +118,20 @@ function decide(job: Job, candidates: readonly Candidate[], ctx: ScoreContext, e
       second = s;
     }
   }
+  return decision(job, first, second, ctx, candidates.length, eliminated, scanned);
+}
+
+const better = (a: RankedCandidate, b: RankedCandidate) => ranksAbove(a.score, a.rttMs, a.worker.id, b.score, b.rttMs, b.worker.id);
+
+function decision(
+  job: Job,
+  first: RankedCandidate | null,
+  second: RankedCandidate | null,
+  ctx: ScoreContext,
+  considered: number,
+  eliminated: Eliminated,
+  scanned: number,
+): Decision {
   if (!first) {
     return {
       workerId: null,
@@ -140,7 +152,7 @@ function decide(job: Job, candidates: readonly Candidate[], ctx: ScoreContext, e
       winner: explainWorker(first.worker, first.rttMs, ctx),
       runnerUp: second ? explainWorker(second.worker, second.rttMs, ctx) : null,
     },
-    considered: candidates.length,
+    considered,
     scanned,
   };
 }

@@ -188,62 +188,147 @@ export interface ScoreContext {
   modelId: string;
   opts: ResolvedOptions;
   priceReference: number;
+  /** opts.stakeScale as a number, converted once per decision rather than once per candidate. */
+  stakeScale: number;
   /** Mean selections over all workers that serve the model: a worker's fair share. */
   meanSelections: number;
 }
 
 export function scoreContext(job: Job, opts: ResolvedOptions, meanSelections: number): ScoreContext {
-  return { modelId: job.modelId, opts, priceReference: Number(job.maxPricePerCuHour ?? opts.referencePricePerCuHour), meanSelections };
+  return {
+    modelId: job.modelId,
+    opts,
+    priceReference: Number(job.maxPricePerCuHour ?? opts.referencePricePerCuHour),
+    stakeScale: Number(opts.stakeScale),
+    meanSelections,
+  };
+}
+
+/**
+ * What a score needs from a worker, as plain numbers. The index keeps these per worker so a
+ * decision scores candidates without touching Worker objects or converting bigints; the
+ * linear scan derives them from the Worker. Both then run the same arithmetic below.
+ */
+export interface ScoreInputs {
+  reputation: number;
+  /** Number(askPricePerCuHour): only the score uses it; the price filter compares bigints. */
+  ask: number;
+  /** 1 if the job's model is already loaded, else 0. */
+  warm: number;
+  /** Number(stake). */
+  stake: number;
+  selections: number;
+}
+
+export function scoreInputs(worker: Worker, modelId: string): ScoreInputs {
+  return {
+    reputation: worker.reputation,
+    ask: Number(worker.askPricePerCuHour),
+    warm: worker.loadedModels.includes(modelId) ? 1 : 0,
+    stake: Number(worker.stake),
+    selections: worker.selections,
+  };
 }
 
 /** x/(x+scale): 0 at 0, 0.5 at scale, → 1; no hard upper limit needed for unbounded inputs. */
 const saturate = (x: number, scale: number) => (x <= 0 ? 0 : x / (x + scale));
 
+// One function per term, so that every way of scoring computes each value the same way.
+const latencyValue = (rttMs: number, ctx: ScoreContext) => ctx.opts.latencyScaleMs / (ctx.opts.latencyScaleMs + rttMs);
+const reputationValue = (reputation: number) => Math.min(1, Math.max(0, reputation));
+// A job's cap (else the reference) scores 0.5; free scores 1. A zero cap makes every ask 0.
+const priceValue = (ask: number, ctx: ScoreContext) =>
+  ctx.priceReference <= 0 ? 1 : ctx.priceReference / (ctx.priceReference + Math.max(0, ask));
+const stakeValue = (stake: number, ctx: ScoreContext) => saturate(stake, ctx.stakeScale);
+// Below its share (mean selections) a worker earns up to 1; at or above it, nothing.
+// +1 keeps the term defined for a fresh network and small while counts are small.
+const fairnessValue = (selections: number, ctx: ScoreContext) =>
+  Math.min(1, Math.max(0, (ctx.meanSelections - selections) / (ctx.meanSelections + 1)));
+
 export function termValues(worker: Worker, rttMs: number, ctx: ScoreContext): Record<TermName, number> {
-  const { opts } = ctx;
-  const ask = Number(worker.askPricePerCuHour);
-  const mean = ctx.meanSelections;
+  return termValuesOf(scoreInputs(worker, ctx.modelId), rttMs, ctx);
+}
+
+function termValuesOf(w: ScoreInputs, rttMs: number, ctx: ScoreContext): Record<TermName, number> {
   return {
-    latency: opts.latencyScaleMs / (opts.latencyScaleMs + rttMs),
-    reputation: Math.min(1, Math.max(0, worker.reputation)),
-    // A job's cap (else the reference) scores 0.5; free scores 1. A zero cap makes every ask 0.
-    price: ctx.priceReference <= 0 ? 1 : ctx.priceReference / (ctx.priceReference + Math.max(0, ask)),
-    warm: worker.loadedModels.includes(ctx.modelId) ? 1 : 0,
-    stake: saturate(Number(worker.stake), Number(opts.stakeScale)),
-    // Below its share (mean selections) a worker earns up to 1; at or above it, nothing.
-    // +1 keeps the term defined for a fresh network and small while counts are small.
-    fairness: Math.min(1, Math.max(0, (mean - worker.selections) / (mean + 1))),
+    latency: latencyValue(rttMs, ctx),
+    reputation: reputationValue(w.reputation),
+    price: priceValue(w.ask, ctx),
+    warm: w.warm,
+    stake: stakeValue(w.stake, ctx),
+    fairness: fairnessValue(w.selections, ctx),
   };
 }
 
 /**
  * Score = Σ weight·value, summed in TERM_NAMES order so explanations add up exactly.
- * Computed without allocating: this runs k times per decision on the hot path.
+ * Takes the inputs as separate numbers and allocates nothing: the index calls it for every
+ * candidate of every decision.
  */
-export function scoreWorker(worker: Worker, rttMs: number, ctx: ScoreContext): number {
-  const v = termValues(worker, rttMs, ctx);
+export function scoreOf(
+  rttMs: number,
+  reputation: number,
+  ask: number,
+  warm: number,
+  stake: number,
+  selections: number,
+  ctx: ScoreContext,
+): number {
   const w = ctx.opts.weights;
   let score = 0;
-  score += w.latency * v.latency;
-  score += w.reputation * v.reputation;
-  score += w.price * v.price;
-  score += w.warm * v.warm;
-  score += w.stake * v.stake;
-  score += w.fairness * v.fairness;
+  score += w.latency * latencyValue(rttMs, ctx);
+  score += w.reputation * reputationValue(reputation);
+  score += w.price * priceValue(ask, ctx);
+  score += w.warm * warm;
+  score += w.stake * stakeValue(stake, ctx);
+  score += w.fairness * fairnessValue(selections, ctx);
   return score;
+}
+
+export function scoreWorker(worker: Worker, rttMs: number, ctx: ScoreContext): number {
+  return scoreOf(
+    rttMs,
+    worker.reputation,
+    Number(worker.askPricePerCuHour),
+    worker.loadedModels.includes(ctx.modelId) ? 1 : 0,
+    Number(worker.stake),
+    worker.selections,
+    ctx,
+  );
+}
+
+function term(value: number, weight: number): TermExplanation {
+  return { value, weight, contribution: weight * value };
 }
 
 export function explainWorker(worker: Worker, rttMs: number, ctx: ScoreContext): Explanation {
   const v = termValues(worker, rttMs, ctx);
-  const terms = {} as Record<TermName, TermExplanation>;
+  const w = ctx.opts.weights;
+  // Written out rather than looped over TERM_NAMES: the same sum in the same order as scoreOf,
+  // without keyed stores (a decision builds two of these).
+  const terms: Record<TermName, TermExplanation> = {
+    latency: term(v.latency, w.latency),
+    reputation: term(v.reputation, w.reputation),
+    price: term(v.price, w.price),
+    warm: term(v.warm, w.warm),
+    stake: term(v.stake, w.stake),
+    fairness: term(v.fairness, w.fairness),
+  };
   let score = 0;
-  for (const name of TERM_NAMES) {
-    const weight = ctx.opts.weights[name];
-    const contribution = weight * v[name];
-    terms[name] = { value: v[name], weight, contribution };
-    score += contribution;
-  }
+  score += terms.latency.contribution;
+  score += terms.reputation.contribution;
+  score += terms.price.contribution;
+  score += terms.warm.contribution;
+  score += terms.stake.contribution;
+  score += terms.fairness.contribution;
   return { workerId: worker.id, score, expectedRttMs: rttMs, terms };
+}
+
+/** The placer's order: higher score first; then lower RTT; then the smaller id, so equal inputs give equal answers. */
+export function ranksAbove(scoreA: number, rttA: number, idA: string, scoreB: number, rttB: number, idB: string): boolean {
+  if (scoreA !== scoreB) return scoreA > scoreB;
+  if (rttA !== rttB) return rttA < rttB;
+  return idA < idB;
 }
 
 export function latencyWindowMs(bestRttMs: number, opts: ResolvedOptions): number {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { estimateRttMs, findRegion, getRegionOrThrow, haversineKm, REGIONS } from "./geo.ts";
 import * as indexer from "./index.ts";
 import { linearScan, placeJob } from "./match.ts";
+import { clientLocation, type Job, ranksAbove, resolveOptions, scoreContext, scoreWorker } from "./scoring.ts";
 import { healthyWorker, job, network } from "./test-networks.ts";
 import { WorkerIndex } from "./worker-index.ts";
 
@@ -37,6 +38,15 @@ describe("WorkerIndex", () => {
     fc.record({ kind: fc.constant("release" as const), at: fc.nat() }),
     fc.record({ kind: fc.constant("remove" as const), at: fc.nat() }),
     fc.record({ kind: fc.constant("quarantine" as const), at: fc.nat() }),
+    // A change the index applies in place: price, reputation, warm models, link delay.
+    fc.record({
+      kind: fc.constant("reprice" as const),
+      at: fc.nat(),
+      ask: fc.bigInt({ min: 1n, max: 2_000_000n }),
+      reputation: fc.double({ min: 0, max: 1, noNaN: true }),
+      warm: fc.boolean(),
+      measuredRttMs: fc.double({ min: 0, max: 40, noNaN: true }),
+    }),
   );
 
   it("after any sequence of add/assign/release/remove/update decides like a fresh linear scan of its workers", () => {
@@ -54,6 +64,14 @@ describe("WorkerIndex", () => {
           if (o.kind === "release") index.release(id);
           if (o.kind === "remove") expect(index.remove(id)).toBe(true);
           if (o.kind === "quarantine") index.upsert({ ...w, quarantined: !w.quarantined });
+          if (o.kind === "reprice")
+            index.upsert({
+              ...w,
+              askPricePerCuHour: o.ask,
+              reputation: o.reputation,
+              loadedModels: o.warm ? w.models : [],
+              measuredRttMs: o.measuredRttMs,
+            });
         }
         for (const j of jobs) {
           const a = placeJob(j, index, { k: 64 });
@@ -63,6 +81,41 @@ describe("WorkerIndex", () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it("search returns the candidates searchRanked scores: the same best two and the same count", () => {
+    fc.assert(
+      fc.property(network(60), job, fc.integer({ min: 1, max: 8 }), (workers, j, k) => {
+        const index = new WorkerIndex();
+        for (const w of workers) index.upsert(w);
+        const opts = resolveOptions({ k });
+        const client = clientLocation(j);
+        const ctx = scoreContext(j, opts, index.meanSelections(j.modelId));
+        const ranked = index.searchRanked(j, client, opts, ctx);
+        const plain = index.search(j, client, opts);
+        const scored = plain.candidates
+          .map((c) => ({ ...c, score: scoreWorker(c.worker, c.rttMs, ctx) }))
+          .sort((a, b) => (ranksAbove(a.score, a.rttMs, a.worker.id, b.score, b.rttMs, b.worker.id) ? -1 : 1));
+        expect(ranked.considered).toBe(plain.candidates.length);
+        expect(ranked.scanned).toBe(plain.scanned);
+        expect(ranked.eliminated).toEqual(plain.eliminated);
+        expect(ranked.winner).toEqual(scored[0] ?? null);
+        expect(ranked.runnerUp).toEqual(scored[1] ?? null);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("compares prices as integers beyond 2^53, where numbers would call them equal", () => {
+    const index = new WorkerIndex();
+    const cap = 2n ** 60n;
+    index.upsert(healthyWorker("over", 50.11, 8.68, { askPricePerCuHour: cap + 1n }));
+    index.upsert(healthyWorker("at", 50.2, 8.7, { askPricePerCuHour: cap }));
+    const j: Job = { clientRegion: "eu-central", modelId: "m-ocr", orgId: "c", maxPricePerCuHour: cap };
+    const d = placeJob(j, index);
+    expect(d.workerId).toBe("at");
+    expect(d.considered).toBe(1);
+    expect(placeJob({ ...j, maxPricePerCuHour: cap - 1n }, index).reason?.eliminated.price).toBe(2);
   });
 
   it("keeps its own frozen copy of a worker", () => {
