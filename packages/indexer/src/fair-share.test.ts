@@ -90,6 +90,7 @@ describe("FairShare (start-time fair queuing between organisations)", () => {
     const alone = median(simulate(jobs.filter((j) => j.orgId === "small"), slots, "fair").get("small") ?? []);
     const fair = median(simulate(jobs, slots, "fair").get("small") ?? []);
     const fifo = median(simulate(jobs, slots, "fifo").get("small") ?? []);
+    console.log(JSON.stringify({ fairShareSimulation: { aloneMedian: alone, fairMedian: fair, fifoMedian: fifo, fairRatio: fair / alone, fifoRatio: fifo / alone } }));
     expect(fair / alone).toBeLessThanOrEqual(2);
     // The same flood under first-come-first-served starves the small organisation: the
     // measurement can tell the two apart.
