@@ -125,6 +125,14 @@ describe("checks the platform runs on its own", () => {
     const probes = await sql().$queryRaw<{ measured: number | null }[]>`
       SELECT (evidence->>'measuredCuPerHour')::int AS measured FROM checks WHERE kind = 'latency' AND verdict = 'pass'`;
     for (const p of probes) expect(p.measured).toBeGreaterThan(0);
+    // ... and tests the declared location: these workers run here and say `local`.
+    const located = await sql().$queryRaw<{ plausible: boolean; rtt: number | null }[]>`
+      SELECT n.location_plausible AS plausible, n.measured_rtt_ms AS rtt FROM nodes n
+      WHERE EXISTS (SELECT 1 FROM checks c WHERE c.subject_node_id = n.id AND c.kind = 'latency' AND c.verdict = 'pass')`;
+    for (const l of located) {
+      expect(l.plausible).toBe(true);
+      expect(l.rtt).toBeGreaterThanOrEqual(4);
+    }
     // Challenge jobs are the protocol's, funded from the emission pool, pinned to their subject.
     const challengeJobs = await sql().$queryRaw<{ n: number; misplaced: number }[]>`
       SELECT count(*)::int AS n, count(*) FILTER (WHERE node_id <> pinned_node_id)::int AS misplaced FROM jobs WHERE purpose = 'challenge'`;

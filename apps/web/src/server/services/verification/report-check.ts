@@ -16,6 +16,9 @@ import {
 import { getCatalogEntry } from "@proofgrid/models/catalog";
 import { z } from "zod";
 import { AppError } from "../../errors.ts";
+import { getEnv } from "../../env.ts";
+import { locationEvidence } from "../dispatch/location-check.ts";
+import { regionLocation } from "../dispatch/network.ts";
 import { logger } from "../../logger.ts";
 import type { NodeIdentity } from "../nodes/authenticate-node.ts";
 import { type CheckEvidence, type CheckRow, checkItems, isChallengeCheck, loadCheck } from "./check-tasks.ts";
@@ -115,7 +118,10 @@ export async function reportCheck(opts: { node: NodeIdentity; report: z.infer<ty
     const mismatched = verdicts.filter((v) => !v.match).map((v) => v.ref);
     if (mismatched.length === 0) {
       if (check.kind === "registration" || check.kind === "latency") applyCapability(evidence, task.items, task.claimed);
-      if (check.kind === "latency") await recordLatency(tx, check.subject_node_id, task.items);
+      if (check.kind === "latency") {
+        await recordLatency(tx, check.subject_node_id, task.items);
+        await recordLocation(tx, check.id, check.subject_node_id);
+      }
       await finish(tx, check, "pass", evidence);
       await recordNodeVerdict(tx, { nodeId: check.subject_node_id, checkId: check.id, role: "worker", verdict: "pass", reason: `${check.kind} check passed` });
       await setVerification(tx, check, "verified");
@@ -180,6 +186,28 @@ async function recordLatency(tx: Db, nodeId: string, items: readonly { costMilli
   }
   await tx.$executeRaw`
     UPDATE nodes SET reputation = ${JSON.stringify(state)}::jsonb, reputation_score = ${reputationScore(state)} WHERE id = ${nodeId}::uuid`;
+}
+
+/**
+ * A latency probe also tests the worker's declared location: the platform (in
+ * PLATFORM_REGION) timed each probe job from lease to result, so the protocol overhead
+ * (that time minus the receipt's inference time) holds at least one round trip. Faster than
+ * light allows from the declared place → location_plausible = false, and the indexer then
+ * charges the worker a long link delay until a probe agrees again.
+ */
+async function recordLocation(tx: Db, checkId: string, nodeId: string) {
+  const rows = await tx.$queryRaw<{ overhead_ms: number; region: string; latitude: number | null; longitude: number | null }[]>`
+    SELECT extract(epoch FROM (a.finished_at - a.leased_at)) * 1000 - coalesce(a.inference_ms, 0) AS overhead_ms,
+           n.region, n.latitude, n.longitude
+    FROM jobs j JOIN job_attempts a ON a.job_id = j.id AND a.outcome = 'succeeded' JOIN nodes n ON n.id = j.pinned_node_id
+    WHERE j.check_id = ${checkId}::uuid AND j.state = 'succeeded'`;
+  const first = rows[0];
+  if (!first) return;
+  const declared = first.latitude !== null && first.longitude !== null ? { lat: first.latitude, lon: first.longitude } : regionLocation(first.region);
+  const e = locationEvidence({ probe: regionLocation(getEnv().PLATFORM_REGION), declared, overheadsMs: rows.map((r) => Number(r.overhead_ms)) });
+  if (!e) return;
+  await tx.$executeRaw`UPDATE nodes SET measured_rtt_ms = ${e.measuredRttMs}, location_plausible = ${e.plausible} WHERE id = ${nodeId}::uuid`;
+  if (!e.plausible) logger.warn({ nodeId, ...e }, "latency probe: declared location is impossible");
 }
 
 async function admit(tx: Db, nodeId: string, evidence: CheckEvidence) {
