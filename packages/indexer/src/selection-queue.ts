@@ -25,10 +25,14 @@ export class SelectionQueue<T> {
   /** Distinct selection counts present, ascending, and the exclusive end of each count's run. */
   readonly #counts: number[] = [];
   readonly #ends: number[] = [];
+  /** One row held aside while a chain of copies opens a hole for it. */
+  readonly #spare: Float64Array;
+  #spareOwner: T | undefined;
 
   constructor(stride: number, initialCapacity = 16) {
     if (!(Number.isInteger(stride) && stride > 0)) throw new Error(`selection queue: stride must be a positive integer, got ${stride}`);
     this.stride = stride;
+    this.#spare = new Float64Array(stride);
     this.#rows = new Float64Array(initialCapacity * stride);
     this.#handleAt = new Int32Array(initialCapacity);
     this.#positionOf = new Int32Array(initialCapacity).fill(-1);
@@ -100,7 +104,8 @@ export class SelectionQueue<T> {
 
   /**
    * Moves the row of `handle`, which sits at the first position after all runs, to the end of
-   * the run for `selections`, shifting the first row of each higher run to that run's end.
+   * the run for `selections`: the first row of each higher run moves to that run's end, a
+   * chain of single-row copies (a row is ~100 bytes and, in a big bucket, a cache miss).
    */
   #insert(handle: number, selections: number): void {
     const g = this.#lowerBound(selections);
@@ -108,25 +113,33 @@ export class SelectionQueue<T> {
       this.#counts.splice(g, 0, selections);
       this.#ends.splice(g, 0, this.#runStart(g));
     }
-    let at = this.#positionOf[handle] as number;
+    const from = this.#positionOf[handle] as number;
+    if (this.#counts.length - 1 > g) this.#saveRow(from);
+    let hole = from;
     for (let h = this.#counts.length - 1; h > g; h--) {
       const start = this.#runStart(h);
-      this.#swap(start, at);
-      at = start;
+      this.#copyRow(start, hole);
+      hole = start;
       this.#ends[h] = (this.#ends[h] as number) + 1;
     }
+    if (hole !== from) this.#restoreRow(hole, handle);
     this.#ends[g] = (this.#ends[g] as number) + 1;
     this.#selections[handle] = selections;
   }
 
-  /** Moves the row of `handle` out past every run, shifting the last row of each run from its own up. */
+  /** Moves the row of `handle` out past every run: the last row of each run from its own up moves down one run. */
   #detach(handle: number): void {
     const g = this.#runOf(this.#selections[handle] as number);
+    const from = this.#positionOf[handle] as number;
+    this.#saveRow(from);
+    let hole = from;
     for (let h = g; h < this.#counts.length; h++) {
       const last = (this.#ends[h] as number) - 1;
-      this.#swap(this.#positionOf[handle] as number, last);
+      this.#copyRow(last, hole);
+      hole = last;
       this.#ends[h] = last;
     }
+    this.#restoreRow(hole, handle);
     if (this.#ends[g] === this.#runStart(g)) this.#dropRun(g);
   }
 
@@ -147,22 +160,36 @@ export class SelectionQueue<T> {
 
   #swap(a: number, b: number): void {
     if (a === b) return;
+    const handle = this.#handleAt[a] as number;
+    this.#saveRow(a);
+    this.#copyRow(b, a);
+    this.#restoreRow(b, handle);
+  }
+
+  /** Row `from` (numbers, owner, handle) to position `to`; `from` is left to be overwritten. */
+  #copyRow(from: number, to: number): void {
+    if (from === to) return;
     const rows = this.#rows;
     const stride = this.stride;
-    for (let i = 0, oa = a * stride, ob = b * stride; i < stride; i++, oa++, ob++) {
-      const x = rows[oa] as number;
-      rows[oa] = rows[ob] as number;
-      rows[ob] = x;
-    }
-    const owner = this.#owners[a];
-    this.#owners[a] = this.#owners[b];
-    this.#owners[b] = owner;
-    const ha = this.#handleAt[a] as number;
-    const hb = this.#handleAt[b] as number;
-    this.#handleAt[a] = hb;
-    this.#handleAt[b] = ha;
-    this.#positionOf[hb] = a;
-    this.#positionOf[ha] = b;
+    for (let i = 0, f = from * stride, t = to * stride; i < stride; i++) rows[t + i] = rows[f + i] as number;
+    this.#owners[to] = this.#owners[from];
+    const handle = this.#handleAt[from] as number;
+    this.#handleAt[to] = handle;
+    this.#positionOf[handle] = to;
+  }
+
+  #saveRow(position: number): void {
+    const stride = this.stride;
+    for (let i = 0, o = position * stride; i < stride; i++) this.#spare[i] = this.#rows[o + i] as number;
+    this.#spareOwner = this.#owners[position];
+  }
+
+  #restoreRow(position: number, handle: number): void {
+    const stride = this.stride;
+    for (let i = 0, o = position * stride; i < stride; i++) this.#rows[o + i] = this.#spare[i] as number;
+    this.#owners[position] = this.#spareOwner;
+    this.#handleAt[position] = handle;
+    this.#positionOf[handle] = position;
   }
 
   #assertLive(handle: number): void {

@@ -92,6 +92,9 @@ interface Entry {
   worker: Worker;
   regionIndex: number;
   distanceToCentreKm: number;
+  /** Where the worker is, as the rows store it: computed when it moves, not on every update. */
+  latCos: number;
+  vector: UnitVector;
   org: number;
   /** The worker's handle in each model's bucket queue, in worker.models order; empty while unavailable. */
   handles: number[];
@@ -193,14 +196,16 @@ export class WorkerIndex {
     const old = this.#entries.get(worker.id);
     if (old && this.#updateInPlace(old, snapshot)) return;
     if (old) this.#unlink(old);
-    // Re-locating costs ~30 haversines; a change of slots alone keeps the position (and
-    // usually takes #updateInPlace above).
+    // Re-locating costs 32 chord lengths and a haversine; a change of slots alone keeps the
+    // position (and usually takes #updateInPlace above).
     const moved = !old || old.worker.lat !== worker.lat || old.worker.lon !== worker.lon;
-    const place = old && !moved ? old : nearestRegion(snapshot);
+    const place = old && !moved ? old : locate(snapshot);
     const entry: Entry = {
       worker: snapshot,
       regionIndex: place.regionIndex,
       distanceToCentreKm: place.distanceToCentreKm,
+      latCos: place.latCos,
+      vector: place.vector,
       org: NO_ORG,
       handles: [],
     };
@@ -623,7 +628,7 @@ function writeRow(queue: SelectionQueue<Entry>, handle: number, entry: Entry, mo
   const ask = Number(w.askPricePerCuHour);
   data[o + LAT] = w.lat;
   data[o + LON] = w.lon;
-  data[o + LAT_COS] = latitudeCos(w.lat);
+  data[o + LAT_COS] = entry.latCos;
   data[o + LINK_PENALTY_MS] = linkPenaltyMs(w);
   data[o + ASK] = ask;
   data[o + ASK_EXACT] = Number.isSafeInteger(ask) ? 1 : 0;
@@ -632,33 +637,48 @@ function writeRow(queue: SelectionQueue<Entry>, handle: number, entry: Entry, mo
   data[o + SELECTIONS] = w.selections;
   data[o + ORG] = entry.org;
   data[o + WARM] = w.loadedModels.includes(modelId) ? 1 : 0;
-  const v = unitVector(w);
-  data[o + X] = v.x;
-  data[o + Y] = v.y;
-  data[o + Z] = v.z;
+  data[o + X] = entry.vector.x;
+  data[o + Y] = entry.vector.y;
+  data[o + Z] = entry.vector.z;
 }
 
-function nearestRegion(p: LatLon): { regionIndex: number; distanceToCentreKm: number } {
+/**
+ * The region centre nearest to a worker (its bucket), and the numbers its rows keep about
+ * where it is. The nearest centre is the one at the shortest chord (chord length grows with
+ * arc length), so one haversine, to the chosen centre, replaces 32; a near-tie the two would
+ * break differently only picks the other bucket, whose radius then covers the worker.
+ */
+function locate(p: LatLon): Pick<Entry, "regionIndex" | "distanceToCentreKm" | "latCos" | "vector"> {
+  const vector = unitVector(p);
   let regionIndex = 0;
-  let distanceToCentreKm = Number.POSITIVE_INFINITY;
-  REGIONS.forEach((region, i) => {
-    const d = haversineKm(p, region);
-    if (d < distanceToCentreKm) {
+  let nearest = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < REGION_VECTORS.length; i++) {
+    const c = REGION_VECTORS[i] as UnitVector;
+    const dx = vector.x - c.x;
+    const dy = vector.y - c.y;
+    const dz = vector.z - c.z;
+    const chord2 = dx * dx + dy * dy + dz * dz;
+    if (chord2 < nearest) {
       regionIndex = i;
-      distanceToCentreKm = d;
+      nearest = chord2;
     }
-  });
-  return { regionIndex, distanceToCentreKm };
+  }
+  const distanceToCentreKm = haversineKm(p, REGIONS[regionIndex] as Region);
+  return { regionIndex, distanceToCentreKm, latCos: latitudeCos(p.lat), vector };
 }
 
 function validateWorker(w: Worker): void {
-  const bad = (why: string) => new Error(`invalid worker ${JSON.stringify(w.id)}: ${why}`);
-  if (typeof w.id !== "string" || w.id.length === 0) throw bad("id must be a non-empty string");
-  if (!isValidLatLon(w)) throw bad(`lat/lon (${w.lat}, ${w.lon}) out of range`);
-  if (!Number.isInteger(w.freeSlots) || w.freeSlots < 0) throw bad(`freeSlots must be an integer ≥ 0, got ${w.freeSlots}`);
-  if (!Number.isInteger(w.selections) || w.selections < 0) throw bad(`selections must be an integer ≥ 0, got ${w.selections}`);
-  if (!Number.isFinite(w.reputation)) throw bad(`reputation must be finite, got ${w.reputation}`);
+  if (typeof w.id !== "string" || w.id.length === 0) throw invalid(w, "id must be a non-empty string");
+  if (!isValidLatLon(w)) throw invalid(w, `lat/lon (${w.lat}, ${w.lon}) out of range`);
+  if (!Number.isInteger(w.freeSlots) || w.freeSlots < 0) throw invalid(w, `freeSlots must be an integer ≥ 0, got ${w.freeSlots}`);
+  if (!Number.isInteger(w.selections) || w.selections < 0) throw invalid(w, `selections must be an integer ≥ 0, got ${w.selections}`);
+  if (!Number.isFinite(w.reputation)) throw invalid(w, `reputation must be finite, got ${w.reputation}`);
   if (w.measuredRttMs !== undefined && !(w.measuredRttMs >= 0 && Number.isFinite(w.measuredRttMs)))
-    throw bad(`measuredRttMs must be ≥ 0, got ${w.measuredRttMs}`);
-  if (w.models.length > MAX_MODELS_PER_WORKER) throw bad(`serves ${w.models.length} models; at most ${MAX_MODELS_PER_WORKER}`);
+    throw invalid(w, `measuredRttMs must be ≥ 0, got ${w.measuredRttMs}`);
+  if (w.models.length > MAX_MODELS_PER_WORKER) throw invalid(w, `serves ${w.models.length} models; at most ${MAX_MODELS_PER_WORKER}`);
+}
+
+// A function of its own rather than a closure in validateWorker: that ran on every upsert.
+function invalid(w: Worker, why: string): Error {
+  return new Error(`invalid worker ${JSON.stringify(w.id)}: ${why}`);
 }
