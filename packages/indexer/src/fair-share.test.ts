@@ -76,10 +76,17 @@ function workload(opts: { small: number; floodFactor: number }): SimJob[] {
   const jobs: SimJob[] = [];
   let id = 0;
   // The small organisation submits one job every 2 time units: well within its share.
-  for (let i = 0; i < opts.small; i++) jobs.push({ id: id++, orgId: "small", arrival: i * 2, cost: 1, service: SERVICE[i % SERVICE.length] as number });
+  for (let i = 0; i < opts.small; i++)
+    jobs.push({ id: id++, orgId: "small", arrival: i * 2, cost: 1, service: SERVICE[i % SERVICE.length] as number });
   // The flood arrives in bursts of 100× the small organisation's jobs.
   for (let i = 0; i < opts.small * opts.floodFactor; i++)
-    jobs.push({ id: id++, orgId: "flood", arrival: Math.floor(i / opts.floodFactor) * 2, cost: 1, service: SERVICE[(i * 3) % SERVICE.length] as number });
+    jobs.push({
+      id: id++,
+      orgId: "flood",
+      arrival: Math.floor(i / opts.floodFactor) * 2,
+      cost: 1,
+      service: SERVICE[(i * 3) % SERVICE.length] as number,
+    });
   return jobs;
 }
 
@@ -87,10 +94,20 @@ describe("FairShare (start-time fair queuing between organisations)", () => {
   it("keeps a small organisation's median time to result within 2× of alone when another submits 100× its jobs", () => {
     const slots = 4;
     const jobs = workload({ small: 40, floodFactor: 100 });
-    const alone = median(simulate(jobs.filter((j) => j.orgId === "small"), slots, "fair").get("small") ?? []);
+    const alone = median(
+      simulate(
+        jobs.filter((j) => j.orgId === "small"),
+        slots,
+        "fair",
+      ).get("small") ?? [],
+    );
     const fair = median(simulate(jobs, slots, "fair").get("small") ?? []);
     const fifo = median(simulate(jobs, slots, "fifo").get("small") ?? []);
-    console.log(JSON.stringify({ fairShareSimulation: { aloneMedian: alone, fairMedian: fair, fifoMedian: fifo, fairRatio: fair / alone, fifoRatio: fifo / alone } }));
+    console.log(
+      JSON.stringify({
+        fairShareSimulation: { aloneMedian: alone, fairMedian: fair, fifoMedian: fifo, fairRatio: fair / alone, fifoRatio: fifo / alone },
+      }),
+    );
     expect(fair / alone).toBeLessThanOrEqual(2);
     // The same flood under first-come-first-served starves the small organisation: the
     // measurement can tell the two apart.
@@ -118,12 +135,15 @@ describe("FairShare (start-time fair queuing between organisations)", () => {
   it("never admits an organisation past its concurrency limit, and skips unplaceable jobs without blocking others", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ org: fc.constantFrom("a", "b", "c"), placeable: fc.boolean(), cost: fc.integer({ min: 1, max: 5 }) }), { maxLength: 200 }),
+        fc.array(fc.record({ org: fc.constantFrom("a", "b", "c"), placeable: fc.boolean(), cost: fc.integer({ min: 1, max: 5 }) }), {
+          maxLength: 200,
+        }),
         fc.integer({ min: 0, max: 10 }),
         fc.integer({ min: 0, max: 300 }),
         (items, limit, capacity) => {
           const queues = new Map<string, (FairItem & { placeable: boolean })[]>();
-          for (const it of items) queues.set(it.org, [...(queues.get(it.org) ?? []), { orgId: it.org, cost: it.cost, placeable: it.placeable }]);
+          for (const it of items)
+            queues.set(it.org, [...(queues.get(it.org) ?? []), { orgId: it.org, cost: it.cost, placeable: it.placeable }]);
           const open = new Map<string, number>();
           let left = capacity;
           const placed = new FairShare().schedule(queues, {
