@@ -7,7 +7,10 @@ import { NodeClient } from "../../apps/worker/src/protocol/node-client.ts";
 const config = loadConfig();
 const client = new NodeClient(loadIdentity(config.PROOFGRID_NODE_DIR), config.REQUEST_TIMEOUT_MS);
 let stopped = false;
-for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => (stopped = true));
+for (const sig of ["SIGINT", "SIGTERM"] as const)
+  process.on(sig, () => {
+    stopped = true;
+  });
 while (!stopped) {
   await client.post("/api/node/heartbeat", { leases: [] }).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 1_000));
