@@ -1,8 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-// Three projects: pure unit tests (no database), integration tests against a real
-// Postgres (one fresh database per file, cloned from a migrated template), and
-// end-to-end tests that start real processes (web server, workers).
+// Four projects: pure unit tests (no database), integration tests against a real
+// Postgres (one fresh database per file, cloned from a migrated template), end-to-end
+// tests that start real processes (web server, workers), and browser tests that drive
+// the web app in chromium on top of the same processes.
 export default defineConfig({
   test: {
     projects: [
@@ -27,6 +28,17 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["tests/e2e/**/*.test.ts"],
+          globalSetup: ["packages/db/src/testing/global-setup.ts", "tests/e2e/build-web.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Real chromium (Debian's, /usr/bin/chromium) against the same stack as e2e.
+        test: {
+          name: "browser",
+          include: ["tests/browser/**/*.test.ts"],
           globalSetup: ["packages/db/src/testing/global-setup.ts", "tests/e2e/build-web.ts"],
           testTimeout: 300_000,
           hookTimeout: 300_000,

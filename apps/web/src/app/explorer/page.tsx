@@ -1,0 +1,55 @@
+import type { Metadata } from "next";
+import { getLiveNetwork, type LiveNetwork } from "~/server/services/network/get-live-network";
+import { currentVerification, listEpochs } from "~/server/services/verification/stats";
+import { EPOCHS_SHOWN, EpochStats, type EpochsResponse } from "./epoch-stats";
+import styles from "./explorer.module.css";
+import { LiveNetworkView } from "./live-network";
+
+export const dynamic = "force-dynamic";
+export const metadata: Metadata = {
+  title: "Network explorer · Proofgrid",
+  description: "Proofgrid's network live: nodes by region, jobs per minute, capacity and verification per epoch.",
+};
+
+/**
+ * Public explorer. The server renders the first snapshot (no loading flash, readable
+ * without JavaScript); client components then poll the public endpoints.
+ */
+export default async function ExplorerPage() {
+  // Each half degrades on its own: the client retries what the server could not read.
+  const [live, epochs] = await Promise.all([
+    getLiveNetwork().catch((): LiveNetwork | null => null),
+    Promise.all([currentVerification(), listEpochs({ limit: EPOCHS_SHOWN })])
+      .then(([current, list]): EpochsResponse => ({ current, epochs: list }))
+      .catch((): EpochsResponse | null => null),
+  ]);
+  return (
+    <div className={styles.page}>
+      <a href="#main" className={styles.skip}>
+        Skip to content
+      </a>
+      <header className={styles.header}>
+        <a href="/" className={styles.brand}>
+          Proofgrid
+        </a>
+        <nav aria-label="Site" className={styles.nav}>
+          <a href="/">Home</a>
+          <a href="/explorer" aria-current="page">
+            Explorer
+          </a>
+          <a href="/api/v1/market">Market API</a>
+        </nav>
+      </header>
+      <main id="main">
+        <h1 className={styles.title}>Network explorer</h1>
+        <p className={styles.lede}>Every worker, job and check on Proofgrid, live. Nothing here identifies a customer or a provider.</p>
+        <LiveNetworkView initial={live} />
+        <EpochStats initial={epochs} />
+      </main>
+      <footer className={styles.footer}>
+        Data: <a href="/api/v1/network/live">/api/v1/network/live</a> · <a href="/api/v1/network/recent">/api/v1/network/recent</a> ·{" "}
+        <a href="/api/v1/regions">/api/v1/regions</a> · <a href="/api/v1/verification/epochs">/api/v1/verification/epochs</a>
+      </footer>
+    </div>
+  );
+}

@@ -1,0 +1,59 @@
+import { sql } from "@proofgrid/db/sql-client";
+import { liveNetwork } from "../market/live-network.ts";
+import { listRegions, type RegionView } from "../market/regions.ts";
+import { listRecentJobs, type RecentJob } from "./list-recent-jobs.ts";
+
+/** Jobs per minute is averaged over this window: one minute alone jumps with every burst. */
+const RATE_WINDOW_MINUTES = 5;
+const RECENT_JOBS_SHOWN = 12;
+
+export interface LiveNetwork {
+  at: string;
+  nodesOnline: number;
+  /** Capacity of the online workers, and the share of it in free slots now. */
+  cuPerHourOnline: number;
+  cuPerHourAvailable: number;
+  jobsPerMinute: number;
+  jobsQueued: number;
+  platformRegion: string;
+  regions: RegionView[];
+  recentJobs: RecentJob[];
+}
+
+/**
+ * Public, anonymised numbers for the explorer, polled every few seconds by every open
+ * page: the worker list comes from liveNetwork's one-second cache, so the cost per poll is
+ * two small queries, whatever the number of viewers.
+ */
+export async function getLiveNetwork(): Promise<LiveNetwork> {
+  const [workers, regions, rates, recentJobs] = await Promise.all([
+    liveNetwork(),
+    listRegions(),
+    sql().$queryRaw<{ finished: number; queued: number }[]>`
+      SELECT (SELECT count(*) FROM jobs WHERE state IN ('succeeded', 'failed') AND purpose <> 'challenge'
+                AND finished_at > now() - ${RATE_WINDOW_MINUTES} * interval '1 minute')::int AS finished,
+             (SELECT count(*) FROM jobs WHERE state = 'queued')::int AS queued`,
+    listRecentJobs({ limit: RECENT_JOBS_SHOWN }),
+  ]);
+  let nodesOnline = 0;
+  let cuPerHourOnline = 0;
+  let cuPerHourAvailable = 0;
+  for (const w of workers) {
+    if (w.quarantined) continue;
+    nodesOnline++;
+    cuPerHourOnline += w.cuPerHour;
+    cuPerHourAvailable += Math.round((w.cuPerHour * w.freeSlots) / Math.max(1, w.maxConcurrency));
+  }
+  const rate = rates[0];
+  return {
+    at: new Date().toISOString(),
+    nodesOnline,
+    cuPerHourOnline,
+    cuPerHourAvailable,
+    jobsPerMinute: Math.round(((rate?.finished ?? 0) / RATE_WINDOW_MINUTES) * 10) / 10,
+    jobsQueued: rate?.queued ?? 0,
+    platformRegion: regions.platformRegion,
+    regions: regions.regions,
+    recentJobs,
+  };
+}
