@@ -95,7 +95,12 @@ export class Dispatcher {
       // The penalty ladder's allocation probability: a node at factor f is in this round's
       // index with probability f.
       if (w.priorityFactor < 1 && Math.random() > w.priorityFactor) continue;
-      index.upsert(w);
+      try {
+        index.upsert(w);
+      } catch (err) {
+        // One bad row (a corrupt location, say) must not stop placement for everyone.
+        logger.error({ err, nodeId: w.id }, "dispatch: worker left out of the index");
+      }
     }
 
     const assignments: Assignment[] = [];
@@ -112,8 +117,9 @@ export class Dispatcher {
 
     const place = (job: QueuedJob): boolean => {
       if (job.pinnedNodeId) {
+        // A challenge can only run on its node: offered again even after a lapse.
         const w = byId.get(job.pinnedNodeId);
-        if (!w || w.freeSlots <= 0 || job.declined.includes(w.id)) return false;
+        if (!w || w.freeSlots <= 0) return false;
         take(job, w, placementOf(job, w, "pinned", null, null), w.askPricePerCuHour);
         return true;
       }
@@ -148,7 +154,14 @@ export class Dispatcher {
         const s = shares.get(org);
         return !s || s.open < s.limit;
       },
-      place,
+      place: (job) => {
+        try {
+          return place(job);
+        } catch (err) {
+          logger.error({ err, jobId: job.id }, "dispatch: placement failed; the job waits for the next round");
+          return false;
+        }
+      },
       capacityLeft: () => free > 0,
     });
     this.#fair.prune();
