@@ -184,11 +184,11 @@ describe("dispatch", () => {
     // small job overtook hundreds of flood jobs submitted before it (first come, first
     // served would have put it behind all of them, ~45 ms each on two workers).
     expect(queuedAfter[0]?.n).toBeGreaterThan(500);
-    // The goal is 2×. Measured here 2.2–2.5×: the small jobs wait for a slot (half a flood
-    // job on average, ~45 ms against a 53 ms baseline), and on this 2-core machine the
-    // platform and both workers share the CPU, so inference itself runs ~1.5× slower under
-    // the flood than alone. The simulation in packages/indexer/src/fair-share.test.ts, with
-    // workers that do not share a CPU with the platform, meets 2×. The bound here is 3×.
+    // The goal is 2×: measured 1.82× on a quiet machine, 2.2–2.5× while other work loaded
+    // it. The small jobs wait for a slot (half a flood job on average, ~45 ms against a
+    // ~50 ms baseline), and on this 2-core machine the platform and both workers share the
+    // CPU, so inference itself runs ~1.5× slower under the flood than alone. The simulation
+    // in packages/indexer/src/fair-share.test.ts meets 2× (1.15×). The bound here is 3×.
     expect(withFlood / alone).toBeLessThanOrEqual(3);
 
     // Cancel what is left of the flood: holds come back, nothing is charged for it.
