@@ -297,4 +297,18 @@ describe("reservations on the real stack", () => {
     const check = await checkLedger(sql());
     expect(check).toMatchObject({ ok: true, unbalancedTransfers: [], mismatchedAccounts: [], totalBalance: 0n });
   });
+  it("the tRPC reservations router answers the same, tenant isolated", async () => {
+    const { createCaller } = await import("../../apps/web/src/server/api/root.ts");
+    const { createTRPCContext } = await import("../../apps/web/src/server/api/trpc.ts");
+    const as = async (key: string) => createCaller(await createTRPCContext({ headers: new Headers({ authorization: `Bearer ${key}` }) }));
+    const mine = await as(stack.apiKey);
+    const theirs = await as(other.key);
+    expect((await mine.reservations.list({})).reservations.map((r) => r.id)).toContain(reservation.id);
+    expect(await mine.reservations.get({ reservationId: reservation.id })).toEqual(reservation);
+    expect(await mine.reservations.release({ reservationId: reservation.id })).toEqual(reservation);
+    expect((await theirs.reservations.list({})).reservations).toEqual([]);
+    await expect(theirs.reservations.get({ reservationId: reservation.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(theirs.reservations.release({ reservationId: reservation.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(mine.reservations.book({ ...booking({ idempotencyKey: "trpc-bad" }), count: 0 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+  });
 });

@@ -4,6 +4,7 @@ import { keysRouter } from "./routers/keys.ts";
 import { marketRouter } from "./routers/market.ts";
 import { modelsRouter } from "./routers/models.ts";
 import { providersRouter } from "./routers/providers.ts";
+import { reservationsRouter } from "./routers/reservations.ts";
 import { verificationRouter } from "./routers/verification.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
@@ -15,6 +16,7 @@ export const appRouter = createTRPCRouter({
   keys: keysRouter,
   verification: verificationRouter,
   market: marketRouter,
+  reservations: reservationsRouter,
 });
 
 export type AppRouter = typeof appRouter;
