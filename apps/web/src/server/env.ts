@@ -33,6 +33,10 @@ const ZEnv = z.object({
   ORG_MAX_QUEUED_JOBS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   /** Backpressure: when the estimated wait for a model exceeds this, submits get 429. */
   MAX_QUEUE_WAIT_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(600_000),
+  /** Signs session cookies; default: a secret kept in PROOFGRID_DATA_DIR (single-machine installs). */
+  BETTER_AUTH_SECRET: z.string().min(32).optional(),
+  /** The public URL of the web app (auth's base URL and trusted origin); default: each request's own. */
+  PROOFGRID_URL: z.url().optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 

@@ -1,3 +1,4 @@
+import { accountRouter } from "./routers/account.ts";
 import { billingRouter } from "./routers/billing.ts";
 import { jobsRouter } from "./routers/jobs.ts";
 import { keysRouter } from "./routers/keys.ts";
@@ -9,6 +10,7 @@ import { verificationRouter } from "./routers/verification.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
 export const appRouter = createTRPCRouter({
+  account: accountRouter,
   jobs: jobsRouter,
   models: modelsRouter,
   billing: billingRouter,

@@ -8,23 +8,51 @@ import superjson from "superjson";
 import { z } from "zod";
 import { authenticateRequest } from "../auth/api-keys.ts";
 import { type Caller, requireScope } from "../auth/caller.ts";
-import type { ApiScope } from "../auth/scopes.ts";
+import { API_SCOPES, type ApiScope } from "../auth/scopes.ts";
 import { AppError, type AppErrorCode, toAppError } from "../errors.ts";
+import { resolveSession, type SessionUser } from "../services/accounts/resolve-session.ts";
 
 // 1. Context --------------------------------------------------------------------------
+/** Members use the dashboard for everything but managing the organisation's API keys. */
+const MEMBER_SCOPES: ReadonlySet<ApiScope> = new Set(API_SCOPES.filter((s) => s !== "keys:write"));
+const OWNER_SCOPES: ReadonlySet<ApiScope> = new Set(API_SCOPES);
+
+/** A cookie is sent whoever made the page: a request from another site's page never uses it. */
+function isCrossSite(headers: Headers): boolean {
+  const origin = headers.get("origin");
+  if (!origin) return false;
+  try {
+    return new URL(origin).host !== headers.get("host");
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * An API key (`Authorization: Bearer`) wins when present; otherwise the session cookie
+ * authenticates a signed-in user, acting for their active organisation if they have one.
+ */
 export async function createTRPCContext(opts: { headers: Headers }) {
   const requestId = opts.headers.get("x-request-id")?.slice(0, 64) || randomUUID();
   let caller: Caller = { kind: "anonymous" };
   let authError: AppError | undefined;
+  let session: SessionUser | null = null;
   try {
     caller = await authenticateRequest(opts.headers);
+    if (caller.kind === "anonymous" && !isCrossSite(opts.headers)) {
+      session = await resolveSession({ headers: opts.headers });
+      const org = session?.activeOrg;
+      if (session && org) {
+        const scopes = org.role === "owner" ? OWNER_SCOPES : MEMBER_SCOPES;
+        caller = { kind: "session", orgId: org.orgId, userId: session.user.id, role: org.role, scopes };
+      }
+    }
   } catch (err) {
     authError = toAppError(err, requestId);
   }
-  return { caller, authError, requestId };
+  return { caller, authError, session, requestId };
 }
 export type TRPCContext = Awaited<ReturnType<typeof createTRPCContext>>;
-
 // 2. Initialisation ---------------------------------------------------------------------
 const TRPC_CODE: Record<AppErrorCode, TRPCError["code"]> = {
   BAD_REQUEST: "BAD_REQUEST",
@@ -75,10 +103,25 @@ export const createTRPCRouter = t.router;
 // 3. Procedures -------------------------------------------------------------------------
 export const publicProcedure = t.procedure.use(mapErrors);
 
-/** A procedure for an organisation's API key (sessions arrive with the web accounts). */
+/** A signed-in user (a session cookie), with or without an organisation yet. */
+export const userProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (ctx.authError) throw ctx.authError;
+  if (!ctx.session) throw new AppError("UNAUTHORIZED", "sign in first");
+  return next({ ctx: { ...ctx, session: ctx.session } });
+});
+
+/**
+ * A procedure for one organisation: an API key's, or the active organisation of a
+ * signed-in member (membership checked on this request). Data is always scoped to
+ * `ctx.org.orgId`, never to an id from the input.
+ */
 export function orgProcedure(scope: ApiScope) {
   return publicProcedure.use(({ ctx, next }) => {
     if (ctx.authError) throw ctx.authError;
+    if (ctx.session && !ctx.session.activeOrg) throw new AppError("FORBIDDEN", "create an organisation first (/onboarding)");
+    if (ctx.caller.kind === "session" && !ctx.caller.scopes.has(scope)) {
+      throw new AppError("FORBIDDEN", "only the organisation's owners may do this");
+    }
     const caller = requireScope(ctx.caller, scope);
     return next({ ctx: { ...ctx, org: caller } });
   });

@@ -1,0 +1,68 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { prismaAdapter } from "@better-auth/prisma-adapter";
+import { betterAuth } from "better-auth";
+import { db } from "../db.ts";
+import { getEnv } from "../env.ts";
+
+/**
+ * The secret that signs session cookies. Production sets BETTER_AUTH_SECRET on every web
+ * replica; a single-machine install (`npm start`, tests) keeps one in its data directory,
+ * created once (0600), like the platform's receipt key.
+ */
+function authSecret(): string {
+  const env = getEnv();
+  if (env.BETTER_AUTH_SECRET) return env.BETTER_AUTH_SECRET;
+  const file = join(env.PROOFGRID_DATA_DIR, "auth-secret");
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch {
+    mkdirSync(env.PROOFGRID_DATA_DIR, { recursive: true });
+    try {
+      writeFileSync(file, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
+    } catch {
+      // Another process created it first: use theirs.
+    }
+    return readFileSync(file, "utf8").trim();
+  }
+}
+
+function createAuth(prisma: ReturnType<typeof db>) {
+  const env = getEnv();
+  return betterAuth({
+    appName: "Proofgrid",
+    secret: authSecret(),
+    // Unset: inferred from each request, so one build serves any host it is reached at.
+    baseURL: env.PROOFGRID_URL,
+    // The page's own origin (CSRF: better-auth refuses a cookie-bearing POST from any other).
+    trustedOrigins: (request) => [env.PROOFGRID_URL, request ? new URL(request.url).origin : undefined],
+    // Prisma 7's generated client (prisma-client + PrismaPg adapter) works with the adapter as is.
+    database: prismaAdapter(prisma, { provider: "postgresql" }),
+    emailAndPassword: { enabled: true, minPasswordLength: 10, maxPasswordLength: 128, autoSignIn: true },
+    user: {
+      additionalFields: { isAdmin: { type: "boolean", required: false, defaultValue: false, input: false } },
+    },
+    session: {
+      modelName: "authSession",
+      expiresIn: 30 * 86_400, // 30 days, renewed once a day while in use
+      updateAge: 86_400,
+      additionalFields: { activeOrgId: { type: "string", required: false, input: false } },
+    },
+    account: { modelName: "authAccount" },
+    verification: { modelName: "authVerification" },
+    advanced: { database: { generateId: "uuid" } },
+    telemetry: { enabled: false },
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;
+
+let cached: { prisma: ReturnType<typeof db>; auth: Auth } | undefined;
+
+/** better-auth over the process's one Prisma client (built on first use: `next build` has no database). */
+export function getAuth(): Auth {
+  const prisma = db();
+  if (!cached || cached.prisma !== prisma) cached = { prisma, auth: createAuth(prisma) };
+  return cached.auth;
+}
