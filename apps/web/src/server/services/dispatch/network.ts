@@ -73,24 +73,9 @@ export async function loadNetwork(db: Db): Promise<NetworkWorker[]> {
   const listPrice = BigInt(getEnv().PRICE_PER_CU);
   const por = getPorConfig();
   return rows.map((r) => {
-    const at = r.latitude !== null && r.longitude !== null ? { lat: r.latitude, lon: r.longitude } : regionLocation(r.region);
     const stake = BigInt(r.stake);
     return {
-      id: r.id,
-      orgId: r.org_id,
-      region: regionLocation(r.region).region,
-      lat: at.lat,
-      lon: at.lon,
-      models: r.models,
-      loadedModels: r.loaded_models ?? [],
-      freeSlots: Math.max(0, r.max_concurrency - r.open),
-      askPricePerCuHour: r.ask_price_per_cu === null ? listPrice : BigInt(r.ask_price_per_cu),
-      reputation: r.reputation_score,
-      stake,
-      minStakeOk: !por.stakeRequired || stake >= requiredStake(r.cu_per_hour),
-      quarantined: r.status === "quarantined",
-      measuredRttMs: r.location_plausible ? (r.measured_rtt_ms ?? undefined) : Math.max(r.measured_rtt_ms ?? 0, IMPLAUSIBLE_LOCATION_RTT_MS),
-      selections: 0,
+      ...indexerWorker(r, { bonded: stake, sufficient: !por.stakeRequired || stake >= requiredStake(r.cu_per_hour) }, listPrice),
       cuPerHour: r.cu_per_hour,
       maxConcurrency: r.max_concurrency,
       open: r.open,
@@ -98,6 +83,46 @@ export async function loadNetwork(db: Db): Promise<NetworkWorker[]> {
       reservedFor: r.reservation_id && r.reserved_for ? { orgId: r.reserved_for, reservationId: r.reservation_id } : null,
     };
   });
+}
+
+/** The columns of a node row the indexer's Worker is built from. */
+export interface IndexerNodeRow {
+  id: string;
+  org_id: string;
+  region: string;
+  latitude: number | null;
+  longitude: number | null;
+  models: string[];
+  loaded_models: string[] | null;
+  max_concurrency: number;
+  open: number;
+  status: string;
+  reputation_score: number;
+  ask_price_per_cu: bigint | string | null;
+  measured_rtt_ms: number | null;
+  location_plausible: boolean;
+}
+
+/** A node as the indexer sees it (the dispatcher, quotes and diagnostics build it alike). */
+export function indexerWorker(r: IndexerNodeRow, stake: { bonded: bigint; sufficient: boolean }, listPrice: bigint): Worker {
+  const at = r.latitude !== null && r.longitude !== null ? { lat: r.latitude, lon: r.longitude } : regionLocation(r.region);
+  return {
+    id: r.id,
+    orgId: r.org_id,
+    region: regionLocation(r.region).region,
+    lat: at.lat,
+    lon: at.lon,
+    models: r.models,
+    loadedModels: r.loaded_models ?? [],
+    freeSlots: Math.max(0, r.max_concurrency - r.open),
+    askPricePerCuHour: r.ask_price_per_cu === null ? listPrice : BigInt(r.ask_price_per_cu),
+    reputation: r.reputation_score,
+    stake: stake.bonded,
+    minStakeOk: !getPorConfig().stakeRequired || stake.sufficient,
+    quarantined: r.status === "quarantined",
+    measuredRttMs: r.location_plausible ? (r.measured_rtt_ms ?? undefined) : Math.max(r.measured_rtt_ms ?? 0, IMPLAUSIBLE_LOCATION_RTT_MS),
+    selections: 0,
+  };
 }
 
 export interface QueuedJob {

@@ -2,7 +2,7 @@ import { sql } from "@proofgrid/db/sql-client";
 import { DEFAULT_WEIGHTS, resolveOptions, TERM_NAMES, type TermName, type Worker } from "@proofgrid/indexer";
 import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
-import { IMPLAUSIBLE_LOCATION_RTT_MS, regionLocation } from "../dispatch/network.ts";
+import { indexerWorker, regionLocation } from "../dispatch/network.ts";
 import { getPorConfig } from "../verification/por-config.ts";
 import { stakeStatus } from "../verification/stake.ts";
 import { isNodeId } from "./ask-price.ts";
@@ -136,7 +136,7 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
 
   const listPrice = BigInt(getEnv().PRICE_PER_CU);
   const live = network.find((w) => w.id === node.id);
-  const worker: Worker = live ?? offlineWorker(node, stake.bonded, stake.sufficient, listPrice);
+  const worker: Worker = live ?? indexerWorker(node, stake, listPrice);
   const o = resolveOptions();
   const analysis = analyseRecentJobs({
     worker,
@@ -282,28 +282,6 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
     runnerUp: counts[0]?.runner_up ?? 0,
     analysis: { ...rest, lostOn },
     reasons,
-  };
-}
-
-/** The worker as dispatch/network.ts loadNetwork would build it, for a node not in the live network (offline). */
-function offlineWorker(r: NodeRow, bonded: bigint, sufficient: boolean, listPrice: bigint): Worker {
-  const at = r.latitude !== null && r.longitude !== null ? { lat: r.latitude, lon: r.longitude } : regionLocation(r.region);
-  return {
-    id: r.id,
-    orgId: r.org_id,
-    region: regionLocation(r.region).region,
-    lat: at.lat,
-    lon: at.lon,
-    models: r.models,
-    loadedModels: r.loaded_models ?? [],
-    freeSlots: Math.max(0, r.max_concurrency - r.open),
-    askPricePerCuHour: r.ask_price_per_cu === null ? listPrice : BigInt(r.ask_price_per_cu),
-    reputation: r.reputation_score,
-    stake: bonded,
-    minStakeOk: !getPorConfig().stakeRequired || sufficient,
-    quarantined: r.status === "quarantined",
-    measuredRttMs: r.location_plausible ? (r.measured_rtt_ms ?? undefined) : Math.max(r.measured_rtt_ms ?? 0, IMPLAUSIBLE_LOCATION_RTT_MS),
-    selections: 0,
   };
 }
 
