@@ -10,12 +10,17 @@ import { authenticateRequest } from "../auth/api-keys.ts";
 import { type Caller, requireScope } from "../auth/caller.ts";
 import { API_SCOPES, type ApiScope } from "../auth/scopes.ts";
 import { AppError, type AppErrorCode, toAppError } from "../errors.ts";
-import { resolveSession, type SessionUser } from "../services/accounts/resolve-session.ts";
+import { type OrgMembership, resolveSession, type SessionUser } from "../services/accounts/resolve-session.ts";
 
 // 1. Context --------------------------------------------------------------------------
 /** Members use the dashboard for everything but managing the organisation's API keys. */
 const MEMBER_SCOPES: ReadonlySet<ApiScope> = new Set(API_SCOPES.filter((s) => s !== "keys:write"));
 const OWNER_SCOPES: ReadonlySet<ApiScope> = new Set(API_SCOPES);
+
+/** A signed-in user acting for one of their organisations (`org` must come from their memberships). */
+export function sessionCallerFor(userId: string, org: Pick<OrgMembership, "orgId" | "role">): Caller {
+  return { kind: "session", orgId: org.orgId, userId, role: org.role, scopes: org.role === "owner" ? OWNER_SCOPES : MEMBER_SCOPES };
+}
 
 /** A cookie is sent whoever made the page: a request from another site's page never uses it. */
 function isCrossSite(headers: Headers): boolean {
@@ -41,11 +46,7 @@ export async function createTRPCContext(opts: { headers: Headers }) {
     caller = await authenticateRequest(opts.headers);
     if (caller.kind === "anonymous" && !isCrossSite(opts.headers)) {
       session = await resolveSession({ headers: opts.headers });
-      const org = session?.activeOrg;
-      if (session && org) {
-        const scopes = org.role === "owner" ? OWNER_SCOPES : MEMBER_SCOPES;
-        caller = { kind: "session", orgId: org.orgId, userId: session.user.id, role: org.role, scopes };
-      }
+      if (session?.activeOrg) caller = sessionCallerFor(session.user.id, session.activeOrg);
     }
   } catch (err) {
     authError = toAppError(err, requestId);

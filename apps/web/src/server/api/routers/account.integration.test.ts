@@ -95,7 +95,13 @@ describe("accounts and organisations", () => {
     expect(created.key).toMatch(/^pg_[A-Za-z0-9]{12}_/);
     const list = await caller.keys.list();
     expect(list).toHaveLength(1);
-    expect(list[0]).toMatchObject({ name: "ci", prefix: created.prefix, scopes: ["jobs:read", "jobs:write"], lastUsedAt: null, revokedAt: null });
+    expect(list[0]).toMatchObject({
+      name: "ci",
+      prefix: created.prefix,
+      scopes: ["jobs:read", "jobs:write"],
+      lastUsedAt: null,
+      revokedAt: null,
+    });
     expect(JSON.stringify(list)).not.toContain(created.key);
     // The key authenticates on its own, and records when it was last used.
     const byKey = await as(null, { authorization: `Bearer ${created.key}` });
