@@ -11,5 +11,7 @@ export const accountRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => createOrganization({ userId: ctx.session.user.id, sessionId: ctx.session.sessionId, ...input })),
   setActiveOrganization: userProcedure
     .input(z.object({ orgId: z.uuid() }))
-    .mutation(({ ctx, input }) => setActiveOrganization({ userId: ctx.session.user.id, sessionId: ctx.session.sessionId, orgId: input.orgId })),
+    .mutation(({ ctx, input }) =>
+      setActiveOrganization({ userId: ctx.session.user.id, sessionId: ctx.session.sessionId, orgId: input.orgId }),
+    ),
 });
