@@ -86,7 +86,8 @@ describe("accounts", () => {
     const alert = anon.locator("#auth-error[role=alert]");
     await alert.waitFor();
     expect(await alert.innerText()).toContain("The email or the password is wrong");
-    expect(await anon.evaluate("document.activeElement?.id")).toBe("auth-error");
+    // Focus moves to the message (after React commits it): keyboard and screen-reader users land on it.
+    await anon.waitForFunction("document.activeElement?.id === 'auth-error'", null, { timeout: 5_000 });
     await anon.close();
   });
 
@@ -124,7 +125,7 @@ describe("accounts", () => {
     expect(aliceKey).toMatch(/^pg_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
     alicePrefix = aliceKey.slice(0, 15);
     // Focus lands on the key, selected, ready to copy.
-    expect(await page.evaluate("document.activeElement?.id")).toBe("new-key");
+    await page.waitForFunction("document.activeElement?.id === 'new-key'", null, { timeout: 5_000 });
     await page.locator(`tr[data-key-prefix="${alicePrefix}"]`).waitFor();
 
     await page.reload();
@@ -160,7 +161,7 @@ describe("accounts", () => {
     await tempRow.getByRole("button", { name: "Revoke key temporary" }).click();
     const confirm = tempRow.getByRole("button", { name: "Yes, revoke" });
     await confirm.waitFor();
-    expect(await page.evaluate("document.activeElement?.textContent")).toBe("Yes, revoke");
+    await page.waitForFunction("document.activeElement?.textContent === 'Yes, revoke'", null, { timeout: 5_000 });
     await confirm.click();
     await tempRow.getByText(/^Revoked/).waitFor();
     expect((await api(stack, "/api/v1/jobs", { key: temp })).status).toBe(401);

@@ -1,6 +1,6 @@
 "use client";
 
-import { type FormEvent, useRef, useState } from "react";
+import { type FormEvent, useEffect, useRef, useState } from "react";
 import styles from "./account.module.css";
 
 type Mode = "signup" | "signin";
@@ -48,9 +48,12 @@ export function AuthForm({ mode }: { mode: Mode }) {
       setError("The server cannot be reached. Check your connection and try again.");
     }
     setPending(false);
-    // Focus the message so screen readers and keyboard users land on it.
-    requestAnimationFrame(() => errorRef.current?.focus());
   }
+
+  // Focus the message so screen readers and keyboard users land on it.
+  useEffect(() => {
+    if (error) errorRef.current?.focus();
+  }, [error]);
 
   return (
     <form className={styles.form} onSubmit={onSubmit} noValidate={false} aria-describedby={error ? "auth-error" : undefined}>
