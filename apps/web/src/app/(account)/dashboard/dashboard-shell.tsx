@@ -9,6 +9,8 @@ type Dashboard = Awaited<ReturnType<typeof requireDashboard>>;
 
 const NAV = [
   { href: "/dashboard", label: "Overview" },
+  { href: "/dashboard/jobs", label: "Jobs" },
+  { href: "/dashboard/playground", label: "Playground" },
   { href: "/dashboard/keys", label: "API keys" },
 ] as const;
 

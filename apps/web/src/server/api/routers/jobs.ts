@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { cancelJob } from "../../services/jobs/cancel-job.ts";
 import { getJobOrThrow, waitForJob } from "../../services/jobs/get-job.ts";
+import { getJobInputPreview } from "../../services/jobs/get-job-input-preview.ts";
 import { listJobs, ZListJobsRequest } from "../../services/jobs/list-jobs.ts";
 import { submitJob, ZSubmitJobRequest } from "../../services/jobs/submit-job.ts";
 import { createTRPCRouter, orgProcedure } from "../trpc.ts";
@@ -16,6 +17,10 @@ export const jobsRouter = createTRPCRouter({
         ? waitForJob({ orgId: ctx.org.orgId, jobId: input.id, waitMs: input.waitMs, signal })
         : getJobOrThrow({ orgId: ctx.org.orgId, jobId: input.id }),
     ),
+  /** A bounded preview of the job's input, for the job page. */
+  inputPreview: orgProcedure("jobs:read")
+    .input(z.object({ id: z.string().max(64) }))
+    .query(({ ctx, input }) => getJobInputPreview({ orgId: ctx.org.orgId, jobId: input.id })),
   list: orgProcedure("jobs:read")
     .input(ZListJobsRequest)
     .query(({ ctx, input }) => listJobs({ orgId: ctx.org.orgId, request: input })),

@@ -1,0 +1,92 @@
+import { z } from "zod";
+import styles from "../../../account.module.css";
+
+// The stored placement is JSON written by the dispatcher; read it defensively.
+const ZTerm = z.object({ value: z.number(), weight: z.number(), contribution: z.number() });
+const ZExplanation = z.object({ workerId: z.string(), score: z.number(), expectedRttMs: z.number(), terms: z.record(z.string(), ZTerm) });
+const ZPlacement = z.object({
+  via: z.string(),
+  workerRegion: z.string(),
+  clientRegion: z.string(),
+  score: z.number().nullable(),
+  expectedRttMs: z.number().nullable(),
+  considered: z.number(),
+  scanned: z.number(),
+  explanation: z.object({ winner: ZExplanation.nullable(), runnerUp: ZExplanation.nullable() }).nullable(),
+});
+
+const VIA = {
+  indexer: "chosen by the indexer",
+  reservation: "a worker reserved for this organisation",
+  pinned: "the worker the job was pinned to",
+} as const;
+const fmt = (n: number) => n.toFixed(3);
+
+/** Why this worker: each term's value × weight as a bar, the winner against the runner-up. */
+export function PlacementChart({ placement }: { placement: unknown }) {
+  const parsed = ZPlacement.safeParse(placement);
+  if (!parsed.success) return <p className={styles.muted}>Not placed yet: the indexer explains its choice once a worker is assigned.</p>;
+  const p = parsed.data;
+  const winner = p.explanation?.winner ?? null;
+  const runnerUp = p.explanation?.runnerUp ?? null;
+  const terms = winner ? Object.entries(winner.terms) : [];
+  const max = Math.max(1e-9, ...terms.map(([, t]) => t.contribution), ...Object.values(runnerUp?.terms ?? {}).map((t) => t.contribution));
+  return (
+    <div className={styles.card}>
+      <p style={{ marginTop: 0 }}>
+        Placed in <strong>{p.workerRegion}</strong> for a client in {p.clientRegion}: {VIA[p.via as keyof typeof VIA] ?? p.via}
+        {p.score !== null ? `, score ${fmt(p.score)}` : ""}
+        {p.expectedRttMs !== null ? `, expected round trip ${Math.round(p.expectedRttMs)} ms` : ""}. {p.considered} of {p.scanned} workers
+        looked at passed the hard filters.
+      </p>
+      {winner ? (
+        <>
+          <table className={styles.table} aria-label="Placement score by term (value × weight)">
+            <thead>
+              <tr>
+                <th scope="col">Term</th>
+                <th scope="col">Chosen worker</th>
+                {runnerUp ? <th scope="col">Runner-up</th> : null}
+              </tr>
+            </thead>
+            <tbody>
+              {terms.map(([name, t]) => {
+                const r = runnerUp?.terms[name];
+                return (
+                  <tr key={name} data-term={name}>
+                    <td data-label="Term">{name}</td>
+                    <td data-label="Chosen">
+                      <Bar t={t} max={max} color="#1d4ed8" />
+                    </td>
+                    {runnerUp ? <td data-label="Runner-up">{r ? <Bar t={r} max={max} color="#64748b" /> : "—"}</td> : null}
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          <p className={styles.muted}>
+            Total: chosen worker {fmt(winner.score)}
+            {runnerUp
+              ? ` · runner-up ${fmt(runnerUp.score)} (worker ${runnerUp.workerId.slice(0, 8)})`
+              : " · no runner-up: it was the only eligible worker"}
+            .
+          </p>
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+function Bar({ t, max, color }: { t: z.infer<typeof ZTerm>; max: number; color: string }) {
+  const pct = Math.max(0, Math.min(100, (t.contribution / max) * 100));
+  return (
+    <div style={{ display: "grid", gap: 2, minWidth: 120 }}>
+      <div aria-hidden="true" style={{ height: 10, background: "#f1f5f9", borderRadius: 4 }}>
+        <div style={{ width: `${pct}%`, height: 10, background: color, borderRadius: 4 }} />
+      </div>
+      <span className={styles.mono}>
+        {fmt(t.value)} × {fmt(t.weight)} = {fmt(t.contribution)}
+      </span>
+    </div>
+  );
+}

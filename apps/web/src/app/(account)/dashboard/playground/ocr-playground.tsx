@@ -1,0 +1,156 @@
+"use client";
+
+import { LIMITS, type OcrOutput } from "@proofgrid/models/model-schemas";
+import { type FormEvent, useEffect, useRef, useState } from "react";
+import styles from "../../account.module.css";
+import { OcrResult } from "./ocr-result";
+import { ProcedureError, trpcMutation, trpcQuery } from "./trpc-fetch";
+
+const MODEL = "ocr-ppocr-v4";
+/** Each long-poll asks the server to hold the request this long for the job to finish. */
+const WAIT_STEP_MS = 20_000;
+/** The playground gives up waiting after this long; the job page keeps the result. */
+const WAIT_TOTAL_MS = 180_000;
+const TERMINAL = new Set(["succeeded", "failed", "canceled", "expired"]);
+
+interface JobSummary {
+  id: string;
+  state: string;
+  error: string | null;
+  output?: unknown;
+}
+
+type Status =
+  | { kind: "idle" }
+  | { kind: "running"; message: string; jobId?: string }
+  | { kind: "done"; jobId: string; src: string; output: OcrOutput }
+  | { kind: "error"; message: string; jobId?: string };
+
+function readAsBase64(file: File): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ""));
+    reader.onerror = () => reject(reader.error ?? new Error("could not read the file"));
+    reader.readAsDataURL(file);
+  });
+}
+
+/** Upload an image, run it as an OCR job in the active organisation, and draw what was read. */
+export function OcrPlayground() {
+  const [status, setStatus] = useState<Status>({ kind: "idle" });
+  const [fileError, setFileError] = useState<string | null>(null);
+  const abort = useRef<AbortController | null>(null);
+  const srcRef = useRef<string | null>(null);
+  const resultRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => () => abort.current?.abort(), []);
+  useEffect(() => {
+    if (status.kind === "done" || status.kind === "error") resultRef.current?.focus();
+  }, [status.kind]);
+
+  async function run(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const file = (new FormData(e.currentTarget).get("image") as File | null) ?? null;
+    if (!file || file.size === 0) return setFileError("Choose an image first.");
+    if (!/^image\/(png|jpeg|webp)$/.test(file.type)) return setFileError("Choose a PNG, JPEG or WebP image.");
+    if (file.size > LIMITS.imageMaxBytes) return setFileError(`The image is too large: at most ${LIMITS.imageMaxBytes / 1024 / 1024} MiB.`);
+    setFileError(null);
+    abort.current?.abort();
+    const ctrl = new AbortController();
+    abort.current = ctrl;
+    if (srcRef.current) URL.revokeObjectURL(srcRef.current);
+    const src = URL.createObjectURL(file);
+    srcRef.current = src;
+    let jobId: string | undefined;
+    try {
+      setStatus({ kind: "running", message: "Uploading…" });
+      const image = await readAsBase64(file);
+      let job = await trpcMutation<JobSummary>("jobs.submit", { model: MODEL, input: { image } }, ctrl.signal);
+      jobId = job.id;
+      const deadline = Date.now() + WAIT_TOTAL_MS;
+      while (!TERMINAL.has(job.state) && Date.now() < deadline) {
+        setStatus({ kind: "running", message: `Job ${job.state}…`, jobId: job.id });
+        job = await trpcQuery<JobSummary>("jobs.get", { id: job.id, waitMs: WAIT_STEP_MS }, ctrl.signal);
+      }
+      if (job.state !== "succeeded") {
+        const why = TERMINAL.has(job.state)
+          ? `The job ${job.state}${job.error ? `: ${job.error}` : "."}`
+          : "The job is still waiting for a worker.";
+        return setStatus({ kind: "error", message: `${why} Open the job page for details.`, jobId: job.id });
+      }
+      setStatus({ kind: "done", jobId: job.id, src, output: job.output as OcrOutput });
+    } catch (err) {
+      if (ctrl.signal.aborted) return;
+      const message =
+        err instanceof ProcedureError
+          ? err.code === "UNAUTHORIZED"
+            ? "Your session has ended. Sign in again, then retry."
+            : err.message
+          : "The request did not reach the server. Check your connection and try again.";
+      setStatus({ kind: "error", message, jobId });
+    }
+  }
+
+  const busy = status.kind === "running";
+  return (
+    <div style={{ display: "grid", gap: 16 }}>
+      <form onSubmit={run} className={`${styles.card} ${styles.form}`} aria-label="Run OCR">
+        <div className={styles.field}>
+          <label htmlFor="ocr-image" className={styles.label}>
+            Image
+          </label>
+          <input
+            id="ocr-image"
+            name="image"
+            type="file"
+            accept="image/png,image/jpeg,image/webp"
+            aria-describedby="ocr-image-hint"
+            aria-invalid={fileError ? true : undefined}
+            aria-errormessage={fileError ? "ocr-image-error" : undefined}
+          />
+          <span id="ocr-image-hint" className={styles.hint}>
+            PNG, JPEG or WebP, at most 4 MiB and {LIMITS.imageMaxSidePx} px per side. Runs as a job of this organisation and costs credits.
+          </span>
+          {fileError ? (
+            <p id="ocr-image-error" role="alert" className={styles.error}>
+              {fileError}
+            </p>
+          ) : null}
+        </div>
+        <div>
+          <button type="submit" className={styles.button} disabled={busy}>
+            {busy ? "Reading…" : "Read the text"}
+          </button>
+        </div>
+      </form>
+      <div aria-live="polite">{status.kind === "running" ? <output className={styles.muted}>{status.message}</output> : null}</div>
+      {status.kind === "error" ? (
+        <div>
+          <h2 className={styles.h2} ref={resultRef} tabIndex={-1}>
+            The job did not finish
+          </h2>
+          <p role="alert" className={styles.alert}>
+            {status.message}
+          </p>
+          {status.jobId ? <JobLink id={status.jobId} /> : null}
+        </div>
+      ) : null}
+      {status.kind === "done" ? (
+        <div>
+          <h2 className={styles.h2} ref={resultRef} tabIndex={-1}>
+            Result
+          </h2>
+          <OcrResult src={status.src} output={status.output} />
+          <JobLink id={status.jobId} />
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+function JobLink({ id }: { id: string }) {
+  return (
+    <p>
+      <a href={`/dashboard/jobs/${id}`}>Open the job page (cost, placement, receipt)</a>
+    </p>
+  );
+}
