@@ -7,6 +7,7 @@ import { modelsRouter } from "./routers/models.ts";
 import { providersRouter } from "./routers/providers.ts";
 import { reservationsRouter } from "./routers/reservations.ts";
 import { verificationRouter } from "./routers/verification.ts";
+import { workersRouter } from "./routers/workers.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
 export const appRouter = createTRPCRouter({
@@ -19,6 +20,7 @@ export const appRouter = createTRPCRouter({
   verification: verificationRouter,
   market: marketRouter,
   reservations: reservationsRouter,
+  workers: workersRouter,
 });
 
 export type AppRouter = typeof appRouter;

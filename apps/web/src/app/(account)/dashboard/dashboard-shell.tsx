@@ -12,6 +12,7 @@ const NAV = [
   { href: "/dashboard/jobs", label: "Jobs" },
   { href: "/dashboard/playground", label: "Playground" },
   { href: "/dashboard/keys", label: "API keys" },
+  { href: "/dashboard/workers", label: "Workers" },
 ] as const;
 
 /** Header, navigation and organisation switcher around every dashboard page. */

@@ -1,0 +1,99 @@
+"use client";
+
+import { useEffect, useState } from "react";
+import type { WorkerRow } from "~/server/services/providers/list-workers";
+import styles from "../../account.module.css";
+import { listWorkersAction } from "./actions";
+import { capability, STATUS_LABEL, tokens } from "./format";
+import own from "./workers.module.css";
+
+/** Online/offline changes within a heartbeat or two; every 4 s is live enough and cheap. */
+const POLL_MS = 4_000;
+
+export function WorkersTable({ initial, org }: { initial: WorkerRow[]; org: string | undefined }) {
+  const [workers, setWorkers] = useState(initial);
+  const [stale, setStale] = useState(false);
+  useEffect(() => {
+    let stopped = false;
+    const timer = setInterval(async () => {
+      try {
+        const next = await listWorkersAction(org);
+        if (!stopped) {
+          setWorkers(next);
+          setStale(false);
+        }
+      } catch {
+        if (!stopped) setStale(true);
+      }
+    }, POLL_MS);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, [org]);
+
+  const href = (id: string) => `/dashboard/workers/${id}${org ? `?org=${org}` : ""}`;
+  return (
+    <div>
+      <div aria-live="polite">
+        {stale ? (
+          <p className={styles.alert}>Cannot refresh right now: the figures below may be out of date. Retrying every few seconds.</p>
+        ) : null}
+      </div>
+      {workers.length === 0 ? (
+        <div className={own.empty} data-empty-workers>
+          <p style={{ marginTop: 0 }}>
+            No workers yet. Add one above: run the two commands on a machine with Node.js, and it shows here, online, within seconds.
+          </p>
+          <a className={styles.button} href="#add-worker-heading" style={{ display: "inline-block", textDecoration: "none" }}>
+            Add a worker
+          </a>
+        </div>
+      ) : (
+        <div className={styles.tableWrap}>
+          <table className={styles.table} aria-labelledby="workers-heading">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Status</th>
+                <th scope="col">Capability</th>
+                <th scope="col">Region</th>
+                <th scope="col">Reputation</th>
+                <th scope="col">Jobs served</th>
+                <th scope="col">Earnings</th>
+                <th scope="col">Stake (bonded / required)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {workers.map((w) => (
+                <tr key={w.id} data-worker-id={w.id}>
+                  <td data-label="Name">
+                    <a href={href(w.id)}>{w.name}</a>
+                  </td>
+                  <td data-label="Status">
+                    <span className={own[w.status]} data-status={w.status}>
+                      {STATUS_LABEL[w.status]}
+                    </span>
+                  </td>
+                  <td data-label="Capability" data-capability>
+                    {capability(w)}
+                  </td>
+                  <td data-label="Region">{w.region}</td>
+                  <td data-label="Reputation">{w.reputationScore.toFixed(2)}</td>
+                  <td data-label="Jobs served">{w.jobsServed}</td>
+                  <td data-label="Earnings">{tokens(w.earnings)} tokens</td>
+                  <td data-label="Stake">
+                    <span className={w.stake.sufficient ? undefined : own.short}>
+                      {tokens(w.stake.bonded)} / {tokens(w.stake.required)} tokens
+                      {w.stake.sufficient ? "" : " (below the minimum: no jobs)"}
+                    </span>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,85 @@
+import { sql } from "@proofgrid/db/sql-client";
+import { db } from "../../db.ts";
+import { AppError } from "../../errors.ts";
+import { isNodeId } from "../market/ask-price.ts";
+import { stakeStatus } from "../verification/stake.ts";
+import { getNodeEarnings } from "./earnings-series.ts";
+import { orgAccountCode } from "@proofgrid/db/ledger";
+
+/** Recent jobs shown on a worker's page. */
+const MAX_RECENT_JOBS = 50;
+
+/**
+ * One worker of a provider, with its recent jobs (what each earned it) and its stake.
+ * Another provider's node answers NOT_FOUND, exactly like a missing one.
+ */
+export async function getWorker(opts: { orgId: string; nodeId: string }) {
+  if (!isNodeId(opts.nodeId)) throw new AppError("NOT_FOUND", "worker not found");
+  const node = await db().node.findFirst({
+    where: { id: opts.nodeId, orgId: opts.orgId, role: "worker" },
+    select: {
+      id: true,
+      name: true,
+      region: true,
+      status: true,
+      cuPerHour: true,
+      claimedCuPerHour: true,
+      admission: true,
+      reputationScore: true,
+      completedJobs: true,
+      maxConcurrency: true,
+      version: true,
+      lastSeenAt: true,
+      createdAt: true,
+      quarantineReason: true,
+    },
+  });
+  if (!node) throw new AppError("NOT_FOUND", "worker not found");
+  const [stake, earnings, jobs] = await Promise.all([
+    stakeStatus(sql(), node.id, node.cuPerHour),
+    getNodeEarnings({ orgId: opts.orgId, nodeIds: [node.id] }),
+    sql().$queryRaw<
+      {
+        id: string;
+        model: string;
+        state: string;
+        assigned_at: Date | null;
+        started_at: Date | null;
+        finished_at: Date | null;
+        earned: bigint | null;
+      }[]
+    >`
+      SELECT j.id::text AS id, m.slug AS model, j.state::text AS state, j.assigned_at, j.started_at, j.finished_at,
+             (SELECT sum(e.amount) FROM ledger_transfers t JOIN ledger_entries e ON e.transfer_id = t.id
+                JOIN ledger_accounts a ON a.id = e.account_id
+               WHERE t.job_id = j.id AND a.code = ${orgAccountCode(opts.orgId, "earnings")})::bigint AS earned
+      FROM jobs j JOIN models m ON m.id = j.model_id
+      WHERE j.node_id = ${node.id}::uuid
+      ORDER BY j.created_at DESC
+      LIMIT ${MAX_RECENT_JOBS}`,
+  ]);
+  return {
+    ...node,
+    lastSeenAt: node.lastSeenAt?.toISOString() ?? null,
+    createdAt: node.createdAt.toISOString(),
+    earnings: (earnings.get(node.id) ?? 0n).toString(),
+    stake: {
+      bonded: stake.bonded.toString(),
+      unbonding: stake.unbonding.toString(),
+      required: stake.required.toString(),
+      sufficient: stake.sufficient,
+    },
+    recentJobs: jobs.map((j) => {
+      const begun = j.started_at ?? j.assigned_at;
+      return {
+        id: j.id,
+        model: j.model,
+        state: j.state,
+        finishedAt: j.finished_at?.toISOString() ?? null,
+        durationMs: begun && j.finished_at ? j.finished_at.getTime() - begun.getTime() : null,
+        earned: (j.earned ?? 0n).toString(),
+      };
+    }),
+  };
+}
+export type WorkerDetail = Awaited<ReturnType<typeof getWorker>>;
