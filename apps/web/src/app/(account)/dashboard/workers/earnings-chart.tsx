@@ -1,10 +1,9 @@
 import { formatTokens } from "~/server/services/billing/get-balance";
 import type { EarningsSeries } from "~/server/services/providers/earnings-series";
-import styles from "./workers.module.css";
+import own from "./workers.module.css";
 
 const WIDTH = 720;
 const HEIGHT = 140;
-const AXIS = 18;
 
 function label(iso: string, bucket: "hour" | "day"): string {
   return bucket === "hour" ? `${iso.slice(11, 13)}:00` : iso.slice(5, 10);
@@ -29,26 +28,27 @@ export function EarningsChart({ series, id }: { series: EarningsSeries; id: stri
     max === 0n
       ? `Nothing earned in ${span}.`
       : `${formatTokens(series.total)} tokens earned in ${span}; the best ${unit} was ${bestPoint ? `${label(bestPoint.start, series.bucket)} UTC` : ""} with ${formatTokens(bestPoint?.amount ?? "0")} tokens.`;
+  const every = series.bucket === "hour" ? 6 : 2;
   return (
-    <figure style={{ margin: "12px 0" }}>
-      <svg className={styles.chart} viewBox={`0 0 ${WIDTH} ${HEIGHT}`} preserveAspectRatio="none" aria-hidden="true" focusable="false">
-        {series.points.map((p, i) => {
-          const a = BigInt(p.amount);
-          const h = max === 0n ? 0 : Math.max(a > 0n ? 2 : 0, Number((a * BigInt(HEIGHT - AXIS - 4)) / max));
-          return (
-            <rect key={p.start} className={styles.bar} x={i * slot + 2} y={HEIGHT - AXIS - h} width={Math.max(1, slot - 4)} height={h} />
-          );
-        })}
-        <line x1={0} x2={WIDTH} y1={HEIGHT - AXIS} y2={HEIGHT - AXIS} stroke="#cbd5e1" />
-        {series.points.map((p, i) =>
-          i % (series.bucket === "hour" ? 6 : 2) === 0 ? (
-            <text key={p.start} className={styles.axis} x={i * slot + 2} y={HEIGHT - 4}>
-              {label(p.start, series.bucket)}
-            </text>
-          ) : null,
-        )}
-      </svg>
-      <figcaption id={id} data-chart-summary>
+    <figure className={own.figure}>
+      {max === 0n ? null : (
+        <>
+          <svg className={own.chart} viewBox={`0 0 ${WIDTH} ${HEIGHT}`} preserveAspectRatio="none" aria-hidden="true" focusable="false">
+            {series.points.map((p, i) => {
+              const a = BigInt(p.amount);
+              const h = Math.max(a > 0n ? 2 : 0, Number((a * BigInt(HEIGHT - 2)) / max));
+              return <rect key={p.start} className={own.bar} x={i * slot + 2} y={HEIGHT - h} width={Math.max(1, slot - 4)} height={h} />;
+            })}
+            <line x1={0} x2={WIDTH} y1={HEIGHT - 0.5} y2={HEIGHT - 0.5} stroke="#cbd5e1" />
+          </svg>
+          <div className={own.axis} aria-hidden="true" style={{ gridTemplateColumns: `repeat(${series.points.length}, 1fr)` }}>
+            {series.points.map((p, i) => (
+              <span key={p.start}>{i % every === 0 ? label(p.start, series.bucket) : ""}</span>
+            ))}
+          </div>
+        </>
+      )}
+      <figcaption id={id} data-chart-summary className={max === 0n ? own.emptyChart : undefined}>
         {summary}
       </figcaption>
     </figure>

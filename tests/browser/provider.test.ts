@@ -1,0 +1,201 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { sql } from "@proofgrid/db/sql-client";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Spawned, spawnWorker, workerArgs } from "../../scripts/lib/processes.ts";
+import { api, type Stack, startStack } from "../support/stack.ts";
+import { DESKTOP, describeViolations, launchChromium, PHONE, seriousAxeViolations } from "./chromium.ts";
+
+// The provider portal in a real browser: a provider signs up, gets the worker command on
+// /dashboard/workers, a real worker process registers with exactly that token and URL,
+// bonds its stake and starts; the page shows it online with its capability without a
+// reload, its page explains why it does or does not get jobs, and another organisation's
+// user gets a 404 for it.
+
+const execFileAsync = promisify(execFile);
+const SCREENSHOTS = join(import.meta.dirname, "../../docs/screenshots");
+const PASSWORD = "correct horse battery staple";
+/** The table polls every 4 s; registration marks the node online at once. */
+const LIVE_TIMEOUT_MS = 30_000;
+const JOB_TIMEOUT_MS = 60_000;
+const MODEL = "encoder-synthetic-minilm";
+
+let stack: Stack;
+let browser: Browser;
+let provider: BrowserContext;
+let page: Page;
+let nodeDir: string;
+let worker: Spawned | undefined;
+let nodeId: string;
+
+beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  nodeDir = mkdtempSync(join(tmpdir(), "proofgrid-provider-node-"));
+  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
+  provider = await browser.newContext({ viewport: DESKTOP });
+  page = await provider.newPage();
+}, 180_000);
+afterAll(async () => {
+  await worker?.stop(5_000);
+  await browser?.close();
+  await stack?.stop();
+  rmSync(nodeDir, { recursive: true, force: true });
+});
+
+async function expectAccessible(p: Page, label: string): Promise<void> {
+  const violations = await seriousAxeViolations(p);
+  expect(violations, `${label}:\n${describeViolations(violations)}`).toEqual([]);
+}
+
+/** Screenshots at desktop and phone width, checking that nothing scrolls sideways on a phone. */
+async function screenshots(p: Page, path: string, name: string): Promise<void> {
+  for (const [size, viewport] of [
+    ["desktop", DESKTOP],
+    ["phone", PHONE],
+  ] as const) {
+    await p.setViewportSize(viewport);
+    await p.goto(`${stack.url}${path}`);
+    await p.getByRole("heading", { level: 1 }).waitFor();
+    await expectAccessible(p, `${path} at ${viewport.width}px`);
+    expect(await p.evaluate("document.documentElement.scrollWidth"), `${path} at ${viewport.width}px`).toBeLessThanOrEqual(viewport.width);
+    await p.screenshot({ path: join(SCREENSHOTS, `${name}-${size}.png`), fullPage: true });
+  }
+  await p.setViewportSize(DESKTOP);
+}
+
+async function signUpWithOrganisation(p: Page, who: { name: string; email: string; org: string; kind: RegExp }): Promise<void> {
+  await p.goto(`${stack.url}/signup`);
+  await p.getByLabel("Your name").fill(who.name);
+  await p.getByLabel("Email").fill(who.email);
+  await p.getByLabel("Password").fill(PASSWORD);
+  await p.getByRole("button", { name: "Create account" }).click();
+  await p.waitForURL(`${stack.url}/onboarding`);
+  await p.getByLabel("Organisation name").fill(who.org);
+  await p.getByLabel(who.kind).check();
+  await p.getByRole("button", { name: "Create organisation" }).click();
+  await p.waitForURL(`${stack.url}/dashboard`);
+  await p.getByRole("heading", { level: 1, name: who.org }).waitFor();
+}
+
+describe("the provider portal", () => {
+  it("gives a new provider the worker command; a real worker registers with it and shows online without a reload", async () => {
+    await signUpWithOrganisation(page, { name: "Pat", email: "pat@example.com", org: "Pat GPUs", kind: /Provide GPUs/ });
+    await page.getByRole("link", { name: "Workers" }).click();
+    await page.waitForURL(`${stack.url}/dashboard/workers`);
+    await page.getByRole("heading", { level: 1, name: "Workers" }).waitFor();
+    expect(await page.locator("[data-empty-workers]").count()).toBe(1);
+
+    await page.getByLabel("Region of the machine").selectOption("ca-montreal");
+    await page.getByRole("button", { name: "Add a worker" }).first().click();
+    const commands = page.locator("#worker-commands");
+    await commands.waitFor();
+    expect(await page.getByText("shown only now").count()).toBe(1);
+    const [register, start] = (await commands.innerText()).trim().split("\n");
+    const match = /^npx proofgrid-worker register --url (\S+) --token (pgr_[A-Za-z0-9_-]{43}) --region ca-montreal$/.exec(register ?? "");
+    expect(match, register).not.toBeNull();
+    const [, url = "", token = ""] = match ?? [];
+    expect(url).toBe(stack.url);
+    expect(start).toBe("npx proofgrid-worker start");
+
+    // Same document from here on: the row must come from the table's poll, not a navigation.
+    await page.evaluate("window.__workersNotReloaded = true");
+
+    const env = { ...process.env, PROOFGRID_URL: url, PROOFGRID_NODE_DIR: nodeDir };
+    // The page's register command, with a fixed claimed capability instead of the benchmark.
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      workerArgs(["register", "--token", token, "--region", "ca-montreal", "--cu-per-hour", "3600"]),
+      { env, encoding: "utf8" },
+    );
+    nodeId = (JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { nodeId: string }).nodeId;
+    expect(nodeId).toMatch(/^[0-9a-f-]{36}$/);
+    // The token worked once: it is spent.
+    await expect(
+      execFileAsync(process.execPath, workerArgs(["register", "--token", token, "--region", "ca-montreal", "--cu-per-hour", "3600"]), {
+        env: { ...env, PROOFGRID_NODE_DIR: join(nodeDir, "again") },
+        encoding: "utf8",
+      }),
+    ).rejects.toThrow();
+
+    // Bond the minimum stake the stack's way (tokens granted by the platform first: no purchase flow).
+    const orgId = (await sql().$queryRaw<{ org_id: string }[]>`SELECT org_id::text FROM nodes WHERE id = ${nodeId}::uuid`)[0]?.org_id ?? "";
+    const { grantCredits } = await import("../../apps/web/src/server/services/billing/grant-credits.ts");
+    const { stakeMinimumFor } = await import("../../apps/web/src/server/services/seed/seed-demo.ts");
+    await grantCredits({ orgId, amount: 1_000_000_000_000n, idempotencyKey: "funds:pat-gpus", memo: "test credits" });
+    await stakeMinimumFor(nodeId);
+    worker = spawnWorker(["start"], { env: { ...env, INTRA_OP_THREADS: "1" }, output: "pipe" });
+
+    const row = page.locator(`tr[data-worker-id="${nodeId}"]`);
+    await row.locator('[data-status="online"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    expect(await row.locator("[data-capability]").innerText()).toBe("3,600 CU/h");
+    expect(await row.locator('[data-label="Region"]').innerText()).toBe("ca-montreal");
+    // The stake bonded above reaches the table on a later poll.
+    await row.getByText("below the minimum").waitFor({ state: "detached", timeout: LIVE_TIMEOUT_MS });
+    expect(await page.evaluate("window.__workersNotReloaded")).toBe(true);
+    expect(await page.locator("[data-empty-workers]").count()).toBe(0);
+
+    // A customer's job runs on it (the only worker): the table shows it served and earned, still without a reload.
+    const submitted = await api<{ id: string }>(stack, "/api/v1/jobs", {
+      body: { model: MODEL, input: { text: "hello from a provider's worker" } },
+    });
+    expect(submitted.status, JSON.stringify(submitted.body)).toBeLessThan(300);
+    const done = await api<{ state: string }>(stack, `/api/v1/jobs/${submitted.body.id}?wait=${JOB_TIMEOUT_MS}`);
+    expect(done.body.state).toBe("succeeded");
+    await row.locator('[data-label="Jobs served"]', { hasText: /^1$/ }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await row.locator('[data-label="Earnings"]', { hasNotText: /^0 tokens$/ }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    expect(await page.evaluate("window.__workersNotReloaded")).toBe(true);
+
+    // The token lives only in that response: a fresh page never shows it.
+    await page.reload();
+    await row.waitFor();
+    expect(await page.content()).not.toContain(token);
+  });
+
+  it("shows the worker's page with its stake and why it is or is not getting jobs", async () => {
+    await page.locator(`tr[data-worker-id="${nodeId}"] a`).click();
+    await page.waitForURL(`${stack.url}/dashboard/workers/${nodeId}`);
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    const reasons = page.locator("[data-diagnostics] [data-reason]");
+    expect(await reasons.count()).toBeGreaterThan(0);
+    // Staked and online: neither reason can apply (which others do depends on the network's last hour).
+    expect(await page.locator('[data-reason="stake_below_minimum"], [data-reason="offline"]').count()).toBe(0);
+    expect(await page.locator("[data-stake]").innerText()).toMatch(/^[\d.]+ \/ [\d.]+$/);
+    expect(await page.getByText("Why it is or is not getting jobs").count()).toBe(1);
+    expect(await page.locator("[data-chart-summary]").innerText()).toMatch(/tokens earned in the last 24 hours/);
+    const job = page.locator('[data-label="Model"]', { hasText: MODEL });
+    expect(await job.count()).toBe(1);
+  });
+
+  it("has no serious accessibility violation on the workers page and the worker page, at desktop and phone width", async () => {
+    await screenshots(page, "/dashboard/workers", "workers");
+    await screenshots(page, `/dashboard/workers/${nodeId}`, "worker");
+  });
+
+  it("gives another organisation's user a 404 for the worker, by page and by procedure", async () => {
+    const other = await browser.newContext({ viewport: DESKTOP });
+    const p = await other.newPage();
+    await signUpWithOrganisation(p, { name: "Quinn", email: "quinn@example.com", org: "Quinn Compute", kind: /Provide GPUs/ });
+    const res = await p.goto(`${stack.url}/dashboard/workers/${nodeId}`);
+    expect(res?.status()).toBe(404);
+    expect(await p.content()).not.toContain("Pat GPUs");
+    await p.goto(`${stack.url}/dashboard/workers`);
+    await p.getByRole("heading", { level: 1, name: "Workers" }).waitFor();
+    expect(await p.locator(`tr[data-worker-id="${nodeId}"]`).count()).toBe(0);
+    const get = await p.request.get(
+      `${stack.url}/api/trpc/workers.get?input=${encodeURIComponent(JSON.stringify({ json: { id: nodeId } }))}`,
+    );
+    expect(get.status()).toBe(404);
+    const diagnostics = await p.request.get(
+      `${stack.url}/api/trpc/workers.diagnostics?input=${encodeURIComponent(JSON.stringify({ json: { id: nodeId } }))}`,
+    );
+    expect(diagnostics.status()).toBe(404);
+    const list = await p.request.get(`${stack.url}/api/trpc/workers.list`);
+    expect(list.status()).toBe(200);
+    expect(await list.text()).not.toContain(nodeId);
+    await other.close();
+  });
+});
