@@ -1,5 +1,6 @@
 import { MODEL_SLUGS } from "@proofgrid/models/model-schemas";
 import type { Metadata } from "next";
+import { Suspense } from "react";
 import { formatTokens } from "~/server/services/billing/get-balance";
 import styles from "../../account.module.css";
 import { requireDashboard } from "../../session";
@@ -24,7 +25,6 @@ export default async function JobsPage({ searchParams }: { searchParams: Promise
   const model = MODEL_SLUGS.find((m) => m === one(params.model));
   const cursorParam = one(params.cursor);
   const cursor = cursorParam && UUID.test(cursorParam) ? cursorParam : undefined;
-  const { jobs, nextCursor } = await caller.jobs.list({ state, model, cursor, limit: PAGE_SIZE });
   const query = (extra: Record<string, string | undefined>) => {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries({ org: one(params.org), state, model, ...extra })) if (v) q.set(k, v);
@@ -65,10 +65,43 @@ export default async function JobsPage({ searchParams }: { searchParams: Promise
         </button>
         {filtered ? <a href={query({ state: "", model: "" })}>Clear filters</a> : null}
       </form>
-      <LiveRefresh active={jobs.some((j) => !TERMINAL.has(j.state))} />
       <h2 className={styles.h2} id="jobs-heading">
         {cursor ? "Older jobs" : "Recent jobs"}
       </h2>
+      <Suspense key={query({ cursor })} fallback={<JobsSkeleton />}>
+        <JobsTable caller={caller} state={state} model={model} cursor={cursor} org={one(params.org)} query={query} />
+      </Suspense>
+    </DashboardShell>
+  );
+}
+
+type Caller = Awaited<ReturnType<typeof requireDashboard>>["caller"];
+
+function JobsSkeleton() {
+  return (
+    <div aria-busy="true">
+      <output className={styles.muted}>Loading jobs…</output>
+      {[90, 80, 70].map((w) => (
+        <span key={w} className={styles.skeleton} style={{ width: `${w}%` }} />
+      ))}
+    </div>
+  );
+}
+
+async function JobsTable(props: {
+  caller: Caller;
+  state: (typeof JOB_STATES)[number] | undefined;
+  model: string | undefined;
+  cursor: string | undefined;
+  org: string | undefined;
+  query: (extra: Record<string, string | undefined>) => string;
+}) {
+  const { caller, state, model, cursor, query } = props;
+  const { jobs, nextCursor } = await caller.jobs.list({ state, model, cursor, limit: PAGE_SIZE });
+  const filtered = state !== undefined || model !== undefined;
+  return (
+    <>
+      <LiveRefresh active={jobs.some((j) => !TERMINAL.has(j.state))} />
       {jobs.length === 0 ? (
         <p className={styles.muted}>
           {filtered || cursor ? "No jobs match these filters." : "No jobs yet. "}
@@ -94,10 +127,7 @@ export default async function JobsPage({ searchParams }: { searchParams: Promise
               {jobs.map((j) => (
                 <tr key={j.id} data-job-id={j.id}>
                   <td data-label="Job" className={styles.mono}>
-                    <a
-                      href={`/dashboard/jobs/${j.id}${one(params.org) ? `?org=${one(params.org)}` : ""}`}
-                      aria-label={`Job ${j.id.slice(0, 8)}`}
-                    >
+                    <a href={`/dashboard/jobs/${j.id}${props.org ? `?org=${props.org}` : ""}`} aria-label={`Job ${j.id.slice(0, 8)}`}>
                       {j.id.slice(0, 8)}
                     </a>
                   </td>
@@ -122,6 +152,6 @@ export default async function JobsPage({ searchParams }: { searchParams: Promise
         {cursor ? <a href={query({})}>Newest jobs</a> : null}
         {nextCursor ? <a href={query({ cursor: nextCursor })}>Older jobs →</a> : null}
       </nav>
-    </DashboardShell>
+    </>
   );
 }

@@ -92,7 +92,7 @@ export function OcrPlayground() {
 
   const busy = status.kind === "running";
   return (
-    <div style={{ display: "grid", gap: 16 }}>
+    <div style={{ display: "grid", gap: 16, minWidth: 0, gridTemplateColumns: "minmax(0, 1fr)" }}>
       <form onSubmit={run} className={`${styles.card} ${styles.form}`} aria-label="Run OCR">
         <div className={styles.field}>
           <label htmlFor="ocr-image" className={styles.label}>

@@ -4,8 +4,8 @@ import styles from "../../account.module.css";
 /** The image with each recognised line's box drawn over it (SVG in image pixels), and the lines. */
 export function OcrResult({ src, output }: { src: string; output: OcrOutput }) {
   return (
-    <div style={{ display: "grid", gap: 12 }}>
-      <figure style={{ margin: 0, position: "relative", maxWidth: "100%", width: output.width }}>
+    <div style={{ display: "grid", gap: 12, gridTemplateColumns: "minmax(0, 1fr)" }}>
+      <figure style={{ margin: 0, position: "relative", width: "100%", maxWidth: output.width }}>
         {/* biome-ignore lint/performance/noImgElement: a data: or blob: URL, nothing for next/image to optimise */}
         <img src={src} alt="What you uploaded" style={{ display: "block", width: "100%", height: "auto", border: "1px solid #e2e8f0" }} />
         <svg

@@ -2,17 +2,21 @@ import { z } from "zod";
 import styles from "../../../account.module.css";
 
 // The stored placement is JSON written by the dispatcher; read it defensively.
+const num = z
+  .number()
+  .nullish()
+  .transform((v) => v ?? null);
 const ZTerm = z.object({ value: z.number(), weight: z.number(), contribution: z.number() });
-const ZExplanation = z.object({ workerId: z.string(), score: z.number(), expectedRttMs: z.number(), terms: z.record(z.string(), ZTerm) });
+const ZExplanation = z.object({ workerId: z.string(), score: z.number(), terms: z.record(z.string(), ZTerm) });
 const ZPlacement = z.object({
   via: z.string(),
   workerRegion: z.string(),
-  clientRegion: z.string(),
-  score: z.number().nullable(),
-  expectedRttMs: z.number().nullable(),
-  considered: z.number(),
-  scanned: z.number(),
-  explanation: z.object({ winner: ZExplanation.nullable(), runnerUp: ZExplanation.nullable() }).nullable(),
+  clientRegion: z.string().nullish(),
+  score: num,
+  expectedRttMs: num,
+  considered: z.number().nullish(),
+  scanned: z.number().nullish(),
+  explanation: z.object({ winner: ZExplanation.nullish(), runnerUp: ZExplanation.nullish() }).nullish(),
 });
 
 const VIA = {
@@ -34,10 +38,11 @@ export function PlacementChart({ placement }: { placement: unknown }) {
   return (
     <div className={styles.card}>
       <p style={{ marginTop: 0 }}>
-        Placed in <strong>{p.workerRegion}</strong> for a client in {p.clientRegion}: {VIA[p.via as keyof typeof VIA] ?? p.via}
+        Placed in <strong>{p.workerRegion}</strong>
+        {p.clientRegion ? ` for a client in ${p.clientRegion}` : ""}: {VIA[p.via as keyof typeof VIA] ?? p.via}
         {p.score !== null ? `, score ${fmt(p.score)}` : ""}
-        {p.expectedRttMs !== null ? `, expected round trip ${Math.round(p.expectedRttMs)} ms` : ""}. {p.considered} of {p.scanned} workers
-        looked at passed the hard filters.
+        {p.expectedRttMs !== null ? `, expected round trip ${Math.round(p.expectedRttMs)} ms` : ""}.
+        {p.scanned ? ` ${p.considered ?? 0} of ${p.scanned} workers looked at passed the hard filters.` : ""}
       </p>
       {winner ? (
         <>
