@@ -1,0 +1,192 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "@proofgrid/db/sql-client";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderTextPng } from "../support/inputs.ts";
+import { type Stack, startStack } from "../support/stack.ts";
+import { DESKTOP, describeViolations, launchChromium, PHONE, seriousAxeViolations } from "./chromium.ts";
+
+// The startup dashboard in a real browser: a new customer runs OCR in the playground on an
+// uploaded image and sees the text it reads, finds that job in the jobs list with its cost,
+// opens its page with the countersigned receipt; another organisation's user gets a 404.
+
+const SCREENSHOTS = join(import.meta.dirname, "../../docs/screenshots");
+const PASSWORD = "correct horse battery staple";
+/** OCR on a real worker with one intra-op thread, after the model loads: well under this. */
+const OCR_TIMEOUT_MS = 90_000;
+
+let stack: Stack;
+let browser: Browser;
+let carol: BrowserContext;
+let page: Page;
+let tmp: string;
+let jobId: string;
+
+beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  tmp = mkdtempSync(join(tmpdir(), "dashboard-jobs-"));
+  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
+  await stack.addWorker("dashboard-jobs", { INTRA_OP_THREADS: "1" });
+  carol = await browser.newContext({ viewport: DESKTOP });
+  page = await carol.newPage();
+}, 180_000);
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+async function expectAccessible(p: Page, label: string): Promise<void> {
+  const violations = await seriousAxeViolations(p);
+  expect(violations, `${label}:\n${describeViolations(violations)}`).toEqual([]);
+}
+
+/** Axe and screenshots at desktop and phone width; nothing scrolls sideways on a phone. */
+async function screenshots(p: Page, path: string, name: string, ready: (p: Page) => Promise<void> = async () => {}): Promise<void> {
+  for (const [size, viewport] of [
+    ["desktop", DESKTOP],
+    ["phone", PHONE],
+  ] as const) {
+    await p.setViewportSize(viewport);
+    if (path) await p.goto(`${stack.url}${path}`);
+    await p.getByRole("heading", { level: 1 }).waitFor();
+    await ready(p);
+    await expectAccessible(p, `${name} at ${viewport.width}px`);
+    expect(await p.evaluate("document.documentElement.scrollWidth"), `${name} at ${viewport.width}px`).toBeLessThanOrEqual(viewport.width);
+    await p.screenshot({ path: join(SCREENSHOTS, `${name}-${size}.png`), fullPage: true });
+  }
+  await p.setViewportSize(DESKTOP);
+}
+
+async function signUpWithOrganisation(p: Page, name: string, email: string, org: string): Promise<void> {
+  await p.goto(`${stack.url}/signup`);
+  await p.getByLabel("Your name").fill(name);
+  await p.getByLabel("Email").fill(email);
+  await p.getByLabel("Password").fill(PASSWORD);
+  await p.getByRole("button", { name: "Create account" }).click();
+  await p.waitForURL(`${stack.url}/onboarding`);
+  await p.getByLabel("Organisation name").fill(org);
+  await p.getByLabel("Run inference (customer)").check();
+  await p.getByRole("button", { name: "Create organisation" }).click();
+  await p.waitForURL(`${stack.url}/dashboard`);
+  await p.getByRole("heading", { level: 1, name: org }).waitFor();
+}
+
+describe("startup dashboard: jobs and playground", () => {
+  it("shows an empty jobs list to a new organisation, with the way to the playground", async () => {
+    await signUpWithOrganisation(page, "Carol", "carol@example.com", "Carol Scans");
+    const orgId = (
+      await sql().$queryRaw<{ id: string }[]>`
+        SELECT o.id FROM organizations o JOIN memberships m ON m.org_id = o.id JOIN users u ON u.id = m.user_id
+        WHERE u.email = 'carol@example.com'`
+    )[0]?.id;
+    expect(orgId).toBeTruthy();
+    const { grantCredits } = await import("../../apps/web/src/server/services/billing/grant-credits.ts");
+    await grantCredits({ orgId: orgId ?? "", amount: 1_000_000_000n, idempotencyKey: "funds:carol-scans", memo: "test credits" });
+
+    await page.getByRole("link", { name: "Jobs", exact: true }).click();
+    await page.waitForURL(`${stack.url}/dashboard/jobs`);
+    // The list streams in after the page's frame (its loading state first).
+    await page.getByText("No jobs yet.").waitFor();
+    await page.getByRole("link", { name: "Try a model in the playground" }).waitFor();
+  });
+
+  it(
+    "runs OCR on an uploaded image in the playground and draws the recognised text's boxes",
+    async () => {
+      const png = join(tmp, "proofgrid.png");
+      writeFileSync(png, await renderTextPng(["PROOFGRID 2026"]));
+      await page.getByRole("link", { name: "Playground", exact: true }).click();
+      await page.waitForURL(`${stack.url}/dashboard/playground`);
+      await page.getByLabel("Image").setInputFiles(png);
+      await page.getByRole("button", { name: "Read the text" }).click();
+
+      const lines = page.getByTestId("ocr-lines");
+      await lines.waitFor({ timeout: OCR_TIMEOUT_MS });
+      expect(await lines.innerText()).toContain("PROOFGRID");
+      expect(await page.locator('[data-testid="ocr-boxes"] polygon').count()).toBeGreaterThanOrEqual(1);
+      const href = await page.getByRole("link", { name: /Open the job page/ }).getAttribute("href");
+      jobId = href?.split("/").at(-1) ?? "";
+      expect(jobId).toMatch(/^[0-9a-f-]{36}$/);
+      // The job ran in Carol's organisation, billed through the session (no API key).
+      const row = (
+        await sql().$queryRaw<{ state: string; email: string }[]>`
+      SELECT j.state::text AS state, u.email FROM jobs j JOIN memberships m ON m.org_id = j.org_id JOIN users u ON u.id = m.user_id
+      WHERE j.id = ${jobId}::uuid`
+      )[0];
+      expect(row).toEqual({ state: "succeeded", email: "carol@example.com" });
+      await screenshots(page, "", "playground", async (p) => {
+        await p.getByTestId("ocr-lines").waitFor();
+      });
+    },
+    OCR_TIMEOUT_MS + 60_000,
+  );
+
+  it("lists the job with its model, state, cost and worker region, and filters by state", async () => {
+    await page.goto(`${stack.url}/dashboard/jobs`);
+    const row = page.locator(`tr[data-job-id="${jobId}"]`);
+    await row.waitFor();
+    expect(await row.locator('[data-label="Model"]').innerText()).toBe("ocr-ppocr-v4");
+    expect(await row.locator('[data-label="State"]').innerText()).toBe("succeeded");
+    expect(await row.locator('[data-label="Cost"]').innerText()).toMatch(/^\d+(\.\d+)? tokens$/);
+    expect(await row.locator('[data-label="Worker region"]').innerText()).toBe("local");
+
+    await page.getByLabel("State").selectOption("failed");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.waitForURL(/state=failed/);
+    await page.getByText("No jobs match these filters.").waitFor();
+    await page.getByLabel("State").selectOption("succeeded");
+    await page.getByLabel("Model").selectOption("ocr-ppocr-v4");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.waitForURL(/state=succeeded/);
+    await page.locator(`tr[data-job-id="${jobId}"]`).waitFor();
+
+    await screenshots(page, "/dashboard/jobs", "dashboard-jobs", async (p) => {
+      await p.locator(`tr[data-job-id="${jobId}"]`).waitFor();
+    });
+  });
+
+  it("opens the job page: cost, placement, the recognised text and the countersigned receipt", async () => {
+    await page.goto(`${stack.url}/dashboard/jobs`);
+    await page.getByRole("link", { name: `Job ${jobId.slice(0, 8)}` }).click();
+    await page.waitForURL(`${stack.url}/dashboard/jobs/${jobId}`);
+    await page.getByRole("heading", { level: 1, name: `Job ${jobId.slice(0, 8)}` }).waitFor();
+    const price = (await sql().$queryRaw<{ price: string }[]>`SELECT price::text AS price FROM jobs WHERE id = ${jobId}::uuid`)[0]?.price;
+    expect(await page.locator('[data-stat="cost"]').locator("..").innerText()).toContain(`${price} base units`);
+    expect(await page.getByTestId("ocr-lines").innerText()).toContain("PROOFGRID");
+    expect(await page.getByText(/^Placed in /).innerText()).toMatch(/chosen by the indexer, score 0\.\d+/);
+    // One bar per scoring term (value × weight).
+    expect(await page.locator("tr[data-term]").count()).toBeGreaterThanOrEqual(5);
+    const receipt = JSON.parse(await page.getByTestId("receipt").innerText()) as {
+      jobId: string;
+      signature: string;
+      platformSignature: string;
+    };
+    expect(receipt.jobId).toBe(jobId);
+    expect(receipt.signature).toBeTruthy();
+    expect(receipt.platformSignature).toBeTruthy();
+    expect(await page.getByText("countersigned by the platform").count()).toBe(1);
+    await screenshots(page, `/dashboard/jobs/${jobId}`, "job");
+  });
+
+  it("answers another organisation's user with a 404 on that job page", async () => {
+    const dave = await browser.newContext({ viewport: DESKTOP });
+    const p = await dave.newPage();
+    await signUpWithOrganisation(p, "Dave", "dave@example.com", "Dave Audio");
+    const res = await p.goto(`${stack.url}/dashboard/jobs/${jobId}`);
+    expect(res?.status()).toBe(404);
+    const html = await p.content();
+    for (const secret of ["Carol Scans", "PROOFGRID", "platformSignature"]) expect(html).not.toContain(secret);
+    // And by procedure.
+    const byProcedure = await p.request.get(
+      `${stack.url}/api/trpc/jobs.inputPreview?input=${encodeURIComponent(JSON.stringify({ json: { id: jobId } }))}`,
+    );
+    expect(byProcedure.status()).toBe(404);
+    await p.goto(`${stack.url}/dashboard/jobs`);
+    await p.getByText("No jobs yet.").waitFor();
+    expect(await p.content()).not.toContain(jobId);
+    await dave.close();
+  });
+});
