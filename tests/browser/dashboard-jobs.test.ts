@@ -124,6 +124,22 @@ describe("startup dashboard: jobs and playground", () => {
     OCR_TIMEOUT_MS + 60_000,
   );
 
+  it(
+    "embeds typed text in the playground and shows the vector's norm and first values",
+    async () => {
+      await page.getByLabel("Text", { exact: true }).fill("verified inference");
+      await page.getByRole("button", { name: "Embed the text" }).click();
+      const result = page.getByTestId("embedding-result");
+      await result.waitFor({ timeout: OCR_TIMEOUT_MS });
+      // The encoder's vectors are L2-normalised (sentence-transformers' MiniLM recipe) or close to it.
+      const norm = Number(await result.locator('[data-stat="norm"]').innerText());
+      expect(norm).toBeGreaterThan(0);
+      expect(await result.innerText()).toMatch(/First 8 values: \[-?\d\.\d{4}/);
+      expect(await result.getByRole("link", { name: /Open the job page/ }).count()).toBe(1);
+    },
+    OCR_TIMEOUT_MS + 10_000,
+  );
+
   it("lists the job with its model, state, cost and worker region, and filters by state", async () => {
     await page.goto(`${stack.url}/dashboard/jobs`);
     const row = page.locator(`tr[data-job-id="${jobId}"]`);

@@ -3,26 +3,15 @@
 import { LIMITS, type OcrOutput } from "@proofgrid/models/model-schemas";
 import { type FormEvent, useEffect, useRef, useState } from "react";
 import styles from "../../account.module.css";
+import { JobLink } from "./job-link";
 import { OcrResult } from "./ocr-result";
-import { ProcedureError, trpcMutation, trpcQuery } from "./trpc-fetch";
+import { runJob } from "./run-job";
 
 const MODEL = "ocr-ppocr-v4";
-/** Each long-poll asks the server to hold the request this long for the job to finish. */
-const WAIT_STEP_MS = 20_000;
-/** The playground gives up waiting after this long; the job page keeps the result. */
-const WAIT_TOTAL_MS = 180_000;
-const TERMINAL = new Set(["succeeded", "failed", "canceled", "expired"]);
-
-interface JobSummary {
-  id: string;
-  state: string;
-  error: string | null;
-  output?: unknown;
-}
 
 type Status =
   | { kind: "idle" }
-  | { kind: "running"; message: string; jobId?: string }
+  | { kind: "running"; message: string }
   | { kind: "done"; jobId: string; src: string; output: OcrOutput }
   | { kind: "error"; message: string; jobId?: string };
 
@@ -60,34 +49,18 @@ export function OcrPlayground() {
     if (srcRef.current) URL.revokeObjectURL(srcRef.current);
     const src = URL.createObjectURL(file);
     srcRef.current = src;
-    let jobId: string | undefined;
-    try {
-      setStatus({ kind: "running", message: "Uploading…" });
-      const image = await readAsBase64(file);
-      let job = await trpcMutation<JobSummary>("jobs.submit", { model: MODEL, input: { image } }, ctrl.signal);
-      jobId = job.id;
-      const deadline = Date.now() + WAIT_TOTAL_MS;
-      while (!TERMINAL.has(job.state) && Date.now() < deadline) {
-        setStatus({ kind: "running", message: `Job ${job.state}…`, jobId: job.id });
-        job = await trpcQuery<JobSummary>("jobs.get", { id: job.id, waitMs: WAIT_STEP_MS }, ctrl.signal);
-      }
-      if (job.state !== "succeeded") {
-        const why = TERMINAL.has(job.state)
-          ? `The job ${job.state}${job.error ? `: ${job.error}` : "."}`
-          : "The job is still waiting for a worker.";
-        return setStatus({ kind: "error", message: `${why} Open the job page for details.`, jobId: job.id });
-      }
-      setStatus({ kind: "done", jobId: job.id, src, output: job.output as OcrOutput });
-    } catch (err) {
-      if (ctrl.signal.aborted) return;
-      const message =
-        err instanceof ProcedureError
-          ? err.code === "UNAUTHORIZED"
-            ? "Your session has ended. Sign in again, then retry."
-            : err.message
-          : "The request did not reach the server. Check your connection and try again.";
-      setStatus({ kind: "error", message, jobId });
-    }
+    setStatus({ kind: "running", message: "Uploading…" });
+    const image = await readAsBase64(file).catch(() => null);
+    if (image === null) return setStatus({ kind: "error", message: "The file could not be read. Choose it again." });
+    const outcome = await runJob({
+      model: MODEL,
+      input: { image },
+      signal: ctrl.signal,
+      onState: (state) => setStatus({ kind: "running", message: `Job ${state}…` }),
+    });
+    if (ctrl.signal.aborted) return;
+    if (!outcome.ok) return setStatus({ kind: "error", message: outcome.message, jobId: outcome.jobId });
+    setStatus({ kind: "done", jobId: outcome.job.id, src, output: outcome.job.output as OcrOutput });
   }
 
   const busy = status.kind === "running";
@@ -144,13 +117,5 @@ export function OcrPlayground() {
         </div>
       ) : null}
     </div>
-  );
-}
-
-function JobLink({ id }: { id: string }) {
-  return (
-    <p>
-      <a href={`/dashboard/jobs/${id}`}>Open the job page (cost, placement, receipt)</a>
-    </p>
   );
 }

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import styles from "../../account.module.css";
 import { requireDashboard } from "../../session";
 import { DashboardShell } from "../dashboard-shell";
+import { EmbeddingPlayground } from "./embedding-playground";
 import { OcrPlayground } from "./ocr-playground";
 
 export const dynamic = "force-dynamic";
@@ -19,6 +20,8 @@ export default async function PlaygroundPage() {
       </p>
       <h2 className={styles.h2}>Text recognition (ocr-ppocr-v4)</h2>
       <OcrPlayground />
+      <h2 className={styles.h2}>Text embedding (encoder-synthetic-minilm)</h2>
+      <EmbeddingPlayground />
     </DashboardShell>
   );
 }
