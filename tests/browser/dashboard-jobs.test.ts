@@ -5,6 +5,7 @@ import { sql } from "@proofgrid/db/sql-client";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderTextPng } from "../support/inputs.ts";
+import { speechRecording } from "../support/speech.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 import { DESKTOP, describeViolations, launchChromium, PHONE, seriousAxeViolations } from "./chromium.ts";
 
@@ -122,6 +123,24 @@ describe("startup dashboard: jobs and playground", () => {
       });
     },
     OCR_TIMEOUT_MS + 60_000,
+  );
+
+  it(
+    "finds the speech in an uploaded WAV and marks it on the waveform",
+    async () => {
+      const rec = speechRecording();
+      const wav = join(tmp, "speech.wav");
+      writeFileSync(wav, rec.wav);
+      await page.getByLabel("Audio", { exact: true }).setInputFiles(wav);
+      await page.getByRole("button", { name: "Find the speech" }).click();
+      const result = page.getByTestId("vad-result");
+      await result.waitFor({ timeout: OCR_TIMEOUT_MS });
+      // Both stretches of speech are found (the model may split one at a pause).
+      expect(await result.locator("rect[data-segment]").count()).toBeGreaterThanOrEqual(rec.speech.length);
+      expect(await result.locator("path").count()).toBe(1);
+      expect(await result.getByRole("heading", { name: /^Speech segments \(\d+\)$/ }).count()).toBe(1);
+    },
+    OCR_TIMEOUT_MS + 10_000,
   );
 
   it(

@@ -4,6 +4,7 @@ import { requireDashboard } from "../../session";
 import { DashboardShell } from "../dashboard-shell";
 import { EmbeddingPlayground } from "./embedding-playground";
 import { OcrPlayground } from "./ocr-playground";
+import { VadPlayground } from "./vad-playground";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Playground · Proofgrid" };
@@ -20,6 +21,8 @@ export default async function PlaygroundPage() {
       </p>
       <h2 className={styles.h2}>Text recognition (ocr-ppocr-v4)</h2>
       <OcrPlayground />
+      <h2 className={styles.h2}>Speech detection (vad-silero-v5)</h2>
+      <VadPlayground />
       <h2 className={styles.h2}>Text embedding (encoder-synthetic-minilm)</h2>
       <EmbeddingPlayground />
     </DashboardShell>

@@ -1,0 +1,154 @@
+"use client";
+
+import { AUDIO_MAX_BYTES, type VadOutput } from "@proofgrid/models/model-schemas";
+import { type FormEvent, useEffect, useRef, useState } from "react";
+import styles from "../../account.module.css";
+import { JobLink } from "./job-link";
+import { runJob } from "./run-job";
+import { type Waveform, wavePeaks } from "./waveform";
+
+const MODEL = "vad-silero-v5";
+const HEIGHT = 80;
+
+type Status =
+  | { kind: "idle" }
+  | { kind: "running"; message: string }
+  | { kind: "done"; jobId: string; wave: Waveform | null; output: VadOutput }
+  | { kind: "error"; message: string; jobId?: string };
+
+function toBase64(bytes: ArrayBuffer): string {
+  const u8 = new Uint8Array(bytes);
+  let bin = "";
+  // In slices: String.fromCharCode(...all) overflows the call stack on long audio.
+  for (let i = 0; i < u8.length; i += 0x8000) bin += String.fromCharCode(...u8.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+/** Upload a WAV, run voice activity detection as a job, and see the speech on the waveform. */
+export function VadPlayground() {
+  const [status, setStatus] = useState<Status>({ kind: "idle" });
+  const [fileError, setFileError] = useState<string | null>(null);
+  const abort = useRef<AbortController | null>(null);
+  useEffect(() => () => abort.current?.abort(), []);
+
+  async function run(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const file = (new FormData(e.currentTarget).get("audio") as File | null) ?? null;
+    if (!file || file.size === 0) return setFileError("Choose a WAV file first.");
+    if (file.size > AUDIO_MAX_BYTES) return setFileError("The recording is too long: at most 10 minutes.");
+    setFileError(null);
+    abort.current?.abort();
+    const ctrl = new AbortController();
+    abort.current = ctrl;
+    setStatus({ kind: "running", message: "Uploading…" });
+    const bytes = await file.arrayBuffer();
+    const wave = wavePeaks(bytes);
+    const outcome = await runJob({
+      model: MODEL,
+      input: { audio: toBase64(bytes) },
+      signal: ctrl.signal,
+      onState: (s) => setStatus({ kind: "running", message: `Job ${s}…` }),
+    });
+    if (ctrl.signal.aborted) return;
+    if (!outcome.ok) return setStatus({ kind: "error", message: outcome.message, jobId: outcome.jobId });
+    setStatus({ kind: "done", jobId: outcome.job.id, wave, output: outcome.job.output as VadOutput });
+  }
+
+  const busy = status.kind === "running";
+  return (
+    <div style={{ display: "grid", gap: 16, gridTemplateColumns: "minmax(0, 1fr)" }}>
+      <form onSubmit={run} className={`${styles.card} ${styles.form}`} aria-label="Detect speech">
+        <div className={styles.field}>
+          <label htmlFor="vad-audio" className={styles.label}>
+            Audio
+          </label>
+          <input
+            id="vad-audio"
+            name="audio"
+            type="file"
+            accept="audio/wav,audio/x-wav,.wav"
+            aria-describedby="vad-audio-hint"
+            aria-invalid={fileError ? true : undefined}
+            aria-errormessage={fileError ? "vad-audio-error" : undefined}
+          />
+          <span id="vad-audio-hint" className={styles.hint}>
+            WAV, 16 kHz mono, PCM16 or float32, at most 10 minutes.
+          </span>
+          {fileError ? (
+            <p id="vad-audio-error" role="alert" className={styles.error}>
+              {fileError}
+            </p>
+          ) : null}
+        </div>
+        <div>
+          <button type="submit" className={styles.button} disabled={busy}>
+            {busy ? "Listening…" : "Find the speech"}
+          </button>
+        </div>
+      </form>
+      <div aria-live="polite">
+        {status.kind === "running" ? <output className={styles.muted}>{status.message}</output> : null}
+        {status.kind === "error" ? (
+          <>
+            <p role="alert" className={styles.alert}>
+              {status.message}
+            </p>
+            {status.jobId ? <JobLink id={status.jobId} /> : null}
+          </>
+        ) : null}
+        {status.kind === "done" ? <VadResult jobId={status.jobId} wave={status.wave} output={status.output} /> : null}
+      </div>
+    </div>
+  );
+}
+
+function VadResult({ jobId, wave, output }: { jobId: string; wave: Waveform | null; output: VadOutput }) {
+  const duration = output.durationSec || wave?.durationSec || 1;
+  const cols = wave?.peaks.length ?? 600;
+  const x = (sec: number) => (sec / duration) * cols;
+  return (
+    <div data-testid="vad-result">
+      <svg
+        viewBox={`0 0 ${cols} ${HEIGHT}`}
+        preserveAspectRatio="none"
+        style={{ width: "100%", height: HEIGHT, display: "block", border: "1px solid #e2e8f0", borderRadius: 8 }}
+        role="img"
+        aria-label={`Waveform of ${duration.toFixed(1)} s with ${output.segments.length} speech segments highlighted`}
+      >
+        {output.segments.map((s) => (
+          <rect
+            key={s.start}
+            data-segment=""
+            x={x(s.start)}
+            width={Math.max(1, x(s.end) - x(s.start))}
+            y={0}
+            height={HEIGHT}
+            fill="rgba(29, 78, 216, 0.18)"
+          />
+        ))}
+        {wave ? (
+          <path
+            d={wave.peaks.map((p, i) => `M${i + 0.5} ${HEIGHT / 2 - (p * HEIGHT) / 2}V${HEIGHT / 2 + (p * HEIGHT) / 2}`).join("")}
+            stroke="#334155"
+            strokeWidth={1}
+          />
+        ) : null}
+      </svg>
+      <h3 style={{ fontSize: 16, margin: "12px 0 4px" }} id="vad-segments-heading">
+        Speech segments ({output.segments.length})
+      </h3>
+      {output.segments.length === 0 ? (
+        <p className={styles.muted}>No speech found in {duration.toFixed(1)} s.</p>
+      ) : (
+        <ol aria-labelledby="vad-segments-heading" className={styles.mono} style={{ margin: 0, paddingLeft: 24 }}>
+          {output.segments.map((s) => (
+            <li key={s.start}>
+              {s.start.toFixed(2)} s – {s.end.toFixed(2)} s
+            </li>
+          ))}
+        </ol>
+      )}
+      <JobLink id={jobId} />
+    </div>
+  );
+}
