@@ -59,10 +59,13 @@ describe("checks the platform runs on its own", () => {
     const orgB = await providerOrg("independent-checkers");
     const checker = await stack.addWorker("checker-b", {}, { role: "checker", orgId: orgB });
     // What the worker delivers is its benchmark, run just before and just after. If the two
-    // differ by more than 20 % the machine's speed changed under the measurement (another
-    // process took the CPU): that attempt measures nothing, and is made once more.
+    // differ by more than 10 % the machine's speed changed under the measurement (another
+    // process took the CPU): that attempt measures nothing, and is made again (at most three
+    // attempts; on a fresh clone, 2 781 before and 3 257 after — 15 % apart — once credited
+    // 16.5 % under their mean).
+    const ATTEMPTS = 3;
     try {
-      for (let attempt = 1; attempt <= 2; attempt++) {
+      for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
         const before = await benchmark();
         const liar = await stack.addWorker(`overclaimer-${attempt}`, {}, { cuPerHour: before * 2 });
         const settled = await waitFor("registration check of the over-claimer", async () => {
@@ -71,7 +74,7 @@ describe("checks the platform runs on its own", () => {
         }, { timeoutMs: 120_000 });
         await liar.proc.stop(10_000);
         const after = await benchmark();
-        if (attempt === 1 && Math.abs(after - before) / Math.max(before, after) > 0.2) continue;
+        if (attempt < ATTEMPTS && Math.abs(after - before) / Math.max(before, after) > 0.1) continue;
         const delivered = (before + after) / 2;
         expect(settled.admission).toBe("derated");
         expect(settled.claimed_cu_per_hour).toBe(before * 2);
