@@ -2,6 +2,7 @@ import pg from "pg";
 import { z } from "zod";
 import { getEnv } from "../env.ts";
 import { logger } from "../logger.ts";
+import { sleep } from "../sleep.ts";
 import { runDispatcher } from "../services/dispatch/dispatcher.ts";
 import { sweepLeases } from "../services/jobs/sweep-leases.ts";
 import { markOfflineNodes, purgeNonces } from "../services/nodes/mark-offline-nodes.ts";
@@ -130,17 +131,4 @@ async function runLoop(loop: Loop, signal: AbortSignal): Promise<void> {
       await sleep(delay, signal);
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

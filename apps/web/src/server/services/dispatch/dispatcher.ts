@@ -4,6 +4,7 @@ import { type Decision, FairShare, type Job, linearScan, placeJob, WorkerIndex }
 import { getEnv } from "../../env.ts";
 import { jobEvents } from "../../events/job-events.ts";
 import { logger } from "../../logger.ts";
+import { sleep } from "../../sleep.ts";
 import { loadNetwork, loadOrgShares, loadQueued, type NetworkWorker, type QueuedJob } from "./network.ts";
 
 /** Queued jobs read per organisation per round: the fair scheduler's look-ahead. */
@@ -218,7 +219,7 @@ export async function runDispatcher(opts: { signal: AbortSignal; dispatcher?: Di
           failures++;
           dirty = true;
           logger.error({ err, failures }, "dispatch round failed");
-          await delay(Math.min(env.DISPATCH_INTERVAL_MS * 2 ** failures, 30_000), opts.signal);
+          await sleep(Math.min(env.DISPATCH_INTERVAL_MS * 2 ** failures, 30_000), opts.signal);
           continue;
         }
       }
@@ -240,14 +241,4 @@ export async function runDispatcher(opts: { signal: AbortSignal; dispatcher?: Di
   } finally {
     unsubscribe();
   }
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 }
