@@ -6,7 +6,7 @@ import { queueEstimate } from "./backpressure.ts";
 import { type JobView, jobViewSelect, TERMINAL_STATES, toJobView } from "./job-view.ts";
 
 // Another organisation's job id answers exactly like an unknown id: no existence oracle.
-export async function getJobOrThrow(opts: { orgId: string; jobId: string; withOutput?: boolean }): Promise<JobView> {
+export async function getJobOrThrow(opts: { orgId: string; jobId: string; withOutput?: boolean; withQueue?: boolean }): Promise<JobView> {
   if (!/^[0-9a-f-]{36}$/i.test(opts.jobId)) throw new AppError("NOT_FOUND", "job not found");
   const row = await db().job.findFirst({
     where: { id: opts.jobId, orgId: opts.orgId },
@@ -14,7 +14,7 @@ export async function getJobOrThrow(opts: { orgId: string; jobId: string; withOu
   });
   if (!row) throw new AppError("NOT_FOUND", "job not found");
   const view = toJobView(row, opts.withOutput === false ? undefined : (row.payload?.output ?? null));
-  if (row.state === "queued") {
+  if (row.state === "queued" && opts.withQueue !== false) {
     view.queue = await queueEstimate({ modelId: row.model.id, createdAt: row.createdAt });
     // Why it is still waiting, when no worker could take it even if one were free: the
     // indexer's own answer for this job's model, region and price cap (as POST /quote gives).
@@ -33,9 +33,12 @@ export async function getJobOrThrow(opts: { orgId: string; jobId: string; withOu
 export async function waitForJob(opts: { orgId: string; jobId: string; waitMs: number; signal?: AbortSignal }): Promise<JobView> {
   const deadline = Date.now() + opts.waitMs;
   for (;;) {
-    const job = await getJobOrThrow(opts);
+    // The queue estimate and its reason are computed once, for the view returned, not on
+    // every wake-up of the wait.
+    const job = await getJobOrThrow({ ...opts, withQueue: false });
     const left = deadline - Date.now();
-    if (TERMINAL_STATES.has(job.state) || left <= 0 || opts.signal?.aborted) return job;
+    if (TERMINAL_STATES.has(job.state)) return job;
+    if (left <= 0 || opts.signal?.aborted) return job.state === "queued" ? getJobOrThrow(opts) : job;
     await jobEvents.wait({
       filter: (e) => e.id === opts.jobId && TERMINAL_STATES.has(e.state),
       timeoutMs: Math.min(left, 1_000),
