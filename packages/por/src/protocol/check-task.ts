@@ -1,6 +1,6 @@
 import { canonicalJson } from "../crypto/canonical-json.ts";
 import { sign, verify } from "../crypto/ed25519.ts";
-import { SECONDS_PER_HOUR } from "../pricing/compute-units.ts";
+import { median, SECONDS_PER_HOUR } from "../pricing/compute-units.ts";
 
 // The node protocol's check messages, shared by the platform and the checker daemon.
 //
@@ -80,20 +80,33 @@ export function verifyCheckReport(report: CheckReport, publicKey: string): boole
 }
 
 /**
- * Capability actually delivered on timed jobs: reference work over the time charged. Cost is
- * in milli-CU and time in ms, so Σcost/Σtime is CU per second; × 3600 gives CU per hour, the
- * unit of the capability benchmark. The platform sets the times (CheckTaskItem.wallMs), so a
- * worker can make itself look faster only by the protocol allowance per job.
+ * Capability actually delivered on timed jobs, scored the way the capability benchmark scores
+ * a machine (`scoreBenchmark`): per model the median cost and the median time charged, then
+ *
+ *   CU/h = 3600 × Σ median cost / Σ median time
+ *
+ * (cost in milli-CU, time in ms). One slow job — a GC pause, a database fsync, a neighbour
+ * taking the CPU for 300 ms — moves a median of three or more by nothing, where it moved a
+ * plain Σcost/Σtime by up to a third (measured on CI: 4 rounds of ~220 ms each). The platform
+ * sets the times (CheckTaskItem.wallMs), so a worker can look faster only by the protocol
+ * allowance per job, and only by being fast on most of its jobs of each model.
  */
-export function deliveredCuPerHour(items: readonly { costMilliCu: number; wallMs: number }[]): number {
+export function deliveredCuPerHour(items: readonly { modelSlug: string; costMilliCu: number; wallMs: number }[]): number {
   if (items.length === 0) throw new RangeError("no timed items");
-  let cost = 0;
-  let wall = 0;
+  const byModel = new Map<string, { costs: number[]; walls: number[] }>();
   for (const i of items) {
     if (!(Number.isFinite(i.costMilliCu) && i.costMilliCu >= 0)) throw new RangeError(`costMilliCu must be ≥ 0, got ${i.costMilliCu}`);
     if (!(Number.isFinite(i.wallMs) && i.wallMs > 0)) throw new RangeError(`wallMs must be > 0, got ${i.wallMs}`);
-    cost += i.costMilliCu;
-    wall += i.wallMs;
+    const g = byModel.get(i.modelSlug) ?? { costs: [], walls: [] };
+    g.costs.push(i.costMilliCu);
+    g.walls.push(i.wallMs);
+    byModel.set(i.modelSlug, g);
+  }
+  let cost = 0;
+  let wall = 0;
+  for (const g of byModel.values()) {
+    cost += median(g.costs);
+    wall += median(g.walls);
   }
   return (cost / wall) * SECONDS_PER_HOUR;
 }

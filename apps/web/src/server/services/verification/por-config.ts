@@ -21,7 +21,7 @@ const ZPorEnv = z.object({
   POR_STANDBY_SHARE: rate.default(0.25),
   /** Sequential challenge jobs in a registration (capability) check: the node's models in
    * turn, three rounds; the first round warms the models up and is not timed. */
-  POR_REGISTRATION_JOBS: z.coerce.number().int().min(1).max(30).default(9),
+  POR_REGISTRATION_JOBS: z.coerce.number().int().min(1).max(30).default(12),
   /** A worker delivering less than this share of its claim is refused, not derated. */
   POR_REFUSE_BELOW: rate.default(0.25),
   /** Share of checker tasks that are planted (a known wrong result), to check the checkers. */

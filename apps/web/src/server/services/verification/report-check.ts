@@ -163,8 +163,8 @@ async function setVerification(tx: Db, check: CheckRow, status: "verified" | "di
 
 /** Capability from the platform's own timings of the subject (lease → result), never the
  * checker's or the worker's word: the claim if delivered within 10 %, else what it delivered. */
-function applyCapability(evidence: CheckEvidence, items: readonly { costMilliCu: number; wallMs?: number }[], claimed: number | undefined) {
-  const timed = items.filter((i): i is { costMilliCu: number; wallMs: number } => typeof i.wallMs === "number" && i.wallMs > 0);
+function applyCapability(evidence: CheckEvidence, items: readonly { modelSlug: string; costMilliCu: number; wallMs?: number }[], claimed: number | undefined) {
+  const timed = items.filter((i): i is { modelSlug: string; costMilliCu: number; wallMs: number } => typeof i.wallMs === "number" && i.wallMs > 0);
   if (timed.length === 0 || !claimed) return;
   const delivered = deliveredCuPerHour(timed);
   evidence.claimedCuPerHour = claimed;
