@@ -5,7 +5,7 @@ import { closePgPool } from "@proofgrid/db/sql-client";
 import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError, errorResponse } from "../../errors.ts";
-import { assertAdmissible, queueEstimate } from "./backpressure.ts";
+import { assertAdmissible, drainRate, queueEstimate } from "./backpressure.ts";
 
 // Backpressure against a real Postgres: an organisation's queue cap and a full network
 // both answer 429 with a Retry-After, before anything is written.
@@ -14,6 +14,7 @@ let t: Awaited<ReturnType<typeof createTestDatabase>>;
 let dataDir: string;
 const M1 = "1".repeat(64);
 const M2 = "2".repeat(64);
+const M3 = "3".repeat(64);
 let busy: string;
 let other: string;
 
@@ -42,7 +43,7 @@ beforeAll(async () => {
   process.env.PROOFGRID_DATA_DIR = dataDir;
   process.env.ORG_MAX_QUEUED_JOBS = "5";
   process.env.MAX_QUEUE_WAIT_MS = "2000";
-  for (const id of [M1, M2]) {
+  for (const id of [M1, M2, M3]) {
     await t.prisma.model.create({ data: { id, slug: `m${id[0]}`, name: "m", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 } });
   }
   busy = (await t.prisma.organization.create({ data: { slug: "busy", name: "busy" }, select: { id: true } })).id;
@@ -105,5 +106,36 @@ describe("backpressure", () => {
     const estimate = await queueEstimate({ modelId: M2, createdAt: last.createdAt });
     expect(estimate.position).toBe(3);
     expect(estimate.estimatedStartMs).toBeGreaterThan(2_000);
+  });
+
+  it("a network that just started is judged by what its slots can run, not by the few jobs it has finished", async () => {
+    const provider = (await t.prisma.organization.create({ data: { slug: "p3", name: "p3", kind: "provider" }, select: { id: true } })).id;
+    await t.prisma.node.create({ data: { orgId: provider, name: "w3", publicKey: "k3", region: "local", models: [M3], status: "online", maxConcurrency: 2 } });
+    // One job finished half a second ago after a 50 ms run; 30 queued behind it. Observed
+    // throughput alone (1 job in 10 s) says 300 s of queue; two slots at 50 ms drain it in
+    // 0.75 s, under the 2 s bound.
+    const now = Date.now();
+    await t.prisma.job.create({
+      data: { orgId: other, modelId: M3, state: "succeeded", costMilliCu: 1, price: 1n, inputHash: "h", inputBytes: 1, startedAt: new Date(now - 550), finishedAt: new Date(now - 500) },
+    });
+    const flood = (await t.prisma.organization.create({ data: { slug: "flood", name: "flood" }, select: { id: true } })).id;
+    const fresh = (await t.prisma.organization.create({ data: { slug: "fresh", name: "fresh" }, select: { id: true } })).id;
+    await jobs(flood, M3, 30, "queued");
+    await expect(assertAdmissible({ orgId: fresh, modelId: M3 })).resolves.toBeUndefined();
+    const last = await t.prisma.job.findFirstOrThrow({ where: { modelId: M3, state: "queued" }, orderBy: { createdAt: "desc" } });
+    const estimate = await queueEstimate({ modelId: M3, createdAt: last.createdAt });
+    expect(estimate.position).toBe(30);
+    expect(estimate.estimatedStartMs).toBeGreaterThan(500);
+    expect(estimate.estimatedStartMs).toBeLessThan(1_000);
+  });
+});
+
+describe("drainRate", () => {
+  it("is the larger of the observed throughput and the slots' capacity at the median run time", () => {
+    expect(drainRate({ done: 1, spanS: 0.5, slots: 2, medianRunS: 0.05 })).toBe(40);
+    expect(drainRate({ done: 600, spanS: 300, slots: 2, medianRunS: 5 })).toBe(2);
+    // No run times known: observed only, over at least 10 s.
+    expect(drainRate({ done: 5, spanS: 1, slots: 4, medianRunS: null })).toBe(0.5);
+    expect(drainRate({ done: 0, spanS: null, slots: 0, medianRunS: null })).toBe(0);
   });
 });
