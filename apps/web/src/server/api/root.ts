@@ -3,6 +3,7 @@ import { billingRouter } from "./routers/billing.ts";
 import { jobsRouter } from "./routers/jobs.ts";
 import { keysRouter } from "./routers/keys.ts";
 import { marketRouter } from "./routers/market.ts";
+import { membersRouter } from "./routers/members.ts";
 import { modelsRouter } from "./routers/models.ts";
 import { providersRouter } from "./routers/providers.ts";
 import { reservationsRouter } from "./routers/reservations.ts";
@@ -19,6 +20,7 @@ export const appRouter = createTRPCRouter({
   keys: keysRouter,
   verification: verificationRouter,
   market: marketRouter,
+  members: membersRouter,
   reservations: reservationsRouter,
   workers: workersRouter,
 });

@@ -127,3 +127,20 @@ export function orgProcedure(scope: ApiScope) {
     return next({ ctx: { ...ctx, org: caller } });
   });
 }
+
+/**
+ * A signed-in member acting for their active organisation, never an API key: managing the
+ * organisation's people is done by people. `ctx.actor.role` is their role there, read on
+ * this request.
+ */
+export const memberProcedure = userProcedure.use(({ ctx, next }) => {
+  const org = ctx.session.activeOrg;
+  if (!org) throw new AppError("FORBIDDEN", "create an organisation first (/onboarding)");
+  return next({ ctx: { ...ctx, actor: { orgId: org.orgId, userId: ctx.session.user.id, role: org.role } } });
+});
+
+/** A platform administrator (users.is_admin), signed in. */
+export const adminProcedure = userProcedure.use(({ ctx, next }) => {
+  if (!ctx.session.user.isAdmin) throw new AppError("FORBIDDEN", "only platform administrators may do this");
+  return next({ ctx });
+});

@@ -3,11 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { closePgPool } from "@proofgrid/db/sql-client";
 import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
-import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getAuth } from "../../auth/better-auth.ts";
-import { createCaller } from "../root.ts";
-import { createTRPCContext } from "../trpc.ts";
+import { as, code, signUp, TEST_HOST as HOST } from "../test-callers.ts";
 
 // Accounts through the real path: better-auth signs users up and sets a session cookie;
 // the tRPC context reads that cookie; every organisation procedure is scoped to the
@@ -15,36 +12,6 @@ import { createTRPCContext } from "../trpc.ts";
 
 let t: Awaited<ReturnType<typeof createTestDatabase>>;
 let dataDir: string;
-const HOST = "127.0.0.1:3999";
-
-/** Signs a user up through better-auth and returns the Cookie header its response set. */
-async function signUp(email: string): Promise<string> {
-  const res = await getAuth().api.signUpEmail({
-    body: { email, password: "correct horse battery", name: email.split("@")[0] ?? "user" },
-    headers: new Headers({ host: HOST }),
-    asResponse: true,
-  });
-  expect(res.status).toBe(200);
-  const cookies = res.headers.getSetCookie().map((c) => c.split(";")[0]);
-  expect(cookies.some((c) => c?.startsWith("better-auth.session_token="))).toBe(true);
-  return cookies.join("; ");
-}
-
-async function as(cookie: string | null, extra: Record<string, string> = {}) {
-  const headers = new Headers({ host: HOST, ...extra });
-  if (cookie) headers.set("cookie", cookie);
-  return createCaller(await createTRPCContext({ headers }));
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TRPCError);
-  return (err as TRPCError).code;
-}
-
 let alice: string;
 let bob: string;
 let aliceOrg: string;
