@@ -6,6 +6,7 @@
  *   npm run admin -- grant-licence --org demo-checkers        (a checker licence, limited)
  *   npm run admin -- revoke-licence --id <licence id>
  *   npm run admin -- lift-quarantine --node <node id>         (after reviewing a fraud case)
+ *   npm run admin -- make-admin --email ops@example.com       (the web's /admin pages)
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -80,16 +81,25 @@ program
   });
 
 program
+  .command("make-admin")
+  .description("make a signed-up user a platform administrator (the web's /admin)")
+  .requiredOption("--email <address>", "the user's email")
+  .action(async (o: { email: string }) => {
+    process.env.DATABASE_URL = databaseUrl();
+    const { db } = await import("../apps/web/src/server/db.ts");
+    const r = await db().user.updateMany({ where: { email: o.email.toLowerCase() }, data: { isAdmin: true } });
+    if (r.count === 0) throw new Error(`no user '${o.email}': sign up first`);
+    console.log(JSON.stringify({ admin: o.email.toLowerCase() }));
+  });
+
+program
   .command("lift-quarantine")
   .description("return a quarantined node to service after review (its verdict history stays)")
   .requiredOption("--node <uuid>", "node id")
   .action(async (o: { node: string }) => {
     process.env.DATABASE_URL = databaseUrl();
-    const { sql } = await import("@proofgrid/db/sql-client");
-    const n = await sql().$executeRaw`
-      UPDATE nodes SET status = 'online', quarantine_reason = NULL, priority_factor = 0.5 WHERE id = ${o.node}::uuid AND status = 'quarantined'`;
-    if (Number(n) === 0) throw new Error("no quarantined node with this id");
-    console.log(JSON.stringify({ lifted: o.node, priorityFactor: 0.5 }));
+    const { liftQuarantine } = await import("../apps/web/src/server/services/admin/admin.ts");
+    console.log(JSON.stringify(await liftQuarantine(o.node)));
   });
 
 program
