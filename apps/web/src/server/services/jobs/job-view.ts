@@ -1,4 +1,5 @@
 import type { Prisma } from "@proofgrid/db/generated/prisma/client";
+import { regionLocation } from "../dispatch/network.ts";
 
 /** The columns a customer may see of a job (explicit select, never `include`). */
 export const jobViewSelect = {
@@ -90,7 +91,8 @@ export function toJobView(row: JobRow, output?: unknown): JobView {
     clientRegion: row.clientRegion,
     inputHash: row.inputHash,
     outputHash: row.outputHash,
-    workerRegion: row.node?.region ?? null,
+    // A worker declared `local` runs where the platform does: show the region it stands for.
+    workerRegion: row.node ? regionLocation(row.node.region).region : null,
     workerId: row.node?.id ?? null,
     receipt: row.receipt ?? null,
     verification: row.verification,
