@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ModelInputError } from "../model-input-error.ts";
 import { encodeWavPcm16, parseWavHeader, readWavSamples } from "./wav.ts";
+import { floatToPcm16, wavBytesPcm16 } from "./wav-bytes.ts";
 
 describe("WAV parsing", () => {
   it("round-trips PCM16 samples", () => {
@@ -43,5 +44,15 @@ describe("WAV parsing", () => {
     const stereo = encodeWavPcm16(new Int16Array(4));
     stereo.writeUInt16LE(2, 22);
     expect(() => parseWavHeader(stereo)).toThrow(/mono/);
+  });
+});
+
+describe("WAV writing without Buffer (the playground's microphone)", () => {
+  it("writes the same bytes as the Node encoder, and clips floats to PCM16", () => {
+    const pcm = floatToPcm16(Float32Array.from([0, 0.5, -0.5, 1, -1, 2, -2]));
+    expect(Array.from(pcm)).toEqual([0, 16_384, -16_384, 32_767, -32_768, 32_767, -32_768]);
+    const bytes = wavBytesPcm16(pcm, 16_000);
+    expect(Buffer.from(bytes).equals(encodeWavPcm16(pcm))).toBe(true);
+    expect(parseWavHeader(bytes)).toMatchObject({ format: "pcm16", sampleRate: 16_000, samples: 7 });
   });
 });

@@ -1,4 +1,5 @@
 import { ModelInputError } from "../model-input-error.ts";
+import { wavBytesPcm16 } from "./wav-bytes.ts";
 
 export const WAV_SAMPLE_RATE = 16_000;
 
@@ -66,20 +67,6 @@ export function readWavSamples(file: Uint8Array, info: WavInfo): Float32Array {
 
 /** A 16 kHz mono PCM16 WAV file around the given samples (tests, reference inputs). */
 export function encodeWavPcm16(samples: Int16Array, sampleRate = WAV_SAMPLE_RATE): Buffer {
-  const dataBytes = samples.length * 2;
-  const b = Buffer.alloc(44 + dataBytes);
-  b.write("RIFF", 0, "ascii");
-  b.writeUInt32LE(36 + dataBytes, 4);
-  b.write("WAVEfmt ", 8, "ascii");
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20); // PCM
-  b.writeUInt16LE(1, 22); // mono
-  b.writeUInt32LE(sampleRate, 24);
-  b.writeUInt32LE(sampleRate * 2, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write("data", 36, "ascii");
-  b.writeUInt32LE(dataBytes, 40);
-  Buffer.from(samples.buffer, samples.byteOffset, dataBytes).copy(b, 44);
-  return b;
+  const bytes = wavBytesPcm16(samples, sampleRate);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
