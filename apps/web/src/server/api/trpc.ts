@@ -9,6 +9,7 @@ import { z } from "zod";
 import { authenticateRequest } from "../auth/api-keys.ts";
 import { type Caller, requireScope } from "../auth/caller.ts";
 import { API_SCOPES, type ApiScope } from "../auth/scopes.ts";
+import { getEnv } from "../env.ts";
 import { AppError, type AppErrorCode, toAppError } from "../errors.ts";
 import { type OrgMembership, resolveSession, type SessionUser } from "../services/accounts/resolve-session.ts";
 
@@ -51,7 +52,10 @@ export async function createTRPCContext(opts: { headers: Headers }) {
   } catch (err) {
     authError = toAppError(err, requestId);
   }
-  return { caller, authError, session, requestId };
+  // Where links in emails point: the configured public URL, else the host this request reached.
+  const host = opts.headers.get("host");
+  const origin = getEnv().PROOFGRID_URL ?? (host ? `${opts.headers.get("x-forwarded-proto") === "https" ? "https" : "http"}://${host}` : null);
+  return { caller, authError, session, requestId, origin };
 }
 export type TRPCContext = Awaited<ReturnType<typeof createTRPCContext>>;
 // 2. Initialisation ---------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { prismaAdapter } from "@better-auth/prisma-adapter";
 import { betterAuth } from "better-auth";
 import { db } from "../db.ts";
 import { getEnv } from "../env.ts";
+import { enqueueEmail } from "../services/mail/outbox.ts";
 
 /**
  * The secret that signs session cookies. Production sets BETTER_AUTH_SECRET on every web
@@ -39,7 +40,29 @@ function createAuth(prisma: ReturnType<typeof db>) {
     trustedOrigins: (request) => [env.PROOFGRID_URL, request ? new URL(request.url).origin : undefined],
     // Prisma 7's generated client (prisma-client + PrismaPg adapter) works with the adapter as is.
     database: prismaAdapter(prisma, { provider: "postgresql" }),
-    emailAndPassword: { enabled: true, minPasswordLength: 10, maxPasswordLength: 128, autoSignIn: true },
+    emailAndPassword: {
+      enabled: true,
+      minPasswordLength: 10,
+      maxPasswordLength: 128,
+      autoSignIn: true,
+      // A reset link by email (the outbox: SMTP when SMTP_URL is set, else the server log),
+      // valid for an hour and once; resetting signs every other session out.
+      resetPasswordTokenExpiresIn: 3_600,
+      revokeSessionsOnPasswordReset: true,
+      sendResetPassword: async ({ user, token }, request) => {
+        // Straight to the page that asks for the new password, on the public URL (or the
+        // origin the request came to): a link in an email must be absolute.
+        const origin = env.PROOFGRID_URL ?? (request ? new URL(request.url).origin : undefined);
+        if (!origin) throw new Error("set PROOFGRID_URL: a reset link needs the site's public address");
+        const url = `${origin.replace(/\/$/, "")}/reset-password?token=${encodeURIComponent(token)}`;
+        await enqueueEmail({
+          to: user.email,
+          kind: "password_reset",
+          subject: "Reset your Proofgrid password",
+          text: `Someone asked to reset the password of your Proofgrid account (${user.email}).\n\nTo choose a new password, open this link within an hour:\n${url}\n\nIf it was not you, ignore this email: your password stays as it is.`,
+        });
+      },
+    },
     user: {
       additionalFields: { isAdmin: { type: "boolean", required: false, defaultValue: false, input: false } },
     },

@@ -5,6 +5,7 @@ import { logger } from "../logger.ts";
 import { sleep } from "../sleep.ts";
 import { runDispatcher } from "../services/dispatch/dispatcher.ts";
 import { sweepLeases } from "../services/jobs/sweep-leases.ts";
+import { deliverOutbox } from "../services/mail/outbox.ts";
 import { markOfflineNodes, purgeNonces } from "../services/nodes/mark-offline-nodes.ts";
 import { epochOf } from "../services/verification/por-config.ts";
 import {
@@ -54,7 +55,7 @@ interface Loop {
 
 /**
  * The background loops: the indexer's dispatcher, lease sweeper, node liveness, nonce
- * purge, Proof of Render and reservation billing. Every loop is
+ * purge, Proof of Render, reservation billing and the mail outbox. Every loop is
  * idempotent, and one coordinator at a time leads (a session advisory lock held on its own
  * connection); the others wait to take over if the leader's connection dies.
  */
@@ -84,6 +85,7 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
     },
     { name: "por-epoch", everyMs: 1_000, run: epochTicker() },
     { name: "unbond-release", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => releaseDueUnbonds() },
+    { name: "mail", everyMs: 1_000, run: deliverOutbox },
     {
       name: "reservation-billing",
       everyMs: getReservationConfig().billingTickMs,

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { closePgPool } from "@proofgrid/db/sql-client";
 import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { emailsTo } from "../../services/mail/outbox.ts";
 import { as, code, signUp } from "../test-callers.ts";
 
 // Members and invitations through the real path (better-auth sessions, tRPC callers):
@@ -42,6 +43,10 @@ describe("members and invitations", () => {
     const inv = await (await as(owner)).members.invite({ email: "Dana@Example.com", role: "member" });
     expect(inv).toMatchObject({ email: "dana@example.com", role: "member" });
     expect(inv.path).toBe(`/invite/${inv.token}`);
+    // And emailed, with the absolute link, through the outbox.
+    const [mail] = await emailsTo("dana@example.com");
+    expect(mail).toMatchObject({ kind: "invitation", subject: "olga invited you to Olga Robotics on Proofgrid" });
+    expect(mail?.body_text).toContain(`http://127.0.0.1:3999/invite/${inv.token}`);
     danaLink = inv.token;
     const row = await t.prisma.invitation.findUniqueOrThrow({ where: { id: inv.id } });
     expect(JSON.stringify(row)).not.toContain(inv.token);

@@ -15,7 +15,7 @@ const ZToken = z.string().min(10).max(100);
 
 export const membersRouter = createTRPCRouter({
   list: memberProcedure.query(({ ctx }) => listMembers(ctx.actor.orgId)),
-  invite: memberProcedure.input(ZInviteRequest).mutation(({ ctx, input }) => inviteMember(ctx.actor, input)),
+  invite: memberProcedure.input(ZInviteRequest).mutation(({ ctx, input }) => inviteMember(ctx.actor, input, { origin: ctx.origin })),
   revokeInvitation: memberProcedure.input(z.object({ id: z.uuid() })).mutation(({ ctx, input }) => revokeInvitation(ctx.actor, input.id)),
   setRole: memberProcedure
     .input(z.object({ userId: z.uuid(), role: z.enum(["owner", "member"]) }))

@@ -4,11 +4,12 @@ import { z } from "zod";
 import type { OrgRole } from "../../auth/caller.ts";
 import { db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
+import { enqueueEmail } from "../mail/outbox.ts";
 import { MAX_MEMBERSHIPS } from "./resolve-session.ts";
 
 // Members of an organisation and invitations to join it. Owners invite, change roles and
-// remove; anyone may leave; an organisation always keeps at least one owner. No email
-// leaves the platform: the invitation link is shown once to the owner, who sends it on.
+// remove; anyone may leave; an organisation always keeps at least one owner. The link is
+// emailed (the outbox) and shown once to the owner, who may also pass it on themselves.
 
 /** Invitations an organisation may have open at once. */
 export const MAX_OPEN_INVITATIONS = 100;
@@ -61,7 +62,7 @@ export async function listMembers(orgId: string) {
  * hash is kept. An expired invitation to the same address is revoked first; an open one
  * is a conflict (revoke it to send a new link).
  */
-export async function inviteMember(actor: Actor, request: TInviteRequest) {
+export async function inviteMember(actor: Actor, request: TInviteRequest, mail?: { origin: string | null }) {
   requireOwner(actor, "invite people");
   const input = ZInviteRequest.parse(request);
   const token = `${TOKEN_PREFIX}${randomBytes(24).toString("base64url")}`;
@@ -83,7 +84,24 @@ export async function inviteMember(actor: Actor, request: TInviteRequest) {
       data: { orgId: actor.orgId, email: input.email, role: input.role, tokenHash: hashToken(token), invitedBy: actor.userId, expiresAt: new Date(now.getTime() + INVITATION_TTL_MS) },
       select: { id: true, email: true, role: true, expiresAt: true },
     });
-    return { id: created.id, email: created.email, role: created.role, expiresAt: created.expiresAt.toISOString(), token, path: `/invite/${token}` };
+    const path = `/invite/${token}`;
+    // The email goes out with the invitation or not at all (the outbox is in this transaction).
+    if (mail?.origin) {
+      const [org, inviter] = await Promise.all([
+        tx.organization.findUniqueOrThrow({ where: { id: actor.orgId }, select: { name: true } }),
+        tx.user.findUniqueOrThrow({ where: { id: actor.userId }, select: { name: true, email: true } }),
+      ]);
+      await enqueueEmail(
+        {
+          to: created.email,
+          kind: "invitation",
+          subject: `${inviter.name} invited you to ${org.name} on Proofgrid`,
+          text: `${inviter.name} (${inviter.email}) invited you to join ${org.name} on Proofgrid as ${created.role === "owner" ? "an owner" : "a member"}.\n\nSign up or sign in with this address (${created.email}), then open this link before ${created.expiresAt.toUTCString()}:\n${mail.origin.replace(/\/$/, "")}${path}`,
+        },
+        tx,
+      );
+    }
+    return { id: created.id, email: created.email, role: created.role, expiresAt: created.expiresAt.toISOString(), token, path, emailed: Boolean(mail?.origin) };
   });
 }
 

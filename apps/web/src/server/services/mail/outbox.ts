@@ -1,0 +1,94 @@
+import type { Prisma } from "@proofgrid/db/client";
+import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import nodemailer, { type Transporter } from "nodemailer";
+import { z } from "zod";
+import { db } from "../../db.ts";
+import { logger } from "../../logger.ts";
+
+// The platform's email: an outbox table written by whoever needs a message sent, and one
+// delivery loop on the coordinator. With SMTP_URL set it sends over SMTP (nodemailer);
+// without it (a laptop, CI) it writes the message to the server log, which is where a
+// developer running `npm start` reads their reset link. Either way each row is marked
+// sent in the transaction that claimed it, so a crash between send and mark can repeat at
+// most the one message in flight, and never loses one.
+
+const ZMailEnv = z.object({
+  /** smtp://user:pass@host:587 or smtps://…; unset = log the messages instead of sending. */
+  SMTP_URL: z.string().url().optional(),
+  MAIL_FROM: z.string().min(3).max(200).default("Proofgrid <no-reply@proofgrid.local>"),
+});
+
+/** At most this many attempts per message, then it stays unsent with its last error. */
+const MAX_ATTEMPTS = 8;
+const BATCH = 20;
+
+export interface EmailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  kind: "password_reset" | "invitation" | "email_verification";
+}
+
+/** Queues a message; pass the caller's transaction so the message exists only if its cause does. */
+export async function enqueueEmail(message: EmailMessage, tx: Prisma.TransactionClient | ReturnType<typeof db> = db()): Promise<string> {
+  const row = await tx.outboundEmail.create({
+    data: { toAddress: message.to, subject: message.subject.slice(0, 300), bodyText: message.text.slice(0, 20_000), kind: message.kind },
+    select: { id: true },
+  });
+  return row.id;
+}
+
+let transporter: Transporter | null | undefined;
+
+function transport(): Transporter | null {
+  if (transporter === undefined) {
+    const env = ZMailEnv.parse(process.env);
+    transporter = env.SMTP_URL ? nodemailer.createTransport(env.SMTP_URL) : null;
+  }
+  return transporter;
+}
+
+/**
+ * Sends what is waiting, oldest first: each message is claimed (FOR UPDATE SKIP LOCKED),
+ * sent and marked in one transaction. Returns how many were sent.
+ */
+export async function deliverOutbox(): Promise<number> {
+  const env = ZMailEnv.parse(process.env);
+  const smtp = transport();
+  let sent = 0;
+  for (let i = 0; i < BATCH; i++) {
+    const done = await sqlTransaction(async (tx) => {
+      const rows = await tx.$queryRaw<{ id: string; to_address: string; subject: string; body_text: string; kind: string; attempts: number }[]>`
+        SELECT id, to_address, subject, body_text, kind, attempts FROM outbound_emails
+        WHERE sent_at IS NULL AND attempts < ${MAX_ATTEMPTS}
+        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`;
+      const m = rows[0];
+      if (!m) return null;
+      try {
+        if (smtp) {
+          await smtp.sendMail({ from: env.MAIL_FROM, to: m.to_address, subject: m.subject, text: m.body_text });
+        } else {
+          logger.info({ to: m.to_address, subject: m.subject, kind: m.kind, text: m.body_text }, "email (no SMTP_URL set: logged, not sent)");
+        }
+        await tx.$executeRaw`
+          UPDATE outbound_emails SET sent_at = now(), transport = ${smtp ? "smtp" : "log"}, attempts = attempts + 1, last_error = NULL WHERE id = ${m.id}::uuid`;
+        return true;
+      } catch (err) {
+        logger.warn({ err: String(err), to: m.to_address, attempt: m.attempts + 1 }, "email not sent; will retry");
+        await tx.$executeRaw`UPDATE outbound_emails SET attempts = attempts + 1, last_error = ${String(err).slice(0, 500)} WHERE id = ${m.id}::uuid`;
+        return false;
+      }
+    });
+    if (done === null) break;
+    if (done) sent++;
+    else break; // the server refused: back off until the next tick
+  }
+  return sent;
+}
+
+/** Messages to an address, newest first (tests, and an administrator answering "I got no email"). */
+export async function emailsTo(address: string, limit = 20) {
+  return sql().$queryRaw<{ id: string; subject: string; body_text: string; kind: string; created_at: Date; sent_at: Date | null; transport: string | null }[]>`
+    SELECT id, subject, body_text, kind, created_at, sent_at, transport FROM outbound_emails
+    WHERE to_address = ${address.toLowerCase()} ORDER BY created_at DESC LIMIT ${Math.min(Math.max(1, limit), 100)}`;
+}
