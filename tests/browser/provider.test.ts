@@ -13,8 +13,8 @@ import { DESKTOP, describeViolations, launchChromium, PHONE, seriousAxeViolation
 // The provider portal in a real browser: a provider signs up, gets the worker command on
 // /dashboard/workers, a real worker process registers with exactly that token and URL,
 // bonds its stake and starts; the page shows it online with its capability without a
-// reload, its page explains why it does or does not get jobs, and another organisation's
-// user gets a 404 for it.
+// reload, the public explorer shows it on the map, its page explains why it does or does
+// not get jobs, and another organisation's user gets a 404 for it.
 
 const execFileAsync = promisify(execFile);
 const SCREENSHOTS = join(import.meta.dirname, "../../docs/screenshots");
@@ -153,6 +153,22 @@ describe("the provider portal", () => {
     await page.reload();
     await row.waitFor();
     expect(await page.content()).not.toContain(token);
+  });
+
+  it("shows that worker on the public explorer's map, in Montreal", async () => {
+    // Anyone, signed in or not: a fresh context with no session.
+    const visitor = await browser.newPage({ viewport: DESKTOP });
+    try {
+      await visitor.goto(`${stack.url}/explorer`);
+      const marker = visitor.locator('[data-region="ca-montreal"]');
+      await marker.waitFor({ timeout: LIVE_TIMEOUT_MS });
+      // Pat's worker is the only one on this stack.
+      expect(await marker.getAttribute("aria-label")).toMatch(/^Montreal: 1 worker online, \d+ free slots?$/);
+      expect(await visitor.locator("[data-region]").count()).toBe(1);
+      await visitor.screenshot({ path: join(SCREENSHOTS, "explorer-provider-node-desktop.png") });
+    } finally {
+      await visitor.close();
+    }
   });
 
   it("shows the worker's page with its stake and why it is or is not getting jobs", async () => {

@@ -138,9 +138,11 @@ export function orgProcedure(scope: ApiScope) {
  * this request.
  */
 export const memberProcedure = userProcedure.use(({ ctx, next }) => {
-  const org = ctx.session.activeOrg;
-  if (!org) throw new AppError("FORBIDDEN", "create an organisation first (/onboarding)");
-  return next({ ctx: { ...ctx, actor: { orgId: org.orgId, userId: ctx.session.user.id, role: org.role } } });
+  // The session's organisation for this request (the active one, or the page's own, both
+  // checked against the user's memberships when the context was made).
+  const caller = ctx.caller;
+  if (caller.kind !== "session") throw new AppError("FORBIDDEN", "create an organisation first (/onboarding)");
+  return next({ ctx: { ...ctx, actor: { orgId: caller.orgId, userId: caller.userId, role: caller.role } } });
 });
 
 /** A platform administrator (users.is_admin), signed in. */
