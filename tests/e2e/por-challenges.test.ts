@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { getBalances } from "@proofgrid/db/ledger";
+import { deliveredCuPerHour } from "@proofgrid/por";
 import { sql } from "@proofgrid/db/sql-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, workerArgs } from "../../scripts/lib/processes.ts";
@@ -49,7 +50,10 @@ async function node(nodeId: string) {
 }
 
 async function benchmark(): Promise<number> {
-  const { stdout } = await execFileAsync(process.execPath, workerArgs(["bench", "--iterations", "20"]), { encoding: "utf8", env: { ...process.env, LOG_LEVEL: "warn" } });
+  const { stdout } = await execFileAsync(process.execPath, workerArgs(["bench", "--iterations", "20"]), {
+    encoding: "utf8",
+    env: { ...process.env, LOG_LEVEL: "warn", INTRA_OP_THREADS: "1" },
+  });
   return (JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { cuPerHour: number }).cuPerHour;
 }
 
@@ -58,33 +62,46 @@ describe("checks the platform runs on its own", () => {
     // First, on a quiet stack: capability is timed, and other nodes' work would share the CPU.
     const orgB = await providerOrg("independent-checkers");
     const checker = await stack.addWorker("checker-b", {}, { role: "checker", orgId: orgB });
-    // What the worker delivers is its benchmark, run just before and just after. If the two
-    // differ by more than 10 % the machine's speed changed under the measurement (another
-    // process took the CPU): that attempt measures nothing, and is made again (at most three
-    // attempts; on a fresh clone, 2 781 before and 3 257 after — 15 % apart — once credited
-    // 16.5 % under their mean).
+    // What the worker delivers is the work of its registration jobs over the time it spent
+    // computing them: the inference times in its receipts, honest here (this worker lies only
+    // about its capability), scored per model by median like the benchmark. The platform,
+    // which may not trust receipts, charges each job at least its own lease-to-result time
+    // minus 60 ms: that must cost an honest worker at most 15 %. Its benchmark, run alone
+    // before and after, is the sanity check: the challenges must measure the capability the
+    // benchmark does, within 35 % (the jobs share 2 cores with the web server, Postgres and
+    // the coordinator; the benchmark has them to itself). An attempt whose benchmark moved
+    // more than 10 % between before and after measured nothing and is made again (≤ 3).
     const ATTEMPTS = 3;
     try {
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
         const before = await benchmark();
-        const liar = await stack.addWorker(`overclaimer-${attempt}`, {}, { cuPerHour: before * 2 });
+        // One inference thread, in the benchmark and the worker alike: on a 2-core machine a
+        // 2-thread inference waits for whichever thread the web server, Postgres or the
+        // coordinator just preempted (measured on CI with 2 threads: 32 % under the benchmark).
+        const liar = await stack.addWorker(`overclaimer-${attempt}`, { INTRA_OP_THREADS: "1" }, { cuPerHour: before * 2 });
         const settled = await waitFor("registration check of the over-claimer", async () => {
           const n = await node(liar.nodeId);
           return n && n.admission !== "pending" ? n : null;
         }, { timeoutMs: 120_000 });
         await liar.proc.stop(10_000);
-        // Each job's receipt time and the platform's lease-to-result time, shown if it fails.
-        const timings = await sql().$queryRaw<{ slug: string; inference_ms: number; lease_ms: number }[]>`
-          SELECT m.slug, a.inference_ms, (extract(epoch FROM (a.finished_at - a.leased_at)) * 1000)::int AS lease_ms
-          FROM jobs j JOIN job_attempts a ON a.job_id = j.id JOIN models m ON m.id = j.model_id
-          WHERE j.pinned_node_id = ${liar.nodeId}::uuid AND j.purpose = 'challenge' ORDER BY j.created_at`;
-        const shown = timings.map((t) => `${t.slug.split("-")[0]} ${t.inference_ms}/${t.lease_ms}`).join(", ");
         const after = await benchmark();
         if (attempt < ATTEMPTS && Math.abs(after - before) / Math.max(before, after) > 0.1) continue;
-        const delivered = (before + after) / 2;
-        expect(settled.admission).toBe("derated");
+        const timings = await sql().$queryRaw<{ slug: string; cost: number; inference_ms: number; lease_ms: number }[]>`
+          SELECT m.slug, j.cost_milli_cu AS cost, a.inference_ms, (extract(epoch FROM (a.finished_at - a.leased_at)) * 1000)::int AS lease_ms
+          FROM jobs j JOIN checks c ON c.id = j.check_id AND c.kind = 'registration'
+          JOIN job_attempts a ON a.job_id = j.id AND a.outcome = 'succeeded' JOIN models m ON m.id = j.model_id
+          WHERE j.pinned_node_id = ${liar.nodeId}::uuid ORDER BY j.created_at`;
+        const shown = `benchmark ${before}/${after}; receipt/lease ms: ${timings.map((t) => `${t.slug.split("-")[0]} ${t.inference_ms}/${t.lease_ms}`).join(", ")}`;
+        // The first job of each model loads it and is not timed, as in the platform.
+        const warm = new Set<string>();
+        const timed = timings.filter((t) => (warm.has(t.slug) ? true : (warm.add(t.slug), false)));
+        const delivered = deliveredCuPerHour(timed.map((t) => ({ modelSlug: t.slug, costMilliCu: t.cost, wallMs: t.inference_ms })));
+        const bench = (before + after) / 2;
+        expect(settled.admission, shown).toBe("derated");
         expect(settled.claimed_cu_per_hour).toBe(before * 2);
-        expect(Math.abs(settled.cu_per_hour - delivered) / delivered, `credited ${settled.cu_per_hour} vs benchmark ${before}/${after}; receipt/lease ms: ${shown}`).toBeLessThanOrEqual(0.15);
+        expect(Math.abs(settled.cu_per_hour - delivered) / delivered, `credited ${settled.cu_per_hour}, delivered ${Math.round(delivered)}; ${shown}`).toBeLessThanOrEqual(0.15);
+        expect(settled.cu_per_hour).toBeLessThanOrEqual(delivered * 1.001); // never more than it computed
+        expect(Math.abs(settled.cu_per_hour - bench) / bench, `credited ${settled.cu_per_hour}; ${shown}`).toBeLessThanOrEqual(0.35);
         break;
       }
     } finally {
