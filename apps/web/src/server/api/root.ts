@@ -6,6 +6,7 @@ import { marketRouter } from "./routers/market.ts";
 import { modelsRouter } from "./routers/models.ts";
 import { providersRouter } from "./routers/providers.ts";
 import { reservationsRouter } from "./routers/reservations.ts";
+import { usageRouter } from "./routers/usage.ts";
 import { verificationRouter } from "./routers/verification.ts";
 import { workersRouter } from "./routers/workers.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
@@ -21,6 +22,7 @@ export const appRouter = createTRPCRouter({
   market: marketRouter,
   reservations: reservationsRouter,
   workers: workersRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;
