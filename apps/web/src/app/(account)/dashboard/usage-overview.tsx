@@ -28,14 +28,14 @@ function csvHref(o: Overview, orgId: string): string {
  */
 export function UsageOverview({ initial, orgId }: { initial: Overview | null; orgId: string }) {
   const trpc = useTRPC();
-  const [window, setWindow] = useState<UsageWindow>(initial?.window ?? "24h");
+  const [selected, setSelected] = useState<UsageWindow>(initial?.window ?? "24h");
   const query = useQuery(
     trpc.usage.overview.queryOptions(
-      { window },
+      { window: selected },
       {
         refetchInterval: REFRESH_MS,
         placeholderData: keepPreviousData,
-        initialData: initial && initial.window === window ? initial : undefined,
+        initialData: initial && initial.window === selected ? initial : undefined,
         initialDataUpdatedAt: Date.now(),
       },
     ),
@@ -55,10 +55,10 @@ export function UsageOverview({ initial, orgId }: { initial: Overview | null; or
             <button
               key={w}
               type="button"
-              className={w === window ? own.windowOn : own.window}
-              aria-pressed={w === window}
+              className={w === selected ? own.windowOn : own.window}
+              aria-pressed={w === selected}
               title={`Show ${WINDOW_LABEL[w]}`}
-              onClick={() => setWindow(w)}
+              onClick={() => setSelected(w)}
             >
               {WINDOW_BUTTON[w]}
             </button>

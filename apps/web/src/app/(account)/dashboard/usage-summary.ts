@@ -23,7 +23,7 @@ function when(b: UsageBucket, bucket: "hour" | "day"): string {
 }
 
 export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString("en")} ${n === 1 ? one : many}`;
-export const percent = (rate: number) => `${(rate * 100).toFixed(rate === 1 || rate === 0 ? 0 : 1)} %`;
+export const percent = (rate: number) => `${(rate * 100).toFixed(1).replace(/\.0$/, "")} %`;
 export function ms(v: number): string {
   return v < 1_000 ? `${v} ms` : `${(v / 1_000).toFixed(v < 10_000 ? 2 : 1)} s`;
 }
