@@ -54,7 +54,7 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
         <p className={styles.muted}>No credits yet: jobs need credits before they run. Ask the platform team to grant some.</p>
       ) : null}
       <DashboardTRPCProvider orgId={org.orgId}>
-        <UsageOverview initial={usage} orgId={org.orgId} />
+        <UsageOverview initial={usage} initialAt={Date.now()} orgId={org.orgId} />
       </DashboardTRPCProvider>
       <h2 className={styles.h2}>Next steps</h2>
       <ul className={styles.links}>

@@ -24,9 +24,9 @@ function csvHref(o: Overview, orgId: string): string {
  * The overview's live part: a window selector, the totals, four charts with their summaries
  * and the CSV download. Reads `usage.overview` over tRPC and polls it, so new jobs show up
  * without a reload; `initial` is the server's first answer (24 h), so the page paints with
- * numbers.
+ * numbers (read at `initialAt`).
  */
-export function UsageOverview({ initial, orgId }: { initial: Overview | null; orgId: string }) {
+export function UsageOverview({ initial, initialAt, orgId }: { initial: Overview | null; initialAt: number; orgId: string }) {
   const trpc = useTRPC();
   const [selected, setSelected] = useState<UsageWindow>(initial?.window ?? "24h");
   const query = useQuery(
@@ -36,7 +36,8 @@ export function UsageOverview({ initial, orgId }: { initial: Overview | null; or
         refetchInterval: REFRESH_MS,
         placeholderData: keepPreviousData,
         initialData: initial && initial.window === selected ? initial : undefined,
-        initialDataUpdatedAt: Date.now(),
+        // The server's time, so the "last at" text is the same in its HTML and on hydration.
+        initialDataUpdatedAt: initialAt,
       },
     ),
   );
