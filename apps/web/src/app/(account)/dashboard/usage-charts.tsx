@@ -1,7 +1,7 @@
 "use client";
 
 import type { ReactNode } from "react";
-import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { UsageOverview } from "~/server/services/usage/get-usage-overview";
 import own from "./overview.module.css";
 import { bucketLabel, jobsSummary, latencySummary, spendSummary, successSummary } from "./usage-summary";
@@ -70,13 +70,13 @@ export function UsageCharts({ overview }: { overview: UsageOverview }) {
   return (
     <div className={own.charts}>
       <ChartFigure id="spend" title={`Spend per ${unit} (tokens)`} summary={spend}>
-        <AreaChart data={data} {...common} title={`Spend per ${unit}`} desc={spend}>
+        <BarChart data={data} {...common} title={`Spend per ${unit}`} desc={spend}>
           <CartesianGrid stroke="#e2e8f0" vertical={false} />
           {x}
           <YAxis tick={AXIS} width={56} allowDecimals />
           <Tooltip formatter={(v) => [`${v} tokens`, "Spend"]} />
-          <Area type="monotone" dataKey="spend" name="Spend" stroke={COLOR.spend} fill={COLOR.spend} fillOpacity={0.15} isAnimationActive={false} />
-        </AreaChart>
+          <Bar dataKey="spend" name="Spend" fill={COLOR.spend} isAnimationActive={false} />
+        </BarChart>
       </ChartFigure>
       <ChartFigure id="jobs" title={`Jobs per ${unit}`} summary={jobs}>
         <BarChart data={data} {...common} title={`Jobs per ${unit}`} desc={jobs}>
@@ -84,7 +84,7 @@ export function UsageCharts({ overview }: { overview: UsageOverview }) {
           {x}
           <YAxis tick={AXIS} width={40} allowDecimals={false} />
           <Tooltip />
-          <Legend wrapperStyle={{ fontSize: 12 }} />
+          <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />
           <Bar dataKey="succeeded" name="Succeeded" stackId="jobs" fill={COLOR.ok} isAnimationActive={false} />
           <Bar dataKey="failed" name="Failed" stackId="jobs" fill={COLOR.failed} isAnimationActive={false} />
         </BarChart>
@@ -104,7 +104,7 @@ export function UsageCharts({ overview }: { overview: UsageOverview }) {
           {x}
           <YAxis tick={AXIS} width={56} />
           <Tooltip formatter={(v, name) => [`${v} ms`, name]} />
-          <Legend wrapperStyle={{ fontSize: 12 }} />
+          <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />
           <Line type="monotone" dataKey="p50" name="p50" stroke={COLOR.p50} strokeWidth={2} dot={{ r: 2 }} connectNulls isAnimationActive={false} />
           <Line type="monotone" dataKey="p95" name="p95" stroke={COLOR.p95} strokeWidth={2} strokeDasharray="5 3" dot={{ r: 2 }} connectNulls isAnimationActive={false} />
         </LineChart>
