@@ -196,4 +196,31 @@ describe("dashboard overview", () => {
     }
     await page.setViewportSize(DESKTOP);
   });
+
+  it(
+    "switching organisation shows the other one's usage, not the first one's cached figures",
+    async () => {
+      await page.goto(`${stack.url}/onboarding`);
+      await page.getByLabel("Organisation name").fill("Erin Second");
+      await page.getByLabel("Run inference (customer)").check();
+      await page.getByRole("button", { name: "Create organisation" }).click();
+      await page.getByRole("heading", { level: 1, name: "Erin Second" }).waitFor();
+      await page.locator("[data-usage-empty]").waitFor();
+
+      const switchTo = async (name: string) => {
+        await page.getByLabel("Organisation", { exact: true }).selectOption({ label: name });
+        await page.getByRole("button", { name: "Switch" }).click();
+        await page.getByRole("heading", { level: 1, name }).waitFor();
+      };
+      await switchTo("Erin Vision");
+      await summary(page, "jobs").filter({ hasText: `${JOBS} jobs finished` }).waitFor();
+      // Same route, new organisation: the client must not keep polling or showing Erin Vision.
+      await switchTo("Erin Second");
+      await page.locator("[data-usage-empty]").waitFor();
+      await page.waitForTimeout(11_000);
+      expect(await page.locator("[data-usage-empty]").count()).toBe(1);
+      expect(await page.locator("[data-chart]").count()).toBe(0);
+    },
+    60_000,
+  );
 });

@@ -53,7 +53,8 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
       {balance && BigInt(balance.available) === 0n ? (
         <p className={styles.muted}>No credits yet: jobs need credits before they run. Ask the platform team to grant some.</p>
       ) : null}
-      <DashboardTRPCProvider orgId={org.orgId}>
+      {/* Keyed: switching organisation must not keep the other one's client or cached figures. */}
+      <DashboardTRPCProvider key={org.orgId} orgId={org.orgId}>
         <UsageOverview initial={usage} initialAt={Date.now()} orgId={org.orgId} />
       </DashboardTRPCProvider>
       <h2 className={styles.h2}>Next steps</h2>
