@@ -8,6 +8,7 @@ import { membersRouter } from "./routers/members.ts";
 import { modelsRouter } from "./routers/models.ts";
 import { providersRouter } from "./routers/providers.ts";
 import { reservationsRouter } from "./routers/reservations.ts";
+import { usageRouter } from "./routers/usage.ts";
 import { verificationRouter } from "./routers/verification.ts";
 import { workersRouter } from "./routers/workers.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
@@ -25,6 +26,7 @@ export const appRouter = createTRPCRouter({
   members: membersRouter,
   reservations: reservationsRouter,
   workers: workersRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -10,6 +10,7 @@ import { authenticateRequest } from "../auth/api-keys.ts";
 import { type Caller, requireScope } from "../auth/caller.ts";
 import { API_SCOPES, type ApiScope } from "../auth/scopes.ts";
 import { getEnv } from "../env.ts";
+import { ORG_HEADER } from "./org-header.ts";
 import { AppError, type AppErrorCode, toAppError } from "../errors.ts";
 import { type OrgMembership, resolveSession, type SessionUser } from "../services/accounts/resolve-session.ts";
 
@@ -37,9 +38,13 @@ function isCrossSite(headers: Headers): boolean {
 /**
  * An API key (`Authorization: Bearer`) wins when present; otherwise the session cookie
  * authenticates a signed-in user, acting for their active organisation if they have one.
+ * `orgId` (else the `x-proofgrid-org` header) asks for one organisation instead, as a
+ * dashboard page's `?org=` does: an organisation the caller is not a member of is NOT_FOUND,
+ * the same answer as for one that does not exist.
  */
-export async function createTRPCContext(opts: { headers: Headers }) {
+export async function createTRPCContext(opts: { headers: Headers; orgId?: string | null }) {
   const requestId = opts.headers.get("x-request-id")?.slice(0, 64) || randomUUID();
+  const wantedOrg = opts.orgId || opts.headers.get(ORG_HEADER) || null;
   let caller: Caller = { kind: "anonymous" };
   let authError: AppError | undefined;
   let session: SessionUser | null = null;
@@ -47,7 +52,13 @@ export async function createTRPCContext(opts: { headers: Headers }) {
     caller = await authenticateRequest(opts.headers);
     if (caller.kind === "anonymous" && !isCrossSite(opts.headers)) {
       session = await resolveSession({ headers: opts.headers });
-      if (session?.activeOrg) caller = sessionCallerFor(session.user.id, session.activeOrg);
+      if (session) {
+        const org = wantedOrg ? session.memberships.find((m) => m.orgId === wantedOrg) : session.activeOrg;
+        if (org) caller = sessionCallerFor(session.user.id, org);
+        else if (wantedOrg) throw new AppError("NOT_FOUND", "organisation not found");
+      }
+    } else if (wantedOrg && caller.kind !== "anonymous" && caller.orgId !== wantedOrg) {
+      throw new AppError("NOT_FOUND", "organisation not found");
     }
   } catch (err) {
     authError = toAppError(err, requestId);

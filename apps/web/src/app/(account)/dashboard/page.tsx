@@ -3,6 +3,8 @@ import { formatTokens } from "~/server/services/billing/get-balance";
 import styles from "../account.module.css";
 import { requireDashboard } from "../session";
 import { DashboardShell } from "./dashboard-shell";
+import { DashboardTRPCProvider } from "./trpc-provider";
+import { UsageOverview } from "./usage-overview";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Dashboard · Proofgrid" };
@@ -12,7 +14,11 @@ const KIND_LABEL = { customer: "Customer", provider: "Provider", both: "Customer
 export default async function DashboardPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const dashboard = await requireDashboard((await searchParams).org);
   const { org, caller } = dashboard;
-  const balance = await caller.billing.balance().catch(() => null);
+  const [balance, usage] = await Promise.all([
+    caller.billing.balance().catch(() => null),
+    // The client component retries on its own: a failed first read is not a failed page.
+    caller.usage.overview({ window: "24h" }).catch(() => null),
+  ]);
   return (
     <DashboardShell dashboard={dashboard} current="/dashboard">
       <h1 className={styles.title}>{org.name}</h1>
@@ -47,10 +53,17 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
       {balance && BigInt(balance.available) === 0n ? (
         <p className={styles.muted}>No credits yet: jobs need credits before they run. Ask the platform team to grant some.</p>
       ) : null}
+      {/* Keyed: switching organisation must not keep the other one's client or cached figures. */}
+      <DashboardTRPCProvider key={org.orgId} orgId={org.orgId}>
+        <UsageOverview initial={usage} initialAt={Date.now()} orgId={org.orgId} />
+      </DashboardTRPCProvider>
       <h2 className={styles.h2}>Next steps</h2>
       <ul className={styles.links}>
         <li>
           <a href="/dashboard/keys">Create an API key</a>
+        </li>
+        <li>
+          <a href="/dashboard/jobs">See every job</a>
         </li>
         <li>
           <a href="/api/v1/models">Models (API)</a>
@@ -59,7 +72,6 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
           <a href="/explorer">See the network live</a>
         </li>
       </ul>
-      <p className={styles.muted}>Charts of spend, jobs and latency, the jobs list and the playground come next.</p>
     </DashboardShell>
   );
 }
