@@ -1,9 +1,8 @@
 import type { ReactNode } from "react";
-import { switchOrganizationAction } from "../actions";
-import styles from "../account.module.css";
+import { Main, NavLink, SiteHeader } from "~/components/site/site-header";
 import type { requireDashboard } from "../session";
 import { SignOutButton } from "../sign-out-button";
-import { SiteHeader } from "../site-header";
+import { OrgMenu } from "./org-menu";
 
 type Dashboard = Awaited<ReturnType<typeof requireDashboard>>;
 
@@ -15,45 +14,35 @@ const NAV = [
   { href: "/dashboard/workers", label: "Workers" },
 ] as const;
 
-/** Header, navigation and organisation switcher around every dashboard page. */
+/** Header, navigation and the account menu (with the organisation switcher) around every dashboard page. */
 export function DashboardShell({ dashboard, current, children }: { dashboard: Dashboard; current: string; children: ReactNode }) {
   const { session, org } = dashboard;
-  const others = session.memberships.filter((m) => m.orgId !== org.orgId);
   return (
-    <div className={styles.page}>
-      <SiteHeader>
-        {NAV.map((n) => (
-          <a key={n.href} href={n.href} aria-current={n.href === current ? "page" : undefined}>
-            {n.label}
-          </a>
-        ))}
-        <a href="/explorer">Explorer</a>
-        <SignOutButton />
+    <>
+      <SiteHeader
+        nav={null}
+        actions={
+          <>
+            <OrgMenu
+              email={session.user.email}
+              isAdmin={session.user.isAdmin}
+              current={{ orgId: org.orgId, name: org.name }}
+              memberships={session.memberships.map((m) => ({ orgId: m.orgId, name: m.name }))}
+            />
+            <SignOutButton />
+          </>
+        }
+      >
+        <nav aria-label="Dashboard" className="flex flex-wrap gap-x-5 gap-y-0">
+          {NAV.map((n) => (
+            <NavLink key={n.href} href={n.href} current={n.href === current}>
+              {n.label}
+            </NavLink>
+          ))}
+          <NavLink href="/explorer">Explorer</NavLink>
+        </nav>
       </SiteHeader>
-      <div className={styles.inline} style={{ justifyContent: "space-between", marginTop: 12 }}>
-        <p className={styles.muted} style={{ margin: 0 }}>
-          Signed in as {session.user.email}
-          {session.user.isAdmin ? " · platform admin" : ""}
-        </p>
-        {others.length > 0 ? (
-          <form action={switchOrganizationAction} className={styles.inline}>
-            <label htmlFor="switch-org" className={styles.muted}>
-              Organisation
-            </label>
-            <select id="switch-org" name="orgId" className={styles.select} style={{ width: "auto" }} defaultValue={org.orgId}>
-              {session.memberships.map((m) => (
-                <option key={m.orgId} value={m.orgId}>
-                  {m.name}
-                </option>
-              ))}
-            </select>
-            <button type="submit" className={styles.buttonSecondary}>
-              Switch
-            </button>
-          </form>
-        ) : null}
-      </div>
-      <main id="main">{children}</main>
-    </div>
+      <Main>{children}</Main>
+    </>
   );
 }
