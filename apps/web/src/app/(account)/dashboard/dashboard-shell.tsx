@@ -2,6 +2,7 @@ import type { ReactNode } from "react";
 import { Main, NavLink, SiteHeader } from "~/components/site/site-header";
 import type { requireDashboard } from "../session";
 import { SignOutButton } from "../sign-out-button";
+import { CurrentTabInView } from "./current-tab-in-view";
 import { OrgMenu } from "./org-menu";
 
 type Dashboard = Awaited<ReturnType<typeof requireDashboard>>;
@@ -33,7 +34,12 @@ export function DashboardShell({ dashboard, current, children }: { dashboard: Da
           </>
         }
       >
-        <nav aria-label="Dashboard" className="flex flex-wrap gap-x-5 gap-y-0">
+        {/* One row that scrolls sideways on a phone rather than wrapping into two rows of tabs. */}
+        <nav
+          id="dashboard-tabs"
+          aria-label="Dashboard"
+          className="-mx-4 flex gap-x-5 overflow-x-auto overflow-y-hidden px-4 whitespace-nowrap sm:mx-0 sm:px-0"
+        >
           {NAV.map((n) => (
             <NavLink key={n.href} href={n.href} current={n.href === current}>
               {n.label}
@@ -41,6 +47,7 @@ export function DashboardShell({ dashboard, current, children }: { dashboard: Da
           ))}
           <NavLink href="/explorer">Explorer</NavLink>
         </nav>
+        <CurrentTabInView navId="dashboard-tabs" />
       </SiteHeader>
       <Main>{children}</Main>
     </>

@@ -64,8 +64,12 @@ export default async function KeysPage({ searchParams }: { searchParams: Promise
                         ))}
                       </span>
                     </td>
-                    <td data-label="Created">{when(k.createdAt)}</td>
-                    <td data-label="Last used">{when(k.lastUsedAt)}</td>
+                    <td data-label="Created" className="sm:whitespace-nowrap">
+                      {when(k.createdAt)}
+                    </td>
+                    <td data-label="Last used" className="sm:whitespace-nowrap">
+                      {when(k.lastUsedAt)}
+                    </td>
                     <td data-label="Status">
                       <div>{k.revokedAt ? `Revoked ${when(k.revokedAt)}` : <RevokeKeyButton id={k.id} name={k.name} />}</div>
                     </td>

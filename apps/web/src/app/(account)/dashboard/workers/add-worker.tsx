@@ -59,6 +59,7 @@ export function AddWorker({ org, regions }: { org: string | undefined; regions: 
           <Label htmlFor="worker-region">Region of the machine</Label>
           <Select
             id="worker-region"
+            className="sm:max-w-md"
             name="region"
             value={region}
             onChange={(e) => setRegion(e.target.value)}

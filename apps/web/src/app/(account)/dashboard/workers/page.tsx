@@ -2,7 +2,7 @@ import { REGIONS } from "@proofgrid/indexer";
 import type { Metadata } from "next";
 import { Card } from "~/components/ui/card";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "~/components/ui/tabs";
-import { Lede, PageTitle, SectionTitle } from "~/components/ui/typography";
+import { Lede, Muted, PageTitle, SectionTitle } from "~/components/ui/typography";
 import { requireDashboard } from "../../session";
 import { DashboardShell } from "../dashboard-shell";
 import { AddWorker } from "./add-worker";
@@ -41,13 +41,15 @@ export default async function WorkersPage({ searchParams }: { searchParams: Prom
       <Card>
         <Tabs defaultValue="day">
           <TabsList aria-labelledby="earnings-heading">
-            <TabsTrigger value="day">Per hour, last 24 hours (UTC)</TabsTrigger>
-            <TabsTrigger value="fortnight">Per day, last 14 days</TabsTrigger>
+            <TabsTrigger value="day">Last 24 hours</TabsTrigger>
+            <TabsTrigger value="fortnight">Last 14 days</TabsTrigger>
           </TabsList>
           <TabsContent value="day">
+            <Muted>Per hour (UTC)</Muted>
             <EarningsChart series={day} id="earnings-day" />
           </TabsContent>
           <TabsContent value="fortnight">
+            <Muted>Per day (UTC)</Muted>
             <EarningsChart series={fortnight} id="earnings-fortnight" />
           </TabsContent>
         </Tabs>
