@@ -1,9 +1,12 @@
 import type { ReactNode } from "react";
 import { Main, NavLink, SiteHeader } from "~/components/site/site-header";
+import { Button } from "~/components/ui/button";
+import { Label, Select } from "~/components/ui/field";
+import { switchOrganizationAction } from "../actions";
 import type { requireDashboard } from "../session";
 import { SignOutButton } from "../sign-out-button";
 import { CurrentTabInView } from "./current-tab-in-view";
-import { OrgMenu } from "./org-menu";
+import { AccountMenu } from "./account-menu";
 
 type Dashboard = Awaited<ReturnType<typeof requireDashboard>>;
 
@@ -15,21 +18,35 @@ const NAV = [
   { href: "/dashboard/workers", label: "Workers" },
 ] as const;
 
-/** Header, navigation and the account menu (with the organisation switcher) around every dashboard page. */
+/** Header, navigation, the organisation switcher and the account menu around every dashboard page. */
 export function DashboardShell({ dashboard, current, children }: { dashboard: Dashboard; current: string; children: ReactNode }) {
   const { session, org } = dashboard;
+  const others = session.memberships.filter((m) => m.orgId !== org.orgId);
   return (
     <>
       <SiteHeader
         nav={null}
         actions={
           <>
-            <OrgMenu
-              email={session.user.email}
-              isAdmin={session.user.isAdmin}
-              current={{ orgId: org.orgId, name: org.name }}
-              memberships={session.memberships.map((m) => ({ orgId: m.orgId, name: m.name }))}
-            />
+            {others.length > 0 ? (
+              // A plain form: it switches without JavaScript too.
+              <form action={switchOrganizationAction} className="flex items-center gap-2">
+                <Label htmlFor="switch-org" className="font-normal text-muted max-sm:sr-only">
+                  Organisation
+                </Label>
+                <Select id="switch-org" name="orgId" defaultValue={org.orgId} className="w-auto max-w-[10rem] py-1 sm:max-w-[14rem]">
+                  {session.memberships.map((m) => (
+                    <option key={m.orgId} value={m.orgId}>
+                      {m.name}
+                    </option>
+                  ))}
+                </Select>
+                <Button type="submit" variant="secondary" size="sm">
+                  Switch
+                </Button>
+              </form>
+            ) : null}
+            <AccountMenu email={session.user.email} isAdmin={session.user.isAdmin} org={{ name: org.name, role: org.role }} />
             <SignOutButton />
           </>
         }
