@@ -16,7 +16,7 @@ const STACKED = [
   "max-sm:[&_thead]:sr-only",
   "max-sm:[&_tr]:block max-sm:[&_tr]:border-b max-sm:[&_tr]:border-line max-sm:[&_tr]:py-2",
   "max-sm:[&_td]:grid max-sm:[&_td]:grid-cols-[6.5rem_minmax(0,1fr)] max-sm:[&_td]:gap-2 max-sm:[&_td]:border-0 max-sm:[&_td]:px-1 max-sm:[&_td]:py-1",
-  "max-sm:[&_td]:[overflow-wrap:anywhere] max-sm:[&_td]:before:text-xs max-sm:[&_td]:before:leading-5 max-sm:[&_td]:before:text-muted max-sm:[&_td]:before:content-[attr(data-label)]",
+  "max-sm:[&_td]:justify-items-start max-sm:[&_td]:[overflow-wrap:anywhere] max-sm:[&_td]:before:font-sans max-sm:[&_td]:before:text-xs max-sm:[&_td]:before:leading-5 max-sm:[&_td]:before:text-muted max-sm:[&_td]:before:content-[attr(data-label)]",
 ];
 
 export interface TableProps extends ComponentProps<"table"> {

@@ -87,7 +87,7 @@ export function PlacementChart({ placement }: { placement: unknown }) {
 function Bar({ t, max, className }: { t: z.infer<typeof ZTerm>; max: number; className: string }) {
   const pct = Math.max(0, Math.min(100, (t.contribution / max) * 100));
   return (
-    <div className="grid min-w-30 gap-0.5">
+    <div className="grid w-full min-w-30 gap-0.5">
       <div aria-hidden="true" className="h-2.5 rounded-sm bg-surface-muted">
         <div className={`h-2.5 rounded-sm ${className}`} style={{ width: `${pct}%` }} />
       </div>
