@@ -1,7 +1,9 @@
 "use client";
 
 import { type FormEvent, useEffect, useRef, useState } from "react";
-import styles from "./account.module.css";
+import { Alert } from "~/components/ui/alert";
+import { Button } from "~/components/ui/button";
+import { Field, FieldHint, Input, Label } from "~/components/ui/field";
 
 type Mode = "signup" | "signin";
 
@@ -19,7 +21,7 @@ const MESSAGES: Record<string, string> = {
 export function AuthForm({ mode }: { mode: Mode }) {
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
-  const errorRef = useRef<HTMLParagraphElement>(null);
+  const errorRef = useRef<HTMLDivElement>(null);
 
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -56,32 +58,25 @@ export function AuthForm({ mode }: { mode: Mode }) {
   }, [error]);
 
   return (
-    <form className={styles.form} onSubmit={onSubmit} noValidate={false} aria-describedby={error ? "auth-error" : undefined}>
+    <form className="grid gap-4" onSubmit={onSubmit} noValidate={false} aria-describedby={error ? "auth-error" : undefined}>
       {error ? (
-        <p id="auth-error" role="alert" className={styles.alert} tabIndex={-1} ref={errorRef}>
+        <Alert id="auth-error" tabIndex={-1} ref={errorRef}>
           {error}
-        </p>
+        </Alert>
       ) : null}
       {mode === "signup" ? (
-        <div className={styles.field}>
-          <label className={styles.label} htmlFor="name">
-            Your name
-          </label>
-          <input className={styles.input} id="name" name="name" autoComplete="name" required maxLength={100} />
-        </div>
+        <Field>
+          <Label htmlFor="name">Your name</Label>
+          <Input id="name" name="name" autoComplete="name" required maxLength={100} />
+        </Field>
       ) : null}
-      <div className={styles.field}>
-        <label className={styles.label} htmlFor="email">
-          Email
-        </label>
-        <input className={styles.input} id="email" name="email" type="email" autoComplete="email" required maxLength={254} />
-      </div>
-      <div className={styles.field}>
-        <label className={styles.label} htmlFor="password">
-          Password
-        </label>
-        <input
-          className={styles.input}
+      <Field>
+        <Label htmlFor="email">Email</Label>
+        <Input id="email" name="email" type="email" autoComplete="email" required maxLength={254} />
+      </Field>
+      <Field>
+        <Label htmlFor="password">Password</Label>
+        <Input
           id="password"
           name="password"
           type="password"
@@ -91,15 +86,11 @@ export function AuthForm({ mode }: { mode: Mode }) {
           maxLength={128}
           aria-describedby={mode === "signup" ? "password-hint" : undefined}
         />
-        {mode === "signup" ? (
-          <span id="password-hint" className={styles.hint}>
-            At least 10 characters.
-          </span>
-        ) : null}
-      </div>
-      <button className={styles.button} type="submit" disabled={pending} aria-busy={pending}>
+        {mode === "signup" ? <FieldHint id="password-hint">At least 10 characters.</FieldHint> : null}
+      </Field>
+      <Button type="submit" disabled={pending} aria-busy={pending} className="w-full">
         {pending ? (mode === "signup" ? "Creating your account…" : "Signing in…") : mode === "signup" ? "Create account" : "Sign in"}
-      </button>
+      </Button>
     </form>
   );
 }

@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import styles from "./account.module.css";
+import { Button } from "~/components/ui/button";
 
 export function SignOutButton() {
   const [pending, setPending] = useState(false);
@@ -14,8 +14,8 @@ export function SignOutButton() {
     window.location.assign("/signin");
   }
   return (
-    <button type="button" className={styles.linkButton} onClick={signOut} disabled={pending}>
+    <Button variant="secondary" size="sm" onClick={signOut} disabled={pending} aria-busy={pending}>
       {pending ? "Signing out…" : "Sign out"}
-    </button>
+    </Button>
   );
 }

@@ -2,7 +2,13 @@
 
 import type { RegionView } from "~/server/services/market/regions";
 import type { LiveNetwork } from "~/server/services/network/get-live-network";
-import styles from "./explorer.module.css";
+import { Alert } from "~/components/ui/alert";
+import { Badge, jobStateTone } from "~/components/ui/badge";
+import { EmptyState } from "~/components/ui/empty-state";
+import { Skeleton, SkeletonRows } from "~/components/ui/skeleton";
+import { Stat, StatList } from "~/components/ui/stat";
+import { Table } from "~/components/ui/table";
+import { Muted, SectionTitle } from "~/components/ui/typography";
 import { formatAge, formatDuration, formatInt, formatUtcTime } from "./format";
 import { usePoll } from "./use-poll";
 import { WorldMap } from "./world-map";
@@ -10,37 +16,20 @@ import { WorldMap } from "./world-map";
 /** Live numbers change with every heartbeat; 5 s keeps them fresh at one small request per viewer. */
 const LIVE_POLL_MS = 5_000;
 
-function Stat({ label, value, note }: { label: string; value: string | null; note?: string }) {
-  return (
-    <li className={styles.stat}>
-      <div className={styles.statLabel}>{label}</div>
-      <div className={styles.statValue} data-stat={label}>
-        {value ?? (
-          <>
-            <span className={styles.skeleton} />
-            <span className={styles.srOnly}>loading</span>
-          </>
-        )}
-      </div>
-      {note ? <div className={styles.statNote}>{note}</div> : null}
-    </li>
-  );
-}
-
 function RegionsTable({ regions }: { regions: readonly RegionView[] }) {
   const shown = regions.filter((r) => r.workersOnline > 0).sort((a, b) => b.workersOnline - a.workersOnline);
   if (shown.length === 0)
-    return <p className={styles.muted}>No region has a worker online. Workers appear here within seconds of starting.</p>;
+    return <EmptyState title="No region has a worker online.">Workers appear here within seconds of starting.</EmptyState>;
   return (
-    <table className={styles.table}>
-      <caption className={styles.srOnly}>Regions with workers online</caption>
+    <Table>
+      <caption className="sr-only">Regions with workers online</caption>
       <thead>
         <tr>
           <th scope="col">Region</th>
-          <th scope="col" className={styles.num}>
+          <th scope="col" className="text-right">
             Workers online
           </th>
-          <th scope="col" className={styles.num}>
+          <th scope="col" className="text-right">
             Free slots
           </th>
         </tr>
@@ -49,30 +38,30 @@ function RegionsTable({ regions }: { regions: readonly RegionView[] }) {
         {shown.map((r) => (
           <tr key={r.id}>
             <th scope="row">{r.name}</th>
-            <td className={styles.num}>{r.workersOnline}</td>
-            <td className={styles.num}>{r.freeSlots}</td>
+            <td className="text-right">{r.workersOnline}</td>
+            <td className="text-right">{r.freeSlots}</td>
           </tr>
         ))}
       </tbody>
-    </table>
+    </Table>
   );
 }
 
 function RecentJobs({ live }: { live: LiveNetwork }) {
   const names = new Map(live.regions.map((r) => [r.id, r.name]));
-  if (live.recentJobs.length === 0) return <p className={styles.muted}>No job has run in the last hour.</p>;
+  if (live.recentJobs.length === 0) return <EmptyState title="No job has run in the last hour." />;
   return (
-    <table className={styles.table}>
-      <caption className={styles.srOnly}>Latest jobs, anonymised</caption>
+    <Table className="max-[26rem]:[&_:is(th,td)]:px-1.5">
+      <caption className="sr-only">Latest jobs, anonymised</caption>
       <thead>
         <tr>
           <th scope="col">Model</th>
           <th scope="col">Region</th>
           <th scope="col">State</th>
-          <th scope="col" className={styles.num}>
+          <th scope="col" className="text-right">
             Duration
           </th>
-          <th scope="col" className={`${styles.num} ${styles.hideNarrow}`}>
+          <th scope="col" className="text-right max-md:hidden">
             Submitted
           </th>
         </tr>
@@ -81,17 +70,17 @@ function RecentJobs({ live }: { live: LiveNetwork }) {
         {live.recentJobs.map((j, i) => (
           // No ids leave the server: position and time are the key.
           <tr key={`${j.createdAt}-${i}`}>
-            <td className={styles.model}>{j.model}</td>
+            <td className="[overflow-wrap:anywhere]">{j.model}</td>
             <td>{j.region === null ? "—" : (names.get(j.region) ?? j.region)}</td>
             <td>
-              <span className={`${styles.badge} ${styles[j.state] ?? ""}`}>{j.state}</span>
+              <Badge tone={jobStateTone(j.state)}>{j.state}</Badge>
             </td>
-            <td className={styles.num}>{formatDuration(j.durationMs)}</td>
-            <td className={`${styles.num} ${styles.hideNarrow}`}>{formatAge(j.createdAt, live.at)}</td>
+            <td className="text-right">{formatDuration(j.durationMs)}</td>
+            <td className="text-right max-md:hidden">{formatAge(j.createdAt, live.at)}</td>
           </tr>
         ))}
       </tbody>
-    </table>
+    </Table>
   );
 }
 
@@ -101,45 +90,53 @@ export function LiveNetworkView({ initial }: { initial: LiveNetwork | null }) {
   return (
     <>
       <section aria-labelledby="live-heading">
-        <h2 id="live-heading" className={styles.h2}>
-          Live network
-        </h2>
-        <p className={styles.muted} aria-busy={live === null}>
+        <SectionTitle id="live-heading">Live network</SectionTitle>
+        <Muted aria-busy={live === null} className="flex items-center gap-2">
+          {live ? <span aria-hidden="true" className="size-2 motion-safe:animate-pulse rounded-full bg-success" /> : null}
           {live ? `Updated ${formatUtcTime(live.at)} · refreshes every 5 s` : "Loading live numbers…"}
-        </p>
+        </Muted>
         {error ? (
-          <output className={styles.error}>Live updates paused ({error}); the numbers below may be stale. Retrying every 5 s.</output>
+          <Alert tone="warning" role="status" className="mt-2">
+            Live updates paused ({error}); the numbers below may be stale. Retrying every 5 s.
+          </Alert>
         ) : null}
-        <ul className={styles.stats} aria-label="Live counts">
-          <Stat label="Nodes online" value={live ? formatInt(live.nodesOnline) : null} />
-          <Stat label="Jobs per minute" value={live ? live.jobsPerMinute.toFixed(1) : null} note="finished, last 5 min" />
+        <StatList aria-label="Live counts">
+          <Stat label="Nodes online" value={live ? formatInt(live.nodesOnline) : null} data-stat="Nodes online" />
+          <Stat
+            label="Jobs per minute"
+            value={live ? live.jobsPerMinute.toFixed(1) : null}
+            note="finished, last 5 min"
+            data-stat="Jobs per minute"
+          />
           <Stat
             label="CU/h available"
             value={live ? formatInt(live.cuPerHourAvailable) : null}
             note={live ? `of ${formatInt(live.cuPerHourOnline)} CU/h online` : undefined}
+            data-stat="CU/h available"
           />
-          <Stat label="Jobs queued" value={live ? formatInt(live.jobsQueued) : null} />
-        </ul>
+          <Stat label="Jobs queued" value={live ? formatInt(live.jobsQueued) : null} data-stat="Jobs queued" />
+        </StatList>
       </section>
       <section aria-labelledby="map-heading">
-        <h2 id="map-heading" className={styles.h2}>
-          Nodes by region
-        </h2>
-        {live ? <WorldMap regions={live.regions} /> : <p className={styles.muted}>Loading the map…</p>}
+        <SectionTitle id="map-heading">Nodes by region</SectionTitle>
+        {live ? (
+          <WorldMap regions={live.regions} />
+        ) : (
+          <div aria-busy="true">
+            <Muted>Loading the map…</Muted>
+            <Skeleton className="mt-2 aspect-[20/9] h-auto w-full rounded-lg" />
+          </div>
+        )}
       </section>
-      <div className={styles.grid}>
+      <div className="grid gap-x-6 md:grid-cols-2 [&>*]:min-w-0">
         <section aria-labelledby="regions-heading">
-          <h2 id="regions-heading" className={styles.h2}>
-            Regions
-          </h2>
-          {live ? <RegionsTable regions={live.regions} /> : <p className={styles.muted}>Loading…</p>}
+          <SectionTitle id="regions-heading">Regions</SectionTitle>
+          {live ? <RegionsTable regions={live.regions} /> : <SkeletonRows label="Loading…" />}
         </section>
         <section aria-labelledby="jobs-heading">
-          <h2 id="jobs-heading" className={styles.h2}>
-            Recent jobs
-          </h2>
-          <p className={styles.muted}>Model, region, state and run time only: no customer or provider is shown.</p>
-          {live ? <RecentJobs live={live} /> : <p className={styles.muted}>Loading…</p>}
+          <SectionTitle id="jobs-heading">Recent jobs</SectionTitle>
+          <Muted className="mb-2">Model, region, state and run time only: no customer or provider is shown.</Muted>
+          {live ? <RecentJobs live={live} /> : <SkeletonRows label="Loading…" />}
         </section>
       </div>
     </>

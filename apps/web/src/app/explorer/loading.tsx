@@ -1,13 +1,26 @@
-import styles from "./explorer.module.css";
+import { Main, SiteHeader } from "~/components/site/site-header";
+import { Skeleton } from "~/components/ui/skeleton";
+import { Lede, PageTitle } from "~/components/ui/typography";
+import { ExplorerNav } from "./explorer-nav";
 
-/** Shown while the server reads the first snapshot. */
+/** Shown while the server reads the first snapshot: the page's frame with grey placeholders. */
 export default function Loading() {
   return (
-    <div className={styles.page}>
-      <main id="main" aria-busy="true">
-        <h1 className={styles.title}>Network explorer</h1>
-        <p className={styles.lede}>Loading the live network…</p>
-      </main>
-    </div>
+    <>
+      <SiteHeader nav={<ExplorerNav />} />
+      <Main aria-busy="true">
+        <PageTitle>Network explorer</PageTitle>
+        <Lede>Loading the live network…</Lede>
+        <ul className="my-4 grid grid-cols-2 gap-3 md:grid-cols-4" aria-hidden="true">
+          {["a", "b", "c", "d"].map((k) => (
+            <li key={k} className="rounded-lg border border-line bg-white px-4 py-3">
+              <Skeleton className="h-3 w-24" />
+              <Skeleton className="mt-3 h-7 w-16" />
+            </li>
+          ))}
+        </ul>
+        <Skeleton className="aspect-[20/9] h-auto w-full rounded-lg" />
+      </Main>
+    </>
   );
 }

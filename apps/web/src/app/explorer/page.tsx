@@ -1,8 +1,10 @@
 import type { Metadata } from "next";
+import { Main, SiteFooter, SiteHeader } from "~/components/site/site-header";
+import { Lede, PageTitle } from "~/components/ui/typography";
 import { getLiveNetwork, type LiveNetwork } from "~/server/services/network/get-live-network";
 import { currentVerification, listEpochs } from "~/server/services/verification/stats";
+import { ExplorerNav } from "./explorer-nav";
 import { EPOCHS_SHOWN, EpochStats, type EpochsResponse } from "./epoch-stats";
-import styles from "./explorer.module.css";
 import { LiveNetworkView } from "./live-network";
 
 export const dynamic = "force-dynamic";
@@ -24,32 +26,18 @@ export default async function ExplorerPage() {
       .catch((): EpochsResponse | null => null),
   ]);
   return (
-    <div className={styles.page}>
-      <a href="#main" className={styles.skip}>
-        Skip to content
-      </a>
-      <header className={styles.header}>
-        <a href="/" className={styles.brand}>
-          Proofgrid
-        </a>
-        <nav aria-label="Site" className={styles.nav}>
-          <a href="/">Home</a>
-          <a href="/explorer" aria-current="page">
-            Explorer
-          </a>
-          <a href="/api/v1/market">Market API</a>
-        </nav>
-      </header>
-      <main id="main">
-        <h1 className={styles.title}>Network explorer</h1>
-        <p className={styles.lede}>Every worker, job and check on Proofgrid, live. Nothing here identifies a customer or a provider.</p>
+    <>
+      <SiteHeader nav={<ExplorerNav />} />
+      <Main>
+        <PageTitle>Network explorer</PageTitle>
+        <Lede>Every worker, job and check on Proofgrid, live. Nothing here identifies a customer or a provider.</Lede>
         <LiveNetworkView initial={live} />
         <EpochStats initial={epochs} />
-      </main>
-      <footer className={styles.footer}>
+      </Main>
+      <SiteFooter>
         Data: <a href="/api/v1/network/live">/api/v1/network/live</a> · <a href="/api/v1/network/recent">/api/v1/network/recent</a> ·{" "}
         <a href="/api/v1/regions">/api/v1/regions</a> · <a href="/api/v1/verification/epochs">/api/v1/verification/epochs</a>
-      </footer>
-    </div>
+      </SiteFooter>
+    </>
   );
 }

@@ -7,7 +7,6 @@ import { feature, mesh } from "topojson-client";
 import type { GeometryCollection, Topology } from "topojson-specification";
 import countries from "world-atlas/countries-110m.json";
 import type { RegionView } from "~/server/services/market/regions";
-import styles from "./explorer.module.css";
 
 // TopoJSON shipped in the package (Natural Earth 1:110m, 105 kB): no tile server.
 const TOPOLOGY = countries as unknown as Topology<{ countries: GeometryCollection; land: GeometryCollection }>;
@@ -28,14 +27,16 @@ const Countries = memo(function Countries() {
   }, [path]);
   return (
     <g>
-      <path d={d.land} fill="#cbd5e1" />
-      <path d={d.borders} fill="none" stroke="#f8fafc" strokeWidth={0.5} />
+      <path d={d.land} className="fill-line-strong" />
+      <path d={d.borders} fill="none" className="stroke-canvas" strokeWidth={0.5} />
     </g>
   );
 });
 // Antarctica left out (no region there): the inhabited world fills an 800×360 box at this
 // scale and centre (d3-geo fitExtent with 8-unit margins gave 147.6 and [0, 6.9]).
 const WIDTH = 800;
+/** The map shrinks to ~40 % on a phone; markers keep a readable, tappable size. */
+const MARKER_BODY = "max-md:[transform:scale(2)]";
 const HEIGHT = 360;
 const ANTARCTICA = "010";
 
@@ -54,13 +55,13 @@ export function WorldMap({ regions }: { regions: readonly RegionView[] }) {
   const shown = regions.filter((r) => r.workersOnline > 0);
   const activeRegion = shown.find((r) => r.id === active);
   return (
-    <div className={styles.mapWrap}>
+    <div className="relative overflow-hidden rounded-lg border border-line bg-white">
       <ComposableMap
         width={WIDTH}
         height={HEIGHT}
         projection="geoEqualEarth"
         projectionConfig={{ scale: 147, center: [0, 7] }}
-        className={styles.map}
+        className="block h-auto w-full"
         role="group"
         aria-label={`World map: ${shown.length} ${shown.length === 1 ? "region" : "regions"} with workers online`}
       >
@@ -69,7 +70,7 @@ export function WorldMap({ regions }: { regions: readonly RegionView[] }) {
           <Marker
             key={r.id}
             coordinates={[r.lon, r.lat]}
-            className={styles.marker}
+            className="cursor-pointer outline-none [&:focus-visible_circle]:stroke-ink [&:focus-visible_circle]:stroke-[3]"
             role="img"
             aria-label={regionLabel(r)}
             data-region={r.id}
@@ -80,9 +81,9 @@ export function WorldMap({ regions }: { regions: readonly RegionView[] }) {
             onBlur={() => setActive((a) => (a === r.id ? null : a))}
           >
             <title>{regionLabel(r)}</title>
-            <g className={styles.markerBody}>
-              <circle r={markerRadius(r.workersOnline)} fill="#1d4ed8" fillOpacity={0.85} stroke="#fff" strokeWidth={1.5} />
-              <text textAnchor="middle" dy="0.35em" fontSize={11} fontWeight={700} fill="#fff">
+            <g className={MARKER_BODY}>
+              <circle r={markerRadius(r.workersOnline)} className="fill-accent/85 stroke-white" strokeWidth={1.5} />
+              <text textAnchor="middle" dy="0.35em" fontSize={11} fontWeight={700} className="fill-white">
                 {r.workersOnline}
               </text>
             </g>
@@ -91,13 +92,13 @@ export function WorldMap({ regions }: { regions: readonly RegionView[] }) {
         {activeRegion ? (
           // The focused marker's own label already says this: screen readers skip the tooltip.
           <Marker coordinates={[activeRegion.lon, activeRegion.lat]} aria-hidden="true" pointerEvents="none">
-            <g className={styles.markerBody}>
+            <g className={MARKER_BODY}>
               <g transform={`translate(0, ${-markerRadius(activeRegion.workersOnline) - 8})`}>
-                <rect x={-110} y={-40} width={220} height={38} rx={6} fill="#0f172a" />
-                <text textAnchor="middle" y={-24} fontSize={12} fontWeight={700} fill="#fff">
+                <rect x={-110} y={-40} width={220} height={38} rx={6} className="fill-ink" />
+                <text textAnchor="middle" y={-24} fontSize={12} fontWeight={700} className="fill-white">
                   {activeRegion.name}
                 </text>
-                <text textAnchor="middle" y={-9} fontSize={11} fill="#e2e8f0">
+                <text textAnchor="middle" y={-9} fontSize={11} className="fill-line">
                   {`${activeRegion.workersOnline} online · ${activeRegion.freeSlots} free slots`}
                 </text>
               </g>
@@ -105,7 +106,11 @@ export function WorldMap({ regions }: { regions: readonly RegionView[] }) {
           </Marker>
         ) : null}
       </ComposableMap>
-      {shown.length === 0 ? <p className={styles.mapEmpty}>No worker is online right now.</p> : null}
+      {shown.length === 0 ? (
+        <p className="absolute inset-x-0 bottom-3 mx-auto w-fit rounded-md border border-line bg-white px-3 py-1.5 text-sm shadow-card">
+          No worker is online right now.
+        </p>
+      ) : null}
     </div>
   );
 }

@@ -1,9 +1,12 @@
 import type { ReactNode } from "react";
+import { Main, NavLink, SiteHeader } from "~/components/site/site-header";
+import { Button } from "~/components/ui/button";
+import { Label, Select } from "~/components/ui/field";
 import { switchOrganizationAction } from "../actions";
-import styles from "../account.module.css";
 import type { requireDashboard } from "../session";
 import { SignOutButton } from "../sign-out-button";
-import { SiteHeader } from "../site-header";
+import { CurrentTabInView } from "./current-tab-in-view";
+import { AccountMenu } from "./account-menu";
 
 type Dashboard = Awaited<ReturnType<typeof requireDashboard>>;
 
@@ -15,45 +18,55 @@ const NAV = [
   { href: "/dashboard/workers", label: "Workers" },
 ] as const;
 
-/** Header, navigation and organisation switcher around every dashboard page. */
+/** Header, navigation, the organisation switcher and the account menu around every dashboard page. */
 export function DashboardShell({ dashboard, current, children }: { dashboard: Dashboard; current: string; children: ReactNode }) {
   const { session, org } = dashboard;
   const others = session.memberships.filter((m) => m.orgId !== org.orgId);
   return (
-    <div className={styles.page}>
-      <SiteHeader>
-        {NAV.map((n) => (
-          <a key={n.href} href={n.href} aria-current={n.href === current ? "page" : undefined}>
-            {n.label}
-          </a>
-        ))}
-        <a href="/explorer">Explorer</a>
-        <SignOutButton />
+    <>
+      <SiteHeader
+        nav={null}
+        actions={
+          <>
+            {others.length > 0 ? (
+              // A plain form: it switches without JavaScript too.
+              <form action={switchOrganizationAction} className="flex items-center gap-2">
+                <Label htmlFor="switch-org" className="font-normal text-muted max-sm:sr-only">
+                  Organisation
+                </Label>
+                <Select id="switch-org" name="orgId" defaultValue={org.orgId} className="w-auto max-w-[10rem] py-1 sm:max-w-[14rem]">
+                  {session.memberships.map((m) => (
+                    <option key={m.orgId} value={m.orgId}>
+                      {m.name}
+                    </option>
+                  ))}
+                </Select>
+                <Button type="submit" variant="secondary" size="sm">
+                  Switch
+                </Button>
+              </form>
+            ) : null}
+            <AccountMenu email={session.user.email} isAdmin={session.user.isAdmin} org={{ name: org.name, role: org.role }} />
+            <SignOutButton />
+          </>
+        }
+      >
+        {/* One row that scrolls sideways on a phone rather than wrapping into two rows of tabs. */}
+        <nav
+          id="dashboard-tabs"
+          aria-label="Dashboard"
+          className="-mx-4 flex gap-x-5 overflow-x-auto overflow-y-hidden px-4 whitespace-nowrap sm:mx-0 sm:px-0"
+        >
+          {NAV.map((n) => (
+            <NavLink key={n.href} href={n.href} current={n.href === current}>
+              {n.label}
+            </NavLink>
+          ))}
+          <NavLink href="/explorer">Explorer</NavLink>
+        </nav>
+        <CurrentTabInView navId="dashboard-tabs" />
       </SiteHeader>
-      <div className={styles.inline} style={{ justifyContent: "space-between", marginTop: 12 }}>
-        <p className={styles.muted} style={{ margin: 0 }}>
-          Signed in as {session.user.email}
-          {session.user.isAdmin ? " · platform admin" : ""}
-        </p>
-        {others.length > 0 ? (
-          <form action={switchOrganizationAction} className={styles.inline}>
-            <label htmlFor="switch-org" className={styles.muted}>
-              Organisation
-            </label>
-            <select id="switch-org" name="orgId" className={styles.select} style={{ width: "auto" }} defaultValue={org.orgId}>
-              {session.memberships.map((m) => (
-                <option key={m.orgId} value={m.orgId}>
-                  {m.name}
-                </option>
-              ))}
-            </select>
-            <button type="submit" className={styles.buttonSecondary}>
-              Switch
-            </button>
-          </form>
-        ) : null}
-      </div>
-      <main id="main">{children}</main>
-    </div>
+      <Main>{children}</Main>
+    </>
   );
 }

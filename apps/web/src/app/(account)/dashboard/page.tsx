@@ -1,6 +1,8 @@
 import type { Metadata } from "next";
+import { Alert } from "~/components/ui/alert";
+import { Stat, StatList } from "~/components/ui/stat";
+import { Lede, Muted, PageTitle, SectionTitle } from "~/components/ui/typography";
 import { formatTokens } from "~/server/services/billing/get-balance";
-import styles from "../account.module.css";
 import { requireDashboard } from "../session";
 import { DashboardShell } from "./dashboard-shell";
 import { DashboardTRPCProvider } from "./trpc-provider";
@@ -21,44 +23,29 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
   ]);
   return (
     <DashboardShell dashboard={dashboard} current="/dashboard">
-      <h1 className={styles.title}>{org.name}</h1>
-      <p className={styles.lede}>
+      <PageTitle>{org.name}</PageTitle>
+      <Lede>
         {KIND_LABEL[org.kind]} organisation · you are its {org.role}
-      </p>
-      <h2 className={styles.h2}>Balance</h2>
+      </Lede>
+      <SectionTitle>Balance</SectionTitle>
       {balance ? (
-        <ul className={styles.stats} aria-label="Balance">
-          <li className={styles.stat}>
-            <div className={styles.statLabel}>Available</div>
-            <div className={styles.statValue} data-stat="available">
-              {formatTokens(balance.available)} tokens
-            </div>
-          </li>
-          <li className={styles.stat}>
-            <div className={styles.statLabel}>Held for jobs in flight</div>
-            <div className={styles.statValue}>{formatTokens(balance.held)} tokens</div>
-          </li>
-          {org.kind !== "customer" ? (
-            <li className={styles.stat}>
-              <div className={styles.statLabel}>Provider earnings</div>
-              <div className={styles.statValue}>{formatTokens(balance.earnings)} tokens</div>
-            </li>
-          ) : null}
-        </ul>
+        <StatList aria-label="Balance">
+          <Stat label="Available" value={`${formatTokens(balance.available)} tokens`} data-stat="available" />
+          <Stat label="Held for jobs in flight" value={`${formatTokens(balance.held)} tokens`} />
+          {org.kind !== "customer" ? <Stat label="Provider earnings" value={`${formatTokens(balance.earnings)} tokens`} /> : null}
+        </StatList>
       ) : (
-        <p role="alert" className={styles.alert}>
-          The balance cannot be read right now. Reload the page in a minute; if it persists, check the server's logs.
-        </p>
+        <Alert>The balance cannot be read right now. Reload the page in a minute; if it persists, check the server's logs.</Alert>
       )}
       {balance && BigInt(balance.available) === 0n ? (
-        <p className={styles.muted}>No credits yet: jobs need credits before they run. Ask the platform team to grant some.</p>
+        <Muted>No credits yet: jobs need credits before they run. Ask the platform team to grant some.</Muted>
       ) : null}
       {/* Keyed: switching organisation must not keep the other one's client or cached figures. */}
       <DashboardTRPCProvider key={org.orgId} orgId={org.orgId}>
         <UsageOverview initial={usage} initialAt={Date.now()} orgId={org.orgId} />
       </DashboardTRPCProvider>
-      <h2 className={styles.h2}>Next steps</h2>
-      <ul className={styles.links}>
+      <SectionTitle>Next steps</SectionTitle>
+      <ul className="flex flex-wrap gap-x-4 gap-y-1 text-sm">
         <li>
           <a href="/dashboard/keys">Create an API key</a>
         </li>

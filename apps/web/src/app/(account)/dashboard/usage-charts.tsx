@@ -3,7 +3,6 @@
 import type { ReactNode } from "react";
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { UsageOverview } from "~/server/services/usage/get-usage-overview";
-import own from "./overview.module.css";
 import { bucketLabel, jobsSummary, latencySummary, spendSummary, successSummary } from "./usage-summary";
 
 const HEIGHT = 200;
@@ -40,16 +39,16 @@ function points(o: UsageOverview): Point[] {
  */
 function ChartFigure(props: { id: string; title: string; summary: string; children: ReactNode }) {
   return (
-    <figure className={own.figure} aria-labelledby={`${props.id}-title`} aria-describedby={`${props.id}-summary`} data-chart={props.id}>
-      <h3 id={`${props.id}-title`} className={own.chartTitle}>
+    <figure className="m-0 min-w-0 rounded-lg border border-line bg-white px-3 pt-3 pb-2.5 shadow-card" aria-labelledby={`${props.id}-title`} aria-describedby={`${props.id}-summary`} data-chart={props.id}>
+      <h3 id={`${props.id}-title`} className="mt-0 mb-2 text-[15px] font-semibold">
         {props.title}
       </h3>
-      <div className={own.plot}>
+      <div className="h-[200px] w-full min-w-0">
         <ResponsiveContainer width="100%" height={HEIGHT}>
           {props.children}
         </ResponsiveContainer>
       </div>
-      <figcaption id={`${props.id}-summary`} className={own.summary} data-chart-summary>
+      <figcaption id={`${props.id}-summary`} className="mt-2 text-[13px] text-ink-soft" data-chart-summary>
         {props.summary}
       </figcaption>
     </figure>
@@ -68,7 +67,7 @@ export function UsageCharts({ overview }: { overview: UsageOverview }) {
   const success = successSummary(overview);
   const latency = latencySummary(overview);
   return (
-    <div className={own.charts}>
+    <div className="my-4 grid grid-cols-[repeat(auto-fit,minmax(min(100%,440px),1fr))] gap-4">
       <ChartFigure id="spend" title={`Spend per ${unit} (tokens)`} summary={spend}>
         <BarChart data={data} {...common} title={`Spend per ${unit}`} desc={spend}>
           <CartesianGrid stroke="#e2e8f0" vertical={false} />

@@ -4,8 +4,12 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { UsageOverview as Overview } from "~/server/services/usage/get-usage-overview";
 import type { UsageWindow } from "~/server/services/usage/usage-window";
-import styles from "../account.module.css";
-import own from "./overview.module.css";
+import { Alert } from "~/components/ui/alert";
+import { Button } from "~/components/ui/button";
+import { cn } from "~/components/ui/cn";
+import { EmptyState } from "~/components/ui/empty-state";
+import { Stat, StatList } from "~/components/ui/stat";
+import { Muted, SectionTitle } from "~/components/ui/typography";
 import { useTRPC } from "./trpc-provider";
 import { UsageCharts } from "./usage-charts";
 import { ms, percent, plural, WINDOW_BUTTON, WINDOW_LABEL } from "./usage-summary";
@@ -45,18 +49,19 @@ export function UsageOverview({ initial, initialAt, orgId }: { initial: Overview
   const updated = query.dataUpdatedAt ? new Date(query.dataUpdatedAt).toISOString().slice(11, 19) : null;
 
   return (
-    <section aria-labelledby="overview-heading" className={own.overview}>
-      <div className={own.head}>
-        <h2 id="overview-heading" className={styles.h2}>
-          Usage
-        </h2>
-        <fieldset className={own.windows}>
-          <legend className={own.srOnly}>Time window</legend>
+    <section aria-labelledby="overview-heading" className="mt-2">
+      <div className="flex flex-wrap items-center justify-between gap-x-4 gap-y-2">
+        <SectionTitle id="overview-heading">Usage</SectionTitle>
+        <fieldset className="m-0 inline-flex min-w-0 overflow-hidden rounded-md border border-line-strong p-0">
+          <legend className="sr-only">Time window</legend>
           {WINDOWS.map((w) => (
             <button
               key={w}
               type="button"
-              className={w === selected ? own.windowOn : own.window}
+              className={cn(
+                "cursor-pointer border-0 px-3 py-1.5 text-sm focus-visible:outline-offset-[-2px] [&+&]:border-l [&+&]:border-line-strong",
+                w === selected ? "bg-accent font-semibold text-white" : "bg-white text-ink hover:bg-canvas",
+              )}
               aria-pressed={w === selected}
               title={`Show ${WINDOW_LABEL[w]}`}
               onClick={() => setSelected(w)}
@@ -68,61 +73,45 @@ export function UsageOverview({ initial, initialAt, orgId }: { initial: Overview
       </div>
       <div aria-live="polite">
         {query.isError ? (
-          <p className={styles.alert}>
+          <Alert>
             {o ? "Cannot refresh right now: the figures below may be out of date. Retrying every 10 seconds." : "The usage cannot be read right now. Retrying every 10 seconds."}
-          </p>
+          </Alert>
         ) : null}
       </div>
       {!o ? (
-        <p className={styles.muted}>{query.isError ? null : "Loading usage…"}</p>
+        <Muted>{query.isError ? null : "Loading usage…"}</Muted>
       ) : !o.hasJobs ? (
-        <div className={own.empty} data-usage-empty>
-          <p style={{ marginTop: 0 }}>
-            <strong>No jobs yet.</strong> Run a model in the playground, or submit a job with an API key, and your spend, jobs per {o.bucket}, success rate and time to result
-            show here within seconds.
-          </p>
-          <a className={styles.button} href="/dashboard/playground" style={{ display: "inline-block", textDecoration: "none" }}>
-            Try a model in the playground
-          </a>
-        </div>
+        <EmptyState
+          className="my-4"
+          data-usage-empty
+          title="No jobs yet."
+          action={
+            <Button asChild>
+              <a href="/dashboard/playground">Try a model in the playground</a>
+            </Button>
+          }
+        >
+          Run a model in the playground, or submit a job with an API key, and your spend, jobs per {o.bucket}, success rate and time to result show here within
+          seconds.
+        </EmptyState>
       ) : (
         <>
-          <ul className={styles.stats} aria-label={`Totals for ${WINDOW_LABEL[o.window]}`}>
-            <li className={styles.stat}>
-              <div className={styles.statLabel}>Spent</div>
-              <div className={styles.statValue} data-stat="spend">
-                {tokens(o.totals.spend)} tokens
-              </div>
-            </li>
-            <li className={styles.stat}>
-              <div className={styles.statLabel}>Jobs finished</div>
-              <div className={styles.statValue} data-stat="finished">
-                {o.totals.finished.toLocaleString("en")}
-              </div>
-            </li>
-            <li className={styles.stat}>
-              <div className={styles.statLabel}>Success rate</div>
-              <div className={styles.statValue} data-stat="success-rate">
-                {o.totals.successRate === null ? "—" : percent(o.totals.successRate)}
-              </div>
-            </li>
-            <li className={styles.stat}>
-              <div className={styles.statLabel}>Time to result, p95</div>
-              <div className={styles.statValue} data-stat="p95">
-                {o.totals.p95Ms === null ? "—" : ms(o.totals.p95Ms)}
-              </div>
-            </li>
-          </ul>
+          <StatList aria-label={`Totals for ${WINDOW_LABEL[o.window]}`}>
+            <Stat label="Spent" value={`${tokens(o.totals.spend)} tokens`} data-stat="spend" />
+            <Stat label="Jobs finished" value={o.totals.finished.toLocaleString("en")} data-stat="finished" />
+            <Stat label="Success rate" value={o.totals.successRate === null ? "—" : percent(o.totals.successRate)} data-stat="success-rate" />
+            <Stat label="Time to result, p95" value={o.totals.p95Ms === null ? "—" : ms(o.totals.p95Ms)} data-stat="p95" />
+          </StatList>
           <UsageCharts overview={o} />
         </>
       )}
-      <p className={own.foot}>
+      <p className="flex flex-wrap items-baseline gap-x-4 gap-y-1 text-sm">
         {o ? (
           <a href={csvHref(o, orgId)} download>
             Download usage (CSV)
           </a>
         ) : null}
-        <span className={styles.muted}>
+        <span className="text-muted">
           {o ? `${plural(o.buckets.length, o.bucket)}, UTC. ` : ""}
           Updates every 10 seconds{updated ? `; last at ${updated} UTC` : ""}.
         </span>

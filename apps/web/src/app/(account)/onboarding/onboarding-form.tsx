@@ -1,29 +1,28 @@
 "use client";
 
 import { useActionState, useEffect, useRef } from "react";
+import { Alert } from "~/components/ui/alert";
+import { Button } from "~/components/ui/button";
+import { Choice, Field, FieldError, Fieldset, Input, Label } from "~/components/ui/field";
 import { createOrganizationAction, type FormState } from "../actions";
-import styles from "../account.module.css";
 
 export function OnboardingForm() {
   const [state, action, pending] = useActionState<FormState, FormData>(createOrganizationAction, {});
-  const errorRef = useRef<HTMLParagraphElement>(null);
+  const errorRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (state.error) errorRef.current?.focus();
   }, [state]);
   const nameError = state.fieldErrors?.name;
   return (
-    <form className={styles.form} action={action}>
+    <form className="grid gap-4" action={action}>
       {state.error ? (
-        <p role="alert" className={styles.alert} tabIndex={-1} ref={errorRef}>
+        <Alert tabIndex={-1} ref={errorRef}>
           {state.error}
-        </p>
+        </Alert>
       ) : null}
-      <div className={styles.field}>
-        <label className={styles.label} htmlFor="org-name">
-          Organisation name
-        </label>
-        <input
-          className={styles.input}
+      <Field>
+        <Label htmlFor="org-name">Organisation name</Label>
+        <Input
           id="org-name"
           name="name"
           required
@@ -33,29 +32,24 @@ export function OnboardingForm() {
           aria-invalid={nameError ? true : undefined}
           aria-describedby={nameError ? "org-name-error" : undefined}
         />
-        {nameError ? (
-          <p id="org-name-error" className={styles.error}>
-            {nameError}
-          </p>
-        ) : null}
-      </div>
-      <fieldset className={styles.fieldset}>
-        <legend>What will you do on Proofgrid?</legend>
-        <div className={styles.form}>
-          <label className={styles.check}>
-            <input type="radio" name="kind" value="customer" defaultChecked /> Run inference (customer)
-          </label>
-          <label className={styles.check}>
-            <input type="radio" name="kind" value="provider" /> Provide GPUs (provider)
-          </label>
-          <label className={styles.check}>
-            <input type="radio" name="kind" value="both" /> Both
-          </label>
+        {nameError ? <FieldError id="org-name-error">{nameError}</FieldError> : null}
+      </Field>
+      <Fieldset legend="What will you do on Proofgrid?">
+        <div className="grid gap-2.5 pt-1">
+          <Choice type="radio" name="kind" value="customer" defaultChecked>
+            Run inference (customer)
+          </Choice>
+          <Choice type="radio" name="kind" value="provider">
+            Provide GPUs (provider)
+          </Choice>
+          <Choice type="radio" name="kind" value="both">
+            Both
+          </Choice>
         </div>
-      </fieldset>
-      <button className={styles.button} type="submit" disabled={pending} aria-busy={pending}>
+      </Fieldset>
+      <Button type="submit" disabled={pending} aria-busy={pending} className="w-full">
         {pending ? "Creating…" : "Create organisation"}
-      </button>
+      </Button>
     </form>
   );
 }

@@ -24,6 +24,9 @@ export function LiveRefresh({ active }: { active: boolean }) {
     return () => clearInterval(timer);
   }, [active, router]);
   return active ? (
-    <output style={{ display: "block", fontSize: 13, color: "#475569", margin: "4px 0" }}>Updating live while jobs are in flight.</output>
+    <output className="my-1 flex items-center gap-2 text-[13px] text-muted">
+      <span aria-hidden="true" className="size-2 motion-safe:animate-pulse rounded-full bg-accent" />
+      Updating live while jobs are in flight.
+    </output>
   ) : null;
 }

@@ -2,7 +2,13 @@ import { MODEL_SLUGS } from "@proofgrid/models/model-schemas";
 import type { Metadata } from "next";
 import { Suspense } from "react";
 import { formatTokens } from "~/server/services/billing/get-balance";
-import styles from "../../account.module.css";
+import { Badge, jobStateTone } from "~/components/ui/badge";
+import { Button } from "~/components/ui/button";
+import { EmptyState } from "~/components/ui/empty-state";
+import { Label, Select } from "~/components/ui/field";
+import { SkeletonRows } from "~/components/ui/skeleton";
+import { Table } from "~/components/ui/table";
+import { Lede, PageTitle, SectionTitle } from "~/components/ui/typography";
 import { requireDashboard } from "../../session";
 import { DashboardShell } from "../dashboard-shell";
 import { duration, JOB_STATES, TERMINAL, VERIFICATION_LABEL, when } from "./job-format";
@@ -34,40 +40,47 @@ export default async function JobsPage({ searchParams }: { searchParams: Promise
   const filtered = state !== undefined || model !== undefined;
   return (
     <DashboardShell dashboard={dashboard} current="/dashboard/jobs">
-      <h1 className={styles.title}>Jobs</h1>
-      <p className={styles.lede}>Jobs of {org.name}, newest first. Open one for its output, placement and receipt.</p>
-      <form method="get" action="/dashboard/jobs" className={styles.inline} aria-label="Filter jobs">
+      <PageTitle>Jobs</PageTitle>
+      <Lede>Jobs of {org.name}, newest first. Open one for its output, placement and receipt.</Lede>
+      <form
+        method="get"
+        action="/dashboard/jobs"
+        className="flex flex-wrap items-end gap-3 rounded-lg border border-line bg-white p-3"
+        aria-label="Filter jobs"
+      >
         {one(params.org) ? <input type="hidden" name="org" value={one(params.org)} /> : null}
-        <label htmlFor="filter-state" className={styles.label}>
-          State
-        </label>
-        <select id="filter-state" name="state" className={styles.select} style={{ width: "auto" }} defaultValue={state ?? ""}>
-          <option value="">Any</option>
-          {JOB_STATES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-        <label htmlFor="filter-model" className={styles.label}>
-          Model
-        </label>
-        <select id="filter-model" name="model" className={styles.select} style={{ width: "auto" }} defaultValue={model ?? ""}>
-          <option value="">Any</option>
-          {MODEL_SLUGS.map((m) => (
-            <option key={m} value={m}>
-              {m}
-            </option>
-          ))}
-        </select>
-        <button type="submit" className={styles.buttonSecondary}>
+        <div className="grid min-w-36 flex-1 gap-1 sm:flex-none">
+          <Label htmlFor="filter-state">State</Label>
+          <Select id="filter-state" name="state" defaultValue={state ?? ""}>
+            <option value="">Any</option>
+            {JOB_STATES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </Select>
+        </div>
+        <div className="grid min-w-48 flex-1 gap-1 sm:flex-none">
+          <Label htmlFor="filter-model">Model</Label>
+          <Select id="filter-model" name="model" defaultValue={model ?? ""}>
+            <option value="">Any</option>
+            {MODEL_SLUGS.map((m) => (
+              <option key={m} value={m}>
+                {m}
+              </option>
+            ))}
+          </Select>
+        </div>
+        <Button type="submit" variant="secondary">
           Apply
-        </button>
-        {filtered ? <a href={query({ state: "", model: "" })}>Clear filters</a> : null}
+        </Button>
+        {filtered ? (
+          <a href={query({ state: "", model: "" })} className="py-2 text-sm">
+            Clear filters
+          </a>
+        ) : null}
       </form>
-      <h2 className={styles.h2} id="jobs-heading">
-        {cursor ? "Older jobs" : "Recent jobs"}
-      </h2>
+      <SectionTitle id="jobs-heading">{cursor ? "Older jobs" : "Recent jobs"}</SectionTitle>
       <Suspense key={query({ cursor })} fallback={<JobsSkeleton />}>
         <JobsTable caller={caller} state={state} model={model} cursor={cursor} org={one(params.org)} query={query} />
       </Suspense>
@@ -78,14 +91,7 @@ export default async function JobsPage({ searchParams }: { searchParams: Promise
 type Caller = Awaited<ReturnType<typeof requireDashboard>>["caller"];
 
 function JobsSkeleton() {
-  return (
-    <div aria-busy="true">
-      <output className={styles.muted}>Loading jobs…</output>
-      {[90, 80, 70].map((w) => (
-        <span key={w} className={styles.skeleton} style={{ width: `${w}%` }} />
-      ))}
-    </div>
-  );
+  return <SkeletonRows label="Loading jobs…" rows={4} />;
 }
 
 async function JobsTable(props: {
@@ -103,52 +109,60 @@ async function JobsTable(props: {
     <>
       <LiveRefresh active={jobs.some((j) => !TERMINAL.has(j.state))} />
       {jobs.length === 0 ? (
-        <p className={styles.muted}>
-          {filtered || cursor ? "No jobs match these filters." : "No jobs yet. "}
-          {filtered || cursor ? null : <a href="/dashboard/playground">Try a model in the playground</a>}
-          {filtered || cursor ? null : " or submit one with an API key."}
-        </p>
+        filtered || cursor ? (
+          <EmptyState title="No jobs match these filters.">Change the state or the model above, or clear the filters.</EmptyState>
+        ) : (
+          <EmptyState
+            title="No jobs yet."
+            action={
+              <>
+                <Button asChild>
+                  <a href="/dashboard/playground">Try a model in the playground</a>
+                </Button>
+                <span className="text-muted">or submit one with an API key.</span>
+              </>
+            }
+          />
+        )
       ) : (
-        <div className={styles.tableWrap}>
-          <table className={styles.table} aria-labelledby="jobs-heading">
-            <thead>
-              <tr>
-                <th scope="col">Job</th>
-                <th scope="col">Model</th>
-                <th scope="col">State</th>
-                <th scope="col">Cost</th>
-                <th scope="col">Worker region</th>
-                <th scope="col">Verification</th>
-                <th scope="col">Created</th>
-                <th scope="col">Duration</th>
+        <Table stacked aria-labelledby="jobs-heading">
+          <thead>
+            <tr>
+              <th scope="col">Job</th>
+              <th scope="col">Model</th>
+              <th scope="col">State</th>
+              <th scope="col">Cost</th>
+              <th scope="col">Worker region</th>
+              <th scope="col">Verification</th>
+              <th scope="col">Created</th>
+              <th scope="col">Duration</th>
+            </tr>
+          </thead>
+          <tbody>
+            {jobs.map((j) => (
+              <tr key={j.id} data-job-id={j.id}>
+                <td data-label="Job" className="font-mono text-[13px]">
+                  <a href={`/dashboard/jobs/${j.id}${props.org ? `?org=${props.org}` : ""}`} aria-label={`Job ${j.id.slice(0, 8)}`}>
+                    {j.id.slice(0, 8)}
+                  </a>
+                </td>
+                <td data-label="Model">{j.model}</td>
+                <td data-label="State">
+                  <Badge tone={jobStateTone(j.state)}>{j.state}</Badge>
+                </td>
+                <td data-label="Cost" className="font-mono text-[13px]">
+                  {formatTokens(j.price)} tokens
+                </td>
+                <td data-label="Worker region">{j.workerRegion ?? "—"}</td>
+                <td data-label="Verification">{VERIFICATION_LABEL[j.verification] ?? j.verification}</td>
+                <td data-label="Created">{when(j.createdAt)}</td>
+                <td data-label="Duration">{duration(j)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {jobs.map((j) => (
-                <tr key={j.id} data-job-id={j.id}>
-                  <td data-label="Job" className={styles.mono}>
-                    <a href={`/dashboard/jobs/${j.id}${props.org ? `?org=${props.org}` : ""}`} aria-label={`Job ${j.id.slice(0, 8)}`}>
-                      {j.id.slice(0, 8)}
-                    </a>
-                  </td>
-                  <td data-label="Model">{j.model}</td>
-                  <td data-label="State">
-                    <span className={styles.badge}>{j.state}</span>
-                  </td>
-                  <td data-label="Cost" className={styles.mono}>
-                    {formatTokens(j.price)} tokens
-                  </td>
-                  <td data-label="Worker region">{j.workerRegion ?? "—"}</td>
-                  <td data-label="Verification">{VERIFICATION_LABEL[j.verification] ?? j.verification}</td>
-                  <td data-label="Created">{when(j.createdAt)}</td>
-                  <td data-label="Duration">{duration(j)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+          </tbody>
+        </Table>
       )}
-      <nav aria-label="Pages" className={styles.inline} style={{ marginTop: 12 }}>
+      <nav aria-label="Pages" className="mt-3 flex flex-wrap gap-4 text-sm">
         {cursor ? <a href={query({})}>Newest jobs</a> : null}
         {nextCursor ? <a href={query({ cursor: nextCursor })}>Older jobs →</a> : null}
       </nav>

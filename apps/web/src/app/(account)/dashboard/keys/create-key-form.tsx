@@ -2,14 +2,16 @@
 
 import { useActionState, useEffect, useRef, useState } from "react";
 import { type CreateKeyState, createKeyAction } from "../../actions";
-import styles from "../../account.module.css";
+import { Alert } from "~/components/ui/alert";
+import { Button } from "~/components/ui/button";
+import { Choice, Field, FieldError, FieldHint, Fieldset, Input, Label } from "~/components/ui/field";
 
 const DEFAULT_SCOPES = new Set(["jobs:read", "jobs:write", "models:read"]);
 
 export function CreateKeyForm({ scopes }: { scopes: readonly string[] }) {
   const [state, action, pending] = useActionState<CreateKeyState, FormData>(createKeyAction, {});
   const [copied, setCopied] = useState(false);
-  const errorRef = useRef<HTMLParagraphElement>(null);
+  const errorRef = useRef<HTMLDivElement>(null);
   const secretRef = useRef<HTMLInputElement>(null);
   const formRef = useRef<HTMLFormElement>(null);
   useEffect(() => {
@@ -35,43 +37,40 @@ export function CreateKeyForm({ scopes }: { scopes: readonly string[] }) {
   }
 
   return (
-    <div className={styles.form}>
+    <div className="grid gap-4">
       {state.created ? (
-        <section className={styles.success} aria-labelledby="new-key-warning">
+        <Alert tone="success" role="region" aria-labelledby="new-key-warning" className="grid gap-2 p-4 pl-5">
           <strong id="new-key-warning">Key “{state.created.name}” created. Copy it now: you will not see this again.</strong>
-          <label className={styles.label} htmlFor="new-key">
+          <Label htmlFor="new-key" className="text-success-ink">
             Your new API key
-          </label>
-          <div className={styles.secretRow}>
-            <input
+          </Label>
+          <div className="flex flex-wrap gap-2">
+            <Input
               id="new-key"
-              className={styles.input}
+              className="min-w-0 flex-[1_1_15rem] font-mono text-[13px] sm:text-[13px]"
               readOnly
               value={state.created.key}
               ref={secretRef}
               aria-describedby="new-key-warning new-key-hint"
             />
-            <button type="button" className={styles.buttonSecondary} onClick={copy}>
+            <Button variant="secondary" onClick={copy}>
               {copied ? "Copied" : "Copy"}
-            </button>
+            </Button>
           </div>
-          <span id="new-key-hint" className={styles.hint}>
+          <FieldHint id="new-key-hint" className="text-success-ink">
             Only its prefix {state.created.prefix} is kept. Lost it? Revoke it and create another.
-          </span>
-        </section>
+          </FieldHint>
+        </Alert>
       ) : null}
-      <form className={styles.form} action={action} ref={formRef}>
+      <form className="grid gap-4" action={action} ref={formRef}>
         {state.error ? (
-          <p role="alert" className={styles.alert} tabIndex={-1} ref={errorRef}>
+          <Alert tabIndex={-1} ref={errorRef}>
             {state.error}
-          </p>
+          </Alert>
         ) : null}
-        <div className={styles.field}>
-          <label className={styles.label} htmlFor="key-name">
-            Name
-          </label>
-          <input
-            className={styles.input}
+        <Field>
+          <Label htmlFor="key-name">Name</Label>
+          <Input
             id="key-name"
             name="name"
             required
@@ -80,31 +79,26 @@ export function CreateKeyForm({ scopes }: { scopes: readonly string[] }) {
             aria-invalid={state.fieldErrors?.name ? true : undefined}
             aria-describedby={state.fieldErrors?.name ? "key-name-error" : undefined}
           />
-          {state.fieldErrors?.name ? (
-            <p id="key-name-error" className={styles.error}>
-              {state.fieldErrors.name}
-            </p>
-          ) : null}
-        </div>
-        <fieldset className={styles.fieldset} aria-describedby={state.fieldErrors?.scopes ? "scopes-error" : undefined}>
-          <legend>Scopes</legend>
-          <div className={styles.checks}>
+          {state.fieldErrors?.name ? <FieldError id="key-name-error">{state.fieldErrors.name}</FieldError> : null}
+        </Field>
+        <Fieldset legend="Scopes" aria-describedby={state.fieldErrors?.scopes ? "scopes-error" : undefined}>
+          <div className="grid grid-cols-[repeat(auto-fill,minmax(9.5rem,1fr))] gap-x-4 gap-y-2 pt-1">
             {scopes.map((s) => (
-              <label key={s} className={styles.check}>
-                <input type="checkbox" name="scopes" value={s} defaultChecked={DEFAULT_SCOPES.has(s)} /> {s}
-              </label>
+              <Choice key={s} type="checkbox" name="scopes" value={s} defaultChecked={DEFAULT_SCOPES.has(s)}>
+                {s}
+              </Choice>
             ))}
           </div>
           {state.fieldErrors?.scopes ? (
-            <p id="scopes-error" className={styles.error}>
+            <FieldError id="scopes-error" className="mt-2">
               {state.fieldErrors.scopes}
-            </p>
+            </FieldError>
           ) : null}
-        </fieldset>
+        </Fieldset>
         <div>
-          <button className={styles.button} type="submit" disabled={pending} aria-busy={pending}>
+          <Button type="submit" disabled={pending} aria-busy={pending}>
             {pending ? "Creating key…" : "Create key"}
-          </button>
+          </Button>
         </div>
       </form>
     </div>

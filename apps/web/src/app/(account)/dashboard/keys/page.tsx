@@ -1,6 +1,11 @@
 import type { Metadata } from "next";
+import { Alert } from "~/components/ui/alert";
+import { Badge } from "~/components/ui/badge";
+import { Card } from "~/components/ui/card";
+import { EmptyState } from "~/components/ui/empty-state";
+import { Table } from "~/components/ui/table";
+import { Lede, PageTitle, SectionTitle } from "~/components/ui/typography";
 import { API_SCOPES } from "~/server/auth/scopes";
-import styles from "../../account.module.css";
 import { requireDashboard } from "../../session";
 import { DashboardShell } from "../dashboard-shell";
 import { CreateKeyForm } from "./create-key-form";
@@ -18,64 +23,64 @@ export default async function KeysPage({ searchParams }: { searchParams: Promise
   const keys = owner ? await caller.keys.list() : [];
   return (
     <DashboardShell dashboard={dashboard} current="/dashboard/keys">
-      <h1 className={styles.title}>API keys</h1>
-      <p className={styles.lede}>
+      <PageTitle>API keys</PageTitle>
+      <Lede>
         Keys of {org.name}. Send one as <code>Authorization: Bearer &lt;key&gt;</code> to <code>/api/v1</code>.
-      </p>
+      </Lede>
       {owner ? (
         <>
-          <h2 className={styles.h2}>Create a key</h2>
-          <div className={styles.card}>
+          <SectionTitle>Create a key</SectionTitle>
+          <Card>
             <CreateKeyForm scopes={API_SCOPES} />
-          </div>
-          <h2 className={styles.h2} id="keys-heading">
-            Keys
-          </h2>
+          </Card>
+          <SectionTitle id="keys-heading">Keys</SectionTitle>
           {keys.length === 0 ? (
-            <p className={styles.muted}>No API keys yet. Create one above to call the API.</p>
+            <EmptyState title="No API keys yet.">Create one above to call the API.</EmptyState>
           ) : (
-            <div className={styles.tableWrap}>
-              <table className={styles.table} aria-labelledby="keys-heading">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Key</th>
-                    <th scope="col">Scopes</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Last used</th>
-                    <th scope="col">Status</th>
+            <Table stacked aria-labelledby="keys-heading">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Key</th>
+                  <th scope="col">Scopes</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">Status</th>
+                </tr>
+              </thead>
+              <tbody>
+                {keys.map((k) => (
+                  <tr key={k.id} data-key-prefix={k.prefix} className={k.revokedAt ? "text-muted" : undefined}>
+                    <td data-label="Name" className="font-medium">
+                      {k.name}
+                    </td>
+                    <td data-label="Key" className="font-mono text-[13px]">
+                      {k.prefix}_…
+                    </td>
+                    <td data-label="Scopes">
+                      <span className="flex flex-wrap gap-1">
+                        {k.scopes.map((s) => (
+                          <Badge key={s}>{s}</Badge>
+                        ))}
+                      </span>
+                    </td>
+                    <td data-label="Created" className="sm:whitespace-nowrap">
+                      {when(k.createdAt)}
+                    </td>
+                    <td data-label="Last used" className="sm:whitespace-nowrap">
+                      {when(k.lastUsedAt)}
+                    </td>
+                    <td data-label="Status">
+                      <div>{k.revokedAt ? `Revoked ${when(k.revokedAt)}` : <RevokeKeyButton id={k.id} name={k.name} />}</div>
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {keys.map((k) => (
-                    <tr key={k.id} data-key-prefix={k.prefix} className={k.revokedAt ? styles.revoked : undefined}>
-                      <td data-label="Name">{k.name}</td>
-                      <td data-label="Key" className={styles.mono}>
-                        {k.prefix}_…
-                      </td>
-                      <td data-label="Scopes">
-                        <span>
-                          {k.scopes.map((s) => (
-                            <span key={s} className={styles.badge}>
-                              {s}
-                            </span>
-                          ))}
-                        </span>
-                      </td>
-                      <td data-label="Created">{when(k.createdAt)}</td>
-                      <td data-label="Last used">{when(k.lastUsedAt)}</td>
-                      <td data-label="Status">
-                        <div>{k.revokedAt ? `Revoked ${when(k.revokedAt)}` : <RevokeKeyButton id={k.id} name={k.name} />}</div>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+                ))}
+              </tbody>
+            </Table>
           )}
         </>
       ) : (
-        <p className={styles.alert}>Only the organisation&apos;s owners manage its API keys. Ask an owner to create one for you.</p>
+        <Alert tone="warning">Only the organisation&apos;s owners manage its API keys. Ask an owner to create one for you.</Alert>
       )}
     </DashboardShell>
   );

@@ -2,8 +2,12 @@
 
 import { type EncoderOutput, LIMITS } from "@proofgrid/models/model-schemas";
 import { type FormEvent, useEffect, useRef, useState } from "react";
-import styles from "../../account.module.css";
+import { Alert } from "~/components/ui/alert";
+import { Button } from "~/components/ui/button";
+import { Field, FieldError, FieldHint, Label, Textarea } from "~/components/ui/field";
+import { Stat, StatList } from "~/components/ui/stat";
 import { JobLink } from "./job-link";
+import { RunningNote } from "./running-note";
 import { runJob } from "./run-job";
 
 const MODEL = "encoder-synthetic-minilm";
@@ -48,62 +52,49 @@ export function EmbeddingPlayground() {
   const busy = status.kind === "running";
   const norm = status.kind === "done" ? Math.sqrt(status.vector.reduce((s, v) => s + v * v, 0)) : 0;
   return (
-    <div style={{ display: "grid", gap: 16, gridTemplateColumns: "minmax(0, 1fr)" }}>
-      <form onSubmit={run} className={`${styles.card} ${styles.form}`} aria-label="Embed text">
-        <div className={styles.field}>
-          <label htmlFor="embed-text" className={styles.label}>
-            Text
-          </label>
-          <textarea
+    <div className="grid min-w-0 grid-cols-[minmax(0,1fr)] gap-4">
+      <form onSubmit={run} className="grid gap-4" aria-label="Embed text">
+        <Field>
+          <Label htmlFor="embed-text">Text</Label>
+          <Textarea
             id="embed-text"
             name="text"
             rows={3}
             maxLength={LIMITS.textMaxChars}
-            className={styles.input}
             aria-describedby="embed-text-hint"
             aria-invalid={textError ? true : undefined}
             aria-errormessage={textError ? "embed-text-error" : undefined}
           />
-          <span id="embed-text-hint" className={styles.hint}>
+          <FieldHint id="embed-text-hint">
             Up to {LIMITS.textMaxChars} characters; the model reads the first {LIMITS.encoderMaxTokens} word pieces.
-          </span>
+          </FieldHint>
           {textError ? (
-            <p id="embed-text-error" role="alert" className={styles.error}>
+            <FieldError id="embed-text-error" role="alert">
               {textError}
-            </p>
+            </FieldError>
           ) : null}
-        </div>
+        </Field>
         <div>
-          <button type="submit" className={styles.button} disabled={busy}>
+          <Button type="submit" disabled={busy} aria-busy={busy}>
             {busy ? "Embedding…" : "Embed the text"}
-          </button>
+          </Button>
         </div>
       </form>
       <div aria-live="polite">
-        {status.kind === "running" ? <output className={styles.muted}>{status.message}</output> : null}
+        {status.kind === "running" ? <RunningNote message={status.message} /> : null}
         {status.kind === "error" ? (
           <>
-            <p role="alert" className={styles.alert}>
-              {status.message}
-            </p>
+            <Alert>{status.message}</Alert>
             {status.jobId ? <JobLink id={status.jobId} /> : null}
           </>
         ) : null}
         {status.kind === "done" ? (
           <div data-testid="embedding-result">
-            <ul className={styles.stats} aria-label="Embedding">
-              <li className={styles.stat}>
-                <div className={styles.statLabel}>Dimensions</div>
-                <div className={styles.statValue}>{status.vector.length}</div>
-              </li>
-              <li className={styles.stat}>
-                <div className={styles.statLabel}>Norm (L2)</div>
-                <div className={styles.statValue} data-stat="norm">
-                  {norm.toFixed(4)}
-                </div>
-              </li>
-            </ul>
-            <p className={styles.mono} style={{ overflowWrap: "anywhere" }}>
+            <StatList aria-label="Embedding" className="mt-0">
+              <Stat label="Dimensions" value={status.vector.length} />
+              <Stat label="Norm (L2)" value={norm.toFixed(4)} data-stat="norm" />
+            </StatList>
+            <p className="font-mono text-[13px] [overflow-wrap:anywhere]">
               First {SHOWN_VALUES} values: [
               {status.vector
                 .slice(0, SHOWN_VALUES)

@@ -2,8 +2,11 @@
 
 import { LIMITS, type OcrOutput } from "@proofgrid/models/model-schemas";
 import { type FormEvent, useEffect, useRef, useState } from "react";
-import styles from "../../account.module.css";
+import { Alert } from "~/components/ui/alert";
+import { Button } from "~/components/ui/button";
+import { Field, FieldError, FieldHint, FileInput, Label } from "~/components/ui/field";
 import { JobLink } from "./job-link";
+import { RunningNote } from "./running-note";
 import { OcrResult } from "./ocr-result";
 import { runJob } from "./run-job";
 
@@ -65,53 +68,48 @@ export function OcrPlayground() {
 
   const busy = status.kind === "running";
   return (
-    <div style={{ display: "grid", gap: 16, minWidth: 0, gridTemplateColumns: "minmax(0, 1fr)" }}>
-      <form onSubmit={run} className={`${styles.card} ${styles.form}`} aria-label="Run OCR">
-        <div className={styles.field}>
-          <label htmlFor="ocr-image" className={styles.label}>
-            Image
-          </label>
-          <input
+    <div className="grid min-w-0 grid-cols-[minmax(0,1fr)] gap-4">
+      <form onSubmit={run} className="grid gap-4" aria-label="Run OCR">
+        <Field>
+          <Label htmlFor="ocr-image">Image</Label>
+          <FileInput
             id="ocr-image"
             name="image"
-            type="file"
             accept="image/png,image/jpeg,image/webp"
             aria-describedby="ocr-image-hint"
             aria-invalid={fileError ? true : undefined}
             aria-errormessage={fileError ? "ocr-image-error" : undefined}
           />
-          <span id="ocr-image-hint" className={styles.hint}>
+          <FieldHint id="ocr-image-hint">
             PNG, JPEG or WebP, at most 4 MiB and {LIMITS.imageMaxSidePx} px per side. Runs as a job of this organisation and costs credits.
-          </span>
+          </FieldHint>
           {fileError ? (
-            <p id="ocr-image-error" role="alert" className={styles.error}>
+            <FieldError id="ocr-image-error" role="alert">
               {fileError}
-            </p>
+            </FieldError>
           ) : null}
-        </div>
+        </Field>
         <div>
-          <button type="submit" className={styles.button} disabled={busy}>
+          <Button type="submit" disabled={busy} aria-busy={busy}>
             {busy ? "Reading…" : "Read the text"}
-          </button>
+          </Button>
         </div>
       </form>
-      <div aria-live="polite">{status.kind === "running" ? <output className={styles.muted}>{status.message}</output> : null}</div>
+      <div aria-live="polite">{status.kind === "running" ? <RunningNote message={status.message} /> : null}</div>
       {status.kind === "error" ? (
         <div>
-          <h2 className={styles.h2} ref={resultRef} tabIndex={-1}>
+          <h3 className="mb-2 text-base font-semibold" ref={resultRef} tabIndex={-1}>
             The job did not finish
-          </h2>
-          <p role="alert" className={styles.alert}>
-            {status.message}
-          </p>
+          </h3>
+          <Alert>{status.message}</Alert>
           {status.jobId ? <JobLink id={status.jobId} /> : null}
         </div>
       ) : null}
       {status.kind === "done" ? (
         <div>
-          <h2 className={styles.h2} ref={resultRef} tabIndex={-1}>
+          <h3 className="mb-2 text-base font-semibold" ref={resultRef} tabIndex={-1}>
             Result
-          </h2>
+          </h3>
           <OcrResult src={status.src} output={status.output} />
           <JobLink id={status.jobId} />
         </div>

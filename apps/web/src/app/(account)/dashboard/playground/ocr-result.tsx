@@ -1,17 +1,17 @@
 import type { OcrOutput } from "@proofgrid/models/model-schemas";
-import styles from "../../account.module.css";
+import { Muted } from "~/components/ui/typography";
 
 /** The image with each recognised line's box drawn over it (SVG in image pixels), and the lines. */
 export function OcrResult({ src, output }: { src: string; output: OcrOutput }) {
   return (
-    <div style={{ display: "grid", gap: 12, gridTemplateColumns: "minmax(0, 1fr)" }}>
-      <figure style={{ margin: 0, position: "relative", width: "100%", maxWidth: output.width }}>
+    <div className="grid grid-cols-[minmax(0,1fr)] gap-3">
+      <figure className="relative m-0 w-full" style={{ maxWidth: output.width }}>
         {/* biome-ignore lint/performance/noImgElement: a data: or blob: URL, nothing for next/image to optimise */}
-        <img src={src} alt="What you uploaded" style={{ display: "block", width: "100%", height: "auto", border: "1px solid #e2e8f0" }} />
+        <img src={src} alt="What you uploaded" className="block h-auto w-full rounded-sm border border-line" />
         <svg
           viewBox={`0 0 ${output.width} ${output.height}`}
           preserveAspectRatio="none"
-          style={{ position: "absolute", inset: 0, width: "100%", height: "100%" }}
+          className="absolute inset-0 size-full"
           role="img"
           aria-label={`${output.lines.length} recognised text boxes`}
           data-testid="ocr-boxes"
@@ -21,27 +21,27 @@ export function OcrResult({ src, output }: { src: string; output: OcrOutput }) {
               // biome-ignore lint/suspicious/noArrayIndexKey: lines have no id; the order is the output's
               key={i}
               points={l.box.map(([x, y]) => `${x},${y}`).join(" ")}
-              fill="rgba(29, 78, 216, 0.12)"
-              stroke="#1d4ed8"
+              className="fill-accent/10 stroke-accent"
               strokeWidth={Math.max(1, output.width / 400)}
             />
           ))}
         </svg>
-        <figcaption className={styles.muted}>
+        <figcaption className="mt-1 text-[13px] text-muted">
           {output.width} × {output.height} px · boxes in blue
         </figcaption>
       </figure>
-      <h3 style={{ fontSize: 16, margin: "8px 0 0" }} id="ocr-lines-heading">
+      <h3 className="mt-2 text-base font-semibold" id="ocr-lines-heading">
         Recognised lines
       </h3>
       {output.lines.length === 0 ? (
-        <p className={styles.muted}>No text found in this image.</p>
+        <Muted>No text found in this image.</Muted>
       ) : (
-        <ol aria-labelledby="ocr-lines-heading" data-testid="ocr-lines" style={{ margin: 0, paddingLeft: 24 }}>
+        <ol aria-labelledby="ocr-lines-heading" data-testid="ocr-lines" className="list-decimal pl-6">
           {output.lines.map((l, i) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: lines have no id; the order is the output's
             <li key={i}>
-              <span className={styles.mono}>{l.text}</span> <span className={styles.muted}>({(l.confidence * 100).toFixed(1)}%)</span>
+              <span className="font-mono text-[13px]">{l.text}</span>{" "}
+              <span className="text-[13px] text-muted">({(l.confidence * 100).toFixed(1)}%)</span>
             </li>
           ))}
         </ol>

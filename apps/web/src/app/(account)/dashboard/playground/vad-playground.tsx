@@ -2,8 +2,12 @@
 
 import { AUDIO_MAX_BYTES, type VadOutput } from "@proofgrid/models/model-schemas";
 import { type FormEvent, useEffect, useRef, useState } from "react";
-import styles from "../../account.module.css";
+import { Alert } from "~/components/ui/alert";
+import { Button } from "~/components/ui/button";
+import { Field, FieldError, FieldHint, FileInput, Label } from "~/components/ui/field";
+import { Muted } from "~/components/ui/typography";
 import { JobLink } from "./job-link";
+import { RunningNote } from "./running-note";
 import { runJob } from "./run-job";
 import { type Waveform, wavePeaks } from "./waveform";
 
@@ -56,43 +60,36 @@ export function VadPlayground() {
 
   const busy = status.kind === "running";
   return (
-    <div style={{ display: "grid", gap: 16, gridTemplateColumns: "minmax(0, 1fr)" }}>
-      <form onSubmit={run} className={`${styles.card} ${styles.form}`} aria-label="Detect speech">
-        <div className={styles.field}>
-          <label htmlFor="vad-audio" className={styles.label}>
-            Audio
-          </label>
-          <input
+    <div className="grid min-w-0 grid-cols-[minmax(0,1fr)] gap-4">
+      <form onSubmit={run} className="grid gap-4" aria-label="Detect speech">
+        <Field>
+          <Label htmlFor="vad-audio">Audio</Label>
+          <FileInput
             id="vad-audio"
             name="audio"
-            type="file"
             accept="audio/wav,audio/x-wav,.wav"
             aria-describedby="vad-audio-hint"
             aria-invalid={fileError ? true : undefined}
             aria-errormessage={fileError ? "vad-audio-error" : undefined}
           />
-          <span id="vad-audio-hint" className={styles.hint}>
-            WAV, 16 kHz mono, PCM16 or float32, at most 10 minutes.
-          </span>
+          <FieldHint id="vad-audio-hint">WAV, 16 kHz mono, PCM16 or float32, at most 10 minutes.</FieldHint>
           {fileError ? (
-            <p id="vad-audio-error" role="alert" className={styles.error}>
+            <FieldError id="vad-audio-error" role="alert">
               {fileError}
-            </p>
+            </FieldError>
           ) : null}
-        </div>
+        </Field>
         <div>
-          <button type="submit" className={styles.button} disabled={busy}>
+          <Button type="submit" disabled={busy} aria-busy={busy}>
             {busy ? "Listening…" : "Find the speech"}
-          </button>
+          </Button>
         </div>
       </form>
       <div aria-live="polite">
-        {status.kind === "running" ? <output className={styles.muted}>{status.message}</output> : null}
+        {status.kind === "running" ? <RunningNote message={status.message} /> : null}
         {status.kind === "error" ? (
           <>
-            <p role="alert" className={styles.alert}>
-              {status.message}
-            </p>
+            <Alert>{status.message}</Alert>
             {status.jobId ? <JobLink id={status.jobId} /> : null}
           </>
         ) : null}
@@ -111,7 +108,8 @@ function VadResult({ jobId, wave, output }: { jobId: string; wave: Waveform | nu
       <svg
         viewBox={`0 0 ${cols} ${HEIGHT}`}
         preserveAspectRatio="none"
-        style={{ width: "100%", height: HEIGHT, display: "block", border: "1px solid #e2e8f0", borderRadius: 8 }}
+        className="block w-full rounded-md border border-line bg-canvas"
+        style={{ height: HEIGHT }}
         role="img"
         aria-label={`Waveform of ${duration.toFixed(1)} s with ${output.segments.length} speech segments highlighted`}
       >
@@ -123,24 +121,24 @@ function VadResult({ jobId, wave, output }: { jobId: string; wave: Waveform | nu
             width={Math.max(1, x(s.end) - x(s.start))}
             y={0}
             height={HEIGHT}
-            fill="rgba(29, 78, 216, 0.18)"
+            className="fill-accent/20"
           />
         ))}
         {wave ? (
           <path
             d={wave.peaks.map((p, i) => `M${i + 0.5} ${HEIGHT / 2 - (p * HEIGHT) / 2}V${HEIGHT / 2 + (p * HEIGHT) / 2}`).join("")}
-            stroke="#334155"
+            className="stroke-ink-soft"
             strokeWidth={1}
           />
         ) : null}
       </svg>
-      <h3 style={{ fontSize: 16, margin: "12px 0 4px" }} id="vad-segments-heading">
+      <h3 className="mt-3 mb-1 text-base font-semibold" id="vad-segments-heading">
         Speech segments ({output.segments.length})
       </h3>
       {output.segments.length === 0 ? (
-        <p className={styles.muted}>No speech found in {duration.toFixed(1)} s.</p>
+        <Muted>No speech found in {duration.toFixed(1)} s.</Muted>
       ) : (
-        <ol aria-labelledby="vad-segments-heading" className={styles.mono} style={{ margin: 0, paddingLeft: 24 }}>
+        <ol aria-labelledby="vad-segments-heading" className="list-decimal pl-6 font-mono text-[13px]">
           {output.segments.map((s) => (
             <li key={s.start}>
               {s.start.toFixed(2)} s – {s.end.toFixed(2)} s

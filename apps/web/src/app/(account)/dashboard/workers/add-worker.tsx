@@ -1,9 +1,10 @@
 "use client";
 
 import { useActionState, useEffect, useRef, useState } from "react";
-import styles from "../../account.module.css";
+import { Alert } from "~/components/ui/alert";
+import { Button } from "~/components/ui/button";
+import { Field, FieldHint, Label, Select } from "~/components/ui/field";
 import { type AddWorkerState, addWorkerAction } from "./actions";
-import own from "./workers.module.css";
 
 export interface RegionOption {
   id: string;
@@ -22,7 +23,7 @@ export function AddWorker({ org, regions }: { org: string | undefined; regions: 
   const [state, action, pending] = useActionState<AddWorkerState, FormData>(addWorkerAction, {});
   const [region, setRegion] = useState(regions[0]?.id ?? "local");
   const [copied, setCopied] = useState(false);
-  const errorRef = useRef<HTMLParagraphElement>(null);
+  const errorRef = useRef<HTMLDivElement>(null);
   const commandsRef = useRef<HTMLPreElement>(null);
   useEffect(() => {
     setCopied(false);
@@ -46,49 +47,59 @@ export function AddWorker({ org, regions }: { org: string | undefined; regions: 
   }
 
   return (
-    <div className={styles.form}>
-      <form className={styles.form} action={action}>
+    <div className="grid gap-4">
+      <form className="grid gap-4" action={action}>
         {state.error ? (
-          <p role="alert" className={styles.alert} tabIndex={-1} ref={errorRef}>
+          <Alert tabIndex={-1} ref={errorRef}>
             {state.error}
-          </p>
+          </Alert>
         ) : null}
         <input type="hidden" name="org" value={org ?? ""} />
-        <div className={styles.field}>
-          <label className={styles.label} htmlFor="worker-region">
-            Region of the machine
-          </label>
-          <select id="worker-region" name="region" className={styles.select} value={region} onChange={(e) => setRegion(e.target.value)}>
+        <Field>
+          <Label htmlFor="worker-region">Region of the machine</Label>
+          <Select
+            id="worker-region"
+            className="sm:max-w-md"
+            name="region"
+            value={region}
+            onChange={(e) => setRegion(e.target.value)}
+            aria-describedby="worker-region-hint"
+          >
             {regions.map((r) => (
               <option key={r.id} value={r.id}>
                 {r.name} ({r.id})
               </option>
             ))}
-          </select>
-          <span className={styles.hint}>Jobs go to the workers nearest their customers: pick where the machine really is.</span>
-        </div>
+          </Select>
+          <FieldHint id="worker-region-hint">Jobs go to the workers nearest their customers: pick where the machine really is.</FieldHint>
+        </Field>
         <div>
-          <button className={styles.button} type="submit" disabled={pending} aria-busy={pending}>
+          <Button type="submit" disabled={pending} aria-busy={pending}>
             {pending ? "Creating token…" : state.created ? "Add another worker" : "Add a worker"}
-          </button>
+          </Button>
         </div>
       </form>
       {state.created ? (
-        <section className={styles.success} aria-labelledby="worker-token-warning">
+        <Alert tone="success" role="region" aria-labelledby="worker-token-warning" className="grid gap-3 p-4 pl-5">
           <strong id="worker-token-warning">Run these on the machine. The token works once and is shown only now.</strong>
-          <pre id="worker-commands" className={own.commands} ref={commandsRef} tabIndex={-1}>
+          <pre
+            id="worker-commands"
+            ref={commandsRef}
+            tabIndex={-1}
+            className="m-0 rounded-md bg-ink px-3.5 py-3 font-mono text-[13px] leading-relaxed whitespace-pre-wrap text-line [overflow-wrap:anywhere]"
+          >
             {commands}
           </pre>
-          <div className={styles.inline}>
-            <button type="button" className={styles.buttonSecondary} onClick={copy}>
+          <div className="flex flex-wrap items-center gap-3">
+            <Button variant="secondary" onClick={copy}>
               {copied ? "Copied" : "Copy commands"}
-            </button>
-            <span className={styles.hint}>
+            </Button>
+            <FieldHint className="min-w-0 flex-1 text-success-ink">
               Token expires {state.created.expiresAt.slice(0, 16).replace("T", " ")} UTC. Needs Node.js 22 or newer. The worker appears
               below as soon as it registers.
-            </span>
+            </FieldHint>
           </div>
-        </section>
+        </Alert>
       ) : null}
     </div>
   );

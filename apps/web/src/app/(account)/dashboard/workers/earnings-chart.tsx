@@ -1,6 +1,5 @@
 import { formatTokens } from "~/server/services/billing/get-balance";
 import type { EarningsSeries } from "~/server/services/providers/earnings-series";
-import own from "./workers.module.css";
 
 const WIDTH = 720;
 const HEIGHT = 140;
@@ -30,25 +29,39 @@ export function EarningsChart({ series, id }: { series: EarningsSeries; id: stri
       : `${formatTokens(series.total)} tokens earned in ${span}; the best ${unit} was ${bestPoint ? `${label(bestPoint.start, series.bucket)} UTC` : ""} with ${formatTokens(bestPoint?.amount ?? "0")} tokens.`;
   const every = series.bucket === "hour" ? 6 : 2;
   return (
-    <figure className={own.figure}>
+    <figure className="my-3">
       {max === 0n ? null : (
         <>
-          <svg className={own.chart} viewBox={`0 0 ${WIDTH} ${HEIGHT}`} preserveAspectRatio="none" aria-hidden="true" focusable="false">
+          <svg
+            className="block h-30 w-full"
+            viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+            preserveAspectRatio="none"
+            aria-hidden="true"
+            focusable="false"
+          >
             {series.points.map((p, i) => {
               const a = BigInt(p.amount);
               const h = Math.max(a > 0n ? 2 : 0, Number((a * BigInt(HEIGHT - 2)) / max));
-              return <rect key={p.start} className={own.bar} x={i * slot + 2} y={HEIGHT - h} width={Math.max(1, slot - 4)} height={h} />;
+              return <rect key={p.start} className="fill-chart" x={i * slot + 2} y={HEIGHT - h} width={Math.max(1, slot - 4)} height={h} />;
             })}
-            <line x1={0} x2={WIDTH} y1={HEIGHT - 0.5} y2={HEIGHT - 0.5} stroke="#cbd5e1" />
+            <line x1={0} x2={WIDTH} y1={HEIGHT - 0.5} y2={HEIGHT - 0.5} className="stroke-line-strong" />
           </svg>
-          <div className={own.axis} aria-hidden="true" style={{ gridTemplateColumns: `repeat(${series.points.length}, 1fr)` }}>
+          <div
+            className="mt-0.5 mb-1.5 grid text-xs whitespace-nowrap text-muted"
+            aria-hidden="true"
+            style={{ gridTemplateColumns: `repeat(${series.points.length}, 1fr)` }}
+          >
             {series.points.map((p, i) => (
               <span key={p.start}>{i % every === 0 ? label(p.start, series.bucket) : ""}</span>
             ))}
           </div>
         </>
       )}
-      <figcaption id={id} data-chart-summary className={max === 0n ? own.emptyChart : undefined}>
+      <figcaption
+        id={id}
+        data-chart-summary
+        className={max === 0n ? "rounded-lg border border-dashed border-line-strong bg-white px-4 py-3 text-sm text-muted" : "text-sm"}
+      >
         {summary}
       </figcaption>
     </figure>

@@ -4,6 +4,8 @@ import type { WorkerRow } from "~/server/services/providers/list-workers";
 // functions to server components), so both say the same thing the same way.
 
 export const STATUS_LABEL = { online: "Online", offline: "Offline", quarantined: "Quarantined" } as const;
+/** The status pill's colour: green online, grey offline, orange quarantined. */
+export const STATUS_TONE = { online: "success", offline: "neutral", quarantined: "warning" } as const;
 
 /** Base units → tokens (1 token = 10^6), as billing's formatTokens. */
 export function tokens(baseUnits: string): string {

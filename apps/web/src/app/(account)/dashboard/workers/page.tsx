@@ -1,6 +1,8 @@
 import { REGIONS } from "@proofgrid/indexer";
 import type { Metadata } from "next";
-import styles from "../../account.module.css";
+import { Card } from "~/components/ui/card";
+import { Tabs, TabsContent, TabsList, TabsTrigger } from "~/components/ui/tabs";
+import { Lede, Muted, PageTitle, SectionTitle } from "~/components/ui/typography";
 import { requireDashboard } from "../../session";
 import { DashboardShell } from "../dashboard-shell";
 import { AddWorker } from "./add-worker";
@@ -24,30 +26,34 @@ export default async function WorkersPage({ searchParams }: { searchParams: Prom
   ]);
   return (
     <DashboardShell dashboard={dashboard} current="/dashboard/workers">
-      <h1 className={styles.title}>Workers</h1>
-      <p className={styles.lede}>
+      <PageTitle>Workers</PageTitle>
+      <Lede>
         Machines of {org.name} that run inference jobs and earn tokens for them.
         {org.kind === "customer" ? " Adding a worker makes this organisation a provider as well as a customer." : ""}
-      </p>
-      <h2 className={styles.h2} id="add-worker-heading">
-        Add a worker
-      </h2>
-      <div className={styles.card}>
+      </Lede>
+      <SectionTitle id="add-worker-heading">Add a worker</SectionTitle>
+      <Card>
         <AddWorker org={orgParam} regions={REGION_OPTIONS} />
-      </div>
-      <h2 className={styles.h2} id="workers-heading">
-        Your workers
-      </h2>
+      </Card>
+      <SectionTitle id="workers-heading">Your workers</SectionTitle>
       <WorkersTable initial={workers} org={orgParam} />
-      <h2 className={styles.h2}>Earnings</h2>
-      <h3 className={styles.muted} style={{ fontSize: 14, margin: "8px 0 0" }}>
-        Per hour, last 24 hours (UTC)
-      </h3>
-      <EarningsChart series={day} id="earnings-day" />
-      <h3 className={styles.muted} style={{ fontSize: 14, margin: "8px 0 0" }}>
-        Per day, last 14 days
-      </h3>
-      <EarningsChart series={fortnight} id="earnings-fortnight" />
+      <SectionTitle id="earnings-heading">Earnings</SectionTitle>
+      <Card>
+        <Tabs defaultValue="day">
+          <TabsList aria-labelledby="earnings-heading">
+            <TabsTrigger value="day">Last 24 hours</TabsTrigger>
+            <TabsTrigger value="fortnight">Last 14 days</TabsTrigger>
+          </TabsList>
+          <TabsContent value="day">
+            <Muted>Per hour (UTC)</Muted>
+            <EarningsChart series={day} id="earnings-day" />
+          </TabsContent>
+          <TabsContent value="fortnight">
+            <Muted>Per day (UTC)</Muted>
+            <EarningsChart series={fortnight} id="earnings-fortnight" />
+          </TabsContent>
+        </Tabs>
+      </Card>
     </DashboardShell>
   );
 }

@@ -3,7 +3,11 @@ import { TRPCError } from "@trpc/server";
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { formatTokens } from "~/server/services/billing/get-balance";
-import styles from "../../../account.module.css";
+import { Alert } from "~/components/ui/alert";
+import { Badge, jobStateTone } from "~/components/ui/badge";
+import { Card } from "~/components/ui/card";
+import { Stat, StatList } from "~/components/ui/stat";
+import { Lede, Muted, PageTitle, Pre, SectionTitle } from "~/components/ui/typography";
 import { requireDashboard } from "../../../session";
 import { DashboardShell } from "../../dashboard-shell";
 import { OcrResult } from "../../playground/ocr-result";
@@ -45,119 +49,91 @@ export default async function JobPage({
   const receipt = job.receipt as { platformSignature?: string } | null;
   return (
     <DashboardShell dashboard={dashboard} current="/dashboard/jobs">
-      <p style={{ margin: "16px 0 0" }}>
+      <p className="mt-5 text-sm">
         <a href="/dashboard/jobs">← All jobs</a>
       </p>
-      <h1 className={styles.title}>
-        Job <span className={styles.mono}>{job.id.slice(0, 8)}</span>
-      </h1>
-      <p className={styles.lede}>
-        {job.model} · <span className={styles.badge}>{job.state}</span> · created {when(job.createdAt)}
-      </p>
+      <PageTitle className="mt-2">
+        Job <span className="font-mono">{job.id.slice(0, 8)}</span>
+      </PageTitle>
+      <Lede className="flex flex-wrap items-center gap-x-2 gap-y-1">
+        <span>{job.model}</span>
+        <span aria-hidden="true">·</span>
+        <Badge tone={jobStateTone(job.state)}>{job.state}</Badge>
+        <span aria-hidden="true">·</span>
+        <span>created {when(job.createdAt)}</span>
+      </Lede>
       <LiveRefresh active={!TERMINAL.has(job.state)} />
-      {job.error ? (
-        <p role="alert" className={styles.alert}>
-          {job.error}
-        </p>
-      ) : null}
+      {job.error ? <Alert className="my-3">{job.error}</Alert> : null}
       {job.queue ? (
-        <p className={styles.muted}>
+        <Muted>
           Position {job.queue.position} in the queue
           {job.queue.estimatedStartMs !== null ? `, expected to start in about ${Math.ceil(job.queue.estimatedStartMs / 1000)} s` : ""}.
           {job.queue.reason ? ` ${job.queue.reason}` : ""}
-        </p>
+        </Muted>
       ) : null}
-      <ul className={styles.stats} aria-label="Job summary">
-        <li className={styles.stat}>
-          <div className={styles.statLabel}>Cost</div>
-          <div className={styles.statValue} data-stat="cost">
-            {formatTokens(job.price)} tokens
-          </div>
-          <div className={styles.muted}>
-            {job.price} base units · {(job.costMilliCu / 1000).toFixed(3)} CU
-          </div>
-        </li>
-        <li className={styles.stat}>
-          <div className={styles.statLabel}>Worker region</div>
-          <div className={styles.statValue}>{job.workerRegion ?? "—"}</div>
-        </li>
-        <li className={styles.stat}>
-          <div className={styles.statLabel}>Verification</div>
-          <div className={styles.statValue} data-stat="verification">
-            {VERIFICATION_LABEL[job.verification] ?? job.verification}
-          </div>
-        </li>
-        <li className={styles.stat}>
-          <div className={styles.statLabel}>Duration</div>
-          <div className={styles.statValue}>{duration(job)}</div>
-        </li>
-      </ul>
-      {job.notice ? (
-        <p role="alert" className={styles.alert}>
-          {job.notice}
-        </p>
-      ) : null}
+      <StatList aria-label="Job summary">
+        <Stat
+          label="Cost"
+          value={`${formatTokens(job.price)} tokens`}
+          data-stat="cost"
+          note={`${job.price} base units · ${(job.costMilliCu / 1000).toFixed(3)} CU`}
+        />
+        <Stat label="Worker region" value={job.workerRegion ?? "—"} />
+        <Stat label="Verification" value={VERIFICATION_LABEL[job.verification] ?? job.verification} data-stat="verification" />
+        <Stat label="Duration" value={duration(job)} />
+      </StatList>
+      {job.notice ? <Alert>{job.notice}</Alert> : null}
 
-      <h2 className={styles.h2}>Input</h2>
+      <SectionTitle>Input</SectionTitle>
       {input.kind === "image" ? (
         ocr?.success ? (
-          <p className={styles.muted}>The image is shown below with the recognised boxes.</p>
+          <Muted>The image is shown below with the recognised boxes.</Muted>
         ) : (
           // biome-ignore lint/performance/noImgElement: a data: URL, nothing for next/image to optimise
-          <img src={input.dataUrl} alt="The job's input" style={{ maxWidth: "100%", maxHeight: 480, border: "1px solid #e2e8f0" }} />
+          <img src={input.dataUrl} alt="The job's input" className="max-h-[480px] max-w-full rounded-md border border-line" />
         )
       ) : input.kind === "text" ? (
-        <div className={styles.card}>
+        <Card>
           {input.texts.map((t, i) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: texts are in input order
-            <p key={i} style={{ margin: "0 0 6px", whiteSpace: "pre-wrap", overflowWrap: "anywhere" }}>
+            <p key={i} className="mb-1.5 whitespace-pre-wrap [overflow-wrap:anywhere]">
               {t}
             </p>
           ))}
-          {input.truncated ? <p className={styles.muted}>Shortened for display.</p> : null}
-        </div>
+          {input.truncated ? <Muted>Shortened for display.</Muted> : null}
+        </Card>
       ) : input.kind === "audio" ? (
-        <p className={styles.muted}>WAV audio, {input.bytes.toLocaleString("en")} bytes.</p>
+        <Muted>WAV audio, {input.bytes.toLocaleString("en")} bytes.</Muted>
       ) : (
-        <p className={styles.muted}>{input.reason}</p>
+        <Muted>{input.reason}</Muted>
       )}
 
-      <h2 className={styles.h2}>Output</h2>
+      <SectionTitle>Output</SectionTitle>
       {job.output === undefined || job.output === null ? (
-        <p className={styles.muted}>
-          {TERMINAL.has(job.state) ? "This job has no output." : "No output yet: it appears here when the job finishes."}
-        </p>
+        <Muted>{TERMINAL.has(job.state) ? "This job has no output." : "No output yet: it appears here when the job finishes."}</Muted>
       ) : ocr?.success && input.kind === "image" ? (
-        <OcrResult src={input.dataUrl} output={ocr.data} />
+        <Card>
+          <OcrResult src={input.dataUrl} output={ocr.data} />
+        </Card>
       ) : (
-        <pre className={`${styles.mono} ${styles.card}`} style={{ whiteSpace: "pre-wrap", overflowWrap: "anywhere" }}>
-          {jsonPreview(job.output)}
-        </pre>
+        <Pre>{jsonPreview(job.output)}</Pre>
       )}
 
-      <h2 className={styles.h2}>Placement</h2>
+      <SectionTitle>Placement</SectionTitle>
       <PlacementChart placement={job.placement} />
 
-      <h2 className={styles.h2} id="receipt-heading">
-        Receipt
-      </h2>
+      <SectionTitle id="receipt-heading">Receipt</SectionTitle>
       {receipt ? (
         <>
-          <p className={styles.muted}>
+          <Muted className="mb-2">
             Signed by the worker
             {receipt.platformSignature ? " and countersigned by the platform" : ""}. Verify it with the worker&apos;s and the
             platform&apos;s public keys.
-          </p>
-          <pre
-            className={`${styles.mono} ${styles.card}`}
-            style={{ whiteSpace: "pre-wrap", overflowWrap: "anywhere", margin: 0 }}
-            data-testid="receipt"
-          >
-            {jsonPreview(receipt)}
-          </pre>
+          </Muted>
+          <Pre data-testid="receipt">{jsonPreview(receipt)}</Pre>
         </>
       ) : (
-        <p className={styles.muted}>No receipt yet: the worker signs one when it finishes the job.</p>
+        <Muted>No receipt yet: the worker signs one when it finishes the job.</Muted>
       )}
     </DashboardShell>
   );

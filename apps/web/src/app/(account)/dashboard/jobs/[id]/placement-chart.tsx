@@ -1,5 +1,7 @@
 import { z } from "zod";
-import styles from "../../../account.module.css";
+import { Card } from "~/components/ui/card";
+import { Table } from "~/components/ui/table";
+import { Muted } from "~/components/ui/typography";
 
 // The stored placement is JSON written by the dispatcher; read it defensively.
 const num = z
@@ -29,15 +31,15 @@ const fmt = (n: number) => n.toFixed(3);
 /** Why this worker: each term's value × weight as a bar, the winner against the runner-up. */
 export function PlacementChart({ placement }: { placement: unknown }) {
   const parsed = ZPlacement.safeParse(placement);
-  if (!parsed.success) return <p className={styles.muted}>Not placed yet: the indexer explains its choice once a worker is assigned.</p>;
+  if (!parsed.success) return <Muted>Not placed yet: the indexer explains its choice once a worker is assigned.</Muted>;
   const p = parsed.data;
   const winner = p.explanation?.winner ?? null;
   const runnerUp = p.explanation?.runnerUp ?? null;
   const terms = winner ? Object.entries(winner.terms) : [];
   const max = Math.max(1e-9, ...terms.map(([, t]) => t.contribution), ...Object.values(runnerUp?.terms ?? {}).map((t) => t.contribution));
   return (
-    <div className={styles.card}>
-      <p style={{ marginTop: 0 }}>
+    <Card className="grid gap-3">
+      <p className="text-sm">
         Placed in <strong>{p.workerRegion}</strong>
         {p.clientRegion ? ` for a client in ${p.clientRegion}` : ""}: {VIA[p.via as keyof typeof VIA] ?? p.via}
         {p.score !== null ? `, score ${fmt(p.score)}` : ""}
@@ -46,7 +48,7 @@ export function PlacementChart({ placement }: { placement: unknown }) {
       </p>
       {winner ? (
         <>
-          <table className={styles.table} aria-label="Placement score by term (value × weight)">
+          <Table stacked aria-label="Placement score by term (value × weight)">
             <thead>
               <tr>
                 <th scope="col">Term</th>
@@ -61,35 +63,35 @@ export function PlacementChart({ placement }: { placement: unknown }) {
                   <tr key={name} data-term={name}>
                     <td data-label="Term">{name}</td>
                     <td data-label="Chosen">
-                      <Bar t={t} max={max} color="#1d4ed8" />
+                      <Bar t={t} max={max} className="bg-accent" />
                     </td>
-                    {runnerUp ? <td data-label="Runner-up">{r ? <Bar t={r} max={max} color="#64748b" /> : "—"}</td> : null}
+                    {runnerUp ? <td data-label="Runner-up">{r ? <Bar t={r} max={max} className="bg-subtle" /> : "—"}</td> : null}
                   </tr>
                 );
               })}
             </tbody>
-          </table>
-          <p className={styles.muted}>
+          </Table>
+          <Muted>
             Total: chosen worker {fmt(winner.score)}
             {runnerUp
               ? ` · runner-up ${fmt(runnerUp.score)} (worker ${runnerUp.workerId.slice(0, 8)})`
               : " · no runner-up: it was the only eligible worker"}
             .
-          </p>
+          </Muted>
         </>
       ) : null}
-    </div>
+    </Card>
   );
 }
 
-function Bar({ t, max, color }: { t: z.infer<typeof ZTerm>; max: number; color: string }) {
+function Bar({ t, max, className }: { t: z.infer<typeof ZTerm>; max: number; className: string }) {
   const pct = Math.max(0, Math.min(100, (t.contribution / max) * 100));
   return (
-    <div style={{ display: "grid", gap: 2, minWidth: 120 }}>
-      <div aria-hidden="true" style={{ height: 10, background: "#f1f5f9", borderRadius: 4 }}>
-        <div style={{ width: `${pct}%`, height: 10, background: color, borderRadius: 4 }} />
+    <div className="grid w-full min-w-30 gap-0.5">
+      <div aria-hidden="true" className="h-2.5 rounded-sm bg-surface-muted">
+        <div className={`h-2.5 rounded-sm ${className}`} style={{ width: `${pct}%` }} />
       </div>
-      <span className={styles.mono}>
+      <span className="font-mono text-[13px]">
         {fmt(t.value)} × {fmt(t.weight)} = {fmt(t.contribution)}
       </span>
     </div>

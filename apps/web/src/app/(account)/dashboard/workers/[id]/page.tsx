@@ -1,12 +1,17 @@
 import { TRPCError } from "@trpc/server";
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
-import styles from "../../../account.module.css";
+import { Alert } from "~/components/ui/alert";
+import { Badge, jobStateTone, StatusPill } from "~/components/ui/badge";
+import { Card } from "~/components/ui/card";
+import { EmptyState } from "~/components/ui/empty-state";
+import { Stat, StatList } from "~/components/ui/stat";
+import { Table } from "~/components/ui/table";
+import { Lede, Muted, PageTitle, SectionTitle } from "~/components/ui/typography";
 import { requireDashboard } from "../../../session";
 import { DashboardShell } from "../../dashboard-shell";
 import { EarningsChart } from "../earnings-chart";
-import own from "../workers.module.css";
-import { capability, STATUS_LABEL, tokens } from "../format";
+import { capability, STATUS_LABEL, STATUS_TONE, tokens } from "../format";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Worker · Proofgrid" };
@@ -36,100 +41,89 @@ export default async function WorkerPage({
   const back = `/dashboard/workers${typeof query.org === "string" ? `?org=${query.org}` : ""}`;
   return (
     <DashboardShell dashboard={dashboard} current="/dashboard/workers">
-      <p style={{ margin: "16px 0 0" }}>
+      <p className="mt-5 text-sm">
         <a href={back}>← All workers</a>
       </p>
-      <h1 className={styles.title}>{worker.name}</h1>
-      <p className={styles.lede}>
-        <span className={own[worker.status]} data-status={worker.status}>
+      <PageTitle className="mt-2 [overflow-wrap:anywhere]">{worker.name}</PageTitle>
+      <Lede className="flex flex-wrap items-center gap-x-2 gap-y-1">
+        <StatusPill tone={STATUS_TONE[worker.status]} data-status={worker.status}>
           {STATUS_LABEL[worker.status]}
-        </span>{" "}
-        · {capability(worker)} · {worker.region} · last heard from {when(worker.lastSeenAt)}
-      </p>
-      <ul className={styles.stats} aria-label="Worker figures">
-        <li className={styles.stat}>
-          <div className={styles.statLabel}>Reputation</div>
-          <div className={styles.statValue}>{worker.reputationScore.toFixed(2)}</div>
-        </li>
-        <li className={styles.stat}>
-          <div className={styles.statLabel}>Jobs completed</div>
-          <div className={styles.statValue}>{worker.completedJobs}</div>
-        </li>
-        <li className={styles.stat}>
-          <div className={styles.statLabel}>Earned</div>
-          <div className={styles.statValue}>{tokens(worker.earnings)} tokens</div>
-        </li>
-        <li className={styles.stat}>
-          <div className={styles.statLabel}>Stake bonded / required</div>
-          <div className={styles.statValue} data-stake>
-            {tokens(worker.stake.bonded)} / {tokens(worker.stake.required)}
-          </div>
-        </li>
-      </ul>
+        </StatusPill>
+        <span aria-hidden="true">·</span>
+        <span>{capability(worker)}</span>
+        <span aria-hidden="true">·</span>
+        <span>{worker.region}</span>
+        <span aria-hidden="true">·</span>
+        <span>last heard from {when(worker.lastSeenAt)}</span>
+      </Lede>
+      <StatList aria-label="Worker figures">
+        <Stat label="Reputation" value={worker.reputationScore.toFixed(2)} />
+        <Stat label="Jobs completed" value={worker.completedJobs} />
+        <Stat label="Earned" value={`${tokens(worker.earnings)} tokens`} />
+        <Stat label="Stake bonded / required" value={`${tokens(worker.stake.bonded)} / ${tokens(worker.stake.required)}`} data-stake />
+      </StatList>
       {worker.stake.sufficient ? null : (
-        <p className={styles.alert}>
-          Its bonded stake is below the minimum its capability requires: it gets no jobs until{" "}
-          {tokens((BigInt(worker.stake.required) - BigInt(worker.stake.bonded)).toString())} more tokens are bonded.
-        </p>
+        <Alert tone="warning" title="Stake below the minimum">
+          It gets no jobs until {tokens((BigInt(worker.stake.required) - BigInt(worker.stake.bonded)).toString())} more tokens are bonded:
+          its bonded stake is below what its capability requires.
+        </Alert>
       )}
-      {BigInt(worker.stake.unbonding) > 0n ? <p className={styles.muted}>{tokens(worker.stake.unbonding)} tokens are unbonding.</p> : null}
+      {BigInt(worker.stake.unbonding) > 0n ? <Muted>{tokens(worker.stake.unbonding)} tokens are unbonding.</Muted> : null}
 
-      <h2 className={styles.h2} id="why-heading">
-        Why it is or is not getting jobs
-      </h2>
+      <SectionTitle id="why-heading">Why it is or is not getting jobs</SectionTitle>
       {diagnostics ? (
-        <>
-          <p className={styles.muted}>
+        <Card>
+          <Muted className="mb-2">
             In the last {Math.round(diagnostics.windowMs / 60_000)} minutes it was chosen for {diagnostics.chosen} job(s) and was the
             runner-up for {diagnostics.runnerUp}.
-          </p>
-          <ul className={own.reasons} aria-labelledby="why-heading" data-diagnostics>
+          </Muted>
+          <ul className="grid list-disc gap-1.5 pl-5 text-sm" aria-labelledby="why-heading" data-diagnostics>
             {diagnostics.reasons.map((r) => (
               <li key={r.code} data-reason={r.code}>
                 {r.message}
               </li>
             ))}
           </ul>
-        </>
+        </Card>
       ) : (
-        <p role="alert" className={styles.alert}>
+        <Alert>
           The diagnosis cannot be computed right now. Reload the page in a minute; if it persists, check the server&apos;s logs.
-        </p>
+        </Alert>
       )}
 
-      <h2 className={styles.h2}>Earnings, last 24 hours (UTC)</h2>
-      <EarningsChart series={earnings} id="worker-earnings" />
+      <SectionTitle>Earnings, last 24 hours (UTC)</SectionTitle>
+      <Card>
+        <EarningsChart series={earnings} id="worker-earnings" />
+      </Card>
 
-      <h2 className={styles.h2} id="jobs-heading">
-        Recent jobs
-      </h2>
+      <SectionTitle id="jobs-heading">Recent jobs</SectionTitle>
       {worker.recentJobs.length === 0 ? (
-        <p className={styles.muted}>No jobs yet. Jobs arrive once it is online, staked and chosen by the placement (see above).</p>
+        <EmptyState title="No jobs yet.">Jobs arrive once it is online, staked and chosen by the placement (see above).</EmptyState>
       ) : (
-        <div className={styles.tableWrap}>
-          <table className={styles.table} aria-labelledby="jobs-heading">
-            <thead>
-              <tr>
-                <th scope="col">Model</th>
-                <th scope="col">State</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Earned</th>
-                <th scope="col">Finished</th>
+        <Table stacked aria-labelledby="jobs-heading">
+          <thead>
+            <tr>
+              <th scope="col">Model</th>
+              <th scope="col">State</th>
+              <th scope="col">Duration</th>
+              <th scope="col">Earned</th>
+              <th scope="col">Finished</th>
+            </tr>
+          </thead>
+          <tbody>
+            {worker.recentJobs.map((j) => (
+              <tr key={j.id}>
+                <td data-label="Model">{j.model}</td>
+                <td data-label="State">
+                  <Badge tone={jobStateTone(j.state)}>{j.state}</Badge>
+                </td>
+                <td data-label="Duration">{seconds(j.durationMs)}</td>
+                <td data-label="Earned">{tokens(j.earned)} tokens</td>
+                <td data-label="Finished">{when(j.finishedAt)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {worker.recentJobs.map((j) => (
-                <tr key={j.id}>
-                  <td data-label="Model">{j.model}</td>
-                  <td data-label="State">{j.state}</td>
-                  <td data-label="Duration">{seconds(j.durationMs)}</td>
-                  <td data-label="Earned">{tokens(j.earned)} tokens</td>
-                  <td data-label="Finished">{when(j.finishedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+          </tbody>
+        </Table>
       )}
     </DashboardShell>
   );
