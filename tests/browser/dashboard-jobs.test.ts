@@ -144,6 +144,46 @@ describe("startup dashboard: jobs and playground", () => {
   );
 
   it(
+    "records from the microphone (chromium's fake device playing a speech file) and finds the speech",
+    async () => {
+      // A second chromium whose microphone plays the same recording, allowed without a prompt;
+      // Carol's session comes along in her cookies.
+      const rec = speechRecording();
+      const wav = join(tmp, "mic.wav");
+      writeFileSync(wav, rec.wav);
+      const micBrowser = await launchChromium(["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-audio-capture=${wav}`]);
+      try {
+        const ctx = await micBrowser.newContext({ viewport: DESKTOP, storageState: await carol.storageState(), permissions: ["microphone"] });
+        const p = await ctx.newPage();
+        await p.goto(`${stack.url}/dashboard/playground`);
+        await p.getByRole("button", { name: "Record from the microphone" }).click();
+        await p.getByText("Recording…").waitFor();
+        // The file starts with 1 s of quiet, then speech: 4 s holds the first stretch.
+        await p.waitForTimeout(4_000);
+        await p.getByRole("button", { name: "Stop and find the speech" }).click();
+        const result = p.getByTestId("vad-result");
+        await result.waitFor({ timeout: OCR_TIMEOUT_MS });
+        expect(await result.locator("rect[data-segment]").count()).toBeGreaterThanOrEqual(1);
+        const label = (await result.getByRole("img").getAttribute("aria-label")) ?? "";
+        const seconds = Number(/Waveform of ([\d.]+) s/.exec(label)?.[1]);
+        expect(seconds, label).toBeGreaterThan(3);
+        expect(seconds, label).toBeLessThan(8);
+        // It ran as a job of Carol's organisation, on the 16 kHz WAV the browser made.
+        const job = (
+          await sql().$queryRaw<{ state: string; slug: string }[]>`
+            SELECT j.state::text AS state, m.slug FROM jobs j JOIN models m ON m.id = j.model_id
+            JOIN memberships ms ON ms.org_id = j.org_id JOIN users u ON u.id = ms.user_id
+            WHERE u.email = 'carol@example.com' ORDER BY j.created_at DESC LIMIT 1`
+        )[0];
+        expect(job).toEqual({ state: "succeeded", slug: "vad-silero-v5" });
+      } finally {
+        await micBrowser.close();
+      }
+    },
+    OCR_TIMEOUT_MS + 30_000,
+  );
+
+  it(
     "embeds typed text in the playground and shows the vector's norm and first values",
     async () => {
       await page.getByLabel("Text", { exact: true }).fill("verified inference");

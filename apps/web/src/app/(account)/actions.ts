@@ -8,6 +8,7 @@ import { z } from "zod";
 import { createCaller } from "~/server/api/root";
 import { createTRPCContext } from "~/server/api/trpc";
 import { API_SCOPES } from "~/server/auth/scopes";
+import { publicOrigin } from "~/server/request-origin";
 
 // Server actions behind the account forms. Each goes through the tRPC procedures with the
 // request's session, so the forms can do exactly what the API allows and no more.
@@ -80,5 +81,100 @@ export async function revokeKeyAction(_prev: FormState, form: FormData): Promise
     return failure(err);
   }
   revalidatePath("/dashboard/keys");
+  return {};
+}
+
+export interface InviteState extends FormState {
+  /** The invitation's link, shown once to the owner who made it. */
+  created?: { email: string; role: string; url: string; emailed: boolean };
+}
+
+export async function inviteMemberAction(_prev: InviteState, form: FormData): Promise<InviteState> {
+  try {
+    const inv = await (await caller()).members.invite({
+      email: String(form.get("email") ?? ""),
+      role: form.get("role") === "owner" ? "owner" : "member",
+    });
+    const origin = publicOrigin(await headers()) ?? "";
+    revalidatePath("/dashboard/members");
+    return { created: { email: inv.email, role: inv.role, url: `${origin}${inv.path}`, emailed: inv.emailed } };
+  } catch (err) {
+    return failure(err);
+  }
+}
+
+export async function revokeInvitationAction(_prev: FormState, form: FormData): Promise<FormState> {
+  try {
+    await (await caller()).members.revokeInvitation({ id: String(form.get("id") ?? "") });
+  } catch (err) {
+    return failure(err);
+  }
+  revalidatePath("/dashboard/members");
+  return {};
+}
+
+export async function setMemberRoleAction(_prev: FormState, form: FormData): Promise<FormState> {
+  try {
+    await (await caller()).members.setRole({ userId: String(form.get("userId") ?? ""), role: form.get("role") === "owner" ? "owner" : "member" });
+  } catch (err) {
+    return failure(err);
+  }
+  revalidatePath("/dashboard/members");
+  return {};
+}
+
+export async function removeMemberAction(_prev: FormState, form: FormData): Promise<FormState> {
+  const self = form.get("self") === "1";
+  try {
+    await (await caller()).members.remove({ userId: String(form.get("userId") ?? "") });
+  } catch (err) {
+    return failure(err);
+  }
+  if (self) redirect("/dashboard");
+  revalidatePath("/dashboard/members");
+  return {};
+}
+
+export async function acceptInvitationAction(_prev: FormState, form: FormData): Promise<FormState> {
+  try {
+    await (await caller()).members.accept({ token: String(form.get("token") ?? "") });
+  } catch (err) {
+    return failure(err);
+  }
+  redirect("/dashboard");
+}
+
+export interface GrantState extends FormState {
+  granted?: { orgName: string; tokens: string; created: boolean };
+}
+
+export async function grantCreditsAction(_prev: GrantState, form: FormData): Promise<GrantState> {
+  const tokens = String(form.get("tokens") ?? "").trim();
+  if (!/^\d{1,9}(\.\d{1,6})?$/.test(tokens) || Number(tokens) <= 0) {
+    return { error: "Check the highlighted fields.", fieldErrors: { tokens: "A positive number of tokens, at most 6 decimals." } };
+  }
+  const [whole = "0", frac = ""] = tokens.split(".");
+  const amount = (BigInt(whole) * 1_000_000n + BigInt(frac.padEnd(6, "0") || "0")).toString();
+  try {
+    const r = await (await caller()).admin.grantCredits({
+      orgId: String(form.get("orgId") ?? ""),
+      amount,
+      idempotencyKey: String(form.get("idempotencyKey") ?? ""),
+      memo: String(form.get("memo") ?? ""),
+    });
+    revalidatePath("/admin");
+    return { granted: { orgName: String(form.get("orgName") ?? ""), tokens, created: r.created } };
+  } catch (err) {
+    return failure(err);
+  }
+}
+
+export async function liftQuarantineAction(_prev: FormState, form: FormData): Promise<FormState> {
+  try {
+    await (await caller()).admin.liftQuarantine({ nodeId: String(form.get("nodeId") ?? "") });
+  } catch (err) {
+    return failure(err);
+  }
+  revalidatePath("/admin");
   return {};
 }

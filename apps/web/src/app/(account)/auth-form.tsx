@@ -18,7 +18,7 @@ const MESSAGES: Record<string, string> = {
 };
 
 /** Sign-up and sign-in against better-auth's endpoints; the session arrives as a cookie. */
-export function AuthForm({ mode }: { mode: Mode }) {
+export function AuthForm({ mode, next = null }: { mode: Mode; next?: string | null }) {
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
   const errorRef = useRef<HTMLDivElement>(null);
@@ -37,7 +37,7 @@ export function AuthForm({ mode }: { mode: Mode }) {
       });
       if (res.ok) {
         // A full navigation: the server renders the next page with the new session cookie.
-        window.location.assign(mode === "signup" ? "/onboarding" : "/dashboard");
+        window.location.assign(next ?? (mode === "signup" ? "/onboarding" : "/dashboard"));
         return;
       }
       const data = (await res.json().catch(() => ({}))) as { code?: string; message?: string };

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { authenticateRequest } from "../auth/api-keys.ts";
 import { type Caller, requireScope } from "../auth/caller.ts";
 import { API_SCOPES, type ApiScope } from "../auth/scopes.ts";
-import { getEnv } from "../env.ts";
+import { publicOrigin } from "../request-origin.ts";
 import { ORG_HEADER } from "./org-header.ts";
 import { AppError, type AppErrorCode, toAppError } from "../errors.ts";
 import { type OrgMembership, resolveSession, type SessionUser } from "../services/accounts/resolve-session.ts";
@@ -64,8 +64,7 @@ export async function createTRPCContext(opts: { headers: Headers; orgId?: string
     authError = toAppError(err, requestId);
   }
   // Where links in emails point: the configured public URL, else the host this request reached.
-  const host = opts.headers.get("host");
-  const origin = getEnv().PROOFGRID_URL ?? (host ? `${opts.headers.get("x-forwarded-proto") === "https" ? "https" : "http"}://${host}` : null);
+  const origin = publicOrigin(opts.headers);
   return { caller, authError, session, requestId, origin };
 }
 export type TRPCContext = Awaited<ReturnType<typeof createTRPCContext>>;

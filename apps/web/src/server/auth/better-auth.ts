@@ -5,6 +5,7 @@ import { prismaAdapter } from "@better-auth/prisma-adapter";
 import { betterAuth } from "better-auth";
 import { db } from "../db.ts";
 import { getEnv } from "../env.ts";
+import { publicOrigin } from "../request-origin.ts";
 import { enqueueEmail } from "../services/mail/outbox.ts";
 
 /**
@@ -52,9 +53,9 @@ function createAuth(prisma: ReturnType<typeof db>) {
       sendResetPassword: async ({ user, token }, request) => {
         // Straight to the page that asks for the new password, on the public URL (or the
         // origin the request came to): a link in an email must be absolute.
-        const origin = env.PROOFGRID_URL ?? (request ? new URL(request.url).origin : undefined);
+        const origin = publicOrigin(request?.headers);
         if (!origin) throw new Error("set PROOFGRID_URL: a reset link needs the site's public address");
-        const url = `${origin.replace(/\/$/, "")}/reset-password?token=${encodeURIComponent(token)}`;
+        const url = `${origin}/reset-password?token=${encodeURIComponent(token)}`;
         await enqueueEmail({
           to: user.email,
           kind: "password_reset",

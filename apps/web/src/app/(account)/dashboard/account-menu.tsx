@@ -47,8 +47,19 @@ export function AccountMenu({ email, isAdmin, org }: AccountMenuProps) {
           <a href="/dashboard/keys">API keys</a>
         </DropdownMenuItem>
         <DropdownMenuItem asChild>
+          <a href="/dashboard/members">Members and invitations</a>
+        </DropdownMenuItem>
+        <DropdownMenuItem asChild>
           <a href="/onboarding">Create another organisation</a>
         </DropdownMenuItem>
+        {isAdmin ? (
+          <>
+            <DropdownMenuSeparator />
+            <DropdownMenuItem asChild>
+              <a href="/admin">Platform administration</a>
+            </DropdownMenuItem>
+          </>
+        ) : null}
       </DropdownMenuContent>
     </DropdownMenu>
   );

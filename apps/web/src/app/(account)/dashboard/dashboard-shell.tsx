@@ -16,6 +16,7 @@ const NAV = [
   { href: "/dashboard/playground", label: "Playground" },
   { href: "/dashboard/keys", label: "API keys" },
   { href: "/dashboard/workers", label: "Workers" },
+  { href: "/dashboard/members", label: "Members" },
 ] as const;
 
 /** Header, navigation, the organisation switcher and the account menu around every dashboard page. */

@@ -4,13 +4,15 @@ import { Main, SiteHeader } from "~/components/site/site-header";
 import { Card } from "~/components/ui/card";
 import { Lede, PageTitle } from "~/components/ui/typography";
 import { AuthForm } from "../auth-form";
+import { safeNextPath } from "../next-path";
 import { getSessionOrNull } from "../session";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Sign in · Proofgrid" };
 
-export default async function SignInPage() {
-  if (await getSessionOrNull()) redirect("/dashboard");
+export default async function SignInPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const next = safeNextPath((await searchParams).next);
+  if (await getSessionOrNull()) redirect(next ?? "/dashboard");
   return (
     <>
       <SiteHeader />
@@ -18,10 +20,13 @@ export default async function SignInPage() {
         <PageTitle>Sign in</PageTitle>
         <Lede>Your dashboard, API keys and jobs.</Lede>
         <Card>
-          <AuthForm mode="signin" />
+          <AuthForm mode="signin" next={next} />
         </Card>
-        <p className="mt-6 text-sm">
-          New to Proofgrid? <a href="/signup">Create an account</a>
+        <p className="mt-4 text-sm">
+          <a href="/forgot-password">Forgot your password?</a>
+        </p>
+        <p className="mt-2 text-sm">
+          New to Proofgrid? <a href={next ? `/signup?next=${encodeURIComponent(next)}` : "/signup"}>Create an account</a>
         </p>
       </Main>
     </>

@@ -4,13 +4,15 @@ import { Main, SiteHeader } from "~/components/site/site-header";
 import { Card } from "~/components/ui/card";
 import { Lede, PageTitle } from "~/components/ui/typography";
 import { AuthForm } from "../auth-form";
+import { safeNextPath } from "../next-path";
 import { getSessionOrNull } from "../session";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Create an account · Proofgrid" };
 
-export default async function SignUpPage() {
-  if (await getSessionOrNull()) redirect("/dashboard");
+export default async function SignUpPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const next = safeNextPath((await searchParams).next);
+  if (await getSessionOrNull()) redirect(next ?? "/dashboard");
   return (
     <>
       <SiteHeader />
@@ -18,10 +20,10 @@ export default async function SignUpPage() {
         <PageTitle>Create your account</PageTitle>
         <Lede>Run verified AI inference on independent GPUs, or earn by serving it.</Lede>
         <Card>
-          <AuthForm mode="signup" />
+          <AuthForm mode="signup" next={next} />
         </Card>
         <p className="mt-6 text-sm">
-          Already have an account? <a href="/signin">Sign in</a>
+          Already have an account? <a href={next ? `/signin?next=${encodeURIComponent(next)}` : "/signin"}>Sign in</a>
         </p>
       </Main>
     </>

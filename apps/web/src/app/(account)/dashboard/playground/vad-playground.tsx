@@ -7,6 +7,7 @@ import { Button } from "~/components/ui/button";
 import { Field, FieldError, FieldHint, FileInput, Label } from "~/components/ui/field";
 import { Muted } from "~/components/ui/typography";
 import { JobLink } from "./job-link";
+import { MAX_RECORDING_MS, type Recording, startRecording } from "./microphone";
 import { RunningNote } from "./running-note";
 import { runJob } from "./run-job";
 import { type Waveform, wavePeaks } from "./waveform";
@@ -35,17 +36,48 @@ export function VadPlayground() {
   const abort = useRef<AbortController | null>(null);
   useEffect(() => () => abort.current?.abort(), []);
 
+  const [recording, setRecording] = useState<Recording | null>(null);
+  const [micError, setMicError] = useState<string | null>(null);
+  // Leaving the page while recording turns the microphone off.
+  const live = useRef<Recording | null>(null);
+  live.current = recording;
+  useEffect(() => () => live.current?.cancel(), []);
+
   async function run(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const file = (new FormData(e.currentTarget).get("audio") as File | null) ?? null;
-    if (!file || file.size === 0) return setFileError("Choose a WAV file first.");
+    if (!file || file.size === 0) return setFileError("Choose a WAV file first, or record from the microphone.");
     if (file.size > AUDIO_MAX_BYTES) return setFileError("The recording is too long: at most 10 minutes.");
     setFileError(null);
+    await detect(await file.arrayBuffer());
+  }
+
+  async function toggleRecording() {
+    setMicError(null);
+    if (!recording) {
+      try {
+        setRecording(await startRecording(() => setMicError(`Recording stopped at ${MAX_RECORDING_MS / 1000} s: press “Stop and find the speech”.`)));
+      } catch (err) {
+        setMicError(err instanceof Error ? err.message : String(err));
+      }
+      return;
+    }
+    const r = recording;
+    setRecording(null);
+    try {
+      setStatus({ kind: "running", message: "Preparing the recording…" });
+      await detect(await r.stop());
+    } catch (err) {
+      setStatus({ kind: "idle" });
+      setMicError(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  async function detect(bytes: ArrayBuffer) {
     abort.current?.abort();
     const ctrl = new AbortController();
     abort.current = ctrl;
     setStatus({ kind: "running", message: "Uploading…" });
-    const bytes = await file.arrayBuffer();
     const wave = wavePeaks(bytes);
     const outcome = await runJob({
       model: MODEL,
@@ -79,11 +111,21 @@ export function VadPlayground() {
             </FieldError>
           ) : null}
         </Field>
-        <div>
-          <Button type="submit" disabled={busy} aria-busy={busy}>
+        <div className="flex flex-wrap items-center gap-3">
+          <Button type="submit" disabled={busy || recording !== null} aria-busy={busy}>
             {busy ? "Listening…" : "Find the speech"}
           </Button>
+          <span className="text-sm text-muted">or</span>
+          <Button type="button" variant={recording ? "danger" : "secondary"} onClick={toggleRecording} disabled={busy} aria-pressed={recording !== null}>
+            {recording ? "Stop and find the speech" : "Record from the microphone"}
+          </Button>
+          {recording ? (
+            <output className="text-sm text-danger-ink">
+              <span aria-hidden="true">● </span>Recording…
+            </output>
+          ) : null}
         </div>
+        {micError ? <Alert>{micError}</Alert> : null}
       </form>
       <div aria-live="polite">
         {status.kind === "running" ? <RunningNote message={status.message} /> : null}

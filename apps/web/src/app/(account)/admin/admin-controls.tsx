@@ -1,0 +1,118 @@
+"use client";
+
+import { useActionState, useEffect, useRef, useState } from "react";
+import { Alert } from "~/components/ui/alert";
+import { Button } from "~/components/ui/button";
+import { ConfirmAction } from "~/components/ui/confirm-action";
+import { Field, FieldError, FieldHint, Input, Label, Select } from "~/components/ui/field";
+import { type GrantState, grantCreditsAction, liftQuarantineAction } from "../actions";
+
+/**
+ * Tokens from the treasury to an organisation. The form carries a key made when the page
+ * was rendered and kept across its refreshes: submitting it twice (a double click, a retry
+ * after a timeout) grants once. "Make another grant" takes a new key.
+ */
+export function GrantForm({ orgs, idempotencyKey }: { orgs: { id: string; name: string; slug: string }[]; idempotencyKey: string }) {
+  const [state, action, pending] = useActionState<GrantState, FormData>(grantCreditsAction, {});
+  const [key, setKey] = useState(idempotencyKey);
+  const formRef = useRef<HTMLFormElement>(null);
+  const messageRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (state.error || state.granted) messageRef.current?.focus();
+  }, [state]);
+  if (orgs.length === 0) return <p className="m-0">No organisation to grant to yet.</p>;
+  return (
+    <form action={action} className="grid gap-4 sm:grid-cols-2" ref={formRef}>
+      {state.granted ? (
+        <Alert tone="success" role="status" tabIndex={-1} ref={messageRef} className="sm:col-span-2">
+          {state.granted.created
+            ? `Granted ${state.granted.tokens} tokens to ${state.granted.orgName}.`
+            : "Already granted: this form was submitted before, and nothing more was granted."}{" "}
+          <button
+            type="button"
+            className="cursor-pointer border-0 bg-transparent p-0 text-accent underline"
+            onClick={() => {
+              setKey(crypto.randomUUID());
+              formRef.current?.reset();
+            }}
+          >
+            Make another grant
+          </button>
+        </Alert>
+      ) : null}
+      {state.error ? (
+        <Alert tabIndex={-1} ref={messageRef} className="sm:col-span-2">
+          {state.error}
+        </Alert>
+      ) : null}
+      <input type="hidden" name="idempotencyKey" value={key} />
+      <Field>
+        <Label htmlFor="grant-org">Organisation</Label>
+        <Select
+          id="grant-org"
+          name="orgId"
+          required
+          onChange={(e) => {
+            const name = e.currentTarget.form?.elements.namedItem("orgName");
+            if (name instanceof HTMLInputElement) name.value = e.currentTarget.selectedOptions[0]?.text ?? "";
+          }}
+          defaultValue={orgs[0]?.id}
+        >
+          {orgs.map((o) => (
+            <option key={o.id} value={o.id}>
+              {o.name}
+            </option>
+          ))}
+        </Select>
+        <input type="hidden" name="orgName" defaultValue={orgs[0]?.name} />
+      </Field>
+      <Field>
+        <Label htmlFor="grant-tokens">Tokens</Label>
+        <Input
+          id="grant-tokens"
+          name="tokens"
+          inputMode="decimal"
+          required
+          maxLength={17}
+          aria-invalid={state.fieldErrors?.tokens ? true : undefined}
+          aria-describedby={state.fieldErrors?.tokens ? "grant-tokens-error" : "grant-tokens-hint"}
+        />
+        {state.fieldErrors?.tokens ? <FieldError id="grant-tokens-error">{state.fieldErrors.tokens}</FieldError> : <FieldHint id="grant-tokens-hint">e.g. 250 or 0.5</FieldHint>}
+      </Field>
+      <Field className="sm:col-span-2">
+        <Label htmlFor="grant-memo">Why</Label>
+        <Input
+          id="grant-memo"
+          name="memo"
+          required
+          minLength={3}
+          maxLength={500}
+          placeholder="e.g. launch credits, support ticket 812"
+          aria-invalid={state.fieldErrors?.memo ? true : undefined}
+          aria-describedby={state.fieldErrors?.memo ? "grant-memo-error" : undefined}
+        />
+        {state.fieldErrors?.memo ? <FieldError id="grant-memo-error">{state.fieldErrors.memo}</FieldError> : null}
+      </Field>
+      <div>
+        <Button type="submit" disabled={pending} aria-busy={pending}>
+          {pending ? "Granting…" : "Grant"}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+export function LiftQuarantineButton({ nodeId, name }: { nodeId: string; name: string }) {
+  return (
+    <ConfirmAction
+      action={liftQuarantineAction}
+      fields={{ nodeId }}
+      trigger="Lift"
+      triggerLabel={`Lift the quarantine of ${name}`}
+      title={`Return ${name} to service?`}
+      description="It comes back at half priority and its verdict history stays. Do this only after reviewing the evidence."
+      confirm="Yes, lift it"
+      busy="Lifting…"
+    />
+  );
+}
