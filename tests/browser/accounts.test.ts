@@ -4,7 +4,7 @@ import { sql } from "@proofgrid/db/sql-client";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, type Stack, startStack } from "../support/stack.ts";
-import { DESKTOP, describeViolations, launchChromium, PHONE, seriousAxeViolations } from "./chromium.ts";
+import { checkAtBothWidths, DESKTOP, launchChromium } from "./chromium.ts";
 
 // Accounts in a real browser: sign up, create an organisation, create an API key that is
 // shown once and works over HTTP, sign out; a second user in another organisation sees
@@ -35,26 +35,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function expectAccessible(p: Page, label: string): Promise<void> {
-  const violations = await seriousAxeViolations(p);
-  expect(violations, `${label}:\n${describeViolations(violations)}`).toEqual([]);
-}
-
-/** Screenshots at desktop and phone width, checking that nothing scrolls sideways on a phone. */
-async function screenshots(p: Page, path: string, name: string): Promise<void> {
-  for (const [size, viewport] of [
-    ["desktop", DESKTOP],
-    ["phone", PHONE],
-  ] as const) {
-    await p.setViewportSize(viewport);
-    await p.goto(`${stack.url}${path}`);
-    await p.getByRole("heading", { level: 1 }).waitFor();
-    await expectAccessible(p, `${path} at ${viewport.width}px`);
-    expect(await p.evaluate("document.documentElement.scrollWidth"), `${path} at ${viewport.width}px`).toBeLessThanOrEqual(viewport.width);
-    await p.screenshot({ path: join(SCREENSHOTS, `${name}-${size}.png`), fullPage: true });
-  }
-  await p.setViewportSize(DESKTOP);
-}
+const screenshots = (p: Page, path: string, name: string) => checkAtBothWidths(p, { dir: SCREENSHOTS, name, url: `${stack.url}${path}` });
 
 async function signUp(p: Page, name: string, email: string): Promise<void> {
   await p.goto(`${stack.url}/signup`);

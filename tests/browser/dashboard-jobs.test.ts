@@ -7,14 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderTextPng } from "../support/inputs.ts";
 import { speechRecording } from "../support/speech.ts";
 import { type Stack, startStack } from "../support/stack.ts";
-import { DESKTOP, describeViolations, launchChromium, PHONE, seriousAxeViolations } from "./chromium.ts";
+import { checkAtBothWidths, DESKTOP, launchChromium } from "./chromium.ts";
+import { signUpWithOrganisation } from "./dashboard-user.ts";
 
 // The startup dashboard in a real browser: a new customer runs OCR in the playground on an
 // uploaded image and sees the text it reads, finds that job in the jobs list with its cost,
 // opens its page with the countersigned receipt; another organisation's user gets a 404.
 
 const SCREENSHOTS = join(import.meta.dirname, "../../docs/screenshots");
-const PASSWORD = "correct horse battery staple";
 /** OCR on a real worker with one intra-op thread, after the model loads: well under this. */
 const OCR_TIMEOUT_MS = 90_000;
 
@@ -39,45 +39,14 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-async function expectAccessible(p: Page, label: string): Promise<void> {
-  const violations = await seriousAxeViolations(p);
-  expect(violations, `${label}:\n${describeViolations(violations)}`).toEqual([]);
-}
-
-/** Axe and screenshots at desktop and phone width; nothing scrolls sideways on a phone. */
-async function screenshots(p: Page, path: string, name: string, ready: (p: Page) => Promise<void> = async () => {}): Promise<void> {
-  for (const [size, viewport] of [
-    ["desktop", DESKTOP],
-    ["phone", PHONE],
-  ] as const) {
-    await p.setViewportSize(viewport);
-    if (path) await p.goto(`${stack.url}${path}`);
-    await p.getByRole("heading", { level: 1 }).waitFor();
-    await ready(p);
-    await expectAccessible(p, `${name} at ${viewport.width}px`);
-    expect(await p.evaluate("document.documentElement.scrollWidth"), `${name} at ${viewport.width}px`).toBeLessThanOrEqual(viewport.width);
-    await p.screenshot({ path: join(SCREENSHOTS, `${name}-${size}.png`), fullPage: true });
-  }
-  await p.setViewportSize(DESKTOP);
-}
-
-async function signUpWithOrganisation(p: Page, name: string, email: string, org: string): Promise<void> {
-  await p.goto(`${stack.url}/signup`);
-  await p.getByLabel("Your name").fill(name);
-  await p.getByLabel("Email").fill(email);
-  await p.getByLabel("Password").fill(PASSWORD);
-  await p.getByRole("button", { name: "Create account" }).click();
-  await p.waitForURL(`${stack.url}/onboarding`);
-  await p.getByLabel("Organisation name").fill(org);
-  await p.getByLabel("Run inference (customer)").check();
-  await p.getByRole("button", { name: "Create organisation" }).click();
-  await p.waitForURL(`${stack.url}/dashboard`);
-  await p.getByRole("heading", { level: 1, name: org }).waitFor();
-}
+/** Axe and screenshots at desktop and phone width (`path` reloads; "" keeps the page as it is). */
+const screenshots = (p: Page, path: string, name: string, ready?: (p: Page) => Promise<void>) =>
+  checkAtBothWidths(p, { dir: SCREENSHOTS, name, url: path ? `${stack.url}${path}` : undefined, ready });
+const signUp = (p: Page, name: string, email: string, org: string) => signUpWithOrganisation(p, stack.url, { name, email, org });
 
 describe("startup dashboard: jobs and playground", () => {
   it("shows an empty jobs list to a new organisation, with the way to the playground", async () => {
-    await signUpWithOrganisation(page, "Carol", "carol@example.com", "Carol Scans");
+    await signUp(page, "Carol", "carol@example.com", "Carol Scans");
     const orgId = (
       await sql().$queryRaw<{ id: string }[]>`
         SELECT o.id FROM organizations o JOIN memberships m ON m.org_id = o.id JOIN users u ON u.id = m.user_id
@@ -250,7 +219,7 @@ describe("startup dashboard: jobs and playground", () => {
   it("answers another organisation's user with a 404 on that job page", async () => {
     const dave = await browser.newContext({ viewport: DESKTOP });
     const p = await dave.newPage();
-    await signUpWithOrganisation(p, "Dave", "dave@example.com", "Dave Audio");
+    await signUp(p, "Dave", "dave@example.com", "Dave Audio");
     const res = await p.goto(`${stack.url}/dashboard/jobs/${jobId}`);
     expect(res?.status()).toBe(404);
     const html = await p.content();

@@ -5,7 +5,7 @@ import { parse } from "csv-parse/sync";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, type Stack, startStack } from "../support/stack.ts";
-import { DESKTOP, describeViolations, launchChromium, PHONE, seriousAxeViolations } from "./chromium.ts";
+import { DESKTOP, expectAccessible, launchChromium, PHONE } from "./chromium.ts";
 import { signUpWithOrganisation } from "./dashboard-user.ts";
 
 // The startup dashboard's overview in a real browser, on a real stack: a new organisation
@@ -38,11 +38,6 @@ afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 });
-
-async function expectAccessible(p: Page, label: string): Promise<void> {
-  const violations = await seriousAxeViolations(p);
-  expect(violations, `${label}:\n${describeViolations(violations)}`).toEqual([]);
-}
 
 const summary = (p: Page, chart: string) => p.locator(`[data-chart="${chart}"] [data-chart-summary]`);
 

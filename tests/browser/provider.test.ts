@@ -8,7 +8,8 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Spawned, spawnWorker, workerArgs } from "../../scripts/lib/processes.ts";
 import { api, type Stack, startStack } from "../support/stack.ts";
-import { DESKTOP, describeViolations, launchChromium, PHONE, seriousAxeViolations } from "./chromium.ts";
+import { checkAtBothWidths, DESKTOP, launchChromium } from "./chromium.ts";
+import { signUpWithOrganisation } from "./dashboard-user.ts";
 
 // The provider portal in a real browser: a provider signs up, gets the worker command on
 // /dashboard/workers, a real worker process registers with exactly that token and URL,
@@ -18,7 +19,6 @@ import { DESKTOP, describeViolations, launchChromium, PHONE, seriousAxeViolation
 
 const execFileAsync = promisify(execFile);
 const SCREENSHOTS = join(import.meta.dirname, "../../docs/screenshots");
-const PASSWORD = "correct horse battery staple";
 /** The table polls every 4 s; registration marks the node online at once. */
 const LIVE_TIMEOUT_MS = 30_000;
 const JOB_TIMEOUT_MS = 60_000;
@@ -46,44 +46,11 @@ afterAll(async () => {
   rmSync(nodeDir, { recursive: true, force: true });
 });
 
-async function expectAccessible(p: Page, label: string): Promise<void> {
-  const violations = await seriousAxeViolations(p);
-  expect(violations, `${label}:\n${describeViolations(violations)}`).toEqual([]);
-}
-
-/** Screenshots at desktop and phone width, checking that nothing scrolls sideways on a phone. */
-async function screenshots(p: Page, path: string, name: string): Promise<void> {
-  for (const [size, viewport] of [
-    ["desktop", DESKTOP],
-    ["phone", PHONE],
-  ] as const) {
-    await p.setViewportSize(viewport);
-    await p.goto(`${stack.url}${path}`);
-    await p.getByRole("heading", { level: 1 }).waitFor();
-    await expectAccessible(p, `${path} at ${viewport.width}px`);
-    expect(await p.evaluate("document.documentElement.scrollWidth"), `${path} at ${viewport.width}px`).toBeLessThanOrEqual(viewport.width);
-    await p.screenshot({ path: join(SCREENSHOTS, `${name}-${size}.png`), fullPage: true });
-  }
-  await p.setViewportSize(DESKTOP);
-}
-
-async function signUpWithOrganisation(p: Page, who: { name: string; email: string; org: string; kind: RegExp }): Promise<void> {
-  await p.goto(`${stack.url}/signup`);
-  await p.getByLabel("Your name").fill(who.name);
-  await p.getByLabel("Email").fill(who.email);
-  await p.getByLabel("Password").fill(PASSWORD);
-  await p.getByRole("button", { name: "Create account" }).click();
-  await p.waitForURL(`${stack.url}/onboarding`);
-  await p.getByLabel("Organisation name").fill(who.org);
-  await p.getByLabel(who.kind).check();
-  await p.getByRole("button", { name: "Create organisation" }).click();
-  await p.waitForURL(`${stack.url}/dashboard`);
-  await p.getByRole("heading", { level: 1, name: who.org }).waitFor();
-}
+const screenshots = (p: Page, path: string, name: string) => checkAtBothWidths(p, { dir: SCREENSHOTS, name, url: `${stack.url}${path}` });
 
 describe("the provider portal", () => {
   it("gives a new provider the worker command; a real worker registers with it and shows online without a reload", async () => {
-    await signUpWithOrganisation(page, { name: "Pat", email: "pat@example.com", org: "Pat GPUs", kind: /Provide GPUs/ });
+    await signUpWithOrganisation(page, stack.url, { name: "Pat", email: "pat@example.com", org: "Pat GPUs", kind: /Provide GPUs/ });
     await page.getByRole("link", { name: "Workers" }).click();
     await page.waitForURL(`${stack.url}/dashboard/workers`);
     await page.getByRole("heading", { level: 1, name: "Workers" }).waitFor();
@@ -194,7 +161,7 @@ describe("the provider portal", () => {
   it("gives another organisation's user a 404 for the worker, by page and by procedure", async () => {
     const other = await browser.newContext({ viewport: DESKTOP });
     const p = await other.newPage();
-    await signUpWithOrganisation(p, { name: "Quinn", email: "quinn@example.com", org: "Quinn Compute", kind: /Provide GPUs/ });
+    await signUpWithOrganisation(p, stack.url, { name: "Quinn", email: "quinn@example.com", org: "Quinn Compute", kind: /Provide GPUs/ });
     const res = await p.goto(`${stack.url}/dashboard/workers/${nodeId}`);
     expect(res?.status()).toBe(404);
     expect(await p.content()).not.toContain("Pat GPUs");

@@ -94,7 +94,11 @@ describe("checks the platform runs on its own", () => {
         const shown = `benchmark ${before}/${after}; receipt/lease ms: ${timings.map((t) => `${t.slug.split("-")[0]} ${t.inference_ms}/${t.lease_ms}`).join(", ")}`;
         // The first job of each model loads it and is not timed, as in the platform.
         const warm = new Set<string>();
-        const timed = timings.filter((t) => (warm.has(t.slug) ? true : (warm.add(t.slug), false)));
+        const timed = timings.filter((t) => {
+          const seen = warm.has(t.slug);
+          warm.add(t.slug);
+          return seen;
+        });
         const delivered = deliveredCuPerHour(timed.map((t) => ({ modelSlug: t.slug, costMilliCu: t.cost, wallMs: t.inference_ms })));
         const bench = (before + after) / 2;
         expect(settled.admission, shown).toBe("derated");
