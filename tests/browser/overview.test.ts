@@ -137,7 +137,7 @@ describe("dashboard overview", () => {
     expect(res.headers()["content-disposition"]).toMatch(/^attachment; filename="proofgrid-usage-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv"$/);
     const rows = parse(await res.text(), { columns: true }) as Record<string, string>[];
     expect(rows.map((r) => r.job_id).sort()).toEqual([...jobIds].sort());
-    for (const r of rows) expect(r).toMatchObject({ model: MODEL, state: "succeeded", worker_region: "local" });
+    for (const r of rows) expect(r).toMatchObject({ model: MODEL, state: "succeeded", worker_region: "eu-central" });
     const charged = rows.reduce((s, r) => s + Math.round(Number(r.charged_tokens) * 1e6), 0);
     expect(`${tokens(BigInt(charged))} tokens`).toBe(await page.locator('[data-stat="spend"]').innerText());
 

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { formatTokens } from "../billing/get-balance.ts";
+import { regionLocation } from "../dispatch/network.ts";
 import { customerAccountCodes, SPEND_TRANSFER_KINDS } from "./usage-window.ts";
 
 /** A spreadsheet opens 100 000 rows comfortably; more is a job for the API's pages. */
@@ -140,7 +141,8 @@ export async function exportUsageCsv(opts: { orgId: string; request: TUsageExpor
           state: r.state,
           cost_cu: (r.cost_milli_cu / 1000).toFixed(3),
           charged_tokens: formatTokens(r.charged),
-          worker_region: r.worker_region ?? "",
+          // As the job view shows it: a worker declared `local` runs in the platform's region.
+          worker_region: r.worker_region === null ? "" : regionLocation(r.worker_region).region,
           verification: r.verification,
         } satisfies Record<(typeof USAGE_CSV_COLUMNS)[number], string>;
       }
