@@ -5,6 +5,7 @@ import { prismaAdapter } from "@better-auth/prisma-adapter";
 import { betterAuth } from "better-auth";
 import { db } from "../db.ts";
 import { getEnv } from "../env.ts";
+import { logger } from "../logger.ts";
 import { publicOrigin } from "../request-origin.ts";
 import { enqueueEmail } from "../services/mail/outbox.ts";
 
@@ -54,7 +55,11 @@ function createAuth(prisma: ReturnType<typeof db>) {
         // Straight to the page that asks for the new password, on the public URL (or the
         // origin the request came to): a link in an email must be absolute.
         const origin = publicOrigin(request?.headers);
-        if (!origin) throw new Error("set PROOFGRID_URL: a reset link needs the site's public address");
+        if (!origin) {
+          // Not thrown: an error only for addresses with an account would tell who has one.
+          logger.error({ userId: user.id }, "password reset not sent: set PROOFGRID_URL (the site's public address) for links in emails");
+          return;
+        }
         const url = `${origin}/reset-password?token=${encodeURIComponent(token)}`;
         await enqueueEmail({
           to: user.email,
