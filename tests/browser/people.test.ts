@@ -91,6 +91,26 @@ describe("members, invitations, password reset and platform administration", () 
     await dana.context().close();
   });
 
+  it("a page of another of the user's organisations (?org=) acts on that one, not on the active one", async () => {
+    const robotics = (await sql().$queryRaw<{ id: string }[]>`SELECT id FROM organizations WHERE name = 'Olga Robotics'`)[0]?.id ?? "";
+    // A second organisation becomes the active one.
+    await owner.goto(`${stack.url}/onboarding`);
+    await owner.getByLabel("Organisation name").fill("Olga Labs");
+    await owner.getByLabel("Run inference (customer)").check();
+    await owner.getByRole("button", { name: "Create organisation" }).click();
+    await owner.waitForURL(`${stack.url}/dashboard`);
+    await owner.getByRole("heading", { level: 1, name: "Olga Labs" }).waitFor();
+    // Robotics' members page, opened by its id: the invitation goes to Robotics.
+    await owner.goto(`${stack.url}/dashboard/members?org=${robotics}`);
+    await owner.getByText("People of Olga Robotics.").waitFor();
+    await owner.getByLabel("Email", { exact: true }).fill("zed@example.com");
+    await owner.getByRole("button", { name: "Invite" }).click();
+    await owner.getByLabel("Invitation link").waitFor();
+    const rows = await sql().$queryRaw<{ name: string }[]>`
+      SELECT o.name FROM invitations i JOIN organizations o ON o.id = i.org_id WHERE i.email = 'zed@example.com'`;
+    expect(rows).toEqual([{ name: "Olga Robotics" }]);
+  });
+
   it("a forgotten password: a link by email, a new password, and the old one no longer works", async () => {
     const p = await (await browser.newContext({ viewport: DESKTOP })).newPage();
     await p.goto(`${stack.url}/signin`);

@@ -13,8 +13,15 @@ import { publicOrigin } from "~/server/request-origin";
 // Server actions behind the account forms. Each goes through the tRPC procedures with the
 // request's session, so the forms can do exactly what the API allows and no more.
 
-async function caller() {
-  return createCaller(await createTRPCContext({ headers: await headers() }));
+/**
+ * The forms of a dashboard page send the organisation the page shows (`pageOrg`; the page
+ * may be `?org=` another of the user's organisations, or a tab left open before a switch),
+ * so an action never lands on whichever organisation happens to be active. The context
+ * checks the membership; a form without it acts for the active organisation.
+ */
+async function caller(form?: FormData) {
+  const pageOrg = form?.get("pageOrg");
+  return createCaller(await createTRPCContext({ headers: await headers(), orgId: typeof pageOrg === "string" && pageOrg ? pageOrg : null }));
 }
 
 export interface FormState {
@@ -63,7 +70,7 @@ export async function createKeyAction(_prev: CreateKeyState, form: FormData): Pr
   const scopes = form.getAll("scopes").map(String);
   if (scopes.length === 0) return { error: "Check the highlighted fields.", fieldErrors: { scopes: "Choose at least one scope." } };
   try {
-    const key = await (await caller()).keys.create({
+    const key = await (await caller(form)).keys.create({
       name: String(form.get("name") ?? ""),
       scopes: scopes.filter((s): s is (typeof API_SCOPES)[number] => (API_SCOPES as readonly string[]).includes(s)),
     });
@@ -76,7 +83,7 @@ export async function createKeyAction(_prev: CreateKeyState, form: FormData): Pr
 
 export async function revokeKeyAction(_prev: FormState, form: FormData): Promise<FormState> {
   try {
-    await (await caller()).keys.revoke({ id: String(form.get("id") ?? "") });
+    await (await caller(form)).keys.revoke({ id: String(form.get("id") ?? "") });
   } catch (err) {
     return failure(err);
   }
@@ -91,7 +98,7 @@ export interface InviteState extends FormState {
 
 export async function inviteMemberAction(_prev: InviteState, form: FormData): Promise<InviteState> {
   try {
-    const inv = await (await caller()).members.invite({
+    const inv = await (await caller(form)).members.invite({
       email: String(form.get("email") ?? ""),
       role: form.get("role") === "owner" ? "owner" : "member",
     });
@@ -105,7 +112,7 @@ export async function inviteMemberAction(_prev: InviteState, form: FormData): Pr
 
 export async function revokeInvitationAction(_prev: FormState, form: FormData): Promise<FormState> {
   try {
-    await (await caller()).members.revokeInvitation({ id: String(form.get("id") ?? "") });
+    await (await caller(form)).members.revokeInvitation({ id: String(form.get("id") ?? "") });
   } catch (err) {
     return failure(err);
   }
@@ -115,7 +122,7 @@ export async function revokeInvitationAction(_prev: FormState, form: FormData): 
 
 export async function setMemberRoleAction(_prev: FormState, form: FormData): Promise<FormState> {
   try {
-    await (await caller()).members.setRole({ userId: String(form.get("userId") ?? ""), role: form.get("role") === "owner" ? "owner" : "member" });
+    await (await caller(form)).members.setRole({ userId: String(form.get("userId") ?? ""), role: form.get("role") === "owner" ? "owner" : "member" });
   } catch (err) {
     return failure(err);
   }
@@ -126,7 +133,7 @@ export async function setMemberRoleAction(_prev: FormState, form: FormData): Pro
 export async function removeMemberAction(_prev: FormState, form: FormData): Promise<FormState> {
   const self = form.get("self") === "1";
   try {
-    await (await caller()).members.remove({ userId: String(form.get("userId") ?? "") });
+    await (await caller(form)).members.remove({ userId: String(form.get("userId") ?? "") });
   } catch (err) {
     return failure(err);
   }

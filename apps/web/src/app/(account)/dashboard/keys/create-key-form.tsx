@@ -8,7 +8,7 @@ import { Choice, Field, FieldError, FieldHint, Fieldset, Input, Label } from "~/
 
 const DEFAULT_SCOPES = new Set(["jobs:read", "jobs:write", "models:read"]);
 
-export function CreateKeyForm({ scopes }: { scopes: readonly string[] }) {
+export function CreateKeyForm({ scopes, orgId }: { scopes: readonly string[]; orgId: string }) {
   const [state, action, pending] = useActionState<CreateKeyState, FormData>(createKeyAction, {});
   const [copied, setCopied] = useState(false);
   const errorRef = useRef<HTMLDivElement>(null);
@@ -63,6 +63,7 @@ export function CreateKeyForm({ scopes }: { scopes: readonly string[] }) {
         </Alert>
       ) : null}
       <form className="grid gap-4" action={action} ref={formRef}>
+        <input type="hidden" name="pageOrg" value={orgId} />
         {state.error ? (
           <Alert tabIndex={-1} ref={errorRef}>
             {state.error}

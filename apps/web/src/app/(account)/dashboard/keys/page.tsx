@@ -31,7 +31,7 @@ export default async function KeysPage({ searchParams }: { searchParams: Promise
         <>
           <SectionTitle>Create a key</SectionTitle>
           <Card>
-            <CreateKeyForm scopes={API_SCOPES} />
+            <CreateKeyForm scopes={API_SCOPES} orgId={org.orgId} />
           </Card>
           <SectionTitle id="keys-heading">Keys</SectionTitle>
           {keys.length === 0 ? (
@@ -71,7 +71,7 @@ export default async function KeysPage({ searchParams }: { searchParams: Promise
                       {when(k.lastUsedAt)}
                     </td>
                     <td data-label="Status">
-                      <div>{k.revokedAt ? `Revoked ${when(k.revokedAt)}` : <RevokeKeyButton id={k.id} name={k.name} />}</div>
+                      <div>{k.revokedAt ? `Revoked ${when(k.revokedAt)}` : <RevokeKeyButton id={k.id} name={k.name} orgId={org.orgId} />}</div>
                     </td>
                   </tr>
                 ))}

@@ -7,11 +7,11 @@ import { revokeKeyAction } from "../../actions";
  * Revoke in two steps: the button opens a confirmation, in the key's row, with focus on
  * "Yes, revoke"; Cancel or Escape returns focus to the button.
  */
-export function RevokeKeyButton({ id, name }: { id: string; name: string }) {
+export function RevokeKeyButton({ id, name, orgId }: { id: string; name: string; orgId: string }) {
   return (
     <ConfirmAction
       action={revokeKeyAction}
-      fields={{ id }}
+      fields={{ id, pageOrg: orgId }}
       trigger="Revoke"
       triggerLabel={`Revoke key ${name}`}
       title={`Revoke “${name}”?`}

@@ -7,7 +7,7 @@ import { Field, FieldError, FieldHint, Input, Label, Select } from "~/components
 import { type InviteState, inviteMemberAction } from "../../actions";
 
 /** Invite by email; the link is emailed and also shown here once, to pass on another way. */
-export function InviteForm() {
+export function InviteForm({ orgId }: { orgId: string }) {
   const [state, action, pending] = useActionState<InviteState, FormData>(inviteMemberAction, {});
   const formRef = useRef<HTMLFormElement>(null);
   const linkRef = useRef<HTMLInputElement>(null);
@@ -35,6 +35,7 @@ export function InviteForm() {
         </Alert>
       ) : null}
       <form className="grid gap-4 sm:grid-cols-[minmax(0,1fr)_10rem_auto] sm:items-end" action={action} ref={formRef}>
+        <input type="hidden" name="pageOrg" value={orgId} />
         {state.error ? (
           <Alert tabIndex={-1} ref={errorRef} className="sm:col-span-3">
             {state.error}

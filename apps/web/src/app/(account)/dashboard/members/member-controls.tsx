@@ -1,46 +1,43 @@
 "use client";
 
-import { useActionState, useRef } from "react";
+import { useActionState, useState } from "react";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { ConfirmAction } from "~/components/ui/confirm-action";
 import { Select } from "~/components/ui/field";
 import { type FormState, removeMemberAction, revokeInvitationAction, setMemberRoleAction } from "../../actions";
 
-/** An owner changes someone's role: the choice is saved when it changes (with a button for no-JS). */
-export function RoleForm({ userId, name, role }: { userId: string; name: string; role: "owner" | "member" }) {
+/**
+ * An owner changes someone's role with an explicit Save: arrow keys on a closed select fire
+ * `change` in some browsers, and a keyboard user must not demote someone by moving through it.
+ */
+export function RoleForm({ userId, name, role, orgId }: { userId: string; name: string; role: "owner" | "member"; orgId: string }) {
   const [state, action, pending] = useActionState<FormState, FormData>(setMemberRoleAction, {});
-  const formRef = useRef<HTMLFormElement>(null);
+  const [chosen, setChosen] = useState(role);
   return (
-    <form action={action} ref={formRef} className="flex flex-wrap items-center gap-2">
+    <form action={action} className="flex flex-wrap items-center gap-2">
       <input type="hidden" name="userId" value={userId} />
-      <Select
-        name="role"
-        defaultValue={role}
-        aria-label={`Role of ${name}`}
-        disabled={pending}
-        className="w-auto"
-        onChange={() => formRef.current?.requestSubmit()}
-      >
+      <input type="hidden" name="pageOrg" value={orgId} />
+      <Select name="role" value={chosen} onChange={(e) => setChosen(e.currentTarget.value === "owner" ? "owner" : "member")} aria-label={`Role of ${name}`} disabled={pending} className="w-auto">
         <option value="member">member</option>
         <option value="owner">owner</option>
       </Select>
-      <noscript>
-        <Button type="submit" size="sm" variant="secondary">
-          Save
+      {chosen !== role ? (
+        <Button type="submit" size="sm" variant="secondary" disabled={pending} aria-busy={pending} aria-label={`Save the role of ${name}`}>
+          {pending ? "Saving…" : "Save"}
         </Button>
-      </noscript>
+      ) : null}
       {state.error ? <Alert className="w-full">{state.error}</Alert> : null}
     </form>
   );
 }
 
 /** Remove a member (owners), or leave (anyone), after a confirmation. */
-export function RemoveMemberButton({ userId, name, self, orgName }: { userId: string; name: string; self: boolean; orgName: string }) {
+export function RemoveMemberButton({ userId, name, self, orgName, orgId }: { userId: string; name: string; self: boolean; orgName: string; orgId: string }) {
   return (
     <ConfirmAction
       action={removeMemberAction}
-      fields={{ userId, self: self ? "1" : "0" }}
+      fields={{ userId, self: self ? "1" : "0", pageOrg: orgId }}
       trigger={self ? "Leave" : "Remove"}
       triggerLabel={self ? `Leave ${orgName}` : `Remove ${name}`}
       title={self ? `Leave ${orgName}?` : `Remove ${name} from ${orgName}?`}
@@ -55,11 +52,11 @@ export function RemoveMemberButton({ userId, name, self, orgName }: { userId: st
   );
 }
 
-export function RevokeInvitationButton({ id, email }: { id: string; email: string }) {
+export function RevokeInvitationButton({ id, email, orgId }: { id: string; email: string; orgId: string }) {
   return (
     <ConfirmAction
       action={revokeInvitationAction}
-      fields={{ id }}
+      fields={{ id, pageOrg: orgId }}
       trigger="Revoke"
       triggerLabel={`Revoke the invitation to ${email}`}
       title={`Revoke the invitation to ${email}?`}

@@ -30,7 +30,7 @@ export default async function MembersPage({ searchParams }: { searchParams: Prom
         <>
           <SectionTitle>Invite someone</SectionTitle>
           <Card>
-            <InviteForm />
+            <InviteForm orgId={org.orgId} />
           </Card>
         </>
       ) : null}
@@ -58,14 +58,14 @@ export default async function MembersPage({ searchParams }: { searchParams: Prom
                 </td>
                 <td data-label="Email">{m.email}</td>
                 <td data-label="Role">
-                  {owner && !lastOwner ? <RoleForm userId={m.userId} name={m.name} role={m.role} /> : <span data-role={m.role}>{m.role}</span>}
+                  {owner && !lastOwner ? <RoleForm userId={m.userId} name={m.name} role={m.role} orgId={org.orgId} /> : <span data-role={m.role}>{m.role}</span>}
                 </td>
                 <td data-label="Joined">{day(m.joinedAt)}</td>
                 <td data-label="Actions">
                   {lastOwner ? (
                     <Muted className="m-0 text-xs">The last owner: make someone else an owner to leave.</Muted>
                   ) : owner || self ? (
-                    <RemoveMemberButton userId={m.userId} name={m.name} self={self} orgName={org.name} />
+                    <RemoveMemberButton userId={m.userId} name={m.name} self={self} orgName={org.name} orgId={org.orgId} />
                   ) : null}
                 </td>
               </tr>
@@ -97,7 +97,7 @@ export default async function MembersPage({ searchParams }: { searchParams: Prom
                     <td data-label="Role">{i.role}</td>
                     <td data-label="Expires">{day(i.expiresAt)}</td>
                     <td data-label="Actions">
-                      <RevokeInvitationButton id={i.id} email={i.email} />
+                      <RevokeInvitationButton id={i.id} email={i.email} orgId={org.orgId} />
                     </td>
                   </tr>
                 ))}
