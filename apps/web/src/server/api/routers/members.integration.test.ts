@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { closePgPool } from "@proofgrid/db/sql-client";
 import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_INVITATIONS_PER_DAY } from "../../services/accounts/members.ts";
 import { emailsTo } from "../../services/mail/outbox.ts";
 import { as, code, signUp } from "../test-callers.ts";
 
@@ -123,5 +124,34 @@ describe("members and invitations", () => {
     expect(await code((await as(eve)).members.accept({ token: inv.token }))).toBe("NOT_FOUND");
     const again = await (await as(dana)).members.invite({ email: "eve@example.com", role: "owner" });
     expect((await (await as(eve)).members.accept({ token: again.token })).role).toBe("owner");
+  });
+
+  it("two owners inviting the same address at once: one invitation, one CONFLICT (not a 500)", async () => {
+    const results = await Promise.allSettled([
+      (await as(dana)).members.invite({ email: "twice@example.com" }),
+      (await as(dana)).members.invite({ email: "twice@example.com" }),
+      (await as(dana)).members.invite({ email: "twice@example.com" }),
+    ]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    for (const r of results) if (r.status === "rejected") expect((r.reason as { code?: string }).code).toBe("CONFLICT");
+    expect(await t.prisma.invitation.count({ where: { email: "twice@example.com", revokedAt: null } })).toBe(1);
+  });
+
+  it("caps the invitations an organisation sends in a day", async () => {
+    const org = (await t.prisma.membership.findFirstOrThrow({ where: { user: { email: "dana@example.com" } }, select: { orgId: true } })).orgId;
+    const sent = await t.prisma.invitation.count({ where: { orgId: org } });
+    const inviter = await userId("dana@example.com");
+    await t.prisma.invitation.createMany({
+      data: Array.from({ length: MAX_INVITATIONS_PER_DAY - sent }, (_, i) => ({
+        orgId: org,
+        email: `bulk${i}@example.com`,
+        tokenHash: `bulk-${i}-${"0".repeat(40)}`,
+        invitedBy: inviter,
+        expiresAt: new Date(Date.now() + 3_600_000),
+        revokedAt: new Date(),
+      })),
+    });
+    expect(await code((await as(dana)).members.invite({ email: "one-more@example.com" }))).toBe("TOO_MANY_REQUESTS");
+    expect(await t.prisma.invitation.count({ where: { email: "one-more@example.com" } })).toBe(0);
   });
 });

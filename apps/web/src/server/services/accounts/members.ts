@@ -14,10 +14,16 @@ import { MAX_MEMBERSHIPS } from "./resolve-session.ts";
 /** Invitations an organisation may have open at once. */
 export const MAX_OPEN_INVITATIONS = 100;
 export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
+/** Invitations (and so emails) an organisation may send in 24 hours: anyone can create an
+ * organisation, and invitations must not become a way to mail strangers. */
+export const MAX_INVITATIONS_PER_DAY = 50;
 const TOKEN_PREFIX = "pgi_";
 
 export const ZInviteRequest = z.object({
-  email: z.email("Enter the email address the person signs in with").max(254).transform((e) => e.toLowerCase()),
+  email: z
+    .email("Enter the email address the person signs in with")
+    .max(254)
+    .transform((e) => e.toLowerCase()),
   role: z.enum(["owner", "member"]).default("member"),
 });
 export type TInviteRequest = z.input<typeof ZInviteRequest>;
@@ -52,8 +58,20 @@ export async function listMembers(orgId: string) {
     }),
   ]);
   return {
-    members: members.map((m) => ({ userId: m.user.id, name: m.user.name, email: m.user.email, role: m.role, joinedAt: m.createdAt.toISOString() })),
-    invitations: invitations.map((i) => ({ id: i.id, email: i.email, role: i.role, createdAt: i.createdAt.toISOString(), expiresAt: i.expiresAt.toISOString() })),
+    members: members.map((m) => ({
+      userId: m.user.id,
+      name: m.user.name,
+      email: m.user.email,
+      role: m.role,
+      joinedAt: m.createdAt.toISOString(),
+    })),
+    invitations: invitations.map((i) => ({
+      id: i.id,
+      email: i.email,
+      role: i.role,
+      createdAt: i.createdAt.toISOString(),
+      expiresAt: i.expiresAt.toISOString(),
+    })),
   };
 }
 
@@ -67,42 +85,83 @@ export async function inviteMember(actor: Actor, request: TInviteRequest, mail?:
   const input = ZInviteRequest.parse(request);
   const token = `${TOKEN_PREFIX}${randomBytes(24).toString("base64url")}`;
   const now = new Date();
-  return db().$transaction(async (tx) => {
-    const already = await tx.membership.findFirst({ where: { orgId: actor.orgId, user: { email: input.email } }, select: { userId: true } });
-    if (already) throw new AppError("CONFLICT", `${input.email} is already a member of this organisation`);
-    await tx.invitation.updateMany({
-      where: { orgId: actor.orgId, email: input.email, acceptedAt: null, revokedAt: null, expiresAt: { lte: now } },
-      data: { revokedAt: now },
-    });
-    const open = await tx.invitation.count({ where: { orgId: actor.orgId, acceptedAt: null, revokedAt: null } });
-    if (open >= MAX_OPEN_INVITATIONS) {
-      throw new AppError("RATE_LIMITED", `this organisation has ${MAX_OPEN_INVITATIONS} open invitations, the most allowed: revoke some first`);
-    }
-    const pending = await tx.invitation.findFirst({ where: { orgId: actor.orgId, email: input.email, acceptedAt: null, revokedAt: null }, select: { id: true } });
-    if (pending) throw new AppError("CONFLICT", `${input.email} already has an open invitation: revoke it to send a new link`);
-    const created = await tx.invitation.create({
-      data: { orgId: actor.orgId, email: input.email, role: input.role, tokenHash: hashToken(token), invitedBy: actor.userId, expiresAt: new Date(now.getTime() + INVITATION_TTL_MS) },
-      select: { id: true, email: true, role: true, expiresAt: true },
-    });
-    const path = `/invite/${token}`;
-    // The email goes out with the invitation or not at all (the outbox is in this transaction).
-    if (mail?.origin) {
-      const [org, inviter] = await Promise.all([
-        tx.organization.findUniqueOrThrow({ where: { id: actor.orgId }, select: { name: true } }),
-        tx.user.findUniqueOrThrow({ where: { id: actor.userId }, select: { name: true, email: true } }),
-      ]);
-      await enqueueEmail(
-        {
-          to: created.email,
-          kind: "invitation",
-          subject: `${inviter.name} invited you to ${org.name} on Proofgrid`,
-          text: `${inviter.name} (${inviter.email}) invited you to join ${org.name} on Proofgrid as ${created.role === "owner" ? "an owner" : "a member"}.\n\nSign up or sign in with this address (${created.email}), then open this link before ${created.expiresAt.toUTCString()}:\n${mail.origin.replace(/\/$/, "")}${path}`,
+  return db()
+    .$transaction(async (tx) => {
+      const sentToday = await tx.invitation.count({
+        where: { orgId: actor.orgId, createdAt: { gt: new Date(now.getTime() - 86_400_000) } },
+      });
+      if (sentToday >= MAX_INVITATIONS_PER_DAY) {
+        throw new AppError(
+          "RATE_LIMITED",
+          `this organisation sent ${MAX_INVITATIONS_PER_DAY} invitations in the last 24 hours, the most allowed: try again tomorrow`,
+        );
+      }
+      const already = await tx.membership.findFirst({
+        where: { orgId: actor.orgId, user: { email: input.email } },
+        select: { userId: true },
+      });
+      if (already) throw new AppError("CONFLICT", `${input.email} is already a member of this organisation`);
+      await tx.invitation.updateMany({
+        where: { orgId: actor.orgId, email: input.email, acceptedAt: null, revokedAt: null, expiresAt: { lte: now } },
+        data: { revokedAt: now },
+      });
+      const open = await tx.invitation.count({ where: { orgId: actor.orgId, acceptedAt: null, revokedAt: null } });
+      if (open >= MAX_OPEN_INVITATIONS) {
+        throw new AppError(
+          "RATE_LIMITED",
+          `this organisation has ${MAX_OPEN_INVITATIONS} open invitations, the most allowed: revoke some first`,
+        );
+      }
+      const pending = await tx.invitation.findFirst({
+        where: { orgId: actor.orgId, email: input.email, acceptedAt: null, revokedAt: null },
+        select: { id: true },
+      });
+      if (pending) throw new AppError("CONFLICT", `${input.email} already has an open invitation: revoke it to send a new link`);
+      const created = await tx.invitation.create({
+        data: {
+          orgId: actor.orgId,
+          email: input.email,
+          role: input.role,
+          tokenHash: hashToken(token),
+          invitedBy: actor.userId,
+          expiresAt: new Date(now.getTime() + INVITATION_TTL_MS),
         },
-        tx,
-      );
-    }
-    return { id: created.id, email: created.email, role: created.role, expiresAt: created.expiresAt.toISOString(), token, path, emailed: Boolean(mail?.origin) };
-  });
+        select: { id: true, email: true, role: true, expiresAt: true },
+      });
+      const path = `/invite/${token}`;
+      // The email goes out with the invitation or not at all (the outbox is in this transaction).
+      if (mail?.origin) {
+        const [org, inviter] = await Promise.all([
+          tx.organization.findUniqueOrThrow({ where: { id: actor.orgId }, select: { name: true } }),
+          tx.user.findUniqueOrThrow({ where: { id: actor.userId }, select: { name: true, email: true } }),
+        ]);
+        await enqueueEmail(
+          {
+            to: created.email,
+            kind: "invitation",
+            subject: `${inviter.name} invited you to ${org.name} on Proofgrid`,
+            text: `${inviter.name} (${inviter.email}) invited you to join ${org.name} on Proofgrid as ${created.role === "owner" ? "an owner" : "a member"}.\n\nSign up or sign in with this address (${created.email}), then open this link before ${created.expiresAt.toUTCString()}:\n${mail.origin.replace(/\/$/, "")}${path}`,
+          },
+          tx,
+        );
+      }
+      return {
+        id: created.id,
+        email: created.email,
+        role: created.role,
+        expiresAt: created.expiresAt.toISOString(),
+        token,
+        path,
+        emailed: Boolean(mail?.origin),
+      };
+    })
+    .catch((err: unknown) => {
+      // Two owners inviting the same address at once: the partial unique index decides.
+      if (typeof err === "object" && err !== null && (err as { code?: string }).code === "P2002") {
+        throw new AppError("CONFLICT", `${input.email} already has an open invitation: revoke it to send a new link`);
+      }
+      throw err;
+    });
 }
 
 export async function revokeInvitation(actor: Actor, invitationId: string) {
@@ -120,8 +179,10 @@ export async function describeInvitation(token: string) {
   const inv = await findByToken(token);
   if (!inv) return { usable: false as const, reason: "This invitation link is not valid. Ask the organisation's owner for a new one." };
   if (inv.acceptedAt) return { usable: false as const, reason: "This invitation was already used." };
-  if (inv.revokedAt) return { usable: false as const, reason: "This invitation was withdrawn. Ask the organisation's owner for a new one." };
-  if (inv.expiresAt <= new Date()) return { usable: false as const, reason: "This invitation has expired. Ask the organisation's owner for a new one." };
+  if (inv.revokedAt)
+    return { usable: false as const, reason: "This invitation was withdrawn. Ask the organisation's owner for a new one." };
+  if (inv.expiresAt <= new Date())
+    return { usable: false as const, reason: "This invitation has expired. Ask the organisation's owner for a new one." };
   return { usable: true as const, orgName: inv.org.name, role: inv.role, email: inv.email };
 }
 
@@ -129,7 +190,16 @@ async function findByToken(token: string) {
   if (!token.startsWith(TOKEN_PREFIX) || token.length > 100) return null;
   return db().invitation.findUnique({
     where: { tokenHash: hashToken(token) },
-    select: { id: true, orgId: true, email: true, role: true, expiresAt: true, acceptedAt: true, revokedAt: true, org: { select: { name: true } } },
+    select: {
+      id: true,
+      orgId: true,
+      email: true,
+      role: true,
+      expiresAt: true,
+      acceptedAt: true,
+      revokedAt: true,
+      org: { select: { name: true } },
+    },
   });
 }
 
@@ -151,7 +221,10 @@ export async function acceptInvitation(opts: { token: string; userId: string; em
       data: { acceptedAt: new Date() },
     });
     if (claimed.count === 0) throw new AppError("CONFLICT", "this invitation was used or withdrawn a moment ago");
-    const member = await tx.membership.findUnique({ where: { userId_orgId: { userId: opts.userId, orgId: inv.orgId } }, select: { role: true } });
+    const member = await tx.membership.findUnique({
+      where: { userId_orgId: { userId: opts.userId, orgId: inv.orgId } },
+      select: { role: true },
+    });
     if (member) throw new AppError("CONFLICT", "you are already a member of this organisation");
     const count = await tx.membership.count({ where: { userId: opts.userId } });
     if (count >= MAX_MEMBERSHIPS) throw new AppError("CONFLICT", `a user may belong to at most ${MAX_MEMBERSHIPS} organisations`);
@@ -171,7 +244,10 @@ async function ownersAfter(tx: Prisma.TransactionClient, orgId: string, userId: 
 export async function setMemberRole(actor: Actor, opts: { userId: string; role: OrgRole }) {
   requireOwner(actor, "change roles");
   return db().$transaction(async (tx) => {
-    const member = await tx.membership.findUnique({ where: { userId_orgId: { userId: opts.userId, orgId: actor.orgId } }, select: { role: true } });
+    const member = await tx.membership.findUnique({
+      where: { userId_orgId: { userId: opts.userId, orgId: actor.orgId } },
+      select: { role: true },
+    });
     if (!member) throw new AppError("NOT_FOUND", "no member with that id in this organisation");
     if (member.role === "owner" && opts.role !== "owner" && (await ownersAfter(tx, actor.orgId, opts.userId)) === 0) {
       throw new AppError("CONFLICT", "an organisation needs at least one owner: make someone else an owner first");

@@ -18,9 +18,17 @@ const ZMailEnv = z.object({
   MAIL_FROM: z.string().min(3).max(200).default("Proofgrid <no-reply@proofgrid.local>"),
 });
 
-/** At most this many attempts per message, then it stays unsent with its last error. */
-const MAX_ATTEMPTS = 8;
+/**
+ * A refused message is tried again after 2^attempts seconds (capped at an hour), up to this
+ * many attempts (about 14 hours of an unreachable server), then it stays unsent with its
+ * last error. Others behind it keep going out.
+ */
+const MAX_ATTEMPTS = 16;
+const MAX_BACKOFF_S = 3_600;
 const BATCH = 20;
+/** Sent messages keep their subject and recipient; their body (which holds live links) is
+ * blanked this long after sending. */
+const KEEP_BODY_MS = 3_600_000;
 
 export interface EmailMessage {
   to: string;
@@ -60,8 +68,8 @@ export async function deliverOutbox(): Promise<number> {
     const done = await sqlTransaction(async (tx) => {
       const rows = await tx.$queryRaw<{ id: string; to_address: string; subject: string; body_text: string; kind: string; attempts: number }[]>`
         SELECT id, to_address, subject, body_text, kind, attempts FROM outbound_emails
-        WHERE sent_at IS NULL AND attempts < ${MAX_ATTEMPTS}
-        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`;
+        WHERE sent_at IS NULL AND next_attempt_at <= now() AND attempts < ${MAX_ATTEMPTS}
+        ORDER BY next_attempt_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED`;
       const m = rows[0];
       if (!m) return null;
       try {
@@ -74,15 +82,21 @@ export async function deliverOutbox(): Promise<number> {
           UPDATE outbound_emails SET sent_at = now(), transport = ${smtp ? "smtp" : "log"}, attempts = attempts + 1, last_error = NULL WHERE id = ${m.id}::uuid`;
         return true;
       } catch (err) {
-        logger.warn({ err: String(err), to: m.to_address, attempt: m.attempts + 1 }, "email not sent; will retry");
-        await tx.$executeRaw`UPDATE outbound_emails SET attempts = attempts + 1, last_error = ${String(err).slice(0, 500)} WHERE id = ${m.id}::uuid`;
+        const wait = Math.min(MAX_BACKOFF_S, 2 ** m.attempts);
+        logger.warn({ err: String(err), to: m.to_address, attempt: m.attempts + 1, retryInS: wait }, "email not sent; will retry");
+        await tx.$executeRaw`
+          UPDATE outbound_emails SET attempts = attempts + 1, last_error = ${String(err).slice(0, 500)},
+                 next_attempt_at = now() + make_interval(secs => ${wait})
+          WHERE id = ${m.id}::uuid`;
         return false;
       }
     });
     if (done === null) break;
     if (done) sent++;
-    else break; // the server refused: back off until the next tick
   }
+  // Links in sent messages stop living in the database an hour after they went out.
+  await sql().$executeRaw`
+    UPDATE outbound_emails SET body_text = '' WHERE sent_at < now() - make_interval(secs => ${KEEP_BODY_MS / 1000}) AND body_text <> ''`;
   return sent;
 }
 

@@ -120,6 +120,10 @@ describe("password reset by email", () => {
     const [failed] = await t.prisma.outboundEmail.findMany({ where: { toAddress: "rosa@example.com", sentAt: null } });
     expect(failed?.attempts).toBe(1);
     expect(failed?.lastError).toMatch(/ECONNREFUSED|connect/i);
+    // It waits (1 s after a first refusal, doubling after each) before it is tried again.
+    expect((failed?.nextAttemptAt.getTime() ?? 0) - Date.now()).toBeGreaterThan(500);
+    expect(await deliverOutbox()).toBe(0);
+    expect((await t.prisma.outboundEmail.findUniqueOrThrow({ where: { id: failed?.id ?? "" } })).attempts).toBe(1);
     smtp = new SMTPServer({
       authOptional: true,
       disabledCommands: ["STARTTLS"],
@@ -132,7 +136,17 @@ describe("password reset by email", () => {
       },
     });
     await new Promise<void>((resolve) => smtp.listen(port, "127.0.0.1", resolve));
+    await new Promise((r) => setTimeout(r, 1_100));
     expect(await deliverOutbox()).toBe(1);
     expect(received.at(-1)?.to).toEqual(["rosa@example.com"]);
+  });
+
+  it("blanks the body of a message an hour after it went out (it holds a live link)", async () => {
+    await t.prisma.outboundEmail.updateMany({ where: { toAddress: "sam@example.com" }, data: { sentAt: new Date(Date.now() - 2 * 3_600_000) } });
+    await deliverOutbox();
+    const [old] = await emailsTo("sam@example.com");
+    expect(old).toMatchObject({ body_text: "", kind: "password_reset" });
+    const [recent] = await emailsTo("rosa@example.com");
+    expect(recent?.body_text).toContain("reset-password?token=");
   });
 });
