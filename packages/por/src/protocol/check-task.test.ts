@@ -73,6 +73,21 @@ describe("deliveredCuPerHour", () => {
     expect(() => deliveredCuPerHour([])).toThrow(RangeError);
     expect(() => deliveredCuPerHour([{ modelSlug: "a", costMilliCu: 1, wallMs: 0 }])).toThrow(RangeError);
     expect(() => deliveredCuPerHour([{ modelSlug: "a", costMilliCu: -1, wallMs: 1 }])).toThrow(RangeError);
+    expect(() => deliveredCuPerHour([{ modelSlug: "a", costMilliCu: 0, wallMs: 1 }])).toThrow(RangeError);
+  });
+
+  it("judges each job by its own rate: a stalled expensive job cannot hide behind a cheap one's time", () => {
+    // Two cheap jobs at the claimed speed and one expensive job 10× too slow: the medians of
+    // cost and of time taken separately (133 and 20 ms) would say 6.6× faster than it is.
+    const items = [
+      { modelSlug: "m", costMilliCu: 7, wallMs: 7 },
+      { modelSlug: "m", costMilliCu: 133, wallMs: 1_330 },
+      { modelSlug: "m", costMilliCu: 133, wallMs: 1_330 },
+      { modelSlug: "m", costMilliCu: 7, wallMs: 7 },
+      { modelSlug: "m", costMilliCu: 133, wallMs: 20 },
+    ];
+    // Per unit of cost: 1, 10, 10, 1, 0.15 ms → median 1 ms → 3600 CU/h; never the 6.6× figure.
+    expect(deliveredCuPerHour(items)).toBeCloseTo(3_600, 6);
   });
 });
 

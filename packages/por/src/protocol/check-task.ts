@@ -81,32 +81,37 @@ export function verifyCheckReport(report: CheckReport, publicKey: string): boole
 
 /**
  * Capability actually delivered on timed jobs, scored the way the capability benchmark scores
- * a machine (`scoreBenchmark`): per model the median cost and the median time charged, then
+ * a machine (`scoreBenchmark`): per model, its median cost and the median time that jobs of
+ * that model take per unit of cost, then
  *
- *   CU/h = 3600 × Σ median cost / Σ median time
+ *   CU/h = 3600 × Σ median cost / Σ (median cost × median(time / cost))
  *
- * (cost in milli-CU, time in ms). One slow job — a GC pause, a database fsync, a neighbour
- * taking the CPU for 300 ms — moves a median of three or more by nothing, where it moved a
- * plain Σcost/Σtime by up to a third (measured on CI: 4 rounds of ~220 ms each). The platform
- * sets the times (CheckTaskItem.wallMs), so a worker can look faster only by the protocol
- * allowance per job, and only by being fast on most of its jobs of each model.
+ * (cost in milli-CU, time in ms). When a model's jobs all cost the same — as capability
+ * challenges do — that is the median cost over the median time, exactly the benchmark's
+ * score. Taking each job's own rate keeps a stalled expensive job from hiding behind a cheap
+ * one's time. One slow job — a GC pause, a database fsync, a neighbour taking the CPU for
+ * 300 ms — moves a median of three or more by nothing, where it moved a plain Σcost/Σtime by
+ * up to a third (measured on CI: 4 rounds of ~220 ms each). The platform sets the times
+ * (CheckTaskItem.wallMs), so a worker can look faster only by the protocol allowance per job,
+ * and only by being fast on most of its jobs of each model.
  */
 export function deliveredCuPerHour(items: readonly { modelSlug: string; costMilliCu: number; wallMs: number }[]): number {
   if (items.length === 0) throw new RangeError("no timed items");
-  const byModel = new Map<string, { costs: number[]; walls: number[] }>();
+  const byModel = new Map<string, { costs: number[]; msPerCost: number[] }>();
   for (const i of items) {
-    if (!(Number.isFinite(i.costMilliCu) && i.costMilliCu >= 0)) throw new RangeError(`costMilliCu must be ≥ 0, got ${i.costMilliCu}`);
+    if (!(Number.isFinite(i.costMilliCu) && i.costMilliCu > 0)) throw new RangeError(`costMilliCu must be > 0, got ${i.costMilliCu}`);
     if (!(Number.isFinite(i.wallMs) && i.wallMs > 0)) throw new RangeError(`wallMs must be > 0, got ${i.wallMs}`);
-    const g = byModel.get(i.modelSlug) ?? { costs: [], walls: [] };
+    const g = byModel.get(i.modelSlug) ?? { costs: [], msPerCost: [] };
     g.costs.push(i.costMilliCu);
-    g.walls.push(i.wallMs);
+    g.msPerCost.push(i.wallMs / i.costMilliCu);
     byModel.set(i.modelSlug, g);
   }
   let cost = 0;
   let wall = 0;
   for (const g of byModel.values()) {
-    cost += median(g.costs);
-    wall += median(g.walls);
+    const c = median(g.costs);
+    cost += c;
+    wall += c * median(g.msPerCost);
   }
   return (cost / wall) * SECONDS_PER_HOUR;
 }

@@ -22,8 +22,9 @@ const loads = new Map<string, ModelLoad>();
  * The first alone is low whenever demand, not capacity, was the limit: a network that just
  * started, or one that sat idle, finished few jobs and would turn away the first burst
  * (measured: 3 workers with 5 slots refused the 100th encoder job of a burst, on CI, at
- * ~0.3 jobs/s observed where they run ~100 a second). The second alone is high when other
- * models share the slots; the first covers that once the queue has run for a while.
+ * ~0.3 jobs/s observed where they run ~100 a second). The larger of the two is optimistic
+ * when other models' jobs fill the same slots: the bound then admits more than the model's
+ * queue drains in MAX_QUEUE_WAIT_MS. It guards against runaway queues; it promises no wait.
  */
 export function drainRate(r: { done: number; spanS: number | null; slots: number; medianRunS: number | null }): number {
   const span = Math.min(300, Math.max(10, r.spanS ?? 300));

@@ -48,6 +48,7 @@ export async function startRecording(onAutoStop?: () => void): Promise<Recording
   const timer = setTimeout(() => {
     if (recorder.state === "recording") {
       recorder.stop();
+      release(); // the microphone goes off at the limit, not when the person comes back
       onAutoStop?.();
     }
   }, MAX_RECORDING_MS);

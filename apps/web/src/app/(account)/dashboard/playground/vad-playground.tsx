@@ -52,13 +52,19 @@ export function VadPlayground() {
     await detect(await file.arrayBuffer());
   }
 
+  const [starting, setStarting] = useState(false);
+
   async function toggleRecording() {
     setMicError(null);
+    if (starting) return; // the permission prompt is still open
     if (!recording) {
+      setStarting(true);
       try {
         setRecording(await startRecording(() => setMicError(`Recording stopped at ${MAX_RECORDING_MS / 1000} s: press “Stop and find the speech”.`)));
       } catch (err) {
         setMicError(err instanceof Error ? err.message : String(err));
+      } finally {
+        setStarting(false);
       }
       return;
     }
@@ -116,7 +122,7 @@ export function VadPlayground() {
             {busy ? "Listening…" : "Find the speech"}
           </Button>
           <span className="text-sm text-muted">or</span>
-          <Button type="button" variant={recording ? "danger" : "secondary"} onClick={toggleRecording} disabled={busy} aria-pressed={recording !== null}>
+          <Button type="button" variant={recording ? "danger" : "secondary"} onClick={toggleRecording} disabled={busy || starting}>
             {recording ? "Stop and find the speech" : "Record from the microphone"}
           </Button>
           {recording ? (
