@@ -56,6 +56,11 @@ describe("members, invitations, password reset and platform administration", () 
     const mail = await lastEmail("dana@example.com");
     expect(mail.subject).toBe("Olga invited you to Olga Robotics on Proofgrid");
     expect(mail.body_text).toContain(inviteUrl);
+    // A refused invitation says why and keeps what was typed.
+    await owner.getByLabel("Email", { exact: true }).fill("olga@example.com");
+    await owner.getByRole("button", { name: "Invite" }).click();
+    await owner.getByText("olga@example.com is already a member of this organisation").waitFor();
+    expect(await owner.getByLabel("Email", { exact: true }).inputValue()).toBe("olga@example.com");
     await checkAtBothWidths(owner, { dir: SCREENSHOTS, name: "members", url: `${stack.url}/dashboard/members` });
     // A fresh page never shows the link again.
     expect(await owner.content()).not.toContain(inviteUrl.split("/").at(-1) ?? "-");

@@ -92,11 +92,14 @@ export async function revokeKeyAction(_prev: FormState, form: FormData): Promise
 }
 
 export interface InviteState extends FormState {
+  /** What was typed, sent back with an error so the form keeps it. */
+  values?: { email: string; role: string };
   /** The invitation's link, shown once to the owner who made it. */
   created?: { email: string; role: string; url: string; emailed: boolean };
 }
 
 export async function inviteMemberAction(_prev: InviteState, form: FormData): Promise<InviteState> {
+  const values = { email: String(form.get("email") ?? ""), role: String(form.get("role") ?? "member") };
   try {
     const inv = await (await caller(form)).members.invite({
       email: String(form.get("email") ?? ""),
@@ -106,7 +109,7 @@ export async function inviteMemberAction(_prev: InviteState, form: FormData): Pr
     revalidatePath("/dashboard/members");
     return { created: { email: inv.email, role: inv.role, url: `${origin}${inv.path}`, emailed: inv.emailed } };
   } catch (err) {
-    return failure(err);
+    return { ...failure(err), values };
   }
 }
 
@@ -152,13 +155,15 @@ export async function acceptInvitationAction(_prev: FormState, form: FormData): 
 }
 
 export interface GrantState extends FormState {
+  values?: { orgId: string; tokens: string; memo: string };
   granted?: { orgName: string; tokens: string; created: boolean };
 }
 
 export async function grantCreditsAction(_prev: GrantState, form: FormData): Promise<GrantState> {
   const tokens = String(form.get("tokens") ?? "").trim();
+  const values = { orgId: String(form.get("orgId") ?? ""), tokens, memo: String(form.get("memo") ?? "") };
   if (!/^\d{1,9}(\.\d{1,6})?$/.test(tokens) || Number(tokens) <= 0) {
-    return { error: "Check the highlighted fields.", fieldErrors: { tokens: "A positive number of tokens, at most 6 decimals." } };
+    return { error: "Check the highlighted fields.", fieldErrors: { tokens: "A positive number of tokens, at most 6 decimals." }, values };
   }
   const [whole = "0", frac = ""] = tokens.split(".");
   const amount = (BigInt(whole) * 1_000_000n + BigInt(frac.padEnd(6, "0") || "0")).toString();
@@ -172,7 +177,7 @@ export async function grantCreditsAction(_prev: GrantState, form: FormData): Pro
     revalidatePath("/admin");
     return { granted: { orgName: String(form.get("orgName") ?? ""), tokens, created: r.created } };
   } catch (err) {
-    return failure(err);
+    return { ...failure(err), values };
   }
 }
 

@@ -3,7 +3,8 @@
 import { useState } from "react";
 import { Button } from "~/components/ui/button";
 
-export function SignOutButton() {
+/** Signs out, then to `to` (default: the sign-in page). */
+export function SignOutButton({ to = "/signin" }: { to?: string }) {
   const [pending, setPending] = useState(false);
   async function signOut() {
     setPending(true);
@@ -11,7 +12,7 @@ export function SignOutButton() {
     await fetch("/api/auth/sign-out", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).catch(
       () => undefined,
     );
-    window.location.assign("/signin");
+    window.location.assign(to);
   }
   return (
     <Button variant="secondary" size="sm" onClick={signOut} disabled={pending} aria-busy={pending}>

@@ -56,7 +56,7 @@ export function GrantForm({ orgs, idempotencyKey }: { orgs: { id: string; name: 
             const name = e.currentTarget.form?.elements.namedItem("orgName");
             if (name instanceof HTMLInputElement) name.value = e.currentTarget.selectedOptions[0]?.text ?? "";
           }}
-          defaultValue={orgs[0]?.id}
+          defaultValue={state.values?.orgId ?? orgs[0]?.id}
         >
           {orgs.map((o) => (
             <option key={o.id} value={o.id}>
@@ -73,6 +73,7 @@ export function GrantForm({ orgs, idempotencyKey }: { orgs: { id: string; name: 
           name="tokens"
           inputMode="decimal"
           required
+          defaultValue={state.values?.tokens}
           maxLength={17}
           aria-invalid={state.fieldErrors?.tokens ? true : undefined}
           aria-describedby={state.fieldErrors?.tokens ? "grant-tokens-error" : "grant-tokens-hint"}
@@ -88,6 +89,7 @@ export function GrantForm({ orgs, idempotencyKey }: { orgs: { id: string; name: 
           minLength={3}
           maxLength={500}
           placeholder="e.g. launch credits, support ticket 812"
+          defaultValue={state.values?.memo}
           aria-invalid={state.fieldErrors?.memo ? true : undefined}
           aria-describedby={state.fieldErrors?.memo ? "grant-memo-error" : undefined}
         />

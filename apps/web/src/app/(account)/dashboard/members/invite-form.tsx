@@ -50,6 +50,7 @@ export function InviteForm({ orgId }: { orgId: string }) {
             required
             maxLength={254}
             autoComplete="off"
+            defaultValue={state.values?.email}
             aria-invalid={state.fieldErrors?.email ? true : undefined}
             aria-describedby={state.fieldErrors?.email ? "invite-email-error" : "invite-email-hint"}
           />
@@ -61,7 +62,7 @@ export function InviteForm({ orgId }: { orgId: string }) {
         </Field>
         <Field>
           <Label htmlFor="invite-role">Role</Label>
-          <Select id="invite-role" name="role" defaultValue="member">
+          <Select id="invite-role" name="role" defaultValue={state.values?.role ?? "member"}>
             <option value="member">Member</option>
             <option value="owner">Owner</option>
           </Select>

@@ -57,7 +57,7 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
                     This invitation is for {invitation.email}, and you are signed in as {user.email}. Sign out, then sign in with {invitation.email}.
                   </Alert>
                   <div>
-                    <SignOutButton />
+                    <SignOutButton to={`/signin?next=${encodeURIComponent(here)}`} />
                   </div>
                 </>
               ) : (
