@@ -161,9 +161,19 @@ describe("members, invitations, password reset and platform administration", () 
     await p.getByLabel("Tokens").fill("250");
     await p.getByLabel("Why").fill("launch credits");
     const grant = p.getByRole("button", { name: "Grant", exact: true });
+    const firstKey = await p.locator('input[name="idempotencyKey"]').inputValue();
     await grant.click();
     await p.getByText("Granted 250 tokens to Olga Robotics.").waitFor();
     // The same form sent again (a retry, a resubmit of the same grant): nothing more is granted.
+    await p.getByLabel("Organisation", { exact: true }).selectOption({ label: "Olga Robotics" });
+    await p.getByLabel("Tokens").fill("250");
+    await p.getByLabel("Why").fill("launch credits");
+    await grant.click();
+    await p.getByText("Already granted: this form was submitted before, and nothing more was granted.").waitFor();
+    // The answer lost and the page reloaded: the form comes back with the unconfirmed key.
+    await p.evaluate(`sessionStorage.setItem("proofgrid:admin-grant-key", "${firstKey}")`);
+    await p.reload();
+    await expect.poll(() => p.locator('input[name="idempotencyKey"]').inputValue()).toBe(firstKey);
     await p.getByLabel("Organisation", { exact: true }).selectOption({ label: "Olga Robotics" });
     await p.getByLabel("Tokens").fill("250");
     await p.getByLabel("Why").fill("launch credits");

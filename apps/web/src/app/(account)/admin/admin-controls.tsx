@@ -7,22 +7,34 @@ import { ConfirmAction } from "~/components/ui/confirm-action";
 import { Field, FieldError, FieldHint, Input, Label, Select } from "~/components/ui/field";
 import { type GrantState, grantCreditsAction, liftQuarantineAction } from "../actions";
 
+/** Where an unconfirmed grant's key waits, so a reload after a lost answer resends the same key. */
+const PENDING_KEY = "proofgrid:admin-grant-key";
+
 /**
  * Tokens from the treasury to an organisation. The form carries a key made when the page
- * was rendered and kept across its refreshes: submitting it twice (a double click, a retry
- * after a timeout) grants once. "Make another grant" takes a new key.
+ * was rendered: submitting it twice grants once. The key is kept in this tab's
+ * sessionStorage from the submit until an answer arrives, so if the answer is lost (the
+ * network drops, the page is reloaded) the form comes back with the same key and a resend
+ * cannot grant twice. "Make another grant" takes a new key.
  */
 export function GrantForm({ orgs, idempotencyKey }: { orgs: { id: string; name: string; slug: string }[]; idempotencyKey: string }) {
   const [state, action, pending] = useActionState<GrantState, FormData>(grantCreditsAction, {});
   const [key, setKey] = useState(idempotencyKey);
   const formRef = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    const unconfirmed = sessionStorage.getItem(PENDING_KEY);
+    if (unconfirmed) setKey(unconfirmed);
+  }, []);
+  useEffect(() => {
+    if (state.granted) sessionStorage.removeItem(PENDING_KEY);
+  }, [state]);
   const messageRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (state.error || state.granted) messageRef.current?.focus();
   }, [state]);
   if (orgs.length === 0) return <p className="m-0">No organisation to grant to yet.</p>;
   return (
-    <form action={action} className="grid gap-4 sm:grid-cols-2" ref={formRef}>
+    <form action={action} className="grid gap-4 sm:grid-cols-2" ref={formRef} onSubmit={() => sessionStorage.setItem(PENDING_KEY, key)}>
       {state.granted ? (
         <Alert tone="success" role="status" tabIndex={-1} ref={messageRef} className="sm:col-span-2">
           {state.granted.created
