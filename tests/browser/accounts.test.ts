@@ -145,6 +145,8 @@ describe("accounts", () => {
     await page.waitForFunction("document.activeElement?.textContent === 'Yes, revoke'", null, { timeout: 5_000 });
     await confirm.click();
     await tempRow.getByText(/^Revoked/).waitFor();
+    // The button is gone with the revocation: focus goes to the keys' heading, not the page's body.
+    await page.waitForFunction("document.activeElement?.id === 'keys-heading'", null, { timeout: 5_000 });
     expect((await api(stack, "/api/v1/jobs", { key: temp })).status).toBe(401);
     expect((await api(stack, "/api/v1/jobs", { key: aliceKey })).status).toBe(200);
   });

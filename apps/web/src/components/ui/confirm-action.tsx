@@ -20,7 +20,9 @@ export interface ConfirmState {
 /**
  * A destructive server action behind a confirmation: the trigger opens an alert dialog
  * with focus on the confirm button; Cancel or Escape returns focus to the trigger; an
- * error stays in the dialog, saying what to do; success closes it (the page re-renders).
+ * error stays in the dialog, saying what to do; success closes it (the page re-renders) and
+ * puts focus on `focusAfter` (a heading with tabIndex -1, say), since the trigger is usually
+ * gone with its row and focus would otherwise fall to the page's body.
  * The dialog renders in place (inside a table row, say), fixed to the viewport all the same.
  */
 export function ConfirmAction(props: {
@@ -32,14 +34,35 @@ export function ConfirmAction(props: {
   description: string;
   confirm: string;
   busy: string;
+  /** The id of what takes focus after a success. */
+  focusAfter?: string;
 }) {
   const [open, setOpen] = useState(false);
   const [state, action, pending] = useActionState<ConfirmState, FormData>(props.action, {});
   const confirmRef = useRef<HTMLButtonElement>(null);
   const submitted = useRef(false);
+  const succeeded = useRef(false);
   useEffect(() => {
-    if (submitted.current && !pending && !state.error) setOpen(false);
+    if (submitted.current && !pending && !state.error) {
+      succeeded.current = true;
+      setOpen(false);
+    }
   }, [pending, state]);
+  // The page's refresh often removes this control (its row) in the same render that brings
+  // the answer: then, once the DOM has settled, focus what it names if focus fell to the body.
+  const focusAfter = useRef(props.focusAfter);
+  focusAfter.current = props.focusAfter;
+  useEffect(
+    () => () => {
+      const id = focusAfter.current;
+      if (!submitted.current || !id) return;
+      requestAnimationFrame(() => {
+        const lost = !document.activeElement || document.activeElement === document.body;
+        if (lost) document.getElementById(id)?.focus();
+      });
+    },
+    [],
+  );
   return (
     <AlertDialog open={open} onOpenChange={setOpen}>
       <AlertDialogTrigger asChild>
@@ -52,6 +75,13 @@ export function ConfirmAction(props: {
         onOpenAutoFocus={(e) => {
           e.preventDefault();
           confirmRef.current?.focus();
+        }}
+        onCloseAutoFocus={(e) => {
+          const target = succeeded.current && props.focusAfter ? document.getElementById(props.focusAfter) : null;
+          if (target) {
+            e.preventDefault();
+            target.focus();
+          }
         }}
       >
         <AlertDialogTitle>{props.title}</AlertDialogTitle>

@@ -127,6 +127,7 @@ export function LiftQuarantineButton({ nodeId, name }: { nodeId: string; name: s
       description="It comes back at half priority and its verdict history stays. Do this only after reviewing the evidence."
       confirm="Yes, lift it"
       busy="Lifting…"
+      focusAfter="quarantine-heading"
     />
   );
 }

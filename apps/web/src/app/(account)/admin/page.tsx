@@ -122,7 +122,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
           </Table>
         )}
 
-        <SectionTitle id="quarantine-heading">Quarantined nodes</SectionTitle>
+        <SectionTitle id="quarantine-heading" tabIndex={-1}>Quarantined nodes</SectionTitle>
         {quarantined.length === 0 ? (
           <EmptyState title="No node is quarantined.">Nodes caught by a check land here for review.</EmptyState>
         ) : (

@@ -33,7 +33,7 @@ export default async function KeysPage({ searchParams }: { searchParams: Promise
           <Card>
             <CreateKeyForm scopes={API_SCOPES} orgId={org.orgId} />
           </Card>
-          <SectionTitle id="keys-heading">Keys</SectionTitle>
+          <SectionTitle id="keys-heading" tabIndex={-1}>Keys</SectionTitle>
           {keys.length === 0 ? (
             <EmptyState title="No API keys yet.">Create one above to call the API.</EmptyState>
           ) : (

@@ -18,6 +18,7 @@ export function RevokeKeyButton({ id, name, orgId }: { id: string; name: string;
       description="Requests with it will fail at once. This cannot be undone: if something still needs a key, create a new one for it."
       confirm="Yes, revoke"
       busy="Revoking…"
+      focusAfter="keys-heading"
     />
   );
 }

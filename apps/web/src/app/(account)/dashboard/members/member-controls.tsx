@@ -48,6 +48,7 @@ export function RemoveMemberButton({ userId, name, self, orgName, orgId }: { use
       }
       confirm={self ? "Yes, leave" : "Yes, remove"}
       busy={self ? "Leaving…" : "Removing…"}
+      focusAfter="members-heading"
     />
   );
 }
@@ -63,6 +64,7 @@ export function RevokeInvitationButton({ id, email, orgId }: { id: string; email
       description="The link stops working at once. You can invite the address again."
       confirm="Yes, revoke"
       busy="Revoking…"
+      focusAfter="invitations-heading"
     />
   );
 }

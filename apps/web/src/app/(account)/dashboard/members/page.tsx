@@ -34,7 +34,7 @@ export default async function MembersPage({ searchParams }: { searchParams: Prom
           </Card>
         </>
       ) : null}
-      <SectionTitle id="members-heading">People</SectionTitle>
+      <SectionTitle id="members-heading" tabIndex={-1}>People</SectionTitle>
       <Table stacked aria-labelledby="members-heading">
         <thead>
           <tr>
@@ -75,7 +75,7 @@ export default async function MembersPage({ searchParams }: { searchParams: Prom
       </Table>
       {owner ? (
         <>
-          <SectionTitle id="invitations-heading">Open invitations</SectionTitle>
+          <SectionTitle id="invitations-heading" tabIndex={-1}>Open invitations</SectionTitle>
           {invitations.length === 0 ? (
             <EmptyState title="No open invitations.">Invitations you send wait here until they are accepted, for seven days.</EmptyState>
           ) : (
