@@ -35,9 +35,9 @@ program
   .option("--memo <text>", "why")
   .action(async (o: { org: string; tokens: string; key: string; memo?: string }) => {
     process.env.DATABASE_URL = databaseUrl();
-    if (!/^\d+(\.\d{1,6})?$/.test(o.tokens)) throw new Error("--tokens must be a positive number with at most 6 decimals");
-    const [whole = "0", frac = ""] = o.tokens.split(".");
-    const amount = BigInt(whole) * 1_000_000n + BigInt(frac.padEnd(6, "0") || "0");
+    const { parseTokens } = await import("../apps/web/src/server/services/billing/get-balance.ts");
+    const amount = parseTokens(o.tokens);
+    if (amount === null) throw new Error("--tokens must be a positive number with at most 6 decimals");
     const { db } = await import("../apps/web/src/server/db.ts");
     const org = await db().organization.findUnique({ where: { slug: o.org }, select: { id: true } });
     if (!org) throw new Error(`no organisation '${o.org}'`);

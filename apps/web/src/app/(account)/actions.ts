@@ -9,6 +9,7 @@ import { createCaller } from "~/server/api/root";
 import { createTRPCContext } from "~/server/api/trpc";
 import { API_SCOPES } from "~/server/auth/scopes";
 import { publicOrigin } from "~/server/request-origin";
+import { parseTokens } from "~/server/services/billing/get-balance";
 
 // Server actions behind the account forms. Each goes through the tRPC procedures with the
 // request's session, so the forms can do exactly what the API allows and no more.
@@ -162,11 +163,11 @@ export interface GrantState extends FormState {
 export async function grantCreditsAction(_prev: GrantState, form: FormData): Promise<GrantState> {
   const tokens = String(form.get("tokens") ?? "").trim();
   const values = { orgId: String(form.get("orgId") ?? ""), tokens, memo: String(form.get("memo") ?? "") };
-  if (!/^\d{1,9}(\.\d{1,6})?$/.test(tokens) || Number(tokens) <= 0) {
+  const baseUnits = parseTokens(tokens);
+  if (baseUnits === null) {
     return { error: "Check the highlighted fields.", fieldErrors: { tokens: "A positive number of tokens, at most 6 decimals." }, values };
   }
-  const [whole = "0", frac = ""] = tokens.split(".");
-  const amount = (BigInt(whole) * 1_000_000n + BigInt(frac.padEnd(6, "0") || "0")).toString();
+  const amount = baseUnits.toString();
   try {
     const r = await (await caller()).admin.grantCredits({
       orgId: String(form.get("orgId") ?? ""),
