@@ -8,7 +8,6 @@ import { z } from "zod";
 import { createCaller } from "~/server/api/root";
 import { createTRPCContext } from "~/server/api/trpc";
 import { API_SCOPES } from "~/server/auth/scopes";
-import { publicOrigin } from "~/server/request-origin";
 import { parseTokens } from "~/server/services/billing/get-balance";
 
 // Server actions behind the account forms. Each goes through the tRPC procedures with the
@@ -106,9 +105,8 @@ export async function inviteMemberAction(_prev: InviteState, form: FormData): Pr
       email: String(form.get("email") ?? ""),
       role: form.get("role") === "owner" ? "owner" : "member",
     });
-    const origin = publicOrigin(await headers()) ?? "";
     revalidatePath("/dashboard/members");
-    return { created: { email: inv.email, role: inv.role, url: `${origin}${inv.path}`, emailed: inv.emailed } };
+    return { created: { email: inv.email, role: inv.role, url: inv.url, emailed: inv.emailed } };
   } catch (err) {
     return { ...failure(err), values };
   }

@@ -129,6 +129,8 @@ export async function inviteMember(actor: Actor, request: TInviteRequest, mail?:
         select: { id: true, email: true, role: true, expiresAt: true },
       });
       const path = `/invite/${token}`;
+      // Absolute when the site's address is known (publicOrigin), for the email and the owner alike.
+      const url = mail?.origin ? `${mail.origin}${path}` : path;
       // The email goes out with the invitation or not at all (the outbox is in this transaction).
       if (mail?.origin) {
         const [org, inviter] = await Promise.all([
@@ -140,7 +142,7 @@ export async function inviteMember(actor: Actor, request: TInviteRequest, mail?:
             to: created.email,
             kind: "invitation",
             subject: `${inviter.name} invited you to ${org.name} on Proofgrid`,
-            text: `${inviter.name} (${inviter.email}) invited you to join ${org.name} on Proofgrid as ${created.role === "owner" ? "an owner" : "a member"}.\n\nSign up or sign in with this address (${created.email}), then open this link before ${created.expiresAt.toUTCString()}:\n${mail.origin.replace(/\/$/, "")}${path}`,
+            text: `${inviter.name} (${inviter.email}) invited you to join ${org.name} on Proofgrid as ${created.role === "owner" ? "an owner" : "a member"}.\n\nSign up or sign in with this address (${created.email}), then open this link before ${created.expiresAt.toUTCString()}:\n${url}`,
           },
           tx,
         );
@@ -152,6 +154,7 @@ export async function inviteMember(actor: Actor, request: TInviteRequest, mail?:
         expiresAt: created.expiresAt.toISOString(),
         token,
         path,
+        url,
         emailed: Boolean(mail?.origin),
       };
     })

@@ -46,14 +46,15 @@ export async function enqueueEmail(message: EmailMessage, tx: Prisma.Transaction
   return row.id;
 }
 
-let transporter: Transporter | null | undefined;
+let mailer: { from: string; smtp: Transporter | null } | undefined;
 
-function transport(): Transporter | null {
-  if (transporter === undefined) {
+/** The sender and the SMTP transport (null: log instead), read from the environment once. */
+function transport(): { from: string; smtp: Transporter | null } {
+  if (!mailer) {
     const env = ZMailEnv.parse(process.env);
-    transporter = env.SMTP_URL ? nodemailer.createTransport(env.SMTP_URL) : null;
+    mailer = { from: env.MAIL_FROM, smtp: env.SMTP_URL ? nodemailer.createTransport(env.SMTP_URL) : null };
   }
-  return transporter;
+  return mailer;
 }
 
 /**
@@ -61,8 +62,7 @@ function transport(): Transporter | null {
  * sent and marked in one transaction. Returns how many were sent.
  */
 export async function deliverOutbox(): Promise<number> {
-  const env = ZMailEnv.parse(process.env);
-  const smtp = transport();
+  const { from, smtp } = transport();
   let sent = 0;
   for (let i = 0; i < BATCH; i++) {
     const done = await sqlTransaction(async (tx) => {
@@ -74,7 +74,7 @@ export async function deliverOutbox(): Promise<number> {
       if (!m) return null;
       try {
         if (smtp) {
-          await smtp.sendMail({ from: env.MAIL_FROM, to: m.to_address, subject: m.subject, text: m.body_text });
+          await smtp.sendMail({ from, to: m.to_address, subject: m.subject, text: m.body_text });
         } else {
           logger.info({ to: m.to_address, subject: m.subject, kind: m.kind, text: m.body_text }, "email (no SMTP_URL set: logged, not sent)");
         }
