@@ -10,7 +10,7 @@ import { ROOT } from "../../scripts/lib/processes.ts";
 import { renderTextPng } from "../support/inputs.ts";
 import { speechRecording } from "../support/speech.ts";
 import { checkAtBothWidths, DESKTOP, launchChromium } from "./chromium.ts";
-import { defaultPortsFree, type NpmStart, shellEnvironment, startNpmStart } from "./npm-start.ts";
+import { defaultPortsFree, NPM_START_LOG, type NpmStart, shellEnvironment, startNpmStart } from "./npm-start.ts";
 
 // The newcomer's path, as a customer (issue 10): a fresh clone's `npm start`, run exactly as
 // a person runs it (same command, same host binding, no test-only variable, port 3000,
@@ -49,12 +49,27 @@ afterAll(async () => {
   npm?.cleanUp();
 }, 120_000);
 
+/**
+ * Submits the sign-in form; resolves with the alert it shows, or null once on the dashboard.
+ * better-auth allows 3 sign-ins per 10 s from one address: told "Too many attempts", wait
+ * and try again, as the message says (this test signs in from one address several times).
+ */
+async function submitSignIn(p: Page, base: string, password: string): Promise<string | null> {
+  for (let attempt = 0; ; attempt++) {
+    await p.goto(`${base}/signin`);
+    await p.getByLabel("Email").fill(EMAIL);
+    await p.getByLabel("Password").fill(password);
+    await p.getByRole("button", { name: "Sign in" }).click();
+    const alert = p.locator("#auth-error[role=alert]");
+    const outcome = await Promise.race([p.waitForURL(`${base}/dashboard`).then(() => null), alert.waitFor().then(() => alert.innerText())]);
+    if (outcome === null) return null;
+    if (!outcome.startsWith("Too many attempts") || attempt >= 2) return outcome;
+    await new Promise((r) => setTimeout(r, 11_000));
+  }
+}
+
 async function signIn(p: Page, base: string, password: string): Promise<void> {
-  await p.goto(`${base}/signin`);
-  await p.getByLabel("Email").fill(EMAIL);
-  await p.getByLabel("Password").fill(password);
-  await p.getByRole("button", { name: "Sign in" }).click();
-  await p.waitForURL(`${base}/dashboard`);
+  expect(await submitSignIn(p, base, password)).toBeNull();
   await p.getByRole("heading", { level: 1, name: ORG }).waitFor();
 }
 
@@ -101,14 +116,23 @@ describe("a newcomer's first hour as a customer, on npm start", () => {
     await other.close();
   });
 
-  it("refuses a sign-in from another origin, another scheme of the same host included", async () => {
-    for (const origin of ["https://localhost", "https://localhost:3000", "http://localhost:8080", "http://evil.example"]) {
-      const res = await fetch(`${url}/api/auth/sign-in/email`, {
+  it("refuses auth calls from another origin, another scheme of the same host included", async () => {
+    // The issue's case: a page at https://localhost must not pass for http://localhost:3000.
+    const signInFrom = await fetch(`${url}/api/auth/sign-in/email`, {
+      method: "POST",
+      headers: { origin: "https://localhost", "content-type": "application/json" },
+      body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
+    });
+    expect(signInFrom.status).toBe(403);
+    // Cookie-bearing calls (sign-out here, which is not rate limited like sign-in) from other origins.
+    for (const origin of ["https://localhost:3000", "http://localhost:8080", "http://0.0.0.0:3000", "http://evil.example"]) {
+      const res = await fetch(`${url}/api/auth/sign-out`, {
         method: "POST",
-        headers: { origin, "content-type": "application/json" },
-        body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
+        headers: { origin, "content-type": "application/json", cookie: "better-auth.session_token=anything" },
+        body: "{}",
       });
       expect(res.status, origin).toBe(403);
+      expect(((await res.json()) as { code?: string }).code, origin).toBe("INVALID_ORIGIN");
     }
   });
 
@@ -132,11 +156,7 @@ describe("a newcomer's first hour as a customer, on npm start", () => {
     await page.getByRole("button", { name: "Save the new password" }).click();
     await page.getByText("Your password is changed.").waitFor();
     // The old password no longer works; the new one does.
-    await page.goto(`${url}/signin`);
-    await page.getByLabel("Email").fill(EMAIL);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.locator("#auth-error[role=alert]").waitFor();
+    expect(await submitSignIn(page, url, PASSWORD)).toContain("The email or the password is wrong");
     await signIn(page, url, NEW_PASSWORD);
   });
 
@@ -173,13 +193,13 @@ describe("a newcomer's first hour as a customer, on npm start", () => {
       state: string;
       output: { dim: number };
     };
-    expect(done.state).toBe("succeeded");
+    expect(done.state, `${JSON.stringify(done).slice(0, 2_000)} (npm start's output: ${NPM_START_LOG})`).toBe("succeeded");
     expect(done.output.dim).toBe(384);
   });
 
   it("runs a job from the playground", async () => {
     await page.goto(`${url}/dashboard/playground`);
-    await page.getByLabel("Text").fill("hello from the playground");
+    await page.getByLabel("Text", { exact: true }).fill("hello from the playground");
     await page.getByRole("button", { name: "Embed the text" }).click();
     const result = page.getByTestId("embedding-result");
     await result.waitFor({ timeout: 90_000 });
@@ -240,12 +260,15 @@ describe("a newcomer's first hour as a customer, on npm start", () => {
   });
 
   it("stops on Ctrl-C and leaves no process behind", async () => {
-    const code = await npm?.stop();
-    expect(code).toBe(0);
-    expect(npm?.output.some((l) => l.includes("[proofgrid] stopped"))).toBe(true);
-    // Give the kernel a moment to reap what exited last (Postgres' own children).
-    for (let i = 0; i < 50 && (npm?.survivors().length ?? 0) > 0; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(npm?.survivors()).toEqual([]);
+    const stopped = await npm?.stop();
+    // npm itself dies of the SIGINT, as it does in a terminal (the shell shows 130)...
+    expect(stopped?.code === 0 || stopped?.signal === "SIGINT", JSON.stringify(stopped)).toBe(true);
+    // ...and the stack, in its own process group, stops in order and says so.
+    expect(
+      npm?.output.some((l) => l.includes("[proofgrid] stopped")),
+      npm?.output.slice(-30).join("\n"),
+    ).toBe(true);
+    expect(stopped?.left).toEqual([]);
     expect(await defaultPortsFree()).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../../scripts/lib/processes.ts";
 
@@ -15,6 +16,8 @@ export const DEFAULT_PG_PORT = 54329;
 const DATA_DIR = join(ROOT, ".data");
 /** Where a developer's own `.data/` waits while the test runs from a fresh one. */
 const SET_ASIDE = join(ROOT, ".data.set-aside-by-newcomer-test");
+/** Everything npm start printed in the last run, for a failure's post-mortem. */
+export const NPM_START_LOG = join(tmpdir(), "proofgrid-newcomer-npm-start.log");
 /** Output kept for the assertions and for a failure's message (a start prints ~300 lines). */
 const MAX_OUTPUT_LINES = 20_000;
 
@@ -98,8 +101,13 @@ export interface NpmStart {
   output: string[];
   /** Waits for a line matching `re` printed after line `from` (default: any). */
   waitForOutput(re: RegExp, opts?: { from?: number; timeoutMs?: number }): Promise<RegExpExecArray>;
-  /** Ctrl-C: SIGINT to npm's process group, as a terminal sends it. Resolves with npm's exit code. */
-  stop(): Promise<number | null>;
+  /**
+   * Ctrl-C: SIGINT to npm's process group, as a terminal sends it. Resolves when every
+   * process started under npm has exited (npm itself dies of the SIGINT at once, as in a
+   * terminal; the stack, in a process group of its own, stops in order after it), with
+   * how npm exited.
+   */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null; stoppedInMs: number; left: number[] }>;
   /** Processes started under `npm start` (seen while it ran) that are still alive. */
   survivors(): number[];
 }
@@ -115,7 +123,9 @@ export async function startNpmStart(opts: { timeoutMs: number }): Promise<NpmSta
   setDataAside();
   const output: string[] = [];
   const waiters: { re: RegExp; from: number; resolve: (m: RegExpExecArray) => void }[] = [];
+  writeFileSync(NPM_START_LOG, "");
   const onLine = (line: string) => {
+    appendFileSync(NPM_START_LOG, `${line}\n`);
     if (output.length >= MAX_OUTPUT_LINES) output.splice(0, 1_000);
     output.push(line);
     for (const w of [...waiters]) {
@@ -144,11 +154,9 @@ export async function startNpmStart(opts: { timeoutMs: number }): Promise<NpmSta
       }
     });
   }
-  const exited = new Promise<number | null>((resolve) => npm.once("exit", (code) => resolve(code)));
-  let exitCode: number | null | undefined;
-  void exited.then((c) => {
-    exitCode = c;
-  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    npm.once("exit", (code, signal) => resolve({ code, signal })),
+  );
 
   // Every process under npm, with its start time (a pid alone may be reused later).
   const seen = new Map<number, string>();
@@ -193,29 +201,40 @@ export async function startNpmStart(opts: { timeoutMs: number }): Promise<NpmSta
         },
       };
       waiters.push(waiter);
-      void exited.then((code) => {
-        if (waiters.includes(waiter)) {
-          clearTimeout(timer);
-          waiters.splice(waiters.indexOf(waiter), 1);
-          reject(new Error(`npm start exited (code ${code}) before printing ${re}; its last lines:\n${output.slice(-40).join("\n")}`));
-        }
+      void exited.then(({ code, signal }) => {
+        // The stack outlives npm by a moment: give its last lines time to arrive.
+        setTimeout(() => {
+          if (waiters.includes(waiter)) {
+            clearTimeout(timer);
+            waiters.splice(waiters.indexOf(waiter), 1);
+            reject(
+              new Error(`npm start exited (${code ?? signal}) before printing ${re}; its last lines:\n${output.slice(-40).join("\n")}`),
+            );
+          }
+        }, 2_000);
       });
     });
   }
 
-  async function stop(): Promise<number | null> {
-    clearInterval(tracker);
-    if (exitCode !== undefined) return exitCode;
-    track();
-    if (npm.pid) process.kill(-npm.pid, "SIGINT");
-    const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 90_000));
-    if ((await Promise.race([exited, timeout])) === "timeout") {
-      // Not what a person wants to see either: force it (the test then fails on the exit code).
-      if (npm.pid) process.kill(-npm.pid, "SIGKILL");
-      for (const pid of survivors()) process.kill(pid, "SIGKILL");
-      return -1;
-    }
-    return exited;
+  let stopped: ReturnType<NpmStart["stop"]> | undefined;
+  function stop(): ReturnType<NpmStart["stop"]> {
+    stopped ??= (async () => {
+      track();
+      clearInterval(tracker);
+      const t0 = Date.now();
+      if (npm.exitCode === null && npm.signalCode === null && npm.pid) process.kill(-npm.pid, "SIGINT");
+      const how = await exited;
+      // Every process under npm, the stack's own group included, within the shutdown's bounds
+      // (the worker's 20 s grace, then the web app and Postgres).
+      const deadline = Date.now() + 90_000;
+      while (survivors().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      const stoppedInMs = Date.now() - t0;
+      const left = survivors();
+      // Not what a person wants either: force what is left (the test then fails on `left`).
+      for (const pid of left) process.kill(pid, "SIGKILL");
+      return { ...how, stoppedInMs, left };
+    })();
+    return stopped;
   }
 
   function survivors(): number[] {
@@ -236,8 +255,7 @@ export async function startNpmStart(opts: { timeoutMs: number }): Promise<NpmSta
   };
 
   try {
-    const from = (await waitForOutput(/Proofgrid is running\./, { timeoutMs: opts.timeoutMs })).index;
-    void from;
+    await waitForOutput(/Proofgrid is running\./, { timeoutMs: opts.timeoutMs });
     const url = (await waitForOutput(/^\s+Web:\s+(\S+)/, { timeoutMs: 5_000 }))[1] ?? "";
     const apiKey = (await waitForOutput(/^\s+API key:\s+(\S+)/, { timeoutMs: 5_000 }))[1] ?? "";
     return { url, apiKey, output, waitForOutput, stop, survivors, cleanUp };
