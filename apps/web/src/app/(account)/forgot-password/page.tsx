@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { AccountLinks } from "~/components/site/account-links";
 import { Main, SiteHeader } from "~/components/site/site-header";
 import { Card } from "~/components/ui/card";
 import { Lede, Muted, PageTitle } from "~/components/ui/typography";
@@ -12,7 +13,7 @@ export const metadata: Metadata = { title: "Forgot your password · Proofgrid" }
 export default function ForgotPasswordPage() {
   return (
     <>
-      <SiteHeader />
+      <SiteHeader nav={<AccountLinks />} />
       <Main narrow>
         <PageTitle>Forgot your password?</PageTitle>
         <Lede>We email you a link to choose a new one. It works once, for an hour.</Lede>
