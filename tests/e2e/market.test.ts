@@ -207,7 +207,7 @@ describe("quotes", () => {
     expect(q.reason?.message).toMatch(/2 ask more than the price cap/);
     expect(q.reason?.code).toBe("raise_price_cap");
     expect(q.reason?.cheapestAskPerCu).toBe("40000");
-    expect(q.reason?.advice).toMatch(/maxPricePerCu.*at least 40000/);
+    expect(q.reason?.advice).toMatch(/at least 0\.04 tokens \(maxPricePerCu: "40000", in base units\)/);
     // Waiting would not help: no queue estimate.
     expect(q.reason?.queue).toBeNull();
   });
