@@ -88,7 +88,9 @@ function createAuth(prisma: ReturnType<typeof db>) {
       // production build on plain http (`npm start`) would set a cookie that a browser
       // keeps on localhost only.
       useSecureCookies: secureCookiesFor(env.PROOFGRID_URL),
-      // better-auth skips its origin check under NODE_ENV=test: the tests check the real one.
+      // better-auth skips its origin check under NODE_ENV=test or TEST=true, which vitest sets
+      // and every web process a test starts inherited: the tests passed with no origin check
+      // at all. Always on, so the tests check the real one.
       disableOriginCheck: false,
     },
     telemetry: { enabled: false },
