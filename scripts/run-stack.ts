@@ -115,10 +115,19 @@ async function main() {
     );
   }
 
+  // The address to open in a browser. Without PROOFGRID_URL the site trusts only the loopback
+  // origins of its port for sign-in (apps/web/src/server/request-origin.ts), so this is the
+  // one URL that works as printed; another machine needs PROOFGRID_URL set to the address it uses.
+  const webUrl = process.env.PROOFGRID_URL?.replace(/\/$/, "") ?? platformUrl;
+  const reach = process.env.PROOFGRID_URL
+    ? ""
+    : `
+                (or http://127.0.0.1:${PORT}; to sign in from another machine, start with
+                PROOFGRID_URL=http://<this machine's address>:${PORT})`;
   console.log(`
   Proofgrid is running.
 
-    Web:        ${platformUrl}
+    Web:        ${webUrl}${reach}
     API key:    ${seed.apiKey}
     Models:     ${seed.models.map((m) => m.slug).join(", ")}
 

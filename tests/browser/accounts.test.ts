@@ -74,7 +74,8 @@ describe("accounts", () => {
 
   it("signs a new user up, creates an organisation they own, and shows it on the dashboard", async () => {
     await page.goto(`${stack.url}/dashboard`);
-    await page.waitForURL(`${stack.url}/signin`);
+    // Back to the dashboard after signing in (no session yet: no "expired" message).
+    await page.waitForURL(`${stack.url}/signin?next=%2Fdashboard`);
     await signUp(page, "Alice", "alice@example.com");
     await createOrganisation(page, "Acme Vision");
     expect(await page.getByText("Customer organisation · you are its owner").count()).toBe(1);
@@ -161,14 +162,15 @@ describe("accounts", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(`${stack.url}/signin`);
     await page.goto(`${stack.url}/dashboard/keys`);
-    await page.waitForURL(`${stack.url}/signin`);
+    await page.waitForURL(`${stack.url}/signin?next=%2Fdashboard%2Fkeys`);
     expect(await page.content()).not.toContain(alicePrefix);
     // And back in with the password.
     await page.getByLabel("Email").fill("alice@example.com");
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(`${stack.url}/dashboard`);
-    await page.getByRole("heading", { level: 1, name: "Acme Vision" }).waitFor();
+    // Where the browser was going when it was sent to sign in.
+    await page.waitForURL(`${stack.url}/dashboard/keys`);
+    await page.getByRole("heading", { level: 1, name: "API keys" }).waitFor();
   });
 
   it("shows a member of another organisation nothing of Acme Vision, by page or by procedure", async () => {

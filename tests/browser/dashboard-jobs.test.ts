@@ -9,6 +9,7 @@ import { speechRecording } from "../support/speech.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 import { checkAtBothWidths, DESKTOP, launchChromium } from "./chromium.ts";
 import { signUpWithOrganisation } from "./dashboard-user.ts";
+import { formatTokens } from "../../apps/web/src/server/services/billing/tokens.ts";
 
 // The startup dashboard in a real browser: a new customer runs OCR in the playground on an
 // uploaded image and sees the text it reads, finds that job in the jobs list with its cost,
@@ -199,7 +200,9 @@ describe("startup dashboard: jobs and playground", () => {
     await page.waitForURL(`${stack.url}/dashboard/jobs/${jobId}`);
     await page.getByRole("heading", { level: 1, name: `Job ${jobId.slice(0, 8)}` }).waitFor();
     const price = (await sql().$queryRaw<{ price: string }[]>`SELECT price::text AS price FROM jobs WHERE id = ${jobId}::uuid`)[0]?.price;
-    expect(await page.locator('[data-stat="cost"]').locator("..").innerText()).toContain(`${price} base units`);
+    // Tokens for a person (issue 10: no raw base units on a page).
+    expect(await page.locator('[data-stat="cost"]').innerText()).toBe(`${formatTokens(price ?? "0")} tokens`);
+    expect(await page.locator('[data-stat="cost"]').locator("..").innerText()).not.toContain("base units");
     expect(await page.getByTestId("ocr-lines").innerText()).toContain("PROOFGRID");
     expect(await page.getByText(/^Placed in /).innerText()).toMatch(/chosen by the indexer, score 0\.\d+/);
     // One bar per scoring term (value × weight).

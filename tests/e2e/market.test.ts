@@ -17,6 +17,7 @@ interface Quote {
   available: boolean;
   clientRegion: string;
   maxPricePerCu: string;
+  pricedFor: "input" | "reference-input";
   costMilliCu: number;
   hold: string;
   price: string | null;
@@ -183,10 +184,15 @@ describe("quotes", () => {
     for (const w of [cheap, pricey, vadOnly]) expect(text).not.toContain(w.nodeId);
   });
 
-  it("without a cap the list price applies: the hold is the model's list price", async () => {
-    const res = await quote({ model: ENCODER, input: { text: "a submit's body works too" } });
+  it("without a cap or an input the list price applies to the reference input, and says so", async () => {
+    const res = await quote({ model: ENCODER });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ available: true, maxPricePerCu: "50000", hold: priceForCost(encoderBaseCost, 50_000n).toString() });
+    expect(res.body).toMatchObject({
+      available: true,
+      pricedFor: "reference-input",
+      maxPricePerCu: "50000",
+      hold: priceForCost(encoderBaseCost, 50_000n).toString(),
+    });
     expect(res.body.worker?.askPricePerCu).toBe("40000");
   });
 
@@ -201,7 +207,7 @@ describe("quotes", () => {
     expect(q.reason?.message).toMatch(/2 ask more than the price cap/);
     expect(q.reason?.code).toBe("raise_price_cap");
     expect(q.reason?.cheapestAskPerCu).toBe("40000");
-    expect(q.reason?.advice).toMatch(/maxPricePerCu.*at least 40000/);
+    expect(q.reason?.advice).toMatch(/at least 0\.04 tokens \(maxPricePerCu: "40000", in base units\)/);
     // Waiting would not help: no queue estimate.
     expect(q.reason?.queue).toBeNull();
   });
@@ -354,5 +360,30 @@ describe("market and diagnostics after real jobs", () => {
       effectiveAskPricePerCu: "50000",
     });
     await expect(customer.market.market({ region: "mars-north" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+  });
+});
+
+// Last: its job would change the counts the tests above read.
+describe("a quote of a submit's body", () => {
+  it("prices the caller's input: a submit of the same body holds the quoted hold and is charged the quoted price", async () => {
+    // Longer than the reference input: it costs more than the base cost (issue 10: quoted 26 250, charged 14 850).
+    const body = { model: ENCODER, input: { texts: Array.from({ length: 6 }, (_, i) => `a submit's body works too, sentence ${i}`) } };
+    const q = await quote(body);
+    expect(q.status, JSON.stringify(q.body)).toBe(200);
+    expect(q.body.pricedFor).toBe("input");
+    expect(q.body.costMilliCu).not.toBe(encoderBaseCost);
+    const submitted = await api<{ id: string; price: string; costMilliCu: number }>(stack, "/api/v1/jobs", { body });
+    expect(submitted.status).toBe(201);
+    expect(submitted.body.costMilliCu).toBe(q.body.costMilliCu);
+    expect(submitted.body.price).toBe(q.body.hold);
+    // Settlement charges the cost at the ask fixed at assignment: at the quoted worker's ask, the quoted price.
+    const done = await api<{ state: string; unitPrice: string | null }>(stack, `/api/v1/jobs/${submitted.body.id}?wait=60000`);
+    expect(done.body.state).toBe("succeeded");
+    expect(q.body.price).toBe(priceForCost(q.body.costMilliCu, BigInt(q.body.worker?.askPricePerCu ?? 0)).toString());
+    if (done.body.unitPrice === q.body.worker?.askPricePerCu) {
+      expect(priceForCost(submitted.body.costMilliCu, BigInt(done.body.unitPrice)).toString()).toBe(q.body.price);
+    }
+    // Bad input is refused as a submit refuses it, and nothing is held.
+    await expectRefused(400, () => quote({ model: ENCODER, input: { text: 42 } }), /invalid input/);
   });
 });

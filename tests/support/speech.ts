@@ -48,3 +48,22 @@ export function speechRecording(): { wav: Buffer; speech: { start: number; end: 
   }
   return { wav: encodeWavPcm16(out, RATE), speech: spans };
 }
+
+/**
+ * The same recording at another sample rate (linear interpolation), as a PCM16 WAV: what a
+ * person's 22.05 or 44.1 kHz file looks like. The speech stays where `speech` says (seconds).
+ */
+export function speechRecordingAt(rate: number): { wav: Buffer; speech: { start: number; end: number }[] } {
+  const { wav, speech } = speechRecording();
+  const src = new Int16Array(wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.length));
+  const n = Math.floor((src.length * rate) / RATE);
+  const out = new Int16Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = (i * RATE) / rate;
+    const j = Math.floor(t);
+    const a = src[j] ?? 0;
+    const b = src[j + 1] ?? a;
+    out[i] = Math.round(a + (b - a) * (t - j));
+  }
+  return { wav: encodeWavPcm16(out, rate), speech };
+}

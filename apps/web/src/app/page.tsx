@@ -1,4 +1,5 @@
 import { Suspense } from "react";
+import { AccountLinks } from "~/components/site/account-links";
 import { Main, NavLink, SiteFooter, SiteHeader } from "~/components/site/site-header";
 import { Alert } from "~/components/ui/alert";
 import { buttonClasses } from "~/components/ui/button";
@@ -174,10 +175,7 @@ export default function Home() {
         nav={
           <>
             <NavLink href="/explorer">Network explorer</NavLink>
-            <NavLink href="/signin">Sign in</NavLink>
-            <a href="/signup" className={buttonClasses({ size: "sm" })}>
-              Sign up
-            </a>
+            <AccountLinks />
           </>
         }
       />

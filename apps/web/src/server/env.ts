@@ -35,7 +35,8 @@ const ZEnv = z.object({
   MAX_QUEUE_WAIT_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(600_000),
   /** Signs session cookies; default: a secret kept in PROOFGRID_DATA_DIR (single-machine installs). */
   BETTER_AUTH_SECRET: z.string().min(32).optional(),
-  /** The public URL of the web app (auth's base URL and trusted origin); default: each request's own. */
+  /** The public URL of the web app (auth's base URL, the one trusted origin, links in emails);
+   * default: the loopback origins of PORT (a single-machine install). */
   PROOFGRID_URL: z.url().optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });

@@ -8,6 +8,7 @@ export type AppErrorCode =
   | "INSUFFICIENT_CREDITS"
   | "FORBIDDEN"
   | "NOT_FOUND"
+  | "METHOD_NOT_ALLOWED"
   | "CONFLICT"
   | "PAYLOAD_TOO_LARGE"
   | "RATE_LIMITED"
@@ -20,6 +21,7 @@ export const HTTP_STATUS: Record<AppErrorCode, number> = {
   INSUFFICIENT_CREDITS: 402,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
@@ -49,6 +51,8 @@ export function errorResponse(err: unknown, requestId: string = randomUUID()): R
     error: { code: appErr.code, message: appErr.message, details: appErr.details, requestId },
   };
   const headers: Record<string, string> = { "x-request-id": requestId };
+  const allow = (appErr.details as { allow?: unknown } | undefined)?.allow;
+  if (appErr.code === "METHOD_NOT_ALLOWED" && Array.isArray(allow)) headers.allow = allow.join(", ");
   const retryAfter = (appErr.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
   if (appErr.code === "RATE_LIMITED" && typeof retryAfter === "number") headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfter)));
   return Response.json(body, { status: HTTP_STATUS[appErr.code], headers });

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { AccountLinks } from "~/components/site/account-links";
 import { Main, SiteFooter, SiteHeader } from "~/components/site/site-header";
 import { Lede, PageTitle } from "~/components/ui/typography";
 import { getLiveNetwork, type LiveNetwork } from "~/server/services/network/get-live-network";
@@ -27,7 +28,14 @@ export default async function ExplorerPage() {
   ]);
   return (
     <>
-      <SiteHeader nav={<ExplorerNav />} />
+      <SiteHeader
+        nav={
+          <>
+            <ExplorerNav />
+            <AccountLinks signUp={false} />
+          </>
+        }
+      />
       <Main>
         <PageTitle>Network explorer</PageTitle>
         <Lede>Every worker, job and check on Proofgrid, live. Nothing here identifies a customer or a provider.</Lede>

@@ -7,6 +7,7 @@ import { feature, mesh } from "topojson-client";
 import type { GeometryCollection, Topology } from "topojson-specification";
 import countries from "world-atlas/countries-110m.json";
 import type { RegionView } from "~/server/services/market/regions";
+import { clusterLabel, clusterMarkers, clusterName, type MarkerCluster } from "./marker-clusters";
 
 // TopoJSON shipped in the package (Natural Earth 1:110m, 105 kB): no tile server.
 const TOPOLOGY = countries as unknown as Topology<{ countries: GeometryCollection; land: GeometryCollection }>;
@@ -40,20 +41,124 @@ const MARKER_BODY = "max-md:[transform:scale(2)]";
 const HEIGHT = 360;
 const ANTARCTICA = "010";
 
-/** Marker radius in map units: area grows with workers online, capped so a big region does not hide its neighbours. */
-export function markerRadius(workersOnline: number): number {
-  return Math.min(22, 7 + 4 * Math.sqrt(workersOnline));
+/**
+ * One marker per region with workers online, or per group of regions that would overlap
+ * (clusterMarkers): each with its count, a short name beside it, and its numbers on hover or
+ * focus. Drawn in the map's own projection (from its context).
+ */
+function Markers({
+  regions,
+  active,
+  setActive,
+}: {
+  regions: readonly RegionView[];
+  active: string | null;
+  setActive: (f: (a: string | null) => string | null) => void;
+}) {
+  const { projection } = useMapContext();
+  const clusters = useMemo(
+    () =>
+      clusterMarkers(
+        regions.flatMap((region) => {
+          const p = projection([region.lon, region.lat]);
+          return p ? [{ region, x: p[0], y: p[1] }] : [];
+        }),
+      ),
+    [regions, projection],
+  );
+  const key = (c: MarkerCluster) => c.regions.map((r) => r.id).join("+");
+  // Markers take longitude and latitude: a group's centre, found in map units, goes back through the projection.
+  const at = (c: MarkerCluster): [number, number] => {
+    const only = c.regions.length === 1 ? c.regions[0] : undefined;
+    return only ? [only.lon, only.lat] : (projection.invert?.([c.x, c.y]) ?? [c.regions[0]?.lon ?? 0, c.regions[0]?.lat ?? 0]);
+  };
+  const activeCluster = clusters.find((c) => key(c) === active);
+  return (
+    <>
+      {clusters.map((c) => {
+        const k = key(c);
+        const single = c.regions.length === 1;
+        return (
+          <Marker
+            key={k}
+            coordinates={at(c)}
+            className="cursor-pointer outline-none [&:focus-visible_circle]:stroke-ink [&:focus-visible_circle]:stroke-[3]"
+            role="img"
+            aria-label={clusterLabel(c)}
+            data-region={single ? c.regions[0]?.id : undefined}
+            data-regions={c.regions.map((r) => r.id).join(" ")}
+            tabIndex={0}
+            onMouseEnter={() => setActive(() => k)}
+            onMouseLeave={() => setActive((a) => (a === k ? null : a))}
+            onFocus={() => setActive(() => k)}
+            onBlur={() => setActive((a) => (a === k ? null : a))}
+          >
+            <title>{clusterLabel(c)}</title>
+            <g className={MARKER_BODY}>
+              <circle
+                r={c.r}
+                className={single ? "fill-accent/85 stroke-white" : "fill-accent-ink/90 stroke-white"}
+                strokeWidth={single ? 1.5 : 2.5}
+              />
+              <text textAnchor="middle" dy="0.35em" fontSize={11} fontWeight={700} className="fill-white">
+                {c.workersOnline}
+              </text>
+              {/* The name under the marker: which region this is without hovering (the marker's label says it to screen readers). */}
+              <text
+                textAnchor="middle"
+                y={c.r + 11}
+                fontSize={10}
+                fontWeight={600}
+                className="fill-ink stroke-white"
+                strokeWidth={3}
+                paintOrder="stroke"
+              >
+                {clusterName(c)}
+              </text>
+            </g>
+          </Marker>
+        );
+      })}
+      {activeCluster ? (
+        // The focused marker's own label already says this: screen readers skip the tooltip.
+        <Marker coordinates={at(activeCluster)} aria-hidden="true" pointerEvents="none">
+          <g className={MARKER_BODY}>
+            <g transform={`translate(0, ${-activeCluster.r - 8})`}>
+              {(() => {
+                const lines = activeCluster.regions.length === 1 ? [] : activeCluster.regions.slice(0, TOOLTIP_MAX_REGIONS);
+                const h = 38 + lines.length * 14;
+                return (
+                  <>
+                    <rect x={-110} y={-h - 2} width={220} height={h} rx={6} className="fill-ink" />
+                    <text textAnchor="middle" y={-h + 14} fontSize={12} fontWeight={700} className="fill-white">
+                      {activeCluster.regions.length === 1 ? activeCluster.regions[0]?.name : `${activeCluster.regions.length} regions`}
+                    </text>
+                    <text textAnchor="middle" y={-h + 29} fontSize={11} className="fill-line">
+                      {`${activeCluster.workersOnline} online · ${activeCluster.freeSlots} free slots`}
+                    </text>
+                    {lines.map((r, i) => (
+                      <text key={r.id} textAnchor="middle" y={-h + 43 + i * 14} fontSize={11} className="fill-line">
+                        {`${r.name}: ${r.workersOnline} online`}
+                      </text>
+                    ))}
+                  </>
+                );
+              })()}
+            </g>
+          </g>
+        </Marker>
+      ) : null}
+    </>
+  );
 }
 
-export function regionLabel(r: Pick<RegionView, "name" | "workersOnline" | "freeSlots">): string {
-  return `${r.name}: ${r.workersOnline} ${r.workersOnline === 1 ? "worker" : "workers"} online, ${r.freeSlots} free ${r.freeSlots === 1 ? "slot" : "slots"}`;
-}
+/** Regions listed in a group's tooltip (the marker's label names them all). */
+const TOOLTIP_MAX_REGIONS = 6;
 
-/** World map with one marker per region that has workers online; hover or focus shows its numbers. */
+/** World map with one marker per region (or group of close regions) that has workers online; hover or focus shows its numbers. */
 export function WorldMap({ regions }: { regions: readonly RegionView[] }) {
   const [active, setActive] = useState<string | null>(null);
-  const shown = regions.filter((r) => r.workersOnline > 0);
-  const activeRegion = shown.find((r) => r.id === active);
+  const shown = useMemo(() => regions.filter((r) => r.workersOnline > 0), [regions]);
   return (
     <div className="relative overflow-hidden rounded-lg border border-line bg-white">
       <ComposableMap
@@ -66,45 +171,7 @@ export function WorldMap({ regions }: { regions: readonly RegionView[] }) {
         aria-label={`World map: ${shown.length} ${shown.length === 1 ? "region" : "regions"} with workers online`}
       >
         <Countries />
-        {shown.map((r) => (
-          <Marker
-            key={r.id}
-            coordinates={[r.lon, r.lat]}
-            className="cursor-pointer outline-none [&:focus-visible_circle]:stroke-ink [&:focus-visible_circle]:stroke-[3]"
-            role="img"
-            aria-label={regionLabel(r)}
-            data-region={r.id}
-            tabIndex={0}
-            onMouseEnter={() => setActive(r.id)}
-            onMouseLeave={() => setActive((a) => (a === r.id ? null : a))}
-            onFocus={() => setActive(r.id)}
-            onBlur={() => setActive((a) => (a === r.id ? null : a))}
-          >
-            <title>{regionLabel(r)}</title>
-            <g className={MARKER_BODY}>
-              <circle r={markerRadius(r.workersOnline)} className="fill-accent/85 stroke-white" strokeWidth={1.5} />
-              <text textAnchor="middle" dy="0.35em" fontSize={11} fontWeight={700} className="fill-white">
-                {r.workersOnline}
-              </text>
-            </g>
-          </Marker>
-        ))}
-        {activeRegion ? (
-          // The focused marker's own label already says this: screen readers skip the tooltip.
-          <Marker coordinates={[activeRegion.lon, activeRegion.lat]} aria-hidden="true" pointerEvents="none">
-            <g className={MARKER_BODY}>
-              <g transform={`translate(0, ${-markerRadius(activeRegion.workersOnline) - 8})`}>
-                <rect x={-110} y={-40} width={220} height={38} rx={6} className="fill-ink" />
-                <text textAnchor="middle" y={-24} fontSize={12} fontWeight={700} className="fill-white">
-                  {activeRegion.name}
-                </text>
-                <text textAnchor="middle" y={-9} fontSize={11} className="fill-line">
-                  {`${activeRegion.workersOnline} online · ${activeRegion.freeSlots} free slots`}
-                </text>
-              </g>
-            </g>
-          </Marker>
-        ) : null}
+        <Markers regions={shown} active={active} setActive={setActive} />
       </ComposableMap>
       {shown.length === 0 ? (
         <p className="absolute inset-x-0 bottom-3 mx-auto w-fit rounded-md border border-line bg-white px-3 py-1.5 text-sm shadow-card">

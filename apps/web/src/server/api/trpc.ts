@@ -9,7 +9,7 @@ import { z } from "zod";
 import { authenticateRequest } from "../auth/api-keys.ts";
 import { type Caller, requireScope } from "../auth/caller.ts";
 import { API_SCOPES, type ApiScope } from "../auth/scopes.ts";
-import { publicOrigin } from "../request-origin.ts";
+import { isCrossSite, publicOrigin } from "../request-origin.ts";
 import { ORG_HEADER } from "./org-header.ts";
 import { AppError, type AppErrorCode, toAppError } from "../errors.ts";
 import { type OrgMembership, resolveSession, type SessionUser } from "../services/accounts/resolve-session.ts";
@@ -22,17 +22,6 @@ const OWNER_SCOPES: ReadonlySet<ApiScope> = new Set(API_SCOPES);
 /** A signed-in user acting for one of their organisations (`org` must come from their memberships). */
 export function sessionCallerFor(userId: string, org: Pick<OrgMembership, "orgId" | "role">): Caller {
   return { kind: "session", orgId: org.orgId, userId, role: org.role, scopes: org.role === "owner" ? OWNER_SCOPES : MEMBER_SCOPES };
-}
-
-/** A cookie is sent whoever made the page: a request from another site's page never uses it. */
-function isCrossSite(headers: Headers): boolean {
-  const origin = headers.get("origin");
-  if (!origin) return false;
-  try {
-    return new URL(origin).host !== headers.get("host");
-  } catch {
-    return true;
-  }
 }
 
 /**
@@ -50,6 +39,7 @@ export async function createTRPCContext(opts: { headers: Headers; orgId?: string
   let session: SessionUser | null = null;
   try {
     caller = await authenticateRequest(opts.headers);
+    // A cookie is sent whoever made the page: a request from another site's page never uses it.
     if (caller.kind === "anonymous" && !isCrossSite(opts.headers)) {
       session = await resolveSession({ headers: opts.headers });
       if (session) {
@@ -75,6 +65,7 @@ const TRPC_CODE: Record<AppErrorCode, TRPCError["code"]> = {
   INSUFFICIENT_CREDITS: "PAYMENT_REQUIRED",
   FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
+  METHOD_NOT_ALLOWED: "METHOD_NOT_SUPPORTED",
   CONFLICT: "CONFLICT",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   RATE_LIMITED: "TOO_MANY_REQUESTS",

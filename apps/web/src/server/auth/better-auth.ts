@@ -6,7 +6,7 @@ import { betterAuth } from "better-auth";
 import { db } from "../db.ts";
 import { getEnv } from "../env.ts";
 import { logger } from "../logger.ts";
-import { publicOrigin } from "../request-origin.ts";
+import { publicOrigin, secureCookiesFor, trustedOrigins } from "../request-origin.ts";
 import { enqueueEmail } from "../services/mail/outbox.ts";
 
 /**
@@ -36,10 +36,12 @@ function createAuth(prisma: ReturnType<typeof db>) {
   return betterAuth({
     appName: "Proofgrid",
     secret: authSecret(),
-    // Unset: inferred from each request, so one build serves any host it is reached at.
-    baseURL: env.PROOFGRID_URL,
-    // The page's own origin (CSRF: better-auth refuses a cookie-bearing POST from any other).
-    trustedOrigins: (request) => [env.PROOFGRID_URL, request ? new URL(request.url).origin : undefined],
+    // PROOFGRID_URL, else http://localhost:<served port>: never inferred from a request's
+    // URL or Host, which better-auth would then trust as an origin too.
+    baseURL: env.PROOFGRID_URL ?? trustedOrigins()[0],
+    // CSRF: better-auth refuses a cookie-bearing POST (and a sign-in or sign-up) from any other
+    // origin. PROOFGRID_URL, else the loopback origins of the served port (request-origin.ts).
+    trustedOrigins: () => trustedOrigins(),
     // Prisma 7's generated client (prisma-client + PrismaPg adapter) works with the adapter as is.
     database: prismaAdapter(prisma, { provider: "postgresql" }),
     emailAndPassword: {
@@ -80,7 +82,17 @@ function createAuth(prisma: ReturnType<typeof db>) {
     },
     account: { modelName: "authAccount" },
     verification: { modelName: "authVerification" },
-    advanced: { database: { generateId: "uuid" } },
+    advanced: {
+      database: { generateId: "uuid" },
+      // `__Secure-` cookies only over https: better-auth's default follows NODE_ENV, and a
+      // production build on plain http (`npm start`) would set a cookie that a browser
+      // keeps on localhost only.
+      useSecureCookies: secureCookiesFor(env.PROOFGRID_URL),
+      // better-auth skips its origin check under NODE_ENV=test or TEST=true, which vitest sets
+      // and every web process a test starts inherited: the tests passed with no origin check
+      // at all. Always on, so the tests check the real one.
+      disableOriginCheck: false,
+    },
     telemetry: { enabled: false },
   });
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Metadata } from "next";
 import { headers } from "next/headers";
-import { notFound, redirect } from "next/navigation";
+import { notFound } from "next/navigation";
 import { Main, NavLink, SiteHeader } from "~/components/site/site-header";
 import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
@@ -15,6 +15,7 @@ import { Lede, PageTitle, SectionTitle } from "~/components/ui/typography";
 import { createCaller } from "~/server/api/root";
 import { createTRPCContext } from "~/server/api/trpc";
 import { formatTokens } from "~/server/services/billing/get-balance";
+import { redirectToSignIn } from "../session";
 import { SignOutButton } from "../sign-out-button";
 import { GrantForm, LiftQuarantineButton } from "./admin-controls";
 
@@ -24,7 +25,7 @@ export const metadata: Metadata = { title: "Admin · Proofgrid", robots: { index
 /** Platform administration. Anyone who is not an administrator gets a 404, as if it did not exist. */
 export default async function AdminPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const ctx = await createTRPCContext({ headers: await headers() });
-  if (!ctx.session) redirect("/signin");
+  if (!ctx.session) return redirectToSignIn();
   if (!ctx.session.user.isAdmin) notFound();
   const q = (await searchParams).q;
   const search = typeof q === "string" ? q.slice(0, 80) : "";

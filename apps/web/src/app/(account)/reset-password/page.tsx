@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { AccountLinks } from "~/components/site/account-links";
 import { Main, SiteHeader } from "~/components/site/site-header";
 import { Alert } from "~/components/ui/alert";
 import { Card } from "~/components/ui/card";
@@ -12,7 +13,7 @@ export default async function ResetPasswordPage({ searchParams }: { searchParams
   const { token } = await searchParams;
   return (
     <>
-      <SiteHeader />
+      <SiteHeader nav={<AccountLinks />} />
       <Main narrow>
         <PageTitle>Choose a new password</PageTitle>
         {typeof token === "string" && /^[A-Za-z0-9_-]{8,200}$/.test(token) ? (

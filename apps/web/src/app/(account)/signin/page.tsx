@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { Main, SiteHeader } from "~/components/site/site-header";
+import { Alert } from "~/components/ui/alert";
 import { Card } from "~/components/ui/card";
 import { Lede, PageTitle } from "~/components/ui/typography";
 import { AuthForm } from "../auth-form";
@@ -11,14 +12,22 @@ export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Sign in · Proofgrid" };
 
 export default async function SignInPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  const next = safeNextPath((await searchParams).next);
+  const params = await searchParams;
+  const next = safeNextPath(params.next);
   if (await getSessionOrNull()) redirect(next ?? "/dashboard");
+  const expired = params.reason === "expired";
   return (
     <>
       <SiteHeader />
       <Main narrow>
         <PageTitle>Sign in</PageTitle>
         <Lede>Your dashboard, API keys and jobs.</Lede>
+        {expired ? (
+          // A status, not an alert: nothing failed on this page; it says why the person is here.
+          <Alert tone="warning" role="status" className="mb-4" data-testid="session-expired">
+            Your session expired, sign in again{next ? ": you will be taken back to the page you were on." : "."}
+          </Alert>
+        ) : null}
         <Card>
           <AuthForm mode="signin" next={next} />
         </Card>

@@ -116,9 +116,21 @@ describe("accounts and organisations", () => {
   });
 
   it("ignores the session cookie on a request from another site's page", async () => {
-    const crossSite = await as(alice, { origin: "https://evil.example" });
-    expect(await code(crossSite.keys.list())).toBe("UNAUTHORIZED");
-    const sameSite = await as(alice, { origin: `http://${HOST}` });
-    expect(await sameSite.keys.list()).toHaveLength(1);
+    // The port this web process serves (`next start` sets PORT): its loopback origins are the site.
+    const port = HOST.split(":")[1] ?? "";
+    process.env.PORT = port;
+    try {
+      const crossSite = await as(alice, { origin: "https://evil.example" });
+      expect(await code(crossSite.keys.list())).toBe("UNAUTHORIZED");
+      const sameSite = await as(alice, { origin: `http://${HOST}` });
+      expect(await sameSite.keys.list()).toHaveLength(1);
+      expect(await (await as(alice, { origin: `http://localhost:${port}` })).keys.list()).toHaveLength(1);
+      // Scheme and port count, not just the host (issue 11, finding 11).
+      for (const origin of [`https://${HOST}`, "https://127.0.0.1", `http://127.0.0.1:${Number(port) + 1}`]) {
+        expect(await code((await as(alice, { origin })).keys.list()), origin).toBe("UNAUTHORIZED");
+      }
+    } finally {
+      delete process.env.PORT;
+    }
   });
 });

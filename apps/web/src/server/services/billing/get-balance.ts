@@ -1,7 +1,8 @@
 import { getBalances, orgAccountCode } from "@proofgrid/db/ledger";
 import { db } from "../../db.ts";
 
-export const BASE_UNITS_PER_TOKEN = 1_000_000n;
+// Pure token arithmetic lives in tokens.ts (client components and pure services import it).
+export { BASE_UNITS_PER_TOKEN, formatTokens, parseTokens } from "./tokens.ts";
 
 export interface Balance {
   /** Base units as decimal strings (bigint-safe over JSON). */
@@ -15,21 +16,4 @@ export async function getBalance(opts: { orgId: string }): Promise<Balance> {
   const balances = await getBalances(db(), codes);
   const get = (i: number) => (balances.get(codes[i] ?? "") ?? 0n).toString();
   return { available: get(0), held: get(1), earnings: get(2) };
-}
-
-export function formatTokens(baseUnits: bigint | string): string {
-  const v = BigInt(baseUnits);
-  const sign = v < 0n ? "-" : "";
-  const abs = v < 0n ? -v : v;
-  const frac = (abs % BASE_UNITS_PER_TOKEN).toString().padStart(6, "0").replace(/0+$/, "");
-  return `${sign}${abs / BASE_UNITS_PER_TOKEN}${frac ? `.${frac}` : ""}`;
-}
-
-/** "250" or "0.5" tokens to base units; null unless a positive number with at most 6 decimals. */
-export function parseTokens(text: string): bigint | null {
-  const t = text.trim();
-  if (!/^\d{1,12}(\.\d{1,6})?$/.test(t)) return null;
-  const [whole = "0", frac = ""] = t.split(".");
-  const amount = BigInt(whole) * BASE_UNITS_PER_TOKEN + BigInt(frac.padEnd(6, "0"));
-  return amount > 0n ? amount : null;
 }

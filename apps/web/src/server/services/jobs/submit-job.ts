@@ -13,6 +13,7 @@ import { checkJobInput } from "../models/check-job-input.ts";
 import { resolveModel } from "../models/resolve-model.ts";
 import { type JobView, jobViewSelect, toJobView } from "./job-view.ts";
 import { assertAdmissible } from "./backpressure.ts";
+import { formatTokens } from "../billing/tokens.ts";
 
 export const ZSubmitJobRequest = z.object({
   /** Model slug (e.g. `ocr-ppocr-v4`) or sha256 id. */
@@ -127,7 +128,7 @@ export async function submitJob(opts: { orgId: string; request: TSubmitJobReques
       return submitJob(opts, true);
     }
     if (err instanceof LedgerError && err.code === "insufficient_funds") {
-      throw new AppError("INSUFFICIENT_CREDITS", `insufficient credits: this job costs ${price} base units`, {
+      throw new AppError("INSUFFICIENT_CREDITS", `insufficient credits: this job costs ${formatTokens(price)} tokens, more than this organisation has available`, {
         price: price.toString(),
       });
     }

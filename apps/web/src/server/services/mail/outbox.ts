@@ -46,6 +46,11 @@ export async function enqueueEmail(message: EmailMessage, tx: Prisma.Transaction
   return row.id;
 }
 
+/** True when this installation writes emails to the server log instead of sending them (no SMTP_URL). */
+export function emailGoesToLog(): boolean {
+  return !process.env.SMTP_URL;
+}
+
 let mailer: { from: string; smtp: Transporter | null } | undefined;
 
 /** The sender and the SMTP transport (null: log instead), read from the environment once. */

@@ -9,6 +9,7 @@ import { isNodeId } from "./ask-price.ts";
 import { ALL_JOB_STATES, liveNetwork, MARKET_WINDOW_MS, meanSelections } from "./live-network.ts";
 import { analyseRecentJobs, type PlacementAnalysis, type RecentJob, termsLostOn } from "./placement-analysis.ts";
 import { quantile, quantileBig } from "./stats.ts";
+import { formatTokens } from "../billing/tokens.ts";
 
 /** Recent jobs re-run through the filters: enough for shares in whole percent, bounded work. */
 const MAX_JOBS_ANALYSED = 200;
@@ -173,7 +174,7 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
     const missing = stake.required - stake.bonded;
     add(
       "stake_below_minimum",
-      `Bonded stake ${stake.bonded} is below the ${stake.required} base units its capability requires: bond ${missing} more (POST /api/v1/nodes/${node.id}/stake).`,
+      `Bonded stake of ${formatTokens(stake.bonded)} tokens is below the ${formatTokens(stake.required)} tokens its capability requires: bond ${formatTokens(missing)} tokens more (POST /api/v1/nodes/${node.id}/stake with amount "${missing}", in base units).`,
       { bonded: stake.bonded.toString(), required: stake.required.toString(), missing: missing.toString(), cuPerHour: node.cu_per_hour },
     );
   }
@@ -189,10 +190,11 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
       parts.push(
         `${capBelowAsk} of the ${analysis.jobsAnalysed} recent jobs for its models capped the price below it (${analysis.lostOnPrice} of them could go to a cheaper worker)`,
       );
-    if (medianWin !== null) parts.push(`the median ask that won a job for its models was ${medianWin} (${winningAsks.length} jobs)`);
+    if (medianWin !== null)
+      parts.push(`the median ask that won a job for its models was ${formatTokens(medianWin)} tokens per CU (${winningAsks.length} jobs)`);
     add(
       "price_above_market",
-      `Its ask of ${ask} base units per CU is above the market: ${parts.join("; ")}. Lower it with PATCH /api/v1/nodes/${node.id}.`,
+      `Its ask of ${formatTokens(ask)} tokens per CU is above the market: ${parts.join("; ")}. Lower it with PATCH /api/v1/nodes/${node.id} (askPricePerCu in base units: 1 token = 1 000 000).`,
       {
         askPricePerCu: ask.toString(),
         medianWinningAskPerCu: medianWin?.toString() ?? null,

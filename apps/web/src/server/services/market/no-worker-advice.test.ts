@@ -29,7 +29,7 @@ describe("what to change when no worker fits", () => {
     });
     expect(a.code).toBe("raise_price_cap");
     expect(a.cheapestAskPerCu).toBe(40_000n);
-    expect(a.advice).toMatch(/at least 40000 base units/);
+    expect(a.advice).toMatch(/your price cap of 0\.03 tokens per CU to at least 0\.04 tokens \(maxPricePerCu: "40000", in base units\)/);
     expect(a.advice).toMatch(/busy now/);
   });
   it("affordable workers all busy: the queue estimate", () => {

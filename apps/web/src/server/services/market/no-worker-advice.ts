@@ -2,6 +2,8 @@
 // that serve the model and the customer's cap. The indexer's own message says which hard
 // filters eliminated how many workers; this says what to do about it.
 
+import { formatTokens } from "../billing/tokens.ts";
+
 export interface ServingWorker {
   orgId: string;
   quarantined: boolean;
@@ -61,7 +63,7 @@ export function adviseNoWorker(opts: {
     return {
       code: "raise_price_cap",
       advice:
-        `Raise maxPricePerCu above your cap of ${cap} to at least ${cheapest} base units, the cheapest ask among the ${eligible.length} worker(s) serving ${model}` +
+        `Raise your price cap of ${formatTokens(cap)} tokens per CU to at least ${formatTokens(cheapest)} tokens (maxPricePerCu: "${cheapest}", in base units), the cheapest ask among the ${eligible.length} worker(s) serving ${model}` +
         (free > 0 ? "." : " (busy now: the job would queue for it)."),
       cheapestAskPerCu: cheapest,
     };

@@ -9,7 +9,7 @@ import {
   placeJob,
   WorkerIndex,
 } from "@proofgrid/indexer";
-import type { z } from "zod";
+import { z } from "zod";
 import { getEnv } from "../../env.ts";
 import { logger } from "../../logger.ts";
 import { priceForCost } from "../billing/pricing.ts";
@@ -17,13 +17,18 @@ import { type NetworkWorker, regionLocation } from "../dispatch/network.ts";
 import { queueEstimate } from "../jobs/backpressure.ts";
 import type { QueueEstimate } from "../jobs/job-view.ts";
 import { ZSubmitJobRequest } from "../jobs/submit-job.ts";
+import { checkJobInput } from "../models/check-job-input.ts";
 import { liveNetwork } from "./live-network.ts";
 import { marketModelOrThrow } from "./market.ts";
 import { adviseNoWorker, type NoWorkerAdvice } from "./no-worker-advice.ts";
 import { NO_SAMPLES, timeKey, timesToResult } from "./time-to-result.ts";
 
-/** What a submit would say about placement, validated exactly as a submit validates it (other fields, such as `input`, are ignored). */
-export const ZQuoteRequest = ZSubmitJobRequest.pick({ model: true, region: true, maxPricePerCu: true });
+/**
+ * What a submit would say about placement and price, validated exactly as a submit validates
+ * it: a submit's body works as is. With `input`, the price is that input's (checked against
+ * the model as a submit checks it); without, the model's reference input's.
+ */
+export const ZQuoteRequest = ZSubmitJobRequest.pick({ model: true, region: true, maxPricePerCu: true }).extend({ input: z.unknown().optional() });
 export type TQuoteRequest = z.infer<typeof ZQuoteRequest>;
 
 /** A scored worker as the customer sees it: no worker id. */
@@ -41,14 +46,17 @@ export interface Quote {
   /** The cap the placement applies: the request's, else the list price. */
   maxPricePerCu: string;
   listPricePerCu: string;
-  /** The model's base cost (inputs scale a real job's cost). */
+  /** What `costMilliCu`, `hold` and `price` are for: the request's `input`, or, without
+   * one, the model's reference input (its base cost). */
+  pricedFor: "input" | "reference-input";
+  /** The job's cost in milli-CU: the input's, as a submit of it would be charged. */
   costMilliCu: number;
-  /** What a submit holds from the balance: the base cost at the cap. */
+  /** What a submit of the same body holds from the balance: the cost at the cap. */
   hold: string;
   available: boolean;
   via: "indexer" | "reservation" | null;
   worker: { region: string; expectedRttMs: number; askPricePerCu: string } | null;
-  /** The base cost at the chosen worker's ask (0 on the organisation's reserved worker: billed by the hour). */
+  /** The cost at the chosen worker's ask: what settlement would charge (0 on the organisation's reserved worker: billed by the hour). */
   price: string | null;
   /** The last hour in the chosen worker's region for this model. */
   timeToResultMs: { p50: number | null; p95: number | null; samples: number } | null;
@@ -78,6 +86,8 @@ const hide = (e: Explanation | null): QuotedExplanation | null => e && { score: 
 export async function quoteJob(opts: { orgId: string; request: TQuoteRequest }): Promise<Quote> {
   const { orgId, request } = opts;
   const model = await marketModelOrThrow(request.model);
+  // The same check and estimate as a submit (so the same price); nothing is stored.
+  const costMilliCu = request.input === undefined ? model.baseCostMilliCu : (await checkJobInput(model.slug, request.input)).costMilliCu;
   const listPrice = BigInt(getEnv().PRICE_PER_CU);
   const cap = request.maxPricePerCu ?? listPrice;
   const [orgRows, workers] = await Promise.all([
@@ -124,8 +134,9 @@ export async function quoteJob(opts: { orgId: string; request: TQuoteRequest }):
     clientRegion,
     maxPricePerCu: cap.toString(),
     listPricePerCu: listPrice.toString(),
-    costMilliCu: model.baseCostMilliCu,
-    hold: priceForCost(model.baseCostMilliCu, cap).toString(),
+    pricedFor: request.input === undefined ? ("reference-input" as const) : ("input" as const),
+    costMilliCu,
+    hold: priceForCost(costMilliCu, cap).toString(),
   };
   const chosen: NetworkWorker | undefined = decision.workerId ? byId.get(decision.workerId) : undefined;
   if (chosen && decision.expectedRttMs !== null && decision.explanation.winner) {
@@ -136,7 +147,7 @@ export async function quoteJob(opts: { orgId: string; request: TQuoteRequest }):
       available: true,
       via,
       worker: { region: chosen.region, expectedRttMs: decision.expectedRttMs, askPricePerCu: ask.toString() },
-      price: priceForCost(model.baseCostMilliCu, ask).toString(),
+      price: priceForCost(costMilliCu, ask).toString(),
       timeToResultMs: { p50: t.p50Ms, p95: t.p95Ms, samples: t.samples },
       explanation: { winner: hide(decision.explanation.winner) as QuotedExplanation, runnerUp: hide(decision.explanation.runnerUp) },
       reason: null,

@@ -13,6 +13,7 @@ import { requiredStake } from "../verification/stake.ts";
 import { RESERVATION_LIMITS as L } from "./reservation-config.ts";
 import { costUpTo, MS_PER_HOUR } from "./reservation-pricing.ts";
 import { loadReservationView, type ReservationView, reservationHoldKey } from "./reservation-view.ts";
+import { formatTokens } from "../billing/tokens.ts";
 
 const ZIsoTime = z.iso.datetime({ offset: true, message: "an ISO 8601 time, e.g. 2026-01-31T12:00:00Z" });
 
@@ -149,7 +150,7 @@ export async function bookReservation(opts: { orgId: string; request: TBookReser
     return { reservation: await loadReservationView(sql(), { orgId, reservationId: id }), created: true };
   } catch (err) {
     if (err instanceof LedgerError && err.code === "insufficient_funds") {
-      throw new AppError("INSUFFICIENT_CREDITS", `insufficient credits: this reservation holds ${total} base units for its window`, {
+      throw new AppError("INSUFFICIENT_CREDITS", `insufficient credits: this reservation holds ${formatTokens(total)} tokens for its window, more than this organisation has available`, {
         price: total.toString(),
       });
     }

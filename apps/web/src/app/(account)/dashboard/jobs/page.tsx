@@ -11,7 +11,7 @@ import { Table } from "~/components/ui/table";
 import { Lede, PageTitle, SectionTitle } from "~/components/ui/typography";
 import { requireDashboard } from "../../session";
 import { DashboardShell } from "../dashboard-shell";
-import { duration, JOB_STATES, TERMINAL, VERIFICATION_LABEL, when } from "./job-format";
+import { duration, JOB_STATES, TERMINAL, verificationLabel, when } from "./job-format";
 import { LiveRefresh } from "./live-refresh";
 
 export const dynamic = "force-dynamic";
@@ -154,7 +154,7 @@ async function JobsTable(props: {
                   {formatTokens(j.price)} tokens
                 </td>
                 <td data-label="Worker region">{j.workerRegion ?? "—"}</td>
-                <td data-label="Verification">{VERIFICATION_LABEL[j.verification] ?? j.verification}</td>
+                <td data-label="Verification">{verificationLabel(j.verification)}</td>
                 <td data-label="Created">{when(j.createdAt)}</td>
                 <td data-label="Duration">{duration(j)}</td>
               </tr>

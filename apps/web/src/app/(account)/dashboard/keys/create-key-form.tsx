@@ -6,7 +6,8 @@ import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Choice, Field, FieldError, FieldHint, Fieldset, Input, Label } from "~/components/ui/field";
 
-const DEFAULT_SCOPES = new Set(["jobs:read", "jobs:write", "models:read"]);
+// billing:read too: the README's first commands read the balance with the key made here.
+const DEFAULT_SCOPES = new Set(["jobs:read", "jobs:write", "models:read", "billing:read"]);
 
 export function CreateKeyForm({ scopes, orgId }: { scopes: readonly string[]; orgId: string }) {
   const [state, action, pending] = useActionState<CreateKeyState, FormData>(createKeyAction, {});

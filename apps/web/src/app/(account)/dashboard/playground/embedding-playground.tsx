@@ -2,23 +2,65 @@
 
 import { type EncoderOutput, LIMITS } from "@proofgrid/models/model-schemas";
 import { type FormEvent, useEffect, useRef, useState } from "react";
-import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Field, FieldError, FieldHint, Label, Textarea } from "~/components/ui/field";
 import { Stat, StatList } from "~/components/ui/stat";
 import { JobLink } from "./job-link";
+import { JobProblem } from "./job-problem";
+import { followJob, type JobOutcome, jobInAddress, keepJobInAddress, runJob } from "./run-job";
 import { RunningNote } from "./running-note";
-import { runJob } from "./run-job";
 
 const MODEL = "encoder-synthetic-minilm";
-/** Values of the vector shown (of 384). */
+/** Values of the vector shown (of 384); copy or download gives them all. */
 const SHOWN_VALUES = 8;
+/** The page's address keeps the job as `?embed=<id>`: a reload mid-job picks it up again. */
+const PARAM = "embed";
 
 type Status =
   | { kind: "idle" }
   | { kind: "running"; message: string }
   | { kind: "done"; jobId: string; vector: number[] }
-  | { kind: "error"; message: string; jobId?: string };
+  | { kind: "error"; outcome: Extract<JobOutcome, { ok: false }> };
+
+/** The whole vector: copied as JSON, or downloaded as a .json file. */
+function VectorActions({ jobId, vector }: { jobId: string; vector: number[] }) {
+  const [note, setNote] = useState<string | null>(null);
+  const text = JSON.stringify(vector);
+  return (
+    <div className="my-2 flex flex-wrap items-center gap-3">
+      <Button
+        type="button"
+        variant="secondary"
+        size="sm"
+        onClick={() =>
+          navigator.clipboard.writeText(text).then(
+            () => setNote(`Copied all ${vector.length} values.`),
+            () => setNote("The browser did not allow copying: use Download instead."),
+          )
+        }
+      >
+        Copy the vector
+      </Button>
+      <Button
+        type="button"
+        variant="secondary"
+        size="sm"
+        onClick={() => {
+          const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+          const a = document.createElement("a");
+          a.href = url;
+          a.download = `embedding-${jobId}.json`;
+          a.click();
+          setTimeout(() => URL.revokeObjectURL(url), 10_000);
+          setNote("Downloaded.");
+        }}
+      >
+        Download (JSON)
+      </Button>
+      <output className="text-sm text-muted">{note}</output>
+    </div>
+  );
+}
 
 /** Type text, embed it as a job of the active organisation, and see the vector's norm and first values. */
 export function EmbeddingPlayground() {
@@ -26,6 +68,19 @@ export function EmbeddingPlayground() {
   const [textError, setTextError] = useState<string | null>(null);
   const abort = useRef<AbortController | null>(null);
   useEffect(() => () => abort.current?.abort(), []);
+
+  // A job in the address (a reload mid-job, a shared link): follow it to its result.
+  useEffect(() => {
+    const id = jobInAddress(PARAM);
+    if (!id) return;
+    const ctrl = new AbortController();
+    abort.current = ctrl;
+    setStatus({ kind: "running", message: "Picking up your job…" });
+    void followJob({ id, signal: ctrl.signal, onState: (s) => setStatus({ kind: "running", message: `Job ${s}…` }) }).then((outcome) => {
+      if (ctrl.signal.aborted) return;
+      setStatus(outcome.ok ? { kind: "done", jobId: id, vector: (outcome.job.output as EncoderOutput).vectors[0] ?? [] } : { kind: "error", outcome });
+    });
+  }, []);
 
   async function run(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -36,15 +91,17 @@ export function EmbeddingPlayground() {
     abort.current?.abort();
     const ctrl = new AbortController();
     abort.current = ctrl;
+    keepJobInAddress(PARAM, null);
     setStatus({ kind: "running", message: "Submitting…" });
     const outcome = await runJob({
       model: MODEL,
       input: { text },
       signal: ctrl.signal,
       onState: (s) => setStatus({ kind: "running", message: `Job ${s}…` }),
+      onCreated: (id) => keepJobInAddress(PARAM, id),
     });
     if (ctrl.signal.aborted) return;
-    if (!outcome.ok) return setStatus({ kind: "error", message: outcome.message, jobId: outcome.jobId });
+    if (!outcome.ok) return setStatus({ kind: "error", outcome });
     const vector = (outcome.job.output as EncoderOutput).vectors[0] ?? [];
     setStatus({ kind: "done", jobId: outcome.job.id, vector });
   }
@@ -61,6 +118,10 @@ export function EmbeddingPlayground() {
             name="text"
             rows={3}
             maxLength={LIMITS.textMaxChars}
+            onChange={() => {
+              setTextError(null);
+              setStatus((st) => (st.kind === "error" ? { kind: "idle" } : st));
+            }}
             aria-describedby="embed-text-hint"
             aria-invalid={textError ? true : undefined}
             aria-errormessage={textError ? "embed-text-error" : undefined}
@@ -82,12 +143,7 @@ export function EmbeddingPlayground() {
       </form>
       <div aria-live="polite">
         {status.kind === "running" ? <RunningNote message={status.message} /> : null}
-        {status.kind === "error" ? (
-          <>
-            <Alert>{status.message}</Alert>
-            {status.jobId ? <JobLink id={status.jobId} /> : null}
-          </>
-        ) : null}
+        {status.kind === "error" ? <JobProblem outcome={status.outcome} /> : null}
         {status.kind === "done" ? (
           <div data-testid="embedding-result">
             <StatList aria-label="Embedding" className="mt-0">
@@ -102,6 +158,7 @@ export function EmbeddingPlayground() {
                 .join(", ")}
               , …]
             </p>
+            <VectorActions jobId={status.jobId} vector={status.vector} />
             <JobLink id={status.jobId} />
           </div>
         ) : null}

@@ -58,7 +58,9 @@ export async function startRecording(onAutoStop?: () => void): Promise<Recording
       if (recorder.state === "recording") recorder.stop();
       await stopped;
       release();
-      return toWav16k(new Blob(chunks, { type: recorder.mimeType }));
+      const blob = new Blob(chunks, { type: recorder.mimeType });
+      if (blob.size === 0) throw new Error("Nothing was recorded: try again, and speak for a second or more.");
+      return toWav16kMono(blob);
     },
     cancel() {
       clearTimeout(timer);
@@ -68,12 +70,18 @@ export async function startRecording(onAutoStop?: () => void): Promise<Recording
   };
 }
 
-async function toWav16k(blob: Blob): Promise<ArrayBuffer> {
-  if (blob.size === 0) throw new Error("Nothing was recorded: try again, and speak for a second or more.");
+/**
+ * Any audio the browser decodes (a recording, a WAV at 22.05 or 44.1 kHz, stereo, 24-bit…)
+ * as the 16 kHz mono PCM16 WAV the VAD job takes: decoded, then mixed down and resampled by
+ * an OfflineAudioContext. Throws a message a person can act on when it cannot be decoded.
+ */
+export async function toWav16kMono(blob: Blob): Promise<ArrayBuffer> {
   const ctx = new AudioContext();
   let decoded: AudioBuffer;
   try {
     decoded = await ctx.decodeAudioData(await blob.arrayBuffer());
+  } catch {
+    throw new Error("This file could not be read as audio: choose a WAV file.");
   } finally {
     await ctx.close();
   }

@@ -2,21 +2,24 @@
 
 import { LIMITS, type OcrOutput } from "@proofgrid/models/model-schemas";
 import { type FormEvent, useEffect, useRef, useState } from "react";
-import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Field, FieldError, FieldHint, FileInput, Label } from "~/components/ui/field";
 import { JobLink } from "./job-link";
-import { RunningNote } from "./running-note";
+import { JobProblem } from "./job-problem";
 import { OcrResult } from "./ocr-result";
-import { runJob } from "./run-job";
+import { followJob, type JobOutcome, jobInAddress, keepJobInAddress, runJob } from "./run-job";
+import { RunningNote } from "./running-note";
+import { trpcQuery } from "./trpc-fetch";
 
 const MODEL = "ocr-ppocr-v4";
+/** The page's address keeps the job as `?ocr=<id>`: a reload mid-job picks it up again. */
+const PARAM = "ocr";
 
 type Status =
   | { kind: "idle" }
   | { kind: "running"; message: string }
-  | { kind: "done"; jobId: string; src: string; output: OcrOutput }
-  | { kind: "error"; message: string; jobId?: string };
+  | { kind: "done"; jobId: string; src: string | null; output: OcrOutput }
+  | { kind: "error"; outcome: Extract<JobOutcome, { ok: false }> };
 
 function readAsBase64(file: File): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -25,6 +28,12 @@ function readAsBase64(file: File): Promise<string> {
     reader.onerror = () => reject(reader.error ?? new Error("could not read the file"));
     reader.readAsDataURL(file);
   });
+}
+
+/** The job's own input image (after a reload the uploaded file is gone), or null when too large to preview. */
+async function inputImage(id: string, signal: AbortSignal): Promise<string | null> {
+  const preview = await trpcQuery<{ kind: string; dataUrl?: string }>("jobs.inputPreview", { id }, signal).catch(() => null);
+  return preview?.kind === "image" && preview.dataUrl ? preview.dataUrl : null;
 }
 
 /** Upload an image, run it as an OCR job in the active organisation, and draw what was read. */
@@ -39,6 +48,27 @@ export function OcrPlayground() {
     if (status.kind === "done" || status.kind === "error") resultRef.current?.focus();
   }, [status.kind]);
 
+  // A job in the address (a reload mid-job, a shared link): follow it to its result.
+  useEffect(() => {
+    const id = jobInAddress(PARAM);
+    if (!id) return;
+    const ctrl = new AbortController();
+    abort.current = ctrl;
+    setStatus({ kind: "running", message: "Picking up your job…" });
+    void (async () => {
+      const outcome = await followJob({ id, signal: ctrl.signal, onState: (s) => setStatus({ kind: "running", message: `Job ${s}…` }) });
+      if (ctrl.signal.aborted) return;
+      if (!outcome.ok) return setStatus({ kind: "error", outcome });
+      setStatus({ kind: "done", jobId: id, src: await inputImage(id, ctrl.signal), output: outcome.job.output as OcrOutput });
+    })();
+  }, []);
+
+  /** Another file chosen: what was said about the last one no longer applies. */
+  function fileChosen() {
+    setFileError(null);
+    setStatus((s) => (s.kind === "error" ? { kind: "idle" } : s));
+  }
+
   async function run(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const file = (new FormData(e.currentTarget).get("image") as File | null) ?? null;
@@ -52,17 +82,21 @@ export function OcrPlayground() {
     if (srcRef.current) URL.revokeObjectURL(srcRef.current);
     const src = URL.createObjectURL(file);
     srcRef.current = src;
+    keepJobInAddress(PARAM, null);
     setStatus({ kind: "running", message: "Uploading…" });
     const image = await readAsBase64(file).catch(() => null);
-    if (image === null) return setStatus({ kind: "error", message: "The file could not be read. Choose it again." });
+    if (image === null) {
+      return setStatus({ kind: "error", outcome: { ok: false, created: false, message: "The file could not be read. Choose it again." } });
+    }
     const outcome = await runJob({
       model: MODEL,
       input: { image },
       signal: ctrl.signal,
       onState: (state) => setStatus({ kind: "running", message: `Job ${state}…` }),
+      onCreated: (id) => keepJobInAddress(PARAM, id),
     });
     if (ctrl.signal.aborted) return;
-    if (!outcome.ok) return setStatus({ kind: "error", message: outcome.message, jobId: outcome.jobId });
+    if (!outcome.ok) return setStatus({ kind: "error", outcome });
     setStatus({ kind: "done", jobId: outcome.job.id, src, output: outcome.job.output as OcrOutput });
   }
 
@@ -76,6 +110,7 @@ export function OcrPlayground() {
             id="ocr-image"
             name="image"
             accept="image/png,image/jpeg,image/webp"
+            onChange={fileChosen}
             aria-describedby="ocr-image-hint"
             aria-invalid={fileError ? true : undefined}
             aria-errormessage={fileError ? "ocr-image-error" : undefined}
@@ -96,15 +131,7 @@ export function OcrPlayground() {
         </div>
       </form>
       <div aria-live="polite">{status.kind === "running" ? <RunningNote message={status.message} /> : null}</div>
-      {status.kind === "error" ? (
-        <div>
-          <h3 className="mb-2 text-base font-semibold" ref={resultRef} tabIndex={-1}>
-            The job did not finish
-          </h3>
-          <Alert>{status.message}</Alert>
-          {status.jobId ? <JobLink id={status.jobId} /> : null}
-        </div>
-      ) : null}
+      {status.kind === "error" ? <JobProblem outcome={status.outcome} headingRef={resultRef} /> : null}
       {status.kind === "done" ? (
         <div>
           <h3 className="mb-2 text-base font-semibold" ref={resultRef} tabIndex={-1}>

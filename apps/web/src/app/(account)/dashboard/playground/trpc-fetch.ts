@@ -2,6 +2,8 @@
 // API key): the same procedures, checks and limits as the API. Bodies use superjson's
 // envelope ({ json }); the values here (strings, numbers, plain objects) need no meta.
 
+import { ORG_HEADER } from "~/server/api/org-header";
+
 export class ProcedureError extends Error {
   constructor(
     message: string,
@@ -33,7 +35,11 @@ export async function trpcMutation<T>(path: string, input: unknown, signal?: Abo
   return unwrap<T>(res);
 }
 
-export async function trpcQuery<T>(path: string, input: unknown, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(`/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, { signal });
+/** `orgId`: the organisation a page shows (`?org=`), else the session's active one. */
+export async function trpcQuery<T>(path: string, input: unknown, signal?: AbortSignal, orgId?: string): Promise<T> {
+  const res = await fetch(`/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, {
+    signal,
+    headers: orgId ? { [ORG_HEADER]: orgId } : undefined,
+  });
   return unwrap<T>(res);
 }

@@ -7,19 +7,27 @@ import { Button } from "~/components/ui/button";
 import { Field, FieldError, FieldHint, FileInput, Label } from "~/components/ui/field";
 import { Muted } from "~/components/ui/typography";
 import { JobLink } from "./job-link";
-import { MAX_RECORDING_MS, type Recording, startRecording } from "./microphone";
+import { JobProblem } from "./job-problem";
+import { MAX_RECORDING_MS, type Recording, startRecording, toWav16kMono } from "./microphone";
+import { followJob, type JobOutcome, jobInAddress, keepJobInAddress, runJob } from "./run-job";
 import { RunningNote } from "./running-note";
-import { runJob } from "./run-job";
-import { type Waveform, wavePeaks } from "./waveform";
+import { takenAsIs, type Waveform, wavePeaks, wavFormat } from "./waveform";
 
 const MODEL = "vad-silero-v5";
 const HEIGHT = 80;
+/** The page's address keeps the job as `?vad=<id>`: a reload mid-job picks it up again. */
+const PARAM = "vad";
+/**
+ * Files decoded in the browser before resampling: 10 minutes of 48 kHz stereo 24-bit is
+ * 173 MB. Past this a file is refused before it is read (the job's own limit is 10 minutes).
+ */
+const UPLOAD_MAX_BYTES = 200 * 1024 * 1024;
 
 type Status =
   | { kind: "idle" }
   | { kind: "running"; message: string }
-  | { kind: "done"; jobId: string; wave: Waveform | null; output: VadOutput }
-  | { kind: "error"; message: string; jobId?: string };
+  | { kind: "done"; jobId: string; wave: Waveform | null; output: VadOutput; note?: string }
+  | { kind: "error"; outcome: Extract<JobOutcome, { ok: false }> };
 
 function toBase64(bytes: ArrayBuffer): string {
   const u8 = new Uint8Array(bytes);
@@ -43,13 +51,45 @@ export function VadPlayground() {
   live.current = recording;
   useEffect(() => () => live.current?.cancel(), []);
 
+  // A job in the address (a reload mid-job, a shared link): follow it to its result.
+  useEffect(() => {
+    const id = jobInAddress(PARAM);
+    if (!id) return;
+    const ctrl = new AbortController();
+    abort.current = ctrl;
+    setStatus({ kind: "running", message: "Picking up your job…" });
+    void followJob({ id, signal: ctrl.signal, onState: (s) => setStatus({ kind: "running", message: `Job ${s}…` }) }).then((outcome) => {
+      if (ctrl.signal.aborted) return;
+      // The upload is gone after a reload: the segments are drawn without the waveform.
+      setStatus(outcome.ok ? { kind: "done", jobId: id, wave: null, output: outcome.job.output as VadOutput } : { kind: "error", outcome });
+    });
+  }, []);
+
+  /** Another file chosen: what was said about the last one no longer applies. */
+  function fileChosen() {
+    setFileError(null);
+    setStatus((s) => (s.kind === "error" ? { kind: "idle" } : s));
+  }
+
   async function run(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const file = (new FormData(e.currentTarget).get("audio") as File | null) ?? null;
     if (!file || file.size === 0) return setFileError("Choose a WAV file first, or record from the microphone.");
-    if (file.size > AUDIO_MAX_BYTES) return setFileError("The recording is too long: at most 10 minutes.");
+    if (file.size > UPLOAD_MAX_BYTES) return setFileError("The file is too large: at most 10 minutes of audio.");
     setFileError(null);
-    await detect(await file.arrayBuffer());
+    const bytes = await file.arrayBuffer();
+    const format = wavFormat(bytes);
+    if (takenAsIs(format)) return detect(bytes);
+    // Another rate, stereo, 8/24-bit: resampled to 16 kHz mono here, as recordings are.
+    setStatus({ kind: "running", message: "Resampling to 16 kHz mono…" });
+    try {
+      const resampled = await toWav16kMono(file);
+      const from = format ? `${format.rate.toLocaleString("en")} Hz ${format.channels === 1 ? "mono" : `${format.channels} channels`}` : "its format";
+      await detect(resampled, `Resampled in your browser from ${from} to 16 kHz mono.`);
+    } catch (err) {
+      setStatus({ kind: "idle" });
+      setFileError(err instanceof Error ? err.message : String(err));
+    }
   }
 
   const [starting, setStarting] = useState(false);
@@ -79,10 +119,15 @@ export function VadPlayground() {
     }
   }
 
-  async function detect(bytes: ArrayBuffer) {
+  async function detect(bytes: ArrayBuffer, note?: string) {
     abort.current?.abort();
     const ctrl = new AbortController();
     abort.current = ctrl;
+    if (bytes.byteLength > AUDIO_MAX_BYTES) {
+      setStatus({ kind: "idle" });
+      return setFileError("The recording is too long: at most 10 minutes.");
+    }
+    keepJobInAddress(PARAM, null);
     setStatus({ kind: "running", message: "Uploading…" });
     const wave = wavePeaks(bytes);
     const outcome = await runJob({
@@ -90,10 +135,11 @@ export function VadPlayground() {
       input: { audio: toBase64(bytes) },
       signal: ctrl.signal,
       onState: (s) => setStatus({ kind: "running", message: `Job ${s}…` }),
+      onCreated: (id) => keepJobInAddress(PARAM, id),
     });
     if (ctrl.signal.aborted) return;
-    if (!outcome.ok) return setStatus({ kind: "error", message: outcome.message, jobId: outcome.jobId });
-    setStatus({ kind: "done", jobId: outcome.job.id, wave, output: outcome.job.output as VadOutput });
+    if (!outcome.ok) return setStatus({ kind: "error", outcome });
+    setStatus({ kind: "done", jobId: outcome.job.id, wave, output: outcome.job.output as VadOutput, note });
   }
 
   const busy = status.kind === "running";
@@ -106,11 +152,14 @@ export function VadPlayground() {
             id="vad-audio"
             name="audio"
             accept="audio/wav,audio/x-wav,.wav"
+            onChange={fileChosen}
             aria-describedby="vad-audio-hint"
             aria-invalid={fileError ? true : undefined}
             aria-errormessage={fileError ? "vad-audio-error" : undefined}
           />
-          <FieldHint id="vad-audio-hint">WAV, 16 kHz mono, PCM16 or float32, at most 10 minutes.</FieldHint>
+          <FieldHint id="vad-audio-hint">
+            WAV, at most 10 minutes. The model takes 16 kHz mono: any other rate or stereo is resampled in your browser first.
+          </FieldHint>
           {fileError ? (
             <FieldError id="vad-audio-error" role="alert">
               {fileError}
@@ -135,24 +184,20 @@ export function VadPlayground() {
       </form>
       <div aria-live="polite">
         {status.kind === "running" ? <RunningNote message={status.message} /> : null}
-        {status.kind === "error" ? (
-          <>
-            <Alert>{status.message}</Alert>
-            {status.jobId ? <JobLink id={status.jobId} /> : null}
-          </>
-        ) : null}
-        {status.kind === "done" ? <VadResult jobId={status.jobId} wave={status.wave} output={status.output} /> : null}
+        {status.kind === "error" ? <JobProblem outcome={status.outcome} /> : null}
+        {status.kind === "done" ? <VadResult jobId={status.jobId} wave={status.wave} output={status.output} note={status.note} /> : null}
       </div>
     </div>
   );
 }
 
-function VadResult({ jobId, wave, output }: { jobId: string; wave: Waveform | null; output: VadOutput }) {
+function VadResult({ jobId, wave, output, note }: { jobId: string; wave: Waveform | null; output: VadOutput; note?: string }) {
   const duration = output.durationSec || wave?.durationSec || 1;
   const cols = wave?.peaks.length ?? 600;
   const x = (sec: number) => (sec / duration) * cols;
   return (
     <div data-testid="vad-result">
+      {note ? <Muted data-testid="vad-resampled">{note}</Muted> : null}
       <svg
         viewBox={`0 0 ${cols} ${HEIGHT}`}
         preserveAspectRatio="none"

@@ -44,3 +44,35 @@ export function wavePeaks(bytes: ArrayBuffer): Waveform | null {
   }
   return null;
 }
+
+export interface WavFormat {
+  /** 1 = PCM, 3 = IEEE float (the real format of WAVE_FORMAT_EXTENSIBLE files). */
+  format: number;
+  bits: number;
+  rate: number;
+  channels: number;
+}
+
+/** The fmt chunk of a RIFF/WAVE file, or null when it is not one. */
+export function wavFormat(bytes: ArrayBuffer): WavFormat | null {
+  const view = new DataView(bytes);
+  const tag = (off: number) =>
+    String.fromCharCode(view.getUint8(off), view.getUint8(off + 1), view.getUint8(off + 2), view.getUint8(off + 3));
+  if (view.byteLength < 12 || tag(0) !== "RIFF" || tag(8) !== "WAVE") return null;
+  let off = 12;
+  for (let i = 0; i < MAX_CHUNKS && off + 8 <= view.byteLength; i++) {
+    const size = view.getUint32(off + 4, true);
+    if (tag(off) === "fmt " && off + 24 <= view.byteLength) {
+      let format = view.getUint16(off + 8, true);
+      if (format === 0xfffe && size >= 40 && off + 34 <= view.byteLength) format = view.getUint16(off + 32, true);
+      return { format, channels: view.getUint16(off + 10, true), rate: view.getUint32(off + 12, true), bits: view.getUint16(off + 22, true) };
+    }
+    off += 8 + size + (size % 2);
+  }
+  return null;
+}
+
+/** Whether the VAD model takes the file as it is (16 kHz mono PCM16 or float32); anything else is resampled in the browser first. */
+export function takenAsIs(f: WavFormat | null): boolean {
+  return f !== null && f.rate === 16_000 && f.channels === 1 && ((f.format === 1 && f.bits === 16) || (f.format === 3 && f.bits === 32));
+}

@@ -5,6 +5,7 @@ import { handle, json, parseWith } from "~/server/http/handle";
 import { parseJsonBody, readBodyLimited } from "~/server/http/read-body";
 import { listJobs, ZListJobsRequest } from "~/server/services/jobs/list-jobs";
 import { submitJob, ZSubmitJobRequest } from "~/server/services/jobs/submit-job";
+import { methodsNotAllowed } from "~/server/http/api-fallback";
 
 export const dynamic = "force-dynamic";
 
@@ -28,3 +29,6 @@ export const GET = handle(async (req) => {
   });
   return json(await listJobs({ orgId: caller.orgId, request }));
 });
+
+// Other methods: a JSON 405 naming these.
+export const { PUT, PATCH, DELETE } = methodsNotAllowed("GET", "POST");

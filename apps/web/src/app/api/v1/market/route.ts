@@ -1,5 +1,6 @@
 import { handle, json, parseWith } from "~/server/http/handle";
 import { getMarket, ZMarketQuery } from "~/server/services/market/market";
+import { methodsNotAllowed } from "~/server/http/api-fallback";
 
 export const dynamic = "force-dynamic";
 
@@ -9,3 +10,6 @@ export const GET = handle(async (req) => {
   const query = parseWith(ZMarketQuery, { model: q.get("model") ?? undefined, region: q.get("region") ?? undefined });
   return json(await getMarket(query));
 });
+
+// Other methods: a JSON 405 naming these.
+export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("GET");

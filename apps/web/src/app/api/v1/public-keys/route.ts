@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { handle, json, parseWith } from "~/server/http/handle";
 import { getPublicKeys } from "~/server/services/nodes/get-public-keys";
+import { methodsNotAllowed } from "~/server/http/api-fallback";
 
 export const dynamic = "force-dynamic";
 
@@ -9,3 +10,6 @@ export const GET = handle(async (req) => {
   const node = new URL(req.url).searchParams.get("node");
   return json(await getPublicKeys({ nodeId: node === null ? undefined : parseWith(z.uuid(), node) }));
 });
+
+// Other methods: a JSON 405 naming these.
+export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("GET");

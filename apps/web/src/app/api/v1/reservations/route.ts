@@ -4,6 +4,7 @@ import { handle, json, parseWith } from "~/server/http/handle";
 import { parseJsonBody, readBodyLimited } from "~/server/http/read-body";
 import { bookReservation, ZBookReservationRequest } from "~/server/services/reservations/book-reservation";
 import { listReservations, ZListReservationsRequest } from "~/server/services/reservations/list-reservations";
+import { methodsNotAllowed } from "~/server/http/api-fallback";
 
 export const dynamic = "force-dynamic";
 
@@ -30,3 +31,6 @@ export const GET = handle(async (req) => {
   });
   return json(await listReservations({ orgId: caller.orgId, request }));
 });
+
+// Other methods: a JSON 405 naming these.
+export const { PUT, PATCH, DELETE } = methodsNotAllowed("GET", "POST");

@@ -2,6 +2,7 @@ import { createTRPCContext } from "~/server/api/trpc";
 import { requireScope } from "~/server/auth/caller";
 import { handle } from "~/server/http/handle";
 import { exportUsageCsv } from "~/server/services/usage/export-usage-csv";
+import { methodsNotAllowed } from "~/server/http/api-fallback";
 
 export const dynamic = "force-dynamic";
 
@@ -28,3 +29,6 @@ export const GET = handle(async (req) => {
     },
   });
 });
+
+// Other methods: a JSON 405 naming these.
+export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("GET");

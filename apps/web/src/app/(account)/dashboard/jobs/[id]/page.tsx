@@ -1,4 +1,4 @@
-import { ZOcrOutput } from "@proofgrid/models/model-schemas";
+import { ZEncoderOutput, ZOcrOutput } from "@proofgrid/models/model-schemas";
 import { TRPCError } from "@trpc/server";
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
@@ -11,8 +11,10 @@ import { Lede, Muted, PageTitle, Pre, SectionTitle } from "~/components/ui/typog
 import { requireDashboard } from "../../../session";
 import { DashboardShell } from "../../dashboard-shell";
 import { OcrResult } from "../../playground/ocr-result";
-import { duration, TERMINAL, VERIFICATION_LABEL, when } from "../job-format";
+import { compactJson } from "../compact-json";
+import { duration, TERMINAL, VERIFICATION, verificationLabel, when } from "../job-format";
 import { LiveRefresh } from "../live-refresh";
+import { OutputActions } from "./output-actions";
 import { PlacementChart } from "./placement-chart";
 
 export const dynamic = "force-dynamic";
@@ -22,11 +24,13 @@ export const metadata: Metadata = { title: "Job · Proofgrid" };
 const JSON_PREVIEW_MAX_CHARS = 20_000;
 
 function jsonPreview(v: unknown): string {
-  const s = JSON.stringify(v, null, 2) ?? "null";
+  const s = compactJson(v);
   return s.length > JSON_PREVIEW_MAX_CHARS
     ? `${s.slice(0, JSON_PREVIEW_MAX_CHARS)}\n… (${s.length - JSON_PREVIEW_MAX_CHARS} more characters)`
     : s;
 }
+
+const norm = (v: readonly number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 
 const notFoundOn = (err: unknown): never => {
   if (err instanceof TRPCError && err.code === "NOT_FOUND") notFound();
@@ -46,6 +50,8 @@ export default async function JobPage({
   // Another organisation's job is NOT_FOUND from the procedure: the same 404 as an unknown id.
   const [job, input] = await Promise.all([caller.jobs.get({ id }).catch(notFoundOn), caller.jobs.inputPreview({ id }).catch(notFoundOn)]);
   const ocr = job.model === "ocr-ppocr-v4" ? ZOcrOutput.safeParse(job.output) : null;
+  const encoded = ZEncoderOutput.safeParse(job.output);
+  const embedding = encoded.success ? encoded.data : null;
   const receipt = job.receipt as { platformSignature?: string } | null;
   return (
     <DashboardShell dashboard={dashboard} current="/dashboard/jobs">
@@ -76,10 +82,15 @@ export default async function JobPage({
           label="Cost"
           value={`${formatTokens(job.price)} tokens`}
           data-stat="cost"
-          note={`${job.price} base units · ${(job.costMilliCu / 1000).toFixed(3)} CU`}
+          note={`${(job.costMilliCu / 1000).toFixed(3)} CU`}
         />
         <Stat label="Worker region" value={job.workerRegion ?? "—"} />
-        <Stat label="Verification" value={VERIFICATION_LABEL[job.verification] ?? job.verification} data-stat="verification" />
+        <Stat
+          label="Verification"
+          value={verificationLabel(job.verification)}
+          note={VERIFICATION[job.verification]?.means}
+          data-stat="verification"
+        />
         <Stat label="Duration" value={duration(job)} />
       </StatList>
       {job.notice ? <Alert>{job.notice}</Alert> : null}
@@ -116,7 +127,19 @@ export default async function JobPage({
           <OcrResult src={input.dataUrl} output={ocr.data} />
         </Card>
       ) : (
-        <Pre>{jsonPreview(job.output)}</Pre>
+        <>
+          {embedding ? (
+            <Muted data-testid="embedding-summary">
+              {embedding.vectors.length} {embedding.vectors.length === 1 ? "vector" : "vectors"} of {embedding.dim} dimensions
+              {embedding.vectors[0] ? `; the first has norm (L2) ${norm(embedding.vectors[0]).toFixed(4)}` : ""}.
+            </Muted>
+          ) : null}
+          {/* Scrolls in its own box: a batch of embeddings is thousands of numbers. Focusable so the keyboard can scroll it. */}
+          <Pre tabIndex={0} aria-label="Output (JSON)" className="max-h-80 overflow-auto" data-testid="output-json">
+            {jsonPreview(job.output)}
+          </Pre>
+          <OutputActions jobId={job.id} orgId={dashboard.org.orgId} />
+        </>
       )}
 
       <SectionTitle>Placement</SectionTitle>

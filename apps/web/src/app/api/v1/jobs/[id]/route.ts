@@ -4,6 +4,7 @@ import { requireScope } from "~/server/auth/caller";
 import { handle, json, parseWith } from "~/server/http/handle";
 import { cancelJob } from "~/server/services/jobs/cancel-job";
 import { getJobOrThrow, waitForJob } from "~/server/services/jobs/get-job";
+import { methodsNotAllowed } from "~/server/http/api-fallback";
 
 export const dynamic = "force-dynamic";
 
@@ -28,3 +29,6 @@ export const DELETE = handle(async (req, _ctx, { params }: Params) => {
   const { id } = await params;
   return json(await cancelJob({ orgId: caller.orgId, jobId: id }));
 });
+
+// Other methods: a JSON 405 naming these.
+export const { POST, PUT, PATCH } = methodsNotAllowed("GET", "DELETE");

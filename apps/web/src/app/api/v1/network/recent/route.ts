@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { handle, json, parseWith } from "~/server/http/handle";
 import { listRecentJobs, RECENT_JOBS_MAX } from "~/server/services/network/list-recent-jobs";
+import { methodsNotAllowed } from "~/server/http/api-fallback";
 
 export const dynamic = "force-dynamic";
 
@@ -11,3 +12,6 @@ export const GET = handle(async (req) => {
   const limit = new URL(req.url).searchParams.get("limit");
   return json({ jobs: await listRecentJobs({ limit: limit === null ? 20 : parseWith(ZLimit, limit) }) });
 });
+
+// Other methods: a JSON 405 naming these.
+export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("GET");

@@ -3,6 +3,7 @@ import { requireScope } from "~/server/auth/caller";
 import { handle, json, parseWith } from "~/server/http/handle";
 import { parseJsonBody, readBodyLimited } from "~/server/http/read-body";
 import { setAskPrice, ZSetAskPriceRequest } from "~/server/services/market/ask-price";
+import { methodsNotAllowed } from "~/server/http/api-fallback";
 
 export const dynamic = "force-dynamic";
 
@@ -13,3 +14,6 @@ export const PATCH = handle(async (req, _ctx, { params }: { params: Promise<{ id
   const request = parseWith(ZSetAskPriceRequest, parseJsonBody(await readBodyLimited(req, 1_024)));
   return json(await setAskPrice({ orgId: caller.orgId, nodeId: id, request }));
 });
+
+// Other methods: a JSON 405 naming these.
+export const { GET, POST, PUT, DELETE } = methodsNotAllowed("PATCH");

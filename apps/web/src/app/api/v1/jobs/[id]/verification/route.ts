@@ -2,6 +2,7 @@ import { authenticateRequest } from "~/server/auth/api-keys";
 import { requireScope } from "~/server/auth/caller";
 import { handle, json } from "~/server/http/handle";
 import { jobVerification } from "~/server/services/jobs/rerun-job";
+import { methodsNotAllowed } from "~/server/http/api-fallback";
 
 export const dynamic = "force-dynamic";
 
@@ -11,3 +12,6 @@ export const GET = handle(async (req, _ctx, { params }: { params: Promise<{ id: 
   const { id } = await params;
   return json(await jobVerification({ orgId: caller.orgId, jobId: id }));
 });
+
+// Other methods: a JSON 405 naming these.
+export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("GET");

@@ -4,6 +4,7 @@ import { handle, json, parseWith } from "~/server/http/handle";
 import { parseJsonBody, readBodyLimited } from "~/server/http/read-body";
 import { stakeNode } from "~/server/services/verification/stake";
 import { ZStakeRequest } from "~/server/services/verification/stake-request";
+import { methodsNotAllowed } from "~/server/http/api-fallback";
 
 export const dynamic = "force-dynamic";
 
@@ -15,3 +16,6 @@ export const POST = handle(async (req, _ctx, { params }: { params: Promise<{ id:
   const res = await stakeNode({ orgId: caller.orgId, nodeId: id, amount: BigInt(request.amount), idempotencyKey: request.idempotencyKey });
   return json(res, { status: res.created ? 201 : 200 });
 });
+
+// Other methods: a JSON 405 naming these.
+export const { GET, PUT, PATCH, DELETE } = methodsNotAllowed("POST");

@@ -4,6 +4,7 @@ import { handle, json, parseWith } from "~/server/http/handle";
 import { parseJsonBody, readBodyLimited } from "~/server/http/read-body";
 import { requestUnbond } from "~/server/services/verification/stake";
 import { ZStakeRequest } from "~/server/services/verification/stake-request";
+import { methodsNotAllowed } from "~/server/http/api-fallback";
 
 export const dynamic = "force-dynamic";
 
@@ -14,3 +15,6 @@ export const POST = handle(async (req, _ctx, { params }: { params: Promise<{ id:
   const request = parseWith(ZStakeRequest, parseJsonBody(await readBodyLimited(req, 4_096)));
   return json(await requestUnbond({ orgId: caller.orgId, nodeId: id, amount: BigInt(request.amount), idempotencyKey: request.idempotencyKey }), { status: 201 });
 });
+
+// Other methods: a JSON 405 naming these.
+export const { GET, PUT, PATCH, DELETE } = methodsNotAllowed("POST");

@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { closePgPool } from "@proofgrid/db/sql-client";
+import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getAuth } from "./better-auth.ts";
+
+// better-auth's origin check and cookie, as a deployment on a public https address sees
+// them (PROOFGRID_URL set): only that origin may sign in, and the session cookie is
+// `__Secure-` with the Secure flag. The plain-http side (`npm start`, no PROOFGRID_URL) is
+// driven in chromium by tests/browser/newcomer-customer.test.ts.
+
+const SITE = "https://app.proofgrid.example";
+let t: Awaited<ReturnType<typeof createTestDatabase>>;
+let dataDir: string;
+let n = 0;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-auth-origins-"));
+  process.env.DATABASE_URL = t.url;
+  process.env.PROOFGRID_DATA_DIR = dataDir;
+  process.env.PROOFGRID_URL = SITE;
+  process.env.PORT = "3000";
+});
+afterAll(async () => {
+  delete process.env.PROOFGRID_URL;
+  delete process.env.PORT;
+  await closePgPool();
+  await t?.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** A browser's sign-up POST from a page of `origin`, through the route's handler. */
+function signUpFrom(origin: string, extra: Record<string, string> = {}): Promise<Response> {
+  n++;
+  return getAuth().handler(
+    new Request(`${SITE}/api/auth/sign-up/email`, {
+      method: "POST",
+      headers: { origin, "content-type": "application/json", "sec-fetch-site": "same-origin", "sec-fetch-mode": "cors", ...extra },
+      body: JSON.stringify({ email: `user${n}@example.com`, password: "correct horse battery", name: `User ${n}` }),
+    }),
+  );
+}
+
+describe("auth behind PROOFGRID_URL (https)", () => {
+  it("signs up from the site's own origin and sets a __Secure-, Secure session cookie", async () => {
+    const res = await signUpFrom(SITE);
+    expect(res.status).toBe(200);
+    const session = res.headers.getSetCookie().find((c) => c.includes("session_token="));
+    expect(session).toMatch(/^__Secure-better-auth\.session_token=/);
+    expect(session).toMatch(/; Secure/i);
+  });
+
+  it("refuses every other origin, loopback, another scheme or a forwarded host included", async () => {
+    for (const origin of ["http://localhost:3000", "http://app.proofgrid.example", "https://app.proofgrid.example:8443", "https://evil.example"]) {
+      const res = await signUpFrom(origin);
+      expect(res.status, origin).toBe(403);
+      expect(((await res.json()) as { code?: string }).code, origin).toBe("INVALID_ORIGIN");
+    }
+    const forwarded = await signUpFrom("https://evil.example", { "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" });
+    expect(forwarded.status).toBe(403);
+  });
+});
