@@ -80,7 +80,7 @@ CREATE TABLE "card_reversals" (
     "tokens" BIGINT NOT NULL,
     "from_balance" BIGINT NOT NULL,
     "to_debt" BIGINT NOT NULL,
-    "transfer_id" UUID NOT NULL,
+    "transfer_id" UUID,
     "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "card_reversals_pkey" PRIMARY KEY ("id")

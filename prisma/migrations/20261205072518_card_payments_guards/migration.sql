@@ -26,3 +26,8 @@ ALTER TABLE "api_keys"
 -- A key's monthly spend is summed over the jobs it submitted this month; most jobs of the
 -- dashboard have no key, so the index holds only those that do.
 CREATE INDEX "jobs_api_key_created_idx" ON "jobs" ("api_key_id", "created_at") WHERE "api_key_id" IS NOT NULL;
+
+-- Debt is owed, never held: an org_debt account stays at or below zero (repayments stop at
+-- zero). Its own migration: a new enum value is usable only after the ALTER TYPE committed.
+ALTER TABLE "ledger_accounts"
+  ADD CONSTRAINT "ledger_accounts_debt_nonpositive" CHECK ("kind" <> 'org_debt' OR "balance" <= 0);
