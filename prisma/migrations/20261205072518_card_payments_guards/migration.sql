@@ -31,3 +31,7 @@ CREATE INDEX "jobs_api_key_created_idx" ON "jobs" ("api_key_id", "created_at") W
 -- zero). Its own migration: a new enum value is usable only after the ALTER TYPE committed.
 ALTER TABLE "ledger_accounts"
   ADD CONSTRAINT "ledger_accounts_debt_nonpositive" CHECK ("kind" <> 'org_debt' OR "balance" <= 0);
+
+-- The billing history lists an organisation's grants: few transfers among millions of holds
+-- and settlements, found through this index rather than the organisation's entries.
+CREATE INDEX "ledger_transfers_grants_idx" ON "ledger_transfers" ("created_at") WHERE "kind" = 'grant';

@@ -1,6 +1,8 @@
 import { creditOrgRepayingDebt, SYSTEM_ACCOUNTS, takeBackFromOrg } from "@proofgrid/db/ledger";
 import type { SqlClient } from "@proofgrid/db/sql-client";
 import { logger } from "../../logger.ts";
+import { raiseBillingAlert } from "./billing-alerts.ts";
+import { formatTokenAmount } from "./price.ts";
 import { ensureOrgAccounts } from "./org-accounts.ts";
 
 // What card payments do to the ledger, inside the caller's transaction with the purchase
@@ -135,6 +137,16 @@ export async function reconcileReversals(
       memo: `card purchase ${p.id}`,
     });
     ({ fromBalance, toDebt, transferId } = res);
+    if (toDebt > 0n) {
+      await raiseBillingAlert(tx, {
+        orgId: p.org_id,
+        kind: "debt",
+        periodKey: cause.eventId,
+        data: { purchaseId: p.id, owedTokens: toDebt.toString(), reason: cause.kind },
+        subject: "Proofgrid: a card payment was reversed and your organisation owes tokens",
+        text: `A card payment for ${formatTokenAmount(p.tokens)} tokens was ${cause.kind === "dispute" ? "disputed" : "refunded"} after its credits were spent: ${formatTokenAmount(toDebt)} tokens could not be taken back and are owed. New jobs are paused until the debt is paid; buying credits pays it first.`,
+      });
+    }
   } else {
     const res = await creditOrgRepayingDebt(tx, {
       orgId: p.org_id,

@@ -1,0 +1,12 @@
+import { authenticateRequest } from "~/server/auth/api-keys";
+import { requireScope } from "~/server/auth/caller";
+import { handle, json } from "~/server/http/handle";
+import { getBillingHistory } from "~/server/services/billing/billing-account";
+
+export const dynamic = "force-dynamic";
+
+/** The last 100 purchases, grants, refunds and disputes with their receipt links, newest first. */
+export const GET = handle(async (req) => {
+  const caller = requireScope(await authenticateRequest(req.headers), "billing:read");
+  return json({ items: await getBillingHistory({ orgId: caller.orgId }) });
+});
