@@ -47,7 +47,10 @@ export function parseStripeForm(body: string): Obj {
     for (let i = 0; i < parts.length; i++) {
       const k = parts[i] as string;
       if (i === parts.length - 1) node[k] = value;
-      else node = (node[k] ??= {}) as Obj;
+      else {
+        if (typeof node[k] !== "object" || node[k] === null) node[k] = {};
+        node = node[k] as Obj;
+      }
     }
   }
   // Objects whose keys are 0..n-1 were arrays.
@@ -446,7 +449,8 @@ export async function startLocalStripe(opts: LocalStripeOptions = {}) {
       send(res, status, body, key ? { "idempotency-key": key } : {});
       after?.();
     };
-    let m: RegExpMatchArray | null;
+    const sessionPath = path.match(/^\/v1\/checkout\/sessions\/([A-Za-z0-9_]+)$/);
+    const intentPath = path.match(/^\/v1\/payment_intents\/([A-Za-z0-9_]+)$/);
     if (req.method === "POST" && path === "/v1/customers") {
       const c = customerObject(params);
       customers.set(c.id as string, c);
@@ -458,14 +462,14 @@ export async function startLocalStripe(opts: LocalStripeOptions = {}) {
       sessions.set(s.id as string, s);
       return answer(200, publicSession(s));
     }
-    if (req.method === "GET" && (m = path.match(/^\/v1\/checkout\/sessions\/([A-Za-z0-9_]+)$/))) {
-      const s = sessions.get(m[1] as string);
-      if (!s) return stripeError(res, 404, { type: "invalid_request_error", code: "resource_missing", param: "session", message: `No such checkout.session: '${m[1]}'` });
+    if (req.method === "GET" && sessionPath) {
+      const s = sessions.get(sessionPath[1] as string);
+      if (!s) return stripeError(res, 404, { type: "invalid_request_error", code: "resource_missing", param: "session", message: `No such checkout.session: '${sessionPath[1]}'` });
       return send(res, 200, publicSession(s));
     }
-    if (req.method === "GET" && (m = path.match(/^\/v1\/payment_intents\/([A-Za-z0-9_]+)$/))) {
-      const pi = paymentIntents.get(m[1] as string);
-      if (!pi) return stripeError(res, 404, { type: "invalid_request_error", code: "resource_missing", param: "intent", message: `No such payment_intent: '${m[1]}'` });
+    if (req.method === "GET" && intentPath) {
+      const pi = paymentIntents.get(intentPath[1] as string);
+      if (!pi) return stripeError(res, 404, { type: "invalid_request_error", code: "resource_missing", param: "intent", message: `No such payment_intent: '${intentPath[1]}'` });
       return send(res, 200, pi);
     }
     if (req.method === "POST" && path === "/v1/payment_intents") {
@@ -551,9 +555,10 @@ button{background:#635bff;color:#fff;border:0;border-radius:6px;padding:.75rem 1
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     const run = async () => {
       if (path.startsWith("/v1/")) return api(req, res, path);
-      let m: RegExpMatchArray | null;
-      if ((m = path.match(/^\/pay\/(cs_[A-Za-z0-9_]+)$/))) return checkoutPage(req, res, m[1] as string);
-      if ((m = path.match(/^\/receipts\/(ch_[A-Za-z0-9_]+)$/))) return receiptPage(res, m[1] as string);
+      const payPath = path.match(/^\/pay\/(cs_[A-Za-z0-9_]+)$/);
+      if (payPath) return checkoutPage(req, res, payPath[1] as string);
+      const receiptPath = path.match(/^\/receipts\/(ch_[A-Za-z0-9_]+)$/);
+      if (receiptPath) return receiptPage(res, receiptPath[1] as string);
       res.writeHead(404).end();
     };
     run().catch((err) => {
