@@ -55,6 +55,7 @@ export async function processStripeEvent(event: Stripe.Event, rawBody: Uint8Arra
       if (row.payload_sha256 !== digest) logger.warn({ eventId: event.id, type: event.type }, "stripe event redelivered with a different body; the first one stands");
       return { status: "duplicate", note: `already ${row.status}` } satisfies EventOutcome;
     }
+    await lockPayment(tx, paymentIntentOf(event));
     const result = await applyEvent(tx, event);
     await markEvent(tx, event.id, result);
     if (result.linkedPaymentIntent) await replayUnmatched(tx, result.linkedPaymentIntent, event.id);
@@ -63,6 +64,23 @@ export async function processStripeEvent(event: Stripe.Event, rawBody: Uint8Arra
   const log = outcome.status === "rejected" ? logger.error.bind(logger) : logger.info.bind(logger);
   log({ eventId: event.id, type: event.type, status: outcome.status, note: outcome.note, purchaseId: outcome.purchaseId }, "stripe event");
   return outcome;
+}
+
+/** The payment an event is about, if it names one. */
+function paymentIntentOf(event: Stripe.Event): string | null {
+  const o = event.data.object as { object?: string; id?: string; payment_intent?: string | { id: string } | null };
+  if (o.object === "payment_intent") return o.id ?? null;
+  return idOf(o.payment_intent);
+}
+
+/**
+ * Events about one payment are applied one at a time (a transaction-scoped advisory lock on
+ * its id). Without it a charge event could look for the purchase while another transaction
+ * is still linking the payment to it, find nothing, and be stored as unmatched just after
+ * that transaction looked for unmatched events: it would never be applied.
+ */
+async function lockPayment(tx: SqlClient, paymentIntentId: string | null): Promise<void> {
+  if (paymentIntentId) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`stripe-payment:${paymentIntentId}`}, 0))`;
 }
 
 async function markEvent(tx: SqlClient, eventId: string, r: HandlerResult): Promise<void> {
@@ -298,6 +316,7 @@ async function onDisputeClosed(tx: SqlClient, dispute: Stripe.Dispute, eventId: 
 /** The success page's check: a session retrieved from Stripe, applied like its event. */
 export async function applyRetrievedSession(session: Stripe.Checkout.Session): Promise<HandlerResult> {
   return sqlTransaction(async (tx) => {
+    await lockPayment(tx, idOf(session.payment_intent));
     const r = await applyCheckoutSession(tx, session, `retrieve:${session.id}`);
     if (r.linkedPaymentIntent) await replayUnmatched(tx, r.linkedPaymentIntent, "");
     return r;
