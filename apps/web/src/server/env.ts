@@ -1,5 +1,8 @@
 import { z } from "zod";
 
+/** An unset variable and an empty one mean the same (a `.env` line `STRIPE_SECRET_KEY=`). */
+const unsetIfEmpty = (v: unknown) => (v === "" ? undefined : v);
+
 // Parsed on first use, not at import: `next build` imports route modules without a database.
 const ZEnv = z.object({
   DATABASE_URL: z.string().min(1, "DATABASE_URL is required"),
@@ -38,6 +41,33 @@ const ZEnv = z.object({
   /** The public URL of the web app (auth's base URL, the one trusted origin, links in emails);
    * default: the loopback origins of PORT (a single-machine install). */
   PROOFGRID_URL: z.url().optional(),
+  /** Card payments (Stripe). Without the secret key the billing page says card payments are
+   * not configured and admin grants remain the only way to get credits. */
+  STRIPE_SECRET_KEY: z.preprocess(unsetIfEmpty, z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]{1,200}$/, "a Stripe secret key (sk_test_… or sk_live_…)").optional()),
+  /** Signs the events Stripe posts to /api/stripe/webhook (whsec_…); without it they are refused. */
+  STRIPE_WEBHOOK_SECRET: z.preprocess(unsetIfEmpty, z.string().regex(/^whsec_[A-Za-z0-9+/=_-]{1,200}$/, "a webhook signing secret (whsec_…)").optional()),
+  /** Where the Stripe SDK sends its requests instead of api.stripe.com (the tests' local
+   * server): protocol, host and port of this URL. Used only when set. */
+  STRIPE_API_BASE: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/ }).optional()),
+  /** The currency cards are charged in (ISO 4217, lower case) and the price of one token in
+   * its minor units (cents for usd): 1 = one token costs $0.01. */
+  BILLING_CURRENCY: z.string().regex(/^[a-z]{3}$/, "a lower-case ISO 4217 code, e.g. usd").default("usd"),
+  TOKEN_PRICE_CENTS: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  /** The packs the billing page offers, in whole tokens, comma-separated (at most 6). */
+  CREDIT_PACKS: z
+    .string()
+    .default("1000,5000,20000")
+    .transform((v, ctx) => {
+      const packs = v.split(",").map((p) => Number(p.trim()));
+      if (packs.length < 1 || packs.length > 6 || packs.some((p) => !Number.isInteger(p) || p < 1 || p > 100_000_000)) {
+        ctx.addIssue({ code: "custom", message: "1 to 6 whole token amounts, e.g. 1000,5000,20000" });
+        return z.NEVER;
+      }
+      return packs;
+    }),
+  /** Bounds of one purchase in whole tokens (a custom amount outside them is a 400). */
+  BILLING_MIN_PURCHASE_TOKENS: z.coerce.number().int().min(1).max(100_000_000).default(100),
+  BILLING_MAX_PURCHASE_TOKENS: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 

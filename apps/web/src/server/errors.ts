@@ -6,6 +6,10 @@ export type AppErrorCode =
   | "BAD_REQUEST"
   | "UNAUTHORIZED"
   | "INSUFFICIENT_CREDITS"
+  /** The organisation owes tokens after a card refund or dispute: no new jobs until paid. */
+  | "DEBT_OUTSTANDING"
+  /** The job would pass a monthly spend cap (the organisation's or the API key's). */
+  | "SPEND_CAP_REACHED"
   | "FORBIDDEN"
   | "NOT_FOUND"
   | "METHOD_NOT_ALLOWED"
@@ -19,6 +23,8 @@ export const HTTP_STATUS: Record<AppErrorCode, number> = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
   INSUFFICIENT_CREDITS: 402,
+  DEBT_OUTSTANDING: 402,
+  SPEND_CAP_REACHED: 402,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,

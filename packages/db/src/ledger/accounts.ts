@@ -11,13 +11,16 @@ export const SYSTEM_ACCOUNTS = {
   stripeClearing: { code: "stripe_clearing", kind: "stripe_clearing", allowNegative: true },
 } as const satisfies Record<string, { code: string; kind: AccountKind; allowNegative: boolean }>;
 
-export type OrgAccountPurpose = "available" | "held" | "earnings" | "stake";
+/** `debt` is what an organisation owes after a card payment it had already spent was
+ * refunded or disputed: never above zero, and the only organisation account that may go below. */
+export type OrgAccountPurpose = "available" | "held" | "earnings" | "stake" | "debt";
 
 const PURPOSE_KIND: Record<OrgAccountPurpose, AccountKind> = {
   available: "org_available",
   held: "org_held",
   earnings: "provider_earnings",
   stake: "stake",
+  debt: "org_debt",
 };
 
 export function orgAccountCode(orgId: string, purpose: OrgAccountPurpose): string {
@@ -32,7 +35,7 @@ export interface AccountSpec {
 }
 
 export function orgAccount(orgId: string, purpose: OrgAccountPurpose): AccountSpec {
-  return { code: orgAccountCode(orgId, purpose), kind: PURPOSE_KIND[purpose], orgId };
+  return { code: orgAccountCode(orgId, purpose), kind: PURPOSE_KIND[purpose], orgId, allowNegative: purpose === "debt" };
 }
 
 /** Creates the accounts that do not exist yet (idempotent; safe under concurrency). */

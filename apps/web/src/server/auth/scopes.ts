@@ -3,6 +3,8 @@ export const API_SCOPES = [
   "jobs:write",
   "models:read",
   "billing:read",
+  /** Buy credits by card (Checkout), change spend caps, alerts and auto top-up. */
+  "billing:write",
   "nodes:read",
   "nodes:write",
   "keys:write",

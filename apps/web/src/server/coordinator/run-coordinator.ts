@@ -20,6 +20,7 @@ import { sweepCheckLeases } from "../services/verification/check-tasks.ts";
 import { releaseDueUnbonds } from "../services/verification/stake.ts";
 import { billReservations } from "../services/reservations/bill-reservations.ts";
 import { getReservationConfig } from "../services/reservations/reservation-config.ts";
+import { runBillingWatch } from "../services/billing/billing-watch.ts";
 
 /** At each epoch boundary: close the last epoch's books, then draw its standby checks. */
 function epochTicker(): () => Promise<void> {
@@ -42,6 +43,8 @@ const ZCoordinatorEnv = z.object({
   POR_ADVANCE_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(300),
   /** One canary coin per worker, and planted checks, per tick. */
   POR_CANARY_TICK_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /** Auto top-ups, low-balance and spend-cap alerts. */
+  BILLING_WATCH_INTERVAL_MS: z.coerce.number().int().min(200).max(3_600_000).default(15_000),
 });
 
 // Any constant works; it only has to differ from the migration runner's.
@@ -86,6 +89,7 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
     { name: "por-epoch", everyMs: 1_000, run: epochTicker() },
     { name: "unbond-release", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => releaseDueUnbonds() },
     { name: "mail", everyMs: 1_000, run: deliverOutbox },
+    { name: "billing-watch", everyMs: cfg.BILLING_WATCH_INTERVAL_MS, run: runBillingWatch },
     {
       name: "reservation-billing",
       everyMs: getReservationConfig().billingTickMs,

@@ -15,6 +15,7 @@ const NAV = [
   { href: "/dashboard/jobs", label: "Jobs" },
   { href: "/dashboard/playground", label: "Playground" },
   { href: "/dashboard/keys", label: "API keys" },
+  { href: "/dashboard/billing", label: "Billing" },
   { href: "/dashboard/workers", label: "Workers" },
   { href: "/dashboard/members", label: "Members" },
 ] as const;

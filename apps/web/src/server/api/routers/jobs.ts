@@ -9,7 +9,7 @@ import { createTRPCRouter, orgProcedure } from "../trpc.ts";
 export const jobsRouter = createTRPCRouter({
   submit: orgProcedure("jobs:write")
     .input(ZSubmitJobRequest)
-    .mutation(({ ctx, input }) => submitJob({ orgId: ctx.org.orgId, request: input })),
+    .mutation(({ ctx, input }) => submitJob({ orgId: ctx.org.orgId, request: input, apiKeyId: ctx.org.kind === "apiKey" ? ctx.org.keyId : null })),
   get: orgProcedure("jobs:read")
     .input(z.object({ id: z.string().max(64), waitMs: z.number().int().min(0).max(60_000).optional() }))
     .query(({ ctx, input, signal }) =>

@@ -1,4 +1,4 @@
-import { orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import { creditOrgRepayingDebt, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import { z } from "zod";
 import { db } from "../../db.ts";
 import { ensureOrgAccounts, ensureSystemAccounts } from "./org-accounts.ts";
@@ -13,20 +13,21 @@ export const ZGrantCreditsRequest = z.object({
 });
 export type TGrantCreditsRequest = z.infer<typeof ZGrantCreditsRequest>;
 
-/** An admin grant: tokens from the treasury to an organisation's available credits. */
+/** An admin grant: tokens from the treasury to an organisation's available credits (paying
+ * what it owes after a card refund or dispute first, as every credit does). */
 export async function grantCredits(req: TGrantCreditsRequest): Promise<{ transferId: string; created: boolean }> {
   const input = ZGrantCreditsRequest.parse(req);
   return db().$transaction(async (tx) => {
     await ensureSystemAccounts(tx);
     await ensureOrgAccounts(tx, input.orgId);
-    return postTransfer(tx, {
+    const { transferId, created } = await creditOrgRepayingDebt(tx, {
+      orgId: input.orgId,
+      source: SYSTEM_ACCOUNTS.treasury.code,
+      amount: input.amount,
       idempotencyKey: `grant:${input.idempotencyKey}`,
       kind: "grant",
       memo: input.memo ?? null,
-      legs: [
-        { code: SYSTEM_ACCOUNTS.treasury.code, amount: -input.amount },
-        { code: orgAccountCode(input.orgId, "available"), amount: input.amount },
-      ],
     });
+    return { transferId, created };
   });
 }

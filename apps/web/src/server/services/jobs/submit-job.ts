@@ -9,6 +9,7 @@ import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { priceForCost } from "../billing/pricing.ts";
+import { alertSpendCapReached, assertNoDebt, enforceSpendCaps, readSpendControls } from "../billing/spend-controls.ts";
 import { checkJobInput } from "../models/check-job-input.ts";
 import { resolveModel } from "../models/resolve-model.ts";
 import { type JobView, jobViewSelect, toJobView } from "./job-view.ts";
@@ -44,8 +45,12 @@ export type TSubmitJobRequest = z.infer<typeof ZSubmitJobRequest>;
  * and the credit hold in one transaction: either the job exists and its price is held,
  * or nothing changed. The insert's trigger NOTIFYs waiting workers.
  */
-export async function submitJob(opts: { orgId: string; request: TSubmitJobRequest }, accountsEnsured = false): Promise<JobView> {
+export async function submitJob(
+  opts: { orgId: string; request: TSubmitJobRequest; /** The API key that sent it: its spend cap counts it. */ apiKeyId?: string | null },
+  accountsEnsured = false,
+): Promise<JobView> {
   const { orgId, request } = opts;
+  const apiKeyId = opts.apiKeyId ?? null;
   const model = await resolveModel(request.model);
   const { costMilliCu, inputBytes } = await checkJobInput(model.slug, request.input);
   // The hold is priced at the customer's cap (or the list price); settlement charges the
@@ -54,6 +59,8 @@ export async function submitJob(opts: { orgId: string; request: TSubmitJobReques
   const price = priceForCost(costMilliCu, cap);
   const inputHash = hashJson(request.input);
   await assertAdmissible({ orgId, modelId: model.id });
+  const controls = await readSpendControls({ orgId, apiKeyId });
+  await assertNoDebt(orgId, controls.owed);
 
   if (request.idempotencyKey) {
     const existing = await db().job.findUnique({
@@ -72,11 +79,12 @@ export async function submitJob(opts: { orgId: string; request: TSubmitJobReques
     // Two statements and the hold, on pg directly: this is every job's first hop.
     const job = await sqlTransaction(async (tx) => {
       if (accountsEnsured) await ensureOrgAccounts(tx, orgId);
+      await enforceSpendCaps(tx, { orgId, apiKeyId, price, orgCap: controls.orgCap, keyCap: controls.keyCap });
       const rows = await tx.$queryRaw<{ id: string; created_at: Date }[]>`
         WITH j AS (
-          INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, client_region, idempotency_key, max_price_per_cu)
+          INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, client_region, idempotency_key, max_price_per_cu, api_key_id)
           VALUES (gen_random_uuid(), ${orgId}::uuid, ${model.id}, ${costMilliCu}, ${price}, ${inputHash}, ${inputBytes},
-                  ${request.region ?? null}, ${request.idempotencyKey ?? null}, ${request.maxPricePerCu ?? null})
+                  ${request.region ?? null}, ${request.idempotencyKey ?? null}, ${request.maxPricePerCu ?? null}, ${apiKeyId}::uuid)
           RETURNING id, created_at
         ), p AS (
           INSERT INTO job_payloads (job_id, input) SELECT id, ${JSON.stringify(request.input)}::jsonb FROM j
@@ -123,6 +131,10 @@ export async function submitJob(opts: { orgId: string; request: TSubmitJobReques
       finishedAt: null,
     };
   } catch (err) {
+    if (err instanceof AppError && err.code === "SPEND_CAP_REACHED") {
+      await alertSpendCapReached(orgId, err);
+      throw err;
+    }
     if (err instanceof LedgerError && err.code === "unknown_account" && !accountsEnsured) {
       // An organisation that never held credits has no accounts yet: create them once.
       return submitJob(opts, true);

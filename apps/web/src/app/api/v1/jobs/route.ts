@@ -14,7 +14,7 @@ export const POST = handle(async (req) => {
   const caller = requireScope(await authenticateRequest(req.headers), "jobs:write");
   const body = await readBodyLimited(req, getEnv().MAX_JOB_BODY_BYTES);
   const request = parseWith(ZSubmitJobRequest, parseJsonBody(body));
-  const job = await submitJob({ orgId: caller.orgId, request });
+  const job = await submitJob({ orgId: caller.orgId, request, apiKeyId: caller.kind === "apiKey" ? caller.keyId : null });
   return json(job, { status: 201 });
 });
 

@@ -10,7 +10,10 @@ const ZLimit = z.coerce.number().int().min(1).max(500);
 /** Public: per-epoch verification statistics and the running epoch (no key needed). */
 export const GET = handle(async (req) => {
   const limit = new URL(req.url).searchParams.get("limit");
-  return json({ current: await currentVerification(), epochs: await listEpochs({ limit: limit === null ? 96 : parseWith(ZLimit, limit) }) });
+  return json({
+    current: await currentVerification(),
+    epochs: await listEpochs({ limit: limit === null ? 96 : parseWith(ZLimit, limit) }),
+  });
 });
 
 // Other methods: a JSON 405 naming these.

@@ -13,7 +13,10 @@ export const POST = handle(async (req, _ctx, { params }: { params: Promise<{ id:
   const caller = requireScope(await authenticateRequest(req.headers), "nodes:write");
   const { id } = await params;
   const request = parseWith(ZStakeRequest, parseJsonBody(await readBodyLimited(req, 4_096)));
-  return json(await requestUnbond({ orgId: caller.orgId, nodeId: id, amount: BigInt(request.amount), idempotencyKey: request.idempotencyKey }), { status: 201 });
+  return json(
+    await requestUnbond({ orgId: caller.orgId, nodeId: id, amount: BigInt(request.amount), idempotencyKey: request.idempotencyKey }),
+    { status: 201 },
+  );
 });
 
 // Other methods: a JSON 405 naming these.

@@ -1,0 +1,70 @@
+import type { SqlClient } from "@proofgrid/db/sql-client";
+import { getEnv } from "../../env.ts";
+import { logger } from "../../logger.ts";
+
+// Billing alerts: a low balance, a spend cap reached (or 80 % of it), a declined top-up.
+// Each is recorded once in billing_alerts (unique per organisation, kind and period: a
+// monthly cap alert goes out once a month) in the caller's transaction, and handed to every
+// sink in that transaction, so an alert exists exactly when its messages do.
+//
+// Sinks: the owners' email (the outbox the coordinator delivers). Outbound webhooks are
+// issue 16: its delivery registers a sink here (`registerBillingAlertSink`) that queues the
+// event in its own outbox in the same transaction. Nothing else delivers webhooks today.
+
+export type BillingAlertKind = "low_balance" | "spend_cap_80" | "spend_cap_reached" | "key_spend_cap_reached" | "auto_topup_failed" | "debt";
+
+export interface BillingAlert {
+  id: string;
+  orgId: string;
+  kind: BillingAlertKind;
+  periodKey: string;
+  /** What happened, for the message: amounts as decimal strings. */
+  data: Record<string, string | number | boolean | null>;
+  /** A one-line subject and a plain-text body a person can act on. */
+  subject: string;
+  text: string;
+}
+
+export type BillingAlertSink = (tx: SqlClient, alert: BillingAlert) => Promise<void>;
+
+/** At most this many owners are emailed per alert (the people who can change billing). */
+const MAX_RECIPIENTS = 20;
+
+const emailOwners: BillingAlertSink = async (tx, alert) => {
+  const base = (getEnv().PROOFGRID_URL ?? "").replace(/\/$/, "");
+  const link = base ? `\n\nBilling: ${base}/dashboard/billing?org=${alert.orgId}` : "\n\nOpen Billing in the Proofgrid dashboard.";
+  await tx.$executeRaw`
+    INSERT INTO outbound_emails (id, to_address, subject, body_text, kind)
+    SELECT gen_random_uuid(), u.email, ${alert.subject.slice(0, 300)}, ${(alert.text + link).slice(0, 20_000)}, 'billing_alert'
+    FROM memberships m JOIN users u ON u.id = m.user_id
+    WHERE m.org_id = ${alert.orgId}::uuid AND m.role = 'owner'
+    ORDER BY m.created_at LIMIT ${MAX_RECIPIENTS}`;
+};
+
+const sinks: BillingAlertSink[] = [emailOwners];
+
+/** For issue 16's webhook delivery: one more place every billing alert goes. */
+export function registerBillingAlertSink(sink: BillingAlertSink): void {
+  if (!sinks.includes(sink)) sinks.push(sink);
+}
+
+/**
+ * Records the alert unless one of this kind and period exists, and hands it to every sink,
+ * inside `tx`. Returns whether it was new.
+ */
+export async function raiseBillingAlert(tx: SqlClient, alert: Omit<BillingAlert, "id">): Promise<boolean> {
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    INSERT INTO billing_alerts (id, org_id, kind, period_key, data)
+    VALUES (gen_random_uuid(), ${alert.orgId}::uuid, ${alert.kind}, ${alert.periodKey}, ${JSON.stringify(alert.data)}::jsonb)
+    ON CONFLICT (org_id, kind, period_key) DO NOTHING RETURNING id`;
+  const id = rows[0]?.id;
+  if (!id) return false;
+  for (const sink of sinks) await sink(tx, { ...alert, id });
+  logger.info({ orgId: alert.orgId, kind: alert.kind, periodKey: alert.periodKey }, "billing alert");
+  return true;
+}
+
+/** "2026-12": the calendar month (UTC) a monthly cap counts. */
+export function monthKey(at: Date = new Date()): string {
+  return at.toISOString().slice(0, 7);
+}

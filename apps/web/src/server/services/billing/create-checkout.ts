@@ -1,0 +1,233 @@
+import { createHash } from "node:crypto";
+import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import Stripe from "stripe";
+import { z } from "zod";
+import { AppError } from "../../errors.ts";
+import { logger } from "../../logger.ts";
+import { getBillingConfig } from "./billing-config.ts";
+import { BASE_UNITS_PER_TOKEN, formatMoney, formatTokenAmount } from "./price.ts";
+import { getStripe } from "./stripe-client.ts";
+
+/** Whole tokens, as a JSON number or a decimal string; anything else is a 400 that says why. */
+export const ZTokenCount = z
+  .union([
+    z.number({ error: "a whole number of tokens, e.g. 1000" }),
+    z
+      .string()
+      .trim()
+      .regex(/^[0-9]{1,12}$/, "a whole number of tokens, e.g. 1000 (digits only)")
+      .transform(Number),
+  ])
+  .pipe(
+    z
+      .number()
+      .int("a whole number of tokens: fractions of a token cannot be bought")
+      .positive("at least one token")
+      .max(100_000_000, "at most 100,000,000 tokens"),
+  );
+
+export const ZCreateCheckoutRequest = z.object({
+  /** Whole tokens to buy: one of the packs or a custom amount within the configured bounds. */
+  tokens: ZTokenCount,
+  /** Save the card for automatic top-ups (Checkout asks the buyer's consent). */
+  saveCard: z.boolean().optional(),
+});
+export type TCreateCheckoutRequest = z.infer<typeof ZCreateCheckoutRequest>;
+
+/** Stripe's own limit on an Idempotency-Key. */
+export const ZIdempotencyKey = z.string().min(1).max(255);
+
+export interface CheckoutView {
+  purchaseId: string;
+  /** Where to send the buyer: Stripe Checkout's page (null once it is paid or expired). */
+  url: string | null;
+  sessionId: string | null;
+  status: "creating" | "open" | "paid" | "expired" | "failed";
+  /** Base units, as a decimal string. */
+  tokens: string;
+  amountMinor: string;
+  currency: string;
+  /** "1,000 tokens for $10.00": what a person reads. */
+  summary: string;
+  /** True when an earlier request with the same Idempotency-Key made this purchase. */
+  replayed: boolean;
+}
+
+interface PurchaseRow {
+  id: string;
+  status: CheckoutView["status"];
+  tokens: string;
+  amount_minor: string;
+  currency: string;
+  stripe_session_id: string | null;
+  checkout_url: string | null;
+  request_hash: string | null;
+}
+
+function toView(row: PurchaseRow, replayed: boolean): CheckoutView {
+  return {
+    purchaseId: row.id,
+    url: row.status === "open" ? row.checkout_url : null,
+    sessionId: row.stripe_session_id,
+    status: row.status,
+    tokens: row.tokens,
+    amountMinor: row.amount_minor,
+    currency: row.currency,
+    summary: `${formatTokenAmount(row.tokens)} tokens for ${formatMoney(row.amount_minor, row.currency)}`,
+    replayed,
+  };
+}
+
+/**
+ * Starts a card purchase: a Stripe Checkout session in `payment` mode for `tokens` at the
+ * configured price, for the organisation's Stripe customer. The buyer is sent to `url`;
+ * the tokens are credited when Stripe's webhook (or the success page's check) says it is
+ * paid, never before.
+ *
+ * Idempotent like Stripe's API: the same `idempotencyKey` with the same request returns the
+ * same purchase and session; with another request it is a 409. Our row is written before
+ * Stripe is called, and Stripe is called with the key `checkout:<purchase id>`, so a retry
+ * after a crash or a lost answer gets the same session, never a second one.
+ */
+export async function createCheckout(opts: {
+  orgId: string;
+  request: TCreateCheckoutRequest;
+  /** This site's origin, for the success and cancel pages (null: PROOFGRID_URL is needed). */
+  origin: string | null;
+  idempotencyKey?: string | null;
+  createdBy: { userId?: string | null; keyId?: string | null };
+}): Promise<CheckoutView> {
+  const cfg = getBillingConfig();
+  const stripe = getStripe();
+  if (!stripe) {
+    throw new AppError("UNAVAILABLE", "card payments are not configured on this platform (no STRIPE_SECRET_KEY): ask an administrator to grant credits");
+  }
+  const { tokens, saveCard = false } = opts.request;
+  if (tokens < cfg.minTokens || tokens > cfg.maxTokens) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `buy between ${cfg.minTokens.toLocaleString("en-US")} and ${cfg.maxTokens.toLocaleString("en-US")} tokens at a time (asked for ${tokens.toLocaleString("en-US")})`,
+      { minTokens: cfg.minTokens, maxTokens: cfg.maxTokens },
+    );
+  }
+  if (!opts.origin) {
+    throw new AppError("UNAVAILABLE", "this server does not know its public address: set PROOFGRID_URL to take card payments");
+  }
+  const idempotencyKey = opts.idempotencyKey ?? null;
+  if (idempotencyKey !== null && !ZIdempotencyKey.safeParse(idempotencyKey).success) {
+    throw new AppError("BAD_REQUEST", "Idempotency-Key must be 1 to 255 characters");
+  }
+  const baseUnits = BigInt(tokens) * BASE_UNITS_PER_TOKEN;
+  const amountMinor = BigInt(tokens) * BigInt(cfg.tokenPriceMinor);
+  const requestHash = createHash("sha256").update(JSON.stringify({ tokens, saveCard, currency: cfg.currency, price: cfg.tokenPriceMinor })).digest("hex");
+
+  // Our row first (with the caller's key, unique per organisation): a concurrent request with
+  // the same key waits on the unique index and then finds this row.
+  const inserted = await sql().$queryRaw<PurchaseRow[]>`
+    INSERT INTO card_purchases (id, org_id, kind, status, tokens, amount_minor, currency, idempotency_key, request_hash, created_by_user_id, created_by_key_id, updated_at)
+    VALUES (gen_random_uuid(), ${opts.orgId}::uuid, 'checkout', 'creating', ${baseUnits}, ${amountMinor}, ${cfg.currency},
+            ${idempotencyKey}, ${requestHash}, ${opts.createdBy.userId ?? null}::uuid, ${opts.createdBy.keyId ?? null}::uuid, now())
+    ON CONFLICT (org_id, idempotency_key) DO NOTHING
+    RETURNING id, status, tokens::text, amount_minor::text, currency, stripe_session_id, checkout_url, request_hash`;
+  let row = inserted[0];
+  let replayed = false;
+  if (!row) {
+    const existing = await sql().$queryRaw<PurchaseRow[]>`
+      SELECT id, status, tokens::text, amount_minor::text, currency, stripe_session_id, checkout_url, request_hash
+      FROM card_purchases WHERE org_id = ${opts.orgId}::uuid AND idempotency_key = ${idempotencyKey}`;
+    row = existing[0];
+    if (!row) throw new Error("card purchase vanished after an idempotency conflict");
+    if (row.request_hash !== requestHash) {
+      throw new AppError("CONFLICT", "this Idempotency-Key was already used for a different purchase: use a new key for a new request");
+    }
+    replayed = true;
+    if (row.status !== "creating") return toView(row, true);
+  }
+
+  const customer = await ensureStripeCustomer(stripe, opts.orgId);
+  const origin = opts.origin.replace(/\/$/, "");
+  const orgParam = `org=${encodeURIComponent(opts.orgId)}`;
+  let session: Stripe.Checkout.Session;
+  try {
+    session = await stripe.checkout.sessions.create(
+      {
+        mode: "payment",
+        customer,
+        client_reference_id: opts.orgId,
+        line_items: [
+          {
+            quantity: 1,
+            price_data: {
+              currency: cfg.currency,
+              unit_amount: Number(amountMinor),
+              product_data: {
+                name: `${formatTokenAmount(baseUnits)} Proofgrid tokens`,
+                description: `${formatMoney(cfg.tokenPriceMinor, cfg.currency)} per token`,
+              },
+            },
+          },
+        ],
+        metadata: { purchase_id: row.id, org_id: opts.orgId, tokens: String(tokens) },
+        payment_intent_data: {
+          metadata: { purchase_id: row.id, org_id: opts.orgId },
+          ...(saveCard ? { setup_future_usage: "off_session" as const } : {}),
+        },
+        success_url: `${origin}/dashboard/billing/success?session_id={CHECKOUT_SESSION_ID}&${orgParam}`,
+        cancel_url: `${origin}/dashboard/billing/cancel?purchase=${row.id}&${orgParam}`,
+      },
+      { idempotencyKey: `checkout:${row.id}` },
+    );
+  } catch (err) {
+    throw stripeFailure(err, { orgId: opts.orgId, purchaseId: row.id });
+  }
+  const paymentIntent = typeof session.payment_intent === "string" ? session.payment_intent : (session.payment_intent?.id ?? null);
+  const updated = await sql().$queryRaw<PurchaseRow[]>`
+    UPDATE card_purchases
+    SET status = CASE WHEN status = 'creating' THEN 'open'::"CardPurchaseStatus" ELSE status END,
+        stripe_session_id = ${session.id}, checkout_url = ${session.url},
+        stripe_payment_intent_id = coalesce(stripe_payment_intent_id, ${paymentIntent}), updated_at = now()
+    WHERE id = ${row.id}::uuid
+    RETURNING id, status, tokens::text, amount_minor::text, currency, stripe_session_id, checkout_url, request_hash`;
+  const result = updated[0] ?? row;
+  logger.info({ orgId: opts.orgId, purchaseId: row.id, sessionId: session.id, tokens, amountMinor: amountMinor.toString() }, "checkout session created");
+  return toView(result, replayed);
+}
+
+/**
+ * The organisation's Stripe customer, created once: the key `customer:<org>` makes
+ * concurrent first purchases get the same customer from Stripe, and the row is only filled
+ * while empty.
+ */
+export async function ensureStripeCustomer(stripe: Stripe, orgId: string): Promise<string> {
+  const rows = await sql().$queryRaw<{ stripe_customer_id: string | null; name: string }[]>`
+    WITH s AS (
+      INSERT INTO billing_settings (org_id, updated_at) VALUES (${orgId}::uuid, now()) ON CONFLICT (org_id) DO NOTHING
+    )
+    SELECT b.stripe_customer_id, o.name FROM organizations o LEFT JOIN billing_settings b ON b.org_id = o.id WHERE o.id = ${orgId}::uuid`;
+  const current = rows[0];
+  if (!current) throw new AppError("NOT_FOUND", "organisation not found");
+  if (current.stripe_customer_id) return current.stripe_customer_id;
+  let customer: Stripe.Customer;
+  try {
+    customer = await stripe.customers.create({ name: current.name.slice(0, 256), metadata: { org_id: orgId } }, { idempotencyKey: `customer:${orgId}` });
+  } catch (err) {
+    throw stripeFailure(err, { orgId });
+  }
+  const saved = await sqlTransaction(async (tx) => {
+    await tx.$executeRaw`INSERT INTO billing_settings (org_id, updated_at) VALUES (${orgId}::uuid, now()) ON CONFLICT (org_id) DO NOTHING`;
+    return tx.$queryRaw<{ stripe_customer_id: string }[]>`
+      UPDATE billing_settings SET stripe_customer_id = coalesce(stripe_customer_id, ${customer.id}), updated_at = now()
+      WHERE org_id = ${orgId}::uuid RETURNING stripe_customer_id`;
+  });
+  return saved[0]?.stripe_customer_id ?? customer.id;
+}
+
+/** A Stripe failure as the caller should hear it: Stripe's message, never a bare 500. */
+export function stripeFailure(err: unknown, ids: Record<string, string>): AppError {
+  if (err instanceof Stripe.errors.StripeError) {
+    logger.warn({ ...ids, type: err.type, code: err.code, status: err.statusCode, msg: err.message }, "stripe refused a request");
+    if (err instanceof Stripe.errors.StripeCardError) return new AppError("INSUFFICIENT_CREDITS", `the card was declined: ${err.message}`);
+    return new AppError("UNAVAILABLE", `the payment provider could not take this request (${err.message}); nothing was charged, try again in a moment`);
+  }
+  return err instanceof AppError ? err : new AppError("UNAVAILABLE", "the payment provider could not be reached; nothing was charged, try again in a moment");
+}

@@ -1,0 +1,108 @@
+import { orgAccountCode, repayDebtFromBalance } from "@proofgrid/db/ledger";
+import { type SqlClient, sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { AppError } from "../../errors.ts";
+import { logger } from "../../logger.ts";
+import { monthKey, raiseBillingAlert } from "./billing-alerts.ts";
+import { formatTokenAmount } from "./price.ts";
+
+// Spend controls at submit: an organisation that owes tokens (a card payment refunded or
+// disputed after it was spent) submits nothing until the debt is paid, and a monthly spend
+// cap, per organisation and per API key, refuses the job that would pass it. Both are 402s
+// that say what to do.
+//
+// "Spend" this month is the price held for each of this month's jobs (UTC calendar month)
+// that did not fail, expire or get canceled: what they can cost at most (settlement charges
+// the hold or less). A cap is checked in the submit's own transaction under a per-
+// organisation advisory lock, so concurrent submits cannot together pass it.
+
+export interface SpendControls {
+  /** Tokens (base units) owed; 0 when none. */
+  owed: bigint;
+  orgCap: bigint | null;
+  keyCap: bigint | null;
+}
+
+/** One round trip on every submit: the debt and both caps. */
+export async function readSpendControls(opts: { orgId: string; apiKeyId?: string | null }): Promise<SpendControls> {
+  const rows = await sql().$queryRaw<{ debt: string | null; org_cap: string | null; key_cap: string | null }[]>`
+    SELECT (SELECT balance FROM ledger_accounts WHERE code = ${orgAccountCode(opts.orgId, "debt")})::text AS debt,
+           (SELECT monthly_spend_cap FROM billing_settings WHERE org_id = ${opts.orgId}::uuid)::text AS org_cap,
+           (SELECT monthly_spend_cap FROM api_keys WHERE id = ${opts.apiKeyId ?? null}::uuid AND org_id = ${opts.orgId}::uuid)::text AS key_cap`;
+  const r = rows[0];
+  const debt = BigInt(r?.debt ?? 0);
+  return { owed: debt < 0n ? -debt : 0n, orgCap: r?.org_cap ? BigInt(r.org_cap) : null, keyCap: r?.key_cap ? BigInt(r.key_cap) : null };
+}
+
+/**
+ * Refuses a submit while the organisation owes tokens, after paying the debt from its
+ * available credits if they came back (a released hold): 402 DEBT_OUTSTANDING.
+ */
+export async function assertNoDebt(orgId: string, owed: bigint): Promise<void> {
+  if (owed <= 0n) return;
+  const { owed: left } = await sqlTransaction((tx) => repayDebtFromBalance(tx, { orgId, idempotencyKey: `debt_repayment:${orgId}:${Date.now()}:${Math.random()}` }));
+  if (left <= 0n) return;
+  throw new AppError(
+    "DEBT_OUTSTANDING",
+    `your organisation owes ${formatTokenAmount(left)} tokens: a card payment was refunded or disputed after its credits were spent. New jobs are paused until it is paid; buy credits on the billing page (they pay the debt first)`,
+    { owedTokens: left.toString() },
+  );
+}
+
+/** The month's spend so far (base units) of the organisation, or of one of its keys. */
+export async function monthSpend(db: SqlClient, opts: { orgId: string; apiKeyId?: string | null }): Promise<bigint> {
+  const rows = opts.apiKeyId
+    ? await db.$queryRaw<{ spent: string | null }[]>`
+        SELECT sum(price)::text AS spent FROM jobs
+        WHERE api_key_id = ${opts.apiKeyId}::uuid AND org_id = ${opts.orgId}::uuid
+          AND created_at >= date_trunc('month', now() AT TIME ZONE 'utc') AND purpose = 'customer'
+          AND state NOT IN ('failed', 'canceled', 'expired')`
+    : await db.$queryRaw<{ spent: string | null }[]>`
+        SELECT sum(price)::text AS spent FROM jobs
+        WHERE org_id = ${opts.orgId}::uuid AND created_at >= date_trunc('month', now() AT TIME ZONE 'utc') AND purpose = 'customer'
+          AND state NOT IN ('failed', 'canceled', 'expired')`;
+  return BigInt(rows[0]?.spent ?? 0);
+}
+
+/**
+ * Inside the submit's transaction, before the job is inserted: refuses it (402
+ * SPEND_CAP_REACHED) when it would take this month's spend past a cap. Serialised per
+ * organisation, so the check and the insert act as one.
+ */
+export async function enforceSpendCaps(
+  tx: SqlClient,
+  opts: { orgId: string; apiKeyId?: string | null; price: bigint; orgCap: bigint | null; keyCap: bigint | null },
+): Promise<void> {
+  if (opts.orgCap === null && opts.keyCap === null) return;
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`spend:${opts.orgId}`}, 0))`;
+  const check = async (cap: bigint, who: "organisation" | "key", apiKeyId: string | null) => {
+    const spent = await monthSpend(tx, { orgId: opts.orgId, apiKeyId });
+    if (spent + opts.price <= cap) return;
+    throw new AppError(
+      "SPEND_CAP_REACHED",
+      `this job (${formatTokenAmount(opts.price)} tokens) would take ${who === "key" ? "this API key's" : "your organisation's"} spend this month to ${formatTokenAmount(spent + opts.price)} tokens, past its monthly cap of ${formatTokenAmount(cap)} tokens. Raise the cap on the billing page, or wait for next month`,
+      { scope: who, capTokens: cap.toString(), spentTokens: spent.toString(), priceTokens: opts.price.toString(), month: monthKey() },
+    );
+  };
+  if (opts.keyCap !== null && opts.apiKeyId) await check(opts.keyCap, "key", opts.apiKeyId);
+  if (opts.orgCap !== null) await check(opts.orgCap, "organisation", null);
+}
+
+/** After a refusal (its transaction rolled back): the owners hear of it once a month. */
+export async function alertSpendCapReached(orgId: string, err: AppError): Promise<void> {
+  const d = (err.details ?? {}) as { scope?: string; capTokens?: string; spentTokens?: string };
+  const key = d.scope === "key";
+  try {
+    await sqlTransaction((tx) =>
+      raiseBillingAlert(tx, {
+        orgId,
+        kind: key ? "key_spend_cap_reached" : "spend_cap_reached",
+        periodKey: monthKey(),
+        data: { capTokens: d.capTokens ?? null, spentTokens: d.spentTokens ?? null },
+        subject: key ? "Proofgrid: an API key reached its monthly spend cap" : "Proofgrid: your monthly spend cap is reached",
+        text: `${key ? "An API key of your organisation" : "Your organisation"} reached its monthly spend cap of ${formatTokenAmount(d.capTokens ?? "0")} tokens; new jobs are refused until the cap is raised or the month ends.`,
+      }),
+    );
+  } catch (e) {
+    logger.error({ err: e, orgId }, "spend cap alert not recorded");
+  }
+}
