@@ -98,14 +98,31 @@ program
 
 program
   .command("verify-receipt")
-  .description("check a job receipt's worker signature and platform countersignature (offline with keys)")
-  .argument("<file>", "receipt or job JSON file, or - for standard input")
-  .option("--worker-key <key>", "the worker's ed25519 public key (base64url)")
-  .option("--platform-key <key>", "the platform's ed25519 public key (base64url)")
-  .action(async (file: string, o: { workerKey?: string; platformKey?: string }) => {
-    const url = program.opts<CommonFlags>().url;
-    const r = await verifyReceiptCommand({ file, workerKey: o.workerKey, platformKey: o.platformKey, url });
+  .description(
+    "check a job's receipt: it is for this job, the output (and input, if given) hash to what it signs, and the worker's signature and the platform's countersignature hold; exits 1 with the reasons otherwise",
+  )
+  .argument("[file]", "the job as GET /api/v1/jobs/<id> returns it (or a bare receipt), - for standard input; omit to fetch --job with --url")
+  .option("--job <id>", "the job id the receipt must be for (default: the id in the job file)")
+  .option("--input <file>", "the job's input as you submitted it (JSON), to check the signed input hash")
+  .option("--output <file>", "the job's output (JSON), when the file is a bare receipt")
+  .option("--api-key <key>", "API key with jobs:read, to fetch the job from --url (env PROOFGRID_API_KEY)")
+  .option("--worker-key <key>", "the worker's ed25519 public key (base64url); fetched from --url if omitted")
+  .option("--platform-key <key>", "the platform's ed25519 public key (base64url); fetched from --url if omitted")
+  .action(async (file: string | undefined, o: { job?: string; input?: string; output?: string; apiKey?: string; workerKey?: string; platformKey?: string }) => {
+    const url = program.opts<CommonFlags>().url ?? process.env.PROOFGRID_URL;
+    const r = await verifyReceiptCommand({
+      file,
+      jobId: o.job,
+      inputFile: o.input,
+      outputFile: o.output,
+      apiKey: o.apiKey ?? process.env.PROOFGRID_API_KEY,
+      workerKey: o.workerKey,
+      platformKey: o.platformKey,
+      url,
+    });
     console.log(JSON.stringify(r));
+    for (const c of r.checks) if (c.ok === false) console.error(`✗ ${c.check}: ${c.detail}`);
+    console.error(r.valid ? `receipt valid for job ${r.jobId}` : "receipt NOT valid");
     if (!r.valid) process.exitCode = 1;
   });
 
