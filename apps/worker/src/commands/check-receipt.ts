@@ -56,11 +56,19 @@ export function checkReceipt(opts: CheckReceiptOptions): ReceiptVerdict {
   checks.push(
     shape.success
       ? { check: "format", ok: true, detail: "receipt is well formed" }
-      : { check: "format", ok: false, detail: `receipt is malformed: ${shape.error.issues.map((i) => `${i.path.join(".") || "receipt"}: ${i.message}`).join("; ")}` },
+      : {
+          check: "format",
+          ok: false,
+          detail: `receipt is malformed: ${shape.error.issues.map((i) => `${i.path.join(".") || "receipt"}: ${i.message}`).join("; ")}`,
+        },
   );
 
   if (opts.expectedJobId === undefined) {
-    checks.push({ check: "jobId", ok: false, detail: "no job id to check the receipt against: pass --job <id>, or the job JSON from GET /api/v1/jobs/<id>" });
+    checks.push({
+      check: "jobId",
+      ok: false,
+      detail: "no job id to check the receipt against: pass --job <id>, or the job JSON from GET /api/v1/jobs/<id>",
+    });
   } else if (jobId !== opts.expectedJobId) {
     checks.push({ check: "jobId", ok: false, detail: `receipt is for job ${jobId ?? "(none)"}, not for job ${opts.expectedJobId}` });
   } else {
@@ -71,7 +79,8 @@ export function checkReceipt(opts: CheckReceiptOptions): ReceiptVerdict {
     const job = opts.job;
     const mismatches: string[] = [];
     const same = (label: string, recorded: unknown, signed: unknown) => {
-      if (recorded !== undefined && recorded !== null && recorded !== signed) mismatches.push(`${label} ${String(signed)} ≠ job's ${String(recorded)}`);
+      if (recorded !== undefined && recorded !== null && recorded !== signed)
+        mismatches.push(`${label} ${String(signed)} ≠ job's ${String(recorded)}`);
     };
     same("job id", job.id, r.jobId);
     same("attempt", job.attempt, r.attempt);
@@ -93,7 +102,11 @@ export function checkReceipt(opts: CheckReceiptOptions): ReceiptVerdict {
     checks.push(
       got === r.outputHash
         ? { check: "output", ok: true, detail: `output hashes to the receipt's outputHash ${got}` }
-        : { check: "output", ok: false, detail: `output does not match the receipt: it hashes to ${got}, the receipt signs ${String(r.outputHash)}` },
+        : {
+            check: "output",
+            ok: false,
+            detail: `output does not match the receipt: it hashes to ${got}, the receipt signs ${String(r.outputHash)}`,
+          },
     );
   }
 
@@ -104,7 +117,11 @@ export function checkReceipt(opts: CheckReceiptOptions): ReceiptVerdict {
     checks.push(
       got === r.inputHash
         ? { check: "input", ok: true, detail: `input hashes to the receipt's inputHash ${got}` }
-        : { check: "input", ok: false, detail: `input does not match the receipt: it hashes to ${got}, the receipt signs ${String(r.inputHash)}` },
+        : {
+            check: "input",
+            ok: false,
+            detail: `input does not match the receipt: it hashes to ${got}, the receipt signs ${String(r.inputHash)}`,
+          },
     );
   }
 
@@ -113,11 +130,17 @@ export function checkReceipt(opts: CheckReceiptOptions): ReceiptVerdict {
   checks.push({
     check: "workerSignature",
     ok: workerOk,
-    detail: workerOk ? "worker signature holds" : "worker signature does not hold: a signed field was changed, or the key is not this worker's",
+    detail: workerOk
+      ? "worker signature holds"
+      : "worker signature does not hold: a signed field was changed, or the key is not this worker's",
   });
 
   if (typeof r.platformSignature !== "string") {
-    checks.push({ check: "platformSignature", ok: false, detail: "receipt has no platform countersignature (the platform has not accepted this result)" });
+    checks.push({
+      check: "platformSignature",
+      ok: false,
+      detail: "receipt has no platform countersignature (the platform has not accepted this result)",
+    });
   } else if (!opts.platformKey) {
     checks.push({ check: "platformSignature", ok: false, detail: "no platform public key: pass --platform-key or --url" });
   } else {

@@ -43,7 +43,18 @@ function makeJob(id: string, text: string) {
     ),
     platform.privateKey,
   );
-  const job = { id, model: "ocr-ppocr-v4", modelId: "a".repeat(64), state: "succeeded", attempt: 1, inputHash: hashJson(input), outputHash: hashJson(output), workerId: nodeId, receipt, output };
+  const job = {
+    id,
+    model: "ocr-ppocr-v4",
+    modelId: "a".repeat(64),
+    state: "succeeded",
+    attempt: 1,
+    inputHash: hashJson(input),
+    outputHash: hashJson(output),
+    workerId: nodeId,
+    receipt,
+    output,
+  };
   return { input, output, receipt, job };
 }
 
@@ -57,10 +68,16 @@ function write(name: string, value: unknown): string {
 }
 
 function verify(...args: string[]) {
-  const res = spawnSync(process.execPath, [BIN, "verify-receipt", ...args, "--worker-key", worker.publicKey, "--platform-key", platform.publicKey], {
-    encoding: "utf8",
-  });
-  const out = res.stdout.trim() ? (JSON.parse(res.stdout) as { valid: boolean; checks: { check: string; ok: boolean | null; detail: string }[] }) : null;
+  const res = spawnSync(
+    process.execPath,
+    [BIN, "verify-receipt", ...args, "--worker-key", worker.publicKey, "--platform-key", platform.publicKey],
+    {
+      encoding: "utf8",
+    },
+  );
+  const out = res.stdout.trim()
+    ? (JSON.parse(res.stdout) as { valid: boolean; checks: { check: string; ok: boolean | null; detail: string }[] })
+    : null;
   const failed = out?.checks.filter((c) => c.ok === false).map((c) => c.check) ?? [];
   return { status: res.status, out, failed, stderr: res.stderr };
 }

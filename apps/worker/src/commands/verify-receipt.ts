@@ -31,10 +31,13 @@ export async function verifyReceiptCommand(opts: VerifyReceiptOptions): Promise<
   if (opts.file !== undefined) {
     doc = asObject(readJson(opts.file), opts.file);
   } else if (opts.url && opts.jobId) {
-    if (!opts.apiKey) throw new VerifyReceiptUsageError("fetching a job needs an API key with jobs:read: pass --api-key or set PROOFGRID_API_KEY");
+    if (!opts.apiKey)
+      throw new VerifyReceiptUsageError("fetching a job needs an API key with jobs:read: pass --api-key or set PROOFGRID_API_KEY");
     doc = asObject(await getJson(new URL(`/api/v1/jobs/${encodeURIComponent(opts.jobId)}`, opts.url), opts.apiKey), "the job");
   } else {
-    throw new VerifyReceiptUsageError("pass the job or receipt file (or - for standard input), or --job <id> with --url and --api-key to fetch it");
+    throw new VerifyReceiptUsageError(
+      "pass the job or receipt file (or - for standard input), or --job <id> with --url and --api-key to fetch it",
+    );
   }
 
   // A job as the API returns it carries `receipt`; anything else is taken as a bare receipt.
@@ -95,7 +98,8 @@ function readJson(file: string): unknown {
 }
 
 function asObject(v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new VerifyReceiptUsageError(`${what} is not a JSON object (a job or a receipt)`);
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new VerifyReceiptUsageError(`${what} is not a JSON object (a job or a receipt)`);
   return v as Record<string, unknown>;
 }
 
@@ -103,6 +107,7 @@ async function getJson(url: URL, apiKey?: string): Promise<unknown> {
   const res = await fetch(url, { headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {}, signal: AbortSignal.timeout(30_000) });
   const text = await res.text();
   if (!res.ok) throw new VerifyReceiptUsageError(`GET ${url.pathname}: ${res.status} ${text.slice(0, 300)}`);
-  if (text.length > MAX_RECEIPT_FILE_BYTES) throw new VerifyReceiptUsageError(`GET ${url.pathname}: answer larger than ${MAX_RECEIPT_FILE_BYTES} bytes`);
+  if (text.length > MAX_RECEIPT_FILE_BYTES)
+    throw new VerifyReceiptUsageError(`GET ${url.pathname}: answer larger than ${MAX_RECEIPT_FILE_BYTES} bytes`);
   return JSON.parse(text);
 }
