@@ -29,7 +29,9 @@ describe("a worker that stops cleanly says goodbye", () => {
     const w = await stack.addWorker("leaving");
     await waitFor("the worker to run", async () => w.logs.some((l) => l.includes("worker started")));
     // It works first: one job, paid, so the stop is of a worker that really served.
-    const job = await api<{ id: string }>(stack, "/api/v1/jobs", { body: { model: "encoder-synthetic-minilm", input: { text: "before the goodbye" } } });
+    const job = await api<{ id: string }>(stack, "/api/v1/jobs", {
+      body: { model: "encoder-synthetic-minilm", input: { text: "before the goodbye" } },
+    });
     const done = await api<{ state: string }>(stack, `/api/v1/jobs/${job.body.id}?wait=60000`);
     expect(done.body.state).toBe("succeeded");
     expect(await nodeStatus(w.nodeId)).toBe("online");
@@ -54,7 +56,12 @@ describe("a worker that stops cleanly says goodbye", () => {
   it("hands its unleased offers back to the queue at once, and leaves another node's running job alone", async () => {
     // `idle` is registered (online) but its daemon never runs: the indexer offers it the job.
     const idle = await stack.addWorker("idle", {}, { start: false });
-    const long = (await renderTextPng(Array.from({ length: 40 }, (_, i) => `line ${i} of a long page for the goodbye test`), { fontSize: 28 })).toString("base64");
+    const long = (
+      await renderTextPng(
+        Array.from({ length: 40 }, (_, i) => `line ${i} of a long page for the goodbye test`),
+        { fontSize: 28 },
+      )
+    ).toString("base64");
     const offered = await api<{ id: string }>(stack, "/api/v1/jobs", { body: { model: "ocr-ppocr-v4", input: { image: long } } });
     expect(offered.status).toBe(201);
     await waitFor("the offer to the idle node", async () => {
@@ -97,7 +104,11 @@ describe("a worker that stops cleanly says goodbye", () => {
   });
 
   it("refuses an unsigned goodbye", async () => {
-    const res = await fetch(`${stack.url}/api/node/goodbye`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const res = await fetch(`${stack.url}/api/node/goodbye`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     expect(res.status).toBe(401);
   });
 });

@@ -38,6 +38,8 @@ const ZEnv = z.object({
   /** The public URL of the web app (auth's base URL and trusted origin); default: each request's own. */
   PROOFGRID_URL: z.url().optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  /** Where `npm run pack:worker` put the worker package served at /downloads; default: the repo's apps/worker/pack. */
+  PROOFGRID_WORKER_PACK_DIR: z.string().optional(),
 });
 
 export type Env = z.infer<typeof ZEnv>;
