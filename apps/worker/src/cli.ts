@@ -12,6 +12,7 @@ import { loadIdentity } from "./identity/node-identity.ts";
 import { InferencePool } from "./inference/inference-pool.ts";
 import { createLogger } from "./logger.ts";
 import { NodeClient } from "./protocol/node-client.ts";
+import { WORKER_VERSION } from "./version.ts";
 
 function int(v: string): number {
   const n = Number(v);
@@ -72,6 +73,7 @@ const sayOnStderr = (choice: ProviderChoice) => console.error(`${choice.fellBack
 const program = new Command()
   .name("proofgrid-worker")
   .description("Proofgrid node daemon: run inference jobs (worker) or verify them (checker)")
+  .version(WORKER_VERSION)
   .option("--url <url>", "platform URL (env PROOFGRID_URL)")
   .option("--dir <dir>", "node data directory holding its key (env PROOFGRID_NODE_DIR)")
   .option("--concurrency <n>", "jobs run at once (env CONCURRENCY)", int)
