@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
@@ -53,6 +53,13 @@ let nodeId: string;
 let daemon: ChildProcess | undefined;
 const daemonLog: string[] = [];
 const jobs: { ocr?: Job; encoder?: Job; input?: unknown } = {};
+
+/** The cafile this machine's npm is configured with (global or user npmrc), if any. */
+function npmCafile(): string | null {
+  const r = spawnSync("npm", ["config", "get", "cafile"], { encoding: "utf8" });
+  const v = r.stdout?.trim();
+  return r.status === 0 && v && v !== "null" && v !== "undefined" ? v : null;
+}
 
 function sh(
   command: string,
@@ -131,6 +138,16 @@ Module._resolveFilename = function (...args) { const r = orig.apply(this, args);
     npm_config_audit: "false",
     npm_config_fund: "false",
     TMPDIR: tmpdir(),
+    // The machine's TLS trust and proxy, which a provider's shell has too. npm reads its
+    // global npmrc from <prefix>/etc/npmrc, so the npm_config_prefix above hides this
+    // machine's cafile (/usr/etc/npmrc here): without these every registry fetch failed
+    // with SELF_SIGNED_CERT_IN_CHAIN and the install retried until the test timed out.
+    ...Object.fromEntries(
+      ["NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy"]
+        .filter((k) => process.env[k])
+        .map((k) => [k, process.env[k] as string]),
+    ),
+    ...(npmCafile() ? { npm_config_cafile: npmCafile() as string } : {}),
   };
 }, 300_000);
 
@@ -184,11 +201,15 @@ describe("the packed worker", () => {
     expect(sha(body)).toBe(sha(readFileSync(tarball)));
     const etag = res.headers.get("etag") ?? "";
     expect((await fetch(`${stack.url}/downloads/proofgrid-worker.tgz`, { headers: { "if-none-match": etag } })).status).toBe(304);
-    const versioned = await fetch(`${stack.url}/downloads/proofgrid-worker-${res.headers.get("x-proofgrid-worker-version")}.tgz`, {
-      method: "HEAD",
-    });
+    // The pinned name serves the same bytes; HEAD answers without a body (Next drops the
+    // content-length it is given on a bodiless response, so the bytes are compared by GET).
+    const pinned = `${stack.url}/downloads/proofgrid-worker-${res.headers.get("x-proofgrid-worker-version")}.tgz`;
+    const head = await fetch(pinned, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("x-proofgrid-worker-version")).toBe(res.headers.get("x-proofgrid-worker-version"));
+    const versioned = await fetch(pinned);
     expect(versioned.status).toBe(200);
-    expect(versioned.headers.get("content-length")).toBe(String(body.byteLength));
+    expect(sha(Buffer.from(await versioned.arrayBuffer()))).toBe(sha(body));
     for (const bad of ["proofgrid-worker-9.9.9.tgz", "latest.json", "..%2F..%2Fpackage.json", "proofgrid-worker.tgz%00"]) {
       const r = await fetch(`${stack.url}/downloads/${bad}`);
       expect(r.status, bad).toBe(404);
@@ -296,7 +317,9 @@ describe("the packed worker", () => {
     await stakeMinimumFor(nodeId);
     const before = await ledgerSnapshot(stack.database.url, { customer: stack.seed.customerOrgId, provider: stack.seed.providerOrgId });
 
-    daemon = spawn("sh", ["-c", answer.commands.start], {
+    // exec: the shell becomes the worker, so the SIGTERM below reaches it as a provider's
+    // Ctrl-C or `docker stop` would, and its exit code is the worker's (not sh's, killed by it).
+    daemon = spawn("sh", ["-c", `exec ${answer.commands.start}`], {
       cwd: join(machine, "work"),
       env: { ...env, LOG_LEVEL: "info" },
       stdio: ["ignore", "pipe", "pipe"],
