@@ -98,31 +98,13 @@ export function checkReceipt(opts: CheckReceiptOptions): ReceiptVerdict {
   if (opts.output === undefined) {
     checks.push({ check: "output", ok: false, detail: "no output to check: pass the job JSON (GET /api/v1/jobs/<id>) or --output <file>" });
   } else {
-    const got = hashOf(opts.output);
-    checks.push(
-      got === r.outputHash
-        ? { check: "output", ok: true, detail: `output hashes to the receipt's outputHash ${got}` }
-        : {
-            check: "output",
-            ok: false,
-            detail: `output does not match the receipt: it hashes to ${got}, the receipt signs ${String(r.outputHash)}`,
-          },
-    );
+    checks.push(hashCheck("output", hashOf(opts.output), r.outputHash));
   }
 
   if (opts.input === undefined) {
     checks.push({ check: "input", ok: null, detail: "input not checked: pass --input <file> with the job's input to check inputHash" });
   } else {
-    const got = hashOf(opts.input);
-    checks.push(
-      got === r.inputHash
-        ? { check: "input", ok: true, detail: `input hashes to the receipt's inputHash ${got}` }
-        : {
-            check: "input",
-            ok: false,
-            detail: `input does not match the receipt: it hashes to ${got}, the receipt signs ${String(r.inputHash)}`,
-          },
-    );
+    checks.push(hashCheck("input", hashOf(opts.input), r.inputHash));
   }
 
   const { platformSignature: _p, ...workerSigned } = r;
@@ -162,4 +144,11 @@ function hashOf(value: unknown): string {
   } catch (err) {
     return `(not hashable: ${err instanceof Error ? err.message : String(err)})`;
   }
+}
+
+/** One hash comparison of a receipt's check: what the data hashes to against what the receipt signs. */
+function hashCheck(name: "output" | "input", got: string, signed: unknown): ReceiptCheck {
+  return got === signed
+    ? { check: name, ok: true, detail: `${name} hashes to the receipt's ${name}Hash ${got}` }
+    : { check: name, ok: false, detail: `${name} does not match the receipt: it hashes to ${got}, the receipt signs ${String(signed)}` };
 }
