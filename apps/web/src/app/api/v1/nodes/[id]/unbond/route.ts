@@ -3,7 +3,7 @@ import { requireScope } from "~/server/auth/caller";
 import { handle, json, parseWith } from "~/server/http/handle";
 import { parseJsonBody, readBodyLimited } from "~/server/http/read-body";
 import { requestUnbond } from "~/server/services/verification/stake";
-import { ZStakeRequest } from "~/server/services/verification/stake-request";
+import { idempotencyKeyHeader, ZStakeRequest } from "~/server/services/verification/stake-request";
 
 export const dynamic = "force-dynamic";
 
@@ -12,5 +12,5 @@ export const POST = handle(async (req, _ctx, { params }: { params: Promise<{ id:
   const caller = requireScope(await authenticateRequest(req.headers), "nodes:write");
   const { id } = await params;
   const request = parseWith(ZStakeRequest, parseJsonBody(await readBodyLimited(req, 4_096)));
-  return json(await requestUnbond({ orgId: caller.orgId, nodeId: id, amount: BigInt(request.amount), idempotencyKey: request.idempotencyKey }), { status: 201 });
+  return json(await requestUnbond({ orgId: caller.orgId, nodeId: id, amount: BigInt(request.amount), idempotencyKey: request.idempotencyKey ?? idempotencyKeyHeader(req.headers) }), { status: 201 });
 });

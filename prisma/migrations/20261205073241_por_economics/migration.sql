@@ -59,6 +59,21 @@ CREATE TABLE "fraud_cases" (
     CONSTRAINT "fraud_cases_pkey" PRIMARY KEY ("id")
 );
 
+-- CreateTable
+CREATE TABLE "fraud_audit_jobs" (
+    "case_id" UUID NOT NULL,
+    "job_id" UUID NOT NULL,
+    "customer_org_id" UUID NOT NULL,
+    "charge" BIGINT NOT NULL,
+    "outcome" TEXT,
+    "refunded" BIGINT NOT NULL DEFAULT 0,
+    "check_id" UUID,
+    "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "resolved_at" TIMESTAMP(3),
+
+    CONSTRAINT "fraud_audit_jobs_pkey" PRIMARY KEY ("case_id","job_id")
+);
+
 -- CreateIndex
 CREATE INDEX "held_earnings_node_id_state_idx" ON "held_earnings"("node_id", "state");
 
@@ -76,4 +91,10 @@ CREATE INDEX "fraud_cases_node_id_idx" ON "fraud_cases"("node_id");
 
 -- CreateIndex
 CREATE INDEX "fraud_cases_status_idx" ON "fraud_cases"("status");
+
+-- CreateIndex
+CREATE INDEX "fraud_audit_jobs_case_id_outcome_idx" ON "fraud_audit_jobs"("case_id", "outcome");
+
+-- CreateIndex
+CREATE INDEX "fraud_audit_jobs_job_id_idx" ON "fraud_audit_jobs"("job_id");
 
