@@ -67,6 +67,17 @@ describe("ExposureBook", () => {
     expect(fresh.headroom("a")).toBe(3n * T); // 10 own + 5 pool − 12 used
     const slashed = new ExposureBook([{ nodeId: "a", bonded: 10n * T, exposure: 0n }], providerStanding(1));
     expect(slashed.headroom("a")).toBe(5n * T);
+    // Unbonded under its held jobs: over the limit, and only the node leaning on nothing is.
+    const over = new ExposureBook(
+      [
+        { nodeId: "a", bonded: 0n, exposure: 7n * T },
+        { nodeId: "b", bonded: 3n * T, exposure: 1n * T },
+      ],
+      providerStanding(0),
+    );
+    expect(over.overLimit("a")).toBe(true);
+    expect(over.overLimit("b")).toBe(false);
+    expect(fresh.overLimit("a")).toBe(false);
   });
 
   it("property: a placement is taken exactly when it fits; the nodes' use of the shared allowance never passes k·A", () => {

@@ -145,6 +145,8 @@ export class ExposureBook {
   readonly #own = new Map<string, bigint>();
   readonly #used = new Map<string, bigint>();
   #poolLeft: bigint;
+  /** How far the provider's nodes together are past their limit (0 unless something changed under them: an unbond, a fraud). */
+  readonly #deficit: bigint;
 
   constructor(
     nodes: readonly NodeExposure[],
@@ -160,6 +162,12 @@ export class ExposureBook {
     }
     const pool = allowanceBackedExposure(standing, policy);
     this.#poolLeft = pool > overflow ? pool - overflow : 0n;
+    this.#deficit = overflow > pool ? overflow - pool : 0n;
+  }
+
+  /** Whether the node holds more than its limit allows (it leans on an allowance that is used up). */
+  overLimit(nodeId: string): boolean {
+    return this.#deficit > 0n && (this.#used.get(nodeId) ?? 0n) > (this.#own.get(nodeId) ?? 0n);
   }
 
   /** Base units of price the node may still take on now. */

@@ -112,6 +112,7 @@ export async function submitJob(opts: { orgId: string; request: TSubmitJobReques
       receipt: null,
       verification: "unverified",
       notice: null,
+      refunded: null,
       rerunOf: null,
       maxPricePerCu: request.maxPricePerCu?.toString() ?? null,
       unitPrice: null,
