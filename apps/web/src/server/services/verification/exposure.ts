@@ -231,3 +231,40 @@ export async function nodeStakeStatus(db: Db, opts: { orgId: string; nodeId: str
     enforced: exposureEnforced(),
   };
 }
+
+/** A worker's stake in the provider portal's lists: bonded, unbonding, and its exposure. */
+export interface WorkerStakeSummary {
+  bonded: string;
+  unbonding: string;
+  /** The stake that would back what it holds now with no allowance: ⌈used·m/k⌉. */
+  required: string;
+  /** It can take another job (exposure below its limit); always true when not enforced. */
+  sufficient: boolean;
+  exposureUsed: string;
+  exposureLimit: string;
+  heldEarnings: string;
+  onAllowance: boolean;
+}
+
+export async function workerStakeSummaries(db: Db, orgId: string): Promise<Map<string, WorkerStakeSummary>> {
+  const config = getPorConfig();
+  const p = (await loadProviderExposures(db, [orgId])).get(orgId);
+  const out = new Map<string, WorkerStakeSummary>();
+  if (!p) return out;
+  for (const [id, n] of p.nodes) {
+    const used = n.inFlight + n.held;
+    const per = BigInt(config.exposure.factorBps);
+    const required = (used * 10_000n * BigInt(p.standing.stakeMultiplier) + per - 1n) / per;
+    out.set(id, {
+      bonded: n.bonded.toString(),
+      unbonding: n.unbonding.toString(),
+      required: required.toString(),
+      sufficient: !exposureEnforced() || p.book.headroom(id) > 0n,
+      exposureUsed: used.toString(),
+      exposureLimit: p.book.limit(id).toString(),
+      heldEarnings: n.heldEarnings.toString(),
+      onAllowance: p.book.onAllowance(id),
+    });
+  }
+  return out;
+}
