@@ -50,6 +50,14 @@ export async function openFraudCase(tx: Db, opts: { nodeId: string; checkId: str
   const node = nodes[0];
   if (!node) throw new Error(`fraud by unknown node ${opts.nodeId}`);
   const config = getPorConfig();
+  // A node already under audit (a second verdict from the same spree): its job joins the open
+  // case and is refunded from that pot. One cheating spree is one fraud on the record.
+  const open = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id FROM fraud_cases WHERE node_id = ${opts.nodeId}::uuid AND status = 'auditing' ORDER BY created_at LIMIT 1 FOR UPDATE`;
+  if (open[0]) {
+    if (opts.job) await joinOpenCase(tx, open[0].id, opts.job);
+    return null;
+  }
   const caseRow = await tx.$queryRaw<{ id: string; created_at: Date }[]>`
     INSERT INTO fraud_cases (id, node_id, org_id, check_id, job_id) VALUES (gen_random_uuid(), ${opts.nodeId}::uuid, ${node.org_id}::uuid, ${opts.checkId}::uuid, ${opts.job?.id ?? null}::uuid)
     RETURNING id, created_at`;
@@ -69,13 +77,14 @@ export async function openFraudCase(tx: Db, opts: { nodeId: string; checkId: str
       SELECT ${fraud.id}::uuid, j.id, j.org_id, j.price FROM jobs j
       WHERE j.node_id = ${opts.nodeId}::uuid AND j.state = 'succeeded' AND j.purpose <> 'challenge'
         AND j.finished_at > ${auditFrom ?? new Date(0)} AND j.id IS DISTINCT FROM ${opts.job?.id ?? null}::uuid
-        AND j.verification IN ('unverified', 'pending', 'inconclusive') AND j.refunded_amount IS NULL
+        AND j.verification IN ('unverified', 'pending', 'inconclusive', 'disputed') AND j.refunded_amount IS NULL
         AND NOT EXISTS (SELECT 1 FROM fraud_audit_jobs a WHERE a.job_id = j.id)
       ORDER BY j.finished_at DESC LIMIT ${config.auditMaxJobs}`;
-    // Their sampled re-executions are overtaken by the audit.
+    // Their sampled re-executions and open disputes are overtaken by the audit: the node is
+    // proven fraudulent, and the audit decides each of them from the case's pot.
     await tx.$executeRaw`
       UPDATE checks SET status = 'canceled', lease_expires_at = NULL
-      WHERE kind = 'reexecution' AND status IN ('queued', 'leased') AND job_id IN (SELECT job_id FROM fraud_audit_jobs WHERE case_id = ${fraud.id}::uuid)`;
+      WHERE kind IN ('reexecution', 'dispute') AND status IN ('queued', 'leased') AND job_id IN (SELECT job_id FROM fraud_audit_jobs WHERE case_id = ${fraud.id}::uuid)`;
     await tx.$executeRaw`UPDATE jobs SET verification = 'pending' WHERE id IN (SELECT job_id FROM fraud_audit_jobs WHERE case_id = ${fraud.id}::uuid)`;
     await revokeJobsInFlight(tx, opts.nodeId);
   }
@@ -134,6 +143,17 @@ export async function openFraudCase(tx: Db, opts: { nodeId: string; checkId: str
     "fraud case opened: clawback, slash, refund",
   );
   return { caseId: fraud.id, clawback, slashed: plan.slash, refunded, auditJobs: audit?.n ?? 0 };
+}
+
+/** A job proven wrong while its node's case is open: refunded from that case's pot, as far as it goes. */
+async function joinOpenCase(tx: Db, caseId: string, job: FraudJob): Promise<void> {
+  const inserted = await tx.$queryRaw<{ job_id: string }[]>`
+    INSERT INTO fraud_audit_jobs (case_id, job_id, customer_org_id, charge) VALUES (${caseId}::uuid, ${job.id}::uuid, ${job.orgId}::uuid, ${job.price})
+    ON CONFLICT DO NOTHING RETURNING job_id`;
+  if (inserted.length === 0) return;
+  const amount = await refundFromPot(tx, { caseId, jobId: job.id, orgId: job.orgId, charge: job.price, potLeft: await potLeft(tx, caseId), how: "proven" });
+  await tx.$executeRaw`UPDATE fraud_audit_jobs SET outcome = 'refunded', refunded = ${amount}, resolved_at = now() WHERE case_id = ${caseId}::uuid AND job_id = ${job.id}::uuid`;
+  await tx.$executeRaw`UPDATE fraud_cases SET refunded = refunded + ${amount}, audit_jobs = audit_jobs + 1 WHERE id = ${caseId}::uuid`;
 }
 
 /** The node's customer jobs in flight go back to the queue; its later results are refused (stale attempt). */
