@@ -167,7 +167,7 @@ describe("fraud settlement", () => {
         const refunds = allocateRefunds(plan.pot, charges);
         const total = refunds.reduce((s, r) => s + r, 0n);
         expect(total <= plan.pot && total <= refundsNeeded).toBe(true);
-        refunds.forEach((r, i) => expect(r >= 0n && r <= (charges[i] ?? 0n)).toBe(true));
+        for (const [i, r] of refunds.entries()) expect(r >= 0n && r <= (charges[i] ?? 0n)).toBe(true);
         if (plan.coversAll) expect(total).toBe(refundsNeeded);
       }),
     );
