@@ -6,8 +6,8 @@ import { providerStanding } from "@proofgrid/por";
 export const PROVIDER_RECORDS_MAX = 200;
 
 export interface ProviderRecord {
+  /** The provider's id (its organisation's): a pseudonym, as the explorer names nobody. */
   providerId: string;
-  name: string;
   /** Worker and checker nodes it ever registered, and those online now. */
   nodes: number;
   nodesOnline: number;
@@ -30,9 +30,9 @@ export async function listProviderRecords(opts: { limit: number; providerId?: st
   const limit = Math.min(Math.max(1, opts.limit), PROVIDER_RECORDS_MAX);
   const only = opts.providerId ?? null;
   const rows = await sql().$queryRaw<
-    { id: string; name: string; nodes: number; online: number; frauds: number; slashed: bigint; refunded: bigint; last_fraud: Date | null }[]
+    { id: string; nodes: number; online: number; frauds: number; slashed: bigint; refunded: bigint; last_fraud: Date | null }[]
   >`
-    SELECT o.id, o.name,
+    SELECT o.id,
       (SELECT count(*) FROM nodes n WHERE n.org_id = o.id)::int AS nodes,
       (SELECT count(*) FROM nodes n WHERE n.org_id = o.id AND n.status = 'online')::int AS online,
       coalesce(s.frauds, 0)::int AS frauds, coalesce(s.slashed, 0)::bigint AS slashed,
@@ -52,7 +52,6 @@ export async function listProviderRecords(opts: { limit: number; providerId?: st
     const standing = providerStanding(r.frauds, policy);
     return {
       providerId: r.id,
-      name: r.name,
       nodes: r.nodes,
       nodesOnline: r.online,
       frauds: r.frauds,
