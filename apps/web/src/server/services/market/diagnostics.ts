@@ -3,6 +3,7 @@ import { DEFAULT_WEIGHTS, resolveOptions, TERM_NAMES, type TermName, type Worker
 import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
 import { indexerWorker, regionLocation } from "../dispatch/network.ts";
+import { DEFAULT_PENALTY_LADDER } from "@proofgrid/por";
 import { formatTokens } from "../billing/get-balance.ts";
 import { priceForCost } from "../billing/pricing.ts";
 import { exposureEnforced, loadProviderExposures, probationFor } from "../verification/exposure.ts";
@@ -219,7 +220,7 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
   if (provider && exposure && probationFor(provider.standing, exposure.passedChecks).onProbation) {
     add(
       "probation",
-      `Its provider was proven fraudulent, so this node is on probation until it passes ${20 - Math.min(20, exposure.passedChecks)} more checks: its allocation is capped at a quarter and every job is re-checked at the highest rate.`,
+      `Its provider was proven fraudulent, so this node is on probation until it passes ${DEFAULT_PENALTY_LADDER.window - Math.min(DEFAULT_PENALTY_LADDER.window, exposure.passedChecks)} more checks: its allocation is capped at a quarter and every job is re-checked at the highest rate.`,
       { passedChecks: exposure.passedChecks, providerFrauds: provider.standing.frauds },
     );
   }

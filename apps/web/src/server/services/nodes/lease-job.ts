@@ -9,7 +9,7 @@ import { jobEvents } from "../../events/job-events.ts";
 import { observeLeaseLatency } from "../../metrics.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
 import { failJob } from "./fail-job.ts";
-import { exposureEnforced, loadProviderExposures } from "../verification/exposure.ts";
+import { nodeLeaseStanding } from "../verification/exposure.ts";
 
 /**
  * What this lease may claim. Challenges pinned to the node always (a new node's registration
@@ -21,12 +21,8 @@ import { exposureEnforced, loadProviderExposures } from "../verification/exposur
  */
 async function leaseGate(node: NodeIdentity): Promise<{ pinnedOnly: boolean }> {
   if (node.status === "quarantined") return { pinnedOnly: true };
-  const providers = await loadProviderExposures(sql(), [node.orgId]);
-  const p = providers.get(node.orgId);
-  const mine = p?.nodes.get(node.id);
-  if (mine?.openDispute) return { pinnedOnly: true };
-  if (exposureEnforced() && p && p.book.overLimit(node.id)) return { pinnedOnly: true };
-  return { pinnedOnly: false };
+  const standing = await nodeLeaseStanding(sql(), node);
+  return { pinnedOnly: standing.openDispute || standing.overLimit };
 }
 
 export const ZLeaseRequest = z.object({

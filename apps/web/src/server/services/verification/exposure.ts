@@ -34,9 +34,10 @@ export interface NodeExposureRow {
 
 export const nodeHeldCode = (nodeId: string) => `node:${nodeId}:held`;
 
-/** Exposure of every worker node of the given providers (or of one node's provider). */
-export async function loadNodeExposures(db: Db, opts: { orgIds: readonly string[] }): Promise<NodeExposureRow[]> {
+/** Exposure of every worker node of the given providers, or only of `nodeIds`. */
+export async function loadNodeExposures(db: Db, opts: { orgIds: readonly string[]; nodeIds?: readonly string[] }): Promise<NodeExposureRow[]> {
   if (opts.orgIds.length === 0) return [];
+  const only = opts.nodeIds ? [...opts.nodeIds] : null;
   const rows = await db.$queryRaw<
     { id: string; org_id: string; bonded: bigint | null; unbonding: bigint | null; in_flight: bigint; held: bigint; held_earnings: bigint | null; passed: number; dispute: boolean }[]
   >`
@@ -51,7 +52,7 @@ export async function loadNodeExposures(db: Db, opts: { orgIds: readonly string[
       (SELECT count(*) FROM node_verdicts v WHERE v.node_id = n.id AND v.role = 'worker' AND v.verdict = 'pass')::int AS passed,
       EXISTS (SELECT 1 FROM checks c WHERE c.subject_node_id = n.id AND c.kind = 'dispute' AND c.status IN ('queued', 'leased')) AS dispute
     FROM nodes n
-    WHERE n.org_id = ANY(${[...opts.orgIds]}::uuid[]) AND n.role = 'worker'`;
+    WHERE n.org_id = ANY(${[...opts.orgIds]}::uuid[]) AND n.role = 'worker' AND (${only}::uuid[] IS NULL OR n.id = ANY(${only}::uuid[]))`;
   return rows.map((r) => ({
     nodeId: r.id,
     orgId: r.org_id,
@@ -98,6 +99,24 @@ export async function loadProviderExposures(db: Db, orgIds: readonly string[]): 
     out.set(orgId, { orgId, standing, book, nodes: new Map(nodes.map((n) => [n.nodeId, n])) });
   }
   return out;
+}
+
+/**
+ * The lease path's check for one node: its open dispute, and whether it holds more than its
+ * limit allows. Most leases need only the node's own row (what it holds is within what its
+ * own stake backs); only a node leaning on the provider's shared allowance reads the
+ * provider's other nodes.
+ */
+export async function nodeLeaseStanding(db: Db, node: { id: string; orgId: string }): Promise<{ openDispute: boolean; overLimit: boolean }> {
+  const [row] = await loadNodeExposures(db, { orgIds: [node.orgId], nodeIds: [node.id] });
+  if (!row) return { openDispute: false, overLimit: false };
+  if (!exposureEnforced()) return { openDispute: row.openDispute, overLimit: false };
+  const frauds = (await loadProviderFrauds(db, [node.orgId])).get(node.orgId) ?? 0;
+  const policy = getPorConfig().exposure;
+  const own = stakeBackedExposure(row.bonded, providerStanding(frauds, policy), policy);
+  if (row.inFlight + row.held <= own) return { openDispute: row.openDispute, overLimit: false };
+  const p = (await loadProviderExposures(db, [node.orgId])).get(node.orgId);
+  return { openDispute: row.openDispute, overLimit: p?.book.overLimit(node.id) ?? false };
 }
 
 /** Whether exposure is enforced (POR_STAKE_REQUIRED; the older flows' tests turn it off). */
