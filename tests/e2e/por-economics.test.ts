@@ -27,7 +27,8 @@ interface Job {
 }
 
 let stack: Stack;
-let checker: WorkerHandle | undefined;
+// Started once, by whichever test needs it first (the stack stops it at the end).
+let checkerStarted: Promise<WorkerHandle> | undefined;
 
 beforeAll(async () => {
   stack = await startStack({
@@ -51,7 +52,8 @@ afterAll(async () => {
 });
 
 async function startTheChecker(): Promise<void> {
-  checker ??= await stack.addWorker("the-only-checker", {}, { role: "checker" });
+  checkerStarted ??= stack.addWorker("the-only-checker", {}, { role: "checker" });
+  await checkerStarted;
 }
 
 /** A provider organisation with an API key (nodes:read/write), and optionally tokens. */
