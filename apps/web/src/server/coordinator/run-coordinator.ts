@@ -18,6 +18,9 @@ import {
 } from "../services/verification/por-loops.ts";
 import { sweepCheckLeases } from "../services/verification/check-tasks.ts";
 import { releaseDueUnbonds } from "../services/verification/stake.ts";
+import { advanceFraudCases } from "../services/verification/fraud.ts";
+import { releaseHeldEarnings } from "../services/verification/held-earnings.ts";
+import { runLastResort } from "../services/verification/last-resort/last-resort.ts";
 import { billReservations } from "../services/reservations/bill-reservations.ts";
 import { getReservationConfig } from "../services/reservations/reservation-config.ts";
 import { runBillingWatch } from "../services/billing/billing-watch.ts";
@@ -45,6 +48,8 @@ const ZCoordinatorEnv = z.object({
   POR_CANARY_TICK_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** Auto top-ups, low-balance and spend-cap alerts. */
   BILLING_WATCH_INTERVAL_MS: z.coerce.number().int().min(200).max(3_600_000).default(15_000),
+  /** Held earnings released, fraud audits advanced, and the executor of last resort, per tick. */
+  POR_ECONOMICS_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
 });
 
 // Any constant works; it only has to differ from the migration runner's.
@@ -88,6 +93,11 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
     },
     { name: "por-epoch", everyMs: 1_000, run: epochTicker() },
     { name: "unbond-release", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => releaseDueUnbonds() },
+    // Payouts past their verification window go to the providers; fraud cases audit back.
+    { name: "por-held-earnings", everyMs: cfg.POR_ECONOMICS_INTERVAL_MS, run: releaseHeldEarnings },
+    { name: "por-fraud-cases", everyMs: cfg.POR_ECONOMICS_INTERVAL_MS, run: advanceFraudCases },
+    // Its own loop: a platform re-execution takes seconds and must not hold up the others.
+    { name: "por-last-resort", everyMs: cfg.POR_ECONOMICS_INTERVAL_MS, run: () => runLastResort() },
     { name: "mail", everyMs: 1_000, run: deliverOutbox },
     { name: "billing-watch", everyMs: cfg.BILLING_WATCH_INTERVAL_MS, run: runBillingWatch },
     {
