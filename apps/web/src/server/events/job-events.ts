@@ -44,10 +44,10 @@ class JobEventHub {
 
   /**
    * One LISTEN connection at a time. Each client is dropped exactly once, whichever comes
-   * first of a failed connect, a failed LISTEN, an 'error' or an 'end' (pg emits both an
-   * 'error' and a rejected query when the server goes away mid-LISTEN): before, each of
-   * those scheduled its own reconnect, and every database restart could leave one more
-   * LISTEN connection open that nothing referenced.
+   * first of a failed connect, a failed LISTEN, an 'error' or an 'end'. Before, a LISTEN
+   * cut by a restart both rejected and emitted 'error', each scheduled a reconnect, and
+   * two clients listened from then on, one referenced by nothing: the coordinator's log of
+   * one restart showed two "connection error" lines for one outage.
    */
   private async connect(): Promise<void> {
     // Named so that an operator (and the fault tests) can see in pg_stat_activity which
