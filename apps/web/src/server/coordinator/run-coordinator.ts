@@ -1,3 +1,5 @@
+import { extendLeasesAfterOutage } from "@proofgrid/db/jobs";
+import { sql } from "@proofgrid/db/sql-client";
 import pg from "pg";
 import { z } from "zod";
 import { getEnv } from "../env.ts";
@@ -54,6 +56,10 @@ const ZCoordinatorEnv = z.object({
 
 // Any constant works; it only has to differ from the migration runner's.
 const LEADER_LOCK_KEY = 7_264_002;
+/** Bound on connecting the leader's lock connection (a server that accepts nothing). */
+const LOCK_CONNECT_TIMEOUT_MS = 10_000;
+/** How often the leader checks that its lock connection still answers. */
+const LEADER_CHECK_MS = 2_000;
 
 interface Loop {
   name: string;
@@ -109,7 +115,20 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
   ];
 
   while (!opts.signal.aborted) {
-    const lockClient = new pg.Client({ connectionString: env.DATABASE_URL });
+    const lockClient = new pg.Client({
+      connectionString: env.DATABASE_URL,
+      application_name: "proofgrid-coordinator-leader",
+      connectionTimeoutMillis: LOCK_CONNECT_TIMEOUT_MS,
+      query_timeout: LOCK_CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+    });
+    // From the start: an 'error' on a client nobody listens to would crash the process.
+    const lost = new AbortController();
+    lockClient.on("error", (err) => {
+      if (!lost.signal.aborted) logger.warn({ err }, "coordinator: leader connection lost");
+      lost.abort();
+    });
+    lockClient.on("end", () => lost.abort());
     try {
       await lockClient.connect();
       const { rows } = await lockClient.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [LEADER_LOCK_KEY]);
@@ -118,16 +137,36 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
         await sleep(cfg.LEADER_RETRY_MS, opts.signal);
         continue;
       }
-      logger.info("coordinator: leading");
-      const lost = new AbortController();
-      lockClient.on("error", () => lost.abort());
+      // No heartbeat could be recorded while there was no leader or no database: every
+      // lease gets one more period before this leader's sweeper may expire it.
+      const grace = await extendLeasesAfterOutage(sql(), { leaseMs: env.LEASE_DURATION_MS, offerMs: env.DISPATCH_OFFER_MS });
+      logger.info({ extendedLeases: grace.running, extendedOffers: grace.assigned }, "coordinator: leading");
       const both = AbortSignal.any([opts.signal, lost.signal]);
-      await Promise.all([...loops.map((l) => runLoop(l, both)), runDispatcher({ signal: both })]);
+      await Promise.all([...loops.map((l) => runLoop(l, both)), runDispatcher({ signal: both }), watchLeadership(lockClient, both, lost)]);
       await lockClient.end().catch(() => undefined);
     } catch (err) {
       logger.error({ err }, "coordinator: connection failed; retrying");
       await lockClient.end().catch(() => undefined);
       await sleep(cfg.LEADER_RETRY_MS, opts.signal);
+    }
+  }
+}
+
+/**
+ * The lock lives as long as its connection, and a connection can die without an 'error'
+ * (a peer that vanished sends no reset): a query every LEADER_CHECK_MS, bounded by the
+ * client's query_timeout, tells the leader it still leads, or stops its loops.
+ */
+async function watchLeadership(lockClient: pg.Client, signal: AbortSignal, lost: AbortController): Promise<void> {
+  while (!signal.aborted) {
+    await sleep(LEADER_CHECK_MS, signal);
+    if (signal.aborted) return;
+    try {
+      await lockClient.query("SELECT 1");
+    } catch (err) {
+      logger.warn({ err }, "coordinator: leader connection failed its check");
+      lost.abort();
+      return;
     }
   }
 }
