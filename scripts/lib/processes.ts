@@ -32,8 +32,37 @@ export function webSourceHash(): string {
   return h.digest("hex");
 }
 
-/** Builds the Next app when its sources changed since the last build (about a minute). */
+const WORKER_PACK_DIR = join(ROOT, "apps/worker/pack");
+const WORKER_PACK_STAMP = join(WORKER_PACK_DIR, ".source-hash");
+// What the packed worker is built from (scripts/pack-worker.ts).
+const WORKER_SOURCE_ROOTS = ["apps/worker/src", "apps/worker/package.json", "packages/por/src", "packages/models/src", "package-lock.json", "scripts/pack-worker.ts"];
+
+export function workerSourceHash(): string {
+  const h = createHash("sha256");
+  for (const p of WORKER_SOURCE_ROOTS) hashTree(join(ROOT, p), h);
+  return h.digest("hex");
+}
+
+/**
+ * Packs the worker providers install (`npm run pack:worker`, about 15 s) when its sources
+ * changed since the last pack: the web app serves it at /downloads/proofgrid-worker.tgz.
+ * Returns the tarball's path.
+ */
+export function ensureWorkerPack(log: (msg: string) => void = console.log): string {
+  const hash = workerSourceHash();
+  const latest = join(WORKER_PACK_DIR, "latest.json");
+  const tarball = () => join(WORKER_PACK_DIR, (JSON.parse(readFileSync(latest, "utf8")) as { file: string }).file);
+  if (existsSync(WORKER_PACK_STAMP) && readFileSync(WORKER_PACK_STAMP, "utf8") === hash && existsSync(latest) && existsSync(tarball())) return tarball();
+  log("packing the worker for providers (first start or worker sources changed)...");
+  const res = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/pack-worker.ts")], { cwd: ROOT, stdio: ["ignore", 2, 2] });
+  if (res.status !== 0) throw new Error(`packing the worker failed with exit code ${res.status}`);
+  writeFileSync(WORKER_PACK_STAMP, hash);
+  return tarball();
+}
+
+/** Builds the Next app when its sources changed since the last build (about a minute), and packs the worker it serves. */
 export function ensureWebBuild(log: (msg: string) => void = console.log): void {
+  ensureWorkerPack(log);
   const hash = webSourceHash();
   if (existsSync(BUILD_STAMP) && readFileSync(BUILD_STAMP, "utf8") === hash) return;
   log("building the web app (first start or sources changed; about a minute)...");

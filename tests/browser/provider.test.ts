@@ -61,12 +61,13 @@ describe("the provider portal", () => {
     const commands = page.locator("#worker-commands");
     await commands.waitFor();
     expect(await page.getByText("shown only now").count()).toBe(1);
-    const [register, start] = (await commands.innerText()).trim().split("\n");
-    const match = /^npx proofgrid-worker register --url (\S+) --token (pgr_[A-Za-z0-9_-]{43}) --region ca-montreal$/.exec(register ?? "");
+    const [install, register, start] = (await commands.innerText()).trim().split("\n");
+    expect(install).toBe(`npm install -g --ignore-scripts ${stack.url}/downloads/proofgrid-worker.tgz`);
+    const match = /^proofgrid-worker register --url (\S+) --token (pgr_[A-Za-z0-9_-]{43}) --region ca-montreal$/.exec(register ?? "");
     expect(match, register).not.toBeNull();
     const [, url = "", token = ""] = match ?? [];
     expect(url).toBe(stack.url);
-    expect(start).toBe("npx proofgrid-worker start");
+    expect(start).toBe("proofgrid-worker start");
 
     // Same document from here on: the row must come from the table's poll, not a navigation.
     await page.evaluate("window.__workersNotReloaded = true");

@@ -116,7 +116,9 @@ describe("a job from an API key to a worker to the ledger", () => {
     const verify = (file: string) =>
       spawnSync(process.execPath, workerArgs(["verify-receipt", file, "--worker-key", keys.body.node.publicKey, "--platform-key", keys.body.platform]), { encoding: "utf8" });
     const ok = verify(good);
-    expect(JSON.parse(ok.stdout)).toEqual({ workerSignature: true, platformSignature: true, valid: true });
+    const verdict = JSON.parse(ok.stdout) as { valid: boolean; checks: { check: string; ok: boolean | null }[] };
+    expect(verdict.valid).toBe(true);
+    expect(verdict.checks.filter((c) => c.ok !== true).map((c) => c.check)).toEqual(["input"]); // no --input given
     expect(ok.status).toBe(0);
     const bad = join(dir, "tampered.json");
     writeFileSync(bad, JSON.stringify({ ...job, receipt: { ...(job?.receipt ?? {}), outputHash: "0".repeat(64) } }));

@@ -17,7 +17,11 @@ export const ZWorkerConfig = z.object({
   RETRY_MAX_DELAY_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   INTRA_OP_THREADS: z.coerce.number().int().min(1).max(64).default(2),
   GRAPH_OPTIMIZATION: z.enum(["disabled", "basic", "extended", "all"]).default("all"),
-  EXECUTION_PROVIDER: z.enum(["cpu", "cuda"]).default("cpu"),
+  /**
+   * auto: CUDA when onnxruntime-node's CUDA provider runs a model here, else CPU. Unset:
+   * what `register` chose and saved in node.json (register itself uses auto).
+   */
+  EXECUTION_PROVIDER: z.enum(["auto", "cpu", "cuda"]).optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 

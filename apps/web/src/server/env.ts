@@ -69,6 +69,8 @@ const ZEnv = z.object({
   BILLING_MIN_PURCHASE_TOKENS: z.coerce.number().int().min(1).max(100_000_000).default(100),
   BILLING_MAX_PURCHASE_TOKENS: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  /** Where `npm run pack:worker` put the worker package served at /downloads; default: the repo's apps/worker/pack. */
+  PROOFGRID_WORKER_PACK_DIR: z.string().optional(),
 });
 
 export type Env = z.infer<typeof ZEnv>;

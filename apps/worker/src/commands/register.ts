@@ -3,6 +3,7 @@ import { generateNodeKeyPair, sign } from "@proofgrid/por";
 import { listBuiltinModels } from "@proofgrid/models";
 import type { WorkerConfig } from "../config.ts";
 import { saveIdentity } from "../identity/node-identity.ts";
+import { WORKER_VERSION } from "../version.ts";
 
 export interface RegisterOptions {
   config: WorkerConfig;
@@ -13,6 +14,8 @@ export interface RegisterOptions {
   longitude?: number;
   cuPerHour: number;
   askPricePerCu?: number;
+  /** What the capability was measured on; `start` runs on it. Default cpu. */
+  executionProvider?: "cpu" | "cuda";
 }
 
 /** Creates the node's ed25519 key, registers it with the one-time token, saves node.json. */
@@ -35,7 +38,7 @@ export async function registerCommand(opts: RegisterOptions) {
       claimedCuPerHour: opts.cuPerHour,
       askPricePerCu: opts.askPricePerCu,
       maxConcurrency: opts.config.CONCURRENCY,
-      version: "0.1.0",
+      version: WORKER_VERSION,
     }),
     signal: AbortSignal.timeout(opts.config.REQUEST_TIMEOUT_MS),
   });
@@ -48,6 +51,7 @@ export async function registerCommand(opts: RegisterOptions) {
     privateKey: keys.privateKey,
     region: opts.region,
     name,
+    executionProvider: opts.executionProvider ?? "cpu",
   });
   return { nodeId: body.nodeId, models: models.map((m) => m.slug) };
 }

@@ -9,6 +9,8 @@ const ZNodeIdentity = z.object({
   privateKey: z.string().min(43).max(44),
   region: z.string(),
   name: z.string(),
+  /** What `register` benchmarked on; `start` runs on it unless told otherwise (older files lack it). */
+  executionProvider: z.enum(["cpu", "cuda"]).optional(),
 });
 export type NodeIdentity = z.infer<typeof ZNodeIdentity>;
 

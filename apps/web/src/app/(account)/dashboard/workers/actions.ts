@@ -3,6 +3,8 @@
 import { TRPCError } from "@trpc/server";
 import { headers } from "next/headers";
 import { findRegion } from "@proofgrid/indexer";
+import { getEnv } from "~/server/env";
+import { platformUrlForWorkers } from "~/server/services/nodes/platform-url-for-workers";
 import { requireDashboard } from "../../session";
 
 // Server actions of the provider portal. They go through the tRPC procedures with the
@@ -14,12 +16,15 @@ export interface AddWorkerState {
   created?: { token: string; expiresAt: string; platformUrl: string; region: string };
 }
 
-/** The URL the browser reached the platform at: what the worker must call too. */
+/** The URL the worker must call: PROOFGRID_URL, else the address this browser reached (never 0.0.0.0). */
 async function platformUrl(): Promise<string> {
   const h = await headers();
-  const host = h.get("x-forwarded-host") ?? h.get("host") ?? "localhost:3000";
-  const proto = h.get("x-forwarded-proto") ?? (host.startsWith("localhost") || host.startsWith("127.") ? "http" : "https");
-  return `${proto}://${host}`;
+  return platformUrlForWorkers({
+    configured: getEnv().PROOFGRID_URL,
+    host: h.get("host"),
+    forwardedProto: h.get("x-forwarded-proto"),
+    requestUrl: "http://localhost",
+  }).url;
 }
 
 export async function addWorkerAction(_prev: AddWorkerState, form: FormData): Promise<AddWorkerState> {
@@ -29,7 +34,7 @@ export async function addWorkerAction(_prev: AddWorkerState, form: FormData): Pr
   try {
     const { caller } = await requireDashboard(typeof org === "string" && org !== "" ? org : undefined);
     const url = await platformUrl();
-    const res = await caller.providers.createRegistrationToken({ role: "worker", platformUrl: url });
+    const res = await caller.providers.createRegistrationToken({ role: "worker", platformUrl: url, region });
     return { created: { token: res.token, expiresAt: res.expiresAt, platformUrl: url, region } };
   } catch (err) {
     if (err instanceof TRPCError) {

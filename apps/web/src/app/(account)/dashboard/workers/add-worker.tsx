@@ -4,6 +4,7 @@ import { useActionState, useEffect, useRef, useState } from "react";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Field, FieldHint, Label, Select } from "~/components/ui/field";
+import { WORKER_NODE_VERSION, workerCommands } from "~/server/services/nodes/worker-commands";
 import { type AddWorkerState, addWorkerAction } from "./actions";
 
 export interface RegionOption {
@@ -11,12 +12,10 @@ export interface RegionOption {
   name: string;
 }
 
-/** The two commands a provider runs on the machine, built from the one-time token. */
-export function workerCommands(created: NonNullable<AddWorkerState["created"]>, region: string): string {
-  return [
-    `npx proofgrid-worker register --url ${created.platformUrl} --token ${created.token} --region ${region}`,
-    "npx proofgrid-worker start",
-  ].join("\n");
+/** The three commands a provider runs on the machine, built from the one-time token. */
+export function panelCommands(created: NonNullable<AddWorkerState["created"]>, region: string): string {
+  const c = workerCommands({ platformUrl: created.platformUrl, token: created.token, region });
+  return [c.install, c.register, c.start].join("\n");
 }
 
 export function AddWorker({ org, regions }: { org: string | undefined; regions: readonly RegionOption[] }) {
@@ -34,7 +33,8 @@ export function AddWorker({ org, regions }: { org: string | undefined; regions: 
     }
   }, [state]);
 
-  const commands = state.created ? workerCommands(state.created, region) : "";
+  const commands = state.created ? panelCommands(state.created, region) : "";
+  const gpuInstall = state.created ? workerCommands({ platformUrl: state.created.platformUrl, token: state.created.token, region }).gpuInstall : "";
   async function copy() {
     try {
       await navigator.clipboard.writeText(commands);
@@ -95,10 +95,14 @@ export function AddWorker({ org, regions }: { org: string | undefined; regions: 
               {copied ? "Copied" : "Copy commands"}
             </Button>
             <FieldHint className="min-w-0 flex-1 text-success-ink">
-              Token expires {state.created.expiresAt.slice(0, 16).replace("T", " ")} UTC. Needs Node.js 22 or newer. The worker appears
-              below as soon as it registers.
+              Token expires {state.created.expiresAt.slice(0, 16).replace("T", " ")} UTC. Needs Node.js {WORKER_NODE_VERSION} or newer and npm.
+              The worker appears below as soon as it registers.
             </FieldHint>
           </div>
+          <FieldHint id="worker-gpu-install" className="text-success-ink">
+            On an NVIDIA GPU (Linux, CUDA 12 and cuDNN 9), install with this instead; the worker then runs on the GPU, or says why it cannot and
+            runs on the CPU: <code className="font-mono text-[13px] [overflow-wrap:anywhere]">{gpuInstall}</code>
+          </FieldHint>
         </Alert>
       ) : null}
     </div>

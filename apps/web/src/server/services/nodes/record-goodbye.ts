@@ -1,0 +1,38 @@
+import { z } from "zod";
+import { sql } from "@proofgrid/db/sql-client";
+import { logger } from "../../logger.ts";
+import type { NodeIdentity } from "./authenticate-node.ts";
+
+/** A goodbye carries nothing: the signed request is the statement. */
+export const ZGoodbyeRequest = z.strictObject({});
+
+/**
+ * A node that stopped cleanly says goodbye (after finishing or handing back its jobs): it
+ * is shown offline now, not after the silence timeout (NODE_OFFLINE_AFTER_MS + a sweep,
+ * up to ~90 s by default), and an outage opens now, as the silence path would open one.
+ * Offers the indexer made to it and it never leased lapse at once, so the sweeper returns
+ * them to the queue (with the node in `declined`) within a sweep. Its running jobs are
+ * left alone: a clean stop has already handed them back, and any it still holds keep
+ * their lease until it expires, as for any silent node. A quarantined node stays
+ * quarantined. Its next signed request brings it back online (authenticateNode).
+ */
+export async function recordGoodbye(opts: { node: NodeIdentity }): Promise<{ status: "offline" | "quarantined"; offersReturned: number }> {
+  const rows = await sql().$queryRaw<{ went_offline: boolean; offers: number }[]>`
+    WITH off AS (
+      UPDATE nodes SET status = 'offline', last_seen_at = now()
+      WHERE id = ${opts.node.id}::uuid AND status = 'online'
+      RETURNING id
+    ), outage AS (
+      INSERT INTO node_outages (id, node_id, started_at)
+      SELECT gen_random_uuid(), id, now() FROM off
+      RETURNING id
+    ), offers AS (
+      UPDATE jobs SET lease_expires_at = now()
+      WHERE state = 'assigned' AND node_id = ${opts.node.id}::uuid AND lease_expires_at > now()
+      RETURNING id
+    )
+    SELECT EXISTS (SELECT 1 FROM off) AS went_offline, (SELECT count(*) FROM offers)::int AS offers`;
+  const r = rows[0] ?? { went_offline: false, offers: 0 };
+  logger.info({ nodeId: opts.node.id, wentOffline: r.went_offline, offersReturned: r.offers }, "node said goodbye");
+  return { status: opts.node.status === "quarantined" ? "quarantined" : "offline", offersReturned: r.offers };
+}
