@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { handle, json, parseWith } from "~/server/http/handle";
 import { listProviderRecords, PROVIDER_RECORDS_MAX } from "~/server/services/verification/provider-records";
+import { methodsNotAllowed } from "~/server/http/api-fallback";
 
 export const dynamic = "force-dynamic";
 
@@ -14,3 +15,5 @@ export const GET = handle(async (req) => {
   const q = parseWith(ZQuery, Object.fromEntries(new URL(req.url).searchParams));
   return json({ providers: await listProviderRecords({ limit: q.limit, providerId: q.provider }) });
 });
+
+export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("GET");
