@@ -106,7 +106,7 @@ describe("honest work", () => {
 });
 
 describe("cheating workers are caught, slashed and the customer refunded", () => {
-  it("random outputs: caught at the first fake; stake slashed, customer refunded and offered a free re-run", async () => {
+  it("random outputs: caught at the first fake; stake slashed, customer refunded from it and offered a re-run", async () => {
     const cheater = await stack.addWorker("random", {}, { script: CHEATER, scriptArgs: ["--strategy", "random"] });
     const customerAvailable = orgAccountCode(stack.seed.customerOrgId, "available");
     const before = (await getBalances(sql(), [customerAvailable])).get(customerAvailable) ?? 0n;
@@ -128,7 +128,9 @@ describe("cheating workers are caught, slashed and the customer refunded", () =>
     expect(disputes).toHaveLength(1);
     expect(disputes[0]?.first).not.toBe(disputes[0]?.third);
     expect(disputes[0]?.verdict).toBe("fraud");
-    // The verification record is public to the customer, and the re-run is free.
+    // The verification record is public to the customer. The re-run is paid like any job: the
+    // refund gave the money back, and a free re-run on top would be paid by nobody but the
+    // platform (issue 12, finding 6).
     const v = await api<{ checks: { kind: string; verdict: string }[] }>(stack, `/api/v1/jobs/${job.id}/verification`);
     expect(v.body.checks.map((c) => c.kind)).toEqual(["reexecution", "dispute"]);
     await cheater.proc.stop(10_000);
@@ -141,7 +143,8 @@ describe("cheating workers are caught, slashed and the customer refunded", () =>
     const rerunDone = await api<Job>(stack, `/api/v1/jobs/${rerun.body.id}?wait=60000`);
     expect(rerunDone.body.state).toBe("succeeded");
     const afterRerun = (await getBalances(sql(), [customerAvailable])).get(customerAvailable) ?? 0n;
-    expect(afterRerun).toBe(before);
+    expect(afterRerun).toBe(before - BigInt(rerunDone.body.price));
+    expect(rerunDone.body.workerId).not.toBe(cheater.nodeId);
     await honest.proc.stop(10_000);
     // Slashing and refunds keep the ledger balanced.
     expect((await checkLedger(sql())).ok).toBe(true);

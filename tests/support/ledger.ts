@@ -13,12 +13,16 @@ export async function ledgerSnapshot(databaseUrl: string, orgIds: { customer: st
       "protocol_fee",
     ];
     const b = await getBalances(prisma, codes);
+    // Job payouts are held on the provider's nodes until their verification window closes.
+    const held = await prisma.$queryRaw<{ total: bigint | null }[]>`
+      SELECT sum(balance)::bigint AS total FROM ledger_accounts WHERE org_id = ${orgIds.provider}::uuid AND kind = 'held_earnings'`;
     const check = await checkLedger(prisma);
     const settlements = await prisma.ledgerTransfer.groupBy({ by: ["kind"], _count: { _all: true } });
     return {
       available: b.get(codes[0] ?? "") ?? 0n,
       held: b.get(codes[1] ?? "") ?? 0n,
-      providerEarnings: b.get(codes[2] ?? "") ?? 0n,
+      /** Released earnings plus payouts still held on its nodes. */
+      providerEarnings: (b.get(codes[2] ?? "") ?? 0n) + BigInt(held[0]?.total ?? 0n),
       checkerPool: b.get(codes[3] ?? "") ?? 0n,
       protocolFee: b.get(codes[4] ?? "") ?? 0n,
       check,

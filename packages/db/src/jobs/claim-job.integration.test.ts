@@ -3,6 +3,7 @@ import { createPrismaClient } from "../client.ts";
 import { createTestDatabase } from "../testing/create-test-database.ts";
 import { assignJobs } from "./assign-jobs.ts";
 import { claimJob } from "./claim-job.ts";
+import { extendLeasesAfterOutage } from "./extend-leases.ts";
 import { renewLease } from "./renew-lease.ts";
 import { sweepExpiredLeases } from "./sweep-expired-leases.ts";
 
@@ -116,5 +117,29 @@ describe("claimJob (FOR UPDATE SKIP LOCKED)", () => {
     const job = await t.prisma.job.findFirst({ select: { state: true, attempt: true } });
     expect(job).toEqual({ state: "failed", attempt: 3 });
     expect(await claimJob(t.prisma, { nodeId: nodes[0]!, modelIds: [MODEL], leaseMs: 1 })).toBeNull();
+  });
+
+  it("a new leader's grace lengthens expired leases and offers, never shortens one, and the sweep then leaves them", async () => {
+    await t.prisma.job.deleteMany();
+    const [expired, long, offered] = (await insertJobs(3)) as [string, string, string];
+    const [n0, n1, n2] = nodes as [string, string, string];
+    await assign([expired], () => n0);
+    await claimJob(t.prisma, { nodeId: n0, modelIds: [MODEL], leaseMs: 1 });
+    await assign([long], () => n1);
+    await claimJob(t.prisma, { nodeId: n1, modelIds: [MODEL], leaseMs: 600_000 });
+    await assign([offered], () => n2, 1);
+    await new Promise((r) => setTimeout(r, 20)); // the 1 ms lease and offer are past
+
+    const longBefore = (await t.prisma.job.findUniqueOrThrow({ where: { id: long }, select: { leaseExpiresAt: true } })).leaseExpiresAt;
+    expect(await extendLeasesAfterOutage(t.prisma, { leaseMs: 5_000, offerMs: 3_000 })).toEqual({ running: 2, assigned: 1 });
+    expect(await t.prisma.$transaction((tx) => sweepExpiredLeases(tx, { limit: 10 }))).toEqual([]);
+    const after = new Map((await t.prisma.job.findMany({ select: { id: true, state: true, leaseExpiresAt: true } })).map((j) => [j.id, j]));
+    const left = (id: string) => (after.get(id)?.leaseExpiresAt?.getTime() ?? 0) - Date.now();
+    expect(after.get(expired)?.state).toBe("running");
+    expect(left(expired)).toBeGreaterThan(0);
+    expect(left(expired)).toBeLessThanOrEqual(5_000);
+    expect(after.get(offered)?.state).toBe("assigned");
+    expect(left(offered)).toBeLessThanOrEqual(3_000);
+    expect(after.get(long)?.leaseExpiresAt).toEqual(longBefore); // already longer: untouched
   });
 });

@@ -2,3 +2,4 @@ export * from "./claim-job.ts";
 export * from "./renew-lease.ts";
 export * from "./sweep-expired-leases.ts";
 export * from "./assign-jobs.ts";
+export * from "./extend-leases.ts";

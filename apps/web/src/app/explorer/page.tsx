@@ -3,10 +3,12 @@ import { AccountLinks } from "~/components/site/account-links";
 import { Main, SiteFooter, SiteHeader } from "~/components/site/site-header";
 import { Lede, PageTitle } from "~/components/ui/typography";
 import { getLiveNetwork, type LiveNetwork } from "~/server/services/network/get-live-network";
+import { listProviderRecords } from "~/server/services/verification/provider-records";
 import { currentVerification, listEpochs } from "~/server/services/verification/stats";
 import { ExplorerNav } from "./explorer-nav";
 import { EPOCHS_SHOWN, EpochStats, type EpochsResponse } from "./epoch-stats";
 import { LiveNetworkView } from "./live-network";
+import { PROVIDERS_SHOWN, ProviderRecords, type ProvidersResponse } from "./provider-records";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = {
@@ -20,11 +22,14 @@ export const metadata: Metadata = {
  */
 export default async function ExplorerPage() {
   // Each half degrades on its own: the client retries what the server could not read.
-  const [live, epochs] = await Promise.all([
+  const [live, epochs, providers] = await Promise.all([
     getLiveNetwork().catch((): LiveNetwork | null => null),
     Promise.all([currentVerification(), listEpochs({ limit: EPOCHS_SHOWN })])
       .then(([current, list]): EpochsResponse => ({ current, epochs: list }))
       .catch((): EpochsResponse | null => null),
+    listProviderRecords({ limit: PROVIDERS_SHOWN })
+      .then((list): ProvidersResponse => ({ providers: list }))
+      .catch((): ProvidersResponse | null => null),
   ]);
   return (
     <>
@@ -41,10 +46,12 @@ export default async function ExplorerPage() {
         <Lede>Every worker, job and check on Proofgrid, live. Nothing here identifies a customer or a provider.</Lede>
         <LiveNetworkView initial={live} />
         <EpochStats initial={epochs} />
+        <ProviderRecords initial={providers} />
       </Main>
       <SiteFooter>
         Data: <a href="/api/v1/network/live">/api/v1/network/live</a> · <a href="/api/v1/network/recent">/api/v1/network/recent</a> ·{" "}
-        <a href="/api/v1/regions">/api/v1/regions</a> · <a href="/api/v1/verification/epochs">/api/v1/verification/epochs</a>
+        <a href="/api/v1/regions">/api/v1/regions</a> · <a href="/api/v1/verification/epochs">/api/v1/verification/epochs</a> ·{" "}
+        <a href="/api/v1/network/providers">/api/v1/network/providers</a>
       </SiteFooter>
     </>
   );

@@ -1,3 +1,5 @@
+import { extendLeasesAfterOutage } from "@proofgrid/db/jobs";
+import { sql } from "@proofgrid/db/sql-client";
 import pg from "pg";
 import { z } from "zod";
 import { getEnv } from "../env.ts";
@@ -18,6 +20,9 @@ import {
 } from "../services/verification/por-loops.ts";
 import { sweepCheckLeases } from "../services/verification/check-tasks.ts";
 import { releaseDueUnbonds } from "../services/verification/stake.ts";
+import { advanceFraudCases } from "../services/verification/fraud.ts";
+import { releaseHeldEarnings } from "../services/verification/held-earnings.ts";
+import { runLastResort } from "../services/verification/last-resort/last-resort.ts";
 import { billReservations } from "../services/reservations/bill-reservations.ts";
 import { getReservationConfig } from "../services/reservations/reservation-config.ts";
 import { runBillingWatch } from "../services/billing/billing-watch.ts";
@@ -45,10 +50,16 @@ const ZCoordinatorEnv = z.object({
   POR_CANARY_TICK_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** Auto top-ups, low-balance and spend-cap alerts. */
   BILLING_WATCH_INTERVAL_MS: z.coerce.number().int().min(200).max(3_600_000).default(15_000),
+  /** Held earnings released, fraud audits advanced, and the executor of last resort, per tick. */
+  POR_ECONOMICS_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
 });
 
 // Any constant works; it only has to differ from the migration runner's.
 const LEADER_LOCK_KEY = 7_264_002;
+/** Bound on connecting the leader's lock connection (a server that accepts nothing). */
+const LOCK_CONNECT_TIMEOUT_MS = 10_000;
+/** How often the leader checks that its lock connection still answers. */
+const LEADER_CHECK_MS = 2_000;
 
 interface Loop {
   name: string;
@@ -88,6 +99,11 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
     },
     { name: "por-epoch", everyMs: 1_000, run: epochTicker() },
     { name: "unbond-release", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => releaseDueUnbonds() },
+    // Payouts past their verification window go to the providers; fraud cases audit back.
+    { name: "por-held-earnings", everyMs: cfg.POR_ECONOMICS_INTERVAL_MS, run: releaseHeldEarnings },
+    { name: "por-fraud-cases", everyMs: cfg.POR_ECONOMICS_INTERVAL_MS, run: advanceFraudCases },
+    // Its own loop: a platform re-execution takes seconds and must not hold up the others.
+    { name: "por-last-resort", everyMs: cfg.POR_ECONOMICS_INTERVAL_MS, run: () => runLastResort() },
     { name: "mail", everyMs: 1_000, run: deliverOutbox },
     { name: "billing-watch", everyMs: cfg.BILLING_WATCH_INTERVAL_MS, run: runBillingWatch },
     {
@@ -99,7 +115,20 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
   ];
 
   while (!opts.signal.aborted) {
-    const lockClient = new pg.Client({ connectionString: env.DATABASE_URL });
+    const lockClient = new pg.Client({
+      connectionString: env.DATABASE_URL,
+      application_name: "proofgrid-coordinator-leader",
+      connectionTimeoutMillis: LOCK_CONNECT_TIMEOUT_MS,
+      query_timeout: LOCK_CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+    });
+    // From the start: an 'error' on a client nobody listens to would crash the process.
+    const lost = new AbortController();
+    lockClient.on("error", (err) => {
+      if (!lost.signal.aborted) logger.warn({ err }, "coordinator: leader connection lost");
+      lost.abort();
+    });
+    lockClient.on("end", () => lost.abort());
     try {
       await lockClient.connect();
       const { rows } = await lockClient.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [LEADER_LOCK_KEY]);
@@ -108,16 +137,36 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
         await sleep(cfg.LEADER_RETRY_MS, opts.signal);
         continue;
       }
-      logger.info("coordinator: leading");
-      const lost = new AbortController();
-      lockClient.on("error", () => lost.abort());
+      // No heartbeat could be recorded while there was no leader or no database: every
+      // lease gets one more period before this leader's sweeper may expire it.
+      const grace = await extendLeasesAfterOutage(sql(), { leaseMs: env.LEASE_DURATION_MS, offerMs: env.DISPATCH_OFFER_MS });
+      logger.info({ extendedLeases: grace.running, extendedOffers: grace.assigned }, "coordinator: leading");
       const both = AbortSignal.any([opts.signal, lost.signal]);
-      await Promise.all([...loops.map((l) => runLoop(l, both)), runDispatcher({ signal: both })]);
+      await Promise.all([...loops.map((l) => runLoop(l, both)), runDispatcher({ signal: both }), watchLeadership(lockClient, both, lost)]);
       await lockClient.end().catch(() => undefined);
     } catch (err) {
       logger.error({ err }, "coordinator: connection failed; retrying");
       await lockClient.end().catch(() => undefined);
       await sleep(cfg.LEADER_RETRY_MS, opts.signal);
+    }
+  }
+}
+
+/**
+ * The lock lives as long as its connection, and a connection can die without an 'error'
+ * (a peer that vanished sends no reset): a query every LEADER_CHECK_MS, bounded by the
+ * client's query_timeout, tells the leader it still leads, or stops its loops.
+ */
+async function watchLeadership(lockClient: pg.Client, signal: AbortSignal, lost: AbortController): Promise<void> {
+  while (!signal.aborted) {
+    await sleep(LEADER_CHECK_MS, signal);
+    if (signal.aborted) return;
+    try {
+      await lockClient.query("SELECT 1");
+    } catch (err) {
+      logger.warn({ err }, "coordinator: leader connection failed its check");
+      lost.abort();
+      return;
     }
   }
 }

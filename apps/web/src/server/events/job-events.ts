@@ -12,6 +12,8 @@ export interface JobEvent {
 
 const CHANNEL = "proofgrid_jobs";
 const MAX_RECONNECT_DELAY_MS = 10_000;
+/** Bound on connecting (a server that accepts the TCP connection and then says nothing). */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * One LISTEN connection per process fans NOTIFYs out to long-polls in memory, so a
@@ -36,15 +38,37 @@ class JobEventHub {
 
   ensureStarted(): Promise<void> {
     if (!this.enabled || this.closed) return Promise.resolve();
-    this.starting ??= this.connect().catch((err) => {
-      logger.warn({ err }, "job events: LISTEN failed; polling only until reconnect");
-      this.scheduleReconnect();
-    });
+    this.starting ??= this.connect();
     return this.starting;
   }
 
+  /**
+   * One LISTEN connection at a time. Each client is dropped exactly once, whichever comes
+   * first of a failed connect, a failed LISTEN, an 'error' or an 'end'. Before, a LISTEN
+   * cut by a restart both rejected and emitted 'error', each scheduled a reconnect, and
+   * two clients listened from then on, one referenced by nothing: the coordinator's log of
+   * one restart showed two "connection error" lines for one outage.
+   */
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: getEnv().DATABASE_URL });
+    // Named so that an operator (and the fault tests) can see in pg_stat_activity which
+    // process listens: proofgrid-web-events, proofgrid-coordinator-events.
+    const client = new pg.Client({
+      connectionString: getEnv().DATABASE_URL,
+      application_name: `proofgrid-${process.env.PROOFGRID_SERVICE ?? "web"}-events`,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+    });
+    let dropped = false;
+    const drop = (err: unknown, what: string) => {
+      if (dropped) return;
+      dropped = true;
+      if (this.client === client) this.client = undefined;
+      logger.warn({ err }, `job events: ${what}; polling only until reconnected`);
+      client.end().catch(() => undefined);
+      this.scheduleReconnect();
+    };
+    client.on("error", (err) => drop(err, "connection error"));
+    client.on("end", () => drop(undefined, "connection closed"));
     client.on("notification", (msg) => {
       if (msg.channel !== CHANNEL || !msg.payload) return;
       try {
@@ -53,13 +77,19 @@ class JobEventHub {
         // A malformed payload can only come from a manual NOTIFY; ignore it.
       }
     });
-    client.on("error", (err) => {
-      logger.warn({ err }, "job events: connection error");
-      this.client = undefined;
-      this.scheduleReconnect();
-    });
-    await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      drop(err, "LISTEN failed");
+      return;
+    }
+    if (dropped) return;
+    if (this.closed) {
+      dropped = true;
+      await client.end().catch(() => undefined);
+      return;
+    }
     this.client = client;
     this.reconnectDelayMs = 250;
   }
@@ -68,8 +98,10 @@ class JobEventHub {
     if (this.closed) return;
     const delay = this.reconnectDelayMs;
     this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, MAX_RECONNECT_DELAY_MS);
-    this.starting = undefined;
-    setTimeout(() => void this.ensureStarted(), delay).unref();
+    setTimeout(() => {
+      this.starting = undefined;
+      void this.ensureStarted();
+    }, delay).unref();
   }
 
   /**

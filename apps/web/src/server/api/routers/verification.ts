@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { jobVerification, rerunJob } from "../../services/jobs/rerun-job.ts";
 import { requestUnbond, stakeNode } from "../../services/verification/stake.ts";
-import { ZStakeRequest } from "../../services/verification/stake-request.ts";
+import { ZStakeNodeRequest, ZStakeRequest } from "../../services/verification/stake-request.ts";
+import { getNodeStakeStatus } from "../../services/verification/node-stake-status.ts";
+import { listProviderRecords } from "../../services/verification/provider-records.ts";
 import { currentVerification, listEpochs } from "../../services/verification/stats.ts";
 import { createTRPCRouter, orgProcedure, publicProcedure } from "../trpc.ts";
 
@@ -16,9 +18,20 @@ export const verificationRouter = createTRPCRouter({
   rerun: orgProcedure("jobs:write")
     .input(z.object({ jobId: z.string().max(64) }))
     .mutation(({ ctx, input }) => rerunJob({ orgId: ctx.org.orgId, jobId: input.jobId })),
+  /** Bonds tokens to a node: released earnings first, then credits (`source: "earnings"`: only earnings). */
   stake: orgProcedure("nodes:write")
-    .input(ZStakeRequest.extend({ nodeId: z.uuid() }))
-    .mutation(({ ctx, input }) => stakeNode({ orgId: ctx.org.orgId, nodeId: input.nodeId, amount: BigInt(input.amount), idempotencyKey: input.idempotencyKey })),
+    .input(ZStakeNodeRequest.extend({ nodeId: z.uuid() }))
+    .mutation(({ ctx, input }) =>
+      stakeNode({ orgId: ctx.org.orgId, nodeId: input.nodeId, amount: BigInt(input.amount), idempotencyKey: input.idempotencyKey, source: input.source }),
+    ),
+  /** Bonded, unbonding, exposure used/limit, starter allowance, held earnings and their release times. */
+  stakeStatus: orgProcedure("nodes:read")
+    .input(z.object({ nodeId: z.string().max(64) }))
+    .query(({ ctx, input }) => getNodeStakeStatus({ orgId: ctx.org.orgId, nodeId: input.nodeId })),
+  /** Public: each provider's record (nodes, proven frauds, slashes, refunds). */
+  providers: publicProcedure
+    .input(z.object({ limit: z.number().int().min(1).max(200).default(50) }).default({ limit: 50 }))
+    .query(({ input }) => listProviderRecords({ limit: input.limit })),
   unbond: orgProcedure("nodes:write")
     .input(ZStakeRequest.extend({ nodeId: z.uuid() }))
     .mutation(({ ctx, input }) => requestUnbond({ orgId: ctx.org.orgId, nodeId: input.nodeId, amount: BigInt(input.amount), idempotencyKey: input.idempotencyKey })),

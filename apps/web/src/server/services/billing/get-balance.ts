@@ -8,12 +8,17 @@ export interface Balance {
   /** Base units as decimal strings (bigint-safe over JSON). */
   available: string;
   held: string;
+  /** A provider's released earnings: spendable, and stakeable in one step. */
   earnings: string;
+  /** A provider's job payouts still inside their verification window (released to `earnings` after it). */
+  heldEarnings: string;
 }
 
 export async function getBalance(opts: { orgId: string }): Promise<Balance> {
   const codes = (["available", "held", "earnings"] as const).map((p) => orgAccountCode(opts.orgId, p));
   const balances = await getBalances(db(), codes);
   const get = (i: number) => (balances.get(codes[i] ?? "") ?? 0n).toString();
-  return { available: get(0), held: get(1), earnings: get(2) };
+  const held = await db().$queryRaw<{ total: bigint | null }[]>`
+    SELECT sum(balance)::bigint AS total FROM ledger_accounts WHERE org_id = ${opts.orgId}::uuid AND kind = 'held_earnings'`;
+  return { available: get(0), held: get(1), earnings: get(2), heldEarnings: BigInt(held[0]?.total ?? 0n).toString() };
 }

@@ -2,6 +2,7 @@ import { type Assignment, assignJobs } from "@proofgrid/db/jobs";
 import { sql } from "@proofgrid/db/sql-client";
 import { type Decision, FairShare, type Job, linearScan, placeJob, WorkerIndex } from "@proofgrid/indexer";
 import { getEnv } from "../../env.ts";
+import { priceForCost } from "../billing/pricing.ts";
 import { jobEvents } from "../../events/job-events.ts";
 import { logger } from "../../logger.ts";
 import { sleep } from "../../sleep.ts";
@@ -11,6 +12,8 @@ import { loadNetwork, loadOrgShares, loadQueued, type NetworkWorker, type Queued
 const QUEUE_WINDOW_PER_ORG = 256;
 /** A node that let an offer lapse gets no new offers for this long (it may be dead). */
 const LAPSE_COOLDOWN_MS = 30_000;
+/** Winners a job may pass over because the job would take them past their exposure limit. */
+const MAX_EXPOSURE_SKIPS = 8;
 
 /** What the job's owner sees of a placement (stored on the job, returned by the API). */
 export interface Placement {
@@ -135,17 +138,33 @@ export class Dispatcher {
           return true;
         }
       }
-      // Workers this job's offer lapsed on sit out its placement.
+      // Workers this job's offer lapsed on sit out its placement, and so do winners the job
+      // would take past their exposure limit (the value they may hold: stake, starter
+      // allowance; verification/exposure.ts).
       const out = job.declined.map((id) => index.get(id)).filter((w): w is NetworkWorker => w !== undefined);
       for (const w of out) index.remove(w.id);
+      const skipped: NetworkWorker[] = [];
       try {
-        const d = placeJob(ijob, index);
-        const w = d.workerId ? byId.get(d.workerId) : undefined;
-        if (!w) return false;
-        take(job, w, placementOf(job, w, "indexer", d, null), w.askPricePerCuHour);
-        return true;
+        for (let tries = 0; tries <= MAX_EXPOSURE_SKIPS; tries++) {
+          const d = placeJob(ijob, index);
+          const w = d.workerId ? byId.get(d.workerId) : undefined;
+          if (!w) return false;
+          if (w.exposure && !w.exposure.take(w.id, priceForCost(job.cost, w.askPricePerCuHour))) {
+            index.remove(w.id);
+            skipped.push(w);
+            continue;
+          }
+          take(job, w, placementOf(job, w, "indexer", d, null), w.askPricePerCuHour);
+          if (w.exposure && w.exposure.headroom(w.id) <= 0n && index.get(w.id)) {
+            // Nothing left to hold: out of this round's index (counted as lacking stake).
+            w.minStakeOk = false;
+            index.upsert(w);
+          }
+          return true;
+        }
+        return false;
       } finally {
-        for (const w of out) index.upsert(byId.get(w.id) ?? w);
+        for (const w of [...out, ...skipped]) index.upsert(byId.get(w.id) ?? w);
       }
     };
 

@@ -1,8 +1,8 @@
 import type { Db } from "@proofgrid/db/db-types";
 import { findRegion, type LatLon, type Worker } from "@proofgrid/indexer";
 import { getEnv } from "../../env.ts";
-import { getPorConfig } from "../verification/por-config.ts";
-import { requiredStake } from "../verification/stake.ts";
+import type { ExposureBook } from "@proofgrid/por";
+import { exposureEnforced, loadProviderExposures, probationFor } from "../verification/exposure.ts";
 
 /** Latency a worker whose declared location a probe proved impossible is charged: it will
  * not win on distance until a probe agrees with its declaration again. */
@@ -25,6 +25,13 @@ export interface NetworkWorker extends Worker {
   priorityFactor: number;
   /** The organisation whose active reservation holds this worker now, with the reservation. */
   reservedFor: { orgId: string; reservationId: string } | null;
+  /** Its provider's exposure book (shared by the provider's nodes; null when exposure is not
+   * enforced): a job goes to it only if its charge fits `book.headroom(id)`. */
+  exposure: ExposureBook | null;
+  /** An open dispute about one of its results: no customer jobs until it is settled. */
+  openDispute: boolean;
+  /** On its slashed provider's probation (allocation capped, re-checked at the cap). */
+  onProbation: boolean;
 }
 
 interface WorkerRow {
@@ -71,16 +78,27 @@ export async function loadNetwork(db: Db): Promise<NetworkWorker[]> {
     WHERE n.role = 'worker'
       AND (n.status = 'online' OR (n.status = 'quarantined' AND n.last_seen_at > now() - interval '90 seconds'))`;
   const listPrice = BigInt(getEnv().PRICE_PER_CU);
-  const por = getPorConfig();
+  const enforced = exposureEnforced();
+  const providers = await loadProviderExposures(db, rows.map((r) => r.org_id));
   return rows.map((r) => {
-    const stake = BigInt(r.stake);
+    const p = providers.get(r.org_id);
+    const e = p?.nodes.get(r.id);
+    const book = enforced && p ? p.book : null;
+    const openDispute = e?.openDispute ?? false;
+    const probation = p ? probationFor(p.standing, e?.passedChecks ?? 0) : null;
+    const worker = indexerWorker(r, { bonded: BigInt(r.stake), sufficient: !book || book.headroom(r.id) > 0n }, listPrice);
     return {
-      ...indexerWorker(r, { bonded: stake, sufficient: !por.stakeRequired || stake >= requiredStake(r.cu_per_hour) }, listPrice),
+      ...worker,
+      // A worker with an open dispute runs only its pinned challenges, like a quarantined one.
+      quarantined: worker.quarantined || openDispute,
       cuPerHour: r.cu_per_hour,
       maxConcurrency: r.max_concurrency,
       open: r.open,
-      priorityFactor: r.priority_factor,
+      priorityFactor: Math.min(r.priority_factor, probation?.priorityCap ?? 1),
       reservedFor: r.reservation_id && r.reserved_for ? { orgId: r.reserved_for, reservationId: r.reservation_id } : null,
+      exposure: book,
+      openDispute,
+      onProbation: probation?.onProbation ?? false,
     };
   });
 }
@@ -118,7 +136,7 @@ export function indexerWorker(r: IndexerNodeRow, stake: { bonded: bigint; suffic
     askPricePerCuHour: r.ask_price_per_cu === null ? listPrice : BigInt(r.ask_price_per_cu),
     reputation: r.reputation_score,
     stake: stake.bonded,
-    minStakeOk: !getPorConfig().stakeRequired || stake.sufficient,
+    minStakeOk: !exposureEnforced() || stake.sufficient,
     quarantined: r.status === "quarantined",
     measuredRttMs: r.location_plausible ? (r.measured_rtt_ms ?? undefined) : Math.max(r.measured_rtt_ms ?? 0, IMPLAUSIBLE_LOCATION_RTT_MS),
     selections: 0,

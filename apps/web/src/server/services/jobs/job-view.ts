@@ -19,6 +19,8 @@ export const jobViewSelect = {
   unitPrice: true,
   placement: true,
   reservationId: true,
+  refundedAmount: true,
+  verificationNote: true,
   createdAt: true,
   startedAt: true,
   finishedAt: true,
@@ -46,9 +48,12 @@ export interface JobView {
   receipt: unknown;
   /** PoR: unverified | pending | verified | disputed | inconclusive | refunded. */
   verification: string;
-  /** Set when the result was proven wrong: what happened and what the customer can do. */
+  /** Set when the result was proven wrong (or audited after its worker was): what happened,
+   * what was refunded, and what the customer can do. */
   notice: string | null;
-  /** For a free re-run: the job it replaces. */
+  /** Base units refunded from the cheating worker's clawed-back earnings and slashed stake. */
+  refunded: string | null;
+  /** For a re-run: the job it replaces. */
   rerunOf: string | null;
   /** The customer's cap per CU (base units); null = the list price. */
   maxPricePerCu: string | null;
@@ -73,8 +78,9 @@ export interface QueueEstimate {
   reason: string | null;
 }
 
+/** For a job refunded before refunds carried their own note (verification/fraud-notices.ts writes them now). */
 export const REFUND_NOTICE =
-  "A checker re-ran this job and a third executor confirmed the result was wrong. Its price was refunded from the worker's slashed stake; POST /api/v1/jobs/<id>/rerun runs it again for free.";
+  "A checker re-ran this job and a third executor confirmed the result was wrong. Its price was refunded from the worker's slashed stake; POST /api/v1/jobs/<id>/rerun runs it again on another worker.";
 
 export const TERMINAL_STATES = new Set(["succeeded", "failed", "canceled", "expired"]);
 
@@ -96,7 +102,8 @@ export function toJobView(row: JobRow, output?: unknown): JobView {
     workerId: row.node?.id ?? null,
     receipt: row.receipt ?? null,
     verification: row.verification,
-    notice: row.verification === "refunded" ? REFUND_NOTICE : null,
+    notice: row.verificationNote ?? (row.verification === "refunded" ? REFUND_NOTICE : null),
+    refunded: row.refundedAmount?.toString() ?? null,
     rerunOf: row.rerunOfId,
     maxPricePerCu: row.maxPricePerCu?.toString() ?? null,
     unitPrice: row.unitPrice?.toString() ?? null,

@@ -1,45 +1,45 @@
 import { randomUUID } from "node:crypto";
-import { orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import { LedgerError, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
+import { formatTokens } from "../billing/get-balance.ts";
+import { priceForCost } from "../billing/pricing.ts";
 import { logger } from "../../logger.ts";
 import { getJobOrThrow } from "./get-job.ts";
 import type { JobView } from "./job-view.ts";
 
 /**
- * The free re-run a customer is offered when a job's result was proven wrong (and
- * refunded): the same input, a new job, its price granted from the emission pool so the
- * customer pays nothing again. Once per job (`rerun_of_id` is unique); asking twice
- * returns the first re-run.
+ * The re-run a customer is offered when a job's result was proven wrong (and refunded): the
+ * same input as a new job, placed on any worker but the one proven wrong. It is paid like
+ * any job — the refund already gave the customer its money back, and nothing else may pay
+ * it: a free re-run funded by the emission pool let a colluding customer and cheating
+ * provider draw the price a second time from the platform (issue 12, finding 6). Once per
+ * job (`rerun_of_id` is unique); asking twice returns the first re-run.
  */
 export async function rerunJob(opts: { orgId: string; jobId: string }): Promise<JobView> {
   if (!/^[0-9a-f-]{36}$/i.test(opts.jobId)) throw new AppError("NOT_FOUND", "job not found");
-  const rows = await sql().$queryRaw<{ id: string; verification: string; model_id: string; cost_milli_cu: number; price: bigint; input_hash: string; input_bytes: number; client_region: string | null }[]>`
-    SELECT id, verification::text AS verification, model_id, cost_milli_cu, price, input_hash, input_bytes, client_region
+  const rows = await sql().$queryRaw<
+    { id: string; verification: string; model_id: string; cost_milli_cu: number; input_hash: string; input_bytes: number; client_region: string | null; max_price_per_cu: bigint | null; node_id: string | null }[]
+  >`
+    SELECT id, verification::text AS verification, model_id, cost_milli_cu, input_hash, input_bytes, client_region, max_price_per_cu, node_id
     FROM jobs WHERE id = ${opts.jobId}::uuid AND org_id = ${opts.orgId}::uuid AND purpose <> 'challenge'`;
   const job = rows[0];
   if (!job) throw new AppError("NOT_FOUND", "job not found");
-  if (job.verification !== "refunded") throw new AppError("CONFLICT", "only a job whose result was proven wrong and refunded has a free re-run");
+  if (job.verification !== "refunded") throw new AppError("CONFLICT", "only a job whose result was proven wrong and refunded has a re-run");
   const existing = await sql().$queryRaw<{ id: string }[]>`SELECT id FROM jobs WHERE rerun_of_id = ${job.id}::uuid`;
   if (existing[0]) return getJobOrThrow({ orgId: opts.orgId, jobId: existing[0].id });
   const newId = randomUUID();
-  const price = BigInt(job.price);
+  const cap = job.max_price_per_cu === null ? BigInt(getEnv().PRICE_PER_CU) : BigInt(job.max_price_per_cu);
+  const price = priceForCost(job.cost_milli_cu, cap);
   try {
     await sqlTransaction(async (tx) => {
       await tx.$executeRaw`
-        INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, client_region, purpose, rerun_of_id)
+        INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, client_region, purpose, rerun_of_id, max_price_per_cu, placement)
         VALUES (${newId}::uuid, ${opts.orgId}::uuid, ${job.model_id}, ${job.cost_milli_cu}, ${price}, ${job.input_hash}, ${job.input_bytes},
-                ${job.client_region}, 'rerun', ${job.id}::uuid)`;
+                ${job.client_region}, 'rerun', ${job.id}::uuid, ${job.max_price_per_cu},
+                ${JSON.stringify({ declined: job.node_id ? [job.node_id] : [] })}::jsonb)`;
       await tx.$executeRaw`INSERT INTO job_payloads (job_id, input) SELECT ${newId}::uuid, input FROM job_payloads WHERE job_id = ${job.id}::uuid`;
-      await postTransfer(tx, {
-        idempotencyKey: `rerun-grant:${job.id}`,
-        kind: "rerun_grant",
-        jobId: newId,
-        legs: [
-          { code: SYSTEM_ACCOUNTS.emissionPool.code, amount: -price },
-          { code: orgAccountCode(opts.orgId, "available"), amount: price },
-        ],
-      });
       await postTransfer(tx, {
         idempotencyKey: `hold:${newId}`,
         kind: "hold",
@@ -51,6 +51,9 @@ export async function rerunJob(opts: { orgId: string; jobId: string }): Promise<
       });
     });
   } catch (err) {
+    if (err instanceof LedgerError && err.code === "insufficient_funds") {
+      throw new AppError("INSUFFICIENT_CREDITS", `insufficient credits: the re-run costs ${formatTokens(price)} tokens`, { price: price.toString() });
+    }
     const code = typeof err === "object" && err !== null && "code" in err ? (err as { code: unknown }).code : undefined;
     if (code !== "23505") throw err;
     // A concurrent request created the re-run first.
@@ -58,7 +61,7 @@ export async function rerunJob(opts: { orgId: string; jobId: string }): Promise<
     if (won[0]) return getJobOrThrow({ orgId: opts.orgId, jobId: won[0].id });
     throw err;
   }
-  logger.info({ jobId: newId, rerunOf: job.id }, "free re-run submitted");
+  logger.info({ jobId: newId, rerunOf: job.id }, "re-run submitted");
   return getJobOrThrow({ orgId: opts.orgId, jobId: newId });
 }
 

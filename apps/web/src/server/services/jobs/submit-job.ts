@@ -121,6 +121,7 @@ export async function submitJob(
       receipt: null,
       verification: "unverified",
       notice: null,
+      refunded: null,
       rerunOf: null,
       maxPricePerCu: request.maxPricePerCu?.toString() ?? null,
       unitPrice: null,

@@ -3,13 +3,14 @@ import { DEFAULT_WEIGHTS, resolveOptions, TERM_NAMES, type TermName, type Worker
 import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
 import { indexerWorker, regionLocation } from "../dispatch/network.ts";
-import { getPorConfig } from "../verification/por-config.ts";
-import { stakeStatus } from "../verification/stake.ts";
+import { DEFAULT_PENALTY_LADDER } from "@proofgrid/por";
+import { formatTokens } from "../billing/get-balance.ts";
+import { priceForCost } from "../billing/pricing.ts";
+import { exposureEnforced, loadProviderExposures, probationFor } from "../verification/exposure.ts";
 import { isNodeId } from "./ask-price.ts";
 import { ALL_JOB_STATES, liveNetwork, MARKET_WINDOW_MS, meanSelections } from "./live-network.ts";
 import { analyseRecentJobs, type PlacementAnalysis, type RecentJob, termsLostOn } from "./placement-analysis.ts";
 import { quantile, quantileBig } from "./stats.ts";
-import { formatTokens } from "../billing/tokens.ts";
 
 /** Recent jobs re-run through the filters: enough for shares in whole percent, bounded work. */
 const MAX_JOBS_ANALYSED = 200;
@@ -21,7 +22,10 @@ const MAX_DEMAND_JOBS = 10_000;
 export type ReasonCode =
   | "offline"
   | "quarantined"
-  | "stake_below_minimum"
+  | "open_dispute"
+  | "exposure_limit"
+  | "starter_limit"
+  | "probation"
   | "price_above_market"
   | "missing_model"
   | "low_reputation"
@@ -71,9 +75,11 @@ interface NodeRow {
   location_plausible: boolean;
   last_seen_at: Date | null;
   open: number;
+  running: number;
 }
 
 interface JobRow {
+  cost_milli_cu: number;
   org_id: string;
   model_id: string;
   client_region: string | null;
@@ -93,7 +99,8 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
     SELECT n.id, n.org_id, n.role::text AS role, n.status::text AS status, n.region, n.latitude, n.longitude, n.models, n.loaded_models,
            n.max_concurrency, n.quarantine_reason, n.cu_per_hour, n.ask_price_per_cu, n.reputation_score, n.measured_rtt_ms,
            n.location_plausible, n.last_seen_at,
-           (SELECT count(*) FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running'))::int AS open
+           (SELECT count(*) FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running'))::int AS open,
+           (SELECT count(*) FROM jobs j WHERE j.node_id = n.id AND j.state = 'running')::int AS running
     FROM nodes n WHERE n.id = ${opts.nodeId}::uuid AND n.org_id = ${opts.orgId}::uuid`;
   const node = rows[0];
   if (!node) throw new AppError("NOT_FOUND", "node not found");
@@ -101,11 +108,11 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
 
   const windowMs = MARKET_WINDOW_MS;
   const db = sql();
-  const [network, stake, jobs, counts, wins, demand] = await Promise.all([
+  const [network, providers, jobs, counts, wins, demand] = await Promise.all([
     liveNetwork(),
-    stakeStatus(sql(), node.id, node.cu_per_hour),
+    loadProviderExposures(sql(), [node.org_id]),
     db.$queryRaw<JobRow[]>`
-      SELECT j.org_id, j.model_id, j.client_region, o.region AS org_region, j.max_price_per_cu, j.placement
+      SELECT j.org_id, j.model_id, j.client_region, o.region AS org_region, j.max_price_per_cu, j.placement, j.cost_milli_cu
       FROM jobs j JOIN organizations o ON o.id = j.org_id
       WHERE j.state = ANY(${ALL_JOB_STATES}::"JobState"[]) AND j.created_at > now() - ${windowMs} * interval '1 millisecond'
         AND j.purpose <> 'challenge' AND j.model_id = ANY(${node.models}::text[])
@@ -137,7 +144,11 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
 
   const listPrice = BigInt(getEnv().PRICE_PER_CU);
   const live = network.find((w) => w.id === node.id);
-  const worker: Worker = live ?? indexerWorker(node, stake, listPrice);
+  const provider = providers.get(node.org_id);
+  const exposure = provider?.nodes.get(node.id);
+  const book = provider?.book;
+  const headroom = book ? book.headroom(node.id) : 0n;
+  const worker: Worker = live ?? indexerWorker(node, { bonded: exposure?.bonded ?? 0n, sufficient: !exposureEnforced() || headroom > 0n }, listPrice);
   const o = resolveOptions();
   const analysis = analyseRecentJobs({
     worker,
@@ -170,12 +181,47 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
       },
     );
   }
-  if (getPorConfig().stakeRequired && !stake.sufficient) {
-    const missing = stake.required - stake.bonded;
+  if (exposure?.openDispute) {
     add(
-      "stake_below_minimum",
-      `Bonded stake of ${formatTokens(stake.bonded)} tokens is below the ${formatTokens(stake.required)} tokens its capability requires: bond ${formatTokens(missing)} tokens more (POST /api/v1/nodes/${node.id}/stake with amount "${missing}", in base units).`,
-      { bonded: stake.bonded.toString(), required: stake.required.toString(), missing: missing.toString(), cuPerHour: node.cu_per_hour },
+      "open_dispute",
+      "A checker disagreed with one of its results and an independent executor is deciding who was right: it gets no customer jobs until the dispute is settled (within the dispute deadline; the platform re-executes the job itself if no checker can).",
+      {},
+    );
+  }
+  if (exposureEnforced() && book && exposure && node.status !== "quarantined") {
+    // What would the jobs it could get cost? The smallest recent job of its models at its ask.
+    const smallest = jobs.length > 0 ? jobs.reduce((m, j) => Math.min(m, j.cost_milli_cu), Number.POSITIVE_INFINITY) : null;
+    const smallestCharge = smallest !== null && Number.isFinite(smallest) ? priceForCost(smallest, worker.askPricePerCuHour) : null;
+    const limited = headroom <= 0n || (smallestCharge !== null && headroom < smallestCharge);
+    if (limited) {
+      const used = exposure.inFlight + exposure.held;
+      const detail = {
+        exposureUsed: used.toString(),
+        exposureLimit: book.limit(node.id).toString(),
+        headroom: headroom.toString(),
+        inFlight: exposure.inFlight.toString(),
+        held: exposure.held.toString(),
+        bonded: exposure.bonded.toString(),
+        starterAllowance: provider?.standing.starterAllowance.toString() ?? "0",
+        allowanceLeft: book.poolLeft().toString(),
+        stakeMultiplier: provider?.standing.stakeMultiplier ?? 1,
+        smallestJobCharge: smallestCharge?.toString() ?? null,
+      };
+      const why = `It holds ${formatTokens(used)} tokens of jobs (${formatTokens(exposure.inFlight)} in flight, ${formatTokens(exposure.held)} settled with earnings held until their verification window closes) against a limit of ${formatTokens(book.limit(node.id))}`;
+      const fix = `Stake more (POST /api/v1/nodes/${node.id}/stake; released earnings can be staked), or wait for held earnings to be released.`;
+      if (exposure.bonded === 0n && (provider?.standing.starterAllowance ?? 0n) > 0n) {
+        add("starter_limit", `${why}: its provider's starter allowance of ${formatTokens(provider?.standing.starterAllowance ?? 0n)} tokens (shared by its workers, no stake needed) is used up. ${fix}`, detail);
+      } else {
+        const slashed = (provider?.standing.frauds ?? 0) > 0 ? ` Its provider was proven fraudulent ${provider?.standing.frauds} time(s), so its stake counts 1/${provider?.standing.stakeMultiplier} and it has no starter allowance.` : "";
+        add("exposure_limit", `${why}, which is what its stake backs.${slashed} ${fix}`, detail);
+      }
+    }
+  }
+  if (provider && exposure && probationFor(provider.standing, exposure.passedChecks).onProbation) {
+    add(
+      "probation",
+      `Its provider was proven fraudulent, so this node is on probation until it passes ${DEFAULT_PENALTY_LADDER.window - Math.min(DEFAULT_PENALTY_LADDER.window, exposure.passedChecks)} more checks: its allocation is capped at a quarter and every job is re-checked at the highest rate.`,
+      { passedChecks: exposure.passedChecks, providerFrauds: provider.standing.frauds },
     );
   }
 
@@ -190,11 +236,10 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
       parts.push(
         `${capBelowAsk} of the ${analysis.jobsAnalysed} recent jobs for its models capped the price below it (${analysis.lostOnPrice} of them could go to a cheaper worker)`,
       );
-    if (medianWin !== null)
-      parts.push(`the median ask that won a job for its models was ${formatTokens(medianWin)} tokens per CU (${winningAsks.length} jobs)`);
+    if (medianWin !== null) parts.push(`the median ask that won a job for its models was ${medianWin} (${winningAsks.length} jobs)`);
     add(
       "price_above_market",
-      `Its ask of ${formatTokens(ask)} tokens per CU is above the market: ${parts.join("; ")}. Lower it with PATCH /api/v1/nodes/${node.id} (askPricePerCu in base units: 1 token = 1 000 000).`,
+      `Its ask of ${ask} base units per CU is above the market: ${parts.join("; ")}. Lower it with PATCH /api/v1/nodes/${node.id}.`,
       {
         askPricePerCu: ask.toString(),
         medianWinningAskPerCu: medianWin?.toString() ?? null,
@@ -265,12 +310,17 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
   }
 
   if (live && node.status === "online" && live.freeSlots <= 0) {
-    add("busy", `All ${node.max_concurrency} of its slots are taken by jobs in flight: not a problem, it is working.`, {
-      open: node.open,
-      maxConcurrency: node.max_concurrency,
-    });
+    // Only jobs it is running mean it is working; offers it has not leased mean it is not asking.
+    const waiting = node.open - node.running;
+    add(
+      "busy",
+      waiting > 0 && node.running === 0
+        ? `All ${node.max_concurrency} of its slots hold offers it has not leased (${waiting}): its daemon is not asking for work — is it running, and can it reach the platform?`
+        : `All ${node.max_concurrency} of its slots are taken by jobs it is running: not a problem, it is working.`,
+      { open: node.open, running: node.running, maxConcurrency: node.max_concurrency },
+    );
   }
-  if (reasons.length === 0) add("ok", "Nothing keeps jobs from this node: it is online, staked and priced within the market.", {});
+  if (reasons.length === 0) add("ok", "Nothing keeps jobs from this node: it is online, within its exposure limit and priced within the market.", {});
 
   const { meanDeficit: _unused, ...rest } = analysis;
   return {

@@ -7,6 +7,8 @@ import { logger } from "../../logger.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
 import { getPlatformKey } from "./platform-key.ts";
 import { priceForCost } from "../billing/pricing.ts";
+import { nodeHeldCode } from "../verification/exposure.ts";
+import { holdEarnings } from "../verification/held-earnings.ts";
 import { sampleForReexecution } from "../verification/sample-job.ts";
 
 export const ZReceipt = z.object({
@@ -83,29 +85,31 @@ export async function completeJob(opts: { node: NodeIdentity; request: TComplete
       UPDATE job_attempts SET outcome = 'succeeded', finished_at = now(), inference_ms = ${Math.round(receipt.inferenceMs)}
       WHERE job_id = ${job.id}::uuid AND attempt = ${job.attempt}`;
 
-    // Sampling is decided after the result is stored, in the same transaction: the worker
-    // has committed to its output and cannot learn the decision first. It comes before the
-    // settlement so the node row is locked before ledger accounts, in the order a check
-    // report takes them.
-    await sampleForReexecution(tx, { jobId: job.id, nodeId: node.id, orgId: node.orgId, modelId: job.model_id, purpose: job.purpose });
     // The hold was priced at the customer's cap; the charge is the cost at the worker's ask
     // fixed at assignment (0 on a reserved worker: the reservation is billed by the hour),
     // and the difference goes back to the customer in the same transfer.
     const held = BigInt(job.price);
     const charge = job.unit_price === null ? held : minBig(held, priceForCost(job.cost_milli_cu, BigInt(job.unit_price)));
-    if (charge !== held) await tx.$executeRaw`UPDATE jobs SET price = ${charge} WHERE id = ${job.id}::uuid`;
     const split = splitReward(charge);
-    // System accounts come from a migration and a provider's at node registration: the
-    // settlement path creates nothing.
+    // Sampling is decided after the result is stored, in the same transaction: the worker
+    // has committed to its output and cannot learn the decision first. It comes before the
+    // settlement so the node row is locked before ledger accounts, in the order a check
+    // report takes them. Its rate rises with the payout against what a slash could take.
+    await sampleForReexecution(tx, { jobId: job.id, nodeId: node.id, orgId: node.orgId, modelId: job.model_id, purpose: job.purpose, payout: split.worker });
+    if (charge !== held) await tx.$executeRaw`UPDATE jobs SET price = ${charge} WHERE id = ${job.id}::uuid`;
+    // The worker's payout is held on its node until the job's verification window closes
+    // (verification/held-earnings.ts releases it, or a fraud verdict claws it back). System
+    // accounts come from a migration and a node's at registration: settlement creates nothing.
     const legs = [
       { code: orgAccountCode(job.org_id, "held"), amount: -held },
       { code: orgAccountCode(job.org_id, "available"), amount: held - charge },
-      { code: orgAccountCode(node.orgId, "earnings"), amount: split.worker },
+      { code: nodeHeldCode(node.id), amount: split.worker },
       { code: SYSTEM_ACCOUNTS.checkerPool.code, amount: split.checkers },
       { code: SYSTEM_ACCOUNTS.protocolFee.code, amount: split.protocol },
     ].filter((l) => l.amount !== 0n);
     if (legs.length >= 2) {
-      await postTransfer(tx, { idempotencyKey: `settle:${job.id}`, kind: "settle", jobId: job.id, legs });
+      const posted = await postTransfer(tx, { idempotencyKey: `settle:${job.id}`, kind: "settle", jobId: job.id, legs });
+      if (posted.created && split.worker > 0n) await holdEarnings(tx, { jobId: job.id, nodeId: node.id, orgId: node.orgId, amount: split.worker, charge });
     }
     return { status: "accepted" as const, receipt: countersigned };
   });

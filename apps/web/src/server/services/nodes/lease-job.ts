@@ -9,26 +9,20 @@ import { jobEvents } from "../../events/job-events.ts";
 import { observeLeaseLatency } from "../../metrics.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
 import { failJob } from "./fail-job.ts";
-import { getPorConfig } from "../verification/por-config.ts";
-import { stakeStatus } from "../verification/stake.ts";
+import { nodeLeaseStanding } from "../verification/exposure.ts";
 
-const stakeOk = new Map<string, number>();
-
-/** Leasing needs the minimum stake for the node's credited capability (packages/por's
- * minimumStake). A positive answer is trusted for 10 s; a negative one is always re-read. */
-async function assertStaked(node: NodeIdentity): Promise<void> {
-  if (!getPorConfig().stakeRequired) return;
-  const until = stakeOk.get(node.id) ?? 0;
-  if (until > Date.now()) return;
-  const s = await stakeStatus(sql(), node.id, node.cuPerHour);
-  if (!s.sufficient) {
-    throw new AppError("FORBIDDEN", `stake below the minimum: bonded ${s.bonded}, required ${s.required} base units for ${node.cuPerHour} CU/h`, {
-      reason: "stake",
-      bonded: s.bonded.toString(),
-      required: s.required.toString(),
-    });
-  }
-  stakeOk.set(node.id, Date.now() + 10_000);
+/**
+ * What this lease may claim. Challenges pinned to the node always (a new node's registration
+ * check runs before it has any stake, and a quarantined node's checks are its way back).
+ * Customer jobs only while the node is not quarantined, has no open dispute, and holds no
+ * more than its exposure limit allows — the dispatcher offers none past the limit; this is
+ * the backstop, for a stake unbonded or a fraud between the offer and the lease (the offer
+ * then lapses and the job goes to another worker).
+ */
+async function leaseGate(node: NodeIdentity): Promise<{ pinnedOnly: boolean }> {
+  if (node.status === "quarantined") return { pinnedOnly: true };
+  const standing = await nodeLeaseStanding(sql(), node);
+  return { pinnedOnly: standing.openDispute || standing.overLimit };
 }
 
 export const ZLeaseRequest = z.object({
@@ -56,15 +50,14 @@ async function modelSlug(id: string): Promise<string> {
 export async function leaseJob(opts: { node: NodeIdentity; waitMs: number; signal?: AbortSignal }): Promise<LeasedJob | null> {
   const env = getEnv();
   if (opts.node.role !== "worker") throw new AppError("FORBIDDEN", "only worker nodes lease jobs");
-  await assertStaked(opts.node);
   // A quarantined node gets only the challenges pinned to it (its way back, if it passes
   // them); a node proven fraudulent or refused at registration gets those too, so its
   // record is kept honest, but never a customer's job.
-  const pinnedOnly = opts.node.status === "quarantined";
   const deadline = Date.now() + Math.min(opts.waitMs, env.LEASE_LONG_POLL_MAX_MS);
   for (;;) {
     // The indexer (services/dispatch) has already chosen this node for the jobs it may claim;
     // the penalty ladder's allocation probability is applied there.
+    const { pinnedOnly } = await leaseGate(opts.node);
     const job = await claimJob(sql(), { nodeId: opts.node.id, modelIds: opts.node.models, leaseMs: env.LEASE_DURATION_MS, pinnedOnly });
     if (job && opts.signal?.aborted) {
       // The worker hung up (shutting down) while we claimed: hand the job straight back

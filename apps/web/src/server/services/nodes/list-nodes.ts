@@ -1,5 +1,6 @@
 import { sql } from "@proofgrid/db/sql-client";
 import { db } from "../../db.ts";
+import { workerStakeSummaries } from "../verification/exposure.ts";
 import { stakeStatus } from "../verification/stake.ts";
 
 /** A provider's nodes with what they served. */
@@ -21,10 +22,19 @@ export async function listNodes(opts: { orgId: string }) {
     _sum: { price: true },
   });
   const byNode = new Map(served.map((s) => [s.nodeId, s]));
-  const stakes = await Promise.all(nodes.map((n) => stakeStatus(sql(), n.id, n.cuPerHour)));
+  // Workers: stake against the value of the jobs they hold (exposure); checkers: their minimum.
+  const workers = await workerStakeSummaries(sql(), opts.orgId);
+  const checkers = await Promise.all(nodes.map((n) => (n.role === "checker" ? stakeStatus(sql(), n.id, n.cuPerHour) : null)));
+  const none = { exposureUsed: "0", exposureLimit: "0", heldEarnings: "0", onAllowance: false };
   return nodes.map((n, i) => ({
     ...n,
-    stake: { bonded: stakes[i]?.bonded.toString() ?? "0", unbonding: stakes[i]?.unbonding.toString() ?? "0", required: stakes[i]?.required.toString() ?? "0", sufficient: stakes[i]?.sufficient ?? false },
+    stake: workers.get(n.id) ?? {
+      bonded: checkers[i]?.bonded.toString() ?? "0",
+      unbonding: checkers[i]?.unbonding.toString() ?? "0",
+      required: checkers[i]?.required.toString() ?? "0",
+      sufficient: checkers[i]?.sufficient ?? false,
+      ...none,
+    },
     jobsServed: byNode.get(n.id)?._count._all ?? 0,
     grossRevenue: (byNode.get(n.id)?._sum.price ?? 0n).toString(),
   }));

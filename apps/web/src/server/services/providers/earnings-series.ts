@@ -23,9 +23,12 @@ export interface EarningsSeries {
 }
 
 /**
- * What a provider earned over time: credits to its earnings account (job settlements,
- * reservation billing, checker rewards), or, with `nodeId`, only the job settlements of
- * that node. Buckets with nothing in them are zeros, so bars line up with the clock.
+ * What a provider earned over time, counted when each payout was earned: job payouts when
+ * their job settled (held_earnings: held, then released — a payout clawed back after a
+ * fraud does not count), plus other credits to its earnings account (reservation billing,
+ * checker rewards, and job settlements from before payouts were held), but not the release
+ * of held payouts (counted already). With `nodeId`, only that node's job payouts. Buckets
+ * with nothing in them are zeros, so bars line up with the clock.
  */
 export async function getEarningsSeries(opts: { orgId: string; range: EarningsRange; nodeId?: string }): Promise<EarningsSeries> {
   const r = EARNINGS_RANGES[opts.range];
@@ -33,22 +36,22 @@ export async function getEarningsSeries(opts: { orgId: string; range: EarningsRa
   const now = Date.now();
   const end = Math.floor(now / r.bucketMs) * r.bucketMs + r.bucketMs;
   const from = new Date(end - r.buckets * r.bucketMs);
-  const rows = opts.nodeId
-    ? await sql().$queryRaw<{ bucket: bigint; amount: bigint }[]>`
-        SELECT floor(extract(epoch FROM t.created_at) * 1000 / ${r.bucketMs})::bigint AS bucket, sum(e.amount)::bigint AS amount
-        FROM ledger_entries e
-        JOIN ledger_accounts a ON a.id = e.account_id
-        JOIN ledger_transfers t ON t.id = e.transfer_id
-        JOIN jobs j ON j.id = t.job_id
-        WHERE a.code = ${code} AND j.node_id = ${opts.nodeId}::uuid AND t.created_at >= ${from}
-        GROUP BY 1`
-    : await sql().$queryRaw<{ bucket: bigint; amount: bigint }[]>`
-        SELECT floor(extract(epoch FROM t.created_at) * 1000 / ${r.bucketMs})::bigint AS bucket, sum(e.amount)::bigint AS amount
-        FROM ledger_entries e
-        JOIN ledger_accounts a ON a.id = e.account_id
-        JOIN ledger_transfers t ON t.id = e.transfer_id
-        WHERE a.code = ${code} AND t.created_at >= ${from}
-        GROUP BY 1`;
+  const node = opts.nodeId ?? null;
+  const rows = await sql().$queryRaw<{ bucket: bigint; amount: bigint }[]>`
+    SELECT bucket, sum(amount)::bigint AS amount FROM (
+      SELECT floor(extract(epoch FROM t.created_at) * 1000 / ${r.bucketMs})::bigint AS bucket, e.amount
+      FROM ledger_entries e
+      JOIN ledger_accounts a ON a.id = e.account_id
+      JOIN ledger_transfers t ON t.id = e.transfer_id
+      LEFT JOIN jobs j ON j.id = t.job_id
+      WHERE a.code = ${code} AND t.created_at >= ${from} AND t.kind <> 'release_earnings'
+        AND (${node}::uuid IS NULL OR j.node_id = ${node}::uuid)
+      UNION ALL
+      SELECT floor(extract(epoch FROM h.settled_at) * 1000 / ${r.bucketMs})::bigint AS bucket, h.amount
+      FROM held_earnings h
+      WHERE h.org_id = ${opts.orgId}::uuid AND h.state <> 'clawed' AND h.settled_at >= ${from}
+        AND (${node}::uuid IS NULL OR h.node_id = ${node}::uuid)
+    ) x GROUP BY bucket`;
   const byStart = new Map<number, bigint>();
   for (const row of rows) {
     // Buckets are counted in epoch milliseconds: no time-zone conversion on either side.
@@ -66,16 +69,20 @@ export async function getEarningsSeries(opts: { orgId: string; range: EarningsRa
   return { range: opts.range, bucket: r.bucket, points, total: total.toString() };
 }
 
-/** Net earnings per node from its job settlements (a refund or slash debit lowers it). */
+/** Earnings per node from its jobs: payouts held or released (not clawed back), plus settlements from before payouts were held. */
 export async function getNodeEarnings(opts: { orgId: string; nodeIds: string[] }): Promise<Map<string, bigint>> {
   if (opts.nodeIds.length === 0) return new Map();
   const rows = await sql().$queryRaw<{ node_id: string; amount: bigint }[]>`
-    SELECT j.node_id::text AS node_id, sum(e.amount)::bigint AS amount
-    FROM ledger_entries e
-    JOIN ledger_accounts a ON a.id = e.account_id
-    JOIN ledger_transfers t ON t.id = e.transfer_id
-    JOIN jobs j ON j.id = t.job_id
-    WHERE a.code = ${orgAccountCode(opts.orgId, "earnings")} AND j.node_id = ANY(${opts.nodeIds}::uuid[])
-    GROUP BY j.node_id`;
+    SELECT node_id, sum(amount)::bigint AS amount FROM (
+      SELECT j.node_id::text AS node_id, e.amount
+      FROM ledger_entries e
+      JOIN ledger_accounts a ON a.id = e.account_id
+      JOIN ledger_transfers t ON t.id = e.transfer_id
+      JOIN jobs j ON j.id = t.job_id
+      WHERE a.code = ${orgAccountCode(opts.orgId, "earnings")} AND j.node_id = ANY(${opts.nodeIds}::uuid[])
+      UNION ALL
+      SELECT h.node_id::text AS node_id, h.amount FROM held_earnings h
+      WHERE h.org_id = ${opts.orgId}::uuid AND h.node_id = ANY(${opts.nodeIds}::uuid[]) AND h.state <> 'clawed'
+    ) x GROUP BY node_id`;
   return new Map(rows.map((r) => [r.node_id, BigInt(r.amount)]));
 }

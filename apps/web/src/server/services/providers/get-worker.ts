@@ -2,7 +2,7 @@ import { sql } from "@proofgrid/db/sql-client";
 import { db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
 import { isNodeId } from "../market/ask-price.ts";
-import { stakeStatus } from "../verification/stake.ts";
+import { workerStakeSummaries } from "../verification/exposure.ts";
 import { getNodeEarnings } from "./earnings-series.ts";
 import { orgAccountCode } from "@proofgrid/db/ledger";
 
@@ -36,7 +36,7 @@ export async function getWorker(opts: { orgId: string; nodeId: string }) {
   });
   if (!node) throw new AppError("NOT_FOUND", "worker not found");
   const [stake, earnings, jobs] = await Promise.all([
-    stakeStatus(sql(), node.id, node.cuPerHour),
+    workerStakeSummaries(sql(), opts.orgId),
     getNodeEarnings({ orgId: opts.orgId, nodeIds: [node.id] }),
     sql().$queryRaw<
       {
@@ -47,13 +47,17 @@ export async function getWorker(opts: { orgId: string; nodeId: string }) {
         started_at: Date | null;
         finished_at: Date | null;
         earned: bigint | null;
+        held_state: string | null;
+        held_amount: bigint | null;
+        release_at: Date | null;
       }[]
     >`
       SELECT j.id::text AS id, m.slug AS model, j.state::text AS state, j.assigned_at, j.started_at, j.finished_at,
              (SELECT sum(e.amount) FROM ledger_transfers t JOIN ledger_entries e ON e.transfer_id = t.id
                 JOIN ledger_accounts a ON a.id = e.account_id
-               WHERE t.job_id = j.id AND a.code = ${orgAccountCode(opts.orgId, "earnings")})::bigint AS earned
-      FROM jobs j JOIN models m ON m.id = j.model_id
+               WHERE t.job_id = j.id AND a.code = ${orgAccountCode(opts.orgId, "earnings")})::bigint AS earned,
+             h.state::text AS held_state, h.amount AS held_amount, h.release_at
+      FROM jobs j JOIN models m ON m.id = j.model_id LEFT JOIN held_earnings h ON h.job_id = j.id
       WHERE j.node_id = ${node.id}::uuid
       ORDER BY j.created_at DESC
       LIMIT ${MAX_RECENT_JOBS}`,
@@ -63,12 +67,7 @@ export async function getWorker(opts: { orgId: string; nodeId: string }) {
     lastSeenAt: node.lastSeenAt?.toISOString() ?? null,
     createdAt: node.createdAt.toISOString(),
     earnings: (earnings.get(node.id) ?? 0n).toString(),
-    stake: {
-      bonded: stake.bonded.toString(),
-      unbonding: stake.unbonding.toString(),
-      required: stake.required.toString(),
-      sufficient: stake.sufficient,
-    },
+    stake: stake.get(node.id) ?? { bonded: "0", unbonding: "0", required: "0", sufficient: false, exposureUsed: "0", exposureLimit: "0", heldEarnings: "0", onAllowance: false },
     recentJobs: jobs.map((j) => {
       const begun = j.started_at ?? j.assigned_at;
       return {
@@ -77,7 +76,11 @@ export async function getWorker(opts: { orgId: string; nodeId: string }) {
         state: j.state,
         finishedAt: j.finished_at?.toISOString() ?? null,
         durationMs: begun && j.finished_at ? j.finished_at.getTime() - begun.getTime() : null,
-        earned: (j.earned ?? 0n).toString(),
+        // A payout settled since the earnings were held lives in held_earnings (held, released
+        // or clawed back after a fraud); older ones were paid straight to the earnings account.
+        earned: (j.held_state === null ? (j.earned ?? 0n) : j.held_state === "clawed" ? 0n : BigInt(j.held_amount ?? 0n)).toString(),
+        earnings: j.held_state as "held" | "released" | "clawed" | null,
+        releaseAt: j.release_at?.toISOString() ?? null,
       };
     }),
   };

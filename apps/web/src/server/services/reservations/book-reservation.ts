@@ -9,7 +9,6 @@ import { logger } from "../../logger.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { resolveModel } from "../models/resolve-model.ts";
 import { getPorConfig } from "../verification/por-config.ts";
-import { requiredStake } from "../verification/stake.ts";
 import { RESERVATION_LIMITS as L } from "./reservation-config.ts";
 import { costUpTo, MS_PER_HOUR } from "./reservation-pricing.ts";
 import { loadReservationView, type ReservationView, reservationHoldKey } from "./reservation-view.ts";
@@ -102,9 +101,9 @@ export async function bookReservation(opts: { orgId: string; request: TBookReser
             SELECT 1 FROM reservation_nodes rn JOIN reservations r ON r.id = rn.reservation_id
             WHERE rn.node_id = n.id AND r.status = 'active' AND r.starts_at < ${endsAt} AND r.ends_at > ${startsAt})
         ORDER BY ask ASC, n.reputation_score DESC, n.id`;
-      // A worker without its minimum stake gets no work from the indexer: renting it out
-      // would sell capacity that cannot run.
-      const free = rows.filter((r) => !por.stakeRequired || BigInt(r.stake) >= requiredStake(r.cu_per_hour));
+      // Reserved capacity is billed by the hour, not per job, so the starter allowance (per
+      // job, small) does not cover it: a rented worker must have stake bonded.
+      const free = rows.filter((r) => !por.stakeRequired || BigInt(r.stake) > 0n);
       if (free.length < request.count) {
         throw new AppError(
           "CONFLICT",

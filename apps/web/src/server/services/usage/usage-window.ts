@@ -20,12 +20,14 @@ export type TUsageOverviewRequest = z.input<typeof ZUsageOverviewRequest>;
 /**
  * What the customer was charged, read from the ledger rather than from `jobs.price`: a
  * settlement moves the charge out of the organisation's accounts (the rest of the hold goes
- * back to `available` in the same transfer), a reservation bills its hours, a slash refunds a
- * job proven wrong, and a free re-run's grant pays for the re-run. Holds and releases only
+ * back to `available` in the same transfer), a reservation bills its hours, a fraud case's
+ * refund (`refund`, from the cheater's clawed-back earnings and slash; `slash` for refunds
+ * made before fraud cases) pays back a job proven wrong, and an old free re-run's grant paid
+ * for the re-run. Holds and releases only
  * move tokens between the organisation's own two accounts, so they net to zero; grants,
  * purchases and stakes are not spending and are left out.
  */
-export const SPEND_TRANSFER_KINDS = ["settle", "reservation_bill", "slash", "rerun_grant"] as const;
+export const SPEND_TRANSFER_KINDS = ["settle", "reservation_bill", "slash", "refund", "rerun_grant"] as const;
 
 /** The organisation's spending accounts: credits and the holds on them. */
 export function customerAccountCodes(orgId: string): string[] {

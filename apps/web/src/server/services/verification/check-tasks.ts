@@ -52,6 +52,12 @@ export interface CheckEvidence {
   creditedCuPerHour?: number;
   claimedCuPerHour?: number;
   resolution?: string;
+  /** Who settled a dispute: an independent checker, or the platform's executor of last resort. */
+  executor?: "checker" | "platform";
+  /** The re-check rate a sampled job got (sample-job.ts). */
+  rate?: number;
+  /** An audit check's fraud case. */
+  caseId?: string;
 }
 
 export async function loadCheck(db: Db, id: string, lock = false): Promise<CheckRow | null> {

@@ -1,5 +1,13 @@
 import { createHmac } from "node:crypto";
-import { DEFAULT_SAMPLING_POLICY, DEFAULT_STAKE_POLICY, type SamplingPolicy, type StakePolicy } from "@proofgrid/por";
+import {
+  checkExposurePolicy,
+  DEFAULT_EXPOSURE_POLICY,
+  DEFAULT_SAMPLING_POLICY,
+  DEFAULT_STAKE_POLICY,
+  type ExposurePolicy,
+  type SamplingPolicy,
+  type StakePolicy,
+} from "@proofgrid/por";
 import { z } from "zod";
 import { getEnv } from "../../env.ts";
 import { getPlatformKey } from "../nodes/platform-key.ts";
@@ -37,6 +45,25 @@ const ZPorEnv = z.object({
   POR_SLASH_SAFETY: z.coerce.number().min(1).max(100).default(2),
   /** Active checker licences the platform grants in all (design.md: a limited number). */
   CHECKER_LICENCE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(100),
+  // Economics (packages/por economics/exposure.ts says why each is what it is).
+  /** k: a worker's exposure (jobs in flight + settled jobs with held earnings) ≤ k·(stake/m + allowance). */
+  POR_EXPOSURE_FACTOR: z.coerce.number().min(1).max(6.6).default(1),
+  /** Exposure a never-slashed provider may hold without stake, base units (5 tokens), shared by its nodes. */
+  POR_STARTER_ALLOWANCE: z.coerce.bigint().min(0n).max(10n ** 15n).default(DEFAULT_EXPOSURE_POLICY.starterAllowance),
+  /** Each proven fraud multiplies the stake a provider needs for the same exposure by this (at most 16×). */
+  POR_SLASHED_STAKE_MULTIPLIER: z.coerce.number().int().min(1).max(16).default(DEFAULT_EXPOSURE_POLICY.slashedStakeMultiplierBase),
+  /** A settled job's payout is held this long (then released if no fraud verdict came). */
+  POR_VERIFICATION_WINDOW_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).default(900_000),
+  /** A dispute no independent checker has settled by then is re-executed by the platform itself. */
+  POR_DISPUTE_DEADLINE_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
+  /** A re-execution check no checker has done by then is re-executed by the platform too. */
+  POR_CHECK_DEADLINE_MS: z.coerce.number().int().min(0).max(7 * 86_400_000).default(3_600_000),
+  /** An audit re-execution not done by then is refunded (as far as the fraud's pot goes). */
+  POR_AUDIT_DEADLINE_MS: z.coerce.number().int().min(0).max(7 * 86_400_000).default(3_600_000),
+  /** At most this many earlier results are audited after one fraud (the newest first). */
+  POR_AUDIT_MAX_JOBS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** The coordinator runs the executor of last resort (platform re-execution). */
+  POR_LAST_RESORT: z.enum(["0", "1"]).default("1"),
 });
 
 export interface PorConfig {
@@ -53,6 +80,13 @@ export interface PorConfig {
   checkLeaseMs: number;
   slashSafety: number;
   licenceLimit: number;
+  exposure: ExposurePolicy;
+  verificationWindowMs: number;
+  disputeDeadlineMs: number;
+  checkDeadlineMs: number;
+  auditDeadlineMs: number;
+  auditMaxJobs: number;
+  lastResort: boolean;
 }
 
 let cached: { key: string; config: PorConfig } | undefined;
@@ -87,7 +121,20 @@ export function getPorConfig(): PorConfig {
     checkLeaseMs: e.POR_CHECK_LEASE_MS,
     slashSafety: e.POR_SLASH_SAFETY,
     licenceLimit: e.CHECKER_LICENCE_LIMIT,
+    exposure: {
+      ...DEFAULT_EXPOSURE_POLICY,
+      factorBps: Math.round(e.POR_EXPOSURE_FACTOR * 10_000),
+      starterAllowance: e.POR_STARTER_ALLOWANCE,
+      slashedStakeMultiplierBase: e.POR_SLASHED_STAKE_MULTIPLIER,
+    },
+    verificationWindowMs: e.POR_VERIFICATION_WINDOW_MS,
+    disputeDeadlineMs: e.POR_DISPUTE_DEADLINE_MS,
+    checkDeadlineMs: e.POR_CHECK_DEADLINE_MS,
+    auditDeadlineMs: e.POR_AUDIT_DEADLINE_MS,
+    auditMaxJobs: e.POR_AUDIT_MAX_JOBS,
+    lastResort: e.POR_LAST_RESORT === "1",
   };
+  checkExposurePolicy(config.exposure);
   cached = { key, config };
   return config;
 }

@@ -23,7 +23,7 @@ import { logger } from "../../logger.ts";
 import type { NodeIdentity } from "../nodes/authenticate-node.ts";
 import { type CheckEvidence, type CheckRow, checkItems, isChallengeCheck, loadCheck } from "./check-tasks.ts";
 import { epochOf, getPorConfig } from "./por-config.ts";
-import { slashForFraud } from "./slash.ts";
+import { openFraudCase, resolveAuditJob } from "./fraud.ts";
 import { recordNodeVerdict } from "./standing.ts";
 
 export const ZCheckReport = z.object({
@@ -47,10 +47,10 @@ export const ZCheckReport = z.object({
   signature: z.string().min(16).max(200),
 });
 
-type ItemVerdict = { ref: string; match: boolean; reason: string; metrics: Record<string, number>; checkerOutput: unknown; checkerOutputHash: string; inferenceMs: number };
+export type ItemVerdict = { ref: string; match: boolean; reason: string; metrics: Record<string, number>; checkerOutput: unknown; checkerOutputHash: string; inferenceMs: number };
 
 /** Output kind of a built-in model (the catalog's kind): a capability check spans several. */
-function kindOf(slug: string): OutputKind {
+export function kindOf(slug: string): OutputKind {
   return getCatalogEntry(slug).kind;
 }
 
@@ -98,7 +98,7 @@ export async function reportCheck(opts: { node: NodeIdentity; report: z.infer<ty
       const approved = verdicts.some((v) => v.match);
       await finish(tx, check, approved ? "fraud" : "pass", evidence);
       await recordNodeVerdict(tx, { nodeId: node.id, checkId: check.id, role: "checker", verdict: approved ? "fraud" : "pass", reason: approved ? "approved a planted wrong result" : "rejected a planted wrong result" });
-      if (approved) await slashForFraud(tx, { nodeId: node.id, checkId: check.id, job: null });
+      if (approved) await openFraudCase(tx, { nodeId: node.id, checkId: check.id, job: null });
       return { status: "accepted" as const };
     }
 
@@ -113,6 +113,15 @@ export async function reportCheck(opts: { node: NodeIdentity; report: z.infer<ty
 
     if (check.kind === "dispute") {
       await resolveDispute(tx, check, verdicts, (ref) => kindOf(slugOf.get(ref) ?? ""));
+      return { status: "accepted" as const };
+    }
+    if (check.kind === "audit") {
+      // A result of a node already proven fraudulent: wrong is refunded from its case's pot,
+      // right is verified. No further verdict on the node (it is quarantined for fraud).
+      const v = verdicts[0];
+      if (!v || !check.job_id) throw new Error(`audit check ${check.id} without its job`);
+      await finish(tx, check, v.match ? "pass" : "fail", evidence);
+      await resolveAuditJob(tx, { checkId: check.id, jobId: check.job_id, match: v.match });
       return { status: "accepted" as const };
     }
     const mismatched = verdicts.filter((v) => !v.match).map((v) => v.ref);
@@ -142,6 +151,44 @@ export async function reportCheck(opts: { node: NodeIdentity; report: z.infer<ty
   });
   logger.info({ checkId: report.checkId, checker: node.id, status: outcome.status }, "check reported");
   return outcome;
+}
+
+/**
+ * The executor of last resort (last-resort.ts) reports here, in its own transaction, with
+ * verdicts it computed from its own re-execution: the platform is independent of every
+ * provider, so it may settle any dispute. Only disputes, sampled re-executions and audits
+ * reach it (never a planted check: those test checkers).
+ */
+export async function applyPlatformVerdicts(tx: Db, check: CheckRow, verdicts: ItemVerdict[], slugOf: (ref: string) => string): Promise<string> {
+  const evidence: CheckEvidence = { ...(check.evidence ?? {}), items: verdicts, executor: "platform" };
+  if (check.kind === "dispute") {
+    await resolveDispute(tx, check, verdicts, (ref) => kindOf(slugOf(ref)), "platform");
+    return "dispute settled";
+  }
+  if (check.kind === "audit") {
+    const v = verdicts[0];
+    if (!v || !check.job_id) throw new Error(`audit check ${check.id} without its job`);
+    await finish(tx, check, v.match ? "pass" : "fail", evidence);
+    await resolveAuditJob(tx, { checkId: check.id, jobId: check.job_id, match: v.match });
+    return v.match ? "audit: right" : "audit: wrong, refunded";
+  }
+  if (check.kind !== "reexecution") throw new Error(`the platform does not execute ${check.kind} checks`);
+  const mismatched = verdicts.filter((v) => !v.match).map((v) => v.ref);
+  if (mismatched.length === 0) {
+    await finish(tx, check, "pass", evidence);
+    await recordNodeVerdict(tx, { nodeId: check.subject_node_id, checkId: check.id, role: "worker", verdict: "pass", reason: "re-execution passed (platform)" });
+    await setVerification(tx, check, "verified");
+    return "passed";
+  }
+  await tx.$executeRaw`
+    UPDATE checks SET status = 'done', finished_at = now(), lease_expires_at = NULL, evidence = ${JSON.stringify(evidence)}::jsonb
+    WHERE id = ${check.id}::uuid`;
+  await tx.$executeRaw`
+    INSERT INTO checks (id, kind, status, subject_node_id, subject_org_id, job_id, parent_check_id, model_id, seed, epoch, evidence)
+    VALUES (gen_random_uuid(), 'dispute', 'queued', ${check.subject_node_id}::uuid, ${check.subject_org_id}::uuid, ${check.job_id}::uuid,
+            ${check.id}::uuid, ${check.model_id}, ${check.seed}, ${epochOf(Date.now())}, ${JSON.stringify({ refs: mismatched })}::jsonb)`;
+  await setVerification(tx, check, "disputed");
+  return "mismatch: dispute opened";
 }
 
 async function finish(tx: Db, check: CheckRow, verdict: "pass" | "fail" | "fraud" | "inconclusive", evidence: CheckEvidence, measured?: number) {
@@ -237,7 +284,7 @@ async function admit(tx: Db, nodeId: string, evidence: CheckEvidence) {
  * but not C → the first checker was wrong: it is penalised and the result stands.
  * Otherwise nobody can be shown wrong: inconclusive, no penalty.
  */
-async function resolveDispute(tx: Db, dispute: CheckRow, third: ItemVerdict[], kindOf: (ref: string) => OutputKind) {
+export async function resolveDispute(tx: Db, dispute: CheckRow, third: ItemVerdict[], kindOf: (ref: string) => OutputKind, executor: "checker" | "platform" = "checker") {
   const parent = dispute.parent_check_id ? await loadCheck(tx, dispute.parent_check_id, true) : null;
   if (!parent) throw new Error(`dispute ${dispute.id} has no parent`);
   const first = parent.evidence?.items ?? [];
@@ -250,15 +297,17 @@ async function resolveDispute(tx: Db, dispute: CheckRow, third: ItemVerdict[], k
     else if (t.match && !agreesWithChecker) checkerWrong++;
   }
   const resolution = workerWrong > 0 ? "worker_fraud" : checkerWrong === third.length ? "checker_wrong" : "inconclusive";
-  const evidence: CheckEvidence = { ...(dispute.evidence ?? {}), items: third, resolution };
+  const evidence: CheckEvidence = { ...(dispute.evidence ?? {}), items: third, resolution, executor };
   await finish(tx, dispute, resolution === "worker_fraud" ? "fraud" : resolution === "checker_wrong" ? "pass" : "inconclusive", evidence);
   const parentEvidence = { ...(parent.evidence ?? {}), resolution };
   if (resolution === "worker_fraud") {
     await finish(tx, parent, "fraud", parentEvidence);
     await recordNodeVerdict(tx, { nodeId: parent.subject_node_id, checkId: parent.id, role: "worker", verdict: "fraud", reason: `${parent.kind}: wrong result confirmed by a third executor` });
     const job = isChallengeCheck(parent.kind) ? null : await customerJob(tx, parent.job_id);
-    await slashForFraud(tx, { nodeId: parent.subject_node_id, checkId: parent.id, job });
-    await setVerification(tx, parent, "refunded");
+    // A challenge's own verification is "refunded" (the word for proven wrong); a customer
+    // job's is set by the refund itself (fraud.ts), with its note.
+    if (isChallengeCheck(parent.kind)) await setVerification(tx, parent, "refunded");
+    await openFraudCase(tx, { nodeId: parent.subject_node_id, checkId: parent.id, job, challengePrice: isChallengeCheck(parent.kind) ? await challengePrice(tx, parent.id) : undefined });
     if (parent.kind === "registration")
       await tx.$executeRaw`UPDATE nodes SET admission = 'refused' WHERE id = ${parent.subject_node_id}::uuid`;
   } else if (resolution === "checker_wrong") {
@@ -272,6 +321,11 @@ async function resolveDispute(tx: Db, dispute: CheckRow, third: ItemVerdict[], k
     await setVerification(tx, parent, "inconclusive");
   }
   logger.warn({ disputeId: dispute.id, parent: parent.id, subject: parent.subject_node_id, resolution }, "dispute resolved");
+}
+
+async function challengePrice(tx: Db, checkId: string): Promise<bigint> {
+  const rows = await tx.$queryRaw<{ total: bigint | null }[]>`SELECT sum(price)::bigint AS total FROM jobs WHERE check_id = ${checkId}::uuid`;
+  return BigInt(rows[0]?.total ?? 0n);
 }
 
 async function customerJob(tx: Db, jobId: string | null) {

@@ -1,27 +1,63 @@
 import type { Db } from "@proofgrid/db/db-types";
-import { reexecutionRate, shouldSample } from "@proofgrid/por";
+import { deterrentRecheckRate, reexecutionRate, shouldSample } from "@proofgrid/por";
+import { providerStanding } from "@proofgrid/por";
+import { probationFor, slashableForDeterrence } from "./exposure.ts";
 import { epochOf, getPorConfig, samplingSecret } from "./por-config.ts";
+import { nodeStakeCode } from "./stake.ts";
 
 let secret: Buffer | undefined;
 
 /**
- * Counts the completed job toward the worker's experience and decides — by HMAC of the job
- * id under the platform's secret, at the worker's risk-based rate (por's sampling policy) —
- * whether a checker re-executes it. Challenge jobs are checked through their own check and
- * are not sampled again. Runs in the completion's transaction.
+ * The re-execution rate a job gets: the sampling policy's rate for the node's risk; the cap
+ * while the node is on its provider's probation (a slashed provider's node that has not yet
+ * passed a ladder window of checks); and never below the deterrent rate g/(g + D) for the
+ * job's payout g against what a slash could take from the node (packages/por
+ * economics/exposure: 1 for a starter node with nothing bonded, so every one of its jobs is
+ * re-executed until its provider stakes).
  */
-export async function sampleForReexecution(tx: Db, job: { jobId: string; nodeId: string; orgId: string; modelId: string; purpose: string }) {
+export async function jobRecheckRate(
+  tx: Db,
+  node: { nodeId: string; orgId: string; reputation: number; completedJobs: number },
+  payout: bigint,
+): Promise<{ rate: number; policy: number; deterrent: number; probation: boolean }> {
+  const config = getPorConfig();
+  const policy = reexecutionRate({ reputation: node.reputation, completedJobs: node.completedJobs, policy: config.sampling });
+  // One round trip on the completion's hot path; a slashed provider's node also reads its passes.
+  const [row] = await tx.$queryRaw<{ bonded: bigint | null; frauds: number }[]>`
+    SELECT (SELECT balance FROM ledger_accounts WHERE code = ${nodeStakeCode(node.nodeId)}) AS bonded,
+           (SELECT count(*) FROM slashes s JOIN nodes n ON n.id = s.node_id WHERE n.org_id = ${node.orgId}::uuid)::int AS frauds`;
+  const standing = providerStanding(row?.frauds ?? 0, config.exposure);
+  let probation = false;
+  if (standing.frauds > 0) {
+    const passes = await tx.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM node_verdicts WHERE node_id = ${node.nodeId}::uuid AND role = 'worker' AND verdict = 'pass'`;
+    probation = probationFor(standing, passes[0]?.n ?? 0).recheckAtCap;
+  }
+  const stake = [{ balance: row?.bonded ?? 0n }];
+  // With exposure off (POR_STAKE_REQUIRED=0) there is no stake to weigh the payout against.
+  const deterrent = config.stakeRequired ? deterrentRecheckRate(payout, slashableForDeterrence(BigInt(stake[0]?.balance ?? 0n), standing)) : 0;
+  const rate = Math.min(1, Math.max(policy, probation ? config.sampling.reexecution.cap : 0, deterrent));
+  return { rate, policy, deterrent, probation };
+}
+
+/**
+ * Counts the completed job toward the worker's experience and decides — by HMAC of the job
+ * id under the platform's secret, at the rate above — whether a checker re-executes it.
+ * Challenge jobs are checked through their own check and are not sampled again. Runs in the
+ * completion's transaction.
+ */
+export async function sampleForReexecution(tx: Db, job: { jobId: string; nodeId: string; orgId: string; modelId: string; purpose: string; payout: bigint }) {
   const rows = await tx.$queryRaw<{ completed_jobs: number; reputation_score: number }[]>`
     UPDATE nodes SET completed_jobs = completed_jobs + 1 WHERE id = ${job.nodeId}::uuid RETURNING completed_jobs, reputation_score`;
   const node = rows[0];
   if (!node || job.purpose === "challenge") return false;
-  const config = getPorConfig();
-  const rate = reexecutionRate({ reputation: node.reputation_score, completedJobs: node.completed_jobs - 1, policy: config.sampling });
+  const { rate } = await jobRecheckRate(tx, { nodeId: job.nodeId, orgId: job.orgId, reputation: node.reputation_score, completedJobs: node.completed_jobs - 1 }, job.payout);
   secret ??= samplingSecret();
   if (!shouldSample(secret, job.jobId, rate)) return false;
   await tx.$executeRaw`
-    INSERT INTO checks (id, kind, status, subject_node_id, subject_org_id, job_id, model_id, epoch)
-    VALUES (gen_random_uuid(), 'reexecution', 'queued', ${job.nodeId}::uuid, ${job.orgId}::uuid, ${job.jobId}::uuid, ${job.modelId}, ${epochOf(Date.now())})`;
+    INSERT INTO checks (id, kind, status, subject_node_id, subject_org_id, job_id, model_id, epoch, evidence)
+    VALUES (gen_random_uuid(), 'reexecution', 'queued', ${job.nodeId}::uuid, ${job.orgId}::uuid, ${job.jobId}::uuid, ${job.modelId}, ${epochOf(Date.now())},
+            ${JSON.stringify({ rate })}::jsonb)`;
   await tx.$executeRaw`UPDATE jobs SET verification = 'pending' WHERE id = ${job.jobId}::uuid`;
   return true;
 }

@@ -1,24 +1,25 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkLedger, getBalances, orgAccountCode } from "@proofgrid/db/ledger";
+import { checkLedger, getBalances, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
 import { closePgPool, sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../errors.ts";
 import { grantCredits } from "../billing/grant-credits.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
-import { slashAmountFor, slashForFraud } from "./slash.ts";
+import { slashAmountFor } from "./slash.ts";
 import { ensureNodeAccounts, nodeStakeCode, nodeUnbondingCode, releaseDueUnbonds, requestUnbond, stakeNode, stakeStatus } from "./stake.ts";
 
-// Stakes, unbonding and slashes against a real Postgres: every move is a balanced ledger
-// transfer, a retried request moves tokens once, and a slash reaches unbonding stake too.
+// Stakes and unbonding against a real Postgres: every move is a balanced ledger transfer, a
+// retried request moves tokens once, and a stake comes from released earnings first.
+// (Slashes, clawbacks and refunds: economics.integration.test.ts.)
 
 let t: Awaited<ReturnType<typeof createTestDatabase>>;
 let dataDir: string;
 let provider: string;
 let other: string;
-let customer: string;
+
 let nodeId: string;
 const TOKENS = 1_000_000n;
 
@@ -35,7 +36,7 @@ beforeAll(async () => {
   };
   provider = await org("provider", "provider");
   other = await org("other", "provider");
-  customer = await org("customer", "customer");
+
   await grantCredits({ orgId: provider, amount: 5_000n * TOKENS, idempotencyKey: "funds", memo: "test" });
   const node = await t.prisma.node.create({
     data: { orgId: provider, name: "n", publicKey: "k".repeat(43), region: "local", models: [], claimedCuPerHour: 3600, cuPerHour: 3600 },
@@ -53,7 +54,7 @@ afterAll(async () => {
 const balance = async (code: string) => (await getBalances(sql(), [code])).get(code) ?? 0n;
 
 describe("stakes", () => {
-  it("bonds from the provider's tokens once per idempotency key, and counts toward the minimum", async () => {
+  it("bonds from the provider's tokens once per idempotency key, and counts toward a checker's minimum", async () => {
     const before = await stakeStatus(sql(), nodeId, 3600);
     expect(before.sufficient).toBe(false);
     const first = await stakeNode({ orgId: provider, nodeId, amount: before.required, idempotencyKey: "k1" });
@@ -63,9 +64,35 @@ describe("stakes", () => {
     expect((await stakeStatus(sql(), nodeId, 3600)).sufficient).toBe(true);
   });
 
+  it("needs no idempotency key: the server makes one (each call then stakes again)", async () => {
+    const bonded = await balance(nodeStakeCode(nodeId));
+    const a = await stakeNode({ orgId: provider, nodeId, amount: TOKENS });
+    const b = await stakeNode({ orgId: provider, nodeId, amount: TOKENS });
+    expect(a.created && b.created).toBe(true);
+    expect(a.idempotencyKey).not.toBe(b.idempotencyKey);
+    expect(await balance(nodeStakeCode(nodeId))).toBe(bonded + 2n * TOKENS);
+  });
+
+  it("moves released earnings to stake first, then credits; `earnings` takes only earnings", async () => {
+    // Released earnings, as the release loop pays them (a transfer to the earnings account).
+    await sqlTransaction((tx) =>
+      postTransfer(tx, { idempotencyKey: "earned", kind: "grant", legs: [{ code: "treasury", amount: -3n * TOKENS }, { code: orgAccountCode(provider, "earnings"), amount: 3n * TOKENS }] }),
+    );
+    const available = await balance(orgAccountCode(provider, "available"));
+    const bonded = await balance(nodeStakeCode(nodeId));
+    const res = await stakeNode({ orgId: provider, nodeId, amount: 5n * TOKENS, idempotencyKey: "mix" });
+    expect(res).toMatchObject({ fromEarnings: (3n * TOKENS).toString(), fromAvailable: (2n * TOKENS).toString() });
+    expect(await balance(orgAccountCode(provider, "earnings"))).toBe(0n);
+    expect(await balance(orgAccountCode(provider, "available"))).toBe(available - 2n * TOKENS);
+    expect(await balance(nodeStakeCode(nodeId))).toBe(bonded + 5n * TOKENS);
+    await expect(stakeNode({ orgId: provider, nodeId, amount: 1n, source: "earnings" })).rejects.toMatchObject({ code: "INSUFFICIENT_CREDITS" });
+    expect((await checkLedger(sql())).ok).toBe(true);
+  });
+
   it("refuses another provider's node, a stake beyond the balance, and bad amounts — changing nothing", async () => {
     const snapshot = await balance(nodeStakeCode(nodeId));
     await expect(stakeNode({ orgId: other, nodeId, amount: TOKENS, idempotencyKey: "x" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(stakeNode({ orgId: provider, nodeId: "not-a-uuid", amount: TOKENS })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(stakeNode({ orgId: provider, nodeId, amount: 10n ** 14n, idempotencyKey: "big" })).rejects.toMatchObject({ code: "INSUFFICIENT_CREDITS" });
     await expect(stakeNode({ orgId: provider, nodeId, amount: 0n, idempotencyKey: "zero" })).rejects.toBeInstanceOf(AppError);
     await expect(requestUnbond({ orgId: provider, nodeId, amount: snapshot + 1n, idempotencyKey: "over" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
@@ -82,22 +109,6 @@ describe("stakes", () => {
     expect(await releaseDueUnbonds()).toBe(0); // paid once
     expect(await balance(nodeUnbondingCode(nodeId))).toBe(0n);
     expect(await balance(orgAccountCode(provider, "available"))).toBe(availableBefore + 10n * TOKENS);
-  });
-
-  it("slashes once per fraud: the customer is refunded, the rest goes to the treasury, the ledger balances", async () => {
-    const price = 20_000n;
-    const job = { id: "00000000-0000-4000-8000-000000000001", orgId: customer, price };
-    const bonded = await balance(nodeStakeCode(nodeId));
-    const checkId = "00000000-0000-4000-8000-0000000000aa";
-    const treasury = await balance("treasury");
-    const first = await sqlTransaction((tx) => slashForFraud(tx, { nodeId, checkId, job }));
-    const second = await sqlTransaction((tx) => slashForFraud(tx, { nodeId, checkId, job }));
-    expect(second).toBeNull();
-    expect(first?.slashed).toBe(slashAmountFor(price));
-    expect(await balance(nodeStakeCode(nodeId))).toBe(bonded - slashAmountFor(price));
-    expect(await balance(orgAccountCode(customer, "available"))).toBe(price);
-    expect(await balance("treasury")).toBe(treasury + slashAmountFor(price) - price);
-    expect((await checkLedger(sql())).ok).toBe(true);
   });
 
   it("sizes the slash so that cheating at the re-execution floor loses money", async () => {

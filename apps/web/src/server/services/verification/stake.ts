@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Db } from "@proofgrid/db/db-types";
 import { ensureAccounts, LedgerError, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
 import { sqlTransaction } from "@proofgrid/db/sql-client";
@@ -7,9 +8,11 @@ import { logger } from "../../logger.ts";
 import { getPorConfig } from "./por-config.ts";
 
 // Stakes are ledger accounts per node, owned by the node's provider:
-//   node:<id>:stake      bonded: counts toward the minimum, slashable
+//   node:<id>:stake      bonded: backs the node's exposure (exposure.ts), slashable
 //   node:<id>:unbonding  leaving: still slashable until the unbonding period ends
-// Tokens come from the provider's available balance and go back there when released.
+//   node:<id>:held       the node's job payouts inside their verification window
+// A stake comes from the provider's tokens — its released earnings first, then its credits
+// (bought or granted) — and goes back to its credits when released.
 
 export const nodeStakeCode = (nodeId: string) => `node:${nodeId}:stake`;
 export const nodeUnbondingCode = (nodeId: string) => `node:${nodeId}:unbonding`;
@@ -18,10 +21,16 @@ export async function ensureNodeAccounts(tx: Db, node: { id: string; orgId: stri
   await ensureAccounts(tx, [
     { code: nodeStakeCode(node.id), kind: "stake", orgId: node.orgId },
     { code: nodeUnbondingCode(node.id), kind: "stake", orgId: node.orgId },
+    { code: `node:${node.id}:held`, kind: "held_earnings", orgId: node.orgId },
   ]);
 }
 
-/** The stake a node must have bonded before it may lease: packages/por's minimumStake. */
+/**
+ * A checker's minimum stake (packages/por's minimumStake for its capability): what pays for
+ * approving a planted wrong result. Workers have no minimum any more: what they must have
+ * bonded follows the value of the jobs they hold (exposure.ts), and a new provider's worker
+ * starts on the starter allowance.
+ */
 export function requiredStake(cuPerHour: number): bigint {
   return minimumStake(Math.max(0, Math.round(cuPerHour)), getPorConfig().stake);
 }
@@ -29,6 +38,7 @@ export function requiredStake(cuPerHour: number): bigint {
 const MAX_STAKE = 10n ** 15n; // 10^9 tokens: a bound on one request, far above any real stake
 
 async function providerNode(tx: Db, orgId: string, nodeId: string) {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(nodeId)) throw new AppError("NOT_FOUND", "node not found");
   const rows = await tx.$queryRaw<{ id: string; org_id: string }[]>`SELECT id, org_id FROM nodes WHERE id = ${nodeId}::uuid FOR UPDATE`;
   const node = rows[0];
   // Another provider's node looks exactly like a missing one (tenant isolation).
@@ -40,41 +50,65 @@ function checkAmount(amount: bigint): void {
   if (amount <= 0n || amount > MAX_STAKE) throw new AppError("BAD_REQUEST", `amount must be between 1 and ${MAX_STAKE} base units`);
 }
 
-/** Bonds `amount` base units from the provider's available balance to the node. */
-export async function stakeNode(opts: { orgId: string; nodeId: string; amount: bigint; idempotencyKey: string }) {
+export type StakeSource = "any" | "earnings" | "available";
+
+/**
+ * Bonds `amount` base units to the node from the provider's tokens in one transfer: by
+ * default its released earnings first, then its credits ("move earnings to stake" is
+ * `source: "earnings"`). A retry with the same idempotency key moves the tokens once; without
+ * a key one is made here, so the call needs none (and then is not retry-safe: send a key, in
+ * the body or as the `Idempotency-Key` header, to retry safely).
+ */
+export async function stakeNode(opts: { orgId: string; nodeId: string; amount: bigint; idempotencyKey?: string; source?: StakeSource }) {
   checkAmount(opts.amount);
+  const key = opts.idempotencyKey ?? `server:${randomUUID()}`;
+  const source = opts.source ?? "any";
   try {
     return await sqlTransaction(async (tx) => {
       const node = await providerNode(tx, opts.orgId, opts.nodeId);
       await ensureNodeAccounts(tx, { id: node.id, orgId: node.org_id });
+      const earningsCode = orgAccountCode(opts.orgId, "earnings");
+      const availableCode = orgAccountCode(opts.orgId, "available");
+      const bal = await tx.$queryRaw<{ code: string; balance: bigint }[]>`
+        SELECT code, balance FROM ledger_accounts WHERE code IN (${earningsCode}, ${availableCode})`;
+      const earnings = BigInt(bal.find((b) => b.code === earningsCode)?.balance ?? 0n);
+      const fromEarnings = source === "available" ? 0n : source === "earnings" ? opts.amount : minBig(earnings, opts.amount);
+      const fromAvailable = opts.amount - fromEarnings;
       const res = await postTransfer(tx, {
-        idempotencyKey: `stake:${opts.orgId}:${opts.idempotencyKey}`,
+        idempotencyKey: `stake:${opts.orgId}:${key}`,
         kind: "stake",
         memo: `bond to node ${node.id}`,
         legs: [
-          { code: orgAccountCode(opts.orgId, "available"), amount: -opts.amount },
+          { code: earningsCode, amount: -fromEarnings },
+          { code: availableCode, amount: -fromAvailable },
           { code: nodeStakeCode(node.id), amount: opts.amount },
-        ],
+        ].filter((l) => l.amount !== 0n),
       });
-      logger.info({ nodeId: node.id, amount: opts.amount.toString(), created: res.created }, "stake bonded");
-      return { transferId: res.transferId, created: res.created };
+      logger.info({ nodeId: node.id, amount: opts.amount.toString(), fromEarnings: fromEarnings.toString(), created: res.created }, "stake bonded");
+      return { transferId: res.transferId, created: res.created, idempotencyKey: key, fromEarnings: fromEarnings.toString(), fromAvailable: fromAvailable.toString() };
     });
   } catch (err) {
-    if (err instanceof LedgerError && err.code === "insufficient_funds") throw new AppError("INSUFFICIENT_CREDITS", "not enough available tokens to stake");
+    if (err instanceof LedgerError && err.code === "insufficient_funds") {
+      throw new AppError(
+        "INSUFFICIENT_CREDITS",
+        source === "earnings" ? "not enough released earnings to stake" : "not enough tokens to stake: released earnings and credits together are below the amount",
+      );
+    }
     throw err;
   }
 }
 
 /** Starts unbonding: the tokens stop counting toward the minimum at once, stay slashable,
  * and return to the provider after the unbonding period (the coordinator releases them). */
-export async function requestUnbond(opts: { orgId: string; nodeId: string; amount: bigint; idempotencyKey: string }) {
+export async function requestUnbond(opts: { orgId: string; nodeId: string; amount: bigint; idempotencyKey?: string }) {
   checkAmount(opts.amount);
   const config = getPorConfig();
+  const key = opts.idempotencyKey ?? `server:${randomUUID()}`;
   try {
     return await sqlTransaction(async (tx) => {
       const node = await providerNode(tx, opts.orgId, opts.nodeId);
       const res = await postTransfer(tx, {
-        idempotencyKey: `unbond:${opts.orgId}:${opts.idempotencyKey}`,
+        idempotencyKey: `unbond:${opts.orgId}:${key}`,
         kind: "unbond",
         memo: `unbond from node ${node.id}`,
         legs: [
@@ -87,7 +121,7 @@ export async function requestUnbond(opts: { orgId: string; nodeId: string; amoun
         await tx.$executeRaw`
           INSERT INTO unbond_requests (id, node_id, amount, release_at) VALUES (${res.transferId}::uuid, ${node.id}::uuid, ${opts.amount}, ${releaseAt})`;
       }
-      return { requestId: res.transferId, releaseAt: releaseAt.toISOString() };
+      return { requestId: res.transferId, releaseAt: releaseAt.toISOString(), idempotencyKey: key };
     });
   } catch (err) {
     if (err instanceof LedgerError && err.code === "insufficient_funds") throw new AppError("BAD_REQUEST", "cannot unbond more than the bonded stake");

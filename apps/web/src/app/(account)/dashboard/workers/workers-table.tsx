@@ -68,7 +68,7 @@ export function WorkersTable({ initial, org }: { initial: WorkerRow[]; org: stri
               <th scope="col">Reputation</th>
               <th scope="col">Jobs served</th>
               <th scope="col">Earnings</th>
-              <th scope="col">Stake (bonded / required)</th>
+              <th scope="col">Stake · jobs held / limit</th>
             </tr>
           </thead>
           <tbody>
@@ -91,8 +91,8 @@ export function WorkersTable({ initial, org }: { initial: WorkerRow[]; org: stri
                 <td data-label="Earnings">{tokens(w.earnings)} tokens</td>
                 <td data-label="Stake">
                   <span className={w.stake.sufficient ? undefined : "font-medium text-warning-ink"}>
-                    {tokens(w.stake.bonded)} / {tokens(w.stake.required)} tokens
-                    {w.stake.sufficient ? "" : " (below the minimum: no jobs)"}
+                    {tokens(w.stake.bonded)} · {tokens(w.stake.exposureUsed)} / {tokens(w.stake.exposureLimit)} tokens
+                    {w.stake.sufficient ? "" : " (at its limit: no new jobs)"}
                   </span>
                 </td>
               </tr>

@@ -60,12 +60,14 @@ export default async function WorkerPage({
         <Stat label="Reputation" value={worker.reputationScore.toFixed(2)} />
         <Stat label="Jobs completed" value={worker.completedJobs} />
         <Stat label="Earned" value={`${tokens(worker.earnings)} tokens`} />
-        <Stat label="Stake bonded / required" value={`${tokens(worker.stake.bonded)} / ${tokens(worker.stake.required)}`} data-stake />
+        <Stat label="Stake bonded" value={`${tokens(worker.stake.bonded)} tokens`} />
+        <Stat label="Jobs held / limit" value={`${tokens(worker.stake.exposureUsed)} / ${tokens(worker.stake.exposureLimit)}`} data-stake />
       </StatList>
       {worker.stake.sufficient ? null : (
-        <Alert tone="warning" title="Stake below the minimum">
-          It gets no jobs until {tokens((BigInt(worker.stake.required) - BigInt(worker.stake.bonded)).toString())} more tokens are bonded:
-          its bonded stake is below what its capability requires.
+        <Alert tone="warning" title="At its limit">
+          It takes no new jobs while the jobs it holds (in flight, and settled with earnings held until their verification window
+          closes) reach what its stake and its provider&apos;s starter allowance back. Stake more, or wait for held earnings to be
+          released.
         </Alert>
       )}
       {BigInt(worker.stake.unbonding) > 0n ? <Muted>{tokens(worker.stake.unbonding)} tokens are unbonding.</Muted> : null}

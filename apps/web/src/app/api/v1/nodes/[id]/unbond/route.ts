@@ -3,7 +3,7 @@ import { requireScope } from "~/server/auth/caller";
 import { handle, json, parseWith } from "~/server/http/handle";
 import { parseJsonBody, readBodyLimited } from "~/server/http/read-body";
 import { requestUnbond } from "~/server/services/verification/stake";
-import { ZStakeRequest } from "~/server/services/verification/stake-request";
+import { idempotencyKeyHeader, ZStakeRequest } from "~/server/services/verification/stake-request";
 import { methodsNotAllowed } from "~/server/http/api-fallback";
 
 export const dynamic = "force-dynamic";
@@ -14,7 +14,12 @@ export const POST = handle(async (req, _ctx, { params }: { params: Promise<{ id:
   const { id } = await params;
   const request = parseWith(ZStakeRequest, parseJsonBody(await readBodyLimited(req, 4_096)));
   return json(
-    await requestUnbond({ orgId: caller.orgId, nodeId: id, amount: BigInt(request.amount), idempotencyKey: request.idempotencyKey }),
+    await requestUnbond({
+      orgId: caller.orgId,
+      nodeId: id,
+      amount: BigInt(request.amount),
+      idempotencyKey: request.idempotencyKey ?? idempotencyKeyHeader(req.headers),
+    }),
     { status: 201 },
   );
 });

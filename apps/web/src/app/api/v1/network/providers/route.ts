@@ -1,0 +1,19 @@
+import { z } from "zod";
+import { handle, json, parseWith } from "~/server/http/handle";
+import { listProviderRecords, PROVIDER_RECORDS_MAX } from "~/server/services/verification/provider-records";
+import { methodsNotAllowed } from "~/server/http/api-fallback";
+
+export const dynamic = "force-dynamic";
+
+const ZQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(PROVIDER_RECORDS_MAX).default(50),
+  provider: z.uuid().optional(),
+});
+
+/** Public: providers' records — nodes, proven frauds, slashed and refunded amounts — frauds first. `?limit=1..200&provider=<id>`. */
+export const GET = handle(async (req) => {
+  const q = parseWith(ZQuery, Object.fromEntries(new URL(req.url).searchParams));
+  return json({ providers: await listProviderRecords({ limit: q.limit, providerId: q.provider }) });
+});
+
+export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("GET");

@@ -1,0 +1,81 @@
+import { createHash } from "node:crypto";
+import type { Db } from "@proofgrid/db/db-types";
+import { orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
+import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { logger } from "../../logger.ts";
+import { nodeHeldCode } from "./exposure.ts";
+import { getPorConfig } from "./por-config.ts";
+
+// A worker's payout for a job is held on its node (`node:<id>:held`) until the job's
+// verification window closes. Then, if nothing says the result was wrong, it is released to
+// the provider's earnings (which it can stake or spend); a fraud verdict claws back every
+// payout still held (fraud.ts). A payout is not released while its job's check is pending or
+// disputed, while the node has an open dispute or an open fraud case, or while the node is
+// quarantined for fraud: any of those may still end in a clawback.
+
+/** Records a settled job's held payout (in the settlement's transaction). */
+export async function holdEarnings(tx: Db, h: { jobId: string; nodeId: string; orgId: string; amount: bigint; charge: bigint }): Promise<void> {
+  const releaseAt = new Date(Date.now() + getPorConfig().verificationWindowMs);
+  await tx.$executeRaw`
+    INSERT INTO held_earnings (job_id, node_id, org_id, amount, charge, release_at)
+    VALUES (${h.jobId}::uuid, ${h.nodeId}::uuid, ${h.orgId}::uuid, ${h.amount}, ${h.charge}, ${releaseAt})
+    ON CONFLICT (job_id) DO NOTHING`;
+}
+
+/** Rows released per transfer (one transfer per node and batch), and batches per run. */
+const RELEASE_BATCH = 500;
+const MAX_BATCHES_PER_RUN = 20;
+
+/**
+ * Releases held payouts whose window has closed (coordinator). Each batch of one node's due
+ * payouts moves in one transfer, in the transaction that marks them released; the rows are
+ * locked with SKIP LOCKED, so concurrent runs and a fraud verdict's clawback never both take
+ * one. Returns the number of payouts released.
+ */
+export async function releaseHeldEarnings(): Promise<number> {
+  let released = 0;
+  for (let i = 0; i < MAX_BATCHES_PER_RUN; i++) {
+    const n = await sqlTransaction(async (tx) => {
+      const due = await tx.$queryRaw<{ job_id: string; node_id: string; org_id: string; amount: bigint }[]>`
+        SELECT h.job_id, h.node_id, h.org_id, h.amount FROM held_earnings h
+        JOIN jobs j ON j.id = h.job_id JOIN nodes n ON n.id = h.node_id
+        WHERE h.state = 'held' AND h.release_at <= now()
+          AND j.verification NOT IN ('pending', 'disputed')
+          AND coalesce(n.quarantine_reason, '') <> 'fraud'
+          AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.subject_node_id = h.node_id AND c.kind = 'dispute' AND c.status IN ('queued', 'leased'))
+          AND NOT EXISTS (SELECT 1 FROM fraud_cases f WHERE f.node_id = h.node_id AND f.status = 'auditing')
+        ORDER BY h.release_at LIMIT ${RELEASE_BATCH}
+        FOR UPDATE OF h SKIP LOCKED`;
+      const byNode = new Map<string, typeof due>();
+      for (const d of due) byNode.set(d.node_id, [...(byNode.get(d.node_id) ?? []), d]);
+      for (const [nodeId, rows] of byNode) {
+        const total = rows.reduce((s, d) => s + BigInt(d.amount), 0n);
+        const ids = rows.map((d) => d.job_id).sort();
+        const key = createHash("sha256").update(ids.join(",")).digest("hex").slice(0, 32);
+        await postTransfer(tx, {
+          idempotencyKey: `release-earnings:${nodeId}:${key}`,
+          kind: "release_earnings",
+          memo: `${rows.length} payout(s) of node ${nodeId} past their verification window`,
+          legs: [
+            { code: nodeHeldCode(nodeId), amount: -total },
+            { code: orgAccountCode((rows[0] as (typeof rows)[number]).org_id, "earnings"), amount: total },
+          ],
+        });
+        await tx.$executeRaw`UPDATE held_earnings SET state = 'released', resolved_at = now() WHERE job_id = ANY(${ids}::uuid[])`;
+      }
+      return due.length;
+    });
+    released += n;
+    if (n < RELEASE_BATCH) break;
+  }
+  if (released > 0) logger.info({ released }, "held earnings released");
+  return released;
+}
+
+/** Held payouts that are due but blocked (pending checks, disputes, fraud): for diagnostics and tests. */
+export async function heldEarningsSummary(nodeId: string) {
+  const rows = await sql().$queryRaw<{ state: string; n: number; amount: bigint }[]>`
+    SELECT state::text AS state, count(*)::int AS n, coalesce(sum(amount), 0)::bigint AS amount FROM held_earnings
+    WHERE node_id = ${nodeId}::uuid GROUP BY state`;
+  return Object.fromEntries(rows.map((r) => [r.state, { jobs: r.n, amount: BigInt(r.amount) }])) as Partial<Record<"held" | "released" | "clawed", { jobs: number; amount: bigint }>>;
+}

@@ -1,0 +1,143 @@
+import { Worker } from "node:worker_threads";
+import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { compareJobOutputs, hashJson } from "@proofgrid/por";
+import { logger } from "../../../logger.ts";
+import { type CheckRow, checkItems, loadCheck } from "../check-tasks.ts";
+import { getPorConfig } from "../por-config.ts";
+import { applyPlatformVerdicts, type ItemVerdict, kindOf } from "../report-check.ts";
+import type { ExecuteRequest, ExecuteResponse } from "./messages.ts";
+
+// The executor of last resort: the platform re-executes a check itself, with the real models,
+// when no independent checker can. A dispute must be settled within POR_DISPUTE_DEADLINE_MS:
+// it is taken at once when no eligible checker is online (the first checker, its provider and
+// the subject's provider are excluded, so a one-checker network never has one), else once the
+// deadline passes. A sampled re-execution (a job's earnings wait on it) is taken after
+// POR_CHECK_DEADLINE_MS. The platform belongs to no provider, so it is independent of all
+// of them; it is paid nothing (checker rewards go to checkers by the checks they did).
+
+/** Checks executed per tick: each costs real inference on the coordinator's machine. */
+const MAX_CHECKS_PER_TICK = 2;
+/** One item's inference (with a cold model load) may take this long before the check is left to expire. */
+const ITEM_TIMEOUT_MS = 120_000;
+
+export type PlatformExecute = (req: Omit<ExecuteRequest, "id">) => Promise<{ output: unknown; inferenceMs: number }>;
+
+/** Runs items in a worker thread that lives for one tick (models load again next time: disputes are rare). */
+class ExecutorThread {
+  #worker: Worker | undefined;
+  #next = 1;
+
+  run(req: Omit<ExecuteRequest, "id">): Promise<{ output: unknown; inferenceMs: number }> {
+    this.#worker ??= new Worker(new URL("./thread-entry.mjs", import.meta.url));
+    const worker = this.#worker;
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`platform re-execution of ${req.ref} timed out`)), ITEM_TIMEOUT_MS);
+      const onMessage = (res: ExecuteResponse) => {
+        if (res.id !== id) return;
+        if (res.ok) done(null, { output: res.output, inferenceMs: res.inferenceMs });
+        else done(new Error(res.error));
+      };
+      const onError = (err: Error) => done(err);
+      function done(err: Error | null, value?: { output: unknown; inferenceMs: number }) {
+        clearTimeout(timer);
+        worker.off("message", onMessage);
+        worker.off("error", onError);
+        if (err) reject(err);
+        else resolve(value as { output: unknown; inferenceMs: number });
+      }
+      worker.on("message", onMessage);
+      worker.on("error", onError);
+      worker.postMessage({ ...req, id } satisfies ExecuteRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#worker?.terminate();
+    this.#worker = undefined;
+  }
+}
+
+/**
+ * Checks the platform should execute now, most urgent first: disputes past their deadline or
+ * with no eligible independent checker online, then sampled re-executions past theirs.
+ */
+async function dueChecks(limit: number): Promise<{ id: string }[]> {
+  const config = getPorConfig();
+  return sql().$queryRaw<{ id: string }[]>`
+    SELECT c.id FROM checks c LEFT JOIN checks p ON p.id = c.parent_check_id LEFT JOIN nodes pn ON pn.id = p.checker_node_id
+    WHERE c.status = 'queued' AND (
+      (c.kind = 'dispute' AND (
+        c.created_at < now() - ${config.disputeDeadlineMs} * interval '1 millisecond'
+        OR NOT EXISTS (
+          SELECT 1 FROM nodes k JOIN checker_licences l ON l.node_id = k.id AND l.revoked_at IS NULL
+          WHERE k.role = 'checker' AND k.status = 'online' AND c.model_id = ANY(k.models)
+            AND k.org_id <> c.subject_org_id AND k.id IS DISTINCT FROM p.checker_node_id AND k.org_id IS DISTINCT FROM pn.org_id
+            AND NOT EXISTS (SELECT 1 FROM node_verdicts v WHERE v.check_id = c.id AND v.node_id = k.id AND v.role = 'checker'))))
+      OR (c.kind = 'reexecution' AND c.created_at < now() - ${config.checkDeadlineMs} * interval '1 millisecond'))
+    ORDER BY (c.kind = 'dispute') DESC, c.created_at
+    LIMIT ${limit}`;
+}
+
+/** Claims a queued check for the platform: leased with no checker node, the attempt bumped (fencing). */
+async function claim(id: string): Promise<CheckRow | null> {
+  const lease = getPorConfig().checkLeaseMs;
+  const rows = await sql().$queryRaw<{ id: string }[]>`
+    UPDATE checks SET status = 'leased', checker_node_id = NULL, attempt = attempt + 1, leased_at = now(),
+      lease_expires_at = now() + ${lease} * interval '1 millisecond'
+    WHERE id = ${id}::uuid AND status = 'queued' RETURNING id`;
+  if (rows.length === 0) return null;
+  return loadCheck(sql(), id);
+}
+
+/**
+ * One tick of the executor of last resort (coordinator). `execute` is the platform's own
+ * inference by default; returns the checks it settled.
+ */
+export async function runLastResort(opts: { execute?: PlatformExecute } = {}): Promise<number> {
+  if (!getPorConfig().lastResort) return 0;
+  const due = await dueChecks(MAX_CHECKS_PER_TICK);
+  if (due.length === 0) return 0;
+  const thread = opts.execute ? null : new ExecutorThread();
+  const execute: PlatformExecute = opts.execute ?? ((req) => (thread as ExecutorThread).run(req));
+  let settled = 0;
+  try {
+    for (const d of due) {
+      const check = await claim(d.id);
+      if (!check) continue;
+      try {
+        const task = await checkItems(sql(), check);
+        const verdicts: ItemVerdict[] = [];
+        for (const item of task.items) {
+          const t0 = Date.now();
+          const mine = await execute({ ref: item.ref, slug: item.modelSlug, input: item.input, seed: item.seed, generator: item.generator });
+          const cmp = compareJobOutputs(kindOf(item.modelSlug), mine.output, item.output);
+          verdicts.push({
+            ref: item.ref,
+            match: cmp.match,
+            reason: cmp.reason,
+            metrics: cmp.metrics,
+            checkerOutput: mine.output,
+            checkerOutputHash: hashJson(mine.output),
+            inferenceMs: Math.round((mine.inferenceMs || Date.now() - t0) * 1000) / 1000,
+          });
+        }
+        const slugOf = new Map(task.items.map((i) => [i.ref, i.modelSlug]));
+        const outcome = await sqlTransaction(async (tx) => {
+          const locked = await loadCheck(tx, check.id, true);
+          // Still ours: leased to no checker at our attempt (a sweep may have handed it on).
+          if (!locked || locked.status !== "leased" || locked.checker_node_id !== null || locked.attempt !== check.attempt) return null;
+          return applyPlatformVerdicts(tx, locked, verdicts, (ref) => slugOf.get(ref) ?? "");
+        });
+        if (outcome) settled++;
+        logger.warn({ checkId: check.id, kind: check.kind, subject: check.subject_node_id, outcome: outcome ?? "lease lost" }, "executor of last resort: check executed by the platform");
+      } catch (err) {
+        // Left leased: its lease expires and it is queued again (for a checker or the next tick).
+        logger.error({ err, checkId: check.id }, "executor of last resort failed on a check");
+      }
+    }
+  } finally {
+    await thread?.close();
+  }
+  return settled;
+}
