@@ -135,7 +135,16 @@ describe("Postgres restarts under running workers", () => {
         where: { id: { in: ids }, state: { in: ["queued", "assigned", "running"] } },
         select: { id: true, state: true, attempt: true, nodeId: true, leaseExpiresAt: true },
       });
-      throw new Error(`${String(err)}: ${JSON.stringify(open)}`);
+      // Why the workers do not take them: their state, stake, exposure and open checks.
+      const nodes = await prisma.$queryRaw<unknown[]>`
+        SELECT n.name, n.status::text, n.quarantine_reason, n.last_seen_at,
+          (SELECT balance FROM ledger_accounts WHERE code = 'node:' || n.id::text || ':stake')::text AS bonded,
+          (SELECT coalesce(sum(charge), 0) FROM held_earnings h WHERE h.node_id = n.id AND h.state = 'held')::text AS held,
+          (SELECT count(*) FROM checks c WHERE c.subject_node_id = n.id AND c.status IN ('queued', 'leased'))::int AS open_checks
+        FROM nodes n`;
+      const customer = await prisma.$queryRaw<unknown[]>`
+        SELECT code, balance::text FROM ledger_accounts WHERE org_id = ${stack.seed.customerOrgId}::uuid`;
+      throw new Error(`${String(err)}: ${JSON.stringify(open)}; nodes ${JSON.stringify(nodes)}; customer ${JSON.stringify(customer)}`);
     });
     const notSucceeded = finished.filter((r) => r.state !== "succeeded");
     expect(notSucceeded, JSON.stringify(notSucceeded)).toEqual([]);
