@@ -118,7 +118,10 @@ describe("Postgres restarts under running workers", () => {
     // Some submits really did meet the outage and were retried; while the database was
     // away the answer was 503 (retry), never a 500.
     expect(jobs.some((j) => j.retries > 0)).toBe(true);
-    expect([...statuses.keys()].filter((s) => s !== 201 && s !== 503), JSON.stringify([...statuses])).toEqual([]);
+    expect(
+      [...statuses.keys()].filter((s) => s !== 201 && s !== 503),
+      JSON.stringify([...statuses]),
+    ).toEqual([]);
 
     // Every job ends succeeded: nothing lost, nothing failed for the database's sake.
     const ids = jobs.map((j) => j.id);
@@ -126,8 +129,13 @@ describe("Postgres restarts under running workers", () => {
     const finished = await waitFor(
       "every job to finish",
       async () => {
-        const rows = await prisma.job.findMany({ where: { id: { in: ids } }, select: { id: true, state: true, attempt: true, error: true } });
-        return rows.length === ids.length && rows.every((r) => ["succeeded", "failed", "canceled", "expired"].includes(r.state)) ? rows : null;
+        const rows = await prisma.job.findMany({
+          where: { id: { in: ids } },
+          select: { id: true, state: true, attempt: true, error: true },
+        });
+        return rows.length === ids.length && rows.every((r) => ["succeeded", "failed", "canceled", "expired"].includes(r.state))
+          ? rows
+          : null;
       },
       { timeoutMs: 120_000, intervalMs: 250 },
     ).catch(async (err) => {
@@ -144,7 +152,13 @@ describe("Postgres restarts under running workers", () => {
         FROM nodes n`;
       const customer = await prisma.$queryRaw<unknown[]>`
         SELECT code, balance::text FROM ledger_accounts WHERE org_id = ${stack.seed.customerOrgId}::uuid`;
-      throw new Error(`${String(err)}: ${JSON.stringify(open)}; nodes ${JSON.stringify(nodes)}; customer ${JSON.stringify(customer)}`);
+      const warnings = [...stack.workers.flatMap((w) => w.logs.map((l) => `${w.name}: ${l}`)), ...stack.webLogs.map((l) => `web: ${l}`)]
+        .filter((l) => /"level":(40|50|60)/.test(l))
+        .slice(-12)
+        .map((l) => l.slice(0, 400));
+      throw new Error(
+        `${String(err)}: ${JSON.stringify(open)}; last warnings ${JSON.stringify(warnings)}; nodes ${JSON.stringify(nodes)}; customer ${JSON.stringify(customer)}`,
+      );
     });
     const notSucceeded = finished.filter((r) => r.state !== "succeeded");
     expect(notSucceeded, JSON.stringify(notSucceeded)).toEqual([]);
@@ -159,10 +173,18 @@ describe("Postgres restarts under running workers", () => {
     }
     for (const id of ids) expect(perJob.get(id), id).toEqual({ hold: 1, settle: 1 });
     const after = await ledgerSnapshot(pg.url, { customer: stack.seed.customerOrgId, provider: stack.seed.providerOrgId });
-    expect(after.check.ok, JSON.stringify(after.check, (_k, v) => (typeof v === "bigint" ? v.toString() : v))).toBe(true);
+    expect(
+      after.check.ok,
+      JSON.stringify(after.check, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
+    ).toBe(true);
     expect(after.held).toBe(before.held); // every hold was settled
     const charged = before.available - after.available;
-    expect(after.providerEarnings - before.providerEarnings + (after.checkerPool - before.checkerPool) + (after.protocolFee - before.protocolFee)).toBe(charged);
+    expect(
+      after.providerEarnings -
+        before.providerEarnings +
+        (after.checkerPool - before.checkerPool) +
+        (after.protocolFee - before.protocolFee),
+    ).toBe(charged);
 
     // No process was restarted: the same pids, all still running.
     const now = [stack.web.child.pid, stack.coordinator?.child.pid, ...stack.workers.map((w) => w.proc.child.pid)];
@@ -179,14 +201,24 @@ describe("Postgres restarts under running workers", () => {
                  (SELECT coalesce(array_agg(application_name ORDER BY application_name), '{}') FROM pg_stat_activity
                    WHERE datname = current_database() AND application_name LIKE 'proofgrid-%-events') AS listeners`;
         const r = rows[0];
-        return r && r.leader === 1 && r.listeners.includes("proofgrid-web-events") && r.listeners.includes("proofgrid-coordinator-events") ? r : null;
+        return r && r.leader === 1 && r.listeners.includes("proofgrid-web-events") && r.listeners.includes("proofgrid-coordinator-events")
+          ? r
+          : null;
       },
       { timeoutMs: 30_000, intervalMs: 200 },
     );
     expect(health.leader).toBe(1);
     // Exactly one LISTEN connection per process: none left behind by a reconnect.
     expect(health.listeners).toEqual(["proofgrid-coordinator-events", "proofgrid-web-events"]);
-    console.log(JSON.stringify({ scenario: "postgres-restart", jobs: ids.length, retriedSubmits: jobs.filter((j) => j.retries > 0).length, outages, attemptsOver1: finished.filter((r) => r.attempt > 1).length }));
+    console.log(
+      JSON.stringify({
+        scenario: "postgres-restart",
+        jobs: ids.length,
+        retriedSubmits: jobs.filter((j) => j.retries > 0).length,
+        outages,
+        attemptsOver1: finished.filter((r) => r.attempt > 1).length,
+      }),
+    );
     await prisma.$disconnect();
   });
 
@@ -195,10 +227,14 @@ describe("Postgres restarts under running workers", () => {
     const lines = Array.from({ length: 24 }, (_, i) => `line ${i} of a page read across an outage`);
     const image = (await renderTextPng(lines, { fontSize: 28, width: 900 })).toString("base64");
     const { id } = await submitUntilAnswered("pg-grace", { model: "ocr-ppocr-v4", input: { image } });
-    const held = await waitFor("the job to run", async () => {
-      const j = await prisma.job.findUnique({ where: { id }, select: { state: true, nodeId: true, attempt: true } });
-      return j?.state === "running" && j.nodeId ? j : null;
-    }, { intervalMs: 10 });
+    const held = await waitFor(
+      "the job to run",
+      async () => {
+        const j = await prisma.job.findUnique({ where: { id }, select: { state: true, nodeId: true, attempt: true } });
+        return j?.state === "running" && j.nodeId ? j : null;
+      },
+      { intervalMs: 10 },
+    );
     const holder = stack.workers.find((w) => w.nodeId === held.nodeId);
     if (!holder) throw new Error("the job runs on no worker of this stack");
     // The holder is healthy but cannot be heard while the database is away. Frozen here so
@@ -207,11 +243,15 @@ describe("Postgres restarts under running workers", () => {
     holder.proc.child.kill("SIGSTOP");
     try {
       await pg.restart({ mode: "immediate", downMs: 6_000 }); // longer than the 5 s lease
-      await waitFor("the coordinator to lead again", async () => {
-        const rows = await prisma.$queryRaw<{ n: number }[]>`
+      await waitFor(
+        "the coordinator to lead again",
+        async () => {
+          const rows = await prisma.$queryRaw<{ n: number }[]>`
           SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 7264002 AND granted`.catch(() => []);
-        return rows[0]?.n === 1;
-      }, { intervalMs: 100 });
+          return rows[0]?.n === 1;
+        },
+        { intervalMs: 100 },
+      );
       // Some sweeps later (every 250 ms), the job is still the holder's.
       await new Promise((r) => setTimeout(r, 1_500));
       const during = await prisma.job.findUnique({ where: { id }, select: { state: true, nodeId: true, attempt: true } });
@@ -219,10 +259,14 @@ describe("Postgres restarts under running workers", () => {
     } finally {
       holder.proc.child.kill("SIGCONT");
     }
-    const done = await waitFor("the job to finish", async () => {
-      const j = await prisma.job.findUnique({ where: { id }, select: { state: true, nodeId: true, attempt: true } });
-      return j && j.state !== "running" && j.state !== "queued" && j.state !== "assigned" ? j : null;
-    }, { timeoutMs: 60_000, intervalMs: 100 });
+    const done = await waitFor(
+      "the job to finish",
+      async () => {
+        const j = await prisma.job.findUnique({ where: { id }, select: { state: true, nodeId: true, attempt: true } });
+        return j && j.state !== "running" && j.state !== "queued" && j.state !== "assigned" ? j : null;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
     expect(done).toEqual({ state: "succeeded", nodeId: holder.nodeId, attempt: 1 });
     const attempts = await prisma.jobAttempt.findMany({ where: { jobId: id }, select: { attempt: true, outcome: true } });
     expect(attempts).toEqual([{ attempt: 1, outcome: "succeeded" }]);
