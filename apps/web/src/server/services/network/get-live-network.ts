@@ -1,7 +1,8 @@
 import { sql } from "@proofgrid/db/sql-client";
 import { liveNetwork } from "../market/live-network.ts";
 import { listRegions, type RegionView } from "../market/regions.ts";
-import { listRecentJobs, type RecentJob } from "./list-recent-jobs.ts";
+import { getEnv } from "../../env.ts";
+import { listRecentActivity, type RecentActivity } from "./list-recent-jobs.ts";
 
 /** Jobs per minute is averaged over this window: one minute alone jumps with every burst. */
 const RATE_WINDOW_MINUTES = 5;
@@ -17,7 +18,10 @@ export interface LiveNetwork {
   jobsQueued: number;
   platformRegion: string;
   regions: RegionView[];
-  recentJobs: RecentJob[];
+  /** Jobs per bucket, model and region, delayed (list-recent-jobs.ts). */
+  recentActivity: RecentActivity[];
+  /** How far behind the activity and the job rate are, ms. */
+  delayMs: number;
 }
 
 /**
@@ -26,14 +30,18 @@ export interface LiveNetwork {
  * two small queries, whatever the number of viewers.
  */
 export async function getLiveNetwork(): Promise<LiveNetwork> {
-  const [workers, regions, rates, recentJobs] = await Promise.all([
+  const { PUBLIC_FEED_BUCKET_MS: bucketMs, PUBLIC_FEED_DELAY_MS: delayMs } = getEnv();
+  // The job rate is counted like the activity: every purpose alike, up to a bucket that
+  // closed `delay` ago, so a poll right after a lease shows nothing of that lease.
+  const horizon = new Date(Math.floor((Date.now() - delayMs) / bucketMs) * bucketMs);
+  const [workers, regions, rates, recent] = await Promise.all([
     liveNetwork(),
     listRegions(),
     sql().$queryRaw<{ finished: number; queued: number }[]>`
-      SELECT (SELECT count(*) FROM jobs WHERE state IN ('succeeded', 'failed') AND purpose <> 'challenge'
-                AND finished_at > now() - ${RATE_WINDOW_MINUTES} * interval '1 minute')::int AS finished,
+      SELECT (SELECT count(*) FROM jobs WHERE state IN ('succeeded', 'failed')
+                AND finished_at >= ${horizon} - ${RATE_WINDOW_MINUTES} * interval '1 minute' AND finished_at < ${horizon})::int AS finished,
              (SELECT count(*) FROM jobs WHERE state = 'queued')::int AS queued`,
-    listRecentJobs({ limit: RECENT_JOBS_SHOWN }),
+    listRecentActivity({ limit: RECENT_JOBS_SHOWN }),
   ]);
   let nodesOnline = 0;
   let cuPerHourOnline = 0;
@@ -54,6 +62,7 @@ export async function getLiveNetwork(): Promise<LiveNetwork> {
     jobsQueued: rate?.queued ?? 0,
     platformRegion: regions.platformRegion,
     regions: regions.regions,
-    recentJobs,
+    recentActivity: recent.activity,
+    delayMs,
   };
 }
