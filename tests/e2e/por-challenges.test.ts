@@ -36,6 +36,12 @@ beforeAll(async () => {
       // Four timed rounds over the three models (the first is the untimed warm-up): a
       // steadier measurement than production's two.
       POR_REGISTRATION_JOBS: "15",
+      // Registration checks wait for an idle machine (or this long at most) and repeat a
+      // measurement under the claim before derating: short here, so the test does not wait
+      // out production's 10 minutes on a machine other work keeps busy.
+      POR_REGISTRATION_IDLE_MS: "2000",
+      POR_REGISTRATION_MAX_WAIT_MS: "15000",
+      POR_REMEASURE_AFTER_MS: "2000",
     },
   });
 });
@@ -82,24 +88,33 @@ describe("checks the platform runs on its own", () => {
         const settled = await waitFor("registration check of the over-claimer", async () => {
           const n = await node(liar.nodeId);
           return n && n.admission !== "pending" ? n : null;
-        }, { timeoutMs: 120_000 });
+        }, { timeoutMs: 240_000 });
         await liar.proc.stop(10_000);
         const after = await benchmark();
         if (attempt < ATTEMPTS && Math.abs(after - before) / Math.max(before, after) > 0.1) continue;
-        const timings = await sql().$queryRaw<{ slug: string; cost: number; inference_ms: number; lease_ms: number }[]>`
-          SELECT m.slug, j.cost_milli_cu AS cost, a.inference_ms, (extract(epoch FROM (a.finished_at - a.leased_at)) * 1000)::int AS lease_ms
+        const timings = await sql().$queryRaw<{ check_id: string; slug: string; cost: number; inference_ms: number; lease_ms: number }[]>`
+          SELECT c.id AS check_id, m.slug, j.cost_milli_cu AS cost, a.inference_ms, (extract(epoch FROM (a.finished_at - a.leased_at)) * 1000)::int AS lease_ms
           FROM jobs j JOIN checks c ON c.id = j.check_id AND c.kind = 'registration'
           JOIN job_attempts a ON a.job_id = j.id AND a.outcome = 'succeeded' JOIN models m ON m.id = j.model_id
           WHERE j.pinned_node_id = ${liar.nodeId}::uuid ORDER BY j.created_at`;
         const shown = `benchmark ${before}/${after}; receipt/lease ms: ${timings.map((t) => `${t.slug.split("-")[0]} ${t.inference_ms}/${t.lease_ms}`).join(", ")}`;
-        // The first job of each model loads it and is not timed, as in the platform.
-        const warm = new Set<string>();
-        const timed = timings.filter((t) => {
-          const seen = warm.has(t.slug);
-          warm.add(t.slug);
-          return seen;
-        });
-        const delivered = deliveredCuPerHour(timed.map((t) => ({ modelSlug: t.slug, costMilliCu: t.cost, wallMs: t.inference_ms })));
+        // A measurement under the claim is repeated before any derating: two checks, and the
+        // node is credited the better. Per check, the first job of each model loads it and is
+        // not timed, as in the platform.
+        const checkIds = [...new Set(timings.map((t) => t.check_id))];
+        expect(checkIds.length, shown).toBe(2);
+        const delivered = Math.max(
+          ...checkIds.map((id) => {
+            const warm = new Set<string>();
+            const timed = timings.filter((t) => {
+              if (t.check_id !== id) return false;
+              const seen = warm.has(t.slug);
+              warm.add(t.slug);
+              return seen;
+            });
+            return deliveredCuPerHour(timed.map((t) => ({ modelSlug: t.slug, costMilliCu: t.cost, wallMs: t.inference_ms })));
+          }),
+        );
         const bench = (before + after) / 2;
         expect(settled.admission, shown).toBe("derated");
         expect(settled.claimed_cu_per_hour).toBe(before * 2);
@@ -111,7 +126,7 @@ describe("checks the platform runs on its own", () => {
     } finally {
       await checker.proc.stop(10_000);
     }
-  });
+  }, 600_000);
 
   it("a checker never checks its own provider's workers", async () => {
     // A checker run by the workers' own provider: it must never be handed their checks.

@@ -15,16 +15,32 @@ interface WorkerRow {
   models: string[];
 }
 
-/** New workers get a capability challenge (sequential, timed jobs) before anything else. */
+/**
+ * New workers get a capability challenge (sequential, timed jobs) — not the moment they
+ * register, when their machine is often still busy (`npm start` runs the build and the
+ * checker's benchmark then), but once their heartbeats say the machine has been idle for
+ * POR_REGISTRATION_IDLE_MS, or after POR_REGISTRATION_MAX_WAIT_MS however busy it says it
+ * is. A measurement under the claim is repeated the same way after remeasure_after.
+ */
 export async function admitNewNodes(): Promise<number> {
   const config = getPorConfig();
   if (!config.challenges) return 0;
   const rows = await sql().$queryRaw<WorkerRow[]>`
     SELECT n.id, n.org_id, n.models FROM nodes n
     WHERE n.role = 'worker' AND n.admission = 'pending' AND n.status = 'online'
-      AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.subject_node_id = n.id AND c.kind = 'registration')
+      AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.subject_node_id = n.id AND c.kind = 'registration' AND c.status IN ('waiting', 'queued', 'leased'))
+      AND CASE
+        WHEN NOT EXISTS (SELECT 1 FROM checks c WHERE c.subject_node_id = n.id AND c.kind = 'registration')
+          THEN n.idle_since <= now() - ${config.registrationIdleMs} * interval '1 millisecond'
+            OR n.created_at <= now() - ${config.registrationMaxWaitMs} * interval '1 millisecond'
+        ELSE n.remeasure_after <= now() AND (n.idle_since <= now() - ${config.registrationIdleMs} * interval '1 millisecond'
+            OR n.remeasure_after <= now() - ${config.registrationMaxWaitMs} * interval '1 millisecond')
+      END
     LIMIT 20`;
-  for (const n of rows) await openChallengeCheck({ node: { id: n.id, orgId: n.org_id, models: n.models }, kind: "registration", planned: config.registrationJobs });
+  for (const n of rows) {
+    await sql().$executeRaw`UPDATE nodes SET remeasure_after = NULL WHERE id = ${n.id}::uuid`;
+    await openChallengeCheck({ node: { id: n.id, orgId: n.org_id, models: n.models }, kind: "registration", planned: config.registrationJobs });
+  }
   return rows.length;
 }
 
