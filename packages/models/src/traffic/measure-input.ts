@@ -105,7 +105,7 @@ async function measureImage(b64: string, output: unknown): Promise<MeasuredInput
   const hist = new Array<number>(16).fill(0);
   for (let i = 0; i < n; i++) {
     const v = luma[i] as number;
-    hist[Math.min(15, Math.floor(v / 16))]++;
+    hist[Math.min(15, Math.floor(v / 16))] = (hist[Math.min(15, Math.floor(v / 16))] ?? 0) + 1;
     if (v > mid) {
       bgSum += v;
       bgSq += v * v;

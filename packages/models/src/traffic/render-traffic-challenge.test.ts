@@ -36,7 +36,7 @@ describe("renderTrafficChallenge", () => {
     const again = await measureInput("ocr-ppocr-v4", r.input);
     const s = again.shape as OcrShape;
     expect([s.format, s.width, s.height]).toEqual(["jpeg", 700, 260]);
-    expect(Math.abs(again.stats.inkRowShare - customer.stats.inkRowShare)).toBeLessThan(0.15);
+    expect(Math.abs((again.stats.inkRowShare ?? 0) - (customer.stats.inkRowShare ?? 1))).toBeLessThan(0.15);
     expect(Math.abs(s.paperLuma - shape.paperLuma)).toBeLessThanOrEqual(3);
   });
 
