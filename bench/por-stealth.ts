@@ -111,33 +111,48 @@ export async function runStealthBench(opts: StealthOptions) {
     const spy = await startSpy(stack, opts.pool);
     await waitAdmitted(spy.nodeId);
 
-    const send = async (key: string, slug: Slug, habit: "single" | "paragraph" | "batch", donorSide: boolean): Promise<string | null> => {
+    type Sent = { id: string; key: string } | null;
+    const send = async (key: string, slug: Slug, habit: "single" | "paragraph" | "batch", donorSide: boolean): Promise<Sent> => {
       const input =
         slug === "encoder-synthetic-minilm"
           ? customerText(donorSide ? brown.donors : brown.customers, habit)
           : slug === "ocr-ppocr-v4"
             ? await customerPage(donorSide ? brown.donors : brown.customers)
             : customerAudio(donorSide ? donorClips : customerClips);
-      const res = await api<{ id: string }>(stack, "/api/v1/jobs", { body: { model: slug, input }, key });
-      return res.status === 201 ? res.body.id : null;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const res = await api<{ id: string }>(stack, "/api/v1/jobs", { body: { model: slug, input }, key });
+          if (res.status !== 201) progress(`stealth: submit refused (${res.status}): ${JSON.stringify(res.body).slice(0, 200)}`);
+          return res.status === 201 ? { id: res.body.id, key } : null;
+        } catch (err) {
+          // A kept-alive socket the server closed between requests: a client-side hiccup.
+          if (attempt >= 3) throw err;
+          await sleep(300);
+        }
+      }
     };
-    const waitAll = async (ids: (string | null)[]) => {
-      for (const id of ids) if (id) await api(stack, `/api/v1/jobs/${id}?wait=60000`, { key: null }).catch(() => undefined);
+    const waitAll = async (sent: Sent[]) => {
+      for (const j of sent) if (j) await api(stack, `/api/v1/jobs/${j.id}?wait=60000`, { key: j.key }).catch(() => undefined);
     };
 
     // Warm-up: the donor's traffic fills the private corpus, everyone's the traffic shapes.
     progress("stealth: warm-up — donor traffic for the corpus, customer traffic for the shapes");
-    const warm: Promise<string | null>[] = [];
-    for (let i = 0; i < 60; i++) warm.push(send(donor.key, SLUGS[i % 3] as Slug, pick(["single", "paragraph", "batch"] as const), true));
-    for (let i = 0; i < 30; i++) warm.push(send((customers[i % 2] as { key: string }).key, SLUGS[i % 3] as Slug, pick(["single", "batch"] as const), false));
-    const warmIds = await Promise.all(warm);
-    for (const id of warmIds) if (id) await api(stack, `/api/v1/jobs/${id}?wait=60000`, { key: customers[0]?.key }).catch(() => undefined);
+    const warmIds: Sent[] = [];
+    for (let i = 0; i < 90; i++) {
+      warmIds.push(
+        i < 60
+          ? await send(donor.key, SLUGS[i % 3] as Slug, pick(["single", "paragraph", "batch"] as const), true)
+          : await send((customers[i % 2] as { key: string }).key, SLUGS[i % 3] as Slug, pick(["single", "batch"] as const), false),
+      );
+      if (i % 6 === 5) await waitAll(warmIds.slice(-6));
+    }
+    await waitAll(warmIds);
     await waitCorpus();
 
     // Measured phase: sessions of customer traffic, bursty, of each organisation's habits.
     progress(`stealth: measured phase — ${opts.jobs} customer jobs; the spy records every lease`);
     spy.recording = true;
-    const ids: (string | null)[] = [];
+    const ids: Sent[] = [];
     const habits = [
       { key: (customers[0] as { key: string }).key, mix: ["encoder-synthetic-minilm", "encoder-synthetic-minilm", "ocr-ppocr-v4", "vad-silero-v5"] as Slug[], habit: "single" as const },
       { key: (customers[1] as { key: string }).key, mix: ["encoder-synthetic-minilm", "ocr-ppocr-v4", "vad-silero-v5", "vad-silero-v5"] as Slug[], habit: "batch" as const },
@@ -147,7 +162,7 @@ export async function runStealthBench(opts: StealthOptions) {
       const n = 1 + Math.floor(Math.random() * 8);
       for (let k = 0; k < n && ids.length < opts.jobs; k++) {
         ids.push(await send(who.key, pick(who.mix), Math.random() < 0.7 ? who.habit : "paragraph", false));
-        await sleep(-Math.log(1 - Math.random()) * 400);
+        await sleep(-Math.log(1 - Math.random()) * 800);
       }
       await sleep(500 + Math.random() * 3_500);
       if (ids.length % 40 < n) progress(`stealth: ${ids.length}/${opts.jobs} customer jobs sent, ${spy.leases.length} leases recorded`);
