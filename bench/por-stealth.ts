@@ -20,7 +20,7 @@
  * gain per identity (goal < 0), and the time from its first cheat to quarantine.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "@proofgrid/db/sql-client";
@@ -46,7 +46,7 @@ import { NodeClient } from "../apps/worker/src/protocol/node-client.ts";
 import { customerOrg, providerOrg } from "../tests/support/orgs.ts";
 import { api, type Stack, startStack } from "../tests/support/stack.ts";
 import { median, progress, report } from "./report.ts";
-import { crossValidate, type Example } from "./stealth/adversary.ts";
+import { auc, crossValidate, type Example } from "./stealth/adversary.ts";
 import { loadBrown } from "./stealth/brown.ts";
 import { customerAudio, customerPage, customerText, recordSpeech } from "./stealth/customer-inputs.ts";
 
@@ -103,7 +103,10 @@ export async function runStealthBench(opts: StealthOptions) {
     const otherProvider = await providerOrg("stealth-provider-b", { licence: false });
     const checkerOrg = await providerOrg("stealth-checkers");
     await stack.addWorker("checker", { CONCURRENCY: "2" }, { role: "checker", orgId: checkerOrg });
-    await stack.addWorker("other-worker", { INTRA_OP_THREADS: "1" }, { orgId: otherProvider, cuPerHour: 500 });
+    // A second provider's worker runs the warm-up with the spy, so part of the donated
+    // content comes from jobs the spy never saw (a provider's own nodes never get back
+    // content from jobs they ran); it stops before the measured phase so the spy sees all.
+    const other = await stack.addWorker("other-worker", { INTRA_OP_THREADS: "1" }, { orgId: otherProvider, cuPerHour: 500 });
     const donor = await customerOrg("stealth-donor", { tokens: 100_000n });
     await sql().$executeRaw`UPDATE organizations SET donates_challenge_inputs = true WHERE id = ${donor.id}::uuid`;
     const customers = [await customerOrg("stealth-customer-a", { tokens: 100_000n }), await customerOrg("stealth-customer-b", { tokens: 100_000n })];
@@ -148,6 +151,7 @@ export async function runStealthBench(opts: StealthOptions) {
     }
     await waitAll(warmIds);
     await waitCorpus();
+    await other.proc.stop(20_000);
 
     // Measured phase: sessions of customer traffic, bursty, of each organisation's habits.
     progress(`stealth: measured phase — ${opts.jobs} customer jobs; the spy records every lease`);
@@ -200,6 +204,7 @@ export async function runStealthBench(opts: StealthOptions) {
         continue;
       }
       const cv = crossValidate(ex, ALL);
+      const telling = strongestFeatures(ex, ALL);
       const baseline = await baselineAuc(slug as Slug, inputKind, ex.filter((e) => e.label === 0));
       rows.push({ model: slug, inputKind, customer: ex.length - nC, challenge: nC, auc: cv.auc, classifier: cv.classifier, baseline });
       report({
@@ -208,16 +213,17 @@ export async function runStealthBench(opts: StealthOptions) {
         unit: "AUC",
         goal: "≤ 0.55",
         ...(baseline !== null ? { baseline } : {}),
-        detail: { customer: ex.length - nC, challenge: nC, classifier: cv.classifier, byClassifier: cv.byClassifier, baselineIs: "the same adversary, payload features, on the former template generator" },
+        detail: { customer: ex.length - nC, challenge: nC, classifier: cv.classifier, byClassifier: cv.byClassifier, strongestFeatures: telling, baselineIs: "the same adversary, payload features, on the former template generator" },
       });
     }
     const pooled = examples(() => true).map((e, i) => ({ ...e, features: { ...e.features, ...oneHot(leases[i] as Lease) } }));
     const pooledCv = crossValidate(pooled, [...ALL, "m_ocr", "m_vad", "m_enc", "k_texts", "k_png", "k_jpeg", "k_webp"]);
     report({ name: "por.stealth.auc.all", value: pooledCv.auc, unit: "AUC", goal: "≤ 0.55", detail: { leases: pooled.length, challenges: pooled.filter((e) => e.label === 1).length, byClassifier: pooledCv.byClassifier } });
+    if (process.env.STEALTH_DUMP) writeFileSync(process.env.STEALTH_DUMP, JSON.stringify({ leases, labels: Object.fromEntries(labels) }));
     const feedsCv = crossValidate(examples(() => true), names(["f_"]));
-    report({ name: "por.stealth.auc.feeds", value: feedsCv.auc, unit: "AUC", goal: "≈ 0.5", detail: { features: names(["f_"]), byClassifier: feedsCv.byClassifier } });
+    report({ name: "por.stealth.auc.feeds", value: feedsCv.auc, unit: "AUC", goal: "≈ 0.5", detail: { strongestFeatures: strongestFeatures(examples(() => true), names(["f_"])), byClassifier: feedsCv.byClassifier } });
     const timingCv = crossValidate(examples(() => true), names(["t_", "id_"]));
-    report({ name: "por.stealth.auc.timing", value: timingCv.auc, unit: "AUC", goal: "≈ 0.5", detail: { features: names(["t_", "id_"]), byClassifier: timingCv.byClassifier } });
+    report({ name: "por.stealth.auc.timing", value: timingCv.auc, unit: "AUC", goal: "≈ 0.5", detail: { strongestFeatures: strongestFeatures(examples(() => true), names(["t_", "id_"])), byClassifier: timingCv.byClassifier } });
 
     // The cheater, with the adversary's out-of-fold scores, under production's rules.
     const price = await meanCustomerPrice(spy.nodeId);
@@ -255,6 +261,19 @@ export async function runStealthBench(opts: StealthOptions) {
   } finally {
     await stack.stop();
   }
+}
+
+/** Each feature's own AUC (its values as the score), the five farthest from 0.5: what gives challenges away, if anything. */
+function strongestFeatures(ex: readonly Example[], names: readonly string[]): Record<string, number> {
+  const labels = ex.map((e) => e.label);
+  return Object.fromEntries(
+    names
+      .map((n) => [n, auc(ex.map((e) => e.features[n] ?? 0), labels)] as const)
+      .filter(([, a]) => Number.isFinite(a))
+      .sort((a, b) => Math.abs(b[1] - 0.5) - Math.abs(a[1] - 0.5))
+      .slice(0, 5)
+      .map(([n, a]) => [n, Math.round(a * 1000) / 1000]),
+  );
 }
 
 function oneHot(l: Lease): Record<string, number> {
@@ -376,7 +395,7 @@ async function waitCorpus(): Promise<void> {
   for (let i = 0; i < 120; i++) {
     const r = await sql().$queryRaw<{ kind: string; n: number }[]>`SELECT kind, count(*)::int AS n FROM challenge_corpus GROUP BY kind`;
     const kinds = new Map(r.map((x) => [x.kind, x.n]));
-    if ((kinds.get("sentence") ?? 0) > 20 && (kinds.get("line") ?? 0) > 10 && (kinds.get("speech") ?? 0) > 5) {
+    if ((kinds.get("sentence") ?? 0) > 20 && (kinds.get("line") ?? 0) > 10 && (kinds.get("speech") ?? 0) > 5 && (kinds.get("room") ?? 0) > 5) {
       progress(`stealth: private corpus ${[...kinds].map(([k, n]) => `${n} ${k}s`).join(", ")}`);
       return;
     }

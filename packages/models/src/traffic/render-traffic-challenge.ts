@@ -25,6 +25,8 @@ export interface ChallengeContent {
   lines: readonly string[];
   /** Candidate speech clips, 16 kHz PCM16. */
   speech: readonly Int16Array[];
+  /** Candidate background recordings (the stretches without speech of donated audio), 16 kHz PCM16. */
+  room?: readonly Int16Array[];
 }
 
 export interface RenderedChallenge {
@@ -146,9 +148,32 @@ function defaultLayout(prng: Prng): [number, number, number, number][] {
 function renderAudio(shape: VadShape, content: ChallengeContent, prng: Prng): RenderedChallenge {
   const total = Math.round(clamp(shape.durationSec, 0.1, LIMITS.audioMaxSeconds) * WAV_SAMPLE_RATE);
   const mix = new Float64Array(total);
-  // The noise floor: uniform noise with the traffic's RMS (a = rms·√3).
-  const a = Math.max(shape.noiseRms, 1e-5) * Math.sqrt(3);
-  for (let i = 0; i < total; i++) mix[i] = (prng.nextFloat() * 2 - 1) * a;
+  const room = (content.room ?? []).filter((r) => r.length >= 1_600);
+  if (room.length > 0) {
+    // The background of real recordings (donated stretches without speech), joined with
+    // 10 ms cross-fades and scaled to the traffic's noise floor: synthetic noise has a
+    // spectrum no room has (measured: white noise alone let the adversary tell VAD
+    // challenges apart with AUC 1.0).
+    const fade = 160;
+    let at = 0;
+    for (let k = 0; k < 10_000 && at < total; k++) {
+      const clip = prng.pick(room);
+      let sq = 0;
+      for (const v of clip) sq += (v / 32_768) ** 2;
+      const gain = Math.max(shape.noiseRms, 1e-5) / Math.max(1e-6, Math.sqrt(sq / clip.length));
+      const start = at === 0 ? 0 : at - fade;
+      for (let i = 0; i < clip.length && start + i < total; i++) {
+        const w = at > 0 && i < fade ? i / fade : 1;
+        const tail = i >= clip.length - fade ? (clip.length - i) / fade : 1;
+        mix[start + i] = (mix[start + i] as number) + ((clip[i] as number) / 32_768) * gain * Math.min(w, tail === 1 ? 1 : Math.max(tail, 0));
+      }
+      at = start + clip.length;
+    }
+  } else {
+    // No donated background yet: uniform noise with the traffic's RMS (a = rms·√3).
+    const a = Math.max(shape.noiseRms, 1e-5) * Math.sqrt(3);
+    for (let i = 0; i < total; i++) mix[i] = (prng.nextFloat() * 2 - 1) * a;
+  }
   const clips = content.speech.length > 0 ? content.speech : [speechFixtureSamples()];
   const segments = shape.speech.length > 0 ? shape.speech : [{ start: Math.min(0.5, shape.durationSec / 4), end: Math.max(0.6, shape.durationSec * 0.75) }];
   const peakTarget = clamp(shape.peak, 0.05, 0.99);

@@ -110,10 +110,15 @@ export function LiveNetworkView({ initial }: { initial: LiveNetwork | null }) {
           <Stat
             label="CU/h available"
             value={live ? formatInt(live.cuPerHourAvailable) : null}
-            note={live ? `of ${formatInt(live.cuPerHourOnline)} CU/h online` : undefined}
+            note={live ? `of ${formatInt(live.cuPerHourOnline)} CU/h online, ${formatDelay(live.delayMs)} ago` : undefined}
             data-stat="CU/h available"
           />
-          <Stat label="Jobs queued" value={live ? formatInt(live.jobsQueued) : null} data-stat="Jobs queued" />
+          <Stat
+            label="Jobs queued"
+            value={live ? formatInt(live.jobsQueued) : null}
+            note={live ? `${formatDelay(live.delayMs)} ago` : undefined}
+            data-stat="Jobs queued"
+          />
         </StatList>
       </section>
       <section aria-labelledby="map-heading">

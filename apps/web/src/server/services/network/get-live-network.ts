@@ -34,14 +34,16 @@ export async function getLiveNetwork(): Promise<LiveNetwork> {
   // The job rate is counted like the activity: every purpose alike, up to a bucket that
   // closed `delay` ago, so a poll right after a lease shows nothing of that lease.
   const horizon = new Date(Math.floor((Date.now() - delayMs) / bucketMs) * bucketMs);
-  const [workers, regions, rates, recent] = await Promise.all([
+  const [workers, regions, rates, recent, then] = await Promise.all([
     liveNetwork(),
     listRegions(),
-    sql().$queryRaw<{ finished: number; queued: number }[]>`
+    sql().$queryRaw<{ finished: number }[]>`
       SELECT (SELECT count(*) FROM jobs WHERE state IN ('succeeded', 'failed')
-                AND finished_at >= ${horizon} - ${RATE_WINDOW_MINUTES} * interval '1 minute' AND finished_at < ${horizon})::int AS finished,
-             (SELECT count(*) FROM jobs WHERE state = 'queued')::int AS queued`,
+                AND finished_at >= ${horizon} - ${RATE_WINDOW_MINUTES} * interval '1 minute' AND finished_at < ${horizon})::int AS finished`,
     listRecentActivity({ limit: RECENT_JOBS_SHOWN }),
+    // Free capacity and the queue as they were at the horizon too: the network's busy-ness
+    // now would say whether a burst of customer traffic is under way (feed-horizon.ts).
+    occupancyAt(horizon),
   ]);
   let nodesOnline = 0;
   let cuPerHourOnline = 0;
@@ -50,7 +52,8 @@ export async function getLiveNetwork(): Promise<LiveNetwork> {
     if (w.quarantined) continue;
     nodesOnline++;
     cuPerHourOnline += w.cuPerHour;
-    cuPerHourAvailable += Math.round((w.cuPerHour * w.freeSlots) / Math.max(1, w.maxConcurrency));
+    const free = Math.max(0, w.maxConcurrency - (then.busy.get(w.id) ?? 0));
+    cuPerHourAvailable += Math.round((w.cuPerHour * free) / Math.max(1, w.maxConcurrency));
   }
   const rate = rates[0];
   return {
@@ -59,7 +62,7 @@ export async function getLiveNetwork(): Promise<LiveNetwork> {
     cuPerHourOnline,
     cuPerHourAvailable,
     jobsPerMinute: Math.round(((rate?.finished ?? 0) / RATE_WINDOW_MINUTES) * 10) / 10,
-    jobsQueued: rate?.queued ?? 0,
+    jobsQueued: then.queued,
     platformRegion: regions.platformRegion,
     regions: regions.regions,
     recentActivity: recent.activity,

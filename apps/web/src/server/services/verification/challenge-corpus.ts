@@ -11,7 +11,7 @@ import { PROTOCOL_ORG_ID } from "./protocol-org.ts";
 //   formats, layout, lengths, noise floor; measureInput), a bounded sample per model;
 // - challenge_corpus: content from the verified jobs of organisations that opted in
 //   (`donates_challenge_inputs`): their sentences, the lines the OCR model read, and the
-//   speech the VAD model found, cut out. Private to the platform's database, never in a
+//   speech the VAD model found, cut out, and the stretches around it (the room). Private to the platform's database, never in a
 //   package, and never handed back to the provider whose node ran the source job.
 
 /** Shapes kept per model: the newest this many customer jobs. */
@@ -77,7 +77,20 @@ async function donate(jobId: string, provider: string | null, slug: string, inpu
     const file = Buffer.from((input as { audio: string }).audio, "base64");
     const info = parseWavHeader(file);
     const x = readWavSamples(file, info);
-    for (const s of ((output as { segments?: { start: number; end: number }[] }).segments ?? []).slice(0, 16)) {
+    const segments = ((output as { segments?: { start: number; end: number }[] }).segments ?? []).slice(0, 16);
+    // The stretches without speech: the recording's room, the background of challenges.
+    const total = x.length / info.sampleRate;
+    const edges = [0, ...segments.flatMap((s) => [s.start, s.end]), total];
+    let rooms = 0;
+    for (let i = 0; i + 1 < edges.length && rooms < 4; i += 2) {
+      const from = (edges[i] as number) + 0.05;
+      const to = Math.min((edges[i + 1] as number) - 0.05, from + 5);
+      if (to - from < 0.5) continue;
+      const pcm = Int16Array.from(x.subarray(Math.round(from * info.sampleRate), Math.round(to * info.sampleRate)), (v) => Math.max(-32_768, Math.min(32_767, Math.round(v * 32_768))));
+      await add("room", null, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength), Math.round((to - from) * 1000));
+      rooms++;
+    }
+    for (const s of segments) {
       const len = s.end - s.start;
       if (!(len >= CLIP_MIN_S && len <= CLIP_MAX_S)) continue;
       const from = Math.round(s.start * info.sampleRate);
@@ -111,19 +124,26 @@ export async function drawTrafficShape(modelId: string): Promise<InputShape | nu
  * used first, never from a job that provider's nodes ran (they might remember it).
  */
 export async function drawChallengeContent(opts: { subjectOrgId: string; kind: "sentence" | "line" | "speech" }): Promise<ChallengeContent> {
+  const content = await drawKind(opts.subjectOrgId, opts.kind);
+  if (opts.kind === "speech") content.room = (await drawKind(opts.subjectOrgId, "room")).speech;
+  return content;
+}
+
+async function drawKind(subjectOrgId: string, kind: "sentence" | "line" | "speech" | "room"): Promise<ChallengeContent & { room?: Int16Array[] }> {
+  const opts = { subjectOrgId, kind };
   const rows = await sql().$queryRaw<{ id: bigint; text: string | null; audio: Buffer | null }[]>`
     WITH picked AS (
       SELECT id FROM challenge_corpus
       WHERE kind = ${opts.kind} AND source_org_id IS DISTINCT FROM ${opts.subjectOrgId}::uuid
-      ORDER BY uses, random() LIMIT ${opts.kind === "speech" ? 16 : CANDIDATES}
+      ORDER BY uses, random() LIMIT ${opts.kind === "speech" || opts.kind === "room" ? 16 : CANDIDATES}
     )
     UPDATE challenge_corpus c SET uses = c.uses + 1 FROM picked WHERE c.id = picked.id
     RETURNING c.id, c.text, c.audio`;
-  const content: ChallengeContent = { sentences: [], lines: [], speech: [] };
+  const content: ChallengeContent & { room?: Int16Array[] } = { sentences: [], lines: [], speech: [] };
   for (const r of rows) {
     if (opts.kind === "sentence" && r.text) (content.sentences as string[]).push(r.text);
     if (opts.kind === "line" && r.text) (content.lines as string[]).push(r.text);
-    if (opts.kind === "speech" && r.audio) {
+    if ((opts.kind === "speech" || opts.kind === "room") && r.audio) {
       const b = Buffer.from(r.audio);
       (content.speech as Int16Array[]).push(new Int16Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)));
     }
