@@ -67,9 +67,9 @@ async function donate(jobId: string, provider: string | null, slug: string, inpu
     VALUES (${kind}, ${text}, ${audio}, ${durationMs}, ${jobId}::uuid, ${provider}::uuid)`;
   if (slug === "encoder-synthetic-minilm") {
     const texts = "texts" in (input as object) ? (input as { texts: string[] }).texts : [(input as { text: string }).text];
-    for (const t of texts.slice(0, 32)) {
-      for (const s of t.split(/(?<=[.!?])\s+/).slice(0, 16)) if (s.length >= 12 && s.length <= 400) await add("sentence", s, null, null);
-    }
+    // Whole texts, as their customers wrote them: split into sentences, abbreviations
+    // ("Aug. 31") leave fragments no customer sends.
+    for (const t of texts.slice(0, 32)) if (t.length >= 2 && t.length <= 2_000) await add("sentence", t, null, null);
   } else if (slug === "ocr-ppocr-v4") {
     const lines = (output as { lines?: { text?: string; confidence?: number }[] }).lines ?? [];
     for (const l of lines.slice(0, 64)) if (l.text && l.text.length >= 2 && l.text.length <= 120 && (l.confidence ?? 0) >= 0.8) await add("line", l.text, null, null);
