@@ -2,6 +2,7 @@ import { sql } from "@proofgrid/db/sql-client";
 import { liveNetwork } from "../market/live-network.ts";
 import { listRegions, type RegionView } from "../market/regions.ts";
 import { getEnv } from "../../env.ts";
+import { occupancyAt } from "./feed-horizon.ts";
 import { listRecentActivity, type RecentActivity } from "./list-recent-jobs.ts";
 
 /** Jobs per minute is averaged over this window: one minute alone jumps with every burst. */

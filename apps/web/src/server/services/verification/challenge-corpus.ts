@@ -125,7 +125,7 @@ export async function drawTrafficShape(modelId: string): Promise<InputShape | nu
  */
 export async function drawChallengeContent(opts: { subjectOrgId: string; kind: "sentence" | "line" | "speech" }): Promise<ChallengeContent> {
   const content = await drawKind(opts.subjectOrgId, opts.kind);
-  if (opts.kind === "speech") content.room = (await drawKind(opts.subjectOrgId, "room")).speech;
+  if (opts.kind === "speech") content.room = [...(await drawKind(opts.subjectOrgId, "room")).speech];
   return content;
 }
 
