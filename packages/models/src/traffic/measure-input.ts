@@ -278,7 +278,7 @@ function measureText(input: unknown): MeasuredInput {
       digitShare: count(/[0-9]/g) / chars,
       upperShare: count(/[A-Z]/g) / chars,
       punctShare: count(/[.,;:!?'"()-]/g) / chars,
-      nonAsciiShare: count(/[^\x00-\x7f]/g) / chars,
+      nonAsciiShare: count(/[^ -~\t\n\r]/g) / chars,
       stopwordShare: lower.length ? lower.filter((w) => STOPWORDS.has(w)).length / lower.length : 0,
       typeTokenRatio: lower.length ? new Set(lower).size / lower.length : 0,
       sentenceEnds: count(/[.!?](\s|$)/g) / texts.length,
