@@ -6,7 +6,7 @@
  * whose executor records everything the worker sees at each lease — the payload's statistics
  * (measureInput and more), its sizes, the job id's bits, the attempt and lease fields, the
  * time since its previous leases, how many it holds, and what the public feeds say right
- * after (it polls /network/recent and /network/live) — and then runs the job honestly.
+ * after (it polls /network/recent, /network/live and /market) — and then runs the job honestly.
  * Customers send real traffic made independently of the challenge renderer: Brown-corpus
  * texts, pages rendered in many styles, espeak-ng recordings (bench/stealth/customer-inputs).
  * A donor organisation (opted in) sends traffic from the other half of the corpus: its
@@ -222,6 +222,8 @@ export async function runStealthBench(opts: StealthOptions) {
     if (process.env.STEALTH_DUMP) writeFileSync(process.env.STEALTH_DUMP, JSON.stringify({ leases, labels: Object.fromEntries(labels) }));
     const feedsCv = crossValidate(examples(() => true), names(["f_"]));
     report({ name: "por.stealth.auc.feeds", value: feedsCv.auc, unit: "AUC", goal: "≈ 0.5", detail: { strongestFeatures: strongestFeatures(examples(() => true), names(["f_"])), byClassifier: feedsCv.byClassifier } });
+    const hindsightCv = crossValidate(examples(() => true), names(["h_"]));
+    report({ name: "por.stealth.auc.feeds-after-result", value: hindsightCv.auc, unit: "AUC", goal: "≈ 0.5", detail: { strongestFeatures: strongestFeatures(examples(() => true), names(["h_"])), byClassifier: hindsightCv.byClassifier } });
     const timingCv = crossValidate(examples(() => true), names(["t_", "id_"]));
     report({ name: "por.stealth.auc.timing", value: timingCv.auc, unit: "AUC", goal: "≈ 0.5", detail: { strongestFeatures: strongestFeatures(examples(() => true), names(["t_", "id_"])), byClassifier: timingCv.byClassifier } });
 
@@ -246,6 +248,7 @@ export async function runStealthBench(opts: StealthOptions) {
       console.error("  %s | %s | %s | %s | %s", `${r.model} / ${r.inputKind}`.padEnd(36), String(r.customer).padStart(8), String(r.challenge).padStart(9), `${r.auc.toFixed(3)} (${r.classifier})`.padEnd(30), r.baseline === null ? "—" : r.baseline.toFixed(3));
     console.error("  %s | %s | %s | %s |", "all leases, pooled".padEnd(36), String(pooled.filter((e) => e.label === 0).length).padStart(8), String(pooled.filter((e) => e.label === 1).length).padStart(9), pooledCv.auc.toFixed(3).padEnd(30));
     console.error("  %s | %s | %s | %s |", "public feeds only".padEnd(36), "", "", feedsCv.auc.toFixed(3).padEnd(30));
+    console.error("  %s | %s | %s | %s |", "public feeds after the result".padEnd(36), "", "", hindsightCv.auc.toFixed(3).padEnd(30));
     console.error("  %s | %s | %s | %s |", "timing, ids and lease fields only".padEnd(36), "", "", timingCv.auc.toFixed(3).padEnd(30));
     console.error(
       "\n  honest only when it thinks it is watched, best threshold: cheats on %s %% of customer jobs and %s %% of challenges; expected net %s base units per identity (always cheat %s); first cheat → quarantine: median %s min (p90 %s) at %s jobs/min\n",
@@ -257,7 +260,7 @@ export async function runStealthBench(opts: StealthOptions) {
       cheater.best.p90MinutesToQuarantine.toFixed(1),
       jobsPerMinute.toFixed(1),
     );
-    return { rows, pooled: pooledCv.auc, feeds: feedsCv.auc, cheater };
+    return { rows, pooled: pooledCv.auc, feeds: feedsCv.auc, hindsight: hindsightCv.auc, cheater };
   } finally {
     await stack.stop();
   }
@@ -305,6 +308,7 @@ async function startSpy(stack: Stack, pool: InferencePool) {
   const execute: JobExecutor = async (job: LeasedJob, honest) => {
     const at = Date.now();
     inFlight++;
+    let recorded: { features: Record<string, number>; feed: Record<string, number> } | null = null;
     try {
       if (state.recording) {
         const measured = await measureInput(job.modelSlug, job.input);
@@ -333,10 +337,19 @@ async function startSpy(stack: Stack, pool: InferencePool) {
         }
         lastFeed = feed;
         state.leases.push({ jobId: job.jobId, slug: job.modelSlug, inputKind: measured.inputKind, features });
+        recorded = { features, feed };
       }
       history.push({ at, slug: job.modelSlug });
       if (history.length > 500) history.shift();
-      return await honest();
+      const result = await honest();
+      if (recorded) {
+        // Hindsight: the feeds again once the result is in. Too late to decide this job,
+        // but a count that moved for customer jobs only would label every job afterwards
+        // (a training set for the classifier).
+        const after = await pollFeeds(stack, job.modelSlug);
+        for (const [k, v] of Object.entries(after)) recorded.features[`h_${k}`] = v - (recorded.feed[k] ?? v);
+      }
+      return result;
     } finally {
       inFlight--;
     }
@@ -348,10 +361,12 @@ async function startSpy(stack: Stack, pool: InferencePool) {
 }
 
 async function pollFeeds(stack: Stack, slug: string): Promise<Record<string, number>> {
-  const [recent, live] = await Promise.all([
+  const [recent, live, market] = await Promise.all([
     api<{ activity: { bucket: string; model: string; jobs: number; medianDurationMs: number | null }[] }>(stack, "/api/v1/network/recent?limit=50", { key: null }),
     api<{ jobsPerMinute: number; jobsQueued: number; cuPerHourAvailable: number }>(stack, "/api/v1/network/live", { key: null }),
+    api<{ markets: { model: string; freeSlots: number; timeToResultMs: { p50: number | null; samples: number } }[] }>(stack, `/api/v1/market?model=${slug}`, { key: null }),
   ]);
+  const m = (market.body.markets ?? []).filter((x) => x.model === slug);
   const rows = recent.body.activity ?? [];
   const newest = rows[0]?.bucket;
   const mine = rows.filter((r) => r.bucket === newest && r.model === slug);
@@ -363,6 +378,10 @@ async function pollFeeds(stack: Stack, slug: string): Promise<Record<string, num
     jobsPerMinute: live.body.jobsPerMinute ?? 0,
     jobsQueued: live.body.jobsQueued ?? 0,
     cuAvailable: live.body.cuPerHourAvailable ?? 0,
+    // The public market: free slots and the count of the last hour's results of this model.
+    marketFreeSlots: m.reduce((a, x) => a + x.freeSlots, 0),
+    marketSamples: m.reduce((a, x) => a + x.timeToResultMs.samples, 0),
+    marketP50Ms: m[0]?.timeToResultMs.p50 ?? 0,
   };
 }
 
