@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { encodeWavPcm16 } from "../audio/wav.ts";
 import { renderTextPng } from "../reference-inputs.ts";
 import { measureInput, type OcrShape, type VadShape } from "./measure-input.ts";
 import { renderTrafficChallenge } from "./render-traffic-challenge.ts";
@@ -49,5 +50,19 @@ describe("renderTrafficChallenge", () => {
     expect(m.stats.noiseFloor).toBeGreaterThan(0.001);
     expect(m.stats.noiseFloor).toBeLessThan(0.004);
     expect(m.stats.peak).toBeCloseTo(0.5, 1);
+  });
+
+  it("VAD: the customer's exact length in samples, not rounded to the millisecond", async () => {
+    // bench:por measured AUC 0.97 on VAD with the shape's duration rounded to the ms: every
+    // challenge lasted a whole number of milliseconds (a multiple of 16 samples at 16 kHz),
+    // a customer's recording only one time in sixteen.
+    const n = 16_000 * 3 + 7;
+    const pcm = Int16Array.from({ length: n }, (_, i) => Math.round(Math.sin(i / 9) * 3_000 * (i > 16_000 && i < 32_000 ? 1 : 0.02)));
+    const customer = await measureInput("vad-silero-v5", { audio: encodeWavPcm16(pcm).toString("base64") });
+    expect(customer.stats.exactMilliseconds).toBe(0);
+    const r = await renderTrafficChallenge(customer.shape, corpus, "seed-0123456789abcdef");
+    const again = await measureInput("vad-silero-v5", r.input);
+    expect(again.stats.bytes).toBe(customer.stats.bytes);
+    expect(again.stats.exactMilliseconds).toBe(0);
   });
 });
