@@ -48,6 +48,13 @@ export interface EncoderShape {
   form: "text" | "texts";
   /** Characters of each text. */
   lengths: number[];
+  /** Sentence ends in each text (at least 1); absent in shapes measured before it existed. */
+  sentences?: number[];
+}
+
+/** Sentence ends in a text: `.`, `!` or `?` before a space or the end; at least 1. */
+export function sentenceCount(text: string): number {
+  return Math.max(1, (text.match(/[.!?](\s|$)/g) ?? []).length);
 }
 
 export type InputShape = OcrShape | VadShape | EncoderShape;
@@ -267,7 +274,7 @@ function measureText(input: unknown): MeasuredInput {
   const lengths = texts.map((t) => t.length);
   const mean = lengths.reduce((a, b) => a + b, 0) / lengths.length;
   const sd = Math.sqrt(lengths.reduce((a, b) => a + (b - mean) ** 2, 0) / lengths.length);
-  const shape: EncoderShape = { kind: "embedding", form, lengths };
+  const shape: EncoderShape = { kind: "embedding", form, lengths, sentences: texts.map(sentenceCount) };
   return {
     shape,
     inputKind: form,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeWavPcm16 } from "../audio/wav.ts";
 import { renderTextPng } from "../reference-inputs.ts";
-import { measureInput, type OcrShape, type VadShape } from "./measure-input.ts";
+import { measureInput, type OcrShape, sentenceCount, type VadShape } from "./measure-input.ts";
 import { renderTrafficChallenge } from "./render-traffic-challenge.ts";
 
 // A challenge copies the shape of one customer job: measured again, it has that job's size,
@@ -22,6 +22,17 @@ describe("renderTrafficChallenge", () => {
     expect(texts[0]).toBe(corpus.sentences[0]);
     expect(Math.abs((texts[2] as string).length - 110) / 110).toBeLessThan(0.35);
     for (const t of texts) for (const s of t.split(/(?<=\.) /)) expect(corpus.sentences).toContain(s);
+  });
+
+  it("encoder: as many sentences per text as the customer's, not short ones joined to reach the length", async () => {
+    const customer = await measureInput("encoder-synthetic-minilm", { texts: ["One sentence of a customer, about sixty characters long here.", "Two short ones. Side by side."] });
+    expect((customer.shape as { sentences?: number[] }).sentences).toEqual([1, 2]);
+    const pool = {
+      ...corpus,
+      sentences: ["Rates rose.", "It rained.", "We left early.", "Prices fell.", "The train arrived late again today, as on most days.", "Go home.", "Read it."],
+    };
+    const r = await renderTrafficChallenge(customer.shape, pool, "seed-0123456789abcdef");
+    expect((r.input as { texts: string[] }).texts.map(sentenceCount)).toEqual([1, 2]);
   });
 
   it("OCR: same size, format and line layout as the page it copies, with the corpus's lines", async () => {
