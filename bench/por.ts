@@ -49,8 +49,12 @@ const { values } = parseArgs({
     strategies: { type: "string", default: "random,replay,perturbed,cheaper,watched,partial" },
     "overhead-jobs": { type: "string", default: "300" },
     "lazy-trials": { type: "string" },
+    /** stealth: can a worker tell challenges from customer jobs (issue 12); cheaters: detection of each strategy. */
+    phases: { type: "string", default: "stealth,cheaters" },
+    "stealth-jobs": { type: "string", default: "360" },
   },
 });
+const PHASES = new Set(values.phases.split(","));
 const TRIALS = Number(values.trials);
 const P = Number(values.p);
 const SLOTS = Number(values.slots);
@@ -322,6 +326,11 @@ async function main() {
   const pool = new InferencePool(SLOTS, { intraOpNumThreads: 1, graphOptimizationLevel: "all", executionProvider: "cpu" });
   const stacks: Stack[] = [];
   try {
+    if (PHASES.has("stealth")) {
+      const { runStealthBench } = await import("./por-stealth.ts");
+      await runStealthBench({ database: await newDb("bench_por_stealth"), pool, jobs: Number(values["stealth-jobs"]) });
+    }
+    if (!PHASES.has("cheaters")) return;
     const plantedRate = 0.01;
     progress(`stack: re-execution rate p = ${P}, planted rate ${plantedRate}, two honest checkers of two providers`);
     const stack = await startStack({

@@ -36,6 +36,12 @@ beforeAll(async () => {
       // Four timed rounds over the three models (the first is the untimed warm-up): a
       // steadier measurement than production's two.
       POR_REGISTRATION_JOBS: "15",
+      // Registration checks wait for an idle machine (or this long at most) and repeat a
+      // measurement under the claim before derating: short here, so the test does not wait
+      // out production's 10 minutes on a machine other work keeps busy.
+      POR_REGISTRATION_IDLE_MS: "2000",
+      POR_REGISTRATION_MAX_WAIT_MS: "15000",
+      POR_REMEASURE_AFTER_MS: "2000",
     },
   });
 });
@@ -82,24 +88,33 @@ describe("checks the platform runs on its own", () => {
         const settled = await waitFor("registration check of the over-claimer", async () => {
           const n = await node(liar.nodeId);
           return n && n.admission !== "pending" ? n : null;
-        }, { timeoutMs: 120_000 });
+        }, { timeoutMs: 240_000 });
         await liar.proc.stop(10_000);
         const after = await benchmark();
         if (attempt < ATTEMPTS && Math.abs(after - before) / Math.max(before, after) > 0.1) continue;
-        const timings = await sql().$queryRaw<{ slug: string; cost: number; inference_ms: number; lease_ms: number }[]>`
-          SELECT m.slug, j.cost_milli_cu AS cost, a.inference_ms, (extract(epoch FROM (a.finished_at - a.leased_at)) * 1000)::int AS lease_ms
+        const timings = await sql().$queryRaw<{ check_id: string; slug: string; cost: number; inference_ms: number; lease_ms: number }[]>`
+          SELECT c.id AS check_id, m.slug, j.cost_milli_cu AS cost, a.inference_ms, (extract(epoch FROM (a.finished_at - a.leased_at)) * 1000)::int AS lease_ms
           FROM jobs j JOIN checks c ON c.id = j.check_id AND c.kind = 'registration'
           JOIN job_attempts a ON a.job_id = j.id AND a.outcome = 'succeeded' JOIN models m ON m.id = j.model_id
           WHERE j.pinned_node_id = ${liar.nodeId}::uuid ORDER BY j.created_at`;
         const shown = `benchmark ${before}/${after}; receipt/lease ms: ${timings.map((t) => `${t.slug.split("-")[0]} ${t.inference_ms}/${t.lease_ms}`).join(", ")}`;
-        // The first job of each model loads it and is not timed, as in the platform.
-        const warm = new Set<string>();
-        const timed = timings.filter((t) => {
-          const seen = warm.has(t.slug);
-          warm.add(t.slug);
-          return seen;
-        });
-        const delivered = deliveredCuPerHour(timed.map((t) => ({ modelSlug: t.slug, costMilliCu: t.cost, wallMs: t.inference_ms })));
+        // A measurement under the claim is repeated before any derating: two checks, and the
+        // node is credited the better. Per check, the first job of each model loads it and is
+        // not timed, as in the platform.
+        const checkIds = [...new Set(timings.map((t) => t.check_id))];
+        expect(checkIds.length, shown).toBe(2);
+        const delivered = Math.max(
+          ...checkIds.map((id) => {
+            const warm = new Set<string>();
+            const timed = timings.filter((t) => {
+              if (t.check_id !== id) return false;
+              const seen = warm.has(t.slug);
+              warm.add(t.slug);
+              return seen;
+            });
+            return deliveredCuPerHour(timed.map((t) => ({ modelSlug: t.slug, costMilliCu: t.cost, wallMs: t.inference_ms })));
+          }),
+        );
         const bench = (before + after) / 2;
         expect(settled.admission, shown).toBe("derated");
         expect(settled.claimed_cu_per_hour).toBe(before * 2);
@@ -111,7 +126,52 @@ describe("checks the platform runs on its own", () => {
     } finally {
       await checker.proc.stop(10_000);
     }
-  });
+  }, 600_000);
+
+  it("an honest worker whose machine is busy during its check is measured again and not derated", async () => {
+    // Issue 12: on `npm start` an honest worker was credited 38 % of its claim because its
+    // check ran while the checker benchmarked on the same cores. Here three busy loops take
+    // the CPU from before registration until the first measurement is done (the worker
+    // reports the load; the check starts anyway after POR_REGISTRATION_MAX_WAIT_MS). The
+    // claim is 80 % of the machine's quiet benchmark, as a careful provider states it: the
+    // loaded measurement falls under 90 % of it, the quiet one does not.
+    const { spawn } = await import("node:child_process");
+    const orgB = (await sql().$queryRaw<{ id: string }[]>`SELECT id FROM organizations WHERE slug = 'independent-checkers'`)[0]?.id as string;
+    const quiet = await benchmark();
+    const hogs = Array.from({ length: 3 }, () => spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
+    const checker = await stack.addWorker("checker-busy", {}, { role: "checker", orgId: orgB });
+    const claim = Math.round(quiet * 0.8);
+    let honest: Awaited<ReturnType<Stack["addWorker"]>> | undefined;
+    try {
+      honest = await stack.addWorker("honest-busy", { INTRA_OP_THREADS: "1" }, { cuPerHour: claim });
+      const nodeId = honest.nodeId;
+      const first = await waitFor("the first measurement", async () => {
+        const r = await sql().$queryRaw<{ decision: string | null; measured: number }[]>`
+          SELECT evidence->'capability'->>'decision' AS decision, measured_cu_per_hour AS measured FROM checks
+          WHERE subject_node_id = ${nodeId}::uuid AND kind = 'registration' AND status = 'done'`;
+        return r[0] ?? null;
+      }, { timeoutMs: 240_000 });
+      for (const h of hogs) h.kill("SIGKILL");
+      expect(first.measured, `quiet benchmark ${quiet}, claim ${claim}`).toBeLessThan(claim * 0.9);
+      expect(first.decision).toBe("remeasure");
+      const settled = await waitFor("the second measurement", async () => {
+        const n = await node(nodeId);
+        return n && n.admission !== "pending" ? n : null;
+      }, { timeoutMs: 240_000 });
+      expect(settled.admission).toBe("passed");
+      expect(settled.cu_per_hour).toBe(claim);
+      expect(settled.cu_per_hour).toBeGreaterThanOrEqual(quiet * 0.85 * 0.8);
+      // The provider sees the evidence: both measurements, each timed job, the decision.
+      const { getCapabilityEvidence } = await import("../../apps/web/src/server/services/providers/get-capability-evidence.ts");
+      const evidence = await getCapabilityEvidence({ orgId: stack.seed.providerOrgId, nodeId });
+      expect(evidence.measurements.map((m) => m.decision?.decision)).toEqual(["remeasure", "passed"]);
+      expect(evidence.measurements[0]?.jobs.filter((j) => j.timed).length).toBeGreaterThan(0);
+    } finally {
+      for (const h of hogs) h.kill("SIGKILL");
+      await honest?.proc.stop(10_000);
+      await checker.proc.stop(10_000);
+    }
+  }, 600_000);
 
   it("a checker never checks its own provider's workers", async () => {
     // A checker run by the workers' own provider: it must never be handed their checks.

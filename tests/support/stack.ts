@@ -64,6 +64,11 @@ export async function startStack(opts: StackOptions = {}) {
     // Challenges (registration, standby, canaries) only where a test asks for them: the
     // older flows count jobs exactly.
     POR_CHALLENGES: "0",
+    // Public feeds without their production delay and in 1 s buckets, so the tests that read
+    // the explorer, the market and diagnostics see their jobs at once. Tests of the delay
+    // itself set their own.
+    PUBLIC_FEED_DELAY_MS: "0",
+    PUBLIC_FEED_BUCKET_MS: "1000",
     ...opts.env,
   };
   for (const [k, v] of Object.entries(env)) if (k.startsWith("POR_") || k === "PRICE_PER_CU") process.env[k] = v;

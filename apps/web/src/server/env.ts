@@ -27,6 +27,11 @@ const ZEnv = z.object({
   PLATFORM_REGION: z.string().default("eu-central"),
   /** An assignment the worker does not lease within this goes to the next candidate. */
   DISPATCH_OFFER_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
+  /** Public feeds (explorer, /network/recent, /network/live, diagnostics) count jobs in
+   * buckets of this length, all purposes alike, and show a bucket only this long after it
+   * closed: no job, challenge or not, can be matched to a lease (issue 12). */
+  PUBLIC_FEED_BUCKET_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
+  PUBLIC_FEED_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
   /** Dispatcher polling fallback when no NOTIFY arrives. */
   DISPATCH_INTERVAL_MS: z.coerce.number().int().min(20).max(60_000).default(500),
   /** Jobs an organisation may have assigned or running at once; 0 = no limit. Per-organisation

@@ -6,6 +6,7 @@ import type { RunResponse } from "../inference/thread-messages.ts";
 import type { Logger } from "../logger.ts";
 import { type NodeClient, PlatformError, sleep } from "../protocol/node-client.ts";
 import { leaseLoop } from "./lease-loop.ts";
+import { machineLoadSampler } from "./machine-load.ts";
 
 
 interface ActiveJob {
@@ -45,6 +46,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   // Woken early when a lease shorter than the current period arrives.
   let kick = new AbortController();
 
+  const machineLoad = machineLoadSampler();
   const heartbeatLoop = (async () => {
     while (!heartbeatStop.signal.aborted) {
       await sleep(heartbeatMs, AbortSignal.any([heartbeatStop.signal, kick.signal]));
@@ -52,7 +54,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       if (kick.signal.aborted) kick = new AbortController();
       const leases = [...active].map(([jobId, a]) => ({ jobId, attempt: a.attempt }));
       try {
-        const res = await client.post<{ leases: { jobId: string; attempt: number; ok: boolean }[] }>("/api/node/heartbeat", { leases, loadedModels: [...warm] });
+        const res = await client.post<{ leases: { jobId: string; attempt: number; ok: boolean }[] }>("/api/node/heartbeat", { leases, loadedModels: [...warm], machineBusy: Math.round(machineLoad() * 1000) / 1000 });
         for (const l of res.leases) {
           const a = active.get(l.jobId);
           if (!l.ok && a && a.attempt === l.attempt) {

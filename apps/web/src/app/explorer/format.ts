@@ -22,3 +22,9 @@ export function formatAge(iso: string, at: string): string {
 export function formatUtcTime(iso: string): string {
   return `${iso.slice(11, 19)} UTC`;
 }
+
+/** A feed delay in words: "2 min", "30 s". */
+export function formatDelay(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${Math.round(ms / 1_000)} s`;
+}

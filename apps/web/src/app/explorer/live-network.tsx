@@ -3,13 +3,12 @@
 import type { RegionView } from "~/server/services/market/regions";
 import type { LiveNetwork } from "~/server/services/network/get-live-network";
 import { Alert } from "~/components/ui/alert";
-import { Badge, jobStateTone } from "~/components/ui/badge";
 import { EmptyState } from "~/components/ui/empty-state";
 import { Skeleton, SkeletonRows } from "~/components/ui/skeleton";
 import { Stat, StatList } from "~/components/ui/stat";
 import { Table } from "~/components/ui/table";
 import { Muted, SectionTitle } from "~/components/ui/typography";
-import { formatAge, formatDuration, formatInt, formatUtcTime } from "./format";
+import { formatDelay, formatDuration, formatInt, formatUtcTime } from "./format";
 import { usePoll } from "./use-poll";
 import { WorldMap } from "./world-map";
 
@@ -47,36 +46,36 @@ function RegionsTable({ regions }: { regions: readonly RegionView[] }) {
   );
 }
 
-function RecentJobs({ live }: { live: LiveNetwork }) {
+function RecentActivity({ live }: { live: LiveNetwork }) {
   const names = new Map(live.regions.map((r) => [r.id, r.name]));
-  if (live.recentJobs.length === 0) return <EmptyState title="No job has run in the last hour." />;
+  if (live.recentActivity.length === 0) return <EmptyState title="No job finished in the last hour." />;
   return (
     <Table className="max-[26rem]:[&_:is(th,td)]:px-1.5">
-      <caption className="sr-only">Latest jobs, anonymised</caption>
+      <caption className="sr-only">Jobs finished per minute, model and region</caption>
       <thead>
         <tr>
+          <th scope="col">Minute</th>
           <th scope="col">Model</th>
           <th scope="col">Region</th>
-          <th scope="col">State</th>
           <th scope="col" className="text-right">
-            Duration
+            Jobs
           </th>
           <th scope="col" className="text-right max-md:hidden">
-            Submitted
+            Median run
           </th>
         </tr>
       </thead>
       <tbody>
-        {live.recentJobs.map((j, i) => (
-          // No ids leave the server: position and time are the key.
-          <tr key={`${j.createdAt}-${i}`}>
-            <td className="[overflow-wrap:anywhere]">{j.model}</td>
-            <td>{j.region === null ? "—" : (names.get(j.region) ?? j.region)}</td>
-            <td>
-              <Badge tone={jobStateTone(j.state)}>{j.state}</Badge>
+        {live.recentActivity.map((a) => (
+          <tr key={`${a.bucket}-${a.model}-${a.region}`}>
+            <td>{formatUtcTime(a.bucket).slice(0, 5)}</td>
+            <td className="[overflow-wrap:anywhere]">{a.model}</td>
+            <td>{names.get(a.region) ?? a.region}</td>
+            <td className="text-right">
+              {formatInt(a.jobs)}
+              {a.succeeded < a.jobs ? <span className="text-muted"> ({formatInt(a.jobs - a.succeeded)} failed)</span> : null}
             </td>
-            <td className="text-right">{formatDuration(j.durationMs)}</td>
-            <td className="text-right max-md:hidden">{formatAge(j.createdAt, live.at)}</td>
+            <td className="text-right max-md:hidden">{formatDuration(a.medianDurationMs)}</td>
           </tr>
         ))}
       </tbody>
@@ -105,16 +104,21 @@ export function LiveNetworkView({ initial }: { initial: LiveNetwork | null }) {
           <Stat
             label="Jobs per minute"
             value={live ? live.jobsPerMinute.toFixed(1) : null}
-            note="finished, last 5 min"
+            note={live ? `finished, 5 min to ${formatDelay(live.delayMs)} ago` : "finished"}
             data-stat="Jobs per minute"
           />
           <Stat
             label="CU/h available"
             value={live ? formatInt(live.cuPerHourAvailable) : null}
-            note={live ? `of ${formatInt(live.cuPerHourOnline)} CU/h online` : undefined}
+            note={live ? `of ${formatInt(live.cuPerHourOnline)} CU/h online, ${formatDelay(live.delayMs)} ago` : undefined}
             data-stat="CU/h available"
           />
-          <Stat label="Jobs queued" value={live ? formatInt(live.jobsQueued) : null} data-stat="Jobs queued" />
+          <Stat
+            label="Jobs queued"
+            value={live ? formatInt(live.jobsQueued) : null}
+            note={live ? `${formatDelay(live.delayMs)} ago` : undefined}
+            data-stat="Jobs queued"
+          />
         </StatList>
       </section>
       <section aria-labelledby="map-heading">
@@ -134,9 +138,12 @@ export function LiveNetworkView({ initial }: { initial: LiveNetwork | null }) {
           {live ? <RegionsTable regions={live.regions} /> : <SkeletonRows label="Loading…" />}
         </section>
         <section aria-labelledby="jobs-heading">
-          <SectionTitle id="jobs-heading">Recent jobs</SectionTitle>
-          <Muted className="mb-2">Model, region, state and run time only: no customer or provider is shown.</Muted>
-          {live ? <RecentJobs live={live} /> : <SkeletonRows label="Loading…" />}
+          <SectionTitle id="jobs-heading">Recent activity</SectionTitle>
+          <Muted className="mb-2">
+            Jobs finished per minute, model and region{live ? `, shown ${formatDelay(live.delayMs)} after the minute ends` : ""}: no single job, customer or
+            provider is shown.
+          </Muted>
+          {live ? <RecentActivity live={live} /> : <SkeletonRows label="Loading…" />}
         </section>
       </div>
     </>

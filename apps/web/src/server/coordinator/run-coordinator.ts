@@ -14,11 +14,12 @@ import {
   admitNewNodes,
   advanceChallenges,
   closeEpoch,
-  injectCanaries,
   plantChecks,
   scheduleStandbyChecks,
 } from "../services/verification/por-loops.ts";
 import { sweepCheckLeases } from "../services/verification/check-tasks.ts";
+import { sampleTraffic } from "../services/verification/challenge-corpus.ts";
+import { scheduleTrafficChallenges } from "../services/verification/challenge-schedule.ts";
 import { releaseDueUnbonds } from "../services/verification/stake.ts";
 import { advanceFraudCases } from "../services/verification/fraud.ts";
 import { releaseHeldEarnings } from "../services/verification/held-earnings.ts";
@@ -46,12 +47,17 @@ const ZCoordinatorEnv = z.object({
   LEADER_RETRY_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** Challenge progress (next registration job, ready for a checker) and check leases. */
   POR_ADVANCE_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(300),
-  /** One canary coin per worker, and planted checks, per tick. */
+  /** Planted checks, per tick. */
   POR_CANARY_TICK_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** Auto top-ups, low-balance and spend-cap alerts. */
   BILLING_WATCH_INTERVAL_MS: z.coerce.number().int().min(200).max(3_600_000).default(15_000),
   /** Held earnings released, fraud audits advanced, and the executor of last resort, per tick. */
   POR_ECONOMICS_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /** The challenge schedule's tick: challenges open within this of their drawn moment, so
+   * their arrival times carry no visible phase of a coarse tick. */
+  POR_SCHEDULE_TICK_MS: z.coerce.number().int().min(20).max(10_000).default(200),
+  /** Customer inputs measured into traffic shapes (and donated content into the corpus). */
+  POR_TRAFFIC_SAMPLE_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
 });
 
 // Any constant works; it only has to differ from the migration runner's.
@@ -93,10 +99,11 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
       name: "por-canaries",
       everyMs: cfg.POR_CANARY_TICK_MS,
       run: async () => {
-        await injectCanaries({ tickMs: cfg.POR_CANARY_TICK_MS });
         await plantChecks({ sinceMs: cfg.POR_CANARY_TICK_MS });
       },
     },
+    { name: "por-schedule", everyMs: cfg.POR_SCHEDULE_TICK_MS, run: scheduleTrafficChallenges },
+    { name: "por-traffic", everyMs: cfg.POR_TRAFFIC_SAMPLE_MS, run: sampleTraffic },
     { name: "por-epoch", everyMs: 1_000, run: epochTicker() },
     { name: "unbond-release", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => releaseDueUnbonds() },
     // Payouts past their verification window go to the providers; fraud cases audit back.

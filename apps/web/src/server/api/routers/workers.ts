@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { getNodeDiagnostics } from "../../services/market/diagnostics.ts";
+import { getCapabilityEvidence } from "../../services/providers/get-capability-evidence.ts";
 import { getEarningsSeries } from "../../services/providers/earnings-series.ts";
 import { getWorker } from "../../services/providers/get-worker.ts";
 import { listWorkers } from "../../services/providers/list-workers.ts";
@@ -15,6 +16,9 @@ export const workersRouter = createTRPCRouter({
   get: orgProcedure("nodes:read")
     .input(ZWorkerId)
     .query(({ ctx, input }) => getWorker({ orgId: ctx.org.orgId, nodeId: input.id })),
+  capability: orgProcedure("nodes:read")
+    .input(ZWorkerId)
+    .query(({ ctx, input }) => getCapabilityEvidence({ orgId: ctx.org.orgId, nodeId: input.id })),
   diagnostics: orgProcedure("nodes:read")
     .input(ZWorkerId)
     .query(({ ctx, input }) => getNodeDiagnostics({ orgId: ctx.org.orgId, nodeId: input.id })),

@@ -107,6 +107,10 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
   if (node.role !== "worker") throw new AppError("BAD_REQUEST", "diagnostics are for workers: a checker takes no jobs");
 
   const windowMs = MARKET_WINDOW_MS;
+  // The provider's own view, yet a cheating provider would poll it after each lease: jobs
+  // count only once they are older than the public feeds' delay, and the worker's own
+  // count holds every job it was given, challenge or not (issue 12).
+  const horizon = new Date(Date.now() - getEnv().PUBLIC_FEED_DELAY_MS);
   const db = sql();
   const [network, providers, jobs, counts, wins, demand] = await Promise.all([
     liveNetwork(),
@@ -115,14 +119,14 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
       SELECT j.org_id, j.model_id, j.client_region, o.region AS org_region, j.max_price_per_cu, j.placement, j.cost_milli_cu
       FROM jobs j JOIN organizations o ON o.id = j.org_id
       WHERE j.state = ANY(${ALL_JOB_STATES}::"JobState"[]) AND j.created_at > now() - ${windowMs} * interval '1 millisecond'
-        AND j.purpose <> 'challenge' AND j.model_id = ANY(${node.models}::text[])
+        AND j.created_at < ${horizon} AND j.purpose <> 'challenge' AND j.model_id = ANY(${node.models}::text[])
       ORDER BY j.created_at DESC
       LIMIT ${MAX_JOBS_ANALYSED}`,
     db.$queryRaw<{ chosen: number; runner_up: number }[]>`
-      SELECT (SELECT count(*) FROM jobs WHERE node_id = ${node.id}::uuid AND purpose <> 'challenge'
-                AND assigned_at > now() - ${windowMs} * interval '1 millisecond')::int AS chosen,
+      SELECT (SELECT count(*) FROM jobs WHERE node_id = ${node.id}::uuid
+                AND assigned_at > now() - ${windowMs} * interval '1 millisecond' AND assigned_at < ${horizon})::int AS chosen,
              (SELECT count(*) FROM jobs WHERE state = ANY(${ALL_JOB_STATES}::"JobState"[])
-                AND created_at > now() - ${windowMs} * interval '1 millisecond' AND model_id = ANY(${node.models}::text[])
+                AND created_at > now() - ${windowMs} * interval '1 millisecond' AND created_at < ${horizon} AND model_id = ANY(${node.models}::text[])
                 AND placement -> 'explanation' -> 'runnerUp' ->> 'workerId' = ${node.id})::int AS runner_up`,
     db.$queryRaw<{ unit_price: string }[]>`
       SELECT unit_price FROM jobs
@@ -135,7 +139,7 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
       SELECT d.model_id, m.slug, count(*)::int AS jobs FROM (
         SELECT model_id FROM jobs
         WHERE state = ANY(${ALL_JOB_STATES}::"JobState"[]) AND created_at > now() - ${windowMs} * interval '1 millisecond'
-          AND purpose <> 'challenge' AND org_id <> ${node.org_id}::uuid
+          AND created_at < ${horizon} AND purpose <> 'challenge' AND org_id <> ${node.org_id}::uuid
         ORDER BY created_at DESC
         LIMIT ${MAX_DEMAND_JOBS}
       ) d LEFT JOIN models m ON m.id = d.model_id

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
 import { type ResolvedModel, resolveModel } from "../models/resolve-model.ts";
+import { feedHorizon, occupancyAt } from "../network/feed-horizon.ts";
 import { liveNetwork, MARKET_WINDOW_MS } from "./live-network.ts";
 import { spreadBig } from "./stats.ts";
 import { NO_SAMPLES, type TimeToResult, timeKey, timesToResult } from "./time-to-result.ts";
@@ -55,10 +56,15 @@ export interface MarketView {
  * Public: per (model, region of the workers) the online workers, their free slots, the
  * spread of their asks (a null ask is the list price) and the last hour's time to result.
  * A pair appears while it has an online worker or a result in the last hour.
+ *
+ * Free slots are as they were at the public feeds' horizon and the times to result count
+ * every job alike, challenges included, up to the same delay (feed-horizon.ts): with live
+ * free slots and a count of customer jobs only, a worker polling this after each result
+ * saw its region's count move for a customer job and stay for a challenge (issue 12).
  */
 export async function getMarket(query: TMarketQuery): Promise<MarketView> {
   const model = query.model === undefined ? undefined : await marketModelOrThrow(query.model);
-  const [workers, times] = await Promise.all([liveNetwork(), timesToResult({ modelId: model?.id })]);
+  const [workers, times, then] = await Promise.all([liveNetwork(), timesToResult({ modelId: model?.id }), occupancyAt(feedHorizon())]);
 
   const groups = new Map<string, { modelId: string; region: string; workers: number; freeSlots: number; asks: bigint[] }>();
   const group = (modelId: string, region: string) => {
@@ -76,7 +82,7 @@ export async function getMarket(query: TMarketQuery): Promise<MarketView> {
       if (model && m !== model.id) continue;
       const g = group(m, w.region);
       g.workers++;
-      g.freeSlots += w.freeSlots;
+      g.freeSlots += Math.max(0, w.maxConcurrency - (then.busy.get(w.id) ?? 0));
       g.asks.push(w.askPricePerCuHour);
     }
   }

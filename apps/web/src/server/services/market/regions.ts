@@ -1,4 +1,5 @@
 import { REGIONS } from "@proofgrid/indexer";
+import { feedHorizon, occupancyAt } from "../network/feed-horizon.ts";
 import { liveNetwork, platformRegion } from "./live-network.ts";
 
 export interface RegionView {
@@ -13,16 +14,17 @@ export interface RegionView {
 /**
  * Public: every region the indexer knows with its online workers and free slots. A worker
  * counts under its declared region; one registered as `local` (on the platform's own
- * machine) under the platform's region. Quarantined workers are not online here.
+ * machine) under the platform's region. Quarantined workers are not online here. Free
+ * slots are as they were at the public feeds' horizon (feed-horizon.ts), not now.
  */
 export async function listRegions(): Promise<{ platformRegion: string; regions: RegionView[] }> {
-  const workers = await liveNetwork();
+  const [workers, then] = await Promise.all([liveNetwork(), occupancyAt(feedHorizon())]);
   const by = new Map<string, { workersOnline: number; freeSlots: number }>();
   for (const w of workers) {
     if (w.quarantined) continue;
     const r = by.get(w.region) ?? { workersOnline: 0, freeSlots: 0 };
     r.workersOnline++;
-    r.freeSlots += w.freeSlots;
+    r.freeSlots += Math.max(0, w.maxConcurrency - (then.busy.get(w.id) ?? 0));
     by.set(w.region, r);
   }
   return {

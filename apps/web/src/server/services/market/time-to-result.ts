@@ -1,4 +1,5 @@
 import { sql } from "@proofgrid/db/sql-client";
+import { getEnv } from "../../env.ts";
 import { MARKET_WINDOW_MS, platformRegion, REGION_IDS } from "./live-network.ts";
 
 export interface TimeToResult {
@@ -14,8 +15,10 @@ const MAX_SAMPLES = 50_000;
 export const timeKey = (modelId: string, region: string) => `${modelId}|${region}`;
 
 /**
- * p50 / p95 time to result of customer jobs that succeeded in the last hour, per (model,
- * region of the worker that ran them). Jobs created more than a day before they finished
+ * p50 / p95 time to result of the jobs that succeeded in the last hour, per (model, region
+ * of the worker that ran them). Every purpose counts alike and only jobs that finished
+ * PUBLIC_FEED_DELAY_MS ago: the public market shows these, and a count of customer jobs
+ * alone, up to now, moved for a worker's customer job and not for its challenge (issue 12). Jobs created more than a day before they finished
  * are left out: that bound lets the (state, created_at) index find the rows, and such a job
  * waited for a worker that did not exist rather than measuring one that does.
  */
@@ -28,9 +31,10 @@ export async function timesToResult(opts: { modelId?: string } = {}): Promise<Ma
            percentile_disc(0.95) WITHIN GROUP (ORDER BY j.ms) AS p95_ms
     FROM (
       SELECT model_id, node_id, extract(epoch FROM finished_at - created_at)::float8 * 1000 AS ms FROM jobs
-      WHERE state = 'succeeded' AND purpose <> 'challenge' AND node_id IS NOT NULL
+      WHERE state = 'succeeded' AND node_id IS NOT NULL
         AND created_at > now() - interval '1 day'
         AND finished_at > now() - ${MARKET_WINDOW_MS} * interval '1 millisecond'
+        AND finished_at <= now() - ${getEnv().PUBLIC_FEED_DELAY_MS} * interval '1 millisecond'
         AND (${opts.modelId ?? null}::text IS NULL OR model_id = ${opts.modelId ?? null})
       ORDER BY finished_at DESC
       LIMIT ${MAX_SAMPLES}

@@ -1,7 +1,9 @@
 import { sql } from "@proofgrid/db/sql-client";
 import { liveNetwork } from "../market/live-network.ts";
 import { listRegions, type RegionView } from "../market/regions.ts";
-import { listRecentJobs, type RecentJob } from "./list-recent-jobs.ts";
+import { getEnv } from "../../env.ts";
+import { occupancyAt } from "./feed-horizon.ts";
+import { listRecentActivity, type RecentActivity } from "./list-recent-jobs.ts";
 
 /** Jobs per minute is averaged over this window: one minute alone jumps with every burst. */
 const RATE_WINDOW_MINUTES = 5;
@@ -17,7 +19,10 @@ export interface LiveNetwork {
   jobsQueued: number;
   platformRegion: string;
   regions: RegionView[];
-  recentJobs: RecentJob[];
+  /** Jobs per bucket, model and region, delayed (list-recent-jobs.ts). */
+  recentActivity: RecentActivity[];
+  /** How far behind the activity and the job rate are, ms. */
+  delayMs: number;
 }
 
 /**
@@ -26,14 +31,20 @@ export interface LiveNetwork {
  * two small queries, whatever the number of viewers.
  */
 export async function getLiveNetwork(): Promise<LiveNetwork> {
-  const [workers, regions, rates, recentJobs] = await Promise.all([
+  const { PUBLIC_FEED_BUCKET_MS: bucketMs, PUBLIC_FEED_DELAY_MS: delayMs } = getEnv();
+  // The job rate is counted like the activity: every purpose alike, up to a bucket that
+  // closed `delay` ago, so a poll right after a lease shows nothing of that lease.
+  const horizon = new Date(Math.floor((Date.now() - delayMs) / bucketMs) * bucketMs);
+  const [workers, regions, rates, recent, then] = await Promise.all([
     liveNetwork(),
     listRegions(),
-    sql().$queryRaw<{ finished: number; queued: number }[]>`
-      SELECT (SELECT count(*) FROM jobs WHERE state IN ('succeeded', 'failed') AND purpose <> 'challenge'
-                AND finished_at > now() - ${RATE_WINDOW_MINUTES} * interval '1 minute')::int AS finished,
-             (SELECT count(*) FROM jobs WHERE state = 'queued')::int AS queued`,
-    listRecentJobs({ limit: RECENT_JOBS_SHOWN }),
+    sql().$queryRaw<{ finished: number }[]>`
+      SELECT (SELECT count(*) FROM jobs WHERE state IN ('succeeded', 'failed')
+                AND finished_at >= ${horizon} - ${RATE_WINDOW_MINUTES} * interval '1 minute' AND finished_at < ${horizon})::int AS finished`,
+    listRecentActivity({ limit: RECENT_JOBS_SHOWN }),
+    // Free capacity and the queue as they were at the horizon too: the network's busy-ness
+    // now would say whether a burst of customer traffic is under way (feed-horizon.ts).
+    occupancyAt(horizon),
   ]);
   let nodesOnline = 0;
   let cuPerHourOnline = 0;
@@ -42,7 +53,8 @@ export async function getLiveNetwork(): Promise<LiveNetwork> {
     if (w.quarantined) continue;
     nodesOnline++;
     cuPerHourOnline += w.cuPerHour;
-    cuPerHourAvailable += Math.round((w.cuPerHour * w.freeSlots) / Math.max(1, w.maxConcurrency));
+    const free = Math.max(0, w.maxConcurrency - (then.busy.get(w.id) ?? 0));
+    cuPerHourAvailable += Math.round((w.cuPerHour * free) / Math.max(1, w.maxConcurrency));
   }
   const rate = rates[0];
   return {
@@ -51,9 +63,10 @@ export async function getLiveNetwork(): Promise<LiveNetwork> {
     cuPerHourOnline,
     cuPerHourAvailable,
     jobsPerMinute: Math.round(((rate?.finished ?? 0) / RATE_WINDOW_MINUTES) * 10) / 10,
-    jobsQueued: rate?.queued ?? 0,
+    jobsQueued: then.queued,
     platformRegion: regions.platformRegion,
     regions: regions.regions,
-    recentJobs,
+    recentActivity: recent.activity,
+    delayMs,
   };
 }

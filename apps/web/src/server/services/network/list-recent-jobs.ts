@@ -1,46 +1,62 @@
 import { sql } from "@proofgrid/db/sql-client";
+import { getEnv } from "../../env.ts";
 import { regionLocation } from "../dispatch/network.ts";
-import { ALL_JOB_STATES } from "../market/live-network.ts";
 
-/** The explorer shows at most this many; the route accepts no more. */
+/** The explorer shows at most this many rows; the route accepts no more. */
 export const RECENT_JOBS_MAX = 50;
-/** Look-back: `state = ANY(...)` with a created_at range lets the (state, created_at) index serve it. */
+/** Look-back: an hour of buckets. */
 const RECENT_WINDOW_MS = 3_600_000;
 
-export interface RecentJob {
+export interface RecentActivity {
+  /** Start of the bucket (PUBLIC_FEED_BUCKET_MS long), ISO. */
+  bucket: string;
   model: string;
-  /** Region of the worker that ran it (`local` resolves to the platform's region); null while queued. */
-  region: string | null;
-  state: string;
-  createdAt: string;
-  /** Started to finished; null while not finished. */
-  durationMs: number | null;
+  /** Region of the workers that ran them (`local` resolves to the platform's region). */
+  region: string;
+  /** Jobs that finished in the bucket, every purpose alike (customer jobs, re-runs and the
+   * protocol's challenges: a challenge is a job of the network like any other). */
+  jobs: number;
+  succeeded: number;
+  /** Median started-to-finished time of the bucket's jobs, ms. */
+  medianDurationMs: number | null;
 }
 
 /**
- * Public and anonymised: the latest customer jobs of the last hour with their model, the
- * region that ran them, their state and how long they ran. No job, organisation or worker
- * id leaves this function, and challenge jobs (which would reveal the checks) are left out (re-runs stay).
+ * Public and anonymised activity: jobs finished per bucket, model and region, shown only
+ * once the bucket closed PUBLIC_FEED_DELAY_MS ago. Listing single running jobs with a
+ * millisecond `createdAt` and without challenges let a worker poll this after each lease
+ * and tell its challenges from customer jobs (issue 12: 6 of 6 customer jobs and 1 of 1
+ * challenge classified). Aggregated, delayed and counting challenges the same way, a row
+ * says how busy a model was in a region minutes ago and nothing about the job a worker
+ * holds now. No job, organisation or worker id leaves this function.
  */
-export async function listRecentJobs(opts: { limit: number }): Promise<RecentJob[]> {
+export async function listRecentActivity(opts: { limit: number; now?: Date }): Promise<{ bucketMs: number; delayMs: number; activity: RecentActivity[] }> {
   const limit = Math.min(Math.max(1, Math.trunc(opts.limit)), RECENT_JOBS_MAX);
-  const rows = await sql().$queryRaw<
-    { model: string; region: string | null; state: string; created_at: Date; duration_ms: number | null }[]
-  >`
-    SELECT m.slug AS model, n.region, j.state::text AS state, j.created_at,
-           (extract(epoch FROM (j.finished_at - j.started_at)) * 1000)::int AS duration_ms
-    FROM jobs j
-    JOIN models m ON m.id = j.model_id
-    LEFT JOIN nodes n ON n.id = j.node_id
-    WHERE j.state = ANY(${ALL_JOB_STATES}::"JobState"[]) AND j.created_at > now() - ${RECENT_WINDOW_MS} * interval '1 millisecond'
-      AND j.purpose <> 'challenge'
-    ORDER BY j.created_at DESC
+  const { PUBLIC_FEED_BUCKET_MS: bucketMs, PUBLIC_FEED_DELAY_MS: delayMs } = getEnv();
+  const now = opts.now ?? new Date();
+  // Buckets are aligned to the epoch; the newest shown is the latest one that closed `delay` ago.
+  const horizon = new Date(Math.floor((now.getTime() - delayMs) / bucketMs) * bucketMs);
+  const rows = await sql().$queryRaw<{ bucket: Date; model: string; region: string | null; jobs: number; succeeded: number; median_ms: number | null }[]>`
+    SELECT to_timestamp(floor(extract(epoch FROM j.finished_at) * 1000 / ${bucketMs}) * ${bucketMs} / 1000.0) AS bucket,
+           m.slug AS model, n.region, count(*)::int AS jobs, count(*) FILTER (WHERE j.state = 'succeeded')::int AS succeeded,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM (j.finished_at - j.started_at)) * 1000)::float8 AS median_ms
+    FROM jobs j JOIN models m ON m.id = j.model_id LEFT JOIN nodes n ON n.id = j.node_id
+    WHERE j.state IN ('succeeded', 'failed') AND j.finished_at >= ${new Date(horizon.getTime() - RECENT_WINDOW_MS)} AND j.finished_at < ${horizon}
+    GROUP BY 1, 2, 3
+    ORDER BY 1 DESC, 2, 3
     LIMIT ${limit}`;
-  return rows.map((r) => ({
-    model: r.model,
-    region: r.region === null ? null : regionLocation(r.region).region,
-    state: r.state,
-    createdAt: r.created_at.toISOString(),
-    durationMs: r.duration_ms,
-  }));
+  // Rows of regions that resolve to the same place (`local` and the platform's) are merged.
+  const merged = new Map<string, RecentActivity>();
+  for (const r of rows) {
+    const region = regionLocation(r.region).region;
+    const key = `${r.bucket.toISOString()}|${r.model}|${region}`;
+    const m = merged.get(key);
+    const median = r.median_ms === null ? null : Math.round(r.median_ms);
+    if (m) {
+      m.medianDurationMs = m.jobs >= r.jobs ? m.medianDurationMs : median;
+      m.jobs += r.jobs;
+      m.succeeded += r.succeeded;
+    } else merged.set(key, { bucket: r.bucket.toISOString(), model: r.model, region, jobs: r.jobs, succeeded: r.succeeded, medianDurationMs: median });
+  }
+  return { bucketMs, delayMs, activity: [...merged.values()] };
 }

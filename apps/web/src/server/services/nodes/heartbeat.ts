@@ -8,7 +8,15 @@ export const ZHeartbeatRequest = z.object({
   leases: z.array(z.object({ jobId: z.uuid(), attempt: z.number().int().min(1).max(1_000) })).max(64),
   /** Models resident in the worker's memory (sha256 ids): the indexer's warm-cache term. */
   loadedModels: z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(256).optional(),
+  /** Share of the machine's CPU other processes used since the last heartbeat (0..1). */
+  machineBusy: z.number().min(0).max(1).optional(),
 });
+
+/** Below this share of CPU used by others, the machine counts as idle for a capability check. */
+export const IDLE_MACHINE_BELOW = 0.2;
+/** Nodes whose last written load is remembered; past this the memory starts over (a bound). */
+const MAX_REMEMBERED_LOADS = 100_000;
+const loadWritten = new Map<string, { busy: number; idle: boolean }>();
 
 const loadedWritten = new Map<string, string>();
 export type THeartbeatRequest = z.infer<typeof ZHeartbeatRequest>;
@@ -24,10 +32,27 @@ export async function heartbeat(opts: { node: NodeIdentity; request: THeartbeatR
       loadedWritten.set(opts.node.id, key);
     }
   }
+  if (opts.request.machineBusy !== undefined) await recordMachineLoad(opts.node.id, opts.request.machineBusy);
   const leases = [];
   for (const l of opts.request.leases) {
     const until = await renewLease(sql(), { jobId: l.jobId, nodeId: opts.node.id, attempt: l.attempt, leaseMs });
     leases.push({ jobId: l.jobId, attempt: l.attempt, ok: until !== null, leaseExpiresAt: until?.toISOString() ?? null });
   }
   return { leases, status: opts.node.status };
+}
+
+/**
+ * Keeps nodes.machine_busy and idle_since (since when the machine has stayed idle) for the
+ * registration check's scheduler. Written when the idle state flips or the share moves by
+ * 0.05, not on every heartbeat.
+ */
+async function recordMachineLoad(nodeId: string, busy: number): Promise<void> {
+  const idle = busy < IDLE_MACHINE_BELOW;
+  const last = loadWritten.get(nodeId);
+  if (last && last.idle === idle && Math.abs(last.busy - busy) < 0.05) return;
+  if (loadWritten.size >= MAX_REMEMBERED_LOADS) loadWritten.clear();
+  await sql().$executeRaw`
+    UPDATE nodes SET machine_busy = ${busy}, idle_since = CASE WHEN ${idle} THEN coalesce(idle_since, now()) ELSE NULL END
+    WHERE id = ${nodeId}::uuid`;
+  loadWritten.set(nodeId, { busy, idle });
 }

@@ -4,12 +4,14 @@ import { postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { capabilityInput } from "@proofgrid/models/capability-input";
 import { isModelSlug } from "@proofgrid/models/catalog";
-import { challengeInput } from "@proofgrid/models/challenge-input";
+import { renderTrafficChallenge } from "@proofgrid/models/traffic/render-traffic-challenge";
+import type { InputShape } from "@proofgrid/models/traffic/measure-input";
 import { generateChallengeSeed, hashJson } from "@proofgrid/por";
 import { getEnv } from "../../env.ts";
 import { logger } from "../../logger.ts";
 import { priceForCost } from "../billing/pricing.ts";
 import { checkJobInput } from "../models/check-job-input.ts";
+import { CORPUS_KIND_OF_SLUG, drawChallengeContent, drawTrafficShape } from "./challenge-corpus.ts";
 import { challengeSecret, epochOf } from "./por-config.ts";
 import { PROTOCOL_ORG_ID, protocolAvailable, protocolHeld } from "./protocol-org.ts";
 
@@ -41,42 +43,47 @@ export async function challengeModels(db: Db, modelIds: readonly string[]): Prom
  * (registration checks run `planned` jobs one after another, so each is timed alone).
  * Returns null when the node runs no model a challenge exists for.
  */
-export async function openChallengeCheck(opts: { node: SubjectNode; kind: ChallengeKind; planned: number }): Promise<string | null> {
+export async function openChallengeCheck(opts: { node: SubjectNode; kind: ChallengeKind; planned: number; modelId?: string }): Promise<string | null> {
   const models = await challengeModels(sql(), opts.node.models);
   if (models.length === 0) return null;
   const epoch = epochOf(Date.now());
   const seed = generateChallengeSeed({ secret: challengeSecret(), nodeId: opts.node.id, epoch, sequence: randomInt(0, 2 ** 47) });
   // Registration covers the node's models in turn (like the capability benchmark does); a
   // spot check takes one at random.
-  const first = opts.kind === "registration" ? models[0] : models[randomInt(models.length)];
+  // (a spot check given a model — the challenge schedule's, from the worker's own traffic — takes that one).
+  const first = opts.kind === "registration" ? models[0] : (models.find((m) => m.id === opts.modelId) ?? models[randomInt(models.length)]);
   if (!first) return null;
   const checkId = randomUUID();
   await sql().$executeRaw`
     INSERT INTO checks (id, kind, status, subject_node_id, subject_org_id, model_id, seed, planned_jobs, epoch)
     VALUES (${checkId}::uuid, ${opts.kind}::"CheckKind", 'waiting', ${opts.node.id}::uuid, ${opts.node.orgId}::uuid, ${first.id}, ${seed},
             ${opts.planned}, ${epoch})`;
-  await submitChallengeJob({ checkId, seed, index: 0, nodeId: opts.node.id, model: first, capability: opts.kind === "registration" });
+  await submitChallengeJob({ checkId, seed, index: 0, nodeId: opts.node.id, subjectOrgId: opts.node.orgId, model: first, capability: opts.kind === "registration" });
   logger.info({ checkId, kind: opts.kind, nodeId: opts.node.id, model: first.slug }, "challenge opened");
   return checkId;
 }
 
 /**
- * Submits one challenge job pinned to the subject: the input is rendered from the item
- * seed (realistic text, speech, documents — por's generators), priced like any job, funded
- * from the emission pool into the protocol's account and held like a customer's. The
- * idempotency key `challenge:<check>:<i>` makes a retried call create nothing.
+ * Submits one challenge job pinned to the subject, priced like any job, funded from the
+ * emission pool into the protocol's account and held like a customer's. Its input copies
+ * the shape of a recent customer job of the model with content from the private corpus
+ * (challenge-corpus.ts; issue 12: inputs a worker cannot tell from its customers'), except
+ * a registration check's, which takes the benchmark's shapes to be timed against the claim.
+ * The idempotency key `challenge:<check>:<i>` makes a retried call create nothing.
  */
 export async function submitChallengeJob(opts: {
   checkId: string;
   seed: string;
   index: number;
   nodeId: string;
+  /** The subject's provider: corpus content from jobs its nodes ran is never used on it. */
+  subjectOrgId?: string;
   model: { id: string; slug: string };
   /** Capability challenges use the benchmark's input shapes (timed against the claim). */
   capability?: boolean;
 }) {
   const itemSeed = challengeItemSeed(opts.seed, opts.index);
-  const input = opts.capability ? await capabilityInput(opts.model.slug as never, itemSeed) : (await challengeInput(opts.model.slug as never, itemSeed)).input;
+  const input = opts.capability ? await capabilityInput(opts.model.slug as never, itemSeed) : await trafficChallengeInput(opts.model, itemSeed, opts.subjectOrgId);
   const { costMilliCu, inputBytes } = await checkJobInput(opts.model.slug, input);
   const price = priceForCost(costMilliCu, getEnv().PRICE_PER_CU);
   const jobId = randomUUID();
@@ -111,3 +118,21 @@ export async function submitChallengeJob(opts: {
   });
   return jobId;
 }
+
+/** A challenge in the shape of a recent customer job of the model, with corpus content. */
+async function trafficChallengeInput(model: { id: string; slug: string }, seed: string, subjectOrgId: string | undefined): Promise<unknown> {
+  const shape = (await drawTrafficShape(model.id)) ?? DEFAULT_SHAPES[model.slug];
+  if (!shape) throw new Error(`no challenge shape for ${model.slug}`);
+  const kind = CORPUS_KIND_OF_SLUG[model.slug];
+  const content = kind ? await drawChallengeContent({ subjectOrgId: subjectOrgId ?? PROTOCOL_ORG_ID, kind }) : { sentences: [], lines: [], speech: [] };
+  const rendered = await renderTrafficChallenge(shape, content, seed);
+  if (rendered.source === "fallback") logger.debug({ model: model.slug }, "challenge: no corpus content yet; public templates stood in");
+  return rendered.input;
+}
+
+/** Shapes before any customer traffic was seen (a fresh network): those of the catalog's reference inputs. */
+const DEFAULT_SHAPES: Record<string, InputShape> = {
+  "ocr-ppocr-v4": { kind: "ocr", format: "png", width: 640, height: 640, bytesPerPixel: 0.05, hasAlpha: false, paperLuma: 255, inkLuma: 0, noise: 0, chroma: 0, lines: [] },
+  "vad-silero-v5": { kind: "vad", durationSec: 6, noiseRms: 0.001, peak: 0.6, speech: [] },
+  "encoder-synthetic-minilm": { kind: "embedding", form: "text", lengths: [72] },
+};

@@ -51,6 +51,9 @@ export interface CheckEvidence {
   measuredCuPerHour?: number;
   creditedCuPerHour?: number;
   claimedCuPerHour?: number;
+  /** Capability checks: each job as the platform timed it, and how the claim was decided. */
+  timings?: ChallengeTiming[];
+  capability?: CapabilityDecision;
   resolution?: string;
   /** Who settled a dispute: an independent checker, or the platform's executor of last resort. */
   executor?: "checker" | "platform";
@@ -58,6 +61,32 @@ export interface CheckEvidence {
   rate?: number;
   /** An audit check's fraud case. */
   caseId?: string;
+}
+
+/** One challenge job's timing, shown to the provider as the evidence of a capability decision. */
+export interface ChallengeTiming {
+  jobId: string;
+  model: string;
+  costMilliCu: number;
+  /** Inference time in the worker's signed receipt, ms. */
+  receiptMs: number | null;
+  /** The platform's own lease-to-result time, ms. */
+  leaseMs: number | null;
+  /** What the job was charged: the receipt's time, never less than lease-to-result minus the allowance. */
+  chargedMs: number | null;
+  /** The first job of each model warms it up and is not timed. */
+  timed: boolean;
+  /** Share of the machine's CPU other processes used, from the heartbeat before the result. */
+  machineBusy: number | null;
+}
+
+export interface CapabilityDecision {
+  decision: "passed" | "remeasure" | "derated" | "refused";
+  claimed: number;
+  /** This measurement and, for a second one, the first: CU/h delivered. */
+  measurements: { checkId: string; measured: number }[];
+  credited: number;
+  reason: string;
 }
 
 export async function loadCheck(db: Db, id: string, lock = false): Promise<CheckRow | null> {
@@ -83,30 +112,51 @@ export function isChallengeCheck(kind: string): boolean {
  * jobs carry only their seed, and the checker renders the input itself — so a tampered
  * input would show as a mismatch, and the platform need not ship images twice.
  */
-export async function checkItems(db: Db, check: CheckRow): Promise<{ kind: "reexecution" | "challenge"; items: CheckTaskItem[]; claimed?: number }> {
+export async function checkItems(
+  db: Db,
+  check: CheckRow,
+): Promise<{ kind: "reexecution" | "challenge"; items: CheckTaskItem[]; claimed?: number; timings?: ChallengeTiming[] }> {
   const base = check.kind === "dispute" && check.parent_check_id ? await loadCheck(db, check.parent_check_id) : check;
   if (!base) throw new Error(`check ${check.id}: parent missing`);
   if (isChallengeCheck(base.kind)) {
-    const rows = await db.$queryRaw<{ id: string; slug: string; output: unknown; cost_milli_cu: number; wall_ms: number | null; claimed: number }[]>`
-      SELECT j.id, m.slug, p.output, j.cost_milli_cu, n.claimed_cu_per_hour AS claimed,
-             (SELECT greatest(coalesce(a.inference_ms, 0), extract(epoch FROM (a.finished_at - a.leased_at)) * 1000 - ${PROTOCOL_ALLOWANCE_MS})
-              FROM job_attempts a WHERE a.job_id = j.id AND a.outcome = 'succeeded' LIMIT 1)::float8 AS wall_ms
+    const rows = await db.$queryRaw<
+      { id: string; slug: string; input: unknown; output: unknown; cost_milli_cu: number; wall_ms: number | null; receipt_ms: number | null; lease_ms: number | null; claimed: number }[]
+    >`
+      SELECT j.id, m.slug, p.input, p.output, j.cost_milli_cu, n.claimed_cu_per_hour AS claimed, t.receipt_ms, t.lease_ms,
+             greatest(coalesce(t.receipt_ms, 0), t.lease_ms - ${PROTOCOL_ALLOWANCE_MS})::float8 AS wall_ms
       FROM jobs j JOIN models m ON m.id = j.model_id JOIN job_payloads p ON p.job_id = j.id JOIN nodes n ON n.id = j.pinned_node_id
+      LEFT JOIN LATERAL (
+        SELECT a.inference_ms::float8 AS receipt_ms, (extract(epoch FROM (a.finished_at - a.leased_at)) * 1000)::float8 AS lease_ms
+        FROM job_attempts a WHERE a.job_id = j.id AND a.outcome = 'succeeded' LIMIT 1
+      ) t ON true
       WHERE j.check_id = ${base.id}::uuid AND j.state = 'succeeded' ORDER BY j.created_at`;
     const wanted = check.kind === "dispute" ? new Set(check.evidence?.refs ?? []) : null;
     const seeds = base.evidence?.seeds ?? {};
     // The first job of each model on a node pays for loading the model: it is checked but
     // not timed, so capability is measured warm, as the benchmark measures it.
     const warmed = new Set<string>();
+    const timings: ChallengeTiming[] = [];
     const items = rows
       .map((r) => {
         const timed = warmed.has(r.slug);
         warmed.add(r.slug);
+        timings.push({
+          jobId: r.id,
+          model: r.slug,
+          costMilliCu: r.cost_milli_cu,
+          receiptMs: r.receipt_ms === null ? null : Math.round(r.receipt_ms * 10) / 10,
+          leaseMs: r.lease_ms === null ? null : Math.round(r.lease_ms),
+          chargedMs: r.wall_ms === null ? null : Math.round(r.wall_ms * 10) / 10,
+          timed: timed || base.kind === "latency",
+          machineBusy: null,
+        });
         return {
           ref: r.id,
           modelSlug: r.slug,
-          seed: seeds[r.id],
-          generator: base.kind === "registration" ? ("capability" as const) : ("challenge" as const),
+          // Capability challenges are rebuilt from their seed (the benchmark's shapes, in a
+          // public package: nothing to hide there). Every other challenge's input comes from
+          // the platform's private corpus and is sent like a re-executed job's.
+          ...(base.kind === "registration" ? { seed: seeds[r.id], generator: "capability" as const } : { input: r.input }),
           output: r.output,
           costMilliCu: r.cost_milli_cu,
           // A latency probe is one job, timed as the customer would see it, cold or not.
@@ -115,7 +165,7 @@ export async function checkItems(db: Db, check: CheckRow): Promise<{ kind: "reex
       })
       .filter((r) => !wanted || wanted.has(r.ref));
     const timedKind = base.kind === "registration" || base.kind === "latency";
-    return { kind: "challenge", items, claimed: timedKind && check.kind !== "dispute" ? rows[0]?.claimed : undefined };
+    return { kind: "challenge", items, claimed: timedKind && check.kind !== "dispute" ? rows[0]?.claimed : undefined, timings };
   }
   const rows = await db.$queryRaw<{ id: string; slug: string; input: unknown; output: unknown; cost_milli_cu: number }[]>`
     SELECT j.id, m.slug, p.input, p.output, j.cost_milli_cu FROM jobs j JOIN models m ON m.id = j.model_id JOIN job_payloads p ON p.job_id = j.id

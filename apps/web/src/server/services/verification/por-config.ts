@@ -30,6 +30,14 @@ const ZPorEnv = z.object({
   /** Sequential challenge jobs in a registration (capability) check: the node's models in
    * turn, three rounds; the first round warms the models up and is not timed. */
   POR_REGISTRATION_JOBS: z.coerce.number().int().min(1).max(30).default(12),
+  /** A registration check starts only once the worker's machine has been idle this long
+   * (its heartbeats report the CPU share other processes use), never at registration. */
+  POR_REGISTRATION_IDLE_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
+  /** ... or after this long online however busy it says it is: lying only delays the check. */
+  POR_REGISTRATION_MAX_WAIT_MS: z.coerce.number().int().min(0).max(86_400_000).default(600_000),
+  /** A measurement under the claim is repeated at a later idle time, at least this much
+   * later, before any derating; the node is derated only if both fall short. */
+  POR_REMEASURE_AFTER_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   /** A worker delivering less than this share of its claim is refused, not derated. */
   POR_REFUSE_BELOW: rate.default(0.25),
   /** Share of checker tasks that are planted (a known wrong result), to check the checkers. */
@@ -72,6 +80,9 @@ export interface PorConfig {
   epochMs: number;
   standbyShare: number;
   registrationJobs: number;
+  registrationIdleMs: number;
+  registrationMaxWaitMs: number;
+  remeasureAfterMs: number;
   refuseBelow: number;
   plantedRate: number;
   challenges: boolean;
@@ -113,6 +124,9 @@ export function getPorConfig(): PorConfig {
     epochMs: e.POR_EPOCH_MS,
     standbyShare: e.POR_STANDBY_SHARE,
     registrationJobs: e.POR_REGISTRATION_JOBS,
+    registrationIdleMs: e.POR_REGISTRATION_IDLE_MS,
+    registrationMaxWaitMs: e.POR_REGISTRATION_MAX_WAIT_MS,
+    remeasureAfterMs: e.POR_REMEASURE_AFTER_MS,
     refuseBelow: e.POR_REFUSE_BELOW,
     plantedRate: e.POR_PLANTED_RATE,
     challenges: e.POR_CHALLENGES === "1",

@@ -1,9 +1,10 @@
 import { randomInt } from "node:crypto";
 import { orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
-import { canaryRate, type OutputKind, plantWrongOutput } from "@proofgrid/por";
+import { type OutputKind, plantWrongOutput } from "@proofgrid/por";
 import { logger } from "../../logger.ts";
 import { challengeModels, openChallengeCheck, submitChallengeJob } from "./challenge-jobs.ts";
+import { deferToTraffic } from "./challenge-schedule.ts";
 import { epochOf, getPorConfig } from "./por-config.ts";
 
 // The coordinator's Proof-of-Render loops. Each is idempotent and safe to re-run after a
@@ -15,16 +16,32 @@ interface WorkerRow {
   models: string[];
 }
 
-/** New workers get a capability challenge (sequential, timed jobs) before anything else. */
+/**
+ * New workers get a capability challenge (sequential, timed jobs) — not the moment they
+ * register, when their machine is often still busy (`npm start` runs the build and the
+ * checker's benchmark then), but once their heartbeats say the machine has been idle for
+ * POR_REGISTRATION_IDLE_MS, or after POR_REGISTRATION_MAX_WAIT_MS however busy it says it
+ * is. A measurement under the claim is repeated the same way after remeasure_after.
+ */
 export async function admitNewNodes(): Promise<number> {
   const config = getPorConfig();
   if (!config.challenges) return 0;
   const rows = await sql().$queryRaw<WorkerRow[]>`
     SELECT n.id, n.org_id, n.models FROM nodes n
     WHERE n.role = 'worker' AND n.admission = 'pending' AND n.status = 'online'
-      AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.subject_node_id = n.id AND c.kind = 'registration')
+      AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.subject_node_id = n.id AND c.kind = 'registration' AND c.status IN ('waiting', 'queued', 'leased'))
+      AND CASE
+        WHEN NOT EXISTS (SELECT 1 FROM checks c WHERE c.subject_node_id = n.id AND c.kind = 'registration')
+          THEN n.idle_since <= now() - ${config.registrationIdleMs} * interval '1 millisecond'
+            OR n.created_at <= now() - ${config.registrationMaxWaitMs} * interval '1 millisecond'
+        ELSE n.remeasure_after <= now() AND (n.idle_since <= now() - ${config.registrationIdleMs} * interval '1 millisecond'
+            OR n.remeasure_after <= now() - ${config.registrationMaxWaitMs} * interval '1 millisecond')
+      END
     LIMIT 20`;
-  for (const n of rows) await openChallengeCheck({ node: { id: n.id, orgId: n.org_id, models: n.models }, kind: "registration", planned: config.registrationJobs });
+  for (const n of rows) {
+    await sql().$executeRaw`UPDATE nodes SET remeasure_after = NULL WHERE id = ${n.id}::uuid`;
+    await openChallengeCheck({ node: { id: n.id, orgId: n.org_id, models: n.models }, kind: "registration", planned: config.registrationJobs });
+  }
   return rows.length;
 }
 
@@ -73,34 +90,6 @@ export async function advanceChallenges(): Promise<number> {
     moved++;
   }
   return moved;
-}
-
-/**
- * Canaries: known-answer jobs at random times, at the worker's canary rate (por's sampling
- * policy) of its recent traffic — one coin per worker per tick, so their timing is a
- * Poisson process a worker cannot anticipate. At most one open per worker.
- */
-export async function injectCanaries(opts: { tickMs: number }): Promise<number> {
-  const config = getPorConfig();
-  if (!config.challenges) return 0;
-  // Traffic is measured over one epoch: canaries then arrive at `rate` × the worker's job rate.
-  const window = config.epochMs;
-  const rows = await sql().$queryRaw<(WorkerRow & { recent: number; reputation_score: number; completed_jobs: number })[]>`
-    SELECT n.id, n.org_id, n.models, n.reputation_score, n.completed_jobs,
-      (SELECT count(*) FROM job_attempts a WHERE a.node_id = n.id AND a.leased_at > now() - ${window} * interval '1 millisecond')::int AS recent
-    FROM nodes n
-    WHERE n.role = 'worker' AND n.status = 'online' AND n.admission IN ('passed', 'derated')
-      AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.subject_node_id = n.id AND c.kind = 'canary' AND c.status IN ('waiting', 'queued', 'leased'))`;
-  let injected = 0;
-  for (const n of rows) {
-    const rate = canaryRate({ reputation: n.reputation_score, completedJobs: n.completed_jobs, policy: config.sampling });
-    const expected = rate * n.recent * (opts.tickMs / window);
-    if (Math.random() < Math.min(1, expected)) {
-      await openChallengeCheck({ node: { id: n.id, orgId: n.org_id, models: n.models }, kind: "canary", planned: 1 });
-      injected++;
-    }
-  }
-  return injected;
 }
 
 /**
@@ -156,9 +145,11 @@ export async function scheduleStandbyChecks(): Promise<number> {
     .sort((a, b) => b.key - a.key)
     .slice(0, k);
   for (const { r } of keyed) {
-    // Every other pick is a latency probe: one timed job measured against the claim.
+    // Every other pick is a latency probe: one timed job measured against the claim. Each
+    // waits for the worker's next customer lease (or a random moment of the epoch if none
+    // comes), so a check does not arrive at the epoch's turn.
     const kind = Math.random() < 0.5 ? "standby" : "latency";
-    await openChallengeCheck({ node: { id: r.id, orgId: r.org_id, models: r.models }, kind, planned: 1 });
+    deferToTraffic({ id: r.id, orgId: r.org_id, models: r.models }, kind, Date.now() + randomInt(0, config.epochMs));
   }
   return keyed.length;
 }

@@ -12,6 +12,7 @@ import { requireDashboard } from "../../../session";
 import { DashboardShell } from "../../dashboard-shell";
 import { EarningsChart } from "../earnings-chart";
 import { capability, STATUS_LABEL, STATUS_TONE, tokens } from "../format";
+import { CapabilityEvidenceView } from "./capability-evidence";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Worker · Proofgrid" };
@@ -34,9 +35,10 @@ export default async function WorkerPage({
     if (err instanceof TRPCError && (err.code === "NOT_FOUND" || err.code === "BAD_REQUEST")) notFound();
     throw err;
   });
-  const [diagnostics, earnings] = await Promise.all([
+  const [diagnostics, earnings, evidence] = await Promise.all([
     caller.workers.diagnostics({ id }).catch(() => null),
     caller.workers.earnings({ range: "day", id }),
+    caller.workers.capability({ id }).catch(() => null),
   ]);
   const back = `/dashboard/workers${typeof query.org === "string" ? `?org=${query.org}` : ""}`;
   return (
@@ -92,6 +94,9 @@ export default async function WorkerPage({
           The diagnosis cannot be computed right now. Reload the page in a minute; if it persists, check the server&apos;s logs.
         </Alert>
       )}
+
+      <SectionTitle id="capability-heading">Capability check</SectionTitle>
+      {evidence ? <CapabilityEvidenceView evidence={evidence} /> : null}
 
       <SectionTitle>Earnings, last 24 hours (UTC)</SectionTitle>
       <Card>

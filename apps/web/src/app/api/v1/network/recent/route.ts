@@ -1,16 +1,17 @@
 import { z } from "zod";
 import { handle, json, parseWith } from "~/server/http/handle";
-import { listRecentJobs, RECENT_JOBS_MAX } from "~/server/services/network/list-recent-jobs";
+import { listRecentActivity, RECENT_JOBS_MAX } from "~/server/services/network/list-recent-jobs";
 import { methodsNotAllowed } from "~/server/http/api-fallback";
 
 export const dynamic = "force-dynamic";
 
 const ZLimit = z.coerce.number().int().min(1).max(RECENT_JOBS_MAX);
 
-/** Public: the latest customer jobs of the last hour, anonymised (model, region, state, duration; no ids). `?limit=1..50`. */
+/** Public: jobs finished per minute, model and region over the last hour, every purpose
+ * alike, shown two minutes after the minute closed (no ids, no single job). `?limit=1..50` rows. */
 export const GET = handle(async (req) => {
   const limit = new URL(req.url).searchParams.get("limit");
-  return json({ jobs: await listRecentJobs({ limit: limit === null ? 20 : parseWith(ZLimit, limit) }) });
+  return json(await listRecentActivity({ limit: limit === null ? 20 : parseWith(ZLimit, limit) }));
 });
 
 // Other methods: a JSON 405 naming these.

@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { closePgPool, sql } from "@proofgrid/db/sql-client";
+import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getMarket } from "./market.ts";
+
+// The public market (GET /api/v1/market) against a real Postgres. Before this, its time to
+// result counted customer jobs only, up to now, and its free slots were live: a worker
+// polling it right after each result saw its region's sample count move for a customer job
+// and stay for a challenge — a label for every job it ran (issue 12). Now every purpose
+// counts alike, only results older than PUBLIC_FEED_DELAY_MS, and free slots are as they
+// were at the feed horizon.
+
+let t: Awaited<ReturnType<typeof createTestDatabase>>;
+let dataDir: string;
+const MODEL = "m".repeat(64);
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-market-"));
+  process.env.DATABASE_URL = t.url;
+  process.env.PROOFGRID_DATA_DIR = dataDir;
+  process.env.PUBLIC_FEED_BUCKET_MS = "60000";
+  process.env.PUBLIC_FEED_DELAY_MS = "120000";
+  process.env.POR_STAKE_REQUIRED = "0";
+  const org = await t.prisma.organization.create({ data: { slug: "acme", name: "acme" }, select: { id: true } });
+  const protocol = await t.prisma.organization.create({ data: { slug: "protocol-x", name: "protocol" }, select: { id: true } });
+  await t.prisma.model.create({ data: { id: MODEL, slug: "vad-silero-v5", name: "VAD", kind: "vad", description: "", signature: {}, baseCostMilliCu: 10 } });
+  const node = await t.prisma.node.create({
+    data: { orgId: org.id, name: "w", publicKey: "k", region: "ca-montreal", status: "online", models: [MODEL], maxConcurrency: 2, cuPerHour: 100, lastSeenAt: new Date() },
+    select: { id: true },
+  });
+  // [seconds before now it finished, purpose, still running]
+  const jobs: [number, "customer" | "challenge", boolean][] = [
+    [600, "customer", false],
+    [600, "challenge", false],
+    [540, "challenge", false],
+    [5, "customer", false], // just finished: a poll right after it must not see it
+    [0, "challenge", true], // running now, leased 3 s ago: the slot is not shown as taken
+  ];
+  for (const [ago, purpose, running] of jobs) {
+    const finished = new Date(Date.now() - ago * 1000);
+    await sql().$executeRaw`
+      INSERT INTO jobs (id, org_id, model_id, state, node_id, cost_milli_cu, price, input_hash, input_bytes, purpose, created_at, assigned_at, started_at, finished_at)
+      VALUES (gen_random_uuid(), ${purpose === "customer" ? org.id : protocol.id}::uuid, ${MODEL}, ${running ? "running" : "succeeded"}::"JobState", ${node.id}::uuid, 10, 1, 'h', 1,
+              ${purpose}::"JobPurpose", ${new Date(finished.getTime() - 3_000)}, ${new Date(finished.getTime() - 3_000)}, ${new Date(finished.getTime() - 2_000)}, ${running ? null : finished})`;
+  }
+});
+
+afterAll(async () => {
+  await closePgPool();
+  await t?.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("getMarket", () => {
+  it("counts every purpose alike, only results older than the feed delay, and free slots as at the horizon", async () => {
+    const { markets } = await getMarket({});
+    expect(markets).toHaveLength(1);
+    const m = markets[0];
+    // The two challenges and the old customer job; before: the two customer jobs (the one of 5 s ago included).
+    expect(m?.timeToResultMs.samples).toBe(3);
+    expect(m?.timeToResultMs.p50).toBe(3_000);
+    // The running challenge holds one of two slots now; two minutes ago both were free.
+    expect(m?.freeSlots).toBe(2);
+    expect(m?.workersOnline).toBe(1);
+  });
+});
