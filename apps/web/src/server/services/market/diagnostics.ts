@@ -194,8 +194,13 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
   }
   if (exposureEnforced() && book && exposure && node.status !== "quarantined") {
     // What would the jobs it could get cost? The smallest recent job of its models at its ask.
+    // Jobs younger than the feeds' delay are not counted above; then the smallest charge it
+    // already holds (its own settled jobs: nothing it has not seen) stands in for them.
     const smallest = jobs.length > 0 ? jobs.reduce((m, j) => Math.min(m, j.cost_milli_cu), Number.POSITIVE_INFINITY) : null;
-    const smallestCharge = smallest !== null && Number.isFinite(smallest) ? priceForCost(smallest, worker.askPricePerCuHour) : null;
+    const ownSmallest = async () =>
+      (await db.$queryRaw<{ charge: bigint | null }[]>`
+        SELECT min(charge)::bigint AS charge FROM held_earnings WHERE node_id = ${node.id}::uuid AND state = 'held'`)[0]?.charge ?? null;
+    const smallestCharge = smallest !== null && Number.isFinite(smallest) ? priceForCost(smallest, worker.askPricePerCuHour) : await ownSmallest();
     const limited = headroom <= 0n || (smallestCharge !== null && headroom < smallestCharge);
     if (limited) {
       const used = exposure.inFlight + exposure.held;

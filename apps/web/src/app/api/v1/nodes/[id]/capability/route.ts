@@ -1,5 +1,6 @@
 import { authenticateRequest } from "~/server/auth/api-keys";
 import { requireScope } from "~/server/auth/caller";
+import { methodsNotAllowed } from "~/server/http/api-fallback";
 import { handle, json } from "~/server/http/handle";
 import { getCapabilityEvidence } from "~/server/services/providers/get-capability-evidence";
 
@@ -12,3 +13,6 @@ export const GET = handle(async (req, _ctx, { params }: { params: Promise<{ id: 
   const { id } = await params;
   return json(await getCapabilityEvidence({ orgId: caller.orgId, nodeId: id }));
 });
+
+// Other methods: a JSON 405 naming these.
+export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("GET");
