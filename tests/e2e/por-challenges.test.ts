@@ -130,8 +130,9 @@ describe("checks the platform runs on its own", () => {
 
   it("an honest worker whose machine is busy during its check is measured again and not derated", async () => {
     // Issue 12: on `npm start` an honest worker was credited 38 % of its claim because its
-    // check ran while the checker benchmarked on the same cores. Here three busy loops take
-    // the CPU from before registration until the first measurement is done (the worker
+    // check ran while the checker benchmarked on the same cores. Here six busy loops take
+    // the CPU from before registration until the first measurement is done (three left one
+    // run at 75 % of the quiet benchmark, above the 90 %-of-claim line the test needs) (the worker
     // reports the load; the check starts anyway after POR_REGISTRATION_MAX_WAIT_MS). The
     // claim is 80 % of the machine's quiet benchmark, as a careful provider states it: the
     // loaded measurement falls under 90 % of it, the quiet one does not.
@@ -141,7 +142,7 @@ describe("checks the platform runs on its own", () => {
     await grantCheckerLicence({ orgSlug: "independent-checkers" });
     const orgB = (await sql().$queryRaw<{ id: string }[]>`SELECT id FROM organizations WHERE slug = 'independent-checkers'`)[0]?.id as string;
     const quiet = await benchmark();
-    const hogs = Array.from({ length: 3 }, () => spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
+    const hogs = Array.from({ length: 6 }, () => spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
     const claim = Math.round(quiet * 0.8);
     let honest: Awaited<ReturnType<Stack["addWorker"]>> | undefined;
     let checker: Awaited<ReturnType<Stack["addWorker"]>> | undefined;
