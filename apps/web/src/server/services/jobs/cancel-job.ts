@@ -3,6 +3,7 @@ import { orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
 import { db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
+import { holdReturnCode } from "../billing/hold-return.ts";
 import { getJobOrThrow } from "./get-job.ts";
 import type { JobView } from "./job-view.ts";
 
@@ -29,8 +30,11 @@ export async function cancelJob(opts: { orgId: string; jobId: string }): Promise
   return getJobOrThrow({ ...opts, withOutput: false });
 }
 
-/** Returns a job's held credits to the customer (idempotent per job). */
+/** Returns a job's held credits to the customer, or a free re-run's to the emission pool
+ * that granted them (idempotent per job). */
 export async function releaseHold(tx: Db, opts: { orgId: string; jobId: string; price: bigint; reason: string }) {
+  if (opts.price === 0n) return null;
+  const rows = await tx.$queryRaw<{ purpose: string }[]>`SELECT purpose::text AS purpose FROM jobs WHERE id = ${opts.jobId}::uuid`;
   return postTransfer(tx, {
     idempotencyKey: `release:${opts.jobId}`,
     kind: "release",
@@ -38,7 +42,7 @@ export async function releaseHold(tx: Db, opts: { orgId: string; jobId: string; 
     memo: opts.reason,
     legs: [
       { code: orgAccountCode(opts.orgId, "held"), amount: -opts.price },
-      { code: orgAccountCode(opts.orgId, "available"), amount: opts.price },
+      { code: holdReturnCode({ orgId: opts.orgId, purpose: rows[0]?.purpose ?? "customer" }), amount: opts.price },
     ],
   });
 }

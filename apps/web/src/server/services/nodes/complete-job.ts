@@ -6,6 +6,7 @@ import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
 import { getPlatformKey } from "./platform-key.ts";
+import { holdReturnCode } from "../billing/hold-return.ts";
 import { priceForCost } from "../billing/pricing.ts";
 import { sampleForReexecution } from "../verification/sample-job.ts";
 
@@ -99,7 +100,7 @@ export async function completeJob(opts: { node: NodeIdentity; request: TComplete
     // settlement path creates nothing.
     const legs = [
       { code: orgAccountCode(job.org_id, "held"), amount: -held },
-      { code: orgAccountCode(job.org_id, "available"), amount: held - charge },
+      { code: holdReturnCode({ orgId: job.org_id, purpose: job.purpose }), amount: held - charge },
       { code: orgAccountCode(node.orgId, "earnings"), amount: split.worker },
       { code: SYSTEM_ACCOUNTS.checkerPool.code, amount: split.checkers },
       { code: SYSTEM_ACCOUNTS.protocolFee.code, amount: split.protocol },

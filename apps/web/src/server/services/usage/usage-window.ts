@@ -22,10 +22,12 @@ export type TUsageOverviewRequest = z.input<typeof ZUsageOverviewRequest>;
  * settlement moves the charge out of the organisation's accounts (the rest of the hold goes
  * back to `available` in the same transfer), a reservation bills its hours, a slash refunds a
  * job proven wrong, and a free re-run's grant pays for the re-run. Holds and releases only
- * move tokens between the organisation's own two accounts, so they net to zero; grants,
- * purchases and stakes are not spending and are left out.
+ * move tokens between the organisation's own two accounts, so they net to zero — except a
+ * free re-run's release, which returns the unspent grant to the emission pool and so
+ * cancels that part of the grant; grants, purchases and stakes are not spending and are
+ * left out.
  */
-export const SPEND_TRANSFER_KINDS = ["settle", "reservation_bill", "slash", "rerun_grant"] as const;
+export const SPEND_TRANSFER_KINDS = ["settle", "reservation_bill", "slash", "rerun_grant", "release"] as const;
 
 /** The organisation's spending accounts: credits and the holds on them. */
 export function customerAccountCodes(orgId: string): string[] {
