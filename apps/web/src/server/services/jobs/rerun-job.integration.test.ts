@@ -149,7 +149,7 @@ describe("free re-runs", () => {
         arbCap,
         fc.double({ min: 0, max: 1, noNaN: true }),
         fc.double({ min: 0, max: 1, noNaN: true }),
-        fc.constant(false),
+        fc.boolean(),
         fc.constantFrom("succeeded", "canceled", "failed"),
         async (costMilliCu, cap, ask1Share, ask2Share, reserved, fate) => {
           const ceiling = cap ?? LIST_PRICE;
@@ -185,5 +185,24 @@ describe("free re-runs", () => {
     );
     const ledger = await checkLedger(sql());
     expect(ledger.ok).toBe(true);
+  });
+
+  it("re-runs a refunded job that ran on a reserved worker (price 0) instead of failing with a 500", async () => {
+    const before = await available();
+    const original = await submitRaw(40_000, null);
+    await lease(original, 0n); // a reserved worker: no per-job charge
+    await complete(original);
+    const charged = await sql().$queryRaw<{ price: bigint }[]>`SELECT price FROM jobs WHERE id = ${original}::uuid`;
+    expect(BigInt(charged[0]?.price ?? -1n)).toBe(0n);
+    await refund(original);
+    const rerun = await rerunJob({ orgId: customer, jobId: original });
+    expect(rerun).toMatchObject({ state: "queued", rerunOf: original, price: priceForCost(40_000, LIST_PRICE).toString() });
+    // Asking again returns the same re-run.
+    expect((await rerunJob({ orgId: customer, jobId: original })).id).toBe(rerun.id);
+    // It may land on a worker that is not reserved: that worker is paid from the grant.
+    await lease(rerun.id, 30_000n);
+    await complete(rerun.id);
+    expect(await available()).toBe(before);
+    expect((await checkLedger(sql())).ok).toBe(true);
   });
 });
