@@ -41,6 +41,21 @@ export interface CreatedApiKey {
   key: string;
 }
 
+/**
+ * A caller may hand out only what it holds: a key creates keys with a subset of its own
+ * scopes, and a signed-in member those of their role (an owner holds every scope). Without
+ * this, a key given only `keys:write` (to rotate keys in CI) minted `jobs:write`,
+ * `nodes:write` and `billing:read` keys.
+ */
+export function assertScopesGrantable(granter: ReadonlySet<ApiScope>, requested: readonly ApiScope[]): void {
+  const beyond = [...new Set(requested)].filter((s) => !granter.has(s));
+  if (beyond.length > 0) {
+    throw new AppError("FORBIDDEN", `a key can only be given scopes its creator holds; you lack ${beyond.map((s) => `'${s}'`).join(", ")}`, {
+      scopes: beyond,
+    });
+  }
+}
+
 export async function createApiKey(opts: { orgId: string } & TCreateApiKeyRequest): Promise<CreatedApiKey> {
   const prefix = `pg_${randomAlnum(12)}`;
   const key = `${prefix}_${randomBytes(32).toString("base64url")}`;
