@@ -5,6 +5,7 @@ import { logger } from "../logger.ts";
 import { sleep } from "../sleep.ts";
 import { runDispatcher } from "../services/dispatch/dispatcher.ts";
 import { sweepLeases } from "../services/jobs/sweep-leases.ts";
+import { purgeIdempotencyKeys } from "../services/idempotency/run-idempotent.ts";
 import { deliverOutbox } from "../services/mail/outbox.ts";
 import { markOfflineNodes, purgeNonces } from "../services/nodes/mark-offline-nodes.ts";
 import { epochOf } from "../services/verification/por-config.ts";
@@ -84,6 +85,7 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
       },
     },
     { name: "por-epoch", everyMs: 1_000, run: epochTicker() },
+    { name: "purge-idempotency-keys", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: purgeIdempotencyKeys },
     { name: "unbond-release", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => releaseDueUnbonds() },
     { name: "mail", everyMs: 1_000, run: deliverOutbox },
     {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { jobVerification, rerunJob } from "../../services/jobs/rerun-job.ts";
-import { requestUnbond, stakeNode } from "../../services/verification/stake.ts";
+import { requestUnbondOnce, stakeNodeOnce } from "../../services/verification/stake-once.ts";
 import { ZStakeRequest } from "../../services/verification/stake-request.ts";
 import { currentVerification, listEpochs } from "../../services/verification/stats.ts";
 import { createTRPCRouter, orgProcedure, publicProcedure } from "../trpc.ts";
@@ -18,8 +18,8 @@ export const verificationRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => rerunJob({ orgId: ctx.org.orgId, jobId: input.jobId })),
   stake: orgProcedure("nodes:write")
     .input(ZStakeRequest.extend({ nodeId: z.uuid() }))
-    .mutation(({ ctx, input }) => stakeNode({ orgId: ctx.org.orgId, nodeId: input.nodeId, amount: BigInt(input.amount), idempotencyKey: input.idempotencyKey })),
+    .mutation(async ({ ctx, input }) => (await stakeNodeOnce({ orgId: ctx.org.orgId, nodeId: input.nodeId, request: input, headerKey: ctx.idempotencyKeyHeader })).body),
   unbond: orgProcedure("nodes:write")
     .input(ZStakeRequest.extend({ nodeId: z.uuid() }))
-    .mutation(({ ctx, input }) => requestUnbond({ orgId: ctx.org.orgId, nodeId: input.nodeId, amount: BigInt(input.amount), idempotencyKey: input.idempotencyKey })),
+    .mutation(async ({ ctx, input }) => (await requestUnbondOnce({ orgId: ctx.org.orgId, nodeId: input.nodeId, request: input, headerKey: ctx.idempotencyKeyHeader })).body),
 });

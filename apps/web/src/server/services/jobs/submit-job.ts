@@ -8,6 +8,7 @@ import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
+import { idempotencyKeyOf, type IdempotentResponse, runIdempotent, ZIdempotencyKey } from "../idempotency/run-idempotent.ts";
 import { priceForCost } from "../billing/pricing.ts";
 import { checkJobInput } from "../models/check-job-input.ts";
 import { resolveModel } from "../models/resolve-model.ts";
@@ -19,8 +20,9 @@ export const ZSubmitJobRequest = z.object({
   model: z.string().min(1).max(100),
   /** Model-specific input, validated against the model's signature. */
   input: z.unknown(),
-  /** Retrying with the same key returns the first job instead of creating another. */
-  idempotencyKey: z.string().min(1).max(200).optional(),
+  /** Retrying with the same key returns the first job instead of creating another (or send
+   * an `Idempotency-Key` header). */
+  idempotencyKey: ZIdempotencyKey.optional(),
   /** Client region for edge placement (defaults to the organisation's): an id from
    * GET /api/v1/regions, e.g. `ca-montreal`. */
   region: z
@@ -37,6 +39,18 @@ export const ZSubmitJobRequest = z.object({
     .optional(),
 });
 export type TSubmitJobRequest = z.infer<typeof ZSubmitJobRequest>;
+
+/**
+ * A submit under the organisation's idempotency keys (REST and tRPC share the operation):
+ * the same key and body replay the first answer, another body is a 422.
+ */
+export async function submitJobIdempotently(opts: { orgId: string; request: TSubmitJobRequest; headerKey: string | null }): Promise<IdempotentResponse<JobView>> {
+  const request = { ...opts.request, idempotencyKey: idempotencyKeyOf(opts.headerKey, opts.request.idempotencyKey) };
+  return runIdempotent({ orgId: opts.orgId, operation: "jobs.submit", key: request.idempotencyKey, request }, async () => ({
+    status: 201,
+    body: await submitJob({ orgId: opts.orgId, request }),
+  }));
+}
 
 /**
  * Validates the input against the model, prices it, and inserts the job with its payload
@@ -60,8 +74,9 @@ export async function submitJob(opts: { orgId: string; request: TSubmitJobReques
       select: jobViewSelect,
     });
     if (existing) {
-      if (existing.inputHash !== inputHash || existing.model.id !== model.id) {
-        throw new AppError("CONFLICT", "idempotency key already used for a different job");
+      // Keys older than the idempotency layer's 24 hours still name their job.
+      if (existing.inputHash !== inputHash || existing.model.id !== model.id || (existing.maxPricePerCu ?? null) !== (request.maxPricePerCu ?? null)) {
+        throw new AppError("UNPROCESSABLE", "this idempotency key was already used for a different job: use a new key");
       }
       return toJobView(existing);
     }
