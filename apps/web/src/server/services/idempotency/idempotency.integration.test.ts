@@ -100,6 +100,33 @@ describe("idempotency keys: same key and body → same answer; another body → 
     expect(await balance(nodeStakeCode(node))).toBe(1n);
   });
 
+  it("a key is scoped to the node it names: the same key stakes another node (finding 9)", async () => {
+    const [a, b] = [providerNodes[1] as string, providerNodes[2] as string];
+    const key = randomUUID();
+    const beforeA = await balance(nodeStakeCode(a));
+    const onA = await call(stakeRoute, { key: providerKey, id: a, idem: key, body: { amount: "5" } });
+    const onB = await call(stakeRoute, { key: providerKey, id: b, idem: key, body: { amount: "5" } });
+    expect(onA.status).toBe(201);
+    expect(onB).toMatchObject({ status: 201, body: { created: true } });
+    expect(onB.body.transferId).not.toBe(onA.body.transferId);
+    expect(await balance(nodeStakeCode(a))).toBe(beforeA + 5n);
+    expect(await balance(nodeStakeCode(b))).toBe(5n);
+  });
+
+  it("an unbond replay answers the stored request and release time; another amount is a 422 (finding 9)", async () => {
+    const node = providerNodes[2] as string;
+    const key = randomUUID();
+    const first = await call(unbondRoute, { key: providerKey, id: node, idem: key, body: { amount: "2" } });
+    expect(first.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 20));
+    const again = await call(unbondRoute, { key: providerKey, id: node, idem: key, body: { amount: "2" } });
+    expect(again).toEqual(first);
+    const stored = await sql().$queryRaw<{ release_at: Date }[]>`SELECT release_at FROM unbond_requests WHERE id = ${first.body.requestId as string}::uuid`;
+    expect(stored[0]?.release_at.toISOString()).toBe(first.body.releaseAt);
+    expect((await call(unbondRoute, { key: providerKey, id: node, idem: key, body: { amount: "3" } })).status).toBe(422);
+    expect(await balance(nodeStakeCode(node))).toBe(3n);
+  });
+
   it("10 concurrent bookings with one key: one reservation, and every answer the same 201", async () => {
     const key = randomUUID();
     const body = { region: "local", minCuPerHour: 1000, count: 1, hours: 1 };
