@@ -109,7 +109,7 @@ const mapErrors = t.middleware(async ({ ctx, next }) => {
       result.error = new TRPCError({ code: TRPC_CODE[cause.code], message: cause.message, cause });
     } else if (result.error.code === "INTERNAL_SERVER_ERROR" && !(cause instanceof z.ZodError)) {
       const appErr = toAppError(cause ?? result.error, ctx.requestId);
-      result.error = new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: appErr.message, cause: appErr });
+      result.error = new TRPCError({ code: TRPC_CODE[appErr.code], message: appErr.message, cause: appErr });
     }
   }
   return result;

@@ -4,6 +4,7 @@ import { db } from "../db.ts";
 import { AppError } from "../errors.ts";
 import type { Caller } from "./caller.ts";
 import { API_SCOPES, type ApiScope } from "./scopes.ts";
+import { pgText } from "../http/safe-text.ts";
 
 // Keys look like `pg_<12-char id>_<43-char secret>`: 256 random bits, so a plain sha256
 // of the whole key is a safe stored form (a slow hash protects low-entropy passwords,
@@ -12,7 +13,7 @@ const KEY_PATTERN = /^pg_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{43}$/;
 const MAX_KEY_HEADER = 256;
 
 export const ZCreateApiKeyRequest = z.object({
-  name: z.string().trim().min(1).max(80),
+  name: pgText().trim().min(1).max(80),
   scopes: z.array(z.enum(API_SCOPES)).min(1).max(API_SCOPES.length),
 });
 export type TCreateApiKeyRequest = z.infer<typeof ZCreateApiKeyRequest>;

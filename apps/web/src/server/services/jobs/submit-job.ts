@@ -14,10 +14,11 @@ import { checkJobInput } from "../models/check-job-input.ts";
 import { resolveModel } from "../models/resolve-model.ts";
 import { type JobView, jobViewSelect, toJobView } from "./job-view.ts";
 import { assertAdmissible } from "./backpressure.ts";
+import { findUnsafeJsonText, pgText, UNSAFE_TEXT_MESSAGE } from "../../http/safe-text.ts";
 
 export const ZSubmitJobRequest = z.object({
   /** Model slug (e.g. `ocr-ppocr-v4`) or sha256 id. */
-  model: z.string().min(1).max(100),
+  model: pgText().min(1).max(100),
   /** Model-specific input, validated against the model's signature. */
   input: z.unknown(),
   /** Retrying with the same key returns the first job instead of creating another (or send
@@ -59,6 +60,8 @@ export async function submitJobIdempotently(opts: { orgId: string; request: TSub
  */
 export async function submitJob(opts: { orgId: string; request: TSubmitJobRequest }, accountsEnsured = false): Promise<JobView> {
   const { orgId, request } = opts;
+  const unsafe = findUnsafeJsonText(request.input, "input");
+  if (unsafe) throw new AppError("BAD_REQUEST", `${unsafe} ${UNSAFE_TEXT_MESSAGE}`);
   const model = await resolveModel(request.model);
   const { costMilliCu, inputBytes } = await checkJobInput(model.slug, request.input);
   // The hold is priced at the customer's cap (or the list price); settlement charges the

@@ -14,6 +14,7 @@ import { requiredStake } from "../verification/stake.ts";
 import { RESERVATION_LIMITS as L } from "./reservation-config.ts";
 import { costUpTo, MS_PER_HOUR } from "./reservation-pricing.ts";
 import { loadReservationView, type ReservationView, reservationHoldKey } from "./reservation-view.ts";
+import { pgText } from "../../http/safe-text.ts";
 
 const ZIsoTime = z.iso.datetime({ offset: true, message: "an ISO 8601 time, e.g. 2026-01-31T12:00:00Z" });
 
@@ -29,7 +30,7 @@ export const ZBookReservationRequest = z
     minCuPerHour: z.number().int().min(1).max(L.maxMinCuPerHour),
     count: z.number().int().min(1).max(L.maxCount),
     /** Model slug or sha256 id: only workers that serve it are reserved. */
-    model: z.string().min(1).max(100).optional(),
+    model: pgText().min(1).max(100).optional(),
     /** Length of the window from `startsAt` (fractions allowed); or give `endsAt`. */
     hours: z.number().positive().max(L.maxHours).optional(),
     /** Default: now. At most a minute in the past (the request was in flight). */
