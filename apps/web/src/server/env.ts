@@ -37,6 +37,8 @@ const ZEnv = z.object({
   BETTER_AUTH_SECRET: z.string().min(32).optional(),
   /** The public URL of the web app (auth's base URL and trusted origin); default: each request's own. */
   PROOFGRID_URL: z.url().optional(),
+  /** Bearer token that /api/metrics requires; unset, that route answers 404. */
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 

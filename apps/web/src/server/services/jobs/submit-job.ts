@@ -7,6 +7,7 @@ import { db } from "../../db.ts";
 import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
+import { countJobSubmitted } from "../../metrics.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { idempotencyKeyOf, type IdempotentResponse, runIdempotent, ZIdempotencyKey } from "../idempotency/run-idempotent.ts";
 import { priceForCost } from "../billing/pricing.ts";
@@ -113,6 +114,7 @@ export async function submitJob(opts: { orgId: string; request: TSubmitJobReques
       return row;
     });
     logger.info({ jobId: job.id, orgId, model: model.slug, price: price.toString() }, "job submitted");
+    countJobSubmitted();
     return {
       id: job.id,
       model: model.slug,
