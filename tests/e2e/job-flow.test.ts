@@ -142,7 +142,8 @@ describe("a job from an API key to a worker to the ledger", () => {
     expect((await fetch(`${stack.url}/api/metrics`)).status).toBe(401);
     expect((await fetch(`${stack.url}/api/metrics`, { headers: { authorization: "Bearer wrong-token-wrong-token" } })).status).toBe(401);
     // The estimates come from Postgres's statistics, which autovacuum refreshes; ANALYZE now.
-    await stack.database.prisma.$executeRawUnsafe("ANALYZE jobs, nodes");
+    const { sql } = await import("@proofgrid/db/sql-client");
+    await sql().$executeRaw`ANALYZE jobs, nodes`;
     const res = await fetch(`${stack.url}/api/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     const text = await res.text();
     expect(res.status).toBe(200);
