@@ -1,4 +1,9 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+
+// The web app's `~/` import alias (apps/web/tsconfig.json), so integration tests can call
+// route handlers (`apps/web/src/app/api/**/route.ts`) directly with a Request.
+const webAlias = [{ find: /^~\//, replacement: fileURLToPath(new URL("./apps/web/src/", import.meta.url)) }];
 
 // Four projects: pure unit tests (no database), integration tests against a real
 // Postgres (one fresh database per file, cloned from a migrated template), end-to-end
@@ -16,6 +21,7 @@ export default defineConfig({
         },
       },
       {
+        resolve: { alias: webAlias },
         test: {
           name: "integration",
           include: ["packages/*/src/**/*.integration.test.ts", "apps/*/src/**/*.integration.test.ts"],

@@ -10,6 +10,8 @@ import { ledgerSnapshot } from "../support/ledger.ts";
 import { speechRecording } from "../support/speech.ts";
 import { api, type Stack, startStack } from "../support/stack.ts";
 
+const METRICS_TOKEN = "test-metrics-token-0123456789";
+
 interface Job {
   id: string;
   state: string;
@@ -23,7 +25,7 @@ interface Job {
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ leaseMs: 10_000 });
+  stack = await startStack({ leaseMs: 10_000, env: { METRICS_TOKEN: METRICS_TOKEN } });
   await stack.addWorker("w1");
 });
 afterAll(async () => {
@@ -138,12 +140,18 @@ describe("a job from an API key to a worker to the ledger", () => {
     expect(html).toContain("encoder-synthetic-minilm");
   });
 
-  it("exposes Prometheus metrics: jobs by state, lease latency, nodes", async () => {
-    const res = await fetch(`${stack.url}/api/metrics`);
+  it("exposes Prometheus metrics to the holder of METRICS_TOKEN only: counters, lease latency, estimated jobs and nodes", async () => {
+    expect((await fetch(`${stack.url}/api/metrics`)).status).toBe(401);
+    expect((await fetch(`${stack.url}/api/metrics`, { headers: { authorization: "Bearer wrong-token-wrong-token" } })).status).toBe(401);
+    // The estimates come from Postgres's statistics, which autovacuum refreshes; ANALYZE now.
+    const { sql } = await import("@proofgrid/db/sql-client");
+    await sql().$executeRaw`ANALYZE jobs, nodes`;
+    const res = await fetch(`${stack.url}/api/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     const text = await res.text();
     expect(res.status).toBe(200);
-    expect(text).toMatch(/proofgrid_jobs\{state="succeeded"\} 3/);
+    expect(text).toMatch(/proofgrid_jobs_estimated\{state="succeeded"\} 3/);
+    expect(text).toMatch(/proofgrid_jobs_submitted_total \d+/);
     expect(text).toMatch(/proofgrid_lease_latency_seconds_count \d+/);
-    expect(text).toMatch(/proofgrid_nodes\{role="worker",status="online"\} 1/);
+    expect(text).toMatch(/proofgrid_nodes_estimated\{status="online"\} 1/);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closePgPool, sql, sqlTransaction } from "./sql-client.ts";
+import { closePgPool, sql, sqlTransaction, sqlTransactionScope } from "./sql-client.ts";
 import { createTestDatabase } from "./testing/create-test-database.ts";
 
 let t: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -47,5 +47,33 @@ describe("sqlTransaction", () => {
       }),
     ).rejects.toThrow();
     expect(runs).toBe(1);
+  });
+});
+
+describe("sqlTransactionScope", () => {
+  it("makes sql() and sqlTransaction() inside it join one transaction: all or nothing, a failed inner one rolled back alone", async () => {
+    await sql().$executeRaw`CREATE TABLE scoped (id int PRIMARY KEY)`;
+    await expect(
+      sqlTransactionScope(async () => {
+        await sql().$executeRaw`INSERT INTO scoped VALUES (1)`;
+        await sqlTransaction(async (tx) => tx.$executeRaw`INSERT INTO scoped VALUES (2)`);
+        // A failing inner transaction (duplicate key) is rolled back to its savepoint; the outer goes on.
+        await expect(sqlTransaction(async (tx) => tx.$executeRaw`INSERT INTO scoped VALUES (2)`)).rejects.toMatchObject({ code: "23505" });
+        // Not visible outside the scope before it commits.
+        const outside = await new Promise<number>((resolve, reject) => {
+          setImmediate(() => {
+            t.pool.query("SELECT count(*)::int AS n FROM scoped").then((r) => resolve(r.rows[0].n), reject);
+          });
+        });
+        expect(outside).toBe(0);
+        throw new Error("abort");
+      }),
+    ).rejects.toThrow("abort");
+    expect((await sql().$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM scoped`)[0]?.n).toBe(0);
+    await sqlTransactionScope(async () => {
+      await sql().$executeRaw`INSERT INTO scoped VALUES (1)`;
+      await sqlTransaction(async (tx) => tx.$executeRaw`INSERT INTO scoped VALUES (2)`);
+    });
+    expect((await sql().$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM scoped`)[0]?.n).toBe(2);
   });
 });

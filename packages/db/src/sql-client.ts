@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import pg from "pg";
 import type { Db } from "./db-types.ts";
 
@@ -50,9 +51,13 @@ export async function closePgPool(): Promise<void> {
   await cached?.pool.end();
 }
 
-/** Autocommit queries on the process's pool. */
+/** The connection of the `sqlTransactionScope` this call runs in, if any. */
+const ambient = new AsyncLocalStorage<{ client: pg.PoolClient; savepoints: number }>();
+
+/** Autocommit queries on the process's pool; inside `sqlTransactionScope`, that scope's transaction. */
 export function sql(): SqlClient {
-  return new SqlClient(getPgPool());
+  const scope = ambient.getStore();
+  return new SqlClient(scope ? scope.client : getPgPool());
 }
 
 /** Deadlock and serialization failures: Postgres rolled the transaction back; running it
@@ -67,6 +72,8 @@ const MAX_TRIES = 4;
  * four times with a short random pause, so `fn` must touch nothing but the database.
  */
 export async function sqlTransaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+  const scope = ambient.getStore();
+  if (scope) return inSavepoint(scope, fn);
   for (let attempt = 1; ; attempt++) {
     const client = await getPgPool().connect();
     try {
@@ -82,5 +89,49 @@ export async function sqlTransaction<T>(fn: (tx: SqlClient) => Promise<T>): Prom
       client.release();
     }
     await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
+  }
+}
+
+/**
+ * Runs `fn` in one transaction that every `sql()` and `sqlTransaction()` call made inside
+ * it joins (through AsyncLocalStorage), each `sqlTransaction` as a savepoint: so a caller
+ * can wrap a service that opens its own transactions and commit something of its own
+ * atomically with it — the idempotency layer stores a response in the transaction that
+ * produced it. Prisma queries do not join (they use Prisma's own pool). The calls inside
+ * must run one after another, not in parallel (savepoints nest on one connection). A
+ * deadlock or serialization failure runs the whole of `fn` again, as `sqlTransaction` does.
+ */
+export async function sqlTransactionScope<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+  const outer = ambient.getStore();
+  if (outer) return inSavepoint(outer, fn);
+  for (let attempt = 1; ; attempt++) {
+    const client = await getPgPool().connect();
+    try {
+      await client.query("BEGIN");
+      const result = await ambient.run({ client, savepoints: 0 }, () => fn(new SqlClient(client)));
+      await client.query("COMMIT");
+      return result;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      const code = typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : "";
+      if (!RETRYABLE.has(code) || attempt >= MAX_TRIES) throw err;
+    } finally {
+      client.release();
+    }
+    await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
+  }
+}
+
+/** A nested transaction: a savepoint, rolled back alone if `fn` throws (the error goes on up). */
+async function inSavepoint<T>(scope: { client: pg.PoolClient; savepoints: number }, fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+  const name = `sp_${++scope.savepoints}`;
+  await scope.client.query(`SAVEPOINT ${name}`);
+  try {
+    const result = await fn(new SqlClient(scope.client));
+    await scope.client.query(`RELEASE SAVEPOINT ${name}`);
+    return result;
+  } catch (err) {
+    await scope.client.query(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
+    throw err;
   }
 }

@@ -73,6 +73,8 @@ const ZEnv = z.object({
   /** Bounds of one purchase in whole tokens (a custom amount outside them is a 400). */
   BILLING_MIN_PURCHASE_TOKENS: z.coerce.number().int().min(1).max(100_000_000).default(100),
   BILLING_MAX_PURCHASE_TOKENS: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
+  /** Bearer token that /api/metrics requires; unset, that route answers 404. */
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** Where `npm run pack:worker` put the worker package served at /downloads; default: the repo's apps/worker/pack. */
   PROOFGRID_WORKER_PACK_DIR: z.string().optional(),

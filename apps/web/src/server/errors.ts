@@ -16,6 +16,8 @@ export type AppErrorCode =
   | "METHOD_NOT_ALLOWED"
   | "CONFLICT"
   | "PAYLOAD_TOO_LARGE"
+  /** Well-formed but not acceptable as a whole: e.g. an idempotency key reused for another request. */
+  | "UNPROCESSABLE"
   | "RATE_LIMITED"
   | "UNAVAILABLE"
   | "INTERNAL";
@@ -31,6 +33,7 @@ export const HTTP_STATUS: Record<AppErrorCode, number> = {
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UNPROCESSABLE: 422,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
   INTERNAL: 500,
@@ -65,12 +68,35 @@ export function errorResponse(err: unknown, requestId: string = randomUUID()): R
   return Response.json(body, { status: HTTP_STATUS[appErr.code], headers });
 }
 
+/** SQLSTATEs that only bad text causes: NUL in text (22021) or jsonb (22P05), which the
+ * boundary's checks (http/safe-text.ts) refuse first; this is the backstop. */
+const BAD_TEXT_SQLSTATES = new Set(["22021", "22P05"]);
+
+/** The SQLSTATE of a pg error, or of one wrapped by Prisma's driver adapter (a few levels down). */
+export function sqlStateOf(err: unknown): string | undefined {
+  // The deepest code wins: Prisma's own (P2039) wraps the driver's, which holds Postgres's.
+  let found: string | undefined;
+  let cur: unknown = err;
+  for (let depth = 0; depth < 5 && typeof cur === "object" && cur !== null; depth++) {
+    const e = cur as { code?: unknown; originalCode?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+    const c = [e.originalCode, e.code].find((x): x is string => typeof x === "string" && /^[0-9A-Z]{5}$/.test(x));
+    if (c) found = c;
+    cur = e.meta?.driverAdapterError ?? e.cause;
+  }
+  return found;
+}
+
 export function toAppError(err: unknown, requestId: string): AppError {
   if (err instanceof AppError) return err;
   if (isDatabaseUnavailable(err)) {
     // One short line, not a stack: a restart fails every request in flight at once.
     logger.warn({ requestId, err: String((err as Error).message ?? err).slice(0, 200) }, "database unavailable");
     return new AppError("UNAVAILABLE", `database unavailable; retry shortly (request ${requestId})`, { retryAfterSeconds: 1 });
+  }
+  const state = sqlStateOf(err);
+  if (state && BAD_TEXT_SQLSTATES.has(state)) {
+    logger.info({ requestId, sqlState: state }, "request refused: text Postgres cannot store");
+    return new AppError("BAD_REQUEST", "the request holds text that cannot be stored: U+0000 (NUL) or an unpaired UTF-16 surrogate");
   }
   logger.error({ err, requestId }, "unhandled error");
   return new AppError("INTERNAL", `internal error (request ${requestId})`);

@@ -55,7 +55,9 @@ export async function createTRPCContext(opts: { headers: Headers; orgId?: string
   }
   // Where links in emails point: the configured public URL, else the host this request reached.
   const origin = publicOrigin(opts.headers);
-  return { caller, authError, session, requestId, origin };
+  // A creating procedure's key may come as a header, as over REST (validated where it is used).
+  const idempotencyKeyHeader = opts.headers.get("idempotency-key");
+  return { caller, authError, session, requestId, origin, idempotencyKeyHeader };
 }
 export type TRPCContext = Awaited<ReturnType<typeof createTRPCContext>>;
 // 2. Initialisation ---------------------------------------------------------------------
@@ -70,6 +72,7 @@ const TRPC_CODE: Record<AppErrorCode, TRPCError["code"]> = {
   METHOD_NOT_ALLOWED: "METHOD_NOT_SUPPORTED",
   CONFLICT: "CONFLICT",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  UNPROCESSABLE: "UNPROCESSABLE_CONTENT",
   RATE_LIMITED: "TOO_MANY_REQUESTS",
   UNAVAILABLE: "SERVICE_UNAVAILABLE",
   INTERNAL: "INTERNAL_SERVER_ERROR",

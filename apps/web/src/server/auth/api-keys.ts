@@ -4,6 +4,7 @@ import { db } from "../db.ts";
 import { AppError } from "../errors.ts";
 import type { Caller } from "./caller.ts";
 import { API_SCOPES, type ApiScope } from "./scopes.ts";
+import { pgText } from "../http/safe-text.ts";
 
 // Keys look like `pg_<12-char id>_<43-char secret>`: 256 random bits, so a plain sha256
 // of the whole key is a safe stored form (a slow hash protects low-entropy passwords,
@@ -12,7 +13,7 @@ const KEY_PATTERN = /^pg_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{43}$/;
 const MAX_KEY_HEADER = 256;
 
 export const ZCreateApiKeyRequest = z.object({
-  name: z.string().trim().min(1).max(80),
+  name: pgText().trim().min(1).max(80),
   scopes: z.array(z.enum(API_SCOPES)).min(1).max(API_SCOPES.length),
 });
 export type TCreateApiKeyRequest = z.infer<typeof ZCreateApiKeyRequest>;
@@ -39,6 +40,21 @@ export interface CreatedApiKey {
   scopes: ApiScope[];
   /** Shown once: only its hash is stored. */
   key: string;
+}
+
+/**
+ * A caller may hand out only what it holds: a key creates keys with a subset of its own
+ * scopes, and a signed-in member those of their role (an owner holds every scope). Without
+ * this, a key given only `keys:write` (to rotate keys in CI) minted `jobs:write`,
+ * `nodes:write` and `billing:read` keys.
+ */
+export function assertScopesGrantable(granter: ReadonlySet<ApiScope>, requested: readonly ApiScope[]): void {
+  const beyond = [...new Set(requested)].filter((s) => !granter.has(s));
+  if (beyond.length > 0) {
+    throw new AppError("FORBIDDEN", `a key can only be given scopes its creator holds; you lack ${beyond.map((s) => `'${s}'`).join(", ")}`, {
+      scopes: beyond,
+    });
+  }
 }
 
 export async function createApiKey(opts: { orgId: string } & TCreateApiKeyRequest): Promise<CreatedApiKey> {

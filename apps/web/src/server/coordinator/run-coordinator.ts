@@ -7,6 +7,7 @@ import { logger } from "../logger.ts";
 import { sleep } from "../sleep.ts";
 import { runDispatcher } from "../services/dispatch/dispatcher.ts";
 import { sweepLeases } from "../services/jobs/sweep-leases.ts";
+import { purgeIdempotencyKeys } from "../services/idempotency/run-idempotent.ts";
 import { deliverOutbox } from "../services/mail/outbox.ts";
 import { markOfflineNodes, purgeNonces } from "../services/nodes/mark-offline-nodes.ts";
 import { epochOf } from "../services/verification/por-config.ts";
@@ -105,6 +106,7 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
     { name: "por-schedule", everyMs: cfg.POR_SCHEDULE_TICK_MS, run: scheduleTrafficChallenges },
     { name: "por-traffic", everyMs: cfg.POR_TRAFFIC_SAMPLE_MS, run: sampleTraffic },
     { name: "por-epoch", everyMs: 1_000, run: epochTicker() },
+    { name: "purge-idempotency-keys", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: purgeIdempotencyKeys },
     { name: "unbond-release", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => releaseDueUnbonds() },
     // Payouts past their verification window go to the providers; fraud cases audit back.
     { name: "por-held-earnings", everyMs: cfg.POR_ECONOMICS_INTERVAL_MS, run: releaseHeldEarnings },

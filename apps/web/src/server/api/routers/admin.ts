@@ -3,6 +3,7 @@ import { liftQuarantine, listLicences, listOrganizations, listQuarantined, platf
 import { grantCredits } from "../../services/billing/grant-credits.ts";
 import { grantCheckerLicence, revokeCheckerLicence } from "../../services/verification/licences.ts";
 import { adminProcedure, createTRPCRouter } from "../trpc.ts";
+import { pgText } from "../../http/safe-text.ts";
 
 /** Platform administration: every procedure needs a signed-in user with users.is_admin. */
 export const adminRouter = createTRPCRouter({
@@ -16,7 +17,7 @@ export const adminRouter = createTRPCRouter({
         amount: z.string().regex(/^[1-9]\d{0,15}$/, "a positive whole number of base units"),
         /** The form's one-time key: a double-submitted form grants once. */
         idempotencyKey: z.uuid(),
-        memo: z.string().trim().min(3, "say why (at least 3 characters)").max(500),
+        memo: pgText().trim().min(3, "say why (at least 3 characters)").max(500),
       }),
     )
     .mutation(({ ctx, input }) =>
@@ -26,7 +27,7 @@ export const adminRouter = createTRPCRouter({
   liftQuarantine: adminProcedure.input(z.object({ nodeId: z.uuid() })).mutation(({ input }) => liftQuarantine(input.nodeId)),
   licences: adminProcedure.query(() => listLicences()),
   grantLicence: adminProcedure
-    .input(z.object({ orgSlug: z.string().min(1).max(80), note: z.string().max(500).optional() }))
+    .input(z.object({ orgSlug: pgText().min(1).max(80), note: pgText().max(500).optional() }))
     .mutation(({ input }) => grantCheckerLicence(input)),
   revokeLicence: adminProcedure.input(z.object({ id: z.uuid() })).mutation(({ input }) => revokeCheckerLicence(input.id).then(() => ({ revoked: true }))),
 });

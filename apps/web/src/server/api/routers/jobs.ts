@@ -3,13 +3,13 @@ import { cancelJob } from "../../services/jobs/cancel-job.ts";
 import { getJobOrThrow, waitForJob } from "../../services/jobs/get-job.ts";
 import { getJobInputPreview } from "../../services/jobs/get-job-input-preview.ts";
 import { listJobs, ZListJobsRequest } from "../../services/jobs/list-jobs.ts";
-import { submitJob, ZSubmitJobRequest } from "../../services/jobs/submit-job.ts";
+import { submitJobIdempotently, ZSubmitJobRequest } from "../../services/jobs/submit-job.ts";
 import { createTRPCRouter, orgProcedure } from "../trpc.ts";
 
 export const jobsRouter = createTRPCRouter({
   submit: orgProcedure("jobs:write")
     .input(ZSubmitJobRequest)
-    .mutation(({ ctx, input }) => submitJob({ orgId: ctx.org.orgId, request: input, apiKeyId: ctx.org.kind === "apiKey" ? ctx.org.keyId : null })),
+    .mutation(async ({ ctx, input }) => (await submitJobIdempotently({ orgId: ctx.org.orgId, request: input, headerKey: ctx.idempotencyKeyHeader, apiKeyId: ctx.org.kind === "apiKey" ? ctx.org.keyId : null })).body),
   get: orgProcedure("jobs:read")
     .input(z.object({ id: z.string().max(64), waitMs: z.number().int().min(0).max(60_000).optional() }))
     .query(({ ctx, input, signal }) =>

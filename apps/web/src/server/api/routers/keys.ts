@@ -1,11 +1,14 @@
 import { z } from "zod";
-import { createApiKey, listApiKeys, revokeApiKey, ZCreateApiKeyRequest } from "../../auth/api-keys.ts";
+import { assertScopesGrantable, createApiKey, listApiKeys, revokeApiKey, ZCreateApiKeyRequest } from "../../auth/api-keys.ts";
 import { createTRPCRouter, orgProcedure } from "../trpc.ts";
 
 export const keysRouter = createTRPCRouter({
   create: orgProcedure("keys:write")
     .input(ZCreateApiKeyRequest)
-    .mutation(({ ctx, input }) => createApiKey({ orgId: ctx.org.orgId, ...input })),
+    .mutation(({ ctx, input }) => {
+      assertScopesGrantable(ctx.org.scopes, input.scopes);
+      return createApiKey({ orgId: ctx.org.orgId, ...input });
+    }),
   list: orgProcedure("keys:write").query(({ ctx }) => listApiKeys({ orgId: ctx.org.orgId })),
   revoke: orgProcedure("keys:write")
     .input(z.object({ id: z.uuid() }))

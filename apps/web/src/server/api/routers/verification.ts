@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { jobVerification, rerunJob } from "../../services/jobs/rerun-job.ts";
-import { requestUnbond, stakeNode } from "../../services/verification/stake.ts";
+import { requestUnbondOnce, stakeNodeOnce } from "../../services/verification/stake-once.ts";
 import { ZStakeNodeRequest, ZStakeRequest } from "../../services/verification/stake-request.ts";
 import { getNodeStakeStatus } from "../../services/verification/node-stake-status.ts";
 import { listProviderRecords } from "../../services/verification/provider-records.ts";
@@ -21,9 +21,7 @@ export const verificationRouter = createTRPCRouter({
   /** Bonds tokens to a node: released earnings first, then credits (`source: "earnings"`: only earnings). */
   stake: orgProcedure("nodes:write")
     .input(ZStakeNodeRequest.extend({ nodeId: z.uuid() }))
-    .mutation(({ ctx, input }) =>
-      stakeNode({ orgId: ctx.org.orgId, nodeId: input.nodeId, amount: BigInt(input.amount), idempotencyKey: input.idempotencyKey, source: input.source }),
-    ),
+    .mutation(async ({ ctx, input }) => (await stakeNodeOnce({ orgId: ctx.org.orgId, nodeId: input.nodeId, request: input, headerKey: ctx.idempotencyKeyHeader })).body),
   /** Bonded, unbonding, exposure used/limit, starter allowance, held earnings and their release times. */
   stakeStatus: orgProcedure("nodes:read")
     .input(z.object({ nodeId: z.string().max(64) }))
@@ -34,5 +32,5 @@ export const verificationRouter = createTRPCRouter({
     .query(({ input }) => listProviderRecords({ limit: input.limit })),
   unbond: orgProcedure("nodes:write")
     .input(ZStakeRequest.extend({ nodeId: z.uuid() }))
-    .mutation(({ ctx, input }) => requestUnbond({ orgId: ctx.org.orgId, nodeId: input.nodeId, amount: BigInt(input.amount), idempotencyKey: input.idempotencyKey })),
+    .mutation(async ({ ctx, input }) => (await requestUnbondOnce({ orgId: ctx.org.orgId, nodeId: input.nodeId, request: input, headerKey: ctx.idempotencyKeyHeader })).body),
 });

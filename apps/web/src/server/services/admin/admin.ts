@@ -4,6 +4,7 @@ import { z } from "zod";
 import { db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
+import { pgText } from "../../http/safe-text.ts";
 
 // What a platform administrator sees and does (the web's /admin and `npm run admin`):
 // the network at a glance with the ledger's own check, the organisations with their
@@ -56,7 +57,7 @@ export async function platformOverview() {
 }
 
 export const ZListOrganizations = z.object({
-  search: z.string().trim().max(80).optional(),
+  search: pgText().trim().max(80).optional(),
   limit: z.number().int().min(1).max(100).default(50),
 });
 

@@ -29,8 +29,9 @@ export async function cancelJob(opts: { orgId: string; jobId: string }): Promise
   return getJobOrThrow({ ...opts, withOutput: false });
 }
 
-/** Returns a job's held credits to the customer (idempotent per job). */
+/** Returns a job's held credits to the customer (idempotent per job; a job of price 0 held nothing). */
 export async function releaseHold(tx: Db, opts: { orgId: string; jobId: string; price: bigint; reason: string }) {
+  if (opts.price === 0n) return null;
   return postTransfer(tx, {
     idempotencyKey: `release:${opts.jobId}`,
     kind: "release",

@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { db } from "../../db.ts";
 import { type JobView, jobViewSelect, toJobView } from "./job-view.ts";
+import { pgText } from "../../http/safe-text.ts";
 
 export const ZListJobsRequest = z.object({
   state: z.enum(["queued", "assigned", "running", "succeeded", "failed", "canceled", "expired"]).optional(),
-  model: z.string().max(100).optional(),
+  model: pgText().max(100).optional(),
   limit: z.number().int().min(1).max(200).default(50),
   /** Job id to continue after (keyset pagination, newest first). */
   cursor: z.uuid().optional(),

@@ -40,6 +40,8 @@ export async function rerunJob(opts: { orgId: string; jobId: string }): Promise<
                 ${job.client_region}, 'rerun', ${job.id}::uuid, ${job.max_price_per_cu},
                 ${JSON.stringify({ declined: job.node_id ? [job.node_id] : [] })}::jsonb)`;
       await tx.$executeRaw`INSERT INTO job_payloads (job_id, input) SELECT ${newId}::uuid, input FROM job_payloads WHERE job_id = ${job.id}::uuid`;
+      // A job that costs nothing (0 CU) needs no hold: a transfer of 0 is refused.
+      if (price === 0n) return;
       await postTransfer(tx, {
         idempotencyKey: `hold:${newId}`,
         kind: "hold",

@@ -7,7 +7,9 @@ import { db } from "../../db.ts";
 import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
+import { countJobSubmitted } from "../../metrics.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
+import { idempotencyKeyOf, type IdempotentResponse, runIdempotent, ZIdempotencyKey } from "../idempotency/run-idempotent.ts";
 import { priceForCost } from "../billing/pricing.ts";
 import { alertSpendCapReached, assertNoDebt, enforceSpendCaps, readSpendControls } from "../billing/spend-controls.ts";
 import { checkJobInput } from "../models/check-job-input.ts";
@@ -15,14 +17,16 @@ import { resolveModel } from "../models/resolve-model.ts";
 import { type JobView, jobViewSelect, toJobView } from "./job-view.ts";
 import { assertAdmissible } from "./backpressure.ts";
 import { formatTokens } from "../billing/tokens.ts";
+import { findUnsafeJsonText, pgText, UNSAFE_TEXT_MESSAGE } from "../../http/safe-text.ts";
 
 export const ZSubmitJobRequest = z.object({
   /** Model slug (e.g. `ocr-ppocr-v4`) or sha256 id. */
-  model: z.string().min(1).max(100),
+  model: pgText().min(1).max(100),
   /** Model-specific input, validated against the model's signature. */
   input: z.unknown(),
-  /** Retrying with the same key returns the first job instead of creating another. */
-  idempotencyKey: z.string().min(1).max(200).optional(),
+  /** Retrying with the same key returns the first job instead of creating another (or send
+   * an `Idempotency-Key` header). */
+  idempotencyKey: ZIdempotencyKey.optional(),
   /** Client region for edge placement (defaults to the organisation's): an id from
    * GET /api/v1/regions, e.g. `ca-montreal`. */
   region: z
@@ -41,6 +45,24 @@ export const ZSubmitJobRequest = z.object({
 export type TSubmitJobRequest = z.infer<typeof ZSubmitJobRequest>;
 
 /**
+ * A submit under the organisation's idempotency keys (REST and tRPC share the operation):
+ * the same key and body replay the first answer, another body is a 422.
+ */
+export async function submitJobIdempotently(opts: {
+  orgId: string;
+  request: TSubmitJobRequest;
+  headerKey: string | null;
+  /** The API key that sent it: its spend cap counts it. */
+  apiKeyId?: string | null;
+}): Promise<IdempotentResponse<JobView>> {
+  const request = { ...opts.request, idempotencyKey: idempotencyKeyOf(opts.headerKey, opts.request.idempotencyKey) };
+  return runIdempotent({ orgId: opts.orgId, operation: "jobs.submit", key: request.idempotencyKey, request }, async () => ({
+    status: 201,
+    body: await submitJob({ orgId: opts.orgId, request, apiKeyId: opts.apiKeyId ?? null }),
+  }));
+}
+
+/**
  * Validates the input against the model, prices it, and inserts the job with its payload
  * and the credit hold in one transaction: either the job exists and its price is held,
  * or nothing changed. The insert's trigger NOTIFYs waiting workers.
@@ -51,6 +73,8 @@ export async function submitJob(
 ): Promise<JobView> {
   const { orgId, request } = opts;
   const apiKeyId = opts.apiKeyId ?? null;
+  const unsafe = findUnsafeJsonText(request.input, "input");
+  if (unsafe) throw new AppError("BAD_REQUEST", `${unsafe} ${UNSAFE_TEXT_MESSAGE}`);
   const model = await resolveModel(request.model);
   const { costMilliCu, inputBytes } = await checkJobInput(model.slug, request.input);
   // The hold is priced at the customer's cap (or the list price); settlement charges the
@@ -68,8 +92,9 @@ export async function submitJob(
       select: jobViewSelect,
     });
     if (existing) {
-      if (existing.inputHash !== inputHash || existing.model.id !== model.id) {
-        throw new AppError("CONFLICT", "idempotency key already used for a different job");
+      // Keys older than the idempotency layer's 24 hours still name their job.
+      if (existing.inputHash !== inputHash || existing.model.id !== model.id || (existing.maxPricePerCu ?? null) !== (request.maxPricePerCu ?? null)) {
+        throw new AppError("UNPROCESSABLE", "this idempotency key was already used for a different job: use a new key");
       }
       return toJobView(existing);
     }
@@ -104,6 +129,7 @@ export async function submitJob(
       return row;
     });
     logger.info({ jobId: job.id, orgId, model: model.slug, price: price.toString() }, "job submitted");
+    countJobSubmitted();
     return {
       id: job.id,
       model: model.slug,

@@ -8,6 +8,7 @@ import { feedHorizon, occupancyAt } from "../network/feed-horizon.ts";
 import { liveNetwork, MARKET_WINDOW_MS } from "./live-network.ts";
 import { spreadBig } from "./stats.ts";
 import { NO_SAMPLES, type TimeToResult, timeKey, timesToResult } from "./time-to-result.ts";
+import { pgText } from "../../http/safe-text.ts";
 
 /** A region id of GET /api/v1/regions (the indexer's table). */
 export const ZRegionId = z
@@ -18,7 +19,7 @@ export const ZRegionId = z
 
 export const ZMarketQuery = z.object({
   /** Model slug or sha256 id. */
-  model: z.string().min(1).max(100).optional(),
+  model: pgText().min(1).max(100).optional(),
   region: ZRegionId.optional(),
 });
 export type TMarketQuery = z.infer<typeof ZMarketQuery>;

@@ -10,6 +10,7 @@ import { priceForCost } from "../billing/pricing.ts";
 import { nodeHeldCode } from "../verification/exposure.ts";
 import { holdEarnings } from "../verification/held-earnings.ts";
 import { sampleForReexecution } from "../verification/sample-job.ts";
+import { assertStorableJson } from "../../http/safe-text.ts";
 
 export const ZReceipt = z.object({
   v: z.literal(1),
@@ -45,6 +46,7 @@ export type CompleteJobResult = { status: "accepted" | "already_completed"; rece
 export async function completeJob(opts: { node: NodeIdentity; request: TCompleteJobRequest }): Promise<CompleteJobResult> {
   const { node, request } = opts;
   const { receipt } = request;
+  assertStorableJson(request.output, "output");
   const outputHash = hashJson(request.output);
   if (receipt.jobId !== request.jobId || receipt.attempt !== request.attempt || receipt.nodeId !== node.id) {
     throw new AppError("BAD_REQUEST", "receipt does not match the job, attempt or node");

@@ -4,6 +4,7 @@ import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { releaseHold } from "../jobs/cancel-job.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
+import { pgText } from "../../http/safe-text.ts";
 
 export const ZFailJobRequest = z.object({
   jobId: z.uuid(),
@@ -12,7 +13,7 @@ export const ZFailJobRequest = z.object({
   kind: z.enum(["error", "release"]),
   /** An error in the input itself (not the node) fails the job without retry. */
   retryable: z.boolean().default(true),
-  error: z.string().max(2_000).default(""),
+  error: pgText().max(2_000).default(""),
 });
 export type TFailJobRequest = z.infer<typeof ZFailJobRequest>;
 

@@ -7,6 +7,7 @@ import { logger } from "../../logger.ts";
 import { hashRegistrationToken } from "./create-registration-token.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { ensureNodeAccounts } from "../verification/stake.ts";
+import { pgText } from "../../http/safe-text.ts";
 
 export const REGISTRATION_PROOF_PREFIX = "proofgrid-register-v1:";
 
@@ -16,7 +17,7 @@ export const ZRegisterNodeRequest = z.object({
   publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, "publicKey must be a raw ed25519 key in base64url"),
   /** Signature of `proofgrid-register-v1:<token>` with the node's key: proof it holds the key. */
   proof: z.string().min(16).max(200),
-  name: z.string().trim().min(1).max(80),
+  name: pgText().trim().min(1).max(80),
   /** A region id (GET /api/v1/regions), or `local` for a worker on the platform's own machine. */
   region: z
     .string()

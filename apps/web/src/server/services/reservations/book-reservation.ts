@@ -7,12 +7,14 @@ import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
+import { ZIdempotencyKey } from "../idempotency/run-idempotent.ts";
 import { resolveModel } from "../models/resolve-model.ts";
 import { getPorConfig } from "../verification/por-config.ts";
 import { RESERVATION_LIMITS as L } from "./reservation-config.ts";
 import { costUpTo, MS_PER_HOUR } from "./reservation-pricing.ts";
 import { loadReservationView, type ReservationView, reservationHoldKey } from "./reservation-view.ts";
 import { formatTokens } from "../billing/tokens.ts";
+import { pgText } from "../../http/safe-text.ts";
 
 const ZIsoTime = z.iso.datetime({ offset: true, message: "an ISO 8601 time, e.g. 2026-01-31T12:00:00Z" });
 
@@ -28,14 +30,15 @@ export const ZBookReservationRequest = z
     minCuPerHour: z.number().int().min(1).max(L.maxMinCuPerHour),
     count: z.number().int().min(1).max(L.maxCount),
     /** Model slug or sha256 id: only workers that serve it are reserved. */
-    model: z.string().min(1).max(100).optional(),
+    model: pgText().min(1).max(100).optional(),
     /** Length of the window from `startsAt` (fractions allowed); or give `endsAt`. */
     hours: z.number().positive().max(L.maxHours).optional(),
     /** Default: now. At most a minute in the past (the request was in flight). */
     startsAt: ZIsoTime.optional(),
     endsAt: ZIsoTime.optional(),
-    /** Retrying with the same key returns the first reservation and holds once. */
-    idempotencyKey: z.string().min(1).max(200),
+    /** Retrying with the same key returns the first reservation and holds once. Required,
+     * here or as an `Idempotency-Key` header. */
+    idempotencyKey: ZIdempotencyKey.optional(),
   })
   .strict()
   .refine((r) => (r.hours === undefined) !== (r.endsAt === undefined), { message: "give exactly one of hours and endsAt", path: ["hours"] });
@@ -65,11 +68,13 @@ interface CandidateRow {
  */
 export async function bookReservation(opts: { orgId: string; request: TBookReservationRequest; now?: Date }): Promise<BookReservationResult> {
   const { orgId, request } = opts;
+  const key = request.idempotencyKey;
+  if (!key) throw new AppError("BAD_REQUEST", "an idempotency key is required: send an Idempotency-Key header (a UUID works)");
   const now = opts.now ?? new Date();
   const { startsAt, endsAt } = windowOf(request, now);
   const model = request.model ? await modelOrBadRequest(request.model) : null;
 
-  const existing = await findByKey(sql(), orgId, request.idempotencyKey);
+  const existing = await findByKey(sql(), orgId, key);
   if (existing) return replay(orgId, existing, request, model?.id ?? null);
 
   const listPrice = BigInt(getEnv().PRICE_PER_CU);
@@ -124,7 +129,7 @@ export async function bookReservation(opts: { orgId: string; request: TBookReser
       const inserted = await tx.$queryRaw<{ id: string }[]>`
         INSERT INTO reservations (id, org_id, region, min_cu_per_hour, count, model_id, price_per_cu, starts_at, ends_at, billed_until, idempotency_key)
         VALUES (gen_random_uuid(), ${orgId}::uuid, ${request.region}, ${request.minCuPerHour}, ${request.count}, ${model?.id ?? null},
-                ${price}, ${startsAt}, ${endsAt}, ${startsAt}, ${request.idempotencyKey})
+                ${price}, ${startsAt}, ${endsAt}, ${startsAt}, ${key})
         RETURNING id`;
       const id = inserted[0]?.id;
       if (!id) throw new Error("reservation insert returned no row");
@@ -155,11 +160,20 @@ export async function bookReservation(opts: { orgId: string; request: TBookReser
     }
     if (isUniqueViolation(err)) {
       // A concurrent retry with the same key won the race: return its reservation.
-      const again = await findByKey(sql(), orgId, request.idempotencyKey);
+      const again = await findByKey(sql(), orgId, key);
       if (again) return replay(orgId, again, request, model?.id ?? null);
     }
     throw err;
   }
+}
+
+/** The operation name idempotency keys of bookings are scoped to (REST and tRPC alike). */
+export const BOOK_RESERVATION_OPERATION = "reservations.book";
+
+/** A booking as an answer: 201 for a new reservation, 200 for one its key had booked earlier. */
+export async function bookReservationAnswer(opts: { orgId: string; request: TBookReservationRequest }) {
+  const res = await bookReservation(opts);
+  return { status: res.created ? 201 : 200, body: res };
 }
 
 function windowOf(request: TBookReservationRequest, now: Date): { startsAt: Date; endsAt: Date } {
@@ -199,7 +213,7 @@ async function findByKey(db: Db, orgId: string, key: string): Promise<KeyedRow |
 
 async function replay(orgId: string, row: KeyedRow, request: TBookReservationRequest, modelId: string | null): Promise<BookReservationResult> {
   if (row.region !== request.region || row.min_cu_per_hour !== request.minCuPerHour || row.count !== request.count || row.model_id !== modelId) {
-    throw new AppError("CONFLICT", "idempotency key already used for a different reservation");
+    throw new AppError("UNPROCESSABLE", "this idempotency key was already used for a different reservation: use a new key");
   }
   return { reservation: await loadReservationView(sql(), { orgId, reservationId: row.id }), created: false };
 }

@@ -122,7 +122,13 @@ describe("booking", () => {
     expect(problems({ ...base, endsAt: "2030-01-01T00:00:00Z" }).join()).toMatch(/exactly one of hours and endsAt/);
     expect(problems({ ...base, hours: undefined }).join()).toMatch(/exactly one of hours and endsAt/);
     expect(problems({ ...base, startsAt: "tomorrow" }).join()).toMatch(/startsAt/);
-    expect(problems({ ...base, idempotencyKey: undefined }).join()).toMatch(/idempotencyKey/);
+    expect(problems({ ...base, idempotencyKey: "has space" }).join()).toMatch(/idempotency key/);
+  });
+
+  it("refuses a booking without an idempotency key (the body's field or the Idempotency-Key header)", async () => {
+    await expect(
+      bookReservation({ orgId: customer, request: ZBookReservationRequest.parse({ region: "local", minCuPerHour: 1000, count: 1, hours: 1 }) }),
+    ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/idempotency key is required/) });
   });
 
   it("refuses a window in the past, an unknown model, too few workers (409, saying how many) and too few credits (402) — changing nothing", async () => {
@@ -166,7 +172,7 @@ describe("a reservation from booking to release", () => {
     // The same key again: the same reservation, held once.
     const again = await book(customer, { model: "test-model", count: 2, hours: 20 / 3600, idempotencyKey: "r2" }, t0);
     expect(again).toMatchObject({ created: false, reservation: { id } });
-    await expect(book(customer, { count: 1, hours: 1, idempotencyKey: "r2" })).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(book(customer, { count: 1, hours: 1, idempotencyKey: "r2" })).rejects.toMatchObject({ code: "UNPROCESSABLE" });
     expect(await balance(orgAccountCode(customer, "held"))).toBe(held);
   });
 

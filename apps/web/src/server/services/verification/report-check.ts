@@ -25,6 +25,7 @@ import { type ChallengeTiming, type CheckEvidence, type CheckRow, checkItems, is
 import { epochOf, getPorConfig } from "./por-config.ts";
 import { openFraudCase, resolveAuditJob } from "./fraud.ts";
 import { recordNodeVerdict } from "./standing.ts";
+import { assertStorableJson } from "../../http/safe-text.ts";
 
 export const ZCheckReport = z.object({
   checkId: z.uuid(),
@@ -68,6 +69,7 @@ export function kindOf(slug: string): OutputKind {
 export async function reportCheck(opts: { node: NodeIdentity; report: z.infer<typeof ZCheckReport> }) {
   const { node, report } = opts;
   for (const item of report.items) {
+    assertStorableJson(item.output, `item ${item.ref}: output`);
     if (hashJson(item.output) !== item.outputHash) throw new AppError("BAD_REQUEST", `item ${item.ref}: outputHash does not match the output`);
   }
   if (!verifyCheckReport(report as CheckReport, node.publicKey)) throw new AppError("BAD_REQUEST", "check report signature is invalid");

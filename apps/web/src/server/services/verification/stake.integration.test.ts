@@ -111,6 +111,24 @@ describe("stakes", () => {
     expect(await balance(orgAccountCode(provider, "available"))).toBe(availableBefore + 10n * TOKENS);
   });
 
+  it("scopes a key to its node: the same key stakes another node, and an unbond retry answers the stored release time", async () => {
+    const second = await t.prisma.node.create({
+      data: { orgId: provider, name: "n2", publicKey: "m".repeat(43), region: "local", models: [], claimedCuPerHour: 3600, cuPerHour: 3600 },
+      select: { id: true },
+    });
+    await sqlTransaction((tx) => ensureNodeAccounts(tx, { id: second.id, orgId: provider }));
+    const onFirst = await stakeNode({ orgId: provider, nodeId, amount: 3n, idempotencyKey: "shared" });
+    const onSecond = await stakeNode({ orgId: provider, nodeId: second.id, amount: 3n, idempotencyKey: "shared" });
+    expect(onFirst.created).toBe(true);
+    expect(onSecond.created).toBe(true);
+    expect(await balance(nodeStakeCode(second.id))).toBe(3n);
+    const unbond = await requestUnbond({ orgId: provider, nodeId: second.id, amount: 1n, idempotencyKey: "u-shared" });
+    await new Promise((r) => setTimeout(r, 15));
+    const retry = await requestUnbond({ orgId: provider, nodeId: second.id, amount: 1n, idempotencyKey: "u-shared" });
+    expect(retry).toEqual(unbond);
+    expect(await balance(nodeUnbondingCode(second.id))).toBe(1n);
+  });
+
   it("sizes the slash so that cheating at the re-execution floor loses money", async () => {
     const { expectedCheatingGain, splitReward } = await import("@proofgrid/por");
     for (const price of [1n, 999n, 20_000n, 5_000_000n]) {

@@ -75,7 +75,8 @@ export async function stakeNode(opts: { orgId: string; nodeId: string; amount: b
       const fromEarnings = source === "available" ? 0n : source === "earnings" ? opts.amount : minBig(earnings, opts.amount);
       const fromAvailable = opts.amount - fromEarnings;
       const res = await postTransfer(tx, {
-        idempotencyKey: `stake:${opts.orgId}:${key}`,
+        // Scoped to the node: the same key on another node is another stake.
+        idempotencyKey: `stake:${node.id}:${key}`,
         kind: "stake",
         memo: `bond to node ${node.id}`,
         legs: [
@@ -108,7 +109,7 @@ export async function requestUnbond(opts: { orgId: string; nodeId: string; amoun
     return await sqlTransaction(async (tx) => {
       const node = await providerNode(tx, opts.orgId, opts.nodeId);
       const res = await postTransfer(tx, {
-        idempotencyKey: `unbond:${opts.orgId}:${key}`,
+        idempotencyKey: `unbond:${node.id}:${key}`,
         kind: "unbond",
         memo: `unbond from node ${node.id}`,
         legs: [
@@ -116,12 +117,15 @@ export async function requestUnbond(opts: { orgId: string; nodeId: string; amoun
           { code: nodeUnbondingCode(node.id), amount: opts.amount },
         ],
       });
-      const releaseAt = new Date(Date.now() + config.unbondingMs);
       if (res.created) {
+        const releaseAt = new Date(Date.now() + config.unbondingMs);
         await tx.$executeRaw`
           INSERT INTO unbond_requests (id, node_id, amount, release_at) VALUES (${res.transferId}::uuid, ${node.id}::uuid, ${opts.amount}, ${releaseAt})`;
+        return { requestId: res.transferId, releaseAt: releaseAt.toISOString(), idempotencyKey: key };
       }
-      return { requestId: res.transferId, releaseAt: releaseAt.toISOString(), idempotencyKey: key };
+      // A retry answers the stored request, not a new release time.
+      const stored = await tx.$queryRaw<{ release_at: Date }[]>`SELECT release_at FROM unbond_requests WHERE id = ${res.transferId}::uuid`;
+      return { requestId: res.transferId, releaseAt: (stored[0]?.release_at ?? new Date()).toISOString(), idempotencyKey: key };
     });
   } catch (err) {
     if (err instanceof LedgerError && err.code === "insufficient_funds") throw new AppError("BAD_REQUEST", "cannot unbond more than the bonded stake");

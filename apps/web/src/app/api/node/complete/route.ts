@@ -1,6 +1,16 @@
 import { nodeRoute } from "~/server/http/node-route";
+import { countJobResult } from "~/server/metrics";
 import { completeJob, ZCompleteJobRequest } from "~/server/services/nodes/complete-job";
 
 export const dynamic = "force-dynamic";
 
-export const POST = nodeRoute(ZCompleteJobRequest, ({ node, request }) => completeJob({ node, request }));
+export const POST = nodeRoute(ZCompleteJobRequest, async ({ node, request }) => {
+  try {
+    const res = await completeJob({ node, request });
+    countJobResult("accepted");
+    return res;
+  } catch (err) {
+    countJobResult("refused");
+    throw err;
+  }
+});

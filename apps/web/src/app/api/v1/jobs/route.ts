@@ -4,18 +4,20 @@ import { getEnv } from "~/server/env";
 import { handle, json, parseWith } from "~/server/http/handle";
 import { parseJsonBody, readBodyLimited } from "~/server/http/read-body";
 import { listJobs, ZListJobsRequest } from "~/server/services/jobs/list-jobs";
-import { submitJob, ZSubmitJobRequest } from "~/server/services/jobs/submit-job";
+import { submitJobIdempotently, ZSubmitJobRequest } from "~/server/services/jobs/submit-job";
 import { methodsNotAllowed } from "~/server/http/api-fallback";
 
 export const dynamic = "force-dynamic";
 
-/** Submit a job: `{ model, input, idempotencyKey?, region? }` → 201 with the job. */
+/** Submit a job: `{ model, input, idempotencyKey?, region?, maxPricePerCu? }` → 201 with the job.
+ * A retry with the same key (`Idempotency-Key` header or `idempotencyKey`) and body gets the
+ * same answer; another body under that key, a 422. */
 export const POST = handle(async (req) => {
   const caller = requireScope(await authenticateRequest(req.headers), "jobs:write");
   const body = await readBodyLimited(req, getEnv().MAX_JOB_BODY_BYTES);
   const request = parseWith(ZSubmitJobRequest, parseJsonBody(body));
-  const job = await submitJob({ orgId: caller.orgId, request, apiKeyId: caller.kind === "apiKey" ? caller.keyId : null });
-  return json(job, { status: 201 });
+  const res = await submitJobIdempotently({ orgId: caller.orgId, request, headerKey: req.headers.get("idempotency-key"), apiKeyId: caller.kind === "apiKey" ? caller.keyId : null });
+  return json(res.body, { status: res.status });
 });
 
 export const GET = handle(async (req) => {

@@ -3,8 +3,8 @@ import { requireScope } from "~/server/auth/caller";
 import { handle, json, parseWith } from "~/server/http/handle";
 import { parseJsonBody, readBodyLimited } from "~/server/http/read-body";
 import { getNodeStakeStatus } from "~/server/services/verification/node-stake-status";
-import { stakeNode } from "~/server/services/verification/stake";
-import { idempotencyKeyHeader, ZStakeNodeRequest } from "~/server/services/verification/stake-request";
+import { stakeNodeOnce } from "~/server/services/verification/stake-once";
+import { ZStakeNodeRequest } from "~/server/services/verification/stake-request";
 import { methodsNotAllowed } from "~/server/http/api-fallback";
 
 export const dynamic = "force-dynamic";
@@ -16,19 +16,14 @@ export const GET = handle(async (req, _ctx, { params }: { params: Promise<{ id: 
   return json(await getNodeStakeStatus({ orgId: caller.orgId, nodeId: id }));
 });
 
-/** Bond tokens to one of the provider's nodes: from its released earnings first, then its credits. */
+/** Bond tokens to one of the provider's nodes (released earnings first, then credits):
+ * `{ amount, source? }`, retry-safe with an `Idempotency-Key` header (or `idempotencyKey`). */
 export const POST = handle(async (req, _ctx, { params }: { params: Promise<{ id: string }> }) => {
   const caller = requireScope(await authenticateRequest(req.headers), "nodes:write");
   const { id } = await params;
   const request = parseWith(ZStakeNodeRequest, parseJsonBody(await readBodyLimited(req, 4_096)));
-  const res = await stakeNode({
-    orgId: caller.orgId,
-    nodeId: id,
-    amount: BigInt(request.amount),
-    idempotencyKey: request.idempotencyKey ?? idempotencyKeyHeader(req.headers),
-    source: request.source,
-  });
-  return json(res, { status: res.created ? 201 : 200 });
+  const res = await stakeNodeOnce({ orgId: caller.orgId, nodeId: id, request, headerKey: req.headers.get("idempotency-key") });
+  return json(res.body, { status: res.status });
 });
 
 // Other methods: a JSON 405 naming these.
