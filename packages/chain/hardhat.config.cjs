@@ -7,6 +7,9 @@ module.exports = {
     hardhat: {
       chainId: Number(process.env.LOCAL_CHAIN_ID ?? 31337),
       mining: { auto: true, interval: blockMs > 0 ? blockMs : 0 },
+      // A reverted transaction is mined and answered with its hash, as on a real network
+      // (Hardhat's default answers eth_sendRawTransaction with an error when it reverts).
+      throwOnTransactionFailures: false,
     },
   },
 };

@@ -135,7 +135,12 @@ function errorText(err: unknown): string {
 /** The transfer itself would revert (as opposed to the RPC failing to answer). */
 function isRevert(err: unknown): boolean {
   if (!(err instanceof BaseError)) return false;
-  return err.walk((e) => e instanceof ContractFunctionRevertedError || e instanceof ExecutionRevertedError) !== null;
+  // viem types a revert where it recognises the node's wording; Hardhat answers a reverting
+  // estimate with an internal error whose text says "reverted".
+  return (
+    err.walk((e) => e instanceof ContractFunctionRevertedError || e instanceof ExecutionRevertedError || /\brevert(ed)?\b/i.test((e as BaseError).details ?? (e as Error).message ?? "")) !==
+    null
+  );
 }
 
 /** A send the network refused because it already has (or has mined) this very transaction. */
