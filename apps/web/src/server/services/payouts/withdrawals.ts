@@ -77,12 +77,12 @@ const MAX_DIGITS = 19; // bigint range of Postgres' int8; the configured maximum
  * An amount of base units from a request: a decimal string or a JSON integer, nothing else.
  * Each kind of bad input gets its own message (1 token = 1 000 000 base units).
  */
-export function parseBaseUnits(value: unknown, field = "amount"): bigint {
+export function parseBaseUnits(value: unknown, field = "amount", opts: { allowZero?: boolean } = {}): bigint {
   if (typeof value === "number") {
     if (!Number.isFinite(value)) throw new AppError("BAD_REQUEST", `${field} must be a number of base units`);
     if (!Number.isInteger(value)) throw new AppError("BAD_REQUEST", `${field} must be a whole number of base units (1 token = 1000000 base units), not ${value}`);
     if (!Number.isSafeInteger(value)) throw new AppError("BAD_REQUEST", `${field} is too large for a JSON number: send it as a decimal string`);
-    if (value <= 0) throw new AppError("BAD_REQUEST", `${field} must be positive`);
+    if (value < 0 || (value === 0 && !opts.allowZero)) throw new AppError("BAD_REQUEST", `${field} must be positive`);
     return BigInt(value);
   }
   if (typeof value !== "string") throw new AppError("BAD_REQUEST", `${field} must be a decimal string of base units (1 token = 1000000), e.g. "25000000"`);
@@ -92,7 +92,7 @@ export function parseBaseUnits(value: unknown, field = "amount"): bigint {
   if (!/^[0-9]+$/.test(t)) throw new AppError("BAD_REQUEST", `${field} must be a decimal string of base units (1 token = 1000000), e.g. "25000000"`);
   if (t.replace(/^0+/, "").length > MAX_DIGITS) throw new AppError("BAD_REQUEST", `${field} is too large`);
   const v = BigInt(t);
-  if (v <= 0n) throw new AppError("BAD_REQUEST", `${field} must be positive`);
+  if (v === 0n && !opts.allowZero) throw new AppError("BAD_REQUEST", `${field} must be positive`);
   return v;
 }
 

@@ -1,0 +1,13 @@
+import { authenticateRequest } from "~/server/auth/api-keys";
+import { requireScope } from "~/server/auth/caller";
+import { handle, json } from "~/server/http/handle";
+import { parseBaseUnits, quoteWithdrawal } from "~/server/services/payouts/withdrawals";
+
+export const dynamic = "force-dynamic";
+
+/** `?amount=<base units>`: the fee and what arrives, before confirming. Without it: the rules. */
+export const GET = handle(async (req) => {
+  const caller = requireScope(await authenticateRequest(req.headers), "billing:read");
+  const amount = new URL(req.url).searchParams.get("amount");
+  return json(await quoteWithdrawal({ orgId: caller.orgId, amount: amount === null ? undefined : parseBaseUnits(amount) }));
+});
