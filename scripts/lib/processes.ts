@@ -10,7 +10,7 @@ const NEXT_BIN = join(ROOT, "node_modules/next/dist/bin/next");
 const BUILD_STAMP = join(WEB_DIR, ".next/proofgrid-source-hash");
 
 // What the production build depends on: a change in any of these means rebuild.
-const SOURCE_ROOTS = ["apps/web/src", "apps/web/next.config.ts", "apps/web/postcss.config.mjs", "apps/web/package.json", "packages/db/src", "packages/por/src", "packages/models/src", "prisma/schema.prisma", "package-lock.json"];
+const SOURCE_ROOTS = ["apps/web/src", "apps/web/next.config.ts", "apps/web/postcss.config.mjs", "apps/web/package.json", "packages/db/src", "packages/por/src", "packages/models/src", "packages/chain/src", "prisma/schema.prisma", "package-lock.json"];
 
 function hashTree(path: string, h: ReturnType<typeof createHash>): void {
   if (!existsSync(path)) return;

@@ -9,6 +9,10 @@ export const SYSTEM_ACCOUNTS = {
   treasury: { code: "treasury", kind: "treasury", allowNegative: true },
   emissionPool: { code: "emission_pool", kind: "emission_pool", allowNegative: true },
   stripeClearing: { code: "stripe_clearing", kind: "stripe_clearing", allowNegative: true },
+  /** Withdrawals taken from providers' earnings and not yet paid on chain (or returned). */
+  withdrawalsPending: { code: "withdrawals_pending", kind: "withdrawals_pending", allowNegative: false },
+  /** Tokens paid out on chain: what left the books (the ledger check matches it to Transfer events). */
+  withdrawalsPaid: { code: "withdrawals_paid", kind: "withdrawals_paid", allowNegative: false },
 } as const satisfies Record<string, { code: string; kind: AccountKind; allowNegative: boolean }>;
 
 /** `debt` is what an organisation owes after a card payment it had already spent was

@@ -6,6 +6,7 @@ import { keysRouter } from "./routers/keys.ts";
 import { marketRouter } from "./routers/market.ts";
 import { membersRouter } from "./routers/members.ts";
 import { modelsRouter } from "./routers/models.ts";
+import { payoutsRouter } from "./routers/payouts.ts";
 import { providersRouter } from "./routers/providers.ts";
 import { reservationsRouter } from "./routers/reservations.ts";
 import { usageRouter } from "./routers/usage.ts";
@@ -19,6 +20,7 @@ export const appRouter = createTRPCRouter({
   jobs: jobsRouter,
   models: modelsRouter,
   billing: billingRouter,
+  payouts: payoutsRouter,
   providers: providersRouter,
   keys: keysRouter,
   verification: verificationRouter,

@@ -15,8 +15,9 @@ import { AppError, type AppErrorCode, toAppError } from "../errors.ts";
 import { type OrgMembership, resolveSession, type SessionUser } from "../services/accounts/resolve-session.ts";
 
 // 1. Context --------------------------------------------------------------------------
-/** Members use the dashboard for everything but managing the organisation's API keys. */
-const MEMBER_SCOPES: ReadonlySet<ApiScope> = new Set(API_SCOPES.filter((s) => s !== "keys:write"));
+/** Members use the dashboard for everything but managing the organisation's API keys and
+ * moving its earnings off the platform (payout address, withdrawals). */
+const MEMBER_SCOPES: ReadonlySet<ApiScope> = new Set(API_SCOPES.filter((s) => s !== "keys:write" && s !== "payouts:write"));
 const OWNER_SCOPES: ReadonlySet<ApiScope> = new Set(API_SCOPES);
 
 /** A signed-in user acting for one of their organisations (`org` must come from their memberships). */

@@ -8,6 +8,8 @@ export const API_SCOPES = [
   "nodes:read",
   "nodes:write",
   "keys:write",
+  /** Set the payout address and withdraw earnings to it (owners only in the dashboard). */
+  "payouts:write",
 ] as const;
 
 export type ApiScope = (typeof API_SCOPES)[number];

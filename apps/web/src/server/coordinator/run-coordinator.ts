@@ -28,6 +28,9 @@ import { runLastResort } from "../services/verification/last-resort/last-resort.
 import { billReservations } from "../services/reservations/bill-reservations.ts";
 import { getReservationConfig } from "../services/reservations/reservation-config.ts";
 import { runBillingWatch } from "../services/billing/billing-watch.ts";
+import { purgePayoutChallenges } from "../services/payouts/payout-address.ts";
+import { getPayoutConfig } from "../services/payouts/payout-config.ts";
+import { createPayoutLoop } from "../services/payouts/payout-loop.ts";
 
 /** At each epoch boundary: close the last epoch's books, then draw its standby checks. */
 function epochTicker(): () => Promise<void> {
@@ -76,13 +79,14 @@ interface Loop {
 
 /**
  * The background loops: the indexer's dispatcher, lease sweeper, node liveness, nonce
- * purge, Proof of Render, reservation billing and the mail outbox. Every loop is
+ * purge, Proof of Render, reservation billing, the mail outbox and on-chain payouts. Every loop is
  * idempotent, and one coordinator at a time leads (a session advisory lock held on its own
  * connection); the others wait to take over if the leader's connection dies.
  */
 export async function runCoordinator(opts: { signal: AbortSignal }): Promise<void> {
   const env = getEnv();
   const cfg = ZCoordinatorEnv.parse(process.env);
+  const payouts = createPayoutLoop();
   const loops: Loop[] = [
     { name: "sweep-leases", everyMs: cfg.SWEEP_INTERVAL_MS, run: sweepLeases },
     { name: "mark-offline", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => markOfflineNodes({ silenceMs: cfg.NODE_OFFLINE_AFTER_MS }) },
@@ -115,6 +119,9 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
     { name: "por-last-resort", everyMs: cfg.POR_ECONOMICS_INTERVAL_MS, run: () => runLastResort() },
     { name: "mail", everyMs: 1_000, run: deliverOutbox },
     { name: "billing-watch", everyMs: cfg.BILLING_WATCH_INTERVAL_MS, run: runBillingWatch },
+    // ERC-20 transfers of withdrawals (only when a chain and the payout key are configured).
+    { name: "payouts", everyMs: getPayoutConfig().intervalMs, run: () => payouts.tick() },
+    { name: "purge-payout-challenges", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: purgePayoutChallenges },
     {
       name: "reservation-billing",
       everyMs: getReservationConfig().billingTickMs,
