@@ -154,6 +154,64 @@ describe("the provider portal", () => {
     expect(await job.count()).toBe(1);
   });
 
+  it("lets the provider stake, unbond, set the ask, pause and resume, and rename the worker from its page", async () => {
+    const node = async () =>
+      (
+        await sql().$queryRaw<{ name: string; ask: string | null; paused: boolean; bonded: bigint }[]>`
+          SELECT n.name, n.ask_price_per_cu::text AS ask, n.paused_at IS NOT NULL AS paused,
+                 coalesce((SELECT balance FROM ledger_accounts WHERE code = 'node:' || n.id::text || ':stake'), 0)::bigint AS bonded
+          FROM nodes n WHERE n.id = ${nodeId}::uuid`
+      )[0];
+    const before = await node();
+    // Submits one control and waits for its server action's answer (a POST to this page).
+    const submit = async (op: string) => {
+      await Promise.all([
+        page.waitForResponse((r) => r.request().method() === "POST" && r.url().includes(`/dashboard/workers/${nodeId}`)),
+        page.locator(`form[data-control="${op}"] button[type="submit"]`).click(),
+      ]);
+      await page.locator(`[data-control-done="${op}"], [data-control-error="${op}"]`).first().waitFor();
+    };
+    // A bad amount is refused in words, and nothing moves.
+    await page.locator("#stake-amount").fill("-3");
+    await submit("stake");
+    expect(await page.locator('[data-control-error="stake"]').innerText()).toMatch(/positive amount of tokens/);
+    expect((await node())?.bonded).toBe(before?.bonded);
+    // 12.5 tokens more, from credits.
+    await page.locator("#stake-amount").fill("12.5");
+    await page.locator("#stake-source").selectOption("available");
+    await submit("stake");
+    expect(await page.locator('[data-control-done="stake"]').innerText()).toBe("Bonded 12.5 tokens.");
+    expect((await node())?.bonded).toBe((before?.bonded ?? 0n) + 12_500_000n);
+    // Unbonding warns first, then says when the tokens come back.
+    expect(await page.locator("#unbond-warning").innerText()).toMatch(/can still be slashed/);
+    await page.locator("#unbond-amount").fill("2.5");
+    await submit("unbond");
+    expect(await page.locator('[data-control-done="unbond"]').innerText()).toMatch(
+      /^Unbonding 2\.5 tokens: they return to your balance at .+ UTC\.$/,
+    );
+    expect((await node())?.bonded).toBe((before?.bonded ?? 0n) + 10_000_000n);
+    // The ask: a bad one is refused, a good one is stored.
+    await page.locator("#ask-price").fill("12.5");
+    await submit("ask");
+    expect(await page.locator('[data-control-error="ask"]').innerText()).toMatch(/whole number of base units/);
+    await page.locator("#ask-price").fill("42000");
+    await submit("ask");
+    expect((await node())?.ask).toBe("42000");
+    // Pause drains it: the page and its diagnosis say so; resume undoes it.
+    await submit("pause");
+    await page.locator("[data-paused]").waitFor();
+    expect((await node())?.paused).toBe(true);
+    expect(await page.locator('[data-diagnostics] [data-reason="paused"]').count()).toBe(1);
+    await submit("resume");
+    await page.locator("[data-paused]").waitFor({ state: "detached" });
+    expect((await node())?.paused).toBe(false);
+    // Renamed, in the heading.
+    await page.locator("#worker-name").fill("Pat's big GPU");
+    await submit("rename");
+    await page.getByRole("heading", { level: 1, name: "Pat's big GPU" }).waitFor();
+    expect((await node())?.name).toBe("Pat's big GPU");
+  });
+
   it("has no serious accessibility violation on the workers page and the worker page, at desktop and phone width", async () => {
     await screenshots(page, "/dashboard/workers", "workers");
     await screenshots(page, `/dashboard/workers/${nodeId}`, "worker");

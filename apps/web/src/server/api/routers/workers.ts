@@ -4,6 +4,7 @@ import { getCapabilityEvidence } from "../../services/providers/get-capability-e
 import { getEarningsSeries } from "../../services/providers/earnings-series.ts";
 import { getWorker } from "../../services/providers/get-worker.ts";
 import { listWorkers } from "../../services/providers/list-workers.ts";
+import { updateWorker, ZUpdateWorkerRequest } from "../../services/providers/update-worker.ts";
 import { createTRPCRouter, orgProcedure } from "../trpc.ts";
 
 // The provider portal (/dashboard/workers): the organisation's workers, each one's page,
@@ -22,6 +23,10 @@ export const workersRouter = createTRPCRouter({
   diagnostics: orgProcedure("nodes:read")
     .input(ZWorkerId)
     .query(({ ctx, input }) => getNodeDiagnostics({ orgId: ctx.org.orgId, nodeId: input.id })),
+  /** Rename, pause (drain) or resume, or set the ask of one of the organisation's workers. */
+  update: orgProcedure("nodes:write")
+    .input(z.object({ id: z.string().max(64), change: ZUpdateWorkerRequest }))
+    .mutation(({ ctx, input }) => updateWorker({ orgId: ctx.org.orgId, nodeId: input.id, request: input.change })),
   earnings: orgProcedure("nodes:read")
     .input(z.object({ range: z.enum(["day", "fortnight"]).default("day"), id: z.string().max(64).optional() }))
     .query(async ({ ctx, input }) => {

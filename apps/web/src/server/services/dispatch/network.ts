@@ -75,7 +75,7 @@ export async function loadNetwork(db: Db): Promise<NetworkWorker[]> {
       WHERE rn.node_id = n.id AND r.status = 'active' AND r.starts_at <= now() AND r.ends_at > now()
       LIMIT 1
     ) res ON true
-    WHERE n.role = 'worker'
+    WHERE n.role = 'worker' AND n.paused_at IS NULL
       AND (n.status = 'online' OR (n.status = 'quarantined' AND n.last_seen_at > now() - interval '90 seconds'))`;
   const listPrice = BigInt(getEnv().PRICE_PER_CU);
   const enforced = exposureEnforced();

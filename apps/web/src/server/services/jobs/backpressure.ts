@@ -40,7 +40,7 @@ async function modelLoad(modelId: string): Promise<ModelLoad> {
   const rows = await sql().$queryRaw<{ queued: number; slots: number; done: number; span_s: number | null; median_run_s: number | null }[]>`
     SELECT (SELECT count(*) FROM jobs WHERE state = 'queued' AND model_id = ${modelId})::int AS queued,
            (SELECT coalesce(sum(max_concurrency), 0) FROM nodes
-             WHERE role = 'worker' AND status = 'online' AND ${modelId} = ANY(models))::int AS slots,
+             WHERE role = 'worker' AND status = 'online' AND paused_at IS NULL AND ${modelId} = ANY(models))::int AS slots,
            d.done, d.span_s,
            (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY run_s) FROM (
               SELECT extract(epoch FROM finished_at - started_at)::float8 AS run_s FROM jobs

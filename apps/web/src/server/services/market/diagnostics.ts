@@ -21,6 +21,7 @@ const MAX_DEMAND_JOBS = 10_000;
 
 export type ReasonCode =
   | "offline"
+  | "paused"
   | "quarantined"
   | "open_dispute"
   | "exposure_limit"
@@ -68,6 +69,7 @@ interface NodeRow {
   loaded_models: string[] | null;
   max_concurrency: number;
   quarantine_reason: string | null;
+  paused_at: Date | null;
   cu_per_hour: number;
   ask_price_per_cu: string | null;
   reputation_score: number;
@@ -97,7 +99,7 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
   if (!isNodeId(opts.nodeId)) throw new AppError("NOT_FOUND", "node not found");
   const rows = await sql().$queryRaw<NodeRow[]>`
     SELECT n.id, n.org_id, n.role::text AS role, n.status::text AS status, n.region, n.latitude, n.longitude, n.models, n.loaded_models,
-           n.max_concurrency, n.quarantine_reason, n.cu_per_hour, n.ask_price_per_cu, n.reputation_score, n.measured_rtt_ms,
+           n.max_concurrency, n.quarantine_reason, n.paused_at, n.cu_per_hour, n.ask_price_per_cu, n.reputation_score, n.measured_rtt_ms,
            n.location_plausible, n.last_seen_at,
            (SELECT count(*) FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running'))::int AS open,
            (SELECT count(*) FROM jobs j WHERE j.node_id = n.id AND j.state = 'running')::int AS running
@@ -174,6 +176,13 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
       {
         lastSeenAt: node.last_seen_at?.toISOString() ?? null,
       },
+    );
+  }
+  if (node.paused_at) {
+    add(
+      "paused",
+      `You paused this worker (${node.paused_at.toISOString().slice(0, 16).replace("T", " ")} UTC): nothing new is placed on it, and the jobs it held finish as usual. Resume it on its page (or PATCH /api/v1/nodes/${node.id} with {"paused": false}) to take work again.`,
+      { pausedAt: node.paused_at.toISOString() },
     );
   }
   if (node.status === "quarantined") {

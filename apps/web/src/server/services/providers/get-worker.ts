@@ -32,6 +32,8 @@ export async function getWorker(opts: { orgId: string; nodeId: string }) {
       lastSeenAt: true,
       createdAt: true,
       quarantineReason: true,
+      pausedAt: true,
+      askPricePerCu: true,
     },
   });
   if (!node) throw new AppError("NOT_FOUND", "worker not found");
@@ -65,6 +67,8 @@ export async function getWorker(opts: { orgId: string; nodeId: string }) {
   return {
     ...node,
     lastSeenAt: node.lastSeenAt?.toISOString() ?? null,
+    pausedAt: node.pausedAt?.toISOString() ?? null,
+    askPricePerCu: node.askPricePerCu === null ? null : node.askPricePerCu.toString(),
     createdAt: node.createdAt.toISOString(),
     earnings: (earnings.get(node.id) ?? 0n).toString(),
     stake: stake.get(node.id) ?? { bonded: "0", unbonding: "0", required: "0", sufficient: false, exposureUsed: "0", exposureLimit: "0", heldEarnings: "0", onAllowance: false },

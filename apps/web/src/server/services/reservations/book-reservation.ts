@@ -90,7 +90,7 @@ export async function bookReservation(opts: { orgId: string; request: TBookReser
       // bookings without blocking the foreign-key checks of jobs assigned to these nodes.
       const locked = await tx.$queryRaw<{ id: string }[]>`
         SELECT n.id FROM nodes n
-        WHERE n.role = 'worker' AND n.status = 'online' AND n.region = ${request.region}
+        WHERE n.role = 'worker' AND n.status = 'online' AND n.paused_at IS NULL AND n.region = ${request.region}
           AND n.cu_per_hour >= ${request.minCuPerHour} AND n.org_id <> ${orgId}::uuid
           AND (${model?.id ?? null}::text IS NULL OR ${model?.id ?? null}::text = ANY(n.models))
         ORDER BY n.id

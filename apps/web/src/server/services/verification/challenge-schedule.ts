@@ -58,7 +58,7 @@ export async function scheduleTrafficChallenges(): Promise<number> {
     SELECT a.node_id, n.org_id, n.models, a.leased_at, n.reputation_score, n.completed_jobs
     FROM job_attempts a JOIN jobs j ON j.id = a.job_id JOIN nodes n ON n.id = a.node_id
     WHERE a.leased_at > ${since} AND j.purpose <> 'challenge'
-      AND n.role = 'worker' AND n.status = 'online' AND n.admission IN ('passed', 'derated')
+      AND n.role = 'worker' AND n.status = 'online' AND n.paused_at IS NULL AND n.admission IN ('passed', 'derated')
     ORDER BY a.leased_at LIMIT ${MAX_LEASES_PER_TICK}`;
   const gaps = new Map<string, number[]>();
   for (const l of leases) {

@@ -28,7 +28,7 @@ export async function admitNewNodes(): Promise<number> {
   if (!config.challenges) return 0;
   const rows = await sql().$queryRaw<WorkerRow[]>`
     SELECT n.id, n.org_id, n.models FROM nodes n
-    WHERE n.role = 'worker' AND n.admission = 'pending' AND n.status = 'online'
+    WHERE n.role = 'worker' AND n.admission = 'pending' AND n.status = 'online' AND n.paused_at IS NULL
       AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.subject_node_id = n.id AND c.kind = 'registration' AND c.status IN ('waiting', 'queued', 'leased'))
       AND CASE
         WHEN NOT EXISTS (SELECT 1 FROM checks c WHERE c.subject_node_id = n.id AND c.kind = 'registration')
@@ -136,7 +136,7 @@ export async function scheduleStandbyChecks(): Promise<number> {
     SELECT n.id, n.org_id, n.models,
       extract(epoch FROM (now() - coalesce(n.last_checked_at, n.created_at))) * 1000 AS idle_ms
     FROM nodes n
-    WHERE n.role = 'worker' AND n.status = 'online' AND n.admission IN ('passed', 'derated')
+    WHERE n.role = 'worker' AND n.status = 'online' AND n.paused_at IS NULL AND n.admission IN ('passed', 'derated')
       AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.subject_node_id = n.id AND c.kind IN ('standby', 'latency') AND c.status IN ('waiting', 'queued', 'leased'))`;
   if (rows.length === 0) return 0;
   const k = Math.max(1, Math.ceil(rows.length * config.standbyShare));

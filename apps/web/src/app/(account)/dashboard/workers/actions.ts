@@ -1,9 +1,11 @@
 "use server";
 
 import { TRPCError } from "@trpc/server";
+import { revalidatePath } from "next/cache";
 import { headers } from "next/headers";
 import { findRegion } from "@proofgrid/indexer";
 import { getEnv } from "~/server/env";
+import { formatTokens, parseTokens } from "~/server/services/billing/tokens";
 import { platformUrlForWorkers } from "~/server/services/nodes/platform-url-for-workers";
 import { requireDashboard } from "../../session";
 
@@ -49,4 +51,79 @@ export async function addWorkerAction(_prev: AddWorkerState, form: FormData): Pr
 export async function listWorkersAction(org: string | undefined) {
   const { caller } = await requireDashboard(org);
   return caller.workers.list();
+}
+
+export interface WorkerControlState {
+  error?: string;
+  /** What was done, said in a sentence (shown as a status message). */
+  done?: string;
+}
+
+const WORKER_OPS = ["rename", "pause", "resume", "ask", "stake", "unbond"] as const;
+type WorkerOp = (typeof WORKER_OPS)[number];
+
+/**
+ * One control of a worker's page: rename, pause (drain) or resume, set the ask, stake or
+ * unbond. Each goes through the same tRPC procedure the API offers, with the page's
+ * organisation; a refusal is shown as the API states it and nothing changes.
+ */
+export async function workerControlAction(_prev: WorkerControlState, form: FormData): Promise<WorkerControlState> {
+  const org = form.get("org");
+  const nodeId = String(form.get("nodeId") ?? "");
+  const op = String(form.get("op") ?? "") as WorkerOp;
+  if (!WORKER_OPS.includes(op)) return { error: "Unknown action." };
+  try {
+    const { caller } = await requireDashboard(typeof org === "string" && org !== "" ? org : undefined);
+    let done: string;
+    switch (op) {
+      case "rename": {
+        const name = String(form.get("name") ?? "").trim();
+        if (!name || name.length > 64) return { error: "A name is 1 to 64 characters." };
+        await caller.workers.update({ id: nodeId, change: { name } });
+        done = `Renamed to “${name}”.`;
+        break;
+      }
+      case "pause":
+      case "resume": {
+        const r = await caller.workers.update({ id: nodeId, change: { paused: op === "pause" } });
+        done =
+          op === "pause"
+            ? `Paused: nothing new is placed on it; the jobs it holds finish.${r.offersReturned ? ` ${r.offersReturned} offer(s) it had not started went back to the queue.` : ""}`
+            : "Resumed: it takes new jobs again.";
+        break;
+      }
+      case "ask": {
+        const text = String(form.get("ask") ?? "").trim();
+        if (text !== "" && !/^[1-9][0-9]{0,12}$/.test(text)) return { error: "The ask is a whole number of base units per CU (1 to 10^12), or empty for the list price." };
+        await caller.workers.update({ id: nodeId, change: { askPricePerCu: text === "" ? null : text } });
+        done = text === "" ? "It now asks the list price." : `It now asks ${text} base units per CU.`;
+        break;
+      }
+      case "stake":
+      case "unbond": {
+        const amount = parseTokens(String(form.get("amount") ?? ""));
+        if (amount === null) return { error: "Enter a positive amount of tokens, e.g. 250 or 0.5." };
+        // Made when the form was drawn: a double submit or a retry moves the tokens once.
+        const idempotencyKey = String(form.get("idempotencyKey") ?? "") || undefined;
+        if (op === "stake") {
+          const source = form.get("source") === "earnings" ? "earnings" : form.get("source") === "available" ? "available" : "any";
+          await caller.verification.stake({ nodeId, amount: amount.toString(), idempotencyKey, source });
+          done = `Bonded ${formatTokens(amount)} tokens.`;
+        } else {
+          const r = await caller.verification.unbond({ nodeId, amount: amount.toString(), idempotencyKey });
+          done = `Unbonding ${formatTokens(amount)} tokens: they return to your balance at ${r.releaseAt.slice(0, 16).replace("T", " ")} UTC.`;
+        }
+        break;
+      }
+    }
+    revalidatePath("/dashboard/workers/[id]", "page");
+    return { done };
+  } catch (err) {
+    if (err instanceof TRPCError) {
+      if (err.code === "UNAUTHORIZED") return { error: "Your session has ended. Sign in again, then retry." };
+      if (err.code === "INTERNAL_SERVER_ERROR") return { error: "That did not work. Try again in a moment; if it persists, check the server's logs." };
+      return { error: err.message };
+    }
+    return { error: "That did not work. Try again in a moment; if it persists, check the server's logs." };
+  }
 }

@@ -32,29 +32,44 @@ export function EarningsChart({ series, id }: { series: EarningsSeries; id: stri
     <figure className="my-3">
       {max === 0n ? null : (
         <>
-          <svg
-            className="block h-30 w-full"
-            viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
-            preserveAspectRatio="none"
-            aria-hidden="true"
-            focusable="false"
-          >
-            {series.points.map((p, i) => {
-              const a = BigInt(p.amount);
-              const h = Math.max(a > 0n ? 2 : 0, Number((a * BigInt(HEIGHT - 2)) / max));
-              return <rect key={p.start} className="fill-chart" x={i * slot + 2} y={HEIGHT - h} width={Math.max(1, slot - 4)} height={h} />;
-            })}
-            <line x1={0} x2={WIDTH} y1={HEIGHT - 0.5} y2={HEIGHT - 0.5} className="stroke-line-strong" />
-          </svg>
-          <div
-            className="mt-0.5 mb-1.5 grid text-xs whitespace-nowrap text-muted"
-            aria-hidden="true"
-            style={{ gridTemplateColumns: `repeat(${series.points.length}, 1fr)` }}
-          >
-            {series.points.map((p, i) => (
-              <span key={p.start}>{i % every === 0 ? label(p.start, series.bucket) : ""}</span>
-            ))}
+          <div className="grid grid-cols-[auto_1fr] gap-x-2">
+            {/* The y-axis: tokens at the top, the middle and zero of the bars beside it. */}
+            <div className="flex h-30 flex-col justify-between text-right text-xs whitespace-nowrap text-muted" aria-hidden="true" data-y-axis>
+              <span>{formatTokens(max)}</span>
+              <span>{formatTokens(max / 2n)}</span>
+              <span>0</span>
+            </div>
+            <svg
+              className="block h-30 w-full min-w-0"
+              viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+              preserveAspectRatio="none"
+              aria-hidden="true"
+              focusable="false"
+            >
+              {[1, HEIGHT / 2].map((y) => (
+                <line key={y} x1={0} x2={WIDTH} y1={y} y2={y} className="stroke-line" strokeDasharray="4 4" />
+              ))}
+              {series.points.map((p, i) => {
+                const a = BigInt(p.amount);
+                const h = Math.max(a > 0n ? 2 : 0, Number((a * BigInt(HEIGHT - 2)) / max));
+                return <rect key={p.start} className="fill-chart" x={i * slot + 2} y={HEIGHT - h} width={Math.max(1, slot - 4)} height={h} />;
+              })}
+              <line x1={0} x2={WIDTH} y1={HEIGHT - 0.5} y2={HEIGHT - 0.5} className="stroke-line-strong" />
+            </svg>
+            <span aria-hidden="true" />
+            <div
+              className="mt-0.5 mb-1.5 grid text-xs whitespace-nowrap text-muted"
+              aria-hidden="true"
+              style={{ gridTemplateColumns: `repeat(${series.points.length}, 1fr)` }}
+            >
+              {series.points.map((p, i) => (
+                <span key={p.start}>{i % every === 0 ? label(p.start, series.bucket) : ""}</span>
+              ))}
+            </div>
           </div>
+          <p className="mt-0.5 text-xs text-muted" aria-hidden="true">
+            Tokens earned per {unit} (UTC)
+          </p>
         </>
       )}
       <figcaption

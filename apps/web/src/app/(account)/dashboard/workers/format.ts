@@ -1,3 +1,4 @@
+import { formatTokens } from "~/server/services/billing/tokens";
 import type { WorkerRow } from "~/server/services/providers/list-workers";
 
 // Shared by the server pages and the polling table (a client module cannot export plain
@@ -7,13 +8,9 @@ export const STATUS_LABEL = { online: "Online", offline: "Offline", quarantined:
 /** The status pill's colour: green online, grey offline, orange quarantined. */
 export const STATUS_TONE = { online: "success", offline: "neutral", quarantined: "warning" } as const;
 
-/** Base units → tokens (1 token = 10^6), as billing's formatTokens. */
+/** Base units → tokens (1 token = 10^6): billing's formatter, one for the whole app. */
 export function tokens(baseUnits: string): string {
-  const v = BigInt(baseUnits);
-  const sign = v < 0n ? "-" : "";
-  const abs = v < 0n ? -v : v;
-  const frac = (abs % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "");
-  return `${sign}${abs / 1_000_000n}${frac ? `.${frac}` : ""}`;
+  return formatTokens(baseUnits);
 }
 
 /** The accepted capability, or the claimed one until the registration check has measured it. */

@@ -12,12 +12,17 @@ import { requireDashboard } from "../../../session";
 import { DashboardShell } from "../../dashboard-shell";
 import { EarningsChart } from "../earnings-chart";
 import { capability, STATUS_LABEL, STATUS_TONE, tokens } from "../format";
+import { getEnv } from "~/server/env";
+import { getPorConfig } from "~/server/services/verification/por-config";
 import { CapabilityEvidenceView } from "./capability-evidence";
+import { WorkerControls } from "./worker-controls";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Worker · Proofgrid" };
 
 const when = (iso: string | null) => (iso ? `${iso.slice(0, 16).replace("T", " ")} UTC` : "never");
+const unbondingPeriod = (ms: number) =>
+  ms >= 86_400_000 ? `${Math.round(ms / 86_400_000)} day(s)` : ms >= 3_600_000 ? `${Math.round(ms / 3_600_000)} hour(s)` : `${Math.max(1, Math.round(ms / 60_000))} minute(s)`;
 const seconds = (ms: number | null) => (ms === null ? "—" : ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms / 1000)} s`);
 
 export default async function WorkerPage({
@@ -51,6 +56,11 @@ export default async function WorkerPage({
         <StatusPill tone={STATUS_TONE[worker.status]} data-status={worker.status}>
           {STATUS_LABEL[worker.status]}
         </StatusPill>
+        {worker.pausedAt ? (
+          <Badge tone="warning" data-paused>
+            Paused
+          </Badge>
+        ) : null}
         <span aria-hidden="true">·</span>
         <span>{capability(worker)}</span>
         <span aria-hidden="true">·</span>
@@ -73,6 +83,19 @@ export default async function WorkerPage({
         </Alert>
       )}
       {BigInt(worker.stake.unbonding) > 0n ? <Muted>{tokens(worker.stake.unbonding)} tokens are unbonding.</Muted> : null}
+
+      <SectionTitle id="controls-heading">Stake, price and availability</SectionTitle>
+      <WorkerControls
+        org={typeof query.org === "string" ? query.org : ""}
+        nodeId={worker.id}
+        name={worker.name}
+        paused={worker.pausedAt !== null}
+        askPricePerCu={worker.askPricePerCu}
+        listPricePerCu={getEnv().PRICE_PER_CU.toString()}
+        bonded={tokens(worker.stake.bonded)}
+        required={tokens(worker.stake.required)}
+        unbondingDays={unbondingPeriod(getPorConfig().unbondingMs)}
+      />
 
       <SectionTitle id="why-heading">Why it is or is not getting jobs</SectionTitle>
       {diagnostics ? (

@@ -1,18 +1,24 @@
 import { authenticateRequest } from "~/server/auth/api-keys";
+import { getEnv } from "~/server/env";
 import { requireScope } from "~/server/auth/caller";
 import { handle, json, parseWith } from "~/server/http/handle";
 import { parseJsonBody, readBodyLimited } from "~/server/http/read-body";
-import { setAskPrice, ZSetAskPriceRequest } from "~/server/services/market/ask-price";
+import { updateWorker, ZUpdateWorkerRequest } from "~/server/services/providers/update-worker";
 import { methodsNotAllowed } from "~/server/http/api-fallback";
 
 export const dynamic = "force-dynamic";
 
-/** The node's provider sets its asking price: `{ askPricePerCu: <1..10^12> | null }` (null = the list price). */
+/** The node's provider changes it, all at once or not at all: `{ name?: string (1-64),
+ * paused?: boolean (true drains it: no new work), askPricePerCu?: <1..10^12> | null }`
+ * (null = the list price). */
 export const PATCH = handle(async (req, _ctx, { params }: { params: Promise<{ id: string }> }) => {
   const caller = requireScope(await authenticateRequest(req.headers), "nodes:write");
   const { id } = await params;
-  const request = parseWith(ZSetAskPriceRequest, parseJsonBody(await readBodyLimited(req, 1_024)));
-  return json(await setAskPrice({ orgId: caller.orgId, nodeId: id, request }));
+  const request = parseWith(ZUpdateWorkerRequest, parseJsonBody(await readBodyLimited(req, 1_024)));
+  const res = await updateWorker({ orgId: caller.orgId, nodeId: id, request });
+  const listPrice = BigInt(getEnv().PRICE_PER_CU);
+  // The ask fields as before (askPricePerCu, effectiveAskPricePerCu, listPricePerCu), and the rest.
+  return json({ ...res, effectiveAskPricePerCu: res.askPricePerCu ?? listPrice.toString(), listPricePerCu: listPrice.toString() });
 });
 
 // Other methods: a JSON 405 naming these.
