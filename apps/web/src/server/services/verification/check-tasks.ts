@@ -3,6 +3,7 @@ import { sql } from "@proofgrid/db/sql-client";
 import type { CheckTask, CheckTaskItem } from "@proofgrid/por";
 import { z } from "zod";
 import { AppError } from "../../errors.ts";
+import { formatTokens } from "../billing/tokens.ts";
 import type { NodeIdentity } from "../nodes/authenticate-node.ts";
 import { getPorConfig } from "./por-config.ts";
 import { stakeStatus } from "./stake.ts";
@@ -185,7 +186,11 @@ async function assertLicensedChecker(node: NodeIdentity): Promise<void> {
   if (lic.length === 0) throw new AppError("FORBIDDEN", "no active checker licence for this node");
   if (getPorConfig().stakeRequired) {
     const s = await stakeStatus(sql(), node.id, node.cuPerHour);
-    if (!s.sufficient) throw new AppError("FORBIDDEN", `stake below the minimum: bonded ${s.bonded}, required ${s.required} base units`);
+    if (!s.sufficient) throw new AppError(
+        "FORBIDDEN",
+        `stake below the minimum: ${formatTokens(s.bonded)} tokens bonded, ${formatTokens(s.required)} required (stake more on the node's page or POST /api/v1/nodes/${node.id}/stake)`,
+        { bonded: s.bonded.toString(), required: s.required.toString() },
+      );
   }
 }
 

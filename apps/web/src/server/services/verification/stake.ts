@@ -4,6 +4,7 @@ import { ensureAccounts, LedgerError, orgAccountCode, postTransfer } from "@proo
 import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { minimumStake } from "@proofgrid/por";
 import { AppError } from "../../errors.ts";
+import { formatTokens } from "../billing/tokens.ts";
 import { logger } from "../../logger.ts";
 import { getPorConfig } from "./por-config.ts";
 
@@ -47,7 +48,7 @@ async function providerNode(tx: Db, orgId: string, nodeId: string) {
 }
 
 function checkAmount(amount: bigint): void {
-  if (amount <= 0n || amount > MAX_STAKE) throw new AppError("BAD_REQUEST", `amount must be between 1 and ${MAX_STAKE} base units`);
+  if (amount <= 0n || amount > MAX_STAKE) throw new AppError("BAD_REQUEST", `amount must be between 1 base unit (0.000001 token) and ${formatTokens(MAX_STAKE)} tokens, in base units`);
 }
 
 export type StakeSource = "any" | "earnings" | "available";
