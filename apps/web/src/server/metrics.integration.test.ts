@@ -62,7 +62,7 @@ describe("/api/metrics", () => {
     expect(text).toMatch(/proofgrid_web_process_cpu_seconds_total/);
   });
 
-  it("runs no count(*) and reads no table in the scrape path: only the catalog's statistics", async () => {
+  it("reads no large table in the scrape path: the catalog's statistics, and an exact count only of a table under 1 000 rows", async () => {
     const seen: string[] = [];
     const original = pg.Client.prototype.query;
     vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
@@ -76,8 +76,9 @@ describe("/api/metrics", () => {
     const sqlSeen = seen.filter((q) => /\bselect\b/i.test(q));
     expect(sqlSeen.length).toBeGreaterThan(0);
     for (const q of sqlSeen) {
-      expect(q).not.toMatch(/count\s*\(/i);
-      expect(q).not.toMatch(/\bfrom\s+"?(jobs|nodes|checks)"?\b/i);
+      // jobs (3 040 rows here) and checks are never read; the few nodes may be counted.
+      expect(q).not.toMatch(/\bfrom\s+"?(jobs|checks)"?\b/i);
+      if (/count\s*\(/i.test(q)) expect(q).toMatch(/\bfrom\s+nodes\b/i);
     }
     // Cached: 30 scrapes read the statistics at most twice (once, unless the cache expired).
     expect(sqlSeen.length).toBeLessThanOrEqual(4);

@@ -11,12 +11,17 @@ import client from "prom-client";
 //   their latency); Prometheus adds the replicas up (`sum(rate(...))`);
 // - sizes come from Postgres's own statistics, which autovacuum's ANALYZE keeps fresh:
 //   pg_class.reltuples (rows per table) times pg_stats.most_common_freqs (the share of each
-//   state), labelled as estimates; read at most once per STATS_TTL_MS per replica.
+//   state), labelled as estimates; read at most once per STATS_TTL_MS per replica. A table
+//   the catalog puts under SMALL_TABLE_ROWS is counted exactly instead (statistics say nothing
+//   of a value only one row holds): a bounded cost, whatever the history.
 // The route answers only with the METRICS_TOKEN bearer token (apps/web/src/app/api/metrics).
 
 const globalForMetrics = globalThis as unknown as { proofgridMetrics?: ReturnType<typeof createMetrics> };
 
 const STATS_TTL_MS = 15_000;
+
+/** Below this many rows (by the catalog's estimate) a table is counted exactly. */
+const SMALL_TABLE_ROWS = 1_000;
 
 interface TableStats {
   at: number;
@@ -40,6 +45,21 @@ async function readTableStats(): Promise<Omit<TableStats, "at">> {
     const m = new Map<string, number>();
     for (const [i, v] of (f.vals ?? []).entries()) m.set(v, Math.round(n * (f.freqs?.[i] ?? 0)));
     byState.set(f.tablename, m);
+  }
+  // A small table has no useful column statistics (a value held by one row is not a "most
+  // common value", so one online node showed as none): count it exactly, which costs little
+  // below SMALL_TABLE_ROWS. Large tables keep the estimates, so a scrape never scans them.
+  const reltuples = new Map(rows.map((r) => [r.relname, r.reltuples]));
+  const small = (t: string) => (reltuples.get(t) ?? -1) < SMALL_TABLE_ROWS;
+  if (small("nodes")) {
+    const counts = await sql().$queryRaw<{ v: string; n: number }[]>`SELECT status::text AS v, count(*)::int AS n FROM nodes GROUP BY 1`;
+    byState.set("nodes", new Map(counts.map((c) => [c.v, c.n])));
+    total.set("nodes", counts.reduce((a, c) => a + c.n, 0));
+  }
+  if (small("jobs")) {
+    const counts = await sql().$queryRaw<{ v: string; n: number }[]>`SELECT state::text AS v, count(*)::int AS n FROM jobs GROUP BY 1`;
+    byState.set("jobs", new Map(counts.map((c) => [c.v, c.n])));
+    total.set("jobs", counts.reduce((a, c) => a + c.n, 0));
   }
   return { rows: total, byState };
 }
