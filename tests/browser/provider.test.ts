@@ -129,7 +129,10 @@ describe("the provider portal", () => {
     try {
       await visitor.goto(`${stack.url}/explorer`);
       const marker = visitor.locator('[data-region="ca-montreal"]');
-      await marker.waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await marker.waitFor({ timeout: LIVE_TIMEOUT_MS }).catch(async (err) => {
+        const live = await (await fetch(`${stack.url}/api/v1/network/live`)).text();
+        throw new Error(`${String(err)}; network/live: ${live.slice(0, 1500)}`);
+      });
       // Pat's worker is the only one on this stack.
       expect(await marker.getAttribute("aria-label")).toMatch(/^Montreal: 1 worker online, \d+ free slots?$/);
       expect(await visitor.locator("[data-region]").count()).toBe(1);
@@ -157,9 +160,9 @@ describe("the provider portal", () => {
   it("lets the provider stake, unbond, set the ask, pause and resume, and rename the worker from its page", async () => {
     const node = async () =>
       (
-        await sql().$queryRaw<{ name: string; ask: string | null; paused: boolean; bonded: bigint }[]>`
+        await sql().$queryRaw<{ name: string; ask: string | null; paused: boolean; bonded: string }[]>`
           SELECT n.name, n.ask_price_per_cu::text AS ask, n.paused_at IS NOT NULL AS paused,
-                 coalesce((SELECT balance FROM ledger_accounts WHERE code = 'node:' || n.id::text || ':stake'), 0)::bigint AS bonded
+                 coalesce((SELECT balance FROM ledger_accounts WHERE code = 'node:' || n.id::text || ':stake'), 0)::text AS bonded
           FROM nodes n WHERE n.id = ${nodeId}::uuid`
       )[0];
     const before = await node();
@@ -181,7 +184,7 @@ describe("the provider portal", () => {
     await page.locator("#stake-source").selectOption("available");
     await submit("stake");
     expect(await page.locator('[data-control-done="stake"]').innerText()).toBe("Bonded 12.5 tokens.");
-    expect((await node())?.bonded).toBe((before?.bonded ?? 0n) + 12_500_000n);
+    expect(BigInt((await node())?.bonded ?? -1)).toBe(BigInt(before?.bonded ?? 0) + 12_500_000n);
     // Unbonding warns first, then says when the tokens come back.
     expect(await page.locator("#unbond-warning").innerText()).toMatch(/can still be slashed/);
     await page.locator("#unbond-amount").fill("2.5");
@@ -189,7 +192,7 @@ describe("the provider portal", () => {
     expect(await page.locator('[data-control-done="unbond"]').innerText()).toMatch(
       /^Unbonding 2\.5 tokens: they return to your balance at .+ UTC\.$/,
     );
-    expect((await node())?.bonded).toBe((before?.bonded ?? 0n) + 10_000_000n);
+    expect(BigInt((await node())?.bonded ?? -1)).toBe(BigInt(before?.bonded ?? 0) + 10_000_000n);
     // The ask: a bad one is refused, a good one is stored.
     await page.locator("#ask-price").fill("12.5");
     await submit("ask");
@@ -198,11 +201,11 @@ describe("the provider portal", () => {
     await submit("ask");
     expect((await node())?.ask).toBe("42000");
     // Pause drains it: the page and its diagnosis say so; resume undoes it.
-    await submit("pause");
+    await submit("availability");
     await page.locator("[data-paused]").waitFor();
     expect((await node())?.paused).toBe(true);
     expect(await page.locator('[data-diagnostics] [data-reason="paused"]').count()).toBe(1);
-    await submit("resume");
+    await submit("availability");
     await page.locator("[data-paused]").waitFor({ state: "detached" });
     expect((await node())?.paused).toBe(false);
     // Renamed, in the heading.

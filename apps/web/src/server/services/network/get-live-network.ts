@@ -40,7 +40,7 @@ export async function getLiveNetwork(): Promise<LiveNetwork> {
     listRegions(),
     sql().$queryRaw<{ finished: number }[]>`
       SELECT (SELECT count(*) FROM jobs WHERE state IN ('succeeded', 'failed')
-                AND finished_at >= ${horizon} - ${RATE_WINDOW_MINUTES} * interval '1 minute' AND finished_at < ${horizon})::int AS finished`,
+                AND finished_at >= ${horizon}::timestamp - ${RATE_WINDOW_MINUTES} * interval '1 minute' AND finished_at < ${horizon})::int AS finished`,
     listRecentActivity({ limit: RECENT_JOBS_SHOWN }),
     // Free capacity and the queue as they were at the horizon too: the network's busy-ness
     // now would say whether a burst of customer traffic is under way (feed-horizon.ts).

@@ -25,7 +25,12 @@ export async function getNetworkSummary(): Promise<NetworkSummary> {
       FROM generate_series(date_trunc('minute', now()) - interval '29 minutes', date_trunc('minute', now()), interval '1 minute') AS m
       LEFT JOIN jobs j ON date_trunc('minute', j.finished_at) = m
       GROUP BY m ORDER BY m`,
-    db().model.findMany({ select: { slug: true, name: true, synthetic: true }, where: { builtIn: true }, orderBy: { slug: "asc" }, take: 50 }),
+    db().model.findMany({
+      select: { slug: true, name: true, synthetic: true },
+      where: { builtIn: true },
+      orderBy: { slug: "asc" },
+      take: 50,
+    }),
   ]);
   const n = nodes[0];
   return {

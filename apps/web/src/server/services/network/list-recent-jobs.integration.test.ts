@@ -25,8 +25,13 @@ beforeAll(async () => {
   process.env.PUBLIC_FEED_DELAY_MS = "120000";
   const org = await t.prisma.organization.create({ data: { slug: "acme", name: "acme" }, select: { id: true } });
   const protocol = await t.prisma.organization.create({ data: { slug: "protocol-x", name: "protocol" }, select: { id: true } });
-  await t.prisma.model.create({ data: { id: "m".repeat(64), slug: "vad-silero-v5", name: "VAD", kind: "vad", description: "", signature: {}, baseCostMilliCu: 10 } });
-  const node = await t.prisma.node.create({ data: { orgId: org.id, name: "w", publicKey: "k", region: "ca-montreal", status: "online" }, select: { id: true } });
+  await t.prisma.model.create({
+    data: { id: "m".repeat(64), slug: "vad-silero-v5", name: "VAD", kind: "vad", description: "", signature: {}, baseCostMilliCu: 10 },
+  });
+  const node = await t.prisma.node.create({
+    data: { orgId: org.id, name: "w", publicKey: "k", region: "ca-montreal", status: "online" },
+    select: { id: true },
+  });
   // finishedSecondsBefore NOW, purpose
   const jobs: [number, "customer" | "challenge"][] = [
     [200, "customer"], // 09:57:10 → bucket 09:57, shown (closed 09:58, + 2 min = 10:00)
@@ -55,7 +60,9 @@ describe("listRecentActivity", () => {
   it("counts every purpose alike, per minute, model and region, and only minutes closed two minutes ago", async () => {
     const { activity, bucketMs, delayMs } = await listRecentActivity({ limit: 50, now: NOW });
     expect({ bucketMs, delayMs }).toEqual({ bucketMs: 60_000, delayMs: 120_000 });
-    expect(activity).toEqual([{ bucket: "2026-12-05T09:57:00.000Z", model: "vad-silero-v5", region: "ca-montreal", jobs: 2, succeeded: 2, medianDurationMs: 300 }]);
+    expect(activity).toEqual([
+      { bucket: "2026-12-05T09:57:00.000Z", model: "vad-silero-v5", region: "ca-montreal", jobs: 2, succeeded: 2, medianDurationMs: 300 },
+    ]);
     // A minute later the 09:58 bucket is out; the job that finished at 10:00:25 is still not.
     const later = await listRecentActivity({ limit: 50, now: new Date(NOW.getTime() + 60_000) });
     expect(later.activity.map((a) => [a.bucket, a.jobs])).toEqual([

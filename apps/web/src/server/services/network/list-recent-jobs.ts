@@ -30,13 +30,18 @@ export interface RecentActivity {
  * says how busy a model was in a region minutes ago and nothing about the job a worker
  * holds now. No job, organisation or worker id leaves this function.
  */
-export async function listRecentActivity(opts: { limit: number; now?: Date }): Promise<{ bucketMs: number; delayMs: number; activity: RecentActivity[] }> {
+export async function listRecentActivity(opts: {
+  limit: number;
+  now?: Date;
+}): Promise<{ bucketMs: number; delayMs: number; activity: RecentActivity[] }> {
   const limit = Math.min(Math.max(1, Math.trunc(opts.limit)), RECENT_JOBS_MAX);
   const { PUBLIC_FEED_BUCKET_MS: bucketMs, PUBLIC_FEED_DELAY_MS: delayMs } = getEnv();
   const now = opts.now ?? new Date();
   // Buckets are aligned to the epoch; the newest shown is the latest one that closed `delay` ago.
   const horizon = new Date(Math.floor((now.getTime() - delayMs) / bucketMs) * bucketMs);
-  const rows = await sql().$queryRaw<{ bucket: Date; model: string; region: string | null; jobs: number; succeeded: number; median_ms: number | null }[]>`
+  const rows = await sql().$queryRaw<
+    { bucket: Date; model: string; region: string | null; jobs: number; succeeded: number; median_ms: number | null }[]
+  >`
     SELECT to_timestamp(floor(extract(epoch FROM j.finished_at) * 1000 / ${bucketMs}) * ${bucketMs} / 1000.0) AS bucket,
            m.slug AS model, n.region, count(*)::int AS jobs, count(*) FILTER (WHERE j.state = 'succeeded')::int AS succeeded,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM (j.finished_at - j.started_at)) * 1000)::float8 AS median_ms
@@ -56,7 +61,15 @@ export async function listRecentActivity(opts: { limit: number; now?: Date }): P
       m.medianDurationMs = m.jobs >= r.jobs ? m.medianDurationMs : median;
       m.jobs += r.jobs;
       m.succeeded += r.succeeded;
-    } else merged.set(key, { bucket: r.bucket.toISOString(), model: r.model, region, jobs: r.jobs, succeeded: r.succeeded, medianDurationMs: median });
+    } else
+      merged.set(key, {
+        bucket: r.bucket.toISOString(),
+        model: r.model,
+        region,
+        jobs: r.jobs,
+        succeeded: r.succeeded,
+        medianDurationMs: median,
+      });
   }
   return { bucketMs, delayMs, activity: [...merged.values()] };
 }

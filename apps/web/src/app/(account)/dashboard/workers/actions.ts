@@ -94,7 +94,8 @@ export async function workerControlAction(_prev: WorkerControlState, form: FormD
       }
       case "ask": {
         const text = String(form.get("ask") ?? "").trim();
-        if (text !== "" && !/^[1-9][0-9]{0,12}$/.test(text)) return { error: "The ask is a whole number of base units per CU (1 to 10^12), or empty for the list price." };
+        if (text !== "" && !/^[1-9][0-9]{0,12}$/.test(text))
+          return { error: "The ask is a whole number of base units per CU (1 to 10^12), or empty for the list price." };
         await caller.workers.update({ id: nodeId, change: { askPricePerCu: text === "" ? null : text } });
         done = text === "" ? "It now asks the list price." : `It now asks ${text} base units per CU.`;
         break;
@@ -121,7 +122,8 @@ export async function workerControlAction(_prev: WorkerControlState, form: FormD
   } catch (err) {
     if (err instanceof TRPCError) {
       if (err.code === "UNAUTHORIZED") return { error: "Your session has ended. Sign in again, then retry." };
-      if (err.code === "INTERNAL_SERVER_ERROR") return { error: "That did not work. Try again in a moment; if it persists, check the server's logs." };
+      if (err.code === "INTERNAL_SERVER_ERROR")
+        return { error: "That did not work. Try again in a moment; if it persists, check the server's logs." };
       return { error: err.message };
     }
     return { error: "That did not work. Try again in a moment; if it persists, check the server's logs." };

@@ -34,7 +34,9 @@ export function AddWorker({ org, regions }: { org: string | undefined; regions: 
   }, [state]);
 
   const commands = state.created ? panelCommands(state.created, region) : "";
-  const gpuInstall = state.created ? workerCommands({ platformUrl: state.created.platformUrl, token: state.created.token, region }).gpuInstall : "";
+  const gpuInstall = state.created
+    ? workerCommands({ platformUrl: state.created.platformUrl, token: state.created.token, region }).gpuInstall
+    : "";
   async function copy() {
     try {
       await navigator.clipboard.writeText(commands);
@@ -95,13 +97,13 @@ export function AddWorker({ org, regions }: { org: string | undefined; regions: 
               {copied ? "Copied" : "Copy commands"}
             </Button>
             <FieldHint className="min-w-0 flex-1 text-success-ink">
-              Token expires {state.created.expiresAt.slice(0, 16).replace("T", " ")} UTC. Needs Node.js {WORKER_NODE_VERSION} or newer and npm.
-              The worker appears below as soon as it registers.
+              Token expires {state.created.expiresAt.slice(0, 16).replace("T", " ")} UTC. Needs Node.js {WORKER_NODE_VERSION} or newer and
+              npm. The worker appears below as soon as it registers.
             </FieldHint>
           </div>
           <FieldHint id="worker-gpu-install" className="text-success-ink">
-            On an NVIDIA GPU (Linux, CUDA 12 and cuDNN 9), install with this instead; the worker then runs on the GPU, or says why it cannot and
-            runs on the CPU: <code className="font-mono text-[13px] [overflow-wrap:anywhere]">{gpuInstall}</code>
+            On an NVIDIA GPU (Linux, CUDA 12 and cuDNN 9), install with this instead; the worker then runs on the GPU, or says why it cannot
+            and runs on the CPU: <code className="font-mono text-[13px] [overflow-wrap:anywhere]">{gpuInstall}</code>
           </FieldHint>
         </Alert>
       ) : null}

@@ -34,7 +34,11 @@ export function EarningsChart({ series, id }: { series: EarningsSeries; id: stri
         <>
           <div className="grid grid-cols-[auto_1fr] gap-x-2">
             {/* The y-axis: tokens at the top, the middle and zero of the bars beside it. */}
-            <div className="flex h-30 flex-col justify-between text-right text-xs whitespace-nowrap text-muted" aria-hidden="true" data-y-axis>
+            <div
+              className="flex h-30 flex-col justify-between text-right text-xs whitespace-nowrap text-muted"
+              aria-hidden="true"
+              data-y-axis
+            >
               <span>{formatTokens(max)}</span>
               <span>{formatTokens(max / 2n)}</span>
               <span>0</span>
@@ -52,7 +56,9 @@ export function EarningsChart({ series, id }: { series: EarningsSeries; id: stri
               {series.points.map((p, i) => {
                 const a = BigInt(p.amount);
                 const h = Math.max(a > 0n ? 2 : 0, Number((a * BigInt(HEIGHT - 2)) / max));
-                return <rect key={p.start} className="fill-chart" x={i * slot + 2} y={HEIGHT - h} width={Math.max(1, slot - 4)} height={h} />;
+                return (
+                  <rect key={p.start} className="fill-chart" x={i * slot + 2} y={HEIGHT - h} width={Math.max(1, slot - 4)} height={h} />
+                );
               })}
               <line x1={0} x2={WIDTH} y1={HEIGHT - 0.5} y2={HEIGHT - 0.5} className="stroke-line-strong" />
             </svg>

@@ -21,7 +21,9 @@ export function CapabilityEvidenceView({ evidence }: { evidence: CapabilityEvide
     <Card data-capability>
       <p className="text-sm" data-capability-summary>
         Claimed {cu(evidence.claimedCuPerHour)} · credited {cu(evidence.creditedCuPerHour)} ({evidence.admission})
-        {evidence.machineBusy !== null ? ` · other processes used ${Math.round(evidence.machineBusy * 100)} % of its machine at its last heartbeat` : ""}
+        {evidence.machineBusy !== null
+          ? ` · other processes used ${Math.round(evidence.machineBusy * 100)} % of its machine at its last heartbeat`
+          : ""}
       </p>
       {latest ? (
         <Muted className="mt-1" data-capability-decision={latest.decision}>
@@ -36,8 +38,8 @@ export function CapabilityEvidenceView({ evidence }: { evidence: CapabilityEvide
       ) : null}
       {evidence.remeasureAfter ? (
         <Alert className="mt-2" title="Measured again before any derating">
-          The last measurement was under 90 % of the claim. It is repeated at an idle time after {at(evidence.remeasureAfter)}; the
-          worker is derated only if that one falls short too, and then to the better of the two.
+          The last measurement was under 90 % of the claim. It is repeated at an idle time after {at(evidence.remeasureAfter)}; the worker
+          is derated only if that one falls short too, and then to the better of the two.
         </Alert>
       ) : null}
       {evidence.measurements.map((m, i) => (
@@ -48,7 +50,9 @@ export function CapabilityEvidenceView({ evidence }: { evidence: CapabilityEvide
           {m.perModel.length > 0 ? (
             <Muted>
               Medians of the timed jobs:{" "}
-              {m.perModel.map((p) => `${p.model} ${ms(p.medianChargedMs)} for ${p.medianCostMilliCu} mCU (${p.timedJobs} jobs)`).join(" · ")}
+              {m.perModel
+                .map((p) => `${p.model} ${ms(p.medianChargedMs)} for ${p.medianCostMilliCu} mCU (${p.timedJobs} jobs)`)
+                .join(" · ")}
             </Muted>
           ) : null}
           {m.jobs.length > 0 ? (

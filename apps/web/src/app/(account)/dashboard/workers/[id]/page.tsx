@@ -22,7 +22,11 @@ export const metadata: Metadata = { title: "Worker · Proofgrid" };
 
 const when = (iso: string | null) => (iso ? `${iso.slice(0, 16).replace("T", " ")} UTC` : "never");
 const unbondingPeriod = (ms: number) =>
-  ms >= 86_400_000 ? `${Math.round(ms / 86_400_000)} day(s)` : ms >= 3_600_000 ? `${Math.round(ms / 3_600_000)} hour(s)` : `${Math.max(1, Math.round(ms / 60_000))} minute(s)`;
+  ms >= 86_400_000
+    ? `${Math.round(ms / 86_400_000)} day(s)`
+    : ms >= 3_600_000
+      ? `${Math.round(ms / 3_600_000)} hour(s)`
+      : `${Math.max(1, Math.round(ms / 60_000))} minute(s)`;
 const seconds = (ms: number | null) => (ms === null ? "—" : ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms / 1000)} s`);
 
 export default async function WorkerPage({
@@ -77,9 +81,8 @@ export default async function WorkerPage({
       </StatList>
       {worker.stake.sufficient ? null : (
         <Alert tone="warning" title="At its limit">
-          It takes no new jobs while the jobs it holds (in flight, and settled with earnings held until their verification window
-          closes) reach what its stake and its provider&apos;s starter allowance back. Stake more, or wait for held earnings to be
-          released.
+          It takes no new jobs while the jobs it holds (in flight, and settled with earnings held until their verification window closes)
+          reach what its stake and its provider&apos;s starter allowance back. Stake more, or wait for held earnings to be released.
         </Alert>
       )}
       {BigInt(worker.stake.unbonding) > 0n ? <Muted>{tokens(worker.stake.unbonding)} tokens are unbonding.</Muted> : null}

@@ -17,6 +17,7 @@ interface Props {
   listPricePerCu: string;
   /** Tokens, formatted. */
   bonded: string;
+  /** Tokens of stake the jobs it holds now need (no allowance). */
   required: string;
   unbondingDays: string;
 }
@@ -24,6 +25,7 @@ interface Props {
 /** One small form of the worker page: its own pending state and its own answer. */
 function ControlForm({
   op,
+  tag = op,
   org,
   nodeId,
   label,
@@ -32,6 +34,8 @@ function ControlForm({
   variant,
 }: {
   op: string;
+  /** Names the form and its answer for tests and styles (default: the op). */
+  tag?: string;
   org: string;
   nodeId: string;
   label: string;
@@ -51,7 +55,7 @@ function ControlForm({
     }
   }, [state]);
   return (
-    <form action={action} className="grid gap-2" data-control={op}>
+    <form action={action} className="grid gap-2" data-control={tag}>
       <input type="hidden" name="op" value={op} />
       <input type="hidden" name="org" value={org} />
       <input type="hidden" name="nodeId" value={nodeId} />
@@ -63,11 +67,11 @@ function ControlForm({
         </Button>
       </div>
       {state.error ? (
-        <Alert tabIndex={-1} ref={ref} data-control-error={op}>
+        <Alert tabIndex={-1} ref={ref} data-control-error={tag}>
           {state.error}
         </Alert>
       ) : state.done ? (
-        <Alert tone="success" role="status" tabIndex={-1} ref={ref} data-control-done={op}>
+        <Alert tone="success" role="status" tabIndex={-1} ref={ref} data-control-done={tag}>
           {state.done}
         </Alert>
       ) : null}
@@ -85,8 +89,8 @@ export function WorkerControls(p: Props) {
             <Label htmlFor="stake-amount">Stake (tokens)</Label>
             <Input id="stake-amount" name="amount" inputMode="decimal" autoComplete="off" required aria-describedby="stake-hint" />
             <FieldHint id="stake-hint">
-              Bonded now: {p.bonded} tokens; its minimum is {p.required}. Stake backs the jobs it may hold at once, and is what a proven cheat
-              loses.
+              Bonded now: {p.bonded} tokens; the jobs it holds now need {p.required}. Stake bounds the value of the jobs it may hold at once
+              (with your starter allowance), and is what a proven cheat loses.
             </FieldHint>
           </Field>
           <Field>
@@ -132,17 +136,21 @@ export function WorkerControls(p: Props) {
         </ControlForm>
       </Card>
       <Card className="grid gap-4">
-        {p.paused ? (
-          <ControlForm op="resume" org={p.org} nodeId={p.nodeId} label="Resume">
-            <p className="text-sm">Paused: nothing new is placed on it. Resume to take jobs again.</p>
-          </ControlForm>
-        ) : (
-          <ControlForm op="pause" org={p.org} nodeId={p.nodeId} label="Pause (drain)" variant="secondary">
-            <p className="text-sm">
-              Pausing drains it: no new jobs or checks, the jobs it holds finish and are paid. Use it before maintenance.
-            </p>
-          </ControlForm>
-        )}
+        {/* One form whose op follows the state, so its answer survives the re-render. */}
+        <ControlForm
+          op={p.paused ? "resume" : "pause"}
+          tag="availability"
+          org={p.org}
+          nodeId={p.nodeId}
+          label={p.paused ? "Resume" : "Pause (drain)"}
+          variant={p.paused ? undefined : "secondary"}
+        >
+          <p className="text-sm">
+            {p.paused
+              ? "Paused: nothing new is placed on it. Resume to take jobs again."
+              : "Pausing drains it: no new jobs or checks, the jobs it holds finish and are paid. Use it before maintenance."}
+          </p>
+        </ControlForm>
         <ControlForm op="rename" org={p.org} nodeId={p.nodeId} label="Rename" variant="secondary">
           <Field>
             <Label htmlFor="worker-name">Name</Label>
