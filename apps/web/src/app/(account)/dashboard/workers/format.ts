@@ -1,4 +1,4 @@
-import { formatTokens } from "~/server/services/billing/tokens";
+import { formatTokens } from "../../../../server/services/billing/tokens";
 import type { WorkerRow } from "~/server/services/providers/list-workers";
 
 // Shared by the server pages and the polling table (a client module cannot export plain
