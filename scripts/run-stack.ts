@@ -205,6 +205,9 @@ async function main() {
  */
 async function reportCapability(nodeId: string, databaseUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
+  // Postgres stops before this report if the stack stops first (Ctrl-C in the first
+  // minutes): the connection's error event must not crash the stack's own shutdown.
+  client.on("error", () => undefined);
   try {
     await client.connect();
     for (let i = 0; i < 600; i++) {
