@@ -74,22 +74,7 @@ const MAX_TRIES = 4;
 export async function sqlTransaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
   const scope = ambient.getStore();
   if (scope) return inSavepoint(scope, fn);
-  for (let attempt = 1; ; attempt++) {
-    const client = await getPgPool().connect();
-    try {
-      await client.query("BEGIN");
-      const result = await fn(new SqlClient(client));
-      await client.query("COMMIT");
-      return result;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      const code = typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : "";
-      if (!RETRYABLE.has(code) || attempt >= MAX_TRIES) throw err;
-    } finally {
-      client.release();
-    }
-    await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
-  }
+  return runTransaction(fn, false);
 }
 
 /**
@@ -104,11 +89,18 @@ export async function sqlTransaction<T>(fn: (tx: SqlClient) => Promise<T>): Prom
 export async function sqlTransactionScope<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
   const outer = ambient.getStore();
   if (outer) return inSavepoint(outer, fn);
+  return runTransaction(fn, true);
+}
+
+/** BEGIN … COMMIT on a pooled connection, run again on a deadlock or serialization failure;
+ * `scoped`: calls made inside join it (sqlTransactionScope). */
+async function runTransaction<T>(fn: (tx: SqlClient) => Promise<T>, scoped: boolean): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await getPgPool().connect();
     try {
       await client.query("BEGIN");
-      const result = await ambient.run({ client, savepoints: 0 }, () => fn(new SqlClient(client)));
+      const tx = new SqlClient(client);
+      const result = scoped ? await ambient.run({ client, savepoints: 0 }, () => fn(tx)) : await fn(tx);
       await client.query("COMMIT");
       return result;
     } catch (err) {
