@@ -50,6 +50,33 @@ describe("sqlTransaction", () => {
   });
 });
 
+describe("a transaction whose connection is lost", () => {
+  it("fails with the error, does not crash the process, and the pool carries on", async () => {
+    const unhandled: unknown[] = [];
+    const onUncaught = (err: unknown) => unhandled.push(err);
+    process.on("uncaughtException", onUncaught);
+    try {
+      await expect(
+        sqlTransaction(async (tx) => {
+          const [me] = await tx.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+          // The server ends this connection while the transaction waits between statements
+          // (as a database restart does): the checked-out client emits 'error'.
+          await t.pool.query("SELECT pg_terminate_backend($1)", [me?.pid]);
+          await new Promise((r) => setTimeout(r, 200));
+          await tx.$executeRaw`UPDATE pair SET n = n + 100 WHERE id = 1`;
+        }),
+      ).rejects.toThrow();
+    } finally {
+      process.off("uncaughtException", onUncaught);
+    }
+    expect(unhandled).toEqual([]);
+    // Nothing of the lost transaction landed, and the next one runs on a fresh connection.
+    const rows = await sql().$queryRaw<{ n: number }[]>`SELECT n FROM pair ORDER BY id`;
+    expect(rows.every((r) => r.n < 100)).toBe(true);
+    await sqlTransaction(async (tx) => tx.$executeRaw`UPDATE pair SET n = n WHERE id = 1`);
+  });
+});
+
 describe("sqlTransactionScope", () => {
   it("makes sql() and sqlTransaction() inside it join one transaction: all or nothing, a failed inner one rolled back alone", async () => {
     await sql().$executeRaw`CREATE TABLE scoped (id int PRIMARY KEY)`;

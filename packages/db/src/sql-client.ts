@@ -97,6 +97,14 @@ export async function sqlTransactionScope<T>(fn: (tx: SqlClient) => Promise<T>):
 async function runTransaction<T>(fn: (tx: SqlClient) => Promise<T>, scoped: boolean): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await getPgPool().connect();
+    // A checked-out client has no 'error' listener of the pool's: a connection lost between
+    // two statements (the database restarting) would be an unhandled 'error' and kill the
+    // process. Keep it, fail the transaction with it, and drop the client on release.
+    let lost: Error | undefined;
+    const onError = (err: Error) => {
+      lost ??= err;
+    };
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const tx = new SqlClient(client);
@@ -104,11 +112,12 @@ async function runTransaction<T>(fn: (tx: SqlClient) => Promise<T>, scoped: bool
       await client.query("COMMIT");
       return result;
     } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
+      if (!lost) await client.query("ROLLBACK").catch(() => undefined);
       const code = typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : "";
       if (!RETRYABLE.has(code) || attempt >= MAX_TRIES) throw err;
     } finally {
-      client.release();
+      client.removeListener("error", onError);
+      client.release(lost ?? undefined);
     }
     await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
   }
