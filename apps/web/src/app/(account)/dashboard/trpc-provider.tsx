@@ -5,6 +5,7 @@ import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { type ReactNode, useState } from "react";
 import superjson from "superjson";
+import { MAX_TRPC_BATCH_CALLS } from "~/server/api/batch-limit";
 import { ORG_HEADER } from "~/server/api/org-header";
 import type { AppRouter } from "~/server/api/root";
 
@@ -25,7 +26,14 @@ export function DashboardTRPCProvider({ orgId, children }: { orgId: string; chil
   );
   const [trpcClient] = useState(() =>
     createTRPCClient<AppRouter>({
-      links: [httpBatchLink({ url: "/api/trpc", transformer: superjson, headers: () => ({ [ORG_HEADER]: orgId }) })],
+      links: [
+        httpBatchLink({
+          url: "/api/trpc",
+          transformer: superjson,
+          maxItems: MAX_TRPC_BATCH_CALLS,
+          headers: () => ({ [ORG_HEADER]: orgId }),
+        }),
+      ],
     }),
   );
   return (
