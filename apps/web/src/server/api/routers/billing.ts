@@ -9,7 +9,8 @@ import {
   ZUpdateBillingSettingsRequest,
 } from "../../services/billing/billing-account.ts";
 import { confirmCheckout, ZConfirmCheckoutRequest } from "../../services/billing/confirm-checkout.ts";
-import { createCheckout, ZCreateCheckoutRequest, ZIdempotencyKey, ZTokenCount } from "../../services/billing/create-checkout.ts";
+import { createCheckoutIdempotently, ZCreateCheckoutRequest, ZTokenCount } from "../../services/billing/create-checkout.ts";
+import { ZIdempotencyKey } from "../../services/idempotency/run-idempotent.ts";
 import { createTRPCRouter, orgProcedure } from "../trpc.ts";
 
 /** Spend caps and auto top-up are the owners' decisions; a member may still buy credits. */
@@ -24,14 +25,18 @@ export const billingRouter = createTRPCRouter({
   /** A Stripe Checkout session for `tokens`; send the buyer to `url`. `idempotencyKey` as Stripe's Idempotency-Key. */
   checkout: orgProcedure("billing:write")
     .input(ZCreateCheckoutRequest.extend({ idempotencyKey: ZIdempotencyKey.optional() }))
-    .mutation(({ ctx, input }) =>
-      createCheckout({
-        orgId: ctx.org.orgId,
-        request: { tokens: input.tokens, saveCard: input.saveCard },
-        origin: ctx.origin,
-        idempotencyKey: input.idempotencyKey ?? null,
-        createdBy: ctx.org.kind === "apiKey" ? { keyId: ctx.org.keyId } : { userId: ctx.org.userId },
-      }),
+    .mutation(
+      async ({ ctx, input }) =>
+        (
+          await createCheckoutIdempotently({
+            orgId: ctx.org.orgId,
+            request: { tokens: input.tokens, saveCard: input.saveCard },
+            origin: ctx.origin,
+            headerKey: ctx.idempotencyKeyHeader,
+            bodyKey: input.idempotencyKey,
+            createdBy: ctx.org.kind === "apiKey" ? { keyId: ctx.org.keyId } : { userId: ctx.org.userId },
+          })
+        ).body,
     ),
   /** The success page: this organisation's purchase behind a session, credited if Stripe says it is paid. */
   confirmCheckout: orgProcedure("billing:read")

@@ -330,7 +330,7 @@ describe("bad input changes no balance", () => {
     expect(a.url).toBe(b.url);
     const c = await owner.billing.checkout({ tokens: 250, idempotencyKey: key });
     expect(c).toMatchObject({ purchaseId: a.purchaseId, replayed: true });
-    expect(await code(owner.billing.checkout({ tokens: 260, idempotencyKey: key }))).toBe("CONFLICT");
+    expect(await code(owner.billing.checkout({ tokens: 260, idempotencyKey: key }))).toBe("UNPROCESSABLE_CONTENT");
     expect(await t.prisma.cardPurchase.count({ where: { orgId, idempotencyKey: key } })).toBe(1);
     expect(stripe.requests.filter((r) => r.path === "/v1/checkout/sessions" && r.idempotencyKey === `checkout:${a.purchaseId}`).length).toBeGreaterThanOrEqual(1);
   });

@@ -4,6 +4,7 @@ import Stripe from "stripe";
 import { z } from "zod";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
+import { idempotencyKeyOf, type IdempotentResponse, runIdempotent, ZIdempotencyKey } from "../idempotency/run-idempotent.ts";
 import { getBillingConfig } from "./billing-config.ts";
 import { BASE_UNITS_PER_TOKEN, formatMoney, formatTokenAmount } from "./price.ts";
 import { getStripe } from "./stripe-client.ts";
@@ -33,9 +34,6 @@ export const ZCreateCheckoutRequest = z.object({
   saveCard: z.boolean().optional(),
 });
 export type TCreateCheckoutRequest = z.infer<typeof ZCreateCheckoutRequest>;
-
-/** Stripe's own limit on an Idempotency-Key. */
-export const ZIdempotencyKey = z.string().min(1).max(255);
 
 export interface CheckoutView {
   purchaseId: string;
@@ -79,13 +77,45 @@ function toView(row: PurchaseRow, replayed: boolean): CheckoutView {
 }
 
 /**
+ * A checkout under the organisation's idempotency keys (run-idempotent.ts, operation
+ * `billing.checkout`, shared by REST, tRPC and the billing page): the same key and body
+ * answer the first purchase again, another body under the key is a 422, a concurrent
+ * duplicate waits for the first and answers its purchase. A replay answers the purchase as
+ * it is now (paid or expired: no `url`), so a buyer is never sent back to a paid session.
+ */
+export async function createCheckoutIdempotently(opts: {
+  orgId: string;
+  request: TCreateCheckoutRequest;
+  origin: string | null;
+  /** The Idempotency-Key header, if any. */
+  headerKey: string | null;
+  /** The body's (tRPC, the billing page's form) key, if any. */
+  bodyKey?: string;
+  createdBy: { userId?: string | null; keyId?: string | null };
+}): Promise<IdempotentResponse<CheckoutView>> {
+  const key = idempotencyKeyOf(opts.headerKey, opts.bodyKey);
+  const request = { tokens: opts.request.tokens, saveCard: opts.request.saveCard ?? false };
+  const res = await runIdempotent({ orgId: opts.orgId, operation: "billing.checkout", key, request }, async () => {
+    const view = await createCheckout({ ...opts, idempotencyKey: key ?? null });
+    return { status: view.replayed ? 200 : 201, body: view };
+  });
+  if (!res.replayed) return res;
+  const rows = await sql().$queryRaw<PurchaseRow[]>`
+    SELECT id, status, tokens::text, amount_minor::text, currency, stripe_session_id, checkout_url, request_hash
+    FROM card_purchases WHERE id = ${res.body.purchaseId}::uuid AND org_id = ${opts.orgId}::uuid`;
+  const row = rows[0];
+  return { ...res, body: row ? toView(row, true) : { ...res.body, replayed: true } };
+}
+
+/**
  * Starts a card purchase: a Stripe Checkout session in `payment` mode for `tokens` at the
  * configured price, for the organisation's Stripe customer. The buyer is sent to `url`;
  * the tokens are credited when Stripe's webhook (or the success page's check) says it is
  * paid, never before.
  *
- * Idempotent like Stripe's API: the same `idempotencyKey` with the same request returns the
- * same purchase and session; with another request it is a 409. Our row is written before
+ * Callers go through createCheckoutIdempotently. The purchase row also keeps the key, so a
+ * key older than the idempotency layer's 24 hours still names its purchase: the same
+ * request returns it, another is a 422. Our row is written before
  * Stripe is called, and Stripe is called with the key `checkout:<purchase id>`, so a retry
  * after a crash or a lost answer gets the same session, never a second one.
  */
@@ -115,7 +145,7 @@ export async function createCheckout(opts: {
   }
   const idempotencyKey = opts.idempotencyKey ?? null;
   if (idempotencyKey !== null && !ZIdempotencyKey.safeParse(idempotencyKey).success) {
-    throw new AppError("BAD_REQUEST", "Idempotency-Key must be 1 to 255 characters");
+    throw new AppError("BAD_REQUEST", "Idempotency-Key must be 1 to 200 printable characters");
   }
   const baseUnits = BigInt(tokens) * BASE_UNITS_PER_TOKEN;
   const amountMinor = BigInt(tokens) * BigInt(cfg.tokenPriceMinor);
@@ -138,7 +168,9 @@ export async function createCheckout(opts: {
     row = existing[0];
     if (!row) throw new Error("card purchase vanished after an idempotency conflict");
     if (row.request_hash !== requestHash) {
-      throw new AppError("CONFLICT", "this Idempotency-Key was already used for a different purchase: use a new key for a new request");
+      throw new AppError("UNPROCESSABLE", "this idempotency key was already used for a different purchase: use a new key for a new request", {
+        idempotencyKey,
+      });
     }
     replayed = true;
     if (row.status !== "creating") return toView(row, true);
