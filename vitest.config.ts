@@ -24,6 +24,8 @@ export default defineConfig({
         resolve: { alias: webAlias },
         test: {
           name: "integration",
+          // The web app's "~/" (apps/web/tsconfig.json), so a test can call a route handler itself.
+          alias: { "~/": new URL("./apps/web/src/", import.meta.url).pathname },
           include: ["packages/*/src/**/*.integration.test.ts", "apps/*/src/**/*.integration.test.ts"],
           globalSetup: ["packages/db/src/testing/global-setup.ts"],
           testTimeout: 120_000,
