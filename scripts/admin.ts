@@ -48,12 +48,17 @@ program
 
 program
   .command("ledger-check")
-  .description("recompute every balance and check every transfer sums to zero")
+  .description(
+    "recompute every balance, check every transfer sums to zero and no account is negative, and match the ledger's paid withdrawals to the payout wallet's transfers on chain (CHAIN_RPC_URL, TOKEN_ADDRESS)",
+  )
   .action(async () => {
     process.env.DATABASE_URL = databaseUrl();
     const { db } = await import("../apps/web/src/server/db.ts");
     const { checkLedger } = await import("@proofgrid/db/ledger");
-    const r = await checkLedger(db());
+    const { checkPayouts } = await import("../apps/web/src/server/services/payouts/check-payouts.ts");
+    const ledger = await checkLedger(db());
+    const payouts = await checkPayouts();
+    const r = { ...ledger, ok: ledger.ok && payouts.ok, payouts };
     console.log(JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
     if (!r.ok) process.exitCode = 1;
   });

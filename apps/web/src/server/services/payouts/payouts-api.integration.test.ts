@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { getBalances, orgAccountCode, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import { closePgPool, sql } from "@proofgrid/db/sql-client";
 import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
-import { getAddress } from "viem";
+import { walletClientFor } from "@proofgrid/chain";
+import { erc20Abi, getAddress, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestChain, type TestChain } from "../../../../../../tests/support/chain.ts";
 import { fundEarnings, newWallet, withdrawalRow } from "../../../../../../tests/support/payouts.ts";
@@ -16,6 +17,7 @@ import * as withdrawalsRoute from "../../../app/api/v1/payouts/withdrawals/route
 import { createApiKey } from "../../auth/api-keys.ts";
 import type { ApiScope } from "../../auth/scopes.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
+import { checkPayouts } from "./check-payouts.ts";
 import { createPayoutLoop } from "./payout-loop.ts";
 
 // The payouts REST API as a client calls it: the route handlers themselves (the exported
@@ -319,5 +321,47 @@ describe("payouts API: a withdrawal", () => {
       (before.balances[2] as bigint) + 29_900_000n,
       (before.balances[3] as bigint) + 100_000n,
     ]);
+  });
+});
+
+describe("the ledger check's payout half", () => {
+  it("matches the paid withdrawals to the payout wallet's transfers on chain, and fails on a transfer no withdrawal signed", async () => {
+    const paid = await sql().$queryRaw<
+      { n: number; net: bigint }[]
+    >`SELECT count(*)::int AS n, sum(net)::bigint AS net FROM withdrawals WHERE state = 'paid'`;
+    expect(paid[0]?.n).toBeGreaterThan(0);
+    const good = await checkPayouts();
+    expect(good).toMatchObject({
+      ok: true,
+      chain: "checked",
+      missingTransfers: [],
+      failedButTransferred: [],
+      unrecordedTransfers: [],
+      errors: [],
+    });
+    expect(good.onChainPaid).toBe(BigInt(paid[0]?.net ?? 0n));
+    expect(good.ledger.paidBalance).toBe(good.onChainPaid);
+    expect(good.ledger.pendingBalance).toBe(good.ledger.openWithdrawalsAmount);
+
+    // Someone with the payout key moves tokens out behind the ledger's back.
+    const operator = walletClientFor({
+      rpcUrl: chain.chain.rpcUrl,
+      chainId: chain.chain.chainId,
+      privateKey: chain.chain.payoutPrivateKey as Hex,
+    });
+    const thief = newWallet().address;
+    const hash = await operator.writeContract({
+      address: chain.chain.tokenAddress,
+      abi: erc20Abi,
+      functionName: "transfer",
+      args: [thief, 5n * TOKEN],
+    });
+    await chain.client.waitForTransactionReceipt({ hash });
+    const bad = await checkPayouts();
+    expect(bad.ok).toBe(false);
+    expect(bad.unrecordedTransfers).toEqual([expect.objectContaining({ txHash: hash, to: thief, value: 5n * TOKEN })]);
+    // The withdrawals themselves still reconcile: only the stray transfer is reported.
+    expect(bad.onChainPaid).toBe(good.onChainPaid);
+    expect(bad.missingTransfers).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ import { fundEarnings, newWallet, setPayoutAddress, withdrawalRow } from "../../
 import { AppError } from "../../errors.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { createPayoutAddressChallenge, getPayoutAddress, verifyPayoutAddress } from "./payout-address.ts";
+import { checkPayouts } from "./check-payouts.ts";
 import { createPayoutLoop } from "./payout-loop.ts";
 import { getWithdrawal, parseBaseUnits, quoteWithdrawal, requestWithdrawal } from "./withdrawals.ts";
 
@@ -306,3 +307,22 @@ describe("withdrawals on chain", () => {
   });
 });
 
+describe("the ledger check after all of the above", () => {
+  it("finds every paid withdrawal's transfer on chain, none for the returned ones, and nothing else", async () => {
+    useChainEnv();
+    const states = await sql().$queryRaw<{ state: string; n: number }[]>`SELECT state::text, count(*)::int AS n FROM withdrawals GROUP BY 1 ORDER BY 1`;
+    // Paid ones, and returned ones (unfunded, reverted, nonce taken): both kinds are checked.
+    expect(states.map((s) => s.state)).toEqual(expect.arrayContaining(["failed", "paid"]));
+    const r = await checkPayouts();
+    expect(r, JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v))).toMatchObject({
+      ok: true,
+      chain: "checked",
+      missingTransfers: [],
+      failedButTransferred: [],
+      unrecordedTransfers: [],
+      errors: [],
+    });
+    expect(r.onChainPaid).toBe(r.ledger.paidBalance);
+    expect(r.onChainPaid).toBeGreaterThan(0n);
+  });
+});
