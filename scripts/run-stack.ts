@@ -66,6 +66,7 @@ function assertPortFree(port: number): Promise<void> {
 async function main() {
   mkdirSync(DATA_DIR, { recursive: true });
   let embedded: EmbeddedPostgres | undefined;
+  let localChain: import("@proofgrid/chain/local/local-chain").LocalChain | undefined;
   let url = process.env.DATABASE_URL;
   if (!url) {
     say("starting embedded Postgres (data in .data/pg)...");
@@ -84,7 +85,36 @@ async function main() {
 
   await assertPortFree(PORT);
   ensureWebBuild(say);
-  const env = { DATABASE_URL: url, PROOFGRID_DATA_DIR: DATA_DIR };
+  // The payout chain: CHAIN_RPC_URL (+ TOKEN_ADDRESS, PAYOUT_PRIVATE_KEY) selects a real
+  // network; without it a local Hardhat node runs beside Postgres, its token deployed and the
+  // payout wallet funded on the first start, its state kept in .data/chain (a journal of its
+  // transactions, replayed on each start). CHAIN=off runs without payouts.
+  let chainLine = "not configured (CHAIN=off): withdrawals are refused";
+  if (process.env.CHAIN_RPC_URL) {
+    chainLine = `${process.env.CHAIN_RPC_URL} (CHAIN_RPC_URL), token ${process.env.TOKEN_ADDRESS ?? "unset: TOKEN_ADDRESS"}`;
+  } else if (process.env.CHAIN !== "off") {
+    const { startLocalChain } = await import("@proofgrid/chain/local/local-chain");
+    say("starting the local chain (Hardhat node, data in .data/chain)...");
+    localChain = await startLocalChain({ dataDir: join(DATA_DIR, "chain"), port: Number(process.env.CHAIN_PORT ?? 8545), log: say });
+    Object.assign(process.env, {
+      CHAIN_RPC_URL: localChain.rpcUrl,
+      CHAIN_ID: String(localChain.chainId),
+      TOKEN_ADDRESS: localChain.tokenAddress,
+      PAYOUT_PRIVATE_KEY: localChain.payoutPrivateKey,
+    });
+    const { publicClientFor } = await import("@proofgrid/chain");
+    const { erc20Abi } = await import("viem");
+    const client = publicClientFor({ rpcUrl: localChain.rpcUrl, chainId: localChain.chainId });
+    const [head, funds] = await Promise.all([
+      client.getBlockNumber(),
+      client.readContract({ address: localChain.tokenAddress, abi: erc20Abi, functionName: "balanceOf", args: [localChain.payoutAddress] }),
+    ]);
+    const { formatTokens } = await import("../apps/web/src/server/services/billing/get-balance.ts");
+    chainLine = `local Hardhat node ${localChain.rpcUrl} (chain ${localChain.chainId}, block ${head}, ${localChain.replayed} transaction(s) replayed)
+                token ${localChain.tokenAddress}; payout wallet ${localChain.payoutAddress} holds ${formatTokens(funds)} tokens`;
+  }
+  const chainEnv = Object.fromEntries(["CHAIN_RPC_URL", "CHAIN_ID", "TOKEN_ADDRESS", "PAYOUT_PRIVATE_KEY"].map((k) => [k, process.env[k]]));
+  const env = { DATABASE_URL: url, PROOFGRID_DATA_DIR: DATA_DIR, ...chainEnv };
   const children: Spawned[] = [];
   const web = spawnWeb({ port: PORT, host: process.env.HOST ?? "0.0.0.0", env });
   children.push(web);
@@ -140,6 +170,7 @@ async function main() {
     Web:        ${webUrl}${reach}
     API key:    ${seed.apiKey}
     Models:     ${seed.models.map((m) => m.slug).join(", ")}
+    Chain:      ${chainLine}
 
   Try it:
     curl -s ${platformUrl}/api/v1/models -H "Authorization: Bearer ${seed.apiKey}"
@@ -165,14 +196,16 @@ async function main() {
       if (Date.now() - firstSignalAt < 1_000) return;
       say("second signal: forcing exit");
       for (const c of children) signalGroup(c.child, "SIGKILL");
+      await localChain?.kill();
       await embedded?.stop();
       process.exit(1);
     }
     stopping = true;
     firstSignalAt = Date.now();
-    say(`${sig}: stopping worker, coordinator, web and database...`);
+    say(`${sig}: stopping worker, coordinator, web, chain and database...`);
     // Worker first (it hands back its jobs), then the loops, then the web app.
     for (const c of [...children].reverse()) await c.stop(25_000);
+    await localChain?.stop();
     await embedded?.stop();
     say("stopped");
     process.exit(0);
