@@ -24,6 +24,19 @@ function databaseUrl(): string {
   throw new Error("set DATABASE_URL, or run this while `npm start` is running");
 }
 
+/** The local chain of a running `npm start` (its .data/chain), unless CHAIN_RPC_URL names one. */
+function useLocalChainIfRunning(): void {
+  if (process.env.CHAIN_RPC_URL) return;
+  try {
+    const state = JSON.parse(readFileSync(join(process.env.PROOFGRID_DATA_DIR ?? join(ROOT, ".data"), "chain/chain.json"), "utf8")) as { chainId: number; tokenAddress: string };
+    process.env.CHAIN_RPC_URL = `http://127.0.0.1:${process.env.CHAIN_PORT ?? 8545}`;
+    process.env.CHAIN_ID = String(state.chainId);
+    process.env.TOKEN_ADDRESS = state.tokenAddress;
+  } catch {
+    // no local chain: the payout check says so if any withdrawal was ever signed
+  }
+}
+
 const program = new Command().name("admin");
 
 program
@@ -53,6 +66,7 @@ program
   )
   .action(async () => {
     process.env.DATABASE_URL = databaseUrl();
+    useLocalChainIfRunning();
     const { db } = await import("../apps/web/src/server/db.ts");
     const { checkLedger } = await import("@proofgrid/db/ledger");
     const { checkPayouts } = await import("../apps/web/src/server/services/payouts/check-payouts.ts");
