@@ -6,12 +6,14 @@ import { join } from "node:path";
 import { ROOT } from "../../scripts/lib/processes.ts";
 
 // `npm start` exactly as a person runs it in a fresh clone: in the checkout, with the
-// environment of a plain shell, on its default ports (web 3000, Postgres 54329), stopped with
+// environment of a plain shell, on its default ports (web 3000, Postgres 54329, chain 8545), stopped with
 // a terminal's Ctrl-C (SIGINT to the foreground process group). Only one test on a machine
 // may do this at a time: it needs those ports, and the checkout's `.data/`.
 
 export const DEFAULT_WEB_PORT = 3000;
 export const DEFAULT_PG_PORT = 54329;
+/** The local payout chain's Hardhat node. */
+export const DEFAULT_CHAIN_PORT = 8545;
 
 const DATA_DIR = join(ROOT, ".data");
 /** Where a developer's own `.data/` waits while the test runs from a fresh one. */
@@ -117,7 +119,7 @@ export interface NpmStart {
  * URL and key. `onFailure` cleanup: call `stop()` then `cleanUp()` in afterAll whatever happened.
  */
 export async function startNpmStart(opts: { timeoutMs: number }): Promise<NpmStart & { cleanUp(): void }> {
-  for (const port of [DEFAULT_WEB_PORT, DEFAULT_PG_PORT]) {
+  for (const port of [DEFAULT_WEB_PORT, DEFAULT_PG_PORT, DEFAULT_CHAIN_PORT]) {
     if (!(await portFree(port))) throw new Error(`port ${port} is in use: stop what runs there (another npm start?) before this test`);
   }
   setDataAside();
@@ -268,5 +270,5 @@ export async function startNpmStart(opts: { timeoutMs: number }): Promise<NpmSta
 
 /** Whether the ports are free again (after stop). */
 export async function defaultPortsFree(): Promise<boolean> {
-  return (await portFree(DEFAULT_WEB_PORT)) && (await portFree(DEFAULT_PG_PORT));
+  return (await portFree(DEFAULT_WEB_PORT)) && (await portFree(DEFAULT_PG_PORT)) && (await portFree(DEFAULT_CHAIN_PORT));
 }

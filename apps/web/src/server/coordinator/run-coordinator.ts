@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { extendLeasesAfterOutage } from "@proofgrid/db/jobs";
 import { sql } from "@proofgrid/db/sql-client";
 import pg from "pg";
@@ -11,13 +12,7 @@ import { purgeIdempotencyKeys } from "../services/idempotency/run-idempotent.ts"
 import { deliverOutbox } from "../services/mail/outbox.ts";
 import { markOfflineNodes, purgeNonces } from "../services/nodes/mark-offline-nodes.ts";
 import { epochOf } from "../services/verification/por-config.ts";
-import {
-  admitNewNodes,
-  advanceChallenges,
-  closeEpoch,
-  plantChecks,
-  scheduleStandbyChecks,
-} from "../services/verification/por-loops.ts";
+import { admitNewNodes, advanceChallenges, closeEpoch, plantChecks, scheduleStandbyChecks } from "../services/verification/por-loops.ts";
 import { sweepCheckLeases } from "../services/verification/check-tasks.ts";
 import { sampleTraffic } from "../services/verification/challenge-corpus.ts";
 import { scheduleTrafficChallenges } from "../services/verification/challenge-schedule.ts";
@@ -90,7 +85,11 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
   const loops: Loop[] = [
     { name: "sweep-leases", everyMs: cfg.SWEEP_INTERVAL_MS, run: sweepLeases },
     { name: "mark-offline", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => markOfflineNodes({ silenceMs: cfg.NODE_OFFLINE_AFTER_MS }) },
-    { name: "purge-nonces", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => purgeNonces({ olderThanMs: env.NODE_SIGNATURE_MAX_SKEW_MS * 2 }) },
+    {
+      name: "purge-nonces",
+      everyMs: cfg.MAINTENANCE_INTERVAL_MS,
+      run: () => purgeNonces({ olderThanMs: env.NODE_SIGNATURE_MAX_SKEW_MS * 2 }),
+    },
     {
       name: "por-advance",
       everyMs: cfg.POR_ADVANCE_INTERVAL_MS,
@@ -158,6 +157,8 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
       const grace = await extendLeasesAfterOutage(sql(), { leaseMs: env.LEASE_DURATION_MS, offerMs: env.DISPATCH_OFFER_MS });
       logger.info({ extendedLeases: grace.running, extendedOffers: grace.assigned }, "coordinator: leading");
       const both = AbortSignal.any([opts.signal, lost.signal]);
+      // Every loop sleeps on this one signal at once (one listener each): not a leak.
+      setMaxListeners(loops.length + 8, both);
       await Promise.all([...loops.map((l) => runLoop(l, both)), runDispatcher({ signal: both }), watchLeadership(lockClient, both, lost)]);
       await lockClient.end().catch(() => undefined);
     } catch (err) {
