@@ -31,7 +31,12 @@ export const LIMITS = {
   textsMaxItems: 32,
   /** [CLS] + 126 word pieces + [SEP]; longer texts are truncated, as sentence-transformers does. */
   encoderMaxTokens: 128,
+  /** The longest OCR line a result may hold: a 4096 px line of 4 px glyphs, with room to spare. */
+  ocrMaxLineChars: 2_000,
 } as const;
+
+/** 32 ms windows in the longest audio accepted. */
+const VAD_MAX_FRAMES = Math.ceil(LIMITS.audioMaxSeconds / LIMITS.audioMinSeconds);
 
 /** The largest WAV accepted: 10 minutes of float32 samples plus room for header chunks. */
 export const AUDIO_MAX_BYTES = LIMITS.audioMaxSeconds * LIMITS.audioSampleRate * 4 + 4_096;
@@ -71,24 +76,34 @@ export function encoderInputSchemaFor(input: unknown): typeof ZEncoderTextInput 
 
 const point = z.tuple([z.number(), z.number()]);
 export const ZOcrLine = z.strictObject({
-  text: z.string(),
+  text: z.string().max(LIMITS.ocrMaxLineChars),
   /** Mean of the per-character maximum probabilities (CTC), rounded to 4 decimals. */
   confidence: z.number().min(0).max(1),
   box: z.array(point).length(4).describe("corners in original image pixels: top-left, top-right, bottom-right, bottom-left"),
 });
 export const ZOcrOutput = z.strictObject({
   lines: z.array(ZOcrLine).max(LIMITS.ocrMaxLines).describe("top to bottom, then left to right"),
-  width: z.number().int().describe("image width, px"),
-  height: z.number().int().describe("image height, px"),
+  width: z.number().int().min(1).max(LIMITS.imageMaxSidePx).describe("image width, px"),
+  height: z.number().int().min(1).max(LIMITS.imageMaxSidePx).describe("image height, px"),
 });
 export const ZVadOutput = z.strictObject({
-  segments: z.array(z.strictObject({ start: z.number(), end: z.number() })).describe("speech, in seconds from the start"),
-  durationSec: z.number(),
-  frames: z.number().int().describe("32 ms windows evaluated"),
+  segments: z
+    .array(z.strictObject({ start: z.number().min(0), end: z.number().min(0) }))
+    .max(VAD_MAX_FRAMES)
+    .describe("speech, in seconds from the start"),
+  durationSec: z
+    .number()
+    .min(0)
+    .max(LIMITS.audioMaxSeconds + 1),
+  frames: z.number().int().min(0).max(VAD_MAX_FRAMES).describe("32 ms windows evaluated"),
 });
 export const ZEncoderOutput = z.strictObject({
   dim: z.literal(384),
-  vectors: z.array(z.array(z.number())).describe("one mean-pooled vector per text, in input order"),
+  vectors: z
+    .array(z.array(z.number()).length(384))
+    .min(1)
+    .max(LIMITS.textsMaxItems)
+    .describe("one mean-pooled vector per text, in input order"),
 });
 
 export type OcrInput = z.infer<typeof ZOcrInput>;

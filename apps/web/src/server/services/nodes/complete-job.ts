@@ -1,7 +1,8 @@
 import { orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import { countersignReceipt, hashJson, splitReward, verifyReceipt } from "@proofgrid/por";
 import { z } from "zod";
-import { sqlTransaction } from "@proofgrid/db/sql-client";
+import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { checkModelOutput } from "@proofgrid/models/check-output";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
@@ -9,6 +10,7 @@ import { getPlatformKey } from "./platform-key.ts";
 import { priceForCost } from "../billing/pricing.ts";
 import { nodeHeldCode } from "../verification/exposure.ts";
 import { holdEarnings } from "../verification/held-earnings.ts";
+import { resolveModel } from "../models/resolve-model.ts";
 import { sampleForReexecution } from "../verification/sample-job.ts";
 import { assertStorableJson } from "../../http/safe-text.ts";
 
@@ -53,10 +55,25 @@ export async function completeJob(opts: { node: NodeIdentity; request: TComplete
   }
   if (receipt.outputHash !== outputHash) throw new AppError("BAD_REQUEST", "receipt outputHash does not match the output");
   if (!verifyReceipt(receipt, node.publicKey)) throw new AppError("BAD_REQUEST", "receipt signature is invalid");
+  await assertModelOutput(request.jobId, receipt.modelId, request.output);
 
   const result = await sqlTransaction(async (tx) => {
     const rows = await tx.$queryRaw<
-      { id: string; org_id: string; state: string; node_id: string | null; attempt: number; price: bigint; model_id: string; input_hash: string; output_hash: string | null; receipt: unknown; purpose: string; cost_milli_cu: number; unit_price: bigint | null }[]
+      {
+        id: string;
+        org_id: string;
+        state: string;
+        node_id: string | null;
+        attempt: number;
+        price: bigint;
+        model_id: string;
+        input_hash: string;
+        output_hash: string | null;
+        receipt: unknown;
+        purpose: string;
+        cost_milli_cu: number;
+        unit_price: bigint | null;
+      }[]
     >`SELECT id, org_id, state::text AS state, node_id, attempt, price, model_id, input_hash, output_hash, receipt, purpose::text AS purpose,
              cost_milli_cu, unit_price
       FROM jobs WHERE id = ${request.jobId}::uuid FOR UPDATE`;
@@ -97,7 +114,14 @@ export async function completeJob(opts: { node: NodeIdentity; request: TComplete
     // has committed to its output and cannot learn the decision first. It comes before the
     // settlement so the node row is locked before ledger accounts, in the order a check
     // report takes them. Its rate rises with the payout against what a slash could take.
-    await sampleForReexecution(tx, { jobId: job.id, nodeId: node.id, orgId: node.orgId, modelId: job.model_id, purpose: job.purpose, payout: split.worker });
+    await sampleForReexecution(tx, {
+      jobId: job.id,
+      nodeId: node.id,
+      orgId: node.orgId,
+      modelId: job.model_id,
+      purpose: job.purpose,
+      payout: split.worker,
+    });
     if (charge !== held) await tx.$executeRaw`UPDATE jobs SET price = ${charge} WHERE id = ${job.id}::uuid`;
     // The worker's payout is held on its node until the job's verification window closes
     // (verification/held-earnings.ts releases it, or a fraud verdict claws it back). System
@@ -111,7 +135,8 @@ export async function completeJob(opts: { node: NodeIdentity; request: TComplete
     ].filter((l) => l.amount !== 0n);
     if (legs.length >= 2) {
       const posted = await postTransfer(tx, { idempotencyKey: `settle:${job.id}`, kind: "settle", jobId: job.id, legs });
-      if (posted.created && split.worker > 0n) await holdEarnings(tx, { jobId: job.id, nodeId: node.id, orgId: node.orgId, amount: split.worker, charge });
+      if (posted.created && split.worker > 0n)
+        await holdEarnings(tx, { jobId: job.id, nodeId: node.id, orgId: node.orgId, amount: split.worker, charge });
     }
     return { status: "accepted" as const, receipt: countersigned };
   });
@@ -120,3 +145,26 @@ export async function completeJob(opts: { node: NodeIdentity; request: TComplete
 }
 
 const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
+
+/**
+ * A result must be one the job's model can produce (its bounded output schema, and one
+ * vector per input text): anything else is a 400 that stores, signs and pays nothing, and
+ * the job stays with its lease (issue 11 finding 6). The model comes from the receipt, which
+ * the transaction then checks against the job; an unknown one is left to that check.
+ */
+async function assertModelOutput(jobId: string, modelId: string, output: unknown): Promise<void> {
+  const model = await resolveModel(modelId).catch(() => null);
+  if (!model) return;
+  let items: number | undefined;
+  if (model.kind === "embedding") {
+    const rows = await sql().$queryRaw<{ items: number }[]>`
+      SELECT CASE WHEN input ? 'texts' THEN jsonb_array_length(input->'texts') ELSE 1 END AS items
+      FROM job_payloads WHERE job_id = ${jobId}::uuid`;
+    items = rows[0]?.items;
+  }
+  const problem = checkModelOutput(model.slug, output, { items });
+  if (problem) {
+    logger.warn({ jobId, model: model.slug, problem }, "completion refused: output is not the model's");
+    throw new AppError("BAD_REQUEST", `output is not a result of ${model.slug}: ${problem}`);
+  }
+}
