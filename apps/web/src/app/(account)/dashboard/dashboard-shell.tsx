@@ -17,6 +17,7 @@ const NAV = [
   { href: "/dashboard/keys", label: "API keys" },
   { href: "/dashboard/billing", label: "Billing" },
   { href: "/dashboard/workers", label: "Workers" },
+  { href: "/dashboard/payouts", label: "Payouts" },
   { href: "/dashboard/members", label: "Members" },
 ] as const;
 

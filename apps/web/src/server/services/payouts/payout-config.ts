@@ -1,4 +1,5 @@
 import { type ChainConfig, chainConfigFromEnv, readChainId } from "@proofgrid/chain";
+import { feeFor } from "./fee.ts";
 import { z } from "zod";
 import { AppError } from "../../errors.ts";
 
@@ -36,7 +37,12 @@ const ZPayoutEnv = z.object({
    * condition has held this long (a lagging RPC node must not make us return a paid one). */
   PAYOUT_NONCE_TAKEN_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   /** A queued withdrawal that could not be signed this long (no gas money, RPC down) is returned. */
-  PAYOUT_QUEUED_MAX_AGE_MS: z.coerce.number().int().min(60_000).max(30 * 86_400_000).default(86_400_000),
+  PAYOUT_QUEUED_MAX_AGE_MS: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .max(30 * 86_400_000)
+    .default(86_400_000),
   /** Gas limit = estimate × this (a transfer's cost can move between estimate and mining). */
   PAYOUT_GAS_MULTIPLIER: z.coerce.number().min(1).max(5).default(1.25),
 });
@@ -64,7 +70,9 @@ let cached: { key: string; config: PayoutConfig } | undefined;
 
 export function getPayoutConfig(): PayoutConfig {
   // Keyed by the variables it reads: tests and benchmarks retarget a process.
-  const key = JSON.stringify(Object.entries(process.env).filter(([k]) => k.startsWith("PAYOUT_") || k.startsWith("CHAIN_") || k === "TOKEN_ADDRESS"));
+  const key = JSON.stringify(
+    Object.entries(process.env).filter(([k]) => k.startsWith("PAYOUT_") || k.startsWith("CHAIN_") || k === "TOKEN_ADDRESS"),
+  );
   if (cached?.key === key) return cached.config;
   const parsed = ZPayoutEnv.safeParse(process.env);
   if (!parsed.success) throw new Error(`invalid payout configuration: ${z.prettifyError(parsed.error)}`);
@@ -86,17 +94,15 @@ export function getPayoutConfig(): PayoutConfig {
     gasMultiplier: e.PAYOUT_GAS_MULTIPLIER,
     chain: chainConfigFromEnv(process.env),
   };
-  if (feeFor(config.minAmount, config) >= config.minAmount) throw new Error("invalid payout configuration: PAYOUT_MIN_AMOUNT must exceed its own fee");
+  if (feeFor(config.minAmount, config) >= config.minAmount)
+    throw new Error("invalid payout configuration: PAYOUT_MIN_AMOUNT must exceed its own fee");
   if (config.maxAmount < config.minAmount) throw new Error("invalid payout configuration: PAYOUT_MAX_AMOUNT is below PAYOUT_MIN_AMOUNT");
   cached = { key, config };
   return config;
 }
 
 /** The fee on a gross amount: flat plus basis points, rounded up (never below what is configured). */
-export function feeFor(amount: bigint, config: Pick<PayoutConfig, "fee" | "feeBps">): bigint {
-  const bps = BigInt(config.feeBps);
-  return config.fee + (amount * bps + 9_999n) / 10_000n;
-}
+export { feeFor };
 
 export interface PayoutChain extends ChainConfig {
   chainId: number;
