@@ -4,6 +4,7 @@ import { getCapabilityEvidence } from "../../services/providers/get-capability-e
 import { getEarningsSeries } from "../../services/providers/earnings-series.ts";
 import { getWorker } from "../../services/providers/get-worker.ts";
 import { listWorkers } from "../../services/providers/list-workers.ts";
+import { removeWorker } from "../../services/providers/remove-worker.ts";
 import { updateWorker, ZUpdateWorkerRequest } from "../../services/providers/update-worker.ts";
 import { createTRPCRouter, orgProcedure } from "../trpc.ts";
 
@@ -27,6 +28,10 @@ export const workersRouter = createTRPCRouter({
   update: orgProcedure("nodes:write")
     .input(z.object({ id: z.string().max(64), change: ZUpdateWorkerRequest }))
     .mutation(({ ctx, input }) => updateWorker({ orgId: ctx.org.orgId, nodeId: input.id, request: input.change })),
+  /** Retire a worker: refused while it holds jobs, stake or held earnings. */
+  remove: orgProcedure("nodes:write")
+    .input(ZWorkerId)
+    .mutation(({ ctx, input }) => removeWorker({ orgId: ctx.org.orgId, nodeId: input.id })),
   earnings: orgProcedure("nodes:read")
     .input(z.object({ range: z.enum(["day", "fortnight"]).default("day"), id: z.string().max(64).optional() }))
     .query(async ({ ctx, input }) => {

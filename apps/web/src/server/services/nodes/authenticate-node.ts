@@ -52,7 +52,7 @@ export async function authenticateNode(req: { headers: Headers; method: string; 
         SELECT id, org_id AS "orgId", role::text AS role, status::text AS status, models,
                max_concurrency AS "maxConcurrency", region, public_key AS "publicKey",
                cu_per_hour AS "cuPerHour", priority_factor AS "priorityFactor"
-        FROM nodes WHERE id = ${nodeId}::uuid`;
+        FROM nodes WHERE id = ${nodeId}::uuid AND removed_at IS NULL`;
       node = rows[0] ?? null;
       return node?.publicKey ?? null;
     },

@@ -6,7 +6,7 @@ import { stakeStatus } from "../verification/stake.ts";
 /** A provider's nodes with what they served. */
 export async function listNodes(opts: { orgId: string }) {
   const nodes = await db().node.findMany({
-    where: { orgId: opts.orgId },
+    where: { orgId: opts.orgId, removedAt: null },
     select: {
       id: true, name: true, role: true, region: true, status: true, cuPerHour: true, claimedCuPerHour: true,
       models: true, maxConcurrency: true, version: true, lastSeenAt: true, createdAt: true,

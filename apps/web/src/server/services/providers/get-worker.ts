@@ -16,7 +16,7 @@ const MAX_RECENT_JOBS = 50;
 export async function getWorker(opts: { orgId: string; nodeId: string }) {
   if (!isNodeId(opts.nodeId)) throw new AppError("NOT_FOUND", "worker not found");
   const node = await db().node.findFirst({
-    where: { id: opts.nodeId, orgId: opts.orgId, role: "worker" },
+    where: { id: opts.nodeId, orgId: opts.orgId, role: "worker", removedAt: null },
     select: {
       id: true,
       name: true,

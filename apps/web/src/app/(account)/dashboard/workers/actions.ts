@@ -3,6 +3,7 @@
 import { TRPCError } from "@trpc/server";
 import { revalidatePath } from "next/cache";
 import { headers } from "next/headers";
+import { redirect } from "next/navigation";
 import { findRegion } from "@proofgrid/indexer";
 import { getEnv } from "~/server/env";
 import { formatTokens, parseTokens } from "~/server/services/billing/tokens";
@@ -128,4 +129,28 @@ export async function workerControlAction(_prev: WorkerControlState, form: FormD
     }
     return { error: "That did not work. Try again in a moment; if it persists, check the server's logs." };
   }
+}
+
+/**
+ * Removes (retires) a worker from its page, behind a confirmation. A refusal (jobs in
+ * flight, stake, held earnings) stays in the dialog, saying what is left; success goes back
+ * to the workers list, where it no longer appears.
+ */
+export async function removeWorkerAction(_prev: { error?: string }, form: FormData): Promise<{ error?: string }> {
+  const org = form.get("org");
+  const nodeId = String(form.get("nodeId") ?? "");
+  try {
+    const { caller } = await requireDashboard(typeof org === "string" && org !== "" ? org : undefined);
+    await caller.workers.remove({ id: nodeId });
+  } catch (err) {
+    if (err instanceof TRPCError) {
+      if (err.code === "UNAUTHORIZED") return { error: "Your session has ended. Sign in again, then retry." };
+      if (err.code === "INTERNAL_SERVER_ERROR")
+        return { error: "That did not work. Try again in a moment; if it persists, check the server's logs." };
+      return { error: err.message };
+    }
+    return { error: "That did not work. Try again in a moment; if it persists, check the server's logs." };
+  }
+  revalidatePath("/dashboard/workers");
+  redirect(`/dashboard/workers${typeof org === "string" && org !== "" ? `?org=${encodeURIComponent(org)}` : ""}`);
 }

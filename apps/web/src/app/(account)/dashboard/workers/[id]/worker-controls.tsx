@@ -4,8 +4,9 @@ import { useActionState, useEffect, useRef, useState } from "react";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Card } from "~/components/ui/card";
+import { ConfirmAction } from "~/components/ui/confirm-action";
 import { Field, FieldHint, Input, Label, Select } from "~/components/ui/field";
-import { type WorkerControlState, workerControlAction } from "../actions";
+import { removeWorkerAction, type WorkerControlState, workerControlAction } from "../actions";
 
 interface Props {
   org: string;
@@ -157,6 +158,24 @@ export function WorkerControls(p: Props) {
             <Input id="worker-name" name="name" defaultValue={p.name} maxLength={64} required autoComplete="off" />
           </Field>
         </ControlForm>
+      </Card>
+      <Card className="grid gap-3">
+        <p className="text-sm">
+          Removing retires the worker: its key stops working and it leaves your lists. It must hold no jobs, stake or held earnings first
+          (pause it, unbond, and wait for the unbonding period and its last verification window).
+        </p>
+        <div>
+          <ConfirmAction
+            action={removeWorkerAction}
+            fields={{ org: p.org, nodeId: p.nodeId }}
+            trigger="Remove worker"
+            triggerLabel={`Remove the worker ${p.name}`}
+            title={`Remove ${p.name}?`}
+            description="Its key stops working at once and it cannot be brought back; register the machine again to use it later."
+            confirm="Remove"
+            busy="Removing…"
+          />
+        </div>
       </Card>
     </div>
   );

@@ -3,6 +3,7 @@ import { getEnv } from "~/server/env";
 import { requireScope } from "~/server/auth/caller";
 import { handle, json, parseWith } from "~/server/http/handle";
 import { parseJsonBody, readBodyLimited } from "~/server/http/read-body";
+import { removeWorker } from "~/server/services/providers/remove-worker";
 import { updateWorker, ZUpdateWorkerRequest } from "~/server/services/providers/update-worker";
 import { methodsNotAllowed } from "~/server/http/api-fallback";
 
@@ -21,5 +22,13 @@ export const PATCH = handle(async (req, _ctx, { params }: { params: Promise<{ id
   return json({ ...res, effectiveAskPricePerCu: res.askPricePerCu ?? listPrice.toString(), listPricePerCu: listPrice.toString() });
 });
 
+/** Retires the node: its key stops working and it leaves every list. 409 while it holds
+ * jobs in flight, stake (bonded or unbonding) or held earnings, saying which. */
+export const DELETE = handle(async (req, _ctx, { params }: { params: Promise<{ id: string }> }) => {
+  const caller = requireScope(await authenticateRequest(req.headers), "nodes:write");
+  const { id } = await params;
+  return json(await removeWorker({ orgId: caller.orgId, nodeId: id }));
+});
+
 // Other methods: a JSON 405 naming these.
-export const { GET, POST, PUT, DELETE } = methodsNotAllowed("PATCH");
+export const { GET, POST, PUT } = methodsNotAllowed("PATCH", "DELETE");
