@@ -15,7 +15,15 @@ export async function readBodyLimited(req: Request, maxBytes: number): Promise<U
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let next: ReadableStreamReadResult<Uint8Array>;
+    try {
+      next = await reader.read();
+    } catch {
+      // The client hung up mid-body (or its stream broke): its request, not our error, so a
+      // 400 logged as a refusal, never an "unhandled error" anyone could flood the log with.
+      throw new AppError("BAD_REQUEST", "the request body ended early: the client closed the connection");
+    }
+    const { done, value } = next;
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
