@@ -1,15 +1,15 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { homedir, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { splitReward } from "@proofgrid/por";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureWorkerPack, ROOT } from "../../scripts/lib/processes.ts";
 import { renderTextPng } from "../support/inputs.ts";
 import { ledgerSnapshot } from "../support/ledger.ts";
 import { api, type Stack, startStack } from "../support/stack.ts";
+import { createProviderMachine, type ProviderMachine } from "../support/provider-machine.ts";
 import { waitFor } from "../support/wait.ts";
 
 // A provider's machine, as far as one machine can stand for another: an empty folder outside
@@ -54,38 +54,7 @@ let daemon: ChildProcess | undefined;
 const daemonLog: string[] = [];
 const jobs: { ocr?: Job; encoder?: Job; input?: unknown } = {};
 
-/** The cafile this machine's npm is configured with (global or user npmrc), if any. */
-function npmCafile(): string | null {
-  const r = spawnSync("npm", ["config", "get", "cafile"], { encoding: "utf8" });
-  const v = r.stdout?.trim();
-  return r.status === 0 && v && v !== "null" && v !== "undefined" ? v : null;
-}
-
-function sh(
-  command: string,
-  opts: { timeoutMs?: number; extraEnv?: Record<string, string> } = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("sh", ["-c", command], {
-      cwd: join(machine, "work"),
-      env: { ...env, ...opts.extraEnv },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+let sh: ProviderMachine["sh"];
 
 /** Every process below `pid` (the shell, then node: the shebang may or may not exec). */
 function descendants(pid: number): number[] {
@@ -112,9 +81,11 @@ beforeAll(async () => {
   providerKey = (await createApiKey({ orgId: stack.seed.providerOrgId, name: "provider machine", scopes: ["nodes:read", "nodes:write"] }))
     .key;
 
-  machine = realpathSync(mkdtempSync(join(tmpdir(), "provider-machine-")));
+  const m = createProviderMachine();
+  machine = m.dir;
+  env = m.env;
+  sh = m.sh;
   expect(machine.startsWith(ROOT)).toBe(false);
-  for (const d of ["home", "work", "npm-global"]) mkdirSync(join(machine, d));
   // Resolution traces, written by a module preloaded into every node the commands start.
   writeFileSync(
     join(machine, "trace.mjs"),
@@ -128,27 +99,6 @@ const orig = Module._resolveFilename;
 Module._resolveFilename = function (...args) { const r = orig.apply(this, args); appendFileSync(log, "cjs " + r + "\\n"); return r; };
 `,
   );
-  env = {
-    PATH: `${join(machine, "npm-global", "bin")}:${dirname(process.execPath)}:/usr/bin:/bin`,
-    HOME: join(machine, "home"),
-    npm_config_prefix: join(machine, "npm-global"),
-    // The machine's own download cache, so the test does not fetch onnxruntime-node (80 MB) every run.
-    npm_config_cache: process.env.npm_config_cache ?? join(homedir(), ".npm"),
-    npm_config_update_notifier: "false",
-    npm_config_audit: "false",
-    npm_config_fund: "false",
-    TMPDIR: tmpdir(),
-    // The machine's TLS trust and proxy, which a provider's shell has too. npm reads its
-    // global npmrc from <prefix>/etc/npmrc, so the npm_config_prefix above hides this
-    // machine's cafile (/usr/etc/npmrc here): without these every registry fetch failed
-    // with SELF_SIGNED_CERT_IN_CHAIN and the install retried until the test timed out.
-    ...Object.fromEntries(
-      ["NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy"]
-        .filter((k) => process.env[k])
-        .map((k) => [k, process.env[k] as string]),
-    ),
-    ...(npmCafile() ? { npm_config_cafile: npmCafile() as string } : {}),
-  };
 }, 300_000);
 
 afterAll(async () => {
