@@ -121,13 +121,7 @@ export async function workerControlAction(_prev: WorkerControlState, form: FormD
     revalidatePath("/dashboard/workers/[id]", "page");
     return { done };
   } catch (err) {
-    if (err instanceof TRPCError) {
-      if (err.code === "UNAUTHORIZED") return { error: "Your session has ended. Sign in again, then retry." };
-      if (err.code === "INTERNAL_SERVER_ERROR")
-        return { error: "That did not work. Try again in a moment; if it persists, check the server's logs." };
-      return { error: err.message };
-    }
-    return { error: "That did not work. Try again in a moment; if it persists, check the server's logs." };
+    return { error: controlError(err) };
   }
 }
 
@@ -143,14 +137,16 @@ export async function removeWorkerAction(_prev: { error?: string }, form: FormDa
     const { caller } = await requireDashboard(typeof org === "string" && org !== "" ? org : undefined);
     await caller.workers.remove({ id: nodeId });
   } catch (err) {
-    if (err instanceof TRPCError) {
-      if (err.code === "UNAUTHORIZED") return { error: "Your session has ended. Sign in again, then retry." };
-      if (err.code === "INTERNAL_SERVER_ERROR")
-        return { error: "That did not work. Try again in a moment; if it persists, check the server's logs." };
-      return { error: err.message };
-    }
-    return { error: "That did not work. Try again in a moment; if it persists, check the server's logs." };
+    return { error: controlError(err) };
   }
   revalidatePath("/dashboard/workers");
   redirect(`/dashboard/workers${typeof org === "string" && org !== "" ? `?org=${encodeURIComponent(org)}` : ""}`);
+}
+
+/** A worker control's refusal in words: the API's message, or what to do when it is ours. */
+function controlError(err: unknown): string {
+  const retry = "That did not work. Try again in a moment; if it persists, check the server's logs.";
+  if (!(err instanceof TRPCError)) return retry;
+  if (err.code === "UNAUTHORIZED") return "Your session has ended. Sign in again, then retry.";
+  return err.code === "INTERNAL_SERVER_ERROR" ? retry : err.message;
 }
