@@ -44,11 +44,11 @@ function configFrom(flags: CommonFlags): WorkerConfig {
 }
 
 function poolFor(config: WorkerConfig, provider: "cpu" | "cuda"): InferencePool {
-  return new InferencePool(config.CONCURRENCY, {
-    intraOpNumThreads: config.INTRA_OP_THREADS,
-    graphOptimizationLevel: config.GRAPH_OPTIMIZATION,
-    executionProvider: provider,
-  });
+  return new InferencePool(
+    config.CONCURRENCY,
+    { intraOpNumThreads: config.INTRA_OP_THREADS, graphOptimizationLevel: config.GRAPH_OPTIMIZATION, executionProvider: provider },
+    { timeoutMs: config.INFERENCE_TIMEOUT_MS, heapMb: config.INFERENCE_HEAP_MB },
+  );
 }
 
 /** Where the platform serves this package: the reinstall command in a CUDA fallback message names it. */

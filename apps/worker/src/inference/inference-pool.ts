@@ -7,9 +7,20 @@ interface Slot {
   pending?: { id: number; resolve: (r: RunResponse) => void; reject: (e: Error) => void };
 }
 
+export interface PoolLimits {
+  /** A run still going after this long is stopped: its thread is terminated and replaced. */
+  timeoutMs?: number;
+  /** The JS heap a thread may grow to (pre- and post-processing); past it the thread dies, not the process. */
+  heapMb?: number;
+  /** The thread's entry module (a test's poison thread); default the inference thread. */
+  entry?: URL;
+}
+
 /**
- * A fixed pool of inference threads, one job per thread at a time. A thread that dies
- * fails its job (the daemon reports it, the platform re-queues it) and is replaced.
+ * A fixed pool of inference threads, one job per thread at a time. A poison input cannot
+ * take the daemon down: a thread that crashes, runs past `timeoutMs` or outgrows `heapMb`
+ * fails its job with the reason (the daemon reports it, the platform re-queues it or, after
+ * its attempts, fails it) and is replaced.
  */
 export class InferencePool {
   private readonly slots: Slot[] = [];
@@ -20,12 +31,17 @@ export class InferencePool {
   constructor(
     private readonly size: number,
     private readonly settings: SessionSettings,
+    private readonly limits: PoolLimits = {},
   ) {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL("./thread-entry.mjs", import.meta.url), { workerData: this.settings });
+    const entry = this.limits.entry ?? new URL("./thread-entry.mjs", import.meta.url);
+    const worker = new Worker(entry, {
+      workerData: this.settings,
+      ...(this.limits.heapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.limits.heapMb } } : {}),
+    });
     const slot: Slot = { worker, busy: false };
     worker.on("message", (res: RunResponse) => {
       const p = slot.pending;
@@ -37,7 +53,8 @@ export class InferencePool {
     const onDeath = (err: Error) => {
       const p = slot.pending;
       slot.pending = undefined;
-      p?.reject(err);
+      const outOfMemory = (err as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY";
+      p?.reject(outOfMemory ? new Error(`inference outgrew its ${this.limits.heapMb} MB heap: stopped`) : err);
       if (this.closed) return;
       const i = this.slots.indexOf(slot);
       if (i >= 0) {
@@ -76,7 +93,24 @@ export class InferencePool {
     const slot = await this.acquire();
     const id = this.nextId++;
     return new Promise<RunResponse>((resolve, reject) => {
-      slot.pending = { id, resolve, reject };
+      const timeoutMs = this.limits.timeoutMs;
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              if (slot.pending?.id !== id) return;
+              slot.pending = undefined;
+              reject(new Error(`inference ran past its ${Math.round(timeoutMs / 1000)} s limit: stopped`));
+              // Its exit replaces the thread (onDeath; nothing is pending on it any more).
+              void slot.worker.terminate();
+            }, timeoutMs);
+      const settle =
+        <T>(f: (v: T) => void) =>
+        (v: T) => {
+          clearTimeout(timer);
+          f(v);
+        };
+      slot.pending = { id, resolve: settle(resolve), reject: settle(reject) };
       const req: RunRequest = { id, slug, input };
       slot.worker.postMessage(req);
     });

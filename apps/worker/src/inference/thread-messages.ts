@@ -12,4 +12,4 @@ export interface RunRequest {
 
 export type RunResponse =
   | { id: number; ok: true; output: unknown; inferenceMs: number }
-  | { id: number; ok: false; error: string; /** the input itself is bad: retrying elsewhere won't help */ inputError: boolean };
+  | { id: number; ok: false; error: string /** the input itself is bad: retrying elsewhere won't help */; inputError: boolean };
