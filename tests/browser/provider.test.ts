@@ -243,4 +243,16 @@ describe("the provider portal", () => {
     expect(await list.text()).not.toContain(nodeId);
     await other.close();
   });
+
+  it("refuses, in the dialog, to remove a worker that still holds stake; nothing changes", async () => {
+    await page.goto(`${stack.url}/dashboard/workers/${nodeId}`);
+    await page.getByRole("button", { name: /^Remove worker/ }).click();
+    const dialog = page.getByRole("alertdialog");
+    await dialog.getByRole("button", { name: "Remove", exact: true }).click();
+    await dialog.getByText(/cannot be removed yet: it has .*tokens bonded \(unbond them first\)/).waitFor();
+    const rows = await sql().$queryRaw<
+      { removed: boolean }[]
+    >`SELECT removed_at IS NOT NULL AS removed FROM nodes WHERE id = ${nodeId}::uuid`;
+    expect(rows[0]?.removed).toBe(false);
+  });
 });

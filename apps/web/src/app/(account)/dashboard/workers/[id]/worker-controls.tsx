@@ -169,7 +169,7 @@ export function WorkerControls(p: Props) {
             action={removeWorkerAction}
             fields={{ org: p.org, nodeId: p.nodeId }}
             trigger="Remove worker"
-            triggerLabel={`Remove the worker ${p.name}`}
+            triggerLabel={`Remove worker ${p.name}`}
             title={`Remove ${p.name}?`}
             description="Its key stops working at once and it cannot be brought back; register the machine again to use it later."
             confirm="Remove"
