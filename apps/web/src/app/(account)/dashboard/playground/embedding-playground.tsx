@@ -7,8 +7,9 @@ import { Field, FieldError, FieldHint, Label, Textarea } from "~/components/ui/f
 import { Stat, StatList } from "~/components/ui/stat";
 import { JobLink } from "./job-link";
 import { JobProblem } from "./job-problem";
-import { followJob, type JobOutcome, jobInAddress, keepJobInAddress, runJob } from "./run-job";
+import { type JobOutcome, keepJobInAddress, runJob } from "./run-job";
 import { RunningNote } from "./running-note";
+import { useJobInAddress } from "./use-job-in-address";
 
 const MODEL = "encoder-synthetic-minilm";
 /** Values of the vector shown (of 384); copy or download gives them all. */
@@ -69,18 +70,11 @@ export function EmbeddingPlayground() {
   const abort = useRef<AbortController | null>(null);
   useEffect(() => () => abort.current?.abort(), []);
 
-  // A job in the address (a reload mid-job, a shared link): follow it to its result.
-  useEffect(() => {
-    const id = jobInAddress(PARAM);
-    if (!id) return;
-    const ctrl = new AbortController();
-    abort.current = ctrl;
-    setStatus({ kind: "running", message: "Picking up your job…" });
-    void followJob({ id, signal: ctrl.signal, onState: (s) => setStatus({ kind: "running", message: `Job ${s}…` }) }).then((outcome) => {
-      if (ctrl.signal.aborted) return;
-      setStatus(outcome.ok ? { kind: "done", jobId: id, vector: (outcome.job.output as EncoderOutput).vectors[0] ?? [] } : { kind: "error", outcome });
-    });
-  }, []);
+  useJobInAddress(PARAM, abort, {
+    running: (message) => setStatus({ kind: "running", message }),
+    done: (id, job) => setStatus({ kind: "done", jobId: id, vector: (job.output as EncoderOutput).vectors[0] ?? [] }),
+    failed: (outcome) => setStatus({ kind: "error", outcome }),
+  });
 
   async function run(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();

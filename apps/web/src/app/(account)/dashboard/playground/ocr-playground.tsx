@@ -7,7 +7,8 @@ import { Field, FieldError, FieldHint, FileInput, Label } from "~/components/ui/
 import { JobLink } from "./job-link";
 import { JobProblem } from "./job-problem";
 import { OcrResult } from "./ocr-result";
-import { followJob, type JobOutcome, jobInAddress, keepJobInAddress, runJob } from "./run-job";
+import { type JobOutcome, keepJobInAddress, runJob } from "./run-job";
+import { useJobInAddress } from "./use-job-in-address";
 import { RunningNote } from "./running-note";
 import { trpcQuery } from "./trpc-fetch";
 
@@ -48,20 +49,12 @@ export function OcrPlayground() {
     if (status.kind === "done" || status.kind === "error") resultRef.current?.focus();
   }, [status.kind]);
 
-  // A job in the address (a reload mid-job, a shared link): follow it to its result.
-  useEffect(() => {
-    const id = jobInAddress(PARAM);
-    if (!id) return;
-    const ctrl = new AbortController();
-    abort.current = ctrl;
-    setStatus({ kind: "running", message: "Picking up your job…" });
-    void (async () => {
-      const outcome = await followJob({ id, signal: ctrl.signal, onState: (s) => setStatus({ kind: "running", message: `Job ${s}…` }) });
-      if (ctrl.signal.aborted) return;
-      if (!outcome.ok) return setStatus({ kind: "error", outcome });
-      setStatus({ kind: "done", jobId: id, src: await inputImage(id, ctrl.signal), output: outcome.job.output as OcrOutput });
-    })();
-  }, []);
+  useJobInAddress(PARAM, abort, {
+    running: (message) => setStatus({ kind: "running", message }),
+    done: async (id, job, signal) =>
+      setStatus({ kind: "done", jobId: id, src: await inputImage(id, signal), output: job.output as OcrOutput }),
+    failed: (outcome) => setStatus({ kind: "error", outcome }),
+  });
 
   /** Another file chosen: what was said about the last one no longer applies. */
   function fileChosen() {

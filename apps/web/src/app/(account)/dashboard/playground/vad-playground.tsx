@@ -9,7 +9,8 @@ import { Muted } from "~/components/ui/typography";
 import { JobLink } from "./job-link";
 import { JobProblem } from "./job-problem";
 import { MAX_RECORDING_MS, type Recording, startRecording, toWav16kMono } from "./microphone";
-import { followJob, type JobOutcome, jobInAddress, keepJobInAddress, runJob } from "./run-job";
+import { type JobOutcome, keepJobInAddress, runJob } from "./run-job";
+import { useJobInAddress } from "./use-job-in-address";
 import { RunningNote } from "./running-note";
 import { takenAsIs, type Waveform, wavePeaks, wavFormat } from "./waveform";
 
@@ -51,19 +52,12 @@ export function VadPlayground() {
   live.current = recording;
   useEffect(() => () => live.current?.cancel(), []);
 
-  // A job in the address (a reload mid-job, a shared link): follow it to its result.
-  useEffect(() => {
-    const id = jobInAddress(PARAM);
-    if (!id) return;
-    const ctrl = new AbortController();
-    abort.current = ctrl;
-    setStatus({ kind: "running", message: "Picking up your job…" });
-    void followJob({ id, signal: ctrl.signal, onState: (s) => setStatus({ kind: "running", message: `Job ${s}…` }) }).then((outcome) => {
-      if (ctrl.signal.aborted) return;
-      // The upload is gone after a reload: the segments are drawn without the waveform.
-      setStatus(outcome.ok ? { kind: "done", jobId: id, wave: null, output: outcome.job.output as VadOutput } : { kind: "error", outcome });
-    });
-  }, []);
+  useJobInAddress(PARAM, abort, {
+    running: (message) => setStatus({ kind: "running", message }),
+    // The upload is gone after a reload: the segments are drawn without the waveform.
+    done: (id, job) => setStatus({ kind: "done", jobId: id, wave: null, output: job.output as VadOutput }),
+    failed: (outcome) => setStatus({ kind: "error", outcome }),
+  });
 
   /** Another file chosen: what was said about the last one no longer applies. */
   function fileChosen() {
@@ -84,7 +78,9 @@ export function VadPlayground() {
     setStatus({ kind: "running", message: "Resampling to 16 kHz mono…" });
     try {
       const resampled = await toWav16kMono(file);
-      const from = format ? `${format.rate.toLocaleString("en")} Hz ${format.channels === 1 ? "mono" : `${format.channels} channels`}` : "its format";
+      const from = format
+        ? `${format.rate.toLocaleString("en")} Hz ${format.channels === 1 ? "mono" : `${format.channels} channels`}`
+        : "its format";
       await detect(resampled, `Resampled in your browser from ${from} to 16 kHz mono.`);
     } catch (err) {
       setStatus({ kind: "idle" });
@@ -100,7 +96,9 @@ export function VadPlayground() {
     if (!recording) {
       setStarting(true);
       try {
-        setRecording(await startRecording(() => setMicError(`Recording stopped at ${MAX_RECORDING_MS / 1000} s: press “Stop and find the speech”.`)));
+        setRecording(
+          await startRecording(() => setMicError(`Recording stopped at ${MAX_RECORDING_MS / 1000} s: press “Stop and find the speech”.`)),
+        );
       } catch (err) {
         setMicError(err instanceof Error ? err.message : String(err));
       } finally {
