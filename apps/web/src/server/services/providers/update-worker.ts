@@ -45,7 +45,7 @@ export async function updateWorker(opts: { orgId: string; nodeId: string; reques
   const { name, paused, askPricePerCu } = opts.request;
   const result = await sqlTransaction(async (tx) => {
     const rows = await tx.$queryRaw<{ role: string }[]>`
-      SELECT role::text AS role FROM nodes WHERE id = ${opts.nodeId}::uuid AND org_id = ${opts.orgId}::uuid FOR UPDATE`;
+      SELECT role::text AS role FROM nodes WHERE id = ${opts.nodeId}::uuid AND org_id = ${opts.orgId}::uuid AND removed_at IS NULL FOR UPDATE`;
     if (!rows[0]) throw new AppError("NOT_FOUND", "worker not found");
     if (rows[0].role !== "worker" && (paused !== undefined || askPricePerCu !== undefined))
       throw new AppError("BAD_REQUEST", "only a worker can be paused or given an asking price: this node is a checker");

@@ -40,9 +40,9 @@ const MAX_STAKE = 10n ** 15n; // 10^9 tokens: a bound on one request, far above 
 
 async function providerNode(tx: Db, orgId: string, nodeId: string) {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(nodeId)) throw new AppError("NOT_FOUND", "node not found");
-  const rows = await tx.$queryRaw<{ id: string; org_id: string }[]>`SELECT id, org_id FROM nodes WHERE id = ${nodeId}::uuid FOR UPDATE`;
+  const rows = await tx.$queryRaw<{ id: string; org_id: string }[]>`SELECT id, org_id FROM nodes WHERE id = ${nodeId}::uuid AND removed_at IS NULL FOR UPDATE`;
   const node = rows[0];
-  // Another provider's node looks exactly like a missing one (tenant isolation).
+  // Another provider's node, or a removed one, looks exactly like a missing one (tenant isolation).
   if (!node || node.org_id !== orgId) throw new AppError("NOT_FOUND", "node not found");
   return node;
 }
