@@ -5,6 +5,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, type Stack, startStack } from "../support/stack.ts";
 import { checkAtBothWidths, DESKTOP, launchChromium } from "./chromium.ts";
+import { CONFIRMATION_LINK, outboxMailbox, PASSWORD, signUp as signUpConfirmed } from "./dashboard-user.ts";
 
 // Accounts in a real browser: sign up, create an organisation, create an API key that is
 // shown once and works over HTTP, sign out; a second user in another organisation sees
@@ -12,7 +13,6 @@ import { checkAtBothWidths, DESKTOP, launchChromium } from "./chromium.ts";
 
 const SCREENSHOTS = join(import.meta.dirname, "../../docs/screenshots");
 const MODEL = "encoder-synthetic-minilm";
-const PASSWORD = "correct horse battery staple";
 const JOB_TIMEOUT_MS = 60_000;
 
 let stack: Stack;
@@ -37,12 +37,9 @@ afterAll(async () => {
 
 const screenshots = (p: Page, path: string, name: string) => checkAtBothWidths(p, { dir: SCREENSHOTS, name, url: `${stack.url}${path}` });
 
+/** Signs up and confirms the address from the emailed link; ends on /onboarding. */
 async function signUp(p: Page, name: string, email: string): Promise<void> {
-  await p.goto(`${stack.url}/signup`);
-  await p.getByLabel("Your name").fill(name);
-  await p.getByLabel("Email").fill(email);
-  await p.getByLabel("Password").fill(PASSWORD);
-  await p.getByRole("button", { name: "Create account" }).click();
+  await signUpConfirmed(p, stack.url, { name, email });
   await p.waitForURL(`${stack.url}/onboarding`);
 }
 
@@ -171,6 +168,42 @@ describe("accounts", () => {
     // Where the browser was going when it was sent to sign in.
     await page.waitForURL(`${stack.url}/dashboard/keys`);
     await page.getByRole("heading", { level: 1, name: "API keys" }).waitFor();
+  });
+
+  it("a sign-up with an address that has an account looks like any other; its owner is emailed instead", async () => {
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const p = await ctx.newPage();
+    const seen: string[] = [];
+    for (const email of ["zoe@example.com", "alice@example.com"]) {
+      await p.goto(`${stack.url}/signup`);
+      await p.getByLabel("Your name").fill("Zoe");
+      await p.getByLabel("Email").fill(email);
+      await p.getByLabel("Password").fill("somebody else's passphrase");
+      await p.getByRole("button", { name: "Create account" }).click();
+      // Focus lands on the heading, for keyboard and screen-reader users.
+      await p.waitForFunction("document.activeElement?.id === 'check-email'", null, { timeout: 5_000 });
+      seen.push((await p.getByTestId("check-email").innerText()).replace(email, "<address>"));
+    }
+    expect(seen[1]).toBe(seen[0]);
+    // Without a mail server the page says where the message went.
+    expect(seen[0]).toContain("npm start");
+    expect((await ctx.cookies(stack.url)).some((c) => c.name.includes("session_token"))).toBe(false);
+    // Alice hears of it (no link that signs anyone in); her password is unchanged.
+    const [note] = await sql().$queryRaw<{ kind: string; body_text: string }[]>`
+      SELECT kind, body_text FROM outbound_emails WHERE to_address = 'alice@example.com' ORDER BY created_at DESC LIMIT 1`;
+    expect(note?.kind).toBe("account_exists");
+    expect(CONFIRMATION_LINK.test(note?.body_text ?? "")).toBe(false);
+    // Zoe's account is not confirmed yet: her password alone asks for the link, and sends a new one.
+    const link = await outboxMailbox.linkAfter("zoe@example.com", CONFIRMATION_LINK, async () => {
+      await p.goto(`${stack.url}/signin`);
+      await p.getByLabel("Email").fill("zoe@example.com");
+      await p.getByLabel("Password").fill("somebody else's passphrase");
+      await p.getByRole("button", { name: "Sign in" }).click();
+      await p.locator("#auth-error[role=alert]").getByText("Confirm your email first").waitFor();
+    });
+    await p.goto(link);
+    await p.waitForURL(`${stack.url}/onboarding`);
+    await ctx.close();
   });
 
   it("shows a member of another organisation nothing of Acme Vision, by page or by procedure", async () => {

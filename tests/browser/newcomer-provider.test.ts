@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProviderMachine, type ProviderMachine } from "../support/provider-machine.ts";
 import { waitFor } from "../support/wait.ts";
 import { checkAtBothWidths, DESKTOP, launchChromium } from "./chromium.ts";
-import { signUpWithOrganisation } from "./dashboard-user.ts";
+import { signUpWithOrganisation, terminalMailbox } from "./dashboard-user.ts";
 import { defaultPortsFree, NPM_START_LOG, type NpmStart, startNpmStart } from "./npm-start.ts";
 
 // The newcomer's path, as a GPU provider (issue 10): `npm start` exactly as a person runs it,
@@ -55,7 +55,8 @@ afterAll(async () => {
 describe("a GPU provider's first hour, on npm start", () => {
   it("signs up at the printed URL and gets the worker's three commands from the portal", async () => {
     expect(url).toBe("http://localhost:3000");
-    await signUpWithOrganisation(page, url, { name: "Noor", email: "noor@example.com", org: "Noor GPUs", kind: /Provide GPUs/ });
+    // The confirmation link is in the terminal running npm start (no SMTP configured), where a person finds it.
+    await signUpWithOrganisation(page, url, { name: "Noor", email: "noor@example.com", org: "Noor GPUs", kind: /Provide GPUs/ }, terminalMailbox(npm));
     await page.getByRole("link", { name: "Workers" }).click();
     await page.waitForURL(`${url}/dashboard/workers`);
     await page.getByLabel("Region of the machine").selectOption(REGION);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { closePgPool } from "@proofgrid/db/sql-client";
 import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { confirmationLink } from "../api/test-callers.ts";
 import { getAuth } from "./better-auth.ts";
 
 // better-auth's origin check and cookie, as a deployment on a public https address sees
@@ -45,10 +46,13 @@ function signUpFrom(origin: string, extra: Record<string, string> = {}): Promise
 }
 
 describe("auth behind PROOFGRID_URL (https)", () => {
-  it("signs up from the site's own origin and sets a __Secure-, Secure session cookie", async () => {
+  it("signs up from the site's own origin; the emailed link, on that origin, sets a __Secure-, Secure session cookie", async () => {
     const res = await signUpFrom(SITE);
     expect(res.status).toBe(200);
-    const session = res.headers.getSetCookie().find((c) => c.includes("session_token="));
+    const link = await confirmationLink(`user${n}@example.com`);
+    expect(link.startsWith(`${SITE}/api/auth/verify-email?token=`), link).toBe(true);
+    const opened = await getAuth().handler(new Request(link));
+    const session = opened.headers.getSetCookie().find((c) => c.includes("session_token="));
     expect(session).toMatch(/^__Secure-better-auth\.session_token=/);
     expect(session).toMatch(/; Secure/i);
   });

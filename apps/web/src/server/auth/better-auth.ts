@@ -3,11 +3,12 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { prismaAdapter } from "@better-auth/prisma-adapter";
 import { betterAuth } from "better-auth";
+import { createEmailVerificationToken } from "better-auth/api";
 import { db } from "../db.ts";
 import { getEnv } from "../env.ts";
 import { logger } from "../logger.ts";
 import { publicOrigin, secureCookiesFor, trustedOrigins } from "../request-origin.ts";
-import { enqueueEmail } from "../services/mail/outbox.ts";
+import { type EmailMessage, enqueueEmail } from "../services/mail/outbox.ts";
 
 /**
  * The secret that signs session cookies. Production sets BETTER_AUTH_SECRET on every web
@@ -31,6 +32,69 @@ function authSecret(): string {
   }
 }
 
+/**
+ * The confirmation link for better-auth's `url` (whose token and callbackURL it keeps), on
+ * the origin the person used when that is a loopback one (localhost or 127.0.0.1: a cookie
+ * set on the other would not reach their tab), else on the site's public address.
+ */
+function linkForRequest(url: string, request: Request | undefined): string {
+  const origin = publicOrigin(request?.headers) ?? siteOrigin();
+  const { search } = new URL(url, "http://base.invalid");
+  if (!origin) logger.error("confirmation link is not absolute: set PROOFGRID_URL (the site's public address) for links in emails");
+  return `${origin ?? ""}/api/auth/verify-email${search}`;
+}
+
+/** PROOFGRID_URL, else http://localhost:<served port>; null before the port is known. */
+function siteOrigin(): string | null {
+  return getEnv().PROOFGRID_URL?.replace(/\/$/, "") ?? trustedOrigins()[0] ?? null;
+}
+
+/**
+ * A sign-up for an address that has an account: its owner hears of it, and nobody else.
+ * An unconfirmed account gets a fresh confirmation link (its first may be lost), a confirmed
+ * one a note that says where to sign in or reset the password.
+ */
+async function existingAccountNotice(user: { id: string; email: string; emailVerified: boolean; name: string }, request: Request | undefined): Promise<void> {
+  const origin = publicOrigin(request?.headers) ?? siteOrigin() ?? "";
+  if (!user.emailVerified) {
+    // The same link better-auth sends on sign-up, made here: its own resend endpoint waits
+    // half a second, which would make this answer slower than a new account's.
+    const token = await createEmailVerificationToken(authSecret(), user.email, undefined, VERIFICATION_EXPIRES_S, { userId: user.id });
+    const callbackURL = await callbackOf(request);
+    await enqueueEmail(verificationEmail(user, `${origin}/api/auth/verify-email?token=${token}&callbackURL=${encodeURIComponent(callbackURL)}`));
+    return;
+  }
+  await enqueueEmail({
+    to: user.email,
+    kind: "account_exists",
+    subject: "Someone tried to sign up with your Proofgrid email",
+    text: `Someone, maybe you, tried to create a Proofgrid account with ${user.email}. This address already has an account, so none was created.\n\nTo sign in: ${origin}/signin\nForgot your password? ${origin}/forgot-password\n\nIf it was not you, you need do nothing: your account is unchanged.`,
+  });
+}
+
+/** The sign-up's callbackURL when it is a path on this site, else the default (on to onboarding). */
+async function callbackOf(request: Request | undefined): Promise<string> {
+  try {
+    const body = (await request?.clone().json()) as { callbackURL?: unknown } | undefined;
+    const url = body?.callbackURL;
+    if (typeof url === "string" && url.length <= 500 && url.startsWith("/") && !url.startsWith("//") && !url.includes("\\")) return url;
+  } catch {
+    // No readable body: the default.
+  }
+  return "/signin?next=%2Fonboarding";
+}
+
+const VERIFICATION_EXPIRES_S = 86_400;
+
+function verificationEmail(user: { email: string; name: string }, url: string): EmailMessage {
+  return {
+    to: user.email,
+    kind: "email_verification",
+    subject: "Confirm your Proofgrid email",
+    text: `Welcome to Proofgrid${user.name ? `, ${user.name}` : ""}.\n\nTo confirm that ${user.email} is yours and finish creating your account, open this link within a day:\n${url}\n\nIf you did not sign up for Proofgrid, ignore this email: without the link, nobody can sign in as you.`,
+  };
+}
+
 function createAuth(prisma: ReturnType<typeof db>) {
   const env = getEnv();
   return betterAuth({
@@ -48,7 +112,14 @@ function createAuth(prisma: ReturnType<typeof db>) {
       enabled: true,
       minPasswordLength: 10,
       maxPasswordLength: 128,
-      autoSignIn: true,
+      // A new account signs in only from the link emailed to its address. Sign-up then answers
+      // an address that already has an account exactly as it answers a new one (better-auth's
+      // generic duplicate response, with a password hash to even the timing), and the owner is
+      // emailed instead (onExistingUserSignUp): the form no longer tells who has an account.
+      requireEmailVerification: true,
+      onExistingUserSignUp: async ({ user }, request) => {
+        await existingAccountNotice(user, request);
+      },
       // A reset link by email (the outbox: SMTP when SMTP_URL is set, else the server log),
       // valid for an hour and once; resetting signs every other session out.
       resetPasswordTokenExpiresIn: 3_600,
@@ -69,6 +140,18 @@ function createAuth(prisma: ReturnType<typeof db>) {
           subject: "Reset your Proofgrid password",
           text: `Someone asked to reset the password of your Proofgrid account (${user.email}).\n\nTo choose a new password, open this link within an hour:\n${url}\n\nIf it was not you, ignore this email: your password stays as it is.`,
         });
+      },
+    },
+    emailVerification: {
+      sendOnSignUp: true,
+      // Signing in to an unconfirmed account sends a fresh link (the first may be lost).
+      sendOnSignIn: true,
+      // The link signs the person in once (better-auth creates the session only while the
+      // address is unconfirmed), and is good for a day.
+      autoSignInAfterVerification: true,
+      expiresIn: VERIFICATION_EXPIRES_S,
+      sendVerificationEmail: async ({ user, url }, request) => {
+        await enqueueEmail(verificationEmail(user, linkForRequest(url, request)));
       },
     },
     user: {

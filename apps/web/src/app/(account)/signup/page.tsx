@@ -3,6 +3,7 @@ import { redirect } from "next/navigation";
 import { Main, SiteHeader } from "~/components/site/site-header";
 import { Card } from "~/components/ui/card";
 import { Lede, PageTitle } from "~/components/ui/typography";
+import { emailGoesToLog } from "~/server/services/mail/outbox";
 import { AuthForm } from "../auth-form";
 import { safeNextPath } from "../next-path";
 import { getSessionOrNull } from "../session";
@@ -20,7 +21,7 @@ export default async function SignUpPage({ searchParams }: { searchParams: Promi
         <PageTitle>Create your account</PageTitle>
         <Lede>Run verified AI inference on independent GPUs, or earn by serving it.</Lede>
         <Card>
-          <AuthForm mode="signup" next={next} />
+          <AuthForm mode="signup" next={next} mailToLog={emailGoesToLog()} />
         </Card>
         <p className="mt-6 text-sm">
           Already have an account? <a href={next ? `/signin?next=${encodeURIComponent(next)}` : "/signin"}>Sign in</a>

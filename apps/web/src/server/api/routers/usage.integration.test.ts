@@ -7,13 +7,13 @@ import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
 import { TRPCError } from "@trpc/server";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getAuth } from "../../auth/better-auth.ts";
 import { AppError } from "../../errors.ts";
 import { grantCredits } from "../../services/billing/grant-credits.ts";
 import { exportUsageCsv, USAGE_CSV_COLUMNS } from "../../services/usage/export-usage-csv.ts";
 import { getUsageOverview } from "../../services/usage/get-usage-overview.ts";
 import { ORG_HEADER } from "../org-header.ts";
 import { createCaller } from "../root.ts";
+import { signUp as signUpConfirmed } from "../test-callers.ts";
 import { createTRPCContext } from "../trpc.ts";
 
 // The usage overview and the CSV export on hand-made jobs and ledger transfers with known
@@ -30,18 +30,7 @@ const NOW = Date.now();
 /** Start of the hour that holds NOW: the 24 h window's last bucket (index 23). */
 const H = Math.floor(NOW / HOUR) * HOUR;
 
-async function signUp(email: string): Promise<string> {
-  const res = await getAuth().api.signUpEmail({
-    body: { email, password: "correct horse battery", name: email.split("@")[0] ?? "user" },
-    headers: new Headers({ host: HOST }),
-    asResponse: true,
-  });
-  expect(res.status).toBe(200);
-  return res.headers
-    .getSetCookie()
-    .map((c) => c.split(";")[0])
-    .join("; ");
-}
+const signUp = (email: string) => signUpConfirmed(email, HOST);
 
 async function as(cookie: string | null, extra: Record<string, string> = {}) {
   const headers = new Headers({ host: HOST, ...extra });

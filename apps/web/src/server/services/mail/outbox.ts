@@ -34,7 +34,7 @@ export interface EmailMessage {
   to: string;
   subject: string;
   text: string;
-  kind: "password_reset" | "invitation" | "email_verification";
+  kind: "password_reset" | "invitation" | "email_verification" | "account_exists";
 }
 
 /** Queues a message; pass the caller's transaction so the message exists only if its cause does. */
