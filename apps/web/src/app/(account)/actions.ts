@@ -1,63 +1,28 @@
 "use server";
 
-import { TRPCError } from "@trpc/server";
 import { revalidatePath } from "next/cache";
-import { headers } from "next/headers";
 import { redirect } from "next/navigation";
-import { z } from "zod";
-import { createCaller } from "~/server/api/root";
-import { createTRPCContext } from "~/server/api/trpc";
 import { API_SCOPES } from "~/server/auth/scopes";
 import { parseTokens } from "~/server/services/billing/get-balance";
+import { type FormState, fieldsFailure, formCaller, formFailure } from "./form-action";
 
 // Server actions behind the account forms. Each goes through the tRPC procedures with the
-// request's session, so the forms can do exactly what the API allows and no more.
-
-/**
- * The forms of a dashboard page send the organisation the page shows (`pageOrg`; the page
- * may be `?org=` another of the user's organisations, or a tab left open before a switch),
- * so an action never lands on whichever organisation happens to be active. The context
- * checks the membership; a form without it acts for the active organisation.
- */
-async function caller(form?: FormData) {
-  const pageOrg = form?.get("pageOrg");
-  return createCaller(await createTRPCContext({ headers: await headers(), orgId: typeof pageOrg === "string" && pageOrg ? pageOrg : null }));
-}
-
-export interface FormState {
-  error?: string;
-  fieldErrors?: Record<string, string | undefined>;
-}
-
-function failure(err: unknown): FormState {
-  if (err instanceof TRPCError) {
-    if (err.cause instanceof z.ZodError) {
-      const flat = z.flattenError(err.cause);
-      return {
-        error: "Check the highlighted fields.",
-        fieldErrors: Object.fromEntries(Object.entries(flat.fieldErrors).map(([k, v]) => [k, (v as string[] | undefined)?.[0]])),
-      };
-    }
-    if (err.code === "UNAUTHORIZED") return { error: "Your session has ended. Sign in again, then retry." };
-    return { error: err.message };
-  }
-  return { error: "Something went wrong on our side. Try again in a moment." };
-}
+// request's session (form-action.ts), so the forms can do exactly what the API allows and no more.
 
 export async function createOrganizationAction(_prev: FormState, form: FormData): Promise<FormState> {
   try {
-    await (await caller()).account.createOrganization({
+    await (await formCaller()).account.createOrganization({
       name: String(form.get("name") ?? ""),
       kind: String(form.get("kind") ?? "") as "customer",
     });
   } catch (err) {
-    return failure(err);
+    return formFailure(err);
   }
   redirect("/dashboard");
 }
 
 export async function switchOrganizationAction(form: FormData): Promise<void> {
-  await (await caller()).account.setActiveOrganization({ orgId: String(form.get("orgId") ?? "") });
+  await (await formCaller()).account.setActiveOrganization({ orgId: String(form.get("orgId") ?? "") });
   redirect("/dashboard");
 }
 
@@ -68,24 +33,24 @@ export interface CreateKeyState extends FormState {
 
 export async function createKeyAction(_prev: CreateKeyState, form: FormData): Promise<CreateKeyState> {
   const scopes = form.getAll("scopes").map(String);
-  if (scopes.length === 0) return { error: "Check the highlighted fields.", fieldErrors: { scopes: "Choose at least one scope." } };
+  if (scopes.length === 0) return fieldsFailure({ scopes: "Choose at least one scope." });
   try {
-    const key = await (await caller(form)).keys.create({
+    const key = await (await formCaller(form)).keys.create({
       name: String(form.get("name") ?? ""),
       scopes: scopes.filter((s): s is (typeof API_SCOPES)[number] => (API_SCOPES as readonly string[]).includes(s)),
     });
     revalidatePath("/dashboard/keys");
     return { created: { name: key.name, prefix: key.prefix, key: key.key } };
   } catch (err) {
-    return failure(err);
+    return formFailure(err);
   }
 }
 
 export async function revokeKeyAction(_prev: FormState, form: FormData): Promise<FormState> {
   try {
-    await (await caller(form)).keys.revoke({ id: String(form.get("id") ?? "") });
+    await (await formCaller(form)).keys.revoke({ id: String(form.get("id") ?? "") });
   } catch (err) {
-    return failure(err);
+    return formFailure(err);
   }
   revalidatePath("/dashboard/keys");
   return {};
@@ -101,22 +66,22 @@ export interface InviteState extends FormState {
 export async function inviteMemberAction(_prev: InviteState, form: FormData): Promise<InviteState> {
   const values = { email: String(form.get("email") ?? ""), role: String(form.get("role") ?? "member") };
   try {
-    const inv = await (await caller(form)).members.invite({
+    const inv = await (await formCaller(form)).members.invite({
       email: String(form.get("email") ?? ""),
       role: form.get("role") === "owner" ? "owner" : "member",
     });
     revalidatePath("/dashboard/members");
     return { created: { email: inv.email, role: inv.role, url: inv.url, emailed: inv.emailed } };
   } catch (err) {
-    return { ...failure(err), values };
+    return { ...formFailure(err), values };
   }
 }
 
 export async function revokeInvitationAction(_prev: FormState, form: FormData): Promise<FormState> {
   try {
-    await (await caller(form)).members.revokeInvitation({ id: String(form.get("id") ?? "") });
+    await (await formCaller(form)).members.revokeInvitation({ id: String(form.get("id") ?? "") });
   } catch (err) {
-    return failure(err);
+    return formFailure(err);
   }
   revalidatePath("/dashboard/members");
   return {};
@@ -124,9 +89,12 @@ export async function revokeInvitationAction(_prev: FormState, form: FormData): 
 
 export async function setMemberRoleAction(_prev: FormState, form: FormData): Promise<FormState> {
   try {
-    await (await caller(form)).members.setRole({ userId: String(form.get("userId") ?? ""), role: form.get("role") === "owner" ? "owner" : "member" });
+    await (await formCaller(form)).members.setRole({
+      userId: String(form.get("userId") ?? ""),
+      role: form.get("role") === "owner" ? "owner" : "member",
+    });
   } catch (err) {
-    return failure(err);
+    return formFailure(err);
   }
   revalidatePath("/dashboard/members");
   return {};
@@ -135,9 +103,9 @@ export async function setMemberRoleAction(_prev: FormState, form: FormData): Pro
 export async function removeMemberAction(_prev: FormState, form: FormData): Promise<FormState> {
   const self = form.get("self") === "1";
   try {
-    await (await caller(form)).members.remove({ userId: String(form.get("userId") ?? "") });
+    await (await formCaller(form)).members.remove({ userId: String(form.get("userId") ?? "") });
   } catch (err) {
-    return failure(err);
+    return formFailure(err);
   }
   if (self) redirect("/dashboard");
   revalidatePath("/dashboard/members");
@@ -146,9 +114,9 @@ export async function removeMemberAction(_prev: FormState, form: FormData): Prom
 
 export async function acceptInvitationAction(_prev: FormState, form: FormData): Promise<FormState> {
   try {
-    await (await caller()).members.accept({ token: String(form.get("token") ?? "") });
+    await (await formCaller()).members.accept({ token: String(form.get("token") ?? "") });
   } catch (err) {
-    return failure(err);
+    return formFailure(err);
   }
   redirect("/dashboard");
 }
@@ -163,11 +131,11 @@ export async function grantCreditsAction(_prev: GrantState, form: FormData): Pro
   const values = { orgId: String(form.get("orgId") ?? ""), tokens, memo: String(form.get("memo") ?? "") };
   const baseUnits = parseTokens(tokens);
   if (baseUnits === null) {
-    return { error: "Check the highlighted fields.", fieldErrors: { tokens: "A positive number of tokens, at most 6 decimals." }, values };
+    return { ...fieldsFailure({ tokens: "A positive number of tokens, at most 6 decimals." }), values };
   }
   const amount = baseUnits.toString();
   try {
-    const r = await (await caller()).admin.grantCredits({
+    const r = await (await formCaller()).admin.grantCredits({
       orgId: String(form.get("orgId") ?? ""),
       amount,
       idempotencyKey: String(form.get("idempotencyKey") ?? ""),
@@ -176,15 +144,15 @@ export async function grantCreditsAction(_prev: GrantState, form: FormData): Pro
     revalidatePath("/admin");
     return { granted: { orgName: String(form.get("orgName") ?? ""), tokens, created: r.created } };
   } catch (err) {
-    return { ...failure(err), values };
+    return { ...formFailure(err), values };
   }
 }
 
 export async function liftQuarantineAction(_prev: FormState, form: FormData): Promise<FormState> {
   try {
-    await (await caller()).admin.liftQuarantine({ nodeId: String(form.get("nodeId") ?? "") });
+    await (await formCaller()).admin.liftQuarantine({ nodeId: String(form.get("nodeId") ?? "") });
   } catch (err) {
-    return failure(err);
+    return formFailure(err);
   }
   revalidatePath("/admin");
   return {};

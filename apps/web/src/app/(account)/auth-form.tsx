@@ -4,6 +4,7 @@ import { type FormEvent, useEffect, useRef, useState } from "react";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Field, FieldHint, Input, Label } from "~/components/ui/field";
+import { useFocusOnError } from "~/components/ui/use-focus-on-error";
 
 type Mode = "signup" | "signin";
 
@@ -33,7 +34,8 @@ export function AuthForm({ mode, next = null, mailToLog = false }: { mode: Mode;
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
   const [sentTo, setSentTo] = useState<string | null>(null);
-  const errorRef = useRef<HTMLDivElement>(null);
+  // Focus the message so screen readers and keyboard users land on it.
+  const errorRef = useFocusOnError(error);
   const sentRef = useRef<HTMLHeadingElement>(null);
 
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
@@ -73,10 +75,6 @@ export function AuthForm({ mode, next = null, mailToLog = false }: { mode: Mode;
     setPending(false);
   }
 
-  // Focus the message so screen readers and keyboard users land on it.
-  useEffect(() => {
-    if (error) errorRef.current?.focus();
-  }, [error]);
   useEffect(() => {
     if (sentTo !== null) sentRef.current?.focus();
   }, [sentTo]);

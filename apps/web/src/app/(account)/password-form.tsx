@@ -1,9 +1,10 @@
 "use client";
 
-import { type FormEvent, useEffect, useRef, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Field, FieldHint, Input, Label } from "~/components/ui/field";
+import { useFocusOnError } from "~/components/ui/use-focus-on-error";
 
 type Props = { mode: "request" } | { mode: "reset"; token: string };
 
@@ -15,10 +16,7 @@ export function PasswordForm(props: Props) {
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
-  const messageRef = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (error || done) messageRef.current?.focus();
-  }, [error, done]);
+  const messageRef = useFocusOnError(error, { alsoWhen: done });
 
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();

@@ -5,6 +5,7 @@ import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { ConfirmAction } from "~/components/ui/confirm-action";
 import { Field, FieldError, FieldHint, Input, Label, Select } from "~/components/ui/field";
+import { useFocusOnError } from "~/components/ui/use-focus-on-error";
 import { type GrantState, grantCreditsAction, liftQuarantineAction } from "../actions";
 
 /** Where an unconfirmed grant's key waits, so a reload after a lost answer resends the same key. */
@@ -28,10 +29,7 @@ export function GrantForm({ orgs, idempotencyKey }: { orgs: { id: string; name: 
   useEffect(() => {
     if (state.granted) sessionStorage.removeItem(PENDING_KEY);
   }, [state]);
-  const messageRef = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (state.error || state.granted) messageRef.current?.focus();
-  }, [state]);
+  const messageRef = useFocusOnError(state, { alsoWhen: state.granted });
   if (orgs.length === 0) return <p className="m-0">No organisation to grant to yet.</p>;
   return (
     <form action={action} className="grid gap-4 sm:grid-cols-2" ref={formRef} onSubmit={() => sessionStorage.setItem(PENDING_KEY, key)}>

@@ -1,17 +1,16 @@
 "use client";
 
-import { useActionState, useEffect, useRef } from "react";
+import { useActionState } from "react";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Choice, Field, FieldError, Fieldset, Input, Label } from "~/components/ui/field";
-import { createOrganizationAction, type FormState } from "../actions";
+import { useFocusOnError } from "~/components/ui/use-focus-on-error";
+import { createOrganizationAction } from "../actions";
+import type { FormState } from "../form-action";
 
 export function OnboardingForm() {
   const [state, action, pending] = useActionState<FormState, FormData>(createOrganizationAction, {});
-  const errorRef = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (state.error) errorRef.current?.focus();
-  }, [state]);
+  const errorRef = useFocusOnError(state);
   const nameError = state.fieldErrors?.name;
   return (
     <form className="grid gap-4" action={action}>

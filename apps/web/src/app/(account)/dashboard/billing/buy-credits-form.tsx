@@ -1,9 +1,10 @@
 "use client";
 
-import { useActionState, useEffect, useRef, useState } from "react";
+import { useActionState, useState } from "react";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Choice, Field, FieldError, FieldHint, Fieldset, Input, Label } from "~/components/ui/field";
+import { useFocusOnError } from "~/components/ui/use-focus-on-error";
 import { BASE_UNITS_PER_TOKEN, formatMoney, formatTokenAmount } from "~/server/services/billing/price";
 import { type BillingFormState, buyCreditsAction } from "./actions";
 
@@ -25,10 +26,7 @@ export function BuyCreditsForm(p: Props) {
   const [state, action, pending] = useActionState<BillingFormState, FormData>(buyCreditsAction, {});
   const [choice, setChoice] = useState(state.values?.pack ?? String(p.packs[0] ?? "custom"));
   const [custom, setCustom] = useState(state.values?.customTokens ?? "");
-  const errorRef = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (state.error) errorRef.current?.focus();
-  }, [state]);
+  const errorRef = useFocusOnError(state);
   const customTokens = /^\d{1,12}$/.test(custom.trim()) ? Number(custom.trim()) : null;
   const price = (n: number) => formatMoney(BigInt(n) * BigInt(p.tokenPriceMinor), p.currency);
   const customError = state.fieldErrors?.tokens;

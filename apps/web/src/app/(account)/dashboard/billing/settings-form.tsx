@@ -1,9 +1,10 @@
 "use client";
 
-import { useActionState, useEffect, useRef } from "react";
+import { useActionState } from "react";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Choice, Field, FieldError, FieldHint, Input, Label } from "~/components/ui/field";
+import { useFocusOnError } from "~/components/ui/use-focus-on-error";
 import { type BillingFormState, saveBillingSettingsAction } from "./actions";
 
 interface Props {
@@ -36,10 +37,7 @@ function TokensField({ id, name, label, hint, value, error }: { id: string; name
 /** The monthly spend cap, the low-balance alert and auto top-up (owners). Empty fields clear a setting. */
 export function BillingSettingsForm({ orgId, initial, savedCard, cardPayments }: Props) {
   const [state, action, pending] = useActionState<BillingFormState, FormData>(saveBillingSettingsAction, {});
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (state.error || state.saved) ref.current?.focus();
-  }, [state]);
+  const ref = useFocusOnError(state, { alsoWhen: state.saved });
   const v = state.values ?? { ...initial, autoTopupEnabled: initial.autoTopupEnabled ? "on" : "" };
   const fe = state.fieldErrors ?? {};
   return (

@@ -5,6 +5,7 @@ import { type CreateKeyState, createKeyAction } from "../../actions";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Choice, Field, FieldError, FieldHint, Fieldset, Input, Label } from "~/components/ui/field";
+import { useFocusOnError } from "~/components/ui/use-focus-on-error";
 
 // billing:read too: the README's first commands read the balance with the key made here.
 const DEFAULT_SCOPES = new Set(["jobs:read", "jobs:write", "models:read", "billing:read"]);
@@ -12,12 +13,11 @@ const DEFAULT_SCOPES = new Set(["jobs:read", "jobs:write", "models:read", "billi
 export function CreateKeyForm({ scopes, orgId }: { scopes: readonly string[]; orgId: string }) {
   const [state, action, pending] = useActionState<CreateKeyState, FormData>(createKeyAction, {});
   const [copied, setCopied] = useState(false);
-  const errorRef = useRef<HTMLDivElement>(null);
+  const errorRef = useFocusOnError(state);
   const secretRef = useRef<HTMLInputElement>(null);
   const formRef = useRef<HTMLFormElement>(null);
   useEffect(() => {
     setCopied(false);
-    if (state.error) errorRef.current?.focus();
     if (state.created) {
       formRef.current?.reset();
       secretRef.current?.focus();

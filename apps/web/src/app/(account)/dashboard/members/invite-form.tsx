@@ -4,6 +4,7 @@ import { useActionState, useEffect, useRef } from "react";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Field, FieldError, FieldHint, Input, Label, Select } from "~/components/ui/field";
+import { useFocusOnError } from "~/components/ui/use-focus-on-error";
 import { type InviteState, inviteMemberAction } from "../../actions";
 
 /** Invite by email; the link is emailed and also shown here once, to pass on another way. */
@@ -11,9 +12,8 @@ export function InviteForm({ orgId }: { orgId: string }) {
   const [state, action, pending] = useActionState<InviteState, FormData>(inviteMemberAction, {});
   const formRef = useRef<HTMLFormElement>(null);
   const linkRef = useRef<HTMLInputElement>(null);
-  const errorRef = useRef<HTMLDivElement>(null);
+  const errorRef = useFocusOnError(state);
   useEffect(() => {
-    if (state.error) errorRef.current?.focus();
     if (state.created) {
       formRef.current?.reset();
       linkRef.current?.focus();

@@ -5,7 +5,8 @@ import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { ConfirmAction } from "~/components/ui/confirm-action";
 import { Select } from "~/components/ui/field";
-import { type FormState, removeMemberAction, revokeInvitationAction, setMemberRoleAction } from "../../actions";
+import { removeMemberAction, revokeInvitationAction, setMemberRoleAction } from "../../actions";
+import type { FormState } from "../../form-action";
 
 /**
  * An owner changes someone's role with an explicit Save: arrow keys on a closed select fire

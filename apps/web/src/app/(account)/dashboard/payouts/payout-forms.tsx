@@ -1,21 +1,14 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useActionState, useEffect, useRef, useState } from "react";
+import { useActionState, useEffect, useState } from "react";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Field, FieldError, FieldHint, Input, Label, Textarea } from "~/components/ui/field";
+import { useFocusOnError } from "~/components/ui/use-focus-on-error";
 import { formatTokens, parseTokens } from "~/server/services/billing/tokens";
 import { feeFor } from "~/server/services/payouts/fee";
 import { type PayoutFormState, payoutAddressAction, withdrawAction } from "./actions";
-
-function useFocusOnError(state: PayoutFormState) {
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (state.error) ref.current?.focus();
-  }, [state]);
-  return ref;
-}
 
 /**
  * Proving a payout address in two steps: the address gives a message; the wallet that holds

@@ -1,6 +1,5 @@
 "use server";
 
-import { TRPCError } from "@trpc/server";
 import { revalidatePath } from "next/cache";
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
@@ -8,13 +7,13 @@ import { findRegion } from "@proofgrid/indexer";
 import { getEnv } from "~/server/env";
 import { formatTokens, parseTokens } from "~/server/services/billing/tokens";
 import { platformUrlForWorkers } from "~/server/services/nodes/platform-url-for-workers";
+import { type FailureWords, type FormState, formFailure, formOrg } from "../../form-action";
 import { requireDashboard } from "../../session";
 
 // Server actions of the provider portal. They go through the tRPC procedures with the
 // page's organisation (`?org=`), so they can do exactly what the API allows.
 
-export interface AddWorkerState {
-  error?: string;
+export interface AddWorkerState extends FormState {
   /** The one-time token: it lives only in this response, never on a later page. */
   created?: { token: string; expiresAt: string; platformUrl: string; region: string };
 }
@@ -31,20 +30,19 @@ async function platformUrl(): Promise<string> {
 }
 
 export async function addWorkerAction(_prev: AddWorkerState, form: FormData): Promise<AddWorkerState> {
-  const org = form.get("org");
   const region = String(form.get("region") ?? "");
   if (!findRegion(region)) return { error: "Choose the region the machine is in." };
   try {
-    const { caller } = await requireDashboard(typeof org === "string" && org !== "" ? org : undefined);
+    const { caller } = await requireDashboard(formOrg(form, "org"));
     const url = await platformUrl();
     const res = await caller.providers.createRegistrationToken({ role: "worker", platformUrl: url, region });
     return { created: { token: res.token, expiresAt: res.expiresAt, platformUrl: url, region } };
   } catch (err) {
-    if (err instanceof TRPCError) {
-      if (err.code === "UNAUTHORIZED") return { error: "Your session has ended. Sign in again, then retry." };
-      if (err.code === "FORBIDDEN") return { error: err.message };
-    }
-    return { error: "The token could not be created. Try again in a moment; if it persists, check the server's logs." };
+    return formFailure(err, {
+      invalidInput: "as-is",
+      apiMessageFor: ["FORBIDDEN"],
+      otherwise: "The token could not be created. Try again in a moment; if it persists, check the server's logs.",
+    });
   }
 }
 
@@ -54,11 +52,14 @@ export async function listWorkersAction(org: string | undefined) {
   return caller.workers.list();
 }
 
-export interface WorkerControlState {
-  error?: string;
+export interface WorkerControlState extends FormState {
   /** What was done, said in a sentence (shown as a status message). */
   done?: string;
 }
+
+const RETRY = "That did not work. Try again in a moment; if it persists, check the server's logs.";
+/** A worker control's refusal in words: the API's message (its input included), or what to do when the fault is ours. */
+const CONTROL_WORDS: FailureWords = { invalidInput: "as-is", instead: { INTERNAL_SERVER_ERROR: RETRY }, otherwise: RETRY };
 
 const WORKER_OPS = ["rename", "pause", "resume", "ask", "stake", "unbond"] as const;
 type WorkerOp = (typeof WORKER_OPS)[number];
@@ -69,12 +70,11 @@ type WorkerOp = (typeof WORKER_OPS)[number];
  * organisation; a refusal is shown as the API states it and nothing changes.
  */
 export async function workerControlAction(_prev: WorkerControlState, form: FormData): Promise<WorkerControlState> {
-  const org = form.get("org");
   const nodeId = String(form.get("nodeId") ?? "");
   const op = String(form.get("op") ?? "") as WorkerOp;
   if (!WORKER_OPS.includes(op)) return { error: "Unknown action." };
   try {
-    const { caller } = await requireDashboard(typeof org === "string" && org !== "" ? org : undefined);
+    const { caller } = await requireDashboard(formOrg(form, "org"));
     let done: string;
     switch (op) {
       case "rename": {
@@ -121,7 +121,7 @@ export async function workerControlAction(_prev: WorkerControlState, form: FormD
     revalidatePath("/dashboard/workers/[id]", "page");
     return { done };
   } catch (err) {
-    return { error: controlError(err) };
+    return formFailure(err, CONTROL_WORDS);
   }
 }
 
@@ -130,23 +130,15 @@ export async function workerControlAction(_prev: WorkerControlState, form: FormD
  * flight, stake, held earnings) stays in the dialog, saying what is left; success goes back
  * to the workers list, where it no longer appears.
  */
-export async function removeWorkerAction(_prev: { error?: string }, form: FormData): Promise<{ error?: string }> {
-  const org = form.get("org");
+export async function removeWorkerAction(_prev: FormState, form: FormData): Promise<FormState> {
+  const org = formOrg(form, "org");
   const nodeId = String(form.get("nodeId") ?? "");
   try {
-    const { caller } = await requireDashboard(typeof org === "string" && org !== "" ? org : undefined);
+    const { caller } = await requireDashboard(org);
     await caller.workers.remove({ id: nodeId });
   } catch (err) {
-    return { error: controlError(err) };
+    return formFailure(err, CONTROL_WORDS);
   }
   revalidatePath("/dashboard/workers");
-  redirect(`/dashboard/workers${typeof org === "string" && org !== "" ? `?org=${encodeURIComponent(org)}` : ""}`);
-}
-
-/** A worker control's refusal in words: the API's message, or what to do when it is ours. */
-function controlError(err: unknown): string {
-  const retry = "That did not work. Try again in a moment; if it persists, check the server's logs.";
-  if (!(err instanceof TRPCError)) return retry;
-  if (err.code === "UNAUTHORIZED") return "Your session has ended. Sign in again, then retry.";
-  return err.code === "INTERNAL_SERVER_ERROR" ? retry : err.message;
+  redirect(`/dashboard/workers${org ? `?org=${encodeURIComponent(org)}` : ""}`);
 }

@@ -4,6 +4,7 @@ import { useActionState, useEffect, useRef, useState } from "react";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Field, FieldHint, Label, Select } from "~/components/ui/field";
+import { useFocusOnError } from "~/components/ui/use-focus-on-error";
 import { WORKER_NODE_VERSION, workerCommands } from "~/server/services/nodes/worker-commands";
 import { type AddWorkerState, addWorkerAction } from "./actions";
 
@@ -22,11 +23,10 @@ export function AddWorker({ org, regions }: { org: string | undefined; regions: 
   const [state, action, pending] = useActionState<AddWorkerState, FormData>(addWorkerAction, {});
   const [region, setRegion] = useState(regions[0]?.id ?? "local");
   const [copied, setCopied] = useState(false);
-  const errorRef = useRef<HTMLDivElement>(null);
+  const errorRef = useFocusOnError(state);
   const commandsRef = useRef<HTMLPreElement>(null);
   useEffect(() => {
     setCopied(false);
-    if (state.error) errorRef.current?.focus();
     if (state.created) {
       setRegion(state.created.region);
       commandsRef.current?.focus();

@@ -3,7 +3,8 @@
 import { useActionState } from "react";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
-import { acceptInvitationAction, type FormState } from "../../actions";
+import { acceptInvitationAction } from "../../actions";
+import type { FormState } from "../../form-action";
 
 export function AcceptInvitationForm({ token, orgName }: { token: string; orgName: string }) {
   const [state, action, pending] = useActionState<FormState, FormData>(acceptInvitationAction, {});

@@ -1,11 +1,12 @@
 "use client";
 
-import { useActionState, useEffect, useRef, useState } from "react";
+import { useActionState, useEffect, useState } from "react";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Card } from "~/components/ui/card";
 import { ConfirmAction } from "~/components/ui/confirm-action";
 import { Field, FieldHint, Input, Label, Select } from "~/components/ui/field";
+import { useFocusOnError } from "~/components/ui/use-focus-on-error";
 import { removeWorkerAction, type WorkerControlState, workerControlAction } from "../actions";
 
 interface Props {
@@ -48,12 +49,9 @@ function ControlForm({
   // A key per drawn form: a double click or a retry of the same submit moves tokens once;
   // a new one after each answer, so the next submit is a new request.
   const [key, setKey] = useState(() => crypto.randomUUID());
-  const ref = useRef<HTMLDivElement>(null);
+  const ref = useFocusOnError(state, { alsoWhen: state.done });
   useEffect(() => {
-    if (state.done || state.error) {
-      ref.current?.focus();
-      if (state.done) setKey(crypto.randomUUID());
-    }
+    if (state.done) setKey(crypto.randomUUID());
   }, [state]);
   return (
     <form action={action} className="grid gap-2" data-control={tag}>
