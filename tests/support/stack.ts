@@ -35,6 +35,11 @@ export interface AddNodeOptions {
   region?: string;
   /** Asking price per CU in base units (default: the list price). */
   askPricePerCu?: number;
+  /**
+   * The platform URL the node registers with and then talks to (saved in its node.json):
+   * a proxy in front of the web app, say (tests/support/tcp-proxy.ts). Default: the web app's.
+   */
+  platformUrl?: string;
 }
 
 export interface WorkerHandle {
@@ -96,7 +101,7 @@ export async function startStack(opts: StackOptions = {}) {
     const role = opts.role ?? "worker";
     const nodeDir = join(dataDir, `node-${name}`);
     const token = await demoRegistrationToken(opts.orgId ?? (role === "checker" ? seed.checkerOrgId : seed.providerOrgId), url, role);
-    const wenv = { ...process.env, PROOFGRID_URL: url, PROOFGRID_NODE_DIR: nodeDir, ...extraEnv };
+    const wenv = { ...process.env, PROOFGRID_URL: opts.platformUrl ?? url, PROOFGRID_NODE_DIR: nodeDir, ...extraEnv };
     // A fixed claimed capability skips the registration benchmark (measured elsewhere).
     // Async: a blocking spawn would stall this process's open database transactions.
     let stdout: string;

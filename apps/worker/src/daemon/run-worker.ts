@@ -118,7 +118,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
         });
         jlog.info({ inferenceMs: Math.round(res.inferenceMs) }, "job completed");
       } catch (err) {
-        if (err instanceof PlatformError && err.status === 409) jlog.warn({ msg: err.message }, "result refused: lease lost");
+        if (err instanceof PlatformError && err.status === 409) jlog.warn({ reason: err.message }, "result refused: lease lost");
         else jlog.error({ err: String(err) }, "could not deliver result");
       }
     } catch (err) {
