@@ -9,6 +9,7 @@ import { modelsRouter } from "./routers/models.ts";
 import { payoutsRouter } from "./routers/payouts.ts";
 import { providersRouter } from "./routers/providers.ts";
 import { reservationsRouter } from "./routers/reservations.ts";
+import { rewardsRouter } from "./routers/rewards.ts";
 import { usageRouter } from "./routers/usage.ts";
 import { verificationRouter } from "./routers/verification.ts";
 import { workersRouter } from "./routers/workers.ts";
@@ -21,6 +22,7 @@ export const appRouter = createTRPCRouter({
   models: modelsRouter,
   billing: billingRouter,
   payouts: payoutsRouter,
+  rewards: rewardsRouter,
   providers: providersRouter,
   keys: keysRouter,
   verification: verificationRouter,

@@ -26,14 +26,16 @@ import { runBillingWatch } from "../services/billing/billing-watch.ts";
 import { purgePayoutChallenges } from "../services/payouts/payout-address.ts";
 import { getPayoutConfig } from "../services/payouts/payout-config.ts";
 import { createPayoutLoop } from "../services/payouts/payout-loop.ts";
+import { distributeClosedEpochs } from "../services/rewards/distribute.ts";
 
-/** At each epoch boundary: close the last epoch's books, then draw its standby checks. */
+/** At each epoch boundary: close the last epoch's books, grant its rewards, then draw its standby checks. */
 function epochTicker(): () => Promise<void> {
   let current = epochOf(Date.now());
   return async () => {
     const now = epochOf(Date.now());
     if (now === current) return;
     await closeEpoch(now - 1);
+    await distributeClosedEpochs();
     await scheduleStandbyChecks();
     current = now;
   };
@@ -109,6 +111,8 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
     { name: "por-schedule", everyMs: cfg.POR_SCHEDULE_TICK_MS, run: scheduleTrafficChallenges },
     { name: "por-traffic", everyMs: cfg.POR_TRAFFIC_SAMPLE_MS, run: sampleTraffic },
     { name: "por-epoch", everyMs: 1_000, run: epochTicker() },
+    // Epoch rewards: any closed epoch not granted yet (a crash between closing and granting).
+    { name: "epoch-rewards", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => distributeClosedEpochs() },
     { name: "purge-idempotency-keys", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: purgeIdempotencyKeys },
     { name: "unbond-release", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: () => releaseDueUnbonds() },
     // Payouts past their verification window go to the providers; fraud cases audit back.

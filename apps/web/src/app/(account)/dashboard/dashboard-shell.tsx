@@ -18,6 +18,7 @@ const NAV = [
   { href: "/dashboard/billing", label: "Billing" },
   { href: "/dashboard/workers", label: "Workers" },
   { href: "/dashboard/payouts", label: "Payouts" },
+  { href: "/dashboard/rewards", label: "Rewards" },
   { href: "/dashboard/members", label: "Members" },
 ] as const;
 

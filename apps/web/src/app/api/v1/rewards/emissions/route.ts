@@ -1,0 +1,17 @@
+import { z } from "zod";
+import { methodsNotAllowed } from "~/server/http/api-fallback";
+import { handle, json, parseWith } from "~/server/http/handle";
+import { listEmissions } from "~/server/services/rewards/distribute";
+
+export const dynamic = "force-dynamic";
+
+const ZLimit = z.coerce.number().int().min(1).max(500);
+
+/** Public: each closed epoch's emission (scheduled, granted, and by role), newest first. */
+export const GET = handle(async (req) => {
+  const limit = new URL(req.url).searchParams.get("limit");
+  return json({ emissions: await listEmissions({ limit: limit === null ? 96 : parseWith(ZLimit, limit) }) });
+});
+
+// Other methods: a JSON 405 naming these.
+export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("GET");
