@@ -7,6 +7,7 @@
  *   npm run admin -- revoke-licence --id <licence id>
  *   npm run admin -- lift-quarantine --node <node id>         (after reviewing a fraud case)
  *   npm run admin -- make-admin --email ops@example.com       (the web's /admin pages)
+ *   npm run admin -- set-rate-limit --org demo-startup --per-minute 600   (per API key; "default" resets)
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -109,6 +110,18 @@ program
     const r = await db().user.updateMany({ where: { email: o.email.toLowerCase() }, data: { isAdmin: true } });
     if (r.count === 0) throw new Error(`no user '${o.email}': sign up first`);
     console.log(JSON.stringify({ admin: o.email.toLowerCase() }));
+  });
+
+program
+  .command("set-rate-limit")
+  .description("requests per minute each of an organisation's API keys may make (default: API_KEY_REQUESTS_PER_MINUTE)")
+  .requiredOption("--org <slug>", "organisation slug")
+  .requiredOption("--per-minute <n>", "a whole number from 1 to 10 000 000, or 'default'")
+  .action(async (o: { org: string; perMinute: string }) => {
+    process.env.DATABASE_URL = databaseUrl();
+    const perMinute = o.perMinute === "default" ? null : /^[0-9]{1,8}$/.test(o.perMinute) ? Number(o.perMinute) : Number.NaN;
+    const { setOrgApiRateLimit } = await import("../apps/web/src/server/http/api-rate-limit.ts");
+    console.log(JSON.stringify(await setOrgApiRateLimit(o.org, perMinute)));
   });
 
 program

@@ -4,6 +4,7 @@ import { db } from "../db.ts";
 import { AppError } from "../errors.ts";
 import type { Caller } from "./caller.ts";
 import { API_SCOPES, type ApiScope } from "./scopes.ts";
+import { consumeApiKeyRequest } from "../http/api-rate-limit.ts";
 import { pgText } from "../http/safe-text.ts";
 
 // Keys look like `pg_<12-char id>_<43-char secret>`: 256 random bits, so a plain sha256
@@ -94,10 +95,12 @@ export async function authenticateRequest(headers: Headers): Promise<Caller> {
   }
   const key = await db().apiKey.findUnique({
     where: { secretHash: hashApiKey(raw) },
-    select: { id: true, orgId: true, scopes: true, revokedAt: true, lastUsedAt: true },
+    select: { id: true, orgId: true, scopes: true, revokedAt: true, lastUsedAt: true, org: { select: { apiRequestsPerMinute: true } } },
   });
   if (!key) throw new AppError("UNAUTHORIZED", "invalid API key");
   if (key.revokedAt) throw new AppError("UNAUTHORIZED", "this API key was revoked");
+  // Counted before anything runs: a request past the key's limit is a 429 that does nothing.
+  await consumeApiKeyRequest(key.id, key.org.apiRequestsPerMinute);
   // last-used is a hint for the key list; writing it at most once a minute keeps a hot
   // key from turning every request into a row update.
   if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > 60_000) {

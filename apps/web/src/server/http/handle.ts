@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { AppError, errorResponse } from "../errors.ts";
 import { logger } from "../logger.ts";
+import { withApiHeaders } from "./api-rate-limit.ts";
 
 export interface RouteContext {
   requestId: string;
@@ -11,16 +12,19 @@ export interface RouteContext {
 export function handle<A extends unknown[]>(fn: (req: Request, ctx: RouteContext, ...rest: A) => Promise<Response>) {
   return async (req: Request, ...rest: A): Promise<Response> => {
     const requestId = req.headers.get("x-request-id")?.slice(0, 64) || randomUUID();
-    try {
-      const res = await fn(req, { requestId }, ...rest);
-      res.headers.set("x-request-id", requestId);
-      return res;
-    } catch (err) {
-      if (err instanceof AppError && err.code !== "INTERNAL") {
-        logger.info({ requestId, path: new URL(req.url).pathname, code: err.code, msg: err.message }, "request refused");
-      }
-      return errorResponse(err, requestId);
-    }
+    return withApiHeaders(
+      async () => {
+        const res = await fn(req, { requestId }, ...rest);
+        res.headers.set("x-request-id", requestId);
+        return res;
+      },
+      (err) => {
+        if (err instanceof AppError && err.code !== "INTERNAL") {
+          logger.info({ requestId, path: new URL(req.url).pathname, code: err.code, msg: err.message }, "request refused");
+        }
+        return errorResponse(err, requestId);
+      },
+    );
   };
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { AppError, HTTP_STATUS, toAppError } from "../../errors.ts";
+import { withApiHeaders } from "../../http/api-rate-limit.ts";
 import { logger } from "../../logger.ts";
 
 // The OpenAI-compatible routes (/v1/*) answer errors in OpenAI's shape,
@@ -56,16 +57,19 @@ export function openAiErrorResponse(err: unknown, requestId: string): Response {
 export function handleOpenAi(fn: (req: Request, ctx: { requestId: string }) => Promise<Response>) {
   return async (req: Request): Promise<Response> => {
     const requestId = req.headers.get("x-request-id")?.slice(0, 64) || randomUUID();
-    try {
-      const res = await fn(req, { requestId });
-      res.headers.set("x-request-id", requestId);
-      return res;
-    } catch (err) {
-      if (err instanceof AppError && err.code !== "INTERNAL") {
-        logger.info({ requestId, path: new URL(req.url).pathname, code: err.code, msg: err.message }, "request refused");
-      }
-      return openAiErrorResponse(err, requestId);
-    }
+    return withApiHeaders(
+      async () => {
+        const res = await fn(req, { requestId });
+        res.headers.set("x-request-id", requestId);
+        return res;
+      },
+      (err) => {
+        if (err instanceof AppError && err.code !== "INTERNAL") {
+          logger.info({ requestId, path: new URL(req.url).pathname, code: err.code, msg: err.message }, "request refused");
+        }
+        return openAiErrorResponse(err, requestId);
+      },
+    );
   };
 }
 
