@@ -7,11 +7,14 @@ import { jobEvents } from "../../events/job-events.ts";
 import { logger } from "../../logger.ts";
 import { sleep } from "../../sleep.ts";
 import { loadNetwork, loadOrgShares, loadQueued, type NetworkWorker, type QueuedJob } from "./network.ts";
+import { DecayingCounts } from "./decaying-counts.ts";
 
 /** Queued jobs read per organisation per round: the fair scheduler's look-ahead. */
 const QUEUE_WINDOW_PER_ORG = 256;
 /** A node that let an offer lapse gets no new offers for this long (it may be dead). */
 const LAPSE_COOLDOWN_MS = 30_000;
+/** The fairness counts halve in this long: a restarted worker gets its share back within about this. */
+const SELECTION_HALF_LIFE_MS = 60_000;
 /** Winners a job may pass over because the job would take them past their exposure limit. */
 const MAX_EXPOSURE_SKIPS = 8;
 
@@ -46,8 +49,16 @@ export interface TickResult {
  */
 export class Dispatcher {
   readonly #fair = new FairShare();
-  /** Jobs given to each worker by this placer: the fairness term's selection counts. */
-  readonly #selections = new Map<string, number>();
+  /**
+   * Jobs given to each worker by this placer, the fairness term's selection counts, decayed
+   * with a half-life of SELECTION_HALF_LIFE_MS. Counted since start-up instead, a worker
+   * restarted (cold: no model loaded, so it loses on warmth) after the coordinator had run
+   * for a time T stayed below its warm peers' score until they had gained T's worth of
+   * placements more: `bench:soak` showed one idle for 213 s while its peers took twice
+   * their share. Decayed, the counts of a worker that gets nothing fall below the mean
+   * within about a half-life, and fairness brings it back.
+   */
+  readonly #selections = new DecayingCounts(SELECTION_HALF_LIFE_MS);
   readonly #cooldown = new Map<string, number>();
 
   /** A worker let an offer lapse: skip it for a while. */
@@ -84,7 +95,7 @@ export class Dispatcher {
     const reserved = new Map<string, NetworkWorker[]>();
     let free = 0;
     for (const w of workers) {
-      w.selections = this.#selections.get(w.id) ?? 0;
+      w.selections = this.#selections.whole(w.id, now);
       byId.set(w.id, w);
       free += w.freeSlots;
       if (w.reservedFor) {
@@ -112,7 +123,7 @@ export class Dispatcher {
       assignments.push({ jobId: job.id, nodeId: worker.id, unitPrice, placement, reservationId: placement.reservationId });
       worker.freeSlots--;
       worker.selections++;
-      this.#selections.set(worker.id, worker.selections);
+      this.#selections.add(worker.id, now);
       if (index.get(worker.id)) index.assign(worker.id);
       const share = shares.get(job.orgId);
       if (share) share.open++;
