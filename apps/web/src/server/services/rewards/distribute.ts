@@ -1,3 +1,4 @@
+import { SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { logger } from "../../logger.ts";
 import { PROTOCOL_ORG_ID } from "../verification/protocol-org.ts";
@@ -78,11 +79,28 @@ export async function distributeEpochRewards(epoch: number, config: RewardsConfi
       WHERE n.role = 'worker' AND n.admission IN ('passed', 'derated') AND n.last_seen_at >= ${e.starts_at}
         AND n.created_at < ${e.ends_at} AND (n.removed_at IS NULL OR n.removed_at > ${e.starts_at})
       GROUP BY n.org_id ORDER BY n.org_id`;
+    // ... capped by the fees those jobs paid (protocol fee and checker pool cut of their
+    // settlements): jobs bought from yourself, or from a colluding customer, move their price
+    // in a circle and cost exactly these fees, so farming emissions with them cannot pay.
+    const feeRows = await tx.$queryRaw<{ org_id: string; fees: bigint }[]>`
+      SELECT n.org_id, coalesce(sum(le.amount), 0)::bigint AS fees
+      FROM jobs j JOIN nodes n ON n.id = j.node_id
+      JOIN ledger_transfers lt ON lt.job_id = j.id AND lt.kind = 'settle'
+      JOIN ledger_entries le ON le.transfer_id = lt.id
+      JOIN ledger_accounts la ON la.id = le.account_id AND la.code IN (${SYSTEM_ACCOUNTS.protocolFee.code}, ${SYSTEM_ACCOUNTS.checkerPool.code})
+      WHERE j.state = 'succeeded' AND j.purpose <> 'challenge' AND j.verification NOT IN ('refunded', 'disputed')
+        AND j.finished_at >= ${e.starts_at} AND j.finished_at < ${e.ends_at}
+      GROUP BY n.org_id`;
+    const feeCap = new Map(feeRows.map((r) => [r.org_id, (BigInt(r.fees) * config.cuCapOfFeesBps) / BPS]));
     const uptimePart = (byRole.worker * config.uptimeBps) / BPS;
     const cuPart = byRole.worker - uptimePart;
     const cuWeights = new Map(cuRows.map((r) => [r.org_id, BigInt(r.milli_cu)]));
     const workerGrants = new Map<string, { amount: bigint; basis: bigint }>();
-    for (const [org, amount] of splitProportional(cuPart, cuWeights)) workerGrants.set(org, { amount, basis: cuWeights.get(org) ?? 0n });
+    // What a cap holds back stays in the pool (handing it to the others would lift their caps).
+    for (const [org, share] of splitProportional(cuPart, cuWeights)) {
+      const amount = share < (feeCap.get(org) ?? 0n) ? share : (feeCap.get(org) ?? 0n);
+      workerGrants.set(org, { amount, basis: cuWeights.get(org) ?? 0n });
+    }
     for (const [org, amount] of splitProportional(uptimePart, new Map(upRows.map((r) => [r.org_id, BigInt(r.weight)])))) {
       const g = workerGrants.get(org);
       workerGrants.set(org, { amount: (g?.amount ?? 0n) + amount, basis: g?.basis ?? 0n });

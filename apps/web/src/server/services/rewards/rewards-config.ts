@@ -26,6 +26,12 @@ const ZRewardsEnv = z.object({
   REWARD_SHARE_PLATFORM: share.default(0.1),
   /** Of the workers' share, this part goes by uptime × capability, the rest by verified CU delivered. */
   REWARD_WORKER_UPTIME_WEIGHT: share.default(0.25),
+  /**
+   * An organisation's CU-weighted reward in an epoch is at most this multiple of the fees its
+   * jobs paid in it (protocol fee and checker pool cut). At 1 or below, buying jobs from
+   * yourself (or a colluding customer) to farm emissions costs at least what it earns.
+   */
+  REWARD_CU_CAP_OF_FEES: z.coerce.number().min(0).max(1_000).default(1),
   /** Rewards vest linearly over this many days from the end of their epoch. */
   VESTING_DAYS: z.coerce.number().min(0).max(3_650).default(180),
   /** An early claim gives up this share of what had not vested yet (back to the emission pool). */
@@ -39,6 +45,8 @@ export interface RewardsConfig {
   shares: RoleShares;
   /** Basis points of the workers' share paid by uptime × capability. */
   uptimeBps: bigint;
+  /** Basis points of the fees an organisation's jobs paid that cap its CU-weighted reward. */
+  cuCapOfFeesBps: bigint;
   vestingMs: number;
   haircutBps: bigint;
   catchupEpochs: number;
@@ -70,6 +78,7 @@ export function getRewardsConfig(): RewardsConfig {
     },
     shares,
     uptimeBps: bps(e.REWARD_WORKER_UPTIME_WEIGHT),
+    cuCapOfFeesBps: bps(e.REWARD_CU_CAP_OF_FEES),
     vestingMs: Math.round(e.VESTING_DAYS * 86_400_000),
     haircutBps: bps(e.EARLY_CLAIM_HAIRCUT),
     catchupEpochs: e.REWARD_CATCHUP_EPOCHS,

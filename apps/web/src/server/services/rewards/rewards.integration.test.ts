@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkLedger, getBalances, orgAccountCode, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
-import { closePgPool, sql } from "@proofgrid/db/sql-client";
+import { checkLedger, getBalances, orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import { closePgPool, sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +12,7 @@ import * as rewardsRoute from "../../../app/api/v1/rewards/route.ts";
 import { createApiKey } from "../../auth/api-keys.ts";
 import type { ApiScope } from "../../auth/scopes.ts";
 import { AppError } from "../../errors.ts";
+import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { epochOf } from "../verification/por-config.ts";
 import { closeEpoch } from "../verification/por-loops.ts";
 import { PROTOCOL_ORG_ID } from "../verification/protocol-org.ts";
@@ -69,13 +70,42 @@ async function ledgerOk(): Promise<void> {
   expect(c.totalBalance).toBe(0n);
 }
 
-/** A succeeded customer job of `milliCu` on `nodeId`, finished inside `epoch`. */
-async function job(orgId: string, nodeId: string, milliCu: number, epoch: number, opts: { verification?: string; purpose?: string } = {}) {
+/**
+ * A succeeded customer job of `milliCu` on `nodeId`, finished inside `epoch`, settled as
+ * complete-job settles: its price to the provider's earnings less `fee` (default 1 000 tokens,
+ * more than any test's emission: no cap binds), the fee to the protocol and the checker pool.
+ */
+async function job(
+  orgId: string,
+  nodeId: string,
+  milliCu: number,
+  epoch: number,
+  opts: { verification?: string; purpose?: string; price?: bigint; fee?: bigint } = {},
+) {
   const finished = new Date(epoch * EPOCH_MS + 60_000);
-  await sql().$executeRaw`
+  const fee = opts.fee ?? 1_000n * T;
+  const price = opts.price ?? fee * 4n;
+  const rows = await sql().$queryRaw<{ id: string; provider: string }[]>`
     INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, node_id, state, purpose, verification, finished_at)
-    VALUES (gen_random_uuid(), ${orgId}::uuid, ${await encoderId()}, ${milliCu}, 1, 'h', 1, ${nodeId}::uuid, 'succeeded',
-            ${opts.purpose ?? "customer"}::"JobPurpose", ${opts.verification ?? "unverified"}::"VerificationStatus", ${finished})`;
+    VALUES (gen_random_uuid(), ${orgId}::uuid, ${await encoderId()}, ${milliCu}, ${price}, 'h', 1, ${nodeId}::uuid, 'succeeded',
+            ${opts.purpose ?? "customer"}::"JobPurpose", ${opts.verification ?? "unverified"}::"VerificationStatus", ${finished})
+    RETURNING id, (SELECT org_id FROM nodes WHERE id = ${nodeId}::uuid) AS provider`;
+  const row = rows[0] as { id: string; provider: string };
+  await ensureOrgAccounts(sql(), row.provider);
+  await sqlTransaction((tx) =>
+    postTransfer(tx, {
+      idempotencyKey: `settle:${row.id}`,
+      kind: "settle",
+      jobId: row.id,
+      legs: [
+        { code: SYSTEM_ACCOUNTS.treasury.code, amount: -price },
+        { code: orgAccountCode(row.provider, "earnings"), amount: price - fee },
+        { code: SYSTEM_ACCOUNTS.protocolFee.code, amount: fee / 2n },
+        { code: SYSTEM_ACCOUNTS.checkerPool.code, amount: fee - fee / 2n },
+      ].filter((l) => l.amount !== 0n),
+    }),
+  );
+  return row.id;
 }
 
 /** A done check by `checkerNodeId` of `subjectNodeId`, finished inside `epoch`. */
@@ -137,6 +167,39 @@ describe("an epoch's emission", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { emissions: { epoch: number; granted: string }[] };
     expect(body.emissions.find((e) => e.epoch === epoch)?.granted).toBe((1_000n * T).toString());
+    await ledgerOk();
+  });
+
+  it("cannot be farmed by trading with yourself: a customer and provider pair is never granted more than the fees its jobs paid", async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 6 }),
+        fc.bigInt({ min: 1n, max: 400n * T }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 1, max: 50_000 }),
+        async (jobs, price, feePercent, milliCu) => {
+          run++;
+          // Epochs of their own, long past, where this pair is the only work delivered.
+          const epoch = epochOf(Date.now(), EPOCH_MS) - 200 - run;
+          const customer = await createOrg(`wash-c-${run}`, "customer");
+          const provider = await createOrg(`wash-p-${run}`, "provider");
+          const node = await createNode(provider);
+          const fee = (price * BigInt(feePercent)) / 100n;
+          for (let i = 0; i < jobs; i++) await job(customer, node.identity.id, milliCu, epoch, { price, fee });
+          await closeEpoch(epoch);
+          const r = await distributeEpochRewards(epoch);
+          const granted = (await grantsOf(epoch)).filter((g) => g.org_id === provider || g.org_id === customer).reduce((a, g) => a + BigInt(g.amount), 0n);
+          const feesPaid = fee * BigInt(jobs);
+          // The pair's price went round in a circle; what it lost is the fees. Its rewards never make that up.
+          expect(granted).toBeLessThanOrEqual(feesPaid);
+          // Up to the cap it earns the whole CU share (700 tokens), as an honest provider would.
+          expect(granted).toBe(feesPaid < 700n * T ? feesPaid : 700n * T);
+          expect(r?.workers).toBe(granted);
+        },
+      ),
+      { numRuns: 15 },
+    );
     await ledgerOk();
   });
 
