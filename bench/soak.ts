@@ -30,9 +30,9 @@ import { createDatabase, dropDatabase, startEmbeddedPostgres } from "@proofgrid/
 import { migrate } from "@proofgrid/db/migrate";
 import { ensureWebBuild, ROOT, signalGroup } from "../scripts/lib/processes.ts";
 import { renderTextPng } from "../tests/support/inputs.ts";
-import { ledgerSnapshot } from "../tests/support/ledger.ts";
+import { ledgerSnapshot, transferKindsByJob } from "../tests/support/ledger.ts";
 import { speechRecording } from "../tests/support/speech.ts";
-import { type Stack, startStack, type WorkerHandle } from "../tests/support/stack.ts";
+import { api, type Stack, startStack, type WorkerHandle } from "../tests/support/stack.ts";
 import { progress, quantile, report } from "./report.ts";
 import { createPrng } from "@proofgrid/por";
 
@@ -271,30 +271,13 @@ interface JobRecord {
 
 const TERMINAL = new Set(["succeeded", "failed", "canceled", "expired"]);
 
-async function http<T>(stack: Stack, path: string, init: { body?: unknown; timeoutMs: number }): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${stack.url}${path}`, {
-    method: init.body === undefined ? "GET" : "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${stack.apiKey}` },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    signal: AbortSignal.timeout(init.timeoutMs),
-  });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // keep text
-  }
-  return { status: res.status, body: body as T };
-}
-
 /** Submit (retried with the same idempotency key on 5xx, 429 and lost answers, as an SDK does). */
 async function submit(stack: Stack, rec: JobRecord, key: string, body: { model: string; input: unknown }): Promise<string | null> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     let why: string;
     try {
-      const r = await http<JobOut>(stack, "/api/v1/jobs", { body: { ...body, idempotencyKey: key }, timeoutMs: 30_000 });
+      const r = await api<JobOut>(stack, "/api/v1/jobs", { body: { ...body, idempotencyKey: key }, timeoutMs: 30_000 });
       if (r.status === 200 || r.status === 201) return r.body.id;
       why = `${r.status} ${JSON.stringify(r.body).slice(0, 300)}`;
       if (r.status < 500 && r.status !== 429) {
@@ -319,7 +302,7 @@ async function follow(stack: Stack, id: string, deadline: () => number): Promise
   while (Date.now() < deadline()) {
     const wait = Math.max(0, Math.min(25_000, deadline() - Date.now()));
     try {
-      const r = await http<JobOut>(stack, `/api/v1/jobs/${id}?wait=${wait}`, { timeoutMs: wait + 15_000 });
+      const r = await api<JobOut>(stack, `/api/v1/jobs/${id}?wait=${wait}`, { timeoutMs: wait + 15_000 });
       if (r.status === 200) {
         last = r.body;
         if (TERMINAL.has(r.body.state)) return r.body;
@@ -705,13 +688,7 @@ async function main() {
     });
     const attemptRows = await prisma.jobAttempt.findMany({ where: { jobId: { in: ids } }, select: { jobId: true, attempt: true, nodeId: true, outcome: true, leasedAt: true, finishedAt: true } });
     const byId = new Map(rows.map((r) => [r.id, r]));
-    const transfers = await prisma.ledgerTransfer.groupBy({ by: ["jobId", "kind"], where: { jobId: { in: ids } }, _count: { _all: true } });
-    const perJob = new Map<string, Record<string, number>>();
-    for (const t of transfers) {
-      const m = perJob.get(t.jobId ?? "") ?? {};
-      m[t.kind] = t._count._all;
-      perJob.set(t.jobId ?? "", m);
-    }
+    const perJob = await transferKindsByJob(prisma, ids);
     const patterns = new Map<string, number>();
     const doublePaid: { id: string; transfers: Record<string, number> }[] = [];
     for (const id of ids) {

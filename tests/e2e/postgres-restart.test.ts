@@ -1,7 +1,7 @@
 import { createPrismaClient } from "@proofgrid/db/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderTextPng } from "../support/inputs.ts";
-import { ledgerSnapshot } from "../support/ledger.ts";
+import { ledgerSnapshot, transferKindsByJob } from "../support/ledger.ts";
 import { type RestartablePostgres, startRestartablePostgres } from "../support/postgres-server.ts";
 import { speechRecording } from "../support/speech.ts";
 import { api, type Stack, startStack } from "../support/stack.ts";
@@ -164,13 +164,7 @@ describe("Postgres restarts under running workers", () => {
     expect(notSucceeded, JSON.stringify(notSucceeded)).toEqual([]);
 
     // Each job held once and settled once: no double settlement, no release.
-    const transfers = await prisma.ledgerTransfer.groupBy({ by: ["jobId", "kind"], where: { jobId: { in: ids } }, _count: { _all: true } });
-    const perJob = new Map<string, Record<string, number>>();
-    for (const t of transfers) {
-      const m = perJob.get(t.jobId ?? "") ?? {};
-      m[t.kind] = t._count._all;
-      perJob.set(t.jobId ?? "", m);
-    }
+    const perJob = await transferKindsByJob(prisma, ids);
     for (const id of ids) expect(perJob.get(id), id).toEqual({ hold: 1, settle: 1 });
     const after = await ledgerSnapshot(pg.url, { customer: stack.seed.customerOrgId, provider: stack.seed.providerOrgId });
     expect(

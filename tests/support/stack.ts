@@ -163,7 +163,7 @@ export async function startStack(opts: StackOptions = {}) {
 export type Stack = Awaited<ReturnType<typeof startStack>>;
 
 /** fetch with the stack's API key and JSON. */
-export async function api<T = unknown>(stack: Stack, path: string, init: { method?: string; body?: unknown; key?: string | null } = {}) {
+export async function api<T = unknown>(stack: Stack, path: string, init: { method?: string; body?: unknown; key?: string | null; timeoutMs?: number } = {}) {
   const headers: Record<string, string> = { "content-type": "application/json" };
   const key = init.key === undefined ? stack.apiKey : init.key;
   if (key) headers.authorization = `Bearer ${key}`;
@@ -171,6 +171,7 @@ export async function api<T = unknown>(stack: Stack, path: string, init: { metho
     method: init.method ?? (init.body === undefined ? "GET" : "POST"),
     headers,
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    signal: init.timeoutMs === undefined ? undefined : AbortSignal.timeout(init.timeoutMs),
   });
   const text = await res.text();
   let body: unknown = text;

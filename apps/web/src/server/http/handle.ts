@@ -8,25 +8,32 @@ export interface RouteContext {
   requestId: string;
 }
 
-/** Wraps a route handler: request id, one error mapping, one log line per failure. */
-export function handle<A extends unknown[]>(fn: (req: Request, ctx: RouteContext, ...rest: A) => Promise<Response>) {
-  return async (req: Request, ...rest: A): Promise<Response> => {
-    const requestId = req.headers.get("x-request-id")?.slice(0, 64) || randomUUID();
-    return withApiHeaders(
-      async () => {
-        const res = await fn(req, { requestId }, ...rest);
-        res.headers.set("x-request-id", requestId);
-        return res;
-      },
-      (err) => {
-        if (err instanceof AppError && err.code !== "INTERNAL") {
-          logger.info({ requestId, path: new URL(req.url).pathname, code: err.code, msg: err.message }, "request refused");
-        }
-        return errorResponse(err, requestId);
-      },
-    );
-  };
+/**
+ * A route wrapper with its own error shape: request id, the RateLimit headers
+ * authentication adds, `toResponse` for every failure, one log line per refusal.
+ */
+export function handleWith(toResponse: (err: unknown, requestId: string) => Response) {
+  return <A extends unknown[]>(fn: (req: Request, ctx: RouteContext, ...rest: A) => Promise<Response>) =>
+    async (req: Request, ...rest: A): Promise<Response> => {
+      const requestId = req.headers.get("x-request-id")?.slice(0, 64) || randomUUID();
+      return withApiHeaders(
+        async () => {
+          const res = await fn(req, { requestId }, ...rest);
+          res.headers.set("x-request-id", requestId);
+          return res;
+        },
+        (err) => {
+          if (err instanceof AppError && err.code !== "INTERNAL") {
+            logger.info({ requestId, path: new URL(req.url).pathname, code: err.code, msg: err.message }, "request refused");
+          }
+          return toResponse(err, requestId);
+        },
+      );
+    };
 }
+
+/** Wraps a route handler, with errors in the platform's JSON shape (errors.ts). */
+export const handle = handleWith(errorResponse);
 
 /** Validates with zod; a failure is a 400 that lists each field's problem. */
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {

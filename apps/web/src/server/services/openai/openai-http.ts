@@ -1,7 +1,5 @@
-import { randomUUID } from "node:crypto";
 import { AppError, HTTP_STATUS, toAppError } from "../../errors.ts";
-import { withApiHeaders } from "../../http/api-rate-limit.ts";
-import { logger } from "../../logger.ts";
+import { handleWith } from "../../http/handle.ts";
 
 // The OpenAI-compatible routes (/v1/*) answer errors in OpenAI's shape,
 // `{ error: { message, type, param, code } }`, with the same status codes as the rest of
@@ -54,24 +52,7 @@ export function openAiErrorResponse(err: unknown, requestId: string): Response {
 }
 
 /** Like `handle`, with errors in OpenAI's shape. */
-export function handleOpenAi(fn: (req: Request, ctx: { requestId: string }) => Promise<Response>) {
-  return async (req: Request): Promise<Response> => {
-    const requestId = req.headers.get("x-request-id")?.slice(0, 64) || randomUUID();
-    return withApiHeaders(
-      async () => {
-        const res = await fn(req, { requestId });
-        res.headers.set("x-request-id", requestId);
-        return res;
-      },
-      (err) => {
-        if (err instanceof AppError && err.code !== "INTERNAL") {
-          logger.info({ requestId, path: new URL(req.url).pathname, code: err.code, msg: err.message }, "request refused");
-        }
-        return openAiErrorResponse(err, requestId);
-      },
-    );
-  };
-}
+export const handleOpenAi = handleWith(openAiErrorResponse);
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 const METHODS: readonly Method[] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
