@@ -30,6 +30,7 @@ import {
   canaryRate,
   DEFAULT_SAMPLING_POLICY,
   DEFAULT_STAKE_POLICY,
+  hashJson,
   type LeasedJob,
   minimumSlash,
   minimumStake,
@@ -54,6 +55,9 @@ const SLUGS = ["encoder-synthetic-minilm", "ocr-ppocr-v4", "vad-silero-v5"] as c
 type Slug = (typeof SLUGS)[number];
 /** The challenge share for the run: production's canary rate is 0.5–5 %, too few to measure. */
 const BENCH_CANARY_RATE = 0.3;
+/** Donor jobs in the warm-up: about a third per model, more than the spy's challenges of each (≈ 0.3 × 360 × 3/8). */
+const DONOR_JOBS = 180;
+const CUSTOMER_WARMUP_JOBS = 30;
 
 interface Lease {
   jobId: string;
@@ -111,9 +115,6 @@ export async function runStealthBench(opts: StealthOptions) {
     await sql().$executeRaw`UPDATE organizations SET donates_challenge_inputs = true WHERE id = ${donor.id}::uuid`;
     const customers = [await customerOrg("stealth-customer-a", { tokens: 100_000n }), await customerOrg("stealth-customer-b", { tokens: 100_000n })];
 
-    const spy = await startSpy(stack, opts.pool);
-    await waitAdmitted(spy.nodeId);
-
     type Sent = { id: string; key: string } | null;
     const send = async (key: string, slug: Slug, habit: "single" | "paragraph" | "batch", donorSide: boolean): Promise<Sent> => {
       const input =
@@ -138,19 +139,25 @@ export async function runStealthBench(opts: StealthOptions) {
       for (const j of sent) if (j) await api(stack, `/api/v1/jobs/${j.id}?wait=60000`, { key: j.key }).catch(() => undefined);
     };
 
-    // Warm-up: the donor's traffic fills the private corpus, everyone's the traffic shapes.
-    progress("stealth: warm-up — donor traffic for the corpus, customer traffic for the shapes");
+    // Warm-up: the donor's traffic fills the private corpus (its inputs are replayed as
+    // challenges, once each), everyone's the traffic shapes. The donor's jobs run on the
+    // other provider's worker before the spy registers: a provider never gets back an input
+    // its own nodes ran, so the spy's challenges can all be replays while the corpus lasts.
+    progress(`stealth: warm-up — ${DONOR_JOBS} donor jobs for the corpus, ${CUSTOMER_WARMUP_JOBS} customer jobs for the shapes`);
     const warmIds: Sent[] = [];
-    for (let i = 0; i < 90; i++) {
+    for (let i = 0; i < DONOR_JOBS + CUSTOMER_WARMUP_JOBS; i++) {
       warmIds.push(
-        i < 60
+        i < DONOR_JOBS
           ? await send(donor.key, SLUGS[i % 3] as Slug, pick(["single", "paragraph", "batch"] as const), true)
           : await send((customers[i % 2] as { key: string }).key, SLUGS[i % 3] as Slug, pick(["single", "batch"] as const), false),
       );
       if (i % 6 === 5) await waitAll(warmIds.slice(-6));
+      if (i % 30 === 29) progress(`stealth: warm-up ${i + 1}/${DONOR_JOBS + CUSTOMER_WARMUP_JOBS}`);
     }
     await waitAll(warmIds);
     await waitCorpus();
+    const spy = await startSpy(stack, opts.pool);
+    await waitAdmitted(spy.nodeId);
     await other.proc.stop(20_000);
 
     // Measured phase: sessions of customer traffic, bursty, of each organisation's habits.
@@ -216,6 +223,14 @@ export async function runStealthBench(opts: StealthOptions) {
         detail: { customer: ex.length - nC, challenge: nC, classifier: cv.classifier, byClassifier: cv.byClassifier, strongestFeatures: telling, baselineIs: "the same adversary, payload features, on the former template generator" },
       });
     }
+    // How many of the spy's challenges replayed a donated input (the rest were rendered: the corpus ran out).
+    const replayed = await sql().$queryRaw<{ replayed: number; rendered: number }[]>`
+      SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM jobs d WHERE d.input_hash = j.input_hash AND d.purpose = 'customer'))::int AS replayed,
+             count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM jobs d WHERE d.input_hash = j.input_hash AND d.purpose = 'customer'))::int AS rendered
+      FROM jobs j JOIN checks c ON c.id = j.check_id
+      WHERE j.id = ANY(${leases.map((l) => l.jobId)}::uuid[]) AND j.purpose = 'challenge'`;
+    progress(`stealth: challenges replayed from the corpus: ${replayed[0]?.replayed ?? 0}, rendered: ${replayed[0]?.rendered ?? 0}`);
+    report({ name: "por.stealth.replayed", value: replayed[0]?.replayed ?? 0, unit: "challenges", detail: { rendered: replayed[0]?.rendered ?? 0 } });
     const pooled = examples(() => true).map((e, i) => ({ ...e, features: { ...e.features, ...oneHot(leases[i] as Lease) } }));
     const pooledCv = crossValidate(pooled, [...ALL, "m_ocr", "m_vad", "m_enc", "k_texts", "k_png", "k_jpeg", "k_webp"]);
     report({ name: "por.stealth.auc.all", value: pooledCv.auc, unit: "AUC", goal: "≤ 0.55", detail: { leases: pooled.length, challenges: pooled.filter((e) => e.label === 1).length, byClassifier: pooledCv.byClassifier } });
@@ -305,6 +320,8 @@ async function startSpy(stack: Stack, pool: InferencePool) {
   const history: { at: number; slug: string }[] = [];
   let inFlight = 0;
   let lastFeed: Record<string, number> = {};
+  // Every input the spy has run, by hash: a replayed input it had seen would give itself away.
+  const seen = new Set<string>();
   const execute: JobExecutor = async (job: LeasedJob, honest) => {
     const at = Date.now();
     inFlight++;
@@ -320,6 +337,7 @@ async function startSpy(stack: Stack, pool: InferencePool) {
         features.id_uuidVersion = Number.parseInt(job.jobId.charAt(14), 16);
         features.id_uuidVariant = Number.parseInt(job.jobId.charAt(19), 16);
         features.id_attempt = job.attempt;
+        features.id_seenInput = seen.has(hashJson(job.input)) ? 1 : 0;
         features.id_leaseMs = job.leaseMs;
         features.id_expiresMsPart = Date.parse(job.leaseExpiresAt) % 1_000;
         features.t_sincePrevMs = prev ? at - prev.at : 600_000;
@@ -339,6 +357,7 @@ async function startSpy(stack: Stack, pool: InferencePool) {
         state.leases.push({ jobId: job.jobId, slug: job.modelSlug, inputKind: measured.inputKind, features });
         recorded = { features, feed };
       }
+      seen.add(hashJson(job.input));
       history.push({ at, slug: job.modelSlug });
       if (history.length > 500) history.shift();
       const result = await honest();
@@ -414,7 +433,7 @@ async function waitCorpus(): Promise<void> {
   for (let i = 0; i < 120; i++) {
     const r = await sql().$queryRaw<{ kind: string; n: number }[]>`SELECT kind, count(*)::int AS n FROM challenge_corpus GROUP BY kind`;
     const kinds = new Map(r.map((x) => [x.kind, x.n]));
-    if ((kinds.get("sentence") ?? 0) > 20 && (kinds.get("line") ?? 0) > 10 && (kinds.get("speech") ?? 0) > 5 && (kinds.get("room") ?? 0) > 5) {
+    if ((kinds.get("input") ?? 0) >= DONOR_JOBS * 0.9 && (kinds.get("sentence") ?? 0) > 20 && (kinds.get("line") ?? 0) > 10 && (kinds.get("speech") ?? 0) > 5 && (kinds.get("room") ?? 0) > 5) {
       progress(`stealth: private corpus ${[...kinds].map(([k, n]) => `${n} ${k}s`).join(", ")}`);
       return;
     }

@@ -121,16 +121,23 @@ export function recordSpeech(sentences: readonly string[], count: number): Int16
   const dir = mkdtempSync(join(tmpdir(), "proofgrid-speech-"));
   const clips: Int16Array[] = [];
   try {
-    for (let i = 0; i < count; i++) {
+    // A sentence espeak-ng reads as an option ("-" first) or renders as nothing is skipped.
+    for (let i = 0; clips.length < count && i < count * 4; i++) {
       const raw = join(dir, `${i}.wav`);
       const out = join(dir, `${i}-16k.wav`);
       const voice = pick(["en-us", "en", "en-gb-x-rp", "en+f3", "en+m3", "en-us+f2"]);
-      execFileSync("espeak-ng", ["-v", voice, "-s", String(irnd(130, 190)), "-p", String(irnd(30, 70)), "-w", raw, pick(sentences).slice(0, 160)], { stdio: "ignore" });
-      execFileSync("sox", [raw, "-r", "16000", "-c", "1", "-b", "16", out], { stdio: "ignore" });
+      const text = pick(sentences).slice(0, 160).replace(/^[\s-]+/, "");
+      try {
+        execFileSync("espeak-ng", ["-v", voice, "-s", String(irnd(130, 190)), "-p", String(irnd(30, 70)), "-w", raw, text], { stdio: "ignore" });
+        execFileSync("sox", [raw, "-r", "16000", "-c", "1", "-b", "16", out], { stdio: "ignore" });
+      } catch {
+        continue;
+      }
       const file = readFileSync(out);
       const x = readWavSamples(file, parseWavHeader(file));
-      clips.push(Int16Array.from(x, (v) => Math.round(v * 32_767)));
+      if (x.length > 1_600) clips.push(Int16Array.from(x, (v) => Math.round(v * 32_767)));
     }
+    if (clips.length < count) throw new Error(`espeak-ng made ${clips.length} of ${count} speech clips`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -32,6 +32,7 @@ beforeAll(async () => {
       POR_CANARY_FLOOR: "1",
       POR_CANARY_CAP: "1",
       POR_CANARY_TICK_MS: "500",
+      POR_CHALLENGE_ARM_MS: "0",
       POR_PLANTED_RATE: "1",
       // Four timed rounds over the three models (the first is the untimed warm-up): a
       // steadier measurement than production's two.

@@ -2,6 +2,7 @@ import { sql } from "@proofgrid/db/sql-client";
 import { isModelSlug } from "@proofgrid/models/catalog";
 import type { ChallengeContent } from "@proofgrid/models/traffic/render-traffic-challenge";
 import { type InputShape, measureInput } from "@proofgrid/models/traffic/measure-input";
+import { nearestShape } from "@proofgrid/models/traffic/shape-distance";
 import { parseWavHeader, readWavSamples } from "@proofgrid/models/audio/wav";
 import { logger } from "../../logger.ts";
 import { PROTOCOL_ORG_ID } from "./protocol-org.ts";
@@ -11,13 +12,19 @@ import { PROTOCOL_ORG_ID } from "./protocol-org.ts";
 //   formats, layout, lengths, noise floor; measureInput), a bounded sample per model;
 // - challenge_corpus: content from the verified jobs of organisations that opted in
 //   (`donates_challenge_inputs`): their sentences, the lines the OCR model read, and the
-//   speech the VAD model found, cut out, and the stretches around it (the room). Private to the platform's database, never in a
-//   package, and never handed back to the provider whose node ran the source job.
+//   speech the VAD model found, cut out, and the stretches around it (the room); and each
+//   donated input whole (kind 'input'), which a challenge replays once, byte for byte, in
+//   place of a rendered one. Private to the platform's database, never in a package, and
+//   never handed to a provider whose node ran or checked the source job.
 
 /** Shapes kept per model: the newest this many customer jobs. */
 const SAMPLES_PER_MODEL = 500;
 /** Corpus items kept per kind (sentence, line, speech): the newest this many. */
 const CORPUS_PER_KIND = 5_000;
+/** Whole donated inputs kept per model, unreplayed: the newest this many. */
+const INPUTS_PER_MODEL = 2_000;
+/** Unused donated inputs looked at for one replay: the nearest in shape is taken. */
+const REPLAY_CANDIDATES = 48;
 /** Jobs measured per tick: measuring decodes images and audio. */
 const JOBS_PER_TICK = 40;
 /** Candidates drawn for one challenge. */
@@ -52,7 +59,12 @@ export async function sampleTraffic(): Promise<number> {
       await sql().$executeRaw`
         INSERT INTO traffic_samples (model_id, job_id, sample) VALUES (${j.model_id}, ${j.id}::uuid, ${JSON.stringify(measured.shape)}::jsonb)
         ON CONFLICT (job_id) DO NOTHING`;
-      if (j.donates) await donate(j.id, j.provider, j.slug, j.input, j.output);
+      if (j.donates) {
+        await donate(j.id, j.provider, j.slug, j.input, j.output);
+        await sql().$executeRaw`
+          INSERT INTO challenge_corpus (kind, model_id, input, shape, source_job_id, source_org_id)
+          VALUES ('input', ${j.model_id}, ${JSON.stringify(j.input)}::jsonb, ${JSON.stringify(measured.shape)}::jsonb, ${j.id}::uuid, ${j.provider}::uuid)`;
+      }
     } catch (err) {
       logger.warn({ err, jobId: j.id }, "traffic sample: input not measured");
     }
@@ -108,8 +120,34 @@ async function trim(): Promise<void> {
     ) old WHERE t.id = old.id AND old.r > ${SAMPLES_PER_MODEL}`;
   await sql().$executeRaw`
     DELETE FROM challenge_corpus c USING (
-      SELECT id, row_number() OVER (PARTITION BY kind ORDER BY id DESC) AS r FROM challenge_corpus
-    ) old WHERE c.id = old.id AND old.r > ${CORPUS_PER_KIND}`;
+      SELECT id, row_number() OVER (PARTITION BY kind, model_id ORDER BY id DESC) AS r FROM challenge_corpus
+    ) old WHERE c.id = old.id AND old.r > CASE WHEN c.kind = 'input' THEN ${INPUTS_PER_MODEL}::int ELSE ${CORPUS_PER_KIND}::int END`;
+}
+
+/**
+ * A donated input to replay as a challenge on a node of `subjectOrgId`, byte for byte: the
+ * unused one nearest `shape` (a recent customer job's) among a random draw, taken for good
+ * (each is replayed once: a second sending could be recognised, and a donated input reaches
+ * at most one provider beyond the ones that ran and checked it). Never one that the
+ * subject's provider ran or checked. Null when none of the shape's form is left: the caller
+ * renders one instead. A replayed input is real traffic, so no statistic of its payload can
+ * tell it from a customer's (bench:por measures it).
+ */
+export async function drawReplayInput(opts: { modelId: string; subjectOrgId: string; shape: InputShape }): Promise<unknown | null> {
+  const rows = await sql().$queryRaw<{ id: bigint; shape: InputShape }[]>`
+    SELECT c.id, c.shape FROM challenge_corpus c
+    WHERE c.kind = 'input' AND c.model_id = ${opts.modelId} AND c.uses = 0
+      AND c.source_org_id IS DISTINCT FROM ${opts.subjectOrgId}::uuid
+      AND NOT EXISTS (SELECT 1 FROM job_attempts a JOIN nodes n ON n.id = a.node_id WHERE a.job_id = c.source_job_id AND n.org_id = ${opts.subjectOrgId}::uuid)
+      AND NOT EXISTS (SELECT 1 FROM checks k JOIN nodes n ON n.id = k.checker_node_id WHERE k.job_id = c.source_job_id AND n.org_id = ${opts.subjectOrgId}::uuid)
+    ORDER BY random() LIMIT ${REPLAY_CANDIDATES}`;
+  const at = nearestShape(opts.shape, rows.map((r) => r.shape));
+  const pick = rows[at];
+  if (!pick) return null;
+  // Taken only if still unused: two challenges drawing at once never share an input.
+  const taken = await sql().$queryRaw<{ input: unknown }[]>`
+    UPDATE challenge_corpus SET uses = uses + 1 WHERE id = ${pick.id} AND uses = 0 RETURNING input`;
+  return taken[0]?.input ?? null;
 }
 
 /** The shape of one recent customer job of this model, drawn at random; null before any traffic. */

@@ -11,7 +11,7 @@ import { getEnv } from "../../env.ts";
 import { logger } from "../../logger.ts";
 import { priceForCost } from "../billing/pricing.ts";
 import { checkJobInput } from "../models/check-job-input.ts";
-import { CORPUS_KIND_OF_SLUG, drawChallengeContent, drawTrafficShape } from "./challenge-corpus.ts";
+import { CORPUS_KIND_OF_SLUG, drawChallengeContent, drawReplayInput, drawTrafficShape } from "./challenge-corpus.ts";
 import { challengeSecret, epochOf } from "./por-config.ts";
 import { PROTOCOL_ORG_ID, protocolAvailable, protocolHeld } from "./protocol-org.ts";
 
@@ -119,9 +119,17 @@ export async function submitChallengeJob(opts: {
   return jobId;
 }
 
-/** A challenge in the shape of a recent customer job of the model, with corpus content. */
+/**
+ * A challenge in the shape of a recent customer job of the model: a donated input of that
+ * shape replayed whole when one is left, else one rendered in that shape from corpus content.
+ */
 async function trafficChallengeInput(model: { id: string; slug: string }, seed: string, subjectOrgId: string | undefined): Promise<unknown> {
-  const shape = (await drawTrafficShape(model.id)) ?? DEFAULT_SHAPES[model.slug];
+  const traffic = await drawTrafficShape(model.id);
+  if (traffic && subjectOrgId) {
+    const replay = await drawReplayInput({ modelId: model.id, subjectOrgId, shape: traffic });
+    if (replay !== null) return replay;
+  }
+  const shape = traffic ?? DEFAULT_SHAPES[model.slug];
   if (!shape) throw new Error(`no challenge shape for ${model.slug}`);
   const kind = CORPUS_KIND_OF_SLUG[model.slug];
   const content = kind ? await drawChallengeContent({ subjectOrgId: subjectOrgId ?? PROTOCOL_ORG_ID, kind }) : { sentences: [], lines: [], speech: [] };

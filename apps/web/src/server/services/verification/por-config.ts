@@ -42,6 +42,10 @@ const ZPorEnv = z.object({
   POR_REFUSE_BELOW: rate.default(0.25),
   /** Share of checker tasks that are planted (a known wrong result), to check the checkers. */
   POR_PLANTED_RATE: rate.default(0.05),
+  /** Mean delay (exponential) before a drawn challenge is armed and timed by the worker's
+   * leases (challenge-timing.ts): challenges sent right behind the burst that drew them fall
+   * in busier moments than customer jobs. */
+  POR_CHALLENGE_ARM_MS: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
   /** Coordinator creates challenges (registration, standby, latency probes, canaries). */
   POR_CHALLENGES: z.enum(["0", "1"]).default("1"),
   /** Leasing needs a bonded stake of at least minimumStake(capability). */
@@ -86,6 +90,7 @@ export interface PorConfig {
   refuseBelow: number;
   plantedRate: number;
   challenges: boolean;
+  challengeArmMs: number;
   stakeRequired: boolean;
   unbondingMs: number;
   checkLeaseMs: number;
@@ -130,6 +135,7 @@ export function getPorConfig(): PorConfig {
     refuseBelow: e.POR_REFUSE_BELOW,
     plantedRate: e.POR_PLANTED_RATE,
     challenges: e.POR_CHALLENGES === "1",
+    challengeArmMs: e.POR_CHALLENGE_ARM_MS,
     stakeRequired: e.POR_STAKE_REQUIRED === "1",
     unbondingMs: e.POR_UNBONDING_MS,
     checkLeaseMs: e.POR_CHECK_LEASE_MS,
