@@ -11,10 +11,8 @@ export async function checkJobInput(slug: string, input: unknown): Promise<{ cos
     const facts = await inspectInput(slug, input);
     return { costMilliCu: estimateCostMilliCu(slug, facts), inputBytes: JSON.stringify(input).length };
   } catch (err) {
-    if (err instanceof ModelInputError) {
-      const tooLarge = /too large|exceeds|at most|limit/i.test(err.message);
-      throw new AppError(tooLarge ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", `invalid input for ${slug}: ${err.message}`);
-    }
+    // The error says whether the input was refused for its size (413) or its form (400).
+    if (err instanceof ModelInputError) throw new AppError(err.tooLarge ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", `invalid input for ${slug}: ${err.message}`);
     throw err;
   }
 }
