@@ -19,30 +19,7 @@ export function createPrismaClient(url: string, options: CreatePrismaClientOptio
   return new PrismaClient({ adapter });
 }
 
-export interface CreatePgPoolOptions {
-  max?: number;
-  /** Connections idle this long are closed. */
-  idleTimeoutMs?: number;
-  /** Bound on waiting for a connection from a full pool or a slow server. */
-  connectionTimeoutMs?: number;
-}
-
-/**
- * A node-postgres pool for what Prisma does not do: raw multi-statement SQL and
- * LISTEN/NOTIFY (hold one client from `pool.connect()` for LISTEN; release it on close).
- */
-export function createPgPool(url: string, options: CreatePgPoolOptions = {}): pg.Pool {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: options.max ?? 10,
-    idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
-    connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
-  });
-  // An idle client that loses its connection (server restart) emits 'error' on the pool;
-  // unhandled, that would crash the process. The pool drops the client by itself.
-  pool.on("error", () => {});
-  return pool;
-}
+export { type CreatePgPoolOptions, createPgPool } from "./pg-pool.ts";
 
 // Next's dev server re-evaluates modules on every edit; without the globalThis cache each
 // reload would open another pool of connections until Postgres runs out (max_connections 100).

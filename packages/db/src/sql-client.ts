@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import pg from "pg";
 import type { Db } from "./db-types.ts";
+import { createPgPool } from "./pg-pool.ts";
 
 /** Turns a tagged template into `$1..$n` text and parameters (values are never spliced). */
 function toQuery(strings: TemplateStringsArray, values: readonly unknown[]): { text: string; values: unknown[] } {
@@ -39,8 +40,7 @@ export function getPgPool(): pg.Pool {
   if (!url) throw new Error("DATABASE_URL is not set");
   const cached = globalForPool.__proofgridPgPool;
   if (cached && cached.url === url) return cached.pool;
-  const pool = new pg.Pool({ connectionString: url, max: 10, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
-  pool.on("error", () => {}); // an idle client's lost connection: the pool replaces it
+  const pool = createPgPool(url);
   globalForPool.__proofgridPgPool = { url, pool };
   return pool;
 }
