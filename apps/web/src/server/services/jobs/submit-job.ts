@@ -67,10 +67,20 @@ export async function submitJobIdempotently(opts: {
  * and the credit hold in one transaction: either the job exists and its price is held,
  * or nothing changed. The insert's trigger NOTIFYs waiting workers.
  */
-export async function submitJob(
-  opts: { orgId: string; request: TSubmitJobRequest; /** The API key that sent it: its spend cap counts it. */ apiKeyId?: string | null },
-  accountsEnsured = false,
-): Promise<JobView> {
+export function submitJob(opts: SubmitJobOptions): Promise<JobView> {
+  return submitJobOnce(opts, { ensureAccounts: false });
+}
+
+interface SubmitJobOptions {
+  orgId: string;
+  request: TSubmitJobRequest;
+  /** The API key that sent it: its spend cap counts it. */
+  apiKeyId?: string | null;
+}
+
+/** One try; tried again (once) with the organisation's accounts created when it has none yet, or when a concurrent retry with the same key won the insert. */
+async function submitJobOnce(opts: SubmitJobOptions, retry: { ensureAccounts: boolean }): Promise<JobView> {
+  const accountsEnsured = retry.ensureAccounts;
   const { orgId, request } = opts;
   const apiKeyId = opts.apiKeyId ?? null;
   const unsafe = findUnsafeJsonText(request.input, "input");
@@ -164,7 +174,7 @@ export async function submitJob(
     }
     if (err instanceof LedgerError && err.code === "unknown_account" && !accountsEnsured) {
       // An organisation that never held credits has no accounts yet: create them once.
-      return submitJob(opts, true);
+      return submitJobOnce(opts, { ensureAccounts: true });
     }
     if (err instanceof LedgerError && err.code === "insufficient_funds") {
       throw new AppError("INSUFFICIENT_CREDITS", `insufficient credits: this job costs ${formatTokens(price)} tokens, more than this organisation has available`, {
@@ -173,7 +183,7 @@ export async function submitJob(
     }
     if (isUniqueViolation(err) && request.idempotencyKey) {
       // A concurrent retry with the same key won the race: return its job.
-      return submitJob(opts, accountsEnsured);
+      return submitJobOnce(opts, retry);
     }
     throw err;
   }
