@@ -59,6 +59,7 @@ export class Dispatcher {
    * within about a half-life, and fairness brings it back.
    */
   readonly #selections = new DecayingCounts(SELECTION_HALF_LIFE_MS);
+  // Needs no bound: each round drops expired entries before adding any, so it holds only nodes put on cooldown in the last 30 s.
   readonly #cooldown = new Map<string, number>();
 
   /** A worker let an offer lapse: skip it for a while. */

@@ -12,6 +12,7 @@ interface ModelLoad {
 }
 
 const CACHE_MS = 1_000;
+// Needs no bound: keys are catalog model ids (submitJob resolves the model first), a set only a deploy grows.
 const loads = new Map<string, ModelLoad>();
 
 /**

@@ -1,4 +1,5 @@
 import { verifySignedRequest } from "@proofgrid/por";
+import { LRUCache } from "lru-cache";
 import { sql } from "@proofgrid/db/sql-client";
 import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
@@ -28,8 +29,11 @@ const REASONS: Record<string, string> = {
 };
 
 // last_seen_at feeds the online/offline view; one write per node per 5 s is plenty.
-const LAST_SEEN_WRITE_MS = 5_000;
-const lastSeenWritten = new Map<string, number>();
+export const LAST_SEEN_WRITE_MS = 5_000;
+/** Nodes throttled at once: the network size the indexer is built for. Past it a node writes early, no harm. */
+export const MAX_THROTTLED_NODES = 100_000;
+// A node is here while its last write is younger than the interval: the ttl is the throttle.
+const lastSeenWritten = new LRUCache<string, true>({ max: MAX_THROTTLED_NODES, ttl: LAST_SEEN_WRITE_MS });
 
 /**
  * Checks a node request's ed25519 signature (over node id, timestamp, nonce, method,
@@ -66,9 +70,8 @@ export async function authenticateNode(req: { headers: Headers; method: string; 
     ON CONFLICT DO NOTHING RETURNING 1 AS ok`;
   if (fresh.length === 0) throw new AppError("UNAUTHORIZED", "replayed request: nonce already used", { reason: "replay" });
 
-  const last = lastSeenWritten.get(identity.id) ?? 0;
-  if (Date.now() - last > LAST_SEEN_WRITE_MS || identity.status === "offline") {
-    lastSeenWritten.set(identity.id, Date.now());
+  if (!lastSeenWritten.has(identity.id) || identity.status === "offline") {
+    lastSeenWritten.set(identity.id, true);
     // Heard from again: the node is online and its open outage (if any) ends now.
     await sql().$executeRaw`
       WITH n AS (

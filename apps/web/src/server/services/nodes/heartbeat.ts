@@ -1,4 +1,5 @@
 import { renewLease } from "@proofgrid/db/jobs";
+import { LRUCache } from "lru-cache";
 import { z } from "zod";
 import { sql } from "@proofgrid/db/sql-client";
 import { getEnv } from "../../env.ts";
@@ -14,11 +15,15 @@ export const ZHeartbeatRequest = z.object({
 
 /** Below this share of CPU used by others, the machine counts as idle for a capability check. */
 export const IDLE_MACHINE_BELOW = 0.2;
-/** Nodes whose last written load is remembered; past this the memory starts over (a bound). */
-const MAX_REMEMBERED_LOADS = 100_000;
-const loadWritten = new Map<string, { busy: number; idle: boolean }>();
-
-const loadedWritten = new Map<string, string>();
+/**
+ * Nodes whose last written load and loaded models are remembered: the network size the
+ * indexer is built for. Past it the least recently heard-from node is forgotten, and its
+ * next heartbeat writes again. Registering nodes without end cannot grow the memory.
+ */
+export const MAX_REMEMBERED_NODES = 100_000;
+// No ttl: a write is skipped only while the value is unchanged, however old it is.
+const loadWritten = new LRUCache<string, { busy: number; idle: boolean }>({ max: MAX_REMEMBERED_NODES });
+const loadedWritten = new LRUCache<string, string>({ max: MAX_REMEMBERED_NODES });
 export type THeartbeatRequest = z.infer<typeof ZHeartbeatRequest>;
 
 /** Renews each lease the node still holds; `ok: false` tells the worker to abandon that job. */
@@ -50,7 +55,6 @@ async function recordMachineLoad(nodeId: string, busy: number): Promise<void> {
   const idle = busy < IDLE_MACHINE_BELOW;
   const last = loadWritten.get(nodeId);
   if (last && last.idle === idle && Math.abs(last.busy - busy) < 0.05) return;
-  if (loadWritten.size >= MAX_REMEMBERED_LOADS) loadWritten.clear();
   await sql().$executeRaw`
     UPDATE nodes SET machine_busy = ${busy}, idle_since = CASE WHEN ${idle} THEN coalesce(idle_since, now()) ELSE NULL END
     WHERE id = ${nodeId}::uuid`;

@@ -30,7 +30,7 @@ export const ZLeaseRequest = z.object({
   waitMs: z.number().int().min(0).max(30_000).default(25_000),
 });
 
-
+// Needs no bound: jobs.model_id references models, so one entry per catalog model, a set only a deploy grows.
 const slugCache = new Map<string, string>();
 
 async function modelSlug(id: string): Promise<string> {
