@@ -2,16 +2,10 @@
 // token); people read tokens and money in the organisation's currency, never base units.
 // Imported by client components too, so no server imports here.
 
-export const BASE_UNITS_PER_TOKEN = 1_000_000n;
+import { BASE_UNITS_PER_TOKEN, formatTokenAmount } from "./tokens.ts";
 
-/** Whole tokens with thousands separators and up to six decimals: 1234.5 tokens → "1,234.5". */
-export function formatTokenAmount(baseUnits: bigint | string): string {
-  const v = BigInt(baseUnits);
-  const abs = v < 0n ? -v : v;
-  const whole = (abs / BASE_UNITS_PER_TOKEN).toLocaleString("en-US");
-  const frac = (abs % BASE_UNITS_PER_TOKEN).toString().padStart(6, "0").replace(/0+$/, "");
-  return `${v < 0n ? "−" : ""}${whole}${frac ? `.${frac}` : ""}`;
-}
+// Token amounts are formatted in tokens.ts (one home); re-exported for the billing pages.
+export { BASE_UNITS_PER_TOKEN, formatTokenAmount };
 
 /** Digits after the decimal point of a currency (2 for usd, 0 for jpy), as Intl knows them. */
 export function currencyDigits(currency: string): number {
