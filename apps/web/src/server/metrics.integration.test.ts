@@ -1,28 +1,20 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closePgPool, sql } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
+import { sql } from "@proofgrid/db/sql-client";
 import pg from "pg";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { GET as metricsRoute } from "~/app/api/metrics/route";
+import { setupServiceDatabase } from "./testing/service-database.ts";
 
 // /api/metrics: the operator's, behind a bearer token, and cheap — a scrape reads
 // Postgres's statistics, never the jobs or nodes tables.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 const TOKEN = "metrics-token-for-the-test-0123";
 
+const db = setupServiceDatabase({ name: "metrics", env: { METRICS_TOKEN: TOKEN } });
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-metrics-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
-  process.env.METRICS_TOKEN = TOKEN;
-  const org = await t.prisma.organization.create({ data: { slug: "o", name: "o" }, select: { id: true } });
-  await t.prisma.model.create({ data: { id: "ab".repeat(32), slug: "m", name: "m", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 } });
+  const org = await db.t.prisma.organization.create({ data: { slug: "o", name: "o" }, select: { id: true } });
+  await db.t.prisma.model.create({ data: { id: "ab".repeat(32), slug: "m", name: "m", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 } });
   // 3 000 finished jobs and 40 queued, as a scrape would find a busy database.
   await sql().$executeRaw`
     INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, state)
@@ -30,11 +22,6 @@ beforeAll(async () => {
            (CASE WHEN g <= 3000 THEN 'succeeded' ELSE 'queued' END)::"JobState"
     FROM generate_series(1, 3040) AS g`;
   await sql().$executeRaw`ANALYZE jobs`;
-});
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 afterEach(() => {
   vi.restoreAllMocks();

@@ -1,30 +1,13 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closePgPool } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { GET as trpcGet, POST as trpcPost } from "~/app/api/trpc/[trpc]/route";
+import { setupServiceDatabase } from "../testing/service-database.ts";
 import { MAX_TRPC_BATCH_CALLS } from "./batch-limit.ts";
 
 // Issue 11 finding 10: one tRPC batch request ran every call it named (200 calls: 866 KB,
 // 723 ms). Through the real route handler: a batch of the cap runs, one more is a 400 that
 // says the cap, and nothing in it runs.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
-
-beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-batch-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
-});
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+setupServiceDatabase({ name: "batch" });
 
 /** A GET batch of `n` calls of the public `market.regions` query, as httpBatchLink sends it. */
 function batch(n: number): Request {

@@ -1,29 +1,16 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closePgPool } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { as, code, signUp } from "../api/test-callers.ts";
+import { setupServiceDatabase } from "../testing/service-database.ts";
 
 // Who may mint which keys, through tRPC with real sessions and real keys.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 let owner: string;
 
+setupServiceDatabase({ name: "keys" });
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-keys-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
   owner = await signUp("owner@example.com");
   await (await as(owner)).account.createOrganization({ name: "Keyed", kind: "both" });
-});
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const byKey = (key: string) => as(null, { authorization: `Bearer ${key}` });

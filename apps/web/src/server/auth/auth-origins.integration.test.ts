@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closePgPool } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { confirmationLink } from "../api/test-callers.ts";
+import { setupServiceDatabase } from "../testing/service-database.ts";
 import { getAuth } from "./better-auth.ts";
 
 // better-auth's origin check and cookie, as a deployment on a public https address sees
@@ -13,25 +9,9 @@ import { getAuth } from "./better-auth.ts";
 // driven in chromium by tests/browser/newcomer-customer.test.ts.
 
 const SITE = "https://app.proofgrid.example";
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 let n = 0;
 
-beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-auth-origins-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
-  process.env.PROOFGRID_URL = SITE;
-  process.env.PORT = "3000";
-});
-afterAll(async () => {
-  delete process.env.PROOFGRID_URL;
-  delete process.env.PORT;
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+setupServiceDatabase({ name: "auth-origins", env: { PROOFGRID_URL: SITE, PORT: "3000" } });
 
 /** A browser's sign-up POST from a page of `origin`, through the route's handler. */
 function signUpFrom(origin: string, extra: Record<string, string> = {}): Promise<Response> {

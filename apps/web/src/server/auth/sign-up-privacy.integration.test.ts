@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closePgPool } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { confirmationLink, TEST_HOST } from "../api/test-callers.ts";
 import { emailsTo } from "../services/mail/outbox.ts";
+import { setupServiceDatabase } from "../testing/service-database.ts";
 import { handleAuthRequest } from "./throttled-auth-handler.ts";
 
 // Issue 11, finding 8: sign-up told who has an account (422 USER_ALREADY_EXISTS) while
@@ -15,22 +11,8 @@ import { handleAuthRequest } from "./throttled-auth-handler.ts";
 // page's request reaches it.
 
 const SITE = `http://${TEST_HOST}`;
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 
-beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-sign-up-privacy-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
-  process.env.PORT = TEST_HOST.split(":")[1];
-});
-afterAll(async () => {
-  delete process.env.PORT;
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+setupServiceDatabase({ name: "sign-up-privacy", env: { PORT: TEST_HOST.split(":")[1] as string } });
 
 function post(path: string, body: Record<string, string>): Promise<Response> {
   return handleAuthRequest(

@@ -1,20 +1,15 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closePgPool, sql } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "@proofgrid/db/sql-client";
+import { beforeAll, describe, expect, it } from "vitest";
 import * as jobsRoute from "../../app/api/v1/jobs/route.ts";
 import * as openAiModelsRoute from "../../app/v1/models/route.ts";
 import { createApiKey } from "../auth/api-keys.ts";
+import { setupServiceDatabase } from "../testing/service-database.ts";
 import { setOrgApiRateLimit } from "./api-rate-limit.ts";
 
 // Per-key request limits (issue 16, item 5), through the route handlers a client reaches:
 // every answer to a keyed request carries the RateLimit fields; past the organisation's
 // limit, a 429 with Retry-After that runs nothing; other keys and organisations unaffected.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 let limitedKey: string;
 let secondLimitedKey: string;
 let otherKey: string;
@@ -25,22 +20,15 @@ async function org(slug: string): Promise<string> {
   return rows[0]?.id as string;
 }
 
+setupServiceDatabase({ name: "rate-limit" });
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-rate-limit-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
   const limited = await org("limited");
   const other = await org("unlimited");
   expect(await setOrgApiRateLimit("limited", 5)).toEqual({ org: "limited", perMinute: 5 });
   limitedKey = (await createApiKey({ orgId: limited, name: "a", scopes: ["jobs:read", "jobs:write", "models:read"] })).key;
   secondLimitedKey = (await createApiKey({ orgId: limited, name: "b", scopes: ["jobs:read"] })).key;
   otherKey = (await createApiKey({ orgId: other, name: "c", scopes: ["jobs:read"] })).key;
-});
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const get = (key: string) => jobsRoute.GET(new Request("http://localhost/api/v1/jobs", { headers: { authorization: `Bearer ${key}` } }));

@@ -1,13 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { checkLedger } from "@proofgrid/db/ledger";
-import { closePgPool, sql } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
+import { sql } from "@proofgrid/db/sql-client";
 import { generateNodeKeyPair, hashJson, signReceipt, signRequest } from "@proofgrid/por";
 import { TRPCError } from "@trpc/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { POST as completeRoute } from "~/app/api/node/complete/route";
 import { POST as failRoute } from "~/app/api/node/fail/route";
 import { GET as marketRoute } from "~/app/api/v1/market/route";
@@ -20,13 +16,12 @@ import { createApiKey } from "../auth/api-keys.ts";
 import { API_SCOPES } from "../auth/scopes.ts";
 import { grantCredits } from "../services/billing/grant-credits.ts";
 import { ensureOrgAccounts } from "../services/billing/org-accounts.ts";
+import { setupServiceDatabase } from "../testing/service-database.ts";
 
 // Text Postgres cannot store — U+0000, or half of a UTF-16 surrogate pair — and numbers or
 // nesting canonical JSON cannot hash, sent to every route that takes text: each is a 400
 // (a tRPC BAD_REQUEST) that changes nothing, never a 500.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 let orgId: string;
 let apiKey: string;
 let owner: string;
@@ -35,12 +30,10 @@ let nodePrivateKey: string;
 const MODEL = "ef".repeat(32);
 const BAD = { nul: "a\u0000b", surrogate: "a\ud800b" } as const;
 
+const db = setupServiceDatabase({ name: "badtext" });
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-badtext-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
-  await t.prisma.model.create({
+  await db.t.prisma.model.create({
     data: { id: MODEL, slug: "encoder-synthetic-minilm", name: "encoder", kind: "embedding", description: "", signature: {}, baseCostMilliCu: 10 },
   });
   owner = await signUp("owner@example.com");
@@ -51,16 +44,11 @@ beforeAll(async () => {
   const keys = generateNodeKeyPair();
   nodePrivateKey = keys.privateKey;
   nodeId = (
-    await t.prisma.node.create({
+    await db.t.prisma.node.create({
       data: { orgId, name: "w", publicKey: keys.publicKey, region: "local", models: [MODEL], claimedCuPerHour: 3600, cuPerHour: 3600 },
       select: { id: true },
     })
   ).id;
-});
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 type Handler = (req: Request, ctx: { params: Promise<{ id: string }> }) => Promise<Response>;
@@ -97,10 +85,10 @@ async function trpcCode(p: Promise<unknown>): Promise<string> {
 }
 
 const state = async () => ({
-  jobs: await t.prisma.job.count(),
-  keys: await t.prisma.apiKey.count(),
-  orgs: await t.prisma.organization.count(),
-  reservations: await t.prisma.reservation.count(),
+  jobs: await db.t.prisma.job.count(),
+  keys: await db.t.prisma.apiKey.count(),
+  orgs: await db.t.prisma.organization.count(),
+  reservations: await db.t.prisma.reservation.count(),
   transfers: (await checkLedger(sql())).transfers,
 });
 
@@ -151,7 +139,7 @@ describe.each(Object.entries(BAD))("text with %s", (_name, bad) => {
     const job = await runningJob();
     const res = await complete(job, { dim: 384, vectors: [[0]], note: bad });
     expect(res.status, res.text).toBe(400);
-    const row = await t.prisma.job.findUniqueOrThrow({ where: { id: job }, select: { state: true } });
+    const row = await db.t.prisma.job.findUniqueOrThrow({ where: { id: job }, select: { state: true } });
     expect(row.state).not.toBe("succeeded");
   });
 });
@@ -203,7 +191,7 @@ describe("the error mapping's backstop", () => {
     const { toAppError } = await import("../errors.ts");
     const viaPg = await sql().$queryRaw`SELECT ${"a\u0000b"}::text AS t`.catch((e: unknown) => e);
     const viaJsonb = await sql().$queryRaw`SELECT ${'{"a":"\\u0000"}'}::jsonb AS j`.catch((e: unknown) => e);
-    const viaPrisma = await t.prisma.organization.findFirst({ where: { name: "a\u0000b" } }).catch((e: unknown) => e);
+    const viaPrisma = await db.t.prisma.organization.findFirst({ where: { name: "a\u0000b" } }).catch((e: unknown) => e);
     for (const err of [viaPg, viaJsonb, viaPrisma]) {
       expect(err).toBeInstanceOf(Error);
       expect(toAppError(err, "r").code).toBe("BAD_REQUEST");

@@ -1,34 +1,21 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closePgPool } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { as, code, signUp, TEST_HOST as HOST } from "../test-callers.ts";
 
 // Accounts through the real path: better-auth signs users up and sets a session cookie;
 // the tRPC context reads that cookie; every organisation procedure is scoped to the
 // session's active organisation, checked against memberships on each request.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 let alice: string;
 let bob: string;
 let aliceOrg: string;
 let aliceKeyId: string;
 let aliceJobId: string;
 
+const db = setupServiceDatabase({ name: "accounts" });
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-accounts-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
   [alice, bob] = [await signUp("alice@example.com"), await signUp("bob@example.com")];
-});
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("accounts and organisations", () => {
@@ -77,16 +64,16 @@ describe("accounts and organisations", () => {
   });
 
   it("never lets a member of one organisation read or change another's jobs, keys or nodes", async () => {
-    const model = await t.prisma.model.create({
+    const model = await db.t.prisma.model.create({
       data: { id: "a".repeat(64), slug: "m-acc", name: "m", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 },
     });
     aliceJobId = (
-      await t.prisma.job.create({
+      await db.t.prisma.job.create({
         data: { orgId: aliceOrg, modelId: model.id, state: "succeeded", costMilliCu: 1, price: 1n, inputHash: "h", inputBytes: 1 },
         select: { id: true },
       })
     ).id;
-    await t.prisma.node.create({ data: { orgId: aliceOrg, name: "alice-gpu", publicKey: "alice-node-key", region: "local" } });
+    await db.t.prisma.node.create({ data: { orgId: aliceOrg, name: "alice-gpu", publicKey: "alice-node-key", region: "local" } });
     expect((await (await as(alice)).jobs.get({ id: aliceJobId })).id).toBe(aliceJobId);
     expect(await (await as(alice)).providers.nodes()).toHaveLength(1);
 
@@ -105,13 +92,13 @@ describe("accounts and organisations", () => {
 
   it("drops the organisation at once when the membership goes, whatever the session says", async () => {
     const carol = await signUp("carol@example.com");
-    const carolUser = await t.prisma.user.findUniqueOrThrow({ where: { email: "carol@example.com" }, select: { id: true } });
-    await t.prisma.membership.create({ data: { userId: carolUser.id, orgId: aliceOrg, role: "member" } });
+    const carolUser = await db.t.prisma.user.findUniqueOrThrow({ where: { email: "carol@example.com" }, select: { id: true } });
+    await db.t.prisma.membership.create({ data: { userId: carolUser.id, orgId: aliceOrg, role: "member" } });
     const asMember = await as(carol);
     expect((await asMember.jobs.get({ id: aliceJobId })).id).toBe(aliceJobId);
     // Members use the dashboard but do not manage keys.
     expect(await code(asMember.keys.list())).toBe("FORBIDDEN");
-    await t.prisma.membership.delete({ where: { userId_orgId: { userId: carolUser.id, orgId: aliceOrg } } });
+    await db.t.prisma.membership.delete({ where: { userId_orgId: { userId: carolUser.id, orgId: aliceOrg } } });
     expect(await code((await as(carol)).jobs.get({ id: aliceJobId }))).toBe("FORBIDDEN");
   });
 

@@ -1,34 +1,21 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closePgPool } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { as, code, signUp } from "../test-callers.ts";
 
 // Platform administration through tRPC: only users.is_admin may call it, and what it does
 // goes through the same services (and the same ledger) as everything else.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 let admin: string;
 let owner: string;
 let orgId: string;
 
+const db = setupServiceDatabase({ name: "admin" });
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-admin-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
   [admin, owner] = [await signUp("ops@example.com"), await signUp("founder@example.com")];
-  await t.prisma.user.update({ where: { email: "ops@example.com" }, data: { isAdmin: true } });
+  await db.t.prisma.user.update({ where: { email: "ops@example.com" }, data: { isAdmin: true } });
   orgId = (await (await as(owner)).account.createOrganization({ name: "Founder GPUs", kind: "both" })).orgId;
-});
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("platform administration", () => {
@@ -64,12 +51,12 @@ describe("platform administration", () => {
     expect(await a.admin.organizations({ search: "nobody%" })).toEqual([]);
     expect(await code(a.admin.grantCredits({ orgId, amount: "-5", idempotencyKey: randomUUID(), memo: "oops" }))).toBe("BAD_REQUEST");
     const overview = await a.admin.overview();
-    expect(overview).toMatchObject({ organizations: await t.prisma.organization.count(), users: 2, ledger: { ok: true } });
+    expect(overview).toMatchObject({ organizations: await db.t.prisma.organization.count(), users: 2, ledger: { ok: true } });
     expect(BigInt(overview.treasury)).toBe(-250_000_000n);
   });
 
   it("lists quarantined nodes and lifts a quarantine after review, at half priority", async () => {
-    const node = await t.prisma.node.create({
+    const node = await db.t.prisma.node.create({
       data: { orgId, name: "suspect", publicKey: "suspect-key", region: "local", status: "quarantined", quarantineReason: "wrong output on a canary" },
       select: { id: true },
     });
@@ -82,7 +69,7 @@ describe("platform administration", () => {
 
   it("grants and revokes checker licences to provider organisations", async () => {
     const a = await as(admin);
-    const slug = (await t.prisma.organization.findUniqueOrThrow({ where: { id: orgId }, select: { slug: true } })).slug;
+    const slug = (await db.t.prisma.organization.findUniqueOrThrow({ where: { id: orgId }, select: { slug: true } })).slug;
     const granted = await a.admin.grantLicence({ orgSlug: slug, note: "independent lab" });
     expect((await a.admin.licences()).map((l) => [l.id, l.orgName, l.note])).toEqual([[granted.licenceId, "Founder GPUs", "independent lab"]]);
     await a.admin.revokeLicence({ id: granted.licenceId });

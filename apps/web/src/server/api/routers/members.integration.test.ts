@@ -1,40 +1,27 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closePgPool } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_INVITATIONS_PER_DAY } from "../../services/accounts/members.ts";
 import { emailsTo } from "../../services/mail/outbox.ts";
+import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { as, code, signUp } from "../test-callers.ts";
 
 // Members and invitations through the real path (better-auth sessions, tRPC callers):
 // owners invite with a role, the link works once for the invited address only, roles
 // change, people leave or are removed, and an organisation always keeps an owner.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 let owner: string;
 let dana: string;
 let eve: string;
 let orgId: string;
 
+const db = setupServiceDatabase({ name: "members" });
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-members-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
   [owner, dana, eve] = [await signUp("olga@example.com"), await signUp("dana@example.com"), await signUp("eve@example.com")];
   orgId = (await (await as(owner)).account.createOrganization({ name: "Olga Robotics", kind: "customer" })).orgId;
 });
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
 
 async function userId(email: string): Promise<string> {
-  return (await t.prisma.user.findUniqueOrThrow({ where: { email }, select: { id: true } })).id;
+  return (await db.t.prisma.user.findUniqueOrThrow({ where: { email }, select: { id: true } })).id;
 }
 
 describe("members and invitations", () => {
@@ -49,7 +36,7 @@ describe("members and invitations", () => {
     expect(mail).toMatchObject({ kind: "invitation", subject: "olga invited you to Olga Robotics on Proofgrid" });
     expect(mail?.body_text).toContain(`http://127.0.0.1:3999/invite/${inv.token}`);
     danaLink = inv.token;
-    const row = await t.prisma.invitation.findUniqueOrThrow({ where: { id: inv.id } });
+    const row = await db.t.prisma.invitation.findUniqueOrThrow({ where: { id: inv.id } });
     expect(JSON.stringify(row)).not.toContain(inv.token);
     const list = await (await as(owner)).members.list();
     expect(list.members.map((m) => [m.email, m.role])).toEqual([["olga@example.com", "owner"]]);
@@ -119,7 +106,7 @@ describe("members and invitations", () => {
 
   it("an expired link says so and cannot be used; a new invitation to the address replaces it", async () => {
     const inv = await (await as(dana)).members.invite({ email: "eve@example.com" });
-    await t.prisma.invitation.update({ where: { id: inv.id }, data: { expiresAt: new Date(Date.now() - 1_000) } });
+    await db.t.prisma.invitation.update({ where: { id: inv.id }, data: { expiresAt: new Date(Date.now() - 1_000) } });
     expect(await (await as(null)).members.describeInvitation({ token: inv.token })).toMatchObject({ usable: false, reason: expect.stringMatching(/expired/) });
     expect(await code((await as(eve)).members.accept({ token: inv.token }))).toBe("NOT_FOUND");
     const again = await (await as(dana)).members.invite({ email: "eve@example.com", role: "owner" });
@@ -132,14 +119,14 @@ describe("members and invitations", () => {
     const results = await Promise.allSettled(callers.map((c) => c.members.invite({ email: "twice@example.com" })));
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     for (const r of results) if (r.status === "rejected") expect((r.reason as { code?: string }).code).toBe("CONFLICT");
-    expect(await t.prisma.invitation.count({ where: { email: "twice@example.com", revokedAt: null } })).toBe(1);
+    expect(await db.t.prisma.invitation.count({ where: { email: "twice@example.com", revokedAt: null } })).toBe(1);
   });
 
   it("caps the invitations an organisation sends in a day", async () => {
-    const org = (await t.prisma.membership.findFirstOrThrow({ where: { user: { email: "dana@example.com" } }, select: { orgId: true } })).orgId;
-    const sent = await t.prisma.invitation.count({ where: { orgId: org } });
+    const org = (await db.t.prisma.membership.findFirstOrThrow({ where: { user: { email: "dana@example.com" } }, select: { orgId: true } })).orgId;
+    const sent = await db.t.prisma.invitation.count({ where: { orgId: org } });
     const inviter = await userId("dana@example.com");
-    await t.prisma.invitation.createMany({
+    await db.t.prisma.invitation.createMany({
       data: Array.from({ length: MAX_INVITATIONS_PER_DAY - sent }, (_, i) => ({
         orgId: org,
         email: `bulk${i}@example.com`,
@@ -150,6 +137,6 @@ describe("members and invitations", () => {
       })),
     });
     expect(await code((await as(dana)).members.invite({ email: "one-more@example.com" }))).toBe("TOO_MANY_REQUESTS");
-    expect(await t.prisma.invitation.count({ where: { email: "one-more@example.com" } })).toBe(0);
+    expect(await db.t.prisma.invitation.count({ where: { email: "one-more@example.com" } })).toBe(0);
   });
 });

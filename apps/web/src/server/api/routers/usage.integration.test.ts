@@ -1,16 +1,13 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
-import { closePgPool, sqlTransaction } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
+import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { TRPCError } from "@trpc/server";
 import { parse } from "csv-parse/sync";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../errors.ts";
 import { grantCredits } from "../../services/billing/grant-credits.ts";
 import { exportUsageCsv, USAGE_CSV_COLUMNS } from "../../services/usage/export-usage-csv.ts";
 import { getUsageOverview } from "../../services/usage/get-usage-overview.ts";
+import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { ORG_HEADER } from "../org-header.ts";
 import { createCaller } from "../root.ts";
 import { signUp as signUpConfirmed } from "../test-callers.ts";
@@ -20,8 +17,7 @@ import { createTRPCContext } from "../trpc.ts";
 // times: each bucket's counts, percentiles and spend are worked out by hand below, and
 // another organisation's jobs, in the same hours, must never show.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
+const db = setupServiceDatabase({ name: "usage" });
 const HOST = "127.0.0.1:3998";
 const HOUR = 3_600_000;
 const MIN = 60_000;
@@ -63,7 +59,7 @@ async function job(
   const held = o.held ?? 1_000n;
   const finishedAt = o.finishedAt === undefined ? null : new Date(o.finishedAt);
   const createdAt = finishedAt ? new Date(finishedAt.getTime() - (o.ttrMs ?? 50)) : new Date();
-  const row = await t.prisma.job.create({
+  const row = await db.t.prisma.job.create({
     data: {
       orgId,
       modelId,
@@ -134,22 +130,18 @@ let keyA: string;
 const jobs: Record<string, string> = {};
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-usage-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
   [alice, bob] = [await signUp("alice@usage.example"), await signUp("bob@usage.example")];
   orgA = (await (await as(alice)).account.createOrganization({ name: "Acme Vision", kind: "customer" })).orgId;
   orgB = (await (await as(bob)).account.createOrganization({ name: "Bob Labs", kind: "customer" })).orgId;
   keyA = (await (await as(alice)).keys.create({ name: "ci", scopes: ["jobs:read"] })).key;
   for (const org of [orgA, orgB]) await grantCredits({ orgId: org, amount: 1_000_000n, idempotencyKey: `usage-test:${org}` });
   modelId = (
-    await t.prisma.model.create({
+    await db.t.prisma.model.create({
       data: { id: "b".repeat(64), slug: "m-usage", name: "m", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 },
     })
   ).id;
-  const provider = await t.prisma.organization.create({ data: { name: "GPUs", slug: "gpus-usage", kind: "provider" }, select: { id: true } });
-  nodeId = (await t.prisma.node.create({ data: { orgId: provider.id, name: "gpu", publicKey: "usage-node-key", region: "eu-west" }, select: { id: true } })).id;
+  const provider = await db.t.prisma.organization.create({ data: { name: "GPUs", slug: "gpus-usage", kind: "provider" }, select: { id: true } });
+  nodeId = (await db.t.prisma.node.create({ data: { orgId: provider.id, name: "gpu", publicKey: "usage-node-key", region: "eu-west" }, select: { id: true } })).id;
 
   // Organisation A. Bucket 20 (three hours before the current one): two successes, 100 and
   // 300 ms, charged 800 (of a 1 000 hold) and 1 000, and a failure (hold released).
@@ -170,11 +162,6 @@ beforeAll(async () => {
   // Organisation B, in the same hours: none of it may show for A.
   jobs.b1 = await job(orgB, { state: "succeeded", finishedAt: H - 3 * HOUR + 15 * MIN, ttrMs: 20_000, charge: 5_000n, held: 5_000n });
   jobs.b2 = await job(orgB, { state: "failed", finishedAt: H - HOUR + 1 * MIN });
-});
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const zero = { spend: "0", finished: 0, succeeded: 0, failed: 0, canceled: 0, successRate: null, p50Ms: null, p95Ms: null };

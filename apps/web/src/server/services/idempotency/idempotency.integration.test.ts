@@ -1,11 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { checkLedger, getBalances, orgAccountCode } from "@proofgrid/db/ledger";
-import { closePgPool, sql } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "@proofgrid/db/sql-client";
+import { beforeAll, describe, expect, it } from "vitest";
 import { POST as submitRoute } from "~/app/api/v1/jobs/route";
 import { POST as stakeRoute } from "~/app/api/v1/nodes/[id]/stake/route";
 import { POST as unbondRoute } from "~/app/api/v1/nodes/[id]/unbond/route";
@@ -13,8 +9,7 @@ import { POST as bookRoute } from "~/app/api/v1/reservations/route";
 import { as } from "../../api/test-callers.ts";
 import { createApiKey } from "../../auth/api-keys.ts";
 import { API_SCOPES } from "../../auth/scopes.ts";
-import { grantCredits } from "../billing/grant-credits.ts";
-import { ensureOrgAccounts } from "../billing/org-accounts.ts";
+import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
 import { nodeStakeCode, requiredStake, stakeNode } from "../verification/stake.ts";
 import { IDEMPOTENCY_KEEP_MS, purgeIdempotencyKeys } from "./run-idempotent.ts";
 
@@ -22,8 +17,6 @@ import { IDEMPOTENCY_KEEP_MS, purgeIdempotencyKeys } from "./run-idempotent.ts";
 // Stripe's rule (same key + same body → the same answer; another body → 422; concurrent
 // duplicates wait and replay), and a key scoped to the resource it names.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 let customer: string;
 let customerKey: string;
 let provider: string;
@@ -31,28 +24,19 @@ let providerKey: string;
 const providerNodes: string[] = [];
 const TOKENS = 1_000_000n;
 
+const db = setupServiceDatabase({ name: "idem", env: { POR_STAKE_REQUIRED: "1" }, database: { maxConnections: 12 } });
+
 beforeAll(async () => {
-  t = await createTestDatabase({ maxConnections: 12 });
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-idem-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
-  process.env.POR_STAKE_REQUIRED = "1";
   // A row for the built-in encoder: submit checks its input with the real tokenizer.
-  await t.prisma.model.create({
+  await db.t.prisma.model.create({
     data: { id: "ef".repeat(32), slug: "encoder-synthetic-minilm", name: "encoder", kind: "embedding", description: "", signature: {}, baseCostMilliCu: 10 },
   });
-  const org = async (slug: string, kind: "provider" | "customer") => {
-    const row = await t.prisma.organization.create({ data: { slug, name: slug, kind }, select: { id: true } });
-    await ensureOrgAccounts(sql(), row.id);
-    await grantCredits({ orgId: row.id, amount: 100_000n * TOKENS, idempotencyKey: `funds:${slug}`, memo: "test" });
-    return row.id;
-  };
-  customer = await org("customer", "customer");
-  provider = await org("provider", "provider");
+  customer = await createOrg("customer", "customer", 100_000n * TOKENS);
+  provider = await createOrg("provider", "provider", 100_000n * TOKENS);
   customerKey = (await createApiKey({ orgId: customer, name: "c", scopes: [...API_SCOPES] })).key;
   providerKey = (await createApiKey({ orgId: provider, name: "p", scopes: [...API_SCOPES] })).key;
   for (let i = 0; i < 3; i++) {
-    const row = await t.prisma.node.create({
+    const row = await db.t.prisma.node.create({
       data: { orgId: provider, name: `n${i}`, publicKey: randomBytes(32).toString("base64url"), region: "local", status: "online", models: [], claimedCuPerHour: 3600, cuPerHour: 3600 },
       select: { id: true },
     });
@@ -60,11 +44,6 @@ beforeAll(async () => {
   }
   // The first node is bookable: staked to its minimum.
   await stakeNode({ orgId: provider, nodeId: providerNodes[0] as string, amount: requiredStake(3600), idempotencyKey: "setup" });
-});
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const balance = async (code: string) => (await getBalances(sql(), [code])).get(code) ?? 0n;
@@ -136,13 +115,13 @@ describe("idempotency keys: same key and body → same answer; another body → 
     const answers = await Promise.all(Array.from({ length: 10 }, () => call(bookRoute, { key: customerKey, idem: key, body })));
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(201));
     expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
-    expect(await t.prisma.reservation.count({ where: { orgId: customer } })).toBe(1);
+    expect(await db.t.prisma.reservation.count({ where: { orgId: customer } })).toBe(1);
     const oneHold = (await balance(orgAccountCode(customer, "held"))) - held;
     expect(oneHold).toBeGreaterThan(0n);
     // 700 hours instead of 1 under the same key: refused, nothing booked or held.
     const longer = await call(bookRoute, { key: customerKey, idem: key, body: { ...body, hours: 700 } });
     expect(longer.status).toBe(422);
-    expect(await t.prisma.reservation.count({ where: { orgId: customer } })).toBe(1);
+    expect(await db.t.prisma.reservation.count({ where: { orgId: customer } })).toBe(1);
     expect((await balance(orgAccountCode(customer, "held"))) - held).toBe(oneHold);
     // tRPC names the same operation: the same key and body replay the booking there too.
     const byTrpc = await (await as(null, { authorization: `Bearer ${customerKey}`, "idempotency-key": key })).reservations.book(body);
@@ -159,7 +138,7 @@ describe("idempotency keys: same key and body → same answer; another body → 
     expect(cheaper.status).toBe(422);
     const otherText = await call(submitRoute, { key: customerKey, idem: key, body: { ...body, input: { text: "bye" } } });
     expect(otherText.status).toBe(422);
-    expect(await t.prisma.job.count({ where: { orgId: customer } })).toBe(1);
+    expect(await db.t.prisma.job.count({ where: { orgId: customer } })).toBe(1);
     // Over tRPC with the body's field: the same job.
     const byTrpc = await (await as(null, { authorization: `Bearer ${customerKey}` })).jobs.submit({ ...body, idempotencyKey: key });
     expect(byTrpc.id).toBe(first.body.id);
@@ -171,6 +150,6 @@ describe("idempotency keys: same key and body → same answer; another body → 
     await call(stakeRoute, { key: providerKey, id: providerNodes[1] as string, idem: key, body: { amount: "1" } });
     await sql().$executeRaw`UPDATE idempotency_keys SET created_at = now() - make_interval(secs => ${IDEMPOTENCY_KEEP_MS / 1000 + 1}) WHERE key = ${key}`;
     expect(await purgeIdempotencyKeys()).toBe(1);
-    expect(await t.prisma.idempotencyKey.count({ where: { key } })).toBe(0);
+    expect(await db.t.prisma.idempotencyKey.count({ where: { key } })).toBe(0);
   });
 });

@@ -1,17 +1,12 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closePgPool } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { AppError, errorResponse } from "../../errors.ts";
+import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { assertAdmissible, drainRate, queueEstimate } from "./backpressure.ts";
 
 // Backpressure against a real Postgres: an organisation's queue cap and a full network
 // both answer 429 with a Retry-After, before anything is written.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
+const db = setupServiceDatabase({ name: "bp", env: { ORG_MAX_QUEUED_JOBS: "5", MAX_QUEUE_WAIT_MS: "2000" } });
 const M1 = "1".repeat(64);
 const M2 = "2".repeat(64);
 const M3 = "3".repeat(64);
@@ -20,7 +15,7 @@ let other: string;
 
 async function jobs(orgId: string, modelId: string, n: number, state: "queued" | "succeeded", finishedAgoMs = 0) {
   for (let i = 0; i < n; i++) {
-    await t.prisma.job.create({
+    await db.t.prisma.job.create({
       data: {
         orgId,
         modelId,
@@ -37,24 +32,11 @@ async function jobs(orgId: string, modelId: string, n: number, state: "queued" |
 }
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-bp-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
-  process.env.ORG_MAX_QUEUED_JOBS = "5";
-  process.env.MAX_QUEUE_WAIT_MS = "2000";
   for (const id of [M1, M2, M3]) {
-    await t.prisma.model.create({ data: { id, slug: `m${id[0]}`, name: "m", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 } });
+    await db.t.prisma.model.create({ data: { id, slug: `m${id[0]}`, name: "m", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 } });
   }
-  busy = (await t.prisma.organization.create({ data: { slug: "busy", name: "busy" }, select: { id: true } })).id;
-  other = (await t.prisma.organization.create({ data: { slug: "other", name: "other" }, select: { id: true } })).id;
-});
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
-  delete process.env.ORG_MAX_QUEUED_JOBS;
-  delete process.env.MAX_QUEUE_WAIT_MS;
+  busy = (await db.t.prisma.organization.create({ data: { slug: "busy", name: "busy" }, select: { id: true } })).id;
+  other = (await db.t.prisma.organization.create({ data: { slug: "other", name: "other" }, select: { id: true } })).id;
 });
 
 async function refusal(p: Promise<unknown>): Promise<AppError> {
@@ -85,15 +67,15 @@ describe("backpressure", () => {
     // No worker serves M2 yet: jobs are accepted and wait, and the estimate says why.
     await jobs(other, M2, 3, "queued");
     await expect(assertAdmissible({ orgId: other, modelId: M2 })).resolves.toBeUndefined();
-    const first = await t.prisma.job.findFirstOrThrow({ where: { modelId: M2, state: "queued" }, orderBy: { createdAt: "asc" } });
+    const first = await db.t.prisma.job.findFirstOrThrow({ where: { modelId: M2, state: "queued" }, orderBy: { createdAt: "asc" } });
     expect(await queueEstimate({ modelId: M2, createdAt: first.createdAt })).toEqual({
       position: 1,
       estimatedStartMs: null,
       reason: "no online worker serves this model yet",
     });
 
-    const provider = (await t.prisma.organization.create({ data: { slug: "p", name: "p", kind: "provider" }, select: { id: true } })).id;
-    await t.prisma.node.create({ data: { orgId: provider, name: "w", publicKey: "k", region: "local", models: [M2], status: "online", maxConcurrency: 1 } });
+    const provider = (await db.t.prisma.organization.create({ data: { slug: "p", name: "p", kind: "provider" }, select: { id: true } })).id;
+    await db.t.prisma.node.create({ data: { orgId: provider, name: "w", publicKey: "k", region: "local", models: [M2], status: "online", maxConcurrency: 1 } });
     // Ten finished in the last ten seconds: one a second. Three queued: three seconds > 2 s.
     await jobs(other, M2, 10, "succeeded", 10_000);
     await new Promise((r) => setTimeout(r, 1_100)); // the per-model load is cached for a second
@@ -102,27 +84,27 @@ describe("backpressure", () => {
     const wait = (err.details as { estimatedWaitMs: number }).estimatedWaitMs;
     expect(wait).toBeGreaterThan(2_000);
     expect(wait).toBeLessThan(4_000);
-    const last = await t.prisma.job.findFirstOrThrow({ where: { modelId: M2, state: "queued" }, orderBy: { createdAt: "desc" } });
+    const last = await db.t.prisma.job.findFirstOrThrow({ where: { modelId: M2, state: "queued" }, orderBy: { createdAt: "desc" } });
     const estimate = await queueEstimate({ modelId: M2, createdAt: last.createdAt });
     expect(estimate.position).toBe(3);
     expect(estimate.estimatedStartMs).toBeGreaterThan(2_000);
   });
 
   it("a network that just started is judged by what its slots can run, not by the few jobs it has finished", async () => {
-    const provider = (await t.prisma.organization.create({ data: { slug: "p3", name: "p3", kind: "provider" }, select: { id: true } })).id;
-    await t.prisma.node.create({ data: { orgId: provider, name: "w3", publicKey: "k3", region: "local", models: [M3], status: "online", maxConcurrency: 2 } });
+    const provider = (await db.t.prisma.organization.create({ data: { slug: "p3", name: "p3", kind: "provider" }, select: { id: true } })).id;
+    await db.t.prisma.node.create({ data: { orgId: provider, name: "w3", publicKey: "k3", region: "local", models: [M3], status: "online", maxConcurrency: 2 } });
     // One job finished half a second ago after a 50 ms run; 30 queued behind it. Observed
     // throughput alone (1 job in 10 s) says 300 s of queue; two slots at 50 ms drain it in
     // 0.75 s, under the 2 s bound.
     const now = Date.now();
-    await t.prisma.job.create({
+    await db.t.prisma.job.create({
       data: { orgId: other, modelId: M3, state: "succeeded", costMilliCu: 1, price: 1n, inputHash: "h", inputBytes: 1, startedAt: new Date(now - 550), finishedAt: new Date(now - 500) },
     });
-    const flood = (await t.prisma.organization.create({ data: { slug: "flood", name: "flood" }, select: { id: true } })).id;
-    const fresh = (await t.prisma.organization.create({ data: { slug: "fresh", name: "fresh" }, select: { id: true } })).id;
+    const flood = (await db.t.prisma.organization.create({ data: { slug: "flood", name: "flood" }, select: { id: true } })).id;
+    const fresh = (await db.t.prisma.organization.create({ data: { slug: "fresh", name: "fresh" }, select: { id: true } })).id;
     await jobs(flood, M3, 30, "queued");
     await expect(assertAdmissible({ orgId: fresh, modelId: M3 })).resolves.toBeUndefined();
-    const last = await t.prisma.job.findFirstOrThrow({ where: { modelId: M3, state: "queued" }, orderBy: { createdAt: "desc" } });
+    const last = await db.t.prisma.job.findFirstOrThrow({ where: { modelId: M3, state: "queued" }, orderBy: { createdAt: "desc" } });
     const estimate = await queueEstimate({ modelId: M3, createdAt: last.createdAt });
     expect(estimate.position).toBe(30);
     expect(estimate.estimatedStartMs).toBeGreaterThan(500);

@@ -1,15 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { checkLedger, getBalances, orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
-import { closePgPool, sql, sqlTransaction } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
+import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { generateNodeKeyPair, hashJson, signReceipt } from "@proofgrid/por";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
 import { grantCredits } from "../billing/grant-credits.ts";
-import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { priceForCost } from "../billing/pricing.ts";
 import type { NodeIdentity } from "../nodes/authenticate-node.ts";
 import { completeJob } from "../nodes/complete-job.ts";
@@ -23,8 +19,6 @@ import { rerunJob } from "./rerun-job.ts";
 // the re-run's fate, the customer ends with the refunded balance less exactly what the re-run
 // was charged, never more, and the emission pool pays nothing.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 let customer: string;
 let node: NodeIdentity;
 let nodeKey: string;
@@ -32,26 +26,18 @@ const MODEL = "cd".repeat(32);
 const LIST_PRICE = 50_000n;
 const TOKENS = 1_000_000n;
 
+const db = setupServiceDatabase({ name: "rerun", env: { PRICE_PER_CU: String(LIST_PRICE) } });
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-rerun-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
-  process.env.PRICE_PER_CU = String(LIST_PRICE);
-  await t.prisma.model.create({
+  await db.t.prisma.model.create({
     data: { id: MODEL, slug: "test-model", name: "test", kind: "tensor", description: "test", signature: {}, baseCostMilliCu: 1 },
   });
-  const org = async (slug: string, kind: "provider" | "customer") => {
-    const row = await t.prisma.organization.create({ data: { slug, name: slug, kind }, select: { id: true } });
-    await ensureOrgAccounts(sql(), row.id);
-    return row.id;
-  };
-  customer = await org("customer", "customer");
-  const provider = await org("provider", "provider");
+  customer = await createOrg("customer", "customer");
+  const provider = await createOrg("provider", "provider");
   await grantCredits({ orgId: customer, amount: 1_000_000n * TOKENS, idempotencyKey: "funds", memo: "test" });
   const keys = generateNodeKeyPair();
   nodeKey = keys.privateKey;
-  const row = await t.prisma.node.create({
+  const row = await db.t.prisma.node.create({
     data: { orgId: provider, name: "w", publicKey: keys.publicKey, region: "local", models: [MODEL], claimedCuPerHour: 3600, cuPerHour: 3600 },
     select: { id: true },
   });
@@ -67,11 +53,6 @@ beforeAll(async () => {
     cuPerHour: 3600,
     priorityFactor: 1,
   };
-});
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const available = async () => (await getBalances(sql(), [orgAccountCode(customer, "available")])).get(orgAccountCode(customer, "available")) ?? 0n;

@@ -1,30 +1,21 @@
-import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closePgPool } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { as, signUp, TEST_HOST } from "../../api/test-callers.ts";
 import { getAuth } from "../../auth/better-auth.ts";
+import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { deliverOutbox, emailsTo } from "./outbox.ts";
 
 // Password reset by email, end to end on the server side: better-auth asks for the mail,
 // the outbox holds it, the delivery loop hands it to a real SMTP server (smtp-server, in
 // this process, over TCP on loopback), and the link in it sets a new password once.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 let smtp: SMTPServer;
 const received: { to: string[]; raw: string }[] = [];
 
+const db = setupServiceDatabase({ name: "mail", env: { PROOFGRID_URL: "http://proofgrid.example" } });
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-mail-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
-  process.env.PROOFGRID_URL = "http://proofgrid.example";
   smtp = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS"],
@@ -49,10 +40,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise<void>((resolve) => smtp?.close(resolve));
   delete process.env.SMTP_URL;
-  delete process.env.PROOFGRID_URL;
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function signIn(email: string, password: string): Promise<number> {
@@ -121,13 +108,13 @@ describe("password reset by email", () => {
     await new Promise<void>((resolve) => smtp.close(resolve));
     expect(await requestReset("rosa@example.com")).toBe(200);
     expect(await deliverOutbox()).toBe(0);
-    const [failed] = await t.prisma.outboundEmail.findMany({ where: { toAddress: "rosa@example.com", sentAt: null } });
+    const [failed] = await db.t.prisma.outboundEmail.findMany({ where: { toAddress: "rosa@example.com", sentAt: null } });
     expect(failed?.attempts).toBe(1);
     expect(failed?.lastError).toMatch(/ECONNREFUSED|connect/i);
     // It waits (1 s after a first refusal, doubling after each) before it is tried again.
     expect((failed?.nextAttemptAt.getTime() ?? 0) - Date.now()).toBeGreaterThan(500);
     expect(await deliverOutbox()).toBe(0);
-    expect((await t.prisma.outboundEmail.findUniqueOrThrow({ where: { id: failed?.id ?? "" } })).attempts).toBe(1);
+    expect((await db.t.prisma.outboundEmail.findUniqueOrThrow({ where: { id: failed?.id ?? "" } })).attempts).toBe(1);
     smtp = new SMTPServer({
       authOptional: true,
       disabledCommands: ["STARTTLS"],
@@ -146,7 +133,7 @@ describe("password reset by email", () => {
   });
 
   it("blanks the body of a message an hour after it went out (it holds a live link)", async () => {
-    await t.prisma.outboundEmail.updateMany({ where: { toAddress: "sam@example.com" }, data: { sentAt: new Date(Date.now() - 2 * 3_600_000) } });
+    await db.t.prisma.outboundEmail.updateMany({ where: { toAddress: "sam@example.com" }, data: { sentAt: new Date(Date.now() - 2 * 3_600_000) } });
     await deliverOutbox();
     const [old] = await emailsTo("sam@example.com");
     expect(old).toMatchObject({ body_text: "", kind: "password_reset" });

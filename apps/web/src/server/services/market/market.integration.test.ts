@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closePgPool, sql } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "@proofgrid/db/sql-client";
+import { beforeAll, describe, expect, it } from "vitest";
+import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { getMarket } from "./market.ts";
 
 // The public market (GET /api/v1/market) against a real Postgres. Before this, its time to
@@ -13,22 +10,18 @@ import { getMarket } from "./market.ts";
 // counts alike, only results older than PUBLIC_FEED_DELAY_MS, and free slots are as they
 // were at the feed horizon.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 const MODEL = "m".repeat(64);
 
+const db = setupServiceDatabase({
+  name: "market",
+  env: { PUBLIC_FEED_BUCKET_MS: "60000", PUBLIC_FEED_DELAY_MS: "120000", POR_STAKE_REQUIRED: "0" },
+});
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-market-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
-  process.env.PUBLIC_FEED_BUCKET_MS = "60000";
-  process.env.PUBLIC_FEED_DELAY_MS = "120000";
-  process.env.POR_STAKE_REQUIRED = "0";
-  const org = await t.prisma.organization.create({ data: { slug: "acme", name: "acme" }, select: { id: true } });
-  const protocol = await t.prisma.organization.create({ data: { slug: "protocol-x", name: "protocol" }, select: { id: true } });
-  await t.prisma.model.create({ data: { id: MODEL, slug: "vad-silero-v5", name: "VAD", kind: "vad", description: "", signature: {}, baseCostMilliCu: 10 } });
-  const node = await t.prisma.node.create({
+  const org = await db.t.prisma.organization.create({ data: { slug: "acme", name: "acme" }, select: { id: true } });
+  const protocol = await db.t.prisma.organization.create({ data: { slug: "protocol-x", name: "protocol" }, select: { id: true } });
+  await db.t.prisma.model.create({ data: { id: MODEL, slug: "vad-silero-v5", name: "VAD", kind: "vad", description: "", signature: {}, baseCostMilliCu: 10 } });
+  const node = await db.t.prisma.node.create({
     data: { orgId: org.id, name: "w", publicKey: "k", region: "ca-montreal", status: "online", models: [MODEL], maxConcurrency: 2, cuPerHour: 100, lastSeenAt: new Date() },
     select: { id: true },
   });
@@ -47,12 +40,6 @@ beforeAll(async () => {
       VALUES (gen_random_uuid(), ${purpose === "customer" ? org.id : protocol.id}::uuid, ${MODEL}, ${running ? "running" : "succeeded"}::"JobState", ${node.id}::uuid, 10, 1, 'h', 1,
               ${purpose}::"JobPurpose", ${new Date(finished.getTime() - 3_000)}, ${new Date(finished.getTime() - 3_000)}, ${new Date(finished.getTime() - 2_000)}, ${running ? null : finished})`;
   }
-});
-
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("getMarket", () => {

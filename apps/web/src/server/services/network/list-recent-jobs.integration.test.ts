@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closePgPool, sql } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "@proofgrid/db/sql-client";
+import { beforeAll, describe, expect, it } from "vitest";
+import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { listRecentActivity } from "./list-recent-jobs.ts";
 
 // The public activity feed against a real Postgres: a job that finished moments ago is not
@@ -11,24 +8,18 @@ import { listRecentActivity } from "./list-recent-jobs.ts";
 // issue 12 the feed listed each running customer job with a millisecond createdAt and left
 // challenges out, so a worker polling it after a lease could tell which kind it held.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 const NOW = new Date("2026-12-05T10:00:30.000Z");
 const ids: string[] = [];
 
+const db = setupServiceDatabase({ name: "activity", env: { PUBLIC_FEED_BUCKET_MS: "60000", PUBLIC_FEED_DELAY_MS: "120000" } });
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-activity-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
-  process.env.PUBLIC_FEED_BUCKET_MS = "60000";
-  process.env.PUBLIC_FEED_DELAY_MS = "120000";
-  const org = await t.prisma.organization.create({ data: { slug: "acme", name: "acme" }, select: { id: true } });
-  const protocol = await t.prisma.organization.create({ data: { slug: "protocol-x", name: "protocol" }, select: { id: true } });
-  await t.prisma.model.create({
+  const org = await db.t.prisma.organization.create({ data: { slug: "acme", name: "acme" }, select: { id: true } });
+  const protocol = await db.t.prisma.organization.create({ data: { slug: "protocol-x", name: "protocol" }, select: { id: true } });
+  await db.t.prisma.model.create({
     data: { id: "m".repeat(64), slug: "vad-silero-v5", name: "VAD", kind: "vad", description: "", signature: {}, baseCostMilliCu: 10 },
   });
-  const node = await t.prisma.node.create({
+  const node = await db.t.prisma.node.create({
     data: { orgId: org.id, name: "w", publicKey: "k", region: "ca-montreal", status: "online" },
     select: { id: true },
   });
@@ -48,12 +39,6 @@ beforeAll(async () => {
       RETURNING id`;
     ids.push(rows[0]?.id as string);
   }
-});
-
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("listRecentActivity", () => {

@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { checkLedger, getBalances, orgAccountCode } from "@proofgrid/db/ledger";
-import { closePgPool, sql, sqlTransaction } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
+import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { generateNodeKeyPair, hashJson, signReceipt } from "@proofgrid/por";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../errors.ts";
+import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
 import { grantCredits } from "../billing/grant-credits.ts";
-import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { submitJob } from "../jobs/submit-job.ts";
 import { ensureNodeAccounts } from "../verification/stake.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
@@ -18,34 +14,25 @@ import { completeJob } from "./complete-job.ts";
 // is stored, countersigned or paid. A padded or malformed result is a 400 that changes
 // nothing (the job keeps its lease, no money moves); a real result of the model is paid.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 let customer: string;
 let node: NodeIdentity;
 let nodeKey: string;
 const ENCODER = "encoder-synthetic-minilm";
 let encoderId: string;
 
+const db = setupServiceDatabase({ name: "complete" });
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-complete-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
   encoderId = "ef".repeat(32);
-  await t.prisma.model.create({
+  await db.t.prisma.model.create({
     data: { id: encoderId, slug: ENCODER, name: "encoder", kind: "embedding", description: "test", signature: {}, baseCostMilliCu: 10 },
   });
-  const org = async (slug: string, kind: "provider" | "customer") => {
-    const row = await t.prisma.organization.create({ data: { slug, name: slug, kind }, select: { id: true } });
-    await ensureOrgAccounts(sql(), row.id);
-    return row.id;
-  };
-  customer = await org("customer", "customer");
-  const provider = await org("provider", "provider");
+  customer = await createOrg("customer", "customer");
+  const provider = await createOrg("provider", "provider");
   await grantCredits({ orgId: customer, amount: 1_000_000_000n, idempotencyKey: "funds", memo: "test" });
   const keys = generateNodeKeyPair();
   nodeKey = keys.privateKey;
-  const row = await t.prisma.node.create({
+  const row = await db.t.prisma.node.create({
     data: { orgId: provider, name: "w", publicKey: keys.publicKey, region: "local", models: [encoderId], claimedCuPerHour: 3600, cuPerHour: 3600 },
     select: { id: true },
   });
@@ -62,11 +49,6 @@ beforeAll(async () => {
     priorityFactor: 1,
   };
   await sqlTransaction((tx) => ensureNodeAccounts(tx, { id: node.id, orgId: node.orgId }));
-});
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** A submitted job of `texts`, leased to the node as the dispatcher and the lease would. */

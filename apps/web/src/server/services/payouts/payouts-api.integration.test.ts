@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { getBalances, orgAccountCode, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
-import { closePgPool, sql } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
+import { sql } from "@proofgrid/db/sql-client";
 import { walletClientFor } from "@proofgrid/chain";
 import { erc20Abi, getAddress, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +12,7 @@ import * as withdrawalRoute from "../../../app/api/v1/payouts/withdrawals/[id]/r
 import * as withdrawalsRoute from "../../../app/api/v1/payouts/withdrawals/route.ts";
 import { createApiKey } from "../../auth/api-keys.ts";
 import type { ApiScope } from "../../auth/scopes.ts";
-import { ensureOrgAccounts } from "../billing/org-accounts.ts";
+import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
 import { checkPayouts } from "./check-payouts.ts";
 import { createPayoutLoop } from "./payout-loop.ts";
 
@@ -27,23 +23,13 @@ import { createPayoutLoop } from "./payout-loop.ts";
 
 const TOKEN = 1_000_000n;
 const BASE = "http://localhost/api/v1/payouts";
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
 let chain: TestChain;
-let dataDir: string;
 let provider: string;
 let writeKey: string;
 let readKey: string;
 let jobsKey: string;
 let otherKey: string;
 const loop = createPayoutLoop();
-
-async function org(slug: string): Promise<string> {
-  const rows = await sql().$queryRaw<{ id: string }[]>`
-    INSERT INTO organizations (id, name, slug, kind) VALUES (gen_random_uuid(), ${slug}, ${slug}, 'provider') RETURNING id`;
-  const id = rows[0]?.id as string;
-  await ensureOrgAccounts(sql(), id);
-  return id;
-}
 
 async function key(orgId: string, scopes: ApiScope[]): Promise<string> {
   return (await createApiKey({ orgId, name: scopes.join(",") || "none", scopes })).key;
@@ -93,15 +79,13 @@ async function linkAddress(apiKey: string, wallet = newWallet()) {
   return { wallet, challenge: c.body, signature, verified: v };
 }
 
+setupServiceDatabase({ name: "payouts-api" });
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-payouts-api-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
   chain = await startTestChain({ blockMs: 200 });
   Object.assign(process.env, chain.env(), { PAYOUT_CONFIRMATIONS: "2", PAYOUT_REBROADCAST_MS: "500" });
-  provider = await org("api-provider");
-  const other = await org("api-other");
+  provider = await createOrg("api-provider", "provider");
+  const other = await createOrg("api-other", "provider");
   await fundEarnings(provider, 500n * TOKEN, "api-provider");
   await fundEarnings(other, 500n * TOKEN, "api-other");
   writeKey = await key(provider, ["billing:read", "payouts:write"]);
@@ -112,9 +96,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await chain?.stop();
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("payouts API: who may call it", () => {

@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { checkLedger, getBalances, orgAccountCode, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
-import { closePgPool, sql } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
+import { sql } from "@proofgrid/db/sql-client";
 import { getAddress, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestChain, type TestChain } from "../../../../../../tests/support/chain.ts";
 import { fundEarnings, newWallet, setPayoutAddress, withdrawalRow } from "../../../../../../tests/support/payouts.ts";
 import { AppError } from "../../errors.ts";
-import { ensureOrgAccounts } from "../billing/org-accounts.ts";
+import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
 import { createPayoutAddressChallenge, getPayoutAddress, verifyPayoutAddress } from "./payout-address.ts";
 import { checkPayouts } from "./check-payouts.ts";
 import { createPayoutLoop } from "./payout-loop.ts";
@@ -22,23 +18,13 @@ import { getWithdrawal, parseBaseUnits, quoteWithdrawal, requestWithdrawal } fro
 // coordinator, are tests/e2e/payouts.test.ts.)
 
 const TOKEN = 1_000_000n;
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
 let chain: TestChain;
-let dataDir: string;
 let provider: string;
 let other: string;
 const loop = createPayoutLoop();
 
 function useChainEnv(overrides: Record<string, string> = {}) {
   Object.assign(process.env, chain.env(), { PAYOUT_CONFIRMATIONS: "2", PAYOUT_REBROADCAST_MS: "500", PAYOUT_NONCE_TAKEN_GRACE_MS: "0" }, overrides);
-}
-
-async function org(slug: string): Promise<string> {
-  const rows = await sql().$queryRaw<{ id: string }[]>`
-    INSERT INTO organizations (id, name, slug, kind) VALUES (gen_random_uuid(), ${slug}, ${slug}, 'provider') RETURNING id`;
-  const id = rows[0]?.id as string;
-  await ensureOrgAccounts(sql(), id);
-  return id;
 }
 
 const earnings = async (orgId: string) => (await getBalances(sql(), [orgAccountCode(orgId, "earnings")])).get(orgAccountCode(orgId, "earnings")) ?? 0n;
@@ -70,24 +56,19 @@ async function expectRefused(p: Promise<unknown>, code: string, message?: RegExp
   if (message) expect((err as AppError).message).toMatch(message);
 }
 
+setupServiceDatabase({ name: "payouts" });
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-payouts-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
   chain = await startTestChain({ blockMs: 200 });
   useChainEnv();
-  provider = await org("gpu-provider");
-  other = await org("other-provider");
+  provider = await createOrg("gpu-provider", "provider");
+  other = await createOrg("other-provider", "provider");
   await fundEarnings(provider, 1_000n * TOKEN, "provider");
   await fundEarnings(other, 1_000n * TOKEN, "other");
 }, 120_000);
 
 afterAll(async () => {
   await chain?.stop();
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("payout address", () => {

@@ -1,11 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closePgPool, sql } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureOrgAccounts } from "../billing/org-accounts.ts";
+import { sql } from "@proofgrid/db/sql-client";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
 import { loadNetwork } from "../dispatch/network.ts";
 import { updateWorker, ZUpdateWorkerRequest } from "./update-worker.ts";
 import { sqlTransaction } from "@proofgrid/db/sql-client";
@@ -21,30 +17,21 @@ import { removeWorker } from "./remove-worker.ts";
 // A provider renames, pauses (drains), resumes, prices and removes its worker, against a
 // real Postgres, real signed node requests and the dispatcher's own view of the network.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 let provider: string;
 let other: string;
 let nodeId: string;
 const MODEL = "ab".repeat(32);
 
+const db = setupServiceDatabase({ name: "update-worker" });
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-update-worker-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
-  await t.prisma.model.create({
+  await db.t.prisma.model.create({
     data: { id: MODEL, slug: "test-model", name: "test", kind: "tensor", description: "test", signature: {}, baseCostMilliCu: 1 },
   });
-  const org = async (slug: string) => {
-    const row = await t.prisma.organization.create({ data: { slug, name: slug, kind: "provider" }, select: { id: true } });
-    await ensureOrgAccounts(sql(), row.id);
-    return row.id;
-  };
-  provider = await org("provider");
-  other = await org("other");
+  provider = await createOrg("provider", "provider");
+  other = await createOrg("other", "provider");
   await grantCredits({ orgId: provider, amount: 1_000_000_000n, idempotencyKey: "funds", memo: "test" });
-  const node = await t.prisma.node.create({
+  const node = await db.t.prisma.node.create({
     data: {
       orgId: provider,
       name: "gpu-1",
@@ -59,11 +46,6 @@ beforeAll(async () => {
     select: { id: true },
   });
   nodeId = node.id;
-});
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const row = async () =>
@@ -142,7 +124,7 @@ describe("a provider's changes to its worker", () => {
 
 async function worker(name: string) {
   const keys = generateNodeKeyPair();
-  const node = await t.prisma.node.create({
+  const node = await db.t.prisma.node.create({
     data: {
       orgId: provider,
       name,
@@ -212,7 +194,7 @@ describe("removing a worker", () => {
     expect(await code(removeWorker({ orgId: provider, nodeId: w.id }))).toBe("NOT_FOUND");
     expect(await code(removeWorker({ orgId: provider, nodeId: "not-a-node" }))).toBe("NOT_FOUND");
     // The row is kept for the jobs and cases that point at it.
-    expect(await t.prisma.node.count({ where: { id: w.id } })).toBe(1);
+    expect(await db.t.prisma.node.count({ where: { id: w.id } })).toBe(1);
     // Nor can it be changed or staked any more.
     expect(await code(updateWorker({ orgId: provider, nodeId: w.id, request: { paused: false } }))).toBe("NOT_FOUND");
     expect(await code(stakeNode({ orgId: provider, nodeId: w.id, amount: 1_000_000n }))).toBe("NOT_FOUND");

@@ -1,14 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { checkLedger, getBalances, orgAccountCode } from "@proofgrid/db/ledger";
-import { closePgPool, sql } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
+import { sql } from "@proofgrid/db/sql-client";
 import { splitReward } from "@proofgrid/por";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { grantCredits } from "../billing/grant-credits.ts";
-import { ensureOrgAccounts } from "../billing/org-accounts.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
 import { requiredStake, stakeNode } from "../verification/stake.ts";
 import { billReservations } from "./bill-reservations.ts";
 import { bookReservation, type TBookReservationRequest, ZBookReservationRequest } from "./book-reservation.ts";
@@ -18,8 +13,6 @@ import { releaseReservation } from "./release-reservation.ts";
 // Booking, hourly billing (4 s periods here), outage credits and release against a real
 // Postgres, with the clock passed in: every amount is checked to the base unit.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 let customer: string;
 let poorCustomer: string;
 let otherCustomer: string;
@@ -30,34 +23,26 @@ const TOKENS = 1_000_000n;
 const PERIOD_MS = 4_000;
 const nodes: Record<string, string> = {};
 
+const db = setupServiceDatabase({
+  name: "reservations",
+  env: { RESERVATION_BILLING_PERIOD_MS: String(PERIOD_MS), POR_STAKE_REQUIRED: "1", PRICE_PER_CU: "50000" },
+});
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-reservations-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
-  process.env.RESERVATION_BILLING_PERIOD_MS = String(PERIOD_MS);
-  process.env.POR_STAKE_REQUIRED = "1";
-  process.env.PRICE_PER_CU = "50000";
-  await t.prisma.model.create({
+  await db.t.prisma.model.create({
     data: { id: MODEL, slug: "test-model", name: "test", kind: "tensor", description: "test", signature: {}, baseCostMilliCu: 1 },
   });
-  const org = async (slug: string, kind: "provider" | "customer", credits: bigint) => {
-    const row = await t.prisma.organization.create({ data: { slug, name: slug, kind }, select: { id: true } });
-    await ensureOrgAccounts(sql(), row.id);
-    if (credits > 0n) await grantCredits({ orgId: row.id, amount: credits, idempotencyKey: `funds:${slug}`, memo: "test" });
-    return row.id;
-  };
-  customer = await org("customer", "customer", 10_000n * TOKENS);
-  poorCustomer = await org("poor", "customer", 1n);
-  otherCustomer = await org("other", "customer", 1_000n * TOKENS);
-  providerA = await org("provider-a", "provider", 50_000n * TOKENS);
-  providerB = await org("provider-b", "provider", 50_000n * TOKENS);
+  customer = await createOrg("customer", "customer", 10_000n * TOKENS);
+  poorCustomer = await createOrg("poor", "customer", 1n);
+  otherCustomer = await createOrg("other", "customer", 1_000n * TOKENS);
+  providerA = await createOrg("provider-a", "provider", 50_000n * TOKENS);
+  providerB = await createOrg("provider-b", "provider", 50_000n * TOKENS);
   const node = async (
     name: string,
     o: { org: string; cu?: number; ask?: bigint | null; rep?: number; status?: "online" | "offline" | "quarantined"; region?: string; models?: string[]; stake?: boolean },
   ) => {
     const cu = o.cu ?? 3600;
-    const row = await t.prisma.node.create({
+    const row = await db.t.prisma.node.create({
       data: {
         orgId: o.org,
         name,
@@ -88,11 +73,6 @@ beforeAll(async () => {
   await node("own", { org: customer, ask: 1_000n });
   await node("unstaked", { org: providerB, ask: 1_000n, stake: false });
 });
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
 
 const balance = async (code: string) => (await getBalances(sql(), [code])).get(code) ?? 0n;
 const book = (orgId: string, r: Partial<TBookReservationRequest>, now?: Date) =>
@@ -100,7 +80,7 @@ const book = (orgId: string, r: Partial<TBookReservationRequest>, now?: Date) =>
 /** What must stay put when a request is refused. */
 const snapshot = async () => ({
   transfers: (await checkLedger(sql())).transfers,
-  reservations: await t.prisma.reservation.count(),
+  reservations: await db.t.prisma.reservation.count(),
   available: await balance(orgAccountCode(customer, "available")),
 });
 const at = (base: Date, ms: number) => new Date(base.getTime() + ms);
@@ -193,8 +173,8 @@ describe("a reservation from booking to release", () => {
 
   it("bills each period once, after the outage-detection lag, and credits measured downtime", async () => {
     // a1 down 2 s in period 2; a3 down from 10 s on, never back.
-    await t.prisma.nodeOutage.create({ data: { nodeId: nodes.a1 as string, startedAt: at(t0, 5_000), endedAt: at(t0, 7_000) } });
-    await t.prisma.nodeOutage.create({ data: { nodeId: nodes.a3 as string, startedAt: at(t0, 10_000), endedAt: null } });
+    await db.t.prisma.nodeOutage.create({ data: { nodeId: nodes.a1 as string, startedAt: at(t0, 5_000), endedAt: at(t0, 7_000) } });
+    await db.t.prisma.nodeOutage.create({ data: { nodeId: nodes.a3 as string, startedAt: at(t0, 10_000), endedAt: null } });
 
     await billReservations({ now: at(t0, 4_000), outageDetectionMs: 1 });
     expect((await getReservationOrThrow({ orgId: customer, reservationId: id })).invoices).toEqual([]);
@@ -292,7 +272,7 @@ describe("the end of a window", () => {
     expect(first.nextCursor).not.toBeNull();
     const rest = await listReservations({ orgId: customer, request: { limit: 50, cursor: first.nextCursor ?? undefined } });
     const all = [...first.reservations, ...rest.reservations];
-    expect(all.length).toBe(await t.prisma.reservation.count({ where: { orgId: customer } }));
+    expect(all.length).toBe(await db.t.prisma.reservation.count({ where: { orgId: customer } }));
     expect(all.map((r) => r.createdAt)).toEqual([...all.map((r) => r.createdAt)].sort().reverse());
     expect((await listReservations({ orgId: customer, request: { status: "ended" } })).reservations.every((r) => r.status === "ended")).toBe(true);
   });

@@ -1,20 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closePgPool, sql } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
+import { sql } from "@proofgrid/db/sql-client";
 import type { InputShape } from "@proofgrid/models/traffic/measure-input";
 import { hashJson } from "@proofgrid/por";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { drawReplayInput, sampleTraffic } from "./challenge-corpus.ts";
 
 // Challenges replay donated customer inputs (issue 12): a replay is the donor's input byte
 // for byte, in the form and near the size of the customer job it stands in for, used once,
 // and never sent to a provider whose node ran or checked the donor's job.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 const MODEL = "ab".repeat(32);
 const orgs: Record<string, string> = {};
 const nodes: Record<string, string> = {};
@@ -43,12 +38,10 @@ async function finishedJob(orgId: string, nodeId: string, input: unknown): Promi
 
 const textShape = (lengths: number[]): InputShape => ({ kind: "embedding", form: lengths.length > 1 ? "texts" : "text", lengths });
 
+const db = setupServiceDatabase({ name: "replay" });
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-replay-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
-  await t.prisma.model.create({
+  await db.t.prisma.model.create({
     data: {
       id: MODEL,
       slug: "encoder-synthetic-minilm",
@@ -67,7 +60,7 @@ beforeAll(async () => {
     ["subject", "provider"],
   ] as const) {
     orgs[slug] = (
-      await t.prisma.organization.create({
+      await db.t.prisma.organization.create({
         data: { slug, name: slug, kind, donatesChallengeInputs: slug === "donor" },
         select: { id: true },
       })
@@ -79,7 +72,7 @@ beforeAll(async () => {
     ["subject", "subject", "worker"],
   ] as const) {
     nodes[name] = (
-      await t.prisma.node.create({
+      await db.t.prisma.node.create({
         data: {
           orgId: orgs[org] as string,
           name,
@@ -102,11 +95,6 @@ beforeAll(async () => {
     VALUES (${randomUUID()}::uuid, 'reexecution', 'done', ${runner}::uuid, ${orgs.runner}::uuid, ${nodes.checker}::uuid, ${checked}::uuid, ${MODEL}, 0)`;
   await finishedJob(orgs.customer as string, runner, inputs.other);
   expect(await sampleTraffic()).toBe(5);
-});
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("replayed challenge inputs", () => {

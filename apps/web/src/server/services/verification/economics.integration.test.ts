@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closePgPool, sql } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
+import { sql } from "@proofgrid/db/sql-client";
 import { samplingValue, splitReward } from "@proofgrid/por";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
+import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { getNodeDiagnostics } from "../market/diagnostics.ts";
 import { nodeStakeStatus } from "./exposure.ts";
 import { advanceFraudCases } from "./fraud.ts";
@@ -34,8 +31,6 @@ import {
 // clawback, slash, refunds from the cheater's money only, audit back, and the executor of
 // last resort. (market-harness.ts says what is real and what stands in for the model.)
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 const T = 1_000_000n;
 
 const ENV = {
@@ -48,24 +43,13 @@ const ENV = {
   PRICE_PER_CU: "50000",
 };
 
-beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-economics-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
-  Object.assign(process.env, ENV);
-});
+setupServiceDatabase({ name: "economics", env: ENV });
 beforeEach(async () => {
   Object.assign(process.env, ENV);
   // Each test is its own market: earlier tests' nodes go offline, their queues are emptied.
   await sql().$executeRaw`UPDATE nodes SET status = 'offline'`;
   await sql().$executeRaw`UPDATE jobs SET state = 'canceled', finished_at = now() WHERE state IN ('queued', 'assigned', 'running')`;
   await sql().$executeRaw`UPDATE checks SET status = 'canceled' WHERE status IN ('queued', 'leased', 'waiting')`;
-});
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** Runs dispatch rounds and the node's lease until it has completed `n` jobs (or nothing is left for it). */

@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { checkLedger, getBalances, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
-import { closePgPool, sql, sqlTransaction } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../errors.ts";
+import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
 import { grantCredits } from "../billing/grant-credits.ts";
-import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { slashAmountFor } from "./slash.ts";
 import { ensureNodeAccounts, nodeStakeCode, nodeUnbondingCode, releaseDueUnbonds, requestUnbond, stakeNode, stakeStatus } from "./stake.ts";
 
@@ -15,40 +11,25 @@ import { ensureNodeAccounts, nodeStakeCode, nodeUnbondingCode, releaseDueUnbonds
 // retried request moves tokens once, and a stake comes from released earnings first.
 // (Slashes, clawbacks and refunds: economics.integration.test.ts.)
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 let provider: string;
 let other: string;
 
 let nodeId: string;
 const TOKENS = 1_000_000n;
 
+const db = setupServiceDatabase({ name: "stake", env: { POR_UNBONDING_MS: "0" } });
+
 beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-stake-"));
-  process.env.DATABASE_URL = t.url;
-  process.env.PROOFGRID_DATA_DIR = dataDir;
-  process.env.POR_UNBONDING_MS = "0";
-  const org = async (slug: string, kind: "provider" | "customer") => {
-    const row = await t.prisma.organization.create({ data: { slug, name: slug, kind }, select: { id: true } });
-    await ensureOrgAccounts(sql(), row.id);
-    return row.id;
-  };
-  provider = await org("provider", "provider");
-  other = await org("other", "provider");
+  provider = await createOrg("provider", "provider");
+  other = await createOrg("other", "provider");
 
   await grantCredits({ orgId: provider, amount: 5_000n * TOKENS, idempotencyKey: "funds", memo: "test" });
-  const node = await t.prisma.node.create({
+  const node = await db.t.prisma.node.create({
     data: { orgId: provider, name: "n", publicKey: "k".repeat(43), region: "local", models: [], claimedCuPerHour: 3600, cuPerHour: 3600 },
     select: { id: true },
   });
   nodeId = node.id;
   await sqlTransaction((tx) => ensureNodeAccounts(tx, { id: nodeId, orgId: provider }));
-});
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const balance = async (code: string) => (await getBalances(sql(), [code])).get(code) ?? 0n;
@@ -112,7 +93,7 @@ describe("stakes", () => {
   });
 
   it("scopes a key to its node: the same key stakes another node, and an unbond retry answers the stored release time", async () => {
-    const second = await t.prisma.node.create({
+    const second = await db.t.prisma.node.create({
       data: { orgId: provider, name: "n2", publicKey: "m".repeat(43), region: "local", models: [], claimedCuPerHour: 3600, cuPerHour: 3600 },
       select: { id: true },
     });

@@ -2,8 +2,6 @@ import { createHash, randomBytes } from "node:crypto";
 import { checkLedger, getBalances, orgAccountCode } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { generateNodeKeyPair, hashJson, type LeasedJob, signCheckReport, signReceipt } from "@proofgrid/por";
-import { grantCredits } from "../../billing/grant-credits.ts";
-import { ensureOrgAccounts } from "../../billing/org-accounts.ts";
 import { Dispatcher } from "../../dispatch/dispatcher.ts";
 import { submitJob } from "../../jobs/submit-job.ts";
 import { syncBuiltinCatalog } from "../../models/sync-catalog.ts";
@@ -40,14 +38,7 @@ export interface TestNode {
   privateKey: string;
 }
 
-export async function createOrg(slug: string, kind: "customer" | "provider", tokens = 0n): Promise<string> {
-  const rows = await sql().$queryRaw<{ id: string }[]>`
-    INSERT INTO organizations (id, name, slug, kind) VALUES (gen_random_uuid(), ${slug}, ${slug}, ${kind}::"OrgKind") RETURNING id`;
-  const id = rows[0]?.id as string;
-  await ensureOrgAccounts(sql(), id);
-  if (tokens > 0n) await grantCredits({ orgId: id, amount: tokens, idempotencyKey: `funds:${slug}`, memo: "test" });
-  return id;
-}
+export { createOrg } from "../../../testing/service-database.ts";
 
 let models: { slug: string; id: string }[] | undefined;
 
