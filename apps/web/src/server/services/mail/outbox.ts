@@ -1,5 +1,5 @@
 import type { Prisma } from "@proofgrid/db/client";
-import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { sql } from "@proofgrid/db/sql-client";
 import nodemailer, { type Transporter } from "nodemailer";
 import { z } from "zod";
 import { db } from "../../db.ts";
@@ -8,9 +8,8 @@ import { logger } from "../../logger.ts";
 // The platform's email: an outbox table written by whoever needs a message sent, and one
 // delivery loop on the coordinator. With SMTP_URL set it sends over SMTP (nodemailer);
 // without it (a laptop, CI) it writes the message to the server log, which is where a
-// developer running `npm start` reads their reset link. Either way each row is marked
-// sent in the transaction that claimed it, so a crash between send and mark can repeat at
-// most the one message in flight, and never loses one.
+// developer running `npm start` reads their reset link. Either way a crash between send and
+// mark can repeat at most the one message in flight, and never loses one.
 
 const ZMailEnv = z.object({
   /** smtp://user:pass@host:587 or smtps://…; unset = log the messages instead of sending. */
@@ -26,6 +25,8 @@ const ZMailEnv = z.object({
 const MAX_ATTEMPTS = 16;
 const MAX_BACKOFF_S = 3_600;
 const BATCH = 20;
+/** A claimed message is not taken again for this long: longer than any SMTP exchange (transport() bounds it to about 2 min). */
+const CLAIM_S = 300;
 /** Sent messages keep their subject and recipient; their body (which holds live links) is
  * blanked this long after sending. */
 const KEEP_BODY_MS = 3_600_000;
@@ -57,47 +58,51 @@ let mailer: { from: string; smtp: Transporter | null } | undefined;
 function transport(): { from: string; smtp: Transporter | null } {
   if (!mailer) {
     const env = ZMailEnv.parse(process.env);
-    mailer = { from: env.MAIL_FROM, smtp: env.SMTP_URL ? nodemailer.createTransport(env.SMTP_URL) : null };
+    // Timeouts well inside CLAIM_S (nodemailer's own wait up to 10 min on a silent socket).
+    const smtp = env.SMTP_URL ? nodemailer.createTransport({ url: env.SMTP_URL, connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 }) : null;
+    mailer = { from: env.MAIL_FROM, smtp };
   }
   return mailer;
 }
 
 /**
- * Sends what is waiting, oldest first: each message is claimed (FOR UPDATE SKIP LOCKED),
- * sent and marked in one transaction. Returns how many were sent.
+ * Sends what is waiting, oldest first. Each message is claimed in one statement (FOR UPDATE
+ * SKIP LOCKED; the claim moves its next attempt CLAIM_S ahead, so no other coordinator takes
+ * it meanwhile), sent with no transaction open, then marked. A transaction may be run again
+ * on a deadlock and must touch only the database, so SMTP stays outside. A crash between
+ * send and mark sends that one message again once its claim runs out, and loses none.
+ * Returns how many were sent.
  */
 export async function deliverOutbox(): Promise<number> {
   const { from, smtp } = transport();
   let sent = 0;
   for (let i = 0; i < BATCH; i++) {
-    const done = await sqlTransaction(async (tx) => {
-      const rows = await tx.$queryRaw<{ id: string; to_address: string; subject: string; body_text: string; kind: string; attempts: number }[]>`
-        SELECT id, to_address, subject, body_text, kind, attempts FROM outbound_emails
+    const rows = await sql().$queryRaw<{ id: string; to_address: string; subject: string; body_text: string; kind: string; attempts: number }[]>`
+      UPDATE outbound_emails SET next_attempt_at = now() + make_interval(secs => ${CLAIM_S}), attempts = attempts + 1
+      WHERE id = (
+        SELECT id FROM outbound_emails
         WHERE sent_at IS NULL AND next_attempt_at <= now() AND attempts < ${MAX_ATTEMPTS}
-        ORDER BY next_attempt_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED`;
-      const m = rows[0];
-      if (!m) return null;
-      try {
-        if (smtp) {
-          await smtp.sendMail({ from, to: m.to_address, subject: m.subject, text: m.body_text });
-        } else {
-          logger.info({ to: m.to_address, subject: m.subject, kind: m.kind, text: m.body_text }, "email (no SMTP_URL set: logged, not sent)");
-        }
-        await tx.$executeRaw`
-          UPDATE outbound_emails SET sent_at = now(), transport = ${smtp ? "smtp" : "log"}, attempts = attempts + 1, last_error = NULL WHERE id = ${m.id}::uuid`;
-        return true;
-      } catch (err) {
-        const wait = Math.min(MAX_BACKOFF_S, 2 ** m.attempts);
-        logger.warn({ err: String(err), to: m.to_address, attempt: m.attempts + 1, retryInS: wait }, "email not sent; will retry");
-        await tx.$executeRaw`
-          UPDATE outbound_emails SET attempts = attempts + 1, last_error = ${String(err).slice(0, 500)},
-                 next_attempt_at = now() + make_interval(secs => ${wait})
-          WHERE id = ${m.id}::uuid`;
-        return false;
+        ORDER BY next_attempt_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+      RETURNING id, to_address, subject, body_text, kind, attempts`;
+    const m = rows[0];
+    if (!m) break;
+    try {
+      if (smtp) {
+        await smtp.sendMail({ from, to: m.to_address, subject: m.subject, text: m.body_text });
+      } else {
+        logger.info({ to: m.to_address, subject: m.subject, kind: m.kind, text: m.body_text }, "email (no SMTP_URL set: logged, not sent)");
       }
-    });
-    if (done === null) break;
-    if (done) sent++;
+      await sql().$executeRaw`
+        UPDATE outbound_emails SET sent_at = now(), transport = ${smtp ? "smtp" : "log"}, last_error = NULL WHERE id = ${m.id}::uuid`;
+      sent++;
+    } catch (err) {
+      // attempts already counts this one: the first failure waits 1 s, the next 2 s, 4 s …
+      const wait = Math.min(MAX_BACKOFF_S, 2 ** (m.attempts - 1));
+      logger.warn({ err: String(err), to: m.to_address, attempt: m.attempts, retryInS: wait }, "email not sent; will retry");
+      await sql().$executeRaw`
+        UPDATE outbound_emails SET last_error = ${String(err).slice(0, 500)}, next_attempt_at = now() + make_interval(secs => ${wait})
+        WHERE id = ${m.id}::uuid`;
+    }
   }
   // Links in sent messages stop living in the database an hour after they went out.
   await sql().$executeRaw`
