@@ -1,6 +1,8 @@
-import { getPrisma } from "@proofgrid/db/client";
+import { checkHealth } from "~/server/services/health/check-health";
+
 export const dynamic = "force-dynamic";
+
 export async function GET() {
-  const rows = await getPrisma().$queryRaw<{ ok: number }[]>`select 1 as ok`;
-  return Response.json({ ok: rows[0]?.ok === 1 });
+  const health = await checkHealth();
+  return Response.json(health, { status: health.ok ? 200 : 503, headers: { "cache-control": "no-store" } });
 }
