@@ -6,11 +6,12 @@ import { ChallengeTimer, drawSurvivingGap, hazardWeights } from "./challenge-tim
 // apart, sessions 0.5–4 s apart, like bench:por's customers), and challenges drawn by the
 // customer leases at rate P. The coordinator sees leases on its 200 ms tick, as
 // challenge-schedule.ts does. What a worker can measure of each lease without its payload:
-// the time since the lease before it, and how many leases came in the ten seconds before.
+// the time since the lease before it, and how many leases came in the ten seconds and the
+// minute before.
 
 const P = 0.2;
 const TICK_MS = 200;
-type Lease = { at: number; challenge: boolean; since: number; last10s: number };
+type Lease = { at: number; challenge: boolean; since: number; last10s: number; last60s: number };
 
 function customerArrivals(seed: string, count: number): number[] {
   const prng = createPrng(seed);
@@ -30,9 +31,12 @@ function customerArrivals(seed: string, count: number): number[] {
 function withFeatures(events: { at: number; challenge: boolean }[]): Lease[] {
   events.sort((a, b) => a.at - b.at);
   return events.map((e, i) => {
-    let last10s = 0;
-    for (let j = i - 1; j >= 0 && e.at - (events[j] as { at: number }).at <= 10_000; j--) last10s++;
-    return { ...e, since: i > 0 ? e.at - (events[i - 1] as { at: number }).at : 0, last10s };
+    const within = (ms: number) => {
+      let n = 0;
+      for (let j = i - 1; j >= 0 && e.at - (events[j] as { at: number }).at <= ms; j--) n++;
+      return n;
+    };
+    return { ...e, since: i > 0 ? e.at - (events[i - 1] as { at: number }).at : 0, last10s: within(10_000), last60s: within(60_000) };
   });
 }
 
@@ -56,7 +60,7 @@ function formerSchedule(seed: string): Lease[] {
 function timerSchedule(seed: string): Lease[] {
   const prng = createPrng(`${seed}/schedule`);
   const timer = new ChallengeTimer<number>({
-    armMeanMs: 120_000,
+    armMeanMs: 30_000,
     random: () => prng.nextFloat(),
     gapsPerNode: 100,
     maxPending: 10_000,
@@ -80,7 +84,7 @@ function timerSchedule(seed: string): Lease[] {
 }
 
 /** AUC of a feature as a score for "is a challenge" (0.5: no better than chance). */
-function auc(leases: Lease[], feature: "since" | "last10s"): number {
+function auc(leases: Lease[], feature: "since" | "last10s" | "last60s"): number {
   const pos = leases.filter((s) => s.challenge).map((s) => s[feature]);
   const neg = leases.filter((s) => !s.challenge).map((s) => s[feature]);
   let wins = 0;
@@ -112,6 +116,7 @@ describe("challenge timing", () => {
       expect(Math.abs(auc(former, "last10s") - 0.5)).toBeGreaterThan(0.05);
       expect(Math.abs(auc(timed, "since") - 0.5)).toBeLessThan(0.03);
       expect(Math.abs(auc(timed, "last10s") - 0.5)).toBeLessThan(0.03);
+    expect(Math.abs(auc(timed, "last60s") - 0.5)).toBeLessThan(0.04);
     },
   );
 

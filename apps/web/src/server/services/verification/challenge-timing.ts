@@ -18,9 +18,12 @@
  * bench:por measure it on bursty traffic. A challenge waits about ln(n) + 0.58 leases before
  * it is sent (n gaps known), so the rate of challenges per customer job is unchanged.
  *
- * And it is armed only after an exponential delay (two minutes on average): sent right after
- * the burst of customer jobs that drew it, challenges fell in busier moments than customer
- * jobs do (the simulation: leases in the ten seconds before, AUC 0.59 → 0.52).
+ * And it is armed only after an exponential delay (30 s on average): sent right after the
+ * burst of customer jobs that drew it, challenges fell in busier moments than customer jobs
+ * do (the simulation: leases in the ten seconds before, AUC 0.59 → 0.52). Not much longer:
+ * the public feeds show each minute's traffic two minutes late, so challenges armed about
+ * two minutes after the traffic that drew them arrived when the feed showed a busy minute
+ * (bench:por: feed counts alone AUC 0.64 with a 2-minute delay).
  */
 
 /** The weights of gaps for the draw: gap i (ascending) weighs 1 / S, S the share of gaps ≥ it. */

@@ -44,8 +44,9 @@ const ZPorEnv = z.object({
   POR_PLANTED_RATE: rate.default(0.05),
   /** Mean delay (exponential) before a drawn challenge is armed and timed by the worker's
    * leases (challenge-timing.ts): challenges sent right behind the burst that drew them fall
-   * in busier moments than customer jobs. */
-  POR_CHALLENGE_ARM_MS: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
+   * in busier moments than customer jobs; armed near the public feeds' delay, in a minute the
+   * feeds show as busy. */
+  POR_CHALLENGE_ARM_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   /** Coordinator creates challenges (registration, standby, latency probes, canaries). */
   POR_CHALLENGES: z.enum(["0", "1"]).default("1"),
   /** Leasing needs a bonded stake of at least minimumStake(capability). */
