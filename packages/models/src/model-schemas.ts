@@ -3,12 +3,14 @@
  * no sharp). The web app validates submissions with them; the pipelines return exactly
  * the output types.
  */
+import type { OutputKind } from "@proofgrid/por";
 import { z } from "zod";
 import { base64Length } from "./base64.ts";
 
 export const MODEL_SLUGS = ["ocr-ppocr-v4", "vad-silero-v5", "encoder-synthetic-minilm"] as const;
 export type ModelSlug = (typeof MODEL_SLUGS)[number];
-export type ModelKind = "ocr" | "vad" | "embedding";
+/** A built-in model's kind is the comparison por makes of its outputs: declared once, in por. */
+export type ModelKind = OutputKind;
 
 export function isModelSlug(slug: string): slug is ModelSlug {
   return (MODEL_SLUGS as readonly string[]).includes(slug);

@@ -1,3 +1,4 @@
+import type { OutputKind } from "../compare/compare-job-outputs.ts";
 import { createPrng } from "./prng.ts";
 
 // A planted check shows a checker a result that is wrong on purpose, to catch a checker
@@ -6,7 +7,7 @@ import { createPrng } from "./prng.ts";
 // shifted speech boundary, a drifted embedding — not garbage a lazy checker could spot by
 // shape alone.
 
-type Kind = "ocr" | "vad" | "embedding";
+type Kind = OutputKind;
 
 const LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789";
 
