@@ -98,14 +98,33 @@ export async function scheduleTrafficChallenges(): Promise<number> {
     }
   }
   const due = t.take(now + TICK_HORIZON_MS);
+  // The newest lease the timer has heard of: a customer lease after it, before a challenge's
+  // time, means the challenge was timed from a lease that is no longer the last one.
+  const knownUntil = (since ?? from).getTime();
   for (const d of due) {
-    const open = () =>
-      openDue(d.item).catch((err) => logger.error({ err, nodeId: d.nodeId, kind: d.item.kind }, "challenge schedule: could not open a check"));
+    const open = async () => {
+      try {
+        if (await customerLeasedAfter(d.nodeId, knownUntil)) {
+          t.requeue(d.nodeId, d.item);
+          return;
+        }
+        await openDue(d.item);
+      } catch (err) {
+        logger.error({ err, nodeId: d.nodeId, kind: d.item.kind }, "challenge schedule: could not open a check");
+      }
+    };
     const wait = d.due - Date.now();
     if (wait <= 0) await open();
     else setTimeout(open, wait).unref();
   }
   return due.length;
+}
+
+async function customerLeasedAfter(nodeId: string, at: number): Promise<boolean> {
+  const rows = await sql().$queryRaw<{ n: number }[]>`
+    SELECT 1 AS n FROM job_attempts a JOIN jobs j ON j.id = a.job_id
+    WHERE a.node_id = ${nodeId}::uuid AND a.leased_at > ${new Date(at)} AND j.purpose <> 'challenge' LIMIT 1`;
+  return rows.length > 0;
 }
 
 async function openDue(d: { node: NodeRef; kind: Kind }): Promise<void> {

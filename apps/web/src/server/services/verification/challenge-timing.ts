@@ -115,6 +115,18 @@ export class ChallengeTimer<T> {
     return true;
   }
 
+  /**
+   * A challenge handed out by take() but not sent: a lease the timer had not heard of came
+   * before its time (take() looks a tick ahead, and the leases reach it a tick late). It is
+   * timed again from that lease once lease() hears of it, as if it had just been armed.
+   */
+  requeue(nodeId: string, item: T): boolean {
+    if (this.pendingCount >= this.opts.maxPending) return false;
+    this.node(nodeId).pending.push({ item, armAt: Number.NEGATIVE_INFINITY, due: Number.POSITIVE_INFINITY });
+    this.pendingCount++;
+    return true;
+  }
+
   /** A challenge due at a fixed time (a worker with no traffic: nothing to time it by). */
   addAt(nodeId: string, item: T, due: number): boolean {
     if (this.pendingCount >= this.opts.maxPending) return false;
