@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { isDatabaseUnavailable } from "./db-unavailable.ts";
+import { isDatabaseUnavailable } from "@proofgrid/db/db-errors";
 import { logger } from "./logger.ts";
 
 /** Codes a service may throw; the boundary (tRPC, REST, node protocol) maps them once. */

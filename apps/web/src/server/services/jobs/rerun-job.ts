@@ -8,6 +8,7 @@ import { priceForCost } from "../billing/pricing.ts";
 import { logger } from "../../logger.ts";
 import { getJobOrThrow } from "./get-job.ts";
 import type { JobView } from "./job-view.ts";
+import { isUniqueViolation } from "@proofgrid/db/db-errors";
 
 /**
  * The re-run a customer is offered when a job's result was proven wrong (and refunded): the
@@ -56,8 +57,7 @@ export async function rerunJob(opts: { orgId: string; jobId: string }): Promise<
     if (err instanceof LedgerError && err.code === "insufficient_funds") {
       throw new AppError("INSUFFICIENT_CREDITS", `insufficient credits: the re-run costs ${formatTokens(price)} tokens`, { price: price.toString() });
     }
-    const code = typeof err === "object" && err !== null && "code" in err ? (err as { code: unknown }).code : undefined;
-    if (code !== "23505") throw err;
+    if (!isUniqueViolation(err)) throw err;
     // A concurrent request created the re-run first.
     const won = await sql().$queryRaw<{ id: string }[]>`SELECT id FROM jobs WHERE rerun_of_id = ${job.id}::uuid`;
     if (won[0]) return getJobOrThrow({ orgId: opts.orgId, jobId: won[0].id });

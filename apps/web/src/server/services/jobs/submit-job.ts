@@ -18,6 +18,7 @@ import { type JobView, jobViewSelect, toJobView } from "./job-view.ts";
 import { assertAdmissible } from "./backpressure.ts";
 import { formatTokens } from "../billing/tokens.ts";
 import { findUnsafeJsonText, pgText, UNSAFE_TEXT_MESSAGE } from "../../http/safe-text.ts";
+import { isUniqueViolation } from "@proofgrid/db/db-errors";
 
 export const ZSubmitJobRequest = z.object({
   /** Model slug (e.g. `ocr-ppocr-v4`) or sha256 id. */
@@ -187,9 +188,4 @@ async function submitJobOnce(opts: SubmitJobOptions, retry: { ensureAccounts: bo
     }
     throw err;
   }
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const code = typeof err === "object" && err !== null && "code" in err ? (err as { code: unknown }).code : undefined;
-  return code === "23505" || code === "P2002";
 }

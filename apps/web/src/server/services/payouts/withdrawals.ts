@@ -6,6 +6,7 @@ import { logger } from "../../logger.ts";
 import { formatTokens } from "../billing/get-balance.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { feeFor, getPayoutConfig, requirePayoutChain } from "./payout-config.ts";
+import { isUniqueViolation } from "@proofgrid/db/db-errors";
 
 /**
  * A withdrawal moves a provider's available earnings (`org:<id>:earnings`) to
@@ -157,9 +158,6 @@ export async function quoteWithdrawal(opts: { orgId: string; amount?: bigint }):
   };
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  return typeof err === "object" && err !== null && (err as { code?: unknown }).code === "23505";
-}
 
 /**
  * Takes `amount` from the organisation's available earnings into withdrawals_pending and

@@ -15,6 +15,7 @@ import { costUpTo, MS_PER_HOUR } from "./reservation-pricing.ts";
 import { loadReservationView, type ReservationView, reservationHoldKey } from "./reservation-view.ts";
 import { formatTokens } from "../billing/tokens.ts";
 import { pgText } from "../../http/safe-text.ts";
+import { isUniqueViolation } from "@proofgrid/db/db-errors";
 
 const ZIsoTime = z.iso.datetime({ offset: true, message: "an ISO 8601 time, e.g. 2026-01-31T12:00:00Z" });
 
@@ -216,9 +217,4 @@ async function replay(orgId: string, row: KeyedRow, request: TBookReservationReq
     throw new AppError("UNPROCESSABLE", "this idempotency key was already used for a different reservation: use a new key");
   }
   return { reservation: await loadReservationView(sql(), { orgId, reservationId: row.id }), created: false };
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const code = typeof err === "object" && err !== null && "code" in err ? (err as { code: unknown }).code : undefined;
-  return code === "23505";
 }

@@ -6,6 +6,7 @@ import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { formatTokens } from "../billing/tokens.ts";
 import { getRewardsConfig } from "./rewards-config.ts";
 import { claimableAt, earlyClaimOf, type GrantState, vestedAt } from "./schedule.ts";
+import { isUniqueViolation } from "@proofgrid/db/db-errors";
 
 /**
  * Claims of epoch rewards (issue 13 item 3). A grant vests linearly; a *vested* claim moves
@@ -247,9 +248,6 @@ export interface ClaimRequest {
   now?: Date;
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  return typeof err === "object" && err !== null && (err as { code?: unknown }).code === "23505";
-}
 
 /** Claims rewards: see the top of this file. 409 when there is nothing to claim. */
 export async function claimRewards(req: ClaimRequest): Promise<{ claim: ClaimView; created: boolean }> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isDatabaseUnavailable } from "./db-unavailable.ts";
+import { isDatabaseUnavailable } from "./db-errors.ts";
 
 // Shapes copied from the web app's log during tests/e2e/postgres-restart.test.ts.
 describe("isDatabaseUnavailable", () => {

@@ -32,3 +32,17 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (typeof e.message === "string" && MESSAGES.some((m) => (e.message as string).includes(m))) return true;
   return isDatabaseUnavailable(e.cause, depth + 1);
 }
+
+/**
+ * A unique constraint refused the write (SQLSTATE 23505 from node-postgres, P2002 from
+ * Prisma, or the SQLSTATE its driver adapter keeps under meta), following wrapped causes:
+ * "someone else created it first", which callers answer by reading what won.
+ */
+export function isUniqueViolation(err: unknown, depth = 0): boolean {
+  if (typeof err !== "object" || err === null || depth > MAX_DEPTH) return false;
+  const e = err as { code?: unknown; cause?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } } };
+  if (e.code === "23505" || e.code === "P2002") return true;
+  const adapter = e.meta?.driverAdapterError?.cause;
+  if (adapter?.originalCode === "23505" || adapter?.code === "23505") return true;
+  return isUniqueViolation(e.cause, depth + 1);
+}
