@@ -35,8 +35,9 @@ export * from "./challenges/embedding-challenge.ts";
 export * from "./challenges/tensor-challenge.ts";
 export * from "./challenges/planted-output.ts";
 export { documentLine, sentence } from "./challenges/text-templates.ts";
-export type { LeasedJob } from "./protocol/leased-job.ts";
+export * from "./protocol/leased-job.ts";
 export * from "./protocol/check-task.ts";
+export * from "./protocol/node-messages.ts";
 
 export * from "./economics/exposure.ts";
 export * from "./economics/provider-probation.ts";

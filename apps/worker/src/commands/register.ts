@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
-import { generateNodeKeyPair, sign } from "@proofgrid/por";
+import { generateNodeKeyPair, type NodeRequestOf, sign, ZRegisterNodeReply } from "@proofgrid/por";
 import { listBuiltinModels } from "@proofgrid/models";
+import { z } from "zod";
 import type { WorkerConfig } from "../config.ts";
 import { saveIdentity } from "../identity/node-identity.ts";
 import { WORKER_VERSION } from "../version.ts";
@@ -23,29 +24,33 @@ export async function registerCommand(opts: RegisterOptions) {
   const keys = generateNodeKeyPair();
   const models = await listBuiltinModels();
   const name = opts.name ?? hostname();
+  const request: NodeRequestOf<"/api/node/register"> = {
+    token: opts.token,
+    publicKey: keys.publicKey,
+    proof: sign(keys.privateKey, `proofgrid-register-v1:${opts.token}`),
+    name,
+    region: opts.region,
+    latitude: opts.latitude,
+    longitude: opts.longitude,
+    models: models.map((m) => m.id),
+    claimedCuPerHour: opts.cuPerHour,
+    askPricePerCu: opts.askPricePerCu,
+    maxConcurrency: opts.config.CONCURRENCY,
+    version: WORKER_VERSION,
+  };
+  // Unsigned (the node has no identity yet), so not through NodeClient; the reply is checked the same way.
   const res = await fetch(new URL("/api/node/register", opts.config.PROOFGRID_URL), {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      token: opts.token,
-      publicKey: keys.publicKey,
-      proof: sign(keys.privateKey, `proofgrid-register-v1:${opts.token}`),
-      name,
-      region: opts.region,
-      latitude: opts.latitude,
-      longitude: opts.longitude,
-      models: models.map((m) => m.id),
-      claimedCuPerHour: opts.cuPerHour,
-      askPricePerCu: opts.askPricePerCu,
-      maxConcurrency: opts.config.CONCURRENCY,
-      version: WORKER_VERSION,
-    }),
+    body: JSON.stringify(request),
     signal: AbortSignal.timeout(opts.config.REQUEST_TIMEOUT_MS),
   });
-  const body = (await res.json().catch(() => ({}))) as { nodeId?: string; error?: { message?: string } };
-  if (!res.ok || !body.nodeId) throw new Error(`registration failed (${res.status}): ${body.error?.message ?? "no node id"}`);
+  const body: unknown = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(`registration failed (${res.status}): ${(body as { error?: { message?: string } } | null)?.error?.message ?? "no node id"}`);
+  const reply = ZRegisterNodeReply.safeParse(body);
+  if (!reply.success) throw new Error(`registration failed: /api/node/register: the platform's reply does not match the node protocol: ${z.prettifyError(reply.error)}`);
   saveIdentity(opts.config.PROOFGRID_NODE_DIR, {
-    nodeId: body.nodeId,
+    nodeId: reply.data.nodeId,
     url: opts.config.PROOFGRID_URL,
     publicKey: keys.publicKey,
     privateKey: keys.privateKey,
@@ -53,5 +58,5 @@ export async function registerCommand(opts: RegisterOptions) {
     name,
     executionProvider: opts.executionProvider ?? "cpu",
   });
-  return { nodeId: body.nodeId, models: models.map((m) => m.slug) };
+  return { nodeId: reply.data.nodeId, models: models.map((m) => m.slug) };
 }

@@ -1,3 +1,4 @@
+import { ZGoodbyeReply } from "@proofgrid/por";
 import type { Logger } from "../logger.ts";
 import type { NodeClient } from "../protocol/node-client.ts";
 
@@ -9,7 +10,7 @@ import type { NodeClient } from "../protocol/node-client.ts";
  */
 export async function sayGoodbye(opts: { client: NodeClient; log: Logger; timeoutMs: number }): Promise<void> {
   try {
-    await opts.client.post<{ status: string }>("/api/node/goodbye", {}, { timeoutMs: opts.timeoutMs });
+    await opts.client.post("/api/node/goodbye", {}, ZGoodbyeReply, { timeoutMs: opts.timeoutMs });
     opts.log.info("said goodbye: the platform shows this node offline");
   } catch (err) {
     opts.log.warn({ err: String(err) }, "goodbye not delivered: the platform will mark this node offline when it stops hearing from it");

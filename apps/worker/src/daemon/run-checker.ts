@@ -9,6 +9,8 @@ import {
   deliveredCuPerHour,
   hashJson,
   signCheckReport,
+  ZCheckLeaseReply,
+  ZCheckReportReply,
 } from "@proofgrid/por";
 import type { WorkerConfig } from "../config.ts";
 import type { NodeIdentity } from "../identity/node-identity.ts";
@@ -70,7 +72,7 @@ export async function runChecker(opts: RunCheckerOptions): Promise<void> {
       const timed = task.items.filter((i): i is CheckTaskItem & { wallMs: number } => typeof i.wallMs === "number" && i.wallMs > 0);
       const measuredCuPerHour = task.claimedCuPerHour && timed.length > 0 ? Math.round(deliveredCuPerHour(timed)) : undefined;
       const report = signCheckReport({ checkId: task.checkId, attempt: task.attempt, items, measuredCuPerHour }, opts.identity.privateKey);
-      const res = await client.postWithRetry<{ status: string }>("/api/node/checks/report", report, { maxDelayMs: config.RETRY_MAX_DELAY_MS, maxAttempts: 20 });
+      const res = await client.postWithRetry("/api/node/checks/report", report, ZCheckReportReply, { maxDelayMs: config.RETRY_MAX_DELAY_MS, maxAttempts: 20 });
       clog.info({ status: res.status, mismatches: items.filter((i) => !i.match).length, measuredCuPerHour }, "check reported");
     } catch (err) {
       if (err instanceof PlatformError && err.status === 409) clog.warn({ msg: err.message }, "check lease lost");
@@ -80,7 +82,7 @@ export async function runChecker(opts: RunCheckerOptions): Promise<void> {
 
   await Promise.all(
     Array.from({ length: config.CONCURRENCY }, (_, slot) =>
-      leaseLoop<CheckTask>({
+      leaseLoop({
         client,
         config,
         log,
@@ -88,7 +90,8 @@ export async function runChecker(opts: RunCheckerOptions): Promise<void> {
         slot,
         path: "/api/node/checks/lease",
         waitMs: Math.min(config.LEASE_WAIT_MS, 20_000),
-        take: (reply) => (reply as { check: CheckTask | null }).check,
+        reply: ZCheckLeaseReply,
+        take: (reply) => reply.check,
         run: runCheck,
       }),
     ),

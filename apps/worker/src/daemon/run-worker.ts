@@ -1,4 +1,13 @@
-import { hashJson, type LeasedJob, signReceipt } from "@proofgrid/por";
+import {
+  hashJson,
+  type LeasedJob,
+  type NodeRequestOf,
+  signReceipt,
+  ZCompleteJobReply,
+  ZFailJobReply,
+  ZHeartbeatReply,
+  ZLeaseReply,
+} from "@proofgrid/por";
 import type { WorkerConfig } from "../config.ts";
 import type { NodeIdentity } from "../identity/node-identity.ts";
 import type { InferencePool } from "../inference/inference-pool.ts";
@@ -54,7 +63,8 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       if (kick.signal.aborted) kick = new AbortController();
       const leases = [...active].map(([jobId, a]) => ({ jobId, attempt: a.attempt }));
       try {
-        const res = await client.post<{ leases: { jobId: string; attempt: number; ok: boolean }[] }>("/api/node/heartbeat", { leases, loadedModels: [...warm], machineBusy: Math.round(machineLoad() * 1000) / 1000 });
+        const beat: NodeRequestOf<"/api/node/heartbeat"> = { leases, loadedModels: [...warm], machineBusy: Math.round(machineLoad() * 1000) / 1000 };
+        const res = await client.post("/api/node/heartbeat", beat, ZHeartbeatReply);
         for (const l of res.leases) {
           const a = active.get(l.jobId);
           if (!l.ok && a && a.attempt === l.attempt) {
@@ -88,8 +98,9 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       if (a.lost.signal.aborted) return;
       if (!res.ok) {
         jlog.warn({ error: res.error, inputError: res.inputError }, "inference failed");
+        const failure: NodeRequestOf<"/api/node/fail"> = { jobId: job.jobId, attempt: job.attempt, kind: "error", retryable: !res.inputError, error: res.error };
         await client
-          .postWithRetry("/api/node/fail", { jobId: job.jobId, attempt: job.attempt, kind: "error", retryable: !res.inputError, error: res.error }, { maxDelayMs: config.RETRY_MAX_DELAY_MS, maxAttempts: 8 })
+          .postWithRetry("/api/node/fail", failure, ZFailJobReply, { maxDelayMs: config.RETRY_MAX_DELAY_MS, maxAttempts: 8 })
           .catch((err) => jlog.warn({ err: String(err) }, "could not report failure; the lease will expire"));
         return;
       }
@@ -111,7 +122,8 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       try {
         // Completion is idempotent on the platform (job id + attempt), so retrying after a
         // lost response is safe; the bound keeps a dead platform from holding us forever.
-        await client.postWithRetry("/api/node/complete", { jobId: job.jobId, attempt: job.attempt, output: res.output, receipt }, {
+        const completion: NodeRequestOf<"/api/node/complete"> = { jobId: job.jobId, attempt: job.attempt, output: res.output, receipt };
+        await client.postWithRetry("/api/node/complete", completion, ZCompleteJobReply, {
           maxDelayMs: config.RETRY_MAX_DELAY_MS,
           maxAttempts: 30,
           onRetry: (err, n) => jlog.warn({ err: String(err), n }, "complete failed; retrying"),
@@ -124,7 +136,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
     } catch (err) {
       jlog.error({ err: String(err) }, "job crashed");
       await client
-        .post("/api/node/fail", { jobId: job.jobId, attempt: job.attempt, kind: "error", retryable: true, error: String(err).slice(0, 2_000) })
+        .post("/api/node/fail", { jobId: job.jobId, attempt: job.attempt, kind: "error", retryable: true, error: String(err).slice(0, 2_000) } satisfies NodeRequestOf<"/api/node/fail">, ZFailJobReply)
         .catch(() => undefined);
     } finally {
       active.delete(job.jobId);
@@ -133,7 +145,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
 
   const loops = Promise.all(
     Array.from({ length: config.CONCURRENCY }, (_, slot) =>
-      leaseLoop<LeasedJob>({
+      leaseLoop({
         client,
         config,
         log,
@@ -141,7 +153,8 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
         slot,
         path: "/api/node/lease",
         waitMs: config.LEASE_WAIT_MS,
-        take: (reply) => (reply as { job: LeasedJob | null }).job,
+        reply: ZLeaseReply,
+        take: (reply) => reply.job,
         run: runJob,
       }),
     ),
@@ -156,7 +169,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       [...active].map(([jobId, a]) => {
         a.lost.abort();
         return client
-          .post("/api/node/fail", { jobId, attempt: a.attempt, kind: "release", retryable: true, error: "worker shutting down" })
+          .post("/api/node/fail", { jobId, attempt: a.attempt, kind: "release", retryable: true, error: "worker shutting down" } satisfies NodeRequestOf<"/api/node/fail">, ZFailJobReply)
           .then(() => log.info({ jobId }, "released in-flight job"))
           .catch((err) => log.warn({ jobId, err: String(err) }, "release failed; the lease will expire"));
       }),

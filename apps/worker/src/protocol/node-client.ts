@@ -1,4 +1,5 @@
-import { signRequest } from "@proofgrid/por";
+import { NODE_PROTOCOL, type NodePath, signRequest } from "@proofgrid/por";
+import { z } from "zod";
 import type { NodeIdentity } from "../identity/node-identity.ts";
 
 export class PlatformError extends Error {
@@ -16,6 +17,26 @@ export class PlatformError extends Error {
   }
 }
 
+/**
+ * A 2xx reply that is not the protocol's message for its path: not JSON, or not the shape
+ * of the path's reply schema (packages/por's node-messages). Never retried: the platform
+ * has acted on the request, and asking again would not mend its answer.
+ */
+export class PlatformReplyError extends PlatformError {
+  constructor(path: string, status: number, problem: string) {
+    super(status, "MALFORMED_REPLY", `${path}: the platform's reply does not match the node protocol: ${problem.slice(0, 1_000)}`);
+    this.name = "PlatformReplyError";
+  }
+  override get retryable(): boolean {
+    return false;
+  }
+}
+
+export interface PostOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
 export interface RetryOptions {
   signal?: AbortSignal;
   maxDelayMs: number;
@@ -31,7 +52,15 @@ export class NodeClient {
     private readonly requestTimeoutMs: number,
   ) {}
 
-  async post<T>(path: string, payload: unknown, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<T> {
+  /** Posts `payload` and returns the reply as `reply` parses it. */
+  post<S extends z.ZodType>(path: string, payload: unknown, reply: S, opts?: PostOptions): Promise<z.output<S>>;
+  /** For callers that name no schema (tests, tools): the reply is still checked, against the
+   * protocol's schema for `path`; `T` is only the caller's view of it. */
+  post<T = unknown>(path: NodePath, payload: unknown): Promise<T>;
+  async post(path: string, payload: unknown, reply?: z.ZodType, opts: PostOptions = {}): Promise<unknown> {
+    const schema: z.ZodType | undefined = reply ?? (Object.hasOwn(NODE_PROTOCOL, path) ? NODE_PROTOCOL[path as NodePath].reply : undefined);
+    // A path outside the protocol is a bug in the caller: refuse it before signing anything.
+    if (!schema) throw new Error(`${path}: not a node-protocol path, and no reply schema given`);
     const body = Buffer.from(JSON.stringify(payload));
     const headers = signRequest({
       nodeId: this.identity.nodeId,
@@ -60,14 +89,22 @@ export class NodeClient {
       }
       throw new PlatformError(res.status, code, `${path}: ${res.status} ${message}`);
     }
-    return JSON.parse(text) as T;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new PlatformReplyError(path, res.status, `not JSON: ${JSON.stringify(text.slice(0, 200))}`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new PlatformReplyError(path, res.status, z.prettifyError(parsed.error));
+    return parsed.data;
   }
 
   /** Retries network failures and 5xx with capped exponential backoff and full jitter. */
-  async postWithRetry<T>(path: string, payload: unknown, retry: RetryOptions & { timeoutMs?: number }): Promise<T> {
+  async postWithRetry<S extends z.ZodType>(path: string, payload: unknown, reply: S, retry: RetryOptions & { timeoutMs?: number }): Promise<z.output<S>> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.post<T>(path, payload, { signal: retry.signal, timeoutMs: retry.timeoutMs });
+        return await this.post(path, payload, reply, { signal: retry.signal, timeoutMs: retry.timeoutMs });
       } catch (err) {
         if (retry.signal?.aborted) throw err;
         if (err instanceof PlatformError && !err.retryable) throw err;

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { canonicalJson } from "../crypto/canonical-json.ts";
 import { sign, verify } from "../crypto/ed25519.ts";
 import { median, SECONDS_PER_HOUR } from "../pricing/compute-units.ts";
@@ -9,56 +10,64 @@ import { median, SECONDS_PER_HOUR } from "../pricing/compute-units.ts";
 // challenges, standby checks, latency probes and canaries all arrive as "challenge", with
 // seeds instead of inputs so the checker rebuilds the inputs itself.
 
-export interface CheckTaskItem {
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export const ZCheckTaskItem = z.object({
   /** The job whose result is checked. */
-  ref: string;
-  modelSlug: string;
+  ref: z.uuid(),
+  modelSlug: z.string().min(1),
   /** Re-execution: the job's input. */
-  input?: unknown;
+  input: z.unknown().optional(),
   /** Challenge: the item seed; the checker renders the input from it (por challenges). */
-  seed?: string;
+  seed: z.string().optional(),
   /** How the seed becomes an input: a realistic challenge (default), or a capability
    * challenge of the benchmark's exact shape (the models package's capabilityInput). */
-  generator?: "challenge" | "capability";
+  generator: z.enum(["challenge", "capability"]).optional(),
   /** The result the subject delivered. */
-  output: unknown;
-  costMilliCu: number;
+  output: z.unknown(),
+  costMilliCu: z.number().min(0),
   /** Time charged to the subject for the job, ms: its receipt's inference time, never less
    * than the platform-measured lease-to-result time minus a protocol allowance. */
-  wallMs?: number;
-}
+  wallMs: z.number().min(0).optional(),
+});
+export type CheckTaskItem = z.infer<typeof ZCheckTaskItem>;
 
-export interface CheckTask {
-  checkId: string;
+export const ZCheckTask = z.object({
+  checkId: z.uuid(),
   /** Fencing token: a report for an older attempt is refused. */
-  attempt: number;
-  kind: "reexecution" | "challenge";
-  items: CheckTaskItem[];
-  /** Set for capability challenges: what the subject claims, to measure against. */
-  claimedCuPerHour?: number;
-  leaseMs: number;
-}
+  attempt: z.number().int().min(1),
+  kind: z.enum(["reexecution", "challenge"]),
+  items: z.array(ZCheckTaskItem),
+  /** Set for capability challenges: what the subject claims, to measure against. Zero for a
+   * node registered before claims were recorded (the column's default). */
+  claimedCuPerHour: z.number().min(0).optional(),
+  leaseMs: z.number().int().positive(),
+});
+export type CheckTask = z.infer<typeof ZCheckTask>;
 
-export interface CheckReportItem {
-  ref: string;
+export const ZCheckReportItem = z.object({
+  ref: z.uuid(),
   /** The checker's own verdict for this item (the platform recomputes it). */
-  match: boolean;
-  reason: string;
-  metrics: Record<string, number>;
+  match: z.boolean(),
+  reason: z.string().max(100),
+  metrics: z.record(z.string().max(60), z.number()).refine((m) => Object.keys(m).length <= 32, "too many metrics"),
   /** The checker's own output: evidence for disputes. */
-  output: unknown;
-  outputHash: string;
-  inferenceMs: number;
-}
+  output: z.unknown(),
+  outputHash: z.string().regex(SHA256_HEX),
+  inferenceMs: z.number().min(0).max(86_400_000),
+});
+export type CheckReportItem = z.infer<typeof ZCheckReportItem>;
 
-export interface CheckReport {
-  checkId: string;
-  attempt: number;
-  items: CheckReportItem[];
-  measuredCuPerHour?: number;
+/** POST /api/node/checks/report: the checker's signed verdicts. */
+export const ZCheckReport = z.object({
+  checkId: z.uuid(),
+  attempt: z.number().int().min(1).max(1_000),
+  items: z.array(ZCheckReportItem).min(1).max(32),
+  measuredCuPerHour: z.number().min(0).max(1e9).optional(),
   /** ed25519 over checkReportMessage(report), by the checker's node key. */
-  signature: string;
-}
+  signature: z.string().min(16).max(200),
+});
+export type CheckReport = z.infer<typeof ZCheckReport>;
 
 /** What a checker signs: the verdicts and output hashes, canonical JSON. */
 export function checkReportMessage(report: Omit<CheckReport, "signature">): string {

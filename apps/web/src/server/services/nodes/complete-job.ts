@@ -1,6 +1,5 @@
 import { orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
-import { countersignReceipt, hashJson, splitReward, verifyReceipt } from "@proofgrid/por";
-import { z } from "zod";
+import { type CompleteJobReply, type CompleteJobRequest, type CountersignedReceipt, countersignReceipt, hashJson, splitReward, verifyReceipt } from "@proofgrid/por";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { checkModelOutput } from "@proofgrid/models/check-output";
 import { AppError } from "../../errors.ts";
@@ -14,30 +13,6 @@ import { resolveModel } from "../models/resolve-model.ts";
 import { sampleForReexecution } from "../verification/sample-job.ts";
 import { assertStorableJson } from "../../http/safe-text.ts";
 
-export const ZReceipt = z.object({
-  v: z.literal(1),
-  jobId: z.uuid(),
-  attempt: z.number().int().min(1),
-  modelId: z.string().regex(/^[0-9a-f]{64}$/),
-  inputHash: z.string().regex(/^[0-9a-f]{64}$/),
-  outputHash: z.string().regex(/^[0-9a-f]{64}$/),
-  startedAt: z.string().max(40),
-  finishedAt: z.string().max(40),
-  inferenceMs: z.number().min(0).max(86_400_000),
-  nodeId: z.uuid(),
-  signature: z.string().min(16).max(200),
-});
-
-export const ZCompleteJobRequest = z.object({
-  jobId: z.uuid(),
-  attempt: z.number().int().min(1).max(1_000),
-  output: z.unknown(),
-  receipt: ZReceipt,
-});
-export type TCompleteJobRequest = z.infer<typeof ZCompleteJobRequest>;
-
-export type CompleteJobResult = { status: "accepted" | "already_completed"; receipt: unknown };
-
 /**
  * Accepts a result only from the node holding the current attempt (the fencing token):
  * a worker whose lease expired and was re-leased gets 409 and is never paid. Storing the
@@ -45,7 +20,7 @@ export type CompleteJobResult = { status: "accepted" | "already_completed"; rece
  * transaction, and the settlement's idempotency key (`settle:<job>`) means a retried
  * completion cannot pay twice.
  */
-export async function completeJob(opts: { node: NodeIdentity; request: TCompleteJobRequest }): Promise<CompleteJobResult> {
+export async function completeJob(opts: { node: NodeIdentity; request: CompleteJobRequest }): Promise<CompleteJobReply> {
   const { node, request } = opts;
   const { receipt } = request;
   assertStorableJson(request.output, "output");
@@ -80,7 +55,8 @@ export async function completeJob(opts: { node: NodeIdentity; request: TComplete
     const job = rows[0];
     if (!job) throw new AppError("NOT_FOUND", "job not found");
     if (job.state === "succeeded" && job.attempt === request.attempt && job.node_id === node.id && job.output_hash === outputHash) {
-      return { status: "already_completed" as const, receipt: job.receipt };
+      // Stored by the accepted path below: the countersigned receipt.
+      return { status: "already_completed" as const, receipt: job.receipt as CountersignedReceipt };
     }
     if (job.state !== "running" || job.node_id !== node.id || job.attempt !== request.attempt) {
       throw new AppError("CONFLICT", `lease lost: job is ${job.state} at attempt ${job.attempt}`, {

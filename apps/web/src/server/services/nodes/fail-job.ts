@@ -1,27 +1,15 @@
-import { z } from "zod";
+import type { FailJobReply, FailJobRequest } from "@proofgrid/por";
 import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { releaseHold } from "../jobs/cancel-job.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
-import { pgText } from "../../http/safe-text.ts";
-
-export const ZFailJobRequest = z.object({
-  jobId: z.uuid(),
-  attempt: z.number().int().min(1).max(1_000),
-  /** `release`: the worker is shutting down and hands the job back unrun. */
-  kind: z.enum(["error", "release"]),
-  /** An error in the input itself (not the node) fails the job without retry. */
-  retryable: z.boolean().default(true),
-  error: pgText().max(2_000).default(""),
-});
-export type TFailJobRequest = z.infer<typeof ZFailJobRequest>;
 
 // A job handed back by graceful shutdowns does not burn its retries, but a bound stops a
 // job that crashes every worker from circulating forever.
 const MAX_ATTEMPTS_CEILING = 10;
 
-export async function failJob(opts: { node: NodeIdentity; request: TFailJobRequest }) {
+export async function failJob(opts: { node: NodeIdentity; request: FailJobRequest }): Promise<FailJobReply> {
   const { node, request } = opts;
   const outcome = await sqlTransaction(async (tx) => {
     const rows = await tx.$queryRaw<{ id: string; org_id: string; state: string; node_id: string | null; attempt: number; max_attempts: number; price: bigint }[]>`

@@ -1,17 +1,9 @@
 import { renewLease } from "@proofgrid/db/jobs";
 import { LRUCache } from "lru-cache";
-import { z } from "zod";
+import type { HeartbeatReply, HeartbeatRequest } from "@proofgrid/por";
 import { sql } from "@proofgrid/db/sql-client";
 import { getEnv } from "../../env.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
-
-export const ZHeartbeatRequest = z.object({
-  leases: z.array(z.object({ jobId: z.uuid(), attempt: z.number().int().min(1).max(1_000) })).max(64),
-  /** Models resident in the worker's memory (sha256 ids): the indexer's warm-cache term. */
-  loadedModels: z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(256).optional(),
-  /** Share of the machine's CPU other processes used since the last heartbeat (0..1). */
-  machineBusy: z.number().min(0).max(1).optional(),
-});
 
 /** Below this share of CPU used by others, the machine counts as idle for a capability check. */
 export const IDLE_MACHINE_BELOW = 0.2;
@@ -24,10 +16,9 @@ export const MAX_REMEMBERED_NODES = 100_000;
 // No ttl: a write is skipped only while the value is unchanged, however old it is.
 const loadWritten = new LRUCache<string, { busy: number; idle: boolean }>({ max: MAX_REMEMBERED_NODES });
 const loadedWritten = new LRUCache<string, string>({ max: MAX_REMEMBERED_NODES });
-export type THeartbeatRequest = z.infer<typeof ZHeartbeatRequest>;
 
 /** Renews each lease the node still holds; `ok: false` tells the worker to abandon that job. */
-export async function heartbeat(opts: { node: NodeIdentity; request: THeartbeatRequest }) {
+export async function heartbeat(opts: { node: NodeIdentity; request: HeartbeatRequest }): Promise<HeartbeatReply> {
   const leaseMs = getEnv().LEASE_DURATION_MS;
   if (opts.request.loadedModels) {
     const models = opts.request.loadedModels.filter((m) => opts.node.models.includes(m)).sort();
@@ -38,7 +29,7 @@ export async function heartbeat(opts: { node: NodeIdentity; request: THeartbeatR
     }
   }
   if (opts.request.machineBusy !== undefined) await recordMachineLoad(opts.node.id, opts.request.machineBusy);
-  const leases = [];
+  const leases: HeartbeatReply["leases"] = [];
   for (const l of opts.request.leases) {
     const until = await renewLease(sql(), { jobId: l.jobId, nodeId: opts.node.id, attempt: l.attempt, leaseMs });
     leases.push({ jobId: l.jobId, attempt: l.attempt, ok: until !== null, leaseExpiresAt: until?.toISOString() ?? null });

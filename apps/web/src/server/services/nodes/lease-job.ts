@@ -1,7 +1,6 @@
 import { claimJob } from "@proofgrid/db/jobs";
 import type { LeasedJob } from "@proofgrid/por";
 import { sql } from "@proofgrid/db/sql-client";
-import { z } from "zod";
 import { db } from "../../db.ts";
 import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
@@ -24,11 +23,6 @@ async function leaseGate(node: NodeIdentity): Promise<{ pinnedOnly: boolean }> {
   const standing = await nodeLeaseStanding(sql(), node);
   return { pinnedOnly: standing.openDispute || standing.overLimit };
 }
-
-export const ZLeaseRequest = z.object({
-  /** How long to hold the request open when nothing is runnable (capped by the server). */
-  waitMs: z.number().int().min(0).max(30_000).default(25_000),
-});
 
 // Needs no bound: jobs.model_id references models, so one entry per catalog model, a set only a deploy grows.
 const slugCache = new Map<string, string>();

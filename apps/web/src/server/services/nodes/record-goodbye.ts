@@ -1,10 +1,7 @@
-import { z } from "zod";
+import type { GoodbyeReply } from "@proofgrid/por";
 import { sql } from "@proofgrid/db/sql-client";
 import { logger } from "../../logger.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
-
-/** A goodbye carries nothing: the signed request is the statement. */
-export const ZGoodbyeRequest = z.strictObject({});
 
 /**
  * A node that stopped cleanly says goodbye (after finishing or handing back its jobs): it
@@ -16,7 +13,7 @@ export const ZGoodbyeRequest = z.strictObject({});
  * their lease until it expires, as for any silent node. A quarantined node stays
  * quarantined. Its next signed request brings it back online (authenticateNode).
  */
-export async function recordGoodbye(opts: { node: NodeIdentity }): Promise<{ status: "offline" | "quarantined"; offersReturned: number }> {
+export async function recordGoodbye(opts: { node: NodeIdentity }): Promise<GoodbyeReply> {
   const rows = await sql().$queryRaw<{ went_offline: boolean; offers: number }[]>`
     WITH off AS (
       UPDATE nodes SET status = 'offline', last_seen_at = now()

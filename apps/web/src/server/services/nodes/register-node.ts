@@ -1,42 +1,25 @@
-import { verify } from "@proofgrid/por";
+import { type RegisterNodeReply, verify, ZRegisterNodeRequest as ZNodeRegistration } from "@proofgrid/por";
 import { findRegion } from "@proofgrid/indexer";
-import { z } from "zod";
+import type { z } from "zod";
 import { db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { hashRegistrationToken } from "./create-registration-token.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { ensureNodeAccounts } from "../verification/stake.ts";
-import { pgText } from "../../http/safe-text.ts";
 
 export const REGISTRATION_PROOF_PREFIX = "proofgrid-register-v1:";
 
-export const ZRegisterNodeRequest = z.object({
-  token: z.string().regex(/^pgr_[A-Za-z0-9_-]{43}$/, "malformed registration token"),
-  /** Raw ed25519 public key, base64url (32 bytes). */
-  publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, "publicKey must be a raw ed25519 key in base64url"),
-  /** Signature of `proofgrid-register-v1:<token>` with the node's key: proof it holds the key. */
-  proof: z.string().min(16).max(200),
-  name: pgText().trim().min(1).max(80),
-  /** A region id (GET /api/v1/regions), or `local` for a worker on the platform's own machine. */
-  region: z
-    .string()
-    .regex(/^[a-z0-9-]{2,40}$/, "region must be lowercase letters, digits and dashes")
-    .refine((r) => r === "local" || findRegion(r) !== undefined, { message: "unknown region: see GET /api/v1/regions for the ids, or use local" }),
-  /** Asking price in base units per CU (per CU-hour of capacity); default: the list price. */
-  askPricePerCu: z.number().int().positive().max(1e12).optional(),
-  latitude: z.number().min(-90).max(90).optional(),
-  longitude: z.number().min(-180).max(180).optional(),
-  /** Model ids (sha256) this node can run. */
-  models: z.array(z.string().regex(/^[0-9a-f]{64}$/)).min(1).max(64),
-  claimedCuPerHour: z.number().int().min(1).max(100_000_000),
-  maxConcurrency: z.number().int().min(1).max(64).default(1),
-  version: z.string().max(40).optional(),
+/** The protocol's registration request, its region also checked against the region catalogue. */
+export const ZRegisterNodeRequest = ZNodeRegistration.extend({
+  region: ZNodeRegistration.shape.region.refine((r) => r === "local" || findRegion(r) !== undefined, {
+    message: "unknown region: see GET /api/v1/regions for the ids, or use local",
+  }),
 });
 export type TRegisterNodeRequest = z.infer<typeof ZRegisterNodeRequest>;
 
 /** Spends a one-time token (row-locked, so two nodes cannot both use it) and creates the node. */
-export async function registerNode(request: TRegisterNodeRequest) {
+export async function registerNode(request: TRegisterNodeRequest): Promise<RegisterNodeReply> {
   if (!verify(request.publicKey, `${REGISTRATION_PROOF_PREFIX}${request.token}`, request.proof)) {
     throw new AppError("UNAUTHORIZED", "registration proof does not match the public key");
   }

@@ -1,16 +1,11 @@
 import type { Db } from "@proofgrid/db/db-types";
 import { sql } from "@proofgrid/db/sql-client";
 import type { CheckTask, CheckTaskItem } from "@proofgrid/por";
-import { z } from "zod";
 import { AppError } from "../../errors.ts";
 import { formatTokens } from "../billing/tokens.ts";
 import type { NodeIdentity } from "../nodes/authenticate-node.ts";
 import { getPorConfig } from "./por-config.ts";
 import { stakeStatus } from "./stake.ts";
-
-export const ZCheckLeaseRequest = z.object({
-  waitMs: z.number().int().min(0).max(30_000).default(20_000),
-});
 
 /**
  * The time a challenge job is charged to its subject: the inference time it reported in its

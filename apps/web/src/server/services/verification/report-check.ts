@@ -2,6 +2,7 @@ import type { Db } from "@proofgrid/db/db-types";
 import { sqlTransaction } from "@proofgrid/db/sql-client";
 import {
   type CheckReport,
+  type CheckReportReply,
   compareJobOutputs,
   deliveredCuPerHour,
   deratedCapability,
@@ -14,7 +15,6 @@ import {
   verifyCheckReport,
 } from "@proofgrid/por";
 import { getCatalogEntry } from "@proofgrid/models/catalog";
-import { z } from "zod";
 import { AppError } from "../../errors.ts";
 import { getEnv } from "../../env.ts";
 import { locationEvidence } from "../dispatch/location-check.ts";
@@ -26,27 +26,6 @@ import { epochOf, getPorConfig } from "./por-config.ts";
 import { openFraudCase, resolveAuditJob } from "./fraud.ts";
 import { recordNodeVerdict } from "./standing.ts";
 import { assertStorableJson } from "../../http/safe-text.ts";
-
-export const ZCheckReport = z.object({
-  checkId: z.uuid(),
-  attempt: z.number().int().min(1).max(1_000),
-  items: z
-    .array(
-      z.object({
-        ref: z.uuid(),
-        match: z.boolean(),
-        reason: z.string().max(100),
-        metrics: z.record(z.string().max(60), z.number()).refine((m) => Object.keys(m).length <= 32, "too many metrics"),
-        output: z.unknown(),
-        outputHash: z.string().regex(/^[0-9a-f]{64}$/),
-        inferenceMs: z.number().min(0).max(86_400_000),
-      }),
-    )
-    .min(1)
-    .max(32),
-  measuredCuPerHour: z.number().min(0).max(1e9).optional(),
-  signature: z.string().min(16).max(200),
-});
 
 export type ItemVerdict = { ref: string; match: boolean; reason: string; metrics: Record<string, number>; checkerOutput: unknown; checkerOutputHash: string; inferenceMs: number };
 
@@ -66,13 +45,13 @@ export function kindOf(slug: string): OutputKind {
  * - a mismatch: a dispute goes to a third, independent executor;
  * - a dispute: the majority of worker, first checker and third executor decides.
  */
-export async function reportCheck(opts: { node: NodeIdentity; report: z.infer<typeof ZCheckReport> }) {
+export async function reportCheck(opts: { node: NodeIdentity; report: CheckReport }): Promise<CheckReportReply> {
   const { node, report } = opts;
   for (const item of report.items) {
     assertStorableJson(item.output, `item ${item.ref}: output`);
     if (hashJson(item.output) !== item.outputHash) throw new AppError("BAD_REQUEST", `item ${item.ref}: outputHash does not match the output`);
   }
-  if (!verifyCheckReport(report as CheckReport, node.publicKey)) throw new AppError("BAD_REQUEST", "check report signature is invalid");
+  if (!verifyCheckReport(report, node.publicKey)) throw new AppError("BAD_REQUEST", "check report signature is invalid");
 
   const outcome = await sqlTransaction(async (tx) => {
     const check = await loadCheck(tx, report.checkId, true);

@@ -1,6 +1,7 @@
+import { ZCompleteJobRequest } from "@proofgrid/por";
 import { nodeRoute } from "~/server/http/node-route";
 import { countJobResult } from "~/server/metrics";
-import { completeJob, ZCompleteJobRequest } from "~/server/services/nodes/complete-job";
+import { completeJob } from "~/server/services/nodes/complete-job";
 
 export const dynamic = "force-dynamic";
 

@@ -1,5 +1,6 @@
+import { ZFailJobRequest } from "@proofgrid/por";
 import { nodeRoute } from "~/server/http/node-route";
-import { failJob, ZFailJobRequest } from "~/server/services/nodes/fail-job";
+import { failJob } from "~/server/services/nodes/fail-job";
 
 export const dynamic = "force-dynamic";
 

@@ -1,5 +1,6 @@
+import { ZGoodbyeRequest } from "@proofgrid/por";
 import { nodeRoute } from "~/server/http/node-route";
-import { recordGoodbye, ZGoodbyeRequest } from "~/server/services/nodes/record-goodbye";
+import { recordGoodbye } from "~/server/services/nodes/record-goodbye";
 
 export const dynamic = "force-dynamic";
 

@@ -1,5 +1,6 @@
+import { ZHeartbeatRequest } from "@proofgrid/por";
 import { nodeRoute } from "~/server/http/node-route";
-import { heartbeat, ZHeartbeatRequest } from "~/server/services/nodes/heartbeat";
+import { heartbeat } from "~/server/services/nodes/heartbeat";
 
 export const dynamic = "force-dynamic";
 

@@ -1,8 +1,9 @@
+import { type LeaseReply, ZLeaseRequest } from "@proofgrid/por";
 import { nodeRoute } from "~/server/http/node-route";
-import { leaseJob, ZLeaseRequest } from "~/server/services/nodes/lease-job";
+import { leaseJob } from "~/server/services/nodes/lease-job";
 
 export const dynamic = "force-dynamic";
 
-export const POST = nodeRoute(ZLeaseRequest, async ({ node, request, signal }) => ({
+export const POST = nodeRoute(ZLeaseRequest, async ({ node, request, signal }): Promise<LeaseReply> => ({
   job: await leaseJob({ node, waitMs: request.waitMs, signal }),
 }));

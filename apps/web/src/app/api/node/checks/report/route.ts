@@ -1,5 +1,6 @@
+import { ZCheckReport } from "@proofgrid/por";
 import { nodeRoute } from "~/server/http/node-route";
-import { reportCheck, ZCheckReport } from "~/server/services/verification/report-check";
+import { reportCheck } from "~/server/services/verification/report-check";
 
 export const dynamic = "force-dynamic";
 
