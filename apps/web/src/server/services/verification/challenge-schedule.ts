@@ -33,8 +33,8 @@ const MAX_LEASES_PER_TICK = 5_000;
 const GAPS_PER_NODE = 100;
 /** At most this many open challenge checks per worker: a bound, not a signal (customers burst too). */
 const MAX_OPEN_PER_NODE = 3;
-/** Challenges due within this much of a tick are sent at their own time, not the next tick's. */
-const TICK_HORIZON_MS = 250;
+/** Challenges due within this much of a tick are sent at their own time, not the next tick's: two ticks, so a late tick leaves no hole. */
+const TICK_HORIZON_MS = 400;
 
 const awaiting = new Map<string, { node: NodeRef; kind: "standby" | "latency"; deadline: number }>();
 let timer: ChallengeTimer<{ node: NodeRef; kind: Kind }> | undefined;
@@ -97,7 +97,7 @@ export async function scheduleTrafficChallenges(): Promise<number> {
       t.addAt(id, { node: w.node, kind: w.kind }, now + randomInt(0, 5_000));
     }
   }
-  const due = t.take(now + TICK_HORIZON_MS);
+  const due = t.take(now, TICK_HORIZON_MS);
   // The newest lease the timer has heard of: a customer lease after it, before a challenge's
   // time, means the challenge was timed from a lease that is no longer the last one.
   const knownUntil = (since ?? from).getTime();

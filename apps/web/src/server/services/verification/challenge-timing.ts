@@ -26,6 +26,9 @@
  * (bench:por: feed counts alone AUC 0.64 with a 2-minute delay).
  */
 
+/** A late challenge is sent within this share of the horizon (about one tick). */
+const LATE_JITTER_SHARE = 0.5;
+
 /** The weights of gaps for the draw: gap i (ascending) weighs 1 / S, S the share of gaps ≥ it. */
 export function hazardWeights(sortedGaps: readonly number[]): number[] {
   const n = sortedGaps.length;
@@ -62,7 +65,7 @@ export function drawSurvivingGap(gaps: readonly number[], random: () => number):
 export class ChallengeTimer<T> {
   private readonly nodes = new Map<
     string,
-    { last: number | undefined; gaps: number[]; pending: { item: T; armAt: number; due: number }[] }
+    { last: number | undefined; gaps: number[]; pending: { item: T; armAt: number; due: number; anchor?: number }[] }
   >();
   private pendingCount = 0;
 
@@ -103,7 +106,7 @@ export class ChallengeTimer<T> {
       if (n.gaps.length > this.opts.gapsPerNode) n.gaps.shift();
     }
     n.last = at;
-    for (const p of n.pending) if (p.armAt <= at) p.due = at + this.gap(n.gaps);
+    for (const p of n.pending) if (p.armAt <= at) this.timeFrom(p, at, n.gaps);
   }
 
   /** A challenge drawn by a lease at `at`: armed after an exponential delay, then timed by the leases. */
@@ -136,25 +139,31 @@ export class ChallengeTimer<T> {
   }
 
   /**
-   * The challenges due by `now` (a caller that ticks passes the end of its next tick, and
-   * sends each at its `due`), at most one per worker. A challenge armed since the worker's
-   * last lease is due a gap after that lease, drawn among the gaps longer than the time
-   * already passed (it has survived that long); the worker's other pending challenges are
-   * re-timed from the one sent.
+   * The challenges due by `now + horizonMs` (a caller that ticks passes about two ticks and
+   * sends each at its `due`), at most one per worker; the worker's other pending challenges
+   * are re-timed from the one sent. A challenge whose time passed before the timer could
+   * hand it out (it heard of the lease it was timed from a tick late) is sent within the
+   * next tick at a uniformly random instant: sent at once, it would fall on the tick's
+   * instant, and tick after tick that phase gives challenges away (bench:por: the
+   * millisecond of the second alone, AUC 0.56–0.60). Drawing a longer gap instead (it
+   * "survived" that long) made its gap too long (the simulation: AUC 0.54).
    */
-  take(now: number): { nodeId: string; item: T; due: number }[] {
+  take(now: number, horizonMs = 0): { nodeId: string; item: T; due: number }[] {
     const out: { nodeId: string; item: T; due: number }[] = [];
     for (const [nodeId, n] of this.nodes) {
       // An armed challenge is timed from the next lease (lease()); on a worker quiet for
       // longer than any gap it has had, there is no next lease to wait for: soon.
       const longest = n.gaps.length > 0 ? Math.max(...n.gaps) : 0;
       for (const p of n.pending) {
-        if (p.due !== Number.POSITIVE_INFINITY || p.armAt > now) continue;
-        if (n.last === undefined || now - n.last > longest) p.due = now + this.opts.random() * 1_000;
+        if (p.due === Number.POSITIVE_INFINITY) {
+          if (p.armAt <= now && (n.last === undefined || now - n.last > longest)) p.due = now + this.opts.random() * 1_000;
+        } else if (p.due < now) {
+          p.due = now + this.opts.random() * LATE_JITTER_SHARE * horizonMs;
+        }
       }
       let first = -1;
       n.pending.forEach((p, i) => {
-        if (p.due <= now && (first < 0 || p.due < (n.pending[first] as { due: number }).due)) first = i;
+        if (p.due <= now + horizonMs && (first < 0 || p.due < (n.pending[first] as { due: number }).due)) first = i;
       });
       if (first >= 0) {
         const [sent] = n.pending.splice(first, 1);
@@ -162,11 +171,16 @@ export class ChallengeTimer<T> {
         const at = (sent as { due: number }).due;
         out.push({ nodeId, item: (sent as { item: T }).item, due: at });
         // The one sent is a lease the worker will see: the others are timed from it.
-        for (const p of n.pending) if (p.armAt <= at) p.due = at + this.gap(n.gaps);
+        for (const p of n.pending) if (p.armAt <= at) this.timeFrom(p, at, n.gaps);
       }
     }
     this.prune();
     return out;
+  }
+
+  private timeFrom(p: { due: number; anchor?: number }, at: number, gaps: readonly number[]): void {
+    p.anchor = at;
+    p.due = at + this.gap(gaps);
   }
 
   private gap(gaps: readonly number[]): number {
