@@ -1,6 +1,6 @@
 import { creditOrgRepayingDebt, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import { z } from "zod";
-import { db } from "../../db.ts";
+import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { ensureOrgAccounts, ensureSystemAccounts } from "./org-accounts.ts";
 
 export const ZGrantCreditsRequest = z.object({
@@ -17,7 +17,7 @@ export type TGrantCreditsRequest = z.infer<typeof ZGrantCreditsRequest>;
  * what it owes after a card refund or dispute first, as every credit does). */
 export async function grantCredits(req: TGrantCreditsRequest): Promise<{ transferId: string; created: boolean }> {
   const input = ZGrantCreditsRequest.parse(req);
-  return db().$transaction(async (tx) => {
+  return sqlTransaction(async (tx) => {
     await ensureSystemAccounts(tx);
     await ensureOrgAccounts(tx, input.orgId);
     const { transferId, created } = await creditOrgRepayingDebt(tx, {

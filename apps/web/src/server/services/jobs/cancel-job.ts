@@ -1,6 +1,6 @@
 import type { Db } from "@proofgrid/db/db-types";
 import { orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
-import { db } from "../../db.ts";
+import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { getJobOrThrow } from "./get-job.ts";
@@ -13,7 +13,7 @@ import type { JobView } from "./job-view.ts";
  */
 export async function cancelJob(opts: { orgId: string; jobId: string }): Promise<JobView> {
   await getJobOrThrow({ ...opts, withOutput: false });
-  const canceled = await db().$transaction(async (tx) => {
+  const canceled = await sqlTransaction(async (tx) => {
     const rows = await tx.$queryRaw<{ id: string; price: bigint }[]>`
       UPDATE jobs SET state = 'canceled', finished_at = now(), lease_expires_at = NULL
       WHERE id = ${opts.jobId}::uuid AND org_id = ${opts.orgId}::uuid

@@ -1,5 +1,5 @@
 import { sweepExpiredLeases } from "@proofgrid/db/jobs";
-import { db } from "../../db.ts";
+import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { logger } from "../../logger.ts";
 import { releaseHold } from "./cancel-job.ts";
 
@@ -15,7 +15,7 @@ export async function sweepLeases(): Promise<{ requeued: number; failed: number 
   let requeued = 0;
   let failed = 0;
   for (let i = 0; i < MAX_BATCHES_PER_RUN; i++) {
-    const swept = await db().$transaction(async (tx) => {
+    const swept = await sqlTransaction(async (tx) => {
       const jobs = await sweepExpiredLeases(tx, { limit: BATCH });
       for (const j of jobs.filter((j) => j.state === "failed")) {
         await releaseHold(tx, { orgId: j.orgId, jobId: j.id, price: j.price, reason: "lease expired on every attempt" });

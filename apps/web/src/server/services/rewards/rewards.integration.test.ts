@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { checkLedger, getBalances, orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
-import { closePgPool, sql, sqlTransaction } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
+import { setupServiceDatabase } from "../../testing/service-database.ts";
+import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import * as claimRoute from "../../../app/api/v1/rewards/claim/route.ts";
 import * as emissionsRoute from "../../../app/api/v1/rewards/emissions/route.ts";
 import * as rewardsRoute from "../../../app/api/v1/rewards/route.ts";
@@ -31,15 +28,10 @@ import { claimableAt, earlyClaimOf, haircutOf, vestedAt } from "./schedule.ts";
 const T = 1_000_000n;
 const DAY = 86_400_000;
 const EPOCH_MS = 900_000;
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 
-beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-rewards-"));
-  Object.assign(process.env, {
-    DATABASE_URL: t.url,
-    PROOFGRID_DATA_DIR: dataDir,
+setupServiceDatabase({
+  name: "rewards",
+  env: {
     POR_EPOCH_MS: String(EPOCH_MS),
     EMISSION_PER_EPOCH: String(1_000n * T),
     EMISSION_DECAY: "0",
@@ -50,17 +42,12 @@ beforeAll(async () => {
     REWARD_WORKER_UPTIME_WEIGHT: "0",
     VESTING_DAYS: "180",
     EARLY_CLAIM_HAIRCUT: "0.5",
-  });
-});
-
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  },
 });
 
 const pool = async () => (await getBalances(sql(), [SYSTEM_ACCOUNTS.emissionPool.code])).get(SYSTEM_ACCOUNTS.emissionPool.code) ?? 0n;
-const earnings = async (orgId: string) => (await getBalances(sql(), [orgAccountCode(orgId, "earnings")])).get(orgAccountCode(orgId, "earnings")) ?? 0n;
+const earnings = async (orgId: string) =>
+  (await getBalances(sql(), [orgAccountCode(orgId, "earnings")])).get(orgAccountCode(orgId, "earnings")) ?? 0n;
 
 async function ledgerOk(): Promise<void> {
   const c = await checkLedger(sql());
@@ -189,7 +176,9 @@ describe("an epoch's emission", () => {
           for (let i = 0; i < jobs; i++) await job(customer, node.identity.id, milliCu, epoch, { price, fee });
           await closeEpoch(epoch);
           const r = await distributeEpochRewards(epoch);
-          const granted = (await grantsOf(epoch)).filter((g) => g.org_id === provider || g.org_id === customer).reduce((a, g) => a + BigInt(g.amount), 0n);
+          const granted = (await grantsOf(epoch))
+            .filter((g) => g.org_id === provider || g.org_id === customer)
+            .reduce((a, g) => a + BigInt(g.amount), 0n);
           const feesPaid = fee * BigInt(jobs);
           // The pair's price went round in a circle; what it lost is the fees. Its rewards never make that up.
           expect(granted).toBeLessThanOrEqual(feesPaid);
@@ -211,7 +200,8 @@ describe("an epoch's emission", () => {
     const na = await createNode(a);
     const nb = await createNode(b);
     // Both online through the epoch; b was down for its second half. Nobody delivered CU.
-    await sql().$executeRaw`UPDATE nodes SET created_at = ${new Date(startsAt.getTime() - DAY)} WHERE id IN (${na.identity.id}::uuid, ${nb.identity.id}::uuid)`;
+    await sql()
+      .$executeRaw`UPDATE nodes SET created_at = ${new Date(startsAt.getTime() - DAY)} WHERE id IN (${na.identity.id}::uuid, ${nb.identity.id}::uuid)`;
     await sql().$executeRaw`
       INSERT INTO node_outages (id, node_id, started_at, ended_at) VALUES (gen_random_uuid(), ${nb.identity.id}::uuid, ${new Date(startsAt.getTime() + EPOCH_MS / 2)}, ${new Date(startsAt.getTime() + EPOCH_MS + 1000)})`;
     // The other tests' nodes were created now: no uptime in this past epoch.
@@ -257,7 +247,9 @@ interface GrantRow {
   forfeited: string;
 }
 const grantRows = (orgId: string) =>
-  sql().$queryRaw<GrantRow[]>`SELECT id, amount, vest_start, vest_end, released, forfeited FROM reward_grants WHERE org_id = ${orgId}::uuid ORDER BY vest_start, id`;
+  sql().$queryRaw<
+    GrantRow[]
+  >`SELECT id, amount, vest_start, vest_end, released, forfeited FROM reward_grants WHERE org_id = ${orgId}::uuid ORDER BY vest_start, id`;
 const asState = (g: GrantRow) => ({
   amount: BigInt(g.amount),
   vestStartMs: g.vest_start.getTime(),
@@ -330,7 +322,15 @@ describe("claims (property, real ledger)", () => {
             })();
             let outcome: Awaited<ReturnType<typeof claimRewards>> | AppError;
             try {
-              outcome = await claimRewards({ orgId: org, userId: null, kind: req.kind, grantId: req.grantId, amount: req.amount, idempotencyKey: req.key, now: new Date(now) });
+              outcome = await claimRewards({
+                orgId: org,
+                userId: null,
+                kind: req.kind,
+                grantId: req.grantId,
+                amount: req.amount,
+                idempotencyKey: req.key,
+                now: new Date(now),
+              });
             } catch (err) {
               if (!(err instanceof AppError)) throw err;
               outcome = err;
@@ -388,7 +388,9 @@ describe("claims (property, real ledger)", () => {
           expect(paidTotal <= emitted).toBe(true);
           const overview = await getRewards({ orgId: org, now: new Date(now) });
           expect(BigInt(overview.granted)).toBe(emitted);
-          expect(BigInt(overview.claimable) + BigInt(overview.unvested) + BigInt(overview.claimed) + BigInt(overview.forfeited)).toBe(emitted);
+          expect(BigInt(overview.claimable) + BigInt(overview.unvested) + BigInt(overview.claimed) + BigInt(overview.forfeited)).toBe(
+            emitted,
+          );
           await ledgerOk();
         },
       ),
@@ -404,12 +406,21 @@ describe("claims (property, real ledger)", () => {
     await expect(claimRewards({ orgId: org, userId: null, kind: "vested", now: new Date(t0) })).rejects.toMatchObject({ code: "CONFLICT" });
     const half = await claimRewards({ orgId: org, userId: null, kind: "vested", now: new Date(t0 + 90 * DAY) });
     expect(half.claim.paid).toBe((500n * T).toString());
-    await expect(claimRewards({ orgId: org, userId: null, kind: "vested", now: new Date(t0 + 90 * DAY) })).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(claimRewards({ orgId: org, userId: null, kind: "vested", now: new Date(t0 + 90 * DAY) })).rejects.toMatchObject({
+      code: "CONFLICT",
+    });
     const early = await claimRewards({ orgId: org, userId: null, kind: "early", now: new Date(t0 + 90 * DAY) });
-    expect(early.claim).toMatchObject({ kind: "early", paid: (250n * T).toString(), haircut: (250n * T).toString(), gross: (500n * T).toString() });
+    expect(early.claim).toMatchObject({
+      kind: "early",
+      paid: (250n * T).toString(),
+      haircut: (250n * T).toString(),
+      gross: (500n * T).toString(),
+    });
     expect(await earnings(org)).toBe(750n * T);
     expect(poolBefore - (await pool())).toBe(750n * T);
-    await expect(claimRewards({ orgId: org, userId: null, kind: "early", now: new Date(t0 + 200 * DAY) })).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(claimRewards({ orgId: org, userId: null, kind: "early", now: new Date(t0 + 200 * DAY) })).rejects.toMatchObject({
+      code: "CONFLICT",
+    });
     const [g] = await grantRows(org);
     expect(g).toMatchObject({ released: String(750n * T), forfeited: String(250n * T) });
     await ledgerOk();
@@ -441,12 +452,19 @@ describe("the rewards REST API", () => {
   let readKey: string;
   let jobsKey: string;
   const key = async (orgId: string, scopes: ApiScope[]) => (await createApiKey({ orgId, name: scopes.join(",") || "none", scopes })).key;
-  const req = (path: string, opts: { key?: string; body?: unknown; raw?: string; method?: string; headers?: Record<string, string> } = {}) => {
+  const req = (
+    path: string,
+    opts: { key?: string; body?: unknown; raw?: string; method?: string; headers?: Record<string, string> } = {},
+  ) => {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (opts.key) headers.authorization = `Bearer ${opts.key}`;
     const body = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
     if (body !== undefined) headers["content-type"] = "application/json";
-    return new Request(`http://localhost/api/v1/rewards${path}`, { method: opts.method ?? (body === undefined ? "GET" : "POST"), headers, body });
+    return new Request(`http://localhost/api/v1/rewards${path}`, {
+      method: opts.method ?? (body === undefined ? "GET" : "POST"),
+      headers,
+      body,
+    });
   };
   const call = async (res: Promise<Response> | Response) => {
     const r = await res;
@@ -498,13 +516,19 @@ describe("the rewards REST API", () => {
   });
 
   it("claims what has vested once per idempotency key, and shows it", async () => {
-    const first = await call(claimRoute.POST(req("/claim", { key: writeKey, body: { amount: String(10n * T) }, headers: { "idempotency-key": "claim-1" } })));
+    const first = await call(
+      claimRoute.POST(req("/claim", { key: writeKey, body: { amount: String(10n * T) }, headers: { "idempotency-key": "claim-1" } })),
+    );
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ kind: "vested", paid: String(10n * T), haircut: "0" });
-    const retry = await call(claimRoute.POST(req("/claim", { key: writeKey, body: { amount: String(10n * T) }, headers: { "idempotency-key": "claim-1" } })));
+    const retry = await call(
+      claimRoute.POST(req("/claim", { key: writeKey, body: { amount: String(10n * T) }, headers: { "idempotency-key": "claim-1" } })),
+    );
     expect(retry.status).toBe(200);
     expect(retry.body.id).toBe(first.body.id);
-    const reused = await call(claimRoute.POST(req("/claim", { key: writeKey, body: { amount: String(11n * T) }, headers: { "idempotency-key": "claim-1" } })));
+    const reused = await call(
+      claimRoute.POST(req("/claim", { key: writeKey, body: { amount: String(11n * T) }, headers: { "idempotency-key": "claim-1" } })),
+    );
     expect(reused.status).toBe(422);
     expect(await earnings(provider)).toBe(10n * T);
 

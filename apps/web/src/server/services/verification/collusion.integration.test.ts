@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { closePgPool, sql } from "@proofgrid/db/sql-client";
-import { createTestDatabase } from "@proofgrid/db/testing/create-test-database";
+import { setupServiceDatabase } from "../../testing/service-database.ts";
+import { sql } from "@proofgrid/db/sql-client";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { rerunJob } from "../jobs/rerun-job.ts";
 import { advanceFraudCases } from "./fraud.ts";
 import { releaseHeldEarnings } from "./held-earnings.ts";
@@ -38,16 +35,11 @@ import {
 // third executor, sides with it; the other checker is honest, and the platform's executor
 // of last resort runs when the sequence says (with the stand-in model, market-harness.ts).
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
-let dataDir: string;
 const T = 1_000_000n;
 
-beforeAll(async () => {
-  t = await createTestDatabase();
-  dataDir = mkdtempSync(join(tmpdir(), "proofgrid-collusion-"));
-  Object.assign(process.env, {
-    DATABASE_URL: t.url,
-    PROOFGRID_DATA_DIR: dataDir,
+setupServiceDatabase({
+  name: "collusion",
+  env: {
     POR_CHALLENGES: "0",
     POR_VERIFICATION_WINDOW_MS: "0",
     POR_REEXEC_FLOOR: "0.3",
@@ -58,12 +50,7 @@ beforeAll(async () => {
     // open through the drain, and no run of 25 reached a fraud verdict).
     POR_DISPUTE_DEADLINE_MS: "0",
     PRICE_PER_CU: "50000",
-  });
-});
-afterAll(async () => {
-  await closePgPool();
-  await t?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
+  },
 });
 
 type Action =
