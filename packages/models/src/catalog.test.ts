@@ -15,7 +15,8 @@ function reachableImports(entry: string): Set<string> {
     if (seen.has(file)) return;
     seen.add(file);
     const src = readFileSync(file, "utf8");
-    for (const m of src.matchAll(/^\s*(?:import|export)\s(?:[^"';]*?\sfrom\s)?["']([^"']+)["']/gm)) {
+    // `import type` is erased when compiled: it loads nothing at run time.
+    for (const m of src.matchAll(/^\s*(?:import|export)\s(?!type\s)(?:[^"';]*?\sfrom\s)?["']([^"']+)["']/gm)) {
       const spec = m[1] as string;
       if (spec.startsWith(".")) visit(resolve(dirname(file), spec));
       else bare.add(spec);
