@@ -51,10 +51,10 @@ export type RegisterNodeReply = z.infer<typeof ZRegisterNodeReply>;
 
 // ---- POST /api/node/lease ----
 
-export const ZLeaseRequest = z.object({
-  /** How long to hold the request open when nothing is runnable (capped by the server). */
-  waitMs: z.number().int().min(0).max(30_000).default(25_000),
-});
+/** A long poll: how long to hold the request open when nothing is there (at most 30 s). */
+const longPoll = (defaultWaitMs: number) => z.object({ waitMs: z.number().int().min(0).max(30_000).default(defaultWaitMs) });
+
+export const ZLeaseRequest = longPoll(25_000);
 export type LeaseRequest = z.infer<typeof ZLeaseRequest>;
 
 /** `job: null` when the long poll ended with nothing to run. */
@@ -138,9 +138,7 @@ export type FailJobReply = z.infer<typeof ZFailJobReply>;
 
 // ---- POST /api/node/checks/lease ----
 
-export const ZCheckLeaseRequest = z.object({
-  waitMs: z.number().int().min(0).max(30_000).default(20_000),
-});
+export const ZCheckLeaseRequest = longPoll(20_000);
 export type CheckLeaseRequest = z.infer<typeof ZCheckLeaseRequest>;
 
 /** `check: null` when the long poll ended with nothing to check. */

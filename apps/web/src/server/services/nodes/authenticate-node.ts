@@ -29,9 +29,9 @@ const REASONS: Record<string, string> = {
 };
 
 // last_seen_at feeds the online/offline view; one write per node per 5 s is plenty.
-export const LAST_SEEN_WRITE_MS = 5_000;
+const LAST_SEEN_WRITE_MS = 5_000;
 /** Nodes throttled at once: the network size the indexer is built for. Past it a node writes early, no harm. */
-export const MAX_THROTTLED_NODES = 100_000;
+const MAX_THROTTLED_NODES = 100_000;
 // A node is here while its last write is younger than the interval: the ttl is the throttle.
 const lastSeenWritten = new LRUCache<string, true>({ max: MAX_THROTTLED_NODES, ttl: LAST_SEEN_WRITE_MS });
 

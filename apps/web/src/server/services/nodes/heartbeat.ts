@@ -12,7 +12,7 @@ export const IDLE_MACHINE_BELOW = 0.2;
  * indexer is built for. Past it the least recently heard-from node is forgotten, and its
  * next heartbeat writes again. Registering nodes without end cannot grow the memory.
  */
-export const MAX_REMEMBERED_NODES = 100_000;
+const MAX_REMEMBERED_NODES = 100_000;
 // No ttl: a write is skipped only while the value is unchanged, however old it is.
 const loadWritten = new LRUCache<string, { busy: number; idle: boolean }>({ max: MAX_REMEMBERED_NODES });
 const loadedWritten = new LRUCache<string, string>({ max: MAX_REMEMBERED_NODES });
