@@ -9,8 +9,11 @@
  * after (it polls /network/recent, /network/live and /market) — and then runs the job honestly.
  * Customers send real traffic made independently of the challenge renderer: Brown-corpus
  * texts, pages rendered in many styles, espeak-ng recordings (bench/stealth/customer-inputs).
- * A donor organisation (opted in) sends traffic from the other half of the corpus: its
- * verified jobs fill the platform's private challenge corpus.
+ * The customers opted in to donate their inputs: their verified jobs of a warm-up, run by
+ * another provider's worker, fill the platform's private challenge corpus. So the donated
+ * traffic is a fair sample of the customers' (the same sentences, voices and habits), as it
+ * is when the customers who opt in are like the rest; a donor unlike the rest stands out
+ * as much as it differs (README, "Challenges no worker can spot").
  *
  * The adversary (bench/stealth/adversary.ts) is then trained on the labelled leases and
  * evaluated out of fold: AUC per model and input kind (goal ≤ 0.55); the same adversary on
@@ -55,9 +58,8 @@ const SLUGS = ["encoder-synthetic-minilm", "ocr-ppocr-v4", "vad-silero-v5"] as c
 type Slug = (typeof SLUGS)[number];
 /** The challenge share for the run: production's canary rate is 0.5–5 %, too few to measure. */
 const BENCH_CANARY_RATE = 0.3;
-/** Donor jobs in the warm-up: about a third per model, more than the spy's challenges of each (≈ 0.3 × 360 × 3/8). */
-const DONOR_JOBS = 180;
-const CUSTOMER_WARMUP_JOBS = 30;
+/** Warm-up jobs (donated, run by another provider): more per model than the spy's challenges of each (≈ 0.3 × 360 × 3/8). */
+const WARMUP_JOBS = 240;
 
 interface Lease {
   jobId: string;
@@ -78,9 +80,9 @@ export interface StealthOptions {
 
 export async function runStealthBench(opts: StealthOptions) {
   const brown = loadBrown();
-  progress(`stealth: ${brown.customers.length} customer and ${brown.donors.length} donor sentences (Brown corpus halves); recording speech with espeak-ng`);
-  const customerClips = recordSpeech(brown.customers, 24);
-  const donorClips = recordSpeech(brown.donors, 24);
+  const sentences = [...brown.customers, ...brown.donors];
+  progress(`stealth: ${sentences.length} sentences (Brown corpus); recording speech with espeak-ng`);
+  const clips = recordSpeech(sentences, 48);
   const stack = await startStack({
     database: opts.database,
     leaseMs: 15_000,
@@ -111,18 +113,17 @@ export async function runStealthBench(opts: StealthOptions) {
     // content comes from jobs the spy never saw (a provider's own nodes never get back
     // content from jobs they ran); it stops before the measured phase so the spy sees all.
     const other = await stack.addWorker("other-worker", { INTRA_OP_THREADS: "1" }, { orgId: otherProvider, cuPerHour: 500 });
-    const donor = await customerOrg("stealth-donor", { tokens: 100_000n });
-    await sql().$executeRaw`UPDATE organizations SET donates_challenge_inputs = true WHERE id = ${donor.id}::uuid`;
     const customers = [await customerOrg("stealth-customer-a", { tokens: 100_000n }), await customerOrg("stealth-customer-b", { tokens: 100_000n })];
+    await sql().$executeRaw`UPDATE organizations SET donates_challenge_inputs = true WHERE id = ANY(${customers.map((c) => c.id)}::uuid[])`;
 
     type Sent = { id: string; key: string } | null;
-    const send = async (key: string, slug: Slug, habit: "single" | "paragraph" | "batch", donorSide: boolean): Promise<Sent> => {
+    const send = async (key: string, slug: Slug, habit: "single" | "paragraph" | "batch"): Promise<Sent> => {
       const input =
         slug === "encoder-synthetic-minilm"
-          ? customerText(donorSide ? brown.donors : brown.customers, habit)
+          ? customerText(sentences, habit)
           : slug === "ocr-ppocr-v4"
-            ? await customerPage(donorSide ? brown.donors : brown.customers)
-            : customerAudio(donorSide ? donorClips : customerClips);
+            ? await customerPage(sentences)
+            : customerAudio(clips);
       for (let attempt = 1; ; attempt++) {
         try {
           const res = await api<{ id: string }>(stack, "/api/v1/jobs", { body: { model: slug, input }, key });
@@ -139,20 +140,24 @@ export async function runStealthBench(opts: StealthOptions) {
       for (const j of sent) if (j) await api(stack, `/api/v1/jobs/${j.id}?wait=60000`, { key: j.key }).catch(() => undefined);
     };
 
-    // Warm-up: the donor's traffic fills the private corpus (its inputs are replayed as
-    // challenges, once each), everyone's the traffic shapes. The donor's jobs run on the
-    // other provider's worker before the spy registers: a provider never gets back an input
-    // its own nodes ran, so the spy's challenges can all be replays while the corpus lasts.
-    progress(`stealth: warm-up — ${DONOR_JOBS} donor jobs for the corpus, ${CUSTOMER_WARMUP_JOBS} customer jobs for the shapes`);
+    // Each organisation's habits: its mix of models, and how it sends text (single
+    // sentences or batches, a paragraph now and then).
+    const habits = [
+      { key: (customers[0] as { key: string }).key, mix: ["encoder-synthetic-minilm", "encoder-synthetic-minilm", "ocr-ppocr-v4", "vad-silero-v5"] as Slug[], habit: "single" as const },
+      { key: (customers[1] as { key: string }).key, mix: ["encoder-synthetic-minilm", "ocr-ppocr-v4", "vad-silero-v5", "vad-silero-v5"] as Slug[], habit: "batch" as const },
+    ];
+    const sendAsCustomer = (who: (typeof habits)[number]) => send(who.key, pick(who.mix), Math.random() < 0.7 ? who.habit : "paragraph");
+
+    // Warm-up: the customers' traffic fills the private corpus (their inputs are replayed
+    // as challenges, once each) and the traffic shapes. It runs on the other provider's
+    // worker before the spy registers: a provider never gets back an input its own nodes
+    // ran, so the spy's challenges can all be replays while the corpus lasts.
+    progress(`stealth: warm-up — ${WARMUP_JOBS} customer jobs (donated) on another provider`);
     const warmIds: Sent[] = [];
-    for (let i = 0; i < DONOR_JOBS + CUSTOMER_WARMUP_JOBS; i++) {
-      warmIds.push(
-        i < DONOR_JOBS
-          ? await send(donor.key, SLUGS[i % 3] as Slug, pick(["single", "paragraph", "batch"] as const), true)
-          : await send((customers[i % 2] as { key: string }).key, SLUGS[i % 3] as Slug, pick(["single", "batch"] as const), false),
-      );
+    for (let i = 0; i < WARMUP_JOBS; i++) {
+      warmIds.push(await sendAsCustomer(pick(habits)));
       if (i % 6 === 5) await waitAll(warmIds.slice(-6));
-      if (i % 30 === 29) progress(`stealth: warm-up ${i + 1}/${DONOR_JOBS + CUSTOMER_WARMUP_JOBS}`);
+      if (i % 30 === 29) progress(`stealth: warm-up ${i + 1}/${WARMUP_JOBS}`);
     }
     await waitAll(warmIds);
     await waitCorpus();
@@ -164,15 +169,11 @@ export async function runStealthBench(opts: StealthOptions) {
     progress(`stealth: measured phase — ${opts.jobs} customer jobs; the spy records every lease`);
     spy.recording = true;
     const ids: Sent[] = [];
-    const habits = [
-      { key: (customers[0] as { key: string }).key, mix: ["encoder-synthetic-minilm", "encoder-synthetic-minilm", "ocr-ppocr-v4", "vad-silero-v5"] as Slug[], habit: "single" as const },
-      { key: (customers[1] as { key: string }).key, mix: ["encoder-synthetic-minilm", "ocr-ppocr-v4", "vad-silero-v5", "vad-silero-v5"] as Slug[], habit: "batch" as const },
-    ];
     while (ids.length < opts.jobs) {
       const who = pick(habits);
       const n = 1 + Math.floor(Math.random() * 8);
       for (let k = 0; k < n && ids.length < opts.jobs; k++) {
-        ids.push(await send(who.key, pick(who.mix), Math.random() < 0.7 ? who.habit : "paragraph", false));
+        ids.push(await sendAsCustomer(who));
         await sleep(-Math.log(1 - Math.random()) * 800);
       }
       await sleep(500 + Math.random() * 3_500);
@@ -433,7 +434,7 @@ async function waitCorpus(): Promise<void> {
   for (let i = 0; i < 120; i++) {
     const r = await sql().$queryRaw<{ kind: string; n: number }[]>`SELECT kind, count(*)::int AS n FROM challenge_corpus GROUP BY kind`;
     const kinds = new Map(r.map((x) => [x.kind, x.n]));
-    if ((kinds.get("input") ?? 0) >= DONOR_JOBS * 0.9 && (kinds.get("sentence") ?? 0) > 20 && (kinds.get("line") ?? 0) > 10 && (kinds.get("speech") ?? 0) > 5 && (kinds.get("room") ?? 0) > 5) {
+    if ((kinds.get("input") ?? 0) >= WARMUP_JOBS * 0.9 && (kinds.get("sentence") ?? 0) > 20 && (kinds.get("line") ?? 0) > 10 && (kinds.get("speech") ?? 0) > 5 && (kinds.get("room") ?? 0) > 5) {
       progress(`stealth: private corpus ${[...kinds].map(([k, n]) => `${n} ${k}s`).join(", ")}`);
       return;
     }

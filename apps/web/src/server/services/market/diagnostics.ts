@@ -7,6 +7,7 @@ import { DEFAULT_PENALTY_LADDER } from "@proofgrid/por";
 import { formatTokens } from "../billing/get-balance.ts";
 import { priceForCost } from "../billing/pricing.ts";
 import { exposureEnforced, loadProviderExposures, probationFor } from "../verification/exposure.ts";
+import { feedHorizon } from "../network/feed-horizon.ts";
 import { isNodeId } from "./ask-price.ts";
 import { ALL_JOB_STATES, liveNetwork, MARKET_WINDOW_MS, meanSelections } from "./live-network.ts";
 import { analyseRecentJobs, type PlacementAnalysis, type RecentJob, termsLostOn } from "./placement-analysis.ts";
@@ -110,9 +111,9 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
 
   const windowMs = MARKET_WINDOW_MS;
   // The provider's own view, yet a cheating provider would poll it after each lease: jobs
-  // count only once they are older than the public feeds' delay, and the worker's own
+  // count only once their bucket closed the public feeds' delay ago, and the worker's own
   // count holds every job it was given, challenge or not (issue 12).
-  const horizon = new Date(Date.now() - getEnv().PUBLIC_FEED_DELAY_MS);
+  const horizon = feedHorizon();
   const db = sql();
   const [network, providers, jobs, counts, wins, demand] = await Promise.all([
     liveNetwork(),

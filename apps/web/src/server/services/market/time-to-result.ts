@@ -1,5 +1,5 @@
 import { sql } from "@proofgrid/db/sql-client";
-import { getEnv } from "../../env.ts";
+import { feedHorizon } from "../network/feed-horizon.ts";
 import { MARKET_WINDOW_MS, platformRegion, REGION_IDS } from "./live-network.ts";
 
 export interface TimeToResult {
@@ -15,14 +15,18 @@ const MAX_SAMPLES = 50_000;
 export const timeKey = (modelId: string, region: string) => `${modelId}|${region}`;
 
 /**
- * p50 / p95 time to result of the jobs that succeeded in the last hour, per (model, region
- * of the worker that ran them). Every purpose counts alike and only jobs that finished
- * PUBLIC_FEED_DELAY_MS ago: the public market shows these, and a count of customer jobs
- * alone, up to now, moved for a worker's customer job and not for its challenge (issue 12). Jobs created more than a day before they finished
+ * p50 / p95 time to result of the jobs that succeeded in the hour before the public feeds'
+ * horizon, per (model, region of the worker that ran them). Every purpose counts alike, and
+ * the window's ends are bucket edges (feed-horizon.ts), so the counts move only once a bucket:
+ * the public market shows these. A count of customer jobs alone, up to now, moved for a
+ * worker's customer job and not for its challenge; a window sliding by the millisecond two
+ * minutes late still told a worker polling after each lease how busy the network had been
+ * between its polls (bench:por, `f_delta_marketSamples`, AUC 0.59; issue 12). Jobs created more than a day before they finished
  * are left out: that bound lets the (state, created_at) index find the rows, and such a job
  * waited for a worker that did not exist rather than measuring one that does.
  */
 export async function timesToResult(opts: { modelId?: string } = {}): Promise<Map<string, TimeToResult>> {
+  const horizon = feedHorizon();
   const rows = await sql().$queryRaw<{ model_id: string; region: string; samples: number; p50_ms: number; p95_ms: number }[]>`
     SELECT j.model_id,
            CASE WHEN n.region = ANY(${REGION_IDS}::text[]) THEN n.region ELSE ${platformRegion()} END AS region,
@@ -33,8 +37,8 @@ export async function timesToResult(opts: { modelId?: string } = {}): Promise<Ma
       SELECT model_id, node_id, extract(epoch FROM finished_at - created_at)::float8 * 1000 AS ms FROM jobs
       WHERE state = 'succeeded' AND node_id IS NOT NULL
         AND created_at > now() - interval '1 day'
-        AND finished_at > now() - ${MARKET_WINDOW_MS} * interval '1 millisecond'
-        AND finished_at <= now() - ${getEnv().PUBLIC_FEED_DELAY_MS} * interval '1 millisecond'
+        AND finished_at >= ${horizon}::timestamp - ${MARKET_WINDOW_MS} * interval '1 millisecond'
+        AND finished_at < ${horizon}::timestamp
         AND (${opts.modelId ?? null}::text IS NULL OR model_id = ${opts.modelId ?? null})
       ORDER BY finished_at DESC
       LIMIT ${MAX_SAMPLES}

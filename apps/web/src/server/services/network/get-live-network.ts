@@ -2,7 +2,7 @@ import { sql } from "@proofgrid/db/sql-client";
 import { liveNetwork } from "../market/live-network.ts";
 import { listRegions, type RegionView } from "../market/regions.ts";
 import { getEnv } from "../../env.ts";
-import { occupancyAt } from "./feed-horizon.ts";
+import { feedHorizon, occupancyAt } from "./feed-horizon.ts";
 import { listRecentActivity, type RecentActivity } from "./list-recent-jobs.ts";
 
 /** Jobs per minute is averaged over this window: one minute alone jumps with every burst. */
@@ -31,10 +31,10 @@ export interface LiveNetwork {
  * two small queries, whatever the number of viewers.
  */
 export async function getLiveNetwork(): Promise<LiveNetwork> {
-  const { PUBLIC_FEED_BUCKET_MS: bucketMs, PUBLIC_FEED_DELAY_MS: delayMs } = getEnv();
+  const { PUBLIC_FEED_DELAY_MS: delayMs } = getEnv();
   // The job rate is counted like the activity: every purpose alike, up to a bucket that
   // closed `delay` ago, so a poll right after a lease shows nothing of that lease.
-  const horizon = new Date(Math.floor((Date.now() - delayMs) / bucketMs) * bucketMs);
+  const horizon = feedHorizon();
   const [workers, regions, rates, recent, then] = await Promise.all([
     liveNetwork(),
     listRegions(),
