@@ -1,5 +1,6 @@
 import { type ChainPublicClient, publicClientFor } from "@proofgrid/chain";
 import { getBalances, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import { loadSignedWithdrawals, sumWithdrawals } from "@proofgrid/db/payouts/payout-check";
 import { sql } from "@proofgrid/db/sql-client";
 import { type Address, erc20Abi, getAddress, type Hex, parseEventLogs, TransactionReceiptNotFoundError } from "viem";
 import { getPayoutConfig, requirePayoutChain } from "./payout-config.ts";
@@ -36,19 +37,6 @@ export interface PayoutCheck {
   unrecordedTransfers: { txHash: string; to: string; value: bigint; blockNumber: bigint }[];
   /** Why part of the chain side could not be checked (unreachable RPC, another chain id). */
   errors: string[];
-}
-
-// int8 columns arrive as bigint or string depending on the client: always read through BigInt().
-interface WRow {
-  id: string;
-  state: string;
-  net: bigint | string;
-  to_address: string;
-  chain_id: number;
-  token_address: string;
-  from_address: string | null;
-  tx_hash: string | null;
-  signed_at_block: bigint | string | null;
 }
 
 interface ChainTransfer {
@@ -99,20 +87,15 @@ export async function checkPayouts(): Promise<PayoutCheck> {
   const errors: string[] = [];
   const codes = [SYSTEM_ACCOUNTS.withdrawalsPaid.code, SYSTEM_ACCOUNTS.withdrawalsPending.code];
   const balances = await getBalances(sql(), codes);
-  const sums = await sql().$queryRaw<{ paid: bigint | null; open: bigint | null }[]>`
-    SELECT sum(net) FILTER (WHERE state = 'paid')::bigint AS paid,
-           sum(amount) FILTER (WHERE state IN ('queued', 'signed'))::bigint AS open
-    FROM withdrawals`;
+  const sums = await sumWithdrawals(sql());
   const ledger = {
     paidBalance: balances.get(codes[0] as string) ?? 0n,
-    paidWithdrawalsNet: BigInt(sums[0]?.paid ?? 0n),
+    paidWithdrawalsNet: BigInt(sums.paid ?? 0n),
     pendingBalance: balances.get(codes[1] as string) ?? 0n,
-    openWithdrawalsAmount: BigInt(sums[0]?.open ?? 0n),
+    openWithdrawalsAmount: BigInt(sums.open ?? 0n),
   };
   // Only withdrawals that ever had a transaction can have moved tokens on chain.
-  const rows = await sql().$queryRaw<WRow[]>`
-    SELECT id, state, net, to_address, chain_id, token_address, from_address, tx_hash, signed_at_block
-    FROM withdrawals WHERE tx_hash IS NOT NULL`;
+  const rows = await loadSignedWithdrawals(sql());
   const result: PayoutCheck = {
     ok: false,
     chain: "checked",

@@ -1,4 +1,13 @@
 import { randomBytes } from "node:crypto";
+import {
+  countRecentChallenges,
+  insertChallenge,
+  lockChallenge,
+  lockOrgForChallenge,
+  markChallengeUsed,
+  purgeExpiredChallenges,
+} from "@proofgrid/db/payouts/payout-address-challenges";
+import { loadPayoutAddress, savePayoutAddress } from "@proofgrid/db/payouts/payout-addresses";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { type Address, getAddress, type Hex, isAddress, recoverMessageAddress, verifyMessage } from "viem";
 import { AppError } from "../../errors.ts";
@@ -60,19 +69,14 @@ export async function createPayoutAddressChallenge(opts: { orgId: string; addres
   const nonce = randomBytes(16).toString("hex");
   const expiresAt = new Date(Date.now() + config.challengeTtlMs);
   return sqlTransaction(async (tx) => {
-    const org = await tx.$queryRaw<{ name: string }[]>`SELECT name FROM organizations WHERE id = ${opts.orgId}::uuid FOR UPDATE`;
-    if (!org[0]) throw new AppError("NOT_FOUND", "organisation not found");
-    const recent = await tx.$queryRaw<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM payout_address_challenges WHERE org_id = ${opts.orgId}::uuid AND created_at > now() - interval '1 hour'`;
-    if ((recent[0]?.n ?? 0) >= config.challengesPerHour) {
+    const orgName = await lockOrgForChallenge(tx, { orgId: opts.orgId });
+    if (orgName === null) throw new AppError("NOT_FOUND", "organisation not found");
+    if ((await countRecentChallenges(tx, { orgId: opts.orgId })) >= config.challengesPerHour) {
       throw new AppError("RATE_LIMITED", `at most ${config.challengesPerHour} signing requests an hour; try again later`, { retryAfterSeconds: 600 });
     }
-    const message = challengeMessage({ orgId: opts.orgId, orgName: org[0].name, address, chainId: chain?.chainId ?? null, nonce, expiresAt });
-    const rows = await tx.$queryRaw<{ id: string }[]>`
-      INSERT INTO payout_address_challenges (id, org_id, address, nonce, message, expires_at)
-      VALUES (gen_random_uuid(), ${opts.orgId}::uuid, ${address}, ${nonce}, ${message}, ${expiresAt})
-      RETURNING id`;
-    return { challengeId: rows[0]?.id as string, address, message, expiresAt };
+    const message = challengeMessage({ orgId: opts.orgId, orgName, address, chainId: chain?.chainId ?? null, nonce, expiresAt });
+    const challengeId = await insertChallenge(tx, { orgId: opts.orgId, address, nonce, message, expiresAt });
+    return { challengeId, address, message, expiresAt };
   });
 }
 
@@ -91,10 +95,7 @@ export async function verifyPayoutAddress(opts: { orgId: string; userId: string 
   const signature = opts.signature.trim() as Hex;
   const challengeId = opts.challengeId;
   return sqlTransaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ address: Address; message: string; expires_at: Date; expired: boolean; used_at: Date | null }[]>`
-      SELECT address, message, expires_at, expires_at <= now() AS expired, used_at FROM payout_address_challenges
-      WHERE id = ${challengeId}::uuid AND org_id = ${opts.orgId}::uuid FOR UPDATE`;
-    const c = rows[0];
+    const c = await lockChallenge(tx, { orgId: opts.orgId, challengeId });
     // Another organisation's challenge looks exactly like a missing one.
     if (!c) throw new AppError("NOT_FOUND", "signing request not found");
     if (c.used_at) throw new AppError("CONFLICT", "this signing request was already used: ask for a new message to sign");
@@ -114,26 +115,25 @@ export async function verifyPayoutAddress(opts: { orgId: string; userId: string 
       }
       throw new AppError("BAD_REQUEST", `the signature is not ${c.address}'s signature of this message${signer}: sign the exact message with that address`);
     }
-    await tx.$executeRaw`UPDATE payout_address_challenges SET used_at = now() WHERE id = ${challengeId}::uuid`;
-    const saved = await tx.$queryRaw<{ verified_at: Date }[]>`
-      INSERT INTO payout_addresses (org_id, address, message, signature, verified_by, verified_at)
-      VALUES (${opts.orgId}::uuid, ${c.address}, ${c.message}, ${signature}, ${opts.userId}::uuid, now())
-      ON CONFLICT (org_id) DO UPDATE SET address = EXCLUDED.address, message = EXCLUDED.message, signature = EXCLUDED.signature,
-        verified_by = EXCLUDED.verified_by, verified_at = EXCLUDED.verified_at
-      RETURNING verified_at`;
+    await markChallengeUsed(tx, { challengeId });
+    const verifiedAt = await savePayoutAddress(tx, {
+      orgId: opts.orgId,
+      address: c.address,
+      message: c.message,
+      signature,
+      userId: opts.userId,
+    });
     logger.info({ orgId: opts.orgId, address: c.address }, "payout address verified");
-    return { address: c.address, verifiedAt: saved[0]?.verified_at as Date };
+    return { address: c.address, verifiedAt };
   });
 }
 
 export async function getPayoutAddress(opts: { orgId: string }): Promise<{ address: Address; verifiedAt: Date } | null> {
-  const rows = await sql().$queryRaw<{ address: Address; verified_at: Date }[]>`
-    SELECT address, verified_at FROM payout_addresses WHERE org_id = ${opts.orgId}::uuid`;
-  const r = rows[0];
+  const r = await loadPayoutAddress(sql(), { orgId: opts.orgId });
   return r ? { address: r.address, verifiedAt: r.verified_at } : null;
 }
 
 /** Challenges expired for a day are deleted (the coordinator's maintenance loop). */
 export async function purgePayoutChallenges(): Promise<number> {
-  return sql().$executeRaw`DELETE FROM payout_address_challenges WHERE expires_at < now() - interval '1 day'`;
+  return purgeExpiredChallenges(sql());
 }

@@ -21,6 +21,20 @@
  */
 import { type ChainPublicClient, publicClientFor, readChainId } from "@proofgrid/chain";
 import { orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import {
+  clearNonceTaken,
+  loadOpenWithdrawals,
+  lockWithdrawalState,
+  markNonceTaken,
+  markWithdrawalFailed,
+  markWithdrawalPaid,
+  markWithdrawalSigned,
+  type OpenWithdrawalRow,
+  recordBroadcast,
+  recordBroadcastFailure,
+  recordWithdrawalError,
+} from "@proofgrid/db/payouts/payout-queue";
+import { ensurePayoutWallet, lockNextNonce, setNextNonce } from "@proofgrid/db/payouts/payout-wallets";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import {
   type Address,
@@ -39,29 +53,6 @@ import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { logger } from "../../logger.ts";
 import { getPayoutConfig, type PayoutConfig } from "./payout-config.ts";
 
-interface OpenWithdrawal {
-  id: string;
-  org_id: string;
-  state: "queued" | "signed";
-  amount: string;
-  fee: string;
-  net: string;
-  to_address: Address;
-  chain_id: number;
-  token_address: Address;
-  from_address: Address | null;
-  nonce: string | null;
-  raw_tx: Hex | null;
-  tx_hash: Hex | null;
-  broadcast_count: number;
-  last_broadcast_at: Date | null;
-  nonce_taken_since: Date | null;
-  age_ms: number;
-  since_broadcast_ms: number | null;
-  nonce_taken_ms: number | null;
-  last_error: string | null;
-}
-
 interface LoopContext {
   config: PayoutConfig;
   chainId: number;
@@ -79,12 +70,11 @@ export interface PayoutTickResult {
 }
 
 /** Returns the withdrawal's tokens to the provider's earnings (fee included: nothing was paid). */
-async function failWithdrawal(w: Pick<OpenWithdrawal, "id" | "org_id" | "amount">, reason: string): Promise<boolean> {
+async function failWithdrawal(w: Pick<OpenWithdrawalRow, "id" | "org_id" | "amount">, reason: string): Promise<boolean> {
   return sqlTransaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ state: string }[]>`SELECT state FROM withdrawals WHERE id = ${w.id}::uuid FOR UPDATE`;
-    if (rows[0]?.state !== "queued" && rows[0]?.state !== "signed") return false;
-    await tx.$executeRaw`
-      UPDATE withdrawals SET state = 'failed', failed_at = now(), failure_reason = ${reason.slice(0, 500)} WHERE id = ${w.id}::uuid`;
+    const state = await lockWithdrawalState(tx, { id: w.id });
+    if (state !== "queued" && state !== "signed") return false;
+    await markWithdrawalFailed(tx, { id: w.id, reason: reason.slice(0, 500) });
     await postTransfer(tx, {
       idempotencyKey: `withdraw-return:${w.id}`,
       kind: "withdrawal_return",
@@ -99,13 +89,10 @@ async function failWithdrawal(w: Pick<OpenWithdrawal, "id" | "org_id" | "amount"
   });
 }
 
-async function markPaid(w: OpenWithdrawal, minedBlock: bigint): Promise<boolean> {
+async function markPaid(w: OpenWithdrawalRow, minedBlock: bigint): Promise<boolean> {
   return sqlTransaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ state: string }[]>`SELECT state FROM withdrawals WHERE id = ${w.id}::uuid FOR UPDATE`;
-    if (rows[0]?.state !== "signed") return false;
-    await tx.$executeRaw`
-      UPDATE withdrawals SET state = 'paid', paid_at = now(), mined_block = ${minedBlock}, last_error = NULL, nonce_taken_since = NULL
-      WHERE id = ${w.id}::uuid`;
+    if ((await lockWithdrawalState(tx, { id: w.id })) !== "signed") return false;
+    await markWithdrawalPaid(tx, { id: w.id, minedBlock });
     const fee = BigInt(w.fee);
     await postTransfer(tx, {
       idempotencyKey: `withdraw-paid:${w.id}`,
@@ -123,8 +110,7 @@ async function markPaid(w: OpenWithdrawal, minedBlock: bigint): Promise<boolean>
 }
 
 async function recordError(id: string, err: unknown): Promise<void> {
-  const msg = errorText(err).slice(0, 500);
-  await sql().$executeRaw`UPDATE withdrawals SET last_error = ${msg} WHERE id = ${id}::uuid`;
+  await recordWithdrawalError(sql(), { id, message: errorText(err).slice(0, 500) });
 }
 
 function errorText(err: unknown): string {
@@ -149,33 +135,21 @@ function isAlreadySent(err: unknown): boolean {
   return /already known|known transaction|nonce too low|already imported|alreadyknown|nonce has already been used/.test(text);
 }
 
-async function openWithdrawals(state: "queued" | "signed", ctx: LoopContext): Promise<OpenWithdrawal[]> {
-  // Queued: oldest first. Signed: by nonce, so a lost transaction is sent again before the
-  // later ones that wait for it.
-  return sql().$queryRaw<OpenWithdrawal[]>`
-    SELECT id, org_id, state, amount, fee, net, to_address, chain_id, token_address, from_address, nonce, raw_tx, tx_hash,
-      broadcast_count, last_broadcast_at, nonce_taken_since, last_error,
-      (extract(epoch FROM now() - created_at) * 1000)::float8 AS age_ms,
-      (extract(epoch FROM now() - last_broadcast_at) * 1000)::float8 AS since_broadcast_ms,
-      (extract(epoch FROM now() - nonce_taken_since) * 1000)::float8 AS nonce_taken_ms
-    FROM withdrawals
-    WHERE state = ${state}::"WithdrawalState" AND chain_id = ${ctx.chainId}
-    ORDER BY CASE WHEN state = 'signed' THEN nonce END, created_at
-    LIMIT ${ctx.config.batch}`;
+async function openWithdrawals(state: "queued" | "signed", ctx: LoopContext): Promise<OpenWithdrawalRow[]> {
+  return loadOpenWithdrawals(sql(), { state, chainId: ctx.chainId, limit: ctx.config.batch });
 }
 
-async function broadcast(ctx: LoopContext, w: Pick<OpenWithdrawal, "id" | "raw_tx" | "tx_hash">): Promise<boolean> {
+async function broadcast(ctx: LoopContext, w: Pick<OpenWithdrawalRow, "id" | "raw_tx" | "tx_hash">): Promise<boolean> {
   try {
     await ctx.client.sendRawTransaction({ serializedTransaction: w.raw_tx as Hex });
   } catch (err) {
     if (!isAlreadySent(err)) {
       logger.warn({ withdrawalId: w.id, txHash: w.tx_hash, err: errorText(err) }, "payout: broadcast failed; will retry");
-      await sql().$executeRaw`UPDATE withdrawals SET last_error = ${errorText(err).slice(0, 500)}, last_broadcast_at = now() WHERE id = ${w.id}::uuid`;
+      await recordBroadcastFailure(sql(), { id: w.id, message: errorText(err).slice(0, 500) });
       return false;
     }
   }
-  await sql().$executeRaw`
-    UPDATE withdrawals SET broadcast_count = broadcast_count + 1, last_broadcast_at = now(), last_error = NULL WHERE id = ${w.id}::uuid`;
+  await recordBroadcast(sql(), { id: w.id });
   logger.info({ withdrawalId: w.id, txHash: w.tx_hash }, "payout: broadcast");
   return true;
 }
@@ -185,8 +159,7 @@ async function signQueued(ctx: LoopContext, result: PayoutTickResult): Promise<v
   const queued = await openWithdrawals("queued", ctx);
   if (queued.length === 0) return;
   const wallet = ctx.account.address;
-  await sql().$executeRaw`
-    INSERT INTO payout_wallets (chain_id, address, next_nonce) VALUES (${ctx.chainId}, ${wallet}, 0) ON CONFLICT DO NOTHING`;
+  await ensurePayoutWallet(sql(), { chainId: ctx.chainId, address: wallet });
   for (const w of queued) {
     if (getAddress(w.token_address) !== ctx.token) {
       await recordError(w.id, new Error(`requested for token ${w.token_address}, but the payout loop pays ${ctx.token}`));
@@ -225,12 +198,9 @@ async function signQueued(ctx: LoopContext, result: PayoutTickResult): Promise<v
       return;
     }
     const signed = await sqlTransaction(async (tx) => {
-      const rows = await tx.$queryRaw<{ state: string }[]>`SELECT state FROM withdrawals WHERE id = ${w.id}::uuid FOR UPDATE`;
-      if (rows[0]?.state !== "queued") return null;
-      const walletRow = await tx.$queryRaw<{ next_nonce: string }[]>`
-        SELECT next_nonce FROM payout_wallets WHERE chain_id = ${ctx.chainId} AND address = ${wallet} FOR UPDATE`;
+      if ((await lockWithdrawalState(tx, { id: w.id })) !== "queued") return null;
       // Our own count of nonces handed out, or the chain's if another sender used some.
-      const stored = BigInt(walletRow[0]?.next_nonce ?? 0);
+      const stored = await lockNextNonce(tx, { chainId: ctx.chainId, address: wallet });
       const nonce = stored > BigInt(latestCount) ? stored : BigInt(latestCount);
       const raw = await ctx.account.signTransaction({
         type: "eip1559",
@@ -244,11 +214,8 @@ async function signQueued(ctx: LoopContext, result: PayoutTickResult): Promise<v
         maxPriorityFeePerGas: priority,
       });
       const hash = keccak256(raw);
-      await tx.$executeRaw`
-        UPDATE withdrawals SET state = 'signed', from_address = ${wallet}, nonce = ${nonce}, raw_tx = ${raw}, tx_hash = ${hash},
-          signed_at = now(), signed_at_block = ${block.number ?? 0n}, last_error = NULL
-        WHERE id = ${w.id}::uuid`;
-      await tx.$executeRaw`UPDATE payout_wallets SET next_nonce = ${nonce + 1n}, updated_at = now() WHERE chain_id = ${ctx.chainId} AND address = ${wallet}`;
+      await markWithdrawalSigned(tx, { id: w.id, fromAddress: wallet, nonce, rawTx: raw, txHash: hash, signedAtBlock: block.number ?? 0n });
+      await setNextNonce(tx, { chainId: ctx.chainId, address: wallet, nextNonce: nonce + 1n });
       return { raw, hash, nonce };
     });
     if (!signed) continue;
@@ -300,14 +267,14 @@ async function trackSigned(ctx: LoopContext, result: PayoutTickResult): Promise<
     const confirmedCount = confirmedAt < 0n ? 0 : await ctx.client.getTransactionCount({ address: w.from_address as Address, blockNumber: confirmedAt });
     if (BigInt(confirmedCount) > BigInt(w.nonce as string)) {
       if (w.nonce_taken_ms === null) {
-        await sql().$executeRaw`UPDATE withdrawals SET nonce_taken_since = now() WHERE id = ${w.id}::uuid AND nonce_taken_since IS NULL`;
+        await markNonceTaken(sql(), { id: w.id });
       } else if (w.nonce_taken_ms >= ctx.config.nonceTakenGraceMs) {
         if (await failWithdrawal(w, `nonce ${w.nonce} of the payout wallet was used by another transaction`)) result.failed++;
       }
       result.waiting++;
       continue;
     }
-    if (w.nonce_taken_since) await sql().$executeRaw`UPDATE withdrawals SET nonce_taken_since = NULL WHERE id = ${w.id}::uuid`;
+    if (w.nonce_taken_since) await clearNonceTaken(sql(), { id: w.id });
     if (w.since_broadcast_ms === null || w.since_broadcast_ms >= ctx.config.rebroadcastMs || w.broadcast_count === 0) {
       if (await broadcast(ctx, w)) result.broadcast++;
     }

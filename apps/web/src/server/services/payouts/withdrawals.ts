@@ -1,4 +1,16 @@
 import { LedgerError, orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import { findPayoutAddress } from "@proofgrid/db/payouts/payout-addresses";
+import {
+  countOpenWithdrawals,
+  insertWithdrawal,
+  listOrgWithdrawals,
+  loadEarningsBalance,
+  loadOrgWithdrawal,
+  loadWithdrawalByKey,
+  lockOrgForWithdrawal,
+  type WithdrawalState,
+  type WithdrawalViewRow,
+} from "@proofgrid/db/payouts/withdrawals";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { explorerTxUrl } from "@proofgrid/chain";
 import { AppError } from "../../errors.ts";
@@ -17,7 +29,7 @@ import { isUniqueViolation } from "@proofgrid/db/db-errors";
  *   returned: withdrawals_pending −amount → org earnings +amount (the fee too: nothing was paid)
  */
 
-export type WithdrawalState = "queued" | "signed" | "paid" | "failed";
+export type { WithdrawalState };
 
 export interface WithdrawalView {
   id: string;
@@ -37,23 +49,7 @@ export interface WithdrawalView {
   failureReason: string | null;
 }
 
-interface WithdrawalRow {
-  id: string;
-  state: WithdrawalState;
-  amount: string;
-  fee: string;
-  net: string;
-  to_address: string;
-  chain_id: number;
-  tx_hash: string | null;
-  created_at: Date;
-  paid_at: Date | null;
-  failed_at: Date | null;
-  failure_reason: string | null;
-  idempotency_key?: string | null;
-}
-
-function view(r: WithdrawalRow): WithdrawalView {
+function view(r: WithdrawalViewRow): WithdrawalView {
   const explorer = getPayoutConfig().chain?.explorerUrl ?? null;
   return {
     id: r.id,
@@ -108,8 +104,7 @@ function checkAmount(amount: bigint): void {
 }
 
 async function availableEarnings(orgId: string): Promise<bigint> {
-  const rows = await sql().$queryRaw<{ balance: string }[]>`SELECT balance FROM ledger_accounts WHERE code = ${orgAccountCode(orgId, "earnings")}`;
-  return BigInt(rows[0]?.balance ?? 0);
+  return loadEarningsBalance(sql(), { orgId });
 }
 
 export interface WithdrawalQuote {
@@ -138,7 +133,7 @@ export async function quoteWithdrawal(opts: { orgId: string; amount?: bigint }):
   if (opts.amount !== undefined) checkAmount(opts.amount);
   const [available, address] = await Promise.all([
     availableEarnings(opts.orgId),
-    sql().$queryRaw<{ address: string }[]>`SELECT address FROM payout_addresses WHERE org_id = ${opts.orgId}::uuid`,
+    findPayoutAddress(sql(), { orgId: opts.orgId }),
   ]);
   const fee = opts.amount === undefined ? null : feeFor(opts.amount, config);
   return {
@@ -151,7 +146,7 @@ export async function quoteWithdrawal(opts: { orgId: string; amount?: bigint }):
     amount: opts.amount?.toString() ?? null,
     fee: fee?.toString() ?? null,
     net: opts.amount === undefined || fee === null ? null : (opts.amount - fee).toString(),
-    payoutAddress: address[0]?.address ?? null,
+    payoutAddress: address,
     confirmations: config.confirmations,
     chainId: config.chain?.chainId ?? null,
     tokenAddress: config.chain?.tokenAddress ?? null,
@@ -184,10 +179,7 @@ export async function requestWithdrawal(opts: {
 
   const existing = async (): Promise<{ withdrawal: WithdrawalView; created: boolean } | null> => {
     if (key === null) return null;
-    const rows = await sql().$queryRaw<WithdrawalRow[]>`
-      SELECT id, state, amount, fee, net, to_address, chain_id, tx_hash, created_at, paid_at, failed_at, failure_reason
-      FROM withdrawals WHERE org_id = ${opts.orgId}::uuid AND idempotency_key = ${key}`;
-    const r = rows[0];
+    const r = await loadWithdrawalByKey(sql(), { orgId: opts.orgId, idempotencyKey: key });
     if (!r) return null;
     if (BigInt(r.amount) !== opts.amount) throw new AppError("CONFLICT", "this idempotency key was used for a withdrawal of another amount");
     return { withdrawal: view(r), created: false };
@@ -199,22 +191,22 @@ export async function requestWithdrawal(opts: {
     return await sqlTransaction(async (tx) => {
       // The organisation's row serialises its withdrawals: the open-withdrawals bound holds
       // under concurrent requests.
-      const org = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM organizations WHERE id = ${opts.orgId}::uuid FOR UPDATE`;
-      if (!org[0]) throw new AppError("NOT_FOUND", "organisation not found");
-      const address = await tx.$queryRaw<{ address: string }[]>`SELECT address FROM payout_addresses WHERE org_id = ${opts.orgId}::uuid`;
-      const to = address[0]?.address;
+      if (!(await lockOrgForWithdrawal(tx, { orgId: opts.orgId }))) throw new AppError("NOT_FOUND", "organisation not found");
+      const to = await findPayoutAddress(tx, { orgId: opts.orgId });
       if (!to) throw new AppError("CONFLICT", "set and verify a payout address first (sign the message for your wallet's address)");
-      const open = await tx.$queryRaw<{ n: number }[]>`
-        SELECT count(*)::int AS n FROM withdrawals WHERE org_id = ${opts.orgId}::uuid AND state IN ('queued', 'signed')`;
-      if ((open[0]?.n ?? 0) >= config.maxOpenPerOrg) {
+      if ((await countOpenWithdrawals(tx, { orgId: opts.orgId })) >= config.maxOpenPerOrg) {
         throw new AppError("RATE_LIMITED", `${config.maxOpenPerOrg} withdrawals are still being paid: wait for one to finish`, { retryAfterSeconds: 30 });
       }
-      const inserted = await tx.$queryRaw<WithdrawalRow[]>`
-        INSERT INTO withdrawals (id, org_id, amount, fee, net, to_address, chain_id, token_address, idempotency_key, requested_by)
-        VALUES (gen_random_uuid(), ${opts.orgId}::uuid, ${opts.amount}, ${fee}, ${opts.amount - fee}, ${to}, ${chain.chainId}, ${chain.tokenAddress},
-                ${key}, ${opts.userId}::uuid)
-        RETURNING id, state, amount, fee, net, to_address, chain_id, tx_hash, created_at, paid_at, failed_at, failure_reason`;
-      const w = inserted[0] as WithdrawalRow;
+      const w = await insertWithdrawal(tx, {
+        orgId: opts.orgId,
+        userId: opts.userId,
+        amount: opts.amount,
+        fee,
+        toAddress: to,
+        chainId: chain.chainId,
+        tokenAddress: chain.tokenAddress,
+        idempotencyKey: key,
+      });
       await ensureOrgAccounts(tx, opts.orgId);
       await postTransfer(tx, {
         idempotencyKey: `withdraw:${w.id}`,
@@ -246,18 +238,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function getWithdrawal(opts: { orgId: string; id: string }): Promise<WithdrawalView> {
   if (!UUID.test(opts.id)) throw new AppError("NOT_FOUND", "withdrawal not found");
-  const rows = await sql().$queryRaw<WithdrawalRow[]>`
-    SELECT id, state, amount, fee, net, to_address, chain_id, tx_hash, created_at, paid_at, failed_at, failure_reason
-    FROM withdrawals WHERE id = ${opts.id}::uuid AND org_id = ${opts.orgId}::uuid`;
-  if (!rows[0]) throw new AppError("NOT_FOUND", "withdrawal not found");
-  return view(rows[0]);
+  const row = await loadOrgWithdrawal(sql(), { orgId: opts.orgId, id: opts.id });
+  if (!row) throw new AppError("NOT_FOUND", "withdrawal not found");
+  return view(row);
 }
 
 /** The organisation's withdrawals, newest first (at most 100 a page). */
 export async function listWithdrawals(opts: { orgId: string; limit?: number }): Promise<WithdrawalView[]> {
   const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 50), 1), 100);
-  const rows = await sql().$queryRaw<WithdrawalRow[]>`
-    SELECT id, state, amount, fee, net, to_address, chain_id, tx_hash, created_at, paid_at, failed_at, failure_reason
-    FROM withdrawals WHERE org_id = ${opts.orgId}::uuid ORDER BY created_at DESC LIMIT ${limit}`;
+  const rows = await listOrgWithdrawals(sql(), { orgId: opts.orgId, limit });
   return rows.map(view);
 }

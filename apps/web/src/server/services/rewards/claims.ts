@@ -1,4 +1,24 @@
 import { LedgerError, orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import {
+  insertRewardClaim,
+  listOrgClaims,
+  loadClaimByKey,
+  lockOrgForClaim,
+  type RewardClaimKind,
+  type RewardClaimRow,
+  sumClaimsByHour,
+} from "@proofgrid/db/rewards/reward-claims";
+import {
+  isOrgGrant,
+  listRecentGrants,
+  loadOpenGrants,
+  lockOpenGrants,
+  type RewardGrantRow,
+  type RewardRole,
+  releaseFromGrants,
+  sumGrantsByVestHour,
+  sumOrgGrants,
+} from "@proofgrid/db/rewards/reward-grants";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
@@ -18,7 +38,7 @@ import { isUniqueViolation } from "@proofgrid/db/db-errors";
  * same idempotency key returns the first claim and pays nothing again.
  */
 
-export type ClaimKind = "vested" | "early";
+export type ClaimKind = RewardClaimKind;
 
 export interface ClaimView {
   id: string;
@@ -32,18 +52,7 @@ export interface ClaimView {
   createdAt: Date;
 }
 
-interface ClaimRow {
-  id: string;
-  kind: ClaimKind;
-  grant_id: string | null;
-  requested: string | null;
-  gross: string;
-  paid: string;
-  haircut: string;
-  created_at: Date;
-}
-
-const claimView = (r: ClaimRow): ClaimView => ({
+const claimView = (r: RewardClaimRow): ClaimView => ({
   id: r.id,
   kind: r.kind,
   grantId: r.grant_id,
@@ -54,20 +63,7 @@ const claimView = (r: ClaimRow): ClaimView => ({
   createdAt: r.created_at,
 });
 
-interface GrantRow {
-  id: string;
-  epoch: number;
-  role: "worker" | "checker" | "platform";
-  amount: string;
-  basis: string;
-  vest_start: Date;
-  vest_end: Date;
-  released: string;
-  forfeited: string;
-  created_at: Date;
-}
-
-const state = (r: GrantRow): GrantState & { id: string } => ({
+const state = (r: RewardGrantRow): GrantState & { id: string } => ({
   id: r.id,
   amount: BigInt(r.amount),
   vestStartMs: r.vest_start.getTime(),
@@ -81,7 +77,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export interface GrantView {
   id: string;
   epoch: number;
-  role: "worker" | "checker" | "platform";
+  role: RewardRole;
   /** Base units, as decimal strings. */
   amount: string;
   basis: string;
@@ -132,32 +128,19 @@ export async function getRewards(opts: { orgId: string; now?: Date; limit?: numb
   const now = opts.now ?? new Date();
   const at = now.getTime();
   const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 20), 1), 100);
+  const orgId = opts.orgId;
   const [totals, open, recent, claims, byHour, claimsByHour] = await Promise.all([
-    sql().$queryRaw<{ granted: string | null; released: string | null; forfeited: string | null }[]>`
-      SELECT sum(amount)::bigint AS granted, sum(released)::bigint AS released, sum(forfeited)::bigint AS forfeited
-      FROM reward_grants WHERE org_id = ${opts.orgId}::uuid`,
-    sql().$queryRaw<GrantRow[]>`
-      SELECT id, epoch, role::text AS role, amount, basis, vest_start, vest_end, released, forfeited, created_at
-      FROM reward_grants WHERE org_id = ${opts.orgId}::uuid AND released + forfeited < amount`,
-    sql().$queryRaw<GrantRow[]>`
-      SELECT id, epoch, role::text AS role, amount, basis, vest_start, vest_end, released, forfeited, created_at
-      FROM reward_grants WHERE org_id = ${opts.orgId}::uuid ORDER BY vest_start DESC, id LIMIT ${limit}`,
-    sql().$queryRaw<ClaimRow[]>`
-      SELECT id, kind::text AS kind, grant_id, requested, gross, paid, haircut, created_at
-      FROM reward_claims WHERE org_id = ${opts.orgId}::uuid ORDER BY created_at DESC LIMIT ${limit}`,
+    sumOrgGrants(sql(), { orgId }),
+    loadOpenGrants(sql(), { orgId }),
+    listRecentGrants(sql(), { orgId, limit }),
+    listOrgClaims(sql(), { orgId, limit }),
     // The chart: grants grouped by the hour they start vesting (a bounded number of rows).
-    sql().$queryRaw<{ start_ms: number; end_ms: number; amount: string; settled: string }[]>`
-      SELECT (extract(epoch FROM min(vest_start)) * 1000)::float8 AS start_ms, (extract(epoch FROM max(vest_end)) * 1000)::float8 AS end_ms,
-             sum(amount)::bigint AS amount, sum(released + forfeited)::bigint AS settled
-      FROM reward_grants WHERE org_id = ${opts.orgId}::uuid
-      GROUP BY date_trunc('hour', vest_start), vest_end - vest_start ORDER BY 1`,
-    sql().$queryRaw<{ at_ms: number; paid: string }[]>`
-      SELECT (extract(epoch FROM date_trunc('hour', created_at)) * 1000)::float8 AS at_ms, sum(paid)::bigint AS paid
-      FROM reward_claims WHERE org_id = ${opts.orgId}::uuid GROUP BY 1 ORDER BY 1`,
+    sumGrantsByVestHour(sql(), { orgId }),
+    sumClaimsByHour(sql(), { orgId }),
   ]);
-  const granted = BigInt(totals[0]?.granted ?? 0);
-  const released = BigInt(totals[0]?.released ?? 0);
-  const forfeited = BigInt(totals[0]?.forfeited ?? 0);
+  const granted = BigInt(totals.granted ?? 0);
+  const released = BigInt(totals.released ?? 0);
+  const forfeited = BigInt(totals.forfeited ?? 0);
   let claimable = 0n;
   let unvested = 0n;
   let earlyPaid = 0n;
@@ -267,10 +250,7 @@ export async function claimRewards(req: ClaimRequest): Promise<{ claim: ClaimVie
 
   const existing = async (db = sql()): Promise<{ claim: ClaimView; created: boolean } | null> => {
     if (key === null) return null;
-    const rows = await db.$queryRaw<ClaimRow[]>`
-      SELECT id, kind::text AS kind, grant_id, requested, gross, paid, haircut, created_at
-      FROM reward_claims WHERE org_id = ${req.orgId}::uuid AND idempotency_key = ${key}`;
-    const r = rows[0];
+    const r = await loadClaimByKey(db, { orgId: req.orgId, idempotencyKey: key });
     if (!r) return null;
     const sameAmount = (r.requested === null ? null : BigInt(r.requested)) === amount;
     if (r.kind !== req.kind || r.grant_id !== grantId || !sameAmount) {
@@ -284,22 +264,15 @@ export async function claimRewards(req: ClaimRequest): Promise<{ claim: ClaimVie
   try {
     return await sqlTransaction(async (tx) => {
       // The organisation's row serialises its claims (and the grants' rows are locked too).
-      const org = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM organizations WHERE id = ${req.orgId}::uuid FOR UPDATE`;
-      if (!org[0]) throw new AppError("NOT_FOUND", "organisation not found");
+      if (!(await lockOrgForClaim(tx, { orgId: req.orgId }))) throw new AppError("NOT_FOUND", "organisation not found");
       // A retry that waited on the lock above for the first request with its key: its answer.
       const first = await existing(tx);
       if (first) return first;
       if (grantId !== null) {
         // Another organisation's grant is answered exactly like one that does not exist.
-        const own = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM reward_grants WHERE id = ${grantId}::uuid AND org_id = ${req.orgId}::uuid`;
-        if (!own[0]) throw new AppError("NOT_FOUND", "reward grant not found");
+        if (!(await isOrgGrant(tx, { orgId: req.orgId, grantId }))) throw new AppError("NOT_FOUND", "reward grant not found");
       }
-      const rows = await tx.$queryRaw<GrantRow[]>`
-        SELECT id, epoch, role::text AS role, amount, basis, vest_start, vest_end, released, forfeited, created_at
-        FROM reward_grants
-        WHERE org_id = ${req.orgId}::uuid AND released + forfeited < amount AND (${grantId}::uuid IS NULL OR id = ${grantId}::uuid)
-        ORDER BY vest_start, id FOR UPDATE`;
-      const grants = rows.map(state);
+      const grants = (await lockOpenGrants(tx, { orgId: req.orgId, grantId })).map(state);
 
       // What each grant gives: [id, paid, haircut].
       const takes: { id: string; paid: bigint; haircut: bigint }[] = [];
@@ -344,17 +317,18 @@ export async function claimRewards(req: ClaimRequest): Promise<{ claim: ClaimVie
       }
       if (paid === 0n) throw new AppError("CONFLICT", "an early claim now would pay nothing (the haircut takes all of it): wait for some to vest");
 
-      const inserted = await tx.$queryRaw<ClaimRow[]>`
-        INSERT INTO reward_claims (id, org_id, kind, grant_id, requested, gross, paid, haircut, idempotency_key, requested_by)
-        VALUES (gen_random_uuid(), ${req.orgId}::uuid, ${req.kind}::"RewardClaimKind", ${grantId}::uuid, ${amount}::bigint, ${gross}, ${paid}, ${haircut},
-                ${key}, ${req.userId}::uuid)
-        RETURNING id, kind::text AS kind, grant_id, requested, gross, paid, haircut, created_at`;
-      const claim = inserted[0] as ClaimRow;
-      await tx.$executeRaw`
-        UPDATE reward_grants g SET released = g.released + t.paid, forfeited = g.forfeited + t.haircut
-        FROM unnest(${takes.map((t) => t.id)}::uuid[], ${takes.map((t) => t.paid.toString())}::bigint[], ${takes.map((t) => t.haircut.toString())}::bigint[])
-          AS t(id, paid, haircut)
-        WHERE g.id = t.id`;
+      const claim = await insertRewardClaim(tx, {
+        orgId: req.orgId,
+        userId: req.userId,
+        kind: req.kind,
+        grantId,
+        amount,
+        gross,
+        paid,
+        haircut,
+        idempotencyKey: key,
+      });
+      await releaseFromGrants(tx, { takes });
       await ensureOrgAccounts(tx, req.orgId);
       const legs = [{ code: SYSTEM_ACCOUNTS.emissionPool.code, amount: -gross }, { code: orgAccountCode(req.orgId, "earnings"), amount: paid }];
       // The haircut's own entry: it goes back to the emission pool.
@@ -385,8 +359,6 @@ export async function claimRewards(req: ClaimRequest): Promise<{ claim: ClaimVie
 /** The organisation's claims, newest first. */
 export async function listClaims(opts: { orgId: string; limit?: number }): Promise<ClaimView[]> {
   const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 50), 1), 100);
-  const rows = await sql().$queryRaw<ClaimRow[]>`
-    SELECT id, kind::text AS kind, grant_id, requested, gross, paid, haircut, created_at
-    FROM reward_claims WHERE org_id = ${opts.orgId}::uuid ORDER BY created_at DESC LIMIT ${limit}`;
+  const rows = await listOrgClaims(sql(), { orgId: opts.orgId, limit });
   return rows.map(claimView);
 }
