@@ -1,3 +1,15 @@
+import {
+  backOffTopup,
+  countTopupFailure,
+  type DueTopup,
+  insertTopupPurchase,
+  loadDueTopups,
+  loadStaleTopupPurchase,
+  openTopupPurchase,
+  resetTopupFailures,
+  touchPurchase,
+} from "@proofgrid/db/billing/auto-topups";
+import { failOpenPurchase, fillPurchasePaymentIntent } from "@proofgrid/db/billing/card-purchases";
 import { type SqlClient, sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import Stripe from "stripe";
 import { logger } from "../../logger.ts";
@@ -24,16 +36,8 @@ const STALE_CREATING_MS = 60_000;
 
 /** A declined or failed top-up: the purchase fails, the next try backs off, the owners hear of it. */
 export async function recordTopupFailure(tx: SqlClient, purchaseId: string, orgId: string, message: string): Promise<void> {
-  await tx.$executeRaw`
-    UPDATE card_purchases SET status = 'failed', failure_message = ${message.slice(0, 500)}, updated_at = now()
-    WHERE id = ${purchaseId}::uuid AND status IN ('creating', 'open')`;
-  const rows = await tx.$queryRaw<{ failures: number; enabled: boolean }[]>`
-    UPDATE billing_settings
-    SET auto_topup_failures = auto_topup_failures + 1,
-        auto_topup_next_attempt_at = now() + make_interval(mins => least(1440, power(2, auto_topup_failures + 1)::int)),
-        auto_topup_enabled = auto_topup_enabled AND auto_topup_failures + 1 < ${MAX_TOPUP_FAILURES}, updated_at = now()
-    WHERE org_id = ${orgId}::uuid RETURNING auto_topup_failures AS failures, auto_topup_enabled AS enabled`;
-  const r = rows[0];
+  await failOpenPurchase(tx, { purchaseId, message });
+  const r = await countTopupFailure(tx, { orgId, maxFailures: MAX_TOPUP_FAILURES });
   await raiseBillingAlert(tx, {
     orgId,
     kind: "auto_topup_failed",
@@ -46,26 +50,11 @@ export async function recordTopupFailure(tx: SqlClient, purchaseId: string, orgI
   });
 }
 
-interface DueTopup {
-  org_id: string;
-  stripe_customer_id: string;
-  payment_method_id: string;
-  auto_topup_amount: string;
-}
-
 /** One tick: starts (or resumes) the top-ups that are due. Returns how many it tried. */
 export async function runAutoTopups(): Promise<number> {
   const stripe = getStripe();
   if (!stripe) return 0;
-  const due = await sql().$queryRaw<DueTopup[]>`
-    SELECT s.org_id, s.stripe_customer_id, s.payment_method_id, s.auto_topup_amount::text
-    FROM billing_settings s
-    JOIN ledger_accounts a ON a.code = 'org:' || s.org_id || ':available'
-    WHERE s.auto_topup_enabled AND s.payment_method_id IS NOT NULL AND s.stripe_customer_id IS NOT NULL
-      AND s.auto_topup_amount IS NOT NULL AND s.auto_topup_threshold IS NOT NULL
-      AND a.balance < s.auto_topup_threshold
-      AND (s.auto_topup_next_attempt_at IS NULL OR s.auto_topup_next_attempt_at <= now())
-    ORDER BY s.auto_topup_next_attempt_at NULLS FIRST LIMIT ${TOPUPS_PER_TICK}`;
+  const due = await loadDueTopups(sql(), { limit: TOPUPS_PER_TICK });
   for (const d of due) {
     try {
       await topUp(stripe, d);
@@ -84,27 +73,23 @@ async function topUp(stripe: Stripe, d: DueTopup): Promise<void> {
   if (wholeTokens < 1n || amountMinor > 99_999_999n) return;
   // One in flight: a second insert conflicts on the partial unique index. An existing row
   // still `creating` after a minute belongs to a process that died: resume it.
-  const inserted = await sql().$queryRaw<{ id: string }[]>`
-    INSERT INTO card_purchases (id, org_id, kind, status, tokens, amount_minor, currency, updated_at)
-    VALUES (gen_random_uuid(), ${d.org_id}::uuid, 'auto_topup', 'creating', ${wholeTokens * BASE_UNITS_PER_TOKEN}, ${amountMinor}, ${cfg.currency}, now())
-    ON CONFLICT (org_id) WHERE kind = 'auto_topup' AND status IN ('creating', 'open') DO NOTHING
-    RETURNING id`;
-  let purchaseId = inserted[0]?.id;
+  let purchaseId = await insertTopupPurchase(sql(), {
+    orgId: d.org_id,
+    tokens: wholeTokens * BASE_UNITS_PER_TOKEN,
+    amountMinor,
+    currency: cfg.currency,
+  });
   let purchaseTokens = wholeTokens * BASE_UNITS_PER_TOKEN;
   let purchaseAmount = amountMinor;
   let currency = cfg.currency;
   if (!purchaseId) {
-    const stale = await sql().$queryRaw<{ id: string; tokens: string; amount_minor: string; currency: string }[]>`
-      SELECT id, tokens::text, amount_minor::text, currency FROM card_purchases
-      WHERE org_id = ${d.org_id}::uuid AND kind = 'auto_topup' AND status = 'creating'
-        AND updated_at < now() - make_interval(secs => ${STALE_CREATING_MS / 1000})`;
-    const s = stale[0];
+    const s = await loadStaleTopupPurchase(sql(), { orgId: d.org_id, staleMs: STALE_CREATING_MS });
     if (!s) return; // in flight (or waiting for Stripe's webhook): nothing to do
     ({ id: purchaseId, currency } = s);
     purchaseTokens = BigInt(s.tokens);
     purchaseAmount = BigInt(s.amount_minor);
   }
-  await sql().$executeRaw`UPDATE card_purchases SET updated_at = now() WHERE id = ${purchaseId}::uuid`;
+  await touchPurchase(sql(), { purchaseId });
   let pi: Stripe.PaymentIntent;
   try {
     pi = await stripe.paymentIntents.create(
@@ -125,7 +110,7 @@ async function topUp(stripe: Stripe, d: DueTopup): Promise<void> {
     if (err instanceof Stripe.errors.StripeCardError || err instanceof Stripe.errors.StripeInvalidRequestError) {
       const piId = (err.raw as { payment_intent?: { id?: string } } | undefined)?.payment_intent?.id ?? null;
       await sqlTransaction(async (tx) => {
-        if (piId) await tx.$executeRaw`UPDATE card_purchases SET stripe_payment_intent_id = coalesce(stripe_payment_intent_id, ${piId}) WHERE id = ${id}::uuid`;
+        if (piId) await fillPurchasePaymentIntent(tx, { purchaseId: id, paymentIntentId: piId });
         await recordTopupFailure(tx, id, d.org_id, err.message);
       });
       logger.warn({ orgId: d.org_id, purchaseId: id, code: err.code, msg: err.message }, "auto top-up declined");
@@ -133,10 +118,7 @@ async function topUp(stripe: Stripe, d: DueTopup): Promise<void> {
     }
     // Stripe unreachable or failing: the row stays `creating` and is resumed with the same
     // key after a back-off, which may find that the first call did charge.
-    await sql().$executeRaw`
-      UPDATE billing_settings SET auto_topup_next_attempt_at = now() + make_interval(mins => least(1440, power(2, auto_topup_failures + 1)::int)),
-             auto_topup_failures = auto_topup_failures + 1
-      WHERE org_id = ${d.org_id}::uuid`;
+    await backOffTopup(sql(), { orgId: d.org_id });
     logger.warn({ err: String(err), orgId: d.org_id, purchaseId: id }, "auto top-up: Stripe could not be reached; will resume");
     return;
   }
@@ -144,14 +126,11 @@ async function topUp(stripe: Stripe, d: DueTopup): Promise<void> {
   await sqlTransaction(async (tx) => {
     const p = await lockPurchase(tx, { purchaseId: id });
     if (!p) return;
-    await tx.$executeRaw`
-      UPDATE card_purchases SET stripe_payment_intent_id = coalesce(stripe_payment_intent_id, ${pi.id}),
-             status = CASE WHEN status = 'creating' THEN 'open'::"CardPurchaseStatus" ELSE status END, updated_at = now()
-      WHERE id = ${id}::uuid`;
+    await openTopupPurchase(tx, { purchaseId: id, paymentIntentId: pi.id });
     if (p.status === "creating") p.status = "open";
     if (pi.status === "succeeded") {
       await creditPurchase(tx, p, pi.id, `topup:${id}`);
-      await tx.$executeRaw`UPDATE billing_settings SET auto_topup_failures = 0, auto_topup_next_attempt_at = NULL WHERE org_id = ${d.org_id}::uuid`;
+      await resetTopupFailures(tx, { orgId: d.org_id });
     } else if (pi.status === "requires_action" || pi.status === "requires_payment_method" || pi.status === "canceled") {
       await recordTopupFailure(tx, id, d.org_id, `the bank asks the cardholder to confirm this payment (${pi.status}); buy credits on the billing page`);
     }

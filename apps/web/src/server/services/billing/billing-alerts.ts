@@ -1,3 +1,4 @@
+import { insertBillingAlert, queueOwnerAlertEmails } from "@proofgrid/db/billing/billing-alerts";
 import type { SqlClient } from "@proofgrid/db/sql-client";
 import { getEnv } from "../../env.ts";
 import { logger } from "../../logger.ts";
@@ -33,12 +34,7 @@ const MAX_RECIPIENTS = 20;
 const emailOwners: BillingAlertSink = async (tx, alert) => {
   const base = (getEnv().PROOFGRID_URL ?? "").replace(/\/$/, "");
   const link = base ? `\n\nBilling: ${base}/dashboard/billing?org=${alert.orgId}` : "\n\nOpen Billing in the Proofgrid dashboard.";
-  await tx.$executeRaw`
-    INSERT INTO outbound_emails (id, to_address, subject, body_text, kind)
-    SELECT gen_random_uuid(), u.email, ${alert.subject.slice(0, 300)}, ${(alert.text + link).slice(0, 20_000)}, 'billing_alert'
-    FROM memberships m JOIN users u ON u.id = m.user_id
-    WHERE m.org_id = ${alert.orgId}::uuid AND m.role = 'owner'
-    ORDER BY m.created_at LIMIT ${MAX_RECIPIENTS}`;
+  await queueOwnerAlertEmails(tx, { orgId: alert.orgId, subject: alert.subject, body: alert.text + link, maxRecipients: MAX_RECIPIENTS });
 };
 
 const sinks: BillingAlertSink[] = [emailOwners];
@@ -53,11 +49,7 @@ export function registerBillingAlertSink(sink: BillingAlertSink): void {
  * inside `tx`. Returns whether it was new.
  */
 export async function raiseBillingAlert(tx: SqlClient, alert: Omit<BillingAlert, "id">): Promise<boolean> {
-  const rows = await tx.$queryRaw<{ id: string }[]>`
-    INSERT INTO billing_alerts (id, org_id, kind, period_key, data)
-    VALUES (gen_random_uuid(), ${alert.orgId}::uuid, ${alert.kind}, ${alert.periodKey}, ${JSON.stringify(alert.data)}::jsonb)
-    ON CONFLICT (org_id, kind, period_key) DO NOTHING RETURNING id`;
-  const id = rows[0]?.id;
+  const id = await insertBillingAlert(tx, { orgId: alert.orgId, kind: alert.kind, periodKey: alert.periodKey, data: alert.data });
   if (!id) return false;
   for (const sink of sinks) await sink(tx, { ...alert, id });
   logger.info({ orgId: alert.orgId, kind: alert.kind, periodKey: alert.periodKey }, "billing alert");

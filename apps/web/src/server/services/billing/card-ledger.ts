@@ -1,3 +1,13 @@
+import {
+  type LockedPurchase,
+  lockPurchaseByCharge,
+  lockPurchaseById,
+  lockPurchaseByPaymentIntent,
+  lockPurchaseBySession,
+  markPurchasePaid,
+  setPurchaseTokensReversed,
+} from "@proofgrid/db/billing/card-purchases";
+import { insertCardReversal } from "@proofgrid/db/billing/card-reversals";
 import { creditOrgRepayingDebt, SYSTEM_ACCOUNTS, takeBackFromOrg } from "@proofgrid/db/ledger";
 import type { SqlClient } from "@proofgrid/db/sql-client";
 import { logger } from "../../logger.ts";
@@ -12,35 +22,7 @@ import { ensureOrgAccounts } from "./org-accounts.ts";
 // id), card_refund / card_dispute (tokens taken back, keyed by the purchase and the event),
 // card_dispute_won (returned, likewise).
 
-export interface LockedPurchase {
-  id: string;
-  org_id: string;
-  kind: "checkout" | "auto_topup";
-  status: "creating" | "open" | "paid" | "expired" | "failed";
-  tokens: bigint;
-  amount_minor: bigint;
-  currency: string;
-  stripe_session_id: string | null;
-  stripe_payment_intent_id: string | null;
-  stripe_charge_id: string | null;
-  refunded_minor: bigint;
-  disputed_minor: bigint;
-  tokens_reversed: bigint;
-}
-
-type RawPurchase = { [K in keyof LockedPurchase]: LockedPurchase[K] extends bigint ? string : LockedPurchase[K] };
-
-function parse(r: RawPurchase | undefined): LockedPurchase | null {
-  if (!r) return null;
-  return {
-    ...r,
-    tokens: BigInt(r.tokens),
-    amount_minor: BigInt(r.amount_minor),
-    refunded_minor: BigInt(r.refunded_minor),
-    disputed_minor: BigInt(r.disputed_minor),
-    tokens_reversed: BigInt(r.tokens_reversed),
-  };
-}
+export type { LockedPurchase };
 
 /** The purchase a Stripe object points at, locked. `by` names the column matched. */
 export async function lockPurchase(
@@ -48,31 +30,12 @@ export async function lockPurchase(
   by: { sessionId?: string | null; paymentIntentId?: string | null; chargeId?: string | null; purchaseId?: string | null },
 ): Promise<LockedPurchase | null> {
   // Each lookup is one indexed equality; the first that finds a row wins.
-  const found = async (rows: Promise<RawPurchase[]>) => parse((await rows)[0]);
   let p: LockedPurchase | null = null;
-  if (by.sessionId) {
-    p = await found(tx.$queryRaw<RawPurchase[]>`
-      SELECT id, org_id, kind, status, tokens, amount_minor, currency, stripe_session_id, stripe_payment_intent_id, stripe_charge_id,
-             refunded_minor, disputed_minor, tokens_reversed
-      FROM card_purchases WHERE stripe_session_id = ${by.sessionId} FOR UPDATE`);
-  }
-  if (!p && by.paymentIntentId) {
-    p = await found(tx.$queryRaw<RawPurchase[]>`
-      SELECT id, org_id, kind, status, tokens, amount_minor, currency, stripe_session_id, stripe_payment_intent_id, stripe_charge_id,
-             refunded_minor, disputed_minor, tokens_reversed
-      FROM card_purchases WHERE stripe_payment_intent_id = ${by.paymentIntentId} FOR UPDATE`);
-  }
-  if (!p && by.chargeId) {
-    p = await found(tx.$queryRaw<RawPurchase[]>`
-      SELECT id, org_id, kind, status, tokens, amount_minor, currency, stripe_session_id, stripe_payment_intent_id, stripe_charge_id,
-             refunded_minor, disputed_minor, tokens_reversed
-      FROM card_purchases WHERE stripe_charge_id = ${by.chargeId} FOR UPDATE`);
-  }
+  if (by.sessionId) p = await lockPurchaseBySession(tx, { sessionId: by.sessionId });
+  if (!p && by.paymentIntentId) p = await lockPurchaseByPaymentIntent(tx, { paymentIntentId: by.paymentIntentId });
+  if (!p && by.chargeId) p = await lockPurchaseByCharge(tx, { chargeId: by.chargeId });
   if (!p && by.purchaseId && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(by.purchaseId)) {
-    p = await found(tx.$queryRaw<RawPurchase[]>`
-      SELECT id, org_id, kind, status, tokens, amount_minor, currency, stripe_session_id, stripe_payment_intent_id, stripe_charge_id,
-             refunded_minor, disputed_minor, tokens_reversed
-      FROM card_purchases WHERE id = ${by.purchaseId}::uuid FOR UPDATE`);
+    p = await lockPurchaseById(tx, { purchaseId: by.purchaseId });
   }
   return p;
 }
@@ -94,10 +57,7 @@ export async function creditPurchase(tx: SqlClient, p: LockedPurchase, paymentIn
     kind: p.kind === "auto_topup" ? "card_auto_topup" : "card_purchase",
     memo: `card purchase ${p.id}`,
   });
-  await tx.$executeRaw`
-    UPDATE card_purchases SET status = 'paid', paid_at = coalesce(paid_at, now()), stripe_payment_intent_id = ${paymentIntentId},
-           failure_message = NULL, updated_at = now()
-    WHERE id = ${p.id}::uuid`;
+  await markPurchasePaid(tx, { purchaseId: p.id, paymentIntentId });
   p.status = "paid";
   p.stripe_payment_intent_id = paymentIntentId;
   logger.info({ orgId: p.org_id, purchaseId: p.id, paymentIntentId, tokens: p.tokens.toString(), repaid: res.repaid.toString(), created: res.created, cause }, "card purchase credited");
@@ -160,12 +120,19 @@ export async function reconcileReversals(
     fromBalance = -(-delta - res.repaid); // returned to the balance (negative: credited)
     toDebt = -res.repaid; // debt repaid
   }
-  await tx.$executeRaw`UPDATE card_purchases SET tokens_reversed = ${target}, updated_at = now() WHERE id = ${p.id}::uuid`;
-  await tx.$executeRaw`
-    INSERT INTO card_reversals (id, purchase_id, org_id, stripe_event_id, stripe_dispute_id, kind, amount_minor, tokens, from_balance, to_debt, transfer_id)
-    VALUES (gen_random_uuid(), ${p.id}::uuid, ${p.org_id}::uuid, ${cause.eventId}, ${cause.disputeId ?? null}, ${cause.kind}::"CardReversalKind",
-            ${cause.amountMinor ?? 0n}, ${delta}, ${fromBalance}, ${toDebt}, ${transferId}::uuid)
-    ON CONFLICT (stripe_event_id) DO NOTHING`;
+  await setPurchaseTokensReversed(tx, { purchaseId: p.id, tokensReversed: target });
+  await insertCardReversal(tx, {
+    purchaseId: p.id,
+    orgId: p.org_id,
+    stripeEventId: cause.eventId,
+    stripeDisputeId: cause.disputeId ?? null,
+    kind: cause.kind,
+    amountMinor: cause.amountMinor ?? 0n,
+    tokens: delta,
+    fromBalance,
+    toDebt,
+    transferId,
+  });
   p.tokens_reversed = target;
   logger.warn({ orgId: p.org_id, purchaseId: p.id, kind: cause.kind, tokens: delta.toString(), fromBalance: fromBalance.toString(), toDebt: toDebt.toString() }, "card payment reversed");
   return { tokens: delta, fromBalance, toDebt };

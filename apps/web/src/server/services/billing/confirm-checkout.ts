@@ -1,3 +1,5 @@
+import type { CardPurchaseStatus } from "@proofgrid/db/billing/card-purchases";
+import { loadPurchaseStatus } from "@proofgrid/db/billing/checkouts";
 import { sql } from "@proofgrid/db/sql-client";
 import { z } from "zod";
 import { AppError } from "../../errors.ts";
@@ -12,7 +14,7 @@ export const ZConfirmCheckoutRequest = z.object({
 
 export interface PurchaseStatus {
   purchaseId: string;
-  status: "creating" | "open" | "paid" | "expired" | "failed";
+  status: CardPurchaseStatus;
   tokens: string;
   amountMinor: string;
   currency: string;
@@ -20,10 +22,7 @@ export interface PurchaseStatus {
 }
 
 async function read(orgId: string, sessionId: string): Promise<PurchaseStatus | null> {
-  const rows = await sql().$queryRaw<{ id: string; status: PurchaseStatus["status"]; tokens: string; amount_minor: string; currency: string; receipt_url: string | null }[]>`
-    SELECT id, status, tokens::text, amount_minor::text, currency, receipt_url FROM card_purchases
-    WHERE org_id = ${orgId}::uuid AND stripe_session_id = ${sessionId}`;
-  const r = rows[0];
+  const r = await loadPurchaseStatus(sql(), { orgId, sessionId });
   return r ? { purchaseId: r.id, status: r.status, tokens: r.tokens, amountMinor: r.amount_minor, currency: r.currency, receiptUrl: r.receipt_url } : null;
 }
 

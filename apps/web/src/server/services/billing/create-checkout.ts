@@ -1,4 +1,13 @@
 import { createHash } from "node:crypto";
+import { ensureBillingSettings, loadStripeCustomer, saveStripeCustomer } from "@proofgrid/db/billing/billing-settings";
+import type { CardPurchaseStatus } from "@proofgrid/db/billing/card-purchases";
+import {
+  type CheckoutPurchaseRow,
+  insertCheckoutPurchase,
+  loadCheckoutPurchase,
+  loadCheckoutPurchaseByKey,
+  openCheckoutPurchase,
+} from "@proofgrid/db/billing/checkouts";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import Stripe from "stripe";
 import { z } from "zod";
@@ -40,7 +49,7 @@ export interface CheckoutView {
   /** Where to send the buyer: Stripe Checkout's page (null once it is paid or expired). */
   url: string | null;
   sessionId: string | null;
-  status: "creating" | "open" | "paid" | "expired" | "failed";
+  status: CardPurchaseStatus;
   /** Base units, as a decimal string. */
   tokens: string;
   amountMinor: string;
@@ -51,18 +60,7 @@ export interface CheckoutView {
   replayed: boolean;
 }
 
-interface PurchaseRow {
-  id: string;
-  status: CheckoutView["status"];
-  tokens: string;
-  amount_minor: string;
-  currency: string;
-  stripe_session_id: string | null;
-  checkout_url: string | null;
-  request_hash: string | null;
-}
-
-function toView(row: PurchaseRow, replayed: boolean): CheckoutView {
+function toView(row: CheckoutPurchaseRow, replayed: boolean): CheckoutView {
   return {
     purchaseId: row.id,
     url: row.status === "open" ? row.checkout_url : null,
@@ -100,10 +98,7 @@ export async function createCheckoutIdempotently(opts: {
     return { status: view.replayed ? 200 : 201, body: view };
   });
   if (!res.replayed) return res;
-  const rows = await sql().$queryRaw<PurchaseRow[]>`
-    SELECT id, status, tokens::text, amount_minor::text, currency, stripe_session_id, checkout_url, request_hash
-    FROM card_purchases WHERE id = ${res.body.purchaseId}::uuid AND org_id = ${opts.orgId}::uuid`;
-  const row = rows[0];
+  const row = await loadCheckoutPurchase(sql(), { purchaseId: res.body.purchaseId, orgId: opts.orgId });
   return { ...res, body: row ? toView(row, true) : { ...res.body, replayed: true } };
 }
 
@@ -153,19 +148,19 @@ export async function createCheckout(opts: {
 
   // Our row first (with the caller's key, unique per organisation): a concurrent request with
   // the same key waits on the unique index and then finds this row.
-  const inserted = await sql().$queryRaw<PurchaseRow[]>`
-    INSERT INTO card_purchases (id, org_id, kind, status, tokens, amount_minor, currency, idempotency_key, request_hash, created_by_user_id, created_by_key_id, updated_at)
-    VALUES (gen_random_uuid(), ${opts.orgId}::uuid, 'checkout', 'creating', ${baseUnits}, ${amountMinor}, ${cfg.currency},
-            ${idempotencyKey}, ${requestHash}, ${opts.createdBy.userId ?? null}::uuid, ${opts.createdBy.keyId ?? null}::uuid, now())
-    ON CONFLICT (org_id, idempotency_key) DO NOTHING
-    RETURNING id, status, tokens::text, amount_minor::text, currency, stripe_session_id, checkout_url, request_hash`;
-  let row = inserted[0];
+  let row = await insertCheckoutPurchase(sql(), {
+    orgId: opts.orgId,
+    tokens: baseUnits,
+    amountMinor,
+    currency: cfg.currency,
+    idempotencyKey,
+    requestHash,
+    createdByUserId: opts.createdBy.userId ?? null,
+    createdByKeyId: opts.createdBy.keyId ?? null,
+  });
   let replayed = false;
   if (!row) {
-    const existing = await sql().$queryRaw<PurchaseRow[]>`
-      SELECT id, status, tokens::text, amount_minor::text, currency, stripe_session_id, checkout_url, request_hash
-      FROM card_purchases WHERE org_id = ${opts.orgId}::uuid AND idempotency_key = ${idempotencyKey}`;
-    row = existing[0];
+    row = await loadCheckoutPurchaseByKey(sql(), { orgId: opts.orgId, idempotencyKey });
     if (!row) throw new Error("card purchase vanished after an idempotency conflict");
     if (row.request_hash !== requestHash) {
       throw new AppError("UNPROCESSABLE", "this idempotency key was already used for a different purchase: use a new key for a new request", {
@@ -213,14 +208,13 @@ export async function createCheckout(opts: {
     throw stripeFailure(err, { orgId: opts.orgId, purchaseId: row.id });
   }
   const paymentIntent = typeof session.payment_intent === "string" ? session.payment_intent : (session.payment_intent?.id ?? null);
-  const updated = await sql().$queryRaw<PurchaseRow[]>`
-    UPDATE card_purchases
-    SET status = CASE WHEN status = 'creating' THEN 'open'::"CardPurchaseStatus" ELSE status END,
-        stripe_session_id = ${session.id}, checkout_url = ${session.url},
-        stripe_payment_intent_id = coalesce(stripe_payment_intent_id, ${paymentIntent}), updated_at = now()
-    WHERE id = ${row.id}::uuid
-    RETURNING id, status, tokens::text, amount_minor::text, currency, stripe_session_id, checkout_url, request_hash`;
-  const result = updated[0] ?? row;
+  const updated = await openCheckoutPurchase(sql(), {
+    purchaseId: row.id,
+    sessionId: session.id,
+    checkoutUrl: session.url,
+    paymentIntentId: paymentIntent,
+  });
+  const result = updated ?? row;
   logger.info({ orgId: opts.orgId, purchaseId: row.id, sessionId: session.id, tokens, amountMinor: amountMinor.toString() }, "checkout session created");
   return toView(result, replayed);
 }
@@ -231,12 +225,7 @@ export async function createCheckout(opts: {
  * while empty.
  */
 export async function ensureStripeCustomer(stripe: Stripe, orgId: string): Promise<string> {
-  const rows = await sql().$queryRaw<{ stripe_customer_id: string | null; name: string }[]>`
-    WITH s AS (
-      INSERT INTO billing_settings (org_id, updated_at) VALUES (${orgId}::uuid, now()) ON CONFLICT (org_id) DO NOTHING
-    )
-    SELECT b.stripe_customer_id, o.name FROM organizations o LEFT JOIN billing_settings b ON b.org_id = o.id WHERE o.id = ${orgId}::uuid`;
-  const current = rows[0];
+  const current = await loadStripeCustomer(sql(), { orgId });
   if (!current) throw new AppError("NOT_FOUND", "organisation not found");
   if (current.stripe_customer_id) return current.stripe_customer_id;
   let customer: Stripe.Customer;
@@ -246,12 +235,10 @@ export async function ensureStripeCustomer(stripe: Stripe, orgId: string): Promi
     throw stripeFailure(err, { orgId });
   }
   const saved = await sqlTransaction(async (tx) => {
-    await tx.$executeRaw`INSERT INTO billing_settings (org_id, updated_at) VALUES (${orgId}::uuid, now()) ON CONFLICT (org_id) DO NOTHING`;
-    return tx.$queryRaw<{ stripe_customer_id: string }[]>`
-      UPDATE billing_settings SET stripe_customer_id = coalesce(stripe_customer_id, ${customer.id}), updated_at = now()
-      WHERE org_id = ${orgId}::uuid RETURNING stripe_customer_id`;
+    await ensureBillingSettings(tx, { orgId });
+    return saveStripeCustomer(tx, { orgId, customerId: customer.id });
   });
-  return saved[0]?.stripe_customer_id ?? customer.id;
+  return saved ?? customer.id;
 }
 
 /** A Stripe failure as the caller should hear it: Stripe's message, never a bare 500. */

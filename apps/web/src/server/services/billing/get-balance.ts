@@ -1,3 +1,4 @@
+import { sumHeldEarnings } from "@proofgrid/db/billing/balances";
 import { getBalances, orgAccountCode } from "@proofgrid/db/ledger";
 import { db } from "../../db.ts";
 
@@ -18,7 +19,6 @@ export async function getBalance(opts: { orgId: string }): Promise<Balance> {
   const codes = (["available", "held", "earnings"] as const).map((p) => orgAccountCode(opts.orgId, p));
   const balances = await getBalances(db(), codes);
   const get = (i: number) => (balances.get(codes[i] ?? "") ?? 0n).toString();
-  const held = await db().$queryRaw<{ total: bigint | null }[]>`
-    SELECT sum(balance)::bigint AS total FROM ledger_accounts WHERE org_id = ${opts.orgId}::uuid AND kind = 'held_earnings'`;
-  return { available: get(0), held: get(1), earnings: get(2), heldEarnings: BigInt(held[0]?.total ?? 0n).toString() };
+  const heldEarnings = await sumHeldEarnings(db(), { orgId: opts.orgId });
+  return { available: get(0), held: get(1), earnings: get(2), heldEarnings: heldEarnings.toString() };
 }

@@ -1,4 +1,23 @@
 import { createHash } from "node:crypto";
+import { resetTopupFailures } from "@proofgrid/db/billing/auto-topups";
+import { saveTopupCard, setPaymentMethodLabel } from "@proofgrid/db/billing/billing-settings";
+import {
+  expirePurchase,
+  findPurchasesByPaymentIntent,
+  recordPurchaseCharge,
+  recordPurchaseRefund,
+  setPurchaseDisputed,
+  setPurchasePaymentIntent,
+  setPurchaseSession,
+} from "@proofgrid/db/billing/card-purchases";
+import { hasDisputeOpened, insertDisputeMark, loadDisputeReversals } from "@proofgrid/db/billing/card-reversals";
+import {
+  insertStripeEvent,
+  lockStripePayment,
+  lockUnmatchedStripeEvents,
+  markStripeEvent,
+  type StripeEventStatus,
+} from "@proofgrid/db/billing/stripe-events";
 import { type SqlClient, sqlTransaction } from "@proofgrid/db/sql-client";
 import type Stripe from "stripe";
 import { logger } from "../../logger.ts";
@@ -16,7 +35,7 @@ import { creditPurchase, type LockedPurchase, lockPurchase, reconcileReversals }
 // answered 200; when a purchase later learns its payment id, the unmatched events about
 // that payment are applied then (a refund that overtook the payment's own event).
 
-export type EventStatus = "processed" | "ignored" | "unmatched" | "rejected";
+export type EventStatus = StripeEventStatus;
 
 export interface EventOutcome {
   status: EventStatus | "duplicate";
@@ -43,13 +62,14 @@ const idOf = (v: string | { id: string } | null | undefined): string | null => (
 export async function processStripeEvent(event: Stripe.Event, rawBody: Uint8Array | string): Promise<EventOutcome> {
   const digest = createHash("sha256").update(rawBody).digest("hex");
   const outcome = await sqlTransaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ inserted: boolean; payload_sha256: string; status: EventStatus }[]>`
-      INSERT INTO stripe_events (id, type, payload_sha256, payload, livemode, stripe_created_at, status)
-      VALUES (${event.id}, ${event.type}, ${digest}, ${JSON.stringify(event)}::jsonb, ${event.livemode},
-              to_timestamp(${event.created}), 'unmatched')
-      ON CONFLICT (id) DO UPDATE SET deliveries = stripe_events.deliveries + 1
-      RETURNING (xmax = 0) AS inserted, payload_sha256, status`;
-    const row = rows[0];
+    const row = await insertStripeEvent(tx, {
+      id: event.id,
+      type: event.type,
+      payloadSha256: digest,
+      payload: event,
+      livemode: event.livemode,
+      createdSeconds: event.created,
+    });
     if (!row) throw new Error(`stripe event ${event.id} was not stored`);
     if (!row.inserted) {
       if (row.payload_sha256 !== digest) logger.warn({ eventId: event.id, type: event.type }, "stripe event redelivered with a different body; the first one stands");
@@ -80,22 +100,22 @@ function paymentIntentOf(event: Stripe.Event): string | null {
  * that transaction looked for unmatched events: it would never be applied.
  */
 async function lockPayment(tx: SqlClient, paymentIntentId: string | null): Promise<void> {
-  if (paymentIntentId) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`stripe-payment:${paymentIntentId}`}, 0))`;
+  if (paymentIntentId) await lockStripePayment(tx, { paymentIntentId });
 }
 
 async function markEvent(tx: SqlClient, eventId: string, r: HandlerResult): Promise<void> {
-  await tx.$executeRaw`
-    UPDATE stripe_events SET status = ${r.status}::"StripeEventStatus", note = ${r.note?.slice(0, 500) ?? null},
-           purchase_id = ${r.purchaseId ?? null}::uuid, payment_intent_id = ${r.paymentIntentId ?? null}, processed_at = now()
-    WHERE id = ${eventId}`;
+  await markStripeEvent(tx, {
+    eventId,
+    status: r.status,
+    note: r.note ?? null,
+    purchaseId: r.purchaseId ?? null,
+    paymentIntentId: r.paymentIntentId ?? null,
+  });
 }
 
 /** Events that arrived before their payment was known, applied now that it is (oldest first). */
 async function replayUnmatched(tx: SqlClient, paymentIntentId: string, exceptId: string): Promise<void> {
-  const waiting = await tx.$queryRaw<{ id: string; payload: Stripe.Event }[]>`
-    SELECT id, payload FROM stripe_events
-    WHERE payment_intent_id = ${paymentIntentId} AND status = 'unmatched' AND id <> ${exceptId}
-    ORDER BY stripe_created_at, received_at LIMIT ${MAX_REPLAYED_UNMATCHED} FOR UPDATE`;
+  const waiting = await lockUnmatchedStripeEvents<Stripe.Event>(tx, { paymentIntentId, exceptId, limit: MAX_REPLAYED_UNMATCHED });
   for (const w of waiting) {
     const result = await applyEvent(tx, w.payload);
     await markEvent(tx, w.id, { ...result, note: `${result.note ?? ""} (applied when the payment became known)`.trim() });
@@ -146,7 +166,7 @@ export async function applyCheckoutSession(tx: SqlClient, session: Stripe.Checko
     // the metadata we sent names the purchase; it must be that organisation's and sessionless.
     const byMeta = await lockPurchase(tx, { purchaseId: session.metadata?.purchase_id ?? null });
     if (byMeta && byMeta.stripe_session_id === null && byMeta.org_id === session.metadata?.org_id) {
-      await tx.$executeRaw`UPDATE card_purchases SET stripe_session_id = ${session.id}, updated_at = now() WHERE id = ${byMeta.id}::uuid`;
+      await setPurchaseSession(tx, { purchaseId: byMeta.id, sessionId: session.id });
       byMeta.stripe_session_id = session.id;
       p = byMeta;
     }
@@ -171,9 +191,9 @@ export async function applyCheckoutSession(tx: SqlClient, session: Stripe.Checko
 async function linkPaymentIntent(tx: SqlClient, p: LockedPurchase, paymentIntentId: string): Promise<"linked" | "same" | "conflict"> {
   if (p.stripe_payment_intent_id === paymentIntentId) return "same";
   if (p.stripe_payment_intent_id !== null) return "conflict";
-  const other = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM card_purchases WHERE stripe_payment_intent_id = ${paymentIntentId}`;
+  const other = await findPurchasesByPaymentIntent(tx, { paymentIntentId });
   if (other.length > 0) return "conflict";
-  await tx.$executeRaw`UPDATE card_purchases SET stripe_payment_intent_id = ${paymentIntentId}, updated_at = now() WHERE id = ${p.id}::uuid`;
+  await setPurchasePaymentIntent(tx, { purchaseId: p.id, paymentIntentId });
   p.stripe_payment_intent_id = paymentIntentId;
   return "linked";
 }
@@ -182,7 +202,7 @@ async function onSessionExpired(tx: SqlClient, session: Stripe.Checkout.Session)
   const p = await lockPurchase(tx, { sessionId: session.id });
   if (!p) return { status: "unmatched", note: `no purchase for session ${session.id}` };
   if (p.status === "open" || p.status === "creating") {
-    await tx.$executeRaw`UPDATE card_purchases SET status = 'expired', updated_at = now() WHERE id = ${p.id}::uuid`;
+    await expirePurchase(tx, { purchaseId: p.id });
     return { status: "processed", note: "expired unpaid", purchaseId: p.id };
   }
   return { status: "processed", note: `already ${p.status}`, purchaseId: p.id };
@@ -209,13 +229,10 @@ async function onPaymentSucceeded(tx: SqlClient, pi: Stripe.PaymentIntent, cause
   const paymentMethod = idOf(pi.payment_method);
   const customer = idOf(pi.customer);
   if (pi.setup_future_usage === "off_session" && paymentMethod && customer) {
-    await tx.$executeRaw`
-      UPDATE billing_settings SET payment_method_id = ${paymentMethod},
-             payment_method_label = CASE WHEN payment_method_id = ${paymentMethod} THEN payment_method_label ELSE NULL END, updated_at = now()
-      WHERE org_id = ${p.org_id}::uuid AND stripe_customer_id = ${customer}`;
+    await saveTopupCard(tx, { orgId: p.org_id, customerId: customer, paymentMethodId: paymentMethod });
   }
   if (p.kind === "auto_topup") {
-    await tx.$executeRaw`UPDATE billing_settings SET auto_topup_failures = 0, auto_topup_next_attempt_at = NULL WHERE org_id = ${p.org_id}::uuid`;
+    await resetTopupFailures(tx, { orgId: p.org_id });
   }
   return { ...base, status: "processed", note: credited ? "credited" : "already credited" };
 }
@@ -234,15 +251,12 @@ async function onChargeSucceeded(tx: SqlClient, charge: Stripe.Charge): Promise<
   const paymentIntentId = idOf(charge.payment_intent);
   const p = await lockPurchase(tx, { paymentIntentId, chargeId: charge.id });
   if (!p) return { status: "unmatched", note: `no purchase for charge ${charge.id}`, paymentIntentId };
-  await tx.$executeRaw`
-    UPDATE card_purchases SET stripe_charge_id = coalesce(stripe_charge_id, ${charge.id}), receipt_url = coalesce(${charge.receipt_url}, receipt_url), updated_at = now()
-    WHERE id = ${p.id}::uuid`;
+  await recordPurchaseCharge(tx, { purchaseId: p.id, chargeId: charge.id, receiptUrl: charge.receipt_url });
   const card = charge.payment_method_details?.card;
   const paymentMethod = idOf(charge.payment_method);
   if (card && paymentMethod) {
     const label = `${card.brand ?? "card"} •••• ${card.last4 ?? "????"}`.slice(0, 60);
-    await tx.$executeRaw`
-      UPDATE billing_settings SET payment_method_label = ${label} WHERE org_id = ${p.org_id}::uuid AND payment_method_id = ${paymentMethod}`;
+    await setPaymentMethodLabel(tx, { orgId: p.org_id, paymentMethodId: paymentMethod, label });
   }
   return { status: "processed", note: "receipt recorded", purchaseId: p.id, paymentIntentId };
 }
@@ -257,10 +271,7 @@ async function onChargeRefunded(tx: SqlClient, charge: Stripe.Charge, eventId: s
   const refunded = BigInt(charge.amount_refunded);
   const delta = refunded - p.refunded_minor;
   if (delta <= 0n) return { ...base, status: "processed", note: "refund already applied" };
-  await tx.$executeRaw`
-    UPDATE card_purchases SET refunded_minor = ${refunded}, stripe_charge_id = coalesce(stripe_charge_id, ${charge.id}),
-           receipt_url = coalesce(${charge.receipt_url}, receipt_url), updated_at = now()
-    WHERE id = ${p.id}::uuid`;
+  await recordPurchaseRefund(tx, { purchaseId: p.id, refundedMinor: refunded, chargeId: charge.id, receiptUrl: charge.receipt_url });
   p.refunded_minor = refunded;
   const r = await reconcileReversals(tx, p, { eventId, kind: "refund", amountMinor: delta });
   return { ...base, status: "processed", note: `refunded ${delta} minor units: ${r.tokens} base units taken back, ${r.toDebt} of them as debt` };
@@ -271,20 +282,16 @@ async function onDisputeCreated(tx: SqlClient, dispute: Stripe.Dispute, eventId:
   const p = await lockPurchase(tx, { paymentIntentId, chargeId: idOf(dispute.charge) });
   if (!p) return { status: "unmatched", note: `no purchase for dispute ${dispute.id}`, paymentIntentId };
   const base = { purchaseId: p.id, paymentIntentId };
-  const seen = await tx.$queryRaw<{ id: string }[]>`
-    SELECT id FROM card_reversals WHERE stripe_dispute_id = ${dispute.id} AND kind = 'dispute' LIMIT 1`;
-  if (seen.length > 0) return { ...base, status: "processed", note: "dispute already applied" };
+  if (await hasDisputeOpened(tx, { disputeId: dispute.id })) return { ...base, status: "processed", note: "dispute already applied" };
   const amount = BigInt(dispute.amount);
   p.disputed_minor += amount;
-  await tx.$executeRaw`UPDATE card_purchases SET disputed_minor = ${p.disputed_minor}, updated_at = now() WHERE id = ${p.id}::uuid`;
+  await setPurchaseDisputed(tx, { purchaseId: p.id, disputedMinor: p.disputed_minor });
   const r = await reconcileReversals(tx, p, { eventId, kind: "dispute", disputeId: dispute.id, amountMinor: amount });
   if (r.tokens === 0n) {
     // Nothing to take now (not credited yet, or already refunded): keep the dispute's mark so
     // that its closing is recognised.
-    await tx.$executeRaw`
-      INSERT INTO card_reversals (id, purchase_id, org_id, stripe_event_id, stripe_dispute_id, kind, amount_minor, tokens, from_balance, to_debt, transfer_id)
-      SELECT gen_random_uuid(), ${p.id}::uuid, ${p.org_id}::uuid, ${eventId}, ${dispute.id}, 'dispute', ${amount}, 0, 0, 0, NULL
-      ON CONFLICT (stripe_event_id) DO NOTHING`;
+    const mark = { purchaseId: p.id, orgId: p.org_id, stripeEventId: eventId, stripeDisputeId: dispute.id, amountMinor: amount };
+    await insertDisputeMark(tx, { kind: "dispute", ...mark });
   }
   return { ...base, status: "processed", note: `disputed ${amount} minor units: ${r.tokens} base units taken back, ${r.toDebt} of them as debt` };
 }
@@ -295,20 +302,17 @@ async function onDisputeClosed(tx: SqlClient, dispute: Stripe.Dispute, eventId: 
   if (!p) return { status: "unmatched", note: `no purchase for dispute ${dispute.id}`, paymentIntentId };
   const base = { purchaseId: p.id, paymentIntentId };
   if (dispute.status !== "won") return { ...base, status: "processed", note: `dispute closed ${dispute.status}: the tokens stay taken` };
-  const rows = await tx.$queryRaw<{ kind: string; amount_minor: string }[]>`
-    SELECT kind, amount_minor FROM card_reversals WHERE stripe_dispute_id = ${dispute.id} AND kind IN ('dispute', 'dispute_won')`;
+  const rows = await loadDisputeReversals(tx, { disputeId: dispute.id });
   const opened = rows.find((r) => r.kind === "dispute");
   if (!opened) return { ...base, status: "processed", note: "won a dispute the platform never saw opened: nothing was taken" };
   if (rows.some((r) => r.kind === "dispute_won")) return { ...base, status: "processed", note: "dispute win already applied" };
   const amount = BigInt(opened.amount_minor);
   p.disputed_minor = p.disputed_minor > amount ? p.disputed_minor - amount : 0n;
-  await tx.$executeRaw`UPDATE card_purchases SET disputed_minor = ${p.disputed_minor}, updated_at = now() WHERE id = ${p.id}::uuid`;
+  await setPurchaseDisputed(tx, { purchaseId: p.id, disputedMinor: p.disputed_minor });
   const r = await reconcileReversals(tx, p, { eventId, kind: "dispute_won", disputeId: dispute.id, amountMinor: amount });
   if (r.tokens === 0n) {
-    await tx.$executeRaw`
-      INSERT INTO card_reversals (id, purchase_id, org_id, stripe_event_id, stripe_dispute_id, kind, amount_minor, tokens, from_balance, to_debt, transfer_id)
-      SELECT gen_random_uuid(), ${p.id}::uuid, ${p.org_id}::uuid, ${eventId}, ${dispute.id}, 'dispute_won', ${amount}, 0, 0, 0, NULL
-      ON CONFLICT (stripe_event_id) DO NOTHING`;
+    const mark = { purchaseId: p.id, orgId: p.org_id, stripeEventId: eventId, stripeDisputeId: dispute.id, amountMinor: amount };
+    await insertDisputeMark(tx, { kind: "dispute_won", ...mark });
   }
   return { ...base, status: "processed", note: `dispute won: ${-r.tokens} base units returned` };
 }

@@ -1,4 +1,5 @@
-import { orgAccountCode, repayDebtFromBalance } from "@proofgrid/db/ledger";
+import { loadSpendControls, lockOrgSpend, sumMonthSpend } from "@proofgrid/db/billing/spend-controls";
+import { repayDebtFromBalance } from "@proofgrid/db/ledger";
 import { type SqlClient, sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
@@ -24,11 +25,7 @@ export interface SpendControls {
 
 /** One round trip on every submit: the debt and both caps. */
 export async function readSpendControls(opts: { orgId: string; apiKeyId?: string | null }): Promise<SpendControls> {
-  const rows = await sql().$queryRaw<{ debt: string | null; org_cap: string | null; key_cap: string | null }[]>`
-    SELECT (SELECT balance FROM ledger_accounts WHERE code = ${orgAccountCode(opts.orgId, "debt")})::text AS debt,
-           (SELECT monthly_spend_cap FROM billing_settings WHERE org_id = ${opts.orgId}::uuid)::text AS org_cap,
-           (SELECT monthly_spend_cap FROM api_keys WHERE id = ${opts.apiKeyId ?? null}::uuid AND org_id = ${opts.orgId}::uuid)::text AS key_cap`;
-  const r = rows[0];
+  const r = await loadSpendControls(sql(), { orgId: opts.orgId, apiKeyId: opts.apiKeyId ?? null });
   const debt = BigInt(r?.debt ?? 0);
   return { owed: debt < 0n ? -debt : 0n, orgCap: r?.org_cap ? BigInt(r.org_cap) : null, keyCap: r?.key_cap ? BigInt(r.key_cap) : null };
 }
@@ -48,21 +45,6 @@ export async function assertNoDebt(orgId: string, owed: bigint): Promise<void> {
   );
 }
 
-/** The month's spend so far (base units) of the organisation, or of one of its keys. */
-export async function monthSpend(db: SqlClient, opts: { orgId: string; apiKeyId?: string | null }): Promise<bigint> {
-  const rows = opts.apiKeyId
-    ? await db.$queryRaw<{ spent: string | null }[]>`
-        SELECT sum(price)::text AS spent FROM jobs
-        WHERE api_key_id = ${opts.apiKeyId}::uuid AND org_id = ${opts.orgId}::uuid
-          AND created_at >= date_trunc('month', now() AT TIME ZONE 'utc') AND purpose = 'customer'
-          AND state NOT IN ('failed', 'canceled', 'expired')`
-    : await db.$queryRaw<{ spent: string | null }[]>`
-        SELECT sum(price)::text AS spent FROM jobs
-        WHERE org_id = ${opts.orgId}::uuid AND created_at >= date_trunc('month', now() AT TIME ZONE 'utc') AND purpose = 'customer'
-          AND state NOT IN ('failed', 'canceled', 'expired')`;
-  return BigInt(rows[0]?.spent ?? 0);
-}
-
 /**
  * Inside the submit's transaction, before the job is inserted: refuses it (402
  * SPEND_CAP_REACHED) when it would take this month's spend past a cap. Serialised per
@@ -73,9 +55,9 @@ export async function enforceSpendCaps(
   opts: { orgId: string; apiKeyId?: string | null; price: bigint; orgCap: bigint | null; keyCap: bigint | null },
 ): Promise<void> {
   if (opts.orgCap === null && opts.keyCap === null) return;
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`spend:${opts.orgId}`}, 0))`;
+  await lockOrgSpend(tx, { orgId: opts.orgId });
   const check = async (cap: bigint, who: "organisation" | "key", apiKeyId: string | null) => {
-    const spent = await monthSpend(tx, { orgId: opts.orgId, apiKeyId });
+    const spent = await sumMonthSpend(tx, { orgId: opts.orgId, apiKeyId });
     if (spent + opts.price <= cap) return;
     throw new AppError(
       "SPEND_CAP_REACHED",
