@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import { countJobsByState, countNodesByStatus, loadStateFrequencies, loadTableRowEstimates } from "@proofgrid/db/health/table-stats";
 import { sql } from "@proofgrid/db/sql-client";
 import client from "prom-client";
 
@@ -32,12 +33,8 @@ interface TableStats {
 
 /** Row estimates per table and per value of its `status`/`state` column, from the catalog. */
 async function readTableStats(): Promise<Omit<TableStats, "at">> {
-  const rows = await sql().$queryRaw<{ relname: string; reltuples: number }[]>`
-    SELECT relname, reltuples::float8 AS reltuples FROM pg_class
-    WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace AND relname IN ('jobs', 'nodes', 'checks')`;
-  const freqs = await sql().$queryRaw<{ tablename: string; vals: string[] | null; freqs: number[] | null }[]>`
-    SELECT tablename, most_common_vals::text::text[] AS vals, most_common_freqs::float8[] AS freqs FROM pg_stats
-    WHERE schemaname = 'public' AND ((tablename = 'jobs' AND attname = 'state') OR (tablename = 'nodes' AND attname = 'status'))`;
+  const rows = await loadTableRowEstimates(sql());
+  const freqs = await loadStateFrequencies(sql());
   const total = new Map(rows.map((r) => [r.relname, Math.max(0, r.reltuples)]));
   const byState = new Map<string, Map<string, number>>();
   for (const f of freqs) {
@@ -52,12 +49,12 @@ async function readTableStats(): Promise<Omit<TableStats, "at">> {
   const reltuples = new Map(rows.map((r) => [r.relname, r.reltuples]));
   const small = (t: string) => (reltuples.get(t) ?? -1) < SMALL_TABLE_ROWS;
   if (small("nodes")) {
-    const counts = await sql().$queryRaw<{ v: string; n: number }[]>`SELECT status::text AS v, count(*)::int AS n FROM nodes GROUP BY 1`;
+    const counts = await countNodesByStatus(sql());
     byState.set("nodes", new Map(counts.map((c) => [c.v, c.n])));
     total.set("nodes", counts.reduce((a, c) => a + c.n, 0));
   }
   if (small("jobs")) {
-    const counts = await sql().$queryRaw<{ v: string; n: number }[]>`SELECT state::text AS v, count(*)::int AS n FROM jobs GROUP BY 1`;
+    const counts = await countJobsByState(sql());
     byState.set("jobs", new Map(counts.map((c) => [c.v, c.n])));
     total.set("jobs", counts.reduce((a, c) => a + c.n, 0));
   }

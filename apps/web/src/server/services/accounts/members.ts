@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { lockOrgOwners } from "@proofgrid/db/accounts/memberships";
 import type { Prisma } from "@proofgrid/db/client";
 import { z } from "zod";
 import type { OrgRole } from "../../auth/caller.ts";
@@ -239,8 +240,7 @@ export async function acceptInvitation(opts: { token: string; userId: string; em
 
 /** Owners left if `userId` stopped being one (locked, so two owners demoting each other cannot leave none). */
 async function ownersAfter(tx: Prisma.TransactionClient, orgId: string, userId: string): Promise<number> {
-  const rows = await tx.$queryRaw<{ user_id: string }[]>`
-    SELECT user_id FROM memberships WHERE org_id = ${orgId}::uuid AND role = 'owner' FOR UPDATE`;
+  const rows = await lockOrgOwners(tx, { orgId });
   return rows.filter((r) => r.user_id !== userId).length;
 }
 

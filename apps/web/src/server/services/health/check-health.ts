@@ -1,3 +1,4 @@
+import { pingDatabase } from "@proofgrid/db/health/ping";
 import { sql } from "@proofgrid/db/sql-client";
 
 /**
@@ -6,7 +7,7 @@ import { sql } from "@proofgrid/db/sql-client";
  */
 export async function checkHealth(): Promise<{ ok: boolean; database: "up" | "down" }> {
   try {
-    await sql().$queryRaw`SELECT 1`;
+    await pingDatabase(sql());
     return { ok: true, database: "up" };
   } catch {
     return { ok: false, database: "down" };

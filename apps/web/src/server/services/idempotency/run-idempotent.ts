@@ -1,3 +1,10 @@
+import {
+  lockIdempotencyKey,
+  loadStoredResponse,
+  purgeIdempotencyKeysOlderThan,
+  setLocalLockTimeout,
+  storeIdempotentResponse,
+} from "@proofgrid/db/idempotency/idempotency-keys";
 import { sql, sqlTransactionScope } from "@proofgrid/db/sql-client";
 import { hashJson } from "@proofgrid/por";
 import superjson from "superjson";
@@ -83,13 +90,9 @@ export async function runIdempotent<T>(
   try {
     return await sqlTransactionScope(async (tx) => {
       // Bounds the wait for the lock below (and any row lock the operation takes).
-      await tx.$executeRaw`SELECT set_config('lock_timeout', ${`${IDEMPOTENCY_WAIT_MS}ms`}, true)`;
-      await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${orgId}\u0001${operation}\u0001${key}`}, 0))`;
-      const rows = await tx.$queryRaw<{ request_hash: string; status: number; response: string }[]>`
-        SELECT request_hash, status, response FROM idempotency_keys
-        WHERE org_id = ${orgId}::uuid AND operation = ${operation} AND key = ${key}
-          AND created_at > now() - make_interval(secs => ${IDEMPOTENCY_KEEP_MS / 1000})`;
-      const stored = rows[0];
+      await setLocalLockTimeout(tx, { timeoutMs: IDEMPOTENCY_WAIT_MS });
+      await lockIdempotencyKey(tx, { orgId, operation, key });
+      const stored = await loadStoredResponse(tx, { orgId, operation, key, keepMs: IDEMPOTENCY_KEEP_MS });
       if (stored) {
         if (stored.request_hash !== requestHash) {
           throw new AppError(
@@ -101,12 +104,8 @@ export async function runIdempotent<T>(
         return { status: stored.status, body: superjson.parse<T>(stored.response), replayed: true };
       }
       const res = await run();
-      // A row past its 24 hours that the purge has not reached yet is replaced.
-      await tx.$executeRaw`
-        INSERT INTO idempotency_keys (org_id, operation, key, request_hash, status, response)
-        VALUES (${orgId}::uuid, ${operation}, ${key}, ${requestHash}, ${res.status}, ${superjson.stringify(res.body)})
-        ON CONFLICT (org_id, operation, key) DO UPDATE
-          SET request_hash = excluded.request_hash, status = excluded.status, response = excluded.response, created_at = now()`;
+      const response = superjson.stringify(res.body);
+      await storeIdempotentResponse(tx, { orgId, operation, key, requestHash, status: res.status, response });
       return { ...res, replayed: false };
     });
   } catch (err) {
@@ -121,9 +120,7 @@ export async function runIdempotent<T>(
 
 /** Deletes keys past their 24 hours (coordinator), a bounded batch per call. */
 export async function purgeIdempotencyKeys(): Promise<number> {
-  const deleted = await sql().$executeRaw`
-    DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
-      SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(secs => ${IDEMPOTENCY_KEEP_MS / 1000}) LIMIT ${PURGE_BATCH}))`;
+  const deleted = await purgeIdempotencyKeysOlderThan(sql(), { keepMs: IDEMPOTENCY_KEEP_MS, limit: PURGE_BATCH });
   if (deleted > 0) logger.info({ deleted }, "idempotency keys purged");
   return deleted;
 }

@@ -1,3 +1,4 @@
+import { countOrgQueuedJobs, countQueuedAhead, loadModelLoad } from "@proofgrid/db/jobs/queue-load";
 import { sql } from "@proofgrid/db/sql-client";
 import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
@@ -38,19 +39,7 @@ export function drainRate(r: { done: number; spanS: number | null; slots: number
 async function modelLoad(modelId: string): Promise<ModelLoad> {
   const hit = loads.get(modelId);
   if (hit && Date.now() - hit.at < CACHE_MS) return hit;
-  const rows = await sql().$queryRaw<{ queued: number; slots: number; done: number; span_s: number | null; median_run_s: number | null }[]>`
-    SELECT (SELECT count(*) FROM jobs WHERE state = 'queued' AND model_id = ${modelId})::int AS queued,
-           (SELECT coalesce(sum(max_concurrency), 0) FROM nodes
-             WHERE role = 'worker' AND status = 'online' AND paused_at IS NULL AND ${modelId} = ANY(models))::int AS slots,
-           d.done, d.span_s,
-           (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY run_s) FROM (
-              SELECT extract(epoch FROM finished_at - started_at)::float8 AS run_s FROM jobs
-              WHERE model_id = ${modelId} AND state = 'succeeded' AND started_at IS NOT NULL
-                AND finished_at > now() - interval '5 minutes'
-              ORDER BY finished_at DESC LIMIT 200) r)::float8 AS median_run_s
-    FROM (SELECT count(*)::int AS done, extract(epoch FROM now() - min(finished_at))::float8 AS span_s FROM jobs
-          WHERE model_id = ${modelId} AND state = 'succeeded' AND finished_at > now() - interval '5 minutes') d`;
-  const r = rows[0] ?? { queued: 0, slots: 0, done: 0, span_s: null, median_run_s: null };
+  const r = (await loadModelLoad(sql(), { modelId })) ?? { queued: 0, slots: 0, done: 0, span_s: null, median_run_s: null };
   const load = {
     at: Date.now(),
     queued: r.queued,
@@ -65,10 +54,9 @@ async function modelLoad(modelId: string): Promise<ModelLoad> {
 export async function queueEstimate(job: { modelId: string; createdAt: Date }): Promise<QueueEstimate> {
   const [load, ahead] = await Promise.all([
     modelLoad(job.modelId),
-    sql().$queryRaw<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM jobs WHERE state = 'queued' AND model_id = ${job.modelId} AND created_at < ${job.createdAt}`,
+    countQueuedAhead(sql(), { modelId: job.modelId, createdAt: job.createdAt }),
   ]);
-  const position = (ahead[0]?.n ?? 0) + 1;
+  const position = ahead + 1;
   if (load.slots === 0) return { position, estimatedStartMs: null, reason: "no online worker serves this model yet" };
   if (load.throughputPerSec <= 0) return { position, estimatedStartMs: null, reason: null };
   return { position, estimatedStartMs: Math.round((position / load.throughputPerSec) * 1000), reason: null };
@@ -82,11 +70,8 @@ export async function queueEstimate(job: { modelId: string; createdAt: Date }): 
  */
 export async function assertAdmissible(opts: { orgId: string; modelId: string }): Promise<void> {
   const env = getEnv();
-  const own = await sql().$queryRaw<{ n: number }[]>`
-    SELECT count(*)::int AS n FROM (
-      SELECT 1 FROM jobs WHERE org_id = ${opts.orgId}::uuid AND state = 'queued' LIMIT ${env.ORG_MAX_QUEUED_JOBS}
-    ) q`;
-  if ((own[0]?.n ?? 0) >= env.ORG_MAX_QUEUED_JOBS) {
+  const own = await countOrgQueuedJobs(sql(), { orgId: opts.orgId, limit: env.ORG_MAX_QUEUED_JOBS });
+  if (own >= env.ORG_MAX_QUEUED_JOBS) {
     throw new AppError("RATE_LIMITED", `your organisation has ${env.ORG_MAX_QUEUED_JOBS} jobs queued, the most allowed: wait for some to finish`, {
       reason: "org_queue_full",
       retryAfterSeconds: 5,

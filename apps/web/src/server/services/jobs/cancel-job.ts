@@ -1,4 +1,5 @@
 import type { Db } from "@proofgrid/db/db-types";
+import { markJobCanceled } from "@proofgrid/db/jobs/cancel-job-row";
 import { orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
 import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { AppError } from "../../errors.ts";
@@ -14,12 +15,7 @@ import type { JobView } from "./job-view.ts";
 export async function cancelJob(opts: { orgId: string; jobId: string }): Promise<JobView> {
   await getJobOrThrow({ ...opts, withOutput: false });
   const canceled = await sqlTransaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ id: string; price: bigint }[]>`
-      UPDATE jobs SET state = 'canceled', finished_at = now(), lease_expires_at = NULL
-      WHERE id = ${opts.jobId}::uuid AND org_id = ${opts.orgId}::uuid
-        AND state IN ('queued', 'assigned', 'running')
-      RETURNING id, price`;
-    const row = rows[0];
+    const row = await markJobCanceled(tx, opts);
     if (!row) return false;
     await releaseHold(tx, { orgId: opts.orgId, jobId: row.id, price: BigInt(row.price), reason: "cancel" });
     return true;

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { loadCustomerJobChecks } from "@proofgrid/db/jobs/job-checks";
+import { findRerunOf, insertRerunJob, loadRerunSource } from "@proofgrid/db/jobs/rerun-rows";
 import { LedgerError, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { getEnv } from "../../env.ts";
@@ -20,27 +22,17 @@ import { isUniqueViolation } from "@proofgrid/db/db-errors";
  */
 export async function rerunJob(opts: { orgId: string; jobId: string }): Promise<JobView> {
   if (!/^[0-9a-f-]{36}$/i.test(opts.jobId)) throw new AppError("NOT_FOUND", "job not found");
-  const rows = await sql().$queryRaw<
-    { id: string; verification: string; model_id: string; cost_milli_cu: number; input_hash: string; input_bytes: number; client_region: string | null; max_price_per_cu: bigint | null; node_id: string | null }[]
-  >`
-    SELECT id, verification::text AS verification, model_id, cost_milli_cu, input_hash, input_bytes, client_region, max_price_per_cu, node_id
-    FROM jobs WHERE id = ${opts.jobId}::uuid AND org_id = ${opts.orgId}::uuid AND purpose <> 'challenge'`;
-  const job = rows[0];
+  const job = await loadRerunSource(sql(), opts);
   if (!job) throw new AppError("NOT_FOUND", "job not found");
   if (job.verification !== "refunded") throw new AppError("CONFLICT", "only a job whose result was proven wrong and refunded has a re-run");
-  const existing = await sql().$queryRaw<{ id: string }[]>`SELECT id FROM jobs WHERE rerun_of_id = ${job.id}::uuid`;
-  if (existing[0]) return getJobOrThrow({ orgId: opts.orgId, jobId: existing[0].id });
+  const existing = await findRerunOf(sql(), { jobId: job.id });
+  if (existing) return getJobOrThrow({ orgId: opts.orgId, jobId: existing });
   const newId = randomUUID();
   const cap = job.max_price_per_cu === null ? BigInt(getEnv().PRICE_PER_CU) : BigInt(job.max_price_per_cu);
   const price = priceForCost(job.cost_milli_cu, cap);
   try {
     await sqlTransaction(async (tx) => {
-      await tx.$executeRaw`
-        INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, client_region, purpose, rerun_of_id, max_price_per_cu, placement)
-        VALUES (${newId}::uuid, ${opts.orgId}::uuid, ${job.model_id}, ${job.cost_milli_cu}, ${price}, ${job.input_hash}, ${job.input_bytes},
-                ${job.client_region}, 'rerun', ${job.id}::uuid, ${job.max_price_per_cu},
-                ${JSON.stringify({ declined: job.node_id ? [job.node_id] : [] })}::jsonb)`;
-      await tx.$executeRaw`INSERT INTO job_payloads (job_id, input) SELECT ${newId}::uuid, input FROM job_payloads WHERE job_id = ${job.id}::uuid`;
+      await insertRerunJob(tx, { id: newId, orgId: opts.orgId, source: job, price });
       // A job that costs nothing (0 CU) needs no hold: a transfer of 0 is refused.
       if (price === 0n) return;
       await postTransfer(tx, {
@@ -59,8 +51,8 @@ export async function rerunJob(opts: { orgId: string; jobId: string }): Promise<
     }
     if (!isUniqueViolation(err)) throw err;
     // A concurrent request created the re-run first.
-    const won = await sql().$queryRaw<{ id: string }[]>`SELECT id FROM jobs WHERE rerun_of_id = ${job.id}::uuid`;
-    if (won[0]) return getJobOrThrow({ orgId: opts.orgId, jobId: won[0].id });
+    const won = await findRerunOf(sql(), { jobId: job.id });
+    if (won) return getJobOrThrow({ orgId: opts.orgId, jobId: won });
     throw err;
   }
   logger.info({ jobId: newId, rerunOf: job.id }, "re-run submitted");
@@ -71,9 +63,7 @@ export async function rerunJob(opts: { orgId: string; jobId: string }): Promise<
  * platform's tests of its checkers and are not the customer's business). */
 export async function jobVerification(opts: { orgId: string; jobId: string }) {
   const job = await getJobOrThrow({ orgId: opts.orgId, jobId: opts.jobId });
-  const checks = await sql().$queryRaw<{ id: string; kind: string; status: string; verdict: string | null; created_at: Date; finished_at: Date | null; resolution: string | null }[]>`
-    SELECT id, kind::text AS kind, status::text AS status, verdict::text AS verdict, created_at, finished_at, evidence->>'resolution' AS resolution
-    FROM checks WHERE job_id = ${opts.jobId}::uuid AND kind IN ('reexecution', 'dispute') ORDER BY created_at`;
+  const checks = await loadCustomerJobChecks(sql(), { jobId: opts.jobId });
   return {
     jobId: job.id,
     verification: job.verification,

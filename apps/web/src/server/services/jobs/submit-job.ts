@@ -1,3 +1,4 @@
+import { insertJobWithPayload } from "@proofgrid/db/jobs/insert-job";
 import { LedgerError, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
 import { hashJson } from "@proofgrid/por";
 import { findRegion } from "@proofgrid/indexer";
@@ -116,17 +117,19 @@ async function submitJobOnce(opts: SubmitJobOptions, retry: { ensureAccounts: bo
     const job = await sqlTransaction(async (tx) => {
       if (accountsEnsured) await ensureOrgAccounts(tx, orgId);
       await enforceSpendCaps(tx, { orgId, apiKeyId, price, orgCap: controls.orgCap, keyCap: controls.keyCap });
-      const rows = await tx.$queryRaw<{ id: string; created_at: Date }[]>`
-        WITH j AS (
-          INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, client_region, idempotency_key, max_price_per_cu, api_key_id)
-          VALUES (gen_random_uuid(), ${orgId}::uuid, ${model.id}, ${costMilliCu}, ${price}, ${inputHash}, ${inputBytes},
-                  ${request.region ?? null}, ${request.idempotencyKey ?? null}, ${request.maxPricePerCu ?? null}, ${apiKeyId}::uuid)
-          RETURNING id, created_at
-        ), p AS (
-          INSERT INTO job_payloads (job_id, input) SELECT id, ${JSON.stringify(request.input)}::jsonb FROM j
-        )
-        SELECT id, created_at FROM j`;
-      const row = rows[0];
+      const row = await insertJobWithPayload(tx, {
+        orgId,
+        modelId: model.id,
+        costMilliCu,
+        price,
+        inputHash,
+        inputBytes,
+        input: request.input,
+        clientRegion: request.region ?? null,
+        idempotencyKey: request.idempotencyKey ?? null,
+        maxPricePerCu: request.maxPricePerCu ?? null,
+        apiKeyId,
+      });
       if (!row) throw new Error("job insert returned no row");
       await postTransfer(tx, {
         idempotencyKey: `hold:${row.id}`,

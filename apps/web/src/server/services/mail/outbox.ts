@@ -1,4 +1,5 @@
 import type { Prisma } from "@proofgrid/db/client";
+import { blankSentEmailBodies, claimNextEmail, listEmailsTo, markEmailSent, scheduleEmailRetry } from "@proofgrid/db/mail/outbound-emails";
 import { sql } from "@proofgrid/db/sql-client";
 import nodemailer, { type Transporter } from "nodemailer";
 import { z } from "zod";
@@ -77,14 +78,7 @@ export async function deliverOutbox(): Promise<number> {
   const { from, smtp } = transport();
   let sent = 0;
   for (let i = 0; i < BATCH; i++) {
-    const rows = await sql().$queryRaw<{ id: string; to_address: string; subject: string; body_text: string; kind: string; attempts: number }[]>`
-      UPDATE outbound_emails SET next_attempt_at = now() + make_interval(secs => ${CLAIM_S}), attempts = attempts + 1
-      WHERE id = (
-        SELECT id FROM outbound_emails
-        WHERE sent_at IS NULL AND next_attempt_at <= now() AND attempts < ${MAX_ATTEMPTS}
-        ORDER BY next_attempt_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-      RETURNING id, to_address, subject, body_text, kind, attempts`;
-    const m = rows[0];
+    const m = await claimNextEmail(sql(), { claimS: CLAIM_S, maxAttempts: MAX_ATTEMPTS });
     if (!m) break;
     try {
       if (smtp) {
@@ -92,27 +86,21 @@ export async function deliverOutbox(): Promise<number> {
       } else {
         logger.info({ to: m.to_address, subject: m.subject, kind: m.kind, text: m.body_text }, "email (no SMTP_URL set: logged, not sent)");
       }
-      await sql().$executeRaw`
-        UPDATE outbound_emails SET sent_at = now(), transport = ${smtp ? "smtp" : "log"}, last_error = NULL WHERE id = ${m.id}::uuid`;
+      await markEmailSent(sql(), { id: m.id, transport: smtp ? "smtp" : "log" });
       sent++;
     } catch (err) {
       // attempts already counts this one: the first failure waits 1 s, the next 2 s, 4 s …
       const wait = Math.min(MAX_BACKOFF_S, 2 ** (m.attempts - 1));
       logger.warn({ err: String(err), to: m.to_address, attempt: m.attempts, retryInS: wait }, "email not sent; will retry");
-      await sql().$executeRaw`
-        UPDATE outbound_emails SET last_error = ${String(err).slice(0, 500)}, next_attempt_at = now() + make_interval(secs => ${wait})
-        WHERE id = ${m.id}::uuid`;
+      await scheduleEmailRetry(sql(), { id: m.id, error: String(err).slice(0, 500), retryInS: wait });
     }
   }
   // Links in sent messages stop living in the database an hour after they went out.
-  await sql().$executeRaw`
-    UPDATE outbound_emails SET body_text = '' WHERE sent_at < now() - make_interval(secs => ${KEEP_BODY_MS / 1000}) AND body_text <> ''`;
+  await blankSentEmailBodies(sql(), { keepBodyMs: KEEP_BODY_MS });
   return sent;
 }
 
 /** Messages to an address, newest first (tests, and an administrator answering "I got no email"). */
 export async function emailsTo(address: string, limit = 20) {
-  return sql().$queryRaw<{ id: string; subject: string; body_text: string; kind: string; created_at: Date; sent_at: Date | null; transport: string | null }[]>`
-    SELECT id, subject, body_text, kind, created_at, sent_at, transport FROM outbound_emails
-    WHERE to_address = ${address.toLowerCase()} ORDER BY created_at DESC LIMIT ${Math.min(Math.max(1, limit), 100)}`;
+  return listEmailsTo(sql(), { address: address.toLowerCase(), limit: Math.min(Math.max(1, limit), 100) });
 }

@@ -1,28 +1,28 @@
 import type { Db } from "@proofgrid/db/db-types";
 import { orgAccountCode, postTransfer, SYSTEM_ACCOUNTS, type TransferLeg } from "@proofgrid/db/ledger";
+import {
+  insertReservationInvoice,
+  loadNodeOutagesBetween,
+  loadReservedNodesWithProviders,
+  type ReservedNodeRow,
+  sumReservationHeldAndBilled,
+} from "@proofgrid/db/reservations/reservation-billing";
+import {
+  type LockedReservation,
+  listDueReservations,
+  lockReservation,
+  setReservationBilledUntil,
+  setReservationStatus,
+} from "@proofgrid/db/reservations/reservation-rows";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { splitReward } from "@proofgrid/por";
 import { logger } from "../../logger.ts";
 import { getReservationConfig } from "./reservation-config.ts";
 import { downtimeWithin, grossBetween, outageCredit, periodsBetween } from "./reservation-pricing.ts";
-import { reservationBillKey, reservationHoldKey, reservationReleaseKey, type ReservationStatus } from "./reservation-view.ts";
+import { reservationBillKey, reservationHoldKey, reservationReleaseKey } from "./reservation-view.ts";
 
-/** A reservation row as billing needs it, locked FOR UPDATE by the caller's transaction. */
-export interface LockedReservation {
-  id: string;
-  org_id: string;
-  price_per_cu: bigint;
-  starts_at: Date;
-  ends_at: Date;
-  billed_until: Date;
-  status: ReservationStatus;
-}
-
-interface ReservedNode {
-  node_id: string;
-  provider_org_id: string;
-  cu_per_hour: number;
-}
+// The reservation row lock lives in packages/db; release-reservation.ts takes it from here.
+export { type LockedReservation, lockReservation };
 
 // One transfer has at most 16 legs (packages/db): held, available, checker pool and protocol
 // fee leave 12 for providers. A period whose workers belong to more providers is posted as
@@ -33,17 +33,6 @@ const PROVIDERS_PER_TRANSFER = 12;
 const MAX_PERIODS_PER_TX = 48;
 /** Reservations looked at per tick. */
 const DUE_PER_TICK = 100;
-
-/** Locks the reservation row: two coordinators (or a coordinator and a release) bill one
- * at a time, and each sees what the other billed. */
-export async function lockReservation(tx: Db, opts: { id: string; orgId?: string }): Promise<LockedReservation | undefined> {
-  const rows = await tx.$queryRaw<LockedReservation[]>`
-    SELECT id, org_id, price_per_cu, starts_at, ends_at, billed_until, status::text AS status
-    FROM reservations WHERE id = ${opts.id}::uuid AND (${opts.orgId ?? null}::uuid IS NULL OR org_id = ${opts.orgId ?? null}::uuid)
-    FOR UPDATE`;
-  const r = rows[0];
-  return r ? { ...r, price_per_cu: BigInt(r.price_per_cu) } : undefined;
-}
 
 /**
  * Bills the periods of [billed_until, until) — whole periods, the last one cut at `until`
@@ -59,26 +48,21 @@ export async function lockReservation(tx: Db, opts: { id: string; orgId?: string
 export async function billPeriods(tx: Db, r: LockedReservation, until: Date, maxPeriods: number): Promise<number> {
   const periods = periodsBetween(r.billed_until, until, getReservationConfig().billingPeriodMs, maxPeriods);
   if (periods.length === 0) return 0;
-  const nodes = await tx.$queryRaw<ReservedNode[]>`
-    SELECT rn.node_id, n.org_id AS provider_org_id, rn.cu_per_hour
-    FROM reservation_nodes rn JOIN nodes n ON n.id = rn.node_id
-    WHERE rn.reservation_id = ${r.id}::uuid ORDER BY rn.node_id`;
+  const nodes = await loadReservedNodesWithProviders(tx, { reservationId: r.id });
   for (const p of periods) await billPeriod(tx, r, nodes, p.start, p.end);
   const last = periods.at(-1);
   if (last) {
-    await tx.$executeRaw`UPDATE reservations SET billed_until = ${last.end} WHERE id = ${r.id}::uuid`;
+    await setReservationBilledUntil(tx, { id: r.id, billedUntil: last.end });
     r.billed_until = last.end;
   }
   return periods.length;
 }
 
-async function billPeriod(tx: Db, r: LockedReservation, nodes: readonly ReservedNode[], start: Date, end: Date): Promise<void> {
+async function billPeriod(tx: Db, r: LockedReservation, nodes: readonly ReservedNodeRow[], start: Date, end: Date): Promise<void> {
   const periodMs = end.getTime() - start.getTime();
   const fromMs = start.getTime() - r.starts_at.getTime();
   const toMs = end.getTime() - r.starts_at.getTime();
-  const outages = await tx.$queryRaw<{ node_id: string; started_at: Date; ended_at: Date | null }[]>`
-    SELECT node_id, started_at, ended_at FROM node_outages
-    WHERE node_id = ANY(${nodes.map((n) => n.node_id)}::uuid[]) AND started_at < ${end} AND (ended_at IS NULL OR ended_at > ${start})`;
+  const outages = await loadNodeOutagesBetween(tx, { nodeIds: nodes.map((n) => n.node_id), start, end });
 
   let gross = 0n;
   let credit = 0n;
@@ -111,9 +95,15 @@ async function billPeriod(tx: Db, r: LockedReservation, nodes: readonly Reserved
   const charged = gross - credit;
   if (credit < 0n || credit > gross) throw new Error(`reservation ${r.id}: outage credit ${credit} outside [0, ${gross}]`);
 
-  await tx.$executeRaw`
-    INSERT INTO reservation_invoices (reservation_id, period_start, period_end, gross, outage_credit, charged, downtime_ms)
-    VALUES (${r.id}::uuid, ${start}, ${end}, ${gross}, ${credit}, ${charged}, ${downtimeMs})`;
+  await insertReservationInvoice(tx, {
+    reservationId: r.id,
+    periodStart: start,
+    periodEnd: end,
+    gross,
+    outageCredit: credit,
+    charged,
+    downtimeMs,
+  });
 
   const providers = [...byProvider.entries()];
   for (let part = 0; part * PROVIDERS_PER_TRANSFER < Math.max(1, providers.length); part++) {
@@ -147,12 +137,9 @@ async function billPeriod(tx: Db, r: LockedReservation, nodes: readonly Reserved
  * becomes `ended` or `released`. Returns the amount returned.
  */
 export async function closeReservation(tx: Db, r: LockedReservation, status: "ended" | "released", at: Date): Promise<bigint> {
-  const rows = await tx.$queryRaw<{ held: bigint | null; billed: bigint | null }[]>`
-    SELECT (SELECT sum(e.amount) FROM ledger_transfers t JOIN ledger_entries e ON e.transfer_id = t.id
-            WHERE t.idempotency_key = ${reservationHoldKey(r.id)} AND e.amount > 0)::bigint AS held,
-           (SELECT sum(gross) FROM reservation_invoices WHERE reservation_id = ${r.id}::uuid)::bigint AS billed`;
-  const held = BigInt(rows[0]?.held ?? 0n);
-  const billed = BigInt(rows[0]?.billed ?? 0n);
+  const sums = await sumReservationHeldAndBilled(tx, { reservationId: r.id, holdKey: reservationHoldKey(r.id) });
+  const held = BigInt(sums?.held ?? 0n);
+  const billed = BigInt(sums?.billed ?? 0n);
   const remaining = held - billed;
   // The bills are differences of the function the hold was computed with: they can never
   // exceed it. If they did, the books are wrong; stop rather than overdraw.
@@ -168,9 +155,7 @@ export async function closeReservation(tx: Db, r: LockedReservation, status: "en
       ],
     });
   }
-  await tx.$executeRaw`
-    UPDATE reservations SET status = ${status}::"ReservationStatus", released_at = ${status === "released" ? at : null}
-    WHERE id = ${r.id}::uuid`;
+  await setReservationStatus(tx, { id: r.id, status, releasedAt: status === "released" ? at : null });
   r.status = status;
   logger.info({ reservationId: r.id, orgId: r.org_id, status, held: held.toString(), billed: billed.toString(), returned: remaining.toString() }, "reservation closed");
   return remaining;
@@ -189,12 +174,7 @@ export async function billReservations(opts: { now?: Date; outageDetectionMs?: n
   const now = opts.now ?? new Date();
   const cutoff = new Date(now.getTime() - (opts.outageDetectionMs ?? 0));
   const periodMs = getReservationConfig().billingPeriodMs;
-  const due = await sql().$queryRaw<{ id: string }[]>`
-    SELECT id FROM reservations
-    WHERE status = 'active'
-      AND (billed_until >= ends_at OR least(billed_until + ${periodMs} * interval '1 millisecond', ends_at) <= ${cutoff})
-    ORDER BY billed_until
-    LIMIT ${opts.limit ?? DUE_PER_TICK}`;
+  const due = await listDueReservations(sql(), { periodMs, cutoff, limit: opts.limit ?? DUE_PER_TICK });
   let billed = 0;
   for (const { id } of due) {
     try {

@@ -1,5 +1,6 @@
-import type { Db } from "@proofgrid/db/db-types";
 import { ensureAccounts, LedgerError, orgAccount, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
+import { insertReservationNodes, loadFreeCandidates, lockCandidateNodes } from "@proofgrid/db/reservations/reservation-candidates";
+import { findReservationByKey, insertReservation, type ReservationKeyRow } from "@proofgrid/db/reservations/reservation-rows";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { findRegion } from "@proofgrid/indexer";
 import { z } from "zod";
@@ -51,15 +52,6 @@ export interface BookReservationResult {
   created: boolean;
 }
 
-interface CandidateRow {
-  id: string;
-  org_id: string;
-  cu_per_hour: number;
-  ask: bigint;
-  reputation_score: number;
-  stake: bigint;
-}
-
 /**
  * Reserves `count` workers of at least `minCuPerHour` in `region` for a window, at the
  * listed price (the highest ask among the workers chosen, per CU-hour of capacity), and
@@ -75,7 +67,7 @@ export async function bookReservation(opts: { orgId: string; request: TBookReser
   const { startsAt, endsAt } = windowOf(request, now);
   const model = request.model ? await modelOrBadRequest(request.model) : null;
 
-  const existing = await findByKey(sql(), orgId, key);
+  const existing = await findReservationByKey(sql(), { orgId, key });
   if (existing) return replay(orgId, existing, request, model?.id ?? null);
 
   const listPrice = BigInt(getEnv().PRICE_PER_CU);
@@ -85,28 +77,15 @@ export async function bookReservation(opts: { orgId: string; request: TBookReser
   try {
     const id = await sqlTransaction(async (tx) => {
       await ensureOrgAccounts(tx, orgId);
-      // Lock every candidate (in id order, so concurrent bookings cannot deadlock) before
-      // asking which are free: the overlap check below is a later statement, so it sees
-      // any booking that committed while this one waited. FOR NO KEY UPDATE serialises
-      // bookings without blocking the foreign-key checks of jobs assigned to these nodes.
-      const locked = await tx.$queryRaw<{ id: string }[]>`
-        SELECT n.id FROM nodes n
-        WHERE n.role = 'worker' AND n.status = 'online' AND n.paused_at IS NULL AND n.region = ${request.region}
-          AND n.cu_per_hour >= ${request.minCuPerHour} AND n.org_id <> ${orgId}::uuid
-          AND (${model?.id ?? null}::text IS NULL OR ${model?.id ?? null}::text = ANY(n.models))
-        ORDER BY n.id
-        LIMIT ${L.maxCandidates}
-        FOR NO KEY UPDATE OF n`;
-      const rows = await tx.$queryRaw<CandidateRow[]>`
-        SELECT n.id, n.org_id, n.cu_per_hour, coalesce(n.ask_price_per_cu, ${listPrice}) AS ask, n.reputation_score,
-               coalesce(a.balance, 0) AS stake
-        FROM nodes n
-        LEFT JOIN ledger_accounts a ON a.code = 'node:' || n.id::text || ':stake'
-        WHERE n.id = ANY(${locked.map((r) => r.id)}::uuid[])
-          AND NOT EXISTS (
-            SELECT 1 FROM reservation_nodes rn JOIN reservations r ON r.id = rn.reservation_id
-            WHERE rn.node_id = n.id AND r.status = 'active' AND r.starts_at < ${endsAt} AND r.ends_at > ${startsAt})
-        ORDER BY ask ASC, n.reputation_score DESC, n.id`;
+      // Lock every candidate before asking which are free (lockCandidateNodes says why).
+      const locked = await lockCandidateNodes(tx, {
+        region: request.region,
+        minCuPerHour: request.minCuPerHour,
+        orgId,
+        modelId: model?.id ?? null,
+        limit: L.maxCandidates,
+      });
+      const rows = await loadFreeCandidates(tx, { nodeIds: locked.map((r) => r.id), listPrice, startsAt, endsAt });
       // Reserved capacity is billed by the hour, not per job, so the starter allowance (per
       // job, small) does not cover it: a rented worker must have stake bonded.
       const free = rows.filter((r) => !por.stakeRequired || BigInt(r.stake) > 0n);
@@ -127,16 +106,19 @@ export async function bookReservation(opts: { orgId: string; request: TBookReser
 
       const providers = [...new Set(chosen.map((n) => n.org_id))];
       await ensureAccounts(tx, providers.map((p) => orgAccount(p, "earnings")));
-      const inserted = await tx.$queryRaw<{ id: string }[]>`
-        INSERT INTO reservations (id, org_id, region, min_cu_per_hour, count, model_id, price_per_cu, starts_at, ends_at, billed_until, idempotency_key)
-        VALUES (gen_random_uuid(), ${orgId}::uuid, ${request.region}, ${request.minCuPerHour}, ${request.count}, ${model?.id ?? null},
-                ${price}, ${startsAt}, ${endsAt}, ${startsAt}, ${key})
-        RETURNING id`;
-      const id = inserted[0]?.id;
+      const id = await insertReservation(tx, {
+        orgId,
+        region: request.region,
+        minCuPerHour: request.minCuPerHour,
+        count: request.count,
+        modelId: model?.id ?? null,
+        pricePerCu: price,
+        startsAt,
+        endsAt,
+        idempotencyKey: key,
+      });
       if (!id) throw new Error("reservation insert returned no row");
-      await tx.$executeRaw`
-        INSERT INTO reservation_nodes (reservation_id, node_id, cu_per_hour)
-        SELECT ${id}::uuid, n, c FROM unnest(${chosen.map((n) => n.id)}::uuid[], ${chosen.map((n) => n.cu_per_hour)}::int[]) AS t(n, c)`;
+      await insertReservationNodes(tx, { reservationId: id, nodes: chosen });
       await postTransfer(tx, {
         idempotencyKey: reservationHoldKey(id),
         kind: "reservation_hold",
@@ -161,7 +143,7 @@ export async function bookReservation(opts: { orgId: string; request: TBookReser
     }
     if (isUniqueViolation(err)) {
       // A concurrent retry with the same key won the race: return its reservation.
-      const again = await findByKey(sql(), orgId, key);
+      const again = await findReservationByKey(sql(), { orgId, key });
       if (again) return replay(orgId, again, request, model?.id ?? null);
     }
     throw err;
@@ -198,21 +180,12 @@ async function modelOrBadRequest(ref: string) {
   }
 }
 
-interface KeyedRow {
-  id: string;
-  region: string;
-  min_cu_per_hour: number;
-  count: number;
-  model_id: string | null;
-}
-
-async function findByKey(db: Db, orgId: string, key: string): Promise<KeyedRow | undefined> {
-  const rows = await db.$queryRaw<KeyedRow[]>`
-    SELECT id, region, min_cu_per_hour, count, model_id FROM reservations WHERE org_id = ${orgId}::uuid AND idempotency_key = ${key}`;
-  return rows[0];
-}
-
-async function replay(orgId: string, row: KeyedRow, request: TBookReservationRequest, modelId: string | null): Promise<BookReservationResult> {
+async function replay(
+  orgId: string,
+  row: ReservationKeyRow,
+  request: TBookReservationRequest,
+  modelId: string | null,
+): Promise<BookReservationResult> {
   if (row.region !== request.region || row.min_cu_per_hour !== request.minCuPerHour || row.count !== request.count || row.model_id !== modelId) {
     throw new AppError("UNPROCESSABLE", "this idempotency key was already used for a different reservation: use a new key");
   }

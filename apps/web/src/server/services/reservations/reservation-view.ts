@@ -1,4 +1,11 @@
 import type { Db } from "@proofgrid/db/db-types";
+import type { ReservationStatus } from "@proofgrid/db/reservations/reservation-rows";
+import {
+  loadReservationInvoices,
+  loadReservationNodes,
+  loadReservationViewRows,
+  type ReservationViewRow,
+} from "@proofgrid/db/reservations/reservation-view-rows";
 import { AppError } from "../../errors.ts";
 
 // Ledger idempotency keys of a reservation's transfers: the hold at booking, one bill per
@@ -9,7 +16,7 @@ export const reservationReleaseKey = (id: string) => `reservation:${id}:release`
 export const reservationBillKey = (id: string, periodStart: Date, part: number) =>
   `reservation:${id}:bill:${periodStart.toISOString()}${part === 0 ? "" : `:${part}`}`;
 
-export type ReservationStatus = "active" | "released" | "ended";
+export type { ReservationStatus };
 
 /** What the organisation that booked a reservation sees of it. Amounts are base units as
  * decimal strings (bigint-safe over JSON). */
@@ -58,59 +65,7 @@ export interface ReservationInvoiceView {
   downtimeMs: string;
 }
 
-interface ReservationRow {
-  id: string;
-  region: string;
-  min_cu_per_hour: number;
-  count: number;
-  model_slug: string | null;
-  model_id: string | null;
-  price_per_cu: bigint;
-  starts_at: Date;
-  ends_at: Date;
-  status: ReservationStatus;
-  billed_until: Date;
-  released_at: Date | null;
-  created_at: Date;
-  held: bigint;
-  returned: bigint;
-  gross: bigint;
-  outage_credit: bigint;
-  charged: bigint;
-  downtime_ms: bigint;
-}
-
-/**
- * One organisation's reservations, newest first: one id, or a page after `cursor`. The
- * held and returned amounts come from the ledger (the transfers are the record), the
- * billed sums from the invoices.
- */
-async function loadRows(db: Db, opts: { orgId: string; id?: string; status?: ReservationStatus; limit: number; cursor?: string }): Promise<ReservationRow[]> {
-  return db.$queryRaw<ReservationRow[]>`
-    SELECT r.id, r.region, r.min_cu_per_hour, r.count, m.slug AS model_slug, r.model_id, r.price_per_cu, r.starts_at, r.ends_at,
-           r.status::text AS status, r.billed_until, r.released_at, r.created_at,
-           coalesce((SELECT sum(e.amount) FROM ledger_transfers t JOIN ledger_entries e ON e.transfer_id = t.id
-                     WHERE t.idempotency_key = 'reservation:' || r.id::text || ':hold' AND e.amount > 0), 0)::bigint AS held,
-           coalesce((SELECT sum(e.amount) FROM ledger_transfers t JOIN ledger_entries e ON e.transfer_id = t.id
-                     WHERE t.idempotency_key = 'reservation:' || r.id::text || ':release' AND e.amount > 0), 0)::bigint AS returned,
-           coalesce(i.gross, 0)::bigint AS gross, coalesce(i.outage_credit, 0)::bigint AS outage_credit,
-           coalesce(i.charged, 0)::bigint AS charged, coalesce(i.downtime_ms, 0)::bigint AS downtime_ms
-    FROM reservations r
-    LEFT JOIN models m ON m.id = r.model_id
-    LEFT JOIN LATERAL (
-      SELECT sum(gross) AS gross, sum(outage_credit) AS outage_credit, sum(charged) AS charged, sum(downtime_ms) AS downtime_ms
-      FROM reservation_invoices WHERE reservation_id = r.id
-    ) i ON true
-    WHERE r.org_id = ${opts.orgId}::uuid
-      AND (${opts.id ?? null}::uuid IS NULL OR r.id = ${opts.id ?? null}::uuid)
-      AND (${opts.status ?? null}::text IS NULL OR r.status::text = ${opts.status ?? null}::text)
-      AND (${opts.cursor ?? null}::uuid IS NULL OR (r.created_at, r.id) < (
-        SELECT c.created_at, c.id FROM reservations c WHERE c.id = ${opts.cursor ?? null}::uuid AND c.org_id = ${opts.orgId}::uuid))
-    ORDER BY r.created_at DESC, r.id DESC
-    LIMIT ${opts.limit}`;
-}
-
-function toView(r: ReservationRow): ReservationView {
+function toView(r: ReservationViewRow): ReservationView {
   return {
     id: r.id,
     region: r.region,
@@ -141,16 +96,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * looks exactly like a missing one (tenant isolation). */
 export async function loadReservationView(db: Db, opts: { orgId: string; reservationId: string }): Promise<ReservationView> {
   if (!UUID.test(opts.reservationId)) throw new AppError("NOT_FOUND", "reservation not found");
-  const row = (await loadRows(db, { orgId: opts.orgId, id: opts.reservationId, limit: 1 }))[0];
+  const row = (await loadReservationViewRows(db, { orgId: opts.orgId, id: opts.reservationId, limit: 1 }))[0];
   if (!row) throw new AppError("NOT_FOUND", "reservation not found");
   const [nodes, invoices] = await Promise.all([
-    db.$queryRaw<{ id: string; region: string; cu_per_hour: number; status: string }[]>`
-      SELECT n.id, n.region, rn.cu_per_hour, n.status::text AS status
-      FROM reservation_nodes rn JOIN nodes n ON n.id = rn.node_id
-      WHERE rn.reservation_id = ${row.id}::uuid ORDER BY n.id`,
-    db.$queryRaw<{ period_start: Date; period_end: Date; gross: bigint; outage_credit: bigint; charged: bigint; downtime_ms: bigint }[]>`
-      SELECT period_start, period_end, gross, outage_credit, charged, downtime_ms
-      FROM reservation_invoices WHERE reservation_id = ${row.id}::uuid ORDER BY period_start`,
+    loadReservationNodes(db, { reservationId: row.id }),
+    loadReservationInvoices(db, { reservationId: row.id }),
   ]);
   return {
     ...toView(row),
@@ -167,7 +117,7 @@ export async function loadReservationView(db: Db, opts: { orgId: string; reserva
 }
 
 export async function loadReservationPage(db: Db, opts: { orgId: string; status?: ReservationStatus; limit: number; cursor?: string }) {
-  const rows = await loadRows(db, { ...opts, limit: opts.limit + 1 });
+  const rows = await loadReservationViewRows(db, { ...opts, limit: opts.limit + 1 });
   const page = rows.slice(0, opts.limit);
   return { reservations: page.map(toView), nextCursor: rows.length > opts.limit ? (page.at(-1)?.id ?? null) : null };
 }

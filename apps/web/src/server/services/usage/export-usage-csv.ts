@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { sql } from "@proofgrid/db/sql-client";
+import { countFinishedJobs, loadUsageCsvBatch, type UsageCsvRow } from "@proofgrid/db/usage/usage-export-rows";
 import { stringify } from "csv-stringify";
 import { z } from "zod";
 import { AppError } from "../../errors.ts";
@@ -54,20 +55,6 @@ export function exportRange(request: TUsageExportRequest, now: number): { from: 
   return { from, to };
 }
 
-interface CsvRow {
-  id: string;
-  created_at: string;
-  finished_at: string;
-  /** finished_at as Postgres prints it: the keyset position, exact to the microsecond. */
-  k: string;
-  model: string;
-  state: string;
-  cost_milli_cu: number;
-  worker_region: string | null;
-  verification: string;
-  charged: string;
-}
-
 export interface UsageCsv {
   filename: string;
   rows: number;
@@ -89,15 +76,7 @@ export async function exportUsageCsv(opts: { orgId: string; request: TUsageExpor
   const { from, to } = exportRange(parsed.data, opts.now ?? Date.now());
   const lo = from.getTime();
   const hi = to.getTime();
-  const counted = await sql().$queryRaw<{ n: number }[]>`
-    SELECT count(*)::int AS n FROM (
-      SELECT 1 FROM jobs
-      WHERE org_id = ${opts.orgId}::uuid
-        AND finished_at >= (to_timestamp(${lo}::float8 / 1000) AT TIME ZONE 'UTC')
-        AND finished_at < (to_timestamp(${hi}::float8 / 1000) AT TIME ZONE 'UTC')
-      LIMIT ${MAX_EXPORT_ROWS + 1}
-    ) c`;
-  const rows = counted[0]?.n ?? 0;
+  const rows = await countFinishedJobs(sql(), { orgId: opts.orgId, fromMs: lo, toMs: hi, limit: MAX_EXPORT_ROWS + 1 });
   if (rows > MAX_EXPORT_ROWS) {
     throw new AppError("BAD_REQUEST", `the range holds more than ${MAX_EXPORT_ROWS.toLocaleString("en")} jobs: ask for a shorter range`, {
       maxRows: MAX_EXPORT_ROWS,
@@ -111,27 +90,15 @@ export async function exportUsageCsv(opts: { orgId: string; request: TUsageExpor
     // Jobs that finish while the file streams may join it, never past the limit.
     for (let sent = 0; sent < MAX_EXPORT_ROWS; ) {
       const limit = Math.min(BATCH_ROWS, MAX_EXPORT_ROWS - sent);
-      const batch: CsvRow[] = await sql().$queryRaw<CsvRow[]>`
-        SELECT j.id::text AS id,
-               to_char(j.created_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at,
-               to_char(j.finished_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS finished_at,
-               j.finished_at::text AS k,
-               m.slug AS model, j.state::text AS state, j.cost_milli_cu, n.region AS worker_region,
-               j.verification::text AS verification,
-               coalesce((SELECT -sum(e.amount)
-                         FROM ledger_transfers t
-                         JOIN ledger_entries e ON e.transfer_id = t.id
-                         JOIN ledger_accounts a ON a.id = e.account_id
-                         WHERE t.job_id = j.id AND t.kind = ANY(${kinds}::text[]) AND a.code = ANY(${codes}::text[])), 0)::text AS charged
-        FROM jobs j
-        JOIN models m ON m.id = j.model_id
-        LEFT JOIN nodes n ON n.id = j.node_id
-        WHERE j.org_id = ${opts.orgId}::uuid
-          AND j.finished_at >= (to_timestamp(${lo}::float8 / 1000) AT TIME ZONE 'UTC')
-          AND j.finished_at < (to_timestamp(${hi}::float8 / 1000) AT TIME ZONE 'UTC')
-          AND (${after?.k ?? null}::timestamp IS NULL OR (j.finished_at, j.id) > (${after?.k ?? null}::timestamp, ${after?.id ?? null}::uuid))
-        ORDER BY j.finished_at, j.id
-        LIMIT ${limit}`;
+      const batch: UsageCsvRow[] = await loadUsageCsvBatch(sql(), {
+        orgId: opts.orgId,
+        fromMs: lo,
+        toMs: hi,
+        accountCodes: codes,
+        transferKinds: kinds,
+        after,
+        limit,
+      });
       for (const r of batch) {
         yield {
           job_id: r.id,
