@@ -1,4 +1,9 @@
 import type { Db } from "@proofgrid/db/db-types";
+import { loadHeldEarningsReleases } from "@proofgrid/db/stakes/held-earnings";
+import { loadNodeExposureRows } from "@proofgrid/db/stakes/node-exposures";
+import { loadStakePanelBalances } from "@proofgrid/db/stakes/stake-balances";
+import { loadOpenUnbondRequests } from "@proofgrid/db/stakes/unbond-requests";
+import { countProviderFrauds } from "@proofgrid/db/standing/provider-frauds";
 import {
   allowanceBackedExposure,
   ExposureBook,
@@ -10,11 +15,9 @@ import {
 } from "@proofgrid/por";
 import { getPorConfig } from "./por-config.ts";
 
-// A worker's exposure, read from the database: the charge of its customer jobs in flight
-// (assigned or running; a challenge pinned to it is the platform's and is not gated) plus
-// the charge of its settled jobs whose payout is still held. The charge of a job in flight
-// is what settlement will take: its cost at the ask fixed at assignment, never above the
-// hold (complete-job.ts).
+// A worker's exposure, read from the database (packages/db stakes/node-exposures.ts): the
+// charge of its customer jobs in flight plus the charge of its settled jobs whose payout is
+// still held.
 
 /** One worker node of a provider, with what the exposure rules read. */
 export interface NodeExposureRow {
@@ -36,23 +39,7 @@ export const nodeHeldCode = (nodeId: string) => `node:${nodeId}:held`;
 
 /** Exposure of every worker node of the given providers, or only of `nodeIds`. */
 export async function loadNodeExposures(db: Db, opts: { orgIds: readonly string[]; nodeIds?: readonly string[] }): Promise<NodeExposureRow[]> {
-  if (opts.orgIds.length === 0) return [];
-  const only = opts.nodeIds ? [...opts.nodeIds] : null;
-  const rows = await db.$queryRaw<
-    { id: string; org_id: string; bonded: bigint | null; unbonding: bigint | null; in_flight: bigint; held: bigint; held_earnings: bigint | null; passed: number; dispute: boolean }[]
-  >`
-    SELECT n.id, n.org_id,
-      (SELECT balance FROM ledger_accounts WHERE code = 'node:' || n.id::text || ':stake') AS bonded,
-      (SELECT balance FROM ledger_accounts WHERE code = 'node:' || n.id::text || ':unbonding') AS unbonding,
-      (SELECT balance FROM ledger_accounts WHERE code = 'node:' || n.id::text || ':held') AS held_earnings,
-      coalesce((SELECT sum(least(j.price, CASE WHEN j.unit_price IS NULL THEN j.price
-                         ELSE div(j.cost_milli_cu::numeric * j.unit_price + 999, 1000)::bigint END))
-                FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running') AND j.pinned_node_id IS NULL), 0)::bigint AS in_flight,
-      coalesce((SELECT sum(h.charge) FROM held_earnings h WHERE h.node_id = n.id AND h.state = 'held'), 0)::bigint AS held,
-      (SELECT count(*) FROM node_verdicts v WHERE v.node_id = n.id AND v.role = 'worker' AND v.verdict = 'pass')::int AS passed,
-      EXISTS (SELECT 1 FROM checks c WHERE c.subject_node_id = n.id AND c.kind = 'dispute' AND c.status IN ('queued', 'leased')) AS dispute
-    FROM nodes n
-    WHERE n.org_id = ANY(${[...opts.orgIds]}::uuid[]) AND n.role = 'worker' AND (${only}::uuid[] IS NULL OR n.id = ANY(${only}::uuid[]))`;
+  const rows = await loadNodeExposureRows(db, opts);
   return rows.map((r) => ({
     nodeId: r.id,
     orgId: r.org_id,
@@ -68,11 +55,7 @@ export async function loadNodeExposures(db: Db, opts: { orgIds: readonly string[
 
 /** Proven frauds per provider: one per slash (a worker's or a checker's), the provider's record. */
 export async function loadProviderFrauds(db: Db, orgIds: readonly string[]): Promise<Map<string, number>> {
-  if (orgIds.length === 0) return new Map();
-  const rows = await db.$queryRaw<{ org_id: string; n: number }[]>`
-    SELECT n.org_id, count(*)::int AS n FROM slashes s JOIN nodes n ON n.id = s.node_id
-    WHERE n.org_id = ANY(${[...orgIds]}::uuid[]) GROUP BY n.org_id`;
-  return new Map(rows.map((r) => [r.org_id, r.n]));
+  return countProviderFrauds(db, { orgIds });
 }
 
 export interface ProviderExposure {
@@ -187,16 +170,9 @@ export async function nodeStakeStatus(db: Db, opts: { orgId: string; nodeId: str
   // A checker has no exposure: report its stake with zeros.
   const standing = p?.standing ?? providerStanding(0, config.exposure);
   const [unbonds, held, balances] = await Promise.all([
-    db.$queryRaw<{ amount: bigint; release_at: Date }[]>`
-      SELECT amount, release_at FROM unbond_requests WHERE node_id = ${opts.nodeId}::uuid AND released_at IS NULL ORDER BY release_at LIMIT 50`,
-    db.$queryRaw<{ job_id: string; amount: bigint; release_at: Date; n: number; total: bigint; last_release: Date | null }[]>`
-      SELECT h.job_id, h.amount, h.release_at, t.n, t.total, t.last_release
-      FROM (SELECT count(*)::int AS n, coalesce(sum(amount), 0)::bigint AS total, max(release_at) AS last_release
-            FROM held_earnings WHERE node_id = ${opts.nodeId}::uuid AND state = 'held') t
-      LEFT JOIN LATERAL (SELECT job_id, amount, release_at FROM held_earnings WHERE node_id = ${opts.nodeId}::uuid AND state = 'held'
-                         ORDER BY release_at LIMIT ${MAX_RELEASES_LISTED}) h ON true`,
-    db.$queryRaw<{ code: string; balance: bigint }[]>`
-      SELECT code, balance FROM ledger_accounts WHERE code IN (${`org:${opts.orgId}:earnings`}, ${`org:${opts.orgId}:available`}, ${`node:${opts.nodeId}:stake`}, ${`node:${opts.nodeId}:unbonding`})`,
+    loadOpenUnbondRequests(db, { nodeId: opts.nodeId }),
+    loadHeldEarningsReleases(db, { nodeId: opts.nodeId, limit: MAX_RELEASES_LISTED }),
+    loadStakePanelBalances(db, { orgId: opts.orgId, nodeId: opts.nodeId }),
   ]);
   const bal = new Map(balances.map((b) => [b.code, BigInt(b.balance)]));
   const bonded = node?.bonded ?? bal.get(`node:${opts.nodeId}:stake`) ?? 0n;
@@ -238,9 +214,12 @@ export async function nodeStakeStatus(db: Db, opts: { orgId: string; nodeId: str
       jobs: first?.n ?? 0,
       nextReleaseAt: first?.release_at?.toISOString() ?? null,
       lastReleaseAt: first?.last_release?.toISOString() ?? null,
-      releases: held
-        .filter((h) => h.job_id)
-        .map((h) => ({ jobId: h.job_id, amount: BigInt(h.amount).toString(), releaseAt: h.release_at.toISOString() })),
+      // The totals row of a node with nothing held has no payout.
+      releases: held.flatMap((h) =>
+        h.job_id && h.amount !== null && h.release_at
+          ? [{ jobId: h.job_id, amount: BigInt(h.amount).toString(), releaseAt: h.release_at.toISOString() }]
+          : [],
+      ),
     },
     stakeableBalance: {
       earnings: (bal.get(`org:${opts.orgId}:earnings`) ?? 0n).toString(),

@@ -2,6 +2,12 @@ import { createHash } from "node:crypto";
 import type { Db } from "@proofgrid/db/db-types";
 import { orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import {
+  countHeldEarningsByState,
+  insertHeldEarning,
+  lockDueHeldEarnings,
+  markHeldEarningsReleased,
+} from "@proofgrid/db/stakes/held-earnings";
 import { logger } from "../../logger.ts";
 import { nodeHeldCode } from "./exposure.ts";
 import { getPorConfig } from "./por-config.ts";
@@ -16,10 +22,7 @@ import { getPorConfig } from "./por-config.ts";
 /** Records a settled job's held payout (in the settlement's transaction). */
 export async function holdEarnings(tx: Db, h: { jobId: string; nodeId: string; orgId: string; amount: bigint; charge: bigint }): Promise<void> {
   const releaseAt = new Date(Date.now() + getPorConfig().verificationWindowMs);
-  await tx.$executeRaw`
-    INSERT INTO held_earnings (job_id, node_id, org_id, amount, charge, release_at)
-    VALUES (${h.jobId}::uuid, ${h.nodeId}::uuid, ${h.orgId}::uuid, ${h.amount}, ${h.charge}, ${releaseAt})
-    ON CONFLICT (job_id) DO NOTHING`;
+  await insertHeldEarning(tx, { ...h, releaseAt });
 }
 
 /** Rows released per transfer (one transfer per node and batch), and batches per run. */
@@ -36,16 +39,7 @@ export async function releaseHeldEarnings(): Promise<number> {
   let released = 0;
   for (let i = 0; i < MAX_BATCHES_PER_RUN; i++) {
     const n = await sqlTransaction(async (tx) => {
-      const due = await tx.$queryRaw<{ job_id: string; node_id: string; org_id: string; amount: bigint }[]>`
-        SELECT h.job_id, h.node_id, h.org_id, h.amount FROM held_earnings h
-        JOIN jobs j ON j.id = h.job_id JOIN nodes n ON n.id = h.node_id
-        WHERE h.state = 'held' AND h.release_at <= now()
-          AND j.verification NOT IN ('pending', 'disputed')
-          AND coalesce(n.quarantine_reason, '') <> 'fraud'
-          AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.subject_node_id = h.node_id AND c.kind = 'dispute' AND c.status IN ('queued', 'leased'))
-          AND NOT EXISTS (SELECT 1 FROM fraud_cases f WHERE f.node_id = h.node_id AND f.status = 'auditing')
-        ORDER BY h.release_at LIMIT ${RELEASE_BATCH}
-        FOR UPDATE OF h SKIP LOCKED`;
+      const due = await lockDueHeldEarnings(tx, { limit: RELEASE_BATCH });
       const byNode = new Map<string, typeof due>();
       for (const d of due) byNode.set(d.node_id, [...(byNode.get(d.node_id) ?? []), d]);
       for (const [nodeId, rows] of byNode) {
@@ -61,7 +55,7 @@ export async function releaseHeldEarnings(): Promise<number> {
             { code: orgAccountCode((rows[0] as (typeof rows)[number]).org_id, "earnings"), amount: total },
           ],
         });
-        await tx.$executeRaw`UPDATE held_earnings SET state = 'released', resolved_at = now() WHERE job_id = ANY(${ids}::uuid[])`;
+        await markHeldEarningsReleased(tx, { jobIds: ids });
       }
       return due.length;
     });
@@ -74,8 +68,6 @@ export async function releaseHeldEarnings(): Promise<number> {
 
 /** Held payouts that are due but blocked (pending checks, disputes, fraud): for diagnostics and tests. */
 export async function heldEarningsSummary(nodeId: string) {
-  const rows = await sql().$queryRaw<{ state: string; n: number; amount: bigint }[]>`
-    SELECT state::text AS state, count(*)::int AS n, coalesce(sum(amount), 0)::bigint AS amount FROM held_earnings
-    WHERE node_id = ${nodeId}::uuid GROUP BY state`;
+  const rows = await countHeldEarningsByState(sql(), { nodeId });
   return Object.fromEntries(rows.map((r) => [r.state, { jobs: r.n, amount: BigInt(r.amount) }])) as Partial<Record<"held" | "released" | "clawed", { jobs: number; amount: bigint }>>;
 }

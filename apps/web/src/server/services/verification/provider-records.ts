@@ -1,4 +1,5 @@
 import { sql } from "@proofgrid/db/sql-client";
+import { listProviderRecordRows } from "@proofgrid/db/standing/provider-records";
 import { getPorConfig } from "./por-config.ts";
 import { providerStanding } from "@proofgrid/por";
 
@@ -28,25 +29,7 @@ export interface ProviderRecord {
  */
 export async function listProviderRecords(opts: { limit: number; providerId?: string }): Promise<ProviderRecord[]> {
   const limit = Math.min(Math.max(1, opts.limit), PROVIDER_RECORDS_MAX);
-  const only = opts.providerId ?? null;
-  const rows = await sql().$queryRaw<
-    { id: string; nodes: number; online: number; frauds: number; slashed: bigint; refunded: bigint; last_fraud: Date | null }[]
-  >`
-    SELECT o.id,
-      (SELECT count(*) FROM nodes n WHERE n.org_id = o.id)::int AS nodes,
-      (SELECT count(*) FROM nodes n WHERE n.org_id = o.id AND n.status = 'online')::int AS online,
-      coalesce(s.frauds, 0)::int AS frauds, coalesce(s.slashed, 0)::bigint AS slashed,
-      coalesce(f.refunded, 0)::bigint + coalesce(s.legacy_refunded, 0)::bigint AS refunded, s.last_fraud
-    FROM organizations o
-    LEFT JOIN LATERAL (
-      SELECT count(*) AS frauds, sum(sl.amount) AS slashed, max(sl.created_at) AS last_fraud,
-             sum(sl.refunded) FILTER (WHERE NOT EXISTS (SELECT 1 FROM fraud_cases fc WHERE fc.check_id = sl.check_id)) AS legacy_refunded
-      FROM slashes sl JOIN nodes n ON n.id = sl.node_id WHERE n.org_id = o.id
-    ) s ON true
-    LEFT JOIN LATERAL (SELECT sum(fc.refunded) AS refunded FROM fraud_cases fc WHERE fc.org_id = o.id) f ON true
-    WHERE EXISTS (SELECT 1 FROM nodes n WHERE n.org_id = o.id) AND (${only}::uuid IS NULL OR o.id = ${only}::uuid)
-    ORDER BY coalesce(s.frauds, 0) DESC, 3 DESC, o.created_at
-    LIMIT ${limit}`;
+  const rows = await listProviderRecordRows(sql(), { limit, providerId: opts.providerId ?? null });
   const policy = getPorConfig().exposure;
   return rows.map((r) => {
     const standing = providerStanding(r.frauds, policy);

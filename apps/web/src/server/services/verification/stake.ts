@@ -2,6 +2,15 @@ import { randomUUID } from "node:crypto";
 import type { Db } from "@proofgrid/db/db-types";
 import { ensureAccounts, LedgerError, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
 import { sqlTransaction } from "@proofgrid/db/sql-client";
+import { lockProviderNode } from "@proofgrid/db/stakes/provider-nodes";
+import { loadNodeStakeBalances, loadStakeableBalances, lockUnbondingBalance } from "@proofgrid/db/stakes/stake-balances";
+import {
+  insertUnbondRequest,
+  loadDueUnbonds,
+  loadUnbondReleaseAt,
+  lockUnbondRequest,
+  markUnbondReleased,
+} from "@proofgrid/db/stakes/unbond-requests";
 import { minimumStake } from "@proofgrid/por";
 import { AppError } from "../../errors.ts";
 import { formatTokens } from "../billing/tokens.ts";
@@ -40,8 +49,7 @@ const MAX_STAKE = 10n ** 15n; // 10^9 tokens: a bound on one request, far above 
 
 async function providerNode(tx: Db, orgId: string, nodeId: string) {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(nodeId)) throw new AppError("NOT_FOUND", "node not found");
-  const rows = await tx.$queryRaw<{ id: string; org_id: string }[]>`SELECT id, org_id FROM nodes WHERE id = ${nodeId}::uuid AND removed_at IS NULL FOR UPDATE`;
-  const node = rows[0];
+  const node = await lockProviderNode(tx, { nodeId });
   // Another provider's node, or a removed one, looks exactly like a missing one (tenant isolation).
   if (!node || node.org_id !== orgId) throw new AppError("NOT_FOUND", "node not found");
   return node;
@@ -70,8 +78,7 @@ export async function stakeNode(opts: { orgId: string; nodeId: string; amount: b
       await ensureNodeAccounts(tx, { id: node.id, orgId: node.org_id });
       const earningsCode = orgAccountCode(opts.orgId, "earnings");
       const availableCode = orgAccountCode(opts.orgId, "available");
-      const bal = await tx.$queryRaw<{ code: string; balance: bigint }[]>`
-        SELECT code, balance FROM ledger_accounts WHERE code IN (${earningsCode}, ${availableCode})`;
+      const bal = await loadStakeableBalances(tx, { earningsCode, availableCode });
       const earnings = BigInt(bal.find((b) => b.code === earningsCode)?.balance ?? 0n);
       const fromEarnings = source === "available" ? 0n : source === "earnings" ? opts.amount : minBig(earnings, opts.amount);
       const fromAvailable = opts.amount - fromEarnings;
@@ -120,13 +127,12 @@ export async function requestUnbond(opts: { orgId: string; nodeId: string; amoun
       });
       if (res.created) {
         const releaseAt = new Date(Date.now() + config.unbondingMs);
-        await tx.$executeRaw`
-          INSERT INTO unbond_requests (id, node_id, amount, release_at) VALUES (${res.transferId}::uuid, ${node.id}::uuid, ${opts.amount}, ${releaseAt})`;
+        await insertUnbondRequest(tx, { id: res.transferId, nodeId: node.id, amount: opts.amount, releaseAt });
         return { requestId: res.transferId, releaseAt: releaseAt.toISOString(), idempotencyKey: key };
       }
       // A retry answers the stored request, not a new release time.
-      const stored = await tx.$queryRaw<{ release_at: Date }[]>`SELECT release_at FROM unbond_requests WHERE id = ${res.transferId}::uuid`;
-      return { requestId: res.transferId, releaseAt: (stored[0]?.release_at ?? new Date()).toISOString(), idempotencyKey: key };
+      const stored = await loadUnbondReleaseAt(tx, { id: res.transferId });
+      return { requestId: res.transferId, releaseAt: (stored ?? new Date()).toISOString(), idempotencyKey: key };
     });
   } catch (err) {
     if (err instanceof LedgerError && err.code === "insufficient_funds") throw new AppError("BAD_REQUEST", "cannot unbond more than the bonded stake");
@@ -138,17 +144,13 @@ export async function requestUnbond(opts: { orgId: string; nodeId: string; amoun
  * taken part of the unbonding balance: what is left is paid, never more. */
 export async function releaseDueUnbonds(opts: { limit?: number } = {}): Promise<number> {
   let released = 0;
-  const due = await sqlTransaction(async (tx) =>
-    tx.$queryRaw<{ id: string; node_id: string; amount: bigint; org_id: string }[]>`
-      SELECT u.id, u.node_id, u.amount, n.org_id FROM unbond_requests u JOIN nodes n ON n.id = u.node_id
-      WHERE u.released_at IS NULL AND u.release_at <= now() ORDER BY u.release_at LIMIT ${opts.limit ?? 100}`,
-  );
+  const due = await sqlTransaction(async (tx) => loadDueUnbonds(tx, { limit: opts.limit ?? 100 }));
   for (const u of due) {
     await sqlTransaction(async (tx) => {
-      const locked = await tx.$queryRaw<{ released_at: Date | null }[]>`SELECT released_at FROM unbond_requests WHERE id = ${u.id}::uuid FOR UPDATE`;
-      if (!locked[0] || locked[0].released_at) return;
-      const bal = await tx.$queryRaw<{ balance: bigint }[]>`SELECT balance FROM ledger_accounts WHERE code = ${nodeUnbondingCode(u.node_id)} FOR UPDATE`;
-      const amount = minBig(BigInt(u.amount), BigInt(bal[0]?.balance ?? 0n));
+      const locked = await lockUnbondRequest(tx, { id: u.id });
+      if (!locked || locked.released_at) return;
+      const bal = await lockUnbondingBalance(tx, { unbondingCode: nodeUnbondingCode(u.node_id) });
+      const amount = minBig(BigInt(u.amount), BigInt(bal ?? 0n));
       if (amount > 0n) {
         await postTransfer(tx, {
           idempotencyKey: `unbond-release:${u.id}`,
@@ -159,7 +161,7 @@ export async function releaseDueUnbonds(opts: { limit?: number } = {}): Promise<
           ],
         });
       }
-      await tx.$executeRaw`UPDATE unbond_requests SET released_at = now() WHERE id = ${u.id}::uuid`;
+      await markUnbondReleased(tx, { id: u.id });
       released++;
     });
   }
@@ -171,8 +173,7 @@ export function minBig(a: bigint, b: bigint): bigint {
 }
 
 export async function stakeStatus(db: Db, nodeId: string, cuPerHour: number) {
-  const rows = await db.$queryRaw<{ code: string; balance: bigint }[]>`
-    SELECT code, balance FROM ledger_accounts WHERE code IN (${nodeStakeCode(nodeId)}, ${nodeUnbondingCode(nodeId)})`;
+  const rows = await loadNodeStakeBalances(db, { stakeCode: nodeStakeCode(nodeId), unbondingCode: nodeUnbondingCode(nodeId) });
   const by = new Map(rows.map((r) => [r.code, BigInt(r.balance)]));
   const bonded = by.get(nodeStakeCode(nodeId)) ?? 0n;
   const required = requiredStake(cuPerHour);

@@ -1,4 +1,6 @@
 import type { Db } from "@proofgrid/db/db-types";
+import { lockNodeStanding, updateNodeStanding } from "@proofgrid/db/standing/node-standing";
+import { insertNodeVerdict, loadRecentVerdicts } from "@proofgrid/db/standing/node-verdicts";
 import {
   type CheckVerdict,
   DEFAULT_PENALTY_LADDER,
@@ -24,22 +26,14 @@ export async function recordNodeVerdict(
   tx: Db,
   opts: { nodeId: string; checkId: string; role: VerdictRole; verdict: CheckVerdict; reason: string },
 ): Promise<PenaltyDecision | null> {
-  const inserted = await tx.$queryRaw<{ id: bigint }[]>`
-    INSERT INTO node_verdicts (node_id, check_id, role, verdict, reason)
-    VALUES (${opts.nodeId}::uuid, ${opts.checkId}::uuid, ${opts.role}, ${opts.verdict}::"CheckVerdict", ${opts.reason.slice(0, 200)})
-    ON CONFLICT (node_id, check_id, role) DO NOTHING RETURNING id`;
-  if (inserted.length === 0) return null;
+  if (!(await insertNodeVerdict(tx, opts))) return null;
 
-  const nodes = await tx.$queryRaw<{ reputation: ReputationState | null; status: string; quarantine_reason: string | null }[]>`
-    SELECT reputation, status::text AS status, quarantine_reason FROM nodes WHERE id = ${opts.nodeId}::uuid FOR UPDATE`;
-  const node = nodes[0];
+  const node = await lockNodeStanding<ReputationState>(tx, { nodeId: opts.nodeId });
   if (!node) return null;
   const reputation = updateReputation(node.reputation ?? INITIAL_REPUTATION, { kind: "check", passed: opts.verdict === "pass" });
 
-  const recent = await tx.$queryRaw<{ verdict: CheckVerdict }[]>`
-    SELECT verdict::text AS verdict FROM node_verdicts WHERE node_id = ${opts.nodeId}::uuid AND verdict <> 'inconclusive'
-    ORDER BY id DESC LIMIT ${DEFAULT_PENALTY_LADDER.window}`;
-  const decision = penaltyForChecks({ verdicts: recent.map((r) => r.verdict).reverse() });
+  const recent = await loadRecentVerdicts(tx, { nodeId: opts.nodeId, limit: DEFAULT_PENALTY_LADDER.window });
+  const decision = penaltyForChecks({ verdicts: recent.reverse() });
 
   // Fraud sticks until an admin reviews the node; failures lift as passes push them out of
   // the window. A node refused at registration stays out too.
@@ -56,11 +50,14 @@ export async function recordNodeVerdict(
     status = "online";
     reason = null;
   }
-  await tx.$executeRaw`
-    UPDATE nodes SET reputation = ${JSON.stringify(reputation)}::jsonb, reputation_score = ${reputationScore(reputation)},
-      priority_factor = ${sticky ? 0 : decision.priorityFactor}, status = ${status}::"NodeStatus", quarantine_reason = ${reason},
-      last_checked_at = now()
-    WHERE id = ${opts.nodeId}::uuid`;
+  await updateNodeStanding(tx, {
+    nodeId: opts.nodeId,
+    reputation,
+    reputationScore: reputationScore(reputation),
+    priorityFactor: sticky ? 0 : decision.priorityFactor,
+    status,
+    quarantineReason: reason,
+  });
   if (status !== node.status || decision.action !== "none")
     logger.warn({ nodeId: opts.nodeId, role: opts.role, verdict: opts.verdict, action: decision.action, status }, "node standing changed");
   return decision;

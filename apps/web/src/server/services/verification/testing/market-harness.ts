@@ -1,6 +1,15 @@
 import { createHash, randomBytes } from "node:crypto";
 import { checkLedger, getBalances, orgAccountCode } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import {
+  insertHarnessNode,
+  loadHarnessCheckKind,
+  loadHarnessJobInput,
+  loadHarnessJobRow,
+  loadHarnessNodeIdentity,
+  sumHarnessOrgHoldings,
+} from "@proofgrid/db/stakes/testing/market-harness-rows";
+import { insertNodeCheckerLicence } from "@proofgrid/db/standing/checker-licences";
 import { generateNodeKeyPair, hashJson, type LeasedJob, signCheckReport, signReceipt } from "@proofgrid/por";
 import { Dispatcher } from "../../dispatch/dispatcher.ts";
 import { submitJob } from "../../jobs/submit-job.ts";
@@ -58,24 +67,18 @@ export async function createNode(orgId: string, opts: { role?: "worker" | "check
   const keys = generateNodeKeyPair();
   const role = opts.role ?? "worker";
   const model = await encoderId();
-  const rows = await sql().$queryRaw<{ id: string }[]>`
-    INSERT INTO nodes (id, org_id, name, role, public_key, region, status, claimed_cu_per_hour, cu_per_hour, models, max_concurrency, ask_price_per_cu, admission, last_seen_at)
-    VALUES (gen_random_uuid(), ${orgId}::uuid, ${opts.name ?? `n-${randomBytes(3).toString("hex")}`}, ${role}::"NodeRole", ${keys.publicKey}, 'local', 'online',
-            3600, 3600, ${[model]}::text[], 4, ${opts.ask ?? null}, 'passed', now())
-    RETURNING id`;
-  const id = rows[0]?.id as string;
+  const name = opts.name ?? `n-${randomBytes(3).toString("hex")}`;
+  const node = { orgId, name, role, publicKey: keys.publicKey, models: [model], ask: opts.ask ?? null };
+  const id = (await insertHarnessNode(sql(), node)) as string;
   await sqlTransaction((tx) => ensureNodeAccounts(tx, { id, orgId }));
   if (role === "checker") {
-    await sql().$executeRaw`INSERT INTO checker_licences (id, org_id, node_id) VALUES (gen_random_uuid(), ${orgId}::uuid, ${id}::uuid)`;
+    await insertNodeCheckerLicence(sql(), { orgId, nodeId: id });
   }
   return { identity: await identityOf(id), privateKey: keys.privateKey };
 }
 
 export async function identityOf(nodeId: string): Promise<NodeIdentity> {
-  const rows = await sql().$queryRaw<
-    { id: string; org_id: string; role: "worker" | "checker"; status: "online" | "offline" | "quarantined"; models: string[]; max_concurrency: number; region: string; public_key: string; cu_per_hour: number; priority_factor: number }[]
-  >`SELECT id, org_id, role::text AS role, status::text AS status, models, max_concurrency, region, public_key, cu_per_hour, priority_factor FROM nodes WHERE id = ${nodeId}::uuid`;
-  const r = rows[0];
+  const r = await loadHarnessNodeIdentity(sql(), { nodeId });
   if (!r) throw new Error(`no node ${nodeId}`);
   return {
     id: r.id,
@@ -128,7 +131,7 @@ export async function check(checker: TestNode, honest: boolean): Promise<{ kind:
   if (!task) return null;
   const items = await Promise.all(
     task.items.map(async (item) => {
-      const input = item.input ?? (await sql().$queryRaw<{ input: unknown }[]>`SELECT input FROM job_payloads WHERE job_id = ${item.ref}::uuid`)[0]?.input;
+      const input = item.input ?? (await loadHarnessJobInput(sql(), { jobId: item.ref }));
       const output = honest ? truth(input) : item.output;
       return { ref: item.ref, match: hashJson(output) === hashJson(item.output), reason: "", metrics: {}, output, outputHash: hashJson(output), inferenceMs: 5 };
     }),
@@ -138,15 +141,13 @@ export async function check(checker: TestNode, honest: boolean): Promise<{ kind:
   for (const i of items) i.match = compareJobOutputs("embedding", i.output, task.items.find((t) => t.ref === i.ref)?.output).match;
   const report = signCheckReport({ checkId: task.checkId, attempt: task.attempt, items }, checker.privateKey);
   const res = await reportCheck({ node: identity, report });
-  const kind = (await sql().$queryRaw<{ kind: string }[]>`SELECT kind::text AS kind FROM checks WHERE id = ${task.checkId}::uuid`)[0]?.kind ?? "?";
+  const kind = (await loadHarnessCheckKind(sql(), { checkId: task.checkId })) ?? "?";
   return { kind, status: res.status };
 }
 
 /** Every account an organisation owns (its own and its nodes'), summed: what it has. */
 export async function holdings(orgId: string): Promise<bigint> {
-  const rows = await sql().$queryRaw<{ total: bigint | null }[]>`
-    SELECT sum(balance)::bigint AS total FROM ledger_accounts WHERE org_id = ${orgId}::uuid AND kind <> 'fraud_pot'`;
-  return BigInt(rows[0]?.total ?? 0n);
+  return BigInt((await sumHarnessOrgHoldings(sql(), { orgId })) ?? 0n);
 }
 
 export async function balanceOf(code: string): Promise<bigint> {
@@ -161,9 +162,7 @@ export async function ledgerOk(): Promise<void> {
 }
 
 export async function jobRow(id: string) {
-  const rows = await sql().$queryRaw<{ state: string; verification: string; node_id: string | null; price: bigint; refunded_amount: bigint | null; verification_note: string | null }[]>`
-    SELECT state::text AS state, verification::text AS verification, node_id, price, refunded_amount, verification_note FROM jobs WHERE id = ${id}::uuid`;
-  const r = rows[0];
+  const r = await loadHarnessJobRow(sql(), { jobId: id });
   if (!r) throw new Error(`no job ${id}`);
   return { ...r, price: BigInt(r.price), refunded: r.refunded_amount === null ? null : BigInt(r.refunded_amount) };
 }

@@ -1,0 +1,47 @@
+import type { Db } from "../db-types.ts";
+
+// A worker's exposure, read from the database: the charge of its customer jobs in flight
+// (assigned or running; a challenge pinned to it is the platform's and is not gated) plus
+// the charge of its settled jobs whose payout is still held. The charge of a job in flight
+// is what settlement will take: its cost at the ask fixed at assignment, never above the
+// hold (complete-job.ts).
+
+/** One worker node with what the exposure rules read. A ledger account that does not exist yet reads null. */
+export interface NodeExposureDbRow {
+  id: string;
+  org_id: string;
+  bonded: bigint | null;
+  unbonding: bigint | null;
+  in_flight: bigint;
+  held: bigint;
+  /** Balance of its `node:<id>:held` account. */
+  held_earnings: bigint | null;
+  /** Checks it passed as a worker. */
+  passed: number;
+  /** An open dispute about one of its results. */
+  dispute: boolean;
+}
+
+/** Exposure rows of every worker node of the given providers, or only of `nodeIds`. */
+export async function loadNodeExposureRows(
+  db: Db,
+  opts: { orgIds: readonly string[]; nodeIds?: readonly string[] },
+): Promise<NodeExposureDbRow[]> {
+  if (opts.orgIds.length === 0) return [];
+  const only = opts.nodeIds ? [...opts.nodeIds] : null;
+  return db.$queryRaw<NodeExposureDbRow[]>`
+    SELECT n.id, n.org_id,
+      (SELECT balance FROM ledger_accounts WHERE code = 'node:' || n.id::text || ':stake') AS bonded,
+      (SELECT balance FROM ledger_accounts WHERE code = 'node:' || n.id::text || ':unbonding') AS unbonding,
+      (SELECT balance FROM ledger_accounts WHERE code = 'node:' || n.id::text || ':held') AS held_earnings,
+      coalesce((SELECT sum(least(j.price, CASE WHEN j.unit_price IS NULL THEN j.price
+                         ELSE div(j.cost_milli_cu::numeric * j.unit_price + 999, 1000)::bigint END))
+                FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running') AND j.pinned_node_id IS NULL),
+               0)::bigint AS in_flight,
+      coalesce((SELECT sum(h.charge) FROM held_earnings h WHERE h.node_id = n.id AND h.state = 'held'), 0)::bigint AS held,
+      (SELECT count(*) FROM node_verdicts v WHERE v.node_id = n.id AND v.role = 'worker' AND v.verdict = 'pass')::int AS passed,
+      EXISTS (SELECT 1 FROM checks c
+              WHERE c.subject_node_id = n.id AND c.kind = 'dispute' AND c.status IN ('queued', 'leased')) AS dispute
+    FROM nodes n
+    WHERE n.org_id = ANY(${[...opts.orgIds]}::uuid[]) AND n.role = 'worker' AND (${only}::uuid[] IS NULL OR n.id = ANY(${only}::uuid[]))`;
+}
