@@ -1,4 +1,8 @@
 import type { Db } from "@proofgrid/db/db-types";
+import { loadOrgShareRows } from "@proofgrid/db/network/org-shares";
+import { loadPlaceableWorkers } from "@proofgrid/db/network/placeable-workers";
+import { loadQueuedJobs } from "@proofgrid/db/network/queued-jobs";
+import type { NodeRow } from "@proofgrid/db/nodes/node-row";
 import { findRegion, type LatLon, type Worker } from "@proofgrid/indexer";
 import { getEnv } from "../../env.ts";
 import type { ExposureBook } from "@proofgrid/por";
@@ -34,49 +38,13 @@ export interface NetworkWorker extends Worker {
   onProbation: boolean;
 }
 
-interface WorkerRow {
-  id: string;
-  org_id: string;
-  region: string;
-  latitude: number | null;
-  longitude: number | null;
-  models: string[];
-  loaded_models: string[] | null;
-  max_concurrency: number;
-  status: "online" | "offline" | "quarantined";
-  priority_factor: number;
-  reputation_score: number;
-  ask_price_per_cu: bigint | null;
-  measured_rtt_ms: number | null;
-  location_plausible: boolean;
-  cu_per_hour: number;
-  stake: bigint;
-  open: number;
-  reservation_id: string | null;
-  reserved_for: string | null;
-}
-
 /**
  * The workers the indexer may place on: online workers, and quarantined ones heard from in
  * the last 90 s (they run only the challenges pinned to them), with their open jobs
  * (assigned or running), bonded stake, and the reservation holding them now.
  */
 export async function loadNetwork(db: Db): Promise<NetworkWorker[]> {
-  const rows = await db.$queryRaw<WorkerRow[]>`
-    SELECT n.id, n.org_id, n.region, n.latitude, n.longitude, n.models, n.loaded_models, n.max_concurrency, n.status::text AS status,
-           n.priority_factor, n.reputation_score, n.ask_price_per_cu, n.measured_rtt_ms, n.location_plausible, n.cu_per_hour,
-           coalesce(a.balance, 0) AS stake,
-           (SELECT count(*) FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running'))::int AS open,
-           res.reservation_id, res.org_id AS reserved_for
-    FROM nodes n
-    LEFT JOIN ledger_accounts a ON a.code = 'node:' || n.id::text || ':stake'
-    LEFT JOIN LATERAL (
-      SELECT rn.reservation_id, r.org_id FROM reservation_nodes rn JOIN reservations r ON r.id = rn.reservation_id
-      WHERE rn.node_id = n.id AND r.status = 'active' AND r.starts_at <= now() AND r.ends_at > now()
-      LIMIT 1
-    ) res ON true
-    WHERE n.role = 'worker' AND n.paused_at IS NULL
-      AND (n.status = 'online' OR (n.status = 'quarantined' AND n.last_seen_at > now() - interval '90 seconds'))`;
+  const rows = await loadPlaceableWorkers(db);
   const listPrice = BigInt(getEnv().PRICE_PER_CU);
   const enforced = exposureEnforced();
   const providers = await loadProviderExposures(db, rows.map((r) => r.org_id));
@@ -104,22 +72,22 @@ export async function loadNetwork(db: Db): Promise<NetworkWorker[]> {
 }
 
 /** The columns of a node row the indexer's Worker is built from. */
-export interface IndexerNodeRow {
-  id: string;
-  org_id: string;
-  region: string;
-  latitude: number | null;
-  longitude: number | null;
-  models: string[];
-  loaded_models: string[] | null;
-  max_concurrency: number;
-  open: number;
-  status: string;
-  reputation_score: number;
-  ask_price_per_cu: bigint | string | null;
-  measured_rtt_ms: number | null;
-  location_plausible: boolean;
-}
+export type IndexerNodeRow = Pick<
+  NodeRow,
+  | "id"
+  | "org_id"
+  | "region"
+  | "latitude"
+  | "longitude"
+  | "models"
+  | "loaded_models"
+  | "max_concurrency"
+  | "status"
+  | "reputation_score"
+  | "ask_price_per_cu"
+  | "measured_rtt_ms"
+  | "location_plausible"
+> & { open: number };
 
 /** A node as the indexer sees it (the dispatcher, quotes and diagnostics build it alike). */
 export function indexerWorker(r: IndexerNodeRow, stake: { bonded: bigint; sufficient: boolean }, listPrice: bigint): Worker {
@@ -157,33 +125,7 @@ export interface QueuedJob {
 
 /** Per organisation, its oldest `perOrg` queued jobs (the fair scheduler's input). */
 export async function loadQueued(db: Db, perOrg: number): Promise<Map<string, QueuedJob[]>> {
-  const rows = await db.$queryRaw<
-    {
-      id: string;
-      org_id: string;
-      model_id: string;
-      cost_milli_cu: number;
-      client_region: string | null;
-      org_region: string | null;
-      max_price_per_cu: bigint | null;
-      pinned_node_id: string | null;
-      declined: string[] | null;
-      created_at: Date;
-    }[]
-  >`
-    SELECT q.id, q.org_id, q.model_id, q.cost_milli_cu, q.client_region, o.region AS org_region, q.max_price_per_cu,
-           q.pinned_node_id, q.declined, q.created_at
-    FROM (SELECT DISTINCT org_id FROM jobs WHERE state = 'queued') d
-    CROSS JOIN LATERAL (
-      SELECT j.id, j.org_id, j.model_id, j.cost_milli_cu, j.client_region, j.max_price_per_cu, j.pinned_node_id, j.created_at,
-             ARRAY(SELECT jsonb_array_elements_text(coalesce(j.placement -> 'declined', '[]'::jsonb))) AS declined
-      FROM jobs j
-      WHERE j.state = 'queued' AND j.org_id = d.org_id AND j.attempt < j.max_attempts
-      ORDER BY j.created_at
-      LIMIT ${perOrg}
-    ) q
-    JOIN organizations o ON o.id = q.org_id
-    ORDER BY q.created_at`;
+  const rows = await loadQueuedJobs(db, { perOrg });
   const listPrice = BigInt(getEnv().PRICE_PER_CU);
   const byOrg = new Map<string, QueuedJob[]>();
   for (const r of rows) {
@@ -213,10 +155,7 @@ export interface OrgShare {
 
 export async function loadOrgShares(db: Db, orgIds: readonly string[]): Promise<Map<string, OrgShare>> {
   if (orgIds.length === 0) return new Map();
-  const rows = await db.$queryRaw<{ id: string; share_weight: number; max_concurrent_jobs: number | null; open: number }[]>`
-    SELECT o.id, o.share_weight, o.max_concurrent_jobs,
-           (SELECT count(*) FROM jobs j WHERE j.org_id = o.id AND j.state IN ('assigned', 'running'))::int AS open
-    FROM organizations o WHERE o.id = ANY(${[...orgIds]}::uuid[])`;
+  const rows = await loadOrgShareRows(db, { orgIds });
   const fallback = getEnv().ORG_MAX_CONCURRENT_JOBS;
   const limitOf = (n: number | null) => (n !== null && n > 0 ? n : fallback > 0 ? fallback : Number.POSITIVE_INFINITY);
   return new Map(rows.map((r) => [r.id, { weight: Math.max(1, r.share_weight), limit: limitOf(r.max_concurrent_jobs), open: r.open }]));

@@ -1,3 +1,4 @@
+import { findOrgNodeRole, updateOrgNodeAskPrice } from "@proofgrid/db/nodes/worker-settings";
 import { sql } from "@proofgrid/db/sql-client";
 import { z } from "zod";
 import { getEnv } from "../../env.ts";
@@ -45,13 +46,10 @@ export async function setAskPrice(opts: { orgId: string; nodeId: string; request
   if (ask !== null && (ask <= 0n || ask > MAX_ASK_PRICE_PER_CU))
     throw new AppError("BAD_REQUEST", `askPricePerCu must be between 1 and ${MAX_ASK_PRICE_PER_CU}`);
   if (!UUID.test(opts.nodeId)) throw new AppError("NOT_FOUND", "node not found");
-  const nodes = await sql().$queryRaw<{ role: string }[]>`
-    SELECT role::text AS role FROM nodes WHERE id = ${opts.nodeId}::uuid AND org_id = ${opts.orgId}::uuid`;
-  const node = nodes[0];
-  if (!node) throw new AppError("NOT_FOUND", "node not found");
-  if (node.role !== "worker")
-    throw new AppError("BAD_REQUEST", "only a worker has an asking price: checkers are paid from the checker pool");
-  await sql().$executeRaw`UPDATE nodes SET ask_price_per_cu = ${ask} WHERE id = ${opts.nodeId}::uuid AND org_id = ${opts.orgId}::uuid`;
+  const role = await findOrgNodeRole(sql(), { orgId: opts.orgId, nodeId: opts.nodeId });
+  if (!role) throw new AppError("NOT_FOUND", "node not found");
+  if (role !== "worker") throw new AppError("BAD_REQUEST", "only a worker has an asking price: checkers are paid from the checker pool");
+  await updateOrgNodeAskPrice(sql(), { orgId: opts.orgId, nodeId: opts.nodeId, askPricePerCu: ask });
   invalidateLiveNetwork();
   const listPrice = BigInt(getEnv().PRICE_PER_CU);
   logger.info({ nodeId: opts.nodeId, orgId: opts.orgId, askPricePerCu: ask?.toString() ?? null }, "ask price set");

@@ -1,3 +1,11 @@
+import { loadDiagnosedNode, loadSmallestHeldCharge } from "@proofgrid/db/market/diagnosed-node";
+import {
+  countNodePlacements,
+  loadModelDemand,
+  loadRecentModelJobs,
+  loadWinningPrices,
+  type RecentModelJobRow,
+} from "@proofgrid/db/market/recent-market-jobs";
 import { sql } from "@proofgrid/db/sql-client";
 import { DEFAULT_WEIGHTS, resolveOptions, TERM_NAMES, type TermName, type Worker } from "@proofgrid/indexer";
 import { getEnv } from "../../env.ts";
@@ -58,39 +66,6 @@ export interface NodeDiagnostics {
   reasons: Reason[];
 }
 
-interface NodeRow {
-  id: string;
-  org_id: string;
-  role: string;
-  status: "online" | "offline" | "quarantined";
-  region: string;
-  latitude: number | null;
-  longitude: number | null;
-  models: string[];
-  loaded_models: string[] | null;
-  max_concurrency: number;
-  quarantine_reason: string | null;
-  paused_at: Date | null;
-  cu_per_hour: number;
-  ask_price_per_cu: string | null;
-  reputation_score: number;
-  measured_rtt_ms: number | null;
-  location_plausible: boolean;
-  last_seen_at: Date | null;
-  open: number;
-  running: number;
-}
-
-interface JobRow {
-  cost_milli_cu: number;
-  org_id: string;
-  model_id: string;
-  client_region: string | null;
-  org_region: string | null;
-  max_price_per_cu: string | null;
-  placement: unknown;
-}
-
 /**
  * Why a provider's worker gets no (or few) jobs: its state (offline, quarantined, stake),
  * and what the last hour's jobs of its models say when put to it again through the
@@ -98,14 +73,7 @@ interface JobRow {
  */
 export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }): Promise<NodeDiagnostics> {
   if (!isNodeId(opts.nodeId)) throw new AppError("NOT_FOUND", "node not found");
-  const rows = await sql().$queryRaw<NodeRow[]>`
-    SELECT n.id, n.org_id, n.role::text AS role, n.status::text AS status, n.region, n.latitude, n.longitude, n.models, n.loaded_models,
-           n.max_concurrency, n.quarantine_reason, n.paused_at, n.cu_per_hour, n.ask_price_per_cu, n.reputation_score, n.measured_rtt_ms,
-           n.location_plausible, n.last_seen_at,
-           (SELECT count(*) FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running'))::int AS open,
-           (SELECT count(*) FROM jobs j WHERE j.node_id = n.id AND j.state = 'running')::int AS running
-    FROM nodes n WHERE n.id = ${opts.nodeId}::uuid AND n.org_id = ${opts.orgId}::uuid`;
-  const node = rows[0];
+  const node = await loadDiagnosedNode(sql(), { orgId: opts.orgId, nodeId: opts.nodeId });
   if (!node) throw new AppError("NOT_FOUND", "node not found");
   if (node.role !== "worker") throw new AppError("BAD_REQUEST", "diagnostics are for workers: a checker takes no jobs");
 
@@ -118,35 +86,10 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
   const [network, providers, jobs, counts, wins, demand] = await Promise.all([
     liveNetwork(),
     loadProviderExposures(sql(), [node.org_id]),
-    db.$queryRaw<JobRow[]>`
-      SELECT j.org_id, j.model_id, j.client_region, o.region AS org_region, j.max_price_per_cu, j.placement, j.cost_milli_cu
-      FROM jobs j JOIN organizations o ON o.id = j.org_id
-      WHERE j.state = ANY(${ALL_JOB_STATES}::"JobState"[]) AND j.created_at > now() - ${windowMs} * interval '1 millisecond'
-        AND j.created_at < ${horizon} AND j.purpose <> 'challenge' AND j.model_id = ANY(${node.models}::text[])
-      ORDER BY j.created_at DESC
-      LIMIT ${MAX_JOBS_ANALYSED}`,
-    db.$queryRaw<{ chosen: number; runner_up: number }[]>`
-      SELECT (SELECT count(*) FROM jobs WHERE node_id = ${node.id}::uuid
-                AND assigned_at > now() - ${windowMs} * interval '1 millisecond' AND assigned_at < ${horizon})::int AS chosen,
-             (SELECT count(*) FROM jobs WHERE state = ANY(${ALL_JOB_STATES}::"JobState"[])
-                AND created_at > now() - ${windowMs} * interval '1 millisecond' AND created_at < ${horizon} AND model_id = ANY(${node.models}::text[])
-                AND placement -> 'explanation' -> 'runnerUp' ->> 'workerId' = ${node.id})::int AS runner_up`,
-    db.$queryRaw<{ unit_price: string }[]>`
-      SELECT unit_price FROM jobs
-      WHERE state = ANY(${ALL_JOB_STATES}::"JobState"[]) AND created_at > now() - ${windowMs} * interval '1 millisecond'
-        AND model_id = ANY(${node.models}::text[]) AND unit_price IS NOT NULL AND placement ->> 'via' = 'indexer'
-        AND node_id IS DISTINCT FROM ${node.id}::uuid
-      ORDER BY created_at DESC
-      LIMIT ${MAX_WINNING_PRICES}`,
-    db.$queryRaw<{ model_id: string; slug: string | null; jobs: number }[]>`
-      SELECT d.model_id, m.slug, count(*)::int AS jobs FROM (
-        SELECT model_id FROM jobs
-        WHERE state = ANY(${ALL_JOB_STATES}::"JobState"[]) AND created_at > now() - ${windowMs} * interval '1 millisecond'
-          AND created_at < ${horizon} AND purpose <> 'challenge' AND org_id <> ${node.org_id}::uuid
-        ORDER BY created_at DESC
-        LIMIT ${MAX_DEMAND_JOBS}
-      ) d LEFT JOIN models m ON m.id = d.model_id
-      GROUP BY d.model_id, m.slug ORDER BY jobs DESC`,
+    loadRecentModelJobs(db, { jobStates: ALL_JOB_STATES, windowMs, horizon, modelIds: node.models, limit: MAX_JOBS_ANALYSED }),
+    countNodePlacements(db, { jobStates: ALL_JOB_STATES, windowMs, horizon, nodeId: node.id, modelIds: node.models }),
+    loadWinningPrices(db, { jobStates: ALL_JOB_STATES, windowMs, nodeId: node.id, modelIds: node.models, limit: MAX_WINNING_PRICES }),
+    loadModelDemand(db, { jobStates: ALL_JOB_STATES, windowMs, horizon, orgId: node.org_id, limit: MAX_DEMAND_JOBS }),
   ]);
 
   const listPrice = BigInt(getEnv().PRICE_PER_CU);
@@ -207,9 +150,7 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
     // Jobs younger than the feeds' delay are not counted above; then the smallest charge it
     // already holds (its own settled jobs: nothing it has not seen) stands in for them.
     const smallest = jobs.length > 0 ? jobs.reduce((m, j) => Math.min(m, j.cost_milli_cu), Number.POSITIVE_INFINITY) : null;
-    const ownSmallest = async () =>
-      (await db.$queryRaw<{ charge: bigint | null }[]>`
-        SELECT min(charge)::bigint AS charge FROM held_earnings WHERE node_id = ${node.id}::uuid AND state = 'held'`)[0]?.charge ?? null;
+    const ownSmallest = () => loadSmallestHeldCharge(db, { nodeId: node.id });
     const smallestCharge = smallest !== null && Number.isFinite(smallest) ? priceForCost(smallest, worker.askPricePerCuHour) : await ownSmallest();
     const limited = headroom <= 0n || (smallestCharge !== null && headroom < smallestCharge);
     if (limited) {
@@ -349,14 +290,14 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
     region: worker.region,
     askPricePerCu: ask.toString(),
     windowMs,
-    chosen: counts[0]?.chosen ?? 0,
-    runnerUp: counts[0]?.runner_up ?? 0,
+    chosen: counts?.chosen ?? 0,
+    runnerUp: counts?.runner_up ?? 0,
     analysis: { ...rest, lostOn },
     reasons,
   };
 }
 
-function recentJob(j: JobRow, listPrice: bigint): RecentJob {
+function recentJob(j: RecentModelJobRow, listPrice: bigint): RecentJob {
   return {
     job: {
       modelId: j.model_id,

@@ -1,3 +1,4 @@
+import { countRecentSelections } from "@proofgrid/db/market/recent-market-jobs";
 import { sql } from "@proofgrid/db/sql-client";
 import { REGIONS } from "@proofgrid/indexer";
 import { loadNetwork, type NetworkWorker, regionLocation } from "../dispatch/network.ts";
@@ -54,11 +55,7 @@ async function load(): Promise<readonly NetworkWorker[]> {
 }
 
 async function recentSelections(): Promise<Map<string, number>> {
-  const rows = await sql().$queryRaw<{ node_id: string; n: number }[]>`
-    SELECT node_id, count(*)::int AS n FROM jobs
-    WHERE state = ANY(${ALL_JOB_STATES}::"JobState"[]) AND created_at > now() - ${MARKET_WINDOW_MS} * interval '1 millisecond'
-      AND node_id IS NOT NULL AND placement ->> 'via' = 'indexer'
-    GROUP BY node_id`;
+  const rows = await countRecentSelections(sql(), { jobStates: ALL_JOB_STATES, windowMs: MARKET_WINDOW_MS });
   return new Map(rows.map((r) => [r.node_id, r.n]));
 }
 

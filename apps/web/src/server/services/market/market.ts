@@ -1,3 +1,4 @@
+import { loadModelSlugs } from "@proofgrid/db/market/model-slugs";
 import { sql } from "@proofgrid/db/sql-client";
 import { findRegion } from "@proofgrid/indexer";
 import { z } from "zod";
@@ -94,14 +95,7 @@ export async function getMarket(query: TMarketQuery): Promise<MarketView> {
 
   const ids = [...new Set([...groups.values()].map((g) => g.modelId))];
   const slugs =
-    ids.length === 0
-      ? new Map<string, string>()
-      : new Map(
-          (await sql().$queryRaw<{ id: string; slug: string }[]>`SELECT id, slug FROM models WHERE id = ANY(${ids}::text[])`).map((r) => [
-            r.id,
-            r.slug,
-          ]),
-        );
+    ids.length === 0 ? new Map<string, string>() : new Map((await loadModelSlugs(sql(), { modelIds: ids })).map((r) => [r.id, r.slug]));
 
   const markets: MarketEntry[] = [];
   for (const g of groups.values()) {

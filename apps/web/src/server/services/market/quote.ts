@@ -1,3 +1,4 @@
+import { loadOrgRegion, loadOrgsWithQueuedJobs } from "@proofgrid/db/market/quote-context";
 import { sql } from "@proofgrid/db/sql-client";
 import {
   type Decision,
@@ -90,24 +91,13 @@ export async function quoteJob(opts: { orgId: string; request: TQuoteRequest }):
   const costMilliCu = request.input === undefined ? model.baseCostMilliCu : (await checkJobInput(model.slug, request.input)).costMilliCu;
   const listPrice = BigInt(getEnv().PRICE_PER_CU);
   const cap = request.maxPricePerCu ?? listPrice;
-  const [orgRows, workers] = await Promise.all([
-    sql().$queryRaw<{ region: string | null }[]>`SELECT region FROM organizations WHERE id = ${orgId}::uuid`,
-    liveNetwork(),
-  ]);
-  const clientRegion = regionLocation(request.region ?? orgRows[0]?.region).region;
+  const [orgRegion, workers] = await Promise.all([loadOrgRegion(sql(), { orgId }), liveNetwork()]);
+  const clientRegion = regionLocation(request.region ?? orgRegion).region;
   const job: Job = { modelId: model.id, orgId, clientRegion, maxPricePerCuHour: cap };
 
   const byId = new Map(workers.map((w) => [w.id, w]));
   const reservingOrgs = [...new Set(workers.flatMap((w) => (w.reservedFor ? [w.reservedFor.orgId] : [])))];
-  const waiting =
-    reservingOrgs.length === 0
-      ? new Set<string>()
-      : new Set(
-          (
-            await sql().$queryRaw<{ org_id: string }[]>`
-              SELECT DISTINCT org_id FROM jobs WHERE state = 'queued' AND org_id = ANY(${reservingOrgs}::uuid[])`
-          ).map((r) => r.org_id),
-        );
+  const waiting = reservingOrgs.length === 0 ? new Set<string>() : new Set(await loadOrgsWithQueuedJobs(sql(), { orgIds: reservingOrgs }));
 
   let decision: Decision | null = null;
   let via: Quote["via"] = null;

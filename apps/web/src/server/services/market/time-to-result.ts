@@ -1,3 +1,4 @@
+import { loadTimesToResult } from "@proofgrid/db/market/times-to-result";
 import { sql } from "@proofgrid/db/sql-client";
 import { feedHorizon } from "../network/feed-horizon.ts";
 import { MARKET_WINDOW_MS, platformRegion, REGION_IDS } from "./live-network.ts";
@@ -27,24 +28,14 @@ export const timeKey = (modelId: string, region: string) => `${modelId}|${region
  */
 export async function timesToResult(opts: { modelId?: string } = {}): Promise<Map<string, TimeToResult>> {
   const horizon = feedHorizon();
-  const rows = await sql().$queryRaw<{ model_id: string; region: string; samples: number; p50_ms: number; p95_ms: number }[]>`
-    SELECT j.model_id,
-           CASE WHEN n.region = ANY(${REGION_IDS}::text[]) THEN n.region ELSE ${platformRegion()} END AS region,
-           count(*)::int AS samples,
-           percentile_disc(0.5) WITHIN GROUP (ORDER BY j.ms) AS p50_ms,
-           percentile_disc(0.95) WITHIN GROUP (ORDER BY j.ms) AS p95_ms
-    FROM (
-      SELECT model_id, node_id, extract(epoch FROM finished_at - created_at)::float8 * 1000 AS ms FROM jobs
-      WHERE state = 'succeeded' AND node_id IS NOT NULL
-        AND created_at > now() - interval '1 day'
-        AND finished_at >= ${horizon}::timestamp - ${MARKET_WINDOW_MS} * interval '1 millisecond'
-        AND finished_at < ${horizon}::timestamp
-        AND (${opts.modelId ?? null}::text IS NULL OR model_id = ${opts.modelId ?? null})
-      ORDER BY finished_at DESC
-      LIMIT ${MAX_SAMPLES}
-    ) j
-    JOIN nodes n ON n.id = j.node_id
-    GROUP BY 1, 2`;
+  const rows = await loadTimesToResult(sql(), {
+    regionIds: REGION_IDS,
+    platformRegion: platformRegion(),
+    horizon,
+    windowMs: MARKET_WINDOW_MS,
+    modelId: opts.modelId ?? null,
+    limit: MAX_SAMPLES,
+  });
   return new Map(
     rows.map((r) => [
       timeKey(r.model_id, r.region),

@@ -1,3 +1,4 @@
+import { countBusyNodesAt, countQueuedJobsAt } from "@proofgrid/db/network/occupancy";
 import { sql } from "@proofgrid/db/sql-client";
 import { getEnv } from "../../env.ts";
 
@@ -20,17 +21,8 @@ const OPEN_LOOKBACK = "1 hour";
 /** Jobs each worker held (assigned or running) at `at`, and the jobs queued then. */
 export async function occupancyAt(at: Date): Promise<{ busy: Map<string, number>; queued: number }> {
   const [busy, queued] = await Promise.all([
-    sql().$queryRaw<{ node_id: string; n: number }[]>`
-      SELECT node_id, count(*)::int AS n FROM jobs
-      WHERE state = ANY(ARRAY['assigned', 'running', 'succeeded', 'failed', 'canceled', 'expired']::"JobState"[])
-        AND created_at > ${at}::timestamp - ${OPEN_LOOKBACK}::interval AND created_at <= ${at}
-        AND node_id IS NOT NULL AND assigned_at <= ${at} AND (finished_at IS NULL OR finished_at > ${at})
-      GROUP BY node_id`,
-    sql().$queryRaw<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM jobs
-      WHERE state = ANY(ARRAY['queued', 'assigned', 'running', 'succeeded', 'failed', 'canceled', 'expired']::"JobState"[])
-        AND created_at > ${at}::timestamp - ${OPEN_LOOKBACK}::interval AND created_at <= ${at}
-        AND (assigned_at IS NULL OR assigned_at > ${at}) AND (finished_at IS NULL OR finished_at > ${at})`,
+    countBusyNodesAt(sql(), { at, lookback: OPEN_LOOKBACK }),
+    countQueuedJobsAt(sql(), { at, lookback: OPEN_LOOKBACK }),
   ]);
-  return { busy: new Map(busy.map((r) => [r.node_id, r.n])), queued: queued[0]?.n ?? 0 };
+  return { busy: new Map(busy.map((r) => [r.node_id, r.n])), queued };
 }

@@ -1,3 +1,4 @@
+import { countFinishedJobs } from "@proofgrid/db/network/finished-jobs";
 import { sql } from "@proofgrid/db/sql-client";
 import { liveNetwork } from "../market/live-network.ts";
 import { listRegions, type RegionView } from "../market/regions.ts";
@@ -35,12 +36,10 @@ export async function getLiveNetwork(): Promise<LiveNetwork> {
   // The job rate is counted like the activity: every purpose alike, up to a bucket that
   // closed `delay` ago, so a poll right after a lease shows nothing of that lease.
   const horizon = feedHorizon();
-  const [workers, regions, rates, recent, then] = await Promise.all([
+  const [workers, regions, finished, recent, then] = await Promise.all([
     liveNetwork(),
     listRegions(),
-    sql().$queryRaw<{ finished: number }[]>`
-      SELECT (SELECT count(*) FROM jobs WHERE state IN ('succeeded', 'failed')
-                AND finished_at >= ${horizon}::timestamp - ${RATE_WINDOW_MINUTES} * interval '1 minute' AND finished_at < ${horizon})::int AS finished`,
+    countFinishedJobs(sql(), { horizon, windowMinutes: RATE_WINDOW_MINUTES }),
     listRecentActivity({ limit: RECENT_JOBS_SHOWN }),
     // Free capacity and the queue as they were at the horizon too: the network's busy-ness
     // now would say whether a burst of customer traffic is under way (feed-horizon.ts).
@@ -56,13 +55,12 @@ export async function getLiveNetwork(): Promise<LiveNetwork> {
     const free = Math.max(0, w.maxConcurrency - (then.busy.get(w.id) ?? 0));
     cuPerHourAvailable += Math.round((w.cuPerHour * free) / Math.max(1, w.maxConcurrency));
   }
-  const rate = rates[0];
   return {
     at: new Date().toISOString(),
     nodesOnline,
     cuPerHourOnline,
     cuPerHourAvailable,
-    jobsPerMinute: Math.round(((rate?.finished ?? 0) / RATE_WINDOW_MINUTES) * 10) / 10,
+    jobsPerMinute: Math.round((finished / RATE_WINDOW_MINUTES) * 10) / 10,
     jobsQueued: then.queued,
     platformRegion: regions.platformRegion,
     regions: regions.regions,

@@ -1,3 +1,4 @@
+import { countFinishedPerMinute, countJobsByState, countWorkers } from "@proofgrid/db/network/network-summary";
 import { db } from "../../db.ts";
 
 export interface NetworkSummary {
@@ -12,19 +13,10 @@ export interface NetworkSummary {
 
 /** Public, anonymised numbers for the landing page: no organisation or job ids. */
 export async function getNetworkSummary(): Promise<NetworkSummary> {
-  const [nodes, states, minutes, models] = await Promise.all([
-    db().$queryRaw<{ online: bigint; total: bigint; cu: bigint | null }[]>`
-      SELECT count(*) FILTER (WHERE status = 'online') AS online, count(*) AS total,
-             sum(cu_per_hour) FILTER (WHERE status = 'online') AS cu
-      FROM nodes WHERE role = 'worker'`,
-    db().$queryRaw<{ state: string; n: bigint }[]>`SELECT state::text AS state, count(*) AS n FROM jobs GROUP BY state`,
-    db().$queryRaw<{ minute: Date; succeeded: bigint; failed: bigint }[]>`
-      SELECT m AS minute,
-             count(j.id) FILTER (WHERE j.state = 'succeeded') AS succeeded,
-             count(j.id) FILTER (WHERE j.state IN ('failed', 'expired')) AS failed
-      FROM generate_series(date_trunc('minute', now()) - interval '29 minutes', date_trunc('minute', now()), interval '1 minute') AS m
-      LEFT JOIN jobs j ON date_trunc('minute', j.finished_at) = m
-      GROUP BY m ORDER BY m`,
+  const [n, states, minutes, models] = await Promise.all([
+    countWorkers(db()),
+    countJobsByState(db()),
+    countFinishedPerMinute(db()),
     db().model.findMany({
       select: { slug: true, name: true, synthetic: true },
       where: { builtIn: true },
@@ -32,7 +24,6 @@ export async function getNetworkSummary(): Promise<NetworkSummary> {
       take: 50,
     }),
   ]);
-  const n = nodes[0];
   return {
     nodesOnline: Number(n?.online ?? 0),
     nodesTotal: Number(n?.total ?? 0),

@@ -1,3 +1,4 @@
+import { loadRecentActivity } from "@proofgrid/db/network/recent-activity";
 import { sql } from "@proofgrid/db/sql-client";
 import { getEnv } from "../../env.ts";
 import { regionLocation } from "../dispatch/network.ts";
@@ -39,17 +40,7 @@ export async function listRecentActivity(opts: {
   const now = opts.now ?? new Date();
   // Buckets are aligned to the epoch; the newest shown is the latest one that closed `delay` ago.
   const horizon = new Date(Math.floor((now.getTime() - delayMs) / bucketMs) * bucketMs);
-  const rows = await sql().$queryRaw<
-    { bucket: Date; model: string; region: string | null; jobs: number; succeeded: number; median_ms: number | null }[]
-  >`
-    SELECT to_timestamp(floor(extract(epoch FROM j.finished_at) * 1000 / ${bucketMs}) * ${bucketMs} / 1000.0) AS bucket,
-           m.slug AS model, n.region, count(*)::int AS jobs, count(*) FILTER (WHERE j.state = 'succeeded')::int AS succeeded,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM (j.finished_at - j.started_at)) * 1000)::float8 AS median_ms
-    FROM jobs j JOIN models m ON m.id = j.model_id LEFT JOIN nodes n ON n.id = j.node_id
-    WHERE j.state IN ('succeeded', 'failed') AND j.finished_at >= ${new Date(horizon.getTime() - RECENT_WINDOW_MS)} AND j.finished_at < ${horizon}
-    GROUP BY 1, 2, 3
-    ORDER BY 1 DESC, 2, 3
-    LIMIT ${limit}`;
+  const rows = await loadRecentActivity(sql(), { bucketMs, from: new Date(horizon.getTime() - RECENT_WINDOW_MS), to: horizon, limit });
   // Rows of regions that resolve to the same place (`local` and the platform's) are merged.
   const merged = new Map<string, RecentActivity>();
   for (const r of rows) {

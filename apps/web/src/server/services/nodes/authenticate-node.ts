@@ -1,23 +1,14 @@
 import { verifySignedRequest } from "@proofgrid/por";
 import { LRUCache } from "lru-cache";
+import { insertNodeNonce } from "@proofgrid/db/nodes/node-nonces";
+import { loadNodeIdentity, type NodeIdentityRow } from "@proofgrid/db/nodes/node-identity";
+import { markNodeSeen } from "@proofgrid/db/nodes/node-presence";
 import { sql } from "@proofgrid/db/sql-client";
 import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
 
-export interface NodeIdentity {
-  id: string;
-  orgId: string;
-  role: "worker" | "checker";
-  status: "online" | "offline" | "quarantined";
-  models: string[];
-  maxConcurrency: number;
-  region: string;
-  publicKey: string;
-  /** Capability the platform credits (after the registration check's derating). */
-  cuPerHour: number;
-  /** The penalty ladder's allocation multiplier, 1 for a node in good standing. */
-  priorityFactor: number;
-}
+/** The node a signed request came from (packages/db nodes/node-identity.ts). */
+export type NodeIdentity = NodeIdentityRow;
 
 const REASONS: Record<string, string> = {
   missing_headers: "unsigned node request: x-pg-node, x-pg-timestamp, x-pg-nonce and x-pg-signature are required",
@@ -52,12 +43,7 @@ export async function authenticateNode(req: { headers: Headers; method: string; 
     maxSkewMs: getEnv().NODE_SIGNATURE_MAX_SKEW_MS,
     publicKeyFor: async (nodeId: string) => {
       if (!/^[0-9a-f-]{36}$/i.test(nodeId)) return null;
-      const rows = await sql().$queryRaw<NodeIdentity[]>`
-        SELECT id, org_id AS "orgId", role::text AS role, status::text AS status, models,
-               max_concurrency AS "maxConcurrency", region, public_key AS "publicKey",
-               cu_per_hour AS "cuPerHour", priority_factor AS "priorityFactor"
-        FROM nodes WHERE id = ${nodeId}::uuid AND removed_at IS NULL`;
-      node = rows[0] ?? null;
+      node = await loadNodeIdentity(sql(), { nodeId });
       return node?.publicKey ?? null;
     },
   });
@@ -65,21 +51,13 @@ export async function authenticateNode(req: { headers: Headers; method: string; 
   const identity = node as NodeIdentity | null;
   if (!identity) throw new AppError("UNAUTHORIZED", REASONS.unknown_node ?? "unknown node");
 
-  const fresh = await sql().$queryRaw<{ ok: number }[]>`
-    INSERT INTO node_nonces (node_id, nonce) VALUES (${identity.id}::uuid, ${result.nonce})
-    ON CONFLICT DO NOTHING RETURNING 1 AS ok`;
-  if (fresh.length === 0) throw new AppError("UNAUTHORIZED", "replayed request: nonce already used", { reason: "replay" });
+  const fresh = await insertNodeNonce(sql(), { nodeId: identity.id, nonce: result.nonce });
+  if (!fresh) throw new AppError("UNAUTHORIZED", "replayed request: nonce already used", { reason: "replay" });
 
   if (!lastSeenWritten.has(identity.id) || identity.status === "offline") {
     lastSeenWritten.set(identity.id, true);
     // Heard from again: the node is online and its open outage (if any) ends now.
-    await sql().$executeRaw`
-      WITH n AS (
-        UPDATE nodes SET last_seen_at = now(),
-          status = CASE WHEN status = 'offline' THEN 'online'::"NodeStatus" ELSE status END
-        WHERE id = ${identity.id}::uuid RETURNING id
-      )
-      UPDATE node_outages SET ended_at = now() WHERE node_id = ${identity.id}::uuid AND ended_at IS NULL`;
+    await markNodeSeen(sql(), { nodeId: identity.id });
     if (identity.status === "offline") identity.status = "online";
   }
   return identity;

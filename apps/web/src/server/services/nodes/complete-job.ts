@@ -1,5 +1,6 @@
 import { orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import { type CompleteJobReply, type CompleteJobRequest, type CountersignedReceipt, countersignReceipt, hashJson, splitReward, verifyReceipt } from "@proofgrid/por";
+import { countJobInputItems, lockJobForCompletion, storeJobResult, updateJobPrice } from "@proofgrid/db/nodes/job-completion";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { checkModelOutput } from "@proofgrid/models/check-output";
 import { AppError } from "../../errors.ts";
@@ -33,26 +34,7 @@ export async function completeJob(opts: { node: NodeIdentity; request: CompleteJ
   await assertModelOutput(request.jobId, receipt.modelId, request.output);
 
   const result = await sqlTransaction(async (tx) => {
-    const rows = await tx.$queryRaw<
-      {
-        id: string;
-        org_id: string;
-        state: string;
-        node_id: string | null;
-        attempt: number;
-        price: bigint;
-        model_id: string;
-        input_hash: string;
-        output_hash: string | null;
-        receipt: unknown;
-        purpose: string;
-        cost_milli_cu: number;
-        unit_price: bigint | null;
-      }[]
-    >`SELECT id, org_id, state::text AS state, node_id, attempt, price, model_id, input_hash, output_hash, receipt, purpose::text AS purpose,
-             cost_milli_cu, unit_price
-      FROM jobs WHERE id = ${request.jobId}::uuid FOR UPDATE`;
-    const job = rows[0];
+    const job = await lockJobForCompletion(tx, { jobId: request.jobId });
     if (!job) throw new AppError("NOT_FOUND", "job not found");
     if (job.state === "succeeded" && job.attempt === request.attempt && job.node_id === node.id && job.output_hash === outputHash) {
       // Stored by the accepted path below: the countersigned receipt.
@@ -68,17 +50,14 @@ export async function completeJob(opts: { node: NodeIdentity; request: CompleteJ
       throw new AppError("BAD_REQUEST", "receipt model or input hash does not match the job");
     }
     const countersigned = countersignReceipt(receipt, getPlatformKey().privateKey);
-    // One round trip for the three rows the result touches.
-    await tx.$executeRaw`
-      WITH j AS (
-        UPDATE jobs SET state = 'succeeded', output_hash = ${outputHash}, receipt = ${JSON.stringify(countersigned)}::jsonb,
-          finished_at = now(), lease_expires_at = NULL
-        WHERE id = ${job.id}::uuid RETURNING id
-      ), p AS (
-        UPDATE job_payloads SET output = ${JSON.stringify(request.output)}::jsonb WHERE job_id = ${job.id}::uuid RETURNING job_id
-      )
-      UPDATE job_attempts SET outcome = 'succeeded', finished_at = now(), inference_ms = ${Math.round(receipt.inferenceMs)}
-      WHERE job_id = ${job.id}::uuid AND attempt = ${job.attempt}`;
+    await storeJobResult(tx, {
+      jobId: job.id,
+      attempt: job.attempt,
+      outputHash,
+      receipt: countersigned,
+      output: request.output,
+      inferenceMs: receipt.inferenceMs,
+    });
 
     // The hold was priced at the customer's cap; the charge is the cost at the worker's ask
     // fixed at assignment (0 on a reserved worker: the reservation is billed by the hour),
@@ -98,7 +77,7 @@ export async function completeJob(opts: { node: NodeIdentity; request: CompleteJ
       purpose: job.purpose,
       payout: split.worker,
     });
-    if (charge !== held) await tx.$executeRaw`UPDATE jobs SET price = ${charge} WHERE id = ${job.id}::uuid`;
+    if (charge !== held) await updateJobPrice(tx, { jobId: job.id, price: charge });
     // The worker's payout is held on its node until the job's verification window closes
     // (verification/held-earnings.ts releases it, or a fraud verdict claws it back). System
     // accounts come from a migration and a node's at registration: settlement creates nothing.
@@ -133,10 +112,7 @@ async function assertModelOutput(jobId: string, modelId: string, output: unknown
   if (!model) return;
   let items: number | undefined;
   if (model.kind === "embedding") {
-    const rows = await sql().$queryRaw<{ items: number }[]>`
-      SELECT CASE WHEN input ? 'texts' THEN jsonb_array_length(input->'texts') ELSE 1 END AS items
-      FROM job_payloads WHERE job_id = ${jobId}::uuid`;
-    items = rows[0]?.items;
+    items = (await countJobInputItems(sql(), { jobId })) ?? undefined;
   }
   const problem = checkModelOutput(model.slug, output, { items });
   if (problem) {

@@ -1,4 +1,5 @@
 import type { FailJobReply, FailJobRequest } from "@proofgrid/por";
+import { closeJobAttempt, lockJobForHandBack, markJobFailed, requeueJob } from "@proofgrid/db/nodes/job-hand-back";
 import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
@@ -12,10 +13,7 @@ const MAX_ATTEMPTS_CEILING = 10;
 export async function failJob(opts: { node: NodeIdentity; request: FailJobRequest }): Promise<FailJobReply> {
   const { node, request } = opts;
   const outcome = await sqlTransaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ id: string; org_id: string; state: string; node_id: string | null; attempt: number; max_attempts: number; price: bigint }[]>`
-      SELECT id, org_id, state::text AS state, node_id, attempt, max_attempts, price FROM jobs
-      WHERE id = ${request.jobId}::uuid FOR UPDATE`;
-    const job = rows[0];
+    const job = await lockJobForHandBack(tx, { jobId: request.jobId });
     if (!job) throw new AppError("NOT_FOUND", "job not found");
     if (job.state !== "running" || job.node_id !== node.id || job.attempt !== request.attempt) {
       throw new AppError("CONFLICT", `lease lost: job is ${job.state} at attempt ${job.attempt}`);
@@ -23,19 +21,12 @@ export async function failJob(opts: { node: NodeIdentity; request: FailJobReques
     const release = request.kind === "release";
     const maxAttempts = release ? Math.min(job.max_attempts + 1, MAX_ATTEMPTS_CEILING) : job.max_attempts;
     const requeue = request.retryable && job.attempt < maxAttempts;
-    await tx.$executeRaw`
-      UPDATE job_attempts SET outcome = ${release ? "released" : "failed"}, finished_at = now()
-      WHERE job_id = ${job.id}::uuid AND attempt = ${job.attempt}`;
+    await closeJobAttempt(tx, { jobId: job.id, attempt: job.attempt, outcome: release ? "released" : "failed" });
     if (requeue) {
-      await tx.$executeRaw`
-        UPDATE jobs SET state = 'queued', node_id = NULL, lease_expires_at = NULL, max_attempts = ${maxAttempts},
-          error = ${release ? null : request.error || null}
-        WHERE id = ${job.id}::uuid`;
+      await requeueJob(tx, { jobId: job.id, maxAttempts, error: release ? null : request.error || null });
       return "queued" as const;
     }
-    await tx.$executeRaw`
-      UPDATE jobs SET state = 'failed', lease_expires_at = NULL, finished_at = now(), error = ${request.error || "failed"}
-      WHERE id = ${job.id}::uuid`;
+    await markJobFailed(tx, { jobId: job.id, error: request.error || "failed" });
     await releaseHold(tx, { orgId: job.org_id, jobId: job.id, price: BigInt(job.price), reason: "failed" });
     return "failed" as const;
   });

@@ -1,6 +1,7 @@
 import { renewLease } from "@proofgrid/db/jobs";
 import { LRUCache } from "lru-cache";
 import type { HeartbeatReply, HeartbeatRequest } from "@proofgrid/por";
+import { updateLoadedModels, updateMachineLoad } from "@proofgrid/db/nodes/node-load";
 import { sql } from "@proofgrid/db/sql-client";
 import { getEnv } from "../../env.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
@@ -24,7 +25,7 @@ export async function heartbeat(opts: { node: NodeIdentity; request: HeartbeatRe
     const models = opts.request.loadedModels.filter((m) => opts.node.models.includes(m)).sort();
     const key = models.join(",");
     if (loadedWritten.get(opts.node.id) !== key) {
-      await sql().$executeRaw`UPDATE nodes SET loaded_models = ${models}::text[] WHERE id = ${opts.node.id}::uuid`;
+      await updateLoadedModels(sql(), { nodeId: opts.node.id, models });
       loadedWritten.set(opts.node.id, key);
     }
   }
@@ -46,8 +47,6 @@ async function recordMachineLoad(nodeId: string, busy: number): Promise<void> {
   const idle = busy < IDLE_MACHINE_BELOW;
   const last = loadWritten.get(nodeId);
   if (last && last.idle === idle && Math.abs(last.busy - busy) < 0.05) return;
-  await sql().$executeRaw`
-    UPDATE nodes SET machine_busy = ${busy}, idle_since = CASE WHEN ${idle} THEN coalesce(idle_since, now()) ELSE NULL END
-    WHERE id = ${nodeId}::uuid`;
+  await updateMachineLoad(sql(), { nodeId, busy, idle });
   loadWritten.set(nodeId, { busy, idle });
 }

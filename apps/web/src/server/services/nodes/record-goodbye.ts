@@ -1,4 +1,5 @@
 import type { GoodbyeReply } from "@proofgrid/por";
+import { recordNodeGoodbye } from "@proofgrid/db/nodes/node-presence";
 import { sql } from "@proofgrid/db/sql-client";
 import { logger } from "../../logger.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
@@ -14,22 +15,7 @@ import type { NodeIdentity } from "./authenticate-node.ts";
  * quarantined. Its next signed request brings it back online (authenticateNode).
  */
 export async function recordGoodbye(opts: { node: NodeIdentity }): Promise<GoodbyeReply> {
-  const rows = await sql().$queryRaw<{ went_offline: boolean; offers: number }[]>`
-    WITH off AS (
-      UPDATE nodes SET status = 'offline', last_seen_at = now()
-      WHERE id = ${opts.node.id}::uuid AND status = 'online'
-      RETURNING id
-    ), outage AS (
-      INSERT INTO node_outages (id, node_id, started_at)
-      SELECT gen_random_uuid(), id, now() FROM off
-      RETURNING id
-    ), offers AS (
-      UPDATE jobs SET lease_expires_at = now()
-      WHERE state = 'assigned' AND node_id = ${opts.node.id}::uuid AND lease_expires_at > now()
-      RETURNING id
-    )
-    SELECT EXISTS (SELECT 1 FROM off) AS went_offline, (SELECT count(*) FROM offers)::int AS offers`;
-  const r = rows[0] ?? { went_offline: false, offers: 0 };
+  const r = (await recordNodeGoodbye(sql(), { nodeId: opts.node.id })) ?? { went_offline: false, offers: 0 };
   logger.info({ nodeId: opts.node.id, wentOffline: r.went_offline, offersReturned: r.offers }, "node said goodbye");
   return { status: opts.node.status === "quarantined" ? "quarantined" : "offline", offersReturned: r.offers };
 }

@@ -1,6 +1,7 @@
 import { type RegisterNodeReply, verify, ZRegisterNodeRequest as ZNodeRegistration } from "@proofgrid/por";
 import { findRegion } from "@proofgrid/indexer";
 import type { z } from "zod";
+import { bindCheckerLicence, lockRegistrationToken } from "@proofgrid/db/nodes/node-registration";
 import { db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
@@ -27,10 +28,7 @@ export async function registerNode(request: TRegisterNodeRequest): Promise<Regis
   if (known === 0) throw new AppError("BAD_REQUEST", "none of the node's models is in the catalog");
 
   const node = await db().$transaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ id: string; org_id: string; role: "worker" | "checker"; expires_at: Date; used_at: Date | null }[]>`
-      SELECT id, org_id, role::text AS role, expires_at, used_at FROM registration_tokens
-      WHERE token_hash = ${hashRegistrationToken(request.token)} FOR UPDATE`;
-    const token = rows[0];
+    const token = await lockRegistrationToken(tx, { tokenHash: hashRegistrationToken(request.token) });
     if (!token) throw new AppError("UNAUTHORIZED", "unknown registration token");
     if (token.used_at) throw new AppError("UNAUTHORIZED", "registration token already used");
     if (token.expires_at.getTime() < Date.now()) throw new AppError("UNAUTHORIZED", "registration token expired");
@@ -60,10 +58,7 @@ export async function registerNode(request: TRegisterNodeRequest): Promise<Regis
     await tx.registrationToken.update({ where: { id: token.id }, data: { usedAt: new Date(), nodeId: created.id } });
     if (created.role === "checker") {
       // A checker needs one of its provider's unused licences (an admin grants a limited number).
-      const bound = await tx.$executeRaw`
-        UPDATE checker_licences SET node_id = ${created.id}::uuid
-        WHERE id = (SELECT id FROM checker_licences WHERE org_id = ${token.org_id}::uuid AND node_id IS NULL AND revoked_at IS NULL
-                    ORDER BY granted_at LIMIT 1 FOR UPDATE SKIP LOCKED)`;
+      const bound = await bindCheckerLicence(tx, { nodeId: created.id, orgId: token.org_id });
       if (Number(bound) === 0) throw new AppError("FORBIDDEN", "this provider has no unused checker licence: ask an admin to grant one");
     }
     await ensureOrgAccounts(tx, token.org_id);

@@ -1,4 +1,4 @@
-import { orgAccountCode } from "@proofgrid/db/ledger";
+import { loadEarningsBuckets, loadNodeEarnings } from "@proofgrid/db/nodes/node-earnings";
 import { sql } from "@proofgrid/db/sql-client";
 
 /** Hourly bars over a day, or daily bars over two weeks: enough to read, bounded work. */
@@ -32,26 +32,10 @@ export interface EarningsSeries {
  */
 export async function getEarningsSeries(opts: { orgId: string; range: EarningsRange; nodeId?: string }): Promise<EarningsSeries> {
   const r = EARNINGS_RANGES[opts.range];
-  const code = orgAccountCode(opts.orgId, "earnings");
   const now = Date.now();
   const end = Math.floor(now / r.bucketMs) * r.bucketMs + r.bucketMs;
   const from = new Date(end - r.buckets * r.bucketMs);
-  const node = opts.nodeId ?? null;
-  const rows = await sql().$queryRaw<{ bucket: bigint; amount: bigint }[]>`
-    SELECT bucket, sum(amount)::bigint AS amount FROM (
-      SELECT floor(extract(epoch FROM t.created_at) * 1000 / ${r.bucketMs})::bigint AS bucket, e.amount
-      FROM ledger_entries e
-      JOIN ledger_accounts a ON a.id = e.account_id
-      JOIN ledger_transfers t ON t.id = e.transfer_id
-      LEFT JOIN jobs j ON j.id = t.job_id
-      WHERE a.code = ${code} AND t.created_at >= ${from} AND t.kind <> 'release_earnings'
-        AND (${node}::uuid IS NULL OR j.node_id = ${node}::uuid)
-      UNION ALL
-      SELECT floor(extract(epoch FROM h.settled_at) * 1000 / ${r.bucketMs})::bigint AS bucket, h.amount
-      FROM held_earnings h
-      WHERE h.org_id = ${opts.orgId}::uuid AND h.state <> 'clawed' AND h.settled_at >= ${from}
-        AND (${node}::uuid IS NULL OR h.node_id = ${node}::uuid)
-    ) x GROUP BY bucket`;
+  const rows = await loadEarningsBuckets(sql(), { orgId: opts.orgId, bucketMs: r.bucketMs, from, nodeId: opts.nodeId ?? null });
   const byStart = new Map<number, bigint>();
   for (const row of rows) {
     // Buckets are counted in epoch milliseconds: no time-zone conversion on either side.
@@ -72,17 +56,6 @@ export async function getEarningsSeries(opts: { orgId: string; range: EarningsRa
 /** Earnings per node from its jobs: payouts held or released (not clawed back), plus settlements from before payouts were held. */
 export async function getNodeEarnings(opts: { orgId: string; nodeIds: string[] }): Promise<Map<string, bigint>> {
   if (opts.nodeIds.length === 0) return new Map();
-  const rows = await sql().$queryRaw<{ node_id: string; amount: bigint }[]>`
-    SELECT node_id, sum(amount)::bigint AS amount FROM (
-      SELECT j.node_id::text AS node_id, e.amount
-      FROM ledger_entries e
-      JOIN ledger_accounts a ON a.id = e.account_id
-      JOIN ledger_transfers t ON t.id = e.transfer_id
-      JOIN jobs j ON j.id = t.job_id
-      WHERE a.code = ${orgAccountCode(opts.orgId, "earnings")} AND j.node_id = ANY(${opts.nodeIds}::uuid[])
-      UNION ALL
-      SELECT h.node_id::text AS node_id, h.amount FROM held_earnings h
-      WHERE h.org_id = ${opts.orgId}::uuid AND h.node_id = ANY(${opts.nodeIds}::uuid[]) AND h.state <> 'clawed'
-    ) x GROUP BY node_id`;
+  const rows = await loadNodeEarnings(sql(), { orgId: opts.orgId, nodeIds: opts.nodeIds });
   return new Map(rows.map((r) => [r.node_id, BigInt(r.amount)]));
 }

@@ -1,3 +1,4 @@
+import { loadNodeCapability, loadRegistrationMeasurements } from "@proofgrid/db/nodes/capability-evidence";
 import { sql } from "@proofgrid/db/sql-client";
 import { median } from "@proofgrid/por";
 import { AppError } from "../../errors.ts";
@@ -41,19 +42,12 @@ export interface CapabilityEvidence {
  */
 export async function getCapabilityEvidence(opts: { orgId: string; nodeId: string }): Promise<CapabilityEvidence> {
   if (!isNodeId(opts.nodeId)) throw new AppError("NOT_FOUND", "node not found");
-  const nodes = await sql().$queryRaw<
-    { id: string; claimed: number; credited: number; admission: string; machine_busy: number | null; idle_since: Date | null; remeasure_after: Date | null }[]
-  >`
-    SELECT id, claimed_cu_per_hour AS claimed, cu_per_hour AS credited, admission::text AS admission, machine_busy, idle_since, remeasure_after
-    FROM nodes WHERE id = ${opts.nodeId}::uuid AND org_id = ${opts.orgId}::uuid AND role = 'worker'`;
-  const node = nodes[0];
+  const node = await loadNodeCapability(sql(), { orgId: opts.orgId, nodeId: opts.nodeId });
   if (!node) throw new AppError("NOT_FOUND", "node not found");
-  const checks = await sql().$queryRaw<
-    { id: string; status: string; verdict: string | null; created_at: Date; finished_at: Date | null; measured: number | null; evidence: { timings?: ChallengeTiming[]; capability?: CapabilityDecision } | null }[]
-  >`
-    SELECT id, status::text AS status, verdict::text AS verdict, created_at, finished_at, measured_cu_per_hour AS measured, evidence
-    FROM checks WHERE subject_node_id = ${node.id}::uuid AND kind = 'registration'
-    ORDER BY created_at LIMIT ${MAX_MEASUREMENTS}`;
+  const checks = await loadRegistrationMeasurements<{ timings?: ChallengeTiming[]; capability?: CapabilityDecision }>(sql(), {
+    nodeId: node.id,
+    limit: MAX_MEASUREMENTS,
+  });
   return {
     nodeId: node.id,
     claimedCuPerHour: node.claimed,

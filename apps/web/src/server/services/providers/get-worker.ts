@@ -1,10 +1,10 @@
+import { loadWorkerJobs } from "@proofgrid/db/nodes/worker-jobs";
 import { sql } from "@proofgrid/db/sql-client";
 import { db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
 import { isNodeId } from "../market/ask-price.ts";
 import { workerStakeSummaries } from "../verification/exposure.ts";
 import { getNodeEarnings } from "./earnings-series.ts";
-import { orgAccountCode } from "@proofgrid/db/ledger";
 
 /** Recent jobs shown on a worker's page. */
 const MAX_RECENT_JOBS = 50;
@@ -40,29 +40,7 @@ export async function getWorker(opts: { orgId: string; nodeId: string }) {
   const [stake, earnings, jobs] = await Promise.all([
     workerStakeSummaries(sql(), opts.orgId),
     getNodeEarnings({ orgId: opts.orgId, nodeIds: [node.id] }),
-    sql().$queryRaw<
-      {
-        id: string;
-        model: string;
-        state: string;
-        assigned_at: Date | null;
-        started_at: Date | null;
-        finished_at: Date | null;
-        earned: bigint | null;
-        held_state: string | null;
-        held_amount: bigint | null;
-        release_at: Date | null;
-      }[]
-    >`
-      SELECT j.id::text AS id, m.slug AS model, j.state::text AS state, j.assigned_at, j.started_at, j.finished_at,
-             (SELECT sum(e.amount) FROM ledger_transfers t JOIN ledger_entries e ON e.transfer_id = t.id
-                JOIN ledger_accounts a ON a.id = e.account_id
-               WHERE t.job_id = j.id AND a.code = ${orgAccountCode(opts.orgId, "earnings")})::bigint AS earned,
-             h.state::text AS held_state, h.amount AS held_amount, h.release_at
-      FROM jobs j JOIN models m ON m.id = j.model_id LEFT JOIN held_earnings h ON h.job_id = j.id
-      WHERE j.node_id = ${node.id}::uuid
-      ORDER BY j.created_at DESC
-      LIMIT ${MAX_RECENT_JOBS}`,
+    loadWorkerJobs(sql(), { orgId: opts.orgId, nodeId: node.id, limit: MAX_RECENT_JOBS }),
   ]);
   return {
     ...node,

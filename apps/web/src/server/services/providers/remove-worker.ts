@@ -1,3 +1,4 @@
+import { countOpenNodeJobs, loadAccountBalances, lockOrgNode, markNodeRemoved } from "@proofgrid/db/nodes/node-removal";
 import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
@@ -19,27 +20,21 @@ import { nodeStakeCode, nodeUnbondingCode } from "../verification/stake.ts";
 export async function removeWorker(opts: { orgId: string; nodeId: string }): Promise<{ nodeId: string; removedAt: string }> {
   if (!isNodeId(opts.nodeId)) throw new AppError("NOT_FOUND", "worker not found");
   const removed = await sqlTransaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ id: string }[]>`
-      SELECT id FROM nodes WHERE id = ${opts.nodeId}::uuid AND org_id = ${opts.orgId}::uuid AND removed_at IS NULL FOR UPDATE`;
-    if (!rows[0]) throw new AppError("NOT_FOUND", "worker not found");
-    const [open] = await tx.$queryRaw<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM jobs WHERE node_id = ${opts.nodeId}::uuid AND state IN ('assigned', 'running')`;
+    if (!(await lockOrgNode(tx, { orgId: opts.orgId, nodeId: opts.nodeId }))) throw new AppError("NOT_FOUND", "worker not found");
+    const open = await countOpenNodeJobs(tx, { nodeId: opts.nodeId });
     const codes = [nodeStakeCode(opts.nodeId), nodeUnbondingCode(opts.nodeId), nodeHeldCode(opts.nodeId)];
-    const balances = await tx.$queryRaw<{ code: string; balance: bigint }[]>`
-      SELECT code, balance FROM ledger_accounts WHERE code = ANY(${codes})`;
+    const balances = await loadAccountBalances(tx, { codes });
     const of = (code: string) => BigInt(balances.find((b) => b.code === code)?.balance ?? 0n);
     const blockers: string[] = [];
-    if ((open?.n ?? 0) > 0) blockers.push(`${open?.n} job(s) in flight (pause it and let them finish)`);
+    if (open > 0) blockers.push(`${open} job(s) in flight (pause it and let them finish)`);
     const [bonded, unbonding, held] = codes.map(of) as [bigint, bigint, bigint];
     if (bonded > 0n) blockers.push(`${formatTokens(bonded)} tokens bonded (unbond them first)`);
     if (unbonding > 0n) blockers.push(`${formatTokens(unbonding)} tokens unbonding (wait for the unbonding period to end)`);
     if (held > 0n) blockers.push(`${formatTokens(held)} tokens of earnings held until their verification window closes`);
     if (blockers.length > 0) throw new AppError("CONFLICT", `The worker cannot be removed yet: it has ${blockers.join("; ")}.`);
-    const done = await tx.$queryRaw<{ removed_at: Date }[]>`
-      UPDATE nodes SET removed_at = now(), paused_at = coalesce(paused_at, now()), status = 'offline'
-      WHERE id = ${opts.nodeId}::uuid RETURNING removed_at`;
+    const removedAt = await markNodeRemoved(tx, { nodeId: opts.nodeId });
     // An outage that is open stays as it is; no new one starts for a node that is gone.
-    return done[0]?.removed_at ?? new Date();
+    return removedAt ?? new Date();
   });
   invalidateLiveNetwork();
   logger.info({ nodeId: opts.nodeId, orgId: opts.orgId }, "worker removed");

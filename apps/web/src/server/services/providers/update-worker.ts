@@ -1,3 +1,12 @@
+import {
+  lapseNodeOffers,
+  loadWorkerSettings,
+  lockOrgNodeRole,
+  pauseNode,
+  renameNode,
+  resumeNode,
+  updateNodeAskPrice,
+} from "@proofgrid/db/nodes/worker-settings";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { z } from "zod";
 import { AppError } from "../../errors.ts";
@@ -44,33 +53,29 @@ export async function updateWorker(opts: { orgId: string; nodeId: string; reques
   if (!isNodeId(opts.nodeId)) throw new AppError("NOT_FOUND", "worker not found");
   const { name, paused, askPricePerCu } = opts.request;
   const result = await sqlTransaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ role: string }[]>`
-      SELECT role::text AS role FROM nodes WHERE id = ${opts.nodeId}::uuid AND org_id = ${opts.orgId}::uuid AND removed_at IS NULL FOR UPDATE`;
-    if (!rows[0]) throw new AppError("NOT_FOUND", "worker not found");
-    if (rows[0].role !== "worker" && (paused !== undefined || askPricePerCu !== undefined))
+    const role = await lockOrgNodeRole(tx, { orgId: opts.orgId, nodeId: opts.nodeId });
+    if (!role) throw new AppError("NOT_FOUND", "worker not found");
+    if (role !== "worker" && (paused !== undefined || askPricePerCu !== undefined))
       throw new AppError("BAD_REQUEST", "only a worker can be paused or given an asking price: this node is a checker");
-    if (name !== undefined) await tx.$executeRaw`UPDATE nodes SET name = ${name} WHERE id = ${opts.nodeId}::uuid`;
+    if (name !== undefined) await renameNode(tx, { nodeId: opts.nodeId, name });
     if (askPricePerCu !== undefined) {
       // Bounds were checked by the schema (1..10^12, or null for the list price).
       const ask = askPricePerCu === null ? null : BigInt(askPricePerCu);
-      await tx.$executeRaw`UPDATE nodes SET ask_price_per_cu = ${ask} WHERE id = ${opts.nodeId}::uuid`;
+      await updateNodeAskPrice(tx, { nodeId: opts.nodeId, askPricePerCu: ask });
     }
     let offersReturned = 0;
     if (paused === true) {
-      await tx.$executeRaw`UPDATE nodes SET paused_at = coalesce(paused_at, now()) WHERE id = ${opts.nodeId}::uuid`;
+      await pauseNode(tx, { nodeId: opts.nodeId });
       // Offers it has not leased lapse now: the sweeper puts them back in the queue with
       // this node declined, as after a goodbye. Jobs it is running are left to finish.
-      offersReturned = await tx.$executeRaw`
-        UPDATE jobs SET lease_expires_at = now()
-        WHERE state = 'assigned' AND node_id = ${opts.nodeId}::uuid AND lease_expires_at > now()`;
+      offersReturned = await lapseNodeOffers(tx, { nodeId: opts.nodeId });
     } else if (paused === false) {
-      await tx.$executeRaw`UPDATE nodes SET paused_at = NULL WHERE id = ${opts.nodeId}::uuid`;
+      await resumeNode(tx, { nodeId: opts.nodeId });
     }
     return { offersReturned };
   });
   invalidateLiveNetwork();
-  const [view] = await sql().$queryRaw<{ name: string; paused_at: Date | null; ask_price_per_cu: bigint | null }[]>`
-    SELECT name, paused_at, ask_price_per_cu FROM nodes WHERE id = ${opts.nodeId}::uuid`;
+  const view = await loadWorkerSettings(sql(), { nodeId: opts.nodeId });
   if (!view) throw new AppError("NOT_FOUND", "worker not found");
   logger.info({ nodeId: opts.nodeId, orgId: opts.orgId, name: name ?? undefined, paused, offersReturned: result.offersReturned }, "worker updated");
   return {
