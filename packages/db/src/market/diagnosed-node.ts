@@ -43,7 +43,9 @@ export async function loadDiagnosedNode(db: Db, opts: { orgId: string; nodeId: s
 
 /** The smallest charge among the node's settled jobs whose earnings are still held; null when it holds none. */
 export async function loadSmallestHeldCharge(db: Db, opts: { nodeId: string }): Promise<bigint | null> {
-  const rows = await db.$queryRaw<{ charge: bigint | null }[]>`
+  // int8 arrives as a string on pg (as a bigint through Prisma): one bigint out, whichever.
+  const rows = await db.$queryRaw<{ charge: bigint | string | null }[]>`
         SELECT min(charge)::bigint AS charge FROM held_earnings WHERE node_id = ${opts.nodeId}::uuid AND state = 'held'`;
-  return rows[0]?.charge ?? null;
+  const charge = rows[0]?.charge;
+  return charge === null || charge === undefined ? null : BigInt(charge);
 }
