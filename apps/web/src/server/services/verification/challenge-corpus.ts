@@ -1,3 +1,12 @@
+import {
+  insertCorpusInput,
+  insertCorpusItem,
+  loadReplayCandidates,
+  takeCorpusItems,
+  takeReplayInput,
+  trimChallengeCorpus,
+} from "@proofgrid/db/challenges/challenge-corpus";
+import { drawTrafficSample, insertTrafficSample, loadTrafficJobs, trimTrafficSamples } from "@proofgrid/db/challenges/traffic-samples";
 import { sql } from "@proofgrid/db/sql-client";
 import { isModelSlug } from "@proofgrid/models/catalog";
 import type { ChallengeContent } from "@proofgrid/models/traffic/render-traffic-challenge";
@@ -42,28 +51,22 @@ let cursor: Date | undefined;
  */
 export async function sampleTraffic(): Promise<number> {
   cursor ??= new Date(Date.now() - 3_600_000);
-  const jobs = await sql().$queryRaw<
-    { id: string; finished_at: Date; model_id: string; slug: string; input: unknown; output: unknown; donates: boolean; provider: string | null }[]
-  >`
-    SELECT j.id, j.finished_at, j.model_id, m.slug, p.input, p.output, o.donates_challenge_inputs AS donates, n.org_id AS provider
-    FROM jobs j JOIN models m ON m.id = j.model_id JOIN job_payloads p ON p.job_id = j.id JOIN organizations o ON o.id = j.org_id
-    LEFT JOIN nodes n ON n.id = j.node_id
-    WHERE j.state = 'succeeded' AND j.purpose = 'customer' AND j.org_id <> ${PROTOCOL_ORG_ID}::uuid
-      AND j.finished_at > ${cursor} AND j.verification <> 'refunded'
-    ORDER BY j.finished_at LIMIT ${JOBS_PER_TICK}`;
+  const jobs = await loadTrafficJobs(sql(), { after: cursor, limit: JOBS_PER_TICK, protocolOrgId: PROTOCOL_ORG_ID });
   for (const j of jobs) {
     cursor = j.finished_at;
     if (!isModelSlug(j.slug)) continue;
     try {
       const measured = await measureInput(j.slug, j.input, j.output);
-      await sql().$executeRaw`
-        INSERT INTO traffic_samples (model_id, job_id, sample) VALUES (${j.model_id}, ${j.id}::uuid, ${JSON.stringify(measured.shape)}::jsonb)
-        ON CONFLICT (job_id) DO NOTHING`;
+      await insertTrafficSample(sql(), { modelId: j.model_id, jobId: j.id, shape: measured.shape });
       if (j.donates) {
         await donate(j.id, j.provider, j.slug, j.input, j.output);
-        await sql().$executeRaw`
-          INSERT INTO challenge_corpus (kind, model_id, input, shape, source_job_id, source_org_id)
-          VALUES ('input', ${j.model_id}, ${JSON.stringify(j.input)}::jsonb, ${JSON.stringify(measured.shape)}::jsonb, ${j.id}::uuid, ${j.provider}::uuid)`;
+        await insertCorpusInput(sql(), {
+          modelId: j.model_id,
+          input: j.input,
+          shape: measured.shape,
+          sourceJobId: j.id,
+          sourceOrgId: j.provider,
+        });
       }
     } catch (err) {
       logger.warn({ err, jobId: j.id }, "traffic sample: input not measured");
@@ -74,9 +77,8 @@ export async function sampleTraffic(): Promise<number> {
 }
 
 async function donate(jobId: string, provider: string | null, slug: string, input: unknown, output: unknown): Promise<void> {
-  const add = (kind: string, text: string | null, audio: Buffer | null, durationMs: number | null) => sql().$executeRaw`
-    INSERT INTO challenge_corpus (kind, text, audio, duration_ms, source_job_id, source_org_id)
-    VALUES (${kind}, ${text}, ${audio}, ${durationMs}, ${jobId}::uuid, ${provider}::uuid)`;
+  const add = (kind: string, text: string | null, audio: Buffer | null, durationMs: number | null) =>
+    insertCorpusItem(sql(), { kind, text, audio, durationMs, sourceJobId: jobId, sourceOrgId: provider });
   if (slug === "encoder-synthetic-minilm") {
     const texts = "texts" in (input as object) ? (input as { texts: string[] }).texts : [(input as { text: string }).text];
     // Whole texts, as their customers wrote them: split into sentences, abbreviations
@@ -114,14 +116,8 @@ async function donate(jobId: string, provider: string | null, slug: string, inpu
 }
 
 async function trim(): Promise<void> {
-  await sql().$executeRaw`
-    DELETE FROM traffic_samples t USING (
-      SELECT id, row_number() OVER (PARTITION BY model_id ORDER BY id DESC) AS r FROM traffic_samples
-    ) old WHERE t.id = old.id AND old.r > ${SAMPLES_PER_MODEL}`;
-  await sql().$executeRaw`
-    DELETE FROM challenge_corpus c USING (
-      SELECT id, row_number() OVER (PARTITION BY kind, model_id ORDER BY id DESC) AS r FROM challenge_corpus
-    ) old WHERE c.id = old.id AND old.r > CASE WHEN c.kind = 'input' THEN ${INPUTS_PER_MODEL}::int ELSE ${CORPUS_PER_KIND}::int END`;
+  await trimTrafficSamples(sql(), { perModel: SAMPLES_PER_MODEL });
+  await trimChallengeCorpus(sql(), { inputsPerModel: INPUTS_PER_MODEL, perKind: CORPUS_PER_KIND });
 }
 
 /**
@@ -134,27 +130,18 @@ async function trim(): Promise<void> {
  * tell it from a customer's (bench:por measures it).
  */
 export async function drawReplayInput(opts: { modelId: string; subjectOrgId: string; shape: InputShape }): Promise<unknown | null> {
-  const rows = await sql().$queryRaw<{ id: bigint; shape: InputShape }[]>`
-    SELECT c.id, c.shape FROM challenge_corpus c
-    WHERE c.kind = 'input' AND c.model_id = ${opts.modelId} AND c.uses = 0
-      AND c.source_org_id IS DISTINCT FROM ${opts.subjectOrgId}::uuid
-      AND NOT EXISTS (SELECT 1 FROM job_attempts a JOIN nodes n ON n.id = a.node_id WHERE a.job_id = c.source_job_id AND n.org_id = ${opts.subjectOrgId}::uuid)
-      AND NOT EXISTS (SELECT 1 FROM checks k JOIN nodes n ON n.id = k.checker_node_id WHERE k.job_id = c.source_job_id AND n.org_id = ${opts.subjectOrgId}::uuid)
-    ORDER BY random() LIMIT ${REPLAY_CANDIDATES}`;
+  const { modelId, subjectOrgId } = opts;
+  const rows = await loadReplayCandidates<InputShape>(sql(), { modelId, subjectOrgId, limit: REPLAY_CANDIDATES });
   const at = nearestShape(opts.shape, rows.map((r) => r.shape));
   const pick = rows[at];
   if (!pick) return null;
   // Taken only if still unused: two challenges drawing at once never share an input.
-  const taken = await sql().$queryRaw<{ input: unknown }[]>`
-    UPDATE challenge_corpus SET uses = uses + 1 WHERE id = ${pick.id} AND uses = 0 RETURNING input`;
-  return taken[0]?.input ?? null;
+  return takeReplayInput(sql(), { id: pick.id });
 }
 
 /** The shape of one recent customer job of this model, drawn at random; null before any traffic. */
 export async function drawTrafficShape(modelId: string): Promise<InputShape | null> {
-  const rows = await sql().$queryRaw<{ sample: InputShape }[]>`
-    SELECT sample FROM traffic_samples WHERE model_id = ${modelId} ORDER BY random() LIMIT 1`;
-  return rows[0]?.sample ?? null;
+  return drawTrafficSample<InputShape>(sql(), { modelId });
 }
 
 /**
@@ -168,20 +155,13 @@ export async function drawChallengeContent(opts: { subjectOrgId: string; kind: "
 }
 
 async function drawKind(subjectOrgId: string, kind: "sentence" | "line" | "speech" | "room"): Promise<ChallengeContent & { room?: Int16Array[] }> {
-  const opts = { subjectOrgId, kind };
-  const rows = await sql().$queryRaw<{ id: bigint; text: string | null; audio: Buffer | null }[]>`
-    WITH picked AS (
-      SELECT id FROM challenge_corpus
-      WHERE kind = ${opts.kind} AND source_org_id IS DISTINCT FROM ${opts.subjectOrgId}::uuid
-      ORDER BY uses, random() LIMIT ${opts.kind === "speech" || opts.kind === "room" ? 16 : CANDIDATES}
-    )
-    UPDATE challenge_corpus c SET uses = c.uses + 1 FROM picked WHERE c.id = picked.id
-    RETURNING c.id, c.text, c.audio`;
+  const audio = kind === "speech" || kind === "room";
+  const rows = await takeCorpusItems(sql(), { kind, subjectOrgId, limit: audio ? 16 : CANDIDATES });
   const content: ChallengeContent & { room?: Int16Array[] } = { sentences: [], lines: [], speech: [] };
   for (const r of rows) {
-    if (opts.kind === "sentence" && r.text) (content.sentences as string[]).push(r.text);
-    if (opts.kind === "line" && r.text) (content.lines as string[]).push(r.text);
-    if ((opts.kind === "speech" || opts.kind === "room") && r.audio) {
+    if (kind === "sentence" && r.text) (content.sentences as string[]).push(r.text);
+    if (kind === "line" && r.text) (content.lines as string[]).push(r.text);
+    if (audio && r.audio) {
       const b = Buffer.from(r.audio);
       (content.speech as Int16Array[]).push(new Int16Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)));
     }

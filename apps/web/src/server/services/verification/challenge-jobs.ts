@@ -1,4 +1,7 @@
 import { createHash, randomInt, randomUUID } from "node:crypto";
+import { insertChallengeCheck, recordChallengeItemSeed } from "@proofgrid/db/challenges/challenge-checks";
+import { insertChallengeJob, insertChallengeJobPayload } from "@proofgrid/db/challenges/challenge-jobs";
+import { loadModelsByIds } from "@proofgrid/db/challenges/challenge-models";
 import type { Db } from "@proofgrid/db/db-types";
 import { postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
@@ -33,8 +36,7 @@ interface SubjectNode {
 /** A node's models a challenge can be generated for (every built-in model has a generator),
  * in slug order: registration checks take them in turn. */
 export async function challengeModels(db: Db, modelIds: readonly string[]): Promise<{ id: string; slug: string }[]> {
-  const rows = await db.$queryRaw<{ id: string; slug: string }[]>`
-    SELECT id, slug FROM models WHERE id = ANY(${[...modelIds]}::text[]) ORDER BY slug`;
+  const rows = await loadModelsByIds(db, { modelIds });
   return rows.filter((m) => isModelSlug(m.slug));
 }
 
@@ -54,10 +56,16 @@ export async function openChallengeCheck(opts: { node: SubjectNode; kind: Challe
   const first = opts.kind === "registration" ? models[0] : (models.find((m) => m.id === opts.modelId) ?? models[randomInt(models.length)]);
   if (!first) return null;
   const checkId = randomUUID();
-  await sql().$executeRaw`
-    INSERT INTO checks (id, kind, status, subject_node_id, subject_org_id, model_id, seed, planned_jobs, epoch)
-    VALUES (${checkId}::uuid, ${opts.kind}::"CheckKind", 'waiting', ${opts.node.id}::uuid, ${opts.node.orgId}::uuid, ${first.id}, ${seed},
-            ${opts.planned}, ${epoch})`;
+  await insertChallengeCheck(sql(), {
+    id: checkId,
+    kind: opts.kind,
+    subjectNodeId: opts.node.id,
+    subjectOrgId: opts.node.orgId,
+    modelId: first.id,
+    seed,
+    plannedJobs: opts.planned,
+    epoch,
+  });
   await submitChallengeJob({ checkId, seed, index: 0, nodeId: opts.node.id, subjectOrgId: opts.node.orgId, model: first, capability: opts.kind === "registration" });
   logger.info({ checkId, kind: opts.kind, nodeId: opts.node.id, model: first.slug }, "challenge opened");
   return checkId;
@@ -89,14 +97,21 @@ export async function submitChallengeJob(opts: {
   const jobId = randomUUID();
   const idempotencyKey = `challenge:${opts.checkId}:${opts.index}`;
   await sqlTransaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ id: string }[]>`
-      INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, idempotency_key, purpose, pinned_node_id, check_id)
-      VALUES (${jobId}::uuid, ${PROTOCOL_ORG_ID}::uuid, ${opts.model.id}, ${costMilliCu}, ${price}, ${hashJson(input)}, ${inputBytes},
-              ${idempotencyKey}, 'challenge', ${opts.nodeId}::uuid, ${opts.checkId}::uuid)
-      ON CONFLICT (org_id, idempotency_key) DO NOTHING RETURNING id`;
-    if (rows.length === 0) return;
-    await tx.$executeRaw`INSERT INTO job_payloads (job_id, input) VALUES (${jobId}::uuid, ${JSON.stringify(input)}::jsonb)`;
-    await tx.$executeRaw`UPDATE checks SET evidence = jsonb_set(coalesce(evidence, '{}'::jsonb), '{seeds}', coalesce(evidence->'seeds', '{}'::jsonb) || jsonb_build_object(${jobId}::text, ${itemSeed}::text)) WHERE id = ${opts.checkId}::uuid`;
+    const created = await insertChallengeJob(tx, {
+      id: jobId,
+      orgId: PROTOCOL_ORG_ID,
+      modelId: opts.model.id,
+      costMilliCu,
+      price,
+      inputHash: hashJson(input),
+      inputBytes,
+      idempotencyKey,
+      pinnedNodeId: opts.nodeId,
+      checkId: opts.checkId,
+    });
+    if (!created) return;
+    await insertChallengeJobPayload(tx, { jobId, input });
+    await recordChallengeItemSeed(tx, { checkId: opts.checkId, jobId, itemSeed });
     await postTransfer(tx, {
       idempotencyKey: `challenge-fund:${jobId}`,
       kind: "challenge_fund",

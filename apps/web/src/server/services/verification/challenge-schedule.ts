@@ -1,4 +1,7 @@
 import { randomInt } from "node:crypto";
+import { countOpenChallengeChecks } from "@proofgrid/db/challenges/challenge-checks";
+import { drawRecentCustomerModel } from "@proofgrid/db/challenges/recent-customer-model";
+import { hasCustomerLeaseAfter, loadLeaseHistory, loadWorkerLeasesSince } from "@proofgrid/db/challenges/worker-leases";
 import { sql } from "@proofgrid/db/sql-client";
 import { canaryRate } from "@proofgrid/por";
 import { logger } from "../../logger.ts";
@@ -65,14 +68,7 @@ export async function scheduleTrafficChallenges(): Promise<number> {
   const now = Date.now();
   const from = since ?? new Date(now - 1_000);
   since ??= from;
-  const leases = await sql().$queryRaw<
-    { node_id: string; org_id: string; models: string[]; leased_at: Date; customer: boolean; reputation_score: number; completed_jobs: number }[]
-  >`
-    SELECT a.node_id, n.org_id, n.models, a.leased_at, j.purpose <> 'challenge' AS customer, n.reputation_score, n.completed_jobs
-    FROM job_attempts a JOIN jobs j ON j.id = a.job_id JOIN nodes n ON n.id = a.node_id
-    WHERE a.leased_at > ${from}
-      AND n.role = 'worker' AND n.status = 'online' AND n.paused_at IS NULL AND n.admission IN ('passed', 'derated')
-    ORDER BY a.leased_at LIMIT ${MAX_LEASES_PER_TICK}`;
+  const leases = await loadWorkerLeasesSince(sql(), { from, limit: MAX_LEASES_PER_TICK });
   for (const l of leases) {
     since = l.leased_at;
     if (!t.has(l.node_id)) {
@@ -104,7 +100,7 @@ export async function scheduleTrafficChallenges(): Promise<number> {
   for (const d of due) {
     const open = async () => {
       try {
-        if (await customerLeasedAfter(d.nodeId, knownUntil)) {
+        if (await hasCustomerLeaseAfter(sql(), { nodeId: d.nodeId, at: new Date(knownUntil) })) {
           t.requeue(d.nodeId, d.item);
           return;
         }
@@ -120,16 +116,10 @@ export async function scheduleTrafficChallenges(): Promise<number> {
   return due.length;
 }
 
-async function customerLeasedAfter(nodeId: string, at: number): Promise<boolean> {
-  const rows = await sql().$queryRaw<{ n: number }[]>`
-    SELECT 1 AS n FROM job_attempts a JOIN jobs j ON j.id = a.job_id
-    WHERE a.node_id = ${nodeId}::uuid AND a.leased_at > ${new Date(at)} AND j.purpose <> 'challenge' LIMIT 1`;
-  return rows.length > 0;
-}
-
 async function openDue(d: { node: NodeRef; kind: Kind }): Promise<void> {
-  if ((await openCount(d.node.id)) >= MAX_OPEN_PER_NODE) return;
-  const modelId = await recentCustomerModel(d.node.id);
+  if ((await countOpenChallengeChecks(sql(), { nodeId: d.node.id })) >= MAX_OPEN_PER_NODE) return;
+  // One of the worker's recent customer jobs' models, drawn at random: the challenges' model mix is its traffic's.
+  const modelId = await drawRecentCustomerModel(sql(), { nodeId: d.node.id });
   await openChallengeCheck({ node: d.node, kind: d.kind, planned: 1, modelId: modelId ?? undefined });
 }
 
@@ -138,10 +128,7 @@ async function openDue(d: { node: NodeRef; kind: Kind }): Promise<void> {
  * customer lease (from the lease before it, of any kind) and the newest lease's time.
  */
 async function leaseHistory(nodeId: string, before: Date): Promise<{ gaps: number[]; last: number | undefined }> {
-  const rows = await sql().$queryRaw<{ leased_at: Date; customer: boolean }[]>`
-    SELECT a.leased_at, j.purpose <> 'challenge' AS customer FROM job_attempts a JOIN jobs j ON j.id = a.job_id
-    WHERE a.node_id = ${nodeId}::uuid AND a.leased_at <= ${before} AND a.leased_at > now() - interval '1 day'
-    ORDER BY a.leased_at DESC LIMIT ${GAPS_PER_NODE * 2}`;
+  const rows = await loadLeaseHistory(sql(), { nodeId, before, limit: GAPS_PER_NODE * 2 });
   rows.reverse();
   const gaps: number[] = [];
   for (let i = 1; i < rows.length; i++) {
@@ -149,22 +136,4 @@ async function leaseHistory(nodeId: string, before: Date): Promise<{ gaps: numbe
     if (r.customer) gaps.push(r.leased_at.getTime() - (rows[i - 1] as { leased_at: Date }).leased_at.getTime());
   }
   return { gaps: gaps.filter((g) => g > 0), last: rows.at(-1)?.leased_at.getTime() };
-}
-
-/** The model of one of the worker's recent customer jobs, drawn at random: the challenges' model mix is its traffic's. */
-async function recentCustomerModel(nodeId: string): Promise<string | null> {
-  const rows = await sql().$queryRaw<{ model_id: string }[]>`
-    SELECT model_id FROM (
-      SELECT j.model_id FROM jobs j WHERE j.node_id = ${nodeId}::uuid AND j.purpose <> 'challenge'
-        AND j.state = ANY(ARRAY['assigned', 'running', 'succeeded', 'failed']::"JobState"[]) AND j.created_at > now() - interval '1 day'
-      ORDER BY j.created_at DESC LIMIT 100
-    ) recent ORDER BY random() LIMIT 1`;
-  return rows[0]?.model_id ?? null;
-}
-
-async function openCount(nodeId: string): Promise<number> {
-  const rows = await sql().$queryRaw<{ n: number }[]>`
-    SELECT count(*)::int AS n FROM checks WHERE subject_node_id = ${nodeId}::uuid
-      AND kind IN ('canary', 'standby', 'latency') AND status IN ('waiting', 'queued', 'leased')`;
-  return rows[0]?.n ?? 0;
 }

@@ -1,3 +1,7 @@
+import { loadChallengeItemRows, loadJobItemRow } from "@proofgrid/db/checks/check-items";
+import { leaseNextCheck, sweepExpiredCheckLeases } from "@proofgrid/db/checks/check-leases";
+import { type CheckRow as CheckTableRow, loadCheckRow } from "@proofgrid/db/checks/check-rows";
+import { hasActiveCheckerLicence } from "@proofgrid/db/checks/checker-licences";
 import type { Db } from "@proofgrid/db/db-types";
 import { sql } from "@proofgrid/db/sql-client";
 import type { CheckTask, CheckTaskItem } from "@proofgrid/por";
@@ -20,23 +24,8 @@ const PROTOCOL_ALLOWANCE_MS = 60;
 
 const CHALLENGE_KINDS = new Set(["registration", "standby", "latency", "canary"]);
 
-export interface CheckRow {
-  id: string;
-  kind: string;
-  status: string;
-  subject_node_id: string;
-  subject_org_id: string;
-  checker_node_id: string | null;
-  job_id: string | null;
-  parent_check_id: string | null;
-  model_id: string;
-  seed: string | null;
-  planned_jobs: number;
-  attempt: number;
-  evidence: CheckEvidence | null;
-  planted_output: unknown;
-  verdict: string | null;
-}
+/** A row of `checks` with its evidence typed as the verification services write it. */
+export type CheckRow = CheckTableRow<CheckEvidence>;
 
 export interface CheckEvidence {
   /** Challenge job id → item seed. */
@@ -86,16 +75,7 @@ export interface CapabilityDecision {
 }
 
 export async function loadCheck(db: Db, id: string, lock = false): Promise<CheckRow | null> {
-  const rows = lock
-    ? await db.$queryRaw<CheckRow[]>`
-        SELECT id, kind::text AS kind, status::text AS status, subject_node_id, subject_org_id, checker_node_id, job_id, parent_check_id,
-               model_id, seed, planned_jobs, attempt, evidence, planted_output, verdict::text AS verdict
-        FROM checks WHERE id = ${id}::uuid FOR UPDATE`
-    : await db.$queryRaw<CheckRow[]>`
-        SELECT id, kind::text AS kind, status::text AS status, subject_node_id, subject_org_id, checker_node_id, job_id, parent_check_id,
-               model_id, seed, planned_jobs, attempt, evidence, planted_output, verdict::text AS verdict
-        FROM checks WHERE id = ${id}::uuid`;
-  return rows[0] ?? null;
+  return loadCheckRow<CheckEvidence>(db, { id, lock });
 }
 
 /** The check whose items a task re-runs: a dispute re-runs its parent's (the mismatched ones). */
@@ -115,17 +95,7 @@ export async function checkItems(
   const base = check.kind === "dispute" && check.parent_check_id ? await loadCheck(db, check.parent_check_id) : check;
   if (!base) throw new Error(`check ${check.id}: parent missing`);
   if (isChallengeCheck(base.kind)) {
-    const rows = await db.$queryRaw<
-      { id: string; slug: string; input: unknown; output: unknown; cost_milli_cu: number; wall_ms: number | null; receipt_ms: number | null; lease_ms: number | null; claimed: number }[]
-    >`
-      SELECT j.id, m.slug, p.input, p.output, j.cost_milli_cu, n.claimed_cu_per_hour AS claimed, t.receipt_ms, t.lease_ms,
-             greatest(coalesce(t.receipt_ms, 0), t.lease_ms - ${PROTOCOL_ALLOWANCE_MS})::float8 AS wall_ms
-      FROM jobs j JOIN models m ON m.id = j.model_id JOIN job_payloads p ON p.job_id = j.id JOIN nodes n ON n.id = j.pinned_node_id
-      LEFT JOIN LATERAL (
-        SELECT a.inference_ms::float8 AS receipt_ms, (extract(epoch FROM (a.finished_at - a.leased_at)) * 1000)::float8 AS lease_ms
-        FROM job_attempts a WHERE a.job_id = j.id AND a.outcome = 'succeeded' LIMIT 1
-      ) t ON true
-      WHERE j.check_id = ${base.id}::uuid AND j.state = 'succeeded' ORDER BY j.created_at`;
+    const rows = await loadChallengeItemRows(db, { checkId: base.id, protocolAllowanceMs: PROTOCOL_ALLOWANCE_MS });
     const wanted = check.kind === "dispute" ? new Set(check.evidence?.refs ?? []) : null;
     const seeds = base.evidence?.seeds ?? {};
     // The first job of each model on a node pays for loading the model: it is checked but
@@ -163,10 +133,7 @@ export async function checkItems(
     const timedKind = base.kind === "registration" || base.kind === "latency";
     return { kind: "challenge", items, claimed: timedKind && check.kind !== "dispute" ? rows[0]?.claimed : undefined, timings };
   }
-  const rows = await db.$queryRaw<{ id: string; slug: string; input: unknown; output: unknown; cost_milli_cu: number }[]>`
-    SELECT j.id, m.slug, p.input, p.output, j.cost_milli_cu FROM jobs j JOIN models m ON m.id = j.model_id JOIN job_payloads p ON p.job_id = j.id
-    WHERE j.id = ${check.job_id}::uuid`;
-  const r = rows[0];
+  const r = await loadJobItemRow(db, { jobId: check.job_id });
   if (!r) throw new Error(`check ${check.id}: job missing`);
   // A planted check shows the wrong output it was built with; everything else shows the truth.
   const output = check.kind === "planted" ? check.planted_output : r.output;
@@ -176,9 +143,8 @@ export async function checkItems(
 async function assertLicensedChecker(node: NodeIdentity): Promise<void> {
   if (node.role !== "checker") throw new AppError("FORBIDDEN", "only checker nodes lease checks; this node is a worker");
   if (node.status === "quarantined") throw new AppError("FORBIDDEN", "node is quarantined");
-  const lic = await sql().$queryRaw<{ id: string }[]>`
-    SELECT id FROM checker_licences WHERE node_id = ${node.id}::uuid AND revoked_at IS NULL`;
-  if (lic.length === 0) throw new AppError("FORBIDDEN", "no active checker licence for this node");
+  const licensed = await hasActiveCheckerLicence(sql(), { nodeId: node.id });
+  if (!licensed) throw new AppError("FORBIDDEN", "no active checker licence for this node");
   if (getPorConfig().stakeRequired) {
     const s = await stakeStatus(sql(), node.id, node.cuPerHour);
     if (!s.sufficient) throw new AppError(
@@ -199,22 +165,8 @@ export async function leaseCheck(opts: { node: NodeIdentity; waitMs: number; sig
   const config = getPorConfig();
   const deadline = Date.now() + opts.waitMs;
   for (;;) {
-    const rows = await sql().$queryRaw<{ id: string }[]>`
-      WITH next AS (
-        SELECT c.id FROM checks c
-        WHERE c.status = 'queued' AND c.model_id = ANY(${opts.node.models}::text[]) AND c.subject_org_id <> ${opts.node.orgId}::uuid
-          AND c.subject_node_id <> ${opts.node.id}::uuid
-          -- A checker whose report on this check was refused does not get it again.
-          AND NOT EXISTS (SELECT 1 FROM node_verdicts v WHERE v.check_id = c.id AND v.node_id = ${opts.node.id}::uuid AND v.role = 'checker')
-          AND (c.kind <> 'dispute' OR NOT EXISTS (
-            SELECT 1 FROM checks p JOIN nodes pn ON pn.id = p.checker_node_id
-            WHERE p.id = c.parent_check_id AND (p.checker_node_id = ${opts.node.id}::uuid OR pn.org_id = ${opts.node.orgId}::uuid)))
-        ORDER BY c.created_at LIMIT 1 FOR UPDATE SKIP LOCKED
-      )
-      UPDATE checks c SET status = 'leased', checker_node_id = ${opts.node.id}::uuid, attempt = c.attempt + 1, leased_at = now(),
-        lease_expires_at = now() + ${config.checkLeaseMs} * interval '1 millisecond'
-      FROM next WHERE c.id = next.id RETURNING c.id`;
-    const id = rows[0]?.id;
+    const { node } = opts;
+    const id = await leaseNextCheck(sql(), { nodeId: node.id, orgId: node.orgId, models: node.models, leaseMs: config.checkLeaseMs });
     if (id) {
       const check = await loadCheck(sql(), id);
       if (!check) continue;
@@ -230,8 +182,5 @@ export async function leaseCheck(opts: { node: NodeIdentity; waitMs: number; sig
 
 /** Hands expired check leases to the next checker (coordinator). */
 export async function sweepCheckLeases(): Promise<number> {
-  const n = await sql().$executeRaw`
-    UPDATE checks SET status = 'queued', checker_node_id = NULL, lease_expires_at = NULL
-    WHERE status = 'leased' AND lease_expires_at < now()`;
-  return Number(n);
+  return sweepExpiredCheckLeases(sql());
 }

@@ -1,3 +1,4 @@
+import { insertFraudNoticeEmail, loadOrgOwnerEmails } from "@proofgrid/db/checks/fraud-notices";
 import type { Db } from "@proofgrid/db/db-types";
 import { formatTokens } from "../billing/get-balance.ts";
 
@@ -37,9 +38,7 @@ const MAX_JOBS_IN_EMAIL = 20;
 
 /** Emails the customer organisation's owners (the outbox row commits with the refunds). */
 async function emailOwners(tx: Db, notice: FraudNotice): Promise<void> {
-  const owners = await tx.$queryRaw<{ email: string; name: string }[]>`
-    SELECT u.email, o.name FROM memberships m JOIN users u ON u.id = m.user_id JOIN organizations o ON o.id = m.org_id
-    WHERE m.org_id = ${notice.customerOrgId}::uuid AND m.role = 'owner' ORDER BY u.email LIMIT 20`;
+  const owners = await loadOrgOwnerEmails(tx, { orgId: notice.customerOrgId });
   if (owners.length === 0) return;
   const refunded = notice.jobs.filter((j) => j.verification === "refunded");
   const verified = notice.jobs.filter((j) => j.verification === "verified");
@@ -59,9 +58,11 @@ async function emailOwners(tx: Db, notice: FraudNotice): Promise<void> {
     "Each job's page and GET /api/v1/jobs/<id> carry the notice; POST /api/v1/jobs/<id>/rerun runs a refunded job again on another worker.",
   ].join("\n");
   for (const o of owners) {
-    await tx.$executeRaw`
-      INSERT INTO outbound_emails (id, to_address, subject, body_text, kind)
-      VALUES (gen_random_uuid(), ${o.email}, ${"Proofgrid: results of a fraudulent worker were refunded"}, ${text.slice(0, 20_000)}, 'fraud_notice')`;
+    await insertFraudNoticeEmail(tx, {
+      toAddress: o.email,
+      subject: "Proofgrid: results of a fraudulent worker were refunded",
+      bodyText: text.slice(0, 20_000),
+    });
   }
 }
 

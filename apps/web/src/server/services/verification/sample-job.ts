@@ -1,3 +1,10 @@
+import {
+  countWorkerPasses,
+  incrementCompletedJobs,
+  insertReexecutionCheck,
+  loadRecheckExposure,
+  markJobVerificationPending,
+} from "@proofgrid/db/checks/reexecution-sampling";
 import type { Db } from "@proofgrid/db/db-types";
 import { deterrentRecheckRate, reexecutionRate, shouldSample } from "@proofgrid/por";
 import { providerStanding } from "@proofgrid/por";
@@ -23,15 +30,12 @@ export async function jobRecheckRate(
   const config = getPorConfig();
   const policy = reexecutionRate({ reputation: node.reputation, completedJobs: node.completedJobs, policy: config.sampling });
   // One round trip on the completion's hot path; a slashed provider's node also reads its passes.
-  const [row] = await tx.$queryRaw<{ bonded: bigint | null; frauds: number }[]>`
-    SELECT (SELECT balance FROM ledger_accounts WHERE code = ${nodeStakeCode(node.nodeId)}) AS bonded,
-           (SELECT count(*) FROM slashes s JOIN nodes n ON n.id = s.node_id WHERE n.org_id = ${node.orgId}::uuid)::int AS frauds`;
+  const row = await loadRecheckExposure(tx, { stakeCode: nodeStakeCode(node.nodeId), orgId: node.orgId });
   const standing = providerStanding(row?.frauds ?? 0, config.exposure);
   let probation = false;
   if (standing.frauds > 0) {
-    const passes = await tx.$queryRaw<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM node_verdicts WHERE node_id = ${node.nodeId}::uuid AND role = 'worker' AND verdict = 'pass'`;
-    probation = probationFor(standing, passes[0]?.n ?? 0).recheckAtCap;
+    const passes = await countWorkerPasses(tx, { nodeId: node.nodeId });
+    probation = probationFor(standing, passes).recheckAtCap;
   }
   const stake = [{ balance: row?.bonded ?? 0n }];
   // With exposure off (POR_STAKE_REQUIRED=0) there is no stake to weigh the payout against.
@@ -47,17 +51,19 @@ export async function jobRecheckRate(
  * completion's transaction.
  */
 export async function sampleForReexecution(tx: Db, job: { jobId: string; nodeId: string; orgId: string; modelId: string; purpose: string; payout: bigint }) {
-  const rows = await tx.$queryRaw<{ completed_jobs: number; reputation_score: number }[]>`
-    UPDATE nodes SET completed_jobs = completed_jobs + 1 WHERE id = ${job.nodeId}::uuid RETURNING completed_jobs, reputation_score`;
-  const node = rows[0];
+  const node = await incrementCompletedJobs(tx, { nodeId: job.nodeId });
   if (!node || job.purpose === "challenge") return false;
   const { rate } = await jobRecheckRate(tx, { nodeId: job.nodeId, orgId: job.orgId, reputation: node.reputation_score, completedJobs: node.completed_jobs - 1 }, job.payout);
   secret ??= samplingSecret();
   if (!shouldSample(secret, job.jobId, rate)) return false;
-  await tx.$executeRaw`
-    INSERT INTO checks (id, kind, status, subject_node_id, subject_org_id, job_id, model_id, epoch, evidence)
-    VALUES (gen_random_uuid(), 'reexecution', 'queued', ${job.nodeId}::uuid, ${job.orgId}::uuid, ${job.jobId}::uuid, ${job.modelId}, ${epochOf(Date.now())},
-            ${JSON.stringify({ rate })}::jsonb)`;
-  await tx.$executeRaw`UPDATE jobs SET verification = 'pending' WHERE id = ${job.jobId}::uuid`;
+  await insertReexecutionCheck(tx, {
+    subjectNodeId: job.nodeId,
+    subjectOrgId: job.orgId,
+    jobId: job.jobId,
+    modelId: job.modelId,
+    epoch: epochOf(Date.now()),
+    rate,
+  });
+  await markJobVerificationPending(tx, { jobId: job.jobId });
   return true;
 }

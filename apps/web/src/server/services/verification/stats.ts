@@ -1,14 +1,11 @@
+import { listEpochRows } from "@proofgrid/db/checks/epochs";
+import { countVerificationSince } from "@proofgrid/db/checks/verification-counts";
 import { sql } from "@proofgrid/db/sql-client";
 import { epochOf, getPorConfig } from "./por-config.ts";
 
 /** Closed epochs, newest first: the public record of what verification found. */
 export async function listEpochs(opts: { limit: number }) {
-  const rows = await sql().$queryRaw<
-    {
-      id: number; starts_at: Date; ends_at: Date; customer_jobs: number; challenge_jobs: number; checks_run: number; passes: number;
-      mismatches: number; frauds: number; slashes: number; slashed_amount: bigint; refunds: number; reexecuted: number; recheck_rate: number; checker_rewards: bigint;
-    }[]
-  >`SELECT * FROM epochs ORDER BY id DESC LIMIT ${Math.min(Math.max(1, opts.limit), 500)}`;
+  const rows = await listEpochRows(sql(), { limit: Math.min(Math.max(1, opts.limit), 500) });
   return rows.map((r) => ({
     epoch: r.id,
     startsAt: r.starts_at.toISOString(),
@@ -33,11 +30,7 @@ export async function currentVerification() {
   const config = getPorConfig();
   const epoch = epochOf(Date.now());
   const since = new Date(epoch * config.epochMs);
-  const [row] = await sql().$queryRaw<{ checks: number; frauds: number; open: number; slashes: number }[]>`
-    SELECT (SELECT count(*) FROM checks WHERE finished_at >= ${since})::int AS checks,
-           (SELECT count(*) FROM checks WHERE finished_at >= ${since} AND verdict = 'fraud')::int AS frauds,
-           (SELECT count(*) FROM checks WHERE status IN ('waiting', 'queued', 'leased'))::int AS open,
-           (SELECT count(*) FROM slashes WHERE created_at >= ${since})::int AS slashes`;
+  const row = await countVerificationSince(sql(), { since });
   return {
     epoch,
     epochMs: config.epochMs,

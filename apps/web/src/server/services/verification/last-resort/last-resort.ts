@@ -1,4 +1,6 @@
 import { Worker } from "node:worker_threads";
+import { claimCheckForPlatform } from "@proofgrid/db/checks/check-leases";
+import { loadPlatformDueChecks } from "@proofgrid/db/checks/platform-due-checks";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { compareJobOutputs, hashJson } from "@proofgrid/por";
 import { logger } from "../../../logger.ts";
@@ -64,29 +66,13 @@ class ExecutorThread {
  */
 async function dueChecks(limit: number): Promise<{ id: string }[]> {
   const config = getPorConfig();
-  return sql().$queryRaw<{ id: string }[]>`
-    SELECT c.id FROM checks c LEFT JOIN checks p ON p.id = c.parent_check_id LEFT JOIN nodes pn ON pn.id = p.checker_node_id
-    WHERE c.status = 'queued' AND (
-      (c.kind = 'dispute' AND (
-        c.created_at < now() - ${config.disputeDeadlineMs} * interval '1 millisecond'
-        OR NOT EXISTS (
-          SELECT 1 FROM nodes k JOIN checker_licences l ON l.node_id = k.id AND l.revoked_at IS NULL
-          WHERE k.role = 'checker' AND k.status = 'online' AND c.model_id = ANY(k.models)
-            AND k.org_id <> c.subject_org_id AND k.id IS DISTINCT FROM p.checker_node_id AND k.org_id IS DISTINCT FROM pn.org_id
-            AND NOT EXISTS (SELECT 1 FROM node_verdicts v WHERE v.check_id = c.id AND v.node_id = k.id AND v.role = 'checker'))))
-      OR (c.kind = 'reexecution' AND c.created_at < now() - ${config.checkDeadlineMs} * interval '1 millisecond'))
-    ORDER BY (c.kind = 'dispute') DESC, c.created_at
-    LIMIT ${limit}`;
+  return loadPlatformDueChecks(sql(), { disputeDeadlineMs: config.disputeDeadlineMs, checkDeadlineMs: config.checkDeadlineMs, limit });
 }
 
 /** Claims a queued check for the platform: leased with no checker node, the attempt bumped (fencing). */
 async function claim(id: string): Promise<CheckRow | null> {
-  const lease = getPorConfig().checkLeaseMs;
-  const rows = await sql().$queryRaw<{ id: string }[]>`
-    UPDATE checks SET status = 'leased', checker_node_id = NULL, attempt = attempt + 1, leased_at = now(),
-      lease_expires_at = now() + ${lease} * interval '1 millisecond'
-    WHERE id = ${id}::uuid AND status = 'queued' RETURNING id`;
-  if (rows.length === 0) return null;
+  const claimed = await claimCheckForPlatform(sql(), { id, leaseMs: getPorConfig().checkLeaseMs });
+  if (!claimed) return null;
   return loadCheck(sql(), id);
 }
 
