@@ -93,6 +93,7 @@ export async function startStack(opts: StackOptions = {}) {
   // Seed through the same service `npm start` uses, in this process, against the test database.
   process.env.DATABASE_URL = database.url;
   process.env.PROOFGRID_DATA_DIR = dataDir;
+  (await import("../../apps/web/src/server/env.ts")).resetEnvCache();
   const { seedDemo, demoRegistrationToken, stakeMinimumFor } = await import("../../apps/web/src/server/services/seed/seed-demo.ts");
   const seed = await seedDemo();
   const workers: WorkerHandle[] = [];

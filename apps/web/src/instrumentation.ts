@@ -1,6 +1,10 @@
 // Runs once when the Next server starts (Node runtime only).
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME === "nodejs") {
+    // The whole configuration is validated here, at start: a bad variable stops the server
+    // with the reason instead of failing the first request that reads it.
+    const { getEnv } = await import("./server/env");
+    getEnv();
     const { installClientAddressStamp } = await import("./server/http/client-address");
     installClientAddressStamp();
   }

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
-import { loadConfig, type WorkerConfig } from "./config.ts";
+import { loadClientEnv, loadConfig, type WorkerConfig } from "./config.ts";
 import { runBenchmark } from "./commands/bench.ts";
 import { registerCommand } from "./commands/register.ts";
 import { verifyReceiptCommand } from "./commands/verify-receipt.ts";
@@ -168,13 +168,14 @@ program
       file: string | undefined,
       o: { job?: string; input?: string; output?: string; apiKey?: string; workerKey?: string; platformKey?: string },
     ) => {
-      const url = program.opts<CommonFlags>().url ?? process.env.PROOFGRID_URL;
+      const env = loadClientEnv();
+      const url = program.opts<CommonFlags>().url ?? env.PROOFGRID_URL;
       const r = await verifyReceiptCommand({
         file,
         jobId: o.job,
         inputFile: o.input,
         outputFile: o.output,
-        apiKey: o.apiKey ?? process.env.PROOFGRID_API_KEY,
+        apiKey: o.apiKey ?? env.PROOFGRID_API_KEY,
         workerKey: o.workerKey,
         platformKey: o.platformKey,
         url,

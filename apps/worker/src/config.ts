@@ -38,3 +38,16 @@ export function loadConfig(overrides: Partial<Record<keyof WorkerConfig, string 
   if (!parsed.success) throw new Error(`invalid worker configuration:\n${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
+
+const ZClientEnv = z.object({
+  PROOFGRID_URL: z.url().optional(),
+  /** A customer's API key, for `verify-receipt --job` (reads the job and its input). */
+  PROOFGRID_API_KEY: z.string().min(1).max(200).optional(),
+});
+
+/** What the customer-side commands (`verify-receipt`) take from the environment when no flag says. */
+export function loadClientEnv(): z.infer<typeof ZClientEnv> {
+  const parsed = ZClientEnv.safeParse(process.env);
+  if (!parsed.success) throw new Error(`invalid environment:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

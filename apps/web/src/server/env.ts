@@ -1,10 +1,25 @@
+import { type ChainConfig, chainConfigFromEnv } from "@proofgrid/chain";
 import { z } from "zod";
+import { ZThrottleEnv } from "./config/auth-env.ts";
+import { ZCoordinatorEnv } from "./config/coordinator-env.ts";
+import { ZHttpEnv } from "./config/http-env.ts";
+import { ZMailEnv } from "./config/mail-env.ts";
+import { ZPayoutEnv } from "./config/payout-env.ts";
+import { ZPorEnv } from "./config/por-env.ts";
+import { ZReservationEnv } from "./config/reservation-env.ts";
+import { ZRewardsEnv } from "./config/rewards-env.ts";
+
+// The web app's and the coordinator's one configuration (issue 14): every variable either
+// process reads is declared here or in config/ (one schema per domain, merged below), with
+// its unit in its name, validated with zod when the process starts (getEnv() in
+// instrumentation.ts and run-stack). Nothing else in apps/web reads process.env (biome's
+// noProcessEnv, biome.json); domain modules derive their policies from getEnv().
 
 /** An unset variable and an empty one mean the same (a `.env` line `STRIPE_SECRET_KEY=`). */
 const unsetIfEmpty = (v: unknown) => (v === "" ? undefined : v);
 
 // Parsed on first use, not at import: `next build` imports route modules without a database.
-const ZEnv = z.object({
+const ZCoreEnv = z.object({
   DATABASE_URL: z.string().min(1, "DATABASE_URL is required"),
   PROOFGRID_DATA_DIR: z.string().default(".data"),
   /** Price of one Compute Unit in token base units (1 token = 10^6). */
@@ -80,18 +95,58 @@ const ZEnv = z.object({
   PROOFGRID_WORKER_PACK_DIR: z.string().optional(),
 });
 
+const ZEnv = ZCoreEnv.extend({
+  ...ZPorEnv.shape,
+  ...ZPayoutEnv.shape,
+  ...ZRewardsEnv.shape,
+  ...ZCoordinatorEnv.shape,
+  ...ZThrottleEnv.shape,
+  ...ZMailEnv.shape,
+  ...ZHttpEnv.shape,
+  ...ZReservationEnv.shape,
+  /** Names the process in logs and in Postgres' application_name (web, coordinator, …). */
+  PROOFGRID_SERVICE: z.string().regex(/^[a-z0-9-]{1,40}$/).default("web"),
+});
+
 export type Env = z.infer<typeof ZEnv>;
 
-let cached: Env | undefined;
+let cached: { env: Env; chain: ChainConfig | null | undefined } | undefined;
 
+/**
+ * The configuration, parsed once. Parsed again when the process retargets itself to another
+ * database (tests and benchmarks seed several) or after resetEnvCache(). Not on every call: the
+ * former per-domain readers keyed their caches on the environment's entries, 60 to 120 µs a
+ * call on this machine, several calls a request.
+ */
 export function getEnv(): Env {
-  // Re-parsed if the process retargets itself (tests and benchmarks seed several databases).
-  if (!cached || cached.DATABASE_URL !== process.env.DATABASE_URL || cached.PROOFGRID_DATA_DIR !== (process.env.PROOFGRID_DATA_DIR ?? ".data")) {
+  if (!cached || cached.env.DATABASE_URL !== process.env.DATABASE_URL || cached.env.PROOFGRID_DATA_DIR !== (process.env.PROOFGRID_DATA_DIR ?? ".data")) {
     const parsed = ZEnv.safeParse(process.env);
     if (!parsed.success) {
       throw new Error(`invalid environment: ${z.prettifyError(parsed.error)}`);
     }
-    cached = parsed.data;
+    cached = { env: parsed.data, chain: undefined };
   }
-  return cached;
+  return cached.env;
+}
+
+/** For tests and tools that change variables of a running process: the next getEnv() parses again. */
+export function resetEnvCache(): void {
+  cached = undefined;
+}
+
+/** The payout chain (packages/chain declares its variables), or null when none is configured. */
+export function getChainConfig(): ChainConfig | null {
+  getEnv();
+  const c = cached as { env: Env; chain: ChainConfig | null | undefined };
+  if (c.chain === undefined) c.chain = chainConfigFromEnv(process.env);
+  return c.chain;
+}
+
+const ZLogEnv = ZCoreEnv.pick({ LOG_LEVEL: true }).extend({ PROOFGRID_SERVICE: ZEnv.shape.PROOFGRID_SERVICE });
+
+/** What the logger needs at import, before a database is known (`next build` has none). */
+export function getLogEnv(): z.infer<typeof ZLogEnv> {
+  const parsed = ZLogEnv.safeParse(process.env);
+  if (!parsed.success) throw new Error(`invalid environment: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
 }

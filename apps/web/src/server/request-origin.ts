@@ -45,7 +45,7 @@ export function trustedOriginsFor(configured: string | undefined, servedPort: st
  * asked for.
  */
 export function trustedOrigins(): string[] {
-  return trustedOriginsFor(getEnv().PROOFGRID_URL, process.env.PORT);
+  return trustedOriginsFor(getEnv().PROOFGRID_URL, getEnv().PORT);
 }
 
 /**

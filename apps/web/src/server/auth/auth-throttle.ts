@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { getPgPool } from "@proofgrid/db/sql-client";
 import type pg from "pg";
 import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
-import { z } from "zod";
+import { type Env, getEnv } from "../env.ts";
 import { logger } from "../logger.ts";
 
 // Limits on guessing passwords and on flooding inboxes, kept in Postgres (rate_limits,
@@ -18,16 +18,7 @@ import { logger } from "../logger.ts";
 //   RESET_ADDRESS_REQUESTS per address per hour; sign-ups: SIGNUP_ADDRESS_REQUESTS per
 //   address per hour. The same answer whether or not the account exists.
 
-const ZThrottleEnv = z.object({
-  SIGNIN_FREE_FAILURES: z.coerce.number().int().min(1).max(1_000).default(5),
-  SIGNIN_BACKOFF_BASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
-  SIGNIN_BACKOFF_MAX_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(3_600_000),
-  SIGNIN_ADDRESS_ATTEMPTS: z.coerce.number().int().min(1).max(100_000).default(60),
-  RESET_ACCOUNT_REQUESTS: z.coerce.number().int().min(1).max(1_000).default(3),
-  RESET_ADDRESS_REQUESTS: z.coerce.number().int().min(1).max(100_000).default(20),
-  SIGNUP_ADDRESS_REQUESTS: z.coerce.number().int().min(1).max(100_000).default(20),
-});
-type ThrottleEnv = z.infer<typeof ZThrottleEnv>;
+type ThrottleEnv = Pick<Env, "SIGNIN_FREE_FAILURES" | "SIGNIN_BACKOFF_BASE_MS" | "SIGNIN_BACKOFF_MAX_MS" | "SIGNIN_ADDRESS_ATTEMPTS" | "RESET_ACCOUNT_REQUESTS" | "RESET_ADDRESS_REQUESTS" | "SIGNUP_ADDRESS_REQUESTS">;
 
 const TABLE = "rate_limits";
 const DAY_S = 86_400;
@@ -48,7 +39,7 @@ let cached: Limiters | undefined;
 function limiters(): Limiters {
   const pool = getPgPool();
   if (cached?.pool === pool) return cached;
-  const env = ZThrottleEnv.parse(process.env);
+  const env = getEnv();
   const make = (keyPrefix: string, points: number, duration: number) =>
     new RateLimiterPostgres({ storeClient: pool, storeType: "pool", tableName: TABLE, tableCreated: true, keyPrefix, points, duration });
   cached = {

@@ -54,7 +54,7 @@ class JobEventHub {
     // process listens: proofgrid-web-events, proofgrid-coordinator-events.
     const client = new pg.Client({
       connectionString: getEnv().DATABASE_URL,
-      application_name: `proofgrid-${process.env.PROOFGRID_SERVICE ?? "web"}-events`,
+      application_name: `proofgrid-${getEnv().PROOFGRID_SERVICE}-events`,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       keepAlive: true,
     });

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { getPgPool } from "@proofgrid/db/sql-client";
 import type pg from "pg";
 import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
-import { z } from "zod";
+import { getEnv } from "../env.ts";
 import { AppError } from "../errors.ts";
 import { logger } from "../logger.ts";
 
@@ -14,10 +14,6 @@ import { logger } from "../logger.ts";
 // (IETF draft-ietf-httpapi-ratelimit-headers, the RateLimit-Limit/-Remaining/-Reset fields and
 // RateLimit-Policy), and a request past the limit is a 429 with Retry-After that runs nothing.
 
-const ZRateEnv = z.object({
-  /** Requests per minute per API key, unless its organisation has its own limit. */
-  API_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(60_000),
-});
 
 const WINDOW_S = 60;
 
@@ -48,7 +44,7 @@ let cached: { pool: pg.Pool; defaultLimit: number; limiters: Map<number, RateLim
 function limiterFor(limit: number): RateLimiterPostgres {
   const pool = getPgPool();
   if (cached?.pool !== pool) {
-    cached = { pool, defaultLimit: ZRateEnv.parse(process.env).API_KEY_REQUESTS_PER_MINUTE, limiters: new Map() };
+    cached = { pool, defaultLimit: getEnv().API_KEY_REQUESTS_PER_MINUTE, limiters: new Map() };
   }
   let limiter = cached.limiters.get(limit);
   if (!limiter) {
@@ -72,7 +68,7 @@ function limiterFor(limit: number): RateLimiterPostgres {
 /** The limit that applies to a key of an organisation with `orgLimit` (null: the default). */
 export function effectiveLimit(orgLimit: number | null): number {
   if (orgLimit !== null) return orgLimit;
-  return cached?.defaultLimit ?? ZRateEnv.parse(process.env).API_KEY_REQUESTS_PER_MINUTE;
+  return cached?.defaultLimit ?? getEnv().API_KEY_REQUESTS_PER_MINUTE;
 }
 
 function setHeaders(limit: number, res: RateLimiterRes): void {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import dc from "node:diagnostics_channel";
 import type { IncomingMessage } from "node:http";
 import proxyaddr from "proxy-addr";
+import { getEnv } from "../env.ts";
 import { logger } from "../logger.ts";
 
 // Who is calling, as far as rate limits are concerned. A route handler cannot see the
@@ -51,7 +52,7 @@ let installed = false;
 export function installClientAddressStamp(): void {
   if (installed) return;
   installed = true;
-  const trusted = process.env.TRUSTED_PROXIES;
+  const trusted = getEnv().TRUSTED_PROXIES;
   trustFor(trusted); // fail at start-up, not on the first request
   const secret = stamp();
   dc.subscribe("http.server.request.start", (message) => {

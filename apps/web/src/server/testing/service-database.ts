@@ -8,6 +8,7 @@ import { type CreateTestDatabaseOptions, createTestDatabase, type TestDatabase }
 import { afterAll, beforeAll } from "vitest";
 import { grantCredits } from "../services/billing/grant-credits.ts";
 import { ensureOrgAccounts } from "../services/billing/org-accounts.ts";
+import { resetEnvCache } from "../env.ts";
 
 export interface ServiceDatabaseOptions {
   /** Names the data directory, `proofgrid-<name>-…`, so a leftover one says whose it is. */
@@ -45,6 +46,7 @@ export function setupServiceDatabase(opts: ServiceDatabaseOptions): ServiceDatab
       saved.set(key, process.env[key]);
       process.env[key] = value;
     }
+    resetEnvCache();
   });
   afterAll(async () => {
     try {
@@ -57,6 +59,7 @@ export function setupServiceDatabase(opts: ServiceDatabaseOptions): ServiceDatab
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
+      resetEnvCache();
     }
   });
 

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { as, code, signUp, TEST_HOST as HOST } from "../test-callers.ts";
+import { resetEnvCache } from "../../env.ts";
 
 // Accounts through the real path: better-auth signs users up and sets a session cookie;
 // the tRPC context reads that cookie; every organisation procedure is scoped to the
@@ -106,6 +107,7 @@ describe("accounts and organisations", () => {
     // The port this web process serves (`next start` sets PORT): its loopback origins are the site.
     const port = HOST.split(":")[1] ?? "";
     process.env.PORT = port;
+    resetEnvCache();
     try {
       const crossSite = await as(alice, { origin: "https://evil.example" });
       expect(await code(crossSite.keys.list())).toBe("UNAUTHORIZED");
@@ -118,6 +120,7 @@ describe("accounts and organisations", () => {
       }
     } finally {
       delete process.env.PORT;
+      resetEnvCache();
     }
   });
 });

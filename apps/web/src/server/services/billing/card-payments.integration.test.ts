@@ -20,6 +20,7 @@ import { createCheckout } from "./create-checkout.ts";
 import { grantCredits } from "./grant-credits.ts";
 import { ensureOrgAccounts } from "./org-accounts.ts";
 import { receiveStripeWebhook } from "./receive-stripe-webhook.ts";
+import { resetEnvCache } from "../../env.ts";
 
 // Card payments end to end on the service side: the real `stripe` SDK against the local
 // Stripe stand-in (tests/support/stripe-server.ts), webhooks signed for real and posted over
@@ -94,6 +95,7 @@ beforeAll(async () => {
   stripe.setWebhookUrl(`http://127.0.0.1:${(hook.address() as AddressInfo).port}/api/stripe/webhook`);
   // PRICE_PER_CU: 50 tokens per CU, so that a short embedding job costs a few tokens.
   Object.assign(process.env, { DATABASE_URL: t.url, PROOFGRID_DATA_DIR: dataDir, ...stripe.env, TOKEN_PRICE_CENTS: "1", BILLING_CURRENCY: "usd", PRICE_PER_CU: "50000000" });
+  resetEnvCache();
   ownerCookie = await signUp("founder@startup.example");
   otherCookie = await signUp("someone@else.example");
   orgId = (await (await as(ownerCookie)).account.createOrganization({ name: "Vision Startup", kind: "customer" })).orgId;
@@ -111,6 +113,7 @@ afterAll(async () => {
   await t?.drop();
   rmSync(dataDir, { recursive: true, force: true });
   for (const k of ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "TOKEN_PRICE_CENTS", "BILLING_CURRENCY", "PRICE_PER_CU"]) delete process.env[k];
+  resetEnvCache();
 });
 
 describe("a Checkout purchase credits exactly once", () => {

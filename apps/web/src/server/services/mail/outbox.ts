@@ -2,7 +2,7 @@ import type { Prisma } from "@proofgrid/db/client";
 import { blankSentEmailBodies, claimNextEmail, listEmailsTo, markEmailSent, scheduleEmailRetry } from "@proofgrid/db/mail/outbound-emails";
 import { sql } from "@proofgrid/db/sql-client";
 import nodemailer, { type Transporter } from "nodemailer";
-import { z } from "zod";
+import { getEnv } from "../../env.ts";
 import { db } from "../../db.ts";
 import { logger } from "../../logger.ts";
 
@@ -12,11 +12,6 @@ import { logger } from "../../logger.ts";
 // developer running `npm start` reads their reset link. Either way a crash between send and
 // mark can repeat at most the one message in flight, and never loses one.
 
-const ZMailEnv = z.object({
-  /** smtp://user:pass@host:587 or smtps://…; unset = log the messages instead of sending. */
-  SMTP_URL: z.string().url().optional(),
-  MAIL_FROM: z.string().min(3).max(200).default("Proofgrid <no-reply@proofgrid.local>"),
-});
 
 /**
  * A refused message is tried again after 2^attempts seconds (capped at an hour), up to this
@@ -50,7 +45,7 @@ export async function enqueueEmail(message: EmailMessage, tx: Prisma.Transaction
 
 /** True when this installation writes emails to the server log instead of sending them (no SMTP_URL). */
 export function emailGoesToLog(): boolean {
-  return !process.env.SMTP_URL;
+  return !getEnv().SMTP_URL;
 }
 
 let mailer: { from: string; smtp: Transporter | null } | undefined;
@@ -58,7 +53,7 @@ let mailer: { from: string; smtp: Transporter | null } | undefined;
 /** The sender and the SMTP transport (null: log instead), read from the environment once. */
 function transport(): { from: string; smtp: Transporter | null } {
   if (!mailer) {
-    const env = ZMailEnv.parse(process.env);
+    const env = getEnv();
     // Timeouts well inside CLAIM_S (nodemailer's own wait up to 10 min on a silent socket).
     const smtp = env.SMTP_URL ? nodemailer.createTransport({ url: env.SMTP_URL, connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 }) : null;
     mailer = { from: env.MAIL_FROM, smtp };

@@ -5,6 +5,7 @@ import { as, signUp, TEST_HOST } from "../../api/test-callers.ts";
 import { getAuth } from "../../auth/better-auth.ts";
 import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { deliverOutbox, emailsTo } from "./outbox.ts";
+import { resetEnvCache } from "../../env.ts";
 
 // Password reset by email, end to end on the server side: better-auth asks for the mail,
 // the outbox holds it, the delivery loop hands it to a real SMTP server (smtp-server, in
@@ -32,6 +33,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
   process.env.SMTP_URL = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
+  resetEnvCache();
   await signUp("rosa@example.com");
   // Her sign-up's confirmation goes out first: the tests below count only what follows.
   expect(await deliverOutbox()).toBe(1);
@@ -40,6 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise<void>((resolve) => smtp?.close(resolve));
   delete process.env.SMTP_URL;
+  resetEnvCache();
 });
 
 async function signIn(email: string, password: string): Promise<number> {

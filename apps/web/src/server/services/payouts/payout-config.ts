@@ -1,51 +1,10 @@
-import { type ChainConfig, chainConfigFromEnv, readChainId } from "@proofgrid/chain";
-import { feeFor } from "./fee.ts";
-import { z } from "zod";
+import { type ChainConfig, readChainId } from "@proofgrid/chain";
+import { type Env, getChainConfig, getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
+import { feeFor } from "./fee.ts";
 
-// Payout knobs (web and coordinator). Amounts are base units (1 token = 10^6), the same
-// units on chain: the token has 6 decimals.
-const units = (max: bigint) =>
-  z
-    .string()
-    .regex(/^[0-9]{1,19}$/)
-    .transform((s) => BigInt(s))
-    .refine((v) => v <= max, `at most ${max}`);
-const ZPayoutEnv = z.object({
-  /** The smallest withdrawal (gross, before the fee): 10 tokens. */
-  PAYOUT_MIN_AMOUNT: units(10n ** 15n).default(10_000_000n),
-  /** The largest single withdrawal: 10^6 tokens (a bound on one request, not on earnings). */
-  PAYOUT_MAX_AMOUNT: units(10n ** 15n).default(10n ** 12n),
-  /** Flat fee per withdrawal, to the protocol: pays the payout wallet's gas. 0.1 token. */
-  PAYOUT_FEE: units(10n ** 12n).default(100_000n),
-  /** Plus this many basis points of the amount (rounded up). */
-  PAYOUT_FEE_BPS: z.coerce.number().int().min(0).max(1_000).default(0),
-  /** Blocks on top of a transfer's own before it counts as paid (its own block is 1). */
-  PAYOUT_CONFIRMATIONS: z.coerce.number().int().min(1).max(1_000).default(3),
-  PAYOUT_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
-  /** An unmined transaction is sent again (the same signed bytes) after this long. */
-  PAYOUT_REBROADCAST_MS: z.coerce.number().int().min(500).max(3_600_000).default(15_000),
-  /** Withdrawals the loop takes per tick and per state: a bound on one tick's RPC calls. */
-  PAYOUT_BATCH: z.coerce.number().int().min(1).max(500).default(25),
-  /** Open (queued or signed) withdrawals an organisation may have at once. */
-  PAYOUT_MAX_OPEN_PER_ORG: z.coerce.number().int().min(1).max(1_000).default(5),
-  /** How long a signing challenge stays valid. */
-  PAYOUT_CHALLENGE_TTL_MS: z.coerce.number().int().min(10_000).max(86_400_000).default(600_000),
-  /** Challenges an organisation may ask for per hour. */
-  PAYOUT_CHALLENGES_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(30),
-  /** A withdrawal whose nonce another confirmed transaction used is returned only after the
-   * condition has held this long (a lagging RPC node must not make us return a paid one). */
-  PAYOUT_NONCE_TAKEN_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
-  /** A queued withdrawal that could not be signed this long (no gas money, RPC down) is returned. */
-  PAYOUT_QUEUED_MAX_AGE_MS: z.coerce
-    .number()
-    .int()
-    .min(60_000)
-    .max(30 * 86_400_000)
-    .default(86_400_000),
-  /** Gas limit = estimate × this (a transfer's cost can move between estimate and mining). */
-  PAYOUT_GAS_MULTIPLIER: z.coerce.number().min(1).max(5).default(1.25),
-});
+// Payout knobs (web and coordinator; config/payout-env.ts). Amounts are base units
+// (1 token = 10^6), the same units on chain: the token has 6 decimals.
 
 export interface PayoutConfig {
   minAmount: bigint;
@@ -66,17 +25,11 @@ export interface PayoutConfig {
   chain: ChainConfig | null;
 }
 
-let cached: { key: string; config: PayoutConfig } | undefined;
+let cached: { env: Env; config: PayoutConfig } | undefined;
 
 export function getPayoutConfig(): PayoutConfig {
-  // Keyed by the variables it reads: tests and benchmarks retarget a process.
-  const key = JSON.stringify(
-    Object.entries(process.env).filter(([k]) => k.startsWith("PAYOUT_") || k.startsWith("CHAIN_") || k === "TOKEN_ADDRESS"),
-  );
-  if (cached?.key === key) return cached.config;
-  const parsed = ZPayoutEnv.safeParse(process.env);
-  if (!parsed.success) throw new Error(`invalid payout configuration: ${z.prettifyError(parsed.error)}`);
-  const e = parsed.data;
+  const e = getEnv();
+  if (cached?.env === e) return cached.config;
   const config: PayoutConfig = {
     minAmount: e.PAYOUT_MIN_AMOUNT,
     maxAmount: e.PAYOUT_MAX_AMOUNT,
@@ -92,12 +45,12 @@ export function getPayoutConfig(): PayoutConfig {
     nonceTakenGraceMs: e.PAYOUT_NONCE_TAKEN_GRACE_MS,
     queuedMaxAgeMs: e.PAYOUT_QUEUED_MAX_AGE_MS,
     gasMultiplier: e.PAYOUT_GAS_MULTIPLIER,
-    chain: chainConfigFromEnv(process.env),
+    chain: getChainConfig(),
   };
   if (feeFor(config.minAmount, config) >= config.minAmount)
     throw new Error("invalid payout configuration: PAYOUT_MIN_AMOUNT must exceed its own fee");
   if (config.maxAmount < config.minAmount) throw new Error("invalid payout configuration: PAYOUT_MAX_AMOUNT is below PAYOUT_MIN_AMOUNT");
-  cached = { key, config };
+  cached = { env: e, config };
   return config;
 }
 

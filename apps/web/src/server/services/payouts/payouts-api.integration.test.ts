@@ -15,6 +15,7 @@ import type { ApiScope } from "../../auth/scopes.ts";
 import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
 import { checkPayouts } from "./check-payouts.ts";
 import { createPayoutLoop } from "./payout-loop.ts";
+import { resetEnvCache } from "../../env.ts";
 
 // The payouts REST API as a client calls it: the route handlers themselves (the exported
 // GET/POST a Next route serves) with real Requests, real API keys, real Postgres and the
@@ -84,6 +85,7 @@ setupServiceDatabase({ name: "payouts-api" });
 beforeAll(async () => {
   chain = await startTestChain({ blockMs: 200 });
   Object.assign(process.env, chain.env(), { PAYOUT_CONFIRMATIONS: "2", PAYOUT_REBROADCAST_MS: "500" });
+  resetEnvCache();
   provider = await createOrg("api-provider", "provider");
   const other = await createOrg("api-other", "provider");
   await fundEarnings(provider, 500n * TOKEN, "api-provider");

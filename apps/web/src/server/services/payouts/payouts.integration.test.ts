@@ -10,6 +10,7 @@ import { createPayoutAddressChallenge, getPayoutAddress, verifyPayoutAddress } f
 import { checkPayouts } from "./check-payouts.ts";
 import { createPayoutLoop } from "./payout-loop.ts";
 import { getWithdrawal, parseBaseUnits, quoteWithdrawal, requestWithdrawal } from "./withdrawals.ts";
+import { resetEnvCache } from "../../env.ts";
 
 // Payouts against a real Postgres and a real local chain (Hardhat's node), the payout loop
 // ticked in this process. What a provider relies on: the tokens arrive on chain once, a
@@ -25,6 +26,7 @@ const loop = createPayoutLoop();
 
 function useChainEnv(overrides: Record<string, string> = {}) {
   Object.assign(process.env, chain.env(), { PAYOUT_CONFIRMATIONS: "2", PAYOUT_REBROADCAST_MS: "500", PAYOUT_NONCE_TAKEN_GRACE_MS: "0" }, overrides);
+  resetEnvCache();
 }
 
 const earnings = async (orgId: string) => (await getBalances(sql(), [orgAccountCode(orgId, "earnings")])).get(orgAccountCode(orgId, "earnings")) ?? 0n;

@@ -1,11 +1,7 @@
-import { z } from "zod";
+import { getEnv } from "../../env.ts";
 
 // Read by both processes that bill: the coordinator (completed periods) and the web app
 // (an early release bills the periods since the last bill). Both get the same environment.
-const ZReservationEnv = z.object({
-  /** Length of one billing period: an hour in production; e2e tests use a few seconds. */
-  RESERVATION_BILLING_PERIOD_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(3_600_000),
-});
 
 export interface ReservationConfig {
   billingPeriodMs: number;
@@ -14,9 +10,7 @@ export interface ReservationConfig {
 }
 
 export function getReservationConfig(): ReservationConfig {
-  const parsed = ZReservationEnv.safeParse(process.env);
-  if (!parsed.success) throw new Error(`invalid environment: ${z.prettifyError(parsed.error)}`);
-  const period = parsed.data.RESERVATION_BILLING_PERIOD_MS;
+  const period = getEnv().RESERVATION_BILLING_PERIOD_MS;
   return { billingPeriodMs: period, billingTickMs: Math.min(30_000, Math.max(500, Math.floor(period / 4))) };
 }
 

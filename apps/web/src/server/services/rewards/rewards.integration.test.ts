@@ -18,6 +18,7 @@ import { claimRewards, getRewards } from "./claims.ts";
 import { distributeClosedEpochs, distributeEpochRewards } from "./distribute.ts";
 import { getRewardsConfig } from "./rewards-config.ts";
 import { claimableAt, earlyClaimOf, haircutOf, vestedAt } from "./schedule.ts";
+import { resetEnvCache } from "../../env.ts";
 
 // Epoch rewards on the real ledger (issue 13 item 3): an epoch's emission split by role and
 // granted once however often it is closed; vesting claims that never take more than has
@@ -209,6 +210,7 @@ describe("an epoch's emission", () => {
     process.env.EMISSION_DECAY = "0.1";
     process.env.EMISSION_DECAY_EVERY_DAYS = "1";
     process.env.EMISSION_GENESIS = new Date(startsAt.getTime() - 2 * DAY).toISOString();
+    resetEnvCache();
     try {
       await closeEpoch(epoch);
       const r = await distributeEpochRewards(epoch);
@@ -226,6 +228,7 @@ describe("an epoch's emission", () => {
       process.env.EMISSION_DECAY = "0";
       process.env.EMISSION_GENESIS = "2020-01-01T00:00:00Z";
       delete process.env.EMISSION_DECAY_EVERY_DAYS;
+      resetEnvCache();
     }
   });
 });

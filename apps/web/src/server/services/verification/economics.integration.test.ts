@@ -25,6 +25,7 @@ import {
   truth,
   work,
 } from "./testing/market-harness.ts";
+import { resetEnvCache } from "../../env.ts";
 
 // The economics of Proof of Render against a real Postgres, through the real services: the
 // starter tier, exposure-bounded stake, held earnings and their release, fraud cases with
@@ -46,6 +47,7 @@ const ENV = {
 setupServiceDatabase({ name: "economics", env: ENV });
 beforeEach(async () => {
   Object.assign(process.env, ENV);
+  resetEnvCache();
   // Each test is its own market: earlier tests' nodes go offline, their queues are emptied.
   await sql().$executeRaw`UPDATE nodes SET status = 'offline'`;
   await sql().$executeRaw`UPDATE jobs SET state = 'canceled', finished_at = now() WHERE state IN ('queued', 'assigned', 'running')`;
@@ -227,6 +229,7 @@ describe("a fraud verdict", () => {
   it("with too little to refund everything, re-executes the audited jobs and refunds the wrong ones as far as the pot goes", async () => {
     process.env.POR_REEXEC_FLOOR = "1";
     process.env.POR_REEXEC_CAP = "1";
+    resetEnvCache();
     const customer = await createOrg("thin-customer", "customer", 100n * T);
     const provider = await createOrg("thin-provider", "provider");
     const node = await createNode(provider); // starter tier: nothing to slash
@@ -260,6 +263,7 @@ describe("the executor of last resort", () => {
   it("settles a dispute that no independent checker may take, at once, and the node is slashed", async () => {
     process.env.POR_REEXEC_FLOOR = "1";
     process.env.POR_REEXEC_CAP = "1";
+    resetEnvCache();
     const customer = await createOrg("lr-customer", "customer", 100n * T);
     const provider = await createOrg("lr-provider", "provider", 100n * T);
     const node = await createNode(provider);
@@ -289,6 +293,7 @@ describe("the lease path's backstop", () => {
     process.env.POR_REEXEC_FLOOR = "0.02";
     process.env.POR_REEXEC_CAP = "0.02";
     process.env.POR_VERIFICATION_WINDOW_MS = "3600000";
+    resetEnvCache();
     const customer = await createOrg("bs-customer", "customer", 100n * T);
     const provider = await createOrg("bs-provider", "provider", 100n * T);
     const node = await createNode(provider);

@@ -1,0 +1,12 @@
+import { z } from "zod";
+
+/** The HTTP edge: per-key rate limits (http/api-rate-limit.ts), proxies (http/client-address.ts). */
+export const ZHttpEnv = z.object({
+  /** Requests per minute per API key, unless its organisation has its own limit. */
+  API_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(60_000),
+  /** Proxies whose X-Forwarded-For is believed (proxy-addr syntax: addresses, CIDRs,
+   * "loopback"); unset, the socket's address is the client's. */
+  TRUSTED_PROXIES: z.string().max(2_000).optional(),
+  /** The port `next start` listens on: the trusted origins of a single-machine install. */
+  PORT: z.string().max(16).optional(),
+});
