@@ -1,4 +1,36 @@
 import type { Db } from "@proofgrid/db/db-types";
+import { cancelAuditCheck, cancelOvertakenChecks, insertAuditCheck } from "@proofgrid/db/fraud/audit-checks";
+import { listCaseJobs, markAuditedJobsPending, markJobRefunded, markJobVerifiedByAudit } from "@proofgrid/db/fraud/case-jobs";
+import {
+  countOpenAuditJobs,
+  insertFraudAuditJobs,
+  insertJoinedAuditJob,
+  listUncheckedAuditJobs,
+  loadLastPassedCheckAt,
+  lockAuditJobOfCheck,
+  lockLateAuditJobs,
+  lockOpenAuditJobs,
+  markAuditJobOfCheckRefunded,
+  markAuditJobOfCheckVerified,
+  markAuditJobRefunded,
+  setAuditJobCheck,
+  sumFraudAuditJobs,
+} from "@proofgrid/db/fraud/fraud-audit-jobs";
+import {
+  addFraudCaseRefund,
+  addJoinedFraudCaseJob,
+  hasFraudCaseOrSlash,
+  insertFraudCase,
+  listAuditingFraudCaseIds,
+  lockFraudCase,
+  lockOpenFraudCaseId,
+  markFraudCaseSettled,
+  recordFraudCaseOpening,
+} from "@proofgrid/db/fraud/fraud-cases";
+import { lockFraudPotBalance } from "@proofgrid/db/fraud/fraud-pots";
+import { loadFraudSubject, revokeNodeJobsInFlight } from "@proofgrid/db/fraud/fraud-subjects";
+import { lockHeldPayouts, markHeldPayoutsClawed } from "@proofgrid/db/fraud/held-clawbacks";
+import { insertSlash, lockSlashableBalances } from "@proofgrid/db/fraud/slashes";
 import { ensureAccounts, orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { allocateRefunds, planFraudSettlement } from "@proofgrid/por";
@@ -43,61 +75,45 @@ const CASES_PER_TICK = 10;
  * slashed). Returns null when the check already has a case.
  */
 export async function openFraudCase(tx: Db, opts: { nodeId: string; checkId: string; job: FraudJob | null; challengePrice?: bigint }) {
-  const exists = await tx.$queryRaw<{ id: string }[]>`
-    SELECT id FROM fraud_cases WHERE check_id = ${opts.checkId}::uuid UNION ALL SELECT id FROM slashes WHERE check_id = ${opts.checkId}::uuid`;
-  if (exists.length > 0) return null;
-  const nodes = await tx.$queryRaw<{ org_id: string; role: string }[]>`SELECT org_id, role::text AS role FROM nodes WHERE id = ${opts.nodeId}::uuid`;
-  const node = nodes[0];
+  if (await hasFraudCaseOrSlash(tx, { checkId: opts.checkId })) return null;
+  const node = await loadFraudSubject(tx, { nodeId: opts.nodeId });
   if (!node) throw new Error(`fraud by unknown node ${opts.nodeId}`);
   const config = getPorConfig();
   // A node already under audit (a second verdict from the same spree): its job joins the open
   // case and is refunded from that pot. One cheating spree is one fraud on the record.
-  const open = await tx.$queryRaw<{ id: string }[]>`
-    SELECT id FROM fraud_cases WHERE node_id = ${opts.nodeId}::uuid AND status = 'auditing' ORDER BY created_at LIMIT 1 FOR UPDATE`;
-  if (open[0]) {
-    if (opts.job) await joinOpenCase(tx, open[0].id, opts.job);
+  const openCaseId = await lockOpenFraudCaseId(tx, { nodeId: opts.nodeId });
+  if (openCaseId) {
+    if (opts.job) await joinOpenCase(tx, openCaseId, opts.job);
     return null;
   }
-  const caseRow = await tx.$queryRaw<{ id: string; created_at: Date }[]>`
-    INSERT INTO fraud_cases (id, node_id, org_id, check_id, job_id) VALUES (gen_random_uuid(), ${opts.nodeId}::uuid, ${node.org_id}::uuid, ${opts.checkId}::uuid, ${opts.job?.id ?? null}::uuid)
-    RETURNING id, created_at`;
-  const fraud = caseRow[0] as { id: string; created_at: Date };
+  const fraud = await insertFraudCase(tx, { nodeId: opts.nodeId, orgId: node.org_id, checkId: opts.checkId, jobId: opts.job?.id ?? null });
 
-  // The results it audits: the node's customer results since its last passed check, the
-  // newest first up to POR_AUDIT_MAX_JOBS, except the one proven wrong and any under another
-  // dispute (that dispute decides it) or already refunded.
+  // The results it audits: the node's customer results since its last passed check (see
+  // insertFraudAuditJobs for which), their checks overtaken, its jobs in flight revoked.
   let auditFrom: Date | null = null;
   if (node.role === "worker") {
-    const passed = await tx.$queryRaw<{ at: Date | null }[]>`
-      SELECT max(coalesce(j.finished_at, c.created_at)) AS at FROM checks c LEFT JOIN jobs j ON j.id = c.job_id
-      WHERE c.subject_node_id = ${opts.nodeId}::uuid AND c.verdict = 'pass' AND c.kind <> 'planted'`;
-    auditFrom = passed[0]?.at ?? null;
-    await tx.$executeRaw`
-      INSERT INTO fraud_audit_jobs (case_id, job_id, customer_org_id, charge)
-      SELECT ${fraud.id}::uuid, j.id, j.org_id, j.price FROM jobs j
-      WHERE j.node_id = ${opts.nodeId}::uuid AND j.state = 'succeeded' AND j.purpose <> 'challenge'
-        AND j.finished_at > ${auditFrom ?? new Date(0)} AND j.id IS DISTINCT FROM ${opts.job?.id ?? null}::uuid
-        AND j.verification IN ('unverified', 'pending', 'inconclusive', 'disputed') AND j.refunded_amount IS NULL
-        AND NOT EXISTS (SELECT 1 FROM fraud_audit_jobs a WHERE a.job_id = j.id)
-      ORDER BY j.finished_at DESC LIMIT ${config.auditMaxJobs}`;
-    // Their sampled re-executions and open disputes are overtaken by the audit: the node is
-    // proven fraudulent, and the audit decides each of them from the case's pot.
-    await tx.$executeRaw`
-      UPDATE checks SET status = 'canceled', lease_expires_at = NULL
-      WHERE kind IN ('reexecution', 'dispute') AND status IN ('queued', 'leased') AND job_id IN (SELECT job_id FROM fraud_audit_jobs WHERE case_id = ${fraud.id}::uuid)`;
-    await tx.$executeRaw`UPDATE jobs SET verification = 'pending' WHERE id IN (SELECT job_id FROM fraud_audit_jobs WHERE case_id = ${fraud.id}::uuid)`;
-    await revokeJobsInFlight(tx, opts.nodeId);
+    auditFrom = await loadLastPassedCheckAt(tx, { nodeId: opts.nodeId });
+    await insertFraudAuditJobs(tx, {
+      caseId: fraud.id,
+      nodeId: opts.nodeId,
+      auditFrom,
+      provenJobId: opts.job?.id ?? null,
+      limit: config.auditMaxJobs,
+    });
+    await cancelOvertakenChecks(tx, { caseId: fraud.id });
+    await markAuditedJobsPending(tx, { caseId: fraud.id });
+    await revokeNodeJobsInFlight(tx, { nodeId: opts.nodeId });
   }
-  const [audit] = await tx.$queryRaw<{ n: number; total: bigint }[]>`
-    SELECT count(*)::int AS n, coalesce(sum(charge), 0)::bigint AS total FROM fraud_audit_jobs WHERE case_id = ${fraud.id}::uuid`;
+  const audit = await sumFraudAuditJobs(tx, { caseId: fraud.id });
 
-  // Claw back every held payout (locking the rows: the release loop skips them), then size the slash.
-  const held = await tx.$queryRaw<{ job_id: string; amount: bigint }[]>`
-    SELECT job_id, amount FROM held_earnings WHERE node_id = ${opts.nodeId}::uuid AND state = 'held' FOR UPDATE`;
+  // Claw back every held payout (the rows locked), then size the slash.
+  const held = await lockHeldPayouts(tx, { nodeId: opts.nodeId });
   const clawable = held.reduce((s, h) => s + BigInt(h.amount), 0n);
-  const balances = await tx.$queryRaw<{ code: string; balance: bigint }[]>`
-    SELECT code, balance FROM ledger_accounts WHERE code IN (${nodeStakeCode(opts.nodeId)}, ${nodeUnbondingCode(opts.nodeId)}, ${nodeHeldCode(opts.nodeId)}) FOR UPDATE`;
-  const bal = new Map(balances.map((b) => [b.code, BigInt(b.balance)]));
+  const bal = await lockSlashableBalances(tx, {
+    stakeCode: nodeStakeCode(opts.nodeId),
+    unbondingCode: nodeUnbondingCode(opts.nodeId),
+    heldCode: nodeHeldCode(opts.nodeId),
+  });
   const clawback = minBig(clawable, bal.get(nodeHeldCode(opts.nodeId)) ?? 0n);
   const bonded = bal.get(nodeStakeCode(opts.nodeId)) ?? 0n;
   const unbonding = bal.get(nodeUnbondingCode(opts.nodeId)) ?? 0n;
@@ -121,23 +137,29 @@ export async function openFraudCase(tx: Db, opts: { nodeId: string; checkId: str
   if (legs.length >= 2) {
     await postTransfer(tx, { idempotencyKey: `fraud:${fraud.id}`, kind: "slash", jobId: opts.job?.id ?? null, memo: `fraud by node ${opts.nodeId}: clawback and slash`, legs });
   }
-  if (held.length > 0) {
-    await tx.$executeRaw`
-      UPDATE held_earnings SET state = 'clawed', resolved_at = now(), fraud_case_id = ${fraud.id}::uuid
-      WHERE job_id = ANY(${held.map((h) => h.job_id)}::uuid[])`;
-  }
+  if (held.length > 0) await markHeldPayoutsClawed(tx, { jobIds: held.map((h) => h.job_id), caseId: fraud.id });
 
   // The job proven wrong is refunded first, as far as the pot goes.
   let refunded = 0n;
   if (opts.job) refunded = await refundFromPot(tx, { caseId: fraud.id, jobId: opts.job.id, orgId: opts.job.orgId, charge: opts.job.price, potLeft: plan.pot, how: "proven" });
-  await tx.$executeRaw`
-    UPDATE fraud_cases SET clawed_back = ${clawback}, slashed = ${plan.slash}, refunded = ${refunded}, audit_from = ${auditFrom},
-      audit_jobs = ${audit?.n ?? 0}, audit_mode = ${(audit?.n ?? 0) === 0 ? null : plan.pot - refunded >= BigInt(audit?.total ?? 0n) ? "refund" : "reexecute"}
-    WHERE id = ${fraud.id}::uuid`;
-  // The slash as the public record counts it (epoch statistics, provider records).
-  await tx.$executeRaw`
-    INSERT INTO slashes (id, node_id, check_id, job_id, amount, refunded, epoch)
-    VALUES (gen_random_uuid(), ${opts.nodeId}::uuid, ${opts.checkId}::uuid, ${opts.job?.id ?? null}::uuid, ${plan.slash}, ${refunded}, ${epochOf(Date.now())})`;
+  await recordFraudCaseOpening(tx, {
+    caseId: fraud.id,
+    clawedBack: clawback,
+    slashed: plan.slash,
+    refunded,
+    auditFrom,
+    auditJobs: audit?.n ?? 0,
+    // The pot refunds every audited job when it covers them all; otherwise checkers decide which were wrong.
+    auditMode: (audit?.n ?? 0) === 0 ? null : plan.pot - refunded >= BigInt(audit?.total ?? 0n) ? "refund" : "reexecute",
+  });
+  await insertSlash(tx, {
+    nodeId: opts.nodeId,
+    checkId: opts.checkId,
+    jobId: opts.job?.id ?? null,
+    amount: plan.slash,
+    refunded,
+    epoch: epochOf(Date.now()),
+  });
   logger.warn(
     { caseId: fraud.id, nodeId: opts.nodeId, checkId: opts.checkId, clawback: clawback.toString(), slashed: plan.slash.toString(), refunded: refunded.toString(), audit: audit?.n ?? 0 },
     "fraud case opened: clawback, slash, refund",
@@ -147,25 +169,10 @@ export async function openFraudCase(tx: Db, opts: { nodeId: string; checkId: str
 
 /** A job proven wrong while its node's case is open: refunded from that case's pot, as far as it goes. */
 async function joinOpenCase(tx: Db, caseId: string, job: FraudJob): Promise<void> {
-  const inserted = await tx.$queryRaw<{ job_id: string }[]>`
-    INSERT INTO fraud_audit_jobs (case_id, job_id, customer_org_id, charge) VALUES (${caseId}::uuid, ${job.id}::uuid, ${job.orgId}::uuid, ${job.price})
-    ON CONFLICT DO NOTHING RETURNING job_id`;
-  if (inserted.length === 0) return;
+  if (!(await insertJoinedAuditJob(tx, { caseId, jobId: job.id, customerOrgId: job.orgId, charge: job.price }))) return;
   const amount = await refundFromPot(tx, { caseId, jobId: job.id, orgId: job.orgId, charge: job.price, potLeft: await potLeft(tx, caseId), how: "proven" });
-  await tx.$executeRaw`UPDATE fraud_audit_jobs SET outcome = 'refunded', refunded = ${amount}, resolved_at = now() WHERE case_id = ${caseId}::uuid AND job_id = ${job.id}::uuid`;
-  await tx.$executeRaw`UPDATE fraud_cases SET refunded = refunded + ${amount}, audit_jobs = audit_jobs + 1 WHERE id = ${caseId}::uuid`;
-}
-
-/** The node's customer jobs in flight go back to the queue; its later results are refused (stale attempt). */
-async function revokeJobsInFlight(tx: Db, nodeId: string): Promise<void> {
-  await tx.$executeRaw`
-    WITH revoked AS (
-      UPDATE jobs SET state = 'queued', node_id = NULL, lease_expires_at = NULL,
-        placement = jsonb_set(coalesce(placement, '{}'::jsonb), '{declined}', coalesce(placement -> 'declined', '[]'::jsonb) || to_jsonb(${nodeId}::text))
-      WHERE node_id = ${nodeId}::uuid AND state IN ('assigned', 'running') AND pinned_node_id IS NULL
-      RETURNING id, attempt
-    )
-    UPDATE job_attempts a SET outcome = 'revoked', finished_at = now() FROM revoked r WHERE a.job_id = r.id AND a.attempt = r.attempt AND a.outcome = 'leased'`;
+  await markAuditJobRefunded(tx, { caseId, jobId: job.id, amount });
+  await addJoinedFraudCaseJob(tx, { caseId, amount });
 }
 
 /** Pays one job's refund from the case's pot (at most its charge and what is left). */
@@ -183,15 +190,13 @@ async function refundFromPot(tx: Db, r: { caseId: string; jobId: string; orgId: 
       ],
     });
   }
-  await tx.$executeRaw`
-    UPDATE jobs SET verification = 'refunded', refunded_amount = ${amount}, verification_note = ${refundNote({ how: r.how, refunded: amount, charge: r.charge })}
-    WHERE id = ${r.jobId}::uuid`;
+  await markJobRefunded(tx, { jobId: r.jobId, amount, note: refundNote({ how: r.how, refunded: amount, charge: r.charge }) });
   return amount;
 }
 
+/** What is left in the case's pot (the account locked). */
 async function potLeft(tx: Db, caseId: string): Promise<bigint> {
-  const rows = await tx.$queryRaw<{ balance: bigint }[]>`SELECT balance FROM ledger_accounts WHERE code = ${fraudPotCode(caseId)} FOR UPDATE`;
-  return BigInt(rows[0]?.balance ?? 0n);
+  return lockFraudPotBalance(tx, { potCode: fraudPotCode(caseId) });
 }
 
 /**
@@ -199,21 +204,20 @@ async function potLeft(tx: Db, caseId: string): Promise<bigint> {
  * refunded from the pot, a right one verified.
  */
 export async function resolveAuditJob(tx: Db, opts: { checkId: string; jobId: string; match: boolean }): Promise<void> {
-  const rows = await tx.$queryRaw<{ case_id: string; customer_org_id: string; charge: bigint; outcome: string | null }[]>`
-    SELECT case_id, customer_org_id, charge, outcome FROM fraud_audit_jobs WHERE check_id = ${opts.checkId}::uuid FOR UPDATE`;
-  const a = rows[0];
+  const a = await lockAuditJobOfCheck(tx, { checkId: opts.checkId });
   if (!a || a.outcome) return;
   if (opts.match) {
-    await tx.$executeRaw`UPDATE fraud_audit_jobs SET outcome = 'verified', resolved_at = now() WHERE check_id = ${opts.checkId}::uuid`;
-    await tx.$executeRaw`
-      UPDATE jobs SET verification = 'verified', verification_note = ${"Its worker was later proven fraudulent, so this result was re-executed by an independent checker: it was right."}
-      WHERE id = ${opts.jobId}::uuid`;
+    await markAuditJobOfCheckVerified(tx, { checkId: opts.checkId });
+    await markJobVerifiedByAudit(tx, {
+      jobId: opts.jobId,
+      note: "Its worker was later proven fraudulent, so this result was re-executed by an independent checker: it was right.",
+    });
     return;
   }
   const left = await potLeft(tx, a.case_id);
   const amount = await refundFromPot(tx, { caseId: a.case_id, jobId: opts.jobId, orgId: a.customer_org_id, charge: BigInt(a.charge), potLeft: left, how: "audit-wrong" });
-  await tx.$executeRaw`UPDATE fraud_audit_jobs SET outcome = 'refunded', refunded = ${amount}, resolved_at = now() WHERE check_id = ${opts.checkId}::uuid`;
-  await tx.$executeRaw`UPDATE fraud_cases SET refunded = refunded + ${amount} WHERE id = ${a.case_id}::uuid`;
+  await markAuditJobOfCheckRefunded(tx, { checkId: opts.checkId, amount });
+  await addFraudCaseRefund(tx, { caseId: a.case_id, amount });
 }
 
 /**
@@ -223,60 +227,51 @@ export async function resolveAuditJob(tx: Db, opts: { checkId: string; jobId: st
  */
 export async function advanceFraudCases(): Promise<number> {
   const config = getPorConfig();
-  const cases = await sql().$queryRaw<{ id: string }[]>`
-    SELECT id FROM fraud_cases WHERE status = 'auditing' ORDER BY created_at LIMIT ${CASES_PER_TICK}`;
+  const cases = await listAuditingFraudCaseIds(sql(), { limit: CASES_PER_TICK });
   let moved = 0;
   for (const c of cases) {
     moved += await sqlTransaction(async (tx) => {
-      const locked = await tx.$queryRaw<{ id: string; node_id: string; org_id: string; check_id: string; audit_mode: string | null; status: string }[]>`
-        SELECT id, node_id, org_id, check_id, audit_mode, status::text AS status FROM fraud_cases WHERE id = ${c.id}::uuid FOR UPDATE`;
-      const fraud = locked[0];
+      const fraud = await lockFraudCase(tx, { id: c.id });
       if (!fraud || fraud.status !== "auditing") return 0;
       let n = 0;
       if (fraud.audit_mode === "refund") {
-        const open = await tx.$queryRaw<{ job_id: string; customer_org_id: string; charge: bigint }[]>`
-          SELECT job_id, customer_org_id, charge FROM fraud_audit_jobs WHERE case_id = ${fraud.id}::uuid AND outcome IS NULL
-          ORDER BY job_id LIMIT ${AUDIT_BATCH} FOR UPDATE`;
+        const open = await lockOpenAuditJobs(tx, { caseId: fraud.id, limit: AUDIT_BATCH });
         let left = await potLeft(tx, fraud.id);
         const amounts = allocateRefunds(left, open.map((o) => BigInt(o.charge)));
         for (const [i, o] of open.entries()) {
           const amount = await refundFromPot(tx, { caseId: fraud.id, jobId: o.job_id, orgId: o.customer_org_id, charge: BigInt(o.charge), potLeft: amounts[i] ?? 0n, how: "audit-refund" });
           left -= amount;
-          await tx.$executeRaw`UPDATE fraud_audit_jobs SET outcome = 'refunded', refunded = ${amount}, resolved_at = now() WHERE case_id = ${fraud.id}::uuid AND job_id = ${o.job_id}::uuid`;
-          await tx.$executeRaw`UPDATE fraud_cases SET refunded = refunded + ${amount} WHERE id = ${fraud.id}::uuid`;
+          await markAuditJobRefunded(tx, { caseId: fraud.id, jobId: o.job_id, amount });
+          await addFraudCaseRefund(tx, { caseId: fraud.id, amount });
           n++;
         }
       } else if (fraud.audit_mode === "reexecute") {
         // New audit checks, oldest results first (refunds follow the order the checks finish in).
-        const fresh = await tx.$queryRaw<{ job_id: string; model_id: string }[]>`
-          SELECT a.job_id, j.model_id FROM fraud_audit_jobs a JOIN jobs j ON j.id = a.job_id
-          WHERE a.case_id = ${fraud.id}::uuid AND a.outcome IS NULL AND a.check_id IS NULL
-          ORDER BY j.finished_at LIMIT ${AUDIT_BATCH}`;
+        const fresh = await listUncheckedAuditJobs(tx, { caseId: fraud.id, limit: AUDIT_BATCH });
         for (const f of fresh) {
-          const check = await tx.$queryRaw<{ id: string }[]>`
-            INSERT INTO checks (id, kind, status, subject_node_id, subject_org_id, job_id, parent_check_id, model_id, epoch, evidence)
-            VALUES (gen_random_uuid(), 'audit', 'queued', ${fraud.node_id}::uuid, ${fraud.org_id}::uuid, ${f.job_id}::uuid, ${fraud.check_id}::uuid,
-                    ${f.model_id}, ${epochOf(Date.now())}, ${JSON.stringify({ caseId: fraud.id })}::jsonb)
-            RETURNING id`;
-          await tx.$executeRaw`UPDATE fraud_audit_jobs SET check_id = ${check[0]?.id ?? null}::uuid WHERE case_id = ${fraud.id}::uuid AND job_id = ${f.job_id}::uuid`;
+          const checkId = await insertAuditCheck(tx, {
+            subjectNodeId: fraud.node_id,
+            subjectOrgId: fraud.org_id,
+            jobId: f.job_id,
+            parentCheckId: fraud.check_id,
+            modelId: f.model_id,
+            epoch: epochOf(Date.now()),
+            caseId: fraud.id,
+          });
+          await setAuditJobCheck(tx, { caseId: fraud.id, jobId: f.job_id, checkId });
           n++;
         }
         // Audit checks nobody re-executed in time: refunded as far as the pot goes.
-        const late = await tx.$queryRaw<{ job_id: string; customer_org_id: string; charge: bigint; check_id: string }[]>`
-          SELECT a.job_id, a.customer_org_id, a.charge, a.check_id FROM fraud_audit_jobs a JOIN checks k ON k.id = a.check_id
-          WHERE a.case_id = ${fraud.id}::uuid AND a.outcome IS NULL AND k.status IN ('queued', 'leased')
-            AND k.created_at < now() - ${config.auditDeadlineMs} * interval '1 millisecond'
-          ORDER BY k.created_at LIMIT ${AUDIT_BATCH} FOR UPDATE OF a`;
+        const late = await lockLateAuditJobs(tx, { caseId: fraud.id, deadlineMs: config.auditDeadlineMs, limit: AUDIT_BATCH });
         for (const l of late) {
-          await tx.$executeRaw`UPDATE checks SET status = 'canceled', lease_expires_at = NULL WHERE id = ${l.check_id}::uuid`;
+          await cancelAuditCheck(tx, { checkId: l.check_id });
           const amount = await refundFromPot(tx, { caseId: fraud.id, jobId: l.job_id, orgId: l.customer_org_id, charge: BigInt(l.charge), potLeft: await potLeft(tx, fraud.id), how: "audit-late" });
-          await tx.$executeRaw`UPDATE fraud_audit_jobs SET outcome = 'refunded', refunded = ${amount}, resolved_at = now() WHERE case_id = ${fraud.id}::uuid AND job_id = ${l.job_id}::uuid`;
-          await tx.$executeRaw`UPDATE fraud_cases SET refunded = refunded + ${amount} WHERE id = ${fraud.id}::uuid`;
+          await markAuditJobRefunded(tx, { caseId: fraud.id, jobId: l.job_id, amount });
+          await addFraudCaseRefund(tx, { caseId: fraud.id, amount });
           n++;
         }
       }
-      const [open] = await tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM fraud_audit_jobs WHERE case_id = ${fraud.id}::uuid AND outcome IS NULL`;
-      if ((open?.n ?? 0) === 0) {
+      if ((await countOpenAuditJobs(tx, { caseId: fraud.id })) === 0) {
         await settleFraudCase(tx, fraud.id);
         n++;
       }
@@ -300,14 +295,9 @@ async function settleFraudCase(tx: Db, caseId: string): Promise<void> {
       ],
     });
   }
-  await tx.$executeRaw`UPDATE fraud_cases SET status = 'settled', settled_at = now(), to_treasury = ${left} WHERE id = ${caseId}::uuid`;
+  await markFraudCaseSettled(tx, { caseId, toTreasury: left });
   // Per customer organisation: its jobs the case touched (the one proven wrong and the audited ones).
-  const touched = await tx.$queryRaw<{ org_id: string; job_id: string; verification: string; refunded: bigint | null; charge: bigint }[]>`
-    SELECT j.org_id, j.id AS job_id, j.verification::text AS verification, j.refunded_amount AS refunded, j.price AS charge
-    FROM jobs j WHERE j.id IN (SELECT job_id FROM fraud_audit_jobs WHERE case_id = ${caseId}::uuid
-                               UNION SELECT job_id FROM fraud_cases WHERE id = ${caseId}::uuid AND job_id IS NOT NULL)
-      AND j.org_id <> '00000000-0000-4000-8000-00000000c0de'::uuid
-    ORDER BY j.org_id, j.finished_at`;
+  const touched = await listCaseJobs(tx, { caseId });
   const byOrg = new Map<string, FraudNotice["jobs"]>();
   for (const t of touched) {
     const list = byOrg.get(t.org_id) ?? [];

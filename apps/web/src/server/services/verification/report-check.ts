@@ -1,3 +1,21 @@
+import { closeCheckForDispute, finishCheck, requeueCheck, setCheckerSignature } from "@proofgrid/db/checks/check-results";
+import { loadJobCharge, setChallengeJobsVerification, setJobVerification, sumChallengeJobPrices } from "@proofgrid/db/checks/checked-jobs";
+import { insertDisputeCheck } from "@proofgrid/db/checks/dispute-checks";
+import {
+  listProbeOverheads,
+  lockNodeReputation,
+  updateNodeLocationEvidence,
+  updateNodeReputation,
+} from "@proofgrid/db/checks/latency-probes";
+import {
+  loadEarlierRegistrationMeasurement,
+  markNodeAdmissionRefused,
+  passNodeAdmission,
+  passNodeAdmissionAtClaim,
+  refuseNodeAtRegistration,
+  scheduleNodeRemeasure,
+  setNodeAdmission,
+} from "@proofgrid/db/checks/node-admission";
 import type { Db } from "@proofgrid/db/db-types";
 import { sqlTransaction } from "@proofgrid/db/sql-client";
 import {
@@ -73,7 +91,7 @@ export async function reportCheck(opts: { node: NodeIdentity; report: CheckRepor
       return { ref: item.ref, match: cmp.match, reason: cmp.reason, metrics: cmp.metrics, checkerOutput: mine.output, checkerOutputHash: mine.outputHash, inferenceMs: mine.inferenceMs };
     });
     const evidence: CheckEvidence = { ...(check.evidence ?? {}), items: verdicts };
-    await tx.$executeRaw`UPDATE checks SET checker_signature = ${report.signature} WHERE id = ${check.id}::uuid`;
+    await setCheckerSignature(tx, { checkId: check.id, signature: report.signature });
 
     if (check.kind === "planted") {
       const approved = verdicts.some((v) => v.match);
@@ -88,7 +106,7 @@ export async function reportCheck(opts: { node: NodeIdentity; report: CheckRepor
       // The checker's claimed verdicts do not follow from its own outputs: count it against
       // the checker and give the check to another.
       await recordNodeVerdict(tx, { nodeId: node.id, checkId: check.id, role: "checker", verdict: "fail", reason: "report contradicts its own outputs" });
-      await tx.$executeRaw`UPDATE checks SET status = 'queued', checker_node_id = NULL, lease_expires_at = NULL WHERE id = ${check.id}::uuid`;
+      await requeueCheck(tx, { checkId: check.id });
       return { status: "refused" as const };
     }
 
@@ -120,14 +138,7 @@ export async function reportCheck(opts: { node: NodeIdentity; report: CheckRepor
       return { status: "accepted" as const };
     }
     // Disagreement: the result stands until a third executor decides.
-    await tx.$executeRaw`
-      UPDATE checks SET status = 'done', finished_at = now(), lease_expires_at = NULL, evidence = ${JSON.stringify(evidence)}::jsonb
-      WHERE id = ${check.id}::uuid`;
-    await tx.$executeRaw`
-      INSERT INTO checks (id, kind, status, subject_node_id, subject_org_id, job_id, parent_check_id, model_id, seed, epoch, evidence)
-      VALUES (gen_random_uuid(), 'dispute', 'queued', ${check.subject_node_id}::uuid, ${check.subject_org_id}::uuid, ${check.job_id}::uuid,
-              ${check.id}::uuid, ${check.model_id}, ${check.seed}, ${epochOf(Date.now())}, ${JSON.stringify({ refs: mismatched })}::jsonb)`;
-    await setVerification(tx, check, "disputed");
+    await openDispute(tx, check, evidence, mismatched);
     logger.warn({ checkId: check.id, kind: check.kind, subject: check.subject_node_id, mismatched: mismatched.length }, "check mismatch: dispute opened");
     return { status: "accepted" as const };
   });
@@ -162,31 +173,37 @@ export async function applyPlatformVerdicts(tx: Db, check: CheckRow, verdicts: I
     await setVerification(tx, check, "verified");
     return "passed";
   }
-  await tx.$executeRaw`
-    UPDATE checks SET status = 'done', finished_at = now(), lease_expires_at = NULL, evidence = ${JSON.stringify(evidence)}::jsonb
-    WHERE id = ${check.id}::uuid`;
-  await tx.$executeRaw`
-    INSERT INTO checks (id, kind, status, subject_node_id, subject_org_id, job_id, parent_check_id, model_id, seed, epoch, evidence)
-    VALUES (gen_random_uuid(), 'dispute', 'queued', ${check.subject_node_id}::uuid, ${check.subject_org_id}::uuid, ${check.job_id}::uuid,
-            ${check.id}::uuid, ${check.model_id}, ${check.seed}, ${epochOf(Date.now())}, ${JSON.stringify({ refs: mismatched })}::jsonb)`;
-  await setVerification(tx, check, "disputed");
+  await openDispute(tx, check, evidence, mismatched);
   return "mismatch: dispute opened";
 }
 
+/** Disagreement: the check is done without a verdict, and a third executor decides the mismatched items. */
+async function openDispute(tx: Db, check: CheckRow, evidence: CheckEvidence, mismatched: string[]) {
+  await closeCheckForDispute(tx, { checkId: check.id, evidence });
+  await insertDisputeCheck(tx, {
+    parentCheckId: check.id,
+    subjectNodeId: check.subject_node_id,
+    subjectOrgId: check.subject_org_id,
+    jobId: check.job_id,
+    modelId: check.model_id,
+    seed: check.seed,
+    epoch: epochOf(Date.now()),
+    refs: mismatched,
+  });
+  await setVerification(tx, check, "disputed");
+}
+
 async function finish(tx: Db, check: CheckRow, verdict: "pass" | "fail" | "fraud" | "inconclusive", evidence: CheckEvidence, measured?: number) {
-  await tx.$executeRaw`
-    UPDATE checks SET status = 'done', verdict = ${verdict}::"CheckVerdict", finished_at = now(), lease_expires_at = NULL,
-      evidence = ${JSON.stringify(evidence)}::jsonb, measured_cu_per_hour = ${measured ?? evidence.measuredCuPerHour ?? null}
-    WHERE id = ${check.id}::uuid`;
+  await finishCheck(tx, { checkId: check.id, verdict, evidence, measuredCuPerHour: measured ?? evidence.measuredCuPerHour ?? null });
 }
 
 /** Customer job (re-execution) or the challenge's jobs: what the customer sees. */
 async function setVerification(tx: Db, check: CheckRow, status: "verified" | "disputed" | "inconclusive" | "refunded") {
   const base = check.kind === "dispute" && check.parent_check_id ? ((await loadCheck(tx, check.parent_check_id)) ?? check) : check;
   if (isChallengeCheck(base.kind)) {
-    await tx.$executeRaw`UPDATE jobs SET verification = ${status}::"VerificationStatus" WHERE check_id = ${base.id}::uuid`;
+    await setChallengeJobsVerification(tx, { checkId: base.id, status });
   } else if (base.job_id) {
-    await tx.$executeRaw`UPDATE jobs SET verification = ${status}::"VerificationStatus" WHERE id = ${base.job_id}::uuid`;
+    await setJobVerification(tx, { jobId: base.job_id, status });
   }
 }
 
@@ -211,17 +228,14 @@ function applyCapability(
 /** A latency probe's timing folds into the subject's reputation (its latency component:
  * speed against its own credited capability, por's latencyScore). */
 async function recordLatency(tx: Db, nodeId: string, items: readonly { costMilliCu: number; wallMs?: number }[]) {
-  const rows = await tx.$queryRaw<{ reputation: ReputationState | null; cu_per_hour: number }[]>`
-    SELECT reputation, cu_per_hour FROM nodes WHERE id = ${nodeId}::uuid FOR UPDATE`;
-  const node = rows[0];
+  const node = await lockNodeReputation<ReputationState>(tx, { nodeId });
   if (!node || node.cu_per_hour <= 0) return;
   let state = node.reputation ?? INITIAL_REPUTATION;
   for (const i of items) {
     if (typeof i.wallMs !== "number") continue;
     state = updateReputation(state, { kind: "job", outcome: "succeeded", latency: { costMilliCu: i.costMilliCu, claimedCuPerHour: node.cu_per_hour, observedMs: i.wallMs } });
   }
-  await tx.$executeRaw`
-    UPDATE nodes SET reputation = ${JSON.stringify(state)}::jsonb, reputation_score = ${reputationScore(state)} WHERE id = ${nodeId}::uuid`;
+  await updateNodeReputation(tx, { nodeId, reputation: state, score: reputationScore(state) });
 }
 
 /**
@@ -232,17 +246,13 @@ async function recordLatency(tx: Db, nodeId: string, items: readonly { costMilli
  * charges the worker a long link delay until a probe agrees again.
  */
 async function recordLocation(tx: Db, checkId: string, nodeId: string) {
-  const rows = await tx.$queryRaw<{ overhead_ms: number; region: string; latitude: number | null; longitude: number | null }[]>`
-    SELECT extract(epoch FROM (a.finished_at - a.leased_at)) * 1000 - coalesce(a.inference_ms, 0) AS overhead_ms,
-           n.region, n.latitude, n.longitude
-    FROM jobs j JOIN job_attempts a ON a.job_id = j.id AND a.outcome = 'succeeded' JOIN nodes n ON n.id = j.pinned_node_id
-    WHERE j.check_id = ${checkId}::uuid AND j.state = 'succeeded'`;
+  const rows = await listProbeOverheads(tx, { checkId });
   const first = rows[0];
   if (!first) return;
   const declared = first.latitude !== null && first.longitude !== null ? { lat: first.latitude, lon: first.longitude } : regionLocation(first.region);
   const e = locationEvidence({ probe: regionLocation(getEnv().PLATFORM_REGION), declared, overheadsMs: rows.map((r) => Number(r.overhead_ms)) });
   if (!e) return;
-  await tx.$executeRaw`UPDATE nodes SET measured_rtt_ms = ${e.measuredRttMs}, location_plausible = ${e.plausible} WHERE id = ${nodeId}::uuid`;
+  await updateNodeLocationEvidence(tx, { nodeId, measuredRttMs: e.measuredRttMs, plausible: e.plausible });
   if (!e.plausible) logger.warn({ nodeId, ...e }, "latency probe: declared location is impossible");
 }
 
@@ -260,21 +270,16 @@ async function admit(tx: Db, nodeId: string, checkId: string, evidence: CheckEvi
   const claimed = evidence.claimedCuPerHour;
   const measured = evidence.measuredCuPerHour;
   if (!claimed || measured === undefined) {
-    await tx.$executeRaw`UPDATE nodes SET admission = 'passed', remeasure_after = NULL WHERE id = ${nodeId}::uuid`;
+    await passNodeAdmission(tx, { nodeId });
     return;
   }
   const here = { checkId, measured };
   if (deratedCapability({ claimed, delivered: measured }) >= claimed) {
     evidence.capability = { decision: "passed", claimed, measurements: [here], credited: claimed, reason: "delivered within 10 % of the claim" };
-    await tx.$executeRaw`UPDATE nodes SET admission = 'passed', cu_per_hour = ${claimed}, remeasure_after = NULL WHERE id = ${nodeId}::uuid`;
+    await passNodeAdmissionAtClaim(tx, { nodeId, cuPerHour: claimed });
     return;
   }
-  const earlier = await tx.$queryRaw<{ id: string; measured: number }[]>`
-    SELECT id, measured_cu_per_hour AS measured FROM checks
-    WHERE subject_node_id = ${nodeId}::uuid AND kind = 'registration' AND status = 'done' AND verdict = 'pass'
-      AND measured_cu_per_hour IS NOT NULL AND id <> ${checkId}::uuid
-    ORDER BY finished_at DESC LIMIT 1`;
-  const first = earlier[0];
+  const first = await loadEarlierRegistrationMeasurement(tx, { nodeId, checkId });
   if (!first) {
     evidence.capability = {
       decision: "remeasure",
@@ -283,8 +288,7 @@ async function admit(tx: Db, nodeId: string, checkId: string, evidence: CheckEvi
       credited: claimed,
       reason: `delivered ${Math.round((measured / claimed) * 100)} % of the claim: measured again at a later idle time before any derating`,
     };
-    await tx.$executeRaw`
-      UPDATE nodes SET remeasure_after = now() + ${remeasureAfterMs} * interval '1 millisecond' WHERE id = ${nodeId}::uuid`;
+    await scheduleNodeRemeasure(tx, { nodeId, afterMs: remeasureAfterMs });
     logger.info({ nodeId, claimed, measured }, "registration check under the claim: measuring again before derating");
     return;
   }
@@ -293,9 +297,7 @@ async function admit(tx: Db, nodeId: string, checkId: string, evidence: CheckEvi
   const measurements = [{ checkId: first.id, measured: first.measured }, here];
   if (best < claimed * refuseBelow) {
     evidence.capability = { decision: "refused", claimed, measurements, credited: 0, reason: `both measurements under ${Math.round(refuseBelow * 100)} % of the claim` };
-    await tx.$executeRaw`
-      UPDATE nodes SET admission = 'refused', status = 'quarantined', quarantine_reason = 'refused at registration', priority_factor = 0, remeasure_after = NULL
-      WHERE id = ${nodeId}::uuid`;
+    await refuseNodeAtRegistration(tx, { nodeId });
     logger.warn({ nodeId, claimed, measurements }, "registration refused: delivers far less than claimed");
     return;
   }
@@ -308,8 +310,7 @@ async function admit(tx: Db, nodeId: string, checkId: string, evidence: CheckEvi
     reason: admission === "derated" ? "both measurements under 90 % of the claim: credited the better one" : "the second measurement delivered within 10 % of the claim",
   };
   evidence.creditedCuPerHour = credited;
-  await tx.$executeRaw`
-    UPDATE nodes SET admission = ${admission}::"NodeAdmission", cu_per_hour = ${Math.max(1, credited)}, remeasure_after = NULL WHERE id = ${nodeId}::uuid`;
+  await setNodeAdmission(tx, { nodeId, admission, cuPerHour: Math.max(1, credited) });
   if (admission === "derated") logger.warn({ nodeId, claimed, credited, measurements }, "node derated to its delivered capability");
 }
 
@@ -342,9 +343,9 @@ export async function resolveDispute(tx: Db, dispute: CheckRow, third: ItemVerdi
     // A challenge's own verification is "refunded" (the word for proven wrong); a customer
     // job's is set by the refund itself (fraud.ts), with its note.
     if (isChallengeCheck(parent.kind)) await setVerification(tx, parent, "refunded");
-    await openFraudCase(tx, { nodeId: parent.subject_node_id, checkId: parent.id, job, challengePrice: isChallengeCheck(parent.kind) ? await challengePrice(tx, parent.id) : undefined });
-    if (parent.kind === "registration")
-      await tx.$executeRaw`UPDATE nodes SET admission = 'refused' WHERE id = ${parent.subject_node_id}::uuid`;
+    const challengePrice = isChallengeCheck(parent.kind) ? await sumChallengeJobPrices(tx, { checkId: parent.id }) : undefined;
+    await openFraudCase(tx, { nodeId: parent.subject_node_id, checkId: parent.id, job, challengePrice });
+    if (parent.kind === "registration") await markNodeAdmissionRefused(tx, { nodeId: parent.subject_node_id });
   } else if (resolution === "checker_wrong") {
     await finish(tx, parent, "pass", parentEvidence);
     await recordNodeVerdict(tx, { nodeId: parent.subject_node_id, checkId: parent.id, role: "worker", verdict: "pass", reason: "cleared by a third executor" });
@@ -358,14 +359,9 @@ export async function resolveDispute(tx: Db, dispute: CheckRow, third: ItemVerdi
   logger.warn({ disputeId: dispute.id, parent: parent.id, subject: parent.subject_node_id, resolution }, "dispute resolved");
 }
 
-async function challengePrice(tx: Db, checkId: string): Promise<bigint> {
-  const rows = await tx.$queryRaw<{ total: bigint | null }[]>`SELECT sum(price)::bigint AS total FROM jobs WHERE check_id = ${checkId}::uuid`;
-  return BigInt(rows[0]?.total ?? 0n);
-}
-
+/** The customer job a fraud verdict proved wrong, as its fraud case refunds it. */
 async function customerJob(tx: Db, jobId: string | null) {
   if (!jobId) return null;
-  const rows = await tx.$queryRaw<{ id: string; org_id: string; price: bigint }[]>`SELECT id, org_id, price FROM jobs WHERE id = ${jobId}::uuid`;
-  const r = rows[0];
+  const r = await loadJobCharge(tx, { jobId });
   return r ? { id: r.id, orgId: r.org_id, price: BigInt(r.price) } : null;
 }
