@@ -60,9 +60,13 @@ type Slug = (typeof SLUGS)[number];
 const BENCH_CANARY_RATE = 0.3;
 /** Warm-up jobs (donated, run by another provider): more per model than the spy's challenges of each (≈ 0.3 × 360 × 3/8). */
 const WARMUP_JOBS = 240;
+/** Leases before this far into the measured phase are left out (see `steady`): three mean arming delays. */
+const STEADY_AFTER_MS = 90_000;
 
 interface Lease {
   jobId: string;
+  /** When the spy leased it (ms since the epoch). */
+  at: number;
   slug: string;
   inputKind: string;
   features: Record<string, number>;
@@ -168,6 +172,7 @@ export async function runStealthBench(opts: StealthOptions) {
     // Measured phase: sessions of customer traffic, bursty, of each organisation's habits.
     progress(`stealth: measured phase — ${opts.jobs} customer jobs; the spy records every lease`);
     spy.recording = true;
+    const measureStart = Date.now();
     const ids: Sent[] = [];
     while (ids.length < opts.jobs) {
       const who = pick(habits);
@@ -179,6 +184,7 @@ export async function runStealthBench(opts: StealthOptions) {
       await sleep(500 + Math.random() * 3_500);
       if (ids.length % 40 < n) progress(`stealth: ${ids.length}/${opts.jobs} customer jobs sent, ${spy.leases.length} leases recorded`);
     }
+    const sendEnd = Date.now();
     await waitAll(ids);
     // Challenges scheduled behind the last customer leases land a gap later.
     await sleep(20_000);
@@ -195,7 +201,14 @@ export async function runStealthBench(opts: StealthOptions) {
     );
     // Registration checks come before a worker is admitted (the worker knows it is new):
     // they are capability measurements in the benchmark's shapes, left out of the bound.
-    const leases = spy.leases.filter((l) => labels.has(l.jobId) && labels.get(l.jobId)?.kind !== "registration");
+    // The steady state only: a finite run has edges that production traffic has not. In its
+    // first minute and a half no challenge is armed yet (30 s mean arming delay), and after
+    // the last customer job only challenges come; both made "how far into the run" (the
+    // feeds' growing hour counts) a label. Trimmed by time alone, never by label.
+    const steady = (l: Lease) => l.at >= measureStart + STEADY_AFTER_MS && l.at <= sendEnd;
+    const recorded = spy.leases.filter((l) => labels.has(l.jobId) && labels.get(l.jobId)?.kind !== "registration");
+    const leases = recorded.filter(steady);
+    progress(`stealth: ${leases.length} of ${recorded.length} leases in the steady state (from ${STEADY_AFTER_MS / 1000} s in to the last customer job sent)`);
     const examples = (filter: (l: Lease) => boolean) =>
       leases.filter(filter).map((l): Example => ({ features: l.features, label: labels.get(l.jobId)?.purpose === "challenge" ? 1 : 0 }));
     const names = (prefix: string[]) => [...new Set(leases.flatMap((l) => Object.keys(l.features)))].filter((n) => prefix.some((p) => n.startsWith(p))).sort();
@@ -235,6 +248,10 @@ export async function runStealthBench(opts: StealthOptions) {
     const pooled = examples(() => true).map((e, i) => ({ ...e, features: { ...e.features, ...oneHot(leases[i] as Lease) } }));
     const pooledCv = crossValidate(pooled, [...ALL, "m_ocr", "m_vad", "m_enc", "k_texts", "k_png", "k_jpeg", "k_webp"]);
     report({ name: "por.stealth.auc.all", value: pooledCv.auc, unit: "AUC", goal: "≤ 0.55", detail: { leases: pooled.length, challenges: pooled.filter((e) => e.label === 1).length, byClassifier: pooledCv.byClassifier } });
+    // The same adversary on every recorded lease, the run's edges included (for comparison).
+    const edges = recorded.map((l): Example => ({ features: { ...l.features, ...oneHot(l) }, label: labels.get(l.jobId)?.purpose === "challenge" ? 1 : 0 }));
+    const edgesCv = crossValidate(edges, [...ALL, "m_ocr", "m_vad", "m_enc", "k_texts", "k_png", "k_jpeg", "k_webp"]);
+    report({ name: "por.stealth.auc.all-with-run-edges", value: edgesCv.auc, unit: "AUC", detail: { leases: edges.length, challenges: edges.filter((e) => e.label === 1).length } });
     if (process.env.STEALTH_DUMP) writeFileSync(process.env.STEALTH_DUMP, JSON.stringify({ leases, labels: Object.fromEntries(labels) }));
     const feedsCv = crossValidate(examples(() => true), names(["f_"]));
     report({ name: "por.stealth.auc.feeds", value: feedsCv.auc, unit: "AUC", goal: "≈ 0.5", detail: { strongestFeatures: strongestFeatures(examples(() => true), names(["f_"])), byClassifier: feedsCv.byClassifier } });
@@ -355,7 +372,7 @@ async function startSpy(stack: Stack, pool: InferencePool) {
           features[`f_delta_${k}`] = v - (lastFeed[k] ?? v);
         }
         lastFeed = feed;
-        state.leases.push({ jobId: job.jobId, slug: job.modelSlug, inputKind: measured.inputKind, features });
+        state.leases.push({ jobId: job.jobId, at, slug: job.modelSlug, inputKind: measured.inputKind, features });
         recorded = { features, feed };
       }
       seen.add(hashJson(job.input));
