@@ -93,12 +93,23 @@ async function throughputDirectSql(url: string, jobs: number, claimers: number):
     const org = await prisma.organization.create({ data: { slug: `sql-${Date.now()}`, name: "sql" }, select: { id: true } });
     // A model no worker serves, so the running workers do not compete for these rows.
     const model = await prisma.model.create({
-      data: { id: createHash("sha256").update(`bench-${Date.now()}`).digest("hex"), slug: `bench-sql-${Date.now()}`, name: "bench", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 },
+      data: {
+        id: createHash("sha256").update(`bench-${Date.now()}`).digest("hex"),
+        slug: `bench-sql-${Date.now()}`,
+        name: "bench",
+        kind: "tensor",
+        description: "",
+        signature: {},
+        baseCostMilliCu: 1,
+      },
       select: { id: true },
     });
     const nodes = await Promise.all(
       Array.from({ length: claimers }, (_, i) =>
-        prisma.node.create({ data: { orgId: org.id, name: `sql${i}`, publicKey: `sql-${Date.now()}-${i}`, region: "local", models: [model.id] }, select: { id: true } }),
+        prisma.node.create({
+          data: { orgId: org.id, name: `sql${i}`, publicKey: `sql-${Date.now()}-${i}`, region: "local", models: [model.id] },
+          select: { id: true },
+        }),
       ),
     );
     const t0 = performance.now();
@@ -182,7 +193,11 @@ async function main() {
     };
 
     progress("stack with LISTEN/NOTIFY wake-ups");
-    const notify = await startStack({ database: await newDb("bench_notify"), leaseMs: 15_000, env: { JOB_NOTIFY: "1", LOG_LEVEL: "warn" } });
+    const notify = await startStack({
+      database: await newDb("bench_notify"),
+      leaseMs: 15_000,
+      env: { JOB_NOTIFY: "1", LOG_LEVEL: "warn" },
+    });
     stacks.push(notify);
     await notify.addWorker("w1", { LOG_LEVEL: "warn" });
     await runSequential(notify, "encoder-synthetic-minilm", { text: "warm-up" }, 5);
@@ -221,7 +236,11 @@ async function main() {
     stacks.pop();
 
     progress("stack with 1 s polling only");
-    const polling = await startStack({ database: await newDb("bench_poll"), leaseMs: 15_000, env: { JOB_NOTIFY: "0", JOB_POLL_FALLBACK_MS: "1000", LOG_LEVEL: "warn" } });
+    const polling = await startStack({
+      database: await newDb("bench_poll"),
+      leaseMs: 15_000,
+      env: { JOB_NOTIFY: "0", JOB_POLL_FALLBACK_MS: "1000", LOG_LEVEL: "warn" },
+    });
     stacks.push(polling);
     await polling.addWorker("w1", { LOG_LEVEL: "warn" });
     await runSequential(polling, "encoder-synthetic-minilm", { text: "warm-up" }, 2);
@@ -232,13 +251,57 @@ async function main() {
     progress("worker event-loop delay during inference");
     const eld = await eventLoopDelay();
 
-    report({ name: "dispatch_latency_p50", value: median(wake), unit: "ms", baseline: median(poll), note: "enqueue→lease, LISTEN/NOTIFY wake-up vs 1 s polling" });
-    report({ name: "dispatch_latency_p99", value: quantile(wake, 0.99), unit: "ms", baseline: quantile(poll, 0.99), note: "enqueue→lease, LISTEN/NOTIFY wake-up vs 1 s polling" });
-    report({ name: "ocr_end_to_end_p50", value: median(ocr.e2e), unit: "ms", baseline: bare.medianMs, goal: "ratio <= 1.2", note: "submit→result over HTTP vs bare session.run (det+rec) on the same input" });
-    report({ name: "ocr_in_process_pipeline_p50", value: median(inproc), unit: "ms", baseline: bare.medianMs, note: "pipeline.run (pre/post-processing included) vs bare session.run" });
-    report({ name: "smallest_model_added_ms_p50", value: median(vad.overhead), unit: "ms", goal: "<= 5", note: "VAD 0.5 s: end-to-end minus the worker's inference time" });
-    report({ name: "worker_event_loop_delay_p99", value: eld.threadP99, unit: "ms", baseline: eld.mainP99, goal: "<= 10", note: "inference in worker_threads vs on the main thread" });
-    report({ name: "tiny_job_throughput", value: apiTput, unit: "jobs/s", baseline: sqlTput, note: "3 workers through the API vs direct SQL claims (no HTTP, no inference)" });
+    report({
+      name: "dispatch_latency_p50",
+      value: median(wake),
+      unit: "ms",
+      baseline: median(poll),
+      note: "enqueue→lease, LISTEN/NOTIFY wake-up vs 1 s polling",
+    });
+    report({
+      name: "dispatch_latency_p99",
+      value: quantile(wake, 0.99),
+      unit: "ms",
+      baseline: quantile(poll, 0.99),
+      note: "enqueue→lease, LISTEN/NOTIFY wake-up vs 1 s polling",
+    });
+    report({
+      name: "ocr_end_to_end_p50",
+      value: median(ocr.e2e),
+      unit: "ms",
+      baseline: bare.medianMs,
+      goal: "ratio <= 1.2",
+      note: "submit→result over HTTP vs bare session.run (det+rec) on the same input",
+    });
+    report({
+      name: "ocr_in_process_pipeline_p50",
+      value: median(inproc),
+      unit: "ms",
+      baseline: bare.medianMs,
+      note: "pipeline.run (pre/post-processing included) vs bare session.run",
+    });
+    report({
+      name: "smallest_model_added_ms_p50",
+      value: median(vad.overhead),
+      unit: "ms",
+      goal: "<= 5",
+      note: "VAD 0.5 s: end-to-end minus the worker's inference time",
+    });
+    report({
+      name: "worker_event_loop_delay_p99",
+      value: eld.threadP99,
+      unit: "ms",
+      baseline: eld.mainP99,
+      goal: "<= 10",
+      note: "inference in worker_threads vs on the main thread",
+    });
+    report({
+      name: "tiny_job_throughput",
+      value: apiTput,
+      unit: "jobs/s",
+      baseline: sqlTput,
+      note: "3 workers through the API vs direct SQL claims (no HTTP, no inference)",
+    });
   } finally {
     for (const s of stacks) await s.stop().catch(() => undefined);
     await pg.stop();

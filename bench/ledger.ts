@@ -44,7 +44,9 @@ function bar(label: string, total: number): (done: number) => void {
     if (tty) {
       const width = 30;
       const filled = Math.round(frac * width);
-      process.stderr.write(`\r[bench] ${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}${done >= total ? "\n" : ""}`);
+      process.stderr.write(
+        `\r[bench] ${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}${done >= total ? "\n" : ""}`,
+      );
     } else if (tenth !== lastTenth) {
       lastTenth = tenth;
       progress(`${label}: ${done}/${total}`);
@@ -107,7 +109,10 @@ async function ledgerPart(): Promise<void> {
   for (let i = 0; i < orgIds.length; i += 500) {
     const chunk = orgIds.slice(i, i + 500);
     await sqlTransaction(async (tx) => {
-      await ensureAccounts(tx, chunk.map((id) => orgAccount(id, "available")));
+      await ensureAccounts(
+        tx,
+        chunk.map((id) => orgAccount(id, "available")),
+      );
       for (const id of chunk) {
         await postTransfer(tx, {
           idempotencyKey: `bench:fund:${id}`,
@@ -145,13 +150,22 @@ async function ledgerPart(): Promise<void> {
     baseline: median(single.latencies),
     note: `${WRITERS} writers vs 1`,
   });
-  report({ name: "ledger_transfer_latency_p95", value: quantile(many.latencies, 0.95), unit: "ms", baseline: quantile(single.latencies, 0.95), note: `${WRITERS} writers vs 1` });
+  report({
+    name: "ledger_transfer_latency_p95",
+    value: quantile(many.latencies, 0.95),
+    unit: "ms",
+    baseline: quantile(single.latencies, 0.95),
+    note: `${WRITERS} writers vs 1`,
+  });
 
   progress("ledger check (Σ = 0, balances equal their entries)");
   const t0 = performance.now();
   const check = await checkLedger(sql());
   report({ name: "ledger_check_ms", value: performance.now() - t0, unit: "ms", note: `${check.transfers} transfers; ok: ${check.ok}` });
-  if (!check.ok) throw new Error(`the ledger check failed: ${JSON.stringify(check, (_k, v) => (typeof v === "bigint" ? v.toString() : v)).slice(0, 500)}`);
+  if (!check.ok)
+    throw new Error(
+      `the ledger check failed: ${JSON.stringify(check, (_k, v) => (typeof v === "bigint" ? v.toString() : v)).slice(0, 500)}`,
+    );
 }
 
 async function payoutPart(dataDir: string): Promise<void> {
@@ -191,7 +205,9 @@ async function payoutPart(dataDir: string): Promise<void> {
     while (paidAfter.length < providers.length) {
       if (Date.now() > deadline) throw new Error(`only ${paidAfter.length}/${providers.length} withdrawals paid in 10 minutes`);
       await loop.tick();
-      const rows = await sql().$queryRaw<{ id: string; state: string }[]>`SELECT id, state FROM withdrawals WHERE state IN ('paid', 'failed')`;
+      const rows = await sql().$queryRaw<
+        { id: string; state: string }[]
+      >`SELECT id, state FROM withdrawals WHERE state IN ('paid', 'failed')`;
       for (const r of rows) {
         const at = requested.get(r.id);
         if (at === undefined) continue;
@@ -214,7 +230,9 @@ async function payoutPart(dataDir: string): Promise<void> {
 
     const { checkPayouts } = await import("../apps/web/src/server/services/payouts/check-payouts.ts");
     const payouts = await checkPayouts();
-    progress(`payouts reconciled with the chain: ${JSON.stringify(payouts, (_k, v) => (typeof v === "bigint" ? v.toString() : v)).slice(0, 300)}`);
+    progress(
+      `payouts reconciled with the chain: ${JSON.stringify(payouts, (_k, v) => (typeof v === "bigint" ? v.toString() : v)).slice(0, 300)}`,
+    );
   } finally {
     await chain.stop();
   }

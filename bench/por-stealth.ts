@@ -117,7 +117,10 @@ export async function runStealthBench(opts: StealthOptions) {
     // content comes from jobs the spy never saw (a provider's own nodes never get back
     // content from jobs they ran); it stops before the measured phase so the spy sees all.
     const other = await stack.addWorker("other-worker", { INTRA_OP_THREADS: "1" }, { orgId: otherProvider, cuPerHour: 500 });
-    const customers = [await customerOrg("stealth-customer-a", { tokens: 100_000n }), await customerOrg("stealth-customer-b", { tokens: 100_000n })];
+    const customers = [
+      await customerOrg("stealth-customer-a", { tokens: 100_000n }),
+      await customerOrg("stealth-customer-b", { tokens: 100_000n }),
+    ];
     await sql().$executeRaw`UPDATE organizations SET donates_challenge_inputs = true WHERE id = ANY(${customers.map((c) => c.id)}::uuid[])`;
 
     type Sent = { id: string; key: string } | null;
@@ -147,8 +150,16 @@ export async function runStealthBench(opts: StealthOptions) {
     // Each organisation's habits: its mix of models, and how it sends text (single
     // sentences or batches, a paragraph now and then).
     const habits = [
-      { key: (customers[0] as { key: string }).key, mix: ["encoder-synthetic-minilm", "encoder-synthetic-minilm", "ocr-ppocr-v4", "vad-silero-v5"] as Slug[], habit: "single" as const },
-      { key: (customers[1] as { key: string }).key, mix: ["encoder-synthetic-minilm", "ocr-ppocr-v4", "vad-silero-v5", "vad-silero-v5"] as Slug[], habit: "batch" as const },
+      {
+        key: (customers[0] as { key: string }).key,
+        mix: ["encoder-synthetic-minilm", "encoder-synthetic-minilm", "ocr-ppocr-v4", "vad-silero-v5"] as Slug[],
+        habit: "single" as const,
+      },
+      {
+        key: (customers[1] as { key: string }).key,
+        mix: ["encoder-synthetic-minilm", "ocr-ppocr-v4", "vad-silero-v5", "vad-silero-v5"] as Slug[],
+        habit: "batch" as const,
+      },
     ];
     const sendAsCustomer = (who: (typeof habits)[number]) => send(who.key, pick(who.mix), Math.random() < 0.7 ? who.habit : "paragraph");
 
@@ -208,14 +219,25 @@ export async function runStealthBench(opts: StealthOptions) {
     const steady = (l: Lease) => l.at >= measureStart + STEADY_AFTER_MS && l.at <= sendEnd;
     const recorded = spy.leases.filter((l) => labels.has(l.jobId) && labels.get(l.jobId)?.kind !== "registration");
     const leases = recorded.filter(steady);
-    progress(`stealth: ${leases.length} of ${recorded.length} leases in the steady state (from ${STEADY_AFTER_MS / 1000} s in to the last customer job sent)`);
+    progress(
+      `stealth: ${leases.length} of ${recorded.length} leases in the steady state (from ${STEADY_AFTER_MS / 1000} s in to the last customer job sent)`,
+    );
     const examples = (filter: (l: Lease) => boolean) =>
       leases.filter(filter).map((l): Example => ({ features: l.features, label: labels.get(l.jobId)?.purpose === "challenge" ? 1 : 0 }));
-    const names = (prefix: string[]) => [...new Set(leases.flatMap((l) => Object.keys(l.features)))].filter((n) => prefix.some((p) => n.startsWith(p))).sort();
+    const names = (prefix: string[]) =>
+      [...new Set(leases.flatMap((l) => Object.keys(l.features)))].filter((n) => prefix.some((p) => n.startsWith(p))).sort();
     const ALL = names(["p_", "t_", "id_", "f_"]);
 
     const groups = [...new Set(leases.map((l) => `${l.slug}|${l.inputKind}`))].sort();
-    const rows: { model: string; inputKind: string; customer: number; challenge: number; auc: number; classifier: string; baseline: number | null }[] = [];
+    const rows: {
+      model: string;
+      inputKind: string;
+      customer: number;
+      challenge: number;
+      auc: number;
+      classifier: string;
+      baseline: number | null;
+    }[] = [];
     for (const g of groups) {
       const [slug, inputKind] = g.split("|") as [string, string];
       const ex = examples((l) => l.slug === slug && l.inputKind === inputKind);
@@ -226,7 +248,11 @@ export async function runStealthBench(opts: StealthOptions) {
       }
       const cv = crossValidate(ex, ALL);
       const telling = strongestFeatures(ex, ALL);
-      const baseline = await baselineAuc(slug as Slug, inputKind, ex.filter((e) => e.label === 0));
+      const baseline = await baselineAuc(
+        slug as Slug,
+        inputKind,
+        ex.filter((e) => e.label === 0),
+      );
       rows.push({ model: slug, inputKind, customer: ex.length - nC, challenge: nC, auc: cv.auc, classifier: cv.classifier, baseline });
       report({
         name: `por.stealth.auc.${slug}.${inputKind}`,
@@ -234,7 +260,14 @@ export async function runStealthBench(opts: StealthOptions) {
         unit: "AUC",
         goal: "≤ 0.55",
         ...(baseline !== null ? { baseline } : {}),
-        detail: { customer: ex.length - nC, challenge: nC, classifier: cv.classifier, byClassifier: cv.byClassifier, strongestFeatures: telling, baselineIs: "the same adversary, payload features, on the former template generator" },
+        detail: {
+          customer: ex.length - nC,
+          challenge: nC,
+          classifier: cv.classifier,
+          byClassifier: cv.byClassifier,
+          strongestFeatures: telling,
+          baselineIs: "the same adversary, payload features, on the former template generator",
+        },
       });
     }
     // How many of the spy's challenges replayed a donated input (the rest were rendered: the corpus ran out).
@@ -244,21 +277,84 @@ export async function runStealthBench(opts: StealthOptions) {
       FROM jobs j JOIN checks c ON c.id = j.check_id
       WHERE j.id = ANY(${leases.map((l) => l.jobId)}::uuid[]) AND j.purpose = 'challenge'`;
     progress(`stealth: challenges replayed from the corpus: ${replayed[0]?.replayed ?? 0}, rendered: ${replayed[0]?.rendered ?? 0}`);
-    report({ name: "por.stealth.replayed", value: replayed[0]?.replayed ?? 0, unit: "challenges", detail: { rendered: replayed[0]?.rendered ?? 0 } });
+    report({
+      name: "por.stealth.replayed",
+      value: replayed[0]?.replayed ?? 0,
+      unit: "challenges",
+      detail: { rendered: replayed[0]?.rendered ?? 0 },
+    });
     const pooled = examples(() => true).map((e, i) => ({ ...e, features: { ...e.features, ...oneHot(leases[i] as Lease) } }));
     const pooledCv = crossValidate(pooled, [...ALL, "m_ocr", "m_vad", "m_enc", "k_texts", "k_png", "k_jpeg", "k_webp"]);
-    report({ name: "por.stealth.auc.all", value: pooledCv.auc, unit: "AUC", goal: "≤ 0.55", detail: { leases: pooled.length, challenges: pooled.filter((e) => e.label === 1).length, byClassifier: pooledCv.byClassifier } });
+    report({
+      name: "por.stealth.auc.all",
+      value: pooledCv.auc,
+      unit: "AUC",
+      goal: "≤ 0.55",
+      detail: { leases: pooled.length, challenges: pooled.filter((e) => e.label === 1).length, byClassifier: pooledCv.byClassifier },
+    });
     // The same adversary on every recorded lease, the run's edges included (for comparison).
-    const edges = recorded.map((l): Example => ({ features: { ...l.features, ...oneHot(l) }, label: labels.get(l.jobId)?.purpose === "challenge" ? 1 : 0 }));
+    const edges = recorded.map(
+      (l): Example => ({ features: { ...l.features, ...oneHot(l) }, label: labels.get(l.jobId)?.purpose === "challenge" ? 1 : 0 }),
+    );
     const edgesCv = crossValidate(edges, [...ALL, "m_ocr", "m_vad", "m_enc", "k_texts", "k_png", "k_jpeg", "k_webp"]);
-    report({ name: "por.stealth.auc.all-with-run-edges", value: edgesCv.auc, unit: "AUC", detail: { leases: edges.length, challenges: edges.filter((e) => e.label === 1).length } });
+    report({
+      name: "por.stealth.auc.all-with-run-edges",
+      value: edgesCv.auc,
+      unit: "AUC",
+      detail: { leases: edges.length, challenges: edges.filter((e) => e.label === 1).length },
+    });
     if (process.env.STEALTH_DUMP) writeFileSync(process.env.STEALTH_DUMP, JSON.stringify({ leases, labels: Object.fromEntries(labels) }));
-    const feedsCv = crossValidate(examples(() => true), names(["f_"]));
-    report({ name: "por.stealth.auc.feeds", value: feedsCv.auc, unit: "AUC", goal: "≈ 0.5", detail: { strongestFeatures: strongestFeatures(examples(() => true), names(["f_"])), byClassifier: feedsCv.byClassifier } });
-    const hindsightCv = crossValidate(examples(() => true), names(["h_"]));
-    report({ name: "por.stealth.auc.feeds-after-result", value: hindsightCv.auc, unit: "AUC", goal: "≈ 0.5", detail: { strongestFeatures: strongestFeatures(examples(() => true), names(["h_"])), byClassifier: hindsightCv.byClassifier } });
-    const timingCv = crossValidate(examples(() => true), names(["t_", "id_"]));
-    report({ name: "por.stealth.auc.timing", value: timingCv.auc, unit: "AUC", goal: "≈ 0.5", detail: { strongestFeatures: strongestFeatures(examples(() => true), names(["t_", "id_"])), byClassifier: timingCv.byClassifier } });
+    const feedsCv = crossValidate(
+      examples(() => true),
+      names(["f_"]),
+    );
+    report({
+      name: "por.stealth.auc.feeds",
+      value: feedsCv.auc,
+      unit: "AUC",
+      goal: "≈ 0.5",
+      detail: {
+        strongestFeatures: strongestFeatures(
+          examples(() => true),
+          names(["f_"]),
+        ),
+        byClassifier: feedsCv.byClassifier,
+      },
+    });
+    const hindsightCv = crossValidate(
+      examples(() => true),
+      names(["h_"]),
+    );
+    report({
+      name: "por.stealth.auc.feeds-after-result",
+      value: hindsightCv.auc,
+      unit: "AUC",
+      goal: "≈ 0.5",
+      detail: {
+        strongestFeatures: strongestFeatures(
+          examples(() => true),
+          names(["h_"]),
+        ),
+        byClassifier: hindsightCv.byClassifier,
+      },
+    });
+    const timingCv = crossValidate(
+      examples(() => true),
+      names(["t_", "id_"]),
+    );
+    report({
+      name: "por.stealth.auc.timing",
+      value: timingCv.auc,
+      unit: "AUC",
+      goal: "≈ 0.5",
+      detail: {
+        strongestFeatures: strongestFeatures(
+          examples(() => true),
+          names(["t_", "id_"]),
+        ),
+        byClassifier: timingCv.byClassifier,
+      },
+    });
 
     // The cheater, with the adversary's out-of-fold scores, under production's rules.
     const price = await meanCustomerPrice(spy.nodeId);
@@ -273,13 +369,38 @@ export async function runStealthBench(opts: StealthOptions) {
       goal: "< 0",
       detail: { ...cheater, price: price.toString() },
     });
-    report({ name: "por.stealth.time-to-quarantine", value: cheater.best.medianMinutesToQuarantine, unit: "minutes (median, first cheat → quarantine)", detail: { p90: cheater.best.p90MinutesToQuarantine, jobsPerMinute, checkLatencyMs } });
+    report({
+      name: "por.stealth.time-to-quarantine",
+      value: cheater.best.medianMinutesToQuarantine,
+      unit: "minutes (median, first cheat → quarantine)",
+      detail: { p90: cheater.best.p90MinutesToQuarantine, jobsPerMinute, checkLatencyMs },
+    });
 
     console.error("\n  Challenges vs customer jobs — the adversary's AUC, out of fold (goal ≤ 0.55; 0.5 = chance)\n");
-    console.error("  %s | %s | %s | %s | %s", "model / input kind".padEnd(36), "customer", "challenge", "AUC (best of stumps, logistic)", "former generator");
+    console.error(
+      "  %s | %s | %s | %s | %s",
+      "model / input kind".padEnd(36),
+      "customer",
+      "challenge",
+      "AUC (best of stumps, logistic)",
+      "former generator",
+    );
     for (const r of rows)
-      console.error("  %s | %s | %s | %s | %s", `${r.model} / ${r.inputKind}`.padEnd(36), String(r.customer).padStart(8), String(r.challenge).padStart(9), `${r.auc.toFixed(3)} (${r.classifier})`.padEnd(30), r.baseline === null ? "—" : r.baseline.toFixed(3));
-    console.error("  %s | %s | %s | %s |", "all leases, pooled".padEnd(36), String(pooled.filter((e) => e.label === 0).length).padStart(8), String(pooled.filter((e) => e.label === 1).length).padStart(9), pooledCv.auc.toFixed(3).padEnd(30));
+      console.error(
+        "  %s | %s | %s | %s | %s",
+        `${r.model} / ${r.inputKind}`.padEnd(36),
+        String(r.customer).padStart(8),
+        String(r.challenge).padStart(9),
+        `${r.auc.toFixed(3)} (${r.classifier})`.padEnd(30),
+        r.baseline === null ? "—" : r.baseline.toFixed(3),
+      );
+    console.error(
+      "  %s | %s | %s | %s |",
+      "all leases, pooled".padEnd(36),
+      String(pooled.filter((e) => e.label === 0).length).padStart(8),
+      String(pooled.filter((e) => e.label === 1).length).padStart(9),
+      pooledCv.auc.toFixed(3).padEnd(30),
+    );
     console.error("  %s | %s | %s | %s |", "public feeds only".padEnd(36), "", "", feedsCv.auc.toFixed(3).padEnd(30));
     console.error("  %s | %s | %s | %s |", "public feeds after the result".padEnd(36), "", "", hindsightCv.auc.toFixed(3).padEnd(30));
     console.error("  %s | %s | %s | %s |", "timing, ids and lease fields only".padEnd(36), "", "", timingCv.auc.toFixed(3).padEnd(30));
@@ -304,7 +425,16 @@ function strongestFeatures(ex: readonly Example[], names: readonly string[]): Re
   const labels = ex.map((e) => e.label);
   return Object.fromEntries(
     names
-      .map((n) => [n, auc(ex.map((e) => e.features[n] ?? 0), labels)] as const)
+      .map(
+        (n) =>
+          [
+            n,
+            auc(
+              ex.map((e) => e.features[n] ?? 0),
+              labels,
+            ),
+          ] as const,
+      )
       .filter(([, a]) => Number.isFinite(a))
       .sort((a, b) => Math.abs(b[1] - 0.5) - Math.abs(a[1] - 0.5))
       .slice(0, 5)
@@ -328,7 +458,13 @@ function oneHot(l: Lease): Record<string, number> {
 async function startSpy(stack: Stack, pool: InferencePool) {
   const { demoRegistrationToken, stakeMinimumFor } = await import("../apps/web/src/server/services/seed/seed-demo.ts");
   const dir = mkdtempSync(join(tmpdir(), "proofgrid-spy-"));
-  const config = loadConfig({ PROOFGRID_URL: stack.url, PROOFGRID_NODE_DIR: dir, CONCURRENCY: 2, LOG_LEVEL: "silent", LEASE_WAIT_MS: 5_000 });
+  const config = loadConfig({
+    PROOFGRID_URL: stack.url,
+    PROOFGRID_NODE_DIR: dir,
+    CONCURRENCY: 2,
+    LOG_LEVEL: "silent",
+    LEASE_WAIT_MS: 5_000,
+  });
   const token = await demoRegistrationToken(stack.seed.providerOrgId, stack.url);
   const reg = await registerCommand({ config, token, name: "spy", region: "local", cuPerHour: 500 });
   await stakeMinimumFor(reg.nodeId);
@@ -391,17 +527,31 @@ async function startSpy(stack: Stack, pool: InferencePool) {
       inFlight--;
     }
   };
-  state.done = runWorker({ config, identity, client: new NodeClient(identity, config.REQUEST_TIMEOUT_MS), pool, log: createLogger("silent", {}), stop: stop.signal, execute }).finally(() =>
-    rmSync(dir, { recursive: true, force: true }),
-  );
+  state.done = runWorker({
+    config,
+    identity,
+    client: new NodeClient(identity, config.REQUEST_TIMEOUT_MS),
+    pool,
+    log: createLogger("silent", {}),
+    stop: stop.signal,
+    execute,
+  }).finally(() => rmSync(dir, { recursive: true, force: true }));
   return state;
 }
 
 async function pollFeeds(stack: Stack, slug: string): Promise<Record<string, number>> {
   const [recent, live, market] = await Promise.all([
-    api<{ activity: { bucket: string; model: string; jobs: number; medianDurationMs: number | null }[] }>(stack, "/api/v1/network/recent?limit=50", { key: null }),
+    api<{ activity: { bucket: string; model: string; jobs: number; medianDurationMs: number | null }[] }>(
+      stack,
+      "/api/v1/network/recent?limit=50",
+      { key: null },
+    ),
     api<{ jobsPerMinute: number; jobsQueued: number; cuPerHourAvailable: number }>(stack, "/api/v1/network/live", { key: null }),
-    api<{ markets: { model: string; freeSlots: number; timeToResultMs: { p50: number | null; samples: number } }[] }>(stack, `/api/v1/market?model=${slug}`, { key: null }),
+    api<{ markets: { model: string; freeSlots: number; timeToResultMs: { p50: number | null; samples: number } }[] }>(
+      stack,
+      `/api/v1/market?model=${slug}`,
+      { key: null },
+    ),
   ]);
   const m = (market.body.markets ?? []).filter((x) => x.model === slug);
   const rows = recent.body.activity ?? [];
@@ -451,7 +601,13 @@ async function waitCorpus(): Promise<void> {
   for (let i = 0; i < 120; i++) {
     const r = await sql().$queryRaw<{ kind: string; n: number }[]>`SELECT kind, count(*)::int AS n FROM challenge_corpus GROUP BY kind`;
     const kinds = new Map(r.map((x) => [x.kind, x.n]));
-    if ((kinds.get("input") ?? 0) >= WARMUP_JOBS * 0.9 && (kinds.get("sentence") ?? 0) > 20 && (kinds.get("line") ?? 0) > 10 && (kinds.get("speech") ?? 0) > 5 && (kinds.get("room") ?? 0) > 5) {
+    if (
+      (kinds.get("input") ?? 0) >= WARMUP_JOBS * 0.9 &&
+      (kinds.get("sentence") ?? 0) > 20 &&
+      (kinds.get("line") ?? 0) > 10 &&
+      (kinds.get("speech") ?? 0) > 5 &&
+      (kinds.get("room") ?? 0) > 5
+    ) {
       progress(`stealth: private corpus ${[...kinds].map(([k, n]) => `${n} ${k}s`).join(", ")}`);
       return;
     }
@@ -493,12 +649,21 @@ async function customerRate(nodeId: string): Promise<number> {
  * quarantined (one fraud). Scores are drawn from the out-of-fold scores of each class.
  * The adversary picks the threshold that pays best.
  */
-export function simulateCheater(opts: { scored: { label: 0 | 1; score: number }[]; price: bigint; jobsPerMinute: number; checkLatencyMs: number; identities?: number }) {
+export function simulateCheater(opts: {
+  scored: { label: 0 | 1; score: number }[];
+  price: bigint;
+  jobsPerMinute: number;
+  checkLatencyMs: number;
+  identities?: number;
+}) {
   const customer = opts.scored.filter((s) => s.label === 0).map((s) => s.score);
   const challenge = opts.scored.filter((s) => s.label === 1).map((s) => s.score);
   const g = Number(splitReward(opts.price).worker);
   const floor = DEFAULT_SAMPLING_POLICY.reexecution.floor;
-  const slash = Math.min(Math.max(Number(opts.price), Math.ceil(minimumSlash({ gainPerJob: g, recheckRate: floor }) * 2)), Number(minimumStake(3_600, DEFAULT_STAKE_POLICY)));
+  const slash = Math.min(
+    Math.max(Number(opts.price), Math.ceil(minimumSlash({ gainPerJob: g, recheckRate: floor }) * 2)),
+    Number(minimumStake(3_600, DEFAULT_STAKE_POLICY)),
+  );
   const identities = opts.identities ?? 1_000;
   // A reputation of 0.9 throughout: the rates of a worker whose record looks good, which
   // favours the cheater (a new identity starts at 0.5 and is checked more).
@@ -535,7 +700,8 @@ export function simulateCheater(opts: { scored: { label: 0 | 1; score: number }[
         completed++;
       }
       net += earned - (caughtAt !== null ? slash : 0);
-      if (caughtAt !== null && firstCheatAt !== null) minutes.push((caughtAt - firstCheatAt + 1) / opts.jobsPerMinute + opts.checkLatencyMs / 60_000);
+      if (caughtAt !== null && firstCheatAt !== null)
+        minutes.push((caughtAt - firstCheatAt + 1) / opts.jobsPerMinute + opts.checkLatencyMs / 60_000);
     }
     return {
       threshold,
@@ -544,11 +710,15 @@ export function simulateCheater(opts: { scored: { label: 0 | 1; score: number }[
       cheatChallenge: seenH ? cheatH / seenH : 0,
       caughtShare: minutes.length / identities,
       medianMinutesToQuarantine: minutes.length ? median(minutes) : Number.POSITIVE_INFINITY,
-      p90MinutesToQuarantine: minutes.length ? [...minutes].sort((a, b) => a - b)[Math.floor(minutes.length * 0.9)] ?? 0 : Number.POSITIVE_INFINITY,
+      p90MinutesToQuarantine: minutes.length
+        ? ([...minutes].sort((a, b) => a - b)[Math.floor(minutes.length * 0.9)] ?? 0)
+        : Number.POSITIVE_INFINITY,
     };
   };
   const sorted = [...customer].sort((a, b) => a - b);
-  const thresholds = [0.1, 0.25, 0.5, 0.75, 0.9, 1].map((q) => (q >= 1 ? Number.POSITIVE_INFINITY : (sorted[Math.floor(q * (sorted.length - 1))] as number)));
+  const thresholds = [0.1, 0.25, 0.5, 0.75, 0.9, 1].map((q) =>
+    q >= 1 ? Number.POSITIVE_INFINITY : (sorted[Math.floor(q * (sorted.length - 1))] as number),
+  );
   const results = thresholds.map(run);
   const best = results.reduce((a, b) => (b.netPerIdentity > a.netPerIdentity ? b : a));
   return { g, slash, best, alwaysCheat: results.at(-1) as (typeof results)[number], thresholds: results };

@@ -89,7 +89,9 @@ function progressBar(done: number, total: number, what: string): void {
 async function waitQuiet(timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const rows = await sql().$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM checks WHERE status IN ('waiting', 'queued', 'leased')`;
+    const rows = await sql().$queryRaw<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM checks WHERE status IN ('waiting', 'queued', 'leased')`;
     if ((rows[0]?.n ?? 0) === 0) return;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -101,7 +103,12 @@ function customerLoad(stack: Stack, depth: number, stop: AbortSignal): Promise<v
   const one = async (): Promise<void> => {
     while (!stop.aborted) {
       try {
-        const res = await api<{ id: string }>(stack, "/api/v1/jobs", { body: { model: "encoder-synthetic-minilm", input: { text: `customer sentence ${n++} about verified inference ${Math.random()}` } } });
+        const res = await api<{ id: string }>(stack, "/api/v1/jobs", {
+          body: {
+            model: "encoder-synthetic-minilm",
+            input: { text: `customer sentence ${n++} about verified inference ${Math.random()}` },
+          },
+        });
         if (res.status !== 201) throw new Error(`submit failed: ${JSON.stringify(res.body)}`);
         await api(stack, `/api/v1/jobs/${res.body.id}?wait=20000`);
       } catch (err) {
@@ -124,14 +131,26 @@ interface Identity {
 async function runIdentity(stack: Stack, plan: StrategyPlan, pool: InferencePool, cap: number, index: number): Promise<Identity> {
   const { demoRegistrationToken, stakeMinimumFor } = await import("../apps/web/src/server/services/seed/seed-demo.ts");
   const dir = mkdtempSync(join(tmpdir(), "proofgrid-cheater-"));
-  const config = loadConfig({ PROOFGRID_URL: stack.url, PROOFGRID_NODE_DIR: dir, CONCURRENCY: 1, SHUTDOWN_GRACE_MS: 2_000, LOG_LEVEL: "silent", LEASE_WAIT_MS: 2_000 });
+  const config = loadConfig({
+    PROOFGRID_URL: stack.url,
+    PROOFGRID_NODE_DIR: dir,
+    CONCURRENCY: 1,
+    SHUTDOWN_GRACE_MS: 2_000,
+    LOG_LEVEL: "silent",
+    LEASE_WAIT_MS: 2_000,
+  });
   const token = await demoRegistrationToken(stack.seed.providerOrgId, stack.url);
   const reg = await registerCommand({ config, token, name: `${plan.strategy}-${index}`, region: "local", cuPerHour: 3_600 });
   await stakeMinimumFor(reg.nodeId);
   const identity = loadIdentity(dir);
   const cheated = new Map<string, boolean>();
   const stop = new AbortController();
-  const execute = cheatingExecutor({ strategy: plan.strategy, fraction: plan.f, probationJobs: PROBATION, record: (l) => cheated.set(l.jobId, l.cheated) });
+  const execute = cheatingExecutor({
+    strategy: plan.strategy,
+    fraction: plan.f,
+    probationJobs: PROBATION,
+    record: (l) => cheated.set(l.jobId, l.cheated),
+  });
   const watcher = (async () => {
     while (!stop.signal.aborted) {
       await new Promise((r) => setTimeout(r, 200));
@@ -139,7 +158,15 @@ async function runIdentity(stack: Stack, plan: StrategyPlan, pool: InferencePool
       if (rows[0]?.status === "quarantined" || cheated.size >= cap) stop.abort();
     }
   })();
-  await runWorker({ config, identity, client: new NodeClient(identity, config.REQUEST_TIMEOUT_MS), pool, log: createLogger("silent", {}), stop: stop.signal, execute });
+  await runWorker({
+    config,
+    identity,
+    client: new NodeClient(identity, config.REQUEST_TIMEOUT_MS),
+    pool,
+    log: createLogger("silent", {}),
+    stop: stop.signal,
+    execute,
+  });
   await watcher;
   rmSync(dir, { recursive: true, force: true });
   return { nodeId: reg.nodeId, cheated };
@@ -161,7 +188,12 @@ async function measureStrategy(stack: Stack, plan: StrategyPlan, pool: Inference
   const pf = P * plan.f;
   // Each identity bonds its minimum stake from the demo provider's tokens: top them up.
   const { grantCredits } = await import("../apps/web/src/server/services/billing/grant-credits.ts");
-  await grantCredits({ orgId: stack.seed.providerOrgId, amount: BigInt(TRIALS) * 1_000n * 1_000_000n, idempotencyKey: `bench-stakes:${plan.strategy}`, memo: "bench stakes" });
+  await grantCredits({
+    orgId: stack.seed.providerOrgId,
+    amount: BigInt(TRIALS) * 1_000n * 1_000_000n,
+    idempotencyKey: `bench-stakes:${plan.strategy}`,
+    memo: "bench stakes",
+  });
   // Long enough that a trial almost surely ends in detection (99 %), capped for time.
   const cap = Math.min(400, plan.honestPrefix + Math.ceil(Math.log(0.01) / Math.log(1 - pf)));
   const stopLoad = new AbortController();
@@ -228,7 +260,13 @@ async function measureLazyChecker(stack: Stack, pool: InferencePool, plantedRate
   for (let i = 0; i < trials; i++) {
     await grantCheckerLicence({ orgSlug: "lazy-checkers" });
     const dir = mkdtempSync(join(tmpdir(), "proofgrid-lazy-"));
-    const config = loadConfig({ PROOFGRID_URL: stack.url, PROOFGRID_NODE_DIR: dir, CONCURRENCY: 1, LOG_LEVEL: "silent", LEASE_WAIT_MS: 2_000 });
+    const config = loadConfig({
+      PROOFGRID_URL: stack.url,
+      PROOFGRID_NODE_DIR: dir,
+      CONCURRENCY: 1,
+      LOG_LEVEL: "silent",
+      LEASE_WAIT_MS: 2_000,
+    });
     const token = await demoRegistrationToken(orgId, stack.url, "checker");
     const reg = await registerCommand({ config, token, name: `lazy-${i}`, region: "local", cuPerHour: 3_600 });
     await stakeMinimumFor(reg.nodeId);
@@ -242,7 +280,15 @@ async function measureLazyChecker(stack: Stack, pool: InferencePool, plantedRate
         if (rows[0]?.status === "quarantined" || (rows[0]?.tasks ?? 0) >= 60) stop.abort();
       }
     })();
-    await runChecker({ config, identity, client: new NodeClient(identity, config.REQUEST_TIMEOUT_MS), pool, log: createLogger("silent", {}), stop: stop.signal, execute: async (item) => ({ output: item.output, inferenceMs: 0 }) });
+    await runChecker({
+      config,
+      identity,
+      client: new NodeClient(identity, config.REQUEST_TIMEOUT_MS),
+      pool,
+      log: createLogger("silent", {}),
+      stop: stop.signal,
+      execute: async (item) => ({ output: item.output, inferenceMs: 0 }),
+    });
     await watcher;
     rmSync(dir, { recursive: true, force: true });
     identities.push(reg.nodeId);
@@ -252,14 +298,24 @@ async function measureLazyChecker(stack: Stack, pool: InferencePool, plantedRate
   await load;
   const t: (number | null)[] = [];
   for (const id of identities) {
-    const rows = await sql().$queryRaw<{ kind: string }[]>`SELECT kind::text AS kind FROM checks WHERE checker_node_id = ${id}::uuid ORDER BY leased_at`;
+    const rows = await sql().$queryRaw<
+      { kind: string }[]
+    >`SELECT kind::text AS kind FROM checks WHERE checker_node_id = ${id}::uuid ORDER BY leased_at`;
     const i = rows.findIndex((r) => r.kind === "planted");
     t.push(i < 0 ? null : i + 1);
   }
   const q = plantedRate / (1 + plantedRate);
   const n = Math.max(1, Math.round(1 / q));
   const measured = t.filter((x) => x !== null && x <= n).length / t.length;
-  return { trials: t.length, caught: t.filter((x) => x !== null).length, q, n, measured, expected: detectionProbability(q, 1, n), medianTasks: median(t.map((x) => x ?? Number.POSITIVE_INFINITY)) };
+  return {
+    trials: t.length,
+    caught: t.filter((x) => x !== null).length,
+    q,
+    n,
+    measured,
+    expected: detectionProbability(q, 1, n),
+    medianTasks: median(t.map((x) => x ?? Number.POSITIVE_INFINITY)),
+  };
 }
 
 async function measureOverhead(stack: Stack, jobs: number) {
@@ -270,7 +326,10 @@ async function measureOverhead(stack: Stack, jobs: number) {
   for (let i = 0; i < jobs; i += 4) {
     await Promise.all(
       Array.from({ length: 4 }, async (_, k) => {
-        const body = (i + k) % 2 ? { model: "vad-silero-v5", input: { audio } } : { model: "encoder-synthetic-minilm", input: { text: `overhead sentence ${i + k} for the honest worker` } };
+        const body =
+          (i + k) % 2
+            ? { model: "vad-silero-v5", input: { audio } }
+            : { model: "encoder-synthetic-minilm", input: { text: `overhead sentence ${i + k} for the honest worker` } };
         const res = await api<{ id: string }>(stack, "/api/v1/jobs", { body });
         await api(stack, `/api/v1/jobs/${res.body.id}?wait=30000`);
       }),
@@ -336,7 +395,13 @@ async function main() {
     const stack = await startStack({
       database: await newDb("bench_por"),
       leaseMs: 10_000,
-      env: { POR_REEXEC_FLOOR: String(P), POR_REEXEC_CAP: String(P), POR_PLANTED_RATE: String(plantedRate), LOG_LEVEL: "warn", POR_CANARY_TICK_MS: "1000" },
+      env: {
+        POR_REEXEC_FLOOR: String(P),
+        POR_REEXEC_CAP: String(P),
+        POR_PLANTED_RATE: String(plantedRate),
+        LOG_LEVEL: "warn",
+        POR_CANARY_TICK_MS: "1000",
+      },
     });
     stacks.push(stack);
     await stack.addWorker("checker-a", { CONCURRENCY: "2" }, { role: "checker" });
@@ -344,7 +409,14 @@ async function main() {
 
     const overhead = Number(values["overhead-jobs"]) > 0 ? await measureOverhead(stack, Number(values["overhead-jobs"])) : null;
     if (overhead)
-      report({ name: "por.overhead", value: overhead.cuRatio, unit: "ratio", baseline: overhead.recheckCuShare, goal: "overhead ≤ re-check rate + 0.01", detail: overhead });
+      report({
+        name: "por.overhead",
+        value: overhead.cuRatio,
+        unit: "ratio",
+        baseline: overhead.recheckCuShare,
+        goal: "overhead ≤ re-check rate + 0.01",
+        detail: overhead,
+      });
 
     const results = [];
     for (const name of values.strategies.split(",").filter(Boolean)) {
@@ -375,7 +447,15 @@ async function main() {
 
     const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "∞");
     console.error("\n  Proof of Render — detection at re-execution rate p = %s (%d trials per strategy)\n", P, TRIALS);
-    console.error("  %s | %s | %s | %s | %s | %s", "strategy".padEnd(44), "n", "measured P(≤n)", "1−(1−pf)^n", "median jobs (expected)", "E[gain]/job (base units)");
+    console.error(
+      "  %s | %s | %s | %s | %s | %s",
+      "strategy".padEnd(44),
+      "n",
+      "measured P(≤n)",
+      "1−(1−pf)^n",
+      "median jobs (expected)",
+      "E[gain]/job (base units)",
+    );
     for (const r of results) {
       console.error(
         "  %s | %s | %s | %s | %s | %s",
@@ -387,7 +467,15 @@ async function main() {
         `${Math.round(r.expectedGainPerJob)} (g ${r.gainPerJob}, S ${r.slash})`,
       );
     }
-    if (lazy) console.error("  %s | %s | %s | %s | %s |", "lazy checker vs planted results".padEnd(44), String(lazy.n).padStart(3), fmt(lazy.measured).padEnd(14), fmt(lazy.expected).padEnd(10), `${fmt(lazy.medianTasks)} tasks`.padEnd(22));
+    if (lazy)
+      console.error(
+        "  %s | %s | %s | %s | %s |",
+        "lazy checker vs planted results".padEnd(44),
+        String(lazy.n).padStart(3),
+        fmt(lazy.measured).padEnd(14),
+        fmt(lazy.expected).padEnd(10),
+        `${fmt(lazy.medianTasks)} tasks`.padEnd(22),
+      );
     if (overhead)
       console.error(
         "\n  verification overhead over %d honest jobs: checker compute / customer compute = %s in CU = re-executions %s + everything else %s (goal: ≤ re-check rate + 0.01); configured p = %s, %d of %d jobs re-executed, %d planted; in measured inference time %s\n",

@@ -19,7 +19,14 @@ const stack = await startStack({ database: { url, drop: async () => {} }, leaseM
 await stack.addWorker("w1", { LOG_LEVEL: "warn" });
 const prisma = createPrismaClient(url, { maxConnections: 1 });
 const input = { audio: syntheticWav(0.5).toString("base64") };
-const parts = { submit: [] as number[], dispatch: [] as number[], worker: [] as number[], deliver: [] as number[], total: [] as number[], inference: [] as number[] };
+const parts = {
+  submit: [] as number[],
+  dispatch: [] as number[],
+  worker: [] as number[],
+  deliver: [] as number[],
+  total: [] as number[],
+  inference: [] as number[],
+};
 for (let i = 0; i < 40; i++) {
   const t0 = Date.now();
   const sub = await api<{ id: string }>(stack, "/api/v1/jobs", { body: { model: "vad-silero-v5", input } });

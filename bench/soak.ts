@@ -82,7 +82,8 @@ if (argv.help) {
 
 function num(name: keyof typeof argv, min: number, max: number): number {
   const v = Number(argv[name]);
-  if (!Number.isFinite(v) || v < min || v > max) throw new Error(`--${name} must be a number in [${min}, ${max}], got ${String(argv[name])}`);
+  if (!Number.isFinite(v) || v < min || v > max)
+    throw new Error(`--${name} must be a number in [${min}, ${max}], got ${String(argv[name])}`);
   return v;
 }
 
@@ -320,7 +321,11 @@ async function follow(stack: Stack, id: string, deadline: () => number): Promise
 // The chart
 
 const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
-const MODEL_COLOR: Record<string, string> = { "ocr-ppocr-v4": "#1f77b4", "vad-silero-v5": "#2ca02c", "encoder-synthetic-minilm": "#9467bd" };
+const MODEL_COLOR: Record<string, string> = {
+  "ocr-ppocr-v4": "#1f77b4",
+  "vad-silero-v5": "#2ca02c",
+  "encoder-synthetic-minilm": "#9467bd",
+};
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 interface ChartEvent {
@@ -357,21 +362,31 @@ function latencySvg(jobs: JobRecord[], events: ChartEvent[], windowS: number, sl
   const parts: string[] = [];
   for (const e of events) {
     const c = PALETTE[slots.indexOf(e.slot) % PALETTE.length];
-    parts.push(`<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${T}" y2="${H - B}" stroke="${c}" stroke-opacity="0.5" stroke-dasharray="${e.what === "kill" ? "4 3" : "1 3"}"><title>${e.what} ${e.slot} at ${e.t.toFixed(1)} s</title></line>`);
+    parts.push(
+      `<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${T}" y2="${H - B}" stroke="${c}" stroke-opacity="0.5" stroke-dasharray="${e.what === "kill" ? "4 3" : "1 3"}"><title>${e.what} ${e.slot} at ${e.t.toFixed(1)} s</title></line>`,
+    );
   }
   for (let d = Math.floor(lo); d <= Math.ceil(hi); d++) {
     for (const m of [1, 2, 5]) {
       const v = m * 10 ** d;
       if (v < minMs || v > maxMs * 1.2) continue;
-      parts.push(`<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${v >= 1000 ? `${v / 1000} s` : `${v} ms`}</text>`);
+      parts.push(
+        `<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${v >= 1000 ? `${v / 1000} s` : `${v} ms`}</text>`,
+      );
     }
   }
-  for (const v of axisTicks(0, maxT, 10)) parts.push(`<text x="${x(v)}" y="${H - B + 16}" text-anchor="middle" font-size="11">${v} s</text>`);
+  for (const v of axisTicks(0, maxT, 10))
+    parts.push(`<text x="${x(v)}" y="${H - B + 16}" text-anchor="middle" font-size="11">${v} s</text>`);
   for (const j of done) {
     const c = j.state === "succeeded" ? (MODEL_COLOR[j.model] ?? "#333") : "#d00";
-    parts.push(`<circle cx="${x(j.t).toFixed(1)}" cy="${y(j.latencyMs as number).toFixed(1)}" r="${j.state === "succeeded" ? 1.8 : 4}" fill="${c}" fill-opacity="0.6"/>`);
+    parts.push(
+      `<circle cx="${x(j.t).toFixed(1)}" cy="${y(j.latencyMs as number).toFixed(1)}" r="${j.state === "succeeded" ? 1.8 : 4}" fill="${c}" fill-opacity="0.6"/>`,
+    );
   }
-  for (const j of jobs.filter((j) => j.latencyMs === undefined)) parts.push(`<text x="${x(j.t)}" y="${T + 10}" fill="#d00" font-size="12" text-anchor="middle">✕<title>${esc(`${j.state} ${j.id ?? ""} ${j.error ?? ""}`)}</title></text>`);
+  for (const j of jobs.filter((j) => j.latencyMs === undefined))
+    parts.push(
+      `<text x="${x(j.t)}" y="${T + 10}" fill="#d00" font-size="12" text-anchor="middle">✕<title>${esc(`${j.state} ${j.id ?? ""} ${j.error ?? ""}`)}</title></text>`,
+    );
   // Rolling p95 over 30 s windows.
   const pts: string[] = [];
   for (let t0 = 0; t0 < maxT; t0 += 10) {
@@ -379,8 +394,12 @@ function latencySvg(jobs: JobRecord[], events: ChartEvent[], windowS: number, sl
     if (w.length >= 5) pts.push(`${x(t0).toFixed(1)},${y(quantile(w, 0.95)).toFixed(1)}`);
   }
   if (pts.length > 1) parts.push(`<polyline points="${pts.join(" ")}" fill="none" stroke="#000" stroke-width="1.5"/>`);
-  parts.push(`<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#333"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#333"/>`);
-  parts.push(`<text x="${(L + W - R) / 2}" y="${H - 6}" text-anchor="middle" font-size="12">submitted at (s since start); dashed: SIGKILL, dotted: restart (colour = worker); black line: rolling p95</text>`);
+  parts.push(
+    `<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#333"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#333"/>`,
+  );
+  parts.push(
+    `<text x="${(L + W - R) / 2}" y="${H - 6}" text-anchor="middle" font-size="12">submitted at (s since start); dashed: SIGKILL, dotted: restart (colour = worker); black line: rolling p95</text>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">${parts.join("")}</svg>`;
 }
 
@@ -396,8 +415,12 @@ function rssSvg(tracked: Tracked[], events: ChartEvent[], slots: string[], maxT:
   const x = (t: number) => L + ((t - minT) / (maxT - minT || 1)) * (W - L - R);
   const y = (mb: number) => T + (1 - mb / maxMb) * (H - T - B);
   const parts: string[] = [];
-  for (const v of axisTicks(0, maxMb, 8)) parts.push(`<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${v} MB</text>`);
-  for (const v of axisTicks(minT, maxT, 10)) parts.push(`<text x="${x(v)}" y="${H - B + 16}" text-anchor="middle" font-size="11">${v} s</text>`);
+  for (const v of axisTicks(0, maxMb, 8))
+    parts.push(
+      `<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${v} MB</text>`,
+    );
+  for (const v of axisTicks(minT, maxT, 10))
+    parts.push(`<text x="${x(v)}" y="${H - B + 16}" text-anchor="middle" font-size="11">${v} s</text>`);
   for (const e of events.filter((e) => e.what === "kill")) {
     const c = PALETTE[slots.indexOf(e.slot) % PALETTE.length];
     parts.push(`<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${T}" y2="${H - B}" stroke="${c}" stroke-opacity="0.35" stroke-dasharray="4 3"/>`);
@@ -405,7 +428,9 @@ function rssSvg(tracked: Tracked[], events: ChartEvent[], slots: string[], maxT:
   const fixed: Record<string, string> = { web: "#000", coordinator: "#e6550d", postgres: "#756bb1", driver: "#aaa" };
   let legendY = T + 10;
   const legend = (label: string, color: string, dash = "") => {
-    parts.push(`<line x1="${W - R + 10}" x2="${W - R + 30}" y1="${legendY}" y2="${legendY}" stroke="${color}" stroke-width="2" ${dash}/><text x="${W - R + 36}" y="${legendY + 4}" font-size="11">${esc(label)}</text>`);
+    parts.push(
+      `<line x1="${W - R + 10}" x2="${W - R + 30}" y1="${legendY}" y2="${legendY}" stroke="${color}" stroke-width="2" ${dash}/><text x="${W - R + 36}" y="${legendY + 4}" font-size="11">${esc(label)}</text>`,
+    );
     legendY += 16;
   };
   const seenSlots = new Set<string>();
@@ -414,15 +439,22 @@ function rssSvg(tracked: Tracked[], events: ChartEvent[], slots: string[], maxT:
     const color = p.kind === "worker" ? (PALETTE[slots.indexOf(p.slot ?? "") % PALETTE.length] as string) : (fixed[p.kind] ?? "#333");
     const dash = p.kind === "postgres" || p.kind === "driver" ? `stroke-dasharray="5 3"` : "";
     const pts = p.samples.map((s) => `${x(s.t).toFixed(1)},${y(s.mb).toFixed(1)}`).join(" ");
-    parts.push(`<polyline points="${pts}" fill="none" stroke="${color}" stroke-width="${p.kind === "worker" ? 1.2 : 2}" ${dash}><title>${esc(p.label)}</title></polyline>`);
-    if (p.kind !== "worker") legend(p.kind === "postgres" ? "postgres (PSS, backends)" : p.kind === "driver" ? "soak driver" : p.label, color, dash);
+    parts.push(
+      `<polyline points="${pts}" fill="none" stroke="${color}" stroke-width="${p.kind === "worker" ? 1.2 : 2}" ${dash}><title>${esc(p.label)}</title></polyline>`,
+    );
+    if (p.kind !== "worker")
+      legend(p.kind === "postgres" ? "postgres (PSS, backends)" : p.kind === "driver" ? "soak driver" : p.label, color, dash);
     else if (!seenSlots.has(p.slot ?? "")) {
       seenSlots.add(p.slot ?? "");
       legend(`${p.slot} ${p.steady ? "(steady)" : "(killed; a line a life)"}`, color);
     }
   }
-  parts.push(`<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#333"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#333"/>`);
-  parts.push(`<text x="${(L + W - R) / 2}" y="${H - 6}" text-anchor="middle" font-size="12">seconds since the soak started (negative: warm-up); RSS of each process tree</text>`);
+  parts.push(
+    `<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#333"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#333"/>`,
+  );
+  parts.push(
+    `<text x="${(L + W - R) / 2}" y="${H - 6}" text-anchor="middle" font-size="12">seconds since the soak started (negative: warm-up); RSS of each process tree</text>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">${parts.join("")}</svg>`;
 }
 
@@ -479,7 +511,12 @@ async function main() {
     const s = stack;
     // Credits for any rate and length (the demo's 1,000 tokens are a few thousand OCR jobs).
     const { grantCredits } = await import("../apps/web/src/server/services/billing/grant-credits.ts");
-    await grantCredits({ orgId: s.seed.customerOrgId, amount: 10_000_000n * 1_000_000n, idempotencyKey: "soak:credits", memo: "soak credits" });
+    await grantCredits({
+      orgId: s.seed.customerOrgId,
+      amount: 10_000_000n * 1_000_000n,
+      idempotencyKey: "soak:credits",
+      memo: "soak credits",
+    });
 
     const workerEnv = { LOG_LEVEL: "warn", INTRA_OP_THREADS: String(OPT.threads), RETRY_MAX_DELAY_MS: "1000" };
     const slots: Slot[] = [];
@@ -506,7 +543,10 @@ async function main() {
         case 1:
           return { model: "vad-silero-v5", input: { audio } };
         default:
-          return { model: "encoder-synthetic-minilm", input: { text: `soak sentence number ${i}: the quick brown fox jumps over the lazy dog` } };
+          return {
+            model: "encoder-synthetic-minilm",
+            input: { text: `soak sentence number ${i}: the quick brown fox jumps over the lazy dog` },
+          };
       }
     };
 
@@ -539,7 +579,18 @@ async function main() {
     if (pgPid) track({ label: "postgres", kind: "postgres", pid: pgPid, pss: true });
     track({ label: "driver", kind: "driver", pid: process.pid });
     const incarnations = new Map<Slot, Tracked>();
-    for (const w of slots) incarnations.set(w, track({ label: `${w.name}#1`, kind: "worker", slot: w.name, incarnation: 1, steady: w.steady, pid: w.handle.proc.child.pid as number }));
+    for (const w of slots)
+      incarnations.set(
+        w,
+        track({
+          label: `${w.name}#1`,
+          kind: "worker",
+          slot: w.name,
+          incarnation: 1,
+          steady: w.steady,
+          pid: w.handle.proc.child.pid as number,
+        }),
+      );
     sampler = setInterval(sampleNow, OPT.sampleMs);
     sampleNow();
 
@@ -604,7 +655,17 @@ async function main() {
           w.incarnation++;
           w.alive = true;
           events.push({ t: nowT(), slot: w.name, what: "restart" });
-          incarnations.set(w, track({ label: `${w.name}#${w.incarnation}`, kind: "worker", slot: w.name, incarnation: w.incarnation, steady: false, pid: w.handle.proc.child.pid as number }));
+          incarnations.set(
+            w,
+            track({
+              label: `${w.name}#${w.incarnation}`,
+              kind: "worker",
+              slot: w.name,
+              incarnation: w.incarnation,
+              steady: false,
+              pid: w.handle.proc.child.pid as number,
+            }),
+          );
           if (stopChaos) return;
         }
       });
@@ -684,35 +745,69 @@ async function main() {
     const ids = jobs.flatMap((j) => (j.id ? [j.id] : []));
     const rows = await prisma.job.findMany({
       where: { id: { in: ids } },
-      select: { id: true, state: true, attempt: true, nodeId: true, error: true, leaseExpiresAt: true, placement: true, createdAt: true, assignedAt: true, startedAt: true, finishedAt: true },
+      select: {
+        id: true,
+        state: true,
+        attempt: true,
+        nodeId: true,
+        error: true,
+        leaseExpiresAt: true,
+        placement: true,
+        createdAt: true,
+        assignedAt: true,
+        startedAt: true,
+        finishedAt: true,
+      },
     });
-    const attemptRows = await prisma.jobAttempt.findMany({ where: { jobId: { in: ids } }, select: { jobId: true, attempt: true, nodeId: true, outcome: true, leasedAt: true, finishedAt: true } });
+    const attemptRows = await prisma.jobAttempt.findMany({
+      where: { jobId: { in: ids } },
+      select: { jobId: true, attempt: true, nodeId: true, outcome: true, leasedAt: true, finishedAt: true },
+    });
     const byId = new Map(rows.map((r) => [r.id, r]));
     const perJob = await transferKindsByJob(prisma, ids);
     const patterns = new Map<string, number>();
     const doublePaid: { id: string; transfers: Record<string, number> }[] = [];
     for (const id of ids) {
       const m = perJob.get(id) ?? {};
-      const key = Object.entries(m)
-        .sort()
-        .map(([k, n]) => `${k}×${n}`)
-        .join(" ") || "none";
+      const key =
+        Object.entries(m)
+          .sort()
+          .map(([k, n]) => `${k}×${n}`)
+          .join(" ") || "none";
       patterns.set(`${byId.get(id)?.state ?? "?"}: ${key}`, (patterns.get(`${byId.get(id)?.state ?? "?"}: ${key}`) ?? 0) + 1);
       if (Object.values(m).some((n) => n > 1) || ((m.settle ?? 0) > 0 && (m.release ?? 0) > 0)) doublePaid.push({ id, transfers: m });
     }
     const attempts = await prisma.jobAttempt.groupBy({ by: ["outcome"], where: { jobId: { in: ids } }, _count: { _all: true } });
     const after = await ledgerSnapshot(s.database.url, { customer: s.seed.customerOrgId, provider: s.seed.providerOrgId });
     const charged = before.available - after.available;
-    const paidOut = after.providerEarnings - before.providerEarnings + (after.checkerPool - before.checkerPool) + (after.protocolFee - before.protocolFee);
-    const conservation = { charged: charged.toString(), paidOut: paidOut.toString(), heldBefore: before.held.toString(), heldAfter: after.held.toString(), ok: charged === paidOut && after.held === before.held };
+    const paidOut =
+      after.providerEarnings -
+      before.providerEarnings +
+      (after.checkerPool - before.checkerPool) +
+      (after.protocolFee - before.protocolFee);
+    const conservation = {
+      charged: charged.toString(),
+      paidOut: paidOut.toString(),
+      heldBefore: before.held.toString(),
+      heldAfter: after.held.toString(),
+      ok: charged === paidOut && after.held === before.held,
+    };
 
     // The product's own check: every balance recomputed, every transfer summing to zero, no
     // negative account, payouts matched to the chain (none here, so "unchecked").
-    const env: Record<string, string | undefined> = { ...process.env, DATABASE_URL: s.database.url, PROOFGRID_DATA_DIR: process.env.PROOFGRID_DATA_DIR };
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      DATABASE_URL: s.database.url,
+      PROOFGRID_DATA_DIR: process.env.PROOFGRID_DATA_DIR,
+    };
     delete env.CHAIN_RPC_URL;
     let ledger: { ok: boolean; [k: string]: unknown };
     try {
-      const { stdout } = await execFileAsync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/admin.ts"), "ledger-check"], { cwd: ROOT, env, encoding: "utf8" });
+      const { stdout } = await execFileAsync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/admin.ts"), "ledger-check"], {
+        cwd: ROOT,
+        env,
+        encoding: "utf8",
+      });
       ledger = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}");
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string };
@@ -727,7 +822,24 @@ async function main() {
     const bad = jobs.filter((j) => j.state !== "succeeded");
     const badDetail = bad.slice(0, 50).map((j) => {
       const r = j.id ? byId.get(j.id) : undefined;
-      return { i: j.i, model: j.model, t: round1(j.t), id: j.id, customerSaw: j.state, error: j.error, db: r ? { state: r.state, attempt: r.attempt, nodeId: r.nodeId, leaseExpiresAt: r.leaseExpiresAt, error: r.error, declined: (r.placement as { declined?: string[] } | null)?.declined } : null };
+      return {
+        i: j.i,
+        model: j.model,
+        t: round1(j.t),
+        id: j.id,
+        customerSaw: j.state,
+        error: j.error,
+        db: r
+          ? {
+              state: r.state,
+              attempt: r.attempt,
+              nodeId: r.nodeId,
+              leaseExpiresAt: r.leaseExpiresAt,
+              error: r.error,
+              declined: (r.placement as { declined?: string[] } | null)?.declined,
+            }
+          : null,
+      };
     });
     await prisma.$disconnect();
 
@@ -741,7 +853,10 @@ async function main() {
     const perModel = Object.fromEntries(
       ["ocr-ppocr-v4", "vad-silero-v5", "encoder-synthetic-minilm"].map((m) => {
         const l = jobs.filter((j) => j.model === m && j.state === "succeeded").map((j) => j.latencyMs as number);
-        return [m, { n: l.length, p50: Math.round(quantile(l, 0.5)), p95: Math.round(quantile(l, 0.95)), p99: Math.round(quantile(l, 0.99)) }];
+        return [
+          m,
+          { n: l.length, p50: Math.round(quantile(l, 0.5)), p95: Math.round(quantile(l, 0.95)), p99: Math.round(quantile(l, 0.99)) },
+        ];
       }),
     );
     const okLat = jobs.filter((j) => j.state === "succeeded").map((j) => j.latencyMs as number);
@@ -766,7 +881,15 @@ async function main() {
         const half = use.filter((x) => x.t >= Math.max(windowEndT / 2, p.startedT + (windowEndT - p.startedT) / 2));
         const first = use[0];
         const last = use.at(-1);
-        const slopeOf = (xs: Sample[]) => (xs.length >= 5 && (xs.at(-1) as Sample).t - (xs[0] as Sample).t >= 20 ? round3(slope(xs.map((x) => x.t / 60), xs.map((x) => x.mb))) : null);
+        const slopeOf = (xs: Sample[]) =>
+          xs.length >= 5 && (xs.at(-1) as Sample).t - (xs[0] as Sample).t >= 20
+            ? round3(
+                slope(
+                  xs.map((x) => x.t / 60),
+                  xs.map((x) => x.mb),
+                ),
+              )
+            : null;
         return {
           label: p.label,
           kind: p.kind,
@@ -826,40 +949,130 @@ async function main() {
         }
         prev = t;
       }
-      return { worker: w.name, steady: w.steady, jobs: ends.length, share: round3(ends.length / Math.max(1, jobs.length)), longestIdleS: round1(idle), idleFromS: round1(idleFrom), kills: w.kills };
+      return {
+        worker: w.name,
+        steady: w.steady,
+        jobs: ends.length,
+        share: round3(ends.length / Math.max(1, jobs.length)),
+        longestIdleS: round1(idle),
+        idleFromS: round1(idleFrom),
+        kills: w.kills,
+      };
     });
 
     // Human summary on stderr.
     const err = (s2: string) => process.stderr.write(`${s2}\n`);
     err("");
-    err(`== soak: ${OPT.minutes} min at ${OPT.rate} jobs/s, ${OPT.workers} workers (${OPT.workers - OPT.steady} killed ${killLog.length} times), lease ${OPT.leaseMs} ms`);
-    err(`   submitted ${submitted}, accepted ${accepted}, succeeded ${succeeded}, failed ${count("failed")}, unfinished ${count("unfinished")}, rejected ${count("rejected")}, other ${submitted - succeeded - count("failed") - count("unfinished") - count("rejected")}`);
+    err(
+      `== soak: ${OPT.minutes} min at ${OPT.rate} jobs/s, ${OPT.workers} workers (${OPT.workers - OPT.steady} killed ${killLog.length} times), lease ${OPT.leaseMs} ms`,
+    );
+    err(
+      `   submitted ${submitted}, accepted ${accepted}, succeeded ${succeeded}, failed ${count("failed")}, unfinished ${count("unfinished")}, rejected ${count("rejected")}, other ${submitted - succeeded - count("failed") - count("unfinished") - count("rejected")}`,
+    );
     err(`   error rate ${(errorRate * 100).toFixed(3)} % (goal < ${ERROR_GOAL * 100} %)`);
-    err(`   latency submit→terminal p50 ${fmtMs(quantile(okLat, 0.5))} p95 ${fmtMs(quantile(okLat, 0.95))} p99 ${fmtMs(quantile(okLat, 0.99))} max ${fmtMs(Math.max(...okLat))}`);
-    for (const [m, v] of Object.entries(perModel)) err(`     ${m.padEnd(26)} n ${String(v.n).padStart(5)}  p50 ${v.p50} ms  p95 ${v.p95} ms  p99 ${v.p99} ms`);
-    err(`   jobs leased more than once (a kill hit them): ${retried.length}; their p50 ${fmtMs(quantile(retriedLat, 0.5))}; first-attempt jobs p99 ${fmtMs(quantile(cleanLat, 0.99))}`);
+    err(
+      `   latency submit→terminal p50 ${fmtMs(quantile(okLat, 0.5))} p95 ${fmtMs(quantile(okLat, 0.95))} p99 ${fmtMs(quantile(okLat, 0.99))} max ${fmtMs(Math.max(...okLat))}`,
+    );
+    for (const [m, v] of Object.entries(perModel))
+      err(`     ${m.padEnd(26)} n ${String(v.n).padStart(5)}  p50 ${v.p50} ms  p95 ${v.p95} ms  p99 ${v.p99} ms`);
+    err(
+      `   jobs leased more than once (a kill hit them): ${retried.length}; their p50 ${fmtMs(quantile(retriedLat, 0.5))}; first-attempt jobs p99 ${fmtMs(quantile(cleanLat, 0.99))}`,
+    );
     err(`   attempts by outcome: ${attempts.map((a) => `${a.outcome} ${a._count._all}`).join(", ")}`);
     err(`   per-job transfers: ${[...patterns].map(([k, n]) => `${k} (${n})`).join("; ")}`);
-    err(`   ledger-check ${ledger.ok ? "clean" : "NOT CLEAN"}; conservation ${conservation.ok ? "ok" : "BROKEN"} (charged ${conservation.charged} = paid out ${conservation.paidOut}); double settlements ${doublePaid.length}`);
+    err(
+      `   ledger-check ${ledger.ok ? "clean" : "NOT CLEAN"}; conservation ${conservation.ok ? "ok" : "BROKEN"} (charged ${conservation.charged} = paid out ${conservation.paidOut}); double settlements ${doublePaid.length}`,
+    );
     err(`   driver lag: max ${Math.round(maxLag)} ms behind schedule`);
-    err(`   CPU: ${cpu.allCoresBusy} of ${cores} cores busy on average (stack ${cpu.stackCoresBusy}); ${cpu.cpuMsPerJob} ms CPU per job; saturation at ~${cpu.saturationRate} jobs/s; by process: ${JSON.stringify(cpu.byKindS)} s`);
+    err(
+      `   CPU: ${cpu.allCoresBusy} of ${cores} cores busy on average (stack ${cpu.stackCoresBusy}); ${cpu.cpuMsPerJob} ms CPU per job; saturation at ~${cpu.saturationRate} jobs/s; by process: ${JSON.stringify(cpu.byKindS)} s`,
+    );
     err("   memory (MB; start → end of the soak window, least-squares slope, slope over the second half):");
     for (const m of memory)
-      err(`     ${m.label.padEnd(12)} ${String(m.startMb).padStart(7)} → ${String(m.endMb).padStart(7)}  max ${String(m.maxMb).padStart(7)}  slope ${String(m.slopeMbPerMin ?? "–").padStart(7)} MB/min  2nd half ${String(m.secondHalfSlopeMbPerMin ?? "–").padStart(7)}  over ${m.liveS} s`);
-    err(`   work per worker: ${perWorker.map((w) => `${w.worker} ${w.jobs} jobs (${Math.round(w.share * 100)} %), longest idle ${w.longestIdleS} s from ${w.idleFromS} s`).join("; ")}`);
+      err(
+        `     ${m.label.padEnd(12)} ${String(m.startMb).padStart(7)} → ${String(m.endMb).padStart(7)}  max ${String(m.maxMb).padStart(7)}  slope ${String(m.slopeMbPerMin ?? "–").padStart(7)} MB/min  2nd half ${String(m.secondHalfSlopeMbPerMin ?? "–").padStart(7)}  over ${m.liveS} s`,
+      );
+    err(
+      `   work per worker: ${perWorker.map((w) => `${w.worker} ${w.jobs} jobs (${Math.round(w.share * 100)} %), longest idle ${w.longestIdleS} s from ${w.idleFromS} s`).join("; ")}`,
+    );
     if (bad.length) err(`   jobs that did not succeed: ${JSON.stringify(badDetail.slice(0, 10))}`);
 
     // JSON lines on stdout.
-    report({ name: "soak_jobs_submitted", value: submitted, unit: "jobs", note: `${OPT.minutes} min at ${OPT.rate} jobs/s`, detail: { accepted, succeeded, failed: count("failed"), unfinished: count("unfinished"), rejected: count("rejected") } });
-    report({ name: "soak_error_rate", value: errorRate * 100, unit: "%", goal: `< ${ERROR_GOAL * 100}`, note: "failed, never finished, or never accepted, over submitted" });
-    report({ name: "soak_latency_p50", value: quantile(okLat, 0.5), unit: "ms", note: "submit → terminal state, as the customer saw it", detail: perModel });
-    report({ name: "soak_latency_p95", value: quantile(okLat, 0.95), unit: "ms", baseline: quantile(serverLat, 0.95), note: "baseline: the platform's created_at → finished_at" });
-    report({ name: "soak_latency_p99", value: quantile(okLat, 0.99), unit: "ms", baseline: quantile(cleanLat, 0.99), note: "baseline: jobs leased once (no kill hit them)" });
-    report({ name: "soak_worker_kills", value: killLog.length, unit: "SIGKILL", detail: { jobsReleasedByKill: retried.length, attempts: Object.fromEntries(attempts.map((a) => [a.outcome, a._count._all])), kills: killLog } });
-    report({ name: "soak_cpu_per_job", value: cpu.cpuMsPerJob ?? Number.NaN, unit: "ms", note: `CPU (user+system) of every process over the window / jobs; ${cpu.allCoresBusy} of ${cores} cores busy; all cores busy at ~${cpu.saturationRate} jobs/s`, detail: cpu });
-    report({ name: "soak_ledger_check", value: ledger.ok ? 1 : 0, unit: "ok", goal: "1", detail: { ledger, conservation, doubleSettlements: doublePaid.slice(0, 20), transferPatterns: Object.fromEntries(patterns) } });
-    for (const m of memory) report({ name: `soak_rss_${m.label}`, value: m.endMb, unit: "MB", baseline: m.startMb, note: `slope ${m.slopeMbPerMin ?? "–"} MB/min (second half ${m.secondHalfSlopeMbPerMin ?? "–"}) over ${m.liveS} s`, detail: m });
-    report({ name: "soak_worker_idle_max", value: Math.max(...perWorker.map((w) => w.longestIdleS)), unit: "s", note: "longest stretch a worker finished no job (down time included)", detail: perWorker });
+    report({
+      name: "soak_jobs_submitted",
+      value: submitted,
+      unit: "jobs",
+      note: `${OPT.minutes} min at ${OPT.rate} jobs/s`,
+      detail: { accepted, succeeded, failed: count("failed"), unfinished: count("unfinished"), rejected: count("rejected") },
+    });
+    report({
+      name: "soak_error_rate",
+      value: errorRate * 100,
+      unit: "%",
+      goal: `< ${ERROR_GOAL * 100}`,
+      note: "failed, never finished, or never accepted, over submitted",
+    });
+    report({
+      name: "soak_latency_p50",
+      value: quantile(okLat, 0.5),
+      unit: "ms",
+      note: "submit → terminal state, as the customer saw it",
+      detail: perModel,
+    });
+    report({
+      name: "soak_latency_p95",
+      value: quantile(okLat, 0.95),
+      unit: "ms",
+      baseline: quantile(serverLat, 0.95),
+      note: "baseline: the platform's created_at → finished_at",
+    });
+    report({
+      name: "soak_latency_p99",
+      value: quantile(okLat, 0.99),
+      unit: "ms",
+      baseline: quantile(cleanLat, 0.99),
+      note: "baseline: jobs leased once (no kill hit them)",
+    });
+    report({
+      name: "soak_worker_kills",
+      value: killLog.length,
+      unit: "SIGKILL",
+      detail: {
+        jobsReleasedByKill: retried.length,
+        attempts: Object.fromEntries(attempts.map((a) => [a.outcome, a._count._all])),
+        kills: killLog,
+      },
+    });
+    report({
+      name: "soak_cpu_per_job",
+      value: cpu.cpuMsPerJob ?? Number.NaN,
+      unit: "ms",
+      note: `CPU (user+system) of every process over the window / jobs; ${cpu.allCoresBusy} of ${cores} cores busy; all cores busy at ~${cpu.saturationRate} jobs/s`,
+      detail: cpu,
+    });
+    report({
+      name: "soak_ledger_check",
+      value: ledger.ok ? 1 : 0,
+      unit: "ok",
+      goal: "1",
+      detail: { ledger, conservation, doubleSettlements: doublePaid.slice(0, 20), transferPatterns: Object.fromEntries(patterns) },
+    });
+    for (const m of memory)
+      report({
+        name: `soak_rss_${m.label}`,
+        value: m.endMb,
+        unit: "MB",
+        baseline: m.startMb,
+        note: `slope ${m.slopeMbPerMin ?? "–"} MB/min (second half ${m.secondHalfSlopeMbPerMin ?? "–"}) over ${m.liveS} s`,
+        detail: m,
+      });
+    report({
+      name: "soak_worker_idle_max",
+      value: Math.max(...perWorker.map((w) => w.longestIdleS)),
+      unit: "s",
+      note: "longest stretch a worker finished no job (down time included)",
+      detail: perWorker,
+    });
 
     // ---- The chart ---------------------------------------------------------------------
     mkdirSync(OPT.out, { recursive: true });
@@ -868,7 +1081,12 @@ async function main() {
     const minT = Math.min(0, ...tracked.flatMap((p) => p.samples.map((x) => x.t)));
     const longLived = memory.filter((m) => m.kind !== "worker" || m.steady);
     const rowsHtml = (xs: typeof memory) =>
-      xs.map((m) => `<tr><td>${esc(m.label)}</td><td>${m.startMb}</td><td>${m.endMb}</td><td>${m.maxMb}</td><td>${m.slopeMbPerMin ?? "–"}</td><td>${m.secondHalfSlopeMbPerMin ?? "–"}</td><td>${m.liveS}</td></tr>`).join("");
+      xs
+        .map(
+          (m) =>
+            `<tr><td>${esc(m.label)}</td><td>${m.startMb}</td><td>${m.endMb}</td><td>${m.maxMb}</td><td>${m.slopeMbPerMin ?? "–"}</td><td>${m.secondHalfSlopeMbPerMin ?? "–"}</td><td>${m.liveS}</td></tr>`,
+        )
+        .join("");
     const html = `<!doctype html><html><head><meta charset="utf-8"><title>Proofgrid soak ${esc(started.toISOString())}</title>
 <style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}.bad{color:#c00;font-weight:bold}.ok{color:#080;font-weight:bold}</style></head><body>
 <h1>Soak ${esc(started.toISOString())}</h1>
@@ -888,12 +1106,36 @@ Ledger check <b class="${ledger.ok ? "ok" : "bad"}">${ledger.ok ? "clean" : "NOT
     writeFileSync(`${base}.html`, html);
     writeFileSync(
       `${base}.json`,
-      JSON.stringify({ options: OPT, started: started.toISOString(), windowEndT, jobs, events, kills: killLog, memory, perWorker, cpu, nodes: Object.fromEntries(slots.map((w) => [w.handle.nodeId, w.name])), dbJobs: rows, dbAttempts: attemptRows, samples: tracked.map((p) => ({ label: p.label, kind: p.kind, startedT: p.startedT, endedT: p.endedT, samples: p.samples })), ledger, conservation, patterns: Object.fromEntries(patterns), bad: badDetail }, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
+      JSON.stringify(
+        {
+          options: OPT,
+          started: started.toISOString(),
+          windowEndT,
+          jobs,
+          events,
+          kills: killLog,
+          memory,
+          perWorker,
+          cpu,
+          nodes: Object.fromEntries(slots.map((w) => [w.handle.nodeId, w.name])),
+          dbJobs: rows,
+          dbAttempts: attemptRows,
+          samples: tracked.map((p) => ({ label: p.label, kind: p.kind, startedT: p.startedT, endedT: p.endedT, samples: p.samples })),
+          ledger,
+          conservation,
+          patterns: Object.fromEntries(patterns),
+          bad: badDetail,
+        },
+        (_k, v) => (typeof v === "bigint" ? v.toString() : v),
+      ),
     );
     progress(`chart: ${relative(process.cwd(), `${base}.html`) || `${base}.html`} (raw samples: ${base}.json)`);
 
     const pass = errorRate < ERROR_GOAL && ledger.ok === true && doublePaid.length === 0 && conservation.ok;
-    if (!pass) progress(`FAILED: ${[errorRate >= ERROR_GOAL ? `error rate ${(errorRate * 100).toFixed(3)} % ≥ ${ERROR_GOAL * 100} %` : "", ledger.ok ? "" : "ledger check not clean", doublePaid.length ? `${doublePaid.length} jobs settled more than once` : "", conservation.ok ? "" : "charged ≠ paid out"].filter(Boolean).join("; ")}`);
+    if (!pass)
+      progress(
+        `FAILED: ${[errorRate >= ERROR_GOAL ? `error rate ${(errorRate * 100).toFixed(3)} % ≥ ${ERROR_GOAL * 100} %` : "", ledger.ok ? "" : "ledger check not clean", doublePaid.length ? `${doublePaid.length} jobs settled more than once` : "", conservation.ok ? "" : "charged ≠ paid out"].filter(Boolean).join("; ")}`,
+      );
     exitCode = pass ? 0 : 1;
   } finally {
     if (sampler) clearInterval(sampler);

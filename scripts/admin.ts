@@ -29,7 +29,10 @@ function databaseUrl(): string {
 function useLocalChainIfRunning(): void {
   if (process.env.CHAIN_RPC_URL) return;
   try {
-    const state = JSON.parse(readFileSync(join(process.env.PROOFGRID_DATA_DIR ?? join(ROOT, ".data"), "chain/chain.json"), "utf8")) as { chainId: number; tokenAddress: string };
+    const state = JSON.parse(readFileSync(join(process.env.PROOFGRID_DATA_DIR ?? join(ROOT, ".data"), "chain/chain.json"), "utf8")) as {
+      chainId: number;
+      tokenAddress: string;
+    };
     process.env.CHAIN_RPC_URL = `http://127.0.0.1:${process.env.CHAIN_PORT ?? 8545}`;
     process.env.CHAIN_ID = String(state.chainId);
     process.env.TOKEN_ADDRESS = state.tokenAddress;

@@ -8,7 +8,17 @@ import { join, resolve } from "node:path";
 import { createDatabase, databaseUrl, type EmbeddedPostgres, startEmbeddedPostgres } from "@proofgrid/db/embedded";
 import { migrate } from "@proofgrid/db/migrate";
 import pg from "pg";
-import { ensureWebBuild, ROOT, type Spawned, signalGroup, spawnCoordinator, spawnWeb, spawnWorker, waitForHttp, workerArgs } from "./lib/processes.ts";
+import {
+  ensureWebBuild,
+  ROOT,
+  type Spawned,
+  signalGroup,
+  spawnCoordinator,
+  spawnWeb,
+  spawnWorker,
+  waitForHttp,
+  workerArgs,
+} from "./lib/processes.ts";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -150,7 +160,9 @@ async function main() {
   }
   for (const n of nodes) {
     children.push(
-      spawnWorker(["start", "--role", n.role], { env: { PROOFGRID_URL: platformUrl, PROOFGRID_NODE_DIR: n.dir, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" } }),
+      spawnWorker(["start", "--role", n.role], {
+        env: { PROOFGRID_URL: platformUrl, PROOFGRID_NODE_DIR: n.dir, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
+      }),
     );
   }
   void reportCapability(nodeIds[0] as string, url);
@@ -251,10 +263,13 @@ async function reportCapability(nodeId: string, databaseUrl: string): Promise<vo
       const n = rows[0];
       if (n && n.admission !== "pending") {
         const share = n.claimed > 0 ? Math.round((n.credited / n.claimed) * 100) : 0;
-        say(`local worker capability: claimed ${n.claimed} CU/h, credited ${n.credited} CU/h (${share} %, ${n.admission}); evidence on its page under /dashboard/workers`);
+        say(
+          `local worker capability: claimed ${n.claimed} CU/h, credited ${n.credited} CU/h (${share} %, ${n.admission}); evidence on its page under /dashboard/workers`,
+        );
         return;
       }
-      if (i === 0) say("local worker: its capability check runs once the machine is idle; the credited capability is printed here when it is decided");
+      if (i === 0)
+        say("local worker: its capability check runs once the machine is idle; the credited capability is printed here when it is decided");
       await new Promise((r) => setTimeout(r, 1_000));
     }
   } catch {

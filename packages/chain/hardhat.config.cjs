@@ -2,7 +2,11 @@
 // Hardhat compiles nothing here: the token is compiled with solc from npm (src/compile.ts).
 const blockMs = Number(process.env.LOCAL_CHAIN_BLOCK_MS ?? 1000);
 module.exports = {
-  paths: { sources: "./hardhat-sources-unused", cache: process.env.HARDHAT_CACHE_DIR ?? "./.hardhat-cache", artifacts: process.env.HARDHAT_CACHE_DIR ?? "./.hardhat-cache" },
+  paths: {
+    sources: "./hardhat-sources-unused",
+    cache: process.env.HARDHAT_CACHE_DIR ?? "./.hardhat-cache",
+    artifacts: process.env.HARDHAT_CACHE_DIR ?? "./.hardhat-cache",
+  },
   networks: {
     hardhat: {
       chainId: Number(process.env.LOCAL_CHAIN_ID ?? 31337),

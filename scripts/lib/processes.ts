@@ -10,7 +10,18 @@ const NEXT_BIN = join(ROOT, "node_modules/next/dist/bin/next");
 const BUILD_STAMP = join(WEB_DIR, ".next/proofgrid-source-hash");
 
 // What the production build depends on: a change in any of these means rebuild.
-const SOURCE_ROOTS = ["apps/web/src", "apps/web/next.config.ts", "apps/web/postcss.config.mjs", "apps/web/package.json", "packages/db/src", "packages/por/src", "packages/models/src", "packages/chain/src", "prisma/schema.prisma", "package-lock.json"];
+const SOURCE_ROOTS = [
+  "apps/web/src",
+  "apps/web/next.config.ts",
+  "apps/web/postcss.config.mjs",
+  "apps/web/package.json",
+  "packages/db/src",
+  "packages/por/src",
+  "packages/models/src",
+  "packages/chain/src",
+  "prisma/schema.prisma",
+  "package-lock.json",
+];
 
 function hashTree(path: string, h: ReturnType<typeof createHash>): void {
   if (!existsSync(path)) return;
@@ -35,7 +46,14 @@ export function webSourceHash(): string {
 const WORKER_PACK_DIR = join(ROOT, "apps/worker/pack");
 const WORKER_PACK_STAMP = join(WORKER_PACK_DIR, ".source-hash");
 // What the packed worker is built from (scripts/pack-worker.ts).
-const WORKER_SOURCE_ROOTS = ["apps/worker/src", "apps/worker/package.json", "packages/por/src", "packages/models/src", "package-lock.json", "scripts/pack-worker.ts"];
+const WORKER_SOURCE_ROOTS = [
+  "apps/worker/src",
+  "apps/worker/package.json",
+  "packages/por/src",
+  "packages/models/src",
+  "package-lock.json",
+  "scripts/pack-worker.ts",
+];
 
 export function workerSourceHash(): string {
   const h = createHash("sha256");
@@ -52,9 +70,13 @@ export function ensureWorkerPack(log: (msg: string) => void = console.log): stri
   const hash = workerSourceHash();
   const latest = join(WORKER_PACK_DIR, "latest.json");
   const tarball = () => join(WORKER_PACK_DIR, (JSON.parse(readFileSync(latest, "utf8")) as { file: string }).file);
-  if (existsSync(WORKER_PACK_STAMP) && readFileSync(WORKER_PACK_STAMP, "utf8") === hash && existsSync(latest) && existsSync(tarball())) return tarball();
+  if (existsSync(WORKER_PACK_STAMP) && readFileSync(WORKER_PACK_STAMP, "utf8") === hash && existsSync(latest) && existsSync(tarball()))
+    return tarball();
   log("packing the worker for providers (first start or worker sources changed)...");
-  const res = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/pack-worker.ts")], { cwd: ROOT, stdio: ["ignore", 2, 2] });
+  const res = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/pack-worker.ts")], {
+    cwd: ROOT,
+    stdio: ["ignore", 2, 2],
+  });
   if (res.status !== 0) throw new Error(`packing the worker failed with exit code ${res.status}`);
   writeFileSync(WORKER_PACK_STAMP, hash);
   return tarball();
@@ -136,7 +158,13 @@ export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-export function spawnWeb(opts: { port: number; host?: string; env: Record<string, string | undefined>; output?: "inherit" | "pipe" | "ignore"; onLine?: (l: string) => void }): Spawned {
+export function spawnWeb(opts: {
+  port: number;
+  host?: string;
+  env: Record<string, string | undefined>;
+  output?: "inherit" | "pipe" | "ignore";
+  onLine?: (l: string) => void;
+}): Spawned {
   return spawnProcess("web", [NEXT_BIN, "start", "-p", String(opts.port), "-H", opts.host ?? "127.0.0.1"], {
     cwd: WEB_DIR,
     env: { NEXT_TELEMETRY_DISABLED: "1", PROOFGRID_SERVICE: "web", ...opts.env },
@@ -145,7 +173,11 @@ export function spawnWeb(opts: { port: number; host?: string; env: Record<string
   });
 }
 
-export function spawnCoordinator(opts: { env: Record<string, string | undefined>; output?: "inherit" | "pipe" | "ignore"; onLine?: (l: string) => void }): Spawned {
+export function spawnCoordinator(opts: {
+  env: Record<string, string | undefined>;
+  output?: "inherit" | "pipe" | "ignore";
+  onLine?: (l: string) => void;
+}): Spawned {
   // `node --import tsx` keeps it one process: the tsx CLI would relay signals to a child,
   // and a group signal would then arrive twice (the second one forces exit).
   return spawnProcess("coordinator", ["--import", "tsx", join(ROOT, "apps/web/src/server/coordinator/main.ts")], {
@@ -171,7 +203,8 @@ export async function waitForHttp(url: string, opts: { timeoutMs: number; proces
   const deadline = Date.now() + opts.timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
-    if (opts.process && opts.process.child.exitCode !== null) throw new Error(`${opts.process.name} exited with code ${opts.process.child.exitCode}`);
+    if (opts.process && opts.process.child.exitCode !== null)
+      throw new Error(`${opts.process.name} exited with code ${opts.process.child.exitCode}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
       if (res.ok) return;
@@ -183,4 +216,3 @@ export async function waitForHttp(url: string, opts: { timeoutMs: number; proces
   }
   throw new Error(`${url} not ready after ${opts.timeoutMs} ms (${last})`);
 }
-

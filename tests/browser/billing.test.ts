@@ -46,7 +46,11 @@ describe("buying credits by card", () => {
     await page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name: "Billing" }).click();
     await page.waitForURL(`${stack.url}/dashboard/billing`);
     await expect(page.locator('[data-stat="available"]').textContent()).resolves.toContain("0 tokens · $0.00");
-    await checkAtBothWidths(page, { dir: SCREENSHOTS, name: "billing-empty", ready: (p) => p.getByRole("button", { name: "Pay with card" }).waitFor() });
+    await checkAtBothWidths(page, {
+      dir: SCREENSHOTS,
+      name: "billing-empty",
+      ready: (p) => p.getByRole("button", { name: "Pay with card" }).waitFor(),
+    });
 
     // A custom amount shows its price before paying; then the first pack is bought.
     await page.getByLabel("Another amount").check();
@@ -86,7 +90,11 @@ describe("buying credits by card", () => {
     const historyReceipt = await row.getByRole("link", { name: /Receipt/ }).getAttribute("href");
     expect(historyReceipt).toBe(receipt);
     await expect(page.locator('[data-stat="available"]').textContent()).resolves.toContain("1,000 tokens · $10.00");
-    await checkAtBothWidths(page, { dir: SCREENSHOTS, name: "billing", ready: (p) => p.locator('tr[data-history-kind="purchase"]').waitFor() });
+    await checkAtBothWidths(page, {
+      dir: SCREENSHOTS,
+      name: "billing",
+      ready: (p) => p.locator('tr[data-history-kind="purchase"]').waitFor(),
+    });
 
     // The receipt is Stripe's page for this charge.
     const receiptPage = await context.newPage();
@@ -96,13 +104,17 @@ describe("buying credits by card", () => {
   });
 
   it("a replayed payment webhook after the purchase changes nothing", async () => {
-    const before = await sql().$queryRaw<{ balance: string }[]>`SELECT balance::text FROM ledger_accounts WHERE kind = 'org_available' AND balance > 0`;
+    const before = await sql().$queryRaw<
+      { balance: string }[]
+    >`SELECT balance::text FROM ledger_accounts WHERE kind = 'org_available' AND balance > 0`;
     const session = [...stripe.sessions.values()][0] as { id: string; payment_intent: string };
     const pi = stripe.paymentIntents.get(session.payment_intent);
     const replay = await stripe.deliver(stripe.event("payment_intent.succeeded", pi as Record<string, unknown>));
     expect(replay.status).toBe(200);
     expect(JSON.parse(replay.body)).toMatchObject({ status: "processed", note: "already credited" });
-    const after = await sql().$queryRaw<{ balance: string }[]>`SELECT balance::text FROM ledger_accounts WHERE kind = 'org_available' AND balance > 0`;
+    const after = await sql().$queryRaw<
+      { balance: string }[]
+    >`SELECT balance::text FROM ledger_accounts WHERE kind = 'org_available' AND balance > 0`;
     expect(after).toEqual(before);
   });
 });

@@ -63,7 +63,10 @@ export async function expectAccessible(page: Page, label: string): Promise<void>
  * full-page screenshot `docs/screenshots/<name>-<desktop|phone>.png`. `url` reloads it at
  * each width (omit it to keep the page as it is); `ready` waits for what must be on it.
  */
-export async function checkAtBothWidths(page: Page, opts: { dir: string; name: string; url?: string; ready?: (p: Page) => Promise<void> }): Promise<void> {
+export async function checkAtBothWidths(
+  page: Page,
+  opts: { dir: string; name: string; url?: string; ready?: (p: Page) => Promise<void> },
+): Promise<void> {
   for (const [size, viewport] of [
     ["desktop", DESKTOP],
     ["phone", PHONE],

@@ -121,9 +121,17 @@ describe("startup dashboard: jobs and playground", () => {
       const rec = speechRecording();
       const wav = join(tmp, "mic.wav");
       writeFileSync(wav, rec.wav);
-      const micBrowser = await launchChromium(["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-audio-capture=${wav}`]);
+      const micBrowser = await launchChromium([
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        `--use-file-for-fake-audio-capture=${wav}`,
+      ]);
       try {
-        const ctx = await micBrowser.newContext({ viewport: DESKTOP, storageState: await carol.storageState(), permissions: ["microphone"] });
+        const ctx = await micBrowser.newContext({
+          viewport: DESKTOP,
+          storageState: await carol.storageState(),
+          permissions: ["microphone"],
+        });
         const p = await ctx.newPage();
         await p.goto(`${stack.url}/dashboard/playground`);
         await p.getByRole("button", { name: "Record from the microphone" }).click();

@@ -20,7 +20,10 @@ export interface Mailbox {
 export const outboxMailbox: Mailbox = {
   async linkAfter(to, link, send) {
     const count = async () =>
-      Number((await sql().$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM outbound_emails WHERE to_address = ${to.toLowerCase()}`)[0]?.n ?? 0);
+      Number(
+        (await sql().$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM outbound_emails WHERE to_address = ${to.toLowerCase()}`)[0]?.n ??
+          0,
+      );
     const before = await count();
     await send();
     for (let i = 0; i < 150; i++) {
@@ -47,7 +50,10 @@ export function terminalMailbox(npm: Pick<NpmStart, "output" | "waitForOutput"> 
     async linkAfter(to, link, send) {
       const from = npm.output.length;
       await send();
-      const line = await npm.waitForOutput(new RegExp(`${to.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}.*${link.source}`), { from, timeoutMs: 30_000 });
+      const line = await npm.waitForOutput(new RegExp(`${to.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}.*${link.source}`), {
+        from,
+        timeoutMs: 30_000,
+      });
       return link.exec(line[0])?.[0] ?? "";
     },
   };

@@ -67,7 +67,14 @@ describe("the public explorer", () => {
 
     const recent = await api<{ activity: Record<string, unknown>[] }>(stack, "/api/v1/network/recent?limit=5", { key: null });
     expect(recent.status).toBe(200);
-    expect(Object.keys(recent.body.activity[0] ?? {}).sort()).toEqual(["bucket", "jobs", "medianDurationMs", "model", "region", "succeeded"]);
+    expect(Object.keys(recent.body.activity[0] ?? {}).sort()).toEqual([
+      "bucket",
+      "jobs",
+      "medianDurationMs",
+      "model",
+      "region",
+      "succeeded",
+    ]);
   });
 
   it("has no serious or critical accessibility violation on / and /explorer, at desktop and phone width", async () => {

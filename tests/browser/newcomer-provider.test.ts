@@ -56,7 +56,12 @@ describe("a GPU provider's first hour, on npm start", () => {
   it("signs up at the printed URL and gets the worker's three commands from the portal", async () => {
     expect(url).toBe("http://localhost:3000");
     // The confirmation link is in the terminal running npm start (no SMTP configured), where a person finds it.
-    await signUpWithOrganisation(page, url, { name: "Noor", email: "noor@example.com", org: "Noor GPUs", kind: /Provide GPUs/ }, terminalMailbox(npm));
+    await signUpWithOrganisation(
+      page,
+      url,
+      { name: "Noor", email: "noor@example.com", org: "Noor GPUs", kind: /Provide GPUs/ },
+      terminalMailbox(npm),
+    );
     await page.getByRole("link", { name: "Workers" }).click();
     await page.waitForURL(`${url}/dashboard/workers`);
     await page.getByLabel("Region of the machine").selectOption(REGION);

@@ -92,14 +92,22 @@ describe("dashboard overview", () => {
       )[0]?.spend;
       expect(BigInt(charged ?? "0")).toBeGreaterThan(0n);
 
-      await summary(page, "jobs").filter({ hasText: `${JOBS} jobs finished in the last 24 hours: ${JOBS} succeeded, 0 failed` }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await summary(page, "jobs")
+        .filter({ hasText: `${JOBS} jobs finished in the last 24 hours: ${JOBS} succeeded, 0 failed` })
+        .waitFor({ timeout: LIVE_TIMEOUT_MS });
       expect(await page.evaluate("window.__sameDocument === true")).toBe(true);
       expect(await page.locator('[data-stat="finished"]').innerText()).toBe(String(JOBS));
       expect(await page.locator('[data-stat="success-rate"]').innerText()).toBe("100 %");
       expect(await page.locator('[data-stat="spend"]').innerText()).toBe(`${tokens(BigInt(charged ?? "0"))} tokens`);
-      expect(await summary(page, "spend").innerText()).toMatch(new RegExp(`^${tokens(BigInt(charged ?? "0")).replace(".", "\\.")} tokens spent in the last 24 hours`));
-      expect(await summary(page, "success").innerText()).toContain(`100 % of finished jobs succeeded in the last 24 hours (${JOBS} of ${JOBS})`);
-      expect(await summary(page, "latency").innerText()).toMatch(/half of the jobs took [\d.]+ m?s or less \(p50\) and 95 % took [\d.]+ m?s or less \(p95\)/);
+      expect(await summary(page, "spend").innerText()).toMatch(
+        new RegExp(`^${tokens(BigInt(charged ?? "0")).replace(".", "\\.")} tokens spent in the last 24 hours`),
+      );
+      expect(await summary(page, "success").innerText()).toContain(
+        `100 % of finished jobs succeeded in the last 24 hours (${JOBS} of ${JOBS})`,
+      );
+      expect(await summary(page, "latency").innerText()).toMatch(
+        /half of the jobs took [\d.]+ m?s or less \(p50\) and 95 % took [\d.]+ m?s or less \(p95\)/,
+      );
 
       // Four recharts charts, each named by its heading and described by its summary.
       for (const [chart, name] of [
@@ -121,7 +129,9 @@ describe("dashboard overview", () => {
 
   it("switches to 14 days in daily buckets over tRPC", async () => {
     await page.getByRole("button", { name: "14 d" }).click();
-    await summary(page, "jobs").filter({ hasText: `${JOBS} jobs finished in the last 14 days` }).waitFor();
+    await summary(page, "jobs")
+      .filter({ hasText: `${JOBS} jobs finished in the last 14 days` })
+      .waitFor();
     expect(await page.getByRole("button", { name: "14 d" }).getAttribute("aria-pressed")).toBe("true");
     expect(await page.getByRole("figure", { name: "Jobs per day" }).count()).toBe(1);
     await page.getByRole("button", { name: "24 h" }).click();
@@ -134,7 +144,9 @@ describe("dashboard overview", () => {
     const res = await page.request.get(`${stack.url}${href}`);
     expect(res.status()).toBe(200);
     expect(res.headers()["content-type"]).toMatch(/^text\/csv/);
-    expect(res.headers()["content-disposition"]).toMatch(/^attachment; filename="proofgrid-usage-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv"$/);
+    expect(res.headers()["content-disposition"]).toMatch(
+      /^attachment; filename="proofgrid-usage-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv"$/,
+    );
     const rows = parse(await res.text(), { columns: true }) as Record<string, string>[];
     expect(rows.map((r) => r.job_id).sort()).toEqual([...jobIds].sort());
     for (const r of rows) expect(r).toMatchObject({ model: MODEL, state: "succeeded", worker_region: "eu-central" });
@@ -148,8 +160,13 @@ describe("dashboard overview", () => {
 
     const bad = await fetch(`${stack.url}/api/v1/usage.csv?from=last-week`, { headers: { authorization: `Bearer ${key}` } });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/from/) });
-    const tooLong = await fetch(`${stack.url}/api/v1/usage.csv?from=2026-01-01&to=2026-12-31`, { headers: { authorization: `Bearer ${key}` } });
+    expect(((await bad.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringMatching(/from/),
+    });
+    const tooLong = await fetch(`${stack.url}/api/v1/usage.csv?from=2026-01-01&to=2026-12-31`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
     expect(tooLong.status).toBe(400);
     expect(((await tooLong.json()) as { error: { message: string } }).error.message).toContain("93 days");
     expect((await fetch(`${stack.url}/api/v1/usage.csv`)).status).toBe(401);
@@ -166,9 +183,12 @@ describe("dashboard overview", () => {
     expect(text.trim()).toBe("job_id,created_at,finished_at,model,state,cost_cu,charged_tokens,worker_region,verification");
     // Asking for Erin's organisation by name: 404, as for one that does not exist.
     expect((await p.request.get(`${stack.url}/api/v1/usage.csv?org=${orgId}`)).status()).toBe(404);
-    const overview = await p.request.get(`${stack.url}/api/trpc/usage.overview?input=${encodeURIComponent(JSON.stringify({ json: { window: "24h" } }))}`, {
-      headers: { "x-proofgrid-org": orgId },
-    });
+    const overview = await p.request.get(
+      `${stack.url}/api/trpc/usage.overview?input=${encodeURIComponent(JSON.stringify({ json: { window: "24h" } }))}`,
+      {
+        headers: { "x-proofgrid-org": orgId },
+      },
+    );
     expect(overview.status()).toBe(404);
     expect((await p.goto(`${stack.url}/dashboard?org=${orgId}`))?.status()).toBe(404);
     for (const id of jobIds) expect(await p.content()).not.toContain(id);
@@ -182,40 +202,42 @@ describe("dashboard overview", () => {
     ] as const) {
       await page.setViewportSize(viewport);
       await page.goto(`${stack.url}/dashboard`);
-      await summary(page, "jobs").filter({ hasText: `${JOBS} jobs finished` }).waitFor();
+      await summary(page, "jobs")
+        .filter({ hasText: `${JOBS} jobs finished` })
+        .waitFor();
       // Charts draw once their container is measured (a line of one point is only its dot).
       await page.locator('[data-chart="latency"] svg.recharts-surface').first().waitFor();
       await expectAccessible(page, `overview at ${viewport.width}px`);
-      expect(await page.evaluate("document.documentElement.scrollWidth"), `overview at ${viewport.width}px`).toBeLessThanOrEqual(viewport.width);
+      expect(await page.evaluate("document.documentElement.scrollWidth"), `overview at ${viewport.width}px`).toBeLessThanOrEqual(
+        viewport.width,
+      );
       await page.screenshot({ path: join(SCREENSHOTS, `overview-${size}.png`), fullPage: true });
     }
     await page.setViewportSize(DESKTOP);
   });
 
-  it(
-    "switching organisation shows the other one's usage, not the first one's cached figures",
-    async () => {
-      await page.goto(`${stack.url}/onboarding`);
-      await page.getByLabel("Organisation name").fill("Erin Second");
-      await page.getByLabel("Run inference (customer)").check();
-      await page.getByRole("button", { name: "Create organisation" }).click();
-      await page.getByRole("heading", { level: 1, name: "Erin Second" }).waitFor();
-      await page.locator("[data-usage-empty]").waitFor();
+  it("switching organisation shows the other one's usage, not the first one's cached figures", async () => {
+    await page.goto(`${stack.url}/onboarding`);
+    await page.getByLabel("Organisation name").fill("Erin Second");
+    await page.getByLabel("Run inference (customer)").check();
+    await page.getByRole("button", { name: "Create organisation" }).click();
+    await page.getByRole("heading", { level: 1, name: "Erin Second" }).waitFor();
+    await page.locator("[data-usage-empty]").waitFor();
 
-      const switchTo = async (name: string) => {
-        await page.getByLabel("Organisation", { exact: true }).selectOption({ label: name });
-        await page.getByRole("button", { name: "Switch" }).click();
-        await page.getByRole("heading", { level: 1, name }).waitFor();
-      };
-      await switchTo("Erin Vision");
-      await summary(page, "jobs").filter({ hasText: `${JOBS} jobs finished` }).waitFor();
-      // Same route, new organisation: the client must not keep polling or showing Erin Vision.
-      await switchTo("Erin Second");
-      await page.locator("[data-usage-empty]").waitFor();
-      await page.waitForTimeout(11_000);
-      expect(await page.locator("[data-usage-empty]").count()).toBe(1);
-      expect(await page.locator("[data-chart]").count()).toBe(0);
-    },
-    60_000,
-  );
+    const switchTo = async (name: string) => {
+      await page.getByLabel("Organisation", { exact: true }).selectOption({ label: name });
+      await page.getByRole("button", { name: "Switch" }).click();
+      await page.getByRole("heading", { level: 1, name }).waitFor();
+    };
+    await switchTo("Erin Vision");
+    await summary(page, "jobs")
+      .filter({ hasText: `${JOBS} jobs finished` })
+      .waitFor();
+    // Same route, new organisation: the client must not keep polling or showing Erin Vision.
+    await switchTo("Erin Second");
+    await page.locator("[data-usage-empty]").waitFor();
+    await page.waitForTimeout(11_000);
+    expect(await page.locator("[data-usage-empty]").count()).toBe(1);
+    expect(await page.locator("[data-chart]").count()).toBe(0);
+  }, 60_000);
 });

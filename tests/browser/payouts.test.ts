@@ -61,7 +61,10 @@ describe("payouts in the provider portal", () => {
     const impostor = newWallet();
     await page.getByLabel("Signature").fill(await impostor.signMessage({ message }));
     await page.getByRole("button", { name: "Verify signature" }).click();
-    await page.getByRole("alert").filter({ hasText: /signature/i }).waitFor();
+    await page
+      .getByRole("alert")
+      .filter({ hasText: /signature/i })
+      .waitFor();
     expect(await sql().$queryRaw`SELECT 1 FROM payout_addresses WHERE org_id = ${orgId}::uuid`).toEqual([]);
 
     // The wallet's own signature of the message the page showed.
@@ -74,7 +77,10 @@ describe("payouts in the provider portal", () => {
   it("withdraws: an amount over the balance is refused; a good one shows its fee, is paid on chain, and the page follows it to Paid", async () => {
     await page.getByLabel("Tokens to withdraw").fill("400");
     await page.getByRole("button", { name: "Withdraw" }).click();
-    await page.getByRole("alert").filter({ hasText: /exceeds your available earnings/ }).waitFor();
+    await page
+      .getByRole("alert")
+      .filter({ hasText: /exceeds your available earnings/ })
+      .waitFor();
     expect(await sql().$queryRaw`SELECT 1 FROM withdrawals WHERE org_id = ${orgId}::uuid`).toEqual([]);
 
     await page.getByLabel("Tokens to withdraw").fill("12.5");
@@ -85,7 +91,9 @@ describe("payouts in the provider portal", () => {
     await page.getByRole("status").filter({ hasText: "Withdrawal requested" }).waitFor();
     // The page refreshes itself while the withdrawal is on its way.
     await page.locator("[data-withdrawal][data-state=paid]").waitFor({ timeout: 60_000 });
-    const row = await sql().$queryRaw<{ net: bigint; fee: bigint; state: string }[]>`SELECT net, fee, state FROM withdrawals WHERE org_id = ${orgId}::uuid`;
+    const row = await sql().$queryRaw<
+      { net: bigint; fee: bigint; state: string }[]
+    >`SELECT net, fee, state FROM withdrawals WHERE org_id = ${orgId}::uuid`;
     expect(row).toHaveLength(1);
     expect(row[0]?.state).toBe("paid");
     const net = BigInt(row[0]?.net ?? 0);

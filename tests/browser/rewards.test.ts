@@ -58,7 +58,10 @@ describe("rewards in the provider portal", () => {
     // More than has vested: refused, nothing moves.
     await page.getByLabel("Tokens to claim (optional)").fill("150");
     await page.getByRole("button", { name: "Claim vested rewards" }).click();
-    await page.getByRole("alert").filter({ hasText: /have vested and are unclaimed/ }).waitFor();
+    await page
+      .getByRole("alert")
+      .filter({ hasText: /have vested and are unclaimed/ })
+      .waitFor();
     expect(await earnings()).toBe(0n);
 
     await page.getByLabel("Tokens to claim (optional)").fill("60");
@@ -93,7 +96,10 @@ describe("rewards in the provider portal", () => {
 
     await page.getByRole("button", { name: /Claim all now \(early\)/ }).click();
     await page.getByRole("button", { name: /^Give up .* and claim / }).click();
-    await page.getByRole("status").filter({ hasText: /went back to the emission pool/ }).waitFor();
+    await page
+      .getByRole("status")
+      .filter({ hasText: /went back to the emission pool/ })
+      .waitFor();
     const claim = await sql().$queryRaw<{ paid: string; haircut: string; gross: string }[]>`
       SELECT paid, haircut, gross FROM reward_claims WHERE org_id = ${orgId}::uuid AND kind = 'early'`;
     expect(claim).toHaveLength(1);
@@ -118,7 +124,9 @@ describe("rewards in the provider portal", () => {
     await page.locator("[data-chart=emission] svg").first().waitFor();
     // (The stack's coordinator may have granted an epoch of its own since: the newest is not always ours.)
     expect(await page.locator("#emission-summary").innerText()).toMatch(/tokens granted over the last \d+ epochs; epoch \d+ emitted/);
-    const api = (await (await fetch(`${stack.url}/api/v1/rewards/emissions?limit=500`)).json()) as { emissions: { epoch: number; granted: string }[] };
+    const api = (await (await fetch(`${stack.url}/api/v1/rewards/emissions?limit=500`)).json()) as {
+      emissions: { epoch: number; granted: string }[];
+    };
     expect(api.emissions.find((e) => e.epoch === epoch)?.granted).toBe(String(100n * TOKEN));
   });
 });

@@ -48,7 +48,10 @@ beforeAll(async () => {
   otherKey = (await createApiKey({ orgId: other.id, name: "k", scopes: ["jobs:read", "jobs:write"] })).key;
   const broke = await prisma.organization.create({ data: { slug: "broke-co", name: "Broke Co" }, select: { id: true } });
   brokeKey = (await createApiKey({ orgId: broke.id, name: "k", scopes: ["jobs:read", "jobs:write"] })).key;
-  const job = await api<{ id: string }>(stack, "/api/v1/jobs", { key: otherKey, body: { model: "encoder-synthetic-minilm", input: { text: "private" } } });
+  const job = await api<{ id: string }>(stack, "/api/v1/jobs", {
+    key: otherKey,
+    body: { model: "encoder-synthetic-minilm", input: { text: "private" } },
+  });
   expect(job.status).toBe(201);
   otherJobId = job.body.id;
 });
@@ -93,7 +96,9 @@ describe("customer API: bad input gets a clear 4xx and changes nothing", () => {
 
   it("malformed input is 400", async () => {
     await expectRefused(400, () => api(stack, "/api/v1/jobs", { body: { model: "ocr-ppocr-v4", input: { image: "%%%not base64%%%" } } }));
-    await expectRefused(400, () => api(stack, "/api/v1/jobs", { body: { model: "ocr-ppocr-v4", input: { image: Buffer.from("not an image").toString("base64") } } }));
+    await expectRefused(400, () =>
+      api(stack, "/api/v1/jobs", { body: { model: "ocr-ppocr-v4", input: { image: Buffer.from("not an image").toString("base64") } } }),
+    );
     await expectRefused(400, () => api(stack, "/api/v1/jobs", { body: { model: "encoder-synthetic-minilm", input: { text: 42 } } }));
     await expectRefused(400, () => api(stack, "/api/v1/jobs", { body: { input: { text: "no model" } } }));
     await expectRefused(400, async () => {
@@ -107,10 +112,18 @@ describe("customer API: bad input gets a clear 4xx and changes nothing", () => {
   });
 
   it("oversized input is 413", async () => {
-    await expectRefused(413, () => api(stack, "/api/v1/jobs", { body: { model: "encoder-synthetic-minilm", input: { text: "x".repeat(17 * 1024 * 1024) } } }));
-    await expectRefused(413, () => api(stack, "/api/v1/jobs", { body: { model: "encoder-synthetic-minilm", input: { texts: Array.from({ length: 1000 }, () => "a") } } }));
+    await expectRefused(413, () =>
+      api(stack, "/api/v1/jobs", { body: { model: "encoder-synthetic-minilm", input: { text: "x".repeat(17 * 1024 * 1024) } } }),
+    );
+    await expectRefused(413, () =>
+      api(stack, "/api/v1/jobs", {
+        body: { model: "encoder-synthetic-minilm", input: { texts: Array.from({ length: 1000 }, () => "a") } },
+      }),
+    );
     const huge = await renderTextPng(["tall"], { width: 5000 });
-    await expectRefused(413, () => api(stack, "/api/v1/jobs", { body: { model: "ocr-ppocr-v4", input: { image: huge.toString("base64") } } }));
+    await expectRefused(413, () =>
+      api(stack, "/api/v1/jobs", { body: { model: "ocr-ppocr-v4", input: { image: huge.toString("base64") } } }),
+    );
   });
 
   it("insufficient credits is 402", async () => {
@@ -122,12 +135,21 @@ describe("node protocol: unsigned, replayed, stale or altered requests are 401",
   const path = "/api/node/heartbeat";
   const body = Buffer.from(JSON.stringify({ leases: [] }));
   const post = (headers: Record<string, string>, b: Buffer = body) =>
-    fetch(`${stack.url}${path}`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: b }).then(async (r) => ({
-      status: r.status,
-      body: (await r.json()) as unknown,
-    }));
+    fetch(`${stack.url}${path}`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: b }).then(
+      async (r) => ({
+        status: r.status,
+        body: (await r.json()) as unknown,
+      }),
+    );
   const signed = (opts: { now?: number; b?: Buffer } = {}) =>
-    signRequest({ nodeId: nodeIdentity.nodeId, privateKey: nodeIdentity.privateKey, method: "POST", path, body: opts.b ?? body, now: opts.now });
+    signRequest({
+      nodeId: nodeIdentity.nodeId,
+      privateKey: nodeIdentity.privateKey,
+      method: "POST",
+      path,
+      body: opts.b ?? body,
+      now: opts.now,
+    });
 
   it("accepts a correctly signed request once", async () => {
     expect((await post(signed())).status).toBe(200);
@@ -149,9 +171,19 @@ describe("node protocol: unsigned, replayed, stale or altered requests are 401",
   });
   it("refuses a result for a job the node never leased", async () => {
     const b = Buffer.from(JSON.stringify({ jobId: otherJobId, attempt: 1, kind: "error", retryable: true, error: "x" }));
-    const h = signRequest({ nodeId: nodeIdentity.nodeId, privateKey: nodeIdentity.privateKey, method: "POST", path: "/api/node/fail", body: b });
+    const h = signRequest({
+      nodeId: nodeIdentity.nodeId,
+      privateKey: nodeIdentity.privateKey,
+      method: "POST",
+      path: "/api/node/fail",
+      body: b,
+    });
     const before = await state();
-    const res = await fetch(`${stack.url}/api/node/fail`, { method: "POST", headers: { ...h, "content-type": "application/json" }, body: b });
+    const res = await fetch(`${stack.url}/api/node/fail`, {
+      method: "POST",
+      headers: { ...h, "content-type": "application/json" },
+      body: b,
+    });
     expect([404, 409]).toContain(res.status);
     expect(await state()).toEqual(before);
   });
@@ -161,17 +193,24 @@ describe("Proof of Render: bad requests get a clear 4xx and change nothing", () 
   const nodePost = (path: string, payload: unknown) => {
     const b = Buffer.from(JSON.stringify(payload));
     const h = signRequest({ nodeId: nodeIdentity.nodeId, privateKey: nodeIdentity.privateKey, method: "POST", path, body: b });
-    return fetch(`${stack.url}${path}`, { method: "POST", headers: { ...h, "content-type": "application/json" }, body: b }).then(async (r) => ({
-      status: r.status,
-      body: (await r.json()) as unknown,
-    }));
+    return fetch(`${stack.url}${path}`, { method: "POST", headers: { ...h, "content-type": "application/json" }, body: b }).then(
+      async (r) => ({
+        status: r.status,
+        body: (await r.json()) as unknown,
+      }),
+    );
   };
 
   it("a worker's key cannot lease checks (403)", async () => {
     await expectRefused(403, () => nodePost("/api/node/checks/lease", { waitMs: 0 }), /checker/);
   });
   it("a check report for a check the node never leased is refused", async () => {
-    const report = { checkId: otherJobId, attempt: 1, items: [{ ref: otherJobId, match: true, reason: "ok", metrics: {}, output: {}, outputHash: "0".repeat(64), inferenceMs: 1 }], signature: "x".repeat(88) };
+    const report = {
+      checkId: otherJobId,
+      attempt: 1,
+      items: [{ ref: otherJobId, match: true, reason: "ok", metrics: {}, output: {}, outputHash: "0".repeat(64), inferenceMs: 1 }],
+      signature: "x".repeat(88),
+    };
     const before = await state();
     const res = await nodePost("/api/node/checks/report", report);
     expect([400, 404, 409]).toContain(res.status);
@@ -187,7 +226,15 @@ describe("Proof of Render: bad requests get a clear 4xx and change nothing", () 
     const res = await fetch(`${stack.url}/api/node/register`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token, publicKey: keys.publicKey, proof: sign(keys.privateKey, `proofgrid-register-v1:${token}`), name: "c", region: "local", models, claimedCuPerHour: 3600 }),
+      body: JSON.stringify({
+        token,
+        publicKey: keys.publicKey,
+        proof: sign(keys.privateKey, `proofgrid-register-v1:${token}`),
+        name: "c",
+        region: "local",
+        models,
+        claimedCuPerHour: 3600,
+      }),
     });
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/licence/);
@@ -196,19 +243,27 @@ describe("Proof of Render: bad requests get a clear 4xx and change nothing", () 
   it("stakes: malformed amounts are 400, another provider's node is 404, more than the balance is 402", async () => {
     const { createApiKey } = await import("../../apps/web/src/server/auth/api-keys.ts");
     const providerKey = (await createApiKey({ orgId: stack.seed.providerOrgId, name: "p", scopes: ["nodes:read", "nodes:write"] })).key;
-    const stake = (nodeId: string, amount: unknown, key = providerKey) => api(stack, `/api/v1/nodes/${nodeId}/stake`, { key, body: { amount, idempotencyKey: "t1" } });
+    const stake = (nodeId: string, amount: unknown, key = providerKey) =>
+      api(stack, `/api/v1/nodes/${nodeId}/stake`, { key, body: { amount, idempotencyKey: "t1" } });
     await expectRefused(400, () => stake(nodeIdentity.nodeId, "-5"));
     await expectRefused(400, () => stake(nodeIdentity.nodeId, 5));
     await expectRefused(400, () => stake(nodeIdentity.nodeId, "1e9"));
     await expectRefused(402, () => stake(nodeIdentity.nodeId, "100000000000000"));
     await expectRefused(400, () => stake(nodeIdentity.nodeId, "999999999999999999"));
-    const otherProvider = await prisma.organization.create({ data: { slug: "other-provider", name: "Other Provider", kind: "provider" }, select: { id: true } });
+    const otherProvider = await prisma.organization.create({
+      data: { slug: "other-provider", name: "Other Provider", kind: "provider" },
+      select: { id: true },
+    });
     const otherProviderKey = (await createApiKey({ orgId: otherProvider.id, name: "p", scopes: ["nodes:write"] })).key;
     await expectRefused(404, () => stake(nodeIdentity.nodeId, "1000", otherProviderKey));
     await expectRefused(403, () => stake(nodeIdentity.nodeId, "1000", otherKey));
   });
   it("a free re-run is only for a job proven wrong (409), and only your own (404)", async () => {
-    await expectRefused(409, () => api(stack, `/api/v1/jobs/${otherJobId}/rerun`, { key: otherKey, method: "POST", body: {} }), /proven wrong/);
+    await expectRefused(
+      409,
+      () => api(stack, `/api/v1/jobs/${otherJobId}/rerun`, { key: otherKey, method: "POST", body: {} }),
+      /proven wrong/,
+    );
     await expectRefused(404, () => api(stack, `/api/v1/jobs/${otherJobId}/rerun`, { method: "POST", body: {} }));
     await expectRefused(404, () => api(stack, "/api/v1/jobs/not-a-uuid/rerun", { method: "POST", body: {} }));
   });

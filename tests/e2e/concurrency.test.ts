@@ -26,7 +26,9 @@ describe("several clients submitting while several workers lease", () => {
         Array.from({ length: CLIENTS }, async (_, c) => {
           const out: string[] = [];
           for (let i = 0; i < PER_CLIENT; i++) {
-            const res = await api<{ id: string }>(stack, "/api/v1/jobs", { body: { model: "encoder-synthetic-minilm", input: { text: `client ${c} job ${i}` } } });
+            const res = await api<{ id: string }>(stack, "/api/v1/jobs", {
+              body: { model: "encoder-synthetic-minilm", input: { text: `client ${c} job ${i}` } },
+            });
             expect(res.status).toBe(201);
             out.push(res.body.id);
           }
@@ -36,7 +38,10 @@ describe("several clients submitting while several workers lease", () => {
     ).flat();
     expect(new Set(ids).size).toBe(CLIENTS * PER_CLIENT);
 
-    await waitFor("every job to succeed", async () => (await prisma.job.count({ where: { state: "succeeded" } })) === ids.length, { timeoutMs: 180_000, intervalMs: 250 });
+    await waitFor("every job to succeed", async () => (await prisma.job.count({ where: { state: "succeeded" } })) === ids.length, {
+      timeoutMs: 180_000,
+      intervalMs: 250,
+    });
 
     const attempts = await prisma.jobAttempt.findMany({ select: { jobId: true, attempt: true, outcome: true, nodeId: true } });
     const byJob = new Map<string, typeof attempts>();
@@ -44,7 +49,10 @@ describe("several clients submitting while several workers lease", () => {
     expect(byJob.size).toBe(ids.length);
     for (const id of ids) {
       const list = byJob.get(id) ?? [];
-      expect(list.filter((a) => a.outcome === "succeeded"), `job ${id}`).toHaveLength(1);
+      expect(
+        list.filter((a) => a.outcome === "succeeded"),
+        `job ${id}`,
+      ).toHaveLength(1);
       // No crash happened, so every job was leased exactly once.
       expect(list, `job ${id}`).toHaveLength(1);
     }

@@ -39,20 +39,30 @@ async function worker(name: string, env: Record<string, string> = {}) {
 }
 
 const runningOn = (jobId: string, nodeId: string, attempt: number) =>
-  waitFor(`job ${jobId} running attempt ${attempt} on ${nodeId}`, async () => {
-    const j = await prisma.job.findUnique({ where: { id: jobId }, select: { state: true, nodeId: true, attempt: true } });
-    return j?.state === "running" && j.nodeId === nodeId && j.attempt === attempt;
-  }, { intervalMs: 5 });
+  waitFor(
+    `job ${jobId} running attempt ${attempt} on ${nodeId}`,
+    async () => {
+      const j = await prisma.job.findUnique({ where: { id: jobId }, select: { state: true, nodeId: true, attempt: true } });
+      return j?.state === "running" && j.nodeId === nodeId && j.attempt === attempt;
+    },
+    { intervalMs: 5 },
+  );
 
 /** The worker itself says it holds the job (the platform's state can run ahead of the reply). */
 const workerHas = (w: WorkerHandle, jobId: string) =>
-  waitFor(`worker ${w.name} to start job ${jobId}`, async () => w.logs.some((l) => l.includes(jobId) && l.includes("job leased")), { intervalMs: 5 });
+  waitFor(`worker ${w.name} to start job ${jobId}`, async () => w.logs.some((l) => l.includes(jobId) && l.includes("job leased")), {
+    intervalMs: 5,
+  });
 
 const finished = (jobId: string) =>
-  waitFor(`job ${jobId} to finish`, async () => {
-    const j = await prisma.job.findUnique({ where: { id: jobId }, select: { state: true, attempt: true, nodeId: true } });
-    return j && ["succeeded", "failed"].includes(j.state) ? j : null;
-  }, { timeoutMs: 90_000 });
+  waitFor(
+    `job ${jobId} to finish`,
+    async () => {
+      const j = await prisma.job.findUnique({ where: { id: jobId }, select: { state: true, attempt: true, nodeId: true } });
+      return j && ["succeeded", "failed"].includes(j.state) ? j : null;
+    },
+    { timeoutMs: 90_000 },
+  );
 
 async function settlementsFor(jobId: string) {
   return prisma.ledgerTransfer.findMany({ where: { jobId }, select: { kind: true, entries: { select: { amount: true } } } });
@@ -72,7 +82,11 @@ describe("a crash or a stall loses no job and never pays twice", () => {
     expect(job.state).toBe("succeeded");
     expect(job.attempt).toBe(2);
     expect(job.nodeId).toBe(w2.nodeId);
-    const attempts = await prisma.jobAttempt.findMany({ where: { jobId }, orderBy: { attempt: "asc" }, select: { attempt: true, nodeId: true, outcome: true } });
+    const attempts = await prisma.jobAttempt.findMany({
+      where: { jobId },
+      orderBy: { attempt: "asc" },
+      select: { attempt: true, nodeId: true, outcome: true },
+    });
     expect(attempts).toEqual([
       { attempt: 1, nodeId: w1.nodeId, outcome: "expired" },
       { attempt: 2, nodeId: w2.nodeId, outcome: "succeeded" },
@@ -92,7 +106,9 @@ describe("a crash or a stall loses no job and never pays twice", () => {
     const w2 = await worker("finisher");
     const job = await finished(jobId);
     expect(job).toMatchObject({ state: "succeeded", attempt: 2, nodeId: w2.nodeId });
-    const earningsBefore = (await ledgerSnapshot(stack.database.url, { customer: stack.seed.customerOrgId, provider: stack.seed.providerOrgId })).providerEarnings;
+    const earningsBefore = (
+      await ledgerSnapshot(stack.database.url, { customer: stack.seed.customerOrgId, provider: stack.seed.providerOrgId })
+    ).providerEarnings;
 
     w1.proc.child.kill("SIGCONT");
     // Resumed, the stale worker either hears from a heartbeat that its lease is gone or
@@ -135,10 +151,15 @@ describe("a crash or a stall loses no job and never pays twice", () => {
 describe("an unreachable platform", () => {
   it("a worker backs off while the web app is down and runs the job once it is back", async () => {
     const w1 = await worker("patient", { RETRY_MAX_DELAY_MS: "1000" });
-    await waitFor("the worker to lease", async () => (await prisma.node.findUnique({ where: { id: w1.nodeId }, select: { lastSeenAt: true } }))?.lastSeenAt);
+    await waitFor(
+      "the worker to lease",
+      async () => (await prisma.node.findUnique({ where: { id: w1.nodeId }, select: { lastSeenAt: true } }))?.lastSeenAt,
+    );
     const outage = stack.restartWeb(4_000);
     // While the web app is down the worker retries with backoff instead of exiting.
-    await waitFor("the worker to report the outage", async () => w1.logs.some((l) => l.includes("platform unreachable")), { timeoutMs: 30_000 });
+    await waitFor("the worker to report the outage", async () => w1.logs.some((l) => l.includes("platform unreachable")), {
+      timeoutMs: 30_000,
+    });
     await outage;
     expect(w1.proc.child.exitCode).toBeNull();
     const jobId = await submitSlow();

@@ -57,7 +57,10 @@ afterAll(async () => {
 });
 
 async function run(body: Record<string, unknown>, key?: string): Promise<Job> {
-  const submitted = await api<Job>(stack, "/api/v1/jobs", { body: { model: MODEL, input: { text: "where should this run?" }, ...body }, key });
+  const submitted = await api<Job>(stack, "/api/v1/jobs", {
+    body: { model: MODEL, input: { text: "where should this run?" }, ...body },
+    key,
+  });
   expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
   const done = await api<Job>(stack, `/api/v1/jobs/${submitted.body.id}?wait=60000`, { key });
   expect(done.body.state, JSON.stringify(done.body)).toBe("succeeded");
@@ -102,7 +105,9 @@ describe("edge placement through the API (the seed's example)", () => {
 
   it("an unknown region is refused with a clear error and creates nothing", async () => {
     const before = await sql().$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM jobs`;
-    const res = await api<{ error: { message: string } }>(stack, "/api/v1/jobs", { body: { model: MODEL, input: { text: "x" }, region: "atlantis" } });
+    const res = await api<{ error: { message: string } }>(stack, "/api/v1/jobs", {
+      body: { model: MODEL, input: { text: "x" }, region: "atlantis" },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.message).toMatch(/unknown region/);
     const after = await sql().$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM jobs`;
@@ -155,7 +160,15 @@ describe("dispatch", () => {
                extract(epoch FROM finished_at - started_at)::float8 * 1000 AS run, state::text
         FROM jobs WHERE id = ANY(${ids}::uuid[])`;
       for (const r of rows) expect(r.state).toBe("succeeded");
-      console.log(JSON.stringify({ [tag]: { queuedMs: median(rows.map((r) => r.queued)), offerToLeaseMs: median(rows.map((r) => r.offered)), runMs: median(rows.map((r) => r.run)) } }));
+      console.log(
+        JSON.stringify({
+          [tag]: {
+            queuedMs: median(rows.map((r) => r.queued)),
+            offerToLeaseMs: median(rows.map((r) => r.offered)),
+            runMs: median(rows.map((r) => r.run)),
+          },
+        }),
+      );
       return rows.map((r) => r.ms);
     }
 
@@ -169,7 +182,9 @@ describe("dispatch", () => {
     const floodIds: string[] = [];
     for (let b = 0; b < (SMALL_JOBS * 100) / 20; b++) {
       const batch = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => api<Job>(stack, "/api/v1/jobs", { key: flood.key, body: { model: MODEL, input: { text: `flood ${b} ${i}` } } })),
+        Array.from({ length: 20 }, (_, i) =>
+          api<Job>(stack, "/api/v1/jobs", { key: flood.key, body: { model: MODEL, input: { text: `flood ${b} ${i}` } } }),
+        ),
       );
       for (const r of batch) {
         expect(r.status).toBe(201);
@@ -179,7 +194,11 @@ describe("dispatch", () => {
     const withFlood = median(await smallRound("flood"));
     const queuedAfter = await sql().$queryRaw<{ n: number }[]>`
       SELECT count(*)::int AS n FROM jobs WHERE id = ANY(${floodIds}::uuid[]) AND state IN ('queued', 'assigned')`;
-    console.log(JSON.stringify({ fairShare: { aloneMedianMs: alone, withFloodMedianMs: withFlood, ratio: withFlood / alone, floodStillQueued: queuedAfter[0]?.n } }));
+    console.log(
+      JSON.stringify({
+        fairShare: { aloneMedianMs: alone, withFloodMedianMs: withFlood, ratio: withFlood / alone, floodStillQueued: queuedAfter[0]?.n },
+      }),
+    );
     // The flood was still waiting when the small organisation's last job finished: each
     // small job overtook hundreds of flood jobs submitted before it (first come, first
     // served would have put it behind all of them, ~45 ms each on two workers).

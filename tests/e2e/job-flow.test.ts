@@ -69,7 +69,10 @@ describe("a job from an API key to a worker to the ledger", () => {
     expect(out.segments.length).toBeGreaterThanOrEqual(rec.speech.length);
     // Every segment lies inside a stretch of speech (±0.3 s): none in the silences.
     for (const seg of out.segments) {
-      expect(rec.speech.some((s) => seg.start >= s.start - 0.3 && seg.end <= s.end + 0.3), JSON.stringify(seg)).toBe(true);
+      expect(
+        rec.speech.some((s) => seg.start >= s.start - 0.3 && seg.end <= s.end + 0.3),
+        JSON.stringify(seg),
+      ).toBe(true);
     }
     // Each stretch of speech is found, from about its start to about its end.
     for (const s of rec.speech) {
@@ -110,13 +113,19 @@ describe("a job from an API key to a worker to the ledger", () => {
   it("a receipt verifies offline with the public keys, and a tampered one does not", async () => {
     const job = jobs[0];
     expect(job).toBeDefined();
-    const keys = await api<{ platform: string; node: { publicKey: string } }>(stack, `/api/v1/public-keys?node=${job?.workerId}`, { key: null });
+    const keys = await api<{ platform: string; node: { publicKey: string } }>(stack, `/api/v1/public-keys?node=${job?.workerId}`, {
+      key: null,
+    });
     expect(keys.status).toBe(200);
     const dir = mkdtempSync(join(tmpdir(), "receipt-"));
     const good = join(dir, "job.json");
     writeFileSync(good, JSON.stringify(job));
     const verify = (file: string) =>
-      spawnSync(process.execPath, workerArgs(["verify-receipt", file, "--worker-key", keys.body.node.publicKey, "--platform-key", keys.body.platform]), { encoding: "utf8" });
+      spawnSync(
+        process.execPath,
+        workerArgs(["verify-receipt", file, "--worker-key", keys.body.node.publicKey, "--platform-key", keys.body.platform]),
+        { encoding: "utf8" },
+      );
     const ok = verify(good);
     const verdict = JSON.parse(ok.stdout) as { valid: boolean; checks: { check: string; ok: boolean | null }[] };
     expect(verdict.valid).toBe(true);

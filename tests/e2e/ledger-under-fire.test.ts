@@ -1,7 +1,14 @@
 import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { join } from "node:path";
 import type { Db } from "@proofgrid/db/db-types";
-import { checkLedger, creditOrgRepayingDebt, ensureAccounts, ensureSystemAccounts, orgAccount, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import {
+  checkLedger,
+  creditOrgRepayingDebt,
+  ensureAccounts,
+  ensureSystemAccounts,
+  orgAccount,
+  SYSTEM_ACCOUNTS,
+} from "@proofgrid/db/ledger";
 import { SqlClient } from "@proofgrid/db/sql-client";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -94,12 +101,23 @@ beforeAll(async () => {
       INSERT INTO organizations (id, name, slug, kind)
       SELECT gen_random_uuid(), 'fire ' || g, 'fire-' || g, 'customer' FROM generate_series(1, ${ACCOUNTS}::int) g
       RETURNING id`;
-    await inTransaction(pool, (tx) => ensureAccounts(tx, orgs.map((o) => orgAccount(o.id, "available"))));
+    await inTransaction(pool, (tx) =>
+      ensureAccounts(
+        tx,
+        orgs.map((o) => orgAccount(o.id, "available")),
+      ),
+    );
     accounts = orgs.map((o) => orgAccount(o.id, "available").code);
     await inTransaction(pool, async (tx) => {
       for (const [i, o] of orgs.entries()) {
         const key = `grant:fire-${i}`;
-        await creditOrgRepayingDebt(tx, { orgId: o.id, source: SYSTEM_ACCOUNTS.treasury.code, amount: GRANT, idempotencyKey: key, kind: "grant" });
+        await creditOrgRepayingDebt(tx, {
+          orgId: o.id,
+          source: SYSTEM_ACCOUNTS.treasury.code,
+          amount: GRANT,
+          idempotencyKey: key,
+          kind: "grant",
+        });
         grantKeys.set(key, accounts[i] as string);
       }
     });
@@ -118,7 +136,8 @@ afterAll(async () => {
  */
 async function audit(db: Db, plan: Map<string, Move>, answers: Map<string, Answer>): Promise<string[]> {
   const problems: string[] = [];
-  const add = (tag: string, detail: unknown) => problems.push(`${tag}: ${typeof detail === "string" ? detail : json(detail).slice(0, 600)}`);
+  const add = (tag: string, detail: unknown) =>
+    problems.push(`${tag}: ${typeof detail === "string" ? detail : json(detail).slice(0, 600)}`);
 
   // The product's own check: every transfer sums to 0, every stored balance is the sum of
   // its entries, no account below zero that may not be, all balances sum to 0.
@@ -143,9 +162,21 @@ async function audit(db: Db, plan: Map<string, Move>, answers: Map<string, Answe
     const move = plan.get(t.key);
     const granted = grantKeys.get(t.key);
     const want = move
-      ? { kind: "move", legs: [{ code: move.from, amount: (-move.amount).toString() }, { code: move.to, amount: move.amount.toString() }] }
+      ? {
+          kind: "move",
+          legs: [
+            { code: move.from, amount: (-move.amount).toString() },
+            { code: move.to, amount: move.amount.toString() },
+          ],
+        }
       : granted
-        ? { kind: "grant", legs: [{ code: SYSTEM_ACCOUNTS.treasury.code, amount: (-GRANT).toString() }, { code: granted, amount: GRANT.toString() }] }
+        ? {
+            kind: "grant",
+            legs: [
+              { code: SYSTEM_ACCOUNTS.treasury.code, amount: (-GRANT).toString() },
+              { code: granted, amount: GRANT.toString() },
+            ],
+          }
         : null;
     if (!want) add("unexpected transfer", t);
     else if (json({ kind: t.kind, legs: t.legs }) !== json(want)) add("transfer differs from its plan", { got: t, want });
@@ -186,7 +217,11 @@ async function audit(db: Db, plan: Map<string, Move>, answers: Map<string, Answe
   }
   const balances = await db.$queryRaw<{ code: string; balance: string }[]>`SELECT code, balance::text FROM ledger_accounts`;
   const wrong = balances.filter((b) => BigInt(b.balance) !== (expected.get(b.code) ?? 0n));
-  if (wrong.length > 0) add("balance differs from the plan", wrong.slice(0, 5).map((b) => ({ ...b, expected: expected.get(b.code) ?? 0n })));
+  if (wrong.length > 0)
+    add(
+      "balance differs from the plan",
+      wrong.slice(0, 5).map((b) => ({ ...b, expected: expected.get(b.code) ?? 0n })),
+    );
 
   // Never below zero at any moment, not only at the end. An account's entries are written
   // while its row is locked (postTransfer locks, updates, then inserts, and commits), so their
@@ -410,7 +445,15 @@ describe("ledger under fire", () => {
       if (spare?.ready) stats.warmStarts++;
       const w = spare ?? launch();
       w.slot = slot;
-      Object.assign(slot, { proc: w.child, outstanding: new Set(), startedAt: performance.now(), lifeAnswers: 0, lifeApplied: [], ending: false, killing: false });
+      Object.assign(slot, {
+        proc: w.child,
+        outstanding: new Set(),
+        startedAt: performance.now(),
+        lifeAnswers: 0,
+        lifeApplied: [],
+        ending: false,
+        killing: false,
+      });
       feed(slot);
     };
 
@@ -442,7 +485,10 @@ describe("ledger under fire", () => {
       const killAt = Array.from({ length: KILLS }, () => Math.floor((0.02 + chaos() * 0.93) * TRANSFERS)).sort((a, b) => a - b);
       const deadline = performance.now() + DEADLINE_MS;
       while (!slots.every((s) => s.done)) {
-        if (performance.now() > deadline) throw new Error(`not done after ${DEADLINE_MS} ms: ${answered()}/${TRANSFERS} answered; ${json(stats)}; ${recentStderr.join(" | ")}`);
+        if (performance.now() > deadline)
+          throw new Error(
+            `not done after ${DEADLINE_MS} ms: ${answered()}/${TRANSFERS} answered; ${json(stats)}; ${recentStderr.join(" | ")}`,
+          );
         await sleep(25);
         // One spare starting at a time, once the writers work (cold starts compete for CPU).
         if (answered() > 0 && spares.length < SPARES && spares.every((s) => s.ready)) spares.push(launch());
@@ -502,10 +548,9 @@ describe("ledger under fire", () => {
       // checkLedger alone sees nothing wrong here; the plan does.
       // (One whose payer can pay it again, or the balance CHECK would refuse the tampering.)
       const balanceNow = new Map(
-        (await new SqlClient(pool).$queryRaw<{ code: string; balance: string }[]>`SELECT code, balance::text FROM ledger_accounts`).map((r) => [
-          r.code,
-          BigInt(r.balance),
-        ]),
+        (await new SqlClient(pool).$queryRaw<{ code: string; balance: string }[]>`SELECT code, balance::text FROM ledger_accounts`).map(
+          (r) => [r.code, BigInt(r.balance)],
+        ),
       );
       const payable = [...answers].find(([k, a]) => {
         const m = plan.get(k) as Move;

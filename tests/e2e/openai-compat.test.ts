@@ -99,7 +99,9 @@ describe("OpenAI-compatible /v1 with the official openai client", () => {
   it("refuses bad calls with the client's error classes and OpenAI's error shape, creating no job", async () => {
     const before = (await api<{ jobs: unknown[] }>(stack, "/api/v1/jobs?limit=100")).body.jobs.length;
     const bad = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: "pg_wrong_key", maxRetries: 0 });
-    await expect(bad.embeddings.create({ model: "encoder-synthetic-minilm", input: "x" })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await expect(bad.embeddings.create({ model: "encoder-synthetic-minilm", input: "x" })).rejects.toBeInstanceOf(
+      OpenAI.AuthenticationError,
+    );
     const unknown = await client.embeddings.create({ model: "no-such-model", input: "x" }).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
     expect((unknown as InstanceType<typeof OpenAI.APIError>).status).toBe(404);
@@ -109,12 +111,18 @@ describe("OpenAI-compatible /v1 with the official openai client", () => {
     const empty = await client.embeddings.create({ model: "encoder-synthetic-minilm", input: [] }).catch((e: unknown) => e);
     expect(empty).toBeInstanceOf(OpenAI.BadRequestError);
     expect((empty as InstanceType<typeof OpenAI.APIError>).param).toBe("input");
-    const tooLong = await client.embeddings.create({ model: "encoder-synthetic-minilm", input: "x".repeat(2_001) }).catch((e: unknown) => e);
+    const tooLong = await client.embeddings
+      .create({ model: "encoder-synthetic-minilm", input: "x".repeat(2_001) })
+      .catch((e: unknown) => e);
     expect(tooLong).toBeInstanceOf(OpenAI.BadRequestError);
-    const dims = await client.embeddings.create({ model: "encoder-synthetic-minilm", input: "x", dimensions: 128 }).catch((e: unknown) => e);
+    const dims = await client.embeddings
+      .create({ model: "encoder-synthetic-minilm", input: "x", dimensions: 128 })
+      .catch((e: unknown) => e);
     expect(dims).toBeInstanceOf(OpenAI.BadRequestError);
     expect((dims as InstanceType<typeof OpenAI.APIError>).param).toBe("dimensions");
-    const tooMany = await client.embeddings.create({ model: "encoder-synthetic-minilm", input: Array.from({ length: 33 }, () => "a") }).catch((e: unknown) => e);
+    const tooMany = await client.embeddings
+      .create({ model: "encoder-synthetic-minilm", input: Array.from({ length: 33 }, () => "a") })
+      .catch((e: unknown) => e);
     expect(tooMany).toBeInstanceOf(OpenAI.BadRequestError);
 
     const raw = await fetch(`${stack.url}/v1/embeddings`, { headers: { authorization: `Bearer ${stack.apiKey}` } });

@@ -45,7 +45,8 @@ beforeAll(async () => {
   // The demo customer's owner, as a person signed up would be: the fraud notice goes to them.
   const users = await sql().$queryRaw<{ id: string }[]>`
     INSERT INTO users (id, email, name) VALUES (gen_random_uuid(), 'owner@demo-startup.test', 'Owner') RETURNING id`;
-  await sql().$executeRaw`INSERT INTO memberships (user_id, org_id, role) VALUES (${users[0]?.id}::uuid, ${stack.seed.customerOrgId}::uuid, 'owner')`;
+  await sql()
+    .$executeRaw`INSERT INTO memberships (user_id, org_id, role) VALUES (${users[0]?.id}::uuid, ${stack.seed.customerOrgId}::uuid, 'owner')`;
 });
 afterAll(async () => {
   await stack?.stop();
@@ -71,11 +72,17 @@ async function providerWithKey(slug: string, tokens = 0n): Promise<{ id: string;
 }
 
 async function stakeViaApi(key: string, nodeId: string, amount: bigint, extra: Record<string, unknown> = {}) {
-  return api<{ created: boolean; fromEarnings: string }>(stack, `/api/v1/nodes/${nodeId}/stake`, { key, body: { amount: amount.toString(), ...extra } });
+  return api<{ created: boolean; fromEarnings: string }>(stack, `/api/v1/nodes/${nodeId}/stake`, {
+    key,
+    body: { amount: amount.toString(), ...extra },
+  });
 }
 
 async function submit(text: string, opts: { key?: string; maxPricePerCu?: string } = {}): Promise<Job> {
-  const res = await api<Job>(stack, "/api/v1/jobs", { key: opts.key, body: { model: "encoder-synthetic-minilm", input: { text }, maxPricePerCu: opts.maxPricePerCu } });
+  const res = await api<Job>(stack, "/api/v1/jobs", {
+    key: opts.key,
+    body: { model: "encoder-synthetic-minilm", input: { text }, maxPricePerCu: opts.maxPricePerCu },
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body;
 }
@@ -89,7 +96,8 @@ async function finished(id: string, key?: string): Promise<Job> {
 const job = async (id: string, key?: string) => (await api<Job>(stack, `/api/v1/jobs/${id}`, { key })).body;
 
 async function onlyOnline(keep: string[]): Promise<void> {
-  await sql().$executeRaw`UPDATE nodes SET status = 'offline' WHERE role = 'worker' AND status = 'online' AND NOT (id = ANY(${keep}::uuid[]))`;
+  await sql()
+    .$executeRaw`UPDATE nodes SET status = 'offline' WHERE role = 'worker' AND status = 'online' AND NOT (id = ANY(${keep}::uuid[]))`;
 }
 
 describe("a single-checker network", () => {
@@ -100,7 +108,11 @@ describe("a single-checker network", () => {
 
   it("settles a dispute within the deadline (the platform re-executes it) and slashes the cheater", async () => {
     cheatCo = await providerWithKey("cheat-co", 1_000n * T);
-    cheater = await stack.addWorker("cheat", {}, { script: CHEATER, scriptArgs: ["--strategy", "random"], orgId: cheatCo.id, stake: false });
+    cheater = await stack.addWorker(
+      "cheat",
+      {},
+      { script: CHEATER, scriptArgs: ["--strategy", "random"], orgId: cheatCo.id, stake: false },
+    );
     expect((await stakeViaApi(cheatCo.key, cheater.nodeId, 500n * T)).status).toBe(201);
     // With no checker up yet, sampled jobs wait as `pending`: run until some were not sampled
     // (these stay `unverified`: the ones the issue saw never followed up) and one was.
@@ -153,7 +165,9 @@ describe("a single-checker network", () => {
     const stakeAfter = (await getBalances(sql(), [`node:${cheater.nodeId}:stake`])).get(`node:${cheater.nodeId}:stake`) ?? 0n;
     expect(stakeAfter).toBe(stakeBefore - BigInt(slash[0]?.amount ?? 0n));
     expect(BigInt(slash[0]?.amount ?? 0n)).toBeGreaterThan(0n);
-    const node = await sql().$queryRaw<{ status: string; quarantine_reason: string }[]>`SELECT status::text AS status, quarantine_reason FROM nodes WHERE id = ${cheater.nodeId}::uuid`;
+    const node = await sql().$queryRaw<
+      { status: string; quarantine_reason: string }[]
+    >`SELECT status::text AS status, quarantine_reason FROM nodes WHERE id = ${cheater.nodeId}::uuid`;
     expect(node[0]).toEqual({ status: "quarantined", quarantine_reason: "fraud" });
     const v = await job(caught.id);
     expect(v.verification).toBe("refunded");
@@ -163,10 +177,14 @@ describe("a single-checker network", () => {
 
   it("then every earlier unchecked job of that node is refunded, and its customer sees the notice, on the job and by email", async () => {
     for (const u of unchecked) {
-      const v = await waitFor(`the audit of ${u.id}`, async () => {
-        const j = await job(u.id);
-        return j.verification === "refunded" || j.verification === "verified" ? j : null;
-      }, { timeoutMs: 60_000, intervalMs: 200 });
+      const v = await waitFor(
+        `the audit of ${u.id}`,
+        async () => {
+          const j = await job(u.id);
+          return j.verification === "refunded" || j.verification === "verified" ? j : null;
+        },
+        { timeoutMs: 60_000, intervalMs: 200 },
+      );
       expect(v.verification).toBe("refunded");
       expect(v.refunded).toBe(v.price);
       expect(v.notice).toMatch(/proven fraudulent on another job/);
@@ -193,11 +211,11 @@ describe("a single-checker network", () => {
 
   it("a slashed provider's second node starts penalised: probation, no starter allowance, its stake counted half", async () => {
     const second = await stack.addWorker("cheat-co-second", {}, { orgId: cheatCo.id, stake: false });
-    const status = await api<{ provider: { frauds: number; slashed: boolean; onProbation: boolean }; starter: { allowance: string }; exposure: { stakeMultiplier: number; limit: string } }>(
-      stack,
-      `/api/v1/nodes/${second.nodeId}/stake`,
-      { key: cheatCo.key },
-    );
+    const status = await api<{
+      provider: { frauds: number; slashed: boolean; onProbation: boolean };
+      starter: { allowance: string };
+      exposure: { stakeMultiplier: number; limit: string };
+    }>(stack, `/api/v1/nodes/${second.nodeId}/stake`, { key: cheatCo.key });
     expect(status.status).toBe(200);
     expect(status.body.provider).toEqual({ frauds: 1, slashed: true, onProbation: true });
     expect(status.body.starter.allowance).toBe("0");
@@ -225,11 +243,11 @@ describe("a brand-new provider with no tokens", () => {
     await onlyOnline([worker.nodeId]);
     const j = await finished((await submit(`a first job for a newcomer ${Math.random()}`)).id);
     expect(j.workerId).toBe(worker.nodeId);
-    const held = await api<{ bonded: string; starter: { allowance: string; onAllowance: boolean }; heldEarnings: { total: string; releases: { releaseAt: string }[] } }>(
-      stack,
-      `/api/v1/nodes/${worker.nodeId}/stake`,
-      { key: newcomer.key },
-    );
+    const held = await api<{
+      bonded: string;
+      starter: { allowance: string; onAllowance: boolean };
+      heldEarnings: { total: string; releases: { releaseAt: string }[] };
+    }>(stack, `/api/v1/nodes/${worker.nodeId}/stake`, { key: newcomer.key });
     expect(held.body.bonded).toBe("0");
     expect(held.body.starter).toMatchObject({ allowance: (5n * T).toString(), onAllowance: true });
     expect(BigInt(held.body.heldEarnings.total)).toBeGreaterThan(0n);
@@ -259,14 +277,18 @@ describe("the colluding pair of issue 12, finding 6", () => {
     const pairProvider = await providerWithKey("pair-provider", 500n * T);
     const { customerOrg } = await import("../support/orgs.ts");
     const pairCustomer = await customerOrg("pair-customer", { tokens: 1_000n });
-    const cheat = await stack.addWorker("pair-cheat", {}, {
-      script: CHEATER,
-      scriptArgs: ["--strategy", "random"],
-      orgId: pairProvider.id,
-      stake: false,
-      cuPerHour: 1,
-      askPricePerCu: 20_000_000_000,
-    });
+    const cheat = await stack.addWorker(
+      "pair-cheat",
+      {},
+      {
+        script: CHEATER,
+        scriptArgs: ["--strategy", "random"],
+        orgId: pairProvider.id,
+        stake: false,
+        cuPerHour: 1,
+        askPricePerCu: 20_000_000_000,
+      },
+    );
     await onlyOnline([cheat.nodeId]);
     expect((await stakeViaApi(pairProvider.key, cheat.nodeId, 400n * T)).status).toBe(201);
     const holdings = async () => {
@@ -282,18 +304,25 @@ describe("the colluding pair of issue 12, finding 6", () => {
     // within 15 jobs but with probability 2⁻¹⁵. A job past the exposure limit waits in the
     // queue until held earnings are released (the window), so each may take a while.
     for (let i = 0; i < 15; i++) {
-      const frauds = await sql().$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM fraud_cases WHERE org_id = ${pairProvider.id}::uuid`;
+      const frauds = await sql().$queryRaw<
+        { n: number }[]
+      >`SELECT count(*)::int AS n FROM fraud_cases WHERE org_id = ${pairProvider.id}::uuid`;
       if ((frauds[0]?.n ?? 0) > 0) break;
       const submitted = await submit(`the pair's job ${i} ${Math.random()}`, { key: pairCustomer.key, maxPricePerCu: "20000000000" });
       const done = await api<Job>(stack, `/api/v1/jobs/${submitted.id}?wait=60000`, { key: pairCustomer.key });
       jobs.push(done.body);
       // Give a sampled job's check (and a dispute) time to end before the next.
-      await waitFor("its check", async () => (await job(submitted.id, pairCustomer.key)).verification !== "pending", { timeoutMs: 60_000, intervalMs: 200 }).catch(() => undefined);
+      await waitFor("its check", async () => (await job(submitted.id, pairCustomer.key)).verification !== "pending", {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      }).catch(() => undefined);
     }
     await waitFor(
       "the pair's fraud case to settle",
       async () => {
-        const f = await sql().$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM fraud_cases WHERE org_id = ${pairProvider.id}::uuid`;
+        const f = await sql().$queryRaw<
+          { status: string }[]
+        >`SELECT status::text AS status FROM fraud_cases WHERE org_id = ${pairProvider.id}::uuid`;
         return f.length > 0 && f.every((x) => x.status === "settled");
       },
       { timeoutMs: 180_000, intervalMs: 250 },

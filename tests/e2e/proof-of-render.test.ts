@@ -116,7 +116,9 @@ describe("cheating workers are caught, slashed and the customer refunded", () =>
     // Refunded: the customer paid the price and got it back.
     const after = (await getBalances(sql(), [customerAvailable])).get(customerAvailable) ?? 0n;
     expect(after).toBe(before);
-    const slash = await sql().$queryRaw<{ amount: bigint; refunded: bigint }[]>`SELECT amount, refunded FROM slashes WHERE node_id = ${cheater.nodeId}::uuid`;
+    const slash = await sql().$queryRaw<
+      { amount: bigint; refunded: bigint }[]
+    >`SELECT amount, refunded FROM slashes WHERE node_id = ${cheater.nodeId}::uuid`;
     expect(slash).toHaveLength(1);
     expect(BigInt(slash[0]?.refunded ?? 0n)).toBe(BigInt(job.price));
     expect(await stakeOf(cheater.nodeId)).toBe(stakeBefore - BigInt(slash[0]?.amount ?? 0n));
@@ -169,7 +171,10 @@ describe("cheating workers are caught, slashed and the customer refunded", () =>
 
   it("keeps the ledger balanced through every slash and refund", async () => {
     const check = await checkLedger(sql());
-    expect(check.ok, JSON.stringify(check, (_k, v) => (typeof v === "bigint" ? v.toString() : v))).toBe(true);
+    expect(
+      check.ok,
+      JSON.stringify(check, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
+    ).toBe(true);
     const slashes = await sql().$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM slashes`;
     expect(slashes[0]?.n).toBe(6);
   });

@@ -68,7 +68,11 @@ const jobs: { own: Job[]; other: Job | null } = { own: [], other: null };
 
 beforeAll(async () => {
   stack = await startStack({
-    env: { RESERVATION_BILLING_PERIOD_MS: String(PERIOD_MS), NODE_OFFLINE_AFTER_MS: String(OFFLINE_AFTER_MS), MAINTENANCE_INTERVAL_MS: "1000" },
+    env: {
+      RESERVATION_BILLING_PERIOD_MS: String(PERIOD_MS),
+      NODE_OFFLINE_AFTER_MS: String(OFFLINE_AFTER_MS),
+      MAINTENANCE_INTERVAL_MS: "1000",
+    },
   });
   provider = await providerOrg("rental-gpus", { licence: false });
   worker = await stack.addWorker("rented", {}, { orgId: provider, askPricePerCu: Number(ASK) });
@@ -80,7 +84,8 @@ afterAll(async () => {
 
 const customer = () => stack.seed.customerOrgId;
 const balance = async (code: string) => (await getBalances(sql(), [code])).get(code) ?? 0n;
-const nodeStatus = async (id: string) => (await sql().$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM nodes WHERE id = ${id}::uuid`)[0]?.status;
+const nodeStatus = async (id: string) =>
+  (await sql().$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM nodes WHERE id = ${id}::uuid`)[0]?.status;
 const outages = () =>
   sql().$queryRaw<{ started_at: Date; ended_at: Date | null }[]>`
     SELECT started_at, ended_at FROM node_outages WHERE node_id = ${worker.nodeId}::uuid ORDER BY started_at`;
@@ -115,7 +120,9 @@ describe("reservations on the real stack", () => {
       [{ hours: 720 }, 402, /insufficient credits/],
     ];
     for (const [over, status, message] of cases) {
-      const res = await api<ApiError>(stack, "/api/v1/reservations", { body: booking({ ...over, idempotencyKey: `bad-${JSON.stringify(over)}` }) });
+      const res = await api<ApiError>(stack, "/api/v1/reservations", {
+        body: booking({ ...over, idempotencyKey: `bad-${JSON.stringify(over)}` }),
+      });
       expect(res.status, JSON.stringify(res.body)).toBe(status);
       expect(res.body.error.message).toMatch(message);
     }
@@ -129,7 +136,14 @@ describe("reservations on the real stack", () => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     reservation = res.body;
     const held = PER_MS * BigInt(WINDOW_MS);
-    expect(reservation).toMatchObject({ status: "active", region: "local", pricePerCu: ASK.toString(), model: MODEL, held: held.toString(), returned: "0" });
+    expect(reservation).toMatchObject({
+      status: "active",
+      region: "local",
+      pricePerCu: ASK.toString(),
+      model: MODEL,
+      held: held.toString(),
+      returned: "0",
+    });
     expect(reservation.nodes).toEqual([{ id: worker.nodeId, region: "local", cuPerHour: 3600, online: true }]);
     expect(Date.parse(reservation.endsAt) - Date.parse(reservation.startsAt)).toBe(WINDOW_MS);
     expect(await balance(orgAccountCode(customer(), "available"))).toBe((before.available ?? 0n) - held);
@@ -187,10 +201,14 @@ describe("reservations on the real stack", () => {
   });
 
   it("bills completed periods with the right gross, and no outage while the worker serves", async () => {
-    const r = await waitFor("the first billed period", async () => {
-      const res = await get();
-      return res.body.invoices.length >= 1 ? res.body : null;
-    }, { timeoutMs: 60_000, intervalMs: 250 });
+    const r = await waitFor(
+      "the first billed period",
+      async () => {
+        const res = await get();
+        return res.body.invoices.length >= 1 ? res.body : null;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
     const first = r.invoices[0] as Invoice;
     expect(first.periodStart).toBe(r.startsAt);
     expect(Date.parse(first.periodEnd) - Date.parse(first.periodStart)).toBe(PERIOD_MS);
@@ -211,7 +229,10 @@ describe("reservations on the real stack", () => {
     await new Promise((r) => setTimeout(r, 2_000));
     const restartedAt = Date.now();
     worker = stack.restartWorker(worker);
-    await waitFor("the worker back online", async () => (await nodeStatus(worker.nodeId)) === "online", { timeoutMs: 60_000, intervalMs: 200 });
+    await waitFor("the worker back online", async () => (await nodeStatus(worker.nodeId)) === "online", {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
 
     const recorded = await outages();
     expect(recorded).toHaveLength(1);
@@ -227,10 +248,14 @@ describe("reservations on the real stack", () => {
     expect(measured).toBeLessThan(restartedAt - stoppedAt + 30_000);
 
     // Wait until billing has covered the outage, then check every period's credit.
-    const r = await waitFor("the outage's periods billed", async () => {
-      const res = await get();
-      return Date.parse(res.body.billedUntil) >= o.ended_at.getTime() ? res.body : null;
-    }, { timeoutMs: 60_000, intervalMs: 250 });
+    const r = await waitFor(
+      "the outage's periods billed",
+      async () => {
+        const res = await get();
+        return Date.parse(res.body.billedUntil) >= o.ended_at.getTime() ? res.body : null;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
     let downtime = 0;
     let credit = 0n;
     for (const i of r.invoices) {
@@ -239,7 +264,13 @@ describe("reservations on the real stack", () => {
       const down = Math.max(0, Math.min(end, o.ended_at.getTime()) - Math.max(start, o.started_at.getTime()));
       const gross = PER_MS * BigInt(end - start);
       const expected = (gross * BigInt(down)) / BigInt(end - start);
-      expect(i, JSON.stringify(i)).toEqual({ ...i, gross: gross.toString(), downtimeMs: String(down), outageCredit: expected.toString(), charged: (gross - expected).toString() });
+      expect(i, JSON.stringify(i)).toEqual({
+        ...i,
+        gross: gross.toString(),
+        downtimeMs: String(down),
+        outageCredit: expected.toString(),
+        charged: (gross - expected).toString(),
+      });
       downtime += down;
       credit += expected;
     }
@@ -293,12 +324,13 @@ describe("reservations on the real stack", () => {
     expect(await balance(orgAccountCode(customer(), "available"))).toBe(1_000_000_000n - charged);
     expect(await balance(orgAccountCode(customer(), "held"))).toBe(0n);
     // The provider earned the worker share of every period's charge and of the other job.
-    const workerShares = r.invoices.reduce((s, i) => s + splitReward(BigInt(i.charged)).worker, 0n) + splitReward(BigInt(jobs.other?.price ?? "0")).worker;
+    const workerShares =
+      r.invoices.reduce((s, i) => s + splitReward(BigInt(i.charged)).worker, 0n) + splitReward(BigInt(jobs.other?.price ?? "0")).worker;
     // A job's worker payout is held on its node until the job's verification window closes
     // (held-earnings.ts); a reserved period's charge is not a job and goes to earnings at once.
     const [held] = await sql().$queryRaw<{ total: bigint }[]>`
       SELECT coalesce(sum(balance), 0)::bigint AS total FROM ledger_accounts WHERE org_id = ${provider}::uuid AND kind = 'held_earnings'`;
-    expect(await balance(orgAccountCode(provider, "earnings")) + BigInt(held?.total ?? 0n)).toBe(workerShares);
+    expect((await balance(orgAccountCode(provider, "earnings"))) + BigInt(held?.total ?? 0n)).toBe(workerShares);
     const check = await checkLedger(sql());
     expect(check).toMatchObject({ ok: true, unbalancedTransfers: [], mismatchedAccounts: [], totalBalance: 0n });
   });
@@ -314,6 +346,8 @@ describe("reservations on the real stack", () => {
     expect((await theirs.reservations.list({})).reservations).toEqual([]);
     await expect(theirs.reservations.get({ reservationId: reservation.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(theirs.reservations.release({ reservationId: reservation.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
-    await expect(mine.reservations.book({ ...booking({ idempotencyKey: "trpc-bad" }), count: 0 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(mine.reservations.book({ ...booking({ idempotencyKey: "trpc-bad" }), count: 0 })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+    });
   });
 });

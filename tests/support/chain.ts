@@ -47,10 +47,23 @@ export async function startTestChain(opts: { blockMs?: number } = {}): Promise<T
       PAYOUT_PRIVATE_KEY: chain.payoutPrivateKey,
     }),
     client,
-    tokenBalance: (owner, token) => client.readContract({ address: token ?? chain.tokenAddress, abi: erc20Abi, functionName: "balanceOf", args: [owner] }),
+    tokenBalance: (owner, token) =>
+      client.readContract({ address: token ?? chain.tokenAddress, abi: erc20Abi, functionName: "balanceOf", args: [owner] }),
     async transfersFrom(from, token) {
-      const logs = await client.getContractEvents({ address: token ?? chain.tokenAddress, abi: erc20Abi, eventName: "Transfer", args: { from }, fromBlock: 0n, toBlock: "latest" });
-      return logs.map((l) => ({ to: l.args.to as Address, value: l.args.value as bigint, txHash: l.transactionHash, blockNumber: l.blockNumber }));
+      const logs = await client.getContractEvents({
+        address: token ?? chain.tokenAddress,
+        abi: erc20Abi,
+        eventName: "Transfer",
+        args: { from },
+        fromBlock: 0n,
+        toBlock: "latest",
+      });
+      return logs.map((l) => ({
+        to: l.args.to as Address,
+        value: l.args.value as bigint,
+        txHash: l.transactionHash,
+        blockNumber: l.blockNumber,
+      }));
     },
     async restart({ kill, downMs = 0 }) {
       if (kill) await chain.kill();
@@ -69,7 +82,14 @@ export async function startTestChain(opts: { blockMs?: number } = {}): Promise<T
     },
     async deployPausableToken(supply) {
       const contract = compileContract("test/PausableTestToken.sol", "PausableTestToken");
-      const token = await deployToken({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, deployerKey: chain.deployerKey, treasury: chain.payoutAddress, supply, contract });
+      const token = await deployToken({
+        rpcUrl: chain.rpcUrl,
+        chainId: chain.chainId,
+        deployerKey: chain.deployerKey,
+        treasury: chain.payoutAddress,
+        supply,
+        contract,
+      });
       return { address: token.address, abi: contract.abi };
     },
     async stop() {

@@ -8,7 +8,10 @@ export async function renderTextPng(lines: string[], opts: { fontSize?: number; 
   const height = lineHeight * lines.length + fontSize;
   const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const texts = lines
-    .map((l, i) => `<text x="30" y="${fontSize + 10 + i * lineHeight}" font-family="DejaVu Sans, sans-serif" font-size="${fontSize}" fill="black">${esc(l)}</text>`)
+    .map(
+      (l, i) =>
+        `<text x="30" y="${fontSize + 10 + i * lineHeight}" font-family="DejaVu Sans, sans-serif" font-size="${fontSize}" fill="black">${esc(l)}</text>`,
+    )
     .join("");
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="white"/>${texts}</svg>`;
   return sharp(Buffer.from(svg)).png().toBuffer();

@@ -56,7 +56,11 @@ async function post(t: Planned): Promise<"created" | "replayed" | "refused"> {
       // The database went away (restart) mid-transaction or before it: whether it committed
       // is unknown, so the same key goes again; the idempotency key makes that safe.
       if (Date.now() - started > GIVE_UP_MS) throw err;
-      say(`retry ${t.key} ${String((err as Error)?.message ?? err).replace(/\s+/g, " ").slice(0, 120)}`);
+      say(
+        `retry ${t.key} ${String((err as Error)?.message ?? err)
+          .replace(/\s+/g, " ")
+          .slice(0, 120)}`,
+      );
       await new Promise((r) => setTimeout(r, Math.min(500, 20 * attempt) + Math.random() * 50));
     }
   }

@@ -34,8 +34,15 @@ export async function ledgerSnapshot(databaseUrl: string, orgIds: { customer: st
 }
 
 /** How many ledger transfers of each kind each job has (`{ hold: 1, settle: 1 }` for a job paid once). */
-export async function transferKindsByJob(prisma: ReturnType<typeof createPrismaClient>, jobIds: string[]): Promise<Map<string, Record<string, number>>> {
-  const transfers = await prisma.ledgerTransfer.groupBy({ by: ["jobId", "kind"], where: { jobId: { in: jobIds } }, _count: { _all: true } });
+export async function transferKindsByJob(
+  prisma: ReturnType<typeof createPrismaClient>,
+  jobIds: string[],
+): Promise<Map<string, Record<string, number>>> {
+  const transfers = await prisma.ledgerTransfer.groupBy({
+    by: ["jobId", "kind"],
+    where: { jobId: { in: jobIds } },
+    _count: { _all: true },
+  });
   const perJob = new Map<string, Record<string, number>>();
   for (const t of transfers) {
     const m = perJob.get(t.jobId ?? "") ?? {};

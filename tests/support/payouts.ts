@@ -30,7 +30,9 @@ export function newWallet(): PrivateKeyAccount {
 
 /** Proves `wallet` is the organisation's payout address through the real challenge and signature. */
 export async function setPayoutAddress(orgId: string, wallet: PrivateKeyAccount): Promise<Address> {
-  const { createPayoutAddressChallenge, verifyPayoutAddress } = await import("../../apps/web/src/server/services/payouts/payout-address.ts");
+  const { createPayoutAddressChallenge, verifyPayoutAddress } = await import(
+    "../../apps/web/src/server/services/payouts/payout-address.ts"
+  );
   const c = await createPayoutAddressChallenge({ orgId, address: wallet.address });
   const signature = await wallet.signMessage({ message: c.message });
   const r = await verifyPayoutAddress({ orgId, userId: null, challengeId: c.challengeId, signature });
@@ -39,7 +41,14 @@ export async function setPayoutAddress(orgId: string, wallet: PrivateKeyAccount)
 
 export async function withdrawalRow(id: string) {
   const rows = await sql().$queryRaw<
-    { state: string; tx_hash: string | null; nonce: string | null; broadcast_count: number; failure_reason: string | null; last_error: string | null }[]
+    {
+      state: string;
+      tx_hash: string | null;
+      nonce: string | null;
+      broadcast_count: number;
+      failure_reason: string | null;
+      last_error: string | null;
+    }[]
   >`SELECT state, tx_hash, nonce, broadcast_count, failure_reason, last_error FROM withdrawals WHERE id = ${id}::uuid`;
   return rows[0];
 }

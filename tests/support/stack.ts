@@ -2,7 +2,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "@proofgrid/db/embedded";
-import { type Spawned, spawnCoordinator, spawnProcess, spawnWeb, spawnWorker, waitForHttp, workerArgs } from "../../scripts/lib/processes.ts";
+import {
+  type Spawned,
+  spawnCoordinator,
+  spawnProcess,
+  spawnWeb,
+  spawnWorker,
+  waitForHttp,
+  workerArgs,
+} from "../../scripts/lib/processes.ts";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 
@@ -88,7 +96,8 @@ export async function startStack(opts: StackOptions = {}) {
     await waitForHttp(`${url}/api/health`, { timeoutMs: 60_000, process: web });
   }
   const coordinatorLogs: string[] = [];
-  const coordinator = opts.coordinator === false ? undefined : spawnCoordinator({ env, output: "pipe", onLine: (l) => coordinatorLogs.push(l) });
+  const coordinator =
+    opts.coordinator === false ? undefined : spawnCoordinator({ env, output: "pipe", onLine: (l) => coordinatorLogs.push(l) });
 
   // Seed through the same service `npm start` uses, in this process, against the test database.
   process.env.DATABASE_URL = database.url;
@@ -110,7 +119,15 @@ export async function startStack(opts: StackOptions = {}) {
       ({ stdout } = await execFileAsync(
         process.execPath,
         workerArgs([
-          "register", "--token", token, "--name", name, "--region", opts.region ?? "local", "--cu-per-hour", String(opts.cuPerHour ?? 3600),
+          "register",
+          "--token",
+          token,
+          "--name",
+          name,
+          "--region",
+          opts.region ?? "local",
+          "--cu-per-hour",
+          String(opts.cuPerHour ?? 3600),
           ...(opts.askPricePerCu === undefined ? [] : ["--ask-price", String(opts.askPricePerCu)]),
         ]),
         { env: wenv, encoding: "utf8" },
@@ -126,7 +143,11 @@ export async function startStack(opts: StackOptions = {}) {
       opts.start === false
         ? spawnWorker(["--help"], { env: wenv, output: "ignore" })
         : opts.script
-          ? spawnProcess(name, ["--import", "tsx", opts.script, ...(opts.scriptArgs ?? [])], { env: wenv, output: "pipe", onLine: (l) => logs.push(l) })
+          ? spawnProcess(name, ["--import", "tsx", opts.script, ...(opts.scriptArgs ?? [])], {
+              env: wenv,
+              output: "pipe",
+              onLine: (l) => logs.push(l),
+            })
           : spawnWorker(["start", "--role", role], { env: wenv, output: "pipe", onLine: (l) => logs.push(l) });
     const handle = { name, nodeDir, nodeId, proc, logs };
     workers.push(handle);
@@ -158,13 +179,33 @@ export async function startStack(opts: StackOptions = {}) {
     rmSync(dataDir, { recursive: true, force: true });
   }
 
-  return { url, database, seed, apiKey: seed.apiKey, get web() { return web; }, restartWeb, webLogs, coordinator, coordinatorLogs, addWorker, restartWorker, workers, stop };
+  return {
+    url,
+    database,
+    seed,
+    apiKey: seed.apiKey,
+    get web() {
+      return web;
+    },
+    restartWeb,
+    webLogs,
+    coordinator,
+    coordinatorLogs,
+    addWorker,
+    restartWorker,
+    workers,
+    stop,
+  };
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
 
 /** fetch with the stack's API key and JSON. */
-export async function api<T = unknown>(stack: Stack, path: string, init: { method?: string; body?: unknown; key?: string | null; timeoutMs?: number } = {}) {
+export async function api<T = unknown>(
+  stack: Stack,
+  path: string,
+  init: { method?: string; body?: unknown; key?: string | null; timeoutMs?: number } = {},
+) {
   const headers: Record<string, string> = { "content-type": "application/json" };
   const key = init.key === undefined ? stack.apiKey : init.key;
   if (key) headers.authorization = `Bearer ${key}`;

@@ -136,7 +136,10 @@ export async function startLocalStripe(opts: LocalStripeOptions = {}) {
   function sessionObject(params: Obj): Obj {
     const sid = `cs_test_${randomBytes(24).toString("base64url").replace(/[-_]/g, "x")}`;
     const items = (params.line_items as Obj[] | undefined) ?? [];
-    const total = items.reduce((sum, li) => sum + Number((li.price_data as Obj | undefined)?.unit_amount ?? 0) * Number(li.quantity ?? 1), 0);
+    const total = items.reduce(
+      (sum, li) => sum + Number((li.price_data as Obj | undefined)?.unit_amount ?? 0) * Number(li.quantity ?? 1),
+      0,
+    );
     const currency = String((items[0]?.price_data as Obj | undefined)?.currency ?? "usd");
     return {
       id: sid,
@@ -168,7 +171,18 @@ export async function startLocalStripe(opts: LocalStripeOptions = {}) {
       expires_at: now() + 24 * 3600,
       integration_identifier: null,
       invoice: null,
-      invoice_creation: { enabled: false, invoice_data: { account_tax_ids: null, custom_fields: null, description: null, footer: null, issuer: null, metadata: {}, rendering_options: null } },
+      invoice_creation: {
+        enabled: false,
+        invoice_data: {
+          account_tax_ids: null,
+          custom_fields: null,
+          description: null,
+          footer: null,
+          issuer: null,
+          metadata: {},
+          rendering_options: null,
+        },
+      },
       livemode: false,
       locale: null,
       managed_payments: null,
@@ -209,7 +223,15 @@ export async function startLocalStripe(opts: LocalStripeOptions = {}) {
     return rest;
   };
 
-  function paymentIntentObject(p: { amount: number; currency: string; customer: string | null; paymentMethod: string; metadata: Obj; setupFutureUsage: string | null; description?: string | null }): Obj {
+  function paymentIntentObject(p: {
+    amount: number;
+    currency: string;
+    customer: string | null;
+    paymentMethod: string;
+    metadata: Obj;
+    setupFutureUsage: string | null;
+    description?: string | null;
+  }): Obj {
     const piId = `pi_test_${randomBytes(12).toString("base64url").replace(/[-_]/g, "x")}`;
     return {
       id: piId,
@@ -283,12 +305,29 @@ export async function startLocalStripe(opts: LocalStripeOptions = {}) {
       livemode: false,
       metadata: {},
       on_behalf_of: null,
-      outcome: { network_status: "approved_by_network", reason: null, risk_level: "normal", seller_message: "Payment complete.", type: "authorized" },
+      outcome: {
+        network_status: "approved_by_network",
+        reason: null,
+        risk_level: "normal",
+        seller_message: "Payment complete.",
+        type: "authorized",
+      },
       paid: true,
       payment_intent: pi.id,
       payment_method: pi.payment_method,
       payment_method_details: {
-        card: { brand: "visa", country: "US", exp_month: 12, exp_year: 2034, fingerprint: "Xt5EWLLDS7FJjR1c", funding: "credit", last4: "4242", network: "visa", three_d_secure: null, wallet: null },
+        card: {
+          brand: "visa",
+          country: "US",
+          exp_month: 12,
+          exp_year: 2034,
+          fingerprint: "Xt5EWLLDS7FJjR1c",
+          funding: "credit",
+          last4: "4242",
+          network: "visa",
+          three_d_secure: null,
+          wallet: null,
+        },
         type: "card",
       },
       receipt_email: null,
@@ -328,12 +367,19 @@ export async function startLocalStripe(opts: LocalStripeOptions = {}) {
   }
 
   /** POSTs the event to the app, signed, as Stripe would; returns the app's answer. */
-  async function deliver(e: Stripe.Event | string, o: { timestamp?: number; secret?: string; header?: string; body?: string } = {}): Promise<Delivery> {
+  async function deliver(
+    e: Stripe.Event | string,
+    o: { timestamp?: number; secret?: string; header?: string; body?: string } = {},
+  ): Promise<Delivery> {
     if (!webhookUrl) throw new Error("local stripe: no webhook URL set");
     const payload = typeof e === "string" ? e : JSON.stringify(e, null, 2);
     const res = await fetch(webhookUrl, {
       method: "POST",
-      headers: { "content-type": "application/json; charset=utf-8", "stripe-signature": o.header ?? sign(payload, o), "user-agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)" },
+      headers: {
+        "content-type": "application/json; charset=utf-8",
+        "stripe-signature": o.header ?? sign(payload, o),
+        "user-agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+      },
       body: o.body ?? payload,
     });
     const parsed = typeof e === "string" ? (JSON.parse(e) as { id: string; type: string }) : e;
@@ -365,7 +411,16 @@ export async function startLocalStripe(opts: LocalStripeOptions = {}) {
       status: "complete",
       payment_status: "paid",
       payment_intent: pi.id,
-      customer_details: { address: null, email: "buyer@example.com", name: "Jenny Rosen", phone: null, tax_exempt: "none", tax_ids: [], business_name: null, individual_name: null },
+      customer_details: {
+        address: null,
+        email: "buyer@example.com",
+        name: "Jenny Rosen",
+        phone: null,
+        tax_exempt: "none",
+        tax_ids: [],
+        business_name: null,
+        individual_name: null,
+      },
     });
     const byType = {
       "charge.succeeded": () => event("charge.succeeded", ch),
@@ -381,7 +436,18 @@ export async function startLocalStripe(opts: LocalStripeOptions = {}) {
     if (!ch) throw new Error(`no charge ${chargeId}`);
     const left = Number(ch.amount) - Number(ch.amount_refunded);
     const a = amount ?? left;
-    const re = { id: id("re"), object: "refund", amount: a, charge: chargeId, created: now(), currency: ch.currency, payment_intent: ch.payment_intent, reason: "requested_by_customer", status: "succeeded", metadata: {} };
+    const re = {
+      id: id("re"),
+      object: "refund",
+      amount: a,
+      charge: chargeId,
+      created: now(),
+      currency: ch.currency,
+      payment_intent: ch.payment_intent,
+      reason: "requested_by_customer",
+      status: "succeeded",
+      metadata: {},
+    };
     const refunds = ch.refunds as { data: Obj[] };
     refunds.data.unshift(re);
     Object.assign(ch, { amount_refunded: Number(ch.amount_refunded) + a, refunded: Number(ch.amount_refunded) + a >= Number(ch.amount) });
@@ -457,19 +523,32 @@ export async function startLocalStripe(opts: LocalStripeOptions = {}) {
       return answer(200, c);
     }
     if (req.method === "POST" && path === "/v1/checkout/sessions") {
-      if (params.mode !== "payment") return answer(400, { error: { type: "invalid_request_error", param: "mode", message: "This stand-in only knows payment mode." } });
+      if (params.mode !== "payment")
+        return answer(400, { error: { type: "invalid_request_error", param: "mode", message: "This stand-in only knows payment mode." } });
       const s = sessionObject(params);
       sessions.set(s.id as string, s);
       return answer(200, publicSession(s));
     }
     if (req.method === "GET" && sessionPath) {
       const s = sessions.get(sessionPath[1] as string);
-      if (!s) return stripeError(res, 404, { type: "invalid_request_error", code: "resource_missing", param: "session", message: `No such checkout.session: '${sessionPath[1]}'` });
+      if (!s)
+        return stripeError(res, 404, {
+          type: "invalid_request_error",
+          code: "resource_missing",
+          param: "session",
+          message: `No such checkout.session: '${sessionPath[1]}'`,
+        });
       return send(res, 200, publicSession(s));
     }
     if (req.method === "GET" && intentPath) {
       const pi = paymentIntents.get(intentPath[1] as string);
-      if (!pi) return stripeError(res, 404, { type: "invalid_request_error", code: "resource_missing", param: "intent", message: `No such payment_intent: '${intentPath[1]}'` });
+      if (!pi)
+        return stripeError(res, 404, {
+          type: "invalid_request_error",
+          code: "resource_missing",
+          param: "intent",
+          message: `No such payment_intent: '${intentPath[1]}'`,
+        });
       return send(res, 200, pi);
     }
     if (req.method === "POST" && path === "/v1/payment_intents") {
@@ -487,9 +566,22 @@ export async function startLocalStripe(opts: LocalStripeOptions = {}) {
       if (declineNext) {
         const code = declineNext;
         declineNext = null;
-        Object.assign(pi, { status: "requires_payment_method", last_payment_error: { type: "card_error", code: "card_declined", decline_code: code, message: "Your card was declined." } });
-        const err = { type: "card_error", code: "card_declined", decline_code: code, message: "Your card was declined.", payment_intent: structuredClone(pi) };
-        idempotent.set(key ?? id("k"), { hash: createHash("sha256").update(`${req.method} ${path} ${raw}`).digest("hex"), status: 402, body: { error: err } });
+        Object.assign(pi, {
+          status: "requires_payment_method",
+          last_payment_error: { type: "card_error", code: "card_declined", decline_code: code, message: "Your card was declined." },
+        });
+        const err = {
+          type: "card_error",
+          code: "card_declined",
+          decline_code: code,
+          message: "Your card was declined.",
+          payment_intent: structuredClone(pi),
+        };
+        idempotent.set(key ?? id("k"), {
+          hash: createHash("sha256").update(`${req.method} ${path} ${raw}`).digest("hex"),
+          status: 402,
+          body: { error: err },
+        });
         stripeError(res, 402, err);
         const failed = event("payment_intent.payment_failed", pi);
         void (webhookUrl ? deliver(failed).catch(() => undefined) : undefined);
@@ -521,7 +613,8 @@ export async function startLocalStripe(opts: LocalStripeOptions = {}) {
       await readBody(req);
       if (s.status === "open") {
         const events = pay(sessionId);
-        for (const e of events) await deliver(e).catch((err) => deliveries.push({ eventId: e.id, type: e.type, status: 0, body: String(err) }));
+        for (const e of events)
+          await deliver(e).catch((err) => deliveries.push({ eventId: e.id, type: e.type, status: 0, body: String(err) }));
       }
       res.writeHead(303, { location: String(s.success_url).replace("{CHECKOUT_SESSION_ID}", sessionId) });
       return void res.end();

@@ -1,4 +1,14 @@
-import { type Chain, createPublicClient, createWalletClient, defineChain, type Hex, http, type PublicClient, type Transport, type WalletClient } from "viem";
+import {
+  type Chain,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  type Hex,
+  http,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from "viem";
 import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 
 export type ChainPublicClient = PublicClient<Transport, Chain>;
@@ -23,7 +33,12 @@ export function publicClientFor(opts: { rpcUrl: string; chainId: number; timeout
   }) as ChainPublicClient;
 }
 
-export function walletClientFor(opts: { rpcUrl: string; chainId: number; privateKey: Hex; timeoutMs?: number }): WalletClient<Transport, Chain, PrivateKeyAccount> {
+export function walletClientFor(opts: {
+  rpcUrl: string;
+  chainId: number;
+  privateKey: Hex;
+  timeoutMs?: number;
+}): WalletClient<Transport, Chain, PrivateKeyAccount> {
   return createWalletClient({
     account: privateKeyToAccount(opts.privateKey),
     chain: chainFor(opts.chainId, opts.rpcUrl),
@@ -35,6 +50,7 @@ export function walletClientFor(opts: { rpcUrl: string; chainId: number; private
 export async function readChainId(rpcUrl: string, expected: number | null, timeoutMs = 10_000): Promise<number> {
   const client = createPublicClient({ transport: http(rpcUrl, { timeout: timeoutMs, retryCount: 1 }) });
   const chainId = await client.getChainId();
-  if (expected !== null && chainId !== expected) throw new Error(`the RPC at ${rpcUrl} serves chain ${chainId}, not the configured CHAIN_ID ${expected}`);
+  if (expected !== null && chainId !== expected)
+    throw new Error(`the RPC at ${rpcUrl} serves chain ${chainId}, not the configured CHAIN_ID ${expected}`);
   return chainId;
 }

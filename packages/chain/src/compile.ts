@@ -96,7 +96,13 @@ export function compileContract(file: string, contractName: string): CompiledCon
   if (errors.length > 0) throw new Error(`solc ${version} failed:\n${errors.map((e) => e.formattedMessage).join("\n")}`);
   const out = output.contracts?.[file]?.[contractName];
   if (!out?.evm.bytecode.object) throw new Error(`solc produced no bytecode for ${contractName} in ${file}`);
-  const compiled: CompiledContract = { contractName, abi: out.abi, bytecode: `0x${out.evm.bytecode.object}`, sourceHash, solcVersion: version };
+  const compiled: CompiledContract = {
+    contractName,
+    abi: out.abi,
+    bytecode: `0x${out.evm.bytecode.object}`,
+    sourceHash,
+    solcVersion: version,
+  };
   mkdirSync(CACHE_DIR, { recursive: true });
   // Write then rename: a concurrent start never reads half a file.
   const tmp = `${cachePath}.${process.pid}.tmp`;

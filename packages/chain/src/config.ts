@@ -18,7 +18,12 @@ const ZPrivateKey = z
  */
 const ZChainEnv = z.object({
   CHAIN_RPC_URL: z.url().optional(),
-  CHAIN_ID: z.coerce.number().int().positive().max(2 ** 53 - 1).optional(),
+  CHAIN_ID: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 53 - 1)
+    .optional(),
   TOKEN_ADDRESS: ZAddress.optional(),
   /** Only the coordinator (which sends payouts) needs the key; the web app never gets it. */
   PAYOUT_PRIVATE_KEY: ZPrivateKey.optional(),
@@ -51,7 +56,8 @@ export function chainConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ChainC
   if (!parsed.success) throw new Error(`invalid chain configuration: ${z.prettifyError(parsed.error)}`);
   const e = parsed.data;
   if (!e.CHAIN_RPC_URL && !e.TOKEN_ADDRESS) return null;
-  if (!e.CHAIN_RPC_URL || !e.TOKEN_ADDRESS) throw new Error("set both CHAIN_RPC_URL and TOKEN_ADDRESS (and PAYOUT_PRIVATE_KEY for the coordinator), or neither");
+  if (!e.CHAIN_RPC_URL || !e.TOKEN_ADDRESS)
+    throw new Error("set both CHAIN_RPC_URL and TOKEN_ADDRESS (and PAYOUT_PRIVATE_KEY for the coordinator), or neither");
   return {
     rpcUrl: e.CHAIN_RPC_URL,
     chainId: e.CHAIN_ID ?? null,

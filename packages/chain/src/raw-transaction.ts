@@ -28,13 +28,32 @@ export function rawTransaction(tx: Transaction): Hex {
       break;
     case "eip2930":
       raw = serializeTransaction(
-        { type: "eip2930", chainId: tx.chainId, nonce: tx.nonce, to: tx.to ?? undefined, value: tx.value, data: tx.input, gas: tx.gas, gasPrice: tx.gasPrice, accessList: tx.accessList },
+        {
+          type: "eip2930",
+          chainId: tx.chainId,
+          nonce: tx.nonce,
+          to: tx.to ?? undefined,
+          value: tx.value,
+          data: tx.input,
+          gas: tx.gas,
+          gasPrice: tx.gasPrice,
+          accessList: tx.accessList,
+        },
         { r: signature.r, s: signature.s, yParity: signature.yParity },
       );
       break;
     case "legacy":
       raw = serializeTransaction(
-        { type: "legacy", chainId: tx.chainId, nonce: tx.nonce, to: tx.to ?? undefined, value: tx.value, data: tx.input, gas: tx.gas, gasPrice: tx.gasPrice },
+        {
+          type: "legacy",
+          chainId: tx.chainId,
+          nonce: tx.nonce,
+          to: tx.to ?? undefined,
+          value: tx.value,
+          data: tx.input,
+          gas: tx.gas,
+          gasPrice: tx.gasPrice,
+        },
         { r: signature.r, s: signature.s, v: signature.v },
       );
       break;

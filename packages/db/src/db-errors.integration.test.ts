@@ -12,20 +12,32 @@ afterAll(async () => {
   await t?.drop();
 });
 
-const caught = async (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e);
+const caught = async (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: unknown) => e,
+  );
 
 describe("database errors", () => {
   it("recognises a duplicate key from node-postgres and from Prisma, and nothing else", async () => {
     await t.pool.query(`INSERT INTO organizations (id, name, slug, kind) VALUES (gen_random_uuid(), 'a', 'dup', 'customer')`);
-    const viaPg = await caught(t.pool.query(`INSERT INTO organizations (id, name, slug, kind) VALUES (gen_random_uuid(), 'b', 'dup', 'customer')`));
+    const viaPg = await caught(
+      t.pool.query(`INSERT INTO organizations (id, name, slug, kind) VALUES (gen_random_uuid(), 'b', 'dup', 'customer')`),
+    );
     const viaPrisma = await caught(t.prisma.organization.create({ data: { name: "c", slug: "dup", kind: "customer" } }));
-    const viaRaw = await caught(t.prisma.$executeRaw`INSERT INTO organizations (id, name, slug, kind) VALUES (gen_random_uuid(), 'd', 'dup', 'customer')`);
+    const viaRaw = await caught(
+      t.prisma.$executeRaw`INSERT INTO organizations (id, name, slug, kind) VALUES (gen_random_uuid(), 'd', 'dup', 'customer')`,
+    );
     for (const err of [viaPg, viaPrisma, viaRaw]) {
       expect(err).not.toBeNull();
       expect(isUniqueViolation(err)).toBe(true);
       expect(isDatabaseUnavailable(err)).toBe(false);
     }
-    const foreignKey = await caught(t.pool.query(`INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, scopes) VALUES (gen_random_uuid(), gen_random_uuid(), 'k', 'p', 'h', '{}')`));
+    const foreignKey = await caught(
+      t.pool.query(
+        `INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, scopes) VALUES (gen_random_uuid(), gen_random_uuid(), 'k', 'p', 'h', '{}')`,
+      ),
+    );
     expect((foreignKey as { code?: string }).code).toBe("23503");
     expect(isUniqueViolation(foreignKey)).toBe(false);
     expect(isUniqueViolation(new Error("duplicate key value violates unique constraint"))).toBe(false);

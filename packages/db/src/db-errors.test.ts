@@ -9,14 +9,18 @@ describe("isDatabaseUnavailable", () => {
     expect(isDatabaseUnavailable(new Error("Connection terminated unexpectedly"))).toBe(true);
     expect(isDatabaseUnavailable(new Error("Client has encountered a connection error and is not queryable"))).toBe(true);
     expect(isDatabaseUnavailable({ code: "P1001", meta: { driverAdapterError: { cause: { kind: "DatabaseNotReachable" } } } })).toBe(true);
-    expect(isDatabaseUnavailable({ code: "P2039", meta: { driverAdapterError: { cause: { kind: "postgres", code: "57P03" } } } })).toBe(true);
+    expect(isDatabaseUnavailable({ code: "P2039", meta: { driverAdapterError: { cause: { kind: "postgres", code: "57P03" } } } })).toBe(
+      true,
+    );
     expect(isDatabaseUnavailable(new Error("wrapped", { cause: { code: "57P02" } }))).toBe(true);
   });
 
   it("leaves every other error a 500", () => {
     expect(isDatabaseUnavailable(new Error("boom"))).toBe(false);
     expect(isDatabaseUnavailable({ code: "23505", message: "duplicate key" })).toBe(false);
-    expect(isDatabaseUnavailable({ code: "P2039", meta: { driverAdapterError: { cause: { kind: "postgres", code: "22P05" } } } })).toBe(false);
+    expect(isDatabaseUnavailable({ code: "P2039", meta: { driverAdapterError: { cause: { kind: "postgres", code: "22P05" } } } })).toBe(
+      false,
+    );
     expect(isDatabaseUnavailable(null)).toBe(false);
     expect(isDatabaseUnavailable("ECONNREFUSED")).toBe(false);
     // A cycle of causes ends at the depth bound.

@@ -22,7 +22,12 @@ const MAX_DEPTH = 4;
 
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (typeof err !== "object" || err === null || depth > MAX_DEPTH) return false;
-  const e = err as { code?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: unknown; code?: unknown } } } };
+  const e = err as {
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    meta?: { driverAdapterError?: { cause?: { kind?: unknown; code?: unknown } } };
+  };
   const code = typeof e.code === "string" ? e.code : "";
   if (PG_CODES.has(code) || NODE_CODES.has(code) || PRISMA_CODES.has(code)) return true;
   // Prisma's driver adapter keeps the server's SQLSTATE under meta (as P2039 "unknown").
@@ -40,7 +45,11 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
  */
 export function isUniqueViolation(err: unknown, depth = 0): boolean {
   if (typeof err !== "object" || err === null || depth > MAX_DEPTH) return false;
-  const e = err as { code?: unknown; cause?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } } };
+  const e = err as {
+    code?: unknown;
+    cause?: unknown;
+    meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } };
+  };
   if (e.code === "23505" || e.code === "P2002") return true;
   const adapter = e.meta?.driverAdapterError?.cause;
   if (adapter?.originalCode === "23505" || adapter?.code === "23505") return true;

@@ -151,7 +151,11 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
       dataDir,
       timings: { initMs, startMs },
       stop: (opts = {}) => {
-        stopped ??= withTimeout(opts.mode === "immediate" ? stopImmediately(server) : server.stop(), STOP_TIMEOUT_MS, `postgres stop in ${dataDir}`);
+        stopped ??= withTimeout(
+          opts.mode === "immediate" ? stopImmediately(server) : server.stop(),
+          STOP_TIMEOUT_MS,
+          `postgres stop in ${dataDir}`,
+        );
         return stopped;
       },
     };

@@ -21,7 +21,10 @@ export async function capabilityInput(slug: ModelSlug, seed: string): Promise<un
       // time grows with the text, so the challenge keeps the lengths and changes the words.
       const lines = [exactly(19, () => documentLine(prng)).toUpperCase(), exactly(23, () => documentLine(prng))];
       const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="160"><rect width="100%" height="100%" fill="white"/>${lines
-        .map((l, i) => `<text x="20" y="${60 + i * 65}" font-family="DejaVu Sans, sans-serif" font-size="40" fill="black">${escapeXml(l)}</text>`)
+        .map(
+          (l, i) =>
+            `<text x="20" y="${60 + i * 65}" font-family="DejaVu Sans, sans-serif" font-size="40" fill="black">${escapeXml(l)}</text>`,
+        )
         .join("")}</svg>`;
       return { image: (await sharp(Buffer.from(svg)).png().toBuffer()).toString("base64") };
     }
@@ -33,7 +36,11 @@ export async function capabilityInput(slug: ModelSlug, seed: string): Promise<un
       for (let i = 0; i < samples.length; i++) {
         const t = i / rate;
         const envelope = 0.5 + 0.5 * Math.sin(2 * Math.PI * modulation * t);
-        const v = envelope * (0.4 * Math.sin(2 * Math.PI * base * t) + 0.2 * Math.sin(2 * Math.PI * 2 * base * t) + 0.1 * Math.sin(2 * Math.PI * 3 * base * t));
+        const v =
+          envelope *
+          (0.4 * Math.sin(2 * Math.PI * base * t) +
+            0.2 * Math.sin(2 * Math.PI * 2 * base * t) +
+            0.1 * Math.sin(2 * Math.PI * 3 * base * t));
         samples[i] = Math.round(v * 20_000);
       }
       return { audio: encodeWavPcm16(samples, rate).toString("base64") };

@@ -28,7 +28,9 @@ describe("@proofgrid/por entry point", () => {
     const countersigned = por.countersignReceipt(receipt, platform.privateKey);
     const keys = { workerPublicKey: worker.publicKey, platformPublicKey: platform.publicKey };
     expect(por.verifyCountersignedReceipt(countersigned, keys)).toBe(true);
-    expect(por.verifyCountersignedReceipt({ ...countersigned, outputHash: por.hashJson({ dim: 2, vectors: [[0.8, 0.6]] }) }, keys)).toBe(false);
+    expect(por.verifyCountersignedReceipt({ ...countersigned, outputHash: por.hashJson({ dim: 2, vectors: [[0.8, 0.6]] }) }, keys)).toBe(
+      false,
+    );
     expect(por.verifyCountersignedReceipt(countersigned, { ...keys, workerPublicKey: platform.publicKey })).toBe(false);
     // Canonical JSON: the same output hashes the same whatever its key order.
     expect(por.hashJson({ vectors: [[0.6, 0.8]], dim: 2 })).toBe(receipt.outputHash);

@@ -37,7 +37,15 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => (stop.si
 
 if (values["lazy-checker"]) {
   // Approves everything: reports the subject's own output as its re-execution.
-  await runChecker({ config, identity, client, pool, log, stop: stop.signal, execute: async (item) => ({ output: item.output, inferenceMs: 1 }) });
+  await runChecker({
+    config,
+    identity,
+    client,
+    pool,
+    log,
+    stop: stop.signal,
+    execute: async (item) => ({ output: item.output, inferenceMs: 1 }),
+  });
 } else {
   const strategy = values.strategy as CheatStrategy;
   if (!CHEAT_STRATEGIES.includes(strategy)) throw new Error(`--strategy must be one of ${CHEAT_STRATEGIES.join(", ")}`);

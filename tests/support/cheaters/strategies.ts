@@ -12,7 +12,9 @@ import { createPrng, type LeasedJob } from "@proofgrid/por";
 export const CHEAT_STRATEGIES = ["random", "replay", "perturbed", "cheaper", "watched", "partial"] as const;
 export type CheatStrategy = (typeof CHEAT_STRATEGIES)[number];
 
-export type RunResult = { id: number; ok: true; output: unknown; inferenceMs: number } | { id: number; ok: false; error: string; inputError: boolean };
+export type RunResult =
+  | { id: number; ok: true; output: unknown; inferenceMs: number }
+  | { id: number; ok: false; error: string; inputError: boolean };
 
 /** Outputs of the right shape and plausible values, computed from nothing. */
 export function randomOutput(slug: string, job: LeasedJob): unknown {
@@ -24,7 +26,16 @@ export function randomOutput(slug: string, job: LeasedJob): unknown {
       const lines = Array.from({ length: 1 + Math.floor(rnd() * 5) }, (_, i) => {
         const y = 20 + i * 60;
         const text = Array.from({ length: 2 + Math.floor(rnd() * 3) }, () => words[Math.floor(rnd() * words.length)]).join(" ");
-        return { text, confidence: 0.9 + rnd() * 0.09, box: [[20, y], [400, y], [400, y + 40], [20, y + 40]] };
+        return {
+          text,
+          confidence: 0.9 + rnd() * 0.09,
+          box: [
+            [20, y],
+            [400, y],
+            [400, y + 40],
+            [20, y + 40],
+          ],
+        };
       });
       return { lines, width: 640, height: 640 };
     }
@@ -70,7 +81,10 @@ export function cheatingExecutor(opts: CheatOptions) {
     let p = tampered.get(slug);
     if (!p) {
       p = (async () => {
-        const files = opts.strategy === "cheaper" ? await cheaperModelFiles(slug) : await perturbedModelFiles(slug, { relative: 0.01, seed: "cheater" });
+        const files =
+          opts.strategy === "cheaper"
+            ? await cheaperModelFiles(slug)
+            : await perturbedModelFiles(slug, { relative: 0.01, seed: "cheater" });
         if (!files) throw new Error(`no cheaper model for ${slug}`);
         return createPipelineFromFiles(slug, files, { intraOpNumThreads: 1 });
       })();

@@ -32,11 +32,26 @@ const ZCoreEnv = z.object({
   /** Set to 0 to disable LISTEN/NOTIFY and rely on polling alone (benchmarks). */
   JOB_NOTIFY: z.enum(["0", "1"]).default("1"),
   NODE_SIGNATURE_MAX_SKEW_MS: z.coerce.number().int().min(1_000).max(900_000).default(300_000),
-  MAX_JOB_BODY_BYTES: z.coerce.number().int().min(1_024).max(64 * 1024 * 1024).default(16 * 1024 * 1024),
-  MAX_NODE_BODY_BYTES: z.coerce.number().int().min(1_024).max(64 * 1024 * 1024).default(32 * 1024 * 1024),
+  MAX_JOB_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(64 * 1024 * 1024)
+    .default(16 * 1024 * 1024),
+  MAX_NODE_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(64 * 1024 * 1024)
+    .default(32 * 1024 * 1024),
   /** ed25519 seed (base64url, 32 bytes) of the platform's receipt countersigning key. */
   PLATFORM_SIGNING_KEY: z.string().optional(),
-  REGISTRATION_TOKEN_TTL_MS: z.coerce.number().int().min(60_000).max(30 * 86_400_000).default(86_400_000),
+  REGISTRATION_TOKEN_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .max(30 * 86_400_000)
+    .default(86_400_000),
   /** Where the platform runs: the location of workers registered with region `local` and
    * of clients that give no region (edge placement). */
   PLATFORM_REGION: z.string().default("eu-central"),
@@ -63,15 +78,30 @@ const ZCoreEnv = z.object({
   PROOFGRID_URL: z.url().optional(),
   /** Card payments (Stripe). Without the secret key the billing page says card payments are
    * not configured and admin grants remain the only way to get credits. */
-  STRIPE_SECRET_KEY: z.preprocess(unsetIfEmpty, z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]{1,200}$/, "a Stripe secret key (sk_test_… or sk_live_…)").optional()),
+  STRIPE_SECRET_KEY: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]{1,200}$/, "a Stripe secret key (sk_test_… or sk_live_…)")
+      .optional(),
+  ),
   /** Signs the events Stripe posts to /api/stripe/webhook (whsec_…); without it they are refused. */
-  STRIPE_WEBHOOK_SECRET: z.preprocess(unsetIfEmpty, z.string().regex(/^whsec_[A-Za-z0-9+/=_-]{1,200}$/, "a webhook signing secret (whsec_…)").optional()),
+  STRIPE_WEBHOOK_SECRET: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/=_-]{1,200}$/, "a webhook signing secret (whsec_…)")
+      .optional(),
+  ),
   /** Where the Stripe SDK sends its requests instead of api.stripe.com (the tests' local
    * server): protocol, host and port of this URL. Used only when set. */
   STRIPE_API_BASE: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/ }).optional()),
   /** The currency cards are charged in (ISO 4217, lower case) and the price of one token in
    * its minor units (cents for usd): 1 = one token costs $0.01. */
-  BILLING_CURRENCY: z.string().regex(/^[a-z]{3}$/, "a lower-case ISO 4217 code, e.g. usd").default("usd"),
+  BILLING_CURRENCY: z
+    .string()
+    .regex(/^[a-z]{3}$/, "a lower-case ISO 4217 code, e.g. usd")
+    .default("usd"),
   TOKEN_PRICE_CENTS: z.coerce.number().int().min(1).max(1_000_000).default(1),
   /** The packs the billing page offers, in whole tokens, comma-separated (at most 6). */
   CREDIT_PACKS: z
@@ -105,7 +135,10 @@ const ZEnv = ZCoreEnv.extend({
   ...ZHttpEnv.shape,
   ...ZReservationEnv.shape,
   /** Names the process in logs and in Postgres' application_name (web, coordinator, …). */
-  PROOFGRID_SERVICE: z.string().regex(/^[a-z0-9-]{1,40}$/).default("web"),
+  PROOFGRID_SERVICE: z
+    .string()
+    .regex(/^[a-z0-9-]{1,40}$/)
+    .default("web"),
 });
 
 export type Env = z.infer<typeof ZEnv>;
@@ -119,7 +152,11 @@ let cached: { env: Env; chain: ChainConfig | null | undefined } | undefined;
  * call on this machine, several calls a request.
  */
 export function getEnv(): Env {
-  if (!cached || cached.env.DATABASE_URL !== process.env.DATABASE_URL || cached.env.PROOFGRID_DATA_DIR !== (process.env.PROOFGRID_DATA_DIR ?? ".data")) {
+  if (
+    !cached ||
+    cached.env.DATABASE_URL !== process.env.DATABASE_URL ||
+    cached.env.PROOFGRID_DATA_DIR !== (process.env.PROOFGRID_DATA_DIR ?? ".data")
+  ) {
     const parsed = ZEnv.safeParse(process.env);
     if (!parsed.success) {
       throw new Error(`invalid environment: ${z.prettifyError(parsed.error)}`);

@@ -64,7 +64,8 @@ export function errorResponse(err: unknown, requestId: string = randomUUID()): R
   const allow = (appErr.details as { allow?: unknown } | undefined)?.allow;
   if (appErr.code === "METHOD_NOT_ALLOWED" && Array.isArray(allow)) headers.allow = allow.join(", ");
   const retryAfter = (appErr.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-  if ((appErr.code === "RATE_LIMITED" || appErr.code === "UNAVAILABLE") && typeof retryAfter === "number") headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfter)));
+  if ((appErr.code === "RATE_LIMITED" || appErr.code === "UNAVAILABLE") && typeof retryAfter === "number")
+    headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfter)));
   return Response.json(body, { status: HTTP_STATUS[appErr.code], headers });
 }
 

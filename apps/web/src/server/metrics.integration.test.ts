@@ -14,7 +14,9 @@ const db = setupServiceDatabase({ name: "metrics", env: { METRICS_TOKEN: TOKEN }
 
 beforeAll(async () => {
   const org = await db.t.prisma.organization.create({ data: { slug: "o", name: "o" }, select: { id: true } });
-  await db.t.prisma.model.create({ data: { id: "ab".repeat(32), slug: "m", name: "m", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 } });
+  await db.t.prisma.model.create({
+    data: { id: "ab".repeat(32), slug: "m", name: "m", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 },
+  });
   // 3 000 finished jobs and 40 queued, as a scrape would find a busy database.
   await sql().$executeRaw`
     INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, state)

@@ -51,12 +51,18 @@ async function readTableStats(): Promise<Omit<TableStats, "at">> {
   if (small("nodes")) {
     const counts = await countNodesByStatus(sql());
     byState.set("nodes", new Map(counts.map((c) => [c.v, c.n])));
-    total.set("nodes", counts.reduce((a, c) => a + c.n, 0));
+    total.set(
+      "nodes",
+      counts.reduce((a, c) => a + c.n, 0),
+    );
   }
   if (small("jobs")) {
     const counts = await countJobsByState(sql());
     byState.set("jobs", new Map(counts.map((c) => [c.v, c.n])));
-    total.set("jobs", counts.reduce((a, c) => a + c.n, 0));
+    total.set(
+      "jobs",
+      counts.reduce((a, c) => a + c.n, 0),
+    );
   }
   return { rows: total, byState };
 }

@@ -5,7 +5,9 @@ const h = (headers: Record<string, string>) => new Headers(headers);
 
 describe("where emailed links point", () => {
   it("uses PROOFGRID_URL when it is set, whatever the request says", () => {
-    expect(originFor(h({ host: "evil.example", "x-forwarded-host": "evil.example" }), "https://app.proofgrid.example/")).toBe("https://app.proofgrid.example");
+    expect(originFor(h({ host: "evil.example", "x-forwarded-host": "evil.example" }), "https://app.proofgrid.example/")).toBe(
+      "https://app.proofgrid.example",
+    );
   });
 
   it("without it, trusts only a loopback Host, never X-Forwarded-Host (password-reset poisoning)", () => {

@@ -26,7 +26,8 @@ export function syntheticWav(seconds: number): Buffer {
   for (let i = 0; i < samples.length; i++) {
     const t = i / rate;
     const envelope = 0.5 + 0.5 * Math.sin(2 * Math.PI * 3 * t);
-    const v = envelope * (0.4 * Math.sin(2 * Math.PI * 140 * t) + 0.2 * Math.sin(2 * Math.PI * 280 * t) + 0.1 * Math.sin(2 * Math.PI * 420 * t));
+    const v =
+      envelope * (0.4 * Math.sin(2 * Math.PI * 140 * t) + 0.2 * Math.sin(2 * Math.PI * 280 * t) + 0.1 * Math.sin(2 * Math.PI * 420 * t));
     samples[i] = Math.round(v * 20_000);
   }
   return encodeWavPcm16(samples, rate);

@@ -18,7 +18,10 @@ export async function runBenchmark(opts: { pool: InferencePool; iterations: numb
   const inputs = await benchmarkInputs();
   const slugs = Object.keys(inputs);
   const bar = opts.progress
-    ? new cliProgress.SingleBar({ format: "benchmark |{bar}| {percentage}% {value}/{total} runs {slug}", hideCursor: true }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar(
+        { format: "benchmark |{bar}| {percentage}% {value}/{total} runs {slug}", hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
     : undefined;
   bar?.start(slugs.length * (opts.iterations + 1), 0, { slug: "" });
   const samples: { slug: string; referenceMs: number; measuredMs: number[] }[] = [];

@@ -46,9 +46,15 @@ export async function registerCommand(opts: RegisterOptions) {
     signal: AbortSignal.timeout(opts.config.REQUEST_TIMEOUT_MS),
   });
   const body: unknown = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(`registration failed (${res.status}): ${(body as { error?: { message?: string } } | null)?.error?.message ?? "no node id"}`);
+  if (!res.ok)
+    throw new Error(
+      `registration failed (${res.status}): ${(body as { error?: { message?: string } } | null)?.error?.message ?? "no node id"}`,
+    );
   const reply = ZRegisterNodeReply.safeParse(body);
-  if (!reply.success) throw new Error(`registration failed: /api/node/register: the platform's reply does not match the node protocol: ${z.prettifyError(reply.error)}`);
+  if (!reply.success)
+    throw new Error(
+      `registration failed: /api/node/register: the platform's reply does not match the node protocol: ${z.prettifyError(reply.error)}`,
+    );
   saveIdentity(opts.config.PROOFGRID_NODE_DIR, {
     nodeId: reply.data.nodeId,
     url: opts.config.PROOFGRID_URL,

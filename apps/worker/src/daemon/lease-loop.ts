@@ -30,7 +30,8 @@ export async function leaseLoop<S extends z.ZodType, T>(opts: {
         signal: stop,
         timeoutMs: opts.waitMs + config.REQUEST_TIMEOUT_MS,
         maxDelayMs: config.RETRY_MAX_DELAY_MS,
-        onRetry: (err, n, delay) => log.warn({ err: String(err), n, delayMs: Math.round(delay), slot }, "platform unreachable; backing off"),
+        onRetry: (err, n, delay) =>
+          log.warn({ err: String(err), n, delayMs: Math.round(delay), slot }, "platform unreachable; backing off"),
       });
       leased = opts.take(reply);
     } catch (err) {

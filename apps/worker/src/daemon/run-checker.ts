@@ -20,7 +20,10 @@ import { type NodeClient, PlatformError } from "../protocol/node-client.ts";
 import { leaseLoop } from "./lease-loop.ts";
 
 /** How a checker re-executes one item: by default, honestly. Tests swap in dishonest ones. */
-export type CheckExecutor = (item: CheckTaskItem, honest: () => Promise<{ output: unknown; inferenceMs: number }>) => Promise<{ output: unknown; inferenceMs: number }>;
+export type CheckExecutor = (
+  item: CheckTaskItem,
+  honest: () => Promise<{ output: unknown; inferenceMs: number }>,
+) => Promise<{ output: unknown; inferenceMs: number }>;
 
 export interface RunCheckerOptions {
   config: WorkerConfig;
@@ -44,7 +47,8 @@ export async function runChecker(opts: RunCheckerOptions): Promise<void> {
 
   const runItem = async (item: CheckTaskItem): Promise<CheckReportItem> => {
     const honest = async () => {
-      const input = item.input !== undefined ? item.input : item.seed ? await renderSeeded(item.modelSlug, item.seed, item.generator) : undefined;
+      const input =
+        item.input !== undefined ? item.input : item.seed ? await renderSeeded(item.modelSlug, item.seed, item.generator) : undefined;
       if (input === undefined) throw new Error(`item ${item.ref} has neither input nor seed`);
       const r = await opts.pool.run(item.modelSlug, input);
       if (!r.ok) throw new Error(`re-execution failed: ${r.error}`);
@@ -72,7 +76,10 @@ export async function runChecker(opts: RunCheckerOptions): Promise<void> {
       const timed = task.items.filter((i): i is CheckTaskItem & { wallMs: number } => typeof i.wallMs === "number" && i.wallMs > 0);
       const measuredCuPerHour = task.claimedCuPerHour && timed.length > 0 ? Math.round(deliveredCuPerHour(timed)) : undefined;
       const report = signCheckReport({ checkId: task.checkId, attempt: task.attempt, items, measuredCuPerHour }, opts.identity.privateKey);
-      const res = await client.postWithRetry("/api/node/checks/report", report, ZCheckReportReply, { maxDelayMs: config.RETRY_MAX_DELAY_MS, maxAttempts: 20 });
+      const res = await client.postWithRetry("/api/node/checks/report", report, ZCheckReportReply, {
+        maxDelayMs: config.RETRY_MAX_DELAY_MS,
+        maxAttempts: 20,
+      });
       clog.info({ status: res.status, mismatches: items.filter((i) => !i.match).length, measuredCuPerHour }, "check reported");
     } catch (err) {
       if (err instanceof PlatformError && err.status === 409) clog.warn({ msg: err.message }, "check lease lost");

@@ -17,7 +17,6 @@ import { type NodeClient, PlatformError, sleep } from "../protocol/node-client.t
 import { leaseLoop } from "./lease-loop.ts";
 import { machineLoadSampler } from "./machine-load.ts";
 
-
 interface ActiveJob {
   attempt: number;
   /** Aborted when a heartbeat learns the lease is gone: the result will be refused. */
@@ -63,7 +62,11 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       if (kick.signal.aborted) kick = new AbortController();
       const leases = [...active].map(([jobId, a]) => ({ jobId, attempt: a.attempt }));
       try {
-        const beat: NodeRequestOf<"/api/node/heartbeat"> = { leases, loadedModels: [...warm], machineBusy: Math.round(machineLoad() * 1000) / 1000 };
+        const beat: NodeRequestOf<"/api/node/heartbeat"> = {
+          leases,
+          loadedModels: [...warm],
+          machineBusy: Math.round(machineLoad() * 1000) / 1000,
+        };
         const res = await client.post("/api/node/heartbeat", beat, ZHeartbeatReply);
         for (const l of res.leases) {
           const a = active.get(l.jobId);
@@ -98,7 +101,13 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       if (a.lost.signal.aborted) return;
       if (!res.ok) {
         jlog.warn({ error: res.error, inputError: res.inputError }, "inference failed");
-        const failure: NodeRequestOf<"/api/node/fail"> = { jobId: job.jobId, attempt: job.attempt, kind: "error", retryable: !res.inputError, error: res.error };
+        const failure: NodeRequestOf<"/api/node/fail"> = {
+          jobId: job.jobId,
+          attempt: job.attempt,
+          kind: "error",
+          retryable: !res.inputError,
+          error: res.error,
+        };
         await client
           .postWithRetry("/api/node/fail", failure, ZFailJobReply, { maxDelayMs: config.RETRY_MAX_DELAY_MS, maxAttempts: 8 })
           .catch((err) => jlog.warn({ err: String(err) }, "could not report failure; the lease will expire"));
@@ -136,7 +145,17 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
     } catch (err) {
       jlog.error({ err: String(err) }, "job crashed");
       await client
-        .post("/api/node/fail", { jobId: job.jobId, attempt: job.attempt, kind: "error", retryable: true, error: String(err).slice(0, 2_000) } satisfies NodeRequestOf<"/api/node/fail">, ZFailJobReply)
+        .post(
+          "/api/node/fail",
+          {
+            jobId: job.jobId,
+            attempt: job.attempt,
+            kind: "error",
+            retryable: true,
+            error: String(err).slice(0, 2_000),
+          } satisfies NodeRequestOf<"/api/node/fail">,
+          ZFailJobReply,
+        )
         .catch(() => undefined);
     } finally {
       active.delete(job.jobId);
@@ -169,7 +188,17 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       [...active].map(([jobId, a]) => {
         a.lost.abort();
         return client
-          .post("/api/node/fail", { jobId, attempt: a.attempt, kind: "release", retryable: true, error: "worker shutting down" } satisfies NodeRequestOf<"/api/node/fail">, ZFailJobReply)
+          .post(
+            "/api/node/fail",
+            {
+              jobId,
+              attempt: a.attempt,
+              kind: "release",
+              retryable: true,
+              error: "worker shutting down",
+            } satisfies NodeRequestOf<"/api/node/fail">,
+            ZFailJobReply,
+          )
           .then(() => log.info({ jobId }, "released in-flight job"))
           .catch((err) => log.warn({ jobId, err: String(err) }, "release failed; the lease will expire"));
       }),

@@ -48,7 +48,9 @@ describe("NodeClient against a platform whose replies are malformed", () => {
 
   it("refuses a reply that is not JSON, and does not retry it", async () => {
     const before = hits.length;
-    const err = await client.postWithRetry("/api/node/lease", { waitMs: 0 }, ZLeaseReply, { maxDelayMs: 10, maxAttempts: 5 }).catch((e: unknown) => e);
+    const err = await client
+      .postWithRetry("/api/node/lease", { waitMs: 0 }, ZLeaseReply, { maxDelayMs: 10, maxAttempts: 5 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PlatformReplyError);
     expect((err as PlatformReplyError).message).toMatch(/^\/api\/node\/lease: .*not JSON/);
     expect((err as PlatformReplyError).retryable).toBe(false);
@@ -58,7 +60,9 @@ describe("NodeClient against a platform whose replies are malformed", () => {
 
   it("checks a reply against the protocol's schema for the path when the caller names none", async () => {
     expect(await client.post("/api/node/goodbye", {})).toEqual({ status: "offline", offersReturned: 0 });
-    await expect(client.post("/api/node/fail", { jobId: "x", attempt: 1, kind: "error" })).rejects.toThrow(/^\/api\/node\/fail: the platform's reply does not match the node protocol[\s\S]*at state/);
+    await expect(client.post("/api/node/fail", { jobId: "x", attempt: 1, kind: "error" })).rejects.toThrow(
+      /^\/api\/node\/fail: the platform's reply does not match the node protocol[\s\S]*at state/,
+    );
   });
 
   it("returns the parsed reply when it matches", async () => {

@@ -101,7 +101,12 @@ export class NodeClient {
   }
 
   /** Retries network failures and 5xx with capped exponential backoff and full jitter. */
-  async postWithRetry<S extends z.ZodType>(path: string, payload: unknown, reply: S, retry: RetryOptions & { timeoutMs?: number }): Promise<z.output<S>> {
+  async postWithRetry<S extends z.ZodType>(
+    path: string,
+    payload: unknown,
+    reply: S,
+    retry: RetryOptions & { timeoutMs?: number },
+  ): Promise<z.output<S>> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.post(path, payload, reply, { signal: retry.signal, timeoutMs: retry.timeoutMs });

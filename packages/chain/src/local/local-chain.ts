@@ -146,7 +146,10 @@ class JournalFollower {
     const lines: JournalLine[] = [];
     let b = this.next;
     for (; b <= head && b < this.next + 200n; b++) {
-      const block = await rpcCall<{ transactions: RpcTransaction[] } | null>(this.rpcUrl, "eth_getBlockByNumber", [`0x${b.toString(16)}`, true]);
+      const block = await rpcCall<{ transactions: RpcTransaction[] } | null>(this.rpcUrl, "eth_getBlockByNumber", [
+        `0x${b.toString(16)}`,
+        true,
+      ]);
       if (!block) break;
       for (const t of block.transactions) lines.push({ b: b.toString(), h: t.hash, raw: rawTransaction(formatTransaction(t)) });
     }
@@ -179,7 +182,8 @@ class JournalFollower {
 async function waitForRpc(url: string, child: ChildProcess, output: string[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`hardhat node exited (${child.exitCode ?? child.signalCode}): ${output.slice(-10).join("\n")}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`hardhat node exited (${child.exitCode ?? child.signalCode}): ${output.slice(-10).join("\n")}`);
     try {
       await rpcCall(url, "eth_chainId");
       return;
@@ -202,19 +206,23 @@ export async function startLocalChain(opts: StartLocalChainOptions): Promise<Loc
 
   const cli = join(dirname(require.resolve("hardhat/package.json")), "internal/cli/cli.js");
   const output: string[] = [];
-  const child = spawn(process.execPath, [cli, "node", "--config", join(CHAIN_PACKAGE_DIR, "hardhat.config.cjs"), "--port", String(opts.port), "--hostname", "127.0.0.1"], {
-    cwd: CHAIN_PACKAGE_DIR,
-    env: {
-      ...process.env,
-      HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
-      NO_COLOR: "1",
-      LOCAL_CHAIN_ID: String(LOCAL_CHAIN_ID),
-      // Interval mining starts after the replay (each replayed transaction gets its own block).
-      LOCAL_CHAIN_BLOCK_MS: "0",
-      HARDHAT_CACHE_DIR: join(dataDir, "hardhat-cache"),
+  const child = spawn(
+    process.execPath,
+    [cli, "node", "--config", join(CHAIN_PACKAGE_DIR, "hardhat.config.cjs"), "--port", String(opts.port), "--hostname", "127.0.0.1"],
+    {
+      cwd: CHAIN_PACKAGE_DIR,
+      env: {
+        ...process.env,
+        HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
+        NO_COLOR: "1",
+        LOCAL_CHAIN_ID: String(LOCAL_CHAIN_ID),
+        // Interval mining starts after the replay (each replayed transaction gets its own block).
+        LOCAL_CHAIN_BLOCK_MS: "0",
+        HARDHAT_CACHE_DIR: join(dataDir, "hardhat-cache"),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   // `hardhat node` prints every RPC method it serves: keep only the last lines, for errors.
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding("utf8");
@@ -265,17 +273,31 @@ export async function startLocalChain(opts: StartLocalChainOptions): Promise<Loc
       state = JSON.parse(readFileSync(statePath, "utf8")) as LocalChainState;
       const code = await rpc<Hex>("eth_getCode", [state.tokenAddress, "latest"]);
       if (code === "0x") {
-        throw new Error(`the local chain's journal (${journalPath}) lacks the token ${state.tokenAddress}: delete ${dataDir} (and the database that paid on it) for a new chain`);
+        throw new Error(
+          `the local chain's journal (${journalPath}) lacks the token ${state.tokenAddress}: delete ${dataDir} (and the database that paid on it) for a new chain`,
+        );
       }
     } else {
       const payoutPrivateKey = generatePrivateKey();
       const payoutAddress = privateKeyToAccount(payoutPrivateKey).address;
       log("local chain: deploying the token (first start)...");
-      const token = await deployToken({ rpcUrl, chainId: LOCAL_CHAIN_ID, deployerKey: LOCAL_DEPLOYER_KEY, treasury: payoutAddress, supply: LOCAL_TOKEN_SUPPLY });
+      const token = await deployToken({
+        rpcUrl,
+        chainId: LOCAL_CHAIN_ID,
+        deployerKey: LOCAL_DEPLOYER_KEY,
+        treasury: payoutAddress,
+        supply: LOCAL_TOKEN_SUPPLY,
+      });
       await sendNative({ rpcUrl, chainId: LOCAL_CHAIN_ID, fromKey: LOCAL_DEPLOYER_KEY, to: payoutAddress, wei: parseEther("100") });
       // The deployment must be in the journal before chain.json says it exists.
       await follower.flush();
-      state = { chainId: LOCAL_CHAIN_ID, tokenAddress: token.address, payoutAddress, payoutPrivateKey, deployBlock: token.blockNumber.toString() };
+      state = {
+        chainId: LOCAL_CHAIN_ID,
+        tokenAddress: token.address,
+        payoutAddress,
+        payoutPrivateKey,
+        deployBlock: token.blockNumber.toString(),
+      };
       const tmp = `${statePath}.tmp`;
       writeFileSync(tmp, JSON.stringify(state, null, 2), { mode: 0o600 });
       renameSync(tmp, statePath);
@@ -316,4 +338,3 @@ export function readLocalChainState(dataDir: string): LocalChainState | null {
   const path = join(dataDir, "chain.json");
   return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as LocalChainState) : null;
 }
-

@@ -15,9 +15,14 @@ const nodes: string[] = [];
 beforeAll(async () => {
   t = await createTestDatabase();
   orgId = (await t.prisma.organization.create({ data: { slug: "o", name: "o" }, select: { id: true } })).id;
-  await t.prisma.model.create({ data: { id: MODEL, slug: "m", name: "m", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 } });
+  await t.prisma.model.create({
+    data: { id: MODEL, slug: "m", name: "m", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 },
+  });
   for (let i = 0; i < 6; i++) {
-    const n = await t.prisma.node.create({ data: { orgId, name: `n${i}`, publicKey: `key${i}`, region: "local", models: [MODEL] }, select: { id: true } });
+    const n = await t.prisma.node.create({
+      data: { orgId, name: `n${i}`, publicKey: `key${i}`, region: "local", models: [MODEL] },
+      select: { id: true },
+    });
     nodes.push(n.id);
   }
 });
@@ -39,7 +44,11 @@ async function insertJobs(n: number): Promise<string[]> {
 
 /** What the dispatcher does: offer each job to a node. */
 async function assign(ids: readonly string[], nodeOf: (i: number) => string, offerMs = 60_000) {
-  return assignJobs(t.prisma, ids.map((jobId, i) => ({ jobId, nodeId: nodeOf(i), unitPrice: 1n, placement: { i }, reservationId: null })), { offerMs });
+  return assignJobs(
+    t.prisma,
+    ids.map((jobId, i) => ({ jobId, nodeId: nodeOf(i), unitPrice: 1n, placement: { i }, reservationId: null })),
+    { offerMs },
+  );
 }
 
 describe("claimJob (FOR UPDATE SKIP LOCKED)", () => {
@@ -79,7 +88,10 @@ describe("claimJob (FOR UPDATE SKIP LOCKED)", () => {
     await new Promise((r) => setTimeout(r, 20));
     const swept = await t.prisma.$transaction((tx) => sweepExpiredLeases(tx, { limit: 10 }));
     expect(swept.map((s) => s.state)).toEqual(["queued"]);
-    const job = await t.prisma.job.findUniqueOrThrow({ where: { id }, select: { state: true, nodeId: true, attempt: true, placement: true } });
+    const job = await t.prisma.job.findUniqueOrThrow({
+      where: { id },
+      select: { state: true, nodeId: true, attempt: true, placement: true },
+    });
     expect(job).toMatchObject({ state: "queued", nodeId: null, attempt: 0, placement: { declined: [nodes[0]] } });
     // A second assignment keeps the declined list.
     await assign([id], () => nodes[1]!);

@@ -83,7 +83,10 @@ export async function takeBackFromOrg(
  * Pays the organisation's debt from its available credits, as far as they go (credits that
  * came back to it after the debt arose, e.g. a released hold). Returns what was repaid.
  */
-export async function repayDebtFromBalance(db: Db, opts: { orgId: string; idempotencyKey: string }): Promise<{ repaid: bigint; owed: bigint }> {
+export async function repayDebtFromBalance(
+  db: Db,
+  opts: { orgId: string; idempotencyKey: string },
+): Promise<{ repaid: bigint; owed: bigint }> {
   const { available, owed } = await lockOrgPosition(db, opts.orgId);
   const repaid = owed < available ? owed : available;
   if (repaid <= 0n) return { repaid: 0n, owed };

@@ -28,7 +28,14 @@ describe("ledger", () => {
   it("posts balanced transfers once per idempotency key", async () => {
     const grant = () =>
       t.prisma.$transaction((tx) =>
-        postTransfer(tx, { idempotencyKey: "grant:1", kind: "grant", legs: [{ code: SYSTEM_ACCOUNTS.treasury.code, amount: -500n }, { code: avail(orgA), amount: 500n }] }),
+        postTransfer(tx, {
+          idempotencyKey: "grant:1",
+          kind: "grant",
+          legs: [
+            { code: SYSTEM_ACCOUNTS.treasury.code, amount: -500n },
+            { code: avail(orgA), amount: 500n },
+          ],
+        }),
       );
     const first = await grant();
     const second = await grant();
@@ -39,15 +46,40 @@ describe("ledger", () => {
   });
 
   it("refuses unbalanced transfers and zero amounts", async () => {
-    await expect(postTransfer(t.prisma, { idempotencyKey: "bad:1", kind: "x", legs: [{ code: avail(orgA), amount: -1n }, { code: avail(orgB), amount: 2n }] })).rejects.toMatchObject({ code: "unbalanced" });
-    await expect(postTransfer(t.prisma, { idempotencyKey: "bad:2", kind: "x", legs: [{ code: avail(orgA), amount: 0n }, { code: avail(orgB), amount: 0n }] })).rejects.toBeInstanceOf(LedgerError);
+    await expect(
+      postTransfer(t.prisma, {
+        idempotencyKey: "bad:1",
+        kind: "x",
+        legs: [
+          { code: avail(orgA), amount: -1n },
+          { code: avail(orgB), amount: 2n },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: "unbalanced" });
+    await expect(
+      postTransfer(t.prisma, {
+        idempotencyKey: "bad:2",
+        kind: "x",
+        legs: [
+          { code: avail(orgA), amount: 0n },
+          { code: avail(orgB), amount: 0n },
+        ],
+      }),
+    ).rejects.toBeInstanceOf(LedgerError);
   });
 
   it("an overdraft fails as insufficient_funds and rolls back the whole transaction", async () => {
     const before = await checkLedger(t.prisma);
     await expect(
       t.prisma.$transaction((tx) =>
-        postTransfer(tx, { idempotencyKey: "overdraft", kind: "x", legs: [{ code: avail(orgA), amount: -10_000n }, { code: avail(orgB), amount: 10_000n }] }),
+        postTransfer(tx, {
+          idempotencyKey: "overdraft",
+          kind: "x",
+          legs: [
+            { code: avail(orgA), amount: -10_000n },
+            { code: avail(orgB), amount: 10_000n },
+          ],
+        }),
       ),
     ).rejects.toMatchObject({ code: "insufficient_funds" });
     expect(await t.prisma.ledgerTransfer.count({ where: { idempotencyKey: "overdraft" } })).toBe(0);
@@ -61,27 +93,36 @@ describe("ledger", () => {
 
   it("stays balanced under random concurrent transfers (property)", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 400 })), { minLength: 1, maxLength: 12 }), async (moves) => {
-        const results = await Promise.allSettled(
-          moves.map(([aToB, amount], i) =>
-            t.prisma.$transaction((tx) =>
-              postTransfer(tx, {
-                idempotencyKey: `move:${Math.random()}:${i}`,
-                kind: "move",
-                legs: aToB
-                  ? [{ code: avail(orgA), amount: -BigInt(amount) }, { code: avail(orgB), amount: BigInt(amount) }]
-                  : [{ code: avail(orgB), amount: -BigInt(amount) }, { code: avail(orgA), amount: BigInt(amount) }],
-              }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 400 })), { minLength: 1, maxLength: 12 }),
+        async (moves) => {
+          const results = await Promise.allSettled(
+            moves.map(([aToB, amount], i) =>
+              t.prisma.$transaction((tx) =>
+                postTransfer(tx, {
+                  idempotencyKey: `move:${Math.random()}:${i}`,
+                  kind: "move",
+                  legs: aToB
+                    ? [
+                        { code: avail(orgA), amount: -BigInt(amount) },
+                        { code: avail(orgB), amount: BigInt(amount) },
+                      ]
+                    : [
+                        { code: avail(orgB), amount: -BigInt(amount) },
+                        { code: avail(orgA), amount: BigInt(amount) },
+                      ],
+                }),
+              ),
             ),
-          ),
-        );
-        for (const r of results) if (r.status === "rejected") expect(r.reason).toMatchObject({ code: "insufficient_funds" });
-        const check = await checkLedger(t.prisma);
-        expect(check.ok).toBe(true);
-        const b = await getBalances(t.prisma, [avail(orgA), avail(orgB)]);
-        expect((b.get(avail(orgA)) ?? 0n) + (b.get(avail(orgB)) ?? 0n)).toBe(500n);
-        expect(b.get(avail(orgA))! >= 0n && b.get(avail(orgB))! >= 0n).toBe(true);
-      }),
+          );
+          for (const r of results) if (r.status === "rejected") expect(r.reason).toMatchObject({ code: "insufficient_funds" });
+          const check = await checkLedger(t.prisma);
+          expect(check.ok).toBe(true);
+          const b = await getBalances(t.prisma, [avail(orgA), avail(orgB)]);
+          expect((b.get(avail(orgA)) ?? 0n) + (b.get(avail(orgB)) ?? 0n)).toBe(500n);
+          expect(b.get(avail(orgA))! >= 0n && b.get(avail(orgB))! >= 0n).toBe(true);
+        },
+      ),
       { numRuns: 15 },
     );
   });

@@ -39,8 +39,18 @@ export interface WithdrawalRow {
 /** What a provider is shown of a withdrawal. */
 export type WithdrawalViewRow = Pick<
   WithdrawalRow,
-  "id" | "state" | "amount" | "fee" | "net" | "to_address" | "chain_id" | "tx_hash"
-  | "created_at" | "paid_at" | "failed_at" | "failure_reason"
+  | "id"
+  | "state"
+  | "amount"
+  | "fee"
+  | "net"
+  | "to_address"
+  | "chain_id"
+  | "tx_hash"
+  | "created_at"
+  | "paid_at"
+  | "failed_at"
+  | "failure_reason"
 >;
 
 /** The organisation's available earnings (what it can withdraw), 0 without an account. */

@@ -67,7 +67,8 @@ export interface MeasuredInput {
   inputKind: string;
 }
 
-const quantile = (sorted: ArrayLike<number>, q: number) => (sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number));
+const quantile = (sorted: ArrayLike<number>, q: number) =>
+  sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number);
 
 export async function measureInput(slug: ModelSlug | string, input: unknown, output?: unknown): Promise<MeasuredInput> {
   switch (slug) {
@@ -261,10 +262,17 @@ function measureAudio(b64: string, output: unknown): MeasuredInput {
   };
 }
 
-const STOPWORDS = new Set("the of and to a in that is was he for it with as his on be at by i this had not are but from or have an they which one you were her all she there would their we him been has when who will more no if out so said what up its about into than them can only other new some could time these two may then do first any my now such like our over man me even most made after also did many before must through back years where much your way well down should because each just those people mr how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three".split(" "));
+const STOPWORDS = new Set(
+  "the of and to a in that is was he for it with as his on be at by i this had not are but from or have an they which one you were her all she there would their we him been has when who will more no if out so said what up its about into than them can only other new some could time these two may then do first any my now such like our over man me even most made after also did many before must through back years where much your way well down should because each just those people mr how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three".split(
+    " ",
+  ),
+);
 
 function measureText(input: unknown): MeasuredInput {
-  const texts = typeof input === "object" && input !== null && "texts" in input ? (input as { texts: string[] }).texts : [(input as { text: string }).text];
+  const texts =
+    typeof input === "object" && input !== null && "texts" in input
+      ? (input as { texts: string[] }).texts
+      : [(input as { text: string }).text];
   const form = typeof input === "object" && input !== null && "texts" in input ? "texts" : "text";
   const all = texts.join(" ");
   const chars = Math.max(1, all.length);

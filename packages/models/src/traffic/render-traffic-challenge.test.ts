@@ -8,7 +8,11 @@ import { renderTrafficChallenge } from "./render-traffic-challenge.ts";
 // format, layout, lengths and noise floor, and its content comes from the corpus given.
 
 const corpus = {
-  sentences: ["The committee met on Tuesday to discuss the budget.", "Rain is expected later in the week.", "She signed the lease for two more years, with an option to renew."],
+  sentences: [
+    "The committee met on Tuesday to discuss the budget.",
+    "Rain is expected later in the week.",
+    "She signed the lease for two more years, with an option to renew.",
+  ],
   lines: ["Invoice 2291", "Total due: 418.00 EUR", "Payment within 30 days", "Dr. Maria Lopez, Department of Surgery"],
   speech: [] as Int16Array[],
 };
@@ -25,11 +29,21 @@ describe("renderTrafficChallenge", () => {
   });
 
   it("encoder: as many sentences per text as the customer's, not short ones joined to reach the length", async () => {
-    const customer = await measureInput("encoder-synthetic-minilm", { texts: ["One sentence of a customer, about sixty characters long here.", "Two short ones. Side by side."] });
+    const customer = await measureInput("encoder-synthetic-minilm", {
+      texts: ["One sentence of a customer, about sixty characters long here.", "Two short ones. Side by side."],
+    });
     expect((customer.shape as { sentences?: number[] }).sentences).toEqual([1, 2]);
     const pool = {
       ...corpus,
-      sentences: ["Rates rose.", "It rained.", "We left early.", "Prices fell.", "The train arrived late again today, as on most days.", "Go home.", "Read it."],
+      sentences: [
+        "Rates rose.",
+        "It rained.",
+        "We left early.",
+        "Prices fell.",
+        "The train arrived late again today, as on most days.",
+        "Go home.",
+        "Read it.",
+      ],
     };
     const r = await renderTrafficChallenge(customer.shape, pool, "seed-0123456789abcdef");
     expect((r.input as { texts: string[] }).texts.map(sentenceCount)).toEqual([1, 2]);
@@ -37,12 +51,34 @@ describe("renderTrafficChallenge", () => {
 
   it("OCR: same size, format and line layout as the page it copies, with the corpus's lines", async () => {
     const page = await renderTextPng(["Quarterly report 2026", "Net revenue rose 4 %"], { width: 700, height: 260, fontSize: 36 });
-    const customer = await measureInput("ocr-ppocr-v4", { image: page.toString("base64") }, {
-      lines: [
-        { text: "Quarterly report 2026", confidence: 0.99, box: [[30, 48], [470, 48], [470, 100], [30, 100]] },
-        { text: "Net revenue rose 4 %", confidence: 0.99, box: [[30, 114], [430, 114], [430, 166], [30, 166]] },
-      ],
-    });
+    const customer = await measureInput(
+      "ocr-ppocr-v4",
+      { image: page.toString("base64") },
+      {
+        lines: [
+          {
+            text: "Quarterly report 2026",
+            confidence: 0.99,
+            box: [
+              [30, 48],
+              [470, 48],
+              [470, 100],
+              [30, 100],
+            ],
+          },
+          {
+            text: "Net revenue rose 4 %",
+            confidence: 0.99,
+            box: [
+              [30, 114],
+              [430, 114],
+              [430, 166],
+              [30, 166],
+            ],
+          },
+        ],
+      },
+    );
     const shape = { ...(customer.shape as OcrShape), format: "jpeg" as const };
     const r = await renderTrafficChallenge(shape, corpus, "seed-0123456789abcdef");
     const again = await measureInput("ocr-ppocr-v4", r.input);

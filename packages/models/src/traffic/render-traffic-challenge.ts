@@ -133,9 +133,10 @@ async function renderPage(shape: OcrShape, content: ChallengeContent, prng: Prng
   let raster = await sharp(Buffer.from(svg)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   if (shape.noise > 0.3) {
     // Scan or sensor noise at the traffic's level: the sum of two uniforms, σ = noise.
-    const a = shape.noise * Math.sqrt(6) / 2;
+    const a = (shape.noise * Math.sqrt(6)) / 2;
     const px = raster.data;
-    for (let i = 0; i < px.length; i++) px[i] = clamp(Math.round((px[i] as number) + (prng.nextFloat() + prng.nextFloat() - 1) * a), 0, 255);
+    for (let i = 0; i < px.length; i++)
+      px[i] = clamp(Math.round((px[i] as number) + (prng.nextFloat() + prng.nextFloat() - 1) * a), 0, 255);
     raster = { data: px, info: raster.info };
   }
   const image = () => {
@@ -158,7 +159,10 @@ async function renderPage(shape: OcrShape, content: ChallengeContent, prng: Prng
 function defaultLayout(prng: Prng): [number, number, number, number][] {
   const n = prng.int(3, 8);
   const h = 0.6 / n;
-  return Array.from({ length: n }, (_, i) => [0.05, 0.1 + i * (h * 1.4), prng.float(0.4, 0.95, 3), 0.1 + i * (h * 1.4) + h * 0.8] as [number, number, number, number]);
+  return Array.from(
+    { length: n },
+    (_, i) => [0.05, 0.1 + i * (h * 1.4), prng.float(0.4, 0.95, 3), 0.1 + i * (h * 1.4) + h * 0.8] as [number, number, number, number],
+  );
 }
 
 function renderAudio(shape: VadShape, content: ChallengeContent, prng: Prng): RenderedChallenge {
@@ -181,7 +185,8 @@ function renderAudio(shape: VadShape, content: ChallengeContent, prng: Prng): Re
       for (let i = 0; i < clip.length && start + i < total; i++) {
         const w = at > 0 && i < fade ? i / fade : 1;
         const tail = i >= clip.length - fade ? (clip.length - i) / fade : 1;
-        mix[start + i] = (mix[start + i] as number) + ((clip[i] as number) / 32_768) * gain * Math.min(w, tail === 1 ? 1 : Math.max(tail, 0));
+        mix[start + i] =
+          (mix[start + i] as number) + ((clip[i] as number) / 32_768) * gain * Math.min(w, tail === 1 ? 1 : Math.max(tail, 0));
       }
       at = start + clip.length;
     }
@@ -191,7 +196,10 @@ function renderAudio(shape: VadShape, content: ChallengeContent, prng: Prng): Re
     for (let i = 0; i < total; i++) mix[i] = (prng.nextFloat() * 2 - 1) * a;
   }
   const clips = content.speech.length > 0 ? content.speech : [speechFixtureSamples()];
-  const segments = shape.speech.length > 0 ? shape.speech : [{ start: Math.min(0.5, shape.durationSec / 4), end: Math.max(0.6, shape.durationSec * 0.75) }];
+  const segments =
+    shape.speech.length > 0
+      ? shape.speech
+      : [{ start: Math.min(0.5, shape.durationSec / 4), end: Math.max(0.6, shape.durationSec * 0.75) }];
   const peakTarget = clamp(shape.peak, 0.05, 0.99);
   const ramp = Math.round(0.01 * WAV_SAMPLE_RATE);
   for (const seg of segments) {

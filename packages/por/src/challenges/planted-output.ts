@@ -19,7 +19,19 @@ export function plantWrongOutput(kind: Kind, output: unknown, seed: number): unk
       const lines = Array.isArray(copy.lines) ? (copy.lines as { text: string }[]) : [];
       const line = lines.length > 0 ? lines[prng.int(0, lines.length - 1)] : undefined;
       if (!line || typeof line.text !== "string" || line.text.length === 0) {
-        copy.lines = [...lines, { text: "total 4417", confidence: 0.93, box: [[10, 10], [120, 10], [120, 40], [10, 40]] }];
+        copy.lines = [
+          ...lines,
+          {
+            text: "total 4417",
+            confidence: 0.93,
+            box: [
+              [10, 10],
+              [120, 10],
+              [120, 40],
+              [10, 40],
+            ],
+          },
+        ];
         return copy;
       }
       // Replace one character with a different one: a single misread.

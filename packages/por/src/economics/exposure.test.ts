@@ -150,26 +150,47 @@ describe("deterrent re-check rate", () => {
 
 describe("fraud settlement", () => {
   it("claws back every held payout, slashes what the refunds need (at least the deterrent), never more than the stake", () => {
-    expect(planFraudSettlement({ held: 85n, slashable: 1_000n, deterrentSlash: 50n, refundsNeeded: 100n })).toEqual({ clawback: 85n, slash: 50n, pot: 135n, coversAll: true });
-    expect(planFraudSettlement({ held: 85n, slashable: 1_000n, deterrentSlash: 5n, refundsNeeded: 300n })).toEqual({ clawback: 85n, slash: 215n, pot: 300n, coversAll: true });
-    expect(planFraudSettlement({ held: 85n, slashable: 10n, deterrentSlash: 500n, refundsNeeded: 300n })).toEqual({ clawback: 85n, slash: 10n, pot: 95n, coversAll: false });
+    expect(planFraudSettlement({ held: 85n, slashable: 1_000n, deterrentSlash: 50n, refundsNeeded: 100n })).toEqual({
+      clawback: 85n,
+      slash: 50n,
+      pot: 135n,
+      coversAll: true,
+    });
+    expect(planFraudSettlement({ held: 85n, slashable: 1_000n, deterrentSlash: 5n, refundsNeeded: 300n })).toEqual({
+      clawback: 85n,
+      slash: 215n,
+      pot: 300n,
+      coversAll: true,
+    });
+    expect(planFraudSettlement({ held: 85n, slashable: 10n, deterrentSlash: 500n, refundsNeeded: 300n })).toEqual({
+      clawback: 85n,
+      slash: 10n,
+      pot: 95n,
+      coversAll: false,
+    });
     expect(allocateRefunds(95n, [100n, 50n])).toEqual([95n, 0n]);
     expect(allocateRefunds(300n, [100n, 50n])).toEqual([100n, 50n]);
   });
 
   it("property: refunds ≤ what was paid, ≤ clawback + slash; the slash ≤ the stake", () => {
     fc.assert(
-      fc.property(amount(), amount(), amount(), fc.array(amount(10n ** 9n), { maxLength: 30 }), (held, slashable, deterrentSlash, charges) => {
-        const refundsNeeded = charges.reduce((s, c) => s + c, 0n);
-        const plan = planFraudSettlement({ held, slashable, deterrentSlash, refundsNeeded });
-        expect(plan.slash <= slashable).toBe(true);
-        expect(plan.pot).toBe(held + plan.slash);
-        const refunds = allocateRefunds(plan.pot, charges);
-        const total = refunds.reduce((s, r) => s + r, 0n);
-        expect(total <= plan.pot && total <= refundsNeeded).toBe(true);
-        for (const [i, r] of refunds.entries()) expect(r >= 0n && r <= (charges[i] ?? 0n)).toBe(true);
-        if (plan.coversAll) expect(total).toBe(refundsNeeded);
-      }),
+      fc.property(
+        amount(),
+        amount(),
+        amount(),
+        fc.array(amount(10n ** 9n), { maxLength: 30 }),
+        (held, slashable, deterrentSlash, charges) => {
+          const refundsNeeded = charges.reduce((s, c) => s + c, 0n);
+          const plan = planFraudSettlement({ held, slashable, deterrentSlash, refundsNeeded });
+          expect(plan.slash <= slashable).toBe(true);
+          expect(plan.pot).toBe(held + plan.slash);
+          const refunds = allocateRefunds(plan.pot, charges);
+          const total = refunds.reduce((s, r) => s + r, 0n);
+          expect(total <= plan.pot && total <= refundsNeeded).toBe(true);
+          for (const [i, r] of refunds.entries()) expect(r >= 0n && r <= (charges[i] ?? 0n)).toBe(true);
+          if (plan.coversAll) expect(total).toBe(refundsNeeded);
+        },
+      ),
     );
   });
 });
@@ -177,8 +198,16 @@ describe("fraud settlement", () => {
 describe("provider probation", () => {
   it("a slashed provider's node starts at the worst allocation and the cap rate until it passes a ladder window of checks", () => {
     expect(worstAllocation()).toBe(0.25);
-    expect(providerProbation({ providerFrauds: 0, nodePassedChecks: 0 })).toEqual({ onProbation: false, priorityCap: 1, recheckAtCap: false });
-    expect(providerProbation({ providerFrauds: 1, nodePassedChecks: 0 })).toEqual({ onProbation: true, priorityCap: 0.25, recheckAtCap: true });
+    expect(providerProbation({ providerFrauds: 0, nodePassedChecks: 0 })).toEqual({
+      onProbation: false,
+      priorityCap: 1,
+      recheckAtCap: false,
+    });
+    expect(providerProbation({ providerFrauds: 1, nodePassedChecks: 0 })).toEqual({
+      onProbation: true,
+      priorityCap: 0.25,
+      recheckAtCap: true,
+    });
     expect(providerProbation({ providerFrauds: 1, nodePassedChecks: 20 }).onProbation).toBe(false);
   });
 });

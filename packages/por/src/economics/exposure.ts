@@ -63,10 +63,24 @@ export function maxExposureFactorBps(workerShareBps: number): number {
 
 export function checkExposurePolicy(policy: ExposurePolicy): void {
   checkBps("workerShareBps", policy.workerShareBps);
-  if (!(Number.isInteger(policy.factorBps) && policy.factorBps >= BPS_DENOMINATOR && policy.factorBps < maxExposureFactorBps(policy.workerShareBps)))
-    throw new RangeError(`factorBps must be an integer in [10000, ${maxExposureFactorBps(policy.workerShareBps)}), got ${policy.factorBps}`);
+  if (
+    !(
+      Number.isInteger(policy.factorBps) &&
+      policy.factorBps >= BPS_DENOMINATOR &&
+      policy.factorBps < maxExposureFactorBps(policy.workerShareBps)
+    )
+  )
+    throw new RangeError(
+      `factorBps must be an integer in [10000, ${maxExposureFactorBps(policy.workerShareBps)}), got ${policy.factorBps}`,
+    );
   if (policy.starterAllowance < 0n) throw new RangeError("starterAllowance must be ≥ 0");
-  if (!(Number.isInteger(policy.slashedStakeMultiplierBase) && policy.slashedStakeMultiplierBase >= 1 && policy.slashedStakeMultiplierBase <= 16))
+  if (
+    !(
+      Number.isInteger(policy.slashedStakeMultiplierBase) &&
+      policy.slashedStakeMultiplierBase >= 1 &&
+      policy.slashedStakeMultiplierBase <= 16
+    )
+  )
     throw new RangeError(`slashedStakeMultiplierBase must be an integer in [1, 16], got ${policy.slashedStakeMultiplierBase}`);
   if (!(Number.isInteger(policy.maxStakeMultiplier) && policy.maxStakeMultiplier >= 1 && policy.maxStakeMultiplier <= 1024))
     throw new RangeError(`maxStakeMultiplier must be an integer in [1, 1024], got ${policy.maxStakeMultiplier}`);

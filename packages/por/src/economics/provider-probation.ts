@@ -21,10 +21,16 @@ export function worstAllocation(policy: PenaltyLadderPolicy = DEFAULT_PENALTY_LA
   return 0.5 ** Math.max(0, policy.quarantineAfter - 1);
 }
 
-export function providerProbation(options: { providerFrauds: number; nodePassedChecks: number; policy?: PenaltyLadderPolicy }): ProbationDecision {
+export function providerProbation(options: {
+  providerFrauds: number;
+  nodePassedChecks: number;
+  policy?: PenaltyLadderPolicy;
+}): ProbationDecision {
   const policy = options.policy ?? DEFAULT_PENALTY_LADDER;
-  if (!(Number.isInteger(options.providerFrauds) && options.providerFrauds >= 0)) throw new RangeError("providerFrauds must be a non-negative integer");
-  if (!(Number.isInteger(options.nodePassedChecks) && options.nodePassedChecks >= 0)) throw new RangeError("nodePassedChecks must be a non-negative integer");
+  if (!(Number.isInteger(options.providerFrauds) && options.providerFrauds >= 0))
+    throw new RangeError("providerFrauds must be a non-negative integer");
+  if (!(Number.isInteger(options.nodePassedChecks) && options.nodePassedChecks >= 0))
+    throw new RangeError("nodePassedChecks must be a non-negative integer");
   const onProbation = options.providerFrauds > 0 && options.nodePassedChecks < policy.window;
   return { onProbation, priorityCap: onProbation ? worstAllocation(policy) : 1, recheckAtCap: onProbation };
 }

@@ -27,7 +27,12 @@ describe("deliveredCuPerHour", () => {
   it("is reference work over wall time, in CU per hour", () => {
     // 1000 milli-CU done in 1000 ms: the reference machine's speed, 3600 CU/h.
     expect(deliveredCuPerHour([{ modelSlug: "a", costMilliCu: 1_000, wallMs: 1_000 }])).toBe(3_600);
-    expect(deliveredCuPerHour([{ modelSlug: "a", costMilliCu: 500, wallMs: 1_000 }, { modelSlug: "b", costMilliCu: 500, wallMs: 1_000 }])).toBe(1_800);
+    expect(
+      deliveredCuPerHour([
+        { modelSlug: "a", costMilliCu: 500, wallMs: 1_000 },
+        { modelSlug: "b", costMilliCu: 500, wallMs: 1_000 },
+      ]),
+    ).toBe(1_800);
   });
 
   it("scores like the benchmark: per model the median, weighted by reference cost", () => {

@@ -74,15 +74,37 @@ describe("node-protocol replies", () => {
       kind: "challenge",
       items: [
         // A capability challenge's item: a seed instead of an input, and the platform's timing.
-        { ref: jobId, modelSlug: "vad-silero-v5", seed: "ab12", generator: "capability", output: { segments: [] }, costMilliCu: 43, wallMs: 45.5 },
+        {
+          ref: jobId,
+          modelSlug: "vad-silero-v5",
+          seed: "ab12",
+          generator: "capability",
+          output: { segments: [] },
+          costMilliCu: 43,
+          wallMs: 45.5,
+        },
         // An untimed (warm-up) item: wallMs undefined, so absent from the JSON.
-        { ref: nodeId, modelSlug: "vad-silero-v5", seed: "cd34", generator: "capability", output: { segments: [] }, costMilliCu: 43, wallMs: undefined },
+        {
+          ref: nodeId,
+          modelSlug: "vad-silero-v5",
+          seed: "cd34",
+          generator: "capability",
+          output: { segments: [] },
+          costMilliCu: 43,
+          wallMs: undefined,
+        },
       ],
       claimedCuPerHour: 3_600,
       leaseMs: 120_000,
     };
     expect(ZCheckLeaseReply.parse(wire({ check })).check?.items).toHaveLength(2);
-    const reexecution = { checkId, attempt: 1, kind: "reexecution", items: [{ ref: jobId, modelSlug: "ocr-ppocr-v4", input: {}, output: {}, costMilliCu: 133 }], leaseMs: 1 };
+    const reexecution = {
+      checkId,
+      attempt: 1,
+      kind: "reexecution",
+      items: [{ ref: jobId, modelSlug: "ocr-ppocr-v4", input: {}, output: {}, costMilliCu: 133 }],
+      leaseMs: 1,
+    };
     expect(ZCheckLeaseReply.parse(wire({ check: reexecution })).check?.claimedCuPerHour).toBeUndefined();
     expect(ZCheckLeaseReply.parse({ check: null })).toEqual({ check: null });
     expect(
@@ -117,11 +139,19 @@ describe("node-protocol replies", () => {
       ["model id not a sha256", ZLeaseReply, { job: { ...leasedJob, modelId: "ocr" } }],
       ["lease expiry not a time", ZLeaseReply, { job: { ...leasedJob, leaseExpiresAt: "soon" } }],
       ["unknown check kind", ZCheckLeaseReply, { check: { checkId, attempt: 1, kind: "audit", items: [], leaseMs: 1 } }],
-      ["check item without a ref", ZCheckLeaseReply, { check: { checkId, attempt: 1, kind: "reexecution", items: [{ modelSlug: "m", output: 1, costMilliCu: 1 }], leaseMs: 1 } }],
+      [
+        "check item without a ref",
+        ZCheckLeaseReply,
+        { check: { checkId, attempt: 1, kind: "reexecution", items: [{ modelSlug: "m", output: 1, costMilliCu: 1 }], leaseMs: 1 } },
+      ],
       ["heartbeat ok as a string", ZHeartbeatReply, { leases: [{ jobId, attempt: 1, ok: "yes", leaseExpiresAt: null }], status: "online" }],
       ["heartbeat without status", ZHeartbeatReply, { leases: [] }],
       ["unknown node status", ZHeartbeatReply, { leases: [], status: "asleep" }],
-      ["receipt without the countersignature", ZCompleteJobReply, { status: "accepted", receipt: { ...countersigned, platformSignature: undefined } }],
+      [
+        "receipt without the countersignature",
+        ZCompleteJobReply,
+        { status: "accepted", receipt: { ...countersigned, platformSignature: undefined } },
+      ],
       ["receipt with an unsigned extra field", ZCompleteJobReply, { status: "accepted", receipt: { ...countersigned, paid: true } }],
       ["unknown completion status", ZCompleteJobReply, { status: "paid", receipt: countersigned }],
       ["unknown fail state", ZFailJobReply, { state: "lost" }],
@@ -147,7 +177,9 @@ describe("node-protocol requests keep the platform's limits", () => {
 
   it("heartbeat: at most 64 leases and 256 models, sha256 ids, a load share in 0..1", () => {
     const lease = { jobId, attempt: 1 };
-    expect(ZHeartbeatRequest.safeParse({ leases: Array(64).fill(lease), loadedModels: Array(256).fill(modelId), machineBusy: 1 }).success).toBe(true);
+    expect(
+      ZHeartbeatRequest.safeParse({ leases: Array(64).fill(lease), loadedModels: Array(256).fill(modelId), machineBusy: 1 }).success,
+    ).toBe(true);
     expect(ZHeartbeatRequest.safeParse({ leases: Array(65).fill(lease) }).success).toBe(false);
     expect(ZHeartbeatRequest.safeParse({ leases: [], loadedModels: Array(257).fill(modelId) }).success).toBe(false);
     expect(ZHeartbeatRequest.safeParse({ leases: [], loadedModels: ["ocr-ppocr-v4"] }).success).toBe(false);
@@ -161,12 +193,20 @@ describe("node-protocol requests keep the platform's limits", () => {
     expect(ZCompleteJobRequest.safeParse({ jobId, attempt: 1, output, receipt }).success).toBe(true);
     expect(ZCompleteJobRequest.safeParse({ jobId, attempt: 1_001, output, receipt }).success).toBe(false);
     expect(ZCompleteJobRequest.safeParse({ jobId, attempt: 1, output, receipt: { ...receipt, jobId: "job-1" } }).success).toBe(false);
-    expect(ZCompleteJobRequest.safeParse({ jobId, attempt: 1, output, receipt: { ...receipt, inferenceMs: 86_400_001 } }).success).toBe(false);
+    expect(ZCompleteJobRequest.safeParse({ jobId, attempt: 1, output, receipt: { ...receipt, inferenceMs: 86_400_001 } }).success).toBe(
+      false,
+    );
     expect(ZCompleteJobRequest.safeParse({ jobId, attempt: 1, output, receipt: { ...receipt, signature: "short" } }).success).toBe(false);
   });
 
   it("fail: defaults, a 2000-character error, and no text Postgres cannot store", () => {
-    expect(ZFailJobRequest.parse({ jobId, attempt: 1, kind: "release" })).toEqual({ jobId, attempt: 1, kind: "release", retryable: true, error: "" });
+    expect(ZFailJobRequest.parse({ jobId, attempt: 1, kind: "release" })).toEqual({
+      jobId,
+      attempt: 1,
+      kind: "release",
+      retryable: true,
+      error: "",
+    });
     expect(ZFailJobRequest.safeParse({ jobId, attempt: 1, kind: "error", error: "x".repeat(2_000) }).success).toBe(true);
     expect(ZFailJobRequest.safeParse({ jobId, attempt: 1, kind: "error", error: "x".repeat(2_001) }).success).toBe(false);
     for (const error of ["bad\u0000byte", "half \ud800 a pair"]) {
@@ -179,7 +219,15 @@ describe("node-protocol requests keep the platform's limits", () => {
 
   it("check report: a signed report passes; 1 to 32 items, at most 32 metrics", () => {
     const keys = generateNodeKeyPair();
-    const item = { ref: jobId, match: true, reason: "ok", metrics: { cer: 0 }, output: { a: 1 }, outputHash: hashJson({ a: 1 }), inferenceMs: 3 };
+    const item = {
+      ref: jobId,
+      match: true,
+      reason: "ok",
+      metrics: { cer: 0 },
+      output: { a: 1 },
+      outputHash: hashJson({ a: 1 }),
+      inferenceMs: 3,
+    };
     const report = (items: unknown[]) => ({ checkId, attempt: 1, items, signature: "s".repeat(86) });
     expect(ZCheckReport.safeParse(signCheckReport({ checkId, attempt: 1, items: [item] }, keys.privateKey)).success).toBe(true);
     expect(ZCheckReport.safeParse(report(Array(32).fill(item))).success).toBe(true);

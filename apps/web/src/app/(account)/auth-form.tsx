@@ -41,7 +41,9 @@ export function AuthForm({ mode, next = null, mailToLog = false }: { mode: Mode;
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
-    const body: Record<string, string> = Object.fromEntries(["name", "email", "password"].filter((k) => form.has(k)).map((k) => [k, String(form.get(k))]));
+    const body: Record<string, string> = Object.fromEntries(
+      ["name", "email", "password"].filter((k) => form.has(k)).map((k) => [k, String(form.get(k))]),
+    );
     // Where the confirmation link goes on to (sign-up, and a sign-in to an unconfirmed account).
     body.callbackURL = confirmationCallback(next);
     setPending(true);
@@ -67,7 +69,9 @@ export function AuthForm({ mode, next = null, mailToLog = false }: { mode: Mode;
         res.status === 429
           ? "Too many attempts. Wait a minute, then try again."
           : (MESSAGES[data.code ?? ""] ?? data.message ?? `Something went wrong (HTTP ${res.status}). Try again in a moment.`) +
-            (data.code === "EMAIL_NOT_VERIFIED" && mailToLog ? " This installation writes emails to the server's log (the terminal that runs npm start)." : "");
+            (data.code === "EMAIL_NOT_VERIFIED" && mailToLog
+              ? " This installation writes emails to the server's log (the terminal that runs npm start)."
+              : "");
       setError(message);
     } catch {
       setError("The server cannot be reached. Check your connection and try again.");
@@ -86,7 +90,8 @@ export function AuthForm({ mode, next = null, mailToLog = false }: { mode: Mode;
           Check your email
         </h2>
         <p>
-          We sent a link to <strong>{sentTo}</strong>. Open it within a day to confirm the address and {next?.startsWith("/invite/") ? "go on to your invitation" : "set up your organisation"}.
+          We sent a link to <strong>{sentTo}</strong>. Open it within a day to confirm the address and{" "}
+          {next?.startsWith("/invite/") ? "go on to your invitation" : "set up your organisation"}.
         </p>
         {mailToLog ? (
           <Alert tone="info" role="status">
@@ -95,8 +100,8 @@ export function AuthForm({ mode, next = null, mailToLog = false }: { mode: Mode;
           </Alert>
         ) : null}
         <p className="text-sm">
-          No email after a few minutes? Check the spelling above and your spam folder, or <a href="/signin">sign in</a> with your password to
-          get a new link.
+          No email after a few minutes? Check the spelling above and your spam folder, or <a href="/signin">sign in</a> with your password
+          to get a new link.
         </p>
       </section>
     );

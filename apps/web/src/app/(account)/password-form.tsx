@@ -31,8 +31,16 @@ export function PasswordForm(props: Props) {
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ email, redirectTo: "/reset-password" }),
         });
-        if (res.ok) setDone(`If an account exists for ${email}, a link to choose a new password is on its way. Check your inbox (and spam) in a minute.`);
-        else setError(res.status === 429 ? "Too many attempts. Wait a minute, then try again." : `Something went wrong (HTTP ${res.status}). Try again in a moment.`);
+        if (res.ok)
+          setDone(
+            `If an account exists for ${email}, a link to choose a new password is on its way. Check your inbox (and spam) in a minute.`,
+          );
+        else
+          setError(
+            res.status === 429
+              ? "Too many attempts. Wait a minute, then try again."
+              : `Something went wrong (HTTP ${res.status}). Try again in a moment.`,
+          );
       } else {
         const password = String(form.get("password") ?? "");
         if (password !== String(form.get("confirm") ?? "")) {
@@ -79,7 +87,16 @@ export function PasswordForm(props: Props) {
         <>
           <Field>
             <Label htmlFor="password">New password</Label>
-            <Input id="password" name="password" type="password" autoComplete="new-password" required minLength={10} maxLength={128} aria-describedby="password-hint" />
+            <Input
+              id="password"
+              name="password"
+              type="password"
+              autoComplete="new-password"
+              required
+              minLength={10}
+              maxLength={128}
+              aria-describedby="password-hint"
+            />
             <FieldHint id="password-hint">At least 10 characters.</FieldHint>
           </Field>
           <Field>

@@ -50,7 +50,11 @@ export function EmissionChart({ initial }: { initial: EmissionsResponse | null }
       {list.length === 0 ? (
         <EmptyState title="No emission yet.">Rewards are granted as each epoch closes.</EmptyState>
       ) : (
-        <figure className="m-0 mt-3 min-w-0 rounded-lg border border-line bg-white px-3 pt-3 pb-2.5 shadow-card" aria-describedby="emission-summary" data-chart="emission">
+        <figure
+          className="m-0 mt-3 min-w-0 rounded-lg border border-line bg-white px-3 pt-3 pb-2.5 shadow-card"
+          aria-describedby="emission-summary"
+          data-chart="emission"
+        >
           <div className="h-[180px] w-full min-w-0">
             <ResponsiveContainer width="100%" height={180}>
               <BarChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }} title="Emission per epoch, by role" desc={summary}>

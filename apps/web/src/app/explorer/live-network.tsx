@@ -140,8 +140,8 @@ export function LiveNetworkView({ initial }: { initial: LiveNetwork | null }) {
         <section aria-labelledby="jobs-heading">
           <SectionTitle id="jobs-heading">Recent activity</SectionTitle>
           <Muted className="mb-2">
-            Jobs finished per minute, model and region{live ? `, shown ${formatDelay(live.delayMs)} after the minute ends` : ""}: no single job, customer or
-            provider is shown.
+            Jobs finished per minute, model and region{live ? `, shown ${formatDelay(live.delayMs)} after the minute ends` : ""}: no single
+            job, customer or provider is shown.
           </Muted>
           {live ? <RecentActivity live={live} /> : <SkeletonRows label="Loading…" />}
         </section>

@@ -57,7 +57,8 @@ export default async function ExplorerPage() {
       <SiteFooter>
         Data: <a href="/api/v1/network/live">/api/v1/network/live</a> · <a href="/api/v1/network/recent">/api/v1/network/recent</a> ·{" "}
         <a href="/api/v1/regions">/api/v1/regions</a> · <a href="/api/v1/verification/epochs">/api/v1/verification/epochs</a> ·{" "}
-        <a href="/api/v1/network/providers">/api/v1/network/providers</a> · <a href="/api/v1/rewards/emissions">/api/v1/rewards/emissions</a>
+        <a href="/api/v1/network/providers">/api/v1/network/providers</a> ·{" "}
+        <a href="/api/v1/rewards/emissions">/api/v1/rewards/emissions</a>
       </SiteFooter>
     </>
   );

@@ -18,7 +18,12 @@ export async function signUp(email: string, host = TEST_HOST): Promise<string> {
     new Request(`http://${host}/api/auth/sign-up/email`, {
       method: "POST",
       headers: { host, "content-type": "application/json" },
-      body: JSON.stringify({ email, password: "correct horse battery", name: email.split("@")[0] ?? "user", callbackURL: "/signin?next=%2Fonboarding" }),
+      body: JSON.stringify({
+        email,
+        password: "correct horse battery",
+        name: email.split("@")[0] ?? "user",
+        callbackURL: "/signin?next=%2Fonboarding",
+      }),
     }),
   );
   expect(res.status).toBe(200);

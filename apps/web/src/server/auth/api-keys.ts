@@ -52,9 +52,13 @@ export interface CreatedApiKey {
 export function assertScopesGrantable(granter: ReadonlySet<ApiScope>, requested: readonly ApiScope[]): void {
   const beyond = [...new Set(requested)].filter((s) => !granter.has(s));
   if (beyond.length > 0) {
-    throw new AppError("FORBIDDEN", `a key can only be given scopes its creator holds; you lack ${beyond.map((s) => `'${s}'`).join(", ")}`, {
-      scopes: beyond,
-    });
+    throw new AppError(
+      "FORBIDDEN",
+      `a key can only be given scopes its creator holds; you lack ${beyond.map((s) => `'${s}'`).join(", ")}`,
+      {
+        scopes: beyond,
+      },
+    );
   }
 }
 

@@ -38,7 +38,12 @@ describe("auth behind PROOFGRID_URL (https)", () => {
   });
 
   it("refuses every other origin, loopback, another scheme or a forwarded host included", async () => {
-    for (const origin of ["http://localhost:3000", "http://app.proofgrid.example", "https://app.proofgrid.example:8443", "https://evil.example"]) {
+    for (const origin of [
+      "http://localhost:3000",
+      "http://app.proofgrid.example",
+      "https://app.proofgrid.example:8443",
+      "https://evil.example",
+    ]) {
       const res = await signUpFrom(origin);
       expect(res.status, origin).toBe(403);
       expect(((await res.json()) as { code?: string }).code, origin).toBe("INVALID_ORIGIN");

@@ -18,7 +18,16 @@ import { logger } from "../logger.ts";
 //   RESET_ADDRESS_REQUESTS per address per hour; sign-ups: SIGNUP_ADDRESS_REQUESTS per
 //   address per hour. The same answer whether or not the account exists.
 
-type ThrottleEnv = Pick<Env, "SIGNIN_FREE_FAILURES" | "SIGNIN_BACKOFF_BASE_MS" | "SIGNIN_BACKOFF_MAX_MS" | "SIGNIN_ADDRESS_ATTEMPTS" | "RESET_ACCOUNT_REQUESTS" | "RESET_ADDRESS_REQUESTS" | "SIGNUP_ADDRESS_REQUESTS">;
+type ThrottleEnv = Pick<
+  Env,
+  | "SIGNIN_FREE_FAILURES"
+  | "SIGNIN_BACKOFF_BASE_MS"
+  | "SIGNIN_BACKOFF_MAX_MS"
+  | "SIGNIN_ADDRESS_ATTEMPTS"
+  | "RESET_ACCOUNT_REQUESTS"
+  | "RESET_ADDRESS_REQUESTS"
+  | "SIGNUP_ADDRESS_REQUESTS"
+>;
 
 const TABLE = "rate_limits";
 const DAY_S = 86_400;

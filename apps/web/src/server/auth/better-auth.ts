@@ -54,14 +54,19 @@ function siteOrigin(): string | null {
  * An unconfirmed account gets a fresh confirmation link (its first may be lost), a confirmed
  * one a note that says where to sign in or reset the password.
  */
-async function existingAccountNotice(user: { id: string; email: string; emailVerified: boolean; name: string }, request: Request | undefined): Promise<void> {
+async function existingAccountNotice(
+  user: { id: string; email: string; emailVerified: boolean; name: string },
+  request: Request | undefined,
+): Promise<void> {
   const origin = publicOrigin(request?.headers) ?? siteOrigin() ?? "";
   if (!user.emailVerified) {
     // The same link better-auth sends on sign-up, made here: its own resend endpoint waits
     // half a second, which would make this answer slower than a new account's.
     const token = await createEmailVerificationToken(authSecret(), user.email, undefined, VERIFICATION_EXPIRES_S, { userId: user.id });
     const callbackURL = await callbackOf(request);
-    await enqueueEmail(verificationEmail(user, `${origin}/api/auth/verify-email?token=${token}&callbackURL=${encodeURIComponent(callbackURL)}`));
+    await enqueueEmail(
+      verificationEmail(user, `${origin}/api/auth/verify-email?token=${token}&callbackURL=${encodeURIComponent(callbackURL)}`),
+    );
     return;
   }
   await enqueueEmail({

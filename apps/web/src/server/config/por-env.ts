@@ -39,7 +39,12 @@ export const ZPorEnv = z.object({
   POR_CHALLENGES: z.enum(["0", "1"]).default("1"),
   /** Leasing needs a bonded stake of at least minimumStake(capability). */
   POR_STAKE_REQUIRED: z.enum(["0", "1"]).default("1"),
-  POR_UNBONDING_MS: z.coerce.number().int().min(0).max(90 * 86_400_000).default(7 * 86_400_000),
+  POR_UNBONDING_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(90 * 86_400_000)
+    .default(7 * 86_400_000),
   /** How long a checker holds a check before it is handed to another. */
   POR_CHECK_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(120_000),
   /** Slash on a proven fraud: this multiple of the minimum deterrent slash, at least. */
@@ -50,17 +55,36 @@ export const ZPorEnv = z.object({
   /** k: a worker's exposure (jobs in flight + settled jobs with held earnings) ≤ k·(stake/m + allowance). */
   POR_EXPOSURE_FACTOR: z.coerce.number().min(1).max(6.6).default(1),
   /** Exposure a never-slashed provider may hold without stake, base units (5 tokens), shared by its nodes. */
-  POR_STARTER_ALLOWANCE: z.coerce.bigint().min(0n).max(10n ** 15n).default(DEFAULT_EXPOSURE_POLICY.starterAllowance),
+  POR_STARTER_ALLOWANCE: z.coerce
+    .bigint()
+    .min(0n)
+    .max(10n ** 15n)
+    .default(DEFAULT_EXPOSURE_POLICY.starterAllowance),
   /** Each proven fraud multiplies the stake a provider needs for the same exposure by this (at most 16×). */
   POR_SLASHED_STAKE_MULTIPLIER: z.coerce.number().int().min(1).max(16).default(DEFAULT_EXPOSURE_POLICY.slashedStakeMultiplierBase),
   /** A settled job's payout is held this long (then released if no fraud verdict came). */
-  POR_VERIFICATION_WINDOW_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).default(900_000),
+  POR_VERIFICATION_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400_000)
+    .default(900_000),
   /** A dispute no independent checker has settled by then is re-executed by the platform itself. */
   POR_DISPUTE_DEADLINE_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
   /** A re-execution check no checker has done by then is re-executed by the platform too. */
-  POR_CHECK_DEADLINE_MS: z.coerce.number().int().min(0).max(7 * 86_400_000).default(3_600_000),
+  POR_CHECK_DEADLINE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400_000)
+    .default(3_600_000),
   /** An audit re-execution not done by then is refunded (as far as the fraud's pot goes). */
-  POR_AUDIT_DEADLINE_MS: z.coerce.number().int().min(0).max(7 * 86_400_000).default(3_600_000),
+  POR_AUDIT_DEADLINE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400_000)
+    .default(3_600_000),
   /** At most this many earlier results are audited after one fraud (the newest first). */
   POR_AUDIT_MAX_JOBS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** The coordinator runs the executor of last resort (platform re-execution). */

@@ -40,7 +40,6 @@ function epochTicker(): () => Promise<void> {
   };
 }
 
-
 // Any constant works; it only has to differ from the migration runner's.
 const LEADER_LOCK_KEY = 7_264_002;
 /** Bound on connecting the leader's lock connection (a server that accepts nothing). */

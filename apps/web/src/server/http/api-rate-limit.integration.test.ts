@@ -81,7 +81,9 @@ describe("per-key rate limits", () => {
   });
 
   it("holds on the OpenAI-compatible routes too, in OpenAI's error shape", async () => {
-    const res = await openAiModelsRoute.GET(new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${limitedKey}` } }));
+    const res = await openAiModelsRoute.GET(
+      new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${limitedKey}` } }),
+    );
     expect(res.status).toBe(429);
     expect(res.headers.get("ratelimit-limit")).toBe("5");
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
@@ -89,7 +91,8 @@ describe("per-key rate limits", () => {
   });
 
   it("refuses a limit that is not a whole number from 1 to 10 000 000, and an unknown organisation", async () => {
-    for (const bad of [0, -1, 1.5, 10_000_001, Number.NaN]) await expect(setOrgApiRateLimit("limited", bad)).rejects.toThrow(/whole number/);
+    for (const bad of [0, -1, 1.5, 10_000_001, Number.NaN])
+      await expect(setOrgApiRateLimit("limited", bad)).rejects.toThrow(/whole number/);
     await expect(setOrgApiRateLimit("nobody", 10)).rejects.toThrow(/no organisation/);
     expect(await setOrgApiRateLimit("limited", null)).toEqual({ org: "limited", perMinute: 60_000 });
   });

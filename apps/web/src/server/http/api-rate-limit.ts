@@ -14,7 +14,6 @@ import { logger } from "../logger.ts";
 // (IETF draft-ietf-httpapi-ratelimit-headers, the RateLimit-Limit/-Remaining/-Reset fields and
 // RateLimit-Policy), and a request past the limit is a 429 with Retry-After that runs nothing.
 
-
 const WINDOW_S = 60;
 
 /** The response headers of the request being handled (set by `withApiHeaders`). */
@@ -96,10 +95,14 @@ export async function consumeApiKeyRequest(keyId: string, orgLimit: number | nul
     if (err instanceof RateLimiterRes) {
       setHeaders(limit, err);
       const retryAfterSeconds = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
-      throw new AppError("RATE_LIMITED", `this API key made more than ${limit} requests in a minute: wait ${retryAfterSeconds} s, then retry`, {
-        retryAfterSeconds,
-        limit,
-      });
+      throw new AppError(
+        "RATE_LIMITED",
+        `this API key made more than ${limit} requests in a minute: wait ${retryAfterSeconds} s, then retry`,
+        {
+          retryAfterSeconds,
+          limit,
+        },
+      );
     }
     logger.warn({ err: String(err) }, "API rate limit not counted: its store is unreachable");
     return;

@@ -34,7 +34,15 @@ const db = setupServiceDatabase({ name: "badtext" });
 
 beforeAll(async () => {
   await db.t.prisma.model.create({
-    data: { id: MODEL, slug: "encoder-synthetic-minilm", name: "encoder", kind: "embedding", description: "", signature: {}, baseCostMilliCu: 10 },
+    data: {
+      id: MODEL,
+      slug: "encoder-synthetic-minilm",
+      name: "encoder",
+      kind: "embedding",
+      description: "",
+      signature: {},
+      baseCostMilliCu: 10,
+    },
   });
   owner = await signUp("owner@example.com");
   orgId = (await (await as(owner)).account.createOrganization({ name: "Texts", kind: "both" })).orgId;
@@ -99,13 +107,36 @@ describe.each(Object.entries(BAD))("text with %s", (_name, bad) => {
       ["submit: model", () => rest(submitRoute, { body: { model: bad, input: { text: "x" } } })],
       ["submit: input text", () => rest(submitRoute, { body: { model: "encoder-synthetic-minilm", input: { text: bad } } })],
       ["submit: input texts", () => rest(submitRoute, { body: { model: "encoder-synthetic-minilm", input: { texts: ["ok", bad] } } })],
-      ["submit: idempotency key", () => rest(submitRoute, { body: { model: "encoder-synthetic-minilm", input: { text: "x" }, idempotencyKey: bad } })],
+      [
+        "submit: idempotency key",
+        () => rest(submitRoute, { body: { model: "encoder-synthetic-minilm", input: { text: "x" }, idempotencyKey: bad } }),
+      ],
       // A query string cannot carry a lone surrogate (it decodes to U+FFFD): NUL only there.
-      ["list jobs: model", () => rest(listJobsRoute, { method: "GET", path: `/api/v1/jobs?model=${encodeURIComponent(bad.replace(/[\ud800-\udfff]/g, "\u0000"))}` })],
+      [
+        "list jobs: model",
+        () =>
+          rest(listJobsRoute, {
+            method: "GET",
+            path: `/api/v1/jobs?model=${encodeURIComponent(bad.replace(/[\ud800-\udfff]/g, "\u0000"))}`,
+          }),
+      ],
       ["quote: model", () => rest(quoteRoute, { body: { model: bad } })],
-      ["market: model", () => rest(marketRoute, { method: "GET", path: `/api/v1/market?model=${encodeURIComponent(bad.replace(/[\ud800-\udfff]/g, "\u0000"))}` })],
-      ["reservation: model", () => rest(bookRoute, { body: { region: "local", minCuPerHour: 1, count: 1, hours: 1, model: bad, idempotencyKey: "k1" } })],
-      ["reservation: idempotency key", () => rest(bookRoute, { body: { region: "local", minCuPerHour: 1, count: 1, hours: 1, idempotencyKey: bad } })],
+      [
+        "market: model",
+        () =>
+          rest(marketRoute, {
+            method: "GET",
+            path: `/api/v1/market?model=${encodeURIComponent(bad.replace(/[\ud800-\udfff]/g, "\u0000"))}`,
+          }),
+      ],
+      [
+        "reservation: model",
+        () => rest(bookRoute, { body: { region: "local", minCuPerHour: 1, count: 1, hours: 1, model: bad, idempotencyKey: "k1" } }),
+      ],
+      [
+        "reservation: idempotency key",
+        () => rest(bookRoute, { body: { region: "local", minCuPerHour: 1, count: 1, hours: 1, idempotencyKey: bad } }),
+      ],
       ["stake: idempotency key", () => rest(stakeRoute, { id: nodeId, body: { amount: "1", idempotencyKey: bad } })],
     ];
     for (const [what, send] of cases) {
@@ -131,7 +162,11 @@ describe.each(Object.entries(BAD))("text with %s", (_name, bad) => {
 
   it("is a 400 in a worker's failure message", async () => {
     const job = await runningJob();
-    const res = await signed(failRoute, "/api/node/fail", JSON.stringify({ jobId: job, attempt: 1, kind: "error", retryable: false, error: `boom ${bad}` }));
+    const res = await signed(
+      failRoute,
+      "/api/node/fail",
+      JSON.stringify({ jobId: job, attempt: 1, kind: "error", retryable: false, error: `boom ${bad}` }),
+    );
     expect(res.status, res.text).toBe(400);
   });
 
@@ -171,19 +206,38 @@ async function runningJob(): Promise<string> {
 function receiptFor(jobId: string, outputHash: string) {
   const now = new Date().toISOString();
   return signReceipt(
-    { v: 1, jobId, attempt: 1, modelId: MODEL, inputHash: hashJson({ text: "x" }), outputHash, startedAt: now, finishedAt: now, inferenceMs: 1, nodeId },
+    {
+      v: 1,
+      jobId,
+      attempt: 1,
+      modelId: MODEL,
+      inputHash: hashJson({ text: "x" }),
+      outputHash,
+      startedAt: now,
+      finishedAt: now,
+      inferenceMs: 1,
+      nodeId,
+    },
     nodePrivateKey,
   );
 }
 
 function complete(jobId: string, output: unknown) {
-  return signed(completeRoute, "/api/node/complete", JSON.stringify({ jobId, attempt: 1, output, receipt: receiptFor(jobId, hashJson(output)) }));
+  return signed(
+    completeRoute,
+    "/api/node/complete",
+    JSON.stringify({ jobId, attempt: 1, output, receipt: receiptFor(jobId, hashJson(output)) }),
+  );
 }
 
 /** A completion whose output is raw JSON text (what a hostile worker can send). */
 function signedComplete(jobId: string, outputText: string) {
   const receipt = receiptFor(jobId, "0".repeat(64));
-  return signed(completeRoute, "/api/node/complete", `{"jobId":"${jobId}","attempt":1,"receipt":${JSON.stringify(receipt)},"output":${outputText}}`);
+  return signed(
+    completeRoute,
+    "/api/node/complete",
+    `{"jobId":"${jobId}","attempt":1,"receipt":${JSON.stringify(receipt)},"output":${outputText}}`,
+  );
 }
 
 describe("the error mapping's backstop", () => {

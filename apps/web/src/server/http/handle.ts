@@ -46,8 +46,11 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.inf
 
 /** JSON response that serialises bigints as decimal strings. */
 export function json(data: unknown, init?: ResponseInit): Response {
-  return new Response(JSON.stringify(data, (_k, v) => (typeof v === "bigint" ? v.toString() : v)), {
-    ...init,
-    headers: { "content-type": "application/json", ...(init?.headers ?? {}) },
-  });
+  return new Response(
+    JSON.stringify(data, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
+    {
+      ...init,
+      headers: { "content-type": "application/json", ...(init?.headers ?? {}) },
+    },
+  );
 }

@@ -16,7 +16,9 @@ describe("readBodyLimited", () => {
   });
 
   it("refuses a body over the limit, declared or streamed", async () => {
-    await expect(readBodyLimited(new Request("http://localhost/x", { method: "POST", body: "x".repeat(11) }), 10)).rejects.toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
+    await expect(readBodyLimited(new Request("http://localhost/x", { method: "POST", body: "x".repeat(11) }), 10)).rejects.toMatchObject({
+      code: "PAYLOAD_TOO_LARGE",
+    });
     const chunked = new ReadableStream<Uint8Array>({
       start(c) {
         for (let i = 0; i < 3; i++) c.enqueue(new Uint8Array(6));

@@ -88,7 +88,11 @@ export function GrantForm({ orgs, idempotencyKey }: { orgs: { id: string; name: 
           aria-invalid={state.fieldErrors?.tokens ? true : undefined}
           aria-describedby={state.fieldErrors?.tokens ? "grant-tokens-error" : "grant-tokens-hint"}
         />
-        {state.fieldErrors?.tokens ? <FieldError id="grant-tokens-error">{state.fieldErrors.tokens}</FieldError> : <FieldHint id="grant-tokens-hint">e.g. 250 or 0.5</FieldHint>}
+        {state.fieldErrors?.tokens ? (
+          <FieldError id="grant-tokens-error">{state.fieldErrors.tokens}</FieldError>
+        ) : (
+          <FieldHint id="grant-tokens-hint">e.g. 250 or 0.5</FieldHint>
+        )}
       </Field>
       <Field className="sm:col-span-2">
         <Label htmlFor="grant-memo">Why</Label>

@@ -52,8 +52,8 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
         <Lede>Signed in as {ctx.session.user.email}, a platform administrator.</Lede>
         {overview.ledger.ok ? null : (
           <Alert title="The ledger does not balance.">
-            {overview.ledger.unbalancedTransfers} transfers do not sum to zero and {overview.ledger.mismatchedAccounts} stored balances differ from their entries. Run{" "}
-            <code>npm run admin -- ledger-check</code> for the list, and stop payouts until it is explained.
+            {overview.ledger.unbalancedTransfers} transfers do not sum to zero and {overview.ledger.mismatchedAccounts} stored balances
+            differ from their entries. Run <code>npm run admin -- ledger-check</code> for the list, and stop payouts until it is explained.
           </Alert>
         )}
         <StatList aria-label="The platform now">
@@ -74,15 +74,15 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
 
         <SectionTitle id="orgs-heading">Organisations</SectionTitle>
         <search aria-label="Organisations">
-        <form method="get" className="mb-3 flex flex-wrap items-end gap-2">
-          <div className="grid gap-1">
-            <Label htmlFor="org-search">Name or slug</Label>
-            <Input id="org-search" name="q" defaultValue={search} maxLength={80} className="w-64" />
-          </div>
-          <Button type="submit" variant="secondary">
-            Search
-          </Button>
-        </form>
+          <form method="get" className="mb-3 flex flex-wrap items-end gap-2">
+            <div className="grid gap-1">
+              <Label htmlFor="org-search">Name or slug</Label>
+              <Input id="org-search" name="q" defaultValue={search} maxLength={80} className="w-64" />
+            </div>
+            <Button type="submit" variant="secondary">
+              Search
+            </Button>
+          </form>
         </search>
         {orgs.length === 0 ? (
           <EmptyState title="No organisation matches.">Try part of the name, or clear the search.</EmptyState>
@@ -123,7 +123,9 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
           </Table>
         )}
 
-        <SectionTitle id="quarantine-heading" tabIndex={-1}>Quarantined nodes</SectionTitle>
+        <SectionTitle id="quarantine-heading" tabIndex={-1}>
+          Quarantined nodes
+        </SectionTitle>
         {quarantined.length === 0 ? (
           <EmptyState title="No node is quarantined.">Nodes caught by a check land here for review.</EmptyState>
         ) : (

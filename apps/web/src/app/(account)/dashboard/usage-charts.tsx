@@ -39,7 +39,12 @@ function points(o: UsageOverview): Point[] {
  */
 function ChartFigure(props: { id: string; title: string; summary: string; children: ReactNode }) {
   return (
-    <figure className="m-0 min-w-0 rounded-lg border border-line bg-white px-3 pt-3 pb-2.5 shadow-card" aria-labelledby={`${props.id}-title`} aria-describedby={`${props.id}-summary`} data-chart={props.id}>
+    <figure
+      className="m-0 min-w-0 rounded-lg border border-line bg-white px-3 pt-3 pb-2.5 shadow-card"
+      aria-labelledby={`${props.id}-title`}
+      aria-describedby={`${props.id}-summary`}
+      data-chart={props.id}
+    >
       <h3 id={`${props.id}-title`} className="mt-0 mb-2 text-[15px] font-semibold">
         {props.title}
       </h3>
@@ -94,7 +99,16 @@ export function UsageCharts({ overview }: { overview: UsageOverview }) {
           {x}
           <YAxis tick={AXIS} width={40} domain={[0, 100]} />
           <Tooltip formatter={(v) => [`${v} %`, "Success rate"]} />
-          <Line type="monotone" dataKey="successRate" name="Success rate" stroke={COLOR.ok} strokeWidth={2} dot={{ r: 2 }} connectNulls isAnimationActive={false} />
+          <Line
+            type="monotone"
+            dataKey="successRate"
+            name="Success rate"
+            stroke={COLOR.ok}
+            strokeWidth={2}
+            dot={{ r: 2 }}
+            connectNulls
+            isAnimationActive={false}
+          />
         </LineChart>
       </ChartFigure>
       <ChartFigure id="latency" title="Time to result (ms)" summary={latency}>
@@ -104,8 +118,27 @@ export function UsageCharts({ overview }: { overview: UsageOverview }) {
           <YAxis tick={AXIS} width={56} />
           <Tooltip formatter={(v, name) => [`${v} ms`, name]} />
           <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />
-          <Line type="monotone" dataKey="p50" name="p50" stroke={COLOR.p50} strokeWidth={2} dot={{ r: 2 }} connectNulls isAnimationActive={false} />
-          <Line type="monotone" dataKey="p95" name="p95" stroke={COLOR.p95} strokeWidth={2} strokeDasharray="5 3" dot={{ r: 2 }} connectNulls isAnimationActive={false} />
+          <Line
+            type="monotone"
+            dataKey="p50"
+            name="p50"
+            stroke={COLOR.p50}
+            strokeWidth={2}
+            dot={{ r: 2 }}
+            connectNulls
+            isAnimationActive={false}
+          />
+          <Line
+            type="monotone"
+            dataKey="p95"
+            name="p95"
+            stroke={COLOR.p95}
+            strokeWidth={2}
+            strokeDasharray="5 3"
+            dot={{ r: 2 }}
+            connectNulls
+            isAnimationActive={false}
+          />
         </LineChart>
       </ChartFigure>
     </div>

@@ -74,7 +74,9 @@ export function UsageOverview({ initial, initialAt, orgId }: { initial: Overview
       <div aria-live="polite">
         {query.isError ? (
           <Alert>
-            {o ? "Cannot refresh right now: the figures below may be out of date. Retrying every 10 seconds." : "The usage cannot be read right now. Retrying every 10 seconds."}
+            {o
+              ? "Cannot refresh right now: the figures below may be out of date. Retrying every 10 seconds."
+              : "The usage cannot be read right now. Retrying every 10 seconds."}
           </Alert>
         ) : null}
       </div>
@@ -91,15 +93,19 @@ export function UsageOverview({ initial, initialAt, orgId }: { initial: Overview
             </Button>
           }
         >
-          Run a model in the playground, or submit a job with an API key, and your spend, jobs per {o.bucket}, success rate and time to result show here within
-          seconds.
+          Run a model in the playground, or submit a job with an API key, and your spend, jobs per {o.bucket}, success rate and time to
+          result show here within seconds.
         </EmptyState>
       ) : (
         <>
           <StatList aria-label={`Totals for ${WINDOW_LABEL[o.window]}`}>
             <Stat label="Spent" value={`${tokens(o.totals.spend)} tokens`} data-stat="spend" />
             <Stat label="Jobs finished" value={o.totals.finished.toLocaleString("en")} data-stat="finished" />
-            <Stat label="Success rate" value={o.totals.successRate === null ? "—" : percent(o.totals.successRate)} data-stat="success-rate" />
+            <Stat
+              label="Success rate"
+              value={o.totals.successRate === null ? "—" : percent(o.totals.successRate)}
+              data-stat="success-rate"
+            />
             <Stat label="Time to result, p95" value={o.totals.p95Ms === null ? "—" : ms(o.totals.p95Ms)} data-stat="p95" />
           </StatList>
           <UsageCharts overview={o} />

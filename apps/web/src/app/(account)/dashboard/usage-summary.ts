@@ -38,7 +38,9 @@ export function spendSummary(o: UsageOverview): string {
   const span = WINDOW_LABEL[o.window];
   if (BigInt(o.totals.spend) === 0n) return `Nothing spent in ${span}.`;
   const top = maxBy(o.buckets, (b) => Number(BigInt(b.spend)));
-  const peak = top ? `; the most in one ${o.bucket} was ${tokens(top.spend)} tokens, ${o.bucket === "hour" ? "at" : "on"} ${when(top, o.bucket)}` : "";
+  const peak = top
+    ? `; the most in one ${o.bucket} was ${tokens(top.spend)} tokens, ${o.bucket === "hour" ? "at" : "on"} ${when(top, o.bucket)}`
+    : "";
   return `${tokens(o.totals.spend)} tokens spent in ${span}${peak}.`;
 }
 
@@ -48,7 +50,10 @@ export function jobsSummary(o: UsageOverview): string {
   const canceled = t.canceled > 0 ? `; ${plural(t.canceled, "job")} canceled` : "";
   if (t.finished === 0) return `No jobs finished in ${span}${canceled}.`;
   const top = maxBy(o.buckets, (b) => b.finished);
-  const busiest = top && o.buckets.filter((b) => b.finished > 0).length > 1 ? `; the busiest ${o.bucket} was ${when(top, o.bucket)} with ${top.finished}` : "";
+  const busiest =
+    top && o.buckets.filter((b) => b.finished > 0).length > 1
+      ? `; the busiest ${o.bucket} was ${when(top, o.bucket)} with ${top.finished}`
+      : "";
   return `${plural(t.finished, "job")} finished in ${span}: ${t.succeeded.toLocaleString("en")} succeeded, ${t.failed.toLocaleString("en")} failed${busiest}${canceled}.`;
 }
 
@@ -58,7 +63,10 @@ export function successSummary(o: UsageOverview): string {
   if (t.successRate === null) return `No success rate for ${span}: no job finished.`;
   let worst: UsageBucket | undefined;
   for (const b of o.buckets) if (b.successRate !== null && (!worst || b.successRate < (worst.successRate ?? 1))) worst = b;
-  const low = worst && worst.successRate !== null && worst.successRate < t.successRate ? `; the lowest ${o.bucket} was ${percent(worst.successRate)}, ${o.bucket === "hour" ? "at" : "on"} ${when(worst, o.bucket)}` : "";
+  const low =
+    worst && worst.successRate !== null && worst.successRate < t.successRate
+      ? `; the lowest ${o.bucket} was ${percent(worst.successRate)}, ${o.bucket === "hour" ? "at" : "on"} ${when(worst, o.bucket)}`
+      : "";
   return `${percent(t.successRate)} of finished jobs succeeded in ${span} (${t.succeeded.toLocaleString("en")} of ${t.finished.toLocaleString("en")})${low}.`;
 }
 

@@ -9,7 +9,11 @@ import { PasswordForm } from "../password-form";
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Choose a new password · Proofgrid", robots: { index: false } };
 
-export default async function ResetPasswordPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function ResetPasswordPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const { token } = await searchParams;
   return (
     <>

@@ -25,7 +25,7 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
   if (await getSessionOrNull()) redirect(next ?? "/dashboard");
   const expired = params.reason === "expired";
   // The emailed confirmation link lands here; better-auth adds ?error= when it failed.
-  const linkError = typeof params.error === "string" ? LINK_ERRORS[params.error] ?? LINK_ERRORS.INVALID_TOKEN : null;
+  const linkError = typeof params.error === "string" ? (LINK_ERRORS[params.error] ?? LINK_ERRORS.INVALID_TOKEN) : null;
   return (
     <>
       <SiteHeader />

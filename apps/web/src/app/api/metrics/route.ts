@@ -8,7 +8,10 @@ export async function GET(req: Request) {
   const access = metricsAccess(req.headers, getEnv().METRICS_TOKEN);
   if (access === "disabled") return new Response("not found\n", { status: 404 });
   if (access === "unauthorized") {
-    return new Response("send Authorization: Bearer <METRICS_TOKEN>\n", { status: 401, headers: { "www-authenticate": 'Bearer realm="metrics"' } });
+    return new Response("send Authorization: Bearer <METRICS_TOKEN>\n", {
+      status: 401,
+      headers: { "www-authenticate": 'Bearer realm="metrics"' },
+    });
   }
   const { registry } = metrics();
   return new Response(await registry.metrics(), { headers: { "content-type": registry.contentType, "cache-control": "no-store" } });

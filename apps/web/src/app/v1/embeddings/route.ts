@@ -12,7 +12,12 @@ export const dynamic = "force-dynamic";
 export const POST = handleOpenAi(async (req) => {
   const caller = requireScope(await authenticateRequest(req.headers), "jobs:write");
   const body = parseJsonBody(await readBodyLimited(req, getEnv().MAX_JOB_BODY_BYTES));
-  const result = await createEmbeddings({ orgId: caller.orgId, apiKeyId: caller.kind === "apiKey" ? caller.keyId : null, body, signal: req.signal });
+  const result = await createEmbeddings({
+    orgId: caller.orgId,
+    apiKeyId: caller.kind === "apiKey" ? caller.keyId : null,
+    body,
+    signal: req.signal,
+  });
   return json(result.body, { headers: { "x-proofgrid-job-id": result.jobId } });
 });
 

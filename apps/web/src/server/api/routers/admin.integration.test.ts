@@ -57,7 +57,14 @@ describe("platform administration", () => {
 
   it("lists quarantined nodes and lifts a quarantine after review, at half priority", async () => {
     const node = await db.t.prisma.node.create({
-      data: { orgId, name: "suspect", publicKey: "suspect-key", region: "local", status: "quarantined", quarantineReason: "wrong output on a canary" },
+      data: {
+        orgId,
+        name: "suspect",
+        publicKey: "suspect-key",
+        region: "local",
+        status: "quarantined",
+        quarantineReason: "wrong output on a canary",
+      },
       select: { id: true },
     });
     const a = await as(admin);
@@ -71,7 +78,9 @@ describe("platform administration", () => {
     const a = await as(admin);
     const slug = (await db.t.prisma.organization.findUniqueOrThrow({ where: { id: orgId }, select: { slug: true } })).slug;
     const granted = await a.admin.grantLicence({ orgSlug: slug, note: "independent lab" });
-    expect((await a.admin.licences()).map((l) => [l.id, l.orgName, l.note])).toEqual([[granted.licenceId, "Founder GPUs", "independent lab"]]);
+    expect((await a.admin.licences()).map((l) => [l.id, l.orgName, l.note])).toEqual([
+      [granted.licenceId, "Founder GPUs", "independent lab"],
+    ]);
     await a.admin.revokeLicence({ id: granted.licenceId });
     expect(await a.admin.licences()).toEqual([]);
     expect(await code(a.admin.grantLicence({ orgSlug: "no-such-org" }))).toBe("NOT_FOUND");

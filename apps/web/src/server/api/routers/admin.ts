@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { liftQuarantine, listLicences, listOrganizations, listQuarantined, platformOverview, ZListOrganizations } from "../../services/admin/admin.ts";
+import {
+  liftQuarantine,
+  listLicences,
+  listOrganizations,
+  listQuarantined,
+  platformOverview,
+  ZListOrganizations,
+} from "../../services/admin/admin.ts";
 import { grantCredits } from "../../services/billing/grant-credits.ts";
 import { grantCheckerLicence, revokeCheckerLicence } from "../../services/verification/licences.ts";
 import { adminProcedure, createTRPCRouter } from "../trpc.ts";
@@ -21,7 +28,12 @@ export const adminRouter = createTRPCRouter({
       }),
     )
     .mutation(({ ctx, input }) =>
-      grantCredits({ orgId: input.orgId, amount: BigInt(input.amount), idempotencyKey: `admin:${input.idempotencyKey}`, memo: `${input.memo} (by ${ctx.session.user.email})` }),
+      grantCredits({
+        orgId: input.orgId,
+        amount: BigInt(input.amount),
+        idempotencyKey: `admin:${input.idempotencyKey}`,
+        memo: `${input.memo} (by ${ctx.session.user.email})`,
+      }),
     ),
   quarantined: adminProcedure.query(() => listQuarantined()),
   liftQuarantine: adminProcedure.input(z.object({ nodeId: z.uuid() })).mutation(({ input }) => liftQuarantine(input.nodeId)),
@@ -29,5 +41,7 @@ export const adminRouter = createTRPCRouter({
   grantLicence: adminProcedure
     .input(z.object({ orgSlug: pgText().min(1).max(80), note: pgText().max(500).optional() }))
     .mutation(({ input }) => grantCheckerLicence(input)),
-  revokeLicence: adminProcedure.input(z.object({ id: z.uuid() })).mutation(({ input }) => revokeCheckerLicence(input.id).then(() => ({ revoked: true }))),
+  revokeLicence: adminProcedure
+    .input(z.object({ id: z.uuid() }))
+    .mutation(({ input }) => revokeCheckerLicence(input.id).then(() => ({ revoked: true }))),
 });

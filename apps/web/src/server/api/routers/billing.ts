@@ -15,7 +15,8 @@ import { createTRPCRouter, orgProcedure } from "../trpc.ts";
 
 /** Spend caps and auto top-up are the owners' decisions; a member may still buy credits. */
 function assertOwnerOrKey(caller: { kind: string; role?: string }): void {
-  if (caller.kind === "session" && caller.role !== "owner") throw new AppError("FORBIDDEN", "only the organisation's owners change its billing settings");
+  if (caller.kind === "session" && caller.role !== "owner")
+    throw new AppError("FORBIDDEN", "only the organisation's owners change its billing settings");
 }
 
 export const billingRouter = createTRPCRouter({

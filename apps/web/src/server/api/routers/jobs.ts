@@ -9,7 +9,17 @@ import { createTRPCRouter, orgProcedure } from "../trpc.ts";
 export const jobsRouter = createTRPCRouter({
   submit: orgProcedure("jobs:write")
     .input(ZSubmitJobRequest)
-    .mutation(async ({ ctx, input }) => (await submitJobIdempotently({ orgId: ctx.org.orgId, request: input, headerKey: ctx.idempotencyKeyHeader, apiKeyId: ctx.org.kind === "apiKey" ? ctx.org.keyId : null })).body),
+    .mutation(
+      async ({ ctx, input }) =>
+        (
+          await submitJobIdempotently({
+            orgId: ctx.org.orgId,
+            request: input,
+            headerKey: ctx.idempotencyKeyHeader,
+            apiKeyId: ctx.org.kind === "apiKey" ? ctx.org.keyId : null,
+          })
+        ).body,
+    ),
   get: orgProcedure("jobs:read")
     .input(z.object({ id: z.string().max(64), waitMs: z.number().int().min(0).max(60_000).optional() }))
     .query(({ ctx, input, signal }) =>

@@ -107,7 +107,10 @@ describe("members and invitations", () => {
   it("an expired link says so and cannot be used; a new invitation to the address replaces it", async () => {
     const inv = await (await as(dana)).members.invite({ email: "eve@example.com" });
     await db.t.prisma.invitation.update({ where: { id: inv.id }, data: { expiresAt: new Date(Date.now() - 1_000) } });
-    expect(await (await as(null)).members.describeInvitation({ token: inv.token })).toMatchObject({ usable: false, reason: expect.stringMatching(/expired/) });
+    expect(await (await as(null)).members.describeInvitation({ token: inv.token })).toMatchObject({
+      usable: false,
+      reason: expect.stringMatching(/expired/),
+    });
     expect(await code((await as(eve)).members.accept({ token: inv.token }))).toBe("NOT_FOUND");
     const again = await (await as(dana)).members.invite({ email: "eve@example.com", role: "owner" });
     expect((await (await as(eve)).members.accept({ token: again.token })).role).toBe("owner");
@@ -123,7 +126,8 @@ describe("members and invitations", () => {
   });
 
   it("caps the invitations an organisation sends in a day", async () => {
-    const org = (await db.t.prisma.membership.findFirstOrThrow({ where: { user: { email: "dana@example.com" } }, select: { orgId: true } })).orgId;
+    const org = (await db.t.prisma.membership.findFirstOrThrow({ where: { user: { email: "dana@example.com" } }, select: { orgId: true } }))
+      .orgId;
     const sent = await db.t.prisma.invitation.count({ where: { orgId: org } });
     const inviter = await userId("dana@example.com");
     await db.t.prisma.invitation.createMany({

@@ -23,9 +23,12 @@ export const membersRouter = createTRPCRouter({
   remove: memberProcedure.input(z.object({ userId: z.uuid() })).mutation(({ ctx, input }) => removeMember(ctx.actor, input.userId)),
   /** What a link offers (organisation and role) before sign-in; nothing for a bad token. */
   describeInvitation: publicProcedure.input(z.object({ token: ZToken })).query(({ input }) => describeInvitation(input.token)),
-  accept: userProcedure
-    .input(z.object({ token: ZToken }))
-    .mutation(({ ctx, input }) =>
-      acceptInvitation({ token: input.token, userId: ctx.session.user.id, email: ctx.session.user.email, sessionId: ctx.session.sessionId }),
-    ),
+  accept: userProcedure.input(z.object({ token: ZToken })).mutation(({ ctx, input }) =>
+    acceptInvitation({
+      token: input.token,
+      userId: ctx.session.user.id,
+      email: ctx.session.user.email,
+      sessionId: ctx.session.sessionId,
+    }),
+  ),
 });

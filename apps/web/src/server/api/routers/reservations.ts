@@ -1,6 +1,10 @@
 import { z } from "zod";
 import { idempotencyKeyOf, runIdempotent } from "../../services/idempotency/run-idempotent.ts";
-import { BOOK_RESERVATION_OPERATION, bookReservationAnswer, ZBookReservationRequest } from "../../services/reservations/book-reservation.ts";
+import {
+  BOOK_RESERVATION_OPERATION,
+  bookReservationAnswer,
+  ZBookReservationRequest,
+} from "../../services/reservations/book-reservation.ts";
 import { getReservationOrThrow, listReservations, ZListReservationsRequest } from "../../services/reservations/list-reservations.ts";
 import { releaseReservation } from "../../services/reservations/release-reservation.ts";
 import { createTRPCRouter, orgProcedure } from "../trpc.ts";
@@ -13,8 +17,9 @@ export const reservationsRouter = createTRPCRouter({
     .input(ZBookReservationRequest)
     .mutation(async ({ ctx, input }) => {
       const request = { ...input, idempotencyKey: idempotencyKeyOf(ctx.idempotencyKeyHeader, input.idempotencyKey) };
-      const res = await runIdempotent({ orgId: ctx.org.orgId, operation: BOOK_RESERVATION_OPERATION, key: request.idempotencyKey, request }, () =>
-        bookReservationAnswer({ orgId: ctx.org.orgId, request }),
+      const res = await runIdempotent(
+        { orgId: ctx.org.orgId, operation: BOOK_RESERVATION_OPERATION, key: request.idempotencyKey, request },
+        () => bookReservationAnswer({ orgId: ctx.org.orgId, request }),
       );
       return res.body;
     }),

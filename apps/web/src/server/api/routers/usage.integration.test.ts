@@ -54,7 +54,13 @@ let nodeId: string;
  */
 async function job(
   orgId: string,
-  o: { state: "succeeded" | "failed" | "expired" | "canceled" | "queued"; finishedAt?: number; ttrMs?: number; held?: bigint; charge?: bigint },
+  o: {
+    state: "succeeded" | "failed" | "expired" | "canceled" | "queued";
+    finishedAt?: number;
+    ttrMs?: number;
+    held?: bigint;
+    charge?: bigint;
+  },
 ): Promise<string> {
   const held = o.held ?? 1_000n;
   const finishedAt = o.finishedAt === undefined ? null : new Date(o.finishedAt);
@@ -77,7 +83,15 @@ async function job(
   await sqlTransaction(async (tx) => {
     const available = orgAccountCode(orgId, "available");
     const heldCode = orgAccountCode(orgId, "held");
-    await postTransfer(tx, { idempotencyKey: `hold:${row.id}`, kind: "hold", jobId: row.id, legs: [{ code: available, amount: -held }, { code: heldCode, amount: held }] });
+    await postTransfer(tx, {
+      idempotencyKey: `hold:${row.id}`,
+      kind: "hold",
+      jobId: row.id,
+      legs: [
+        { code: available, amount: -held },
+        { code: heldCode, amount: held },
+      ],
+    });
     if (o.state === "queued") return;
     if (o.state === "succeeded") {
       const charge = o.charge ?? held;
@@ -92,7 +106,15 @@ async function job(
         ].filter((l) => l.amount !== 0n),
       });
     } else {
-      await postTransfer(tx, { idempotencyKey: `release:${row.id}`, kind: "release", jobId: row.id, legs: [{ code: heldCode, amount: -held }, { code: available, amount: held }] });
+      await postTransfer(tx, {
+        idempotencyKey: `release:${row.id}`,
+        kind: "release",
+        jobId: row.id,
+        legs: [
+          { code: heldCode, amount: -held },
+          { code: available, amount: held },
+        ],
+      });
     }
     await dateTransfers(tx, row.id, finishedAt ?? new Date());
   });
@@ -140,8 +162,16 @@ beforeAll(async () => {
       data: { id: "b".repeat(64), slug: "m-usage", name: "m", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 },
     })
   ).id;
-  const provider = await db.t.prisma.organization.create({ data: { name: "GPUs", slug: "gpus-usage", kind: "provider" }, select: { id: true } });
-  nodeId = (await db.t.prisma.node.create({ data: { orgId: provider.id, name: "gpu", publicKey: "usage-node-key", region: "eu-west" }, select: { id: true } })).id;
+  const provider = await db.t.prisma.organization.create({
+    data: { name: "GPUs", slug: "gpus-usage", kind: "provider" },
+    select: { id: true },
+  });
+  nodeId = (
+    await db.t.prisma.node.create({
+      data: { orgId: provider.id, name: "gpu", publicKey: "usage-node-key", region: "eu-west" },
+      select: { id: true },
+    })
+  ).id;
 
   // Organisation A. Bucket 20 (three hours before the current one): two successes, 100 and
   // 300 ms, charged 800 (of a 1 000 hold) and 1 000, and a failure (hold released).
@@ -169,17 +199,51 @@ const zero = { spend: "0", finished: 0, succeeded: 0, failed: 0, canceled: 0, su
 describe("usage overview", () => {
   it("counts each hour's jobs, success rate, p50/p95 time to result and spend, with empty hours as zeros", async () => {
     const o = await getUsageOverview({ orgId: orgA, request: { window: "24h" }, now: NOW });
-    expect(o).toMatchObject({ window: "24h", bucket: "hour", hasJobs: true, from: new Date(H - 23 * HOUR).toISOString(), to: new Date(H + HOUR).toISOString() });
+    expect(o).toMatchObject({
+      window: "24h",
+      bucket: "hour",
+      hasJobs: true,
+      from: new Date(H - 23 * HOUR).toISOString(),
+      to: new Date(H + HOUR).toISOString(),
+    });
     expect(o.buckets).toHaveLength(24);
     expect(o.buckets.map((b) => b.start)).toEqual(Array.from({ length: 24 }, (_, i) => new Date(H - (23 - i) * HOUR).toISOString()));
     // percentile_cont interpolates: p95 of {100, 300} is 100 + 0.95 × 200.
-    expect(o.buckets[20]).toEqual({ start: new Date(H - 3 * HOUR).toISOString(), spend: "1800", finished: 3, succeeded: 2, failed: 1, canceled: 0, successRate: 2 / 3, p50Ms: 200, p95Ms: 290 });
-    expect(o.buckets[22]).toMatchObject({ spend: "600", finished: 2, succeeded: 1, failed: 1, canceled: 1, successRate: 0.5, p50Ms: 1_000, p95Ms: 1_000 });
+    expect(o.buckets[20]).toEqual({
+      start: new Date(H - 3 * HOUR).toISOString(),
+      spend: "1800",
+      finished: 3,
+      succeeded: 2,
+      failed: 1,
+      canceled: 0,
+      successRate: 2 / 3,
+      p50Ms: 200,
+      p95Ms: 290,
+    });
+    expect(o.buckets[22]).toMatchObject({
+      spend: "600",
+      finished: 2,
+      succeeded: 1,
+      failed: 1,
+      canceled: 1,
+      successRate: 0.5,
+      p50Ms: 1_000,
+      p95Ms: 1_000,
+    });
     // a7's 700 less a4's refund of 600.
     expect(o.buckets[23]).toMatchObject({ spend: "100", finished: 1, succeeded: 1, failed: 0, successRate: 1, p50Ms: 400, p95Ms: 400 });
     for (const i of [0, 5, 19, 21]) expect(o.buckets[i]).toMatchObject(zero);
     // The window's percentiles come from its jobs, not from averaging buckets: {100, 300, 400, 1000}.
-    expect(o.totals).toEqual({ spend: "2500", finished: 6, succeeded: 4, failed: 2, canceled: 1, successRate: 4 / 6, p50Ms: 350, p95Ms: 910 });
+    expect(o.totals).toEqual({
+      spend: "2500",
+      finished: 6,
+      succeeded: 4,
+      failed: 2,
+      canceled: 1,
+      successRate: 4 / 6,
+      p50Ms: 350,
+      p95Ms: 910,
+    });
   });
 
   it("counts daily buckets over 14 and 30 days", async () => {
@@ -218,7 +282,9 @@ describe("usage overview", () => {
   it("refuses a member of A asking for B, by header or API key, and anonymous callers", async () => {
     expect(await code((await as(alice, { [ORG_HEADER]: orgB })).usage.overview({ window: "24h" }))).toBe("NOT_FOUND");
     expect(await code((await as(alice, { [ORG_HEADER]: "not-a-uuid" })).usage.overview({ window: "24h" }))).toBe("NOT_FOUND");
-    expect(await code((await as(null, { authorization: `Bearer ${keyA}`, [ORG_HEADER]: orgB })).usage.overview({ window: "24h" }))).toBe("NOT_FOUND");
+    expect(await code((await as(null, { authorization: `Bearer ${keyA}`, [ORG_HEADER]: orgB })).usage.overview({ window: "24h" }))).toBe(
+      "NOT_FOUND",
+    );
     expect(await code((await as(bob)).account.setActiveOrganization({ orgId: orgA }))).toBe("NOT_FOUND");
     expect((await (await as(bob)).usage.overview({ window: "24h" })).totals.spend).toBe("5000");
     expect(await code((await as(null)).usage.overview({ window: "24h" }))).toBe("UNAUTHORIZED");

@@ -21,7 +21,10 @@ export const verificationRouter = createTRPCRouter({
   /** Bonds tokens to a node: released earnings first, then credits (`source: "earnings"`: only earnings). */
   stake: orgProcedure("nodes:write")
     .input(ZStakeNodeRequest.extend({ nodeId: z.uuid() }))
-    .mutation(async ({ ctx, input }) => (await stakeNodeOnce({ orgId: ctx.org.orgId, nodeId: input.nodeId, request: input, headerKey: ctx.idempotencyKeyHeader })).body),
+    .mutation(
+      async ({ ctx, input }) =>
+        (await stakeNodeOnce({ orgId: ctx.org.orgId, nodeId: input.nodeId, request: input, headerKey: ctx.idempotencyKeyHeader })).body,
+    ),
   /** Bonded, unbonding, exposure used/limit, starter allowance, held earnings and their release times. */
   stakeStatus: orgProcedure("nodes:read")
     .input(z.object({ nodeId: z.string().max(64) }))
@@ -32,5 +35,8 @@ export const verificationRouter = createTRPCRouter({
     .query(({ input }) => listProviderRecords({ limit: input.limit })),
   unbond: orgProcedure("nodes:write")
     .input(ZStakeRequest.extend({ nodeId: z.uuid() }))
-    .mutation(async ({ ctx, input }) => (await requestUnbondOnce({ orgId: ctx.org.orgId, nodeId: input.nodeId, request: input, headerKey: ctx.idempotencyKeyHeader })).body),
+    .mutation(
+      async ({ ctx, input }) =>
+        (await requestUnbondOnce({ orgId: ctx.org.orgId, nodeId: input.nodeId, request: input, headerKey: ctx.idempotencyKeyHeader })).body,
+    ),
 });

@@ -7,7 +7,10 @@ import { MAX_MEMBERSHIPS } from "./resolve-session.ts";
 import { pgText } from "../../http/safe-text.ts";
 
 export const ZCreateOrganizationRequest = z.object({
-  name: pgText("Use letters, digits and punctuation: the name holds a character that cannot be stored").trim().min(2, "Give the organisation a name of at least 2 characters").max(80, "Keep the name under 80 characters"),
+  name: pgText("Use letters, digits and punctuation: the name holds a character that cannot be stored")
+    .trim()
+    .min(2, "Give the organisation a name of at least 2 characters")
+    .max(80, "Keep the name under 80 characters"),
   kind: z.enum(["customer", "provider", "both"]),
 });
 export type TCreateOrganizationRequest = z.infer<typeof ZCreateOrganizationRequest>;

@@ -68,7 +68,15 @@ export async function listOrganizations(input: z.input<typeof ZListOrganizations
 /** Quarantined nodes with why, newest first: the cases an administrator reviews. */
 export async function listQuarantined(limit = 100) {
   const rows = await listQuarantinedNodes(sql(), { limit: Math.min(Math.max(1, limit), 500) });
-  return rows.map((r) => ({ id: r.id, name: r.name, role: r.role, orgName: r.org_name, region: r.region, reason: r.quarantine_reason, lastSeenAt: r.last_seen_at?.toISOString() ?? null }));
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    role: r.role,
+    orgName: r.org_name,
+    region: r.region,
+    reason: r.quarantine_reason,
+    lastSeenAt: r.last_seen_at?.toISOString() ?? null,
+  }));
 }
 
 /**
@@ -85,5 +93,12 @@ export async function liftQuarantine(nodeId: string) {
 /** Active checker licences, with the provider that holds each and the node using it. */
 export async function listLicences() {
   const rows = await listActiveLicences(sql());
-  return rows.map((r) => ({ id: r.id, orgName: r.org_name, orgSlug: r.org_slug, nodeId: r.node_id, note: r.note, createdAt: r.created_at.toISOString() }));
+  return rows.map((r) => ({
+    id: r.id,
+    orgName: r.org_name,
+    orgSlug: r.org_slug,
+    nodeId: r.node_id,
+    note: r.note,
+    createdAt: r.created_at.toISOString(),
+  }));
 }

@@ -45,7 +45,9 @@ export async function recordTopupFailure(tx: SqlClient, purchaseId: string, orgI
     data: { purchaseId, message, failures: r?.failures ?? 1, stillEnabled: r?.enabled ?? false },
     subject: "Proofgrid: an automatic top-up failed",
     text: `An automatic top-up of your Proofgrid credits was not paid: ${message}.\n${
-      r?.enabled ? "It will be tried again later." : `After ${MAX_TOPUP_FAILURES} failures in a row automatic top-up is now off; buy credits by hand or save another card.`
+      r?.enabled
+        ? "It will be tried again later."
+        : `After ${MAX_TOPUP_FAILURES} failures in a row automatic top-up is now off; buy credits by hand or save another card.`
     }`,
   });
 }
@@ -132,9 +134,17 @@ async function topUp(stripe: Stripe, d: DueTopup): Promise<void> {
       await creditPurchase(tx, p, pi.id, `topup:${id}`);
       await resetTopupFailures(tx, { orgId: d.org_id });
     } else if (pi.status === "requires_action" || pi.status === "requires_payment_method" || pi.status === "canceled") {
-      await recordTopupFailure(tx, id, d.org_id, `the bank asks the cardholder to confirm this payment (${pi.status}); buy credits on the billing page`);
+      await recordTopupFailure(
+        tx,
+        id,
+        d.org_id,
+        `the bank asks the cardholder to confirm this payment (${pi.status}); buy credits on the billing page`,
+      );
     }
     // `processing`: the webhook's payment_intent.succeeded or .payment_failed finishes it.
   });
-  logger.info({ orgId: d.org_id, purchaseId: id, paymentIntentId: pi.id, status: pi.status, amount: formatMoney(purchaseAmount, currency) }, "auto top-up charged");
+  logger.info(
+    { orgId: d.org_id, purchaseId: id, paymentIntentId: pi.id, status: pi.status, amount: formatMoney(purchaseAmount, currency) },
+    "auto top-up charged",
+  );
 }

@@ -76,10 +76,14 @@ export const ZUpdateBillingSettingsRequest = z.object({
 });
 export type TUpdateBillingSettingsRequest = z.infer<typeof ZUpdateBillingSettingsRequest>;
 
-const toBase = (tokens: number | null | undefined) => (tokens === undefined ? undefined : tokens === null ? null : BigInt(tokens) * BASE_UNITS_PER_TOKEN);
+const toBase = (tokens: number | null | undefined) =>
+  tokens === undefined ? undefined : tokens === null ? null : BigInt(tokens) * BASE_UNITS_PER_TOKEN;
 
 /** Changes the fields given (absent fields stay as they are). */
-export async function updateBillingSettings(opts: { orgId: string; request: TUpdateBillingSettingsRequest }): Promise<BillingOverview["settings"]> {
+export async function updateBillingSettings(opts: {
+  orgId: string;
+  request: TUpdateBillingSettingsRequest;
+}): Promise<BillingOverview["settings"]> {
   const r = opts.request;
   const cfg = getBillingConfig();
   const cap = toBase(r.monthlySpendCap);
@@ -100,7 +104,8 @@ export async function updateBillingSettings(opts: { orgId: string; request: TUpd
       autoTopupEnabled: r.autoTopupEnabled,
     });
     if (r.autoTopupEnabled) {
-      if (!s?.payment_method_id) throw new AppError("BAD_REQUEST", "auto top-up needs a saved card: buy credits once with “save this card” ticked");
+      if (!s?.payment_method_id)
+        throw new AppError("BAD_REQUEST", "auto top-up needs a saved card: buy credits once with “save this card” ticked");
       if (!s.auto_topup_threshold || !s.auto_topup_amount) throw new AppError("BAD_REQUEST", "auto top-up needs a threshold and an amount");
     }
   });

@@ -12,7 +12,13 @@ import { logger } from "../../logger.ts";
 // issue 16: its delivery registers a sink here (`registerBillingAlertSink`) that queues the
 // event in its own outbox in the same transaction. Nothing else delivers webhooks today.
 
-export type BillingAlertKind = "low_balance" | "spend_cap_80" | "spend_cap_reached" | "key_spend_cap_reached" | "auto_topup_failed" | "debt";
+export type BillingAlertKind =
+  | "low_balance"
+  | "spend_cap_80"
+  | "spend_cap_reached"
+  | "key_spend_cap_reached"
+  | "auto_topup_failed"
+  | "debt";
 
 export interface BillingAlert {
   id: string;

@@ -46,7 +46,12 @@ export async function lockPurchase(
  * becomes `paid`. A purchase already paid changes nothing. Then any refund or dispute Stripe
  * reported before the payment was known is applied (`reconcileReversals`).
  */
-export async function creditPurchase(tx: SqlClient, p: LockedPurchase, paymentIntentId: string, cause: string): Promise<{ credited: boolean }> {
+export async function creditPurchase(
+  tx: SqlClient,
+  p: LockedPurchase,
+  paymentIntentId: string,
+  cause: string,
+): Promise<{ credited: boolean }> {
   if (p.status === "paid") return { credited: false };
   await ensureOrgAccounts(tx, p.org_id);
   const res = await creditOrgRepayingDebt(tx, {
@@ -60,7 +65,18 @@ export async function creditPurchase(tx: SqlClient, p: LockedPurchase, paymentIn
   await markPurchasePaid(tx, { purchaseId: p.id, paymentIntentId });
   p.status = "paid";
   p.stripe_payment_intent_id = paymentIntentId;
-  logger.info({ orgId: p.org_id, purchaseId: p.id, paymentIntentId, tokens: p.tokens.toString(), repaid: res.repaid.toString(), created: res.created, cause }, "card purchase credited");
+  logger.info(
+    {
+      orgId: p.org_id,
+      purchaseId: p.id,
+      paymentIntentId,
+      tokens: p.tokens.toString(),
+      repaid: res.repaid.toString(),
+      created: res.created,
+      cause,
+    },
+    "card purchase credited",
+  );
   if (p.refunded_minor > 0n || p.disputed_minor > 0n) await reconcileReversals(tx, p, { eventId: cause, kind: "refund" });
   return { credited: res.created };
 }
@@ -134,6 +150,16 @@ export async function reconcileReversals(
     transferId,
   });
   p.tokens_reversed = target;
-  logger.warn({ orgId: p.org_id, purchaseId: p.id, kind: cause.kind, tokens: delta.toString(), fromBalance: fromBalance.toString(), toDebt: toDebt.toString() }, "card payment reversed");
+  logger.warn(
+    {
+      orgId: p.org_id,
+      purchaseId: p.id,
+      kind: cause.kind,
+      tokens: delta.toString(),
+      fromBalance: fromBalance.toString(),
+      toDebt: toDebt.toString(),
+    },
+    "card payment reversed",
+  );
   return { tokens: delta, fromBalance, toDebt };
 }

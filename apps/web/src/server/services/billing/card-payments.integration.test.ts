@@ -40,11 +40,15 @@ const ORIGIN = "http://127.0.0.1:3999";
 const MODEL = "e".repeat(64);
 
 async function available(org = orgId): Promise<bigint> {
-  const rows = await sql().$queryRaw<{ balance: string }[]>`SELECT balance::text FROM ledger_accounts WHERE code = ${orgAccountCode(org, "available")}`;
+  const rows = await sql().$queryRaw<
+    { balance: string }[]
+  >`SELECT balance::text FROM ledger_accounts WHERE code = ${orgAccountCode(org, "available")}`;
   return BigInt(rows[0]?.balance ?? 0);
 }
 async function owed(org = orgId): Promise<bigint> {
-  const rows = await sql().$queryRaw<{ balance: string }[]>`SELECT balance::text FROM ledger_accounts WHERE code = ${orgAccountCode(org, "debt")}`;
+  const rows = await sql().$queryRaw<
+    { balance: string }[]
+  >`SELECT balance::text FROM ledger_accounts WHERE code = ${orgAccountCode(org, "debt")}`;
   return -BigInt(rows[0]?.balance ?? 0);
 }
 async function transfersOfKind(kind: string): Promise<number> {
@@ -83,7 +87,10 @@ beforeAll(async () => {
     for await (const c of req) chunks.push(c as Buffer);
     let response: Response;
     try {
-      const out = await receiveStripeWebhook({ body: new Uint8Array(Buffer.concat(chunks)), signature: (req.headers["stripe-signature"] as string) ?? null });
+      const out = await receiveStripeWebhook({
+        body: new Uint8Array(Buffer.concat(chunks)),
+        signature: (req.headers["stripe-signature"] as string) ?? null,
+      });
       response = Response.json({ received: true, ...out });
     } catch (err) {
       response = errorResponse(err);
@@ -94,7 +101,14 @@ beforeAll(async () => {
   await new Promise<void>((r) => hook.listen(0, "127.0.0.1", r));
   stripe.setWebhookUrl(`http://127.0.0.1:${(hook.address() as AddressInfo).port}/api/stripe/webhook`);
   // PRICE_PER_CU: 50 tokens per CU, so that a short embedding job costs a few tokens.
-  Object.assign(process.env, { DATABASE_URL: t.url, PROOFGRID_DATA_DIR: dataDir, ...stripe.env, TOKEN_PRICE_CENTS: "1", BILLING_CURRENCY: "usd", PRICE_PER_CU: "50000000" });
+  Object.assign(process.env, {
+    DATABASE_URL: t.url,
+    PROOFGRID_DATA_DIR: dataDir,
+    ...stripe.env,
+    TOKEN_PRICE_CENTS: "1",
+    BILLING_CURRENCY: "usd",
+    PRICE_PER_CU: "50000000",
+  });
   resetEnvCache();
   ownerCookie = await signUp("founder@startup.example");
   otherCookie = await signUp("someone@else.example");
@@ -103,7 +117,16 @@ beforeAll(async () => {
   await ensureOrgAccounts(sql(), orgId);
   await ensureOrgAccounts(sql(), otherOrgId);
   await t.prisma.model.create({
-    data: { id: MODEL, slug: "encoder-synthetic-minilm", name: "enc", kind: "embedding", description: "", signature: {}, baseCostMilliCu: 1000, synthetic: true },
+    data: {
+      id: MODEL,
+      slug: "encoder-synthetic-minilm",
+      name: "enc",
+      kind: "embedding",
+      description: "",
+      signature: {},
+      baseCostMilliCu: 1000,
+      synthetic: true,
+    },
   });
 });
 afterAll(async () => {
@@ -112,7 +135,15 @@ afterAll(async () => {
   await closePgPool();
   await t?.drop();
   rmSync(dataDir, { recursive: true, force: true });
-  for (const k of ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE", "TOKEN_PRICE_CENTS", "BILLING_CURRENCY", "PRICE_PER_CU"]) delete process.env[k];
+  for (const k of [
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
+    "TOKEN_PRICE_CENTS",
+    "BILLING_CURRENCY",
+    "PRICE_PER_CU",
+  ])
+    delete process.env[k];
   resetEnvCache();
 });
 
@@ -123,7 +154,12 @@ describe("a Checkout purchase credits exactly once", () => {
     const completed = byType("checkout.session.completed");
     const succeeded = byType("payment_intent.succeeded");
     // The same event twice at once, and both credit-carrying events at once.
-    const first = await Promise.all([stripe.deliver(completed), stripe.deliver(completed), stripe.deliver(succeeded), stripe.deliver(byType("charge.succeeded"))]);
+    const first = await Promise.all([
+      stripe.deliver(completed),
+      stripe.deliver(completed),
+      stripe.deliver(succeeded),
+      stripe.deliver(byType("charge.succeeded")),
+    ]);
     expect(first.map((d) => d.status)).toEqual([200, 200, 200, 200]);
     // A duplicate delivery, then a replay of everything (Stripe's retries, an attacker's copy).
     for (const e of [completed, succeeded, completed, byType("charge.succeeded")]) expect((await stripe.deliver(e)).status).toBe(200);
@@ -155,7 +191,9 @@ describe("a Checkout purchase credits exactly once", () => {
     // (seen once in the test above). The window is narrow: without the lock this test passed
     // 3 runs of 3, so it guards the behaviour rather than reproducing the race on demand.
     const purchases = await Promise.all(Array.from({ length: 6 }, () => buy(100)));
-    await Promise.all(purchases.flatMap((p) => [stripe.deliver(p.byType("charge.succeeded")), stripe.deliver(p.byType("checkout.session.completed"))]));
+    await Promise.all(
+      purchases.flatMap((p) => [stripe.deliver(p.byType("charge.succeeded")), stripe.deliver(p.byType("checkout.session.completed"))]),
+    );
     for (const p of purchases) {
       expect(await t.prisma.cardPurchase.findUniqueOrThrow({ where: { stripeSessionId: p.sessionId } })).toMatchObject({
         status: "paid",
@@ -233,15 +271,29 @@ describe("refunds and disputes", () => {
     expect(await available(org)).toBe(1000n * TOKEN);
     // Spend 900 tokens (what settlement does to the customer's credits: they leave for good).
     await sqlTransaction((tx) =>
-      postTransfer(tx, { idempotencyKey: `spend:${org}`, kind: "settle", legs: [{ code: orgAccountCode(org, "available"), amount: -900n * TOKEN }, { code: SYSTEM_ACCOUNTS.protocolFee.code, amount: 900n * TOKEN }] }),
+      postTransfer(tx, {
+        idempotencyKey: `spend:${org}`,
+        kind: "settle",
+        legs: [
+          { code: orgAccountCode(org, "available"), amount: -900n * TOKEN },
+          { code: SYSTEM_ACCOUNTS.protocolFee.code, amount: 900n * TOKEN },
+        ],
+      }),
     );
     const refunded = await stripe.deliver(stripe.refund(charge));
     expect(refunded.status).toBe(200);
     expect(await available(org)).toBe(0n); // never below zero
     expect(await owed(org)).toBe(900n * TOKEN);
-    expect(await t.prisma.cardReversal.findFirstOrThrow({ where: { orgId: org } })).toMatchObject({ kind: "refund", tokens: 1000n * TOKEN, fromBalance: 100n * TOKEN, toDebt: 900n * TOKEN });
+    expect(await t.prisma.cardReversal.findFirstOrThrow({ where: { orgId: org } })).toMatchObject({
+      kind: "refund",
+      tokens: 1000n * TOKEN,
+      fromBalance: 100n * TOKEN,
+      toDebt: 900n * TOKEN,
+    });
     // The owners were told.
-    const mail = await sql().$queryRaw<{ subject: string }[]>`SELECT subject FROM outbound_emails WHERE kind = 'billing_alert' AND to_address = 'founder@startup.example'`;
+    const mail = await sql().$queryRaw<
+      { subject: string }[]
+    >`SELECT subject FROM outbound_emails WHERE kind = 'billing_alert' AND to_address = 'founder@startup.example'`;
     expect(mail.map((m) => m.subject)).toContain("Proofgrid: a card payment was reversed and your organisation owes tokens");
 
     // New jobs: a clear 402 that says what to do, and nothing held.
@@ -279,7 +331,10 @@ describe("refunds and disputes", () => {
     await stripe.deliver(stripe.closeDispute(disputeId, "won"));
     expect(await available(org)).toBe(1500n * TOKEN);
     expect(await owed(org)).toBe(0n);
-    const kinds = (await t.prisma.cardReversal.findMany({ where: { orgId: org }, orderBy: { createdAt: "asc" } })).map((r) => [r.kind, r.tokens / TOKEN]);
+    const kinds = (await t.prisma.cardReversal.findMany({ where: { orgId: org }, orderBy: { createdAt: "asc" } })).map((r) => [
+      r.kind,
+      r.tokens / TOKEN,
+    ]);
     expect(kinds).toEqual([
       ["refund", 500n],
       ["dispute", 1500n],
@@ -321,13 +376,18 @@ describe("bad input changes no balance", () => {
     expect(await available(otherOrgId)).toBe(otherBefore);
     expect((await available()) - mineBefore).toBe(400n * TOKEN);
     // The owner's own confirmation sees it paid.
-    expect(await (await as(ownerCookie, { "x-proofgrid-org": orgId })).billing.confirmCheckout({ sessionId: mine.sessionId })).toMatchObject({ status: "paid" });
+    expect(
+      await (await as(ownerCookie, { "x-proofgrid-org": orgId })).billing.confirmCheckout({ sessionId: mine.sessionId }),
+    ).toMatchObject({ status: "paid" });
   });
 
   it("an Idempotency-Key answers the first purchase again, and refuses another request", async () => {
     const key = randomUUID();
     const owner = await as(ownerCookie, { "x-proofgrid-org": orgId });
-    const [a, b] = await Promise.all([owner.billing.checkout({ tokens: 250, idempotencyKey: key }), owner.billing.checkout({ tokens: 250, idempotencyKey: key })]);
+    const [a, b] = await Promise.all([
+      owner.billing.checkout({ tokens: 250, idempotencyKey: key }),
+      owner.billing.checkout({ tokens: 250, idempotencyKey: key }),
+    ]);
     expect(a.purchaseId).toBe(b.purchaseId);
     expect(a.sessionId).toBe(b.sessionId);
     expect(a.url).toBe(b.url);
@@ -335,7 +395,9 @@ describe("bad input changes no balance", () => {
     expect(c).toMatchObject({ purchaseId: a.purchaseId, replayed: true });
     expect(await code(owner.billing.checkout({ tokens: 260, idempotencyKey: key }))).toBe("UNPROCESSABLE_CONTENT");
     expect(await t.prisma.cardPurchase.count({ where: { orgId, idempotencyKey: key } })).toBe(1);
-    expect(stripe.requests.filter((r) => r.path === "/v1/checkout/sessions" && r.idempotencyKey === `checkout:${a.purchaseId}`).length).toBeGreaterThanOrEqual(1);
+    expect(
+      stripe.requests.filter((r) => r.path === "/v1/checkout/sessions" && r.idempotencyKey === `checkout:${a.purchaseId}`).length,
+    ).toBeGreaterThanOrEqual(1);
   });
 });
 
@@ -346,7 +408,8 @@ describe("spend controls", () => {
     await grantCredits({ orgId: org, amount: 100_000n * TOKEN, idempotencyKey: `cap:${org}` });
     const owner = await as(ownerCookie, { "x-proofgrid-org": org });
     const key = await createApiKey({ orgId: org, name: "batch", scopes: ["jobs:write"] });
-    const submit = (apiKeyId: string | null) => submitJob({ orgId: org, apiKeyId, request: { model: "encoder-synthetic-minilm", input: { text: "a few words" } } });
+    const submit = (apiKeyId: string | null) =>
+      submitJob({ orgId: org, apiKeyId, request: { model: "encoder-synthetic-minilm", input: { text: "a few words" } } });
     const first = await submit(key.id);
     const price = BigInt(first.price);
     // The key may spend one more job's worth; the organisation three jobs' worth.
@@ -366,8 +429,15 @@ describe("spend controls", () => {
     }
     // Dashboard jobs (no key) go on until the organisation's cap.
     let orgRefusal: unknown;
-    for (let i = 0; i < 50 && !orgRefusal; i++) orgRefusal = await submit(null).then(() => undefined, (e: unknown) => e);
-    expect(orgRefusal).toMatchObject({ code: "SPEND_CAP_REACHED", details: { scope: "organisation", capTokens: (capTokens * TOKEN).toString() } });
+    for (let i = 0; i < 50 && !orgRefusal; i++)
+      orgRefusal = await submit(null).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(orgRefusal).toMatchObject({
+      code: "SPEND_CAP_REACHED",
+      details: { scope: "organisation", capTokens: (capTokens * TOKEN).toString() },
+    });
     expect(errorResponse(orgRefusal).status).toBe(402);
     const overview = await owner.billing.overview();
     expect(BigInt(overview.spentThisMonth)).toBeLessThanOrEqual(capTokens * TOKEN);
@@ -399,14 +469,29 @@ describe("auto top-up and alerts", () => {
     const org = (await (await as(ownerCookie)).account.createOrganization({ name: "Autopilot", kind: "customer" })).orgId;
     await ensureOrgAccounts(sql(), org);
     const owner = await as(ownerCookie, { "x-proofgrid-org": org });
-    expect(await code(owner.billing.updateSettings({ autoTopupEnabled: true, autoTopupThreshold: 200, autoTopupAmount: 1000 }))).toBe("BAD_REQUEST");
+    expect(await code(owner.billing.updateSettings({ autoTopupEnabled: true, autoTopupThreshold: 200, autoTopupAmount: 1000 }))).toBe(
+      "BAD_REQUEST",
+    );
     const { byType } = await buy(500, { org, saveCard: true });
-    for (const e of [byType("charge.succeeded"), byType("payment_intent.succeeded"), byType("checkout.session.completed")]) await stripe.deliver(e);
+    for (const e of [byType("charge.succeeded"), byType("payment_intent.succeeded"), byType("checkout.session.completed")])
+      await stripe.deliver(e);
     expect((await owner.billing.overview()).settings.savedCard).toBe("visa •••• 4242");
-    await owner.billing.updateSettings({ autoTopupEnabled: true, autoTopupThreshold: 200, autoTopupAmount: 1000, lowBalanceThreshold: 300 });
+    await owner.billing.updateSettings({
+      autoTopupEnabled: true,
+      autoTopupThreshold: 200,
+      autoTopupAmount: 1000,
+      lowBalanceThreshold: 300,
+    });
     expect(await runAutoTopups()).toBe(0); // 500 ≥ 200: nothing due
     await sqlTransaction((tx) =>
-      postTransfer(tx, { idempotencyKey: `spend:${org}`, kind: "settle", legs: [{ code: orgAccountCode(org, "available"), amount: -400n * TOKEN }, { code: SYSTEM_ACCOUNTS.protocolFee.code, amount: 400n * TOKEN }] }),
+      postTransfer(tx, {
+        idempotencyKey: `spend:${org}`,
+        kind: "settle",
+        legs: [
+          { code: orgAccountCode(org, "available"), amount: -400n * TOKEN },
+          { code: SYSTEM_ACCOUNTS.protocolFee.code, amount: 400n * TOKEN },
+        ],
+      }),
     );
     await checkBalanceAlerts();
     await checkBalanceAlerts(); // once per fall below the threshold
@@ -415,7 +500,9 @@ describe("auto top-up and alerts", () => {
     expect(await available(org)).toBe(1100n * TOKEN);
     const topups = await t.prisma.cardPurchase.findMany({ where: { orgId: org, kind: "auto_topup" } });
     expect(topups.map((p) => p.status)).toEqual(["paid"]);
-    const offSession = [...stripe.paymentIntents.values()].filter((pi) => pi.customer && (pi.metadata as Record<string, string>).kind === "auto_topup");
+    const offSession = [...stripe.paymentIntents.values()].filter(
+      (pi) => pi.customer && (pi.metadata as Record<string, string>).kind === "auto_topup",
+    );
     expect(offSession).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 300)); // the stand-in's webhooks for it arrive after its answer
     expect(await available(org)).toBe(1100n * TOKEN);
@@ -423,7 +510,14 @@ describe("auto top-up and alerts", () => {
 
     // Spend below the threshold again with a card that now declines: failed, backed off, owners told.
     await sqlTransaction((tx) =>
-      postTransfer(tx, { idempotencyKey: `spend2:${org}`, kind: "settle", legs: [{ code: orgAccountCode(org, "available"), amount: -1000n * TOKEN }, { code: SYSTEM_ACCOUNTS.protocolFee.code, amount: 1000n * TOKEN }] }),
+      postTransfer(tx, {
+        idempotencyKey: `spend2:${org}`,
+        kind: "settle",
+        legs: [
+          { code: orgAccountCode(org, "available"), amount: -1000n * TOKEN },
+          { code: SYSTEM_ACCOUNTS.protocolFee.code, amount: 1000n * TOKEN },
+        ],
+      }),
     );
     stripe.declineNextCharge();
     await runAutoTopups();

@@ -23,7 +23,9 @@ export interface PurchaseStatus {
 
 async function read(orgId: string, sessionId: string): Promise<PurchaseStatus | null> {
   const r = await loadPurchaseStatus(sql(), { orgId, sessionId });
-  return r ? { purchaseId: r.id, status: r.status, tokens: r.tokens, amountMinor: r.amount_minor, currency: r.currency, receiptUrl: r.receipt_url } : null;
+  return r
+    ? { purchaseId: r.id, status: r.status, tokens: r.tokens, amountMinor: r.amount_minor, currency: r.currency, receiptUrl: r.receipt_url }
+    : null;
 }
 
 /**

@@ -125,7 +125,10 @@ export async function createCheckout(opts: {
   const cfg = getBillingConfig();
   const stripe = getStripe();
   if (!stripe) {
-    throw new AppError("UNAVAILABLE", "card payments are not configured on this platform (no STRIPE_SECRET_KEY): ask an administrator to grant credits");
+    throw new AppError(
+      "UNAVAILABLE",
+      "card payments are not configured on this platform (no STRIPE_SECRET_KEY): ask an administrator to grant credits",
+    );
   }
   const { tokens, saveCard = false } = opts.request;
   if (tokens < cfg.minTokens || tokens > cfg.maxTokens) {
@@ -144,7 +147,9 @@ export async function createCheckout(opts: {
   }
   const baseUnits = BigInt(tokens) * BASE_UNITS_PER_TOKEN;
   const amountMinor = BigInt(tokens) * BigInt(cfg.tokenPriceMinor);
-  const requestHash = createHash("sha256").update(JSON.stringify({ tokens, saveCard, currency: cfg.currency, price: cfg.tokenPriceMinor })).digest("hex");
+  const requestHash = createHash("sha256")
+    .update(JSON.stringify({ tokens, saveCard, currency: cfg.currency, price: cfg.tokenPriceMinor }))
+    .digest("hex");
 
   // Our row first (with the caller's key, unique per organisation): a concurrent request with
   // the same key waits on the unique index and then finds this row.
@@ -163,9 +168,13 @@ export async function createCheckout(opts: {
     row = await loadCheckoutPurchaseByKey(sql(), { orgId: opts.orgId, idempotencyKey });
     if (!row) throw new Error("card purchase vanished after an idempotency conflict");
     if (row.request_hash !== requestHash) {
-      throw new AppError("UNPROCESSABLE", "this idempotency key was already used for a different purchase: use a new key for a new request", {
-        idempotencyKey,
-      });
+      throw new AppError(
+        "UNPROCESSABLE",
+        "this idempotency key was already used for a different purchase: use a new key for a new request",
+        {
+          idempotencyKey,
+        },
+      );
     }
     replayed = true;
     if (row.status !== "creating") return toView(row, true);
@@ -215,7 +224,10 @@ export async function createCheckout(opts: {
     paymentIntentId: paymentIntent,
   });
   const result = updated ?? row;
-  logger.info({ orgId: opts.orgId, purchaseId: row.id, sessionId: session.id, tokens, amountMinor: amountMinor.toString() }, "checkout session created");
+  logger.info(
+    { orgId: opts.orgId, purchaseId: row.id, sessionId: session.id, tokens, amountMinor: amountMinor.toString() },
+    "checkout session created",
+  );
   return toView(result, replayed);
 }
 
@@ -230,7 +242,10 @@ export async function ensureStripeCustomer(stripe: Stripe, orgId: string): Promi
   if (current.stripe_customer_id) return current.stripe_customer_id;
   let customer: Stripe.Customer;
   try {
-    customer = await stripe.customers.create({ name: current.name.slice(0, 256), metadata: { org_id: orgId } }, { idempotencyKey: `customer:${orgId}` });
+    customer = await stripe.customers.create(
+      { name: current.name.slice(0, 256), metadata: { org_id: orgId } },
+      { idempotencyKey: `customer:${orgId}` },
+    );
   } catch (err) {
     throw stripeFailure(err, { orgId });
   }
@@ -246,7 +261,12 @@ export function stripeFailure(err: unknown, ids: Record<string, string>): AppErr
   if (err instanceof Stripe.errors.StripeError) {
     logger.warn({ ...ids, type: err.type, code: err.code, status: err.statusCode, msg: err.message }, "stripe refused a request");
     if (err instanceof Stripe.errors.StripeCardError) return new AppError("INSUFFICIENT_CREDITS", `the card was declined: ${err.message}`);
-    return new AppError("UNAVAILABLE", `the payment provider could not take this request (${err.message}); nothing was charged, try again in a moment`);
+    return new AppError(
+      "UNAVAILABLE",
+      `the payment provider could not take this request (${err.message}); nothing was charged, try again in a moment`,
+    );
   }
-  return err instanceof AppError ? err : new AppError("UNAVAILABLE", "the payment provider could not be reached; nothing was charged, try again in a moment");
+  return err instanceof AppError
+    ? err
+    : new AppError("UNAVAILABLE", "the payment provider could not be reached; nothing was charged, try again in a moment");
 }

@@ -6,7 +6,10 @@ import { ensureOrgAccounts, ensureSystemAccounts } from "./org-accounts.ts";
 export const ZGrantCreditsRequest = z.object({
   orgId: z.uuid(),
   /** Base units; at most 10^15 (a billion tokens) per grant. */
-  amount: z.coerce.bigint().positive().max(10n ** 15n),
+  amount: z.coerce
+    .bigint()
+    .positive()
+    .max(10n ** 15n),
   /** Retrying a grant with the same key grants once. */
   idempotencyKey: z.string().min(1).max(200),
   memo: z.string().max(500).optional(),

@@ -17,7 +17,12 @@ export function formatMoney(amountMinor: bigint | number | string, currency: str
   const digits = currencyDigits(currency);
   const minor = BigInt(amountMinor);
   const major = Number(minor) / 10 ** digits;
-  return new Intl.NumberFormat("en-US", { style: "currency", currency, minimumFractionDigits: digits, maximumFractionDigits: digits }).format(major);
+  return new Intl.NumberFormat("en-US", {
+    style: "currency",
+    currency,
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(major);
 }
 
 /** What `tokens` base units cost at `tokenPriceMinor` minor units per token, rounded to the

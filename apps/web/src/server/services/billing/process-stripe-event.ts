@@ -72,7 +72,8 @@ export async function processStripeEvent(event: Stripe.Event, rawBody: Uint8Arra
     });
     if (!row) throw new Error(`stripe event ${event.id} was not stored`);
     if (!row.inserted) {
-      if (row.payload_sha256 !== digest) logger.warn({ eventId: event.id, type: event.type }, "stripe event redelivered with a different body; the first one stands");
+      if (row.payload_sha256 !== digest)
+        logger.warn({ eventId: event.id, type: event.type }, "stripe event redelivered with a different body; the first one stands");
       return { status: "duplicate", note: `already ${row.status}` } satisfies EventOutcome;
     }
     await lockPayment(tx, paymentIntentOf(event));
@@ -178,13 +179,23 @@ export async function applyCheckoutSession(tx: SqlClient, session: Stripe.Checko
   if (session.payment_status !== "paid") {
     const linked = paymentIntentId ? await linkPaymentIntent(tx, p, paymentIntentId) : null;
     if (linked === "conflict") return { ...base, status: "rejected", note: "the session names another payment than the purchase's" };
-    return { ...base, status: "processed", note: `payment ${session.payment_status}: credited when it is paid`, linkedPaymentIntent: linked === "linked" ? paymentIntentId : null };
+    return {
+      ...base,
+      status: "processed",
+      note: `payment ${session.payment_status}: credited when it is paid`,
+      linkedPaymentIntent: linked === "linked" ? paymentIntentId : null,
+    };
   }
   if (!paymentIntentId) return { ...base, status: "rejected", note: "a paid session without a payment intent" };
   const linked = await linkPaymentIntent(tx, p, paymentIntentId);
   if (linked === "conflict") return { ...base, status: "rejected", note: "the session names another payment than the purchase's" };
   const { credited } = await creditPurchase(tx, p, paymentIntentId, cause);
-  return { ...base, status: "processed", note: credited ? "credited" : "already credited", linkedPaymentIntent: linked === "linked" ? paymentIntentId : null };
+  return {
+    ...base,
+    status: "processed",
+    note: credited ? "credited" : "already credited",
+    linkedPaymentIntent: linked === "linked" ? paymentIntentId : null,
+  };
 }
 
 /** Gives the purchase its payment id once; another id than the one it has is a conflict. */
@@ -266,7 +277,8 @@ async function onChargeRefunded(tx: SqlClient, charge: Stripe.Charge, eventId: s
   const p = await lockPurchase(tx, { paymentIntentId, chargeId: charge.id });
   if (!p) return { status: "unmatched", note: `no purchase for charge ${charge.id}`, paymentIntentId };
   const base = { purchaseId: p.id, paymentIntentId };
-  if (charge.currency?.toLowerCase() !== p.currency) return { ...base, status: "rejected", note: `refund in ${charge.currency}, purchase in ${p.currency}` };
+  if (charge.currency?.toLowerCase() !== p.currency)
+    return { ...base, status: "rejected", note: `refund in ${charge.currency}, purchase in ${p.currency}` };
   // amount_refunded is cumulative: an older refund event arriving late lowers nothing.
   const refunded = BigInt(charge.amount_refunded);
   const delta = refunded - p.refunded_minor;
@@ -274,7 +286,11 @@ async function onChargeRefunded(tx: SqlClient, charge: Stripe.Charge, eventId: s
   await recordPurchaseRefund(tx, { purchaseId: p.id, refundedMinor: refunded, chargeId: charge.id, receiptUrl: charge.receipt_url });
   p.refunded_minor = refunded;
   const r = await reconcileReversals(tx, p, { eventId, kind: "refund", amountMinor: delta });
-  return { ...base, status: "processed", note: `refunded ${delta} minor units: ${r.tokens} base units taken back, ${r.toDebt} of them as debt` };
+  return {
+    ...base,
+    status: "processed",
+    note: `refunded ${delta} minor units: ${r.tokens} base units taken back, ${r.toDebt} of them as debt`,
+  };
 }
 
 async function onDisputeCreated(tx: SqlClient, dispute: Stripe.Dispute, eventId: string): Promise<HandlerResult> {
@@ -293,7 +309,11 @@ async function onDisputeCreated(tx: SqlClient, dispute: Stripe.Dispute, eventId:
     const mark = { purchaseId: p.id, orgId: p.org_id, stripeEventId: eventId, stripeDisputeId: dispute.id, amountMinor: amount };
     await insertDisputeMark(tx, { kind: "dispute", ...mark });
   }
-  return { ...base, status: "processed", note: `disputed ${amount} minor units: ${r.tokens} base units taken back, ${r.toDebt} of them as debt` };
+  return {
+    ...base,
+    status: "processed",
+    note: `disputed ${amount} minor units: ${r.tokens} base units taken back, ${r.toDebt} of them as debt`,
+  };
 }
 
 async function onDisputeClosed(tx: SqlClient, dispute: Stripe.Dispute, eventId: string): Promise<HandlerResult> {

@@ -16,7 +16,11 @@ export const MAX_STRIPE_EVENT_BYTES = 256 * 1024;
  * platform does not know. Only a failure of our own (the database) throws something else,
  * which the route answers 500, so that Stripe delivers the event again.
  */
-export async function receiveStripeWebhook(opts: { body: Uint8Array; signature: string | null; requestId?: string }): Promise<EventOutcome & { id: string }> {
+export async function receiveStripeWebhook(opts: {
+  body: Uint8Array;
+  signature: string | null;
+  requestId?: string;
+}): Promise<EventOutcome & { id: string }> {
   const secret = getEnv().STRIPE_WEBHOOK_SECRET;
   if (!secret) throw new AppError("UNAVAILABLE", "card payments are not configured (no STRIPE_WEBHOOK_SECRET)");
   if (!opts.signature) throw new AppError("BAD_REQUEST", "missing Stripe-Signature header");

@@ -36,7 +36,9 @@ export async function readSpendControls(opts: { orgId: string; apiKeyId?: string
  */
 export async function assertNoDebt(orgId: string, owed: bigint): Promise<void> {
   if (owed <= 0n) return;
-  const { owed: left } = await sqlTransaction((tx) => repayDebtFromBalance(tx, { orgId, idempotencyKey: `debt_repayment:${orgId}:${Date.now()}:${Math.random()}` }));
+  const { owed: left } = await sqlTransaction((tx) =>
+    repayDebtFromBalance(tx, { orgId, idempotencyKey: `debt_repayment:${orgId}:${Date.now()}:${Math.random()}` }),
+  );
   if (left <= 0n) return;
   throw new AppError(
     "DEBT_OUTSTANDING",

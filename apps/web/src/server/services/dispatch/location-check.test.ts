@@ -28,12 +28,18 @@ describe("locationEvidence", () => {
 
   it("property: slower answers never make a location less plausible", () => {
     fc.assert(
-      fc.property(fc.double({ min: -89, max: 89, noNaN: true }), fc.double({ min: -179, max: 179, noNaN: true }), fc.double({ min: 0, max: 500, noNaN: true }), fc.double({ min: 0, max: 500, noNaN: true }), (lat, lon, a, b) => {
-        const [fast, slow] = a < b ? [a, b] : [b, a];
-        const f = locationEvidence({ probe: frankfurt, declared: { lat, lon }, overheadsMs: [fast] });
-        const s = locationEvidence({ probe: frankfurt, declared: { lat, lon }, overheadsMs: [slow] });
-        if (f?.plausible) expect(s?.plausible).toBe(true);
-      }),
+      fc.property(
+        fc.double({ min: -89, max: 89, noNaN: true }),
+        fc.double({ min: -179, max: 179, noNaN: true }),
+        fc.double({ min: 0, max: 500, noNaN: true }),
+        fc.double({ min: 0, max: 500, noNaN: true }),
+        (lat, lon, a, b) => {
+          const [fast, slow] = a < b ? [a, b] : [b, a];
+          const f = locationEvidence({ probe: frankfurt, declared: { lat, lon }, overheadsMs: [fast] });
+          const s = locationEvidence({ probe: frankfurt, declared: { lat, lon }, overheadsMs: [slow] });
+          if (f?.plausible) expect(s?.plausible).toBe(true);
+        },
+      ),
     );
   });
 });

@@ -47,7 +47,10 @@ export async function loadNetwork(db: Db): Promise<NetworkWorker[]> {
   const rows = await loadPlaceableWorkers(db);
   const listPrice = BigInt(getEnv().PRICE_PER_CU);
   const enforced = exposureEnforced();
-  const providers = await loadProviderExposures(db, rows.map((r) => r.org_id));
+  const providers = await loadProviderExposures(
+    db,
+    rows.map((r) => r.org_id),
+  );
   return rows.map((r) => {
     const p = providers.get(r.org_id);
     const e = p?.nodes.get(r.id);

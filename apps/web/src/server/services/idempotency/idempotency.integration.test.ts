@@ -29,7 +29,15 @@ const db = setupServiceDatabase({ name: "idem", env: { POR_STAKE_REQUIRED: "1" }
 beforeAll(async () => {
   // A row for the built-in encoder: submit checks its input with the real tokenizer.
   await db.t.prisma.model.create({
-    data: { id: "ef".repeat(32), slug: "encoder-synthetic-minilm", name: "encoder", kind: "embedding", description: "", signature: {}, baseCostMilliCu: 10 },
+    data: {
+      id: "ef".repeat(32),
+      slug: "encoder-synthetic-minilm",
+      name: "encoder",
+      kind: "embedding",
+      description: "",
+      signature: {},
+      baseCostMilliCu: 10,
+    },
   });
   customer = await createOrg("customer", "customer", 100_000n * TOKENS);
   provider = await createOrg("provider", "provider", 100_000n * TOKENS);
@@ -37,7 +45,16 @@ beforeAll(async () => {
   providerKey = (await createApiKey({ orgId: provider, name: "p", scopes: [...API_SCOPES] })).key;
   for (let i = 0; i < 3; i++) {
     const row = await db.t.prisma.node.create({
-      data: { orgId: provider, name: `n${i}`, publicKey: randomBytes(32).toString("base64url"), region: "local", status: "online", models: [], claimedCuPerHour: 3600, cuPerHour: 3600 },
+      data: {
+        orgId: provider,
+        name: `n${i}`,
+        publicKey: randomBytes(32).toString("base64url"),
+        region: "local",
+        status: "online",
+        models: [],
+        claimedCuPerHour: 3600,
+        cuPerHour: 3600,
+      },
       select: { id: true },
     });
     providerNodes.push(row.id);
@@ -74,7 +91,9 @@ describe("idempotency keys: same key and body → same answer; another body → 
     expect(await call(stakeRoute, { key: providerKey, id: node, body: { amount: "1", idempotencyKey: key } })).toEqual(first);
     expect((await call(stakeRoute, { key: providerKey, id: node, body: { amount: "7", idempotencyKey: key } })).status).toBe(422);
     // Header and body disagreeing is a 400 and moves nothing.
-    expect((await call(stakeRoute, { key: providerKey, id: node, idem: "a", body: { amount: "1", idempotencyKey: "b" } })).status).toBe(400);
+    expect((await call(stakeRoute, { key: providerKey, id: node, idem: "a", body: { amount: "1", idempotencyKey: "b" } })).status).toBe(
+      400,
+    );
     expect(await balance(nodeStakeCode(node))).toBe(1n);
     // No key (a provider's first try, issue 10): the stake runs once, and a retry is another stake.
     expect((await call(stakeRoute, { key: providerKey, id: node, body: { amount: "1" } })).status).toBe(201);
@@ -102,7 +121,9 @@ describe("idempotency keys: same key and body → same answer; another body → 
     await new Promise((r) => setTimeout(r, 20));
     const again = await call(unbondRoute, { key: providerKey, id: node, idem: key, body: { amount: "2" } });
     expect(again).toEqual(first);
-    const stored = await sql().$queryRaw<{ release_at: Date }[]>`SELECT release_at FROM unbond_requests WHERE id = ${first.body.requestId as string}::uuid`;
+    const stored = await sql().$queryRaw<
+      { release_at: Date }[]
+    >`SELECT release_at FROM unbond_requests WHERE id = ${first.body.requestId as string}::uuid`;
     expect(stored[0]?.release_at.toISOString()).toBe(first.body.releaseAt);
     expect((await call(unbondRoute, { key: providerKey, id: node, idem: key, body: { amount: "3" } })).status).toBe(422);
     expect(await balance(nodeStakeCode(node))).toBe(3n);
@@ -148,7 +169,8 @@ describe("idempotency keys: same key and body → same answer; another body → 
   it("keys expire after 24 hours: the coordinator purges them", async () => {
     const key = randomUUID();
     await call(stakeRoute, { key: providerKey, id: providerNodes[1] as string, idem: key, body: { amount: "1" } });
-    await sql().$executeRaw`UPDATE idempotency_keys SET created_at = now() - make_interval(secs => ${IDEMPOTENCY_KEEP_MS / 1000 + 1}) WHERE key = ${key}`;
+    await sql()
+      .$executeRaw`UPDATE idempotency_keys SET created_at = now() - make_interval(secs => ${IDEMPOTENCY_KEEP_MS / 1000 + 1}) WHERE key = ${key}`;
     expect(await purgeIdempotencyKeys()).toBe(1);
     expect(await db.t.prisma.idempotencyKey.count({ where: { key } })).toBe(0);
   });

@@ -58,7 +58,8 @@ export function idempotencyKeyOf(headerValue: string | null | undefined, bodyKey
   const header = headerValue === null || headerValue === undefined ? undefined : headerValue.trim();
   if (header !== undefined) {
     const parsed = ZIdempotencyKey.safeParse(header);
-    if (!parsed.success) throw new AppError("BAD_REQUEST", `invalid Idempotency-Key header: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+    if (!parsed.success)
+      throw new AppError("BAD_REQUEST", `invalid Idempotency-Key header: ${parsed.error.issues[0]?.message ?? "invalid"}`);
     if (bodyKey !== undefined && bodyKey !== header) {
       throw new AppError("BAD_REQUEST", "the Idempotency-Key header and the body's idempotencyKey differ: send one of them");
     }
@@ -110,9 +111,13 @@ export async function runIdempotent<T>(
     });
   } catch (err) {
     if (typeof err === "object" && err !== null && (err as { code?: unknown }).code === "55P03") {
-      throw new AppError("CONFLICT", `a request with this idempotency key is still running after ${IDEMPOTENCY_WAIT_MS / 1000} s: retry it later`, {
-        idempotencyKey: key,
-      });
+      throw new AppError(
+        "CONFLICT",
+        `a request with this idempotency key is still running after ${IDEMPOTENCY_WAIT_MS / 1000} s: retry it later`,
+        {
+          idempotencyKey: key,
+        },
+      );
     }
     throw err;
   }

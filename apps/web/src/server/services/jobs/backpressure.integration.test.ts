@@ -33,7 +33,9 @@ async function jobs(orgId: string, modelId: string, n: number, state: "queued" |
 
 beforeAll(async () => {
   for (const id of [M1, M2, M3]) {
-    await db.t.prisma.model.create({ data: { id, slug: `m${id[0]}`, name: "m", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 } });
+    await db.t.prisma.model.create({
+      data: { id, slug: `m${id[0]}`, name: "m", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 },
+    });
   }
   busy = (await db.t.prisma.organization.create({ data: { slug: "busy", name: "busy" }, select: { id: true } })).id;
   other = (await db.t.prisma.organization.create({ data: { slug: "other", name: "other" }, select: { id: true } })).id;
@@ -75,7 +77,9 @@ describe("backpressure", () => {
     });
 
     const provider = (await db.t.prisma.organization.create({ data: { slug: "p", name: "p", kind: "provider" }, select: { id: true } })).id;
-    await db.t.prisma.node.create({ data: { orgId: provider, name: "w", publicKey: "k", region: "local", models: [M2], status: "online", maxConcurrency: 1 } });
+    await db.t.prisma.node.create({
+      data: { orgId: provider, name: "w", publicKey: "k", region: "local", models: [M2], status: "online", maxConcurrency: 1 },
+    });
     // Ten finished in the last ten seconds: one a second. Three queued: three seconds > 2 s.
     await jobs(other, M2, 10, "succeeded", 10_000);
     await new Promise((r) => setTimeout(r, 1_100)); // the per-model load is cached for a second
@@ -91,14 +95,27 @@ describe("backpressure", () => {
   });
 
   it("a network that just started is judged by what its slots can run, not by the few jobs it has finished", async () => {
-    const provider = (await db.t.prisma.organization.create({ data: { slug: "p3", name: "p3", kind: "provider" }, select: { id: true } })).id;
-    await db.t.prisma.node.create({ data: { orgId: provider, name: "w3", publicKey: "k3", region: "local", models: [M3], status: "online", maxConcurrency: 2 } });
+    const provider = (await db.t.prisma.organization.create({ data: { slug: "p3", name: "p3", kind: "provider" }, select: { id: true } }))
+      .id;
+    await db.t.prisma.node.create({
+      data: { orgId: provider, name: "w3", publicKey: "k3", region: "local", models: [M3], status: "online", maxConcurrency: 2 },
+    });
     // One job finished half a second ago after a 50 ms run; 30 queued behind it. Observed
     // throughput alone (1 job in 10 s) says 300 s of queue; two slots at 50 ms drain it in
     // 0.75 s, under the 2 s bound.
     const now = Date.now();
     await db.t.prisma.job.create({
-      data: { orgId: other, modelId: M3, state: "succeeded", costMilliCu: 1, price: 1n, inputHash: "h", inputBytes: 1, startedAt: new Date(now - 550), finishedAt: new Date(now - 500) },
+      data: {
+        orgId: other,
+        modelId: M3,
+        state: "succeeded",
+        costMilliCu: 1,
+        price: 1n,
+        inputHash: "h",
+        inputBytes: 1,
+        startedAt: new Date(now - 550),
+        finishedAt: new Date(now - 500),
+      },
     });
     const flood = (await db.t.prisma.organization.create({ data: { slug: "flood", name: "flood" }, select: { id: true } })).id;
     const fresh = (await db.t.prisma.organization.create({ data: { slug: "fresh", name: "fresh" }, select: { id: true } })).id;

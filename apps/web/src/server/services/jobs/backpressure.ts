@@ -72,19 +72,27 @@ export async function assertAdmissible(opts: { orgId: string; modelId: string })
   const env = getEnv();
   const own = await countOrgQueuedJobs(sql(), { orgId: opts.orgId, limit: env.ORG_MAX_QUEUED_JOBS });
   if (own >= env.ORG_MAX_QUEUED_JOBS) {
-    throw new AppError("RATE_LIMITED", `your organisation has ${env.ORG_MAX_QUEUED_JOBS} jobs queued, the most allowed: wait for some to finish`, {
-      reason: "org_queue_full",
-      retryAfterSeconds: 5,
-    });
+    throw new AppError(
+      "RATE_LIMITED",
+      `your organisation has ${env.ORG_MAX_QUEUED_JOBS} jobs queued, the most allowed: wait for some to finish`,
+      {
+        reason: "org_queue_full",
+        retryAfterSeconds: 5,
+      },
+    );
   }
   const load = await modelLoad(opts.modelId);
   if (load.slots === 0 || load.throughputPerSec <= 0) return;
   const waitMs = (load.queued / load.throughputPerSec) * 1000;
   if (waitMs > env.MAX_QUEUE_WAIT_MS) {
-    throw new AppError("RATE_LIMITED", `the network is full for this model: about ${Math.round(waitMs / 1000)} s of queued work; retry later`, {
-      reason: "network_full",
-      estimatedWaitMs: Math.round(waitMs),
-      retryAfterSeconds: Math.ceil(Math.min(waitMs, 3_600_000) / 1000 / 10),
-    });
+    throw new AppError(
+      "RATE_LIMITED",
+      `the network is full for this model: about ${Math.round(waitMs / 1000)} s of queued work; retry later`,
+      {
+        reason: "network_full",
+        estimatedWaitMs: Math.round(waitMs),
+        retryAfterSeconds: Math.ceil(Math.min(waitMs, 3_600_000) / 1000 / 10),
+      },
+    );
   }
 }

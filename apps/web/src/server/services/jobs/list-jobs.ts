@@ -12,7 +12,10 @@ export const ZListJobsRequest = z.object({
 });
 export type TListJobsRequest = z.input<typeof ZListJobsRequest>;
 
-export async function listJobs(opts: { orgId: string; request: TListJobsRequest }): Promise<{ jobs: JobView[]; nextCursor: string | null }> {
+export async function listJobs(opts: {
+  orgId: string;
+  request: TListJobsRequest;
+}): Promise<{ jobs: JobView[]; nextCursor: string | null }> {
   const req = ZListJobsRequest.parse(opts.request);
   const rows = await db().job.findMany({
     where: {

@@ -38,7 +38,15 @@ beforeAll(async () => {
   const keys = generateNodeKeyPair();
   nodeKey = keys.privateKey;
   const row = await db.t.prisma.node.create({
-    data: { orgId: provider, name: "w", publicKey: keys.publicKey, region: "local", models: [MODEL], claimedCuPerHour: 3600, cuPerHour: 3600 },
+    data: {
+      orgId: provider,
+      name: "w",
+      publicKey: keys.publicKey,
+      region: "local",
+      models: [MODEL],
+      claimedCuPerHour: 3600,
+      cuPerHour: 3600,
+    },
     select: { id: true },
   });
   node = {
@@ -55,7 +63,8 @@ beforeAll(async () => {
   };
 });
 
-const available = async () => (await getBalances(sql(), [orgAccountCode(customer, "available")])).get(orgAccountCode(customer, "available")) ?? 0n;
+const available = async () =>
+  (await getBalances(sql(), [orgAccountCode(customer, "available")])).get(orgAccountCode(customer, "available")) ?? 0n;
 const emission = async () => (await getBalances(sql(), [SYSTEM_ACCOUNTS.emissionPool.code])).get(SYSTEM_ACCOUNTS.emissionPool.code) ?? 0n;
 
 /** What submitJob stores for a job of this cost and cap: the job, its payload and the hold at the cap. */
@@ -90,12 +99,25 @@ async function lease(jobId: string, ask: bigint): Promise<void> {
 
 /** The worker's signed completion through the real service. */
 async function complete(jobId: string): Promise<void> {
-  const rows = await sql().$queryRaw<{ attempt: number; input_hash: string }[]>`SELECT attempt, input_hash FROM jobs WHERE id = ${jobId}::uuid`;
+  const rows = await sql().$queryRaw<
+    { attempt: number; input_hash: string }[]
+  >`SELECT attempt, input_hash FROM jobs WHERE id = ${jobId}::uuid`;
   const { attempt, input_hash } = rows[0] ?? { attempt: 0, input_hash: "" };
   const output = { y: 1 };
   const now = new Date().toISOString();
   const receipt = signReceipt(
-    { v: 1, jobId, attempt, modelId: MODEL, inputHash: input_hash, outputHash: hashJson(output), startedAt: now, finishedAt: now, inferenceMs: 1, nodeId: node.id },
+    {
+      v: 1,
+      jobId,
+      attempt,
+      modelId: MODEL,
+      inputHash: input_hash,
+      outputHash: hashJson(output),
+      startedAt: now,
+      finishedAt: now,
+      inferenceMs: 1,
+      nodeId: node.id,
+    },
     nodeKey,
   );
   await completeJob({ node, request: { jobId, attempt, output, receipt } });
@@ -165,7 +187,12 @@ describe("re-runs of refunded jobs", () => {
             else await failJob({ node, request: { jobId: rerun.id, attempt: 1, kind: "error", retryable: false, error: "boom" } });
           }
           // The customer paid exactly the re-run's charge (at most its hold); the pool paid nothing.
-          const charged = fate === "succeeded" ? (priceForCost(costMilliCu, ask2) < BigInt(rerun.price) ? priceForCost(costMilliCu, ask2) : BigInt(rerun.price)) : 0n;
+          const charged =
+            fate === "succeeded"
+              ? priceForCost(costMilliCu, ask2) < BigInt(rerun.price)
+                ? priceForCost(costMilliCu, ask2)
+                : BigInt(rerun.price)
+              : 0n;
           expect(await available()).toBe(before - charged);
           expect(await emission()).toBe(poolBefore);
         },

@@ -47,7 +47,9 @@ export async function rerunJob(opts: { orgId: string; jobId: string }): Promise<
     });
   } catch (err) {
     if (err instanceof LedgerError && err.code === "insufficient_funds") {
-      throw new AppError("INSUFFICIENT_CREDITS", `insufficient credits: the re-run costs ${formatTokens(price)} tokens`, { price: price.toString() });
+      throw new AppError("INSUFFICIENT_CREDITS", `insufficient credits: the re-run costs ${formatTokens(price)} tokens`, {
+        price: price.toString(),
+      });
     }
     if (!isUniqueViolation(err)) throw err;
     // A concurrent request created the re-run first.

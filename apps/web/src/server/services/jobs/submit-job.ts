@@ -105,7 +105,11 @@ async function submitJobOnce(opts: SubmitJobOptions, retry: { ensureAccounts: bo
     });
     if (existing) {
       // Keys older than the idempotency layer's 24 hours still name their job.
-      if (existing.inputHash !== inputHash || existing.model.id !== model.id || (existing.maxPricePerCu ?? null) !== (request.maxPricePerCu ?? null)) {
+      if (
+        existing.inputHash !== inputHash ||
+        existing.model.id !== model.id ||
+        (existing.maxPricePerCu ?? null) !== (request.maxPricePerCu ?? null)
+      ) {
         throw new AppError("UNPROCESSABLE", "this idempotency key was already used for a different job: use a new key");
       }
       return toJobView(existing);
@@ -181,9 +185,13 @@ async function submitJobOnce(opts: SubmitJobOptions, retry: { ensureAccounts: bo
       return submitJobOnce(opts, { ensureAccounts: true });
     }
     if (err instanceof LedgerError && err.code === "insufficient_funds") {
-      throw new AppError("INSUFFICIENT_CREDITS", `insufficient credits: this job costs ${formatTokens(price)} tokens, more than this organisation has available`, {
-        price: price.toString(),
-      });
+      throw new AppError(
+        "INSUFFICIENT_CREDITS",
+        `insufficient credits: this job costs ${formatTokens(price)} tokens, more than this organisation has available`,
+        {
+          price: price.toString(),
+        },
+      );
     }
     if (isUniqueViolation(err) && request.idempotencyKey) {
       // A concurrent retry with the same key won the race: return its job.

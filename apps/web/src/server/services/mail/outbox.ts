@@ -12,7 +12,6 @@ import { logger } from "../../logger.ts";
 // developer running `npm start` reads their reset link. Either way a crash between send and
 // mark can repeat at most the one message in flight, and never loses one.
 
-
 /**
  * A refused message is tried again after 2^attempts seconds (capped at an hour), up to this
  * many attempts (about 14 hours of an unreachable server), then it stays unsent with its
@@ -55,7 +54,9 @@ function transport(): { from: string; smtp: Transporter | null } {
   if (!mailer) {
     const env = getEnv();
     // Timeouts well inside CLAIM_S (nodemailer's own wait up to 10 min on a silent socket).
-    const smtp = env.SMTP_URL ? nodemailer.createTransport({ url: env.SMTP_URL, connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 }) : null;
+    const smtp = env.SMTP_URL
+      ? nodemailer.createTransport({ url: env.SMTP_URL, connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 })
+      : null;
     mailer = { from: env.MAIL_FROM, smtp };
   }
   return mailer;

@@ -79,18 +79,28 @@ describe("password reset by email", () => {
     expect(sent).toMatchObject({ transport: "smtp" });
     expect(sent?.sent_at).toBeInstanceOf(Date);
     // The link as the person receives it (quoted-printable soft breaks removed): absolute, to the page that asks for the new password.
-    const link = /http:\/\/proofgrid\.example\/reset-password\?token=3D([A-Za-z0-9_-]+)/.exec(received[0]?.raw.replace(/=\r?\n/g, "") ?? "");
+    const link = /http:\/\/proofgrid\.example\/reset-password\?token=3D([A-Za-z0-9_-]+)/.exec(
+      received[0]?.raw.replace(/=\r?\n/g, "") ?? "",
+    );
     expect(link, received[0]?.raw).not.toBeNull();
     token = link?.[1] ?? "";
   });
 
   it("sets the new password with the token once; the old password and the token then fail", async () => {
     expect(await signIn("rosa@example.com", "correct horse battery")).toBe(200);
-    const reset = await getAuth().api.resetPassword({ body: { token, newPassword: "a brand new passphrase" }, asResponse: true, headers: new Headers({ host: TEST_HOST }) });
+    const reset = await getAuth().api.resetPassword({
+      body: { token, newPassword: "a brand new passphrase" },
+      asResponse: true,
+      headers: new Headers({ host: TEST_HOST }),
+    });
     expect(reset.status).toBe(200);
     expect(await signIn("rosa@example.com", "correct horse battery")).toBe(401);
     expect(await signIn("rosa@example.com", "a brand new passphrase")).toBe(200);
-    const again = await getAuth().api.resetPassword({ body: { token, newPassword: "yet another passphrase" }, asResponse: true, headers: new Headers({ host: TEST_HOST }) });
+    const again = await getAuth().api.resetPassword({
+      body: { token, newPassword: "yet another passphrase" },
+      asResponse: true,
+      headers: new Headers({ host: TEST_HOST }),
+    });
     expect(again.status).toBe(400);
   });
 
@@ -102,7 +112,10 @@ describe("password reset by email", () => {
     expect(await deliverOutbox()).toBe(1);
     const [mail] = await emailsTo("sam@example.com");
     const tok = /reset-password\?token=([A-Za-z0-9_-]+)/.exec(mail?.body_text ?? "")?.[1] ?? "";
-    await getAuth().api.resetPassword({ body: { token: tok, newPassword: "sam's new passphrase" }, headers: new Headers({ host: TEST_HOST }) });
+    await getAuth().api.resetPassword({
+      body: { token: tok, newPassword: "sam's new passphrase" },
+      headers: new Headers({ host: TEST_HOST }),
+    });
     await expect((await as(before)).account.me()).rejects.toThrow();
   });
 
@@ -136,7 +149,10 @@ describe("password reset by email", () => {
   });
 
   it("blanks the body of a message an hour after it went out (it holds a live link)", async () => {
-    await db.t.prisma.outboundEmail.updateMany({ where: { toAddress: "sam@example.com" }, data: { sentAt: new Date(Date.now() - 2 * 3_600_000) } });
+    await db.t.prisma.outboundEmail.updateMany({
+      where: { toAddress: "sam@example.com" },
+      data: { sentAt: new Date(Date.now() - 2 * 3_600_000) },
+    });
     await deliverOutbox();
     const [old] = await emailsTo("sam@example.com");
     expect(old).toMatchObject({ body_text: "", kind: "password_reset" });

@@ -98,7 +98,8 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
   const exposure = provider?.nodes.get(node.id);
   const book = provider?.book;
   const headroom = book ? book.headroom(node.id) : 0n;
-  const worker: Worker = live ?? indexerWorker(node, { bonded: exposure?.bonded ?? 0n, sufficient: !exposureEnforced() || headroom > 0n }, listPrice);
+  const worker: Worker =
+    live ?? indexerWorker(node, { bonded: exposure?.bonded ?? 0n, sufficient: !exposureEnforced() || headroom > 0n }, listPrice);
   const o = resolveOptions();
   const analysis = analyseRecentJobs({
     worker,
@@ -151,7 +152,8 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
     // already holds (its own settled jobs: nothing it has not seen) stands in for them.
     const smallest = jobs.length > 0 ? jobs.reduce((m, j) => Math.min(m, j.cost_milli_cu), Number.POSITIVE_INFINITY) : null;
     const ownSmallest = () => loadSmallestHeldCharge(db, { nodeId: node.id });
-    const smallestCharge = smallest !== null && Number.isFinite(smallest) ? priceForCost(smallest, worker.askPricePerCuHour) : await ownSmallest();
+    const smallestCharge =
+      smallest !== null && Number.isFinite(smallest) ? priceForCost(smallest, worker.askPricePerCuHour) : await ownSmallest();
     const limited = headroom <= 0n || (smallestCharge !== null && headroom < smallestCharge);
     if (limited) {
       const used = exposure.inFlight + exposure.held;
@@ -170,9 +172,16 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
       const why = `It holds ${formatTokens(used)} tokens of jobs (${formatTokens(exposure.inFlight)} in flight, ${formatTokens(exposure.held)} settled with earnings held until their verification window closes) against a limit of ${formatTokens(book.limit(node.id))}`;
       const fix = `Stake more (POST /api/v1/nodes/${node.id}/stake; released earnings can be staked), or wait for held earnings to be released.`;
       if (exposure.bonded === 0n && (provider?.standing.starterAllowance ?? 0n) > 0n) {
-        add("starter_limit", `${why}: its provider's starter allowance of ${formatTokens(provider?.standing.starterAllowance ?? 0n)} tokens (shared by its workers, no stake needed) is used up. ${fix}`, detail);
+        add(
+          "starter_limit",
+          `${why}: its provider's starter allowance of ${formatTokens(provider?.standing.starterAllowance ?? 0n)} tokens (shared by its workers, no stake needed) is used up. ${fix}`,
+          detail,
+        );
       } else {
-        const slashed = (provider?.standing.frauds ?? 0) > 0 ? ` Its provider was proven fraudulent ${provider?.standing.frauds} time(s), so its stake counts 1/${provider?.standing.stakeMultiplier} and it has no starter allowance.` : "";
+        const slashed =
+          (provider?.standing.frauds ?? 0) > 0
+            ? ` Its provider was proven fraudulent ${provider?.standing.frauds} time(s), so its stake counts 1/${provider?.standing.stakeMultiplier} and it has no starter allowance.`
+            : "";
         add("exposure_limit", `${why}, which is what its stake backs.${slashed} ${fix}`, detail);
       }
     }
@@ -280,7 +289,8 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
       { open: node.open, running: node.running, maxConcurrency: node.max_concurrency },
     );
   }
-  if (reasons.length === 0) add("ok", "Nothing keeps jobs from this node: it is online, within its exposure limit and priced within the market.", {});
+  if (reasons.length === 0)
+    add("ok", "Nothing keeps jobs from this node: it is online, within its exposure limit and priced within the market.", {});
 
   const { meanDeficit: _unused, ...rest } = analysis;
   return {

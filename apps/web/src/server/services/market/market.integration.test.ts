@@ -21,9 +21,21 @@ const db = setupServiceDatabase({
 beforeAll(async () => {
   const org = await db.t.prisma.organization.create({ data: { slug: "acme", name: "acme" }, select: { id: true } });
   const protocol = await db.t.prisma.organization.create({ data: { slug: "protocol-x", name: "protocol" }, select: { id: true } });
-  await db.t.prisma.model.create({ data: { id: MODEL, slug: "vad-silero-v5", name: "VAD", kind: "vad", description: "", signature: {}, baseCostMilliCu: 10 } });
+  await db.t.prisma.model.create({
+    data: { id: MODEL, slug: "vad-silero-v5", name: "VAD", kind: "vad", description: "", signature: {}, baseCostMilliCu: 10 },
+  });
   const node = await db.t.prisma.node.create({
-    data: { orgId: org.id, name: "w", publicKey: "k", region: "ca-montreal", status: "online", models: [MODEL], maxConcurrency: 2, cuPerHour: 100, lastSeenAt: new Date() },
+    data: {
+      orgId: org.id,
+      name: "w",
+      publicKey: "k",
+      region: "ca-montreal",
+      status: "online",
+      models: [MODEL],
+      maxConcurrency: 2,
+      cuPerHour: 100,
+      lastSeenAt: new Date(),
+    },
     select: { id: true },
   });
   // [seconds before now it finished, purpose, still running]

@@ -29,7 +29,9 @@ import { NO_SAMPLES, timeKey, timesToResult } from "./time-to-result.ts";
  * it: a submit's body works as is. With `input`, the price is that input's (checked against
  * the model as a submit checks it); without, the model's reference input's.
  */
-export const ZQuoteRequest = ZSubmitJobRequest.pick({ model: true, region: true, maxPricePerCu: true }).extend({ input: z.unknown().optional() });
+export const ZQuoteRequest = ZSubmitJobRequest.pick({ model: true, region: true, maxPricePerCu: true }).extend({
+  input: z.unknown().optional(),
+});
 export type TQuoteRequest = z.infer<typeof ZQuoteRequest>;
 
 /** A scored worker as the customer sees it: no worker id. */

@@ -12,7 +12,8 @@ export async function checkJobInput(slug: string, input: unknown): Promise<{ cos
     return { costMilliCu: estimateCostMilliCu(slug, facts), inputBytes: JSON.stringify(input).length };
   } catch (err) {
     // The error says whether the input was refused for its size (413) or its form (400).
-    if (err instanceof ModelInputError) throw new AppError(err.tooLarge ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", `invalid input for ${slug}: ${err.message}`);
+    if (err instanceof ModelInputError)
+      throw new AppError(err.tooLarge ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", `invalid input for ${slug}: ${err.message}`);
     throw err;
   }
 }

@@ -33,7 +33,15 @@ beforeAll(async () => {
   const keys = generateNodeKeyPair();
   nodeKey = keys.privateKey;
   const row = await db.t.prisma.node.create({
-    data: { orgId: provider, name: "w", publicKey: keys.publicKey, region: "local", models: [encoderId], claimedCuPerHour: 3600, cuPerHour: 3600 },
+    data: {
+      orgId: provider,
+      name: "w",
+      publicKey: keys.publicKey,
+      region: "local",
+      models: [encoderId],
+      claimedCuPerHour: 3600,
+      cuPerHour: 3600,
+    },
     select: { id: true },
   });
   node = {
@@ -59,14 +67,27 @@ async function runningJob(texts: string[]): Promise<{ id: string; attempt: numbe
     UPDATE jobs SET state = 'running', node_id = ${node.id}::uuid, attempt = attempt + 1, unit_price = NULL,
       lease_expires_at = now() + interval '1 minute', started_at = now()
     WHERE id = ${job.id}::uuid`;
-  const rows = await sql().$queryRaw<{ attempt: number; input_hash: string }[]>`SELECT attempt, input_hash FROM jobs WHERE id = ${job.id}::uuid`;
+  const rows = await sql().$queryRaw<
+    { attempt: number; input_hash: string }[]
+  >`SELECT attempt, input_hash FROM jobs WHERE id = ${job.id}::uuid`;
   return { id: job.id, attempt: rows[0]?.attempt ?? 0, inputHash: rows[0]?.input_hash ?? "" };
 }
 
 function complete(job: { id: string; attempt: number; inputHash: string }, output: unknown) {
   const now = new Date().toISOString();
   const receipt = signReceipt(
-    { v: 1, jobId: job.id, attempt: job.attempt, modelId: encoderId, inputHash: job.inputHash, outputHash: hashJson(output), startedAt: now, finishedAt: now, inferenceMs: 3, nodeId: node.id },
+    {
+      v: 1,
+      jobId: job.id,
+      attempt: job.attempt,
+      modelId: encoderId,
+      inputHash: job.inputHash,
+      outputHash: hashJson(output),
+      startedAt: now,
+      finishedAt: now,
+      inferenceMs: 3,
+      nodeId: node.id,
+    },
     nodeKey,
   );
   return completeJob({ node, request: { jobId: job.id, attempt: job.attempt, output, receipt } });

@@ -1,5 +1,13 @@
 import { orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
-import { type CompleteJobReply, type CompleteJobRequest, type CountersignedReceipt, countersignReceipt, hashJson, splitReward, verifyReceipt } from "@proofgrid/por";
+import {
+  type CompleteJobReply,
+  type CompleteJobRequest,
+  type CountersignedReceipt,
+  countersignReceipt,
+  hashJson,
+  splitReward,
+  verifyReceipt,
+} from "@proofgrid/por";
 import { countJobInputItems, lockJobForCompletion, storeJobResult, updateJobPrice } from "@proofgrid/db/nodes/job-completion";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { checkModelOutput } from "@proofgrid/models/check-output";

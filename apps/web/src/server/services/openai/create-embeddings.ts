@@ -46,17 +46,28 @@ export interface EmbeddingsResult {
  * `texts` input): submitted through submitJob (validated, priced, held, billed like any
  * job) and awaited the way `GET /api/v1/jobs/:id?wait=` does.
  */
-export async function createEmbeddings(opts: { orgId: string; apiKeyId: string | null; body: unknown; signal?: AbortSignal }): Promise<EmbeddingsResult> {
+export async function createEmbeddings(opts: {
+  orgId: string;
+  apiKeyId: string | null;
+  body: unknown;
+  signal?: AbortSignal;
+}): Promise<EmbeddingsResult> {
   const req = parseRequest(opts.body);
   if (req.dimensions !== undefined) {
-    throw new OpenAiParamError("dimensions", "dimensions is not supported: Proofgrid's encoders return their native size (see GET /v1/models)", "unsupported_parameter");
+    throw new OpenAiParamError(
+      "dimensions",
+      "dimensions is not supported: Proofgrid's encoders return their native size (see GET /v1/models)",
+      "unsupported_parameter",
+    );
   }
   const texts = typeof req.input === "string" ? [req.input] : req.input;
   if (texts.length === 0) throw new OpenAiParamError("input", "input must not be empty");
-  if (texts.length > LIMITS.textsMaxItems) throw new OpenAiParamError("input", `input has ${texts.length} items; at most ${LIMITS.textsMaxItems} per request`);
+  if (texts.length > LIMITS.textsMaxItems)
+    throw new OpenAiParamError("input", `input has ${texts.length} items; at most ${LIMITS.textsMaxItems} per request`);
   texts.forEach((t, i) => {
     if (t.length === 0) throw new OpenAiParamError("input", `input[${i}] is empty`);
-    if (t.length > LIMITS.textMaxChars) throw new OpenAiParamError("input", `input[${i}] has ${t.length} characters; at most ${LIMITS.textMaxChars}`);
+    if (t.length > LIMITS.textMaxChars)
+      throw new OpenAiParamError("input", `input[${i}] has ${t.length} characters; at most ${LIMITS.textMaxChars}`);
   });
 
   let model: Awaited<ReturnType<typeof resolveModel>>;
@@ -79,14 +90,21 @@ export async function createEmbeddings(opts: { orgId: string; apiKeyId: string |
   const job = await waitForJob({ orgId: opts.orgId, jobId: submitted.id, waitMs: WAIT_MS, signal: opts.signal });
   if (job.state !== "succeeded") {
     if (job.state === "queued" || job.state === "running") {
-      throw new AppError("UNAVAILABLE", `job ${job.id} did not finish within ${WAIT_MS / 1000} s; fetch it with GET /api/v1/jobs/${job.id}`, { retryAfterSeconds: 5 });
+      throw new AppError(
+        "UNAVAILABLE",
+        `job ${job.id} did not finish within ${WAIT_MS / 1000} s; fetch it with GET /api/v1/jobs/${job.id}`,
+        { retryAfterSeconds: 5 },
+      );
     }
     throw new AppError("INTERNAL", `job ${job.id} ${job.state}: ${job.error ?? "no error given"}`);
   }
   const output = job.output as { vectors?: number[][] } | null | undefined;
   const vectors = output?.vectors;
   if (!Array.isArray(vectors) || vectors.length !== texts.length) {
-    throw new AppError("INTERNAL", `job ${job.id} returned ${Array.isArray(vectors) ? vectors.length : "no"} vectors for ${texts.length} inputs`);
+    throw new AppError(
+      "INTERNAL",
+      `job ${job.id} returned ${Array.isArray(vectors) ? vectors.length : "no"} vectors for ${texts.length} inputs`,
+    );
   }
   const tokens = facts && facts.kind === "embedding" ? facts.tokens : 0;
   return {

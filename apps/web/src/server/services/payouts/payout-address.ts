@@ -32,7 +32,8 @@ export function parsePayoutAddress(text: unknown): Address {
   }
   const t = text.trim();
   // All lower (or upper) case carries no checksum; mixed case must be EIP-55's.
-  if (!isAddress(t, { strict: true })) throw new AppError("BAD_REQUEST", "address has a wrong EIP-55 checksum (its mixed-case letters): check it for a typo");
+  if (!isAddress(t, { strict: true }))
+    throw new AppError("BAD_REQUEST", "address has a wrong EIP-55 checksum (its mixed-case letters): check it for a typo");
   const address = getAddress(t);
   if (address === ZERO_ADDRESS) throw new AppError("BAD_REQUEST", "the zero address cannot receive payouts");
   return address;
@@ -45,7 +46,14 @@ export interface PayoutAddressChallenge {
   expiresAt: Date;
 }
 
-function challengeMessage(opts: { orgId: string; orgName: string; address: Address; chainId: number | null; nonce: string; expiresAt: Date }): string {
+function challengeMessage(opts: {
+  orgId: string;
+  orgName: string;
+  address: Address;
+  chainId: number | null;
+  nonce: string;
+  expiresAt: Date;
+}): string {
   // The organisation's name is the user's text: one line, no control characters, bounded.
   const name = opts.orgName.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, " ").slice(0, 80);
   return [
@@ -72,7 +80,9 @@ export async function createPayoutAddressChallenge(opts: { orgId: string; addres
     const orgName = await lockOrgForChallenge(tx, { orgId: opts.orgId });
     if (orgName === null) throw new AppError("NOT_FOUND", "organisation not found");
     if ((await countRecentChallenges(tx, { orgId: opts.orgId })) >= config.challengesPerHour) {
-      throw new AppError("RATE_LIMITED", `at most ${config.challengesPerHour} signing requests an hour; try again later`, { retryAfterSeconds: 600 });
+      throw new AppError("RATE_LIMITED", `at most ${config.challengesPerHour} signing requests an hour; try again later`, {
+        retryAfterSeconds: 600,
+      });
     }
     const message = challengeMessage({ orgId: opts.orgId, orgName, address, chainId: chain?.chainId ?? null, nonce, expiresAt });
     const challengeId = await insertChallenge(tx, { orgId: opts.orgId, address, nonce, message, expiresAt });
@@ -87,10 +97,18 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * that address the organisation's payout address (replacing any other: withdrawals already
  * requested keep the address they were requested to). The challenge is then used up.
  */
-export async function verifyPayoutAddress(opts: { orgId: string; userId: string | null; challengeId: unknown; signature: unknown }): Promise<{ address: Address; verifiedAt: Date }> {
+export async function verifyPayoutAddress(opts: {
+  orgId: string;
+  userId: string | null;
+  challengeId: unknown;
+  signature: unknown;
+}): Promise<{ address: Address; verifiedAt: Date }> {
   if (typeof opts.challengeId !== "string" || !UUID.test(opts.challengeId)) throw new AppError("NOT_FOUND", "signing request not found");
   if (typeof opts.signature !== "string" || !/^0x[0-9a-fA-F]{130}$/.test(opts.signature.trim())) {
-    throw new AppError("BAD_REQUEST", "signature must be 0x followed by 130 hexadecimal characters (65 bytes, as personal_sign returns it)");
+    throw new AppError(
+      "BAD_REQUEST",
+      "signature must be 0x followed by 130 hexadecimal characters (65 bytes, as personal_sign returns it)",
+    );
   }
   const signature = opts.signature.trim() as Hex;
   const challengeId = opts.challengeId;
@@ -99,7 +117,8 @@ export async function verifyPayoutAddress(opts: { orgId: string; userId: string 
     // Another organisation's challenge looks exactly like a missing one.
     if (!c) throw new AppError("NOT_FOUND", "signing request not found");
     if (c.used_at) throw new AppError("CONFLICT", "this signing request was already used: ask for a new message to sign");
-    if (c.expired) throw new AppError("BAD_REQUEST", `this signing request expired at ${c.expires_at.toISOString()}: ask for a new message to sign`);
+    if (c.expired)
+      throw new AppError("BAD_REQUEST", `this signing request expired at ${c.expires_at.toISOString()}: ask for a new message to sign`);
     let valid = false;
     try {
       valid = await verifyMessage({ address: c.address, message: c.message, signature });
@@ -113,7 +132,10 @@ export async function verifyPayoutAddress(opts: { orgId: string; userId: string 
       } catch {
         // not a recoverable signature at all
       }
-      throw new AppError("BAD_REQUEST", `the signature is not ${c.address}'s signature of this message${signer}: sign the exact message with that address`);
+      throw new AppError(
+        "BAD_REQUEST",
+        `the signature is not ${c.address}'s signature of this message${signer}: sign the exact message with that address`,
+      );
     }
     await markChallengeUsed(tx, { challengeId });
     const verifiedAt = await savePayoutAddress(tx, {

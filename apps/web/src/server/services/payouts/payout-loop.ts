@@ -124,8 +124,12 @@ function isRevert(err: unknown): boolean {
   // viem types a revert where it recognises the node's wording; Hardhat answers a reverting
   // estimate with an internal error whose text says "reverted".
   return (
-    err.walk((e) => e instanceof ContractFunctionRevertedError || e instanceof ExecutionRevertedError || /\brevert(ed)?\b/i.test((e as BaseError).details ?? (e as Error).message ?? "")) !==
-    null
+    err.walk(
+      (e) =>
+        e instanceof ContractFunctionRevertedError ||
+        e instanceof ExecutionRevertedError ||
+        /\brevert(ed)?\b/i.test((e as BaseError).details ?? (e as Error).message ?? ""),
+    ) !== null
   );
 }
 
@@ -166,7 +170,8 @@ async function signQueued(ctx: LoopContext, result: PayoutTickResult): Promise<v
       continue;
     }
     if (w.age_ms > ctx.config.queuedMaxAgeMs) {
-      if (await failWithdrawal(w, `could not be sent for ${Math.round(w.age_ms / 3_600_000)} h${w.last_error ? `: ${w.last_error}` : ""}`)) result.failed++;
+      if (await failWithdrawal(w, `could not be sent for ${Math.round(w.age_ms / 3_600_000)} h${w.last_error ? `: ${w.last_error}` : ""}`))
+        result.failed++;
       continue;
     }
     const net = BigInt(w.net);
@@ -220,7 +225,10 @@ async function signQueued(ctx: LoopContext, result: PayoutTickResult): Promise<v
     });
     if (!signed) continue;
     result.signed++;
-    logger.info({ withdrawalId: w.id, txHash: signed.hash, nonce: signed.nonce.toString(), to: w.to_address, net: w.net }, "payout: signed and recorded");
+    logger.info(
+      { withdrawalId: w.id, txHash: signed.hash, nonce: signed.nonce.toString(), to: w.to_address, net: w.net },
+      "payout: signed and recorded",
+    );
     if (await broadcast(ctx, { id: w.id, raw_tx: signed.raw, tx_hash: signed.hash })) result.broadcast++;
   }
 }
@@ -247,11 +255,18 @@ async function trackSigned(ctx: LoopContext, result: PayoutTickResult): Promise<
       }
       if (receipt.status === "success") {
         const transfers = parseEventLogs({ abi: erc20Abi, eventName: "Transfer", logs: receipt.logs }).filter(
-          (l) => getAddress(l.address) === ctx.token && getAddress(l.args.from) === getAddress(w.from_address as Address) && getAddress(l.args.to) === getAddress(w.to_address) && l.args.value === BigInt(w.net),
+          (l) =>
+            getAddress(l.address) === ctx.token &&
+            getAddress(l.args.from) === getAddress(w.from_address as Address) &&
+            getAddress(l.args.to) === getAddress(w.to_address) &&
+            l.args.value === BigInt(w.net),
         );
         if (transfers.length !== 1) {
           // Mined, yet not the transfer we signed: never settle this automatically either way.
-          await recordError(w.id, new Error(`mined in block ${receipt.blockNumber} without the expected Transfer event: needs an operator`));
+          await recordError(
+            w.id,
+            new Error(`mined in block ${receipt.blockNumber} without the expected Transfer event: needs an operator`),
+          );
           logger.error({ withdrawalId: w.id, txHash: hash }, "payout: mined without the expected Transfer event");
           continue;
         }
@@ -264,7 +279,8 @@ async function trackSigned(ctx: LoopContext, result: PayoutTickResult): Promise<
     // No receipt. If a confirmed transaction of the wallet already used this nonce, ours can
     // never be mined; after a grace (an RPC node may lag), the withdrawal is returned.
     const confirmedAt = head - depth + 1n;
-    const confirmedCount = confirmedAt < 0n ? 0 : await ctx.client.getTransactionCount({ address: w.from_address as Address, blockNumber: confirmedAt });
+    const confirmedCount =
+      confirmedAt < 0n ? 0 : await ctx.client.getTransactionCount({ address: w.from_address as Address, blockNumber: confirmedAt });
     if (BigInt(confirmedCount) > BigInt(w.nonce as string)) {
       if (w.nonce_taken_ms === null) {
         await markNonceTaken(sql(), { id: w.id });
@@ -293,7 +309,10 @@ export function createPayoutLoop() {
     const config = getPayoutConfig();
     const chain = config.chain;
     if (!chain || !chain.payoutPrivateKey) {
-      if (!warned) logger.info(chain ? "payouts: no PAYOUT_PRIVATE_KEY; the payout loop is off" : "payouts: no chain configured; the payout loop is off");
+      if (!warned)
+        logger.info(
+          chain ? "payouts: no PAYOUT_PRIVATE_KEY; the payout loop is off" : "payouts: no chain configured; the payout loop is off",
+        );
       warned = true;
       return null;
     }

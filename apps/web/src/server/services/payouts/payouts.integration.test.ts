@@ -25,11 +25,17 @@ let other: string;
 const loop = createPayoutLoop();
 
 function useChainEnv(overrides: Record<string, string> = {}) {
-  Object.assign(process.env, chain.env(), { PAYOUT_CONFIRMATIONS: "2", PAYOUT_REBROADCAST_MS: "500", PAYOUT_NONCE_TAKEN_GRACE_MS: "0" }, overrides);
+  Object.assign(
+    process.env,
+    chain.env(),
+    { PAYOUT_CONFIRMATIONS: "2", PAYOUT_REBROADCAST_MS: "500", PAYOUT_NONCE_TAKEN_GRACE_MS: "0" },
+    overrides,
+  );
   resetEnvCache();
 }
 
-const earnings = async (orgId: string) => (await getBalances(sql(), [orgAccountCode(orgId, "earnings")])).get(orgAccountCode(orgId, "earnings")) ?? 0n;
+const earnings = async (orgId: string) =>
+  (await getBalances(sql(), [orgAccountCode(orgId, "earnings")])).get(orgAccountCode(orgId, "earnings")) ?? 0n;
 const system = async () => {
   const codes = [SYSTEM_ACCOUNTS.withdrawalsPending.code, SYSTEM_ACCOUNTS.withdrawalsPaid.code, SYSTEM_ACCOUNTS.protocolFee.code];
   const b = await getBalances(sql(), codes);
@@ -87,7 +93,11 @@ describe("payout address", () => {
     expect(r.address).toBe(wallet.address);
     expect((await getPayoutAddress({ orgId: provider }))?.address).toBe(wallet.address);
     // The same signature again: the challenge is used up.
-    await expectRefused(verifyPayoutAddress({ orgId: provider, userId: null, challengeId: c.challengeId, signature }), "CONFLICT", /already used/);
+    await expectRefused(
+      verifyPayoutAddress({ orgId: provider, userId: null, challengeId: c.challengeId, signature }),
+      "CONFLICT",
+      /already used/,
+    );
   });
 
   it("refuses what is not an address, a wrong checksum, a signer that is not the address, an expired or another organisation's challenge — and changes nothing", async () => {
@@ -98,29 +108,50 @@ describe("payout address", () => {
     // One letter's case flipped: a typo EIP-55 catches.
     const good = newWallet().address;
     const i = [...good].findIndex((ch, k) => k > 1 && /[a-fA-F]/.test(ch));
-    const flipped = good.slice(0, i) + (good[i] === good[i]?.toUpperCase() ? good[i]?.toLowerCase() : good[i]?.toUpperCase()) + good.slice(i + 1);
+    const flipped =
+      good.slice(0, i) + (good[i] === good[i]?.toUpperCase() ? good[i]?.toLowerCase() : good[i]?.toUpperCase()) + good.slice(i + 1);
     await expectRefused(createPayoutAddressChallenge({ orgId: provider, address: flipped }), "BAD_REQUEST", /checksum/);
-    await expectRefused(createPayoutAddressChallenge({ orgId: provider, address: "0x0000000000000000000000000000000000000000" }), "BAD_REQUEST", /zero address/);
+    await expectRefused(
+      createPayoutAddressChallenge({ orgId: provider, address: "0x0000000000000000000000000000000000000000" }),
+      "BAD_REQUEST",
+      /zero address/,
+    );
 
     // Signed by another key than the address's.
     const victim = newWallet();
     const attacker = newWallet();
     const c = await createPayoutAddressChallenge({ orgId: provider, address: victim.address });
     const forged = await attacker.signMessage({ message: c.message });
-    await expectRefused(verifyPayoutAddress({ orgId: provider, userId: null, challengeId: c.challengeId, signature: forged }), "BAD_REQUEST", new RegExp(`made by ${attacker.address}`));
+    await expectRefused(
+      verifyPayoutAddress({ orgId: provider, userId: null, challengeId: c.challengeId, signature: forged }),
+      "BAD_REQUEST",
+      new RegExp(`made by ${attacker.address}`),
+    );
     // The right key but another message (an old challenge's text).
     const otherMessage = await victim.signMessage({ message: c.message.replace(/Nonce: \w+/, "Nonce: 00") });
-    await expectRefused(verifyPayoutAddress({ orgId: provider, userId: null, challengeId: c.challengeId, signature: otherMessage }), "BAD_REQUEST");
+    await expectRefused(
+      verifyPayoutAddress({ orgId: provider, userId: null, challengeId: c.challengeId, signature: otherMessage }),
+      "BAD_REQUEST",
+    );
     for (const sig of ["", "0x", "0x1234", `0x${"z".repeat(130)}`, 7]) {
-      await expectRefused(verifyPayoutAddress({ orgId: provider, userId: null, challengeId: c.challengeId, signature: sig }), "BAD_REQUEST", /130 hexadecimal/);
+      await expectRefused(
+        verifyPayoutAddress({ orgId: provider, userId: null, challengeId: c.challengeId, signature: sig }),
+        "BAD_REQUEST",
+        /130 hexadecimal/,
+      );
     }
     // Another organisation cannot use (or even see) this challenge, even with a valid signature.
     const valid = await victim.signMessage({ message: c.message });
     await expectRefused(verifyPayoutAddress({ orgId: other, userId: null, challengeId: c.challengeId, signature: valid }), "NOT_FOUND");
     await expectRefused(verifyPayoutAddress({ orgId: provider, userId: null, challengeId: "not-a-uuid", signature: valid }), "NOT_FOUND");
     // Expired: the same valid signature, after its expiry.
-    await sql().$executeRaw`UPDATE payout_address_challenges SET expires_at = now() - interval '1 second' WHERE id = ${c.challengeId}::uuid`;
-    await expectRefused(verifyPayoutAddress({ orgId: provider, userId: null, challengeId: c.challengeId, signature: valid }), "BAD_REQUEST", /expired/);
+    await sql()
+      .$executeRaw`UPDATE payout_address_challenges SET expires_at = now() - interval '1 second' WHERE id = ${c.challengeId}::uuid`;
+    await expectRefused(
+      verifyPayoutAddress({ orgId: provider, userId: null, challengeId: c.challengeId, signature: valid }),
+      "BAD_REQUEST",
+      /expired/,
+    );
 
     expect(await getPayoutAddress({ orgId: provider })).toEqual(before);
     expect(await getPayoutAddress({ orgId: other })).toBeNull();
@@ -129,7 +160,28 @@ describe("payout address", () => {
 
 describe("withdrawals: bad input changes no balance", () => {
   it("refuses negative, zero, fractional, huge and non-numeric amounts, below the minimum, above the balance, and without an address", async () => {
-    for (const v of ["-5", "0", "1.5", "12.", "abc", "1e6", "", " ", "0x10", "99999999999999999999999999", -1, 0, 2.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60, {}, [], null, true]) {
+    for (const v of [
+      "-5",
+      "0",
+      "1.5",
+      "12.",
+      "abc",
+      "1e6",
+      "",
+      " ",
+      "0x10",
+      "99999999999999999999999999",
+      -1,
+      0,
+      2.5,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      2 ** 60,
+      {},
+      [],
+      null,
+      true,
+    ]) {
       expect(() => parseBaseUnits(v), String(v)).toThrow(AppError);
     }
     expect(parseBaseUnits("25000000")).toBe(25_000_000n);
@@ -140,7 +192,11 @@ describe("withdrawals: bad input changes no balance", () => {
     await expectRefused(requestWithdrawal({ orgId: provider, userId: null, amount: 1n }), "BAD_REQUEST", /minimum/);
     await expectRefused(requestWithdrawal({ orgId: provider, userId: null, amount: 9_999_999n }), "BAD_REQUEST", /minimum/);
     await expectRefused(requestWithdrawal({ orgId: provider, userId: null, amount: 10n ** 15n }), "BAD_REQUEST", /largest/);
-    await expectRefused(requestWithdrawal({ orgId: provider, userId: null, amount: 1_001n * TOKEN }), "INSUFFICIENT_CREDITS", /exceeds your available earnings \(1000 tokens\)/);
+    await expectRefused(
+      requestWithdrawal({ orgId: provider, userId: null, amount: 1_001n * TOKEN }),
+      "INSUFFICIENT_CREDITS",
+      /exceeds your available earnings \(1000 tokens\)/,
+    );
     await expectRefused(requestWithdrawal({ orgId: other, userId: null, amount: 20n * TOKEN }), "CONFLICT", /payout address/);
     // A fee other than the one shown: refused, so nobody pays a fee they did not confirm.
     await expectRefused(requestWithdrawal({ orgId: provider, userId: null, amount: 20n * TOKEN, expectedFee: 0n }), "CONFLICT", /fee/);
@@ -155,9 +211,19 @@ describe("withdrawals on chain", () => {
     await setPayoutAddress(provider, wallet);
     const quote = await quoteWithdrawal({ orgId: provider, amount: 25n * TOKEN });
     expect(quote).toMatchObject({ amount: "25000000", fee: "100000", net: "24900000", payoutAddress: wallet.address, enabled: true });
-    const before = { earnings: await earnings(provider), system: await system(), payoutWallet: await chain.tokenBalance(chain.chain.payoutAddress) };
+    const before = {
+      earnings: await earnings(provider),
+      system: await system(),
+      payoutWallet: await chain.tokenBalance(chain.chain.payoutAddress),
+    };
 
-    const { withdrawal, created } = await requestWithdrawal({ orgId: provider, userId: null, amount: 25n * TOKEN, expectedFee: 100_000n, idempotencyKey: "w1" });
+    const { withdrawal, created } = await requestWithdrawal({
+      orgId: provider,
+      userId: null,
+      amount: 25n * TOKEN,
+      expectedFee: 100_000n,
+      idempotencyKey: "w1",
+    });
     expect(created).toBe(true);
     // At once: the earnings are down and the tokens wait in withdrawals_pending.
     expect(await earnings(provider)).toBe(before.earnings - 25n * TOKEN);
@@ -165,7 +231,11 @@ describe("withdrawals on chain", () => {
     // The same key again: the same withdrawal, nothing moved twice.
     const again = await requestWithdrawal({ orgId: provider, userId: null, amount: 25n * TOKEN, idempotencyKey: "w1" });
     expect(again).toEqual({ withdrawal, created: false });
-    await expectRefused(requestWithdrawal({ orgId: provider, userId: null, amount: 30n * TOKEN, idempotencyKey: "w1" }), "CONFLICT", /another amount/);
+    await expectRefused(
+      requestWithdrawal({ orgId: provider, userId: null, amount: 30n * TOKEN, idempotencyKey: "w1" }),
+      "CONFLICT",
+      /another amount/,
+    );
     expect(await earnings(provider)).toBe(before.earnings - 25n * TOKEN);
 
     const row = await payUntilFinal(withdrawal.id);
@@ -178,8 +248,16 @@ describe("withdrawals on chain", () => {
     const receipt = await chain.client.getTransactionReceipt({ hash: row.tx_hash as Hex });
     expect((await chain.client.getBlockNumber()) - receipt.blockNumber + 1n).toBeGreaterThanOrEqual(2n);
     // The ledger: pending back to where it was, net paid out, fee to the protocol.
-    expect(await system()).toEqual({ pending: before.system.pending, paid: before.system.paid + 24_900_000n, fee: before.system.fee + 100_000n });
-    expect(await getWithdrawal({ orgId: provider, id: withdrawal.id })).toMatchObject({ state: "paid", txHash: row.tx_hash, net: "24900000" });
+    expect(await system()).toEqual({
+      pending: before.system.pending,
+      paid: before.system.paid + 24_900_000n,
+      fee: before.system.fee + 100_000n,
+    });
+    expect(await getWithdrawal({ orgId: provider, id: withdrawal.id })).toMatchObject({
+      state: "paid",
+      txHash: row.tx_hash,
+      net: "24900000",
+    });
     // More ticks change nothing.
     for (let i = 0; i < 3; i++) await loop.tick();
     expect((await chain.transfersFrom(chain.chain.payoutAddress)).filter((x) => getAddress(x.to) === wallet.address)).toHaveLength(1);
@@ -226,7 +304,13 @@ describe("withdrawals on chain", () => {
       // The token's owner pauses it, ahead of the payout in the same block (a higher tip).
       const { walletClientFor } = await import("@proofgrid/chain");
       const owner = walletClientFor({ rpcUrl: chain.chain.rpcUrl, chainId: chain.chain.chainId, privateKey: chain.chain.deployerKey });
-      await owner.writeContract({ address: token.address, abi: token.abi, functionName: "pause", maxPriorityFeePerGas: 50_000_000_000n, maxFeePerGas: 100_000_000_000n });
+      await owner.writeContract({
+        address: token.address,
+        abi: token.abi,
+        functionName: "pause",
+        maxPriorityFeePerGas: 50_000_000_000n,
+        maxFeePerGas: 100_000_000_000n,
+      });
       await chain.chain.rpc("evm_mine");
       const receipt = await chain.client.getTransactionReceipt({ hash: signed?.tx_hash as Hex });
       expect(receipt.status).toBe("reverted");
@@ -276,7 +360,11 @@ describe("withdrawals on chain", () => {
     // Someone with the payout key spends the same nonce first (an operator's own transfer).
     await chain.restart({ kill: true }); // drop ours from the mempool
     const { walletClientFor } = await import("@proofgrid/chain");
-    const operator = walletClientFor({ rpcUrl: chain.chain.rpcUrl, chainId: chain.chain.chainId, privateKey: chain.chain.payoutPrivateKey });
+    const operator = walletClientFor({
+      rpcUrl: chain.chain.rpcUrl,
+      chainId: chain.chain.chainId,
+      privateKey: chain.chain.payoutPrivateKey,
+    });
     await operator.sendTransaction({ to: operator.account.address, value: 1n, nonce: Number(signed?.nonce) });
     await chain.chain.rpc("evm_mine");
     await chain.chain.rpc("evm_mine");
@@ -293,11 +381,16 @@ describe("withdrawals on chain", () => {
 describe("the ledger check after all of the above", () => {
   it("finds every paid withdrawal's transfer on chain, none for the returned ones, and nothing else", async () => {
     useChainEnv();
-    const states = await sql().$queryRaw<{ state: string; n: number }[]>`SELECT state::text, count(*)::int AS n FROM withdrawals GROUP BY 1 ORDER BY 1`;
+    const states = await sql().$queryRaw<
+      { state: string; n: number }[]
+    >`SELECT state::text, count(*)::int AS n FROM withdrawals GROUP BY 1 ORDER BY 1`;
     // Paid ones, and returned ones (unfunded, reverted, nonce taken): both kinds are checked.
     expect(states.map((s) => s.state)).toEqual(expect.arrayContaining(["failed", "paid"]));
     const r = await checkPayouts();
-    expect(r, JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v))).toMatchObject({
+    expect(
+      r,
+      JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
+    ).toMatchObject({
       ok: true,
       chain: "checked",
       missingTransfers: [],

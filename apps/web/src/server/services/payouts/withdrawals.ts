@@ -77,16 +77,24 @@ const MAX_DIGITS = 19; // bigint range of Postgres' int8; the configured maximum
 export function parseBaseUnits(value: unknown, field = "amount", opts: { allowZero?: boolean } = {}): bigint {
   if (typeof value === "number") {
     if (!Number.isFinite(value)) throw new AppError("BAD_REQUEST", `${field} must be a number of base units`);
-    if (!Number.isInteger(value)) throw new AppError("BAD_REQUEST", `${field} must be a whole number of base units (1 token = 1000000 base units), not ${value}`);
-    if (!Number.isSafeInteger(value)) throw new AppError("BAD_REQUEST", `${field} is too large for a JSON number: send it as a decimal string`);
+    if (!Number.isInteger(value))
+      throw new AppError("BAD_REQUEST", `${field} must be a whole number of base units (1 token = 1000000 base units), not ${value}`);
+    if (!Number.isSafeInteger(value))
+      throw new AppError("BAD_REQUEST", `${field} is too large for a JSON number: send it as a decimal string`);
     if (value < 0 || (value === 0 && !opts.allowZero)) throw new AppError("BAD_REQUEST", `${field} must be positive`);
     return BigInt(value);
   }
-  if (typeof value !== "string") throw new AppError("BAD_REQUEST", `${field} must be a decimal string of base units (1 token = 1000000), e.g. "25000000"`);
+  if (typeof value !== "string")
+    throw new AppError("BAD_REQUEST", `${field} must be a decimal string of base units (1 token = 1000000), e.g. "25000000"`);
   const t = value.trim();
   if (/^-/.test(t)) throw new AppError("BAD_REQUEST", `${field} must be positive`);
-  if (/^[0-9]+\.[0-9]*$/.test(t)) throw new AppError("BAD_REQUEST", `${field} must be a whole number of base units (1 token = 1000000 base units), not ${t.slice(0, 40)}`);
-  if (!/^[0-9]+$/.test(t)) throw new AppError("BAD_REQUEST", `${field} must be a decimal string of base units (1 token = 1000000), e.g. "25000000"`);
+  if (/^[0-9]+\.[0-9]*$/.test(t))
+    throw new AppError(
+      "BAD_REQUEST",
+      `${field} must be a whole number of base units (1 token = 1000000 base units), not ${t.slice(0, 40)}`,
+    );
+  if (!/^[0-9]+$/.test(t))
+    throw new AppError("BAD_REQUEST", `${field} must be a decimal string of base units (1 token = 1000000), e.g. "25000000"`);
   if (t.replace(/^0+/, "").length > MAX_DIGITS) throw new AppError("BAD_REQUEST", `${field} is too large`);
   const v = BigInt(t);
   if (v === 0n && !opts.allowZero) throw new AppError("BAD_REQUEST", `${field} must be positive`);
@@ -96,10 +104,18 @@ export function parseBaseUnits(value: unknown, field = "amount", opts: { allowZe
 function checkAmount(amount: bigint): void {
   const config = getPayoutConfig();
   if (amount < config.minAmount) {
-    throw new AppError("BAD_REQUEST", `the minimum withdrawal is ${formatTokens(config.minAmount)} tokens (${config.minAmount} base units)`, { minimum: config.minAmount.toString() });
+    throw new AppError(
+      "BAD_REQUEST",
+      `the minimum withdrawal is ${formatTokens(config.minAmount)} tokens (${config.minAmount} base units)`,
+      { minimum: config.minAmount.toString() },
+    );
   }
   if (amount > config.maxAmount) {
-    throw new AppError("BAD_REQUEST", `the largest single withdrawal is ${formatTokens(config.maxAmount)} tokens (${config.maxAmount} base units)`, { maximum: config.maxAmount.toString() });
+    throw new AppError(
+      "BAD_REQUEST",
+      `the largest single withdrawal is ${formatTokens(config.maxAmount)} tokens (${config.maxAmount} base units)`,
+      { maximum: config.maxAmount.toString() },
+    );
   }
 }
 
@@ -131,10 +147,7 @@ export interface WithdrawalQuote {
 export async function quoteWithdrawal(opts: { orgId: string; amount?: bigint }): Promise<WithdrawalQuote> {
   const config = getPayoutConfig();
   if (opts.amount !== undefined) checkAmount(opts.amount);
-  const [available, address] = await Promise.all([
-    availableEarnings(opts.orgId),
-    findPayoutAddress(sql(), { orgId: opts.orgId }),
-  ]);
+  const [available, address] = await Promise.all([availableEarnings(opts.orgId), findPayoutAddress(sql(), { orgId: opts.orgId })]);
   const fee = opts.amount === undefined ? null : feeFor(opts.amount, config);
   return {
     enabled: config.chain !== null,
@@ -153,7 +166,6 @@ export async function quoteWithdrawal(opts: { orgId: string; amount?: bigint }):
   };
 }
 
-
 /**
  * Takes `amount` from the organisation's available earnings into withdrawals_pending and
  * queues its payment to the verified payout address, in one transaction. `expectedFee`, when
@@ -171,17 +183,23 @@ export async function requestWithdrawal(opts: {
   checkAmount(opts.amount);
   const fee = feeFor(opts.amount, config);
   if (opts.expectedFee !== undefined && opts.expectedFee !== fee) {
-    throw new AppError("CONFLICT", `the fee for this amount is ${formatTokens(fee)} tokens (${fee} base units), not the ${opts.expectedFee} you confirmed: review it and confirm again`, { fee: fee.toString() });
+    throw new AppError(
+      "CONFLICT",
+      `the fee for this amount is ${formatTokens(fee)} tokens (${fee} base units), not the ${opts.expectedFee} you confirmed: review it and confirm again`,
+      { fee: fee.toString() },
+    );
   }
   const key = opts.idempotencyKey ?? null;
-  if (key !== null && (key.length === 0 || key.length > 200)) throw new AppError("BAD_REQUEST", "idempotency key must be 1 to 200 characters");
+  if (key !== null && (key.length === 0 || key.length > 200))
+    throw new AppError("BAD_REQUEST", "idempotency key must be 1 to 200 characters");
   const chain = await requirePayoutChain(config);
 
   const existing = async (): Promise<{ withdrawal: WithdrawalView; created: boolean } | null> => {
     if (key === null) return null;
     const r = await loadWithdrawalByKey(sql(), { orgId: opts.orgId, idempotencyKey: key });
     if (!r) return null;
-    if (BigInt(r.amount) !== opts.amount) throw new AppError("CONFLICT", "this idempotency key was used for a withdrawal of another amount");
+    if (BigInt(r.amount) !== opts.amount)
+      throw new AppError("CONFLICT", "this idempotency key was used for a withdrawal of another amount");
     return { withdrawal: view(r), created: false };
   };
   const earlier = await existing();
@@ -195,7 +213,9 @@ export async function requestWithdrawal(opts: {
       const to = await findPayoutAddress(tx, { orgId: opts.orgId });
       if (!to) throw new AppError("CONFLICT", "set and verify a payout address first (sign the message for your wallet's address)");
       if ((await countOpenWithdrawals(tx, { orgId: opts.orgId })) >= config.maxOpenPerOrg) {
-        throw new AppError("RATE_LIMITED", `${config.maxOpenPerOrg} withdrawals are still being paid: wait for one to finish`, { retryAfterSeconds: 30 });
+        throw new AppError("RATE_LIMITED", `${config.maxOpenPerOrg} withdrawals are still being paid: wait for one to finish`, {
+          retryAfterSeconds: 30,
+        });
       }
       const w = await insertWithdrawal(tx, {
         orgId: opts.orgId,
@@ -217,13 +237,18 @@ export async function requestWithdrawal(opts: {
           { code: SYSTEM_ACCOUNTS.withdrawalsPending.code, amount: opts.amount },
         ],
       });
-      logger.info({ orgId: opts.orgId, withdrawalId: w.id, amount: opts.amount.toString(), fee: fee.toString(), to }, "withdrawal requested");
+      logger.info(
+        { orgId: opts.orgId, withdrawalId: w.id, amount: opts.amount.toString(), fee: fee.toString(), to },
+        "withdrawal requested",
+      );
       return { withdrawal: view(w), created: true };
     });
   } catch (err) {
     if (err instanceof LedgerError && err.code === "insufficient_funds") {
       const available = await availableEarnings(opts.orgId);
-      throw new AppError("INSUFFICIENT_CREDITS", `the amount exceeds your available earnings (${formatTokens(available)} tokens)`, { available: available.toString() });
+      throw new AppError("INSUFFICIENT_CREDITS", `the amount exceeds your available earnings (${formatTokens(available)} tokens)`, {
+        available: available.toString(),
+      });
     }
     // Two requests with one key at once: the second insert lost; answer with the first.
     if (isUniqueViolation(err)) {

@@ -49,7 +49,16 @@ export async function getWorker(opts: { orgId: string; nodeId: string }) {
     askPricePerCu: node.askPricePerCu === null ? null : node.askPricePerCu.toString(),
     createdAt: node.createdAt.toISOString(),
     earnings: (earnings.get(node.id) ?? 0n).toString(),
-    stake: stake.get(node.id) ?? { bonded: "0", unbonding: "0", required: "0", sufficient: false, exposureUsed: "0", exposureLimit: "0", heldEarnings: "0", onAllowance: false },
+    stake: stake.get(node.id) ?? {
+      bonded: "0",
+      unbonding: "0",
+      required: "0",
+      sufficient: false,
+      exposureUsed: "0",
+      exposureLimit: "0",
+      heldEarnings: "0",
+      onAllowance: false,
+    },
     recentJobs: jobs.map((j) => {
       const begun = j.started_at ?? j.assigned_at;
       return {

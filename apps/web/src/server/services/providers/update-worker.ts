@@ -77,7 +77,10 @@ export async function updateWorker(opts: { orgId: string; nodeId: string; reques
   invalidateLiveNetwork();
   const view = await loadWorkerSettings(sql(), { nodeId: opts.nodeId });
   if (!view) throw new AppError("NOT_FOUND", "worker not found");
-  logger.info({ nodeId: opts.nodeId, orgId: opts.orgId, name: name ?? undefined, paused, offersReturned: result.offersReturned }, "worker updated");
+  logger.info(
+    { nodeId: opts.nodeId, orgId: opts.orgId, name: name ?? undefined, paused, offersReturned: result.offersReturned },
+    "worker updated",
+  );
   return {
     nodeId: opts.nodeId,
     name: view.name,

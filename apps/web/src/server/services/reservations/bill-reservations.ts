@@ -126,7 +126,17 @@ async function billPeriod(tx: Db, r: LockedReservation, nodes: readonly Reserved
     });
   }
   logger.info(
-    { reservationId: r.id, orgId: r.org_id, periodStart: start, periodEnd: end, gross: gross.toString(), outageCredit: credit.toString(), downtimeMs, checkers: checkers.toString(), protocol: protocol.toString() },
+    {
+      reservationId: r.id,
+      orgId: r.org_id,
+      periodStart: start,
+      periodEnd: end,
+      gross: gross.toString(),
+      outageCredit: credit.toString(),
+      downtimeMs,
+      checkers: checkers.toString(),
+      protocol: protocol.toString(),
+    },
     "reservation period billed",
   );
 }
@@ -157,7 +167,10 @@ export async function closeReservation(tx: Db, r: LockedReservation, status: "en
   }
   await setReservationStatus(tx, { id: r.id, status, releasedAt: status === "released" ? at : null });
   r.status = status;
-  logger.info({ reservationId: r.id, orgId: r.org_id, status, held: held.toString(), billed: billed.toString(), returned: remaining.toString() }, "reservation closed");
+  logger.info(
+    { reservationId: r.id, orgId: r.org_id, status, held: held.toString(), billed: billed.toString(), returned: remaining.toString() },
+    "reservation closed",
+  );
   return remaining;
 }
 
@@ -182,7 +195,9 @@ export async function billReservations(opts: { now?: Date; outageDetectionMs?: n
         const r = await lockReservation(tx, { id });
         if (!r || r.status !== "active") return 0;
         // Only whole periods that ended before the cutoff (or the window's last, shorter one).
-        const complete = periodsBetween(r.billed_until, r.ends_at, periodMs, MAX_PERIODS_PER_TX).filter((p) => p.end.getTime() <= cutoff.getTime());
+        const complete = periodsBetween(r.billed_until, r.ends_at, periodMs, MAX_PERIODS_PER_TX).filter(
+          (p) => p.end.getTime() <= cutoff.getTime(),
+        );
         const until = complete.at(-1)?.end;
         const n = until ? await billPeriods(tx, r, until, MAX_PERIODS_PER_TX) : 0;
         if (r.billed_until.getTime() >= r.ends_at.getTime()) await closeReservation(tx, r, "ended", now);

@@ -27,7 +27,9 @@ export const ZBookReservationRequest = z
       .string()
       .min(1)
       .max(40)
-      .refine((r) => r === "local" || findRegion(r) !== undefined, { message: "unknown region: 'local' or a region id such as 'eu-central' or 'us-east'" }),
+      .refine((r) => r === "local" || findRegion(r) !== undefined, {
+        message: "unknown region: 'local' or a region id such as 'eu-central' or 'us-east'",
+      }),
     /** The capability class: every reserved worker has at least this many CU per hour. */
     minCuPerHour: z.number().int().min(1).max(L.maxMinCuPerHour),
     count: z.number().int().min(1).max(L.maxCount),
@@ -43,7 +45,10 @@ export const ZBookReservationRequest = z
     idempotencyKey: ZIdempotencyKey.optional(),
   })
   .strict()
-  .refine((r) => (r.hours === undefined) !== (r.endsAt === undefined), { message: "give exactly one of hours and endsAt", path: ["hours"] });
+  .refine((r) => (r.hours === undefined) !== (r.endsAt === undefined), {
+    message: "give exactly one of hours and endsAt",
+    path: ["hours"],
+  });
 export type TBookReservationRequest = z.infer<typeof ZBookReservationRequest>;
 
 export interface BookReservationResult {
@@ -59,7 +64,11 @@ export interface BookReservationResult {
  * are locked, chosen, recorded and the hold posted in one transaction: either the
  * reservation exists and its cost is held, or nothing changed.
  */
-export async function bookReservation(opts: { orgId: string; request: TBookReservationRequest; now?: Date }): Promise<BookReservationResult> {
+export async function bookReservation(opts: {
+  orgId: string;
+  request: TBookReservationRequest;
+  now?: Date;
+}): Promise<BookReservationResult> {
   const { orgId, request } = opts;
   const key = request.idempotencyKey;
   if (!key) throw new AppError("BAD_REQUEST", "an idempotency key is required: send an Idempotency-Key header (a UUID works)");
@@ -105,7 +114,10 @@ export async function bookReservation(opts: { orgId: string; request: TBookReser
       total = chosen.reduce((s, n) => s + costUpTo({ cuPerHour: n.cu_per_hour, pricePerCu: price, elapsedMs: durationMs }), 0n);
 
       const providers = [...new Set(chosen.map((n) => n.org_id))];
-      await ensureAccounts(tx, providers.map((p) => orgAccount(p, "earnings")));
+      await ensureAccounts(
+        tx,
+        providers.map((p) => orgAccount(p, "earnings")),
+      );
       const id = await insertReservation(tx, {
         orgId,
         region: request.region,
@@ -137,9 +149,13 @@ export async function bookReservation(opts: { orgId: string; request: TBookReser
     return { reservation: await loadReservationView(sql(), { orgId, reservationId: id }), created: true };
   } catch (err) {
     if (err instanceof LedgerError && err.code === "insufficient_funds") {
-      throw new AppError("INSUFFICIENT_CREDITS", `insufficient credits: this reservation holds ${formatTokens(total)} tokens for its window, more than this organisation has available`, {
-        price: total.toString(),
-      });
+      throw new AppError(
+        "INSUFFICIENT_CREDITS",
+        `insufficient credits: this reservation holds ${formatTokens(total)} tokens for its window, more than this organisation has available`,
+        {
+          price: total.toString(),
+        },
+      );
     }
     if (isUniqueViolation(err)) {
       // A concurrent retry with the same key won the race: return its reservation.
@@ -161,13 +177,19 @@ export async function bookReservationAnswer(opts: { orgId: string; request: TBoo
 
 function windowOf(request: TBookReservationRequest, now: Date): { startsAt: Date; endsAt: Date } {
   const startsAt = request.startsAt ? new Date(request.startsAt) : now;
-  if (startsAt.getTime() < now.getTime() - L.startSlackMs) throw new AppError("BAD_REQUEST", "startsAt is in the past: a reservation starts now or later");
-  if (startsAt.getTime() > now.getTime() + L.maxLeadMs) throw new AppError("BAD_REQUEST", `startsAt is more than ${L.maxLeadMs / 86_400_000} days ahead`);
+  if (startsAt.getTime() < now.getTime() - L.startSlackMs)
+    throw new AppError("BAD_REQUEST", "startsAt is in the past: a reservation starts now or later");
+  if (startsAt.getTime() > now.getTime() + L.maxLeadMs)
+    throw new AppError("BAD_REQUEST", `startsAt is more than ${L.maxLeadMs / 86_400_000} days ahead`);
   const endsAt =
-    request.endsAt !== undefined ? new Date(request.endsAt) : new Date(startsAt.getTime() + Math.round((request.hours ?? 0) * Number(MS_PER_HOUR)));
+    request.endsAt !== undefined
+      ? new Date(request.endsAt)
+      : new Date(startsAt.getTime() + Math.round((request.hours ?? 0) * Number(MS_PER_HOUR)));
   const durationMs = endsAt.getTime() - startsAt.getTime();
-  if (durationMs < L.minWindowMs) throw new AppError("BAD_REQUEST", `the window must be at least ${L.minWindowMs / 1000} s long (endsAt after startsAt)`);
-  if (durationMs > L.maxHours * Number(MS_PER_HOUR)) throw new AppError("BAD_REQUEST", `the window must be at most ${L.maxHours} hours long`);
+  if (durationMs < L.minWindowMs)
+    throw new AppError("BAD_REQUEST", `the window must be at least ${L.minWindowMs / 1000} s long (endsAt after startsAt)`);
+  if (durationMs > L.maxHours * Number(MS_PER_HOUR))
+    throw new AppError("BAD_REQUEST", `the window must be at most ${L.maxHours} hours long`);
   return { startsAt, endsAt };
 }
 
@@ -186,7 +208,12 @@ async function replay(
   request: TBookReservationRequest,
   modelId: string | null,
 ): Promise<BookReservationResult> {
-  if (row.region !== request.region || row.min_cu_per_hour !== request.minCuPerHour || row.count !== request.count || row.model_id !== modelId) {
+  if (
+    row.region !== request.region ||
+    row.min_cu_per_hour !== request.minCuPerHour ||
+    row.count !== request.count ||
+    row.model_id !== modelId
+  ) {
     throw new AppError("UNPROCESSABLE", "this idempotency key was already used for a different reservation: use a new key");
   }
   return { reservation: await loadReservationView(sql(), { orgId, reservationId: row.id }), created: false };

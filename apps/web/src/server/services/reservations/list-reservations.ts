@@ -11,7 +11,10 @@ export const ZListReservationsRequest = z.object({
 export type TListReservationsRequest = z.input<typeof ZListReservationsRequest>;
 
 /** The organisation's reservations, newest first, with their billing totals. */
-export async function listReservations(opts: { orgId: string; request: TListReservationsRequest }): Promise<{ reservations: ReservationView[]; nextCursor: string | null }> {
+export async function listReservations(opts: {
+  orgId: string;
+  request: TListReservationsRequest;
+}): Promise<{ reservations: ReservationView[]; nextCursor: string | null }> {
   const req = ZListReservationsRequest.parse(opts.request);
   return loadReservationPage(sql(), { orgId: opts.orgId, status: req.status, limit: req.limit, cursor: req.cursor });
 }

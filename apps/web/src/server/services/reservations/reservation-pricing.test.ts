@@ -32,12 +32,17 @@ describe("reservation pricing", () => {
 
   it("an outage credit is the downtime's share of the gross, never more than the gross (property)", () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 1, max: 10_000_000 }), (gross, downtimeMs, periodMs) => {
-        const credit = outageCredit({ gross, downtimeMs, periodMs });
-        expect(credit >= 0n && credit <= gross).toBe(true);
-        if (downtimeMs >= periodMs) expect(credit).toBe(gross);
-        if (downtimeMs === 0) expect(credit).toBe(0n);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 15n }),
+        fc.integer({ min: 0, max: 10_000_000 }),
+        fc.integer({ min: 1, max: 10_000_000 }),
+        (gross, downtimeMs, periodMs) => {
+          const credit = outageCredit({ gross, downtimeMs, periodMs });
+          expect(credit >= 0n && credit <= gross).toBe(true);
+          if (downtimeMs >= periodMs) expect(credit).toBe(gross);
+          if (downtimeMs === 0) expect(credit).toBe(0n);
+        },
+      ),
     );
     expect(outageCredit({ gross: 1_000n, downtimeMs: 1_500, periodMs: 4_000 })).toBe(375n);
   });
@@ -53,12 +58,25 @@ describe("reservation pricing", () => {
     expect(downtimeWithin(outages, at(4_000), at(8_000))).toBe(4_000);
     expect(downtimeWithin([], at(0), at(4_000))).toBe(0);
     // Overlapping outages never count more than the period.
-    expect(downtimeWithin([{ startedAt: at(0), endedAt: null }, { startedAt: at(0), endedAt: null }], at(0), at(10))).toBe(10);
+    expect(
+      downtimeWithin(
+        [
+          { startedAt: at(0), endedAt: null },
+          { startedAt: at(0), endedAt: null },
+        ],
+        at(0),
+        at(10),
+      ),
+    ).toBe(10);
   });
 
   it("cuts a window into whole periods and a shorter last one, at most `max`", () => {
     const p = periodsBetween(new Date(0), new Date(10_000), 4_000, 10);
-    expect(p.map((x) => [x.start.getTime(), x.end.getTime()])).toEqual([[0, 4_000], [4_000, 8_000], [8_000, 10_000]]);
+    expect(p.map((x) => [x.start.getTime(), x.end.getTime()])).toEqual([
+      [0, 4_000],
+      [4_000, 8_000],
+      [8_000, 10_000],
+    ]);
     expect(periodsBetween(new Date(0), new Date(10_000), 4_000, 2)).toHaveLength(2);
     expect(periodsBetween(new Date(5), new Date(5), 4_000, 2)).toEqual([]);
   });

@@ -16,8 +16,10 @@ function ceilDiv(a: bigint, b: bigint): bigint {
  * accumulates (a per-period ceil could overcharge by one unit per period per worker).
  */
 export function costUpTo(opts: { cuPerHour: number; pricePerCu: bigint; elapsedMs: number }): bigint {
-  if (!Number.isInteger(opts.cuPerHour) || opts.cuPerHour < 0) throw new RangeError(`cuPerHour must be a non-negative integer, got ${opts.cuPerHour}`);
-  if (!Number.isInteger(opts.elapsedMs) || opts.elapsedMs < 0) throw new RangeError(`elapsedMs must be a non-negative integer, got ${opts.elapsedMs}`);
+  if (!Number.isInteger(opts.cuPerHour) || opts.cuPerHour < 0)
+    throw new RangeError(`cuPerHour must be a non-negative integer, got ${opts.cuPerHour}`);
+  if (!Number.isInteger(opts.elapsedMs) || opts.elapsedMs < 0)
+    throw new RangeError(`elapsedMs must be a non-negative integer, got ${opts.elapsedMs}`);
   return ceilDiv(BigInt(opts.cuPerHour) * opts.pricePerCu * BigInt(opts.elapsedMs), MS_PER_HOUR);
 }
 

@@ -39,7 +39,16 @@ beforeAll(async () => {
   providerB = await createOrg("provider-b", "provider", 50_000n * TOKENS);
   const node = async (
     name: string,
-    o: { org: string; cu?: number; ask?: bigint | null; rep?: number; status?: "online" | "offline" | "quarantined"; region?: string; models?: string[]; stake?: boolean },
+    o: {
+      org: string;
+      cu?: number;
+      ask?: bigint | null;
+      rep?: number;
+      status?: "online" | "offline" | "quarantined";
+      region?: string;
+      models?: string[];
+      stake?: boolean;
+    },
   ) => {
     const cu = o.cu ?? 3600;
     const row = await db.t.prisma.node.create({
@@ -76,7 +85,18 @@ beforeAll(async () => {
 
 const balance = async (code: string) => (await getBalances(sql(), [code])).get(code) ?? 0n;
 const book = (orgId: string, r: Partial<TBookReservationRequest>, now?: Date) =>
-  bookReservation({ orgId, now, request: ZBookReservationRequest.parse({ region: "local", minCuPerHour: 1000, count: 1, hours: 1, idempotencyKey: randomBytes(6).toString("hex"), ...r }) });
+  bookReservation({
+    orgId,
+    now,
+    request: ZBookReservationRequest.parse({
+      region: "local",
+      minCuPerHour: 1000,
+      count: 1,
+      hours: 1,
+      idempotencyKey: randomBytes(6).toString("hex"),
+      ...r,
+    }),
+  });
 /** What must stay put when a request is refused. */
 const snapshot = async () => ({
   transfers: (await checkLedger(sql())).transfers,
@@ -107,13 +127,18 @@ describe("booking", () => {
 
   it("refuses a booking without an idempotency key (the body's field or the Idempotency-Key header)", async () => {
     await expect(
-      bookReservation({ orgId: customer, request: ZBookReservationRequest.parse({ region: "local", minCuPerHour: 1000, count: 1, hours: 1 }) }),
+      bookReservation({
+        orgId: customer,
+        request: ZBookReservationRequest.parse({ region: "local", minCuPerHour: 1000, count: 1, hours: 1 }),
+      }),
     ).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/idempotency key is required/) });
   });
 
   it("refuses a window in the past, an unknown model, too few workers (409, saying how many) and too few credits (402) — changing nothing", async () => {
     const before = await snapshot();
-    await expect(book(customer, { startsAt: new Date(Date.now() - 5 * 60_000).toISOString() })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(book(customer, { startsAt: new Date(Date.now() - 5 * 60_000).toISOString() })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+    });
     await expect(book(customer, { model: "no-such-model" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
     // a1, a2, a3 and b1 serve the model; the cheaper ones each fail a rule.
     await expect(book(customer, { model: "test-model", count: 5 })).rejects.toMatchObject({
@@ -132,7 +157,7 @@ describe("booking", () => {
 describe("a reservation from booking to release", () => {
   const t0 = new Date();
   let id: string;
-  const held = 2n * 3600n * 40_000n * 20_000n / 3_600_000n; // two workers, 20 s at 40 000 per CU-hour
+  const held = (2n * 3600n * 40_000n * 20_000n) / 3_600_000n; // two workers, 20 s at 40 000 per CU-hour
   let availableBefore: bigint;
 
   it("books the cheapest eligible workers (then the best reputation) at the highest ask among them, and holds the window", async () => {
@@ -164,7 +189,10 @@ describe("a reservation from booking to release", () => {
     expect(r.pricePerCu).toBe("60000");
     // (3600 + 3600 + 7200) CU/h × 60 000 × 1 s
     expect(r.held).toBe((((3600n + 3600n + 7200n) * 60_000n * 1000n) / 3_600_000n).toString());
-    await expect(book(customer, { model: "test-model", count: 1 }, t0)).rejects.toMatchObject({ code: "CONFLICT", details: { available: 0 } });
+    await expect(book(customer, { model: "test-model", count: 1 }, t0)).rejects.toMatchObject({
+      code: "CONFLICT",
+      details: { available: 0 },
+    });
     // A window after theirs is free again.
     const later = await book(otherCustomer, { model: "test-model", count: 4, startsAt: at(t0, 3_600_000).toISOString() }, t0);
     expect(later.reservation.nodes).toHaveLength(4);
@@ -184,10 +212,38 @@ describe("a reservation from booking to release", () => {
     const r = await getReservationOrThrow({ orgId: customer, reservationId: id });
     const perNode = 160_000n; // 3600 CU/h × 40 000 × 4 s
     expect(r.invoices).toEqual([
-      { periodStart: t0.toISOString(), periodEnd: at(t0, 4_000).toISOString(), gross: "320000", outageCredit: "0", charged: "320000", downtimeMs: "0" },
-      { periodStart: at(t0, 4_000).toISOString(), periodEnd: at(t0, 8_000).toISOString(), gross: "320000", outageCredit: "80000", charged: "240000", downtimeMs: "2000" },
-      { periodStart: at(t0, 8_000).toISOString(), periodEnd: at(t0, 12_000).toISOString(), gross: "320000", outageCredit: "80000", charged: "240000", downtimeMs: "2000" },
-      { periodStart: at(t0, 12_000).toISOString(), periodEnd: at(t0, 16_000).toISOString(), gross: "320000", outageCredit: perNode.toString(), charged: "160000", downtimeMs: "4000" },
+      {
+        periodStart: t0.toISOString(),
+        periodEnd: at(t0, 4_000).toISOString(),
+        gross: "320000",
+        outageCredit: "0",
+        charged: "320000",
+        downtimeMs: "0",
+      },
+      {
+        periodStart: at(t0, 4_000).toISOString(),
+        periodEnd: at(t0, 8_000).toISOString(),
+        gross: "320000",
+        outageCredit: "80000",
+        charged: "240000",
+        downtimeMs: "2000",
+      },
+      {
+        periodStart: at(t0, 8_000).toISOString(),
+        periodEnd: at(t0, 12_000).toISOString(),
+        gross: "320000",
+        outageCredit: "80000",
+        charged: "240000",
+        downtimeMs: "2000",
+      },
+      {
+        periodStart: at(t0, 12_000).toISOString(),
+        periodEnd: at(t0, 16_000).toISOString(),
+        gross: "320000",
+        outageCredit: perNode.toString(),
+        charged: "160000",
+        downtimeMs: "4000",
+      },
     ]);
     expect(r.billedUntil).toBe(at(t0, 16_000).toISOString());
     expect(r.status).toBe("active");
@@ -212,13 +268,20 @@ describe("a reservation from booking to release", () => {
     });
     const gross = 4n * 320_000n + 160_000n;
     const charged = 320_000n + 240_000n + 240_000n + 160_000n + 80_000n;
-    expect(released.billed).toEqual({ gross: gross.toString(), outageCredit: (gross - charged).toString(), charged: charged.toString(), downtimeMs: "10000" });
+    expect(released.billed).toEqual({
+      gross: gross.toString(),
+      outageCredit: (gross - charged).toString(),
+      charged: charged.toString(),
+      downtimeMs: "10000",
+    });
     expect(released.returned).toBe((held - gross).toString());
     expect(await balance(orgAccountCode(customer, "held"))).toBe(0n);
     // The customer paid exactly what was charged.
     expect(await balance(orgAccountCode(customer, "available"))).toBe(availableBefore - charged);
     // The provider got the worker share of each worker's charge in the last period.
-    expect((await balance(orgAccountCode(providerA, "earnings"))) - earningsBefore).toBe(splitReward(80_000n).worker + splitReward(0n).worker);
+    expect((await balance(orgAccountCode(providerA, "earnings"))) - earningsBefore).toBe(
+      splitReward(80_000n).worker + splitReward(0n).worker,
+    );
 
     const before = await snapshot();
     const again = await releaseReservation({ orgId: customer, reservationId: id, now: at(t0, 19_500) });
@@ -274,7 +337,9 @@ describe("the end of a window", () => {
     const all = [...first.reservations, ...rest.reservations];
     expect(all.length).toBe(await db.t.prisma.reservation.count({ where: { orgId: customer } }));
     expect(all.map((r) => r.createdAt)).toEqual([...all.map((r) => r.createdAt)].sort().reverse());
-    expect((await listReservations({ orgId: customer, request: { status: "ended" } })).reservations.every((r) => r.status === "ended")).toBe(true);
+    expect(
+      (await listReservations({ orgId: customer, request: { status: "ended" } })).reservations.every((r) => r.status === "ended"),
+    ).toBe(true);
   });
 
   it("the ledger is balanced", async () => {

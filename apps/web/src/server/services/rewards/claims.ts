@@ -231,7 +231,6 @@ export interface ClaimRequest {
   now?: Date;
 }
 
-
 /** Claims rewards: see the top of this file. 409 when there is nothing to claim. */
 export async function claimRewards(req: ClaimRequest): Promise<{ claim: ClaimView; created: boolean }> {
   const config = getRewardsConfig();
@@ -245,7 +244,8 @@ export async function claimRewards(req: ClaimRequest): Promise<{ claim: ClaimVie
     if (amount > 10n ** 18n) throw new AppError("BAD_REQUEST", "amount is too large");
   }
   const key = req.idempotencyKey ?? null;
-  if (key !== null && (key.length === 0 || key.length > 200)) throw new AppError("BAD_REQUEST", "idempotency key must be 1 to 200 characters");
+  if (key !== null && (key.length === 0 || key.length > 200))
+    throw new AppError("BAD_REQUEST", "idempotency key must be 1 to 200 characters");
   const at = (req.now ?? new Date()).getTime();
 
   const existing = async (db = sql()): Promise<{ claim: ClaimView; created: boolean } | null> => {
@@ -279,9 +279,13 @@ export async function claimRewards(req: ClaimRequest): Promise<{ claim: ClaimVie
       if (req.kind === "vested") {
         const claimable = grants.reduce((a, g) => a + claimableAt(g, at), 0n);
         if (claimable === 0n) {
-          throw new AppError("CONFLICT", grants.length === 0 ? "nothing to claim: no open reward grants" : "nothing to claim yet: nothing more has vested", {
-            claimable: "0",
-          });
+          throw new AppError(
+            "CONFLICT",
+            grants.length === 0 ? "nothing to claim: no open reward grants" : "nothing to claim yet: nothing more has vested",
+            {
+              claimable: "0",
+            },
+          );
         }
         if (amount !== null && amount > claimable) {
           throw new AppError("CONFLICT", `only ${formatTokens(claimable)} tokens (${claimable} base units) have vested and are unclaimed`, {
@@ -315,7 +319,8 @@ export async function claimRewards(req: ClaimRequest): Promise<{ claim: ClaimVie
           { haircut: haircut.toString(), paid: paid.toString() },
         );
       }
-      if (paid === 0n) throw new AppError("CONFLICT", "an early claim now would pay nothing (the haircut takes all of it): wait for some to vest");
+      if (paid === 0n)
+        throw new AppError("CONFLICT", "an early claim now would pay nothing (the haircut takes all of it): wait for some to vest");
 
       const claim = await insertRewardClaim(tx, {
         orgId: req.orgId,
@@ -330,7 +335,10 @@ export async function claimRewards(req: ClaimRequest): Promise<{ claim: ClaimVie
       });
       await releaseFromGrants(tx, { takes });
       await ensureOrgAccounts(tx, req.orgId);
-      const legs = [{ code: SYSTEM_ACCOUNTS.emissionPool.code, amount: -gross }, { code: orgAccountCode(req.orgId, "earnings"), amount: paid }];
+      const legs = [
+        { code: SYSTEM_ACCOUNTS.emissionPool.code, amount: -gross },
+        { code: orgAccountCode(req.orgId, "earnings"), amount: paid },
+      ];
       // The haircut's own entry: it goes back to the emission pool.
       if (haircut > 0n) legs.push({ code: SYSTEM_ACCOUNTS.emissionPool.code, amount: haircut });
       await postTransfer(tx, {

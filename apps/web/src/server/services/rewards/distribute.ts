@@ -107,10 +107,7 @@ export async function distributeEpochRewards(epoch: number, config: RewardsConfi
     }
     const granted = workers + checkers + platform;
     await saveRewardEmission(tx, { epoch, granted, workers, checkers, platform });
-    logger.info(
-      { epoch, scheduled: scheduled.toString(), granted: granted.toString(), grants: grants.length },
-      "epoch rewards granted",
-    );
+    logger.info({ epoch, scheduled: scheduled.toString(), granted: granted.toString(), grants: grants.length }, "epoch rewards granted");
     return { epoch, scheduled, granted, workers, checkers, platform, created: true };
   });
 }

@@ -24,9 +24,15 @@ let cached: { env: Env; config: RewardsConfig } | undefined;
 export function getRewardsConfig(): RewardsConfig {
   const e = getEnv();
   if (cached?.env === e) return cached.config;
-  const shares: RoleShares = { workerBps: bps(e.REWARD_SHARE_WORKERS), checkerBps: bps(e.REWARD_SHARE_CHECKERS), platformBps: bps(e.REWARD_SHARE_PLATFORM) };
+  const shares: RoleShares = {
+    workerBps: bps(e.REWARD_SHARE_WORKERS),
+    checkerBps: bps(e.REWARD_SHARE_CHECKERS),
+    platformBps: bps(e.REWARD_SHARE_PLATFORM),
+  };
   if (shares.workerBps + shares.checkerBps + shares.platformBps > 10_000n) {
-    throw new Error("invalid rewards configuration: REWARD_SHARE_WORKERS + REWARD_SHARE_CHECKERS + REWARD_SHARE_PLATFORM must be at most 1");
+    throw new Error(
+      "invalid rewards configuration: REWARD_SHARE_WORKERS + REWARD_SHARE_CHECKERS + REWARD_SHARE_PLATFORM must be at most 1",
+    );
   }
   const config: RewardsConfig = {
     schedule: {

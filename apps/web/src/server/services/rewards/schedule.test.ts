@@ -27,17 +27,37 @@ describe("the emission schedule", () => {
 
 describe("splits", () => {
   it("by role and in proportion, rounded down, never above the total", () => {
-    expect(splitByRole(1_000n, { workerBps: 7_000n, checkerBps: 2_000n, platformBps: 1_000n })).toEqual({ worker: 700n, checker: 200n, platform: 100n });
-    expect([...splitProportional(100n, new Map([["a", 3n], ["b", 1n], ["c", 0n]]))]).toEqual([["a", 75n], ["b", 25n]]);
+    expect(splitByRole(1_000n, { workerBps: 7_000n, checkerBps: 2_000n, platformBps: 1_000n })).toEqual({
+      worker: 700n,
+      checker: 200n,
+      platform: 100n,
+    });
+    expect([
+      ...splitProportional(
+        100n,
+        new Map([
+          ["a", 3n],
+          ["b", 1n],
+          ["c", 0n],
+        ]),
+      ),
+    ]).toEqual([
+      ["a", 75n],
+      ["b", 25n],
+    ]);
     expect(splitProportional(100n, new Map([["a", 0n]])).size).toBe(0);
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.array(fc.bigInt({ min: 0n, max: 10n ** 12n }), { maxLength: 20 }), (total, ws) => {
-        const parts = splitProportional(total, new Map(ws.map((w, i) => [i, w])));
-        const sum = [...parts.values()].reduce((a, b) => a + b, 0n);
-        expect(sum <= total).toBe(true);
-        // Dust is at most one base unit per recipient.
-        if (ws.some((w) => w > 0n)) expect(total - sum <= BigInt(ws.length)).toBe(true);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 15n }),
+        fc.array(fc.bigInt({ min: 0n, max: 10n ** 12n }), { maxLength: 20 }),
+        (total, ws) => {
+          const parts = splitProportional(total, new Map(ws.map((w, i) => [i, w])));
+          const sum = [...parts.values()].reduce((a, b) => a + b, 0n);
+          expect(sum <= total).toBe(true);
+          // Dust is at most one base unit per recipient.
+          if (ws.some((w) => w > 0n)) expect(total - sum <= BigInt(ws.length)).toBe(true);
+        },
+      ),
     );
   });
 });

@@ -52,8 +52,18 @@ export async function seedDemo(): Promise<DemoSeed> {
   await ensureOrgAccounts(db(), checkers.id);
   await grantCredits({ orgId: customer.id, amount: DEMO_CREDITS, idempotencyKey: "seed:demo-credits", memo: "demo credits" });
   // Providers stake their nodes from their own tokens; the demo ones start with some.
-  await grantCredits({ orgId: provider.id, amount: DEMO_PROVIDER_FUNDS, idempotencyKey: "seed:demo-provider-funds", memo: "demo stake funds" });
-  await grantCredits({ orgId: checkers.id, amount: DEMO_PROVIDER_FUNDS, idempotencyKey: "seed:demo-checker-funds", memo: "demo stake funds" });
+  await grantCredits({
+    orgId: provider.id,
+    amount: DEMO_PROVIDER_FUNDS,
+    idempotencyKey: "seed:demo-provider-funds",
+    memo: "demo stake funds",
+  });
+  await grantCredits({
+    orgId: checkers.id,
+    amount: DEMO_PROVIDER_FUNDS,
+    idempotencyKey: "seed:demo-checker-funds",
+    memo: "demo stake funds",
+  });
   const licences = await db().checkerLicence.count({ where: { orgId: checkers.id } });
   if (licences === 0) await grantCheckerLicence({ orgSlug: "demo-checkers", note: "demo checker" });
 
@@ -69,7 +79,11 @@ export async function seedDemo(): Promise<DemoSeed> {
   return { customerOrgId: customer.id, providerOrgId: provider.id, checkerOrgId: checkers.id, apiKey, models };
 }
 
-export async function demoRegistrationToken(providerOrgId: string, platformUrl: string, role: "worker" | "checker" = "worker"): Promise<string> {
+export async function demoRegistrationToken(
+  providerOrgId: string,
+  platformUrl: string,
+  role: "worker" | "checker" = "worker",
+): Promise<string> {
   return (await createRegistrationToken({ orgId: providerOrgId, platformUrl, role })).token;
 }
 

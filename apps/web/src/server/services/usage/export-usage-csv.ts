@@ -45,7 +45,8 @@ export type TUsageExportRequest = z.input<typeof ZUsageExportRequest>;
  */
 export function exportRange(request: TUsageExportRequest, now: number): { from: Date; to: Date } {
   const isDay = (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s);
-  const parse = (s: string, endOfDay: boolean) => new Date(Date.parse(isDay(s) ? `${s}T00:00:00Z` : s) + (endOfDay && isDay(s) ? DAY_MS : 0));
+  const parse = (s: string, endOfDay: boolean) =>
+    new Date(Date.parse(isDay(s) ? `${s}T00:00:00Z` : s) + (endOfDay && isDay(s) ? DAY_MS : 0));
   const to = request.to ? parse(request.to, true) : new Date(now);
   const from = request.from ? parse(request.from, false) : new Date(to.getTime() - DEFAULT_EXPORT_RANGE_DAYS * DAY_MS);
   if (from.getTime() >= to.getTime()) throw new AppError("BAD_REQUEST", "invalid range: 'from' must be before 'to'");
@@ -123,7 +124,8 @@ export async function exportUsageCsv(opts: { orgId: string; request: TUsageExpor
   const csv = stringify({ header: true, columns: [...USAGE_CSV_COLUMNS] });
   // pipeline() ends the generator (and its queries) when the client goes away mid-download.
   pipeline(Readable.from(records()), csv).catch((err: unknown) => {
-    if ((err as { code?: string }).code !== "ERR_STREAM_PREMATURE_CLOSE") logger.error({ err, orgId: opts.orgId }, "usage export failed mid-stream");
+    if ((err as { code?: string }).code !== "ERR_STREAM_PREMATURE_CLOSE")
+      logger.error({ err, orgId: opts.orgId }, "usage export failed mid-stream");
   });
   const day = (d: Date) => d.toISOString().slice(0, 10);
   return {

@@ -86,7 +86,8 @@ async function donate(jobId: string, provider: string | null, slug: string, inpu
     for (const t of texts.slice(0, 32)) if (t.length >= 2 && t.length <= 2_000) await add("sentence", t, null, null);
   } else if (slug === "ocr-ppocr-v4") {
     const lines = (output as { lines?: { text?: string; confidence?: number }[] }).lines ?? [];
-    for (const l of lines.slice(0, 64)) if (l.text && l.text.length >= 2 && l.text.length <= 120 && (l.confidence ?? 0) >= 0.8) await add("line", l.text, null, null);
+    for (const l of lines.slice(0, 64))
+      if (l.text && l.text.length >= 2 && l.text.length <= 120 && (l.confidence ?? 0) >= 0.8) await add("line", l.text, null, null);
   } else if (slug === "vad-silero-v5") {
     const file = Buffer.from((input as { audio: string }).audio, "base64");
     const info = parseWavHeader(file);
@@ -100,7 +101,9 @@ async function donate(jobId: string, provider: string | null, slug: string, inpu
       const from = (edges[i] as number) + 0.05;
       const to = Math.min((edges[i + 1] as number) - 0.05, from + 5);
       if (to - from < 0.5) continue;
-      const pcm = Int16Array.from(x.subarray(Math.round(from * info.sampleRate), Math.round(to * info.sampleRate)), (v) => Math.max(-32_768, Math.min(32_767, Math.round(v * 32_768))));
+      const pcm = Int16Array.from(x.subarray(Math.round(from * info.sampleRate), Math.round(to * info.sampleRate)), (v) =>
+        Math.max(-32_768, Math.min(32_767, Math.round(v * 32_768))),
+      );
       await add("room", null, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength), Math.round((to - from) * 1000));
       rooms++;
     }
@@ -132,7 +135,10 @@ async function trim(): Promise<void> {
 export async function drawReplayInput(opts: { modelId: string; subjectOrgId: string; shape: InputShape }): Promise<unknown | null> {
   const { modelId, subjectOrgId } = opts;
   const rows = await loadReplayCandidates<InputShape>(sql(), { modelId, subjectOrgId, limit: REPLAY_CANDIDATES });
-  const at = nearestShape(opts.shape, rows.map((r) => r.shape));
+  const at = nearestShape(
+    opts.shape,
+    rows.map((r) => r.shape),
+  );
   const pick = rows[at];
   if (!pick) return null;
   // Taken only if still unused: two challenges drawing at once never share an input.
@@ -148,13 +154,19 @@ export async function drawTrafficShape(modelId: string): Promise<InputShape | nu
  * Content for one challenge on a node of `subjectOrgId`: candidates from the corpus, least
  * used first, never from a job that provider's nodes ran (they might remember it).
  */
-export async function drawChallengeContent(opts: { subjectOrgId: string; kind: "sentence" | "line" | "speech" }): Promise<ChallengeContent> {
+export async function drawChallengeContent(opts: {
+  subjectOrgId: string;
+  kind: "sentence" | "line" | "speech";
+}): Promise<ChallengeContent> {
   const content = await drawKind(opts.subjectOrgId, opts.kind);
   if (opts.kind === "speech") content.room = [...(await drawKind(opts.subjectOrgId, "room")).speech];
   return content;
 }
 
-async function drawKind(subjectOrgId: string, kind: "sentence" | "line" | "speech" | "room"): Promise<ChallengeContent & { room?: Int16Array[] }> {
+async function drawKind(
+  subjectOrgId: string,
+  kind: "sentence" | "line" | "speech" | "room",
+): Promise<ChallengeContent & { room?: Int16Array[] }> {
   const audio = kind === "speech" || kind === "room";
   const rows = await takeCorpusItems(sql(), { kind, subjectOrgId, limit: audio ? 16 : CANDIDATES });
   const content: ChallengeContent & { room?: Int16Array[] } = { sentences: [], lines: [], speech: [] };

@@ -20,7 +20,6 @@ import { PROTOCOL_ORG_ID, protocolAvailable, protocolHeld } from "./protocol-org
 
 export type ChallengeKind = "registration" | "standby" | "latency" | "canary";
 
-
 /** The seed of the i-th job of a check: public to whoever checks it, derived from the
  * check's seed so the whole challenge is named by one secret-derived value. */
 export function challengeItemSeed(checkSeed: string, index: number): string {
@@ -45,7 +44,12 @@ export async function challengeModels(db: Db, modelIds: readonly string[]): Prom
  * (registration checks run `planned` jobs one after another, so each is timed alone).
  * Returns null when the node runs no model a challenge exists for.
  */
-export async function openChallengeCheck(opts: { node: SubjectNode; kind: ChallengeKind; planned: number; modelId?: string }): Promise<string | null> {
+export async function openChallengeCheck(opts: {
+  node: SubjectNode;
+  kind: ChallengeKind;
+  planned: number;
+  modelId?: string;
+}): Promise<string | null> {
   const models = await challengeModels(sql(), opts.node.models);
   if (models.length === 0) return null;
   const epoch = epochOf(Date.now());
@@ -66,7 +70,15 @@ export async function openChallengeCheck(opts: { node: SubjectNode; kind: Challe
     plannedJobs: opts.planned,
     epoch,
   });
-  await submitChallengeJob({ checkId, seed, index: 0, nodeId: opts.node.id, subjectOrgId: opts.node.orgId, model: first, capability: opts.kind === "registration" });
+  await submitChallengeJob({
+    checkId,
+    seed,
+    index: 0,
+    nodeId: opts.node.id,
+    subjectOrgId: opts.node.orgId,
+    model: first,
+    capability: opts.kind === "registration",
+  });
   logger.info({ checkId, kind: opts.kind, nodeId: opts.node.id, model: first.slug }, "challenge opened");
   return checkId;
 }
@@ -91,7 +103,9 @@ export async function submitChallengeJob(opts: {
   capability?: boolean;
 }) {
   const itemSeed = challengeItemSeed(opts.seed, opts.index);
-  const input = opts.capability ? await capabilityInput(opts.model.slug as never, itemSeed) : await trafficChallengeInput(opts.model, itemSeed, opts.subjectOrgId);
+  const input = opts.capability
+    ? await capabilityInput(opts.model.slug as never, itemSeed)
+    : await trafficChallengeInput(opts.model, itemSeed, opts.subjectOrgId);
   const { costMilliCu, inputBytes } = await checkJobInput(opts.model.slug, input);
   const price = priceForCost(costMilliCu, getEnv().PRICE_PER_CU);
   const jobId = randomUUID();
@@ -138,7 +152,11 @@ export async function submitChallengeJob(opts: {
  * A challenge in the shape of a recent customer job of the model: a donated input of that
  * shape replayed whole when one is left, else one rendered in that shape from corpus content.
  */
-async function trafficChallengeInput(model: { id: string; slug: string }, seed: string, subjectOrgId: string | undefined): Promise<unknown> {
+async function trafficChallengeInput(
+  model: { id: string; slug: string },
+  seed: string,
+  subjectOrgId: string | undefined,
+): Promise<unknown> {
   const traffic = await drawTrafficShape(model.id);
   if (traffic && subjectOrgId) {
     const replay = await drawReplayInput({ modelId: model.id, subjectOrgId, shape: traffic });
@@ -147,7 +165,9 @@ async function trafficChallengeInput(model: { id: string; slug: string }, seed: 
   const shape = traffic ?? DEFAULT_SHAPES[model.slug];
   if (!shape) throw new Error(`no challenge shape for ${model.slug}`);
   const kind = CORPUS_KIND_OF_SLUG[model.slug];
-  const content = kind ? await drawChallengeContent({ subjectOrgId: subjectOrgId ?? PROTOCOL_ORG_ID, kind }) : { sentences: [], lines: [], speech: [] };
+  const content = kind
+    ? await drawChallengeContent({ subjectOrgId: subjectOrgId ?? PROTOCOL_ORG_ID, kind })
+    : { sentences: [], lines: [], speech: [] };
   const rendered = await renderTrafficChallenge(shape, content, seed);
   if (rendered.source === "fallback") logger.debug({ model: model.slug }, "challenge: no corpus content yet; public templates stood in");
   return rendered.input;
@@ -155,7 +175,19 @@ async function trafficChallengeInput(model: { id: string; slug: string }, seed: 
 
 /** Shapes before any customer traffic was seen (a fresh network): those of the catalog's reference inputs. */
 const DEFAULT_SHAPES: Record<string, InputShape> = {
-  "ocr-ppocr-v4": { kind: "ocr", format: "png", width: 640, height: 640, bytesPerPixel: 0.05, hasAlpha: false, paperLuma: 255, inkLuma: 0, noise: 0, chroma: 0, lines: [] },
+  "ocr-ppocr-v4": {
+    kind: "ocr",
+    format: "png",
+    width: 640,
+    height: 640,
+    bytesPerPixel: 0.05,
+    hasAlpha: false,
+    paperLuma: 255,
+    inkLuma: 0,
+    noise: 0,
+    chroma: 0,
+    lines: [],
+  },
   "vad-silero-v5": { kind: "vad", durationSec: 6, noiseRms: 0.001, peak: 0.6, speech: [] },
   "encoder-synthetic-minilm": { kind: "embedding", form: "text", lengths: [72] },
 };

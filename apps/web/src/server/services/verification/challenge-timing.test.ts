@@ -120,13 +120,13 @@ describe("challenge timing", () => {
       // The former schedule is told apart by timing alone; the timer's is not.
       expect(Math.abs(auc(former, "since") - 0.5)).toBeGreaterThan(0.07);
       expect(Math.abs(auc(former, "last10s") - 0.5)).toBeGreaterThan(0.05);
-    expect(Math.abs(auc(timed, "since") - 0.5)).toBeLessThan(0.03);
+      expect(Math.abs(auc(timed, "since") - 0.5)).toBeLessThan(0.03);
       expect(Math.abs(auc(timed, "last10s") - 0.5)).toBeLessThan(0.035);
-    expect(Math.abs(auc(timed, "last60s") - 0.5)).toBeLessThan(0.04);
-    // Nor by the phase of the coordinator's tick: none is sent on a tick's instant (a late
-    // one sent at once would be, tick after tick).
-    const challenges = timed.filter((s) => s.challenge);
-    expect(challenges.filter((s) => s.at % TICK_MS === 0).length / challenges.length).toBeLessThan(0.01);
+      expect(Math.abs(auc(timed, "last60s") - 0.5)).toBeLessThan(0.04);
+      // Nor by the phase of the coordinator's tick: none is sent on a tick's instant (a late
+      // one sent at once would be, tick after tick).
+      const challenges = timed.filter((s) => s.challenge);
+      expect(challenges.filter((s) => s.at % TICK_MS === 0).length / challenges.length).toBeLessThan(0.01);
     },
   );
 

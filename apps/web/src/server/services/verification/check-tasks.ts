@@ -32,7 +32,15 @@ export interface CheckEvidence {
   seeds?: Record<string, string>;
   /** Dispute: the items the first checker disagreed on. */
   refs?: string[];
-  items?: { ref: string; match: boolean; reason: string; metrics: Record<string, number>; checkerOutput: unknown; checkerOutputHash: string; inferenceMs: number }[];
+  items?: {
+    ref: string;
+    match: boolean;
+    reason: string;
+    metrics: Record<string, number>;
+    checkerOutput: unknown;
+    checkerOutputHash: string;
+    inferenceMs: number;
+  }[];
   measuredCuPerHour?: number;
   creditedCuPerHour?: number;
   claimedCuPerHour?: number;
@@ -147,7 +155,8 @@ async function assertLicensedChecker(node: NodeIdentity): Promise<void> {
   if (!licensed) throw new AppError("FORBIDDEN", "no active checker licence for this node");
   if (getPorConfig().stakeRequired) {
     const s = await stakeStatus(sql(), node.id, node.cuPerHour);
-    if (!s.sufficient) throw new AppError(
+    if (!s.sufficient)
+      throw new AppError(
         "FORBIDDEN",
         `stake below the minimum: ${formatTokens(s.bonded)} tokens bonded, ${formatTokens(s.required)} required (stake more on the node's page or POST /api/v1/nodes/${node.id}/stake)`,
         { bonded: s.bonded.toString(), required: s.required.toString() },

@@ -91,7 +91,8 @@ describe("the starter tier: a brand-new provider with no tokens", () => {
     const [ca, cb] = await checkersFor("starter");
     // 40 000 base units per milli-CU would be silly; the ask makes each job cost ~1.5 tokens.
     const probe = await submit(customer, "starter job 9");
-    const cost = (await sql().$queryRaw<{ cost_milli_cu: number }[]>`SELECT cost_milli_cu FROM jobs WHERE id = ${probe}::uuid`)[0]?.cost_milli_cu ?? 1;
+    const cost =
+      (await sql().$queryRaw<{ cost_milli_cu: number }[]>`SELECT cost_milli_cu FROM jobs WHERE id = ${probe}::uuid`)[0]?.cost_milli_cu ?? 1;
     await sql().$executeRaw`UPDATE jobs SET state = 'canceled' WHERE id = ${probe}::uuid`;
     const ask = (3n * T * 1000n) / 2n / BigInt(cost);
     const node = await createNode(provider, { ask });
@@ -127,7 +128,12 @@ describe("the starter tier: a brand-new provider with no tokens", () => {
     expect(await runJobs(node, 1)).toEqual([jobs[3]]);
 
     // "Move earnings to stake": one call, no key needed.
-    const staked = await stakeNode({ orgId: provider, nodeId: node.identity.id, amount: splitReward(charge).worker * 3n, source: "earnings" });
+    const staked = await stakeNode({
+      orgId: provider,
+      nodeId: node.identity.id,
+      amount: splitReward(charge).worker * 3n,
+      source: "earnings",
+    });
     expect(staked.fromEarnings).toBe((splitReward(charge).worker * 3n).toString());
     const after = await nodeStakeStatus(sql(), { orgId: provider, nodeId: node.identity.id });
     expect(BigInt(after.exposure.limit)).toBe(splitReward(charge).worker * 3n + 5n * T);
@@ -182,8 +188,12 @@ describe("a fraud verdict", () => {
     // Third executor (another provider): fraud.
     expect(await check(cb, true)).toMatchObject({ kind: "dispute", status: "accepted" });
 
-    const fraud = (await sql().$queryRaw<{ id: string; clawed_back: bigint; slashed: bigint; refunded: bigint; audit_jobs: number; audit_mode: string }[]>`
-      SELECT id, clawed_back, slashed, refunded, audit_jobs, audit_mode FROM fraud_cases WHERE node_id = ${node.identity.id}::uuid`)[0];
+    const fraud = (
+      await sql().$queryRaw<
+        { id: string; clawed_back: bigint; slashed: bigint; refunded: bigint; audit_jobs: number; audit_mode: string }[]
+      >`
+      SELECT id, clawed_back, slashed, refunded, audit_jobs, audit_mode FROM fraud_cases WHERE node_id = ${node.identity.id}::uuid`
+    )[0];
     expect(fraud).toBeDefined();
     expect(BigInt(fraud?.clawed_back ?? 0n)).toBe(held);
     expect(fraud?.audit_jobs).toBe(3);
@@ -203,12 +213,18 @@ describe("a fraud verdict", () => {
     }
     // Everything paid for the wrong results came back (less the hold of the job still queued).
     expect(await available(customer)).toBe(customerBefore + paid - (await jobRow(waiting)).price);
-    const settled = (await sql().$queryRaw<{ status: string; refunded: bigint; to_treasury: bigint; slashed: bigint; clawed_back: bigint }[]>`
-      SELECT status::text AS status, refunded, to_treasury, slashed, clawed_back FROM fraud_cases WHERE id = ${fraud?.id}::uuid`)[0];
+    const settled = (
+      await sql().$queryRaw<{ status: string; refunded: bigint; to_treasury: bigint; slashed: bigint; clawed_back: bigint }[]>`
+      SELECT status::text AS status, refunded, to_treasury, slashed, clawed_back FROM fraud_cases WHERE id = ${fraud?.id}::uuid`
+    )[0];
     expect(settled?.status).toBe("settled");
     expect(BigInt(settled?.refunded ?? 0n)).toBe(paid);
-    expect(BigInt(settled?.refunded ?? 0n) + BigInt(settled?.to_treasury ?? 0n)).toBe(BigInt(settled?.slashed ?? 0n) + BigInt(settled?.clawed_back ?? 0n));
-    const mail = await sql().$queryRaw<{ to_address: string; body_text: string }[]>`SELECT to_address, body_text FROM outbound_emails WHERE kind = 'fraud_notice'`;
+    expect(BigInt(settled?.refunded ?? 0n) + BigInt(settled?.to_treasury ?? 0n)).toBe(
+      BigInt(settled?.slashed ?? 0n) + BigInt(settled?.clawed_back ?? 0n),
+    );
+    const mail = await sql().$queryRaw<
+      { to_address: string; body_text: string }[]
+    >`SELECT to_address, body_text FROM outbound_emails WHERE kind = 'fraud_notice'`;
     expect(mail.map((m) => m.to_address)).toEqual(["owner@fraud-customer.test"]);
     for (const id of cheated) expect(mail[0]?.body_text).toContain(id);
     // The emission pool paid nothing.
@@ -243,8 +259,10 @@ describe("a fraud verdict", () => {
     const before = await available(customer);
     await settleChecks([ca, cb]); // one mismatch → dispute → fraud; the others' checks are canceled
     await advanceFraudCases(); // audit checks created
-    const fraud = (await sql().$queryRaw<{ audit_mode: string; clawed_back: bigint; slashed: bigint }[]>`
-      SELECT audit_mode, clawed_back, slashed FROM fraud_cases WHERE node_id = ${node.identity.id}::uuid`)[0];
+    const fraud = (
+      await sql().$queryRaw<{ audit_mode: string; clawed_back: bigint; slashed: bigint }[]>`
+      SELECT audit_mode, clawed_back, slashed FROM fraud_cases WHERE node_id = ${node.identity.id}::uuid`
+    )[0];
     expect(fraud?.audit_mode).toBe("reexecute");
     expect(BigInt(fraud?.slashed ?? 1n)).toBe(0n);
     await settleChecks([ca, cb]); // the audit re-executions
@@ -279,8 +297,10 @@ describe("the executor of last resort", () => {
     // Nobody else may take it: the platform does, with the real model standing in as `truth`.
     expect(await check(checker, true)).toBeNull();
     expect(await runLastResort({ execute: async (req) => ({ output: truth(req.input), inferenceMs: 1 }) })).toBe(1);
-    const dispute = (await sql().$queryRaw<{ verdict: string; executor: string }[]>`
-      SELECT verdict::text AS verdict, evidence->>'executor' AS executor FROM checks WHERE job_id = ${job}::uuid AND kind = 'dispute'`)[0];
+    const dispute = (
+      await sql().$queryRaw<{ verdict: string; executor: string }[]>`
+      SELECT verdict::text AS verdict, evidence->>'executor' AS executor FROM checks WHERE job_id = ${job}::uuid AND kind = 'dispute'`
+    )[0];
     expect(dispute).toEqual({ verdict: "fraud", executor: "platform" });
     expect((await jobRow(job)).verification).toBe("refunded");
     expect(await balanceOf(`node:${node.identity.id}:stake`)).toBeLessThan(50n * T);

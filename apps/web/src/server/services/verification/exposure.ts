@@ -38,7 +38,10 @@ export interface NodeExposureRow {
 export const nodeHeldCode = (nodeId: string) => `node:${nodeId}:held`;
 
 /** Exposure of every worker node of the given providers, or only of `nodeIds`. */
-export async function loadNodeExposures(db: Db, opts: { orgIds: readonly string[]; nodeIds?: readonly string[] }): Promise<NodeExposureRow[]> {
+export async function loadNodeExposures(
+  db: Db,
+  opts: { orgIds: readonly string[]; nodeIds?: readonly string[] },
+): Promise<NodeExposureRow[]> {
   const rows = await loadNodeExposureRows(db, opts);
   return rows.map((r) => ({
     nodeId: r.id,
@@ -90,7 +93,10 @@ export async function loadProviderExposures(db: Db, orgIds: readonly string[]): 
  * own stake backs); only a node leaning on the provider's shared allowance reads the
  * provider's other nodes.
  */
-export async function nodeLeaseStanding(db: Db, node: { id: string; orgId: string }): Promise<{ openDispute: boolean; overLimit: boolean }> {
+export async function nodeLeaseStanding(
+  db: Db,
+  node: { id: string; orgId: string },
+): Promise<{ openDispute: boolean; overLimit: boolean }> {
   const [row] = await loadNodeExposures(db, { orgIds: [node.orgId], nodeIds: [node.id] });
   if (!row) return { openDispute: false, overLimit: false };
   if (!exposureEnforced()) return { openDispute: row.openDispute, overLimit: false };
@@ -150,7 +156,13 @@ export interface NodeStakeStatus {
     onAllowance: boolean;
   };
   provider: { frauds: number; slashed: boolean; onProbation: boolean };
-  heldEarnings: { total: string; jobs: number; nextReleaseAt: string | null; lastReleaseAt: string | null; releases: { jobId: string; amount: string; releaseAt: string }[] };
+  heldEarnings: {
+    total: string;
+    jobs: number;
+    nextReleaseAt: string | null;
+    lastReleaseAt: string | null;
+    releases: { jobId: string; amount: string; releaseAt: string }[];
+  };
   /** The provider's tokens a stake can come from: released earnings first, then credits. */
   stakeableBalance: { earnings: string; available: string };
   openDispute: boolean;

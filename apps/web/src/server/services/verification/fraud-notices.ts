@@ -20,7 +20,10 @@ export type FraudNoticeHook = (tx: Db, notice: FraudNotice) => Promise<void>;
 
 /** The note a refunded job carries, in words a person reads (tokens, not base units). */
 export function refundNote(r: { how: RefundHow; refunded: bigint; charge: bigint }): string {
-  const amount = r.refunded === r.charge ? `its price (${formatTokens(r.charge)} tokens) was refunded` : `${formatTokens(r.refunded)} of its ${formatTokens(r.charge)} tokens were refunded (all its worker's held earnings and stake could cover)`;
+  const amount =
+    r.refunded === r.charge
+      ? `its price (${formatTokens(r.charge)} tokens) was refunded`
+      : `${formatTokens(r.refunded)} of its ${formatTokens(r.charge)} tokens were refunded (all its worker's held earnings and stake could cover)`;
   switch (r.how) {
     case "proven":
       return `A checker re-ran this job and a third executor confirmed the result was wrong: ${amount} from the worker's clawed-back earnings and slashed stake. POST /api/v1/jobs/<id>/rerun runs it again on another worker.`;
@@ -45,8 +48,14 @@ async function emailOwners(tx: Db, notice: FraudNotice): Promise<void> {
   const total = refunded.reduce((s, j) => s + j.refunded, 0n);
   const lines = notice.jobs
     .slice(0, MAX_JOBS_IN_EMAIL)
-    .map((j) => `  ${j.jobId}  ${j.verification === "refunded" ? `refunded ${formatTokens(j.refunded)} of ${formatTokens(j.charge)} tokens` : j.verification}`);
-  const more = notice.jobs.length > MAX_JOBS_IN_EMAIL ? [`  … and ${notice.jobs.length - MAX_JOBS_IN_EMAIL} more (GET /api/v1/jobs/<id> shows each one's notice)`] : [];
+    .map(
+      (j) =>
+        `  ${j.jobId}  ${j.verification === "refunded" ? `refunded ${formatTokens(j.refunded)} of ${formatTokens(j.charge)} tokens` : j.verification}`,
+    );
+  const more =
+    notice.jobs.length > MAX_JOBS_IN_EMAIL
+      ? [`  … and ${notice.jobs.length - MAX_JOBS_IN_EMAIL} more (GET /api/v1/jobs/<id> shows each one's notice)`]
+      : [];
   const text = [
     `A worker that ran jobs for ${owners[0]?.name ?? "your organisation"} was proven to have returned wrong results.`,
     "",

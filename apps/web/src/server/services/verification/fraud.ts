@@ -135,13 +135,27 @@ export async function openFraudCase(tx: Db, opts: { nodeId: string; checkId: str
     { code: pot, amount: plan.pot },
   ].filter((l) => l.amount !== 0n);
   if (legs.length >= 2) {
-    await postTransfer(tx, { idempotencyKey: `fraud:${fraud.id}`, kind: "slash", jobId: opts.job?.id ?? null, memo: `fraud by node ${opts.nodeId}: clawback and slash`, legs });
+    await postTransfer(tx, {
+      idempotencyKey: `fraud:${fraud.id}`,
+      kind: "slash",
+      jobId: opts.job?.id ?? null,
+      memo: `fraud by node ${opts.nodeId}: clawback and slash`,
+      legs,
+    });
   }
   if (held.length > 0) await markHeldPayoutsClawed(tx, { jobIds: held.map((h) => h.job_id), caseId: fraud.id });
 
   // The job proven wrong is refunded first, as far as the pot goes.
   let refunded = 0n;
-  if (opts.job) refunded = await refundFromPot(tx, { caseId: fraud.id, jobId: opts.job.id, orgId: opts.job.orgId, charge: opts.job.price, potLeft: plan.pot, how: "proven" });
+  if (opts.job)
+    refunded = await refundFromPot(tx, {
+      caseId: fraud.id,
+      jobId: opts.job.id,
+      orgId: opts.job.orgId,
+      charge: opts.job.price,
+      potLeft: plan.pot,
+      how: "proven",
+    });
   await recordFraudCaseOpening(tx, {
     caseId: fraud.id,
     clawedBack: clawback,
@@ -161,7 +175,15 @@ export async function openFraudCase(tx: Db, opts: { nodeId: string; checkId: str
     epoch: epochOf(Date.now()),
   });
   logger.warn(
-    { caseId: fraud.id, nodeId: opts.nodeId, checkId: opts.checkId, clawback: clawback.toString(), slashed: plan.slash.toString(), refunded: refunded.toString(), audit: audit?.n ?? 0 },
+    {
+      caseId: fraud.id,
+      nodeId: opts.nodeId,
+      checkId: opts.checkId,
+      clawback: clawback.toString(),
+      slashed: plan.slash.toString(),
+      refunded: refunded.toString(),
+      audit: audit?.n ?? 0,
+    },
     "fraud case opened: clawback, slash, refund",
   );
   return { caseId: fraud.id, clawback, slashed: plan.slash, refunded, auditJobs: audit?.n ?? 0 };
@@ -170,13 +192,23 @@ export async function openFraudCase(tx: Db, opts: { nodeId: string; checkId: str
 /** A job proven wrong while its node's case is open: refunded from that case's pot, as far as it goes. */
 async function joinOpenCase(tx: Db, caseId: string, job: FraudJob): Promise<void> {
   if (!(await insertJoinedAuditJob(tx, { caseId, jobId: job.id, customerOrgId: job.orgId, charge: job.price }))) return;
-  const amount = await refundFromPot(tx, { caseId, jobId: job.id, orgId: job.orgId, charge: job.price, potLeft: await potLeft(tx, caseId), how: "proven" });
+  const amount = await refundFromPot(tx, {
+    caseId,
+    jobId: job.id,
+    orgId: job.orgId,
+    charge: job.price,
+    potLeft: await potLeft(tx, caseId),
+    how: "proven",
+  });
   await markAuditJobRefunded(tx, { caseId, jobId: job.id, amount });
   await addJoinedFraudCaseJob(tx, { caseId, amount });
 }
 
 /** Pays one job's refund from the case's pot (at most its charge and what is left). */
-async function refundFromPot(tx: Db, r: { caseId: string; jobId: string; orgId: string; charge: bigint; potLeft: bigint; how: RefundHow }): Promise<bigint> {
+async function refundFromPot(
+  tx: Db,
+  r: { caseId: string; jobId: string; orgId: string; charge: bigint; potLeft: bigint; how: RefundHow },
+): Promise<bigint> {
   const amount = minBig(r.charge, r.potLeft);
   if (amount > 0n) {
     await postTransfer(tx, {
@@ -215,7 +247,14 @@ export async function resolveAuditJob(tx: Db, opts: { checkId: string; jobId: st
     return;
   }
   const left = await potLeft(tx, a.case_id);
-  const amount = await refundFromPot(tx, { caseId: a.case_id, jobId: opts.jobId, orgId: a.customer_org_id, charge: BigInt(a.charge), potLeft: left, how: "audit-wrong" });
+  const amount = await refundFromPot(tx, {
+    caseId: a.case_id,
+    jobId: opts.jobId,
+    orgId: a.customer_org_id,
+    charge: BigInt(a.charge),
+    potLeft: left,
+    how: "audit-wrong",
+  });
   await markAuditJobOfCheckRefunded(tx, { checkId: opts.checkId, amount });
   await addFraudCaseRefund(tx, { caseId: a.case_id, amount });
 }
@@ -237,9 +276,19 @@ export async function advanceFraudCases(): Promise<number> {
       if (fraud.audit_mode === "refund") {
         const open = await lockOpenAuditJobs(tx, { caseId: fraud.id, limit: AUDIT_BATCH });
         let left = await potLeft(tx, fraud.id);
-        const amounts = allocateRefunds(left, open.map((o) => BigInt(o.charge)));
+        const amounts = allocateRefunds(
+          left,
+          open.map((o) => BigInt(o.charge)),
+        );
         for (const [i, o] of open.entries()) {
-          const amount = await refundFromPot(tx, { caseId: fraud.id, jobId: o.job_id, orgId: o.customer_org_id, charge: BigInt(o.charge), potLeft: amounts[i] ?? 0n, how: "audit-refund" });
+          const amount = await refundFromPot(tx, {
+            caseId: fraud.id,
+            jobId: o.job_id,
+            orgId: o.customer_org_id,
+            charge: BigInt(o.charge),
+            potLeft: amounts[i] ?? 0n,
+            how: "audit-refund",
+          });
           left -= amount;
           await markAuditJobRefunded(tx, { caseId: fraud.id, jobId: o.job_id, amount });
           await addFraudCaseRefund(tx, { caseId: fraud.id, amount });
@@ -265,7 +314,14 @@ export async function advanceFraudCases(): Promise<number> {
         const late = await lockLateAuditJobs(tx, { caseId: fraud.id, deadlineMs: config.auditDeadlineMs, limit: AUDIT_BATCH });
         for (const l of late) {
           await cancelAuditCheck(tx, { checkId: l.check_id });
-          const amount = await refundFromPot(tx, { caseId: fraud.id, jobId: l.job_id, orgId: l.customer_org_id, charge: BigInt(l.charge), potLeft: await potLeft(tx, fraud.id), how: "audit-late" });
+          const amount = await refundFromPot(tx, {
+            caseId: fraud.id,
+            jobId: l.job_id,
+            orgId: l.customer_org_id,
+            charge: BigInt(l.charge),
+            potLeft: await potLeft(tx, fraud.id),
+            how: "audit-late",
+          });
           await markAuditJobRefunded(tx, { caseId: fraud.id, jobId: l.job_id, amount });
           await addFraudCaseRefund(tx, { caseId: fraud.id, amount });
           n++;

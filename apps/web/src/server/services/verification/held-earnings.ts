@@ -20,7 +20,10 @@ import { getPorConfig } from "./por-config.ts";
 // quarantined for fraud: any of those may still end in a clawback.
 
 /** Records a settled job's held payout (in the settlement's transaction). */
-export async function holdEarnings(tx: Db, h: { jobId: string; nodeId: string; orgId: string; amount: bigint; charge: bigint }): Promise<void> {
+export async function holdEarnings(
+  tx: Db,
+  h: { jobId: string; nodeId: string; orgId: string; amount: bigint; charge: bigint },
+): Promise<void> {
   const releaseAt = new Date(Date.now() + getPorConfig().verificationWindowMs);
   await insertHeldEarning(tx, { ...h, releaseAt });
 }
@@ -69,5 +72,7 @@ export async function releaseHeldEarnings(): Promise<number> {
 /** Held payouts that are due but blocked (pending checks, disputes, fraud): for diagnostics and tests. */
 export async function heldEarningsSummary(nodeId: string) {
   const rows = await countHeldEarningsByState(sql(), { nodeId });
-  return Object.fromEntries(rows.map((r) => [r.state, { jobs: r.n, amount: BigInt(r.amount) }])) as Partial<Record<"held" | "released" | "clawed", { jobs: number; amount: bigint }>>;
+  return Object.fromEntries(rows.map((r) => [r.state, { jobs: r.n, amount: BigInt(r.amount) }])) as Partial<
+    Record<"held" | "released" | "clawed", { jobs: number; amount: bigint }>
+  >;
 }

@@ -46,8 +46,10 @@ let cached: { env: Env; config: PorConfig } | undefined;
 export function getPorConfig(): PorConfig {
   const e = getEnv();
   if (cached?.env === e) return cached.config;
-  if (!(e.POR_REEXEC_FLOOR > 0 && e.POR_REEXEC_FLOOR <= e.POR_REEXEC_CAP)) throw new Error("PoR: need 0 < POR_REEXEC_FLOOR ≤ POR_REEXEC_CAP");
-  if (!(e.POR_CANARY_FLOOR > 0 && e.POR_CANARY_FLOOR <= e.POR_CANARY_CAP)) throw new Error("PoR: need 0 < POR_CANARY_FLOOR ≤ POR_CANARY_CAP");
+  if (!(e.POR_REEXEC_FLOOR > 0 && e.POR_REEXEC_FLOOR <= e.POR_REEXEC_CAP))
+    throw new Error("PoR: need 0 < POR_REEXEC_FLOOR ≤ POR_REEXEC_CAP");
+  if (!(e.POR_CANARY_FLOOR > 0 && e.POR_CANARY_FLOOR <= e.POR_CANARY_CAP))
+    throw new Error("PoR: need 0 < POR_CANARY_FLOOR ≤ POR_CANARY_CAP");
   const config: PorConfig = {
     sampling: {
       reexecution: { floor: e.POR_REEXEC_FLOOR, cap: e.POR_REEXEC_CAP, warmupJobs: e.POR_WARMUP_JOBS },

@@ -33,7 +33,11 @@ export async function admitNewNodes(): Promise<number> {
   });
   for (const n of rows) {
     await clearRemeasureAfter(sql(), { nodeId: n.id });
-    await openChallengeCheck({ node: { id: n.id, orgId: n.org_id, models: n.models }, kind: "registration", planned: config.registrationJobs });
+    await openChallengeCheck({
+      node: { id: n.id, orgId: n.org_id, models: n.models },
+      kind: "registration",
+      planned: config.registrationJobs,
+    });
   }
   return rows.length;
 }
@@ -51,7 +55,14 @@ export async function advanceChallenges(): Promise<number> {
       const models = await challengeModels(sql(), c.models);
       const model = models[c.total % Math.max(1, models.length)];
       if (model) {
-        await submitChallengeJob({ checkId: c.id, seed: c.seed, index: c.total, nodeId: c.subject_node_id, model, capability: c.kind === "registration" });
+        await submitChallengeJob({
+          checkId: c.id,
+          seed: c.seed,
+          index: c.total,
+          nodeId: c.subject_node_id,
+          model,
+          capability: c.kind === "registration",
+        });
         moved++;
         continue;
       }
@@ -63,7 +74,13 @@ export async function advanceChallenges(): Promise<number> {
         const { recordNodeVerdict } = await import("./standing.ts");
         const n = await failAbandonedChallengeCheck(tx, { checkId: c.id });
         if (n === 0) return;
-        await recordNodeVerdict(tx, { nodeId: c.subject_node_id, checkId: c.id, role: "worker", verdict: "fail", reason: `${c.kind}: challenge jobs failed` });
+        await recordNodeVerdict(tx, {
+          nodeId: c.subject_node_id,
+          checkId: c.id,
+          role: "worker",
+          verdict: "fail",
+          reason: `${c.kind}: challenge jobs failed`,
+        });
       });
     } else {
       await queueWaitingCheck(sql(), { checkId: c.id });
@@ -177,12 +194,17 @@ async function payCheckers(tx: Db, epoch: number, startsAt: Date, endsAt: Date):
   // At most 15 providers per transfer (16 legs with the pool's).
   for (let i = 0; i < work.length; i += 15) {
     const chunk = work.slice(i, i + 15);
-    const legs = chunk.map((w) => ({ code: orgAccountCode(w.org_id, "earnings"), amount: (total * BigInt(w.n)) / BigInt(checksDone) })).filter((l) => l.amount > 0n);
+    const legs = chunk
+      .map((w) => ({ code: orgAccountCode(w.org_id, "earnings"), amount: (total * BigInt(w.n)) / BigInt(checksDone) }))
+      .filter((l) => l.amount > 0n);
     const sum = legs.reduce((a, l) => a + l.amount, 0n);
     if (sum === 0n) continue;
-    await postTransfer(tx, { idempotencyKey: `checker-rewards:${epoch}:${i}`, kind: "checker_reward", legs: [{ code: SYSTEM_ACCOUNTS.checkerPool.code, amount: -sum }, ...legs] });
+    await postTransfer(tx, {
+      idempotencyKey: `checker-rewards:${epoch}:${i}`,
+      kind: "checker_reward",
+      legs: [{ code: SYSTEM_ACCOUNTS.checkerPool.code, amount: -sum }, ...legs],
+    });
     paid += sum;
   }
   return paid;
 }
-

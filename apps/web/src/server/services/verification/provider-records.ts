@@ -41,7 +41,11 @@ export async function listProviderRecords(opts: { limit: number; providerId?: st
       slashed: BigInt(r.slashed).toString(),
       refunded: BigInt(r.refunded).toString(),
       lastFraudAt: r.last_fraud?.toISOString() ?? null,
-      standing: { starterAllowance: standing.starterAllowance.toString(), stakeMultiplier: standing.stakeMultiplier, newNodesOnProbation: standing.frauds > 0 },
+      standing: {
+        starterAllowance: standing.starterAllowance.toString(),
+        stakeMultiplier: standing.stakeMultiplier,
+        newNodesOnProbation: standing.frauds > 0,
+      },
     };
   });
 }

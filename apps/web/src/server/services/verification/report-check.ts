@@ -45,7 +45,15 @@ import { openFraudCase, resolveAuditJob } from "./fraud.ts";
 import { recordNodeVerdict } from "./standing.ts";
 import { assertStorableJson } from "../../http/safe-text.ts";
 
-export type ItemVerdict = { ref: string; match: boolean; reason: string; metrics: Record<string, number>; checkerOutput: unknown; checkerOutputHash: string; inferenceMs: number };
+export type ItemVerdict = {
+  ref: string;
+  match: boolean;
+  reason: string;
+  metrics: Record<string, number>;
+  checkerOutput: unknown;
+  checkerOutputHash: string;
+  inferenceMs: number;
+};
 
 /** Output kind of a built-in model (the catalog's kind): a capability check spans several. */
 export function kindOf(slug: string): OutputKind {
@@ -67,14 +75,16 @@ export async function reportCheck(opts: { node: NodeIdentity; report: CheckRepor
   const { node, report } = opts;
   for (const item of report.items) {
     assertStorableJson(item.output, `item ${item.ref}: output`);
-    if (hashJson(item.output) !== item.outputHash) throw new AppError("BAD_REQUEST", `item ${item.ref}: outputHash does not match the output`);
+    if (hashJson(item.output) !== item.outputHash)
+      throw new AppError("BAD_REQUEST", `item ${item.ref}: outputHash does not match the output`);
   }
   if (!verifyCheckReport(report, node.publicKey)) throw new AppError("BAD_REQUEST", "check report signature is invalid");
 
   const outcome = await sqlTransaction(async (tx) => {
     const check = await loadCheck(tx, report.checkId, true);
     if (!check) throw new AppError("NOT_FOUND", "check not found");
-    if (check.status === "done" && check.checker_node_id === node.id && check.attempt === report.attempt) return { status: "already_reported" as const };
+    if (check.status === "done" && check.checker_node_id === node.id && check.attempt === report.attempt)
+      return { status: "already_reported" as const };
     if (check.status !== "leased" || check.checker_node_id !== node.id || check.attempt !== report.attempt) {
       throw new AppError("CONFLICT", `check lease lost: check is ${check.status} at attempt ${check.attempt}`);
     }
@@ -88,7 +98,15 @@ export async function reportCheck(opts: { node: NodeIdentity; report: CheckRepor
       const mine = report.items.find((r) => r.ref === item.ref);
       if (!mine) throw new Error("unreachable");
       const cmp = compareJobOutputs(kindOf(item.modelSlug), mine.output, item.output);
-      return { ref: item.ref, match: cmp.match, reason: cmp.reason, metrics: cmp.metrics, checkerOutput: mine.output, checkerOutputHash: mine.outputHash, inferenceMs: mine.inferenceMs };
+      return {
+        ref: item.ref,
+        match: cmp.match,
+        reason: cmp.reason,
+        metrics: cmp.metrics,
+        checkerOutput: mine.output,
+        checkerOutputHash: mine.outputHash,
+        inferenceMs: mine.inferenceMs,
+      };
     });
     const evidence: CheckEvidence = { ...(check.evidence ?? {}), items: verdicts };
     await setCheckerSignature(tx, { checkId: check.id, signature: report.signature });
@@ -96,7 +114,13 @@ export async function reportCheck(opts: { node: NodeIdentity; report: CheckRepor
     if (check.kind === "planted") {
       const approved = verdicts.some((v) => v.match);
       await finish(tx, check, approved ? "fraud" : "pass", evidence);
-      await recordNodeVerdict(tx, { nodeId: node.id, checkId: check.id, role: "checker", verdict: approved ? "fraud" : "pass", reason: approved ? "approved a planted wrong result" : "rejected a planted wrong result" });
+      await recordNodeVerdict(tx, {
+        nodeId: node.id,
+        checkId: check.id,
+        role: "checker",
+        verdict: approved ? "fraud" : "pass",
+        reason: approved ? "approved a planted wrong result" : "rejected a planted wrong result",
+      });
       if (approved) await openFraudCase(tx, { nodeId: node.id, checkId: check.id, job: null });
       return { status: "accepted" as const };
     }
@@ -105,7 +129,13 @@ export async function reportCheck(opts: { node: NodeIdentity; report: CheckRepor
     if (!honestReport) {
       // The checker's claimed verdicts do not follow from its own outputs: count it against
       // the checker and give the check to another.
-      await recordNodeVerdict(tx, { nodeId: node.id, checkId: check.id, role: "checker", verdict: "fail", reason: "report contradicts its own outputs" });
+      await recordNodeVerdict(tx, {
+        nodeId: node.id,
+        checkId: check.id,
+        role: "checker",
+        verdict: "fail",
+        reason: "report contradicts its own outputs",
+      });
       await requeueCheck(tx, { checkId: check.id });
       return { status: "refused" as const };
     }
@@ -133,13 +163,22 @@ export async function reportCheck(opts: { node: NodeIdentity; report: CheckRepor
       // Before finish: the decision (and a first measurement's "remeasure") is part of the evidence.
       if (check.kind === "registration") await admit(tx, check.subject_node_id, check.id, evidence);
       await finish(tx, check, "pass", evidence);
-      await recordNodeVerdict(tx, { nodeId: check.subject_node_id, checkId: check.id, role: "worker", verdict: "pass", reason: `${check.kind} check passed` });
+      await recordNodeVerdict(tx, {
+        nodeId: check.subject_node_id,
+        checkId: check.id,
+        role: "worker",
+        verdict: "pass",
+        reason: `${check.kind} check passed`,
+      });
       await setVerification(tx, check, "verified");
       return { status: "accepted" as const };
     }
     // Disagreement: the result stands until a third executor decides.
     await openDispute(tx, check, evidence, mismatched);
-    logger.warn({ checkId: check.id, kind: check.kind, subject: check.subject_node_id, mismatched: mismatched.length }, "check mismatch: dispute opened");
+    logger.warn(
+      { checkId: check.id, kind: check.kind, subject: check.subject_node_id, mismatched: mismatched.length },
+      "check mismatch: dispute opened",
+    );
     return { status: "accepted" as const };
   });
   logger.info({ checkId: report.checkId, checker: node.id, status: outcome.status }, "check reported");
@@ -152,7 +191,12 @@ export async function reportCheck(opts: { node: NodeIdentity; report: CheckRepor
  * provider, so it may settle any dispute. Only disputes, sampled re-executions and audits
  * reach it (never a planted check: those test checkers).
  */
-export async function applyPlatformVerdicts(tx: Db, check: CheckRow, verdicts: ItemVerdict[], slugOf: (ref: string) => string): Promise<string> {
+export async function applyPlatformVerdicts(
+  tx: Db,
+  check: CheckRow,
+  verdicts: ItemVerdict[],
+  slugOf: (ref: string) => string,
+): Promise<string> {
   const evidence: CheckEvidence = { ...(check.evidence ?? {}), items: verdicts, executor: "platform" };
   if (check.kind === "dispute") {
     await resolveDispute(tx, check, verdicts, (ref) => kindOf(slugOf(ref)), "platform");
@@ -169,7 +213,13 @@ export async function applyPlatformVerdicts(tx: Db, check: CheckRow, verdicts: I
   const mismatched = verdicts.filter((v) => !v.match).map((v) => v.ref);
   if (mismatched.length === 0) {
     await finish(tx, check, "pass", evidence);
-    await recordNodeVerdict(tx, { nodeId: check.subject_node_id, checkId: check.id, role: "worker", verdict: "pass", reason: "re-execution passed (platform)" });
+    await recordNodeVerdict(tx, {
+      nodeId: check.subject_node_id,
+      checkId: check.id,
+      role: "worker",
+      verdict: "pass",
+      reason: "re-execution passed (platform)",
+    });
     await setVerification(tx, check, "verified");
     return "passed";
   }
@@ -193,7 +243,13 @@ async function openDispute(tx: Db, check: CheckRow, evidence: CheckEvidence, mis
   await setVerification(tx, check, "disputed");
 }
 
-async function finish(tx: Db, check: CheckRow, verdict: "pass" | "fail" | "fraud" | "inconclusive", evidence: CheckEvidence, measured?: number) {
+async function finish(
+  tx: Db,
+  check: CheckRow,
+  verdict: "pass" | "fail" | "fraud" | "inconclusive",
+  evidence: CheckEvidence,
+  measured?: number,
+) {
   await finishCheck(tx, { checkId: check.id, verdict, evidence, measuredCuPerHour: measured ?? evidence.measuredCuPerHour ?? null });
 }
 
@@ -217,7 +273,9 @@ function applyCapability(
   timings: ChallengeTiming[] | undefined,
 ) {
   if (timings) evidence.timings = timings;
-  const timed = items.filter((i): i is { modelSlug: string; costMilliCu: number; wallMs: number } => typeof i.wallMs === "number" && i.wallMs > 0);
+  const timed = items.filter(
+    (i): i is { modelSlug: string; costMilliCu: number; wallMs: number } => typeof i.wallMs === "number" && i.wallMs > 0,
+  );
   if (timed.length === 0 || !claimed) return;
   const delivered = deliveredCuPerHour(timed);
   evidence.claimedCuPerHour = claimed;
@@ -233,7 +291,11 @@ async function recordLatency(tx: Db, nodeId: string, items: readonly { costMilli
   let state = node.reputation ?? INITIAL_REPUTATION;
   for (const i of items) {
     if (typeof i.wallMs !== "number") continue;
-    state = updateReputation(state, { kind: "job", outcome: "succeeded", latency: { costMilliCu: i.costMilliCu, claimedCuPerHour: node.cu_per_hour, observedMs: i.wallMs } });
+    state = updateReputation(state, {
+      kind: "job",
+      outcome: "succeeded",
+      latency: { costMilliCu: i.costMilliCu, claimedCuPerHour: node.cu_per_hour, observedMs: i.wallMs },
+    });
   }
   await updateNodeReputation(tx, { nodeId, reputation: state, score: reputationScore(state) });
 }
@@ -249,8 +311,13 @@ async function recordLocation(tx: Db, checkId: string, nodeId: string) {
   const rows = await listProbeOverheads(tx, { checkId });
   const first = rows[0];
   if (!first) return;
-  const declared = first.latitude !== null && first.longitude !== null ? { lat: first.latitude, lon: first.longitude } : regionLocation(first.region);
-  const e = locationEvidence({ probe: regionLocation(getEnv().PLATFORM_REGION), declared, overheadsMs: rows.map((r) => Number(r.overhead_ms)) });
+  const declared =
+    first.latitude !== null && first.longitude !== null ? { lat: first.latitude, lon: first.longitude } : regionLocation(first.region);
+  const e = locationEvidence({
+    probe: regionLocation(getEnv().PLATFORM_REGION),
+    declared,
+    overheadsMs: rows.map((r) => Number(r.overhead_ms)),
+  });
   if (!e) return;
   await updateNodeLocationEvidence(tx, { nodeId, measuredRttMs: e.measuredRttMs, plausible: e.plausible });
   if (!e.plausible) logger.warn({ nodeId, ...e }, "latency probe: declared location is impossible");
@@ -275,7 +342,13 @@ async function admit(tx: Db, nodeId: string, checkId: string, evidence: CheckEvi
   }
   const here = { checkId, measured };
   if (deratedCapability({ claimed, delivered: measured }) >= claimed) {
-    evidence.capability = { decision: "passed", claimed, measurements: [here], credited: claimed, reason: "delivered within 10 % of the claim" };
+    evidence.capability = {
+      decision: "passed",
+      claimed,
+      measurements: [here],
+      credited: claimed,
+      reason: "delivered within 10 % of the claim",
+    };
     await passNodeAdmissionAtClaim(tx, { nodeId, cuPerHour: claimed });
     return;
   }
@@ -296,7 +369,13 @@ async function admit(tx: Db, nodeId: string, checkId: string, evidence: CheckEvi
   const credited = Math.round(deratedCapability({ claimed, delivered: best }));
   const measurements = [{ checkId: first.id, measured: first.measured }, here];
   if (best < claimed * refuseBelow) {
-    evidence.capability = { decision: "refused", claimed, measurements, credited: 0, reason: `both measurements under ${Math.round(refuseBelow * 100)} % of the claim` };
+    evidence.capability = {
+      decision: "refused",
+      claimed,
+      measurements,
+      credited: 0,
+      reason: `both measurements under ${Math.round(refuseBelow * 100)} % of the claim`,
+    };
     await refuseNodeAtRegistration(tx, { nodeId });
     logger.warn({ nodeId, claimed, measurements }, "registration refused: delivers far less than claimed");
     return;
@@ -307,7 +386,10 @@ async function admit(tx: Db, nodeId: string, checkId: string, evidence: CheckEvi
     claimed,
     measurements,
     credited,
-    reason: admission === "derated" ? "both measurements under 90 % of the claim: credited the better one" : "the second measurement delivered within 10 % of the claim",
+    reason:
+      admission === "derated"
+        ? "both measurements under 90 % of the claim: credited the better one"
+        : "the second measurement delivered within 10 % of the claim",
   };
   evidence.creditedCuPerHour = credited;
   await setNodeAdmission(tx, { nodeId, admission, cuPerHour: Math.max(1, credited) });
@@ -320,7 +402,13 @@ async function admit(tx: Db, nodeId: string, checkId: string, evidence: CheckEvi
  * but not C → the first checker was wrong: it is penalised and the result stands.
  * Otherwise nobody can be shown wrong: inconclusive, no penalty.
  */
-export async function resolveDispute(tx: Db, dispute: CheckRow, third: ItemVerdict[], kindOf: (ref: string) => OutputKind, executor: "checker" | "platform" = "checker") {
+export async function resolveDispute(
+  tx: Db,
+  dispute: CheckRow,
+  third: ItemVerdict[],
+  kindOf: (ref: string) => OutputKind,
+  executor: "checker" | "platform" = "checker",
+) {
   const parent = dispute.parent_check_id ? await loadCheck(tx, dispute.parent_check_id, true) : null;
   if (!parent) throw new Error(`dispute ${dispute.id} has no parent`);
   const first = parent.evidence?.items ?? [];
@@ -338,7 +426,13 @@ export async function resolveDispute(tx: Db, dispute: CheckRow, third: ItemVerdi
   const parentEvidence = { ...(parent.evidence ?? {}), resolution };
   if (resolution === "worker_fraud") {
     await finish(tx, parent, "fraud", parentEvidence);
-    await recordNodeVerdict(tx, { nodeId: parent.subject_node_id, checkId: parent.id, role: "worker", verdict: "fraud", reason: `${parent.kind}: wrong result confirmed by a third executor` });
+    await recordNodeVerdict(tx, {
+      nodeId: parent.subject_node_id,
+      checkId: parent.id,
+      role: "worker",
+      verdict: "fraud",
+      reason: `${parent.kind}: wrong result confirmed by a third executor`,
+    });
     const job = isChallengeCheck(parent.kind) ? null : await customerJob(tx, parent.job_id);
     // A challenge's own verification is "refunded" (the word for proven wrong); a customer
     // job's is set by the refund itself (fraud.ts), with its note.
@@ -348,9 +442,21 @@ export async function resolveDispute(tx: Db, dispute: CheckRow, third: ItemVerdi
     if (parent.kind === "registration") await markNodeAdmissionRefused(tx, { nodeId: parent.subject_node_id });
   } else if (resolution === "checker_wrong") {
     await finish(tx, parent, "pass", parentEvidence);
-    await recordNodeVerdict(tx, { nodeId: parent.subject_node_id, checkId: parent.id, role: "worker", verdict: "pass", reason: "cleared by a third executor" });
+    await recordNodeVerdict(tx, {
+      nodeId: parent.subject_node_id,
+      checkId: parent.id,
+      role: "worker",
+      verdict: "pass",
+      reason: "cleared by a third executor",
+    });
     if (parent.checker_node_id)
-      await recordNodeVerdict(tx, { nodeId: parent.checker_node_id, checkId: parent.id, role: "checker", verdict: "fail", reason: "overturned by a third executor" });
+      await recordNodeVerdict(tx, {
+        nodeId: parent.checker_node_id,
+        checkId: parent.id,
+        role: "checker",
+        verdict: "fail",
+        reason: "overturned by a third executor",
+      });
     await setVerification(tx, parent, "verified");
   } else {
     await finish(tx, parent, "inconclusive", parentEvidence);

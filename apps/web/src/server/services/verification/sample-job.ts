@@ -39,7 +39,9 @@ export async function jobRecheckRate(
   }
   const stake = [{ balance: row?.bonded ?? 0n }];
   // With exposure off (POR_STAKE_REQUIRED=0) there is no stake to weigh the payout against.
-  const deterrent = config.stakeRequired ? deterrentRecheckRate(payout, slashableForDeterrence(BigInt(stake[0]?.balance ?? 0n), standing)) : 0;
+  const deterrent = config.stakeRequired
+    ? deterrentRecheckRate(payout, slashableForDeterrence(BigInt(stake[0]?.balance ?? 0n), standing))
+    : 0;
   const rate = Math.min(1, Math.max(policy, probation ? config.sampling.reexecution.cap : 0, deterrent));
   return { rate, policy, deterrent, probation };
 }
@@ -50,10 +52,17 @@ export async function jobRecheckRate(
  * Challenge jobs are checked through their own check and are not sampled again. Runs in the
  * completion's transaction.
  */
-export async function sampleForReexecution(tx: Db, job: { jobId: string; nodeId: string; orgId: string; modelId: string; purpose: string; payout: bigint }) {
+export async function sampleForReexecution(
+  tx: Db,
+  job: { jobId: string; nodeId: string; orgId: string; modelId: string; purpose: string; payout: bigint },
+) {
   const node = await incrementCompletedJobs(tx, { nodeId: job.nodeId });
   if (!node || job.purpose === "challenge") return false;
-  const { rate } = await jobRecheckRate(tx, { nodeId: job.nodeId, orgId: job.orgId, reputation: node.reputation_score, completedJobs: node.completed_jobs - 1 }, job.payout);
+  const { rate } = await jobRecheckRate(
+    tx,
+    { nodeId: job.nodeId, orgId: job.orgId, reputation: node.reputation_score, completedJobs: node.completed_jobs - 1 },
+    job.payout,
+  );
   secret ??= samplingSecret();
   if (!shouldSample(secret, job.jobId, rate)) return false;
   await insertReexecutionCheck(tx, {

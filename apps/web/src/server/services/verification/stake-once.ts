@@ -23,20 +23,28 @@ function keyAndNode(call: StakeCall): { key: string | undefined; nodeId: string 
 }
 
 /** Bonds tokens to a node once per key: 201 with the transfer; a retry replays it. */
-export async function stakeNodeOnce(call: StakeCall<TStakeNodeRequest>): Promise<IdempotentResponse<{ transferId: string; created: boolean }>> {
+export async function stakeNodeOnce(
+  call: StakeCall<TStakeNodeRequest>,
+): Promise<IdempotentResponse<{ transferId: string; created: boolean }>> {
   const { key, nodeId } = keyAndNode(call);
   const source = call.request.source ?? "any";
-  return runIdempotent({ orgId: call.orgId, operation: `nodes.stake:${nodeId}`, key, request: { amount: call.request.amount, source } }, async () => {
-    const staked = await stakeNode({ orgId: call.orgId, nodeId, amount: BigInt(call.request.amount), idempotencyKey: key, source });
-    return { status: staked.created ? 201 : 200, body: staked };
-  });
+  return runIdempotent(
+    { orgId: call.orgId, operation: `nodes.stake:${nodeId}`, key, request: { amount: call.request.amount, source } },
+    async () => {
+      const staked = await stakeNode({ orgId: call.orgId, nodeId, amount: BigInt(call.request.amount), idempotencyKey: key, source });
+      return { status: staked.created ? 201 : 200, body: staked };
+    },
+  );
 }
 
 /** Starts unbonding once per key: a retry answers the stored request and release time. */
 export async function requestUnbondOnce(call: StakeCall): Promise<IdempotentResponse<{ requestId: string; releaseAt: string }>> {
   const { key, nodeId } = keyAndNode(call);
-  return runIdempotent({ orgId: call.orgId, operation: `nodes.unbond:${nodeId}`, key, request: { amount: call.request.amount } }, async () => ({
-    status: 201,
-    body: await requestUnbond({ orgId: call.orgId, nodeId, amount: BigInt(call.request.amount), idempotencyKey: key }),
-  }));
+  return runIdempotent(
+    { orgId: call.orgId, operation: `nodes.unbond:${nodeId}`, key, request: { amount: call.request.amount } },
+    async () => ({
+      status: 201,
+      body: await requestUnbond({ orgId: call.orgId, nodeId, amount: BigInt(call.request.amount), idempotencyKey: key }),
+    }),
+  );
 }

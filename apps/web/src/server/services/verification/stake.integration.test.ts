@@ -57,7 +57,14 @@ describe("stakes", () => {
   it("moves released earnings to stake first, then credits; `earnings` takes only earnings", async () => {
     // Released earnings, as the release loop pays them (a transfer to the earnings account).
     await sqlTransaction((tx) =>
-      postTransfer(tx, { idempotencyKey: "earned", kind: "grant", legs: [{ code: "treasury", amount: -3n * TOKENS }, { code: orgAccountCode(provider, "earnings"), amount: 3n * TOKENS }] }),
+      postTransfer(tx, {
+        idempotencyKey: "earned",
+        kind: "grant",
+        legs: [
+          { code: "treasury", amount: -3n * TOKENS },
+          { code: orgAccountCode(provider, "earnings"), amount: 3n * TOKENS },
+        ],
+      }),
     );
     const available = await balance(orgAccountCode(provider, "available"));
     const bonded = await balance(nodeStakeCode(nodeId));
@@ -66,7 +73,9 @@ describe("stakes", () => {
     expect(await balance(orgAccountCode(provider, "earnings"))).toBe(0n);
     expect(await balance(orgAccountCode(provider, "available"))).toBe(available - 2n * TOKENS);
     expect(await balance(nodeStakeCode(nodeId))).toBe(bonded + 5n * TOKENS);
-    await expect(stakeNode({ orgId: provider, nodeId, amount: 1n, source: "earnings" })).rejects.toMatchObject({ code: "INSUFFICIENT_CREDITS" });
+    await expect(stakeNode({ orgId: provider, nodeId, amount: 1n, source: "earnings" })).rejects.toMatchObject({
+      code: "INSUFFICIENT_CREDITS",
+    });
     expect((await checkLedger(sql())).ok).toBe(true);
   });
 
@@ -74,9 +83,13 @@ describe("stakes", () => {
     const snapshot = await balance(nodeStakeCode(nodeId));
     await expect(stakeNode({ orgId: other, nodeId, amount: TOKENS, idempotencyKey: "x" })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(stakeNode({ orgId: provider, nodeId: "not-a-uuid", amount: TOKENS })).rejects.toMatchObject({ code: "NOT_FOUND" });
-    await expect(stakeNode({ orgId: provider, nodeId, amount: 10n ** 14n, idempotencyKey: "big" })).rejects.toMatchObject({ code: "INSUFFICIENT_CREDITS" });
+    await expect(stakeNode({ orgId: provider, nodeId, amount: 10n ** 14n, idempotencyKey: "big" })).rejects.toMatchObject({
+      code: "INSUFFICIENT_CREDITS",
+    });
     await expect(stakeNode({ orgId: provider, nodeId, amount: 0n, idempotencyKey: "zero" })).rejects.toBeInstanceOf(AppError);
-    await expect(requestUnbond({ orgId: provider, nodeId, amount: snapshot + 1n, idempotencyKey: "over" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(requestUnbond({ orgId: provider, nodeId, amount: snapshot + 1n, idempotencyKey: "over" })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+    });
     expect(await balance(nodeStakeCode(nodeId))).toBe(snapshot);
   });
 
@@ -94,7 +107,15 @@ describe("stakes", () => {
 
   it("scopes a key to its node: the same key stakes another node, and an unbond retry answers the stored release time", async () => {
     const second = await db.t.prisma.node.create({
-      data: { orgId: provider, name: "n2", publicKey: "m".repeat(43), region: "local", models: [], claimedCuPerHour: 3600, cuPerHour: 3600 },
+      data: {
+        orgId: provider,
+        name: "n2",
+        publicKey: "m".repeat(43),
+        region: "local",
+        models: [],
+        claimedCuPerHour: 3600,
+        cuPerHour: 3600,
+      },
       select: { id: true },
     });
     await sqlTransaction((tx) => ensureNodeAccounts(tx, { id: second.id, orgId: provider }));

@@ -56,7 +56,11 @@ async function providerNode(tx: Db, orgId: string, nodeId: string) {
 }
 
 function checkAmount(amount: bigint): void {
-  if (amount <= 0n || amount > MAX_STAKE) throw new AppError("BAD_REQUEST", `amount must be between 1 base unit (0.000001 token) and ${formatTokens(MAX_STAKE)} tokens, in base units`);
+  if (amount <= 0n || amount > MAX_STAKE)
+    throw new AppError(
+      "BAD_REQUEST",
+      `amount must be between 1 base unit (0.000001 token) and ${formatTokens(MAX_STAKE)} tokens, in base units`,
+    );
 }
 
 export type StakeSource = "any" | "earnings" | "available";
@@ -93,14 +97,25 @@ export async function stakeNode(opts: { orgId: string; nodeId: string; amount: b
           { code: nodeStakeCode(node.id), amount: opts.amount },
         ].filter((l) => l.amount !== 0n),
       });
-      logger.info({ nodeId: node.id, amount: opts.amount.toString(), fromEarnings: fromEarnings.toString(), created: res.created }, "stake bonded");
-      return { transferId: res.transferId, created: res.created, idempotencyKey: key, fromEarnings: fromEarnings.toString(), fromAvailable: fromAvailable.toString() };
+      logger.info(
+        { nodeId: node.id, amount: opts.amount.toString(), fromEarnings: fromEarnings.toString(), created: res.created },
+        "stake bonded",
+      );
+      return {
+        transferId: res.transferId,
+        created: res.created,
+        idempotencyKey: key,
+        fromEarnings: fromEarnings.toString(),
+        fromAvailable: fromAvailable.toString(),
+      };
     });
   } catch (err) {
     if (err instanceof LedgerError && err.code === "insufficient_funds") {
       throw new AppError(
         "INSUFFICIENT_CREDITS",
-        source === "earnings" ? "not enough released earnings to stake" : "not enough tokens to stake: released earnings and credits together are below the amount",
+        source === "earnings"
+          ? "not enough released earnings to stake"
+          : "not enough tokens to stake: released earnings and credits together are below the amount",
       );
     }
     throw err;
@@ -135,7 +150,8 @@ export async function requestUnbond(opts: { orgId: string; nodeId: string; amoun
       return { requestId: res.transferId, releaseAt: (stored ?? new Date()).toISOString(), idempotencyKey: key };
     });
   } catch (err) {
-    if (err instanceof LedgerError && err.code === "insufficient_funds") throw new AppError("BAD_REQUEST", "cannot unbond more than the bonded stake");
+    if (err instanceof LedgerError && err.code === "insufficient_funds")
+      throw new AppError("BAD_REQUEST", "cannot unbond more than the bonded stake");
     throw err;
   }
 }

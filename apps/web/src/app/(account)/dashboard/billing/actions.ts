@@ -28,7 +28,14 @@ export async function buyCreditsAction(_prev: BillingFormState, form: FormData):
       idempotencyKey: String(form.get("idempotencyKey") ?? "") || undefined,
     });
     url = view.url;
-    if (!url) return { error: view.status === "paid" ? "This purchase is already paid: see the history below." : "This checkout has expired: reload the page and start again.", values };
+    if (!url)
+      return {
+        error:
+          view.status === "paid"
+            ? "This purchase is already paid: see the history below."
+            : "This checkout has expired: reload the page and start again.",
+        values,
+      };
   } catch (err) {
     return { ...formFailure(err), values };
   }

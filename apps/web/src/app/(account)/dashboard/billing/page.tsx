@@ -53,7 +53,8 @@ export default async function BillingPage({ searchParams }: { searchParams: Prom
       </Lede>
       {owed > 0n ? (
         <Alert tone="warning" title={`Your organisation owes ${money(overview.owed)}.`}>
-          A card payment was refunded or disputed after its credits were spent. New jobs are paused until it is paid: buying credits pays the debt first.
+          A card payment was refunded or disputed after its credits were spent. New jobs are paused until it is paid: buying credits pays
+          the debt first.
         </Alert>
       ) : null}
       <StatList aria-label="Balance">
@@ -82,7 +83,8 @@ export default async function BillingPage({ searchParams }: { searchParams: Prom
         </Card>
       ) : (
         <Alert tone="info" title="Card payments are not configured on this platform.">
-          Ask the platform team for a credit grant. (An operator enables card payments by setting STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.)
+          Ask the platform team for a credit grant. (An operator enables card payments by setting STRIPE_SECRET_KEY and
+          STRIPE_WEBHOOK_SECRET.)
         </Alert>
       )}
 
@@ -133,7 +135,9 @@ export default async function BillingPage({ searchParams }: { searchParams: Prom
                   <td data-label="What">
                     {KIND_LABEL[h.kind]}
                     {h.memo ? <span className="block text-xs text-muted">{h.memo}</span> : null}
-                    {BigInt(h.toDebt) > 0n ? <span className="block text-xs text-muted">{formatTokenAmount(h.toDebt)} tokens owed</span> : null}
+                    {BigInt(h.toDebt) > 0n ? (
+                      <span className="block text-xs text-muted">{formatTokenAmount(h.toDebt)} tokens owed</span>
+                    ) : null}
                   </td>
                   <td data-label="Tokens" className="sm:whitespace-nowrap">
                     {tokens === 0n ? "—" : `${tokens > 0n ? "+" : ""}${formatTokenAmount(h.tokens)}`}
@@ -147,7 +151,11 @@ export default async function BillingPage({ searchParams }: { searchParams: Prom
                   <td data-label="Receipt">
                     {h.receiptUrl ? (
                       <a href={h.receiptUrl} target="_blank" rel="noreferrer">
-                        Receipt<span className="sr-only"> for the {KIND_LABEL[h.kind].toLowerCase()} of {when(h.at)}</span>
+                        Receipt
+                        <span className="sr-only">
+                          {" "}
+                          for the {KIND_LABEL[h.kind].toLowerCase()} of {when(h.at)}
+                        </span>
                       </a>
                     ) : (
                       "—"

@@ -10,12 +10,32 @@ import { type BillingFormState, saveBillingSettingsAction } from "./actions";
 interface Props {
   orgId: string;
   /** Whole tokens as text ("" when unset). */
-  initial: { monthlySpendCap: string; lowBalanceThreshold: string; autoTopupThreshold: string; autoTopupAmount: string; autoTopupEnabled: boolean };
+  initial: {
+    monthlySpendCap: string;
+    lowBalanceThreshold: string;
+    autoTopupThreshold: string;
+    autoTopupAmount: string;
+    autoTopupEnabled: boolean;
+  };
   savedCard: string | null;
   cardPayments: boolean;
 }
 
-function TokensField({ id, name, label, hint, value, error }: { id: string; name: string; label: string; hint: string; value: string; error?: string }) {
+function TokensField({
+  id,
+  name,
+  label,
+  hint,
+  value,
+  error,
+}: {
+  id: string;
+  name: string;
+  label: string;
+  hint: string;
+  value: string;
+  error?: string;
+}) {
   return (
     <Field>
       <Label htmlFor={id}>{label}</Label>

@@ -33,7 +33,9 @@ export default async function KeysPage({ searchParams }: { searchParams: Promise
           <Card>
             <CreateKeyForm scopes={API_SCOPES} orgId={org.orgId} />
           </Card>
-          <SectionTitle id="keys-heading" tabIndex={-1}>Keys</SectionTitle>
+          <SectionTitle id="keys-heading" tabIndex={-1}>
+            Keys
+          </SectionTitle>
           {keys.length === 0 ? (
             <EmptyState title="No API keys yet.">Create one above to call the API.</EmptyState>
           ) : (
@@ -71,7 +73,9 @@ export default async function KeysPage({ searchParams }: { searchParams: Promise
                       {when(k.lastUsedAt)}
                     </td>
                     <td data-label="Status">
-                      <div>{k.revokedAt ? `Revoked ${when(k.revokedAt)}` : <RevokeKeyButton id={k.id} name={k.name} orgId={org.orgId} />}</div>
+                      <div>
+                        {k.revokedAt ? `Revoked ${when(k.revokedAt)}` : <RevokeKeyButton id={k.id} name={k.name} orgId={org.orgId} />}
+                      </div>
                     </td>
                   </tr>
                 ))}

@@ -26,7 +26,8 @@ export function InviteForm({ orgId }: { orgId: string }) {
         <Alert tone="success" role="region" aria-labelledby="invite-made" className="grid gap-2">
           <strong id="invite-made">
             {state.created.email} is invited as {state.created.role === "owner" ? "an owner" : "a member"}.
-            {state.created.emailed ? " We emailed them this link;" : ""} it works once, for seven days, and only when they sign in with that address.
+            {state.created.emailed ? " We emailed them this link;" : ""} it works once, for seven days, and only when they sign in with that
+            address.
           </strong>
           <Label htmlFor="invite-link" className="text-success-ink">
             Invitation link

@@ -19,7 +19,14 @@ export function RoleForm({ userId, name, role, orgId }: { userId: string; name: 
     <form action={action} className="flex flex-wrap items-center gap-2">
       <input type="hidden" name="userId" value={userId} />
       <input type="hidden" name="pageOrg" value={orgId} />
-      <Select name="role" value={chosen} onChange={(e) => setChosen(e.currentTarget.value === "owner" ? "owner" : "member")} aria-label={`Role of ${name}`} disabled={pending} className="w-auto">
+      <Select
+        name="role"
+        value={chosen}
+        onChange={(e) => setChosen(e.currentTarget.value === "owner" ? "owner" : "member")}
+        aria-label={`Role of ${name}`}
+        disabled={pending}
+        className="w-auto"
+      >
         <option value="member">member</option>
         <option value="owner">owner</option>
       </Select>
@@ -34,7 +41,19 @@ export function RoleForm({ userId, name, role, orgId }: { userId: string; name: 
 }
 
 /** Remove a member (owners), or leave (anyone), after a confirmation. */
-export function RemoveMemberButton({ userId, name, self, orgName, orgId }: { userId: string; name: string; self: boolean; orgName: string; orgId: string }) {
+export function RemoveMemberButton({
+  userId,
+  name,
+  self,
+  orgName,
+  orgId,
+}: {
+  userId: string;
+  name: string;
+  self: boolean;
+  orgName: string;
+  orgId: string;
+}) {
   return (
     <ConfirmAction
       action={removeMemberAction}

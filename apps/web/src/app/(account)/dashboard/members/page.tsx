@@ -23,9 +23,7 @@ export default async function MembersPage({ searchParams }: { searchParams: Prom
   return (
     <DashboardShell dashboard={dashboard} current="/dashboard/members">
       <PageTitle>Members</PageTitle>
-      <Lede>
-        People of {org.name}. Owners invite, change roles and manage API keys; members run jobs, see usage and manage workers.
-      </Lede>
+      <Lede>People of {org.name}. Owners invite, change roles and manage API keys; members run jobs, see usage and manage workers.</Lede>
       {owner ? (
         <>
           <SectionTitle>Invite someone</SectionTitle>
@@ -34,7 +32,9 @@ export default async function MembersPage({ searchParams }: { searchParams: Prom
           </Card>
         </>
       ) : null}
-      <SectionTitle id="members-heading" tabIndex={-1}>People</SectionTitle>
+      <SectionTitle id="members-heading" tabIndex={-1}>
+        People
+      </SectionTitle>
       <Table stacked aria-labelledby="members-heading">
         <thead>
           <tr>
@@ -58,7 +58,11 @@ export default async function MembersPage({ searchParams }: { searchParams: Prom
                 </td>
                 <td data-label="Email">{m.email}</td>
                 <td data-label="Role">
-                  {owner && !lastOwner ? <RoleForm userId={m.userId} name={m.name} role={m.role} orgId={org.orgId} /> : <span data-role={m.role}>{m.role}</span>}
+                  {owner && !lastOwner ? (
+                    <RoleForm userId={m.userId} name={m.name} role={m.role} orgId={org.orgId} />
+                  ) : (
+                    <span data-role={m.role}>{m.role}</span>
+                  )}
                 </td>
                 <td data-label="Joined">{day(m.joinedAt)}</td>
                 <td data-label="Actions">
@@ -75,7 +79,9 @@ export default async function MembersPage({ searchParams }: { searchParams: Prom
       </Table>
       {owner ? (
         <>
-          <SectionTitle id="invitations-heading" tabIndex={-1}>Open invitations</SectionTitle>
+          <SectionTitle id="invitations-heading" tabIndex={-1}>
+            Open invitations
+          </SectionTitle>
           {invitations.length === 0 ? (
             <EmptyState title="No open invitations.">Invitations you send wait here until they are accepted, for seven days.</EmptyState>
           ) : (

@@ -65,7 +65,12 @@ export function wavFormat(bytes: ArrayBuffer): WavFormat | null {
     if (tag(off) === "fmt " && off + 24 <= view.byteLength) {
       let format = view.getUint16(off + 8, true);
       if (format === 0xfffe && size >= 40 && off + 34 <= view.byteLength) format = view.getUint16(off + 32, true);
-      return { format, channels: view.getUint16(off + 10, true), rate: view.getUint32(off + 12, true), bits: view.getUint16(off + 22, true) };
+      return {
+        format,
+        channels: view.getUint16(off + 10, true),
+        rate: view.getUint32(off + 12, true),
+        bits: view.getUint16(off + 22, true),
+      };
     }
     off += 8 + size + (size % 2);
   }

@@ -27,7 +27,8 @@ export async function claimVestedAction(_prev: RewardFormState, form: FormData):
   let amount: bigint | null = null;
   if (tokens) {
     amount = parseTokens(tokens);
-    if (amount === null) return { error: "Enter a number of tokens, such as 25 or 2.5 (at most 6 decimals), or leave it empty to claim all.", values };
+    if (amount === null)
+      return { error: "Enter a number of tokens, such as 25 or 2.5 (at most 6 decimals), or leave it empty to claim all.", values };
   }
   try {
     const res = await (await formCaller(form)).rewards.claim({
@@ -57,7 +58,9 @@ export async function claimEarlyAction(_prev: RewardFormState, form: FormData): 
   } catch (err) {
     revalidatePath("/dashboard/rewards");
     if (err instanceof TRPCError && err.code === "CONFLICT" && /haircut is now/.test(err.message)) {
-      return { error: `New rewards arrived since the page was shown: the haircut is now more than the ${formatTokens(haircut)} tokens you confirmed. Review the new amounts and confirm again.` };
+      return {
+        error: `New rewards arrived since the page was shown: the haircut is now more than the ${formatTokens(haircut)} tokens you confirmed. Review the new amounts and confirm again.`,
+      };
     }
     return failure(err, {});
   }

@@ -29,9 +29,9 @@ export default async function RewardsPage({ searchParams }: { searchParams: Prom
     <DashboardShell dashboard={dashboard} current="/dashboard/rewards">
       <PageTitle>Rewards</PageTitle>
       <Lede>
-        Each epoch&apos;s emission is shared between the workers that delivered verified compute (and stayed up), the checkers that
-        checked them, and the platform. Rewards of {org.name} vest linearly over {r.vestingDays} days; claim them into your earnings as
-        they vest, or all at once with a {r.haircutBps / 100} % haircut on what has not vested yet.
+        Each epoch&apos;s emission is shared between the workers that delivered verified compute (and stayed up), the checkers that checked
+        them, and the platform. Rewards of {org.name} vest linearly over {r.vestingDays} days; claim them into your earnings as they vest,
+        or all at once with a {r.haircutBps / 100} % haircut on what has not vested yet.
       </Lede>
       <StatList aria-label="Rewards">
         <Stat label="Vested, unclaimed" value={`${formatTokens(r.claimable)} tokens`} data-stat="vested" />
@@ -41,7 +41,12 @@ export default async function RewardsPage({ searchParams }: { searchParams: Prom
           note={r.fullyVestedAt ? `all vested by ${when(r.fullyVestedAt).slice(0, 10)}` : undefined}
           data-stat="unvested"
         />
-        <Stat label="Claimed" value={`${formatTokens(r.claimed)} tokens`} note={BigInt(r.forfeited) > 0n ? `${formatTokens(r.forfeited)} given up early` : undefined} data-stat="claimed" />
+        <Stat
+          label="Claimed"
+          value={`${formatTokens(r.claimed)} tokens`}
+          note={BigInt(r.forfeited) > 0n ? `${formatTokens(r.forfeited)} given up early` : undefined}
+          data-stat="claimed"
+        />
       </StatList>
 
       {r.series.length > 0 ? <RewardsChart series={r.series} asOf={asOf} /> : null}
@@ -64,7 +69,9 @@ export default async function RewardsPage({ searchParams }: { searchParams: Prom
             />
           </div>
         )}
-        <Muted className="mt-3">Claimed rewards join your earnings: withdraw them on the Payouts page, or stake them to your workers.</Muted>
+        <Muted className="mt-3">
+          Claimed rewards join your earnings: withdraw them on the Payouts page, or stake them to your workers.
+        </Muted>
       </Card>
 
       <SectionTitle id="grants-heading">Recent grants</SectionTitle>

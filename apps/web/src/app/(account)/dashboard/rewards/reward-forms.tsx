@@ -48,7 +48,9 @@ export function ClaimVestedForm({ orgId, claimable, idempotencyKey }: { orgId: s
           aria-describedby="claim-tokens-hint"
           className="max-w-[14rem]"
         />
-        <FieldHint id="claim-tokens-hint">{formatTokens(claimable)} tokens have vested and are unclaimed. Leave empty to claim all of it.</FieldHint>
+        <FieldHint id="claim-tokens-hint">
+          {formatTokens(claimable)} tokens have vested and are unclaimed. Leave empty to claim all of it.
+        </FieldHint>
       </Field>
       <div>
         <Button type="submit" disabled={pending || none} aria-busy={pending || undefined} data-action="claim-vested">
@@ -74,13 +76,20 @@ export function ClaimEarlyForm(p: { orgId: string; paid: string; haircut: string
       <input type="hidden" name="idempotencyKey" value={p.idempotencyKey} />
       <input type="hidden" name="haircut" value={p.haircut} />
       {confirming ? (
-        <div role="alertdialog" aria-labelledby="early-confirm-title" aria-describedby="early-confirm-body" className="grid gap-3 rounded-lg border border-line p-4" data-early-confirm>
+        <div
+          role="alertdialog"
+          aria-labelledby="early-confirm-title"
+          aria-describedby="early-confirm-body"
+          className="grid gap-3 rounded-lg border border-line p-4"
+          data-early-confirm
+        >
           <p id="early-confirm-title" className="m-0 font-semibold">
             Claim everything now?
           </p>
           <p id="early-confirm-body" className="m-0 text-sm">
-            You receive <strong data-early-paid>{formatTokens(p.paid)} tokens</strong> now. What has not vested yet loses a {p.haircutBps / 100} %
-            haircut: <strong data-early-haircut>{formatTokens(p.haircut)} tokens</strong> go back to the emission pool, for good.
+            You receive <strong data-early-paid>{formatTokens(p.paid)} tokens</strong> now. What has not vested yet loses a{" "}
+            {p.haircutBps / 100} % haircut: <strong data-early-haircut>{formatTokens(p.haircut)} tokens</strong> go back to the emission
+            pool, for good.
           </p>
           <div className="flex flex-wrap gap-2">
             <Button type="submit" variant="danger" disabled={pending} aria-busy={pending || undefined} data-action="confirm-early">

@@ -55,14 +55,36 @@ export function RewardsChart({ series, asOf }: { series: RewardsSeriesPoint[]; a
       </h3>
       <div className="h-[240px] w-full min-w-0">
         <ResponsiveContainer width="100%" height={HEIGHT}>
-          <LineChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }} title="Rewards granted, vested and claimed" desc={summary}>
+          <LineChart
+            data={data}
+            margin={{ top: 8, right: 8, bottom: 0, left: 0 }}
+            title="Rewards granted, vested and claimed"
+            desc={summary}
+          >
             <CartesianGrid stroke="#e2e8f0" vertical={false} />
             <XAxis dataKey="label" tick={AXIS} interval="preserveStartEnd" minTickGap={24} tickLine={false} />
             <YAxis tick={AXIS} width={64} allowDecimals />
             <Tooltip formatter={(v, name) => [`${v} tokens`, name]} />
             <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />
-            <Line type="stepAfter" dataKey="granted" name="Granted" stroke={COLOR.granted} strokeWidth={2} dot={false} isAnimationActive={false} />
-            <Line type="monotone" dataKey="vested" name="Vested" stroke={COLOR.vested} strokeWidth={2} dot={false} connectNulls={false} isAnimationActive={false} />
+            <Line
+              type="stepAfter"
+              dataKey="granted"
+              name="Granted"
+              stroke={COLOR.granted}
+              strokeWidth={2}
+              dot={false}
+              isAnimationActive={false}
+            />
+            <Line
+              type="monotone"
+              dataKey="vested"
+              name="Vested"
+              stroke={COLOR.vested}
+              strokeWidth={2}
+              dot={false}
+              connectNulls={false}
+              isAnimationActive={false}
+            />
             <Line
               type="monotone"
               dataKey="projected"
@@ -74,7 +96,15 @@ export function RewardsChart({ series, asOf }: { series: RewardsSeriesPoint[]; a
               connectNulls={false}
               isAnimationActive={false}
             />
-            <Line type="stepAfter" dataKey="claimed" name="Claimed" stroke={COLOR.claimed} strokeWidth={2} dot={false} isAnimationActive={false} />
+            <Line
+              type="stepAfter"
+              dataKey="claimed"
+              name="Claimed"
+              stroke={COLOR.claimed}
+              strokeWidth={2}
+              dot={false}
+              isAnimationActive={false}
+            />
           </LineChart>
         </ResponsiveContainer>
       </div>

@@ -54,7 +54,8 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
               ) : user.email.toLowerCase() !== invitation.email ? (
                 <>
                   <Alert tone="warning">
-                    This invitation is for {invitation.email}, and you are signed in as {user.email}. Sign out, then sign in with {invitation.email}.
+                    This invitation is for {invitation.email}, and you are signed in as {user.email}. Sign out, then sign in with{" "}
+                    {invitation.email}.
                   </Alert>
                   <div>
                     <SignOutButton to={`/signin?next=${encodeURIComponent(here)}`} />

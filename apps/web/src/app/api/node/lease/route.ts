@@ -4,6 +4,9 @@ import { leaseJob } from "~/server/services/nodes/lease-job";
 
 export const dynamic = "force-dynamic";
 
-export const POST = nodeRoute(ZLeaseRequest, async ({ node, request, signal }): Promise<LeaseReply> => ({
-  job: await leaseJob({ node, waitMs: request.waitMs, signal }),
-}));
+export const POST = nodeRoute(
+  ZLeaseRequest,
+  async ({ node, request, signal }): Promise<LeaseReply> => ({
+    job: await leaseJob({ node, waitMs: request.waitMs, signal }),
+  }),
+);

@@ -16,7 +16,12 @@ export const POST = handle(async (req) => {
   const caller = requireScope(await authenticateRequest(req.headers), "jobs:write");
   const body = await readBodyLimited(req, getEnv().MAX_JOB_BODY_BYTES);
   const request = parseWith(ZSubmitJobRequest, parseJsonBody(body));
-  const res = await submitJobIdempotently({ orgId: caller.orgId, request, headerKey: req.headers.get("idempotency-key"), apiKeyId: caller.kind === "apiKey" ? caller.keyId : null });
+  const res = await submitJobIdempotently({
+    orgId: caller.orgId,
+    request,
+    headerKey: req.headers.get("idempotency-key"),
+    apiKeyId: caller.kind === "apiKey" ? caller.keyId : null,
+  });
   return json(res.body, { status: res.status });
 });
 

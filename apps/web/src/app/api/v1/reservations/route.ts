@@ -3,7 +3,11 @@ import { requireScope } from "~/server/auth/caller";
 import { handle, json, parseWith } from "~/server/http/handle";
 import { parseJsonBody, readBodyLimited } from "~/server/http/read-body";
 import { idempotencyKeyOf, runIdempotent } from "~/server/services/idempotency/run-idempotent";
-import { BOOK_RESERVATION_OPERATION, bookReservationAnswer, ZBookReservationRequest } from "~/server/services/reservations/book-reservation";
+import {
+  BOOK_RESERVATION_OPERATION,
+  bookReservationAnswer,
+  ZBookReservationRequest,
+} from "~/server/services/reservations/book-reservation";
 import { listReservations, ZListReservationsRequest } from "~/server/services/reservations/list-reservations";
 import { methodsNotAllowed } from "~/server/http/api-fallback";
 
@@ -19,8 +23,9 @@ export const POST = handle(async (req) => {
   const caller = requireScope(await authenticateRequest(req.headers), "jobs:write");
   const parsed = parseWith(ZBookReservationRequest, parseJsonBody(await readBodyLimited(req, 4_096)));
   const request = { ...parsed, idempotencyKey: idempotencyKeyOf(req.headers.get("idempotency-key"), parsed.idempotencyKey) };
-  const res = await runIdempotent({ orgId: caller.orgId, operation: BOOK_RESERVATION_OPERATION, key: request.idempotencyKey, request }, () =>
-    bookReservationAnswer({ orgId: caller.orgId, request }),
+  const res = await runIdempotent(
+    { orgId: caller.orgId, operation: BOOK_RESERVATION_OPERATION, key: request.idempotencyKey, request },
+    () => bookReservationAnswer({ orgId: caller.orgId, request }),
   );
   return json(res.body.reservation, { status: res.status });
 });

@@ -25,7 +25,9 @@ function pipelineFor(slug: string): Promise<Pipeline> {
 async function inputOf(req: ExecuteRequest): Promise<unknown> {
   if (req.input !== undefined) return req.input;
   if (!req.seed) throw new Error(`item ${req.ref} has neither input nor seed`);
-  return req.generator === "capability" ? capabilityInput(req.slug as never, req.seed) : (await challengeInput(req.slug as never, req.seed)).input;
+  return req.generator === "capability"
+    ? capabilityInput(req.slug as never, req.seed)
+    : (await challengeInput(req.slug as never, req.seed)).input;
 }
 
 if (!parentPort) throw new Error("executor-thread must run in a worker thread");

@@ -96,7 +96,13 @@ export async function runLastResort(opts: { execute?: PlatformExecute } = {}): P
         const verdicts: ItemVerdict[] = [];
         for (const item of task.items) {
           const t0 = Date.now();
-          const mine = await execute({ ref: item.ref, slug: item.modelSlug, input: item.input, seed: item.seed, generator: item.generator });
+          const mine = await execute({
+            ref: item.ref,
+            slug: item.modelSlug,
+            input: item.input,
+            seed: item.seed,
+            generator: item.generator,
+          });
           const cmp = compareJobOutputs(kindOf(item.modelSlug), mine.output, item.output);
           verdicts.push({
             ref: item.ref,
@@ -116,7 +122,10 @@ export async function runLastResort(opts: { execute?: PlatformExecute } = {}): P
           return applyPlatformVerdicts(tx, locked, verdicts, (ref) => slugOf.get(ref) ?? "");
         });
         if (outcome) settled++;
-        logger.warn({ checkId: check.id, kind: check.kind, subject: check.subject_node_id, outcome: outcome ?? "lease lost" }, "executor of last resort: check executed by the platform");
+        logger.warn(
+          { checkId: check.id, kind: check.kind, subject: check.subject_node_id, outcome: outcome ?? "lease lost" },
+          "executor of last resort: check executed by the platform",
+        );
       } catch (err) {
         // Left leased: its lease expires and it is queued again (for a checker or the next tick).
         logger.error({ err, checkId: check.id }, "executor of last resort failed on a check");

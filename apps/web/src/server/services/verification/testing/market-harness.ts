@@ -63,7 +63,10 @@ export async function encoderId(): Promise<string> {
 }
 
 /** A registered node (as register-node.ts makes one, without the HTTP round trip). */
-export async function createNode(orgId: string, opts: { role?: "worker" | "checker"; ask?: bigint; name?: string; licence?: boolean } = {}): Promise<TestNode> {
+export async function createNode(
+  orgId: string,
+  opts: { role?: "worker" | "checker"; ask?: bigint; name?: string; licence?: boolean } = {},
+): Promise<TestNode> {
   const keys = generateNodeKeyPair();
   const role = opts.role ?? "worker";
   const model = await encoderId();
@@ -114,7 +117,18 @@ export async function work(node: TestNode, honest: boolean): Promise<LeasedJob |
   const output = honest ? truth(job.input) : fake(job.input);
   const now = new Date().toISOString();
   const receipt = signReceipt(
-    { v: 1, jobId: job.jobId, attempt: job.attempt, modelId: job.modelId, inputHash: hashJson(job.input), outputHash: hashJson(output), startedAt: now, finishedAt: now, inferenceMs: 5, nodeId: identity.id },
+    {
+      v: 1,
+      jobId: job.jobId,
+      attempt: job.attempt,
+      modelId: job.modelId,
+      inputHash: hashJson(job.input),
+      outputHash: hashJson(output),
+      startedAt: now,
+      finishedAt: now,
+      inferenceMs: 5,
+      nodeId: identity.id,
+    },
     node.privateKey,
   );
   await completeJob({ node: identity, request: { jobId: job.jobId, attempt: job.attempt, output, receipt } });
@@ -133,7 +147,15 @@ export async function check(checker: TestNode, honest: boolean): Promise<{ kind:
     task.items.map(async (item) => {
       const input = item.input ?? (await loadHarnessJobInput(sql(), { jobId: item.ref }));
       const output = honest ? truth(input) : item.output;
-      return { ref: item.ref, match: hashJson(output) === hashJson(item.output), reason: "", metrics: {}, output, outputHash: hashJson(output), inferenceMs: 5 };
+      return {
+        ref: item.ref,
+        match: hashJson(output) === hashJson(item.output),
+        reason: "",
+        metrics: {},
+        output,
+        outputHash: hashJson(output),
+        inferenceMs: 5,
+      };
     }),
   );
   // The claimed match must follow from the outputs as por compares them: recompute it.

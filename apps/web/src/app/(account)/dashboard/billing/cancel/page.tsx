@@ -7,7 +7,11 @@ export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Payment canceled · Proofgrid" };
 
 /** Stripe Checkout's cancel link: nothing was charged; the session simply expires. */
-export default async function CheckoutCancelPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function CheckoutCancelPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const params = await searchParams;
   const dashboard = await requireDashboard(params.org);
   return (

@@ -12,7 +12,11 @@ export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Payment · Proofgrid" };
 
 /** Stripe Checkout sends the buyer here; the purchase is credited by the webhook or, if it is late, by asking Stripe. */
-export default async function CheckoutSuccessPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function CheckoutSuccessPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const params = await searchParams;
   const dashboard = await requireDashboard(params.org);
   const { org, caller } = dashboard;
@@ -48,7 +52,11 @@ export default async function CheckoutSuccessPage({ searchParams }: { searchPara
         </Lede>
       )}
       <StatList aria-label="Balance">
-        <Stat label="Available" value={formatTokensAndMoney(overview.available, overview.config.tokenPriceMinor, overview.config.currency)} data-stat="available" />
+        <Stat
+          label="Available"
+          value={formatTokensAndMoney(overview.available, overview.config.tokenPriceMinor, overview.config.currency)}
+          data-stat="available"
+        />
       </StatList>
       <p>
         <a href={back}>Back to billing</a>

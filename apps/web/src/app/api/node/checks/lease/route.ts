@@ -4,6 +4,9 @@ import { leaseCheck } from "~/server/services/verification/check-tasks";
 
 export const dynamic = "force-dynamic";
 
-export const POST = nodeRoute(ZCheckLeaseRequest, async ({ node, request, signal }): Promise<CheckLeaseReply> => ({
-  check: await leaseCheck({ node, waitMs: request.waitMs, signal }),
-}));
+export const POST = nodeRoute(
+  ZCheckLeaseRequest,
+  async ({ node, request, signal }): Promise<CheckLeaseReply> => ({
+    check: await leaseCheck({ node, waitMs: request.waitMs, signal }),
+  }),
+);

@@ -19,11 +19,13 @@ export const dynamic = "force-dynamic";
 export const POST = handle(async (req) => {
   const caller = requireScope(await authenticateRequest(req.headers), "payouts:write");
   const body = parseJsonBody(await readBodyLimited(req, 4_096));
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new AppError("BAD_REQUEST", 'send a JSON object: { kind: "vested" | "early" }');
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new AppError("BAD_REQUEST", 'send a JSON object: { kind: "vested" | "early" }');
   const b = body as { kind?: unknown; grantId?: unknown; amount?: unknown; haircut?: unknown; idempotencyKey?: unknown };
   const kind = b.kind ?? "vested";
   if (kind !== "vested" && kind !== "early") throw new AppError("BAD_REQUEST", 'kind must be "vested" or "early"');
-  if (b.grantId !== undefined && b.grantId !== null && typeof b.grantId !== "string") throw new AppError("BAD_REQUEST", "grantId must be a string");
+  if (b.grantId !== undefined && b.grantId !== null && typeof b.grantId !== "string")
+    throw new AppError("BAD_REQUEST", "grantId must be a string");
   const headerKey = req.headers.get("idempotency-key");
   const bodyKey = typeof b.idempotencyKey === "string" ? b.idempotencyKey : null;
   if (headerKey !== null && bodyKey !== null && headerKey !== bodyKey) {
