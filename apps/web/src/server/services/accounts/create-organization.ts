@@ -1,4 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { setSessionActiveOrg } from "@proofgrid/db/accounts/auth-session-orgs";
+import { insertMembership } from "@proofgrid/db/accounts/member-rows";
+import { insertOrganization } from "@proofgrid/db/accounts/organizations";
+import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { z } from "zod";
 import { db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
@@ -30,14 +34,14 @@ function slugFor(name: string): string {
 export async function createOrganization(opts: { userId: string; sessionId: string } & TCreateOrganizationRequest) {
   const count = await db().membership.count({ where: { userId: opts.userId } });
   if (count >= MAX_MEMBERSHIPS) throw new AppError("CONFLICT", `a user may belong to at most ${MAX_MEMBERSHIPS} organisations`);
-  const org = await db().$transaction(async (tx) => {
-    const created = await tx.organization.create({
-      data: { name: opts.name, slug: slugFor(opts.name), kind: opts.kind },
-      select: { id: true, name: true, slug: true, kind: true },
-    });
-    await tx.membership.create({ data: { userId: opts.userId, orgId: created.id, role: "owner" } });
+  const org = await sqlTransaction(async (tx) => {
+    const created = await insertOrganization(tx, { name: opts.name, slug: slugFor(opts.name), kind: opts.kind });
+    await insertMembership(tx, { userId: opts.userId, orgId: created.id, role: "owner" });
     await ensureOrgAccounts(tx, created.id);
-    await tx.authSession.update({ where: { id: opts.sessionId }, data: { activeOrgId: created.id } });
+    // The session is the caller's own: a missing one fails the whole creation, as Prisma's update did.
+    if ((await setSessionActiveOrg(tx, { sessionId: opts.sessionId, orgId: created.id })) === 0) {
+      throw new Error(`createOrganization: no session ${opts.sessionId}`);
+    }
     return created;
   });
   return { orgId: org.id, name: org.name, slug: org.slug, kind: org.kind, role: "owner" as const };

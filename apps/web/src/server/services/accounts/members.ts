@@ -1,11 +1,31 @@
 import { createHash, randomBytes } from "node:crypto";
+import { setSessionActiveOrg } from "@proofgrid/db/accounts/auth-session-orgs";
+import {
+  claimInvitation,
+  countInvitationsSince,
+  countOpenInvitations,
+  hasOpenInvitation,
+  insertInvitation,
+  insertInvitationEmail,
+  loadInvitationSender,
+  revokeExpiredInvitations,
+} from "@proofgrid/db/accounts/invitation-rows";
+import {
+  countUserMemberships,
+  deleteMembership,
+  findMemberRole,
+  insertMembership,
+  isMemberByEmail,
+  updateMemberRole,
+} from "@proofgrid/db/accounts/member-rows";
 import { lockOrgOwners } from "@proofgrid/db/accounts/memberships";
-import type { Prisma } from "@proofgrid/db/client";
+import { isUniqueViolation } from "@proofgrid/db/db-errors";
+import type { Db } from "@proofgrid/db/db-types";
+import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { z } from "zod";
 import type { OrgRole } from "../../auth/caller.ts";
 import { db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
-import { enqueueEmail } from "../mail/outbox.ts";
 import { MAX_MEMBERSHIPS } from "./resolve-session.ts";
 
 // Members of an organisation and invitations to join it. Owners invite, change roles and
@@ -86,86 +106,66 @@ export async function inviteMember(actor: Actor, request: TInviteRequest, mail?:
   const input = ZInviteRequest.parse(request);
   const token = `${TOKEN_PREFIX}${randomBytes(24).toString("base64url")}`;
   const now = new Date();
-  return db()
-    .$transaction(async (tx) => {
-      const sentToday = await tx.invitation.count({
-        where: { orgId: actor.orgId, createdAt: { gt: new Date(now.getTime() - 86_400_000) } },
-      });
-      if (sentToday >= MAX_INVITATIONS_PER_DAY) {
-        throw new AppError(
-          "RATE_LIMITED",
-          `this organisation sent ${MAX_INVITATIONS_PER_DAY} invitations in the last 24 hours, the most allowed: try again tomorrow`,
-        );
-      }
-      const already = await tx.membership.findFirst({
-        where: { orgId: actor.orgId, user: { email: input.email } },
-        select: { userId: true },
-      });
-      if (already) throw new AppError("CONFLICT", `${input.email} is already a member of this organisation`);
-      await tx.invitation.updateMany({
-        where: { orgId: actor.orgId, email: input.email, acceptedAt: null, revokedAt: null, expiresAt: { lte: now } },
-        data: { revokedAt: now },
-      });
-      const open = await tx.invitation.count({ where: { orgId: actor.orgId, acceptedAt: null, revokedAt: null } });
-      if (open >= MAX_OPEN_INVITATIONS) {
-        throw new AppError(
-          "RATE_LIMITED",
-          `this organisation has ${MAX_OPEN_INVITATIONS} open invitations, the most allowed: revoke some first`,
-        );
-      }
-      const pending = await tx.invitation.findFirst({
-        where: { orgId: actor.orgId, email: input.email, acceptedAt: null, revokedAt: null },
-        select: { id: true },
-      });
-      if (pending) throw new AppError("CONFLICT", `${input.email} already has an open invitation: revoke it to send a new link`);
-      const created = await tx.invitation.create({
-        data: {
-          orgId: actor.orgId,
-          email: input.email,
-          role: input.role,
-          tokenHash: hashToken(token),
-          invitedBy: actor.userId,
-          expiresAt: new Date(now.getTime() + INVITATION_TTL_MS),
-        },
-        select: { id: true, email: true, role: true, expiresAt: true },
-      });
-      const path = `/invite/${token}`;
-      // Absolute when the site's address is known (publicOrigin), for the email and the owner alike.
-      const url = mail?.origin ? `${mail.origin}${path}` : path;
-      // The email goes out with the invitation or not at all (the outbox is in this transaction).
-      if (mail?.origin) {
-        const [org, inviter] = await Promise.all([
-          tx.organization.findUniqueOrThrow({ where: { id: actor.orgId }, select: { name: true } }),
-          tx.user.findUniqueOrThrow({ where: { id: actor.userId }, select: { name: true, email: true } }),
-        ]);
-        await enqueueEmail(
-          {
-            to: created.email,
-            kind: "invitation",
-            subject: `${inviter.name} invited you to ${org.name} on Proofgrid`,
-            text: `${inviter.name} (${inviter.email}) invited you to join ${org.name} on Proofgrid as ${created.role === "owner" ? "an owner" : "a member"}.\n\nSign up or sign in with this address (${created.email}), then open this link before ${created.expiresAt.toUTCString()}:\n${url}`,
-          },
-          tx,
-        );
-      }
-      return {
-        id: created.id,
-        email: created.email,
-        role: created.role,
-        expiresAt: created.expiresAt.toISOString(),
-        token,
-        path,
-        url,
-        emailed: Boolean(mail?.origin),
-      };
-    })
-    .catch((err: unknown) => {
-      // Two owners inviting the same address at once: the partial unique index decides.
-      if (typeof err === "object" && err !== null && (err as { code?: string }).code === "P2002") {
-        throw new AppError("CONFLICT", `${input.email} already has an open invitation: revoke it to send a new link`);
-      }
-      throw err;
+  return sqlTransaction(async (tx) => {
+    const sentToday = await countInvitationsSince(tx, { orgId: actor.orgId, since: new Date(now.getTime() - 86_400_000) });
+    if (sentToday >= MAX_INVITATIONS_PER_DAY) {
+      throw new AppError(
+        "RATE_LIMITED",
+        `this organisation sent ${MAX_INVITATIONS_PER_DAY} invitations in the last 24 hours, the most allowed: try again tomorrow`,
+      );
+    }
+    if (await isMemberByEmail(tx, { orgId: actor.orgId, email: input.email })) {
+      throw new AppError("CONFLICT", `${input.email} is already a member of this organisation`);
+    }
+    await revokeExpiredInvitations(tx, { orgId: actor.orgId, email: input.email, now });
+    const open = await countOpenInvitations(tx, { orgId: actor.orgId });
+    if (open >= MAX_OPEN_INVITATIONS) {
+      throw new AppError(
+        "RATE_LIMITED",
+        `this organisation has ${MAX_OPEN_INVITATIONS} open invitations, the most allowed: revoke some first`,
+      );
+    }
+    if (await hasOpenInvitation(tx, { orgId: actor.orgId, email: input.email })) {
+      throw new AppError("CONFLICT", `${input.email} already has an open invitation: revoke it to send a new link`);
+    }
+    const created = await insertInvitation(tx, {
+      orgId: actor.orgId,
+      email: input.email,
+      role: input.role,
+      tokenHash: hashToken(token),
+      invitedBy: actor.userId,
+      expiresAt: new Date(now.getTime() + INVITATION_TTL_MS),
     });
+    const path = `/invite/${token}`;
+    // Absolute when the site's address is known (publicOrigin), for the email and the owner alike.
+    const url = mail?.origin ? `${mail.origin}${path}` : path;
+    // The email goes out with the invitation or not at all (the outbox is in this transaction).
+    if (mail?.origin) {
+      const sender = await loadInvitationSender(tx, { orgId: actor.orgId, userId: actor.userId });
+      if (!sender) throw new Error(`inviteMember: no organisation ${actor.orgId} or user ${actor.userId}`);
+      await insertInvitationEmail(tx, {
+        to: created.email,
+        subject: `${sender.inviterName} invited you to ${sender.orgName} on Proofgrid`,
+        text: `${sender.inviterName} (${sender.inviterEmail}) invited you to join ${sender.orgName} on Proofgrid as ${created.role === "owner" ? "an owner" : "a member"}.\n\nSign up or sign in with this address (${created.email}), then open this link before ${created.expiresAt.toUTCString()}:\n${url}`,
+      });
+    }
+    return {
+      id: created.id,
+      email: created.email,
+      role: created.role,
+      expiresAt: created.expiresAt.toISOString(),
+      token,
+      path,
+      url,
+      emailed: Boolean(mail?.origin),
+    };
+  }).catch((err: unknown) => {
+    // Two owners inviting the same address at once: the partial unique index decides.
+    if (isUniqueViolation(err)) {
+      throw new AppError("CONFLICT", `${input.email} already has an open invitation: revoke it to send a new link`);
+    }
+    throw err;
+  });
 }
 
 export async function revokeInvitation(actor: Actor, invitationId: string) {
@@ -219,43 +219,38 @@ export async function acceptInvitation(opts: { token: string; userId: string; em
   if (inv.email !== opts.email.toLowerCase()) {
     throw new AppError("FORBIDDEN", `this invitation is for ${inv.email}; sign in with that address to accept it`);
   }
-  return db().$transaction(async (tx) => {
-    const claimed = await tx.invitation.updateMany({
-      where: { id: inv.id, acceptedAt: null, revokedAt: null, expiresAt: { gt: new Date() } },
-      data: { acceptedAt: new Date() },
-    });
-    if (claimed.count === 0) throw new AppError("CONFLICT", "this invitation was used or withdrawn a moment ago");
-    const member = await tx.membership.findUnique({
-      where: { userId_orgId: { userId: opts.userId, orgId: inv.orgId } },
-      select: { role: true },
-    });
-    if (member) throw new AppError("CONFLICT", "you are already a member of this organisation");
-    const count = await tx.membership.count({ where: { userId: opts.userId } });
+  return sqlTransaction(async (tx) => {
+    const claimed = await claimInvitation(tx, { invitationId: inv.id, now: new Date() });
+    if (claimed === 0) throw new AppError("CONFLICT", "this invitation was used or withdrawn a moment ago");
+    if (await findMemberRole(tx, { userId: opts.userId, orgId: inv.orgId })) {
+      throw new AppError("CONFLICT", "you are already a member of this organisation");
+    }
+    const count = await countUserMemberships(tx, { userId: opts.userId });
     if (count >= MAX_MEMBERSHIPS) throw new AppError("CONFLICT", `a user may belong to at most ${MAX_MEMBERSHIPS} organisations`);
-    await tx.membership.create({ data: { userId: opts.userId, orgId: inv.orgId, role: inv.role } });
-    await tx.authSession.update({ where: { id: opts.sessionId }, data: { activeOrgId: inv.orgId } });
+    await insertMembership(tx, { userId: opts.userId, orgId: inv.orgId, role: inv.role });
+    // The session is the caller's own: a missing one fails the acceptance, as Prisma's update did.
+    if ((await setSessionActiveOrg(tx, { sessionId: opts.sessionId, orgId: inv.orgId })) === 0) {
+      throw new Error(`acceptInvitation: no session ${opts.sessionId}`);
+    }
     return { orgId: inv.orgId, orgName: inv.org.name, role: inv.role };
   });
 }
 
 /** Owners left if `userId` stopped being one (locked, so two owners demoting each other cannot leave none). */
-async function ownersAfter(tx: Prisma.TransactionClient, orgId: string, userId: string): Promise<number> {
+async function ownersAfter(tx: Db, orgId: string, userId: string): Promise<number> {
   const rows = await lockOrgOwners(tx, { orgId });
   return rows.filter((r) => r.user_id !== userId).length;
 }
 
 export async function setMemberRole(actor: Actor, opts: { userId: string; role: OrgRole }) {
   requireOwner(actor, "change roles");
-  return db().$transaction(async (tx) => {
-    const member = await tx.membership.findUnique({
-      where: { userId_orgId: { userId: opts.userId, orgId: actor.orgId } },
-      select: { role: true },
-    });
-    if (!member) throw new AppError("NOT_FOUND", "no member with that id in this organisation");
-    if (member.role === "owner" && opts.role !== "owner" && (await ownersAfter(tx, actor.orgId, opts.userId)) === 0) {
+  return sqlTransaction(async (tx) => {
+    const role = await findMemberRole(tx, { userId: opts.userId, orgId: actor.orgId });
+    if (!role) throw new AppError("NOT_FOUND", "no member with that id in this organisation");
+    if (role === "owner" && opts.role !== "owner" && (await ownersAfter(tx, actor.orgId, opts.userId)) === 0) {
       throw new AppError("CONFLICT", "an organisation needs at least one owner: make someone else an owner first");
     }
-    await tx.membership.update({ where: { userId_orgId: { userId: opts.userId, orgId: actor.orgId } }, data: { role: opts.role } });
+    await updateMemberRole(tx, { userId: opts.userId, orgId: actor.orgId, role: opts.role });
     return { userId: opts.userId, role: opts.role };
   });
 }
@@ -263,13 +258,13 @@ export async function setMemberRole(actor: Actor, opts: { userId: string; role: 
 /** An owner removes a member, or a member removes themself (leaves). */
 export async function removeMember(actor: Actor, userId: string) {
   if (userId !== actor.userId) requireOwner(actor, "remove other members");
-  return db().$transaction(async (tx) => {
-    const member = await tx.membership.findUnique({ where: { userId_orgId: { userId, orgId: actor.orgId } }, select: { role: true } });
-    if (!member) throw new AppError("NOT_FOUND", "no member with that id in this organisation");
-    if (member.role === "owner" && (await ownersAfter(tx, actor.orgId, userId)) === 0) {
+  return sqlTransaction(async (tx) => {
+    const role = await findMemberRole(tx, { userId, orgId: actor.orgId });
+    if (!role) throw new AppError("NOT_FOUND", "no member with that id in this organisation");
+    if (role === "owner" && (await ownersAfter(tx, actor.orgId, userId)) === 0) {
       throw new AppError("CONFLICT", "an organisation needs at least one owner: make someone else an owner first");
     }
-    await tx.membership.delete({ where: { userId_orgId: { userId, orgId: actor.orgId } } });
+    await deleteMembership(tx, { userId, orgId: actor.orgId });
     return { removed: true };
   });
 }

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
+import { insertRegistrationToken, makeOrgProvider } from "@proofgrid/db/nodes/registration-tokens";
+import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { findRegion, REGIONS } from "@proofgrid/indexer";
 import { z } from "zod";
-import { db } from "../../db.ts";
 import { getEnv } from "../../env.ts";
 import { WORKER_NODE_VERSION, workerCommands, workerPackageUrl } from "./worker-commands.ts";
 
@@ -33,12 +34,10 @@ export async function createRegistrationToken(opts: {
   const token = `pgr_${randomBytes(32).toString("base64url")}`;
   const expiresAt = new Date(Date.now() + getEnv().REGISTRATION_TOKEN_TTL_MS);
   const role = opts.role ?? "worker";
-  await db().$transaction(async (tx) => {
+  await sqlTransaction(async (tx) => {
     // Registering a node makes an organisation a provider (and keeps it a customer).
-    await tx.organization.updateMany({ where: { id: opts.orgId, kind: "customer" }, data: { kind: "both" } });
-    await tx.registrationToken.create({
-      data: { orgId: opts.orgId, tokenHash: hashRegistrationToken(token), role, expiresAt },
-    });
+    await makeOrgProvider(tx, { orgId: opts.orgId });
+    await insertRegistrationToken(tx, { orgId: opts.orgId, tokenHash: hashRegistrationToken(token), role, expiresAt });
   });
   const commands = workerCommands({ platformUrl: opts.platformUrl, token, region: opts.region ?? null, role });
   const notes = [

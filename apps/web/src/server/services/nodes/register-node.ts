@@ -2,6 +2,9 @@ import { type RegisterNodeReply, verify, ZRegisterNodeRequest as ZNodeRegistrati
 import { findRegion } from "@proofgrid/indexer";
 import type { z } from "zod";
 import { bindCheckerLicence, lockRegistrationToken } from "@proofgrid/db/nodes/node-registration";
+import { findNodeIdByPublicKey, insertRegisteredNode } from "@proofgrid/db/nodes/registered-nodes";
+import { spendRegistrationToken } from "@proofgrid/db/nodes/registration-tokens";
+import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
@@ -27,35 +30,33 @@ export async function registerNode(request: TRegisterNodeRequest): Promise<Regis
   const known = await db().model.count({ where: { id: { in: request.models } } });
   if (known === 0) throw new AppError("BAD_REQUEST", "none of the node's models is in the catalog");
 
-  const node = await db().$transaction(async (tx) => {
+  const node = await sqlTransaction(async (tx) => {
     const token = await lockRegistrationToken(tx, { tokenHash: hashRegistrationToken(request.token) });
     if (!token) throw new AppError("UNAUTHORIZED", "unknown registration token");
     if (token.used_at) throw new AppError("UNAUTHORIZED", "registration token already used");
     if (token.expires_at.getTime() < Date.now()) throw new AppError("UNAUTHORIZED", "registration token expired");
-    const exists = await tx.node.findUnique({ where: { publicKey: request.publicKey }, select: { id: true } });
-    if (exists) throw new AppError("CONFLICT", "a node with this key is already registered");
-    const created = await tx.node.create({
-      data: {
-        orgId: token.org_id,
-        name: request.name,
-        role: token.role,
-        publicKey: request.publicKey,
-        region: request.region,
-        latitude: request.latitude ?? null,
-        longitude: request.longitude ?? null,
-        models: request.models,
-        claimedCuPerHour: request.claimedCuPerHour,
-        askPricePerCu: request.askPricePerCu === undefined ? null : BigInt(request.askPricePerCu),
-        // Accepted as claimed until a checker's registration challenge measures it.
-        cuPerHour: request.claimedCuPerHour,
-        maxConcurrency: request.maxConcurrency,
-        version: request.version ?? null,
-        status: "online",
-        lastSeenAt: new Date(),
-      },
-      select: { id: true, orgId: true, role: true, region: true },
+    if (await findNodeIdByPublicKey(tx, { publicKey: request.publicKey })) {
+      throw new AppError("CONFLICT", "a node with this key is already registered");
+    }
+    const now = new Date();
+    const created = await insertRegisteredNode(tx, {
+      orgId: token.org_id,
+      name: request.name,
+      role: token.role,
+      publicKey: request.publicKey,
+      region: request.region,
+      latitude: request.latitude ?? null,
+      longitude: request.longitude ?? null,
+      models: request.models,
+      claimedCuPerHour: request.claimedCuPerHour,
+      askPricePerCu: request.askPricePerCu === undefined ? null : BigInt(request.askPricePerCu),
+      // Accepted as claimed until a checker's registration challenge measures it.
+      cuPerHour: request.claimedCuPerHour,
+      maxConcurrency: request.maxConcurrency,
+      version: request.version ?? null,
+      lastSeenAt: now,
     });
-    await tx.registrationToken.update({ where: { id: token.id }, data: { usedAt: new Date(), nodeId: created.id } });
+    await spendRegistrationToken(tx, { tokenId: token.id, nodeId: created.id, usedAt: now });
     if (created.role === "checker") {
       // A checker needs one of its provider's unused licences (an admin grants a limited number).
       const bound = await bindCheckerLicence(tx, { nodeId: created.id, orgId: token.org_id });
