@@ -2,7 +2,7 @@
 // client runs queries through its WASM query compiler and node-postgres, so no engine
 // binary is needed (shared/platform-notes.md).
 import { PrismaPg } from "@prisma/adapter-pg";
-import pg from "pg";
+import { SESSION_OPTIONS } from "./pg-pool.ts";
 import { PrismaClient } from "./generated/prisma/client.ts";
 
 // PrismaClient, the Prisma namespace (Prisma.JobSelect, Prisma.TransactionClient, ...),
@@ -15,7 +15,7 @@ export interface CreatePrismaClientOptions {
 }
 
 export function createPrismaClient(url: string, options: CreatePrismaClientOptions = {}): PrismaClient {
-  const adapter = new PrismaPg({ connectionString: url, max: options.maxConnections ?? 10 });
+  const adapter = new PrismaPg({ connectionString: url, options: SESSION_OPTIONS, max: options.maxConnections ?? 10 });
   return new PrismaClient({ adapter });
 }
 

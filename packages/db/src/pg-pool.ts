@@ -1,6 +1,15 @@
 // The one way this project builds a node-postgres pool (Prisma has its own, in its adapter).
 import pg from "pg";
 
+// Every timestamp column is `timestamp` (without time zone) and holds UTC, as Prisma writes
+// it. node-postgres would read one as the process's local time and write a Date in the local
+// zone: on a machine outside UTC every row written or read here would be off by the offset
+// against Prisma's and the server's `now()` (a registration token's expiry, the outbox
+// order). So: read as UTC, write as UTC, and every session in UTC (for `now()::timestamp`).
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (value: string) => new Date(`${value.replace(" ", "T")}Z`));
+pg.defaults.parseInputDatesAsUTC = true;
+export const SESSION_OPTIONS = "-c TimeZone=UTC";
+
 export interface CreatePgPoolOptions {
   max?: number;
   /** Connections idle this long are closed. */
@@ -16,6 +25,7 @@ export interface CreatePgPoolOptions {
 export function createPgPool(url: string, options: CreatePgPoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
+    options: SESSION_OPTIONS,
     max: options.max ?? 10,
     idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
