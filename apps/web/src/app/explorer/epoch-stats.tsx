@@ -7,7 +7,7 @@ import { SkeletonRows } from "~/components/ui/skeleton";
 import { Stat, StatList } from "~/components/ui/stat";
 import { Muted, SectionTitle } from "~/components/ui/typography";
 import { formatInt } from "./format";
-import { Table } from "~/components/ui/table";
+import { DataTable } from "~/components/ui/data-table";
 import { usePoll } from "./use-poll";
 
 export interface EpochsResponse {
@@ -48,45 +48,27 @@ export function EpochStats({ initial }: { initial: EpochsResponse | null }) {
           {data.epochs.length === 0 ? (
             <EmptyState title="No epoch has closed yet.">Statistics appear here when the first one does.</EmptyState>
           ) : (
-            <Table scrollLabel="Closed epochs, scrollable" className="min-w-[36rem]">
-              <caption className="sr-only">Closed epochs, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Epoch start</th>
-                  <th scope="col" className="text-right">
-                    Jobs
-                  </th>
-                  <th scope="col" className="text-right">
-                    Checks
-                  </th>
-                  <th scope="col" className="text-right">
-                    Passed
-                  </th>
-                  <th scope="col" className="text-right">
-                    Fraud
-                  </th>
-                  <th scope="col" className="text-right">
-                    Slashed
-                  </th>
-                  <th scope="col" className="text-right">
-                    Re-check rate
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.epochs.map((e) => (
-                  <tr key={e.epoch}>
-                    <th scope="row">{`${e.startsAt.slice(0, 10)} ${e.startsAt.slice(11, 16)}`}</th>
-                    <td className="text-right">{formatInt(e.customerJobs)}</td>
-                    <td className="text-right">{formatInt(e.checksRun)}</td>
-                    <td className="text-right">{formatInt(e.passes)}</td>
-                    <td className="text-right">{formatInt(e.frauds)}</td>
-                    <td className="text-right">{formatInt(e.slashes)}</td>
-                    <td className="text-right">{pct(e.recheckRate)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </Table>
+            <DataTable
+              scrollLabel="Closed epochs, scrollable"
+              className="min-w-[36rem]"
+              caption="Closed epochs, newest first"
+              rows={data.epochs}
+              rowKey={(e) => String(e.epoch)}
+              columns={[
+                {
+                  id: "start",
+                  header: "Epoch start",
+                  rowHeader: true,
+                  cell: (e) => `${e.startsAt.slice(0, 10)} ${e.startsAt.slice(11, 16)}`,
+                },
+                { id: "jobs", header: "Jobs", align: "right", cell: (e) => formatInt(e.customerJobs) },
+                { id: "checks", header: "Checks", align: "right", cell: (e) => formatInt(e.checksRun) },
+                { id: "passed", header: "Passed", align: "right", cell: (e) => formatInt(e.passes) },
+                { id: "fraud", header: "Fraud", align: "right", cell: (e) => formatInt(e.frauds) },
+                { id: "slashed", header: "Slashed", align: "right", cell: (e) => formatInt(e.slashes) },
+                { id: "recheck-rate", header: "Re-check rate", align: "right", cell: (e) => pct(e.recheckRate) },
+              ]}
+            />
           )}
         </>
       )}

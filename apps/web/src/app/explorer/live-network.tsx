@@ -6,7 +6,7 @@ import { Alert } from "~/components/ui/alert";
 import { EmptyState } from "~/components/ui/empty-state";
 import { Skeleton, SkeletonRows } from "~/components/ui/skeleton";
 import { Stat, StatList } from "~/components/ui/stat";
-import { Table } from "~/components/ui/table";
+import { DataTable } from "~/components/ui/data-table";
 import { Muted, SectionTitle } from "~/components/ui/typography";
 import { formatDelay, formatDuration, formatInt, formatUtcTime } from "./format";
 import { usePoll } from "./use-poll";
@@ -20,29 +20,16 @@ function RegionsTable({ regions }: { regions: readonly RegionView[] }) {
   if (shown.length === 0)
     return <EmptyState title="No region has a worker online.">Workers appear here within seconds of starting.</EmptyState>;
   return (
-    <Table>
-      <caption className="sr-only">Regions with workers online</caption>
-      <thead>
-        <tr>
-          <th scope="col">Region</th>
-          <th scope="col" className="text-right">
-            Workers online
-          </th>
-          <th scope="col" className="text-right">
-            Free slots
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {shown.map((r) => (
-          <tr key={r.id}>
-            <th scope="row">{r.name}</th>
-            <td className="text-right">{r.workersOnline}</td>
-            <td className="text-right">{r.freeSlots}</td>
-          </tr>
-        ))}
-      </tbody>
-    </Table>
+    <DataTable
+      caption="Regions with workers online"
+      rows={shown}
+      rowKey={(r) => r.id}
+      columns={[
+        { id: "region", header: "Region", rowHeader: true, cell: (r) => r.name },
+        { id: "workers-online", header: "Workers online", align: "right", cell: (r) => r.workersOnline },
+        { id: "free-slots", header: "Free slots", align: "right", cell: (r) => r.freeSlots },
+      ]}
+    />
   );
 }
 
@@ -50,36 +37,36 @@ function RecentActivity({ live }: { live: LiveNetwork }) {
   const names = new Map(live.regions.map((r) => [r.id, r.name]));
   if (live.recentActivity.length === 0) return <EmptyState title="No job finished in the last hour." />;
   return (
-    <Table className="max-[26rem]:[&_:is(th,td)]:px-1.5">
-      <caption className="sr-only">Jobs finished per minute, model and region</caption>
-      <thead>
-        <tr>
-          <th scope="col">Minute</th>
-          <th scope="col">Model</th>
-          <th scope="col">Region</th>
-          <th scope="col" className="text-right">
-            Jobs
-          </th>
-          <th scope="col" className="text-right max-md:hidden">
-            Median run
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {live.recentActivity.map((a) => (
-          <tr key={`${a.bucket}-${a.model}-${a.region}`}>
-            <td>{formatUtcTime(a.bucket).slice(0, 5)}</td>
-            <td className="[overflow-wrap:anywhere]">{a.model}</td>
-            <td>{names.get(a.region) ?? a.region}</td>
-            <td className="text-right">
+    <DataTable
+      className="max-[26rem]:[&_:is(th,td)]:px-1.5"
+      caption="Jobs finished per minute, model and region"
+      rows={live.recentActivity}
+      rowKey={(a) => `${a.bucket}-${a.model}-${a.region}`}
+      columns={[
+        { id: "minute", header: "Minute", cell: (a) => formatUtcTime(a.bucket).slice(0, 5) },
+        { id: "model", header: "Model", className: "[overflow-wrap:anywhere]", cell: (a) => a.model },
+        { id: "region", header: "Region", cell: (a) => names.get(a.region) ?? a.region },
+        {
+          id: "jobs",
+          header: "Jobs",
+          align: "right",
+          cell: (a) => (
+            <>
               {formatInt(a.jobs)}
               {a.succeeded < a.jobs ? <span className="text-muted"> ({formatInt(a.jobs - a.succeeded)} failed)</span> : null}
-            </td>
-            <td className="text-right max-md:hidden">{formatDuration(a.medianDurationMs)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </Table>
+            </>
+          ),
+        },
+        {
+          id: "median-run",
+          header: "Median run",
+          align: "right",
+          headerClassName: "max-md:hidden",
+          className: "max-md:hidden",
+          cell: (a) => formatDuration(a.medianDurationMs),
+        },
+      ]}
+    />
   );
 }
 

@@ -3,7 +3,7 @@
 import { Alert } from "~/components/ui/alert";
 import { EmptyState } from "~/components/ui/empty-state";
 import { SkeletonRows } from "~/components/ui/skeleton";
-import { Table } from "~/components/ui/table";
+import { DataTable } from "~/components/ui/data-table";
 import { Muted, SectionTitle } from "~/components/ui/typography";
 import type { ProviderRecord } from "~/server/services/verification/provider-records";
 import { formatInt } from "./format";
@@ -43,41 +43,27 @@ export function ProviderRecords({ initial }: { initial: ProvidersResponse | null
       ) : data.providers.length === 0 ? (
         <EmptyState title="No provider yet.">Providers appear here when their first node registers.</EmptyState>
       ) : (
-        <Table scrollLabel="Providers' records, scrollable" className="min-w-[36rem]">
-          <caption className="sr-only">Providers, those with proven frauds first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Provider</th>
-              <th scope="col" className="text-right">
-                Nodes (online)
-              </th>
-              <th scope="col" className="text-right">
-                Proven frauds
-              </th>
-              <th scope="col" className="text-right">
-                Slashed (tokens)
-              </th>
-              <th scope="col" className="text-right">
-                Refunded (tokens)
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.providers.map((p) => (
-              <tr key={p.providerId} data-provider={p.providerId}>
-                <th scope="row" className="font-mono">
-                  {p.providerId.slice(0, 8)}
-                </th>
-                <td className="text-right">{`${formatInt(p.nodes)} (${formatInt(p.nodesOnline)})`}</td>
-                <td className="text-right" data-frauds>
-                  {formatInt(p.frauds)}
-                </td>
-                <td className="text-right">{tokens(p.slashed)}</td>
-                <td className="text-right">{tokens(p.refunded)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </Table>
+        <DataTable
+          scrollLabel="Providers' records, scrollable"
+          className="min-w-[36rem]"
+          caption="Providers, those with proven frauds first"
+          rows={data.providers}
+          rowKey={(p) => p.providerId}
+          rowProps={(p) => ({ "data-provider": p.providerId })}
+          columns={[
+            { id: "provider", header: "Provider", rowHeader: true, className: "font-mono", cell: (p) => p.providerId.slice(0, 8) },
+            { id: "nodes", header: "Nodes (online)", align: "right", cell: (p) => `${formatInt(p.nodes)} (${formatInt(p.nodesOnline)})` },
+            {
+              id: "frauds",
+              header: "Proven frauds",
+              align: "right",
+              cellProps: () => ({ "data-frauds": true }),
+              cell: (p) => formatInt(p.frauds),
+            },
+            { id: "slashed", header: "Slashed (tokens)", align: "right", cell: (p) => tokens(p.slashed) },
+            { id: "refunded", header: "Refunded (tokens)", align: "right", cell: (p) => tokens(p.refunded) },
+          ]}
+        />
       )}
     </section>
   );

@@ -7,10 +7,10 @@ import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
 import { Button } from "~/components/ui/button";
 import { Card } from "~/components/ui/card";
+import { DataTable } from "~/components/ui/data-table";
 import { EmptyState } from "~/components/ui/empty-state";
 import { Input, Label } from "~/components/ui/field";
 import { Stat, StatList } from "~/components/ui/stat";
-import { Table } from "~/components/ui/table";
 import { Lede, PageTitle, SectionTitle } from "~/components/ui/typography";
 import { createCaller } from "~/server/api/root";
 import { createTRPCContext } from "~/server/api/trpc";
@@ -84,110 +84,90 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
             </Button>
           </form>
         </search>
-        {orgs.length === 0 ? (
-          <EmptyState title="No organisation matches.">Try part of the name, or clear the search.</EmptyState>
-        ) : (
-          <Table stacked aria-labelledby="orgs-heading">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Members</th>
-                <th scope="col">Nodes</th>
-                <th scope="col">Available</th>
-                <th scope="col">Held</th>
-                <th scope="col">Earnings</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {orgs.map((o) => (
-                <tr key={o.id} data-org={o.slug}>
-                  <td data-label="Name" className="font-medium">
-                    {o.name} <span className="text-xs text-muted">{o.slug}</span>
-                  </td>
-                  <td data-label="Kind">
-                    <Badge>{o.kind}</Badge>
-                  </td>
-                  <td data-label="Members">{o.members}</td>
-                  <td data-label="Nodes">{o.nodes}</td>
-                  <td data-label="Available" data-available={o.available}>
-                    {formatTokens(o.available)}
-                  </td>
-                  <td data-label="Held">{formatTokens(o.held)}</td>
-                  <td data-label="Earnings">{formatTokens(o.earnings)}</td>
-                  <td data-label="Created">{o.createdAt.slice(0, 10)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </Table>
-        )}
+        <DataTable
+          stacked
+          aria-labelledby="orgs-heading"
+          rows={orgs}
+          rowKey={(o) => o.id}
+          rowProps={(o) => ({ "data-org": o.slug })}
+          empty={<EmptyState title="No organisation matches.">Try part of the name, or clear the search.</EmptyState>}
+          columns={[
+            {
+              id: "name",
+              header: "Name",
+              className: "font-medium",
+              cell: (o) => (
+                <>
+                  {o.name} <span className="text-xs text-muted">{o.slug}</span>
+                </>
+              ),
+            },
+            { id: "kind", header: "Kind", cell: (o) => <Badge>{o.kind}</Badge> },
+            { id: "members", header: "Members", cell: (o) => o.members },
+            { id: "nodes", header: "Nodes", cell: (o) => o.nodes },
+            {
+              id: "available",
+              header: "Available",
+              cellProps: (o) => ({ "data-available": o.available }),
+              cell: (o) => formatTokens(o.available),
+            },
+            { id: "held", header: "Held", cell: (o) => formatTokens(o.held) },
+            { id: "earnings", header: "Earnings", cell: (o) => formatTokens(o.earnings) },
+            { id: "created", header: "Created", cell: (o) => o.createdAt.slice(0, 10) },
+          ]}
+        />
 
         <SectionTitle id="quarantine-heading" tabIndex={-1}>
           Quarantined nodes
         </SectionTitle>
-        {quarantined.length === 0 ? (
-          <EmptyState title="No node is quarantined.">Nodes caught by a check land here for review.</EmptyState>
-        ) : (
-          <Table stacked aria-labelledby="quarantine-heading">
-            <thead>
-              <tr>
-                <th scope="col">Node</th>
-                <th scope="col">Provider</th>
-                <th scope="col">Region</th>
-                <th scope="col">Why</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {quarantined.map((n) => (
-                <tr key={n.id} data-node={n.id}>
-                  <td data-label="Node" className="font-medium">
-                    {n.name} <Badge>{n.role}</Badge>
-                  </td>
-                  <td data-label="Provider">{n.orgName}</td>
-                  <td data-label="Region">{n.region}</td>
-                  <td data-label="Why">{n.reason ?? "—"}</td>
-                  <td data-label="Actions">
-                    <LiftQuarantineButton nodeId={n.id} name={n.name} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </Table>
-        )}
+        <DataTable
+          stacked
+          aria-labelledby="quarantine-heading"
+          rows={quarantined}
+          rowKey={(n) => n.id}
+          rowProps={(n) => ({ "data-node": n.id })}
+          empty={<EmptyState title="No node is quarantined.">Nodes caught by a check land here for review.</EmptyState>}
+          columns={[
+            {
+              id: "node",
+              header: "Node",
+              className: "font-medium",
+              cell: (n) => (
+                <>
+                  {n.name} <Badge>{n.role}</Badge>
+                </>
+              ),
+            },
+            { id: "provider", header: "Provider", cell: (n) => n.orgName },
+            { id: "region", header: "Region", cell: (n) => n.region },
+            { id: "why", header: "Why", cell: (n) => n.reason ?? "—" },
+            {
+              id: "actions",
+              header: "Actions",
+              hideHeader: true,
+              cell: (n) => <LiftQuarantineButton nodeId={n.id} name={n.name} />,
+            },
+          ]}
+        />
 
         <SectionTitle id="licences-heading">Checker licences</SectionTitle>
-        {licences.length === 0 ? (
-          <EmptyState title="No checker licence is granted.">
-            Grant one with <code>npm run admin -- grant-licence --org &lt;slug&gt;</code>.
-          </EmptyState>
-        ) : (
-          <Table stacked aria-labelledby="licences-heading">
-            <thead>
-              <tr>
-                <th scope="col">Provider</th>
-                <th scope="col">In use by</th>
-                <th scope="col">Note</th>
-                <th scope="col">Granted</th>
-              </tr>
-            </thead>
-            <tbody>
-              {licences.map((l) => (
-                <tr key={l.id}>
-                  <td data-label="Provider">{l.orgName}</td>
-                  <td data-label="In use by" className="font-mono text-xs">
-                    {l.nodeId ?? "unused"}
-                  </td>
-                  <td data-label="Note">{l.note ?? "—"}</td>
-                  <td data-label="Granted">{l.createdAt.slice(0, 10)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </Table>
-        )}
+        <DataTable
+          stacked
+          aria-labelledby="licences-heading"
+          rows={licences}
+          rowKey={(l) => l.id}
+          empty={
+            <EmptyState title="No checker licence is granted.">
+              Grant one with <code>npm run admin -- grant-licence --org &lt;slug&gt;</code>.
+            </EmptyState>
+          }
+          columns={[
+            { id: "provider", header: "Provider", cell: (l) => l.orgName },
+            { id: "in-use-by", header: "In use by", className: "font-mono text-xs", cell: (l) => l.nodeId ?? "unused" },
+            { id: "note", header: "Note", cell: (l) => l.note ?? "—" },
+            { id: "granted", header: "Granted", cell: (l) => l.createdAt.slice(0, 10) },
+          ]}
+        />
       </Main>
     </>
   );

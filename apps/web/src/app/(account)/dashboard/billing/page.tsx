@@ -3,9 +3,9 @@ import type { Metadata } from "next";
 import { Alert } from "~/components/ui/alert";
 import { Badge, type BadgeTone } from "~/components/ui/badge";
 import { Card } from "~/components/ui/card";
+import { DataTable } from "~/components/ui/data-table";
 import { EmptyState } from "~/components/ui/empty-state";
 import { Stat, StatList } from "~/components/ui/stat";
-import { Table } from "~/components/ui/table";
 import { Lede, Muted, PageTitle, SectionTitle } from "~/components/ui/typography";
 import type { BillingHistoryItem } from "~/server/services/billing/billing-account";
 import { BASE_UNITS_PER_TOKEN, formatMoney, formatTokenAmount, formatTokensAndMoney } from "~/server/services/billing/price";
@@ -109,64 +109,67 @@ export default async function BillingPage({ searchParams }: { searchParams: Prom
       )}
 
       <SectionTitle id="history-heading">History</SectionTitle>
-      {history.length === 0 ? (
-        <EmptyState title="No purchases or grants yet.">Credits you buy or are granted appear here with their receipts.</EmptyState>
-      ) : (
-        <Table stacked aria-labelledby="history-heading">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">What</th>
-              <th scope="col">Tokens</th>
-              <th scope="col">Amount</th>
-              <th scope="col">Status</th>
-              <th scope="col">Receipt</th>
-            </tr>
-          </thead>
-          <tbody>
-            {history.map((h) => {
-              const status = STATUS[h.status] ?? { label: h.status, tone: "neutral" as const };
+      <DataTable
+        stacked
+        aria-labelledby="history-heading"
+        rows={history}
+        rowKey={(h) => `${h.kind}:${h.id}`}
+        rowProps={(h) => ({ "data-history-kind": h.kind })}
+        empty={<EmptyState title="No purchases or grants yet.">Credits you buy or are granted appear here with their receipts.</EmptyState>}
+        columns={[
+          { id: "when", header: "When", className: "sm:whitespace-nowrap", cell: (h) => when(h.at) },
+          {
+            id: "what",
+            header: "What",
+            cell: (h) => (
+              <>
+                {KIND_LABEL[h.kind]}
+                {h.memo ? <span className="block text-xs text-muted">{h.memo}</span> : null}
+                {BigInt(h.toDebt) > 0n ? <span className="block text-xs text-muted">{formatTokenAmount(h.toDebt)} tokens owed</span> : null}
+              </>
+            ),
+          },
+          {
+            id: "tokens",
+            header: "Tokens",
+            className: "sm:whitespace-nowrap",
+            cell: (h) => {
               const tokens = BigInt(h.tokens);
-              return (
-                <tr key={`${h.kind}:${h.id}`} data-history-kind={h.kind}>
-                  <td data-label="When" className="sm:whitespace-nowrap">
-                    {when(h.at)}
-                  </td>
-                  <td data-label="What">
-                    {KIND_LABEL[h.kind]}
-                    {h.memo ? <span className="block text-xs text-muted">{h.memo}</span> : null}
-                    {BigInt(h.toDebt) > 0n ? (
-                      <span className="block text-xs text-muted">{formatTokenAmount(h.toDebt)} tokens owed</span>
-                    ) : null}
-                  </td>
-                  <td data-label="Tokens" className="sm:whitespace-nowrap">
-                    {tokens === 0n ? "—" : `${tokens > 0n ? "+" : ""}${formatTokenAmount(h.tokens)}`}
-                  </td>
-                  <td data-label="Amount" className="sm:whitespace-nowrap">
-                    {h.amountMinor !== null && h.currency ? formatMoney(h.amountMinor, h.currency) : "—"}
-                  </td>
-                  <td data-label="Status">
-                    <Badge tone={status.tone}>{status.label}</Badge>
-                  </td>
-                  <td data-label="Receipt">
-                    {h.receiptUrl ? (
-                      <a href={h.receiptUrl} target="_blank" rel="noreferrer">
-                        Receipt
-                        <span className="sr-only">
-                          {" "}
-                          for the {KIND_LABEL[h.kind].toLowerCase()} of {when(h.at)}
-                        </span>
-                      </a>
-                    ) : (
-                      "—"
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </Table>
-      )}
+              return tokens === 0n ? "—" : `${tokens > 0n ? "+" : ""}${formatTokenAmount(h.tokens)}`;
+            },
+          },
+          {
+            id: "amount",
+            header: "Amount",
+            className: "sm:whitespace-nowrap",
+            cell: (h) => (h.amountMinor !== null && h.currency ? formatMoney(h.amountMinor, h.currency) : "—"),
+          },
+          {
+            id: "status",
+            header: "Status",
+            cell: (h) => {
+              const status = STATUS[h.status] ?? { label: h.status, tone: "neutral" as const };
+              return <Badge tone={status.tone}>{status.label}</Badge>;
+            },
+          },
+          {
+            id: "receipt",
+            header: "Receipt",
+            cell: (h) =>
+              h.receiptUrl ? (
+                <a href={h.receiptUrl} target="_blank" rel="noreferrer">
+                  Receipt
+                  <span className="sr-only">
+                    {" "}
+                    for the {KIND_LABEL[h.kind].toLowerCase()} of {when(h.at)}
+                  </span>
+                </a>
+              ) : (
+                "—"
+              ),
+          },
+        ]}
+      />
     </DashboardShell>
   );
 }

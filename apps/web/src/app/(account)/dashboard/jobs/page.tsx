@@ -4,10 +4,10 @@ import { Suspense } from "react";
 import { formatTokens } from "~/server/services/billing/get-balance";
 import { Badge, jobStateTone } from "~/components/ui/badge";
 import { Button } from "~/components/ui/button";
+import { DataTable } from "~/components/ui/data-table";
 import { EmptyState } from "~/components/ui/empty-state";
 import { Label, Select } from "~/components/ui/field";
 import { SkeletonRows } from "~/components/ui/skeleton";
-import { Table } from "~/components/ui/table";
 import { Lede, PageTitle, SectionTitle } from "~/components/ui/typography";
 import { requireDashboard } from "../../session";
 import { DashboardShell } from "../dashboard-shell";
@@ -125,42 +125,32 @@ async function JobsTable(props: {
           />
         )
       ) : (
-        <Table stacked aria-labelledby="jobs-heading">
-          <thead>
-            <tr>
-              <th scope="col">Job</th>
-              <th scope="col">Model</th>
-              <th scope="col">State</th>
-              <th scope="col">Cost</th>
-              <th scope="col">Worker region</th>
-              <th scope="col">Verification</th>
-              <th scope="col">Created</th>
-              <th scope="col">Duration</th>
-            </tr>
-          </thead>
-          <tbody>
-            {jobs.map((j) => (
-              <tr key={j.id} data-job-id={j.id}>
-                <td data-label="Job" className="font-mono text-[13px]">
-                  <a href={`/dashboard/jobs/${j.id}${props.org ? `?org=${props.org}` : ""}`} aria-label={`Job ${j.id.slice(0, 8)}`}>
-                    {j.id.slice(0, 8)}
-                  </a>
-                </td>
-                <td data-label="Model">{j.model}</td>
-                <td data-label="State">
-                  <Badge tone={jobStateTone(j.state)}>{j.state}</Badge>
-                </td>
-                <td data-label="Cost" className="font-mono text-[13px]">
-                  {formatTokens(j.price)} tokens
-                </td>
-                <td data-label="Worker region">{j.workerRegion ?? "—"}</td>
-                <td data-label="Verification">{verificationLabel(j.verification)}</td>
-                <td data-label="Created">{when(j.createdAt)}</td>
-                <td data-label="Duration">{duration(j)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </Table>
+        <DataTable
+          stacked
+          aria-labelledby="jobs-heading"
+          rows={jobs}
+          rowKey={(j) => j.id}
+          rowProps={(j) => ({ "data-job-id": j.id })}
+          columns={[
+            {
+              id: "job",
+              header: "Job",
+              className: "font-mono text-[13px]",
+              cell: (j) => (
+                <a href={`/dashboard/jobs/${j.id}${props.org ? `?org=${props.org}` : ""}`} aria-label={`Job ${j.id.slice(0, 8)}`}>
+                  {j.id.slice(0, 8)}
+                </a>
+              ),
+            },
+            { id: "model", header: "Model", cell: (j) => j.model },
+            { id: "state", header: "State", cell: (j) => <Badge tone={jobStateTone(j.state)}>{j.state}</Badge> },
+            { id: "cost", header: "Cost", className: "font-mono text-[13px]", cell: (j) => `${formatTokens(j.price)} tokens` },
+            { id: "worker-region", header: "Worker region", cell: (j) => j.workerRegion ?? "—" },
+            { id: "verification", header: "Verification", cell: (j) => verificationLabel(j.verification) },
+            { id: "created", header: "Created", cell: (j) => when(j.createdAt) },
+            { id: "duration", header: "Duration", cell: (j) => duration(j) },
+          ]}
+        />
       )}
       <nav aria-label="Pages" className="mt-3 flex flex-wrap gap-4 text-sm">
         {cursor ? <a href={query({})}>Newest jobs</a> : null}

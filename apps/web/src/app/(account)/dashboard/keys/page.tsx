@@ -2,8 +2,8 @@ import type { Metadata } from "next";
 import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
 import { Card } from "~/components/ui/card";
+import { DataTable } from "~/components/ui/data-table";
 import { EmptyState } from "~/components/ui/empty-state";
-import { Table } from "~/components/ui/table";
 import { Lede, PageTitle, SectionTitle } from "~/components/ui/typography";
 import { API_SCOPES } from "~/server/auth/scopes";
 import { requireDashboard } from "../../session";
@@ -36,52 +36,38 @@ export default async function KeysPage({ searchParams }: { searchParams: Promise
           <SectionTitle id="keys-heading" tabIndex={-1}>
             Keys
           </SectionTitle>
-          {keys.length === 0 ? (
-            <EmptyState title="No API keys yet.">Create one above to call the API.</EmptyState>
-          ) : (
-            <Table stacked aria-labelledby="keys-heading">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">Scopes</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {keys.map((k) => (
-                  <tr key={k.id} data-key-prefix={k.prefix} className={k.revokedAt ? "text-muted" : undefined}>
-                    <td data-label="Name" className="font-medium">
-                      {k.name}
-                    </td>
-                    <td data-label="Key" className="font-mono text-[13px]">
-                      {k.prefix}_…
-                    </td>
-                    <td data-label="Scopes">
-                      <span className="flex flex-wrap gap-1">
-                        {k.scopes.map((s) => (
-                          <Badge key={s}>{s}</Badge>
-                        ))}
-                      </span>
-                    </td>
-                    <td data-label="Created" className="sm:whitespace-nowrap">
-                      {when(k.createdAt)}
-                    </td>
-                    <td data-label="Last used" className="sm:whitespace-nowrap">
-                      {when(k.lastUsedAt)}
-                    </td>
-                    <td data-label="Status">
-                      <div>
-                        {k.revokedAt ? `Revoked ${when(k.revokedAt)}` : <RevokeKeyButton id={k.id} name={k.name} orgId={org.orgId} />}
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </Table>
-          )}
+          <DataTable
+            stacked
+            aria-labelledby="keys-heading"
+            rows={keys}
+            rowKey={(k) => k.id}
+            rowProps={(k) => ({ "data-key-prefix": k.prefix, className: k.revokedAt ? "text-muted" : undefined })}
+            empty={<EmptyState title="No API keys yet.">Create one above to call the API.</EmptyState>}
+            columns={[
+              { id: "name", header: "Name", className: "font-medium", cell: (k) => k.name },
+              { id: "key", header: "Key", className: "font-mono text-[13px]", cell: (k) => `${k.prefix}_…` },
+              {
+                id: "scopes",
+                header: "Scopes",
+                cell: (k) => (
+                  <span className="flex flex-wrap gap-1">
+                    {k.scopes.map((s) => (
+                      <Badge key={s}>{s}</Badge>
+                    ))}
+                  </span>
+                ),
+              },
+              { id: "created", header: "Created", className: "sm:whitespace-nowrap", cell: (k) => when(k.createdAt) },
+              { id: "last-used", header: "Last used", className: "sm:whitespace-nowrap", cell: (k) => when(k.lastUsedAt) },
+              {
+                id: "status",
+                header: "Status",
+                cell: (k) => (
+                  <div>{k.revokedAt ? `Revoked ${when(k.revokedAt)}` : <RevokeKeyButton id={k.id} name={k.name} orgId={org.orgId} />}</div>
+                ),
+              },
+            ]}
+          />
         </>
       ) : (
         <Alert tone="warning">Only the organisation&apos;s owners manage its API keys. Ask an owner to create one for you.</Alert>

@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import { Badge } from "~/components/ui/badge";
 import { Card } from "~/components/ui/card";
+import { DataTable } from "~/components/ui/data-table";
 import { EmptyState } from "~/components/ui/empty-state";
-import { Table } from "~/components/ui/table";
 import { Lede, Muted, PageTitle, SectionTitle } from "~/components/ui/typography";
 import { requireDashboard } from "../../session";
 import { DashboardShell } from "../dashboard-shell";
@@ -20,6 +20,9 @@ export default async function MembersPage({ searchParams }: { searchParams: Prom
   const owner = org.role === "owner";
   const { members, invitations } = await caller.members.list();
   const owners = members.filter((m) => m.role === "owner").length;
+  type Member = (typeof members)[number];
+  const isSelf = (m: Member) => m.userId === session.user.id;
+  const isLastOwner = (m: Member) => m.role === "owner" && owners === 1;
   return (
     <DashboardShell dashboard={dashboard} current="/dashboard/members">
       <PageTitle>Members</PageTitle>
@@ -35,81 +38,74 @@ export default async function MembersPage({ searchParams }: { searchParams: Prom
       <SectionTitle id="members-heading" tabIndex={-1}>
         People
       </SectionTitle>
-      <Table stacked aria-labelledby="members-heading">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Email</th>
-            <th scope="col">Role</th>
-            <th scope="col">Joined</th>
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {members.map((m) => {
-            const self = m.userId === session.user.id;
-            const lastOwner = m.role === "owner" && owners === 1;
-            return (
-              <tr key={m.userId} data-member={m.email}>
-                <td data-label="Name" className="font-medium">
-                  {m.name} {self ? <Badge>you</Badge> : null}
-                </td>
-                <td data-label="Email">{m.email}</td>
-                <td data-label="Role">
-                  {owner && !lastOwner ? (
-                    <RoleForm userId={m.userId} name={m.name} role={m.role} orgId={org.orgId} />
-                  ) : (
-                    <span data-role={m.role}>{m.role}</span>
-                  )}
-                </td>
-                <td data-label="Joined">{day(m.joinedAt)}</td>
-                <td data-label="Actions">
-                  {lastOwner ? (
-                    <Muted className="m-0 text-xs">The last owner: make someone else an owner to leave.</Muted>
-                  ) : owner || self ? (
-                    <RemoveMemberButton userId={m.userId} name={m.name} self={self} orgName={org.name} orgId={org.orgId} />
-                  ) : null}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </Table>
+      <DataTable
+        stacked
+        aria-labelledby="members-heading"
+        rows={members}
+        rowKey={(m) => m.userId}
+        rowProps={(m) => ({ "data-member": m.email })}
+        columns={[
+          {
+            id: "name",
+            header: "Name",
+            className: "font-medium",
+            cell: (m) => (
+              <>
+                {m.name} {isSelf(m) ? <Badge>you</Badge> : null}
+              </>
+            ),
+          },
+          { id: "email", header: "Email", cell: (m) => m.email },
+          {
+            id: "role",
+            header: "Role",
+            cell: (m) =>
+              owner && !isLastOwner(m) ? (
+                <RoleForm userId={m.userId} name={m.name} role={m.role} orgId={org.orgId} />
+              ) : (
+                <span data-role={m.role}>{m.role}</span>
+              ),
+          },
+          { id: "joined", header: "Joined", cell: (m) => day(m.joinedAt) },
+          {
+            id: "actions",
+            header: "Actions",
+            hideHeader: true,
+            cell: (m) =>
+              isLastOwner(m) ? (
+                <Muted className="m-0 text-xs">The last owner: make someone else an owner to leave.</Muted>
+              ) : owner || isSelf(m) ? (
+                <RemoveMemberButton userId={m.userId} name={m.name} self={isSelf(m)} orgName={org.name} orgId={org.orgId} />
+              ) : null,
+          },
+        ]}
+      />
       {owner ? (
         <>
           <SectionTitle id="invitations-heading" tabIndex={-1}>
             Open invitations
           </SectionTitle>
-          {invitations.length === 0 ? (
-            <EmptyState title="No open invitations.">Invitations you send wait here until they are accepted, for seven days.</EmptyState>
-          ) : (
-            <Table stacked aria-labelledby="invitations-heading">
-              <thead>
-                <tr>
-                  <th scope="col">Email</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {invitations.map((i) => (
-                  <tr key={i.id} data-invitation={i.email}>
-                    <td data-label="Email">{i.email}</td>
-                    <td data-label="Role">{i.role}</td>
-                    <td data-label="Expires">{day(i.expiresAt)}</td>
-                    <td data-label="Actions">
-                      <RevokeInvitationButton id={i.id} email={i.email} orgId={org.orgId} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </Table>
-          )}
+          <DataTable
+            stacked
+            aria-labelledby="invitations-heading"
+            rows={invitations}
+            rowKey={(i) => i.id}
+            rowProps={(i) => ({ "data-invitation": i.email })}
+            empty={
+              <EmptyState title="No open invitations.">Invitations you send wait here until they are accepted, for seven days.</EmptyState>
+            }
+            columns={[
+              { id: "email", header: "Email", cell: (i) => i.email },
+              { id: "role", header: "Role", cell: (i) => i.role },
+              { id: "expires", header: "Expires", cell: (i) => day(i.expiresAt) },
+              {
+                id: "actions",
+                header: "Actions",
+                hideHeader: true,
+                cell: (i) => <RevokeInvitationButton id={i.id} email={i.email} orgId={org.orgId} />,
+              },
+            ]}
+          />
         </>
       ) : null}
     </DashboardShell>

@@ -3,9 +3,9 @@ import type { Metadata } from "next";
 import { Alert } from "~/components/ui/alert";
 import { Badge, type BadgeTone } from "~/components/ui/badge";
 import { Card } from "~/components/ui/card";
+import { DataTable } from "~/components/ui/data-table";
 import { EmptyState } from "~/components/ui/empty-state";
 import { Stat, StatList } from "~/components/ui/stat";
-import { Table } from "~/components/ui/table";
 import { Lede, Muted, PageTitle, SectionTitle } from "~/components/ui/typography";
 import { formatTokens } from "~/server/services/billing/tokens";
 import type { WithdrawalView } from "~/server/services/payouts/withdrawals";
@@ -101,59 +101,48 @@ export default async function PayoutsPage({ searchParams }: { searchParams: Prom
       </Card>
 
       <SectionTitle id="withdrawals-heading">Withdrawals</SectionTitle>
-      {withdrawals.length === 0 ? (
-        <EmptyState title="No withdrawals yet.">Each withdrawal appears here with its transaction once it is sent.</EmptyState>
-      ) : (
-        <Table stacked aria-labelledby="withdrawals-heading">
-          <thead>
-            <tr>
-              <th scope="col">Requested</th>
-              <th scope="col">Amount</th>
-              <th scope="col">Fee</th>
-              <th scope="col">Arrives</th>
-              <th scope="col">To</th>
-              <th scope="col">Status</th>
-              <th scope="col">Transaction</th>
-            </tr>
-          </thead>
-          <tbody>
-            {withdrawals.map((w) => {
-              const s = STATE[w.state];
-              return (
-                <tr key={w.id} data-withdrawal={w.id} data-state={w.state}>
-                  <td data-label="Requested" className="sm:whitespace-nowrap">
-                    {when(w.createdAt)}
-                  </td>
-                  <td data-label="Amount">{formatTokens(w.amount)}</td>
-                  <td data-label="Fee">{formatTokens(w.fee)}</td>
-                  <td data-label="Arrives">{formatTokens(w.net)}</td>
-                  <td data-label="To">
-                    <code title={w.toAddress}>{short(w.toAddress)}</code>
-                  </td>
-                  <td data-label="Status">
-                    <Badge tone={s.tone}>{s.label}</Badge>
-                    {w.state === "paid" && w.paidAt ? <span className="block text-xs text-muted">{when(w.paidAt)}</span> : null}
-                    {w.state === "failed" && w.failureReason ? <span className="block text-xs text-muted">{w.failureReason}</span> : null}
-                  </td>
-                  <td data-label="Transaction">
-                    {w.txHash ? (
-                      w.explorerUrl ? (
-                        <a href={w.explorerUrl} target="_blank" rel="noreferrer">
-                          <code>{short(w.txHash)}</code>
-                        </a>
-                      ) : (
-                        <code title={w.txHash}>{short(w.txHash)}</code>
-                      )
-                    ) : (
-                      "—"
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </Table>
-      )}
+      <DataTable
+        stacked
+        aria-labelledby="withdrawals-heading"
+        rows={withdrawals}
+        rowKey={(w) => w.id}
+        rowProps={(w) => ({ "data-withdrawal": w.id, "data-state": w.state })}
+        empty={<EmptyState title="No withdrawals yet.">Each withdrawal appears here with its transaction once it is sent.</EmptyState>}
+        columns={[
+          { id: "requested", header: "Requested", className: "sm:whitespace-nowrap", cell: (w) => when(w.createdAt) },
+          { id: "amount", header: "Amount", cell: (w) => formatTokens(w.amount) },
+          { id: "fee", header: "Fee", cell: (w) => formatTokens(w.fee) },
+          { id: "arrives", header: "Arrives", cell: (w) => formatTokens(w.net) },
+          { id: "to", header: "To", cell: (w) => <code title={w.toAddress}>{short(w.toAddress)}</code> },
+          {
+            id: "status",
+            header: "Status",
+            cell: (w) => (
+              <>
+                <Badge tone={STATE[w.state].tone}>{STATE[w.state].label}</Badge>
+                {w.state === "paid" && w.paidAt ? <span className="block text-xs text-muted">{when(w.paidAt)}</span> : null}
+                {w.state === "failed" && w.failureReason ? <span className="block text-xs text-muted">{w.failureReason}</span> : null}
+              </>
+            ),
+          },
+          {
+            id: "transaction",
+            header: "Transaction",
+            cell: (w) =>
+              w.txHash ? (
+                w.explorerUrl ? (
+                  <a href={w.explorerUrl} target="_blank" rel="noreferrer">
+                    <code>{short(w.txHash)}</code>
+                  </a>
+                ) : (
+                  <code title={w.txHash}>{short(w.txHash)}</code>
+                )
+              ) : (
+                "—"
+              ),
+          },
+        ]}
+      />
     </DashboardShell>
   );
 }

@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { Metadata } from "next";
 import { Badge } from "~/components/ui/badge";
 import { Card } from "~/components/ui/card";
+import { DataTable } from "~/components/ui/data-table";
 import { EmptyState } from "~/components/ui/empty-state";
 import { Stat, StatList } from "~/components/ui/stat";
-import { Table } from "~/components/ui/table";
 import { Lede, Muted, PageTitle, SectionTitle } from "~/components/ui/typography";
 import { formatTokens } from "~/server/services/billing/tokens";
 import { requireDashboard } from "../../session";
@@ -75,69 +75,51 @@ export default async function RewardsPage({ searchParams }: { searchParams: Prom
       </Card>
 
       <SectionTitle id="grants-heading">Recent grants</SectionTitle>
-      {r.grants.length === 0 ? (
-        <EmptyState title="No grants yet.">Each closed epoch in which you did verified work adds a grant here.</EmptyState>
-      ) : (
-        <Table stacked aria-labelledby="grants-heading">
-          <thead>
-            <tr>
-              <th scope="col">Epoch</th>
-              <th scope="col">Role</th>
-              <th scope="col">Granted</th>
-              <th scope="col">Vested</th>
-              <th scope="col">Claimed</th>
-              <th scope="col">Vests until</th>
-            </tr>
-          </thead>
-          <tbody>
-            {r.grants.map((g) => (
-              <tr key={g.id} data-grant={g.id}>
-                <td data-label="Epoch">{g.epoch}</td>
-                <td data-label="Role">
-                  <Badge tone="info">{ROLE[g.role]}</Badge>
-                </td>
-                <td data-label="Granted">{formatTokens(g.amount)}</td>
-                <td data-label="Vested">{formatTokens(g.vested)}</td>
-                <td data-label="Claimed">
-                  {formatTokens(g.released)}
-                  {BigInt(g.forfeited) > 0n ? <span className="block text-xs text-muted">{formatTokens(g.forfeited)} given up</span> : null}
-                </td>
-                <td data-label="Vests until" className="sm:whitespace-nowrap">
-                  {when(g.vestEnd)}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </Table>
-      )}
+      <DataTable
+        stacked
+        aria-labelledby="grants-heading"
+        rows={r.grants}
+        rowKey={(g) => g.id}
+        rowProps={(g) => ({ "data-grant": g.id })}
+        empty={<EmptyState title="No grants yet.">Each closed epoch in which you did verified work adds a grant here.</EmptyState>}
+        columns={[
+          { id: "epoch", header: "Epoch", cell: (g) => g.epoch },
+          { id: "role", header: "Role", cell: (g) => <Badge tone="info">{ROLE[g.role]}</Badge> },
+          { id: "granted", header: "Granted", cell: (g) => formatTokens(g.amount) },
+          { id: "vested", header: "Vested", cell: (g) => formatTokens(g.vested) },
+          {
+            id: "claimed",
+            header: "Claimed",
+            cell: (g) => (
+              <>
+                {formatTokens(g.released)}
+                {BigInt(g.forfeited) > 0n ? <span className="block text-xs text-muted">{formatTokens(g.forfeited)} given up</span> : null}
+              </>
+            ),
+          },
+          { id: "vests-until", header: "Vests until", className: "sm:whitespace-nowrap", cell: (g) => when(g.vestEnd) },
+        ]}
+      />
 
       <SectionTitle id="claims-heading">Claims</SectionTitle>
-      {r.claims.length === 0 ? (
-        <EmptyState title="No claims yet.">Each claim appears here with what it paid.</EmptyState>
-      ) : (
-        <Table stacked aria-labelledby="claims-heading">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Paid</th>
-              <th scope="col">Haircut</th>
-            </tr>
-          </thead>
-          <tbody>
-            {r.claims.map((c) => (
-              <tr key={c.id} data-claim={c.id} data-kind={c.kind}>
-                <td data-label="When" className="sm:whitespace-nowrap">
-                  {when(c.createdAt)}
-                </td>
-                <td data-label="Kind">{c.kind === "early" ? <Badge tone="warning">Early</Badge> : <Badge tone="success">Vested</Badge>}</td>
-                <td data-label="Paid">{formatTokens(c.paid)}</td>
-                <td data-label="Haircut">{BigInt(c.haircut) > 0n ? formatTokens(c.haircut) : "—"}</td>
-              </tr>
-            ))}
-          </tbody>
-        </Table>
-      )}
+      <DataTable
+        stacked
+        aria-labelledby="claims-heading"
+        rows={r.claims}
+        rowKey={(c) => c.id}
+        rowProps={(c) => ({ "data-claim": c.id, "data-kind": c.kind })}
+        empty={<EmptyState title="No claims yet.">Each claim appears here with what it paid.</EmptyState>}
+        columns={[
+          { id: "when", header: "When", className: "sm:whitespace-nowrap", cell: (c) => when(c.createdAt) },
+          {
+            id: "kind",
+            header: "Kind",
+            cell: (c) => (c.kind === "early" ? <Badge tone="warning">Early</Badge> : <Badge tone="success">Vested</Badge>),
+          },
+          { id: "paid", header: "Paid", cell: (c) => formatTokens(c.paid) },
+          { id: "haircut", header: "Haircut", cell: (c) => (BigInt(c.haircut) > 0n ? formatTokens(c.haircut) : "—") },
+        ]}
+      />
     </DashboardShell>
   );
 }

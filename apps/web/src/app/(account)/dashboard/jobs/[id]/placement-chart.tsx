@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Card } from "~/components/ui/card";
-import { Table } from "~/components/ui/table";
+import { DataTable } from "~/components/ui/data-table";
 import { Muted } from "~/components/ui/typography";
 
 // The stored placement is JSON written by the dispatcher; read it defensively.
@@ -48,29 +48,30 @@ export function PlacementChart({ placement }: { placement: unknown }) {
       </p>
       {winner ? (
         <>
-          <Table stacked aria-label="Placement score by term (value × weight)">
-            <thead>
-              <tr>
-                <th scope="col">Term</th>
-                <th scope="col">Chosen worker</th>
-                {runnerUp ? <th scope="col">Runner-up</th> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {terms.map(([name, t]) => {
-                const r = runnerUp?.terms[name];
-                return (
-                  <tr key={name} data-term={name}>
-                    <td data-label="Term">{name}</td>
-                    <td data-label="Chosen">
-                      <Bar t={t} max={max} className="bg-accent" />
-                    </td>
-                    {runnerUp ? <td data-label="Runner-up">{r ? <Bar t={r} max={max} className="bg-subtle" /> : "—"}</td> : null}
-                  </tr>
-                );
-              })}
-            </tbody>
-          </Table>
+          <DataTable
+            stacked
+            aria-label="Placement score by term (value × weight)"
+            rows={terms}
+            rowKey={([name]) => name}
+            rowProps={([name]) => ({ "data-term": name })}
+            columns={[
+              { id: "term", header: "Term", cell: ([name]) => name },
+              // "Chosen" is the phone card's label: the full header does not fit its 6.5rem label column.
+              { id: "chosen", header: "Chosen worker", label: "Chosen", cell: ([, t]) => <Bar t={t} max={max} className="bg-accent" /> },
+              ...(runnerUp
+                ? [
+                    {
+                      id: "runner-up",
+                      header: "Runner-up",
+                      cell: ([name]: (typeof terms)[number]) => {
+                        const r = runnerUp.terms[name];
+                        return r ? <Bar t={r} max={max} className="bg-subtle" /> : "—";
+                      },
+                    },
+                  ]
+                : []),
+            ]}
+          />
           <Muted>
             Total: chosen worker {fmt(winner.score)}
             {runnerUp

@@ -1,6 +1,6 @@
 import { Alert } from "~/components/ui/alert";
 import { Card } from "~/components/ui/card";
-import { Table } from "~/components/ui/table";
+import { DataTable } from "~/components/ui/data-table";
 import { Muted } from "~/components/ui/typography";
 import type { CapabilityEvidence } from "~/server/services/providers/get-capability-evidence";
 
@@ -56,28 +56,19 @@ export function CapabilityEvidenceView({ evidence }: { evidence: CapabilityEvide
             </Muted>
           ) : null}
           {m.jobs.length > 0 ? (
-            <Table stacked aria-label={`Measurement ${i + 1}: each job`}>
-              <thead>
-                <tr>
-                  <th scope="col">Model</th>
-                  <th scope="col">Cost</th>
-                  <th scope="col">Receipt</th>
-                  <th scope="col">Lease to result</th>
-                  <th scope="col">Charged</th>
-                </tr>
-              </thead>
-              <tbody>
-                {m.jobs.map((j) => (
-                  <tr key={j.jobId}>
-                    <td data-label="Model">{j.model}</td>
-                    <td data-label="Cost">{j.costMilliCu} mCU</td>
-                    <td data-label="Receipt">{ms(j.receiptMs)}</td>
-                    <td data-label="Lease to result">{ms(j.leaseMs)}</td>
-                    <td data-label="Charged">{j.timed ? ms(j.chargedMs) : "warm-up, not timed"}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </Table>
+            <DataTable
+              stacked
+              aria-label={`Measurement ${i + 1}: each job`}
+              rows={m.jobs}
+              rowKey={(j) => j.jobId}
+              columns={[
+                { id: "model", header: "Model", cell: (j) => j.model },
+                { id: "cost", header: "Cost", cell: (j) => `${j.costMilliCu} mCU` },
+                { id: "receipt", header: "Receipt", cell: (j) => ms(j.receiptMs) },
+                { id: "lease", header: "Lease to result", cell: (j) => ms(j.leaseMs) },
+                { id: "charged", header: "Charged", cell: (j) => (j.timed ? ms(j.chargedMs) : "warm-up, not timed") },
+              ]}
+            />
           ) : null}
         </div>
       ))}

@@ -6,7 +6,7 @@ import { Badge, jobStateTone, StatusPill } from "~/components/ui/badge";
 import { Card } from "~/components/ui/card";
 import { EmptyState } from "~/components/ui/empty-state";
 import { Stat, StatList } from "~/components/ui/stat";
-import { Table } from "~/components/ui/table";
+import { DataTable } from "~/components/ui/data-table";
 import { Lede, Muted, PageTitle, SectionTitle } from "~/components/ui/typography";
 import { requireDashboard } from "../../../session";
 import { DashboardShell } from "../../dashboard-shell";
@@ -130,34 +130,20 @@ export default async function WorkerPage({
       </Card>
 
       <SectionTitle id="jobs-heading">Recent jobs</SectionTitle>
-      {worker.recentJobs.length === 0 ? (
-        <EmptyState title="No jobs yet.">Jobs arrive once it is online, staked and chosen by the placement (see above).</EmptyState>
-      ) : (
-        <Table stacked aria-labelledby="jobs-heading">
-          <thead>
-            <tr>
-              <th scope="col">Model</th>
-              <th scope="col">State</th>
-              <th scope="col">Duration</th>
-              <th scope="col">Earned</th>
-              <th scope="col">Finished</th>
-            </tr>
-          </thead>
-          <tbody>
-            {worker.recentJobs.map((j) => (
-              <tr key={j.id}>
-                <td data-label="Model">{j.model}</td>
-                <td data-label="State">
-                  <Badge tone={jobStateTone(j.state)}>{j.state}</Badge>
-                </td>
-                <td data-label="Duration">{seconds(j.durationMs)}</td>
-                <td data-label="Earned">{tokens(j.earned)} tokens</td>
-                <td data-label="Finished">{when(j.finishedAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </Table>
-      )}
+      <DataTable
+        stacked
+        aria-labelledby="jobs-heading"
+        rows={worker.recentJobs}
+        rowKey={(j) => j.id}
+        empty={<EmptyState title="No jobs yet.">Jobs arrive once it is online, staked and chosen by the placement (see above).</EmptyState>}
+        columns={[
+          { id: "model", header: "Model", cell: (j) => j.model },
+          { id: "state", header: "State", cell: (j) => <Badge tone={jobStateTone(j.state)}>{j.state}</Badge> },
+          { id: "duration", header: "Duration", cell: (j) => seconds(j.durationMs) },
+          { id: "earned", header: "Earned", cell: (j) => `${tokens(j.earned)} tokens` },
+          { id: "finished", header: "Finished", cell: (j) => when(j.finishedAt) },
+        ]}
+      />
     </DashboardShell>
   );
 }
