@@ -1,0 +1,197 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { checkLedger, getBalances, orgAccountCode } from "@proofgrid/db/ledger";
+import { sql } from "@proofgrid/db/sql-client";
+import type { LeasedJob } from "@proofgrid/por";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { AppError } from "../../errors.ts";
+import {
+  completeAs,
+  createModel,
+  createWorker,
+  ENCODER,
+  encoderOutput,
+  jobRow,
+  resetMarket,
+  type TestWorker,
+  transfersOf,
+} from "../../testing/job-fixtures.ts";
+import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
+import { Dispatcher } from "../dispatch/dispatcher.ts";
+import { cancelJob } from "../jobs/cancel-job.ts";
+import { submitJob } from "../jobs/submit-job.ts";
+import { sweepLeases } from "../jobs/sweep-leases.ts";
+import { nodeHeldCode } from "../verification/exposure.ts";
+import { leaseJob } from "./lease-job.ts";
+
+// The lease path against a real Postgres: the dispatcher offers a job to one worker, that
+// worker's lease claims it once (attempt 1, the fencing token), nobody else can take it, and
+// after its lease runs out the sweeper puts it back so that the next lease is attempt 2 and
+// the stale holder's result is refused and never paid.
+
+/** The shortest lease the platform allows, so a test can watch one run out. */
+const LEASE_MS = 1_000;
+
+setupServiceDatabase({
+  name: "lease",
+  env: { LEASE_DURATION_MS: String(LEASE_MS), POR_STAKE_REQUIRED: "0", POR_CHALLENGES: "0", PRICE_PER_CU: "50000" },
+});
+
+let modelId: string;
+let customer: string;
+let provider: string;
+
+beforeAll(async () => {
+  modelId = await createModel(ENCODER);
+  customer = await createOrg("customer", "customer", 1_000_000_000n);
+  provider = await createOrg("provider", "provider");
+});
+beforeEach(resetMarket);
+
+const submit = async (text: string) => (await submitJob({ orgId: customer, request: { model: ENCODER, input: { text } } })).id;
+/** One dispatch round; a new placer each time, so no lapse cooldown carries over. */
+const dispatch = async () => (await new Dispatcher().tick()).placed;
+const lease = (w: TestWorker) => leaseJob({ node: w.identity, waitMs: 0 });
+
+/** The customer's balances and what the worker was paid (its held earnings). */
+async function money(w: TestWorker) {
+  const codes = [orgAccountCode(customer, "available"), orgAccountCode(customer, "held"), nodeHeldCode(w.identity.id)];
+  const b = await getBalances(sql(), codes);
+  return codes.map((c) => b.get(c) ?? 0n);
+}
+
+async function refusal(p: Promise<unknown>): Promise<AppError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
+}
+
+/** Waits out the job's lease (as a dead worker would) and runs the sweeper. */
+async function expireLease(jobId: string): Promise<void> {
+  const until = (await jobRow(jobId)).leaseExpiresAt;
+  if (!until) throw new Error(`job ${jobId} holds no lease`);
+  await sleep(Math.max(0, until.getTime() - Date.now()) + 100);
+  await sweepLeases();
+}
+
+describe("leaseJob", () => {
+  it("leases a job the dispatcher assigned to the node once, at attempt 1, with a lease of LEASE_DURATION_MS", async () => {
+    const w = await createWorker({ orgId: provider, models: [modelId], maxConcurrency: 2 });
+    const id = await submit("lease me");
+    // Queued but not yet offered to it: nothing to lease.
+    expect(await lease(w)).toBeNull();
+    expect(await dispatch()).toBe(1);
+    expect(await jobRow(id)).toMatchObject({ state: "assigned", nodeId: w.identity.id, attempt: 0 });
+
+    const leased = await lease(w);
+    expect(leased).toMatchObject({ jobId: id, attempt: 1, modelId, modelSlug: ENCODER, input: { text: "lease me" }, leaseMs: LEASE_MS });
+    const row = await jobRow(id);
+    expect(row).toMatchObject({ state: "running", attempt: 1, nodeId: w.identity.id });
+    expect(row.attempts).toEqual([{ attempt: 1, nodeId: w.identity.id, outcome: "leased" }]);
+    const expires = row.leaseExpiresAt?.getTime() ?? 0;
+    expect(Math.abs(expires - new Date(leased?.leaseExpiresAt ?? 0).getTime())).toBeLessThanOrEqual(1);
+    expect(Math.abs(expires - (row.startedAt?.getTime() ?? 0) - LEASE_MS)).toBeLessThanOrEqual(1);
+
+    // Leased once: the node's other slot finds nothing, and the attempt stays 1.
+    expect(await lease(w)).toBeNull();
+    expect(await jobRow(id)).toMatchObject({ state: "running", attempt: 1 });
+  });
+
+  it("never gives one job to two of a node's slots leasing at the same time", async () => {
+    const w = await createWorker({ orgId: provider, models: [modelId], maxConcurrency: 4 });
+    // A race is lost only now and then (without SKIP LOCKED, about three rounds in four): several rounds.
+    for (let round = 0; round < 5; round++) {
+      const ids = [await submit(`a${round}`), await submit(`b${round}`), await submit(`c${round}`), await submit(`d${round}`)];
+      expect(await dispatch()).toBe(4);
+
+      // Twice as many slots asking as there are jobs, all at once.
+      const leases = await Promise.all(Array.from({ length: 8 }, () => lease(w)));
+      const got = leases.filter((j): j is LeasedJob => j !== null);
+      expect(got.map((j) => j.jobId).sort()).toEqual([...ids].sort());
+      expect(got.map((j) => j.attempt)).toEqual([1, 1, 1, 1]);
+      for (const id of ids)
+        expect(await jobRow(id)).toMatchObject({ state: "running", attempt: 1, attempts: [{ attempt: 1, outcome: "leased" }] });
+      // The customer cancels them: the slots are free for the next round.
+      for (const id of ids) await cancelJob({ orgId: customer, jobId: id });
+    }
+  });
+
+  it("does not let another node lease a job assigned to someone else", async () => {
+    const a = await createWorker({ orgId: provider, models: [modelId] });
+    const b = await createWorker({ orgId: provider, models: [modelId] });
+    const id = await submit("mine");
+    expect(await dispatch()).toBe(1);
+    const assignedTo = (await jobRow(id)).nodeId;
+    const [holder, other] = assignedTo === a.identity.id ? [a, b] : [b, a];
+    expect(assignedTo).toBe(holder.identity.id);
+
+    expect(await lease(other)).toBeNull();
+    expect(await jobRow(id)).toMatchObject({ state: "assigned", nodeId: holder.identity.id, attempt: 0 });
+    expect((await lease(holder))?.jobId).toBe(id);
+    // Nor once it runs, and the other cannot complete it either.
+    expect(await lease(other)).toBeNull();
+    const err = await refusal(completeAs(other, { id, attempt: 1 }, encoderOutput(1)));
+    expect(err.code).toBe("CONFLICT");
+    expect(await jobRow(id)).toMatchObject({ state: "running", nodeId: holder.identity.id, attempt: 1 });
+  });
+
+  it("requeues a job whose lease ran out; the next lease is attempt 2 and the stale attempt's result is refused and not paid", async () => {
+    const w = await createWorker({ orgId: provider, models: [modelId] });
+    const id = await submit("slow");
+    expect(await dispatch()).toBe(1);
+    expect((await lease(w))?.attempt).toBe(1);
+    const before = await money(w);
+
+    await expireLease(id);
+    // Back in the queue, off the node; the attempt number moves at the next lease.
+    expect(await jobRow(id)).toMatchObject({
+      state: "queued",
+      nodeId: null,
+      attempt: 1,
+      leaseExpiresAt: null,
+      attempts: [{ attempt: 1, nodeId: w.identity.id, outcome: "expired" }],
+    });
+    const stale = await refusal(completeAs(w, { id, attempt: 1 }, encoderOutput(1)));
+    expect(stale.code).toBe("CONFLICT");
+    expect(await money(w)).toEqual(before);
+
+    expect(await dispatch()).toBe(1);
+    expect((await lease(w))?.attempt).toBe(2);
+    // The same node now holds attempt 2: a result for attempt 1 is still refused.
+    const fenced = await refusal(completeAs(w, { id, attempt: 1 }, encoderOutput(1)));
+    expect(fenced.code).toBe("CONFLICT");
+    expect(fenced.details).toEqual({ state: "running", attempt: 2 });
+    expect(await money(w)).toEqual(before);
+    expect(await transfersOf(id)).toEqual(["hold"]);
+
+    // The current attempt is accepted and paid, once.
+    expect((await completeAs(w, { id, attempt: 2 }, encoderOutput(1))).status).toBe("accepted");
+    const [, heldAfter, earned] = await money(w);
+    expect(heldAfter).toBeLessThan(before[1] ?? 0n);
+    expect(earned).toBeGreaterThan(before[2] ?? 0n);
+    expect(await transfersOf(id)).toEqual(["hold", "settle"]);
+    expect((await checkLedger(sql())).ok).toBe(true);
+  });
+
+  it("fails a job whose lease runs out on every attempt and gives the customer its hold back", async () => {
+    const w = await createWorker({ orgId: provider, models: [modelId] });
+    const before = await money(w);
+    const id = await submit("cursed");
+    const { maxAttempts, price } = await jobRow(id);
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      expect(await dispatch()).toBe(1);
+      expect((await lease(w))?.attempt).toBe(attempt);
+      await expireLease(id);
+      expect((await jobRow(id)).state).toBe(attempt < maxAttempts ? "queued" : "failed");
+    }
+    expect(await jobRow(id)).toMatchObject({ state: "failed", attempt: maxAttempts, error: "lease expired on every attempt" });
+    expect(await money(w)).toEqual(before);
+    expect(await transfersOf(id)).toEqual(["hold", "release"]);
+    expect(price).toBeGreaterThan(0n);
+    // Nothing left to lease.
+    expect(await dispatch()).toBe(0);
+    expect(await lease(w)).toBeNull();
+  });
+});
