@@ -1,34 +1,15 @@
 import type { Db } from "../db-types.ts";
-import type { NodeRow } from "../nodes/node-row.ts";
+import type { IndexerNodeRow, NodeRow } from "../nodes/node-row.ts";
 
 /** A worker the indexer may place on, with its open jobs, bonded stake and the reservation holding it now. */
-export interface PlaceableWorkerRow
-  extends Pick<
-    NodeRow,
-    | "id"
-    | "org_id"
-    | "region"
-    | "latitude"
-    | "longitude"
-    | "models"
-    | "loaded_models"
-    | "max_concurrency"
-    | "status"
-    | "priority_factor"
-    | "reputation_score"
-    | "ask_price_per_cu"
-    | "measured_rtt_ms"
-    | "location_plausible"
-    | "cu_per_hour"
-  > {
-  /** Its stake account's balance (int8: a string from pg, a bigint from Prisma), 0 without one. */
-  stake: bigint | string;
-  /** Jobs it holds: assigned or running. */
-  open: number;
-  reservation_id: string | null;
-  /** The organisation whose active reservation holds it now. */
-  reserved_for: string | null;
-}
+export type PlaceableWorkerRow = IndexerNodeRow &
+  Pick<NodeRow, "priority_factor" | "cu_per_hour"> & {
+    /** Its stake account's balance (int8: a string from pg, a bigint from Prisma), 0 without one. */
+    stake: bigint | string;
+    reservation_id: string | null;
+    /** The organisation whose active reservation holds it now. */
+    reserved_for: string | null;
+  };
 
 /**
  * The workers the indexer may place on: online workers that are not paused, and quarantined

@@ -50,3 +50,21 @@ export interface NodeRow {
   idle_since: Date | null;
   remeasure_after: Date | null;
 }
+
+/** The columns of a node row the indexer's Worker is built from (the dispatcher, quotes and diagnostics), with its open jobs. */
+export type IndexerNodeRow = Pick<
+  NodeRow,
+  | "id"
+  | "org_id"
+  | "region"
+  | "latitude"
+  | "longitude"
+  | "models"
+  | "loaded_models"
+  | "max_concurrency"
+  | "status"
+  | "reputation_score"
+  | "ask_price_per_cu"
+  | "measured_rtt_ms"
+  | "location_plausible"
+> & { open: number };

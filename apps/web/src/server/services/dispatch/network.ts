@@ -2,7 +2,7 @@ import type { Db } from "@proofgrid/db/db-types";
 import { loadOrgShareRows } from "@proofgrid/db/network/org-shares";
 import { loadPlaceableWorkers } from "@proofgrid/db/network/placeable-workers";
 import { loadQueuedJobs } from "@proofgrid/db/network/queued-jobs";
-import type { NodeRow } from "@proofgrid/db/nodes/node-row";
+import type { IndexerNodeRow } from "@proofgrid/db/nodes/node-row";
 import { findRegion, type LatLon, type Worker } from "@proofgrid/indexer";
 import { getEnv } from "../../env.ts";
 import type { ExposureBook } from "@proofgrid/por";
@@ -74,23 +74,7 @@ export async function loadNetwork(db: Db): Promise<NetworkWorker[]> {
   });
 }
 
-/** The columns of a node row the indexer's Worker is built from. */
-export type IndexerNodeRow = Pick<
-  NodeRow,
-  | "id"
-  | "org_id"
-  | "region"
-  | "latitude"
-  | "longitude"
-  | "models"
-  | "loaded_models"
-  | "max_concurrency"
-  | "status"
-  | "reputation_score"
-  | "ask_price_per_cu"
-  | "measured_rtt_ms"
-  | "location_plausible"
-> & { open: number };
+export type { IndexerNodeRow };
 
 /** A node as the indexer sees it (the dispatcher, quotes and diagnostics build it alike). */
 export function indexerWorker(r: IndexerNodeRow, stake: { bonded: bigint; sufficient: boolean }, listPrice: bigint): Worker {
