@@ -33,5 +33,15 @@ export function createPgPool(url: string, options: CreatePgPoolOptions = {}): pg
   // An idle client that loses its connection (server restart) emits 'error' on the pool;
   // unhandled, that would crash the process. The pool drops the client by itself.
   pool.on("error", () => {});
+  // A client the pool hands out has no listener of the pool's until it comes back. The
+  // caller's own (sqlTransaction's) is attached a microtask later, once its `await` resumes:
+  // if the server's "terminating connection" arrives in the same read as the ReadyForQuery
+  // that completed the connection (a restart while connecting), the 'error' is emitted in
+  // between and, unheard, kills the process (CI saw a ledger writer die so). Every client
+  // keeps a listener for life; the client is marked unqueryable by the error itself, so its
+  // next query fails and the pool drops it on release.
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
   return pool;
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closePgPool, sql, sqlTransaction, sqlTransactionScope } from "./sql-client.ts";
+import type pg from "pg";
+import { closePgPool, getPgPool, sql, sqlTransaction, sqlTransactionScope } from "./sql-client.ts";
 import { createTestDatabase } from "./testing/create-test-database.ts";
 
 let t: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -74,6 +75,40 @@ describe("a transaction whose connection is lost", () => {
     const rows = await sql().$queryRaw<{ n: number }[]>`SELECT n FROM pair ORDER BY id`;
     expect(rows.every((r) => r.n < 100)).toBe(true);
     await sqlTransaction(async (tx) => tx.$executeRaw`UPDATE pair SET n = n WHERE id = 1`);
+  });
+});
+
+describe("a connection lost the moment the pool hands it out", () => {
+  it("does not crash the process: that transaction fails, the client is dropped, the next one runs", async () => {
+    // The window: the pool has taken its listener off the client and resolved connect(); the
+    // caller's listener comes a microtask later. A restart's "terminating connection", read
+    // with the ReadyForQuery that completed the connection, is emitted in between.
+    await closePgPool();
+    const pool = getPgPool();
+    const unhandled: unknown[] = [];
+    const onUncaught = (err: unknown) => unhandled.push(err);
+    process.on("uncaughtException", onUncaught);
+    let broken: pg.PoolClient | undefined;
+    pool.once("acquire", (client) => {
+      broken = client;
+      queueMicrotask(() => {
+        const err = Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" });
+        (client as unknown as { _handleErrorEvent(e: Error): void })._handleErrorEvent(err);
+      });
+    });
+    try {
+      await expect(sqlTransaction(async (tx) => tx.$executeRaw`UPDATE pair SET n = n + 1000 WHERE id = 1`)).rejects.toThrow();
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      process.off("uncaughtException", onUncaught);
+    }
+    expect(unhandled).toEqual([]);
+    expect(broken).toBeDefined();
+    const rows = await sql().$queryRaw<{ n: number }[]>`SELECT n FROM pair ORDER BY id`;
+    expect(rows.every((r) => r.n < 1000)).toBe(true);
+    // The broken client is gone from the pool; the next transaction gets a working one.
+    await sqlTransaction(async (tx) => tx.$executeRaw`UPDATE pair SET n = n WHERE id = 1`);
+    expect(pool.totalCount).toBeGreaterThan(0);
   });
 });
 

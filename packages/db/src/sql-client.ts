@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import pg from "pg";
+import type pg from "pg";
 import type { Db } from "./db-types.ts";
 import { createPgPool } from "./pg-pool.ts";
 
