@@ -38,7 +38,7 @@ function makeNetwork(n: number, seed: number): Worker[] {
       models,
       loadedModels: models.filter(() => rand() < 0.5),
       freeSlots: 1 + Math.floor(rand() * 4),
-      askPricePerCuHour: BigInt(200_000 + Math.floor(rand() * 800_000)),
+      askPerCuBaseUnits: BigInt(200_000 + Math.floor(rand() * 800_000)),
       reputation: 0.5 + rand() / 2,
       stake: BigInt(Math.floor(rand() * 2e9)),
       minStakeOk: rand() > 0.02,
@@ -59,7 +59,7 @@ function makeJobs(n: number, seed: number): Job[] {
       clientLon: region.lon + (rand() - 0.5) * 8,
       modelId: pick(rand, MODELS),
       orgId: "client",
-      ...(rand() < 0.3 ? { maxPricePerCuHour: 700_000n } : {}),
+      ...(rand() < 0.3 ? { maxPerCuBaseUnits: 700_000n } : {}),
     };
   });
 }
@@ -176,7 +176,7 @@ function fairness() {
       models: ["m"],
       loadedModels: ["m"],
       freeSlots: 2,
-      askPricePerCuHour: 500_000n,
+      askPerCuBaseUnits: 500_000n,
       reputation: 0.9,
       stake: 1_000_000_000n,
       minStakeOk: true,

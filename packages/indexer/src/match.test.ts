@@ -25,7 +25,7 @@ function violations(j: Job, w: Worker, minReputation = 0): string[] {
   if (w.quarantined) out.push("quarantined");
   if (!w.minStakeOk) out.push("stake");
   if (w.reputation < minReputation) out.push("reputation");
-  if (j.maxPricePerCuHour !== undefined && w.askPricePerCuHour > j.maxPricePerCuHour) out.push("price");
+  if (j.maxPerCuBaseUnits !== undefined && w.askPerCuBaseUnits > j.maxPerCuBaseUnits) out.push("price");
   if (j.maxLatencyMs !== undefined && expectedRttMs(clientLocation(j), w) > j.maxLatencyMs) out.push("latency");
   if (w.orgId === j.orgId) out.push("sameOrg");
   return out;
@@ -54,8 +54,8 @@ describe("placeJob: the seed's examples", () => {
 
   it("does not let a cheaper, better-reputed worker across the Atlantic win over a nearby one", () => {
     const index = indexOf([
-      at("montreal", "ca-montreal", { reputation: 0.5, askPricePerCuHour: 900_000n }),
-      at("frankfurt", "eu-central", { reputation: 1, askPricePerCuHour: 1n }),
+      at("montreal", "ca-montreal", { reputation: 0.5, askPerCuBaseUnits: 900_000n }),
+      at("frankfurt", "eu-central", { reputation: 1, askPerCuBaseUnits: 1n }),
     ]);
     expect(placeJob(ocrJob("ca-montreal"), index).workerId).toBe("montreal");
   });
@@ -64,11 +64,11 @@ describe("placeJob: the seed's examples", () => {
     const index = indexOf([
       at("busy", "ca-montreal", { freeSlots: 0 }),
       at("jailed", "ca-montreal", { quarantined: true }),
-      at("pricey", "ca-montreal", { askPricePerCuHour: 2_000_000n }),
+      at("pricey", "ca-montreal", { askPerCuBaseUnits: 2_000_000n }),
       at("far", "ap-sydney"),
       at("other-model", "ca-montreal", { models: ["m-vad"] }),
     ]);
-    const d = placeJob(ocrJob("ca-montreal", { maxPricePerCuHour: 1_000_000n, maxLatencyMs: 50 }), index);
+    const d = placeJob(ocrJob("ca-montreal", { maxPerCuBaseUnits: 1_000_000n, maxLatencyMs: 50 }), index);
     expect(d.workerId).toBeNull();
     expect(d.reason?.eliminated).toEqual({ model: 1, quarantined: 1, stake: 0, slots: 1, latency: 1, price: 1, reputation: 0, sameOrg: 0 });
     expect(d.reason?.message).toContain("1 ask more than the price cap");

@@ -15,7 +15,7 @@ export interface Worker {
   loadedModels: readonly string[];
   freeSlots: number;
   /** Base units per compute-unit hour (integers: money is never a float). */
-  askPricePerCuHour: bigint;
+  askPerCuBaseUnits: bigint;
   /** 0..1, from @proofgrid/por's reputationScore. */
   reputation: number;
   stake: bigint;
@@ -35,7 +35,7 @@ export type ClientLocation = { clientRegion: string } | { clientLat: number; cli
 export type Job = ClientLocation & {
   modelId: string;
   orgId: string;
-  maxPricePerCuHour?: bigint;
+  maxPerCuBaseUnits?: bigint;
   maxLatencyMs?: number;
 };
 
@@ -163,7 +163,7 @@ export function jobFilter(
   opts: ResolvedOptions,
 ): "latency" | "price" | "reputation" | "sameOrg" | null {
   if (job.maxLatencyMs !== undefined && rttMs > job.maxLatencyMs) return "latency";
-  if (job.maxPricePerCuHour !== undefined && worker.askPricePerCuHour > job.maxPricePerCuHour) return "price";
+  if (job.maxPerCuBaseUnits !== undefined && worker.askPerCuBaseUnits > job.maxPerCuBaseUnits) return "price";
   if (!(worker.reputation >= opts.minReputation)) return "reputation";
   if (!opts.allowSameOrg && worker.orgId === job.orgId) return "sameOrg";
   return null;
@@ -198,7 +198,7 @@ export function scoreContext(job: Job, opts: ResolvedOptions, meanSelections: nu
   return {
     modelId: job.modelId,
     opts,
-    priceReference: Number(job.maxPricePerCuHour ?? opts.referencePricePerCuHour),
+    priceReference: Number(job.maxPerCuBaseUnits ?? opts.referencePricePerCuHour),
     stakeScale: Number(opts.stakeScale),
     meanSelections,
   };
@@ -211,7 +211,7 @@ export function scoreContext(job: Job, opts: ResolvedOptions, meanSelections: nu
  */
 export interface ScoreInputs {
   reputation: number;
-  /** Number(askPricePerCuHour): only the score uses it; the price filter compares bigints. */
+  /** Number(askPerCuBaseUnits): only the score uses it; the price filter compares bigints. */
   ask: number;
   /** 1 if the job's model is already loaded, else 0. */
   warm: number;
@@ -223,7 +223,7 @@ export interface ScoreInputs {
 export function scoreInputs(worker: Worker, modelId: string): ScoreInputs {
   return {
     reputation: worker.reputation,
-    ask: Number(worker.askPricePerCuHour),
+    ask: Number(worker.askPerCuBaseUnits),
     warm: worker.loadedModels.includes(modelId) ? 1 : 0,
     stake: Number(worker.stake),
     selections: worker.selections,
@@ -289,7 +289,7 @@ export function scoreWorker(worker: Worker, rttMs: number, ctx: ScoreContext): n
   return scoreOf(
     rttMs,
     worker.reputation,
-    Number(worker.askPricePerCuHour),
+    Number(worker.askPerCuBaseUnits),
     worker.loadedModels.includes(ctx.modelId) ? 1 : 0,
     Number(worker.stake),
     worker.selections,

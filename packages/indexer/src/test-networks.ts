@@ -14,7 +14,7 @@ const workerShape = fc.record({
   models: fc.subarray([...MODELS], { minLength: 1 }),
   loaded: fc.subarray([...MODELS]),
   freeSlots: fc.integer({ min: 0, max: 3 }),
-  askPricePerCuHour: fc.bigInt({ min: 1n, max: 2_000_000n }),
+  askPerCuBaseUnits: fc.bigInt({ min: 1n, max: 2_000_000n }),
   reputation: fc.double({ min: 0, max: 1, noNaN: true }),
   stake: fc.bigInt({ min: 0n, max: 2_000_000_000n }),
   minStakeOk: fc.integer({ min: 0, max: 9 }).map((n) => n !== 0),
@@ -35,7 +35,7 @@ export const network = (maxWorkers: number): fc.Arbitrary<Worker[]> =>
         models: s.models,
         loadedModels: s.loaded.filter((m) => s.models.includes(m)),
         freeSlots: s.freeSlots,
-        askPricePerCuHour: s.askPricePerCuHour,
+        askPerCuBaseUnits: s.askPerCuBaseUnits,
         reputation: s.reputation,
         stake: s.stake,
         minStakeOk: s.minStakeOk,
@@ -56,13 +56,13 @@ export const job: fc.Arbitrary<Job> = fc
     location,
     modelId: fc.constantFrom(...MODELS),
     orgId: fc.constantFrom("o1", "o2", "o3", "o4", "client"),
-    maxPricePerCuHour: fc.option(fc.bigInt({ min: 0n, max: 2_000_000n }), { nil: undefined }),
+    maxPerCuBaseUnits: fc.option(fc.bigInt({ min: 0n, max: 2_000_000n }), { nil: undefined }),
     maxLatencyMs: fc.option(fc.double({ min: 5, max: 300, noNaN: true }), { nil: undefined }),
   })
-  .map(({ location, maxPricePerCuHour, maxLatencyMs, ...rest }) => ({
+  .map(({ location, maxPerCuBaseUnits, maxLatencyMs, ...rest }) => ({
     ...location,
     ...rest,
-    ...(maxPricePerCuHour === undefined ? {} : { maxPricePerCuHour }),
+    ...(maxPerCuBaseUnits === undefined ? {} : { maxPerCuBaseUnits }),
     ...(maxLatencyMs === undefined ? {} : { maxLatencyMs }),
   }));
 
@@ -77,7 +77,7 @@ export function healthyWorker(id: string, lat: number, lon: number, extra: Parti
     models: ["m-ocr"],
     loadedModels: ["m-ocr"],
     freeSlots: 4,
-    askPricePerCuHour: 500_000n,
+    askPerCuBaseUnits: 500_000n,
     reputation: 0.9,
     stake: 1_000_000_000n,
     minStakeOk: true,

@@ -67,7 +67,7 @@ describe("WorkerIndex", () => {
           if (o.kind === "reprice")
             index.upsert({
               ...w,
-              askPricePerCuHour: o.ask,
+              askPerCuBaseUnits: o.ask,
               reputation: o.reputation,
               loadedModels: o.warm ? w.models : [],
               measuredRttMs: o.measuredRttMs,
@@ -109,13 +109,13 @@ describe("WorkerIndex", () => {
   it("compares prices as integers beyond 2^53, where numbers would call them equal", () => {
     const index = new WorkerIndex();
     const cap = 2n ** 60n;
-    index.upsert(healthyWorker("over", 50.11, 8.68, { askPricePerCuHour: cap + 1n }));
-    index.upsert(healthyWorker("at", 50.2, 8.7, { askPricePerCuHour: cap }));
-    const j: Job = { clientRegion: "eu-central", modelId: "m-ocr", orgId: "c", maxPricePerCuHour: cap };
+    index.upsert(healthyWorker("over", 50.11, 8.68, { askPerCuBaseUnits: cap + 1n }));
+    index.upsert(healthyWorker("at", 50.2, 8.7, { askPerCuBaseUnits: cap }));
+    const j: Job = { clientRegion: "eu-central", modelId: "m-ocr", orgId: "c", maxPerCuBaseUnits: cap };
     const d = placeJob(j, index);
     expect(d.workerId).toBe("at");
     expect(d.considered).toBe(1);
-    expect(placeJob({ ...j, maxPricePerCuHour: cap - 1n }, index).reason?.eliminated.price).toBe(2);
+    expect(placeJob({ ...j, maxPerCuBaseUnits: cap - 1n }, index).reason?.eliminated.price).toBe(2);
   });
 
   it("keeps its own frozen copy of a worker", () => {

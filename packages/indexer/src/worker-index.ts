@@ -51,7 +51,7 @@ const X = 0;
 const Y = 1;
 const Z = 2;
 const LINK_PENALTY_MS = 3;
-/** Number(askPricePerCuHour), for the score. */
+/** Number(askPerCuBaseUnits), for the score. */
 const ASK = 4;
 /** 1 when ASK is exactly the bigint ask (a safe integer), so the price filter may compare numbers. */
 const ASK_EXACT = 5;
@@ -372,8 +372,8 @@ export class WorkerIndex {
 
     const maxLatency = job.maxLatencyMs ?? Number.POSITIVE_INFINITY;
     const hasMaxLatency = job.maxLatencyMs !== undefined;
-    const hasCap = job.maxPricePerCuHour !== undefined;
-    const cap = job.maxPricePerCuHour ?? 0n;
+    const hasCap = job.maxPerCuBaseUnits !== undefined;
+    const cap = job.maxPerCuBaseUnits ?? 0n;
     const capNumber = Number(cap);
     const capExact = Number.isSafeInteger(capNumber);
     const minReputation = opts.minReputation;
@@ -484,7 +484,7 @@ export class WorkerIndex {
 
   /** The price filter on the bigints, for asks or caps beyond 2^53 where numbers are inexact. */
   #askOver(bucket: Bucket, row: number, cap: bigint): boolean {
-    return (bucket.queue.ownerAt(row) as Entry).worker.askPricePerCuHour > cap;
+    return (bucket.queue.ownerAt(row) as Entry).worker.askPerCuBaseUnits > cap;
   }
 
   #push(c: number, bucket: number, row: number, rtt: number): void {
@@ -625,7 +625,7 @@ function writeRow(queue: SelectionQueue<Entry>, handle: number, entry: Entry, mo
   const w = entry.worker;
   const data = queue.rows;
   const o = queue.positionOf(handle) * STRIDE;
-  const ask = Number(w.askPricePerCuHour);
+  const ask = Number(w.askPerCuBaseUnits);
   data[o + LAT] = w.lat;
   data[o + LON] = w.lon;
   data[o + LAT_COS] = entry.latCos;

@@ -11,7 +11,7 @@ export interface InsertJobOptions {
   input: unknown;
   clientRegion: string | null;
   idempotencyKey: string | null;
-  maxPricePerCu: bigint | null;
+  maxPerCuBaseUnits: bigint | null;
   /** The API key that submitted it (its spend cap counts it). */
   apiKeyId: string | null;
 }
@@ -27,7 +27,7 @@ export async function insertJobWithPayload(db: Db, opts: InsertJobOptions): Prom
       INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, client_region, idempotency_key,
                         max_price_per_cu, api_key_id)
       VALUES (gen_random_uuid(), ${opts.orgId}::uuid, ${opts.modelId}, ${opts.costMilliCu}, ${opts.price}, ${opts.inputHash},
-              ${opts.inputBytes}, ${opts.clientRegion}, ${opts.idempotencyKey}, ${opts.maxPricePerCu}, ${opts.apiKeyId}::uuid)
+              ${opts.inputBytes}, ${opts.clientRegion}, ${opts.idempotencyKey}, ${opts.maxPerCuBaseUnits}, ${opts.apiKeyId}::uuid)
       RETURNING id, created_at
     ), p AS (
       INSERT INTO job_payloads (job_id, input) SELECT id, ${JSON.stringify(opts.input)}::jsonb FROM j

@@ -48,7 +48,7 @@ describe("node rows", () => {
     const [worker] = await loadPlaceableWorkers(db);
     expect(worker).toMatchObject({ id: nodeId, ask_price_per_cu: "1000000000000", open: 0, reserved_for: null });
     expect(BigInt(worker?.stake ?? -1)).toBe(0n);
-    await updateOrgNodeAskPrice(db, { orgId, nodeId, askPricePerCu: null });
+    await updateOrgNodeAskPrice(db, { orgId, nodeId, askPerCuBaseUnits: null });
     expect((await loadDiagnosedNode(db, { orgId, nodeId }))?.ask_price_per_cu).toBeNull();
   });
 

@@ -24,7 +24,7 @@ export interface InsertRegisteredNodeOptions {
   /** Accepted capability; a checker's registration challenge measures it later. */
   cuPerHour: number;
   /** Base units per CU; null = the list price. */
-  askPricePerCu: bigint | null;
+  askPerCuBaseUnits: bigint | null;
   maxConcurrency: number;
   version: string | null;
   lastSeenAt: Date;
@@ -45,7 +45,7 @@ export async function insertRegisteredNode(db: Db, opts: InsertRegisteredNodeOpt
                        ask_price_per_cu, cu_per_hour, max_concurrency, version, status, last_seen_at)
     VALUES (gen_random_uuid(), ${opts.orgId}::uuid, ${opts.name}, ${opts.role}::"NodeRole", ${opts.publicKey}, ${opts.region},
             ${opts.latitude}::float8, ${opts.longitude}::float8, ${[...opts.models]}::text[], ${opts.claimedCuPerHour}::int,
-            ${opts.askPricePerCu}::bigint, ${opts.cuPerHour}::int, ${opts.maxConcurrency}::int, ${opts.version}, 'online',
+            ${opts.askPerCuBaseUnits}::bigint, ${opts.cuPerHour}::int, ${opts.maxConcurrency}::int, ${opts.version}, 'online',
             (${opts.lastSeenAt.toISOString()}::timestamptz AT TIME ZONE 'UTC'))
     RETURNING id, org_id AS "orgId", role::text AS role, region`;
   const row = rows[0];

@@ -27,14 +27,17 @@ export async function renameNode(db: Db, opts: { nodeId: string; name: string })
 }
 
 /** Sets the node's ask in base units per CU; null: it asks the list price. */
-export async function updateNodeAskPrice(db: Db, opts: { nodeId: string; askPricePerCu: bigint | null }): Promise<void> {
-  await db.$executeRaw`UPDATE nodes SET ask_price_per_cu = ${opts.askPricePerCu} WHERE id = ${opts.nodeId}::uuid`;
+export async function updateNodeAskPrice(db: Db, opts: { nodeId: string; askPerCuBaseUnits: bigint | null }): Promise<void> {
+  await db.$executeRaw`UPDATE nodes SET ask_price_per_cu = ${opts.askPerCuBaseUnits} WHERE id = ${opts.nodeId}::uuid`;
 }
 
 /** Sets the organisation's node's ask in base units per CU (null: the list price); no other organisation's node changes. */
-export async function updateOrgNodeAskPrice(db: Db, opts: { orgId: string; nodeId: string; askPricePerCu: bigint | null }): Promise<void> {
+export async function updateOrgNodeAskPrice(
+  db: Db,
+  opts: { orgId: string; nodeId: string; askPerCuBaseUnits: bigint | null },
+): Promise<void> {
   await db.$executeRaw`
-    UPDATE nodes SET ask_price_per_cu = ${opts.askPricePerCu} WHERE id = ${opts.nodeId}::uuid AND org_id = ${opts.orgId}::uuid`;
+    UPDATE nodes SET ask_price_per_cu = ${opts.askPerCuBaseUnits} WHERE id = ${opts.nodeId}::uuid AND org_id = ${opts.orgId}::uuid`;
 }
 
 /** Pauses the node (drain: nothing new is placed on it); a node already paused keeps its time. */

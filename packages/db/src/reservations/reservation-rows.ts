@@ -82,7 +82,7 @@ export interface InsertReservationOptions {
   minCuPerHour: number;
   count: number;
   modelId: string | null;
-  pricePerCu: bigint;
+  pricePerCuBaseUnits: bigint;
   startsAt: Date;
   endsAt: Date;
   idempotencyKey: string;
@@ -95,7 +95,7 @@ export async function insertReservation(db: Db, opts: InsertReservationOptions):
     INSERT INTO reservations (id, org_id, region, min_cu_per_hour, count, model_id, price_per_cu, starts_at, ends_at, billed_until,
                               idempotency_key)
     VALUES (gen_random_uuid(), ${opts.orgId}::uuid, ${opts.region}, ${opts.minCuPerHour}, ${opts.count}, ${opts.modelId},
-            ${opts.pricePerCu}, ${opts.startsAt}, ${opts.endsAt}, ${opts.startsAt}, ${opts.idempotencyKey})
+            ${opts.pricePerCuBaseUnits}, ${opts.startsAt}, ${opts.endsAt}, ${opts.startsAt}, ${opts.idempotencyKey})
     RETURNING id`;
   return inserted[0]?.id;
 }

@@ -14,7 +14,7 @@ describe("minimumStake", () => {
     expect(() => minimumStake(-1)).toThrow(RangeError);
     expect(() => minimumStake(1.5)).toThrow(RangeError);
     expect(() => minimumStake(1, { ...DEFAULT_STAKE_POLICY, recheckRateBps: 0 })).toThrow(RangeError);
-    expect(() => minimumStake(1, { ...DEFAULT_STAKE_POLICY, pricePerCu: -1n })).toThrow(RangeError);
+    expect(() => minimumStake(1, { ...DEFAULT_STAKE_POLICY, pricePerCuBaseUnits: -1n })).toThrow(RangeError);
   });
 
   it("property: grows with capability and never falls below the base", () => {

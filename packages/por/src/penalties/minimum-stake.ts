@@ -15,7 +15,7 @@ export interface StakePolicy {
   /** Floor for any worker, base units. */
   baseStake: bigint;
   /** Base units per CU (the platform's PRICE_PER_CU). */
-  pricePerCu: bigint;
+  pricePerCuBaseUnits: bigint;
   /** Re-execution floor in basis points (sampling-policy's floor, 2 % = 200). */
   recheckRateBps: number;
   /** How long faked work can go unnoticed: one epoch, the standby-check period. */
@@ -26,7 +26,7 @@ export interface StakePolicy {
  * 15 minutes. A reference-speed worker (3600 CU/h) then stakes 100 + 2 205 = 2 305 tokens. */
 export const DEFAULT_STAKE_POLICY: StakePolicy = Object.freeze({
   baseStake: 100_000_000n,
-  pricePerCu: 50_000n,
+  pricePerCuBaseUnits: 50_000n,
   recheckRateBps: 200,
   exposureMinutes: 15,
 });
@@ -35,7 +35,7 @@ export const DEFAULT_STAKE_POLICY: StakePolicy = Object.freeze({
 export function minimumStake(cuPerHour: number, policy: StakePolicy = DEFAULT_STAKE_POLICY): bigint {
   if (!(Number.isSafeInteger(cuPerHour) && cuPerHour >= 0))
     throw new RangeError(`cuPerHour must be a non-negative integer, got ${cuPerHour}`);
-  const { baseStake, pricePerCu, recheckRateBps: bps, exposureMinutes } = policy;
+  const { baseStake, pricePerCuBaseUnits: pricePerCu, recheckRateBps: bps, exposureMinutes } = policy;
   if (baseStake < 0n || pricePerCu < 0n) throw new RangeError("baseStake and pricePerCu must be ≥ 0");
   if (!(Number.isInteger(bps) && bps > 0 && bps <= BPS_DENOMINATOR))
     throw new RangeError(`recheckRateBps must be an integer in (0, 10000], got ${bps}`);

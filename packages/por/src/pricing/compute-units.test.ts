@@ -4,19 +4,19 @@ import { MAX_PRICE_BASE_UNITS, cuPerHourFromBenchmark, expectedDurationMs, media
 
 describe("priceForJob", () => {
   it("charges cost × price per CU, rounding a fraction of a base unit up", () => {
-    expect(priceForJob({ costMilliCu: 1_000, pricePerCu: 2_000 })).toBe(2_000n);
-    expect(priceForJob({ costMilliCu: 1, pricePerCu: 1 })).toBe(1n);
-    expect(priceForJob({ costMilliCu: 1_001, pricePerCu: 1 })).toBe(2n);
-    expect(priceForJob({ costMilliCu: 0, pricePerCu: 5_000n })).toBe(0n);
+    expect(priceForJob({ costMilliCu: 1_000, pricePerCuBaseUnits: 2_000 })).toBe(2_000n);
+    expect(priceForJob({ costMilliCu: 1, pricePerCuBaseUnits: 1 })).toBe(1n);
+    expect(priceForJob({ costMilliCu: 1_001, pricePerCuBaseUnits: 1 })).toBe(2n);
+    expect(priceForJob({ costMilliCu: 0, pricePerCuBaseUnits: 5_000n })).toBe(0n);
   });
 
   it("property: the price is the exact product rounded up", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: 1_000_000 }), (cost, price) => {
-        const p = priceForJob({ costMilliCu: cost, pricePerCu: price });
+        const p = priceForJob({ costMilliCu: cost, pricePerCuBaseUnits: price });
         expect(p * 1000n >= BigInt(cost) * BigInt(price)).toBe(true);
         expect(p * 1000n - BigInt(cost) * BigInt(price) < 1000n).toBe(true);
-        expect(priceForJob({ costMilliCu: cost, pricePerCu: BigInt(price) })).toBe(p);
+        expect(priceForJob({ costMilliCu: cost, pricePerCuBaseUnits: BigInt(price) })).toBe(p);
       }),
     );
   });
@@ -24,9 +24,9 @@ describe("priceForJob", () => {
   it("property: price is monotone in cost and additive up to rounding", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 0, max: 1e6 }), (a, b, perCu) => {
-        const pa = priceForJob({ costMilliCu: a, pricePerCu: perCu });
-        const pab = priceForJob({ costMilliCu: a + b, pricePerCu: perCu });
-        const pb = priceForJob({ costMilliCu: b, pricePerCu: perCu });
+        const pa = priceForJob({ costMilliCu: a, pricePerCuBaseUnits: perCu });
+        const pab = priceForJob({ costMilliCu: a + b, pricePerCuBaseUnits: perCu });
+        const pb = priceForJob({ costMilliCu: b, pricePerCuBaseUnits: perCu });
         expect(pab >= pa).toBe(true);
         expect(pab <= pa + pb && pab >= pa + pb - 1n).toBe(true);
       }),
@@ -34,14 +34,14 @@ describe("priceForJob", () => {
   });
 
   it("refuses negative, fractional and overflowing inputs", () => {
-    expect(() => priceForJob({ costMilliCu: -1, pricePerCu: 1 })).toThrow(RangeError);
-    expect(() => priceForJob({ costMilliCu: 1.5, pricePerCu: 1 })).toThrow(RangeError);
-    expect(() => priceForJob({ costMilliCu: 1, pricePerCu: 0.5 })).toThrow(RangeError);
-    expect(() => priceForJob({ costMilliCu: 1, pricePerCu: -1n })).toThrow(RangeError);
-    expect(() => priceForJob({ costMilliCu: Number.NaN, pricePerCu: 1 })).toThrow(RangeError);
-    expect(priceForJob({ costMilliCu: 1_000, pricePerCu: MAX_PRICE_BASE_UNITS })).toBe(MAX_PRICE_BASE_UNITS);
-    expect(() => priceForJob({ costMilliCu: 1_001, pricePerCu: MAX_PRICE_BASE_UNITS })).toThrow(/exceeds/);
-    expect(() => priceForJob({ costMilliCu: Number.MAX_SAFE_INTEGER, pricePerCu: Number.MAX_SAFE_INTEGER })).toThrow(/exceeds/);
+    expect(() => priceForJob({ costMilliCu: -1, pricePerCuBaseUnits: 1 })).toThrow(RangeError);
+    expect(() => priceForJob({ costMilliCu: 1.5, pricePerCuBaseUnits: 1 })).toThrow(RangeError);
+    expect(() => priceForJob({ costMilliCu: 1, pricePerCuBaseUnits: 0.5 })).toThrow(RangeError);
+    expect(() => priceForJob({ costMilliCu: 1, pricePerCuBaseUnits: -1n })).toThrow(RangeError);
+    expect(() => priceForJob({ costMilliCu: Number.NaN, pricePerCuBaseUnits: 1 })).toThrow(RangeError);
+    expect(priceForJob({ costMilliCu: 1_000, pricePerCuBaseUnits: MAX_PRICE_BASE_UNITS })).toBe(MAX_PRICE_BASE_UNITS);
+    expect(() => priceForJob({ costMilliCu: 1_001, pricePerCuBaseUnits: MAX_PRICE_BASE_UNITS })).toThrow(/exceeds/);
+    expect(() => priceForJob({ costMilliCu: Number.MAX_SAFE_INTEGER, pricePerCuBaseUnits: Number.MAX_SAFE_INTEGER })).toThrow(/exceeds/);
   });
 });
 

@@ -23,13 +23,13 @@ export interface PriceForJobOptions {
   /** The job's cost in milli-CU (non-negative safe integer). */
   costMilliCu: number;
   /** Base units per CU (non-negative integer). */
-  pricePerCu: number | bigint;
+  pricePerCuBaseUnits: number | bigint;
 }
 
 /** A job's price in base units: cost × price per CU, rounded up to a whole base unit (the
  * platform never undercharges by a fraction). Throws RangeError above MAX_PRICE_BASE_UNITS. */
 export function priceForJob(options: PriceForJobOptions): bigint {
-  const { costMilliCu, pricePerCu } = options;
+  const { costMilliCu, pricePerCuBaseUnits: pricePerCu } = options;
   if (!Number.isSafeInteger(costMilliCu) || costMilliCu < 0)
     throw new RangeError(`costMilliCu must be a non-negative integer, got ${costMilliCu}`);
   const perCu = typeof pricePerCu === "bigint" ? pricePerCu : Number.isSafeInteger(pricePerCu) ? BigInt(pricePerCu) : -1n;

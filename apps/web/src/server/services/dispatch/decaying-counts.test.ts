@@ -20,7 +20,7 @@ function worker(id: string, warm: boolean, selections: number): Worker {
     models: [MODEL],
     loadedModels: warm ? [MODEL] : [],
     freeSlots: 1,
-    askPricePerCuHour: 500_000n,
+    askPerCuBaseUnits: 500_000n,
     reputation: 0.9,
     stake: 10n ** 9n,
     minStakeOk: true,

@@ -136,14 +136,19 @@ export class Dispatcher {
         // A challenge can only run on its node: offered again even after a lapse.
         const w = byId.get(job.pinnedNodeId);
         if (!w || w.freeSlots <= 0) return false;
-        take(job, w, placementOf(job, w, "pinned", null, null), w.askPricePerCuHour);
+        take(job, w, placementOf(job, w, "pinned", null, null), w.askPerCuBaseUnits);
         return true;
       }
-      const ijob: Job = { modelId: job.modelId, orgId: job.orgId, clientRegion: job.clientRegion, maxPricePerCuHour: job.maxPricePerCu };
+      const ijob: Job = {
+        modelId: job.modelId,
+        orgId: job.orgId,
+        clientRegion: job.clientRegion,
+        maxPerCuBaseUnits: job.maxPerCuBaseUnits,
+      };
       // The organisation's own reserved workers first; it pays for them by the hour.
       const own = reserved.get(job.orgId)?.filter((w) => w.freeSlots > 0 && !job.declined.includes(w.id));
       if (own && own.length > 0) {
-        const d = linearScan({ ...ijob, maxPricePerCuHour: undefined }, own, { allowSameOrg: true });
+        const d = linearScan({ ...ijob, maxPerCuBaseUnits: undefined }, own, { allowSameOrg: true });
         const w = d.workerId ? byId.get(d.workerId) : undefined;
         if (w?.reservedFor) {
           take(job, w, placementOf(job, w, "reservation", d, w.reservedFor.reservationId), 0n);
@@ -161,12 +166,12 @@ export class Dispatcher {
           const d = placeJob(ijob, index);
           const w = d.workerId ? byId.get(d.workerId) : undefined;
           if (!w) return false;
-          if (w.exposure && !w.exposure.take(w.id, priceForCost(job.cost, w.askPricePerCuHour))) {
+          if (w.exposure && !w.exposure.take(w.id, priceForCost(job.cost, w.askPerCuBaseUnits))) {
             index.remove(w.id);
             skipped.push(w);
             continue;
           }
-          take(job, w, placementOf(job, w, "indexer", d, null), w.askPricePerCuHour);
+          take(job, w, placementOf(job, w, "indexer", d, null), w.askPerCuBaseUnits);
           if (w.exposure && w.exposure.headroom(w.id) <= 0n && index.get(w.id)) {
             // Nothing left to hold: out of this round's index (counted as lacking stake).
             w.minStakeOk = false;

@@ -88,7 +88,7 @@ export function indexerWorker(r: IndexerNodeRow, stake: { bonded: bigint; suffic
     models: r.models,
     loadedModels: r.loaded_models ?? [],
     freeSlots: Math.max(0, r.max_concurrency - r.open),
-    askPricePerCuHour: r.ask_price_per_cu === null ? listPrice : BigInt(r.ask_price_per_cu),
+    askPerCuBaseUnits: r.ask_price_per_cu === null ? listPrice : BigInt(r.ask_price_per_cu),
     reputation: r.reputation_score,
     stake: stake.bonded,
     minStakeOk: !exposureEnforced() || stake.sufficient,
@@ -104,7 +104,7 @@ export interface QueuedJob {
   modelId: string;
   cost: number;
   clientRegion: string;
-  maxPricePerCu: bigint;
+  maxPerCuBaseUnits: bigint;
   pinnedNodeId: string | null;
   declined: string[];
   createdAt: Date;
@@ -122,7 +122,7 @@ export async function loadQueued(db: Db, perOrg: number): Promise<Map<string, Qu
       modelId: r.model_id,
       cost: Math.max(1, r.cost_milli_cu),
       clientRegion: regionLocation(r.client_region ?? r.org_region).region,
-      maxPricePerCu: r.max_price_per_cu === null ? listPrice : BigInt(r.max_price_per_cu),
+      maxPerCuBaseUnits: r.max_price_per_cu === null ? listPrice : BigInt(r.max_price_per_cu),
       pinnedNodeId: r.pinned_node_id,
       declined: r.declined ?? [],
       createdAt: r.created_at,

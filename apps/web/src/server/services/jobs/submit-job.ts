@@ -131,7 +131,7 @@ async function submitJobOnce(opts: SubmitJobOptions, retry: { ensureAccounts: bo
         input: request.input,
         clientRegion: request.region ?? null,
         idempotencyKey: request.idempotencyKey ?? null,
-        maxPricePerCu: request.maxPricePerCu ?? null,
+        maxPerCuBaseUnits: request.maxPricePerCu ?? null,
         apiKeyId,
       });
       if (!row) throw new Error("job insert returned no row");

@@ -49,7 +49,7 @@ export async function setAskPrice(opts: { orgId: string; nodeId: string; request
   const role = await findOrgNodeRole(sql(), { orgId: opts.orgId, nodeId: opts.nodeId });
   if (!role) throw new AppError("NOT_FOUND", "node not found");
   if (role !== "worker") throw new AppError("BAD_REQUEST", "only a worker has an asking price: checkers are paid from the checker pool");
-  await updateOrgNodeAskPrice(sql(), { orgId: opts.orgId, nodeId: opts.nodeId, askPricePerCu: ask });
+  await updateOrgNodeAskPrice(sql(), { orgId: opts.orgId, nodeId: opts.nodeId, askPerCuBaseUnits: ask });
   invalidateLiveNetwork();
   const listPrice = BigInt(getEnv().PRICE_PER_CU);
   logger.info({ nodeId: opts.nodeId, orgId: opts.orgId, askPricePerCu: ask?.toString() ?? null }, "ask price set");

@@ -112,7 +112,7 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
 
   const reasons: Reason[] = [];
   const add = (code: ReasonCode, message: string, detail: Record<string, unknown> = {}) => reasons.push({ code, message, detail });
-  const ask = worker.askPricePerCuHour;
+  const ask = worker.askPerCuBaseUnits;
 
   if (node.status === "offline") {
     add(
@@ -153,7 +153,7 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
     const smallest = jobs.length > 0 ? jobs.reduce((m, j) => Math.min(m, j.cost_milli_cu), Number.POSITIVE_INFINITY) : null;
     const ownSmallest = () => loadSmallestHeldCharge(db, { nodeId: node.id });
     const smallestCharge =
-      smallest !== null && Number.isFinite(smallest) ? priceForCost(smallest, worker.askPricePerCuHour) : await ownSmallest();
+      smallest !== null && Number.isFinite(smallest) ? priceForCost(smallest, worker.askPerCuBaseUnits) : await ownSmallest();
     const limited = headroom <= 0n || (smallestCharge !== null && headroom < smallestCharge);
     if (limited) {
       const used = exposure.inFlight + exposure.held;
@@ -313,7 +313,7 @@ function recentJob(j: RecentModelJobRow, listPrice: bigint): RecentJob {
       modelId: j.model_id,
       orgId: j.org_id,
       clientRegion: regionLocation(j.client_region ?? j.org_region).region,
-      maxPricePerCuHour: j.max_price_per_cu === null ? listPrice : BigInt(j.max_price_per_cu),
+      maxPerCuBaseUnits: j.max_price_per_cu === null ? listPrice : BigInt(j.max_price_per_cu),
     },
     winner: storedWinner(j.placement),
   };

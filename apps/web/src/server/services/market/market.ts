@@ -85,7 +85,7 @@ export async function getMarket(query: TMarketQuery): Promise<MarketView> {
       const g = group(m, w.region);
       g.workers++;
       g.freeSlots += Math.max(0, w.maxConcurrency - (then.busy.get(w.id) ?? 0));
-      g.asks.push(w.askPricePerCuHour);
+      g.asks.push(w.askPerCuBaseUnits);
     }
   }
   for (const key of times.keys()) {

@@ -6,7 +6,7 @@ const w = (over: Partial<ServingWorker> = {}): ServingWorker => ({
   quarantined: false,
   minStakeOk: true,
   freeSlots: 1,
-  askPricePerCu: 40_000n,
+  askPerCuBaseUnits: 40_000n,
   ...over,
 });
 const base = { model: "m", orgId: "customer", cap: 50_000n, queue: null, fallback: "indexer says no" };
@@ -25,7 +25,7 @@ describe("what to change when no worker fits", () => {
     const a = adviseNoWorker({
       ...base,
       cap: 30_000n,
-      serving: [w({ askPricePerCu: 45_000n }), w({ askPricePerCu: 40_000n, freeSlots: 0 })],
+      serving: [w({ askPerCuBaseUnits: 45_000n }), w({ askPerCuBaseUnits: 40_000n, freeSlots: 0 })],
     });
     expect(a.code).toBe("raise_price_cap");
     expect(a.cheapestAskPerCu).toBe(40_000n);
@@ -36,7 +36,7 @@ describe("what to change when no worker fits", () => {
     const a = adviseNoWorker({
       ...base,
       queue: { position: 3, estimatedStartMs: 4_200 },
-      serving: [w({ freeSlots: 0 }), w({ askPricePerCu: 90_000n })],
+      serving: [w({ freeSlots: 0 }), w({ askPerCuBaseUnits: 90_000n })],
     });
     expect(a.code).toBe("all_busy");
     expect(a.advice).toMatch(/number 3 in the queue and start in about 4 s/);

@@ -9,7 +9,7 @@ export interface ServingWorker {
   quarantined: boolean;
   minStakeOk: boolean;
   freeSlots: number;
-  askPricePerCu: bigint;
+  askPerCuBaseUnits: bigint;
 }
 
 export interface QueueHint {
@@ -56,10 +56,10 @@ export function adviseNoWorker(opts: {
       cheapestAskPerCu: null,
     };
   }
-  let cheapest = eligible[0]?.askPricePerCu ?? 0n;
-  for (const w of eligible) if (w.askPricePerCu < cheapest) cheapest = w.askPricePerCu;
+  let cheapest = eligible[0]?.askPerCuBaseUnits ?? 0n;
+  for (const w of eligible) if (w.askPerCuBaseUnits < cheapest) cheapest = w.askPerCuBaseUnits;
   if (cap < cheapest) {
-    const free = eligible.filter((w) => w.freeSlots > 0 && w.askPricePerCu === cheapest).length;
+    const free = eligible.filter((w) => w.freeSlots > 0 && w.askPerCuBaseUnits === cheapest).length;
     return {
       code: "raise_price_cap",
       advice:
@@ -68,7 +68,7 @@ export function adviseNoWorker(opts: {
       cheapestAskPerCu: cheapest,
     };
   }
-  const affordable = eligible.filter((w) => w.askPricePerCu <= cap);
+  const affordable = eligible.filter((w) => w.askPerCuBaseUnits <= cap);
   if (affordable.every((w) => w.freeSlots <= 0)) {
     const q = opts.queue;
     const wait =

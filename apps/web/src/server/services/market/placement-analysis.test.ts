@@ -15,7 +15,7 @@ const worker = (id: string, over: Partial<Worker> = {}): Worker => ({
   models: ["m"],
   loadedModels: [],
   freeSlots: 1,
-  askPricePerCuHour: 40_000n,
+  askPerCuBaseUnits: 40_000n,
   reputation: 0.5,
   stake: 1_000_000_000n,
   minStakeOk: true,
@@ -45,18 +45,18 @@ const job = (over: Partial<RecentJob["job"]> = {}): RecentJob["job"] => ({
   modelId: "m",
   orgId: "customer",
   clientRegion: "eu-central",
-  maxPricePerCuHour: 50_000n,
+  maxPerCuBaseUnits: 50_000n,
   ...over,
 });
 
 describe("putting recent jobs to a worker again", () => {
   it("counts the price filter for a worker asking above the caps", () => {
     const cheap = worker("cheap");
-    const pricey = worker("pricey", { askPricePerCuHour: 10_000_000n });
+    const pricey = worker("pricey", { askPerCuBaseUnits: 10_000_000n });
     const jobs = [
       placed([cheap, pricey], job()),
       placed([cheap, pricey], job()),
-      placed([cheap, pricey], job({ maxPricePerCuHour: 20_000_000n })),
+      placed([cheap, pricey], job({ maxPerCuBaseUnits: 20_000_000n })),
     ];
     const a = analyseRecentJobs({ worker: pricey, jobs, others: [cheap, pricey], opts, meanSelections: () => 0 });
     expect(a.jobsAnalysed).toBe(3);
@@ -71,8 +71,8 @@ describe("putting recent jobs to a worker again", () => {
 
   it("a cap below every ask is the customer's: the price filter counts it, no cheaper worker took it", () => {
     const cheap = worker("cheap");
-    const pricey = worker("pricey", { askPricePerCuHour: 45_000n });
-    const jobs = [placed([cheap, pricey], job({ maxPricePerCuHour: 30_000n }))];
+    const pricey = worker("pricey", { askPerCuBaseUnits: 45_000n });
+    const jobs = [placed([cheap, pricey], job({ maxPerCuBaseUnits: 30_000n }))];
     expect(jobs[0]?.winner).toBeNull();
     const a = analyseRecentJobs({ worker: cheap, jobs, others: [cheap, pricey], opts, meanSelections: () => 0 });
     expect(a).toMatchObject({ jobsAnalysed: 1, lostOnPrice: 0, nearby: 1 });
@@ -109,7 +109,7 @@ describe("putting recent jobs to a worker again", () => {
 
   it("a job won by another while this worker scores higher today counts as would-win-now", () => {
     const other = worker("other");
-    const me = worker("me", { askPricePerCuHour: 30_000n });
+    const me = worker("me", { askPerCuBaseUnits: 30_000n });
     // Placed while `me` was busy: only `other` was a candidate.
     const jobs = [placed([other], job())];
     const a = analyseRecentJobs({ worker: me, jobs, others: [other, me], opts, meanSelections: () => 0 });

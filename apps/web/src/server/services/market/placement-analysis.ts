@@ -20,7 +20,7 @@ import {
 
 /** A recent job as the dispatcher placed it (dispatch/network.ts loadQueued's shape). */
 export interface RecentJob {
-  job: Job & { clientRegion: string; maxPricePerCuHour: bigint };
+  job: Job & { clientRegion: string; maxPerCuBaseUnits: bigint };
   /** From the job's stored placement: who won, at what score and RTT (null: not placed yet). */
   winner: { workerId: string; score: number; expectedRttMs: number; contributions: Partial<Record<TermName, number>> } | null;
 }
@@ -87,7 +87,7 @@ export function analyseRecentJobs(opts: {
   // second), per distinct (client region, model, cap, organisation): ≤ 200 jobs, ~30 regions.
   const nearest = new Map<string, number>();
   const nearestOther = (job: RecentJob["job"]) => {
-    const key = `${job.clientRegion}|${job.modelId}|${job.maxPricePerCuHour}|${job.orgId}`;
+    const key = `${job.clientRegion}|${job.modelId}|${job.maxPerCuBaseUnits}|${job.orgId}`;
     let best = nearest.get(key);
     if (best === undefined) {
       best = Number.POSITIVE_INFINITY;

@@ -95,7 +95,7 @@ export async function quoteJob(opts: { orgId: string; request: TQuoteRequest }):
   const cap = request.maxPricePerCu ?? listPrice;
   const [orgRegion, workers] = await Promise.all([loadOrgRegion(sql(), { orgId }), liveNetwork()]);
   const clientRegion = regionLocation(request.region ?? orgRegion).region;
-  const job: Job = { modelId: model.id, orgId, clientRegion, maxPricePerCuHour: cap };
+  const job: Job = { modelId: model.id, orgId, clientRegion, maxPerCuBaseUnits: cap };
 
   const byId = new Map(workers.map((w) => [w.id, w]));
   const reservingOrgs = [...new Set(workers.flatMap((w) => (w.reservedFor ? [w.reservedFor.orgId] : [])))];
@@ -106,7 +106,7 @@ export async function quoteJob(opts: { orgId: string; request: TQuoteRequest }):
   // The organisation's own reserved workers first, as the dispatcher does (no cap: billed by the hour).
   const own = workers.filter((w) => w.reservedFor?.orgId === orgId && w.freeSlots > 0);
   if (own.length > 0) {
-    const d = linearScan({ ...job, maxPricePerCuHour: undefined }, own, { allowSameOrg: true });
+    const d = linearScan({ ...job, maxPerCuBaseUnits: undefined }, own, { allowSameOrg: true });
     if (d.workerId) {
       decision = d;
       via = "reservation";
@@ -132,7 +132,7 @@ export async function quoteJob(opts: { orgId: string; request: TQuoteRequest }):
   };
   const chosen: NetworkWorker | undefined = decision.workerId ? byId.get(decision.workerId) : undefined;
   if (chosen && decision.expectedRttMs !== null && decision.explanation.winner) {
-    const ask = via === "reservation" ? 0n : chosen.askPricePerCuHour;
+    const ask = via === "reservation" ? 0n : chosen.askPerCuBaseUnits;
     const t = (await timesToResult({ modelId: model.id })).get(timeKey(model.id, chosen.region)) ?? NO_SAMPLES;
     return {
       ...base,
@@ -157,7 +157,7 @@ export async function quoteJob(opts: { orgId: string; request: TQuoteRequest }):
       quarantined: w.quarantined,
       minStakeOk: w.minStakeOk,
       freeSlots: w.freeSlots,
-      askPricePerCu: w.askPricePerCuHour,
+      askPerCuBaseUnits: w.askPerCuBaseUnits,
     })),
     fallback: decision.reason?.message ?? `no worker can take ${model.slug} now`,
   };

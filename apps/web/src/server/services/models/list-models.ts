@@ -8,6 +8,6 @@ export async function listModels() {
     orderBy: { slug: "asc" },
     take: 500,
   });
-  const pricePerCu = getEnv().PRICE_PER_CU;
-  return rows.map((m) => ({ ...m, basePrice: priceForCost(m.baseCostMilliCu, pricePerCu).toString() }));
+  const pricePerCuBaseUnits = getEnv().PRICE_PER_CU;
+  return rows.map((m) => ({ ...m, basePrice: priceForCost(m.baseCostMilliCu, pricePerCuBaseUnits).toString() }));
 }

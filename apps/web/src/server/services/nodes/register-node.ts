@@ -49,7 +49,7 @@ export async function registerNode(request: TRegisterNodeRequest): Promise<Regis
       longitude: request.longitude ?? null,
       models: request.models,
       claimedCuPerHour: request.claimedCuPerHour,
-      askPricePerCu: request.askPricePerCu === undefined ? null : BigInt(request.askPricePerCu),
+      askPerCuBaseUnits: request.askPricePerCu === undefined ? null : BigInt(request.askPricePerCu),
       // Accepted as claimed until a checker's registration challenge measures it.
       cuPerHour: request.claimedCuPerHour,
       maxConcurrency: request.maxConcurrency,

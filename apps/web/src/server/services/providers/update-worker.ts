@@ -61,7 +61,7 @@ export async function updateWorker(opts: { orgId: string; nodeId: string; reques
     if (askPricePerCu !== undefined) {
       // Bounds were checked by the schema (1..10^12, or null for the list price).
       const ask = askPricePerCu === null ? null : BigInt(askPricePerCu);
-      await updateNodeAskPrice(tx, { nodeId: opts.nodeId, askPricePerCu: ask });
+      await updateNodeAskPrice(tx, { nodeId: opts.nodeId, askPerCuBaseUnits: ask });
     }
     let offersReturned = 0;
     if (paused === true) {

@@ -71,7 +71,7 @@ async function billPeriod(tx: Db, r: LockedReservation, nodes: readonly Reserved
   let protocol = 0n;
   const byProvider = new Map<string, { gross: bigint; credit: bigint; worker: bigint; checkers: bigint; protocol: bigint }>();
   for (const n of nodes) {
-    const g = grossBetween({ cuPerHour: n.cu_per_hour, pricePerCu: r.price_per_cu, fromMs, toMs });
+    const g = grossBetween({ cuPerHour: n.cu_per_hour, pricePerCuBaseUnits: r.price_per_cu, fromMs, toMs });
     const down = downtimeWithin(
       outages.filter((o) => o.node_id === n.node_id).map((o) => ({ startedAt: o.started_at, endedAt: o.ended_at })),
       start,

@@ -111,7 +111,7 @@ export async function bookReservation(opts: {
       for (const n of chosen) if (BigInt(n.ask) > price) price = BigInt(n.ask);
       // Each worker's share is rounded up once, over the whole window; the bills are
       // differences of the same function, so they add up to this hold exactly.
-      total = chosen.reduce((s, n) => s + costUpTo({ cuPerHour: n.cu_per_hour, pricePerCu: price, elapsedMs: durationMs }), 0n);
+      total = chosen.reduce((s, n) => s + costUpTo({ cuPerHour: n.cu_per_hour, pricePerCuBaseUnits: price, elapsedMs: durationMs }), 0n);
 
       const providers = [...new Set(chosen.map((n) => n.org_id))];
       await ensureAccounts(
@@ -124,7 +124,7 @@ export async function bookReservation(opts: {
         minCuPerHour: request.minCuPerHour,
         count: request.count,
         modelId: model?.id ?? null,
-        pricePerCu: price,
+        pricePerCuBaseUnits: price,
         startsAt,
         endsAt,
         idempotencyKey: key,

@@ -4,10 +4,10 @@ import { costUpTo, downtimeWithin, grossBetween, outageCredit, periodsBetween } 
 
 describe("reservation pricing", () => {
   it("an hour of a reference worker costs its CU per hour at the price", () => {
-    expect(costUpTo({ cuPerHour: 3600, pricePerCu: 50_000n, elapsedMs: 3_600_000 })).toBe(180_000_000n);
+    expect(costUpTo({ cuPerHour: 3600, pricePerCuBaseUnits: 50_000n, elapsedMs: 3_600_000 })).toBe(180_000_000n);
     // Pro rata, rounded up: 1 ms of 1 CU/h at 1 per CU is 1/3 600 000 of a unit → 1.
-    expect(costUpTo({ cuPerHour: 1, pricePerCu: 1n, elapsedMs: 1 })).toBe(1n);
-    expect(grossBetween({ cuPerHour: 3600, pricePerCu: 40_000n, fromMs: 4_000, toMs: 8_000 })).toBe(160_000n);
+    expect(costUpTo({ cuPerHour: 1, pricePerCuBaseUnits: 1n, elapsedMs: 1 })).toBe(1n);
+    expect(grossBetween({ cuPerHour: 3600, pricePerCuBaseUnits: 40_000n, fromMs: 4_000, toMs: 8_000 })).toBe(160_000n);
   });
 
   it("however the window is cut into periods, the bills add up to the hold exactly (property)", () => {
@@ -22,8 +22,9 @@ describe("reservation pricing", () => {
           const periodMs = Math.max(periodArb, Math.ceil(windowMs / 1_000));
           const periods = periodsBetween(new Date(0), new Date(windowMs), periodMs, 1_000);
           let sum = 0n;
-          for (const p of periods) sum += grossBetween({ cuPerHour, pricePerCu, fromMs: p.start.getTime(), toMs: p.end.getTime() });
-          expect(sum).toBe(costUpTo({ cuPerHour, pricePerCu, elapsedMs: windowMs }));
+          for (const p of periods)
+            sum += grossBetween({ cuPerHour, pricePerCuBaseUnits: pricePerCu, fromMs: p.start.getTime(), toMs: p.end.getTime() });
+          expect(sum).toBe(costUpTo({ cuPerHour, pricePerCuBaseUnits: pricePerCu, elapsedMs: windowMs }));
           expect(periods.at(-1)?.end.getTime()).toBe(windowMs);
         },
       ),

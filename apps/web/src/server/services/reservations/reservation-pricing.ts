@@ -10,21 +10,21 @@ function ceilDiv(a: bigint, b: bigint): bigint {
 
 /**
  * What one reserved worker has cost from the start of its reservation to `elapsedMs` into
- * it: cuPerHour × pricePerCu × hours, rounded up. Every bill is a difference of two of
+ * it: cuPerHour × pricePerCuBaseUnits × hours, rounded up. Every bill is a difference of two of
  * these, so however the window is cut into periods (hourly, a partial last one, an early
  * release), the periods add up to exactly what was held at booking — rounding never
  * accumulates (a per-period ceil could overcharge by one unit per period per worker).
  */
-export function costUpTo(opts: { cuPerHour: number; pricePerCu: bigint; elapsedMs: number }): bigint {
+export function costUpTo(opts: { cuPerHour: number; pricePerCuBaseUnits: bigint; elapsedMs: number }): bigint {
   if (!Number.isInteger(opts.cuPerHour) || opts.cuPerHour < 0)
     throw new RangeError(`cuPerHour must be a non-negative integer, got ${opts.cuPerHour}`);
   if (!Number.isInteger(opts.elapsedMs) || opts.elapsedMs < 0)
     throw new RangeError(`elapsedMs must be a non-negative integer, got ${opts.elapsedMs}`);
-  return ceilDiv(BigInt(opts.cuPerHour) * opts.pricePerCu * BigInt(opts.elapsedMs), MS_PER_HOUR);
+  return ceilDiv(BigInt(opts.cuPerHour) * opts.pricePerCuBaseUnits * BigInt(opts.elapsedMs), MS_PER_HOUR);
 }
 
 /** The gross of one worker for [fromMs, toMs), both measured from the reservation's start. */
-export function grossBetween(opts: { cuPerHour: number; pricePerCu: bigint; fromMs: number; toMs: number }): bigint {
+export function grossBetween(opts: { cuPerHour: number; pricePerCuBaseUnits: bigint; fromMs: number; toMs: number }): bigint {
   if (opts.toMs < opts.fromMs) throw new RangeError(`period ends (${opts.toMs}) before it starts (${opts.fromMs})`);
   return costUpTo({ ...opts, elapsedMs: opts.toMs }) - costUpTo({ ...opts, elapsedMs: opts.fromMs });
 }

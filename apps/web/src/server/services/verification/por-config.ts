@@ -57,7 +57,7 @@ export function getPorConfig(): PorConfig {
     },
     stake: {
       ...DEFAULT_STAKE_POLICY,
-      pricePerCu: BigInt(e.PRICE_PER_CU),
+      pricePerCuBaseUnits: BigInt(e.PRICE_PER_CU),
       recheckRateBps: Math.max(1, Math.round(e.POR_REEXEC_FLOOR * 10_000)),
       exposureMinutes: Math.max(1, Math.round(e.POR_EPOCH_MS / 60_000)),
     },
