@@ -50,7 +50,7 @@ import { NodeClient } from "../apps/worker/src/protocol/node-client.ts";
 import { customerOrg, providerOrg } from "../tests/support/orgs.ts";
 import { api, type Stack, startStack } from "../tests/support/stack.ts";
 import { median, progress, report } from "./report.ts";
-import { auc, crossValidate, type Example } from "./stealth/adversary.ts";
+import { auc, type ChanceResult, chanceOf, crossValidate, type Example } from "./stealth/adversary.ts";
 import { loadBrown } from "./stealth/brown.ts";
 import { customerAudio, customerPage, customerText, recordSpeech } from "./stealth/customer-inputs.ts";
 
@@ -236,6 +236,7 @@ export async function runStealthBench(opts: StealthOptions) {
       challenge: number;
       auc: number;
       classifier: string;
+      chance: ChanceResult;
       baseline: number | null;
     }[] = [];
     for (const g of groups) {
@@ -247,13 +248,23 @@ export async function runStealthBench(opts: StealthOptions) {
         continue;
       }
       const cv = crossValidate(ex, ALL);
+      const chance = chanceAt(g, ex, ALL, cv.auc);
       const telling = strongestFeatures(ex, ALL);
       const baseline = await baselineAuc(
         slug as Slug,
         inputKind,
         ex.filter((e) => e.label === 0),
       );
-      rows.push({ model: slug, inputKind, customer: ex.length - nC, challenge: nC, auc: cv.auc, classifier: cv.classifier, baseline });
+      rows.push({
+        model: slug,
+        inputKind,
+        customer: ex.length - nC,
+        challenge: nC,
+        auc: cv.auc,
+        classifier: cv.classifier,
+        chance,
+        baseline,
+      });
       report({
         name: `por.stealth.auc.${slug}.${inputKind}`,
         value: cv.auc,
@@ -265,6 +276,7 @@ export async function runStealthBench(opts: StealthOptions) {
           challenge: nC,
           classifier: cv.classifier,
           byClassifier: cv.byClassifier,
+          chance,
           strongestFeatures: telling,
           baselineIs: "the same adversary, payload features, on the former template generator",
         },
@@ -284,13 +296,20 @@ export async function runStealthBench(opts: StealthOptions) {
       detail: { rendered: replayed[0]?.rendered ?? 0 },
     });
     const pooled = examples(() => true).map((e, i) => ({ ...e, features: { ...e.features, ...oneHot(leases[i] as Lease) } }));
-    const pooledCv = crossValidate(pooled, [...ALL, "m_ocr", "m_vad", "m_enc", "k_texts", "k_png", "k_jpeg", "k_webp"]);
+    const POOLED = [...ALL, "m_ocr", "m_vad", "m_enc", "k_texts", "k_png", "k_jpeg", "k_webp"];
+    const pooledCv = crossValidate(pooled, POOLED);
+    const pooledChance = chanceAt("all leases", pooled, POOLED, pooledCv.auc);
     report({
       name: "por.stealth.auc.all",
       value: pooledCv.auc,
       unit: "AUC",
       goal: "≤ 0.55",
-      detail: { leases: pooled.length, challenges: pooled.filter((e) => e.label === 1).length, byClassifier: pooledCv.byClassifier },
+      detail: {
+        leases: pooled.length,
+        challenges: pooled.filter((e) => e.label === 1).length,
+        byClassifier: pooledCv.byClassifier,
+        chance: pooledChance,
+      },
     });
     // The same adversary on every recorded lease, the run's edges included (for comparison).
     const edges = recorded.map(
@@ -308,6 +327,12 @@ export async function runStealthBench(opts: StealthOptions) {
       examples(() => true),
       names(["f_"]),
     );
+    const feedsChance = chanceAt(
+      "feeds",
+      examples(() => true),
+      names(["f_"]),
+      feedsCv.auc,
+    );
     report({
       name: "por.stealth.auc.feeds",
       value: feedsCv.auc,
@@ -319,11 +344,18 @@ export async function runStealthBench(opts: StealthOptions) {
           names(["f_"]),
         ),
         byClassifier: feedsCv.byClassifier,
+        chance: feedsChance,
       },
     });
     const hindsightCv = crossValidate(
       examples(() => true),
       names(["h_"]),
+    );
+    const hindsightChance = chanceAt(
+      "hindsight",
+      examples(() => true),
+      names(["h_"]),
+      hindsightCv.auc,
     );
     report({
       name: "por.stealth.auc.feeds-after-result",
@@ -336,11 +368,18 @@ export async function runStealthBench(opts: StealthOptions) {
           names(["h_"]),
         ),
         byClassifier: hindsightCv.byClassifier,
+        chance: hindsightChance,
       },
     });
     const timingCv = crossValidate(
       examples(() => true),
       names(["t_", "id_"]),
+    );
+    const timingChance = chanceAt(
+      "timing",
+      examples(() => true),
+      names(["t_", "id_"]),
+      timingCv.auc,
     );
     report({
       name: "por.stealth.auc.timing",
@@ -353,6 +392,7 @@ export async function runStealthBench(opts: StealthOptions) {
           names(["t_", "id_"]),
         ),
         byClassifier: timingCv.byClassifier,
+        chance: timingChance,
       },
     });
 
@@ -383,27 +423,44 @@ export async function runStealthBench(opts: StealthOptions) {
       "customer",
       "challenge",
       "AUC (best of stumps, logistic)",
+      "chance: p95 / p",
       "former generator",
     );
     for (const r of rows)
       console.error(
-        "  %s | %s | %s | %s | %s",
+        "  %s | %s | %s | %s | %s | %s",
         `${r.model} / ${r.inputKind}`.padEnd(36),
         String(r.customer).padStart(8),
         String(r.challenge).padStart(9),
         `${r.auc.toFixed(3)} (${r.classifier})`.padEnd(30),
+        chanceText(r.chance),
         r.baseline === null ? "—" : r.baseline.toFixed(3),
       );
     console.error(
-      "  %s | %s | %s | %s |",
+      "  %s | %s | %s | %s | %s |",
       "all leases, pooled".padEnd(36),
       String(pooled.filter((e) => e.label === 0).length).padStart(8),
       String(pooled.filter((e) => e.label === 1).length).padStart(9),
       pooledCv.auc.toFixed(3).padEnd(30),
+      chanceText(pooledChance),
     );
-    console.error("  %s | %s | %s | %s |", "public feeds only".padEnd(36), "", "", feedsCv.auc.toFixed(3).padEnd(30));
-    console.error("  %s | %s | %s | %s |", "public feeds after the result".padEnd(36), "", "", hindsightCv.auc.toFixed(3).padEnd(30));
-    console.error("  %s | %s | %s | %s |", "timing, ids and lease fields only".padEnd(36), "", "", timingCv.auc.toFixed(3).padEnd(30));
+    for (const [label, cv, chance] of [
+      ["public feeds only", feedsCv, feedsChance],
+      ["public feeds after the result", hindsightCv, hindsightChance],
+      ["timing, ids and lease fields only", timingCv, timingChance],
+    ] as const)
+      console.error(
+        "  %s | %s | %s | %s | %s |",
+        label.padEnd(36),
+        "".padStart(8),
+        "".padStart(9),
+        cv.auc.toFixed(3).padEnd(30),
+        chanceText(chance),
+      );
+    console.error(
+      "  (chance: the same adversary with the labels shuffled %d times; p95 is what it reaches on nothing, p the share at least as high as the AUC)",
+      CHANCE_ROUNDS,
+    );
     console.error(
       "\n  honest only when it thinks it is watched, best threshold: cheats on %s %% of customer jobs and %s %% of challenges; expected net %s base units per identity (always cheat %s); first cheat → quarantine: median %s min (p90 %s) at %s jobs/min\n",
       (cheater.best.cheatCustomer * 100).toFixed(1),
@@ -419,6 +476,17 @@ export async function runStealthBench(opts: StealthOptions) {
     await stack.stop();
   }
 }
+
+/** Label shuffles per measured AUC: a rough 95th percentile (each shuffle is a full cross-validation, ~2 s pooled). */
+const CHANCE_ROUNDS = 20;
+
+/** The adversary's AUC on these examples with the labels shuffled (adversary.ts chanceOf), with progress. */
+function chanceAt(what: string, ex: readonly Example[], names: readonly string[], observed: number): ChanceResult {
+  progress(`stealth: ${what}: what chance scores (${CHANCE_ROUNDS} shuffles)`);
+  return chanceOf(ex, names, observed, CHANCE_ROUNDS);
+}
+
+const chanceText = (c: ChanceResult) => `${c.p95.toFixed(3)} / ${c.p.toFixed(2)}`;
 
 /** Each feature's own AUC (its values as the score), the five farthest from 0.5: what gives challenges away, if anything. */
 function strongestFeatures(ex: readonly Example[], names: readonly string[]): Record<string, number> {

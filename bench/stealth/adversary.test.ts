@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { auc, crossValidate, type Example } from "./adversary.ts";
+import { auc, chanceOf, crossValidate, type Example } from "./adversary.ts";
 
 // The benchmark's bound is only as good as its adversary: it must find a signal that is
 // there (one feature, or a threshold on a combination) and report chance when there is none.
@@ -36,5 +36,19 @@ describe("the adversary", () => {
       ["noise", "x", "y"],
     );
     expect(Math.abs(none.auc - 0.5)).toBeLessThan(0.12);
+  });
+
+  it("says how high chance alone scores, and tells a real signal from it", () => {
+    // 100 challenges among 400, as in a bench run: nothing to find, and a faint tell (AUC ≈ 0.64).
+    const none = examples(400, () => ({ x: Math.random(), y: Math.random() }));
+    const noneCv = crossValidate(none, ["noise", "x", "y"]);
+    const noneChance = chanceOf(none, ["noise", "x", "y"], noneCv.auc, 20);
+    expect(noneChance.p95).toBeGreaterThan(0.5);
+    expect(noneChance.p95).toBeGreaterThanOrEqual(noneChance.median);
+    const faint = examples(400, (l) => ({ x: Math.random() + l * 0.15 }));
+    const faintCv = crossValidate(faint, ["noise", "x"]);
+    const faintChance = chanceOf(faint, ["noise", "x"], faintCv.auc, 20);
+    expect(faintCv.auc).toBeGreaterThan(faintChance.p95);
+    expect(faintChance.p).toBeLessThan(0.1);
   });
 });

@@ -153,3 +153,47 @@ export function crossValidate(examples: readonly Example[], featureNames: readon
 function finite(v: number | undefined): number {
   return typeof v === "number" && Number.isFinite(v) ? v : 0;
 }
+
+export interface ChanceResult {
+  /** Median of the adversary's AUC over the shuffles: what it scores on nothing. */
+  median: number;
+  /** 95th percentile of the same: an AUC below this is within chance at this sample size. */
+  p95: number;
+  /** Share of shuffles (one pseudo-count added) whose AUC is at least the observed one. */
+  p: number;
+  rounds: number;
+}
+
+/**
+ * What the adversary scores by chance alone on these examples: the same cross-validation,
+ * on the same features and the same number of challenges, with the labels shuffled. With a
+ * hundred challenges a single AUC moves by ±0.05 from run to run, and the adversary keeps
+ * the better of two classifiers, so its AUC on nothing is above 0.5; an observed AUC is
+ * evidence of a tell only where it stands above this spread (small p).
+ */
+export function chanceOf(examples: readonly Example[], featureNames: readonly string[], observed: number, rounds = 40): ChanceResult {
+  const labels = examples.map((e) => e.label);
+  const aucs: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const shuffled = shuffle(labels);
+    aucs.push(
+      crossValidate(
+        examples.map((e, i) => ({ features: e.features, label: shuffled[i] as 0 | 1 })),
+        featureNames,
+      ).auc,
+    );
+  }
+  aucs.sort((a, b) => a - b);
+  const at = (q: number) => aucs[Math.min(aucs.length - 1, Math.floor(q * aucs.length))] as number;
+  return { median: at(0.5), p95: at(0.95), p: (1 + aucs.filter((a) => a >= observed).length) / (rounds + 1), rounds };
+}
+
+/** Fisher–Yates. */
+function shuffle<T>(xs: readonly T[]): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
