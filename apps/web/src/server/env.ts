@@ -143,15 +143,17 @@ const ZEnv = ZCoreEnv.extend({
 
 export type Env = z.infer<typeof ZEnv>;
 
-let cached: { env: Env; chain: ChainConfig | null | undefined } | undefined;
+/** One parse of the environment: its variables, and the payout chain built from them. */
+interface ParsedEnv {
+  env: Env;
+  /** Null when no chain is configured. */
+  chain: ChainConfig | null;
+}
 
-/**
- * The configuration, parsed once. Parsed again when the process retargets itself to another
- * database (tests and benchmarks seed several) or after resetEnvCache(). Not on every call: the
- * former per-domain readers keyed their caches on the environment's entries, 60 to 120 µs a
- * call on this machine, several calls a request.
- */
-export function getEnv(): Env {
+let cached: ParsedEnv | undefined;
+
+/** The cached parse, made again when it is stale (see getEnv). */
+function parseEnv(): ParsedEnv {
   if (
     !cached ||
     cached.env.DATABASE_URL !== process.env.DATABASE_URL ||
@@ -161,9 +163,21 @@ export function getEnv(): Env {
     if (!parsed.success) {
       throw new Error(`invalid environment: ${z.prettifyError(parsed.error)}`);
     }
-    cached = { env: parsed.data, chain: undefined };
+    // packages/chain declares the chain's variables; half a chain fails the parse like any
+    // other bad value, at start rather than at the first withdrawal.
+    cached = { env: parsed.data, chain: chainConfigFromEnv(process.env) };
   }
-  return cached.env;
+  return cached;
+}
+
+/**
+ * The configuration, parsed once. Parsed again when the process retargets itself to another
+ * database (tests and benchmarks seed several) or after resetEnvCache(). Not on every call: the
+ * former per-domain readers keyed their caches on the environment's entries, 60 to 120 µs a
+ * call on this machine, several calls a request.
+ */
+export function getEnv(): Env {
+  return parseEnv().env;
 }
 
 /** For tests and tools that change variables of a running process: the next getEnv() parses again. */
@@ -173,10 +187,7 @@ export function resetEnvCache(): void {
 
 /** The payout chain (packages/chain declares its variables), or null when none is configured. */
 export function getChainConfig(): ChainConfig | null {
-  getEnv();
-  const c = cached as { env: Env; chain: ChainConfig | null | undefined };
-  if (c.chain === undefined) c.chain = chainConfigFromEnv(process.env);
-  return c.chain;
+  return parseEnv().chain;
 }
 
 const ZLogEnv = ZCoreEnv.pick({ LOG_LEVEL: true }).extend({ PROOFGRID_SERVICE: ZEnv.shape.PROOFGRID_SERVICE });

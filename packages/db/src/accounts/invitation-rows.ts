@@ -2,7 +2,7 @@ import type { Db } from "../db-types.ts";
 import type { MemberRole } from "./member-rows.ts";
 
 // Invitations to join an organisation (`invitations`) as the members service writes them in
-// its transactions, and the invitation email it queues with them (`outbound_emails`).
+// its transactions.
 // Times are `timestamp` (no zone) columns holding UTC, as Prisma writes them: instants go in
 // as UTC text and come out `AT TIME ZONE 'UTC'`, so neither this process's TZ nor the
 // session's TimeZone shifts them.
@@ -93,18 +93,4 @@ export async function claimInvitation(db: Db, opts: { invitationId: string; now:
     UPDATE invitations SET accepted_at = (${opts.now.toISOString()}::timestamptz AT TIME ZONE 'UTC')
     WHERE id = ${opts.invitationId}::uuid AND accepted_at IS NULL AND revoked_at IS NULL
       AND expires_at > (${opts.now.toISOString()}::timestamptz AT TIME ZONE 'UTC')`;
-}
-
-/** Bounds of a queued email, as the outbox's enqueueEmail cuts them. */
-const MAX_SUBJECT_CHARS = 300;
-const MAX_BODY_CHARS = 20_000;
-
-/** Queues the invitation email in the caller's transaction (the outbox delivers it): it exists
- * only if the invitation does. Returns its id. */
-export async function insertInvitationEmail(db: Db, opts: { to: string; subject: string; text: string }): Promise<string> {
-  const rows = await db.$queryRaw<{ id: string }[]>`
-    INSERT INTO outbound_emails (id, to_address, subject, body_text, kind)
-    VALUES (gen_random_uuid(), ${opts.to}, ${opts.subject.slice(0, MAX_SUBJECT_CHARS)}, ${opts.text.slice(0, MAX_BODY_CHARS)}, 'invitation')
-    RETURNING id`;
-  return rows[0]?.id as string;
 }

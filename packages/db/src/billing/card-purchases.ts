@@ -57,39 +57,26 @@ function parse(r: RawPurchase | undefined): LockedPurchase | null {
   };
 }
 
-/** The purchase of a Checkout session, locked; null when none has that session. */
-export async function lockPurchaseBySession(db: Db, opts: { sessionId: string }): Promise<LockedPurchase | null> {
-  const rows = await db.$queryRaw<RawPurchase[]>`
-    SELECT id, org_id, kind, status, tokens, amount_minor, currency, stripe_session_id, stripe_payment_intent_id, stripe_charge_id,
-           refunded_minor, disputed_minor, tokens_reversed
-    FROM card_purchases WHERE stripe_session_id = ${opts.sessionId} FOR UPDATE`;
-  return parse(rows[0]);
-}
+type PurchaseKeyName = "purchaseId" | "sessionId" | "paymentIntentId" | "chargeId";
 
-/** The purchase of a PaymentIntent, locked; null when none has that payment. */
-export async function lockPurchaseByPaymentIntent(db: Db, opts: { paymentIntentId: string }): Promise<LockedPurchase | null> {
-  const rows = await db.$queryRaw<RawPurchase[]>`
-    SELECT id, org_id, kind, status, tokens, amount_minor, currency, stripe_session_id, stripe_payment_intent_id, stripe_charge_id,
-           refunded_minor, disputed_minor, tokens_reversed
-    FROM card_purchases WHERE stripe_payment_intent_id = ${opts.paymentIntentId} FOR UPDATE`;
-  return parse(rows[0]);
-}
+/** One of the unique columns a purchase is found by: its id (a uuid: the caller checks the
+ * form), its Checkout session, its PaymentIntent or its charge. Exactly one key. */
+export type PurchaseKey = {
+  [K in PurchaseKeyName]: { [P in K]: string } & { [P in Exclude<PurchaseKeyName, K>]?: never };
+}[PurchaseKeyName];
 
-/** The purchase of a charge, locked; null when none has that charge. */
-export async function lockPurchaseByCharge(db: Db, opts: { chargeId: string }): Promise<LockedPurchase | null> {
+/** The purchase `by` names, locked; null when none has it. */
+export async function lockPurchase(db: Db, by: PurchaseKey): Promise<LockedPurchase | null> {
+  // The absent keys are NULL, and `col = NULL` matches nothing. Equalities joined by OR stay
+  // an index lookup in a generic plan too (a BitmapOr of the four unique indexes), where
+  // `($1 IS NULL OR col = $1)` becomes a sequential scan (EXPLAIN, Postgres 18).
   const rows = await db.$queryRaw<RawPurchase[]>`
     SELECT id, org_id, kind, status, tokens, amount_minor, currency, stripe_session_id, stripe_payment_intent_id, stripe_charge_id,
            refunded_minor, disputed_minor, tokens_reversed
-    FROM card_purchases WHERE stripe_charge_id = ${opts.chargeId} FOR UPDATE`;
-  return parse(rows[0]);
-}
-
-/** A purchase by its id (a uuid: the caller checks the form), locked. */
-export async function lockPurchaseById(db: Db, opts: { purchaseId: string }): Promise<LockedPurchase | null> {
-  const rows = await db.$queryRaw<RawPurchase[]>`
-    SELECT id, org_id, kind, status, tokens, amount_minor, currency, stripe_session_id, stripe_payment_intent_id, stripe_charge_id,
-           refunded_minor, disputed_minor, tokens_reversed
-    FROM card_purchases WHERE id = ${opts.purchaseId}::uuid FOR UPDATE`;
+    FROM card_purchases
+    WHERE stripe_session_id = ${by.sessionId ?? null} OR stripe_payment_intent_id = ${by.paymentIntentId ?? null}
+       OR stripe_charge_id = ${by.chargeId ?? null} OR id = ${by.purchaseId ?? null}::uuid
+    FOR UPDATE`;
   return parse(rows[0]);
 }
 

@@ -1,5 +1,17 @@
 import type { Db } from "../db-types.ts";
 
+/** Queues a message (stored as given: the outbox's enqueueEmail bounds it). In the caller's
+ * transaction it exists only if its cause does. Returns its id. */
+export async function insertOutboundEmail(db: Db, opts: { to: string; subject: string; bodyText: string; kind: string }): Promise<string> {
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    INSERT INTO outbound_emails (id, to_address, subject, body_text, kind)
+    VALUES (gen_random_uuid(), ${opts.to}, ${opts.subject}, ${opts.bodyText}, ${opts.kind})
+    RETURNING id`;
+  const id = rows[0]?.id;
+  if (!id) throw new Error("insertOutboundEmail: INSERT … RETURNING returned no row");
+  return id;
+}
+
 /** A message claimed for delivery. `attempts` already counts this one. */
 export interface ClaimedEmailRow {
   id: string;

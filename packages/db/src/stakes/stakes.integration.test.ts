@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAccounts, orgAccount } from "../ledger/accounts.ts";
-import { createTestDatabase } from "../testing/create-test-database.ts";
+import type { TestDatabase } from "../testing/create-test-database.ts";
+import { createProviderNodeDatabase } from "../testing/provider-node-database.ts";
 import { countHeldEarningsByState, loadHeldEarningsReleases } from "./held-earnings.ts";
 import { loadNodeExposureRows } from "./node-exposures.ts";
 import { isNodeOwnedBy, lockProviderNode } from "./provider-nodes.ts";
@@ -19,21 +20,14 @@ import {
 // reach: a node's stake panel with nothing held or unbonding, another provider's node, and a
 // node with no ledger accounts yet. (Stakes moving: apps/web stake.integration.test.ts.)
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
+let t: TestDatabase;
 let provider: string;
 let other: string;
 let nodeId: string;
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  const mk = (slug: string) => t.prisma.organization.create({ data: { slug, name: slug, kind: "provider" }, select: { id: true } });
-  provider = (await mk("p")).id;
-  other = (await mk("o")).id;
-  const node = await t.prisma.node.create({
-    data: { orgId: provider, name: "n", publicKey: "k".repeat(43), region: "local", models: [], claimedCuPerHour: 3600, cuPerHour: 3600 },
-    select: { id: true },
-  });
-  nodeId = node.id;
+  ({ t, provider, nodeId } = await createProviderNodeDatabase());
+  other = (await t.prisma.organization.create({ data: { slug: "o", name: "o", kind: "provider" }, select: { id: true } })).id;
 });
 afterAll(async () => {
   await t?.drop();

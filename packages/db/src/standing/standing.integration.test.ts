@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase } from "../testing/create-test-database.ts";
+import type { TestDatabase } from "../testing/create-test-database.ts";
+import { createProviderNodeDatabase } from "../testing/provider-node-database.ts";
 import { countActiveLicences, insertCheckerLicence, loadLicenceOrg, lockLicenceGrants, revokeActiveLicence } from "./checker-licences.ts";
 import { lockNodeStanding, updateNodeStanding } from "./node-standing.ts";
 import { insertNodeVerdict, loadRecentVerdicts } from "./node-verdicts.ts";
@@ -10,19 +11,14 @@ import { listProviderRecordRows } from "./provider-records.ts";
 // The standing queries against a real Postgres: what the services' integration tests reach
 // only through the portal and the explorer (licences, provider records) or a whole market.
 
-let t: Awaited<ReturnType<typeof createTestDatabase>>;
+let t: TestDatabase;
 let provider: string;
 let nodeId: string;
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  provider = (await t.prisma.organization.create({ data: { slug: "p", name: "p", kind: "provider" }, select: { id: true } })).id;
+  ({ t, provider, nodeId } = await createProviderNodeDatabase());
+  // A customer: no nodes, so not in the provider records.
   await t.prisma.organization.create({ data: { slug: "c", name: "c" } });
-  const node = await t.prisma.node.create({
-    data: { orgId: provider, name: "n", publicKey: "k".repeat(43), region: "local", models: [], claimedCuPerHour: 3600, cuPerHour: 3600 },
-    select: { id: true },
-  });
-  nodeId = node.id;
 });
 afterAll(async () => {
   await t?.drop();

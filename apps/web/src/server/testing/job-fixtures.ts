@@ -6,11 +6,15 @@ import { randomBytes } from "node:crypto";
 import { getBalances, orgAccountCode } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { type CompleteJobReply, generateNodeKeyPair, hashJson, signReceipt } from "@proofgrid/por";
+import { expect } from "vitest";
 import { db } from "../db.ts";
+import { AppError } from "../errors.ts";
 import type { NodeIdentity } from "../services/nodes/authenticate-node.ts";
 import { completeJob } from "../services/nodes/complete-job.ts";
 import { cancelJob } from "../services/jobs/cancel-job.ts";
+import { submitJob } from "../services/jobs/submit-job.ts";
 import { ensureNodeAccounts } from "../services/verification/stake.ts";
+import { createOrg } from "./service-database.ts";
 
 /** Built-in slugs: submitJob checks an input against the model its slug names. */
 export const ENCODER = "encoder-synthetic-minilm";
@@ -23,6 +27,38 @@ export async function createModel(slug: typeof ENCODER | typeof OCR): Promise<st
     data: { id, slug, name: slug, kind: slug === ENCODER ? "embedding" : "ocr", description: "test", signature: {}, baseCostMilliCu: 10 },
   });
   return id;
+}
+
+export interface EncoderMarket {
+  /** The encoder's catalog id. */
+  modelId: string;
+  /** A customer organisation with 1,000 tokens. */
+  customer: string;
+  /** A provider organisation with none, for the test's workers. */
+  provider: string;
+}
+
+/** The encoder model, a funded customer and a provider: what a test of one job's life starts from. */
+export async function createEncoderMarket(): Promise<EncoderMarket> {
+  const modelId = await createModel(ENCODER);
+  const customer = await createOrg("customer", "customer", 1_000_000_000n);
+  const provider = await createOrg("provider", "provider");
+  return { modelId, customer, provider };
+}
+
+/** The organisation's encoder job of one `text`, through the real service; returns its id. */
+export async function submitEncoderJob(orgId: string, text: string): Promise<string> {
+  return (await submitJob({ orgId, request: { model: ENCODER, input: { text } } })).id;
+}
+
+/** The AppError a refused call throws; a call that succeeds or throws anything else fails the test. */
+export async function refusal(p: Promise<unknown>): Promise<AppError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
 }
 
 export interface TestWorker {

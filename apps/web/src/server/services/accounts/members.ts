@@ -6,7 +6,6 @@ import {
   countOpenInvitations,
   hasOpenInvitation,
   insertInvitation,
-  insertInvitationEmail,
   loadInvitationSender,
   revokeExpiredInvitations,
 } from "@proofgrid/db/accounts/invitation-rows";
@@ -26,6 +25,7 @@ import { z } from "zod";
 import type { OrgRole } from "../../auth/caller.ts";
 import { db } from "../../db.ts";
 import { AppError } from "../../errors.ts";
+import { enqueueEmail } from "../mail/outbox.ts";
 import { MAX_MEMBERSHIPS } from "./resolve-session.ts";
 
 // Members of an organisation and invitations to join it. Owners invite, change roles and
@@ -143,11 +143,15 @@ export async function inviteMember(actor: Actor, request: TInviteRequest, mail?:
     if (mail?.origin) {
       const sender = await loadInvitationSender(tx, { orgId: actor.orgId, userId: actor.userId });
       if (!sender) throw new Error(`inviteMember: no organisation ${actor.orgId} or user ${actor.userId}`);
-      await insertInvitationEmail(tx, {
-        to: created.email,
-        subject: `${sender.inviterName} invited you to ${sender.orgName} on Proofgrid`,
-        text: `${sender.inviterName} (${sender.inviterEmail}) invited you to join ${sender.orgName} on Proofgrid as ${created.role === "owner" ? "an owner" : "a member"}.\n\nSign up or sign in with this address (${created.email}), then open this link before ${created.expiresAt.toUTCString()}:\n${url}`,
-      });
+      await enqueueEmail(
+        {
+          to: created.email,
+          kind: "invitation",
+          subject: `${sender.inviterName} invited you to ${sender.orgName} on Proofgrid`,
+          text: `${sender.inviterName} (${sender.inviterEmail}) invited you to join ${sender.orgName} on Proofgrid as ${created.role === "owner" ? "an owner" : "a member"}.\n\nSign up or sign in with this address (${created.email}), then open this link before ${created.expiresAt.toUTCString()}:\n${url}`,
+        },
+        tx,
+      );
     }
     return {
       id: created.id,

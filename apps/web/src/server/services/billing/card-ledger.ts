@@ -1,9 +1,6 @@
 import {
   type LockedPurchase,
-  lockPurchaseByCharge,
-  lockPurchaseById,
-  lockPurchaseByPaymentIntent,
-  lockPurchaseBySession,
+  lockPurchase as lockPurchaseRow,
   markPurchasePaid,
   setPurchaseTokensReversed,
 } from "@proofgrid/db/billing/card-purchases";
@@ -31,11 +28,11 @@ export async function lockPurchase(
 ): Promise<LockedPurchase | null> {
   // Each lookup is one indexed equality; the first that finds a row wins.
   let p: LockedPurchase | null = null;
-  if (by.sessionId) p = await lockPurchaseBySession(tx, { sessionId: by.sessionId });
-  if (!p && by.paymentIntentId) p = await lockPurchaseByPaymentIntent(tx, { paymentIntentId: by.paymentIntentId });
-  if (!p && by.chargeId) p = await lockPurchaseByCharge(tx, { chargeId: by.chargeId });
+  if (by.sessionId) p = await lockPurchaseRow(tx, { sessionId: by.sessionId });
+  if (!p && by.paymentIntentId) p = await lockPurchaseRow(tx, { paymentIntentId: by.paymentIntentId });
+  if (!p && by.chargeId) p = await lockPurchaseRow(tx, { chargeId: by.chargeId });
   if (!p && by.purchaseId && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(by.purchaseId)) {
-    p = await lockPurchaseById(tx, { purchaseId: by.purchaseId });
+    p = await lockPurchaseRow(tx, { purchaseId: by.purchaseId });
   }
   return p;
 }

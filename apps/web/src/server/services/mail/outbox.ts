@@ -1,9 +1,15 @@
-import type { Prisma } from "@proofgrid/db/client";
-import { blankSentEmailBodies, claimNextEmail, listEmailsTo, markEmailSent, scheduleEmailRetry } from "@proofgrid/db/mail/outbound-emails";
+import type { Db } from "@proofgrid/db/db-types";
+import {
+  blankSentEmailBodies,
+  claimNextEmail,
+  insertOutboundEmail,
+  listEmailsTo,
+  markEmailSent,
+  scheduleEmailRetry,
+} from "@proofgrid/db/mail/outbound-emails";
 import { sql } from "@proofgrid/db/sql-client";
 import nodemailer, { type Transporter } from "nodemailer";
 import { getEnv } from "../../env.ts";
-import { db } from "../../db.ts";
 import { logger } from "../../logger.ts";
 
 // The platform's email: an outbox table written by whoever needs a message sent, and one
@@ -25,6 +31,9 @@ const CLAIM_S = 300;
 /** Sent messages keep their subject and recipient; their body (which holds live links) is
  * blanked this long after sending. */
 const KEEP_BODY_MS = 3_600_000;
+/** A queued subject and body are cut to this many characters. */
+const MAX_SUBJECT_CHARS = 300;
+const MAX_BODY_CHARS = 20_000;
 
 export interface EmailMessage {
   to: string;
@@ -33,13 +42,15 @@ export interface EmailMessage {
   kind: "password_reset" | "invitation" | "email_verification" | "account_exists";
 }
 
-/** Queues a message; pass the caller's transaction so the message exists only if its cause does. */
-export async function enqueueEmail(message: EmailMessage, tx: Prisma.TransactionClient | ReturnType<typeof db> = db()): Promise<string> {
-  const row = await tx.outboundEmail.create({
-    data: { toAddress: message.to, subject: message.subject.slice(0, 300), bodyText: message.text.slice(0, 20_000), kind: message.kind },
-    select: { id: true },
+/** Queues a message; pass the caller's transaction (any `Db`: sqlTransaction's, Prisma's) so
+ * the message exists only if its cause does. Returns its id. */
+export async function enqueueEmail(message: EmailMessage, tx: Db = sql()): Promise<string> {
+  return insertOutboundEmail(tx, {
+    to: message.to,
+    subject: message.subject.slice(0, MAX_SUBJECT_CHARS),
+    bodyText: message.text.slice(0, MAX_BODY_CHARS),
+    kind: message.kind,
   });
-  return row.id;
 }
 
 /** True when this installation writes emails to the server log instead of sending them (no SMTP_URL). */

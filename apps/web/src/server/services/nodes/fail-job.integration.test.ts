@@ -1,20 +1,19 @@
 import { checkLedger } from "@proofgrid/db/ledger";
 import { sql } from "@proofgrid/db/sql-client";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { AppError } from "../../errors.ts";
 import {
-  createModel,
+  createEncoderMarket,
   createWorker,
-  ENCODER,
   jobRow,
   orgBalances,
+  refusal,
   resetMarket,
+  submitEncoderJob,
   type TestWorker,
   transfersOf,
 } from "../../testing/job-fixtures.ts";
-import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
+import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
-import { submitJob } from "../jobs/submit-job.ts";
 import { failJob } from "./fail-job.ts";
 import { leaseJob } from "./lease-job.ts";
 
@@ -29,13 +28,11 @@ let customer: string;
 let provider: string;
 
 beforeAll(async () => {
-  modelId = await createModel(ENCODER);
-  customer = await createOrg("customer", "customer", 1_000_000_000n);
-  provider = await createOrg("provider", "provider");
+  ({ modelId, customer, provider } = await createEncoderMarket());
 });
 beforeEach(resetMarket);
 
-const submit = async (text: string) => (await submitJob({ orgId: customer, request: { model: ENCODER, input: { text } } })).id;
+const submit = (text: string) => submitEncoderJob(customer, text);
 
 /** The dispatcher offers the job to the (only online) worker and the worker leases it. */
 async function runOn(w: TestWorker, jobId: string): Promise<number> {
@@ -43,15 +40,6 @@ async function runOn(w: TestWorker, jobId: string): Promise<number> {
   const leased = await leaseJob({ node: w.identity, waitMs: 0 });
   expect(leased?.jobId).toBe(jobId);
   return leased?.attempt ?? 0;
-}
-
-async function refusal(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
 }
 
 describe("failJob", () => {

@@ -3,22 +3,22 @@ import { checkLedger, getBalances, orgAccountCode } from "@proofgrid/db/ledger";
 import { sql } from "@proofgrid/db/sql-client";
 import type { LeasedJob } from "@proofgrid/por";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { AppError } from "../../errors.ts";
 import {
   completeAs,
-  createModel,
+  createEncoderMarket,
   createWorker,
   ENCODER,
   encoderOutput,
   jobRow,
+  refusal,
   resetMarket,
+  submitEncoderJob,
   type TestWorker,
   transfersOf,
 } from "../../testing/job-fixtures.ts";
-import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
+import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { cancelJob } from "../jobs/cancel-job.ts";
-import { submitJob } from "../jobs/submit-job.ts";
 import { sweepLeases } from "../jobs/sweep-leases.ts";
 import { nodeHeldCode } from "../verification/exposure.ts";
 import { leaseJob } from "./lease-job.ts";
@@ -41,13 +41,11 @@ let customer: string;
 let provider: string;
 
 beforeAll(async () => {
-  modelId = await createModel(ENCODER);
-  customer = await createOrg("customer", "customer", 1_000_000_000n);
-  provider = await createOrg("provider", "provider");
+  ({ modelId, customer, provider } = await createEncoderMarket());
 });
 beforeEach(resetMarket);
 
-const submit = async (text: string) => (await submitJob({ orgId: customer, request: { model: ENCODER, input: { text } } })).id;
+const submit = (text: string) => submitEncoderJob(customer, text);
 /** One dispatch round; a new placer each time, so no lapse cooldown carries over. */
 const dispatch = async () => (await new Dispatcher().tick()).placed;
 const lease = (w: TestWorker) => leaseJob({ node: w.identity, waitMs: 0 });
@@ -57,15 +55,6 @@ async function money(w: TestWorker) {
   const codes = [orgAccountCode(customer, "available"), orgAccountCode(customer, "held"), nodeHeldCode(w.identity.id)];
   const b = await getBalances(sql(), codes);
   return codes.map((c) => b.get(c) ?? 0n);
-}
-
-async function refusal(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
 }
 
 /** Waits out the job's lease (as a dead worker would) and runs the sweeper. */
