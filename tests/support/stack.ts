@@ -84,7 +84,7 @@ export async function startStack(opts: StackOptions = {}) {
     PUBLIC_FEED_BUCKET_MS: "1000",
     ...opts.env,
   };
-  for (const [k, v] of Object.entries(env)) if (k.startsWith("POR_") || k === "PRICE_PER_CU") process.env[k] = v;
+  for (const [k, v] of Object.entries(env)) if (k.startsWith("POR_") || k === "PRICE_PER_CU_BASE_UNITS") process.env[k] = v;
   const webLogs: string[] = [];
   let web = spawnWeb({ port, env, output: "pipe", onLine: (l) => webLogs.push(l) });
   await waitForHttp(`${url}/api/health`, { timeoutMs: 60_000, process: web });

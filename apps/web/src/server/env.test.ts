@@ -31,6 +31,15 @@ describe("getEnv", () => {
     expect(() => getEnv()).toThrow(/SIGNIN_FREE_FAILURES/);
   });
 
+  it("refuses a money variable under its old name, unitless, rather than ignore it and charge the default", () => {
+    setEnv({ PRICE_PER_CU: "70000" });
+    expect(() => getEnv()).toThrow(/PRICE_PER_CU is now PRICE_PER_CU_BASE_UNITS/);
+    setEnv({ PRICE_PER_CU: undefined, PAYOUT_MAX_AMOUNT: "5" });
+    expect(() => getEnv()).toThrow(/PAYOUT_MAX_AMOUNT is now PAYOUT_MAX_BASE_UNITS/);
+    setEnv({ PAYOUT_MAX_AMOUNT: undefined, PRICE_PER_CU_BASE_UNITS: "70000" });
+    expect(getEnv().PRICE_PER_CU_BASE_UNITS).toBe(70_000);
+  });
+
   it("parses once: the domains' policies come from the same parse until the process retargets itself", () => {
     setEnv({ POR_REEXEC_FLOOR: "0.2", POR_REEXEC_CAP: "0.4" });
     const env = getEnv();

@@ -23,7 +23,7 @@ const ZCoreEnv = z.object({
   DATABASE_URL: z.string().min(1, "DATABASE_URL is required"),
   PROOFGRID_DATA_DIR: z.string().default(".data"),
   /** Price of one Compute Unit in token base units (1 token = 10^6). */
-  PRICE_PER_CU: z.coerce.number().int().positive().max(1e12).default(50_000),
+  PRICE_PER_CU_BASE_UNITS: z.coerce.number().int().positive().max(1e12).default(50_000),
   LEASE_DURATION_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
   /** Upper bound on one long-poll lease request (design.md: ≤ 30 s). */
   LEASE_LONG_POLL_MAX_MS: z.coerce.number().int().min(0).max(30_000).default(25_000),
@@ -152,6 +152,24 @@ interface ParsedEnv {
 
 let cached: ParsedEnv | undefined;
 
+/** Money variables renamed to carry their unit: a value set under the old name would be
+ * ignored in silence (and the default price or payout limit used), so it stops the start. */
+const RENAMED: Readonly<Record<string, string>> = {
+  PRICE_PER_CU: "PRICE_PER_CU_BASE_UNITS",
+  PAYOUT_FEE: "PAYOUT_FEE_BASE_UNITS",
+  PAYOUT_MIN_AMOUNT: "PAYOUT_MIN_BASE_UNITS",
+  PAYOUT_MAX_AMOUNT: "PAYOUT_MAX_BASE_UNITS",
+  EMISSION_PER_EPOCH: "EMISSION_PER_EPOCH_BASE_UNITS",
+  POR_STARTER_ALLOWANCE: "POR_STARTER_ALLOWANCE_BASE_UNITS",
+};
+
+/** The old names still set, each with its new one. */
+export function renamedVariables(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(RENAMED)
+    .filter(([old]) => env[old] !== undefined)
+    .map(([old, now]) => `${old} is now ${now} (base units, 1 token = 10^6); set that instead`);
+}
+
 /** The cached parse, made again when it is stale (see getEnv). */
 function parseEnv(): ParsedEnv {
   if (
@@ -159,6 +177,8 @@ function parseEnv(): ParsedEnv {
     cached.env.DATABASE_URL !== process.env.DATABASE_URL ||
     cached.env.PROOFGRID_DATA_DIR !== (process.env.PROOFGRID_DATA_DIR ?? ".data")
   ) {
+    const renamed = renamedVariables(process.env);
+    if (renamed.length > 0) throw new Error(`invalid environment: ${renamed.join("; ")}`);
     const parsed = ZEnv.safeParse(process.env);
     if (!parsed.success) {
       throw new Error(`invalid environment: ${z.prettifyError(parsed.error)}`);

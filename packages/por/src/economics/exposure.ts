@@ -29,7 +29,7 @@ import { BPS_DENOMINATOR, DEFAULT_REWARD_SPLIT } from "../rewards/reward-split.t
 //   m  the provider's stake multiplier: 1, doubled by each proven fraud of any of its nodes
 //      (at most 16): a slashed provider needs m times the stake for the same work.
 //   A  the starter allowance, per provider and shared by its nodes: exposure a provider that
-//      was never slashed may hold with no stake at all (POR_STARTER_ALLOWANCE, 5 tokens). Its
+//      was never slashed may hold with no stake at all (POR_STARTER_ALLOWANCE_BASE_UNITS, 5 tokens). Its
 //      jobs have nothing to slash (D = 0), so the deterrent rate is 1: every starter job is
 //      re-executed until the provider stakes. A slashed provider gets none.
 

@@ -14,7 +14,7 @@ import { BPS_DENOMINATOR } from "../rewards/reward-split.ts";
 export interface StakePolicy {
   /** Floor for any worker, base units. */
   baseStake: bigint;
-  /** Base units per CU (the platform's PRICE_PER_CU). */
+  /** Base units per CU (the platform's PRICE_PER_CU_BASE_UNITS). */
   pricePerCuBaseUnits: bigint;
   /** Re-execution floor in basis points (sampling-policy's floor, 2 % = 200). */
   recheckRateBps: number;
@@ -22,7 +22,7 @@ export interface StakePolicy {
   exposureMinutes: number;
 }
 
-/** 100 tokens base; price 0.05 token/CU (the web app's default PRICE_PER_CU); 2 % floor;
+/** 100 tokens base; price 0.05 token/CU (the web app's default PRICE_PER_CU_BASE_UNITS); 2 % floor;
  * 15 minutes. A reference-speed worker (3600 CU/h) then stakes 100 + 2 205 = 2 305 tokens. */
 export const DEFAULT_STAKE_POLICY: StakePolicy = Object.freeze({
   baseStake: 100_000_000n,

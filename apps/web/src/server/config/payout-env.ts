@@ -10,11 +10,11 @@ const units = (max: bigint) =>
     .refine((v) => v <= max, `at most ${max}`);
 export const ZPayoutEnv = z.object({
   /** The smallest withdrawal (gross, before the fee): 10 tokens. */
-  PAYOUT_MIN_AMOUNT: units(10n ** 15n).default(10_000_000n),
+  PAYOUT_MIN_BASE_UNITS: units(10n ** 15n).default(10_000_000n),
   /** The largest single withdrawal: 10^6 tokens (a bound on one request, not on earnings). */
-  PAYOUT_MAX_AMOUNT: units(10n ** 15n).default(10n ** 12n),
+  PAYOUT_MAX_BASE_UNITS: units(10n ** 15n).default(10n ** 12n),
   /** Flat fee per withdrawal, to the protocol: pays the payout wallet's gas. 0.1 token. */
-  PAYOUT_FEE: units(10n ** 12n).default(100_000n),
+  PAYOUT_FEE_BASE_UNITS: units(10n ** 12n).default(100_000n),
   /** Plus this many basis points of the amount (rounded up). */
   PAYOUT_FEE_BPS: z.coerce.number().int().min(0).max(1_000).default(0),
   /** Blocks on top of a transfer's own before it counts as paid (its own block is 1). */

@@ -55,7 +55,7 @@ export const ZPorEnv = z.object({
   /** k: a worker's exposure (jobs in flight + settled jobs with held earnings) ≤ k·(stake/m + allowance). */
   POR_EXPOSURE_FACTOR: z.coerce.number().min(1).max(6.6).default(1),
   /** Exposure a never-slashed provider may hold without stake, base units (5 tokens), shared by its nodes. */
-  POR_STARTER_ALLOWANCE: z.coerce
+  POR_STARTER_ALLOWANCE_BASE_UNITS: z.coerce
     .bigint()
     .min(0n)
     .max(10n ** 15n)

@@ -12,7 +12,7 @@ const units = (max: bigint) =>
 const share = z.coerce.number().min(0).max(1);
 export const ZRewardsEnv = z.object({
   /** Emission of one epoch at genesis: 100 tokens. 0 turns epoch rewards off. */
-  EMISSION_PER_EPOCH: units(10n ** 15n).default(100_000_000n),
+  EMISSION_PER_EPOCH_BASE_UNITS: units(10n ** 15n).default(100_000_000n),
   /** Share the emission shrinks by at each decay step (compounding): 2 %. */
   EMISSION_DECAY: share.default(0.02),
   /** One decay step every this many days. */

@@ -100,14 +100,14 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => hook.listen(0, "127.0.0.1", r));
   stripe.setWebhookUrl(`http://127.0.0.1:${(hook.address() as AddressInfo).port}/api/stripe/webhook`);
-  // PRICE_PER_CU: 50 tokens per CU, so that a short embedding job costs a few tokens.
+  // PRICE_PER_CU_BASE_UNITS: 50 tokens per CU, so that a short embedding job costs a few tokens.
   Object.assign(process.env, {
     DATABASE_URL: t.url,
     PROOFGRID_DATA_DIR: dataDir,
     ...stripe.env,
     TOKEN_PRICE_CENTS: "1",
     BILLING_CURRENCY: "usd",
-    PRICE_PER_CU: "50000000",
+    PRICE_PER_CU_BASE_UNITS: "50000000",
   });
   resetEnvCache();
   ownerCookie = await signUp("founder@startup.example");
@@ -141,7 +141,7 @@ afterAll(async () => {
     "STRIPE_API_BASE",
     "TOKEN_PRICE_CENTS",
     "BILLING_CURRENCY",
-    "PRICE_PER_CU",
+    "PRICE_PER_CU_BASE_UNITS",
   ])
     delete process.env[k];
   resetEnvCache();

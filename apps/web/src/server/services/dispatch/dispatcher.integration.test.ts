@@ -10,7 +10,10 @@ import { Dispatcher } from "./dispatcher.ts";
 // serving the job's model), never past a worker's slots or the organisation's concurrency
 // limit; the rest stay queued for a later round.
 
-const db = setupServiceDatabase({ name: "dispatch", env: { POR_STAKE_REQUIRED: "0", POR_CHALLENGES: "0", PRICE_PER_CU: "50000" } });
+const db = setupServiceDatabase({
+  name: "dispatch",
+  env: { POR_STAKE_REQUIRED: "0", POR_CHALLENGES: "0", PRICE_PER_CU_BASE_UNITS: "50000" },
+});
 
 let encoderId: string;
 let ocrId: string;

@@ -45,7 +45,7 @@ export interface NetworkWorker extends Worker {
  */
 export async function loadNetwork(db: Db): Promise<NetworkWorker[]> {
   const rows = await loadPlaceableWorkers(db);
-  const listPrice = BigInt(getEnv().PRICE_PER_CU);
+  const listPrice = BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
   const enforced = exposureEnforced();
   const providers = await loadProviderExposures(
     db,
@@ -113,7 +113,7 @@ export interface QueuedJob {
 /** Per organisation, its oldest `perOrg` queued jobs (the fair scheduler's input). */
 export async function loadQueued(db: Db, perOrg: number): Promise<Map<string, QueuedJob[]>> {
   const rows = await loadQueuedJobs(db, { perOrg });
-  const listPrice = BigInt(getEnv().PRICE_PER_CU);
+  const listPrice = BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
   const byOrg = new Map<string, QueuedJob[]>();
   for (const r of rows) {
     const job: QueuedJob = {

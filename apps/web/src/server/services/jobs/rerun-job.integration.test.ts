@@ -26,7 +26,7 @@ const MODEL = "cd".repeat(32);
 const LIST_PRICE = 50_000n;
 const TOKENS = 1_000_000n;
 
-const db = setupServiceDatabase({ name: "rerun", env: { PRICE_PER_CU: String(LIST_PRICE) } });
+const db = setupServiceDatabase({ name: "rerun", env: { PRICE_PER_CU_BASE_UNITS: String(LIST_PRICE) } });
 
 beforeAll(async () => {
   await db.t.prisma.model.create({

@@ -28,7 +28,7 @@ export async function rerunJob(opts: { orgId: string; jobId: string }): Promise<
   const existing = await findRerunOf(sql(), { jobId: job.id });
   if (existing) return getJobOrThrow({ orgId: opts.orgId, jobId: existing });
   const newId = randomUUID();
-  const cap = job.max_price_per_cu === null ? BigInt(getEnv().PRICE_PER_CU) : BigInt(job.max_price_per_cu);
+  const cap = job.max_price_per_cu === null ? BigInt(getEnv().PRICE_PER_CU_BASE_UNITS) : BigInt(job.max_price_per_cu);
   const price = priceForCost(job.cost_milli_cu, cap);
   try {
     await sqlTransaction(async (tx) => {

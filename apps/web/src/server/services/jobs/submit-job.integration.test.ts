@@ -18,7 +18,10 @@ const LIST_PRICE = 50_000n;
 const QUEUE_LIMIT = 3;
 const TOKENS = 1_000_000n;
 
-const db = setupServiceDatabase({ name: "submit", env: { PRICE_PER_CU: String(LIST_PRICE), ORG_MAX_QUEUED_JOBS: String(QUEUE_LIMIT) } });
+const db = setupServiceDatabase({
+  name: "submit",
+  env: { PRICE_PER_CU_BASE_UNITS: String(LIST_PRICE), ORG_MAX_QUEUED_JOBS: String(QUEUE_LIMIT) },
+});
 
 let modelId: string;
 

@@ -91,7 +91,7 @@ async function submitJobOnce(opts: SubmitJobOptions, retry: { ensureAccounts: bo
   const { costMilliCu, inputBytes } = await checkJobInput(model.slug, request.input);
   // The hold is priced at the customer's cap (or the list price); settlement charges the
   // assigned worker's ask, which the indexer keeps at or below it, and releases the rest.
-  const cap = request.maxPricePerCu ?? BigInt(getEnv().PRICE_PER_CU);
+  const cap = request.maxPricePerCu ?? BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
   const price = priceForCost(costMilliCu, cap);
   const inputHash = hashJson(request.input);
   await assertAdmissible({ orgId, modelId: model.id });

@@ -51,7 +51,7 @@ export async function setAskPrice(opts: { orgId: string; nodeId: string; request
   if (role !== "worker") throw new AppError("BAD_REQUEST", "only a worker has an asking price: checkers are paid from the checker pool");
   await updateOrgNodeAskPrice(sql(), { orgId: opts.orgId, nodeId: opts.nodeId, askPerCuBaseUnits: ask });
   invalidateLiveNetwork();
-  const listPrice = BigInt(getEnv().PRICE_PER_CU);
+  const listPrice = BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
   logger.info({ nodeId: opts.nodeId, orgId: opts.orgId, askPricePerCu: ask?.toString() ?? null }, "ask price set");
   return {
     nodeId: opts.nodeId,

@@ -92,7 +92,7 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
     loadModelDemand(db, { jobStates: ALL_JOB_STATES, windowMs, horizon, orgId: node.org_id, limit: MAX_DEMAND_JOBS }),
   ]);
 
-  const listPrice = BigInt(getEnv().PRICE_PER_CU);
+  const listPrice = BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
   const live = network.find((w) => w.id === node.id);
   const provider = providers.get(node.org_id);
   const exposure = provider?.nodes.get(node.id);

@@ -114,5 +114,5 @@ export async function getMarket(query: TMarketQuery): Promise<MarketView> {
     });
   }
   markets.sort((a, b) => (a.model === b.model ? a.region.localeCompare(b.region) : a.model.localeCompare(b.model)));
-  return { listPricePerCu: String(getEnv().PRICE_PER_CU), windowMs: MARKET_WINDOW_MS, markets };
+  return { listPricePerCu: String(getEnv().PRICE_PER_CU_BASE_UNITS), windowMs: MARKET_WINDOW_MS, markets };
 }

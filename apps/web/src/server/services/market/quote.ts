@@ -91,7 +91,7 @@ export async function quoteJob(opts: { orgId: string; request: TQuoteRequest }):
   const model = await marketModelOrThrow(request.model);
   // The same check and estimate as a submit (so the same price); nothing is stored.
   const costMilliCu = request.input === undefined ? model.baseCostMilliCu : (await checkJobInput(model.slug, request.input)).costMilliCu;
-  const listPrice = BigInt(getEnv().PRICE_PER_CU);
+  const listPrice = BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
   const cap = request.maxPricePerCu ?? listPrice;
   const [orgRegion, workers] = await Promise.all([loadOrgRegion(sql(), { orgId }), liveNetwork()]);
   const clientRegion = regionLocation(request.region ?? orgRegion).region;

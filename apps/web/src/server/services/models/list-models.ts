@@ -8,6 +8,6 @@ export async function listModels() {
     orderBy: { slug: "asc" },
     take: 500,
   });
-  const pricePerCuBaseUnits = getEnv().PRICE_PER_CU;
+  const pricePerCuBaseUnits = getEnv().PRICE_PER_CU_BASE_UNITS;
   return rows.map((m) => ({ ...m, basePrice: priceForCost(m.baseCostMilliCu, pricePerCuBaseUnits).toString() }));
 }

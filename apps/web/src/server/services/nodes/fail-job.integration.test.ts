@@ -21,7 +21,7 @@ import { leaseJob } from "./lease-job.ts";
 // it has attempts left and is then failed, with the customer's hold released to the base
 // unit; only the node holding the current attempt can hand a job back.
 
-setupServiceDatabase({ name: "fail", env: { POR_STAKE_REQUIRED: "0", POR_CHALLENGES: "0", PRICE_PER_CU: "50000" } });
+setupServiceDatabase({ name: "fail", env: { POR_STAKE_REQUIRED: "0", POR_CHALLENGES: "0", PRICE_PER_CU_BASE_UNITS: "50000" } });
 
 let modelId: string;
 let customer: string;

@@ -33,7 +33,7 @@ const LEASE_MS = 1_000;
 
 setupServiceDatabase({
   name: "lease",
-  env: { LEASE_DURATION_MS: String(LEASE_MS), POR_STAKE_REQUIRED: "0", POR_CHALLENGES: "0", PRICE_PER_CU: "50000" },
+  env: { LEASE_DURATION_MS: String(LEASE_MS), POR_STAKE_REQUIRED: "0", POR_CHALLENGES: "0", PRICE_PER_CU_BASE_UNITS: "50000" },
 });
 
 let modelId: string;

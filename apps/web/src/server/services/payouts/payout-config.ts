@@ -31,9 +31,9 @@ export function getPayoutConfig(): PayoutConfig {
   const e = getEnv();
   if (cached?.env === e) return cached.config;
   const config: PayoutConfig = {
-    minAmount: e.PAYOUT_MIN_AMOUNT,
-    maxAmount: e.PAYOUT_MAX_AMOUNT,
-    fee: e.PAYOUT_FEE,
+    minAmount: e.PAYOUT_MIN_BASE_UNITS,
+    maxAmount: e.PAYOUT_MAX_BASE_UNITS,
+    fee: e.PAYOUT_FEE_BASE_UNITS,
     feeBps: e.PAYOUT_FEE_BPS,
     confirmations: e.PAYOUT_CONFIRMATIONS,
     intervalMs: e.PAYOUT_INTERVAL_MS,
@@ -48,8 +48,9 @@ export function getPayoutConfig(): PayoutConfig {
     chain: getChainConfig(),
   };
   if (feeFor(config.minAmount, config) >= config.minAmount)
-    throw new Error("invalid payout configuration: PAYOUT_MIN_AMOUNT must exceed its own fee");
-  if (config.maxAmount < config.minAmount) throw new Error("invalid payout configuration: PAYOUT_MAX_AMOUNT is below PAYOUT_MIN_AMOUNT");
+    throw new Error("invalid payout configuration: PAYOUT_MIN_BASE_UNITS must exceed its own fee");
+  if (config.maxAmount < config.minAmount)
+    throw new Error("invalid payout configuration: PAYOUT_MAX_BASE_UNITS is below PAYOUT_MIN_BASE_UNITS");
   cached = { env: e, config };
   return config;
 }

@@ -79,7 +79,7 @@ export async function bookReservation(opts: {
   const existing = await findReservationByKey(sql(), { orgId, key });
   if (existing) return replay(orgId, existing, request, model?.id ?? null);
 
-  const listPrice = BigInt(getEnv().PRICE_PER_CU);
+  const listPrice = BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
   const por = getPorConfig();
   const durationMs = endsAt.getTime() - startsAt.getTime();
   let total = 0n;

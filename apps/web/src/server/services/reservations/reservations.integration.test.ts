@@ -25,7 +25,7 @@ const nodes: Record<string, string> = {};
 
 const db = setupServiceDatabase({
   name: "reservations",
-  env: { RESERVATION_BILLING_PERIOD_MS: String(PERIOD_MS), POR_STAKE_REQUIRED: "1", PRICE_PER_CU: "50000" },
+  env: { RESERVATION_BILLING_PERIOD_MS: String(PERIOD_MS), POR_STAKE_REQUIRED: "1", PRICE_PER_CU_BASE_UNITS: "50000" },
 });
 
 beforeAll(async () => {

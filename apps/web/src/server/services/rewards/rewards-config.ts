@@ -36,7 +36,7 @@ export function getRewardsConfig(): RewardsConfig {
   }
   const config: RewardsConfig = {
     schedule: {
-      perEpoch: e.EMISSION_PER_EPOCH,
+      perEpoch: e.EMISSION_PER_EPOCH_BASE_UNITS,
       decayBps: bps(e.EMISSION_DECAY),
       decayEveryMs: Math.round(e.EMISSION_DECAY_EVERY_DAYS * 86_400_000),
       genesisMs: Date.parse(e.EMISSION_GENESIS),

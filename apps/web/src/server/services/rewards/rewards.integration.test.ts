@@ -34,7 +34,7 @@ setupServiceDatabase({
   name: "rewards",
   env: {
     POR_EPOCH_MS: String(EPOCH_MS),
-    EMISSION_PER_EPOCH: String(1_000n * T),
+    EMISSION_PER_EPOCH_BASE_UNITS: String(1_000n * T),
     EMISSION_DECAY: "0",
     EMISSION_GENESIS: "2020-01-01T00:00:00Z",
     REWARD_SHARE_WORKERS: "0.7",

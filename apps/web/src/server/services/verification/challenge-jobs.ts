@@ -107,7 +107,7 @@ export async function submitChallengeJob(opts: {
     ? await capabilityInput(opts.model.slug as never, itemSeed)
     : await trafficChallengeInput(opts.model, itemSeed, opts.subjectOrgId);
   const { costMilliCu, inputBytes } = await checkJobInput(opts.model.slug, input);
-  const price = priceForCost(costMilliCu, getEnv().PRICE_PER_CU);
+  const price = priceForCost(costMilliCu, getEnv().PRICE_PER_CU_BASE_UNITS);
   const jobId = randomUUID();
   const idempotencyKey = `challenge:${opts.checkId}:${opts.index}`;
   await sqlTransaction(async (tx) => {

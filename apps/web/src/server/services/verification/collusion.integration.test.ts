@@ -49,7 +49,7 @@ setupServiceDatabase({
     // checkers leave (without this, a dispute that only the colluding checker may take sat
     // open through the drain, and no run of 25 reached a fraud verdict).
     POR_DISPUTE_DEADLINE_MS: "0",
-    PRICE_PER_CU: "50000",
+    PRICE_PER_CU_BASE_UNITS: "50000",
   },
 });
 

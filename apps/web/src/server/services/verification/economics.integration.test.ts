@@ -41,7 +41,7 @@ const ENV = {
   POR_REEXEC_CAP: "0.5",
   POR_PLANTED_RATE: "0",
   POR_DISPUTE_DEADLINE_MS: "600000",
-  PRICE_PER_CU: "50000",
+  PRICE_PER_CU_BASE_UNITS: "50000",
 };
 
 setupServiceDatabase({ name: "economics", env: ENV });

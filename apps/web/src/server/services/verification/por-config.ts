@@ -57,7 +57,7 @@ export function getPorConfig(): PorConfig {
     },
     stake: {
       ...DEFAULT_STAKE_POLICY,
-      pricePerCuBaseUnits: BigInt(e.PRICE_PER_CU),
+      pricePerCuBaseUnits: BigInt(e.PRICE_PER_CU_BASE_UNITS),
       recheckRateBps: Math.max(1, Math.round(e.POR_REEXEC_FLOOR * 10_000)),
       exposureMinutes: Math.max(1, Math.round(e.POR_EPOCH_MS / 60_000)),
     },
@@ -79,7 +79,7 @@ export function getPorConfig(): PorConfig {
     exposure: {
       ...DEFAULT_EXPOSURE_POLICY,
       factorBps: Math.round(e.POR_EXPOSURE_FACTOR * 10_000),
-      starterAllowance: e.POR_STARTER_ALLOWANCE,
+      starterAllowance: e.POR_STARTER_ALLOWANCE_BASE_UNITS,
       slashedStakeMultiplierBase: e.POR_SLASHED_STAKE_MULTIPLIER,
     },
     verificationWindowMs: e.POR_VERIFICATION_WINDOW_MS,

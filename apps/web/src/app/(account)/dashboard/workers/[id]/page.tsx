@@ -94,7 +94,7 @@ export default async function WorkerPage({
         name={worker.name}
         paused={worker.pausedAt !== null}
         askPricePerCu={worker.askPricePerCu}
-        listPricePerCu={getEnv().PRICE_PER_CU.toString()}
+        listPricePerCu={getEnv().PRICE_PER_CU_BASE_UNITS.toString()}
         bonded={tokens(worker.stake.bonded)}
         required={tokens(worker.stake.required)}
         unbondingDays={unbondingPeriod(getPorConfig().unbondingMs)}

@@ -17,7 +17,7 @@ export const PATCH = handle(async (req, _ctx, { params }: { params: Promise<{ id
   const { id } = await params;
   const request = parseWith(ZUpdateWorkerRequest, parseJsonBody(await readBodyLimited(req, 1_024)));
   const res = await updateWorker({ orgId: caller.orgId, nodeId: id, request });
-  const listPrice = BigInt(getEnv().PRICE_PER_CU);
+  const listPrice = BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
   // The ask fields as before (askPricePerCu, effectiveAskPricePerCu, listPricePerCu), and the rest.
   return json({ ...res, effectiveAskPricePerCu: res.askPricePerCu ?? listPrice.toString(), listPricePerCu: listPrice.toString() });
 });
