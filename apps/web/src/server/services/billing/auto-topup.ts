@@ -16,7 +16,8 @@ import { logger } from "../../logger.ts";
 import { raiseBillingAlert } from "./billing-alerts.ts";
 import { getBillingConfig } from "./billing-config.ts";
 import { creditPurchase, lockPurchase } from "./card-ledger.ts";
-import { BASE_UNITS_PER_TOKEN, formatMoney, formatTokenAmount } from "./price.ts";
+import { formatMoney } from "./price.ts";
+import { BASE_UNITS_PER_TOKEN, formatTokenAmount } from "./tokens.ts";
 import { getStripe } from "./stripe-client.ts";
 
 // Auto top-up: when an organisation's available credits fall below its threshold, the card

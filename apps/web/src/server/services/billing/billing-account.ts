@@ -8,7 +8,7 @@ import { z } from "zod";
 import { AppError } from "../../errors.ts";
 import { type BillingConfig, getBillingConfig } from "./billing-config.ts";
 import { ZTokenCount } from "./create-checkout.ts";
-import { BASE_UNITS_PER_TOKEN } from "./price.ts";
+import { BASE_UNITS_PER_TOKEN } from "./tokens.ts";
 
 // What the billing page shows and changes: the balance and debt, what is for sale, this
 // month's spend against the cap, the auto top-up and alert settings, and the history of every

@@ -4,7 +4,7 @@ import { sumMonthSpend } from "@proofgrid/db/billing/spend-controls";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { runAutoTopups } from "./auto-topup.ts";
 import { monthKey, raiseBillingAlert } from "./billing-alerts.ts";
-import { formatTokenAmount } from "./price.ts";
+import { formatTokenAmount } from "./tokens.ts";
 
 // The coordinator's billing loop (leader only, every BILLING_WATCH_INTERVAL_MS): due auto
 // top-ups, low-balance and spend-cap alerts, and Checkout rows that never reached Stripe.

@@ -9,7 +9,7 @@ import { creditOrgRepayingDebt, SYSTEM_ACCOUNTS, takeBackFromOrg } from "@proofg
 import type { SqlClient } from "@proofgrid/db/sql-client";
 import { logger } from "../../logger.ts";
 import { raiseBillingAlert } from "./billing-alerts.ts";
-import { formatTokenAmount } from "./price.ts";
+import { formatTokenAmount } from "./tokens.ts";
 import { ensureOrgAccounts } from "./org-accounts.ts";
 
 // What card payments do to the ledger, inside the caller's transaction with the purchase

@@ -15,7 +15,8 @@ import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { idempotencyKeyOf, type IdempotentResponse, runIdempotent, ZIdempotencyKey } from "../idempotency/run-idempotent.ts";
 import { getBillingConfig } from "./billing-config.ts";
-import { BASE_UNITS_PER_TOKEN, formatMoney, formatTokenAmount } from "./price.ts";
+import { formatMoney } from "./price.ts";
+import { BASE_UNITS_PER_TOKEN, formatTokenAmount } from "./tokens.ts";
 import { getStripe } from "./stripe-client.ts";
 
 /** Whole tokens, as a JSON number or a decimal string; anything else is a 400 that says why. */

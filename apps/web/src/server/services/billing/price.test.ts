@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { baseUnitsToMinor, formatMoney, formatTokenAmount, formatTokensAndMoney } from "./price.ts";
+import { baseUnitsToMinor, formatMoney, formatTokensAndMoney } from "./price.ts";
+import { formatTokenAmount } from "./tokens.ts";
 
 describe("prices as people read them", () => {
   it("tokens with separators, money in the currency's own digits", () => {

@@ -4,9 +4,6 @@
 
 import { BASE_UNITS_PER_TOKEN, formatTokenAmount } from "./tokens.ts";
 
-// Token amounts are formatted in tokens.ts (one home); re-exported for the billing pages.
-export { BASE_UNITS_PER_TOKEN, formatTokenAmount };
-
 /** Digits after the decimal point of a currency (2 for usd, 0 for jpy), as Intl knows them. */
 export function currencyDigits(currency: string): number {
   return new Intl.NumberFormat("en-US", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;

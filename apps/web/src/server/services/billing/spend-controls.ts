@@ -4,7 +4,7 @@ import { type SqlClient, sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { monthKey, raiseBillingAlert } from "./billing-alerts.ts";
-import { formatTokenAmount } from "./price.ts";
+import { formatTokenAmount } from "./tokens.ts";
 
 // Spend controls at submit: an organisation that owes tokens (a card payment refunded or
 // disputed after it was spent) submits nothing until the debt is paid, and a monthly spend

@@ -5,7 +5,8 @@ import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Choice, Field, FieldError, FieldHint, Fieldset, Input, Label } from "~/components/ui/field";
 import { useFocusOnError } from "~/components/ui/use-focus-on-error";
-import { BASE_UNITS_PER_TOKEN, formatMoney, formatTokenAmount } from "~/server/services/billing/price";
+import { formatMoney } from "~/server/services/billing/price";
+import { BASE_UNITS_PER_TOKEN, formatTokenAmount } from "~/server/services/billing/tokens";
 import { type BillingFormState, buyCreditsAction } from "./actions";
 
 interface Props {

@@ -4,7 +4,8 @@ import { notFound } from "next/navigation";
 import { Alert } from "~/components/ui/alert";
 import { Stat, StatList } from "~/components/ui/stat";
 import { Lede, PageTitle } from "~/components/ui/typography";
-import { formatMoney, formatTokenAmount, formatTokensAndMoney } from "~/server/services/billing/price";
+import { formatMoney, formatTokensAndMoney } from "~/server/services/billing/price";
+import { formatTokenAmount } from "~/server/services/billing/tokens";
 import { requireDashboard } from "../../../session";
 import { DashboardShell } from "../../dashboard-shell";
 
