@@ -138,6 +138,13 @@ export async function customerPage(sentences: readonly string[]): Promise<unknow
 
 /** Speech clips recorded with espeak-ng at 16 kHz (voices, speeds, pitches), made once per run. */
 export function recordSpeech(sentences: readonly string[], count: number): Int16Array[] {
+  // Each failed clip is skipped below; a missing program would fail them all, so say which.
+  for (const program of ["espeak-ng", "sox"])
+    try {
+      execFileSync(program, ["--version"], { stdio: "ignore" });
+    } catch {
+      throw new Error(`the stealth bench records speech with espeak-ng and sox: ${program} is missing (apt-get install -y espeak-ng sox)`);
+    }
   const dir = mkdtempSync(join(tmpdir(), "proofgrid-speech-"));
   const clips: Int16Array[] = [];
   try {
