@@ -1,9 +1,9 @@
 import { type LeasedJob, ZLeaseReply } from "@proofgrid/por";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { WorkerConfig } from "../config.ts";
 import { NodeClient, sleep } from "../protocol/node-client.ts";
 import { leaseLoop } from "./lease-loop.ts";
-import { captureLog, FakePlatform, registerNode, testConfig, vadJob, waitFor } from "./testing/fake-platform.ts";
+import { captureLog, testConfig, useFakePlatform, vadJob, waitFor } from "./testing/fake-platform.ts";
 
 // One slot's lease loop against a scripted platform on loopback, configured as runWorker
 // configures it (the lease path, ZLeaseReply, `reply.job`). `run` only records what it is
@@ -15,34 +15,15 @@ const SHORT = {
   RETRY_MAX_DELAY_MS: 300,
 } satisfies Partial<Record<keyof WorkerConfig, number>>;
 
-let fake: FakePlatform;
-let node: ReturnType<typeof registerNode>;
-const running: { stop: AbortController; done: Promise<void> }[] = [];
-
-beforeEach(async () => {
-  fake = await FakePlatform.start();
-  node = registerNode(fake);
-});
-afterEach(async () => {
-  try {
-    for (const l of running.splice(0)) {
-      l.stop.abort();
-      await l.done;
-    }
-  } finally {
-    await fake.close();
-    node.remove();
-  }
-  expect(fake.violations).toEqual([]);
-});
+const { fake, node, track } = useFakePlatform();
 
 function startLoop(overrides: Partial<Record<keyof WorkerConfig, number>> = {}) {
-  const config = testConfig(node.dir, { ...SHORT, PROOFGRID_URL: node.identity.url, ...overrides });
+  const config = testConfig(node().dir, { ...SHORT, PROOFGRID_URL: node().identity.url, ...overrides });
   const { log, lines, count } = captureLog();
   const stop = new AbortController();
   const ran: LeasedJob[] = [];
   const done = leaseLoop({
-    client: new NodeClient(node.identity, config.REQUEST_TIMEOUT_MS),
+    client: new NodeClient(node().identity, config.REQUEST_TIMEOUT_MS),
     config,
     log,
     stop: stop.signal,
@@ -55,18 +36,18 @@ function startLoop(overrides: Partial<Record<keyof WorkerConfig, number>> = {}) 
       ran.push(job);
     },
   });
-  running.push({ stop, done });
+  track({ stop, done });
   return { stop, done, ran, lines, count };
 }
 
 describe("the lease loop", () => {
   it("logs a 403 refusal and asks again only after RETRY_MAX_DELAY_MS: no crash, no tight loop", async () => {
     let quarantined = true;
-    fake.script("/api/node/lease", () => (quarantined ? { status: 403, code: "FORBIDDEN", message: "node is quarantined" } : undefined));
+    fake().script("/api/node/lease", () => (quarantined ? { status: 403, code: "FORBIDDEN", message: "node is quarantined" } : undefined));
     const loop = startLoop();
     await sleep(1_500);
 
-    const asked = fake.requests("/api/node/lease");
+    const asked = fake().requests("/api/node/lease");
     // One ask per 300 ms window (at 0, 300, 600, 900, 1200 ms, give or take a slow machine).
     expect(asked.length).toBeGreaterThanOrEqual(3);
     expect(asked.length).toBeLessThanOrEqual(6);
@@ -79,7 +60,7 @@ describe("the lease loop", () => {
 
     // Fixed on the platform's side: the same loop, never restarted, leases again.
     quarantined = false;
-    const jobId = fake.offerJob(await vadJob());
+    const jobId = fake().offerJob(await vadJob());
     await waitFor(() => loop.ran.find((j) => j.jobId === jobId), 2_000, "the job to be leased after the quarantine");
   });
 
@@ -91,26 +72,26 @@ describe("the lease loop", () => {
     });
     expect(ZLeaseReply.safeParse(JSON.parse(malformed)).success).toBe(false);
     let malformedLeft = 1;
-    fake.script("/api/node/lease", () => (malformedLeft-- > 0 ? { offProtocol: malformed } : undefined));
+    fake().script("/api/node/lease", () => (malformedLeft-- > 0 ? { offProtocol: malformed } : undefined));
 
     const loop = startLoop();
     await waitFor(() => loop.count("lease refused") > 0, 2_000, "the malformed reply to be refused");
     expect(String(loop.lines.find((l) => l.msg === "lease refused")?.err)).toMatch(
       /\/api\/node\/lease: the platform's reply does not match the node protocol[\s\S]*leaseMs/,
     );
-    const jobId = fake.offerJob(vad);
+    const jobId = fake().offerJob(vad);
     await waitFor(() => loop.ran.length > 0, 2_000, "the next job to be leased");
 
     expect(loop.ran.map((j) => j.jobId)).toEqual([jobId]);
     // Not retried at once: a malformed reply waits out the longest backoff, like a refusal.
-    const [first, second] = fake.requests("/api/node/lease");
+    const [first, second] = fake().requests("/api/node/lease");
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(SHORT.RETRY_MAX_DELAY_MS - 5);
   });
 
   it("asks again at once when a long poll ends empty", async () => {
     const loop = startLoop();
     await sleep(1_100);
-    const asked = fake.requests("/api/node/lease");
+    const asked = fake().requests("/api/node/lease");
     // Each poll is held its 200 ms, then the next follows without a backoff.
     expect(asked.length).toBeGreaterThanOrEqual(4);
     expect(asked.length).toBeLessThanOrEqual(7);
@@ -121,18 +102,18 @@ describe("the lease loop", () => {
 
   it("ends a held long poll as soon as it is stopped", async () => {
     const loop = startLoop({ LEASE_WAIT_MS: 10_000 });
-    await fake.waitForRequest("/api/node/lease");
+    await fake().waitForRequest("/api/node/lease");
     const stoppedAt = Date.now();
     loop.stop.abort();
     await loop.done;
     expect(Date.now() - stoppedAt).toBeLessThan(500);
-    expect(fake.requests("/api/node/lease")).toHaveLength(1);
+    expect(fake().requests("/api/node/lease")).toHaveLength(1);
     // A job offered once the platform has seen the hang-up stays with the platform.
     const vad = await vadJob();
     await sleep(100);
-    fake.offerJob(vad);
+    fake().offerJob(vad);
     await sleep(100);
     expect(loop.ran).toEqual([]);
-    expect(fake.jobs.size).toBe(0);
+    expect(fake().jobs.size).toBe(0);
   });
 });

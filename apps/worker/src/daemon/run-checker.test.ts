@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { capabilityInput } from "@proofgrid/models/capability-input";
 import { challengeInput } from "@proofgrid/models/challenge-input";
 import { type CheckReport, type CheckTask, deliveredCuPerHour, generateNodeKeyPair, hashJson, verifyCheckReport } from "@proofgrid/por";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorkerConfig } from "../config.ts";
 import type { InferencePool } from "../inference/inference-pool.ts";
 import { NodeClient } from "../protocol/node-client.ts";
 import { runChecker } from "./run-checker.ts";
-import { captureLog, FakePlatform, type JobOffer, registerNode, testConfig, vadJob, waitFor, warmPool } from "./testing/fake-platform.ts";
+import { captureLog, type JobOffer, testConfig, useFakePlatform, vadJob, waitFor, warmPool } from "./testing/fake-platform.ts";
 
 // The checker role against a scripted platform on loopback: it leases checks, re-runs every
 // item on the real inference pool (Silero VAD), and reports verdicts signed with its node key.
@@ -27,9 +27,7 @@ type VadOutput = { segments: { start: number; end: number }[]; durationSec: numb
 let vad: JobOffer;
 let honestOutput: VadOutput;
 let pool: InferencePool;
-let fake: FakePlatform;
-let node: ReturnType<typeof registerNode>;
-const running: { stop: AbortController; done: Promise<void> }[] = [];
+const { fake, node, track } = useFakePlatform();
 
 beforeAll(async () => {
   vad = await vadJob();
@@ -37,23 +35,6 @@ beforeAll(async () => {
   honestOutput = await outputOf(vad.input);
 }, 60_000);
 afterAll(() => pool.close());
-
-beforeEach(async () => {
-  fake = await FakePlatform.start();
-  node = registerNode(fake);
-});
-afterEach(async () => {
-  try {
-    for (const c of running.splice(0)) {
-      c.stop.abort();
-      await c.done;
-    }
-  } finally {
-    await fake.close();
-    node.remove();
-  }
-  expect(fake.violations).toEqual([]);
-});
 
 async function outputOf(input: unknown): Promise<VadOutput> {
   const r = await pool.run(vad.modelSlug, input);
@@ -63,12 +44,12 @@ async function outputOf(input: unknown): Promise<VadOutput> {
 
 /** Starts the checker as `start --role checker` does. */
 function startChecker(overrides: Partial<Record<keyof WorkerConfig, number>> = {}) {
-  const config = testConfig(node.dir, { ...SHORT, PROOFGRID_URL: fake.url, ...overrides });
+  const config = testConfig(node().dir, { ...SHORT, PROOFGRID_URL: fake().url, ...overrides });
   const { log, lines, count } = captureLog();
   const stop = new AbortController();
-  const client = new NodeClient(node.identity, config.REQUEST_TIMEOUT_MS);
-  const done = runChecker({ config, identity: node.identity, client, pool, log, stop: stop.signal });
-  running.push({ stop, done });
+  const client = new NodeClient(node().identity, config.REQUEST_TIMEOUT_MS);
+  const done = runChecker({ config, identity: node().identity, client, pool, log, stop: stop.signal });
+  track({ stop, done });
   return { stop, done, lines, count };
 }
 
@@ -82,7 +63,7 @@ function reexecution(items: { input?: unknown; seed?: string; output: unknown }[
   };
 }
 
-const reportFor = (checkId: string) => fake.waitForRequest("/api/node/checks/report", (r) => r.body.checkId === checkId);
+const reportFor = (checkId: string) => fake().waitForRequest("/api/node/checks/report", (r) => r.body.checkId === checkId);
 
 describe("the checker daemon", () => {
   it("re-executes each item and reports signed verdicts with its own outputs as evidence", async () => {
@@ -99,7 +80,7 @@ describe("the checker daemon", () => {
       ],
       2,
     );
-    fake.offerCheck(task);
+    fake().offerCheck(task);
 
     const report = (await reportFor(task.checkId)).body as CheckReport;
     expect(report.attempt).toBe(2);
@@ -114,7 +95,7 @@ describe("the checker daemon", () => {
       expect(item.outputHash).toBe(hashJson(honestOutput));
     }
     expect(report.measuredCuPerHour).toBeUndefined();
-    expect(verifyCheckReport(report, node.identity.publicKey)).toBe(true);
+    expect(verifyCheckReport(report, node().identity.publicKey)).toBe(true);
     expect(verifyCheckReport(report, generateNodeKeyPair().publicKey)).toBe(false);
   });
 
@@ -132,7 +113,7 @@ describe("the checker daemon", () => {
       },
     ];
     const task: CheckTask = { ...reexecution(items), kind: "challenge", claimedCuPerHour: 1_000 };
-    fake.offerCheck(task);
+    fake().offerCheck(task);
 
     const report = (await reportFor(task.checkId)).body as CheckReport;
     expect(report.items.map((i) => i.match)).toEqual([true, true]);
@@ -140,32 +121,40 @@ describe("the checker daemon", () => {
     expect(report.measuredCuPerHour).toBe(
       Math.round(deliveredCuPerHour(task.items as { modelSlug: string; costMilliCu: number; wallMs: number }[])),
     );
-    expect(verifyCheckReport(report, node.identity.publicKey)).toBe(true);
+    expect(verifyCheckReport(report, node().identity.publicKey)).toBe(true);
   });
 
   it("reports nothing for a check it cannot run, and goes on to the next", async () => {
     const c = startChecker();
     const broken = reexecution([{ output: honestOutput }]);
     const good = reexecution([{ input: vad.input, output: honestOutput }]);
-    fake.offerCheck(broken);
-    fake.offerCheck(good);
+    fake().offerCheck(broken);
+    fake().offerCheck(good);
 
     await reportFor(good.checkId);
-    expect(fake.requests("/api/node/checks/report").map((r) => r.body.checkId)).toEqual([good.checkId]);
+    expect(
+      fake()
+        .requests("/api/node/checks/report")
+        .map((r) => r.body.checkId),
+    ).toEqual([good.checkId]);
     const failed = c.lines.find((l) => l.msg === "check failed; its lease will expire and another checker takes it");
     expect(failed).toMatchObject({ checkId: broken.checkId, level: 50 });
     expect(String(failed?.err)).toMatch(/neither input nor seed/);
   });
 
   it("logs a report refused for a lost lease (409) once, without retrying it, and leases again", async () => {
-    fake.script("/api/node/checks/report", () => ({ status: 409, code: "CONFLICT", message: "lease lost: check is leased at attempt 2" }));
+    fake().script("/api/node/checks/report", () => ({
+      status: 409,
+      code: "CONFLICT",
+      message: "lease lost: check is leased at attempt 2",
+    }));
     const c = startChecker();
     const task = reexecution([{ input: vad.input, output: honestOutput }]);
-    fake.offerCheck(task);
+    fake().offerCheck(task);
 
     const sent = await reportFor(task.checkId);
     await waitFor(() => c.count("check lease lost") > 0, 2_000, "the lost lease to be logged");
-    await fake.waitForRequest("/api/node/checks/lease", (r) => r.at > sent.at);
-    expect(fake.requests("/api/node/checks/report")).toHaveLength(1);
+    await fake().waitForRequest("/api/node/checks/lease", (r) => r.at > sent.at);
+    expect(fake().requests("/api/node/checks/report")).toHaveLength(1);
   });
 });

@@ -1,12 +1,11 @@
 import { tmpdir } from "node:os";
 import { hashJson, type Receipt, verifyReceipt } from "@proofgrid/por";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorkerConfig } from "../config.ts";
-import type { NodeIdentity } from "../identity/node-identity.ts";
 import type { InferencePool } from "../inference/inference-pool.ts";
 import { NodeClient, sleep } from "../protocol/node-client.ts";
 import { type JobExecutor, runWorker } from "./run-worker.ts";
-import { captureLog, FakePlatform, type JobOffer, registerNode, testConfig, vadJob, waitFor, warmPool } from "./testing/fake-platform.ts";
+import { captureLog, type JobOffer, testConfig, useFakePlatform, vadJob, waitFor, warmPool } from "./testing/fake-platform.ts";
 
 // The worker daemon's lifecycle as a provider relies on it, seen from the platform's side:
 // a real NodeClient, node identity and inference pool (Silero VAD) against a scripted
@@ -25,10 +24,7 @@ const SHORT = {
 
 let vad: JobOffer;
 let pool: InferencePool;
-let fake: FakePlatform;
-let node: ReturnType<typeof registerNode>;
-let identity: NodeIdentity;
-const running: { stop: AbortController; done: Promise<void> }[] = [];
+const { fake, node, track } = useFakePlatform();
 
 beforeAll(async () => {
   vad = await vadJob();
@@ -36,32 +32,15 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => pool.close());
 
-beforeEach(async () => {
-  fake = await FakePlatform.start();
-  node = registerNode(fake);
-  identity = node.identity;
-});
-afterEach(async () => {
-  try {
-    for (const w of running.splice(0)) {
-      w.stop.abort();
-      await w.done;
-    }
-  } finally {
-    await fake.close();
-    node.remove();
-  }
-  expect(fake.violations).toEqual([]);
-});
-
 /** Starts the daemon as `start` does (runWorker with a NodeClient on the loaded identity). */
 function startWorker(overrides: Partial<Record<keyof WorkerConfig, number>> = {}, execute?: JobExecutor) {
-  const config = testConfig(node.dir, { ...SHORT, PROOFGRID_URL: fake.url, ...overrides });
+  const config = testConfig(node().dir, { ...SHORT, PROOFGRID_URL: fake().url, ...overrides });
   const { log, lines, count } = captureLog();
   const stop = new AbortController();
+  const identity = node().identity;
   const client = new NodeClient(identity, config.REQUEST_TIMEOUT_MS);
   const done = runWorker({ config, identity, client, pool, log, stop: stop.signal, execute });
-  running.push({ stop, done });
+  track({ stop, done });
   return { stop, done, lines, count };
 }
 
@@ -93,9 +72,9 @@ const namesJob = (jobId: string) => (r: { body: Record<string, unknown> }) =>
 describe("the worker daemon's lifecycle", () => {
   it("leases a job, runs it and completes it with a receipt the node's key verifies", async () => {
     startWorker();
-    const jobId = fake.offerJob({ ...vad, attempt: 3 });
+    const jobId = fake().offerJob({ ...vad, attempt: 3 });
 
-    const complete = await fake.waitForRequest("/api/node/complete", forJob(jobId));
+    const complete = await fake().waitForRequest("/api/node/complete", forJob(jobId));
     expect(complete.body.attempt).toBe(3);
     // The model really ran on the job's input: the output is what the pool gives for it.
     const direct = await pool.run(vad.modelSlug, vad.input);
@@ -107,27 +86,27 @@ describe("the worker daemon's lifecycle", () => {
       modelId: vad.modelId,
       inputHash: hashJson(vad.input),
       outputHash: hashJson(complete.body.output),
-      nodeId: identity.nodeId,
+      nodeId: node().identity.nodeId,
     });
-    expect(verifyReceipt(receipt, identity.publicKey)).toBe(true);
-    expect(verifyReceipt(receipt, fake.platformKeys.publicKey)).toBe(false);
-    await waitFor(() => fake.jobs.get(jobId)?.state === "completed", 2_000, "the platform to accept the result");
-    expect(fake.requests("/api/node/fail")).toEqual([]);
+    expect(verifyReceipt(receipt, node().identity.publicKey)).toBe(true);
+    expect(verifyReceipt(receipt, fake().platformKeys.publicKey)).toBe(false);
+    await waitFor(() => fake().jobs.get(jobId)?.state === "completed", 2_000, "the platform to accept the result");
+    expect(fake().requests("/api/node/fail")).toEqual([]);
   });
 
   it("renews a held lease with heartbeats while a slow job runs, past the lease's first expiry", async () => {
     const held = heldJobs();
     // No fixed interval: the daemon heartbeats three times per lease it was granted.
     startWorker({ HEARTBEAT_INTERVAL_MS: 0 }, held.execute);
-    const jobId = fake.offerJob({ ...vad, leaseMs: 1_500 });
+    const jobId = fake().offerJob({ ...vad, leaseMs: 1_500 });
     await held.waitStarted(jobId);
-    const firstExpiry = Date.parse(fake.jobs.get(jobId)?.job.leaseExpiresAt ?? "");
+    const firstExpiry = Date.parse(fake().jobs.get(jobId)?.job.leaseExpiresAt ?? "");
 
     await waitFor(() => Date.now() > firstExpiry + 300, 4_000, "the first lease to run out");
     held.release();
-    const complete = await fake.waitForRequest("/api/node/complete", forJob(jobId));
+    const complete = await fake().waitForRequest("/api/node/complete", forJob(jobId));
 
-    const beats = fake.requests("/api/node/heartbeat").filter(namesJob(jobId));
+    const beats = fake().requests("/api/node/heartbeat").filter(namesJob(jobId));
     expect(beats.length).toBeGreaterThanOrEqual(3);
     for (const b of beats) expect(b.body.leases).toContainEqual({ jobId, attempt: 1 });
     // Never a gap in which the lease could run out, from the lease to the completion.
@@ -135,80 +114,84 @@ describe("the worker daemon's lifecycle", () => {
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeLessThan(1_500);
     // The platform accepted it: the lease was still held when the result came, after the first expiry.
     expect(complete.at).toBeGreaterThan(firstExpiry);
-    await waitFor(() => fake.jobs.get(jobId)?.state === "completed", 2_000, "the platform to accept the result");
+    await waitFor(() => fake().jobs.get(jobId)?.state === "completed", 2_000, "the platform to accept the result");
   });
 
   it("abandons a job when a heartbeat reply says its lease is gone: no completion is sent", async () => {
     const held = heldJobs();
     const w = startWorker({}, held.execute);
-    const jobId = fake.offerJob(vad);
+    const jobId = fake().offerJob(vad);
     await held.waitStarted(jobId);
 
-    fake.loseLease(jobId);
+    fake().loseLease(jobId);
     await waitFor(() => w.count("lease lost; abandoning job") > 0, 2_000, "the daemon to learn the lease is lost");
     const releasedAt = Date.now();
     held.release();
     // The slot asks for work again only once it has dropped the job.
-    await fake.waitForRequest("/api/node/lease", (r) => r.at > releasedAt);
+    await fake().waitForRequest("/api/node/lease", (r) => r.at > releasedAt);
 
-    expect(fake.requests("/api/node/complete").filter(forJob(jobId))).toEqual([]);
-    expect(fake.requests("/api/node/fail").filter(forJob(jobId))).toEqual([]);
+    expect(fake().requests("/api/node/complete").filter(forJob(jobId))).toEqual([]);
+    expect(fake().requests("/api/node/fail").filter(forJob(jobId))).toEqual([]);
   });
 
   it("stops gracefully: leases nothing after stop, completes the running job within the grace period, then resolves", async () => {
     const held = heldJobs();
     const w = startWorker({ SHUTDOWN_GRACE_MS: 3_000 }, held.execute);
-    const jobId = fake.offerJob(vad);
+    const jobId = fake().offerJob(vad);
     await held.waitStarted(jobId);
 
     const stoppedAt = Date.now();
     w.stop.abort();
     await sleep(300);
     // A job offered now must not be leased: the daemon is going away.
-    fake.offerJob(vad);
+    fake().offerJob(vad);
     held.release();
     await w.done;
 
     expect(Date.now() - stoppedAt).toBeLessThan(3_000);
-    expect(fake.requests("/api/node/lease").filter((r) => r.at >= stoppedAt)).toEqual([]);
-    expect(fake.requests("/api/node/complete").filter(forJob(jobId))).toHaveLength(1);
-    expect(fake.jobs.get(jobId)?.state).toBe("completed");
-    expect(fake.requests("/api/node/fail")).toEqual([]);
-    expect(fake.jobs.size).toBe(1);
+    expect(
+      fake()
+        .requests("/api/node/lease")
+        .filter((r) => r.at >= stoppedAt),
+    ).toEqual([]);
+    expect(fake().requests("/api/node/complete").filter(forJob(jobId))).toHaveLength(1);
+    expect(fake().jobs.get(jobId)?.state).toBe("completed");
+    expect(fake().requests("/api/node/fail")).toEqual([]);
+    expect(fake().jobs.size).toBe(1);
   });
 
   it("hands back a job still running when the grace period ends, and resolves", async () => {
     const held = heldJobs();
     const w = startWorker({ SHUTDOWN_GRACE_MS: 300 }, held.execute);
-    const jobId = fake.offerJob({ ...vad, attempt: 2 });
+    const jobId = fake().offerJob({ ...vad, attempt: 2 });
     await held.waitStarted(jobId);
 
     const stoppedAt = Date.now();
     w.stop.abort();
     await w.done;
 
-    const [release, ...more] = fake.requests("/api/node/fail");
+    const [release, ...more] = fake().requests("/api/node/fail");
     expect(more).toEqual([]);
     expect(release?.body).toMatchObject({ jobId, attempt: 2, kind: "release", retryable: true });
     expect(release!.at - stoppedAt).toBeGreaterThanOrEqual(300);
-    expect(fake.jobs.get(jobId)?.state).toBe("queued");
+    expect(fake().jobs.get(jobId)?.state).toBe("queued");
     // The job's result, arriving after the hand-back, is dropped: the job is someone else's now.
     held.release();
     await sleep(300);
-    expect(fake.requests("/api/node/complete")).toEqual([]);
+    expect(fake().requests("/api/node/complete")).toEqual([]);
   });
 
   it("backs off while the platform is unreachable or answers 503, then leases and completes once it is back", async () => {
-    await fake.goDown();
+    await fake().goDown();
     const w = startWorker();
     await waitFor(() => w.count("platform unreachable; backing off") >= 3, 4_000, "the daemon to retry the closed platform");
 
     let unavailable = 3;
-    fake.script("/api/node/lease", () => (unavailable-- > 0 ? { status: 503, code: "UNAVAILABLE", message: "starting up" } : undefined));
-    await fake.comeBack();
-    const jobId = fake.offerJob(vad);
-    await fake.waitForRequest("/api/node/complete", forJob(jobId));
-    await waitFor(() => fake.jobs.get(jobId)?.state === "completed", 2_000, "the platform to accept the result");
+    fake().script("/api/node/lease", () => (unavailable-- > 0 ? { status: 503, code: "UNAVAILABLE", message: "starting up" } : undefined));
+    await fake().comeBack();
+    const jobId = fake().offerJob(vad);
+    await fake().waitForRequest("/api/node/complete", forJob(jobId));
+    await waitFor(() => fake().jobs.get(jobId)?.state === "completed", 2_000, "the platform to accept the result");
 
     // Every retry waited (capped exponential backoff with jitter), counting up from the first.
     const backoffs = w.lines.filter((l) => l.msg === "platform unreachable; backing off");
@@ -216,7 +199,7 @@ describe("the worker daemon's lifecycle", () => {
     for (const b of backoffs) expect(b.delayMs).toBeLessThanOrEqual(SHORT.RETRY_MAX_DELAY_MS);
     expect(backoffs.map((b) => b.n).slice(0, 3)).toEqual([1, 2, 3]);
     // Three 503s answered, then the lease that brought the job.
-    expect(fake.requests("/api/node/lease").length).toBeGreaterThanOrEqual(4);
+    expect(fake().requests("/api/node/lease").length).toBeGreaterThanOrEqual(4);
     // Unreachable is not a refusal, and nothing crashed: the daemon still stops cleanly.
     expect(w.count("lease refused")).toBe(0);
     w.stop.abort();

@@ -1,33 +1,15 @@
 import type { Db } from "../db-types.ts";
-import type { NodeRow } from "../nodes/node-row.ts";
+import type { IndexerNodeRow, NodeRow } from "../nodes/node-row.ts";
 
-/** A node as its provider's diagnostics read it, with the jobs it holds. */
-export interface DiagnosedNodeRow
-  extends Pick<
-    NodeRow,
-    | "id"
-    | "org_id"
-    | "role"
-    | "status"
-    | "region"
-    | "latitude"
-    | "longitude"
-    | "models"
-    | "loaded_models"
-    | "max_concurrency"
-    | "quarantine_reason"
-    | "paused_at"
-    | "cu_per_hour"
-    | "ask_price_per_cu"
-    | "reputation_score"
-    | "measured_rtt_ms"
-    | "location_plausible"
-    | "last_seen_at"
-  > {
-  /** Jobs it holds: assigned (offers it has not leased) or running. */
-  open: number;
-  running: number;
-}
+/**
+ * A node as its provider's diagnostics read it: the columns the indexer reads (a node missing
+ * from the live network is put to the indexer from this row) and its own state.
+ */
+export type DiagnosedNodeRow = IndexerNodeRow &
+  Pick<NodeRow, "role" | "quarantine_reason" | "paused_at" | "cu_per_hour" | "last_seen_at"> & {
+    /** Its jobs running now (`open` counts the offers it has not leased as well). */
+    running: number;
+  };
 
 /** The organisation's node with this id (removed or not); null when it has none. */
 export async function loadDiagnosedNode(db: Db, opts: { orgId: string; nodeId: string }): Promise<DiagnosedNodeRow | null> {

@@ -1,12 +1,12 @@
 // For integration tests of a job's life (submit, dispatch, lease, hand back, complete): catalog
 // models, registered workers, an organisation's balances, a job as stored, and a worker's
 // signed completion through the real service. Needs the file's database (setupServiceDatabase):
-// call these from a hook or a test.
+// call these from a hook or a test, and setupEncoderMarket (which registers hooks) at the top of the file.
 import { randomBytes } from "node:crypto";
 import { getBalances, orgAccountCode } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { type CompleteJobReply, generateNodeKeyPair, hashJson, signReceipt } from "@proofgrid/por";
-import { expect } from "vitest";
+import { beforeAll, beforeEach, expect } from "vitest";
 import { db } from "../db.ts";
 import { AppError } from "../errors.ts";
 import type { NodeIdentity } from "../services/nodes/authenticate-node.ts";
@@ -31,24 +31,56 @@ export async function createModel(slug: typeof ENCODER | typeof OCR): Promise<st
 
 export interface EncoderMarket {
   /** The encoder's catalog id. */
-  modelId: string;
+  readonly modelId: string;
   /** A customer organisation with 1,000 tokens. */
-  customer: string;
+  readonly customer: string;
   /** A provider organisation with none, for the test's workers. */
-  provider: string;
+  readonly provider: string;
+  /** The customer's encoder job of one text, or of several (`texts`), through the real service; returns its id. */
+  submit(text: string | string[]): Promise<string>;
+  /** A worker of the provider's serving the encoder (createWorker, these options aside). */
+  worker(opts?: Omit<CreateWorkerOptions, "orgId" | "models">): Promise<TestWorker>;
 }
 
-/** The encoder model, a funded customer and a provider: what a test of one job's life starts from. */
-export async function createEncoderMarket(): Promise<EncoderMarket> {
-  const modelId = await createModel(ENCODER);
-  const customer = await createOrg("customer", "customer", 1_000_000_000n);
-  const provider = await createOrg("provider", "provider");
-  return { modelId, customer, provider };
-}
+/**
+ * What a test of one job's life starts from: registers a beforeAll that creates the encoder
+ * model, a funded customer and a provider, and a beforeEach that resets the market
+ * (resetMarket), so each test starts with no online worker and no open job. Call it after
+ * setupServiceDatabase, whose beforeAll makes the database; read it from a hook or a test.
+ */
+export function setupEncoderMarket(): EncoderMarket {
+  let made: { modelId: string; customer: string; provider: string } | undefined;
+  beforeAll(async () => {
+    made = {
+      modelId: await createModel(ENCODER),
+      customer: await createOrg("customer", "customer", 1_000_000_000n),
+      provider: await createOrg("provider", "provider"),
+    };
+  });
+  beforeEach(resetMarket);
 
-/** The organisation's encoder job of one `text`, through the real service; returns its id. */
-export async function submitEncoderJob(orgId: string, text: string): Promise<string> {
-  return (await submitJob({ orgId, request: { model: ENCODER, input: { text } } })).id;
+  const market = () => {
+    if (!made) throw new Error("setupEncoderMarket: the market is made in beforeAll; read it from a hook or a test");
+    return made;
+  };
+  return {
+    get modelId() {
+      return market().modelId;
+    },
+    get customer() {
+      return market().customer;
+    },
+    get provider() {
+      return market().provider;
+    },
+    async submit(text) {
+      const input = typeof text === "string" ? { text } : { texts: text };
+      return (await submitJob({ orgId: market().customer, request: { model: ENCODER, input } })).id;
+    },
+    worker(opts = {}) {
+      return createWorker({ ...opts, orgId: market().provider, models: [market().modelId] });
+    },
+  };
 }
 
 /** The AppError a refused call throws; a call that succeeds or throws anything else fails the test. */

@@ -21,6 +21,7 @@ import {
 import { modelId } from "@proofgrid/models/model-files";
 import { placeSpeech } from "@proofgrid/models/reference-inputs";
 import pino from "pino";
+import { afterEach, beforeEach, expect } from "vitest";
 import { loadConfig, type WorkerConfig } from "../../config.ts";
 import { loadIdentity, type NodeIdentity, saveIdentity } from "../../identity/node-identity.ts";
 import { InferencePool } from "../../inference/inference-pool.ts";
@@ -383,6 +384,67 @@ export function registerNode(platform: FakePlatform): { identity: NodeIdentity; 
   const identity = loadIdentity(dir);
   platform.trust(identity);
   return { identity, dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A node `registerNode` made. */
+export type RegisteredNode = ReturnType<typeof registerNode>;
+
+/** A daemon (or one of its loops) a test started: its stop signal and what resolves once it has stopped. */
+export interface StartedDaemon {
+  stop: AbortController;
+  done: Promise<void>;
+}
+
+export interface FakePlatformHooks {
+  /** The running test's platform. */
+  fake: () => FakePlatform;
+  /** The running test's node, registered with its platform. */
+  node: () => RegisteredNode;
+  /** Stops and awaits `daemon` when the test ends, before its platform closes. */
+  track: (daemon: StartedDaemon) => void;
+}
+
+/**
+ * Registers a beforeEach that starts a fresh platform and registers a node with it, and an
+ * afterEach that stops every tracked daemon, closes the platform, removes the node's
+ * directory and fails the test if the platform saw anything off the protocol. Call it at the
+ * top of the file; the accessors answer from the file's own beforeEach hooks and its tests on.
+ */
+export function useFakePlatform(): FakePlatformHooks {
+  let fake: FakePlatform | undefined;
+  let node: RegisteredNode | undefined;
+  const started: StartedDaemon[] = [];
+
+  beforeEach(async () => {
+    fake = await FakePlatform.start();
+    node = registerNode(fake);
+  });
+  afterEach(async () => {
+    try {
+      for (const d of started.splice(0)) {
+        d.stop.abort();
+        await d.done;
+      }
+    } finally {
+      await fake?.close();
+      node?.remove();
+    }
+    expect(fake?.violations).toEqual([]);
+  });
+
+  return {
+    fake: () => {
+      if (!fake) throw new Error("useFakePlatform: the platform starts in beforeEach; read it from a test");
+      return fake;
+    },
+    node: () => {
+      if (!node) throw new Error("useFakePlatform: the node is registered in beforeEach; read it from a test");
+      return node;
+    },
+    track: (daemon) => {
+      started.push(daemon);
+    },
+  };
 }
 
 /** The daemon's configuration as `start` builds it (loadConfig), with a test's short intervals. */

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { AppError, errorResponse } from "../../errors.ts";
+import { errorResponse } from "../../errors.ts";
+import { refusal } from "../../testing/job-fixtures.ts";
 import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { assertAdmissible, drainRate, queueEstimate } from "./backpressure.ts";
 
@@ -40,15 +41,6 @@ beforeAll(async () => {
   busy = (await db.t.prisma.organization.create({ data: { slug: "busy", name: "busy" }, select: { id: true } })).id;
   other = (await db.t.prisma.organization.create({ data: { slug: "other", name: "other" }, select: { id: true } })).id;
 });
-
-async function refusal(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
-}
 
 describe("backpressure", () => {
   it("an organisation at its queue cap gets a 429 with Retry-After; others are not affected", async () => {

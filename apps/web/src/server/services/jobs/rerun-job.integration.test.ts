@@ -1,14 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { checkLedger, getBalances, orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
-import { generateNodeKeyPair, hashJson, signReceipt } from "@proofgrid/por";
+import { hashJson } from "@proofgrid/por";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { completeAs, createWorker, jobRow, type TestWorker } from "../../testing/job-fixtures.ts";
 import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
-import { grantCredits } from "../billing/grant-credits.ts";
 import { priceForCost } from "../billing/pricing.ts";
-import type { NodeIdentity } from "../nodes/authenticate-node.ts";
-import { completeJob } from "../nodes/complete-job.ts";
 import { failJob } from "../nodes/fail-job.ts";
 import { cancelJob } from "./cancel-job.ts";
 import { rerunJob } from "./rerun-job.ts";
@@ -20,8 +18,7 @@ import { rerunJob } from "./rerun-job.ts";
 // was charged, never more, and the emission pool pays nothing.
 
 let customer: string;
-let node: NodeIdentity;
-let nodeKey: string;
+let worker: TestWorker;
 const MODEL = "cd".repeat(32);
 const LIST_PRICE = 50_000n;
 const TOKENS = 1_000_000n;
@@ -29,38 +26,12 @@ const TOKENS = 1_000_000n;
 const db = setupServiceDatabase({ name: "rerun", env: { PRICE_PER_CU_BASE_UNITS: String(LIST_PRICE) } });
 
 beforeAll(async () => {
+  // No built-in slug: completeJob holds a result to no model's output schema, so any will do.
   await db.t.prisma.model.create({
     data: { id: MODEL, slug: "test-model", name: "test", kind: "tensor", description: "test", signature: {}, baseCostMilliCu: 1 },
   });
-  customer = await createOrg("customer", "customer");
-  const provider = await createOrg("provider", "provider");
-  await grantCredits({ orgId: customer, amount: 1_000_000n * TOKENS, idempotencyKey: "funds", memo: "test" });
-  const keys = generateNodeKeyPair();
-  nodeKey = keys.privateKey;
-  const row = await db.t.prisma.node.create({
-    data: {
-      orgId: provider,
-      name: "w",
-      publicKey: keys.publicKey,
-      region: "local",
-      models: [MODEL],
-      claimedCuPerHour: 3600,
-      cuPerHour: 3600,
-    },
-    select: { id: true },
-  });
-  node = {
-    id: row.id,
-    orgId: provider,
-    role: "worker",
-    status: "online",
-    models: [MODEL],
-    maxConcurrency: 1,
-    region: "local",
-    publicKey: keys.publicKey,
-    cuPerHour: 3600,
-    priorityFactor: 1,
-  };
+  customer = await createOrg("customer", "customer", 1_000_000n * TOKENS);
+  worker = await createWorker({ orgId: await createOrg("provider", "provider"), models: [MODEL] });
 });
 
 const available = async () =>
@@ -89,38 +60,17 @@ async function submitRaw(costMilliCu: number, cap: bigint | null): Promise<strin
   return id;
 }
 
-/** The dispatcher's assignment and the worker's lease: running on `node` at `ask` (0 on a reserved worker). */
+/** The dispatcher's assignment and the worker's lease: running on the worker at `ask` (0 on a reserved worker). */
 async function lease(jobId: string, ask: bigint): Promise<void> {
   await sql().$executeRaw`
-    UPDATE jobs SET state = 'running', node_id = ${node.id}::uuid, attempt = attempt + 1, unit_price = ${ask},
+    UPDATE jobs SET state = 'running', node_id = ${worker.identity.id}::uuid, attempt = attempt + 1, unit_price = ${ask},
       lease_expires_at = now() + interval '1 minute', started_at = now()
     WHERE id = ${jobId}::uuid`;
 }
 
-/** The worker's signed completion through the real service. */
+/** The worker's signed completion of the job's current attempt through the real service. */
 async function complete(jobId: string): Promise<void> {
-  const rows = await sql().$queryRaw<
-    { attempt: number; input_hash: string }[]
-  >`SELECT attempt, input_hash FROM jobs WHERE id = ${jobId}::uuid`;
-  const { attempt, input_hash } = rows[0] ?? { attempt: 0, input_hash: "" };
-  const output = { y: 1 };
-  const now = new Date().toISOString();
-  const receipt = signReceipt(
-    {
-      v: 1,
-      jobId,
-      attempt,
-      modelId: MODEL,
-      inputHash: input_hash,
-      outputHash: hashJson(output),
-      startedAt: now,
-      finishedAt: now,
-      inferenceMs: 1,
-      nodeId: node.id,
-    },
-    nodeKey,
-  );
-  await completeJob({ node, request: { jobId, attempt, output, receipt } });
+  await completeAs(worker, { id: jobId, attempt: (await jobRow(jobId)).attempt }, { y: 1 });
 }
 
 /** What a proven fraud does to the customer's side: the charge refunded, the job marked. */
@@ -143,17 +93,10 @@ async function refund(jobId: string): Promise<void> {
   });
 }
 
-/** A node's accounts (stake, unbonding, held earnings): made at registration in the product. */
-async function nodeAccounts(): Promise<void> {
-  const { ensureNodeAccounts } = await import("../verification/stake.ts");
-  await sqlTransaction((tx) => ensureNodeAccounts(tx, { id: node.id, orgId: node.orgId }));
-}
-
 const arbCap = fc.option(fc.bigInt({ min: 1n, max: 200_000n }), { nil: null });
 
 describe("re-runs of refunded jobs", () => {
   it("carry the cap, are charged what they cost, and never leave the customer richer (property)", async () => {
-    await nodeAccounts();
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 2_000_000 }),
@@ -184,7 +127,11 @@ describe("re-runs of refunded jobs", () => {
           } else {
             await lease(rerun.id, ask2);
             if (fate === "succeeded") await complete(rerun.id);
-            else await failJob({ node, request: { jobId: rerun.id, attempt: 1, kind: "error", retryable: false, error: "boom" } });
+            else
+              await failJob({
+                node: worker.identity,
+                request: { jobId: rerun.id, attempt: 1, kind: "error", retryable: false, error: "boom" },
+              });
           }
           // The customer paid exactly the re-run's charge (at most its hold); the pool paid nothing.
           const charged =
@@ -204,7 +151,6 @@ describe("re-runs of refunded jobs", () => {
   });
 
   it("re-runs a refunded job that ran on a reserved worker (price 0) instead of failing with a 500", async () => {
-    await nodeAccounts();
     const before = await available();
     const original = await submitRaw(40_000, null);
     await lease(original, 0n); // a reserved worker: no per-job charge

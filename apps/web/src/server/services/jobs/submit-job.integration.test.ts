@@ -2,8 +2,8 @@ import { checkLedger } from "@proofgrid/db/ledger";
 import { sql } from "@proofgrid/db/sql-client";
 import { hashJson } from "@proofgrid/por";
 import { beforeAll, describe, expect, it } from "vitest";
-import { AppError, HTTP_STATUS } from "../../errors.ts";
-import { ENCODER, createModel, jobRow, orgBalances, transfersOf } from "../../testing/job-fixtures.ts";
+import { type AppError, HTTP_STATUS } from "../../errors.ts";
+import { ENCODER, createModel, jobRow, orgBalances, refusal, transfersOf } from "../../testing/job-fixtures.ts";
 import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
 import { grantCredits } from "../billing/grant-credits.ts";
 import { priceForCost } from "../billing/pricing.ts";
@@ -31,15 +31,6 @@ beforeAll(async () => {
 
 /** A customer with plenty of credits; each test has its own, so queue limits do not interact. */
 const fundedOrg = (slug: string) => createOrg(slug, "customer", 1_000n * TOKENS);
-
-async function refusal(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
-}
 
 /** Everything a submit writes for the organisation: its jobs and payloads, the ledger's transfers, its balances. */
 async function footprint(orgId: string) {

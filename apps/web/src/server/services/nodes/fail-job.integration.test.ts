@@ -1,17 +1,7 @@
 import { checkLedger } from "@proofgrid/db/ledger";
 import { sql } from "@proofgrid/db/sql-client";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  createEncoderMarket,
-  createWorker,
-  jobRow,
-  orgBalances,
-  refusal,
-  resetMarket,
-  submitEncoderJob,
-  type TestWorker,
-  transfersOf,
-} from "../../testing/job-fixtures.ts";
+import { describe, expect, it } from "vitest";
+import { jobRow, orgBalances, refusal, setupEncoderMarket, type TestWorker, transfersOf } from "../../testing/job-fixtures.ts";
 import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { failJob } from "./fail-job.ts";
@@ -23,16 +13,7 @@ import { leaseJob } from "./lease-job.ts";
 
 setupServiceDatabase({ name: "fail", env: { POR_STAKE_REQUIRED: "0", POR_CHALLENGES: "0", PRICE_PER_CU_BASE_UNITS: "50000" } });
 
-let modelId: string;
-let customer: string;
-let provider: string;
-
-beforeAll(async () => {
-  ({ modelId, customer, provider } = await createEncoderMarket());
-});
-beforeEach(resetMarket);
-
-const submit = (text: string) => submitEncoderJob(customer, text);
+const market = setupEncoderMarket();
 
 /** The dispatcher offers the job to the (only online) worker and the worker leases it. */
 async function runOn(w: TestWorker, jobId: string): Promise<number> {
@@ -44,9 +25,9 @@ async function runOn(w: TestWorker, jobId: string): Promise<number> {
 
 describe("failJob", () => {
   it("hands a retryable failure back to the queue until max attempts, then fails the job and releases the hold exactly", async () => {
-    const w = await createWorker({ orgId: provider, models: [modelId] });
-    const before = await orgBalances(customer);
-    const id = await submit("crashes every worker");
+    const w = await market.worker();
+    const before = await orgBalances(market.customer);
+    const id = await market.submit("crashes every worker");
     const { price, maxAttempts } = await jobRow(id);
     expect(maxAttempts).toBe(3);
     const holding = { available: before.available - price, held: before.held + price };
@@ -67,7 +48,7 @@ describe("failJob", () => {
         leaseExpiresAt: null,
       });
       // Still held: the job may yet run.
-      expect(await orgBalances(customer)).toEqual(holding);
+      expect(await orgBalances(market.customer)).toEqual(holding);
     }
 
     expect(await runOn(w, id)).toBe(maxAttempts);
@@ -79,7 +60,7 @@ describe("failJob", () => {
     const row = await jobRow(id);
     expect(row).toMatchObject({ state: "failed", attempt: maxAttempts, error: `crash ${maxAttempts}`, leaseExpiresAt: null });
     expect(row.attempts.map((a) => a.outcome)).toEqual(["failed", "failed", "failed"]);
-    expect(await orgBalances(customer)).toEqual(before);
+    expect(await orgBalances(market.customer)).toEqual(before);
     expect(await transfersOf(id)).toEqual(["hold", "release"]);
 
     // Reported again (a retried request): refused, and the hold is not released twice.
@@ -87,14 +68,14 @@ describe("failJob", () => {
       failJob({ node: w.identity, request: { jobId: id, attempt: maxAttempts, kind: "error", retryable: true, error: "again" } }),
     );
     expect(again.code).toBe("CONFLICT");
-    expect(await orgBalances(customer)).toEqual(before);
+    expect(await orgBalances(market.customer)).toEqual(before);
     expect((await checkLedger(sql())).ok).toBe(true);
   });
 
   it("fails a job at once on an error in its input (not retryable) and releases the hold", async () => {
-    const w = await createWorker({ orgId: provider, models: [modelId] });
-    const before = await orgBalances(customer);
-    const id = await submit("an input no worker can run");
+    const w = await market.worker();
+    const before = await orgBalances(market.customer);
+    const id = await market.submit("an input no worker can run");
     expect(await runOn(w, id)).toBe(1);
     const reply = await failJob({
       node: w.identity,
@@ -102,13 +83,13 @@ describe("failJob", () => {
     });
     expect(reply).toEqual({ state: "failed" });
     expect(await jobRow(id)).toMatchObject({ state: "failed", attempt: 1, error: "bad input" });
-    expect(await orgBalances(customer)).toEqual(before);
+    expect(await orgBalances(market.customer)).toEqual(before);
     expect(await transfersOf(id)).toEqual(["hold", "release"]);
   });
 
   it("takes a job a worker releases unrun (shutting down) back without burning an attempt", async () => {
-    const w = await createWorker({ orgId: provider, models: [modelId] });
-    const id = await submit("released");
+    const w = await market.worker();
+    const id = await market.submit("released");
     const { maxAttempts, price } = await jobRow(id);
     expect(await runOn(w, id)).toBe(1);
     const reply = await failJob({ node: w.identity, request: { jobId: id, attempt: 1, kind: "release", retryable: true, error: "" } });
@@ -122,11 +103,11 @@ describe("failJob", () => {
   });
 
   it("refuses a hand-back from a node that does not hold the current attempt and changes nothing", async () => {
-    const w = await createWorker({ orgId: provider, models: [modelId] });
-    const id = await submit("not yours");
+    const w = await market.worker();
+    const id = await market.submit("not yours");
     expect(await runOn(w, id)).toBe(1);
-    const stranger = await createWorker({ orgId: provider, models: [modelId], status: "offline" });
-    const before = { row: await jobRow(id), balances: await orgBalances(customer) };
+    const stranger = await market.worker({ status: "offline" });
+    const before = { row: await jobRow(id), balances: await orgBalances(market.customer) };
 
     const foreign = await refusal(
       failJob({ node: stranger.identity, request: { jobId: id, attempt: 1, kind: "error", retryable: false, error: "x" } }),
@@ -145,6 +126,6 @@ describe("failJob", () => {
     expect(missing.code).toBe("NOT_FOUND");
 
     expect(await jobRow(id)).toEqual(before.row);
-    expect(await orgBalances(customer)).toEqual(before.balances);
+    expect(await orgBalances(market.customer)).toEqual(before.balances);
   });
 });

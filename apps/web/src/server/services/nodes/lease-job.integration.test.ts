@@ -2,17 +2,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { checkLedger, getBalances, orgAccountCode } from "@proofgrid/db/ledger";
 import { sql } from "@proofgrid/db/sql-client";
 import type { LeasedJob } from "@proofgrid/por";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   completeAs,
-  createEncoderMarket,
-  createWorker,
   ENCODER,
   encoderOutput,
   jobRow,
   refusal,
-  resetMarket,
-  submitEncoderJob,
+  setupEncoderMarket,
   type TestWorker,
   transfersOf,
 } from "../../testing/job-fixtures.ts";
@@ -36,23 +33,14 @@ setupServiceDatabase({
   env: { LEASE_DURATION_MS: String(LEASE_MS), POR_STAKE_REQUIRED: "0", POR_CHALLENGES: "0", PRICE_PER_CU_BASE_UNITS: "50000" },
 });
 
-let modelId: string;
-let customer: string;
-let provider: string;
-
-beforeAll(async () => {
-  ({ modelId, customer, provider } = await createEncoderMarket());
-});
-beforeEach(resetMarket);
-
-const submit = (text: string) => submitEncoderJob(customer, text);
+const market = setupEncoderMarket();
 /** One dispatch round; a new placer each time, so no lapse cooldown carries over. */
 const dispatch = async () => (await new Dispatcher().tick()).placed;
 const lease = (w: TestWorker) => leaseJob({ node: w.identity, waitMs: 0 });
 
 /** The customer's balances and what the worker was paid (its held earnings). */
 async function money(w: TestWorker) {
-  const codes = [orgAccountCode(customer, "available"), orgAccountCode(customer, "held"), nodeHeldCode(w.identity.id)];
+  const codes = [orgAccountCode(market.customer, "available"), orgAccountCode(market.customer, "held"), nodeHeldCode(w.identity.id)];
   const b = await getBalances(sql(), codes);
   return codes.map((c) => b.get(c) ?? 0n);
 }
@@ -67,15 +55,22 @@ async function expireLease(jobId: string): Promise<void> {
 
 describe("leaseJob", () => {
   it("leases a job the dispatcher assigned to the node once, at attempt 1, with a lease of LEASE_DURATION_MS", async () => {
-    const w = await createWorker({ orgId: provider, models: [modelId], maxConcurrency: 2 });
-    const id = await submit("lease me");
+    const w = await market.worker({ maxConcurrency: 2 });
+    const id = await market.submit("lease me");
     // Queued but not yet offered to it: nothing to lease.
     expect(await lease(w)).toBeNull();
     expect(await dispatch()).toBe(1);
     expect(await jobRow(id)).toMatchObject({ state: "assigned", nodeId: w.identity.id, attempt: 0 });
 
     const leased = await lease(w);
-    expect(leased).toMatchObject({ jobId: id, attempt: 1, modelId, modelSlug: ENCODER, input: { text: "lease me" }, leaseMs: LEASE_MS });
+    expect(leased).toMatchObject({
+      jobId: id,
+      attempt: 1,
+      modelId: market.modelId,
+      modelSlug: ENCODER,
+      input: { text: "lease me" },
+      leaseMs: LEASE_MS,
+    });
     const row = await jobRow(id);
     expect(row).toMatchObject({ state: "running", attempt: 1, nodeId: w.identity.id });
     expect(row.attempts).toEqual([{ attempt: 1, nodeId: w.identity.id, outcome: "leased" }]);
@@ -89,10 +84,11 @@ describe("leaseJob", () => {
   });
 
   it("never gives one job to two of a node's slots leasing at the same time", async () => {
-    const w = await createWorker({ orgId: provider, models: [modelId], maxConcurrency: 4 });
+    const w = await market.worker({ maxConcurrency: 4 });
     // A race is lost only now and then (without SKIP LOCKED, about three rounds in four): several rounds.
     for (let round = 0; round < 5; round++) {
-      const ids = [await submit(`a${round}`), await submit(`b${round}`), await submit(`c${round}`), await submit(`d${round}`)];
+      const ids: string[] = [];
+      for (const name of ["a", "b", "c", "d"]) ids.push(await market.submit(`${name}${round}`));
       expect(await dispatch()).toBe(4);
 
       // Twice as many slots asking as there are jobs, all at once.
@@ -103,14 +99,14 @@ describe("leaseJob", () => {
       for (const id of ids)
         expect(await jobRow(id)).toMatchObject({ state: "running", attempt: 1, attempts: [{ attempt: 1, outcome: "leased" }] });
       // The customer cancels them: the slots are free for the next round.
-      for (const id of ids) await cancelJob({ orgId: customer, jobId: id });
+      for (const id of ids) await cancelJob({ orgId: market.customer, jobId: id });
     }
   });
 
   it("does not let another node lease a job assigned to someone else", async () => {
-    const a = await createWorker({ orgId: provider, models: [modelId] });
-    const b = await createWorker({ orgId: provider, models: [modelId] });
-    const id = await submit("mine");
+    const a = await market.worker();
+    const b = await market.worker();
+    const id = await market.submit("mine");
     expect(await dispatch()).toBe(1);
     const assignedTo = (await jobRow(id)).nodeId;
     const [holder, other] = assignedTo === a.identity.id ? [a, b] : [b, a];
@@ -127,8 +123,8 @@ describe("leaseJob", () => {
   });
 
   it("requeues a job whose lease ran out; the next lease is attempt 2 and the stale attempt's result is refused and not paid", async () => {
-    const w = await createWorker({ orgId: provider, models: [modelId] });
-    const id = await submit("slow");
+    const w = await market.worker();
+    const id = await market.submit("slow");
     expect(await dispatch()).toBe(1);
     expect((await lease(w))?.attempt).toBe(1);
     const before = await money(w);
@@ -165,9 +161,9 @@ describe("leaseJob", () => {
   });
 
   it("fails a job whose lease runs out on every attempt and gives the customer its hold back", async () => {
-    const w = await createWorker({ orgId: provider, models: [modelId] });
+    const w = await market.worker();
     const before = await money(w);
-    const id = await submit("cursed");
+    const id = await market.submit("cursed");
     const { maxAttempts, price } = await jobRow(id);
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       expect(await dispatch()).toBe(1);
