@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type pg from "pg";
-import { closePgPool, getPgPool, sql, sqlTransaction, sqlTransactionScope } from "./sql-client.ts";
+import { disconnectPrisma, getPrisma } from "./client.ts";
+import { closePgPool, getPgPool, NestedConnectionError, sql, sqlTransaction, sqlTransactionScope } from "./sql-client.ts";
 import { createTestDatabase } from "./testing/create-test-database.ts";
 
 let t: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -12,6 +13,7 @@ beforeAll(async () => {
   await sql().$executeRaw`INSERT INTO pair VALUES (1, 0), (2, 0)`;
 });
 afterAll(async () => {
+  await disconnectPrisma();
   await closePgPool();
   await t?.drop();
 });
@@ -137,5 +139,53 @@ describe("sqlTransactionScope", () => {
       await sqlTransaction(async (tx) => tx.$executeRaw`INSERT INTO scoped VALUES (2)`);
     });
     expect((await sql().$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM scoped`)[0]?.n).toBe(2);
+  });
+});
+
+describe("one pool for Prisma and raw SQL", () => {
+  const slug = (n: number) => `pool-test-${n}`;
+
+  it("Prisma queries made inside sqlTransactionScope join its transaction: they see its writes, and vanish with it", async () => {
+    await expect(
+      sqlTransactionScope(async () => {
+        await sql().$executeRaw`INSERT INTO organizations (id, name, slug) VALUES (gen_random_uuid(), 'Scoped', ${slug(1)})`;
+        const seen = await getPrisma().organization.findUnique({ where: { slug: slug(1) }, select: { name: true } });
+        expect(seen?.name).toBe("Scoped");
+        // A Prisma write joins too: it is rolled back with the rest.
+        await getPrisma().organization.update({ where: { slug: slug(1) }, data: { name: "Renamed" } });
+        throw new Error("abort");
+      }),
+    ).rejects.toThrow("abort");
+    expect(await getPrisma().organization.count({ where: { slug: slug(1) } })).toBe(0);
+    // The pool the Prisma client runs on is the process's pool.
+    expect(getPgPool().totalCount).toBeGreaterThan(0);
+  });
+
+  it("a second connection asked for inside a plain sqlTransaction fails at once, naming the fix, and nothing of it lands", async () => {
+    await expect(
+      sqlTransaction(async (tx) => {
+        await tx.$executeRaw`INSERT INTO organizations (id, name, slug) VALUES (gen_random_uuid(), 'Plain', ${slug(2)})`;
+        await getPrisma().organization.count();
+      }),
+    ).rejects.toThrow(/second database connection/);
+    await expect(sqlTransaction(async () => sql().$queryRaw`SELECT 1`)).rejects.toBeInstanceOf(NestedConnectionError);
+    expect(await getPrisma().organization.count({ where: { slug: slug(2) } })).toBe(0);
+  });
+
+  it("more scopes at once than the pool has connections, each with Prisma queries inside, all finish", async () => {
+    const scopes = getPgPool().options.max + 5;
+    const names = await Promise.all(
+      Array.from({ length: scopes }, (_, i) =>
+        sqlTransactionScope(async () => {
+          await sql().$executeRaw`INSERT INTO organizations (id, name, slug) VALUES (gen_random_uuid(), ${`Busy ${i}`}, ${slug(100 + i)})`;
+          // Holds every connection at once before the Prisma query: with a nested
+          // connection per scope, this would wait for the pool's connection timeout.
+          await new Promise((r) => setTimeout(r, 50));
+          const row = await getPrisma().organization.findUniqueOrThrow({ where: { slug: slug(100 + i) }, select: { name: true } });
+          return row.name;
+        }),
+      ),
+    );
+    expect(names).toEqual(Array.from({ length: scopes }, (_, i) => `Busy ${i}`));
   });
 });

@@ -33,14 +33,23 @@ export class SqlClient implements Db {
 
 const globalForPool = globalThis as typeof globalThis & { __proofgridPgPool?: { url: string; pool: pg.Pool } };
 
-// int8 (bigint) columns arrive as strings from pg; callers convert with BigInt(), so
-// precision is never lost to a JS number.
+/** The connection of the `sqlTransactionScope` this call runs in, if any. */
+const ambient = new AsyncLocalStorage<{ client: pg.PoolClient; savepoints: number }>();
+/** Set while a transaction of this module holds a connection (scoped or not). */
+const holding = new AsyncLocalStorage<true>();
+
+/**
+ * The process's one pool, for raw SQL and for Prisma (client.ts builds the Prisma client
+ * over it). int8 (bigint) columns arrive as strings from pg; callers convert with BigInt(),
+ * so precision is never lost to a JS number.
+ */
 export function getPgPool(): pg.Pool {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error("DATABASE_URL is not set");
   const cached = globalForPool.__proofgridPgPool;
   if (cached && cached.url === url) return cached.pool;
-  const pool = createPgPool(url);
+  // Two pools of 10 (Prisma's and ours) became one: the same 20 connections at most.
+  const pool = joinAmbientTransactions(createPgPool(url, { max: 20 }));
   globalForPool.__proofgridPgPool = { url, pool };
   return pool;
 }
@@ -51,8 +60,48 @@ export async function closePgPool(): Promise<void> {
   await cached?.pool.end();
 }
 
-/** The connection of the `sqlTransactionScope` this call runs in, if any. */
-const ambient = new AsyncLocalStorage<{ client: pg.PoolClient; savepoints: number }>();
+/**
+ * With one pool for everything, a transaction that asked the same pool for a second
+ * connection could wait on itself: twenty requests each holding one connection and each
+ * waiting for another would stall until the connection timeout. So, on the process's pool:
+ * - a query sent to the pool inside a `sqlTransactionScope` runs on the scope's connection.
+ *   Prisma sends its queries through `pool.query`, so a Prisma query made by a service that
+ *   an idempotent request wraps joins that request's transaction, as `sql()` does;
+ * - asking for a connection of one's own while a transaction of this module is held (a
+ *   `sql()` or Prisma query inside a plain `sqlTransaction`, a Prisma `$transaction` inside
+ *   any) fails at once with a message naming the fix, instead of stalling under load.
+ */
+function joinAmbientTransactions(pool: pg.Pool): pg.Pool {
+  const connect = pool.connect.bind(pool) as (cb?: (err: Error | undefined, client?: pg.PoolClient, done?: () => void) => void) => unknown;
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  const patched = pool as unknown as { connect: typeof connect; query: typeof query };
+  patched.connect = (cb) => {
+    if (holding.getStore()) {
+      const err = new NestedConnectionError();
+      if (cb) {
+        queueMicrotask(() => cb(err));
+        return undefined;
+      }
+      return Promise.reject(err);
+    }
+    return connect(cb);
+  };
+  patched.query = (...args) => {
+    const scope = ambient.getStore();
+    return scope ? (scope.client.query as (...a: unknown[]) => unknown)(...args) : query(...args);
+  };
+  return pool;
+}
+
+export class NestedConnectionError extends Error {
+  constructor() {
+    super(
+      "a second database connection was asked for inside a transaction (the pool could run dry and wait on itself): " +
+        "run the query on the transaction's client (the tx argument), or inside sqlTransactionScope, where sql() and Prisma join it",
+    );
+    this.name = "NestedConnectionError";
+  }
+}
 
 /** Autocommit queries on the process's pool; inside `sqlTransactionScope`, that scope's transaction. */
 export function sql(): SqlClient {
@@ -82,7 +131,7 @@ export async function sqlTransaction<T>(fn: (tx: SqlClient) => Promise<T>): Prom
  * it joins (through AsyncLocalStorage), each `sqlTransaction` as a savepoint: so a caller
  * can wrap a service that opens its own transactions and commit something of its own
  * atomically with it — the idempotency layer stores a response in the transaction that
- * produced it. Prisma queries do not join (they use Prisma's own pool). The calls inside
+ * produced it. Prisma queries made inside join it too (they go through the same pool). The calls inside
  * must run one after another, not in parallel (savepoints nest on one connection). A
  * deadlock or serialization failure runs the whole of `fn` again, as `sqlTransaction` does.
  */
@@ -108,7 +157,7 @@ async function runTransaction<T>(fn: (tx: SqlClient) => Promise<T>, scoped: bool
     try {
       await client.query("BEGIN");
       const tx = new SqlClient(client);
-      const result = scoped ? await ambient.run({ client, savepoints: 0 }, () => fn(tx)) : await fn(tx);
+      const result = await holding.run(true, () => (scoped ? ambient.run({ client, savepoints: 0 }, () => fn(tx)) : fn(tx)));
       await client.query("COMMIT");
       return result;
     } catch (err) {
