@@ -164,10 +164,21 @@ export function spawnWeb(opts: {
   env: Record<string, string | undefined>;
   output?: "inherit" | "pipe" | "ignore";
   onLine?: (l: string) => void;
+  /** `next-start`: everything through `next start`, the data plane included (the baseline
+   * `npm run bench:overhead` compares against); default, the web process's own server. */
+  server?: "web-server" | "next-start";
 }): Spawned {
-  return spawnProcess("web", [NEXT_BIN, "start", "-p", String(opts.port), "-H", opts.host ?? "127.0.0.1"], {
+  const port = String(opts.port);
+  const host = opts.host ?? "127.0.0.1";
+  const args =
+    opts.server === "next-start"
+      ? [NEXT_BIN, "start", "-p", port, "-H", host]
+      : ["--import", "tsx", join(WEB_DIR, "src/server/web-server.ts"), "--port", port, "--host", host];
+  return spawnProcess("web", args, {
     cwd: WEB_DIR,
-    env: { NEXT_TELEMETRY_DISABLED: "1", PROOFGRID_SERVICE: "web", ...opts.env },
+    // The built app is a production build: React's production bundles need NODE_ENV to say
+    // so (`next start` sets it itself).
+    env: { NEXT_TELEMETRY_DISABLED: "1", PROOFGRID_SERVICE: "web", ...opts.env, NODE_ENV: "production" },
     output: opts.output,
     onLine: opts.onLine,
   });

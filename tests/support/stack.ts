@@ -24,6 +24,8 @@ export interface StackOptions {
   database?: { url: string; drop(): Promise<void> };
   /** Start the coordinator (lease sweeper); default true. */
   coordinator?: boolean;
+  /** The web process's server (scripts/lib/processes.ts spawnWeb); `next-start` is the benchmarks' baseline. */
+  webServer?: "web-server" | "next-start";
 }
 
 export interface AddNodeOptions {
@@ -86,13 +88,13 @@ export async function startStack(opts: StackOptions = {}) {
   };
   for (const [k, v] of Object.entries(env)) if (k.startsWith("POR_") || k === "PRICE_PER_CU_BASE_UNITS") process.env[k] = v;
   const webLogs: string[] = [];
-  let web = spawnWeb({ port, env, output: "pipe", onLine: (l) => webLogs.push(l) });
+  let web = spawnWeb({ port, env, output: "pipe", onLine: (l) => webLogs.push(l), server: opts.webServer });
   await waitForHttp(`${url}/api/health`, { timeoutMs: 60_000, process: web });
   /** Stops the web app (an outage as workers see it) and starts it again on the same port. */
   async function restartWeb(downMs: number): Promise<void> {
     await web.stop(5_000);
     await new Promise((r) => setTimeout(r, downMs));
-    web = spawnWeb({ port, env, output: "pipe", onLine: (l) => webLogs.push(l) });
+    web = spawnWeb({ port, env, output: "pipe", onLine: (l) => webLogs.push(l), server: opts.webServer });
     await waitForHttp(`${url}/api/health`, { timeoutMs: 60_000, process: web });
   }
   const coordinatorLogs: string[] = [];

@@ -1,0 +1,57 @@
+// The web process: one Node HTTP server. The data plane (http/data-plane.ts) is served by
+// its route handlers directly; every other request — pages, tRPC, the rest of the API — by
+// Next.js, built beforehand (`next build`), exactly as `next start` would serve it.
+//   node --import tsx apps/web/src/server/web-server.ts --port 3000 --host 0.0.0.0
+import { createServer } from "node:http";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import next from "next";
+import { getEnv } from "./env.ts";
+import { errorResponse } from "./errors.ts";
+import { installClientAddressStamp } from "./http/client-address.ts";
+import { matchDataPlane, originFor, serveDataPlane } from "./http/data-plane.ts";
+import { logger } from "./logger.ts";
+
+const WEB_DIR = join(dirname(fileURLToPath(import.meta.url)), "../..");
+
+const { values } = parseArgs({ options: { port: { type: "string", default: "3000" }, host: { type: "string", default: "127.0.0.1" } } });
+const port = Number(values.port);
+const host = values.host ?? "127.0.0.1";
+
+getEnv(); // a bad variable stops the server here, with the reason
+installClientAddressStamp();
+
+const app = next({ dev: false, dir: WEB_DIR, hostname: host, port });
+const nextHandler = app.getRequestHandler();
+await app.prepare();
+
+// Handlers build absolute URLs from the request's address; the Host header names it as
+// the client saw it, as under `next start`.
+const server = createServer((req, res) => {
+  const match = matchDataPlane(req.method, req.url);
+  if (!match) {
+    void nextHandler(req, res);
+    return;
+  }
+  const origin = originFor(req.headers.host, `http://${host}:${port}`);
+  serveDataPlane(match, req, res, origin).catch(async (err: unknown) => {
+    // The handlers answer their own errors (handle()); this is what escaped one.
+    logger.error({ err, path: req.url }, "data plane: unhandled error");
+    const answer = errorResponse(err);
+    if (!res.headersSent) res.writeHead(answer.status, { "content-type": "application/json" });
+    res.end(await answer.text());
+  });
+});
+server.keepAliveTimeout = 65_000;
+server.listen(port, host, () => {
+  logger.info({ port, host }, "web: listening (data plane direct, the rest through Next.js)");
+});
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    server.close();
+    server.closeAllConnections();
+    void app.close().finally(() => process.exit(0));
+  });
+}
