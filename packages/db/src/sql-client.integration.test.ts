@@ -172,6 +172,20 @@ describe("one pool for Prisma and raw SQL", () => {
     expect(await getPrisma().organization.count({ where: { slug: slug(2) } })).toBe(0);
   });
 
+  it("work a transaction left running (a timer) gets connections of its own once the transaction is over", async () => {
+    let late: Promise<number> | undefined;
+    let lateSql: Promise<unknown> | undefined;
+    await sqlTransaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1`;
+      late = new Promise((resolve, reject) => setTimeout(() => getPrisma().organization.count().then(resolve, reject), 50));
+    });
+    await sqlTransactionScope(async () => {
+      lateSql = new Promise((resolve, reject) => setTimeout(() => sql().$queryRaw`SELECT pg_backend_pid()`.then(resolve, reject), 50));
+    });
+    expect(await late).toBeGreaterThanOrEqual(0);
+    await expect(lateSql).resolves.toBeDefined();
+  });
+
   it("more scopes at once than the pool has connections, each with Prisma queries inside, all finish", async () => {
     const scopes = getPgPool().options.max + 5;
     const names = await Promise.all(
