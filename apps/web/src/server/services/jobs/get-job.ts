@@ -1,19 +1,18 @@
-import { db } from "../../db.ts";
+import { selectJobView } from "@proofgrid/db/jobs";
+import { sql } from "@proofgrid/db/sql-client";
 import { AppError } from "../../errors.ts";
 import { jobEvents } from "../../events/job-events.ts";
 import { quoteJob } from "../market/quote.ts";
 import { queueEstimate } from "./backpressure.ts";
-import { type JobView, jobViewSelect, TERMINAL_STATES, toJobView } from "./job-view.ts";
+import { type JobView, TERMINAL_STATES, toJobView } from "./job-view.ts";
 
 // Another organisation's job id answers exactly like an unknown id: no existence oracle.
 export async function getJobOrThrow(opts: { orgId: string; jobId: string; withOutput?: boolean; withQueue?: boolean }): Promise<JobView> {
   if (!/^[0-9a-f-]{36}$/i.test(opts.jobId)) throw new AppError("NOT_FOUND", "job not found");
-  const row = await db().job.findFirst({
-    where: { id: opts.jobId, orgId: opts.orgId },
-    select: { ...jobViewSelect, pinnedNodeId: true, payload: { select: { output: true } } },
-  });
+  const withOutput = opts.withOutput !== false;
+  const row = await selectJobView(sql(), { orgId: opts.orgId, jobId: opts.jobId, withOutput });
   if (!row) throw new AppError("NOT_FOUND", "job not found");
-  const view = toJobView(row, opts.withOutput === false ? undefined : (row.payload?.output ?? null));
+  const view = toJobView(row, withOutput ? (row.output ?? null) : undefined);
   if (row.state === "queued" && opts.withQueue !== false) {
     view.queue = await queueEstimate({ modelId: row.model.id, createdAt: row.createdAt });
     // Why it is still waiting, when no worker could take it even if one were free: the

@@ -1,4 +1,5 @@
 import type { Prisma } from "@proofgrid/db/generated/prisma/client";
+import type { JobViewRow } from "@proofgrid/db/jobs";
 import { regionLocation } from "../dispatch/network.ts";
 
 /** The columns a customer may see of a job (explicit select, never `include`). */
@@ -29,6 +30,9 @@ export const jobViewSelect = {
 } satisfies Prisma.JobSelect;
 
 export type JobRow = Prisma.JobGetPayload<{ select: typeof jobViewSelect }>;
+
+/** What a view is made from: a row of `jobViewSelect` (the ORM's), or of `selectJobView` (one statement). */
+export type JobViewSource = Omit<JobViewRow, "output" | "pinnedNodeId">;
 
 export interface JobView {
   id: string;
@@ -84,7 +88,7 @@ export const REFUND_NOTICE =
 
 export const TERMINAL_STATES = new Set(["succeeded", "failed", "canceled", "expired"]);
 
-export function toJobView(row: JobRow, output?: unknown): JobView {
+export function toJobView(row: JobViewSource, output?: unknown): JobView {
   return {
     id: row.id,
     model: row.model.slug,

@@ -1,0 +1,113 @@
+import type { Db } from "../db-types.ts";
+
+/** A job as its owner may see it, with the model and worker it names (get-job's view). */
+export interface JobViewRow {
+  id: string;
+  state: string;
+  attempt: number;
+  costMilliCu: number;
+  price: bigint;
+  error: string | null;
+  clientRegion: string | null;
+  inputHash: string;
+  outputHash: string | null;
+  receipt: unknown;
+  verification: string;
+  rerunOfId: string | null;
+  maxPricePerCu: bigint | null;
+  unitPrice: bigint | null;
+  placement: unknown;
+  reservationId: string | null;
+  refundedAmount: bigint | null;
+  verificationNote: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  pinnedNodeId: string | null;
+  model: { id: string; slug: string };
+  node: { id: string; region: string } | null;
+  /** The output, when asked for and the job has one. */
+  output: unknown;
+}
+
+interface Raw {
+  id: string;
+  state: string;
+  attempt: number;
+  cost_milli_cu: number;
+  price: string;
+  error: string | null;
+  client_region: string | null;
+  input_hash: string;
+  output_hash: string | null;
+  receipt: unknown;
+  verification: string;
+  rerun_of_id: string | null;
+  max_price_per_cu: string | null;
+  unit_price: string | null;
+  placement: unknown;
+  reservation_id: string | null;
+  refunded_amount: string | null;
+  verification_note: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  pinned_node_id: string | null;
+  model_id: string;
+  model_slug: string;
+  node_id: string | null;
+  node_region: string | null;
+  output: unknown;
+}
+
+const big = (v: string | null): bigint | null => (v === null ? null : BigInt(v));
+
+/**
+ * The organisation's job, its model, its worker and (with `withOutput`) its output, in one
+ * statement: a customer's wait reads it on every wake-up, where the ORM's relation loading
+ * took three round trips (jobs, nodes, payloads). Undefined when the job is not the
+ * organisation's.
+ */
+export async function selectJobView(db: Db, opts: { orgId: string; jobId: string; withOutput: boolean }): Promise<JobViewRow | undefined> {
+  const rows = await db.$queryRaw<Raw[]>`
+    SELECT j.id, j.state::text AS state, j.attempt, j.cost_milli_cu, j.price, j.error, j.client_region,
+           j.input_hash, j.output_hash, j.receipt, j.verification::text AS verification, j.rerun_of_id,
+           j.max_price_per_cu, j.unit_price, j.placement, j.reservation_id, j.refunded_amount,
+           j.verification_note, j.created_at, j.started_at, j.finished_at, j.pinned_node_id,
+           m.id AS model_id, m.slug AS model_slug, n.id AS node_id, n.region AS node_region,
+           CASE WHEN ${opts.withOutput}::boolean THEN p.output END AS output
+    FROM jobs j
+    JOIN models m ON m.id = j.model_id
+    LEFT JOIN nodes n ON n.id = j.node_id
+    LEFT JOIN job_payloads p ON p.job_id = j.id
+    WHERE j.id = ${opts.jobId}::uuid AND j.org_id = ${opts.orgId}::uuid`;
+  const r = rows[0];
+  if (!r) return undefined;
+  return {
+    id: r.id,
+    state: r.state,
+    attempt: r.attempt,
+    costMilliCu: r.cost_milli_cu,
+    price: BigInt(r.price),
+    error: r.error,
+    clientRegion: r.client_region,
+    inputHash: r.input_hash,
+    outputHash: r.output_hash,
+    receipt: r.receipt,
+    verification: r.verification,
+    rerunOfId: r.rerun_of_id,
+    maxPricePerCu: big(r.max_price_per_cu),
+    unitPrice: big(r.unit_price),
+    placement: r.placement,
+    reservationId: r.reservation_id,
+    refundedAmount: big(r.refunded_amount),
+    verificationNote: r.verification_note,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    pinnedNodeId: r.pinned_node_id,
+    model: { id: r.model_id, slug: r.model_slug },
+    node: r.node_id && r.node_region !== null ? { id: r.node_id, region: r.node_region } : null,
+    output: r.output,
+  };
+}
