@@ -173,12 +173,12 @@ export function spawnWeb(opts: {
   const args =
     opts.server === "next-start"
       ? [NEXT_BIN, "start", "-p", port, "-H", host]
-      : ["--import", "tsx", join(WEB_DIR, "src/server/web-server.ts"), "--port", port, "--host", host];
+      : ["--import", "tsx", join(WEB_DIR, "src/server/web-server.ts"), "--host", host];
   return spawnProcess("web", args, {
     cwd: WEB_DIR,
     // The built app is a production build: React's production bundles need NODE_ENV to say
     // so (`next start` sets it itself).
-    env: { NEXT_TELEMETRY_DISABLED: "1", PROOFGRID_SERVICE: "web", ...opts.env, NODE_ENV: "production" },
+    env: { NEXT_TELEMETRY_DISABLED: "1", PROOFGRID_SERVICE: "web", ...opts.env, NODE_ENV: "production", PORT: port },
     output: opts.output,
     onLine: opts.onLine,
   });

@@ -1,7 +1,7 @@
 // The web process: one Node HTTP server. The data plane (http/data-plane.ts) is served by
 // its route handlers directly; every other request — pages, tRPC, the rest of the API — by
 // Next.js, built beforehand (`next build`), exactly as `next start` would serve it.
-//   node --import tsx apps/web/src/server/web-server.ts --port 3000 --host 0.0.0.0
+//   PORT=3000 node --import tsx apps/web/src/server/web-server.ts --host 0.0.0.0
 import { createServer } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,11 +15,12 @@ import { logger } from "./logger.ts";
 
 const WEB_DIR = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
-const { values } = parseArgs({ options: { port: { type: "string", default: "3000" }, host: { type: "string", default: "127.0.0.1" } } });
-const port = Number(values.port);
+const { values } = parseArgs({ options: { host: { type: "string", default: "127.0.0.1" } } });
 const host = values.host ?? "127.0.0.1";
-
-getEnv(); // a bad variable stops the server here, with the reason
+// A bad variable stops the server here, with the reason. PORT is the port served, and the
+// one the trusted origins of sign-in are derived from when PROOFGRID_URL is unset
+// (request-origin.ts): one value for both, as under `next start`.
+const port = Number(getEnv().PORT ?? 3000);
 installClientAddressStamp();
 
 const app = next({ dev: false, dir: WEB_DIR, hostname: host, port });
