@@ -20,16 +20,27 @@ const CONNECT_TIMEOUT_MS = 10_000;
  * thousand waiting workers cost one Postgres connection. If the connection drops, waiters
  * still wake through their polling fallback while it reconnects with backoff.
  */
+/** A long-poll waiting for an event. */
+interface Waiter {
+  filter: (e: JobEvent) => boolean;
+  done: (woken: boolean) => void;
+}
+
 class JobEventHub {
+  /** Subscribers to every event (the dispatcher). */
   private readonly emitter = new EventEmitter();
+  // Bound: one entry per open long-poll (each removes itself when it ends, woken, timed out
+  // or aborted), so their number is that of concurrent requests, which the server bounds.
+  private readonly byJob = new Map<string, Set<Waiter>>();
+  private readonly byNode = new Map<string, Set<Waiter>>();
   private client: pg.Client | undefined;
   private starting: Promise<void> | undefined;
   private reconnectDelayMs = 250;
   private closed = false;
 
   constructor() {
-    // Each long-poll adds one listener; the bound is the number of concurrent requests.
-    this.emitter.setMaxListeners(10_000);
+    // Subscribers are few (the dispatcher); long-polls wait in byJob and byNode instead.
+    this.emitter.setMaxListeners(100);
   }
 
   get enabled(): boolean {
@@ -72,7 +83,7 @@ class JobEventHub {
     client.on("notification", (msg) => {
       if (msg.channel !== CHANNEL || !msg.payload) return;
       try {
-        this.emitter.emit("job", JSON.parse(msg.payload) as JobEvent);
+        this.deliver(JSON.parse(msg.payload) as JobEvent);
       } catch {
         // A malformed payload can only come from a manual NOTIFY; ignore it.
       }
@@ -105,27 +116,55 @@ class JobEventHub {
   }
 
   /**
-   * Resolves when an event matching `filter` arrives, or after `timeoutMs` (the polling
-   * fallback), or when `signal` aborts. Returns whether an event woke it.
+   * Resolves when an event about `on` (a job, or a node) matching `filter` arrives, or after
+   * `timeoutMs` (the polling fallback), or when `signal` aborts. Returns whether an event
+   * woke it. Waiters are kept by the job or node they wait on, so an event is checked only
+   * against its own job's and its own node's waiters, not against every long-poll open.
    */
-  async wait(opts: { filter: (e: JobEvent) => boolean; timeoutMs: number; signal?: AbortSignal }): Promise<boolean> {
+  async wait(opts: {
+    on: { jobId: string } | { nodeId: string };
+    filter: (e: JobEvent) => boolean;
+    timeoutMs: number;
+    signal?: AbortSignal;
+  }): Promise<boolean> {
     await this.ensureStarted();
+    const [index, key] = "jobId" in opts.on ? [this.byJob, opts.on.jobId] : [this.byNode, opts.on.nodeId];
     return new Promise((resolve) => {
-      const done = (woken: boolean) => {
-        clearTimeout(timer);
-        this.emitter.off("job", onEvent);
-        opts.signal?.removeEventListener("abort", onAbort);
-        resolve(woken);
+      const waiter: Waiter = {
+        filter: opts.filter,
+        done: (woken) => {
+          clearTimeout(timer);
+          const set = index.get(key);
+          set?.delete(waiter);
+          if (set?.size === 0) index.delete(key);
+          opts.signal?.removeEventListener("abort", onAbort);
+          resolve(woken);
+        },
       };
-      const onEvent = (e: JobEvent) => {
-        if (opts.filter(e)) done(true);
-      };
-      const onAbort = () => done(false);
-      const timer = setTimeout(() => done(false), Math.max(0, opts.timeoutMs));
-      this.emitter.on("job", onEvent);
-      if (opts.signal?.aborted) done(false);
+      const onAbort = () => waiter.done(false);
+      const timer = setTimeout(() => waiter.done(false), Math.max(0, opts.timeoutMs));
+      const set = index.get(key) ?? new Set<Waiter>();
+      index.set(key, set);
+      set.add(waiter);
+      if (opts.signal?.aborted) waiter.done(false);
       else opts.signal?.addEventListener("abort", onAbort, { once: true });
     });
+  }
+
+  /** Wakes the waiters of the event's job and of its node whose filter it passes. */
+  deliver(e: JobEvent): void {
+    for (const w of [...(this.byJob.get(e.id) ?? [])]) if (w.filter(e)) w.done(true);
+    if (e.node_id) for (const w of [...(this.byNode.get(e.node_id) ?? [])]) if (w.filter(e)) w.done(true);
+    this.emitter.emit("job", e);
+  }
+
+  /** Open waits, by what they wait on (for tests and metrics). */
+  get waiting(): { jobs: number; nodes: number } {
+    let jobs = 0;
+    let nodes = 0;
+    for (const set of this.byJob.values()) jobs += set.size;
+    for (const set of this.byNode.values()) nodes += set.size;
+    return { jobs, nodes };
   }
 
   /** Calls `fn` for every event until the returned function is called. */

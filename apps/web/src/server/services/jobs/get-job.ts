@@ -39,7 +39,8 @@ export async function waitForJob(opts: { orgId: string; jobId: string; waitMs: n
     if (TERMINAL_STATES.has(job.state)) return job;
     if (left <= 0 || opts.signal?.aborted) return job.state === "queued" ? getJobOrThrow(opts) : job;
     await jobEvents.wait({
-      filter: (e) => e.id === opts.jobId && TERMINAL_STATES.has(e.state),
+      on: { jobId: opts.jobId },
+      filter: (e) => TERMINAL_STATES.has(e.state),
       timeoutMs: Math.min(left, 1_000),
       signal: opts.signal,
     });

@@ -74,7 +74,8 @@ export async function leaseJob(opts: { node: NodeIdentity; waitMs: number; signa
     const left = deadline - Date.now();
     if (left <= 0 || opts.signal?.aborted) return null;
     await jobEvents.wait({
-      filter: (e) => e.state === "assigned" && e.node_id === opts.node.id,
+      on: { nodeId: opts.node.id },
+      filter: (e) => e.state === "assigned",
       timeoutMs: Math.min(left, env.JOB_POLL_FALLBACK_MS),
       signal: opts.signal,
     });

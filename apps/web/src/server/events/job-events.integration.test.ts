@@ -1,0 +1,57 @@
+import { randomUUID } from "node:crypto";
+import { sql } from "@proofgrid/db/sql-client";
+import { afterAll, describe, expect, it } from "vitest";
+import { setupServiceDatabase } from "../testing/service-database.ts";
+import { type JobEvent, jobEvents } from "./job-events.ts";
+
+// The long-polls' wake-ups, through a real LISTEN connection: a NOTIFY on proofgrid_jobs (as
+// the jobs trigger sends) wakes the waiters of its job and of its node, and only those.
+
+setupServiceDatabase({ name: "job_events" });
+afterAll(() => jobEvents.close());
+
+const notify = (e: JobEvent) => sql().$executeRaw`SELECT pg_notify('proofgrid_jobs', ${JSON.stringify(e)})`;
+
+describe("jobEvents.wait", () => {
+  it("wakes the waiters of the event's job and node, checking no one else's filter, and forgets every waiter it ends", async () => {
+    const job = randomUUID();
+    const node = randomUUID();
+    let othersChecked = 0;
+    const others = Array.from({ length: 1_000 }, (_, i) =>
+      jobEvents.wait({
+        on: i % 2 === 0 ? { jobId: randomUUID() } : { nodeId: randomUUID() },
+        filter: () => {
+          othersChecked++;
+          return true;
+        },
+        timeoutMs: 3_000,
+      }),
+    );
+    const forJob = jobEvents.wait({ on: { jobId: job }, filter: (e) => e.state === "succeeded", timeoutMs: 10_000 });
+    const forNode = jobEvents.wait({ on: { nodeId: node }, filter: (e) => e.state === "assigned", timeoutMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(jobEvents.waiting).toEqual({ jobs: 501, nodes: 501 });
+
+    // Its node's event of another state passes the node's filter by: still waiting.
+    await notify({ id: job, state: "running", node_id: node });
+    await notify({ id: randomUUID(), state: "assigned", node_id: node });
+    expect(await forNode).toBe(true);
+    await notify({ id: job, state: "succeeded", node_id: node });
+    expect(await forJob).toBe(true);
+    expect(othersChecked).toBe(0);
+
+    // Timed out: not woken, and gone from the hub.
+    expect(new Set(await Promise.all(others))).toEqual(new Set([false]));
+    expect(jobEvents.waiting).toEqual({ jobs: 0, nodes: 0 });
+  });
+
+  it("ends an aborted wait at once and forgets it", async () => {
+    const abort = new AbortController();
+    const waiting = jobEvents.wait({ on: { jobId: randomUUID() }, filter: () => true, timeoutMs: 60_000, signal: abort.signal });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(jobEvents.waiting.jobs).toBe(1);
+    abort.abort();
+    expect(await waiting).toBe(false);
+    expect(jobEvents.waiting).toEqual({ jobs: 0, nodes: 0 });
+  });
+});
