@@ -3,7 +3,7 @@ import { resolveClientAddress } from "../../apps/web/src/server/http/client-addr
 import { type Stack, startStack } from "../support/stack.ts";
 
 // Issue 11 finding 4: sign-in limits against the built web app, started as `npm start`
-// starts it (next start, instrumentation.ts loaded). An attacker who sends a new
+// starts it (web-server.ts, with its client-address stamp). An attacker who sends a new
 // X-Forwarded-For with every try used to look like a new client each time: 30 wrong
 // passwords, no 429, then the right one worked. Now the address is the socket's (a
 // forwarded address counts only from TRUSTED_PROXIES) and the account itself locks.
