@@ -33,33 +33,32 @@ export class SqlClient implements Db {
 
 const globalForPool = globalThis as typeof globalThis & { __proofgridPgPool?: { url: string; pool: pg.Pool } };
 
+/**
+ * A running transaction of this module: its connection, its savepoint count, whether calls
+ * made inside join it (`sqlTransactionScope`), and `open`, false once it has ended. Work
+ * started inside a transaction and left running (a timer, a `void` promise) keeps its async
+ * context after the transaction ends: `open` tells the pool the transaction is over, so that
+ * work gets connections of its own again instead of a released one.
+ */
+interface Transaction {
+  client: pg.PoolClient;
+  savepoints: number;
+  joinable: boolean;
+  open: boolean;
+}
 // On globalThis, like the pool: the web process loads this module twice (Next's bundle
 // and the data plane's own import, web-server.ts), and a transaction opened by either copy
 // must be seen by the pool whichever copy created it.
-/** A transaction's connection while the transaction runs; `open` turns false when it ends. */
-interface Scope {
-  client: pg.PoolClient;
-  savepoints: number;
-  open: boolean;
+const globalForContext = globalThis as typeof globalThis & { __proofgridSqlTransaction?: AsyncLocalStorage<Transaction> };
+globalForContext.__proofgridSqlTransaction ??= new AsyncLocalStorage();
+/** The transaction of this module the current call runs in, if any. */
+const current = globalForContext.__proofgridSqlTransaction;
+
+/** The `sqlTransactionScope` this call runs in, while it runs. */
+function ambientScope(): Transaction | undefined {
+  const t = current.getStore();
+  return t?.open && t.joinable ? t : undefined;
 }
-/** Marks the async work of a running transaction; `open` turns false when it ends. */
-interface Held {
-  open: boolean;
-}
-// Work started inside a transaction and left running (a timer, a `void` promise) keeps its
-// async context after the transaction ends: `open` tells the pool the transaction is over,
-// so that work gets connections of its own again instead of a released one.
-const globalForContext = globalThis as typeof globalThis & {
-  __proofgridSqlContext?: {
-    ambient: AsyncLocalStorage<Scope>;
-    holding: AsyncLocalStorage<Held>;
-  };
-};
-globalForContext.__proofgridSqlContext ??= { ambient: new AsyncLocalStorage(), holding: new AsyncLocalStorage() };
-/** The connection of the `sqlTransactionScope` this call runs in, if any. */
-const ambient = globalForContext.__proofgridSqlContext.ambient;
-/** Set while a transaction of this module holds a connection (scoped or not). */
-const holding = globalForContext.__proofgridSqlContext.holding;
 
 /**
  * The process's one pool, for raw SQL and for Prisma (client.ts builds the Prisma client
@@ -99,7 +98,7 @@ function joinAmbientTransactions(pool: pg.Pool): pg.Pool {
   const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
   const patched = pool as unknown as { connect: typeof connect; query: typeof query };
   patched.connect = (cb) => {
-    if (holding.getStore()?.open) {
+    if (current.getStore()?.open) {
       const err = new NestedConnectionError();
       if (cb) {
         queueMicrotask(() => cb(err));
@@ -110,8 +109,8 @@ function joinAmbientTransactions(pool: pg.Pool): pg.Pool {
     return connect(cb);
   };
   patched.query = (...args) => {
-    const scope = ambient.getStore();
-    return scope?.open ? (scope.client.query as (...a: unknown[]) => unknown)(...args) : query(...args);
+    const scope = ambientScope();
+    return scope ? (scope.client.query as (...a: unknown[]) => unknown)(...args) : query(...args);
   };
   return pool;
 }
@@ -128,8 +127,8 @@ export class NestedConnectionError extends Error {
 
 /** Autocommit queries on the process's pool; inside `sqlTransactionScope`, that scope's transaction. */
 export function sql(): SqlClient {
-  const scope = ambient.getStore();
-  return new SqlClient(scope?.open ? scope.client : getPgPool());
+  const scope = ambientScope();
+  return new SqlClient(scope ? scope.client : getPgPool());
 }
 
 /** Deadlock and serialization failures: Postgres rolled the transaction back; running it
@@ -144,8 +143,8 @@ const MAX_TRIES = 4;
  * four times with a short random pause, so `fn` must touch nothing but the database.
  */
 export async function sqlTransaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-  const scope = ambient.getStore();
-  if (scope?.open) return inSavepoint(scope, fn);
+  const scope = ambientScope();
+  if (scope) return inSavepoint(scope, fn);
   return runTransaction(fn, false);
 }
 
@@ -159,8 +158,8 @@ export async function sqlTransaction<T>(fn: (tx: SqlClient) => Promise<T>): Prom
  * deadlock or serialization failure runs the whole of `fn` again, as `sqlTransaction` does.
  */
 export async function sqlTransactionScope<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-  const outer = ambient.getStore();
-  if (outer?.open) return inSavepoint(outer, fn);
+  const outer = ambientScope();
+  if (outer) return inSavepoint(outer, fn);
   return runTransaction(fn, true);
 }
 
@@ -177,12 +176,11 @@ async function runTransaction<T>(fn: (tx: SqlClient) => Promise<T>, scoped: bool
       lost ??= err;
     };
     client.on("error", onError);
-    const held: Held = { open: true };
-    const scope: Scope = { client, savepoints: 0, open: true };
+    const state: Transaction = { client, savepoints: 0, joinable: scoped, open: true };
     try {
       await client.query("BEGIN");
       const tx = new SqlClient(client);
-      const result = await holding.run(held, () => (scoped ? ambient.run(scope, () => fn(tx)) : fn(tx)));
+      const result = await current.run(state, () => fn(tx));
       await client.query("COMMIT");
       return result;
     } catch (err) {
@@ -190,8 +188,7 @@ async function runTransaction<T>(fn: (tx: SqlClient) => Promise<T>, scoped: bool
       const code = typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : "";
       if (!RETRYABLE.has(code) || attempt >= MAX_TRIES) throw err;
     } finally {
-      held.open = false;
-      scope.open = false;
+      state.open = false;
       client.removeListener("error", onError);
       client.release(lost ?? undefined);
     }
@@ -200,7 +197,7 @@ async function runTransaction<T>(fn: (tx: SqlClient) => Promise<T>, scoped: bool
 }
 
 /** A nested transaction: a savepoint, rolled back alone if `fn` throws (the error goes on up). */
-async function inSavepoint<T>(scope: Scope, fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+async function inSavepoint<T>(scope: Transaction, fn: (tx: SqlClient) => Promise<T>): Promise<T> {
   const name = `sp_${++scope.savepoints}`;
   await scope.client.query(`SAVEPOINT ${name}`);
   try {

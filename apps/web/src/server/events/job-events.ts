@@ -158,7 +158,7 @@ class JobEventHub {
     this.emitter.emit("job", e);
   }
 
-  /** Open waits, by what they wait on (for tests and metrics). */
+  /** Open waits, by what they wait on (what the tests check the hub forgets). */
   get waiting(): { jobs: number; nodes: number } {
     let jobs = 0;
     let nodes = 0;
