@@ -58,8 +58,12 @@ const SLUGS = ["encoder-synthetic-minilm", "ocr-ppocr-v4", "vad-silero-v5"] as c
 type Slug = (typeof SLUGS)[number];
 /** The challenge share for the run: production's canary rate is 0.5–5 %, too few to measure. */
 const BENCH_CANARY_RATE = 0.3;
-/** Warm-up jobs (donated, run by another provider): more per model than the spy's challenges of each (≈ 0.3 × 360 × 3/8). */
-const WARMUP_JOBS = 240;
+/**
+ * Warm-up jobs (donated, run by another provider), so the spy's challenges can all be replays:
+ * about 0.3 of its leases are challenges (≈ 0.43 per customer job), each replays a donated
+ * input once; two thirds of the measured phase's jobs leave a margin, and never fewer than 240.
+ */
+const warmupJobs = (jobs: number) => Math.max(240, Math.ceil((jobs * 2) / 3));
 /** Leases before this far into the measured phase are left out (see `steady`): three mean arming delays. */
 const STEADY_AFTER_MS = 90_000;
 
@@ -167,6 +171,7 @@ export async function runStealthBench(opts: StealthOptions) {
     // as challenges, once each) and the traffic shapes. It runs on the other provider's
     // worker before the spy registers: a provider never gets back an input its own nodes
     // ran, so the spy's challenges can all be replays while the corpus lasts.
+    const WARMUP_JOBS = warmupJobs(opts.jobs);
     progress(`stealth: warm-up — ${WARMUP_JOBS} customer jobs (donated) on another provider`);
     const warmIds: Sent[] = [];
     for (let i = 0; i < WARMUP_JOBS; i++) {
@@ -175,7 +180,7 @@ export async function runStealthBench(opts: StealthOptions) {
       if (i % 30 === 29) progress(`stealth: warm-up ${i + 1}/${WARMUP_JOBS}`);
     }
     await waitAll(warmIds);
-    await waitCorpus();
+    await waitCorpus(WARMUP_JOBS);
     const spy = await startSpy(stack, opts.pool);
     await waitAdmitted(spy.nodeId);
     await other.proc.stop(20_000);
@@ -665,12 +670,12 @@ async function waitAdmitted(nodeId: string): Promise<void> {
   throw new Error("the spy was never admitted");
 }
 
-async function waitCorpus(): Promise<void> {
+async function waitCorpus(warmupJobs: number): Promise<void> {
   for (let i = 0; i < 120; i++) {
     const r = await sql().$queryRaw<{ kind: string; n: number }[]>`SELECT kind, count(*)::int AS n FROM challenge_corpus GROUP BY kind`;
     const kinds = new Map(r.map((x) => [x.kind, x.n]));
     if (
-      (kinds.get("input") ?? 0) >= WARMUP_JOBS * 0.9 &&
+      (kinds.get("input") ?? 0) >= warmupJobs * 0.9 &&
       (kinds.get("sentence") ?? 0) > 20 &&
       (kinds.get("line") ?? 0) > 10 &&
       (kinds.get("speech") ?? 0) > 5 &&
