@@ -166,6 +166,22 @@ describe("idempotency keys: same key and body → same answer; another body → 
     expect((await checkLedger(sql())).ok).toBe(true);
   });
 
+  it("20 concurrent identical submits with one key: one job, one hold, and every answer the same 201 (issue 16)", async () => {
+    const key = randomUUID();
+    const body = { model: "encoder-synthetic-minilm", input: { text: "twenty at once" } };
+    const jobsBefore = await db.t.prisma.job.count({ where: { orgId: customer } });
+    const held = await balance(orgAccountCode(customer, "held"));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => call(submitRoute, { key: customerKey, idem: key, body })));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(201));
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    expect(await db.t.prisma.job.count({ where: { orgId: customer } })).toBe(jobsBefore + 1);
+    // One hold: the held account grew by the one job's hold, not twenty of them.
+    const job = await db.t.prisma.job.findUniqueOrThrow({ where: { id: answers[0]?.body.id as string }, select: { price: true } });
+    expect(job.price).toBeGreaterThan(0n);
+    expect((await balance(orgAccountCode(customer, "held"))) - held).toBe(job.price);
+    expect((await checkLedger(sql())).ok).toBe(true);
+  });
+
   it("keys expire after 24 hours: the coordinator purges them", async () => {
     const key = randomUUID();
     await call(stakeRoute, { key: providerKey, id: providerNodes[1] as string, idem: key, body: { amount: "1" } });
