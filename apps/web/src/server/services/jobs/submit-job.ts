@@ -13,7 +13,7 @@ import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { idempotencyKeyOf, type IdempotentResponse, runIdempotent, ZIdempotencyKey } from "../idempotency/run-idempotent.ts";
 import { priceForCost } from "../billing/pricing.ts";
 import { alertSpendCapReached, assertNoDebt, enforceSpendCaps, readSpendControls } from "../billing/spend-controls.ts";
-import { checkJobInput } from "../models/check-job-input.ts";
+import { adaptJobInput, checkJobInput } from "../models/check-job-input.ts";
 import { resolveModel } from "../models/resolve-model.ts";
 import { type JobView, jobViewSelect, toJobView } from "./job-view.ts";
 import { assertAdmissible } from "./backpressure.ts";
@@ -56,7 +56,7 @@ export async function submitJobIdempotently(opts: {
   headerKey: string | null;
   /** The API key that sent it: its spend cap counts it. */
   apiKeyId?: string | null;
-}): Promise<IdempotentResponse<JobView>> {
+}): Promise<IdempotentResponse<SubmittedJob>> {
   const request = { ...opts.request, idempotencyKey: idempotencyKeyOf(opts.headerKey, opts.request.idempotencyKey) };
   return runIdempotent({ orgId: opts.orgId, operation: "jobs.submit", key: request.idempotencyKey, request }, async () => ({
     status: 201,
@@ -69,9 +69,19 @@ export async function submitJobIdempotently(opts: {
  * and the credit hold in one transaction: either the job exists and its price is held,
  * or nothing changed. The insert's trigger NOTIFYs waiting workers.
  */
-export function submitJob(opts: SubmitJobOptions): Promise<JobView> {
-  return submitJobOnce(opts, { ensureAccounts: false });
+export async function submitJob(opts: SubmitJobOptions): Promise<SubmittedJob> {
+  const unsafe = findUnsafeJsonText(opts.request.input, "input");
+  if (unsafe) throw new AppError("BAD_REQUEST", `${unsafe} ${UNSAFE_TEXT_MESSAGE}`);
+  const model = await resolveModel(opts.request.model);
+  // A photo too large for the model is scaled, a 44.1 kHz recording resampled: the job holds
+  // the input as the model takes it (its hash, its receipt), and the answer says what changed.
+  const adapted = await adaptJobInput(model.slug, opts.request.input);
+  const view = await submitJobOnce({ ...opts, request: { ...opts.request, input: adapted.input } }, { ensureAccounts: false });
+  return adapted.adjustments.length > 0 ? { ...view, inputAdjustments: adapted.adjustments } : view;
 }
+
+/** The submit answer: the job, and what was changed in its input to fit the model, if anything. */
+export type SubmittedJob = JobView & { inputAdjustments?: string[] };
 
 interface SubmitJobOptions {
   orgId: string;
@@ -85,8 +95,6 @@ async function submitJobOnce(opts: SubmitJobOptions, retry: { ensureAccounts: bo
   const accountsEnsured = retry.ensureAccounts;
   const { orgId, request } = opts;
   const apiKeyId = opts.apiKeyId ?? null;
-  const unsafe = findUnsafeJsonText(request.input, "input");
-  if (unsafe) throw new AppError("BAD_REQUEST", `${unsafe} ${UNSAFE_TEXT_MESSAGE}`);
   const model = await resolveModel(request.model);
   const { costMilliCu, inputBytes } = await checkJobInput(model.slug, request.input);
   // The hold is priced at the customer's cap (or the list price); settlement charges the

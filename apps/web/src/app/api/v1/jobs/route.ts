@@ -2,7 +2,7 @@ import { authenticateRequest } from "~/server/auth/api-keys";
 import { requireScope } from "~/server/auth/caller";
 import { getEnv } from "~/server/env";
 import { handle, json, parseWith } from "~/server/http/handle";
-import { parseJsonBody, readBodyLimited } from "~/server/http/read-body";
+import { readSubmission } from "~/server/http/read-submission";
 import { listJobs, ZListJobsRequest } from "~/server/services/jobs/list-jobs";
 import { submitJobIdempotently, ZSubmitJobRequest } from "~/server/services/jobs/submit-job";
 import { methodsNotAllowed } from "~/server/http/api-fallback";
@@ -10,12 +10,13 @@ import { methodsNotAllowed } from "~/server/http/api-fallback";
 export const dynamic = "force-dynamic";
 
 /** Submit a job: `{ model, input, idempotencyKey?, region?, maxPricePerCu? }` → 201 with the job.
+ * As JSON, or multipart/form-data with the input as a `file` part (http/read-submission.ts).
  * A retry with the same key (`Idempotency-Key` header or `idempotencyKey`) and body gets the
- * same answer; another body under that key, a 422. */
+ * same answer; another body under that key, a 422. An input changed to fit the model (a
+ * photo scaled, audio resampled) is said in `inputAdjustments`. */
 export const POST = handle(async (req) => {
   const caller = requireScope(await authenticateRequest(req.headers), "jobs:write");
-  const body = await readBodyLimited(req, getEnv().MAX_JOB_BODY_BYTES);
-  const request = parseWith(ZSubmitJobRequest, parseJsonBody(body));
+  const request = parseWith(ZSubmitJobRequest, await readSubmission(req, getEnv().MAX_JOB_BODY_BYTES));
   const res = await submitJobIdempotently({
     orgId: caller.orgId,
     request,
