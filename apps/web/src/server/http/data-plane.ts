@@ -9,6 +9,8 @@ import * as nodeLease from "~/app/api/node/lease/route";
 import * as nodeRegister from "~/app/api/node/register/route";
 import * as job from "~/app/api/v1/jobs/[id]/route";
 import * as jobs from "~/app/api/v1/jobs/route";
+import * as oipInfer from "~/app/v2/models/[name]/infer/route";
+import * as oipVersionInfer from "~/app/v2/models/[name]/versions/[version]/infer/route";
 
 // The data plane: the requests every job makes (a customer's submit and wait, a worker's
 // lease, heartbeat and completion, a checker's lease and report) are served by the same
@@ -38,6 +40,8 @@ const ROUTES: Route[] = [
   { pattern: /^\/api\/node\/register$/, module: nodeRegister },
   { pattern: /^\/api\/node\/checks\/lease$/, module: nodeCheckLease },
   { pattern: /^\/api\/node\/checks\/report$/, module: nodeCheckReport },
+  { pattern: /^\/v2\/models\/(?<name>[^/]+)\/infer$/, module: oipInfer },
+  { pattern: /^\/v2\/models\/(?<name>[^/]+)\/versions\/(?<version>[^/]+)\/infer$/, module: oipVersionInfer },
 ];
 
 const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);

@@ -2,7 +2,7 @@ import { LIMITS } from "@proofgrid/models/model-schemas";
 import { z } from "zod";
 import { AppError } from "../../errors.ts";
 import { resolveModel } from "../models/resolve-model.ts";
-import { waitForJob } from "../jobs/get-job.ts";
+import { awaitJobOutput } from "../jobs/await-job-output.ts";
 import { submitJob } from "../jobs/submit-job.ts";
 import { OpenAiParamError } from "./openai-http.ts";
 import { inspectInput } from "@proofgrid/models/inspect-input";
@@ -87,17 +87,7 @@ export async function createEmbeddings(opts: {
   const facts = await inspectInput(model.slug, input).catch(() => null);
   // submitJob validates exactly as the jobs API does (its 400/413 errors pass through).
   const submitted = await submitJob({ orgId: opts.orgId, apiKeyId: opts.apiKeyId, request: { model: model.slug, input } });
-  const job = await waitForJob({ orgId: opts.orgId, jobId: submitted.id, waitMs: WAIT_MS, signal: opts.signal });
-  if (job.state !== "succeeded") {
-    if (job.state === "queued" || job.state === "running") {
-      throw new AppError(
-        "UNAVAILABLE",
-        `job ${job.id} did not finish within ${WAIT_MS / 1000} s; fetch it with GET /api/v1/jobs/${job.id}`,
-        { retryAfterSeconds: 5 },
-      );
-    }
-    throw new AppError("INTERNAL", `job ${job.id} ${job.state}: ${job.error ?? "no error given"}`);
-  }
+  const job = await awaitJobOutput({ orgId: opts.orgId, jobId: submitted.id, waitMs: WAIT_MS, signal: opts.signal });
   const output = job.output as { vectors?: number[][] } | null | undefined;
   const vectors = output?.vectors;
   if (!Array.isArray(vectors) || vectors.length !== texts.length) {

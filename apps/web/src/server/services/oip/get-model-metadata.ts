@@ -1,0 +1,37 @@
+import { db } from "../../db.ts";
+import type { TensorSpec } from "./tensors.ts";
+import { resolveOipModel } from "./resolve-oip-model.ts";
+
+export interface ModelMetadata {
+  name: string;
+  versions: string[];
+  platform: string;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+}
+
+/** The protocol's model metadata: exactly the tensors infer accepts and returns. */
+export async function getModelMetadata(opts: { name: string; version?: string }): Promise<ModelMetadata> {
+  const { model, oip } = await resolveOipModel(opts);
+  return {
+    name: model.slug,
+    versions: [model.id],
+    // Triton's name for ONNX Runtime models (the spec's own list says onnx_onnxv1); every
+    // built-in model is ONNX run by onnxruntime-node.
+    platform: "onnxruntime_onnx",
+    inputs: oip.inputs.map((t) => ({ ...t, shape: [...t.shape] })),
+    outputs: oip.outputs.map((t) => ({ ...t, shape: [...t.shape] })),
+  };
+}
+
+/**
+ * Model readiness: a job of it would be placed now, i.e. an online, admitted worker that
+ * is not paused serves it. (The catalog knowing a model does not make it runnable.)
+ */
+export async function getModelReady(opts: { name: string; version?: string }): Promise<{ name: string; ready: boolean }> {
+  const { model } = await resolveOipModel(opts);
+  const serving = await db().node.count({
+    where: { role: "worker", status: "online", admission: { in: ["passed", "derated"] }, pausedAt: null, models: { has: model.id } },
+  });
+  return { name: model.slug, ready: serving > 0 };
+}
