@@ -44,6 +44,40 @@ async function runSequential(stack: Stack, model: string, input: unknown, n: num
   return { e2e, overhead };
 }
 
+/**
+ * The OpenAI-compatible `/v1/embeddings` against the native jobs API (submit + wait) on the
+ * same text, interleaved (the order swapped every other pair) so both see the same machine.
+ */
+async function embeddingsVsNative(stack: Stack, n: number): Promise<{ native: number[]; compat: number[] }> {
+  const native: number[] = [];
+  const compat: number[] = [];
+  const viaJobs = async (text: string) => {
+    const t0 = performance.now();
+    const sub = await api<JobOut>(stack, "/api/v1/jobs", { body: { model: "encoder-synthetic-minilm", input: { text } } });
+    if (sub.status !== 201) throw new Error(`submit failed: ${JSON.stringify(sub.body)}`);
+    const done = await api<JobOut>(stack, `/api/v1/jobs/${sub.body.id}?wait=30000`);
+    if (done.body.state !== "succeeded") throw new Error(`job ${sub.body.id} ended ${done.body.state}`);
+    native.push(performance.now() - t0);
+  };
+  const viaOpenAi = async (text: string) => {
+    const t0 = performance.now();
+    const res = await api<{ data?: unknown[] }>(stack, "/v1/embeddings", { body: { model: "encoder-synthetic-minilm", input: text } });
+    if (res.status !== 200 || res.body.data?.length !== 1) throw new Error(`/v1/embeddings failed: ${JSON.stringify(res.body)}`);
+    compat.push(performance.now() - t0);
+  };
+  for (let i = 0; i < n; i++) {
+    const text = `the same sentence for both paths, number ${i}`;
+    if (i % 2 === 0) {
+      await viaJobs(text);
+      await viaOpenAi(text);
+    } else {
+      await viaOpenAi(text);
+      await viaJobs(text);
+    }
+  }
+  return { native, compat };
+}
+
 async function dispatchLatency(stack: Stack, n: number): Promise<number[]> {
   const prisma = createPrismaClient(stack.database.url, { maxConnections: 1 });
   try {
@@ -226,6 +260,10 @@ async function main() {
     await runSequential(notify, "vad-silero-v5", vadInput, 3);
     const vad = await runSequential(notify, "vad-silero-v5", vadInput, 30);
 
+    progress("/v1/embeddings vs the native jobs API");
+    await embeddingsVsNative(notify, 4);
+    const embeddings = await embeddingsVsNative(notify, 30);
+
     progress("tiny-job throughput: 3 workers through the API vs direct SQL claims");
     await notify.addWorker("w2", { LOG_LEVEL: "warn" });
     await notify.addWorker("w3", { LOG_LEVEL: "warn" });
@@ -286,6 +324,14 @@ async function main() {
       unit: "ms",
       goal: "<= 5",
       note: "VAD 0.5 s: end-to-end minus the worker's inference time",
+    });
+    report({
+      name: "openai_embeddings_p50",
+      value: median(embeddings.compat),
+      unit: "ms",
+      baseline: median(embeddings.native),
+      goal: "ratio <= 1.05",
+      note: "POST /v1/embeddings (one text) vs POST /api/v1/jobs + GET ?wait on the same text, interleaved",
     });
     report({
       name: "worker_event_loop_delay_p99",
