@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
-import { checkReceipt, type RecordedJob, type ReceiptVerdict } from "./check-receipt.ts";
+import { checkReceipt, type RecordedJob, type ReceiptVerdict } from "@proofgrid/por/receipts/check-receipt";
 
 /** A job's JSON with its output (a 384-float vector per text, OCR lines) stays far below this. */
 export const MAX_RECEIPT_FILE_BYTES = 64 * 1024 * 1024;
@@ -24,7 +24,7 @@ export class VerifyReceiptUsageError extends Error {}
 /**
  * `proofgrid-worker verify-receipt`: reads the job (a file, standard input, or the platform's
  * API), fetches public keys if not given, and checks what the receipt vouches for
- * (check-receipt.ts). Anything that cannot be read is a usage error, never a pass.
+ * (packages/por receipts/check-receipt.ts). Anything that cannot be read is a usage error, never a pass.
  */
 export async function verifyReceiptCommand(opts: VerifyReceiptOptions): Promise<ReceiptVerdict> {
   let doc: Record<string, unknown>;

@@ -1,4 +1,5 @@
-import { hashJson, verifyCountersignedReceipt, verifyReceipt, ZCountersignedReceipt, ZReceipt } from "@proofgrid/por";
+import { hashJson } from "../crypto/canonical-json.ts";
+import { verifyCountersignedReceipt, verifyReceipt, ZCountersignedReceipt, ZReceipt } from "./receipt.ts";
 
 /** One finding of a receipt check. `ok: null` = not checked (what to pass to check it). */
 export interface ReceiptCheck {
