@@ -1,14 +1,14 @@
-import { z } from "zod";
 import { handle, json, parseWith } from "~/server/http/handle";
 import { getPublicKeys } from "~/server/services/nodes/get-public-keys";
 import { methodsNotAllowed } from "~/server/http/api-fallback";
+import { ZNodeId } from "./schemas";
 
 export const dynamic = "force-dynamic";
 
 /** Public keys for checking receipts offline: the platform's, and a node's with `?node=<id>`. */
 export const GET = handle(async (req) => {
   const node = new URL(req.url).searchParams.get("node");
-  return json(await getPublicKeys({ nodeId: node === null ? undefined : parseWith(z.uuid(), node) }));
+  return json(await getPublicKeys({ nodeId: node === null ? undefined : parseWith(ZNodeId, node) }));
 });
 
 // Other methods: a JSON 405 naming these.

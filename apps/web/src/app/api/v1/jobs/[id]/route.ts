@@ -1,16 +1,14 @@
-import { z } from "zod";
 import { authenticateRequest } from "~/server/auth/api-keys";
 import { requireScope } from "~/server/auth/caller";
 import { handle, json, parseWith } from "~/server/http/handle";
 import { cancelJob } from "~/server/services/jobs/cancel-job";
 import { getJobOrThrow, waitForJob } from "~/server/services/jobs/get-job";
 import { methodsNotAllowed } from "~/server/http/api-fallback";
+import { ZWait } from "./schemas";
 
 export const dynamic = "force-dynamic";
 
 type Params = { params: Promise<{ id: string }> };
-
-const ZWait = z.coerce.number().int().min(0).max(60_000);
 
 /** Get a job; `?wait=<ms>` (≤ 60 s) holds the request until it finishes. */
 export const GET = handle(async (req, _ctx, { params }: Params) => {

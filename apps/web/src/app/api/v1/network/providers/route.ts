@@ -1,14 +1,9 @@
-import { z } from "zod";
 import { handle, json, parseWith } from "~/server/http/handle";
-import { listProviderRecords, PROVIDER_RECORDS_MAX } from "~/server/services/verification/provider-records";
+import { listProviderRecords } from "~/server/services/verification/provider-records";
 import { methodsNotAllowed } from "~/server/http/api-fallback";
+import { ZQuery } from "./schemas";
 
 export const dynamic = "force-dynamic";
-
-const ZQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(PROVIDER_RECORDS_MAX).default(50),
-  provider: z.uuid().optional(),
-});
 
 /** Public: providers' records — nodes, proven frauds, slashed and refunded amounts — frauds first. `?limit=1..200&provider=<id>`. */
 export const GET = handle(async (req) => {

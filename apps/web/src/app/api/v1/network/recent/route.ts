@@ -1,11 +1,9 @@
-import { z } from "zod";
 import { handle, json, parseWith } from "~/server/http/handle";
-import { listRecentActivity, RECENT_JOBS_MAX } from "~/server/services/network/list-recent-jobs";
+import { listRecentActivity } from "~/server/services/network/list-recent-jobs";
 import { methodsNotAllowed } from "~/server/http/api-fallback";
+import { ZLimit } from "./schemas";
 
 export const dynamic = "force-dynamic";
-
-const ZLimit = z.coerce.number().int().min(1).max(RECENT_JOBS_MAX);
 
 /** Public: jobs finished per minute, model and region over the last hour, every purpose
  * alike, shown two minutes after the minute closed (no ids, no single job). `?limit=1..50` rows. */

@@ -1,11 +1,9 @@
-import { z } from "zod";
 import { methodsNotAllowed } from "~/server/http/api-fallback";
 import { handle, json, parseWith } from "~/server/http/handle";
 import { listEmissions } from "~/server/services/rewards/distribute";
+import { ZLimit } from "./schemas";
 
 export const dynamic = "force-dynamic";
-
-const ZLimit = z.coerce.number().int().min(1).max(500);
 
 /** Public: each closed epoch's emission (scheduled, granted, and by role), newest first. */
 export const GET = handle(async (req) => {

@@ -1,11 +1,9 @@
-import { z } from "zod";
 import { handle, json, parseWith } from "~/server/http/handle";
 import { currentVerification, listEpochs } from "~/server/services/verification/stats";
 import { methodsNotAllowed } from "~/server/http/api-fallback";
+import { ZLimit } from "./schemas";
 
 export const dynamic = "force-dynamic";
-
-const ZLimit = z.coerce.number().int().min(1).max(500);
 
 /** Public: per-epoch verification statistics and the running epoch (no key needed). */
 export const GET = handle(async (req) => {

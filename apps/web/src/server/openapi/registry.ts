@@ -1,0 +1,716 @@
+// Every public REST route (/api/v1/*, and the OpenAI-compatible /v1/*) as OpenAPI operations: each request part is the zod
+// schema the route itself validates with (imported from the route's service or its sibling
+// schemas.ts), each response the schema in ./schemas that the contract test holds every
+// replayed response to. A route added without an entry here fails that test.
+import { OpenAPIRegistry, type RouteConfig } from "@asteasolutions/zod-to-openapi";
+import { z } from "zod";
+import { ZWait } from "~/app/api/v1/jobs/[id]/schemas";
+import { ZQuery as ZProviderRecordsQuery } from "~/app/api/v1/network/providers/schemas";
+import { ZLimit as ZRecentLimit } from "~/app/api/v1/network/recent/schemas";
+import { ZNodeId } from "~/app/api/v1/public-keys/schemas";
+import { ZLimit as ZEmissionsLimit } from "~/app/api/v1/rewards/emissions/schemas";
+import { ZLimit as ZEpochsLimit } from "~/app/api/v1/verification/epochs/schemas";
+import { ZEmbeddingsRequest } from "../services/openai/create-embeddings.ts";
+import { ZCreateCheckoutRequest } from "../services/billing/create-checkout.ts";
+import { ZListJobsRequest } from "../services/jobs/list-jobs.ts";
+import { ZSubmitJobRequest } from "../services/jobs/submit-job.ts";
+import { ZMarketQuery } from "../services/market/market.ts";
+import { ZQuoteRequest } from "../services/market/quote.ts";
+import { ZCreateRegistrationTokenRequest } from "../services/nodes/create-registration-token.ts";
+import { ZUpdateWorkerRequest } from "../services/providers/update-worker.ts";
+import { ZBookReservationRequest } from "../services/reservations/book-reservation.ts";
+import { ZListReservationsRequest } from "../services/reservations/list-reservations.ts";
+import { ZStakeNodeRequest, ZStakeRequest } from "../services/verification/stake-request.ts";
+import { ZBalance, ZBillingHistory, ZCheckout } from "./schemas/billing.ts";
+import { ZBaseUnits, ZErrorBody, ZUuid } from "./schemas/common.ts";
+import { ZJob, ZJobList, ZJobVerification } from "./schemas/jobs.ts";
+import { ZJobQuote, ZMarket, ZModelList, ZRegions } from "./schemas/market.ts";
+import { ZLiveNetwork, ZProviderRecords, ZPublicKeys, ZRecentActivity, ZVerificationEpochs } from "./schemas/network.ts";
+import {
+  ZCapabilityEvidence,
+  ZNodeDiagnostics,
+  ZNodeStake,
+  ZRegistrationToken,
+  ZRemovedNode,
+  ZStakeResult,
+  ZUnbondResult,
+  ZUpdatedNode,
+} from "./schemas/nodes.ts";
+import {
+  ZPayoutAddress,
+  ZPayoutAddressChallenge,
+  ZPayoutAddressChallengeBody,
+  ZVerifiedPayoutAddress,
+  ZVerifyPayoutAddressBody,
+  ZWithdrawal,
+  ZWithdrawalBody,
+  ZWithdrawalList,
+  ZWithdrawalQuote,
+} from "./schemas/payouts.ts";
+import { ZOpenAiEmbeddings, ZOpenAiError, ZOpenAiModelList } from "./schemas/openai.ts";
+import { ZReservation, ZReservationList } from "./schemas/reservations.ts";
+import { ZClaimRewardsBody, ZEmissions, ZRewardClaim, ZRewards } from "./schemas/rewards.ts";
+
+export const API_KEY_SCHEME = "apiKey";
+export const SESSION_SCHEME = "session";
+
+/** How each operation is reached: an API key with a scope, no key at all, or a key or the dashboard's session. */
+type Access = { scope: string } | "public" | { scope: string; orSession: true };
+
+type Method = "get" | "post" | "patch" | "delete";
+
+interface Operation {
+  method: Method;
+  path: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  access: Access;
+  request?: RouteConfig["request"];
+  /** Success statuses and their body schemas. */
+  ok: Record<number, { description: string; schema: z.ZodType; contentType?: string }>;
+  /** The failures the operation itself answers, besides those every operation of its kind can. */
+  errors: number[];
+  /** The failures' body: the platform's `Error` unless the route speaks another protocol's. */
+  errorSchema?: z.ZodType;
+}
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: "Invalid request: `error.details` lists each field's problem.",
+  401: "Missing, malformed, revoked or expired API key.",
+  402: "Insufficient credits, outstanding debt or a spend cap reached.",
+  403: "The key lacks the operation's scope.",
+  404: "Not found, or not the caller's organisation's.",
+  405: "Method not allowed: `Allow` names the route's methods.",
+  409: "Conflicts with the current state (the message says which).",
+  413: "The body is larger than the route accepts.",
+  422: "An idempotency key reused with another body.",
+  429: "Rate limited: retry after `Retry-After` seconds.",
+  500: "Internal error (logged with the request id).",
+  503: "Unavailable (the database, or a payment or chain service not configured); retry later.",
+};
+
+const idParam = (what: string) => z.object({ id: ZUuid.describe(`The ${what}'s id.`) });
+/** A JSON request body: the route's own schema, and an example for the reference's curl. */
+const jsonBody = (schema: z.ZodType, example: Record<string, unknown>) => ({
+  required: true,
+  content: { "application/json": { schema, example } },
+});
+const idempotencyHeader = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("Retry-safe creation: the same key and body answer the first response again; another body under it is a 422."),
+});
+
+const OPERATIONS: Operation[] = [
+  // ---- Jobs
+  {
+    method: "post",
+    path: "/api/v1/jobs",
+    tag: "Jobs",
+    summary: "Submit a job",
+    description:
+      "Places a job on a worker (edge placement) and holds its price. A retry with the same idempotency key and body answers the same job; another body under that key is a 422.",
+    access: { scope: "jobs:write" },
+    request: {
+      headers: idempotencyHeader,
+      body: jsonBody(ZSubmitJobRequest, {
+        model: "encoder-synthetic-minilm",
+        input: { text: "Proofgrid verifies every result." },
+        region: "eu-central",
+      }),
+    },
+    ok: { 201: { description: "The job, created; or, for a retry with the same key and body, the first answer again.", schema: ZJob } },
+    errors: [400, 402, 404, 413, 422],
+  },
+  {
+    method: "get",
+    path: "/api/v1/jobs",
+    tag: "Jobs",
+    summary: "List jobs",
+    description: "The organisation's jobs, newest first, with keyset pagination (`nextCursor`).",
+    access: { scope: "jobs:read" },
+    request: { query: ZListJobsRequest },
+    ok: { 200: { description: "A page of jobs.", schema: ZJobList } },
+    errors: [400],
+  },
+  {
+    method: "get",
+    path: "/api/v1/jobs/{id}",
+    tag: "Jobs",
+    summary: "Get a job",
+    description: "`?wait=<ms>` (at most 60 000) holds the request until the job finishes or the time is up.",
+    access: { scope: "jobs:read" },
+    request: { params: idParam("job"), query: z.object({ wait: ZWait.optional() }) },
+    ok: { 200: { description: "The job, with its output once it succeeded.", schema: ZJob } },
+    errors: [400, 404],
+  },
+  {
+    method: "delete",
+    path: "/api/v1/jobs/{id}",
+    tag: "Jobs",
+    summary: "Cancel a job",
+    description: "Cancels a job that has not finished and releases its hold; a finished job is answered as it is.",
+    access: { scope: "jobs:write" },
+    request: { params: idParam("job") },
+    ok: { 200: { description: "The job after the cancel.", schema: ZJob } },
+    errors: [404, 409],
+  },
+  {
+    method: "get",
+    path: "/api/v1/jobs/{id}/verification",
+    tag: "Jobs",
+    summary: "A job's verification",
+    description: "Its verification status, its receipt and the checks run on it.",
+    access: { scope: "jobs:read" },
+    request: { params: idParam("job") },
+    ok: { 200: { description: "The verification.", schema: ZJobVerification } },
+    errors: [404],
+  },
+  {
+    method: "post",
+    path: "/api/v1/jobs/{id}/rerun",
+    tag: "Jobs",
+    summary: "Re-run a refunded job",
+    description: "The free re-run of a job whose result was proven wrong (and refunded), on another worker.",
+    access: { scope: "jobs:write" },
+    request: { params: idParam("job") },
+    ok: { 201: { description: "The re-run job.", schema: ZJob } },
+    errors: [404, 409],
+  },
+  {
+    method: "post",
+    path: "/api/v1/quote",
+    tag: "Jobs",
+    summary: "Quote a job",
+    description:
+      "Where a job would run now and at what price, for a submit's body; with `input` the hold and price are that input's. Changes nothing.",
+    access: { scope: "jobs:write" },
+    request: { body: jsonBody(ZQuoteRequest, { model: "encoder-synthetic-minilm", input: { text: "How much would this cost?" } }) },
+    ok: { 200: { description: "The quote.", schema: ZJobQuote } },
+    errors: [400, 404, 413],
+  },
+  {
+    method: "get",
+    path: "/api/v1/usage.csv",
+    tag: "Jobs",
+    summary: "Usage as CSV",
+    description:
+      "The organisation's finished jobs as CSV: `?from=&to=` (dates or ISO times, at most 93 days; default the last 30 days). The dashboard's download link uses the session cookie with `?org=`.",
+    access: { scope: "jobs:read", orSession: true },
+    request: {
+      query: z.object({
+        from: z.string().max(40).optional().describe("A date or ISO time; default 30 days before `to`."),
+        to: z.string().max(40).optional().describe("A date or ISO time; default now."),
+        org: ZUuid.optional().describe("With the session cookie: the organisation to export."),
+      }),
+    },
+    ok: { 200: { description: "One row per finished job.", schema: z.string(), contentType: "text/csv" } },
+    errors: [400, 404],
+  },
+  // ---- Models and market
+  {
+    method: "get",
+    path: "/api/v1/models",
+    tag: "Models",
+    summary: "List models",
+    access: { scope: "models:read" },
+    ok: { 200: { description: "The catalog.", schema: ZModelList } },
+    errors: [],
+  },
+  {
+    method: "get",
+    path: "/api/v1/market",
+    tag: "Market",
+    summary: "Market by model and region",
+    description: "Per (model, region): workers online, free slots, asks and time to result.",
+    access: "public",
+    request: { query: ZMarketQuery },
+    ok: { 200: { description: "The market.", schema: ZMarket } },
+    errors: [400],
+  },
+  {
+    method: "get",
+    path: "/api/v1/regions",
+    tag: "Market",
+    summary: "List regions",
+    description: "The regions edge placement knows, with online workers and free slots in each.",
+    access: "public",
+    ok: { 200: { description: "The regions.", schema: ZRegions } },
+    errors: [],
+  },
+  // ---- Reservations
+  {
+    method: "post",
+    path: "/api/v1/reservations",
+    tag: "Reservations",
+    summary: "Reserve workers",
+    description:
+      "Reserves `count` workers of at least `minCuPerHour` in a region for a window; its cost at the listed price is held. An idempotency key (body or header) is required.",
+    access: { scope: "jobs:write" },
+    request: {
+      headers: idempotencyHeader,
+      body: jsonBody(ZBookReservationRequest, {
+        region: "eu-central",
+        minCuPerHour: 3600,
+        count: 2,
+        hours: 24,
+        idempotencyKey: "reserve-2026-01-31",
+      }),
+    },
+    ok: {
+      201: {
+        description: "The reservation, booked; or, for a retry with the same key and body, the first answer again.",
+        schema: ZReservation,
+      },
+      200: { description: "The reservation a concurrent request with the same key booked.", schema: ZReservation },
+    },
+    errors: [400, 402, 409, 413, 422],
+  },
+  {
+    method: "get",
+    path: "/api/v1/reservations",
+    tag: "Reservations",
+    summary: "List reservations",
+    access: { scope: "jobs:read" },
+    request: { query: ZListReservationsRequest },
+    ok: { 200: { description: "A page of reservations, newest first.", schema: ZReservationList } },
+    errors: [400],
+  },
+  {
+    method: "get",
+    path: "/api/v1/reservations/{id}",
+    tag: "Reservations",
+    summary: "Get a reservation",
+    description: "One reservation with its workers and its invoices.",
+    access: { scope: "jobs:read" },
+    request: { params: idParam("reservation") },
+    ok: { 200: { description: "The reservation.", schema: ZReservation } },
+    errors: [404],
+  },
+  {
+    method: "post",
+    path: "/api/v1/reservations/{id}/release",
+    tag: "Reservations",
+    summary: "Release a reservation",
+    description: "Bills up to now, pro rata, and returns the rest of the hold. Idempotent.",
+    access: { scope: "jobs:write" },
+    request: { params: idParam("reservation") },
+    ok: { 200: { description: "The released reservation.", schema: ZReservation } },
+    errors: [404, 409],
+  },
+  // ---- Billing
+  {
+    method: "get",
+    path: "/api/v1/balance",
+    tag: "Billing",
+    summary: "Balance",
+    access: { scope: "billing:read" },
+    ok: { 200: { description: "The organisation's balances.", schema: ZBalance } },
+    errors: [],
+  },
+  {
+    method: "get",
+    path: "/api/v1/billing/history",
+    tag: "Billing",
+    summary: "Billing history",
+    description: "The last 100 purchases, grants, refunds and disputes with their receipt links, newest first.",
+    access: { scope: "billing:read" },
+    ok: { 200: { description: "The history.", schema: ZBillingHistory } },
+    errors: [],
+  },
+  {
+    method: "post",
+    path: "/api/v1/billing/checkout",
+    tag: "Billing",
+    summary: "Buy credits by card",
+    description:
+      "Creates a Stripe Checkout session; send the buyer to `url`. The same idempotency key and body answer the first purchase again (`Idempotent-Replayed: true`); another body under it is a 422.",
+    access: { scope: "billing:write" },
+    request: { headers: idempotencyHeader, body: jsonBody(ZCreateCheckoutRequest, { tokens: 1000 }) },
+    ok: {
+      201: { description: "The purchase, with its Checkout URL.", schema: ZCheckout },
+      200: { description: "An earlier purchase with the same key, answered again.", schema: ZCheckout },
+    },
+    errors: [400, 413, 422],
+  },
+  // ---- Nodes (providers)
+  {
+    method: "post",
+    path: "/api/v1/nodes/registration-tokens",
+    tag: "Nodes",
+    summary: "Create a registration token",
+    description: "A one-time token and the commands that install and register a worker with it.",
+    access: { scope: "nodes:write" },
+    request: { body: jsonBody(ZCreateRegistrationTokenRequest, { role: "worker", region: "eu-central" }) },
+    ok: { 201: { description: "The token and commands.", schema: ZRegistrationToken } },
+    errors: [400, 413],
+  },
+  {
+    method: "patch",
+    path: "/api/v1/nodes/{id}",
+    tag: "Nodes",
+    summary: "Update a node",
+    description: "Name, pause (drain) or ask price, all at once or not at all. Its provider only.",
+    access: { scope: "nodes:write" },
+    request: {
+      params: idParam("node"),
+      body: jsonBody(ZUpdateWorkerRequest, { name: "gpu-box-1", paused: false, askPricePerCu: "45000" }),
+    },
+    ok: { 200: { description: "The node after the change.", schema: ZUpdatedNode } },
+    errors: [400, 404, 413],
+  },
+  {
+    method: "delete",
+    path: "/api/v1/nodes/{id}",
+    tag: "Nodes",
+    summary: "Retire a node",
+    description: "Its key stops working and it leaves every list. 409 while it holds jobs in flight, stake or held earnings.",
+    access: { scope: "nodes:write" },
+    request: { params: idParam("node") },
+    ok: { 200: { description: "The node, retired.", schema: ZRemovedNode } },
+    errors: [404, 409],
+  },
+  {
+    method: "get",
+    path: "/api/v1/nodes/{id}/diagnostics",
+    tag: "Nodes",
+    summary: "Why a node gets few jobs",
+    access: { scope: "nodes:read" },
+    request: { params: idParam("node") },
+    ok: { 200: { description: "The diagnostics.", schema: ZNodeDiagnostics } },
+    errors: [404],
+  },
+  {
+    method: "get",
+    path: "/api/v1/nodes/{id}/capability",
+    tag: "Nodes",
+    summary: "A node's capability evidence",
+    description: "Each timed job, the medians and the decision behind the credited capability.",
+    access: { scope: "nodes:read" },
+    request: { params: idParam("node") },
+    ok: { 200: { description: "The evidence.", schema: ZCapabilityEvidence } },
+    errors: [404],
+  },
+  {
+    method: "get",
+    path: "/api/v1/nodes/{id}/stake",
+    tag: "Nodes",
+    summary: "A node's stake",
+    description: "Bonded, unbonding, exposure used and limit, starter allowance, held earnings.",
+    access: { scope: "nodes:read" },
+    request: { params: idParam("node") },
+    ok: { 200: { description: "The stake.", schema: ZNodeStake } },
+    errors: [404],
+  },
+  {
+    method: "post",
+    path: "/api/v1/nodes/{id}/stake",
+    tag: "Nodes",
+    summary: "Bond stake to a node",
+    description: "From released earnings first, then credits (`source`). Retry-safe with an idempotency key.",
+    access: { scope: "nodes:write" },
+    request: {
+      params: idParam("node"),
+      headers: idempotencyHeader,
+      body: jsonBody(ZStakeNodeRequest, { amount: "100000000", source: "any", idempotencyKey: "stake-1" }),
+    },
+    ok: {
+      201: { description: "Bonded; or, for a retry with the same key and body, the first answer again.", schema: ZStakeResult },
+      200: { description: "A concurrent request with the same key bonded first.", schema: ZStakeResult },
+    },
+    errors: [400, 402, 404, 409, 413, 422],
+  },
+  {
+    method: "post",
+    path: "/api/v1/nodes/{id}/unbond",
+    tag: "Nodes",
+    summary: "Start unbonding",
+    description: "The tokens return to the provider after the unbonding period. A retry with the same key answers the stored request.",
+    access: { scope: "nodes:write" },
+    request: {
+      params: idParam("node"),
+      headers: idempotencyHeader,
+      body: jsonBody(ZStakeRequest, { amount: "50000000", idempotencyKey: "unbond-1" }),
+    },
+    ok: {
+      201: { description: "Unbonding; or, for a retry with the same key and body, the first answer again.", schema: ZUnbondResult },
+    },
+    errors: [400, 404, 409, 413, 422],
+  },
+  // ---- Payouts
+  {
+    method: "get",
+    path: "/api/v1/payouts/quote",
+    tag: "Payouts",
+    summary: "Quote a withdrawal",
+    description: "`?amount=<base units>`: the fee and what arrives. Without it: the rules.",
+    access: { scope: "billing:read" },
+    request: { query: z.object({ amount: ZBaseUnits.optional() }) },
+    ok: { 200: { description: "The quote.", schema: ZWithdrawalQuote } },
+    errors: [400],
+  },
+  {
+    method: "get",
+    path: "/api/v1/payouts/address",
+    tag: "Payouts",
+    summary: "Payout address",
+    access: { scope: "billing:read" },
+    ok: { 200: { description: "The verified payout address, or `{ address: null }`.", schema: ZPayoutAddress } },
+    errors: [],
+  },
+  {
+    method: "post",
+    path: "/api/v1/payouts/address",
+    tag: "Payouts",
+    summary: "Verify a payout address",
+    description: "The `personal_sign` signature of a challenge's message by the address's key.",
+    access: { scope: "payouts:write" },
+    request: {
+      body: jsonBody(ZVerifyPayoutAddressBody, { challengeId: "0b6f2c8e-6c2a-4b8e-9a51-3f0c1d2e4a5b", signature: `0x${"ab".repeat(65)}` }),
+    },
+    ok: { 200: { description: "The address, verified.", schema: ZVerifiedPayoutAddress } },
+    errors: [400, 404, 409, 413],
+  },
+  {
+    method: "post",
+    path: "/api/v1/payouts/address/challenge",
+    tag: "Payouts",
+    summary: "Challenge for a payout address",
+    description: "The message to sign with the address's key (valid once, for minutes).",
+    access: { scope: "payouts:write" },
+    request: { body: jsonBody(ZPayoutAddressChallengeBody, { address: "0x52908400098527886E0F7030069857D2E4169EE7" }) },
+    ok: { 201: { description: "The challenge.", schema: ZPayoutAddressChallenge } },
+    errors: [400, 413],
+  },
+  {
+    method: "get",
+    path: "/api/v1/payouts/withdrawals",
+    tag: "Payouts",
+    summary: "List withdrawals",
+    access: { scope: "billing:read" },
+    request: { query: z.object({ limit: z.int().min(1).max(200).optional().describe("Default 50.") }) },
+    ok: { 200: { description: "The withdrawals, newest first.", schema: ZWithdrawalList } },
+    errors: [],
+  },
+  {
+    method: "post",
+    path: "/api/v1/payouts/withdrawals",
+    tag: "Payouts",
+    summary: "Withdraw earnings",
+    description: "To the verified payout address. `fee`, when sent, must be the quoted fee. 201 when created, 200 for a retry.",
+    access: { scope: "payouts:write" },
+    request: {
+      headers: idempotencyHeader,
+      body: jsonBody(ZWithdrawalBody, { amount: "25000000", fee: "100000", idempotencyKey: "withdraw-1" }),
+    },
+    ok: {
+      201: { description: "The withdrawal, queued.", schema: ZWithdrawal },
+      200: { description: "The same key's earlier withdrawal.", schema: ZWithdrawal },
+    },
+    errors: [400, 402, 409, 413, 422],
+  },
+  {
+    method: "get",
+    path: "/api/v1/payouts/withdrawals/{id}",
+    tag: "Payouts",
+    summary: "Get a withdrawal",
+    access: { scope: "billing:read" },
+    request: { params: idParam("withdrawal") },
+    ok: { 200: { description: "The withdrawal.", schema: ZWithdrawal } },
+    errors: [404],
+  },
+  // ---- Rewards
+  {
+    method: "get",
+    path: "/api/v1/rewards",
+    tag: "Rewards",
+    summary: "Epoch rewards",
+    description: "Granted, claimable, unvested, claimed and forfeited; what an early claim would pay; the newest grants and claims.",
+    access: { scope: "billing:read" },
+    request: { query: z.object({ limit: z.int().min(1).max(100).optional().describe("Grants and claims listed; default 20.") }) },
+    ok: { 200: { description: "The rewards.", schema: ZRewards } },
+    errors: [],
+  },
+  {
+    method: "post",
+    path: "/api/v1/rewards/claim",
+    tag: "Rewards",
+    summary: "Claim rewards",
+    description:
+      "`vested` (the default) moves what has vested to the earnings; `early` takes everything left less the haircut. 409 when there is nothing to claim.",
+    access: { scope: "payouts:write" },
+    request: { headers: idempotencyHeader, body: jsonBody(ZClaimRewardsBody, { kind: "vested", idempotencyKey: "claim-1" }) },
+    ok: {
+      201: { description: "Claimed.", schema: ZRewardClaim },
+      200: { description: "The same key's earlier claim.", schema: ZRewardClaim },
+    },
+    errors: [400, 404, 409, 413, 422],
+  },
+  {
+    method: "get",
+    path: "/api/v1/rewards/emissions",
+    tag: "Rewards",
+    summary: "Emissions by epoch",
+    access: "public",
+    request: { query: z.object({ limit: ZEmissionsLimit.optional() }) },
+    ok: { 200: { description: "Each closed epoch's emission, newest first.", schema: ZEmissions } },
+    errors: [400],
+  },
+  // ---- Network and verification (public)
+  {
+    method: "get",
+    path: "/api/v1/network/live",
+    tag: "Network",
+    summary: "Live network",
+    description: "Nodes online, CU/h, jobs per minute, regions, recent activity (anonymised).",
+    access: "public",
+    ok: { 200: { description: "The live numbers.", schema: ZLiveNetwork } },
+    errors: [],
+  },
+  {
+    method: "get",
+    path: "/api/v1/network/recent",
+    tag: "Network",
+    summary: "Recent activity",
+    description: "Jobs finished per minute, model and region over the last hour, two minutes after the minute closed.",
+    access: "public",
+    request: { query: z.object({ limit: ZRecentLimit.optional() }) },
+    ok: { 200: { description: "The activity.", schema: ZRecentActivity } },
+    errors: [400],
+  },
+  {
+    method: "get",
+    path: "/api/v1/network/providers",
+    tag: "Network",
+    summary: "Provider records",
+    description: "Nodes, proven frauds, slashed and refunded amounts per provider, frauds first.",
+    access: "public",
+    request: { query: ZProviderRecordsQuery },
+    ok: { 200: { description: "The records.", schema: ZProviderRecords } },
+    errors: [400],
+  },
+  {
+    method: "get",
+    path: "/api/v1/public-keys",
+    tag: "Verification",
+    summary: "Public keys",
+    description: "For checking receipts offline: the platform's, and a node's with `?node=<id>`.",
+    access: "public",
+    request: { query: z.object({ node: ZNodeId.optional() }) },
+    ok: { 200: { description: "The keys.", schema: ZPublicKeys } },
+    errors: [400, 404],
+  },
+  {
+    method: "get",
+    path: "/api/v1/verification/epochs",
+    tag: "Verification",
+    summary: "Verification by epoch",
+    description: "Per-epoch verification statistics and the running epoch.",
+    access: "public",
+    request: { query: z.object({ limit: ZEpochsLimit.optional() }) },
+    ok: { 200: { description: "The statistics.", schema: ZVerificationEpochs } },
+    errors: [400],
+  },
+  {
+    method: "get",
+    path: "/api/v1/openapi.json",
+    tag: "Meta",
+    summary: "This document",
+    access: "public",
+    ok: { 200: { description: "The OpenAPI 3.1 document.", schema: z.record(z.string(), z.unknown()) } },
+    errors: [],
+  },
+  // ---- OpenAI-compatible (/v1): the same keys, OpenAI's shapes
+  {
+    method: "get",
+    path: "/v1/models",
+    tag: "OpenAI-compatible",
+    summary: "List models (OpenAI)",
+    description: "OpenAI's model list: point an OpenAI client's `baseURL` at `<this host>/v1`.",
+    access: { scope: "models:read" },
+    ok: { 200: { description: "The catalog.", schema: ZOpenAiModelList } },
+    errors: [],
+    errorSchema: ZOpenAiError,
+  },
+  {
+    method: "post",
+    path: "/v1/embeddings",
+    tag: "OpenAI-compatible",
+    summary: "Create embeddings (OpenAI)",
+    description:
+      "One call is one Proofgrid job (placed, verified, receipted, billed); its id is in the `x-proofgrid-job-id` header. `dimensions` is refused: the encoders return their native size.",
+    access: { scope: "jobs:write" },
+    request: { body: jsonBody(ZEmbeddingsRequest, { model: "encoder-synthetic-minilm", input: ["first text", "second text"] }) },
+    ok: { 200: { description: "The vectors and the tokens used.", schema: ZOpenAiEmbeddings } },
+    errors: [400, 402, 404, 413],
+    errorSchema: ZOpenAiError,
+  },
+];
+
+/** Failures any operation of its kind can answer: authentication and scope, rate limit, outages. */
+function commonErrors(access: Access): number[] {
+  return access === "public" ? [500, 503] : [401, 403, 429, 500, 503];
+}
+
+function securityOf(access: Access): RouteConfig["security"] {
+  if (access === "public") return [];
+  if ("orSession" in access) return [{ [API_KEY_SCHEME]: [access.scope] }, { [SESSION_SCHEME]: [] }];
+  return [{ [API_KEY_SCHEME]: [access.scope] }];
+}
+
+export function buildRegistry(): OpenAPIRegistry {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent("securitySchemes", API_KEY_SCHEME, {
+    type: "http",
+    scheme: "bearer",
+    description: "An organisation's API key (`pg_…`), created in the dashboard under API keys, with the operation's scope.",
+  });
+  registry.registerComponent("securitySchemes", SESSION_SCHEME, {
+    type: "apiKey",
+    in: "cookie",
+    name: "better-auth.session_token",
+    description: "The dashboard's session (its download links); not for programs.",
+  });
+  for (const op of OPERATIONS) {
+    const responses: RouteConfig["responses"] = {};
+    for (const [status, r] of Object.entries(op.ok)) {
+      responses[status] = {
+        description: r.description,
+        content: { [r.contentType ?? "application/json"]: { schema: r.schema } },
+      };
+    }
+    for (const status of [...op.errors, ...commonErrors(op.access)].sort((a, b) => a - b)) {
+      responses[String(status)] = {
+        description: ERROR_DESCRIPTIONS[status] ?? "Error.",
+        content: { "application/json": { schema: op.errorSchema ?? ZErrorBody } },
+      };
+    }
+    const scope = op.access === "public" ? "None: public." : `API key with \`${op.access.scope}\`.`;
+    registry.registerPath({
+      method: op.method,
+      path: op.path,
+      tags: [op.tag],
+      summary: op.summary,
+      description: [op.description, `**Authentication:** ${scope}`].filter(Boolean).join("\n\n"),
+      operationId: operationId(op.method, op.path),
+      security: securityOf(op.access),
+      request: op.request,
+      responses,
+    });
+  }
+  return registry;
+}
+
+/** `get /api/v1/jobs/{id}/verification` → `getJobsIdVerification`; `get /v1/models` → `getOpenAiModels`. */
+function operationId(method: Method, path: string): string {
+  const words = path
+    .replace(/^\/(api\/)?v1\//, "")
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]?.toUpperCase() + w.slice(1));
+  return method + (path.startsWith("/v1/") ? "OpenAi" : "") + words.join("");
+}
