@@ -8,6 +8,7 @@ import { ZPayoutEnv } from "./config/payout-env.ts";
 import { ZPorEnv } from "./config/por-env.ts";
 import { ZReservationEnv } from "./config/reservation-env.ts";
 import { ZRewardsEnv } from "./config/rewards-env.ts";
+import { ZWebhookEnv } from "./config/webhook-env.ts";
 
 // The web app's and the coordinator's one configuration (issue 14): every variable either
 // process reads is declared here or in config/ (one schema per domain, merged below), with
@@ -134,6 +135,7 @@ const ZEnv = ZCoreEnv.extend({
   ...ZMailEnv.shape,
   ...ZHttpEnv.shape,
   ...ZReservationEnv.shape,
+  ...ZWebhookEnv.shape,
   /** Names the process in logs and in Postgres' application_name (web, coordinator, …). */
   PROOFGRID_SERVICE: z
     .string()

@@ -12,6 +12,7 @@ import { reservationsRouter } from "./routers/reservations.ts";
 import { rewardsRouter } from "./routers/rewards.ts";
 import { usageRouter } from "./routers/usage.ts";
 import { verificationRouter } from "./routers/verification.ts";
+import { webhooksRouter } from "./routers/webhooks.ts";
 import { workersRouter } from "./routers/workers.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
@@ -31,6 +32,7 @@ export const appRouter = createTRPCRouter({
   reservations: reservationsRouter,
   workers: workersRouter,
   usage: usageRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;

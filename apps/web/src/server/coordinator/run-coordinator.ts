@@ -26,6 +26,7 @@ import { purgePayoutChallenges } from "../services/payouts/payout-address.ts";
 import { getPayoutConfig } from "../services/payouts/payout-config.ts";
 import { createPayoutLoop } from "../services/payouts/payout-loop.ts";
 import { distributeClosedEpochs } from "../services/rewards/distribute.ts";
+import { deliverDueWebhooks, purgeOldWebhookEvents } from "../services/webhooks/deliver-webhooks.ts";
 
 /** At each epoch boundary: close the last epoch's books, grant its rewards, then draw its standby checks. */
 function epochTicker(): () => Promise<void> {
@@ -100,6 +101,8 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
     // Its own loop: a platform re-execution takes seconds and must not hold up the others.
     { name: "por-last-resort", everyMs: cfg.POR_ECONOMICS_INTERVAL_MS, run: () => runLastResort() },
     { name: "mail", everyMs: 1_000, run: deliverOutbox },
+    { name: "webhooks", everyMs: cfg.WEBHOOK_DELIVERY_INTERVAL_MS, run: deliverDueWebhooks },
+    { name: "purge-webhook-events", everyMs: cfg.MAINTENANCE_INTERVAL_MS, run: purgeOldWebhookEvents },
     { name: "billing-watch", everyMs: cfg.BILLING_WATCH_INTERVAL_MS, run: runBillingWatch },
     // ERC-20 transfers of withdrawals (only when a chain and the payout key are configured).
     { name: "payouts", everyMs: getPayoutConfig().intervalMs, run: () => payouts.tick() },

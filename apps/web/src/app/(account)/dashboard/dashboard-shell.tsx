@@ -15,6 +15,7 @@ const NAV = [
   { href: "/dashboard/jobs", label: "Jobs" },
   { href: "/dashboard/playground", label: "Playground" },
   { href: "/dashboard/keys", label: "API keys" },
+  { href: "/dashboard/webhooks", label: "Webhooks" },
   { href: "/dashboard/billing", label: "Billing" },
   { href: "/dashboard/workers", label: "Workers" },
   { href: "/dashboard/payouts", label: "Payouts" },
@@ -67,6 +68,7 @@ export function DashboardShell({ dashboard, current, children }: { dashboard: Da
             </NavLink>
           ))}
           <NavLink href="/explorer">Explorer</NavLink>
+          <NavLink href="/docs/api">API reference</NavLink>
         </nav>
         <CurrentTabInView navId="dashboard-tabs" />
       </SiteHeader>

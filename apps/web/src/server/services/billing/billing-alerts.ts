@@ -2,15 +2,15 @@ import { insertBillingAlert, queueOwnerAlertEmails } from "@proofgrid/db/billing
 import type { SqlClient } from "@proofgrid/db/sql-client";
 import { getEnv } from "../../env.ts";
 import { logger } from "../../logger.ts";
+import { billingAlertWebhook } from "../webhooks/webhook-events.ts";
 
 // Billing alerts: a low balance, a spend cap reached (or 80 % of it), a declined top-up.
 // Each is recorded once in billing_alerts (unique per organisation, kind and period: a
 // monthly cap alert goes out once a month) in the caller's transaction, and handed to every
 // sink in that transaction, so an alert exists exactly when its messages do.
 //
-// Sinks: the owners' email (the outbox the coordinator delivers). Outbound webhooks are
-// issue 16: its delivery registers a sink here (`registerBillingAlertSink`) that queues the
-// event in its own outbox in the same transaction. Nothing else delivers webhooks today.
+// Sinks: the owners' email (the outbox the coordinator delivers) and webhooks (a low
+// balance is `credits.low`, queued in the webhook outbox in the same transaction).
 
 export type BillingAlertKind =
   | "low_balance"
@@ -43,7 +43,8 @@ const emailOwners: BillingAlertSink = async (tx, alert) => {
   await queueOwnerAlertEmails(tx, { orgId: alert.orgId, subject: alert.subject, body: alert.text + link, maxRecipients: MAX_RECIPIENTS });
 };
 
-const sinks: BillingAlertSink[] = [emailOwners];
+// Webhooks (issue 16): credits.low to the endpoints that receive it, in the same transaction.
+const sinks: BillingAlertSink[] = [emailOwners, billingAlertWebhook];
 
 /** For issue 16's webhook delivery: one more place every billing alert goes. */
 export function registerBillingAlertSink(sink: BillingAlertSink): void {

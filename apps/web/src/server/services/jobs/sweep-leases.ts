@@ -1,6 +1,7 @@
 import { sweepExpiredLeases } from "@proofgrid/db/jobs";
 import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { logger } from "../../logger.ts";
+import { enqueueJobWebhook } from "../webhooks/webhook-events.ts";
 import { releaseHold } from "./cancel-job.ts";
 
 const BATCH = 100;
@@ -19,6 +20,7 @@ export async function sweepLeases(): Promise<{ requeued: number; failed: number 
       const jobs = await sweepExpiredLeases(tx, { limit: BATCH });
       for (const j of jobs.filter((j) => j.state === "failed")) {
         await releaseHold(tx, { orgId: j.orgId, jobId: j.id, price: j.price, reason: "lease expired on every attempt" });
+        await enqueueJobWebhook(tx, { orgId: j.orgId, jobId: j.id, type: "job.failed" });
       }
       return jobs;
     });

@@ -21,6 +21,7 @@ import { holdEarnings } from "../verification/held-earnings.ts";
 import { resolveModel } from "../models/resolve-model.ts";
 import { sampleForReexecution } from "../verification/sample-job.ts";
 import { assertStorableJson } from "../../http/safe-text.ts";
+import { enqueueJobWebhook } from "../webhooks/webhook-events.ts";
 
 /**
  * Accepts a result only from the node holding the current attempt (the fencing token):
@@ -101,6 +102,8 @@ export async function completeJob(opts: { node: NodeIdentity; request: CompleteJ
       if (posted.created && split.worker > 0n)
         await holdEarnings(tx, { jobId: job.id, nodeId: node.id, orgId: node.orgId, amount: split.worker, charge });
     }
+    // Last, so the event carries the job as committed (its final price): in this transaction.
+    await enqueueJobWebhook(tx, { orgId: job.org_id, jobId: job.id, type: "job.succeeded" });
     return { status: "accepted" as const, receipt: countersigned };
   });
   logger.info({ jobId: request.jobId, nodeId: node.id, attempt: request.attempt, status: result.status }, "job completed");

@@ -4,6 +4,7 @@ import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { releaseHold } from "../jobs/cancel-job.ts";
+import { enqueueJobWebhook } from "../webhooks/webhook-events.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
 
 // A job handed back by graceful shutdowns does not burn its retries, but a bound stops a
@@ -28,6 +29,7 @@ export async function failJob(opts: { node: NodeIdentity; request: FailJobReques
     }
     await markJobFailed(tx, { jobId: job.id, error: request.error || "failed" });
     await releaseHold(tx, { orgId: job.org_id, jobId: job.id, price: BigInt(job.price), reason: "failed" });
+    await enqueueJobWebhook(tx, { orgId: job.org_id, jobId: job.id, type: "job.failed" });
     return "failed" as const;
   });
   logger.info({ jobId: request.jobId, nodeId: node.id, attempt: request.attempt, kind: request.kind, outcome }, "job handed back");

@@ -36,6 +36,7 @@ import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { allocateRefunds, planFraudSettlement } from "@proofgrid/por";
 import { logger } from "../../logger.ts";
 import { nodeHeldCode } from "./exposure.ts";
+import { enqueueJobWebhook } from "../webhooks/webhook-events.ts";
 import { type FraudNotice, fraudNoticeHooks, type RefundHow, refundNote } from "./fraud-notices.ts";
 import { epochOf, getPorConfig } from "./por-config.ts";
 import { slashAmountFor } from "./slash.ts";
@@ -223,6 +224,8 @@ async function refundFromPot(
     });
   }
   await markJobRefunded(tx, { jobId: r.jobId, amount, note: refundNote({ how: r.how, refunded: amount, charge: r.charge }) });
+  // In the refund's own transaction (fraudNoticeHooks run later, when the whole case settles).
+  await enqueueJobWebhook(tx, { orgId: r.orgId, jobId: r.jobId, type: "job.refunded" });
   return amount;
 }
 
