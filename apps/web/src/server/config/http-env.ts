@@ -7,6 +7,9 @@ export const ZHttpEnv = z.object({
   /** Proxies whose X-Forwarded-For is believed (proxy-addr syntax: addresses, CIDRs,
    * "loopback"); unset, the socket's address is the client's. */
   TRUSTED_PROXIES: z.string().max(2_000).optional(),
+  /** Development and tests only: inputs given by URL (`imageUrl`, `audioUrl`) may be
+   * http://localhost and resolve to loopback or private addresses (refused otherwise). */
+  INPUT_URL_ALLOW_LOCAL: z.enum(["0", "1"]).default("0"),
   /** The port `next start` listens on: the trusted origins of a single-machine install. */
   PORT: z.string().max(16).optional(),
 });

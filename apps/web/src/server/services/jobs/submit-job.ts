@@ -15,6 +15,7 @@ import { priceForCost } from "../billing/pricing.ts";
 import { alertSpendCapReached, assertNoDebt, enforceSpendCaps, readSpendControls } from "../billing/spend-controls.ts";
 import { adaptJobInput, checkJobInput } from "../models/check-job-input.ts";
 import { resolveModel } from "../models/resolve-model.ts";
+import { resolveInputUrls } from "./input-urls.ts";
 import { type JobView, jobViewSelect, toJobView } from "./job-view.ts";
 import { assertAdmissible } from "./backpressure.ts";
 import { formatTokens } from "../billing/tokens.ts";
@@ -73,11 +74,14 @@ export async function submitJob(opts: SubmitJobOptions): Promise<SubmittedJob> {
   const unsafe = findUnsafeJsonText(opts.request.input, "input");
   if (unsafe) throw new AppError("BAD_REQUEST", `${unsafe} ${UNSAFE_TEXT_MESSAGE}`);
   const model = await resolveModel(opts.request.model);
+  // An input given by URL is fetched (once, here): the job holds the file.
+  const fetched = await resolveInputUrls(opts.request.input, { allowLocal: getEnv().INPUT_URL_ALLOW_LOCAL === "1" });
   // A photo too large for the model is scaled, a 44.1 kHz recording resampled: the job holds
   // the input as the model takes it (its hash, its receipt), and the answer says what changed.
-  const adapted = await adaptJobInput(model.slug, opts.request.input);
+  const adapted = await adaptJobInput(model.slug, fetched.input);
   const view = await submitJobOnce({ ...opts, request: { ...opts.request, input: adapted.input } }, { ensureAccounts: false });
-  return adapted.adjustments.length > 0 ? { ...view, inputAdjustments: adapted.adjustments } : view;
+  const adjustments = [...fetched.fetched, ...adapted.adjustments];
+  return adjustments.length > 0 ? { ...view, inputAdjustments: adjustments } : view;
 }
 
 /** The submit answer: the job, and what was changed in its input to fit the model, if anything. */

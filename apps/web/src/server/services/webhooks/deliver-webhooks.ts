@@ -1,7 +1,3 @@
-import { type LookupAddress, lookup as dnsLookup } from "node:dns";
-import http from "node:http";
-import https from "node:https";
-import { isIP, type LookupFunction } from "node:net";
 import { sql } from "@proofgrid/db/sql-client";
 import {
   type ClaimedWebhookDeliveryRow,
@@ -12,7 +8,7 @@ import {
 import { Webhook } from "standardwebhooks";
 import { getEnv } from "../../env.ts";
 import { logger } from "../../logger.ts";
-import { hostOf, isNonPublicAddress } from "./webhook-url.ts";
+import { outboundRequest } from "../../http/outbound.ts";
 
 // The coordinator's webhook delivery loop. Each tick claims due deliveries in one statement
 // (FOR UPDATE SKIP LOCKED, the claim moving their next attempt CLAIM_S ahead), posts each
@@ -57,90 +53,21 @@ export function signedHeaders(opts: { eventId: string; body: string; secrets: st
   };
 }
 
-/** dns.lookup that refuses non-public addresses (the socket connects to what it returns: no rebinding). */
-function guardedLookup(allowLocal: boolean): LookupFunction {
-  return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-      if (err) return callback(err, "", 0);
-      const bad = allowLocal ? undefined : addresses.find((a) => isNonPublicAddress(a.address));
-      if (bad) return callback(new Error(`refused: ${hostname} resolves to ${bad.address}, not a public address`), "", 0);
-      const first = addresses[0];
-      if (!first) return callback(new Error(`${hostname} does not resolve`), "", 0);
-      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-      callback(null, first.address, first.family);
-    });
-  };
-}
-
 /**
  * Posts the body with the headers: at most `timeoutMs` for the whole exchange, no redirect
- * followed, the answer read up to MAX_RESPONSE_BYTES. Never throws: the outcome is the result.
+ * followed, the answer read up to MAX_RESPONSE_BYTES (http/outbound.ts). Never throws: the
+ * outcome is the result.
  */
-export function postWebhook(opts: {
+export async function postWebhook(opts: {
   url: string;
   headers: Record<string, string>;
   body: string;
   timeoutMs: number;
   allowLocal: boolean;
 }): Promise<PostResult> {
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
-  return new Promise<PostResult>((resolve) => {
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    const finish = (r: Omit<PostResult, "latencyMs">) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve({ ...r, latencyMs: elapsed() });
-    };
-    let url: URL;
-    try {
-      url = new URL(opts.url);
-    } catch {
-      finish({ statusCode: null, error: "invalid URL", response: null });
-      return;
-    }
-    const host = hostOf(url);
-    // An IP literal is connected to without a lookup: check it here.
-    if (!opts.allowLocal && isIP(host) && isNonPublicAddress(host)) {
-      finish({ statusCode: null, error: `refused: ${host} is not a public address`, response: null });
-      return;
-    }
-    const client = url.protocol === "https:" ? https : http;
-    const req = client.request(url, {
-      method: "POST",
-      headers: { ...opts.headers, "content-length": String(Buffer.byteLength(opts.body)) },
-      lookup: guardedLookup(opts.allowLocal),
-      agent: false,
-    });
-    // The whole exchange, a slow answer's body included: settled here, whatever the socket does next.
-    timer = setTimeout(() => {
-      finish({ statusCode: null, error: `timed out after ${opts.timeoutMs} ms`, response: null });
-      req.destroy();
-    }, opts.timeoutMs);
-    req.on("error", (err) => finish({ statusCode: null, error: err.message.slice(0, 500), response: null }));
-    req.on("response", (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const done = () => {
-        const text = Buffer.concat(chunks).subarray(0, MAX_LOGGED_BYTES).toString("utf8");
-        finish({ statusCode: res.statusCode ?? null, error: null, response: text || null });
-      };
-      res.on("data", (chunk: Buffer) => {
-        if (size < MAX_LOGGED_BYTES) chunks.push(chunk);
-        size += chunk.length;
-        // Enough read: the status is what counts; a receiver that streams forever is cut off.
-        if (size > MAX_RESPONSE_BYTES) {
-          done();
-          res.destroy();
-        }
-      });
-      res.on("end", done);
-      res.on("error", (err) => finish({ statusCode: res.statusCode ?? null, error: err.message.slice(0, 500), response: null }));
-    });
-    req.end(opts.body);
-  });
+  const r = await outboundRequest({ method: "POST", ...opts, maxBytes: MAX_RESPONSE_BYTES });
+  const text = r.body.subarray(0, MAX_LOGGED_BYTES).toString("utf8");
+  return { statusCode: r.statusCode, latencyMs: r.latencyMs, error: r.error, response: r.error ? null : text || null };
 }
 
 /** What happens to a delivery after an attempt, and when it is tried again. */

@@ -17,7 +17,8 @@ import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { insertEvent, WEBHOOK_TEST_EVENT, WEBHOOK_EVENT_TYPES, ZWebhookEventType } from "./webhook-events.ts";
-import { assertPublicHost, MAX_WEBHOOK_URL_CHARS, parseWebhookUrl } from "./webhook-url.ts";
+import { assertPublicHost } from "../../http/outbound.ts";
+import { MAX_WEBHOOK_URL_CHARS, parseWebhookUrl } from "./webhook-url.ts";
 
 // An organisation's webhook endpoints: register, list, change, delete, rotate the signing
 // secret, send a test event, read the delivery log. Every statement names the organisation,

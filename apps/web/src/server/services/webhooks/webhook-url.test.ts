@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_ATTEMPTS, nextStep, RETRY_DELAYS_S } from "./deliver-webhooks.ts";
-import { isNonPublicAddress, parseWebhookUrl } from "./webhook-url.ts";
+import { isNonPublicAddress } from "../../http/outbound.ts";
+import { parseWebhookUrl } from "./webhook-url.ts";
 
 describe("isNonPublicAddress", () => {
   it.each([
