@@ -119,7 +119,10 @@ export async function assertPublicHost(url: URL, opts: { allowLocal: boolean; wh
   const bad = addresses.find((a) => isNonPublicAddress(a.address));
   if (bad) {
     const which = isIP(host) ? `${host} is` : `${host} resolves to ${bad.address},`;
-    throw new AppError("BAD_REQUEST", `${what}: ${which} a private, loopback or link-local address (not reachable from the public internet)`);
+    throw new AppError(
+      "BAD_REQUEST",
+      `${what}: ${which} a private, loopback or link-local address (not reachable from the public internet)`,
+    );
   }
 }
 
