@@ -14,6 +14,7 @@ const TAGS = [
   { name: "Rewards", description: "Epoch rewards and their emissions." },
   { name: "Network", description: "The explorer's public numbers." },
   { name: "Verification", description: "Proof of result: receipts' keys and per-epoch statistics." },
+  { name: "Webhooks", description: "Signed events (Standard Webhooks) posted to your https endpoints, retried, logged." },
   { name: "OpenAI-compatible", description: "OpenAI's API at /v1 with the same keys: set an OpenAI client's baseURL to <host>/v1." },
   { name: "Meta", description: "This document." },
 ];

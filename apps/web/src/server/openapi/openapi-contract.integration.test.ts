@@ -13,6 +13,7 @@ import { API_SCOPES, type ApiScope } from "../auth/scopes.ts";
 import { completeAs, createModel, createWorker, ENCODER, encoderOutput, jobRow, type TestWorker } from "../testing/job-fixtures.ts";
 import { resetEnvCache } from "../env.ts";
 import { createOrg, setupServiceDatabase } from "../testing/service-database.ts";
+import { deliverDueWebhooks } from "../services/webhooks/deliver-webhooks.ts";
 import { getOpenApiDocument } from "./document.ts";
 
 // The REST API's contract: the OpenAPI document is valid OpenAPI 3.1, names every route file
@@ -502,6 +503,107 @@ describe("network and verification (public)", () => {
     await expectStatus(400, "get", "/api/v1/public-keys", { query: { node: "x" } });
     await expectStatus(404, "get", "/api/v1/public-keys", { query: { node: MISSING } });
     await expectStatus(400, "get", "/api/v1/verification/epochs", { query: { limit: "0" } });
+  });
+});
+
+describe("webhooks", () => {
+  // A public IP literal: registration checks the address without DNS, and with the address
+  // rules of production (no WEBHOOK_ALLOW_LOCAL_URLS). Nothing is posted to it: the endpoint
+  // is disabled before the delivery loop runs, which fails a disabled endpoint's delivery
+  // without a request.
+  const URL_OK = "https://93.184.215.14/proofgrid/webhooks";
+  const ENDPOINT = "/api/v1/webhooks/endpoints/{id}";
+
+  it("registers, lists, reads, changes, rotates, tests and deletes an endpoint; shows its deliveries", async () => {
+    const created = await expectStatus(201, "post", "/api/v1/webhooks/endpoints", {
+      key: customerKey,
+      body: { url: URL_OK, events: ["job.succeeded", "credits.low"], description: "contract" },
+    });
+    expect(created.secret).toMatch(/^whsec_/);
+    const id = created.id as string;
+    const readKey = await key(customer, ["jobs:read"]);
+    const list = await expectStatus(200, "get", "/api/v1/webhooks/endpoints", { key: readKey });
+    expect(list.endpoints).toEqual([expect.objectContaining({ id, url: URL_OK })]);
+    expect(JSON.stringify(list)).not.toContain("whsec_");
+    const got = await expectStatus(200, "get", ENDPOINT, { key: readKey, params: { id } });
+    expect(got.secret).toBeUndefined();
+    const changed = await expectStatus(200, "patch", ENDPOINT, {
+      key: customerKey,
+      params: { id },
+      body: { events: ["job.failed"], description: "renamed" },
+    });
+    expect(changed.events).toEqual(["job.failed"]);
+    const rotated = await expectStatus(200, "post", `${ENDPOINT}/rotate-secret`, { key: customerKey, params: { id } });
+    expect(rotated.secret).toMatch(/^whsec_/);
+    expect(rotated.secret).not.toBe(created.secret);
+    expect(rotated.previousSecretExpiresAt).not.toBeNull();
+    const retired = await expectStatus(200, "post", `${ENDPOINT}/rotate-secret`, {
+      key: customerKey,
+      params: { id },
+      body: { overlapSeconds: 0 },
+    });
+    expect(retired.previousSecretExpiresAt).toBeNull();
+
+    const test = await expectStatus(202, "post", `${ENDPOINT}/test`, { key: customerKey, params: { id } });
+    expect(test.type).toBe("webhook.test");
+    const queued = await expectStatus(200, "get", `${ENDPOINT}/deliveries`, { key: readKey, params: { id } });
+    expect(queued.deliveries).toEqual([
+      expect.objectContaining({ eventId: test.eventId, type: "webhook.test", status: "pending", attempts: 0, log: [] }),
+    ]);
+    // Disabled, the delivery loop fails the delivery without posting: a log with one attempt.
+    await expectStatus(200, "patch", ENDPOINT, { key: customerKey, params: { id }, body: { enabled: false } });
+    expect(await deliverDueWebhooks()).toBe(1);
+    const failed = await expectStatus(200, "get", `${ENDPOINT}/deliveries`, { key: readKey, params: { id }, query: { limit: "1" } });
+    expect(failed.deliveries).toEqual([
+      expect.objectContaining({
+        status: "failed",
+        attempts: 1,
+        nextAttemptAt: null,
+        log: [expect.objectContaining({ attempt: 1, statusCode: null, error: "endpoint disabled" })],
+      }),
+    ]);
+    expect(failed.nextCursor).toBe((failed.deliveries as { id: string }[])[0]?.id);
+    const after = await expectStatus(200, "get", `${ENDPOINT}/deliveries`, {
+      key: readKey,
+      params: { id },
+      query: { cursor: failed.nextCursor as string },
+    });
+    expect(after).toEqual({ deliveries: [], nextCursor: null });
+    await expectStatus(409, "post", `${ENDPOINT}/test`, { key: customerKey, params: { id } });
+
+    expect(await expectStatus(200, "delete", ENDPOINT, { key: customerKey, params: { id } })).toEqual({ deleted: true });
+    await expectStatus(404, "get", ENDPOINT, { key: customerKey, params: { id } });
+  });
+
+  it("refuses bad requests, and another organisation's endpoint as unknown", async () => {
+    const endpoints = "/api/v1/webhooks/endpoints";
+    await expectStatus(400, "post", endpoints, { key: customerKey, body: { url: "http://93.184.215.14/hook", events: ["job.failed"] } });
+    await expectStatus(400, "post", endpoints, { key: customerKey, body: { url: "https://10.0.0.1/hook", events: ["job.failed"] } });
+    await expectStatus(400, "post", endpoints, { key: customerKey, body: { url: URL_OK, events: ["job.started"] } });
+    await expectStatus(403, "post", endpoints, {
+      key: await key(customer, ["jobs:read"]),
+      body: { url: URL_OK, events: ["job.failed"] },
+    });
+    await expectStatus(401, "get", endpoints);
+    await expectStatus(403, "get", endpoints, { key: narrowKey });
+
+    const id = (await expectStatus(201, "post", endpoints, { key: customerKey, body: { url: URL_OK, events: ["job.refunded"] } }))
+      .id as string;
+    await expectStatus(404, "get", ENDPOINT, { key: providerKey, params: { id } });
+    await expectStatus(404, "get", ENDPOINT, { key: customerKey, params: { id: "not-a-uuid" } });
+    await expectStatus(400, "patch", ENDPOINT, { key: customerKey, params: { id }, body: {} });
+    await expectStatus(400, "patch", ENDPOINT, { key: customerKey, params: { id }, body: { url: "ftp://93.184.215.14/" } });
+    await expectStatus(404, "patch", ENDPOINT, { key: providerKey, params: { id }, body: { enabled: false } });
+    await expectStatus(400, "post", `${ENDPOINT}/rotate-secret`, { key: customerKey, params: { id }, body: { overlapSeconds: -1 } });
+    await expectStatus(404, "post", `${ENDPOINT}/rotate-secret`, { key: providerKey, params: { id } });
+    await expectStatus(404, "post", `${ENDPOINT}/test`, { key: providerKey, params: { id } });
+    await expectStatus(400, "get", `${ENDPOINT}/deliveries`, { key: customerKey, params: { id }, query: { limit: "0" } });
+    await expectStatus(404, "get", `${ENDPOINT}/deliveries`, { key: providerKey, params: { id } });
+    await expectStatus(404, "delete", ENDPOINT, { key: providerKey, params: { id } });
+    // Nothing the refusals named changed.
+    const unchanged = await expectStatus(200, "get", ENDPOINT, { key: customerKey, params: { id } });
+    expect(unchanged).toMatchObject({ events: ["job.refunded"], enabled: true, previousSecretExpiresAt: null });
+    await expectStatus(200, "delete", ENDPOINT, { key: customerKey, params: { id } });
   });
 });
 

@@ -10,6 +10,10 @@ import { ZLimit as ZRecentLimit } from "~/app/api/v1/network/recent/schemas";
 import { ZNodeId } from "~/app/api/v1/public-keys/schemas";
 import { ZLimit as ZEmissionsLimit } from "~/app/api/v1/rewards/emissions/schemas";
 import { ZLimit as ZEpochsLimit } from "~/app/api/v1/verification/epochs/schemas";
+import { ZUpdateWebhookEndpointBody } from "~/app/api/v1/webhooks/endpoints/[id]/schemas";
+import { ZListWebhookDeliveriesQuery } from "~/app/api/v1/webhooks/endpoints/[id]/deliveries/schemas";
+import { ZRotateWebhookSecretBody } from "~/app/api/v1/webhooks/endpoints/[id]/rotate-secret/schemas";
+import { ZCreateWebhookEndpointBody } from "~/app/api/v1/webhooks/endpoints/schemas";
 import { ZEmbeddingsRequest } from "../services/openai/create-embeddings.ts";
 import { ZCreateCheckoutRequest } from "../services/billing/create-checkout.ts";
 import { ZListJobsRequest } from "../services/jobs/list-jobs.ts";
@@ -23,7 +27,7 @@ import { ZListReservationsRequest } from "../services/reservations/list-reservat
 import { ZStakeNodeRequest, ZStakeRequest } from "../services/verification/stake-request.ts";
 import { ZBalance, ZBillingHistory, ZCheckout } from "./schemas/billing.ts";
 import { ZBaseUnits, ZErrorBody, ZUuid } from "./schemas/common.ts";
-import { ZJob, ZJobList, ZJobVerification } from "./schemas/jobs.ts";
+import { ZJob, ZJobList, ZJobVerification, ZSubmittedJob } from "./schemas/jobs.ts";
 import { ZJobQuote, ZMarket, ZModelList, ZRegions } from "./schemas/market.ts";
 import { ZLiveNetwork, ZProviderRecords, ZPublicKeys, ZRecentActivity, ZVerificationEpochs } from "./schemas/network.ts";
 import {
@@ -50,6 +54,14 @@ import {
 import { ZOpenAiEmbeddings, ZOpenAiError, ZOpenAiModelList } from "./schemas/openai.ts";
 import { ZReservation, ZReservationList } from "./schemas/reservations.ts";
 import { ZClaimRewardsBody, ZEmissions, ZRewardClaim, ZRewards } from "./schemas/rewards.ts";
+import {
+  ZDeletedWebhookEndpoint,
+  ZWebhookDeliveryList,
+  ZWebhookEndpoint,
+  ZWebhookEndpointList,
+  ZWebhookEndpointWithSecret,
+  ZWebhookTestEvent,
+} from "./schemas/webhooks.ts";
 
 export const API_KEY_SCHEME = "apiKey";
 export const SESSION_SCHEME = "session";
@@ -105,6 +117,27 @@ const idempotencyHeader = z.object({
     .describe("Retry-safe creation: the same key and body answer the first response again; another body under it is a 422."),
 });
 
+/** What a webhook receiver gets (services/webhooks/*.ts), told once on registration and on the test event. */
+const WEBHOOK_DELIVERY_TEXT = [
+  "**Events:** `job.succeeded`, `job.failed`, `job.refunded` (`data.job`: the job as GET /api/v1/jobs/{id} shows it, without output, with `receiptUrl`), `credits.low` (`data`: `organizationId`, `alertId`, `available`, `threshold` in base units), and `webhook.test` (sent only by the test operation). Each body is `{ type, timestamp, data }`; an event is written in the same transaction as what it reports.",
+  "**Signing (Standard Webhooks):** each POST carries `webhook-id` (the event's id, the same on every retry: deduplicate on it), `webhook-timestamp` (Unix seconds of the attempt) and `webhook-signature` (`v1,<base64 HMAC-SHA256>` of `id.timestamp.body` with the secret; during a rotation one signature per secret, space-separated). Verify with any Standard Webhooks library.",
+  "**Delivery:** at least once. A 2xx within the timeout (10 s by default) is delivered; no redirect is followed, and the address must be public. Anything else is retried after 5 s, 30 s, 2 min, 10 min, 1 h, 3 h, 6 h and 12 h (9 attempts, about 22 h), then the delivery is failed. The log is kept 30 days.",
+].join("\n\n");
+
+/** The submit as a form (http/read-submission.ts): the same fields as text parts, the input as a file or as JSON. */
+const ZSubmitJobForm = z.object({
+  model: z.string().describe("The model's slug or sha256 id."),
+  file: z
+    .string()
+    .meta({ format: "binary" })
+    .optional()
+    .describe("The input as a file: an image (→ `{image}`), a WAV (→ `{audio}`) or UTF-8 text (→ `{text}`), told by its first bytes."),
+  input: z.string().optional().describe("The input as JSON text, instead of `file`."),
+  region: z.string().optional(),
+  maxPricePerCu: z.string().optional(),
+  idempotencyKey: z.string().optional(),
+});
+
 const OPERATIONS: Operation[] = [
   // ---- Jobs
   {
@@ -117,13 +150,23 @@ const OPERATIONS: Operation[] = [
     access: { scope: "jobs:write" },
     request: {
       headers: idempotencyHeader,
-      body: jsonBody(ZSubmitJobRequest, {
-        model: "encoder-synthetic-minilm",
-        input: { text: "Proofgrid verifies every result." },
-        region: "eu-central",
-      }),
+      body: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: ZSubmitJobRequest,
+            example: { model: "encoder-synthetic-minilm", input: { text: "Proofgrid verifies every result." }, region: "eu-central" },
+          },
+          "multipart/form-data": { schema: ZSubmitJobForm },
+        },
+      },
     },
-    ok: { 201: { description: "The job, created; or, for a retry with the same key and body, the first answer again.", schema: ZJob } },
+    ok: {
+      201: {
+        description: "The job, created; or, for a retry with the same key and body, the first answer again.",
+        schema: ZSubmittedJob,
+      },
+    },
     errors: [400, 402, 404, 413, 422],
   },
   {
@@ -623,6 +666,113 @@ const OPERATIONS: Operation[] = [
     access: "public",
     ok: { 200: { description: "The OpenAPI 3.1 document.", schema: z.record(z.string(), z.unknown()) } },
     errors: [],
+  },
+  // ---- Webhooks
+  {
+    method: "post",
+    path: "/api/v1/webhooks/endpoints",
+    tag: "Webhooks",
+    summary: "Register a webhook endpoint",
+    description: [
+      "Registers an https URL for the events named; the answer carries its signing secret (`whsec_…`), shown this once. The host must resolve to public addresses (a private, loopback or link-local one is a 400). At most 10 endpoints per organisation by default (a 400 past it).",
+      WEBHOOK_DELIVERY_TEXT,
+    ].join("\n\n"),
+    access: { scope: "keys:write" },
+    request: {
+      body: jsonBody(ZCreateWebhookEndpointBody, {
+        url: "https://example.com/proofgrid/webhooks",
+        events: ["job.succeeded", "job.failed"],
+        description: "Production receiver",
+      }),
+    },
+    ok: { 201: { description: "The endpoint, with its signing secret (shown only here).", schema: ZWebhookEndpointWithSecret } },
+    errors: [400, 413],
+  },
+  {
+    method: "get",
+    path: "/api/v1/webhooks/endpoints",
+    tag: "Webhooks",
+    summary: "List webhook endpoints",
+    description: "The organisation's endpoints, oldest first, without their secrets.",
+    access: { scope: "jobs:read" },
+    ok: { 200: { description: "The endpoints.", schema: ZWebhookEndpointList } },
+    errors: [],
+  },
+  {
+    method: "get",
+    path: "/api/v1/webhooks/endpoints/{id}",
+    tag: "Webhooks",
+    summary: "Get a webhook endpoint",
+    description: "One endpoint, without its secret; another organisation's id answers 404 like an unknown one.",
+    access: { scope: "jobs:read" },
+    request: { params: idParam("webhook endpoint") },
+    ok: { 200: { description: "The endpoint.", schema: ZWebhookEndpoint } },
+    errors: [404],
+  },
+  {
+    method: "patch",
+    path: "/api/v1/webhooks/endpoints/{id}",
+    tag: "Webhooks",
+    summary: "Update a webhook endpoint",
+    description:
+      "Changes `url` (checked as on registration), `events`, `description` or `enabled`, at least one. A disabled endpoint's deliveries fail at once and are not retried.",
+    access: { scope: "keys:write" },
+    request: {
+      params: idParam("webhook endpoint"),
+      body: jsonBody(ZUpdateWebhookEndpointBody, { events: ["job.succeeded", "job.refunded", "credits.low"], enabled: true }),
+    },
+    ok: { 200: { description: "The endpoint after the change.", schema: ZWebhookEndpoint } },
+    errors: [400, 404, 413],
+  },
+  {
+    method: "delete",
+    path: "/api/v1/webhooks/endpoints/{id}",
+    tag: "Webhooks",
+    summary: "Delete a webhook endpoint",
+    description: "Deletes the endpoint and its delivery log; nothing more is sent to it.",
+    access: { scope: "keys:write" },
+    request: { params: idParam("webhook endpoint") },
+    ok: { 200: { description: "Deleted.", schema: ZDeletedWebhookEndpoint } },
+    errors: [404],
+  },
+  {
+    method: "post",
+    path: "/api/v1/webhooks/endpoints/{id}/rotate-secret",
+    tag: "Webhooks",
+    summary: "Rotate a webhook endpoint's secret",
+    description:
+      "A new signing secret, shown this once. For `overlapSeconds` (default 86 400, at most 604 800) every delivery is signed with both secrets (`previousSecretExpiresAt` says until when), so the receiver can switch when it likes; 0 retires the old secret at once. The body may be empty.",
+    access: { scope: "keys:write" },
+    request: {
+      params: idParam("webhook endpoint"),
+      body: { ...jsonBody(ZRotateWebhookSecretBody, { overlapSeconds: 3600 }), required: false },
+    },
+    ok: { 200: { description: "The endpoint with its new secret (shown only here).", schema: ZWebhookEndpointWithSecret } },
+    errors: [400, 404, 413],
+  },
+  {
+    method: "post",
+    path: "/api/v1/webhooks/endpoints/{id}/test",
+    tag: "Webhooks",
+    summary: "Send a test event",
+    description:
+      "Queues a `webhook.test` event (`data`: `endpointId`, `message`) to this endpoint only: it is delivered, signed and retried like any event, and shows in the delivery log. 409 when the endpoint is disabled.",
+    access: { scope: "keys:write" },
+    request: { params: idParam("webhook endpoint") },
+    ok: { 202: { description: "Queued: its `eventId` is the delivery's `webhook-id`.", schema: ZWebhookTestEvent } },
+    errors: [404, 409],
+  },
+  {
+    method: "get",
+    path: "/api/v1/webhooks/endpoints/{id}/deliveries",
+    tag: "Webhooks",
+    summary: "An endpoint's deliveries",
+    description:
+      "The delivery log, newest first, with every attempt's status, latency and error and the body as sent; keyset pagination (`nextCursor`). Kept 30 days.",
+    access: { scope: "jobs:read" },
+    request: { params: idParam("webhook endpoint"), query: ZListWebhookDeliveriesQuery },
+    ok: { 200: { description: "A page of deliveries.", schema: ZWebhookDeliveryList } },
+    errors: [400, 404],
   },
   // ---- OpenAI-compatible (/v1): the same keys, OpenAI's shapes
   {

@@ -65,6 +65,14 @@ export const ZJob = z
   })
   .meta({ id: "Job" });
 
+/** The submit answer: the job, and what was changed in its input to fit the model. */
+export const ZSubmittedJob = ZJob.extend({
+  inputAdjustments: z
+    .array(z.string())
+    .optional()
+    .describe("Present when the input was converted to fit the model (an image scaled, audio resampled), each change in words."),
+}).meta({ id: "SubmittedJob" });
+
 export const ZJobList = z.strictObject({ jobs: z.array(ZJob), nextCursor: ZUuid.nullable() }).meta({ id: "JobList" });
 
 export const ZJobVerification = z

@@ -25,13 +25,14 @@ export async function getModelMetadata(opts: { name: string; version?: string })
 }
 
 /**
- * Model readiness: a job of it would be placed now, i.e. an online, admitted worker that
- * is not paused serves it. (The catalog knowing a model does not make it runnable.)
+ * Model readiness: a job of it would be placed now, i.e. a worker the indexer places on
+ * (online, not paused: db network/placeable-workers.ts) serves it and was not refused
+ * admission. (The catalog knowing a model does not make it runnable.)
  */
 export async function getModelReady(opts: { name: string; version?: string }): Promise<{ name: string; ready: boolean }> {
   const { model } = await resolveOipModel(opts);
   const serving = await db().node.count({
-    where: { role: "worker", status: "online", admission: { in: ["passed", "derated"] }, pausedAt: null, models: { has: model.id } },
+    where: { role: "worker", status: "online", admission: { not: "refused" }, pausedAt: null, models: { has: model.id } },
   });
   return { name: model.slug, ready: serving > 0 };
 }
