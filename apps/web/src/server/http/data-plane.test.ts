@@ -14,7 +14,8 @@ describe("matchDataPlane", () => {
     }
     // A method the route answers with its JSON 405 is the route's too.
     expect(matchDataPlane("PUT", "/api/v1/jobs")).toBeDefined();
-    // Open Inference Protocol inference, with and without a version.
+    // OpenAI-compatible embeddings, and Open Inference Protocol inference with and without a version.
+    expect(matchDataPlane("POST", "/v1/embeddings")).toBeDefined();
     expect(matchDataPlane("POST", "/v2/models/encoder-synthetic-minilm/infer")?.params).toEqual({ name: "encoder-synthetic-minilm" });
     expect(matchDataPlane("POST", "/v2/models/m%40x/versions/abc/infer?x=1")?.params).toEqual({ name: "m@x", version: "abc" });
   });
@@ -23,6 +24,7 @@ describe("matchDataPlane", () => {
     expect(matchDataPlane("GET", "/")).toBeUndefined();
     expect(matchDataPlane("GET", "/api/v1/jobs/abc/verification")).toBeUndefined();
     expect(matchDataPlane("GET", "/v2/models/encoder-synthetic-minilm")).toBeUndefined();
+    expect(matchDataPlane("GET", "/v1/models")).toBeUndefined();
     expect(matchDataPlane("POST", "/v2/models/a/b/infer")).toBeUndefined();
     expect(matchDataPlane("POST", "/api/trpc/jobs.submit")).toBeUndefined();
     expect(matchDataPlane("HEAD", "/api/v1/jobs")).toBeUndefined();

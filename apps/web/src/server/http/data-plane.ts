@@ -9,6 +9,7 @@ import * as nodeLease from "~/app/api/node/lease/route";
 import * as nodeRegister from "~/app/api/node/register/route";
 import * as job from "~/app/api/v1/jobs/[id]/route";
 import * as jobs from "~/app/api/v1/jobs/route";
+import * as openAiEmbeddings from "~/app/v1/embeddings/route";
 import * as oipInfer from "~/app/v2/models/[name]/infer/route";
 import * as oipVersionInfer from "~/app/v2/models/[name]/versions/[version]/infer/route";
 
@@ -40,6 +41,8 @@ const ROUTES: Route[] = [
   { pattern: /^\/api\/node\/register$/, module: nodeRegister },
   { pattern: /^\/api\/node\/checks\/lease$/, module: nodeCheckLease },
   { pattern: /^\/api\/node\/checks\/report$/, module: nodeCheckReport },
+  // The other protocols' inference: each call is a job, the same hop as a submit.
+  { pattern: /^\/v1\/embeddings$/, module: openAiEmbeddings },
   { pattern: /^\/v2\/models\/(?<name>[^/]+)\/infer$/, module: oipInfer },
   { pattern: /^\/v2\/models\/(?<name>[^/]+)\/versions\/(?<version>[^/]+)\/infer$/, module: oipVersionInfer },
 ];
