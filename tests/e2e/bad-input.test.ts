@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { signRequest } from "@proofgrid/por";
 import { createPrismaClient } from "@proofgrid/db/client";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderTextPng } from "../support/inputs.ts";
 import { api, type Stack, startStack } from "../support/stack.ts";
 
 let stack: Stack;
@@ -120,9 +120,15 @@ describe("customer API: bad input gets a clear 4xx and changes nothing", () => {
         body: { model: "encoder-synthetic-minilm", input: { texts: Array.from({ length: 1000 }, () => "a") } },
       }),
     );
-    const huge = await renderTextPng(["tall"], { width: 5000 });
-    await expectRefused(413, () =>
-      api(stack, "/api/v1/jobs", { body: { model: "ocr-ppocr-v4", input: { image: huge.toString("base64") } } }),
+    // An image over 4096 px a side is scaled to fit (issue 16); one over the 64 MP the
+    // conversion decodes is refused before any pixel is decoded.
+    const huge = await sharp({ create: { width: 9000, height: 8000, channels: 3, background: { r: 255, g: 255, b: 255 } } })
+      .png()
+      .toBuffer();
+    await expectRefused(
+      413,
+      () => api(stack, "/api/v1/jobs", { body: { model: "ocr-ppocr-v4", input: { image: huge.toString("base64") } } }),
+      /9000×8000 px, at most 64000000 pixels/,
     );
   });
 

@@ -87,6 +87,14 @@ describe("adaptInput: images the way clients send them", () => {
   it("bounds before decoding: over the conversion byte limit is refused as too large; non-images are left to the model's check", async () => {
     const huge = Buffer.alloc(ADAPT_LIMITS.imageMaxBytes + 3);
     await expect(adaptInput("ocr-ppocr-v4", { image: b64(huge) })).rejects.toMatchObject({ tooLarge: true });
+    // 9000×8000 is over the 64 MP the conversion decodes: refused from the header, as too large.
+    const vast = await sharp({ create: { width: 9000, height: 8000, channels: 3, background: "#ffffff" } })
+      .png()
+      .toBuffer();
+    await expect(adaptInput("ocr-ppocr-v4", { image: b64(vast) })).rejects.toMatchObject({
+      message: "image is too large: 9000×8000 px, at most 64000000 pixels",
+      tooLarge: true,
+    });
     const junk = { image: b64(Buffer.from("not an image at all")) };
     expect((await adaptInput("ocr-ppocr-v4", junk)).input).toBe(junk);
     const notBase64 = { image: "%%%" };

@@ -75,7 +75,8 @@ async function adaptImage(text: string): Promise<{ image: string; adjustments: s
   if (!bytes) return null;
   let meta: sharp.Metadata;
   try {
-    meta = await sharp(bytes, { limitInputPixels: ADAPT_LIMITS.imageMaxPixels }).metadata();
+    // The header only (no pixel is decoded), so no pixel limit here: the size is checked below.
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {
     return null; // not an image sharp knows: the model's check refuses it by name
   }
