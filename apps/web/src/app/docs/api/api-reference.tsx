@@ -32,7 +32,7 @@ interface Operation {
 /** A schema as an indented outline; named schemas link to their section below. */
 function SchemaOutline({ schema }: { schema: JsonSchema }) {
   return (
-    <Pre className="bg-canvas p-3 text-[12px] whitespace-pre">
+    <Pre className="bg-canvas p-3 text-[12px]">
       {outline(schema).map((l: OutlineLine, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: lines are static and never reorder
         <div key={i} style={{ paddingLeft: `${l.depth * 1.25}rem` }}>
@@ -63,7 +63,7 @@ function OperationCard({
   const scopes = (op.security ?? []).flatMap((s) => Object.entries(s).flatMap(([scheme, sc]) => (sc.length ? sc : [scheme])));
   const id = op.operationId ?? `${method}-${path}`;
   return (
-    <Card id={id} className="mb-4 scroll-mt-4">
+    <Card id={id} className="mb-4 min-w-0 scroll-mt-4">
       <h3 className="m-0 flex flex-wrap items-center gap-2 text-base font-semibold text-ink">
         <Badge tone={METHOD_TONE[method] ?? "neutral"} className="font-mono uppercase">
           {method}
