@@ -94,7 +94,8 @@ describe("what a newcomer meets in the dashboard", () => {
     // Too large for the model (a side over 4096 px): refused before anything is held.
     const wide = await file(
       "wide.png",
-      sharp({ create: { width: 4200, height: 40, channels: 3, background: "white" } })
+      // Over the 64 MP the server converts (a 4 200 px image is scaled to fit now): refused.
+      sharp({ create: { width: 9000, height: 8000, channels: 3, background: "white" } })
         .png()
         .toBuffer(),
     );
@@ -103,7 +104,7 @@ describe("what a newcomer meets in the dashboard", () => {
     const problem = page.getByTestId("job-problem");
     await problem.waitFor();
     expect(await problem.getByRole("heading").innerText()).toBe("The job was not created");
-    expect(await problem.innerText()).toMatch(/4096/);
+    expect(await problem.innerText()).toMatch(/9000×8000 px, at most 64000000 pixels/);
     // No credits yet: the reason names the price in tokens, never in base units.
     await page.getByLabel("Image").setInputFiles(await file("one.png", renderTextPng(["ONE LINE"])));
     expect(await problem.count()).toBe(0);
