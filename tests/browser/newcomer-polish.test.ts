@@ -91,7 +91,7 @@ async function expectBoxesOnTheirText(p: Page, lines: number): Promise<void> {
 describe("what a newcomer meets in the dashboard", () => {
   it("says a refused job was never created, with the server's reason in tokens; choosing another file clears it", async () => {
     await page.goto(`${stack.url}/dashboard/playground`);
-    // Too large for the model (a side over 4096 px): refused before anything is held.
+    // Too large even to convert (over 64 MP): refused before anything is held.
     const wide = await file(
       "wide.png",
       // Over the 64 MP the server converts (a 4 200 px image is scaled to fit now): refused.
