@@ -14,7 +14,7 @@ import { idempotencyKeyOf, type IdempotentResponse, runIdempotent, ZIdempotencyK
 import { priceForCost } from "../billing/pricing.ts";
 import { alertSpendCapReached, assertNoDebt, enforceSpendCaps, readSpendControls } from "../billing/spend-controls.ts";
 import { adaptJobInput, checkJobInput } from "../models/check-job-input.ts";
-import { resolveModel } from "../models/resolve-model.ts";
+import { type ResolvedModel, resolveModel } from "../models/resolve-model.ts";
 import { resolveInputUrls } from "./input-urls.ts";
 import { type JobView, jobViewSelect, toJobView } from "./job-view.ts";
 import { assertAdmissible } from "./backpressure.ts";
@@ -79,7 +79,7 @@ export async function submitJob(opts: SubmitJobOptions): Promise<SubmittedJob> {
   // A photo too large for the model is scaled, a 44.1 kHz recording resampled: the job holds
   // the input as the model takes it (its hash, its receipt), and the answer says what changed.
   const adapted = await adaptJobInput(model.slug, fetched.input);
-  const view = await submitJobOnce({ ...opts, request: { ...opts.request, input: adapted.input } }, { ensureAccounts: false });
+  const view = await submitJobOnce({ ...opts, request: { ...opts.request, input: adapted.input } }, model, { ensureAccounts: false });
   const adjustments = [...fetched.fetched, ...adapted.adjustments];
   return adjustments.length > 0 ? { ...view, inputAdjustments: adjustments } : view;
 }
@@ -95,11 +95,10 @@ interface SubmitJobOptions {
 }
 
 /** One try; tried again (once) with the organisation's accounts created when it has none yet, or when a concurrent retry with the same key won the insert. */
-async function submitJobOnce(opts: SubmitJobOptions, retry: { ensureAccounts: boolean }): Promise<JobView> {
+async function submitJobOnce(opts: SubmitJobOptions, model: ResolvedModel, retry: { ensureAccounts: boolean }): Promise<JobView> {
   const accountsEnsured = retry.ensureAccounts;
   const { orgId, request } = opts;
   const apiKeyId = opts.apiKeyId ?? null;
-  const model = await resolveModel(request.model);
   const { costMilliCu, inputBytes } = await checkJobInput(model.slug, request.input);
   // The hold is priced at the customer's cap (or the list price); settlement charges the
   // assigned worker's ask, which the indexer keeps at or below it, and releases the rest.
@@ -194,7 +193,7 @@ async function submitJobOnce(opts: SubmitJobOptions, retry: { ensureAccounts: bo
     }
     if (err instanceof LedgerError && err.code === "unknown_account" && !accountsEnsured) {
       // An organisation that never held credits has no accounts yet: create them once.
-      return submitJobOnce(opts, { ensureAccounts: true });
+      return submitJobOnce(opts, model, { ensureAccounts: true });
     }
     if (err instanceof LedgerError && err.code === "insufficient_funds") {
       throw new AppError(
@@ -207,7 +206,7 @@ async function submitJobOnce(opts: SubmitJobOptions, retry: { ensureAccounts: bo
     }
     if (isUniqueViolation(err) && request.idempotencyKey) {
       // A concurrent retry with the same key won the race: return its job.
-      return submitJobOnce(opts, retry);
+      return submitJobOnce(opts, model, retry);
     }
     throw err;
   }
