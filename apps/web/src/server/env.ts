@@ -4,6 +4,7 @@ import { ZThrottleEnv } from "./config/auth-env.ts";
 import { ZCoordinatorEnv } from "./config/coordinator-env.ts";
 import { ZHttpEnv } from "./config/http-env.ts";
 import { ZMailEnv } from "./config/mail-env.ts";
+import { ZModelsEnv } from "./config/models-env.ts";
 import { ZPayoutEnv } from "./config/payout-env.ts";
 import { ZPorEnv } from "./config/por-env.ts";
 import { ZReservationEnv } from "./config/reservation-env.ts";
@@ -136,6 +137,7 @@ const ZEnv = ZCoreEnv.extend({
   ...ZHttpEnv.shape,
   ...ZReservationEnv.shape,
   ...ZWebhookEnv.shape,
+  ...ZModelsEnv.shape,
   /** Names the process in logs and in Postgres' application_name (web, coordinator, …). */
   PROOFGRID_SERVICE: z
     .string()

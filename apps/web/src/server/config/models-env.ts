@@ -1,0 +1,24 @@
+import { z } from "zod";
+
+/** Custom models (issue 17): where uploaded models are kept and how large they may be. */
+export const ZModelsEnv = z.object({
+  /** Local directory of the content-addressed model store; default `<PROOFGRID_DATA_DIR>/models`. */
+  MODEL_STORE_DIR: z.string().optional(),
+  /** Where resumable uploads are staged until they are validated; default `<PROOFGRID_DATA_DIR>/model-uploads`. */
+  MODEL_UPLOAD_DIR: z.string().optional(),
+  /** Largest model file an organisation may upload. */
+  MODEL_UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(2 * 1024 * 1024 * 1024)
+    .default(256 * 1024 * 1024),
+  /** The validation sandbox's bounds: resident memory of the child process, and wall time. */
+  MODEL_SANDBOX_MEMORY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024 * 1024)
+    .max(16 * 1024 * 1024 * 1024)
+    .default(1024 * 1024 * 1024),
+  MODEL_SANDBOX_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(60_000),
+});
