@@ -26,3 +26,26 @@ export async function loadNodeIdentity(db: Db, opts: { nodeId: string }): Promis
         FROM nodes WHERE id = ${opts.nodeId}::uuid AND removed_at IS NULL`;
   return rows[0] ?? null;
 }
+
+/**
+ * A signed request's one round trip once its signature has been checked: records the nonce
+ * (the insert is the replay check) and reads the node's current identity in the same
+ * statement. `fresh` is false when the nonce was used before (a replay); null when the
+ * node is unknown or removed.
+ */
+export async function recordNonceAndLoadIdentity(
+  db: Db,
+  opts: { nodeId: string; nonce: string },
+): Promise<(NodeIdentityRow & { fresh: boolean }) | null> {
+  const rows = await db.$queryRaw<(NodeIdentityRow & { fresh: boolean })[]>`
+        WITH used AS (
+          INSERT INTO node_nonces (node_id, nonce)
+          SELECT id, ${opts.nonce} FROM nodes WHERE id = ${opts.nodeId}::uuid AND removed_at IS NULL
+          ON CONFLICT DO NOTHING RETURNING 1)
+        SELECT id, org_id AS "orgId", role::text AS role, status::text AS status, models,
+               max_concurrency AS "maxConcurrency", region, public_key AS "publicKey",
+               cu_per_hour AS "cuPerHour", priority_factor AS "priorityFactor",
+               EXISTS (SELECT 1 FROM used) AS fresh
+        FROM nodes WHERE id = ${opts.nodeId}::uuid AND removed_at IS NULL`;
+  return rows[0] ?? null;
+}

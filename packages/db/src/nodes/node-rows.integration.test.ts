@@ -6,7 +6,7 @@ import { loadPlaceableWorkers } from "../network/placeable-workers.ts";
 import { loadQueuedJobs } from "../network/queued-jobs.ts";
 import { SqlClient } from "../sql-client.ts";
 import { createTestDatabase } from "../testing/create-test-database.ts";
-import { loadNodeIdentity } from "./node-identity.ts";
+import { loadNodeIdentity, recordNonceAndLoadIdentity } from "./node-identity.ts";
 import { insertNodeNonce, purgeNodeNonces } from "./node-nonces.ts";
 import { markNodeSeen, markSilentNodesOffline, recordNodeGoodbye } from "./node-presence.ts";
 import { bindCheckerLicence, lockRegistrationToken } from "./node-registration.ts";
@@ -67,6 +67,21 @@ describe("node rows", () => {
     expect(await insertNodeNonce(db, { nodeId, nonce: "n1" })).toBe(false);
     expect(await purgeNodeNonces(db, { olderThanMs: 60_000 })).toBe(0);
     expect(await purgeNodeNonces(db, { olderThanMs: -60_000 })).toBe(1);
+  });
+
+  it("record a nonce and read the identity in one statement: fresh once, a replay after, nothing for an unknown or removed node", async () => {
+    expect(await recordNonceAndLoadIdentity(db, { nodeId, nonce: "one-trip" })).toMatchObject({ id: nodeId, orgId, role: "worker", fresh: true });
+    expect(await recordNonceAndLoadIdentity(db, { nodeId, nonce: "one-trip" })).toMatchObject({ id: nodeId, fresh: false });
+    const unknown = "00000000-0000-4000-8000-000000000000";
+    expect(await recordNonceAndLoadIdentity(db, { nodeId: unknown, nonce: "x" })).toBeNull();
+    const gone = await t.prisma.node.create({
+      data: { orgId, name: "gone", publicKey: "key-gone", region: "local", models: [MODEL], removedAt: new Date() },
+      select: { id: true },
+    });
+    expect(await recordNonceAndLoadIdentity(db, { nodeId: gone.id, nonce: "x" })).toBeNull();
+    // Nothing was written for the unknown or removed node.
+    expect(await t.prisma.nodeNonce.count({ where: { nodeId: { in: [unknown, gone.id] } } })).toBe(0);
+    await purgeNodeNonces(db, { olderThanMs: -60_000 });
   });
 
   it("go offline on goodbye or silence with one outage, and back online when heard from", async () => {

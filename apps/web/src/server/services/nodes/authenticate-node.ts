@@ -1,7 +1,6 @@
 import { verifySignedRequest } from "@proofgrid/por";
 import { LRUCache } from "lru-cache";
-import { insertNodeNonce } from "@proofgrid/db/nodes/node-nonces";
-import { loadNodeIdentity, type NodeIdentityRow } from "@proofgrid/db/nodes/node-identity";
+import { loadNodeIdentity, type NodeIdentityRow, recordNonceAndLoadIdentity } from "@proofgrid/db/nodes/node-identity";
 import { markNodeSeen } from "@proofgrid/db/nodes/node-presence";
 import { sql } from "@proofgrid/db/sql-client";
 import { getEnv } from "../../env.ts";
@@ -25,15 +24,22 @@ const LAST_SEEN_WRITE_MS = 5_000;
 const MAX_THROTTLED_NODES = 100_000;
 // A node is here while its last write is younger than the interval: the ttl is the throttle.
 const lastSeenWritten = new LRUCache<string, true>({ max: MAX_THROTTLED_NODES, ttl: LAST_SEEN_WRITE_MS });
+/**
+ * A node's public key never changes (a new key is a new registration, a new node id), so it
+ * is kept here once read: the signature is checked in memory, and a request then costs one
+ * statement (the nonce and the node's current identity together), not two. What can change
+ * — status, role, models, removal — is read fresh on every request by that statement.
+ */
+const publicKeys = new LRUCache<string, string>({ max: MAX_THROTTLED_NODES });
 
 /**
  * Checks a node request's ed25519 signature (over node id, timestamp, nonce, method,
  * path and body digest), its ±5 minute window, and that its nonce was never used: the
  * nonce insert is the replay check, so a replayed request is refused even within the
- * window. Rows older than the window are purged by the coordinator.
+ * window. Rows older than the window are purged by the coordinator. The nonce is recorded
+ * only after the signature checks out, so unsigned traffic writes nothing.
  */
 export async function authenticateNode(req: { headers: Headers; method: string; path: string; body: Uint8Array }): Promise<NodeIdentity> {
-  let node: NodeIdentity | null = null;
   const result = await verifySignedRequest({
     headers: req.headers,
     method: req.method,
@@ -43,15 +49,19 @@ export async function authenticateNode(req: { headers: Headers; method: string; 
     maxSkewMs: getEnv().NODE_SIGNATURE_MAX_SKEW_MS,
     publicKeyFor: async (nodeId: string) => {
       if (!/^[0-9a-f-]{36}$/i.test(nodeId)) return null;
-      node = await loadNodeIdentity(sql(), { nodeId });
+      const known = publicKeys.get(nodeId);
+      if (known) return known;
+      const node = await loadNodeIdentity(sql(), { nodeId });
+      if (node) publicKeys.set(nodeId, node.publicKey);
       return node?.publicKey ?? null;
     },
   });
   if (!result.ok) throw new AppError("UNAUTHORIZED", REASONS[result.reason] ?? "unauthorized node request", { reason: result.reason });
-  const identity = node as NodeIdentity | null;
-  if (!identity) throw new AppError("UNAUTHORIZED", REASONS.unknown_node ?? "unknown node");
 
-  const fresh = await insertNodeNonce(sql(), { nodeId: identity.id, nonce: result.nonce });
+  const found = await recordNonceAndLoadIdentity(sql(), { nodeId: result.nodeId, nonce: result.nonce });
+  // Removed since its key was cached: unknown from now on.
+  if (!found) throw new AppError("UNAUTHORIZED", REASONS.unknown_node ?? "unknown node");
+  const { fresh, ...identity } = found;
   if (!fresh) throw new AppError("UNAUTHORIZED", "replayed request: nonce already used", { reason: "replay" });
 
   if (!lastSeenWritten.has(identity.id) || identity.status === "offline") {
