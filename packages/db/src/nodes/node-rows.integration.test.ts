@@ -70,7 +70,12 @@ describe("node rows", () => {
   });
 
   it("record a nonce and read the identity in one statement: fresh once, a replay after, nothing for an unknown or removed node", async () => {
-    expect(await recordNonceAndLoadIdentity(db, { nodeId, nonce: "one-trip" })).toMatchObject({ id: nodeId, orgId, role: "worker", fresh: true });
+    expect(await recordNonceAndLoadIdentity(db, { nodeId, nonce: "one-trip" })).toMatchObject({
+      id: nodeId,
+      orgId,
+      role: "worker",
+      fresh: true,
+    });
     expect(await recordNonceAndLoadIdentity(db, { nodeId, nonce: "one-trip" })).toMatchObject({ id: nodeId, fresh: false });
     const unknown = "00000000-0000-4000-8000-000000000000";
     expect(await recordNonceAndLoadIdentity(db, { nodeId: unknown, nonce: "x" })).toBeNull();
