@@ -6,7 +6,7 @@ import { priceForCost } from "../billing/pricing.ts";
 import { jobEvents } from "../../events/job-events.ts";
 import { logger } from "../../logger.ts";
 import { sleep } from "../../sleep.ts";
-import { loadNetwork, loadOrgShares, loadQueued, type NetworkWorker, type QueuedJob } from "./network.ts";
+import { loadNetwork, loadOrgShares, loadQueued, type NetworkWorker, type OrgShare, type QueuedJob } from "./network.ts";
 import { DecayingCounts } from "./decaying-counts.ts";
 
 /** Queued jobs read per organisation per round: the fair scheduler's look-ahead. */
@@ -61,6 +61,8 @@ export class Dispatcher {
   readonly #selections = new DecayingCounts(SELECTION_HALF_LIFE_MS);
   // Needs no bound: each round drops expired entries before adding any, so it holds only nodes put on cooldown in the last 30 s.
   readonly #cooldown = new Map<string, number>();
+  /** Free slots the last round found (1 before the first: read the queue at once). */
+  #lastCapacity = 1;
 
   /** A worker let an offer lapse: skip it for a while. */
   noteLapse(nodeId: string): void {
@@ -69,19 +71,34 @@ export class Dispatcher {
 
   async tick(): Promise<TickResult> {
     const env = getEnv();
+    const readQueue = async (capacity: number) => {
+      // Look ahead a few jobs per free slot and organisation, enough to skip jobs no worker
+      // can take now without reading a whole flood.
+      const queues = await loadQueued(sql(), Math.min(QUEUE_WINDOW_PER_ORG, Math.max(16, capacity * 4)));
+      const shares = queues.size > 0 ? await loadOrgShares(sql(), [...queues.keys()]) : new Map<string, OrgShare>();
+      return { queues, shares };
+    };
+    // While the last round found free slots, the network and the queue are read at once (a
+    // round's wait is then the longer of the two reads, not their sum; the look-ahead is
+    // sized by the last round's capacity). When every slot was taken, the network is read
+    // first and the queue only if a slot has freed: with a deep queue that read is most of
+    // a round's cost, and every submit wakes a round.
+    const early = this.#lastCapacity > 0 ? readQueue(this.#lastCapacity) : null;
+    // A failed network read must not leave the early read's rejection unobserved.
+    early?.catch(() => {});
     const workers = await loadNetwork(sql());
     let capacity = 0;
     for (const w of workers) capacity += w.freeSlots;
-    // Nothing can be placed while every slot is taken: skip reading the queue (with a deep
-    // queue that read is most of a round's cost, and every submit wakes a round).
-    if (capacity === 0) return { placed: 0, queued: -1, workers: workers.length };
-    // Look ahead a few jobs per free slot and organisation, enough to skip jobs no worker
-    // can take now without reading a whole flood.
-    const queues = await loadQueued(sql(), Math.min(QUEUE_WINDOW_PER_ORG, Math.max(16, capacity * 4)));
+    this.#lastCapacity = capacity;
+    // Nothing can be placed while every slot is taken.
+    if (capacity === 0) {
+      await early?.catch(() => {});
+      return { placed: 0, queued: -1, workers: workers.length };
+    }
+    const { queues, shares } = await (early ?? readQueue(capacity));
     let queued = 0;
     for (const list of queues.values()) queued += list.length;
     if (queued === 0) return { placed: 0, queued, workers: workers.length };
-    const shares = await loadOrgShares(sql(), [...queues.keys()]);
 
     const now = Date.now();
     for (const [id, until] of this.#cooldown) if (until <= now) this.#cooldown.delete(id);

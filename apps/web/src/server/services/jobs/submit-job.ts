@@ -105,8 +105,8 @@ async function submitJobOnce(opts: SubmitJobOptions, model: ResolvedModel, retry
   const cap = request.maxPricePerCu ?? BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
   const price = priceForCost(costMilliCu, cap);
   const inputHash = hashJson(request.input);
-  await assertAdmissible({ orgId, modelId: model.id });
-  const controls = await readSpendControls({ orgId, apiKeyId });
+  // Independent reads: one round trip's wait for both, not two.
+  const [, controls] = await Promise.all([assertAdmissible({ orgId, modelId: model.id }), readSpendControls({ orgId, apiKeyId })]);
   await assertNoDebt(orgId, controls.owed);
 
   if (request.idempotencyKey) {

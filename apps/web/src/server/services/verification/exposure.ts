@@ -97,10 +97,14 @@ export async function nodeLeaseStanding(
   db: Db,
   node: { id: string; orgId: string },
 ): Promise<{ openDispute: boolean; overLimit: boolean }> {
-  const [row] = await loadNodeExposures(db, { orgIds: [node.orgId], nodeIds: [node.id] });
+  // Every lease asks this: the node's exposure and its provider's frauds in parallel, one wait.
+  const [[row], fraudsByOrg] = await Promise.all([
+    loadNodeExposures(db, { orgIds: [node.orgId], nodeIds: [node.id] }),
+    exposureEnforced() ? loadProviderFrauds(db, [node.orgId]) : null,
+  ]);
   if (!row) return { openDispute: false, overLimit: false };
-  if (!exposureEnforced()) return { openDispute: row.openDispute, overLimit: false };
-  const frauds = (await loadProviderFrauds(db, [node.orgId])).get(node.orgId) ?? 0;
+  if (!fraudsByOrg) return { openDispute: row.openDispute, overLimit: false };
+  const frauds = fraudsByOrg.get(node.orgId) ?? 0;
   const policy = getPorConfig().exposure;
   const own = stakeBackedExposure(row.bonded, providerStanding(frauds, policy), policy);
   if (row.inFlight + row.held <= own) return { openDispute: row.openDispute, overLimit: false };
