@@ -68,6 +68,24 @@ describe("ledger", () => {
     ).rejects.toBeInstanceOf(LedgerError);
   });
 
+  it("a transfer naming an unknown account is unknown_account and moves nothing, even on its own", async () => {
+    const before = (await getBalances(t.prisma, [avail(orgA)])).get(avail(orgA));
+    const entries = await t.prisma.ledgerEntry.count();
+    await expect(
+      postTransfer(t.prisma, {
+        idempotencyKey: "unknown:1",
+        kind: "x",
+        legs: [
+          { code: avail(orgA), amount: -1n },
+          { code: "org:00000000-0000-4000-8000-000000000000:available", amount: 1n },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: "unknown_account", accountCode: "org:00000000-0000-4000-8000-000000000000:available" });
+    // The one statement moved no balance and wrote no entry for the known account.
+    expect((await getBalances(t.prisma, [avail(orgA)])).get(avail(orgA))).toBe(before);
+    expect(await t.prisma.ledgerEntry.count()).toBe(entries);
+  });
+
   it("an overdraft fails as insufficient_funds and rolls back the whole transaction", async () => {
     const before = await checkLedger(t.prisma);
     await expect(

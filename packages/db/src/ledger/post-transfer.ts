@@ -50,36 +50,40 @@ export async function postTransfer(db: Db, opts: PostTransferOptions): Promise<P
   }
   if (sum !== 0n) throw new LedgerError("unbalanced", `transfer ${opts.idempotencyKey} sums to ${sum}, not 0`);
 
-  const inserted = await db.$queryRaw<{ id: string }[]>`
-    INSERT INTO ledger_transfers (id, idempotency_key, kind, job_id, memo)
-    VALUES (gen_random_uuid(), ${opts.idempotencyKey}, ${opts.kind}, ${opts.jobId ?? null}::uuid, ${opts.memo ?? null})
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id`;
-  const transferId = inserted[0]?.id;
-  if (!transferId) {
-    const existing = await db.$queryRaw<{ id: string }[]>`
-      SELECT id FROM ledger_transfers WHERE idempotency_key = ${opts.idempotencyKey}`;
-    const id = existing[0]?.id;
-    if (!id) throw new Error(`transfer ${opts.idempotencyKey} vanished`);
-    return { transferId: id, created: false };
-  }
-
-  // Four statements whatever the number of legs (settlement has four): lock the accounts
-  // in a fixed order (by code, so concurrent transfers cannot deadlock), move the
-  // balances in one UPDATE, write the entries in one INSERT.
+  // One statement whatever the number of legs (settlement has four): record the transfer
+  // under its idempotency key, lock the accounts in a fixed order (by code, so concurrent
+  // transfers cannot deadlock), move the balances, write the entries. Nothing moves when the
+  // key was posted before or an account is unknown. Every job pays this twice (its hold,
+  // its settlement): one round trip each instead of four.
   const codes = [...byCode.keys()].sort();
-  const locked = await db.$queryRaw<{ id: string; code: string }[]>`
-    SELECT id, code FROM ledger_accounts WHERE code = ANY(${codes}::text[]) ORDER BY code FOR UPDATE`;
-  if (locked.length !== codes.length) {
-    const known = new Set(locked.map((a) => a.code));
-    const missing = codes.find((c) => !known.has(c)) ?? "?";
-    throw new LedgerError("unknown_account", `unknown ledger account ${missing}`, missing);
-  }
+  let rows: { id: string | null; locked: number }[];
   try {
-    await db.$executeRaw`
-      UPDATE ledger_accounts a SET balance = a.balance + d.amount
-      FROM unnest(${codes}::text[], ${codes.map((c) => (byCode.get(c) ?? 0n).toString())}::bigint[]) AS d(code, amount)
-      WHERE a.code = d.code`;
+    rows = await db.$queryRaw<{ id: string | null; locked: number }[]>`
+      WITH t AS (
+        INSERT INTO ledger_transfers (id, idempotency_key, kind, job_id, memo)
+        VALUES (gen_random_uuid(), ${opts.idempotencyKey}, ${opts.kind}, ${opts.jobId ?? null}::uuid, ${opts.memo ?? null})
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING id),
+      locked AS (
+        SELECT a.id, a.code FROM ledger_accounts a
+        WHERE a.code = ANY(${codes}::text[]) AND EXISTS (SELECT 1 FROM t)
+        ORDER BY a.code FOR UPDATE),
+      known AS (SELECT count(*) = ${codes.length} AS all FROM locked),
+      moved AS (
+        UPDATE ledger_accounts a SET balance = a.balance + d.amount
+        FROM unnest(${codes}::text[], ${codes.map((c) => (byCode.get(c) ?? 0n).toString())}::bigint[]) AS d(code, amount)
+        WHERE a.code = d.code AND a.id IN (SELECT id FROM locked) AND (SELECT "all" FROM known)
+        RETURNING a.id),
+      entries AS (
+        INSERT INTO ledger_entries (transfer_id, account_id, amount)
+        SELECT t.id, l.id, x.amount
+        FROM t, unnest(${legs.map((l) => l.code)}::text[], ${legs.map((l) => l.amount.toString())}::bigint[]) WITH ORDINALITY AS x(code, amount, n)
+        JOIN locked l ON l.code = x.code
+        WHERE (SELECT "all" FROM known)
+        ORDER BY x.n
+        RETURNING 1)
+      SELECT (SELECT id FROM t) AS id, (SELECT count(*) FROM locked)::int AS locked,
+             (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM entries)::int AS entries`;
   } catch (err) {
     if (isCheckViolation(err)) {
       const overdrawn = codes.find((c) => (byCode.get(c) ?? 0n) < 0n) ?? "?";
@@ -87,12 +91,21 @@ export async function postTransfer(db: Db, opts: PostTransferOptions): Promise<P
     }
     throw err;
   }
-  await db.$executeRaw`
-    INSERT INTO ledger_entries (transfer_id, account_id, amount)
-    SELECT ${transferId}::uuid, a.id, l.amount
-    FROM unnest(${legs.map((l) => l.code)}::text[], ${legs.map((l) => l.amount.toString())}::bigint[]) WITH ORDINALITY AS l(code, amount, n)
-    JOIN ledger_accounts a ON a.code = l.code
-    ORDER BY l.n`;
+  const transferId = rows[0]?.id;
+  if (!transferId) {
+    const existing = await db.$queryRaw<{ id: string }[]>`
+      SELECT id FROM ledger_transfers WHERE idempotency_key = ${opts.idempotencyKey}`;
+    const id = existing[0]?.id;
+    if (!id) throw new Error(`transfer ${opts.idempotencyKey} vanished`);
+    return { transferId: id, created: false };
+  }
+  if ((rows[0]?.locked ?? 0) !== codes.length) {
+    const known = new Set(
+      (await db.$queryRaw<{ code: string }[]>`SELECT code FROM ledger_accounts WHERE code = ANY(${codes}::text[])`).map((a) => a.code),
+    );
+    const missing = codes.find((c) => !known.has(c)) ?? "?";
+    throw new LedgerError("unknown_account", `unknown ledger account ${missing}`, missing);
+  }
   return { transferId, created: true };
 }
 
