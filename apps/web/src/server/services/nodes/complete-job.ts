@@ -12,6 +12,7 @@ import { countJobInputItems, lockJobForCompletion, storeJobResult, updateJobPric
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { checkModelOutput } from "@proofgrid/models/check-output";
 import { AppError } from "../../errors.ts";
+import { jobEvents } from "../../events/job-events.ts";
 import { logger } from "../../logger.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
 import { getPlatformKey } from "./platform-key.ts";
@@ -107,6 +108,9 @@ export async function completeJob(opts: { node: NodeIdentity; request: CompleteJ
     return { status: "accepted" as const, receipt: countersigned };
   });
   logger.info({ jobId: request.jobId, nodeId: node.id, attempt: request.attempt, status: result.status }, "job completed");
+  // A client waiting on this job in this process is woken now, committed, without waiting
+  // for the trigger's NOTIFY to come back from Postgres (which still wakes the others).
+  if (result.status === "accepted") jobEvents.deliver({ id: request.jobId, state: "succeeded", node_id: node.id });
   return result;
 }
 
