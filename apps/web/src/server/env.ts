@@ -40,6 +40,8 @@ const ZCoreEnv = z.object({
     .min(1_024)
     .max(64 * 1024 * 1024)
     .default(16 * 1024 * 1024),
+  /** Jobs one POST /api/v1/jobs/batch may submit (its body is bounded by MAX_JOB_BODY_BYTES as a whole). */
+  JOB_BATCH_MAX_ITEMS: z.coerce.number().int().min(1).max(1_000).default(100),
   MAX_NODE_BODY_BYTES: z.coerce
     .number()
     .int()

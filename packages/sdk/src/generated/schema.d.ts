@@ -29,6 +29,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit a batch of jobs
+         * @description Up to `JOB_BATCH_MAX_ITEMS` jobs (100 by default) in one JSON request of at most `MAX_JOB_BODY_BYTES`, each item a submit's fields, created in one transaction with one hold for the total; each job then settles, fails or is canceled on its own, for its own price. A bad item refuses the whole batch (the message names it: `jobs[7]: …`; 413 for an input too large or a batch too long) and nothing is created or held. A retry with the same idempotency key and body answers the same jobs; another body under that key is a 422.
+         *
+         *     **Authentication:** API key with `jobs:write`.
+         */
+        post: operations["postJobsBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/{id}": {
         parameters: {
             query?: never;
@@ -1114,6 +1136,10 @@ export interface components {
         };
         /** @enum {string} */
         ErrorCode: "BAD_REQUEST" | "UNAUTHORIZED" | "INSUFFICIENT_CREDITS" | "DEBT_OUTSTANDING" | "SPEND_CAP_REACHED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNPROCESSABLE" | "RATE_LIMITED" | "UNAVAILABLE" | "INTERNAL";
+        SubmittedBatch: {
+            /** @description The jobs created, in the order of the request's `jobs`. */
+            jobs: components["schemas"]["SubmittedJob"][];
+        };
         JobList: {
             jobs: components["schemas"]["Job"][];
             /**
@@ -2846,6 +2872,144 @@ export interface operations {
             };
             /** @description Not found, or not the caller's organisation's. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the route accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An idempotency key reused with another body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (logged with the request id). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable (the database, or a payment or chain service not configured); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postJobsBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe creation: the same key and body answer the first response again; another body under it is a 422. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "jobs": [
+                 *         {
+                 *           "model": "encoder-synthetic-minilm",
+                 *           "input": {
+                 *             "text": "Proofgrid verifies every result."
+                 *           }
+                 *         },
+                 *         {
+                 *           "model": "encoder-synthetic-minilm",
+                 *           "input": {
+                 *             "texts": [
+                 *               "one",
+                 *               "two"
+                 *             ]
+                 *           },
+                 *           "region": "eu-central"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    jobs: {
+                        model: string;
+                        input?: unknown;
+                        region?: string;
+                        maxPricePerCu?: string | number;
+                    }[];
+                    idempotencyKey?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The jobs, created, in the request's order; or, for a retry with the same key and body, the first answer again. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmittedBatch"];
+                };
+            };
+            /** @description Invalid request: `error.details` lists each field's problem. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, revoked or expired API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Insufficient credits, outstanding debt or a spend cap reached. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

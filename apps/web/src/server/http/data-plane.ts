@@ -8,6 +8,7 @@ import * as nodeHeartbeat from "~/app/api/node/heartbeat/route";
 import * as nodeLease from "~/app/api/node/lease/route";
 import * as nodeRegister from "~/app/api/node/register/route";
 import * as job from "~/app/api/v1/jobs/[id]/route";
+import * as jobsBatch from "~/app/api/v1/jobs/batch/route";
 import * as jobs from "~/app/api/v1/jobs/route";
 import * as openAiEmbeddings from "~/app/v1/embeddings/route";
 import * as oipInfer from "~/app/v2/models/[name]/infer/route";
@@ -32,6 +33,8 @@ interface Route {
 
 const ROUTES: Route[] = [
   { pattern: /^\/api\/v1\/jobs$/, module: jobs },
+  // Before /jobs/{id}, which would take "batch" for an id.
+  { pattern: /^\/api\/v1\/jobs\/batch$/, module: jobsBatch },
   { pattern: /^\/api\/v1\/jobs\/(?<id>[^/]+)$/, module: job },
   { pattern: /^\/api\/node\/lease$/, module: nodeLease },
   { pattern: /^\/api\/node\/complete$/, module: nodeComplete },

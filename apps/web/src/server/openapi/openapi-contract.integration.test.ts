@@ -297,6 +297,37 @@ describe("jobs", () => {
     await expectStatus(200, "get", "/api/v1/usage.csv", { key: customerKey });
   });
 
+  it("submits a batch of jobs, and refuses a bad one whole", async () => {
+    const jobs = [
+      { model: ENCODER, input: { text: "one" } },
+      { model: ENCODER, input: { texts: ["two", "three"] } },
+    ];
+    const batch = await expectStatus(201, "post", "/api/v1/jobs/batch", {
+      key: customerKey,
+      body: { jobs },
+      headers: { "idempotency-key": "oa-batch-1" },
+    });
+    expect((batch.jobs as unknown[]).length).toBe(2);
+    const again = await expectStatus(201, "post", "/api/v1/jobs/batch", {
+      key: customerKey,
+      body: { jobs },
+      headers: { "idempotency-key": "oa-batch-1" },
+    });
+    expect(again).toEqual(batch);
+    await expectStatus(400, "post", "/api/v1/jobs/batch", {
+      key: customerKey,
+      body: { jobs: [...jobs, { model: ENCODER, input: { text: "" } }] },
+    });
+    await expectStatus(400, "post", "/api/v1/jobs/batch", { key: customerKey, body: { jobs: [] } });
+    await expectStatus(422, "post", "/api/v1/jobs/batch", {
+      key: customerKey,
+      body: { jobs: jobs.slice(1) },
+      headers: { "idempotency-key": "oa-batch-1" },
+    });
+    await expectStatus(401, "post", "/api/v1/jobs/batch", { body: { jobs } });
+    await expectStatus(403, "post", "/api/v1/jobs/batch", { key: narrowKey, body: { jobs } });
+  });
+
   it("cancels a job", async () => {
     const job = await expectStatus(200, "delete", "/api/v1/jobs/{id}", { key: customerKey, params: { id: jobId } });
     expect(job.state).toBe("canceled");

@@ -17,6 +17,7 @@ import { ZCreateWebhookEndpointBody } from "~/app/api/v1/webhooks/endpoints/sche
 import { ZEmbeddingsRequest } from "../services/openai/create-embeddings.ts";
 import { ZCreateCheckoutRequest } from "../services/billing/create-checkout.ts";
 import { ZListJobsRequest } from "../services/jobs/list-jobs.ts";
+import { ZSubmitBatchRequest } from "../services/jobs/submit-batch.ts";
 import { ZSubmitJobRequest } from "../services/jobs/submit-job.ts";
 import { ZMarketQuery } from "../services/market/market.ts";
 import { ZQuoteRequest } from "../services/market/quote.ts";
@@ -27,6 +28,7 @@ import { ZListReservationsRequest } from "../services/reservations/list-reservat
 import { ZStakeNodeRequest, ZStakeRequest } from "../services/verification/stake-request.ts";
 import { ZBalance, ZBillingHistory, ZCheckout } from "./schemas/billing.ts";
 import { ZBaseUnits, ZErrorBody, ZUuid } from "./schemas/common.ts";
+import { ZSubmittedBatch } from "./schemas/job-batches.ts";
 import { ZJob, ZJobList, ZJobVerification, ZSubmittedJob } from "./schemas/jobs.ts";
 import { ZJobQuote, ZMarket, ZModelList, ZRegions } from "./schemas/market.ts";
 import { ZLiveNetwork, ZProviderRecords, ZPublicKeys, ZRecentActivity, ZVerificationEpochs } from "./schemas/network.ts";
@@ -168,6 +170,31 @@ const OPERATIONS: Operation[] = [
       },
     },
     errors: [400, 402, 404, 413, 422],
+  },
+  {
+    method: "post",
+    path: "/api/v1/jobs/batch",
+    tag: "Jobs",
+    summary: "Submit a batch of jobs",
+    description:
+      "Up to `JOB_BATCH_MAX_ITEMS` jobs (100 by default) in one JSON request of at most `MAX_JOB_BODY_BYTES`, each item a submit's fields, created in one transaction with one hold for the total; each job then settles, fails or is canceled on its own, for its own price. A bad item refuses the whole batch (the message names it: `jobs[7]: …`; 413 for an input too large or a batch too long) and nothing is created or held. A retry with the same idempotency key and body answers the same jobs; another body under that key is a 422.",
+    access: { scope: "jobs:write" },
+    request: {
+      headers: idempotencyHeader,
+      body: jsonBody(ZSubmitBatchRequest, {
+        jobs: [
+          { model: "encoder-synthetic-minilm", input: { text: "Proofgrid verifies every result." } },
+          { model: "encoder-synthetic-minilm", input: { texts: ["one", "two"] }, region: "eu-central" },
+        ],
+      }),
+    },
+    ok: {
+      201: {
+        description: "The jobs, created, in the request's order; or, for a retry with the same key and body, the first answer again.",
+        schema: ZSubmittedBatch,
+      },
+    },
+    errors: [400, 402, 413, 422],
   },
   {
     method: "get",
