@@ -26,10 +26,24 @@ export const ZWorkerConfig = z.object({
    * what `register` chose and saved in node.json (register itself uses auto).
    */
   EXECUTION_PROVIDER: z.enum(["auto", "cpu", "cuda"]).optional(),
+  /** Downloaded custom models (issue 17); default `<PROOFGRID_NODE_DIR>/models` (see modelCacheDir). */
+  MODEL_CACHE_DIR: z.string().min(1).optional(),
+  /** The bound on the cached models' bytes together; past it the least recently used are deleted. */
+  MODEL_CACHE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024 * 1024)
+    .max(2 ** 50)
+    .default(10 * 1024 * 1024 * 1024),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 
 export type WorkerConfig = z.infer<typeof ZWorkerConfig>;
+
+/** Where the worker caches downloaded models: MODEL_CACHE_DIR, else a folder of the node's directory. */
+export function modelCacheDir(config: Pick<WorkerConfig, "MODEL_CACHE_DIR" | "PROOFGRID_NODE_DIR">): string {
+  return config.MODEL_CACHE_DIR ?? join(config.PROOFGRID_NODE_DIR, "models");
+}
 
 export function loadConfig(overrides: Partial<Record<keyof WorkerConfig, string | number | undefined>> = {}): WorkerConfig {
   const merged: Record<string, unknown> = { ...process.env };

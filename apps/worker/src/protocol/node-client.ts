@@ -45,6 +45,19 @@ export interface RetryOptions {
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
 }
 
+/** A model's bytes from the platform (GET /api/node/models/<sha256>), from `start` on. */
+export interface ModelBytes {
+  /** Where the body starts in the file: the offset asked for (206), or 0 when the whole file came (200). */
+  start: number;
+  /** The whole file's size, as the platform gave it. */
+  size: number;
+  /** The bytes; iterating ends the request, and a stall longer than the request timeout fails it. */
+  body: AsyncIterable<Uint8Array>;
+}
+
+const MODEL_ID = /^[0-9a-f]{64}$/;
+const CONTENT_RANGE = /^bytes (\d{1,15})-(\d{1,15})\/(\d{1,15})$/;
+
 /** Signed HTTP+JSON calls to the platform's node protocol. */
 export class NodeClient {
   constructor(
@@ -98,6 +111,86 @@ export class NodeClient {
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw new PlatformReplyError(path, res.status, z.prettifyError(parsed.error));
     return parsed.data;
+  }
+
+  /**
+   * Downloads a model by its hash from `fromByte` on (a Range request when > 0), signed like
+   * every node request: the signature covers method, path and the empty body, not the Range
+   * header. Null when `fromByte` is at or past the end (416). The caller verifies the hash:
+   * nothing here trusts the bytes.
+   */
+  async downloadModel(modelId: string, fromByte: number, opts: { signal?: AbortSignal } = {}): Promise<ModelBytes | null> {
+    if (!MODEL_ID.test(modelId)) throw new Error(`downloadModel: not a model id (sha256 hex): ${modelId.slice(0, 80)}`);
+    if (!Number.isSafeInteger(fromByte) || fromByte < 0) throw new RangeError(`downloadModel: bad offset ${fromByte}`);
+    const path = `/api/node/models/${modelId}`;
+    const headers: Record<string, string> = {
+      ...signRequest({ nodeId: this.identity.nodeId, privateKey: this.identity.privateKey, method: "GET", path }),
+      // Bytes as stored: a compressed body would have no offsets to resume from.
+      "accept-encoding": "identity",
+    };
+    if (fromByte > 0) headers.range = `bytes=${fromByte}-`;
+    // The timeout is between chunks, not for the whole file: a 1 GB model takes minutes, a stall does not.
+    const stall = new AbortController();
+    let timer = setTimeout(() => stall.abort(new Error(`${path}: no bytes for ${this.requestTimeoutMs} ms`)), this.requestTimeoutMs);
+    const rearm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => stall.abort(new Error(`${path}: no bytes for ${this.requestTimeoutMs} ms`)), this.requestTimeoutMs);
+    };
+    try {
+      const res = await fetch(new URL(path, this.identity.url), {
+        method: "GET",
+        headers,
+        signal: opts.signal ? AbortSignal.any([opts.signal, stall.signal]) : stall.signal,
+      });
+      if (res.status === 416) {
+        await res.body?.cancel();
+        clearTimeout(timer);
+        return null;
+      }
+      if (!res.ok || !res.body) {
+        const text = (await res.text()).slice(0, 2_000);
+        let code = "HTTP_ERROR";
+        let message = text.slice(0, 500);
+        try {
+          const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+          code = parsed.error?.code ?? code;
+          message = parsed.error?.message ?? message;
+        } catch {
+          // not JSON: keep the text
+        }
+        throw new PlatformError(res.status, code, `${path}: ${res.status} ${message}`);
+      }
+      let start = 0;
+      let size = Number(res.headers.get("content-length") ?? "NaN");
+      if (res.status === 206) {
+        const m = CONTENT_RANGE.exec(res.headers.get("content-range") ?? "");
+        if (!m) {
+          await res.body.cancel();
+          throw new PlatformReplyError(path, res.status, `a 206 without a usable Content-Range: ${res.headers.get("content-range")}`);
+        }
+        start = Number(m[1]);
+        size = Number(m[3]);
+      }
+      if (!Number.isSafeInteger(size) || size < 0) {
+        await res.body.cancel();
+        throw new PlatformReplyError(path, res.status, "no file size (Content-Length or Content-Range)");
+      }
+      const stream = res.body;
+      async function* body(): AsyncGenerator<Uint8Array> {
+        try {
+          for await (const chunk of stream) {
+            rearm();
+            yield chunk;
+          }
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      return { start, size, body: body() };
+    } catch (err) {
+      clearTimeout(timer);
+      throw err;
+    }
   }
 
   /** Retries network failures and 5xx with capped exponential backoff and full jitter. */
