@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
+import { loadApiKeyForAuth } from "@proofgrid/db/accounts/api-key-auth";
+import { sql } from "@proofgrid/db/sql-client";
 import { db } from "../db.ts";
 import { AppError } from "../errors.ts";
 import type { Caller } from "./caller.ts";
@@ -97,21 +99,18 @@ export async function authenticateRequest(headers: Headers): Promise<Caller> {
   if (raw.length > MAX_KEY_HEADER || !KEY_PATTERN.test(raw)) {
     throw new AppError("UNAUTHORIZED", "invalid API key");
   }
-  const key = await db().apiKey.findUnique({
-    where: { secretHash: hashApiKey(raw) },
-    select: { id: true, orgId: true, scopes: true, revokedAt: true, lastUsedAt: true, org: { select: { apiRequestsPerMinute: true } } },
-  });
+  const key = await loadApiKeyForAuth(sql(), { secretHash: hashApiKey(raw) });
   if (!key) throw new AppError("UNAUTHORIZED", "invalid API key");
-  if (key.revokedAt) throw new AppError("UNAUTHORIZED", "this API key was revoked");
+  if (key.revoked_at) throw new AppError("UNAUTHORIZED", "this API key was revoked");
   // Counted before anything runs: a request past the key's limit is a 429 that does nothing.
-  await consumeApiKeyRequest(key.id, key.org.apiRequestsPerMinute);
+  await consumeApiKeyRequest(key.id, key.api_requests_per_minute);
   // last-used is a hint for the key list; writing it at most once a minute keeps a hot
   // key from turning every request into a row update.
-  if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > 60_000) {
+  if (!key.last_used_at || Date.now() - key.last_used_at.getTime() > 60_000) {
     void db()
       .apiKey.update({ where: { id: key.id }, data: { lastUsedAt: new Date() } })
       .catch(() => undefined);
   }
   const scopes = new Set(key.scopes.filter((s): s is ApiScope => (API_SCOPES as readonly string[]).includes(s)));
-  return { kind: "apiKey", orgId: key.orgId, keyId: key.id, scopes };
+  return { kind: "apiKey", orgId: key.org_id, keyId: key.id, scopes };
 }
