@@ -1,13 +1,17 @@
 /**
  * `npm run bench`: the marketplace core measured in one run, on real processes —
  * embedded Postgres, the production web build, the coordinator, worker daemons — with
- * each figure next to a baseline measured in the same run. JSON lines on stdout.
+ * each figure next to a baseline measured in the same run. JSON lines on stdout; the lines
+ * of issue 15's goals carry the goal and whether this run met it (`met`).
+ *
+ *   npm run bench [-- --only pgboss,burst]   (parts: see PARTS)
  */
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { parseArgs } from "node:util";
 import { createDatabase, dropDatabase, startEmbeddedPostgres } from "@proofgrid/db/embedded";
 import { migrate } from "@proofgrid/db/migrate";
 import { createPrismaClient } from "@proofgrid/db/client";
@@ -17,7 +21,28 @@ import { benchmarkInputs, syntheticWav } from "../apps/worker/src/bench/bench-in
 import { InferencePool } from "../apps/worker/src/inference/inference-pool.ts";
 import { ensureWebBuild } from "../scripts/lib/processes.ts";
 import { api, type Stack, startStack } from "../tests/support/stack.ts";
+import { measurePgBossDrain } from "./lib/pgboss-drain.ts";
 import { median, progress, quantile, report } from "./report.ts";
+
+/** The parts `--only` selects; all of them by default. */
+const PARTS = ["dispatch", "ocr", "vad", "embeddings", "throughput", "burst", "pgboss", "eld"] as const;
+type Part = (typeof PARTS)[number];
+
+function selectedParts(): ReadonlySet<Part> {
+  const { values } = parseArgs({ options: { only: { type: "string" } } });
+  if (!values.only) return new Set(PARTS);
+  const names = values.only
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !(PARTS as readonly string[]).includes(n));
+  if (unknown.length || names.length === 0) throw new Error(`--only: unknown part(s) ${unknown.join(", ")}; parts: ${PARTS.join(", ")}`);
+  return new Set(names as Part[]);
+}
+
+/** Closed-loop clients per phase of the burst test: one per worker, then twice that. */
+const BURST_STEADY_CLIENTS = 3;
+const BURST_PHASE_MS = 10_000;
 
 const SESSION = { intraOpNumThreads: 2, graphOptimizationLevel: "all" as const };
 
@@ -120,6 +145,51 @@ async function throughputViaApi(stack: Stack, jobs: number, clients: number): Pr
   return jobs / ((performance.now() - t0) / 1000);
 }
 
+interface BurstResult {
+  steady: number[];
+  burst: number[];
+  errors: number;
+  firstError?: string;
+}
+
+/**
+ * Tiny-job latency (submit → result, as runSequential) under a closed loop: `clients` clients
+ * for one phase, then as many more join for a second phase (2× the load). A sample belongs
+ * to the phase its submit started in; failures are counted, not thrown, and the loop goes on.
+ */
+async function burstLatency(stack: Stack, clients: number, phaseMs: number): Promise<BurstResult> {
+  const out: BurstResult = { steady: [], burst: [], errors: 0 };
+  const t0 = performance.now();
+  const burstAt = t0 + phaseMs;
+  const end = burstAt + phaseMs;
+  const loop = async (c: number) => {
+    for (let i = 0; performance.now() < end; i++) {
+      const start = performance.now();
+      try {
+        const sub = await api<JobOut>(stack, "/api/v1/jobs", {
+          body: { model: "encoder-synthetic-minilm", input: { text: `burst ${c}-${i}` } },
+        });
+        if (sub.status !== 201) throw new Error(`submit ${sub.status}: ${JSON.stringify(sub.body)}`);
+        const done = await api<JobOut>(stack, `/api/v1/jobs/${sub.body.id}?wait=30000`);
+        if (done.body.state !== "succeeded") throw new Error(`job ${sub.body.id} ended ${done.body.state}`);
+        (start < burstAt ? out.steady : out.burst).push(performance.now() - start);
+      } catch (err) {
+        out.errors++;
+        out.firstError ??= err instanceof Error ? err.message : String(err);
+      }
+    }
+  };
+  const late = async (c: number) => {
+    await new Promise((r) => setTimeout(r, burstAt - performance.now()));
+    await loop(c);
+  };
+  await Promise.all([
+    ...Array.from({ length: clients }, (_, c) => loop(c)),
+    ...Array.from({ length: clients }, (_, c) => late(clients + c)),
+  ]);
+  return out;
+}
+
 /** The queue alone: insert, claim with the same SQL, mark done — no HTTP, no inference. */
 async function throughputDirectSql(url: string, jobs: number, claimers: number): Promise<number> {
   const prisma = createPrismaClient(url, { maxConnections: claimers + 1 });
@@ -214,7 +284,10 @@ async function eventLoopDelay(): Promise<{ threadP99: number; mainP99: number; i
 }
 
 async function main() {
-  ensureWebBuild(progress);
+  const parts = selectedParts();
+  const stackParts: Part[] = ["dispatch", "ocr", "vad", "embeddings", "throughput", "burst"];
+  const needStack = stackParts.some((p) => parts.has(p));
+  if (needStack) ensureWebBuild(progress);
   const dir = mkdtempSync(join(tmpdir(), "proofgrid-bench-"));
   progress("starting embedded Postgres");
   const pg = await startEmbeddedPostgres({ dataDir: join(dir, "pg"), settings: { fsync: "off", synchronous_commit: "off" } });
@@ -226,128 +299,243 @@ async function main() {
       return { url, drop: () => dropDatabase(pg.url, name) };
     };
 
-    progress("stack with LISTEN/NOTIFY wake-ups");
-    const notify = await startStack({
-      database: await newDb("bench_notify"),
-      leaseMs: 15_000,
-      env: { JOB_NOTIFY: "1", LOG_LEVEL: "warn" },
-    });
-    stacks.push(notify);
-    await notify.addWorker("w1", { LOG_LEVEL: "warn" });
-    await runSequential(notify, "encoder-synthetic-minilm", { text: "warm-up" }, 5);
-    const inputs = await benchmarkInputs();
-    await runSequential(notify, "ocr-ppocr-v4", inputs["ocr-ppocr-v4"], 2);
+    let wake: number[] | undefined;
+    let ocr: { e2e: number[] } | undefined;
+    let inproc: number[] | undefined;
+    let bare: { medianMs: number } | undefined;
+    let vad: { e2e: number[]; overhead: number[] } | undefined;
+    let embeddings: { native: number[]; compat: number[] } | undefined;
+    let apiTput: number | undefined;
+    let sqlTput: number | undefined;
+    let burst: BurstResult | undefined;
+    if (needStack) {
+      progress("stack with LISTEN/NOTIFY wake-ups");
+      const notify = await startStack({
+        database: await newDb("bench_notify"),
+        leaseMs: 15_000,
+        env: { JOB_NOTIFY: "1", LOG_LEVEL: "warn" },
+      });
+      stacks.push(notify);
+      await notify.addWorker("w1", { LOG_LEVEL: "warn" });
+      await runSequential(notify, "encoder-synthetic-minilm", { text: "warm-up" }, 5);
+      const inputs = await benchmarkInputs();
+      if (parts.has("ocr")) await runSequential(notify, "ocr-ppocr-v4", inputs["ocr-ppocr-v4"], 2);
 
-    progress("dispatch latency (wake-up)");
-    const wake = await dispatchLatency(notify, 40);
+      if (parts.has("dispatch")) {
+        progress("dispatch latency (wake-up)");
+        wake = await dispatchLatency(notify, 40);
+      }
 
-    progress("end-to-end OCR vs in-process pipeline vs bare session.run");
-    const ocr = await runSequential(notify, "ocr-ppocr-v4", inputs["ocr-ppocr-v4"], 20);
-    const pipeline = await createPipeline("ocr-ppocr-v4", SESSION);
-    await pipeline.run(inputs["ocr-ppocr-v4"] as never);
-    const inproc: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      const t0 = performance.now();
-      await pipeline.run(inputs["ocr-ppocr-v4"] as never);
-      inproc.push(performance.now() - t0);
+      if (parts.has("ocr")) {
+        progress("end-to-end OCR vs in-process pipeline vs bare session.run");
+        ocr = await runSequential(notify, "ocr-ppocr-v4", inputs["ocr-ppocr-v4"], 20);
+        const pipeline = await createPipeline("ocr-ppocr-v4", SESSION);
+        await pipeline.run(inputs["ocr-ppocr-v4"] as never);
+        inproc = [];
+        for (let i = 0; i < 20; i++) {
+          const t0 = performance.now();
+          await pipeline.run(inputs["ocr-ppocr-v4"] as never);
+          inproc.push(performance.now() - t0);
+        }
+        await pipeline.dispose();
+        const { benchBareSessionRun } = await import("@proofgrid/models/bench-models");
+        bare = await benchBareSessionRun("ocr-ppocr-v4", inputs["ocr-ppocr-v4"], { ...SESSION, iterations: 20 });
+      }
+
+      if (parts.has("vad")) {
+        progress("smallest model: added milliseconds");
+        const vadInput = { audio: syntheticWav(0.5).toString("base64") };
+        await runSequential(notify, "vad-silero-v5", vadInput, 3);
+        vad = await runSequential(notify, "vad-silero-v5", vadInput, 30);
+      }
+
+      if (parts.has("embeddings")) {
+        progress("/v1/embeddings vs the native jobs API");
+        await embeddingsVsNative(notify, 4);
+        embeddings = await embeddingsVsNative(notify, 30);
+      }
+
+      if (parts.has("throughput") || parts.has("burst")) {
+        await notify.addWorker("w2", { LOG_LEVEL: "warn" });
+        await notify.addWorker("w3", { LOG_LEVEL: "warn" });
+        await runSequential(notify, "encoder-synthetic-minilm", { text: "warm-up" }, 3);
+      }
+      if (parts.has("throughput")) {
+        progress("tiny-job throughput: 3 workers through the API vs direct SQL claims");
+        apiTput = await throughputViaApi(notify, 300, 8);
+        sqlTput = await throughputDirectSql(notify.database.url, 300, 3);
+      }
+      if (parts.has("burst")) {
+        progress(
+          `tiny-job latency, 3 workers: ${BURST_STEADY_CLIENTS} closed-loop clients then ${2 * BURST_STEADY_CLIENTS}, ${BURST_PHASE_MS / 1000} s each`,
+        );
+        burst = await burstLatency(notify, BURST_STEADY_CLIENTS, BURST_PHASE_MS);
+      }
+      await notify.stop();
+      stacks.pop();
     }
-    await pipeline.dispose();
-    const { benchBareSessionRun } = await import("@proofgrid/models/bench-models");
-    const bare = await benchBareSessionRun("ocr-ppocr-v4", inputs["ocr-ppocr-v4"], { ...SESSION, iterations: 20 });
 
-    progress("smallest model: added milliseconds");
-    const vadInput = { audio: syntheticWav(0.5).toString("base64") };
-    await runSequential(notify, "vad-silero-v5", vadInput, 3);
-    const vad = await runSequential(notify, "vad-silero-v5", vadInput, 30);
+    let poll: number[] | undefined;
+    if (parts.has("dispatch")) {
+      progress("stack with 1 s polling only");
+      const polling = await startStack({
+        database: await newDb("bench_poll"),
+        leaseMs: 15_000,
+        env: { JOB_NOTIFY: "0", JOB_POLL_FALLBACK_MS: "1000", LOG_LEVEL: "warn" },
+      });
+      stacks.push(polling);
+      await polling.addWorker("w1", { LOG_LEVEL: "warn" });
+      await runSequential(polling, "encoder-synthetic-minilm", { text: "warm-up" }, 2);
+      poll = await dispatchLatency(polling, 25);
+      await polling.stop();
+      stacks.pop();
+    }
 
-    progress("/v1/embeddings vs the native jobs API");
-    await embeddingsVsNative(notify, 4);
-    const embeddings = await embeddingsVsNative(notify, 30);
+    let pgboss: Awaited<ReturnType<typeof measurePgBossDrain>> | undefined;
+    if (parts.has("pgboss")) {
+      progress("pg-boss 10 drain on the same Postgres (the external anchor)");
+      pgboss = await measurePgBossDrain({
+        serverUrl: pg.url,
+        shapes: [
+          { workers: 3, batchSize: 100, jobs: 5_000 },
+          { workers: 1, batchSize: 100, jobs: 5_000 },
+          { workers: 3, batchSize: 1, jobs: 1_000 },
+        ],
+        log: progress,
+      });
+    }
 
-    progress("tiny-job throughput: 3 workers through the API vs direct SQL claims");
-    await notify.addWorker("w2", { LOG_LEVEL: "warn" });
-    await notify.addWorker("w3", { LOG_LEVEL: "warn" });
-    await runSequential(notify, "encoder-synthetic-minilm", { text: "warm-up" }, 3);
-    const apiTput = await throughputViaApi(notify, 300, 8);
-    const sqlTput = await throughputDirectSql(notify.database.url, 300, 3);
-    await notify.stop();
-    stacks.pop();
+    let eld: Awaited<ReturnType<typeof eventLoopDelay>> | undefined;
+    if (parts.has("eld")) {
+      progress("worker event-loop delay during inference");
+      eld = await eventLoopDelay();
+    }
 
-    progress("stack with 1 s polling only");
-    const polling = await startStack({
-      database: await newDb("bench_poll"),
-      leaseMs: 15_000,
-      env: { JOB_NOTIFY: "0", JOB_POLL_FALLBACK_MS: "1000", LOG_LEVEL: "warn" },
-    });
-    stacks.push(polling);
-    await polling.addWorker("w1", { LOG_LEVEL: "warn" });
-    await runSequential(polling, "encoder-synthetic-minilm", { text: "warm-up" }, 2);
-    const poll = await dispatchLatency(polling, 25);
-    await polling.stop();
-    stacks.pop();
-
-    progress("worker event-loop delay during inference");
-    const eld = await eventLoopDelay();
-
-    report({
-      name: "dispatch_latency_p50",
-      value: median(wake),
-      unit: "ms",
-      baseline: median(poll),
-      note: "enqueue→lease, LISTEN/NOTIFY wake-up vs 1 s polling",
-    });
-    report({
-      name: "dispatch_latency_p99",
-      value: quantile(wake, 0.99),
-      unit: "ms",
-      baseline: quantile(poll, 0.99),
-      note: "enqueue→lease, LISTEN/NOTIFY wake-up vs 1 s polling",
-    });
-    report({
-      name: "ocr_end_to_end_p50",
-      value: median(ocr.e2e),
-      unit: "ms",
-      baseline: bare.medianMs,
-      goal: "ratio <= 1.2",
-      note: "submit→result over HTTP vs bare session.run (det+rec) on the same input",
-    });
-    report({
-      name: "ocr_in_process_pipeline_p50",
-      value: median(inproc),
-      unit: "ms",
-      baseline: bare.medianMs,
-      note: "pipeline.run (pre/post-processing included) vs bare session.run",
-    });
-    report({
-      name: "smallest_model_added_ms_p50",
-      value: median(vad.overhead),
-      unit: "ms",
-      goal: "<= 5",
-      note: "VAD 0.5 s: end-to-end minus the worker's inference time",
-    });
-    report({
-      name: "openai_embeddings_p50",
-      value: median(embeddings.compat),
-      unit: "ms",
-      baseline: median(embeddings.native),
-      goal: "ratio <= 1.05",
-      note: "POST /v1/embeddings (one text) vs POST /api/v1/jobs + GET ?wait on the same text, interleaved",
-    });
-    report({
-      name: "worker_event_loop_delay_p99",
-      value: eld.threadP99,
-      unit: "ms",
-      baseline: eld.mainP99,
-      goal: "<= 10",
-      note: "inference in worker_threads vs on the main thread",
-    });
-    report({
-      name: "tiny_job_throughput",
-      value: apiTput,
-      unit: "jobs/s",
-      baseline: sqlTput,
-      note: "3 workers through the API vs direct SQL claims (no HTTP, no inference)",
-    });
+    if (wake && poll) {
+      report({
+        name: "dispatch_latency_p50",
+        value: median(wake),
+        unit: "ms",
+        baseline: median(poll),
+        goal: "<= 5 ms",
+        met: median(wake) <= 5,
+        note: "enqueue→lease, LISTEN/NOTIFY wake-up vs 1 s polling",
+      });
+      report({
+        name: "dispatch_latency_p99",
+        value: quantile(wake, 0.99),
+        unit: "ms",
+        baseline: quantile(poll, 0.99),
+        note: "enqueue→lease, LISTEN/NOTIFY wake-up vs 1 s polling",
+      });
+    }
+    if (ocr && inproc && bare) {
+      report({
+        name: "ocr_end_to_end_p50",
+        value: median(ocr.e2e),
+        unit: "ms",
+        baseline: bare.medianMs,
+        goal: "ratio <= 1.15",
+        met: median(ocr.e2e) / bare.medianMs <= 1.15,
+        note: "submit→result over HTTP vs bare session.run (det+rec) on the same input",
+      });
+      report({
+        name: "ocr_in_process_pipeline_p50",
+        value: median(inproc),
+        unit: "ms",
+        baseline: bare.medianMs,
+        note: "pipeline.run (pre/post-processing included) vs bare session.run",
+      });
+    }
+    if (vad) {
+      const inference = vad.e2e.map((ms, i) => ms - (vad?.overhead[i] ?? 0));
+      report({
+        name: "smallest_model_added_ms_p50",
+        value: median(vad.overhead),
+        unit: "ms",
+        baseline: median(inference),
+        goal: "<= 10 ms",
+        met: median(vad.overhead) <= 10,
+        note: "VAD 0.5 s: end-to-end minus the worker's inference time; baseline: that inference time",
+      });
+    }
+    if (embeddings) {
+      report({
+        name: "openai_embeddings_p50",
+        value: median(embeddings.compat),
+        unit: "ms",
+        baseline: median(embeddings.native),
+        goal: "ratio <= 1.05",
+        met: median(embeddings.compat) / median(embeddings.native) <= 1.05,
+        note: "POST /v1/embeddings (one text) vs POST /api/v1/jobs + GET ?wait on the same text, interleaved",
+      });
+    }
+    if (eld) {
+      report({
+        name: "worker_event_loop_delay_p99",
+        value: eld.threadP99,
+        unit: "ms",
+        baseline: eld.mainP99,
+        goal: "<= 10",
+        met: eld.threadP99 <= 10,
+        note: "inference in worker_threads vs on the main thread",
+      });
+    }
+    if (apiTput !== undefined && sqlTput !== undefined) {
+      report({
+        name: "tiny_job_throughput",
+        value: apiTput,
+        unit: "jobs/s",
+        baseline: sqlTput,
+        goal: "ratio >= 0.5, and >= 1000 jobs/s with batching",
+        met: apiTput / sqlTput >= 0.5 && apiTput >= 1000,
+        note: "3 workers through the API vs direct SQL claims (no HTTP, no inference); the API has no batching",
+      });
+    }
+    if (burst) {
+      const p50 = median(burst.steady);
+      const p99 = quantile(burst.burst, 0.99);
+      report({
+        name: "tiny_job_burst_p99",
+        value: p99,
+        unit: "ms",
+        baseline: p50,
+        goal: "ratio <= 3, errors 0",
+        met: p99 / p50 <= 3 && burst.errors === 0,
+        note: `submit→result, 3 workers, closed loop: p99 with ${2 * BURST_STEADY_CLIENTS} clients (2× load) vs p50 with ${BURST_STEADY_CLIENTS}, ${BURST_PHASE_MS / 1000} s each`,
+        detail: {
+          errors: burst.errors,
+          firstError: burst.firstError,
+          steady: { jobs: burst.steady.length, p50: Math.round(p50), p99: Math.round(quantile(burst.steady, 0.99)) },
+          burst: { jobs: burst.burst.length, p50: Math.round(median(burst.burst)), p99: Math.round(p99) },
+        },
+      });
+    }
+    if (pgboss) {
+      const [batched, oneWorker, unbatched] = pgboss;
+      if (!batched || !oneWorker || !unbatched) throw new Error("pg-boss: a drain is missing");
+      report({
+        name: "pgboss_drain_jobs_per_s",
+        value: batched.jobsPerS,
+        unit: "jobs/s",
+        note: `pg-boss 10 on the same Postgres, own database: ${batched.jobs} jobs drained by ${batched.workers} fetch + complete loops in batches of ${batched.batchSize}`,
+        detail: {
+          oneWorkerJobsPerS: Math.round(oneWorker.jobsPerS),
+          unbatchedJobsPerS: Math.round(unbatched.jobsPerS),
+          unbatched: `${unbatched.jobs} jobs, ${unbatched.workers} workers, one job per fetch and per complete`,
+        },
+      });
+      if (apiTput !== undefined) {
+        report({
+          name: "tiny_job_throughput_vs_pgboss",
+          value: apiTput,
+          unit: "jobs/s",
+          baseline: batched.jobsPerS,
+          note: "3 workers through the API vs pg-boss's batched drain in the same run (the external anchor)",
+          detail: { vsUnbatchedPgBoss: Math.round((apiTput / unbatched.jobsPerS) * 1000) / 1000 },
+        });
+      }
+    }
   } finally {
     for (const s of stacks) await s.stop().catch(() => undefined);
     await pg.stop();

@@ -6,6 +6,8 @@ export interface Metric {
   baseline?: number;
   ratio?: number;
   goal?: string;
+  /** Whether this run met `goal` (set where the goal is one of an issue's). */
+  met?: boolean;
   note?: string;
   /** Anything else worth keeping with the number (JSON). */
   detail?: unknown;
