@@ -25,7 +25,7 @@ import { measurePgBossDrain } from "./lib/pgboss-drain.ts";
 import { median, progress, quantile, report } from "./report.ts";
 
 /** The parts `--only` selects; all of them by default. */
-const PARTS = ["dispatch", "ocr", "vad", "embeddings", "throughput", "burst", "pgboss", "eld"] as const;
+const PARTS = ["dispatch", "ocr", "vad", "embeddings", "throughput", "batch", "burst", "pgboss", "eld"] as const;
 type Part = (typeof PARTS)[number];
 
 function selectedParts(): ReadonlySet<Part> {
@@ -143,6 +143,63 @@ async function throughputViaApi(stack: Stack, jobs: number, clients: number): Pr
     await prisma.$disconnect();
   }
   return jobs / ((performance.now() - t0) / 1000);
+}
+
+/**
+ * Batched submission (POST /api/v1/jobs/batch) against single submits: how fast the API
+ * accepts `jobs` tiny jobs (submit only, the answer is the 201), and how fast they then run
+ * to the end on the stack's workers, which still lease one job at a time.
+ */
+async function throughputViaBatch(stack: Stack, jobs: number, batchSize: number): Promise<{ acceptPerS: number; endToEndPerS: number }> {
+  const t0 = performance.now();
+  const ids: string[] = [];
+  for (let start = 0; start < jobs; start += batchSize) {
+    const items = Array.from({ length: Math.min(batchSize, jobs - start) }, (_, i) => ({
+      model: "encoder-synthetic-minilm",
+      input: { text: `b${start + i}` },
+    }));
+    const r = await api<{ jobs?: JobOut[] }>(stack, "/api/v1/jobs/batch", { body: { jobs: items } });
+    if (r.status !== 201 || !r.body.jobs) throw new Error(`batch submit failed: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+    for (const j of r.body.jobs) ids.push(j.id);
+  }
+  const accepted = performance.now();
+  await waitAllSucceeded(stack, ids, "batched throughput");
+  return { acceptPerS: jobs / ((accepted - t0) / 1000), endToEndPerS: jobs / ((performance.now() - t0) / 1000) };
+}
+
+/** Single submits only (8 clients), the answer being the 201: the baseline of the batch's accept rate. */
+async function acceptRateSingles(stack: Stack, jobs: number, clients: number): Promise<number> {
+  const t0 = performance.now();
+  const ids: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < jobs) {
+        const i = next++;
+        const r = await api<JobOut>(stack, "/api/v1/jobs", { body: { model: "encoder-synthetic-minilm", input: { text: `s${i}` } } });
+        if (r.status !== 201) throw new Error(`submit failed: ${r.status}`);
+        ids.push(r.body.id);
+      }
+    }),
+  );
+  const rate = jobs / ((performance.now() - t0) / 1000);
+  await waitAllSucceeded(stack, ids, "single submits");
+  return rate;
+}
+
+async function waitAllSucceeded(stack: Stack, ids: string[], what: string): Promise<void> {
+  const prisma = createPrismaClient(stack.database.url, { maxConnections: 1 });
+  try {
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const left = await prisma.job.count({ where: { id: { in: ids }, state: { not: "succeeded" } } });
+      if (left === 0) return;
+      if (Date.now() > deadline) throw new Error(`${what}: ${left} jobs unfinished after 300 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await prisma.$disconnect();
+  }
 }
 
 interface BurstResult {
@@ -306,6 +363,8 @@ async function main() {
     let vad: { e2e: number[]; overhead: number[] } | undefined;
     let embeddings: { native: number[]; compat: number[] } | undefined;
     let apiTput: number | undefined;
+    let batchSingles: number | undefined;
+    let batched: { acceptPerS: number; endToEndPerS: number } | undefined;
     let sqlTput: number | undefined;
     let burst: BurstResult | undefined;
     if (needStack) {
@@ -355,7 +414,7 @@ async function main() {
         embeddings = await embeddingsVsNative(notify, 30);
       }
 
-      if (parts.has("throughput") || parts.has("burst")) {
+      if (parts.has("throughput") || parts.has("burst") || parts.has("batch")) {
         await notify.addWorker("w2", { LOG_LEVEL: "warn" });
         await notify.addWorker("w3", { LOG_LEVEL: "warn" });
         await runSequential(notify, "encoder-synthetic-minilm", { text: "warm-up" }, 3);
@@ -364,6 +423,11 @@ async function main() {
         progress("tiny-job throughput: 3 workers through the API vs direct SQL claims");
         apiTput = await throughputViaApi(notify, 300, 8);
         sqlTput = await throughputDirectSql(notify.database.url, 300, 3);
+      }
+      if (parts.has("batch")) {
+        progress("batched submission: 300 jobs in batches of 100 vs single submits");
+        batchSingles = await acceptRateSingles(notify, 300, 8);
+        batched = await throughputViaBatch(notify, 300, 100);
       }
       if (parts.has("burst")) {
         progress(
@@ -490,6 +554,24 @@ async function main() {
         goal: "ratio >= 0.5, and >= 1000 jobs/s with batching",
         met: apiTput / sqlTput >= 0.5 && apiTput >= 1000,
         note: "3 workers through the API vs direct SQL claims (no HTTP, no inference); the API has no batching",
+      });
+    }
+    if (batched && batchSingles !== undefined) {
+      report({
+        name: "batch_submit_accept_rate",
+        value: batched.acceptPerS,
+        unit: "jobs/s",
+        baseline: batchSingles,
+        goal: ">= 1000 jobs/s with batching",
+        met: batched.acceptPerS >= 1000,
+        note: "jobs accepted (201) per second: POST /api/v1/jobs/batch, 100 per request, vs single POST /api/v1/jobs from 8 clients",
+      });
+      report({
+        name: "batch_end_to_end_throughput",
+        value: batched.endToEndPerS,
+        unit: "jobs/s",
+        baseline: apiTput,
+        note: "the same 300 batched jobs run to the end on 3 workers (leases are still one job each) vs single submits (tiny_job_throughput)",
       });
     }
     if (burst) {
