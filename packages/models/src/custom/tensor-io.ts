@@ -1,0 +1,311 @@
+/**
+ * A custom model's inputs and outputs as JSON tensors (issue 17), in the Open Inference
+ * Protocol v2 form the platform's OIP endpoint already speaks (apps/web/src/server/services/oip):
+ * `{ name, datatype, shape, data }`, data flat and row-major. A client that can call a
+ * catalog model through OIP can call a custom one with the same tensors.
+ *
+ * Inputs are checked against the model's signature (validate-onnx.ts) before a byte reaches
+ * onnxruntime: each declared input exactly once, its datatype the declared element type, its
+ * rank the declared rank, each dimension the fixed size or, for a dynamic one, from 1 to its
+ * bound, the data exactly as long as the shape says, every element a finite number (integers
+ * in their type's range) or a boolean, and the request under an element and a byte cap.
+ * Every refusal is a ModelInputError naming the tensor and the problem.
+ *
+ * What is not supported, and why: FP16 (Node 20, which runs the workers, has no Float16Array, and a
+ * conversion that rounds exactly like onnxruntime is not worth its risk here; a model with a
+ * float16 input or output is refused when its pipeline is created) and BYTES/string tensors
+ * (no tokenizer menu yet). Nested `data` (OIP allows it) is not accepted: data is flat.
+ *
+ * Outputs go back the same way. NaN and ±Infinity are refused (CustomOutputError), not
+ * encoded: JSON has no number for them, and an encoding (strings, null) would make `data` a
+ * union every client and the output comparison must special-case. int64/uint64 outputs come
+ * back as numbers when they are within ±(2^53 − 1), which JSON numbers carry exactly;
+ * otherwise refused. Both refusals are the model's behaviour on that input, so they are
+ * deterministic: a retry elsewhere gives the same answer.
+ */
+import { ModelInputError } from "../model-input-error.ts";
+import { ort } from "../runtime/session.ts";
+import type { TensorSignature } from "./validate-onnx.ts";
+
+export const TENSOR_DATATYPES = ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP32", "FP64"] as const;
+export type TensorDatatype = (typeof TENSOR_DATATYPES)[number];
+
+export interface TensorJson {
+  name: string;
+  datatype: TensorDatatype;
+  shape: number[];
+  /** Row-major; booleans for BOOL, numbers otherwise. */
+  data: number[] | boolean[];
+}
+
+/** ONNX element type (as validate-onnx names it) → the JSON datatype. */
+export const DATATYPE_OF_ELEM_TYPE: Readonly<Record<string, TensorDatatype>> = {
+  bool: "BOOL",
+  uint8: "UINT8",
+  uint16: "UINT16",
+  uint32: "UINT32",
+  uint64: "UINT64",
+  int8: "INT8",
+  int16: "INT16",
+  int32: "INT32",
+  int64: "INT64",
+  float32: "FP32",
+  float64: "FP64",
+};
+
+const ELEM_TYPE_OF_DATATYPE: Readonly<Record<TensorDatatype, string>> = Object.fromEntries(
+  Object.entries(DATATYPE_OF_ELEM_TYPE).map(([e, d]) => [d, e]),
+) as Record<TensorDatatype, string>;
+
+const BYTES_PER_ELEMENT: Readonly<Record<TensorDatatype, number>> = {
+  BOOL: 1,
+  UINT8: 1,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 2,
+  UINT32: 4,
+  INT32: 4,
+  FP32: 4,
+  UINT64: 8,
+  INT64: 8,
+  FP64: 8,
+};
+
+/** Integer ranges; 64-bit ones are cut at what a JSON number carries exactly. */
+const INT_RANGES: Partial<Record<TensorDatatype, readonly [number, number]>> = {
+  UINT8: [0, 255],
+  UINT16: [0, 65_535],
+  UINT32: [0, 4_294_967_295],
+  UINT64: [0, Number.MAX_SAFE_INTEGER],
+  INT8: [-128, 127],
+  INT16: [-32_768, 32_767],
+  INT32: [-2_147_483_648, 2_147_483_647],
+  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+};
+const FP32_MAX = 3.4028234663852886e38;
+
+export interface TensorLimits {
+  /** Elements over all of one request's tensors. */
+  maxElements: number;
+  /** Bytes those elements take once in onnxruntime's typed arrays. */
+  maxBytes: number;
+}
+
+/** 16 Mi elements / 64 MiB: a 16×3×512×512 float image batch fits (12.6 Mi elements, 50 MiB). */
+export const DEFAULT_TENSOR_LIMITS: Readonly<TensorLimits> = { maxElements: 16 * 1024 * 1024, maxBytes: 64 * 1024 * 1024 };
+
+const MAX_NAME = 256;
+
+/** The model produced an output JSON cannot carry (NaN, ±Infinity, a 64-bit integer past 2^53) or too large a one. */
+export class CustomOutputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CustomOutputError";
+  }
+}
+
+/** The JSON datatype of an element type, or null for one this library does not carry (float16, string). */
+export function datatypeOf(elemType: string): TensorDatatype | null {
+  return DATATYPE_OF_ELEM_TYPE[elemType] ?? null;
+}
+
+export const elementCount = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+const shapeText = (shape: readonly unknown[]) => `[${shape.map(String).join(", ")}]`;
+const quote = (s: string) => `'${s.slice(0, 80)}'`;
+
+function elementOk(datatype: TensorDatatype, v: unknown): boolean {
+  if (datatype === "BOOL") return typeof v === "boolean";
+  if (typeof v !== "number" || !Number.isFinite(v)) return false;
+  if (datatype === "FP64") return true;
+  if (datatype === "FP32") return Math.abs(v) <= FP32_MAX;
+  const range = INT_RANGES[datatype];
+  return range !== undefined && Number.isInteger(v) && v >= range[0] && v <= range[1];
+}
+
+function elementWord(datatype: TensorDatatype): string {
+  if (datatype === "BOOL") return "a boolean";
+  if (datatype === "FP32") return "a finite number within float32's range";
+  if (datatype === "FP64") return "a finite number";
+  const [lo, hi] = INT_RANGES[datatype] ?? [0, 0];
+  return `an integer from ${lo} to ${hi}`;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A tensor's datatype and shape checked against its declared input; its data not yet read. */
+function checkHeader(raw: Record<string, unknown>, sig: TensorSignature): { datatype: TensorDatatype; shape: number[] } {
+  const what = `input ${quote(sig.name)}`;
+  const datatype = datatypeOf(sig.elemType);
+  if (datatype === null) throw new ModelInputError(`${what}: element type ${sig.elemType} is not supported for custom models`);
+  if (raw.datatype !== datatype) {
+    throw new ModelInputError(`${what} has datatype ${String(raw.datatype).slice(0, 20)}; this model takes ${datatype}`);
+  }
+  const shape = raw.shape;
+  if (!Array.isArray(shape) || shape.length > 64 || !shape.every((d) => Number.isSafeInteger(d))) {
+    throw new ModelInputError(`${what}: shape must be an array of integers`);
+  }
+  const want = sig.shape.map((d, i) => (i in sig.dynamic ? `≤${d}` : String(d)));
+  if (shape.length !== sig.shape.length) {
+    throw new ModelInputError(
+      `${what} has rank ${shape.length} (shape ${shapeText(shape)}); this model takes rank ${sig.shape.length}, [${want.join(", ")}]`,
+    );
+  }
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i] as number;
+    const declared = sig.shape[i] as number;
+    if (i in sig.dynamic) {
+      if (d < 1) throw new ModelInputError(`${what} dimension ${i} ('${sig.dynamic[i]}') is ${d}: at least 1`);
+      if (d > declared) {
+        throw new ModelInputError(`${what} dimension ${i} ('${sig.dynamic[i]}') is ${d}: this model's bound is ${declared}`, true);
+      }
+    } else if (d !== declared) {
+      throw new ModelInputError(
+        `${what} has shape ${shapeText(shape)}; this model takes [${want.join(", ")}] (dimension ${i} must be ${declared})`,
+      );
+    }
+  }
+  return { datatype, shape: shape as number[] };
+}
+
+/** The data of a tensor whose header passed: flat, as long as the shape, every element in its type. */
+function checkData(raw: Record<string, unknown>, name: string, datatype: TensorDatatype, shape: number[]): TensorJson {
+  const what = `input ${quote(name)}`;
+  const data = raw.data;
+  if (!Array.isArray(data)) throw new ModelInputError(`${what}: data must be a flat array`);
+  const expected = elementCount(shape);
+  if (data.length !== expected) {
+    throw new ModelInputError(`${what}: shape ${shapeText(shape)} holds ${expected} elements but data has ${data.length}`);
+  }
+  for (let i = 0; i < data.length; i++) {
+    if (!elementOk(datatype, data[i])) {
+      throw new ModelInputError(`${what}: element ${i} is not ${elementWord(datatype)} (datatype ${datatype})`);
+    }
+  }
+  return { name, datatype, shape, data: data as number[] | boolean[] };
+}
+
+/**
+ * A request's `inputs` checked against the model's declared inputs; returned in the
+ * signature's order. Caps are checked on the declared shapes, before any data is walked.
+ */
+export function parseInputTensors(
+  inputs: unknown,
+  signature: readonly TensorSignature[],
+  limits: TensorLimits = DEFAULT_TENSOR_LIMITS,
+): TensorJson[] {
+  if (!Array.isArray(inputs)) throw new ModelInputError("inputs must be an array of tensors {name, datatype, shape, data}");
+  if (inputs.length > signature.length) {
+    throw new ModelInputError(
+      `${inputs.length} input tensors given; this model takes ${signature.length} (${signature.map((s) => s.name).join(", ")})`,
+    );
+  }
+  const byName = new Map<string, Record<string, unknown>>();
+  for (const [i, t] of inputs.entries()) {
+    if (!isRecord(t)) throw new ModelInputError(`inputs[${i}] is not a tensor object {name, datatype, shape, data}`);
+    const name = t.name;
+    if (typeof name !== "string" || name.length === 0 || name.length > MAX_NAME) {
+      throw new ModelInputError(`inputs[${i}]: name must be a string of 1 to ${MAX_NAME} characters`);
+    }
+    if (!signature.some((s) => s.name === name)) {
+      throw new ModelInputError(`input ${quote(name)} is not an input of this model (it takes ${signature.map((s) => s.name).join(", ")})`);
+    }
+    if (byName.has(name)) throw new ModelInputError(`input ${quote(name)} is given more than once`);
+    byName.set(name, t);
+  }
+  const missing = signature.filter((s) => !byName.has(s.name));
+  if (missing.length) throw new ModelInputError(`input ${quote(missing[0]?.name ?? "")} is missing`);
+
+  let elements = 0;
+  let bytes = 0;
+  const headers = signature.map((sig) => {
+    const raw = byName.get(sig.name) as Record<string, unknown>;
+    const { datatype, shape } = checkHeader(raw, sig);
+    const n = elementCount(shape);
+    elements += n;
+    bytes += n * BYTES_PER_ELEMENT[datatype];
+    if (elements > limits.maxElements) {
+      throw new ModelInputError(`input ${quote(sig.name)} brings the request to ${elements} elements: at most ${limits.maxElements}`, true);
+    }
+    if (bytes > limits.maxBytes) {
+      throw new ModelInputError(`input ${quote(sig.name)} brings the request to ${bytes} bytes: at most ${limits.maxBytes}`, true);
+    }
+    return { raw, name: sig.name, datatype, shape };
+  });
+  return headers.map((h) => checkData(h.raw, h.name, h.datatype, h.shape));
+}
+
+/** A checked tensor as onnxruntime takes it. */
+export function toOrtTensor(t: TensorJson): ort.Tensor {
+  const dims = t.shape;
+  const nums = t.data as number[];
+  switch (t.datatype) {
+    case "BOOL":
+      return new ort.Tensor(
+        "bool",
+        Uint8Array.from(t.data as boolean[], (b) => (b ? 1 : 0)),
+        dims,
+      );
+    case "UINT8":
+      return new ort.Tensor("uint8", Uint8Array.from(nums), dims);
+    case "UINT16":
+      return new ort.Tensor("uint16", Uint16Array.from(nums), dims);
+    case "UINT32":
+      return new ort.Tensor("uint32", Uint32Array.from(nums), dims);
+    case "UINT64":
+      return new ort.Tensor("uint64", BigUint64Array.from(nums, BigInt), dims);
+    case "INT8":
+      return new ort.Tensor("int8", Int8Array.from(nums), dims);
+    case "INT16":
+      return new ort.Tensor("int16", Int16Array.from(nums), dims);
+    case "INT32":
+      return new ort.Tensor("int32", Int32Array.from(nums), dims);
+    case "INT64":
+      return new ort.Tensor("int64", BigInt64Array.from(nums, BigInt), dims);
+    case "FP32":
+      return new ort.Tensor("float32", Float32Array.from(nums), dims);
+    case "FP64":
+      return new ort.Tensor("float64", Float64Array.from(nums), dims);
+  }
+}
+
+/**
+ * An onnxruntime output as a JSON tensor. Refuses (CustomOutputError) element types JSON
+ * does not carry here, NaN/±Infinity, 64-bit integers past ±(2^53 − 1), and more than
+ * `maxElements` elements (a data-dependent output shape can outgrow what validation saw).
+ */
+export function fromOrtTensor(name: string, t: ort.Tensor, maxElements = DEFAULT_TENSOR_LIMITS.maxElements): TensorJson {
+  const what = `output ${quote(name)}`;
+  const datatype = datatypeOf(t.type);
+  if (datatype === null) throw new CustomOutputError(`${what} has element type ${t.type}, which custom models cannot return`);
+  const shape = t.dims.map(Number);
+  const n = elementCount(shape);
+  if (n > maxElements) throw new CustomOutputError(`${what} has ${n} elements (shape ${shapeText(shape)}): at most ${maxElements}`);
+  const raw = t.data;
+  if (typeof raw === "string" || Array.isArray(raw) || raw.length !== n) {
+    throw new CustomOutputError(`${what}: onnxruntime returned ${raw.length} elements for shape ${shapeText(shape)}`);
+  }
+  if (datatype === "BOOL") return { name, datatype, shape, data: Array.from(raw as Uint8Array, (v) => v !== 0) };
+  const data = new Array<number>(n);
+  if (datatype === "INT64" || datatype === "UINT64") {
+    const big = raw as BigInt64Array | BigUint64Array;
+    for (let i = 0; i < n; i++) {
+      const v = big[i] as bigint;
+      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+        throw new CustomOutputError(`${what}: element ${i} is ${v}, beyond ±(2^53 − 1), which a JSON number carries exactly`);
+      }
+      data[i] = Number(v);
+    }
+  } else {
+    const nums = raw as Exclude<typeof raw, BigInt64Array | BigUint64Array | Uint8Array | string | string[]> | Uint8Array;
+    for (let i = 0; i < n; i++) {
+      const v = nums[i] as number;
+      if (!Number.isFinite(v)) throw new CustomOutputError(`${what}: element ${i} is ${v}, which JSON cannot carry`);
+      data[i] = v;
+    }
+  }
+  return { name, datatype, shape, data };
+}
+
+/** The onnxruntime element type a datatype runs as (the inverse of datatypeOf). */
+export const elemTypeOf = (datatype: TensorDatatype): string => ELEM_TYPE_OF_DATATYPE[datatype];

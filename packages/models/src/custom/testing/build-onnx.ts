@@ -1,0 +1,94 @@
+/**
+ * Small real ONNX models for the custom-model tests (issue 17), built with onnx-proto the way
+ * validate-onnx.test.ts and sandbox-run.test.ts build theirs: each is a graph onnxruntime
+ * really runs, simple enough that a test computes the expected numbers by hand.
+ */
+import onnxProto from "onnx-proto";
+
+const { onnx } = onnxProto;
+export const ELEM = onnx.TensorProto.DataType;
+
+type Dim = number | string;
+
+export const valueInfo = (name: string, elemType: number, dims: readonly Dim[]) => ({
+  name,
+  type: {
+    tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) } },
+  },
+});
+
+export function encodeModel(graph: onnxProto.onnx.IGraphProto, opset = 17): Uint8Array {
+  return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: "", version: opset }], graph }).finish();
+}
+
+/** The weight of `affineModel`'s MatMul: 3×2, row-major. */
+export const AFFINE_W = [1, 2, 3, 4, 5, 6] as const;
+
+/**
+ * Two float outputs from x float [n, 3] (n a dynamic dimension named "n"):
+ * `plus_one` = x + 1 ([n, 3]) and `mat` = x · W ([n, 2], W = AFFINE_W as 3×2).
+ */
+export function affineModel(): Uint8Array {
+  return encodeModel({
+    name: "affine",
+    node: [
+      { opType: "Add", input: ["x", "one"], output: ["plus_one"] },
+      { opType: "MatMul", input: ["x", "w"], output: ["mat"] },
+    ],
+    initializer: [
+      { name: "one", dataType: ELEM.FLOAT, dims: [], floatData: [1] },
+      { name: "w", dataType: ELEM.FLOAT, dims: [3, 2], floatData: [...AFFINE_W] },
+    ],
+    input: [valueInfo("x", ELEM.FLOAT, ["n", 3])],
+    output: [valueInfo("plus_one", ELEM.FLOAT, ["n", 3]), valueInfo("mat", ELEM.FLOAT, ["n", 2])],
+  });
+}
+
+/**
+ * Integer and boolean outputs from x float [n, 4]: `label` = argmax over the last axis (int64
+ * [n]) and `positive` = x > 0 (bool [n, 4]).
+ */
+export function argMaxModel(): Uint8Array {
+  return encodeModel({
+    name: "argmax",
+    node: [
+      {
+        opType: "ArgMax",
+        input: ["x"],
+        output: ["label"],
+        attribute: [
+          { name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: 1 },
+          { name: "keepdims", type: onnx.AttributeProto.AttributeType.INT, i: 0 },
+        ],
+      },
+      { opType: "Greater", input: ["x", "zero"], output: ["positive"] },
+    ],
+    initializer: [{ name: "zero", dataType: ELEM.FLOAT, dims: [], floatData: [0] }],
+    input: [valueInfo("x", ELEM.FLOAT, ["n", 4])],
+    output: [valueInfo("label", ELEM.INT64, ["n"]), valueInfo("positive", ELEM.BOOL, ["n", 4])],
+  });
+}
+
+/** Two integer inputs, fixed shapes: `sum` = a + b, int32 [2, 2]; `wide` = c · 2^40, int64 [3]. */
+export function integerModel(): Uint8Array {
+  return encodeModel({
+    name: "integers",
+    node: [
+      { opType: "Add", input: ["a", "b"], output: ["sum"] },
+      { opType: "Mul", input: ["c", "scale"], output: ["wide"] },
+    ],
+    initializer: [{ name: "scale", dataType: ELEM.INT64, dims: [], int64Data: [2 ** 40] }],
+    input: [valueInfo("a", ELEM.INT32, [2, 2]), valueInfo("b", ELEM.INT32, [2, 2]), valueInfo("c", ELEM.INT64, [3])],
+    output: [valueInfo("sum", ELEM.INT32, [2, 2]), valueInfo("wide", ELEM.INT64, [3])],
+  });
+}
+
+/** `y` = log(x), float [4]: log(0) is −Infinity and log(−1) NaN, outputs JSON cannot carry. */
+export function logModel(): Uint8Array {
+  return encodeModel({
+    name: "log",
+    node: [{ opType: "Log", input: ["x"], output: ["y"] }],
+    input: [valueInfo("x", ELEM.FLOAT, [4])],
+    output: [valueInfo("y", ELEM.FLOAT, [4])],
+  });
+}
