@@ -64,7 +64,9 @@ export async function runInSandbox(
   try {
     return await new Promise<SandboxResult>((resolve) => {
       // An empty environment: the child gets nothing of the platform's settings or secrets.
-      const child = spawn(process.execPath, [CHILD], { stdio: ["pipe", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "" } });
+      // (Cast: under the web app's Next types, which also compile this file, a ProcessEnv must name NODE_ENV.)
+      const env = { PATH: process.env.PATH ?? "" } as Partial<NodeJS.ProcessEnv> as NodeJS.ProcessEnv;
+      const child = spawn(process.execPath, [CHILD], { stdio: ["pipe", "pipe", "pipe"], env });
       let stdout = "";
       let stderr = "";
       let peak: number | null = null;

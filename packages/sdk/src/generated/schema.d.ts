@@ -176,15 +176,101 @@ export interface paths {
         };
         /**
          * List models
-         * @description **Authentication:** API key with `models:read`.
+         * @description The built-in catalog, your organisation's uploaded models (private and public), and other organisations' public ones.
+         *
+         *     **Authentication:** API key with `models:read`.
          */
         get: operations["getModels"];
         put?: never;
-        post?: never;
+        /**
+         * Register an uploaded model
+         * @description Registers a finished resumable upload (`uploadId`, from POST /api/v1/models/uploads) as a model: the file is checked (ONNX, no external data, standard operators, opsets 7–21, at most 5 000 nodes, bounded input shapes), run twice on zero inputs in a sandbox with memory and time limits, and stored under the sha256 of its bytes, which is the model's id. A file of at most 8 MiB may instead be the body (`Content-Type: application/octet-stream`) with the options in the query (`name`, `visibility`, `dimBounds` as JSON). 201 with the model; 200 when your organisation already has these bytes; 422 with the reason when a check refuses it (nothing is stored, the upload is removed). The same bytes from another organisation are the same model id, owned by each under its own name and visibility.
+         *
+         *     **Authentication:** API key with `models:write`.
+         */
+        post: operations["postModels"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a model
+         * @description A model by its id (sha256) or slug: a built-in one, one of your organisation's uploads, or a public one.
+         *
+         *     **Authentication:** API key with `models:read`.
+         */
+        get: operations["getModelsId"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an uploaded model
+         * @description Your organisation gives up its uploaded model: it leaves your list, and everyone's if you had made it public. Its file and id stay for the jobs and receipts that name it, and for other organisations that uploaded the same bytes.
+         *
+         *     **Authentication:** API key with `models:write`.
+         */
+        delete: operations["deleteModelsId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a resumable model upload (tus)
+         * @description The tus 1.0.0 protocol (creation, termination, expiration; https://tus.io), so any tus client works: send `Tus-Resumable: 1.0.0` and `Upload-Length` (or `Upload-Defer-Length: 1`) → 201 with `Location` and the upload's id. Then PATCH the bytes to that location; after an interruption, `HEAD` it for `Upload-Offset` and resume from there. Register the finished upload with POST /api/v1/models. An upload is your organisation's only, and expires 24 hours after it was created. `OPTIONS` answers the server's tus version, extensions and `Tus-Max-Size`.
+         *
+         *     **Authentication:** API key with `models:write`.
+         */
+        post: operations["postModelsUploads"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/uploads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Abandon a model upload (tus)
+         * @description Removes the upload and the bytes received (tus termination).
+         *
+         *     **Authentication:** API key with `models:write`.
+         */
+        delete: operations["deleteModelsUploadsId"];
+        options?: never;
+        head?: never;
+        /**
+         * Send bytes of a model upload (tus)
+         * @description Appends the body at `Upload-Offset` (which must be the bytes received so far: `HEAD` the upload to learn it) → 204 with the new `Upload-Offset`. `HEAD` on the same URL answers `Upload-Offset` and `Upload-Length`.
+         *
+         *     **Authentication:** API key with `models:write`.
+         */
+        patch: operations["patchModelsUploadsId"];
         trace?: never;
     };
     "/api/v1/market": {
@@ -1424,6 +1510,41 @@ export interface components {
              */
             basePrice: string;
             synthetic: boolean;
+            /** @description Uploaded models only (issue 17): who sees it and what its owner chose. */
+            custom?: {
+                /**
+                 * @description `private`: the owning organisation only; `public`: listed for everyone.
+                 * @enum {string}
+                 */
+                visibility: "private" | "public";
+                /** @description Your organisation uploaded it; false: another organisation's public model. */
+                ownedByYou: boolean;
+                fileBytes: number;
+                /** @description Two runs on the same input gave the same bytes when it was validated. */
+                deterministic: boolean;
+                /** @enum {string} */
+                preprocessing: "raw";
+                /** @enum {string} */
+                postprocessing: "raw";
+                /**
+                 * Format: date-time
+                 * @example 2026-01-31T12:00:00.000Z
+                 */
+                createdAt: string;
+            };
+        };
+        DeletedModel: {
+            id: string;
+            /** @enum {boolean} */
+            deleted: true;
+        };
+        UploadCreated: {
+            /** @description The upload's id: PATCH its bytes to `location`, then POST it to /api/v1/models as `uploadId`. */
+            id: string;
+            /** @description The upload's URL (also the `Location` header), relative to this host. */
+            location: string;
+            /** @description The largest model file an upload may be. */
+            maxBytes: number;
         };
         Market: {
             /**
@@ -2888,7 +3009,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An idempotency key reused with another body. */
+            /** @description Well-formed but refused: an idempotency key reused with another body, or an uploaded model its checks refused (the message says why). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3026,7 +3147,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An idempotency key reused with another body. */
+            /** @description Well-formed but refused: an idempotency key reused with another body, or an uploaded model its checks refused (the message says why). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3665,6 +3786,641 @@ export interface operations {
             };
         };
     };
+    postModels: {
+        parameters: {
+            query?: {
+                /** @description Your name for the model; shown to others only if it is public. */
+                name?: string;
+                /** @description `private`: your organisation only; `public`: listed for everyone. */
+                visibility?: "private" | "public";
+                /** @description What is done to inputs before the run: `raw` tensors (more to come). */
+                preprocessing?: "raw";
+                /** @description What is done to outputs after the run: `raw` tensors (more to come). */
+                postprocessing?: "raw";
+                /** @description JSON: the largest size of each dynamic input dimension, by name. */
+                dimBounds?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "uploadId": "3f5a0c2b9d8e4f6a1b7c0d2e3f4a5b6c",
+                 *       "name": "my-classifier",
+                 *       "visibility": "private"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Your name for the model; shown to others only if it is public. */
+                    name: string;
+                    /**
+                     * @description `private`: your organisation only; `public`: listed for everyone.
+                     * @default private
+                     * @enum {string}
+                     */
+                    visibility?: "private" | "public";
+                    /**
+                     * @description What is done to inputs before the run: `raw` tensors (more to come).
+                     * @default raw
+                     * @enum {string}
+                     */
+                    preprocessing?: "raw";
+                    /**
+                     * @description What is done to outputs after the run: `raw` tensors (more to come).
+                     * @default raw
+                     * @enum {string}
+                     */
+                    postprocessing?: "raw";
+                    /** @description The largest size of each dynamic input dimension, by its name (`dim_param`) or `input:index`. */
+                    dimBounds?: {
+                        [key: string]: number;
+                    };
+                    uploadId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Your organisation already had these bytes: its model. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            /** @description The model, registered. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            /** @description Invalid request: `error.details` lists each field's problem. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, revoked or expired API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not the caller's organisation's. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (the message says which). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the route accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed but refused: an idempotency key reused with another body, or an uploaded model its checks refused (the message says why). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (logged with the request id). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable (the database, or a payment or chain service not configured); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getModelsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model's id (sha256) or slug. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The model. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            /** @description Missing, malformed, revoked or expired API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not the caller's organisation's. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (logged with the request id). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable (the database, or a payment or chain service not configured); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteModelsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model's id (sha256). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedModel"];
+                };
+            };
+            /** @description Missing, malformed, revoked or expired API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not the caller's organisation's. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (logged with the request id). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable (the database, or a payment or chain service not configured); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postModelsUploads: {
+        parameters: {
+            query?: never;
+            header: {
+                "tus-resumable": "1.0.0";
+                /** @description The file's size in bytes. */
+                "upload-length"?: string;
+                /** @description The size is not known yet: give `Upload-Length` in a later PATCH. */
+                "upload-defer-length"?: "1";
+                /** @description tus metadata; `filename` is kept, the rest ignored. */
+                "upload-metadata"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created: `Location` is where to PATCH the bytes. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadCreated"];
+                };
+            };
+            /** @description Invalid request: `error.details` lists each field's problem. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, revoked or expired API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description tus: the `Tus-Resumable: 1.0.0` header is missing, or names another version. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the route accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (logged with the request id). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable (the database, or a payment or chain service not configured); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteModelsUploadsId: {
+        parameters: {
+            query?: never;
+            header: {
+                "tus-resumable": "1.0.0";
+            };
+            path: {
+                /** @description The upload's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, malformed, revoked or expired API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not the caller's organisation's. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description tus: the `Tus-Resumable: 1.0.0` header is missing, or names another version. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (logged with the request id). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable (the database, or a payment or chain service not configured); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchModelsUploadsId: {
+        parameters: {
+            query?: never;
+            header: {
+                "tus-resumable": "1.0.0";
+                /** @description Where these bytes start. */
+                "upload-offset": string;
+            };
+            path: {
+                /** @description The upload's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/offset+octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Received: `Upload-Offset` is the bytes received so far. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: `error.details` lists each field's problem. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, revoked or expired API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not the caller's organisation's. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (the message says which). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Gone: the upload expired (24 hours after it was created); start a new one. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description tus: the `Tus-Resumable: 1.0.0` header is missing, or names another version. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than the route accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (logged with the request id). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable (the database, or a payment or chain service not configured); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getMarket: {
         parameters: {
             query?: {
@@ -3939,7 +4695,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An idempotency key reused with another body. */
+            /** @description Well-formed but refused: an idempotency key reused with another body, or an uploaded model its checks refused (the message says why). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4348,7 +5104,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An idempotency key reused with another body. */
+            /** @description Well-formed but refused: an idempotency key reused with another body, or an uploaded model its checks refused (the message says why). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5028,7 +5784,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An idempotency key reused with another body. */
+            /** @description Well-formed but refused: an idempotency key reused with another body, or an uploaded model its checks refused (the message says why). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5157,7 +5913,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An idempotency key reused with another body. */
+            /** @description Well-formed but refused: an idempotency key reused with another body, or an uploaded model its checks refused (the message says why). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5719,7 +6475,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An idempotency key reused with another body. */
+            /** @description Well-formed but refused: an idempotency key reused with another body, or an uploaded model its checks refused (the message says why). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6018,7 +6774,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description An idempotency key reused with another body. */
+            /** @description Well-formed but refused: an idempotency key reused with another body, or an uploaded model its checks refused (the message says why). */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -20,6 +20,7 @@ import { ZListJobsRequest } from "../services/jobs/list-jobs.ts";
 import { ZSubmitBatchRequest } from "../services/jobs/submit-batch.ts";
 import { ZSubmitJobRequest } from "../services/jobs/submit-job.ts";
 import { ZMarketQuery } from "../services/market/market.ts";
+import { ZRegisterModelQuery, ZRegisterModelRequest } from "../services/models/register-model.ts";
 import { ZQuoteRequest } from "../services/market/quote.ts";
 import { ZCreateRegistrationTokenRequest } from "../services/nodes/create-registration-token.ts";
 import { ZUpdateWorkerRequest } from "../services/providers/update-worker.ts";
@@ -30,7 +31,8 @@ import { ZBalance, ZBillingHistory, ZCheckout } from "./schemas/billing.ts";
 import { ZBaseUnits, ZErrorBody, ZUuid } from "./schemas/common.ts";
 import { ZSubmittedBatch } from "./schemas/job-batches.ts";
 import { ZJob, ZJobList, ZJobVerification, ZSubmittedJob } from "./schemas/jobs.ts";
-import { ZJobQuote, ZMarket, ZModelList, ZRegions } from "./schemas/market.ts";
+import { ZJobQuote, ZMarket, ZModel, ZModelList, ZRegions } from "./schemas/market.ts";
+import { ZDeletedModel, ZUploadCreated } from "./schemas/models.ts";
 import { ZLiveNetwork, ZProviderRecords, ZPublicKeys, ZRecentActivity, ZVerificationEpochs } from "./schemas/network.ts";
 import {
   ZCapabilityEvidence,
@@ -81,8 +83,8 @@ interface Operation {
   description?: string;
   access: Access;
   request?: RouteConfig["request"];
-  /** Success statuses and their body schemas. */
-  ok: Record<number, { description: string; schema: z.ZodType; contentType?: string }>;
+  /** Success statuses and their body schemas; `schema: null`: no body (a tus 204). */
+  ok: Record<number, { description: string; schema: z.ZodType | null; contentType?: string }>;
   /** The failures the operation itself answers, besides those every operation of its kind can. */
   errors: number[];
   /** The failures' body: the platform's `Error` unless the route speaks another protocol's. */
@@ -97,8 +99,10 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: "Not found, or not the caller's organisation's.",
   405: "Method not allowed: `Allow` names the route's methods.",
   409: "Conflicts with the current state (the message says which).",
+  410: "Gone: the upload expired (24 hours after it was created); start a new one.",
+  412: "tus: the `Tus-Resumable: 1.0.0` header is missing, or names another version.",
   413: "The body is larger than the route accepts.",
-  422: "An idempotency key reused with another body.",
+  422: "Well-formed but refused: an idempotency key reused with another body, or an uploaded model its checks refused (the message says why).",
   429: "Rate limited: retry after `Retry-After` seconds.",
   500: "Internal error (logged with the request id).",
   503: "Unavailable (the database, or a payment or chain service not configured); retry later.",
@@ -287,9 +291,113 @@ const OPERATIONS: Operation[] = [
     path: "/api/v1/models",
     tag: "Models",
     summary: "List models",
+    description: "The built-in catalog, your organisation's uploaded models (private and public), and other organisations' public ones.",
     access: { scope: "models:read" },
     ok: { 200: { description: "The catalog.", schema: ZModelList } },
     errors: [],
+  },
+  {
+    method: "post",
+    path: "/api/v1/models",
+    tag: "Models",
+    summary: "Register an uploaded model",
+    description:
+      "Registers a finished resumable upload (`uploadId`, from POST /api/v1/models/uploads) as a model: the file is checked (ONNX, no external data, standard operators, opsets 7–21, at most 5 000 nodes, bounded input shapes), run twice on zero inputs in a sandbox with memory and time limits, and stored under the sha256 of its bytes, which is the model's id. A file of at most 8 MiB may instead be the body (`Content-Type: application/octet-stream`) with the options in the query (`name`, `visibility`, `dimBounds` as JSON). 201 with the model; 200 when your organisation already has these bytes; 422 with the reason when a check refuses it (nothing is stored, the upload is removed). The same bytes from another organisation are the same model id, owned by each under its own name and visibility.",
+    access: { scope: "models:write" },
+    request: {
+      query: ZRegisterModelQuery.partial(),
+      body: jsonBody(ZRegisterModelRequest, { uploadId: "3f5a0c2b9d8e4f6a1b7c0d2e3f4a5b6c", name: "my-classifier", visibility: "private" }),
+    },
+    ok: {
+      200: { description: "Your organisation already had these bytes: its model.", schema: ZModel },
+      201: { description: "The model, registered.", schema: ZModel },
+    },
+    errors: [400, 404, 409, 413, 422],
+  },
+  {
+    method: "get",
+    path: "/api/v1/models/{id}",
+    tag: "Models",
+    summary: "Get a model",
+    description: "A model by its id (sha256) or slug: a built-in one, one of your organisation's uploads, or a public one.",
+    access: { scope: "models:read" },
+    request: { params: z.object({ id: z.string().min(1).max(200).describe("The model's id (sha256) or slug.") }) },
+    ok: { 200: { description: "The model.", schema: ZModel } },
+    errors: [404],
+  },
+  {
+    method: "delete",
+    path: "/api/v1/models/{id}",
+    tag: "Models",
+    summary: "Delete an uploaded model",
+    description:
+      "Your organisation gives up its uploaded model: it leaves your list, and everyone's if you had made it public. Its file and id stay for the jobs and receipts that name it, and for other organisations that uploaded the same bytes.",
+    access: { scope: "models:write" },
+    request: { params: z.object({ id: z.string().min(1).max(200).describe("The model's id (sha256).") }) },
+    ok: { 200: { description: "Deleted.", schema: ZDeletedModel } },
+    errors: [404],
+  },
+  {
+    method: "post",
+    path: "/api/v1/models/uploads",
+    tag: "Models",
+    summary: "Start a resumable model upload (tus)",
+    description:
+      "The tus 1.0.0 protocol (creation, termination, expiration; https://tus.io), so any tus client works: send `Tus-Resumable: 1.0.0` and `Upload-Length` (or `Upload-Defer-Length: 1`) → 201 with `Location` and the upload's id. Then PATCH the bytes to that location; after an interruption, `HEAD` it for `Upload-Offset` and resume from there. Register the finished upload with POST /api/v1/models. An upload is your organisation's only, and expires 24 hours after it was created. `OPTIONS` answers the server's tus version, extensions and `Tus-Max-Size`.",
+    access: { scope: "models:write" },
+    request: {
+      headers: z.object({
+        "tus-resumable": z.literal("1.0.0"),
+        "upload-length": z.string().regex(/^\d+$/).optional().describe("The file's size in bytes."),
+        "upload-defer-length": z.literal("1").optional().describe("The size is not known yet: give `Upload-Length` in a later PATCH."),
+        "upload-metadata": z.string().max(1_000).optional().describe("tus metadata; `filename` is kept, the rest ignored."),
+      }),
+    },
+    ok: { 201: { description: "Created: `Location` is where to PATCH the bytes.", schema: ZUploadCreated } },
+    errors: [400, 412, 413],
+  },
+  {
+    method: "patch",
+    path: "/api/v1/models/uploads/{id}",
+    tag: "Models",
+    summary: "Send bytes of a model upload (tus)",
+    description:
+      "Appends the body at `Upload-Offset` (which must be the bytes received so far: `HEAD` the upload to learn it) → 204 with the new `Upload-Offset`. `HEAD` on the same URL answers `Upload-Offset` and `Upload-Length`.",
+    access: { scope: "models:write" },
+    request: {
+      params: z.object({
+        id: z
+          .string()
+          .regex(/^[0-9a-f]{32}$/)
+          .describe("The upload's id."),
+      }),
+      headers: z.object({
+        "tus-resumable": z.literal("1.0.0"),
+        "upload-offset": z.string().regex(/^\d+$/).describe("Where these bytes start."),
+      }),
+      body: { required: true, content: { "application/offset+octet-stream": { schema: z.string().meta({ format: "binary" }) } } },
+    },
+    ok: { 204: { description: "Received: `Upload-Offset` is the bytes received so far.", schema: null } },
+    errors: [400, 404, 409, 410, 412, 413],
+  },
+  {
+    method: "delete",
+    path: "/api/v1/models/uploads/{id}",
+    tag: "Models",
+    summary: "Abandon a model upload (tus)",
+    description: "Removes the upload and the bytes received (tus termination).",
+    access: { scope: "models:write" },
+    request: {
+      params: z.object({
+        id: z
+          .string()
+          .regex(/^[0-9a-f]{32}$/)
+          .describe("The upload's id."),
+      }),
+      headers: z.object({ "tus-resumable": z.literal("1.0.0") }),
+    },
+    ok: { 204: { description: "Removed.", schema: null } },
+    errors: [404, 412],
   },
   {
     method: "get",
@@ -855,10 +963,9 @@ export function buildRegistry(): OpenAPIRegistry {
   for (const op of OPERATIONS) {
     const responses: RouteConfig["responses"] = {};
     for (const [status, r] of Object.entries(op.ok)) {
-      responses[status] = {
-        description: r.description,
-        content: { [r.contentType ?? "application/json"]: { schema: r.schema } },
-      };
+      responses[status] = r.schema
+        ? { description: r.description, content: { [r.contentType ?? "application/json"]: { schema: r.schema } } }
+        : { description: r.description };
     }
     for (const status of [...op.errors, ...commonErrors(op.access)].sort((a, b) => a - b)) {
       responses[String(status)] = {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ZBaseUnits, ZJson, ZSha256 } from "./common.ts";
+import { ZCustomModelFacts } from "./models.ts";
 
 const ZTimeToResult = z.strictObject({ p50: z.number().min(0).nullable(), p95: z.number().min(0).nullable(), samples: z.int().min(0) });
 
@@ -14,6 +15,7 @@ export const ZModel = z
     baseCostMilliCu: z.int().min(0),
     basePrice: ZBaseUnits,
     synthetic: z.boolean(),
+    custom: ZCustomModelFacts.optional().describe("Uploaded models only (issue 17): who sees it and what its owner chose."),
   })
   .meta({ id: "Model" });
 

@@ -1,0 +1,29 @@
+// Uploaded models (issue 17): what the catalog says of a model an organisation uploaded, the
+// tus upload's creation answer, and a deletion's.
+import { z } from "zod";
+import { ZDateTime, ZSha256 } from "./common.ts";
+
+export const ZCustomModelFacts = z
+  .strictObject({
+    visibility: z.enum(["private", "public"]).describe("`private`: the owning organisation only; `public`: listed for everyone."),
+    ownedByYou: z.boolean().describe("Your organisation uploaded it; false: another organisation's public model."),
+    fileBytes: z.int().min(0),
+    deterministic: z.boolean().describe("Two runs on the same input gave the same bytes when it was validated."),
+    preprocessing: z.enum(["raw"]),
+    postprocessing: z.enum(["raw"]),
+    createdAt: ZDateTime,
+  })
+  .meta({ id: "CustomModelFacts" });
+
+export const ZUploadCreated = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/)
+      .describe("The upload's id: PATCH its bytes to `location`, then POST it to /api/v1/models as `uploadId`."),
+    location: z.string().describe("The upload's URL (also the `Location` header), relative to this host."),
+    maxBytes: z.int().min(1).describe("The largest model file an upload may be."),
+  })
+  .meta({ id: "UploadCreated" });
+
+export const ZDeletedModel = z.strictObject({ id: ZSha256, deleted: z.literal(true) }).meta({ id: "DeletedModel" });

@@ -1,0 +1,180 @@
+/**
+ * Registers an uploaded model (issue 17): the finished upload's bytes are checked by
+ * validateOnnx, then run in the sandbox under the configured limits; only a model that passes
+ * both is put in the content store (id = sha256 of its bytes) and given a catalog row and the
+ * organisation's ownership. A refused model is a 422 with the check's reason (413 for a size
+ * limit), and nothing is stored. The same bytes again from the same organisation answer its
+ * existing model (200); from another organisation, that organisation gets its own ownership
+ * of the same model (same id, same stored file) under its own name and visibility.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { insertModelOwnership, insertUploadedModel, listVisibleCustomModels } from "@proofgrid/db/models/custom-models";
+import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { runInSandbox } from "@proofgrid/models/custom/sandbox-run";
+import { ONNX_LIMITS, OnnxValidationError, validateOnnx } from "@proofgrid/models/custom/validate-onnx";
+import { z } from "zod";
+import { db } from "../../db.ts";
+import { getEnv } from "../../env.ts";
+import { AppError } from "../../errors.ts";
+import { pgText } from "../../http/safe-text.ts";
+import { logger } from "../../logger.ts";
+import { customModelView } from "./list-models.ts";
+import { modelStore } from "./model-store.ts";
+import { getFinishedUpload, removeUpload, UPLOAD_ID } from "./model-uploads.ts";
+
+/** Sandbox runs at once in this process: each may take MODEL_SANDBOX_MEMORY_BYTES and a core. */
+const MAX_CONCURRENT_VALIDATIONS = 2;
+let validating = 0;
+/** Uploads being registered now: a second registration of one waits for nothing, it is a 409. */
+const registering = new Set<string>();
+
+const ZModelOptions = z.strictObject({
+  name: pgText().trim().min(1).max(100).describe("Your name for the model; shown to others only if it is public."),
+  visibility: z
+    .enum(["private", "public"])
+    .default("private")
+    .describe("`private`: your organisation only; `public`: listed for everyone."),
+  preprocessing: z.enum(["raw"]).default("raw").describe("What is done to inputs before the run: `raw` tensors (more to come)."),
+  postprocessing: z.enum(["raw"]).default("raw").describe("What is done to outputs after the run: `raw` tensors (more to come)."),
+  dimBounds: z
+    .record(z.string().min(1).max(100), z.int().min(1).max(ONNX_LIMITS.maxDimBound))
+    .refine((r) => Object.keys(r).length <= 64, { message: "at most 64 bounds" })
+    .optional()
+    .describe("The largest size of each dynamic input dimension, by its name (`dim_param`) or `input:index`."),
+});
+
+export const ZRegisterModelRequest = ZModelOptions.extend({
+  uploadId: z.string().regex(UPLOAD_ID, "an upload id (32 hex) from POST /api/v1/models/uploads"),
+});
+export type TRegisterModelRequest = z.infer<typeof ZRegisterModelRequest>;
+type TModelOptions = z.infer<typeof ZModelOptions>;
+
+/** The query of a registration that sends the file as the body (small files): the same options, bounds as JSON. */
+export const ZRegisterModelQuery = z.strictObject({
+  name: ZModelOptions.shape.name,
+  visibility: ZModelOptions.shape.visibility,
+  preprocessing: ZModelOptions.shape.preprocessing,
+  postprocessing: ZModelOptions.shape.postprocessing,
+  dimBounds: z.string().max(4_000).optional().describe("JSON: the largest size of each dynamic input dimension, by name."),
+});
+/** A file sent as the request's body may be this large; larger ones go through the resumable upload. */
+export const MAX_DIRECT_UPLOAD_BYTES = 8 * 1024 * 1024;
+
+export type RegisteredModel = { status: 200 | 201; model: ReturnType<typeof customModelView> };
+
+/** Registers the organisation's finished upload; the upload is removed once it is registered or refused. */
+export async function registerUploadedModel(opts: {
+  orgId: string;
+  keyId: string | null;
+  request: TRegisterModelRequest;
+}): Promise<RegisteredModel> {
+  const { uploadId, ...options } = opts.request;
+  if (registering.has(uploadId)) throw new AppError("CONFLICT", `upload ${uploadId} is being registered by another request`);
+  registering.add(uploadId);
+  try {
+    const upload = await getFinishedUpload({ orgId: opts.orgId, id: uploadId });
+    const bytes = readFileSync(upload.path);
+    try {
+      const result = await registerModelBytes({ orgId: opts.orgId, keyId: opts.keyId, bytes, options });
+      await removeUpload(uploadId);
+      return result;
+    } catch (err) {
+      // A refused file is removed with its reason given; a busy or failing server keeps it for a retry.
+      if (err instanceof AppError && ["UNPROCESSABLE", "PAYLOAD_TOO_LARGE", "CONFLICT"].includes(err.code)) await removeUpload(uploadId);
+      throw err;
+    }
+  } finally {
+    registering.delete(uploadId);
+  }
+}
+
+/** Validates, runs and stores the bytes, and gives the organisation its model. */
+export async function registerModelBytes(opts: {
+  orgId: string;
+  keyId: string | null;
+  bytes: Uint8Array;
+  options: TModelOptions;
+}): Promise<RegisteredModel> {
+  const { orgId, bytes, options } = opts;
+  const id = createHash("sha256").update(bytes).digest("hex");
+  const pricePerCu = getEnv().PRICE_PER_CU_BASE_UNITS;
+  const [mine] = await listVisibleCustomModels(sql(), { orgId, modelId: id, limit: 1 });
+  if (mine?.owned) return { status: 200, model: customModelView(mine, pricePerCu) };
+
+  const existing = await db().model.findUnique({ where: { id }, select: { builtIn: true, slug: true } });
+  if (existing?.builtIn) {
+    throw new AppError("CONFLICT", `these bytes are the built-in model ${existing.slug}: run it by that name, no upload needed`);
+  }
+  // Bytes another organisation uploaded were validated and run then: only the ownership is new.
+  const facts = existing ? null : await checkModel(bytes, options.dimBounds ?? {});
+
+  if (facts) modelStore().put(bytes);
+  const created = await sqlTransaction(async (tx) => {
+    if (facts) {
+      const row = await insertUploadedModel(tx, { id, ...facts, fileBytes: bytes.byteLength });
+      if (row.builtIn) throw new AppError("CONFLICT", "these bytes are a built-in model: run it by its name, no upload needed");
+    }
+    return insertModelOwnership(tx, {
+      orgId,
+      modelId: id,
+      name: options.name,
+      visibility: options.visibility,
+      preprocessing: options.preprocessing,
+      postprocessing: options.postprocessing,
+      createdByKeyId: opts.keyId,
+    });
+  });
+  const [row] = await listVisibleCustomModels(sql(), { orgId, modelId: id, limit: 1 });
+  if (!row) throw new Error(`model ${id} was registered but is not visible to its owner`);
+  logger.info(
+    { orgId, modelId: id, bytes: bytes.byteLength, visibility: options.visibility, newModel: facts !== null },
+    "custom model registered",
+  );
+  return { status: created ? 201 : 200, model: customModelView(row, pricePerCu) };
+}
+
+/** validateOnnx, then the sandbox's reference run: the model row's facts, or a 422/413 with the reason. */
+async function checkModel(bytes: Uint8Array, dimBounds: Record<string, number>) {
+  let signature: ReturnType<typeof validateOnnx>;
+  try {
+    signature = validateOnnx(bytes, { dimBounds });
+  } catch (err) {
+    if (!(err instanceof OnnxValidationError)) throw err;
+    throw new AppError(err.tooLarge ? "PAYLOAD_TOO_LARGE" : "UNPROCESSABLE", `the model was refused: ${err.message}`, {
+      check: "validate",
+    });
+  }
+  if (validating >= MAX_CONCURRENT_VALIDATIONS) {
+    throw new AppError("RATE_LIMITED", `${MAX_CONCURRENT_VALIDATIONS} models are being validated: retry shortly`, {
+      retryAfterSeconds: 30,
+    });
+  }
+  validating++;
+  let run: Awaited<ReturnType<typeof runInSandbox>>;
+  try {
+    const env = getEnv();
+    run = await runInSandbox({ bytes }, signature.inputs, {
+      memoryBytes: env.MODEL_SANDBOX_MEMORY_BYTES,
+      timeoutMs: env.MODEL_SANDBOX_TIMEOUT_MS,
+    });
+  } finally {
+    validating--;
+  }
+  if (!run.ok) {
+    throw new AppError("UNPROCESSABLE", `the model was refused in the sandbox: ${run.message}`, { check: "sandbox", reason: run.reason });
+  }
+  // 1 CU = 1 s on the reference machine, so a milli-CU is a millisecond of the run; the faster
+  // of the two runs (the first pays one-off allocations). At least 1: no model runs for free.
+  const baseCostMilliCu = Math.max(1, Math.ceil(Math.min(...run.runMs)));
+  return {
+    signature: {
+      format: "onnx",
+      ...signature,
+      outputsAtBounds: run.outputs,
+      reference: { createMs: run.createMs, runMs: run.runMs, peakRssBytes: run.peakRssBytes },
+    },
+    baseCostMilliCu,
+    deterministic: run.deterministic,
+  };
+}

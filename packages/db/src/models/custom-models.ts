@@ -1,0 +1,125 @@
+import type { Db } from "../db-types.ts";
+
+// Uploaded models (issue 17): the content row in `models` (id = the file's sha256, shared by
+// every organisation that uploads the same bytes) and each organisation's ownership of it in
+// `custom_models` (its name, visibility and processing). Tenancy lives in the one predicate
+// below: an organisation sees a custom model through its own row or through a public one.
+
+export type ModelVisibility = "private" | "public";
+export type ModelProcessing = "raw";
+
+export interface InsertUploadedModelOptions {
+  /** sha256 of the file. */
+  id: string;
+  /** The signature validateOnnx and the sandbox recorded (stored as jsonb). */
+  signature: unknown;
+  /** Measured on the reference run: 1 milli-CU = 1 ms on the reference machine. */
+  baseCostMilliCu: number;
+  fileBytes: number;
+  deterministic: boolean;
+}
+
+/**
+ * Creates the content row of an uploaded model unless one exists. Its slug is
+ * `custom-<first 12 hex of the id>`: unique, names no organisation and no upload's name (those
+ * are each owner's own, and private ones must not show in a slug others may see), and short
+ * enough to type; in the one-in-2^48 case that another id holds it, the full id is the slug.
+ * Returns whether the row was created and whether an existing one is a built-in model (the
+ * same bytes as a catalog model's file).
+ */
+export async function insertUploadedModel(db: Db, opts: InsertUploadedModelOptions): Promise<{ created: boolean; builtIn: boolean }> {
+  const short = `custom-${opts.id.slice(0, 12)}`;
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    INSERT INTO models (id, slug, name, kind, description, signature, base_cost_milli_cu, synthetic, built_in, file_bytes, deterministic)
+    VALUES (
+      ${opts.id},
+      CASE WHEN EXISTS (SELECT 1 FROM models WHERE slug = ${short}) THEN ${`custom-${opts.id}`} ELSE ${short} END,
+      ${`custom model ${opts.id.slice(0, 12)}`}, 'tensor'::"ModelKind", '',
+      ${JSON.stringify(opts.signature)}::jsonb, ${opts.baseCostMilliCu}::int, false, false, ${opts.fileBytes}::bigint, ${opts.deterministic})
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id`;
+  if (rows.length > 0) return { created: true, builtIn: false };
+  const existing = await db.$queryRaw<{ built_in: boolean }[]>`SELECT built_in FROM models WHERE id = ${opts.id}`;
+  return { created: false, builtIn: existing[0]?.built_in ?? false };
+}
+
+export interface InsertModelOwnershipOptions {
+  orgId: string;
+  modelId: string;
+  name: string;
+  visibility: ModelVisibility;
+  preprocessing: ModelProcessing;
+  postprocessing: ModelProcessing;
+  createdByKeyId: string | null;
+}
+
+/** Gives the organisation its row for the model unless it has one; true when created. */
+export async function insertModelOwnership(db: Db, opts: InsertModelOwnershipOptions): Promise<boolean> {
+  const n = await db.$executeRaw`
+    INSERT INTO custom_models (org_id, model_id, name, visibility, preprocessing, postprocessing, created_by_key_id)
+    VALUES (${opts.orgId}::uuid, ${opts.modelId}, ${opts.name}, ${opts.visibility}::"ModelVisibility",
+            ${opts.preprocessing}::"ModelProcessing", ${opts.postprocessing}::"ModelProcessing", ${opts.createdByKeyId}::uuid)
+    ON CONFLICT (org_id, model_id) DO NOTHING`;
+  return n > 0;
+}
+
+/** Removes the organisation's row for the model; true when it had one. The content row and
+ * the stored file stay: jobs refer to them, and other organisations may own the same bytes. */
+export async function deleteModelOwnership(db: Db, opts: { orgId: string; modelId: string }): Promise<boolean> {
+  const n = await db.$executeRaw`DELETE FROM custom_models WHERE org_id = ${opts.orgId}::uuid AND model_id = ${opts.modelId}`;
+  return n > 0;
+}
+
+export interface CustomModelRow {
+  id: string;
+  slug: string;
+  name: string;
+  kind: "tensor";
+  description: string;
+  signature: unknown;
+  baseCostMilliCu: number;
+  synthetic: boolean;
+  /** int8 as text (pg), converted by the caller. */
+  fileBytes: string;
+  deterministic: boolean;
+  visibility: ModelVisibility;
+  preprocessing: ModelProcessing;
+  postprocessing: ModelProcessing;
+  /** The caller's organisation owns it (its own row); false: another's public one. */
+  owned: boolean;
+  createdAt: Date;
+}
+
+/**
+ * The custom models `orgId` may see (null: only public ones), one row per model: the
+ * organisation's own row when it has one, else the earliest public one. `modelId` narrows it
+ * to one model: a private model of another organisation is then no row, as a missing one is.
+ */
+export async function listVisibleCustomModels(
+  db: Db,
+  opts: { orgId: string | null; modelId?: string; limit: number },
+): Promise<CustomModelRow[]> {
+  return db.$queryRaw<CustomModelRow[]>`
+    SELECT DISTINCT ON (m.id)
+      m.id, m.slug, cm.name, m.kind::text AS kind, m.description, m.signature, m.base_cost_milli_cu AS "baseCostMilliCu",
+      m.synthetic, m.file_bytes::text AS "fileBytes", m.deterministic, cm.visibility::text AS visibility,
+      cm.preprocessing::text AS preprocessing, cm.postprocessing::text AS postprocessing,
+      COALESCE(cm.org_id = ${opts.orgId}::uuid, false) AS owned, cm.created_at AS "createdAt"
+    FROM custom_models cm
+    JOIN models m ON m.id = cm.model_id
+    WHERE (cm.org_id = ${opts.orgId}::uuid OR cm.visibility = 'public')
+      AND (${opts.modelId ?? null}::text IS NULL OR m.id = ${opts.modelId ?? null}::text)
+    ORDER BY m.id, COALESCE(cm.org_id = ${opts.orgId}::uuid, false) DESC, cm.created_at ASC
+    LIMIT ${opts.limit}::int`;
+}
+
+/** Whether `orgId` (null: anyone) may see the model: built-in, its own, or public. */
+export async function canSeeModel(db: Db, opts: { orgId: string | null; modelId: string }): Promise<boolean> {
+  const rows = await db.$queryRaw<{ ok: boolean }[]>`
+    SELECT m.built_in OR EXISTS (
+      SELECT 1 FROM custom_models cm
+      WHERE cm.model_id = m.id AND (cm.org_id = ${opts.orgId}::uuid OR cm.visibility = 'public')
+    ) AS ok
+    FROM models m WHERE m.id = ${opts.modelId}`;
+  return rows[0]?.ok ?? false;
+}
