@@ -342,7 +342,7 @@ async function eventLoopDelay(): Promise<{ threadP99: number; mainP99: number; i
 
 async function main() {
   const parts = selectedParts();
-  const stackParts: Part[] = ["dispatch", "ocr", "vad", "embeddings", "throughput", "burst"];
+  const stackParts: Part[] = ["dispatch", "ocr", "vad", "embeddings", "throughput", "batch", "burst"];
   const needStack = stackParts.some((p) => parts.has(p));
   if (needStack) ensureWebBuild(progress);
   const dir = mkdtempSync(join(tmpdir(), "proofgrid-bench-"));
