@@ -12,13 +12,24 @@
  * time limit still holds and the report says memory was not watched.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { packageDir } from "../package-dir.ts";
 import type { TensorSignature } from "./validate-onnx.ts";
 
-const CHILD = fileURLToPath(new URL("./sandbox-child.mjs", import.meta.url));
+/**
+ * The child's script: beside this file when it runs from source (tests, scripts); from the
+ * installed package when this file is bundled into the web app's server, where the bundler
+ * rewrites `new URL("./x", import.meta.url)` into an asset URL Node's fileURLToPath refuses
+ * (`next build` failed on it) and the chunk's folder holds no such script.
+ */
+function childScript(): string {
+  const beside = join(dirname(fileURLToPath(import.meta.url)), "sandbox-child.mjs");
+  if (existsSync(beside)) return beside;
+  return join(packageDir("@proofgrid/models"), "src", "custom", "sandbox-child.mjs");
+}
 const WATCH_EVERY_MS = 10;
 
 export interface SandboxLimits {
@@ -66,7 +77,7 @@ export async function runInSandbox(
       // An empty environment: the child gets nothing of the platform's settings or secrets.
       // (Cast: under the web app's Next types, which also compile this file, a ProcessEnv must name NODE_ENV.)
       const env = { PATH: process.env.PATH ?? "" } as Partial<NodeJS.ProcessEnv> as NodeJS.ProcessEnv;
-      const child = spawn(process.execPath, [CHILD], { stdio: ["pipe", "pipe", "pipe"], env });
+      const child = spawn(process.execPath, [childScript()], { stdio: ["pipe", "pipe", "pipe"], env });
       let stdout = "";
       let stderr = "";
       let peak: number | null = null;

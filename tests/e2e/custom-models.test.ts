@@ -1,0 +1,137 @@
+import { createHash } from "node:crypto";
+import { customDomainModel, externalDataModel, goodModel } from "@proofgrid/models/custom/testing/onnx-builders";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api, type Stack, startStack } from "../support/stack.ts";
+
+// Custom models (issue 17) through the real processes and the production build of the web
+// app: a resumable tus upload sent in two pieces with a HEAD between them, registered with
+// POST /api/v1/models (validated, run in the sandbox's child process, stored by sha256), and
+// what another organisation may see of it. The sandbox's child script must be found from the
+// built server's bundle, which only this path shows.
+
+let stack: Stack;
+let ownerKey: string;
+let otherKey: string;
+const TUS = { "tus-resumable": "1.0.0" };
+
+async function raw(path: string, init: { method: string; key: string; headers?: Record<string, string>; body?: Uint8Array }) {
+  const res = await fetch(`${stack.url}${path}`, {
+    method: init.method,
+    headers: { authorization: `Bearer ${init.key}`, ...init.headers },
+    body: init.body,
+  });
+  const text = await res.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  } catch {
+    body = { text };
+  }
+  return { status: res.status, headers: res.headers, body };
+}
+
+beforeAll(async () => {
+  stack = await startStack({ leaseMs: 10_000 });
+  const { createApiKey } = await import("../../apps/web/src/server/auth/api-keys.ts");
+  const scopes = ["jobs:read", "jobs:write", "models:read", "models:write"] as const;
+  ownerKey = (await createApiKey({ orgId: stack.seed.customerOrgId, name: "models", scopes: [...scopes] })).key;
+  otherKey = (await createApiKey({ orgId: stack.seed.providerOrgId, name: "other", scopes: [...scopes] })).key;
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe("custom models through the stack", () => {
+  const bytes = goodModel(17);
+  const sha = createHash("sha256").update(bytes).digest("hex");
+  let modelId = "";
+
+  it("uploads in two pieces (resumed after a HEAD), registers the model and keeps it private", async () => {
+    const created = await raw("/api/v1/models/uploads", {
+      method: "POST",
+      key: ownerKey,
+      headers: { ...TUS, "upload-length": String(bytes.length) },
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    const half = Math.floor(bytes.length / 2);
+    const patch = (offset: number, chunk: Uint8Array) =>
+      raw(`/api/v1/models/uploads/${id}`, {
+        method: "PATCH",
+        key: ownerKey,
+        headers: { ...TUS, "upload-offset": String(offset), "content-type": "application/offset+octet-stream" },
+        body: chunk,
+      });
+    expect((await patch(0, bytes.subarray(0, half))).status).toBe(204);
+    // The client lost its place: HEAD says where to go on from.
+    const head = await raw(`/api/v1/models/uploads/${id}`, { method: "HEAD", key: ownerKey, headers: TUS });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("upload-offset")).toBe(String(half));
+    // Another organisation cannot append to it.
+    expect((await raw(`/api/v1/models/uploads/${id}`, { method: "HEAD", key: otherKey, headers: TUS })).status).toBe(404);
+    expect((await patch(half, bytes.subarray(half))).status).toBe(204);
+
+    const registered = await api<{ id: string; slug: string; deterministic: boolean; custom?: { visibility: string } }>(
+      stack,
+      "/api/v1/models",
+      { key: ownerKey, body: { uploadId: id, name: "my affine model", visibility: "private" } },
+    );
+    expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+    expect(registered.body.id).toBe(sha);
+    modelId = registered.body.id;
+
+    const mine = await api(stack, `/api/v1/models/${modelId}`, { key: ownerKey });
+    expect(mine.status).toBe(200);
+    const theirs = await api(stack, `/api/v1/models/${modelId}`, { key: otherKey });
+    expect(theirs.status).toBe(404);
+    const list = await api<{ models?: { id: string }[] } | { id: string }[]>(stack, "/api/v1/models", { key: otherKey });
+    expect(JSON.stringify(list.body)).not.toContain(modelId);
+  });
+
+  it("refuses hostile files with the reason, stores nothing, and stays up", async () => {
+    const cases: [string, Uint8Array, RegExp][] = [
+      ["external data", externalDataModel(), /external/i],
+      ["custom operator domain", customDomainModel(), /domain|operator/i],
+      ["not ONNX", new TextEncoder().encode("#!/bin/sh\nrm -rf /\n"), /onnx|model|parse|protobuf/i],
+      ["truncated", bytes.subarray(0, Math.floor(bytes.length / 3)), /onnx|model|parse|truncat|invalid/i],
+    ];
+    for (const [what, file, reason] of cases) {
+      const res = await raw(`/api/v1/models?name=${encodeURIComponent(what)}`, {
+        method: "POST",
+        key: ownerKey,
+        headers: { "content-type": "application/octet-stream" },
+        body: file,
+      });
+      expect(res.status, `${what}: ${JSON.stringify(res.body)}`).toBe(422);
+      expect(JSON.stringify(res.body), what).toMatch(reason);
+      const stored = await api(stack, `/api/v1/models/${createHash("sha256").update(file).digest("hex")}`, { key: ownerKey });
+      expect(stored.status, what).toBe(404);
+    }
+    // The platform is healthy, and the next good model still registers.
+    expect((await api(stack, "/api/v1/models", { key: ownerKey })).status).toBe(200);
+    const next = await raw("/api/v1/models?name=second", {
+      method: "POST",
+      key: ownerKey,
+      headers: { "content-type": "application/octet-stream" },
+      body: goodModel(18),
+    });
+    expect(next.status, JSON.stringify(next.body)).toBe(201);
+  });
+
+  it("gives another organisation its own ownership of identical bytes, and a public model is seen by all", async () => {
+    const again = await raw("/api/v1/models?name=same%20bytes&visibility=public", {
+      method: "POST",
+      key: otherKey,
+      headers: { "content-type": "application/octet-stream" },
+      body: bytes,
+    });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect(again.body.id).toBe(modelId);
+    // Public under the other organisation's ownership: now the owner of the private copy and
+    // everyone else see it.
+    expect((await api(stack, `/api/v1/models/${modelId}`, { key: otherKey })).status).toBe(200);
+    expect((await api(stack, `/api/v1/models/${modelId}`, { key: ownerKey })).status).toBe(200);
+  });
+});
