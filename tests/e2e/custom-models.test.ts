@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { customDomainModel, externalDataModel, goodModel } from "@proofgrid/models/custom/testing/onnx-builders";
+import { customDomainModel, externalDataModel, goodModel } from "@proofgrid/models/custom/testing/build-onnx";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, type Stack, startStack } from "../support/stack.ts";
 

@@ -8,7 +8,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalStripe, startLocalStripe } from "../../../../../tests/support/stripe-server.ts";
 import { fundEarnings } from "../../../../../tests/support/payouts.ts";
-import { goodModel } from "@proofgrid/models/custom/testing/onnx-builders";
+import { goodModel } from "@proofgrid/models/custom/testing/build-onnx";
 import { createApiKey } from "../auth/api-keys.ts";
 import { API_SCOPES, type ApiScope } from "../auth/scopes.ts";
 import { completeAs, createModel, createWorker, ENCODER, encoderOutput, jobRow, type TestWorker } from "../testing/job-fixtures.ts";

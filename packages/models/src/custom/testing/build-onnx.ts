@@ -17,8 +17,10 @@ export const valueInfo = (name: string, elemType: number, dims: readonly Dim[]) 
   },
 });
 
-export function encodeModel(graph: onnxProto.onnx.IGraphProto, opset = 17): Uint8Array {
-  return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: "", version: opset }], graph }).finish();
+/** The graph as a ModelProto at `opset`; `domain` adds a custom operator domain's opset (hostile models). */
+export function encodeModel(graph: onnxProto.onnx.IGraphProto, opset = 17, opts: { domain?: string } = {}): Uint8Array {
+  const opsetImport = [{ domain: "", version: opset }, ...(opts.domain ? [{ domain: opts.domain, version: 1 }] : [])];
+  return onnx.ModelProto.encode({ irVersion: 8, opsetImport, graph }).finish();
 }
 
 /** The weight of `affineModel`'s MatMul: 3×2, row-major. */
@@ -91,4 +93,55 @@ export function logModel(): Uint8Array {
     input: [valueInfo("x", ELEM.FLOAT, [4])],
     output: [valueInfo("y", ELEM.FLOAT, [4])],
   });
+}
+
+// The upload tests' models: a good one whose bytes vary with `salt` (an initializer holds
+// it, so a test can make as many distinct models as it needs), and hostile kinds the upload
+// must refuse.
+
+/** y = relu(x + b), x and y float32 [1, 4]; `salt` goes into b. Runs in onnxruntime. */
+export function goodModel(salt = 0): Uint8Array {
+  return encodeModel({
+    name: "good",
+    node: [
+      { opType: "Add", input: ["x", "b"], output: ["s"] },
+      { opType: "Relu", input: ["s"], output: ["y"] },
+    ],
+    initializer: [{ name: "b", dataType: ELEM.FLOAT, dims: [4], floatData: [salt, 0, 0, 0] }],
+    input: [valueInfo("x", ELEM.FLOAT, [1, 4])],
+    output: [valueInfo("y", ELEM.FLOAT, [1, 4])],
+  });
+}
+
+/** A model whose weight lives in another file: `../../etc/passwd`. */
+export function externalDataModel(): Uint8Array {
+  return encodeModel({
+    name: "external",
+    node: [{ opType: "Add", input: ["x", "w"], output: ["y"] }],
+    initializer: [
+      {
+        name: "w",
+        dataType: ELEM.FLOAT,
+        dims: [4],
+        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [{ key: "location", value: "../../etc/passwd" }],
+      },
+    ],
+    input: [valueInfo("x", ELEM.FLOAT, [1, 4])],
+    output: [valueInfo("y", ELEM.FLOAT, [1, 4])],
+  });
+}
+
+/** An operator of a custom domain (`com.evil`), which onnxruntime-node does not ship. */
+export function customDomainModel(): Uint8Array {
+  return encodeModel(
+    {
+      name: "custom",
+      node: [{ opType: "Exfiltrate", domain: "com.evil", input: ["x"], output: ["y"] }],
+      input: [valueInfo("x", ELEM.FLOAT, [1, 4])],
+      output: [valueInfo("y", ELEM.FLOAT, [1, 4])],
+    },
+    17,
+    { domain: "com.evil" },
+  );
 }

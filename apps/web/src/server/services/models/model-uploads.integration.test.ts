@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { sql } from "@proofgrid/db/sql-client";
-import { customDomainModel, externalDataModel, goodModel } from "@proofgrid/models/custom/testing/onnx-builders";
+import { customDomainModel, externalDataModel, goodModel } from "@proofgrid/models/custom/testing/build-onnx";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DELETE as deleteModelRoute, GET as getModelRoute } from "~/app/api/v1/models/[id]/route";
 import { GET as listRoute, POST as registerRoute } from "~/app/api/v1/models/route";
