@@ -13,6 +13,9 @@ export const ZModelsEnv = z.object({
     .min(1_024)
     .max(2 * 1024 * 1024 * 1024)
     .default(256 * 1024 * 1024),
+  /** Uploads an organisation may hold at once (unfinished, or finished and not yet registered):
+   * each may take MODEL_UPLOAD_MAX_BYTES of the platform's disk until it expires (24 h). */
+  MODEL_UPLOADS_OPEN_PER_ORG: z.coerce.number().int().min(1).max(1_000).default(4),
   /** The validation sandbox's bounds: resident memory of the child process, and wall time. */
   MODEL_SANDBOX_MEMORY_BYTES: z.coerce
     .number()

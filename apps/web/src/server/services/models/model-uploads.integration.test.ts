@@ -280,6 +280,28 @@ describe("limits and scopes", () => {
     expect(body.error).toMatchObject({ code: "PAYLOAD_TOO_LARGE", message: expect.stringContaining(`${MAX_UPLOAD} bytes`) });
   });
 
+  it("holds an organisation to MODEL_UPLOADS_OPEN_PER_ORG open uploads (4), a 429 past it; others are not held back", async () => {
+    const orgC = await createOrg("model-uploads-c", "customer", 0n);
+    const keyC = (await createApiKey({ orgId: orgC, name: "c", scopes: [...API_SCOPES] })).key;
+    const open: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const { res, body } = await create(keyC, 1_000);
+      expect(res.status, JSON.stringify(body)).toBe(201);
+      open.push(body.id as string);
+    }
+    const fifth = await create(keyC, 1_000);
+    expect(fifth.res.status).toBe(429);
+    expect(fifth.body.error).toMatchObject({ code: "RATE_LIMITED", message: expect.stringContaining("4 uploads open") });
+    // Another organisation is not held back by this one's uploads.
+    const other = await create(keyB, 1_000);
+    expect(other.res.status).toBe(201);
+    await tusDelete(new Request(uploadUrl(other.body.id as string), { method: "DELETE", headers: { ...auth(keyB), ...TUS } }));
+    // Abandoning one makes room for the next.
+    const gone = await tusDelete(new Request(uploadUrl(open[0] as string), { method: "DELETE", headers: { ...auth(keyC), ...TUS } }));
+    expect(gone.status).toBe(204);
+    expect((await create(keyC, 1_000)).res.status).toBe(201);
+  });
+
   it("refuses a PATCH that sends more than the declared length", async () => {
     const { body } = await create(keyA, 16);
     const res = await patch(keyA, body.id as string, 0, new Uint8Array(32));

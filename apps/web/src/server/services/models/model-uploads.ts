@@ -55,6 +55,14 @@ function uploads(): NonNullable<typeof cached> {
     onUploadCreate: async (req, upload) => {
       const orgId = requestOrg.get(req);
       if (!orgId) throw notFound;
+      // A bound on the disk one organisation can hold: each upload may grow to maxSize.
+      const limit = getEnv().MODEL_UPLOADS_OPEN_PER_ORG;
+      if ((await countOrgUploads(store, orgId, limit)) >= limit) {
+        throw {
+          status_code: 429,
+          body: `your organisation already has ${limit} uploads open: finish and register them, DELETE the ones you abandon, or wait for them to expire (24 h)`,
+        };
+      }
       // The server's metadata, not the client's: the organisation, and a short file name.
       const filename = (upload.metadata?.filename ?? "").replace(/[^\w .-]/g, "").slice(0, 100);
       return { metadata: { orgId, ...(filename ? { filename } : {}) } };
@@ -71,6 +79,21 @@ function uploads(): NonNullable<typeof cached> {
   return cached;
 }
 
+/** The organisation's uploads on disk (open, or finished and not yet registered), counted up to `stopAt`. */
+async function countOrgUploads(store: FileStore, orgId: string, stopAt: number): Promise<number> {
+  const ids = (await store.configstore.list?.()) ?? [];
+  let n = 0;
+  for (const id of ids) {
+    const upload = await store.configstore.get(id).catch(() => undefined);
+    if (upload?.metadata?.orgId !== orgId) continue;
+    // Past its expiry an unfinished upload is refused and awaits the sweep: it holds nothing.
+    const created = upload.creation_date ? Date.parse(upload.creation_date) : Number.NaN;
+    if (upload.size !== upload.offset && Date.now() - created > UPLOAD_EXPIRES_MS) continue;
+    if (++n >= stopAt) break;
+  }
+  return n;
+}
+
 /** tus's statuses in the API's error shape (`{ error: { code, message, requestId } }`), keeping the status and tus's headers. */
 const CODES: Record<number, string> = {
   400: "BAD_REQUEST",
@@ -81,6 +104,7 @@ const CODES: Record<number, string> = {
   412: "BAD_REQUEST",
   413: "PAYLOAD_TOO_LARGE",
   415: "BAD_REQUEST",
+  429: "RATE_LIMITED",
   460: "BAD_REQUEST",
 };
 
