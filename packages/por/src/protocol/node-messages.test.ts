@@ -5,6 +5,7 @@ import { hashJson } from "../crypto/canonical-json.ts";
 import { countersignReceipt, signReceipt } from "../receipts/receipt.ts";
 import { signCheckReport, ZCheckReport } from "./check-task.ts";
 import {
+  NODE_BINARY_ROUTES,
   NODE_PROTOCOL,
   ZCheckLeaseReply,
   ZCheckLeaseRequest,
@@ -275,6 +276,6 @@ describe("NODE_PROTOCOL", () => {
       .filter((f) => f.endsWith("route.ts"))
       .map((f) => `/api/node/${f.replace(/\/?route\.ts$/, "")}`)
       .sort();
-    expect(Object.keys(NODE_PROTOCOL).sort()).toEqual(routes);
+    expect([...Object.keys(NODE_PROTOCOL), ...Object.keys(NODE_BINARY_ROUTES)].sort()).toEqual(routes);
   });
 });

@@ -176,6 +176,16 @@ export const NODE_PROTOCOL = {
   "/api/node/goodbye": { request: ZGoodbyeRequest, reply: ZGoodbyeReply },
 } as const;
 
+/**
+ * The node-protocol endpoints that answer bytes, not JSON: signed GETs like the others (an
+ * empty body's digest), with their own HTTP semantics.
+ */
+export const NODE_BINARY_ROUTES = {
+  /** A model's bytes by its sha256 (issue 17), for a node holding a job or check of it: Range
+   * requests answer 206 with Content-Range (resumable), a bad range 416, anything else 404. */
+  "/api/node/models/[id]": { method: "GET", answers: "application/octet-stream" },
+} as const;
+
 export type NodePath = keyof typeof NODE_PROTOCOL;
 /** What a node sends to `P`, before the platform applies its defaults. */
 export type NodeRequestOf<P extends NodePath> = z.input<(typeof NODE_PROTOCOL)[P]["request"]>;
