@@ -123,10 +123,18 @@ export interface CvResult {
 }
 
 /** Stratified k-fold cross-validation of both classifiers on the named features; the adversary keeps the better. */
-export function crossValidate(examples: readonly Example[], featureNames: readonly string[], folds = 5): CvResult {
+export function crossValidate(
+  examples: readonly Example[],
+  featureNames: readonly string[],
+  folds = 5,
+  random: () => number = Math.random,
+): CvResult {
   const X = examples.map((e) => featureNames.map((f) => finite(e.features[f])));
   const y = examples.map((e) => e.label);
-  const order = examples.map((_, i) => i).sort(() => Math.random() - 0.5);
+  const order = shuffle(
+    examples.map((_, i) => i),
+    random,
+  );
   const fold = new Array<number>(examples.length);
   let pos = 0;
   let neg = 0;
@@ -171,15 +179,23 @@ export interface ChanceResult {
  * the better of two classifiers, so its AUC on nothing is above 0.5; an observed AUC is
  * evidence of a tell only where it stands above this spread (small p).
  */
-export function chanceOf(examples: readonly Example[], featureNames: readonly string[], observed: number, rounds = 40): ChanceResult {
+export function chanceOf(
+  examples: readonly Example[],
+  featureNames: readonly string[],
+  observed: number,
+  rounds = 40,
+  random: () => number = Math.random,
+): ChanceResult {
   const labels = examples.map((e) => e.label);
   const aucs: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    const shuffled = shuffle(labels);
+    const shuffled = shuffle(labels, random);
     aucs.push(
       crossValidate(
         examples.map((e, i) => ({ features: e.features, label: shuffled[i] as 0 | 1 })),
         featureNames,
+        5,
+        random,
       ).auc,
     );
   }
@@ -189,10 +205,10 @@ export function chanceOf(examples: readonly Example[], featureNames: readonly st
 }
 
 /** Fisher–Yates. */
-function shuffle<T>(xs: readonly T[]): T[] {
+function shuffle<T>(xs: readonly T[], random: () => number): T[] {
   const out = [...xs];
   for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
+    const j = Math.floor(random() * (i + 1));
     [out[i], out[j]] = [out[j] as T, out[i] as T];
   }
   return out;
