@@ -90,18 +90,7 @@ export class NodeClient {
       signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
     });
     const text = await res.text();
-    if (!res.ok) {
-      let code = "HTTP_ERROR";
-      let message = text.slice(0, 500);
-      try {
-        const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-        code = parsed.error?.code ?? code;
-        message = parsed.error?.message ?? message;
-      } catch {
-        // not JSON: keep the text
-      }
-      throw new PlatformError(res.status, code, `${path}: ${res.status} ${message}`);
-    }
+    if (!res.ok) throw platformErrorOf(path, res.status, text);
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -131,11 +120,12 @@ export class NodeClient {
     if (fromByte > 0) headers.range = `bytes=${fromByte}-`;
     // The timeout is between chunks, not for the whole file: a 1 GB model takes minutes, a stall does not.
     const stall = new AbortController();
-    let timer = setTimeout(() => stall.abort(new Error(`${path}: no bytes for ${this.requestTimeoutMs} ms`)), this.requestTimeoutMs);
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const rearm = () => {
       clearTimeout(timer);
       timer = setTimeout(() => stall.abort(new Error(`${path}: no bytes for ${this.requestTimeoutMs} ms`)), this.requestTimeoutMs);
     };
+    rearm();
     try {
       const res = await fetch(new URL(path, this.identity.url), {
         method: "GET",
@@ -148,17 +138,7 @@ export class NodeClient {
         return null;
       }
       if (!res.ok || !res.body) {
-        const text = (await res.text()).slice(0, 2_000);
-        let code = "HTTP_ERROR";
-        let message = text.slice(0, 500);
-        try {
-          const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-          code = parsed.error?.code ?? code;
-          message = parsed.error?.message ?? message;
-        } catch {
-          // not JSON: keep the text
-        }
-        throw new PlatformError(res.status, code, `${path}: ${res.status} ${message}`);
+        throw platformErrorOf(path, res.status, (await res.text()).slice(0, 2_000));
       }
       let start = 0;
       let size = Number(res.headers.get("content-length") ?? "NaN");
@@ -226,4 +206,18 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+/** The platform's error answer (`{ error: { code, message } }`, or any text) as a PlatformError. */
+function platformErrorOf(path: string, status: number, text: string): PlatformError {
+  let code = "HTTP_ERROR";
+  let message = text.slice(0, 500);
+  try {
+    const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    code = parsed.error?.code ?? code;
+    message = parsed.error?.message ?? message;
+  } catch {
+    // not JSON: keep the text
+  }
+  return new PlatformError(status, code, `${path}: ${status} ${message}`);
 }
