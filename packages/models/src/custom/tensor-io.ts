@@ -24,6 +24,7 @@
  * deterministic: a retry elsewhere gives the same answer.
  */
 import { ModelInputError } from "../model-input-error.ts";
+import { FP32_MAX, INT_RANGES } from "./tensor-ranges.ts";
 import { ort } from "../runtime/session.ts";
 import type { TensorSignature } from "./validate-onnx.ts";
 
@@ -70,19 +71,6 @@ const BYTES_PER_ELEMENT: Readonly<Record<TensorDatatype, number>> = {
   INT64: 8,
   FP64: 8,
 };
-
-/** Integer ranges; 64-bit ones are cut at what a JSON number carries exactly. */
-const INT_RANGES: Partial<Record<TensorDatatype, readonly [number, number]>> = {
-  UINT8: [0, 255],
-  UINT16: [0, 65_535],
-  UINT32: [0, 4_294_967_295],
-  UINT64: [0, Number.MAX_SAFE_INTEGER],
-  INT8: [-128, 127],
-  INT16: [-32_768, 32_767],
-  INT32: [-2_147_483_648, 2_147_483_647],
-  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-};
-const FP32_MAX = 3.4028234663852886e38;
 
 export interface TensorLimits {
   /** Elements over all of one request's tensors. */

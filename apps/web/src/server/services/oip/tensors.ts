@@ -1,3 +1,4 @@
+import { FP32_MAX, INT_RANGES } from "@proofgrid/models/custom/tensor-ranges";
 import { z } from "zod";
 import { AppError } from "../../errors.ts";
 
@@ -79,18 +80,6 @@ export function parseInferRequest(body: unknown): TInferRequest {
   if (!parsed.success) throw new AppError("BAD_REQUEST", `invalid inference request: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
-
-const INT_RANGES: Partial<Record<OipDatatype, [number, number]>> = {
-  UINT8: [0, 255],
-  UINT16: [0, 65_535],
-  UINT32: [0, 4_294_967_295],
-  UINT64: [0, Number.MAX_SAFE_INTEGER],
-  INT8: [-128, 127],
-  INT16: [-32_768, 32_767],
-  INT32: [-2_147_483_648, 2_147_483_647],
-  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-};
-const FP32_MAX = 3.4028234663852886e38;
 
 function elementOk(datatype: OipDatatype, v: unknown): boolean {
   if (datatype === "BYTES") return typeof v === "string";
