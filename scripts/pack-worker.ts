@@ -11,7 +11,7 @@
  *                                        PROOFGRID_MODEL_FILES_DIR (packages/models/src/package-dir.ts)
  *   bin/proofgrid-worker.mjs            the launcher: Node version check, model folders, then dist/cli.mjs
  * and depends, at the versions tested here, on the packages with native code or that are
- * better installed than bundled: onnxruntime-node, sharp, commander, cli-progress, pino, zod.
+ * better installed than bundled: onnxruntime-node, sharp, commander, cli-progress, pino, zod, ws.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -27,7 +27,7 @@ const WORKER = join(ROOT, "apps/worker");
 export const WORKER_PACK_DIR = join(WORKER, "pack");
 
 /** Installed, not bundled: native code (onnxruntime-node, sharp) or plain dependencies a provider's npm resolves. */
-const RUNTIME_DEPENDENCIES = ["onnxruntime-node", "sharp", "commander", "cli-progress", "pino", "zod"] as const;
+const RUNTIME_DEPENDENCIES = ["onnxruntime-node", "sharp", "commander", "cli-progress", "pino", "zod", "ws"] as const;
 
 export interface PackResult {
   tarball: string;

@@ -220,12 +220,16 @@ program
       });
     }
     log.info({ url: identity.url, concurrency: config.CONCURRENCY, role: o.role, executionProvider: choice.provider }, `${o.role} started`);
-    const client = new NodeClient(identity, config.REQUEST_TIMEOUT_MS);
+    const client = new NodeClient(identity, config.REQUEST_TIMEOUT_MS, {
+      session: config.NODE_SESSION === "on",
+      onSessionFallback: (reason) => log.info({ reason }, "node session unavailable: signed HTTP requests instead"),
+    });
     // The platform knows each node's role and licence: a worker key cannot lease checks.
     if (o.role === "checker") await runChecker({ config, identity, client, pool, log, stop: stop.signal });
     else await runWorker({ config, identity, client, pool, log, stop: stop.signal });
     // A clean stop: its jobs are finished or handed back, so the platform can show it offline now.
     await sayGoodbye({ client, log, timeoutMs: Math.min(config.REQUEST_TIMEOUT_MS, 5_000) });
+    client.close();
     await pool.close();
     log.info(`${o.role} stopped`);
     process.exit(0);

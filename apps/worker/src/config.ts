@@ -35,6 +35,11 @@ export const ZWorkerConfig = z.object({
     .min(64 * 1024 * 1024)
     .max(2 ** 50)
     .default(10 * 1024 * 1024 * 1024),
+  /**
+   * on: the node protocol's JSON requests go on one WebSocket (a node session, each frame
+   * signed) when the platform offers it, else as signed HTTP requests; off: always HTTP.
+   */
+  NODE_SESSION: z.enum(["on", "off"]).default("on"),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
 });
 

@@ -38,6 +38,7 @@ export { documentLine, sentence } from "./challenges/text-templates.ts";
 export * from "./protocol/leased-job.ts";
 export * from "./protocol/check-task.ts";
 export * from "./protocol/node-messages.ts";
+export * from "./protocol/node-session.ts";
 
 export * from "./economics/exposure.ts";
 export * from "./economics/provider-probation.ts";

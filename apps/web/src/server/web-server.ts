@@ -1,5 +1,6 @@
 // The web process: one Node HTTP server. The data plane (http/data-plane.ts) is served by
-// its route handlers directly; every other request — pages, tRPC, the rest of the API — by
+// its route handlers directly, and workers' node sessions (http/node-session-server.ts) on
+// its WebSocket upgrades; every other request — pages, tRPC, the rest of the API — by
 // Next.js, built beforehand (`next build`), exactly as `next start` would serve it.
 //   PORT=3000 node --import tsx apps/web/src/server/web-server.ts --host 0.0.0.0
 import { createServer } from "node:http";
@@ -11,6 +12,7 @@ import { getEnv } from "./env.ts";
 import { errorResponse } from "./errors.ts";
 import { installClientAddressStamp } from "./http/client-address.ts";
 import { matchDataPlane, originFor, serveDataPlane } from "./http/data-plane.ts";
+import { attachNodeSessions } from "./http/node-session-server.ts";
 import { logger } from "./logger.ts";
 
 const WEB_DIR = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -45,12 +47,16 @@ const server = createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 65_000;
+// Workers' node sessions (one WebSocket per node, GET /api/node/session): the data plane's
+// node protocol without an HTTP request and a nonce write per call.
+const sessions = attachNodeSessions(server);
 server.listen(port, host, () => {
   logger.info({ port, host }, "web: listening (data plane direct, the rest through Next.js)");
 });
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
+    sessions.close();
     server.close();
     server.closeAllConnections();
     void app.close().finally(() => process.exit(0));

@@ -1,6 +1,7 @@
 import { NODE_PROTOCOL, type NodePath, signRequest } from "@proofgrid/por";
 import { z } from "zod";
 import type { NodeIdentity } from "../identity/node-identity.ts";
+import { NodeSessionClient, SessionClosedError, SessionRefusedError, SessionUnsupportedError } from "./node-session.ts";
 
 export class PlatformError extends Error {
   constructor(
@@ -55,15 +56,46 @@ export interface ModelBytes {
   body: AsyncIterable<Uint8Array>;
 }
 
+export interface NodeClientOptions {
+  /** Carry the JSON requests on a node session (one WebSocket, node-session.ts) when the platform offers one. */
+  session?: boolean;
+  /** Told when the session cannot be used and requests go as signed HTTP instead. */
+  onSessionFallback?: (reason: string) => void;
+}
+
+/** After a session failed to open for a reason other than a refusal, HTTP for this long before trying again. */
+const SESSION_RETRY_AFTER_MS = 30_000;
+
 const MODEL_ID = /^[0-9a-f]{64}$/;
 const CONTENT_RANGE = /^bytes (\d{1,15})-(\d{1,15})\/(\d{1,15})$/;
 
-/** Signed HTTP+JSON calls to the platform's node protocol. */
+/**
+ * Calls to the platform's node protocol: JSON requests on the node session when it is on
+ * and the platform offers it (one WebSocket, each frame signed; see node-session.ts), else
+ * as signed HTTP requests; model downloads always over HTTP (ranged, resumable).
+ */
 export class NodeClient {
+  #session: NodeSessionClient | undefined;
+  #sessionRetryAt = 0;
+
   constructor(
     private readonly identity: NodeIdentity,
     private readonly requestTimeoutMs: number,
-  ) {}
+    private readonly options: NodeClientOptions = {},
+  ) {
+    if (options.session) this.#session = new NodeSessionClient(identity, requestTimeoutMs);
+  }
+
+  /** Whether requests go on an open node session now. */
+  get sessionOpen(): boolean {
+    return this.#session?.connected ?? false;
+  }
+
+  /** Closes the node session, if any (the node is stopping); later requests go as HTTP. */
+  close(): void {
+    this.#session?.close();
+    this.#session = undefined;
+  }
 
   /** Posts `payload` and returns the reply as `reply` parses it. */
   post<S extends z.ZodType>(path: string, payload: unknown, reply: S, opts?: PostOptions): Promise<z.output<S>>;
@@ -74,7 +106,31 @@ export class NodeClient {
     const schema: z.ZodType | undefined = reply ?? (Object.hasOwn(NODE_PROTOCOL, path) ? NODE_PROTOCOL[path as NodePath].reply : undefined);
     // A path outside the protocol is a bug in the caller: refuse it before signing anything.
     if (!schema) throw new Error(`${path}: not a node-protocol path, and no reply schema given`);
-    const body = Buffer.from(JSON.stringify(payload));
+    const text = JSON.stringify(payload);
+    const timeoutMs = opts.timeoutMs ?? this.requestTimeoutMs;
+    const session = this.#session;
+    if (session && path !== "/api/node/register" && Date.now() >= this.#sessionRetryAt) {
+      try {
+        const answer = await session.request(path, text, { timeoutMs, signal: opts.signal });
+        if (answer.status < 200 || answer.status > 299) throw platformErrorOf(path, answer.status, JSON.stringify(answer.body ?? null));
+        return replyOf(path, schema, answer.status, answer.body);
+      } catch (err) {
+        if (err instanceof SessionRefusedError) throw platformErrorOf(path, err.status, err.text);
+        if (err instanceof SessionUnsupportedError) {
+          // For good: this platform serves the node protocol over HTTP only.
+          this.#session = undefined;
+          session.close();
+          this.options.onSessionFallback?.(err.message);
+        } else if (err instanceof SessionClosedError && err.opening) {
+          // It did not open (a proxy that drops upgrades, say): HTTP now, a new try later.
+          this.#sessionRetryAt = Date.now() + SESSION_RETRY_AFTER_MS;
+          this.options.onSessionFallback?.(err.message);
+        } else {
+          throw err;
+        }
+      }
+    }
+    const body = Buffer.from(text);
     const headers = signRequest({
       nodeId: this.identity.nodeId,
       privateKey: this.identity.privateKey,
@@ -82,24 +138,22 @@ export class NodeClient {
       path,
       body,
     });
-    const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.requestTimeoutMs);
+    const timeout = AbortSignal.timeout(timeoutMs);
     const res = await fetch(new URL(path, this.identity.url), {
       method: "POST",
       headers: { ...headers, "content-type": "application/json" },
       body,
       signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
     });
-    const text = await res.text();
-    if (!res.ok) throw platformErrorOf(path, res.status, text);
+    const answer = await res.text();
+    if (!res.ok) throw platformErrorOf(path, res.status, answer);
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      json = JSON.parse(answer);
     } catch {
-      throw new PlatformReplyError(path, res.status, `not JSON: ${JSON.stringify(text.slice(0, 200))}`);
+      throw new PlatformReplyError(path, res.status, `not JSON: ${JSON.stringify(answer.slice(0, 200))}`);
     }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new PlatformReplyError(path, res.status, z.prettifyError(parsed.error));
-    return parsed.data;
+    return replyOf(path, schema, res.status, json);
   }
 
   /**
@@ -157,13 +211,18 @@ export class NodeClient {
       }
       const stream = res.body;
       async function* body(): AsyncGenerator<Uint8Array> {
+        const reader = stream.getReader();
         try {
-          for await (const chunk of stream) {
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) return;
             rearm();
-            yield chunk;
+            yield value;
           }
         } finally {
           clearTimeout(timer);
+          // A consumer that stops early ends the request (a no-op once the body has ended).
+          await reader.cancel().catch(() => undefined);
         }
       }
       return { start, size, body: body() };
@@ -206,6 +265,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+/** A 2xx reply parsed by its path's schema. */
+function replyOf(path: string, schema: z.ZodType, status: number, json: unknown): unknown {
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new PlatformReplyError(path, status, z.prettifyError(parsed.error));
+  return parsed.data;
 }
 
 /** The platform's error answer (`{ error: { code, message } }`, or any text) as a PlatformError. */

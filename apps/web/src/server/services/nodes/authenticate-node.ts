@@ -47,14 +47,7 @@ export async function authenticateNode(req: { headers: Headers; method: string; 
     body: req.body,
     now: Date.now(),
     maxSkewMs: getEnv().NODE_SIGNATURE_MAX_SKEW_MS,
-    publicKeyFor: async (nodeId: string) => {
-      if (!/^[0-9a-f-]{36}$/i.test(nodeId)) return null;
-      const known = publicKeys.get(nodeId);
-      if (known) return known;
-      const node = await loadNodeIdentity(sql(), { nodeId });
-      if (node) publicKeys.set(nodeId, node.publicKey);
-      return node?.publicKey ?? null;
-    },
+    publicKeyFor: publicKeyOf,
   });
   if (!result.ok) throw new AppError("UNAUTHORIZED", REASONS[result.reason] ?? "unauthorized node request", { reason: result.reason });
 
@@ -64,11 +57,27 @@ export async function authenticateNode(req: { headers: Headers; method: string; 
   const { fresh, ...identity } = found;
   if (!fresh) throw new AppError("UNAUTHORIZED", "replayed request: nonce already used", { reason: "replay" });
 
-  if (!lastSeenWritten.has(identity.id) || identity.status === "offline") {
-    lastSeenWritten.set(identity.id, true);
-    // Heard from again: the node is online and its open outage (if any) ends now.
-    await markNodeSeen(sql(), { nodeId: identity.id });
-    if (identity.status === "offline") identity.status = "online";
-  }
+  await noteNodeSeen(identity);
   return identity;
+}
+
+/** The node's registered public key (cached: it never changes), or null for no such node. */
+export async function publicKeyOf(nodeId: string): Promise<string | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(nodeId)) return null;
+  const known = publicKeys.get(nodeId);
+  if (known) return known;
+  const node = await loadNodeIdentity(sql(), { nodeId });
+  if (node) publicKeys.set(nodeId, node.publicKey);
+  return node?.publicKey ?? null;
+}
+
+/**
+ * The node was heard from: its last_seen_at is written at most every LAST_SEEN_WRITE_MS,
+ * and at once when it was offline (it is online again, and its open outage ends now).
+ */
+export async function noteNodeSeen(identity: NodeIdentity): Promise<void> {
+  if (lastSeenWritten.has(identity.id) && identity.status !== "offline") return;
+  lastSeenWritten.set(identity.id, true);
+  await markNodeSeen(sql(), { nodeId: identity.id });
+  if (identity.status === "offline") identity.status = "online";
 }

@@ -1,17 +1,7 @@
-import { ZCompleteJobRequest } from "@proofgrid/por";
+import { NODE_OPERATIONS } from "~/server/http/node-operations";
 import { nodeRoute } from "~/server/http/node-route";
-import { countJobResult } from "~/server/metrics";
-import { completeJob } from "~/server/services/nodes/complete-job";
 
 export const dynamic = "force-dynamic";
 
-export const POST = nodeRoute(ZCompleteJobRequest, async ({ node, request }) => {
-  try {
-    const res = await completeJob({ node, request });
-    countJobResult("accepted");
-    return res;
-  } catch (err) {
-    countJobResult("refused");
-    throw err;
-  }
-});
+/** A job's output and signed receipt. */
+export const POST = nodeRoute(NODE_OPERATIONS["/api/node/complete"]);

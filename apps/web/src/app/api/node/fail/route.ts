@@ -1,7 +1,7 @@
-import { ZFailJobRequest } from "@proofgrid/por";
+import { NODE_OPERATIONS } from "~/server/http/node-operations";
 import { nodeRoute } from "~/server/http/node-route";
-import { failJob } from "~/server/services/nodes/fail-job";
 
 export const dynamic = "force-dynamic";
 
-export const POST = nodeRoute(ZFailJobRequest, ({ node, request }) => failJob({ node, request }));
+/** A job the node could not run, or hands back. */
+export const POST = nodeRoute(NODE_OPERATIONS["/api/node/fail"]);

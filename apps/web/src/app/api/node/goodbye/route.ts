@@ -1,8 +1,7 @@
-import { ZGoodbyeRequest } from "@proofgrid/por";
+import { NODE_OPERATIONS } from "~/server/http/node-operations";
 import { nodeRoute } from "~/server/http/node-route";
-import { recordGoodbye } from "~/server/services/nodes/record-goodbye";
 
 export const dynamic = "force-dynamic";
 
 /** A node stopping cleanly: shown offline at once (signed, like every node request). */
-export const POST = nodeRoute(ZGoodbyeRequest, ({ node }) => recordGoodbye({ node }));
+export const POST = nodeRoute(NODE_OPERATIONS["/api/node/goodbye"]);

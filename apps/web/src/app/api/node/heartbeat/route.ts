@@ -1,7 +1,7 @@
-import { ZHeartbeatRequest } from "@proofgrid/por";
+import { NODE_OPERATIONS } from "~/server/http/node-operations";
 import { nodeRoute } from "~/server/http/node-route";
-import { heartbeat } from "~/server/services/nodes/heartbeat";
 
 export const dynamic = "force-dynamic";
 
-export const POST = nodeRoute(ZHeartbeatRequest, ({ node, request }) => heartbeat({ node, request }));
+/** The node's liveness, load and lease extensions. */
+export const POST = nodeRoute(NODE_OPERATIONS["/api/node/heartbeat"]);

@@ -1,12 +1,7 @@
-import { type LeaseReply, ZLeaseRequest } from "@proofgrid/por";
+import { NODE_OPERATIONS } from "~/server/http/node-operations";
 import { nodeRoute } from "~/server/http/node-route";
-import { leaseJob } from "~/server/services/nodes/lease-job";
 
 export const dynamic = "force-dynamic";
 
-export const POST = nodeRoute(
-  ZLeaseRequest,
-  async ({ node, request, signal }): Promise<LeaseReply> => ({
-    job: await leaseJob({ node, waitMs: request.waitMs, signal }),
-  }),
-);
+/** Long-poll for a job the indexer assigned to this node. */
+export const POST = nodeRoute(NODE_OPERATIONS["/api/node/lease"]);

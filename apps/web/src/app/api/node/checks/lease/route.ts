@@ -1,12 +1,7 @@
-import { type CheckLeaseReply, ZCheckLeaseRequest } from "@proofgrid/por";
+import { NODE_OPERATIONS } from "~/server/http/node-operations";
 import { nodeRoute } from "~/server/http/node-route";
-import { leaseCheck } from "~/server/services/verification/check-tasks";
 
 export const dynamic = "force-dynamic";
 
-export const POST = nodeRoute(
-  ZCheckLeaseRequest,
-  async ({ node, request, signal }): Promise<CheckLeaseReply> => ({
-    check: await leaseCheck({ node, waitMs: request.waitMs, signal }),
-  }),
-);
+/** Long-poll for a check (re-execution or challenge) for this checker. */
+export const POST = nodeRoute(NODE_OPERATIONS["/api/node/checks/lease"]);

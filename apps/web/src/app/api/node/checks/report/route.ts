@@ -1,7 +1,7 @@
-import { ZCheckReport } from "@proofgrid/por";
+import { NODE_OPERATIONS } from "~/server/http/node-operations";
 import { nodeRoute } from "~/server/http/node-route";
-import { reportCheck } from "~/server/services/verification/report-check";
 
 export const dynamic = "force-dynamic";
 
-export const POST = nodeRoute(ZCheckReport, async ({ node, request }) => reportCheck({ node, report: request }));
+/** A checker's verdict on a check it leased. */
+export const POST = nodeRoute(NODE_OPERATIONS["/api/node/checks/report"]);

@@ -1,0 +1,228 @@
+import {
+  NODE_SESSION_PATH,
+  NODE_SESSION_PROTOCOL,
+  type SessionCancel,
+  signRequest,
+  signSessionRequest,
+  ZSessionHello,
+  ZSessionResponse,
+} from "@proofgrid/por";
+import WebSocket from "ws";
+import type { NodeIdentity } from "../identity/node-identity.ts";
+
+/** The platform does not offer sessions (its upgrade answered 404 or 405: e.g. `next start`). */
+export class SessionUnsupportedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SessionUnsupportedError";
+  }
+}
+
+/** The platform refused to open the session with this HTTP answer (401: bad signature, 403 ...). */
+export class SessionRefusedError extends Error {
+  constructor(
+    readonly status: number,
+    readonly text: string,
+  ) {
+    super(`${NODE_SESSION_PATH}: ${status}`);
+    this.name = "SessionRefusedError";
+  }
+}
+
+/** The session dropped or stalled with the request in flight: worth a retry, as a network error is. */
+export class SessionClosedError extends Error {
+  constructor(
+    message: string,
+    /** True when the session never opened (the request was not sent). */
+    readonly opening = false,
+  ) {
+    super(message);
+    this.name = "SessionClosedError";
+  }
+}
+
+export interface SessionAnswer {
+  status: number;
+  body: unknown;
+}
+
+interface Pending {
+  resolve: (answer: SessionAnswer) => void;
+  reject: (err: Error) => void;
+}
+
+interface Open {
+  ws: WebSocket;
+  session: string;
+  seq: number;
+  pending: Map<number, Pending>;
+}
+
+/**
+ * The node's end of a node session (packages/por protocol/node-session.ts): one WebSocket
+ * to the platform, opened on first use with a signed upgrade, reopened after a drop. Each
+ * request is a numbered frame signed with the node's key; the answers come back by number.
+ * A request in flight when the connection drops fails with SessionClosedError (the caller
+ * retries, as after a network error); one that outlives its timeout drops the connection
+ * (a stuck socket is not worth keeping), and one whose signal aborts is cancelled on the
+ * platform.
+ */
+export class NodeSessionClient {
+  #open: Open | undefined;
+  #opening: Promise<Open> | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly identity: NodeIdentity,
+    private readonly openTimeoutMs: number,
+  ) {}
+
+  /** Whether a session is open now (for logs and tests). */
+  get connected(): boolean {
+    return this.#open !== undefined;
+  }
+
+  async request(path: string, body: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<SessionAnswer> {
+    opts.signal?.throwIfAborted();
+    const open = await this.#ensureOpen();
+    opts.signal?.throwIfAborted();
+    const seq = ++open.seq;
+    const frame = signSessionRequest({ session: open.session, seq, path, body, privateKey: this.identity.privateKey });
+    return new Promise<SessionAnswer>((resolve, reject) => {
+      const finish = () => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener("abort", onAbort);
+        open.pending.delete(seq);
+      };
+      const onAbort = () => {
+        finish();
+        const cancel: SessionCancel = { t: "cancel", seq };
+        if (open.ws.readyState === WebSocket.OPEN) open.ws.send(JSON.stringify(cancel));
+        reject(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error("aborted"));
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new SessionClosedError(`${path}: no answer on the node session in ${opts.timeoutMs} ms`));
+        this.#drop(open, "a request timed out");
+      }, opts.timeoutMs);
+      open.pending.set(seq, {
+        resolve: (answer) => {
+          finish();
+          resolve(answer);
+        },
+        reject: (err) => {
+          finish();
+          reject(err);
+        },
+      });
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      open.ws.send(JSON.stringify(frame), (err) => {
+        if (err) open.pending.get(seq)?.reject(new SessionClosedError(`${path}: could not send on the node session: ${err.message}`));
+      });
+    });
+  }
+
+  /** Closes the session; requests in flight fail with SessionClosedError. */
+  close(): void {
+    this.#closed = true;
+    if (this.#open) this.#drop(this.#open, "the node is stopping", 1000);
+  }
+
+  #ensureOpen(): Promise<Open> {
+    if (this.#closed) return Promise.reject(new SessionClosedError("the node session was closed"));
+    if (this.#open) return Promise.resolve(this.#open);
+    this.#opening ??= this.#connect().finally(() => {
+      this.#opening = undefined;
+    });
+    return this.#opening;
+  }
+
+  #connect(): Promise<Open> {
+    const url = new URL(NODE_SESSION_PATH, this.identity.url);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    const headers = signRequest({
+      nodeId: this.identity.nodeId,
+      privateKey: this.identity.privateKey,
+      method: "GET",
+      path: NODE_SESSION_PATH,
+    });
+    return new Promise<Open>((resolve, reject) => {
+      const ws = new WebSocket(url, NODE_SESSION_PROTOCOL, {
+        headers,
+        handshakeTimeout: this.openTimeoutMs,
+        perMessageDeflate: false,
+        // Answers carry a job's input (a lease) or a check's: bounded by the platform's own limits.
+        maxPayload: 256 * 1024 * 1024,
+      });
+      let open: Open | undefined;
+      const helloTimer = setTimeout(() => {
+        ws.terminate();
+        reject(new SessionClosedError(`${NODE_SESSION_PATH}: no hello in ${this.openTimeoutMs} ms`, true));
+      }, this.openTimeoutMs);
+      ws.on("unexpected-response", (_req, res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => {
+          if (chunks.length < 64) chunks.push(c);
+        });
+        res.on("end", () => {
+          clearTimeout(helloTimer);
+          const status = res.statusCode ?? 0;
+          const text = Buffer.concat(chunks).toString("utf8").slice(0, 2_000);
+          ws.terminate();
+          reject(
+            status === 404 || status === 405
+              ? new SessionUnsupportedError(`${NODE_SESSION_PATH}: ${status}: the platform offers no node sessions`)
+              : new SessionRefusedError(status, text),
+          );
+        });
+        res.on("error", () => undefined);
+      });
+      ws.on("error", (err) => {
+        clearTimeout(helloTimer);
+        if (!open) reject(new SessionClosedError(`${NODE_SESSION_PATH}: ${err.message}`, true));
+      });
+      ws.on("message", (data, isBinary) => {
+        if (isBinary) return;
+        let frame: unknown;
+        try {
+          frame = JSON.parse(data.toString());
+        } catch {
+          return;
+        }
+        if (!open) {
+          const hello = ZSessionHello.safeParse(frame);
+          clearTimeout(helloTimer);
+          if (!hello.success || hello.data.nodeId !== this.identity.nodeId) {
+            ws.terminate();
+            reject(new SessionClosedError(`${NODE_SESSION_PATH}: the platform's first frame is not its hello`, true));
+            return;
+          }
+          open = { ws, session: hello.data.session, seq: 0, pending: new Map() };
+          this.#open = open;
+          resolve(open);
+          return;
+        }
+        const res = ZSessionResponse.safeParse(frame);
+        if (res.success) open.pending.get(res.data.seq)?.resolve({ status: res.data.status, body: res.data.body });
+      });
+      ws.on("close", (code, reason) => {
+        clearTimeout(helloTimer);
+        if (!open) {
+          reject(new SessionClosedError(`${NODE_SESSION_PATH}: closed before its hello (${code})`, true));
+          return;
+        }
+        if (this.#open === open) this.#open = undefined;
+        const err = new SessionClosedError(`the node session closed (${code}${reason.length ? `: ${reason.toString()}` : ""})`);
+        for (const p of [...open.pending.values()]) p.reject(err);
+      });
+    });
+  }
+
+  #drop(open: Open, why: string, code?: number): void {
+    if (this.#open === open) this.#open = undefined;
+    const err = new SessionClosedError(`the node session was dropped: ${why}`);
+    for (const p of [...open.pending.values()]) p.reject(err);
+    if (code) open.ws.close(code, why);
+    else open.ws.terminate();
+  }
+}
