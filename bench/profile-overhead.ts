@@ -12,7 +12,11 @@
  * turns (`--rounds`, each on a fresh database and stack), so drift in the machine's load
  * touches both alike; the samples of a server's rounds are pooled.
  *
- *   npm run bench:overhead [-- --jobs 40] [-- --rounds 2] [-- --cpu-prof] [-- --web web-server|next-start|both]
+ * `--web sessions` compares, the same way, workers on node sessions (one signed WebSocket,
+ * the default) with workers on signed HTTP requests (`NODE_SESSION=off`), both on the web
+ * process's own server.
+ *
+ *   npm run bench:overhead [-- --jobs 40] [-- --rounds 2] [-- --cpu-prof] [-- --web web-server|next-start|both|sessions]
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,7 +31,13 @@ import { api, startStack } from "../tests/support/stack.ts";
 import { type CpuProfile, summarizeCpuProfile } from "./lib/cpu-profile.ts";
 import { median, progress, report } from "./report.ts";
 
-type WebServer = "web-server" | "next-start";
+/** A way to run the stack: the web server, and the workers' transport. */
+type WebServer = "web-server" | "next-start" | "web-server-http";
+const VARIANTS: Record<WebServer, { webServer: "web-server" | "next-start"; workerEnv: Record<string, string> }> = {
+  "web-server": { webServer: "web-server", workerEnv: {} },
+  "next-start": { webServer: "next-start", workerEnv: {} },
+  "web-server-http": { webServer: "web-server", workerEnv: { NODE_SESSION: "off" } },
+};
 const { values: args } = parseArgs({
   options: {
     jobs: { type: "string", default: "40" },
@@ -40,8 +50,14 @@ const JOBS = Math.max(5, Number(args.jobs));
 const ROUNDS = Math.max(1, Number(args.rounds));
 const WARMUP = 5;
 const SERVERS: WebServer[] =
-  args.web === "both" ? ["next-start", "web-server"] : args.web === "web-server" || args.web === "next-start" ? [args.web] : [];
-if (SERVERS.length === 0) throw new Error("--web is both (the default), web-server or next-start");
+  args.web === "both"
+    ? ["next-start", "web-server"]
+    : args.web === "sessions"
+      ? ["web-server-http", "web-server"]
+      : args.web === "web-server" || args.web === "next-start"
+        ? [args.web]
+        : [];
+if (SERVERS.length === 0) throw new Error("--web is both (the default), sessions, web-server or next-start");
 
 const STEPS = ["submit", "dispatch", "worker", "deliver", "total", "inference", "added"] as const;
 type Step = (typeof STEPS)[number];
@@ -63,7 +79,7 @@ const input = { audio: syntheticWav(0.5).toString("base64") };
 
 /** One stack on a fresh database, `JOBS` tiny jobs one after another after a warm-up. */
 async function measure(server: WebServer, round: number): Promise<Round> {
-  const url = await createDatabase(pg.url, `prof_${round}_${server.replace("-", "_")}`);
+  const url = await createDatabase(pg.url, `prof_${round}_${server.replaceAll("-", "_")}`);
   await migrate({ url });
   const profDir = join(profRoot, `${server}-${round}`);
   const profEnv = (name: string): Record<string, string> => {
@@ -77,10 +93,10 @@ async function measure(server: WebServer, round: number): Promise<Round> {
   const stack = await startStack({
     database: { url, drop: async () => {} },
     leaseMs: 15_000,
-    webServer: server,
+    webServer: VARIANTS[server].webServer,
     env: { LOG_LEVEL: "warn", ...profEnv("web-and-coordinator") },
   });
-  await stack.addWorker("w1", { LOG_LEVEL: "warn", ...profEnv("worker") });
+  await stack.addWorker("w1", { LOG_LEVEL: "warn", ...VARIANTS[server].workerEnv, ...profEnv("worker") });
   /** SIGUSR2 to every profiled process (lib/cpu-prof-preload.cjs): the first starts its profiler, the second writes it. */
   const signalProfiled = () => {
     if (!args["cpu-prof"]) return;
@@ -156,14 +172,14 @@ async function measure(server: WebServer, round: number): Promise<Round> {
   };
 }
 
-const rounds: Record<WebServer, Round[]> = { "web-server": [], "next-start": [] };
+const rounds: Record<WebServer, Round[]> = { "web-server": [], "next-start": [], "web-server-http": [] };
 for (let r = 0; r < ROUNDS; r++) for (const server of SERVERS) rounds[server].push(await measure(server, r));
 await pg.stop();
 rmSync(dir, { recursive: true, force: true });
 
 const pooled = (server: WebServer, step: Step) => median(rounds[server].flatMap((r) => r.samples[step]));
 const subject: WebServer = SERVERS.includes("web-server") ? "web-server" : "next-start";
-const baseline: WebServer | undefined = SERVERS.length === 2 ? "next-start" : undefined;
+const baseline: WebServer | undefined = SERVERS.length === 2 ? SERVERS[0] : undefined;
 for (const step of STEPS) {
   report({
     name: `overhead_${step}_p50`,

@@ -162,5 +162,8 @@ describe("a job from an API key to a worker to the ledger", () => {
     expect(text).toMatch(/proofgrid_jobs_submitted_total \d+/);
     expect(text).toMatch(/proofgrid_lease_latency_seconds_count \d+/);
     expect(text).toMatch(/proofgrid_nodes_estimated\{status="online"\} 1/);
+    // The worker's requests came on its node session (one WebSocket), not as signed HTTP.
+    expect(Number(/proofgrid_node_sessions_open (\d+)/.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(/proofgrid_node_session_frames_total\{outcome="served"\} (\d+)/.exec(text)?.[1])).toBeGreaterThan(0);
   });
 });

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileS
 import { request } from "node:http";
 import { join } from "node:path";
 import { splitReward } from "@proofgrid/por";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureWorkerPack, ROOT } from "../../scripts/lib/processes.ts";
 import { renderTextPng } from "../support/inputs.ts";
@@ -11,6 +12,18 @@ import { ledgerSnapshot } from "../support/ledger.ts";
 import { api, type Stack, startStack } from "../support/stack.ts";
 import { createProviderMachine, type ProviderMachine } from "../support/provider-machine.ts";
 import { waitFor } from "../support/wait.ts";
+
+/** Nonces the platform recorded for the node: one per signed HTTP request or session opening. */
+async function noncesOf(databaseUrl: string, nodeId: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM node_nonces WHERE node_id = $1", [nodeId]);
+    return rows[0]?.n ?? 0;
+  } finally {
+    await client.end();
+  }
+}
 
 // A provider's machine, as far as one machine can stand for another: an empty folder outside
 // the repo, a HOME and an npm global prefix of its own, nothing on PATH but node and npm,
@@ -139,7 +152,15 @@ describe("the packed worker", () => {
     };
     expect(manifest.name).toBe("proofgrid-worker");
     expect(manifest.engines.node).toBe(">=20.19");
-    expect(Object.keys(manifest.dependencies).sort()).toEqual(["cli-progress", "commander", "onnxruntime-node", "pino", "sharp", "zod"]);
+    expect(Object.keys(manifest.dependencies).sort()).toEqual([
+      "cli-progress",
+      "commander",
+      "onnxruntime-node",
+      "pino",
+      "sharp",
+      "ws",
+      "zod",
+    ]);
   });
 
   it("is served by the platform, byte for byte, revalidated by ETag", async () => {
@@ -266,6 +287,7 @@ describe("the packed worker", () => {
     const { stakeMinimumFor } = await import("../../apps/web/src/server/services/seed/seed-demo.ts");
     await stakeMinimumFor(nodeId);
     const before = await ledgerSnapshot(stack.database.url, { customer: stack.seed.customerOrgId, provider: stack.seed.providerOrgId });
+    const noncesBefore = await noncesOf(stack.database.url, nodeId);
 
     // exec: the shell becomes the worker, so the SIGTERM below reaches it as a provider's
     // Ctrl-C or `docker stop` would, and its exit code is the worker's (not sh's, killed by it).
@@ -297,6 +319,10 @@ describe("the packed worker", () => {
     expect(paid).toBeGreaterThan(0n);
     expect(after.providerEarnings - before.providerEarnings).toBe(paid);
     expect(after.check.ok).toBe(true);
+    // Its leases, heartbeats and completions went on one node session: the signed opening
+    // wrote a nonce, its frames none (over signed HTTP each request writes one).
+    expect((await noncesOf(stack.database.url, nodeId)) - noncesBefore).toBeLessThanOrEqual(2);
+    expect(daemonLog.some((l) => l.includes("node session unavailable"))).toBe(false);
 
     // Nothing of the repo is loaded in the running daemon: no mapped file (native libraries, sharp's libvips, onnxruntime) under it.
     const mapped = descendants(daemon.pid as number).flatMap((pid) => {

@@ -87,6 +87,17 @@ function createMetrics() {
     labelNames: ["outcome"],
     registers: [registry],
   });
+  const nodeSessions = new client.Gauge({
+    name: "proofgrid_node_sessions_open",
+    help: "Node sessions (one WebSocket per worker or checker) open on this replica",
+    registers: [registry],
+  });
+  const sessionFrames = new client.Counter({
+    name: "proofgrid_node_session_frames_total",
+    help: "Node-protocol requests served on node sessions by this replica, by outcome (served, refused: a bad signature or a replay)",
+    labelNames: ["outcome"],
+    registers: [registry],
+  });
   let stats: TableStats | undefined;
   let pending: Promise<TableStats> | undefined;
   async function tableStats(): Promise<TableStats> {
@@ -134,7 +145,7 @@ function createMetrics() {
       for (const [status, n] of s.byState.get("nodes") ?? []) this.set({ status }, n);
     },
   });
-  return { registry, leaseLatency, jobsSubmitted, resultsAccepted };
+  return { registry, leaseLatency, jobsSubmitted, resultsAccepted, nodeSessions, sessionFrames };
 }
 
 export function metrics() {
@@ -148,6 +159,14 @@ export function observeLeaseLatency(ms: number): void {
 
 export function countJobSubmitted(): void {
   metrics().jobsSubmitted.inc();
+}
+
+export function setNodeSessionsOpen(n: number): void {
+  metrics().nodeSessions.set(n);
+}
+
+export function countSessionFrame(outcome: "served" | "refused"): void {
+  metrics().sessionFrames.inc({ outcome });
 }
 
 export function countJobResult(outcome: "accepted" | "refused"): void {

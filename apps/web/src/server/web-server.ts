@@ -3,7 +3,8 @@
 // its WebSocket upgrades; every other request — pages, tRPC, the rest of the API — by
 // Next.js, built beforehand (`next build`), exactly as `next start` would serve it.
 //   PORT=3000 node --import tsx apps/web/src/server/web-server.ts --host 0.0.0.0
-import { createServer } from "node:http";
+import { EventEmitter } from "node:events";
+import { createServer, type Server } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -25,7 +26,12 @@ const host = values.host ?? "127.0.0.1";
 const port = Number(getEnv().PORT ?? 3000);
 installClientAddressStamp();
 
-const app = next({ dev: false, dir: WEB_DIR, hostname: host, port });
+// Next.js attaches its own `upgrade` listener to the server of the first request it serves,
+// and that listener ends every upgrade it has no route for, ours included (a worker saw
+// "socket hang up"). It gets this emitter instead, and the upgrades that are not node
+// sessions are passed on to it below.
+const nextUpgrades = new EventEmitter();
+const app = next({ dev: false, dir: WEB_DIR, hostname: host, port, httpServer: nextUpgrades as unknown as Server });
 const nextHandler = app.getRequestHandler();
 await app.prepare();
 
@@ -49,7 +55,12 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 65_000;
 // Workers' node sessions (one WebSocket per node, GET /api/node/session): the data plane's
 // node protocol without an HTTP request and a nonce write per call.
-const sessions = attachNodeSessions(server);
+const sessions = attachNodeSessions(server, {
+  otherwise: (req, socket, head) => {
+    if (nextUpgrades.listenerCount("upgrade") > 0) nextUpgrades.emit("upgrade", req, socket, head);
+    else socket.destroy();
+  },
+});
 server.listen(port, host, () => {
   logger.info({ port, host }, "web: listening (data plane direct, the rest through Next.js)");
 });

@@ -17,6 +17,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { getEnv } from "../env.ts";
 import { AppError, type ErrorBody, HTTP_STATUS, toAppError } from "../errors.ts";
 import { logger } from "../logger.ts";
+import { countSessionFrame, setNodeSessionsOpen } from "../metrics.ts";
 import { authenticateNode, type NodeIdentity, noteNodeSeen } from "../services/nodes/authenticate-node.ts";
 import { parseWith } from "./handle.ts";
 import { nodeOperationFor } from "./node-operations.ts";
@@ -64,7 +65,13 @@ export interface NodeSessions {
  * request); a refused one is answered with the HTTP status and error body that request
  * would get, and any other upgrade path with a 404.
  */
-export function attachNodeSessions(server: Server): NodeSessions {
+export function attachNodeSessions(
+  server: Server,
+  opts: {
+    /** Upgrades to any other path (Next.js's own); default a 404. */
+    otherwise?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  } = {},
+): NodeSessions {
   const sessions = new Set<Session>();
   const wss = new WebSocketServer({
     noServer: true,
@@ -84,6 +91,10 @@ export function attachNodeSessions(server: Server): NodeSessions {
   };
   const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = req.url ?? "/";
+    if (path !== NODE_SESSION_PATH && opts.otherwise) {
+      opts.otherwise(req, socket, head);
+      return;
+    }
     if (closed || path !== NODE_SESSION_PATH) {
       refuseUpgrade(socket, new AppError(closed ? "UNAVAILABLE" : "NOT_FOUND", closed ? "shutting down" : "no such WebSocket endpoint"));
       return;
@@ -112,6 +123,7 @@ export function attachNodeSessions(server: Server): NodeSessions {
       alive: true,
     };
     sessions.add(session);
+    setNodeSessionsOpen(sessions.size);
     logger.debug({ nodeId: identity.id, session: session.id }, "node session opened");
     ws.on("pong", () => {
       session.alive = true;
@@ -125,6 +137,7 @@ export function attachNodeSessions(server: Server): NodeSessions {
     });
     ws.on("close", () => {
       sessions.delete(session);
+      setNodeSessionsOpen(sessions.size);
       // As a hang-up aborts an HTTP request: a lease claimed for an aborted long-poll goes back.
       for (const abort of session.inFlight.values()) abort.abort();
       session.inFlight.clear();
@@ -167,6 +180,7 @@ export function attachNodeSessions(server: Server): NodeSessions {
       return;
     }
     session.lastSeq = frame.seq;
+    countSessionFrame("served");
     void serve(session, frame);
   };
 
@@ -221,6 +235,7 @@ export function attachNodeSessions(server: Server): NodeSessions {
   };
 
   const refuseAndClose = (session: Session, seq: number, err: AppError) => {
+    countSessionFrame("refused");
     logger.warn({ nodeId: session.identity.id, session: session.id, msg: err.message }, "node session: frame refused; closing");
     send(session, {
       t: "res",

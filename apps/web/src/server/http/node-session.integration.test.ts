@@ -18,6 +18,7 @@ import { NodeClient } from "@proofgrid/worker/protocol/node-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { encoderOutput, jobRow, setupEncoderMarket, type TestWorker, transfersOf } from "../testing/job-fixtures.ts";
+import { metrics } from "../metrics.ts";
 import { setupServiceDatabase } from "../testing/service-database.ts";
 import { Dispatcher } from "../services/dispatch/dispatcher.ts";
 import { matchDataPlane, serveDataPlane } from "./data-plane.ts";
@@ -194,6 +195,10 @@ describe("node session", () => {
     expect(await transfersOf(id)).toEqual(["hold", "settle"]);
     // The opening's nonce only: three signed requests over HTTP would have written three.
     expect((await noncesOf(w.identity.id)) - before).toBe(1);
+    // What an operator sees in /api/metrics.
+    const gauge = await metrics().registry.getSingleMetricAsString("proofgrid_node_sessions_open");
+    expect(Number(/proofgrid_node_sessions_open (\d+)/.exec(gauge)?.[1])).toBe(platform.sessions?.size);
+    expect(platform.sessions?.size).toBeGreaterThanOrEqual(1);
     client.close();
   });
 
