@@ -19,7 +19,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const send = (path: string, init: { body?: unknown } = {}) => sendFresh(stack.url, path, { ...init, apiKey: stack.apiKey });
+const send = (path: string, init: Parameters<typeof sendFresh>[2] = {}) => sendFresh(stack.url, path, { ...init, apiKey: stack.apiKey });
 const answering = (done: (seen: Set<string>) => boolean) => webProcessesAnswering(stack.url, done);
 
 /** The primary's log: each worker's id and pid as it starts listening. */
@@ -76,6 +76,52 @@ describe("the web server with WEB_PROCESSES=2", () => {
         SELECT count(*)::int AS n FROM pg_stat_activity
         WHERE datname = current_database() AND application_name = 'proofgrid-web-events' AND query = 'LISTEN proofgrid_jobs'`;
       expect(rows[0]?.n).toBe(2);
+    } finally {
+      await prisma.$disconnect();
+    }
+  });
+
+  it("resumes an upload in another process: the file and its lock are the same for both", async () => {
+    const TUS = { "tus-resumable": "1.0.0" };
+    const bytes = new Uint8Array(64 * 1024).map((_, i) => i % 251);
+    const half = bytes.byteLength / 2;
+    const created = await send("/api/v1/models/uploads", {
+      method: "POST",
+      headers: { ...TUS, "upload-length": String(bytes.byteLength) },
+    });
+    expect(created.status, created.body).toBe(201);
+    const { id } = JSON.parse(created.body) as { id: string };
+    const path = `/api/v1/models/uploads/${id}`;
+    const patch = (offset: number, chunk: Uint8Array) =>
+      send(path, {
+        method: "PATCH",
+        bytes: chunk,
+        headers: { ...TUS, "upload-offset": String(offset), "content-type": "application/offset+octet-stream" },
+      });
+    const first = await patch(0, bytes.subarray(0, half));
+    expect(first.status).toBe(204);
+    // HEADs on new connections until one reaches the other process: it sees the same offset.
+    let other: Awaited<ReturnType<typeof send>> | undefined;
+    for (let i = 0; i < 10 && !other; i++) {
+      const h = await send(path, { method: "HEAD", headers: TUS });
+      expect(h.status).toBe(200);
+      expect(h.headers["upload-offset"]).toBe(String(half));
+      if (h.process !== first.process) other = h;
+    }
+    expect(other?.process).toBeDefined();
+    // The rest, wherever it lands, then HEAD again: the whole file.
+    expect((await patch(half, bytes.subarray(half))).status).toBe(204);
+    const done = await send(path, { method: "HEAD", headers: TUS });
+    expect(done.headers["upload-offset"]).toBe(String(bytes.byteLength));
+    // Both processes locked the upload in Postgres (one lock connection each), and every
+    // lock was let go.
+    const prisma = createPrismaClient(stack.database.url, { maxConnections: 1 });
+    try {
+      const rows = await prisma.$queryRaw<{ sessions: number; locks: number }[]>`
+        SELECT count(DISTINCT a.pid)::int AS sessions, count(l.pid)::int AS locks
+        FROM pg_stat_activity a LEFT JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory'
+        WHERE a.datname = current_database() AND a.application_name = 'proofgrid-web-upload-locks'`;
+      expect(rows[0]).toEqual({ sessions: 2, locks: 0 });
     } finally {
       await prisma.$disconnect();
     }

@@ -9,17 +9,18 @@ export interface FreshAnswer {
   status: number;
   /** The cluster worker's id; undefined when the server runs as one process. */
   process: string | undefined;
+  headers: Record<string, string | string[] | undefined>;
   body: string;
 }
 
-/** One request on a new connection (no keep-alive), JSON in and text out. */
+/** One request on a new connection (no keep-alive): JSON in (or `bytes`, with their own content type), text out. */
 export function sendFresh(
   baseUrl: string,
   path: string,
-  init: { method?: string; body?: unknown; apiKey?: string; timeoutMs?: number } = {},
+  init: { method?: string; body?: unknown; bytes?: Uint8Array; headers?: Record<string, string>; apiKey?: string; timeoutMs?: number } = {},
 ): Promise<FreshAnswer> {
   const { hostname, port } = new URL(baseUrl);
-  const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
+  const payload = init.bytes ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
   const timeoutMs = init.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
     const req = request(
@@ -29,7 +30,11 @@ export function sendFresh(
         path,
         method: init.method ?? (payload === undefined ? "GET" : "POST"),
         agent: false,
-        headers: { "content-type": "application/json", ...(init.apiKey ? { authorization: `Bearer ${init.apiKey}` } : {}) },
+        headers: {
+          "content-type": "application/json",
+          ...(init.apiKey ? { authorization: `Bearer ${init.apiKey}` } : {}),
+          ...init.headers,
+        },
         timeout: timeoutMs,
       },
       (res) => {
@@ -40,7 +45,7 @@ export function sendFresh(
         });
         res.on("end", () => {
           const p = res.headers["x-proofgrid-web-process"];
-          resolve({ status: res.statusCode ?? 0, process: Array.isArray(p) ? p[0] : p, body });
+          resolve({ status: res.statusCode ?? 0, process: Array.isArray(p) ? p[0] : p, headers: res.headers, body });
         });
       },
     );
