@@ -14,8 +14,8 @@ export const WEB_STOP_MESSAGE = "proofgrid:web-stop";
 
 /** A worker that dies is forked again after this pause… */
 const RESTART_DELAY_MS = 500;
-/** …unless this many died within the last minute: a crash loop (a taken port, a broken
- * build) stops the web process with an error instead of forking forever. */
+/** …unless more than this many died within the last minute: a crash loop (a taken port, a
+ * broken build) stops the web process with an error instead of forking forever. */
 const MAX_DEATHS_PER_MINUTE = 5;
 /** After SIGINT/SIGTERM the workers have this long to close, then they are killed. */
 const STOP_GRACE_MS = 10_000;

@@ -83,6 +83,8 @@ export class PgUploadLocker implements Locker {
   async #acquire(id: string, signal: AbortSignal, requestRelease: RequestRelease): Promise<Held> {
     const deadline = Date.now() + this.acquireTimeoutMs;
     let askedAt = 0;
+    // One warning per wait: a database that is down fails every try until the deadline.
+    let warned = false;
     for (;;) {
       // tus's MemoryLocker answers an aborted wait as a timeout too.
       if (signal.aborted) throw ERRORS.ERR_LOCK_TIMEOUT;
@@ -104,7 +106,8 @@ export class PgUploadLocker implements Locker {
             return held;
           }
         } catch (err) {
-          logger.warn({ err, uploadId: id }, "upload lock: try failed");
+          if (!warned) logger.warn({ err, uploadId: id }, "upload lock: try failed; trying again until the wait's deadline");
+          warned = true;
         }
         if (this.#held.get(id) === held) this.#held.delete(id);
         // Another process holds it: ask it to let go, by NOTIFY.
