@@ -5,10 +5,11 @@
  * of issue 15's goals carry the goal and whether this run met it (`met`).
  *
  *   npm run bench [-- --only pgboss,burst]   (parts: see PARTS)
+ *   npm run bench -- --only scaleout --scaleout-jobs 60   (a short check of one part)
  */
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -20,18 +21,20 @@ import { createPipeline } from "@proofgrid/models";
 import { benchmarkInputs, syntheticWav } from "../apps/worker/src/bench/bench-inputs.ts";
 import { InferencePool } from "../apps/worker/src/inference/inference-pool.ts";
 import { ensureWebBuild } from "../scripts/lib/processes.ts";
-import { api, type Stack, startStack } from "../tests/support/stack.ts";
+import { api, type Stack, type StackOptions, startStack } from "../tests/support/stack.ts";
+import { webProcessesAnswering } from "../tests/support/web-processes.ts";
 import { measurePgBossDrain } from "./lib/pgboss-drain.ts";
 import { median, progress, quantile, report } from "./report.ts";
 
 /** The parts `--only` selects; all of them by default. */
-const PARTS = ["dispatch", "ocr", "vad", "embeddings", "throughput", "batch", "burst", "pgboss", "eld"] as const;
+const PARTS = ["dispatch", "ocr", "vad", "embeddings", "throughput", "batch", "burst", "scaleout", "pgboss", "eld"] as const;
 type Part = (typeof PARTS)[number];
 
+const { values: args } = parseArgs({ options: { only: { type: "string" }, "scaleout-jobs": { type: "string", default: "300" } } });
+
 function selectedParts(): ReadonlySet<Part> {
-  const { values } = parseArgs({ options: { only: { type: "string" } } });
-  if (!values.only) return new Set(PARTS);
-  const names = values.only
+  if (!args.only) return new Set(PARTS);
+  const names = args.only
     .split(",")
     .map((n) => n.trim())
     .filter(Boolean);
@@ -39,6 +42,11 @@ function selectedParts(): ReadonlySet<Part> {
   if (unknown.length || names.length === 0) throw new Error(`--only: unknown part(s) ${unknown.join(", ")}; parts: ${PARTS.join(", ")}`);
   return new Set(names as Part[]);
 }
+
+/** The scale-out part: tiny jobs per stack (`--scaleout-jobs`), sent by this many clients. */
+const SCALEOUT_JOBS = Number(args["scaleout-jobs"]);
+if (!Number.isInteger(SCALEOUT_JOBS) || SCALEOUT_JOBS < 1 || SCALEOUT_JOBS > 100_000) throw new Error("--scaleout-jobs: 1 to 100000");
+const SCALEOUT_CLIENTS = 8;
 
 /** Closed-loop clients per phase of the burst test: one per worker, then twice that. */
 const BURST_STEADY_CLIENTS = 3;
@@ -143,6 +151,34 @@ async function throughputViaApi(stack: Stack, jobs: number, clients: number): Pr
     await prisma.$disconnect();
   }
   return jobs / ((performance.now() - t0) / 1000);
+}
+
+/**
+ * Tiny-job throughput through the API (throughputViaApi, 3 workers) with the web server run
+ * as `processes` processes on one port (WEB_PROCESSES, node:cluster), on a stack of its own.
+ * Every process answers before the clock starts, and a warm-up of 30 jobs has gone through.
+ */
+async function throughputWithWebProcesses(
+  processes: number,
+  stackOpts: Pick<StackOptions, "database">,
+  stacks: Stack[],
+  jobs: number,
+): Promise<number> {
+  const stack = await startStack({
+    ...stackOpts,
+    leaseMs: 15_000,
+    env: { JOB_NOTIFY: "1", LOG_LEVEL: "warn", WEB_PROCESSES: String(processes) },
+  });
+  stacks.push(stack);
+  try {
+    if (processes > 1) await webProcessesAnswering(stack.url, (seen) => seen.size >= processes);
+    for (const name of ["w1", "w2", "w3"]) await stack.addWorker(name, { LOG_LEVEL: "warn" });
+    await throughputViaApi(stack, 30, SCALEOUT_CLIENTS);
+    return await throughputViaApi(stack, jobs, SCALEOUT_CLIENTS);
+  } finally {
+    await stack.stop();
+    stacks.splice(stacks.indexOf(stack), 1);
+  }
 }
 
 /**
@@ -344,7 +380,7 @@ async function main() {
   const parts = selectedParts();
   const stackParts: Part[] = ["dispatch", "ocr", "vad", "embeddings", "throughput", "batch", "burst"];
   const needStack = stackParts.some((p) => parts.has(p));
-  if (needStack) ensureWebBuild(progress);
+  if (needStack || parts.has("scaleout")) ensureWebBuild(progress);
   const dir = mkdtempSync(join(tmpdir(), "proofgrid-bench-"));
   progress("starting embedded Postgres");
   const pg = await startEmbeddedPostgres({ dataDir: join(dir, "pg"), settings: { fsync: "off", synchronous_commit: "off" } });
@@ -453,6 +489,14 @@ async function main() {
       poll = await dispatchLatency(polling, 25);
       await polling.stop();
       stacks.pop();
+    }
+
+    let scaleout: { one: number; two: number } | undefined;
+    if (parts.has("scaleout")) {
+      progress(`scale out: ${SCALEOUT_JOBS} tiny jobs through the API, 3 workers, 1 web process then 2`);
+      const one = await throughputWithWebProcesses(1, { database: await newDb("bench_web1") }, stacks, SCALEOUT_JOBS);
+      const two = await throughputWithWebProcesses(2, { database: await newDb("bench_web2") }, stacks, SCALEOUT_JOBS);
+      scaleout = { one, two };
     }
 
     let pgboss: Awaited<ReturnType<typeof measurePgBossDrain>> | undefined;
@@ -591,6 +635,26 @@ async function main() {
           steady: { jobs: burst.steady.length, p50: Math.round(p50), p99: Math.round(quantile(burst.steady, 0.99)) },
           burst: { jobs: burst.burst.length, p50: Math.round(median(burst.burst)), p99: Math.round(p99) },
         },
+      });
+    }
+    if (scaleout) {
+      const detail = { jobs: SCALEOUT_JOBS, clients: SCALEOUT_CLIENTS, workers: 3, cpus: availableParallelism() };
+      report({
+        name: "scaleout_throughput_1_web",
+        value: scaleout.one,
+        unit: "jobs/s",
+        goal: null,
+        note: "tiny jobs through the API (submit, then counted finished in the database), 3 workers, WEB_PROCESSES=1",
+        detail,
+      });
+      report({
+        name: "scaleout_throughput_2_web",
+        value: scaleout.two,
+        unit: "jobs/s",
+        baseline: scaleout.one,
+        goal: null,
+        note: "the same with WEB_PROCESSES=2 (two web processes on one port, one Postgres) vs 1, same run and machine",
+        detail,
       });
     }
     if (pgboss) {

@@ -5,7 +5,8 @@ export interface Metric {
   unit: string;
   baseline?: number;
   ratio?: number;
-  goal?: string;
+  /** null: a figure to read, with no goal set (printed as such). */
+  goal?: string | null;
   /** Whether this run met `goal` (set where the goal is one of an issue's). */
   met?: boolean;
   note?: string;

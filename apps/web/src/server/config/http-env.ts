@@ -1,6 +1,7 @@
 import { z } from "zod";
 
-/** The HTTP edge: per-key rate limits (http/api-rate-limit.ts), proxies (http/client-address.ts). */
+/** The HTTP edge: per-key rate limits (http/api-rate-limit.ts), proxies (http/client-address.ts),
+ * the web processes (web-server.ts). */
 export const ZHttpEnv = z.object({
   /** Requests per minute per API key, unless its organisation has its own limit. */
   API_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(60_000),
@@ -12,4 +13,8 @@ export const ZHttpEnv = z.object({
   INPUT_URL_ALLOW_LOCAL: z.enum(["0", "1"]).default("0"),
   /** The port `next start` listens on: the trusted origins of a single-machine install. */
   PORT: z.string().max(16).optional(),
+  /** Processes of web-server.ts serving PORT together (node:cluster); 1 = one process, no
+   * cluster. Each holds a pool of up to 20 Postgres connections and one LISTEN connection,
+   * so N × 21 must fit in the server's max_connections beside the coordinator's. */
+  WEB_PROCESSES: z.coerce.number().int().min(1).max(16).default(1),
 });

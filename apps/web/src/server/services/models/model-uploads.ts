@@ -12,12 +12,13 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { FileStore } from "@tus/file-store";
-import { MemoryLocker, Server, type Upload } from "@tus/server";
+import { Server, type Upload } from "@tus/server";
 import { getEnv } from "../../env.ts";
 import { logger } from "../../logger.ts";
 import { AppError } from "../../errors.ts";
 import { ONNX_LIMITS } from "@proofgrid/models/custom/validate-onnx";
 import { modelUploadDir } from "./model-store.ts";
+import { PgUploadLocker } from "./upload-locker.ts";
 
 export const UPLOADS_PATH = "/api/v1/models/uploads";
 /** tus's own ids (`Uid.rand`: 16 random bytes in hex); anything else never reaches the disk. */
@@ -36,19 +37,25 @@ export function maxUploadBytes(): number {
 
 const notFound = { status_code: 404, body: "The file for this url was not found\n" };
 
-let cached: { key: string; server: Server; store: FileStore; sweptAt: number } | undefined;
+let cached: { key: string; server: Server; store: FileStore; locker: PgUploadLocker; sweptAt: number } | undefined;
 
 function uploads(): NonNullable<typeof cached> {
   const dir = modelUploadDir();
   const maxSize = maxUploadBytes();
-  const key = `${dir}|${maxSize}`;
+  const { DATABASE_URL, PROOFGRID_SERVICE } = getEnv();
+  const key = `${dir}|${maxSize}|${DATABASE_URL}`;
   if (cached?.key === key) return cached;
+  void cached?.locker.close();
+  // A PATCH and the HEAD of a resuming client may reach different web processes
+  // (WEB_PROCESSES > 1): the lock of an upload is Postgres's (upload-locker.ts), not this
+  // process's memory. The files themselves are on this machine's disk (MODEL_UPLOAD_DIR):
+  // web processes on several machines need that directory shared, or uploads kept on one.
+  const locker = new PgUploadLocker({ url: DATABASE_URL, applicationName: `proofgrid-${PROOFGRID_SERVICE}-upload-locks` });
   const store = new FileStore({ directory: dir, expirationPeriodInMilliseconds: UPLOAD_EXPIRES_MS });
   const server = new Server({
     path: UPLOADS_PATH,
     datastore: store,
-    // One web process serves the uploads of its local directory: an in-memory lock per upload.
-    locker: new MemoryLocker(),
+    locker,
     maxSize,
     relativeLocation: true,
     getFileIdFromRequest: (_req, lastPath) => (lastPath && UPLOAD_ID.test(lastPath) ? lastPath : undefined),
@@ -75,7 +82,7 @@ function uploads(): NonNullable<typeof cached> {
       if (upload.metadata?.orgId !== orgId) throw notFound;
     },
   });
-  cached = { key, server, store, sweptAt: 0 };
+  cached = { key, server, store, locker, sweptAt: 0 };
   return cached;
 }
 
