@@ -54,4 +54,21 @@ describe("jobEvents.wait", () => {
     expect(await waiting).toBe(false);
     expect(jobEvents.waiting).toEqual({ jobs: 0, nodes: 0 });
   });
+
+  it("keeps an event that comes between arming and waiting", async () => {
+    await jobEvents.ensureStarted();
+    const node = randomUUID();
+    const armed = jobEvents.arm({ on: { nodeId: node }, filter: (e) => e.state === "assigned" });
+    const other = jobEvents.arm({ on: { nodeId: randomUUID() }, filter: () => true });
+    // The caller's read runs here; the assignment lands during it.
+    await notify({ id: randomUUID(), state: "assigned", node_id: node });
+    await new Promise((r) => setTimeout(r, 200));
+    // Kept: a wait of 0 ms finds it (a wait registered only now would have missed it).
+    expect(await armed.wait(0)).toBe(true);
+    // Another node's wait saw nothing, and cancelling it forgets it.
+    other.cancel();
+    expect(await other.wait(30_000)).toBe(false);
+    armed.cancel();
+    expect(jobEvents.waiting).toEqual({ jobs: 0, nodes: 0 });
+  });
 });

@@ -26,6 +26,21 @@ interface Waiter {
   done: (woken: boolean) => void;
 }
 
+/** What a wait is for: events about one job or one node that pass `filter`, until `signal` aborts. */
+interface WaitTarget {
+  on: { jobId: string } | { nodeId: string };
+  filter: (e: JobEvent) => boolean;
+  signal?: AbortSignal;
+}
+
+/** A wait registered before the caller's read (JobEventHub.arm). */
+export interface ArmedWait {
+  /** Whether an event came (since the arm), waiting up to `timeoutMs` for one. Call once. */
+  wait(timeoutMs: number): Promise<boolean>;
+  /** Stops listening; a pending wait returns false. */
+  cancel(): void;
+}
+
 class JobEventHub {
   /** Subscribers to every event (the dispatcher). */
   private readonly emitter = new EventEmitter();
@@ -121,34 +136,51 @@ class JobEventHub {
    * woke it. Waiters are kept by the job or node they wait on, so an event is checked only
    * against its own job's and its own node's waiters, not against every long-poll open.
    */
-  async wait(opts: {
-    on: { jobId: string } | { nodeId: string };
-    filter: (e: JobEvent) => boolean;
-    timeoutMs: number;
-    signal?: AbortSignal;
-  }): Promise<boolean> {
+  async wait(opts: WaitTarget & { timeoutMs: number }): Promise<boolean> {
     await this.ensureStarted();
+    return this.arm(opts).wait(opts.timeoutMs);
+  }
+
+  /**
+   * Starts listening for an event about `on` matching `filter` now, before the caller reads
+   * the database, and waits for it later (`wait`): an event that comes between the read and
+   * the wait is kept, not lost. (Waiting only after a read that found nothing, a lease missed
+   * an assignment made in between and slept out the polling fallback, 1 s.) `cancel` when
+   * done; a wait already woken returns at once.
+   */
+  arm(opts: WaitTarget): ArmedWait {
+    void this.ensureStarted();
     const [index, key] = "jobId" in opts.on ? [this.byJob, opts.on.jobId] : [this.byNode, opts.on.nodeId];
-    return new Promise((resolve) => {
-      const waiter: Waiter = {
-        filter: opts.filter,
-        done: (woken) => {
-          clearTimeout(timer);
-          const set = index.get(key);
-          set?.delete(waiter);
-          if (set?.size === 0) index.delete(key);
-          opts.signal?.removeEventListener("abort", onAbort);
-          resolve(woken);
-        },
-      };
-      const onAbort = () => waiter.done(false);
-      const timer = setTimeout(() => waiter.done(false), Math.max(0, opts.timeoutMs));
-      const set = index.get(key) ?? new Set<Waiter>();
-      index.set(key, set);
-      set.add(waiter);
-      if (opts.signal?.aborted) waiter.done(false);
-      else opts.signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    let settled: boolean | undefined;
+    let resolveWait: ((woken: boolean) => void) | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const settle = (woken: boolean) => {
+      if (settled !== undefined) return;
+      settled = woken;
+      clearTimeout(timer);
+      const set = index.get(key);
+      set?.delete(waiter);
+      if (set?.size === 0) index.delete(key);
+      opts.signal?.removeEventListener("abort", onAbort);
+      resolveWait?.(woken);
+    };
+    const waiter: Waiter = { filter: opts.filter, done: settle };
+    const onAbort = () => settle(false);
+    const set = index.get(key) ?? new Set<Waiter>();
+    index.set(key, set);
+    set.add(waiter);
+    if (opts.signal?.aborted) settle(false);
+    else opts.signal?.addEventListener("abort", onAbort, { once: true });
+    return {
+      wait: (timeoutMs) => {
+        if (settled !== undefined) return Promise.resolve(settled);
+        return new Promise((resolve) => {
+          resolveWait = resolve;
+          timer = setTimeout(() => settle(false), Math.max(0, timeoutMs));
+        });
+      },
+      cancel: () => settle(false),
+    };
   }
 
   /** Wakes the waiters of the event's job and of its node whose filter it passes. */

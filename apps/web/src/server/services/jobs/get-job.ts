@@ -32,17 +32,18 @@ export async function getJobOrThrow(opts: { orgId: string; jobId: string; withOu
 export async function waitForJob(opts: { orgId: string; jobId: string; waitMs: number; signal?: AbortSignal }): Promise<JobView> {
   const deadline = Date.now() + opts.waitMs;
   for (;;) {
-    // The queue estimate and its reason are computed once, for the view returned, not on
-    // every wake-up of the wait.
-    const job = await getJobOrThrow({ ...opts, withQueue: false });
-    const left = deadline - Date.now();
-    if (TERMINAL_STATES.has(job.state)) return job;
-    if (left <= 0 || opts.signal?.aborted) return job.state === "queued" ? getJobOrThrow(opts) : job;
-    await jobEvents.wait({
-      on: { jobId: opts.jobId },
-      filter: (e) => TERMINAL_STATES.has(e.state),
-      timeoutMs: Math.min(left, 1_000),
-      signal: opts.signal,
-    });
+    // Listening before the read: a job that ends while it runs wakes the wait below at once.
+    const ended = jobEvents.arm({ on: { jobId: opts.jobId }, filter: (e) => TERMINAL_STATES.has(e.state), signal: opts.signal });
+    try {
+      // The queue estimate and its reason are computed once, for the view returned, not on
+      // every wake-up of the wait.
+      const job = await getJobOrThrow({ ...opts, withQueue: false });
+      const left = deadline - Date.now();
+      if (TERMINAL_STATES.has(job.state)) return job;
+      if (left <= 0 || opts.signal?.aborted) return job.state === "queued" ? getJobOrThrow(opts) : job;
+      await ended.wait(Math.min(left, 1_000));
+    } finally {
+      ended.cancel();
+    }
   }
 }

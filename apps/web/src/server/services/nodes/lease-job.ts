@@ -49,35 +49,42 @@ export async function leaseJob(opts: { node: NodeIdentity; waitMs: number; signa
   // record is kept honest, but never a customer's job.
   const deadline = Date.now() + Math.min(opts.waitMs, env.LEASE_LONG_POLL_MAX_MS);
   for (;;) {
-    // The indexer (services/dispatch) has already chosen this node for the jobs it may claim;
-    // the penalty ladder's allocation probability is applied there.
-    const { pinnedOnly } = await leaseGate(opts.node);
-    const job = await claimJob(sql(), { nodeId: opts.node.id, modelIds: opts.node.models, leaseMs: env.LEASE_DURATION_MS, pinnedOnly });
-    if (job && opts.signal?.aborted) {
-      // The worker hung up (shutting down) while we claimed: hand the job straight back
-      // instead of leaving it to wait out a lease nobody holds.
-      await failJob({ node: opts.node, request: { jobId: job.id, attempt: job.attempt, kind: "release", retryable: true, error: "" } });
-      return null;
+    // Listening before the claim: an assignment made while it runs wakes the wait below.
+    const assigned = jobEvents.arm({ on: { nodeId: opts.node.id }, filter: (e) => e.state === "assigned", signal: opts.signal });
+    try {
+      const leased = await tryLease(opts.node, opts.signal);
+      if (leased !== undefined) return leased;
+      const left = deadline - Date.now();
+      if (left <= 0 || opts.signal?.aborted) return null;
+      await assigned.wait(Math.min(left, env.JOB_POLL_FALLBACK_MS));
+    } finally {
+      assigned.cancel();
     }
-    if (job) {
-      observeLeaseLatency(Date.now() - job.createdAt.getTime());
-      return {
-        jobId: job.id,
-        attempt: job.attempt,
-        modelId: job.modelId,
-        modelSlug: await modelSlug(job.modelId),
-        input: job.input,
-        leaseExpiresAt: job.leaseExpiresAt.toISOString(),
-        leaseMs: env.LEASE_DURATION_MS,
-      };
-    }
-    const left = deadline - Date.now();
-    if (left <= 0 || opts.signal?.aborted) return null;
-    await jobEvents.wait({
-      on: { nodeId: opts.node.id },
-      filter: (e) => e.state === "assigned",
-      timeoutMs: Math.min(left, env.JOB_POLL_FALLBACK_MS),
-      signal: opts.signal,
-    });
   }
+}
+
+/** One claim: the job leased, null when the caller hung up meanwhile, undefined when there was none. */
+async function tryLease(node: NodeIdentity, signal: AbortSignal | undefined): Promise<LeasedJob | null | undefined> {
+  const env = getEnv();
+  // The indexer (services/dispatch) has already chosen this node for the jobs it may claim;
+  // the penalty ladder's allocation probability is applied there.
+  const { pinnedOnly } = await leaseGate(node);
+  const job = await claimJob(sql(), { nodeId: node.id, modelIds: node.models, leaseMs: env.LEASE_DURATION_MS, pinnedOnly });
+  if (!job) return undefined;
+  if (signal?.aborted) {
+    // The worker hung up (shutting down) while we claimed: hand the job straight back
+    // instead of leaving it to wait out a lease nobody holds.
+    await failJob({ node, request: { jobId: job.id, attempt: job.attempt, kind: "release", retryable: true, error: "" } });
+    return null;
+  }
+  observeLeaseLatency(Date.now() - job.createdAt.getTime());
+  return {
+    jobId: job.id,
+    attempt: job.attempt,
+    modelId: job.modelId,
+    modelSlug: await modelSlug(job.modelId),
+    input: job.input,
+    leaseExpiresAt: job.leaseExpiresAt.toISOString(),
+    leaseMs: env.LEASE_DURATION_MS,
+  };
 }
