@@ -56,16 +56,26 @@ interface Open {
   session: string;
   seq: number;
   pending: Map<number, Pending>;
+  /** Requests given up on (timed out, aborted), by seq: a lease answered anyway is handed back. */
+  cancelled: Map<number, string>;
+  /** Whether anything (a frame, a pong) came since the last ping. */
+  heard: boolean;
+  pinger: ReturnType<typeof setInterval>;
 }
+
+/** Cancelled requests remembered per session (their late answers are rare). */
+const MAX_CANCELLED = 256;
+/** The node pings the platform this often; a session that answered nothing since the last ping is dropped. */
+const PING_INTERVAL_MS = 15_000;
 
 /**
  * The node's end of a node session (packages/por protocol/node-session.ts): one WebSocket
  * to the platform, opened on first use with a signed upgrade, reopened after a drop. Each
  * request is a numbered frame signed with the node's key; the answers come back by number.
  * A request in flight when the connection drops fails with SessionClosedError (the caller
- * retries, as after a network error); one that outlives its timeout drops the connection
- * (a stuck socket is not worth keeping), and one whose signal aborts is cancelled on the
- * platform.
+ * retries, as after a network error); one that outlives its timeout, or whose signal aborts,
+ * fails alone and is cancelled on the platform (a lease answered anyway is handed back). A
+ * connection that answers no ping for PING_INTERVAL_MS is dropped.
  */
 export class NodeSessionClient {
   #open: Open | undefined;
@@ -96,14 +106,15 @@ export class NodeSessionClient {
       };
       const onAbort = () => {
         finish();
-        const cancel: SessionCancel = { t: "cancel", seq };
-        if (open.ws.readyState === WebSocket.OPEN) open.ws.send(JSON.stringify(cancel));
+        this.#cancel(open, seq, path);
         reject(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error("aborted"));
       };
+      // Only this request fails (retryable, as a timed-out HTTP request): the session and the
+      // other requests on it go on; a dead connection is found by the pings instead.
       const timer = setTimeout(() => {
         finish();
+        this.#cancel(open, seq, path);
         reject(new SessionClosedError(`${path}: no answer on the node session in ${opts.timeoutMs} ms`));
-        this.#drop(open, "a request timed out");
       }, opts.timeoutMs);
       open.pending.set(seq, {
         resolve: (answer) => {
@@ -120,6 +131,39 @@ export class NodeSessionClient {
         if (err) open.pending.get(seq)?.reject(new SessionClosedError(`${path}: could not send on the node session: ${err.message}`));
       });
     });
+  }
+
+  /** Tells the platform to abort `seq`, and remembers it in case its answer was already on the way. */
+  #cancel(open: Open, seq: number, path: string): void {
+    open.cancelled.set(seq, path);
+    if (open.cancelled.size > MAX_CANCELLED) {
+      const oldest = open.cancelled.keys().next().value;
+      if (oldest !== undefined) open.cancelled.delete(oldest);
+    }
+    const cancel: SessionCancel = { t: "cancel", seq };
+    if (open.ws.readyState === WebSocket.OPEN) open.ws.send(JSON.stringify(cancel));
+  }
+
+  /**
+   * An answer to a request given up on. A lease that came anyway holds a job no slot will
+   * run: it goes back at once (as the platform does for a lease claimed after a hang-up),
+   * instead of waiting out its lease.
+   */
+  #lateAnswer(open: Open, seq: number, status: number, body: unknown): void {
+    const path = open.cancelled.get(seq);
+    open.cancelled.delete(seq);
+    if (path !== "/api/node/lease" || status !== 200) return;
+    const job = (body as { job?: { jobId?: unknown; attempt?: unknown } | null } | null)?.job;
+    if (!job || typeof job.jobId !== "string" || typeof job.attempt !== "number") return;
+    const release = JSON.stringify({ jobId: job.jobId, attempt: job.attempt, kind: "release", retryable: true, error: "" });
+    const frame = signSessionRequest({
+      session: open.session,
+      seq: ++open.seq,
+      path: "/api/node/fail",
+      body: release,
+      privateKey: this.identity.privateKey,
+    });
+    if (open.ws.readyState === WebSocket.OPEN) open.ws.send(JSON.stringify(frame));
   }
 
   /** Closes the session; requests in flight fail with SessionClosedError. */
@@ -169,11 +213,15 @@ export class NodeSessionClient {
           const status = res.statusCode ?? 0;
           const text = Buffer.concat(chunks).toString("utf8").slice(0, 2_000);
           ws.terminate();
-          reject(
-            status === 404 || status === 405
-              ? new SessionUnsupportedError(`${NODE_SESSION_PATH}: ${status}: the platform offers no node sessions`)
-              : new SessionRefusedError(status, text),
-          );
+          if (status === 404 || status === 405) {
+            reject(new SessionUnsupportedError(`${NODE_SESSION_PATH}: ${status}: the platform offers no node sessions`));
+          } else if ((status === 401 || status === 403) && isPlatformError(text)) {
+            // The platform's own refusal (a bad key, a removed node): what any request would get.
+            reject(new SessionRefusedError(status, text));
+          } else {
+            // A proxy's answer, a restart's 503: this request goes as HTTP, a session later.
+            reject(new SessionClosedError(`${NODE_SESSION_PATH}: the upgrade was answered ${status}`, true));
+          }
         });
         res.on("error", () => undefined);
       });
@@ -197,16 +245,48 @@ export class NodeSessionClient {
             reject(new SessionClosedError(`${NODE_SESSION_PATH}: the platform's first frame is not its hello`, true));
             return;
           }
-          open = { ws, session: hello.data.session, seq: 0, pending: new Map() };
-          this.#open = open;
-          resolve(open);
+          if (this.#closed) {
+            // Closed while it opened: nothing will use it.
+            ws.close(1000, "the node is stopping");
+            reject(new SessionClosedError("the node session was closed", true));
+            return;
+          }
+          const o: Open = {
+            ws,
+            session: hello.data.session,
+            seq: 0,
+            pending: new Map(),
+            cancelled: new Map(),
+            heard: true,
+            pinger: undefined as never,
+          };
+          o.pinger = setInterval(() => {
+            if (!o.heard) {
+              this.#drop(o, `no answer to a ping in ${PING_INTERVAL_MS} ms`);
+              return;
+            }
+            o.heard = false;
+            ws.ping();
+          }, PING_INTERVAL_MS);
+          o.pinger.unref();
+          open = o;
+          this.#open = o;
+          resolve(o);
           return;
         }
+        open.heard = true;
         const res = ZSessionResponse.safeParse(frame);
-        if (res.success) open.pending.get(res.data.seq)?.resolve({ status: res.data.status, body: res.data.body });
+        if (!res.success) return;
+        const pending = open.pending.get(res.data.seq);
+        if (pending) pending.resolve({ status: res.data.status, body: res.data.body });
+        else this.#lateAnswer(open, res.data.seq, res.data.status, res.data.body);
+      });
+      ws.on("pong", () => {
+        if (open) open.heard = true;
       });
       ws.on("close", (code, reason) => {
         clearTimeout(helloTimer);
+        if (open) clearInterval(open.pinger);
         if (!open) {
           reject(new SessionClosedError(`${NODE_SESSION_PATH}: closed before its hello (${code})`, true));
           return;
@@ -220,9 +300,20 @@ export class NodeSessionClient {
 
   #drop(open: Open, why: string, code?: number): void {
     if (this.#open === open) this.#open = undefined;
+    clearInterval(open.pinger);
     const err = new SessionClosedError(`the node session was dropped: ${why}`);
     for (const p of [...open.pending.values()]) p.reject(err);
     if (code) open.ws.close(code, why);
     else open.ws.terminate();
+  }
+}
+
+/** Whether an upgrade's refusal is the platform's error answer (`{error: {code, message}}`), not a proxy's. */
+function isPlatformError(text: string): boolean {
+  try {
+    const parsed = JSON.parse(text) as { error?: { code?: unknown } };
+    return typeof parsed.error?.code === "string";
+  } catch {
+    return false;
   }
 }

@@ -14,6 +14,7 @@ import {
   ZSessionClientFrame,
 } from "@proofgrid/por";
 import { type WebSocket, WebSocketServer } from "ws";
+import { z } from "zod";
 import { getEnv } from "../env.ts";
 import { AppError, type ErrorBody, HTTP_STATUS, toAppError } from "../errors.ts";
 import { logger } from "../logger.ts";
@@ -39,7 +40,13 @@ const MAX_IN_FLIGHT = 64;
 const PING_INTERVAL_MS = 30_000;
 
 /** Close codes (4000–4999 are the application's). */
-const CLOSE = { policy: 1008, unknownNode: 4401, shuttingDown: 1001 } as const;
+const CLOSE = { policy: 1008, unknownNode: 4401, shuttingDown: 1001, replaced: 4409, notReading: 4429 } as const;
+/** Answers queued to a node that does not read them: past this the session ends (HTTP pauses a pipelining client likewise). */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+function onSocketError(err: Error): void {
+  logger.debug({ err: String(err) }, "node session: connection error before the upgrade");
+}
 
 interface Session {
   id: string;
@@ -83,6 +90,10 @@ export function attachNodeSessions(
   let closed = false;
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node takes its own error listener off a socket it hands to `upgrade`: without one, a
+    // client resetting the connection while it is checked or refused (ECONNRESET) is an
+    // uncaught exception that ends the process. ws adds its own once it takes the socket.
+    socket.on("error", onSocketError);
     void upgrade(req, socket, head).catch((err: unknown) => {
       if (err instanceof AppError) logger.info({ code: err.code, msg: err.message }, "node session refused");
       else logger.error({ err }, "node session: upgrade failed");
@@ -108,6 +119,7 @@ export function attachNodeSessions(
     for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
     const identity = await authenticateNode({ headers, method: "GET", path, body: new Uint8Array() });
     if (socket.destroyed) return;
+    socket.off("error", onSocketError);
     wss.handleUpgrade(req, socket, head, (ws) => open(ws, identity));
   };
 
@@ -122,6 +134,10 @@ export function attachNodeSessions(
       inFlight: new Map(),
       alive: true,
     };
+    // One session per node in this process: a node that opens another (it reconnected, and
+    // the platform has not yet seen the old connection end) loses the old one, whose long-polls
+    // would otherwise go on claiming jobs into a dead socket until the ping check drops it.
+    for (const other of sessions) if (other.identity.id === identity.id) other.ws.close(CLOSE.replaced, "replaced by a newer session");
     sessions.add(session);
     setNodeSessionsOpen(sessions.size);
     logger.debug({ nodeId: identity.id, session: session.id }, "node session opened");
@@ -158,6 +174,11 @@ export function attachNodeSessions(
     }
     const parsed = ZSessionClientFrame.safeParse(raw);
     if (!parsed.success) {
+      // Answered when it has a number the node can match, so a node's bug shows as a 400 with the reason.
+      const seq = (raw as { seq?: unknown } | null)?.seq;
+      if (typeof seq === "number" && Number.isSafeInteger(seq) && seq > 0) {
+        send(session, errorFrame(seq, new AppError("BAD_REQUEST", `not a session frame: ${z.prettifyError(parsed.error).slice(0, 500)}`)));
+      }
       session.ws.close(CLOSE.policy, "a frame that is not a session request");
       return;
     }
@@ -237,12 +258,7 @@ export function attachNodeSessions(
   const refuseAndClose = (session: Session, seq: number, err: AppError) => {
     countSessionFrame("refused");
     logger.warn({ nodeId: session.identity.id, session: session.id, msg: err.message }, "node session: frame refused; closing");
-    send(session, {
-      t: "res",
-      seq,
-      status: HTTP_STATUS[err.code],
-      body: { error: { code: err.code, message: err.message, details: err.details, requestId: randomUUID() } } satisfies ErrorBody,
-    });
+    send(session, errorFrame(seq, err));
     session.ws.close(CLOSE.policy, err.message.slice(0, 120));
   };
 
@@ -275,7 +291,21 @@ export function attachNodeSessions(
 
 function send(session: Session, res: SessionResponse): void {
   if (session.ws.readyState !== session.ws.OPEN) return;
+  if (session.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+    logger.warn({ nodeId: session.identity.id, buffered: session.ws.bufferedAmount }, "node session: the node reads no answers; closing");
+    session.ws.close(CLOSE.notReading, "answers not read");
+    return;
+  }
   session.ws.send(JSON.stringify(res, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+}
+
+function errorFrame(seq: number, err: AppError): SessionResponse {
+  return {
+    t: "res",
+    seq,
+    status: HTTP_STATUS[err.code],
+    body: { error: { code: err.code, message: err.message, details: err.details, requestId: randomUUID() } } satisfies ErrorBody,
+  };
 }
 
 /** Answers a refused upgrade as the same signed HTTP request would be answered, then hangs up. */

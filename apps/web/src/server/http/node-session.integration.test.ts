@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { type AddressInfo, connect, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { sql } from "@proofgrid/db/sql-client";
 import {
   hashJson,
@@ -52,7 +54,7 @@ interface TestServer {
   close(): Promise<void>;
 }
 
-async function startServer(opts: { sessions: boolean }): Promise<TestServer> {
+async function startServer(opts: { sessions: boolean; upgrade?: (socket: Duplex) => void }): Promise<TestServer> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     const match = matchDataPlane(req.method, req.url);
@@ -67,6 +69,8 @@ async function startServer(opts: { sessions: boolean }): Promise<TestServer> {
     s.on("close", () => sockets.delete(s));
   });
   const sessions = opts.sessions ? attachNodeSessions(server) : undefined;
+  const onUpgrade = opts.upgrade;
+  if (onUpgrade) server.on("upgrade", (_req, socket) => onUpgrade(socket));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -356,6 +360,86 @@ describe("node session", () => {
     await new Promise((r) => setTimeout(r, 1_100));
     await expect(client.post("/api/node/heartbeat", { leases: [] }, ZHeartbeatReply)).rejects.toMatchObject({ status: 401 });
     client.close();
+  });
+
+  it("survives clients that reset the connection while their upgrade is checked or after it is refused", async () => {
+    const w = await market.worker();
+    const { port } = new URL(platform.url);
+    const reset = async (headers: Record<string, string>, afterAnswer: boolean) => {
+      const socket = connect(Number(port), "127.0.0.1");
+      socket.on("error", () => undefined);
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      const lines = [
+        `GET ${NODE_SESSION_PATH} HTTP/1.1`,
+        `Host: 127.0.0.1:${port}`,
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Version: 13",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        `Sec-WebSocket-Protocol: ${NODE_SESSION_PROTOCOL}`,
+        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+      ];
+      socket.write(`${lines.join("\r\n")}\r\n\r\n`);
+      if (afterAnswer) await new Promise<void>((resolve) => socket.once("data", () => resolve()));
+      socket.resetAndDestroy();
+      await new Promise((r) => setTimeout(r, 100));
+    };
+    // Unsigned: refused at once, then reset.
+    for (let i = 0; i < 3; i++) await reset({}, true);
+    // Signed by an unknown node: reset while the platform looks it up.
+    const stranger = randomUUID();
+    for (let i = 0; i < 3; i++)
+      await reset(signRequest({ nodeId: stranger, privateKey: w.privateKey, method: "GET", path: NODE_SESSION_PATH }), false);
+    // Still serving: a node opens its session and is answered.
+    const client = clientFor(w, platform);
+    await client.post("/api/node/heartbeat", { leases: [] }, ZHeartbeatReply);
+    expect(client.sessionOpen).toBe(true);
+    client.close();
+  });
+
+  it("keeps one session per node: a newer one replaces the older", async () => {
+    const w = await market.worker();
+    const first = await rawSession(w);
+    const second = await rawSession(w);
+    expect((await first.closed).code).toBe(4409);
+    const frame = signSessionRequest({
+      session: String(second.hello.session),
+      seq: 1,
+      path: "/api/node/heartbeat",
+      body: JSON.stringify({ leases: [] }),
+      privateKey: w.privateKey,
+    });
+    second.ws.send(JSON.stringify(frame));
+    expect(await second.next()).toMatchObject({ seq: 1, status: 200 });
+    second.ws.close();
+  });
+
+  it("answers a frame that is not a session request with a 400 naming the problem, then closes", async () => {
+    const w = await market.worker();
+    const s = await rawSession(w);
+    s.ws.send(JSON.stringify({ t: "req", seq: 1, path: "/API/NODE/LEASE", body: "{}", sig: "x" }));
+    expect(await s.next()).toMatchObject({ seq: 1, status: 400, body: { error: { code: "BAD_REQUEST" } } });
+    expect((await s.closed).code).toBe(1008);
+  });
+
+  it("falls back to signed HTTP for a while when a proxy answers the upgrade with something else (502)", async () => {
+    const proxied = await startServer({
+      sessions: false,
+      upgrade: (socket) => socket.end("HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"),
+    });
+    try {
+      const w = await market.worker();
+      const reasons: string[] = [];
+      const client = clientFor(w, proxied, { onSessionFallback: (r) => reasons.push(r) });
+      expect((await client.post("/api/node/heartbeat", { leases: [] }, ZHeartbeatReply)).leases).toEqual([]);
+      await client.post("/api/node/heartbeat", { leases: [] }, ZHeartbeatReply);
+      expect(client.sessionOpen).toBe(false);
+      // One try, then HTTP until the retry time: not an opening per request.
+      expect(reasons).toEqual([expect.stringContaining("502")]);
+      client.close();
+    } finally {
+      await proxied.close();
+    }
   });
 
   it("falls back to signed HTTP requests when the platform offers no sessions", async () => {
