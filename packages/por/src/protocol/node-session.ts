@@ -29,6 +29,8 @@ import { sign, verify } from "../crypto/ed25519.ts";
 // 4. The platform answers each `req` with `res`: the same seq, the HTTP status the same
 //    request would have had, and the reply (or the platform's error shape `{error: {code,
 //    message}}`). Answers may come in any order (a lease waits, a heartbeat does not).
+//    At most 64 requests may be in flight on one session (429 past it); a node keeps one
+//    session per platform process (a newer one closes the older with 4409).
 // 5. Either side may close. Requests in flight when the connection drops are aborted on the
 //    platform as an HTTP request would be on a hang-up (a job claimed for an aborted lease
 //    goes back to the queue; a completion runs to its end and is idempotent, so the node
