@@ -55,6 +55,7 @@ export async function registerNode(request: TRegisterNodeRequest): Promise<Regis
       maxConcurrency: request.maxConcurrency,
       version: request.version ?? null,
       lastSeenAt: now,
+      acceptsCustomModels: request.acceptsCustomModels ?? false,
     });
     await spendRegistrationToken(tx, { tokenId: token.id, nodeId: created.id, usedAt: now });
     if (created.role === "checker") {
