@@ -18,7 +18,7 @@ import { type NetworkWorker, regionLocation } from "../dispatch/network.ts";
 import { queueEstimate } from "../jobs/backpressure.ts";
 import type { QueueEstimate } from "../jobs/job-view.ts";
 import { ZSubmitJobRequest } from "../jobs/submit-job.ts";
-import { checkJobInput } from "../models/check-job-input.ts";
+import { checkModelJobInput } from "../models/check-job-input.ts";
 import { liveNetwork } from "./live-network.ts";
 import { marketModelOrThrow } from "./market.ts";
 import { adviseNoWorker, type NoWorkerAdvice } from "./no-worker-advice.ts";
@@ -90,7 +90,7 @@ export async function quoteJob(opts: { orgId: string; request: TQuoteRequest }):
   const { orgId, request } = opts;
   const model = await marketModelOrThrow(request.model);
   // The same check and estimate as a submit (so the same price); nothing is stored.
-  const costMilliCu = request.input === undefined ? model.baseCostMilliCu : (await checkJobInput(model.slug, request.input)).costMilliCu;
+  const costMilliCu = request.input === undefined ? model.baseCostMilliCu : (await checkModelJobInput(model, request.input)).costMilliCu;
   const listPrice = BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
   const cap = request.maxPricePerCu ?? listPrice;
   const [orgRegion, workers] = await Promise.all([loadOrgRegion(sql(), { orgId }), liveNetwork()]);

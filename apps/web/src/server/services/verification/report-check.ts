@@ -26,13 +26,11 @@ import {
   deratedCapability,
   hashJson,
   INITIAL_REPUTATION,
-  type OutputKind,
   type ReputationState,
   reputationScore,
   updateReputation,
   verifyCheckReport,
 } from "@proofgrid/por";
-import { getCatalogEntry } from "@proofgrid/models/catalog";
 import { compareModelOutputs } from "@proofgrid/models/custom/compare-model-outputs";
 import { AppError } from "../../errors.ts";
 import { getEnv } from "../../env.ts";
@@ -55,11 +53,6 @@ export type ItemVerdict = {
   checkerOutputHash: string;
   inferenceMs: number;
 };
-
-/** Output kind of a built-in model (the catalog's kind): a capability check spans several. */
-export function kindOf(slug: string): OutputKind {
-  return getCatalogEntry(slug).kind;
-}
 
 /** How two outputs of one check item compare: by the catalog kind, or an uploaded model's tensors (issue 17). */
 export type ItemCompare = (ref: string, a: unknown, b: unknown) => { match: boolean };
