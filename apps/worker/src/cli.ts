@@ -11,6 +11,7 @@ import { probeGpu } from "./gpu/detect-gpu.ts";
 import { loadIdentity } from "./identity/node-identity.ts";
 import { InferencePool } from "./inference/inference-pool.ts";
 import { createLogger } from "./logger.ts";
+import { signedModelFetcher } from "./models/fetch-model-range.ts";
 import { ModelCache } from "./models/model-cache.ts";
 import { NodeClient } from "./protocol/node-client.ts";
 import { WORKER_VERSION } from "./version.ts";
@@ -228,7 +229,7 @@ program
       ? new ModelCache({
           dir: modelCacheDir(config),
           maxBytes: config.MODEL_CACHE_MAX_BYTES,
-          fetchRange: (id, fromByte, signal) => client.downloadModel(id, fromByte, { signal }),
+          fetchRange: signedModelFetcher(identity, config.REQUEST_TIMEOUT_MS),
           onEvict: (id, size) => log.info({ modelId: id, bytes: size }, "custom model evicted from the cache"),
         })
       : undefined;
