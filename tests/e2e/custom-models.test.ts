@@ -3,10 +3,12 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "@proofgrid/db/sql-client";
 import { customDomainModel, externalDataModel, goodModel } from "@proofgrid/models/custom/testing/build-onnx";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { workerArgs } from "../../scripts/lib/processes.ts";
 import { api, type Stack, startStack } from "../support/stack.ts";
+import { waitFor } from "../support/wait.ts";
 
 // Custom models (issue 17) through the real processes and the production build of the web
 // app: a resumable tus upload sent in two pieces with a HEAD between them, registered with
@@ -36,7 +38,8 @@ async function raw(path: string, init: { method: string; key: string; headers?: 
 }
 
 beforeAll(async () => {
-  stack = await startStack({ leaseMs: 10_000 });
+  // Every job is re-executed by a checker (no planted checks): the custom job's check is certain.
+  stack = await startStack({ leaseMs: 10_000, env: { POR_REEXEC_FLOOR: "1", POR_REEXEC_CAP: "1", POR_PLANTED_RATE: "0" } });
   const { createApiKey } = await import("../../apps/web/src/server/auth/api-keys.ts");
   const scopes = ["jobs:read", "jobs:write", "models:read", "models:write"] as const;
   ownerKey = (await createApiKey({ orgId: stack.seed.customerOrgId, name: "models", scopes: [...scopes] })).key;
@@ -156,7 +159,7 @@ describe("jobs on an uploaded model", () => {
     receipt?: { signature: string; platformSignature?: string } | null;
   }
 
-  it("runs only on a worker that opted in, with a receipt that verifies offline; tenancy and bad input are refused at submit", async () => {
+  it("runs only on a worker that opted in, is re-executed by an opted-in checker, and its receipt verifies offline; tenancy and bad input are refused at submit", async () => {
     const reg = await raw("/api/v1/models?name=jobs%20model", {
       method: "POST",
       key: ownerKey,
@@ -167,8 +170,10 @@ describe("jobs on an uploaded model", () => {
     const slug = reg.body.slug as string;
     expect(slug).toMatch(/^custom-[0-9a-f]{12}$/);
 
-    // A worker that did not opt in: online before the job and for all of its wait.
+    // A worker that did not opt in: online before the job and for all of its wait. A checker
+    // that did: it re-executes the sampled job from its own verified download.
     const plain = await stack.addWorker("plain");
+    const checker = await stack.addWorker("custom-checker", { ACCEPT_CUSTOM_MODELS: "1" }, { role: "checker" });
 
     // Another organisation's private model is the 404 of a missing one, by slug or by id.
     for (const model of [slug, reg.body.id as string]) {
@@ -203,6 +208,21 @@ describe("jobs on an uploaded model", () => {
     expect(plain.logs.join("\n")).not.toContain(id);
     // The worker ran it from its cache: the file it downloaded and verified, under its sha256.
     expect(existsSync(join(custom.nodeDir, "models", `${reg.body.id as string}.onnx`))).toBe(true);
+
+    // The checker re-ran it and agreed (compareCustomOutputs): the job is verified.
+    const verified = await waitFor(
+      `verification of ${id}`,
+      async () => {
+        const r = await api<Job & { verification: string }>(stack, `/api/v1/jobs/${id}`, { key: ownerKey });
+        return ["verified", "refunded", "inconclusive"].includes(r.body.verification) ? r.body : null;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+    expect(verified.verification, checker.logs.slice(-20).join("\n")).toBe("verified");
+    const checks = await sql().$queryRaw<{ kind: string; verdict: string | null; checker: string | null }[]>`
+      SELECT kind::text AS kind, verdict::text AS verdict, checker_node_id::text AS checker FROM checks WHERE job_id = ${id}::uuid`;
+    expect(checks).toEqual([{ kind: "reexecution", verdict: "pass", checker: checker.nodeId }]);
+    expect(existsSync(join(checker.nodeDir, "models", `${reg.body.id as string}.onnx`))).toBe(true);
 
     const keys = await api<{ platform: string; node: { publicKey: string } }>(stack, `/api/v1/public-keys?node=${custom.nodeId}`, {
       key: null,
