@@ -6,6 +6,8 @@ import { leaseJob } from "../nodes/lease-job.ts";
 import { heartbeat } from "../nodes/heartbeat.ts";
 import { completeAs, createModel, createWorker, ENCODER, jobRow, refusal, resetMarket } from "../../testing/job-fixtures.ts";
 import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
+import { invalidateLiveNetwork } from "../market/live-network.ts";
+import { quoteJob } from "../market/quote.ts";
 import { submitJob } from "./submit-job.ts";
 
 // Jobs on an uploaded model (issue 17) against a real Postgres, the models validated and run
@@ -150,5 +152,24 @@ describe("placing, leasing and completing a job on an uploaded model", () => {
     const next = await submitJob({ orgId: owner, request: { model: privateModel.id, input } });
     expect((await new Dispatcher().tick()).placed).toBe(0);
     expect((await jobRow(next.id)).state).toBe("queued");
+  });
+});
+
+describe("quoting a job on an uploaded model", () => {
+  it("prices the input as a submit would and places it only on a worker that accepts custom models; another organisation's private model is unknown", async () => {
+    await createWorker({ orgId: provider, models: [encoderId], maxConcurrency: 4 });
+    invalidateLiveNetwork();
+    const none = await quoteJob({ orgId: owner, request: { model: privateModel.slug, input } });
+    expect(none.costMilliCu).toBe(privateModel.baseCostMilliCu);
+    expect(none.available).toBe(false);
+
+    await createWorker({ orgId: provider, models: [encoderId], maxConcurrency: 1, acceptsCustomModels: true });
+    invalidateLiveNetwork();
+    const quote = await quoteJob({ orgId: owner, request: { model: privateModel.slug, input } });
+    expect(quote).toMatchObject({ available: true, via: "indexer", modelId: privateModel.id });
+
+    const err = await refusal(quoteJob({ orgId: other, request: { model: privateModel.slug, input } }));
+    expect(err.code).toBe("BAD_REQUEST");
+    expect(err.message).toMatch(/unknown model/);
   });
 });
