@@ -6,11 +6,14 @@ import { Dispatcher } from "../../dispatch/dispatcher.ts";
 import { submitJob } from "../../jobs/submit-job.ts";
 import { registerModelBytes } from "../../models/register-model.ts";
 import { leaseJob } from "../../nodes/lease-job.ts";
+import { sampleTraffic } from "../challenge-corpus.ts";
+import { plantChecks } from "../por-loops.ts";
 import { runLastResort } from "./last-resort.ts";
 
 // The executor of last resort on a job of an uploaded model (issue 17): the platform re-runs
 // it in its own thread from the file in its model store (hashed against the id before it
 // runs) and compares with compareCustomOutputs. Every job is sampled and due at once here.
+// The loops that only know the catalog (planted checks, traffic samples) pass over such jobs.
 
 const db = setupServiceDatabase({
   name: "custom-last-resort",
@@ -20,6 +23,8 @@ const db = setupServiceDatabase({
     POR_REEXEC_FLOOR: "1",
     POR_REEXEC_CAP: "1",
     POR_CHECK_DEADLINE_MS: "0",
+    // Planting is certain when asked for: only the custom jobs' exclusion keeps it at 0 here.
+    POR_PLANTED_RATE: "1",
     PRICE_PER_CU_BASE_UNITS: "50000",
   },
 });
@@ -68,4 +73,13 @@ describe("the executor of last resort on an uploaded model", () => {
     expect(checks[0]?.verdict).not.toBe("pass");
     expect(checks.map((c) => c.kind)).toContain("dispute");
   }, 60_000);
+
+  it("leaves it to the catalog-only loops to pass over: no planted check (no planter for tensors), no traffic sample", async () => {
+    // The first test left a verified customer job on the uploaded model, and re-execution checks to plant among.
+    expect(await db.t.prisma.job.count({ where: { verification: "verified" } })).toBeGreaterThan(0);
+    expect(await plantChecks({ sinceMs: 3_600_000 })).toBe(0);
+    expect(await db.t.prisma.check.count({ where: { kind: "planted" } })).toBe(0);
+    expect(await sampleTraffic()).toBeGreaterThan(0);
+    expect(await db.t.prisma.trafficSample.count()).toBe(0);
+  });
 });
