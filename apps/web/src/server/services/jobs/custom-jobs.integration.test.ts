@@ -8,6 +8,7 @@ import { completeAs, createModel, createWorker, ENCODER, jobRow, refusal, resetM
 import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
 import { invalidateLiveNetwork } from "../market/live-network.ts";
 import { quoteJob } from "../market/quote.ts";
+import { submitBatch } from "./submit-batch.ts";
 import { submitJob } from "./submit-job.ts";
 
 // Jobs on an uploaded model (issue 17) against a real Postgres, the models validated and run
@@ -72,6 +73,23 @@ describe("submitting a job on an uploaded model", () => {
       expect(err.message.replace(model, "M")).toBe(missing.message.replace("custom-000000000000", "M"));
     }
     expect(await db.t.prisma.job.count({ where: { orgId: other } })).toBe(0);
+  });
+
+  it("takes uploaded models in a batch too, under the same tenancy", async () => {
+    const batch = await submitBatch({
+      orgId: owner,
+      request: {
+        jobs: [
+          { model: privateModel.slug, input },
+          { model: ENCODER, input: { text: "hi" } },
+        ],
+      },
+    });
+    expect(batch.jobs.map((j) => j.model)).toEqual([privateModel.slug, ENCODER]);
+    const err = await refusal(submitBatch({ orgId: other, request: { jobs: [{ model: privateModel.slug, input }] } }));
+    // A batch item naming an unknown model is a 400 (the route exists), as for a missing model.
+    expect(err.code).toBe("BAD_REQUEST");
+    expect(err.message).toMatch(/unknown model/);
   });
 
   it("refuses input that does not fit the signature with a 400 naming the tensor, and stores nothing", async () => {
