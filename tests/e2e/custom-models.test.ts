@@ -1,7 +1,14 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "@proofgrid/db/sql-client";
 import { customDomainModel, externalDataModel, goodModel } from "@proofgrid/models/custom/testing/build-onnx";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { workerArgs } from "../../scripts/lib/processes.ts";
 import { api, type Stack, startStack } from "../support/stack.ts";
+import { waitFor } from "../support/wait.ts";
 
 // Custom models (issue 17) through the real processes and the production build of the web
 // app: a resumable tus upload sent in two pieces with a HEAD between them, registered with
@@ -31,7 +38,8 @@ async function raw(path: string, init: { method: string; key: string; headers?: 
 }
 
 beforeAll(async () => {
-  stack = await startStack({ leaseMs: 10_000 });
+  // Every job is re-executed by a checker (no planted checks): the custom job's check is certain.
+  stack = await startStack({ leaseMs: 10_000, env: { POR_REEXEC_FLOOR: "1", POR_REEXEC_CAP: "1", POR_PLANTED_RATE: "0" } });
   const { createApiKey } = await import("../../apps/web/src/server/auth/api-keys.ts");
   const scopes = ["jobs:read", "jobs:write", "models:read", "models:write"] as const;
   ownerKey = (await createApiKey({ orgId: stack.seed.customerOrgId, name: "models", scopes: [...scopes] })).key;
@@ -133,5 +141,120 @@ describe("custom models through the stack", () => {
     // everyone else see it.
     expect((await api(stack, `/api/v1/models/${modelId}`, { key: otherKey })).status).toBe(200);
     expect((await api(stack, `/api/v1/models/${modelId}`, { key: ownerKey })).status).toBe(200);
+  });
+});
+
+describe("jobs on an uploaded model", () => {
+  // y = relu(x + b) with b = [21, 0, 0, 0]: exact in float32.
+  const file = goodModel(21);
+  const input = { inputs: [{ name: "x", datatype: "FP32", shape: [1, 4], data: [1, -2, 3, -4] }] };
+
+  interface Job {
+    id: string;
+    state: string;
+    model: string;
+    costMilliCu: number;
+    workerId: string | null;
+    output?: unknown;
+    receipt?: { signature: string; platformSignature?: string } | null;
+  }
+
+  it("runs only on a worker that opted in, is re-executed by an opted-in checker, and its receipt verifies offline; tenancy and bad input are refused at submit", async () => {
+    const reg = await raw("/api/v1/models?name=jobs%20model", {
+      method: "POST",
+      key: ownerKey,
+      headers: { "content-type": "application/octet-stream" },
+      body: file,
+    });
+    expect(reg.status, JSON.stringify(reg.body)).toBe(201);
+    const slug = reg.body.slug as string;
+    expect(slug).toMatch(/^custom-[0-9a-f]{12}$/);
+
+    // A worker that did not opt in: online before the job and for all of its wait. A checker
+    // that did: it re-executes the sampled job from its own verified download.
+    const plain = await stack.addWorker("plain");
+    const checker = await stack.addWorker("custom-checker", { ACCEPT_CUSTOM_MODELS: "1" }, { role: "checker" });
+
+    // Another organisation's private model is the 404 of a missing one, by slug or by id.
+    for (const model of [slug, reg.body.id as string]) {
+      const theirs = await api<{ error?: { message?: string } }>(stack, "/api/v1/jobs", { key: otherKey, body: { model, input } });
+      expect(theirs.status, JSON.stringify(theirs.body)).toBe(404);
+    }
+    // Input checked against the signature at submit, the tensor named.
+    const bad = await api(stack, "/api/v1/jobs", {
+      key: ownerKey,
+      body: { model: slug, input: { inputs: [{ name: "x", datatype: "FP32", shape: [1, 3], data: [1, 2, 3] }] } },
+    });
+    expect(bad.status, JSON.stringify(bad.body)).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain("'x'");
+
+    const submitted = await api<Job>(stack, "/api/v1/jobs", { key: ownerKey, body: { model: slug, input } });
+    expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
+    expect(submitted.body.model).toBe(slug);
+    expect(submitted.body.costMilliCu).toBeGreaterThanOrEqual(1);
+    const id = submitted.body.id;
+
+    // Several dispatch rounds and lease polls: the plain worker is never offered it.
+    await new Promise((r) => setTimeout(r, 4_000));
+    const waiting = await api<Job>(stack, `/api/v1/jobs/${id}`, { key: ownerKey });
+    expect(waiting.body.state).toBe("queued");
+
+    const custom = await stack.addWorker("custom", { ACCEPT_CUSTOM_MODELS: "1" });
+    const done = await api<Job>(stack, `/api/v1/jobs/${id}?wait=60000`, { key: ownerKey });
+    expect(done.body.state, JSON.stringify(done.body)).toBe("succeeded");
+    expect(done.body.workerId).toBe(custom.nodeId);
+    expect(done.body.output).toEqual({ outputs: [{ name: "y", datatype: "FP32", shape: [1, 4], data: [22, 0, 3, 0] }] });
+    expect(done.body.receipt?.platformSignature).toBeTruthy();
+    expect(plain.logs.join("\n")).not.toContain(id);
+    // The worker ran it from its cache: the file it downloaded and verified, under its sha256.
+    expect(existsSync(join(custom.nodeDir, "models", `${reg.body.id as string}.onnx`))).toBe(true);
+
+    // The checker re-ran it and agreed (compareCustomOutputs): the job is verified.
+    const verified = await waitFor(
+      `verification of ${id}`,
+      async () => {
+        const r = await api<Job & { verification: string }>(stack, `/api/v1/jobs/${id}`, { key: ownerKey });
+        return ["verified", "refunded", "inconclusive"].includes(r.body.verification) ? r.body : null;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+    expect(verified.verification, checker.logs.slice(-20).join("\n")).toBe("verified");
+    const checks = await sql().$queryRaw<{ kind: string; verdict: string | null; checker: string | null }[]>`
+      SELECT kind::text AS kind, verdict::text AS verdict, checker_node_id::text AS checker FROM checks WHERE job_id = ${id}::uuid`;
+    expect(checks).toEqual([{ kind: "reexecution", verdict: "pass", checker: checker.nodeId }]);
+    expect(existsSync(join(checker.nodeDir, "models", `${reg.body.id as string}.onnx`))).toBe(true);
+
+    const keys = await api<{ platform: string; node: { publicKey: string } }>(stack, `/api/v1/public-keys?node=${custom.nodeId}`, {
+      key: null,
+    });
+    expect(keys.status).toBe(200);
+    const dir = mkdtempSync(join(tmpdir(), "custom-receipt-"));
+    const jobFile = join(dir, "job.json");
+    const inputFile = join(dir, "input.json");
+    writeFileSync(jobFile, JSON.stringify(done.body));
+    writeFileSync(inputFile, JSON.stringify(input));
+    const verify = spawnSync(
+      process.execPath,
+      workerArgs([
+        "verify-receipt",
+        jobFile,
+        "--input",
+        inputFile,
+        "--worker-key",
+        keys.body.node.publicKey,
+        "--platform-key",
+        keys.body.platform,
+      ]),
+      { encoding: "utf8" },
+    );
+    expect(verify.status, verify.stderr).toBe(0);
+    expect((JSON.parse(verify.stdout) as { valid: boolean }).valid).toBe(true);
+
+    // A second job on the same model: from the cache, on the worker that has it.
+    const again = await api<Job>(stack, "/api/v1/jobs", { key: ownerKey, body: { model: reg.body.id, input } });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    const second = await api<Job>(stack, `/api/v1/jobs/${again.body.id}?wait=60000`, { key: ownerKey });
+    expect(second.body.state).toBe("succeeded");
+    expect(second.body.workerId).toBe(custom.nodeId);
   });
 });

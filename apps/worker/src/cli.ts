@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
-import { loadClientEnv, loadConfig, type WorkerConfig } from "./config.ts";
+import { loadClientEnv, loadConfig, modelCacheDir, type WorkerConfig } from "./config.ts";
 import { runBenchmark } from "./commands/bench.ts";
 import { registerCommand } from "./commands/register.ts";
 import { verifyReceiptCommand } from "./commands/verify-receipt.ts";
@@ -11,6 +11,7 @@ import { probeGpu } from "./gpu/detect-gpu.ts";
 import { loadIdentity } from "./identity/node-identity.ts";
 import { InferencePool } from "./inference/inference-pool.ts";
 import { createLogger } from "./logger.ts";
+import { ModelCache } from "./models/model-cache.ts";
 import { NodeClient } from "./protocol/node-client.ts";
 import { WORKER_VERSION } from "./version.ts";
 
@@ -224,9 +225,19 @@ program
       session: config.NODE_SESSION === "on",
       onSessionFallback: (reason) => log.info({ reason }, "node session unavailable: signed HTTP requests instead"),
     });
+    // Customers' uploaded models (issue 17), only for a node that opted in: fetched by id over
+    // the signed protocol, verified, and cached on disk within MODEL_CACHE_MAX_BYTES.
+    const models = config.ACCEPT_CUSTOM_MODELS
+      ? new ModelCache({
+          dir: modelCacheDir(config),
+          maxBytes: config.MODEL_CACHE_MAX_BYTES,
+          fetchRange: (id, from, signal) => client.downloadModel(id, from, { signal }),
+          onEvict: (id, size) => log.info({ modelId: id, bytes: size }, "custom model evicted from the cache"),
+        })
+      : undefined;
     // The platform knows each node's role and licence: a worker key cannot lease checks.
-    if (o.role === "checker") await runChecker({ config, identity, client, pool, log, stop: stop.signal });
-    else await runWorker({ config, identity, client, pool, log, stop: stop.signal });
+    if (o.role === "checker") await runChecker({ config, identity, client, pool, log, stop: stop.signal, models });
+    else await runWorker({ config, identity, client, pool, log, stop: stop.signal, models });
     // A clean stop: its jobs are finished or handed back, so the platform can show it offline now.
     await sayGoodbye({ client, log, timeoutMs: Math.min(config.REQUEST_TIMEOUT_MS, 5_000) });
     client.close();

@@ -26,6 +26,13 @@ export const ZWorkerConfig = z.object({
    * what `register` chose and saved in node.json (register itself uses auto).
    */
   EXECUTION_PROVIDER: z.enum(["auto", "cpu", "cuda"]).optional(),
+  /**
+   * Run customers' uploaded ONNX models too (issue 17): 1 to opt in. Sent at registration and
+   * on every heartbeat; the platform gives such jobs only to workers (and such checks only to
+   * checkers) that opted in. Each model is downloaded once over the signed protocol, verified
+   * against its sha256 and cached (MODEL_CACHE_DIR, MODEL_CACHE_MAX_BYTES).
+   */
+  ACCEPT_CUSTOM_MODELS: z.stringbool().default(false),
   /** Downloaded custom models (issue 17); default `<PROOFGRID_NODE_DIR>/models` (see modelCacheDir). */
   MODEL_CACHE_DIR: z.string().min(1).optional(),
   /** The bound on the cached models' bytes together; past it the least recently used are deleted. */

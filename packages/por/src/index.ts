@@ -35,6 +35,7 @@ export * from "./challenges/embedding-challenge.ts";
 export * from "./challenges/tensor-challenge.ts";
 export * from "./challenges/planted-output.ts";
 export { documentLine, sentence } from "./challenges/text-templates.ts";
+export * from "./protocol/custom-model-run.ts";
 export * from "./protocol/leased-job.ts";
 export * from "./protocol/check-task.ts";
 export * from "./protocol/node-messages.ts";

@@ -37,6 +37,7 @@ export async function registerCommand(opts: RegisterOptions) {
     askPricePerCu: opts.askPricePerCu,
     maxConcurrency: opts.config.CONCURRENCY,
     version: WORKER_VERSION,
+    acceptsCustomModels: opts.config.ACCEPT_CUSTOM_MODELS,
   };
   // Unsigned (the node has no identity yet), so not through NodeClient; the reply is checked the same way.
   const res = await fetch(new URL("/api/node/register", opts.config.PROOFGRID_URL), {

@@ -1,23 +1,25 @@
-import { getCatalogEntry } from "@proofgrid/models/catalog";
+import { compareModelOutputs } from "@proofgrid/models/custom/compare-model-outputs";
 import { capabilityInput } from "@proofgrid/models/capability-input";
 import { challengeInput } from "@proofgrid/models/challenge-input";
 import {
   type CheckReportItem,
   type CheckTask,
   type CheckTaskItem,
-  compareJobOutputs,
   deliveredCuPerHour,
   hashJson,
   signCheckReport,
   ZCheckLeaseReply,
   ZCheckReportReply,
+  ZHeartbeatReply,
 } from "@proofgrid/por";
 import type { WorkerConfig } from "../config.ts";
 import type { NodeIdentity } from "../identity/node-identity.ts";
 import type { InferencePool } from "../inference/inference-pool.ts";
 import type { Logger } from "../logger.ts";
+import type { ModelCache } from "../models/model-cache.ts";
 import { type NodeClient, PlatformError } from "../protocol/node-client.ts";
 import { leaseLoop } from "./lease-loop.ts";
+import { runModel } from "./run-worker.ts";
 
 /** How a checker re-executes one item: by default, honestly. Tests swap in dishonest ones. */
 export type CheckExecutor = (
@@ -33,6 +35,8 @@ export interface RunCheckerOptions {
   log: Logger;
   stop: AbortSignal;
   execute?: CheckExecutor;
+  /** The disk cache customers' uploaded models are fetched into (issue 17); needed with ACCEPT_CUSTOM_MODELS. */
+  models?: ModelCache;
 }
 
 /**
@@ -50,12 +54,17 @@ export async function runChecker(opts: RunCheckerOptions): Promise<void> {
       const input =
         item.input !== undefined ? item.input : item.seed ? await renderSeeded(item.modelSlug, item.seed, item.generator) : undefined;
       if (input === undefined) throw new Error(`item ${item.ref} has neither input nor seed`);
-      const r = await opts.pool.run(item.modelSlug, input);
+      const r = await runModel({
+        job: { modelId: item.custom?.modelId ?? "", modelSlug: item.modelSlug, input, custom: item.custom },
+        pool: opts.pool,
+        models: opts.models,
+        accepts: config.ACCEPT_CUSTOM_MODELS,
+      });
       if (!r.ok) throw new Error(`re-execution failed: ${r.error}`);
       return { output: r.output, inferenceMs: r.inferenceMs };
     };
     const mine = await execute(item, honest);
-    const cmp = compareJobOutputs(getCatalogEntry(item.modelSlug).kind, mine.output, item.output);
+    const cmp = compareModelOutputs({ slug: item.modelSlug, a: mine.output, b: item.output, custom: item.custom });
     return {
       ref: item.ref,
       match: cmp.match,
@@ -86,6 +95,13 @@ export async function runChecker(opts: RunCheckerOptions): Promise<void> {
       else clog.error({ err: String(err) }, "check failed; its lease will expire and another checker takes it");
     }
   };
+
+  // A checker sends no heartbeats while it works (its check leases are not renewed), so it
+  // says once at start whether it re-runs uploaded models: a restart with another setting
+  // takes effect without registering again. A failure leaves the setting as it was.
+  await client
+    .post("/api/node/heartbeat", { leases: [], acceptsCustomModels: config.ACCEPT_CUSTOM_MODELS }, ZHeartbeatReply)
+    .catch((err) => log.warn({ err: String(err) }, "could not send the custom-models setting; the registered one stands"));
 
   await Promise.all(
     Array.from({ length: config.CONCURRENCY }, (_, slot) =>

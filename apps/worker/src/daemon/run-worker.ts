@@ -13,9 +13,13 @@ import type { NodeIdentity } from "../identity/node-identity.ts";
 import type { InferencePool } from "../inference/inference-pool.ts";
 import type { RunResponse } from "../inference/thread-messages.ts";
 import type { Logger } from "../logger.ts";
+import type { ModelCache } from "../models/model-cache.ts";
 import { type NodeClient, PlatformError, sleep } from "../protocol/node-client.ts";
 import { leaseLoop } from "./lease-loop.ts";
 import { machineLoadSampler } from "./machine-load.ts";
+
+/** The heartbeat's bound on `loadedModels` (ZHeartbeatRequest). */
+const MAX_WARM_REPORTED = 256;
 
 interface ActiveJob {
   attempt: number;
@@ -33,6 +37,8 @@ export interface RunWorkerOptions {
   stop: AbortSignal;
   /** How a job is executed: honestly by default. The PoR tests swap in cheating strategies. */
   execute?: JobExecutor;
+  /** The disk cache customers' uploaded models are fetched into (issue 17); needed with ACCEPT_CUSTOM_MODELS. */
+  models?: ModelCache;
 }
 
 export type JobExecutor = (job: LeasedJob, honest: () => Promise<RunResponse>) => Promise<RunResponse>;
@@ -66,6 +72,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
           leases,
           loadedModels: [...warm],
           machineBusy: Math.round(machineLoad() * 1000) / 1000,
+          acceptsCustomModels: config.ACCEPT_CUSTOM_MODELS,
         };
         const res = await client.post("/api/node/heartbeat", beat, ZHeartbeatReply);
         for (const l of res.leases) {
@@ -94,10 +101,15 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
     jlog.info("job leased");
     try {
       const startedAt = new Date();
-      const honest = () => opts.pool.run(job.modelSlug, job.input);
+      const honest = () => runModel({ job, pool: opts.pool, models: opts.models, accepts: config.ACCEPT_CUSTOM_MODELS });
       const res = opts.execute ? await opts.execute(job, honest) : await honest();
       const finishedAt = new Date();
-      if (res.ok) warm.add(job.modelId);
+      if (res.ok) {
+        // Most recently run last; bounded by what a heartbeat may carry (uploaded models are unbounded).
+        warm.delete(job.modelId);
+        warm.add(job.modelId);
+        if (warm.size > MAX_WARM_REPORTED) warm.delete(warm.values().next().value as string);
+      }
       if (a.lost.signal.aborted) return;
       if (!res.ok) {
         jlog.warn({ error: res.error, inputError: res.inputError }, "inference failed");
@@ -206,4 +218,33 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   }
   heartbeatStop.abort();
   await heartbeatLoop;
+}
+
+/**
+ * Runs a leased job's model: a catalog model by its slug; an uploaded one (issue 17) from the
+ * cache, downloaded once over the signed protocol and verified against its sha256 before it is
+ * used, held so no eviction removes it while the thread reads it (the thread hashes the bytes
+ * again before it makes a session of them). A worker that did not opt in refuses the job
+ * (retryable: another worker takes it); the platform should never have offered it.
+ */
+export async function runModel(opts: {
+  job: Pick<LeasedJob, "modelId" | "modelSlug" | "input" | "custom">;
+  pool: InferencePool;
+  models: ModelCache | undefined;
+  accepts: boolean;
+}): Promise<RunResponse> {
+  const { job, pool } = opts;
+  if (!job.custom) return pool.run(job.modelSlug, job.input);
+  if (!opts.accepts || !opts.models) {
+    return { id: 0, ok: false, error: "this worker does not run custom models (ACCEPT_CUSTOM_MODELS is off)", inputError: false };
+  }
+  if (job.custom.modelId !== job.modelId) {
+    return { id: 0, ok: false, error: `the lease names model ${job.modelId} but carries ${job.custom.modelId}`, inputError: false };
+  }
+  const held = await opts.models.acquire(job.modelId, { size: job.custom.fileBytes });
+  try {
+    return await pool.run(job.modelSlug, job.input, { modelId: job.modelId, path: held.path, signature: job.custom.signature });
+  } finally {
+    held.release();
+  }
 }

@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import type { RunRequest, RunResponse, SessionSettings } from "./thread-messages.ts";
+import type { CustomRun, RunRequest, RunResponse, SessionSettings } from "./thread-messages.ts";
 
 interface Slot {
   worker: Worker;
@@ -88,7 +88,8 @@ export class InferencePool {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  async run(slug: string, input: unknown): Promise<RunResponse> {
+  /** Runs a catalog model by its slug, or an uploaded one (`custom`) from its cached file. */
+  async run(slug: string, input: unknown, custom?: CustomRun): Promise<RunResponse> {
     if (this.closed) throw new Error("inference pool is closed");
     const slot = await this.acquire();
     const id = this.nextId++;
@@ -111,7 +112,7 @@ export class InferencePool {
           f(v);
         };
       slot.pending = { id, resolve: settle(resolve), reject: settle(reject) };
-      const req: RunRequest = { id, slug, input };
+      const req: RunRequest = custom ? { id, slug, input, custom } : { id, slug, input };
       slot.worker.postMessage(req);
     });
   }

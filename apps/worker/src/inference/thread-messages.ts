@@ -1,13 +1,24 @@
+import type { CustomModelRun } from "@proofgrid/por";
+
 export interface SessionSettings {
   intraOpNumThreads: number;
   graphOptimizationLevel: "disabled" | "basic" | "extended" | "all";
   executionProvider: "cpu" | "cuda";
 }
 
+/** An uploaded model (issue 17): its verified file in the worker's cache and the signature it runs by. */
+export interface CustomRun {
+  /** sha256 of the file: checked again when the thread loads it. */
+  modelId: string;
+  path: string;
+  signature: CustomModelRun["signature"];
+}
+
 export interface RunRequest {
   id: number;
   slug: string;
   input: unknown;
+  custom?: CustomRun;
 }
 
 export type RunResponse =

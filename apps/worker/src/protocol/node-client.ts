@@ -171,7 +171,10 @@ export class NodeClient {
       // Bytes as stored: a compressed body would have no offsets to resume from.
       "accept-encoding": "identity",
     };
-    if (fromByte > 0) headers.range = `bytes=${fromByte}-`;
+    // A Range from 0 too: the answer is then a 206 whose Content-Range carries the file's
+    // size, which Next.js keeps, where it drops a route handler's Content-Length (its
+    // send-response.js), so a whole-file 200 through the production server had no size.
+    headers.range = `bytes=${fromByte}-`;
     // The timeout is between chunks, not for the whole file: a 1 GB model takes minutes, a stall does not.
     const stall = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;

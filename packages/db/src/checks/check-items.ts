@@ -3,6 +3,8 @@ import type { Db } from "../db-types.ts";
 /** The job a re-execution (or planted) check shows, with its payload. */
 export interface JobItemRow {
   id: string;
+  /** The job's model (sha256 of its file). */
+  model_id: string;
   slug: string;
   input: unknown;
   output: unknown;
@@ -29,7 +31,7 @@ export interface LoadChallengeItemRowsOptions {
  */
 export async function loadChallengeItemRows(db: Db, opts: LoadChallengeItemRowsOptions): Promise<ChallengeItemRow[]> {
   return db.$queryRaw<ChallengeItemRow[]>`
-    SELECT j.id, m.slug, p.input, p.output, j.cost_milli_cu, n.claimed_cu_per_hour AS claimed, t.receipt_ms, t.lease_ms,
+    SELECT j.id, j.model_id, m.slug, p.input, p.output, j.cost_milli_cu, n.claimed_cu_per_hour AS claimed, t.receipt_ms, t.lease_ms,
            greatest(coalesce(t.receipt_ms, 0), t.lease_ms - ${opts.protocolAllowanceMs})::float8 AS wall_ms
     FROM jobs j JOIN models m ON m.id = j.model_id JOIN job_payloads p ON p.job_id = j.id JOIN nodes n ON n.id = j.pinned_node_id
     LEFT JOIN LATERAL (
@@ -42,7 +44,7 @@ export async function loadChallengeItemRows(db: Db, opts: LoadChallengeItemRowsO
 /** One job with its model's slug and payload, or null. */
 export async function loadJobItemRow(db: Db, opts: { jobId: string | null }): Promise<JobItemRow | null> {
   const rows = await db.$queryRaw<JobItemRow[]>`
-    SELECT j.id, m.slug, p.input, p.output, j.cost_milli_cu
+    SELECT j.id, j.model_id, m.slug, p.input, p.output, j.cost_milli_cu
     FROM jobs j JOIN models m ON m.id = j.model_id JOIN job_payloads p ON p.job_id = j.id
     WHERE j.id = ${opts.jobId}::uuid`;
   return rows[0] ?? null;

@@ -5,6 +5,8 @@ export interface LeaseNextCheckOptions {
   nodeId: string;
   orgId: string;
   models: readonly string[];
+  /** The checker runs customers' uploaded models (slug `custom-…`, issue 17) besides `models`. */
+  acceptsCustomModels?: boolean;
   leaseMs: number;
 }
 
@@ -18,7 +20,9 @@ export async function leaseNextCheck(db: Db, opts: LeaseNextCheckOptions): Promi
   const rows = await db.$queryRaw<{ id: string }[]>`
     WITH next AS (
       SELECT c.id FROM checks c
-      WHERE c.status = 'queued' AND c.model_id = ANY(${opts.models}::text[]) AND c.subject_org_id <> ${opts.orgId}::uuid
+      WHERE c.status = 'queued' AND c.subject_org_id <> ${opts.orgId}::uuid
+        AND (c.model_id = ANY(${opts.models}::text[])
+             OR (${opts.acceptsCustomModels ?? false} AND c.model_id IN (SELECT m.id FROM models m WHERE m.slug LIKE 'custom-%')))
         AND c.subject_node_id <> ${opts.nodeId}::uuid
         -- A checker whose report on this check was refused does not get it again.
         AND NOT EXISTS (SELECT 1 FROM node_verdicts v WHERE v.check_id = c.id AND v.node_id = ${opts.nodeId}::uuid AND v.role = 'checker')

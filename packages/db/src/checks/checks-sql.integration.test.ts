@@ -110,6 +110,7 @@ describe("checks SQL", () => {
     expect(row).toMatchObject({ status: "leased", checker_node_id: checker, attempt: 1, job_id: job });
     expect(await loadJobItemRow(db, { jobId: job })).toEqual({
       id: job,
+      model_id: MODEL,
       slug: "checks-sql-model",
       input: { text: "hi" },
       output: { vector: [1] },

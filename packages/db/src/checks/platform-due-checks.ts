@@ -20,7 +20,8 @@ export async function loadPlatformDueChecks(db: Db, opts: LoadPlatformDueChecksO
         c.created_at < now() - ${opts.disputeDeadlineMs} * interval '1 millisecond'
         OR NOT EXISTS (
           SELECT 1 FROM nodes k JOIN checker_licences l ON l.node_id = k.id AND l.revoked_at IS NULL
-          WHERE k.role = 'checker' AND k.status = 'online' AND c.model_id = ANY(k.models)
+          WHERE k.role = 'checker' AND k.status = 'online' AND (c.model_id = ANY(k.models)
+            OR (k.accepts_custom_models AND c.model_id IN (SELECT m.id FROM models m WHERE m.slug LIKE 'custom-%')))
             AND k.org_id <> c.subject_org_id AND k.id IS DISTINCT FROM p.checker_node_id AND k.org_id IS DISTINCT FROM pn.org_id
             AND NOT EXISTS (SELECT 1 FROM node_verdicts v WHERE v.check_id = c.id AND v.node_id = k.id AND v.role = 'checker'))))
       OR (c.kind = 'reexecution' AND c.created_at < now() - ${opts.checkDeadlineMs} * interval '1 millisecond'))

@@ -154,4 +154,48 @@ describe("claimJob (FOR UPDATE SKIP LOCKED)", () => {
     expect(left(offered)).toBeLessThanOrEqual(3_000);
     expect(after.get(long)?.leaseExpiresAt).toEqual(longBefore); // already longer: untouched
   });
+
+  it("a job on an uploaded model (custom-…) is claimed only by a node that accepts them, even when offered to another", async () => {
+    await t.prisma.job.deleteMany();
+    const CUSTOM = "c".repeat(64);
+    await t.prisma.model.create({
+      data: {
+        id: CUSTOM,
+        slug: `custom-${CUSTOM.slice(0, 12)}`,
+        name: "c",
+        kind: "tensor",
+        description: "",
+        signature: {},
+        baseCostMilliCu: 1,
+        builtIn: false,
+      },
+    });
+    const job = await t.prisma.job.create({
+      data: { orgId, modelId: CUSTOM, costMilliCu: 1, price: 1n, inputHash: "h", inputBytes: 1, payload: { create: { input: {} } } },
+      select: { id: true },
+    });
+    const [plain, accepting] = nodes as [string, string];
+    // Offered (by mistake, or before an opt-out) to a node that does not accept custom models: it cannot claim it.
+    await assign([job.id], () => plain);
+    expect(await claimJob(t.prisma, { nodeId: plain, modelIds: [MODEL], leaseMs: 60_000 })).toBeNull();
+    expect(await claimJob(t.prisma, { nodeId: plain, modelIds: [MODEL], acceptsCustomModels: false, leaseMs: 60_000 })).toBeNull();
+    // Offered to one that accepts them: claimed, though the id is not among its models.
+    await t.prisma.job.update({ where: { id: job.id }, data: { state: "queued", nodeId: null } });
+    await assign([job.id], () => accepting);
+    const claimed = await claimJob(t.prisma, { nodeId: accepting, modelIds: [MODEL], acceptsCustomModels: true, leaseMs: 60_000 });
+    expect(claimed?.id).toBe(job.id);
+    expect(claimed?.modelId).toBe(CUSTOM);
+
+    // Accepting custom models is not accepting any model: a catalog model it does not run stays unclaimed.
+    const OTHER = "d".repeat(64);
+    await t.prisma.model.create({
+      data: { id: OTHER, slug: "other-catalog", name: "o", kind: "tensor", description: "", signature: {}, baseCostMilliCu: 1 },
+    });
+    const other = await t.prisma.job.create({
+      data: { orgId, modelId: OTHER, costMilliCu: 1, price: 1n, inputHash: "h", inputBytes: 1, payload: { create: { input: {} } } },
+      select: { id: true },
+    });
+    await assign([other.id], () => accepting);
+    expect(await claimJob(t.prisma, { nodeId: accepting, modelIds: [MODEL], acceptsCustomModels: true, leaseMs: 60_000 })).toBeNull();
+  });
 });

@@ -14,6 +14,9 @@ export interface ClaimJobOptions {
   nodeId: string;
   /** Model ids (sha256) the node can run. */
   modelIds: readonly string[];
+  /** The node runs customers' uploaded models (slug `custom-…`, issue 17) besides `modelIds`;
+   * without it a job on one is never claimed, even if the indexer offered it. */
+  acceptsCustomModels?: boolean;
   leaseMs: number;
   /** Quarantined nodes run only the challenge jobs pinned to them (an assignment made
    * before the quarantine lapses and is placed elsewhere). */
@@ -28,14 +31,17 @@ export interface ClaimJobOptions {
  * and record the attempt. Returns null when nothing is assigned to the node.
  */
 export async function claimJob(db: Db, opts: ClaimJobOptions): Promise<ClaimedJob | null> {
-  if (opts.modelIds.length === 0) return null;
+  const acceptsCustom = opts.acceptsCustomModels ?? false;
+  if (opts.modelIds.length === 0 && !acceptsCustom) return null;
   const rows = await db.$queryRaw<
     { id: string; attempt: number; model_id: string; org_id: string; lease_expires_at: Date; created_at: Date; input: unknown }[]
   >`
     WITH next AS (
       SELECT id FROM jobs
       WHERE state = 'assigned' AND node_id = ${opts.nodeId}::uuid
-        AND model_id = ANY(${[...opts.modelIds]}::text[]) AND attempt < max_attempts
+        AND (model_id = ANY(${[...opts.modelIds]}::text[])
+             OR (${acceptsCustom} AND model_id IN (SELECT m.id FROM models m WHERE m.slug LIKE 'custom-%')))
+        AND attempt < max_attempts
         AND (pinned_node_id = ${opts.nodeId}::uuid OR (pinned_node_id IS NULL AND NOT ${opts.pinnedOnly ?? false}))
       ORDER BY assigned_at, created_at
       LIMIT 1

@@ -15,7 +15,7 @@ export type DiagnosedNodeRow = IndexerNodeRow &
 export async function loadDiagnosedNode(db: Db, opts: { orgId: string; nodeId: string }): Promise<DiagnosedNodeRow | null> {
   const rows = await db.$queryRaw<DiagnosedNodeRow[]>`
     SELECT n.id, n.org_id, n.role::text AS role, n.status::text AS status, n.region, n.latitude, n.longitude, n.models, n.loaded_models,
-           n.max_concurrency, n.quarantine_reason, n.paused_at, n.cu_per_hour, n.ask_price_per_cu, n.reputation_score, n.measured_rtt_ms,
+           n.accepts_custom_models, n.max_concurrency, n.quarantine_reason, n.paused_at, n.cu_per_hour, n.ask_price_per_cu, n.reputation_score, n.measured_rtt_ms,
            n.location_plausible, n.last_seen_at,
            (SELECT count(*) FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running'))::int AS open,
            (SELECT count(*) FROM jobs j WHERE j.node_id = n.id AND j.state = 'running')::int AS running

@@ -18,7 +18,7 @@ export type PlaceableWorkerRow = IndexerNodeRow &
  */
 export async function loadPlaceableWorkers(db: Db): Promise<PlaceableWorkerRow[]> {
   return db.$queryRaw<PlaceableWorkerRow[]>`
-    SELECT n.id, n.org_id, n.region, n.latitude, n.longitude, n.models, n.loaded_models, n.max_concurrency, n.status::text AS status,
+    SELECT n.id, n.org_id, n.region, n.latitude, n.longitude, n.models, n.loaded_models, n.accepts_custom_models, n.max_concurrency, n.status::text AS status,
            n.priority_factor, n.reputation_score, n.ask_price_per_cu, n.measured_rtt_ms, n.location_plausible, n.cu_per_hour,
            coalesce(a.balance, 0) AS stake,
            (SELECT count(*) FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running'))::int AS open,

@@ -14,13 +14,15 @@ export interface QueuedJobRow {
   /** Workers that let an offer of it lapse (placement.declined). */
   declined: string[] | null;
   created_at: Date;
+  /** On a customer's uploaded model (slug `custom-…`, issue 17): only workers that accept those run it. */
+  custom: boolean;
 }
 
 /** Per organisation, its oldest `perOrg` queued jobs that have attempts left, all oldest first. */
 export async function loadQueuedJobs(db: Db, opts: { perOrg: number }): Promise<QueuedJobRow[]> {
   return db.$queryRaw<QueuedJobRow[]>`
     SELECT q.id, q.org_id, q.model_id, q.cost_milli_cu, q.client_region, o.region AS org_region, q.max_price_per_cu,
-           q.pinned_node_id, q.declined, q.created_at
+           q.pinned_node_id, q.declined, q.created_at, m.slug LIKE 'custom-%' AS custom
     FROM (SELECT DISTINCT org_id FROM jobs WHERE state = 'queued') d
     CROSS JOIN LATERAL (
       SELECT j.id, j.org_id, j.model_id, j.cost_milli_cu, j.client_region, j.max_price_per_cu, j.pinned_node_id, j.created_at,
@@ -31,5 +33,6 @@ export async function loadQueuedJobs(db: Db, opts: { perOrg: number }): Promise<
       LIMIT ${opts.perOrg}
     ) q
     JOIN organizations o ON o.id = q.org_id
+    JOIN models m ON m.id = q.model_id
     ORDER BY q.created_at`;
 }

@@ -8,6 +8,8 @@ export interface NodeIdentityRow {
   role: NodeRow["role"];
   status: NodeRow["status"];
   models: NodeRow["models"];
+  /** Runs customers' uploaded models (issue 17) besides the catalog's in `models`. */
+  acceptsCustomModels: NodeRow["accepts_custom_models"];
   maxConcurrency: NodeRow["max_concurrency"];
   region: NodeRow["region"];
   publicKey: NodeRow["public_key"];
@@ -20,7 +22,7 @@ export interface NodeIdentityRow {
 /** The node with this id, unless it was removed; null when there is none. */
 export async function loadNodeIdentity(db: Db, opts: { nodeId: string }): Promise<NodeIdentityRow | null> {
   const rows = await db.$queryRaw<NodeIdentityRow[]>`
-        SELECT id, org_id AS "orgId", role::text AS role, status::text AS status, models,
+        SELECT id, org_id AS "orgId", role::text AS role, status::text AS status, models, accepts_custom_models AS "acceptsCustomModels",
                max_concurrency AS "maxConcurrency", region, public_key AS "publicKey",
                cu_per_hour AS "cuPerHour", priority_factor AS "priorityFactor"
         FROM nodes WHERE id = ${opts.nodeId}::uuid AND removed_at IS NULL`;
@@ -42,7 +44,7 @@ export async function recordNonceAndLoadIdentity(
           INSERT INTO node_nonces (node_id, nonce)
           SELECT id, ${opts.nonce} FROM nodes WHERE id = ${opts.nodeId}::uuid AND removed_at IS NULL
           ON CONFLICT DO NOTHING RETURNING 1)
-        SELECT id, org_id AS "orgId", role::text AS role, status::text AS status, models,
+        SELECT id, org_id AS "orgId", role::text AS role, status::text AS status, models, accepts_custom_models AS "acceptsCustomModels",
                max_concurrency AS "maxConcurrency", region, public_key AS "publicKey",
                cu_per_hour AS "cuPerHour", priority_factor AS "priorityFactor",
                EXISTS (SELECT 1 FROM used) AS fresh

@@ -5,6 +5,11 @@ export async function updateLoadedModels(db: Db, opts: { nodeId: string; models:
   await db.$executeRaw`UPDATE nodes SET loaded_models = ${opts.models}::text[] WHERE id = ${opts.nodeId}::uuid`;
 }
 
+/** Records whether the worker runs customers' uploaded models (its ACCEPT_CUSTOM_MODELS, from its heartbeat). */
+export async function updateAcceptsCustomModels(db: Db, opts: { nodeId: string; accepts: boolean }): Promise<void> {
+  await db.$executeRaw`UPDATE nodes SET accepts_custom_models = ${opts.accepts} WHERE id = ${opts.nodeId}::uuid`;
+}
+
 export interface UpdateMachineLoadOptions {
   nodeId: string;
   /** Share of the machine's CPU other processes used (0..1). */

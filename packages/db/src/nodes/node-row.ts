@@ -43,6 +43,8 @@ export interface NodeRow {
   ask_price_per_cu: bigint | string | null;
   /** Models resident in the worker's memory, from its heartbeats. */
   loaded_models: string[] | null;
+  /** Runs customers' uploaded models (issue 17) besides the catalog's in `models`. */
+  accepts_custom_models: boolean;
   measured_rtt_ms: number | null;
   location_plausible: boolean;
   /** Share of the machine's CPU other processes used, from the last heartbeat (0..1), and since when it stayed low. */
@@ -61,6 +63,7 @@ export type IndexerNodeRow = Pick<
   | "longitude"
   | "models"
   | "loaded_models"
+  | "accepts_custom_models"
   | "max_concurrency"
   | "status"
   | "reputation_score"

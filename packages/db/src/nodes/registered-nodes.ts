@@ -28,6 +28,8 @@ export interface InsertRegisteredNodeOptions {
   maxConcurrency: number;
   version: string | null;
   lastSeenAt: Date;
+  /** Runs customers' uploaded models (issue 17); default false. */
+  acceptsCustomModels?: boolean;
 }
 
 export interface RegisteredNode {
@@ -42,11 +44,11 @@ export async function insertRegisteredNode(db: Db, opts: InsertRegisteredNodeOpt
   // last_seen_at is `timestamp` (no zone) holding UTC, as Prisma writes it: the instant goes in as UTC text.
   const rows = await db.$queryRaw<RegisteredNode[]>`
     INSERT INTO nodes (id, org_id, name, role, public_key, region, latitude, longitude, models, claimed_cu_per_hour,
-                       ask_price_per_cu, cu_per_hour, max_concurrency, version, status, last_seen_at)
+                       ask_price_per_cu, cu_per_hour, max_concurrency, version, status, last_seen_at, accepts_custom_models)
     VALUES (gen_random_uuid(), ${opts.orgId}::uuid, ${opts.name}, ${opts.role}::"NodeRole", ${opts.publicKey}, ${opts.region},
             ${opts.latitude}::float8, ${opts.longitude}::float8, ${[...opts.models]}::text[], ${opts.claimedCuPerHour}::int,
             ${opts.askPerCuBaseUnits}::bigint, ${opts.cuPerHour}::int, ${opts.maxConcurrency}::int, ${opts.version}, 'online',
-            (${opts.lastSeenAt.toISOString()}::timestamptz AT TIME ZONE 'UTC'))
+            (${opts.lastSeenAt.toISOString()}::timestamptz AT TIME ZONE 'UTC'), ${opts.acceptsCustomModels ?? false})
     RETURNING id, org_id AS "orgId", role::text AS role, region`;
   const row = rows[0];
   if (!row) throw new Error("insertRegisteredNode: INSERT … RETURNING returned no row");

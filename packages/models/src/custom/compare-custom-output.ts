@@ -22,7 +22,7 @@
  * mismatch, never an exception.
  */
 import { MAX_COMPARE_ELEMENTS } from "@proofgrid/por";
-import { elementCount, TENSOR_DATATYPES, type TensorDatatype, type TensorJson } from "./tensor-io.ts";
+import { elementCount, TENSOR_DATATYPES, type TensorDatatype, type TensorJson } from "./tensor-check.ts";
 
 export interface CustomTolerance {
   atol: number;

@@ -17,7 +17,7 @@
  * At least 1 milli-CU: a job is never free. Only shapes are read: call it on inputs
  * parseInputTensors has checked (names and dims within bounds).
  */
-import { elementCount } from "./tensor-io.ts";
+import { elementCount } from "./tensor-check.ts";
 import type { TensorSignature } from "./validate-onnx.ts";
 
 export function customJobCostMilliCu(

@@ -37,6 +37,12 @@ export class LocalModelStore {
     return { id, created: true };
   }
 
+  /** The stored file's path (the platform's own re-execution loads it), or null when the store has no such model. */
+  filePath(id: string): string | null {
+    const path = this.pathOf(id);
+    return existsSync(path) ? path : null;
+  }
+
   has(id: string): boolean {
     return existsSync(this.pathOf(id));
   }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { canonicalJson } from "../crypto/canonical-json.ts";
 import { sign, verify } from "../crypto/ed25519.ts";
 import { median, SECONDS_PER_HOUR } from "../pricing/compute-units.ts";
+import { ZCustomModelRun } from "./custom-model-run.ts";
 
 // The node protocol's check messages, shared by the platform and the checker daemon.
 //
@@ -29,6 +30,8 @@ export const ZCheckTaskItem = z.object({
   /** Time charged to the subject for the job, ms: its receipt's inference time, never less
    * than the platform-measured lease-to-result time minus a protocol allowance. */
   wallMs: z.number().min(0).optional(),
+  /** Set for a customer's uploaded model (issue 17): what re-running it takes besides the file. */
+  custom: ZCustomModelRun.optional(),
 });
 export type CheckTaskItem = z.infer<typeof ZCheckTaskItem>;
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZCustomModelRun } from "./custom-model-run.ts";
 
 /** The node protocol's lease reply: one job and the attempt (fencing token) it is leased at. */
 export const ZLeasedJob = z.object({
@@ -12,5 +13,8 @@ export const ZLeasedJob = z.object({
   leaseExpiresAt: z.iso.datetime(),
   /** The worker heartbeats three times per lease, so a zero or negative lease is refused. */
   leaseMs: z.number().int().positive(),
+  /** Set for a customer's uploaded model (slug `custom-…`, issue 17): what running it takes
+   * besides the file. Absent for catalog models. */
+  custom: ZCustomModelRun.optional(),
 });
 export type LeasedJob = z.infer<typeof ZLeasedJob>;

@@ -39,6 +39,8 @@ export const ZRegisterNodeRequest = z.object({
   claimedCuPerHour: z.number().int().min(1).max(100_000_000),
   maxConcurrency: z.number().int().min(1).max(64).default(1),
   version: z.string().max(40).optional(),
+  /** Runs customers' uploaded models too (issue 17; the worker's ACCEPT_CUSTOM_MODELS). Default false. */
+  acceptsCustomModels: z.boolean().optional(),
 });
 export type RegisterNodeRequest = z.infer<typeof ZRegisterNodeRequest>;
 
@@ -69,6 +71,9 @@ export const ZHeartbeatRequest = z.object({
   loadedModels: z.array(z.string().regex(SHA256_HEX)).max(256).optional(),
   /** Share of the machine's CPU other processes used since the last heartbeat (0..1). */
   machineBusy: z.number().min(0).max(1).optional(),
+  /** Runs customers' uploaded models (issue 17): the worker's current ACCEPT_CUSTOM_MODELS, so a
+   * restart with another setting takes effect without registering again. Absent: unchanged. */
+  acceptsCustomModels: z.boolean().optional(),
 });
 export type HeartbeatRequest = z.infer<typeof ZHeartbeatRequest>;
 

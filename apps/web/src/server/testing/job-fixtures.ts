@@ -107,6 +107,8 @@ export interface CreateWorkerOptions {
   admission?: "pending" | "passed" | "derated" | "refused";
   /** Drained by its provider: takes no new work. */
   paused?: boolean;
+  /** Runs customers' uploaded models (issue 17). */
+  acceptsCustomModels?: boolean;
 }
 
 /** A registered worker node (as register-node.ts leaves one, admitted by default) with its ledger accounts. */
@@ -127,6 +129,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<TestWorke
       cuPerHour: 3600,
       lastSeenAt: new Date(),
       pausedAt: opts.paused ? new Date() : null,
+      acceptsCustomModels: opts.acceptsCustomModels ?? false,
     },
     select: { id: true },
   });
@@ -138,6 +141,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<TestWorke
       role: "worker",
       status,
       models: opts.models,
+      acceptsCustomModels: opts.acceptsCustomModels ?? false,
       maxConcurrency: opts.maxConcurrency ?? 1,
       region: "local",
       publicKey: keys.publicKey,

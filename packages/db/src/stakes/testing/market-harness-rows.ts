@@ -33,6 +33,7 @@ export interface HarnessNodeIdentityRow {
   role: "worker" | "checker";
   status: "online" | "offline" | "quarantined";
   models: string[];
+  accepts_custom_models: boolean;
   max_concurrency: number;
   region: string;
   public_key: string;
@@ -42,7 +43,7 @@ export interface HarnessNodeIdentityRow {
 
 export async function loadHarnessNodeIdentity(db: Db, opts: { nodeId: string }): Promise<HarnessNodeIdentityRow | undefined> {
   const rows = await db.$queryRaw<HarnessNodeIdentityRow[]>`
-    SELECT id, org_id, role::text AS role, status::text AS status, models, max_concurrency, region, public_key, cu_per_hour, priority_factor
+    SELECT id, org_id, role::text AS role, status::text AS status, models, accepts_custom_models, max_concurrency, region, public_key, cu_per_hour, priority_factor
     FROM nodes WHERE id = ${opts.nodeId}::uuid`;
   return rows[0];
 }

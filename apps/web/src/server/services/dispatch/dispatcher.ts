@@ -1,6 +1,6 @@
 import { type Assignment, assignJobs } from "@proofgrid/db/jobs";
 import { sql } from "@proofgrid/db/sql-client";
-import { type Decision, FairShare, type Job, linearScan, placeJob, WorkerIndex } from "@proofgrid/indexer";
+import { type Decision, FairShare, type Job, linearScan, MAX_MODELS_PER_WORKER, placeJob, WorkerIndex } from "@proofgrid/indexer";
 import { getEnv } from "../../env.ts";
 import { priceForCost } from "../billing/pricing.ts";
 import { jobEvents } from "../../events/job-events.ts";
@@ -108,12 +108,23 @@ export class Dispatcher {
         if (last && !this.#cooldown.has(last)) this.noteLapse(last);
       }
 
+    // Uploaded models (issue 17) are in no worker's registered `models`: a worker that accepts
+    // them can run any, so this round it is indexed under each one queued now. A worker that
+    // did not opt in is never under one, so the indexer cannot choose it for such a job.
+    const customModels = new Set<string>();
+    for (const list of queues.values()) for (const j of list) if (j.custom) customModels.add(j.modelId);
+
     const byId = new Map<string, NetworkWorker>();
     const index = new WorkerIndex();
     const reserved = new Map<string, NetworkWorker[]>();
     let free = 0;
     for (const w of workers) {
       w.selections = this.#selections.whole(w.id, now);
+      if (w.acceptsCustomModels && customModels.size > 0) {
+        // Within the indexer's bound on a worker's list: jobs on further uploaded models wait a round.
+        const room = Math.max(0, MAX_MODELS_PER_WORKER - w.models.length);
+        w.models = [...w.models, ...[...customModels].filter((m) => !w.models.includes(m)).slice(0, room)];
+      }
       byId.set(w.id, w);
       free += w.freeSlots;
       if (w.reservedFor) {

@@ -36,6 +36,8 @@ export interface NetworkWorker extends Worker {
   openDispute: boolean;
   /** On its slashed provider's probation (allocation capped, re-checked at the cap). */
   onProbation: boolean;
+  /** Runs customers' uploaded models (issue 17): the dispatcher adds the queued ones to its `models`. */
+  acceptsCustomModels: boolean;
 }
 
 /**
@@ -70,6 +72,7 @@ export async function loadNetwork(db: Db): Promise<NetworkWorker[]> {
       exposure: book,
       openDispute,
       onProbation: probation?.onProbation ?? false,
+      acceptsCustomModels: r.accepts_custom_models,
     };
   });
 }
@@ -108,6 +111,8 @@ export interface QueuedJob {
   pinnedNodeId: string | null;
   declined: string[];
   createdAt: Date;
+  /** On a customer's uploaded model (issue 17). */
+  custom: boolean;
 }
 
 /** Per organisation, its oldest `perOrg` queued jobs (the fair scheduler's input). */
@@ -126,6 +131,7 @@ export async function loadQueued(db: Db, perOrg: number): Promise<Map<string, Qu
       pinnedNodeId: r.pinned_node_id,
       declined: r.declined ?? [],
       createdAt: r.created_at,
+      custom: r.custom,
     };
     const list = byOrg.get(job.orgId);
     if (list) list.push(job);

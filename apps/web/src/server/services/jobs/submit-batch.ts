@@ -14,7 +14,8 @@ import { priceForCost } from "../billing/pricing.ts";
 import { alertSpendCapReached, assertNoDebt, enforceSpendCaps, readSpendControls } from "../billing/spend-controls.ts";
 import { formatTokens } from "../billing/tokens.ts";
 import { idempotencyKeyOf, type IdempotentResponse, runIdempotent, ZIdempotencyKey } from "../idempotency/run-idempotent.ts";
-import { adaptJobInput, checkJobInput } from "../models/check-job-input.ts";
+import { isCustomModelSlug } from "@proofgrid/por";
+import { adaptJobInput, checkModelJobInput } from "../models/check-job-input.ts";
 import { type ResolvedModel, resolveModel } from "../models/resolve-model.ts";
 import { assertAdmissible } from "./backpressure.ts";
 import { resolveInputUrls } from "./input-urls.ts";
@@ -111,7 +112,7 @@ export async function submitBatch(opts: SubmitBatchOptions): Promise<SubmittedBa
   // One after another: the items share the process's two cores (image scaling) and its
   // outbound fetches with every other request; the batch saves the round trips, not this work.
   const items: PreparedItem[] = [];
-  for (const [index, item] of request.jobs.entries()) items.push(await prepareItem(item, index));
+  for (const [index, item] of request.jobs.entries()) items.push(await prepareItem(orgId, item, index));
 
   await assertBatchAdmissible(orgId, items);
   const controls = await readSpendControls({ orgId, apiKeyId });
@@ -131,14 +132,16 @@ export async function submitBatch(opts: SubmitBatchOptions): Promise<SubmittedBa
 }
 
 /** One item as submitJob takes it; its refusal names the item. */
-async function prepareItem(item: TSubmitBatchRequest["jobs"][number], index: number): Promise<PreparedItem> {
+async function prepareItem(orgId: string, item: TSubmitBatchRequest["jobs"][number], index: number): Promise<PreparedItem> {
   try {
     const unsafe = findUnsafeJsonText(item.input, "input");
     if (unsafe) throw new AppError("BAD_REQUEST", `${unsafe} ${UNSAFE_TEXT_MESSAGE}`);
-    const model = await resolveModel(item.model);
-    const fetched = await resolveInputUrls(item.input, { allowLocal: getEnv().INPUT_URL_ALLOW_LOCAL === "1" });
+    const model = await resolveModel(item.model, { orgId });
+    const fetched = isCustomModelSlug(model.slug)
+      ? { input: item.input, fetched: [] }
+      : await resolveInputUrls(item.input, { allowLocal: getEnv().INPUT_URL_ALLOW_LOCAL === "1" });
     const adapted = await adaptJobInput(model.slug, fetched.input);
-    const { costMilliCu, inputBytes } = await checkJobInput(model.slug, adapted.input);
+    const { costMilliCu, inputBytes } = await checkModelJobInput(model, adapted.input);
     // Held at the item's cap (or the list price), as a single submit is; settlement charges
     // the worker's ask, at most this, and releases the rest.
     const cap = item.maxPricePerCu ?? BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);

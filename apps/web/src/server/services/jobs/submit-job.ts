@@ -13,7 +13,8 @@ import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { idempotencyKeyOf, type IdempotentResponse, runIdempotent, ZIdempotencyKey } from "../idempotency/run-idempotent.ts";
 import { priceForCost } from "../billing/pricing.ts";
 import { alertSpendCapReached, assertNoDebt, enforceSpendCaps, readSpendControls } from "../billing/spend-controls.ts";
-import { adaptJobInput, checkJobInput } from "../models/check-job-input.ts";
+import { isCustomModelSlug } from "@proofgrid/por";
+import { adaptJobInput, checkModelJobInput } from "../models/check-job-input.ts";
 import { type ResolvedModel, resolveModel } from "../models/resolve-model.ts";
 import { resolveInputUrls } from "./input-urls.ts";
 import { type JobView, jobViewSelect, toJobView } from "./job-view.ts";
@@ -73,9 +74,14 @@ export async function submitJobIdempotently(opts: {
 export async function submitJob(opts: SubmitJobOptions): Promise<SubmittedJob> {
   const unsafe = findUnsafeJsonText(opts.request.input, "input");
   if (unsafe) throw new AppError("BAD_REQUEST", `${unsafe} ${UNSAFE_TEXT_MESSAGE}`);
-  const model = await resolveModel(opts.request.model);
-  // An input given by URL is fetched (once, here): the job holds the file.
-  const fetched = await resolveInputUrls(opts.request.input, { allowLocal: getEnv().INPUT_URL_ALLOW_LOCAL === "1" });
+  // The organisation's own uploaded models and everyone's public ones resolve; another
+  // organisation's private model is the same 404 as a missing one.
+  const model = await resolveModel(opts.request.model, { orgId: opts.orgId });
+  // An input given by URL is fetched (once, here): the job holds the file. An uploaded model
+  // takes tensors only, so nothing is fetched for it.
+  const fetched = isCustomModelSlug(model.slug)
+    ? { input: opts.request.input, fetched: [] }
+    : await resolveInputUrls(opts.request.input, { allowLocal: getEnv().INPUT_URL_ALLOW_LOCAL === "1" });
   // A photo too large for the model is scaled, a 44.1 kHz recording resampled: the job holds
   // the input as the model takes it (its hash, its receipt), and the answer says what changed.
   const adapted = await adaptJobInput(model.slug, fetched.input);
@@ -99,7 +105,7 @@ async function submitJobOnce(opts: SubmitJobOptions, model: ResolvedModel, retry
   const accountsEnsured = retry.ensureAccounts;
   const { orgId, request } = opts;
   const apiKeyId = opts.apiKeyId ?? null;
-  const { costMilliCu, inputBytes } = await checkJobInput(model.slug, request.input);
+  const { costMilliCu, inputBytes } = await checkModelJobInput(model, request.input);
   // The hold is priced at the customer's cap (or the list price); settlement charges the
   // assigned worker's ask, which the indexer keeps at or below it, and releases the rest.
   const cap = request.maxPricePerCu ?? BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);

@@ -25,10 +25,13 @@ export const ZMarketQuery = z.object({
 });
 export type TMarketQuery = z.infer<typeof ZMarketQuery>;
 
-/** A model named in a market question: unknown is bad input (400), not a missing resource. */
-export async function marketModelOrThrow(ref: string): Promise<ResolvedModel> {
+/**
+ * A model named in a market question: unknown is bad input (400), not a missing resource.
+ * With `orgId`, that organisation's private uploaded models resolve too (issue 17).
+ */
+export async function marketModelOrThrow(ref: string, opts: { orgId?: string } = {}): Promise<ResolvedModel> {
   try {
-    return await resolveModel(ref);
+    return await resolveModel(ref, opts);
   } catch (err) {
     if (err instanceof AppError && err.code === "NOT_FOUND") throw new AppError("BAD_REQUEST", err.message, { field: "model" });
     throw err;

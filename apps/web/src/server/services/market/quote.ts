@@ -1,3 +1,4 @@
+import { isCustomModelSlug } from "@proofgrid/por";
 import { loadOrgRegion, loadOrgsWithQueuedJobs } from "@proofgrid/db/market/quote-context";
 import { sql } from "@proofgrid/db/sql-client";
 import {
@@ -18,7 +19,7 @@ import { type NetworkWorker, regionLocation } from "../dispatch/network.ts";
 import { queueEstimate } from "../jobs/backpressure.ts";
 import type { QueueEstimate } from "../jobs/job-view.ts";
 import { ZSubmitJobRequest } from "../jobs/submit-job.ts";
-import { checkJobInput } from "../models/check-job-input.ts";
+import { checkModelJobInput } from "../models/check-job-input.ts";
 import { liveNetwork } from "./live-network.ts";
 import { marketModelOrThrow } from "./market.ts";
 import { adviseNoWorker, type NoWorkerAdvice } from "./no-worker-advice.ts";
@@ -88,12 +89,17 @@ const hide = (e: Explanation | null): QuotedExplanation | null => e && { score: 
  */
 export async function quoteJob(opts: { orgId: string; request: TQuoteRequest }): Promise<Quote> {
   const { orgId, request } = opts;
-  const model = await marketModelOrThrow(request.model);
+  const model = await marketModelOrThrow(request.model, { orgId });
   // The same check and estimate as a submit (so the same price); nothing is stored.
-  const costMilliCu = request.input === undefined ? model.baseCostMilliCu : (await checkJobInput(model.slug, request.input)).costMilliCu;
+  const costMilliCu = request.input === undefined ? model.baseCostMilliCu : (await checkModelJobInput(model, request.input)).costMilliCu;
   const listPrice = BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
   const cap = request.maxPricePerCu ?? listPrice;
-  const [orgRegion, workers] = await Promise.all([loadOrgRegion(sql(), { orgId }), liveNetwork()]);
+  const [orgRegion, live] = await Promise.all([loadOrgRegion(sql(), { orgId }), liveNetwork()]);
+  // An uploaded model (issue 17) is in no worker's registered models: the workers that accept
+  // them can run it, as the dispatcher indexes them (copies: the live network is shared).
+  const workers = isCustomModelSlug(model.slug)
+    ? live.map((w) => (w.acceptsCustomModels ? { ...w, models: [...w.models, model.id] } : w))
+    : live;
   const clientRegion = regionLocation(request.region ?? orgRegion).region;
   const job: Job = { modelId: model.id, orgId, clientRegion, maxPerCuBaseUnits: cap };
 

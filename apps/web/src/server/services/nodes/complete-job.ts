@@ -20,6 +20,8 @@ import { priceForCost } from "../billing/pricing.ts";
 import { nodeHeldCode } from "../verification/exposure.ts";
 import { holdEarnings } from "../verification/held-earnings.ts";
 import { resolveModel } from "../models/resolve-model.ts";
+import { loadCustomModelRun } from "../models/custom-model-run.ts";
+import { checkCustomJobOutput } from "@proofgrid/models/custom/custom-job-io";
 import { sampleForReexecution } from "../verification/sample-job.ts";
 import { assertStorableJson } from "../../http/safe-text.ts";
 import { enqueueJobWebhook } from "../webhooks/webhook-events.ts";
@@ -123,6 +125,16 @@ const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
  * the transaction then checks against the job; an unknown one is left to that check.
  */
 async function assertModelOutput(jobId: string, modelId: string, output: unknown): Promise<void> {
+  // An uploaded model (issue 17), public or private: its outputs as its signature declares them.
+  const custom = await loadCustomModelRun(modelId);
+  if (custom) {
+    const problem = checkCustomJobOutput(custom.signature, output);
+    if (problem) {
+      logger.warn({ jobId, modelId, problem }, "completion refused: output is not the model's");
+      throw new AppError("BAD_REQUEST", `output is not a result of custom model ${modelId.slice(0, 12)}: ${problem}`);
+    }
+    return;
+  }
   const model = await resolveModel(modelId).catch(() => null);
   if (!model) return;
   let items: number | undefined;

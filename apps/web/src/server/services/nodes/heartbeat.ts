@@ -1,7 +1,7 @@
 import { renewLease } from "@proofgrid/db/jobs";
 import { LRUCache } from "lru-cache";
 import type { HeartbeatReply, HeartbeatRequest } from "@proofgrid/por";
-import { updateLoadedModels, updateMachineLoad } from "@proofgrid/db/nodes/node-load";
+import { updateAcceptsCustomModels, updateLoadedModels, updateMachineLoad } from "@proofgrid/db/nodes/node-load";
 import { sql } from "@proofgrid/db/sql-client";
 import { getEnv } from "../../env.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
@@ -22,7 +22,8 @@ const loadedWritten = new LRUCache<string, string>({ max: MAX_REMEMBERED_NODES }
 export async function heartbeat(opts: { node: NodeIdentity; request: HeartbeatRequest }): Promise<HeartbeatReply> {
   const leaseMs = getEnv().LEASE_DURATION_MS;
   if (opts.request.loadedModels) {
-    const models = opts.request.loadedModels.filter((m) => opts.node.models.includes(m)).sort();
+    // Catalog models it registered with; uploaded models (issue 17) it has cached only if it runs them.
+    const models = opts.request.loadedModels.filter((m) => opts.node.models.includes(m) || opts.node.acceptsCustomModels).sort();
     const key = models.join(",");
     if (loadedWritten.get(opts.node.id) !== key) {
       await updateLoadedModels(sql(), { nodeId: opts.node.id, models });
@@ -30,6 +31,13 @@ export async function heartbeat(opts: { node: NodeIdentity; request: HeartbeatRe
     }
   }
   if (opts.request.machineBusy !== undefined) await recordMachineLoad(opts.node.id, opts.request.machineBusy);
+  // The node's identity is read fresh on every signed request, so this writes only on a change
+  // (a restart with ACCEPT_CUSTOM_MODELS turned on or off); the next lease already follows it.
+  const accepts = opts.request.acceptsCustomModels;
+  if (accepts !== undefined && accepts !== opts.node.acceptsCustomModels) {
+    await updateAcceptsCustomModels(sql(), { nodeId: opts.node.id, accepts });
+    opts.node.acceptsCustomModels = accepts;
+  }
   const leases: HeartbeatReply["leases"] = [];
   for (const l of opts.request.leases) {
     const until = await renewLease(sql(), { jobId: l.jobId, nodeId: opts.node.id, attempt: l.attempt, leaseMs });

@@ -1,5 +1,6 @@
 import { claimJob } from "@proofgrid/db/jobs";
-import type { LeasedJob } from "@proofgrid/por";
+import { LRUCache } from "lru-cache";
+import { isCustomModelSlug, type LeasedJob } from "@proofgrid/por";
 import { sql } from "@proofgrid/db/sql-client";
 import { db } from "../../db.ts";
 import { getEnv } from "../../env.ts";
@@ -9,6 +10,7 @@ import { observeLeaseLatency } from "../../metrics.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
 import { failJob } from "./fail-job.ts";
 import { nodeLeaseStanding } from "../verification/exposure.ts";
+import { loadCustomModelRun } from "../models/custom-model-run.ts";
 
 /**
  * What this lease may claim. Challenges pinned to the node always (a new node's registration
@@ -24,8 +26,9 @@ async function leaseGate(node: NodeIdentity): Promise<{ pinnedOnly: boolean }> {
   return { pinnedOnly: standing.openDispute || standing.overLimit };
 }
 
-// Needs no bound: jobs.model_id references models, so one entry per catalog model, a set only a deploy grows.
-const slugCache = new Map<string, string>();
+// One entry per model leased: the catalog's, and uploaded ones (issue 17) that customers can
+// add without end, hence the bound. A slug never changes for an id.
+const slugCache = new LRUCache<string, string>({ max: 10_000 });
 
 async function modelSlug(id: string): Promise<string> {
   const hit = slugCache.get(id);
@@ -69,7 +72,13 @@ async function tryLease(node: NodeIdentity, signal: AbortSignal | undefined): Pr
   // The indexer (services/dispatch) has already chosen this node for the jobs it may claim;
   // the penalty ladder's allocation probability is applied there.
   const { pinnedOnly } = await leaseGate(node);
-  const job = await claimJob(sql(), { nodeId: node.id, modelIds: node.models, leaseMs: env.LEASE_DURATION_MS, pinnedOnly });
+  const job = await claimJob(sql(), {
+    nodeId: node.id,
+    modelIds: node.models,
+    acceptsCustomModels: node.acceptsCustomModels,
+    leaseMs: env.LEASE_DURATION_MS,
+    pinnedOnly,
+  });
   if (!job) return undefined;
   if (signal?.aborted) {
     // The worker hung up (shutting down) while we claimed: hand the job straight back
@@ -78,13 +87,18 @@ async function tryLease(node: NodeIdentity, signal: AbortSignal | undefined): Pr
     return null;
   }
   observeLeaseLatency(Date.now() - job.createdAt.getTime());
+  const slug = await modelSlug(job.modelId);
+  // An uploaded model (issue 17): the worker fetches the file by its id and needs the
+  // signature, size and determinism flag the file does not carry.
+  const custom = isCustomModelSlug(slug) ? await loadCustomModelRun(job.modelId) : null;
   return {
     jobId: job.id,
     attempt: job.attempt,
     modelId: job.modelId,
-    modelSlug: await modelSlug(job.modelId),
+    modelSlug: slug,
     input: job.input,
     leaseExpiresAt: job.leaseExpiresAt.toISOString(),
     leaseMs: env.LEASE_DURATION_MS,
+    ...(custom ? { custom } : {}),
   };
 }

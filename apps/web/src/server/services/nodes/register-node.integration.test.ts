@@ -149,4 +149,34 @@ describe("node registration", () => {
     expect(reply).toMatchObject({ orgId, role: "checker" });
     expect((await db.t.prisma.checkerLicence.findUniqueOrThrow({ where: { id: licenceId } })).nodeId).toBe(reply.nodeId);
   });
+
+  it("records whether the node accepts uploaded models, and never takes an uploaded model's id as one it runs", async () => {
+    const UPLOADED = "cd".repeat(32);
+    await db.t.prisma.model.create({
+      data: {
+        id: UPLOADED,
+        slug: `custom-${UPLOADED.slice(0, 12)}`,
+        name: "uploaded",
+        kind: "tensor",
+        description: "",
+        signature: {},
+        baseCostMilliCu: 1,
+        builtIn: false,
+      },
+    });
+    const plain = await registerNode(request((await createRegistrationToken({ orgId, platformUrl: PLATFORM_URL })).token));
+    const opted = await registerNode(
+      request((await createRegistrationToken({ orgId, platformUrl: PLATFORM_URL })).token, {
+        models: [MODEL_ID, UPLOADED],
+        acceptsCustomModels: true,
+      }),
+    );
+    const row = (id: string) => db.t.prisma.node.findUniqueOrThrow({ where: { id }, select: { models: true, acceptsCustomModels: true } });
+    expect(await row(plain.nodeId)).toEqual({ models: [MODEL_ID], acceptsCustomModels: false });
+    // It runs uploaded models because it opted in, not because it named one.
+    expect(await row(opted.nodeId)).toEqual({ models: [MODEL_ID], acceptsCustomModels: true });
+    // Naming only uploaded models is naming none of the catalog's.
+    const only = request((await createRegistrationToken({ orgId, platformUrl: PLATFORM_URL })).token, { models: [UPLOADED] });
+    await expect(registerNode(only)).rejects.toMatchObject({ code: "BAD_REQUEST" });
+  });
 });

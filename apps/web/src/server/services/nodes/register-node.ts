@@ -27,8 +27,12 @@ export async function registerNode(request: TRegisterNodeRequest): Promise<Regis
   if (!verify(request.publicKey, `${REGISTRATION_PROOF_PREFIX}${request.token}`, request.proof)) {
     throw new AppError("UNAUTHORIZED", "registration proof does not match the public key");
   }
-  const known = await db().model.count({ where: { id: { in: request.models } } });
-  if (known === 0) throw new AppError("BAD_REQUEST", "none of the node's models is in the catalog");
+  const known = await db().model.findMany({ where: { id: { in: request.models } }, select: { id: true, builtIn: true } });
+  if (!known.some((m) => m.builtIn)) throw new AppError("BAD_REQUEST", "none of the node's models is in the catalog");
+  // A customer's uploaded model (issue 17) is run only by a node that opted in
+  // (acceptsCustomModels), never by one that names its id among its models.
+  const uploaded = new Set(known.filter((m) => !m.builtIn).map((m) => m.id));
+  const models = request.models.filter((id) => !uploaded.has(id));
 
   const node = await sqlTransaction(async (tx) => {
     const token = await lockRegistrationToken(tx, { tokenHash: hashRegistrationToken(request.token) });
@@ -47,7 +51,7 @@ export async function registerNode(request: TRegisterNodeRequest): Promise<Regis
       region: request.region,
       latitude: request.latitude ?? null,
       longitude: request.longitude ?? null,
-      models: request.models,
+      models,
       claimedCuPerHour: request.claimedCuPerHour,
       askPerCuBaseUnits: request.askPricePerCu === undefined ? null : BigInt(request.askPricePerCu),
       // Accepted as claimed until a checker's registration challenge measures it.
@@ -55,6 +59,7 @@ export async function registerNode(request: TRegisterNodeRequest): Promise<Regis
       maxConcurrency: request.maxConcurrency,
       version: request.version ?? null,
       lastSeenAt: now,
+      acceptsCustomModels: request.acceptsCustomModels ?? false,
     });
     await spendRegistrationToken(tx, { tokenId: token.id, nodeId: created.id, usedAt: now });
     if (created.role === "checker") {

@@ -4,7 +4,8 @@ import { type CheckRow as CheckTableRow, loadCheckRow } from "@proofgrid/db/chec
 import { hasActiveCheckerLicence } from "@proofgrid/db/checks/checker-licences";
 import type { Db } from "@proofgrid/db/db-types";
 import { sql } from "@proofgrid/db/sql-client";
-import type { CheckTask, CheckTaskItem } from "@proofgrid/por";
+import { type CheckTask, type CheckTaskItem, isCustomModelSlug } from "@proofgrid/por";
+import { loadCustomModelRun } from "../models/custom-model-run.ts";
 import { AppError } from "../../errors.ts";
 import { formatTokens } from "../billing/tokens.ts";
 import type { NodeIdentity } from "../nodes/authenticate-node.ts";
@@ -145,7 +146,12 @@ export async function checkItems(
   if (!r) throw new Error(`check ${check.id}: job missing`);
   // A planted check shows the wrong output it was built with; everything else shows the truth.
   const output = check.kind === "planted" ? check.planted_output : r.output;
-  return { kind: "reexecution", items: [{ ref: r.id, modelSlug: r.slug, input: r.input, output, costMilliCu: r.cost_milli_cu }] };
+  // An uploaded model (issue 17): the checker fetches the file by its id and needs the rest.
+  const custom = isCustomModelSlug(r.slug) ? await loadCustomModelRun(r.model_id) : null;
+  return {
+    kind: "reexecution",
+    items: [{ ref: r.id, modelSlug: r.slug, input: r.input, output, costMilliCu: r.cost_milli_cu, ...(custom ? { custom } : {}) }],
+  };
 }
 
 async function assertLicensedChecker(node: NodeIdentity): Promise<void> {
@@ -175,7 +181,13 @@ export async function leaseCheck(opts: { node: NodeIdentity; waitMs: number; sig
   const deadline = Date.now() + opts.waitMs;
   for (;;) {
     const { node } = opts;
-    const id = await leaseNextCheck(sql(), { nodeId: node.id, orgId: node.orgId, models: node.models, leaseMs: config.checkLeaseMs });
+    const id = await leaseNextCheck(sql(), {
+      nodeId: node.id,
+      orgId: node.orgId,
+      models: node.models,
+      acceptsCustomModels: node.acceptsCustomModels,
+      leaseMs: config.checkLeaseMs,
+    });
     if (id) {
       const check = await loadCheck(sql(), id);
       if (!check) continue;

@@ -21,18 +21,17 @@ import { sqlTransaction } from "@proofgrid/db/sql-client";
 import {
   type CheckReport,
   type CheckReportReply,
-  compareJobOutputs,
+  type CheckTaskItem,
   deliveredCuPerHour,
   deratedCapability,
   hashJson,
   INITIAL_REPUTATION,
-  type OutputKind,
   type ReputationState,
   reputationScore,
   updateReputation,
   verifyCheckReport,
 } from "@proofgrid/por";
-import { getCatalogEntry } from "@proofgrid/models/catalog";
+import { compareModelOutputs } from "@proofgrid/models/custom/compare-model-outputs";
 import { AppError } from "../../errors.ts";
 import { getEnv } from "../../env.ts";
 import { locationEvidence } from "../dispatch/location-check.ts";
@@ -55,9 +54,16 @@ export type ItemVerdict = {
   inferenceMs: number;
 };
 
-/** Output kind of a built-in model (the catalog's kind): a capability check spans several. */
-export function kindOf(slug: string): OutputKind {
-  return getCatalogEntry(slug).kind;
+/** How two outputs of one check item compare: by the catalog kind, or an uploaded model's tensors (issue 17). */
+export type ItemCompare = (ref: string, a: unknown, b: unknown) => { match: boolean };
+
+/** compareModelOutputs for each item of a task, by its ref (an unknown ref never matches). */
+export function itemComparer(items: readonly CheckTaskItem[]): ItemCompare {
+  const byRef = new Map(items.map((i) => [i.ref, i]));
+  return (ref, a, b) => {
+    const item = byRef.get(ref);
+    return item ? compareModelOutputs({ slug: item.modelSlug, a, b, custom: item.custom }) : { match: false };
+  };
 }
 
 /**
@@ -93,11 +99,10 @@ export async function reportCheck(opts: { node: NodeIdentity; report: CheckRepor
     if (report.items.length !== refs.size || !report.items.every((i) => refs.has(i.ref))) {
       throw new AppError("BAD_REQUEST", "report must cover exactly the task's items");
     }
-    const slugOf = new Map(task.items.map((i) => [i.ref, i.modelSlug]));
     const verdicts: ItemVerdict[] = task.items.map((item) => {
       const mine = report.items.find((r) => r.ref === item.ref);
       if (!mine) throw new Error("unreachable");
-      const cmp = compareJobOutputs(kindOf(item.modelSlug), mine.output, item.output);
+      const cmp = compareModelOutputs({ slug: item.modelSlug, a: mine.output, b: item.output, custom: item.custom });
       return {
         ref: item.ref,
         match: cmp.match,
@@ -141,7 +146,7 @@ export async function reportCheck(opts: { node: NodeIdentity; report: CheckRepor
     }
 
     if (check.kind === "dispute") {
-      await resolveDispute(tx, check, verdicts, (ref) => kindOf(slugOf.get(ref) ?? ""));
+      await resolveDispute(tx, check, verdicts, itemComparer(task.items));
       return { status: "accepted" as const };
     }
     if (check.kind === "audit") {
@@ -191,15 +196,10 @@ export async function reportCheck(opts: { node: NodeIdentity; report: CheckRepor
  * provider, so it may settle any dispute. Only disputes, sampled re-executions and audits
  * reach it (never a planted check: those test checkers).
  */
-export async function applyPlatformVerdicts(
-  tx: Db,
-  check: CheckRow,
-  verdicts: ItemVerdict[],
-  slugOf: (ref: string) => string,
-): Promise<string> {
+export async function applyPlatformVerdicts(tx: Db, check: CheckRow, verdicts: ItemVerdict[], compare: ItemCompare): Promise<string> {
   const evidence: CheckEvidence = { ...(check.evidence ?? {}), items: verdicts, executor: "platform" };
   if (check.kind === "dispute") {
-    await resolveDispute(tx, check, verdicts, (ref) => kindOf(slugOf(ref)), "platform");
+    await resolveDispute(tx, check, verdicts, compare, "platform");
     return "dispute settled";
   }
   if (check.kind === "audit") {
@@ -406,7 +406,7 @@ export async function resolveDispute(
   tx: Db,
   dispute: CheckRow,
   third: ItemVerdict[],
-  kindOf: (ref: string) => OutputKind,
+  compare: ItemCompare,
   executor: "checker" | "platform" = "checker",
 ) {
   const parent = dispute.parent_check_id ? await loadCheck(tx, dispute.parent_check_id, true) : null;
@@ -416,7 +416,7 @@ export async function resolveDispute(
   let checkerWrong = 0;
   for (const t of third) {
     const c = first.find((f) => f.ref === t.ref);
-    const agreesWithChecker = c ? compareJobOutputs(kindOf(t.ref), t.checkerOutput, c.checkerOutput).match : false;
+    const agreesWithChecker = c ? compare(t.ref, t.checkerOutput, c.checkerOutput).match : false;
     if (!t.match && agreesWithChecker) workerWrong++;
     else if (t.match && !agreesWithChecker) checkerWrong++;
   }

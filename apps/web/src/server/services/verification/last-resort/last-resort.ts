@@ -2,11 +2,13 @@ import { Worker } from "node:worker_threads";
 import { claimCheckForPlatform } from "@proofgrid/db/checks/check-leases";
 import { loadPlatformDueChecks } from "@proofgrid/db/checks/platform-due-checks";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
-import { compareJobOutputs, hashJson } from "@proofgrid/por";
+import { type CustomModelRun, hashJson } from "@proofgrid/por";
+import { compareModelOutputs } from "@proofgrid/models/custom/compare-model-outputs";
+import { modelStore } from "../../models/model-store.ts";
 import { logger } from "../../../logger.ts";
 import { type CheckRow, checkItems, loadCheck } from "../check-tasks.ts";
 import { getPorConfig } from "../por-config.ts";
-import { applyPlatformVerdicts, type ItemVerdict, kindOf } from "../report-check.ts";
+import { applyPlatformVerdicts, type ItemVerdict, itemComparer } from "../report-check.ts";
 import type { ExecuteRequest, ExecuteResponse } from "./messages.ts";
 
 // The executor of last resort: the platform re-executes a check itself, with the real models,
@@ -102,8 +104,9 @@ export async function runLastResort(opts: { execute?: PlatformExecute } = {}): P
             input: item.input,
             seed: item.seed,
             generator: item.generator,
+            ...(item.custom ? { custom: customRunOf(item.custom) } : {}),
           });
-          const cmp = compareJobOutputs(kindOf(item.modelSlug), mine.output, item.output);
+          const cmp = compareModelOutputs({ slug: item.modelSlug, a: mine.output, b: item.output, custom: item.custom });
           verdicts.push({
             ref: item.ref,
             match: cmp.match,
@@ -114,12 +117,11 @@ export async function runLastResort(opts: { execute?: PlatformExecute } = {}): P
             inferenceMs: Math.round((mine.inferenceMs || Date.now() - t0) * 1000) / 1000,
           });
         }
-        const slugOf = new Map(task.items.map((i) => [i.ref, i.modelSlug]));
         const outcome = await sqlTransaction(async (tx) => {
           const locked = await loadCheck(tx, check.id, true);
           // Still ours: leased to no checker at our attempt (a sweep may have handed it on).
           if (!locked || locked.status !== "leased" || locked.checker_node_id !== null || locked.attempt !== check.attempt) return null;
-          return applyPlatformVerdicts(tx, locked, verdicts, (ref) => slugOf.get(ref) ?? "");
+          return applyPlatformVerdicts(tx, locked, verdicts, itemComparer(task.items));
         });
         if (outcome) settled++;
         logger.warn(
@@ -135,4 +137,11 @@ export async function runLastResort(opts: { execute?: PlatformExecute } = {}): P
     await thread?.close();
   }
   return settled;
+}
+
+/** An uploaded model's file in the platform's own store (issue 17), with the signature it runs by. */
+function customRunOf(custom: CustomModelRun): NonNullable<ExecuteRequest["custom"]> {
+  const path = modelStore().filePath(custom.modelId);
+  if (!path) throw new Error(`custom model ${custom.modelId} is not in the model store`);
+  return { id: custom.modelId, path, signature: custom.signature };
 }

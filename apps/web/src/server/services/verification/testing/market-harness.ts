@@ -89,6 +89,7 @@ export async function identityOf(nodeId: string): Promise<NodeIdentity> {
     role: r.role,
     status: r.status,
     models: r.models,
+    acceptsCustomModels: r.accepts_custom_models,
     maxConcurrency: r.max_concurrency,
     region: r.region,
     publicKey: r.public_key,

@@ -1,0 +1,85 @@
+import { goodModel } from "@proofgrid/models/custom/testing/build-onnx";
+import { beforeAll, describe, expect, it } from "vitest";
+import { completeAs, createModel, createWorker, ENCODER, type TestWorker } from "../../../testing/job-fixtures.ts";
+import { createOrg, setupServiceDatabase } from "../../../testing/service-database.ts";
+import { Dispatcher } from "../../dispatch/dispatcher.ts";
+import { submitJob } from "../../jobs/submit-job.ts";
+import { registerModelBytes } from "../../models/register-model.ts";
+import { leaseJob } from "../../nodes/lease-job.ts";
+import { sampleTraffic } from "../challenge-corpus.ts";
+import { plantChecks } from "../por-loops.ts";
+import { runLastResort } from "./last-resort.ts";
+
+// The executor of last resort on a job of an uploaded model (issue 17): the platform re-runs
+// it in its own thread from the file in its model store (hashed against the id before it
+// runs) and compares with compareCustomOutputs. Every job is sampled and due at once here.
+// The loops that only know the catalog (planted checks, traffic samples) pass over such jobs.
+
+const db = setupServiceDatabase({
+  name: "custom-last-resort",
+  env: {
+    POR_STAKE_REQUIRED: "0",
+    POR_CHALLENGES: "0",
+    POR_REEXEC_FLOOR: "1",
+    POR_REEXEC_CAP: "1",
+    POR_CHECK_DEADLINE_MS: "0",
+    // Planting is certain when asked for: only the custom jobs' exclusion keeps it at 0 here.
+    POR_PLANTED_RATE: "1",
+    PRICE_PER_CU_BASE_UNITS: "50000",
+  },
+});
+
+let owner: string;
+let slug: string;
+let worker: TestWorker;
+// y = relu(x + b), b = [51, 0, 0, 0]
+const input = { inputs: [{ name: "x", datatype: "FP32", shape: [1, 4], data: [1, -2, 3, -4] }] };
+const tensor = (data: number[]) => ({ outputs: [{ name: "y", datatype: "FP32", shape: [1, 4], data }] });
+
+beforeAll(async () => {
+  const encoderId = await createModel(ENCODER);
+  owner = await createOrg("owner", "customer", 1_000_000_000n);
+  const provider = await createOrg("provider", "provider");
+  const options = { name: "m", visibility: "private" as const, preprocessing: "raw" as const, postprocessing: "raw" as const };
+  slug = (await registerModelBytes({ orgId: owner, keyId: null, bytes: goodModel(51), options })).model.slug;
+  worker = await createWorker({ orgId: provider, models: [encoderId], maxConcurrency: 4, acceptsCustomModels: true });
+}, 60_000);
+
+async function runAndComplete(output: unknown): Promise<string> {
+  const job = await submitJob({ orgId: owner, request: { model: slug, input } });
+  await new Dispatcher().tick();
+  const leased = await leaseJob({ node: worker.identity, waitMs: 0 });
+  expect(leased?.jobId).toBe(job.id);
+  await completeAs(worker, { id: job.id, attempt: leased?.attempt ?? 0 }, output);
+  return job.id;
+}
+
+const checksOf = (jobId: string) =>
+  db.t.prisma.check.findMany({ where: { jobId }, select: { kind: true, verdict: true, status: true }, orderBy: { createdAt: "asc" } });
+
+describe("the executor of last resort on an uploaded model", () => {
+  it("re-runs an honest result from its store and verifies it", async () => {
+    const id = await runAndComplete(tensor([52, 0, 3, 0]));
+    expect(await runLastResort()).toBe(1);
+    expect(await checksOf(id)).toEqual([{ kind: "reexecution", verdict: "pass", status: "done" }]);
+    expect((await db.t.prisma.job.findUniqueOrThrow({ where: { id }, select: { verification: true } })).verification).toBe("verified");
+  }, 60_000);
+
+  it("finds a wrong one (a well-formed tensor off by one) and opens a dispute", async () => {
+    const id = await runAndComplete(tensor([52, 0, 3, 1]));
+    await runLastResort();
+    const checks = await checksOf(id);
+    expect(checks[0]).toMatchObject({ kind: "reexecution", status: "done" });
+    expect(checks[0]?.verdict).not.toBe("pass");
+    expect(checks.map((c) => c.kind)).toContain("dispute");
+  }, 60_000);
+
+  it("leaves it to the catalog-only loops to pass over: no planted check (no planter for tensors), no traffic sample", async () => {
+    // The first test left a verified customer job on the uploaded model, and re-execution checks to plant among.
+    expect(await db.t.prisma.job.count({ where: { verification: "verified" } })).toBeGreaterThan(0);
+    expect(await plantChecks({ sinceMs: 3_600_000 })).toBe(0);
+    expect(await db.t.prisma.check.count({ where: { kind: "planted" } })).toBe(0);
+    expect(await sampleTraffic()).toBeGreaterThan(0);
+    expect(await db.t.prisma.trafficSample.count()).toBe(0);
+  });
+});

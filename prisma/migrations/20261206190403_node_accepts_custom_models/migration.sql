@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "nodes" ADD COLUMN     "accepts_custom_models" BOOLEAN NOT NULL DEFAULT false;
+
