@@ -24,6 +24,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
 const PORT = Number(process.env.PORT ?? 3000);
+/**
+ * The local nodes run customers' uploaded models too (issue 17): on this one machine the
+ * operator is the only customer, and a model uploaded to the demo should run on it. A
+ * provider's own worker opts in only with ACCEPT_CUSTOM_MODELS=1.
+ */
+const LOCAL_NODE_ENV = { ACCEPT_CUSTOM_MODELS: process.env.ACCEPT_CUSTOM_MODELS ?? "1" };
 const DATA_DIR = resolve(process.env.PROOFGRID_DATA_DIR ?? join(ROOT, ".data"));
 const say = (msg: string) => console.log(`[proofgrid] ${msg}`);
 
@@ -149,7 +155,7 @@ async function main() {
       say(`registering the local ${n.role} (measures its capability first)...`);
       const token = await demoRegistrationToken(n.org, platformUrl, n.role);
       const res = spawnSync(process.execPath, workerArgs(["register", "--token", token, "--region", "local", "--name", n.name]), {
-        env: { ...process.env, PROOFGRID_URL: platformUrl, PROOFGRID_NODE_DIR: n.dir },
+        env: { ...process.env, PROOFGRID_URL: platformUrl, PROOFGRID_NODE_DIR: n.dir, ...LOCAL_NODE_ENV },
         stdio: ["ignore", "inherit", "inherit"],
       });
       if (res.status !== 0) throw new Error(`${n.role} registration failed`);
@@ -161,7 +167,7 @@ async function main() {
   for (const n of nodes) {
     children.push(
       spawnWorker(["start", "--role", n.role], {
-        env: { PROOFGRID_URL: platformUrl, PROOFGRID_NODE_DIR: n.dir, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
+        env: { PROOFGRID_URL: platformUrl, PROOFGRID_NODE_DIR: n.dir, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", ...LOCAL_NODE_ENV },
       }),
     );
   }
