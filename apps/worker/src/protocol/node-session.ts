@@ -60,6 +60,8 @@ interface Open {
   cancelled: Map<number, string>;
   /** Whether anything (a frame, a pong) came since the last ping. */
   heard: boolean;
+  /** When the platform was last heard from on this session (a frame or a pong). */
+  lastHeardAt: number;
   pinger: ReturnType<typeof setInterval>;
 }
 
@@ -74,8 +76,9 @@ const PING_INTERVAL_MS = 15_000;
  * request is a numbered frame signed with the node's key; the answers come back by number.
  * A request in flight when the connection drops fails with SessionClosedError (the caller
  * retries, as after a network error); one that outlives its timeout, or whose signal aborts,
- * fails alone and is cancelled on the platform (a lease answered anyway is handed back). A
- * connection that answers no ping for PING_INTERVAL_MS is dropped.
+ * is cancelled on the platform (a lease answered anyway is handed back) and fails alone while
+ * the connection is heard from; a timeout with nothing heard since the request was sent, or a
+ * ping unanswered for PING_INTERVAL_MS, drops the connection.
  */
 export class NodeSessionClient {
   #open: Open | undefined;
@@ -109,12 +112,17 @@ export class NodeSessionClient {
         this.#cancel(open, seq, path);
         reject(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error("aborted"));
       };
-      // Only this request fails (retryable, as a timed-out HTTP request): the session and the
-      // other requests on it go on; a dead connection is found by the pings instead.
+      // This request fails (retryable, as a timed-out HTTP request). If the platform has said
+      // something on the session since it was sent, the connection lives and only this request
+      // was slow: the others go on. If nothing at all came back, the connection is dead (a
+      // partition, a lost route): it is dropped now, and the next request opens another,
+      // instead of every request timing out on it until the pings notice.
+      const sentAt = Date.now();
       const timer = setTimeout(() => {
         finish();
         this.#cancel(open, seq, path);
         reject(new SessionClosedError(`${path}: no answer on the node session in ${opts.timeoutMs} ms`));
+        if (open.lastHeardAt < sentAt) this.#drop(open, `nothing heard in ${opts.timeoutMs} ms`);
       }, opts.timeoutMs);
       open.pending.set(seq, {
         resolve: (answer) => {
@@ -258,6 +266,7 @@ export class NodeSessionClient {
             pending: new Map(),
             cancelled: new Map(),
             heard: true,
+            lastHeardAt: Date.now(),
             pinger: undefined as never,
           };
           o.pinger = setInterval(() => {
@@ -275,6 +284,7 @@ export class NodeSessionClient {
           return;
         }
         open.heard = true;
+        open.lastHeardAt = Date.now();
         const res = ZSessionResponse.safeParse(frame);
         if (!res.success) return;
         const pending = open.pending.get(res.data.seq);
@@ -282,7 +292,9 @@ export class NodeSessionClient {
         else this.#lateAnswer(open, res.data.seq, res.data.status, res.data.body);
       });
       ws.on("pong", () => {
-        if (open) open.heard = true;
+        if (!open) return;
+        open.heard = true;
+        open.lastHeardAt = Date.now();
       });
       ws.on("close", (code, reason) => {
         clearTimeout(helloTimer);
