@@ -229,7 +229,7 @@ export function attachNodeSessions(
       if (appErr.code !== "INTERNAL")
         logger.info({ requestId, path: frame.path, code: appErr.code, msg: appErr.message }, "session request refused");
       status = HTTP_STATUS[appErr.code];
-      body = { error: { code: appErr.code, message: appErr.message, details: appErr.details, requestId } } satisfies ErrorBody;
+      body = errorBody(appErr, requestId);
     } finally {
       session.inFlight.delete(frame.seq);
     }
@@ -246,10 +246,8 @@ export function attachNodeSessions(
       });
       const fresh = await session.refreshing;
       if (!fresh) throw new AppError("UNAUTHORIZED", "unknown node", { reason: "unknown_node" });
-      if (session.loadedAt < Date.now() - IDENTITY_TTL_MS) {
-        session.identity = fresh;
-        session.loadedAt = Date.now();
-      }
+      session.identity = fresh;
+      session.loadedAt = Date.now();
     }
     await noteNodeSeen(session.identity);
     return session.identity;
@@ -304,8 +302,13 @@ function errorFrame(seq: number, err: AppError): SessionResponse {
     t: "res",
     seq,
     status: HTTP_STATUS[err.code],
-    body: { error: { code: err.code, message: err.message, details: err.details, requestId: randomUUID() } } satisfies ErrorBody,
+    body: errorBody(err, randomUUID()),
   };
+}
+
+/** The platform's error shape (errors.ts), as an HTTP answer carries it. */
+function errorBody(err: AppError, requestId: string): ErrorBody {
+  return { error: { code: err.code, message: err.message, details: err.details, requestId } };
 }
 
 /** Answers a refused upgrade as the same signed HTTP request would be answered, then hangs up. */
@@ -314,9 +317,7 @@ function refuseUpgrade(socket: Duplex, err: unknown): void {
   const requestId = randomUUID();
   const appErr = toAppError(err, requestId);
   const status = HTTP_STATUS[appErr.code];
-  const body = JSON.stringify({
-    error: { code: appErr.code, message: appErr.message, details: appErr.details, requestId },
-  } satisfies ErrorBody);
+  const body = JSON.stringify(errorBody(appErr, requestId));
   socket.end(
     `HTTP/1.1 ${status} ${status === 401 ? "Unauthorized" : status === 404 ? "Not Found" : "Refused"}\r\n` +
       "content-type: application/json\r\n" +

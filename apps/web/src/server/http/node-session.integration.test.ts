@@ -4,11 +4,9 @@ import { type AddressInfo, connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { sql } from "@proofgrid/db/sql-client";
 import {
-  hashJson,
   type LeasedJob,
   NODE_SESSION_PATH,
   NODE_SESSION_PROTOCOL,
-  signReceipt,
   signRequest,
   signSessionRequest,
   ZCompleteJobReply,
@@ -19,7 +17,7 @@ import {
 import { NodeClient } from "@proofgrid/worker/protocol/node-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { encoderOutput, jobRow, setupEncoderMarket, type TestWorker, transfersOf } from "../testing/job-fixtures.ts";
+import { completionOf, encoderOutput, jobRow, setupEncoderMarket, type TestWorker, transfersOf } from "../testing/job-fixtures.ts";
 import { metrics } from "../metrics.ts";
 import { setupServiceDatabase } from "../testing/service-database.ts";
 import { Dispatcher } from "../services/dispatch/dispatcher.ts";
@@ -112,27 +110,8 @@ async function noncesOf(nodeId: string): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
-/** What a worker sends when it finishes `job`: the encoder's output and a signed receipt. */
-async function completion(w: TestWorker, job: LeasedJob) {
-  const output = encoderOutput(1);
-  const now = new Date().toISOString();
-  const receipt = signReceipt(
-    {
-      v: 1,
-      jobId: job.jobId,
-      attempt: job.attempt,
-      modelId: job.modelId,
-      inputHash: (await jobRow(job.jobId)).inputHash,
-      outputHash: hashJson(output),
-      startedAt: now,
-      finishedAt: now,
-      inferenceMs: 2,
-      nodeId: w.identity.id,
-    },
-    w.privateKey,
-  );
-  return { jobId: job.jobId, attempt: job.attempt, output, receipt };
-}
+/** What a worker sends when it finishes a leased job: the encoder's output and a signed receipt. */
+const completion = (w: TestWorker, job: LeasedJob) => completionOf(w, { id: job.jobId, attempt: job.attempt }, encoderOutput(1));
 
 /** A raw session: the signed opening, then the hello, with the frames the platform sends after it. */
 async function rawSession(

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { getBalances, orgAccountCode } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
-import { type CompleteJobReply, generateNodeKeyPair, hashJson, signReceipt } from "@proofgrid/por";
+import { type CompleteJobReply, type CompleteJobRequest, generateNodeKeyPair, hashJson, signReceipt } from "@proofgrid/por";
 import { beforeAll, beforeEach, expect } from "vitest";
 import { db } from "../db.ts";
 import { AppError } from "../errors.ts";
@@ -209,6 +209,11 @@ export function encoderOutput(texts: number): { dim: number; vectors: number[][]
 
 /** The worker's signed completion of `attempt` of the job, through the real service. */
 export async function completeAs(worker: TestWorker, job: { id: string; attempt: number }, output: unknown): Promise<CompleteJobReply> {
+  return completeJob({ node: worker.identity, request: await completionOf(worker, job, output) });
+}
+
+/** What `worker` sends when it finishes `job` with `output`: the output and its signed receipt. */
+export async function completionOf(worker: TestWorker, job: { id: string; attempt: number }, output: unknown): Promise<CompleteJobRequest> {
   const row = await jobRow(job.id);
   const now = new Date().toISOString();
   const receipt = signReceipt(
@@ -226,7 +231,7 @@ export async function completeAs(worker: TestWorker, job: { id: string; attempt:
     },
     worker.privateKey,
   );
-  return completeJob({ node: worker.identity, request: { jobId: job.id, attempt: job.attempt, output, receipt } });
+  return { jobId: job.id, attempt: job.attempt, output, receipt };
 }
 
 /** The kinds of the ledger transfers recorded against the job (hold, settle, release), sorted. */
