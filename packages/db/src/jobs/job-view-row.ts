@@ -16,6 +16,7 @@ export interface JobViewRow {
   rerunOfId: string | null;
   maxPricePerCu: bigint | null;
   unitPrice: bigint | null;
+  royalty: bigint;
   placement: unknown;
   reservationId: string | null;
   refundedAmount: bigint | null;
@@ -45,6 +46,7 @@ interface Raw {
   rerun_of_id: string | null;
   max_price_per_cu: string | null;
   unit_price: string | null;
+  royalty: string;
   placement: unknown;
   reservation_id: string | null;
   refunded_amount: string | null;
@@ -72,7 +74,7 @@ export async function selectJobView(db: Db, opts: { orgId: string; jobId: string
   const rows = await db.$queryRaw<Raw[]>`
     SELECT j.id, j.state::text AS state, j.attempt, j.cost_milli_cu, j.price, j.error, j.client_region,
            j.input_hash, j.output_hash, j.receipt, j.verification::text AS verification, j.rerun_of_id,
-           j.max_price_per_cu, j.unit_price, j.placement, j.reservation_id, j.refunded_amount,
+           j.max_price_per_cu, j.unit_price, j.royalty, j.placement, j.reservation_id, j.refunded_amount,
            j.verification_note, j.created_at, j.started_at, j.finished_at, j.pinned_node_id,
            m.id AS model_id, m.slug AS model_slug, n.id AS node_id, n.region AS node_region,
            CASE WHEN ${opts.withOutput}::boolean THEN p.output END AS output
@@ -98,6 +100,7 @@ export async function selectJobView(db: Db, opts: { orgId: string; jobId: string
     rerunOfId: r.rerun_of_id,
     maxPricePerCu: big(r.max_price_per_cu),
     unitPrice: big(r.unit_price),
+    royalty: BigInt(r.royalty),
     placement: r.placement,
     reservationId: r.reservation_id,
     refundedAmount: big(r.refunded_amount),

@@ -50,17 +50,49 @@ export interface InsertModelOwnershipOptions {
   visibility: ModelVisibility;
   preprocessing: ModelProcessing;
   postprocessing: ModelProcessing;
+  /** Base units per job another organisation runs on it. */
+  royalty: bigint;
   createdByKeyId: string | null;
 }
 
 /** Gives the organisation its row for the model unless it has one; true when created. */
 export async function insertModelOwnership(db: Db, opts: InsertModelOwnershipOptions): Promise<boolean> {
   const n = await db.$executeRaw`
-    INSERT INTO custom_models (org_id, model_id, name, visibility, preprocessing, postprocessing, created_by_key_id)
+    INSERT INTO custom_models (org_id, model_id, name, visibility, preprocessing, postprocessing, royalty, created_by_key_id)
     VALUES (${opts.orgId}::uuid, ${opts.modelId}, ${opts.name}, ${opts.visibility}::"ModelVisibility",
-            ${opts.preprocessing}::"ModelProcessing", ${opts.postprocessing}::"ModelProcessing", ${opts.createdByKeyId}::uuid)
+            ${opts.preprocessing}::"ModelProcessing", ${opts.postprocessing}::"ModelProcessing", ${opts.royalty}, ${opts.createdByKeyId}::uuid)
     ON CONFLICT (org_id, model_id) DO NOTHING`;
   return n > 0;
+}
+
+/** Changes what the organisation chose for its model (the fields given); false when it owns no such model. */
+export async function updateModelOwnership(
+  db: Db,
+  opts: { orgId: string; modelId: string; name?: string; visibility?: ModelVisibility; royalty?: bigint },
+): Promise<boolean> {
+  const n = await db.$executeRaw`
+    UPDATE custom_models SET
+      name = COALESCE(${opts.name ?? null}::text, name),
+      visibility = COALESCE(${opts.visibility ?? null}::"ModelVisibility", visibility),
+      royalty = COALESCE(${opts.royalty ?? null}::bigint, royalty)
+    WHERE org_id = ${opts.orgId}::uuid AND model_id = ${opts.modelId}`;
+  return n > 0;
+}
+
+/**
+ * The royalty a job of `orgId` on the model pays, and to whom: nothing on a model the
+ * organisation owns itself; otherwise the royalty of the listing the catalog shows it, the
+ * earliest public one (so a later copy of the same bytes cannot take its author's royalty).
+ */
+export async function royaltyFor(db: Db, opts: { orgId: string; modelId: string }): Promise<{ amount: bigint; orgId: string } | null> {
+  const rows = await db.$queryRaw<{ org_id: string; royalty: bigint }[]>`
+    SELECT cm.org_id, cm.royalty FROM custom_models cm
+    WHERE cm.model_id = ${opts.modelId} AND (cm.org_id = ${opts.orgId}::uuid OR cm.visibility = 'public')
+    ORDER BY (cm.org_id = ${opts.orgId}::uuid) DESC, cm.created_at ASC, cm.org_id ASC
+    LIMIT 1`;
+  const row = rows[0];
+  if (!row || row.org_id === opts.orgId || BigInt(row.royalty) === 0n) return null;
+  return { amount: BigInt(row.royalty), orgId: row.org_id };
 }
 
 /** Removes the organisation's row for the model; true when it had one. The content row and
@@ -85,6 +117,10 @@ export interface CustomModelRow {
   visibility: ModelVisibility;
   preprocessing: ModelProcessing;
   postprocessing: ModelProcessing;
+  /** Base units per job (int8 as text); what a job of the caller pays is 0 when it owns it. */
+  royalty: string;
+  /** The listing's organisation, by name: shown for public models. */
+  owner: string;
   /** The caller's organisation owns it (its own row); false: another's public one. */
   owned: boolean;
   createdAt: Date;
@@ -104,12 +140,14 @@ export async function listVisibleCustomModels(
       m.id, m.slug, cm.name, m.kind::text AS kind, m.description, m.signature, m.base_cost_milli_cu AS "baseCostMilliCu",
       m.synthetic, m.file_bytes::text AS "fileBytes", m.deterministic, cm.visibility::text AS visibility,
       cm.preprocessing::text AS preprocessing, cm.postprocessing::text AS postprocessing,
+      cm.royalty::text AS royalty, o.name AS owner,
       COALESCE(cm.org_id = ${opts.orgId}::uuid, false) AS owned, cm.created_at AS "createdAt"
     FROM custom_models cm
     JOIN models m ON m.id = cm.model_id
+    JOIN organizations o ON o.id = cm.org_id
     WHERE (cm.org_id = ${opts.orgId}::uuid OR cm.visibility = 'public')
       AND (${opts.modelId ?? null}::text IS NULL OR m.id = ${opts.modelId ?? null}::text)
-    ORDER BY m.id, COALESCE(cm.org_id = ${opts.orgId}::uuid, false) DESC, cm.created_at ASC
+    ORDER BY m.id, COALESCE(cm.org_id = ${opts.orgId}::uuid, false) DESC, cm.created_at ASC, cm.org_id ASC
     LIMIT ${opts.limit}::int`;
 }
 

@@ -16,13 +16,17 @@ export type CompletingJobRow = Pick<
   | "purpose"
   | "cost_milli_cu"
   | "unit_price"
->;
+> & {
+  /** The uploaded model's royalty, part of `price` (int8), and its payee. */
+  royalty: bigint | string;
+  royalty_org_id: string | null;
+};
 
 /** Locks the job a node completes (FOR UPDATE, inside the caller's transaction) and reads it; null when there is none. */
 export async function lockJobForCompletion(db: Db, opts: { jobId: string }): Promise<CompletingJobRow | null> {
   const rows = await db.$queryRaw<CompletingJobRow[]>`
       SELECT id, org_id, state::text AS state, node_id, attempt, price, model_id, input_hash, output_hash, receipt,
-             purpose::text AS purpose, cost_milli_cu, unit_price
+             purpose::text AS purpose, cost_milli_cu, unit_price, royalty, royalty_org_id
       FROM jobs WHERE id = ${opts.jobId}::uuid FOR UPDATE`;
   return rows[0] ?? null;
 }

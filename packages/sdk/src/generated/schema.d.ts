@@ -220,7 +220,13 @@ export interface paths {
         delete: operations["deleteModelsId"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change an uploaded model
+         * @description Your organisation changes its listing of an uploaded model: its name, its visibility, or the royalty (base units per job) paid to you for each job another organisation runs on it while it is public. Jobs already submitted keep the royalty they were held with; a customer may cap what it accepts with `maxRoyalty` on submit. Another organisation's listing of the same bytes is its own.
+         *
+         *     **Authentication:** API key with `models:write`.
+         */
+        patch: operations["patchModelsId"];
         trace?: never;
     };
     "/api/v1/models/uploads": {
@@ -1136,6 +1142,11 @@ export interface components {
              * @example 1500000
              */
             unitPrice: string | null;
+            /**
+             * @description Of `price`, what the uploaded model's owner is paid for the job ("0": none).
+             * @example 1500000
+             */
+            royalty: string;
             /** @description The indexer's decision: the worker chosen, each term's value and weight, the runner-up. */
             placement?: unknown;
             /**
@@ -1285,6 +1296,11 @@ export interface components {
              * @example 1500000
              */
             unitPrice: string | null;
+            /**
+             * @description Of `price`, what the uploaded model's owner is paid for the job ("0": none).
+             * @example 1500000
+             */
+            royalty: string;
             /** @description The indexer's decision: the worker chosen, each term's value and weight, the runner-up. */
             placement?: unknown;
             /**
@@ -1526,6 +1542,10 @@ export interface components {
                 preprocessing: "raw";
                 /** @enum {string} */
                 postprocessing: "raw";
+                /** @description Base units the owner is paid per job another organisation runs on it; your own jobs on your model pay none. */
+                royalty: string;
+                /** @description The name of the organisation whose listing this is. */
+                owner: string;
                 /**
                  * Format: date-time
                  * @example 2026-01-31T12:00:00.000Z
@@ -2928,6 +2948,7 @@ export interface operations {
                     idempotencyKey?: string;
                     region?: string;
                     maxPricePerCu?: string | number;
+                    maxRoyalty?: string | number;
                 };
                 "multipart/form-data": {
                     /** @description The model's slug or sha256 id. */
@@ -3087,6 +3108,7 @@ export interface operations {
                         input?: unknown;
                         region?: string;
                         maxPricePerCu?: string | number;
+                        maxRoyalty?: string | number;
                     }[];
                     idempotencyKey?: string;
                 };
@@ -3797,6 +3819,8 @@ export interface operations {
                 preprocessing?: "raw";
                 /** @description What is done to outputs after the run: `raw` tensors (more to come). */
                 postprocessing?: "raw";
+                /** @description Base units (a decimal string; 1 token = 1000000) paid to your organisation for each job another organisation runs on the model while it is public. At most 1000 tokens. */
+                royalty?: string | number;
                 /** @description JSON: the largest size of each dynamic input dimension, by name. */
                 dimBounds?: string;
             };
@@ -3834,6 +3858,11 @@ export interface operations {
                      * @enum {string}
                      */
                     postprocessing?: "raw";
+                    /**
+                     * @description Base units (a decimal string; 1 token = 1000000) paid to your organisation for each job another organisation runs on the model while it is public. At most 1000 tokens.
+                     * @default 0
+                     */
+                    royalty?: string | number;
                     /** @description The largest size of each dynamic input dimension, by its name (`dim_param`) or `input:index`. */
                     dimBounds?: {
                         [key: string]: number;
@@ -4049,6 +4078,112 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeletedModel"];
+                };
+            };
+            /** @description Missing, malformed, revoked or expired API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, or not the caller's organisation's. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error (logged with the request id). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable (the database, or a payment or chain service not configured); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchModelsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The model's id (sha256). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "visibility": "public",
+                 *       "royalty": "2000"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Your name for the model. */
+                    name?: string;
+                    /**
+                     * @description `private`: your organisation only; `public`: listed for everyone.
+                     * @enum {string}
+                     */
+                    visibility?: "private" | "public";
+                    /** @description Base units paid to your organisation for each job another organisation runs on the model while it is public (at most 1000 tokens). A job already submitted keeps the royalty it was submitted with; customers may cap it with `maxRoyalty`. */
+                    royalty?: string | number;
+                };
+            };
+        };
+        responses: {
+            /** @description The model as it now is. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            /** @description Invalid request: `error.details` lists each field's problem. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, malformed, revoked or expired API key. */

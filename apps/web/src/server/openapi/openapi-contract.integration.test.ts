@@ -669,6 +669,14 @@ describe("models (issue 17)", () => {
     await expectStatus(200, "get", "/api/v1/models/{id}", { key: narrowKey, params: { id } });
     const listed = await expectStatus(200, "get", "/api/v1/models", { key: customerKey });
     expect((listed.models as { id: string }[]).map((m) => m.id)).toContain(id);
+    const changed = await expectStatus(200, "patch", "/api/v1/models/{id}", {
+      key: customerKey,
+      params: { id },
+      body: { visibility: "public", royalty: "2500" },
+    });
+    expect(changed.custom).toMatchObject({ visibility: "public", royalty: "2500" });
+    await expectStatus(400, "patch", "/api/v1/models/{id}", { key: customerKey, params: { id }, body: { royalty: "-1" } });
+    await expectStatus(404, "patch", "/api/v1/models/{id}", { key: providerKey, params: { id }, body: { royalty: "0" } });
     const abandoned = await expectStatus(201, "post", "/api/v1/models/uploads", {
       key: customerKey,
       headers: { ...TUS, "upload-length": "10" },

@@ -21,6 +21,7 @@ import { ZSubmitBatchRequest } from "../services/jobs/submit-batch.ts";
 import { ZSubmitJobRequest } from "../services/jobs/submit-job.ts";
 import { ZMarketQuery } from "../services/market/market.ts";
 import { ZRegisterModelQuery, ZRegisterModelRequest } from "../services/models/register-model.ts";
+import { ZUpdateModelRequest } from "../services/models/update-model.ts";
 import { ZQuoteRequest } from "../services/market/quote.ts";
 import { ZCreateRegistrationTokenRequest } from "../services/nodes/create-registration-token.ts";
 import { ZUpdateWorkerRequest } from "../services/providers/update-worker.ts";
@@ -324,6 +325,21 @@ const OPERATIONS: Operation[] = [
     request: { params: z.object({ id: z.string().min(1).max(200).describe("The model's id (sha256) or slug.") }) },
     ok: { 200: { description: "The model.", schema: ZModel } },
     errors: [404],
+  },
+  {
+    method: "patch",
+    path: "/api/v1/models/{id}",
+    tag: "Models",
+    summary: "Change an uploaded model",
+    description:
+      "Your organisation changes its listing of an uploaded model: its name, its visibility, or the royalty (base units per job) paid to you for each job another organisation runs on it while it is public. Jobs already submitted keep the royalty they were held with; a customer may cap what it accepts with `maxRoyalty` on submit. Another organisation's listing of the same bytes is its own.",
+    access: { scope: "models:write" },
+    request: {
+      params: z.object({ id: z.string().min(1).max(200).describe("The model's id (sha256).") }),
+      body: jsonBody(ZUpdateModelRequest, { visibility: "public", royalty: "2000" }),
+    },
+    ok: { 200: { description: "The model as it now is.", schema: ZModel } },
+    errors: [400, 404],
   },
   {
     method: "delete",

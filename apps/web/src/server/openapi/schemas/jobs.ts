@@ -55,6 +55,7 @@ export const ZJob = z
     rerunOf: ZUuid.nullable(),
     maxPricePerCu: ZBaseUnits.nullable(),
     unitPrice: ZBaseUnits.nullable(),
+    royalty: ZBaseUnits.describe('Of `price`, what the uploaded model\'s owner is paid for the job ("0": none).'),
     placement: ZJson.describe("The indexer's decision: the worker chosen, each term's value and weight, the runner-up."),
     reservationId: ZUuid.nullable(),
     queue: orNull(ZQueueEstimate).optional(),

@@ -11,6 +11,11 @@ export const ZCustomModelFacts = z
     deterministic: z.boolean().describe("Two runs on the same input gave the same bytes when it was validated."),
     preprocessing: z.enum(["raw"]),
     postprocessing: z.enum(["raw"]),
+    royalty: z
+      .string()
+      .regex(/^[0-9]{1,19}$/)
+      .describe("Base units the owner is paid per job another organisation runs on it; your own jobs on your model pay none."),
+    owner: z.string().describe("The name of the organisation whose listing this is."),
     createdAt: ZDateTime,
   })
   .meta({ id: "CustomModelFacts" });

@@ -18,6 +18,7 @@ export const jobViewSelect = {
   rerunOfId: true,
   maxPricePerCu: true,
   unitPrice: true,
+  royalty: true,
   placement: true,
   reservationId: true,
   refundedAmount: true,
@@ -63,6 +64,8 @@ export interface JobView {
   maxPricePerCu: string | null;
   /** The assigned worker's asking price per CU: what settlement charges (0 under a reservation). */
   unitPrice: string | null;
+  /** Of `price`, what the uploaded model's owner is paid per job (base units; "0": none). */
+  royalty: string;
   /** The indexer's decision: the worker chosen, why (each term's value and weight, the
    * runner-up), and the workers each hard filter eliminated. */
   placement: unknown;
@@ -111,6 +114,7 @@ export function toJobView(row: JobViewSource, output?: unknown): JobView {
     rerunOf: row.rerunOfId,
     maxPricePerCu: row.maxPricePerCu?.toString() ?? null,
     unitPrice: row.unitPrice?.toString() ?? null,
+    royalty: row.royalty.toString(),
     placement: row.placement ?? null,
     reservationId: row.reservationId,
     createdAt: row.createdAt.toISOString(),

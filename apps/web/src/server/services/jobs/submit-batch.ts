@@ -17,6 +17,7 @@ import { idempotencyKeyOf, type IdempotentResponse, runIdempotent, ZIdempotencyK
 import { isCustomModelSlug } from "@proofgrid/por";
 import { adaptJobInput, checkModelJobInput } from "../models/check-job-input.ts";
 import { type ResolvedModel, resolveModel } from "../models/resolve-model.ts";
+import { jobRoyalty } from "../models/model-royalty.ts";
 import { assertAdmissible } from "./backpressure.ts";
 import { resolveInputUrls } from "./input-urls.ts";
 import type { SubmittedJob } from "./submit-job.ts";
@@ -88,6 +89,8 @@ interface PreparedItem {
   inputHash: string;
   clientRegion: string | null;
   maxPricePerCu: bigint | null;
+  /** An uploaded model's royalty, part of `price`, and its payee. */
+  royalty: { amount: bigint; orgId: string } | null;
   adjustments: string[];
 }
 
@@ -145,12 +148,14 @@ async function prepareItem(orgId: string, item: TSubmitBatchRequest["jobs"][numb
     // Held at the item's cap (or the list price), as a single submit is; settlement charges
     // the worker's ask, at most this, and releases the rest.
     const cap = item.maxPricePerCu ?? BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
+    const royalty = await jobRoyalty({ orgId, model, maxRoyalty: item.maxRoyalty });
     return {
       model,
       input: adapted.input,
       costMilliCu,
       inputBytes,
-      price: priceForCost(costMilliCu, cap),
+      price: priceForCost(costMilliCu, cap) + (royalty?.amount ?? 0n),
+      royalty,
       inputHash: hashJson(adapted.input),
       clientRegion: item.region ?? null,
       maxPricePerCu: item.maxPricePerCu ?? null,
@@ -212,6 +217,7 @@ async function insertBatch(opts: {
           input: it.input,
           clientRegion: it.clientRegion,
           maxPerCuBaseUnits: it.maxPricePerCu,
+          royalty: it.royalty,
         })),
       });
       const first = rows[0];
@@ -274,6 +280,7 @@ function queuedJobView(it: PreparedItem, row: { id: string; created_at: Date }):
     rerunOf: null,
     maxPricePerCu: it.maxPricePerCu?.toString() ?? null,
     unitPrice: null,
+    royalty: (it.royalty?.amount ?? 0n).toString(),
     placement: null,
     reservationId: null,
     createdAt: row.created_at.toISOString(),

@@ -16,12 +16,18 @@ import { alertSpendCapReached, assertNoDebt, enforceSpendCaps, readSpendControls
 import { isCustomModelSlug } from "@proofgrid/por";
 import { adaptJobInput, checkModelJobInput } from "../models/check-job-input.ts";
 import { type ResolvedModel, resolveModel } from "../models/resolve-model.ts";
+import { jobRoyalty } from "../models/model-royalty.ts";
 import { resolveInputUrls } from "./input-urls.ts";
 import { type JobView, jobViewSelect, toJobView } from "./job-view.ts";
 import { assertAdmissible } from "./backpressure.ts";
 import { formatTokens } from "../billing/tokens.ts";
 import { findUnsafeJsonText, pgText, UNSAFE_TEXT_MESSAGE } from "../../http/safe-text.ts";
 import { isUniqueViolation } from "@proofgrid/db/db-errors";
+
+/** A decimal string or integer of base units, 0 allowed. */
+export const ZMaxRoyalty = z
+  .union([z.string().regex(/^(0|[1-9][0-9]{0,14})$/, "a whole number of base units, at most 15 digits"), z.number().int().min(0).max(1e15)])
+  .transform((v) => BigInt(v));
 
 export const ZSubmitJobRequest = z.object({
   /** Model slug (e.g. `ocr-ppocr-v4`) or sha256 id. */
@@ -45,6 +51,9 @@ export const ZSubmitJobRequest = z.object({
     .union([z.string().regex(/^[1-9][0-9]{0,14}$/, "a positive integer of at most 15 digits"), z.number().int().positive().max(1e15)])
     .transform((v) => BigInt(v))
     .optional(),
+  /** The most an uploaded model's royalty may be for this job, in base units: a model whose
+   * owner asks more is refused (422) rather than charged. Default: any royalty. */
+  maxRoyalty: ZMaxRoyalty.optional(),
 });
 export type TSubmitJobRequest = z.infer<typeof ZSubmitJobRequest>;
 
@@ -109,10 +118,15 @@ async function submitJobOnce(opts: SubmitJobOptions, model: ResolvedModel, retry
   // The hold is priced at the customer's cap (or the list price); settlement charges the
   // assigned worker's ask, which the indexer keeps at or below it, and releases the rest.
   const cap = request.maxPricePerCu ?? BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
-  const price = priceForCost(costMilliCu, cap);
   const inputHash = hashJson(request.input);
-  // Independent reads: one round trip's wait for both, not two.
-  const [, controls] = await Promise.all([assertAdmissible({ orgId, modelId: model.id }), readSpendControls({ orgId, apiKeyId })]);
+  // Independent reads: one round trip's wait for all, not one each. A catalog model has no royalty.
+  const [, controls, royalty] = await Promise.all([
+    assertAdmissible({ orgId, modelId: model.id }),
+    readSpendControls({ orgId, apiKeyId }),
+    jobRoyalty({ orgId, model, maxRoyalty: request.maxRoyalty }),
+  ]);
+  // An uploaded model's royalty is held with the compute and paid in the settlement's transfer.
+  const price = priceForCost(costMilliCu, cap) + (royalty?.amount ?? 0n);
   await assertNoDebt(orgId, controls.owed);
 
   if (request.idempotencyKey) {
@@ -125,7 +139,8 @@ async function submitJobOnce(opts: SubmitJobOptions, model: ResolvedModel, retry
       if (
         existing.inputHash !== inputHash ||
         existing.model.id !== model.id ||
-        (existing.maxPricePerCu ?? null) !== (request.maxPricePerCu ?? null)
+        (existing.maxPricePerCu ?? null) !== (request.maxPricePerCu ?? null) ||
+        (request.maxRoyalty !== undefined && existing.royalty > request.maxRoyalty)
       ) {
         throw new AppError("UNPROCESSABLE", "this idempotency key was already used for a different job: use a new key");
       }
@@ -150,6 +165,7 @@ async function submitJobOnce(opts: SubmitJobOptions, model: ResolvedModel, retry
         idempotencyKey: request.idempotencyKey ?? null,
         maxPerCuBaseUnits: request.maxPricePerCu ?? null,
         apiKeyId,
+        royalty,
       });
       if (!row) throw new Error("job insert returned no row");
       await postTransfer(tx, {
@@ -186,6 +202,7 @@ async function submitJobOnce(opts: SubmitJobOptions, model: ResolvedModel, retry
       rerunOf: null,
       maxPricePerCu: request.maxPricePerCu?.toString() ?? null,
       unitPrice: null,
+      royalty: (royalty?.amount ?? 0n).toString(),
       placement: null,
       reservationId: null,
       createdAt: job.created_at.toISOString(),

@@ -26,6 +26,8 @@ export function customModelView(m: CustomModelRow, pricePerCuBaseUnits: number) 
       deterministic: m.deterministic,
       preprocessing: m.preprocessing,
       postprocessing: m.postprocessing,
+      royalty: m.royalty,
+      owner: m.owner,
       createdAt: m.createdAt.toISOString(),
     },
   };

@@ -21,6 +21,8 @@ import { pgText } from "../../http/safe-text.ts";
 import { logger } from "../../logger.ts";
 import { customModelView } from "./list-models.ts";
 import { modelStore } from "./model-store.ts";
+import { MAX_ROYALTY_BASE_UNITS } from "./model-royalty.ts";
+import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { getFinishedUpload, removeUpload, UPLOAD_ID } from "./model-uploads.ts";
 
 /** Sandbox runs at once in this process: each may take MODEL_SANDBOX_MEMORY_BYTES and a core. */
@@ -28,6 +30,15 @@ const MAX_CONCURRENT_VALIDATIONS = 2;
 let validating = 0;
 /** Uploads being registered now: a second registration of one waits for nothing, it is a 409. */
 const registering = new Set<string>();
+
+/** A royalty per job in base units: a decimal string or integer, 0 to MAX_ROYALTY_BASE_UNITS. */
+export const ZRoyalty = z
+  .union([
+    z.string().regex(/^(0|[1-9][0-9]{0,9})$/, "a whole number of base units"),
+    z.number().int().min(0).max(Number(MAX_ROYALTY_BASE_UNITS)),
+  ])
+  .transform((v) => BigInt(v))
+  .refine((v) => v <= MAX_ROYALTY_BASE_UNITS, { message: `at most ${MAX_ROYALTY_BASE_UNITS} base units (1000 tokens) per job` });
 
 const ZModelOptions = z.strictObject({
   name: pgText().trim().min(1).max(100).describe("Your name for the model; shown to others only if it is public."),
@@ -37,6 +48,9 @@ const ZModelOptions = z.strictObject({
     .describe("`private`: your organisation only; `public`: listed for everyone."),
   preprocessing: z.enum(["raw"]).default("raw").describe("What is done to inputs before the run: `raw` tensors (more to come)."),
   postprocessing: z.enum(["raw"]).default("raw").describe("What is done to outputs after the run: `raw` tensors (more to come)."),
+  royalty: ZRoyalty.prefault("0").describe(
+    "Base units (a decimal string; 1 token = 1000000) paid to your organisation for each job another organisation runs on the model while it is public. At most 1000 tokens.",
+  ),
   dimBounds: z
     .record(z.string().min(1).max(100), z.int().min(1).max(ONNX_LIMITS.maxDimBound))
     .refine((r) => Object.keys(r).length <= 64, { message: "at most 64 bounds" })
@@ -56,6 +70,7 @@ export const ZRegisterModelQuery = z.strictObject({
   visibility: ZModelOptions.shape.visibility,
   preprocessing: ZModelOptions.shape.preprocessing,
   postprocessing: ZModelOptions.shape.postprocessing,
+  royalty: ZModelOptions.shape.royalty,
   dimBounds: z.string().max(4_000).optional().describe("JSON: the largest size of each dynamic input dimension, by name."),
 });
 /** A file sent as the request's body may be this large; larger ones go through the resumable upload. */
@@ -111,6 +126,8 @@ export async function registerModelBytes(opts: {
 
   if (facts) modelStore().put(bytes);
   const created = await sqlTransaction(async (tx) => {
+    // Its royalties are paid into the organisation's earnings account: it exists from now on.
+    await ensureOrgAccounts(tx, orgId);
     if (facts) {
       const row = await insertUploadedModel(tx, { id, ...facts, fileBytes: bytes.byteLength });
       if (row.builtIn) throw new AppError("CONFLICT", "these bytes are a built-in model: run it by its name, no upload needed");
@@ -122,6 +139,7 @@ export async function registerModelBytes(opts: {
       visibility: options.visibility,
       preprocessing: options.preprocessing,
       postprocessing: options.postprocessing,
+      royalty: options.royalty,
       createdByKeyId: opts.keyId,
     });
   });

@@ -1,4 +1,4 @@
-import { orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import { ensureAccounts, orgAccount, orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import {
   type CompleteJobReply,
   type CompleteJobRequest,
@@ -74,9 +74,14 @@ export async function completeJob(opts: { node: NodeIdentity; request: CompleteJ
     // The hold was priced at the customer's cap; the charge is the cost at the worker's ask
     // fixed at assignment (0 on a reserved worker: the reservation is billed by the hour),
     // and the difference goes back to the customer in the same transfer.
+    // An uploaded model's royalty was held on top of the compute and goes to the model's owner
+    // whole: the worker, checkers and protocol split the compute only.
     const held = BigInt(job.price);
-    const charge = job.unit_price === null ? held : minBig(held, priceForCost(job.cost_milli_cu, BigInt(job.unit_price)));
-    const split = splitReward(charge);
+    const royalty = BigInt(job.royalty);
+    const heldCompute = held - royalty;
+    const compute = job.unit_price === null ? heldCompute : minBig(heldCompute, priceForCost(job.cost_milli_cu, BigInt(job.unit_price)));
+    const charge = compute + royalty;
+    const split = splitReward(compute);
     // Sampling is decided after the result is stored, in the same transaction: the worker
     // has committed to its output and cannot learn the decision first. It comes before the
     // settlement so the node row is locked before ledger accounts, in the order a check
@@ -99,7 +104,11 @@ export async function completeJob(opts: { node: NodeIdentity; request: CompleteJ
       { code: nodeHeldCode(node.id), amount: split.worker },
       { code: SYSTEM_ACCOUNTS.checkerPool.code, amount: split.checkers },
       { code: SYSTEM_ACCOUNTS.protocolFee.code, amount: split.protocol },
+      ...(royalty > 0n && job.royalty_org_id ? [{ code: orgAccountCode(job.royalty_org_id, "earnings"), amount: royalty }] : []),
     ].filter((l) => l.amount !== 0n);
+    // The owner's earnings account comes with its upload; made here too should it be missing,
+    // so no completion can be stuck on it.
+    if (royalty > 0n && job.royalty_org_id) await ensureAccounts(tx, [orgAccount(job.royalty_org_id, "earnings")]);
     if (legs.length >= 2) {
       const posted = await postTransfer(tx, { idempotencyKey: `settle:${job.id}`, kind: "settle", jobId: job.id, legs });
       if (posted.created && split.worker > 0n)

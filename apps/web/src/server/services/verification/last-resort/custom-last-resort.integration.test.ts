@@ -40,7 +40,7 @@ beforeAll(async () => {
   const encoderId = await createModel(ENCODER);
   owner = await createOrg("owner", "customer", 1_000_000_000n);
   const provider = await createOrg("provider", "provider");
-  const options = { name: "m", visibility: "private" as const, preprocessing: "raw" as const, postprocessing: "raw" as const };
+  const options = { name: "m", visibility: "private" as const, preprocessing: "raw" as const, postprocessing: "raw" as const, royalty: 0n };
   slug = (await registerModelBytes({ orgId: owner, keyId: null, bytes: goodModel(51), options })).model.slug;
   worker = await createWorker({ orgId: provider, models: [encoderId], maxConcurrency: 4, acceptsCustomModels: true });
 }, 60_000);
