@@ -1,3 +1,4 @@
+import { drawRecentCustomerModel } from "@proofgrid/db/challenges/recent-customer-model";
 import { updateAcceptsCustomModels } from "@proofgrid/db/nodes/node-load";
 import { sql } from "@proofgrid/db/sql-client";
 import { compareModelOutputs } from "@proofgrid/models/custom/compare-model-outputs";
@@ -11,6 +12,7 @@ import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { listJobs } from "../jobs/list-jobs.ts";
 import { submitJob } from "../jobs/submit-job.ts";
 import { loadCustomModelRun } from "../models/custom-model-run.ts";
+import { deleteCustomModel } from "../models/delete-model.ts";
 import { listModels } from "../models/list-models.ts";
 import { modelStore } from "../models/model-store.ts";
 import { registerModelBytes } from "../models/register-model.ts";
@@ -64,13 +66,12 @@ function customerInput(k: number) {
 
 const dispatcher = new Dispatcher();
 
-/** The worker leases what it was assigned and completes it: the model's real output, or one element off. */
+/** The worker leases what it was assigned and completes it: the model's real output, or (a cheat) the cached result of an earlier job of the same shape, well formed and wrong. */
 async function work(w: TestWorker, lie = false): Promise<{ jobId: string; input: unknown } | null> {
   await dispatcher.tick();
   const leased = await leaseJob({ node: w.identity, waitMs: 0 });
   if (!leased) return null;
-  const out = await pipeline.run(leased.input as { inputs: unknown });
-  if (lie) (out.outputs[1]?.data as number[])[0] = ((out.outputs[1]?.data as number[])[0] ?? 0) + 1;
+  const out = await pipeline.run(lie ? customerInput(0) : (leased.input as { inputs: unknown }));
   await completeAs(w, { id: leased.jobId, attempt: leased.attempt }, out);
   return { jobId: leased.jobId, input: leased.input };
 }
@@ -111,13 +112,13 @@ async function submitTraffic(w: TestWorker, count: number) {
   await db.t.prisma.node.updateMany({ data: { status: "online", lastSeenAt: new Date() } });
 }
 
-/** A canary on `w` as the challenge schedule opens one: the model of one of its recent customer jobs. */
-async function plantOn(w: TestWorker, model = modelId): Promise<string> {
+/** A canary on `w` as the challenge schedule opens one (openDue): the model of one of its recent customer jobs. */
+async function plantOn(w: TestWorker, model?: string): Promise<string> {
   const checkId = await openChallengeCheck({
     node: { id: w.identity.id, orgId: w.identity.orgId, models: w.identity.models },
     kind: "canary",
     planned: 1,
-    modelId: model,
+    modelId: model ?? (await drawRecentCustomerModel(sql(), { nodeId: w.identity.id })) ?? undefined,
   });
   if (!checkId) throw new Error("no challenge opened");
   return checkId;
@@ -237,15 +238,19 @@ describe("challenges on an uploaded model", () => {
     expect(await db.t.prisma.fraudCase.count({ where: { nodeId: cheat.identity.id } })).toBe(1);
   }, 60_000);
 
-  it("plants none on a worker that never ran the model, nor on one that no longer accepts uploaded models", async () => {
+  it("plants none on a worker that never ran the model, nor one that no longer accepts uploaded models, nor on a model given up", async () => {
+    // The schedule only draws a worker's own traffic; asked for the model anyway, the catalog stands in.
     const stranger = await createWorker({
       orgId: await createOrg("stranger-provider", "provider"),
       models: [encoder],
       acceptsCustomModels: true,
     });
-    expect((await checkRow(await plantOn(stranger))).modelId).toBe(encoder);
+    expect((await checkRow(await plantOn(stranger, modelId))).modelId).toBe(encoder);
     await updateAcceptsCustomModels(sql(), { nodeId: honest.identity.id, accepts: false });
     expect((await checkRow(await plantOn(honest))).modelId).toBe(encoder);
     await updateAcceptsCustomModels(sql(), { nodeId: honest.identity.id, accepts: true });
+    expect((await checkRow(await plantOn(honest))).modelId).toBe(modelId);
+    await deleteCustomModel({ orgId: owner, id: modelId });
+    expect((await checkRow(await plantOn(honest))).modelId).toBe(encoder);
   });
 });
