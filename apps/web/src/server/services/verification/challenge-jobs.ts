@@ -71,10 +71,10 @@ async function customChallengeOf(nodeId: string, modelId: string): Promise<Custo
 /**
  * Opens a check of `kind` on a node: a secret-derived seed, then its first challenge job
  * (registration checks run `planned` jobs one after another, so each is timed alone).
- * Returns null when the node runs no model a challenge exists for. A spot check given an
- * uploaded model from the node's own traffic (the challenge schedule's) is planted on it, in
- * the shape of one of its recent customer jobs (customChallengeOf); uploaded models are in
- * no node's `models`, so no other path picks one.
+ * Returns null when the node runs no model a challenge exists for. A canary or standby check
+ * given an uploaded model from the node's own traffic (the challenge schedule's) is planted
+ * on it, in the shape of one of its recent customer jobs (customChallengeOf); uploaded models
+ * are in no node's `models`, so no other path picks one.
  */
 export async function openChallengeCheck(opts: {
   node: SubjectNode;
@@ -82,7 +82,10 @@ export async function openChallengeCheck(opts: {
   planned: number;
   modelId?: string;
 }): Promise<string | null> {
-  const custom = opts.kind !== "registration" && opts.modelId ? await customChallengeOf(opts.node.id, opts.modelId) : null;
+  // Not a capability check nor a latency probe: both are timed, and an uploaded model may be
+  // cold on the node (fetched again, its session built), which says nothing of its speed.
+  const untimed = opts.kind === "canary" || opts.kind === "standby";
+  const custom = untimed && opts.modelId ? await customChallengeOf(opts.node.id, opts.modelId) : null;
   const models = custom ? [custom.model] : await challengeModels(sql(), opts.node.models);
   if (models.length === 0) return null;
   const epoch = epochOf(Date.now());

@@ -250,6 +250,14 @@ describe("challenges on an uploaded model", () => {
     expect((await checkRow(await plantOn(honest))).modelId).toBe(encoder);
     await updateAcceptsCustomModels(sql(), { nodeId: honest.identity.id, accepts: true });
     expect((await checkRow(await plantOn(honest))).modelId).toBe(modelId);
+    // A latency probe is timed: a model that may be cold on the node is not what it measures.
+    const probe = await openChallengeCheck({
+      node: { id: honest.identity.id, orgId: honest.identity.orgId, models: honest.identity.models },
+      kind: "latency",
+      planned: 1,
+      modelId,
+    });
+    expect((await checkRow(probe as string)).modelId).toBe(encoder);
     await deleteCustomModel({ orgId: owner, id: modelId });
     expect((await checkRow(await plantOn(honest))).modelId).toBe(encoder);
   });
