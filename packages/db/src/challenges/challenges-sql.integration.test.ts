@@ -19,7 +19,7 @@ import {
   trimChallengeCorpus,
 } from "./challenge-corpus.ts";
 import { insertChallengeJob, insertChallengeJobPayload } from "./challenge-jobs.ts";
-import { loadModelsByIds } from "./challenge-models.ts";
+import { loadCustomChallengeModel, loadModelsByIds } from "./challenge-models.ts";
 import { clearRemeasureAfter, loadRegistrationSubjects, loadStandbySubjects } from "./challenge-subjects.ts";
 import { drawRecentCustomerModel } from "./recent-customer-model.ts";
 import { drawTrafficSample, insertTrafficSample, loadTrafficJobs, trimTrafficSamples } from "./traffic-samples.ts";
@@ -154,6 +154,32 @@ describe("challenges SQL", () => {
     ).toEqual([true]);
     expect(await drawRecentCustomerModel(db, { nodeId: admitted })).toBe(MODEL);
     expect(await drawRecentCustomerModel(db, { nodeId: pending })).toBeNull();
+  });
+
+  it("finds an uploaded model a challenge may go to: still owned, accepted by the node, and run by it for a customer", async () => {
+    const CUSTOM = "e".repeat(64);
+    await t.pool.query(
+      `INSERT INTO models (id, slug, name, kind, description, signature, base_cost_milli_cu, built_in)
+       VALUES ($1, 'custom-eeeeeeeeeeee', 'c', 'tensor', '', '{}', 7, false)`,
+      [CUSTOM],
+    );
+    await t.pool.query(`INSERT INTO custom_models (org_id, model_id, name) VALUES ($1, $2, 'c')`, [customer, CUSTOM]);
+    const find = () => loadCustomChallengeModel(db, { modelId: CUSTOM, nodeId: admitted });
+    // Not accepted, and never run by the node.
+    expect(await find()).toBeNull();
+    await t.pool.query(`UPDATE nodes SET accepts_custom_models = true WHERE id = $1`, [admitted]);
+    expect(await find()).toBeNull();
+    await t.pool.query(
+      `INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, state, node_id, finished_at)
+       VALUES ($1, $2, $3, 7, 1, 'h2', 1, 'succeeded', $4, now())`,
+      [randomUUID(), customer, CUSTOM, admitted],
+    );
+    expect(await find()).toEqual({ id: CUSTOM, slug: "custom-eeeeeeeeeeee", kind: "tensor", base_cost_milli_cu: 7 });
+    // A catalog model is never one, and neither is a model its owner gave up.
+    expect(await loadCustomChallengeModel(db, { modelId: MODEL, nodeId: admitted })).toBeNull();
+    await t.pool.query(`DELETE FROM custom_models WHERE model_id = $1`, [CUSTOM]);
+    expect(await find()).toBeNull();
+    await t.pool.query(`UPDATE nodes SET accepts_custom_models = false WHERE id = $1`, [admitted]);
   });
 
   it("samples traffic shapes, keeps a bounded number and draws one", async () => {

@@ -9,10 +9,12 @@ import {
 import { drawTrafficSample, insertTrafficSample, loadTrafficJobs, trimTrafficSamples } from "@proofgrid/db/challenges/traffic-samples";
 import { sql } from "@proofgrid/db/sql-client";
 import { isModelSlug } from "@proofgrid/models/catalog";
+import { type CustomInputShape, isCustomInputShape, measureCustomInput } from "@proofgrid/models/custom/tensor-traffic";
 import type { ChallengeContent } from "@proofgrid/models/traffic/render-traffic-challenge";
 import { type InputShape, measureInput } from "@proofgrid/models/traffic/measure-input";
 import { nearestShape } from "@proofgrid/models/traffic/shape-distance";
 import { parseWavHeader, readWavSamples } from "@proofgrid/models/audio/wav";
+import { isCustomModelSlug } from "@proofgrid/por";
 import { logger } from "../../logger.ts";
 import { PROTOCOL_ORG_ID } from "./protocol-org.ts";
 
@@ -25,6 +27,9 @@ import { PROTOCOL_ORG_ID } from "./protocol-org.ts";
 //   donated input whole (kind 'input'), which a challenge replays once, byte for byte, in
 //   place of a rendered one. Private to the platform's database, never in a package, and
 //   never handed to a provider whose node ran or checked the source job.
+// Uploaded models (issue 17) have traffic samples too — each input tensor's name, datatype,
+// shape and value statistics (tensor-traffic.ts) — and no corpus: their challenges are
+// rendered from the numbers, and nothing of a customer's tensors is kept, donor or not.
 
 /** Shapes kept per model: the newest this many customer jobs. */
 const SAMPLES_PER_MODEL = 500;
@@ -54,6 +59,14 @@ export async function sampleTraffic(): Promise<number> {
   const jobs = await loadTrafficJobs(sql(), { after: cursor, limit: JOBS_PER_TICK, protocolOrgId: PROTOCOL_ORG_ID });
   for (const j of jobs) {
     cursor = j.finished_at;
+    if (isCustomModelSlug(j.slug)) {
+      try {
+        await insertTrafficSample(sql(), { modelId: j.model_id, jobId: j.id, shape: measureCustomInput(j.input) });
+      } catch (err) {
+        logger.warn({ err, jobId: j.id }, "traffic sample: input not measured");
+      }
+      continue;
+    }
     if (!isModelSlug(j.slug)) continue;
     try {
       const measured = await measureInput(j.slug, j.input, j.output);
@@ -148,6 +161,12 @@ export async function drawReplayInput(opts: { modelId: string; subjectOrgId: str
 /** The shape of one recent customer job of this model, drawn at random; null before any traffic. */
 export async function drawTrafficShape(modelId: string): Promise<InputShape | null> {
   return drawTrafficSample<InputShape>(sql(), { modelId });
+}
+
+/** The numbers of one recent customer job of this uploaded model, drawn at random; null before any traffic. */
+export async function drawCustomTrafficShape(modelId: string): Promise<CustomInputShape | null> {
+  const s = await drawTrafficSample<unknown>(sql(), { modelId });
+  return isCustomInputShape(s) ? s : null;
 }
 
 /**

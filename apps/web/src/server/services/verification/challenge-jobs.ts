@@ -1,20 +1,28 @@
 import { createHash, randomInt, randomUUID } from "node:crypto";
 import { insertChallengeCheck, recordChallengeItemSeed } from "@proofgrid/db/challenges/challenge-checks";
 import { insertChallengeJob, insertChallengeJobPayload } from "@proofgrid/db/challenges/challenge-jobs";
-import { loadModelsByIds } from "@proofgrid/db/challenges/challenge-models";
+import { loadCustomChallengeModel, loadModelsByIds } from "@proofgrid/db/challenges/challenge-models";
 import type { Db } from "@proofgrid/db/db-types";
 import { postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { capabilityInput } from "@proofgrid/models/capability-input";
 import { isModelSlug } from "@proofgrid/models/catalog";
+import { type CustomInputShape, renderCustomChallenge } from "@proofgrid/models/custom/tensor-traffic";
 import { renderTrafficChallenge } from "@proofgrid/models/traffic/render-traffic-challenge";
 import type { InputShape } from "@proofgrid/models/traffic/measure-input";
 import { generateChallengeSeed, hashJson } from "@proofgrid/por";
 import { getEnv } from "../../env.ts";
 import { logger } from "../../logger.ts";
 import { priceForCost } from "../billing/pricing.ts";
-import { checkJobInput } from "../models/check-job-input.ts";
-import { CORPUS_KIND_OF_SLUG, drawChallengeContent, drawReplayInput, drawTrafficShape } from "./challenge-corpus.ts";
+import { checkJobInput, checkModelJobInput } from "../models/check-job-input.ts";
+import type { ResolvedModel } from "../models/resolve-model.ts";
+import {
+  CORPUS_KIND_OF_SLUG,
+  drawChallengeContent,
+  drawCustomTrafficShape,
+  drawReplayInput,
+  drawTrafficShape,
+} from "./challenge-corpus.ts";
 import { challengeSecret, epochOf } from "./por-config.ts";
 import { PROTOCOL_ORG_ID, protocolAvailable, protocolHeld } from "./protocol-org.ts";
 
@@ -39,10 +47,34 @@ export async function challengeModels(db: Db, modelIds: readonly string[]): Prom
   return rows.filter((m) => isModelSlug(m.slug));
 }
 
+/** A challenge on an uploaded model: the model as its jobs are priced, and the numbers of the customer job it imitates. */
+export interface CustomChallenge {
+  model: ResolvedModel;
+  shape: CustomInputShape;
+}
+
+/**
+ * An uploaded model (issue 17) a spot check on `nodeId` may take, with one recent customer
+ * job's measured input to imitate: only one the node ran a customer's job on in the last day
+ * and still accepts (loadCustomChallengeModel), so a challenge on a private model reaches no
+ * node that was not already sent it. Null when it may not, or before its traffic was measured
+ * (a challenge in no customer's shape would stand out; the node's catalog models stand in).
+ */
+async function customChallengeOf(nodeId: string, modelId: string): Promise<CustomChallenge | null> {
+  const m = await loadCustomChallengeModel(sql(), { modelId, nodeId });
+  if (!m) return null;
+  const shape = await drawCustomTrafficShape(m.id);
+  if (!shape) return null;
+  return { model: { id: m.id, slug: m.slug, kind: m.kind, baseCostMilliCu: m.base_cost_milli_cu }, shape };
+}
+
 /**
  * Opens a check of `kind` on a node: a secret-derived seed, then its first challenge job
  * (registration checks run `planned` jobs one after another, so each is timed alone).
- * Returns null when the node runs no model a challenge exists for.
+ * Returns null when the node runs no model a challenge exists for. A canary or standby check
+ * given an uploaded model from the node's own traffic (the challenge schedule's) is planted
+ * on it, in the shape of one of its recent customer jobs (customChallengeOf); uploaded models
+ * are in no node's `models`, so no other path picks one.
  */
 export async function openChallengeCheck(opts: {
   node: SubjectNode;
@@ -50,7 +82,11 @@ export async function openChallengeCheck(opts: {
   planned: number;
   modelId?: string;
 }): Promise<string | null> {
-  const models = await challengeModels(sql(), opts.node.models);
+  // Not a capability check nor a latency probe: both are timed, and an uploaded model may be
+  // cold on the node (fetched again, its session built), which says nothing of its speed.
+  const untimed = opts.kind === "canary" || opts.kind === "standby";
+  const custom = untimed && opts.modelId ? await customChallengeOf(opts.node.id, opts.modelId) : null;
+  const models = custom ? [custom.model] : await challengeModels(sql(), opts.node.models);
   if (models.length === 0) return null;
   const epoch = epochOf(Date.now());
   const seed = generateChallengeSeed({ secret: challengeSecret(), nodeId: opts.node.id, epoch, sequence: randomInt(0, 2 ** 47) });
@@ -78,6 +114,7 @@ export async function openChallengeCheck(opts: {
     subjectOrgId: opts.node.orgId,
     model: first,
     capability: opts.kind === "registration",
+    ...(custom ? { custom } : {}),
   });
   logger.info({ checkId, kind: opts.kind, nodeId: opts.node.id, model: first.slug }, "challenge opened");
   return checkId;
@@ -101,12 +138,20 @@ export async function submitChallengeJob(opts: {
   model: { id: string; slug: string };
   /** Capability challenges use the benchmark's input shapes (timed against the claim). */
   capability?: boolean;
+  /** On an uploaded model: rendered from a customer job's numbers, checked and priced by the model's signature. */
+  custom?: CustomChallenge;
 }) {
   const itemSeed = challengeItemSeed(opts.seed, opts.index);
-  const input = opts.capability
-    ? await capabilityInput(opts.model.slug as never, itemSeed)
-    : await trafficChallengeInput(opts.model, itemSeed, opts.subjectOrgId);
-  const { costMilliCu, inputBytes } = await checkJobInput(opts.model.slug, input);
+  const input = opts.custom
+    ? renderCustomChallenge(opts.custom.shape, itemSeed)
+    : opts.capability
+      ? await capabilityInput(opts.model.slug as never, itemSeed)
+      : await trafficChallengeInput(opts.model, itemSeed, opts.subjectOrgId);
+  // The same gate and price as a customer's job of the model (a rendered input that its
+  // signature refuses is a bug here, and no job is made of it).
+  const { costMilliCu, inputBytes } = opts.custom
+    ? await checkModelJobInput(opts.custom.model, input)
+    : await checkJobInput(opts.model.slug, input);
   const price = priceForCost(costMilliCu, getEnv().PRICE_PER_CU_BASE_UNITS);
   const jobId = randomUUID();
   const idempotencyKey = `challenge:${opts.checkId}:${opts.index}`;

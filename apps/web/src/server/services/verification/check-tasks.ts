@@ -4,7 +4,7 @@ import { type CheckRow as CheckTableRow, loadCheckRow } from "@proofgrid/db/chec
 import { hasActiveCheckerLicence } from "@proofgrid/db/checks/checker-licences";
 import type { Db } from "@proofgrid/db/db-types";
 import { sql } from "@proofgrid/db/sql-client";
-import { type CheckTask, type CheckTaskItem, isCustomModelSlug } from "@proofgrid/por";
+import { type CheckTask, type CheckTaskItem, type CustomModelRun, isCustomModelSlug } from "@proofgrid/por";
 import { loadCustomModelRun } from "../models/custom-model-run.ts";
 import { AppError } from "../../errors.ts";
 import { formatTokens } from "../billing/tokens.ts";
@@ -107,6 +107,14 @@ export async function checkItems(
     const rows = await loadChallengeItemRows(db, { checkId: base.id, protocolAllowanceMs: PROTOCOL_ALLOWANCE_MS });
     const wanted = check.kind === "dispute" ? new Set(check.evidence?.refs ?? []) : null;
     const seeds = base.evidence?.seeds ?? {};
+    // A challenge on an uploaded model (issue 17) carries what re-running it takes besides
+    // the file, as a sampled job of one does: the checker verifies it the same way.
+    const customRuns = new Map<string, CustomModelRun>();
+    for (const r of rows) {
+      if (!isCustomModelSlug(r.slug) || customRuns.has(r.model_id)) continue;
+      const run = await loadCustomModelRun(r.model_id);
+      if (run) customRuns.set(r.model_id, run);
+    }
     // The first job of each model on a node pays for loading the model: it is checked but
     // not timed, so capability is measured warm, as the benchmark measures it.
     const warmed = new Set<string>();
@@ -136,6 +144,7 @@ export async function checkItems(
           costMilliCu: r.cost_milli_cu,
           // A latency probe is one job, timed as the customer would see it, cold or not.
           wallMs: timed || base.kind === "latency" ? (r.wall_ms ?? undefined) : undefined,
+          ...(customRuns.has(r.model_id) ? { custom: customRuns.get(r.model_id) } : {}),
         };
       })
       .filter((r) => !wanted || wanted.has(r.ref));

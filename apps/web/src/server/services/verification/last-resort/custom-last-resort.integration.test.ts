@@ -13,7 +13,8 @@ import { runLastResort } from "./last-resort.ts";
 // The executor of last resort on a job of an uploaded model (issue 17): the platform re-runs
 // it in its own thread from the file in its model store (hashed against the id before it
 // runs) and compares with compareCustomOutputs. Every job is sampled and due at once here.
-// The loops that only know the catalog (planted checks, traffic samples) pass over such jobs.
+// Planted checks (which know only the catalog's output kinds) pass over such jobs; traffic
+// samples measure them in numbers only, for the challenges on uploaded models.
 
 const db = setupServiceDatabase({
   name: "custom-last-resort",
@@ -74,12 +75,16 @@ describe("the executor of last resort on an uploaded model", () => {
     expect(checks.map((c) => c.kind)).toContain("dispute");
   }, 60_000);
 
-  it("leaves it to the catalog-only loops to pass over: no planted check (no planter for tensors), no traffic sample", async () => {
+  it("plants no check on it (no planter for tensors) and samples its traffic in numbers only", async () => {
     // The first test left a verified customer job on the uploaded model, and re-execution checks to plant among.
     expect(await db.t.prisma.job.count({ where: { verification: "verified" } })).toBeGreaterThan(0);
     expect(await plantChecks({ sinceMs: 3_600_000 })).toBe(0);
     expect(await db.t.prisma.check.count({ where: { kind: "planted" } })).toBe(0);
     expect(await sampleTraffic()).toBeGreaterThan(0);
-    expect(await db.t.prisma.trafficSample.count()).toBe(0);
+    const samples = await db.t.prisma.trafficSample.findMany({ select: { sample: true } });
+    expect(samples.length).toBeGreaterThan(0);
+    for (const { sample } of samples)
+      expect(sample).toMatchObject({ kind: "tensors", tensors: [{ name: "x", datatype: "FP32", shape: [1, 4], integral: true }] });
+    expect(JSON.stringify(samples)).not.toContain('"data"');
   });
 });
