@@ -167,6 +167,8 @@ interface HitRate {
   jobs: number;
   hits: number;
   indexerSawWarm: number;
+  /** The indexer's winner was warm by its heartbeat, yet the model's file was not in its cache. */
+  reportedWarmNotCached: number;
   perWorker: number[];
   jobsPerS: number;
 }
@@ -196,7 +198,7 @@ async function hitRate(stack: Stack, phase: string, models: RegisteredModel[], s
     );
     const input = matMulInput(SMALL_MODEL);
     const prng = createPrng(`bench-custom-models-gaps-${phase}`);
-    const sawWarm: boolean[] = [];
+    const sawWarm = new Map<string, boolean>();
     const ids: string[] = [];
     let next = 0;
     const t0 = performance.now();
@@ -206,7 +208,7 @@ async function hitRate(stack: Stack, phase: string, models: RegisteredModel[], s
           const model = models[stream[next++] as number] as RegisteredModel;
           const job = await runJob(stack, model.slug, input);
           ids.push(job.id);
-          sawWarm.push(job.indexerSawWarm);
+          sawWarm.set(job.id, job.indexerSawWarm);
           await new Promise((r) => setTimeout(r, HIT_GAP_MS * 2 * prng.nextFloat()));
         }
       }),
@@ -220,7 +222,8 @@ async function hitRate(stack: Stack, phase: string, models: RegisteredModel[], s
     return {
       jobs: ran.length,
       hits: ran.filter((r) => r.cached).length,
-      indexerSawWarm: sawWarm.filter(Boolean).length,
+      indexerSawWarm: ran.filter((r) => sawWarm.get(r.jobId)).length,
+      reportedWarmNotCached: ran.filter((r) => sawWarm.get(r.jobId) && !r.cached).length,
       perWorker: workers.map((w) => ran.filter((r) => r.workerId === w.nodeId).length),
       jobsPerS: ran.length / seconds,
     };
@@ -300,6 +303,7 @@ function summary(h: HitRate) {
     jobs: h.jobs,
     hits: h.hits,
     indexerSawWarm: h.indexerSawWarm,
+    reportedWarmNotCached: h.reportedWarmNotCached,
     perWorker: h.perWorker,
     jobsPerS: Math.round(h.jobsPerS * 10) / 10,
   };

@@ -12,12 +12,13 @@
  *   preference has nothing to prefer, the baseline of the hit rate.
  */
 import type { LeasedJob } from "@proofgrid/por";
+import pino from "pino";
 import { loadConfig } from "../../apps/worker/src/config.ts";
 import { sayGoodbye } from "../../apps/worker/src/daemon/goodbye.ts";
 import { runWorker } from "../../apps/worker/src/daemon/run-worker.ts";
 import { loadIdentity } from "../../apps/worker/src/identity/node-identity.ts";
 import { InferencePool } from "../../apps/worker/src/inference/inference-pool.ts";
-import { createLogger } from "../../apps/worker/src/logger.ts";
+import type { Logger } from "../../apps/worker/src/logger.ts";
 import { ModelCache } from "../../apps/worker/src/models/model-cache.ts";
 import { NodeClient } from "../../apps/worker/src/protocol/node-client.ts";
 import type { Stack } from "../../tests/support/stack.ts";
@@ -63,7 +64,8 @@ export async function startInProcessWorker(opts: StartWorkerOptions): Promise<In
   const handle = await opts.stack.addWorker(opts.name, env, { start: false });
   const config = loadConfig({ ...env, PROOFGRID_URL: opts.stack.url, PROOFGRID_NODE_DIR: handle.nodeDir, ...opts.config });
   const identity = loadIdentity(handle.nodeDir);
-  const log = createLogger(config.LOG_LEVEL, { node: opts.name });
+  // The daemon's logger (logger.ts), on stderr: stdout carries the bench's JSON lines.
+  const log: Logger = pino({ level: config.LOG_LEVEL, base: { svc: "worker", node: opts.name } }, pino.destination(2));
   const client = new NodeClient(identity, config.REQUEST_TIMEOUT_MS, { session: config.NODE_SESSION === "on" });
   if (!opts.reportWarm) {
     const post = client.post.bind(client) as (path: string, payload: unknown, ...rest: unknown[]) => Promise<unknown>;
