@@ -6,6 +6,7 @@
  *
  *   npm run bench [-- --only pgboss,burst]   (parts: see PARTS)
  *   npm run bench -- --only scaleout --scaleout-jobs 60   (a short check of one part)
+ *   npm run bench -- --only custom-models --custom-reps 2 --custom-jobs 24   (a short check)
  */
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -23,14 +24,34 @@ import { InferencePool } from "../apps/worker/src/inference/inference-pool.ts";
 import { ensureWebBuild } from "../scripts/lib/processes.ts";
 import { api, type Stack, type StackOptions, startStack } from "../tests/support/stack.ts";
 import { webProcessesAnswering } from "../tests/support/web-processes.ts";
+import { customModelsPart } from "./custom-models.ts";
 import { measurePgBossDrain } from "./lib/pgboss-drain.ts";
 import { median, progress, quantile, report } from "./report.ts";
 
 /** The parts `--only` selects; all of them by default. */
-const PARTS = ["dispatch", "ocr", "vad", "embeddings", "throughput", "batch", "burst", "scaleout", "pgboss", "eld"] as const;
+const PARTS = [
+  "dispatch",
+  "ocr",
+  "vad",
+  "embeddings",
+  "throughput",
+  "batch",
+  "burst",
+  "scaleout",
+  "pgboss",
+  "eld",
+  "custom-models",
+] as const;
 type Part = (typeof PARTS)[number];
 
-const { values: args } = parseArgs({ options: { only: { type: "string" }, "scaleout-jobs": { type: "string", default: "300" } } });
+const { values: args } = parseArgs({
+  options: {
+    only: { type: "string" },
+    "scaleout-jobs": { type: "string", default: "300" },
+    "custom-reps": { type: "string", default: "7" },
+    "custom-jobs": { type: "string", default: "160" },
+  },
+});
 
 function selectedParts(): ReadonlySet<Part> {
   if (!args.only) return new Set(PARTS);
@@ -47,6 +68,12 @@ function selectedParts(): ReadonlySet<Part> {
 const SCALEOUT_JOBS = Number(args["scaleout-jobs"]);
 if (!Number.isInteger(SCALEOUT_JOBS) || SCALEOUT_JOBS < 1 || SCALEOUT_JOBS > 100_000) throw new Error("--scaleout-jobs: 1 to 100000");
 const SCALEOUT_CLIENTS = 8;
+
+/** The custom-models part: cold/warm pairs of a ~20 MB model (`--custom-reps`), jobs per hit-rate stream (`--custom-jobs`). */
+const CUSTOM_REPS = Number(args["custom-reps"]);
+if (!Number.isInteger(CUSTOM_REPS) || CUSTOM_REPS < 1 || CUSTOM_REPS > 100) throw new Error("--custom-reps: 1 to 100");
+const CUSTOM_JOBS = Number(args["custom-jobs"]);
+if (!Number.isInteger(CUSTOM_JOBS) || CUSTOM_JOBS < 1 || CUSTOM_JOBS > 10_000) throw new Error("--custom-jobs: 1 to 10000");
 
 /** Closed-loop clients per phase of the burst test: one per worker, then twice that. */
 const BURST_STEADY_CLIENTS = 3;
@@ -380,7 +407,7 @@ async function main() {
   const parts = selectedParts();
   const stackParts: Part[] = ["dispatch", "ocr", "vad", "embeddings", "throughput", "batch", "burst"];
   const needStack = stackParts.some((p) => parts.has(p));
-  if (needStack || parts.has("scaleout")) ensureWebBuild(progress);
+  if (needStack || parts.has("scaleout") || parts.has("custom-models")) ensureWebBuild(progress);
   const dir = mkdtempSync(join(tmpdir(), "proofgrid-bench-"));
   progress("starting embedded Postgres");
   const pg = await startEmbeddedPostgres({ dataDir: join(dir, "pg"), settings: { fsync: "off", synchronous_commit: "off" } });
@@ -497,6 +524,11 @@ async function main() {
       const one = await throughputWithWebProcesses(1, { database: await newDb("bench_web1") }, stacks, SCALEOUT_JOBS);
       const two = await throughputWithWebProcesses(2, { database: await newDb("bench_web2") }, stacks, SCALEOUT_JOBS);
       scaleout = { one, two };
+    }
+
+    if (parts.has("custom-models")) {
+      // Reports its own lines: the part starts and stops its stack and workers.
+      await customModelsPart({ database: await newDb("bench_custom"), stacks, reps: CUSTOM_REPS, jobs: CUSTOM_JOBS });
     }
 
     let pgboss: Awaited<ReturnType<typeof measurePgBossDrain>> | undefined;
