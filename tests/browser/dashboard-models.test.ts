@@ -102,6 +102,7 @@ describe("the dashboard's Models page", () => {
     await upload(page, "external.onnx", "Sneaky", "private");
     await page.getByTestId("upload-refused").getByText("../../etc/passwd").waitFor({ timeout: REGISTER_TIMEOUT_MS });
     expect(await page.getByTestId("upload-refused").innerText()).toContain("refers to external data");
+    await page.screenshot({ path: join(SCREENSHOTS, "models-refused-desktop.png"), fullPage: true });
     // Neither is listed, and the platform still takes a good one afterwards.
     await upload(page, "second.onnx", "Second", "private");
     await page.getByTestId("upload-accepted").waitFor({ timeout: REGISTER_TIMEOUT_MS });
@@ -134,6 +135,12 @@ describe("the dashboard's Models page", () => {
     expect(await table.locator(`tr[data-model-id="${sha256(other)}"]`).count()).toBe(0);
     expect(await p.getByRole("button", { name: "Delete Relu adder" }).count()).toBe(0);
     await ctx.close();
+    // The dashboard's upload route takes a session or a key, nothing less.
+    const anonymous = await fetch(`${stack.url}/dashboard/models/uploads`, {
+      method: "POST",
+      headers: { "tus-resumable": "1.0.0", "upload-length": "10" },
+    });
+    expect(anonymous.status).toBe(401);
   });
 
   it("deletes a model: it leaves the list and the explorer", async () => {

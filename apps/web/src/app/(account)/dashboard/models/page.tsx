@@ -89,7 +89,7 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
               className: "font-mono text-[12px]",
               cell: (m) => <span title={m.id}>{m.id.slice(0, 12)}</span>,
             },
-            { id: "size", header: "Size", align: "right", cell: (m) => formatBytes(m.custom.fileBytes) },
+            { id: "size", header: "Size", align: "right", className: "sm:whitespace-nowrap", cell: (m) => formatBytes(m.custom.fileBytes) },
             {
               id: "visibility",
               header: "Visibility",
@@ -101,8 +101,14 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
               cell: (m) => (m.custom.deterministic ? "yes" : <Badge tone="warning">no: widened tolerance</Badge>),
             },
             { id: "signature", header: "Signature", cell: (m) => <Signature signature={m.signature} /> },
-            { id: "cost", header: "Cost", align: "right", cell: (m) => formatCu(m.baseCostMilliCu) },
-            { id: "price", header: "Price per job", align: "right", cell: (m) => <Price basePrice={m.basePrice} custom={m.custom} /> },
+            { id: "cost", header: "Cost", align: "right", className: "sm:whitespace-nowrap", cell: (m) => formatCu(m.baseCostMilliCu) },
+            {
+              id: "price",
+              header: "Price per job",
+              align: "right",
+              className: "sm:whitespace-nowrap",
+              cell: (m) => <Price basePrice={m.basePrice} custom={m.custom} />,
+            },
             { id: "created", header: "Uploaded", className: "sm:whitespace-nowrap", cell: (m) => when(m.custom.createdAt) },
             ...(canWrite
               ? [
@@ -136,11 +142,17 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
               className: "font-mono text-[12px]",
               cell: (m) => <span title={m.id}>{m.id.slice(0, 12)}</span>,
             },
-            { id: "size", header: "Size", align: "right", cell: (m) => formatBytes(m.custom.fileBytes) },
+            { id: "size", header: "Size", align: "right", className: "sm:whitespace-nowrap", cell: (m) => formatBytes(m.custom.fileBytes) },
             { id: "deterministic", header: "Deterministic", cell: (m) => (m.custom.deterministic ? "yes" : "no") },
             { id: "signature", header: "Signature", cell: (m) => <Signature signature={m.signature} /> },
-            { id: "cost", header: "Cost", align: "right", cell: (m) => formatCu(m.baseCostMilliCu) },
-            { id: "price", header: "Price per job", align: "right", cell: (m) => <Price basePrice={m.basePrice} custom={m.custom} /> },
+            { id: "cost", header: "Cost", align: "right", className: "sm:whitespace-nowrap", cell: (m) => formatCu(m.baseCostMilliCu) },
+            {
+              id: "price",
+              header: "Price per job",
+              align: "right",
+              className: "sm:whitespace-nowrap",
+              cell: (m) => <Price basePrice={m.basePrice} custom={m.custom} />,
+            },
           ]}
         />
       </DashboardTRPCProvider>
