@@ -1,6 +1,7 @@
 import { accountRouter } from "./routers/account.ts";
 import { adminRouter } from "./routers/admin.ts";
 import { billingRouter } from "./routers/billing.ts";
+import { customModelsRouter } from "./routers/custom-models.ts";
 import { jobsRouter } from "./routers/jobs.ts";
 import { keysRouter } from "./routers/keys.ts";
 import { marketRouter } from "./routers/market.ts";
@@ -21,6 +22,7 @@ export const appRouter = createTRPCRouter({
   admin: adminRouter,
   jobs: jobsRouter,
   models: modelsRouter,
+  customModels: customModelsRouter,
   billing: billingRouter,
   payouts: payoutsRouter,
   rewards: rewardsRouter,

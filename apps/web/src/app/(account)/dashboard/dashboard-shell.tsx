@@ -14,6 +14,7 @@ const NAV = [
   { href: "/dashboard", label: "Overview" },
   { href: "/dashboard/jobs", label: "Jobs" },
   { href: "/dashboard/playground", label: "Playground" },
+  { href: "/dashboard/models", label: "Models" },
   { href: "/dashboard/keys", label: "API keys" },
   { href: "/dashboard/webhooks", label: "Webhooks" },
   { href: "/dashboard/billing", label: "Billing" },

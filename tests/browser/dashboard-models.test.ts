@@ -1,0 +1,157 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "@proofgrid/db/sql-client";
+import { externalDataModel, goodModel } from "@proofgrid/models/custom/testing/build-onnx";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Stack, startStack } from "../support/stack.ts";
+import { checkAtBothWidths, DESKTOP, launchChromium } from "./chromium.ts";
+import { signUpWithOrganisation } from "./dashboard-user.ts";
+
+// A startup brings its own model (issue 17) in a real browser: on the dashboard's Models page
+// it uploads a small real ONNX model (built here with onnx-proto) over the resumable upload
+// with its session, watches the progress bar finish and sees the model listed with its
+// size, signature and cost; a file that is not ONNX and a model pointing at external data
+// are refused with their reasons on the page; a public model shows on the public explorer
+// and on another organisation's Models page; a model is deleted.
+
+const SCREENSHOTS = join(import.meta.dirname, "../../docs/screenshots");
+/** Validation runs the model twice in a sandboxed child process: seconds, not minutes. */
+const REGISTER_TIMEOUT_MS = 60_000;
+
+let stack: Stack;
+let browser: Browser;
+let page: Page;
+let tmp: string;
+
+const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+const good = goodModel(41);
+const other = goodModel(42);
+
+beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  tmp = mkdtempSync(join(tmpdir(), "dashboard-models-"));
+  writeFileSync(join(tmp, "relu-add.onnx"), good);
+  writeFileSync(join(tmp, "second.onnx"), other);
+  writeFileSync(join(tmp, "notes.onnx"), "this is a text file, not an ONNX model\n".repeat(20));
+  writeFileSync(join(tmp, "external.onnx"), externalDataModel());
+  [stack, browser] = await Promise.all([startStack(), launchChromium()]);
+  page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+}, 240_000);
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Picks a file, names it, chooses its visibility and uploads it. */
+async function upload(p: Page, file: string, name: string, visibility: "private" | "public") {
+  await p.getByLabel("ONNX file").setInputFiles(join(tmp, file));
+  await p.getByLabel("Name", { exact: true }).fill(name);
+  await p.getByLabel("Visibility").selectOption(visibility);
+  await p.getByRole("button", { name: "Upload and check" }).click();
+}
+
+const yourModels = (p: Page) => p.getByRole("table", { name: "Your organisation's models" });
+
+describe("the dashboard's Models page", () => {
+  it("uploads a real ONNX model with a progress bar and lists it with its size, signature and cost", async () => {
+    await signUpWithOrganisation(page, stack.url, { name: "Mo", email: "mo@startup.example", org: "Mo Vision" });
+    await page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name: "Models" }).click();
+    await page.waitForURL(`${stack.url}/dashboard/models`);
+    await page.getByText("No models uploaded yet.").waitFor();
+
+    await upload(page, "relu-add.onnx", "Relu adder", "public");
+    const accepted = page.getByTestId("upload-accepted");
+    await accepted.waitFor({ timeout: REGISTER_TIMEOUT_MS });
+    expect(await accepted.innerText()).toContain("Model accepted");
+    expect(await accepted.innerText()).toContain(sha256(good).slice(0, 12));
+    // The bar ran to its end: every byte is on the server.
+    const bar = page.getByRole("progressbar", { name: "Upload progress" });
+    expect(await bar.getAttribute("value")).toBe(String(good.byteLength));
+    expect(await bar.getAttribute("max")).toBe(String(good.byteLength));
+    expect(await page.getByTestId("upload-progress").innerText()).toContain("(100 %)");
+
+    const row = yourModels(page).locator(`tr[data-model-id="${sha256(good)}"]`);
+    await row.waitFor();
+    const text = await row.innerText();
+    expect(text).toContain("Relu adder");
+    expect(text).toContain(sha256(good).slice(0, 12));
+    expect(text).toContain(`${good.byteLength} B`);
+    expect(text).toContain("public");
+    expect(text).toContain("x: float32[1×4]");
+    expect(text).toContain("y: float32[1×4]");
+    expect(text).toMatch(/\d+(\.\d+)? CU/);
+    expect(text).toMatch(/tokens/);
+    // Through the session: the upload belongs to Mo's organisation, with no API key behind it.
+    const owned = await sql().$queryRaw<{ name: string; created_by_key_id: string | null }[]>`
+      SELECT o.name, mo.created_by_key_id FROM custom_models mo JOIN organizations o ON o.id = mo.org_id
+      WHERE mo.model_id = ${sha256(good)}`;
+    expect(owned).toEqual([{ name: "Mo Vision", created_by_key_id: null }]);
+  });
+
+  it("refuses a file that is not ONNX, and a model reading external data, each with its reason on the page", async () => {
+    await upload(page, "notes.onnx", "Not a model", "private");
+    const refused = page.getByTestId("upload-refused");
+    await refused.waitFor({ timeout: REGISTER_TIMEOUT_MS });
+    expect(await refused.innerText()).toContain("The model was not accepted");
+    expect(await refused.innerText()).toContain("the file is not an ONNX model");
+
+    await upload(page, "external.onnx", "Sneaky", "private");
+    await page.getByTestId("upload-refused").getByText("../../etc/passwd").waitFor({ timeout: REGISTER_TIMEOUT_MS });
+    expect(await page.getByTestId("upload-refused").innerText()).toContain("refers to external data");
+    await page.screenshot({ path: join(SCREENSHOTS, "models-refused-desktop.png"), fullPage: true });
+    // Neither is listed, and the platform still takes a good one afterwards.
+    await upload(page, "second.onnx", "Second", "private");
+    await page.getByTestId("upload-accepted").waitFor({ timeout: REGISTER_TIMEOUT_MS });
+    await yourModels(page)
+      .locator(`tr[data-model-id="${sha256(other)}"]`)
+      .waitFor();
+    expect(await yourModels(page).locator("tbody tr").count()).toBe(2);
+    await checkAtBothWidths(page, { dir: SCREENSHOTS, name: "models", url: `${stack.url}/dashboard/models` });
+  });
+
+  it("shows the public model on the explorer with its owner's signature, cost and price, and not the private one", async () => {
+    await page.goto(`${stack.url}/explorer`);
+    const card = page.locator(`[data-model-id="${sha256(good)}"]`);
+    await card.waitFor();
+    const text = await card.innerText();
+    expect(text).toContain("Relu adder");
+    expect(text).toContain("x: float32[1×4]");
+    expect(text).toMatch(/\d+(\.\d+)? CU per run/);
+    expect(text).toMatch(/tokens per job/);
+    expect(await page.locator(`[data-model-id="${sha256(other)}"]`).count()).toBe(0);
+  });
+
+  it("lists the public model for another organisation, without its upload form's delete", async () => {
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const p = await ctx.newPage();
+    await signUpWithOrganisation(p, stack.url, { name: "Ola", email: "ola@other.example", org: "Ola Audio" });
+    await p.goto(`${stack.url}/dashboard/models`);
+    const table = p.getByRole("table", { name: "Public models of other organisations" });
+    await table.locator(`tr[data-model-id="${sha256(good)}"]`).waitFor();
+    expect(await table.locator(`tr[data-model-id="${sha256(other)}"]`).count()).toBe(0);
+    expect(await p.getByRole("button", { name: "Delete Relu adder" }).count()).toBe(0);
+    await ctx.close();
+    // The dashboard's upload route takes a session or a key, nothing less.
+    const anonymous = await fetch(`${stack.url}/dashboard/models/uploads`, {
+      method: "POST",
+      headers: { "tus-resumable": "1.0.0", "upload-length": "10" },
+    });
+    expect(anonymous.status).toBe(401);
+  });
+
+  it("deletes a model: it leaves the list and the explorer", async () => {
+    await page.goto(`${stack.url}/dashboard/models`);
+    await page.getByRole("button", { name: "Delete Relu adder" }).click();
+    await page.getByRole("button", { name: "Yes, delete Relu adder" }).click();
+    await yourModels(page)
+      .locator(`tr[data-model-id="${sha256(good)}"]`)
+      .waitFor({ state: "detached" });
+    expect(await yourModels(page).locator("tbody tr").count()).toBe(1);
+    await page.goto(`${stack.url}/explorer`);
+    await page.getByText("No public uploaded models yet.").waitFor();
+  });
+});
