@@ -144,7 +144,13 @@ beforeAll(async () => {
   encoder = await encoderId();
   owner = await createOrg("owner", "customer", 1_000_000_000n);
   other = await createOrg("other", "customer", 1_000_000_000n);
-  const options = { name: "pixels", visibility: "private" as const, preprocessing: "raw" as const, postprocessing: "raw" as const };
+  const options = {
+    name: "pixels",
+    visibility: "private" as const,
+    preprocessing: "raw" as const,
+    postprocessing: "raw" as const,
+    royalty: 0n,
+  };
   const registered = await registerModelBytes({
     orgId: owner,
     keyId: null,
