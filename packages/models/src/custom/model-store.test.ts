@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buffer, text } from "node:stream/consumers";
@@ -194,14 +195,34 @@ describe("S3ModelStore against s3rver", () => {
     expect(files(cacheDir)).toEqual([]);
   });
 
-  it("fails a request to a store it cannot reach, rather than waiting", async () => {
+  it("fails a request to a store it cannot reach, or that never answers, within its idle bound", async () => {
     dir = mkdtempSync(join(tmpdir(), "proofgrid-store-"));
-    const s = new S3ModelStore({
-      ...parseModelStoreUrl(`s3://k:s@bucket?endpoint=http://127.0.0.1:1&region=us-east-1&forcePathStyle=true`),
-      cacheDir: join(dir, "cache"),
-      requestTimeoutMs: 1_000,
-    });
-    store = s;
-    await expect(s.has("f".repeat(64))).rejects.toThrow();
+    const at = (endpoint: string) =>
+      new S3ModelStore({
+        ...parseModelStoreUrl(`s3://k:s@bucket?endpoint=${endpoint}&region=us-east-1&forcePathStyle=true`),
+        cacheDir: join(dir, "cache"),
+        idleTimeoutMs: 1_000,
+      });
+    const refused = at("http://127.0.0.1:1");
+    try {
+      await expect(refused.has("f".repeat(64))).rejects.toThrow();
+    } finally {
+      refused.close();
+    }
+    // Takes the connection and says nothing.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const mute = at(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`);
+    try {
+      const t0 = Date.now();
+      await expect(mute.has("f".repeat(64))).rejects.toThrow(/timed out/);
+      // Three attempts of about a second each, with the SDK's backoff between them.
+      expect(Date.now() - t0).toBeLessThan(15_000);
+    } finally {
+      mute.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });

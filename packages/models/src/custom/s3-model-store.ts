@@ -29,8 +29,12 @@ import { describeS3Location, type S3ModelStoreConfig } from "./model-store-url.t
 export interface S3ModelStoreOptions extends S3ModelStoreConfig {
   /** Where localFile() keeps verified copies for the platform's own re-execution. */
   cacheDir: string;
-  /** Bound on one request's wait for a connection and for the store's first byte; default 30 s. */
-  requestTimeoutMs?: number;
+  /**
+   * Bound on a connection attempt and on a request's silence (no byte either way); default 30 s.
+   * Not on a request's total time: a 2 GiB put takes longer. A download whose client stops
+   * reading for that long is cut, and the node resumes it with a Range.
+   */
+  idleTimeoutMs?: number;
 }
 
 const statusOf = (err: unknown): number | undefined => (err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined);
@@ -47,7 +51,7 @@ export class S3ModelStore implements ModelStore {
     this.prefix = opts.prefix ? `${opts.prefix}/` : "";
     this.cacheDir = opts.cacheDir;
     this.location = describeS3Location(opts);
-    const timeout = opts.requestTimeoutMs ?? 30_000;
+    const timeout = opts.idleTimeoutMs ?? 30_000;
     this.client = new S3Client({
       ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
       ...(opts.region ? { region: opts.region } : {}),
@@ -57,7 +61,7 @@ export class S3ModelStore implements ModelStore {
       // aws-chunked bodies) are refused by several S3-compatible stores; puts send Content-MD5.
       requestChecksumCalculation: "WHEN_REQUIRED",
       responseChecksumValidation: "WHEN_REQUIRED",
-      requestHandler: { connectionTimeout: timeout, requestTimeout: timeout },
+      requestHandler: { connectionTimeout: timeout, socketTimeout: timeout },
       maxAttempts: 3,
     });
   }
