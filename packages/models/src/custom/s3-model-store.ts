@@ -123,11 +123,14 @@ export class S3ModelStore implements ModelStore {
     if (range) {
       // S3 clips a last byte past the end to the end; the local store refuses it, and so does this one.
       const served = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(contentRange ?? "");
-      const size = Number(served?.[3]);
-      const ok = served && Number(served[1]) === range.start && (range.end === undefined || Number(served[2]) === range.end);
-      if (!ok) {
+      if (!served) {
         body.destroy();
-        throw new RangeError(`range ${range.start}-${range.end ?? ""} is outside the model's ${Number.isFinite(size) ? size : "?"} bytes`);
+        throw new Error(`the model store answered a ranged read of ${id} without a Content-Range (does it support Range?)`);
+      }
+      const size = Number(served[3]);
+      if (Number(served[1]) !== range.start || (range.end !== undefined && Number(served[2]) !== range.end)) {
+        body.destroy();
+        throw new RangeError(`range ${range.start}-${range.end ?? ""} is outside the model's ${size} bytes`);
       }
     }
     return body;
