@@ -1,14 +1,20 @@
 import { join, resolve } from "node:path";
-import { LocalModelStore } from "@proofgrid/models/custom/model-store";
+import { LocalModelStore, type ModelStore } from "@proofgrid/models/custom/model-store";
+import { S3ModelStore } from "@proofgrid/models/custom/s3-model-store";
 import { getEnv } from "../../env.ts";
 
-let store: LocalModelStore | undefined;
+let store: ModelStore | undefined;
 
-/** The content-addressed store of uploaded models (issue 17): local disk under the data directory by default. */
-export function modelStore(): LocalModelStore {
+/**
+ * The content-addressed store of uploaded models (issue 17): the S3-compatible store that
+ * MODEL_STORE_URL names, else local disk (MODEL_STORE_DIR, default under the data directory).
+ */
+export function modelStore(): ModelStore {
   if (!store) {
     const env = getEnv();
-    store = new LocalModelStore(resolve(env.MODEL_STORE_DIR ?? join(env.PROOFGRID_DATA_DIR, "models")));
+    store = env.MODEL_STORE_URL
+      ? new S3ModelStore({ ...env.MODEL_STORE_URL, cacheDir: resolve(join(env.PROOFGRID_DATA_DIR, "model-cache")) })
+      : new LocalModelStore(resolve(env.MODEL_STORE_DIR ?? join(env.PROOFGRID_DATA_DIR, "models")));
   }
   return store;
 }
@@ -19,7 +25,8 @@ export function modelUploadDir(): string {
   return resolve(env.MODEL_UPLOAD_DIR ?? join(env.PROOFGRID_DATA_DIR, "model-uploads"));
 }
 
-/** Tests that change MODEL_STORE_DIR between cases start from a new store. */
+/** Tests that change MODEL_STORE_DIR or MODEL_STORE_URL between cases start from a new store. */
 export function resetModelStore(): void {
+  store?.close();
   store = undefined;
 }

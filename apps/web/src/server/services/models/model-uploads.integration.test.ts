@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { buffer } from "node:stream/consumers";
 import { sql } from "@proofgrid/db/sql-client";
 import { customDomainModel, externalDataModel, goodModel } from "@proofgrid/models/custom/testing/build-onnx";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -153,8 +153,8 @@ describe("a resumable upload registered as a model", () => {
     });
     expect(model.baseCostMilliCu).toBeGreaterThanOrEqual(1);
     // In the store under its sha256, byte for byte; the upload is gone.
-    expect(modelStore().has(sha)).toBe(true);
-    const stored = readFileSync(`${modelStore().dir}/${sha.slice(0, 2)}/${sha}.onnx`);
+    expect(await modelStore().has(sha)).toBe(true);
+    const stored = await buffer(await modelStore().read(sha));
     expect(sha256(stored)).toBe(sha);
     expect((await head(keyA, id)).status).toBe(404);
     expect((await register(keyA, { uploadId: id, name: "again" })).status).toBe(404);
@@ -202,7 +202,7 @@ describe("hostile files", () => {
       expect(r.status, JSON.stringify(r.body)).toBe(422);
       expect(r.body.error?.code).toBe("UNPROCESSABLE");
       expect(r.body.error?.message).toMatch(reason);
-      expect(modelStore().has(sha256(bytes))).toBe(false);
+      expect(await modelStore().has(sha256(bytes))).toBe(false);
       expect(await modelRows(sha256(bytes))).toBe(0);
       expect((await head(keyA, id)).status).toBe(404);
     });
@@ -212,7 +212,7 @@ describe("hostile files", () => {
     const bytes = goodModel(21);
     const r = await register(keyA, { uploadId: await upload(keyA, bytes), name: "after the hostile ones" });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
-    expect(modelStore().has(sha256(bytes))).toBe(true);
+    expect(await modelStore().has(sha256(bytes))).toBe(true);
   });
 });
 

@@ -124,7 +124,7 @@ export async function registerModelBytes(opts: {
   // Bytes another organisation uploaded were validated and run then: only the ownership is new.
   const facts = existing ? null : await checkModel(bytes, options.dimBounds ?? {});
 
-  if (facts) modelStore().put(bytes);
+  if (facts) await modelStore().put(id, bytes);
   const created = await sqlTransaction(async (tx) => {
     // Its royalties are paid into the organisation's earnings account: it exists from now on.
     await ensureOrgAccounts(tx, orgId);

@@ -24,7 +24,7 @@ export interface OpenModelDownloadOptions {
 
 /**
  * Opens a model file for a node that holds work on it (issue 17, workers fetch and cache):
- * streamed from the content-addressed store, never read whole. A node without such work
+ * streamed from the content-addressed store (local disk or S3, a ranged GetObject), never read whole. A node without such work
  * gets the same 404 as for a model that does not exist: which hashes are models is no
  * node's business until it is sent a job of one.
  */
@@ -33,14 +33,14 @@ export async function openModelDownload(opts: OpenModelDownloadOptions): Promise
   if (!MODEL_ID.test(opts.modelId)) throw notFound();
   if (!(await nodeMayDownloadModel(sql(), { nodeId: opts.node.id, modelId: opts.modelId }))) throw notFound();
   const store = modelStore();
-  const size = store.size(opts.modelId);
+  const size = await store.size(opts.modelId);
   if (size === null) throw notFound();
   const asked = parseRange(opts.range, size);
   switch (asked.kind) {
     case "full":
-      return { kind: "full", size, body: store.read(opts.modelId) };
+      return { kind: "full", size, body: await store.read(opts.modelId) };
     case "partial":
-      return { kind: "partial", size, range: asked.range, body: store.read(opts.modelId, asked.range) };
+      return { kind: "partial", size, range: asked.range, body: await store.read(opts.modelId, asked.range) };
     case "unsatisfiable":
       return { kind: "unsatisfiable", size, reason: asked.reason };
   }

@@ -160,7 +160,7 @@ beforeAll(async () => {
   modelId = registered.model.id;
   slug = registered.model.slug;
   run = (await loadCustomModelRun(modelId)) as CustomModelRun;
-  pipeline = await createCustomPipeline({ path: modelStore().filePath(modelId) as string, id: modelId, signature: run.signature });
+  pipeline = await createCustomPipeline({ path: (await modelStore().localFile(modelId)) as string, id: modelId, signature: run.signature });
   honest = await createWorker({
     orgId: await createOrg("honest-provider", "provider"),
     models: [encoder],

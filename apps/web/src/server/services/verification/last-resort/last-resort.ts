@@ -97,6 +97,8 @@ export async function runLastResort(opts: { execute?: PlatformExecute } = {}): P
         const task = await checkItems(sql(), check);
         const verdicts: ItemVerdict[] = [];
         for (const item of task.items) {
+          // Fetched (from an S3 store, into a local file) before the clock starts: t0 times the run.
+          const custom = item.custom ? await customRunOf(item.custom) : undefined;
           const t0 = Date.now();
           const mine = await execute({
             ref: item.ref,
@@ -104,7 +106,7 @@ export async function runLastResort(opts: { execute?: PlatformExecute } = {}): P
             input: item.input,
             seed: item.seed,
             generator: item.generator,
-            ...(item.custom ? { custom: customRunOf(item.custom) } : {}),
+            ...(custom ? { custom } : {}),
           });
           const cmp = compareModelOutputs({ slug: item.modelSlug, a: mine.output, b: item.output, custom: item.custom });
           verdicts.push({
@@ -140,8 +142,8 @@ export async function runLastResort(opts: { execute?: PlatformExecute } = {}): P
 }
 
 /** An uploaded model's file in the platform's own store (issue 17), with the signature it runs by. */
-function customRunOf(custom: CustomModelRun): NonNullable<ExecuteRequest["custom"]> {
-  const path = modelStore().filePath(custom.modelId);
+async function customRunOf(custom: CustomModelRun): Promise<NonNullable<ExecuteRequest["custom"]>> {
+  const path = await modelStore().localFile(custom.modelId);
   if (!path) throw new Error(`custom model ${custom.modelId} is not in the model store`);
   return { id: custom.modelId, path, signature: custom.signature };
 }

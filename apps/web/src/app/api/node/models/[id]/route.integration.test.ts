@@ -1,15 +1,19 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { sql } from "@proofgrid/db/sql-client";
 import { signRequest } from "@proofgrid/por";
-import { beforeAll, describe, expect, it } from "vitest";
+import { startTestS3Server, type TestS3Server } from "@proofgrid/models/custom/testing/s3-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET } from "~/app/api/node/models/[id]/route";
 import { db } from "~/server/db";
+import { resetEnvCache } from "~/server/env";
 import { modelStore, resetModelStore } from "~/server/services/models/model-store";
 import { createWorker, type TestWorker } from "~/server/testing/job-fixtures";
 import { createOrg, setupServiceDatabase } from "~/server/testing/service-database";
 
 // GET /api/node/models/<sha256>: a node downloads a model it holds work on, signed like every
-// node request, whole or by byte range; every other node is told there is no such model.
+// node request, whole or by byte range; every other node is told there is no such model. The
+// same cases twice: the model on local disk, and in an S3 store (MODEL_STORE_URL) behind a real
+// S3-compatible server (s3rver on a free loopback port), served by ranged GetObjects.
 
 setupServiceDatabase({ name: "model-download" });
 
@@ -50,11 +54,11 @@ async function insertJob(opts: { modelId: string; nodeId: string | null; state: 
   return id;
 }
 
+let s3: TestS3Server;
+
 beforeAll(async () => {
-  // The store lives under the file's fresh PROOFGRID_DATA_DIR.
-  resetModelStore();
-  expect(modelStore().put(BYTES).id).toBe(MODEL);
-  other = modelStore().put(OTHER_BYTES).id;
+  s3 = await startTestS3Server();
+  other = createHash("sha256").update(OTHER_BYTES).digest("hex");
   await insertModel(MODEL);
   await insertModel(other);
   customer = await createOrg("customer", "customer");
@@ -80,7 +84,35 @@ async function download(node: TestWorker, modelId: string, opts: { range?: strin
   return { status: res.status, headers: res.headers, bytes: new Uint8Array(await res.arrayBuffer()) };
 }
 
-describe("GET /api/node/models/[id]", () => {
+afterAll(async () => {
+  resetModelStore();
+  await s3?.close();
+});
+
+/** Points the process at one store (S3 by MODEL_STORE_URL, else local disk) and puts both models in it. */
+async function useStore(kind: "local" | "s3"): Promise<void> {
+  if (kind === "s3") process.env.MODEL_STORE_URL = s3.storeUrl("node-download");
+  else delete process.env.MODEL_STORE_URL;
+  resetEnvCache();
+  resetModelStore();
+  // The local store lives under the file's fresh PROOFGRID_DATA_DIR.
+  expect(await modelStore().put(MODEL, BYTES)).toEqual({ id: MODEL, created: true });
+  expect((await modelStore().put(other, OTHER_BYTES)).id).toBe(other);
+}
+
+describe.each(["local", "s3"] as const)("GET /api/node/models/[id] from the %s store", (kind) => {
+  beforeAll(async () => {
+    await useStore(kind);
+    return () => {
+      delete process.env.MODEL_STORE_URL;
+      resetEnvCache();
+    };
+  });
+
+  it("takes the model from the configured store", () => {
+    expect(modelStore().location).toMatch(kind === "s3" ? /^s3:\/\/.*\/node-download at http:\/\/127\.0\.0\.1:/ : /\/models$/);
+  });
+
   it("serves a worker the whole model of a job assigned to it, then any range of it", async () => {
     const full = await download(worker, MODEL);
     expect(full.status).toBe(200);
