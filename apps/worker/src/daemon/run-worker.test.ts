@@ -1,8 +1,11 @@
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { hashJson, type Receipt, verifyReceipt } from "@proofgrid/por";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorkerConfig } from "../config.ts";
 import type { InferencePool } from "../inference/inference-pool.ts";
+import { ModelCache } from "../models/model-cache.ts";
 import { NodeClient, sleep } from "../protocol/node-client.ts";
 import { type JobExecutor, runWorker } from "./run-worker.ts";
 import { captureLog, type JobOffer, testConfig, useFakePlatform, vadJob, waitFor, warmPool } from "./testing/fake-platform.ts";
@@ -92,6 +95,44 @@ describe("the worker daemon's lifecycle", () => {
     expect(verifyReceipt(receipt, fake().platformKeys.publicKey)).toBe(false);
     await waitFor(() => fake().jobs.get(jobId)?.state === "completed", 2_000, "the platform to accept the result");
     expect(fake().requests("/api/node/fail")).toEqual([]);
+  });
+
+  it("reports as warm the models it ran, an uploaded one only while its file is still in the disk cache", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "warm-report-"));
+    const uploadedId = "c".repeat(64);
+    // The cache holds nothing: as after the uploaded model's file was evicted.
+    const models = new ModelCache({ dir, maxBytes: 1024, fetchRange: async () => null });
+    // The executor stands in for the run (this test is about what the heartbeat says).
+    const ran = (job: { modelId: string }) => ({ id: 0, ok: true as const, output: { ran: job.modelId }, inferenceMs: 1 });
+    const config = testConfig(node().dir, { ...SHORT, PROOFGRID_URL: fake().url });
+    const stop = new AbortController();
+    const client = new NodeClient(node().identity, config.REQUEST_TIMEOUT_MS);
+    const done = runWorker({
+      config,
+      identity: node().identity,
+      client,
+      pool,
+      models,
+      log: captureLog().log,
+      stop: stop.signal,
+      execute: async (job) => ran(job),
+    });
+    track({ stop, done });
+    const custom = {
+      modelId: uploadedId,
+      signature: { inputs: [{ name: "x", elemType: "float32", shape: [1], dynamic: {} }], outputs: [{ name: "y", elemType: "float32" }] },
+      fileBytes: 10,
+      deterministic: true,
+    };
+    const a = fake().offerJob(vad);
+    const b = fake().offerJob({ modelId: uploadedId, modelSlug: `custom-${uploadedId.slice(0, 12)}`, input: {}, custom });
+    await fake().waitForRequest("/api/node/complete", forJob(a));
+    await fake().waitForRequest("/api/node/complete", forJob(b));
+    const after = fake().requests("/api/node/heartbeat").length;
+    await waitFor(() => fake().requests("/api/node/heartbeat").length > after + 1, 2_000, "two more heartbeats");
+    const last = fake().requests("/api/node/heartbeat").at(-1)?.body as { loadedModels: string[] };
+    expect(last.loadedModels).toContain(vad.modelId);
+    expect(last.loadedModels).not.toContain(uploadedId);
   });
 
   it("renews a held lease with heartbeats while a slow job runs, past the lease's first expiry", async () => {

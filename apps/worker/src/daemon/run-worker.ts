@@ -55,6 +55,10 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   // Models this daemon has run: their pipelines stay loaded in the inference threads. The
   // heartbeat reports them so the indexer can prefer a warm worker.
   const warm = new Set<string>();
+  // An uploaded model is warm only while its file is in the disk cache: one the cache evicted
+  // must be downloaded again, and reporting it would draw jobs a cold worker then pays for.
+  const uploaded = new Set<string>();
+  const warmModels = () => [...warm].filter((id) => !uploaded.has(id) || opts.models?.has(id) === true);
   let heartbeatMs = config.HEARTBEAT_INTERVAL_MS || 5_000;
   const heartbeatStop = new AbortController();
   // Woken early when a lease shorter than the current period arrives.
@@ -70,7 +74,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
       try {
         const beat: NodeRequestOf<"/api/node/heartbeat"> = {
           leases,
-          loadedModels: [...warm],
+          loadedModels: warmModels(),
           machineBusy: Math.round(machineLoad() * 1000) / 1000,
           acceptsCustomModels: config.ACCEPT_CUSTOM_MODELS,
         };
@@ -108,7 +112,12 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
         // Most recently run last; bounded by what a heartbeat may carry (uploaded models are unbounded).
         warm.delete(job.modelId);
         warm.add(job.modelId);
-        if (warm.size > MAX_WARM_REPORTED) warm.delete(warm.values().next().value as string);
+        if (job.custom) uploaded.add(job.modelId);
+        if (warm.size > MAX_WARM_REPORTED) {
+          const oldest = warm.values().next().value as string;
+          warm.delete(oldest);
+          uploaded.delete(oldest);
+        }
       }
       if (a.lost.signal.aborted) return;
       if (!res.ok) {

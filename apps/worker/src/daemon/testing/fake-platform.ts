@@ -70,6 +70,8 @@ export interface JobOffer {
   input: unknown;
   attempt?: number;
   leaseMs?: number;
+  /** An uploaded model's run (issue 17): the lease carries it as the platform's does. */
+  custom?: LeasedJob["custom"];
 }
 
 type QueuedJob = JobOffer & { jobId: string };
@@ -312,6 +314,7 @@ export class FakePlatform {
       input: offer.input,
       leaseExpiresAt: new Date(expiresAt).toISOString(),
       leaseMs,
+      ...(offer.custom ? { custom: offer.custom } : {}),
     };
     this.jobs.set(job.jobId, { job, state: "leased", expiresAt, lost: false });
     return job;
