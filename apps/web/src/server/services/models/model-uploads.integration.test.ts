@@ -181,9 +181,14 @@ describe("a resumable upload registered as a model", () => {
 
   it("takes a small file as the body of POST /api/v1/models, with the options in the query", async () => {
     const bytes = goodModel(5);
-    const r = await registerDirect(keyA, bytes, { name: "direct", visibility: "private" });
+    const r = await registerDirect(keyA, bytes, { name: "direct", visibility: "private", royalty: "1500" });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
-    expect(r.body).toMatchObject({ id: sha256(bytes), name: "direct" });
+    expect(r.body).toMatchObject({ id: sha256(bytes), name: "direct", custom: { royalty: "1500" } });
+    for (const royalty of ["-1", "1.5", "1000000001", "abc"]) {
+      const bad = await registerDirect(keyA, goodModel(6), { name: "bad royalty", royalty });
+      expect(bad.status, royalty).toBe(400);
+      expect(JSON.stringify(bad.body)).toMatch(/royalty/);
+    }
   });
 });
 

@@ -42,7 +42,7 @@ export const POST = handle(async (req) => {
     } catch {
       throw new AppError("BAD_REQUEST", 'invalid request: dimBounds must be JSON, e.g. {"batch":8}');
     }
-    const options = parseWith(ZRegisterModelRequest.omit({ uploadId: true }), { ...query, dimBounds });
+    const options = parseWith(ZRegisterModelRequest.omit({ uploadId: true }), { ...query, royalty: query.royalty.toString(), dimBounds });
     const bytes = await readBodyLimited(req, MAX_DIRECT_UPLOAD_BYTES);
     const { status, model } = await registerModelBytes({ orgId: caller.orgId, keyId, bytes, options });
     return json(model, { status });
