@@ -113,6 +113,25 @@ describe("the dashboard's Models page", () => {
     await checkAtBothWidths(page, { dir: SCREENSHOTS, name: "models", url: `${stack.url}/dashboard/models` });
   });
 
+  it("sets the public model's royalty from its row; the listing shows it, in the price", async () => {
+    await page.goto(`${stack.url}/dashboard/models`);
+    const row = yourModels(page).locator(`tr[data-model-id="${sha256(good)}"]`);
+    await row.getByLabel("Royalty per job (tokens)").fill("-1");
+    await row.getByRole("button", { name: "Save" }).click();
+    await row.getByText("The royalty is a number of tokens").waitFor();
+    await row.getByLabel("Royalty per job (tokens)").fill("0.002");
+    await row.getByRole("button", { name: "Save" }).click();
+    await row.getByText("Saved.").waitFor();
+    const stored = await sql().$queryRaw<{ royalty: bigint }[]>`SELECT royalty FROM custom_models WHERE model_id = ${sha256(good)}`;
+    expect(stored.map((r) => r.royalty)).toEqual([2_000n]);
+    await page.reload();
+    expect(
+      await yourModels(page)
+        .locator(`tr[data-model-id="${sha256(good)}"]`)
+        .innerText(),
+    ).toMatch(/0\.002 tokens royalty/);
+  });
+
   it("shows the public model on the explorer with its owner's signature, cost and price, and not the private one", async () => {
     await page.goto(`${stack.url}/explorer`);
     const card = page.locator(`[data-model-id="${sha256(good)}"]`);
@@ -122,6 +141,7 @@ describe("the dashboard's Models page", () => {
     expect(text).toContain("x: float32[1×4]");
     expect(text).toMatch(/\d+(\.\d+)? CU per run/);
     expect(text).toMatch(/tokens per job/);
+    expect(text).toMatch(/royalty/);
     expect(await page.locator(`[data-model-id="${sha256(other)}"]`).count()).toBe(0);
   });
 

@@ -257,4 +257,58 @@ describe("jobs on an uploaded model", () => {
     expect(second.body.state).toBe("succeeded");
     expect(second.body.workerId).toBe(custom.nodeId);
   });
+
+  it("pays a public model's royalty to its owner in the job's settlement, and a customer may cap it", async () => {
+    const reg = await raw("/api/v1/models?name=royalty%20model&visibility=public", {
+      method: "POST",
+      key: ownerKey,
+      headers: { "content-type": "application/octet-stream" },
+      body: goodModel(23),
+    });
+    expect(reg.status, JSON.stringify(reg.body)).toBe(201);
+    const id = reg.body.id as string;
+    const patched = await api<{ custom: { royalty: string } }>(stack, `/api/v1/models/${id}`, {
+      key: ownerKey,
+      method: "PATCH",
+      body: { royalty: "3000" },
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect(patched.body.custom.royalty).toBe("3000");
+
+    // Another organisation, with credits, sees the listing with its owner and royalty.
+    const { grantCredits } = await import("../../apps/web/src/server/services/billing/grant-credits.ts");
+    await grantCredits({ orgId: stack.seed.providerOrgId, amount: 10_000_000n, idempotencyKey: "test:royalty-customer" });
+    const seen = await api<{ custom: { royalty: string; owner: string; ownedByYou: boolean } }>(stack, `/api/v1/models/${id}`, {
+      key: otherKey,
+    });
+    expect(seen.body.custom).toMatchObject({ royalty: "3000", ownedByYou: false });
+    expect(seen.body.custom.owner.length).toBeGreaterThan(0);
+
+    const capped = await api(stack, "/api/v1/jobs", { key: otherKey, body: { model: id, input, maxRoyalty: "2999" } });
+    expect(capped.status, JSON.stringify(capped.body)).toBe(422);
+
+    const earnings = `org:${stack.seed.customerOrgId}:earnings`;
+    const balance = async () =>
+      (await sql().$queryRaw<{ balance: bigint }[]>`SELECT balance FROM ledger_accounts WHERE code = ${earnings}`)[0]?.balance ?? 0n;
+    const before = await balance();
+    const submitted = await api<Job & { price: string; royalty: string }>(stack, "/api/v1/jobs", {
+      key: otherKey,
+      body: { model: id, input, maxRoyalty: "3000" },
+    });
+    expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
+    expect(submitted.body.royalty).toBe("3000");
+    if (!stack.workers.some((w) => w.name === "custom")) await stack.addWorker("custom", { ACCEPT_CUSTOM_MODELS: "1" });
+    const done = await api<Job & { price: string; royalty: string }>(stack, `/api/v1/jobs/${submitted.body.id}?wait=60000`, {
+      key: otherKey,
+    });
+    expect(done.body.state, JSON.stringify(done.body)).toBe("succeeded");
+    expect(done.body.output).toEqual({ outputs: [{ name: "y", datatype: "FP32", shape: [1, 4], data: [24, 0, 3, 0] }] });
+    expect(BigInt(done.body.price)).toBeGreaterThan(3000n);
+    // Paid whole to the owner, in the settlement's own transfer.
+    expect((await balance()) - before).toBe(3000n);
+    const legs = await sql().$queryRaw<{ code: string; amount: bigint }[]>`
+      SELECT a.code, e.amount FROM ledger_transfers t JOIN ledger_entries e ON e.transfer_id = t.id JOIN ledger_accounts a ON a.id = e.account_id
+      WHERE t.idempotency_key = ${`settle:${submitted.body.id}`}`;
+    expect(legs.find((l) => l.code === earnings)?.amount).toBe(3000n);
+  });
 });

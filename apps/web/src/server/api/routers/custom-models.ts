@@ -3,6 +3,7 @@ import { deleteCustomModel } from "../../services/models/delete-model.ts";
 import { listModels } from "../../services/models/list-models.ts";
 import { maxUploadBytes } from "../../services/models/model-uploads.ts";
 import { registerUploadedModel, ZRegisterModelRequest } from "../../services/models/register-model.ts";
+import { updateCustomModel, ZUpdateModelRequest } from "../../services/models/update-model.ts";
 import { createTRPCRouter, orgProcedure } from "../trpc.ts";
 
 // Uploaded models (issue 17) for the dashboard: the same services as /api/v1/models, with
@@ -22,6 +23,10 @@ export const customModelsRouter = createTRPCRouter({
     .mutation(({ ctx, input }) =>
       registerUploadedModel({ orgId: ctx.org.orgId, keyId: ctx.org.kind === "apiKey" ? ctx.org.keyId : null, request: input }),
     ),
+  /** Changes the organisation's listing: name, visibility or royalty (updateCustomModel, as PATCH /api/v1/models/{id}). */
+  update: orgProcedure("models:write")
+    .input(z.object({ id: z.string().regex(/^[0-9a-f]{64}$/, "a model id (sha256)"), changes: ZUpdateModelRequest }))
+    .mutation(({ ctx, input }) => updateCustomModel({ orgId: ctx.org.orgId, id: input.id, request: input.changes })),
   /** The organisation gives up its model (deleteCustomModel: jobs and receipts that name it stay valid). */
   delete: orgProcedure("models:write")
     .input(z.object({ id: z.string().regex(/^[0-9a-f]{64}$/, "a model id (sha256)") }))

@@ -11,6 +11,7 @@ import { requireDashboard } from "../../session";
 import { DashboardShell } from "../dashboard-shell";
 import { DashboardTRPCProvider } from "../trpc-provider";
 import { DeleteModelButton } from "./delete-model-button";
+import { ModelListingForm } from "./model-listing-form";
 import { UploadModelForm } from "./upload-model-form";
 
 export const dynamic = "force-dynamic";
@@ -116,7 +117,17 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
                     id: "actions",
                     header: "Actions",
                     hideHeader: true,
-                    cell: (m: (typeof mine)[number]) => <DeleteModelButton id={m.id} name={m.name} />,
+                    cell: (m: (typeof mine)[number]) => (
+                      <div className="grid gap-2">
+                        <ModelListingForm
+                          id={m.id}
+                          name={m.name}
+                          visibility={m.custom.visibility}
+                          royalty={customExtras(m.custom).royalty?.toString() ?? "0"}
+                        />
+                        <DeleteModelButton id={m.id} name={m.name} />
+                      </div>
+                    ),
                   },
                 ]
               : []),
