@@ -275,16 +275,22 @@ describe("jobs on an uploaded model", () => {
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
     expect(patched.body.custom.royalty).toBe("3000");
 
-    // Another organisation, with credits, sees the listing with its owner and royalty.
+    // A third organisation (a provider's jobs never run on its own workers), with credits,
+    // sees the listing with its owner and royalty.
+    const { createApiKey } = await import("../../apps/web/src/server/auth/api-keys.ts");
     const { grantCredits } = await import("../../apps/web/src/server/services/billing/grant-credits.ts");
-    await grantCredits({ orgId: stack.seed.providerOrgId, amount: 10_000_000n, idempotencyKey: "test:royalty-customer" });
+    const [buyer] = await sql().$queryRaw<{ id: string }[]>`
+      INSERT INTO organizations (id, name, slug) VALUES (gen_random_uuid(), 'Royalty Buyer', 'royalty-buyer') RETURNING id`;
+    const buyerId = buyer?.id as string;
+    await grantCredits({ orgId: buyerId, amount: 10_000_000n, idempotencyKey: "test:royalty-buyer" });
+    const buyerKey = (await createApiKey({ orgId: buyerId, name: "buyer", scopes: ["jobs:read", "jobs:write", "models:read"] })).key;
     const seen = await api<{ custom: { royalty: string; owner: string; ownedByYou: boolean } }>(stack, `/api/v1/models/${id}`, {
-      key: otherKey,
+      key: buyerKey,
     });
     expect(seen.body.custom).toMatchObject({ royalty: "3000", ownedByYou: false });
     expect(seen.body.custom.owner.length).toBeGreaterThan(0);
 
-    const capped = await api(stack, "/api/v1/jobs", { key: otherKey, body: { model: id, input, maxRoyalty: "2999" } });
+    const capped = await api(stack, "/api/v1/jobs", { key: buyerKey, body: { model: id, input, maxRoyalty: "2999" } });
     expect(capped.status, JSON.stringify(capped.body)).toBe(422);
 
     const earnings = `org:${stack.seed.customerOrgId}:earnings`;
@@ -292,14 +298,14 @@ describe("jobs on an uploaded model", () => {
       (await sql().$queryRaw<{ balance: bigint }[]>`SELECT balance FROM ledger_accounts WHERE code = ${earnings}`)[0]?.balance ?? 0n;
     const before = await balance();
     const submitted = await api<Job & { price: string; royalty: string }>(stack, "/api/v1/jobs", {
-      key: otherKey,
+      key: buyerKey,
       body: { model: id, input, maxRoyalty: "3000" },
     });
     expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
     expect(submitted.body.royalty).toBe("3000");
     if (!stack.workers.some((w) => w.name === "custom")) await stack.addWorker("custom", { ACCEPT_CUSTOM_MODELS: "1" });
     const done = await api<Job & { price: string; royalty: string }>(stack, `/api/v1/jobs/${submitted.body.id}?wait=60000`, {
-      key: otherKey,
+      key: buyerKey,
     });
     expect(done.body.state, JSON.stringify(done.body)).toBe("succeeded");
     expect(done.body.output).toEqual({ outputs: [{ name: "y", datatype: "FP32", shape: [1, 4], data: [24, 0, 3, 0] }] });
