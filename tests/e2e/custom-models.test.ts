@@ -295,7 +295,7 @@ describe("jobs on an uploaded model", () => {
 
     const earnings = `org:${stack.seed.customerOrgId}:earnings`;
     const balance = async () =>
-      (await sql().$queryRaw<{ balance: bigint }[]>`SELECT balance FROM ledger_accounts WHERE code = ${earnings}`)[0]?.balance ?? 0n;
+      BigInt((await sql().$queryRaw<{ balance: bigint }[]>`SELECT balance FROM ledger_accounts WHERE code = ${earnings}`)[0]?.balance ?? 0);
     const before = await balance();
     const submitted = await api<Job & { price: string; royalty: string }>(stack, "/api/v1/jobs", {
       key: buyerKey,
@@ -315,6 +315,6 @@ describe("jobs on an uploaded model", () => {
     const legs = await sql().$queryRaw<{ code: string; amount: bigint }[]>`
       SELECT a.code, e.amount FROM ledger_transfers t JOIN ledger_entries e ON e.transfer_id = t.id JOIN ledger_accounts a ON a.id = e.account_id
       WHERE t.idempotency_key = ${`settle:${submitted.body.id}`}`;
-    expect(legs.find((l) => l.code === earnings)?.amount).toBe(3000n);
+    expect(BigInt(legs.find((l) => l.code === earnings)?.amount ?? 0)).toBe(3000n);
   });
 });
