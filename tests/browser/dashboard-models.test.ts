@@ -123,7 +123,7 @@ describe("the dashboard's Models page", () => {
     await row.getByRole("button", { name: "Save" }).click();
     await row.getByText("Saved.").waitFor();
     const stored = await sql().$queryRaw<{ royalty: bigint }[]>`SELECT royalty FROM custom_models WHERE model_id = ${sha256(good)}`;
-    expect(stored.map((r) => r.royalty)).toEqual([2_000n]);
+    expect(stored.map((r) => BigInt(r.royalty))).toEqual([2_000n]);
     await page.reload();
     expect(
       await yourModels(page)
