@@ -1,5 +1,6 @@
 import { db } from "../../db.ts";
 import type { TensorSpec } from "./tensors.ts";
+import { customTensorSpecs } from "./custom-oip.ts";
 import { resolveOipModel } from "./resolve-oip-model.ts";
 
 export interface ModelMetadata {
@@ -11,8 +12,14 @@ export interface ModelMetadata {
 }
 
 /** The protocol's model metadata: exactly the tensors infer accepts and returns. */
-export async function getModelMetadata(opts: { name: string; version?: string }): Promise<ModelMetadata> {
-  const { model, oip } = await resolveOipModel(opts);
+export async function getModelMetadata(opts: { name: string; version?: string; orgId?: string }): Promise<ModelMetadata> {
+  const resolved = await resolveOipModel(opts);
+  const { model } = resolved;
+  if (resolved.custom) {
+    // An uploaded model: the tensors of its signature, as validation recorded them.
+    return { name: model.slug, versions: [model.id], platform: "onnxruntime_onnx", ...customTensorSpecs(resolved.custom) };
+  }
+  const { oip } = resolved;
   return {
     name: model.slug,
     versions: [model.id],
@@ -29,10 +36,17 @@ export async function getModelMetadata(opts: { name: string; version?: string })
  * (online, not paused: db network/placeable-workers.ts) serves it and was not refused
  * admission. (The catalog knowing a model does not make it runnable.)
  */
-export async function getModelReady(opts: { name: string; version?: string }): Promise<{ name: string; ready: boolean }> {
-  const { model } = await resolveOipModel(opts);
+export async function getModelReady(opts: { name: string; version?: string; orgId?: string }): Promise<{ name: string; ready: boolean }> {
+  const { model, custom } = await resolveOipModel(opts);
+  // An uploaded model runs on any placeable worker whose operator opted in (ACCEPT_CUSTOM_MODELS).
   const serving = await db().node.count({
-    where: { role: "worker", status: "online", admission: { not: "refused" }, pausedAt: null, models: { has: model.id } },
+    where: {
+      role: "worker",
+      status: "online",
+      admission: { not: "refused" },
+      pausedAt: null,
+      ...(custom ? { acceptsCustomModels: true } : { models: { has: model.id } }),
+    },
   });
   return { name: model.slug, ready: serving > 0 };
 }

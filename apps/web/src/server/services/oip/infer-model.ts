@@ -1,8 +1,11 @@
 import { AppError } from "../../errors.ts";
 import { awaitJobOutput } from "../jobs/await-job-output.ts";
 import { submitJob } from "../jobs/submit-job.ts";
+import type { CustomModelRun } from "@proofgrid/por";
+import type { ResolvedModel } from "../models/resolve-model.ts";
+import { customJobInput, customOutputs } from "./custom-oip.ts";
 import { resolveOipModel } from "./resolve-oip-model.ts";
-import { type DecodedTensor, decodeTensor, parseInferRequest, type Tensor } from "./tensors.ts";
+import { type DecodedTensor, decodeTensor, parseInferRequest, type Tensor, type TInferRequest } from "./tensors.ts";
 
 /** How long one call waits for its job; a job still running then is a 503 naming the job, which still runs and bills. */
 const WAIT_MS = 60_000;
@@ -30,7 +33,9 @@ export async function inferModel(opts: {
   signal?: AbortSignal;
 }): Promise<{ jobId: string; body: InferResponse }> {
   const req = parseInferRequest(opts.body);
-  const { model, oip } = await resolveOipModel({ name: opts.name, version: opts.version });
+  const resolved = await resolveOipModel({ name: opts.name, version: opts.version, orgId: opts.orgId });
+  if (resolved.custom) return inferCustomModel({ ...opts, req, model: resolved.model, run: resolved.custom });
+  const { model, oip } = resolved;
 
   const tensors = new Map<string, DecodedTensor>();
   for (const input of req.inputs) {
@@ -77,6 +82,34 @@ export async function inferModel(opts: {
       id: req.id ?? job.id,
       parameters: { proofgrid_job_id: job.id, proofgrid_price: job.price },
       outputs,
+    },
+  };
+}
+
+/** An uploaded model's inference: its tensors are its job input, checked by submitJob against the signature. */
+async function inferCustomModel(opts: {
+  orgId: string;
+  apiKeyId: string | null;
+  req: TInferRequest;
+  model: ResolvedModel;
+  run: CustomModelRun;
+  signal?: AbortSignal;
+}): Promise<{ jobId: string; body: InferResponse }> {
+  const { req, model } = opts;
+  const input = customJobInput(opts.run, model.slug, req);
+  const submitted = await submitJob({ orgId: opts.orgId, apiKeyId: opts.apiKeyId, request: { model: model.id, input } });
+  const job = await awaitJobOutput({ orgId: opts.orgId, jobId: submitted.id, waitMs: WAIT_MS, signal: opts.signal });
+  return {
+    jobId: job.id,
+    body: {
+      model_name: model.slug,
+      model_version: model.id,
+      id: req.id ?? job.id,
+      parameters: { proofgrid_job_id: job.id, proofgrid_price: job.price },
+      outputs: customOutputs(
+        job.output,
+        req.outputs?.map((o) => o.name),
+      ),
     },
   };
 }

@@ -14,14 +14,14 @@ type ModelParams = { params: Promise<{ name: string; version?: string }> };
 
 /** GET model metadata: name, versions, platform, and the tensors infer takes and returns. */
 export const getModelMetadataRoute = handleOip(async (req, _ctx, { params }: ModelParams) => {
-  requireScope(await authenticateRequest(req.headers), "models:read");
-  return json(await getModelMetadata(await params));
+  const caller = requireScope(await authenticateRequest(req.headers), "models:read");
+  return json(await getModelMetadata({ ...(await params), orgId: caller.orgId }));
 });
 
 /** GET model ready: `{ name, ready }`, ready when an online worker serves the model. */
 export const getModelReadyRoute = handleOip(async (req, _ctx, { params }: ModelParams) => {
-  requireScope(await authenticateRequest(req.headers), "models:read");
-  return json(await getModelReady(await params));
+  const caller = requireScope(await authenticateRequest(req.headers), "models:read");
+  return json(await getModelReady({ ...(await params), orgId: caller.orgId }));
 });
 
 /** POST infer: one Proofgrid job; its id is in `x-proofgrid-job-id` and `parameters.proofgrid_job_id`. */
