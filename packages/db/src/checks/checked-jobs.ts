@@ -30,6 +30,7 @@ export interface JobChargeRow {
 
 /** What one job charged its customer; null when it does not exist. */
 export async function loadJobCharge(db: Db, opts: { jobId: string }): Promise<JobChargeRow | null> {
-  const rows = await db.$queryRaw<JobChargeRow[]>`SELECT id, org_id, price FROM jobs WHERE id = ${opts.jobId}::uuid`;
+  // The compute only: an uploaded model's royalty is its owner's for the model's use, not the worker's to refund.
+  const rows = await db.$queryRaw<JobChargeRow[]>`SELECT id, org_id, price - royalty AS price FROM jobs WHERE id = ${opts.jobId}::uuid`;
   return rows[0] ?? null;
 }

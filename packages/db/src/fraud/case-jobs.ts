@@ -38,7 +38,7 @@ export interface CaseJobRow {
  */
 export async function listCaseJobs(db: Db, opts: { caseId: string }): Promise<CaseJobRow[]> {
   return db.$queryRaw<CaseJobRow[]>`
-    SELECT j.org_id, j.id AS job_id, j.verification::text AS verification, j.refunded_amount AS refunded, j.price AS charge
+    SELECT j.org_id, j.id AS job_id, j.verification::text AS verification, j.refunded_amount AS refunded, j.price - j.royalty AS charge
     FROM jobs j WHERE j.id IN (SELECT job_id FROM fraud_audit_jobs WHERE case_id = ${opts.caseId}::uuid
                                UNION SELECT job_id FROM fraud_cases WHERE id = ${opts.caseId}::uuid AND job_id IS NOT NULL)
       AND j.org_id <> '00000000-0000-4000-8000-00000000c0de'::uuid

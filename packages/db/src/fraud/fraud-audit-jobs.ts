@@ -44,7 +44,7 @@ export interface InsertFraudAuditJobsOptions {
 export async function insertFraudAuditJobs(db: Db, opts: InsertFraudAuditJobsOptions): Promise<void> {
   await db.$executeRaw`
     INSERT INTO fraud_audit_jobs (case_id, job_id, customer_org_id, charge)
-    SELECT ${opts.caseId}::uuid, j.id, j.org_id, j.price FROM jobs j
+    SELECT ${opts.caseId}::uuid, j.id, j.org_id, j.price - j.royalty FROM jobs j
     WHERE j.node_id = ${opts.nodeId}::uuid AND j.state = 'succeeded' AND j.purpose <> 'challenge'
       AND j.finished_at > ${opts.auditFrom ?? new Date(0)} AND j.id IS DISTINCT FROM ${opts.provenJobId}::uuid
       AND j.verification IN ('unverified', 'pending', 'inconclusive', 'disputed') AND j.refunded_amount IS NULL

@@ -80,19 +80,26 @@ export async function updateModelOwnership(
 }
 
 /**
- * The royalty a job of `orgId` on the model pays, and to whom: nothing on a model the
- * organisation owns itself; otherwise the royalty of the listing the catalog shows it, the
- * earliest public one (so a later copy of the same bytes cannot take its author's royalty).
+ * The royalty a job of `orgId` on the model pays, and to whom (`payee` null: none): nothing on
+ * a model the organisation owns itself; otherwise the lowest royalty among its public
+ * listings (the earliest of equals), the listing the catalog shows. Identical bytes published
+ * again can only lower what customers pay, never raise it: a listing made public later with a
+ * higher royalty takes nothing. `visible` is false when the organisation may not run it (no
+ * row of its own and no public one), e.g. a model made private since its id was resolved.
  */
-export async function royaltyFor(db: Db, opts: { orgId: string; modelId: string }): Promise<{ amount: bigint; orgId: string } | null> {
+export async function royaltyFor(
+  db: Db,
+  opts: { orgId: string; modelId: string },
+): Promise<{ visible: boolean; payee: { amount: bigint; orgId: string } | null }> {
   const rows = await db.$queryRaw<{ org_id: string; royalty: bigint }[]>`
     SELECT cm.org_id, cm.royalty FROM custom_models cm
     WHERE cm.model_id = ${opts.modelId} AND (cm.org_id = ${opts.orgId}::uuid OR cm.visibility = 'public')
-    ORDER BY (cm.org_id = ${opts.orgId}::uuid) DESC, cm.created_at ASC, cm.org_id ASC
+    ORDER BY (cm.org_id = ${opts.orgId}::uuid) DESC, cm.royalty ASC, cm.created_at ASC, cm.org_id ASC
     LIMIT 1`;
   const row = rows[0];
-  if (!row || row.org_id === opts.orgId || BigInt(row.royalty) === 0n) return null;
-  return { amount: BigInt(row.royalty), orgId: row.org_id };
+  if (!row) return { visible: false, payee: null };
+  if (row.org_id === opts.orgId || BigInt(row.royalty) === 0n) return { visible: true, payee: null };
+  return { visible: true, payee: { amount: BigInt(row.royalty), orgId: row.org_id } };
 }
 
 /** Removes the organisation's row for the model; true when it had one. The content row and
@@ -128,7 +135,8 @@ export interface CustomModelRow {
 
 /**
  * The custom models `orgId` may see (null: only public ones), one row per model: the
- * organisation's own row when it has one, else the earliest public one. `modelId` narrows it
+ * organisation's own row when it has one, else the public one with the lowest royalty (the
+ * earliest of equals), the one whose royalty a job pays (royaltyFor). `modelId` narrows it
  * to one model: a private model of another organisation is then no row, as a missing one is.
  */
 export async function listVisibleCustomModels(
@@ -147,7 +155,7 @@ export async function listVisibleCustomModels(
     JOIN organizations o ON o.id = cm.org_id
     WHERE (cm.org_id = ${opts.orgId}::uuid OR cm.visibility = 'public')
       AND (${opts.modelId ?? null}::text IS NULL OR m.id = ${opts.modelId ?? null}::text)
-    ORDER BY m.id, COALESCE(cm.org_id = ${opts.orgId}::uuid, false) DESC, cm.created_at ASC, cm.org_id ASC
+    ORDER BY m.id, COALESCE(cm.org_id = ${opts.orgId}::uuid, false) DESC, cm.royalty ASC, cm.created_at ASC, cm.org_id ASC
     LIMIT ${opts.limit}::int`;
 }
 

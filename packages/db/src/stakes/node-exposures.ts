@@ -34,7 +34,7 @@ export async function loadNodeExposureRows(
       (SELECT balance FROM ledger_accounts WHERE code = 'node:' || n.id::text || ':stake') AS bonded,
       (SELECT balance FROM ledger_accounts WHERE code = 'node:' || n.id::text || ':unbonding') AS unbonding,
       (SELECT balance FROM ledger_accounts WHERE code = 'node:' || n.id::text || ':held') AS held_earnings,
-      coalesce((SELECT sum(least(j.price, CASE WHEN j.unit_price IS NULL THEN j.price
+      coalesce((SELECT sum(least(j.price - j.royalty, CASE WHEN j.unit_price IS NULL THEN j.price - j.royalty
                          ELSE div(j.cost_milli_cu::numeric * j.unit_price + 999, 1000)::bigint END))
                 FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running') AND j.pinned_node_id IS NULL),
                0)::bigint AS in_flight,

@@ -1383,6 +1383,11 @@ export interface components {
              * @example 1500000
              */
             hold: string;
+            /**
+             * @description An uploaded model's royalty per job, paid to its owner; a submit accepts it with `maxRoyalty`.
+             * @example 1500000
+             */
+            royalty: string;
             available: boolean;
             /** @enum {string|null} */
             via: "indexer" | "reservation" | null;

@@ -83,6 +83,7 @@ export const ZJobQuote = z
     pricedFor: z.enum(["input", "reference-input"]),
     costMilliCu: z.int().min(0),
     hold: ZBaseUnits,
+    royalty: ZBaseUnits.describe("An uploaded model's royalty per job, paid to its owner; a submit accepts it with `maxRoyalty`."),
     available: z.boolean(),
     via: z.enum(["indexer", "reservation"]).nullable(),
     worker: z.strictObject({ region: z.string(), expectedRttMs: z.number(), askPricePerCu: ZBaseUnits }).nullable(),

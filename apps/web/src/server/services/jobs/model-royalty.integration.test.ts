@@ -75,7 +75,11 @@ describe("a public model's royalty", () => {
       customer: await spendable(customer),
       node: await balance(nodeHeldCode(worker.identity.id)),
     };
-    const job = await submitJob({ orgId: customer, request: { model: model.slug, input } });
+    // Without maxRoyalty a royalty is not charged: the job is refused, saying how to accept it.
+    const unasked = await refusal(submitJob({ orgId: customer, request: { model: model.slug, input } }));
+    expect(unasked.code).toBe("UNPROCESSABLE");
+    expect(unasked.message).toMatch(/asks a royalty of 0\.002 tokens per job: to accept it, send maxRoyalty of at least 2000/);
+    const job = await submitJob({ orgId: customer, request: { model: model.slug, input, maxRoyalty: 2_000n } });
     const compute = BigInt(job.price) - 2_000n;
     expect(job.royalty).toBe("2000");
     expect(compute).toBeGreaterThan(0n);
@@ -90,6 +94,11 @@ describe("a public model's royalty", () => {
       select: { entries: { select: { amount: true, account: { select: { code: true } } } } },
     });
     expect(transfer.entries.find((e) => e.account.code === orgAccountCode(owner, "earnings"))?.amount).toBe(2_000n);
+    // What a fraud verdict would refund, and what the worker's stake is exposed to, is the
+    // compute: the royalty is the owner's for the model's use, and no colluding customer and
+    // owner can have it back from a cheater's pot while the owner keeps it.
+    const held = await db.t.prisma.heldEarning.findUniqueOrThrow({ where: { jobId: job.id }, select: { charge: true } });
+    expect(held.charge).toBe(compute);
   });
 
   it("is not paid on the owner's own jobs", async () => {
@@ -102,7 +111,7 @@ describe("a public model's royalty", () => {
     });
     const job = await submitJob({ orgId: funded, request: { model: mine.model.slug, input } });
     expect(job.royalty).toBe("0");
-    const other = await submitJob({ orgId: customer, request: { model: mine.model.slug, input } });
+    const other = await submitJob({ orgId: customer, request: { model: mine.model.slug, input, maxRoyalty: 5_000n } });
     expect(BigInt(other.price) - BigInt(job.price)).toBe(5_000n);
   });
 
@@ -120,10 +129,10 @@ describe("a public model's royalty", () => {
 
   it("changed by its owner applies to jobs submitted afterwards; a queued job settles at the royalty it was held with", async () => {
     const worker = await createWorker({ orgId: provider, models: [], acceptsCustomModels: true });
-    const early = await submitJob({ orgId: customer, request: { model: model.slug, input } });
+    const early = await submitJob({ orgId: customer, request: { model: model.slug, input, maxRoyalty: 2_000n } });
     const updated = await updateCustomModel({ orgId: owner, id: model.id, request: { royalty: 7_000n } });
     expect(updated.custom.royalty).toBe("7000");
-    const late = await submitBatch({ orgId: customer, request: { jobs: [{ model: model.slug, input }] } });
+    const late = await submitBatch({ orgId: customer, request: { jobs: [{ model: model.slug, input, maxRoyalty: 7_000n }] } });
     expect(late.jobs[0]?.royalty).toBe("7000");
 
     const before = await ownerEarnings();
@@ -134,9 +143,40 @@ describe("a public model's royalty", () => {
     await updateCustomModel({ orgId: owner, id: model.id, request: { royalty: 2_000n } });
   });
 
+  it("on identical bytes published twice is the lowest one: a copy made public later with a higher royalty takes nothing", async () => {
+    const bytes = goodModel(47);
+    const first = await createOrg("royalty-first", "customer");
+    const squatter = await createOrg("royalty-squatter", "customer");
+    // The squatter uploads first, privately, with a high royalty; the author publishes at 1000.
+    const s = await registerModelBytes({
+      orgId: squatter,
+      keyId: null,
+      bytes,
+      options: { ...options, name: "copy", visibility: "private", royalty: 900_000n },
+    });
+    await registerModelBytes({
+      orgId: first,
+      keyId: null,
+      bytes,
+      options: { ...options, name: "original", visibility: "public", royalty: 1_000n },
+    });
+    await updateCustomModel({ orgId: squatter, id: s.model.id, request: { visibility: "public" } });
+    const job = await submitJob({ orgId: customer, request: { model: s.model.id, input, maxRoyalty: 1_000_000n } });
+    expect(job.royalty).toBe("1000");
+    expect((await jobRow(job.id)).orgId).toBe(customer);
+    const row = await db.t.prisma.job.findUniqueOrThrow({ where: { id: job.id }, select: { royaltyOrgId: true } });
+    expect(row.royaltyOrgId).toBe(first);
+    expect(await getModel({ orgId: customer, ref: s.model.id })).toMatchObject({ name: "original", custom: { royalty: "1000" } });
+    // Made private again by both, it is gone for others: the 404 of a missing model, nothing held.
+    await updateCustomModel({ orgId: squatter, id: s.model.id, request: { visibility: "private" } });
+    await updateCustomModel({ orgId: first, id: s.model.id, request: { visibility: "private" } });
+    const gone = await refusal(submitJob({ orgId: customer, request: { model: s.model.id, input, maxRoyalty: 1_000_000n } }));
+    expect(gone.code).toBe("NOT_FOUND");
+  });
+
   it("is not paid for a job that does not succeed: a canceled job's hold goes back whole", async () => {
     const before = { owner: await ownerEarnings(), customer: await spendable(customer) };
-    const job = await submitJob({ orgId: customer, request: { model: model.slug, input } });
+    const job = await submitJob({ orgId: customer, request: { model: model.slug, input, maxRoyalty: 2_000n } });
     await cancelJob({ orgId: customer, jobId: job.id });
     expect((await jobRow(job.id)).state).toBe("canceled");
     expect(await ownerEarnings()).toBe(before.owner);
@@ -163,7 +203,7 @@ describe("a public model's royalty", () => {
             ...system,
           ];
           const before = await getBalances(sql(), codes);
-          const job = await submitJob({ orgId: customer, request: { model: model.slug, input } });
+          const job = await submitJob({ orgId: customer, request: { model: model.slug, input, maxRoyalty: royalty } });
           expect(job.royalty).toBe(royalty.toString());
           await new Dispatcher().tick();
           const placed = await jobRow(job.id);

@@ -52,7 +52,8 @@ export const ZSubmitJobRequest = z.object({
     .transform((v) => BigInt(v))
     .optional(),
   /** The most an uploaded model's royalty may be for this job, in base units: a model whose
-   * owner asks more is refused (422) rather than charged. Default: any royalty. */
+   * owner asks more is refused (422) rather than charged. Default 0: a royalty is paid only
+   * when accepted here. */
   maxRoyalty: ZMaxRoyalty.optional(),
 });
 export type TSubmitJobRequest = z.infer<typeof ZSubmitJobRequest>;
@@ -120,13 +121,15 @@ async function submitJobOnce(opts: SubmitJobOptions, model: ResolvedModel, retry
   const cap = request.maxPricePerCu ?? BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
   const inputHash = hashJson(request.input);
   // Independent reads: one round trip's wait for all, not one each. A catalog model has no royalty.
-  const [, controls, royalty] = await Promise.all([
+  // The royalty's refusal waits for the idempotency lookup: a retry of a job that exists gets it.
+  const [, controls, royaltyRead] = await Promise.all([
     assertAdmissible({ orgId, modelId: model.id }),
     readSpendControls({ orgId, apiKeyId }),
-    jobRoyalty({ orgId, model, maxRoyalty: request.maxRoyalty }),
+    jobRoyalty({ orgId, model, maxRoyalty: request.maxRoyalty }).then(
+      (royalty) => ({ royalty, refused: null }),
+      (refused: unknown) => ({ royalty: null, refused }),
+    ),
   ]);
-  // An uploaded model's royalty is held with the compute and paid in the settlement's transfer.
-  const price = priceForCost(costMilliCu, cap) + (royalty?.amount ?? 0n);
   await assertNoDebt(orgId, controls.owed);
 
   if (request.idempotencyKey) {
@@ -140,13 +143,17 @@ async function submitJobOnce(opts: SubmitJobOptions, model: ResolvedModel, retry
         existing.inputHash !== inputHash ||
         existing.model.id !== model.id ||
         (existing.maxPricePerCu ?? null) !== (request.maxPricePerCu ?? null) ||
-        (request.maxRoyalty !== undefined && existing.royalty > request.maxRoyalty)
+        existing.royalty > (request.maxRoyalty ?? 0n)
       ) {
         throw new AppError("UNPROCESSABLE", "this idempotency key was already used for a different job: use a new key");
       }
       return toJobView(existing);
     }
   }
+  if (royaltyRead.refused) throw royaltyRead.refused;
+  const { royalty } = royaltyRead;
+  // An uploaded model's royalty is held with the compute and paid in the settlement's transfer.
+  const price = priceForCost(costMilliCu, cap) + (royalty?.amount ?? 0n);
 
   try {
     // Two statements and the hold, on pg directly: this is every job's first hop.

@@ -1,3 +1,4 @@
+import { royaltyFor } from "@proofgrid/db/models/custom-models";
 import { isCustomModelSlug } from "@proofgrid/por";
 import { loadOrgRegion, loadOrgsWithQueuedJobs } from "@proofgrid/db/market/quote-context";
 import { sql } from "@proofgrid/db/sql-client";
@@ -55,12 +56,15 @@ export interface Quote {
   pricedFor: "input" | "reference-input";
   /** The job's cost in milli-CU: the input's, as a submit of it would be charged. */
   costMilliCu: number;
-  /** What a submit of the same body holds from the balance: the cost at the cap. */
+  /** What a submit of the same body holds from the balance: the cost at the cap, plus the royalty. */
   hold: string;
+  /** An uploaded model's royalty per job, paid to its owner (base units; "0": none). A submit
+   * must accept it with `maxRoyalty`. */
+  royalty: string;
   available: boolean;
   via: "indexer" | "reservation" | null;
   worker: { region: string; expectedRttMs: number; askPricePerCu: string } | null;
-  /** The cost at the chosen worker's ask: what settlement would charge (0 on the organisation's reserved worker: billed by the hour). */
+  /** The cost at the chosen worker's ask, plus the royalty: what settlement would charge (the compute is 0 on the organisation's reserved worker: billed by the hour). */
   price: string | null;
   /** The last hour in the chosen worker's region for this model. */
   timeToResultMs: { p50: number | null; p95: number | null; samples: number } | null;
@@ -94,7 +98,12 @@ export async function quoteJob(opts: { orgId: string; request: TQuoteRequest }):
   const costMilliCu = request.input === undefined ? model.baseCostMilliCu : (await checkModelJobInput(model, request.input)).costMilliCu;
   const listPrice = BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
   const cap = request.maxPricePerCu ?? listPrice;
-  const [orgRegion, live] = await Promise.all([loadOrgRegion(sql(), { orgId }), liveNetwork()]);
+  const [orgRegion, live, owed] = await Promise.all([
+    loadOrgRegion(sql(), { orgId }),
+    liveNetwork(),
+    isCustomModelSlug(model.slug) ? royaltyFor(sql(), { orgId, modelId: model.id }) : null,
+  ]);
+  const royalty = owed?.payee?.amount ?? 0n;
   // An uploaded model (issue 17) is in no worker's registered models: the workers that accept
   // them can run it, as the dispatcher indexes them (copies: the live network is shared).
   const workers = isCustomModelSlug(model.slug)
@@ -134,7 +143,8 @@ export async function quoteJob(opts: { orgId: string; request: TQuoteRequest }):
     listPricePerCu: listPrice.toString(),
     pricedFor: request.input === undefined ? ("reference-input" as const) : ("input" as const),
     costMilliCu,
-    hold: priceForCost(costMilliCu, cap).toString(),
+    hold: (priceForCost(costMilliCu, cap) + royalty).toString(),
+    royalty: royalty.toString(),
   };
   const chosen: NetworkWorker | undefined = decision.workerId ? byId.get(decision.workerId) : undefined;
   if (chosen && decision.expectedRttMs !== null && decision.explanation.winner) {
@@ -145,7 +155,7 @@ export async function quoteJob(opts: { orgId: string; request: TQuoteRequest }):
       available: true,
       via,
       worker: { region: chosen.region, expectedRttMs: decision.expectedRttMs, askPricePerCu: ask.toString() },
-      price: priceForCost(costMilliCu, ask).toString(),
+      price: (priceForCost(costMilliCu, ask) + royalty).toString(),
       timeToResultMs: { p50: t.p50Ms, p95: t.p95Ms, samples: t.samples },
       explanation: { winner: hide(decision.explanation.winner) as QuotedExplanation, runnerUp: hide(decision.explanation.runnerUp) },
       reason: null,

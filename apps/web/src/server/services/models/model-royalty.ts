@@ -11,8 +11,11 @@ export const MAX_ROYALTY_BASE_UNITS = 1_000_000_000n;
 /**
  * What a job of `orgId` on the model pays its owner (issue 17), read when the job is
  * submitted and fixed on it: null for a catalog model, a model the organisation owns itself,
- * or a royalty of 0. Above the customer's `maxRoyalty` the job is refused (422) and nothing
- * is held: an owner who raises the royalty cannot charge a customer who capped it.
+ * or a royalty of 0. A royalty is paid only when the customer accepted it: above its
+ * `maxRoyalty` (0 when it sends none) the job is refused (422) and nothing is held, so an
+ * owner who sets or raises a royalty charges no customer that did not agree to it. A model
+ * the organisation may no longer see (made private or given up since its id was resolved) is
+ * the 404 of a missing one.
  */
 export async function jobRoyalty(opts: {
   orgId: string;
@@ -20,13 +23,20 @@ export async function jobRoyalty(opts: {
   maxRoyalty?: bigint;
 }): Promise<{ amount: bigint; orgId: string } | null> {
   if (!isCustomModelSlug(opts.model.slug)) return null;
-  const royalty = await royaltyFor(sql(), { orgId: opts.orgId, modelId: opts.model.id });
-  if (royalty && opts.maxRoyalty !== undefined && royalty.amount > opts.maxRoyalty) {
+  const { visible, payee } = await royaltyFor(sql(), { orgId: opts.orgId, modelId: opts.model.id });
+  if (!visible) {
+    throw new AppError("NOT_FOUND", `unknown model '${opts.model.slug}': list models with GET /api/v1/models`);
+  }
+  const cap = opts.maxRoyalty ?? 0n;
+  if (payee && payee.amount > cap) {
+    const asks = `model ${opts.model.slug}'s owner asks a royalty of ${formatTokens(payee.amount)} tokens per job`;
     throw new AppError(
       "UNPROCESSABLE",
-      `model ${opts.model.slug}'s owner asks a royalty of ${formatTokens(royalty.amount)} tokens per job, more than your maxRoyalty of ${formatTokens(opts.maxRoyalty)}`,
-      { royalty: royalty.amount.toString(), maxRoyalty: opts.maxRoyalty.toString() },
+      opts.maxRoyalty === undefined
+        ? `${asks}: to accept it, send maxRoyalty of at least ${payee.amount} (base units)`
+        : `${asks}, more than your maxRoyalty of ${formatTokens(cap)}`,
+      { royalty: payee.amount.toString(), maxRoyalty: cap.toString() },
     );
   }
-  return royalty;
+  return payee;
 }

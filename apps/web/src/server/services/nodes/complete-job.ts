@@ -112,7 +112,7 @@ export async function completeJob(opts: { node: NodeIdentity; request: CompleteJ
     if (legs.length >= 2) {
       const posted = await postTransfer(tx, { idempotencyKey: `settle:${job.id}`, kind: "settle", jobId: job.id, legs });
       if (posted.created && split.worker > 0n)
-        await holdEarnings(tx, { jobId: job.id, nodeId: node.id, orgId: node.orgId, amount: split.worker, charge });
+        await holdEarnings(tx, { jobId: job.id, nodeId: node.id, orgId: node.orgId, amount: split.worker, charge: compute });
     }
     // Last, so the event carries the job as committed (its final price): in this transaction.
     await enqueueJobWebhook(tx, { orgId: job.org_id, jobId: job.id, type: "job.succeeded" });

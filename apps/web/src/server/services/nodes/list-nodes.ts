@@ -34,7 +34,7 @@ export async function listNodes(opts: { orgId: string }) {
     by: ["nodeId"],
     where: { nodeId: { in: nodes.map((n) => n.id) }, state: "succeeded" },
     _count: { _all: true },
-    _sum: { price: true },
+    _sum: { price: true, royalty: true },
   });
   const byNode = new Map(served.map((s) => [s.nodeId, s]));
   // Workers: stake against the value of the jobs they hold (exposure); checkers: their minimum.
@@ -51,6 +51,7 @@ export async function listNodes(opts: { orgId: string }) {
       ...none,
     },
     jobsServed: byNode.get(n.id)?._count._all ?? 0,
-    grossRevenue: (byNode.get(n.id)?._sum.price ?? 0n).toString(),
+    // What its customers paid for the compute: an uploaded model's royalty went to the model's owner.
+    grossRevenue: ((byNode.get(n.id)?._sum.price ?? 0n) - (byNode.get(n.id)?._sum.royalty ?? 0n)).toString(),
   }));
 }

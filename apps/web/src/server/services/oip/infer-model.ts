@@ -1,6 +1,6 @@
 import { AppError } from "../../errors.ts";
 import { awaitJobOutput } from "../jobs/await-job-output.ts";
-import { submitJob } from "../jobs/submit-job.ts";
+import { submitJob, ZMaxRoyalty } from "../jobs/submit-job.ts";
 import type { CustomModelRun } from "@proofgrid/por";
 import type { ResolvedModel } from "../models/resolve-model.ts";
 import { customJobInput, customOutputs } from "./custom-oip.ts";
@@ -97,7 +97,18 @@ async function inferCustomModel(opts: {
 }): Promise<{ jobId: string; body: InferResponse }> {
   const { req, model } = opts;
   const input = customJobInput(opts.run, model.slug, req);
-  const submitted = await submitJob({ orgId: opts.orgId, apiKeyId: opts.apiKeyId, request: { model: model.id, input } });
+  // The request's `max_royalty` parameter is a REST submit's `maxRoyalty`: without it, a model
+  // that asks a royalty is refused (422), never charged unasked.
+  const cap = req.parameters?.max_royalty;
+  const parsed = cap === undefined ? undefined : ZMaxRoyalty.safeParse(cap);
+  if (parsed && !parsed.success) {
+    throw new AppError("BAD_REQUEST", "parameter 'max_royalty' must be a whole number of base units (a string or integer)");
+  }
+  const submitted = await submitJob({
+    orgId: opts.orgId,
+    apiKeyId: opts.apiKeyId,
+    request: { model: model.id, input, ...(parsed?.data === undefined ? {} : { maxRoyalty: parsed.data }) },
+  });
   const job = await awaitJobOutput({ orgId: opts.orgId, jobId: submitted.id, waitMs: WAIT_MS, signal: opts.signal });
   return {
     jobId: job.id,
