@@ -56,7 +56,8 @@ describe("the public explorer", () => {
       body: { model: MODEL, input: { text: "hello explorer" } },
     });
     expect(submitted.status).toBeLessThan(300);
-    const row = page.locator("tr", { hasText: MODEL });
+    // The recent-activity table's row (the model catalog on the same page names the model too).
+    const row = page.getByRole("table", { name: "Jobs finished per minute, model and region" }).locator("tr", { hasText: MODEL });
     await row.first().waitFor({ timeout: LIVE_TIMEOUT_MS });
     expect(await row.first().innerText()).toContain("Montreal");
     const html = await page.content();
