@@ -1,4 +1,4 @@
-import { ensureAccounts, orgAccount, orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import { orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import {
   type CompleteJobReply,
   type CompleteJobRequest,
@@ -104,11 +104,10 @@ export async function completeJob(opts: { node: NodeIdentity; request: CompleteJ
       { code: nodeHeldCode(node.id), amount: split.worker },
       { code: SYSTEM_ACCOUNTS.checkerPool.code, amount: split.checkers },
       { code: SYSTEM_ACCOUNTS.protocolFee.code, amount: split.protocol },
+      // The owner's earnings account exists from the upload or royalty change that set it
+      // (register-model, update-model), and ledger accounts are never deleted.
       ...(royalty > 0n && job.royalty_org_id ? [{ code: orgAccountCode(job.royalty_org_id, "earnings"), amount: royalty }] : []),
     ].filter((l) => l.amount !== 0n);
-    // The owner's earnings account comes with its upload; made here too should it be missing,
-    // so no completion can be stuck on it.
-    if (royalty > 0n && job.royalty_org_id) await ensureAccounts(tx, [orgAccount(job.royalty_org_id, "earnings")]);
     if (legs.length >= 2) {
       const posted = await postTransfer(tx, { idempotencyKey: `settle:${job.id}`, kind: "settle", jobId: job.id, legs });
       if (posted.created && split.worker > 0n)

@@ -74,16 +74,7 @@ export async function inferModel(opts: {
   const job = await awaitJobOutput({ orgId: opts.orgId, jobId: submitted.id, waitMs: WAIT_MS, signal: opts.signal });
   const all = oip.toOutputs(job.output);
   const outputs = wanted ? wanted.map((n) => all.find((t) => t.name === n)).filter((t): t is Tensor => t !== undefined) : all;
-  return {
-    jobId: job.id,
-    body: {
-      model_name: model.slug,
-      model_version: model.id,
-      id: req.id ?? job.id,
-      parameters: { proofgrid_job_id: job.id, proofgrid_price: job.price },
-      outputs,
-    },
-  };
+  return inferAnswer(model, req, job, outputs);
 }
 
 /** An uploaded model's inference: its tensors are its job input, checked by submitJob against the signature. */
@@ -110,6 +101,24 @@ async function inferCustomModel(opts: {
     request: { model: model.id, input, ...(parsed?.data === undefined ? {} : { maxRoyalty: parsed.data }) },
   });
   const job = await awaitJobOutput({ orgId: opts.orgId, jobId: submitted.id, waitMs: WAIT_MS, signal: opts.signal });
+  return inferAnswer(
+    model,
+    req,
+    job,
+    customOutputs(
+      job.output,
+      req.outputs?.map((o) => o.name),
+    ),
+  );
+}
+
+/** The protocol's answer for a finished job: the model, the request's id (else the job's), the job and its price. */
+function inferAnswer(
+  model: ResolvedModel,
+  req: TInferRequest,
+  job: { id: string; price: string },
+  outputs: Tensor[],
+): { jobId: string; body: InferResponse } {
   return {
     jobId: job.id,
     body: {
@@ -117,10 +126,7 @@ async function inferCustomModel(opts: {
       model_version: model.id,
       id: req.id ?? job.id,
       parameters: { proofgrid_job_id: job.id, proofgrid_price: job.price },
-      outputs: customOutputs(
-        job.output,
-        req.outputs?.map((o) => o.name),
-      ),
+      outputs,
     },
   };
 }
