@@ -19,6 +19,9 @@ export default defineConfig({
           include: ["packages/*/src/**/*.test.ts", "apps/*/src/**/*.test.ts", "bench/**/*.test.ts"],
           exclude: ["**/*.integration.test.ts", "**/node_modules/**"],
           testTimeout: 60_000,
+          // Hooks that load ONNX models (tampered-models.test.ts) took over the 10 s default
+          // when the suite's other files held both cores.
+          hookTimeout: 60_000,
         },
       },
       {

@@ -1,4 +1,7 @@
 import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { buffer } from "node:stream/consumers";
 import { sql } from "@proofgrid/db/sql-client";
 import { customDomainModel, externalDataModel, goodModel } from "@proofgrid/models/custom/testing/build-onnx";
@@ -8,6 +11,7 @@ import { GET as listRoute, POST as registerRoute } from "~/app/api/v1/models/rou
 import { DELETE as tusDelete, HEAD as tusHead, PATCH as tusPatch } from "~/app/api/v1/models/uploads/[id]/route";
 import { POST as tusCreate } from "~/app/api/v1/models/uploads/route";
 import { createApiKey } from "../../auth/api-keys.ts";
+import { resetEnvCache } from "../../env.ts";
 import { API_SCOPES } from "../../auth/scopes.ts";
 import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
 import { modelStore } from "./model-store.ts";
@@ -305,6 +309,23 @@ describe("limits and scopes", () => {
     const gone = await tusDelete(new Request(uploadUrl(open[0] as string), { method: "DELETE", headers: { ...auth(keyC), ...TUS } }));
     expect(gone.status).toBe(204);
     expect((await create(keyC, 1_000)).res.status).toBe(201);
+  });
+
+  it("takes the first upload into an upload directory that does not exist yet (a fresh data directory)", async () => {
+    const before = process.env.MODEL_UPLOAD_DIR;
+    const dir = join(mkdtempSync(join(tmpdir(), "pg-uploads-")), "not", "yet");
+    process.env.MODEL_UPLOAD_DIR = dir;
+    resetEnvCache();
+    try {
+      const { res, body } = await create(keyA, 1_000);
+      expect(res.status, JSON.stringify(body)).toBe(201);
+      expect(existsSync(join(dir, body.id as string))).toBe(true);
+      await tusDelete(new Request(uploadUrl(body.id as string), { method: "DELETE", headers: { ...auth(keyA), ...TUS } }));
+    } finally {
+      if (before === undefined) delete process.env.MODEL_UPLOAD_DIR;
+      else process.env.MODEL_UPLOAD_DIR = before;
+      resetEnvCache();
+    }
   });
 
   it("refuses a PATCH that sends more than the declared length", async () => {

@@ -9,7 +9,7 @@
  * by the server, whatever the client sent), and an upload of another organisation answers
  * HEAD, PATCH and DELETE with the same 404 as a missing one.
  */
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { FileStore } from "@tus/file-store";
 import { Server, type Upload } from "@tus/server";
@@ -51,6 +51,9 @@ function uploads(): NonNullable<typeof cached> {
   // process's memory. The files themselves are on this machine's disk (MODEL_UPLOAD_DIR):
   // web processes on several machines need that directory shared, or uploads kept on one.
   const locker = new PgUploadLocker({ url: DATABASE_URL, applicationName: `proofgrid-${PROOFGRID_SERVICE}-upload-locks` });
+  // FileStore creates its directory with an fs.mkdir it does not wait for: the first POST's
+  // count of open uploads could list the directory before it exists (ENOENT, a 500 seen in CI).
+  mkdirSync(dir, { recursive: true });
   const store = new FileStore({ directory: dir, expirationPeriodInMilliseconds: UPLOAD_EXPIRES_MS });
   const server = new Server({
     path: UPLOADS_PATH,
