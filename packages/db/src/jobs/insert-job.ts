@@ -16,6 +16,8 @@ export interface InsertJobOptions {
   apiKeyId: string | null;
   /** An uploaded model's royalty, part of `price`, and its payee (absent: none). */
   royalty?: { amount: bigint; orgId: string } | null;
+  /** An uploaded model's listing the job was submitted under: its postprocessing reads the output. */
+  processingOrgId?: string | null;
 }
 
 /**
@@ -27,10 +29,11 @@ export async function insertJobWithPayload(db: Db, opts: InsertJobOptions): Prom
   const rows = await db.$queryRaw<{ id: string; created_at: Date }[]>`
     WITH j AS (
       INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, client_region, idempotency_key,
-                        max_price_per_cu, api_key_id, royalty, royalty_org_id)
+                        max_price_per_cu, api_key_id, royalty, royalty_org_id, processing_org_id)
       VALUES (gen_random_uuid(), ${opts.orgId}::uuid, ${opts.modelId}, ${opts.costMilliCu}, ${opts.price}, ${opts.inputHash},
               ${opts.inputBytes}, ${opts.clientRegion}, ${opts.idempotencyKey}, ${opts.maxPerCuBaseUnits}, ${opts.apiKeyId}::uuid,
-              ${opts.royalty?.amount ?? 0n}, ${opts.royalty?.orgId ?? null}::uuid)
+              ${opts.royalty?.amount ?? 0n}, ${opts.royalty?.orgId ?? null}::uuid,
+              ${opts.processingOrgId ?? null}::uuid)
       RETURNING id, created_at
     ), p AS (
       INSERT INTO job_payloads (job_id, input) SELECT id, ${JSON.stringify(opts.input)}::jsonb FROM j

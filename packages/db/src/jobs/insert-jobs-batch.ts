@@ -14,6 +14,8 @@ export interface InsertJobsBatchItem {
   maxPerCuBaseUnits: bigint | null;
   /** An uploaded model's royalty, part of `price`, and its payee (absent: none). */
   royalty?: { amount: bigint; orgId: string } | null;
+  /** An uploaded model's listing the job was submitted under: its postprocessing reads the output. */
+  processingOrgId?: string | null;
 }
 
 export interface InsertJobsBatchOptions {
@@ -43,20 +45,21 @@ export async function insertJobsBatch(db: Db, opts: InsertJobsBatchOptions): Pro
   const rows = await db.$queryRaw<{ id: string; created_at: Date }[]>`
     WITH d AS MATERIALIZED (
       SELECT gen_random_uuid() AS id, u.n, u.model_id, u.cost_milli_cu, u.price, u.input_hash, u.input_bytes, u.client_region,
-             u.max_price_per_cu, u.royalty, u.royalty_org_id, i.input
+             u.max_price_per_cu, u.royalty, u.royalty_org_id, u.processing_org_id, i.input
       FROM unnest(${items.map((j) => j.modelId)}::text[], ${items.map((j) => j.costMilliCu)}::int[],
                   ${items.map((j) => j.price.toString())}::bigint[], ${items.map((j) => j.inputHash)}::text[],
                   ${items.map((j) => j.inputBytes)}::int[], ${items.map((j) => j.clientRegion)}::text[],
                   ${items.map((j) => j.maxPerCuBaseUnits?.toString() ?? null)}::bigint[],
-                  ${items.map((j) => (j.royalty?.amount ?? 0n).toString())}::bigint[], ${items.map((j) => j.royalty?.orgId ?? null)}::uuid[])
+                  ${items.map((j) => (j.royalty?.amount ?? 0n).toString())}::bigint[], ${items.map((j) => j.royalty?.orgId ?? null)}::uuid[],
+                  ${items.map((j) => j.processingOrgId ?? null)}::uuid[])
              WITH ORDINALITY AS u(model_id, cost_milli_cu, price, input_hash, input_bytes, client_region, max_price_per_cu,
-                                  royalty, royalty_org_id, n)
+                                  royalty, royalty_org_id, processing_org_id, n)
       JOIN jsonb_array_elements(${JSON.stringify(items.map((j) => j.input))}::jsonb) WITH ORDINALITY AS i(input, n) ON i.n = u.n
     ), j AS (
       INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, client_region, idempotency_key,
-                        max_price_per_cu, api_key_id, royalty, royalty_org_id)
+                        max_price_per_cu, api_key_id, royalty, royalty_org_id, processing_org_id)
       SELECT id, ${opts.orgId}::uuid, model_id, cost_milli_cu, price, input_hash, input_bytes, client_region, NULL,
-             max_price_per_cu, ${opts.apiKeyId}::uuid, royalty, royalty_org_id
+             max_price_per_cu, ${opts.apiKeyId}::uuid, royalty, royalty_org_id, processing_org_id
       FROM d ORDER BY n
       RETURNING id, created_at
     ), p AS (

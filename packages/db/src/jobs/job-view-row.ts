@@ -29,6 +29,9 @@ export interface JobViewRow {
   node: { id: string; region: string } | null;
   /** The output, when asked for and the job has one. */
   output: unknown;
+  /** With the output: the processing of the uploaded model's listing the job was submitted
+   * under (null for a catalog model, or when that listing is gone). */
+  processing?: { postprocessing: string; options: unknown } | null;
 }
 
 interface Raw {
@@ -60,6 +63,8 @@ interface Raw {
   node_id: string | null;
   node_region: string | null;
   output: unknown;
+  postprocessing: string | null;
+  processing_options: unknown;
 }
 
 const big = (v: string | null): bigint | null => (v === null ? null : BigInt(v));
@@ -77,11 +82,13 @@ export async function selectJobView(db: Db, opts: { orgId: string; jobId: string
            j.max_price_per_cu, j.unit_price, j.royalty, j.placement, j.reservation_id, j.refunded_amount,
            j.verification_note, j.created_at, j.started_at, j.finished_at, j.pinned_node_id,
            m.id AS model_id, m.slug AS model_slug, n.id AS node_id, n.region AS node_region,
-           CASE WHEN ${opts.withOutput}::boolean THEN p.output END AS output
+           CASE WHEN ${opts.withOutput}::boolean THEN p.output END AS output,
+           cm.postprocessing::text AS postprocessing, cm.processing_options
     FROM jobs j
     JOIN models m ON m.id = j.model_id
     LEFT JOIN nodes n ON n.id = j.node_id
     LEFT JOIN job_payloads p ON p.job_id = j.id
+    LEFT JOIN custom_models cm ON ${opts.withOutput}::boolean AND cm.org_id = j.processing_org_id AND cm.model_id = j.model_id
     WHERE j.id = ${opts.jobId}::uuid AND j.org_id = ${opts.orgId}::uuid`;
   const r = rows[0];
   if (!r) return undefined;
@@ -112,5 +119,6 @@ export async function selectJobView(db: Db, opts: { orgId: string; jobId: string
     model: { id: r.model_id, slug: r.model_slug },
     node: r.node_id && r.node_region !== null ? { id: r.node_id, region: r.node_region } : null,
     output: r.output,
+    processing: r.postprocessing === null ? null : { postprocessing: r.postprocessing, options: r.processing_options },
   };
 }

@@ -6,7 +6,8 @@ import type { Db } from "../db-types.ts";
 // below: an organisation sees a custom model through its own row or through a public one.
 
 export type ModelVisibility = "private" | "public";
-export type ModelProcessing = "raw";
+export type ModelPreprocessing = "raw" | "image" | "text";
+export type ModelPostprocessing = "raw" | "softmax" | "labels";
 
 export interface InsertUploadedModelOptions {
   /** sha256 of the file. */
@@ -48,8 +49,10 @@ export interface InsertModelOwnershipOptions {
   modelId: string;
   name: string;
   visibility: ModelVisibility;
-  preprocessing: ModelProcessing;
-  postprocessing: ModelProcessing;
+  preprocessing: ModelPreprocessing;
+  postprocessing: ModelPostprocessing;
+  /** The menu's parameters (`{ mean, std }`, `{ labels }`), checked against the model by the caller. */
+  processingOptions: Record<string, unknown> | null;
   /** Base units per job another organisation runs on it. */
   royalty: bigint;
   createdByKeyId: string | null;
@@ -58,9 +61,10 @@ export interface InsertModelOwnershipOptions {
 /** Gives the organisation its row for the model unless it has one; true when created. */
 export async function insertModelOwnership(db: Db, opts: InsertModelOwnershipOptions): Promise<boolean> {
   const n = await db.$executeRaw`
-    INSERT INTO custom_models (org_id, model_id, name, visibility, preprocessing, postprocessing, royalty, created_by_key_id)
+    INSERT INTO custom_models (org_id, model_id, name, visibility, preprocessing, postprocessing, processing_options, royalty, created_by_key_id)
     VALUES (${opts.orgId}::uuid, ${opts.modelId}, ${opts.name}, ${opts.visibility}::"ModelVisibility",
-            ${opts.preprocessing}::"ModelProcessing", ${opts.postprocessing}::"ModelProcessing", ${opts.royalty}, ${opts.createdByKeyId}::uuid)
+            ${opts.preprocessing}::"ModelProcessing", ${opts.postprocessing}::"ModelProcessing",
+            ${opts.processingOptions === null ? null : JSON.stringify(opts.processingOptions)}::jsonb, ${opts.royalty}, ${opts.createdByKeyId}::uuid)
     ON CONFLICT (org_id, model_id) DO NOTHING`;
   return n > 0;
 }
@@ -79,27 +83,65 @@ export async function updateModelOwnership(
   return n > 0;
 }
 
+/** The listing of an uploaded model a job of an organisation is submitted under (jobListing). */
+export interface JobListing {
+  orgId: string;
+  royalty: bigint;
+  preprocessing: ModelPreprocessing;
+  postprocessing: ModelPostprocessing;
+  processingOptions: Record<string, unknown> | null;
+}
+
 /**
- * The royalty a job of `orgId` on the model pays, and to whom (`payee` null: none): nothing on
- * a model the organisation owns itself; otherwise the lowest royalty among its public
- * listings (the earliest of equals), the listing the catalog shows. Identical bytes published
- * again can only lower what customers pay, never raise it: a listing made public later with a
- * higher royalty takes nothing. `visible` is false when the organisation may not run it (no
- * row of its own and no public one), e.g. a model made private since its id was resolved.
+ * The listing whose terms a job of `orgId` on the model takes, or null when the organisation
+ * may not run it (no row of its own and no public one, e.g. a model made private since its id
+ * was resolved): the organisation's own row when it has one, else the public listing with the
+ * lowest royalty (the earliest of equals), the one the catalog shows. Its royalty is paid and
+ * its processing applied. Identical bytes published again can only lower what customers pay,
+ * never raise it: a listing made public later with a higher royalty takes nothing.
  */
-export async function royaltyFor(
-  db: Db,
-  opts: { orgId: string; modelId: string },
-): Promise<{ visible: boolean; payee: { amount: bigint; orgId: string } | null }> {
-  const rows = await db.$queryRaw<{ org_id: string; royalty: bigint }[]>`
-    SELECT cm.org_id, cm.royalty FROM custom_models cm
+export async function jobListing(db: Db, opts: { orgId: string; modelId: string }): Promise<JobListing | null> {
+  const rows = await db.$queryRaw<
+    {
+      org_id: string;
+      royalty: bigint | string;
+      preprocessing: ModelPreprocessing;
+      postprocessing: ModelPostprocessing;
+      processing_options: unknown;
+    }[]
+  >`
+    SELECT cm.org_id, cm.royalty, cm.preprocessing::text AS preprocessing, cm.postprocessing::text AS postprocessing, cm.processing_options
+    FROM custom_models cm
     WHERE cm.model_id = ${opts.modelId} AND (cm.org_id = ${opts.orgId}::uuid OR cm.visibility = 'public')
     ORDER BY (cm.org_id = ${opts.orgId}::uuid) DESC, cm.royalty ASC, cm.created_at ASC, cm.org_id ASC
     LIMIT 1`;
   const row = rows[0];
-  if (!row) return { visible: false, payee: null };
-  if (row.org_id === opts.orgId || BigInt(row.royalty) === 0n) return { visible: true, payee: null };
-  return { visible: true, payee: { amount: BigInt(row.royalty), orgId: row.org_id } };
+  if (!row) return null;
+  return {
+    orgId: row.org_id,
+    royalty: BigInt(row.royalty),
+    preprocessing: row.preprocessing,
+    postprocessing: row.postprocessing,
+    processingOptions: (row.processing_options as Record<string, unknown> | null) ?? null,
+  };
+}
+
+/**
+ * The royalty a job of `orgId` under `listing` (jobListing's) pays, and to whom: nothing on a
+ * model the organisation owns itself or a royalty of 0.
+ */
+export function royaltyOf(listing: JobListing, orgId: string): { amount: bigint; orgId: string } | null {
+  if (listing.orgId === orgId || listing.royalty === 0n) return null;
+  return { amount: listing.royalty, orgId: listing.orgId };
+}
+
+/** The royalty a job of `orgId` on the model pays (royaltyOf its jobListing); `visible` false when it may not run it. */
+export async function royaltyFor(
+  db: Db,
+  opts: { orgId: string; modelId: string },
+): Promise<{ visible: boolean; payee: { amount: bigint; orgId: string } | null }> {
+  const listing = await jobListing(db, opts);
+  return listing ? { visible: true, payee: royaltyOf(listing, opts.orgId) } : { visible: false, payee: null };
 }
 
 /** Removes the organisation's row for the model; true when it had one. The content row and
@@ -122,8 +164,9 @@ export interface CustomModelRow {
   fileBytes: string;
   deterministic: boolean;
   visibility: ModelVisibility;
-  preprocessing: ModelProcessing;
-  postprocessing: ModelProcessing;
+  preprocessing: ModelPreprocessing;
+  postprocessing: ModelPostprocessing;
+  processingOptions: Record<string, unknown> | null;
   /** Base units per job (int8 as text); what a job of the caller pays is 0 when it owns it. */
   royalty: string;
   /** The listing's organisation, by name: shown for public models. */
@@ -148,7 +191,7 @@ export async function listVisibleCustomModels(
       m.id, m.slug, cm.name, m.kind::text AS kind, m.description, m.signature, m.base_cost_milli_cu AS "baseCostMilliCu",
       m.synthetic, m.file_bytes::text AS "fileBytes", m.deterministic, cm.visibility::text AS visibility,
       cm.preprocessing::text AS preprocessing, cm.postprocessing::text AS postprocessing,
-      cm.royalty::text AS royalty, o.name AS owner,
+      cm.processing_options AS "processingOptions", cm.royalty::text AS royalty, o.name AS owner,
       COALESCE(cm.org_id = ${opts.orgId}::uuid, false) AS owned, cm.created_at AS "createdAt"
     FROM custom_models cm
     JOIN models m ON m.id = cm.model_id

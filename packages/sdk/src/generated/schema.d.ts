@@ -1172,6 +1172,18 @@ export interface components {
             finishedAt: string | null;
             /** @description The model's output, once the job succeeded. */
             output?: unknown;
+            /** @description With the output of an uploaded model listed with `softmax` or `labels` postprocessing: computed by the platform from the verified `output` (which the receipt covers). */
+            result?: {
+                /** @description Per row of the first output: its softmax over the last axis. */
+                probabilities: number[][];
+            } | {
+                /** @description Per row of the first output: the 5 most probable classes, by name. */
+                top: {
+                    index: number;
+                    label: string;
+                    score: number;
+                }[][];
+            };
             /** @description Present when the input was converted to fit the model (an image scaled, audio resampled), each change in words. */
             inputAdjustments?: string[];
         };
@@ -1326,6 +1338,18 @@ export interface components {
             finishedAt: string | null;
             /** @description The model's output, once the job succeeded. */
             output?: unknown;
+            /** @description With the output of an uploaded model listed with `softmax` or `labels` postprocessing: computed by the platform from the verified `output` (which the receipt covers). */
+            result?: {
+                /** @description Per row of the first output: its softmax over the last axis. */
+                probabilities: number[][];
+            } | {
+                /** @description Per row of the first output: the 5 most probable classes, by name. */
+                top: {
+                    index: number;
+                    label: string;
+                    score: number;
+                }[][];
+            };
         };
         JobVerification: {
             /**
@@ -1543,10 +1567,22 @@ export interface components {
                 fileBytes: number;
                 /** @description Two runs on the same input gave the same bytes when it was validated. */
                 deterministic: boolean;
-                /** @enum {string} */
-                preprocessing: "raw";
-                /** @enum {string} */
-                postprocessing: "raw";
+                /**
+                 * @description What a job's input may be besides the model's tensors: `image` ({image: base64}), `text` ({text}); `raw`: tensors only.
+                 * @enum {string}
+                 */
+                preprocessing: "raw" | "image" | "text";
+                /**
+                 * @description What a job's view adds to the raw outputs: `softmax` (result.probabilities), `labels` (result.top); `raw`: nothing.
+                 * @enum {string}
+                 */
+                postprocessing: "raw" | "softmax" | "labels";
+                /** @description `image`: the per-channel mean of pixels scaled to 0..1. */
+                mean?: number[];
+                /** @description `image`: the per-channel standard deviation. */
+                std?: number[];
+                /** @description `labels`: the class names, in the order of the first output's last axis. */
+                labels?: string[];
                 /** @description Base units the owner is paid per job another organisation runs on it; your own jobs on your model pay none. */
                 royalty: string;
                 /** @description The name of the organisation whose listing this is. */
@@ -3820,14 +3856,20 @@ export interface operations {
                 name?: string;
                 /** @description `private`: your organisation only; `public`: listed for everyone. */
                 visibility?: "private" | "public";
-                /** @description What is done to inputs before the run: `raw` tensors (more to come). */
-                preprocessing?: "raw";
-                /** @description What is done to outputs after the run: `raw` tensors (more to come). */
-                postprocessing?: "raw";
+                /** @description What is done to a job's input before the run: `raw` (the model's tensors, `{inputs: [...]}`); `image` (`{image: base64 PNG, JPEG or WebP}` scaled to the model's H×W and written as normalised NCHW float32, (pixel/255 − mean)/std); `text` (`{text}` as BERT WordPiece ids from the catalog's tokenizer, with the attention mask and token types the model takes). Tensors are always accepted too. */
+                preprocessing?: "raw" | "image" | "text";
+                /** @description What a job's view adds to the model's raw outputs: `raw` nothing; `softmax` the first output's probabilities over its last axis (`result.probabilities`); `labels` its 5 most probable classes by name (`result.top`, names from `labels`). */
+                postprocessing?: "raw" | "softmax" | "labels";
                 /** @description Base units (a decimal string; 1 token = 1000000) paid to your organisation for each job another organisation runs on the model while it is public. At most 1000 tokens. */
                 royalty?: string | number;
                 /** @description JSON: the largest size of each dynamic input dimension, by name. */
                 dimBounds?: string;
+                /** @description JSON: `image`'s per-channel mean, e.g. [0.5,0.5,0.5]. */
+                mean?: string;
+                /** @description JSON: `image`'s per-channel standard deviation. */
+                std?: string;
+                /** @description JSON: `labels`' class names, e.g. ["cat","dog"] (longer lists: the JSON registration). */
+                labels?: string;
             };
             header?: never;
             path?: never;
@@ -3852,17 +3894,23 @@ export interface operations {
                      */
                     visibility?: "private" | "public";
                     /**
-                     * @description What is done to inputs before the run: `raw` tensors (more to come).
+                     * @description What is done to a job's input before the run: `raw` (the model's tensors, `{inputs: [...]}`); `image` (`{image: base64 PNG, JPEG or WebP}` scaled to the model's H×W and written as normalised NCHW float32, (pixel/255 − mean)/std); `text` (`{text}` as BERT WordPiece ids from the catalog's tokenizer, with the attention mask and token types the model takes). Tensors are always accepted too.
                      * @default raw
                      * @enum {string}
                      */
-                    preprocessing?: "raw";
+                    preprocessing?: "raw" | "image" | "text";
                     /**
-                     * @description What is done to outputs after the run: `raw` tensors (more to come).
+                     * @description What a job's view adds to the model's raw outputs: `raw` nothing; `softmax` the first output's probabilities over its last axis (`result.probabilities`); `labels` its 5 most probable classes by name (`result.top`, names from `labels`).
                      * @default raw
                      * @enum {string}
                      */
-                    postprocessing?: "raw";
+                    postprocessing?: "raw" | "softmax" | "labels";
+                    /** @description `image`: the mean of each channel of pixels scaled to 0..1 (default ImageNet's for RGB, 0 for grey). */
+                    mean?: number[];
+                    /** @description `image`: the standard deviation of each channel (default ImageNet's for RGB, 1 for grey). */
+                    std?: number[];
+                    /** @description `labels`: the name of each class, in the order of the first output's last axis. */
+                    labels?: string[];
                     /**
                      * @description Base units (a decimal string; 1 token = 1000000) paid to your organisation for each job another organisation runs on the model while it is public. At most 1000 tokens.
                      * @default 0

@@ -145,3 +145,43 @@ export function customDomainModel(): Uint8Array {
     { domain: "com.evil" },
   );
 }
+
+/** The classes of `colourModel`, in its output's order. */
+export const COLOUR_LABELS = ["red", "green", "blue"] as const;
+
+/**
+ * An image classifier for the processing menu's tests: `pixel_values` float32 [batch, 3, 8, 8]
+ * → `logits` float32 [batch, 3], each channel's mean times 4 (GlobalAveragePool, Flatten, a
+ * diagonal MatMul). Fed a normalised RGB image, its most probable class is the image's
+ * strongest colour.
+ */
+export function colourModel(): Uint8Array {
+  return encodeModel({
+    name: "colour",
+    node: [
+      { opType: "GlobalAveragePool", input: ["pixel_values"], output: ["pooled"] },
+      { opType: "Flatten", input: ["pooled"], output: ["flat"] },
+      { opType: "MatMul", input: ["flat", "w"], output: ["logits"] },
+    ],
+    initializer: [{ name: "w", dataType: ELEM.FLOAT, dims: [3, 3], floatData: [4, 0, 0, 0, 4, 0, 0, 0, 4] }],
+    input: [valueInfo("pixel_values", ELEM.FLOAT, ["batch", 3, 8, 8])],
+    output: [valueInfo("logits", ELEM.FLOAT, ["batch", 3])],
+  });
+}
+
+/**
+ * A text model for the processing menu's tests: `input_ids` and `attention_mask` int64
+ * [1, seq] → `ids` (the token ids as they came) and `tokens` (the mask's sum, int64 [1]).
+ */
+export function tokenModel(): Uint8Array {
+  return encodeModel({
+    name: "tokens",
+    node: [
+      { opType: "Identity", input: ["input_ids"], output: ["ids"] },
+      { opType: "ReduceSum", input: ["attention_mask", "axis"], output: ["tokens"], attribute: [{ name: "keepdims", i: 0, type: 2 }] },
+    ],
+    initializer: [{ name: "axis", dataType: ELEM.INT64, dims: [1], int64Data: [1] }],
+    input: [valueInfo("input_ids", ELEM.INT64, [1, "seq"]), valueInfo("attention_mask", ELEM.INT64, [1, "seq"])],
+    output: [valueInfo("ids", ELEM.INT64, [1, "seq"]), valueInfo("tokens", ELEM.INT64, [1])],
+  });
+}

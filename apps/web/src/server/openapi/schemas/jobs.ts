@@ -63,6 +63,21 @@ export const ZJob = z
     startedAt: ZDateTime.nullable(),
     finishedAt: ZDateTime.nullable(),
     output: ZJson.optional().describe("The model's output, once the job succeeded."),
+    result: z
+      .union([
+        z.strictObject({
+          probabilities: z.array(z.array(z.number())).describe("Per row of the first output: its softmax over the last axis."),
+        }),
+        z.strictObject({
+          top: z
+            .array(z.array(z.strictObject({ index: z.int().min(0), label: z.string(), score: z.number() })))
+            .describe("Per row of the first output: the 5 most probable classes, by name."),
+        }),
+      ])
+      .optional()
+      .describe(
+        "With the output of an uploaded model listed with `softmax` or `labels` postprocessing: computed by the platform from the verified `output` (which the receipt covers).",
+      ),
   })
   .meta({ id: "Job" });
 

@@ -1,5 +1,6 @@
 // Uploaded models (issue 17): what the catalog says of a model an organisation uploaded, the
 // tus upload's creation answer, and a deletion's.
+import { POSTPROCESSING, PREPROCESSING } from "@proofgrid/models/custom/processing";
 import { z } from "zod";
 import { ZDateTime, ZSha256 } from "./common.ts";
 
@@ -9,8 +10,15 @@ export const ZCustomModelFacts = z
     ownedByYou: z.boolean().describe("Your organisation uploaded it; false: another organisation's public model."),
     fileBytes: z.int().min(0),
     deterministic: z.boolean().describe("Two runs on the same input gave the same bytes when it was validated."),
-    preprocessing: z.enum(["raw"]),
-    postprocessing: z.enum(["raw"]),
+    preprocessing: z
+      .enum(PREPROCESSING)
+      .describe("What a job's input may be besides the model's tensors: `image` ({image: base64}), `text` ({text}); `raw`: tensors only."),
+    postprocessing: z
+      .enum(POSTPROCESSING)
+      .describe("What a job's view adds to the raw outputs: `softmax` (result.probabilities), `labels` (result.top); `raw`: nothing."),
+    mean: z.array(z.number()).optional().describe("`image`: the per-channel mean of pixels scaled to 0..1."),
+    std: z.array(z.number()).optional().describe("`image`: the per-channel standard deviation."),
+    labels: z.array(z.string()).optional().describe("`labels`: the class names, in the order of the first output's last axis."),
     royalty: z
       .string()
       .regex(/^[0-9]{1,19}$/)

@@ -1,6 +1,7 @@
 import type { Prisma } from "@proofgrid/db/generated/prisma/client";
 import type { JobViewRow } from "@proofgrid/db/jobs";
 import { regionLocation } from "../dispatch/network.ts";
+import { type PostprocessedResult, type Processing, type ProcessingOptions, postprocessOutput } from "@proofgrid/models/custom/processing";
 
 /** The columns a customer may see of a job (explicit select, never `include`). */
 export const jobViewSelect = {
@@ -76,6 +77,9 @@ export interface JobView {
   startedAt: string | null;
   finishedAt: string | null;
   output?: unknown;
+  /** With the output of an uploaded model whose listing chose `softmax` or `labels`: the
+   * probabilities, or the most probable classes by name, computed from the verified output. */
+  result?: PostprocessedResult;
 }
 
 export interface QueueEstimate {
@@ -121,5 +125,19 @@ export function toJobView(row: JobViewSource, output?: unknown): JobView {
     startedAt: row.startedAt?.toISOString() ?? null,
     finishedAt: row.finishedAt?.toISOString() ?? null,
     ...(output === undefined ? {} : { output }),
+    ...resultOf(row.processing, output),
   };
+}
+
+/** The listing's postprocessing of a succeeded job's output (processing.ts), if it has one. */
+function resultOf(processing: JobViewSource["processing"], output: unknown): { result?: PostprocessedResult } {
+  if (!processing || output === undefined || output === null) return {};
+  const result = postprocessOutput(
+    {
+      postprocessing: processing.postprocessing as Processing["postprocessing"],
+      options: (processing.options ?? {}) as ProcessingOptions,
+    },
+    output,
+  );
+  return result ? { result } : {};
 }

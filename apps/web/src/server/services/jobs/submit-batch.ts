@@ -17,7 +17,7 @@ import { idempotencyKeyOf, type IdempotentResponse, runIdempotent, ZIdempotencyK
 import { isCustomModelSlug } from "@proofgrid/por";
 import { adaptJobInput, checkModelJobInput } from "../models/check-job-input.ts";
 import { type ResolvedModel, resolveModel } from "../models/resolve-model.ts";
-import { jobRoyalty } from "../models/model-royalty.ts";
+import { jobRoyalty, readJobListing } from "../models/model-royalty.ts";
 import { assertAdmissible } from "./backpressure.ts";
 import { resolveInputUrls } from "./input-urls.ts";
 import type { SubmittedJob } from "./submit-job.ts";
@@ -91,6 +91,8 @@ interface PreparedItem {
   maxPricePerCu: bigint | null;
   /** An uploaded model's royalty, part of `price`, and its payee. */
   royalty: { amount: bigint; orgId: string } | null;
+  /** The uploaded model's listing the job is submitted under (its processing), else null. */
+  processingOrgId: string | null;
   adjustments: string[];
 }
 
@@ -143,12 +145,13 @@ async function prepareItem(orgId: string, item: TSubmitBatchRequest["jobs"][numb
     const fetched = isCustomModelSlug(model.slug)
       ? { input: item.input, fetched: [] }
       : await resolveInputUrls(item.input, { allowLocal: getEnv().INPUT_URL_ALLOW_LOCAL === "1" });
-    const adapted = await adaptJobInput(model.slug, fetched.input);
+    const listing = await readJobListing({ orgId, model });
+    const adapted = await adaptJobInput(model, fetched.input, listing);
     const { costMilliCu, inputBytes } = await checkModelJobInput(model, adapted.input);
     // Held at the item's cap (or the list price), as a single submit is; settlement charges
     // the worker's ask, at most this, and releases the rest.
     const cap = item.maxPricePerCu ?? BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
-    const royalty = await jobRoyalty({ orgId, model, maxRoyalty: item.maxRoyalty });
+    const royalty = await jobRoyalty({ orgId, model, maxRoyalty: item.maxRoyalty, listing });
     return {
       model,
       input: adapted.input,
@@ -156,6 +159,7 @@ async function prepareItem(orgId: string, item: TSubmitBatchRequest["jobs"][numb
       inputBytes,
       price: priceForCost(costMilliCu, cap) + (royalty?.amount ?? 0n),
       royalty,
+      processingOrgId: listing?.orgId ?? null,
       inputHash: hashJson(adapted.input),
       clientRegion: item.region ?? null,
       maxPricePerCu: item.maxPricePerCu ?? null,
@@ -218,6 +222,7 @@ async function insertBatch(opts: {
           clientRegion: it.clientRegion,
           maxPerCuBaseUnits: it.maxPricePerCu,
           royalty: it.royalty,
+          processingOrgId: it.processingOrgId,
         })),
       });
       const first = rows[0];

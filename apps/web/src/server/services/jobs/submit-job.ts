@@ -14,9 +14,10 @@ import { idempotencyKeyOf, type IdempotentResponse, runIdempotent, ZIdempotencyK
 import { priceForCost } from "../billing/pricing.ts";
 import { alertSpendCapReached, assertNoDebt, enforceSpendCaps, readSpendControls } from "../billing/spend-controls.ts";
 import { isCustomModelSlug } from "@proofgrid/por";
+import type { JobListing } from "@proofgrid/db/models/custom-models";
 import { adaptJobInput, checkModelJobInput } from "../models/check-job-input.ts";
 import { type ResolvedModel, resolveModel } from "../models/resolve-model.ts";
-import { jobRoyalty } from "../models/model-royalty.ts";
+import { jobRoyalty, readJobListing } from "../models/model-royalty.ts";
 import { resolveInputUrls } from "./input-urls.ts";
 import { type JobView, jobViewSelect, toJobView } from "./job-view.ts";
 import { assertAdmissible } from "./backpressure.ts";
@@ -94,8 +95,13 @@ export async function submitJob(opts: SubmitJobOptions): Promise<SubmittedJob> {
     : await resolveInputUrls(opts.request.input, { allowLocal: getEnv().INPUT_URL_ALLOW_LOCAL === "1" });
   // A photo too large for the model is scaled, a 44.1 kHz recording resampled: the job holds
   // the input as the model takes it (its hash, its receipt), and the answer says what changed.
-  const adapted = await adaptJobInput(model.slug, fetched.input);
-  const view = await submitJobOnce({ ...opts, request: { ...opts.request, input: adapted.input } }, model, { ensureAccounts: false });
+  // An uploaded model's listing (whose royalty and processing the job takes) is read once, here.
+  const listing = await readJobListing({ orgId: opts.orgId, model });
+  const adapted = await adaptJobInput(model, fetched.input, listing);
+  const view = await submitJobOnce({ ...opts, request: { ...opts.request, input: adapted.input } }, model, {
+    ensureAccounts: false,
+    listing,
+  });
   const adjustments = [...fetched.fetched, ...adapted.adjustments];
   return adjustments.length > 0 ? { ...view, inputAdjustments: adjustments } : view;
 }
@@ -111,7 +117,12 @@ interface SubmitJobOptions {
 }
 
 /** One try; tried again (once) with the organisation's accounts created when it has none yet, or when a concurrent retry with the same key won the insert. */
-async function submitJobOnce(opts: SubmitJobOptions, model: ResolvedModel, retry: { ensureAccounts: boolean }): Promise<JobView> {
+async function submitJobOnce(
+  opts: SubmitJobOptions,
+  model: ResolvedModel,
+  retry: { ensureAccounts: boolean; listing: JobListing | null },
+): Promise<JobView> {
+  const { listing } = retry;
   const accountsEnsured = retry.ensureAccounts;
   const { orgId, request } = opts;
   const apiKeyId = opts.apiKeyId ?? null;
@@ -125,7 +136,7 @@ async function submitJobOnce(opts: SubmitJobOptions, model: ResolvedModel, retry
   const [, controls, royaltyRead] = await Promise.all([
     assertAdmissible({ orgId, modelId: model.id }),
     readSpendControls({ orgId, apiKeyId }),
-    jobRoyalty({ orgId, model, maxRoyalty: request.maxRoyalty }).then(
+    jobRoyalty({ orgId, model, maxRoyalty: request.maxRoyalty, listing }).then(
       (royalty) => ({ royalty, refused: null }),
       (refused: unknown) => ({ royalty: null, refused }),
     ),
@@ -173,6 +184,7 @@ async function submitJobOnce(opts: SubmitJobOptions, model: ResolvedModel, retry
         maxPerCuBaseUnits: request.maxPricePerCu ?? null,
         apiKeyId,
         royalty,
+        processingOrgId: listing?.orgId ?? null,
       });
       if (!row) throw new Error("job insert returned no row");
       await postTransfer(tx, {
@@ -223,7 +235,7 @@ async function submitJobOnce(opts: SubmitJobOptions, model: ResolvedModel, retry
     }
     if (err instanceof LedgerError && err.code === "unknown_account" && !accountsEnsured) {
       // An organisation that never held credits has no accounts yet: create them once.
-      return submitJobOnce(opts, model, { ensureAccounts: true });
+      return submitJobOnce(opts, model, { ensureAccounts: true, listing });
     }
     if (err instanceof LedgerError && err.code === "insufficient_funds") {
       throw new AppError(

@@ -1,6 +1,10 @@
 import { adaptInput } from "@proofgrid/models/adapt-input";
 import { estimateCostMilliCu } from "@proofgrid/models/catalog";
+import type { JobListing } from "@proofgrid/db/models/custom-models";
 import { checkCustomJobInput } from "@proofgrid/models/custom/custom-job-io";
+import { preprocessInput } from "@proofgrid/models/custom/preprocess-input";
+import type { Processing, ProcessingOptions } from "@proofgrid/models/custom/processing";
+import type { OnnxSignature } from "@proofgrid/models/custom/validate-onnx";
 import { inspectInput, ModelInputError } from "@proofgrid/models/inspect-input";
 import { isCustomModelSlug } from "@proofgrid/por";
 import { AppError } from "../../errors.ts";
@@ -16,10 +20,22 @@ import type { ResolvedModel } from "./resolve-model.ts";
  * recording resampled (packages/models adapt-input), with each change in words; an input that
  * needs nothing comes back as it was sent.
  */
-export async function adaptJobInput(slug: string, input: unknown): Promise<{ input: unknown; adjustments: string[] }> {
-  // An uploaded model takes raw tensors (its only processing so far): nothing to adapt.
-  if (isCustomModelSlug(slug)) return { input, adjustments: [] };
+export async function adaptJobInput(
+  model: Pick<ResolvedModel, "id" | "slug">,
+  input: unknown,
+  /** An uploaded model's listing the job is submitted under (readJobListing): its preprocessing. */
+  listing: JobListing | null = null,
+): Promise<{ input: unknown; adjustments: string[] }> {
+  const { slug } = model;
   try {
+    // An uploaded model takes its tensors, or what its listing's preprocessing turns into
+    // them (an image, a text): the job holds, hashes and receipts the tensors the model runs on.
+    if (isCustomModelSlug(slug)) {
+      if (!listing || listing.preprocessing === "raw") return { input, adjustments: [] };
+      const run = await loadCustomModelRun(model.id);
+      if (!run) throw new Error(`custom model ${model.id} has no signature`);
+      return await preprocessInput(run.signature as Pick<OnnxSignature, "inputs">, toProcessing(listing), input);
+    }
     return await adaptInput(slug, input);
   } catch (err) {
     if (err instanceof ModelInputError)
@@ -58,4 +74,13 @@ export async function checkModelJobInput(model: ResolvedModel, input: unknown): 
       throw new AppError(err.tooLarge ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", `invalid input for ${model.slug}: ${err.message}`);
     throw err;
   }
+}
+
+/** A listing's processing as packages/models takes it. */
+export function toProcessing(listing: Pick<JobListing, "preprocessing" | "postprocessing" | "processingOptions">): Processing {
+  return {
+    preprocessing: listing.preprocessing,
+    postprocessing: listing.postprocessing,
+    options: (listing.processingOptions ?? {}) as ProcessingOptions,
+  };
 }

@@ -7,6 +7,18 @@ import { priceForCost } from "../billing/pricing.ts";
 
 const MAX_CUSTOM_LISTED = 500;
 
+/** The processing menu's parameters as the API shows them: the image's mean and std, the class labels. */
+function processingOptionsView(options: Record<string, unknown> | null): { mean?: number[]; std?: number[]; labels?: string[] } {
+  if (!options) return {};
+  const numbers = (v: unknown) => (Array.isArray(v) ? (v as number[]) : undefined);
+  const labels = Array.isArray(options.labels) ? (options.labels as string[]) : undefined;
+  return {
+    ...(numbers(options.mean) ? { mean: numbers(options.mean) } : {}),
+    ...(numbers(options.std) ? { std: numbers(options.std) } : {}),
+    ...(labels ? { labels } : {}),
+  };
+}
+
 /** An uploaded model as the API shows it: the catalog's fields and what its owner chose. */
 export function customModelView(m: CustomModelRow, pricePerCuBaseUnits: number) {
   return {
@@ -26,6 +38,7 @@ export function customModelView(m: CustomModelRow, pricePerCuBaseUnits: number) 
       deterministic: m.deterministic,
       preprocessing: m.preprocessing,
       postprocessing: m.postprocessing,
+      ...processingOptionsView(m.processingOptions),
       royalty: m.royalty,
       owner: m.owner,
       createdAt: m.createdAt.toISOString(),

@@ -12,7 +12,8 @@ import { readFileSync } from "node:fs";
 import { insertModelOwnership, insertUploadedModel, listVisibleCustomModels } from "@proofgrid/db/models/custom-models";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { runInSandbox } from "@proofgrid/models/custom/sandbox-run";
-import { ONNX_LIMITS, OnnxValidationError, validateOnnx } from "@proofgrid/models/custom/validate-onnx";
+import { POSTPROCESSING, PREPROCESSING, PROCESSING_LIMITS, type Processing, processingProblem } from "@proofgrid/models/custom/processing";
+import { ONNX_LIMITS, type OnnxSignature, OnnxValidationError, validateOnnx } from "@proofgrid/models/custom/validate-onnx";
 import { z } from "zod";
 import { db } from "../../db.ts";
 import { getEnv } from "../../env.ts";
@@ -46,8 +47,36 @@ const ZModelOptions = z.strictObject({
     .enum(["private", "public"])
     .default("private")
     .describe("`private`: your organisation only; `public`: listed for everyone."),
-  preprocessing: z.enum(["raw"]).default("raw").describe("What is done to inputs before the run: `raw` tensors (more to come)."),
-  postprocessing: z.enum(["raw"]).default("raw").describe("What is done to outputs after the run: `raw` tensors (more to come)."),
+  preprocessing: z
+    .enum(PREPROCESSING)
+    .default("raw")
+    .describe(
+      "What is done to a job's input before the run: `raw` (the model's tensors, `{inputs: [...]}`); `image` (`{image: base64 PNG, JPEG or WebP}` scaled to the model's H×W and written as normalised NCHW float32, (pixel/255 − mean)/std); `text` (`{text}` as BERT WordPiece ids from the catalog's tokenizer, with the attention mask and token types the model takes). Tensors are always accepted too.",
+    ),
+  postprocessing: z
+    .enum(POSTPROCESSING)
+    .default("raw")
+    .describe(
+      "What a job's view adds to the model's raw outputs: `raw` nothing; `softmax` the first output's probabilities over its last axis (`result.probabilities`); `labels` its 5 most probable classes by name (`result.top`, names from `labels`).",
+    ),
+  mean: z
+    .array(z.number().finite().min(-10).max(10))
+    .min(1)
+    .max(3)
+    .optional()
+    .describe("`image`: the mean of each channel of pixels scaled to 0..1 (default ImageNet's for RGB, 0 for grey)."),
+  std: z
+    .array(z.number().finite().min(1e-6).max(10))
+    .min(1)
+    .max(3)
+    .optional()
+    .describe("`image`: the standard deviation of each channel (default ImageNet's for RGB, 1 for grey)."),
+  labels: z
+    .array(pgText().min(1).max(PROCESSING_LIMITS.maxLabelChars))
+    .min(1)
+    .max(PROCESSING_LIMITS.maxLabels)
+    .optional()
+    .describe("`labels`: the name of each class, in the order of the first output's last axis."),
   royalty: ZRoyalty.prefault("0").describe(
     "Base units (a decimal string; 1 token = 1000000) paid to your organisation for each job another organisation runs on the model while it is public. At most 1000 tokens.",
   ),
@@ -72,6 +101,13 @@ export const ZRegisterModelQuery = z.strictObject({
   postprocessing: ZModelOptions.shape.postprocessing,
   royalty: ZModelOptions.shape.royalty,
   dimBounds: z.string().max(4_000).optional().describe("JSON: the largest size of each dynamic input dimension, by name."),
+  mean: z.string().max(200).optional().describe("JSON: `image`'s per-channel mean, e.g. [0.5,0.5,0.5]."),
+  std: z.string().max(200).optional().describe("JSON: `image`'s per-channel standard deviation."),
+  labels: z
+    .string()
+    .max(8_000)
+    .optional()
+    .describe('JSON: `labels`\' class names, e.g. ["cat","dog"] (longer lists: the JSON registration).'),
 });
 /** A file sent as the request's body may be this large; larger ones go through the resumable upload. */
 export const MAX_DIRECT_UPLOAD_BYTES = 8 * 1024 * 1024;
@@ -117,12 +153,17 @@ export async function registerModelBytes(opts: {
   const [mine] = await listVisibleCustomModels(sql(), { orgId, modelId: id, limit: 1 });
   if (mine?.owned) return { status: 200, model: customModelView(mine, pricePerCu) };
 
-  const existing = await db().model.findUnique({ where: { id }, select: { builtIn: true, slug: true } });
+  const existing = await db().model.findUnique({ where: { id }, select: { builtIn: true, slug: true, signature: true } });
   if (existing?.builtIn) {
     throw new AppError("CONFLICT", `these bytes are the built-in model ${existing.slug}: run it by that name, no upload needed`);
   }
   // Bytes another organisation uploaded were validated and run then: only the ownership is new.
   const facts = existing ? null : await checkModel(bytes, options.dimBounds ?? {});
+  // The processing must fit the model's inputs and outputs: refused with the reason, nothing stored.
+  const signature = (facts?.signature ?? existing?.signature) as Pick<OnnxSignature, "inputs" | "outputs">;
+  const processing = processingOf(options);
+  const unfit = processingProblem(signature, processing);
+  if (unfit) throw new AppError("UNPROCESSABLE", `the processing does not fit the model: ${unfit}`, { check: "processing" });
 
   if (facts) await modelStore().put(id, bytes);
   const created = await sqlTransaction(async (tx) => {
@@ -139,6 +180,7 @@ export async function registerModelBytes(opts: {
       visibility: options.visibility,
       preprocessing: options.preprocessing,
       postprocessing: options.postprocessing,
+      processingOptions: Object.keys(processing.options).length > 0 ? { ...processing.options } : null,
       royalty: options.royalty,
       createdByKeyId: opts.keyId,
     });
@@ -150,6 +192,19 @@ export async function registerModelBytes(opts: {
     "custom model registered",
   );
   return { status: created ? 201 : 200, model: customModelView(row, pricePerCu) };
+}
+
+/** The menu's choices and their parameters, as packages/models checks and applies them. */
+function processingOf(options: TModelOptions): Processing {
+  return {
+    preprocessing: options.preprocessing,
+    postprocessing: options.postprocessing,
+    options: {
+      ...(options.mean ? { mean: options.mean } : {}),
+      ...(options.std ? { std: options.std } : {}),
+      ...(options.labels ? { labels: options.labels } : {}),
+    },
+  };
 }
 
 /** validateOnnx, then the sandbox's reference run: the model row's facts, or a 422/413 with the reason. */

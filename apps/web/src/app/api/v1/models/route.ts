@@ -15,7 +15,8 @@ import {
 
 export const dynamic = "force-dynamic";
 
-const MAX_JSON_BYTES = 16_384;
+/** A registration's JSON: its options, a class list of `labels` included. */
+const MAX_JSON_BYTES = 256 * 1024;
 
 /** The built-in catalog, the organisation's uploaded models, and everyone's public ones. */
 export const GET = handle(async (req) => {
@@ -36,13 +37,21 @@ export const POST = handle(async (req) => {
   const type = (req.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
   if (type === "application/octet-stream") {
     const query = parseWith(ZRegisterModelQuery, Object.fromEntries(new URL(req.url).searchParams));
-    let dimBounds: unknown;
-    try {
-      dimBounds = query.dimBounds === undefined ? undefined : JSON.parse(query.dimBounds);
-    } catch {
-      throw new AppError("BAD_REQUEST", 'invalid request: dimBounds must be JSON, e.g. {"batch":8}');
-    }
-    const options = parseWith(ZRegisterModelRequest.omit({ uploadId: true }), { ...query, royalty: query.royalty.toString(), dimBounds });
+    const fromJson = (name: string, value: string | undefined, example: string): unknown => {
+      try {
+        return value === undefined ? undefined : JSON.parse(value);
+      } catch {
+        throw new AppError("BAD_REQUEST", `invalid request: ${name} must be JSON, e.g. ${example}`);
+      }
+    };
+    const options = parseWith(ZRegisterModelRequest.omit({ uploadId: true }), {
+      ...query,
+      royalty: query.royalty.toString(),
+      dimBounds: fromJson("dimBounds", query.dimBounds, '{"batch":8}'),
+      mean: fromJson("mean", query.mean, "[0.5,0.5,0.5]"),
+      std: fromJson("std", query.std, "[0.5,0.5,0.5]"),
+      labels: fromJson("labels", query.labels, '["cat","dog"]'),
+    });
     const bytes = await readBodyLimited(req, MAX_DIRECT_UPLOAD_BYTES);
     const { status, model } = await registerModelBytes({ orgId: caller.orgId, keyId, bytes, options });
     return json(model, { status });
