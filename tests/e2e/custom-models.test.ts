@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "@proofgrid/db/sql-client";
-import { customDomainModel, externalDataModel, goodModel } from "@proofgrid/models/custom/testing/build-onnx";
+import { COLOUR_LABELS, colourModel, customDomainModel, externalDataModel, goodModel } from "@proofgrid/models/custom/testing/build-onnx";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { workerArgs } from "../../scripts/lib/processes.ts";
 import { api, type Stack, startStack } from "../support/stack.ts";
@@ -316,5 +317,40 @@ describe("jobs on an uploaded model", () => {
       SELECT a.code, e.amount FROM ledger_transfers t JOIN ledger_entries e ON e.transfer_id = t.id JOIN ledger_accounts a ON a.id = e.account_id
       WHERE t.idempotency_key = ${`settle:${submitted.body.id}`}`;
     expect(BigInt(legs.find((l) => l.code === earnings)?.amount ?? 0)).toBe(3000n);
+  });
+
+  it("takes a picture for a model listed with image preprocessing, and names its class from the worker's verified output", async () => {
+    const query = new URLSearchParams({
+      name: "colours",
+      preprocessing: "image",
+      postprocessing: "labels",
+      labels: JSON.stringify(COLOUR_LABELS),
+      dimBounds: JSON.stringify({ batch: 1 }),
+    });
+    const reg = await raw(`/api/v1/models?${query}`, {
+      method: "POST",
+      key: ownerKey,
+      headers: { "content-type": "application/octet-stream" },
+      body: colourModel(),
+    });
+    expect(reg.status, JSON.stringify(reg.body)).toBe(201);
+    const picture = await sharp({ create: { width: 120, height: 90, channels: 3, background: { r: 30, g: 210, b: 40 } } })
+      .jpeg()
+      .toBuffer();
+    const submitted = await api<Job & { inputAdjustments?: string[] }>(stack, "/api/v1/jobs", {
+      key: ownerKey,
+      body: { model: reg.body.slug, input: { image: picture.toString("base64") } },
+    });
+    expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
+    expect(submitted.body.inputAdjustments?.[0]).toMatch(/image 120×90 scaled to 8×8/);
+    if (!stack.workers.some((w) => w.name === "custom")) await stack.addWorker("custom", { ACCEPT_CUSTOM_MODELS: "1" });
+    const done = await api<Job & { result?: { top: { label: string; score: number }[][] } }>(
+      stack,
+      `/api/v1/jobs/${submitted.body.id}?wait=60000`,
+      { key: ownerKey },
+    );
+    expect(done.body.state, JSON.stringify(done.body)).toBe("succeeded");
+    expect(done.body.output).toMatchObject({ outputs: [{ name: "logits", shape: [1, 3] }] });
+    expect(done.body.result?.top[0]?.[0]?.label).toBe("green");
   });
 });

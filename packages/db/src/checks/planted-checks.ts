@@ -19,16 +19,14 @@ export interface VerifiedJobRow {
 }
 
 /**
- * One verified customer job of the last day on a catalog model, drawn at random; null when
- * there is none. Jobs on uploaded models (slug `custom-…`, issue 17) are left out: por's
- * planted wrong outputs are made per catalog kind, and there is none for raw tensors yet.
+ * One verified customer job of the last day, on a catalog or an uploaded model (kind
+ * `tensor`, issue 17), drawn at random; null when there is none.
  */
 export async function drawVerifiedCustomerJob(db: Db): Promise<VerifiedJobRow | null> {
   const jobs = await db.$queryRaw<VerifiedJobRow[]>`
     SELECT j.id, j.model_id, j.node_id, n.org_id AS node_org, m.kind::text AS kind, p.output
     FROM jobs j JOIN nodes n ON n.id = j.node_id JOIN models m ON m.id = j.model_id JOIN job_payloads p ON p.job_id = j.id
     WHERE j.verification = 'verified' AND j.purpose = 'customer' AND j.finished_at > now() - interval '1 day'
-      AND m.slug NOT LIKE 'custom-%'
     ORDER BY random() LIMIT 1`;
   return jobs[0] ?? null;
 }

@@ -106,7 +106,8 @@ export async function plantChecks(opts: { sinceMs: number }): Promise<number> {
   for (let i = 0; i < count; i++) {
     const j = await drawVerifiedCustomerJob(sql());
     if (!j || j.node_id === null) break;
-    const wrong = plantWrongOutput(j.kind as OutputKind, j.output, randomInt(2 ** 31));
+    // An uploaded model's job (kind `tensor`) is planted with drifted tensors (issue 17).
+    const wrong = plantWrongOutput(j.kind as OutputKind | "tensor", j.output, randomInt(2 ** 31));
     await insertPlantedCheck(sql(), {
       subjectNodeId: j.node_id,
       subjectOrgId: j.node_org,

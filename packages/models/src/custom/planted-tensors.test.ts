@@ -1,0 +1,59 @@
+import { plantWrongOutput } from "@proofgrid/por";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { compareCustomOutputs } from "./compare-custom-output.ts";
+import { checkCustomJobOutput } from "./custom-job-io.ts";
+import type { TensorJson } from "./tensor-check.ts";
+
+// Planted checks on uploaded models (issue 17): the wrong outputs a checker is shown must be
+// outside both tolerances of compareCustomOutputs (so a checker that computes rejects them),
+// and still a well-formed output of the model — its outputs, names, datatypes and shapes —
+// so a lazy checker cannot reject them by their form alone.
+
+const floatTensor = (name: string, datatype: "FP32" | "FP64") =>
+  fc
+    .integer({ min: 1, max: 200 })
+    .chain((n) =>
+      fc
+        .array(fc.float({ min: -1e4, max: 1e4, noNaN: true, noDefaultInfinity: true }), { minLength: n, maxLength: n })
+        .map((data): TensorJson => ({ name, datatype, shape: [1, n], data: data.map((v) => (datatype === "FP32" ? Math.fround(v) : v)) })),
+    );
+const intTensor = (name: string, datatype: "INT64" | "UINT8" | "BOOL") =>
+  fc
+    .integer({ min: 1, max: 50 })
+    .chain((n) =>
+      (datatype === "BOOL"
+        ? fc.array(fc.boolean(), { minLength: n, maxLength: n })
+        : fc.array(fc.integer({ min: 0, max: datatype === "UINT8" ? 255 : 1_000 }), { minLength: n, maxLength: n })
+      ).map((data): TensorJson => ({ name, datatype, shape: [n], data })),
+    );
+
+const outputsArb = fc.oneof(
+  fc.tuple(floatTensor("logits", "FP32")),
+  fc.tuple(floatTensor("scores", "FP64"), intTensor("label", "INT64")),
+  fc.tuple(intTensor("label", "INT64")),
+  fc.tuple(intTensor("pixel", "UINT8"), intTensor("mask", "BOOL")),
+);
+
+describe("plantWrongOutput for an uploaded model's tensors", () => {
+  it("property: a planted output is well-formed for the model and fails the comparison at either tolerance", () => {
+    fc.assert(
+      fc.property(outputsArb, fc.integer({ min: 0, max: 2 ** 31 - 1 }), (outputs, seed) => {
+        const truth = { outputs: [...outputs] };
+        const planted = plantWrongOutput("tensor", truth, seed);
+        const signature = { inputs: [], outputs: outputs.map((t) => ({ name: t.name, elemType: ELEM[t.datatype] as string })) };
+        expect(checkCustomJobOutput(signature, planted)).toBeNull();
+        for (const deterministic of [true, false]) {
+          const r = compareCustomOutputs({ a: (planted as { outputs: unknown }).outputs, b: truth.outputs, deterministic });
+          expect(r.match).toBe(false);
+          expect(r.reason).toBe("out_of_tolerance");
+        }
+        // The truth itself is untouched.
+        expect(compareCustomOutputs({ a: truth.outputs, b: outputs, deterministic: true }).match).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+const ELEM: Record<string, string> = { FP32: "float32", FP64: "float64", INT64: "int64", UINT8: "uint8", BOOL: "bool" };
