@@ -2,6 +2,8 @@ import { sql } from "@proofgrid/db/sql-client";
 import { beforeAll, describe, expect, it } from "vitest";
 import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { feedHorizon } from "../network/feed-horizon.ts";
+import { listRecentActivity } from "../network/list-recent-jobs.ts";
+import { invalidateLiveNetwork } from "./live-network.ts";
 import { getMarket } from "./market.ts";
 
 // The public market (GET /api/v1/market) against a real Postgres. Before this, its time to
@@ -83,5 +85,74 @@ describe("getMarket", () => {
       VALUES (gen_random_uuid(), ${org.id}::uuid, ${MODEL}, 'succeeded'::"JobState", ${node.id}::uuid, 10, 1, 'h', 1, 'customer'::"JobPurpose",
               ${new Date(finished.getTime() - 3_000)}, ${new Date(finished.getTime() - 3_000)}, ${new Date(finished.getTime() - 2_000)}, ${finished})`;
     expect((await getMarket({})).markets[0]?.timeToResultMs.samples).toBe(before);
+  });
+});
+
+describe("uploaded models on the public feeds (issue 17)", () => {
+  const PUBLIC = "a".repeat(64);
+  const PRIVATE = "b".repeat(64);
+
+  beforeAll(async () => {
+    const owner = await db.t.prisma.organization.create({ data: { slug: "owner", name: "owner" }, select: { id: true } });
+    const provider = await db.t.prisma.organization.create({ data: { slug: "opted-in", name: "opted in" }, select: { id: true } });
+    for (const [id, visibility] of [
+      [PUBLIC, "public"],
+      [PRIVATE, "private"],
+    ] as const) {
+      await db.t.prisma.model.create({
+        data: {
+          id,
+          slug: `custom-${id.slice(0, 12)}`,
+          name: id,
+          kind: "tensor",
+          description: "",
+          signature: {},
+          baseCostMilliCu: 5,
+          builtIn: false,
+        },
+      });
+      await db.t.prisma.customModel.create({ data: { orgId: owner.id, modelId: id, name: `${visibility} one`, visibility } });
+    }
+    const node = await db.t.prisma.node.create({
+      data: {
+        orgId: provider.id,
+        name: "opted-in",
+        publicKey: "k2",
+        region: "eu-central",
+        status: "online",
+        models: [],
+        acceptsCustomModels: true,
+        maxConcurrency: 3,
+        cuPerHour: 100,
+        lastSeenAt: new Date(),
+      },
+      select: { id: true },
+    });
+    const finished = new Date(Date.now() - 600_000);
+    for (const id of [PUBLIC, PRIVATE]) {
+      await sql().$executeRaw`
+        INSERT INTO jobs (id, org_id, model_id, state, node_id, cost_milli_cu, price, input_hash, input_bytes, purpose, created_at, assigned_at, started_at, finished_at)
+        VALUES (gen_random_uuid(), ${owner.id}::uuid, ${id}, 'succeeded'::"JobState", ${node.id}::uuid, 5, 1, 'h', 1, 'customer'::"JobPurpose",
+                ${new Date(finished.getTime() - 3_000)}, ${new Date(finished.getTime() - 3_000)}, ${new Date(finished.getTime() - 2_000)}, ${finished})`;
+    }
+    invalidateLiveNetwork(); // the market's short cache of the network predates this worker
+  });
+
+  it("shows a public uploaded model with the opted-in workers as its supply, and nothing of a private one", async () => {
+    const { markets } = await getMarket({});
+    const pub = markets.find((m) => m.modelId === PUBLIC);
+    expect(pub).toMatchObject({ model: `custom-${PUBLIC.slice(0, 12)}`, region: "eu-central", workersOnline: 1, freeSlots: 3 });
+    expect(pub?.timeToResultMs.samples).toBe(1);
+    expect(JSON.stringify(markets)).not.toContain(PRIVATE.slice(0, 12));
+    // Asked for by name: the public one answers, the private one is unknown to the public market.
+    expect((await getMarket({ model: PUBLIC })).markets.map((m) => m.workersOnline)).toEqual([1]);
+    await expect(getMarket({ model: `custom-${PRIVATE.slice(0, 12)}` })).rejects.toThrow(/unknown model/);
+  });
+
+  it("counts a private model's jobs in the explorer's activity as `private`, never by its slug", async () => {
+    const { activity } = await listRecentActivity({ limit: 50 });
+    expect(activity.some((a) => a.model === `custom-${PUBLIC.slice(0, 12)}`)).toBe(true);
+    expect(activity.some((a) => a.model === "private" && a.jobs === 1)).toBe(true);
+    expect(JSON.stringify(activity)).not.toContain(PRIVATE.slice(0, 12));
   });
 });

@@ -1,4 +1,5 @@
-import { loadModelSlugs } from "@proofgrid/db/market/model-slugs";
+import { loadPublicModelSlugs } from "@proofgrid/db/market/model-slugs";
+import { isCustomModelSlug } from "@proofgrid/por";
 import { sql } from "@proofgrid/db/sql-client";
 import { findRegion } from "@proofgrid/indexer";
 import { z } from "zod";
@@ -81,9 +82,23 @@ export async function getMarket(query: TMarketQuery): Promise<MarketView> {
     }
     return g;
   };
+  for (const key of times.keys()) {
+    const [modelId = "", region = ""] = key.split("|");
+    if (query.region === undefined || region === query.region) group(modelId, region);
+  }
+  // Uploaded models (issue 17) shown: the one asked for, and public ones with results in the
+  // window. Private ones never reach a public feed (loadPublicModelSlugs leaves them out).
+  const modelIds = new Set([...groups.values()].map((g) => g.modelId));
+  for (const w of workers) for (const m of w.models) modelIds.add(m);
+  if (model) modelIds.add(model.id);
+  const known = modelIds.size === 0 ? [] : await loadPublicModelSlugs(sql(), { modelIds: [...modelIds] });
+  const slugs = new Map(known.map((r) => [r.id, r.slug]));
+  const uploaded = known.filter((r) => r.custom && isCustomModelSlug(r.slug)).map((r) => r.id);
   for (const w of workers) {
     if (w.quarantined || (query.region !== undefined && w.region !== query.region)) continue;
-    for (const m of new Set(w.models)) {
+    // A worker that opted in to uploaded models serves every one of them: its supply counts for each.
+    const serves = new Set([...w.models, ...(w.acceptsCustomModels ? uploaded : [])]);
+    for (const m of serves) {
       if (model && m !== model.id) continue;
       const g = group(m, w.region);
       g.workers++;
@@ -91,14 +106,6 @@ export async function getMarket(query: TMarketQuery): Promise<MarketView> {
       g.asks.push(w.askPerCuBaseUnits);
     }
   }
-  for (const key of times.keys()) {
-    const [modelId = "", region = ""] = key.split("|");
-    if (query.region === undefined || region === query.region) group(modelId, region);
-  }
-
-  const ids = [...new Set([...groups.values()].map((g) => g.modelId))];
-  const slugs =
-    ids.length === 0 ? new Map<string, string>() : new Map((await loadModelSlugs(sql(), { modelIds: ids })).map((r) => [r.id, r.slug]));
 
   const markets: MarketEntry[] = [];
   for (const g of groups.values()) {
