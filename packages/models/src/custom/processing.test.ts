@@ -8,7 +8,7 @@ import { encodeText } from "../encoder/tokenizer.ts";
 import { ModelInputError } from "../model-input-error.ts";
 import { createCustomPipeline } from "./custom-pipeline.ts";
 import { preprocessInput } from "./preprocess-input.ts";
-import { postprocessOutput, type Processing, processingProblem } from "./processing.ts";
+import { PROCESSING_LIMITS, postprocessOutput, type Processing, processingProblem } from "./processing.ts";
 import { affineModel, argMaxModel, COLOUR_LABELS, colourModel, tokenModel } from "./testing/build-onnx.ts";
 import type { TensorJson } from "./tensor-check.ts";
 import { validateOnnx } from "./validate-onnx.ts";
@@ -159,6 +159,13 @@ describe("postprocessOutput", () => {
       [0.5, 0.5, 0],
       [0.333333, 0.333333, 0.333333],
     ]);
+  });
+
+  it("bounds the work and the answer: rows past PROCESSING_LIMITS.maxResultElements scores are not read", () => {
+    const r = postprocessOutput(processing({ postprocessing: "softmax" }), out(new Array(4 * 50_000).fill(0), [4, 50_000])) as {
+      probabilities: number[][];
+    };
+    expect(r.probabilities).toHaveLength(PROCESSING_LIMITS.maxResultElements / 50_000);
   });
 
   it("names the five most probable classes, ties in index order, and is null for raw", () => {

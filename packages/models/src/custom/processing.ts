@@ -48,13 +48,16 @@ export const PROCESSING_LIMITS = {
   maxLabelChars: 200,
   /** Classes shown by `labels`. */
   topK: 5,
-  /** `image`: the largest input the platform writes, in elements (C·H·W); 3·1024·1024. */
-  maxImageElements: 3 * 1024 * 1024,
+  /** `image`: the largest input the platform writes, in elements (C·H·W): 3·640·640, ~12 MB of
+   * JSON made from a small picture, so a request cannot make the platform store far more. */
+  maxImageElements: 3 * 640 * 640,
   /** `text`: tokens when the model's sequence axis has no bound below it. */
   maxTextTokens: 512,
-  /** `softmax`: rows of probabilities returned (batch × leading axes), and classes per row. */
+  /** `softmax`/`labels`: rows (batch × leading axes), classes per row, and scores read in all
+   * (computed on every read of the job: bounded work and a bounded answer). */
   maxRows: 64,
   maxClasses: 100_000,
+  maxResultElements: 100_000,
 } as const;
 
 /** ImageNet's statistics: what most vision models exported from PyTorch expect. */
@@ -182,7 +185,12 @@ export function postprocessOutput(processing: Pick<Processing, "postprocessing" 
   if (!first || !Array.isArray(first.shape) || !Array.isArray(first.data) || first.shape.length === 0) return null;
   const classes = first.shape.at(-1) as number;
   if (classes < 1 || classes > PROCESSING_LIMITS.maxClasses) return null;
-  const rows = Math.min(PROCESSING_LIMITS.maxRows, Math.floor(first.data.length / classes));
+  const rows = Math.min(
+    PROCESSING_LIMITS.maxRows,
+    Math.floor(first.data.length / classes),
+    Math.floor(PROCESSING_LIMITS.maxResultElements / classes),
+  );
+  if (rows < 1) return null;
   if (first.data.some((v) => typeof v !== "number")) return null;
   const probabilities = softmaxRows(first.data as number[], classes, rows);
   if (processing.postprocessing === "softmax") return { probabilities };
