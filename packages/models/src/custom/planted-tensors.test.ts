@@ -35,24 +35,56 @@ const outputsArb = fc.oneof(
   fc.tuple(intTensor("pixel", "UINT8"), intTensor("mask", "BOOL")),
 );
 
+const unitTensor = fc.integer({ min: 2, max: 50 }).map((n): TensorJson => {
+  const raw = Array.from({ length: n }, (_, i) => Math.exp(Math.sin(i * 7.1) * 4));
+  const sum = raw.reduce((a, b) => a + b, 0);
+  return { name: "probabilities", datatype: "FP32", shape: [1, n], data: raw.map((v) => Math.fround(v / sum)) };
+});
+
 describe("plantWrongOutput for an uploaded model's tensors", () => {
-  it("property: a planted output is well-formed for the model and fails the comparison at either tolerance", () => {
+  it("property: a planted output is well-formed for the model, in its range and signs, and fails the comparison at either tolerance", () => {
     fc.assert(
-      fc.property(outputsArb, fc.integer({ min: 0, max: 2 ** 31 - 1 }), (outputs, seed) => {
-        const truth = { outputs: [...outputs] };
-        const planted = plantWrongOutput("tensor", truth, seed);
+      fc.property(fc.oneof(outputsArb, fc.tuple(unitTensor)), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (outputs, seed) => {
+        const truth = { outputs: structuredClone([...outputs]) };
+        const planted = plantWrongOutput("tensor", truth, seed) as { outputs: TensorJson[] } | null;
+        const changeable = outputs.some((t) =>
+          t.datatype === "FP32" || t.datatype === "FP64" ? (t.data as number[]).some((v) => Math.abs(v) >= 0.02) : t.data.length > 0,
+        );
+        if (!changeable) {
+          expect(planted).toBeNull();
+          return;
+        }
+        if (planted === null) throw new Error("a changeable output was not planted");
         const signature = { inputs: [], outputs: outputs.map((t) => ({ name: t.name, elemType: ELEM[t.datatype] as string })) };
         expect(checkCustomJobOutput(signature, planted)).toBeNull();
         for (const deterministic of [true, false]) {
-          const r = compareCustomOutputs({ a: (planted as { outputs: unknown }).outputs, b: truth.outputs, deterministic });
+          const r = compareCustomOutputs({ a: planted.outputs, b: truth.outputs, deterministic });
           expect(r.match).toBe(false);
           expect(r.reason).toBe("out_of_tolerance");
+        }
+        // What a lazy checker could test without running the model holds: signs, [0, 1], integer ranges.
+        for (const [k, t] of outputs.entries()) {
+          const got = planted.outputs[k]?.data as (number | boolean)[];
+          const want = t.data as (number | boolean)[];
+          if (t.datatype === "FP32" || t.datatype === "FP64") {
+            expect(got.map((v) => Math.sign(v as number))).toEqual(want.map((v) => Math.sign(v as number)));
+            if ((want as number[]).every((v) => v >= 0 && v <= 1)) expect((got as number[]).every((v) => v >= 0 && v <= 1)).toBe(true);
+          } else if (t.datatype !== "BOOL" && new Set(want).size > 1) {
+            const lo = Math.min(...(want as number[]));
+            const hi = Math.max(...(want as number[]));
+            expect((got as number[]).every((v) => v >= lo && v <= hi)).toBe(true);
+          }
         }
         // The truth itself is untouched.
         expect(compareCustomOutputs({ a: truth.outputs, b: outputs, deterministic: true }).match).toBe(true);
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("plants nothing on empty or all-near-zero outputs", () => {
+    expect(plantWrongOutput("tensor", { outputs: [{ name: "boxes", datatype: "FP32", shape: [0, 6], data: [] }] }, 1)).toBeNull();
+    expect(plantWrongOutput("tensor", { outputs: [{ name: "y", datatype: "FP32", shape: [1, 2], data: [0, 0.001] }] }, 1)).toBeNull();
   });
 });
 

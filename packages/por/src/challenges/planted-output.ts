@@ -12,7 +12,8 @@ type Kind = OutputKind | "tensor";
 
 const LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789";
 
-export function plantWrongOutput(kind: Kind, output: unknown, seed: number): unknown {
+/** The output made wrong; null when this output has nothing that can be changed (an uploaded model's empty tensors). */
+export function plantWrongOutput(kind: Kind, output: unknown, seed: number): unknown | null {
   const prng = createPrng(`planted-${seed >>> 0}-0000000000`);
   const copy = structuredClone(output) as Record<string, unknown>;
   switch (kind) {
@@ -91,29 +92,44 @@ const INT_RANGE: Record<string, [number, number]> = {
   INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };
 
+/** FP32's largest finite value: a drifted element stays a float32 (JSON has no Infinity). */
+const FP32_MAX = 3.4028234663852886e38;
+
 /**
- * An uploaded model's outputs, wrong the way a cheaper model would be wrong: a float output
- * drifted by 5 % of each value plus 0.01 on a tenth of its elements (at least one) — twenty
- * times the non-deterministic tolerance (atol 1e-3, rtol 1e-2), with the shape, datatype and
- * magnitudes of the real output — else an integer output's element moved by one (an argmax
- * off by one class), else a boolean flipped. The output that is changed is drawn among those
- * with elements, so a checker cannot compare only the first.
+ * An uploaded model's outputs, wrong the way a cheaper model would be wrong, in the form and
+ * range of the real ones: a float output's elements of magnitude at least 0.02 (a tenth of
+ * them, at least one) scaled by 1 ± (10–20 %) — beyond both tolerances of the comparison
+ * (atol 1e-3 + rtol 1e-2·|b| < 0.1·|b| there) — keeping their sign, so a ReLU or a
+ * probability stays non-negative, and towards 0 when growing would leave [0, 1] for an
+ * output that lies in it or overflow float32; else an integer output's element moved by one
+ * within the tensor's own range (an argmax off by one class); else a boolean flipped. The
+ * output that is changed is drawn among those that can be, so a checker cannot compare only
+ * the first. Null when no element can be changed (every output empty or near zero): the job
+ * is not planted, rather than planted with a "wrong" output equal to the right one.
  */
-function plantWrongTensors(copy: Record<string, unknown>, prng: ReturnType<typeof createPrng>): unknown {
+function plantWrongTensors(copy: Record<string, unknown>, prng: ReturnType<typeof createPrng>): unknown | null {
   const outputs = Array.isArray(copy.outputs) ? (copy.outputs as TensorLike[]) : [];
-  const usable = outputs.filter((t) => Array.isArray(t.data) && (t.data as unknown[]).length > 0);
-  const floats = usable.filter((t) => t.datatype === "FP32" || t.datatype === "FP64");
-  const pool = floats.length > 0 ? floats : usable;
+  const values = (t: TensorLike) => (Array.isArray(t.data) ? (t.data as unknown[]) : []);
+  const isFloat = (t: TensorLike) => t.datatype === "FP32" || t.datatype === "FP64";
+  const big = (t: TensorLike) => values(t).flatMap((v, i) => (typeof v === "number" && Math.abs(v) >= 0.02 ? [i] : []));
+  const floats = outputs.filter((t) => isFloat(t) && big(t).length > 0);
+  const others = outputs.filter((t) => !isFloat(t) && values(t).length > 0);
+  const pool = floats.length > 0 ? floats : others;
   const t = pool.length > 0 ? pool[prng.int(0, pool.length - 1)] : undefined;
-  if (!t) return copy;
+  if (!t) return null;
   const data = t.data as (number | boolean)[];
-  if (t.datatype === "FP32" || t.datatype === "FP64") {
-    const n = Math.max(1, Math.round(data.length / 10));
+  if (isFloat(t)) {
+    const candidates = big(t);
+    const unit = data.every((v) => typeof v === "number" && v >= 0 && v <= 1);
+    const n = Math.max(1, Math.round(candidates.length / 10));
     for (let k = 0; k < n; k++) {
-      const i = prng.int(0, data.length - 1);
+      const i = candidates[prng.int(0, candidates.length - 1)] as number;
       const v = data[i] as number;
-      const drift = (0.05 * Math.abs(v) + 0.01) * (prng.nextFloat() < 0.5 ? -1 : 1);
-      data[i] = t.datatype === "FP32" ? Math.fround(v + drift) : v + drift;
+      const factor = 0.1 + prng.nextFloat() * 0.1;
+      let grow = prng.nextFloat() < 0.5;
+      if ((unit && v * (1 + factor) > 1) || Math.abs(v) * (1 + factor) > FP32_MAX) grow = false;
+      const next = v * (grow ? 1 + factor : 1 - factor);
+      data[i] = t.datatype === "FP32" ? Math.fround(next) : next;
     }
     return copy;
   }
@@ -122,8 +138,17 @@ function plantWrongTensors(copy: Record<string, unknown>, prng: ReturnType<typeo
     data[i] = !data[i];
     return copy;
   }
-  const [lo, hi] = INT_RANGE[String(t.datatype)] ?? [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
-  const v = data[i] as number;
-  data[i] = v + 1 <= hi ? v + 1 : Math.max(lo, v - 1);
+  const ints = data as number[];
+  const [typeLo, typeHi] = INT_RANGE[String(t.datatype)] ?? [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+  let lo = ints[0] as number;
+  let hi = lo;
+  for (const v of ints) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  // Within the values the tensor holds when it holds several (a class id stays a class id).
+  if (lo === hi) [lo, hi] = [typeLo, typeHi];
+  const v = ints[i] as number;
+  ints[i] = v + 1 <= hi ? v + 1 : Math.max(lo, v - 1);
   return copy;
 }

@@ -108,6 +108,8 @@ export async function plantChecks(opts: { sinceMs: number }): Promise<number> {
     if (!j || j.node_id === null) break;
     // An uploaded model's job (kind `tensor`) is planted with drifted tensors (issue 17).
     const wrong = plantWrongOutput(j.kind as OutputKind | "tensor", j.output, randomInt(2 ** 31));
+    // Nothing to change (empty tensors): not planted, never shown a "wrong" output equal to the truth.
+    if (wrong === null) continue;
     await insertPlantedCheck(sql(), {
       subjectNodeId: j.node_id,
       subjectOrgId: j.node_org,
