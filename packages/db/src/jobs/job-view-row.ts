@@ -30,7 +30,9 @@ export interface JobViewRow {
   /** The output, when asked for and the job has one. */
   output: unknown;
   /** With the output: the processing of the uploaded model's listing the job was submitted
-   * under (null for a catalog model, or when that listing is gone). */
+   * under (null for a catalog model, or when that listing is gone — a listing registered again
+   * after the job is another listing: its labels never relabel an older job). A listing's
+   * processing never changes in place. */
   processing?: { postprocessing: string; options: unknown } | null;
 }
 
@@ -89,6 +91,7 @@ export async function selectJobView(db: Db, opts: { orgId: string; jobId: string
     LEFT JOIN nodes n ON n.id = j.node_id
     LEFT JOIN job_payloads p ON p.job_id = j.id
     LEFT JOIN custom_models cm ON ${opts.withOutput}::boolean AND cm.org_id = j.processing_org_id AND cm.model_id = j.model_id
+      AND cm.created_at <= j.created_at
     WHERE j.id = ${opts.jobId}::uuid AND j.org_id = ${opts.orgId}::uuid`;
   const r = rows[0];
   if (!r) return undefined;

@@ -44,10 +44,11 @@ export async function insertRerunJob(db: Db, opts: InsertRerunJobOptions): Promi
   const { id: newId, orgId, source: job, price } = opts;
   await db.$executeRaw`
     INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, client_region, purpose, rerun_of_id,
-                      max_price_per_cu, placement)
+                      max_price_per_cu, placement, processing_org_id)
     VALUES (${newId}::uuid, ${orgId}::uuid, ${job.model_id}, ${job.cost_milli_cu}, ${price}, ${job.input_hash}, ${job.input_bytes},
             ${job.client_region}, 'rerun', ${job.id}::uuid, ${job.max_price_per_cu},
-            ${JSON.stringify({ declined: job.node_id ? [job.node_id] : [] })}::jsonb)`;
+            ${JSON.stringify({ declined: job.node_id ? [job.node_id] : [] })}::jsonb,
+            (SELECT processing_org_id FROM jobs WHERE id = ${job.id}::uuid))`;
   await db.$executeRaw`
     INSERT INTO job_payloads (job_id, input) SELECT ${newId}::uuid, input FROM job_payloads WHERE job_id = ${job.id}::uuid`;
 }

@@ -122,6 +122,8 @@ export async function loadModelDemand(db: Db, opts: LoadModelDemandOptions): Pro
           AND created_at < ${horizon} AND purpose <> 'challenge' AND org_id <> ${opts.orgId}::uuid
         ORDER BY created_at DESC
         LIMIT ${opts.limit}
-      ) d LEFT JOIN models m ON m.id = d.model_id
+      ) d JOIN models m ON m.id = d.model_id
+      -- Another organisation's private uploaded model is never named to a provider (issue 17).
+      WHERE m.built_in OR EXISTS (SELECT 1 FROM custom_models cm WHERE cm.model_id = m.id AND cm.visibility = 'public')
       GROUP BY d.model_id, m.slug ORDER BY jobs DESC`;
 }

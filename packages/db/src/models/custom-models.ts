@@ -83,6 +83,42 @@ export async function updateModelOwnership(
   return n > 0;
 }
 
+/**
+ * Another organisation's public listing of the model whose processing differs from `mine`,
+ * by that organisation's name; null when none. Every public listing of the same bytes shares
+ * one processing: the royalty a job pays may come from the cheapest of them (jobListing), so a
+ * copy published with its own labels or normalisation would change what every other
+ * customer's jobs get. Locks the model's row first, so two concurrent publishers are checked
+ * one after the other (inside the caller's transaction).
+ */
+export async function conflictingPublicProcessing(
+  db: Db,
+  mine: {
+    orgId: string;
+    modelId: string;
+    preprocessing?: ModelPreprocessing;
+    postprocessing?: ModelPostprocessing;
+    processingOptions?: Record<string, unknown> | null;
+  },
+): Promise<string | null> {
+  await db.$queryRaw`SELECT id FROM models WHERE id = ${mine.modelId} FOR UPDATE`;
+  // Unset fields are the caller's current listing's (a visibility change alone).
+  const rows = await db.$queryRaw<{ name: string }[]>`
+    WITH me AS (
+      SELECT COALESCE(${mine.preprocessing ?? null}::text, (SELECT preprocessing::text FROM custom_models WHERE org_id = ${mine.orgId}::uuid AND model_id = ${mine.modelId})) AS pre,
+             COALESCE(${mine.postprocessing ?? null}::text, (SELECT postprocessing::text FROM custom_models WHERE org_id = ${mine.orgId}::uuid AND model_id = ${mine.modelId})) AS post,
+             CASE WHEN ${mine.processingOptions === undefined}::boolean
+                  THEN (SELECT processing_options FROM custom_models WHERE org_id = ${mine.orgId}::uuid AND model_id = ${mine.modelId})
+                  ELSE ${mine.processingOptions === undefined || mine.processingOptions === null ? null : JSON.stringify(mine.processingOptions)}::jsonb END AS options
+    )
+    SELECT o.name FROM custom_models cm JOIN organizations o ON o.id = cm.org_id, me
+    WHERE cm.model_id = ${mine.modelId} AND cm.visibility = 'public' AND cm.org_id <> ${mine.orgId}::uuid
+      AND (cm.preprocessing::text IS DISTINCT FROM me.pre OR cm.postprocessing::text IS DISTINCT FROM me.post
+           OR cm.processing_options IS DISTINCT FROM me.options)
+    LIMIT 1`;
+  return rows[0]?.name ?? null;
+}
+
 /** The listing of an uploaded model a job of an organisation is submitted under (jobListing). */
 export interface JobListing {
   orgId: string;

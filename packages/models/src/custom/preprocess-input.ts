@@ -51,14 +51,23 @@ async function preprocessImage(inputs: readonly TensorSignature[], options: Proc
   const std = options.std ?? defaults.std;
   let pipeline = sharp(image.bytes).flatten({ background: "#ffffff" }).resize(w, h, { fit: "fill", kernel: "linear" });
   pipeline = c === 1 ? pipeline.grayscale() : pipeline.toColourspace("srgb");
-  const { data, info } = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  if (info.channels !== c) throw new Error(`decoded image has ${info.channels} channels, expected ${c}`);
+  let decoded: { data: Buffer; info: sharp.OutputInfo };
+  try {
+    decoded = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    // A header that reads but a body that does not (a truncated or corrupt file).
+    throw new ModelInputError(`image could not be decoded: ${(err as Error).message.slice(0, 200)}`);
+  }
+  const { data, info } = decoded;
+  if (info.channels !== c) throw new ModelInputError(`the image decoded to ${info.channels} channels; the model takes ${c}`);
   const plane = h * w;
   const out = new Array<number>(c * plane);
   for (let ch = 0; ch < c; ch++) {
+    // A pixel is one of 256 values: each channel's 256 results once, then a lookup per pixel.
     const m = mean[ch] as number;
     const s = std[ch] as number;
-    for (let i = 0; i < plane; i++) out[ch * plane + i] = f32(((data[i * c + ch] as number) / 255 - m) / s);
+    const table = Array.from({ length: 256 }, (_, v) => f32((v / 255 - m) / s));
+    for (let i = 0; i < plane; i++) out[ch * plane + i] = table[data[i * c + ch] as number] as number;
   }
   const tensor: TensorJson = { name: sig.name, datatype: "FP32", shape: [1, c, h, w], data: out };
   return {

@@ -175,5 +175,7 @@ describe("postprocessOutput", () => {
     };
     expect(r.top[0]?.map((t) => t.label)).toEqual(["b", "d", "f", "g", "e"]);
     expect(postprocessOutput(processing({}), out([1], [1]))).toBeNull();
+    // Labels that are not the output's classes name nothing (a worker's [7, 1] for [1, 7]).
+    expect(postprocessOutput(processing({ postprocessing: "labels", options: { labels } }), out([0, 6, 1, 5, 2, 4, 3], [7, 1]))).toBeNull();
   });
 });

@@ -46,11 +46,13 @@ export interface Processing {
 export const PROCESSING_LIMITS = {
   maxLabels: 10_000,
   maxLabelChars: 200,
+  /** All labels of a listing, as JSON: every read of a job's result and of the listing carries them. */
+  maxLabelsJsonBytes: 64 * 1024,
   /** Classes shown by `labels`. */
   topK: 5,
-  /** `image`: the largest input the platform writes, in elements (C·H·W): 3·640·640, ~12 MB of
+  /** `image`: the largest input the platform writes, in elements (C·H·W): 3·384·384, ~5 MB of
    * JSON made from a small picture, so a request cannot make the platform store far more. */
-  maxImageElements: 3 * 640 * 640,
+  maxImageElements: 3 * 384 * 384,
   /** `text`: tokens when the model's sequence axis has no bound below it. */
   maxTextTokens: 512,
   /** `softmax`/`labels`: rows (batch × leading axes), classes per row, and scores read in all
@@ -128,12 +130,16 @@ export function textRoles(inputs: readonly TensorSignature[]): TextRole[] | stri
   if (inputs.length < 1 || inputs.length > 3)
     return `the text preprocessing feeds token ids, a mask and token types; the model has ${inputs.length} inputs`;
   const roles: TextRole[] = [];
-  for (const [i, t] of inputs.entries()) {
-    const role: TextRole | null = i === 0 ? "ids" : /mask/i.test(t.name) ? "mask" : /type|segment/i.test(t.name) ? "types" : null;
-    if (!role) return `input '${t.name}' is neither an attention mask nor token types (by its name): the text preprocessing cannot fill it`;
-    if (roles.includes(role)) return `two inputs read as the ${role}`;
+  // By name (a mask, token types), else the token ids: the first input whatever its name when
+  // the others are named, so `[attention_mask, input_ids]` feeds each its own.
+  for (const t of inputs) {
+    const role: TextRole | null = /mask/i.test(t.name) ? "mask" : /type|segment/i.test(t.name) ? "types" : "ids";
+    if (roles.includes(role)) {
+      return `two inputs read as the ${role === "ids" ? "token ids" : role} (by their names: '*mask*' the attention mask, '*type*' the token types, another the ids)`;
+    }
     roles.push(role);
   }
+  if (!roles.includes("ids")) return "no input reads as the token ids: the text preprocessing needs one besides the mask and token types";
   return roles;
 }
 
@@ -191,14 +197,17 @@ export function postprocessOutput(processing: Pick<Processing, "postprocessing" 
     Math.floor(PROCESSING_LIMITS.maxResultElements / classes),
   );
   if (rows < 1) return null;
-  if (first.data.some((v) => typeof v !== "number")) return null;
-  const probabilities = softmaxRows(first.data as number[], classes, rows);
+  // Named classes must be the output's classes: a worker's [N, 1] for [1, N] names nothing.
+  const labels = processing.options.labels;
+  if (processing.postprocessing === "labels" && labels && labels.length !== classes) return null;
+  const read = first.data.slice(0, rows * classes);
+  if (read.some((v) => typeof v !== "number")) return null;
+  const probabilities = softmaxRows(read as number[], classes, rows);
   if (processing.postprocessing === "softmax") return { probabilities };
-  const labels = processing.options.labels ?? [];
   return {
     top: probabilities.map((p) =>
       p
-        .map((score, index) => ({ index, label: labels[index] ?? `#${index}`, score }))
+        .map((score, index) => ({ index, label: labels?.[index] ?? `#${index}`, score }))
         .sort((a, b) => b.score - a.score || a.index - b.index)
         .slice(0, PROCESSING_LIMITS.topK),
     ),

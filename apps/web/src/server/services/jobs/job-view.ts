@@ -125,7 +125,8 @@ export function toJobView(row: JobViewSource, output?: unknown): JobView {
     startedAt: row.startedAt?.toISOString() ?? null,
     finishedAt: row.finishedAt?.toISOString() ?? null,
     ...(output === undefined ? {} : { output }),
-    ...resultOf(row.processing, output),
+    // Not for a result proven wrong: its labels would be the cheater's.
+    ...(row.verification === "disputed" || row.verification === "refunded" ? {} : resultOf(row.processing, output)),
   };
 }
 

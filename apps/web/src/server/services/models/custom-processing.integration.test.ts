@@ -5,6 +5,8 @@ import { encodeText } from "@proofgrid/models/encoder/tokenizer";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET as getJobRoute } from "~/app/api/v1/jobs/[id]/route";
+import { POST as rerunRoute } from "~/app/api/v1/jobs/[id]/rerun/route";
+import { DELETE as deleteRoute, PATCH as updateRoute } from "~/app/api/v1/models/[id]/route";
 import { POST as submitBatchRoute } from "~/app/api/v1/jobs/batch/route";
 import { POST as submitRoute } from "~/app/api/v1/jobs/route";
 import { POST as registerRoute } from "~/app/api/v1/models/route";
@@ -34,6 +36,8 @@ const ORIGIN = "http://127.0.0.1";
 let ownerKey: string;
 let customerKey: string;
 let worker: TestWorker;
+/** A re-run is placed on any worker but the one that ran its source. */
+let otherWorker: TestWorker;
 const pipelines = new Map<string, CustomPipeline>();
 
 beforeAll(async () => {
@@ -42,6 +46,7 @@ beforeAll(async () => {
   ownerKey = (await createApiKey({ orgId: owner, name: "owner", scopes: [...API_SCOPES] })).key;
   customerKey = (await createApiKey({ orgId: customer, name: "customer", scopes: [...API_SCOPES] })).key;
   worker = await createWorker({ orgId: await createOrg("processing-provider", "provider"), models: [], acceptsCustomModels: true });
+  otherWorker = await createWorker({ orgId: await createOrg("processing-provider-2", "provider"), models: [], acceptsCustomModels: true });
 }, 120_000);
 afterAll(async () => {
   for (const p of pipelines.values()) await p.dispose();
@@ -81,12 +86,18 @@ async function getJob(id: string) {
 }
 
 /** The worker's side: placed, leased, run by the real pipeline from the platform's store, completed. */
-async function serve(n: number): Promise<void> {
+async function serve(n: number, only?: TestWorker): Promise<void> {
   const deadline = Date.now() + 30_000;
   let served = 0;
   while (served < n && Date.now() < deadline) {
     await new Dispatcher().tick();
-    const leased = await leaseJob({ node: worker.identity, waitMs: 0 });
+    let leased: Awaited<ReturnType<typeof leaseJob>> = null;
+    let by = worker;
+    for (const w of only ? [only] : [worker, otherWorker]) {
+      leased = await leaseJob({ node: w.identity, waitMs: 0 });
+      by = w;
+      if (leased) break;
+    }
     if (!leased) {
       await sleep(50);
       continue;
@@ -103,7 +114,7 @@ async function serve(n: number): Promise<void> {
       pipelines.set(modelId, pipeline);
     }
     const output = await pipeline.run(leased.input as { inputs: unknown });
-    expect((await completeAs(worker, { id: leased.jobId, attempt: leased.attempt }, output)).status).toBe("accepted");
+    expect((await completeAs(by, { id: leased.jobId, attempt: leased.attempt }, output)).status).toBe("accepted");
     served++;
   }
   expect(served).toBe(n);
@@ -179,6 +190,97 @@ describe("an image classifier published with `image` and `labels`", () => {
     expect(text.status).toBe(400);
     expect(text.body.error?.message).toMatch(/takes \{image/);
     expect(await db().job.count()).toBe(before);
+  });
+});
+
+describe("a listing's processing is the customers' to rely on", () => {
+  let slug: string;
+  let id: string;
+  let jobId: string;
+
+  it("is shared by every public listing of the same bytes: a copy with other labels is refused publication (409)", async () => {
+    const r = await register(colourModel(), { name: "colours again" });
+    // The owner already has these bytes with image + labels: other processing is a 409, the same is its model.
+    expect(r.status).toBe(409);
+    expect(r.body.error?.message).toMatch(/already has this model with preprocessing image and postprocessing labels/);
+    const same = await register(colourModel(), {
+      name: "colours",
+      preprocessing: "image",
+      postprocessing: "labels",
+      labels: JSON.stringify(COLOUR_LABELS),
+      dimBounds: JSON.stringify({ batch: 1 }),
+    });
+    expect(same.status).toBe(200);
+    slug = same.body.slug as string;
+    id = same.body.id as string;
+    // Another organisation publishing the same bytes with swapped labels, cheaper: refused.
+    const swapped = await register(
+      colourModel(),
+      {
+        name: "mine now",
+        visibility: "public",
+        preprocessing: "image",
+        postprocessing: "labels",
+        labels: JSON.stringify(["blue", "green", "red"]),
+        dimBounds: JSON.stringify({ batch: 1 }),
+      },
+      customerKey,
+    );
+    expect(swapped.status).toBe(409);
+    expect(swapped.body.error?.message).toMatch(/already public from processing-owner with another processing/);
+    // Kept private it is its own: the customer's own jobs take its own listing.
+    const own = await register(
+      colourModel(),
+      { name: "my copy", visibility: "private", dimBounds: JSON.stringify({ batch: 1 }) },
+      customerKey,
+    );
+    expect(own.status, JSON.stringify(own.body)).toBe(201);
+    const publish = await updateRoute(
+      new Request(`${ORIGIN}/api/v1/models/${id}`, {
+        method: "PATCH",
+        headers: { ...auth(customerKey), "content-type": "application/json" },
+        body: JSON.stringify({ visibility: "public" }),
+      }),
+      { params: Promise.resolve({ id }) },
+    );
+    expect(publish.status).toBe(409);
+    await deleteRoute(new Request(`${ORIGIN}/api/v1/models/${id}`, { method: "DELETE", headers: auth(customerKey) }), {
+      params: Promise.resolve({ id }),
+    });
+  });
+
+  it("stays with the job: a re-run keeps it; registered again with other labels, the owner relabels none of the earlier jobs", async () => {
+    const sub = await submit({ model: slug, input: { image: await png([200, 10, 10]) } });
+    expect(sub.status, JSON.stringify(sub.body)).toBe(201);
+    jobId = sub.body.id as string;
+    await serve(1);
+    expect((await getJob(jobId)).result).toMatchObject({ top: [[{ label: "red" }, {}, {}]] });
+    // Proven wrong (as a fraud verdict leaves it): its labels would be the cheater's, so none; its re-run has them.
+    await db().job.update({ where: { id: jobId }, data: { verification: "refunded" } });
+    expect((await getJob(jobId)).result).toBeUndefined();
+    const rerun = await rerunRoute(new Request(`${ORIGIN}/api/v1/jobs/${jobId}/rerun`, { method: "POST", headers: auth(customerKey) }), {
+      params: Promise.resolve({ id: jobId }),
+    });
+    const rerunBody = (await rerun.json()) as Body;
+    expect(rerun.status, JSON.stringify(rerunBody)).toBe(201);
+    await serve(1); // on the worker that did not run the source
+    expect((await getJob(rerunBody.id as string)).result).toMatchObject({ top: [[{ label: "red" }, {}, {}]] });
+    // The owner gives it up and registers the bytes again, labels reversed.
+    await deleteRoute(new Request(`${ORIGIN}/api/v1/models/${id}`, { method: "DELETE", headers: auth(ownerKey) }), {
+      params: Promise.resolve({ id }),
+    });
+    const again = await register(colourModel(), {
+      name: "colours",
+      visibility: "public",
+      preprocessing: "image",
+      postprocessing: "labels",
+      labels: JSON.stringify(["blue", "green", "red"]),
+      dimBounds: JSON.stringify({ batch: 1 }),
+    });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    const view = await getJob(rerunBody.id as string);
+    expect(view.output).toBeDefined();
+    expect(view.result).toBeUndefined();
   });
 });
 

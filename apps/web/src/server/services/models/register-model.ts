@@ -9,7 +9,12 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { insertModelOwnership, insertUploadedModel, listVisibleCustomModels } from "@proofgrid/db/models/custom-models";
+import {
+  conflictingPublicProcessing,
+  insertModelOwnership,
+  insertUploadedModel,
+  listVisibleCustomModels,
+} from "@proofgrid/db/models/custom-models";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { runInSandbox } from "@proofgrid/models/custom/sandbox-run";
 import { POSTPROCESSING, PREPROCESSING, PROCESSING_LIMITS, type Processing, processingProblem } from "@proofgrid/models/custom/processing";
@@ -23,6 +28,7 @@ import { logger } from "../../logger.ts";
 import { customModelView } from "./list-models.ts";
 import { modelStore } from "./model-store.ts";
 import { MAX_ROYALTY_BASE_UNITS } from "./model-royalty.ts";
+import { publishConflict } from "./update-model.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { getFinishedUpload, removeUpload, UPLOAD_ID } from "./model-uploads.ts";
 
@@ -75,6 +81,9 @@ const ZModelOptions = z.strictObject({
     .array(pgText().min(1).max(PROCESSING_LIMITS.maxLabelChars))
     .min(1)
     .max(PROCESSING_LIMITS.maxLabels)
+    .refine((l) => JSON.stringify(l).length <= PROCESSING_LIMITS.maxLabelsJsonBytes, {
+      message: `at most ${PROCESSING_LIMITS.maxLabelsJsonBytes} bytes of labels in all`,
+    })
     .optional()
     .describe("`labels`: the name of each class, in the order of the first output's last axis."),
   royalty: ZRoyalty.prefault("0").describe(
@@ -151,7 +160,21 @@ export async function registerModelBytes(opts: {
   const id = createHash("sha256").update(bytes).digest("hex");
   const pricePerCu = getEnv().PRICE_PER_CU_BASE_UNITS;
   const [mine] = await listVisibleCustomModels(sql(), { orgId, modelId: id, limit: 1 });
-  if (mine?.owned) return { status: 200, model: customModelView(mine, pricePerCu) };
+  if (mine?.owned) {
+    // The same bytes again: the listing as it is; new processing would be dropped in silence.
+    const asked = processingOf(options);
+    const same =
+      mine.preprocessing === asked.preprocessing &&
+      mine.postprocessing === asked.postprocessing &&
+      JSON.stringify(mine.processingOptions ?? {}) === JSON.stringify(asked.options);
+    if (!same) {
+      throw new AppError(
+        "CONFLICT",
+        `your organisation already has this model with preprocessing ${mine.preprocessing} and postprocessing ${mine.postprocessing}: a listing's processing does not change (jobs keep it), so DELETE /api/v1/models/${id} and register it again to choose another`,
+      );
+    }
+    return { status: 200, model: customModelView(mine, pricePerCu) };
+  }
 
   const existing = await db().model.findUnique({ where: { id }, select: { builtIn: true, slug: true, signature: true } });
   if (existing?.builtIn) {
@@ -173,6 +196,17 @@ export async function registerModelBytes(opts: {
       const row = await insertUploadedModel(tx, { id, ...facts, fileBytes: bytes.byteLength });
       if (row.builtIn) throw new AppError("CONFLICT", "these bytes are a built-in model: run it by its name, no upload needed");
     }
+    const processingOptions = Object.keys(processing.options).length > 0 ? { ...processing.options } : null;
+    if (options.visibility === "public") {
+      const other = await conflictingPublicProcessing(tx, {
+        orgId,
+        modelId: id,
+        preprocessing: options.preprocessing,
+        postprocessing: options.postprocessing,
+        processingOptions,
+      });
+      if (other) throw publishConflict(other);
+    }
     return insertModelOwnership(tx, {
       orgId,
       modelId: id,
@@ -180,7 +214,7 @@ export async function registerModelBytes(opts: {
       visibility: options.visibility,
       preprocessing: options.preprocessing,
       postprocessing: options.postprocessing,
-      processingOptions: Object.keys(processing.options).length > 0 ? { ...processing.options } : null,
+      processingOptions,
       royalty: options.royalty,
       createdByKeyId: opts.keyId,
     });

@@ -1,4 +1,4 @@
-import { listVisibleCustomModels, updateModelOwnership } from "@proofgrid/db/models/custom-models";
+import { conflictingPublicProcessing, listVisibleCustomModels, updateModelOwnership } from "@proofgrid/db/models/custom-models";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { z } from "zod";
 import { getEnv } from "../../env.ts";
@@ -33,6 +33,10 @@ export async function updateCustomModel(opts: { orgId: string; id: string; reque
     /^[0-9a-f]{64}$/.test(id) &&
     (await sqlTransaction(async (tx) => {
       await ensureOrgAccounts(tx, orgId);
+      if (request.visibility === "public") {
+        const other = await conflictingPublicProcessing(tx, { orgId, modelId: id });
+        if (other) throw publishConflict(other);
+      }
       return updateModelOwnership(tx, { orgId, modelId: id, ...request });
     }));
   if (!changed) throw new AppError("NOT_FOUND", `no model ${id.slice(0, 64)} of your organisation's`);
@@ -40,4 +44,12 @@ export async function updateCustomModel(opts: { orgId: string; id: string; reque
   if (!row) throw new Error(`model ${id} was updated but is not visible to its owner`);
   logger.info({ orgId, modelId: id, changed: Object.keys(request) }, "custom model updated");
   return customModelView(row, getEnv().PRICE_PER_CU_BASE_UNITS);
+}
+
+/** The 409 of a listing that would be public with another processing than the model's other public listings. */
+export function publishConflict(otherOrg: string): AppError {
+  return new AppError(
+    "CONFLICT",
+    `these bytes are already public from ${otherOrg} with another processing (preprocessing, postprocessing, mean, std or labels): every public listing of a model shares one, so customers get the same results whichever listing's royalty they pay. Publish with the same processing, or keep yours private.`,
+  );
 }
