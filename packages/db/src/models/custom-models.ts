@@ -202,7 +202,9 @@ export interface CustomModelRow {
   visibility: ModelVisibility;
   preprocessing: ModelPreprocessing;
   postprocessing: ModelPostprocessing;
+  /** Without `labels` in a list of models (their count is `labelCount`). */
   processingOptions: Record<string, unknown> | null;
+  labelCount: number;
   /** Base units per job (int8 as text); what a job of the caller pays is 0 when it owns it. */
   royalty: string;
   /** The listing's organisation, by name: shown for public models. */
@@ -227,7 +229,9 @@ export async function listVisibleCustomModels(
       m.id, m.slug, cm.name, m.kind::text AS kind, m.description, m.signature, m.base_cost_milli_cu AS "baseCostMilliCu",
       m.synthetic, m.file_bytes::text AS "fileBytes", m.deterministic, cm.visibility::text AS visibility,
       cm.preprocessing::text AS preprocessing, cm.postprocessing::text AS postprocessing,
-      cm.processing_options AS "processingOptions", cm.royalty::text AS royalty, o.name AS owner,
+      -- A listing's labels (up to 64 KB) only when one model is asked for: a list carries their count.
+      CASE WHEN ${opts.modelId ?? null}::text IS NULL THEN cm.processing_options - 'labels' ELSE cm.processing_options END AS "processingOptions",
+      COALESCE(jsonb_array_length(cm.processing_options -> 'labels'), 0) AS "labelCount", cm.royalty::text AS royalty, o.name AS owner,
       COALESCE(cm.org_id = ${opts.orgId}::uuid, false) AS owned, cm.created_at AS "createdAt"
     FROM custom_models cm
     JOIN models m ON m.id = cm.model_id

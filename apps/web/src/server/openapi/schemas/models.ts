@@ -18,7 +18,13 @@ export const ZCustomModelFacts = z
       .describe("What a job's view adds to the raw outputs: `softmax` (result.probabilities), `labels` (result.top); `raw`: nothing."),
     mean: z.array(z.number()).optional().describe("`image`: the per-channel mean of pixels scaled to 0..1."),
     std: z.array(z.number()).optional().describe("`image`: the per-channel standard deviation."),
-    labels: z.array(z.string()).optional().describe("`labels`: the class names, in the order of the first output's last axis."),
+    labels: z
+      .array(z.string())
+      .optional()
+      .describe(
+        "`labels`: the class names, in the order of the first output's last axis (GET /api/v1/models/{id}; a list gives `labelCount`).",
+      ),
+    labelCount: z.int().min(0).optional().describe("`labels`: how many classes are named."),
     royalty: z
       .string()
       .regex(/^[0-9]{1,19}$/)

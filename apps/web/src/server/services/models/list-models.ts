@@ -39,6 +39,7 @@ export function customModelView(m: CustomModelRow, pricePerCuBaseUnits: number) 
       preprocessing: m.preprocessing,
       postprocessing: m.postprocessing,
       ...processingOptionsView(m.processingOptions),
+      ...(m.postprocessing === "labels" ? { labelCount: m.labelCount } : {}),
       royalty: m.royalty,
       owner: m.owner,
       createdAt: m.createdAt.toISOString(),
