@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "@proofgrid/db/sql-client";
-import { externalDataModel, goodModel } from "@proofgrid/models/custom/testing/build-onnx";
+import { COLOUR_LABELS, ELEM, encodeModel, externalDataModel, goodModel, valueInfo } from "@proofgrid/models/custom/testing/build-onnx";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "../support/stack.ts";
@@ -15,7 +15,9 @@ import { signUpWithOrganisation } from "./dashboard-user.ts";
 // with its session, watches the progress bar finish and sees the model listed with its
 // size, signature and cost; a file that is not ONNX and a model pointing at external data
 // are refused with their reasons on the page; a public model shows on the public explorer
-// and on another organisation's Models page; a model is deleted.
+// and on another organisation's Models page; a model is deleted. An image classifier is
+// uploaded with its processing (image in, named top classes out) and listed with it; a
+// processing that does not fit its model is refused with the server's reason.
 
 const SCREENSHOTS = join(import.meta.dirname, "../../docs/screenshots");
 /** Validation runs the model twice in a sandboxed child process: seconds, not minutes. */
@@ -29,6 +31,23 @@ let tmp: string;
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const good = goodModel(41);
 const other = goodModel(42);
+/**
+ * build-onnx's colourModel (pixel_values [·, 3, 8, 8] → logits [·, 3], the strongest colour
+ * wins) with its batch axis fixed at 1: the form takes no bounds for dynamic dimensions, which
+ * colourModel's `batch` would need (the API's dimBounds).
+ */
+const colour = encodeModel({
+  name: "colour-fixed",
+  node: [
+    { opType: "GlobalAveragePool", input: ["pixel_values"], output: ["pooled"] },
+    { opType: "Flatten", input: ["pooled"], output: ["flat"] },
+    { opType: "MatMul", input: ["flat", "w"], output: ["logits"] },
+  ],
+  initializer: [{ name: "w", dataType: ELEM.FLOAT, dims: [3, 3], floatData: [4, 0, 0, 0, 4, 0, 0, 0, 4] }],
+  input: [valueInfo("pixel_values", ELEM.FLOAT, [1, 3, 8, 8])],
+  output: [valueInfo("logits", ELEM.FLOAT, [1, 3])],
+});
+const misfit = goodModel(43);
 
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -37,6 +56,8 @@ beforeAll(async () => {
   writeFileSync(join(tmp, "second.onnx"), other);
   writeFileSync(join(tmp, "notes.onnx"), "this is a text file, not an ONNX model\n".repeat(20));
   writeFileSync(join(tmp, "external.onnx"), externalDataModel());
+  writeFileSync(join(tmp, "colour.onnx"), colour);
+  writeFileSync(join(tmp, "misfit.onnx"), misfit);
   [stack, browser] = await Promise.all([startStack(), launchChromium()]);
   page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
 }, 240_000);
@@ -46,15 +67,25 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Picks a file, names it, chooses its visibility and uploads it. */
-async function upload(p: Page, file: string, name: string, visibility: "private" | "public") {
+/** Picks a file, names it, chooses its visibility (and with `choose`, its processing) and uploads it. */
+async function upload(p: Page, file: string, name: string, visibility: "private" | "public", choose?: (p: Page) => Promise<void>) {
   await p.getByLabel("ONNX file").setInputFiles(join(tmp, file));
   await p.getByLabel("Name", { exact: true }).fill(name);
   await p.getByLabel("Visibility").selectOption(visibility);
+  await choose?.(p);
   await p.getByRole("button", { name: "Upload and check" }).click();
 }
 
 const yourModels = (p: Page) => p.getByRole("table", { name: "Your organisation's models" });
+
+/** Waits for the registration's answer on the page; a refusal fails the test with its reason. */
+async function accepted(p: Page): Promise<string> {
+  const ok = p.getByTestId("upload-accepted");
+  const refused = p.getByTestId("upload-refused");
+  await ok.or(refused).waitFor({ timeout: REGISTER_TIMEOUT_MS });
+  if (await refused.isVisible()) throw new Error(`refused: ${await refused.innerText()}`);
+  return ok.innerText();
+}
 
 describe("the dashboard's Models page", () => {
   it("uploads a real ONNX model with a progress bar and lists it with its size, signature and cost", async () => {
@@ -173,5 +204,55 @@ describe("the dashboard's Models page", () => {
     expect(await yourModels(page).locator("tbody tr").count()).toBe(1);
     await page.goto(`${stack.url}/explorer`);
     await page.getByText("No public uploaded models yet.").waitFor();
+  });
+
+  it("uploads an image classifier with image input and named top classes, and lists it with its processing", async () => {
+    await page.goto(`${stack.url}/dashboard/models`);
+    await upload(page, "colour.onnx", "Colour classifier", "private", async (p) => {
+      await p.getByLabel("Input processing").selectOption({ label: "Image → normalised tensor" });
+      await p.getByLabel("Mean per channel (optional)").fill("0.5, 0.5, 0.5");
+      await p.getByLabel("Standard deviation per channel (optional)").fill("0.25,0.25,0.25");
+      await p.getByLabel("Output processing").selectOption({ label: "Top classes with labels" });
+      // Padded and with an empty line, as a pasted list often is: sent trimmed, the gap left out.
+      await p.getByLabel("Class labels, one per line").fill(` ${COLOUR_LABELS[0]}\n\n${COLOUR_LABELS[1]}  \n${COLOUR_LABELS[2]}\n`);
+    });
+    expect(await accepted(page)).toContain(sha256(colour).slice(0, 12));
+
+    const row = yourModels(page).locator(`tr[data-model-id="${sha256(colour)}"]`);
+    await row.waitFor();
+    const cell = row.locator("[data-processing]");
+    expect(await cell.innerText()).toContain("Image → labels (3 classes)");
+    expect(await cell.innerText()).toContain("mean 0.5, 0.5, 0.5; std 0.25, 0.25, 0.25");
+    const stored = await sql().$queryRaw<{ preprocessing: string; postprocessing: string; processing_options: unknown }[]>`
+      SELECT preprocessing::text, postprocessing::text, processing_options FROM custom_models WHERE model_id = ${sha256(colour)}`;
+    expect(stored).toEqual([
+      {
+        preprocessing: "image",
+        postprocessing: "labels",
+        processing_options: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], labels: [...COLOUR_LABELS] },
+      },
+    ]);
+  });
+
+  it("refuses a processing that does not fit the model (text into a float input) with the server's reason", async () => {
+    await page.goto(`${stack.url}/dashboard/models`);
+    const before = await yourModels(page).locator("tbody tr").count();
+    await upload(page, "misfit.onnx", "Misfit", "private", async (p) => {
+      await p.getByLabel("Input processing").selectOption({ label: "Text → tokens" });
+    });
+    const refused = page.getByTestId("upload-refused");
+    await refused.waitFor({ timeout: REGISTER_TIMEOUT_MS });
+    const text = await refused.innerText();
+    expect(text).toContain("The model was not accepted");
+    expect(text).toContain("the processing does not fit the model: ");
+    expect(text).toContain("int64 or int32 [1, tokens]; it is float32");
+    await page.reload();
+    await yourModels(page).waitFor();
+    expect(
+      await yourModels(page)
+        .locator(`tr[data-model-id="${sha256(misfit)}"]`)
+        .count(),
+    ).toBe(0);
+    expect(await yourModels(page).locator("tbody tr").count()).toBe(before);
   });
 });

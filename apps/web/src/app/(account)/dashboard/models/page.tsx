@@ -1,3 +1,4 @@
+import type { Postprocessing, Preprocessing } from "@proofgrid/models/custom/processing";
 import type { Metadata } from "next";
 import { Alert } from "~/components/ui/alert";
 import { Badge } from "~/components/ui/badge";
@@ -33,15 +34,57 @@ function Price({ basePrice, custom }: { basePrice: string; custom: object }) {
   );
 }
 
-function Signature({ signature }: { signature: unknown }) {
-  const sig = onnxSignature(signature);
-  if (!sig) return <>—</>;
+/** The owner's processing as the model's view carries it (customModelView). */
+type ProcessingChoice = {
+  preprocessing: Preprocessing;
+  postprocessing: Postprocessing;
+  mean?: number[];
+  std?: number[];
+  labels?: string[];
+};
+
+const INPUT_PROCESSING: Record<Preprocessing, string> = { raw: "Tensors", image: "Image", text: "Text" };
+
+/**
+ * What the platform does around the model, in one line: "Image → labels (3 classes)"; under
+ * it an image's own mean and std when the owner gave them (else the defaults apply). Shown
+ * under the signature it wraps, not in a column of its own: with one more column the table
+ * no longer fits 1280 px and its actions scroll out of sight.
+ */
+function Processing({ custom }: { custom: ProcessingChoice }) {
+  const output =
+    custom.postprocessing === "labels"
+      ? `labels (${custom.labels?.length ?? 0} ${custom.labels?.length === 1 ? "class" : "classes"})`
+      : custom.postprocessing === "softmax"
+        ? "probabilities"
+        : "tensors";
+  const normalisation = [custom.mean ? `mean ${custom.mean.join(", ")}` : null, custom.std ? `std ${custom.std.join(", ")}` : null]
+    .filter((v) => v !== null)
+    .join("; ");
   return (
-    <span className="font-mono text-[12px]">
-      in {sig.inputs.map(formatTensor).join(", ")}
-      <br />
-      out {sig.outputs.map(formatTensor).join(", ")}
+    <span className="mt-1 block" data-processing>
+      {INPUT_PROCESSING[custom.preprocessing]} → {output}
+      {normalisation ? <span className="block text-[12px] text-muted">{normalisation}</span> : null}
     </span>
+  );
+}
+
+function Signature({ signature, custom }: { signature: unknown; custom: ProcessingChoice }) {
+  const sig = onnxSignature(signature);
+  // One element: a stacked table's phone card lays each child of a cell out as a grid item.
+  return (
+    <div>
+      {sig ? (
+        <span className="font-mono text-[12px]">
+          in {sig.inputs.map(formatTensor).join(", ")}
+          <br />
+          out {sig.outputs.map(formatTensor).join(", ")}
+        </span>
+      ) : (
+        "—"
+      )}
+      <Processing custom={custom} />
+    </div>
   );
 }
 
@@ -101,7 +144,7 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
               header: "Deterministic",
               cell: (m) => (m.custom.deterministic ? "yes" : <Badge tone="warning">no: widened tolerance</Badge>),
             },
-            { id: "signature", header: "Signature", cell: (m) => <Signature signature={m.signature} /> },
+            { id: "signature", header: "Signature and processing", cell: (m) => <Signature signature={m.signature} custom={m.custom} /> },
             { id: "cost", header: "Cost", align: "right", className: "sm:whitespace-nowrap", cell: (m) => formatCu(m.baseCostMilliCu) },
             {
               id: "price",
@@ -155,7 +198,7 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
             },
             { id: "size", header: "Size", align: "right", className: "sm:whitespace-nowrap", cell: (m) => formatBytes(m.custom.fileBytes) },
             { id: "deterministic", header: "Deterministic", cell: (m) => (m.custom.deterministic ? "yes" : "no") },
-            { id: "signature", header: "Signature", cell: (m) => <Signature signature={m.signature} /> },
+            { id: "signature", header: "Signature and processing", cell: (m) => <Signature signature={m.signature} custom={m.custom} /> },
             { id: "cost", header: "Cost", align: "right", className: "sm:whitespace-nowrap", cell: (m) => formatCu(m.baseCostMilliCu) },
             {
               id: "price",

@@ -1,5 +1,6 @@
 "use client";
 
+import { IMAGENET, type Postprocessing, type Preprocessing, PROCESSING_LIMITS } from "@proofgrid/models/custom/processing";
 import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { type FormEvent, useRef, useState } from "react";
@@ -7,7 +8,7 @@ import { Upload } from "tus-js-client";
 import { formatBytes, formatCu } from "~/app/explorer/model-format";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
-import { Field, FieldHint, FileInput, Input, Label, Select } from "~/components/ui/field";
+import { Field, FieldHint, FileInput, Input, Label, Select, Textarea } from "~/components/ui/field";
 import { ORG_HEADER } from "~/server/api/org-header";
 import { useTRPC } from "../trpc-provider";
 import { DASHBOARD_UPLOADS_PATH } from "./uploads/upload-path";
@@ -35,6 +36,80 @@ type Progress = { sent: number; total: number };
 
 const PAUSED = new Error("paused");
 
+/** What a job sends for each input processing, in the words of the API. */
+const PREPROCESSING_HINT: Record<Preprocessing, string> = {
+  raw: 'Jobs send the model\'s input tensors as they are: {"inputs": [...]}.',
+  image:
+    'Jobs send {"image": base64 PNG, JPEG or WebP}; it is scaled to the model\'s input height and width and written as float32 [1, C, H, W], (pixel / 255 − mean) / std, RGB (grey for one channel). The input must be one float32 tensor with fixed C (1 or 3), H and W.',
+  text: 'Jobs send {"text": "…"}; it becomes BERT WordPiece token ids (uncased, [CLS] … [SEP]), with the attention mask and token types when the model takes them. The inputs must be int64 or int32 [1, tokens].',
+};
+
+const POSTPROCESSING_HINT: Record<Postprocessing, string> = {
+  raw: "A job's result is the model's output tensors.",
+  softmax: "A job's result adds the first output's scores as probabilities over its last axis (result.probabilities).",
+  labels: `A job's result adds the ${PROCESSING_LIMITS.topK} most probable classes of the first output, by name (result.top).`,
+};
+
+/** A comma-separated list of 1 or 3 numbers; empty is the default (undefined); else why not. */
+function parseChannels(raw: string, what: string): number[] | undefined | string {
+  const text = raw.trim();
+  if (!text) return undefined;
+  const values = text.split(",").map((v) => v.trim());
+  const numbers = values.map(Number);
+  if (values.some((v) => v === "") || numbers.some((n) => !Number.isFinite(n))) {
+    return `The ${what} is numbers separated by commas, e.g. 0.5, 0.5, 0.5.`;
+  }
+  if (numbers.length !== 1 && numbers.length !== 3) {
+    return `The ${what} has one number per channel: 1 (grey) or 3 (RGB); it has ${numbers.length}.`;
+  }
+  return numbers;
+}
+
+/** The class names, one per line: trimmed, empty lines dropped; or why they cannot be sent. */
+function parseLabels(raw: string): string[] | string {
+  const labels = raw
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+  if (labels.length === 0) return "Top classes needs the class labels: one name per line, in the order of the model's output.";
+  if (labels.length > PROCESSING_LIMITS.maxLabels) {
+    return `At most ${PROCESSING_LIMITS.maxLabels} class labels; there are ${labels.length}.`;
+  }
+  const long = labels.findIndex((l) => l.length > PROCESSING_LIMITS.maxLabelChars);
+  if (long >= 0) return `Class label ${long + 1} is longer than ${PROCESSING_LIMITS.maxLabelChars} characters.`;
+  return labels;
+}
+
+type ProcessingRequest = {
+  preprocessing: Preprocessing;
+  postprocessing: Postprocessing;
+  mean?: number[];
+  std?: number[];
+  labels?: string[];
+};
+
+/** The form's processing fields as the registration takes them, or the reason they cannot be sent. */
+function processingRequest(form: FormData, preprocessing: Preprocessing, postprocessing: Postprocessing): ProcessingRequest | string {
+  const request: ProcessingRequest = { preprocessing, postprocessing };
+  if (preprocessing === "image") {
+    const mean = parseChannels(String(form.get("mean") ?? ""), "mean");
+    if (typeof mean === "string") return mean;
+    const std = parseChannels(String(form.get("std") ?? ""), "standard deviation");
+    if (typeof std === "string") return std;
+    // The registration's bounds (ZModelOptions), said here in words rather than as its validation error.
+    if (mean?.some((v) => v < -10 || v > 10)) return "The mean's values must lie between -10 and 10.";
+    if (std?.some((v) => !(v >= 1e-6 && v <= 10))) return "The standard deviation's values must be above 0 and at most 10.";
+    if (mean) request.mean = mean;
+    if (std) request.std = std;
+  }
+  if (postprocessing === "labels") {
+    const labels = parseLabels(String(form.get("labels") ?? ""));
+    if (typeof labels === "string") return labels;
+    request.labels = labels;
+  }
+  return request;
+}
+
 /** What the server said in its JSON error shape, else tus-js-client's own message. */
 function uploadError(err: Error): string {
   const res = (err as Error & { originalResponse?: { getStatus(): number; getBody(): string } | null }).originalResponse;
@@ -57,6 +132,8 @@ export function UploadModelForm({ orgId, maxBytes }: { orgId: string; maxBytes: 
   const [phase, setPhase] = useState<Phase>({ step: "idle" });
   const [progress, setProgress] = useState<Progress | null>(null);
   const [name, setName] = useState("");
+  const [preprocessing, setPreprocessing] = useState<Preprocessing>("raw");
+  const [postprocessing, setPostprocessing] = useState<Postprocessing>("raw");
   /** The upload under way, and how to stop it: abort, then settle its promise as paused. */
   const pause = useRef<(() => void) | null>(null);
   const busy = phase.step === "uploading" || phase.step === "validating";
@@ -73,6 +150,12 @@ export function UploadModelForm({ orgId, maxBytes }: { orgId: string; maxBytes: 
     }
     if (file.size > maxBytes) {
       setPhase({ step: "failed", message: `The file is ${formatBytes(file.size)}; an upload may be at most ${formatBytes(maxBytes)}.` });
+      return;
+    }
+    // Checked before the upload: a typo here should not cost the upload's time.
+    const processing = processingRequest(form, preprocessing, postprocessing);
+    if (typeof processing === "string") {
+      setPhase({ step: "failed", message: processing });
       return;
     }
     register.reset();
@@ -118,7 +201,7 @@ export function UploadModelForm({ orgId, maxBytes }: { orgId: string; maxBytes: 
     setProgress({ sent: file.size, total: file.size });
     setPhase({ step: "validating" });
     try {
-      await register.mutateAsync({ uploadId, name: modelName, visibility });
+      await register.mutateAsync({ uploadId, name: modelName, visibility, ...processing });
       setPhase({ step: "accepted" });
     } catch (err) {
       setPhase({ step: "failed", message: err instanceof Error ? err.message : "The registration failed; try again." });
@@ -195,6 +278,87 @@ export function UploadModelForm({ orgId, maxBytes }: { orgId: string; maxBytes: 
             <option value="public">Public: listed on the market for everyone</option>
           </Select>
         </Field>
+        <Field>
+          <Label htmlFor="model-preprocessing">Input processing</Label>
+          <Select
+            id="model-preprocessing"
+            name="preprocessing"
+            aria-describedby="model-preprocessing-hint"
+            value={preprocessing}
+            onChange={(e) => setPreprocessing(e.currentTarget.value as Preprocessing)}
+            disabled={busy}
+          >
+            <option value="raw">Tensors as sent</option>
+            <option value="image">Image → normalised tensor</option>
+            <option value="text">Text → tokens</option>
+          </Select>
+          <FieldHint id="model-preprocessing-hint">{PREPROCESSING_HINT[preprocessing]}</FieldHint>
+        </Field>
+        {preprocessing === "image" ? (
+          <div className="grid gap-4 sm:grid-cols-2">
+            <Field>
+              <Label htmlFor="model-mean">Mean per channel (optional)</Label>
+              <Input
+                id="model-mean"
+                name="mean"
+                inputMode="decimal"
+                autoComplete="off"
+                placeholder="e.g. 0.5, 0.5, 0.5"
+                aria-describedby="model-normalisation-hint"
+                disabled={busy}
+              />
+            </Field>
+            <Field>
+              <Label htmlFor="model-std">Standard deviation per channel (optional)</Label>
+              <Input
+                id="model-std"
+                name="std"
+                inputMode="decimal"
+                autoComplete="off"
+                placeholder="e.g. 0.5, 0.5, 0.5"
+                aria-describedby="model-normalisation-hint"
+                disabled={busy}
+              />
+            </Field>
+            <FieldHint id="model-normalisation-hint" className="sm:col-span-2">
+              Comma-separated, of pixels scaled to 0–1: one number per channel (3 for RGB, 1 for grey). Empty means the defaults:
+              ImageNet&apos;s for RGB (mean {IMAGENET.mean.join(", ")}; std {IMAGENET.std.join(", ")}), mean 0 and std 1 for grey.
+            </FieldHint>
+          </div>
+        ) : null}
+        <Field>
+          <Label htmlFor="model-postprocessing">Output processing</Label>
+          <Select
+            id="model-postprocessing"
+            name="postprocessing"
+            aria-describedby="model-postprocessing-hint"
+            value={postprocessing}
+            onChange={(e) => setPostprocessing(e.currentTarget.value as Postprocessing)}
+            disabled={busy}
+          >
+            <option value="raw">Raw tensors</option>
+            <option value="softmax">Probabilities (softmax)</option>
+            <option value="labels">Top classes with labels</option>
+          </Select>
+          <FieldHint id="model-postprocessing-hint">{POSTPROCESSING_HINT[postprocessing]}</FieldHint>
+        </Field>
+        {postprocessing === "labels" ? (
+          <Field>
+            <Label htmlFor="model-labels">Class labels, one per line</Label>
+            <Textarea
+              id="model-labels"
+              name="labels"
+              rows={5}
+              required
+              aria-describedby="model-labels-hint"
+              placeholder={"cat\ndog\nbird"}
+              disabled={busy}
+            />
+            <FieldHint id="model-labels-hint">
+              In the order of the model&apos;s output: the first line names class 0. Empty lines are left out.
+            </FieldHint>
+          </Field>
+        ) : null}
         <div className="flex flex-wrap gap-2">
           <Button type="submit" disabled={busy} aria-busy={busy}>
             {phase.step === "uploading" ? "Uploading…" : phase.step === "validating" ? "Checking…" : "Upload and check"}
