@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "@proofgrid/db/sql-client";
-import { COLOUR_LABELS, ELEM, encodeModel, externalDataModel, goodModel, valueInfo } from "@proofgrid/models/custom/testing/build-onnx";
+import { COLOUR_LABELS, colourModel, externalDataModel, goodModel } from "@proofgrid/models/custom/testing/build-onnx";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "../support/stack.ts";
@@ -31,22 +31,8 @@ let tmp: string;
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const good = goodModel(41);
 const other = goodModel(42);
-/**
- * build-onnx's colourModel (pixel_values [·, 3, 8, 8] → logits [·, 3], the strongest colour
- * wins) with its batch axis fixed at 1: the form takes no bounds for dynamic dimensions, which
- * colourModel's `batch` would need (the API's dimBounds).
- */
-const colour = encodeModel({
-  name: "colour-fixed",
-  node: [
-    { opType: "GlobalAveragePool", input: ["pixel_values"], output: ["pooled"] },
-    { opType: "Flatten", input: ["pooled"], output: ["flat"] },
-    { opType: "MatMul", input: ["flat", "w"], output: ["logits"] },
-  ],
-  initializer: [{ name: "w", dataType: ELEM.FLOAT, dims: [3, 3], floatData: [4, 0, 0, 0, 4, 0, 0, 0, 4] }],
-  input: [valueInfo("pixel_values", ELEM.FLOAT, [1, 3, 8, 8])],
-  output: [valueInfo("logits", ELEM.FLOAT, [1, 3])],
-});
+/** build-onnx's colourModel: pixel_values [batch, 3, 8, 8] → logits [batch, 3], the strongest colour wins. */
+const colour = colourModel();
 const misfit = goodModel(43);
 
 beforeAll(async () => {
@@ -209,6 +195,8 @@ describe("the dashboard's Models page", () => {
   it("uploads an image classifier with image input and named top classes, and lists it with its processing", async () => {
     await page.goto(`${stack.url}/dashboard/models`);
     await upload(page, "colour.onnx", "Colour classifier", "private", async (p) => {
+      // Its batch axis is dynamic: the form takes the largest size, as the API's dimBounds.
+      await p.getByLabel("Largest size of each dynamic dimension (if the model has any)").fill("batch=1");
       await p.getByLabel("Input processing").selectOption({ label: "Image → normalised tensor" });
       await p.getByLabel("Mean per channel (optional)").fill("0.5, 0.5, 0.5");
       await p.getByLabel("Standard deviation per channel (optional)").fill("0.25,0.25,0.25");

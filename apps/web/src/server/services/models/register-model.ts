@@ -28,7 +28,7 @@ import { logger } from "../../logger.ts";
 import { customModelView } from "./list-models.ts";
 import { modelStore } from "./model-store.ts";
 import { MAX_ROYALTY_BASE_UNITS } from "./model-royalty.ts";
-import { publishConflict } from "./update-model.ts";
+import { publishConflict } from "./publish-conflict.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { getFinishedUpload, removeUpload, UPLOAD_ID } from "./model-uploads.ts";
 

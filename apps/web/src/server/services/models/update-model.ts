@@ -3,6 +3,7 @@ import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { z } from "zod";
 import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
+import { publishConflict } from "./publish-conflict.ts";
 import { pgText } from "../../http/safe-text.ts";
 import { logger } from "../../logger.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
@@ -44,12 +45,4 @@ export async function updateCustomModel(opts: { orgId: string; id: string; reque
   if (!row) throw new Error(`model ${id} was updated but is not visible to its owner`);
   logger.info({ orgId, modelId: id, changed: Object.keys(request) }, "custom model updated");
   return customModelView(row, getEnv().PRICE_PER_CU_BASE_UNITS);
-}
-
-/** The 409 of a listing that would be public with another processing than the model's other public listings. */
-export function publishConflict(otherOrg: string): AppError {
-  return new AppError(
-    "CONFLICT",
-    `these bytes are already public from ${otherOrg} with another processing (preprocessing, postprocessing, mean, std or labels): every public listing of a model shares one, so customers get the same results whichever listing's royalty they pay. Publish with the same processing, or keep yours private.`,
-  );
 }

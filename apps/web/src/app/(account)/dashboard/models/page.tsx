@@ -40,7 +40,8 @@ type ProcessingChoice = {
   postprocessing: Postprocessing;
   mean?: number[];
   std?: number[];
-  labels?: string[];
+  /** How many classes `labels` names (a list of models carries the count, not the names). */
+  labelCount?: number;
 };
 
 const INPUT_PROCESSING: Record<Preprocessing, string> = { raw: "Tensors", image: "Image", text: "Text" };
@@ -54,7 +55,7 @@ const INPUT_PROCESSING: Record<Preprocessing, string> = { raw: "Tensors", image:
 function Processing({ custom }: { custom: ProcessingChoice }) {
   const output =
     custom.postprocessing === "labels"
-      ? `labels (${custom.labels?.length ?? 0} ${custom.labels?.length === 1 ? "class" : "classes"})`
+      ? `labels (${custom.labelCount ?? 0} ${custom.labelCount === 1 ? "class" : "classes"})`
       : custom.postprocessing === "softmax"
         ? "probabilities"
         : "tensors";

@@ -81,6 +81,7 @@ function parseLabels(raw: string): string[] | string {
 }
 
 type ProcessingRequest = {
+  dimBounds?: Record<string, number>;
   preprocessing: Preprocessing;
   postprocessing: Postprocessing;
   mean?: number[];
@@ -88,9 +89,29 @@ type ProcessingRequest = {
   labels?: string[];
 };
 
+/** "batch=1, seq=128" → { batch: 1, seq: 128 }; undefined when empty; the reason when it cannot be read. */
+function parseDimBounds(raw: string): Record<string, number> | undefined | string {
+  const parts = raw
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+  if (parts.length === 0) return undefined;
+  const bounds: Record<string, number> = {};
+  for (const part of parts) {
+    const m = /^([^=\s]{1,100})\s*=\s*([0-9]{1,9})$/.exec(part);
+    if (!m || Number(m[2]) < 1)
+      return `Write each dynamic dimension as name=largest size, e.g. batch=1, seq=128 ("${part.slice(0, 40)}" is not).`;
+    bounds[m[1] as string] = Number(m[2]);
+  }
+  return bounds;
+}
+
 /** The form's processing fields as the registration takes them, or the reason they cannot be sent. */
 function processingRequest(form: FormData, preprocessing: Preprocessing, postprocessing: Postprocessing): ProcessingRequest | string {
   const request: ProcessingRequest = { preprocessing, postprocessing };
+  const bounds = parseDimBounds(String(form.get("dimBounds") ?? ""));
+  if (typeof bounds === "string") return bounds;
+  if (bounds) request.dimBounds = bounds;
   if (preprocessing === "image") {
     const mean = parseChannels(String(form.get("mean") ?? ""), "mean");
     if (typeof mean === "string") return mean;
@@ -277,6 +298,20 @@ export function UploadModelForm({ orgId, maxBytes }: { orgId: string; maxBytes: 
             <option value="private">Private: your organisation only</option>
             <option value="public">Public: listed on the market for everyone</option>
           </Select>
+        </Field>
+        <Field>
+          <Label htmlFor="model-dim-bounds">Largest size of each dynamic dimension (if the model has any)</Label>
+          <Input
+            id="model-dim-bounds"
+            name="dimBounds"
+            placeholder="batch=1, seq=128"
+            aria-describedby="model-dim-bounds-hint"
+            disabled={busy}
+          />
+          <FieldHint id="model-dim-bounds-hint">
+            An axis the model leaves open (a batch size, a sequence length) needs a largest size, by the name the model gives it: the model
+            is checked and priced at that size. The refusal names any that are missing.
+          </FieldHint>
         </Field>
         <Field>
           <Label htmlFor="model-preprocessing">Input processing</Label>
