@@ -1581,8 +1581,10 @@ export interface components {
                 mean?: number[];
                 /** @description `image`: the per-channel standard deviation. */
                 std?: number[];
-                /** @description `labels`: the class names, in the order of the first output's last axis. */
+                /** @description `labels`: the class names, in the order of the first output's last axis (GET /api/v1/models/{id}; a list gives `labelCount`). */
                 labels?: string[];
+                /** @description `labels`: how many classes are named. */
+                labelCount?: number;
                 /** @description Base units the owner is paid per job another organisation runs on it; your own jobs on your model pay none. */
                 royalty: string;
                 /** @description The name of the organisation whose listing this is. */

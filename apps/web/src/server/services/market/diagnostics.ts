@@ -11,7 +11,7 @@ import { DEFAULT_WEIGHTS, resolveOptions, TERM_NAMES, type TermName, type Worker
 import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
 import { indexerWorker, regionLocation } from "../dispatch/network.ts";
-import { DEFAULT_PENALTY_LADDER } from "@proofgrid/por";
+import { DEFAULT_PENALTY_LADDER, isCustomModelSlug } from "@proofgrid/por";
 import { formatTokens } from "../billing/get-balance.ts";
 import { priceForCost } from "../billing/pricing.ts";
 import { exposureEnforced, loadProviderExposures, probationFor } from "../verification/exposure.ts";
@@ -222,14 +222,22 @@ export async function getNodeDiagnostics(opts: { orgId: string; nodeId: string }
   }
 
   const served = new Set(node.models);
-  const missing = demand.filter((d) => !served.has(d.model_id) && d.jobs > 0);
+  // A worker that opted in (ACCEPT_CUSTOM_MODELS=1) serves every uploaded model (issue 17).
+  const serves = (d: { model_id: string; slug: string | null }) =>
+    served.has(d.model_id) || (node.accepts_custom_models && isCustomModelSlug(d.slug ?? ""));
+  const missing = demand.filter((d) => !serves(d) && d.jobs > 0);
   if (missing.length > 0) {
     const total = missing.reduce((s, d) => s + d.jobs, 0);
     const list = missing.slice(0, 10).map((d) => ({ model: d.slug ?? d.model_id, modelId: d.model_id, jobs: d.jobs }));
+    const uploaded = missing.filter((d) => isCustomModelSlug(d.slug ?? "")).reduce((s, d) => s + d.jobs, 0);
+    const optIn =
+      uploaded > 0
+        ? ` ${uploaded} of them ran on models customers uploaded: start the worker with ACCEPT_CUSTOM_MODELS=1 to take those (it downloads each model, verified by its sha256, into a bounded cache).`
+        : "";
     add(
       "missing_model",
-      `In the last hour ${total} job(s) asked for models this node does not serve: ${list.map((m) => `${m.model} (${m.jobs})`).join(", ")}.`,
-      { models: list, jobs: total },
+      `In the last hour ${total} job(s) asked for models this node does not serve: ${list.map((m) => `${m.model} (${m.jobs})`).join(", ")}.${optIn}`,
+      { models: list, jobs: total, uploadedModelJobs: uploaded },
     );
   }
 

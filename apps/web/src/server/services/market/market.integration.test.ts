@@ -4,6 +4,7 @@ import { setupServiceDatabase } from "../../testing/service-database.ts";
 import { feedHorizon } from "../network/feed-horizon.ts";
 import { listRecentActivity } from "../network/list-recent-jobs.ts";
 import { invalidateLiveNetwork } from "./live-network.ts";
+import { getNodeDiagnostics } from "./diagnostics.ts";
 import { getMarket } from "./market.ts";
 
 // The public market (GET /api/v1/market) against a real Postgres. Before this, its time to
@@ -91,6 +92,8 @@ describe("getMarket", () => {
 describe("uploaded models on the public feeds (issue 17)", () => {
   const PUBLIC = "a".repeat(64);
   const PRIVATE = "b".repeat(64);
+  let optedIn: { orgId: string; nodeId: string };
+  let plain: { orgId: string; nodeId: string };
 
   beforeAll(async () => {
     const owner = await db.t.prisma.organization.create({ data: { slug: "owner", name: "owner" }, select: { id: true } });
@@ -128,6 +131,23 @@ describe("uploaded models on the public feeds (issue 17)", () => {
       },
       select: { id: true },
     });
+    optedIn = { orgId: provider.id, nodeId: node.id };
+    const other = await db.t.prisma.organization.create({ data: { slug: "not-opted-in", name: "not opted in" }, select: { id: true } });
+    const plainNode = await db.t.prisma.node.create({
+      data: {
+        orgId: other.id,
+        name: "plain",
+        publicKey: "k3",
+        region: "eu-central",
+        status: "online",
+        models: [MODEL],
+        maxConcurrency: 1,
+        cuPerHour: 100,
+        lastSeenAt: new Date(),
+      },
+      select: { id: true },
+    });
+    plain = { orgId: other.id, nodeId: plainNode.id };
     const finished = new Date(Date.now() - 600_000);
     for (const id of [PUBLIC, PRIVATE]) {
       await sql().$executeRaw`
@@ -154,5 +174,17 @@ describe("uploaded models on the public feeds (issue 17)", () => {
     expect(activity.some((a) => a.model === `custom-${PUBLIC.slice(0, 12)}`)).toBe(true);
     expect(activity.some((a) => a.model === "private" && a.jobs === 1)).toBe(true);
     expect(JSON.stringify(activity)).not.toContain(PRIVATE.slice(0, 12));
+  });
+
+  it("tells a provider's worker that did not opt in how to take the uploaded models' jobs, naming only public ones; an opted-in worker misses none", async () => {
+    const d = await getNodeDiagnostics(plain);
+    const missing = d.reasons.find((r) => r.code === "missing_model");
+    expect(missing?.message).toMatch(/ACCEPT_CUSTOM_MODELS=1/);
+    expect(missing?.detail).toMatchObject({ uploadedModelJobs: 1 });
+    expect(JSON.stringify(d)).toContain(PUBLIC.slice(0, 12));
+    expect(JSON.stringify(d)).not.toContain(PRIVATE.slice(0, 12));
+    const mine = await getNodeDiagnostics(optedIn);
+    const left = mine.reasons.find((r) => r.code === "missing_model");
+    expect(JSON.stringify(left?.detail ?? {})).not.toContain(PUBLIC.slice(0, 12));
   });
 });
