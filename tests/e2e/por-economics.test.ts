@@ -276,7 +276,10 @@ describe("the colluding pair of issue 12, finding 6", () => {
     await startTheChecker();
     const pairProvider = await providerWithKey("pair-provider", 500n * T);
     const { customerOrg } = await import("../support/orgs.ts");
-    const pairCustomer = await customerOrg("pair-customer", { tokens: 1_000n });
+    // Enough for all 15 jobs at 160 tokens: with 1 000, a fake not sampled in the first six
+    // (2⁻⁶ at a re-check rate of ½, more when a check is slow on a loaded machine) ran the
+    // customer out of credits before the loop could end (a 402 seen in CI).
+    const pairCustomer = await customerOrg("pair-customer", { tokens: 2_500n });
     const cheat = await stack.addWorker(
       "pair-cheat",
       {},
