@@ -6,6 +6,7 @@ export * from "./crypto/canonical-json.ts";
 export * from "./crypto/ed25519.ts";
 
 export * from "./protocol/request-signing.ts";
+export * from "./protocol/tensor-ranges.ts";
 export * from "./receipts/receipt.ts";
 
 export * from "./pricing/compute-units.ts";

@@ -1,4 +1,5 @@
 import type { OutputKind } from "../compare/compare-job-outputs.ts";
+import { FP32_MAX, INT_RANGES } from "../protocol/tensor-ranges.ts";
 import { createPrng } from "./prng.ts";
 
 // A planted check shows a checker a result that is wrong on purpose, to catch a checker
@@ -80,18 +81,6 @@ interface TensorLike {
   data?: unknown;
 }
 
-/** Integer datatypes' ranges, for a changed element that stays a value of its type. */
-const INT_RANGE: Record<string, [number, number]> = {
-  UINT8: [0, 255],
-  UINT16: [0, 65_535],
-  UINT32: [0, 4_294_967_295],
-  UINT64: [0, Number.MAX_SAFE_INTEGER],
-  INT8: [-128, 127],
-  INT16: [-32_768, 32_767],
-  INT32: [-2_147_483_648, 2_147_483_647],
-  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-};
-
 /** Every row of the last axis sums to 1 (within float32 rounding): probabilities. */
 function isRowStochastic(data: readonly number[], width: number): boolean {
   if (data.length === 0 || data.length % width !== 0) return false;
@@ -102,9 +91,6 @@ function isRowStochastic(data: readonly number[], width: number): boolean {
   }
   return true;
 }
-
-/** FP32's largest finite value: a drifted element stays a float32 (JSON has no Infinity). */
-const FP32_MAX = 3.4028234663852886e38;
 
 /**
  * An uploaded model's outputs, wrong the way a cheaper model would be wrong, in the form and
@@ -164,7 +150,7 @@ function plantWrongTensors(copy: Record<string, unknown>, prng: ReturnType<typeo
     return copy;
   }
   const ints = data as number[];
-  const [typeLo, typeHi] = INT_RANGE[String(t.datatype)] ?? [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+  const [typeLo, typeHi] = INT_RANGES[String(t.datatype)] ?? [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
   let lo = ints[0] as number;
   let hi = lo;
   for (const v of ints) {
