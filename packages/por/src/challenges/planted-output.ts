@@ -81,17 +81,6 @@ interface TensorLike {
   data?: unknown;
 }
 
-/** Every row of the last axis sums to 1 (within float32 rounding): probabilities. */
-function isRowStochastic(data: readonly number[], width: number): boolean {
-  if (data.length === 0 || data.length % width !== 0) return false;
-  for (let r = 0; r < data.length; r += width) {
-    let sum = 0;
-    for (let j = r; j < r + width; j++) sum += data[j] as number;
-    if (Math.abs(sum - 1) > 1e-4) return false;
-  }
-  return true;
-}
-
 /**
  * An uploaded model's outputs, wrong the way a cheaper model would be wrong, in the form and
  * range of the real ones: a float output's elements of magnitude at least 0.02 (a tenth of
@@ -118,9 +107,6 @@ function plantWrongTensors(copy: Record<string, unknown>, prng: ReturnType<typeo
   if (isFloat(t)) {
     const candidates = big(t);
     const unit = data.every((v) => typeof v === "number" && v >= 0 && v <= 1);
-    const shape = Array.isArray(t.shape) ? (t.shape as number[]) : [];
-    const width = shape.length > 0 ? (shape[shape.length - 1] as number) : data.length;
-    const probabilities = unit && width > 1 && isRowStochastic(data as number[], width);
     const n = Math.max(1, Math.round(candidates.length / 10));
     const round = (x: number) => (t.datatype === "FP32" ? Math.fround(x) : x);
     for (let k = 0; k < n; k++) {
@@ -131,16 +117,6 @@ function plantWrongTensors(copy: Record<string, unknown>, prng: ReturnType<typeo
       if ((unit && v * (1 + factor) > 1) || Math.abs(v) * (1 + factor) > FP32_MAX) grow = false;
       const next = v * (grow ? 1 + factor : 1 - factor);
       data[i] = round(next);
-      // Softmax rows still sum to 1: the others of the row share the change, in proportion to
-      // their mass (each moves by less than it does, so the one drifted stands out).
-      if (probabilities) {
-        const start = Math.floor(i / width) * width;
-        const rest = (data as number[]).slice(start, start + width).reduce((a, x, j) => a + (start + j === i ? 0 : x), 0);
-        if (rest > 0) {
-          const scale = (rest - ((data[i] as number) - v)) / rest;
-          for (let j = start; j < start + width; j++) if (j !== i) data[j] = round(Math.min(1, Math.max(0, (data[j] as number) * scale)));
-        }
-      }
     }
     return copy;
   }
