@@ -84,7 +84,7 @@ interface TensorLike {
 /**
  * An uploaded model's outputs, wrong the way a cheaper model would be wrong, in the form and
  * range of the real ones: a float output's elements of magnitude at least 0.02 (a tenth of
- * them, at least one) scaled by 1 ± (10–20 %) — beyond both tolerances of the comparison
+ * them, at least one, each at most once) scaled by 1 ± (10–20 %) — beyond both tolerances of the comparison
  * (atol 1e-3 + rtol 1e-2·|b| < 0.1·|b| there) — keeping their sign, so a ReLU or a
  * probability stays non-negative, and towards 0 when growing would leave [0, 1] for an
  * output that lies in it or overflow float32; else an integer output's element moved by one
@@ -109,8 +109,12 @@ function plantWrongTensors(copy: Record<string, unknown>, prng: ReturnType<typeo
     const unit = data.every((v) => typeof v === "number" && v >= 0 && v <= 1);
     const n = Math.max(1, Math.round(candidates.length / 10));
     const round = (x: number) => (t.datatype === "FP32" ? Math.fround(x) : x);
+    // Distinct elements (a partial Fisher–Yates draw): drawn with replacement, one element
+    // grown and then shrunk lands within 2 % of where it was, inside the tolerance.
     for (let k = 0; k < n; k++) {
-      const i = candidates[prng.int(0, candidates.length - 1)] as number;
+      const j = prng.int(k, candidates.length - 1);
+      [candidates[k], candidates[j]] = [candidates[j] as number, candidates[k] as number];
+      const i = candidates[k] as number;
       const v = data[i] as number;
       const factor = 0.1 + prng.nextFloat() * 0.1;
       let grow = prng.nextFloat() < 0.5;
