@@ -190,6 +190,20 @@ class JobEventHub {
     this.emitter.emit("job", e);
   }
 
+  /**
+   * Wakes this process's lease waits of `nodeId` for an assignment made here (placement at
+   * submit), without waiting for the trigger's NOTIFY to come back through Postgres. Only
+   * the node's waits: subscribers and the job's waiters get the NOTIFY as before.
+   */
+  wakeNode(e: JobEvent & { node_id: string }): void {
+    for (const w of [...(this.byNode.get(e.node_id) ?? [])]) if (w.filter(e)) w.done(true);
+  }
+
+  /** Nodes with a lease wait open in this process (a worker asking for work here). */
+  get nodesWaiting(): number {
+    return this.byNode.size;
+  }
+
   /** Open waits, by what they wait on (what the tests check the hub forgets). */
   get waiting(): { jobs: number; nodes: number } {
     let jobs = 0;

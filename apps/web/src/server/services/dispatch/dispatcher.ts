@@ -63,6 +63,12 @@ export class Dispatcher {
   readonly #cooldown = new Map<string, number>();
   /** Free slots the last round found (1 before the first: read the queue at once). */
   #lastCapacity = 1;
+  /** Told of the offers this round made (those assignJobs accepted). */
+  readonly #onAssigned: ((offers: readonly Assignment[]) => void) | undefined;
+
+  constructor(opts: { onAssigned?: (offers: readonly Assignment[]) => void } = {}) {
+    this.#onAssigned = opts.onAssigned;
+  }
 
   /** A worker let an offer lapse: skip it for a while. */
   noteLapse(nodeId: string): void {
@@ -233,6 +239,10 @@ export class Dispatcher {
 
     const assigned = await assignJobs(sql(), assignments, { offerMs: env.DISPATCH_OFFER_MS });
     if (assigned.length > 0) logger.debug({ placed: assigned.length, queued, workers: workers.length }, "dispatch round");
+    if (this.#onAssigned && assigned.length > 0) {
+      const won = new Set(assigned);
+      this.#onAssigned(assignments.filter((a) => won.has(a.jobId)));
+    }
     return { placed: assigned.length, queued, workers: workers.length };
   }
 }

@@ -21,6 +21,7 @@ import { jobRoyalty, readJobListing } from "../models/model-royalty.ts";
 import { resolveInputUrls } from "./input-urls.ts";
 import { type JobView, jobViewSelect, toJobView } from "./job-view.ts";
 import { assertAdmissible } from "./backpressure.ts";
+import { submitPlacer } from "../dispatch/place-at-submit.ts";
 import { formatTokens } from "../billing/tokens.ts";
 import { findUnsafeJsonText, pgText, UNSAFE_TEXT_MESSAGE } from "../../http/safe-text.ts";
 import { isUniqueViolation } from "@proofgrid/db/db-errors";
@@ -198,6 +199,7 @@ async function submitJobOnce(
       });
       return row;
     });
+    submitPlacer.nudge();
     logger.info({ jobId: job.id, orgId, model: model.slug, price: price.toString() }, "job submitted");
     countJobSubmitted();
     return {
