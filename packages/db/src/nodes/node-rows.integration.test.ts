@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadDiagnosedNode } from "../market/diagnosed-node.ts";
 import { loadOrgRegion, loadOrgsWithQueuedJobs } from "../market/quote-context.ts";
-import { loadOrgShareRows } from "../network/org-shares.ts";
 import { loadPlaceableWorkers } from "../network/placeable-workers.ts";
 import { loadQueuedJobs } from "../network/queued-jobs.ts";
 import { SqlClient } from "../sql-client.ts";
@@ -56,10 +55,11 @@ describe("node rows", () => {
     await t.prisma.job.create({
       data: { orgId, modelId: MODEL, costMilliCu: 1, price: 1n, inputHash: "h", inputBytes: 1, maxPricePerCu: 7n },
     });
-    expect(await loadQueuedJobs(db, { perOrg: 4 })).toMatchObject([{ org_id: orgId, org_region: "eu-central", declined: [] }]);
+    expect(await loadQueuedJobs(db, { perOrg: 4 })).toMatchObject([
+      { org_id: orgId, org_region: "eu-central", declined: [], share_weight: 1, max_concurrent_jobs: null, org_open: 0 },
+    ]);
     expect(await loadOrgsWithQueuedJobs(db, { orgIds: [orgId] })).toEqual([orgId]);
     expect(await loadOrgRegion(db, { orgId })).toBe("eu-central");
-    expect(await loadOrgShareRows(db, { orgIds: [orgId] })).toMatchObject([{ id: orgId, open: 0 }]);
   });
 
   it("refuse a nonce twice, and forget old ones", async () => {

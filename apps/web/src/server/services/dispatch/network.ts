@@ -1,5 +1,4 @@
 import type { Db } from "@proofgrid/db/db-types";
-import { loadOrgShareRows } from "@proofgrid/db/network/org-shares";
 import { loadPlaceableWorkers } from "@proofgrid/db/network/placeable-workers";
 import { loadQueuedJobs } from "@proofgrid/db/network/queued-jobs";
 import type { IndexerNodeRow } from "@proofgrid/db/nodes/node-row";
@@ -115,11 +114,24 @@ export interface QueuedJob {
   custom: boolean;
 }
 
-/** Per organisation, its oldest `perOrg` queued jobs (the fair scheduler's input). */
-export async function loadQueued(db: Db, perOrg: number): Promise<Map<string, QueuedJob[]>> {
+export interface OrgShare {
+  weight: number;
+  limit: number;
+  open: number;
+}
+
+/**
+ * Per organisation, its oldest `perOrg` queued jobs and its share (weight, concurrency limit,
+ * open jobs): the fair scheduler's input, read in one statement.
+ */
+export async function loadQueued(db: Db, perOrg: number): Promise<{ queues: Map<string, QueuedJob[]>; shares: Map<string, OrgShare> }> {
   const rows = await loadQueuedJobs(db, { perOrg });
-  const listPrice = BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
-  const byOrg = new Map<string, QueuedJob[]>();
+  const env = getEnv();
+  const listPrice = BigInt(env.PRICE_PER_CU_BASE_UNITS);
+  const fallback = env.ORG_MAX_CONCURRENT_JOBS;
+  const limitOf = (n: number | null) => (n !== null && n > 0 ? n : fallback > 0 ? fallback : Number.POSITIVE_INFINITY);
+  const queues = new Map<string, QueuedJob[]>();
+  const shares = new Map<string, OrgShare>();
   for (const r of rows) {
     const job: QueuedJob = {
       id: r.id,
@@ -133,23 +145,11 @@ export async function loadQueued(db: Db, perOrg: number): Promise<Map<string, Qu
       createdAt: r.created_at,
       custom: r.custom,
     };
-    const list = byOrg.get(job.orgId);
+    const list = queues.get(job.orgId);
     if (list) list.push(job);
-    else byOrg.set(job.orgId, [job]);
+    else queues.set(job.orgId, [job]);
+    if (!shares.has(r.org_id))
+      shares.set(r.org_id, { weight: Math.max(1, r.share_weight), limit: limitOf(r.max_concurrent_jobs), open: r.org_open });
   }
-  return byOrg;
-}
-
-export interface OrgShare {
-  weight: number;
-  limit: number;
-  open: number;
-}
-
-export async function loadOrgShares(db: Db, orgIds: readonly string[]): Promise<Map<string, OrgShare>> {
-  if (orgIds.length === 0) return new Map();
-  const rows = await loadOrgShareRows(db, { orgIds });
-  const fallback = getEnv().ORG_MAX_CONCURRENT_JOBS;
-  const limitOf = (n: number | null) => (n !== null && n > 0 ? n : fallback > 0 ? fallback : Number.POSITIVE_INFINITY);
-  return new Map(rows.map((r) => [r.id, { weight: Math.max(1, r.share_weight), limit: limitOf(r.max_concurrent_jobs), open: r.open }]));
+  return { queues, shares };
 }

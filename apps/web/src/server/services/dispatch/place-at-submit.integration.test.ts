@@ -91,6 +91,19 @@ describe("placement at submit", () => {
     expect(got).toContain(encoderJob.id);
   });
 
+  it("a worker quarantined while its lease waits is offered no customer job by a placement at submit", async () => {
+    const w = await createWorker({ orgId: provider, models: [encoderId], maxConcurrency: 1 });
+    // The lease's identity was read before the quarantine (as a session's is): only the round's own read can see it.
+    const lease = leaseJob({ node: w.identity, waitMs: 1_500 });
+    await waitFor(() => jobEvents.nodesWaiting > 0);
+    await db.t.prisma.node.update({ where: { id: w.identity.id }, data: { status: "quarantined" } });
+    const rounds = submitPlacer.rounds;
+    const job = await submitJob({ orgId: customer, request: { model: ENCODER, input: { text: "not for a quarantined node" } } });
+    expect(await lease).toBeNull();
+    expect(submitPlacer.rounds).toBeGreaterThan(rounds);
+    expect(await jobRow(job.id)).toMatchObject({ state: "queued", nodeId: null });
+  });
+
   it("PLACE_AT_SUBMIT=0 leaves placement to the coordinator", async () => {
     process.env.PLACE_AT_SUBMIT = "0";
     resetEnvCache();

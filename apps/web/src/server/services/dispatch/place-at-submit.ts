@@ -1,7 +1,13 @@
 import { getEnv } from "../../env.ts";
 import { jobEvents } from "../../events/job-events.ts";
 import { logger } from "../../logger.ts";
+import { sql } from "@proofgrid/db/sql-client";
 import { Dispatcher } from "./dispatcher.ts";
+import { loadNetwork, type NetworkWorker } from "./network.ts";
+
+/** A network read started before a submit's transaction serves the round after it only if
+ * started this recently (a submit's transaction takes a few milliseconds). */
+const NETWORK_PREFETCH_MAX_AGE_MS = 50;
 
 /**
  * Placement at submit (issue 15). Without it a job's way to a worker is: the submit commits,
@@ -32,10 +38,16 @@ import { Dispatcher } from "./dispatcher.ts";
 class SubmitPlacer {
   readonly #dispatcher = new Dispatcher({
     onAssigned: (offers) => {
-      for (const o of offers) jobEvents.wakeNode({ id: o.jobId, state: "assigned", node_id: o.nodeId });
+      for (const { assignment, worker } of offers) {
+        // The lease gate's two questions, answered by this round's read of the node: quarantined
+        // or disputed (`quarantined` covers both), and over its exposure limit after the offers.
+        const pinnedOnly = worker.quarantined || (worker.exposure?.overLimit(worker.id) ?? false);
+        jobEvents.wakeNode({ id: assignment.jobId, state: "assigned", node_id: assignment.nodeId, gate: { pinnedOnly } });
+      }
     },
   });
   #running = false;
+  #prefetched: { at: number; read: Promise<NetworkWorker[]> } | undefined;
   #dirty = false;
   #rounds = 0;
 
@@ -47,6 +59,20 @@ class SubmitPlacer {
   /** Rounds run in this process since it started. */
   get rounds(): number {
     return this.#rounds;
+  }
+
+  /**
+   * A submit is about to open its transaction: when a worker waits here, start reading the
+   * network (workers, their open jobs, stake and exposure) now, so that the round after the
+   * commit waits only for the queue. The read does not depend on the new job; it is used
+   * only by the next round, and only within NETWORK_PREFETCH_MAX_AGE_MS.
+   */
+  prefetch(): void {
+    if (getEnv().PLACE_AT_SUBMIT !== "1" || jobEvents.nodesWaiting === 0 || this.#running) return;
+    if (this.#prefetched && performance.now() - this.#prefetched.at < NETWORK_PREFETCH_MAX_AGE_MS) return;
+    const read = loadNetwork(sql());
+    read.catch(() => {}); // a failure is the round's, if a round uses it
+    this.#prefetched = { at: performance.now(), read };
   }
 
   /** A job was queued by this process: place it now if a worker waits here. */
@@ -65,8 +91,11 @@ class SubmitPlacer {
       do {
         this.#dirty = false;
         this.#rounds++;
+        const pre = this.#prefetched;
+        this.#prefetched = undefined;
+        const network = pre && performance.now() - pre.at < NETWORK_PREFETCH_MAX_AGE_MS ? pre.read : undefined;
         try {
-          await this.#dispatcher.tick();
+          await this.#dispatcher.tick({ network });
         } catch (err) {
           logger.warn({ err }, "placement at submit failed; the coordinator's dispatcher places the job");
           return;

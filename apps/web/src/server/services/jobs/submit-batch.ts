@@ -125,6 +125,7 @@ export async function submitBatch(opts: SubmitBatchOptions): Promise<SubmittedBa
   await assertNoDebt(orgId, controls.owed);
   const total = items.reduce((sum, it) => sum + it.price, 0n);
 
+  submitPlacer.prefetch();
   const rows = await insertBatch({ orgId, apiKeyId, items, total, controls });
   submitPlacer.nudge();
   logger.info({ orgId, jobs: n, firstJobId: rows[0]?.id, total: total.toString() }, "job batch submitted");

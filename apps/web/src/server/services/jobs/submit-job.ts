@@ -168,6 +168,7 @@ async function submitJobOnce(
   const price = priceForCost(costMilliCu, cap) + (royalty?.amount ?? 0n);
 
   try {
+    submitPlacer.prefetch();
     // Two statements and the hold, on pg directly: this is every job's first hop.
     const job = await sqlTransaction(async (tx) => {
       if (accountsEnsured) await ensureOrgAccounts(tx, orgId);
