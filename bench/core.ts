@@ -503,34 +503,18 @@ async function main() {
     }
 
     let poll: number[] | undefined;
-    let viaCoordinator: number[] | undefined;
     if (parts.has("dispatch")) {
       progress("stack with 1 s polling only");
       const polling = await startStack({
         database: await newDb("bench_poll"),
         leaseMs: 15_000,
-        // Placement at submit off too: this baseline is the job found by a 1 s poll.
-        env: { JOB_NOTIFY: "0", JOB_POLL_FALLBACK_MS: "1000", LOG_LEVEL: "warn", PLACE_AT_SUBMIT: "0" },
+        env: { JOB_NOTIFY: "0", JOB_POLL_FALLBACK_MS: "1000", LOG_LEVEL: "warn" },
       });
       stacks.push(polling);
       await polling.addWorker("w1", { LOG_LEVEL: "warn" });
       await runSequential(polling, "encoder-synthetic-minilm", { text: "warm-up" }, 2);
       poll = await dispatchLatency(polling, 25);
       await polling.stop();
-      stacks.pop();
-
-      // The path before placement at submit: NOTIFY to the coordinator, its round, NOTIFY back.
-      progress("stack with the coordinator's dispatcher only (PLACE_AT_SUBMIT=0)");
-      const coordinatorOnly = await startStack({
-        database: await newDb("bench_coordinator_only"),
-        leaseMs: 15_000,
-        env: { JOB_NOTIFY: "1", LOG_LEVEL: "warn", PLACE_AT_SUBMIT: "0" },
-      });
-      stacks.push(coordinatorOnly);
-      await coordinatorOnly.addWorker("w1", { LOG_LEVEL: "warn" });
-      await runSequential(coordinatorOnly, "encoder-synthetic-minilm", { text: "warm-up" }, 5);
-      viaCoordinator = await dispatchLatency(coordinatorOnly, 40);
-      await coordinatorOnly.stop();
       stacks.pop();
     }
 
@@ -583,18 +567,6 @@ async function main() {
         unit: "ms",
         baseline: quantile(poll, 0.99),
         note: "enqueue→lease, LISTEN/NOTIFY wake-up vs 1 s polling",
-      });
-    }
-    if (wake && viaCoordinator) {
-      report({
-        name: "dispatch_placement_at_submit_p50",
-        value: median(wake),
-        unit: "ms",
-        baseline: median(viaCoordinator),
-        goal: "<= 5 ms",
-        met: median(wake) <= 5,
-        note: "enqueue→lease: placed by the web process at submit vs by the coordinator's round only (PLACE_AT_SUBMIT=0)",
-        detail: { p99: quantile(wake, 0.99), baselineP99: quantile(viaCoordinator, 0.99) },
       });
     }
     if (ocr && inproc && bare) {

@@ -66,11 +66,6 @@ const ZCoreEnv = z.object({
    * closed: no job, challenge or not, can be matched to a lease (issue 12). */
   PUBLIC_FEED_BUCKET_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
   PUBLIC_FEED_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
-  /** Placement at submit (issue 15): a web process in which a worker waits for an offer runs
-   * the indexer's round itself right after a submit commits, and wakes that worker in
-   * memory, instead of leaving the job to the coordinator's round (two NOTIFY hops). The
-   * coordinator's dispatcher still places whatever is queued. 0 turns it off. */
-  PLACE_AT_SUBMIT: z.enum(["0", "1"]).default("1"),
   /** Dispatcher polling fallback when no NOTIFY arrives. */
   DISPATCH_INTERVAL_MS: z.coerce.number().int().min(20).max(60_000).default(500),
   /** Jobs an organisation may have assigned or running at once; 0 = no limit. Per-organisation

@@ -8,9 +8,6 @@ export interface JobEvent {
   id: string;
   state: string;
   node_id: string | null;
-  /** Set only on an offer made in this process (wakeNode, never from a NOTIFY): the lease
-   * gate's answer as the round that made it read the node a moment ago. */
-  gate?: { pinnedOnly: boolean };
 }
 
 const CHANNEL = "proofgrid_jobs";
@@ -26,7 +23,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /** A long-poll waiting for an event. */
 interface Waiter {
   filter: (e: JobEvent) => boolean;
-  done: (woken: boolean, e?: JobEvent) => void;
+  done: (woken: boolean) => void;
 }
 
 /** What a wait is for: events about one job or one node that pass `filter`, until `signal` aborts. */
@@ -42,8 +39,6 @@ export interface ArmedWait {
   wait(timeoutMs: number): Promise<boolean>;
   /** Stops listening; a pending wait returns false. */
   cancel(): void;
-  /** The event that woke it, if one did. */
-  readonly event: JobEvent | undefined;
 }
 
 class JobEventHub {
@@ -103,8 +98,7 @@ class JobEventHub {
     client.on("notification", (msg) => {
       if (msg.channel !== CHANNEL || !msg.payload) return;
       try {
-        const { id, state, node_id } = JSON.parse(msg.payload) as JobEvent;
-        this.deliver({ id, state, node_id });
+        this.deliver(JSON.parse(msg.payload) as JobEvent);
       } catch {
         // A malformed payload can only come from a manual NOTIFY; ignore it.
       }
@@ -158,13 +152,11 @@ class JobEventHub {
     void this.ensureStarted();
     const [index, key] = "jobId" in opts.on ? [this.byJob, opts.on.jobId] : [this.byNode, opts.on.nodeId];
     let settled: boolean | undefined;
-    let woke: JobEvent | undefined;
     let resolveWait: ((woken: boolean) => void) | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const settle = (woken: boolean, e?: JobEvent) => {
+    const settle = (woken: boolean) => {
       if (settled !== undefined) return;
       settled = woken;
-      woke = e;
       clearTimeout(timer);
       const set = index.get(key);
       set?.delete(waiter);
@@ -188,31 +180,14 @@ class JobEventHub {
         });
       },
       cancel: () => settle(false),
-      get event() {
-        return woke;
-      },
     };
   }
 
   /** Wakes the waiters of the event's job and of its node whose filter it passes. */
   deliver(e: JobEvent): void {
-    for (const w of [...(this.byJob.get(e.id) ?? [])]) if (w.filter(e)) w.done(true, e);
-    if (e.node_id) for (const w of [...(this.byNode.get(e.node_id) ?? [])]) if (w.filter(e)) w.done(true, e);
+    for (const w of [...(this.byJob.get(e.id) ?? [])]) if (w.filter(e)) w.done(true);
+    if (e.node_id) for (const w of [...(this.byNode.get(e.node_id) ?? [])]) if (w.filter(e)) w.done(true);
     this.emitter.emit("job", e);
-  }
-
-  /**
-   * Wakes this process's lease waits of `nodeId` for an assignment made here (placement at
-   * submit), without waiting for the trigger's NOTIFY to come back through Postgres. Only
-   * the node's waits: subscribers and the job's waiters get the NOTIFY as before.
-   */
-  wakeNode(e: JobEvent & { node_id: string }): void {
-    for (const w of [...(this.byNode.get(e.node_id) ?? [])]) if (w.filter(e)) w.done(true, e);
-  }
-
-  /** Nodes with a lease wait open in this process (a worker asking for work here). */
-  get nodesWaiting(): number {
-    return this.byNode.size;
   }
 
   /** Open waits, by what they wait on (what the tests check the hub forgets). */

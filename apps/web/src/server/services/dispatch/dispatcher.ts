@@ -15,9 +15,6 @@ const QUEUE_WINDOW_PER_ORG = 256;
 const LAPSE_COOLDOWN_MS = 30_000;
 /** The fairness counts halve in this long: a restarted worker gets its share back within about this. */
 const SELECTION_HALF_LIFE_MS = 60_000;
-/** With placement at submit, how long the coordinator leaves a newly queued job to the web
- * process that took it before its own round (a round's reads take about 10 ms here). */
-const QUEUED_GRACE_MS = 20;
 /** Winners a job may pass over because the job would take them past their exposure limit. */
 const MAX_EXPOSURE_SKIPS = 8;
 
@@ -34,12 +31,6 @@ export interface Placement {
   considered: number;
   scanned: number;
   reservationId: string | null;
-}
-
-/** An offer a round made, with its worker as that round read it. */
-export interface Offer {
-  assignment: Assignment;
-  worker: NetworkWorker;
 }
 
 export interface TickResult {
@@ -72,27 +63,18 @@ export class Dispatcher {
   readonly #cooldown = new Map<string, number>();
   /** Free slots the last round found (1 before the first: read the queue at once). */
   #lastCapacity = 1;
-  /** Told of the offers this round made (those assignJobs accepted), each with its worker as the round saw it. */
-  readonly #onAssigned: ((offers: readonly Offer[]) => void) | undefined;
-
-  constructor(opts: { onAssigned?: (offers: readonly Offer[]) => void } = {}) {
-    this.#onAssigned = opts.onAssigned;
-  }
 
   /** A worker let an offer lapse: skip it for a while. */
   noteLapse(nodeId: string): void {
     this.#cooldown.set(nodeId, Date.now() + LAPSE_COOLDOWN_MS);
   }
 
-  /**
-   * One round. `network`: the network read already started (placement at submit starts it
-   * while the submit's transaction runs; it does not depend on the new job), else read here.
-   */
-  async tick(opts: { network?: Promise<NetworkWorker[]> } = {}): Promise<TickResult> {
+  async tick(): Promise<TickResult> {
     const env = getEnv();
     const readQueue = async (capacity: number) => {
       // Look ahead a few jobs per free slot and organisation, enough to skip jobs no worker
       // can take now without reading a whole flood.
+      // The queues and their organisations' shares: one statement, one snapshot.
       return loadQueued(sql(), Math.min(QUEUE_WINDOW_PER_ORG, Math.max(16, capacity * 4)));
     };
     // While the last round found free slots, the network and the queue are read at once (a
@@ -103,7 +85,7 @@ export class Dispatcher {
     const early = this.#lastCapacity > 0 ? readQueue(this.#lastCapacity) : null;
     // A failed network read must not leave the early read's rejection unobserved.
     early?.catch(() => {});
-    const workers = await (opts.network ?? loadNetwork(sql()));
+    const workers = await loadNetwork(sql());
     let capacity = 0;
     for (const w of workers) capacity += w.freeSlots;
     this.#lastCapacity = capacity;
@@ -165,10 +147,8 @@ export class Dispatcher {
     }
 
     const assignments: Assignment[] = [];
-    const workerOf = new Map<string, NetworkWorker>();
     const take = (job: QueuedJob, worker: NetworkWorker, placement: Placement, unitPrice: bigint) => {
       assignments.push({ jobId: job.id, nodeId: worker.id, unitPrice, placement, reservationId: placement.reservationId });
-      workerOf.set(job.id, worker);
       worker.freeSlots--;
       worker.selections++;
       this.#selections.add(worker.id, now);
@@ -252,15 +232,6 @@ export class Dispatcher {
 
     const assigned = await assignJobs(sql(), assignments, { offerMs: env.DISPATCH_OFFER_MS });
     if (assigned.length > 0) logger.debug({ placed: assigned.length, queued, workers: workers.length }, "dispatch round");
-    if (this.#onAssigned && assigned.length > 0) {
-      const won = new Set(assigned);
-      const offers: Offer[] = [];
-      for (const a of assignments) {
-        const w = workerOf.get(a.jobId);
-        if (won.has(a.jobId) && w) offers.push({ assignment: a, worker: w });
-      }
-      this.#onAssigned(offers);
-    }
     return { placed: assigned.length, queued, workers: workers.length };
   }
 }
@@ -291,21 +262,9 @@ export async function runDispatcher(opts: { signal: AbortSignal; dispatcher?: Di
   const env = getEnv();
   let dirty = true;
   let wake: (() => void) | undefined;
-  let graceTimer: ReturnType<typeof setTimeout> | undefined;
   const unsubscribe = await jobEvents.subscribe((e) => {
     // Our own offers need no round; running jobs take no new slot.
     if (e.state === "assigned" || e.state === "running") return;
-    if (e.state === "queued" && env.PLACE_AT_SUBMIT === "1") {
-      // A new job: the web process that took it places it itself when a worker waits there
-      // (place-at-submit.ts). This round comes a moment later for what that leaves queued,
-      // instead of racing it for the same job and the same two cores.
-      graceTimer ??= setTimeout(() => {
-        graceTimer = undefined;
-        dirty = true;
-        wake?.();
-      }, QUEUED_GRACE_MS);
-      return;
-    }
     dirty = true;
     wake?.();
   });
@@ -343,7 +302,6 @@ export async function runDispatcher(opts: { signal: AbortSignal; dispatcher?: Di
       dirty = true;
     }
   } finally {
-    clearTimeout(graceTimer);
     unsubscribe();
   }
 }

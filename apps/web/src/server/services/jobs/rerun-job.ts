@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { submitPlacer } from "../dispatch/place-at-submit.ts";
 import { loadCustomerJobChecks } from "@proofgrid/db/jobs/job-checks";
 import { findRerunOf, insertRerunJob, loadRerunSource } from "@proofgrid/db/jobs/rerun-rows";
 import { LedgerError, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
@@ -58,7 +57,6 @@ export async function rerunJob(opts: { orgId: string; jobId: string }): Promise<
     if (won) return getJobOrThrow({ orgId: opts.orgId, jobId: won });
     throw err;
   }
-  submitPlacer.nudge();
   logger.info({ jobId: newId, rerunOf: job.id }, "re-run submitted");
   return getJobOrThrow({ orgId: opts.orgId, jobId: newId });
 }

@@ -1,5 +1,4 @@
 import { insertJobsBatch } from "@proofgrid/db/jobs";
-import { submitPlacer } from "../dispatch/place-at-submit.ts";
 import { countOrgQueuedJobs } from "@proofgrid/db/jobs/queue-load";
 import { LedgerError, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
@@ -125,9 +124,7 @@ export async function submitBatch(opts: SubmitBatchOptions): Promise<SubmittedBa
   await assertNoDebt(orgId, controls.owed);
   const total = items.reduce((sum, it) => sum + it.price, 0n);
 
-  submitPlacer.prefetch();
   const rows = await insertBatch({ orgId, apiKeyId, items, total, controls });
-  submitPlacer.nudge();
   logger.info({ orgId, jobs: n, firstJobId: rows[0]?.id, total: total.toString() }, "job batch submitted");
   for (let i = 0; i < n; i++) countJobSubmitted();
   return {

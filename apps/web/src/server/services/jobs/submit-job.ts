@@ -21,7 +21,6 @@ import { jobRoyalty, readJobListing } from "../models/model-royalty.ts";
 import { resolveInputUrls } from "./input-urls.ts";
 import { type JobView, jobViewSelect, toJobView } from "./job-view.ts";
 import { assertAdmissible } from "./backpressure.ts";
-import { submitPlacer } from "../dispatch/place-at-submit.ts";
 import { formatTokens } from "../billing/tokens.ts";
 import { findUnsafeJsonText, pgText, UNSAFE_TEXT_MESSAGE } from "../../http/safe-text.ts";
 import { isUniqueViolation } from "@proofgrid/db/db-errors";
@@ -168,7 +167,6 @@ async function submitJobOnce(
   const price = priceForCost(costMilliCu, cap) + (royalty?.amount ?? 0n);
 
   try {
-    submitPlacer.prefetch();
     // Two statements and the hold, on pg directly: this is every job's first hop.
     const job = await sqlTransaction(async (tx) => {
       if (accountsEnsured) await ensureOrgAccounts(tx, orgId);
@@ -200,7 +198,6 @@ async function submitJobOnce(
       });
       return row;
     });
-    submitPlacer.nudge();
     logger.info({ jobId: job.id, orgId, model: model.slug, price: price.toString() }, "job submitted");
     countJobSubmitted();
     return {

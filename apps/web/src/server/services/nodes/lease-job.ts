@@ -51,20 +51,15 @@ export async function leaseJob(opts: { node: NodeIdentity; waitMs: number; signa
   // them); a node proven fraudulent or refused at registration gets those too, so its
   // record is kept honest, but never a customer's job.
   const deadline = Date.now() + Math.min(opts.waitMs, env.LEASE_LONG_POLL_MAX_MS);
-  let gate: { pinnedOnly: boolean } | undefined;
   for (;;) {
     // Listening before the claim: an assignment made while it runs wakes the wait below.
     const assigned = jobEvents.arm({ on: { nodeId: opts.node.id }, filter: (e) => e.state === "assigned", signal: opts.signal });
     try {
-      const leased = await tryLease(opts.node, opts.signal, gate);
+      const leased = await tryLease(opts.node, opts.signal);
       if (leased !== undefined) return leased;
       const left = deadline - Date.now();
       if (left <= 0 || opts.signal?.aborted) return null;
       await assigned.wait(Math.min(left, env.JOB_POLL_FALLBACK_MS));
-      // Woken by an offer this process's round has just made (placement at submit): that
-      // round read the node's standing a moment ago, so the claim uses its answer instead of
-      // reading it again. A wake-up by NOTIFY, or the polling fallback, reads it.
-      gate = assigned.event?.gate;
     } finally {
       assigned.cancel();
     }
@@ -72,16 +67,11 @@ export async function leaseJob(opts: { node: NodeIdentity; waitMs: number; signa
 }
 
 /** One claim: the job leased, null when the caller hung up meanwhile, undefined when there was none. */
-async function tryLease(
-  node: NodeIdentity,
-  signal: AbortSignal | undefined,
-  known: { pinnedOnly: boolean } | undefined,
-): Promise<LeasedJob | null | undefined> {
+async function tryLease(node: NodeIdentity, signal: AbortSignal | undefined): Promise<LeasedJob | null | undefined> {
   const env = getEnv();
   // The indexer (services/dispatch) has already chosen this node for the jobs it may claim;
   // the penalty ladder's allocation probability is applied there.
-  // The node's own identity (read per request) says quarantined even if the round did not.
-  const { pinnedOnly } = known && node.status !== "quarantined" ? known : await leaseGate(node);
+  const { pinnedOnly } = await leaseGate(node);
   const job = await claimJob(sql(), {
     nodeId: node.id,
     modelIds: node.models,
