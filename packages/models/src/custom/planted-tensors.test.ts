@@ -35,11 +35,27 @@ const outputsArb = fc.oneof(
   fc.tuple(intTensor("pixel", "UINT8"), intTensor("mask", "BOOL")),
 );
 
-const unitTensor = fc.integer({ min: 2, max: 50 }).map((n): TensorJson => {
-  const raw = Array.from({ length: n }, (_, i) => Math.exp(Math.sin(i * 7.1) * 4));
-  const sum = raw.reduce((a, b) => a + b, 0);
-  return { name: "probabilities", datatype: "FP32", shape: [1, n], data: raw.map((v) => Math.fround(v / sum)) };
-});
+/** Softmax rows: `rows` rows of `n` probabilities, each summing to 1 (up to float32 rounding). */
+const unitTensor = fc
+  .tuple(fc.integer({ min: 2, max: 50 }), fc.integer({ min: 1, max: 4 }), fc.double({ min: 0.5, max: 9, noNaN: true }))
+  .map(([n, rows, spread]): TensorJson => {
+    const data: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      const raw = Array.from({ length: n }, (_, i) => Math.exp(Math.sin(i * 7.1 + r * 3.3) * spread));
+      const sum = raw.reduce((a, b) => a + b, 0);
+      data.push(...raw.map((v) => Math.fround(v / sum)));
+    }
+    return { name: "probabilities", datatype: "FP32", shape: [rows, n], data };
+  });
+
+/** Sums of the last axis's rows. */
+function rowSums(t: TensorJson): number[] {
+  const width = t.shape[t.shape.length - 1] as number;
+  const data = t.data as number[];
+  const sums: number[] = [];
+  for (let r = 0; r < data.length; r += width) sums.push(data.slice(r, r + width).reduce((a, b) => a + b, 0));
+  return sums;
+}
 
 function ciCounterexample(): TensorJson[] {
   const up = [3, 9, 16, 17, 25, 32, 37, 53, 56, 75, 77, 78, 100];
@@ -84,6 +100,8 @@ describe("plantWrongOutput for an uploaded model's tensors", () => {
           if (t.datatype === "FP32" || t.datatype === "FP64") {
             expect(got.map((v) => Math.sign(v as number))).toEqual(want.map((v) => Math.sign(v as number)));
             if ((want as number[]).every((v) => v >= 0 && v <= 1)) expect((got as number[]).every((v) => v >= 0 && v <= 1)).toBe(true);
+            // Probabilities stay probabilities: a lazy checker cannot spot the drift by a row's sum.
+            if (t.name === "probabilities") for (const sum of rowSums(planted.outputs[k] as TensorJson)) expect(sum).toBeCloseTo(1, 4);
           } else if (t.datatype !== "BOOL" && new Set(want).size > 1) {
             const lo = Math.min(...(want as number[]));
             const hi = Math.max(...(want as number[]));

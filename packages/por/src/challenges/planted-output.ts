@@ -74,6 +74,72 @@ export function plantWrongOutput(kind: Kind, output: unknown, seed: number): unk
   }
 }
 
+/** Every row of the last axis sums to 1 (within float32 rounding): probabilities, a softmax's output. */
+function isRowStochastic(data: readonly number[], width: number): boolean {
+  if (width < 2 || data.length === 0 || data.length % width !== 0) return false;
+  for (let r = 0; r < data.length; r += width) {
+    let sum = 0;
+    for (let j = r; j < r + width; j++) sum += data[j] as number;
+    if (Math.abs(sum - 1) > 1e-4) return false;
+  }
+  return true;
+}
+
+/**
+ * Drifts a float tensor in place: `n` distinct elements among `candidates` (a partial
+ * Fisher–Yates draw: drawn with replacement, one element grown and then shrunk came back
+ * within the tolerance) each scaled by exactly 1 ± (10–20 %). When the tensor's rows are
+ * probabilities, each row still sums to 1: the row's elements that were not drawn share
+ * the drawn ones' change in proportion to their mass (so a zero stays zero and a value
+ * stays in [0, 1]), and a drawn element grows only as far as they can give. The drawn
+ * elements are written last, at their exact drifted values, so the compensation of one
+ * can never carry another back inside the tolerance.
+ */
+function driftFloats(t: TensorLike, data: number[], candidates: number[], prng: ReturnType<typeof createPrng>): void {
+  const unit = data.every((v) => v >= 0 && v <= 1);
+  const shape = Array.isArray(t.shape) ? (t.shape as number[]) : [];
+  const width = shape.length > 0 ? (shape[shape.length - 1] as number) : data.length;
+  const rows = unit && isRowStochastic(data, width);
+  const round = (x: number) => (t.datatype === "FP32" ? Math.fround(x) : x);
+  const n = Math.max(1, Math.round(candidates.length / 10));
+  for (let k = 0; k < n; k++) {
+    const j = prng.int(k, candidates.length - 1);
+    [candidates[k], candidates[j]] = [candidates[j] as number, candidates[k] as number];
+  }
+  const drawn = candidates.slice(0, n);
+  const isDrawn = new Set(drawn);
+  const rowOf = (i: number) => Math.floor(i / width) * width;
+  // Per row touched: the mass of its elements not drawn (what can give or take), and what is left of it.
+  const rest = new Map<number, { mass: number; left: number }>();
+  if (rows)
+    for (const i of drawn) {
+      const start = rowOf(i);
+      if (rest.has(start)) continue;
+      let mass = 0;
+      for (let j = start; j < start + width; j++) if (!isDrawn.has(j)) mass += data[j] as number;
+      rest.set(start, { mass, left: mass });
+    }
+  const drifted = new Map<number, number>();
+  for (const i of drawn) {
+    const v = data[i] as number;
+    const factor = 0.1 + prng.nextFloat() * 0.1;
+    const row = rest.get(rowOf(i));
+    let grow = prng.nextFloat() < 0.5;
+    if ((unit && v * (1 + factor) > 1) || Math.abs(v) * (1 + factor) > FP32_MAX) grow = false;
+    // The rest of a probability row gives what this one gains: no more than it holds.
+    if (row && v * factor > row.left) grow = false;
+    const next = round(v * (grow ? 1 + factor : 1 - factor));
+    if (row) row.left -= next - v;
+    drifted.set(i, next);
+  }
+  for (const [start, row] of rest) {
+    if (row.mass <= 0) continue; // every other element is drawn or zero: the row cannot keep its sum
+    const scale = row.left / row.mass;
+    for (let j = start; j < start + width; j++) if (!isDrawn.has(j)) data[j] = round(Math.min(1, Math.max(0, (data[j] as number) * scale)));
+  }
+  for (const [i, v] of drifted) data[i] = v;
+}
+
 interface TensorLike {
   name?: unknown;
   datatype?: unknown;
@@ -87,7 +153,8 @@ interface TensorLike {
  * them, at least one, each at most once) scaled by 1 ± (10–20 %) — beyond both tolerances of the comparison
  * (atol 1e-3 + rtol 1e-2·|b| < 0.1·|b| there) — keeping their sign, so a ReLU or a
  * probability stays non-negative, and towards 0 when growing would leave [0, 1] for an
- * output that lies in it or overflow float32; else an integer output's element moved by one
+ * output that lies in it or overflow float32 (rows of probabilities still sum to 1:
+ * driftFloats); else an integer output's element moved by one
  * within the tensor's own range (an argmax off by one class); else a boolean flipped. The
  * output that is changed is drawn among those that can be, so a checker cannot compare only
  * the first. Null when no element can be changed (every output empty or near zero): the job
@@ -105,23 +172,7 @@ function plantWrongTensors(copy: Record<string, unknown>, prng: ReturnType<typeo
   if (!t) return null;
   const data = t.data as (number | boolean)[];
   if (isFloat(t)) {
-    const candidates = big(t);
-    const unit = data.every((v) => typeof v === "number" && v >= 0 && v <= 1);
-    const n = Math.max(1, Math.round(candidates.length / 10));
-    const round = (x: number) => (t.datatype === "FP32" ? Math.fround(x) : x);
-    // Distinct elements (a partial Fisher–Yates draw): drawn with replacement, one element
-    // grown and then shrunk lands within 2 % of where it was, inside the tolerance.
-    for (let k = 0; k < n; k++) {
-      const j = prng.int(k, candidates.length - 1);
-      [candidates[k], candidates[j]] = [candidates[j] as number, candidates[k] as number];
-      const i = candidates[k] as number;
-      const v = data[i] as number;
-      const factor = 0.1 + prng.nextFloat() * 0.1;
-      let grow = prng.nextFloat() < 0.5;
-      if ((unit && v * (1 + factor) > 1) || Math.abs(v) * (1 + factor) > FP32_MAX) grow = false;
-      const next = v * (grow ? 1 + factor : 1 - factor);
-      data[i] = round(next);
-    }
+    driftFloats(t, data as number[], big(t), prng);
     return copy;
   }
   const i = prng.int(0, data.length - 1);
