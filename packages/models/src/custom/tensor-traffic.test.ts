@@ -57,4 +57,61 @@ describe("custom model traffic", () => {
     expect((mask?.data as boolean[]).every((v) => typeof v === "boolean")).toBe(true);
     expect(scale?.data).toEqual([0.25]);
   });
+
+  it("copies how alike neighbouring values are: a picture's challenge is as smooth as the picture, along rows and down columns", () => {
+    // A 3×48×64 picture as an image model takes it (NCHW, normalised): smooth shapes and a little sensor noise.
+    const h = 48;
+    const w = 64;
+    const noise = (i: number) => Math.sin(i * 78.233) * 43758.5453 - Math.floor(Math.sin(i * 78.233) * 43758.5453) - 0.5;
+    const picture = Array.from({ length: 3 * h * w }, (_, i) => {
+      const c = Math.floor(i / (h * w));
+      const y = Math.floor((i % (h * w)) / w);
+      const x = i % w;
+      return Math.fround(Math.sin(x / 9 + c) * 0.9 + Math.cos(y / 7 - c) * 0.7 + noise(i) * 0.1);
+    });
+    const job = { inputs: [{ name: "image", datatype: "FP32", shape: [1, 3, h, w], data: picture }] };
+    const [measured] = measureCustomInput(job).tensors;
+    expect(measured?.lagLast).toBeGreaterThan(0.8);
+    expect(measured?.lagPrev).toBeGreaterThan(0.8);
+    for (const seed of ["a", "b", "c"]) {
+      const challenge = renderCustomChallenge(measureCustomInput(job), seed);
+      const [again] = measureCustomInput(challenge).tensors;
+      // What a cheater could compute from a job it sees: the same neighbour correlations. A smooth
+      // picture's own mean and spread wander from picture to picture (few independent regions), so
+      // those are only asked to be a plausible picture's: within two spreads, and a spread of the same order.
+      expect(Math.abs((again?.lagLast ?? 0) - (measured?.lagLast ?? 0))).toBeLessThan(0.1);
+      expect(Math.abs((again?.lagPrev ?? 0) - (measured?.lagPrev ?? 0))).toBeLessThan(0.1);
+      const spread = measured?.std ?? 0;
+      expect(Math.abs((again?.mean ?? 0) - (measured?.mean ?? 0))).toBeLessThan(2 * spread);
+      expect(again?.std).toBeGreaterThan(0.5 * spread);
+      expect(again?.std).toBeLessThan(1.6 * spread);
+      expect(again?.float32).toBe(true);
+    }
+  });
+
+  it("keeps independent values independent, and measures no neighbours for token ids", () => {
+    const noise = (i: number) => Math.fround(Math.sin(i * 12.9898) * 43758.5453 - Math.floor(Math.sin(i * 12.9898) * 43758.5453));
+    const job = {
+      inputs: [
+        { name: "x", datatype: "FP32", shape: [16, 64], data: Array.from({ length: 1024 }, (_, i) => noise(i)) },
+        { name: "ids", datatype: "INT64", shape: [1, 64], data: Array.from({ length: 64 }, (_, i) => 100 + i) },
+      ],
+    };
+    const [x, ids] = measureCustomInput(job).tensors;
+    expect(Math.abs(x?.lagLast ?? 1)).toBeLessThan(0.1);
+    expect(Math.abs(x?.lagPrev ?? 1)).toBeLessThan(0.1);
+    expect(ids).toMatchObject({ lagLast: 0, lagPrev: 0 });
+    const [again] = measureCustomInput(renderCustomChallenge(measureCustomInput(job), "s")).tensors;
+    expect(Math.abs(again?.lagLast ?? 1)).toBeLessThan(0.15);
+  });
+
+  it("renders samples measured before neighbours were (no lag fields) as independent values", () => {
+    const shape = measureCustomInput(job);
+    for (const t of shape.tensors) {
+      delete t.lagLast;
+      delete t.lagPrev;
+    }
+    const out = renderCustomChallenge(shape, "old-sample");
+    expect(() => parseInputTensors(out.inputs, signature)).not.toThrow();
+  });
 });
