@@ -120,6 +120,16 @@ describe("plantWrongOutput for an uploaded model's tensors", () => {
     );
   });
 
+  it("writes no NaN when the rest of a probability row holds only a subnormal mass (FP64)", () => {
+    const output = { outputs: [{ name: "p", datatype: "FP64", shape: [1, 3], data: [1, 1e-320, 0] }] };
+    for (let seed = 0; seed < 20; seed++) {
+      const planted = plantWrongOutput("tensor", structuredClone(output), seed) as { outputs: TensorJson[] };
+      const data = planted.outputs[0]?.data as number[];
+      expect(data.every((v) => Number.isFinite(v) && v >= 0 && v <= 1)).toBe(true);
+      expect(data.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 4);
+    }
+  });
+
   it("plants nothing on empty or all-near-zero outputs", () => {
     expect(plantWrongOutput("tensor", { outputs: [{ name: "boxes", datatype: "FP32", shape: [0, 6], data: [] }] }, 1)).toBeNull();
     expect(plantWrongOutput("tensor", { outputs: [{ name: "y", datatype: "FP32", shape: [1, 2], data: [0, 0.001] }] }, 1)).toBeNull();

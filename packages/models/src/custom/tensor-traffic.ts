@@ -202,17 +202,19 @@ export function renderCustomChallenge(shape: CustomInputShape, seed: string): { 
     const hi = Math.min(t.max, range?.[1] ?? FP32_MAX);
     const data = new Array<number>(count);
     const field = isInt ? null : correlatedField(t, count, normal);
+    /** A real value as the job's were written: its significant digits, a float32 when they were. */
+    const written = (v: number) => {
+      const printed = Number(v.toPrecision(Math.min(17, Math.max(1, t.digits))));
+      return t.float32 ? Math.fround(printed) : printed;
+    };
     for (let i = 0; i < count; i++) {
       if (p.chance(t.zeros)) {
         data[i] = 0;
         continue;
       }
       if (field) {
-        const v = Math.min(hi, Math.max(lo, t.mean + t.std * (field[i] as number)));
-        const written = t.float32
-          ? Math.fround(Number(v.toPrecision(Math.min(17, Math.max(1, t.digits)))))
-          : Number(v.toPrecision(Math.min(17, Math.max(1, t.digits))));
-        data[i] = written !== 0 ? written : lo > 0 ? lo : hi;
+        const v = written(Math.min(hi, Math.max(lo, t.mean + t.std * (field[i] as number))));
+        data[i] = v !== 0 ? v : lo > 0 ? lo : hi;
         continue;
       }
       // A draw that rounds to 0 would add zeros the job did not have: drawn again (a few
@@ -222,10 +224,7 @@ export function renderCustomChallenge(shape: CustomInputShape, seed: string): { 
         v = t.mean + t.std * normal();
         if (isInt) v = Math.round(v);
         v = Math.min(hi, Math.max(lo, v));
-        if (!isInt) {
-          v = Number(v.toPrecision(Math.min(17, Math.max(1, t.digits))));
-          if (t.float32) v = Math.fround(v);
-        }
+        if (!isInt) v = written(v);
       }
       data[i] = v !== 0 ? v : lo > 0 ? lo : hi;
     }

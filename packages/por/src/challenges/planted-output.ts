@@ -134,8 +134,9 @@ function driftFloats(t: TensorLike, data: number[], candidates: number[], prng: 
   }
   for (const [start, row] of rest) {
     if (row.mass <= 0) continue; // every other element is drawn or zero: the row cannot keep its sum
-    const scale = row.left / row.mass;
-    for (let j = start; j < start + width; j++) if (!isDrawn.has(j)) data[j] = round(Math.min(1, Math.max(0, (data[j] as number) * scale)));
+    // Each one's share of the rest (≤ 1) times what is left: no Infinity when the rest's mass is a subnormal.
+    for (let j = start; j < start + width; j++)
+      if (!isDrawn.has(j)) data[j] = round(Math.min(1, Math.max(0, ((data[j] as number) / row.mass) * row.left)));
   }
   for (const [i, v] of drifted) data[i] = v;
 }
