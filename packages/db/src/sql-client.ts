@@ -125,6 +125,15 @@ export class NestedConnectionError extends Error {
   }
 }
 
+/**
+ * Runs `fn` outside any transaction of this module, whatever the caller's: for work that
+ * outlives the call that started it and must not join or be refused by that call's
+ * transaction (a group commit started by one of its callers).
+ */
+export function outsideTransactions<T>(fn: () => T): T {
+  return current.exit(fn);
+}
+
 /** Autocommit queries on the process's pool; inside `sqlTransactionScope`, that scope's transaction. */
 export function sql(): SqlClient {
   const scope = ambientScope();

@@ -59,6 +59,15 @@ const ZCoreEnv = z.object({
   /** Where the platform runs: the location of workers registered with region `local` and
    * of clients that give no region (edge placement). */
   PLATFORM_REGION: z.string().default("eu-central"),
+  /** Group commit of completions (issue 15): completions that arrive while one group's
+   * transaction runs are settled together in the next, one COMMIT for many; `0` settles
+   * each in a transaction of its own. */
+  COMPLETION_GROUP_COMMIT: z.enum(["0", "1"]).default("1"),
+  /** Completions settled in one group commit at most. */
+  COMPLETION_GROUP_MAX: z.coerce.number().int().min(1).max(500).default(64),
+  /** How long a group waits for more completions before it starts (0: it starts at once and
+   * only completions that came while the previous group ran join it). */
+  COMPLETION_GROUP_WINDOW_MS: z.coerce.number().int().min(0).max(1_000).default(0),
   /** An assignment the worker does not lease within this goes to the next candidate. */
   DISPATCH_OFFER_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
   /** Public feeds (explorer, /network/recent, /network/live, diagnostics) count jobs in

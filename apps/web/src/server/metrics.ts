@@ -98,6 +98,12 @@ function createMetrics() {
     labelNames: ["outcome"],
     registers: [registry],
   });
+  const completionGroups = new client.Histogram({
+    name: "proofgrid_completion_group_size",
+    help: "Completions settled per group commit (one transaction, one COMMIT) on this replica",
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [registry],
+  });
   let stats: TableStats | undefined;
   let pending: Promise<TableStats> | undefined;
   async function tableStats(): Promise<TableStats> {
@@ -145,7 +151,7 @@ function createMetrics() {
       for (const [status, n] of s.byState.get("nodes") ?? []) this.set({ status }, n);
     },
   });
-  return { registry, leaseLatency, jobsSubmitted, resultsAccepted, nodeSessions, sessionFrames };
+  return { registry, leaseLatency, jobsSubmitted, resultsAccepted, nodeSessions, sessionFrames, completionGroups };
 }
 
 export function metrics() {
@@ -155,6 +161,10 @@ export function metrics() {
 
 export function observeLeaseLatency(ms: number): void {
   metrics().leaseLatency.observe(ms / 1000);
+}
+
+export function observeCompletionGroup(size: number): void {
+  metrics().completionGroups.observe(size);
 }
 
 export function countJobSubmitted(): void {

@@ -4,7 +4,7 @@ import { createTestDatabase } from "../testing/create-test-database.ts";
 import { ensureAccounts, ensureSystemAccounts, getBalances, orgAccount, SYSTEM_ACCOUNTS } from "./accounts.ts";
 import { checkLedger } from "./check-ledger.ts";
 import { LedgerError } from "./ledger-error.ts";
-import { postTransfer } from "./post-transfer.ts";
+import { applyDeferredBalances, postTransfer } from "./post-transfer.ts";
 
 let t: Awaited<ReturnType<typeof createTestDatabase>>;
 let orgA: string;
@@ -102,6 +102,64 @@ describe("ledger", () => {
     ).rejects.toMatchObject({ code: "insufficient_funds" });
     expect(await t.prisma.ledgerTransfer.count({ where: { idempotencyKey: "overdraft" } })).toBe(0);
     expect((await checkLedger(t.prisma)).transfers).toBe(before.transfers);
+  });
+
+  it("deferred balances (group commit): entries now, the balance moved once for many posts, before the commit", async () => {
+    const pool = SYSTEM_ACCOUNTS.checkerPool.code;
+    // An organisation of its own: the property below counts on the others' balances.
+    const orgC = (await t.prisma.organization.create({ data: { slug: "c", name: "c" }, select: { id: true } })).id;
+    await ensureAccounts(t.prisma, [orgAccount(orgC, "available")]);
+    const grant = await t.prisma.$transaction((tx) =>
+      postTransfer(tx, {
+        idempotencyKey: "defer:grant",
+        kind: "grant",
+        legs: [
+          { code: SYSTEM_ACCOUNTS.treasury.code, amount: -1_000n },
+          { code: avail(orgC), amount: 1_000n },
+        ],
+      }),
+    );
+    expect(grant.created).toBe(true);
+    const before = (await getBalances(t.prisma, [pool])).get(pool) ?? 0n;
+    const seen = await t.prisma.$transaction(async (tx) => {
+      const deltas = new Map<string, bigint>();
+      for (const n of [1, 2, 3]) {
+        const posted = await postTransfer(tx, {
+          idempotencyKey: `defer:${n}`,
+          kind: "x",
+          legs: [
+            { code: avail(orgC), amount: -BigInt(n * 10) },
+            { code: pool, amount: BigInt(n * 10) },
+          ],
+          deferBalances: [pool],
+        });
+        for (const [c, a] of posted.deferred ?? []) deltas.set(c, (deltas.get(c) ?? 0n) + a);
+      }
+      // The pool's entries are written, its balance not yet moved: the audit sees the gap.
+      const midway = await checkLedger(tx);
+      expect(midway.mismatchedAccounts.map((m) => [m.code, m.computed - m.stored])).toEqual([[pool, 60n]]);
+      // A replayed key defers nothing.
+      const again = await postTransfer(tx, {
+        idempotencyKey: "defer:1",
+        kind: "x",
+        legs: [
+          { code: avail(orgC), amount: -10n },
+          { code: pool, amount: 10n },
+        ],
+        deferBalances: [pool],
+      });
+      expect(again).toMatchObject({ created: false, deferred: new Map() });
+      await applyDeferredBalances(tx, deltas);
+      return deltas;
+    });
+    expect(seen).toEqual(new Map([[pool, 60n]]));
+    expect((await getBalances(t.prisma, [pool])).get(pool)).toBe(before + 60n);
+    expect((await checkLedger(t.prisma)).ok).toBe(true);
+    // Overdrawing through deferred moves is refused like any overdraft, and rolls back.
+    await expect(t.prisma.$transaction((tx) => applyDeferredBalances(tx, new Map([[pool, -(before + 61n)]])))).rejects.toMatchObject({
+      code: "insufficient_funds",
+    });
+    expect((await getBalances(t.prisma, [pool])).get(pool)).toBe(before + 60n);
   });
 
   it("entries cannot be updated or deleted", async () => {

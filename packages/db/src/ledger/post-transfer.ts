@@ -15,12 +15,21 @@ export interface PostTransferOptions {
   jobId?: string | null;
   memo?: string | null;
   legs: readonly TransferLeg[];
+  /**
+   * Accounts whose balance this post does not move (their entries are written): the caller
+   * moves it for many transfers at once with `applyDeferredBalances` before its transaction
+   * commits, so a hot account (the checker pool, the protocol fee) is locked once per group
+   * commit, briefly, instead of once per settlement for the whole of each transaction.
+   */
+  deferBalances?: readonly string[];
 }
 
 export interface PostTransferResult {
   transferId: string;
   /** False when the key had already been posted (the earlier transfer is returned). */
   created: boolean;
+  /** With `deferBalances`: the moves left to the caller, by code (none unless `created`). */
+  deferred?: Map<string, bigint>;
 }
 
 // A transfer touches at most a handful of accounts (settlement: held, earnings, checker
@@ -56,6 +65,7 @@ export async function postTransfer(db: Db, opts: PostTransferOptions): Promise<P
   // key was posted before or an account is unknown. Every job pays this twice (its hold,
   // its settlement): one round trip each instead of four.
   const codes = [...byCode.keys()].sort();
+  const defer = (opts.deferBalances ?? []).filter((c) => byCode.has(c));
   let rows: { id: string | null; locked: number }[];
   try {
     rows = await db.$queryRaw<{ id: string | null; locked: number }[]>`
@@ -66,9 +76,13 @@ export async function postTransfer(db: Db, opts: PostTransferOptions): Promise<P
         RETURNING id),
       locked AS (
         SELECT a.id, a.code FROM ledger_accounts a
-        WHERE a.code = ANY(${codes}::text[]) AND EXISTS (SELECT 1 FROM t)
+        WHERE a.code = ANY(${codes}::text[]) AND a.code <> ALL(${defer}::text[]) AND EXISTS (SELECT 1 FROM t)
         ORDER BY a.code FOR UPDATE),
-      known AS (SELECT count(*) = ${codes.length} AS all FROM locked),
+      left_over AS (
+        SELECT a.id, a.code FROM ledger_accounts a
+        WHERE a.code = ANY(${defer}::text[]) AND EXISTS (SELECT 1 FROM t)),
+      accounts AS (SELECT id, code FROM locked UNION ALL SELECT id, code FROM left_over),
+      known AS (SELECT count(*) = ${codes.length} AS all FROM accounts),
       moved AS (
         UPDATE ledger_accounts a SET balance = a.balance + d.amount
         FROM unnest(${codes}::text[], ${codes.map((c) => (byCode.get(c) ?? 0n).toString())}::bigint[]) AS d(code, amount)
@@ -78,11 +92,11 @@ export async function postTransfer(db: Db, opts: PostTransferOptions): Promise<P
         INSERT INTO ledger_entries (transfer_id, account_id, amount)
         SELECT t.id, l.id, x.amount
         FROM t, unnest(${legs.map((l) => l.code)}::text[], ${legs.map((l) => l.amount.toString())}::bigint[]) WITH ORDINALITY AS x(code, amount, n)
-        JOIN locked l ON l.code = x.code
+        JOIN accounts l ON l.code = x.code
         WHERE (SELECT "all" FROM known)
         ORDER BY x.n
         RETURNING 1)
-      SELECT (SELECT id FROM t) AS id, (SELECT count(*) FROM locked)::int AS locked,
+      SELECT (SELECT id FROM t) AS id, (SELECT count(*) FROM accounts)::int AS locked,
              (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM entries)::int AS entries`;
   } catch (err) {
     if (isCheckViolation(err)) {
@@ -97,7 +111,7 @@ export async function postTransfer(db: Db, opts: PostTransferOptions): Promise<P
       SELECT id FROM ledger_transfers WHERE idempotency_key = ${opts.idempotencyKey}`;
     const id = existing[0]?.id;
     if (!id) throw new Error(`transfer ${opts.idempotencyKey} vanished`);
-    return { transferId: id, created: false };
+    return opts.deferBalances ? { transferId: id, created: false, deferred: new Map() } : { transferId: id, created: false };
   }
   if ((rows[0]?.locked ?? 0) !== codes.length) {
     const known = new Set(
@@ -106,7 +120,41 @@ export async function postTransfer(db: Db, opts: PostTransferOptions): Promise<P
     const missing = codes.find((c) => !known.has(c)) ?? "?";
     throw new LedgerError("unknown_account", `unknown ledger account ${missing}`, missing);
   }
-  return { transferId, created: true };
+  if (!opts.deferBalances) return { transferId, created: true };
+  return { transferId, created: true, deferred: new Map(defer.map((c) => [c, byCode.get(c) ?? 0n])) };
+}
+
+/** Locks these accounts (FOR UPDATE, by code: the order every transfer takes them in). */
+export async function lockAccounts(db: Db, codes: readonly string[]): Promise<void> {
+  const sorted = [...new Set(codes)].sort();
+  if (sorted.length === 0) return;
+  await db.$queryRaw`SELECT 1 FROM ledger_accounts WHERE code = ANY(${sorted}::text[]) ORDER BY code FOR UPDATE`;
+}
+
+/**
+ * Moves the balances that posts with `deferBalances` left (summed by code), in one statement
+ * that locks the accounts by code. Must run in the posts' transaction, before it commits:
+ * until then those accounts' stored balances lag their entries. An overdraft is
+ * `insufficient_funds`, as in `postTransfer`.
+ */
+export async function applyDeferredBalances(db: Db, deltas: ReadonlyMap<string, bigint>): Promise<void> {
+  const codes = [...deltas.keys()].filter((c) => (deltas.get(c) ?? 0n) !== 0n).sort();
+  if (codes.length === 0) return;
+  try {
+    const rows = await db.$queryRaw<{ moved: number }[]>`
+      WITH locked AS (SELECT id, code FROM ledger_accounts WHERE code = ANY(${codes}::text[]) ORDER BY code FOR UPDATE),
+      moved AS (
+        UPDATE ledger_accounts a SET balance = a.balance + d.amount
+        FROM unnest(${codes}::text[], ${codes.map((c) => (deltas.get(c) ?? 0n).toString())}::bigint[]) AS d(code, amount)
+        WHERE a.code = d.code AND a.id IN (SELECT id FROM locked)
+        RETURNING a.id)
+      SELECT count(*)::int AS moved FROM moved`;
+    if ((rows[0]?.moved ?? 0) !== codes.length)
+      throw new LedgerError("unknown_account", `unknown ledger account among ${codes.join(", ")}`);
+  } catch (err) {
+    if (isCheckViolation(err)) throw new LedgerError("insufficient_funds", `insufficient funds in one of ${codes.join(", ")}`);
+    throw err;
+  }
 }
 
 function isCheckViolation(err: unknown): boolean {

@@ -1,4 +1,5 @@
-import { orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import { applyDeferredBalances, lockAccounts, orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import { GroupCommit } from "@proofgrid/db/group-commit";
 import {
   type CompleteJobReply,
   type CompleteJobRequest,
@@ -9,7 +10,9 @@ import {
   verifyReceipt,
 } from "@proofgrid/por";
 import { countJobInputItems, lockJobForCompletion, storeJobResult, updateJobPrice } from "@proofgrid/db/nodes/job-completion";
-import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { type SqlClient, sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { getEnv } from "../../env.ts";
+import { observeCompletionGroup } from "../../metrics.ts";
 import { checkModelOutput } from "@proofgrid/models/check-output";
 import { AppError } from "../../errors.ts";
 import { jobEvents } from "../../events/job-events.ts";
@@ -26,12 +29,38 @@ import { sampleForReexecution } from "../verification/sample-job.ts";
 import { assertStorableJson } from "../../http/safe-text.ts";
 import { enqueueJobWebhook } from "../webhooks/webhook-events.ts";
 
+/** A completion that passed the checks made outside the database. */
+interface Completion {
+  node: NodeIdentity;
+  request: CompleteJobRequest;
+  outputHash: string;
+}
+
+/** What a completion's settlement moves, decided in its first phase. */
+interface Settlement {
+  jobId: string;
+  nodeId: string;
+  nodeOrgId: string;
+  customerOrgId: string;
+  workerShare: bigint;
+  compute: bigint;
+  legs: { code: string; amount: bigint }[];
+}
+
+type Prepared =
+  | { status: "already_completed"; receipt: CountersignedReceipt }
+  | { status: "accepted"; receipt: CountersignedReceipt; settlement: Settlement };
+
+/** The system accounts every settlement credits: a group commit moves their balances once. */
+const HOT_ACCOUNTS: readonly string[] = [SYSTEM_ACCOUNTS.checkerPool.code, SYSTEM_ACCOUNTS.protocolFee.code];
+
 /**
  * Accepts a result only from the node holding the current attempt (the fencing token):
  * a worker whose lease expired and was re-leased gets 409 and is never paid. Storing the
  * result, countersigning the receipt and settling the hold into payments happen in one
  * transaction, and the settlement's idempotency key (`settle:<job>`) means a retried
- * completion cannot pay twice.
+ * completion cannot pay twice. Completions that arrive together share that transaction
+ * (group commit, `completionGroup`); the answer is sent only once it has committed.
  */
 export async function completeJob(opts: { node: NodeIdentity; request: CompleteJobRequest }): Promise<CompleteJobReply> {
   const { node, request } = opts;
@@ -45,83 +74,171 @@ export async function completeJob(opts: { node: NodeIdentity; request: CompleteJ
   if (!verifyReceipt(receipt, node.publicKey)) throw new AppError("BAD_REQUEST", "receipt signature is invalid");
   await assertModelOutput(request.jobId, receipt.modelId, request.output);
 
-  const result = await sqlTransaction(async (tx) => {
-    const job = await lockJobForCompletion(tx, { jobId: request.jobId });
-    if (!job) throw new AppError("NOT_FOUND", "job not found");
-    if (job.state === "succeeded" && job.attempt === request.attempt && job.node_id === node.id && job.output_hash === outputHash) {
-      // Stored by the accepted path below: the countersigned receipt.
-      return { status: "already_completed" as const, receipt: job.receipt as CountersignedReceipt };
-    }
-    if (job.state !== "running" || job.node_id !== node.id || job.attempt !== request.attempt) {
-      throw new AppError("CONFLICT", `lease lost: job is ${job.state} at attempt ${job.attempt}`, {
-        state: job.state,
-        attempt: job.attempt,
-      });
-    }
-    if (receipt.modelId !== job.model_id || receipt.inputHash !== job.input_hash) {
-      throw new AppError("BAD_REQUEST", "receipt model or input hash does not match the job");
-    }
-    const countersigned = countersignReceipt(receipt, getPlatformKey().privateKey);
-    await storeJobResult(tx, {
-      jobId: job.id,
-      attempt: job.attempt,
-      outputHash,
-      receipt: countersigned,
-      output: request.output,
-      inferenceMs: receipt.inferenceMs,
-    });
-
-    // The hold was priced at the customer's cap; the charge is the cost at the worker's ask
-    // fixed at assignment (0 on a reserved worker: the reservation is billed by the hour),
-    // and the difference goes back to the customer in the same transfer.
-    // An uploaded model's royalty was held on top of the compute and goes to the model's owner
-    // whole: the worker, checkers and protocol split the compute only.
-    const held = BigInt(job.price);
-    const royalty = BigInt(job.royalty);
-    const heldCompute = held - royalty;
-    const compute = job.unit_price === null ? heldCompute : minBig(heldCompute, priceForCost(job.cost_milli_cu, BigInt(job.unit_price)));
-    const charge = compute + royalty;
-    const split = splitReward(compute);
-    // Sampling is decided after the result is stored, in the same transaction: the worker
-    // has committed to its output and cannot learn the decision first. It comes before the
-    // settlement so the node row is locked before ledger accounts, in the order a check
-    // report takes them. Its rate rises with the payout against what a slash could take.
-    await sampleForReexecution(tx, {
-      jobId: job.id,
-      nodeId: node.id,
-      orgId: node.orgId,
-      modelId: job.model_id,
-      purpose: job.purpose,
-      payout: split.worker,
-    });
-    if (charge !== held) await updateJobPrice(tx, { jobId: job.id, price: charge });
-    // The worker's payout is held on its node until the job's verification window closes
-    // (verification/held-earnings.ts releases it, or a fraud verdict claws it back). System
-    // accounts come from a migration and a node's at registration: settlement creates nothing.
-    const legs = [
-      { code: orgAccountCode(job.org_id, "held"), amount: -held },
-      { code: orgAccountCode(job.org_id, "available"), amount: held - charge },
-      { code: nodeHeldCode(node.id), amount: split.worker },
-      { code: SYSTEM_ACCOUNTS.checkerPool.code, amount: split.checkers },
-      { code: SYSTEM_ACCOUNTS.protocolFee.code, amount: split.protocol },
-      // The owner's earnings account exists from the upload or royalty change that set it
-      // (register-model, update-model), and ledger accounts are never deleted.
-      ...(royalty > 0n && job.royalty_org_id ? [{ code: orgAccountCode(job.royalty_org_id, "earnings"), amount: royalty }] : []),
-    ].filter((l) => l.amount !== 0n);
-    if (legs.length >= 2) {
-      const posted = await postTransfer(tx, { idempotencyKey: `settle:${job.id}`, kind: "settle", jobId: job.id, legs });
-      if (posted.created && split.worker > 0n)
-        await holdEarnings(tx, { jobId: job.id, nodeId: node.id, orgId: node.orgId, amount: split.worker, charge: compute });
-    }
-    // Last, so the event carries the job as committed (its final price): in this transaction.
-    await enqueueJobWebhook(tx, { orgId: job.org_id, jobId: job.id, type: "job.succeeded" });
-    return { status: "accepted" as const, receipt: countersigned };
-  });
+  const completion: Completion = { node, request, outputHash };
+  const result = getEnv().COMPLETION_GROUP_COMMIT === "1" ? await completionGroup().submit(completion) : await completeAlone(completion);
   logger.info({ jobId: request.jobId, nodeId: node.id, attempt: request.attempt, status: result.status }, "job completed");
   // A client waiting on this job in this process is woken now, committed, without waiting
   // for the trigger's NOTIFY to come back from Postgres (which still wakes the others).
   if (result.status === "accepted") jobEvents.deliver({ id: request.jobId, state: "succeeded", node_id: node.id });
   return result;
+}
+
+/** One completion in a transaction of its own (COMPLETION_GROUP_COMMIT=0, and a failed group's items). */
+async function completeAlone(c: Completion): Promise<CompleteJobReply> {
+  return sqlTransaction(async (tx) => {
+    const p = await prepareCompletion(tx, c);
+    if (p.status === "accepted") await settle(tx, p.settlement, []);
+    return { status: p.status, receipt: p.receipt };
+  });
+}
+
+const globalForGroup = globalThis as typeof globalThis & {
+  __proofgridCompletionGroup?: GroupCommit<Completion, Prepared, CompleteJobReply>;
+};
+
+/**
+ * The process's group commit of completions. A group's first phase runs each completion's
+ * checks, stores its result and decides its sampling (each in a savepoint, so a refused one
+ * leaves the others), in node order: node rows are locked in one order by every group. The
+ * second phase locks every account the group's settlements touch in one statement, by code
+ * (the order every transfer takes them in), posts each settlement, and moves the checker
+ * pool's and the protocol fee's balances once for the whole group, last: every settlement
+ * credits those two, and a transaction per completion held them locked from its settlement
+ * to its COMMIT, so settlements queued on them one after another.
+ */
+export function completionGroup(): GroupCommit<Completion, Prepared, CompleteJobReply> {
+  globalForGroup.__proofgridCompletionGroup ??= new GroupCommit<Completion, Prepared, CompleteJobReply>({
+    maxItems: () => getEnv().COMPLETION_GROUP_MAX,
+    windowMs: () => getEnv().COMPLETION_GROUP_WINDOW_MS,
+    orderKey: (c) => c.node.id,
+    prepare: (tx, c) => prepareCompletion(tx, c),
+    finish: async (tx, prepared) => {
+      const settlements = prepared.flatMap((p) => (p.value.status === "accepted" ? [p.value.settlement] : []));
+      await lockAccounts(
+        tx,
+        settlements.flatMap((s) => s.legs.map((l) => l.code)).filter((code) => !HOT_ACCOUNTS.includes(code)),
+      );
+      const deferred = new Map<string, bigint>();
+      for (const s of settlements)
+        for (const [code, amount] of await settle(tx, s, HOT_ACCOUNTS)) deferred.set(code, (deferred.get(code) ?? 0n) + amount);
+      await applyDeferredBalances(tx, deferred);
+      return prepared.map((p) => ({ status: p.value.status, receipt: p.value.receipt }));
+    },
+    alone: completeAlone,
+    onGroup: (size, ms) => {
+      observeCompletionGroup(size);
+      if (size > 1) logger.info({ size, ms: Math.round(ms * 10) / 10 }, "completions settled in one group commit");
+    },
+  });
+  return globalForGroup.__proofgridCompletionGroup;
+}
+
+/**
+ * A completion's first phase, in its transaction: lock the job, check the fencing token
+ * and the receipt against it, countersign, store the result, decide its sampling, and
+ * compute the settlement. Throws an AppError to refuse it.
+ */
+async function prepareCompletion(tx: SqlClient, c: Completion): Promise<Prepared> {
+  const { node, request, outputHash } = c;
+  const { receipt } = request;
+  const job = await lockJobForCompletion(tx, { jobId: request.jobId });
+  if (!job) throw new AppError("NOT_FOUND", "job not found");
+  if (job.state === "succeeded" && job.attempt === request.attempt && job.node_id === node.id && job.output_hash === outputHash) {
+    // Stored by the accepted path below: the countersigned receipt.
+    return { status: "already_completed", receipt: job.receipt as CountersignedReceipt };
+  }
+  if (job.state !== "running" || job.node_id !== node.id || job.attempt !== request.attempt) {
+    throw new AppError("CONFLICT", `lease lost: job is ${job.state} at attempt ${job.attempt}`, {
+      state: job.state,
+      attempt: job.attempt,
+    });
+  }
+  if (receipt.modelId !== job.model_id || receipt.inputHash !== job.input_hash) {
+    throw new AppError("BAD_REQUEST", "receipt model or input hash does not match the job");
+  }
+  const countersigned = countersignReceipt(receipt, getPlatformKey().privateKey);
+  await storeJobResult(tx, {
+    jobId: job.id,
+    attempt: job.attempt,
+    outputHash,
+    receipt: countersigned,
+    output: request.output,
+    inferenceMs: receipt.inferenceMs,
+  });
+
+  // The hold was priced at the customer's cap; the charge is the cost at the worker's ask
+  // fixed at assignment (0 on a reserved worker: the reservation is billed by the hour),
+  // and the difference goes back to the customer in the same transfer.
+  // An uploaded model's royalty was held on top of the compute and goes to the model's owner
+  // whole: the worker, checkers and protocol split the compute only.
+  const held = BigInt(job.price);
+  const royalty = BigInt(job.royalty);
+  const heldCompute = held - royalty;
+  const compute = job.unit_price === null ? heldCompute : minBig(heldCompute, priceForCost(job.cost_milli_cu, BigInt(job.unit_price)));
+  const charge = compute + royalty;
+  const split = splitReward(compute);
+  // Sampling is decided after the result is stored, in the same transaction: the worker
+  // has committed to its output and cannot learn the decision first. It comes before the
+  // settlement so the node row is locked before ledger accounts, in the order a check
+  // report takes them. Its rate rises with the payout against what a slash could take.
+  await sampleForReexecution(tx, {
+    jobId: job.id,
+    nodeId: node.id,
+    orgId: node.orgId,
+    modelId: job.model_id,
+    purpose: job.purpose,
+    payout: split.worker,
+  });
+  if (charge !== held) await updateJobPrice(tx, { jobId: job.id, price: charge });
+  // The worker's payout is held on its node until the job's verification window closes
+  // (verification/held-earnings.ts releases it, or a fraud verdict claws it back). System
+  // accounts come from a migration and a node's at registration: settlement creates nothing.
+  const legs = [
+    { code: orgAccountCode(job.org_id, "held"), amount: -held },
+    { code: orgAccountCode(job.org_id, "available"), amount: held - charge },
+    { code: nodeHeldCode(node.id), amount: split.worker },
+    { code: SYSTEM_ACCOUNTS.checkerPool.code, amount: split.checkers },
+    { code: SYSTEM_ACCOUNTS.protocolFee.code, amount: split.protocol },
+    // The owner's earnings account exists from the upload or royalty change that set it
+    // (register-model, update-model), and ledger accounts are never deleted.
+    ...(royalty > 0n && job.royalty_org_id ? [{ code: orgAccountCode(job.royalty_org_id, "earnings"), amount: royalty }] : []),
+  ].filter((l) => l.amount !== 0n);
+  return {
+    status: "accepted",
+    receipt: countersigned,
+    settlement: {
+      jobId: job.id,
+      nodeId: node.id,
+      nodeOrgId: node.orgId,
+      customerOrgId: job.org_id,
+      workerShare: split.worker,
+      compute,
+      legs,
+    },
+  };
+}
+
+/**
+ * A completion's second phase: posts its settlement (balances of `defer` left to the
+ * caller, returned), holds the worker's payout, and queues the customer's webhook.
+ */
+async function settle(tx: SqlClient, s: Settlement, defer: readonly string[]): Promise<Map<string, bigint>> {
+  let deferred = new Map<string, bigint>();
+  if (s.legs.length >= 2) {
+    const posted = await postTransfer(tx, {
+      idempotencyKey: `settle:${s.jobId}`,
+      kind: "settle",
+      jobId: s.jobId,
+      legs: s.legs,
+      deferBalances: defer,
+    });
+    deferred = posted.deferred ?? deferred;
+    if (posted.created && s.workerShare > 0n)
+      await holdEarnings(tx, { jobId: s.jobId, nodeId: s.nodeId, orgId: s.nodeOrgId, amount: s.workerShare, charge: s.compute });
+  }
+  // Last, so the event carries the job as committed (its final price): in this transaction.
+  await enqueueJobWebhook(tx, { orgId: s.customerOrgId, jobId: s.jobId, type: "job.succeeded" });
+  return deferred;
 }
 
 const minBig = (a: bigint, b: bigint) => (a < b ? a : b);

@@ -1,0 +1,184 @@
+import { checkLedger, getBalances, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import { sql } from "@proofgrid/db/sql-client";
+import { afterEach, describe, expect, it } from "vitest";
+import { resetEnvCache } from "../../env.ts";
+import { AppError } from "../../errors.ts";
+import { metrics } from "../../metrics.ts";
+import { completeAs, encoderOutput, jobRow, setupEncoderMarket, type TestWorker, transfersOf } from "../../testing/job-fixtures.ts";
+import { setupServiceDatabase } from "../../testing/service-database.ts";
+import { nodeHeldCode } from "../verification/exposure.ts";
+
+// Issue 15, group commit: completions that arrive together are settled in one transaction
+// (complete-job.ts, completionGroup), each first phase in a savepoint, the checker pool's and
+// the protocol fee's balances moved once per group. Real Postgres, the real service; what a
+// user relies on: every accepted job paid exactly once, a refused one changing nothing even
+// when it shared a group with accepted ones, and the books balancing to the base unit.
+// (The same under kill -9 of the web process: tests/e2e/group-commit-crash.test.ts.)
+
+setupServiceDatabase({ name: "group-commit", database: { maxConnections: 30 } });
+const market = setupEncoderMarket();
+
+afterEach(() => {
+  delete process.env.COMPLETION_GROUP_WINDOW_MS;
+  resetEnvCache();
+});
+
+/** The customer's job leased to `w`, as the dispatcher and the lease leave it. */
+async function runningJob(w: TestWorker, text: string): Promise<{ id: string; attempt: number }> {
+  const id = await market.submit(text);
+  await sql().$executeRaw`
+    UPDATE jobs SET state = 'running', node_id = ${w.identity.id}::uuid, attempt = attempt + 1, unit_price = NULL,
+      lease_expires_at = now() + interval '1 minute', started_at = now()
+    WHERE id = ${id}::uuid`;
+  return { id, attempt: (await jobRow(id)).attempt };
+}
+
+/** Groups committed and completions settled in them so far (this process's histogram). */
+async function groupsSoFar(): Promise<{ groups: number; items: number }> {
+  const h = await metrics().completionGroups.get();
+  const count = h.values.find((v) => v.metricName === "proofgrid_completion_group_size_count")?.value ?? 0;
+  const sum = h.values.find((v) => v.metricName === "proofgrid_completion_group_size_sum")?.value ?? 0;
+  return { groups: count, items: sum };
+}
+
+const HOT = [SYSTEM_ACCOUNTS.checkerPool.code, SYSTEM_ACCOUNTS.protocolFee.code];
+
+/** What the jobs' settlements credited each hot account, from their entries. */
+async function hotCreditsOf(jobIds: string[]): Promise<bigint[]> {
+  const rows = await sql().$queryRaw<{ code: string; total: string }[]>`
+    SELECT a.code, sum(e.amount)::text AS total FROM ledger_entries e
+    JOIN ledger_transfers t ON t.id = e.transfer_id JOIN ledger_accounts a ON a.id = e.account_id
+    WHERE t.kind = 'settle' AND t.job_id = ANY(${jobIds}::uuid[]) AND a.code = ANY(${HOT}::text[])
+    GROUP BY a.code`;
+  return HOT.map((c) => BigInt(rows.find((r) => r.code === c)?.total ?? "0"));
+}
+
+const hotBalances = async () => {
+  const b = await getBalances(sql(), HOT);
+  return HOT.map((c) => b.get(c) ?? 0n);
+};
+
+describe("group commit of completions", () => {
+  it("30 completions from 5 workers at once settle in fewer transactions, each paid exactly once, and retries pay nothing", async () => {
+    const workers = await Promise.all(Array.from({ length: 5 }, () => market.worker({ maxConcurrency: 10 })));
+    const jobs: { w: TestWorker; job: { id: string; attempt: number } }[] = [];
+    for (let i = 0; i < 30; i++) {
+      const w = workers[i % workers.length] as TestWorker;
+      jobs.push({ w, job: await runningJob(w, `text ${i}`) });
+    }
+    const hotBefore = await hotBalances();
+    const heldBefore = await getBalances(
+      sql(),
+      workers.map((w) => nodeHeldCode(w.identity.id)),
+    );
+    const groupsBefore = await groupsSoFar();
+
+    const replies = await Promise.all(jobs.map(({ w, job }) => completeAs(w, job, encoderOutput(1))));
+    expect(replies.map((r) => r.status)).toEqual(jobs.map(() => "accepted"));
+
+    const groupsAfter = await groupsSoFar();
+    expect(groupsAfter.items - groupsBefore.items).toBe(30);
+    // Fewer COMMITs than completions: some shared a transaction.
+    expect(groupsAfter.groups - groupsBefore.groups).toBeLessThan(30);
+
+    for (const { job } of jobs) {
+      expect(await transfersOf(job.id)).toEqual(["hold", "settle"]);
+      expect((await jobRow(job.id)).state).toBe("succeeded");
+    }
+    // The hot accounts' balances moved once per group by exactly what the settlements' entries say.
+    const credited = await hotCreditsOf(jobs.map((j) => j.job.id));
+    const hotAfter = await hotBalances();
+    expect(credited.every((c) => c > 0n)).toBe(true);
+    expect(hotAfter).toEqual(hotBefore.map((b, i) => b + (credited[i] ?? 0n)));
+    expect(await checkLedger(sql())).toMatchObject({
+      ok: true,
+      unbalancedTransfers: [],
+      mismatchedAccounts: [],
+      negativeAccounts: [],
+      totalBalance: 0n,
+    });
+
+    // Every worker sends its results again (a retry after a lost answer): nothing moves.
+    const heldAfter = await getBalances(
+      sql(),
+      workers.map((w) => nodeHeldCode(w.identity.id)),
+    );
+    expect([...heldAfter.values()].some((v, i) => v !== [...heldBefore.values()][i])).toBe(true);
+    const again = await Promise.all(jobs.map(({ w, job }) => completeAs(w, job, encoderOutput(1))));
+    expect(again.map((r) => r.status)).toEqual(jobs.map(() => "already_completed"));
+    expect(again.map((r) => r.receipt)).toEqual(replies.map((r) => r.receipt));
+    expect(await hotBalances()).toEqual(hotAfter);
+    expect(
+      await getBalances(
+        sql(),
+        workers.map((w) => nodeHeldCode(w.identity.id)),
+      ),
+    ).toEqual(heldAfter);
+  });
+
+  it("a refused completion in a group is rolled back alone: the others in its transaction are paid", async () => {
+    process.env.COMPLETION_GROUP_WINDOW_MS = "200"; // one group, whatever the machine's speed
+    resetEnvCache();
+    const workers = await Promise.all(Array.from({ length: 3 }, () => market.worker({ maxConcurrency: 10 })));
+    const jobs = [];
+    for (let i = 0; i < 10; i++) {
+      const w = workers[i % workers.length] as TestWorker;
+      jobs.push({ w, job: await runningJob(w, `mixed ${i}`), stale: i % 3 === 1 });
+    }
+    const groupsBefore = await groupsSoFar();
+    const outcomes = await Promise.all(
+      jobs.map(({ w, job, stale }) =>
+        // A stale attempt (a lease this worker lost) is refused inside the group's transaction.
+        completeAs(w, stale ? { id: job.id, attempt: job.attempt + 1 } : job, encoderOutput(1)).then(
+          (r) => r.status as string,
+          (e: unknown) => (e instanceof AppError ? e.code : String(e)),
+        ),
+      ),
+    );
+    expect(outcomes).toEqual(jobs.map((j) => (j.stale ? "CONFLICT" : "accepted")));
+    const groupsAfter = await groupsSoFar();
+    // The refused items were in the group too (counted), and the window made it one group.
+    expect(groupsAfter.groups - groupsBefore.groups).toBe(1);
+    for (const { job, stale } of jobs) {
+      const row = await jobRow(job.id);
+      expect(row.state).toBe(stale ? "running" : "succeeded");
+      expect(row.payload?.output ?? null).toEqual(stale ? null : encoderOutput(1));
+      expect(await transfersOf(job.id)).toEqual(stale ? ["hold"] : ["hold", "settle"]);
+    }
+    expect((await checkLedger(sql())).ok).toBe(true);
+  });
+
+  it("a group whose settlement phase fails runs each completion alone: one bad settlement refuses only its own job", async () => {
+    process.env.COMPLETION_GROUP_WINDOW_MS = "200";
+    resetEnvCache();
+    const w = await market.worker({ maxConcurrency: 10 });
+    const jobs = [];
+    for (let i = 0; i < 6; i++) jobs.push(await runningJob(w, `settle ${i}`));
+    const bad = jobs[2] as { id: string; attempt: number };
+    // Its price above everything the customer holds: its settlement overdraws the held account.
+    await sql().$executeRaw`UPDATE jobs SET price = 1000000000000000 WHERE id = ${bad.id}::uuid`;
+    const hotBefore = await hotBalances();
+    const outcomes = await Promise.all(
+      jobs.map((job) =>
+        completeAs(w, job, encoderOutput(1)).then(
+          (r) => r.status as string,
+          (e: unknown) => (e instanceof Error ? e.name : String(e)),
+        ),
+      ),
+    );
+    expect(outcomes).toEqual(jobs.map((j) => (j === bad ? "LedgerError" : "accepted")));
+    const good = jobs.filter((j) => j !== bad);
+    for (const job of good) expect(await transfersOf(job.id)).toEqual(["hold", "settle"]);
+    expect(await transfersOf(bad.id)).toEqual(["hold"]);
+    expect((await jobRow(bad.id)).state).toBe("running");
+    const credited = await hotCreditsOf(good.map((j) => j.id));
+    expect(await hotBalances()).toEqual(hotBefore.map((b, i) => b + (credited[i] ?? 0n)));
+    expect((await checkLedger(sql())).ok).toBe(true);
+    // Put right, the job is paid once.
+    await sql().$executeRaw`UPDATE jobs SET price = (SELECT amount FROM ledger_entries e JOIN ledger_transfers t ON t.id = e.transfer_id
+      WHERE t.kind = 'hold' AND t.job_id = ${bad.id}::uuid AND e.amount > 0) WHERE id = ${bad.id}::uuid`;
+    expect((await completeAs(w, bad, encoderOutput(1))).status).toBe("accepted");
+    expect(await transfersOf(bad.id)).toEqual(["hold", "settle"]);
+    expect((await checkLedger(sql())).ok).toBe(true);
+  });
+});
