@@ -41,6 +41,7 @@ const PARTS = [
   "pgboss",
   "eld",
   "custom-models",
+  "group-commit",
 ] as const;
 type Part = (typeof PARTS)[number];
 
@@ -402,12 +403,49 @@ async function eventLoopDelay(): Promise<{ threadP99: number; mainP99: number; i
   await pipeline.dispose();
   return { threadP99, mainP99, inferenceMs };
 }
+/** Clients and worker slots of the group-commit part: enough completions at once to group. */
+const GROUP_COMMIT_CLIENTS = 16;
+const GROUP_COMMIT_ROUNDS = 2;
+
+/**
+ * Tiny-job throughput through the API (throughputViaApi) with completions settled one
+ * transaction each (COMPLETION_GROUP_COMMIT=0) or in group commits (=1), on a stack of its
+ * own: 3 workers running 4 jobs at a time each. Returns the rate and the sizes of the groups
+ * of more than one completion that the web process logged while it was measured.
+ */
+async function throughputWithGroupCommit(
+  on: boolean,
+  stackOpts: Pick<StackOptions, "database">,
+  stacks: Stack[],
+  jobs: number,
+): Promise<{ perS: number; groups: number[] }> {
+  const stack = await startStack({
+    ...stackOpts,
+    leaseMs: 15_000,
+    env: { JOB_NOTIFY: "1", LOG_LEVEL: "info", COMPLETION_GROUP_COMMIT: on ? "1" : "0" },
+  });
+  stacks.push(stack);
+  try {
+    for (const name of ["w1", "w2", "w3"]) await stack.addWorker(name, { LOG_LEVEL: "warn", CONCURRENCY: "4" });
+    await throughputViaApi(stack, 30, GROUP_COMMIT_CLIENTS);
+    const from = stack.webLogs.length;
+    const perS = await throughputViaApi(stack, jobs, GROUP_COMMIT_CLIENTS);
+    const groups = stack.webLogs.slice(from).flatMap((l) => {
+      const m = /"size":(\d+).*completions settled in one group commit/.exec(l);
+      return m ? [Number(m[1])] : [];
+    });
+    return { perS, groups };
+  } finally {
+    await stack.stop();
+    stacks.splice(stacks.indexOf(stack), 1);
+  }
+}
 
 async function main() {
   const parts = selectedParts();
   const stackParts: Part[] = ["dispatch", "ocr", "vad", "embeddings", "throughput", "batch", "burst"];
   const needStack = stackParts.some((p) => parts.has(p));
-  if (needStack || parts.has("scaleout") || parts.has("custom-models")) ensureWebBuild(progress);
+  if (needStack || parts.has("scaleout") || parts.has("custom-models") || parts.has("group-commit")) ensureWebBuild(progress);
   const dir = mkdtempSync(join(tmpdir(), "proofgrid-bench-"));
   progress("starting embedded Postgres");
   const pg = await startEmbeddedPostgres({ dataDir: join(dir, "pg"), settings: { fsync: "off", synchronous_commit: "off" } });
@@ -524,6 +562,34 @@ async function main() {
       const one = await throughputWithWebProcesses(1, { database: await newDb("bench_web1") }, stacks, SCALEOUT_JOBS);
       const two = await throughputWithWebProcesses(2, { database: await newDb("bench_web2") }, stacks, SCALEOUT_JOBS);
       scaleout = { one, two };
+    }
+
+    let groupCommit: { off: number[]; on: number[]; groups: number[] } | undefined;
+    if (parts.has("group-commit")) {
+      // A Postgres of its own with the default durability `npm start` runs with (fsync and
+      // synchronous_commit on, data on disk): a COMMIT waits for its WAL flush, the cost a
+      // group commit shares. The other parts' server has both off.
+      progress("group commit: a durable Postgres, tiny jobs through the API with completions settled alone, then grouped");
+      const durable = await startEmbeddedPostgres({ dataDir: join(dir, "pg-durable") });
+      try {
+        groupCommit = { off: [], on: [], groups: [] };
+        for (let round = 0; round < GROUP_COMMIT_ROUNDS; round++)
+          for (const on of [false, true]) {
+            const name = `bench_group_${on ? "on" : "off"}_${round}`;
+            const url = await createDatabase(durable.url, name);
+            await migrate({ url });
+            const r = await throughputWithGroupCommit(
+              on,
+              { database: { url, drop: () => dropDatabase(durable.url, name) } },
+              stacks,
+              SCALEOUT_JOBS,
+            );
+            (on ? groupCommit.on : groupCommit.off).push(r.perS);
+            if (on) groupCommit.groups.push(...r.groups);
+          }
+      } finally {
+        await durable.stop();
+      }
     }
 
     if (parts.has("custom-models")) {
@@ -666,6 +732,25 @@ async function main() {
           firstError: burst.firstError,
           steady: { jobs: burst.steady.length, p50: Math.round(p50), p99: Math.round(quantile(burst.steady, 0.99)) },
           burst: { jobs: burst.burst.length, p50: Math.round(median(burst.burst)), p99: Math.round(p99) },
+        },
+      });
+    }
+    if (groupCommit) {
+      const grouped = groupCommit.groups;
+      report({
+        name: "group_commit_throughput",
+        value: median(groupCommit.on),
+        unit: "jobs/s",
+        baseline: median(groupCommit.off),
+        goal: null,
+        note: `tiny jobs through the API, 3 workers x 4 slots, ${GROUP_COMMIT_CLIENTS} clients, durable Postgres (fsync on): completions in group commits vs one transaction each, ${GROUP_COMMIT_ROUNDS} rounds each way, taking turns`,
+        detail: {
+          jobs: SCALEOUT_JOBS,
+          on: groupCommit.on.map((v) => Math.round(v * 10) / 10),
+          off: groupCommit.off.map((v) => Math.round(v * 10) / 10),
+          groupsOfMoreThanOne: grouped.length,
+          completionsInThem: grouped.reduce((a, b) => a + b, 0),
+          largestGroup: grouped.length ? Math.max(...grouped) : 1,
         },
       });
     }

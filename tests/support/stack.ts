@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "@proofgrid/db/embedded";
 import {
+  signalGroup,
   type Spawned,
   spawnCoordinator,
   spawnProcess,
@@ -90,9 +91,13 @@ export async function startStack(opts: StackOptions = {}) {
   const webLogs: string[] = [];
   let web = spawnWeb({ port, env, output: "pipe", onLine: (l) => webLogs.push(l), server: opts.webServer });
   await waitForHttp(`${url}/api/health`, { timeoutMs: 60_000, process: web });
-  /** Stops the web app (an outage as workers see it) and starts it again on the same port. */
-  async function restartWeb(downMs: number): Promise<void> {
-    await web.stop(5_000);
+  /** Stops the web app (an outage as workers see it; `kill`: with SIGKILL) and starts it again on the same port. */
+  async function restartWeb(downMs: number, how: { kill?: boolean } = {}): Promise<void> {
+    if (how.kill) {
+      // kill -9 of the web process (its whole group): no shutdown hook runs.
+      signalGroup(web.child, "SIGKILL");
+      await web.exited;
+    } else await web.stop(5_000);
     await new Promise((r) => setTimeout(r, downMs));
     web = spawnWeb({ port, env, output: "pipe", onLine: (l) => webLogs.push(l), server: opts.webServer });
     await waitForHttp(`${url}/api/health`, { timeoutMs: 60_000, process: web });
