@@ -66,13 +66,14 @@ export class GroupCommit<I, P, R> {
   }
 
   #schedule(): void {
-    if (this.#queue.length === 0 || this.#running >= (this.opts.maxGroups ?? 2) || this.#timer) return;
+    if (this.#queue.length === 0 || this.#running >= (this.opts.maxGroups ?? 2)) return;
     const window = this.opts.windowMs();
-    // A full group need not wait for its window.
+    // A full group need not wait for its window (nor for one already running).
     if (window <= 0 || this.#queue.length >= this.opts.maxItems()) {
       this.#start();
       return;
     }
+    if (this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#start();
@@ -92,6 +93,8 @@ export class GroupCommit<I, P, R> {
       this.#running--;
       this.#schedule();
     });
+    // What did not fit may start in a free slot now.
+    this.#schedule();
   }
 
   async #run(group: Waiting<I, R>[]): Promise<void> {
@@ -125,6 +128,10 @@ export class GroupCommit<I, P, R> {
   async #transaction(tx: SqlClient, group: readonly Waiting<I, R>[]): Promise<Outcome<R>[]> {
     const outcomes: Outcome<R>[] = new Array(group.length);
     const prepared: { item: I; value: P; at: number }[] = [];
+    // One item waiting on a row another transaction holds (a node's row under a long check
+    // verdict) must not hold every completion of the group, and the next, behind it: past
+    // this it is refused alone (a 500 its worker retries) and the group goes on.
+    await tx.$executeRaw`SET LOCAL lock_timeout = '1s'`;
     for (const [i, w] of group.entries()) {
       await tx.$executeRaw`SAVEPOINT group_item`;
       try {
@@ -132,11 +139,15 @@ export class GroupCommit<I, P, R> {
         await tx.$executeRaw`RELEASE SAVEPOINT group_item`;
         prepared.push({ item: w.item, value, at: i });
       } catch (error) {
+        // A deadlock or serialization failure: Postgres chose this transaction as the
+        // victim, and the whole group runs again (sqlTransaction), as a single one would.
+        if (RETRYABLE.has(pgCode(error))) throw error;
         await tx.$executeRaw`ROLLBACK TO SAVEPOINT group_item`;
         await tx.$executeRaw`RELEASE SAVEPOINT group_item`;
         outcomes[i] = { ok: false, error };
       }
     }
+    await tx.$executeRaw`SET LOCAL lock_timeout = 0`;
     if (prepared.length > 0) {
       const results = await this.opts.finish(tx, prepared);
       if (results.length !== prepared.length) throw new Error(`group commit: ${results.length} results for ${prepared.length} items`);
@@ -149,3 +160,7 @@ export class GroupCommit<I, P, R> {
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Deadlock and serialization failure: the transaction, not the item, must run again. */
+const RETRYABLE = new Set(["40P01", "40001"]);
+const pgCode = (err: unknown) => (typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : "");

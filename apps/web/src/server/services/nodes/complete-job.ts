@@ -102,21 +102,27 @@ const globalForGroup = globalThis as typeof globalThis & {
  * leaves the others), in node order: node rows are locked in one order by every group. The
  * second phase locks every account the group's settlements touch in one statement, by code
  * (the order every transfer takes them in), posts each settlement, and moves the checker
- * pool's and the protocol fee's balances once for the whole group, last: every settlement
- * credits those two, and a transaction per completion held them locked from its settlement
- * to its COMMIT, so settlements queued on them one after another.
+ * pool's and the protocol fee's balances once for the whole group. Every settlement credits
+ * those two: one transaction per completion locked them from its settlement to its COMMIT,
+ * so settlements queued on them one COMMIT after another; a group holds them for its
+ * settlement phase and one COMMIT, and its first phase (the job, the node, the result, the
+ * sampling) runs before it takes them.
  */
 export function completionGroup(): GroupCommit<Completion, Prepared, CompleteJobReply> {
   globalForGroup.__proofgridCompletionGroup ??= new GroupCommit<Completion, Prepared, CompleteJobReply>({
     maxItems: () => getEnv().COMPLETION_GROUP_MAX,
     windowMs: () => getEnv().COMPLETION_GROUP_WINDOW_MS,
-    orderKey: (c) => c.node.id,
+    // Node rows in one order (sampling locks them), and a node's jobs in one order too.
+    orderKey: (c) => `${c.node.id}:${c.request.jobId}`,
     prepare: (tx, c) => prepareCompletion(tx, c),
     finish: async (tx, prepared) => {
       const settlements = prepared.flatMap((p) => (p.value.status === "accepted" ? [p.value.settlement] : []));
+      // Every account the group's settlements touch, the hot ones included, locked in one
+      // statement by code: the order every other transfer takes them in (checker_pool sorts
+      // before node: and org: codes), so no cycle can form with those transfers or another group.
       await lockAccounts(
         tx,
-        settlements.flatMap((s) => s.legs.map((l) => l.code)).filter((code) => !HOT_ACCOUNTS.includes(code)),
+        settlements.flatMap((s) => s.legs.map((l) => l.code)),
       );
       const deferred = new Map<string, bigint>();
       for (const s of settlements)

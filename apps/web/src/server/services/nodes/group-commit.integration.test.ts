@@ -1,11 +1,13 @@
-import { checkLedger, getBalances, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
-import { sql } from "@proofgrid/db/sql-client";
+import { checkLedger, getBalances, orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import { SqlClient, sql } from "@proofgrid/db/sql-client";
+import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { resetEnvCache } from "../../env.ts";
 import { AppError } from "../../errors.ts";
 import { metrics } from "../../metrics.ts";
 import { completeAs, encoderOutput, jobRow, setupEncoderMarket, type TestWorker, transfersOf } from "../../testing/job-fixtures.ts";
-import { setupServiceDatabase } from "../../testing/service-database.ts";
+import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
+import { submitJob } from "../jobs/submit-job.ts";
 import { nodeHeldCode } from "../verification/exposure.ts";
 
 // Issue 15, group commit: completions that arrive together are settled in one transaction
@@ -23,9 +25,11 @@ afterEach(() => {
   resetEnvCache();
 });
 
-/** The customer's job leased to `w`, as the dispatcher and the lease leave it. */
-async function runningJob(w: TestWorker, text: string): Promise<{ id: string; attempt: number }> {
-  const id = await market.submit(text);
+/** The customer's job (the market's, or `orgId`'s) leased to `w`, as the dispatcher and the lease leave it. */
+async function runningJob(w: TestWorker, text: string, orgId?: string): Promise<{ id: string; attempt: number }> {
+  const id = orgId
+    ? (await submitJob({ orgId, request: { model: "encoder-synthetic-minilm", input: { text } } })).id
+    : await market.submit(text);
   await sql().$executeRaw`
     UPDATE jobs SET state = 'running', node_id = ${w.identity.id}::uuid, attempt = attempt + 1, unit_price = NULL,
       lease_expires_at = now() + interval '1 minute', started_at = now()
@@ -180,5 +184,109 @@ describe("group commit of completions", () => {
     expect((await completeAs(w, bad, encoderOutput(1))).status).toBe("accepted");
     expect(await transfersOf(bad.id)).toEqual(["hold", "settle"]);
     expect((await checkLedger(sql())).ok).toBe(true);
+  });
+
+  describe("lock order (found by a review: each of these deadlocked before)", () => {
+    const deadlocks = async () =>
+      Number(
+        (await sql().$queryRaw<{ d: string }[]>`SELECT deadlocks::text AS d FROM pg_stat_database WHERE datname = current_database()`)[0]
+          ?.d,
+      );
+    /** Another transaction of its own connection, as another process's would be. */
+    async function otherTransaction(): Promise<{ client: pg.Client; pid: number }> {
+      const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await client.connect();
+      const pid = (await client.query<{ p: number }>("SELECT pg_backend_pid() AS p")).rows[0]?.p ?? 0;
+      await client.query("BEGIN");
+      return { client, pid };
+    }
+    /** Until `n` backends other than `except` wait on a lock. */
+    async function lockWaiters(n: number, except: number): Promise<void> {
+      for (let i = 0; i < 500; i++) {
+        const r = await sql().$queryRaw<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> ${except} AND wait_event_type = 'Lock'`;
+        if ((r[0]?.n ?? 0) >= n) return;
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      throw new Error(`never ${n} lock waiters`);
+    }
+    const settledAs = (p: Promise<{ status: string }>) =>
+      p.then(
+        (r) => r.status,
+        (e: { code?: string }) => `error ${e.code ?? String(e)}`,
+      );
+
+    it("a transfer that locks the checker pool first, as every transfer does, then the customer's accounts, waits for a group and does not deadlock it", async () => {
+      const w = await market.worker({ maxConcurrency: 10 });
+      const job = await runningJob(w, "pool first");
+      const before = await deadlocks();
+      const t = await otherTransaction();
+      // The order a reservation bill or an epoch's close takes: checker_pool sorts first.
+      await t.client.query("SELECT balance FROM ledger_accounts WHERE code = 'checker_pool' FOR UPDATE");
+      const completion = settledAs(completeAs(w, job, encoderOutput(1)));
+      await lockWaiters(1, t.pid);
+      await postTransfer(new SqlClient(t.client as unknown as pg.PoolClient), {
+        idempotencyKey: `bill-${job.id}`,
+        kind: "reservation_bill",
+        legs: [
+          // The customer's held account: the one the group's settlement debits.
+          { code: orgAccountCode(market.customer, "available"), amount: -3n },
+          { code: orgAccountCode(market.customer, "held"), amount: 1n },
+          { code: SYSTEM_ACCOUNTS.checkerPool.code, amount: 1n },
+          { code: SYSTEM_ACCOUNTS.protocolFee.code, amount: 1n },
+        ],
+      });
+      await t.client.query("COMMIT");
+      await t.client.end();
+      expect(await completion).toBe("accepted");
+      expect(await deadlocks()).toBe(before);
+      expect((await checkLedger(sql())).ok).toBe(true);
+    });
+
+    it("two groups in flight for different customers and nodes take the hot accounts one after the other, without a deadlock", async () => {
+      const c1 = await createOrg(`gc-c1-${Date.now()}`, "customer", 1_000_000_000n);
+      const c2 = await createOrg(`gc-c2-${Date.now()}`, "customer", 1_000_000_000n);
+      const w1 = await market.worker({ maxConcurrency: 10 });
+      const w2 = await market.worker({ maxConcurrency: 10 });
+      const j1 = await runningJob(w1, "first group", c1);
+      const j2 = await runningJob(w2, "second group", c2);
+      const before = await deadlocks();
+      // Held by another transaction so both groups reach their settlement phase before either ends.
+      const t = await otherTransaction();
+      await t.client.query("SELECT 1 FROM ledger_accounts WHERE code = 'checker_pool' FOR NO KEY UPDATE");
+      const done = Promise.all([settledAs(completeAs(w1, j1, encoderOutput(1))), settledAs(completeAs(w2, j2, encoderOutput(1)))]);
+      await lockWaiters(2, t.pid);
+      await t.client.query("COMMIT");
+      await t.client.end();
+      expect(await done).toEqual(["accepted", "accepted"]);
+      expect(await deadlocks()).toBe(before);
+      expect((await checkLedger(sql())).ok).toBe(true);
+    });
+
+    it("a node's row held by another transaction refuses that node's completion alone after the lock timeout; the others in its group are paid", async () => {
+      process.env.COMPLETION_GROUP_WINDOW_MS = "100";
+      resetEnvCache();
+      const busy = await market.worker({ maxConcurrency: 10 });
+      const others = await Promise.all(Array.from({ length: 3 }, () => market.worker({ maxConcurrency: 10 })));
+      const busyJob = await runningJob(busy, "busy node");
+      const otherJobs = await Promise.all(others.map((w, i) => runningJob(w, `other ${i}`)));
+      const t = await otherTransaction();
+      // A check verdict on the node holds its row (the completion's sampling updates it).
+      await t.client.query("SELECT 1 FROM nodes WHERE id = $1 FOR UPDATE", [busy.identity.id]);
+      const outcomes = await Promise.all([
+        settledAs(completeAs(busy, busyJob, encoderOutput(1))),
+        ...others.map((w, i) => settledAs(completeAs(w, otherJobs[i] as { id: string; attempt: number }, encoderOutput(1)))),
+      ]);
+      // Still inside the other transaction: nothing waited for it to end.
+      expect(outcomes).toEqual(["error 55P03", "accepted", "accepted", "accepted"]);
+      expect((await jobRow(busyJob.id)).state).toBe("running");
+      await t.client.query("COMMIT");
+      await t.client.end();
+      // Its worker's retry, once the row is free, is paid once.
+      expect((await completeAs(busy, busyJob, encoderOutput(1))).status).toBe("accepted");
+      expect(await transfersOf(busyJob.id)).toEqual(["hold", "settle"]);
+      expect((await checkLedger(sql())).ok).toBe(true);
+    });
   });
 });

@@ -45,7 +45,9 @@ export async function releaseHeldEarnings(): Promise<number> {
       const due = await lockDueHeldEarnings(tx, { limit: RELEASE_BATCH });
       const byNode = new Map<string, typeof due>();
       for (const d of due) byNode.set(d.node_id, [...(byNode.get(d.node_id) ?? []), d]);
-      for (const [nodeId, rows] of byNode) {
+      // Node by node in the order of their accounts' codes (node:<id>:held), the order every
+      // transfer locks accounts in: a group commit of completions holds several at once.
+      for (const [nodeId, rows] of [...byNode].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
         const total = rows.reduce((s, d) => s + BigInt(d.amount), 0n);
         const ids = rows.map((d) => d.job_id).sort();
         const key = createHash("sha256").update(ids.join(",")).digest("hex").slice(0, 32);
