@@ -1,6 +1,7 @@
 import { checkLedger, getBalances, orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import { SqlClient, sql } from "@proofgrid/db/sql-client";
 import pg from "pg";
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { resetEnvCache } from "../../env.ts";
 import { AppError } from "../../errors.ts";
@@ -46,6 +47,13 @@ async function groupsSoFar(): Promise<{ groups: number; items: number }> {
 }
 
 const HOT = [SYSTEM_ACCOUNTS.checkerPool.code, SYSTEM_ACCOUNTS.protocolFee.code];
+
+/** A completion's answer: its status, or the code of the error refusing it. */
+const settledAs = (p: Promise<{ status: string }>) =>
+  p.then(
+    (r) => r.status,
+    (e: { code?: string }) => `error ${e.code ?? String(e)}`,
+  );
 
 /** What the jobs' settlements credited each hot account, from their entries. */
 async function hotCreditsOf(jobIds: string[]): Promise<bigint[]> {
@@ -211,11 +219,6 @@ describe("group commit of completions", () => {
       }
       throw new Error(`never ${n} lock waiters`);
     }
-    const settledAs = (p: Promise<{ status: string }>) =>
-      p.then(
-        (r) => r.status,
-        (e: { code?: string }) => `error ${e.code ?? String(e)}`,
-      );
 
     it("a transfer that locks the checker pool first, as every transfer does, then the customer's accounts, waits for a group and does not deadlock it", async () => {
       const w = await market.worker({ maxConcurrency: 10 });
@@ -288,5 +291,60 @@ describe("group commit of completions", () => {
       expect(await transfersOf(busyJob.id)).toEqual(["hold", "settle"]);
       expect((await checkLedger(sql())).ok).toBe(true);
     });
+  });
+
+  it("property: whatever mix of fresh, repeated and stale completions arrives together, each job is paid at most once, every 'accepted' is a stored success, and no account gains what another did not lose", async () => {
+    process.env.COMPLETION_GROUP_WINDOW_MS = "30";
+    resetEnvCache();
+    const workers = await Promise.all(Array.from({ length: 3 }, () => market.worker({ maxConcurrency: 50 })));
+    const kinds = ["fresh", "repeat", "stale", "late-repeat"] as const;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ worker: fc.integer({ min: 0, max: 2 }), kind: fc.constantFrom(...kinds) }), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        async (plan) => {
+          const jobs = [];
+          for (const [i, p] of plan.entries()) {
+            const w = workers[p.worker] as TestWorker;
+            jobs.push({ ...p, w, job: await runningJob(w, `prop ${i}`) });
+          }
+          const hotBefore = await hotBalances();
+          const calls: { jobId: string; attempt: number; p: Promise<string> }[] = [];
+          for (const j of jobs) {
+            const attempt = j.kind === "stale" ? j.job.attempt + 1 : j.job.attempt;
+            const send = () => settledAs(completeAs(j.w, { id: j.job.id, attempt }, encoderOutput(1)));
+            calls.push({ jobId: j.job.id, attempt, p: send() });
+            if (j.kind === "repeat") calls.push({ jobId: j.job.id, attempt, p: send() });
+          }
+          const answers = await Promise.all(calls.map((c) => c.p));
+          // A repeat sent after the first answer came back.
+          for (const j of jobs.filter((x) => x.kind === "late-repeat"))
+            answers.push(await settledAs(completeAs(j.w, j.job, encoderOutput(1))));
+          for (const j of jobs) {
+            const row = await jobRow(j.job.id);
+            const kinds = await transfersOf(j.job.id);
+            const mine = calls.map((c, i) => ({ ...c, answer: answers[i] })).filter((c) => c.jobId === j.job.id);
+            if (j.kind === "stale") {
+              expect(mine.map((c) => c.answer)).toEqual(["error CONFLICT"]);
+              expect(row.state).toBe("running");
+              expect(kinds).toEqual(["hold"]);
+            } else {
+              // Exactly one of its calls was the one that settled it; any other found it done.
+              expect(mine.filter((c) => c.answer === "accepted")).toHaveLength(1);
+              expect(mine.every((c) => c.answer === "accepted" || c.answer === "already_completed")).toBe(true);
+              expect(row.state).toBe("succeeded");
+              expect(kinds).toEqual(["hold", "settle"]);
+            }
+          }
+          const paid = jobs.filter((j) => j.kind !== "stale").map((j) => j.job.id);
+          const credited = await hotCreditsOf(paid);
+          expect(await hotBalances()).toEqual(hotBefore.map((b, i) => b + (credited[i] ?? 0n)));
+          expect(await checkLedger(sql())).toMatchObject({ ok: true, totalBalance: 0n });
+        },
+      ),
+      { numRuns: 12 },
+    );
   });
 });
