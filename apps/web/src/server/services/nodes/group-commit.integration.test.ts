@@ -160,6 +160,20 @@ describe("group commit of completions", () => {
     expect((await checkLedger(sql())).ok).toBe(true);
   });
 
+  it("a completion alone in its group (no savepoint) and refused leaves nothing of it, and its retry on the right attempt is paid", async () => {
+    const w = await market.worker();
+    const job = await runningJob(w, "alone");
+    const hotBefore = await hotBalances();
+    expect(await settledAs(completeAs(w, { id: job.id, attempt: job.attempt + 1 }, encoderOutput(1)))).toBe("error CONFLICT");
+    const row = await jobRow(job.id);
+    expect(row.state).toBe("running");
+    expect(row.payload?.output ?? null).toBeNull();
+    expect(await transfersOf(job.id)).toEqual(["hold"]);
+    expect(await hotBalances()).toEqual(hotBefore);
+    expect(await settledAs(completeAs(w, job, encoderOutput(1)))).toBe("accepted");
+    expect(await transfersOf(job.id)).toEqual(["hold", "settle"]);
+  });
+
   it("a group whose settlement phase fails runs each completion alone: one bad settlement refuses only its own job", async () => {
     process.env.COMPLETION_GROUP_WINDOW_MS = "200";
     resetEnvCache();
