@@ -242,6 +242,8 @@ describe("what a newcomer meets in the dashboard", () => {
   it("shows a signed-in person their account on public pages, not 'Sign in'", async () => {
     for (const path of ["/", "/explorer"]) {
       await page.goto(`${stack.url}${path}`);
+      // The page's header comes with its data (streamed after the first bytes): wait for it.
+      await page.getByRole("link", { name: "Your dashboard" }).waitFor();
       expect(await page.getByTestId("signed-in-as").innerText()).toBe(`Signed in as ${EMAIL}`);
       expect(await page.getByRole("link", { name: "Your dashboard" }).count()).toBe(1);
       expect(await page.getByRole("link", { name: "Sign in", exact: true }).count()).toBe(0);

@@ -18,7 +18,11 @@ export async function sweepLeases(): Promise<{ requeued: number; failed: number 
   for (let i = 0; i < MAX_BATCHES_PER_RUN; i++) {
     const swept = await sqlTransaction(async (tx) => {
       const jobs = await sweepExpiredLeases(tx, { limit: BATCH });
-      for (const j of jobs.filter((j) => j.state === "failed")) {
+      // Organisation by organisation in the order of their accounts' codes (org:<id>:…), the
+      // order every transfer locks accounts in: a group commit of completions holds several
+      // organisations' accounts at once.
+      const outOfAttempts = jobs.filter((j) => j.state === "failed").sort((a, b) => (a.orgId < b.orgId ? -1 : a.orgId > b.orgId ? 1 : 0));
+      for (const j of outOfAttempts) {
         await releaseHold(tx, { orgId: j.orgId, jobId: j.id, price: j.price, reason: "lease expired on every attempt" });
         await enqueueJobWebhook(tx, { orgId: j.orgId, jobId: j.id, type: "job.failed" });
       }
