@@ -16,7 +16,8 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { createDatabase, dropDatabase, startEmbeddedPostgres } from "@proofgrid/db/embedded";
 import { migrate } from "@proofgrid/db/migrate";
-import { createPrismaClient } from "@proofgrid/db/client";
+import { createPrismaClient, disconnectPrisma } from "@proofgrid/db/client";
+import { closePgPool } from "@proofgrid/db/sql-client";
 import { claimJob } from "@proofgrid/db/jobs";
 import { createPipeline } from "@proofgrid/models";
 import { benchmarkInputs, syntheticWav } from "../apps/worker/src/bench/bench-inputs.ts";
@@ -25,6 +26,7 @@ import { ensureWebBuild } from "../scripts/lib/processes.ts";
 import { api, type Stack, type StackOptions, startStack } from "../tests/support/stack.ts";
 import { webProcessesAnswering } from "../tests/support/web-processes.ts";
 import { customModelsPart } from "./custom-models.ts";
+import { completionCapacity } from "./lib/completion-capacity.ts";
 import { measurePgBossDrain } from "./lib/pgboss-drain.ts";
 import { median, progress, quantile, report } from "./report.ts";
 
@@ -406,6 +408,9 @@ async function eventLoopDelay(): Promise<{ threadP99: number; mainP99: number; i
 /** Clients and worker slots of the group-commit part: enough completions at once to group. */
 const GROUP_COMMIT_CLIENTS = 16;
 const GROUP_COMMIT_ROUNDS = 2;
+/** The completion-capacity measurement: completions per run, and the callers sending them. */
+const CAPACITY_JOBS = 400;
+const CAPACITY_CLIENTS = 32;
 
 /**
  * Tiny-job throughput through the API (throughputViaApi) with completions settled one
@@ -564,7 +569,7 @@ async function main() {
       scaleout = { one, two };
     }
 
-    let groupCommit: { off: number[]; on: number[]; groups: number[] } | undefined;
+    let groupCommit: { off: number[]; on: number[]; groups: number[]; capacityOn: number[]; capacityOff: number[] } | undefined;
     if (parts.has("group-commit")) {
       // A Postgres of its own with the default durability `npm start` runs with (fsync and
       // synchronous_commit on, data on disk): a COMMIT waits for its WAL flush, the cost a
@@ -572,7 +577,7 @@ async function main() {
       progress("group commit: a durable Postgres, tiny jobs through the API with completions settled alone, then grouped");
       const durable = await startEmbeddedPostgres({ dataDir: join(dir, "pg-durable") });
       try {
-        groupCommit = { off: [], on: [], groups: [] };
+        groupCommit = { off: [], on: [], groups: [], capacityOn: [], capacityOff: [] };
         for (let round = 0; round < GROUP_COMMIT_ROUNDS; round++)
           for (const on of [false, true]) {
             const name = `bench_group_${on ? "on" : "off"}_${round}`;
@@ -586,6 +591,29 @@ async function main() {
             );
             (on ? groupCommit.on : groupCommit.off).push(r.perS);
             if (on) groupCommit.groups.push(...r.groups);
+          }
+        // The completion path alone, in this process, on the same server.
+        progress(
+          `group commit: the completion service's capacity, ${CAPACITY_JOBS} completions from ${CAPACITY_CLIENTS} callers, alone then grouped`,
+        );
+        for (let round = 0; round < GROUP_COMMIT_ROUNDS; round++)
+          for (const grouped of [false, true]) {
+            const name = `bench_capacity_${grouped ? "on" : "off"}_${round}`;
+            const url = await createDatabase(durable.url, name);
+            await migrate({ url });
+            try {
+              const r = await completionCapacity({
+                url,
+                dataDir: mkdtempSync(join(dir, "capacity-")),
+                grouped,
+                jobs: CAPACITY_JOBS,
+                clients: CAPACITY_CLIENTS,
+              });
+              (grouped ? groupCommit.capacityOn : groupCommit.capacityOff).push(r.perS);
+            } finally {
+              await disconnectPrisma();
+              await closePgPool();
+            }
           }
       } finally {
         await durable.stop();
@@ -751,6 +779,20 @@ async function main() {
           groupsOfMoreThanOne: grouped.length,
           completionsInThem: grouped.reduce((a, b) => a + b, 0),
           largestGroup: grouped.length ? Math.max(...grouped) : 1,
+        },
+      });
+    }
+    if (groupCommit) {
+      report({
+        name: "completion_capacity",
+        value: median(groupCommit.capacityOn),
+        unit: "completions/s",
+        baseline: median(groupCommit.capacityOff),
+        goal: null,
+        note: `the completion service in process (checks, fencing, stored result, sampling, settlement; no HTTP), ${CAPACITY_CLIENTS} concurrent callers, ${CAPACITY_JOBS} jobs on 8 workers, durable Postgres: group commits vs one transaction each, ${GROUP_COMMIT_ROUNDS} rounds each way`,
+        detail: {
+          on: groupCommit.capacityOn.map((v) => Math.round(v)),
+          off: groupCommit.capacityOff.map((v) => Math.round(v)),
         },
       });
     }
