@@ -60,11 +60,6 @@ export class GroupCommit<I, P, R> {
     });
   }
 
-  /** Items waiting for a group. */
-  get waiting(): number {
-    return this.#queue.length;
-  }
-
   #schedule(): void {
     if (this.#queue.length === 0 || this.#running >= (this.opts.maxGroups ?? 2)) return;
     const window = this.opts.windowMs();

@@ -24,19 +24,22 @@ afterAll(async () => {
 
 const avail = (org: string) => orgAccount(org, "available").code;
 
+/** Credits the organisation's available account from the treasury, in a transaction of its own. */
+const grantFromTreasury = (org: string, amount: bigint, idempotencyKey: string) =>
+  t.prisma.$transaction((tx) =>
+    postTransfer(tx, {
+      idempotencyKey,
+      kind: "grant",
+      legs: [
+        { code: SYSTEM_ACCOUNTS.treasury.code, amount: -amount },
+        { code: avail(org), amount },
+      ],
+    }),
+  );
+
 describe("ledger", () => {
   it("posts balanced transfers once per idempotency key", async () => {
-    const grant = () =>
-      t.prisma.$transaction((tx) =>
-        postTransfer(tx, {
-          idempotencyKey: "grant:1",
-          kind: "grant",
-          legs: [
-            { code: SYSTEM_ACCOUNTS.treasury.code, amount: -500n },
-            { code: avail(orgA), amount: 500n },
-          ],
-        }),
-      );
+    const grant = () => grantFromTreasury(orgA, 500n, "grant:1");
     const first = await grant();
     const second = await grant();
     expect(first.created).toBe(true);
@@ -109,16 +112,7 @@ describe("ledger", () => {
     // An organisation of its own: the property below counts on the others' balances.
     const orgC = (await t.prisma.organization.create({ data: { slug: "c", name: "c" }, select: { id: true } })).id;
     await ensureAccounts(t.prisma, [orgAccount(orgC, "available")]);
-    const grant = await t.prisma.$transaction((tx) =>
-      postTransfer(tx, {
-        idempotencyKey: "defer:grant",
-        kind: "grant",
-        legs: [
-          { code: SYSTEM_ACCOUNTS.treasury.code, amount: -1_000n },
-          { code: avail(orgC), amount: 1_000n },
-        ],
-      }),
-    );
+    const grant = await grantFromTreasury(orgC, 1_000n, "defer:grant");
     expect(grant.created).toBe(true);
     const before = (await getBalances(t.prisma, [pool])).get(pool) ?? 0n;
     const seen = await t.prisma.$transaction(async (tx) => {
