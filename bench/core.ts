@@ -27,6 +27,7 @@ import { api, type Stack, type StackOptions, startStack } from "../tests/support
 import { webProcessesAnswering } from "../tests/support/web-processes.ts";
 import { customModelsPart } from "./custom-models.ts";
 import { completionCapacity } from "./lib/completion-capacity.ts";
+import { generateNodeKeyPair, sign, signUncached } from "@proofgrid/por";
 import { measurePgBossDrain } from "./lib/pgboss-drain.ts";
 import { median, progress, quantile, report } from "./report.ts";
 
@@ -44,6 +45,7 @@ const PARTS = [
   "eld",
   "custom-models",
   "group-commit",
+  "ed25519",
 ] as const;
 type Part = (typeof PARTS)[number];
 
@@ -643,6 +645,32 @@ async function main() {
     if (parts.has("eld")) {
       progress("worker event-loop delay during inference");
       eld = await eventLoopDelay();
+    }
+
+    if (parts.has("ed25519")) {
+      // Every node request, receipt and countersignature signs: the private key's import is
+      // cached (packages/por crypto/ed25519.ts); the baseline imports it on each signature.
+      progress("ed25519 signatures: cached key vs import per signature");
+      const key = generateNodeKeyPair().privateKey;
+      const message = "x".repeat(400);
+      const perSign = (f: typeof sign) => {
+        const t0 = performance.now();
+        for (let i = 0; i < 2000; i++) f(key, message);
+        return ((performance.now() - t0) / 2000) * 1000;
+      };
+      const cached: number[] = [];
+      const uncached: number[] = [];
+      for (let r = 0; r < 5; r++) {
+        uncached.push(perSign(signUncached));
+        cached.push(perSign(sign));
+      }
+      report({
+        name: "ed25519_sign_us",
+        value: Math.round(median(cached) * 10) / 10,
+        unit: "µs",
+        baseline: Math.round(median(uncached) * 10) / 10,
+        note: "one signature of 400 bytes, the key's import cached vs done per signature (median of 5 runs of 2000)",
+      });
     }
 
     if (wake && poll) {

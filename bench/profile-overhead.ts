@@ -59,7 +59,7 @@ const SERVERS: WebServer[] =
         : [];
 if (SERVERS.length === 0) throw new Error("--web is both (the default), sessions, web-server or next-start");
 
-const STEPS = ["submit", "dispatch", "worker", "deliver", "total", "inference", "added"] as const;
+const STEPS = ["submit", "dispatch", "place", "offer", "worker", "deliver", "total", "inference", "added"] as const;
 type Step = (typeof STEPS)[number];
 interface Round {
   samples: Record<Step, number[]>;
@@ -135,8 +135,8 @@ async function measure(server: WebServer, round: number): Promise<Round> {
      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY total_exec_time DESC`,
   );
   // Server-side timestamps (the database's clock) split the client's wait.
-  const rows = await prisma.$queryRaw<{ id: string; created: Date; leased: Date; finished: Date }[]>`
-    SELECT j.id, j.created_at AS created, a.leased_at AS leased, j.finished_at AS finished
+  const rows = await prisma.$queryRaw<{ id: string; created: Date; assigned: Date; leased: Date; finished: Date }[]>`
+    SELECT j.id, j.created_at AS created, j.assigned_at AS assigned, a.leased_at AS leased, j.finished_at AS finished
     FROM jobs j JOIN job_attempts a ON a.job_id = j.id WHERE j.id = ANY(${client.map((c) => c.id)}::uuid[])`;
   await prisma.$disconnect();
   await stack.stop();
@@ -149,6 +149,10 @@ async function measure(server: WebServer, round: number): Promise<Round> {
     const worker = r.finished.getTime() - r.leased.getTime();
     samples.submit.push(c.submit);
     samples.dispatch.push(dispatch);
+    // Dispatch in two: the placer's round (created → offered to a worker) and the offer's
+    // trip to the worker and its claim (offered → leased).
+    samples.place.push(r.assigned.getTime() - r.created.getTime());
+    samples.offer.push(r.leased.getTime() - r.assigned.getTime());
     samples.worker.push(worker);
     // Delivery: what the client's wait leaves after the other steps (two clocks: roughly).
     samples.deliver.push(c.total - c.submit - dispatch - worker);

@@ -15,9 +15,7 @@ import { countRecentReexecutionChecks, drawVerifiedCustomerJob, insertPlantedChe
 import {
   countWorkerPasses,
   incrementCompletedJobs,
-  insertReexecutionCheck,
-  loadRecheckExposure,
-  markJobVerificationPending,
+  queueReexecutionCheck,
 } from "./reexecution-sampling.ts";
 import { countVerificationSince } from "./verification-counts.ts";
 
@@ -92,11 +90,17 @@ describe("checks SQL", () => {
   });
 
   it("samples a job for re-execution, leases it to an independent checker and loads its item", async () => {
-    expect(await incrementCompletedJobs(db, { nodeId: worker })).toEqual({ completed_jobs: 1, reputation_score: 0.5 });
-    expect(await loadRecheckExposure(db, { stakeCode: `node:${worker}:stake`, orgId: provider })).toEqual({ bonded: null, frauds: 0 });
+    expect(await incrementCompletedJobs(db, { nodeId: worker, stakeCode: `node:${worker}:stake` })).toEqual({
+      completed_jobs: 1,
+      reputation_score: 0.5,
+      bonded: null,
+      frauds: 0,
+    });
     expect(await countWorkerPasses(db, { nodeId: worker })).toBe(0);
-    await insertReexecutionCheck(db, { subjectNodeId: worker, subjectOrgId: provider, jobId: job, modelId: MODEL, epoch: 1, rate: 0.25 });
-    await markJobVerificationPending(db, { jobId: job });
+    await t.pool.query(`UPDATE jobs SET verification = 'unverified' WHERE id = $1`, [job]);
+    await queueReexecutionCheck(db, { subjectNodeId: worker, subjectOrgId: provider, jobId: job, modelId: MODEL, epoch: 1, rate: 0.25 });
+    // The check and the job's pending verification, written together.
+    expect((await t.pool.query(`SELECT verification::text AS v FROM jobs WHERE id = $1`, [job])).rows[0].v).toBe("pending");
     expect(await countRecentReexecutionChecks(db, { sinceMs: 60_000 })).toBe(1);
 
     expect(await hasActiveCheckerLicence(db, { nodeId: checker })).toBe(true);

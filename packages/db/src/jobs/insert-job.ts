@@ -1,4 +1,6 @@
 import type { Db } from "../db-types.ts";
+import { prepareTransfer, TRANSFER_OUTCOME, type TransferLeg, transferError, transferMoves } from "../ledger/post-transfer.ts";
+import { queryFragment, sqlFragment } from "../sql-fragment.ts";
 
 export interface InsertJobOptions {
   orgId: string;
@@ -40,4 +42,53 @@ export async function insertJobWithPayload(db: Db, opts: InsertJobOptions): Prom
     )
     SELECT id, created_at FROM j`;
   return rows[0];
+}
+
+/**
+ * Inserts a queued job, its payload and its credit hold (`hold:<id>`, posted as postTransfer
+ * posts it) in one statement: no transaction to open and commit, so a submit's write is one
+ * round trip instead of four (issue 15). A statement is atomic: the job exists with its price
+ * held, or nothing was written. Answers null, writing nothing, when one of the hold's
+ * accounts does not exist yet (the caller creates them and submits in a transaction);
+ * throws `insufficient_funds` (a LedgerError), writing nothing, when the hold overdraws.
+ */
+export async function insertJobWithHold(
+  db: Db,
+  opts: InsertJobOptions & { id: string; hold: readonly TransferLeg[] },
+): Promise<{ id: string; created_at: Date } | null> {
+  const p = prepareTransfer({ idempotencyKey: `hold:${opts.id}`, legs: opts.hold });
+  let rows: { id: string | null; created_at: Date | null; locked: number }[];
+  try {
+    rows = await queryFragment<{ id: string | null; created_at: Date | null; locked: number }[]>(
+      db,
+      sqlFragment`
+      WITH j AS (
+        INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, client_region, idempotency_key,
+                          max_price_per_cu, api_key_id, royalty, royalty_org_id, processing_org_id)
+        SELECT ${opts.id}::uuid, ${opts.orgId}::uuid, ${opts.modelId}::text, ${opts.costMilliCu}::int, ${opts.price}::bigint,
+               ${opts.inputHash}::text, ${opts.inputBytes}::int, ${opts.clientRegion}::text, ${opts.idempotencyKey}::text,
+               ${opts.maxPerCuBaseUnits}::bigint, ${opts.apiKeyId}::uuid, ${opts.royalty?.amount ?? 0n}::bigint,
+               ${opts.royalty?.orgId ?? null}::uuid, ${opts.processingOrgId ?? null}::uuid
+        -- Accounts are never deleted: when all exist now, the hold below finds them all.
+        WHERE (SELECT count(*) FROM ledger_accounts WHERE code = ANY(${p.codes}::text[])) = ${p.codes.length}
+        RETURNING id, created_at
+      ), payload AS (
+        INSERT INTO job_payloads (job_id, input) SELECT id, ${JSON.stringify(opts.input)}::jsonb FROM j
+      ), t AS (
+        INSERT INTO ledger_transfers (id, idempotency_key, kind, job_id, memo)
+        SELECT gen_random_uuid(), ${`hold:${opts.id}`}, 'hold', j.id, NULL FROM j
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING id),
+      ${transferMoves(p)}
+      SELECT (SELECT created_at FROM j) AS created_at, ${TRANSFER_OUTCOME},
+        -- A job without its whole hold must not be written: failing the statement undoes all of it.
+        CASE WHEN NOT EXISTS (SELECT 1 FROM j) OR (SELECT "all" FROM known) THEN true
+             ELSE (SELECT 'job insert without its whole hold')::boolean END AS complete`,
+    );
+  } catch (err) {
+    throw transferError(err, p);
+  }
+  const r = rows[0];
+  if (!r?.id || !r.created_at) return null;
+  return { id: opts.id, created_at: r.created_at };
 }

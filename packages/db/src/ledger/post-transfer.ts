@@ -1,4 +1,5 @@
 import type { Db } from "../db-types.ts";
+import { queryFragment, type SqlFragment, sqlFragment } from "../sql-fragment.ts";
 import { LedgerError } from "./ledger-error.ts";
 
 export interface TransferLeg {
@@ -44,6 +45,47 @@ const MAX_ABS_AMOUNT = 10n ** 18n; // far above any real balance, far below bigi
  * Must run inside a transaction (the balance updates and the entries commit together).
  */
 export async function postTransfer(db: Db, opts: PostTransferOptions): Promise<PostTransferResult> {
+  const p = prepareTransfer(opts);
+  let rows: { id: string | null; locked: number }[];
+  try {
+    rows = await queryFragment<{ id: string | null; locked: number }[]>(
+      db,
+      sqlFragment`
+      WITH t AS (
+        INSERT INTO ledger_transfers (id, idempotency_key, kind, job_id, memo)
+        VALUES (gen_random_uuid(), ${opts.idempotencyKey}, ${opts.kind}, ${opts.jobId ?? null}::uuid, ${opts.memo ?? null})
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING id),
+      ${transferMoves(p)}
+      SELECT ${TRANSFER_OUTCOME}`,
+    );
+  } catch (err) {
+    throw transferError(err, p);
+  }
+  const transferId = rows[0]?.id;
+  if (!transferId) {
+    const existing = await db.$queryRaw<{ id: string }[]>`
+      SELECT id FROM ledger_transfers WHERE idempotency_key = ${opts.idempotencyKey}`;
+    const id = existing[0]?.id;
+    if (!id) throw new Error(`transfer ${opts.idempotencyKey} vanished`);
+    return opts.deferBalances ? { transferId: id, created: false, deferred: new Map() } : { transferId: id, created: false };
+  }
+  if ((rows[0]?.locked ?? 0) !== p.codes.length) throw await unknownAccount(db, p.codes);
+  if (!opts.deferBalances) return { transferId, created: true };
+  return { transferId, created: true, deferred: new Map(p.defer.map((c) => [c, p.byCode.get(c) ?? 0n])) };
+}
+
+/** A transfer's legs checked and summed by account: what its statement posts. */
+export interface PreparedTransfer {
+  legs: readonly TransferLeg[];
+  /** The accounts it moves, sorted (the order every transfer locks them in). */
+  codes: string[];
+  byCode: Map<string, bigint>;
+  defer: string[];
+}
+
+/** Checks the legs (count, amounts, balance): a bad transfer throws before any SQL runs. */
+export function prepareTransfer(opts: Pick<PostTransferOptions, "idempotencyKey" | "legs" | "deferBalances">): PreparedTransfer {
   const { legs } = opts;
   if (legs.length < 2 || legs.length > MAX_LEGS) {
     throw new LedgerError("unbalanced", `a transfer needs 2..${MAX_LEGS} legs, got ${legs.length}`);
@@ -58,22 +100,20 @@ export async function postTransfer(db: Db, opts: PostTransferOptions): Promise<P
     byCode.set(leg.code, (byCode.get(leg.code) ?? 0n) + leg.amount);
   }
   if (sum !== 0n) throw new LedgerError("unbalanced", `transfer ${opts.idempotencyKey} sums to ${sum}, not 0`);
-
-  // One statement whatever the number of legs (settlement has four): record the transfer
-  // under its idempotency key, lock the accounts in a fixed order (by code, so concurrent
-  // transfers cannot deadlock), move the balances, write the entries. Nothing moves when the
-  // key was posted before or an account is unknown. Every job pays this twice (its hold,
-  // its settlement): one round trip each instead of four.
   const codes = [...byCode.keys()].sort();
   const defer = (opts.deferBalances ?? []).filter((c) => byCode.has(c));
-  let rows: { id: string | null; locked: number }[];
-  try {
-    rows = await db.$queryRaw<{ id: string | null; locked: number }[]>`
-      WITH t AS (
-        INSERT INTO ledger_transfers (id, idempotency_key, kind, job_id, memo)
-        VALUES (gen_random_uuid(), ${opts.idempotencyKey}, ${opts.kind}, ${opts.jobId ?? null}::uuid, ${opts.memo ?? null})
-        ON CONFLICT (idempotency_key) DO NOTHING
-        RETURNING id),
+  return { legs, codes, byCode, defer };
+}
+
+/**
+ * The CTEs that post a prepared transfer once a CTE `t` has inserted its ledger_transfers row
+ * (RETURNING id; no row: already posted, nothing moves): lock its accounts by code, move
+ * their balances (all or none: only when every account exists), write its entries.
+ * Followed by `SELECT ${TRANSFER_OUTCOME}`.
+ */
+export function transferMoves(p: PreparedTransfer): SqlFragment {
+  const { codes, byCode, defer, legs } = p;
+  return sqlFragment`
       locked AS (
         SELECT a.id, a.code FROM ledger_accounts a
         WHERE a.code = ANY(${codes}::text[]) AND a.code <> ALL(${defer}::text[]) AND EXISTS (SELECT 1 FROM t)
@@ -95,33 +135,27 @@ export async function postTransfer(db: Db, opts: PostTransferOptions): Promise<P
         JOIN accounts l ON l.code = x.code
         WHERE (SELECT "all" FROM known)
         ORDER BY x.n
-        RETURNING 1)
-      SELECT (SELECT id FROM t) AS id, (SELECT count(*) FROM accounts)::int AS locked,
+        RETURNING 1)`;
+}
+
+/** The columns a transfer's statement answers: the transfer's id (null: already posted) and how many of its accounts it found. */
+export const TRANSFER_OUTCOME = sqlFragment`(SELECT id FROM t) AS id, (SELECT count(*) FROM accounts)::int AS locked,
              (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM entries)::int AS entries`;
-  } catch (err) {
-    if (isCheckViolation(err)) {
-      const overdrawn = codes.find((c) => (byCode.get(c) ?? 0n) < 0n) ?? "?";
-      throw new LedgerError("insufficient_funds", `insufficient funds in ${overdrawn}`, overdrawn);
-    }
-    throw err;
-  }
-  const transferId = rows[0]?.id;
-  if (!transferId) {
-    const existing = await db.$queryRaw<{ id: string }[]>`
-      SELECT id FROM ledger_transfers WHERE idempotency_key = ${opts.idempotencyKey}`;
-    const id = existing[0]?.id;
-    if (!id) throw new Error(`transfer ${opts.idempotencyKey} vanished`);
-    return opts.deferBalances ? { transferId: id, created: false, deferred: new Map() } : { transferId: id, created: false };
-  }
-  if ((rows[0]?.locked ?? 0) !== codes.length) {
-    const known = new Set(
-      (await db.$queryRaw<{ code: string }[]>`SELECT code FROM ledger_accounts WHERE code = ANY(${codes}::text[])`).map((a) => a.code),
-    );
-    const missing = codes.find((c) => !known.has(c)) ?? "?";
-    throw new LedgerError("unknown_account", `unknown ledger account ${missing}`, missing);
-  }
-  if (!opts.deferBalances) return { transferId, created: true };
-  return { transferId, created: true, deferred: new Map(defer.map((c) => [c, byCode.get(c) ?? 0n])) };
+
+/** A transfer's statement failed: an overdraft (the balance CHECK) is `insufficient_funds`. */
+export function transferError(err: unknown, p: PreparedTransfer): unknown {
+  if (!isCheckViolation(err)) return err;
+  const overdrawn = p.codes.find((c) => (p.byCode.get(c) ?? 0n) < 0n) ?? "?";
+  return new LedgerError("insufficient_funds", `insufficient funds in ${overdrawn}`, overdrawn);
+}
+
+/** The `unknown_account` error for the first of `codes` that has no account. */
+export async function unknownAccount(db: Db, codes: readonly string[]): Promise<LedgerError> {
+  const known = new Set(
+    (await db.$queryRaw<{ code: string }[]>`SELECT code FROM ledger_accounts WHERE code = ANY(${[...codes]}::text[])`).map((a) => a.code),
+  );
+  const missing = codes.find((c) => !known.has(c)) ?? "?";
+  return new LedgerError("unknown_account", `unknown ledger account ${missing}`, missing);
 }
 
 /** Locks these accounts (FOR UPDATE, by code: the order every transfer takes them in). */

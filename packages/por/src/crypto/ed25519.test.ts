@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeBase64url, encodeBase64url } from "./base64url.ts";
-import { generateNodeKeyPair, isPublicKey, publicKeyFromPrivateKey, sign, verify } from "./ed25519.ts";
+import { generateNodeKeyPair, isPublicKey, publicKeyFromPrivateKey, sign, signUncached, verify } from "./ed25519.ts";
 
 const hexToB64 = (hex: string) => encodeBase64url(Buffer.from(hex, "hex"));
 
@@ -76,7 +76,25 @@ describe("ed25519", () => {
     expect(verify(RFC_PUBLIC_1, "m", twin)).toBe(false);
   });
 
+  it("signs with each key its own signature while more keys than the key cache holds take turns", () => {
+    // The cache keeps 8 imported keys: 20 keys, signed with round-robin three times, evict
+    // each other; a key served from the cache or imported again must sign alike.
+    const pairs = Array.from({ length: 20 }, () => generateNodeKeyPair());
+    for (let round = 0; round < 3; round++)
+      for (const [i, p] of pairs.entries()) {
+        const message = `round ${round} key ${i}`;
+        const signature = sign(p.privateKey, message);
+        expect(signature).toBe(signUncached(p.privateKey, message));
+        expect(verify(p.publicKey, message, signature)).toBe(true);
+        expect(verify(pairs[(i + 1) % pairs.length]?.publicKey, message, signature)).toBe(false);
+      }
+    // The RFC seed signs right after the cache has been churned.
+    expect(sign(RFC_SEED_1, new Uint8Array())).toBe(RFC_SIGNATURE_1);
+  });
+
   it("throws a clear error when signing with a malformed private key", () => {
+    expect(() => sign("short", "m")).toThrow(/private key must be 32 bytes/);
+    // A malformed key is never cached: it throws again.
     expect(() => sign("short", "m")).toThrow(/private key must be 32 bytes/);
   });
 

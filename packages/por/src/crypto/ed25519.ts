@@ -76,10 +76,31 @@ export function isPublicKey(value: unknown): value is string {
   return decodeBase64url(value, ED25519_PUBLIC_KEY_BYTES) !== null;
 }
 
+// Private keys are cached: importing a seed derives its public point (a scalar
+// multiplication), ~11x the cost of the signature itself on this machine (`npm run bench`,
+// part `ed25519`), and a process signs with one or two keys (its own, the platform's) on every
+// node request, receipt and countersignature. The cache is tiny and bounded: a process that
+// signs with more keys (a test creating many nodes) only evicts.
+const PRIVATE_KEY_CACHE_MAX = 8;
+const privateKeys = new Map<string, KeyObject>();
+
 function privateKeyObject(privateKey: string): KeyObject {
+  const hit = privateKeys.get(privateKey);
+  if (hit) return hit;
   const seed = decodeBase64url(privateKey, ED25519_SEED_BYTES);
   if (seed === null) throw new TypeError(`ed25519: private key must be ${ED25519_SEED_BYTES} bytes of canonical base64url`);
-  return createPrivateKey({ key: Buffer.concat([PKCS8_SEED_PREFIX, seed]), format: "der", type: "pkcs8" });
+  const key = createPrivateKey({ key: Buffer.concat([PKCS8_SEED_PREFIX, seed]), format: "der", type: "pkcs8" });
+  if (privateKeys.size >= PRIVATE_KEY_CACHE_MAX) privateKeys.delete(privateKeys.keys().next().value as string);
+  privateKeys.set(privateKey, key);
+  return key;
+}
+
+/** Signs as `sign` does, importing the key every time (the cache's baseline in `npm run bench`). */
+export function signUncached(privateKey: string, message: Uint8Array | string): string {
+  const seed = decodeBase64url(privateKey, ED25519_SEED_BYTES);
+  if (seed === null) throw new TypeError(`ed25519: private key must be ${ED25519_SEED_BYTES} bytes of canonical base64url`);
+  const key = createPrivateKey({ key: Buffer.concat([PKCS8_SEED_PREFIX, seed]), format: "der", type: "pkcs8" });
+  return encodeBase64url(nodeSign(null, messageBytes(message), key));
 }
 
 function messageBytes(message: Uint8Array | string): Uint8Array {

@@ -39,19 +39,28 @@ export interface NetworkWorker extends Worker {
   acceptsCustomModels: boolean;
 }
 
+/** The providers the last `loadNetwork` found with a placeable worker: the next read's guess
+ * (bounded by the network: replaced, never added to). */
+let lastProviders: readonly string[] = [];
+
 /**
  * The workers the indexer may place on: online workers, and quarantined ones heard from in
  * the last 90 s (they run only the challenges pinned to them), with their open jobs
  * (assigned or running), bonded stake, and the reservation holding them now.
  */
 export async function loadNetwork(db: Db): Promise<NetworkWorker[]> {
-  const rows = await loadPlaceableWorkers(db);
+  // The providers' exposure books are read alongside the workers, for the providers the last
+  // read found (one round trip's wait instead of two, on every dispatch round). A provider
+  // that came online since is read after, so every worker is placed with its own book.
+  const guess = lastProviders;
+  const [rows, guessed] = await Promise.all([loadPlaceableWorkers(db), loadProviderExposures(db, guess)]);
+  const orgIds = [...new Set(rows.map((r) => r.org_id))];
+  lastProviders = orgIds;
+  const known = new Set(guess);
+  const missing = orgIds.filter((o) => !known.has(o));
+  const providers = missing.length === 0 ? guessed : new Map([...guessed, ...(await loadProviderExposures(db, missing))]);
   const listPrice = BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
   const enforced = exposureEnforced();
-  const providers = await loadProviderExposures(
-    db,
-    rows.map((r) => r.org_id),
-  );
   return rows.map((r) => {
     const p = providers.get(r.org_id);
     const e = p?.nodes.get(r.id);

@@ -1,9 +1,10 @@
-import { insertJobWithPayload } from "@proofgrid/db/jobs/insert-job";
+import { randomUUID } from "node:crypto";
+import { insertJobWithHold, insertJobWithPayload } from "@proofgrid/db/jobs/insert-job";
 import { LedgerError, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
 import { hashJson } from "@proofgrid/por";
 import { findRegion } from "@proofgrid/indexer";
 import { z } from "zod";
-import { sqlTransaction } from "@proofgrid/db/sql-client";
+import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { db } from "../../db.ts";
 import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
@@ -166,38 +167,42 @@ async function submitJobOnce(
   // An uploaded model's royalty is held with the compute and paid in the settlement's transfer.
   const price = priceForCost(costMilliCu, cap) + (royalty?.amount ?? 0n);
 
+  const jobFields = {
+    orgId,
+    modelId: model.id,
+    costMilliCu,
+    price,
+    inputHash,
+    inputBytes,
+    input: request.input,
+    clientRegion: request.region ?? null,
+    idempotencyKey: request.idempotencyKey ?? null,
+    maxPerCuBaseUnits: request.maxPricePerCu ?? null,
+    apiKeyId,
+    royalty,
+    processingOrgId: listing?.orgId ?? null,
+  };
+  const holdLegs = [
+    { code: orgAccountCode(orgId, "available"), amount: -price },
+    { code: orgAccountCode(orgId, "held"), amount: price },
+  ];
   try {
-    // Two statements and the hold, on pg directly: this is every job's first hop.
-    const job = await sqlTransaction(async (tx) => {
-      if (accountsEnsured) await ensureOrgAccounts(tx, orgId);
-      await enforceSpendCaps(tx, { orgId, apiKeyId, price, orgCap: controls.orgCap, keyCap: controls.keyCap });
-      const row = await insertJobWithPayload(tx, {
-        orgId,
-        modelId: model.id,
-        costMilliCu,
-        price,
-        inputHash,
-        inputBytes,
-        input: request.input,
-        clientRegion: request.region ?? null,
-        idempotencyKey: request.idempotencyKey ?? null,
-        maxPerCuBaseUnits: request.maxPricePerCu ?? null,
-        apiKeyId,
-        royalty,
-        processingOrgId: listing?.orgId ?? null,
-      });
-      if (!row) throw new Error("job insert returned no row");
-      await postTransfer(tx, {
-        idempotencyKey: `hold:${row.id}`,
-        kind: "hold",
-        jobId: row.id,
-        legs: [
-          { code: orgAccountCode(orgId, "available"), amount: -price },
-          { code: orgAccountCode(orgId, "held"), amount: price },
-        ],
-      });
-      return row;
-    });
+    // Every job's first hop, on pg directly. With no spend cap to check under its lock, the
+    // job, its payload and its hold are one statement (one round trip, atomic on its own);
+    // otherwise, or for an organisation without accounts yet, a transaction.
+    const oneStatement = !accountsEnsured && controls.orgCap === null && controls.keyCap === null;
+    const fast = oneStatement ? await insertJobWithHold(sql(), { ...jobFields, id: randomUUID(), hold: holdLegs }) : null;
+    const job =
+      fast ??
+      (await sqlTransaction(async (tx) => {
+        // No row from the one statement: the organisation has no accounts yet (it wrote nothing).
+        if (accountsEnsured || oneStatement) await ensureOrgAccounts(tx, orgId);
+        await enforceSpendCaps(tx, { orgId, apiKeyId, price, orgCap: controls.orgCap, keyCap: controls.keyCap });
+        const row = await insertJobWithPayload(tx, jobFields);
+        if (!row) throw new Error("job insert returned no row");
+        await postTransfer(tx, { idempotencyKey: `hold:${row.id}`, kind: "hold", jobId: row.id, legs: holdLegs });
+        return row;
+      }));
     logger.info({ jobId: job.id, orgId, model: model.slug, price: price.toString() }, "job submitted");
     countJobSubmitted();
     return {

@@ -117,6 +117,14 @@ export function completionGroup(): GroupCommit<Completion, Prepared, CompleteJob
     prepare: (tx, c) => prepareCompletion(tx, c),
     finish: async (tx, prepared) => {
       const settlements = prepared.flatMap((p) => (p.value.status === "accepted" ? [p.value.settlement] : []));
+      const replies = prepared.map((p) => ({ status: p.value.status, receipt: p.value.receipt }));
+      const only = settlements.length === 1 ? settlements[0] : undefined;
+      if (only) {
+        // One settlement (a quiet network's every completion): posted as a lone completion
+        // posts it, its transfer locking its accounts by code; nothing to defer or gather.
+        await settle(tx, only, []);
+        return replies;
+      }
       // Every account the group's settlements touch, the hot ones included, locked in one
       // statement by code: the order every other transfer takes them in (checker_pool sorts
       // before node: and org: codes), so no cycle can form with those transfers or another group.
@@ -128,7 +136,7 @@ export function completionGroup(): GroupCommit<Completion, Prepared, CompleteJob
       for (const s of settlements)
         for (const [code, amount] of await settle(tx, s, HOT_ACCOUNTS)) deferred.set(code, (deferred.get(code) ?? 0n) + amount);
       await applyDeferredBalances(tx, deferred);
-      return prepared.map((p) => ({ status: p.value.status, receipt: p.value.receipt }));
+      return replies;
     },
     alone: completeAlone,
     onGroup: (size, ms) => {

@@ -1,9 +1,8 @@
 import {
   countWorkerPasses,
   incrementCompletedJobs,
-  insertReexecutionCheck,
-  loadRecheckExposure,
-  markJobVerificationPending,
+  queueReexecutionCheck,
+  type RecheckExposureRow,
 } from "@proofgrid/db/checks/reexecution-sampling";
 import type { Db } from "@proofgrid/db/db-types";
 import { deterrentRecheckRate, reexecutionRate, shouldSample } from "@proofgrid/por";
@@ -26,11 +25,12 @@ export async function jobRecheckRate(
   tx: Db,
   node: { nodeId: string; orgId: string; reputation: number; completedJobs: number },
   payout: bigint,
+  /** Its bonded stake and its provider's slashes, read with its completed-job count. */
+  row: RecheckExposureRow,
 ): Promise<{ rate: number; policy: number; deterrent: number; probation: boolean }> {
   const config = getPorConfig();
   const policy = reexecutionRate({ reputation: node.reputation, completedJobs: node.completedJobs, policy: config.sampling });
-  // One round trip on the completion's hot path; a slashed provider's node also reads its passes.
-  const row = await loadRecheckExposure(tx, { stakeCode: nodeStakeCode(node.nodeId), orgId: node.orgId });
+  // A slashed provider's node also reads its passes.
   const standing = providerStanding(row?.frauds ?? 0, config.exposure);
   let probation = false;
   if (standing.frauds > 0) {
@@ -56,16 +56,17 @@ export async function sampleForReexecution(
   tx: Db,
   job: { jobId: string; nodeId: string; orgId: string; modelId: string; purpose: string; payout: bigint },
 ) {
-  const node = await incrementCompletedJobs(tx, { nodeId: job.nodeId });
+  const node = await incrementCompletedJobs(tx, { nodeId: job.nodeId, stakeCode: nodeStakeCode(job.nodeId) });
   if (!node || job.purpose === "challenge") return false;
   const { rate } = await jobRecheckRate(
     tx,
     { nodeId: job.nodeId, orgId: job.orgId, reputation: node.reputation_score, completedJobs: node.completed_jobs - 1 },
     job.payout,
+    node,
   );
   secret ??= samplingSecret();
   if (!shouldSample(secret, job.jobId, rate)) return false;
-  await insertReexecutionCheck(tx, {
+  await queueReexecutionCheck(tx, {
     subjectNodeId: job.nodeId,
     subjectOrgId: job.orgId,
     jobId: job.jobId,
@@ -73,6 +74,5 @@ export async function sampleForReexecution(
     epoch: epochOf(Date.now()),
     rate,
   });
-  await markJobVerificationPending(tx, { jobId: job.jobId });
   return true;
 }
