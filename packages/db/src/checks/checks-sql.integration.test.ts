@@ -12,11 +12,7 @@ import { insertEpoch, isEpochClosed, listEpochRows } from "./epochs.ts";
 import { insertFraudNoticeEmail, loadOrgOwnerEmails } from "./fraud-notices.ts";
 import { loadPlatformDueChecks } from "./platform-due-checks.ts";
 import { countRecentReexecutionChecks, drawVerifiedCustomerJob, insertPlantedCheck } from "./planted-checks.ts";
-import {
-  countWorkerPasses,
-  incrementCompletedJobs,
-  queueReexecutionCheck,
-} from "./reexecution-sampling.ts";
+import { countWorkerPasses, incrementCompletedJobs, queueReexecutionCheck } from "./reexecution-sampling.ts";
 import { countVerificationSince } from "./verification-counts.ts";
 
 // Each statement of the checks domain against the real schema, on the pg client the services use.
