@@ -23,6 +23,9 @@ export interface PostTransferOptions {
    * commit, briefly, instead of once per settlement for the whole of each transaction.
    */
   deferBalances?: readonly string[];
+  /** More CTEs for the transfer's statement, after its own (they may read `t`, the transfer's
+   * row, and `known`): writes that belong with the transfer, in its round trip. */
+  also?: SqlFragment;
 }
 
 export interface PostTransferResult {
@@ -56,7 +59,8 @@ export async function postTransfer(db: Db, opts: PostTransferOptions): Promise<P
         VALUES (gen_random_uuid(), ${opts.idempotencyKey}, ${opts.kind}, ${opts.jobId ?? null}::uuid, ${opts.memo ?? null})
         ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING id),
-      ${transferMoves(p)}
+      ${transferMoves(p)}${opts.also ? sqlFragment`,
+      ${opts.also}` : sqlFragment``}
       SELECT ${TRANSFER_OUTCOME}`,
     );
   } catch (err) {

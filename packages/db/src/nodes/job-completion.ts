@@ -1,4 +1,5 @@
 import type { Db } from "../db-types.ts";
+import { queryFragment, type SqlFragment, sqlFragment } from "../sql-fragment.ts";
 import type { NodeJobRow } from "./node-job-row.ts";
 
 export type CompletingJobRow = Pick<
@@ -46,18 +47,49 @@ export interface StoreJobResultOptions {
  * its payload gets the output, and the attempt is closed with the receipt's inference time.
  */
 export async function storeJobResult(db: Db, opts: StoreJobResultOptions): Promise<void> {
+  await queryFragment(db, sqlFragment`${storeResultSql(opts, null)} SELECT 1`);
+}
+
+/**
+ * `storeJobResult` for the lease the result is for, in one round trip: stored only while the
+ * job runs on `nodeId` at `attempt` with the model and input the receipt names (the fencing
+ * token and the receipt's claims, checked by the UPDATE that locks the row). Answers the job
+ * as `lockJobForCompletion` reads it, with whether the customer has an endpoint subscribed to
+ * `job.succeeded`; null when nothing was stored (read the row to say why).
+ */
+export async function storeLeasedJobResult(
+  db: Db,
+  opts: StoreJobResultOptions & { nodeId: string; modelId: string; inputHash: string },
+): Promise<(CompletingJobRow & { webhooks: boolean }) | null> {
+  const rows = await queryFragment<(CompletingJobRow & { webhooks: boolean })[]>(
+    db,
+    sqlFragment`${storeResultSql(opts, opts)}
+      SELECT id, org_id, state::text AS state, node_id, attempt, price, model_id, input_hash, output_hash, receipt,
+             purpose::text AS purpose, cost_milli_cu, unit_price, royalty, royalty_org_id, webhooks FROM j`,
+  );
+  return rows[0] ?? null;
+}
+
+/** The three updates a stored result makes, as CTEs ending in `j` (the job), `p`, `a`; the job's only under `lease`. */
+function storeResultSql(opts: StoreJobResultOptions, lease: { nodeId: string; modelId: string; inputHash: string } | null): SqlFragment {
   const jobId = opts.jobId;
-  // One round trip for the three rows the result touches.
-  await db.$executeRaw`
+  const leased = lease
+    ? sqlFragment` AND state = 'running' AND node_id = ${lease.nodeId}::uuid AND attempt = ${opts.attempt}
+          AND model_id = ${lease.modelId} AND input_hash = ${lease.inputHash}`
+    : sqlFragment``;
+  return sqlFragment`
       WITH j AS (
         UPDATE jobs SET state = 'succeeded', output_hash = ${opts.outputHash}, receipt = ${JSON.stringify(opts.receipt)}::jsonb,
           finished_at = now(), lease_expires_at = NULL
-        WHERE id = ${jobId}::uuid RETURNING id
+        WHERE id = ${jobId}::uuid${leased}
+        RETURNING *, EXISTS (SELECT 1 FROM webhook_endpoints w
+                             WHERE w.org_id = jobs.org_id AND w.enabled AND 'job.succeeded' = ANY(w.events)) AS webhooks
       ), p AS (
-        UPDATE job_payloads SET output = ${JSON.stringify(opts.output)}::jsonb WHERE job_id = ${jobId}::uuid RETURNING job_id
-      )
-      UPDATE job_attempts SET outcome = 'succeeded', finished_at = now(), inference_ms = ${Math.round(opts.inferenceMs)}
-      WHERE job_id = ${jobId}::uuid AND attempt = ${opts.attempt}`;
+        UPDATE job_payloads SET output = ${JSON.stringify(opts.output)}::jsonb WHERE job_id = (SELECT id FROM j) RETURNING job_id
+      ), a AS (
+        UPDATE job_attempts SET outcome = 'succeeded', finished_at = now(), inference_ms = ${Math.round(opts.inferenceMs)}
+        WHERE job_id = (SELECT id FROM j) AND attempt = ${opts.attempt}
+      )`;
 }
 
 /** Sets what the job is charged (below the hold when the worker asked less than the cap). */

@@ -1,4 +1,5 @@
 import type { Db } from "../db-types.ts";
+import { type SqlFragment, sqlFragment } from "../sql-fragment.ts";
 import type { HeldEarningState } from "../generated/prisma/enums.ts";
 
 // A worker's payout for a settled job, held on its node (`node:<id>:held`) until the job's
@@ -16,15 +17,25 @@ export interface HeldEarningRow {
   release_at: Date;
 }
 
-/** Records a settled job's held payout; a second call for the job changes nothing. */
-export async function insertHeldEarning(
-  db: Db,
-  opts: { jobId: string; nodeId: string; orgId: string; amount: bigint; charge: bigint; releaseAt: Date },
-): Promise<void> {
-  await db.$executeRaw`
-    INSERT INTO held_earnings (job_id, node_id, org_id, amount, charge, release_at)
-    VALUES (${opts.jobId}::uuid, ${opts.nodeId}::uuid, ${opts.orgId}::uuid, ${opts.amount}, ${opts.charge}, ${opts.releaseAt})
-    ON CONFLICT (job_id) DO NOTHING`;
+/**
+ * The CTE that records a settled job's held payout in its settlement's statement (after
+ * `transferMoves`, see post-transfer.ts): written only when the transfer was posted now, with
+ * every account found — a settlement posted before (a retry) or refused writes none.
+ */
+export function heldEarningAfterTransfer(opts: {
+  jobId: string;
+  nodeId: string;
+  orgId: string;
+  amount: bigint;
+  charge: bigint;
+  releaseAt: Date;
+}): SqlFragment {
+  return sqlFragment`held_earning AS (
+        INSERT INTO held_earnings (job_id, node_id, org_id, amount, charge, release_at)
+        SELECT ${opts.jobId}::uuid, ${opts.nodeId}::uuid, ${opts.orgId}::uuid, ${opts.amount}::bigint, ${opts.charge}::bigint,
+               ${opts.releaseAt}::timestamp
+        WHERE EXISTS (SELECT 1 FROM t) AND (SELECT "all" FROM known)
+        ON CONFLICT (job_id) DO NOTHING)`;
 }
 
 export type DueHeldEarningRow = Pick<HeldEarningRow, "job_id" | "node_id" | "org_id" | "amount">;

@@ -1,8 +1,10 @@
 import { checkLedger, getBalances, orgAccountCode } from "@proofgrid/db/ledger";
 import { sql } from "@proofgrid/db/sql-client";
 import { describe, expect, it } from "vitest";
-import { completeAs, jobRow, refusal, setupEncoderMarket, type TestWorker } from "../../testing/job-fixtures.ts";
+import { signReceipt } from "@proofgrid/por";
+import { completeAs, completionOf, jobRow, refusal, setupEncoderMarket, type TestWorker } from "../../testing/job-fixtures.ts";
 import { setupServiceDatabase } from "../../testing/service-database.ts";
+import { completeJob } from "./complete-job.ts";
 
 // Issue 11 finding 6: a worker's completion is checked against the model's output before it
 // is stored, countersigned or paid. A padded or malformed result is a 400 that changes
@@ -71,5 +73,56 @@ describe("a completion whose output is not the model's", () => {
     // A single text is one vector.
     const single = await runningJob(w, "only");
     expect((await completeAs(w, single, { dim: 384, vectors: [vector(9)] })).status).toBe("accepted");
+  });
+});
+
+// The result is stored by the statement that checks the lease and the receipt's claims
+// (issue 15): each mismatch below stores, countersigns and pays nothing, and says why.
+describe("a completion the lease or the job does not match", () => {
+  const output = { dim: 384, vectors: [vector(4)] };
+  const stored = async (id: string) =>
+    (
+      await sql().$queryRaw<{ state: string; receipt: unknown; output: unknown }[]>`
+      SELECT j.state::text AS state, j.receipt, p.output FROM jobs j JOIN job_payloads p ON p.job_id = j.id WHERE j.id = ${id}::uuid`
+    )[0];
+  const sign = (w: TestWorker, job: { id: string; attempt: number }, claims: Partial<Record<"inputHash" | "modelId", string>>) =>
+    completionOf(w, job, output).then(async (c) => ({
+      ...c,
+      receipt: signReceipt({ ...c.receipt, ...claims }, w.privateKey),
+    }));
+
+  it("refuses a receipt for another input or model (400), another attempt or node (409), and stores nothing", async () => {
+    const w = await market.worker();
+    const other = await market.worker();
+    const job = await runningJob(w, "the job");
+    const before = await money();
+    const cases: [string, () => Promise<unknown>, string][] = [
+      [
+        "another input",
+        async () => completeJob({ node: w.identity, request: await sign(w, job, { inputHash: "0".repeat(64) }) }),
+        "BAD_REQUEST",
+      ],
+      [
+        "another model",
+        async () => completeJob({ node: w.identity, request: await sign(w, job, { modelId: "e".repeat(64) }) }),
+        "BAD_REQUEST",
+      ],
+      ["a stale attempt", () => completeAs(w, { id: job.id, attempt: job.attempt - 1 }, output), "CONFLICT"],
+      ["another node", () => completeAs(other, job, output), "CONFLICT"],
+    ];
+    for (const [what, send, code] of cases) {
+      const err = await refusal(send() as Promise<never>);
+      expect(err.code, what).toBe(code);
+      expect(await stored(job.id), what).toEqual({ state: "running", receipt: null, output: null });
+      expect(await money(), what).toEqual(before);
+    }
+    // The honest result then goes through once, and its retry gets the same countersigned receipt.
+    const first = await completeAs(w, job, output);
+    expect(first.status).toBe("accepted");
+    const again = await completeAs(w, job, output);
+    expect(again).toEqual({ ...first, status: "already_completed" });
+    // Another output for the stored attempt is not a retry: refused.
+    expect((await refusal(completeAs(w, job, { dim: 384, vectors: [vector(5)] }))).code).toBe("CONFLICT");
+    expect((await checkLedger(sql())).ok).toBe(true);
   });
 });

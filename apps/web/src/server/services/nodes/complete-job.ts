@@ -9,7 +9,7 @@ import {
   splitReward,
   verifyReceipt,
 } from "@proofgrid/por";
-import { countJobInputItems, lockJobForCompletion, storeJobResult, updateJobPrice } from "@proofgrid/db/nodes/job-completion";
+import { countJobInputItems, lockJobForCompletion, storeLeasedJobResult, updateJobPrice } from "@proofgrid/db/nodes/job-completion";
 import { type SqlClient, sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { getEnv } from "../../env.ts";
 import { observeCompletionGroup } from "../../metrics.ts";
@@ -21,7 +21,7 @@ import type { NodeIdentity } from "./authenticate-node.ts";
 import { getPlatformKey } from "./platform-key.ts";
 import { priceForCost } from "../billing/pricing.ts";
 import { nodeHeldCode } from "../verification/exposure.ts";
-import { holdEarnings } from "../verification/held-earnings.ts";
+import { heldEarningOfSettlement } from "../verification/held-earnings.ts";
 import { resolveModel } from "../models/resolve-model.ts";
 import { loadCustomModelRun } from "../models/custom-model-run.ts";
 import { checkCustomJobOutput } from "@proofgrid/models/custom/custom-job-io";
@@ -45,6 +45,8 @@ interface Settlement {
   workerShare: bigint;
   compute: bigint;
   legs: { code: string; amount: bigint }[];
+  /** The customer has a webhook endpoint subscribed to job.succeeded (read with the result). */
+  webhooks: boolean;
 }
 
 type Prepared =
@@ -148,37 +150,29 @@ export function completionGroup(): GroupCommit<Completion, Prepared, CompleteJob
 }
 
 /**
- * A completion's first phase, in its transaction: lock the job, check the fencing token
- * and the receipt against it, countersign, store the result, decide its sampling, and
+ * A completion's first phase, in its transaction: countersign, store the result if the
+ * fencing token and the receipt match the job (locking it), decide its sampling, and
  * compute the settlement. Throws an AppError to refuse it.
  */
 async function prepareCompletion(tx: SqlClient, c: Completion): Promise<Prepared> {
   const { node, request, outputHash } = c;
   const { receipt } = request;
-  const job = await lockJobForCompletion(tx, { jobId: request.jobId });
-  if (!job) throw new AppError("NOT_FOUND", "job not found");
-  if (job.state === "succeeded" && job.attempt === request.attempt && job.node_id === node.id && job.output_hash === outputHash) {
-    // Stored by the accepted path below: the countersigned receipt.
-    return { status: "already_completed", receipt: job.receipt as CountersignedReceipt };
-  }
-  if (job.state !== "running" || job.node_id !== node.id || job.attempt !== request.attempt) {
-    throw new AppError("CONFLICT", `lease lost: job is ${job.state} at attempt ${job.attempt}`, {
-      state: job.state,
-      attempt: job.attempt,
-    });
-  }
-  if (receipt.modelId !== job.model_id || receipt.inputHash !== job.input_hash) {
-    throw new AppError("BAD_REQUEST", "receipt model or input hash does not match the job");
-  }
+  // The receipt is countersigned first (it reads nothing of the job), so that the result is
+  // stored by the statement that checks the lease: the fencing token, the node, and the model
+  // and input the receipt names (one round trip, issue 15). Stored nothing: the row says why.
   const countersigned = countersignReceipt(receipt, getPlatformKey().privateKey);
-  await storeJobResult(tx, {
-    jobId: job.id,
-    attempt: job.attempt,
+  const job = await storeLeasedJobResult(tx, {
+    jobId: request.jobId,
+    attempt: request.attempt,
+    nodeId: node.id,
+    modelId: receipt.modelId,
+    inputHash: receipt.inputHash,
     outputHash,
     receipt: countersigned,
     output: request.output,
     inferenceMs: receipt.inferenceMs,
   });
+  if (!job) return refusedCompletion(tx, c);
 
   // The hold was priced at the customer's cap; the charge is the cost at the worker's ask
   // fixed at assignment (0 on a reserved worker: the reservation is billed by the hour),
@@ -228,8 +222,36 @@ async function prepareCompletion(tx: SqlClient, c: Completion): Promise<Prepared
       workerShare: split.worker,
       compute,
       legs,
+      webhooks: job.webhooks,
     },
   };
+}
+
+/**
+ * Why a completion stored nothing, from the job's row (locked): a retry of the result already
+ * stored is answered with its countersigned receipt; anything else is refused.
+ */
+async function refusedCompletion(tx: SqlClient, c: Completion): Promise<Prepared> {
+  const { node, request, outputHash } = c;
+  const { receipt } = request;
+  const job = await lockJobForCompletion(tx, { jobId: request.jobId });
+  if (!job) throw new AppError("NOT_FOUND", "job not found");
+  if (job.state === "succeeded" && job.attempt === request.attempt && job.node_id === node.id && job.output_hash === outputHash) {
+    // Stored by the accepted path: the countersigned receipt.
+    return { status: "already_completed", receipt: job.receipt as CountersignedReceipt };
+  }
+  if (job.state !== "running" || job.node_id !== node.id || job.attempt !== request.attempt) {
+    throw new AppError("CONFLICT", `lease lost: job is ${job.state} at attempt ${job.attempt}`, {
+      state: job.state,
+      attempt: job.attempt,
+    });
+  }
+  if (receipt.modelId !== job.model_id || receipt.inputHash !== job.input_hash) {
+    throw new AppError("BAD_REQUEST", "receipt model or input hash does not match the job");
+  }
+  // The lease held at this read: the store lost a race the row no longer shows. Refused
+  // retryably; the worker sends it again.
+  throw new AppError("UNAVAILABLE", "the result could not be stored: try again");
 }
 
 /**
@@ -245,13 +267,16 @@ async function settle(tx: SqlClient, s: Settlement, defer: readonly string[]): P
       jobId: s.jobId,
       legs: s.legs,
       deferBalances: defer,
+      // The worker's payout, held in the transfer's statement (only if it is posted now).
+      also:
+        s.workerShare > 0n
+          ? heldEarningOfSettlement({ jobId: s.jobId, nodeId: s.nodeId, orgId: s.nodeOrgId, amount: s.workerShare, charge: s.compute })
+          : undefined,
     });
     deferred = posted.deferred ?? deferred;
-    if (posted.created && s.workerShare > 0n)
-      await holdEarnings(tx, { jobId: s.jobId, nodeId: s.nodeId, orgId: s.nodeOrgId, amount: s.workerShare, charge: s.compute });
   }
   // Last, so the event carries the job as committed (its final price): in this transaction.
-  await enqueueJobWebhook(tx, { orgId: s.customerOrgId, jobId: s.jobId, type: "job.succeeded" });
+  if (s.webhooks) await enqueueJobWebhook(tx, { orgId: s.customerOrgId, jobId: s.jobId, type: "job.succeeded" });
   return deferred;
 }
 

@@ -4,7 +4,7 @@ import { orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import {
   countHeldEarningsByState,
-  insertHeldEarning,
+  heldEarningAfterTransfer,
   lockDueHeldEarnings,
   markHeldEarningsReleased,
 } from "@proofgrid/db/stakes/held-earnings";
@@ -19,13 +19,9 @@ import { getPorConfig } from "./por-config.ts";
 // disputed, while the node has an open dispute or an open fraud case, or while the node is
 // quarantined for fraud: any of those may still end in a clawback.
 
-/** Records a settled job's held payout (in the settlement's transaction). */
-export async function holdEarnings(
-  tx: Db,
-  h: { jobId: string; nodeId: string; orgId: string; amount: bigint; charge: bigint },
-): Promise<void> {
-  const releaseAt = new Date(Date.now() + getPorConfig().verificationWindowMs);
-  await insertHeldEarning(tx, { ...h, releaseAt });
+/** The CTE that records a settled job's held payout in its settlement's statement (postTransfer's `also`). */
+export function heldEarningOfSettlement(h: { jobId: string; nodeId: string; orgId: string; amount: bigint; charge: bigint }) {
+  return heldEarningAfterTransfer({ ...h, releaseAt: new Date(Date.now() + getPorConfig().verificationWindowMs) });
 }
 
 /** Rows released per transfer (one transfer per node and batch), and batches per run. */
