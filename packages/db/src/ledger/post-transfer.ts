@@ -49,6 +49,10 @@ const MAX_ABS_AMOUNT = 10n ** 18n; // far above any real balance, far below bigi
  */
 export async function postTransfer(db: Db, opts: PostTransferOptions): Promise<PostTransferResult> {
   const p = prepareTransfer(opts);
+  const also = opts.also
+    ? sqlFragment`,
+      ${opts.also}`
+    : sqlFragment``;
   let rows: { id: string | null; locked: number }[];
   try {
     rows = await queryFragment<{ id: string | null; locked: number }[]>(
@@ -59,8 +63,7 @@ export async function postTransfer(db: Db, opts: PostTransferOptions): Promise<P
         VALUES (gen_random_uuid(), ${opts.idempotencyKey}, ${opts.kind}, ${opts.jobId ?? null}::uuid, ${opts.memo ?? null})
         ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING id),
-      ${transferMoves(p)}${opts.also ? sqlFragment`,
-      ${opts.also}` : sqlFragment``}
+      ${transferMoves(p)}${also}
       SELECT ${TRANSFER_OUTCOME}`,
     );
   } catch (err) {

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import type { Db } from "@proofgrid/db/db-types";
 import { orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import {
