@@ -28,6 +28,7 @@ import { webProcessesAnswering } from "../tests/support/web-processes.ts";
 import { customModelsPart } from "./custom-models.ts";
 import { completionCapacity } from "./lib/completion-capacity.ts";
 import { generateNodeKeyPair, sign, signUncached } from "@proofgrid/por";
+import { cpuPerJob } from "./lib/cpu-budget.ts";
 import { measurePgBossDrain } from "./lib/pgboss-drain.ts";
 import { median, progress, quantile, report } from "./report.ts";
 
@@ -46,6 +47,7 @@ const PARTS = [
   "custom-models",
   "group-commit",
   "ed25519",
+  "ort-spin",
 ] as const;
 type Part = (typeof PARTS)[number];
 
@@ -452,7 +454,8 @@ async function main() {
   const parts = selectedParts();
   const stackParts: Part[] = ["dispatch", "ocr", "vad", "embeddings", "throughput", "batch", "burst"];
   const needStack = stackParts.some((p) => parts.has(p));
-  if (needStack || parts.has("scaleout") || parts.has("custom-models") || parts.has("group-commit")) ensureWebBuild(progress);
+  if (needStack || parts.has("scaleout") || parts.has("custom-models") || parts.has("group-commit") || parts.has("ort-spin"))
+    ensureWebBuild(progress);
   const dir = mkdtempSync(join(tmpdir(), "proofgrid-bench-"));
   progress("starting embedded Postgres");
   const pg = await startEmbeddedPostgres({ dataDir: join(dir, "pg"), settings: { fsync: "off", synchronous_commit: "off" } });
@@ -645,6 +648,50 @@ async function main() {
     if (parts.has("eld")) {
       progress("worker event-loop delay during inference");
       eld = await eventLoopDelay();
+    }
+
+    if (parts.has("ort-spin")) {
+      // Why the worker's onnxruntime threads do not spin by default (packages/models
+      // runtime/session.ts): the same tiny jobs with the worker's intra-op threads spinning
+      // (onnxruntime's default) and not, the whole machine's CPU per job by process.
+      const input = (await benchmarkInputs())["vad-silero-v5"];
+      const results: Record<string, Awaited<ReturnType<typeof cpuPerJob>> & { addedMs: number }> = {};
+      for (const spinning of ["1", "0"]) {
+        progress(`CPU per tiny job, the worker's intra-op threads ${spinning === "1" ? "spinning" : "sleeping"}`);
+        const stack = await startStack({ database: await newDb(`bench_spin_${spinning}`), leaseMs: 15_000, env: { LOG_LEVEL: "warn" } });
+        stacks.push(stack);
+        try {
+          await stack.addWorker("w1", { LOG_LEVEL: "warn", INTRA_OP_SPINNING: spinning });
+          await runSequential(stack, "vad-silero-v5", input, 8);
+          let added: number[] = [];
+          const r = await cpuPerJob(60, async () => {
+            added = (await runSequential(stack, "vad-silero-v5", input, 60)).overhead;
+          });
+          results[spinning] = { ...r, addedMs: Math.round(median(added) * 10) / 10 };
+        } finally {
+          await stack.stop();
+          stacks.splice(stacks.indexOf(stack), 1);
+        }
+      }
+      const on = results["1"];
+      const off = results["0"];
+      if (on && off) {
+        report({
+          name: "tiny_job_cpu_ms_per_job",
+          value: off.msPerJob.total ?? 0,
+          unit: "ms",
+          baseline: on.msPerJob.total ?? 0,
+          note: "the machine's CPU per VAD 0.5 s job (60 in a row), worker threads sleeping vs spinning (onnxruntime's default)",
+          detail: { sleeping: off, spinning: on },
+        });
+        report({
+          name: "tiny_job_added_ms_spin_p50",
+          value: off.addedMs,
+          unit: "ms",
+          baseline: on.addedMs,
+          note: "VAD 0.5 s added ms (end to end minus inference), worker threads sleeping vs spinning",
+        });
+      }
     }
 
     if (parts.has("ed25519")) {

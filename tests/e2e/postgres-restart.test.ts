@@ -185,25 +185,28 @@ describe("Postgres restarts under running workers", () => {
     expect(now).toEqual(pids);
     for (const p of [stack.web, stack.coordinator, ...stack.workers.map((w) => w.proc)]) expect(p?.child.exitCode ?? null).toBeNull();
 
-    // The coordinator leads again (its advisory lock is held), and the web app and the
-    // coordinator LISTEN again: the wake-ups are back, not only the polling fallback.
+    // The coordinator and the dispatcher lead again (their advisory locks are held), and the web
+    // app LISTENs again: the wake-ups are back, not only the polling fallback.
     const health = await waitFor(
       "the leader lock and the LISTEN connections to come back",
       async () => {
-        const rows = await prisma.$queryRaw<{ leader: number; listeners: string[] }[]>`
+        const rows = await prisma.$queryRaw<{ leader: number; dispatcher: number; listeners: string[] }[]>`
           SELECT (SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND objid = 7264002 AND granted) AS leader,
+                 (SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND objid = 7264003 AND granted) AS dispatcher,
                  (SELECT coalesce(array_agg(application_name ORDER BY application_name), '{}') FROM pg_stat_activity
                    WHERE datname = current_database() AND application_name LIKE 'proofgrid-%-events') AS listeners`;
         const r = rows[0];
-        return r && r.leader === 1 && r.listeners.includes("proofgrid-web-events") && r.listeners.includes("proofgrid-coordinator-events")
-          ? r
-          : null;
+        return r && r.leader === 1 && r.dispatcher === 1 && r.listeners.includes("proofgrid-web-events") ? r : null;
       },
       { timeoutMs: 30_000, intervalMs: 200 },
     );
     expect(health.leader).toBe(1);
-    // Exactly one LISTEN connection per process: none left behind by a reconnect.
-    expect(health.listeners).toEqual(["proofgrid-coordinator-events", "proofgrid-web-events"]);
+    // The dispatcher leads again too, in the web process (DISPATCH_IN=web).
+    expect(health.dispatcher).toBe(1);
+    // Exactly one LISTEN connection per process that waits on job events, none left behind by
+    // a reconnect: the web app's (its long-polls and the dispatcher it leads); the coordinator,
+    // which no longer dispatches (DISPATCH_IN=web), has none.
+    expect(health.listeners).toEqual(["proofgrid-web-events"]);
     console.log(
       JSON.stringify({
         scenario: "postgres-restart",

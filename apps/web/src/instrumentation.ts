@@ -7,5 +7,8 @@ export async function register(): Promise<void> {
     getEnv();
     const { installClientAddressStamp } = await import("./server/http/client-address");
     installClientAddressStamp();
+    // The indexer's dispatcher, led by one web process at a time (DISPATCH_IN, issue 15).
+    const { startDispatchLeadership } = await import("./server/services/dispatch/dispatch-leader");
+    startDispatchLeadership();
   }
 }

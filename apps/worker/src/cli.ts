@@ -47,7 +47,12 @@ function configFrom(flags: CommonFlags): WorkerConfig {
 function poolFor(config: WorkerConfig, provider: "cpu" | "cuda"): InferencePool {
   return new InferencePool(
     config.CONCURRENCY,
-    { intraOpNumThreads: config.INTRA_OP_THREADS, graphOptimizationLevel: config.GRAPH_OPTIMIZATION, executionProvider: provider },
+    {
+      intraOpNumThreads: config.INTRA_OP_THREADS,
+      graphOptimizationLevel: config.GRAPH_OPTIMIZATION,
+      intraOpSpinning: config.INTRA_OP_SPINNING === "1",
+      executionProvider: provider,
+    },
     { timeoutMs: config.INFERENCE_TIMEOUT_MS, heapMb: config.INFERENCE_HEAP_MB },
   );
 }

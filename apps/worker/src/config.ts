@@ -16,6 +16,9 @@ export const ZWorkerConfig = z.object({
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(120_000).default(15_000),
   RETRY_MAX_DELAY_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   INTRA_OP_THREADS: z.coerce.number().int().min(1).max(64).default(2),
+  /** 1: onnxruntime's intra-op threads busy-wait between parallel sections (its default; a core
+   * kept busy through and after every run). Off unless the machine has cores to spare. */
+  INTRA_OP_SPINNING: z.enum(["0", "1"]).default("0"),
   /** One inference longer than this is stopped and its job failed (a hanging model or input). */
   INFERENCE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(300_000),
   /** The JS heap of one inference thread; past it the thread dies and its job fails, the daemon lives. */

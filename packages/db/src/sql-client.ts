@@ -134,6 +134,11 @@ export function outsideTransactions<T>(fn: () => T): T {
   return current.exit(fn);
 }
 
+/** Whether the caller runs inside a transaction of this module: what it wrote is not committed yet. */
+export function inTransaction(): boolean {
+  return current.getStore()?.open === true;
+}
+
 /** Autocommit queries on the process's pool; inside `sqlTransactionScope`, that scope's transaction. */
 export function sql(): SqlClient {
   const scope = ambientScope();

@@ -18,6 +18,7 @@ import { matchDataPlane, originFor, serveDataPlane } from "./http/data-plane.ts"
 import { attachNodeSessions } from "./http/node-session-server.ts";
 import { runWebCluster, WEB_STOP_MESSAGE } from "./http/web-cluster.ts";
 import { logger } from "./logger.ts";
+import { startDispatchLeadership, stopDispatchLeadership } from "./services/dispatch/dispatch-leader.ts";
 
 const WEB_DIR = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -79,11 +80,14 @@ async function serve(): Promise<void> {
   server.listen(port, host, () => {
     logger.info({ port, host }, "web: listening (data plane direct, the rest through Next.js)");
   });
+  // The indexer's dispatcher, led by one web process at a time (DISPATCH_IN).
+  startDispatchLeadership();
 
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    stopDispatchLeadership();
     sessions.close();
     server.close();
     server.closeAllConnections();

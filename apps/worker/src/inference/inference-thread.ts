@@ -17,6 +17,7 @@ const custom = new Map<string, Promise<CustomPipeline>>();
 const sessionOptions = () => ({
   intraOpNumThreads: settings.intraOpNumThreads,
   graphOptimizationLevel: settings.graphOptimizationLevel,
+  intraOpSpinning: settings.intraOpSpinning,
   executionProviders: [settings.executionProvider],
 });
 

@@ -3,6 +3,8 @@ import type { CustomModelRun } from "@proofgrid/por";
 export interface SessionSettings {
   intraOpNumThreads: number;
   graphOptimizationLevel: "disabled" | "basic" | "extended" | "all";
+  /** Intra-op threads busy-wait between parallel sections (packages/models SessionOptions). */
+  intraOpSpinning?: boolean;
   executionProvider: "cpu" | "cuda";
 }
 

@@ -8,6 +8,15 @@ export interface SessionOptions {
    */
   intraOpNumThreads?: number;
   graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
+  /**
+   * Whether the intra-op threads spin (busy-wait) between parallel sections instead of
+   * sleeping: onnxruntime's default. Off here: a spinning pool keeps a core busy through and
+   * after every run, which on a 2-core machine shared with the daemon (and, under
+   * `npm start`, the platform) took the CPU the rest of the job needed — a tiny VAD job cost
+   * 34 ms of the worker's CPU spinning, 6.5 ms not, and the whole job ran 25 % sooner
+   * (issue 15, `npm run bench -- --only ort-spin`). A worker with cores to spare may turn it on.
+   */
+  intraOpSpinning?: boolean;
   /** "cuda" needs onnxruntime's CUDA build and a GPU: documented, not tested here. */
   executionProviders?: ("cpu" | "cuda")[];
 }
@@ -16,6 +25,7 @@ export interface SessionOptions {
 export const DEFAULT_SESSION_OPTIONS: Readonly<Required<SessionOptions>> = {
   intraOpNumThreads: 2,
   graphOptimizationLevel: "all",
+  intraOpSpinning: false,
   executionProviders: ["cpu"],
 };
 
@@ -25,6 +35,7 @@ export function resolveSessionOptions(opts: SessionOptions = {}): Required<Sessi
   const o = {
     intraOpNumThreads: opts.intraOpNumThreads ?? DEFAULT_SESSION_OPTIONS.intraOpNumThreads,
     graphOptimizationLevel: opts.graphOptimizationLevel ?? DEFAULT_SESSION_OPTIONS.graphOptimizationLevel,
+    intraOpSpinning: opts.intraOpSpinning ?? DEFAULT_SESSION_OPTIONS.intraOpSpinning,
     executionProviders: opts.executionProviders ?? [...DEFAULT_SESSION_OPTIONS.executionProviders],
   };
   if (!Number.isInteger(o.intraOpNumThreads) || o.intraOpNumThreads < 1 || o.intraOpNumThreads > MAX_THREADS) {
@@ -60,6 +71,8 @@ export class ModelSession {
       executionMode: "sequential",
       graphOptimizationLevel: opts.graphOptimizationLevel,
       executionProviders: opts.executionProviders,
+      // onnxruntime-node passes these on as session config entries (session.intra_op.allow_spinning).
+      extra: { session: { intra_op: { allow_spinning: opts.intraOpSpinning ? "1" : "0" } } },
     });
     return new ModelSession(session);
   }

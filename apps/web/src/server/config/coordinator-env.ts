@@ -6,6 +6,10 @@ export const ZCoordinatorEnv = z.object({
   NODE_OFFLINE_AFTER_MS: z.coerce.number().int().min(5_000).max(3_600_000).default(60_000),
   MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
   LEADER_RETRY_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /** Where the indexer's dispatcher runs: in a web process (one at a time leads it), where
+   * submits and the workers' long-polls are, so a submit wakes it and its offers wake the
+   * long-polls without a round trip through Postgres; or in the coordinator, woken by NOTIFY. */
+  DISPATCH_IN: z.enum(["web", "coordinator"]).default("web"),
   /** Challenge progress (next registration job, ready for a checker) and check leases. */
   POR_ADVANCE_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(300),
   /** Planted checks, per tick. */

@@ -1,10 +1,10 @@
 import { setMaxListeners } from "node:events";
 import { extendLeasesAfterOutage } from "@proofgrid/db/jobs";
 import { sql } from "@proofgrid/db/sql-client";
-import pg from "pg";
 import { getEnv } from "../env.ts";
 import { logger } from "../logger.ts";
 import { sleep } from "../sleep.ts";
+import { holdLeadership } from "./leadership.ts";
 import { runDispatcher } from "../services/dispatch/dispatcher.ts";
 import { sweepLeases } from "../services/jobs/sweep-leases.ts";
 import { purgeIdempotencyKeys } from "../services/idempotency/run-idempotent.ts";
@@ -41,12 +41,8 @@ function epochTicker(): () => Promise<void> {
   };
 }
 
-// Any constant works; it only has to differ from the migration runner's.
+// Any constant works; it only has to differ from the migration runner's and the dispatcher's.
 const LEADER_LOCK_KEY = 7_264_002;
-/** Bound on connecting the leader's lock connection (a server that accepts nothing). */
-const LOCK_CONNECT_TIMEOUT_MS = 10_000;
-/** How often the leader checks that its lock connection still answers. */
-const LEADER_CHECK_MS = 2_000;
 
 interface Loop {
   name: string;
@@ -58,7 +54,8 @@ interface Loop {
  * The background loops: the indexer's dispatcher, lease sweeper, node liveness, nonce
  * purge, Proof of Render, reservation billing, the mail outbox and on-chain payouts. Every loop is
  * idempotent, and one coordinator at a time leads (a session advisory lock held on its own
- * connection); the others wait to take over if the leader's connection dies.
+ * connection); the others wait to take over if the leader's connection dies. The dispatcher
+ * runs in a web process by default (DISPATCH_IN, services/dispatch/dispatch-leader.ts).
  */
 export async function runCoordinator(opts: { signal: AbortSignal }): Promise<void> {
   const env = getEnv();
@@ -115,63 +112,22 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
     },
   ];
 
-  while (!opts.signal.aborted) {
-    const lockClient = new pg.Client({
-      connectionString: env.DATABASE_URL,
-      application_name: "proofgrid-coordinator-leader",
-      connectionTimeoutMillis: LOCK_CONNECT_TIMEOUT_MS,
-      query_timeout: LOCK_CONNECT_TIMEOUT_MS,
-      keepAlive: true,
-    });
-    // From the start: an 'error' on a client nobody listens to would crash the process.
-    const lost = new AbortController();
-    lockClient.on("error", (err) => {
-      if (!lost.signal.aborted) logger.warn({ err }, "coordinator: leader connection lost");
-      lost.abort();
-    });
-    lockClient.on("end", () => lost.abort());
-    try {
-      await lockClient.connect();
-      const { rows } = await lockClient.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [LEADER_LOCK_KEY]);
-      if (!rows[0]?.ok) {
-        await lockClient.end();
-        await sleep(cfg.LEADER_RETRY_MS, opts.signal);
-        continue;
-      }
+  await holdLeadership({
+    lockKey: LEADER_LOCK_KEY,
+    name: "coordinator",
+    signal: opts.signal,
+    lead: async (signal) => {
       // No heartbeat could be recorded while there was no leader or no database: every
       // lease gets one more period before this leader's sweeper may expire it.
       const grace = await extendLeasesAfterOutage(sql(), { leaseMs: env.LEASE_DURATION_MS, offerMs: env.DISPATCH_OFFER_MS });
       logger.info({ extendedLeases: grace.running, extendedOffers: grace.assigned }, "coordinator: leading");
-      const both = AbortSignal.any([opts.signal, lost.signal]);
       // Every loop sleeps on this one signal at once (one listener each): not a leak.
-      setMaxListeners(loops.length + 8, both);
-      await Promise.all([...loops.map((l) => runLoop(l, both)), runDispatcher({ signal: both }), watchLeadership(lockClient, both, lost)]);
-      await lockClient.end().catch(() => undefined);
-    } catch (err) {
-      logger.error({ err }, "coordinator: connection failed; retrying");
-      await lockClient.end().catch(() => undefined);
-      await sleep(cfg.LEADER_RETRY_MS, opts.signal);
-    }
-  }
-}
-
-/**
- * The lock lives as long as its connection, and a connection can die without an 'error'
- * (a peer that vanished sends no reset): a query every LEADER_CHECK_MS, bounded by the
- * client's query_timeout, tells the leader it still leads, or stops its loops.
- */
-async function watchLeadership(lockClient: pg.Client, signal: AbortSignal, lost: AbortController): Promise<void> {
-  while (!signal.aborted) {
-    await sleep(LEADER_CHECK_MS, signal);
-    if (signal.aborted) return;
-    try {
-      await lockClient.query("SELECT 1");
-    } catch (err) {
-      logger.warn({ err }, "coordinator: leader connection failed its check");
-      lost.abort();
-      return;
-    }
-  }
+      setMaxListeners(loops.length + 8, signal);
+      // The dispatcher runs here only when the web processes do not run it (DISPATCH_IN).
+      const dispatch = env.DISPATCH_IN === "coordinator" ? [runDispatcher({ signal })] : [];
+      await Promise.all([...loops.map((l) => runLoop(l, signal)), ...dispatch]);
+    },
+  });
 }
 
 async function runLoop(loop: Loop, signal: AbortSignal): Promise<void> {

@@ -72,3 +72,43 @@ describe("jobEvents.wait", () => {
     expect(jobEvents.waiting).toEqual({ jobs: 0, nodes: 0 });
   });
 });
+
+describe("jobEvents.deliverLocal", () => {
+  it("delivers a committed event at once, and its NOTIFY, when it comes back, not a second time", async () => {
+    await jobEvents.ensureStarted();
+    const job = randomUUID();
+    const node = randomUUID();
+    const seen: JobEvent[] = [];
+    const unsubscribe = await jobEvents.subscribe((e) => {
+      if (e.id === job) seen.push(e);
+    });
+    try {
+      const assigned: JobEvent = { id: job, state: "assigned", node_id: node };
+      jobEvents.deliverLocal(assigned);
+      // Delivered in the call, before any round trip.
+      expect(seen).toEqual([assigned]);
+      await notify(assigned);
+      // A later change of the same job is news: delivered.
+      const succeeded: JobEvent = { id: job, state: "succeeded", node_id: node };
+      await notify(succeeded);
+      await expect.poll(() => seen.length, { timeout: 5_000 }).toBe(2);
+      expect(seen).toEqual([assigned, succeeded]);
+
+      // Twice assigned to the same node (an offer lapsed, then offered again): each local
+      // delivery swallows one echo, no more.
+      jobEvents.deliverLocal(assigned);
+      jobEvents.deliverLocal(assigned);
+      await notify(assigned);
+      await notify(assigned);
+      await notify(assigned);
+      await expect.poll(() => seen.length, { timeout: 5_000 }).toBe(5);
+      // A marker NOTIFY sent after them all has come back: nothing more is on its way.
+      const marker: JobEvent = { id: job, state: "failed", node_id: null };
+      await notify(marker);
+      await expect.poll(() => seen.at(-1), { timeout: 5_000 }).toEqual(marker);
+      expect(seen).toEqual([assigned, succeeded, assigned, assigned, assigned, marker]);
+    } finally {
+      unsubscribe();
+    }
+  });
+});

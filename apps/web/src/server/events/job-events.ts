@@ -11,6 +11,12 @@ export interface JobEvent {
 }
 
 const CHANNEL = "proofgrid_jobs";
+/** A local event's NOTIFY is expected back within this (it is sent at the same commit). */
+const LOCAL_ECHO_MS = 10_000;
+/** Bound on the echoes awaited (a process's commits in LOCAL_ECHO_MS, at most). */
+const MAX_LOCAL_ECHOES = 50_000;
+
+const echoKey = (e: JobEvent) => `${e.id}|${e.state}|${e.node_id ?? ""}`;
 const MAX_RECONNECT_DELAY_MS = 10_000;
 /** Bound on connecting (a server that accepts the TCP connection and then says nothing). */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -49,6 +55,8 @@ class JobEventHub {
   private readonly byJob = new Map<string, Set<Waiter>>();
   private readonly byNode = new Map<string, Set<Waiter>>();
   private client: pg.Client | undefined;
+  /** Events delivered locally whose NOTIFY has not come back yet, by event (deliverLocal). */
+  private readonly echoes = new Map<string, { n: number; at: number }>();
   private starting: Promise<void> | undefined;
   private reconnectDelayMs = 250;
   private closed = false;
@@ -98,7 +106,7 @@ class JobEventHub {
     client.on("notification", (msg) => {
       if (msg.channel !== CHANNEL || !msg.payload) return;
       try {
-        this.deliver(JSON.parse(msg.payload) as JobEvent);
+        this.notified(JSON.parse(msg.payload) as JobEvent);
       } catch {
         // A malformed payload can only come from a manual NOTIFY; ignore it.
       }
@@ -181,6 +189,40 @@ class JobEventHub {
       },
       cancel: () => settle(false),
     };
+  }
+
+  /**
+   * Delivers an event this process has just committed (a submit, the dispatcher's offers, a
+   * completion) at once, without waiting for its NOTIFY to come back from Postgres; the
+   * NOTIFY that then comes is not delivered a second time (a lease long-poll woken twice
+   * reads the database twice). Other processes hear it by NOTIFY as before. Nothing with
+   * JOB_NOTIFY=0.
+   */
+  deliverLocal(e: JobEvent): void {
+    // Without events (JOB_NOTIFY=0) every wait is woken by its polling alone.
+    if (!this.enabled) return;
+    const now = Date.now();
+    // Echoes that never came (the LISTEN connection was down) are forgotten after a while.
+    for (const [key, echo] of this.echoes) {
+      if (now - echo.at < LOCAL_ECHO_MS && this.echoes.size < MAX_LOCAL_ECHOES) break;
+      this.echoes.delete(key);
+    }
+    const key = echoKey(e);
+    const echo = this.echoes.get(key);
+    if (echo) echo.n++;
+    else this.echoes.set(key, { n: 1, at: now });
+    this.deliver(e);
+  }
+
+  /** A NOTIFY: delivered unless it is the echo of an event delivered locally. */
+  private notified(e: JobEvent): void {
+    const key = echoKey(e);
+    const echo = this.echoes.get(key);
+    if (echo) {
+      if (--echo.n <= 0) this.echoes.delete(key);
+      return;
+    }
+    this.deliver(e);
   }
 
   /** Wakes the waiters of the event's job and of its node whose filter it passes. */

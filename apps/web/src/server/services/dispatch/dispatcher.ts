@@ -231,6 +231,10 @@ export class Dispatcher {
     this.#fair.prune();
 
     const assigned = await assignJobs(sql(), assignments, { offerMs: env.DISPATCH_OFFER_MS });
+    // Committed: the long-polls of the chosen workers in this process wake now (the others
+    // by NOTIFY).
+    const nodeOf = new Map(assignments.map((a) => [a.jobId, a.nodeId]));
+    for (const id of assigned) jobEvents.deliverLocal({ id, state: "assigned", node_id: nodeOf.get(id) ?? null });
     if (assigned.length > 0) logger.debug({ placed: assigned.length, queued, workers: workers.length }, "dispatch round");
     return { placed: assigned.length, queued, workers: workers.length };
   }

@@ -1,7 +1,7 @@
 import { insertJobsBatch } from "@proofgrid/db/jobs";
 import { countOrgQueuedJobs } from "@proofgrid/db/jobs/queue-load";
 import { LedgerError, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
-import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { inTransaction, sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { hashJson } from "@proofgrid/por";
 import { z } from "zod";
 import { getEnv } from "../../env.ts";
@@ -9,6 +9,7 @@ import { AppError } from "../../errors.ts";
 import { findUnsafeJsonText, UNSAFE_TEXT_MESSAGE } from "../../http/safe-text.ts";
 import { logger } from "../../logger.ts";
 import { countJobSubmitted } from "../../metrics.ts";
+import { jobEvents } from "../../events/job-events.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { priceForCost } from "../billing/pricing.ts";
 import { alertSpendCapReached, assertNoDebt, enforceSpendCaps, readSpendControls } from "../billing/spend-controls.ts";
@@ -127,6 +128,8 @@ export async function submitBatch(opts: SubmitBatchOptions): Promise<SubmittedBa
   const rows = await insertBatch({ orgId, apiKeyId, items, total, controls });
   logger.info({ orgId, jobs: n, firstJobId: rows[0]?.id, total: total.toString() }, "job batch submitted");
   for (let i = 0; i < n; i++) countJobSubmitted();
+  // Committed: a dispatcher in this process places the batch now (one round for all of it).
+  if (!inTransaction()) for (const row of rows) jobEvents.deliverLocal({ id: row.id, state: "queued", node_id: null });
   return {
     jobs: items.map((it, i) => {
       const row = rows[i];

@@ -4,12 +4,13 @@ import { LedgerError, orgAccountCode, postTransfer } from "@proofgrid/db/ledger"
 import { hashJson } from "@proofgrid/por";
 import { findRegion } from "@proofgrid/indexer";
 import { z } from "zod";
-import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { inTransaction, sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { db } from "../../db.ts";
 import { getEnv } from "../../env.ts";
 import { AppError } from "../../errors.ts";
 import { logger } from "../../logger.ts";
 import { countJobSubmitted } from "../../metrics.ts";
+import { jobEvents } from "../../events/job-events.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { idempotencyKeyOf, type IdempotentResponse, runIdempotent, ZIdempotencyKey } from "../idempotency/run-idempotent.ts";
 import { priceForCost } from "../billing/pricing.ts";
@@ -205,6 +206,9 @@ async function submitJobOnce(
       }));
     logger.info({ jobId: job.id, orgId, model: model.slug, price: price.toString() }, "job submitted");
     countJobSubmitted();
+    // Committed (unless an idempotent request's transaction holds it: then its NOTIFY wakes
+    // the dispatcher): a dispatcher in this process places it now, not when the NOTIFY comes back.
+    if (!inTransaction()) jobEvents.deliverLocal({ id: job.id, state: "queued", node_id: null });
     return {
       id: job.id,
       model: model.slug,

@@ -1,0 +1,37 @@
+import { holdLeadership } from "../../coordinator/leadership.ts";
+import { getEnv } from "../../env.ts";
+import { logger } from "../../logger.ts";
+import { runDispatcher } from "./dispatcher.ts";
+
+// Any constant works; it only has to differ from the coordinator's and the migration runner's.
+export const DISPATCH_LOCK_KEY = 7_264_003;
+
+const globalForLeader = globalThis as typeof globalThis & { __proofgridDispatchLeader?: AbortController };
+
+/**
+ * With DISPATCH_IN=web (the default), every web process stands for the dispatcher's
+ * leadership and one at a time runs it (a session advisory lock, as the coordinator leads):
+ * the dispatcher then sits where submits arrive and where the workers' long-polls wait, so a
+ * submit wakes it and its offers wake the long-polls in memory, without a NOTIFY's round trip
+ * through Postgres and a hop through the coordinator's process (issue 15). Workers lease only
+ * through web processes, so there is always one where there is work to place. Idempotent;
+ * `stopDispatchLeadership` ends it (shutdown).
+ */
+export function startDispatchLeadership(): void {
+  if (getEnv().DISPATCH_IN !== "web" || globalForLeader.__proofgridDispatchLeader) return;
+  const controller = new AbortController();
+  globalForLeader.__proofgridDispatchLeader = controller;
+  void holdLeadership({
+    lockKey: DISPATCH_LOCK_KEY,
+    name: "dispatcher",
+    signal: controller.signal,
+    lead: async (signal) => {
+      logger.info("dispatcher: leading (in this web process)");
+      await runDispatcher({ signal });
+    },
+  }).catch((err: unknown) => logger.error({ err }, "dispatcher leadership ended"));
+}
+
+export function stopDispatchLeadership(): void {
+  globalForLeader.__proofgridDispatchLeader?.abort();
+}
