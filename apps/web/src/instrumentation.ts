@@ -7,8 +7,11 @@ export async function register(): Promise<void> {
     getEnv();
     const { installClientAddressStamp } = await import("./server/http/client-address");
     installClientAddressStamp();
-    // The indexer's dispatcher, led by one web process at a time (DISPATCH_IN, issue 15).
-    const { startDispatchLeadership } = await import("./server/services/dispatch/dispatch-leader");
-    startDispatchLeadership();
+    // The indexer's dispatcher, led by one web process at a time (DISPATCH_IN, issue 15); not
+    // while `next build` loads the app.
+    if (process.env.NEXT_PHASE !== "phase-production-build") {
+      const { startDispatchLeadership } = await import("./server/services/dispatch/dispatch-leader");
+      startDispatchLeadership();
+    }
   }
 }

@@ -16,7 +16,12 @@ describe("OCR pipeline (PP-OCRv4)", () => {
   it("has the id of its two files", async () => {
     expect(ocr.id).toBe(await modelId("ocr-ppocr-v4"));
     expect(ocr.id).toMatch(/^[0-9a-f]{64}$/);
-    expect(ocr.options).toEqual({ intraOpNumThreads: 2, graphOptimizationLevel: "all", executionProviders: ["cpu"] });
+    expect(ocr.options).toEqual({
+      intraOpNumThreads: 2,
+      graphOptimizationLevel: "all",
+      intraOpSpinning: false,
+      executionProviders: ["cpu"],
+    });
   });
 
   it.each([

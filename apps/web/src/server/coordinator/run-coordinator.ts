@@ -5,7 +5,7 @@ import { getEnv } from "../env.ts";
 import { logger } from "../logger.ts";
 import { sleep } from "../sleep.ts";
 import { holdLeadership } from "./leadership.ts";
-import { runDispatcher } from "../services/dispatch/dispatcher.ts";
+import { leadDispatcher } from "../services/dispatch/dispatch-leader.ts";
 import { sweepLeases } from "../services/jobs/sweep-leases.ts";
 import { purgeIdempotencyKeys } from "../services/idempotency/run-idempotent.ts";
 import { deliverOutbox } from "../services/mail/outbox.ts";
@@ -124,7 +124,7 @@ export async function runCoordinator(opts: { signal: AbortSignal }): Promise<voi
       // Every loop sleeps on this one signal at once (one listener each): not a leak.
       setMaxListeners(loops.length + 8, signal);
       // The dispatcher runs here only when the web processes do not run it (DISPATCH_IN).
-      const dispatch = env.DISPATCH_IN === "coordinator" ? [runDispatcher({ signal })] : [];
+      const dispatch = env.DISPATCH_IN === "coordinator" ? [leadDispatcher(signal, "coordinator")] : [];
       await Promise.all([...loops.map((l) => runLoop(l, signal)), ...dispatch]);
     },
   });

@@ -11,8 +11,13 @@ export interface JobEvent {
 }
 
 const CHANNEL = "proofgrid_jobs";
-/** A local event's NOTIFY is expected back within this (it is sent at the same commit). */
-const LOCAL_ECHO_MS = 10_000;
+/**
+ * A local event's NOTIFY is expected back within this (it is sent at the same commit). Short:
+ * when the NOTIFY is read before the committing call resumes, the echo awaited never comes,
+ * and until it is forgotten it would swallow one later NOTIFY of the same job, state and
+ * node (that wait then ends by its polling fallback).
+ */
+const LOCAL_ECHO_MS = 2_000;
 /** Bound on the echoes awaited (a process's commits in LOCAL_ECHO_MS, at most). */
 const MAX_LOCAL_ECHOES = 50_000;
 

@@ -21,15 +21,24 @@ export function startDispatchLeadership(): void {
   if (getEnv().DISPATCH_IN !== "web" || globalForLeader.__proofgridDispatchLeader) return;
   const controller = new AbortController();
   globalForLeader.__proofgridDispatchLeader = controller;
-  void holdLeadership({
+  void leadDispatcher(controller.signal, "web process").catch((err: unknown) => logger.error({ err }, "dispatcher leadership ended"));
+}
+
+/**
+ * Runs the dispatcher while this process holds DISPATCH_LOCK_KEY, wherever it runs (a web
+ * process, or the coordinator with DISPATCH_IN=coordinator): a web process and a
+ * coordinator configured differently still never place at once.
+ */
+export function leadDispatcher(signal: AbortSignal, where: string): Promise<void> {
+  return holdLeadership({
     lockKey: DISPATCH_LOCK_KEY,
     name: "dispatcher",
-    signal: controller.signal,
-    lead: async (signal) => {
-      logger.info("dispatcher: leading (in this web process)");
-      await runDispatcher({ signal });
+    signal,
+    lead: async (leading) => {
+      logger.info(`dispatcher: leading (in this ${where})`);
+      await runDispatcher({ signal: leading });
     },
-  }).catch((err: unknown) => logger.error({ err }, "dispatcher leadership ended"));
+  });
 }
 
 export function stopDispatchLeadership(): void {

@@ -69,7 +69,8 @@ export class Dispatcher {
     this.#cooldown.set(nodeId, Date.now() + LAPSE_COOLDOWN_MS);
   }
 
-  async tick(): Promise<TickResult> {
+  /** One round; `signal`: the leadership the round runs under (lost: it offers nothing). */
+  async tick(signal?: AbortSignal): Promise<TickResult> {
     const env = getEnv();
     const readQueue = async (capacity: number) => {
       // Look ahead a few jobs per free slot and organisation, enough to skip jobs no worker
@@ -230,6 +231,9 @@ export class Dispatcher {
     });
     this.#fair.prune();
 
+    // A leader that lost its lock while the round read and placed offers nothing: another
+    // may lead by now (it would place from its own reads).
+    if (signal?.aborted) return { placed: 0, queued, workers: workers.length };
     const assigned = await assignJobs(sql(), assignments, { offerMs: env.DISPATCH_OFFER_MS });
     // Committed: the long-polls of the chosen workers in this process wake now (the others
     // by NOTIFY).
@@ -278,7 +282,7 @@ export async function runDispatcher(opts: { signal: AbortSignal; dispatcher?: Di
       if (dirty) {
         dirty = false;
         try {
-          const r = await dispatcher.tick();
+          const r = await dispatcher.tick(opts.signal);
           failures = 0;
           // Placed everything it could and more may be placeable (look-ahead was full): go again.
           if (r.placed > 0 && r.queued > r.placed) dirty = true;

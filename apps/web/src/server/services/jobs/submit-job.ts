@@ -191,7 +191,9 @@ async function submitJobOnce(
     // Every job's first hop, on pg directly. With no spend cap to check under its lock, the
     // job, its payload and its hold are one statement (one round trip, atomic on its own);
     // otherwise, or for an organisation without accounts yet, a transaction.
-    const oneStatement = !accountsEnsured && controls.orgCap === null && controls.keyCap === null;
+    // Not inside a caller's transaction (an idempotent request's): there the savepoint of
+    // sqlTransaction keeps a failed insert from aborting the request's transaction.
+    const oneStatement = !accountsEnsured && controls.orgCap === null && controls.keyCap === null && !inTransaction();
     const fast = oneStatement ? await insertJobWithHold(sql(), { ...jobFields, id: randomUUID(), hold: holdLegs }) : null;
     const job =
       fast ??
