@@ -37,6 +37,10 @@ export interface TickResult {
   placed: number;
   queued: number;
   workers: number;
+  /** Jobs may wait that this round did not place (left over, beyond its look-ahead, or the
+   * queue unread): a slot that frees is worth a round. False when the queue was empty or
+   * the round placed all of it. */
+  backlog: boolean;
 }
 
 /**
@@ -72,11 +76,13 @@ export class Dispatcher {
   /** One round; `signal`: the leadership the round runs under (lost: it offers nothing). */
   async tick(signal?: AbortSignal): Promise<TickResult> {
     const env = getEnv();
+    let window = 0;
     const readQueue = async (capacity: number) => {
       // Look ahead a few jobs per free slot and organisation, enough to skip jobs no worker
       // can take now without reading a whole flood.
       // The queues and their organisations' shares: one statement, one snapshot.
-      return loadQueued(sql(), Math.min(QUEUE_WINDOW_PER_ORG, Math.max(16, capacity * 4)));
+      window = Math.min(QUEUE_WINDOW_PER_ORG, Math.max(16, capacity * 4));
+      return loadQueued(sql(), window);
     };
     // While the last round found free slots, the network and the queue are read at once (a
     // round's wait is then the longer of the two reads, not their sum; the look-ahead is
@@ -93,12 +99,14 @@ export class Dispatcher {
     // Nothing can be placed while every slot is taken.
     if (capacity === 0) {
       await early?.catch(() => {});
-      return { placed: 0, queued: -1, workers: workers.length };
+      return { placed: 0, queued: -1, workers: workers.length, backlog: true };
     }
     const { queues, shares } = await (early ?? readQueue(capacity));
     let queued = 0;
     for (const list of queues.values()) queued += list.length;
-    if (queued === 0) return { placed: 0, queued, workers: workers.length };
+    if (queued === 0) return { placed: 0, queued, workers: workers.length, backlog: false };
+    let full = false;
+    for (const list of queues.values()) if (list.length >= window) full = true;
 
     const now = Date.now();
     for (const [id, until] of this.#cooldown) if (until <= now) this.#cooldown.delete(id);
@@ -233,14 +241,14 @@ export class Dispatcher {
 
     // A leader that lost its lock while the round read and placed offers nothing: another
     // may lead by now (it would place from its own reads).
-    if (signal?.aborted) return { placed: 0, queued, workers: workers.length };
+    if (signal?.aborted) return { placed: 0, queued, workers: workers.length, backlog: true };
     const assigned = await assignJobs(sql(), assignments, { offerMs: env.DISPATCH_OFFER_MS });
     // Committed: the long-polls of the chosen workers in this process wake now (the others
     // by NOTIFY).
     const nodeOf = new Map(assignments.map((a) => [a.jobId, a.nodeId]));
     for (const id of assigned) jobEvents.deliverLocal({ id, state: "assigned", node_id: nodeOf.get(id) ?? null });
     if (assigned.length > 0) logger.debug({ placed: assigned.length, queued, workers: workers.length }, "dispatch round");
-    return { placed: assigned.length, queued, workers: workers.length };
+    return { placed: assigned.length, queued, workers: workers.length, backlog: full || queued > assigned.length };
   }
 }
 
@@ -269,10 +277,16 @@ export async function runDispatcher(opts: { signal: AbortSignal; dispatcher?: Di
   const dispatcher = opts.dispatcher ?? new Dispatcher();
   const env = getEnv();
   let dirty = true;
+  /** Whether jobs may wait that the last round did not place (unknown before the first). */
+  let backlog = true;
   let wake: (() => void) | undefined;
   const unsubscribe = await jobEvents.subscribe((e) => {
-    // Our own offers need no round; running jobs take no new slot.
+    // Our own offers need no round; running jobs take no new slot. A slot that frees (a job
+    // ended) needs one only while jobs wait: after a round that placed the whole queue, a
+    // quiet network's completions cost no round (issue 15; a job queued since always wakes
+    // one, and the polling fallback stays).
     if (e.state === "assigned" || e.state === "running") return;
+    if (e.state !== "queued" && !backlog) return;
     dirty = true;
     wake?.();
   });
@@ -284,11 +298,13 @@ export async function runDispatcher(opts: { signal: AbortSignal; dispatcher?: Di
         try {
           const r = await dispatcher.tick(opts.signal);
           failures = 0;
+          backlog = r.backlog;
           // Placed everything it could and more may be placeable (look-ahead was full): go again.
           if (r.placed > 0 && r.queued > r.placed) dirty = true;
         } catch (err) {
           failures++;
           dirty = true;
+          backlog = true;
           logger.error({ err, failures }, "dispatch round failed");
           await sleep(Math.min(env.DISPATCH_INTERVAL_MS * 2 ** failures, 30_000), opts.signal);
           continue;
