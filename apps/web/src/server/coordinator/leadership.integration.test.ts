@@ -24,7 +24,7 @@ describe("holdLeadership", () => {
           leading++;
           most = Math.max(most, leading);
           led.push(name);
-          await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+          if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
           leading--;
         },
       });

@@ -46,7 +46,8 @@ export async function holdLeadership(opts: {
         continue;
       }
       const both = AbortSignal.any([opts.signal, lost.signal]);
-      await Promise.all([opts.lead(both), watchLeadership(lockClient, both, lost, opts.name)]);
+      // Stopped while taking the lock: it is let go unused (the connection's end releases it).
+      if (!both.aborted) await Promise.all([opts.lead(both), watchLeadership(lockClient, both, lost, opts.name)]);
       await lockClient.end().catch(() => undefined);
     } catch (err) {
       logger.error({ err }, `${opts.name}: connection failed; retrying`);
