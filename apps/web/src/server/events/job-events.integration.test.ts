@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { sql } from "@proofgrid/db/sql-client";
+import { sql, sqlTransactionScope } from "@proofgrid/db/sql-client";
 import { afterAll, describe, expect, it } from "vitest";
 import { setupServiceDatabase } from "../testing/service-database.ts";
 import { type JobEvent, jobEvents } from "./job-events.ts";
@@ -107,6 +107,28 @@ describe("jobEvents.deliverLocal", () => {
       await notify(marker);
       await expect.poll(() => seen.at(-1), { timeout: 5_000 }).toEqual(marker);
       expect(seen).toEqual([assigned, succeeded, assigned, assigned, assigned, marker]);
+    } finally {
+      unsubscribe();
+    }
+  });
+
+  it("delivers nothing from inside a transaction: nothing is committed yet, and its NOTIFY comes at the commit", async () => {
+    await jobEvents.ensureStarted();
+    const job = randomUUID();
+    const seen: JobEvent[] = [];
+    const unsubscribe = await jobEvents.subscribe((e) => {
+      if (e.id === job) seen.push(e);
+    });
+    try {
+      const queued: JobEvent = { id: job, state: "queued", node_id: null };
+      await sqlTransactionScope(async (tx) => {
+        jobEvents.deliverLocal(queued);
+        expect(seen).toEqual([]);
+        await tx.$executeRaw`SELECT pg_notify('proofgrid_jobs', ${JSON.stringify(queued)})`;
+      });
+      // Not swallowed as an echo: the commit's NOTIFY is the one delivery.
+      await expect.poll(() => seen.length, { timeout: 5_000 }).toBe(1);
+      expect(seen).toEqual([queued]);
     } finally {
       unsubscribe();
     }

@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { inTransaction } from "@proofgrid/db/sql-client";
 import pg from "pg";
 import { getEnv } from "../env.ts";
 import { logger } from "../logger.ts";
@@ -204,8 +205,9 @@ class JobEventHub {
    * JOB_NOTIFY=0.
    */
   deliverLocal(e: JobEvent): void {
-    // Without events (JOB_NOTIFY=0) every wait is woken by its polling alone.
-    if (!this.enabled) return;
+    // Without events (JOB_NOTIFY=0) every wait is woken by its polling alone. Inside a
+    // transaction nothing is committed yet: its NOTIFY, sent at the commit, wakes the waiters.
+    if (!this.enabled || inTransaction()) return;
     const now = Date.now();
     // Echoes that never came (the LISTEN connection was down) are forgotten after a while.
     for (const [key, echo] of this.echoes) {

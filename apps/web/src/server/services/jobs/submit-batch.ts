@@ -1,7 +1,7 @@
 import { insertJobsBatch } from "@proofgrid/db/jobs";
 import { countOrgQueuedJobs } from "@proofgrid/db/jobs/queue-load";
 import { LedgerError, orgAccountCode, postTransfer } from "@proofgrid/db/ledger";
-import { inTransaction, sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { hashJson } from "@proofgrid/por";
 import { z } from "zod";
 import { getEnv } from "../../env.ts";
@@ -129,7 +129,7 @@ export async function submitBatch(opts: SubmitBatchOptions): Promise<SubmittedBa
   logger.info({ orgId, jobs: n, firstJobId: rows[0]?.id, total: total.toString() }, "job batch submitted");
   for (let i = 0; i < n; i++) countJobSubmitted();
   // Committed: a dispatcher in this process places the batch now (one round for all of it).
-  if (!inTransaction()) for (const row of rows) jobEvents.deliverLocal({ id: row.id, state: "queued", node_id: null });
+  for (const row of rows) jobEvents.deliverLocal({ id: row.id, state: "queued", node_id: null });
   return {
     jobs: items.map((it, i) => {
       const row = rows[i];

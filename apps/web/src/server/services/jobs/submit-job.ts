@@ -208,9 +208,9 @@ async function submitJobOnce(
       }));
     logger.info({ jobId: job.id, orgId, model: model.slug, price: price.toString() }, "job submitted");
     countJobSubmitted();
-    // Committed (unless an idempotent request's transaction holds it: then its NOTIFY wakes
-    // the dispatcher): a dispatcher in this process places it now, not when the NOTIFY comes back.
-    if (!inTransaction()) jobEvents.deliverLocal({ id: job.id, state: "queued", node_id: null });
+    // Committed: a dispatcher in this process places it now, not when the NOTIFY comes back
+    // (inside an idempotent request's transaction, deliverLocal leaves it to that NOTIFY).
+    jobEvents.deliverLocal({ id: job.id, state: "queued", node_id: null });
     return {
       id: job.id,
       model: model.slug,

@@ -10,7 +10,7 @@ import {
   verifyReceipt,
 } from "@proofgrid/por";
 import { countJobInputItems, lockJobForCompletion, storeLeasedJobResult, updateJobPrice } from "@proofgrid/db/nodes/job-completion";
-import { inTransaction, type SqlClient, sql, sqlTransaction } from "@proofgrid/db/sql-client";
+import { type SqlClient, sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { getEnv } from "../../env.ts";
 import { observeCompletionGroup } from "../../metrics.ts";
 import { checkModelOutput } from "@proofgrid/models/check-output";
@@ -81,7 +81,7 @@ export async function completeJob(opts: { node: NodeIdentity; request: CompleteJ
   logger.info({ jobId: request.jobId, nodeId: node.id, attempt: request.attempt, status: result.status }, "job completed");
   // A client waiting on this job in this process is woken now, committed, without waiting
   // for the trigger's NOTIFY to come back from Postgres (which still wakes the others).
-  if (result.status === "accepted" && !inTransaction()) jobEvents.deliverLocal({ id: request.jobId, state: "succeeded", node_id: node.id });
+  if (result.status === "accepted") jobEvents.deliverLocal({ id: request.jobId, state: "succeeded", node_id: node.id });
   return result;
 }
 
