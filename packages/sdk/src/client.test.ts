@@ -236,11 +236,20 @@ describe("jobs.wait and jobs.run", () => {
     const done = await client().jobs.run({ model: "encoder-synthetic-minilm", input: { text: "x" } });
     expect(done.output).toEqual({ dim: 384 });
     expect(seen.map((s) => s.method)).toEqual(["POST", "GET", "GET"]);
-    for (const s of seen.slice(1)) {
+    for (const s of seen) {
       const wait = Number(s.query.get("wait"));
       expect(wait).toBeGreaterThan(0);
       expect(wait).toBeLessThanOrEqual(60_000);
     }
+  });
+
+  it("takes one request when the submit's own wait sees the job finish", async () => {
+    script = [ok(201, job("succeeded", { output: { dim: 384 } }))];
+    const done = await client().jobs.run({ model: "encoder-synthetic-minilm", input: { text: "x" } }, { waitTimeoutMs: 5_000 });
+    expect(done.output).toEqual({ dim: 384 });
+    expect(seen.map((s) => s.method)).toEqual(["POST"]);
+    expect(seen[0]?.query.get("wait")).toBe("5000");
+    expect(seen[0]?.headers["idempotency-key"]).toBeTruthy();
   });
 
   it("throws JobFailedError from run when the job failed", async () => {

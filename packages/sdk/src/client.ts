@@ -168,12 +168,17 @@ class Jobs {
 
   /** Submits a job (`{ model, input }`); 201 → the job, queued. Safe to retry: see SubmitOptions.idempotencyKey. */
   async submit(request: SubmitJobRequest, opts: SubmitOptions = {}): Promise<Job> {
+    return this.#post(request, opts, undefined);
+  }
+
+  /** The submit; with `waitMs`, a synchronous one (`?wait=`): the answer waits up to that for the job to finish. */
+  async #post(request: SubmitJobRequest, opts: SubmitOptions, waitMs: number | undefined): Promise<Job> {
     const key = opts.idempotencyKey ?? this.c.newIdempotencyKey();
     const { data } = await unwrap(
       this.c.api.POST("/api/v1/jobs", {
         body: request,
-        params: { header: { "idempotency-key": key } },
-        fetch: this.c.fetchFor(opts),
+        params: { header: { "idempotency-key": key }, ...(waitMs === undefined ? {} : { query: { wait: waitMs } }) },
+        fetch: this.c.fetchFor(opts, waitMs === undefined ? 0 : waitMs + LONG_POLL_SLACK_MS),
       }),
     );
     return data;
@@ -209,8 +214,16 @@ class Jobs {
 
   /** submit + wait: the finished job, its output in `output`. A job that did not succeed throws JobFailedError. */
   async run(request: SubmitJobRequest, opts: SubmitOptions & WaitOptions = {}): Promise<Job> {
-    const job = await this.submit(request, opts);
-    const done = await this.wait(job.id, opts);
+    const total = opts.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
+    if (!Number.isFinite(total) || total < 0 || total > MAX_WAIT_TIMEOUT_MS)
+      throw new RangeError(`waitTimeoutMs must be between 0 and ${MAX_WAIT_TIMEOUT_MS}`);
+    const deadline = Date.now() + total;
+    // One request for a job that ends within a minute: the submit itself waits (`?wait=`);
+    // a longer one is then long-polled.
+    const job = await this.#post(request, opts, Math.ceil(Math.min(MAX_SERVER_WAIT_MS, total)));
+    const done = TERMINAL_STATES.has(job.state)
+      ? job
+      : await this.wait(job.id, { ...opts, waitTimeoutMs: Math.max(0, deadline - Date.now()) });
     if (done.state !== "succeeded") throw new JobFailedError(done);
     return done;
   }

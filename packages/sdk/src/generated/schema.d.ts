@@ -18,7 +18,7 @@ export interface paths {
         put?: never;
         /**
          * Submit a job
-         * @description Places a job on a worker (edge placement) and holds its price. A retry with the same idempotency key and body answers the same job; another body under that key is a 422.
+         * @description Places a job on a worker (edge placement) and holds its price. A retry with the same idempotency key and body answers the same job; another body under that key is a 422. With `?wait=<ms>` or `Prefer: wait=<s>` the answer waits for the job to finish and carries its output: one request instead of a submit and a `GET ?wait=`.
          *
          *     **Authentication:** API key with `jobs:write`.
          */
@@ -2966,10 +2966,15 @@ export interface operations {
     };
     postJobs: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Milliseconds to hold the answer for the job to finish (a synchronous submit); wins over `Prefer: wait`. */
+                wait?: number | null;
+            };
             header?: {
                 /** @description Retry-safe creation: the same key and body answer the first response again; another body under it is a 422. */
                 "idempotency-key"?: string;
+                /** @description `wait=<seconds>` (RFC 7240; at most 60): answer when the job has finished, or when the time is up, with the job as it then stands. `Preference-Applied` says the wait used. */
+                prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -3010,7 +3015,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The job, created; or, for a retry with the same key and body, the first answer again. */
+            /** @description The job, created (finished, with its output, when a wait was asked and it ended in time); or, for a retry with the same key and body, the first answer again. */
             201: {
                 headers: {
                     [name: string]: unknown;

@@ -153,10 +153,23 @@ const OPERATIONS: Operation[] = [
     tag: "Jobs",
     summary: "Submit a job",
     description:
-      "Places a job on a worker (edge placement) and holds its price. A retry with the same idempotency key and body answers the same job; another body under that key is a 422.",
+      "Places a job on a worker (edge placement) and holds its price. A retry with the same idempotency key and body answers the same job; another body under that key is a 422. With `?wait=<ms>` or `Prefer: wait=<s>` the answer waits for the job to finish and carries its output: one request instead of a submit and a `GET ?wait=`.",
     access: { scope: "jobs:write" },
     request: {
-      headers: idempotencyHeader,
+      headers: idempotencyHeader.extend({
+        prefer: z
+          .string()
+          .max(1_000)
+          .optional()
+          .describe(
+            "`wait=<seconds>` (RFC 7240; at most 60): answer when the job has finished, or when the time is up, with the job as it then stands. `Preference-Applied` says the wait used.",
+          ),
+      }),
+      query: z.object({
+        wait: ZWait.optional().describe(
+          "Milliseconds to hold the answer for the job to finish (a synchronous submit); wins over `Prefer: wait`.",
+        ),
+      }),
       body: {
         required: true,
         content: {
@@ -170,7 +183,8 @@ const OPERATIONS: Operation[] = [
     },
     ok: {
       201: {
-        description: "The job, created; or, for a retry with the same key and body, the first answer again.",
+        description:
+          "The job, created (finished, with its output, when a wait was asked and it ended in time); or, for a retry with the same key and body, the first answer again.",
         schema: ZSubmittedJob,
       },
     },

@@ -28,20 +28,33 @@ export async function getJobOrThrow(opts: { orgId: string; jobId: string; withOu
   return view;
 }
 
-/** Long-poll: returns when the job reaches a terminal state or after `waitMs`. */
-export async function waitForJob(opts: { orgId: string; jobId: string; waitMs: number; signal?: AbortSignal }): Promise<JobView> {
+/**
+ * Long-poll: returns when the job reaches a terminal state or after `waitMs`. `fresh`: the
+ * caller has just submitted the job (it is queued), so the wait starts without reading it.
+ */
+export async function waitForJob(opts: {
+  orgId: string;
+  jobId: string;
+  waitMs: number;
+  signal?: AbortSignal;
+  fresh?: boolean;
+}): Promise<JobView> {
   const deadline = Date.now() + opts.waitMs;
+  let read = !opts.fresh;
   for (;;) {
     // Listening before the read: a job that ends while it runs wakes the wait below at once.
     const ended = jobEvents.arm({ on: { jobId: opts.jobId }, filter: (e) => TERMINAL_STATES.has(e.state), signal: opts.signal });
     try {
-      // The queue estimate and its reason are computed once, for the view returned, not on
-      // every wake-up of the wait.
-      const job = await getJobOrThrow({ ...opts, withQueue: false });
       const left = deadline - Date.now();
-      if (TERMINAL_STATES.has(job.state)) return job;
-      if (left <= 0 || opts.signal?.aborted) return job.state === "queued" ? getJobOrThrow(opts) : job;
-      await ended.wait(Math.min(left, 1_000));
+      if (read || left <= 0 || opts.signal?.aborted) {
+        // The queue estimate and its reason are computed once, for the view returned, not on
+        // every wake-up of the wait.
+        const job = await getJobOrThrow({ ...opts, withQueue: false });
+        if (TERMINAL_STATES.has(job.state)) return job;
+        if (deadline - Date.now() <= 0 || opts.signal?.aborted) return job.state === "queued" ? getJobOrThrow(opts) : job;
+      }
+      read = true;
+      await ended.wait(Math.min(deadline - Date.now(), 1_000));
     } finally {
       ended.cancel();
     }

@@ -6,6 +6,8 @@ import { readSubmission } from "~/server/http/read-submission";
 import { listJobs, ZListJobsRequest } from "~/server/services/jobs/list-jobs";
 import { submitJobIdempotently, ZSubmitJobRequest } from "~/server/services/jobs/submit-job";
 import { methodsNotAllowed } from "~/server/http/api-fallback";
+import { submitWait } from "~/server/http/prefer-wait";
+import { waitForJob } from "~/server/services/jobs/get-job";
 
 export const dynamic = "force-dynamic";
 
@@ -13,9 +15,11 @@ export const dynamic = "force-dynamic";
  * As JSON, or multipart/form-data with the input as a `file` part (http/read-submission.ts).
  * A retry with the same key (`Idempotency-Key` header or `idempotencyKey`) and body gets the
  * same answer; another body under that key, a 422. An input changed to fit the model (a
- * photo scaled, audio resampled) is said in `inputAdjustments`. */
+ * photo scaled, audio resampled) is said in `inputAdjustments`. `?wait=<ms>` or
+ * `Prefer: wait=<s>` holds the answer until the job has finished (http/prefer-wait.ts). */
 export const POST = handle(async (req) => {
   const caller = requireScope(await authenticateRequest(req.headers), "jobs:write");
+  const wait = submitWait(new URL(req.url), req.headers);
   const request = parseWith(ZSubmitJobRequest, await readSubmission(req, getEnv().MAX_JOB_BODY_BYTES));
   const res = await submitJobIdempotently({
     orgId: caller.orgId,
@@ -23,7 +27,16 @@ export const POST = handle(async (req) => {
     headerKey: req.headers.get("idempotency-key"),
     apiKeyId: caller.kind === "apiKey" ? caller.keyId : null,
   });
-  return json(res.body, { status: res.status });
+  if (!wait) return json(res.body, { status: res.status });
+  // A synchronous submit: the answer waits for the job (as GET ?wait= does), one request
+  // instead of two. A job just created is queued, so its wait starts without a read; a
+  // replayed answer's job may have ended since, so that one is read first.
+  const { inputAdjustments } = res.body;
+  const job = await waitForJob({ orgId: caller.orgId, jobId: res.body.id, waitMs: wait.waitMs, signal: req.signal, fresh: !res.replayed });
+  return json(inputAdjustments ? { ...job, inputAdjustments } : job, {
+    status: res.status,
+    headers: wait.applied ? { "preference-applied": wait.applied, vary: "Prefer" } : {},
+  });
 });
 
 export const GET = handle(async (req) => {
