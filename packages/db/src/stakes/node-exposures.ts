@@ -45,3 +45,39 @@ export async function loadNodeExposureRows(
     FROM nodes n
     WHERE n.org_id = ANY(${[...opts.orgIds]}::uuid[]) AND n.role = 'worker' AND (${only}::uuid[] IS NULL OR n.id = ANY(${only}::uuid[]))`;
 }
+
+/** What a lease asks of one worker node before it claims (the lease gate), in one statement. */
+export interface LeaseStandingDbRow {
+  bonded: bigint | null;
+  in_flight: bigint;
+  held: bigint;
+  dispute: boolean;
+  /** Proven frauds of its provider (slashes of any of its nodes). */
+  frauds: number;
+  /** A job is offered to it: without one, a lease has nothing to claim. */
+  offered: boolean;
+}
+
+/**
+ * The lease gate's reads for one node: its stake, exposure and open dispute (as
+ * loadNodeExposureRows), its provider's frauds (as countProviderFrauds), and whether any job
+ * is offered to it, so a lease that would find nothing skips the claim. Null for an unknown
+ * node or one that is not a worker.
+ */
+export async function loadLeaseStanding(db: Db, node: { id: string; orgId: string }): Promise<LeaseStandingDbRow | null> {
+  const rows = await db.$queryRaw<LeaseStandingDbRow[]>`
+    SELECT
+      (SELECT balance FROM ledger_accounts WHERE code = 'node:' || n.id::text || ':stake') AS bonded,
+      coalesce((SELECT sum(least(j.price - j.royalty, CASE WHEN j.unit_price IS NULL THEN j.price - j.royalty
+                         ELSE div(j.cost_milli_cu::numeric * j.unit_price + 999, 1000)::bigint END))
+                FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running') AND j.pinned_node_id IS NULL),
+               0)::bigint AS in_flight,
+      coalesce((SELECT sum(h.charge) FROM held_earnings h WHERE h.node_id = n.id AND h.state = 'held'), 0)::bigint AS held,
+      EXISTS (SELECT 1 FROM checks c
+              WHERE c.subject_node_id = n.id AND c.kind = 'dispute' AND c.status IN ('queued', 'leased')) AS dispute,
+      (SELECT count(*) FROM slashes s JOIN nodes o ON o.id = s.node_id WHERE o.org_id = n.org_id)::int AS frauds,
+      EXISTS (SELECT 1 FROM jobs j WHERE j.node_id = n.id AND j.state = 'assigned') AS offered
+    FROM nodes n
+    WHERE n.id = ${node.id}::uuid AND n.org_id = ${node.orgId}::uuid AND n.role = 'worker'`;
+  return rows[0] ?? null;
+}

@@ -4,7 +4,7 @@ import { ensureAccounts, orgAccount } from "../ledger/accounts.ts";
 import type { TestDatabase } from "../testing/create-test-database.ts";
 import { createProviderNodeDatabase } from "../testing/provider-node-database.ts";
 import { countHeldEarningsByState, loadHeldEarningsReleases } from "./held-earnings.ts";
-import { loadNodeExposureRows } from "./node-exposures.ts";
+import { loadLeaseStanding, loadNodeExposureRows } from "./node-exposures.ts";
 import { isNodeOwnedBy, lockProviderNode } from "./provider-nodes.ts";
 import { loadStakePanelBalances } from "./stake-balances.ts";
 import {
@@ -63,6 +63,40 @@ describe("stakes", () => {
         dispute: false,
       },
     ]);
+  });
+
+  it("reads a lease's standing in one statement, as the exposure rows read it, and whether a job is offered", async () => {
+    expect(await loadLeaseStanding(t.prisma, { id: nodeId, orgId: other })).toBeNull();
+    expect(await loadLeaseStanding(t.prisma, { id: randomUUID(), orgId: provider })).toBeNull();
+    expect(await loadLeaseStanding(t.prisma, { id: nodeId, orgId: provider })).toEqual({
+      bonded: null,
+      in_flight: 0n,
+      held: 0n,
+      dispute: false,
+      frauds: 0,
+      offered: false,
+    });
+    const model = "e".repeat(64);
+    await t.pool.query(
+      `INSERT INTO models (id, slug, name, kind, description, signature, base_cost_milli_cu)
+      VALUES ($1, 'lease-standing-model', 'm', 'embedding', '', '{}', 1) ON CONFLICT DO NOTHING`,
+      [model],
+    );
+    const job = randomUUID();
+    await t.pool.query(
+      `INSERT INTO jobs (id, org_id, model_id, state, node_id, cost_milli_cu, price, input_hash, input_bytes, unit_price)
+      VALUES ($1, $2, $3, 'assigned', $4, 1500, 700, 'h', 1, 300)`,
+      [job, other, model, nodeId],
+    );
+    const offered = await loadLeaseStanding(t.prisma, { id: nodeId, orgId: provider });
+    const [row] = await loadNodeExposureRows(t.prisma, { orgIds: [provider], nodeIds: [nodeId] });
+    // 1.5 CU at 300 per CU, rounded up: 450, below the 700 held.
+    expect(offered).toMatchObject({ in_flight: 450n, offered: true });
+    expect(offered?.in_flight).toBe(row?.in_flight);
+    // Claimed: still in flight, no longer offered.
+    await t.pool.query(`UPDATE jobs SET state = 'running' WHERE id = $1`, [job]);
+    expect(await loadLeaseStanding(t.prisma, { id: nodeId, orgId: provider })).toMatchObject({ in_flight: 450n, offered: false });
+    await t.pool.query(`DELETE FROM jobs WHERE id = $1`, [job]);
   });
 
   it("lists the stake panel's balances that exist, and a node's unbond requests until released", async () => {

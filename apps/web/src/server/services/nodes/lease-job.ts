@@ -16,14 +16,14 @@ import { loadCustomModelRun } from "../models/custom-model-run.ts";
  * What this lease may claim. Challenges pinned to the node always (a new node's registration
  * check runs before it has any stake, and a quarantined node's checks are its way back).
  * Customer jobs only while the node is not quarantined, has no open dispute, and holds no
- * more than its exposure limit allows — the dispatcher offers none past the limit; this is
+ * more than its exposure limit allows (and `offered`: whether any job is offered to it) — the dispatcher offers none past the limit; this is
  * the backstop, for a stake unbonded or a fraud between the offer and the lease (the offer
  * then lapses and the job goes to another worker).
  */
-async function leaseGate(node: NodeIdentity): Promise<{ pinnedOnly: boolean }> {
-  if (node.status === "quarantined") return { pinnedOnly: true };
+async function leaseGate(node: NodeIdentity): Promise<{ pinnedOnly: boolean; offered: boolean }> {
+  if (node.status === "quarantined") return { pinnedOnly: true, offered: true };
   const standing = await nodeLeaseStanding(sql(), node);
-  return { pinnedOnly: standing.openDispute || standing.overLimit };
+  return { pinnedOnly: standing.openDispute || standing.overLimit, offered: standing.offered };
 }
 
 // One entry per model leased: the catalog's, and uploaded ones (issue 17) that customers can
@@ -71,7 +71,10 @@ async function tryLease(node: NodeIdentity, signal: AbortSignal | undefined): Pr
   const env = getEnv();
   // The indexer (services/dispatch) has already chosen this node for the jobs it may claim;
   // the penalty ladder's allocation probability is applied there.
-  const { pinnedOnly } = await leaseGate(node);
+  const { pinnedOnly, offered } = await leaseGate(node);
+  // Nothing offered to it (a lease's first look, most often): no claim to try. An offer made
+  // since the gate's read wakes the long-poll, armed before it (leaseJob).
+  if (!offered) return undefined;
   const job = await claimJob(sql(), {
     nodeId: node.id,
     modelIds: node.models,

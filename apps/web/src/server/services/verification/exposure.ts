@@ -1,6 +1,6 @@
 import type { Db } from "@proofgrid/db/db-types";
 import { loadHeldEarningsReleases } from "@proofgrid/db/stakes/held-earnings";
-import { loadNodeExposureRows } from "@proofgrid/db/stakes/node-exposures";
+import { loadLeaseStanding, loadNodeExposureRows } from "@proofgrid/db/stakes/node-exposures";
 import { loadStakePanelBalances } from "@proofgrid/db/stakes/stake-balances";
 import { loadOpenUnbondRequests } from "@proofgrid/db/stakes/unbond-requests";
 import { countProviderFrauds } from "@proofgrid/db/standing/provider-frauds";
@@ -96,20 +96,19 @@ export async function loadProviderExposures(db: Db, orgIds: readonly string[]): 
 export async function nodeLeaseStanding(
   db: Db,
   node: { id: string; orgId: string },
-): Promise<{ openDispute: boolean; overLimit: boolean }> {
-  // Every lease asks this: the node's exposure and its provider's frauds in parallel, one wait.
-  const [[row], fraudsByOrg] = await Promise.all([
-    loadNodeExposures(db, { orgIds: [node.orgId], nodeIds: [node.id] }),
-    exposureEnforced() ? loadProviderFrauds(db, [node.orgId]) : null,
-  ]);
-  if (!row) return { openDispute: false, overLimit: false };
-  if (!fraudsByOrg) return { openDispute: row.openDispute, overLimit: false };
-  const frauds = fraudsByOrg.get(node.orgId) ?? 0;
+): Promise<{ openDispute: boolean; overLimit: boolean; offered: boolean }> {
+  // Every lease asks this: the node's exposure, its provider's frauds and whether a job is
+  // offered to it, in one statement.
+  const row = await loadLeaseStanding(db, node);
+  if (!row) return { openDispute: false, overLimit: false, offered: false };
+  const openDispute = row.dispute;
+  const offered = row.offered;
+  if (!exposureEnforced()) return { openDispute, overLimit: false, offered };
   const policy = getPorConfig().exposure;
-  const own = stakeBackedExposure(row.bonded, providerStanding(frauds, policy), policy);
-  if (row.inFlight + row.held <= own) return { openDispute: row.openDispute, overLimit: false };
+  const own = stakeBackedExposure(BigInt(row.bonded ?? 0n), providerStanding(row.frauds, policy), policy);
+  if (BigInt(row.in_flight) + BigInt(row.held) <= own) return { openDispute, overLimit: false, offered };
   const p = (await loadProviderExposures(db, [node.orgId])).get(node.orgId);
-  return { openDispute: row.openDispute, overLimit: p?.book.overLimit(node.id) ?? false };
+  return { openDispute, overLimit: p?.book.overLimit(node.id) ?? false, offered };
 }
 
 /** Whether exposure is enforced (POR_STAKE_REQUIRED; the older flows' tests turn it off). */
