@@ -9,16 +9,40 @@ export interface ApiKeyAuthRow {
   last_used_at: Date | null;
   /** organizations.api_requests_per_minute: null means the platform's default. */
   api_requests_per_minute: number | null;
+  /** Requests of this key counted in its current window, this one included (null: a revoked
+   * key, not counted). */
+  window_points: number | null;
+  /** When the window ends, ms since the epoch. */
+  window_expire: bigint | null;
 }
 
 /**
- * The key whose secret hashes to `secretHash`, with its organisation's limit, in one
- * statement: every API request asks this first (the ORM's relation loading made it two).
+ * The key whose secret hashes to `secretHash`, with its organisation's limit, and the
+ * request counted against the key's fixed window, in one statement: every API request asks
+ * this first. The count is the `rate_limits` row `<prefix><key id>` exactly as
+ * rate-limiter-flexible's RateLimiterPostgres keeps it (points, expire in epoch ms; a window
+ * that has ended starts again at 1), so the sign-in limits and this share one table and one
+ * format. An unknown or revoked key counts nothing.
  */
-export async function loadApiKeyForAuth(db: Db, opts: { secretHash: string }): Promise<ApiKeyAuthRow | null> {
+export async function loadApiKeyForAuth(
+  db: Db,
+  opts: { secretHash: string; countAs: string; windowMs: number; now?: number },
+): Promise<ApiKeyAuthRow | null> {
+  const now = BigInt(opts.now ?? Date.now());
+  const expire = now + BigInt(opts.windowMs);
   const rows = await db.$queryRaw<ApiKeyAuthRow[]>`
-    SELECT k.id, k.org_id, k.scopes, k.revoked_at, k.last_used_at, o.api_requests_per_minute
-    FROM api_keys k JOIN organizations o ON o.id = k.org_id
-    WHERE k.secret_hash = ${opts.secretHash}`;
+    WITH k AS (
+      SELECT k.id, k.org_id, k.scopes, k.revoked_at, k.last_used_at, o.api_requests_per_minute
+      FROM api_keys k JOIN organizations o ON o.id = k.org_id
+      WHERE k.secret_hash = ${opts.secretHash}
+    ), counted AS (
+      INSERT INTO rate_limits (key, points, expire)
+      SELECT ${opts.countAs} || k.id::text, 1, ${expire}::bigint FROM k WHERE k.revoked_at IS NULL
+      ON CONFLICT (key) DO UPDATE SET
+        points = CASE WHEN rate_limits.expire <= ${now}::bigint THEN 1 ELSE rate_limits.points + 1 END,
+        expire = CASE WHEN rate_limits.expire <= ${now}::bigint THEN ${expire}::bigint ELSE rate_limits.expire END
+      RETURNING points, expire
+    )
+    SELECT k.*, c.points AS window_points, c.expire AS window_expire FROM k LEFT JOIN counted c ON true`;
   return rows[0] ?? null;
 }

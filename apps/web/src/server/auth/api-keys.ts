@@ -6,7 +6,7 @@ import { db } from "../db.ts";
 import { AppError } from "../errors.ts";
 import type { Caller } from "./caller.ts";
 import { API_SCOPES, type ApiScope } from "./scopes.ts";
-import { consumeApiKeyRequest } from "../http/api-rate-limit.ts";
+import { API_KEY_COUNT_PREFIX, API_KEY_WINDOW_MS, judgeApiKeyRequest, refuseBlockedApiKey } from "../http/api-rate-limit.ts";
 import { pgText } from "../http/safe-text.ts";
 
 // Keys look like `pg_<12-char id>_<43-char secret>`: 256 random bits, so a plain sha256
@@ -99,11 +99,15 @@ export async function authenticateRequest(headers: Headers): Promise<Caller> {
   if (raw.length > MAX_KEY_HEADER || !KEY_PATTERN.test(raw)) {
     throw new AppError("UNAUTHORIZED", "invalid API key");
   }
-  const key = await loadApiKeyForAuth(sql(), { secretHash: hashApiKey(raw) });
+  const secretHash = hashApiKey(raw);
+  // A key past its limit is refused before any query; the others are looked up and counted
+  // in one statement, before anything runs: a request past the key's limit is a 429 that
+  // does nothing.
+  refuseBlockedApiKey(secretHash);
+  const key = await loadApiKeyForAuth(sql(), { secretHash, countAs: API_KEY_COUNT_PREFIX, windowMs: API_KEY_WINDOW_MS });
   if (!key) throw new AppError("UNAUTHORIZED", "invalid API key");
-  if (key.revoked_at) throw new AppError("UNAUTHORIZED", "this API key was revoked");
-  // Counted before anything runs: a request past the key's limit is a 429 that does nothing.
-  await consumeApiKeyRequest(key.id, key.api_requests_per_minute);
+  if (key.revoked_at || key.window_points === null) throw new AppError("UNAUTHORIZED", "this API key was revoked");
+  judgeApiKeyRequest(secretHash, key.api_requests_per_minute, key.window_points, key.window_expire);
   // last-used is a hint for the key list; writing it at most once a minute keeps a hot
   // key from turning every request into a row update.
   if (!key.last_used_at || Date.now() - key.last_used_at.getTime() > 60_000) {

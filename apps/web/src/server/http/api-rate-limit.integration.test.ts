@@ -1,4 +1,5 @@
-import { sql } from "@proofgrid/db/sql-client";
+import { getPgPool, sql } from "@proofgrid/db/sql-client";
+import { RateLimiterPostgres } from "rate-limiter-flexible";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as jobsRoute from "../../app/api/v1/jobs/route.ts";
 import * as openAiModelsRoute from "../../app/v1/models/route.ts";
@@ -88,6 +89,42 @@ describe("per-key rate limits", () => {
     expect(res.headers.get("ratelimit-limit")).toBe("5");
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(((await res.json()) as { error: { type: string } }).error.type).toBeDefined();
+  });
+
+  it("counts in rate-limiter-flexible's format (its RateLimiterPostgres reads the same count); an ended window starts again; a revoked key counts nothing", async () => {
+    const org3 = await org("windowed");
+    const created = await createApiKey({ orgId: org3, name: "w", scopes: ["jobs:read"] });
+    for (let i = 0; i < 3; i++) expect((await get(created.key)).status).toBe(200);
+    const reader = new RateLimiterPostgres({
+      storeClient: getPgPool(),
+      storeType: "pool",
+      tableName: "rate_limits",
+      tableCreated: true,
+      keyPrefix: "apikey",
+      points: 100,
+      duration: 60,
+      clearExpiredByTimeout: false,
+    });
+    const seen = await reader.get(created.id);
+    expect(seen?.consumedPoints).toBe(3);
+    expect(seen?.msBeforeNext).toBeGreaterThan(50_000);
+    // The window ended: the next request is the first of a new one.
+    await sql().$executeRaw`UPDATE rate_limits SET expire = ${BigInt(Date.now() - 1)} WHERE key = ${`apikey:${created.id}`}`;
+    const fresh = await get(created.key);
+    expect(fresh.status).toBe(200);
+    expect(fresh.headers.get("ratelimit-remaining")).toBe("59999");
+    expect((await reader.get(created.id))?.consumedPoints).toBe(1);
+    // Revoked: a 401, and its count does not move.
+    await sql().$executeRaw`UPDATE api_keys SET revoked_at = now() WHERE id = ${created.id}::uuid`;
+    const revoked = await get(created.key);
+    expect(revoked.status).toBe(401);
+    expect(revoked.headers.get("ratelimit-limit")).toBeNull();
+    expect((await reader.get(created.id))?.consumedPoints).toBe(1);
+    // An unknown key writes no row.
+    const rows = async () => Number((await sql().$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM rate_limits`)[0]?.n);
+    const before = await rows();
+    expect((await get(`pg_${"A".repeat(12)}_${"b".repeat(43)}`)).status).toBe(401);
+    expect(await rows()).toBe(before);
   });
 
   it("refuses a limit that is not a whole number from 1 to 10 000 000, and an unknown organisation", async () => {

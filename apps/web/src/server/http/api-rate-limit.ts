@@ -1,14 +1,12 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { getPgPool } from "@proofgrid/db/sql-client";
-import type pg from "pg";
-import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
+import { LRUCache } from "lru-cache";
 import { getEnv } from "../env.ts";
 import { AppError } from "../errors.ts";
-import { logger } from "../logger.ts";
 
 // Per-API-key request limits (issue 16): a fixed window of a minute per key, counted in
-// Postgres (rate-limiter-flexible's store, the rate_limits table the sign-in limits use) so it
-// holds across every web process. The limit is the organisation's
+// Postgres (the rate_limits table the sign-in limits keep with rate-limiter-flexible, in its
+// format) so it holds across every web process; the count is part of the key's lookup, one
+// statement per request (issue 15). The limit is the organisation's
 // (organizations.api_requests_per_minute, set with `npm run admin -- set-rate-limit`), else
 // API_KEY_REQUESTS_PER_MINUTE. Every answer to a request made with a key says where it stands
 // (IETF draft-ietf-httpapi-ratelimit-headers, the RateLimit-Limit/-Remaining/-Reset fields and
@@ -38,76 +36,65 @@ export async function withApiHeaders(fn: () => Promise<Response>, onError: (err:
   return res;
 }
 
-let cached: { pool: pg.Pool; defaultLimit: number; limiters: Map<number, RateLimiterPostgres> } | undefined;
-
-function limiterFor(limit: number): RateLimiterPostgres {
-  const pool = getPgPool();
-  if (cached?.pool !== pool) {
-    cached = { pool, defaultLimit: getEnv().API_KEY_REQUESTS_PER_MINUTE, limiters: new Map() };
-  }
-  let limiter = cached.limiters.get(limit);
-  if (!limiter) {
-    limiter = new RateLimiterPostgres({
-      storeClient: pool,
-      storeType: "pool",
-      tableName: "rate_limits",
-      tableCreated: true,
-      keyPrefix: "apikey",
-      points: limit,
-      duration: WINDOW_S,
-      // Once a key is past its limit, its further tries are refused without a query.
-      inMemoryBlockOnConsumed: limit,
-      inMemoryBlockDuration: WINDOW_S,
-    });
-    cached.limiters.set(limit, limiter);
-  }
-  return limiter;
-}
+/** The `rate_limits` key of an API key's count: `apikey:<key id>`, rate-limiter-flexible's `<keyPrefix>:<key>`. */
+export const API_KEY_COUNT_PREFIX = "apikey:";
+export const API_KEY_WINDOW_MS = WINDOW_S * 1000;
 
 /** The limit that applies to a key of an organisation with `orgLimit` (null: the default). */
 export function effectiveLimit(orgLimit: number | null): number {
   if (orgLimit !== null) return orgLimit;
-  return cached?.defaultLimit ?? getEnv().API_KEY_REQUESTS_PER_MINUTE;
+  return getEnv().API_KEY_REQUESTS_PER_MINUTE;
 }
 
-function setHeaders(limit: number, res: RateLimiterRes): void {
+// Keys that reached their limit, by secret hash, until their window ends: their further
+// requests are refused here without a query (rate-limiter-flexible's in-memory block, kept
+// per process). Bounded: a flood of distinct keys cannot grow it without end.
+const blocked = new LRUCache<string, { limit: number; until: number }>({ max: 10_000 });
+
+function setHeaders(limit: number, remaining: number, msBeforeNext: number): void {
   const h = responseHeaders.getStore();
   if (!h) return;
-  const reset = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+  const reset = Math.max(1, Math.ceil(msBeforeNext / 1000));
   h.set("ratelimit-limit", String(limit));
-  h.set("ratelimit-remaining", String(Math.max(0, res.remainingPoints)));
+  h.set("ratelimit-remaining", String(Math.max(0, remaining)));
   h.set("ratelimit-reset", String(reset));
   h.set("ratelimit-policy", `${limit};w=${WINDOW_S}`);
 }
 
-/**
- * Counts one request of `keyId` against its limit: sets the RateLimit headers of the answer,
- * and past the limit throws RATE_LIMITED (429, Retry-After). If the store cannot be reached,
- * the request goes through (logged): the limit protects the service, which an unreachable
- * database has already stopped.
- */
-export async function consumeApiKeyRequest(keyId: string, orgLimit: number | null): Promise<void> {
-  const limit = effectiveLimit(orgLimit);
-  let res: RateLimiterRes;
-  try {
-    res = await limiterFor(limit).consume(keyId, 1);
-  } catch (err) {
-    if (err instanceof RateLimiterRes) {
-      setHeaders(limit, err);
-      const retryAfterSeconds = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
-      throw new AppError(
-        "RATE_LIMITED",
-        `this API key made more than ${limit} requests in a minute: wait ${retryAfterSeconds} s, then retry`,
-        {
-          retryAfterSeconds,
-          limit,
-        },
-      );
-    }
-    logger.warn({ err: String(err) }, "API rate limit not counted: its store is unreachable");
+function rateLimited(limit: number, msBeforeNext: number): AppError {
+  setHeaders(limit, 0, msBeforeNext);
+  const retryAfterSeconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  return new AppError("RATE_LIMITED", `this API key made more than ${limit} requests in a minute: wait ${retryAfterSeconds} s, then retry`, {
+    retryAfterSeconds,
+    limit,
+  });
+}
+
+/** A key already past its limit in this window (seen by this process): RATE_LIMITED before any query. */
+export function refuseBlockedApiKey(secretHash: string): void {
+  const b = blocked.get(secretHash);
+  if (!b) return;
+  const left = b.until - Date.now();
+  if (left <= 0) {
+    blocked.delete(secretHash);
     return;
   }
-  setHeaders(limit, res);
+  throw rateLimited(b.limit, left);
+}
+
+/**
+ * The verdict on one request of a key, counted by the authentication's statement
+ * (`loadApiKeyForAuth`: `points` requests in the window that ends at `expire`): sets the
+ * RateLimit headers of the answer, and past the limit throws RATE_LIMITED (429,
+ * Retry-After). A key that has used its whole limit is refused from memory until its window
+ * ends.
+ */
+export function judgeApiKeyRequest(secretHash: string, orgLimit: number | null, points: number, expire: bigint | null): void {
+  const limit = effectiveLimit(orgLimit);
+  const msBeforeNext = expire === null ? WINDOW_S * 1000 : Math.max(0, Number(expire) - Date.now());
+  if (points >= limit) blocked.set(secretHash, { limit, until: Date.now() + msBeforeNext });
+  if (points > limit) throw rateLimited(limit, msBeforeNext);
+  setHeaders(limit, limit - points, msBeforeNext);
 }
 
 /** Sets an organisation's per-key limit (requests per minute), or back to the default with null. */
