@@ -64,10 +64,14 @@ function setHeaders(limit: number, remaining: number, msBeforeNext: number): voi
 function rateLimited(limit: number, msBeforeNext: number): AppError {
   setHeaders(limit, 0, msBeforeNext);
   const retryAfterSeconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
-  return new AppError("RATE_LIMITED", `this API key made more than ${limit} requests in a minute: wait ${retryAfterSeconds} s, then retry`, {
-    retryAfterSeconds,
-    limit,
-  });
+  return new AppError(
+    "RATE_LIMITED",
+    `this API key made more than ${limit} requests in a minute: wait ${retryAfterSeconds} s, then retry`,
+    {
+      retryAfterSeconds,
+      limit,
+    },
+  );
 }
 
 /** A key already past its limit in this window (seen by this process): RATE_LIMITED before any query. */
