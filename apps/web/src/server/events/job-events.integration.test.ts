@@ -112,6 +112,34 @@ describe("jobEvents.deliverLocal", () => {
     }
   });
 
+  it("delivers an event once when its NOTIFY is read before the committing call delivers it locally", async () => {
+    await jobEvents.ensureStarted();
+    const job = randomUUID();
+    const seen: JobEvent[] = [];
+    const unsubscribe = await jobEvents.subscribe((e) => {
+      if (e.id === job) seen.push(e);
+    });
+    try {
+      const queued: JobEvent = { id: job, state: "queued", node_id: null };
+      // The commit's NOTIFY is handled first (the LISTEN socket read before the query's answer).
+      await notify(queued);
+      await expect.poll(() => seen.length, { timeout: 5_000 }).toBe(1);
+      // Then the committing call delivers its twin: already delivered, not again.
+      jobEvents.deliverLocal(queued);
+      expect(seen).toEqual([queued]);
+      // A later event of the same key is news: delivered, and its own echo swallowed.
+      jobEvents.deliverLocal(queued);
+      expect(seen).toEqual([queued, queued]);
+      await notify(queued);
+      const marker: JobEvent = { id: job, state: "failed", node_id: null };
+      await notify(marker);
+      await expect.poll(() => seen.at(-1), { timeout: 5_000 }).toEqual(marker);
+      expect(seen).toEqual([queued, queued, marker]);
+    } finally {
+      unsubscribe();
+    }
+  });
+
   it("delivers nothing from inside a transaction: nothing is committed yet, and its NOTIFY comes at the commit", async () => {
     await jobEvents.ensureStarted();
     const job = randomUUID();

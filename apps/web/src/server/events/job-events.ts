@@ -61,7 +61,8 @@ class JobEventHub {
   private readonly byJob = new Map<string, Set<Waiter>>();
   private readonly byNode = new Map<string, Set<Waiter>>();
   private client: pg.Client | undefined;
-  /** Events delivered locally whose NOTIFY has not come back yet, by event (deliverLocal). */
+  /** Events that arrived one way and not yet the other, by event: n > 0, delivered locally
+   * and their NOTIFY awaited; n < 0, NOTIFYs whose local delivery is awaited (pair). */
   private readonly echoes = new Map<string, { n: number; at: number }>();
   private starting: Promise<void> | undefined;
   private reconnectDelayMs = 250;
@@ -208,28 +209,38 @@ class JobEventHub {
     // Without events (JOB_NOTIFY=0) every wait is woken by its polling alone. Inside a
     // transaction nothing is committed yet: its NOTIFY, sent at the commit, wakes the waiters.
     if (!this.enabled || inTransaction()) return;
-    const now = Date.now();
-    // Echoes that never came (the LISTEN connection was down) are forgotten after a while.
-    for (const [key, echo] of this.echoes) {
-      if (now - echo.at < LOCAL_ECHO_MS && this.echoes.size < MAX_LOCAL_ECHOES) break;
-      this.echoes.delete(key);
-    }
-    const key = echoKey(e);
-    const echo = this.echoes.get(key);
-    if (echo) echo.n++;
-    else this.echoes.set(key, { n: 1, at: now });
-    this.deliver(e);
+    // Its NOTIFY may have been read first (the LISTEN socket's data handled before the
+    // committing query's answer): then it was delivered, and this is the twin.
+    if (this.pair(echoKey(e), 1)) this.deliver(e);
   }
 
   /** A NOTIFY: delivered unless it is the echo of an event delivered locally. */
   private notified(e: JobEvent): void {
-    const key = echoKey(e);
-    const echo = this.echoes.get(key);
-    if (echo) {
-      if (--echo.n <= 0) this.echoes.delete(key);
-      return;
+    if (this.pair(echoKey(e), -1)) this.deliver(e);
+  }
+
+  /**
+   * Pairs an event's two arrivals in this process, its local delivery (`side` 1) and its
+   * NOTIFY (-1), whichever comes first: the first is delivered (true), the second only
+   * matched (false). Unmatched arrivals are forgotten after LOCAL_ECHO_MS (an echo that
+   * never came: the LISTEN connection was down; a NOTIFY of another process's event, which
+   * has no local twin).
+   */
+  private pair(key: string, side: 1 | -1): boolean {
+    const now = Date.now();
+    for (const [k, echo] of this.echoes) {
+      if (now - echo.at < LOCAL_ECHO_MS && this.echoes.size < MAX_LOCAL_ECHOES) break;
+      this.echoes.delete(k);
     }
-    this.deliver(e);
+    const echo = this.echoes.get(key);
+    if (echo && Math.sign(echo.n) === -side) {
+      echo.n += side;
+      if (echo.n === 0) this.echoes.delete(key);
+      return false;
+    }
+    if (echo) echo.n += side;
+    else this.echoes.set(key, { n: side, at: now });
+    return true;
   }
 
   /** Wakes the waiters of the event's job and of its node whose filter it passes. */

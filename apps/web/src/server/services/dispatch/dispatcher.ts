@@ -35,12 +35,15 @@ export interface Placement {
 
 export interface TickResult {
   placed: number;
+  /** The jobs it placed. */
+  placedIds: readonly string[];
   queued: number;
   workers: number;
-  /** Jobs may wait that this round did not place (left over, beyond its look-ahead, or the
-   * queue unread): a slot that frees is worth a round. False when the queue was empty or
-   * the round placed all of it. */
-  backlog: boolean;
+  /** Jobs may wait that this round did not place (left over, or beyond its look-ahead): a
+   * slot that frees is worth a round. False when the queue was empty or the round placed all
+   * of it; null when every slot was taken and the queue went unread (the loop then knows
+   * whether a job was queued since it last read it). */
+  backlog: boolean | null;
 }
 
 /**
@@ -99,12 +102,12 @@ export class Dispatcher {
     // Nothing can be placed while every slot is taken.
     if (capacity === 0) {
       await early?.catch(() => {});
-      return { placed: 0, queued: -1, workers: workers.length, backlog: true };
+      return { placed: 0, placedIds: [], queued: -1, workers: workers.length, backlog: null };
     }
     const { queues, shares } = await (early ?? readQueue(capacity));
     let queued = 0;
     for (const list of queues.values()) queued += list.length;
-    if (queued === 0) return { placed: 0, queued, workers: workers.length, backlog: false };
+    if (queued === 0) return { placed: 0, placedIds: [], queued, workers: workers.length, backlog: false };
     let full = false;
     for (const list of queues.values()) if (list.length >= window) full = true;
 
@@ -241,14 +244,14 @@ export class Dispatcher {
 
     // A leader that lost its lock while the round read and placed offers nothing: another
     // may lead by now (it would place from its own reads).
-    if (signal?.aborted) return { placed: 0, queued, workers: workers.length, backlog: true };
+    if (signal?.aborted) return { placed: 0, placedIds: [], queued, workers: workers.length, backlog: true };
     const assigned = await assignJobs(sql(), assignments, { offerMs: env.DISPATCH_OFFER_MS });
     // Committed: the long-polls of the chosen workers in this process wake now (the others
     // by NOTIFY).
     const nodeOf = new Map(assignments.map((a) => [a.jobId, a.nodeId]));
     for (const id of assigned) jobEvents.deliverLocal({ id, state: "assigned", node_id: nodeOf.get(id) ?? null });
     if (assigned.length > 0) logger.debug({ placed: assigned.length, queued, workers: workers.length }, "dispatch round");
-    return { placed: assigned.length, queued, workers: workers.length, backlog: full || queued > assigned.length };
+    return { placed: assigned.length, placedIds: assigned, queued, workers: workers.length, backlog: full || queued > assigned.length };
   }
 }
 
@@ -279,8 +282,14 @@ export async function runDispatcher(opts: { signal: AbortSignal; dispatcher?: Di
   let dirty = true;
   /** Whether jobs may wait that the last round did not place (unknown before the first). */
   let backlog = true;
+  /** Jobs queued since the last round began (bounded: the events of one round's span). */
+  let queuedSince = new Set<string>();
+  /** The jobs the last round placed: a queued event of one of them that came during that
+   * round is no news. */
+  let lastPlaced: ReadonlySet<string> = new Set();
   let wake: (() => void) | undefined;
   const unsubscribe = await jobEvents.subscribe((e) => {
+    if (e.state === "queued" && queuedSince.size < 100_000) queuedSince.add(e.id);
     // Our own offers need no round; running jobs take no new slot. A slot that frees (a job
     // ended) needs one only while jobs wait: after a round that placed the whole queue, a
     // quiet network's completions cost no round (issue 15; a job queued since always wakes
@@ -295,10 +304,16 @@ export async function runDispatcher(opts: { signal: AbortSignal; dispatcher?: Di
     while (!opts.signal.aborted) {
       if (dirty) {
         dirty = false;
+        const news = [...queuedSince].some((id) => !lastPlaced.has(id));
+        queuedSince = new Set();
         try {
           const r = await dispatcher.tick(opts.signal);
           failures = 0;
-          backlog = r.backlog;
+          // Every slot taken, the queue unread: jobs wait if they did before, or if one was
+          // queued since the last round and not placed by it (a job's queued event that
+          // comes during the round that placed it costs no round more when its slot frees).
+          backlog = r.backlog ?? (backlog || news);
+          lastPlaced = new Set(r.placedIds);
           // Placed everything it could and more may be placeable (look-ahead was full): go again.
           if (r.placed > 0 && r.queued > r.placed) dirty = true;
         } catch (err) {

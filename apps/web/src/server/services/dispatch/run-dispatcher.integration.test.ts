@@ -17,7 +17,7 @@ function scripted(answers: Partial<TickResult>[]) {
     async tick(): Promise<TickResult> {
       const a = answers[Math.min(rounds, answers.length - 1)];
       rounds++;
-      return { placed: 0, queued: 0, workers: 1, backlog: false, ...a };
+      return { placed: 0, placedIds: [], queued: 0, workers: 1, backlog: false, ...a };
     },
     noteLapse() {},
   };
@@ -57,6 +57,57 @@ describe("runDispatcher", () => {
       jobEvents.deliverLocal({ id: randomUUID(), state: "succeeded", node_id: node });
       await settle();
       expect(s.rounds()).toBe(3);
+    } finally {
+      stop.abort();
+      await loop;
+    }
+  });
+});
+
+describe("runDispatcher with every slot taken", () => {
+  it("counts jobs as waiting after a round that could not read the queue only if a job it did not place was queued since", async () => {
+    await jobEvents.ensureStarted();
+    const first = randomUUID();
+    let release: (() => void) | undefined;
+    let rounds = 0;
+    // Round 1 places `first`, and its queued event comes while the round runs; then every
+    // slot is taken (the queue unread) until round 4 finds one free.
+    const stub = {
+      async tick(): Promise<TickResult> {
+        rounds++;
+        if (rounds === 1) {
+          await new Promise<void>((r) => {
+            release = r;
+          });
+          return { placed: 1, placedIds: [first], queued: 1, workers: 1, backlog: false };
+        }
+        if (rounds === 4) return { placed: 1, placedIds: [], queued: 1, workers: 1, backlog: false };
+        return { placed: 0, placedIds: [], queued: -1, workers: 1, backlog: null };
+      },
+      noteLapse() {},
+    };
+    const stop = new AbortController();
+    const loop = runDispatcher({ signal: stop.signal, dispatcher: stub as unknown as Dispatcher });
+    try {
+      await expect.poll(() => release !== undefined).toBe(true);
+      jobEvents.deliverLocal({ id: first, state: "queued", node_id: null });
+      release?.();
+      // Its event wakes round 2: no slot free, and the only job queued since is the one
+      // round 1 placed, so nothing waits.
+      await expect.poll(() => rounds).toBe(2);
+      const node = randomUUID();
+      jobEvents.deliverLocal({ id: first, state: "succeeded", node_id: node });
+      await settle();
+      expect(rounds).toBe(2);
+      // Another job is queued while every slot is taken: it waits...
+      jobEvents.deliverLocal({ id: randomUUID(), state: "queued", node_id: null });
+      await expect.poll(() => rounds).toBe(3);
+      // ...so the slot that frees is worth a round, which places it.
+      jobEvents.deliverLocal({ id: randomUUID(), state: "succeeded", node_id: node });
+      await expect.poll(() => rounds).toBe(4);
+      jobEvents.deliverLocal({ id: randomUUID(), state: "succeeded", node_id: node });
+      await settle();
+      expect(rounds).toBe(4);
     } finally {
       stop.abort();
       await loop;
