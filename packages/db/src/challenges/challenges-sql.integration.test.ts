@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqlClient } from "../sql-client.ts";
 import { createTestDatabase, type TestDatabase } from "../testing/create-test-database.ts";
+import { seedModelAndOrgs } from "../testing/seed-rows.ts";
 import {
   countOpenChallengeChecks,
   failAbandonedChallengeCheck,
@@ -42,22 +43,16 @@ const before = new Date(Date.now() - 60_000);
 beforeAll(async () => {
   t = await createTestDatabase();
   db = new SqlClient(t.pool);
-  await t.pool.query(
-    `INSERT INTO models (id, slug, name, kind, description, signature, base_cost_milli_cu)
-    VALUES ($1, 'challenges-sql-model', 'm', 'embedding', '', '{}', 1)`,
-    [MODEL],
-  );
-  for (const [id, slug] of [
-    [protocol, "protocol"],
-    [provider, "p"],
-    [customer, "c"],
-    [other, "o"],
-  ]) {
-    await t.pool.query(`INSERT INTO organizations (id, name, slug, donates_challenge_inputs) VALUES ($1, $2, $2, true)`, [
-      id,
-      `challenges-sql-${slug}`,
-    ]);
-  }
+  await seedModelAndOrgs(t.pool, {
+    model: { id: MODEL, slug: "challenges-sql-model" },
+    orgs: [
+      [protocol, "challenges-sql-protocol"],
+      [provider, "challenges-sql-p"],
+      [customer, "challenges-sql-c"],
+      [other, "challenges-sql-o"],
+    ],
+    orgColumns: { donatesChallengeInputs: true },
+  });
   await t.pool.query(
     `INSERT INTO nodes (id, org_id, name, public_key, region, status, models, admission, idle_since, remeasure_after)
     VALUES ($1, $2, 'p', 'kp', 'local', 'online', $3, 'pending', now() - interval '1 hour', now()),

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqlClient } from "../sql-client.ts";
 import { createTestDatabase, type TestDatabase } from "../testing/create-test-database.ts";
+import { seedModelAndOrgs } from "../testing/seed-rows.ts";
 import { loadChallengeItemRows, loadJobItemRow } from "./check-items.ts";
 import { claimCheckForPlatform, leaseNextCheck, sweepExpiredCheckLeases } from "./check-leases.ts";
 import { loadCheckRow } from "./check-rows.ts";
@@ -12,7 +13,7 @@ import { insertEpoch, isEpochClosed, listEpochRows } from "./epochs.ts";
 import { insertFraudNoticeEmail, loadOrgOwnerEmails } from "./fraud-notices.ts";
 import { loadPlatformDueChecks } from "./platform-due-checks.ts";
 import { countRecentReexecutionChecks, drawVerifiedCustomerJob, insertPlantedCheck } from "./planted-checks.ts";
-import { countWorkerPasses, incrementCompletedJobs, queueReexecutionCheck } from "./reexecution-sampling.ts";
+import { countWorkerPasses, queueReexecutionCheck } from "./reexecution-sampling.ts";
 import { countVerificationSince } from "./verification-counts.ts";
 
 // Each statement of the checks domain against the real schema, on the pg client the services use.
@@ -30,18 +31,14 @@ const job = randomUUID();
 beforeAll(async () => {
   t = await createTestDatabase();
   db = new SqlClient(t.pool);
-  await t.pool.query(
-    `INSERT INTO models (id, slug, name, kind, description, signature, base_cost_milli_cu)
-    VALUES ($1, 'checks-sql-model', 'm', 'embedding', '', '{}', 1)`,
-    [MODEL],
-  );
-  for (const [id, slug] of [
-    [provider, "p"],
-    [customer, "c"],
-    [checkerOrg, "k"],
-  ]) {
-    await t.pool.query(`INSERT INTO organizations (id, name, slug) VALUES ($1, $2, $2)`, [id, `checks-sql-${slug}`]);
-  }
+  await seedModelAndOrgs(t.pool, {
+    model: { id: MODEL, slug: "checks-sql-model" },
+    orgs: [
+      [provider, "checks-sql-p"],
+      [customer, "checks-sql-c"],
+      [checkerOrg, "checks-sql-k"],
+    ],
+  });
   await t.pool.query(
     `INSERT INTO nodes (id, org_id, name, public_key, region, role, status, models)
     VALUES ($1, $2, 'w', 'kw', 'local', 'worker', 'online', $3), ($4, $5, 'k', 'kk', 'local', 'checker', 'online', $3)`,
@@ -86,12 +83,6 @@ describe("checks SQL", () => {
   });
 
   it("samples a job for re-execution, leases it to an independent checker and loads its item", async () => {
-    expect(await incrementCompletedJobs(db, { nodeId: worker, stakeCode: `node:${worker}:stake` })).toEqual({
-      completed_jobs: 1,
-      reputation_score: 0.5,
-      bonded: null,
-      frauds: 0,
-    });
     expect(await countWorkerPasses(db, { nodeId: worker })).toBe(0);
     await t.pool.query(`UPDATE jobs SET verification = 'unverified' WHERE id = $1`, [job]);
     await queueReexecutionCheck(db, { subjectNodeId: worker, subjectOrgId: provider, jobId: job, modelId: MODEL, epoch: 1, rate: 0.25 });

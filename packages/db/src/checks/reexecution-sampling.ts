@@ -13,24 +13,6 @@ export async function countWorkerPasses(db: Db, opts: { nodeId: string }): Promi
   return passes[0]?.n ?? 0;
 }
 
-/**
- * Counts one more completed job for the node; returns its new count and reputation, with what
- * its re-check rate weighs (its bonded stake — its stake account's balance, null without one —
- * and the number of slashes of its provider's nodes), in one round trip: this runs on the
- * completion's hot path. Null if the node is gone.
- */
-export async function incrementCompletedJobs(
-  db: Db,
-  opts: { nodeId: string; stakeCode: string },
-): Promise<({ completed_jobs: number; reputation_score: number } & RecheckExposureRow) | null> {
-  const rows = await db.$queryRaw<({ completed_jobs: number; reputation_score: number } & RecheckExposureRow)[]>`
-    UPDATE nodes SET completed_jobs = completed_jobs + 1 WHERE id = ${opts.nodeId}::uuid
-    RETURNING completed_jobs, reputation_score,
-      (SELECT balance FROM ledger_accounts WHERE code = ${opts.stakeCode}) AS bonded,
-      (SELECT count(*) FROM slashes s JOIN nodes n ON n.id = s.node_id WHERE n.org_id = nodes.org_id)::int AS frauds`;
-  return rows[0] ?? null;
-}
-
 export interface InsertReexecutionCheckOptions {
   subjectNodeId: string;
   subjectOrgId: string;

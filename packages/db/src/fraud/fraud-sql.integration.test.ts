@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqlClient } from "../sql-client.ts";
 import { createTestDatabase, type TestDatabase } from "../testing/create-test-database.ts";
+import { seedModelAndOrgs } from "../testing/seed-rows.ts";
 import { cancelAuditCheck, cancelOvertakenChecks, insertAuditCheck } from "./audit-checks.ts";
 import { listCaseJobs, markAuditedJobsPending, markJobRefunded, markJobVerifiedByAudit } from "./case-jobs.ts";
 import {
@@ -60,17 +61,13 @@ async function insertJob(id: string, state: string, finishedAt: string | null): 
 beforeAll(async () => {
   t = await createTestDatabase();
   db = new SqlClient(t.pool);
-  await t.pool.query(
-    `INSERT INTO models (id, slug, name, kind, description, signature, base_cost_milli_cu)
-    VALUES ($1, 'fraud-sql-model', 'm', 'embedding', '', '{}', 1)`,
-    [MODEL],
-  );
-  for (const [id, slug] of [
-    [provider, "p"],
-    [customer, "c"],
-  ]) {
-    await t.pool.query(`INSERT INTO organizations (id, name, slug) VALUES ($1, $2, $2)`, [id, `fraud-sql-${slug}`]);
-  }
+  await seedModelAndOrgs(t.pool, {
+    model: { id: MODEL, slug: "fraud-sql-model" },
+    orgs: [
+      [provider, "fraud-sql-p"],
+      [customer, "fraud-sql-c"],
+    ],
+  });
   await t.pool.query(
     `INSERT INTO nodes (id, org_id, name, public_key, region, role, status, models)
     VALUES ($1, $2, 'w', 'kw', 'local', 'worker', 'online', $3)`,

@@ -7,6 +7,7 @@ import { LedgerError } from "../ledger/ledger-error.ts";
 import { postTransfer } from "../ledger/post-transfer.ts";
 import { SqlClient } from "../sql-client.ts";
 import { createTestDatabase, type TestDatabase } from "../testing/create-test-database.ts";
+import { seedModelAndOrgs } from "../testing/seed-rows.ts";
 import { insertJobWithHold, type InsertJobOptions } from "./insert-job.ts";
 
 // A submit's write as one statement (issue 15): the job, its payload and its credit hold are
@@ -25,18 +26,15 @@ const held = (o: string) => orgAccount(o, "held").code;
 beforeAll(async () => {
   t = await createTestDatabase();
   db = new SqlClient(t.pool);
-  await t.pool.query(
-    `INSERT INTO models (id, slug, name, kind, description, signature, base_cost_milli_cu)
-    VALUES ($1, 'insert-job-model', 'm', 'embedding', '', '{}', 1)`,
-    [MODEL],
-  );
   org = randomUUID();
   bare = randomUUID();
-  for (const [id, slug] of [
-    [org, "with-accounts"],
-    [bare, "without-accounts"],
-  ])
-    await t.pool.query(`INSERT INTO organizations (id, name, slug) VALUES ($1, $2, $2)`, [id, slug]);
+  await seedModelAndOrgs(t.pool, {
+    model: { id: MODEL, slug: "insert-job-model" },
+    orgs: [
+      [org, "with-accounts"],
+      [bare, "without-accounts"],
+    ],
+  });
   await ensureSystemAccounts(t.prisma);
   await ensureAccounts(t.prisma, [orgAccount(org, "available"), orgAccount(org, "held")]);
 });

@@ -42,46 +42,79 @@ export interface StoreJobResultOptions {
   inferenceMs: number;
 }
 
-/**
- * Stores an accepted result: the job succeeds with its output hash and countersigned receipt,
- * its payload gets the output, and the attempt is closed with the receipt's inference time.
- */
-export async function storeJobResult(db: Db, opts: StoreJobResultOptions): Promise<void> {
-  await queryFragment(db, sqlFragment`${storeResultSql(opts, null)} SELECT 1`);
+/** The node's row after a completion counted toward its experience (the sampling's reads). */
+export interface CountedNodeRow {
+  completed_jobs: number;
+  reputation_score: number;
+  /** Its bonded stake (`node:<id>:stake`; null without the account). */
+  bonded: bigint | null;
+  /** Its provider's proven frauds. */
+  frauds: number;
 }
 
 /**
- * `storeJobResult` for the lease the result is for, in one round trip: stored only while the
- * job runs on `nodeId` at `attempt` with the model and input the receipt names (the fencing
- * token and the receipt's claims, checked by the UPDATE that locks the row). Answers the job
- * as `lockJobForCompletion` reads it, with whether the customer has an endpoint subscribed to
- * `job.succeeded`; null when nothing was stored (read the row to say why).
+ * Stores an accepted result for the lease it is for, in one round trip: stored only while
+ * the job runs on `nodeId` at `attempt` with the model and input the receipt names (the
+ * fencing token and the receipt's claims, checked by the UPDATE that locks the row). The job
+ * succeeds with its output hash and countersigned receipt, its payload gets the output, the
+ * attempt is closed with the receipt's inference time, and the node's completed jobs count
+ * one more (its row locked after the job's, the order every completion takes them in).
+ * Answers the job as `lockJobForCompletion` reads it, with whether the customer has an
+ * endpoint subscribed to `job.succeeded`, and the node's counted row (`node`); null when
+ * nothing was stored (read the row to say why).
  */
 export async function storeLeasedJobResult(
   db: Db,
   opts: StoreJobResultOptions & { nodeId: string; modelId: string; inputHash: string },
-): Promise<(CompletingJobRow & { webhooks: boolean }) | null> {
-  const rows = await queryFragment<(CompletingJobRow & { webhooks: boolean })[]>(
+): Promise<(CompletingJobRow & { webhooks: boolean; node: CountedNodeRow | null }) | null> {
+  const rows = await queryFragment<
+    (CompletingJobRow & {
+      webhooks: boolean;
+      n_completed_jobs: number | null;
+      n_reputation_score: number | null;
+      n_bonded: bigint | string | null;
+      n_frauds: number | null;
+    })[]
+  >(
     db,
-    sqlFragment`${storeResultSql(opts, opts)}
-      SELECT id, org_id, state::text AS state, node_id, attempt, price, model_id, input_hash, output_hash, receipt,
-             purpose::text AS purpose, cost_milli_cu, unit_price, royalty, royalty_org_id, webhooks FROM j`,
+    sqlFragment`${storeResultSql(opts)}, n AS (
+        UPDATE nodes SET completed_jobs = completed_jobs + 1
+        WHERE id = ${opts.nodeId}::uuid AND EXISTS (SELECT 1 FROM j)
+        RETURNING completed_jobs, reputation_score,
+          (SELECT balance FROM ledger_accounts WHERE code = 'node:' || nodes.id::text || ':stake') AS bonded,
+          (SELECT count(*) FROM slashes s JOIN nodes o ON o.id = s.node_id WHERE o.org_id = nodes.org_id)::int AS frauds
+      )
+      SELECT j.id, j.org_id, j.state::text AS state, j.node_id, j.attempt, j.price, j.model_id, j.input_hash, j.output_hash,
+             j.receipt, j.purpose::text AS purpose, j.cost_milli_cu, j.unit_price, j.royalty, j.royalty_org_id, j.webhooks,
+             n.completed_jobs AS n_completed_jobs, n.reputation_score AS n_reputation_score, n.bonded AS n_bonded,
+             n.frauds AS n_frauds
+      FROM j LEFT JOIN n ON true`,
   );
-  return rows[0] ?? null;
+  const r = rows[0];
+  if (!r) return null;
+  const { n_completed_jobs, n_reputation_score, n_bonded, n_frauds, ...job } = r;
+  const node =
+    n_completed_jobs === null || n_reputation_score === null
+      ? null
+      : {
+          completed_jobs: n_completed_jobs,
+          reputation_score: n_reputation_score,
+          // int8 comes back as text on this path.
+          bonded: n_bonded === null ? null : BigInt(n_bonded),
+          frauds: n_frauds ?? 0,
+        };
+  return { ...job, node };
 }
 
-/** The three updates a stored result makes, as CTEs ending in `j` (the job), `p`, `a`; the job's only under `lease`. */
-function storeResultSql(opts: StoreJobResultOptions, lease: { nodeId: string; modelId: string; inputHash: string } | null): SqlFragment {
+/** The three updates a stored result makes, as CTEs ending in `j` (the job), `p`, `a`; the job's only under its lease. */
+function storeResultSql(opts: StoreJobResultOptions & { nodeId: string; modelId: string; inputHash: string }): SqlFragment {
   const jobId = opts.jobId;
-  const leased = lease
-    ? sqlFragment` AND state = 'running' AND node_id = ${lease.nodeId}::uuid AND attempt = ${opts.attempt}
-          AND model_id = ${lease.modelId} AND input_hash = ${lease.inputHash}`
-    : sqlFragment``;
   return sqlFragment`
       WITH j AS (
         UPDATE jobs SET state = 'succeeded', output_hash = ${opts.outputHash}, receipt = ${JSON.stringify(opts.receipt)}::jsonb,
           finished_at = now(), lease_expires_at = NULL
-        WHERE id = ${jobId}::uuid${leased}
+        WHERE id = ${jobId}::uuid AND state = 'running' AND node_id = ${opts.nodeId}::uuid AND attempt = ${opts.attempt}
+          AND model_id = ${opts.modelId} AND input_hash = ${opts.inputHash}
         RETURNING *, EXISTS (SELECT 1 FROM webhook_endpoints w
                              WHERE w.org_id = jobs.org_id AND w.enabled AND 'job.succeeded' = ANY(w.events)) AS webhooks
       ), p AS (

@@ -189,14 +189,18 @@ async function prepareCompletion(tx: SqlClient, c: Completion): Promise<Prepared
   // has committed to its output and cannot learn the decision first. It comes before the
   // settlement so the node row is locked before ledger accounts, in the order a check
   // report takes them. Its rate rises with the payout against what a slash could take.
-  await sampleForReexecution(tx, {
-    jobId: job.id,
-    nodeId: node.id,
-    orgId: node.orgId,
-    modelId: job.model_id,
-    purpose: job.purpose,
-    payout: split.worker,
-  });
+  await sampleForReexecution(
+    tx,
+    {
+      jobId: job.id,
+      nodeId: node.id,
+      orgId: node.orgId,
+      modelId: job.model_id,
+      purpose: job.purpose,
+      payout: split.worker,
+    },
+    job.node,
+  );
   if (charge !== held) await updateJobPrice(tx, { jobId: job.id, price: charge });
   // The worker's payout is held on its node until the job's verification window closes
   // (verification/held-earnings.ts releases it, or a fraud verdict claws it back). System

@@ -1,15 +1,10 @@
-import {
-  countWorkerPasses,
-  incrementCompletedJobs,
-  queueReexecutionCheck,
-  type RecheckExposureRow,
-} from "@proofgrid/db/checks/reexecution-sampling";
+import { countWorkerPasses, queueReexecutionCheck, type RecheckExposureRow } from "@proofgrid/db/checks/reexecution-sampling";
+import type { CountedNodeRow } from "@proofgrid/db/nodes/job-completion";
 import type { Db } from "@proofgrid/db/db-types";
 import { deterrentRecheckRate, reexecutionRate, shouldSample } from "@proofgrid/por";
 import { providerStanding } from "@proofgrid/por";
 import { probationFor, slashableForDeterrence } from "./exposure.ts";
 import { epochOf, getPorConfig, samplingSecret } from "./por-config.ts";
-import { nodeStakeCode } from "./stake.ts";
 
 let secret: Buffer | undefined;
 
@@ -47,16 +42,17 @@ export async function jobRecheckRate(
 }
 
 /**
- * Counts the completed job toward the worker's experience and decides — by HMAC of the job
- * id under the platform's secret, at the rate above — whether a checker re-executes it.
+ * Decides — by HMAC of the job id under the platform's secret, at the rate above, for the
+ * node's experience with this job counted — whether a checker re-executes it.
  * Challenge jobs are checked through their own check and are not sampled again. Runs in the
  * completion's transaction.
  */
 export async function sampleForReexecution(
   tx: Db,
   job: { jobId: string; nodeId: string; orgId: string; modelId: string; purpose: string; payout: bigint },
+  /** The node's row as the completion's store counted the job (storeLeasedJobResult); null if the node is gone. */
+  node: CountedNodeRow | null,
 ) {
-  const node = await incrementCompletedJobs(tx, { nodeId: job.nodeId, stakeCode: nodeStakeCode(job.nodeId) });
   if (!node || job.purpose === "challenge") return false;
   const { rate } = await jobRecheckRate(
     tx,

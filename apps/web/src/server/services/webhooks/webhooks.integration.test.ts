@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { storeJobResult } from "@proofgrid/db/nodes/job-completion";
+import { storeLeasedJobResult } from "@proofgrid/db/nodes/job-completion";
 import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { claimDueWebhookDeliveries } from "@proofgrid/db/webhooks/webhook-outbox";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
@@ -271,12 +271,24 @@ describe("webhooks", () => {
     const w = await market.worker();
     const jobId = await market.submit("rolled back");
     const attempt = await runOn(w, jobId);
-    const store = (tx: Parameters<typeof storeJobResult>[0]) =>
-      storeJobResult(tx, { jobId, attempt, outputHash: "00", receipt: {}, output: encoderOutput(1), inferenceMs: 1 });
+    const [row] = await sql().$queryRaw<{ model_id: string; input_hash: string }[]>`
+      SELECT model_id, input_hash FROM jobs WHERE id = ${jobId}::uuid`;
+    const store = (tx: Parameters<typeof storeLeasedJobResult>[0]) =>
+      storeLeasedJobResult(tx, {
+        jobId,
+        attempt,
+        nodeId: w.identity.id,
+        modelId: row?.model_id ?? "",
+        inputHash: row?.input_hash ?? "",
+        outputHash: "00",
+        receipt: {},
+        output: encoderOutput(1),
+        inferenceMs: 1,
+      });
 
     await expect(
       sqlTransaction(async (tx) => {
-        await store(tx);
+        expect(await store(tx)).not.toBeNull();
         expect(await enqueueJobWebhook(tx, { orgId: market.customer, jobId, type: "job.succeeded" })).not.toBeNull();
         throw new Error("the settlement failed");
       }),

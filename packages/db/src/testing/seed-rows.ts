@@ -1,0 +1,24 @@
+import type pg from "pg";
+
+/**
+ * The rows most statement tests start from: one catalog-like model (an embedding model of
+ * 1 milli-CU a unit) and organisations by id and slug (`extra` columns set on each).
+ */
+export async function seedModelAndOrgs(
+  pool: pg.Pool,
+  opts: {
+    model: { id: string; slug: string };
+    orgs: readonly (readonly [id: string, slug: string])[];
+    orgColumns?: { donatesChallengeInputs?: boolean };
+  },
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO models (id, slug, name, kind, description, signature, base_cost_milli_cu)
+    VALUES ($1, $2, 'm', 'embedding', '', '{}', 1)`,
+    [opts.model.id, opts.model.slug],
+  );
+  const donates = opts.orgColumns?.donatesChallengeInputs ?? false;
+  for (const [id, slug] of opts.orgs) {
+    await pool.query(`INSERT INTO organizations (id, name, slug, donates_challenge_inputs) VALUES ($1, $2, $2, $3)`, [id, slug, donates]);
+  }
+}
