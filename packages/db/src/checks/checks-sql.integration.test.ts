@@ -38,12 +38,11 @@ beforeAll(async () => {
       [customer, "checks-sql-c"],
       [checkerOrg, "checks-sql-k"],
     ],
+    nodes: [
+      { id: worker, orgId: provider },
+      { id: checker, orgId: checkerOrg, role: "checker" },
+    ],
   });
-  await t.pool.query(
-    `INSERT INTO nodes (id, org_id, name, public_key, region, role, status, models)
-    VALUES ($1, $2, 'w', 'kw', 'local', 'worker', 'online', $3), ($4, $5, 'k', 'kk', 'local', 'checker', 'online', $3)`,
-    [worker, provider, [MODEL], checker, checkerOrg],
-  );
   await t.pool.query(`INSERT INTO checker_licences (id, org_id, node_id) VALUES (gen_random_uuid(), $1, $2)`, [checkerOrg, checker]);
   await t.pool.query(
     `INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, state, verification, node_id, finished_at)

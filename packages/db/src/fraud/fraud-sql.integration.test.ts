@@ -67,12 +67,8 @@ beforeAll(async () => {
       [provider, "fraud-sql-p"],
       [customer, "fraud-sql-c"],
     ],
+    nodes: [{ id: worker, orgId: provider }],
   });
-  await t.pool.query(
-    `INSERT INTO nodes (id, org_id, name, public_key, region, role, status, models)
-    VALUES ($1, $2, 'w', 'kw', 'local', 'worker', 'online', $3)`,
-    [worker, provider, [MODEL]],
-  );
   await t.pool.query(
     `INSERT INTO checks (id, kind, status, subject_node_id, subject_org_id, model_id, epoch, job_id)
     VALUES ($1, 'reexecution', 'done', $2, $3, $4, 1, $5)`,

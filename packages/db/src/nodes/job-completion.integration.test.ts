@@ -26,12 +26,11 @@ beforeAll(async () => {
       [provider, "job-completion-p"],
       [customer, "job-completion-c"],
     ],
+    nodes: [
+      { id: worker, orgId: provider },
+      { id: other, orgId: provider },
+    ],
   });
-  await t.pool.query(
-    `INSERT INTO nodes (id, org_id, name, public_key, region, role, status, models)
-    VALUES ($1, $2, 'w', 'kw', 'local', 'worker', 'online', $3), ($4, $2, 'o', 'ko', 'local', 'worker', 'online', $3)`,
-    [worker, provider, [MODEL], other],
-  );
 });
 afterAll(async () => {
   await t?.drop();
@@ -52,22 +51,25 @@ async function runningJob(): Promise<string> {
 const completed = async (node: string) =>
   (await t.pool.query<{ n: number }>(`SELECT completed_jobs AS n FROM nodes WHERE id = $1`, [node])).rows[0]?.n;
 
+/** The worker's result for `job` at attempt 2, with what the test changes. */
+const storeFor = (job: string, o: Partial<{ attempt: number; nodeId: string; modelId: string; inputHash: string }> = {}) =>
+  storeLeasedJobResult(db, {
+    jobId: job,
+    attempt: 2,
+    nodeId: worker,
+    modelId: MODEL,
+    inputHash: "h",
+    outputHash: "oh",
+    receipt: { signed: true },
+    output: { vector: [1] },
+    inferenceMs: 3.4,
+    ...o,
+  });
+
 describe("storeLeasedJobResult", () => {
   it("stores the result and counts the node's job together, only under the lease and the receipt's claims", async () => {
     const job = await runningJob();
-    const store = (o: Partial<{ attempt: number; nodeId: string; modelId: string; inputHash: string }>) =>
-      storeLeasedJobResult(db, {
-        jobId: job,
-        attempt: 2,
-        nodeId: worker,
-        modelId: MODEL,
-        inputHash: "h",
-        outputHash: "oh",
-        receipt: { signed: true },
-        output: { vector: [1] },
-        inferenceMs: 3.4,
-        ...o,
-      });
+    const store = (o: Parameters<typeof storeFor>[1]) => storeFor(job, o);
     // Another attempt, another node, another model or input: nothing stored, nothing counted.
     for (const wrong of [{ attempt: 1 }, { nodeId: other }, { modelId: "0".repeat(64) }, { inputHash: "x" }]) {
       expect(await store(wrong), JSON.stringify(wrong)).toBeNull();
@@ -93,18 +95,7 @@ describe("storeLeasedJobResult", () => {
     await t.pool.query(`INSERT INTO ledger_accounts (id, code, kind, balance) VALUES (gen_random_uuid(), $1, 'stake', 500)`, [
       `node:${worker}:stake`,
     ]);
-    const job = await runningJob();
-    const stored = await storeLeasedJobResult(db, {
-      jobId: job,
-      attempt: 2,
-      nodeId: worker,
-      modelId: MODEL,
-      inputHash: "h",
-      outputHash: "oh",
-      receipt: {},
-      output: {},
-      inferenceMs: 1,
-    });
+    const stored = await storeFor(await runningJob());
     expect(stored?.node).toEqual({ completed_jobs: 2, reputation_score: 0.5, bonded: 500n, frauds: 0 });
   });
 });

@@ -73,15 +73,21 @@ describe("jobEvents.wait", () => {
   });
 });
 
+/** Every event of `job` delivered to subscribers, in order, until `unsubscribe`. */
+async function watch(job: string): Promise<{ seen: JobEvent[]; unsubscribe: () => void }> {
+  await jobEvents.ensureStarted();
+  const seen: JobEvent[] = [];
+  const unsubscribe = await jobEvents.subscribe((e) => {
+    if (e.id === job) seen.push(e);
+  });
+  return { seen, unsubscribe };
+}
+
 describe("jobEvents.deliverLocal", () => {
   it("delivers a committed event at once, and its NOTIFY, when it comes back, not a second time", async () => {
-    await jobEvents.ensureStarted();
     const job = randomUUID();
     const node = randomUUID();
-    const seen: JobEvent[] = [];
-    const unsubscribe = await jobEvents.subscribe((e) => {
-      if (e.id === job) seen.push(e);
-    });
+    const { seen, unsubscribe } = await watch(job);
     try {
       const assigned: JobEvent = { id: job, state: "assigned", node_id: node };
       jobEvents.deliverLocal(assigned);
@@ -113,12 +119,8 @@ describe("jobEvents.deliverLocal", () => {
   });
 
   it("delivers an event once when its NOTIFY is read before the committing call delivers it locally", async () => {
-    await jobEvents.ensureStarted();
     const job = randomUUID();
-    const seen: JobEvent[] = [];
-    const unsubscribe = await jobEvents.subscribe((e) => {
-      if (e.id === job) seen.push(e);
-    });
+    const { seen, unsubscribe } = await watch(job);
     try {
       const queued: JobEvent = { id: job, state: "queued", node_id: null };
       // The commit's NOTIFY is handled first (the LISTEN socket read before the query's answer).
@@ -141,12 +143,8 @@ describe("jobEvents.deliverLocal", () => {
   });
 
   it("delivers nothing from inside a transaction: nothing is committed yet, and its NOTIFY comes at the commit", async () => {
-    await jobEvents.ensureStarted();
     const job = randomUUID();
-    const seen: JobEvent[] = [];
-    const unsubscribe = await jobEvents.subscribe((e) => {
-      if (e.id === job) seen.push(e);
-    });
+    const { seen, unsubscribe } = await watch(job);
     try {
       const queued: JobEvent = { id: job, state: "queued", node_id: null };
       await sqlTransactionScope(async (tx) => {
