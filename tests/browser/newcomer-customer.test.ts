@@ -242,17 +242,17 @@ describe("a newcomer's first hour as a customer, on npm start", () => {
         timeout: 240_000,
       });
       const calls = [...stderr.matchAll(/^HTTP (\d{3}) (\S+) (\S+)$/gm)].map((m) => ({ status: Number(m[1]), method: m[2], url: m[3] }));
-      // Eleven calls: models, submit+wait ×2, quote, submit, a multipart submit, balance, usage
-      // CSV, cancel (the metrics scrape left the block: /api/metrics is the operator's, behind
-      // METRICS_TOKEN).
-      expect(calls.length, stderr).toBeGreaterThanOrEqual(11);
+      // Twelve calls: models, a submit and its wait, a synchronous submit, quote, the OCR's
+      // submit and wait, the VAD's submit, a multipart submit, balance, usage CSV, cancel (the
+      // metrics scrape left the block: /api/metrics is the operator's, behind METRICS_TOKEN).
+      expect(calls.length, stderr).toBeGreaterThanOrEqual(12);
       for (const c of calls) {
         // Cancelling a job that already finished is a 409, as the README says.
         if (c.method === "DELETE") expect([200, 409], `${c.method} ${c.url}`).toContain(c.status);
         else expect(c.status, `${c.method} ${c.url}: ${stdout.slice(-2_000)}`).toBeLessThan(300);
       }
-      // Both waits returned finished jobs: the encoder's and the OCR's.
-      expect(stdout.match(/"state":"succeeded"/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+      // The three waits returned finished jobs: the encoder's, the synchronous submit's and the OCR's.
+      expect(stdout.match(/"state":"succeeded"/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
       expect(stdout).toContain("PROOFGRID");
       expect(readFileSync(join(dir, "usage.csv"), "utf8").split("\n")[0]).toContain("charged_tokens");
     } finally {
