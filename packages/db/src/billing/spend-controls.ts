@@ -6,14 +6,27 @@ export interface SpendControlsRow {
   debt: string | null;
   org_cap: string | null;
   key_cap: string | null;
+  /** The organisation's queued jobs, counted up to `queuedLimit` (null when not asked). */
+  queued: number | null;
 }
 
-/** One round trip: the organisation's debt, its monthly cap and its key's (a key of another organisation has none). */
-export async function loadSpendControls(db: Db, opts: { orgId: string; apiKeyId: string | null }): Promise<SpendControlsRow | null> {
+/**
+ * One round trip: the organisation's debt, its monthly cap and its key's (a key of another
+ * organisation has none), and with `queuedLimit` its queued jobs counted up to that (the
+ * submit's backpressure check, read with them).
+ */
+export async function loadSpendControls(
+  db: Db,
+  opts: { orgId: string; apiKeyId: string | null; queuedLimit?: number },
+): Promise<SpendControlsRow | null> {
   const rows = await db.$queryRaw<SpendControlsRow[]>`
     SELECT (SELECT balance FROM ledger_accounts WHERE code = ${orgAccountCode(opts.orgId, "debt")})::text AS debt,
            (SELECT monthly_spend_cap FROM billing_settings WHERE org_id = ${opts.orgId}::uuid)::text AS org_cap,
-           (SELECT monthly_spend_cap FROM api_keys WHERE id = ${opts.apiKeyId}::uuid AND org_id = ${opts.orgId}::uuid)::text AS key_cap`;
+           (SELECT monthly_spend_cap FROM api_keys WHERE id = ${opts.apiKeyId}::uuid AND org_id = ${opts.orgId}::uuid)::text AS key_cap,
+           CASE WHEN ${opts.queuedLimit ?? null}::int IS NULL THEN NULL
+                ELSE (SELECT count(*)::int FROM (
+                        SELECT 1 FROM jobs WHERE org_id = ${opts.orgId}::uuid AND state = 'queued' LIMIT ${opts.queuedLimit ?? 0}
+                      ) q) END AS queued`;
   return rows[0] ?? null;
 }
 

@@ -21,13 +21,20 @@ export interface SpendControls {
   owed: bigint;
   orgCap: bigint | null;
   keyCap: bigint | null;
+  /** The organisation's queued jobs up to the asked limit (null when not asked). */
+  queued: number | null;
 }
 
-/** One round trip on every submit: the debt and both caps. */
-export async function readSpendControls(opts: { orgId: string; apiKeyId?: string | null }): Promise<SpendControls> {
-  const r = await loadSpendControls(sql(), { orgId: opts.orgId, apiKeyId: opts.apiKeyId ?? null });
+/** One round trip on every submit: the debt and both caps, and with `queuedLimit` the organisation's queued jobs (up to it). */
+export async function readSpendControls(opts: { orgId: string; apiKeyId?: string | null; queuedLimit?: number }): Promise<SpendControls> {
+  const r = await loadSpendControls(sql(), { orgId: opts.orgId, apiKeyId: opts.apiKeyId ?? null, queuedLimit: opts.queuedLimit });
   const debt = BigInt(r?.debt ?? 0);
-  return { owed: debt < 0n ? -debt : 0n, orgCap: r?.org_cap ? BigInt(r.org_cap) : null, keyCap: r?.key_cap ? BigInt(r.key_cap) : null };
+  return {
+    owed: debt < 0n ? -debt : 0n,
+    orgCap: r?.org_cap ? BigInt(r.org_cap) : null,
+    keyCap: r?.key_cap ? BigInt(r.key_cap) : null,
+    queued: r?.queued ?? null,
+  };
 }
 
 /**

@@ -68,9 +68,14 @@ export async function queueEstimate(job: { modelId: string; createdAt: Date }): 
  * MAX_QUEUE_WAIT_MS to drain (drainRate). A model no online worker
  * serves yet is accepted and waits (its job view says so).
  */
-export async function assertAdmissible(opts: { orgId: string; modelId: string }): Promise<void> {
+export async function assertAdmissible(opts: {
+  orgId: string;
+  modelId: string;
+  /** The organisation's queued jobs, counted up to ORG_MAX_QUEUED_JOBS, when the caller read them (readSpendControls). */
+  queued?: number | null;
+}): Promise<void> {
   const env = getEnv();
-  const own = await countOrgQueuedJobs(sql(), { orgId: opts.orgId, limit: env.ORG_MAX_QUEUED_JOBS });
+  const own = opts.queued ?? (await countOrgQueuedJobs(sql(), { orgId: opts.orgId, limit: env.ORG_MAX_QUEUED_JOBS }));
   if (own >= env.ORG_MAX_QUEUED_JOBS) {
     throw new AppError(
       "RATE_LIMITED",

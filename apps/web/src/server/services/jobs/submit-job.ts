@@ -135,14 +135,15 @@ async function submitJobOnce(
   const inputHash = hashJson(request.input);
   // Independent reads: one round trip's wait for all, not one each. A catalog model has no royalty.
   // The royalty's refusal waits for the idempotency lookup: a retry of a job that exists gets it.
-  const [, controls, royaltyRead] = await Promise.all([
-    assertAdmissible({ orgId, modelId: model.id }),
-    readSpendControls({ orgId, apiKeyId }),
+  // The organisation's queued jobs (its backpressure check) are read with the spend controls.
+  const [controls, royaltyRead] = await Promise.all([
+    readSpendControls({ orgId, apiKeyId, queuedLimit: getEnv().ORG_MAX_QUEUED_JOBS }),
     jobRoyalty({ orgId, model, maxRoyalty: request.maxRoyalty, listing }).then(
       (royalty) => ({ royalty, refused: null }),
       (refused: unknown) => ({ royalty: null, refused }),
     ),
   ]);
+  await assertAdmissible({ orgId, modelId: model.id, queued: controls.queued });
   await assertNoDebt(orgId, controls.owed);
 
   if (request.idempotencyKey) {
