@@ -203,3 +203,23 @@ describe("one pool for Prisma and raw SQL", () => {
     expect(names).toEqual(Array.from({ length: scopes }, (_, i) => `Busy ${i}`));
   });
 });
+
+describe("named prepared statements", () => {
+  it("prepare each text once per connection, and a statement whose result type a migration changed runs again unnamed", async () => {
+    const pool = getPgPool();
+    await sql().$executeRaw`CREATE TABLE shape (id int PRIMARY KEY)`;
+    await sql().$executeRaw`INSERT INTO shape VALUES (1)`;
+    const read = () => sql().$queryRaw<Record<string, unknown>[]>`SELECT * FROM shape WHERE id = ${1}`;
+    // Every connection of the pool prepares it (the pool hands out its idle ones in turn).
+    const all = await Promise.all(Array.from({ length: pool.options.max }, () => read()));
+    for (const rows of all) expect(rows).toEqual([{ id: 1 }]);
+    const prepared = await sql().$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE 'SELECT * FROM shape%'`;
+    // Named: this connection holds it prepared (an unnamed statement is not listed).
+    expect(prepared[0]?.n).toBe(1);
+    // A migration adds a column: the prepared plan's row type no longer matches the table.
+    await sql().$executeRaw`ALTER TABLE shape ADD COLUMN label text NOT NULL DEFAULT 'new'`;
+    const after = await Promise.all(Array.from({ length: pool.options.max }, () => read()));
+    for (const rows of after) expect(rows).toEqual([{ id: 1, label: "new" }]);
+  });
+});

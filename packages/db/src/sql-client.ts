@@ -17,7 +17,7 @@ const statementNames = new Map<string, string>();
 
 function statementName(text: string): string | undefined {
   const known = statementNames.get(text);
-  if (known !== undefined) return known;
+  if (known !== undefined) return known || undefined;
   if (statementNames.size >= MAX_NAMED_STATEMENTS) return undefined;
   const name = `pg_${createHash("sha256").update(text).digest("base64url").slice(0, 22)}`;
   statementNames.set(text, name);
@@ -37,19 +37,49 @@ function toParam(v: unknown): unknown {
   return v;
 }
 
+/**
+ * A prepared statement whose result's row type changed under it (a migration altered a
+ * column it returns): Postgres refuses it on every connection that prepared it, until the
+ * connection closes (SQLSTATE 0A000, "cached plan must not change result type").
+ */
+function isStalePlan(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e?.code === "0A000" && typeof e.message === "string" && e.message.includes("cached plan must not change result type");
+}
+
 /** Raw SQL over one pg connection or a pool, with Prisma's tagged-template API. */
 export class SqlClient implements Db {
   constructor(private readonly conn: pg.Pool | pg.PoolClient) {}
 
   async $queryRaw<T = unknown>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T> {
-    const res = await this.conn.query(toQuery(strings, values));
+    const res = await this.run(toQuery(strings, values));
     return res.rows as T;
   }
 
   async $executeRaw(strings: TemplateStringsArray, ...values: unknown[]): Promise<number> {
-    const res = await this.conn.query(toQuery(strings, values));
+    const res = await this.run(toQuery(strings, values));
     return res.rowCount ?? 0;
   }
+
+  /**
+   * A statement whose prepared plan went stale runs unnamed from then on in this process, and
+   * again at once when that is safe: on the pool (a transaction's connection is aborted by
+   * the error; its caller's retry runs it unnamed).
+   */
+  private async run(q: { name?: string; text: string; values: unknown[] }): Promise<pg.QueryResult> {
+    try {
+      return await this.conn.query(q);
+    } catch (err) {
+      if (!q.name || !isStalePlan(err)) throw err;
+      statementNames.set(q.text, "");
+      if (!isPool(this.conn)) throw err;
+      return this.conn.query({ text: q.text, values: q.values });
+    }
+  }
+}
+
+function isPool(conn: pg.Pool | pg.PoolClient): conn is pg.Pool {
+  return typeof (conn as pg.Pool).totalCount === "number";
 }
 
 const globalForPool = globalThis as typeof globalThis & { __proofgridPgPool?: { url: string; pool: pg.Pool } };

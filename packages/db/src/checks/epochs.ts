@@ -39,5 +39,8 @@ export async function insertEpoch(db: Db, opts: { row: EpochRow }): Promise<void
 
 /** Closed epochs, newest first, at most `limit`. */
 export async function listEpochRows(db: Db, opts: { limit: number }): Promise<EpochRow[]> {
-  return db.$queryRaw<EpochRow[]>`SELECT * FROM epochs ORDER BY id DESC LIMIT ${opts.limit}`;
+  return db.$queryRaw<EpochRow[]>`
+    SELECT id, starts_at, ends_at, customer_jobs, challenge_jobs, checks_run, passes, mismatches, frauds, slashes,
+           slashed_amount, refunds, reexecuted, recheck_rate, checker_rewards, closed_at
+    FROM epochs ORDER BY id DESC LIMIT ${opts.limit}`;
 }

@@ -4,6 +4,7 @@ import { loadApiKeyForAuth } from "@proofgrid/db/accounts/api-key-auth";
 import { sql } from "@proofgrid/db/sql-client";
 import { db } from "../db.ts";
 import { AppError } from "../errors.ts";
+import { logger } from "../logger.ts";
 import type { Caller } from "./caller.ts";
 import { API_SCOPES, type ApiScope } from "./scopes.ts";
 import { API_KEY_COUNT_PREFIX, API_KEY_WINDOW_MS, judgeApiKeyRequest, refuseBlockedApiKey } from "../http/api-rate-limit.ts";
@@ -104,10 +105,19 @@ export async function authenticateRequest(headers: Headers): Promise<Caller> {
   // in one statement, before anything runs: a request past the key's limit is a 429 that
   // does nothing.
   refuseBlockedApiKey(secretHash);
-  const key = await loadApiKeyForAuth(sql(), { secretHash, countAs: API_KEY_COUNT_PREFIX, windowMs: API_KEY_WINDOW_MS });
+  let key: Awaited<ReturnType<typeof loadApiKeyForAuth>>;
+  try {
+    key = await loadApiKeyForAuth(sql(), { secretHash, count: { countAs: API_KEY_COUNT_PREFIX, windowMs: API_KEY_WINDOW_MS } });
+  } catch (err) {
+    // The count's write refused (a read-only standby, a full disk, a lock or statement
+    // timeout): the request goes through uncounted, as when the limit's store is down — the
+    // limit protects the service; the lookup alone decides who may call.
+    logger.warn({ err: String(err) }, "API rate limit not counted: its store refused the write");
+    key = await loadApiKeyForAuth(sql(), { secretHash });
+  }
   if (!key) throw new AppError("UNAUTHORIZED", "invalid API key");
-  if (key.revoked_at || key.window_points === null) throw new AppError("UNAUTHORIZED", "this API key was revoked");
-  judgeApiKeyRequest(secretHash, key.api_requests_per_minute, key.window_points, key.window_expire);
+  if (key.revoked_at) throw new AppError("UNAUTHORIZED", "this API key was revoked");
+  if (key.window_points !== null) judgeApiKeyRequest(secretHash, key.api_requests_per_minute, key.window_points, key.window_expire);
   // last-used is a hint for the key list; writing it at most once a minute keeps a hot
   // key from turning every request into a row update.
   if (!key.last_used_at || Date.now() - key.last_used_at.getTime() > 60_000) {

@@ -225,6 +225,13 @@ class JobEventHub {
    * matched (false). Unmatched arrivals are forgotten after LOCAL_ECHO_MS (an echo that
    * never came: the LISTEN connection was down; a NOTIFY of another process's event, which
    * has no local twin).
+   *
+   * The limit of matching by key: a NOTIFY with no local twin (another process's, or a commit
+   * of this process's made inside a transaction) would take for its twin a later local event
+   * of the same job, state and node within LOCAL_ECHO_MS, and that event's waiters here would
+   * wake by their polling fallback instead (1 s). The local events are a submit's `queued`
+   * (a new job), the dispatcher's `assigned` (one placer; an offer lapses after 10 s) and a
+   * completion's `succeeded` (once a job), so no such pair is expected.
    */
   private pair(key: string, side: 1 | -1): boolean {
     const now = Date.now();

@@ -127,6 +127,31 @@ describe("per-key rate limits", () => {
     expect(await rows()).toBe(before);
   });
 
+  it("lets a request through uncounted when the count's write is refused, and still refuses a revoked key", async () => {
+    const org4 = await org("write-refused");
+    const good = await createApiKey({ orgId: org4, name: "g", scopes: ["jobs:read"] });
+    const gone = await createApiKey({ orgId: org4, name: "r", scopes: ["jobs:read"] });
+    await sql().$executeRaw`UPDATE api_keys SET revoked_at = now() WHERE id = ${gone.id}::uuid`;
+    // A store that refuses writes (a read-only standby, a full disk): every write to the table fails.
+    await sql().$executeRaw`CREATE FUNCTION refuse_write() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'cannot execute INSERT in a read-only transaction' USING ERRCODE = '25006'; END $$`;
+    await sql()
+      .$executeRaw`CREATE TRIGGER refuse_write BEFORE INSERT OR UPDATE ON rate_limits FOR EACH ROW EXECUTE FUNCTION refuse_write()`;
+    try {
+      const res = await get(good.key);
+      expect(res.status).toBe(200);
+      // Not counted: no RateLimit fields to tell.
+      expect(res.headers.get("ratelimit-limit")).toBeNull();
+      expect((await get(gone.key)).status).toBe(401);
+      expect((await get(`pg_${"B".repeat(12)}_${"c".repeat(43)}`)).status).toBe(401);
+    } finally {
+      await sql().$executeRaw`DROP TRIGGER refuse_write ON rate_limits`;
+      await sql().$executeRaw`DROP FUNCTION refuse_write()`;
+    }
+    // Counted again once the store takes writes.
+    expect((await get(good.key)).headers.get("ratelimit-remaining")).toBe("59999");
+  });
+
   it("refuses a limit that is not a whole number from 1 to 10 000 000, and an unknown organisation", async () => {
     for (const bad of [0, -1, 1.5, 10_000_001, Number.NaN])
       await expect(setOrgApiRateLimit("limited", bad)).rejects.toThrow(/whole number/);

@@ -93,7 +93,7 @@ export function refuseBlockedApiKey(secretHash: string): void {
  * Retry-After). A key that has used its whole limit is refused from memory until its window
  * ends.
  */
-export function judgeApiKeyRequest(secretHash: string, orgLimit: number | null, points: number, expire: bigint | null): void {
+export function judgeApiKeyRequest(secretHash: string, orgLimit: number | null, points: number, expire: bigint | string | null): void {
   const limit = effectiveLimit(orgLimit);
   const msBeforeNext = expire === null ? WINDOW_S * 1000 : Math.max(0, Number(expire) - Date.now());
   if (points >= limit) blocked.set(secretHash, { limit, until: Date.now() + msBeforeNext });

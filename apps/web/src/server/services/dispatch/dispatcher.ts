@@ -282,14 +282,23 @@ export async function runDispatcher(opts: { signal: AbortSignal; dispatcher?: Di
   let dirty = true;
   /** Whether jobs may wait that the last round did not place (unknown before the first). */
   let backlog = true;
-  /** Jobs queued since the last round began (bounded: the events of one round's span). */
-  let queuedSince = new Set<string>();
-  /** The jobs the last round placed: a queued event of one of them that came during that
-   * round is no news. */
-  let lastPlaced: ReadonlySet<string> = new Set();
+  // Whether a job was queued that no round has placed since, for a round that cannot read
+  // the queue (every slot taken). A queued event that comes while a round runs may be of a
+  // job that round read and placed: it is news only if the round did not place it. One that
+  // comes between rounds is always news (a job handed back after its placement, say).
+  /** A round is running. */
+  let inRound = false;
+  /** Jobs whose queued event came while the running round ran (bounded: one round's span). */
+  let queuedDuring = new Set<string>();
+  /** A queued event since the last round ended (or one during it that it did not place). */
+  let queuedNews = false;
   let wake: (() => void) | undefined;
   const unsubscribe = await jobEvents.subscribe((e) => {
-    if (e.state === "queued" && queuedSince.size < 100_000) queuedSince.add(e.id);
+    if (e.state === "queued") {
+      if (!inRound) queuedNews = true;
+      else if (queuedDuring.size < 100_000) queuedDuring.add(e.id);
+      else queuedNews = true;
+    }
     // Our own offers need no round; running jobs take no new slot. A slot that frees (a job
     // ended) needs one only while jobs wait: after a round that placed the whole queue, a
     // quiet network's completions cost no round (issue 15; a job queued since always wakes
@@ -304,25 +313,31 @@ export async function runDispatcher(opts: { signal: AbortSignal; dispatcher?: Di
     while (!opts.signal.aborted) {
       if (dirty) {
         dirty = false;
-        const news = [...queuedSince].some((id) => !lastPlaced.has(id));
-        queuedSince = new Set();
+        const news = queuedNews;
+        queuedNews = false;
+        inRound = true;
         try {
           const r = await dispatcher.tick(opts.signal);
           failures = 0;
           // Every slot taken, the queue unread: jobs wait if they did before, or if one was
-          // queued since the last round and not placed by it (a job's queued event that
-          // comes during the round that placed it costs no round more when its slot frees).
+          // queued that no round has placed since (a job's queued event that comes during
+          // the round that placed it costs no round more when its slot frees).
           backlog = r.backlog ?? (backlog || news);
-          lastPlaced = new Set(r.placedIds);
+          const placed = new Set(r.placedIds);
+          for (const id of queuedDuring) if (!placed.has(id)) queuedNews = true;
           // Placed everything it could and more may be placeable (look-ahead was full): go again.
           if (r.placed > 0 && r.queued > r.placed) dirty = true;
         } catch (err) {
           failures++;
           dirty = true;
           backlog = true;
+          queuedNews = true;
           logger.error({ err, failures }, "dispatch round failed");
           await sleep(Math.min(env.DISPATCH_INTERVAL_MS * 2 ** failures, 30_000), opts.signal);
           continue;
+        } finally {
+          inRound = false;
+          queuedDuring = new Set();
         }
       }
       if (dirty) continue;

@@ -99,8 +99,9 @@ describe("runDispatcher with every slot taken", () => {
       jobEvents.deliverLocal({ id: first, state: "succeeded", node_id: node });
       await settle();
       expect(rounds).toBe(2);
-      // Another job is queued while every slot is taken: it waits...
-      jobEvents.deliverLocal({ id: randomUUID(), state: "queued", node_id: null });
+      // The job is handed back (its worker shut down): queued again between rounds, so news
+      // although round 1 placed it. Every slot is taken: it waits...
+      jobEvents.deliverLocal({ id: first, state: "queued", node_id: null });
       await expect.poll(() => rounds).toBe(3);
       // ...so the slot that frees is worth a round, which places it.
       jobEvents.deliverLocal({ id: randomUUID(), state: "succeeded", node_id: node });

@@ -8,6 +8,7 @@ import { submitJobIdempotently, ZSubmitJobRequest } from "~/server/services/jobs
 import { methodsNotAllowed } from "~/server/http/api-fallback";
 import { submitWait } from "~/server/http/prefer-wait";
 import { waitForJob } from "~/server/services/jobs/get-job";
+import { logger } from "~/server/logger";
 
 export const dynamic = "force-dynamic";
 
@@ -30,9 +31,20 @@ export const POST = handle(async (req) => {
   if (!wait) return json(res.body, { status: res.status });
   // A synchronous submit: the answer waits for the job (as GET ?wait= does), one request
   // instead of two. A job just created is queued, so its wait starts without a read; a
-  // replayed answer's job may have ended since, so that one is read first.
+  // replayed answer's job (or an older job its key named) may have ended since, so that
+  // one is read first.
   const { inputAdjustments } = res.body;
-  const job = await waitForJob({ orgId: caller.orgId, jobId: res.body.id, waitMs: wait.waitMs, signal: req.signal, fresh: !res.replayed });
+  const fresh = !res.replayed && res.body.state === "queued";
+  let job: Awaited<ReturnType<typeof waitForJob>>;
+  try {
+    job = await waitForJob({ orgId: caller.orgId, jobId: res.body.id, waitMs: wait.waitMs, signal: req.signal, fresh });
+  } catch (err) {
+    // The job exists and its price is held: a failed wait must not answer an error, which a
+    // client without an idempotency key would retry into a second job. It gets the job as
+    // submitted, to fetch later.
+    logger.warn({ err, jobId: res.body.id }, "synchronous submit: the wait failed; answering the job as submitted");
+    return json(res.body, { status: res.status });
+  }
   return json(inputAdjustments ? { ...job, inputAdjustments } : job, {
     status: res.status,
     headers: wait.applied ? { "preference-applied": wait.applied, vary: "Prefer" } : {},
