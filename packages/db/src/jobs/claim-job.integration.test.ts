@@ -131,6 +131,58 @@ describe("claimJob (FOR UPDATE SKIP LOCKED)", () => {
     expect(await claimJob(t.prisma, { nodeId: nodes[0]!, modelIds: [MODEL], leaseMs: 1 })).toBeNull();
   });
 
+  it("an assignment with claim is leased in the placing statement, as a claim would lease it; one out of attempts or no longer queued is not", async () => {
+    await t.prisma.job.deleteMany();
+    const [fresh, spent, gone] = (await insertJobs(3)) as [string, string, string];
+    await t.prisma.job.update({ where: { id: spent }, data: { attempt: 3, maxAttempts: 3 } });
+    await t.prisma.job.update({ where: { id: gone }, data: { state: "canceled" } });
+    const before = Date.now();
+    const done = await assignJobs(
+      t.prisma,
+      [fresh, spent, gone].map((jobId) => ({
+        jobId,
+        nodeId: nodes[0]!,
+        unitPrice: 7n,
+        placement: { via: "test" },
+        reservationId: null,
+        claim: true,
+      })),
+      { offerMs: 60_000, leaseMs: 5_000 },
+    );
+    // The canceled job is left alone; the spent one is offered (and its claim will refuse it).
+    expect(done.map((d) => d.id).sort()).toEqual([fresh, spent].sort());
+    const leased = done.find((d) => d.id === fresh)?.claimed;
+    expect(leased).toMatchObject({ id: fresh, attempt: 1, modelId: MODEL, orgId, input: { i: 0 } });
+    expect(done.find((d) => d.id === spent)?.claimed).toBeNull();
+    const rows = await t.prisma.job.findMany({
+      where: { id: { in: [fresh, spent, gone] } },
+      select: {
+        id: true,
+        state: true,
+        attempt: true,
+        nodeId: true,
+        unitPrice: true,
+        leaseExpiresAt: true,
+        startedAt: true,
+        assignedAt: true,
+      },
+    });
+    const row = (id: string) => rows.find((r) => r.id === id)!;
+    expect(row(fresh)).toMatchObject({ state: "running", attempt: 1, nodeId: nodes[0], unitPrice: 7n });
+    expect(row(fresh).leaseExpiresAt?.getTime()).toBe(leased?.leaseExpiresAt.getTime());
+    // The lease runs LEASE ms from the statement, not the offer's 60 s.
+    expect(row(fresh).leaseExpiresAt!.getTime() - row(fresh).startedAt!.getTime()).toBe(5_000);
+    expect(row(fresh).startedAt!.getTime()).toBeGreaterThanOrEqual(before - 1_000);
+    expect(row(spent)).toMatchObject({ state: "assigned", attempt: 3, nodeId: nodes[0], startedAt: null });
+    expect(row(gone)).toMatchObject({ state: "canceled", nodeId: null });
+    expect(await t.prisma.jobAttempt.findMany({ select: { jobId: true, attempt: true, nodeId: true } })).toEqual([
+      { jobId: fresh, attempt: 1, nodeId: nodes[0] },
+    ]);
+    // Leased, not offered: no other claim takes it, and its holder renews it at attempt 1.
+    expect(await claimJob(t.prisma, { nodeId: nodes[0]!, modelIds: [MODEL], leaseMs: 1 })).toBeNull();
+    expect(await renewLease(t.prisma, { jobId: fresh, nodeId: nodes[0]!, attempt: 1, leaseMs: 5_000 })).toBeTruthy();
+  });
+
   it("a new leader's grace lengthens expired leases and offers, never shortens one, and the sweep then leaves them", async () => {
     await t.prisma.job.deleteMany();
     const [expired, long, offered] = (await insertJobs(3)) as [string, string, string];

@@ -191,6 +191,7 @@ export function jobRow(id: string) {
       nodeId: true,
       leaseExpiresAt: true,
       startedAt: true,
+      assignedAt: true,
       price: true,
       error: true,
       orgId: true,

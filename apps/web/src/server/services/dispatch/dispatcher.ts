@@ -1,4 +1,4 @@
-import { type Assignment, assignJobs } from "@proofgrid/db/jobs";
+import { type AssignedJob, type Assignment, assignJobs } from "@proofgrid/db/jobs";
 import { sql } from "@proofgrid/db/sql-client";
 import { type Decision, FairShare, type Job, linearScan, MAX_MODELS_PER_WORKER, placeJob, WorkerIndex } from "@proofgrid/indexer";
 import { getEnv } from "../../env.ts";
@@ -8,6 +8,7 @@ import { logger } from "../../logger.ts";
 import { sleep } from "../../sleep.ts";
 import { loadNetwork, loadQueued, type NetworkWorker, type QueuedJob } from "./network.ts";
 import { DecayingCounts } from "./decaying-counts.ts";
+import { type IdleLessee, takeIdleLessee } from "../nodes/idle-lessees.ts";
 
 /** Queued jobs read per organisation per round: the fair scheduler's look-ahead. */
 const QUEUE_WINDOW_PER_ORG = 256;
@@ -159,8 +160,10 @@ export class Dispatcher {
     }
 
     const assignments: Assignment[] = [];
+    const jobOf = new Map<string, QueuedJob>();
     const take = (job: QueuedJob, worker: NetworkWorker, placement: Placement, unitPrice: bigint) => {
       assignments.push({ jobId: job.id, nodeId: worker.id, unitPrice, placement, reservationId: placement.reservationId });
+      jobOf.set(job.id, job);
       worker.freeSlots--;
       worker.selections++;
       this.#selections.add(worker.id, now);
@@ -245,14 +248,52 @@ export class Dispatcher {
     // A leader that lost its lock while the round read and placed offers nothing: another
     // may lead by now (it would place from its own reads).
     if (signal?.aborted) return { placed: 0, placedIds: [], queued, workers: workers.length, backlog: true };
-    const assigned = await assignJobs(sql(), assignments, { offerMs: env.DISPATCH_OFFER_MS });
+    // A job placed on a node with a lease long-poll waiting in this process is leased to it in
+    // the placing statement (what its claim would check, checked here; the round's read of
+    // the node's standing stands for the lease gate's).
+    const lessees = new Map<string, IdleLessee>();
+    for (const a of assignments) {
+      const job = jobOf.get(a.jobId);
+      if (!job) continue;
+      const lessee = takeIdleLessee(a.nodeId, (l) => claimable(job, l));
+      if (!lessee) continue;
+      lessees.set(a.jobId, lessee);
+      a.claim = true;
+    }
+    let done: AssignedJob[] = [];
+    try {
+      done = await assignJobs(sql(), assignments, { offerMs: env.DISPATCH_OFFER_MS, leaseMs: env.LEASE_DURATION_MS });
+    } finally {
+      // Committed (or failed): the long-polls taken get their job, or null and look again.
+      for (const d of done) {
+        if (!d.claimed) continue;
+        lessees.get(d.id)?.hand(d.claimed);
+        lessees.delete(d.id);
+      }
+      for (const l of lessees.values()) l.hand(null);
+    }
     // Committed: the long-polls of the chosen workers in this process wake now (the others
     // by NOTIFY).
     const nodeOf = new Map(assignments.map((a) => [a.jobId, a.nodeId]));
-    for (const id of assigned) jobEvents.deliverLocal({ id, state: "assigned", node_id: nodeOf.get(id) ?? null });
-    if (assigned.length > 0) logger.debug({ placed: assigned.length, queued, workers: workers.length }, "dispatch round");
+    for (const d of done)
+      jobEvents.deliverLocal({ id: d.id, state: d.claimed ? "running" : "assigned", node_id: nodeOf.get(d.id) ?? null });
+    const assigned = done.map((d) => d.id);
+    if (assigned.length > 0)
+      logger.debug(
+        { placed: assigned.length, leased: done.filter((d) => d.claimed).length, queued, workers: workers.length },
+        "dispatch round",
+      );
     return { placed: assigned.length, placedIds: assigned, queued, workers: workers.length, backlog: full || queued > assigned.length };
   }
+}
+
+/** What a claim checks (claimJob), for a job leased to an idle long-poll directly: the node
+ * runs the job's model, and a node on pinned-only (quarantined, disputed, over its exposure
+ * limit when it last looked) gets only the challenges pinned to it. */
+function claimable(job: QueuedJob, l: IdleLessee): boolean {
+  const pinnedOk = job.pinnedNodeId === l.node.id || (job.pinnedNodeId === null && !l.pinnedOnly);
+  const runs = l.node.models.includes(job.modelId) || (job.custom && l.node.acceptsCustomModels);
+  return pinnedOk && runs;
 }
 
 function placementOf(job: QueuedJob, w: NetworkWorker, via: Placement["via"], d: Decision | null, reservationId: string | null): Placement {

@@ -18,6 +18,7 @@ import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { cancelJob } from "../jobs/cancel-job.ts";
 import { sweepLeases } from "../jobs/sweep-leases.ts";
 import { nodeHeldCode } from "../verification/exposure.ts";
+import { idleLesseeCount } from "./idle-lessees.ts";
 import { leaseJob } from "./lease-job.ts";
 
 // The lease path against a real Postgres: the dispatcher offers a job to one worker, that
@@ -30,7 +31,14 @@ const LEASE_MS = 1_000;
 
 setupServiceDatabase({
   name: "lease",
-  env: { LEASE_DURATION_MS: String(LEASE_MS), POR_STAKE_REQUIRED: "0", POR_CHALLENGES: "0", PRICE_PER_CU_BASE_UNITS: "50000" },
+  env: {
+    LEASE_DURATION_MS: String(LEASE_MS),
+    POR_STAKE_REQUIRED: "0",
+    POR_CHALLENGES: "0",
+    PRICE_PER_CU_BASE_UNITS: "50000",
+    // A waiting long-poll looks again only after this: it stays idle while a test places.
+    JOB_POLL_FALLBACK_MS: "30000",
+  },
 });
 
 const market = setupEncoderMarket();
@@ -43,6 +51,14 @@ async function money(w: TestWorker) {
   const codes = [orgAccountCode(market.customer, "available"), orgAccountCode(market.customer, "held"), nodeHeldCode(w.identity.id)];
   const b = await getBalances(sql(), codes);
   return codes.map((c) => b.get(c) ?? 0n);
+}
+
+/** Until `n` lease long-polls of this process wait idle. */
+async function untilIdle(n: number): Promise<void> {
+  for (let i = 0; idleLesseeCount() !== n; i++) {
+    if (i > 500) throw new Error(`${idleLesseeCount()} idle long-polls, not ${n}`);
+    await sleep(10);
+  }
 }
 
 /** Waits out the job's lease (as a dead worker would) and runs the sweeper. */
@@ -81,6 +97,44 @@ describe("leaseJob", () => {
     // Leased once: the node's other slot finds nothing, and the attempt stays 1.
     expect(await lease(w)).toBeNull();
     expect(await jobRow(id)).toMatchObject({ state: "running", attempt: 1 });
+  });
+
+  it("leases a job to the node's waiting long-poll in the statement that places it, as its claim would", async () => {
+    const w = await market.worker({ maxConcurrency: 2 });
+    const waiting = leaseJob({ node: w.identity, waitMs: 20_000 });
+    await untilIdle(1);
+    const id = await market.submit("straight to you");
+    expect(await dispatch()).toBe(1);
+    const leased = await waiting;
+    expect(leased).toMatchObject({ jobId: id, attempt: 1, modelSlug: ENCODER, input: { text: "straight to you" }, leaseMs: LEASE_MS });
+    expect(idleLesseeCount()).toBe(0);
+    const row = await jobRow(id);
+    expect(row).toMatchObject({ state: "running", attempt: 1, nodeId: w.identity.id });
+    expect(row.attempts).toEqual([{ attempt: 1, nodeId: w.identity.id, outcome: "leased" }]);
+    // Placed and leased at one instant (one statement, to the microsecond), the lease LEASE_MS from it.
+    const [same] = await sql().$queryRaw<{ same: boolean }[]>`SELECT started_at = assigned_at AS same FROM jobs WHERE id = ${id}::uuid`;
+    expect(same?.same).toBe(true);
+    expect((row.leaseExpiresAt?.getTime() ?? 0) - (row.startedAt?.getTime() ?? 0)).toBe(LEASE_MS);
+    // Leased once: the node's other slot finds nothing; its holder completes it and is paid once.
+    expect(await lease(w)).toBeNull();
+    expect((await completeAs(w, { id, attempt: 1 }, encoderOutput(1))).status).toBe("accepted");
+    expect(await transfersOf(id)).toEqual(["hold", "settle"]);
+  });
+
+  it("offers the second job of a round to a node with one long-poll waiting, and a wait that ends leaves no trace", async () => {
+    const w = await market.worker({ maxConcurrency: 2 });
+    const waiting = leaseJob({ node: w.identity, waitMs: 20_000 });
+    await untilIdle(1);
+    const ids = [await market.submit("one"), await market.submit("two")];
+    expect(await dispatch()).toBe(2);
+    const first = await waiting;
+    expect(first?.jobId).toBe(ids[0]);
+    expect(await jobRow(ids[1] as string)).toMatchObject({ state: "assigned", nodeId: w.identity.id, attempt: 0 });
+    expect((await lease(w))?.jobId).toBe(ids[1]);
+    // A long-poll that waits out its time is no longer idle: nothing is leased to a request gone.
+    expect(await leaseJob({ node: w.identity, waitMs: 150 })).toBeNull();
+    expect(idleLesseeCount()).toBe(0);
+    for (const id of ids) await cancelJob({ orgId: market.customer, jobId: id });
   });
 
   it("never gives one job to two of a node's slots leasing at the same time", async () => {

@@ -1,4 +1,4 @@
-import { claimJob } from "@proofgrid/db/jobs";
+import { type ClaimedJob, claimJob } from "@proofgrid/db/jobs";
 import { LRUCache } from "lru-cache";
 import { isCustomModelSlug, type LeasedJob } from "@proofgrid/por";
 import { sql } from "@proofgrid/db/sql-client";
@@ -9,6 +9,7 @@ import { jobEvents } from "../../events/job-events.ts";
 import { observeLeaseLatency } from "../../metrics.ts";
 import type { NodeIdentity } from "./authenticate-node.ts";
 import { failJob } from "./fail-job.ts";
+import { type IdleWait, waitIdle } from "./idle-lessees.ts";
 import { nodeLeaseStanding } from "../verification/exposure.ts";
 import { loadCustomModelRun } from "../models/custom-model-run.ts";
 
@@ -42,7 +43,8 @@ async function modelSlug(id: string): Promise<string> {
 /**
  * Long-poll lease: claim a job the indexer assigned to this node at once, or wait for a
  * `proofgrid_jobs` NOTIFY (a job was assigned to it), re-checking at the polling-fallback period in case a wake-up
- * was missed. Returns null when the wait ends with nothing to run.
+ * was missed. While it waits, the dispatcher leading in this process may lease it a job
+ * directly (idle-lessees.ts). Returns null when the wait ends with nothing to run.
  */
 export async function leaseJob(opts: { node: NodeIdentity; waitMs: number; signal?: AbortSignal }): Promise<LeasedJob | null> {
   const env = getEnv();
@@ -54,27 +56,42 @@ export async function leaseJob(opts: { node: NodeIdentity; waitMs: number; signa
   for (;;) {
     // Listening before the claim: an assignment made while it runs wakes the wait below.
     const assigned = jobEvents.arm({ on: { nodeId: opts.node.id }, filter: (e) => e.state === "assigned", signal: opts.signal });
+    let idle: IdleWait | undefined;
     try {
-      const leased = await tryLease(opts.node, opts.signal);
-      if (leased !== undefined) return leased;
+      const tried = await tryLease(opts.node, opts.signal);
+      if (tried.job !== undefined) return tried.job;
       const left = deadline - Date.now();
       if (left <= 0 || opts.signal?.aborted) return null;
-      await assigned.wait(Math.min(left, env.JOB_POLL_FALLBACK_MS));
+      // Idle: the dispatcher (leading in this process) may lease a job straight to this wait.
+      idle = waitIdle(opts.node, tried.pinnedOnly);
+      await Promise.race([assigned.wait(Math.min(left, env.JOB_POLL_FALLBACK_MS)), idle.handed]);
+      if (!idle.leave()) {
+        // Taken: the dispatcher's statement is running; its answer comes with it.
+        const job = await idle.handed;
+        if (job) return await leased(opts.node, job, opts.signal);
+      }
     } finally {
       assigned.cancel();
+      idle?.leave();
     }
   }
 }
 
-/** One claim: the job leased, null when the caller hung up meanwhile, undefined when there was none. */
-async function tryLease(node: NodeIdentity, signal: AbortSignal | undefined): Promise<LeasedJob | null | undefined> {
+/**
+ * One claim: the job leased (null when the caller hung up meanwhile), or undefined when there
+ * was none, with the lease gate's answer.
+ */
+async function tryLease(
+  node: NodeIdentity,
+  signal: AbortSignal | undefined,
+): Promise<{ job: LeasedJob | null | undefined; pinnedOnly: boolean }> {
   const env = getEnv();
   // The indexer (services/dispatch) has already chosen this node for the jobs it may claim;
   // the penalty ladder's allocation probability is applied there.
   const { pinnedOnly, offered } = await leaseGate(node);
   // Nothing offered to it (a lease's first look, most often): no claim to try. An offer made
   // since the gate's read wakes the long-poll, armed before it (leaseJob).
-  if (!offered) return undefined;
+  if (!offered) return { job: undefined, pinnedOnly };
   const job = await claimJob(sql(), {
     nodeId: node.id,
     modelIds: node.models,
@@ -82,7 +99,12 @@ async function tryLease(node: NodeIdentity, signal: AbortSignal | undefined): Pr
     leaseMs: env.LEASE_DURATION_MS,
     pinnedOnly,
   });
-  if (!job) return undefined;
+  return { job: job ? await leased(node, job, signal) : undefined, pinnedOnly };
+}
+
+/** The lease reply for a job claimed for this long-poll (by its claim or by the dispatcher); null when the caller hung up meanwhile. */
+async function leased(node: NodeIdentity, job: ClaimedJob, signal: AbortSignal | undefined): Promise<LeasedJob | null> {
+  const env = getEnv();
   if (signal?.aborted) {
     // The worker hung up (shutting down) while we claimed: hand the job straight back
     // instead of leaving it to wait out a lease nobody holds.
