@@ -1,4 +1,6 @@
 import type { Db } from "../db-types.ts";
+import { queryFragment, sqlFragment } from "../sql-fragment.ts";
+import { DISPUTE } from "../stakes/node-exposures.ts";
 import type { ClaimedJob } from "./claim-job.ts";
 
 export interface Assignment {
@@ -14,7 +16,9 @@ export interface Assignment {
    * Lease the job to the node in this statement instead of offering it: one of the node's
    * lease long-polls waits with nothing to claim, and the caller checked what a claim checks
    * (the node runs the job's model; a node on pinned-only gets only its own challenges).
-   * A job out of attempts is offered as usual and the claim refuses it.
+   * The statement checks again what the lease gate would: a customer's job goes to a node
+   * quarantined or with an open dispute since the caller's read (or out of attempts) as a
+   * plain offer, which its claim then refuses.
    */
   claim?: boolean;
 }
@@ -44,7 +48,7 @@ export async function assignJobs(
 ): Promise<AssignedJob[]> {
   if (assignments.length === 0) return [];
   const leaseMs = opts.leaseMs ?? opts.offerMs;
-  const rows = await db.$queryRaw<
+  const rows = await queryFragment<
     {
       id: string;
       state: string;
@@ -55,9 +59,12 @@ export async function assignJobs(
       created_at: Date;
       input: unknown;
     }[]
-  >`
+  >(
+    db,
+    sqlFragment`
     WITH a AS (
-      SELECT a.*, a.claim AND j.attempt < j.max_attempts AS lease
+      SELECT a.*, a.claim AND j.attempt < j.max_attempts
+        AND (j.pinned_node_id = a.node_id OR (n.status <> 'quarantined' AND NOT ${DISPUTE})) AS lease
       FROM unnest(
         ${assignments.map((a) => a.jobId)}::uuid[],
         ${assignments.map((a) => a.nodeId)}::uuid[],
@@ -67,6 +74,7 @@ export async function assignJobs(
         ${assignments.map((a) => a.claim === true)}::boolean[]
       ) AS a(job_id, node_id, unit_price, placement, reservation_id, claim)
       JOIN jobs j ON j.id = a.job_id
+      JOIN nodes n ON n.id = a.node_id
     ), done AS (
       UPDATE jobs j
       SET state = CASE WHEN a.lease THEN 'running'::"JobState" ELSE 'assigned'::"JobState" END,
@@ -84,7 +92,8 @@ export async function assignJobs(
       SELECT id, attempt, node_id FROM done WHERE state = 'running'
     )
     SELECT d.id, d.state, d.attempt, d.model_id, d.org_id, d.lease_expires_at, d.created_at, p.input
-    FROM done d LEFT JOIN job_payloads p ON d.state = 'running' AND p.job_id = d.id`;
+    FROM done d LEFT JOIN job_payloads p ON d.state = 'running' AND p.job_id = d.id`,
+  );
   return rows.map((r) => ({
     id: r.id,
     claimed:

@@ -14,7 +14,8 @@ const IN_FLIGHT = sqlFragment`coalesce((SELECT sum(least(j.price - j.royalty, CA
                 FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running') AND j.pinned_node_id IS NULL),
                0)::bigint`;
 const HELD = sqlFragment`coalesce((SELECT sum(h.charge) FROM held_earnings h WHERE h.node_id = n.id AND h.state = 'held'), 0)::bigint`;
-const DISPUTE = sqlFragment`EXISTS (SELECT 1 FROM checks c
+/** Whether node `n` has an open dispute about one of its results (no customer jobs until it is settled). */
+export const DISPUTE = sqlFragment`EXISTS (SELECT 1 FROM checks c
               WHERE c.subject_node_id = n.id AND c.kind = 'dispute' AND c.status IN ('queued', 'leased'))`;
 
 /** One worker node with what the exposure rules read. A ledger account that does not exist yet reads null. */

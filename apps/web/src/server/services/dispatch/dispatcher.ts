@@ -275,8 +275,8 @@ export class Dispatcher {
     // Committed: the long-polls of the chosen workers in this process wake now (the others
     // by NOTIFY).
     const nodeOf = new Map(assignments.map((a) => [a.jobId, a.nodeId]));
-    for (const d of done)
-      jobEvents.deliverLocal({ id: d.id, state: d.claimed ? "running" : "assigned", node_id: nodeOf.get(d.id) ?? null });
+    // (A job leased here needs none: its long-poll has it, and nothing waits for `running`.)
+    for (const d of done) if (!d.claimed) jobEvents.deliverLocal({ id: d.id, state: "assigned", node_id: nodeOf.get(d.id) ?? null });
     const assigned = done.map((d) => d.id);
     if (assigned.length > 0)
       logger.debug(

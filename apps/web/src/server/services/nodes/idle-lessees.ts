@@ -27,7 +27,13 @@ export interface IdleWait {
 interface Entry {
   readonly lessee: IdleLessee;
   taken: boolean;
+  /** The wait's end (epoch ms) and its request's hang-up: a wait about to end is not taken. */
+  readonly until: number;
+  readonly signal: AbortSignal | undefined;
 }
+
+/** A wait that ends sooner than this is left to end: the statement would answer after it. */
+const MIN_TAKE_LEFT_MS = 50;
 
 // Bound: one entry per open lease long-poll (each leaves when its wait ends), so their number
 // is that of concurrent requests, which the server bounds. On globalThis: the dispatcher and
@@ -42,13 +48,13 @@ function remove(nodeId: string, entry: Entry): void {
   if (set?.size === 0) idle.delete(nodeId);
 }
 
-/** Joins the idle; `leave()` when the wait ends, whatever ended it. */
-export function waitIdle(node: NodeIdentity, pinnedOnly: boolean): IdleWait {
+/** Joins the idle until `until` (epoch ms) at most; `leave()` when the wait ends, whatever ended it. */
+export function waitIdle(node: NodeIdentity, pinnedOnly: boolean, wait: { until: number; signal?: AbortSignal }): IdleWait {
   let resolve!: (job: ClaimedJob | null) => void;
   const handed = new Promise<ClaimedJob | null>((r) => {
     resolve = r;
   });
-  const entry: Entry = { lessee: { node, pinnedOnly, hand: (job) => resolve(job) }, taken: false };
+  const entry: Entry = { lessee: { node, pinnedOnly, hand: (job) => resolve(job) }, taken: false, until: wait.until, signal: wait.signal };
   const set = idle.get(node.id) ?? new Set<Entry>();
   idle.set(node.id, set);
   set.add(entry);
@@ -69,7 +75,11 @@ export function waitIdle(node: NodeIdentity, pinnedOnly: boolean): IdleWait {
 export function takeIdleLessee(nodeId: string, fits: (l: IdleLessee) => boolean): IdleLessee | undefined {
   const set = idle.get(nodeId);
   if (!set) return undefined;
+  const now = Date.now();
   for (const entry of set) {
+    // Hung up, or its wait ends before the statement would answer: its request is (nearly)
+    // gone, and a job leased to it would only be handed back.
+    if (entry.signal?.aborted || entry.until - now < MIN_TAKE_LEFT_MS) continue;
     if (!fits(entry.lessee)) continue;
     entry.taken = true;
     remove(nodeId, entry);

@@ -3,6 +3,7 @@ import { checkLedger, getBalances, orgAccountCode } from "@proofgrid/db/ledger";
 import { sql } from "@proofgrid/db/sql-client";
 import type { LeasedJob } from "@proofgrid/por";
 import { describe, expect, it } from "vitest";
+import { db } from "../../db.ts";
 import {
   completeAs,
   ENCODER,
@@ -135,6 +136,50 @@ describe("leaseJob", () => {
     expect(await leaseJob({ node: w.identity, waitMs: 150 })).toBeNull();
     expect(idleLesseeCount()).toBe(0);
     for (const id of ids) await cancelJob({ orgId: market.customer, jobId: id });
+  });
+
+  it("hands back a job leased to a long-poll whose worker hung up while the placing statement ran", async () => {
+    const w = await market.worker();
+    const hangUp = new AbortController();
+    const waiting = leaseJob({ node: w.identity, waitMs: 20_000, signal: hangUp.signal });
+    await untilIdle(1);
+    const id = await market.submit("nobody home");
+    // The job's row held by another transaction: the placing statement waits on it.
+    let unlock!: () => void;
+    const locked = new Promise<void>((r) => {
+      unlock = r;
+    });
+    let lockTaken!: () => void;
+    const taken = new Promise<void>((r) => {
+      lockTaken = r;
+    });
+    const holder = db().$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM jobs WHERE id = ${id}::uuid FOR UPDATE`;
+        lockTaken();
+        await locked;
+      },
+      { timeout: 20_000 },
+    );
+    await taken;
+    const round = dispatch();
+    // The round took the waiting long-poll (it is no longer idle) and waits on the row.
+    for (let i = 0; idleLesseeCount() !== 0; i++) {
+      if (i > 500) throw new Error("the round never took the long-poll");
+      await sleep(10);
+    }
+    hangUp.abort();
+    unlock();
+    await holder;
+    expect(await round).toBe(1);
+    expect(await waiting).toBeNull();
+    // Leased to the gone request, then handed straight back: queued again, its attempt released.
+    expect(await jobRow(id)).toMatchObject({
+      state: "queued",
+      nodeId: null,
+      attempts: [{ attempt: 1, nodeId: w.identity.id, outcome: "released" }],
+    });
+    await cancelJob({ orgId: market.customer, jobId: id });
   });
 
   it("never gives one job to two of a node's slots leasing at the same time", async () => {

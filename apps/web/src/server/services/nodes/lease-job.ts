@@ -63,8 +63,9 @@ export async function leaseJob(opts: { node: NodeIdentity; waitMs: number; signa
       const left = deadline - Date.now();
       if (left <= 0 || opts.signal?.aborted) return null;
       // Idle: the dispatcher (leading in this process) may lease a job straight to this wait.
-      idle = waitIdle(opts.node, tried.pinnedOnly);
-      await Promise.race([assigned.wait(Math.min(left, env.JOB_POLL_FALLBACK_MS)), idle.handed]);
+      const waitMs = Math.min(left, env.JOB_POLL_FALLBACK_MS);
+      idle = waitIdle(opts.node, tried.pinnedOnly, { until: Date.now() + waitMs, signal: opts.signal });
+      await Promise.race([assigned.wait(waitMs), idle.handed]);
       if (!idle.leave()) {
         // Taken: the dispatcher's statement is running; its answer comes with it.
         const job = await idle.handed;
@@ -112,10 +113,18 @@ async function leased(node: NodeIdentity, job: ClaimedJob, signal: AbortSignal |
     return null;
   }
   observeLeaseLatency(Date.now() - job.createdAt.getTime());
-  const slug = await modelSlug(job.modelId);
-  // An uploaded model (issue 17): the worker fetches the file by its id and needs the
-  // signature, size and determinism flag the file does not carry.
-  const custom = isCustomModelSlug(slug) ? await loadCustomModelRun(job.modelId) : null;
+  let slug: string;
+  let custom: Awaited<ReturnType<typeof loadCustomModelRun>> | null;
+  try {
+    slug = await modelSlug(job.modelId);
+    // An uploaded model (issue 17): the worker fetches the file by its id and needs the
+    // signature, size and determinism flag the file does not carry.
+    custom = isCustomModelSlug(slug) ? await loadCustomModelRun(job.modelId) : null;
+  } catch (err) {
+    // Leased but not answerable: handed back now rather than left to wait out its lease.
+    await failJob({ node, request: { jobId: job.id, attempt: job.attempt, kind: "release", retryable: true, error: "" } }).catch(() => {});
+    throw err;
+  }
   return {
     jobId: job.id,
     attempt: job.attempt,
