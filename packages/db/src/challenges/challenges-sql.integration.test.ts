@@ -23,7 +23,7 @@ import { insertChallengeJob, insertChallengeJobPayload } from "./challenge-jobs.
 import { loadCustomChallengeModel, loadModelsByIds } from "./challenge-models.ts";
 import { clearRemeasureAfter, loadRegistrationSubjects, loadStandbySubjects } from "./challenge-subjects.ts";
 import { drawRecentCustomerModel } from "./recent-customer-model.ts";
-import { drawTrafficSample, insertTrafficSample, loadTrafficJobs, trimTrafficSamples } from "./traffic-samples.ts";
+import { drawTrafficSample, insertTrafficSamples, loadTrafficJobs, trimTrafficSamples } from "./traffic-samples.ts";
 import { hasCustomerLeaseAfter, loadLeaseHistory, loadWorkerLeasesSince } from "./worker-leases.ts";
 
 // Each statement of the challenges domain against the real schema, on the pg client the services use.
@@ -191,8 +191,8 @@ describe("challenges SQL", () => {
         provider,
       },
     ]);
-    await insertTrafficSample(db, { modelId: MODEL, jobId: job, shape: { kind: "embedding", lengths: [5] } });
-    await insertTrafficSample(db, { modelId: MODEL, jobId: job, shape: { kind: "embedding", lengths: [6] } });
+    await insertTrafficSamples(db, [{ modelId: MODEL, jobId: job, shape: { kind: "embedding", lengths: [5] } }]);
+    await insertTrafficSamples(db, [{ modelId: MODEL, jobId: job, shape: { kind: "embedding", lengths: [6] } }]);
     expect(await drawTrafficSample(db, { modelId: MODEL })).toEqual({ kind: "embedding", lengths: [5] });
     await trimTrafficSamples(db, { perModel: 0 });
     expect(await drawTrafficSample(db, { modelId: MODEL })).toBeNull();

@@ -34,11 +34,16 @@ export async function loadTrafficJobs(db: Db, opts: LoadTrafficJobsOptions): Pro
     ORDER BY j.finished_at LIMIT ${opts.limit}`;
 }
 
-/** Records a job's input shape; idempotent (one sample per job). */
-export async function insertTrafficSample(db: Db, opts: { modelId: string; jobId: string; shape: unknown }): Promise<void> {
+/** Records jobs' input shapes in one statement; idempotent (one sample per job). */
+export async function insertTrafficSamples(db: Db, samples: readonly { modelId: string; jobId: string; shape: unknown }[]): Promise<void> {
+  if (samples.length === 0) return;
   await db.$executeRaw`
     INSERT INTO traffic_samples (model_id, job_id, sample)
-    VALUES (${opts.modelId}, ${opts.jobId}::uuid, ${JSON.stringify(opts.shape)}::jsonb)
+    SELECT * FROM unnest(
+      ${samples.map((s) => s.modelId)}::text[],
+      ${samples.map((s) => s.jobId)}::uuid[],
+      ${samples.map((s) => JSON.stringify(s.shape))}::jsonb[]
+    )
     ON CONFLICT (job_id) DO NOTHING`;
 }
 

@@ -6,7 +6,7 @@ import {
   takeReplayInput,
   trimChallengeCorpus,
 } from "@proofgrid/db/challenges/challenge-corpus";
-import { drawTrafficSample, insertTrafficSample, loadTrafficJobs, trimTrafficSamples } from "@proofgrid/db/challenges/traffic-samples";
+import { drawTrafficSample, insertTrafficSamples, loadTrafficJobs, trimTrafficSamples } from "@proofgrid/db/challenges/traffic-samples";
 import { sql } from "@proofgrid/db/sql-client";
 import { isModelSlug } from "@proofgrid/models/catalog";
 import { type CustomInputShape, isCustomInputShape, measureCustomInput } from "@proofgrid/models/custom/tensor-traffic";
@@ -55,13 +55,15 @@ let cursor: Date | undefined;
  * Idempotent (one sample per job); after a restart it looks back an hour.
  */
 export async function sampleTraffic(): Promise<number> {
-  cursor ??= new Date(Date.now() - 3_600_000);
-  const jobs = await loadTrafficJobs(sql(), { after: cursor, limit: JOBS_PER_TICK, protocolOrgId: PROTOCOL_ORG_ID });
+  const after = cursor ?? new Date(Date.now() - 3_600_000);
+  const jobs = await loadTrafficJobs(sql(), { after, limit: JOBS_PER_TICK, protocolOrgId: PROTOCOL_ORG_ID });
+  // The tick's shapes are written together, one statement (issue 15: one per job was most of
+  // the coordinator's statements under load).
+  const samples: { modelId: string; jobId: string; shape: unknown }[] = [];
   for (const j of jobs) {
-    cursor = j.finished_at;
     if (isCustomModelSlug(j.slug)) {
       try {
-        await insertTrafficSample(sql(), { modelId: j.model_id, jobId: j.id, shape: measureCustomInput(j.input) });
+        samples.push({ modelId: j.model_id, jobId: j.id, shape: measureCustomInput(j.input) });
       } catch (err) {
         logger.warn({ err, jobId: j.id }, "traffic sample: input not measured");
       }
@@ -70,7 +72,7 @@ export async function sampleTraffic(): Promise<number> {
     if (!isModelSlug(j.slug)) continue;
     try {
       const measured = await measureInput(j.slug, j.input, j.output);
-      await insertTrafficSample(sql(), { modelId: j.model_id, jobId: j.id, shape: measured.shape });
+      samples.push({ modelId: j.model_id, jobId: j.id, shape: measured.shape });
       if (j.donates) {
         await donate(j.id, j.provider, j.slug, j.input, j.output);
         await insertCorpusInput(sql(), {
@@ -84,6 +86,15 @@ export async function sampleTraffic(): Promise<number> {
     } catch (err) {
       logger.warn({ err, jobId: j.id }, "traffic sample: input not measured");
     }
+  }
+  // Past these jobs whatever happens, as when each was written alone: a donor's content is
+  // in the corpus already, and measuring them again would add it twice.
+  const last = jobs.at(-1);
+  if (last) cursor = last.finished_at;
+  try {
+    await insertTrafficSamples(sql(), samples);
+  } catch (err) {
+    logger.warn({ err, jobs: samples.length }, "traffic sample: shapes not stored");
   }
   if (jobs.length > 0) await trim();
   return jobs.length;
