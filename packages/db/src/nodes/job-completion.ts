@@ -1,5 +1,6 @@
 import type { Db } from "../db-types.ts";
 import { queryFragment, type SqlFragment, sqlFragment } from "../sql-fragment.ts";
+import { BONDED, PROVIDER_FRAUDS } from "../stakes/node-exposures.ts";
 import type { NodeJobRow } from "./node-job-row.ts";
 
 export type CompletingJobRow = Pick<
@@ -78,11 +79,9 @@ export async function storeLeasedJobResult(
   >(
     db,
     sqlFragment`${storeResultSql(opts)}, n AS (
-        UPDATE nodes SET completed_jobs = completed_jobs + 1
-        WHERE id = ${opts.nodeId}::uuid AND EXISTS (SELECT 1 FROM j)
-        RETURNING completed_jobs, reputation_score,
-          (SELECT balance FROM ledger_accounts WHERE code = 'node:' || nodes.id::text || ':stake') AS bonded,
-          (SELECT count(*) FROM slashes s JOIN nodes o ON o.id = s.node_id WHERE o.org_id = nodes.org_id)::int AS frauds
+        UPDATE nodes n SET completed_jobs = n.completed_jobs + 1
+        WHERE n.id = ${opts.nodeId}::uuid AND EXISTS (SELECT 1 FROM j)
+        RETURNING n.completed_jobs, n.reputation_score, ${BONDED} AS bonded, ${PROVIDER_FRAUDS} AS frauds
       )
       SELECT j.id, j.org_id, j.state::text AS state, j.node_id, j.attempt, j.price, j.model_id, j.input_hash, j.output_hash,
              j.receipt, j.purpose::text AS purpose, j.cost_milli_cu, j.unit_price, j.royalty, j.royalty_org_id, j.webhooks,

@@ -8,12 +8,16 @@ import { queryFragment, sqlFragment } from "../sql-fragment.ts";
 // hold (complete-job.ts).
 
 // The exposure reads of a worker node `n`, shared by the exposure rows and the lease gate.
-const BONDED = sqlFragment`(SELECT balance FROM ledger_accounts WHERE code = 'node:' || n.id::text || ':stake')`;
+/** Node `n`'s bonded stake (null before its stake account exists). */
+export const BONDED = sqlFragment`(SELECT balance FROM ledger_accounts WHERE code = 'node:' || n.id::text || ':stake')`;
 const IN_FLIGHT = sqlFragment`coalesce((SELECT sum(least(j.price - j.royalty, CASE WHEN j.unit_price IS NULL THEN j.price - j.royalty
                          ELSE div(j.cost_milli_cu::numeric * j.unit_price + 999, 1000)::bigint END))
                 FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running') AND j.pinned_node_id IS NULL),
                0)::bigint`;
 const HELD = sqlFragment`coalesce((SELECT sum(h.charge) FROM held_earnings h WHERE h.node_id = n.id AND h.state = 'held'), 0)::bigint`;
+/** Proven frauds of node `n`'s provider: one per slash of any of its nodes (standing/provider-frauds.ts counts them for many). */
+export const PROVIDER_FRAUDS = sqlFragment`(SELECT count(*) FROM slashes s JOIN nodes o ON o.id = s.node_id WHERE o.org_id = n.org_id)::int`;
+
 /** Whether node `n` has an open dispute about one of its results (no customer jobs until it is settled). */
 export const DISPUTE = sqlFragment`EXISTS (SELECT 1 FROM checks c
               WHERE c.subject_node_id = n.id AND c.kind = 'dispute' AND c.status IN ('queued', 'leased'))`;
@@ -78,7 +82,7 @@ export async function loadLeaseStanding(db: Db, node: { id: string; orgId: strin
     db,
     sqlFragment`
     SELECT ${BONDED} AS bonded, ${IN_FLIGHT} AS in_flight, ${HELD} AS held, ${DISPUTE} AS dispute,
-      (SELECT count(*) FROM slashes s JOIN nodes o ON o.id = s.node_id WHERE o.org_id = n.org_id)::int AS frauds,
+      ${PROVIDER_FRAUDS} AS frauds,
       EXISTS (SELECT 1 FROM jobs j WHERE j.node_id = n.id AND j.state = 'assigned') AS offered
     FROM nodes n
     WHERE n.id = ${node.id}::uuid AND n.org_id = ${node.orgId}::uuid AND n.role = 'worker'`,
