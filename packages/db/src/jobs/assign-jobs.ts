@@ -1,7 +1,7 @@
 import type { Db } from "../db-types.ts";
 import { queryFragment, sqlFragment } from "../sql-fragment.ts";
 import { DISPUTE } from "../stakes/node-exposures.ts";
-import type { ClaimedJob } from "./claim-job.ts";
+import { type ClaimedJob, type ClaimedJobRow, claimedJobOf } from "./claim-job.ts";
 
 export interface Assignment {
   jobId: string;
@@ -48,18 +48,7 @@ export async function assignJobs(
 ): Promise<AssignedJob[]> {
   if (assignments.length === 0) return [];
   const leaseMs = opts.leaseMs ?? opts.offerMs;
-  const rows = await queryFragment<
-    {
-      id: string;
-      state: string;
-      attempt: number;
-      model_id: string;
-      org_id: string;
-      lease_expires_at: Date;
-      created_at: Date;
-      input: unknown;
-    }[]
-  >(
+  const rows = await queryFragment<(ClaimedJobRow & { state: string })[]>(
     db,
     sqlFragment`
     WITH a AS (
@@ -94,19 +83,5 @@ export async function assignJobs(
     SELECT d.id, d.state, d.attempt, d.model_id, d.org_id, d.lease_expires_at, d.created_at, p.input
     FROM done d LEFT JOIN job_payloads p ON d.state = 'running' AND p.job_id = d.id`,
   );
-  return rows.map((r) => ({
-    id: r.id,
-    claimed:
-      r.state === "running"
-        ? {
-            id: r.id,
-            attempt: r.attempt,
-            modelId: r.model_id,
-            orgId: r.org_id,
-            leaseExpiresAt: r.lease_expires_at,
-            createdAt: r.created_at,
-            input: r.input,
-          }
-        : null,
-  }));
+  return rows.map((r) => ({ id: r.id, claimed: r.state === "running" ? claimedJobOf(r) : null }));
 }

@@ -33,9 +33,7 @@ export interface ClaimJobOptions {
 export async function claimJob(db: Db, opts: ClaimJobOptions): Promise<ClaimedJob | null> {
   const acceptsCustom = opts.acceptsCustomModels ?? false;
   if (opts.modelIds.length === 0 && !acceptsCustom) return null;
-  const rows = await db.$queryRaw<
-    { id: string; attempt: number; model_id: string; org_id: string; lease_expires_at: Date; created_at: Date; input: unknown }[]
-  >`
+  const rows = await db.$queryRaw<ClaimedJobRow[]>`
     WITH next AS (
       SELECT id FROM jobs
       WHERE state = 'assigned' AND node_id = ${opts.nodeId}::uuid
@@ -60,7 +58,21 @@ export async function claimJob(db: Db, opts: ClaimJobOptions): Promise<ClaimedJo
     SELECT c.id, c.attempt, c.model_id, c.org_id, c.lease_expires_at, c.created_at, p.input
     FROM claimed c JOIN job_payloads p ON p.job_id = c.id`;
   const r = rows[0];
-  if (!r) return null;
+  return r ? claimedJobOf(r) : null;
+}
+
+/** A claimed job's columns as a claiming statement returns them (here and assignJobs'). */
+export interface ClaimedJobRow {
+  id: string;
+  attempt: number;
+  model_id: string;
+  org_id: string;
+  lease_expires_at: Date;
+  created_at: Date;
+  input: unknown;
+}
+
+export function claimedJobOf(r: ClaimedJobRow): ClaimedJob {
   return {
     id: r.id,
     attempt: r.attempt,
