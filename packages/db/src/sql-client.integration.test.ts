@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type pg from "pg";
 import { disconnectPrisma, getPrisma } from "./client.ts";
 import { closePgPool, getPgPool, NestedConnectionError, sql, sqlTransaction, sqlTransactionScope } from "./sql-client.ts";
+import { socketDirFor } from "./embedded.ts";
 import { createTestDatabase } from "./testing/create-test-database.ts";
 
 let t: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -16,6 +17,30 @@ afterAll(async () => {
   await disconnectPrisma();
   await closePgPool();
   await t?.drop();
+});
+
+describe("the connection", () => {
+  it("reaches the embedded server over its Unix socket, both the pg pool and Prisma (the URL names the socket's dir)", async () => {
+    const socketDir = new URL(t.url).searchParams.get("host");
+    // The test run's own embedded server has one; a shared TEST_DATABASE_URL server may not.
+    if (!process.env.TEST_DATABASE_URL) expect(socketDir).toMatch(/^\//);
+    const viaSocket = socketDir?.startsWith("/") ?? false;
+    const [pool] = await sql().$queryRaw<{ unix: boolean }[]>`SELECT inet_client_addr() IS NULL AS unix`;
+    const [prisma] = await getPrisma().$queryRaw<{ unix: boolean }[]>`SELECT inet_client_addr() IS NULL AS unix`;
+    expect(pool?.unix).toBe(viaSocket);
+    expect(prisma?.unix).toBe(viaSocket);
+  });
+
+  it("puts the socket in the data dir only where its path fits and needs no quoting", () => {
+    expect(socketDirFor("/tmp/proofgrid/.data/pg", 54329)).toBe("/tmp/proofgrid/.data/pg");
+    // sun_path holds 107 bytes and the NUL: `<dir>/.s.PGSQL.54329` must fit.
+    const fits = `/${"d".repeat(107 - "/.s.PGSQL.54329".length - 1)}`;
+    expect(socketDirFor(fits, 54329)).toBe(fits);
+    expect(socketDirFor(`${fits}x`, 54329)).toBeNull();
+    // A comma would split unix_socket_directories; a space or a quote needs quoting there.
+    expect(socketDirFor("/tmp/a,b/pg", 54329)).toBeNull();
+    expect(socketDirFor("/home/my data/pg", 54329)).toBeNull();
+  });
 });
 
 describe("sqlTransaction", () => {
