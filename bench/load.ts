@@ -57,6 +57,10 @@ function loopbackUrl(v: string): URL {
   }
   if (!["127.0.0.1", "localhost", "[::1]"].includes(u.hostname))
     throw new InvalidArgumentError("loopback only (127.0.0.1, localhost, [::1])");
+  // A database URL's `host` parameter overrides its hostname: a Unix socket's directory is
+  // this machine's, any other host is not.
+  for (const host of u.searchParams.getAll("host"))
+    if (!host.startsWith("/")) throw new InvalidArgumentError("loopback only: a host parameter must be a Unix socket's directory");
   return u;
 }
 

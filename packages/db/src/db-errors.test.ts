@@ -15,6 +15,8 @@ describe("isDatabaseUnavailable", () => {
     expect(isDatabaseUnavailable(new Error("wrapped", { cause: { code: "57P02" } }))).toBe(true);
     // A server down has no Unix socket file.
     expect(isDatabaseUnavailable({ code: "ENOENT", syscall: "connect", message: "connect ENOENT /d/.s.PGSQL.5432" })).toBe(true);
+    // Its accept queue full: refused at once.
+    expect(isDatabaseUnavailable({ code: "EAGAIN", message: "connect EAGAIN /d/.s.PGSQL.5432" })).toBe(true);
   });
 
   it("leaves every other error a 500", () => {

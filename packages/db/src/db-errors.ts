@@ -7,7 +7,8 @@
  * each restart answered a few hundred requests with a 500 and logged each with a stack
  * trace of 3 KB (Prisma's message quotes the minified source); a 503 with Retry-After
  * tells clients and workers to retry, which they do on any 5xx. Over a Unix socket (the
- * embedded server's), a server that is down has no socket file: connect's ENOENT.
+ * embedded server's), a server that is down has no socket file (connect's ENOENT), and one
+ * whose accept queue is full refuses at once (EAGAIN).
  */
 const PG_CODES = new Set(["57P01", "57P02", "57P03", "08000", "08001", "08003", "08004", "08006", "08007"]);
 const NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"]);
@@ -34,7 +35,11 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (PG_CODES.has(code) || NODE_CODES.has(code) || PRISMA_CODES.has(code)) return true;
   // Only a connect's (Prisma keeps the code and the message, not the syscall): a missing file
   // anywhere else is no outage.
-  if (code === "ENOENT" && (e.syscall === "connect" || (typeof e.message === "string" && e.message.includes("connect ENOENT"))))
+  // EAGAIN: a Unix socket's accept queue full (over TCP a connect would wait instead).
+  if (
+    (code === "ENOENT" || code === "EAGAIN") &&
+    (e.syscall === "connect" || (typeof e.message === "string" && e.message.includes(`connect ${code}`)))
+  )
     return true;
   // Prisma's driver adapter keeps the server's SQLSTATE under meta (as P2039 "unknown").
   const adapter = e.meta?.driverAdapterError?.cause;

@@ -6,7 +6,7 @@
 // shutdown 0.02 s, restart after `kill -9` (crash recovery) 1.4 s.
 import { type ChildProcess, execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, chown, mkdir, readFile, rm, stat } from "node:fs/promises";
+import { chmod, chown, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
@@ -87,8 +87,12 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
   };
 
   let initMs = 0;
+  // Cleared when the data dir's filesystem refuses a Unix socket (some network and VM shared
+  // mounts): the server then starts again on TCP alone.
+  let withSocket = true;
   for (let attempt = 1; attempt <= MAX_START_ATTEMPTS; attempt++) {
     const port = await choosePort(options.port, options.strictPort ?? false, attempt);
+    const socketDir = withSocket ? socketDirFor(dataDir, port) : null;
     const server = new EmbeddedPostgresServer({
       databaseDir: dataDir,
       port,
@@ -108,7 +112,7 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
         // the same port. The platform's processes connect through it (the URL says so): a
         // statement's round trip over loopback TCP cost more CPU on both ends (issue 15).
         "-c",
-        `unix_socket_directories=${socketDirFor(dataDir, port) ?? ""}`,
+        `unix_socket_directories=${socketDir ?? ""}`,
         // UTC whatever the machine's zone: `now()` into a `timestamp` column is UTC, as
         // Prisma and the pg pool write (pg-pool.ts).
         "-c",
@@ -145,7 +149,13 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
       const tail = recent.join("\n");
       // Only a lost race for the port is worth another try (another process bound it
       // between our probe and postgres): anything else would fail the same way again.
-      const portTaken = /could not bind|address already in use/i.test(tail);
+      if (socketDir && /Unix-domain socket|Unix address/i.test(tail)) {
+        log(`no Unix socket in ${dataDir} (${tail.split("\n").find((l) => /Unix/.test(l)) ?? "refused"}); starting on TCP alone`);
+        withSocket = false;
+        attempt--;
+        continue;
+      }
+      const portTaken = /could not bind IPv[46] address|address already in use/i.test(tail);
       if (portTaken && !(options.strictPort && options.port !== undefined) && attempt < MAX_START_ATTEMPTS) {
         log(`port ${port} was taken before postgres bound it; retrying on another port`);
         continue;
@@ -156,7 +166,6 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
     }
     const startMs = Math.round(performance.now() - t0);
     let stopped: Promise<void> | undefined;
-    const socketDir = socketDirFor(dataDir, port);
     return {
       url: `postgresql://${EMBEDDED_PG_USER}:${EMBEDDED_PG_PASSWORD}@127.0.0.1:${port}/postgres${socketDir ? `?host=${socketDir}` : ""}`,
       port,
@@ -176,8 +185,8 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
   throw new Error(`Embedded Postgres in ${dataDir}: no free port after ${MAX_START_ATTEMPTS} attempts`);
 }
 
-/** The longest Unix socket path (sun_path is 108 bytes, with its NUL). */
-const MAX_SOCKET_PATH_BYTES = 107;
+/** The longest Unix socket path (sun_path with its NUL: 108 bytes on Linux, 104 on macOS). */
+const MAX_SOCKET_PATH_BYTES = process.platform === "darwin" ? 103 : 107;
 
 /**
  * Where the server's Unix socket goes: its data dir, if the socket's path fits in sun_path
@@ -248,6 +257,10 @@ async function clearStaleLockFile(dataDir: string, log: (line: string) => void):
   if (stat !== undefined && state !== "Z") return; // a live postmaster: let postgres refuse
   log(`removing stale ${lockFile} (pid ${pid} is ${stat === undefined ? "gone" : "a zombie"})`);
   await rm(lockFile, { force: true });
+  // Its Unix socket's lock holds the same pid (postgres would refuse a zombie's): the dir is
+  // the server's own, so a socket file in it can only be that server's.
+  for (const name of await readdir(dataDir).catch(() => [] as string[]))
+    if (name.startsWith(".s.PGSQL.")) await rm(path.join(dataDir, name), { force: true });
 }
 
 /**

@@ -22,8 +22,9 @@ afterAll(async () => {
 describe("the connection", () => {
   it("reaches the embedded server over its Unix socket, both the pg pool and Prisma (the URL names the socket's dir)", async () => {
     const socketDir = new URL(t.url).searchParams.get("host");
-    // The test run's own embedded server has one; a shared TEST_DATABASE_URL server may not.
-    if (!process.env.TEST_DATABASE_URL) expect(socketDir).toMatch(/^\//);
+    // The test run's own embedded server has one unless its data dir's path is too long for
+    // a socket; a shared TEST_DATABASE_URL server may have none.
+    if (!process.env.TEST_DATABASE_URL && !process.env.TEST_PG_TMPDIR) expect(socketDir).toMatch(/^\//);
     const viaSocket = socketDir?.startsWith("/") ?? false;
     const [pool] = await sql().$queryRaw<{ unix: boolean }[]>`SELECT inet_client_addr() IS NULL AS unix`;
     const [prisma] = await getPrisma().$queryRaw<{ unix: boolean }[]>`SELECT inet_client_addr() IS NULL AS unix`;
