@@ -103,13 +103,18 @@ async function tryLease(
   return { job: job ? await leased(node, job, signal) : undefined, pinnedOnly };
 }
 
+/** Releases a job leased to this long-poll that it will not answer with: queued again, its attempt closed as released. */
+function handBack(node: NodeIdentity, job: ClaimedJob) {
+  return failJob({ node, request: { jobId: job.id, attempt: job.attempt, kind: "release", retryable: true, error: "" } });
+}
+
 /** The lease reply for a job claimed for this long-poll (by its claim or by the dispatcher); null when the caller hung up meanwhile. */
 async function leased(node: NodeIdentity, job: ClaimedJob, signal: AbortSignal | undefined): Promise<LeasedJob | null> {
   const env = getEnv();
   if (signal?.aborted) {
     // The worker hung up (shutting down) while we claimed: hand the job straight back
     // instead of leaving it to wait out a lease nobody holds.
-    await failJob({ node, request: { jobId: job.id, attempt: job.attempt, kind: "release", retryable: true, error: "" } });
+    await handBack(node, job);
     return null;
   }
   observeLeaseLatency(Date.now() - job.createdAt.getTime());
@@ -122,7 +127,7 @@ async function leased(node: NodeIdentity, job: ClaimedJob, signal: AbortSignal |
     custom = isCustomModelSlug(slug) ? await loadCustomModelRun(job.modelId) : null;
   } catch (err) {
     // Leased but not answerable: handed back now rather than left to wait out its lease.
-    await failJob({ node, request: { jobId: job.id, attempt: job.attempt, kind: "release", retryable: true, error: "" } }).catch(() => {});
+    await handBack(node, job).catch(() => {});
     throw err;
   }
   return {
