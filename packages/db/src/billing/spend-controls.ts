@@ -1,5 +1,6 @@
 import type { Db } from "../db-types.ts";
 import { orgAccountCode } from "../ledger/accounts.ts";
+import { queryFragment, type SqlFragment, sqlFragment } from "../sql-fragment.ts";
 
 /** The debt account's balance (≤ 0) and both monthly caps, as decimal strings (null: none). */
 export interface SpendControlsRow {
@@ -19,15 +20,20 @@ export async function loadSpendControls(
   db: Db,
   opts: { orgId: string; apiKeyId: string | null; queuedLimit?: number },
 ): Promise<SpendControlsRow | null> {
-  const rows = await db.$queryRaw<SpendControlsRow[]>`
-    SELECT (SELECT balance FROM ledger_accounts WHERE code = ${orgAccountCode(opts.orgId, "debt")})::text AS debt,
-           (SELECT monthly_spend_cap FROM billing_settings WHERE org_id = ${opts.orgId}::uuid)::text AS org_cap,
-           (SELECT monthly_spend_cap FROM api_keys WHERE id = ${opts.apiKeyId}::uuid AND org_id = ${opts.orgId}::uuid)::text AS key_cap,
-           CASE WHEN ${opts.queuedLimit ?? null}::int IS NULL THEN NULL
-                ELSE (SELECT count(*)::int FROM (
-                        SELECT 1 FROM jobs WHERE org_id = ${opts.orgId}::uuid AND state = 'queued' LIMIT ${opts.queuedLimit ?? 0}
-                      ) q) END AS queued`;
+  const rows = await queryFragment<SpendControlsRow[]>(db, sqlFragment`SELECT ${spendControlsColumns(opts)}`);
   return rows[0] ?? null;
+}
+
+/** loadSpendControls's columns, for a statement that reads them alongside its own work (a submit's guarded insert). */
+export function spendControlsColumns(opts: { orgId: string; apiKeyId: string | null; queuedLimit?: number }): SqlFragment {
+  return sqlFragment`
+    (SELECT balance FROM ledger_accounts WHERE code = ${orgAccountCode(opts.orgId, "debt")})::text AS debt,
+    (SELECT monthly_spend_cap FROM billing_settings WHERE org_id = ${opts.orgId}::uuid)::text AS org_cap,
+    (SELECT monthly_spend_cap FROM api_keys WHERE id = ${opts.apiKeyId}::uuid AND org_id = ${opts.orgId}::uuid)::text AS key_cap,
+    CASE WHEN ${opts.queuedLimit ?? null}::int IS NULL THEN NULL
+         ELSE (SELECT count(*)::int FROM (
+                 SELECT 1 FROM jobs WHERE org_id = ${opts.orgId}::uuid AND state = 'queued' LIMIT ${opts.queuedLimit ?? 0}
+               ) q) END AS queued`;
 }
 
 /**

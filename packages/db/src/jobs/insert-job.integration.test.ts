@@ -43,18 +43,19 @@ afterAll(async () => {
 });
 
 /** Credits the organisation from the treasury, in a transaction of its own on the test database. */
-async function grant(amount: bigint) {
+async function grant(amount: bigint, to = available(org)) {
+  await move([
+    { code: SYSTEM_ACCOUNTS.treasury.code, amount: -amount },
+    { code: to, amount },
+  ]);
+}
+
+/** Posts a transfer in a transaction of its own (the ledger stays whole for checkLedger). */
+async function move(legs: { code: string; amount: bigint }[]) {
   const client = await t.pool.connect();
   try {
     await client.query("BEGIN");
-    await postTransfer(new SqlClient(client), {
-      idempotencyKey: `grant:${randomUUID()}`,
-      kind: "grant",
-      legs: [
-        { code: SYSTEM_ACCOUNTS.treasury.code, amount: -amount },
-        { code: available(org), amount },
-      ],
-    });
+    await postTransfer(new SqlClient(client), { idempotencyKey: `grant:${randomUUID()}`, kind: "grant", legs });
     await client.query("COMMIT");
   } finally {
     client.release();
@@ -104,9 +105,11 @@ describe("insertJobWithHold", () => {
     await grant(1_000n);
     const before = await balances();
     const j = job(org, 300n);
-    const row = await insertJobWithHold(db, j);
+    const { job: row, controls } = await insertJobWithHold(db, j);
     expect(row?.id).toBe(j.id);
     expect(row?.created_at).toBeInstanceOf(Date);
+    // Without `admit` it reads no controls.
+    expect(controls).toBeNull();
     expect(await traces(j.id)).toEqual({ job: 1, payload: 1, hold: 1 });
     const stored = (await t.pool.query("SELECT state::text, price::text, cost_milli_cu FROM jobs WHERE id = $1::uuid", [j.id])).rows[0];
     expect(stored).toEqual({ state: "queued", price: "300", cost_milli_cu: 7 });
@@ -126,8 +129,70 @@ describe("insertJobWithHold", () => {
 
   it("writes nothing and answers null for an organisation without accounts", async () => {
     const j = job(bare, 5n);
-    expect(await insertJobWithHold(db, j)).toBeNull();
+    expect((await insertJobWithHold(db, j)).job).toBeNull();
     expect(await traces(j.id)).toEqual({ job: 0, payload: 0, hold: 0 });
+  });
+
+  describe("with admit: the submit's spend controls read by the same statement", () => {
+    let o: string;
+    beforeAll(async () => {
+      o = randomUUID();
+      await t.pool.query("INSERT INTO organizations (id, name, slug) VALUES ($1, 'admit', 'admit')", [o]);
+      await ensureAccounts(t.prisma, [orgAccount(o, "available"), orgAccount(o, "held"), orgAccount(o, "debt")]);
+      await grant(1_000n, available(o));
+    });
+    const queuedOf = async () => Number((await t.pool.query("SELECT count(*) AS n FROM jobs WHERE org_id = $1::uuid", [o])).rows[0].n);
+
+    it("writes the job when nothing stops it, and answers what it read", async () => {
+      const j = job(o, 10n);
+      const r = await insertJobWithHold(db, { ...j, admit: { queuedLimit: 5 } });
+      expect(r.job?.id).toBe(j.id);
+      expect(r.controls).toEqual({ debt: "0", org_cap: null, key_cap: null, queued: 0 });
+      expect(await traces(j.id)).toEqual({ job: 1, payload: 1, hold: 1 });
+    });
+
+    it("writes nothing when the organisation's queue is full, and says how full", async () => {
+      const before = await queuedOf();
+      const j = job(o, 10n);
+      const r = await insertJobWithHold(db, { ...j, admit: { queuedLimit: before } });
+      expect(r.job).toBeNull();
+      expect(r.controls?.queued).toBe(before);
+      expect(await traces(j.id)).toEqual({ job: 0, payload: 0, hold: 0 });
+      // One more allowed: written.
+      expect((await insertJobWithHold(db, { ...job(o, 10n), admit: { queuedLimit: before + 1 } })).job).not.toBeNull();
+    });
+
+    it("writes nothing while the organisation owes tokens", async () => {
+      // What a refunded card payment leaves: the debt account below zero.
+      const debt = orgAccount(o, "debt").code;
+      await move([
+        { code: debt, amount: -7n },
+        { code: SYSTEM_ACCOUNTS.treasury.code, amount: 7n },
+      ]);
+      try {
+        const j = job(o, 10n);
+        const r = await insertJobWithHold(db, { ...j, admit: { queuedLimit: 100 } });
+        expect(r).toEqual({ job: null, controls: expect.objectContaining({ debt: "-7" }) });
+        expect(await traces(j.id)).toEqual({ job: 0, payload: 0, hold: 0 });
+      } finally {
+        await move([
+          { code: SYSTEM_ACCOUNTS.treasury.code, amount: -7n },
+          { code: debt, amount: 7n },
+        ]);
+      }
+    });
+
+    it("writes nothing when a monthly spend cap must be checked under its lock", async () => {
+      await t.pool.query("INSERT INTO billing_settings (org_id, monthly_spend_cap) VALUES ($1::uuid, 1000000)", [o]);
+      try {
+        const j = job(o, 10n);
+        const r = await insertJobWithHold(db, { ...j, admit: { queuedLimit: 100 } });
+        expect(r).toEqual({ job: null, controls: expect.objectContaining({ org_cap: "1000000" }) });
+        expect(await traces(j.id)).toEqual({ job: 0, payload: 0, hold: 0 });
+      } finally {
+        await t.pool.query("DELETE FROM billing_settings WHERE org_id = $1::uuid", [o]);
+      }
+    });
   });
 
   it("refuses a malformed hold before any SQL runs", async () => {

@@ -1,6 +1,7 @@
 import type { Db } from "../db-types.ts";
 import { prepareTransfer, TRANSFER_OUTCOME, type TransferLeg, transferError, transferMoves } from "../ledger/post-transfer.ts";
 import { queryFragment, sqlFragment } from "../sql-fragment.ts";
+import { type SpendControlsRow, spendControlsColumns } from "../billing/spend-controls.ts";
 
 export interface InsertJobOptions {
   orgId: string;
@@ -51,18 +52,34 @@ export async function insertJobWithPayload(db: Db, opts: InsertJobOptions): Prom
  * held, or nothing was written. Answers null, writing nothing, when one of the hold's
  * accounts does not exist yet (the caller creates them and submits in a transaction);
  * throws `insufficient_funds` (a LedgerError), writing nothing, when the hold overdraws.
+ *
+ * With `admit`, the statement also reads the organisation's spend controls (as
+ * loadSpendControls does, `controls` in the answer) and writes the job only when they let it
+ * through without a decision of the caller's: nothing owed, no monthly cap on the
+ * organisation or the key, fewer than `admit.queuedLimit` jobs queued. Otherwise it writes
+ * nothing (`job` null) and the caller decides from `controls`, as after its own read: a
+ * submit's controls and its insert are one round trip instead of two (issue 15).
  */
 export async function insertJobWithHold(
   db: Db,
-  opts: InsertJobOptions & { id: string; hold: readonly TransferLeg[] },
-): Promise<{ id: string; created_at: Date } | null> {
+  opts: InsertJobOptions & { id: string; hold: readonly TransferLeg[]; admit?: { queuedLimit: number } },
+): Promise<{ job: { id: string; created_at: Date } | null; controls: SpendControlsRow | null }> {
   const p = prepareTransfer({ idempotencyKey: `hold:${opts.id}`, legs: opts.hold });
-  let rows: { id: string | null; created_at: Date | null; locked: number }[];
+  const admit = opts.admit;
+  // The controls are one row (c); without `admit` it reads nothing and lets every job through.
+  const controls = admit
+    ? sqlFragment`c AS (SELECT ${spendControlsColumns({ orgId: opts.orgId, apiKeyId: opts.apiKeyId, queuedLimit: admit.queuedLimit })}),`
+    : sqlFragment`c AS (SELECT NULL::text AS debt, NULL::text AS org_cap, NULL::text AS key_cap, NULL::int AS queued),`;
+  const admitted = admit
+    ? sqlFragment`AND (SELECT coalesce(debt::numeric, 0) >= 0 AND org_cap IS NULL AND key_cap IS NULL AND queued < ${admit.queuedLimit}::int FROM c)`
+    : sqlFragment``;
+  type Row = SpendControlsRow & { id: string | null; created_at: Date | null; locked: number };
+  let rows: Row[];
   try {
-    rows = await queryFragment<{ id: string | null; created_at: Date | null; locked: number }[]>(
+    rows = await queryFragment<Row[]>(
       db,
       sqlFragment`
-      WITH j AS (
+      WITH ${controls} j AS (
         INSERT INTO jobs (id, org_id, model_id, cost_milli_cu, price, input_hash, input_bytes, client_region, idempotency_key,
                           max_price_per_cu, api_key_id, royalty, royalty_org_id, processing_org_id)
         SELECT ${opts.id}::uuid, ${opts.orgId}::uuid, ${opts.modelId}::text, ${opts.costMilliCu}::int, ${opts.price}::bigint,
@@ -71,6 +88,7 @@ export async function insertJobWithHold(
                ${opts.royalty?.orgId ?? null}::uuid, ${opts.processingOrgId ?? null}::uuid
         -- Accounts are never deleted: when all exist now, the hold below finds them all.
         WHERE (SELECT count(*) FROM ledger_accounts WHERE code = ANY(${p.codes}::text[])) = ${p.codes.length}
+          ${admitted}
         RETURNING id, created_at
       ), payload AS (
         INSERT INTO job_payloads (job_id, input) SELECT id, ${JSON.stringify(opts.input)}::jsonb FROM j
@@ -80,15 +98,17 @@ export async function insertJobWithHold(
         ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING id),
       ${transferMoves(p)}
-      SELECT (SELECT created_at FROM j) AS created_at, ${TRANSFER_OUTCOME},
+      SELECT (SELECT created_at FROM j) AS created_at, ${TRANSFER_OUTCOME}, c.debt, c.org_cap, c.key_cap, c.queued,
         -- A job without its whole hold must not be written: failing the statement undoes all of it.
         CASE WHEN NOT EXISTS (SELECT 1 FROM j) OR (SELECT "all" FROM known) THEN true
-             ELSE (SELECT 'job insert without its whole hold')::boolean END AS complete`,
+             ELSE (SELECT 'job insert without its whole hold')::boolean END AS complete
+      FROM c`,
     );
   } catch (err) {
     throw transferError(err, p);
   }
   const r = rows[0];
-  if (!r?.id || !r.created_at) return null;
-  return { id: opts.id, created_at: r.created_at };
+  const read = admit && r ? { debt: r.debt, org_cap: r.org_cap, key_cap: r.key_cap, queued: r.queued } : null;
+  if (!r?.id || !r.created_at) return { job: null, controls: read };
+  return { job: { id: opts.id, created_at: r.created_at }, controls: read };
 }

@@ -1,4 +1,4 @@
-import { loadSpendControls, lockOrgSpend, sumMonthSpend } from "@proofgrid/db/billing/spend-controls";
+import { loadSpendControls, lockOrgSpend, type SpendControlsRow, sumMonthSpend } from "@proofgrid/db/billing/spend-controls";
 import { repayDebtFromBalance } from "@proofgrid/db/ledger";
 import { type SqlClient, sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { AppError } from "../../errors.ts";
@@ -25,9 +25,14 @@ export interface SpendControls {
   queued: number | null;
 }
 
-/** One round trip on every submit: the debt and both caps, and with `queuedLimit` the organisation's queued jobs (up to it). */
+/** One round trip (a submit that its guarded insert did not let through, a batch): the debt and both caps, and with `queuedLimit` the organisation's queued jobs (up to it). */
 export async function readSpendControls(opts: { orgId: string; apiKeyId?: string | null; queuedLimit?: number }): Promise<SpendControls> {
   const r = await loadSpendControls(sql(), { orgId: opts.orgId, apiKeyId: opts.apiKeyId ?? null, queuedLimit: opts.queuedLimit });
+  return spendControls(r);
+}
+
+/** The controls of a row of loadSpendControls's columns (a submit's guarded insert reads them too). */
+export function spendControls(r: SpendControlsRow | null): SpendControls {
   const debt = BigInt(r?.debt ?? 0);
   return {
     owed: debt < 0n ? -debt : 0n,

@@ -86,7 +86,17 @@ export async function assertAdmissible(opts: {
       },
     );
   }
-  const load = await modelLoad(opts.modelId);
+  await assertNetworkAdmits(opts.modelId);
+}
+
+/**
+ * The network-wide half of assertAdmissible: a 429 when the model's queue holds more than
+ * MAX_QUEUE_WAIT_MS of work at its measured drain rate (its load is cached, so this rarely
+ * reads the database).
+ */
+export async function assertNetworkAdmits(modelId: string): Promise<void> {
+  const env = getEnv();
+  const load = await modelLoad(modelId);
   if (load.slots === 0 || load.throughputPerSec <= 0) return;
   const waitMs = (load.queued / load.throughputPerSec) * 1000;
   if (waitMs > env.MAX_QUEUE_WAIT_MS) {

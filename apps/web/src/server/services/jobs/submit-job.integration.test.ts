@@ -1,5 +1,5 @@
-import { checkLedger } from "@proofgrid/db/ledger";
-import { sql } from "@proofgrid/db/sql-client";
+import { checkLedger, getBalances, orgAccountCode, postTransfer, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import { sql, sqlTransaction } from "@proofgrid/db/sql-client";
 import { hashJson } from "@proofgrid/por";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type AppError, HTTP_STATUS } from "../../errors.ts";
@@ -158,6 +158,32 @@ describe("submitJob", () => {
     expect(await db.t.prisma.job.count({ where: { orgId: fresh } })).toBe(0);
     expect(await db.t.prisma.ledgerTransfer.count()).toBe(transfers);
     expect(await orgBalances(fresh)).toEqual({ available: 0n, held: 0n });
+  });
+
+  it("an organisation that owes tokens but has credits pays its debt from them first, then its job is queued", async () => {
+    // The common submit is one guarded statement that writes nothing while a debt is open;
+    // the way it then takes repays the debt and queues the job, one ledger throughout.
+    const org = await fundedOrg("owes");
+    const debt = orgAccountCode(org, "debt");
+    // What a refunded card payment leaves when the credits were spent: the debt account below zero.
+    await sqlTransaction((tx) =>
+      postTransfer(tx, {
+        idempotencyKey: `test-debt:${org}`,
+        kind: "grant",
+        legs: [
+          { code: debt, amount: -5n * TOKENS },
+          { code: SYSTEM_ACCOUNTS.treasury.code, amount: 5n * TOKENS },
+        ],
+      }),
+    );
+    const before = await orgBalances(org);
+    const job = await submitJob({ orgId: org, request: { model: ENCODER, input: { text: "after the refund" } } });
+    expect(job.state).toBe("queued");
+    const price = BigInt(job.price);
+    expect((await getBalances(sql(), [debt])).get(debt)).toBe(0n);
+    expect(await orgBalances(org)).toEqual({ available: before.available - 5n * TOKENS - price, held: before.held + price });
+    expect(await transfersOf(job.id)).toEqual(["hold"]);
+    expect((await checkLedger(sql())).ok).toBe(true);
   });
 
   it(`refuses the organisation's job past ORG_MAX_QUEUED_JOBS (${QUEUE_LIMIT}) with a 429 and holds nothing`, async () => {

@@ -14,7 +14,14 @@ import { jobEvents } from "../../events/job-events.ts";
 import { ensureOrgAccounts } from "../billing/org-accounts.ts";
 import { idempotencyKeyOf, type IdempotentResponse, runIdempotent, ZIdempotencyKey } from "../idempotency/run-idempotent.ts";
 import { priceForCost } from "../billing/pricing.ts";
-import { alertSpendCapReached, assertNoDebt, enforceSpendCaps, readSpendControls } from "../billing/spend-controls.ts";
+import {
+  alertSpendCapReached,
+  assertNoDebt,
+  enforceSpendCaps,
+  readSpendControls,
+  type SpendControls,
+  spendControls,
+} from "../billing/spend-controls.ts";
 import { isCustomModelSlug } from "@proofgrid/por";
 import type { JobListing } from "@proofgrid/db/models/custom-models";
 import { adaptJobInput, checkModelJobInput } from "../models/check-job-input.ts";
@@ -22,7 +29,7 @@ import { type ResolvedModel, resolveModel } from "../models/resolve-model.ts";
 import { jobRoyalty, readJobListing } from "../models/model-royalty.ts";
 import { resolveInputUrls } from "./input-urls.ts";
 import { type JobView, jobViewSelect, toJobView } from "./job-view.ts";
-import { assertAdmissible } from "./backpressure.ts";
+import { assertAdmissible, assertNetworkAdmits } from "./backpressure.ts";
 import { formatTokens } from "../billing/tokens.ts";
 import { findUnsafeJsonText, pgText, UNSAFE_TEXT_MESSAGE } from "../../http/safe-text.ts";
 import { isUniqueViolation } from "@proofgrid/db/db-errors";
@@ -133,41 +140,16 @@ async function submitJobOnce(
   // assigned worker's ask, which the indexer keeps at or below it, and releases the rest.
   const cap = request.maxPricePerCu ?? BigInt(getEnv().PRICE_PER_CU_BASE_UNITS);
   const inputHash = hashJson(request.input);
-  // Independent reads: one round trip's wait for all, not one each. A catalog model has no royalty.
-  // The royalty's refusal waits for the idempotency lookup: a retry of a job that exists gets it.
-  // The organisation's queued jobs (its backpressure check) are read with the spend controls.
-  const [controls, royaltyRead] = await Promise.all([
-    readSpendControls({ orgId, apiKeyId, queuedLimit: getEnv().ORG_MAX_QUEUED_JOBS }),
-    jobRoyalty({ orgId, model, maxRoyalty: request.maxRoyalty, listing }).then(
-      (royalty) => ({ royalty, refused: null }),
-      (refused: unknown) => ({ royalty: null, refused }),
-    ),
-  ]);
-  await assertAdmissible({ orgId, modelId: model.id, queued: controls.queued });
-  await assertNoDebt(orgId, controls.owed);
-
-  if (request.idempotencyKey) {
-    const existing = await db().job.findUnique({
-      where: { orgId_idempotencyKey: { orgId, idempotencyKey: request.idempotencyKey } },
-      select: jobViewSelect,
-    });
-    if (existing) {
-      // Keys older than the idempotency layer's 24 hours still name their job.
-      if (
-        existing.inputHash !== inputHash ||
-        existing.model.id !== model.id ||
-        (existing.maxPricePerCu ?? null) !== (request.maxPricePerCu ?? null) ||
-        existing.royalty > (request.maxRoyalty ?? 0n)
-      ) {
-        throw new AppError("UNPROCESSABLE", "this idempotency key was already used for a different job: use a new key");
-      }
-      return toJobView(existing);
-    }
-  }
-  if (royaltyRead.refused) throw royaltyRead.refused;
+  // A catalog model has no royalty, and an uploaded one's listing was read: no round trip.
+  // Its refusal waits for the idempotency lookup: a retry of a job that exists gets it.
+  const royaltyRead = await jobRoyalty({ orgId, model, maxRoyalty: request.maxRoyalty, listing }).then(
+    (royalty) => ({ royalty, refused: null }),
+    (refused: unknown) => ({ royalty: null, refused }),
+  );
   const { royalty } = royaltyRead;
   // An uploaded model's royalty is held with the compute and paid in the settlement's transfer.
   const price = priceForCost(costMilliCu, cap) + (royalty?.amount ?? 0n);
+  const queuedLimit = getEnv().ORG_MAX_QUEUED_JOBS;
 
   const jobFields = {
     orgId,
@@ -189,24 +171,65 @@ async function submitJobOnce(
     { code: orgAccountCode(orgId, "held"), amount: price },
   ];
   try {
-    // Every job's first hop, on pg directly. With no spend cap to check under its lock, the
-    // job, its payload and its hold are one statement (one round trip, atomic on its own);
-    // otherwise, or for an organisation without accounts yet, a transaction.
-    // Not inside a caller's transaction (an idempotent request's): there the savepoint of
-    // sqlTransaction keeps a failed insert from aborting the request's transaction.
-    const oneStatement = !accountsEnsured && controls.orgCap === null && controls.keyCap === null && !inTransaction();
-    const fast = oneStatement ? await insertJobWithHold(sql(), { ...jobFields, id: randomUUID(), hold: holdLegs }) : null;
-    const job =
-      fast ??
-      (await sqlTransaction(async (tx) => {
-        // No row from the one statement: the organisation has no accounts yet (it wrote nothing).
-        if (accountsEnsured || oneStatement) await ensureOrgAccounts(tx, orgId);
-        await enforceSpendCaps(tx, { orgId, apiKeyId, price, orgCap: controls.orgCap, keyCap: controls.keyCap });
-        const row = await insertJobWithPayload(tx, jobFields);
-        if (!row) throw new Error("job insert returned no row");
-        await postTransfer(tx, { idempotencyKey: `hold:${row.id}`, kind: "hold", jobId: row.id, legs: holdLegs });
-        return row;
-      }));
+    // Every job's first hop, on pg directly. The common submit (no idempotency key, nothing
+    // owed, no spend cap, room in the organisation's queue) is one statement: it reads the
+    // spend controls and the queue, and writes the job, its payload and its hold only if they
+    // let it through: one round trip, atomic on its own (issue 15; it was two, the controls
+    // read first). Not inside a caller's transaction (an idempotent request's): there the
+    // savepoint of sqlTransaction keeps a failed insert from aborting the request's transaction.
+    const guarded = !accountsEnsured && !request.idempotencyKey && !royaltyRead.refused && !inTransaction();
+    let job: { id: string; created_at: Date } | null = null;
+    let read: SpendControls | null = null;
+    if (guarded) {
+      // The network-wide backpressure reads the model's load (cached), not the database.
+      await assertNetworkAdmits(model.id);
+      const r = await insertJobWithHold(sql(), { ...jobFields, id: randomUUID(), hold: holdLegs, admit: { queuedLimit } });
+      job = r.job;
+      read = r.controls ? spendControls(r.controls) : null;
+    }
+    if (!job) {
+      // Written nothing: the controls decide (a 429, a debt, a cap to check under its lock),
+      // or the organisation has no accounts yet. The way every submit took before.
+      const controls = read ?? (await readSpendControls({ orgId, apiKeyId, queuedLimit }));
+      await assertAdmissible({ orgId, modelId: model.id, queued: controls.queued });
+      await assertNoDebt(orgId, controls.owed);
+      if (request.idempotencyKey) {
+        const existing = await db().job.findUnique({
+          where: { orgId_idempotencyKey: { orgId, idempotencyKey: request.idempotencyKey } },
+          select: jobViewSelect,
+        });
+        if (existing) {
+          // Keys older than the idempotency layer's 24 hours still name their job.
+          if (
+            existing.inputHash !== inputHash ||
+            existing.model.id !== model.id ||
+            (existing.maxPricePerCu ?? null) !== (request.maxPricePerCu ?? null) ||
+            existing.royalty > (request.maxRoyalty ?? 0n)
+          ) {
+            throw new AppError("UNPROCESSABLE", "this idempotency key was already used for a different job: use a new key");
+          }
+          return toJobView(existing);
+        }
+      }
+      if (royaltyRead.refused) throw royaltyRead.refused;
+      // With no spend cap to check under its lock, one statement; otherwise, or for an
+      // organisation without accounts yet (the guarded statement let it through and found
+      // none), a transaction.
+      const noCap = controls.orgCap === null && controls.keyCap === null;
+      const oneStatement = !accountsEnsured && noCap && !inTransaction() && !(guarded && controls.owed === 0n);
+      const fast = oneStatement ? (await insertJobWithHold(sql(), { ...jobFields, id: randomUUID(), hold: holdLegs })).job : null;
+      job =
+        fast ??
+        (await sqlTransaction(async (tx) => {
+          // No row from a one-statement insert: the organisation has no accounts yet (it wrote nothing).
+          if (accountsEnsured || oneStatement || guarded) await ensureOrgAccounts(tx, orgId);
+          await enforceSpendCaps(tx, { orgId, apiKeyId, price, orgCap: controls.orgCap, keyCap: controls.keyCap });
+          const row = await insertJobWithPayload(tx, jobFields);
+          if (!row) throw new Error("job insert returned no row");
+          await postTransfer(tx, { idempotencyKey: `hold:${row.id}`, kind: "hold", jobId: row.id, legs: holdLegs });
+          return row;
+        }));
+    }
     logger.info({ jobId: job.id, orgId, model: model.slug, price: price.toString() }, "job submitted");
     countJobSubmitted();
     // Committed: a dispatcher in this process places it now, not when the NOTIFY comes back
