@@ -36,7 +36,8 @@ export interface JobViewRow {
   processing?: { postprocessing: string; options: unknown } | null;
 }
 
-interface Raw {
+/** A job view as a statement answers it (selectJobView; a completion's store returns the same columns). */
+export interface JobViewRaw {
   id: string;
   state: string;
   attempt: number;
@@ -78,7 +79,7 @@ const big = (v: string | null): bigint | null => (v === null ? null : BigInt(v))
  * organisation's.
  */
 export async function selectJobView(db: Db, opts: { orgId: string; jobId: string; withOutput: boolean }): Promise<JobViewRow | undefined> {
-  const rows = await db.$queryRaw<Raw[]>`
+  const rows = await db.$queryRaw<JobViewRaw[]>`
     SELECT j.id, j.state::text AS state, j.attempt, j.cost_milli_cu, j.price, j.error, j.client_region,
            j.input_hash, j.output_hash, j.receipt, j.verification::text AS verification, j.rerun_of_id,
            j.max_price_per_cu, j.unit_price, j.royalty, j.placement, j.reservation_id, j.refunded_amount,
@@ -94,7 +95,11 @@ export async function selectJobView(db: Db, opts: { orgId: string; jobId: string
       AND cm.created_at <= j.created_at
     WHERE j.id = ${opts.jobId}::uuid AND j.org_id = ${opts.orgId}::uuid`;
   const r = rows[0];
-  if (!r) return undefined;
+  return r ? jobViewRowOf(r) : undefined;
+}
+
+/** The view of a row of selectJobView's columns. */
+export function jobViewRowOf(r: JobViewRaw): JobViewRow {
   return {
     id: r.id,
     state: r.state,

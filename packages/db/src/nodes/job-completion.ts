@@ -1,6 +1,7 @@
 import type { Db } from "../db-types.ts";
 import { queryFragment, type SqlFragment, sqlFragment } from "../sql-fragment.ts";
 import { BONDED, PROVIDER_FRAUDS } from "../stakes/node-exposures.ts";
+import type { JobViewRaw } from "../jobs/job-view-row.ts";
 import type { NodeJobRow } from "./node-job-row.ts";
 
 export type CompletingJobRow = Pick<
@@ -67,31 +68,99 @@ export interface CountedNodeRow {
 export async function storeLeasedJobResult(
   db: Db,
   opts: StoreJobResultOptions & { nodeId: string; modelId: string; inputHash: string },
-): Promise<(CompletingJobRow & { webhooks: boolean; node: CountedNodeRow | null }) | null> {
+): Promise<(CompletingJobRow & { webhooks: boolean; node: CountedNodeRow | null; view: JobViewRaw | null }) | null> {
+  type ViewColumns = Omit<JobViewRaw, "output" | "postprocessing" | "processing_options" | keyof CompletingJobRow>;
   const rows = await queryFragment<
-    (CompletingJobRow & {
-      webhooks: boolean;
-      n_completed_jobs: number | null;
-      n_reputation_score: number | null;
-      n_bonded: bigint | string | null;
-      n_frauds: number | null;
-    })[]
+    (CompletingJobRow &
+      ViewColumns & {
+        webhooks: boolean;
+        processing_org_id: string | null;
+        n_completed_jobs: number | null;
+        n_reputation_score: number | null;
+        n_bonded: bigint | string | null;
+        n_frauds: number | null;
+      })[]
   >(
     db,
     sqlFragment`${storeResultSql(opts)}, n AS (
         UPDATE nodes n SET completed_jobs = n.completed_jobs + 1
         WHERE n.id = ${opts.nodeId}::uuid AND EXISTS (SELECT 1 FROM j)
-        RETURNING n.completed_jobs, n.reputation_score, ${BONDED} AS bonded, ${PROVIDER_FRAUDS} AS frauds
+        RETURNING n.completed_jobs, n.reputation_score, n.region, ${BONDED} AS bonded, ${PROVIDER_FRAUDS} AS frauds
       )
       SELECT j.id, j.org_id, j.state::text AS state, j.node_id, j.attempt, j.price, j.model_id, j.input_hash, j.output_hash,
              j.receipt, j.purpose::text AS purpose, j.cost_milli_cu, j.unit_price, j.royalty, j.royalty_org_id, j.webhooks,
+             -- The rest of the customer's view of the job as stored (selectJobView's columns).
+             j.error, j.client_region, j.verification::text AS verification, j.rerun_of_id, j.max_price_per_cu, j.placement,
+             j.reservation_id, j.refunded_amount, j.verification_note, j.created_at, j.started_at, j.finished_at,
+             j.pinned_node_id, j.processing_org_id, (SELECT m.slug FROM models m WHERE m.id = j.model_id) AS model_slug,
+             n.region AS node_region,
              n.completed_jobs AS n_completed_jobs, n.reputation_score AS n_reputation_score, n.bonded AS n_bonded,
              n.frauds AS n_frauds
       FROM j LEFT JOIN n ON true`,
   );
   const r = rows[0];
   if (!r) return null;
-  const { n_completed_jobs, n_reputation_score, n_bonded, n_frauds, ...job } = r;
+  const {
+    n_completed_jobs,
+    n_reputation_score,
+    n_bonded,
+    n_frauds,
+    error,
+    client_region,
+    verification,
+    rerun_of_id,
+    max_price_per_cu,
+    placement,
+    reservation_id,
+    refunded_amount,
+    verification_note,
+    created_at,
+    started_at,
+    finished_at,
+    pinned_node_id,
+    processing_org_id,
+    model_slug,
+    node_region,
+    ...job
+  } = r;
+  // The view as a read after the commit would find it, but for what the rest of the
+  // completion's transaction changes (its price, its verification: the caller's to set). An
+  // uploaded model's listing processes the output on the way out: that job is read again.
+  const view: JobViewRaw | null =
+    processing_org_id !== null
+      ? null
+      : {
+          id: job.id,
+          state: job.state,
+          attempt: job.attempt,
+          cost_milli_cu: job.cost_milli_cu,
+          price: String(job.price),
+          error,
+          client_region,
+          input_hash: job.input_hash,
+          output_hash: job.output_hash,
+          receipt: job.receipt,
+          verification,
+          rerun_of_id,
+          max_price_per_cu: max_price_per_cu === null ? null : String(max_price_per_cu),
+          unit_price: job.unit_price === null ? null : String(job.unit_price),
+          royalty: String(job.royalty),
+          placement,
+          reservation_id,
+          refunded_amount: refunded_amount === null ? null : String(refunded_amount),
+          verification_note,
+          created_at,
+          started_at,
+          finished_at,
+          pinned_node_id,
+          model_id: job.model_id,
+          model_slug,
+          node_id: job.node_id,
+          node_region,
+          output: opts.output,
+          postprocessing: null,
+          processing_options: null,
+        };
   const node =
     n_completed_jobs === null || n_reputation_score === null
       ? null
@@ -102,7 +171,7 @@ export async function storeLeasedJobResult(
           bonded: n_bonded === null ? null : BigInt(n_bonded),
           frauds: n_frauds ?? 0,
         };
-  return { ...job, node };
+  return { ...job, node, view };
 }
 
 /** The three updates a stored result makes, as CTEs ending in `j` (the job), `p`, `a`; the job's only under its lease. */

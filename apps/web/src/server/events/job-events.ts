@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import type { JobViewRow } from "@proofgrid/db/jobs";
 import { inTransaction } from "@proofgrid/db/sql-client";
 import pg from "pg";
 import { getEnv } from "../env.ts";
@@ -9,6 +10,15 @@ export interface JobEvent {
   id: string;
   state: string;
   node_id: string | null;
+  /** Only on a completion delivered in its own process (never in a NOTIFY): the job as its
+   * transaction committed it, for the waits of its organisation to answer without a read. */
+  view?: FinishedJobView;
+}
+
+/** A finished job's view, and the organisation whose it is (a wait answers with it only for that organisation). */
+export interface FinishedJobView {
+  orgId: string;
+  row: JobViewRow;
 }
 
 const CHANNEL = "proofgrid_jobs";
@@ -35,7 +45,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /** A long-poll waiting for an event. */
 interface Waiter {
   filter: (e: JobEvent) => boolean;
-  done: (woken: boolean) => void;
+  done: (woken: boolean, e?: JobEvent) => void;
 }
 
 /** What a wait is for: events about one job or one node that pass `filter`, until `signal` aborts. */
@@ -51,6 +61,8 @@ export interface ArmedWait {
   wait(timeoutMs: number): Promise<boolean>;
   /** Stops listening; a pending wait returns false. */
   cancel(): void;
+  /** The event that woke it, once it has. */
+  readonly event: JobEvent | undefined;
 }
 
 class JobEventHub {
@@ -113,7 +125,9 @@ class JobEventHub {
     client.on("notification", (msg) => {
       if (msg.channel !== CHANNEL || !msg.payload) return;
       try {
-        this.notified(JSON.parse(msg.payload) as JobEvent);
+        // The trigger's three fields only: a job's view is never taken from a NOTIFY.
+        const e = JSON.parse(msg.payload) as JobEvent;
+        this.notified({ id: e.id, state: e.state, node_id: e.node_id });
       } catch {
         // A malformed payload can only come from a manual NOTIFY; ignore it.
       }
@@ -167,11 +181,13 @@ class JobEventHub {
     void this.ensureStarted();
     const [index, key] = "jobId" in opts.on ? [this.byJob, opts.on.jobId] : [this.byNode, opts.on.nodeId];
     let settled: boolean | undefined;
+    let event: JobEvent | undefined;
     let resolveWait: ((woken: boolean) => void) | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const settle = (woken: boolean) => {
+    const settle = (woken: boolean, e?: JobEvent) => {
       if (settled !== undefined) return;
       settled = woken;
+      event = e;
       clearTimeout(timer);
       const set = index.get(key);
       set?.delete(waiter);
@@ -195,6 +211,9 @@ class JobEventHub {
         });
       },
       cancel: () => settle(false),
+      get event() {
+        return event;
+      },
     };
   }
 
@@ -252,8 +271,8 @@ class JobEventHub {
 
   /** Wakes the waiters of the event's job and of its node whose filter it passes. */
   deliver(e: JobEvent): void {
-    for (const w of [...(this.byJob.get(e.id) ?? [])]) if (w.filter(e)) w.done(true);
-    if (e.node_id) for (const w of [...(this.byNode.get(e.node_id) ?? [])]) if (w.filter(e)) w.done(true);
+    for (const w of [...(this.byJob.get(e.id) ?? [])]) if (w.filter(e)) w.done(true, e);
+    if (e.node_id) for (const w of [...(this.byNode.get(e.node_id) ?? [])]) if (w.filter(e)) w.done(true, e);
     this.emitter.emit("job", e);
   }
 

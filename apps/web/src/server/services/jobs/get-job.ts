@@ -54,7 +54,12 @@ export async function waitForJob(opts: {
         if (deadline - Date.now() <= 0 || opts.signal?.aborted) return job.state === "queued" ? getJobOrThrow(opts) : job;
       }
       read = true;
-      await ended.wait(Math.min(deadline - Date.now(), 1_000));
+      if (await ended.wait(Math.min(deadline - Date.now(), 1_000))) {
+        // Woken by the completion in this process: it handed over the job as it committed it,
+        // so the answer needs no read (the organisation's own job only; a NOTIFY carries none).
+        const handed = ended.event?.view;
+        if (handed && handed.orgId === opts.orgId && handed.row.id === opts.jobId) return toJobView(handed.row, handed.row.output ?? null);
+      }
     } finally {
       ended.cancel();
     }

@@ -28,6 +28,8 @@ import { checkCustomJobOutput } from "@proofgrid/models/custom/custom-job-io";
 import { sampleForReexecution } from "../verification/sample-job.ts";
 import { assertStorableJson } from "../../http/safe-text.ts";
 import { enqueueJobWebhook } from "../webhooks/webhook-events.ts";
+import { jobViewRowOf } from "@proofgrid/db/jobs";
+import type { FinishedJobView } from "../../events/job-events.ts";
 
 /** A completion that passed the checks made outside the database. */
 interface Completion {
@@ -51,7 +53,10 @@ interface Settlement {
 
 type Prepared =
   | { status: "already_completed"; receipt: CountersignedReceipt }
-  | { status: "accepted"; receipt: CountersignedReceipt; settlement: Settlement };
+  | { status: "accepted"; receipt: CountersignedReceipt; settlement: Settlement; view: FinishedJobView | null };
+
+/** A completion's answer, and what it hands the customer's waits in this process (never sent to the worker). */
+type Completed = CompleteJobReply & { view?: FinishedJobView | null };
 
 /** The system accounts every settlement credits: a group commit moves their balances once. */
 const HOT_ACCOUNTS: readonly string[] = [SYSTEM_ACCOUNTS.checkerPool.code, SYSTEM_ACCOUNTS.protocolFee.code];
@@ -77,25 +82,31 @@ export async function completeJob(opts: { node: NodeIdentity; request: CompleteJ
   await assertModelOutput(request.jobId, receipt.modelId, request.output);
 
   const completion: Completion = { node, request, outputHash };
-  const result = getEnv().COMPLETION_GROUP_COMMIT === "1" ? await completionGroup().submit(completion) : await completeAlone(completion);
+  const { view, ...result } =
+    getEnv().COMPLETION_GROUP_COMMIT === "1" ? await completionGroup().submit(completion) : await completeAlone(completion);
   logger.info({ jobId: request.jobId, nodeId: node.id, attempt: request.attempt, status: result.status }, "job completed");
   // A client waiting on this job in this process is woken now, committed, without waiting
-  // for the trigger's NOTIFY to come back from Postgres (which still wakes the others).
-  if (result.status === "accepted") jobEvents.deliverLocal({ id: request.jobId, state: "succeeded", node_id: node.id });
+  // for the trigger's NOTIFY to come back from Postgres (which still wakes the others), and
+  // given the job as this transaction left it: its answer needs no read (issue 15).
+  if (result.status === "accepted")
+    jobEvents.deliverLocal({ id: request.jobId, state: "succeeded", node_id: node.id, view: view ?? undefined });
   return result;
 }
 
 /** One completion in a transaction of its own (COMPLETION_GROUP_COMMIT=0, and a failed group's items). */
-async function completeAlone(c: Completion): Promise<CompleteJobReply> {
+async function completeAlone(c: Completion): Promise<Completed> {
   return sqlTransaction(async (tx) => {
     const p = await prepareCompletion(tx, c);
     if (p.status === "accepted") await settle(tx, p.settlement, []);
-    return { status: p.status, receipt: p.receipt };
+    return replyOf(p);
   });
 }
 
+const replyOf = (p: Prepared): Completed =>
+  p.status === "accepted" ? { status: p.status, receipt: p.receipt, view: p.view } : { status: p.status, receipt: p.receipt };
+
 const globalForGroup = globalThis as typeof globalThis & {
-  __proofgridCompletionGroup?: GroupCommit<Completion, Prepared, CompleteJobReply>;
+  __proofgridCompletionGroup?: GroupCommit<Completion, Prepared, Completed>;
 };
 
 /**
@@ -110,8 +121,8 @@ const globalForGroup = globalThis as typeof globalThis & {
  * settlement phase and one COMMIT, and its first phase (the job, the node, the result, the
  * sampling) runs before it takes them.
  */
-export function completionGroup(): GroupCommit<Completion, Prepared, CompleteJobReply> {
-  globalForGroup.__proofgridCompletionGroup ??= new GroupCommit<Completion, Prepared, CompleteJobReply>({
+export function completionGroup(): GroupCommit<Completion, Prepared, Completed> {
+  globalForGroup.__proofgridCompletionGroup ??= new GroupCommit<Completion, Prepared, Completed>({
     maxItems: () => getEnv().COMPLETION_GROUP_MAX,
     windowMs: () => getEnv().COMPLETION_GROUP_WINDOW_MS,
     // Node rows in one order (sampling locks them), and a node's jobs in one order too.
@@ -119,7 +130,7 @@ export function completionGroup(): GroupCommit<Completion, Prepared, CompleteJob
     prepare: (tx, c) => prepareCompletion(tx, c),
     finish: async (tx, prepared) => {
       const settlements = prepared.flatMap((p) => (p.value.status === "accepted" ? [p.value.settlement] : []));
-      const replies = prepared.map((p) => ({ status: p.value.status, receipt: p.value.receipt }));
+      const replies = prepared.map((p) => replyOf(p.value));
       const only = settlements.length === 1 ? settlements[0] : undefined;
       if (only) {
         // One settlement (a quiet network's every completion): posted as a lone completion
@@ -189,7 +200,7 @@ async function prepareCompletion(tx: SqlClient, c: Completion): Promise<Prepared
   // has committed to its output and cannot learn the decision first. It comes before the
   // settlement so the node row is locked before ledger accounts, in the order a check
   // report takes them. Its rate rises with the payout against what a slash could take.
-  await sampleForReexecution(
+  const sampled = await sampleForReexecution(
     tx,
     {
       jobId: job.id,
@@ -218,6 +229,14 @@ async function prepareCompletion(tx: SqlClient, c: Completion): Promise<Prepared
   return {
     status: "accepted",
     receipt: countersigned,
+    // The customer's view as this transaction leaves it: the store's row with the charge and
+    // the sampling's verification (what the statements after the store change of the job).
+    view: job.view
+      ? {
+          orgId: job.org_id,
+          row: jobViewRowOf({ ...job.view, price: charge.toString(), verification: sampled ? "pending" : job.view.verification }),
+        }
+      : null,
     settlement: {
       jobId: job.id,
       nodeId: node.id,
