@@ -67,7 +67,13 @@ export interface CountedNodeRow {
  */
 export async function storeLeasedJobResult(
   db: Db,
-  opts: StoreJobResultOptions & { nodeId: string; modelId: string; inputHash: string },
+  opts: StoreJobResultOptions & {
+    nodeId: string;
+    modelId: string;
+    inputHash: string;
+    /** Answer the customer's view of the job too (`view`; a wait for it is open): null without. */
+    withView?: boolean;
+  },
 ): Promise<(CompletingJobRow & { webhooks: boolean; node: CountedNodeRow | null; view: JobViewRaw | null }) | null> {
   type ViewColumns = Omit<JobViewRaw, "output" | "postprocessing" | "processing_options" | keyof CompletingJobRow>;
   const rows = await queryFragment<
@@ -75,6 +81,7 @@ export async function storeLeasedJobResult(
       ViewColumns & {
         webhooks: boolean;
         processing_org_id: string | null;
+        stored_output: unknown;
         n_completed_jobs: number | null;
         n_reputation_score: number | null;
         n_bonded: bigint | string | null;
@@ -94,6 +101,8 @@ export async function storeLeasedJobResult(
              j.reservation_id, j.refunded_amount, j.verification_note, j.created_at, j.started_at, j.finished_at,
              j.pinned_node_id, j.processing_org_id, (SELECT m.slug FROM models m WHERE m.id = j.model_id) AS model_slug,
              n.region AS node_region,
+             -- The output as stored (jsonb's key order, as a read gives it), only for a view.
+             CASE WHEN ${opts.withView === true}::boolean THEN (SELECT p.output FROM p) END AS stored_output,
              n.completed_jobs AS n_completed_jobs, n.reputation_score AS n_reputation_score, n.bonded AS n_bonded,
              n.frauds AS n_frauds
       FROM j LEFT JOIN n ON true`,
@@ -121,13 +130,14 @@ export async function storeLeasedJobResult(
     processing_org_id,
     model_slug,
     node_region,
+    stored_output,
     ...job
   } = r;
   // The view as a read after the commit would find it, but for what the rest of the
   // completion's transaction changes (its price, its verification: the caller's to set). An
   // uploaded model's listing processes the output on the way out: that job is read again.
   const view: JobViewRaw | null =
-    processing_org_id !== null
+    opts.withView !== true || processing_org_id !== null
       ? null
       : {
           id: job.id,
@@ -157,7 +167,7 @@ export async function storeLeasedJobResult(
           model_slug,
           node_id: job.node_id,
           node_region,
-          output: opts.output,
+          output: stored_output,
           postprocessing: null,
           processing_options: null,
         };
@@ -186,7 +196,7 @@ function storeResultSql(opts: StoreJobResultOptions & { nodeId: string; modelId:
         RETURNING *, EXISTS (SELECT 1 FROM webhook_endpoints w
                              WHERE w.org_id = jobs.org_id AND w.enabled AND 'job.succeeded' = ANY(w.events)) AS webhooks
       ), p AS (
-        UPDATE job_payloads SET output = ${JSON.stringify(opts.output)}::jsonb WHERE job_id = (SELECT id FROM j) RETURNING job_id
+        UPDATE job_payloads SET output = ${JSON.stringify(opts.output)}::jsonb WHERE job_id = (SELECT id FROM j) RETURNING job_id, output
       ), a AS (
         UPDATE job_attempts SET outcome = 'succeeded', finished_at = now(), inference_ms = ${Math.round(opts.inferenceMs)}
         WHERE job_id = (SELECT id FROM j) AND attempt = ${opts.attempt}

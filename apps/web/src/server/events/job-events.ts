@@ -273,7 +273,13 @@ class JobEventHub {
   deliver(e: JobEvent): void {
     for (const w of [...(this.byJob.get(e.id) ?? [])]) if (w.filter(e)) w.done(true, e);
     if (e.node_id) for (const w of [...(this.byNode.get(e.node_id) ?? [])]) if (w.filter(e)) w.done(true, e);
-    this.emitter.emit("job", e);
+    // Subscribers (the dispatcher) get the trigger's three fields: a view is for its waits only.
+    this.emitter.emit("job", e.view ? { id: e.id, state: e.state, node_id: e.node_id } : e);
+  }
+
+  /** Whether a wait in this process is open on the job (a completion then hands it the job). */
+  waitsOn(jobId: string): boolean {
+    return this.enabled && this.byJob.has(jobId);
   }
 
   /** Open waits, by what they wait on (what the tests check the hub forgets). */

@@ -5,6 +5,7 @@ import { type JobEvent, jobEvents } from "../../events/job-events.ts";
 import { completeAs, jobRow, refusal, setupEncoderMarket, type TestWorker } from "../../testing/job-fixtures.ts";
 import { createOrg, setupServiceDatabase } from "../../testing/service-database.ts";
 import { getJobOrThrow, waitForJob } from "./get-job.ts";
+import { toJobView } from "./job-view.ts";
 
 // Issue 15: a completion hands the customer's waits in its own process the job as its
 // transaction committed it, so a synchronous submit's answer needs no read after the result.
@@ -32,20 +33,19 @@ async function runningJob(
   return { id, attempt: (await jobRow(id)).attempt, held };
 }
 
-/** Completes `job` while a wait of `orgId` waits on it; answers the wait's view and the event that woke it. */
+/** Completes `job` while a wait of its organisation waits on it; answers the wait's view and the event that woke a wait. */
 async function completeWhileWaiting(w: TestWorker, job: { id: string; attempt: number }, seed: number) {
-  const seen: JobEvent[] = [];
-  const off = await jobEvents.subscribe((e) => {
-    if (e.id === job.id && e.state === "succeeded") seen.push(e);
-  });
+  // A wait of its own beside the customer's, to see the event that wakes them.
+  const armed = jobEvents.arm({ on: { jobId: job.id }, filter: (e) => e.state === "succeeded" });
   try {
     const waiting = waitForJob({ orgId: market.customer, jobId: job.id, waitMs: 10_000, fresh: true });
-    // The wait is armed before the completion (waitForJob arms at once, then awaits).
-    expect((await completeAs(w, job, { dim: 384, vectors: [vector(seed)] })).status).toBe("accepted");
+    // Keys out of jsonb's order (shorter first): the answer must still be what a read gives, byte for byte.
+    expect((await completeAs(w, job, { vectors: [vector(seed)], dim: 384 })).status).toBe("accepted");
     const view = await waiting;
-    return { view, event: seen[0] };
+    expect(await armed.wait(5_000)).toBe(true);
+    return { view, event: armed.event as JobEvent };
   } finally {
-    off();
+    armed.cancel();
   }
 }
 
@@ -79,10 +79,12 @@ describe("a completion's hand-off to the waits in its process", () => {
       const read = await getJobOrThrow({ orgId: market.customer, jobId: job.id, withQueue: false });
       // The same view, whether the wait used the hand-off or (its NOTIFY came first) read it.
       expect(view, what).toEqual(read);
+      expect(JSON.stringify(view), what).toBe(JSON.stringify(read));
       expect(view.state, what).toBe("succeeded");
-      if (event?.view) {
+      if (event.view) {
         handed++;
         expect(event.view.orgId, what).toBe(market.customer);
+        expect(JSON.stringify(toJobView(event.view.row, event.view.row.output)), what).toBe(JSON.stringify(read));
       }
       if (what.startsWith("a job sampled")) expect(view.verification, what).toBe("pending");
       if (what.startsWith("a worker asking less")) expect(BigInt(view.price), what).toBeLessThan(job.held);
@@ -104,6 +106,24 @@ describe("a completion's hand-off to the waits in its process", () => {
     // Its owner still gets it.
     expect((await getJobOrThrow({ orgId: market.customer, jobId: job.id })).state).toBe("succeeded");
     await expect(refusal(getJobOrThrow({ orgId: other, jobId: job.id }))).resolves.toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("subscribers to every event (the dispatcher) never get a view; a wait on another job is not handed one", async () => {
+    const w = await market.worker();
+    const job = await runningJob(w, "subscribers");
+    const seen: JobEvent[] = [];
+    const off = await jobEvents.subscribe((e) => {
+      if (e.id === job.id) seen.push(e);
+    });
+    try {
+      const waiting = waitForJob({ orgId: market.customer, jobId: job.id, waitMs: 10_000, fresh: true });
+      await completeAs(w, job, { dim: 384, vectors: [vector(11)] });
+      await waiting;
+    } finally {
+      off();
+    }
+    expect(seen.length).toBeGreaterThan(0);
+    for (const e of seen) expect(Object.keys(e).sort()).toEqual(["id", "node_id", "state"]);
   });
 
   it("the completion's answer to the worker carries only its status and receipt", async () => {

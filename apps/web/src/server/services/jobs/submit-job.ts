@@ -177,12 +177,22 @@ async function submitJobOnce(
     // let it through: one round trip, atomic on its own (issue 15; it was two, the controls
     // read first). Not inside a caller's transaction (an idempotent request's): there the
     // savepoint of sqlTransaction keeps a failed insert from aborting the request's transaction.
-    const guarded = !accountsEnsured && !request.idempotencyKey && !royaltyRead.refused && !inTransaction();
+    const guardable = !accountsEnsured && !request.idempotencyKey && !royaltyRead.refused && !inTransaction();
+    /** The guarded statement ran (and wrote nothing, when `job` is still null). */
+    let guarded = false;
     let job: { id: string; created_at: Date } | null = null;
     let read: SpendControls | null = null;
-    if (guarded) {
-      // The network-wide backpressure reads the model's load (cached), not the database.
-      await assertNetworkAdmits(model.id);
+    // The network-wide backpressure reads the model's load (cached), not the database. A full
+    // network takes the way below, which says which limit stopped the job as before: the
+    // organisation's own queue first (Retry-After 5 s), then the network's.
+    if (
+      guardable &&
+      (await assertNetworkAdmits(model.id).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      guarded = true;
       const r = await insertJobWithHold(sql(), { ...jobFields, id: randomUUID(), hold: holdLegs, admit: { queuedLimit } });
       job = r.job;
       read = r.controls ? spendControls(r.controls) : null;
@@ -222,7 +232,9 @@ async function submitJobOnce(
         fast ??
         (await sqlTransaction(async (tx) => {
           // No row from a one-statement insert: the organisation has no accounts yet (it wrote nothing).
-          if (accountsEnsured || oneStatement || guarded) await ensureOrgAccounts(tx, orgId);
+          // (A guarded statement that found no cap and no debt wrote nothing for the same
+          // reason. With a cap, a missing account is the unknown_account retry below.)
+          if (accountsEnsured || oneStatement || (guarded && noCap)) await ensureOrgAccounts(tx, orgId);
           await enforceSpendCaps(tx, { orgId, apiKeyId, price, orgCap: controls.orgCap, keyCap: controls.keyCap });
           const row = await insertJobWithPayload(tx, jobFields);
           if (!row) throw new Error("job insert returned no row");

@@ -182,6 +182,8 @@ async function prepareCompletion(tx: SqlClient, c: Completion): Promise<Prepared
     receipt: countersigned,
     output: request.output,
     inferenceMs: receipt.inferenceMs,
+    // A customer waits on it in this process: the statement answers the view it will be handed.
+    withView: jobEvents.waitsOn(request.jobId),
   });
   if (!job) return refusedCompletion(tx, c);
 
