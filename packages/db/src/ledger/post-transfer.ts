@@ -202,3 +202,20 @@ function isCheckViolation(err: unknown): boolean {
   const text = err instanceof Error ? `${err.message} ${JSON.stringify(err)}` : String(err);
   return text.includes("23514") || text.includes("check constraint");
 }
+
+/**
+ * The transfer posted under `idempotencyKey`, and whether it moved any of `codes`; null when
+ * there is none. (A key's meaning can be narrower than the table's uniqueness: an admin grant's
+ * key is the organisation's own, and a grant posted before keys were scoped is found this way.)
+ */
+export async function findTransferMoving(
+  db: Db,
+  opts: { idempotencyKey: string; codes: readonly string[] },
+): Promise<{ id: string; moves: boolean } | null> {
+  const rows = await db.$queryRaw<{ id: string; moves: boolean }[]>`
+    SELECT t.id, EXISTS (
+      SELECT 1 FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
+      WHERE e.transfer_id = t.id AND a.code = ANY(${opts.codes}::text[])) AS moves
+    FROM ledger_transfers t WHERE t.idempotency_key = ${opts.idempotencyKey}`;
+  return rows[0] ?? null;
+}

@@ -1,4 +1,4 @@
-import { creditOrgRepayingDebt, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
+import { creditOrgRepayingDebt, findTransferMoving, orgAccountCode, SYSTEM_ACCOUNTS } from "@proofgrid/db/ledger";
 import { z } from "zod";
 import { sqlTransaction } from "@proofgrid/db/sql-client";
 import { ensureOrgAccounts, ensureSystemAccounts } from "./org-accounts.ts";
@@ -10,7 +10,8 @@ export const ZGrantCreditsRequest = z.object({
     .bigint()
     .positive()
     .max(10n ** 15n),
-  /** Retrying a grant with the same key grants once. */
+  /** Retrying a grant with the same key grants once. The key is the organisation's own: the
+   * same key for another organisation is another grant. */
   idempotencyKey: z.string().min(1).max(200),
   memo: z.string().max(500).optional(),
 });
@@ -23,11 +24,20 @@ export async function grantCredits(req: TGrantCreditsRequest): Promise<{ transfe
   return sqlTransaction(async (tx) => {
     await ensureSystemAccounts(tx);
     await ensureOrgAccounts(tx, input.orgId);
+    // Keys were once global (`grant:<key>`): every new organisation's dashboard shows the
+    // command with `--key first-credits`, and the second organisation to run it was answered
+    // with the first one's grant and given nothing. A grant of that form that credited this
+    // organisation is still this grant, so a retry from before the change does not pay twice.
+    const legacy = await findTransferMoving(tx, {
+      idempotencyKey: `grant:${input.idempotencyKey}`,
+      codes: [orgAccountCode(input.orgId, "available"), orgAccountCode(input.orgId, "debt")],
+    });
+    if (legacy?.moves) return { transferId: legacy.id, created: false };
     const { transferId, created } = await creditOrgRepayingDebt(tx, {
       orgId: input.orgId,
       source: SYSTEM_ACCOUNTS.treasury.code,
       amount: input.amount,
-      idempotencyKey: `grant:${input.idempotencyKey}`,
+      idempotencyKey: `grant:${input.orgId}:${input.idempotencyKey}`,
       kind: "grant",
       memo: input.memo ?? null,
     });
