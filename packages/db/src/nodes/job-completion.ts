@@ -75,13 +75,10 @@ export async function storeLeasedJobResult(
     withView?: boolean;
   },
 ): Promise<(CompletingJobRow & { webhooks: boolean; node: CountedNodeRow | null; view: JobViewRaw | null }) | null> {
-  type ViewColumns = Omit<JobViewRaw, "output" | "postprocessing" | "processing_options" | keyof CompletingJobRow>;
   const rows = await queryFragment<
     (CompletingJobRow &
-      ViewColumns & {
+      Partial<ViewRow> & {
         webhooks: boolean;
-        processing_org_id: string | null;
-        stored_output: unknown;
         n_completed_jobs: number | null;
         n_reputation_score: number | null;
         n_bonded: bigint | string | null;
@@ -96,81 +93,20 @@ export async function storeLeasedJobResult(
       )
       SELECT j.id, j.org_id, j.state::text AS state, j.node_id, j.attempt, j.price, j.model_id, j.input_hash, j.output_hash,
              j.receipt, j.purpose::text AS purpose, j.cost_milli_cu, j.unit_price, j.royalty, j.royalty_org_id, j.webhooks,
-             -- The rest of the customer's view of the job as stored (selectJobView's columns).
-             j.error, j.client_region, j.verification::text AS verification, j.rerun_of_id, j.max_price_per_cu, j.placement,
-             j.reservation_id, j.refunded_amount, j.verification_note, j.created_at, j.started_at, j.finished_at,
-             j.pinned_node_id, j.processing_org_id, (SELECT m.slug FROM models m WHERE m.id = j.model_id) AS model_slug,
-             n.region AS node_region,
-             -- The output as stored (jsonb's key order, as a read gives it), only for a view.
-             CASE WHEN ${opts.withView === true}::boolean THEN (SELECT p.output FROM p) END AS stored_output,
+             ${opts.withView === true ? VIEW_COLUMNS : sqlFragment``}
              n.completed_jobs AS n_completed_jobs, n.reputation_score AS n_reputation_score, n.bonded AS n_bonded,
              n.frauds AS n_frauds
       FROM j LEFT JOIN n ON true`,
   );
   const r = rows[0];
   if (!r) return null;
-  const {
-    n_completed_jobs,
-    n_reputation_score,
-    n_bonded,
-    n_frauds,
-    error,
-    client_region,
-    verification,
-    rerun_of_id,
-    max_price_per_cu,
-    placement,
-    reservation_id,
-    refunded_amount,
-    verification_note,
-    created_at,
-    started_at,
-    finished_at,
-    pinned_node_id,
-    processing_org_id,
-    model_slug,
-    node_region,
-    stored_output,
-    ...job
-  } = r;
-  // The view as a read after the commit would find it, but for what the rest of the
-  // completion's transaction changes (its price, its verification: the caller's to set). An
-  // uploaded model's listing processes the output on the way out: that job is read again.
+  const { n_completed_jobs, n_reputation_score, n_bonded, n_frauds, ...job } = r;
+  // The view as a read after the commit would find it (int8 comes back as text on this path),
+  // but for what the rest of the completion's transaction changes: its price and its
+  // verification, the caller's to set. An uploaded model's listing processes the output on the
+  // way out: that job is read again.
   const view: JobViewRaw | null =
-    opts.withView !== true || processing_org_id !== null
-      ? null
-      : {
-          id: job.id,
-          state: job.state,
-          attempt: job.attempt,
-          cost_milli_cu: job.cost_milli_cu,
-          price: String(job.price),
-          error,
-          client_region,
-          input_hash: job.input_hash,
-          output_hash: job.output_hash,
-          receipt: job.receipt,
-          verification,
-          rerun_of_id,
-          max_price_per_cu: max_price_per_cu === null ? null : String(max_price_per_cu),
-          unit_price: job.unit_price === null ? null : String(job.unit_price),
-          royalty: String(job.royalty),
-          placement,
-          reservation_id,
-          refunded_amount: refunded_amount === null ? null : String(refunded_amount),
-          verification_note,
-          created_at,
-          started_at,
-          finished_at,
-          pinned_node_id,
-          model_id: job.model_id,
-          model_slug,
-          node_id: job.node_id,
-          node_region,
-          output: stored_output,
-          postprocessing: null,
-          processing_options: null,
-        };
+    opts.withView === true && r.processing_org_id === null ? { ...(job as ViewRow), postprocessing: null, processing_options: null } : null;
   const node =
     n_completed_jobs === null || n_reputation_score === null
       ? null
@@ -183,6 +119,18 @@ export async function storeLeasedJobResult(
         };
   return { ...job, node, view };
 }
+
+/** The customer's view of a stored job (selectJobView's columns), and the listing it was submitted under. */
+type ViewRow = Omit<JobViewRaw, "postprocessing" | "processing_options"> & { processing_org_id: string | null };
+
+/** The columns of ViewRow that the store's row lacks: read only while a wait is open on the job. */
+const VIEW_COLUMNS = sqlFragment`
+             j.error, j.client_region, j.verification::text AS verification, j.rerun_of_id, j.max_price_per_cu, j.placement,
+             j.reservation_id, j.refunded_amount, j.verification_note, j.created_at, j.started_at, j.finished_at,
+             j.pinned_node_id, j.processing_org_id, (SELECT m.slug FROM models m WHERE m.id = j.model_id) AS model_slug,
+             n.region AS node_region,
+             -- The output as stored: jsonb's key order, as a read gives it.
+             (SELECT p.output FROM p) AS output,`;
 
 /** The three updates a stored result makes, as CTEs ending in `j` (the job), `p`, `a`; the job's only under its lease. */
 function storeResultSql(opts: StoreJobResultOptions & { nodeId: string; modelId: string; inputHash: string }): SqlFragment {
